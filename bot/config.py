@@ -1,0 +1,260 @@
+"""Typed settings: a TOML file overridden by COLLECTIF_<SECTION>__<KEY>; secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "COLLECTIF_"
+CONFIG_ENV = "COLLECTIF_CONFIG"
+DEFAULT_CONFIG_FILE = Path("config.toml")
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message is one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///collectif.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class DiscordSettings(_Section):
+    api_base_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
+    dev_guild_id: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: list[int] | None = None
+    guild_ready_timeout: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> DiscordSettings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("shard_ids needs shard_count")
+            if any(not 0 <= s < self.shard_count for s in self.shard_ids):
+                raise ValueError("shard_ids must be between 0 and shard_count - 1")
+        return self
+
+    @property
+    def api_base(self) -> str:
+        return str(self.api_base_url).rstrip("/")
+
+
+class SlackSettings(_Section):
+    mode: Literal["socket", "http"] = "socket"
+    http_host: str = "0.0.0.0"  # noqa: S104 - HTTP mode is meant to be reached by Slack
+    http_port: int = Field(default=3000, ge=0, le=65535)
+    api_base_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+    request_url: AnyHttpUrl | None = None
+    command: str = "/collectif"
+
+    @field_validator("command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) > 32 or " " in value:
+            raise ValueError("must look like /collectif")
+        return value
+
+    @property
+    def api_base(self) -> str:
+        base = str(self.api_base_url)
+        return base if base.endswith("/") else base + "/"
+
+
+class CommunityDefaults(_Section):
+    locale: Literal["fr", "en"] = "fr"
+    timezone: str = "Europe/Paris"
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SchedulerSettings(_Section):
+    sweep_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything that is not a secret. Built by `load_settings`, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+    community: CommunityDefaults = CommunityDefaults()
+    logging: LoggingSettings = LoggingSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+
+
+class Secrets(BaseModel):
+    """Tokens, under their conventional names, read from the environment or a git-ignored .env."""
+
+    model_config = ConfigDict(frozen=True)
+
+    discord_token: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        def get(name: str) -> SecretStr | None:
+            value = env.get(name, "").strip()
+            return SecretStr(value) if value else None
+
+        return cls(
+            discord_token=get("DISCORD_TOKEN"),
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        )
+
+    @property
+    def has_discord(self) -> bool:
+        return self.discord_token is not None
+
+    def has_slack(self, mode: str) -> bool:
+        if self.slack_bot_token is None:
+            return False
+        if mode == "socket":
+            return self.slack_app_token is not None
+        return self.slack_signing_secret is not None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror or exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
+
+
+def _config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(root)"
+    if first["type"] == "extra_forbidden":
+        return f"{key}: unknown setting"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{key}: {message}"
+
+
+def load_dotenv_file(path: Path = Path(".env")) -> dict[str, str]:
+    """Values of a git-ignored .env file; the real environment wins over it."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_settings(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Settings, Secrets]:
+    """Settings from the file and the environment; raises ConfigError with one line on a bad value."""
+    environ: dict[str, str] = {**load_dotenv_file(), **os.environ} if env is None else dict(env)
+    config_path = _config_path(path, environ)
+    data = _read_toml(config_path) if config_path else {}
+    overrides = {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and k != CONFIG_ENV}
+    unknown = [k for k in overrides if "__" not in k or k[len(ENV_PREFIX):].split("__")[0].lower()
+               not in Settings.model_fields]
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown setting")
+    try:
+        settings = _with_env(overrides)(**data)
+    except ValidationError as exc:
+        where = f" (in {config_path})" if config_path else ""
+        raise ConfigError(_describe(exc) + where) from exc
+    return settings, Secrets.from_env(environ)
+
+
+def _with_env(overrides: Mapping[str, str]) -> type[Settings]:
+    """A Settings class reading the given variables instead of os.environ (testable, no global state)."""
+
+    class _Settings(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):  # type: ignore[override]
+            source = EnvSettingsSource(
+                settings_cls, env_prefix=ENV_PREFIX, env_nested_delimiter="__", case_sensitive=False
+            )
+            source.env_vars = {k.lower(): v for k, v in overrides.items()}
+            return (source, init_settings)
+
+    _Settings.__name__ = "Settings"
+    return _Settings
+
+
+def masked(settings: Settings, secrets: Secrets) -> dict[str, Any]:
+    """The effective settings for display, secrets masked."""
+    shown: dict[str, Any] = settings.model_dump(mode="json")
+    shown["secrets"] = {
+        name: ("set (" + _mask(value.get_secret_value()) + ")" if value else "not set")
+        for name, value in {
+            "DISCORD_TOKEN": secrets.discord_token,
+            "SLACK_BOT_TOKEN": secrets.slack_bot_token,
+            "SLACK_APP_TOKEN": secrets.slack_app_token,
+            "SLACK_SIGNING_SECRET": secrets.slack_signing_secret,
+        }.items()
+    }
+    return shown
+
+
+def _mask(value: str) -> str:
+    return "****" if len(value) < 12 else value[:4] + "…" + "*" * 4

@@ -1,0 +1,66 @@
+"""Who is calling, from where, in which language: resolved once per interaction on both platforms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import resolve_locale
+from storage.communities import ensure_community, ensure_member
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The member behind an interaction. Every use case takes one and stays inside its community."""
+
+    platform: str
+    community_id: int
+    community_locale: str
+    timezone: str
+    member_id: int
+    user_id: str  # the platform's user id
+    display_name: str
+    locale: str  # the language to answer in
+    is_moderator: bool
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What the platform told us about an interaction, before touching the database."""
+
+    platform: str
+    community_external_id: str
+    community_name: str
+    user_id: str
+    display_name: str
+    user_locale: str | None  # the user's client language, when the platform gives it
+    community_locale: str | None  # the guild's preferred locale, for a community created now
+    is_platform_admin: bool  # Discord: Manage Server; Slack: workspace owner or admin
+
+
+async def resolve_caller(
+    session: AsyncSession, origin: Origin, *, default_locale: str, default_timezone: str
+) -> Caller:
+    """Find or create the community and the member, and decide the reply language."""
+    first_locale = resolve_locale(origin.community_locale, default_locale)
+    community = await ensure_community(
+        session,
+        origin.platform,
+        origin.community_external_id,
+        name=origin.community_name,
+        locale=first_locale,
+        timezone=default_timezone,
+    )
+    member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name)
+    return Caller(
+        platform=origin.platform,
+        community_id=community.id,
+        community_locale=community.locale,
+        timezone=community.timezone,
+        member_id=member.id,
+        user_id=origin.user_id,
+        display_name=origin.display_name,
+        locale=resolve_locale(origin.user_locale, community.locale),
+        is_moderator=origin.is_platform_admin,
+    )

@@ -1,0 +1,79 @@
+"""The feature registry: each cog package declares a `FEATURE`, the runtimes load them from here."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# The order is the order of /help.
+FEATURE_PACKAGES: tuple[str, ...] = ("cogs.help",)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A user-facing command, the same on both platforms.
+
+    Discord: a slash command (or group) named `name`, localized through the catalog keys
+    `<feature>.commands.<name>.name` / `.description`. Slack: `/collectif <name> …`.
+    """
+
+    name: str
+    feature: str
+    moderator_only: bool = False
+    slack_usage: str = ""  # arguments shown in the Slack usage hint, e.g. "[member]"
+
+    @property
+    def name_key(self) -> str:
+        return f"{self.feature}.commands.{self.name}.name"
+
+    @property
+    def description_key(self) -> str:
+        return f"{self.feature}.commands.{self.name}.description"
+
+
+@dataclass(frozen=True)
+class PrivacyHook:
+    """How a feature exports, deletes and purges what it stores about people.
+
+    `tables` names every table of the feature that holds a person's data; a test fails when a
+    table with a member column is covered by no feature.
+    """
+
+    tables: tuple[str, ...]
+    export: Callable[[AsyncSession, int, int], Awaitable[dict[str, Any]]]  # (session, community, member)
+    delete: Callable[[AsyncSession, int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    package: str
+    commands: tuple[CommandSpec, ...] = ()
+    discord_extension: str | None = None  # a module with `async def setup(bot)`
+    slack_listeners: str | None = None  # a module with `def register(app, runtime)`
+    privacy: PrivacyHook | None = None
+    models: str | None = None  # the module holding the feature's tables, if any
+
+    @property
+    def locales(self) -> Path:
+        module = importlib.import_module(self.package)
+        assert module.__file__ is not None
+        return Path(module.__file__).with_name("locales")
+
+
+def load_features(packages: Iterable[str] = FEATURE_PACKAGES) -> list[Feature]:
+    return [importlib.import_module(p).FEATURE for p in packages]
+
+
+def all_commands(features: Iterable[Feature]) -> list[CommandSpec]:
+    return [c for f in features for c in f.commands]
+
+
+def locale_folders(features: Iterable[Feature]) -> list[Path]:
+    return [Path(__file__).with_name("locales"), *(f.locales for f in features)]

@@ -1,0 +1,83 @@
+"""Message catalogs (fr, en): TOML files in bot/locales and in each feature's locales/ folder."""
+
+from __future__ import annotations
+
+import logging
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.config import SUPPORTED_LOCALES
+
+log = logging.getLogger(__name__)
+FALLBACK_LOCALE = "en"
+
+
+def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None:
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping):
+            _flatten(full, value, out)
+        else:
+            out[full] = str(value)
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}` placeholders a message uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Catalog:
+    """Translations by locale and dotted key; `t()` formats with named values."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        self.messages = {locale: dict(table) for locale, table in messages.items()}
+
+    @classmethod
+    def load(cls, folders: Iterable[Path]) -> Catalog:
+        messages: dict[str, dict[str, str]] = {locale: {} for locale in SUPPORTED_LOCALES}
+        for folder in folders:
+            for locale in SUPPORTED_LOCALES:
+                path = folder / f"{locale}.toml"
+                if not path.is_file():
+                    continue
+                with path.open("rb") as fh:
+                    flat: dict[str, str] = {}
+                    _flatten("", tomllib.load(fh), flat)
+                clash = set(flat) & set(messages[locale])
+                if clash:
+                    raise ValueError(f"{path}: keys already defined elsewhere: {sorted(clash)[:3]}")
+                messages[locale].update(flat)
+        return cls(messages)
+
+    def has(self, key: str, locale: str = FALLBACK_LOCALE) -> bool:
+        return key in self.messages.get(locale, {})
+
+    def t(self, locale: str, key: str, /, **params: Any) -> str:
+        """The message `key` in `locale` (falling back to English, then to the key itself)."""
+        text = self.messages.get(locale, {}).get(key)
+        if text is None:
+            log.warning("missing message %s for %s", key, locale)
+            text = self.messages[FALLBACK_LOCALE].get(key, key)
+        try:
+            return text.format(**params) if params or "{" in text else text
+        except (KeyError, IndexError, ValueError):
+            log.exception("bad placeholders in message %s (%s)", key, locale)
+            return text
+
+    def all_locales(self, key: str, /, **params: Any) -> dict[str, str]:
+        return {locale: self.t(locale, key, **params) for locale in SUPPORTED_LOCALES}
+
+
+def resolve_locale(platform_locale: str | None, community_locale: str) -> str:
+    """The reply language: the user's when the platform gives a supported one, else the community's.
+
+    Discord gives "fr", "en-US", "en-GB"; Slack gives "fr-FR", "en-US".
+    """
+    if platform_locale:
+        short = platform_locale.replace("_", "-").split("-")[0].lower()
+        if short in SUPPORTED_LOCALES:
+            return short
+    return community_locale if community_locale in SUPPORTED_LOCALES else FALLBACK_LOCALE

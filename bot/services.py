@@ -1,0 +1,77 @@
+"""The dependencies every runtime and feature receives: settings, database, catalog, clock, scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.clock import Clock, SystemClock
+from bot.config import Secrets, Settings
+from bot.context import Caller, Origin, resolve_caller
+from bot.features import Feature, all_commands, load_features, locale_folders
+from bot.i18n import Catalog
+from bot.scheduler import Scheduler
+from storage.engine import Database
+
+
+class PlatformRuntime(Protocol):
+    """A running platform connection (Discord bot, Slack app)."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect / start serving; returns once ready."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect and release everything; safe to call twice."""
+        ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    secrets: Secrets
+    db: Database
+    catalog: Catalog
+    clock: Clock
+    scheduler: Scheduler
+    features: list[Feature] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, secrets: Secrets, *, clock: Clock | None = None,
+              db: Database | None = None) -> Services:
+        features = load_features()
+        clock = clock or SystemClock()
+        db = db or Database.from_url(settings.database.url, echo=settings.database.echo)
+        return cls(
+            settings=settings,
+            secrets=secrets,
+            db=db,
+            catalog=Catalog.load(locale_folders(features)),
+            clock=clock,
+            scheduler=Scheduler(
+                db,
+                clock,
+                sweep_seconds=settings.scheduler.sweep_seconds,
+                max_attempts=settings.scheduler.max_attempts,
+            ),
+            features=features,
+        )
+
+    @property
+    def commands(self) -> list:
+        return all_commands(self.features)
+
+    async def caller(self, origin: Origin) -> Caller:
+        """Resolve (and create on first contact) the community and member behind an interaction."""
+        async with self.db.transaction() as session:
+            return await resolve_caller(
+                session,
+                origin,
+                default_locale=self.settings.community.locale,
+                default_timezone=self.settings.community.timezone,
+            )
+
+    def t(self, locale: str, key: str, /, **params: object) -> str:
+        return self.catalog.t(locale, key, **params)

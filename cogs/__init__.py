@@ -1,0 +1,1 @@
+"""Features: one package per feature, each with its domain logic and its Discord and Slack bindings."""

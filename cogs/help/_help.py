@@ -1,0 +1,36 @@
+"""The help card: every command the caller may use, moderator commands only for moderators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from bot.cards import Card, Field
+from bot.features import CommandSpec
+from bot.i18n import Catalog
+
+
+def help_card(
+    catalog: Catalog,
+    locale: str,
+    commands: Iterable[CommandSpec],
+    *,
+    is_moderator: bool,
+    invocation: Callable[[CommandSpec, str], str],
+) -> Card:
+    """`invocation(command, locale)` says how to type a command on the platform (`/aide`, `/collectif help`)."""
+    member_lines: list[str] = []
+    moderator_lines: list[str] = []
+    for command in commands:
+        if command.moderator_only and not is_moderator:
+            continue
+        line = f"`{invocation(command, locale)}` — {catalog.t(locale, command.description_key)}"
+        (moderator_lines if command.moderator_only else member_lines).append(line)
+    fields = [Field(catalog.t(locale, "help.members_heading"), "\n".join(member_lines))]
+    if moderator_lines:
+        fields.append(Field(catalog.t(locale, "help.moderators_heading"), "\n".join(moderator_lines)))
+    return Card(
+        title=catalog.t(locale, "help.title"),
+        text=catalog.t(locale, "help.intro"),
+        fields=tuple(fields),
+        footer=catalog.t(locale, "help.footer"),
+    )

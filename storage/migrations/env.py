@@ -1,0 +1,18 @@
+"""Alembic environment: runs on the connection handed over by storage.migrate."""
+
+from alembic import context
+
+from storage.all_models import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `collectif db upgrade` (storage.migrate.upgrade)")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
