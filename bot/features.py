@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 # The order is the order of /help.
-FEATURE_PACKAGES: tuple[str, ...] = ("cogs.help",)
+FEATURE_PACKAGES: tuple[str, ...] = ("cogs.help", "cogs.intros")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from bot.config import Secrets, Settings
 from bot.context import Caller, Origin, resolve_caller
 from bot.features import Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
+from bot.notifier import Notifier
 from bot.scheduler import Scheduler
 from storage.engine import Database
 
@@ -37,6 +38,8 @@ class Services:
     clock: Clock
     scheduler: Scheduler
     features: list[Feature] = field(default_factory=list)
+    # Filled by each platform runtime when it starts: "discord" / "slack" -> its Notifier.
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, secrets: Secrets, *, clock: Clock | None = None,

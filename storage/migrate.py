@@ -26,8 +26,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (default: the latest)."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (default: every branch's latest; features migrate on branches)."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, revision)
 

@@ -1,4 +1,4 @@
-"""Core tables every feature builds on: communities, members, trades, sectors, jobs, meta."""
+"""Core tables every feature builds on: communities, members, trades, sectors, posts, jobs, meta."""
 
 from __future__ import annotations
 
@@ -89,6 +89,32 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CommunitySettings(Base):
+    """A community's typed settings; a missing row means all defaults (see `storage.settings`)."""
+
+    __tablename__ = "community_settings"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    intro_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    missions_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    afterworks_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    feedback_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pairing_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    modlog_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
+    missions_per_week: Mapped[int] = mapped_column(Integer, default=3)
+    feedback_per_week: Mapped[int] = mapped_column(Integer, default=3)
+    intro_repost_days: Mapped[int] = mapped_column(Integer, default=7)
+    moderator_role_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # Discord
+    moderator_user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack members
+    moderator_usergroup_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # Slack
+    purge_grace_days: Mapped[int] = mapped_column(Integer, default=30)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change (optimistic lock)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Trade(Base):
     """A trade of the community (Développement, Rédaction web…), optionally bound to a channel."""
 
@@ -140,6 +166,31 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Post(Base):
+    """A message the bot posted for a member (an intro card, a mission…), to edit or remove it later.
+
+    Features record their posts here so that edits update the same message, moderators can remove
+    any of them, and a member's data deletion removes them.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("community_id", "channel_id", "message_id"),
+        Index("ix_posts_object", "community_id", "feature", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    feature: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Meta(Base):
