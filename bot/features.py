@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.services import Services
+
 # The order is the order of /help.
 FEATURE_PACKAGES: tuple[str, ...] = ("cogs.help", "cogs.intros")
 
@@ -59,6 +61,8 @@ class Feature:
     slack_listeners: str | None = None  # a module with `def register(app, runtime)`
     privacy: PrivacyHook | None = None
     models: str | None = None  # the module holding the feature's tables, if any
+    # Called once at start, before the scheduler starts (e.g. to register job kinds).
+    on_start: Callable[[Services], Awaitable[None]] | None = None
 
     @property
     def locales(self) -> Path:

@@ -1,0 +1,137 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, masked
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_without_file_or_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings, secrets = load_settings(env={})
+    assert settings.database.url == "sqlite+aiosqlite:///collectif.db"
+    assert settings.community.locale == "fr"
+    assert settings.community.timezone == "Europe/Paris"
+    assert settings.slack.mode == "socket"
+    assert settings.discord.api_base == "https://discord.com/api/v10"
+    assert not secrets.has_discord
+
+
+def test_example_file_is_valid_and_matches_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from_file, _ = load_settings(ROOT / "config.example.toml", env={})
+    via_env, _ = load_settings(env={"COLLECTIF_CONFIG": str(ROOT / "config.example.toml")})
+    defaults, _ = load_settings(env={})
+    assert from_file.model_dump() == defaults.model_dump() == via_env.model_dump()
+    assert from_file.slack.http_port == 3000
+
+
+def test_environment_overrides_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "sqlite+aiosqlite:///file.db"\n[slack]\nhttp_port = 1\n')
+    settings, _ = load_settings(path, env={
+        "COLLECTIF_DATABASE__URL": "postgresql+asyncpg://u@h/db",
+        "COLLECTIF_SLACK__HTTP_PORT": "4000",
+    })
+    assert settings.database.url == "postgresql+asyncpg://u@h/db"
+    assert settings.slack.http_port == 4000
+
+
+def test_config_env_variable_and_local_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[community]\nlocale = "en"\n')
+    assert load_settings(env={})[0].community.locale == "en"
+    other = tmp_path / "other.toml"
+    other.write_text('[community]\ntimezone = "America/Montreal"\n')
+    settings, _ = load_settings(env={"COLLECTIF_CONFIG": str(other)})
+    assert settings.community.timezone == "America/Montreal"
+    assert settings.community.locale == "fr"
+
+
+@pytest.mark.parametrize(
+    ("content", "env", "expected"),
+    [
+        ('[community]\ntimezone = "Mars/Olympus"\n', {}, "community.timezone: unknown time zone"),
+        ('[database]\nnope = 1\n', {}, "database.nope: unknown setting"),
+        ('[surprise]\nx = 1\n', {}, "surprise: unknown setting"),
+        ('[discord]\napi_base_url = "not a url"\n', {}, "discord.api_base_url"),
+        ('[database]\nurl = "mysql://x"\n', {}, "database.url: must start with"),
+        ('[slack]\nmode = "carrier-pigeon"\n', {}, "slack.mode"),
+        ('[discord]\nshard_ids = [3]\nshard_count = 2\n', {}, "discord: shard_ids must be between"),
+        ("", {"COLLECTIF_SLACK__HTTP_PORT": "many"}, "slack.http_port"),
+        ("", {"COLLECTIF_NOPE__X": "1"}, "COLLECTIF_NOPE__X: unknown setting"),
+        ("[database\n", {}, "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, content, env, expected):
+    path = tmp_path / "c.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env=env)
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_secrets_from_env_and_dotenv(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-dotenv-token-123456\nSLACK_BOT_TOKEN=xoxb-1\n")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-environment")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "shh")
+    settings, secrets = load_settings()
+    assert secrets.discord_token.get_secret_value() == "from-dotenv-token-123456"
+    assert secrets.slack_bot_token.get_secret_value() == "xoxb-from-environment"
+    assert secrets.has_slack("http") and not secrets.has_slack("socket")
+    shown = masked(settings, secrets)
+    assert "from-dotenv-token-123456" not in str(shown)
+    assert shown["secrets"]["SLACK_APP_TOKEN"] == "not set"
+
+
+def _cli(*args, env=None, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60,
+    )
+
+
+def test_cli_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "config.toml").write_text('[community]\ntimezone = "Nowhere/Land"\n')
+    result = _cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "community.timezone" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "config.toml"]
+
+
+def test_cli_run_without_credentials_names_the_variables(tmp_path):
+    result = _cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "README"):
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_check_config_masks_secrets(tmp_path):
+    result = _cli("check-config", cwd=tmp_path, env={"DISCORD_TOKEN": "MTIzNDU2Nzg5.secret.part"})
+    assert result.returncode == 0, result.stderr
+    assert "secret.part" not in result.stdout
+    assert '"DISCORD_TOKEN": "set (' in result.stdout
+    assert '"timezone": "Europe/Paris"' in result.stdout
+
+
+def test_cli_db_upgrade_creates_the_schema(tmp_path):
+    result = _cli("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "collectif.db").execute(
+        "select name from sqlite_master where type='table'")}
+    assert {"communities", "members", "jobs", "alembic_version"} <= tables
