@@ -32,8 +32,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         await conn.run_sync(_upgrade, revision)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:
+    """The revisions the database is at (one per migration branch)."""
     from alembic.runtime.migration import MigrationContext
 
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        return await conn.run_sync(lambda c: tuple(MigrationContext.configure(c).get_current_heads()))

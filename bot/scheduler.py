@@ -1,0 +1,522 @@
+"""Timed jobs: the `jobs` table is the truth, APScheduler 3 (in memory) is only the timer.
+
+How a job runs, once, across restarts and across processes sharing one database:
+
+- `schedule()` inserts a `pending` row inside the caller's transaction and arms a timer only once that
+  transaction commits, so a rolled-back schedule never fires. A `dedupe_key` makes scheduling idempotent.
+- Whoever wants to run a row (its timer, the sweep, another process) first claims it with one conditional
+  UPDATE (`state='pending' AND due_at <= now`); only the caller whose UPDATE changed the row runs the
+  handler, outside that transaction. Success marks it `done`; an exception puts it back to `pending`
+  `retry_delay` later, until `max_attempts`, then `failed`.
+- A periodic sweep (every `sweep_seconds`, and right after `start()`) runs rows that fell due while no
+  timer was armed (process down, row scheduled by another process), applying the kind's lateness
+  policy: run late once if `now - due_at <= max_lateness` (None: always), else mark `skipped` and log.
+  It also arms upcoming rows this process does not know yet.
+- A `running` row whose claim is older than `stale_after` (the process died mid-job) is claimable again.
+  Handlers must therefore finish well within `stale_after` (default 10 minutes).
+- `stop()` stops the timers and the sweep, waits up to `stop_timeout` for handlers in flight, then
+  cancels them; a cancelled handler's row goes back to `pending` so it runs again after a restart.
+
+All decisions use the injected clock; tests freeze it and call `run_due()` / `run_job()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Row, and_, event, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from storage.engine import Database
+from storage.models import Job
+
+log = logging.getLogger(__name__)
+
+PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
+_SWEEP_ID = "collectif:sweep"
+_EXECUTOR = "collectif"
+# APScheduler logs every job it files and fires at INFO: 10,000 lines on a start. The rows are the record;
+# these loggers stay at WARNING unless the operator's logging config sets them.
+_TIMER_LOGGERS = ("bot.scheduler.timer", f"apscheduler.executors.{_EXECUTOR}")
+_SESSION_KEY = "collectif.scheduler.after_commit"
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What a handler receives: one attempt at one job row."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    community_id: int | None
+    attempt: int
+
+
+Handler = Callable[[JobRun], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    handler: Handler
+    max_lateness: timedelta | None
+    retry_delay: timedelta
+
+
+_COLUMNS = (Job.id, Job.kind, Job.payload, Job.due_at, Job.community_id, Job.attempts, Job.state)
+
+
+class Scheduler:
+    """Runs registered job kinds at their due time, exactly once, from the `jobs` table."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        sweep_seconds: float = 30,
+        max_attempts: int = 5,
+        worker_id: str | None = None,
+        stale_after: timedelta = timedelta(minutes=10),
+        concurrency: int = 8,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.sweep_seconds = sweep_seconds
+        self.max_attempts = max_attempts
+        self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:64]
+        self.stale_after = stale_after
+        self.stop_timeout = stop_timeout
+        self._kinds: dict[str, _Kind] = {}
+        self._armed: dict[int, datetime] = {}
+        self._timer: AsyncIOScheduler | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._sweeping = False
+
+        def fire(job_id: int) -> None:
+            self._on_job_timer(job_id)
+
+        # APScheduler checks the callable's signature on every add_job; a precomputed one halves the
+        # cost of arming thousands of rows at start.
+        fire.__signature__ = inspect.signature(fire)  # type: ignore[attr-defined]
+        self._fire = fire
+
+    # -- registration and scheduling -------------------------------------------------------------
+
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        max_lateness: timedelta | None = None,
+        retry_delay: timedelta = timedelta(minutes=1),
+    ) -> None:
+        """Declare how to run jobs of `kind` (features call this at setup, before or after start)."""
+        self._kinds[kind] = _Kind(handler, max_lateness, retry_delay)
+        if self.running:
+            self._spawn(self._guarded(self._arm_from_db(kinds=[kind]), f"arming {kind}"))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._kinds)
+
+    @property
+    def running(self) -> bool:
+        return self._timer is not None
+
+    @property
+    def armed(self) -> frozenset[int]:
+        """Ids of the rows whose timer is set in this process (diagnostics and tests)."""
+        return frozenset(self._armed)
+
+    async def schedule(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        due_at: datetime,
+        payload: dict[str, Any] | None = None,
+        community_id: int | None = None,
+        dedupe_key: str | None = None,
+    ) -> int:
+        """Insert a pending job in the caller's transaction; its timer is armed once that commits.
+
+        With a `dedupe_key` (unique across the table: put the community in it), scheduling the same key
+        again returns the existing row's id and changes nothing.
+        """
+        if due_at.tzinfo is None:
+            raise ValueError("due_at must be timezone-aware")
+        due_at = due_at.astimezone(UTC)
+        values = {
+            "kind": kind,
+            "payload": payload or {},
+            "due_at": due_at,
+            "community_id": community_id,
+            "dedupe_key": dedupe_key,
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": self.clock.now(),
+        }
+        insert = _insert_for(session)(Job.__table__).values(values)
+        if dedupe_key is not None:
+            insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        job_id = await session.scalar(insert.returning(Job.__table__.c.id))
+        if job_id is None:  # the key exists: idempotent, the existing row keeps its own timer
+            existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
+            assert existing is not None
+            return int(existing)
+        self._after_commit(session, lambda: self._arm(job_id, due_at))
+        return int(job_id)
+
+    async def cancel(
+        self,
+        session: AsyncSession,
+        *,
+        job_id: int | None = None,
+        dedupe_key: str | None = None,
+        community_id: int | None = None,
+    ) -> bool:
+        """Mark a pending job skipped (by id or dedupe key, within `community_id` when given)."""
+        if (job_id is None) == (dedupe_key is None):
+            raise ValueError("give exactly one of job_id or dedupe_key")
+        target = Job.id == job_id if job_id is not None else Job.dedupe_key == dedupe_key
+        where = [Job.state == PENDING, target]
+        if community_id is not None:
+            where.append(Job.community_id == community_id)
+        ids = (
+            await session.scalars(
+                update(Job)
+                .where(*where)
+                .values(state=SKIPPED, finished_at=self.clock.now(), last_error="cancelled")
+                .returning(Job.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        for cancelled in ids:
+            self._after_commit(session, lambda cancelled=cancelled: self._disarm(cancelled))
+        return bool(ids)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Arm every pending row due in the future, then sweep at once and every `sweep_seconds`."""
+        if self._timer is not None:
+            return
+        for name in _TIMER_LOGGERS:
+            if logging.getLogger(name).level == logging.NOTSET:
+                logging.getLogger(name).setLevel(logging.WARNING)
+        timer = AsyncIOScheduler(
+            timezone=UTC,
+            # Timer callbacks only spawn our own tasks, synchronously on the loop: APScheduler's
+            # asyncio executor would cancel (and log) whatever is in flight when it shuts down.
+            executors={_EXECUTOR: DebugExecutor()},
+            logger=logging.getLogger(_TIMER_LOGGERS[0]),
+            # The database decides whether a late job still runs; the timer must never drop one.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self._timer = timer  # claimed before the first await: a concurrent start() returns at once
+        try:
+            rows = await self._pending_rows(after=self.clock.now(), kinds=list(self._kinds))
+        except BaseException:
+            self._timer = None
+            raise
+        if self._timer is not timer:  # stop() was called meanwhile
+            return
+        # Added before timer.start(): APScheduler then files them without one wake-up per job.
+        self._arm_many(rows)
+        timer.add_job(
+            self._on_sweep_timer,
+            "interval",
+            executor=_EXECUTOR,
+            seconds=self.sweep_seconds,
+            id=_SWEEP_ID,
+            next_run_time=datetime.now(UTC),
+        )
+        timer.start()
+        log.info("scheduler %s started: %d jobs armed", self.worker_id, len(rows))
+
+    async def stop(self) -> None:
+        """Stop timers and sweep, let handlers in flight finish (up to `stop_timeout`); idempotent."""
+        timer, self._timer = self._timer, None
+        if timer is not None and timer.running:
+            timer.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler.shutdown only queues itself on the loop
+        self._armed.clear()
+        tasks = [t for t in self._tasks if not t.done()]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self.stop_timeout)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if timer is not None:
+            log.info("scheduler %s stopped", self.worker_id)
+
+    # -- running -----------------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Sweep once: run every due row this process has a handler for; returns how many ran."""
+        now = self.clock.now()
+        await self._fail_exhausted_stale(now)
+        kinds = list(self._kinds)
+        seen: set[int] = set()
+        ran = 0
+        while kinds:
+            query = select(*_COLUMNS).where(self._claimable(now), Job.kind.in_(kinds))
+            if seen:  # rows this sweep already tried (someone else may hold them) are not retried
+                query = query.where(Job.id.not_in(seen))
+            async with self.db.sessionmaker() as session:
+                rows = (await session.execute(query.order_by(Job.due_at, Job.id).limit(_BATCH))).all()
+            if not rows:
+                break
+            seen.update(row.id for row in rows)
+            results = await asyncio.gather(*(self._run_row(row) for row in rows))
+            ran += sum(results)
+            if len(rows) < _BATCH:
+                break
+        if self.running:
+            horizon = now + timedelta(seconds=2 * self.sweep_seconds)
+            known = await self._pending_rows(after=now, before=horizon, kinds=kinds)
+            self._arm_many([row for row in known if self._armed.get(row.id) != row.due_at])
+        return ran
+
+    async def run_job(self, job_id: int) -> bool:
+        """Run one row now if it is due and claimable; True when this call ran its handler."""
+        async with self.db.sessionmaker() as session:
+            row = (await session.execute(select(*_COLUMNS).where(Job.id == job_id))).first()
+        if row is None or row.kind not in self._kinds:
+            return False
+        return await self._run_row(row)
+
+    async def _run_row(self, row: Row[Any]) -> bool:
+        async with self._slots:
+            return await self._run_claimed(row)
+
+    async def _run_claimed(self, row: Row[Any]) -> bool:
+        spec = self._kinds[row.kind]
+        now = self.clock.now()
+        if spec.max_lateness is not None and now - row.due_at > spec.max_lateness:
+            await self._skip_stale(row, now)
+            return False
+        if not await self._claim(row.id, now):
+            return False
+        run = JobRun(
+            row.id, row.kind, dict(row.payload or {}), row.due_at, row.community_id, row.attempts + 1
+        )
+        try:
+            await spec.handler(run)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(run))
+            raise
+        except Exception as exc:
+            log.exception("job %s (%s) failed on attempt %d", run.id, run.kind, run.attempt)
+            await self._failed(run, spec, exc)
+        else:
+            await self._finish(run.id, state=DONE, last_error=None, finished_at=self.clock.now())
+        return True
+
+    def _claimable(self, now: datetime) -> Any:
+        """Due and either pending, or running under a claim so old its process must have died."""
+        return and_(
+            Job.due_at <= now,
+            Job.attempts < self.max_attempts,
+            or_(
+                Job.state == PENDING,
+                and_(Job.state == RUNNING, Job.claimed_at < now - self.stale_after),
+            ),
+        )
+
+    async def _claim(self, job_id: int, now: datetime) -> bool:
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == job_id, self._claimable(now))
+                .values(state=RUNNING, claimed_by=self.worker_id, claimed_at=now, attempts=Job.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def _finish(self, job_id: int, *, state: str, last_error: str | None, **extra: Any) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == RUNNING, Job.claimed_by == self.worker_id)
+                .values(state=state, last_error=last_error, **extra)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _failed(self, run: JobRun, spec: _Kind, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        now = self.clock.now()
+        if run.attempt >= self.max_attempts:
+            log.error("job %s (%s) gave up after %d attempts", run.id, run.kind, run.attempt)
+            await self._finish(run.id, state=FAILED, last_error=error, finished_at=now)
+            return
+        retry_at = now + spec.retry_delay
+        await self._finish(run.id, state=PENDING, last_error=error, due_at=retry_at, claimed_by=None)
+        self._arm(run.id, retry_at)
+
+    async def _release(self, run: JobRun) -> None:
+        """A handler cancelled by stop(): give the row back (the attempt still counts)."""
+        try:
+            await self._finish(run.id, state=PENDING, last_error="interrupted by shutdown", claimed_by=None)
+        except SQLAlchemyError:
+            log.exception("could not release job %s; it becomes claimable after %s", run.id, self.stale_after)
+
+    async def _skip_stale(self, row: Row[Any], now: datetime) -> None:
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == row.id, self._claimable(now))
+                .values(state=SKIPPED, finished_at=now, last_error=f"stale: due {row.due_at.isoformat()}")
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            log.warning(
+                "job %s (%s) skipped: due %s, now %s, beyond its lateness limit",
+                row.id, row.kind, row.due_at.isoformat(), now.isoformat(),
+            )
+
+    async def _fail_exhausted_stale(self, now: datetime) -> None:
+        """Stale claims with no attempt left are failed, not retried forever."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Job)
+                .where(
+                    Job.state == RUNNING,
+                    Job.claimed_at < now - self.stale_after,
+                    Job.attempts >= self.max_attempts,
+                )
+                .values(state=FAILED, finished_at=now, last_error="claim went stale on the last attempt")
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    async def _pending_rows(
+        self, *, after: datetime, before: datetime | None = None, kinds: Sequence[str]
+    ) -> Sequence[Row[Any]]:
+        if not kinds:
+            return []
+        query = select(Job.id, Job.due_at).where(
+            Job.state == PENDING, Job.due_at > after, Job.kind.in_(kinds)
+        )
+        if before is not None:
+            query = query.where(Job.due_at <= before)
+        async with self.db.sessionmaker() as session:
+            return (await session.execute(query)).all()
+
+    async def _arm_from_db(self, *, kinds: Sequence[str]) -> None:
+        self._arm_many(await self._pending_rows(after=self.clock.now(), kinds=kinds))
+
+    def _arm_many(self, rows: Iterable[Row[Any]]) -> None:
+        timer = self._timer
+        if timer is None:
+            return
+        # While paused, APScheduler files jobs without waking up once per job; resume wakes it once.
+        started = timer.running
+        if started:
+            timer.pause()
+        try:
+            for row in rows:
+                self._arm(row.id, row.due_at)
+        finally:
+            if started:
+                timer.resume()
+
+    def _arm(self, job_id: int, due_at: datetime) -> None:
+        if self._timer is None:
+            return
+        self._armed[job_id] = due_at
+        self._timer.add_job(
+            self._fire, "date", run_date=due_at, args=(job_id,), id=str(job_id), replace_existing=True,
+            executor=_EXECUTOR,
+        )
+
+    def _disarm(self, job_id: int) -> None:
+        if self._timer is None or self._armed.pop(job_id, None) is None:
+            return
+        if self._timer.get_job(str(job_id)) is not None:
+            self._timer.remove_job(str(job_id))
+
+    def _on_job_timer(self, job_id: int) -> None:
+        self._armed.pop(job_id, None)
+        if self.running:
+            self._spawn(self._guarded(self.run_job(job_id), f"job {job_id}"))
+
+    def _on_sweep_timer(self) -> None:
+        if self.running and not self._sweeping:
+            self._spawn(self._sweep())
+
+    async def _sweep(self) -> None:
+        self._sweeping = True
+        try:
+            await self._guarded(self.run_due(), "sweep")
+        finally:
+            self._sweeping = False
+
+        def fire(job_id: int) -> None:
+            self._on_job_timer(job_id)
+
+        # APScheduler checks the callable's signature on every add_job; a precomputed one halves the
+        # cost of arming thousands of rows at start.
+        fire.__signature__ = inspect.signature(fire)  # type: ignore[attr-defined]
+        self._fire = fire
+
+    async def _guarded(self, work: Awaitable[Any], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            # The row stays as it was (or goes stale); the next sweep or another process picks it up.
+            log.exception("scheduler %s: error during %s", self.worker_id, what)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Our own tasks, not APScheduler's: its shutdown would cancel them mid-handler."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+        """Run `action` when the session's current transaction commits; forget it on rollback."""
+        sync = session.sync_session
+        actions: list[Callable[[], None]] | None = sync.info.get(_SESSION_KEY)
+        if actions is None:
+            actions = sync.info[_SESSION_KEY] = []
+
+            @event.listens_for(sync, "after_commit")
+            def _committed(_session: Any) -> None:
+                pending = list(actions)
+                actions.clear()
+                for run in pending:
+                    run()
+
+            @event.listens_for(sync, "after_rollback")
+            def _rolled_back(_session: Any) -> None:
+                actions.clear()
+
+        actions.append(action)
+
+
+def _insert_for(session: AsyncSession) -> Callable[[Any], Any]:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

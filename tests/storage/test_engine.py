@@ -1,0 +1,95 @@
+"""The engine: no lost updates under concurrency, aware UTC times, SQLite pragmas on every connection."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
+
+from storage.engine import Database
+from storage.models import Job, Meta
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+async def _increment(db: Database, *, lock: bool) -> None:
+    async with db.transaction() as session:
+        query = select(Meta).where(Meta.key == "counter")
+        row = await session.scalar(query.with_for_update() if lock else query)
+        assert row is not None
+        await asyncio.sleep(0)  # give every other transaction the chance to read the same value
+        row.value = str(int(row.value) + 1)
+
+
+async def _counter(db: Database) -> None:
+    async with db.transaction() as session:
+        session.add(Meta(key="counter", value="0"))
+
+
+async def _value(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        return int(await session.scalar(select(Meta.value).where(Meta.key == "counter")) or -1)
+
+
+async def test_sqlite_read_then_write_loses_no_update(db: Database) -> None:
+    # Without BEGIN IMMEDIATE the SELECT runs outside the transaction and most increments vanish.
+    await _counter(db)
+    await asyncio.gather(*(_increment(db, lock=False) for _ in range(200)))
+    assert await _value(db) == 200
+
+
+async def test_read_for_update_then_write_loses_no_update(any_db: Database) -> None:
+    # The portable pattern: FOR UPDATE is what PostgreSQL needs, and SQLite's recipe makes it moot.
+    await _counter(any_db)
+    await asyncio.gather(*(_increment(any_db, lock=True) for _ in range(200)))
+    assert await _value(any_db) == 200
+
+
+async def test_sqlite_connections_use_the_recipe(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        pragmas = {
+            name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        }
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
+
+
+async def test_times_come_back_aware_utc(any_db: Database) -> None:
+    paris = datetime(2026, 3, 29, 3, 30, 15, 123456, tzinfo=PARIS)  # just after the spring DST change
+    async with any_db.transaction() as session:
+        session.add(Job(kind="remind", payload={}, due_at=paris))
+    async with any_db.sessionmaker() as session:
+        stored = await session.scalar(select(Job.due_at))
+        later = await session.scalar(select(Job.id).where(Job.due_at > paris - timedelta(microseconds=1)))
+    assert stored == paris
+    assert stored is not None
+    assert stored.tzinfo == UTC
+    assert stored.utcoffset() == timedelta(0)
+    assert (stored.hour, stored.minute) == (1, 30)
+    assert later is not None  # comparisons in SQL use the same UTC representation
+
+
+async def test_naive_times_are_refused(any_db: Database) -> None:
+    async def store_naive() -> None:
+        async with any_db.transaction() as session:
+            session.add(Job(kind="remind", payload={}, due_at=datetime(2026, 12, 1, 19, 0)))
+
+    with pytest.raises(StatementError, match="naive datetime"):
+        await store_naive()
+
+
+async def test_a_failed_transaction_is_rolled_back(any_db: Database) -> None:
+    async def fail_after_insert() -> None:
+        async with any_db.transaction() as session:
+            session.add(Meta(key="half", value="done"))
+            await session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await fail_after_insert()
+    async with any_db.sessionmaker() as session:
+        assert (await session.execute(text("SELECT count(*) FROM meta WHERE key = 'half'"))).scalar() == 0

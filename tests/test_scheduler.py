@@ -1,0 +1,415 @@
+"""The scheduler runs each job once: across two schedulers, restarts, retries, late starts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.clock import FrozenClock, SystemClock
+from bot.scheduler import JobRun, Scheduler
+from storage.communities import ensure_community
+from storage.engine import Database
+from storage.models import Job
+
+MINUTE = timedelta(minutes=1)
+
+
+class Recorder:
+    """A handler that remembers every run; optionally fails or waits."""
+
+    def __init__(self, *, fail: bool = False, pause: bool = False) -> None:
+        self.runs: list[JobRun] = []
+        self.fail = fail
+        self.pause = pause
+        self.called = asyncio.Event()
+
+    async def __call__(self, run: JobRun) -> None:
+        self.runs.append(run)
+        self.called.set()
+        if self.pause:
+            await asyncio.sleep(0)  # let the other scheduler interleave
+        if self.fail:
+            raise RuntimeError(f"boom {run.attempt}")
+
+    @property
+    def ids(self) -> list[int]:
+        return [run.id for run in self.runs]
+
+
+async def schedule(scheduler: Scheduler, db: Database, **kwargs: Any) -> int:
+    async with db.transaction() as session:
+        return await scheduler.schedule(session, **kwargs)
+
+
+async def job(db: Database, job_id: int) -> Job:
+    async with db.sessionmaker() as session:
+        row = await session.get(Job, job_id)
+        assert row is not None
+        return row
+
+
+async def count_jobs(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
+
+
+@pytest.fixture
+def live_clock() -> FrozenClock:
+    """A frozen clock at the real time, for tests that start the real timer (rows stay in the future)."""
+    return FrozenClock(datetime.now(UTC))
+
+
+async def test_due_job_runs_once_with_its_payload(any_db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, clock)
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    job_id = await schedule(scheduler, any_db, kind="remind", due_at=clock.now() + MINUTE,
+                            payload={"member": 7, "text": "Jeudi 19h"})
+
+    assert await scheduler.run_due() == 0
+    clock.advance(MINUTE)
+    assert await scheduler.run_due() == 1
+    assert await scheduler.run_due() == 0
+    assert await scheduler.run_job(job_id) is False
+
+    [run] = handler.runs
+    assert (run.id, run.kind, run.attempt) == (job_id, "remind", 1)
+    assert run.payload == {"member": 7, "text": "Jeudi 19h"}
+    assert run.due_at == clock.now()
+    row = await job(any_db, job_id)
+    assert (row.state, row.attempts, row.finished_at, row.last_error) == ("done", 1, clock.now(), None)
+
+
+async def test_two_schedulers_on_one_database_run_each_job_once(any_db_url: str, clock: FrozenClock) -> None:
+    # Two engines on one database: what two bot processes see.
+    first_db, second_db = Database.from_url(any_db_url), Database.from_url(any_db_url)
+    if first_db.is_sqlite:
+        from storage.migrate import upgrade
+
+        await upgrade(first_db.engine)
+    try:
+        handler = Recorder(pause=True)
+        first = Scheduler(first_db, clock, worker_id="first")
+        second = Scheduler(second_db, clock, worker_id="second")
+        for scheduler in (first, second):
+            scheduler.register("remind", handler)
+        async with first_db.transaction() as session:
+            ids = [
+                await first.schedule(session, kind="remind", due_at=clock.now() - i * timedelta(seconds=1))
+                for i in range(120)
+            ]
+
+        ran = await asyncio.gather(first.run_due(), second.run_due())
+        # And the timer path racing for the same rows: nothing left to run.
+        again = await asyncio.gather(*(s.run_job(i) for i in ids[:20] for s in (first, second)))
+
+        assert sum(ran) == 120
+        assert not any(again)
+        assert Counter(handler.ids) == Counter(ids)
+        async with first_db.sessionmaker() as session:
+            states = Counter((await session.scalars(select(Job.state))).all())
+            workers = set((await session.scalars(select(Job.claimed_by))).all())
+        assert states == {"done": 120}
+        assert workers <= {"first", "second"}
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
+async def test_rows_survive_a_restart_and_run_once(any_db_url: str, live_clock: FrozenClock) -> None:
+    handler = Recorder()
+    first_db = Database.from_url(any_db_url)
+    if first_db.is_sqlite:
+        from storage.migrate import upgrade
+
+        await upgrade(first_db.engine)
+    before = Scheduler(first_db, live_clock)
+    before.register("remind", handler)
+    await before.start()
+    job_id = await schedule(before, first_db, kind="remind", due_at=live_clock.now() + timedelta(hours=1))
+    assert job_id in before.armed
+    await before.stop()
+    await first_db.dispose()
+
+    second_db = Database.from_url(any_db_url)
+    try:
+        after = Scheduler(second_db, live_clock)
+        after.register("remind", handler)
+        await after.start()
+        assert after.armed == {job_id}
+        live_clock.advance(timedelta(hours=1))
+        await after.run_due()  # (or its own start-up sweep, running concurrently, gets there first)
+        assert await after.run_job(job_id) is False
+        await after.stop()
+        assert handler.ids == [job_id]
+        assert (await job(second_db, job_id)).state == "done"
+    finally:
+        await second_db.dispose()
+
+
+async def test_catch_up_runs_late_jobs_once_and_skips_stale_ones(
+    any_db: Database, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    scheduler = Scheduler(any_db, clock)
+    late, stale, always = Recorder(), Recorder(), Recorder()
+    scheduler.register("late", late, max_lateness=timedelta(hours=1))
+    scheduler.register("stale", stale, max_lateness=timedelta(minutes=10))
+    scheduler.register("always", always)
+    ids = {kind: await schedule(scheduler, any_db, kind=kind, due_at=clock.now())
+           for kind in ("late", "stale")}
+    ids["always"] = await schedule(scheduler, any_db, kind="always", due_at=clock.now() - timedelta(days=3))
+
+    clock.advance(timedelta(minutes=30))  # the bot was down for half an hour
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        assert await scheduler.run_due() == 2
+    assert await scheduler.run_due() == 0
+
+    assert late.ids == [ids["late"]]
+    assert always.ids == [ids["always"]]
+    assert stale.runs == []
+    row = await job(any_db, ids["stale"])
+    assert row.state == "skipped"
+    assert row.attempts == 0
+    assert f"job {ids['stale']} (stale) skipped" in caplog.text
+
+
+async def test_failures_retry_later_then_fail_after_max_attempts(
+    any_db: Database, clock: FrozenClock
+) -> None:
+    scheduler = Scheduler(any_db, clock, max_attempts=3)
+    handler = Recorder(fail=True)
+    scheduler.register("flaky", handler, retry_delay=5 * MINUTE)
+    job_id = await schedule(scheduler, any_db, kind="flaky", due_at=clock.now())
+
+    assert await scheduler.run_due() == 1
+    row = await job(any_db, job_id)
+    assert (row.state, row.attempts, row.due_at) == ("pending", 1, clock.now() + 5 * MINUTE)
+    assert row.last_error == "RuntimeError: boom 1"
+    assert await scheduler.run_due() == 0  # not before the retry delay
+
+    for _ in range(2):
+        clock.advance(5 * MINUTE)
+        assert await scheduler.run_due() == 1
+    clock.advance(timedelta(hours=1))
+    assert await scheduler.run_due() == 0
+
+    assert [run.attempt for run in handler.runs] == [1, 2, 3]
+    row = await job(any_db, job_id)
+    assert (row.state, row.attempts, row.last_error) == ("failed", 3, "RuntimeError: boom 3")
+    assert row.finished_at == clock.now() - timedelta(hours=1)
+
+
+async def test_a_rolled_back_schedule_never_fires(any_db: Database, live_clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, live_clock)
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    await scheduler.start()
+    try:
+        async def schedule_then_fail() -> None:
+            async with any_db.transaction() as session:
+                await scheduler.schedule(session, kind="remind", due_at=live_clock.now() + MINUTE)
+                assert scheduler.armed == set()  # not before the commit
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            await schedule_then_fail()
+        kept = await schedule(scheduler, any_db, kind="remind", due_at=live_clock.now() + MINUTE)
+
+        assert scheduler.armed == {kept}
+        assert await count_jobs(any_db) == 1
+        live_clock.advance(MINUTE)
+        await scheduler.run_due()
+    finally:
+        await scheduler.stop()
+    assert handler.ids == [kept]
+
+
+async def test_a_dedupe_key_schedules_once(any_db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, clock)
+    scheduler.register("remind", Recorder())
+    first = await schedule(scheduler, any_db, kind="remind", due_at=clock.now(), dedupe_key="afterwork:3:24h")
+    again = await schedule(scheduler, any_db, kind="remind", due_at=clock.now() + MINUTE,
+                           dedupe_key="afterwork:3:24h")
+    racing = await asyncio.gather(*(
+        schedule(scheduler, any_db, kind="remind", due_at=clock.now(), dedupe_key="afterwork:4:24h")
+        for _ in range(10)
+    ))
+
+    assert again == first
+    assert len(set(racing)) == 1
+    assert await count_jobs(any_db) == 2
+    assert (await job(any_db, first)).due_at == clock.now()  # the first schedule wins
+
+
+async def test_cancel_is_scoped_by_community_and_disarms(any_db: Database, live_clock: FrozenClock) -> None:
+    async with any_db.transaction() as session:
+        ours = (await ensure_community(session, "discord", "1")).id
+        theirs = (await ensure_community(session, "discord", "2")).id
+    scheduler = Scheduler(any_db, live_clock)
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    await scheduler.start()
+    try:
+        by_id = await schedule(scheduler, any_db, kind="remind", due_at=live_clock.now() + MINUTE,
+                               community_id=ours)
+        by_key = await schedule(scheduler, any_db, kind="remind", due_at=live_clock.now() + MINUTE,
+                                community_id=ours, dedupe_key="mission:9:expire")
+        async with any_db.transaction() as session:
+            elsewhere = await scheduler.cancel(session, dedupe_key="mission:9:expire", community_id=theirs)
+            assert elsewhere is False
+            assert await scheduler.cancel(session, job_id=by_id, community_id=ours) is True
+            assert await scheduler.cancel(session, dedupe_key="mission:9:expire") is True
+            assert scheduler.armed == {by_id, by_key}  # disarmed only once committed
+        assert scheduler.armed == set()
+        async with any_db.transaction() as session:
+            assert await scheduler.cancel(session, job_id=by_id) is False
+
+        live_clock.advance(timedelta(hours=1))
+        assert await scheduler.run_due() == 0
+        assert handler.runs == []
+        assert (await job(any_db, by_key)).state == "skipped"
+    finally:
+        await scheduler.stop()
+
+
+async def test_the_timer_fires_a_job_at_its_due_time(any_db: Database) -> None:
+    scheduler = Scheduler(any_db, SystemClock())
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    await scheduler.start()
+    try:
+        due = datetime.now(UTC) + timedelta(milliseconds=50)
+        job_id = await schedule(scheduler, any_db, kind="remind", due_at=due)
+        await asyncio.wait_for(handler.called.wait(), timeout=1)
+        started = datetime.now(UTC)
+    finally:
+        await scheduler.stop()
+    assert handler.ids == [job_id]
+    assert timedelta(0) <= started - due < timedelta(seconds=1)
+    assert (await job(any_db, job_id)).state == "done"
+
+
+async def test_a_stale_claim_is_taken_over(any_db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, clock, stale_after=timedelta(minutes=10))
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    dead = await schedule(scheduler, any_db, kind="remind", due_at=clock.now())
+    busy = await schedule(scheduler, any_db, kind="remind", due_at=clock.now())
+    async with any_db.transaction() as session:
+        for job_id, claimed in ((dead, clock.now()), (busy, clock.now() + 9 * MINUTE)):
+            await session.execute(
+                update(Job).where(Job.id == job_id)
+                .values(state="running", claimed_by="crashed", claimed_at=claimed, attempts=1)
+            )
+    clock.advance(timedelta(minutes=11))
+
+    assert await scheduler.run_due() == 1
+    assert handler.ids == [dead]
+    assert handler.runs[0].attempt == 2
+    assert (await job(any_db, dead)).state == "done"
+    assert (await job(any_db, busy)).state == "running"
+
+
+async def test_unregistered_kinds_stay_pending(any_db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, clock)
+    job_id = await schedule(scheduler, any_db, kind="unknown", due_at=clock.now())
+    assert await scheduler.run_due() == 0
+    assert await scheduler.run_job(job_id) is False
+    assert (await job(any_db, job_id)).state == "pending"
+
+
+async def test_registering_after_start_arms_that_kind(db: Database, live_clock: FrozenClock) -> None:
+    scheduler = Scheduler(db, live_clock)
+    job_id = await schedule(scheduler, db, kind="later", due_at=live_clock.now() + timedelta(hours=1))
+    await scheduler.start()
+    try:
+        assert scheduler.armed == set()
+        scheduler.register("later", Recorder())
+        for _ in range(100):
+            if scheduler.armed:
+                break
+            await asyncio.sleep(0.005)
+        assert scheduler.armed == {job_id}
+    finally:
+        await scheduler.stop()
+
+
+async def test_start_and_stop_are_idempotent(db: Database, live_clock: FrozenClock) -> None:
+    scheduler = Scheduler(db, live_clock)
+    await scheduler.stop()  # never started
+    await scheduler.start()
+    await scheduler.start()
+    assert scheduler.running
+    await scheduler.stop()
+    await scheduler.stop()
+    assert not scheduler.running
+    await scheduler.start()  # and again after a stop
+    assert scheduler.running
+    await scheduler.stop()
+
+
+async def test_stop_gives_an_interrupted_job_back(db: Database) -> None:
+    clock = SystemClock()
+    scheduler = Scheduler(db, clock, stop_timeout=0.05)
+    started = asyncio.Event()
+
+    async def forever(run: JobRun) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    scheduler.register("slow", forever)
+    job_id = await schedule(scheduler, db, kind="slow", due_at=clock.now() - MINUTE)
+    await scheduler.start()  # its first sweep picks the job up
+    await asyncio.wait_for(started.wait(), timeout=1)
+    await scheduler.stop()
+
+    row = await job(db, job_id)
+    assert (row.state, row.attempts, row.claimed_by) == ("pending", 1, None)
+    assert row.last_error == "interrupted by shutdown"
+
+
+async def test_naive_due_times_are_refused(db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(db, clock)
+    with pytest.raises(ValueError, match="aware"):
+        await schedule(scheduler, db, kind="remind", due_at=datetime(2026, 12, 1, 19, 0))
+
+
+async def test_a_stale_claim_on_the_last_attempt_fails(any_db: Database, clock: FrozenClock) -> None:
+    scheduler = Scheduler(any_db, clock, max_attempts=2)
+    handler = Recorder()
+    scheduler.register("remind", handler)
+    job_id = await schedule(scheduler, any_db, kind="remind", due_at=clock.now())
+    async with any_db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id)
+            .values(state="running", claimed_by="crashed", claimed_at=clock.now(), attempts=2)
+        )
+    clock.advance(timedelta(hours=1))
+
+    assert await scheduler.run_due() == 0
+    assert handler.runs == []
+    row = await job(any_db, job_id)
+    assert (row.state, row.finished_at) == ("failed", clock.now())
+
+
+async def test_the_sweep_arms_jobs_scheduled_by_another_process(
+    any_db: Database, live_clock: FrozenClock
+) -> None:
+    ours = Scheduler(any_db, live_clock, sweep_seconds=30)
+    ours.register("remind", Recorder())
+    other = Scheduler(any_db, live_clock)  # not started: it only writes rows, like another process
+    await ours.start()
+    try:
+        soon = await schedule(other, any_db, kind="remind", due_at=live_clock.now() + timedelta(seconds=20))
+        await schedule(other, any_db, kind="remind", due_at=live_clock.now() + timedelta(hours=2))
+        assert ours.armed == set()
+        await ours.run_due()
+        assert ours.armed == {soon}  # the far one is armed by a later sweep, before it is due
+    finally:
+        await ours.stop()
