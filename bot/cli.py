@@ -17,7 +17,9 @@ from bot.log import setup_logging
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collectif", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML settings file (default: $COLLECTIF_CONFIG, ./config.toml)")
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (default: $COLLECTIF_CONFIG, else ./config.toml)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start every platform that has credentials")
     sub.add_parser("check-config", help="print the effective settings, secrets masked")
@@ -87,7 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.features import load_features
         from bot.slack_app.manifest import manifest
 
-        print(json.dumps(manifest(settings, load_features()), indent=2, ensure_ascii=False))
+        try:
+            generated = manifest(settings, load_features())
+        except ConfigError as exc:
+            return _fail(str(exc))
+        print(json.dumps(generated, indent=2, ensure_ascii=False))
         return 0
     if args.command == "discord" and args.action == "invite-url":
         from bot.discord_bot.invite import invite_url

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 # The order is the order of /help.
-FEATURE_PACKAGES: tuple[str, ...] = ("cogs.help", "cogs.intros")
+FEATURE_PACKAGES: tuple[str, ...] = (
+    "cogs.help", "cogs.intros", "cogs.directory", "cogs.privacy", "cogs.config",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Feature:
     package: str
     commands: tuple[CommandSpec, ...] = ()
     discord_extension: str | None = None  # a module with `async def setup(bot)`
-    slack_listeners: str | None = None  # a module with `def register(app, runtime)`
+    slack_listeners: str | None = None  # a module with `def register(router)` (bot.slack_app.router)
     privacy: PrivacyHook | None = None
     models: str | None = None  # the module holding the feature's tables, if any
     # Called once at start, before the scheduler starts (e.g. to register job kinds).

@@ -17,7 +17,7 @@ def help_card(
     is_moderator: bool,
     invocation: Callable[[CommandSpec, str], str],
 ) -> Card:
-    """`invocation(command, locale)` says how to type a command on the platform (`/aide`, `/collectif help`)."""
+    """The help card; `invocation(command, locale)` says how a command is typed (`/aide`, `/collectif help`)."""
     member_lines: list[str] = []
     moderator_lines: list[str] = []
     for command in commands:

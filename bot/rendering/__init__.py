@@ -1,0 +1,1 @@
+"""Renderers of neutral cards for each platform."""

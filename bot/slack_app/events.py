@@ -1,0 +1,86 @@
+"""Install lifecycle events (uninstall, revoked tokens) and the event_id ledger that makes retries harmless.
+
+Why a ledger rather than skipping every request that carries X-Slack-Retry-Num: Slack also retries
+when our first answer failed or never arrived, and then the retry is the only delivery that will
+ever do the work. So the first delivery of an event_id claims it (one INSERT … ON CONFLICT DO
+NOTHING in `meta`, settled by the database across processes); a retry finds it claimed and does
+nothing; a handler that fails releases its claim so that Slack's next retry runs it. Socket Mode
+retries carry the same event_id, so both modes are covered.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.slack_app.callers import team_of
+from storage.models import Community, Meta
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.slack_app.request import SlackRequest
+    from bot.slack_app.router import SlackRouter
+
+log = logging.getLogger(__name__)
+
+EVENT_PREFIX = "slack:event:"
+KEEP_EVENTS = timedelta(hours=1)  # Slack retries three times within minutes
+
+
+def _insert_ignore(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Meta)
+
+
+async def claim_event(services: Services, event_id: str, team_id: str) -> bool:
+    """True for the first delivery of this event, False for a retry of one already claimed."""
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        await session.execute(
+            delete(Meta).where(Meta.key.startswith(EVENT_PREFIX), Meta.updated_at < now - KEEP_EVENTS)
+        )
+        result = await session.execute(
+            _insert_ignore(session)
+            .values(key=EVENT_PREFIX + event_id, value=team_id, updated_at=now)
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_event(services: Services, event_id: str) -> None:
+    async with services.db.transaction() as session:
+        await session.execute(delete(Meta).where(Meta.key == EVENT_PREFIX + event_id))
+
+
+async def deactivate(services: Services, team_id: str) -> bool:
+    """Mark the workspace's community inactive (its data purge comes later, after a grace period)."""
+    async with services.db.transaction() as session:
+        result = await session.execute(
+            update(Community)
+            .where(Community.platform == "slack", Community.external_id == team_id,
+                   Community.active.is_(True))
+            .values(active=False, deactivated_at=services.clock.now())
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def on_app_uninstalled(request: SlackRequest) -> None:
+    team_id = team_of(request.body, request.context)
+    if await deactivate(request.services, team_id):
+        log.info("Slack workspace %s uninstalled Collectif: community marked inactive", team_id)
+
+
+async def on_tokens_revoked(request: SlackRequest) -> None:
+    tokens = (request.body.get("event") or {}).get("tokens") or {}
+    if tokens.get("bot"):  # revoked user tokens alone leave the bot working
+        await on_app_uninstalled(request)
+
+
+def register(router: SlackRouter) -> None:
+    router.event("app_uninstalled", on_app_uninstalled)
+    router.event("tokens_revoked", on_tokens_revoked)

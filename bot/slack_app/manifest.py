@@ -1,0 +1,75 @@
+"""The Slack app manifest, generated from the command list and the listeners the code registers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.cards import truncate
+from bot.config import ConfigError, Settings
+from bot.features import Feature, all_commands, locale_folders
+from bot.i18n import Catalog
+from bot.slack_app.app import build_router
+
+APP_NAME = "Collectif"
+# Every bot scope and why it is needed; features add theirs with router.need_scope().
+BASE_SCOPES = {
+    "commands": "the /collectif slash command",
+    "chat:write": "answers, cards and reminders in the channels Collectif was added to, and in its DMs",
+    "users:read": "users.info: the member's language, and whether they are a workspace admin (moderator)",
+    "im:write": "conversations.open: reminders and data exports sent as direct messages",
+}
+USAGE_HINT_MAX = 1000
+DESCRIPTION_MAX = 140
+
+
+def usage_hint(catalog: Catalog, locale: str, features: Iterable[Feature]) -> str:
+    """`aide · config [show|history|…] · …`: every command, by its name in the community language."""
+    parts = [f"{catalog.t(locale, c.name_key)} {c.slack_usage}".strip() for c in all_commands(features)]
+    return truncate(" · ".join(parts), USAGE_HINT_MAX)
+
+
+def manifest(settings: Settings, features: Iterable[Feature]) -> dict[str, Any]:
+    """The manifest to paste into https://api.slack.com/apps (Create app > From a manifest)."""
+    features = list(features)
+    catalog = Catalog.load(locale_folders(features))
+    router = build_router(settings, features)
+    locale = settings.community.locale
+    http = settings.slack.mode == "http"
+    request_url = str(settings.slack.request_url) if settings.slack.request_url else None
+    if http and request_url is None:
+        raise ConfigError("slack.request_url: required in HTTP mode (e.g. https://bot.example.org/slack/events)")
+    where = {"request_url": request_url} if http else {}
+    command = {
+        "command": settings.slack.command,
+        "description": truncate(catalog.t(locale, "slack.command_description"), 2000),
+        "usage_hint": usage_hint(catalog, locale, features),
+        # Mentions then arrive as <@U123|name>: a member is named by id, not by an ambiguous name.
+        "should_escape": True,
+        **({"url": request_url} if http else {}),
+    }
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": APP_NAME,
+            "description": truncate(catalog.t(locale, "slack.app_description"), DESCRIPTION_MAX),
+            "background_color": "#264653",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": "app_home_opened" in router.events,
+                "messages_tab_enabled": True,  # reminders and exports arrive as DMs
+                "messages_tab_read_only_enabled": True,  # Collectif does not read DMs
+            },
+            "bot_user": {"display_name": APP_NAME, "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": sorted({*BASE_SCOPES, *router.scopes})}},
+        "settings": {
+            "event_subscriptions": {**where, "bot_events": sorted(router.events)},
+            "interactivity": {"is_enabled": True, **where},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": not http,
+            "token_rotation_enabled": False,
+        },
+    }

@@ -1,0 +1,229 @@
+"""Features register their Slack listeners here; the dispatcher wires them to Bolt behind `/collectif`.
+
+A feature's `slack_listeners` module has `def register(router: SlackRouter) -> None` and calls:
+
+- `router.subcommand("help", handler)`: `/collectif help …` (the CommandSpec name; the localized
+  names of every language are accepted too: `/collectif aide`);
+- `router.action(r"intro:edit:(?P<id>[0-9]+)", handler)`: button clicks, by action-id regex (full match);
+- `router.view(r"intro:form", handler)`: form submissions, by callback-id regex; the handler may
+  return `ack()` arguments (e.g. `{"response_action": "update", "view": …}`) or raise InvalidInput
+  whose problem names are the input blocks' `block_id`s;
+- `router.event("app_home_opened", handler)`: Events API events, de-duplicated by event_id;
+- `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest.
+
+Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
+Registration touches no network and no database, so the manifest is built from the same tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import SUPPORTED_LOCALES
+from bot.errors import Forbidden
+from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
+from bot.slack_app.errors import ErrorReporter
+from bot.slack_app.request import SlackRequest
+from storage.text import fold
+
+if TYPE_CHECKING:
+    from bot.context import Caller
+    from bot.features import CommandSpec, Feature
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[SlackRequest], Awaitable[Any]]
+HELP_COMMAND = "help"
+
+
+@dataclass
+class SlackRouter:
+    """What the features registered: pure tables, no connection."""
+
+    command: str = "/collectif"
+    subcommands: dict[str, Handler] = field(default_factory=dict)
+    actions: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
+    views: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
+    events: dict[str, list[Handler]] = field(default_factory=dict)
+    scopes: dict[str, str] = field(default_factory=dict)  # extra bot scope -> why the feature needs it
+
+    def subcommand(self, name: str, handler: Handler) -> None:
+        if name in self.subcommands:
+            raise ValueError(f"Slack subcommand {name!r} registered twice")
+        self.subcommands[name] = handler
+
+    def action(self, pattern: str, handler: Handler) -> None:
+        self.actions.append((re.compile(rf"^(?:{pattern})$"), handler))
+
+    def view(self, pattern: str, handler: Handler) -> None:
+        self.views.append((re.compile(rf"^(?:{pattern})$"), handler))
+
+    def event(self, event_type: str, handler: Handler) -> None:
+        self.events.setdefault(event_type, []).append(handler)
+
+    def need_scope(self, scope: str, reason: str) -> None:
+        self.scopes[scope] = reason
+
+
+def load_listeners(router: SlackRouter, features: Iterable[Feature]) -> SlackRouter:
+    """Let every feature with a Slack part register its listeners."""
+    for feature in features:
+        if feature.slack_listeners:
+            importlib.import_module(feature.slack_listeners).register(router)
+    return router
+
+
+class Dispatcher:
+    """Runs the registered handlers for Bolt: resolves the caller, acknowledges, routes subcommands."""
+
+    def __init__(self, services: Services, router: SlackRouter, people: People,
+                 session: aiohttp.ClientSession | None, reporter: ErrorReporter) -> None:
+        self.services = services
+        self.router = router
+        self.people = people
+        self.session = session
+        self.reporter = reporter
+        self.by_name = self._names(services.commands)
+        self.help = next((c for c in services.commands if c.name == HELP_COMMAND), None)
+        missing = [c.name for c in services.commands if c.name not in router.subcommands]
+        if missing:
+            log.warning("commands without a Slack handler yet: %s", ", ".join(missing))
+
+    def _names(self, commands: Iterable[CommandSpec]) -> dict[str, CommandSpec]:
+        """Every accepted spelling of every command: its name and its localized names, folded."""
+        table: dict[str, CommandSpec] = {}
+        for command in commands:
+            spellings = {command.name, *(self.services.t(loc, command.name_key) for loc in SUPPORTED_LOCALES)}
+            for spelling in spellings:
+                other = table.setdefault(fold(spelling), command)
+                if other is not command:
+                    log.warning("Slack: %r names both %s and %s", spelling, other.name, command.name)
+        return table
+
+    # -- the caller ---------------------------------------------------------------------------------
+
+    async def caller(self, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> Caller:
+        """Resolve (and create on first contact) the community and member behind a request."""
+        team, user = team_of(body, context), context.get("user_id")
+        profile = await self.people.profile(client, team, user) if user else None
+        caller = await self.services.caller(origin(body, context, profile))
+        context[CALLER_KEY] = caller
+        return caller
+
+    def _request(self, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient,
+                 ack: AsyncAck | None, caller: Caller | None) -> SlackRequest:
+        return SlackRequest(self.services, client, body, context, caller, session=self.session,
+                            command=self.router.command, _ack=ack)
+
+    @asynccontextmanager
+    async def guard(self, body: dict[str, Any], context: dict[str, Any],
+                    ack: AsyncAck) -> AsyncIterator[None]:
+        """Report a handler's error here rather than let it reach Bolt (see bot.slack_app.errors)."""
+        try:
+            yield
+        except Exception as error:
+            waiting = ack.response is None
+            payload = await self.reporter.handle(error, body, context, waiting=waiting)
+            if waiting:
+                await ack(**(payload or {}))
+
+    # -- listeners ----------------------------------------------------------------------------------
+
+    def install(self, app: AsyncApp) -> None:
+        app.command(self.router.command)(self.on_command)
+        for pattern, handler in self.router.actions:
+            app.action(pattern)(self._action(pattern, handler))
+        for pattern, handler in self.router.views:
+            app.view(pattern)(self._view(pattern, handler))
+        for event_type, handlers in self.router.events.items():
+            app.event(event_type)(self._event(handlers))
+        app.action(re.compile(".*"))(self.acknowledge)  # link buttons and stale buttons: no warning icon
+
+    async def acknowledge(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
+                         client: AsyncWebClient) -> None:
+        """`/collectif [subcommand] [args]`: nothing, `help` or `aide` shows the help card."""
+        await ack()
+        async with self.guard(body, context, ack):
+            caller = await self.caller(body, context, client)
+            request = self._request(body, context, client, ack, caller)
+            words = str(body.get("text") or "").split(maxsplit=1)
+            word = words[0] if words else ""
+            request.args = words[1].strip() if len(words) > 1 else ""
+            command = self.by_name.get(fold(word)) if word else self.help
+            if command is None:
+                request.notice = request.t("slack.unknown_command", name=word[:50])
+                command = self.help
+            if command is None:
+                await request.reply(request.notice)
+                return
+            if command.moderator_only and not caller.is_moderator:
+                raise Forbidden()
+            handler = self.router.subcommands.get(command.name)
+            if handler is None:
+                await request.reply(request.t("slack.not_on_slack", name=request.invocation(command)))
+                return
+            await handler(request)
+
+    def _action(self, pattern: re.Pattern[str], handler: Handler) -> Callable[..., Awaitable[None]]:
+        async def on_action(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
+                            client: AsyncWebClient) -> None:
+            await ack()
+            async with self.guard(body, context, ack):
+                caller = await self.caller(body, context, client)
+                request = self._request(body, context, client, ack, caller)
+                request.match = pattern.match(body["actions"][0]["action_id"])
+                await handler(request)
+
+        return on_action
+
+    def _view(self, pattern: re.Pattern[str], handler: Handler) -> Callable[..., Awaitable[None]]:
+        async def on_view(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
+                          client: AsyncWebClient) -> None:
+            async with self.guard(body, context, ack):  # InvalidInput -> ack(response_action="errors")
+                caller = await self.caller(body, context, client)
+                request = self._request(body, context, client, ack, caller)
+                request.match = pattern.match(body["view"]["callback_id"])
+                result = await handler(request)
+                await request.ack(**(result or {}))
+
+        return on_view
+
+    def _event(self, handlers: list[Handler]) -> Callable[..., Awaitable[None]]:
+        from bot.slack_app.events import claim_event, release_event
+
+        async def on_event(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
+                           client: AsyncWebClient) -> None:
+            # Slack retries an event it thinks we missed (X-Slack-Retry-Num); the event_id is the same,
+            # so the first delivery claims it and any retry finds it taken.
+            event_id = str(body.get("event_id") or "")
+            async with self.guard(body, context, ack):
+                if event_id and not await claim_event(self.services, event_id, team_of(body, context)):
+                    log.info("Slack event %s already handled (retry skipped)", event_id)
+                    return
+                request = self._request(body, context, client, None, None)
+                if context.get("user_id"):
+                    request._resolver = lambda: self.caller(body, context, client)
+                try:
+                    for handler in handlers:
+                        await handler(request)
+                except BaseException:
+                    if event_id:  # let Slack's next retry do it: it was not (fully) done
+                        await release_event(self.services, event_id)
+                    raise
+
+        return on_event

@@ -1,0 +1,106 @@
+"""The Slack platform runtime: Socket Mode, or HTTP mode serving Bolt at /slack/events; clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.slack_app.app import build_app
+from bot.slack_app.notifier import SlackNotifier
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+CONNECT_TIMEOUT = 30.0
+
+
+class SlackStartError(RuntimeError):
+    """Slack refused a token or could not be reached; the message names what to fix."""
+
+
+class SlackRuntime:
+    """Implements bot.services.PlatformRuntime for one workspace (SLACK_BOT_TOKEN)."""
+
+    name = "slack"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app: AsyncApp | None = None
+        self.port: int | None = None  # HTTP mode: the port actually bound (the setting may be 0)
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        """Check the tokens, then serve HTTP or open the Socket Mode connection; returns once ready."""
+        self._session = aiohttp.ClientSession()
+        try:
+            self.app = build_app(self.services, session=self._session)
+            self.services.notifiers[self.name] = SlackNotifier(self.app.client)
+            await self._check_bot_token(self.app)
+            if self.services.settings.slack.mode == "http":
+                await self._serve_http(self.app)
+            else:
+                await self._connect_socket(self.app)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _check_bot_token(self, app: AsyncApp) -> None:
+        try:
+            auth = await app.client.auth_test()
+        except SlackApiError as exc:
+            raise SlackStartError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})") from None
+        except aiohttp.ClientError as exc:
+            raise SlackStartError(f"cannot reach Slack at {app.client.base_url} ({exc})") from None
+        log.info("Slack: signed in as %s in workspace %s", auth.get("user"), auth.get("team"))
+
+    async def _serve_http(self, app: AsyncApp) -> None:
+        settings = self.services.settings.slack
+        self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, settings.http_host, settings.http_port).start()
+        self.port = int(self._runner.addresses[0][1])
+        log.info("Slack: HTTP mode, serving %s on %s:%s", EVENTS_PATH, settings.http_host, self.port)
+
+    async def _connect_socket(self, app: AsyncApp) -> None:
+        secrets = self.services.secrets
+        if secrets.slack_app_token is None:
+            raise SlackStartError("Socket Mode needs SLACK_APP_TOKEN")
+        token = secrets.slack_app_token.get_secret_value()
+        # Ask for the WebSocket URL ourselves: the Socket Mode client retries a refused token forever.
+        try:
+            opened = await app.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            raise SlackStartError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')})") from None
+        self._socket = AsyncSocketModeHandler(app, app_token=token, web_client=app.client)
+        self._socket.client.wss_uri = opened["url"]
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise SlackStartError(
+                f"no Socket Mode connection to {opened['url']} within {CONNECT_TIMEOUT:.0f} s"
+            ) from None
+        log.info("Slack: Socket Mode connected")
+
+    async def stop(self) -> None:
+        """Close the Socket Mode connection or the HTTP server, then the shared session; idempotent."""
+        socket, self._socket = self._socket, None
+        runner, self._runner = self._runner, None
+        session, self._session = self._session, None
+        if socket is not None:
+            await socket.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        if session is not None:
+            await session.close()
