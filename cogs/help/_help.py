@@ -17,7 +17,10 @@ def help_card(
     is_moderator: bool,
     invocation: Callable[[CommandSpec, str], str],
 ) -> Card:
-    """The help card; `invocation(command, locale)` says how a command is typed (`/aide`, `/collectif help`)."""
+    """The help card.
+
+    `invocation(command, locale)` says how a command is typed there (`/aide`, `/collectif help`).
+    """
     member_lines: list[str] = []
     moderator_lines: list[str] = []
     for command in commands:

@@ -1,0 +1,190 @@
+"""The Discord bot: an AutoShardedBot built from Services, loading each feature's Discord extension."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy import select, update
+
+from bot.context import Caller, Origin
+from bot.discord_bot.errors import report_error
+from bot.discord_bot.translator import CatalogTranslator
+from bot.errors import UserError
+from bot.i18n import resolve_locale
+from bot.services import Services
+from storage.communities import ensure_community
+from storage.models import Community
+
+log = logging.getLogger(__name__)
+PLATFORM = "discord"
+
+
+def bot_intents() -> discord.Intents:
+    """No privileged intent: interactions carry the member. Typing events are useless noise."""
+    intents = discord.Intents.default()
+    intents.members = False
+    intents.presences = False
+    intents.message_content = False
+    intents.typing = False
+    intents.guild_scheduled_events = True
+    return intents
+
+
+class CollectifTree(app_commands.CommandTree):
+    """Guild-only commands; failures go to the central error handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await report_error(interaction, error)
+
+
+class CollectifBot(commands.AutoShardedBot):
+    """The Discord side of Collectif.
+
+    Extensions reach everything through `bot.services`. Buttons that must survive restarts are
+    `discord.ui.DynamicItem` subclasses whose template matches the card action ids
+    (`feature:verb:…`); an extension registers them in its `setup(bot)` with
+    `bot.add_dynamic_items(MyButton, …)` and decorates their callback with
+    `bot.discord_bot.errors.guarded` so errors reach the central handler.
+    """
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        settings = services.settings.discord
+        # discord.py reads Route.BASE for every REST call, webhook follow-up and interaction
+        # callback; AutoShardedBot then asks GET {base}/gateway/bot for the gateway URL.
+        discord.http.Route.BASE = settings.api_base
+        options.setdefault("shard_count", settings.shard_count)
+        options.setdefault("shard_ids", settings.shard_ids)
+        options.setdefault("guild_ready_timeout", settings.guild_ready_timeout)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=CollectifTree,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            allowed_installs=app_commands.AppInstallationType(guild=True),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+            **options,
+        )
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CatalogTranslator(self.services.catalog))
+        for feature in self.services.features:
+            if feature.discord_extension:
+                await self.load_extension(feature.discord_extension)
+        self._check_commands()
+
+    def _check_commands(self) -> None:
+        """Warn about a CommandSpec that no extension implements.
+
+        Moderator commands get no `default_member_permissions`: a community's moderator role need
+        not have Manage Server, so the use cases check `Caller.is_moderator` and /help hides them.
+        """
+        tree_commands = {c.name for c in self.tree.get_commands()}
+        for spec in self.services.commands:
+            if spec.name not in tree_commands:
+                log.warning("command %s of feature %s has no Discord command", spec.name, spec.feature)
+
+    async def launch_shards(self) -> None:
+        """Like AutoShardedBot's, but the gateway URL always comes from GET /gateway/bot.
+
+        discord.py uses its built-in gateway when shard_count is configured; asking keeps the
+        one `discord.api_base_url` setting in charge of REST and gateway alike.
+        """
+        if self.is_closed():
+            return
+        recommended, gateway_url, _limits = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        self._connection.shard_count = self.shard_count
+        shard_ids = self.shard_ids or range(self.shard_count)
+        self._connection.shard_ids = shard_ids
+        gateway = yarl.URL(gateway_url)
+        for shard_id in shard_ids:
+            await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
+
+    async def caller(self, interaction: discord.Interaction) -> Caller:
+        """The community and member behind `interaction`, created on first contact (cached on it)."""
+        cached = interaction.extras.get("caller")
+        if cached is not None:
+            return cached
+        if interaction.guild_id is None:
+            raise UserError("errors.generic")
+        permissions = interaction.permissions
+        guild = interaction.guild
+        origin = Origin(
+            platform=PLATFORM,
+            community_external_id=str(interaction.guild_id),
+            community_name=guild.name if guild is not None else "",
+            user_id=str(interaction.user.id),
+            display_name=interaction.user.display_name,
+            user_locale=interaction.locale.value,
+            community_locale=interaction.guild_locale.value if interaction.guild_locale else None,
+            is_platform_admin=permissions.manage_guild or permissions.administrator,
+            role_ids=tuple(str(role.id) for role in getattr(interaction.user, "roles", ())),
+        )
+        caller = await self.services.caller(origin)
+        interaction.extras["caller"] = caller
+        return caller
+
+    async def ensure_guild(self, guild: discord.Guild) -> None:
+        """First contact with a guild: its community, in the guild's language, with default trades.
+
+        Then dispatches `community_ready(community_id, guild_id)` (listeners: `on_community_ready`).
+        """
+        defaults = self.services.settings.community
+        async with self.services.db.transaction() as session:
+            community = await ensure_community(
+                session,
+                PLATFORM,
+                str(guild.id),
+                name=guild.name or "",
+                locale=resolve_locale(guild.preferred_locale.value, defaults.locale),
+                timezone=defaults.timezone,
+            )
+            if not community.active:
+                community.active = True
+                community.deactivated_at = None
+        self.dispatch("community_ready", community.id, str(guild.id))
+
+    async def ensure_guilds(self) -> int:
+        """First contact with every guild of READY that has no community yet; returns how many.
+
+        One query finds the known ones. The runtime calls it once ready.
+        """
+        async with self.services.db.transaction() as session:
+            known = set(await session.scalars(
+                select(Community.external_id).where(Community.platform == PLATFORM)))
+        missing = [g for g in self.guilds if str(g.id) not in known]
+        for guild in missing:
+            await self.ensure_guild(guild)
+        return len(missing)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.ensure_guild(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # At start-up `ensure_guilds` does it in bulk; later this covers a guild back from an outage.
+        if self.is_ready():
+            await self.ensure_guild(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: the community is paused, then `community_removed(guild_id)` dispatched.
+
+        The privacy feature purges its data after a grace period.
+        """
+        async with self.services.db.transaction() as session:
+            await session.execute(
+                update(Community)
+                .where(Community.platform == PLATFORM, Community.external_id == str(guild.id),
+                       Community.active.is_(True))
+                .values(active=False, deactivated_at=self.services.clock.now())
+            )
+        self.dispatch("community_removed", str(guild.id))

@@ -1,0 +1,113 @@
+"""Command sync only when the definitions changed: a hash of the translated payloads kept in `meta`.
+
+Discord caps command creation at 200 a day per guild, so start-up compares the hash of what it
+would send with the last one synced for this application and target, and sends nothing when equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.discord_bot.client import CollectifBot
+from storage.models import Meta
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+HASH_KEY = "discord.commands.hash"
+
+
+async def command_payloads(tree: app_commands.CommandTree) -> list[dict[str, Any]]:
+    """What `tree.sync()` would send for the global commands, with English default texts."""
+    translator = tree.translator
+    commands = sorted(tree.get_commands(), key=lambda c: c.name)
+    if translator is None:
+        return [c.to_dict(tree) for c in commands]
+    payloads = [await c.get_translated_payload(tree, translator) for c in commands]
+    for payload in payloads:
+        _english_defaults(payload)
+    return payloads
+
+
+def _english_defaults(item: dict[str, Any]) -> None:
+    """Replace catalog keys used as default texts by the English text (the en-US localization)."""
+    english = (item.get("description_localizations") or {}).get("en-US")
+    if english and "description" in item:
+        item["description"] = english
+    for option in item.get("options") or ():
+        _english_defaults(option)
+    for choice in item.get("choices") or ():
+        name = (choice.get("name_localizations") or {}).get("en-US")
+        if name:
+            choice["name"] = name
+
+
+def payload_hash(payloads: list[dict[str, Any]]) -> str:
+    text = json.dumps(payloads, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hash_key(application_id: int, guild_id: int | None) -> str:
+    """One hash per application and target: a new token or a new dev guild syncs again."""
+    return f"{HASH_KEY}:{application_id}:{guild_id or 'global'}"
+
+
+async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
+    """Send the command definitions to Discord unless unchanged since the last sync; True when sent.
+
+    The target is `discord.dev_guild_id` when set (instant, for development), else global.
+    Needs a logged-in bot (its application id); never called on reconnect.
+    """
+    if bot.application_id is None:
+        raise RuntimeError("sync_commands needs a logged-in bot")
+    services = bot.services
+    guild_id = services.settings.discord.dev_guild_id
+    payloads = await command_payloads(bot.tree)
+    digest = payload_hash(payloads)
+    key = hash_key(bot.application_id, guild_id)
+    async with services.db.transaction() as session:
+        stored = await session.get(Meta, key)
+    if not force and stored is not None and stored.value == digest:
+        log.info("commands unchanged since the last sync (%s), not syncing", digest[:12])
+        return False
+    if guild_id is None:
+        await bot.http.bulk_upsert_global_commands(bot.application_id, payload=payloads)
+    else:
+        await bot.http.bulk_upsert_guild_commands(bot.application_id, guild_id, payload=payloads)
+    async with services.db.transaction() as session:
+        await session.merge(Meta(key=key, value=digest, updated_at=services.clock.now()))
+    log.info("synced %d commands to %s (%s)", len(payloads), guild_id or "all guilds", digest[:12])
+    return True
+
+
+def discord_token(services: Services) -> str:
+    if services.secrets.discord_token is None:
+        raise RuntimeError("DISCORD_TOKEN is not set")
+    return services.secrets.discord_token.get_secret_value()
+
+
+async def sync_once(services: Services) -> int:
+    """`collectif discord sync`: log in (no gateway), sync unconditionally, log out; the exit code."""
+    token = discord_token(services)  # before building a bot that would need closing
+    bot = CollectifBot(services)
+    try:
+        await bot.login(token)
+        await sync_commands(bot, force=True)
+    except discord.LoginFailure:
+        print("collectif: Discord refused DISCORD_TOKEN", file=sys.stderr)
+        return 2
+    except discord.HTTPException as exc:
+        print(f"collectif: Discord refused the commands: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await bot.close()
+    print(f"{len(bot.tree.get_commands())} commands synced")
+    return 0
