@@ -14,8 +14,16 @@ from bot.rendering.slack import render_message
 log = logging.getLogger(__name__)
 # Errors meaning "this message or channel is not there for us": answered with None / False.
 _GONE = {
-    "channel_not_found", "not_in_channel", "is_archived", "message_not_found", "cant_update_message",
-    "cant_delete_message", "restricted_action", "user_not_found", "cannot_dm_bot", "messages_tab_disabled",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "message_not_found",
+    "cant_update_message",
+    "cant_delete_message",
+    "restricted_action",
+    "user_not_found",
+    "cannot_dm_bot",
+    "messages_tab_disabled",
 }
 
 
@@ -66,7 +74,9 @@ class SlackNotifier:
             response = await self.client.chat_postMessage(channel=channel, **render_message(card))
             if attachment is not None:
                 await self.client.files_upload_v2(
-                    channel=channel, content=attachment.content, filename=attachment.filename,
+                    channel=channel,
+                    content=attachment.content,
+                    filename=attachment.filename,
                 )
         except SlackApiError as exc:
             self._gone(exc, f"cannot DM {user_id}")

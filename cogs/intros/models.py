@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,7 +57,7 @@ class ProfileTrade(Base):
     __tablename__ = "profile_trades"
     __table_args__ = (
         UniqueConstraint("profile_id", "trade_id"),
-        Index("ix_profile_trades_community_trade", "community_id", "trade_id"),
+        Index("ix_profile_trades_community_trade", "community_id", "trade_id", "profile_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -74,7 +73,7 @@ class ProfileSkill(Base):
     __tablename__ = "profile_skills"
     __table_args__ = (
         UniqueConstraint("profile_id", "key"),
-        Index("ix_profile_skills_community_key", "community_id", "key"),
+        Index("ix_profile_skills_community_key", "community_id", "key", "profile_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,7 +87,7 @@ class ProfileSector(Base):
     __tablename__ = "profile_sectors"
     __table_args__ = (
         UniqueConstraint("profile_id", "sector_id"),
-        Index("ix_profile_sectors_community_sector", "community_id", "sector_id"),
+        Index("ix_profile_sectors_community_sector", "community_id", "sector_id", "profile_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

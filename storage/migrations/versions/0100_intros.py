@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('profile_id', 'sector_id', name=op.f('uq_profile_sectors_profile_id_sector_id'))
     )
     with op.batch_alter_table('profile_sectors', schema=None) as batch_op:
-        batch_op.create_index('ix_profile_sectors_community_sector', ['community_id', 'sector_id'], unique=False)
+        batch_op.create_index('ix_profile_sectors_community_sector', ['community_id', 'sector_id', 'profile_id'], unique=False)
 
     op.create_table('profile_skills',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('profile_id', 'key', name=op.f('uq_profile_skills_profile_id_key'))
     )
     with op.batch_alter_table('profile_skills', schema=None) as batch_op:
-        batch_op.create_index('ix_profile_skills_community_key', ['community_id', 'key'], unique=False)
+        batch_op.create_index('ix_profile_skills_community_key', ['community_id', 'key', 'profile_id'], unique=False)
 
     op.create_table('profile_trades',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('profile_id', 'trade_id', name=op.f('uq_profile_trades_profile_id_trade_id'))
     )
     with op.batch_alter_table('profile_trades', schema=None) as batch_op:
-        batch_op.create_index('ix_profile_trades_community_trade', ['community_id', 'trade_id'], unique=False)
+        batch_op.create_index('ix_profile_trades_community_trade', ['community_id', 'trade_id', 'profile_id'], unique=False)
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,212 @@
+"""Cards posted for members: post, edit in place, remove, and keep `storage.models.Post` in step.
+
+Any feature that posts a card for a member goes through here, so that an edit updates the same
+message, a moderator or a privacy deletion can remove every message, and nobody posts twice.
+
+Network calls never run inside a database transaction (a SQLite write lock held across a slow
+platform call would stall every other writer): rows are read in one short transaction, the
+platform is called, and the outcome is recorded in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards import Card
+from bot.notifier import Notifier, PostRef
+from storage.models import Community, Post
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+MayPostNew = Callable[[AsyncSession], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class PostOwner:
+    """What a card is about: `feature` + `object_id` (e.g. "intros", profile id), for `member_id`."""
+
+    community_id: int
+    feature: str
+    object_id: int
+    member_id: int | None = None
+
+
+@dataclass
+class SyncResult:
+    """Channel ids by outcome of `sync_card`."""
+
+    edited: list[str] = field(default_factory=list)
+    posted: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # a new post was needed but `may_post_new` said no
+    failed: list[str] = field(default_factory=list)  # the platform refused (unknown / unwritable channel)
+
+
+async def posts_of(session: AsyncSession, community_id: int, feature: str, object_id: int) -> list[Post]:
+    """The recorded posts of one object, oldest first."""
+    rows = await session.scalars(
+        select(Post)
+        .where(Post.community_id == community_id, Post.feature == feature, Post.object_id == object_id)
+        .order_by(Post.id)
+    )
+    return list(rows)
+
+
+async def _community(session: AsyncSession, community_id: int) -> Community:
+    community = await session.get(Community, community_id)
+    if community is None:
+        raise LookupError(f"community {community_id} is gone")
+    return community
+
+
+def notifier_for(services: Services, platform: str) -> Notifier:
+    """The running platform's notifier (filled by the runtime on start)."""
+    try:
+        return services.notifiers[platform]
+    except KeyError:
+        raise RuntimeError(f"no notifier for {platform}: is its runtime started?") from None
+
+
+async def post_card(services: Services, owner: PostOwner, channel_id: str, card: Card) -> PostRef | None:
+    """Posts a card once and records it; None when the platform refused the channel."""
+    async with services.db.transaction() as session:
+        community = await _community(session, owner.community_id)
+        platform, external_id = community.platform, community.external_id
+    ref = await notifier_for(services, platform).post(external_id, channel_id, card)
+    if ref is not None:
+        async with services.db.transaction() as session:
+            session.add(_row(owner, ref, services))
+    return ref
+
+
+def _row(owner: PostOwner, ref: PostRef, services: Services) -> Post:
+    return Post(
+        community_id=owner.community_id,
+        member_id=owner.member_id,
+        feature=owner.feature,
+        object_id=owner.object_id,
+        channel_id=ref.channel_id,
+        message_id=ref.message_id,
+        posted_at=services.clock.now(),
+    )
+
+
+async def sync_card(
+    services: Services,
+    owner: PostOwner,
+    card: Card,
+    channel_ids: Sequence[str] | None,
+    *,
+    may_post_new: MayPostNew | None = None,
+) -> SyncResult:
+    """Makes `card` appear once in each of `channel_ids`, reusing the messages already posted.
+
+    Existing posts in wanted channels are edited; posts elsewhere are removed; wanted channels
+    without a live post get a new one, if `may_post_new(session)` (run in its own transaction,
+    e.g. a conditional UPDATE enforcing a posting limit) agrees. `channel_ids=None` only edits
+    what exists. A message deleted by hand on the platform counts as missing.
+    """
+    result = SyncResult()
+    async with services.db.transaction() as session:
+        community = await _community(session, owner.community_id)
+        platform, external_id = community.platform, community.external_id
+        existing = await posts_of(session, owner.community_id, owner.feature, owner.object_id)
+    notifier = notifier_for(services, platform)
+    wanted = list(dict.fromkeys(channel_ids)) if channel_ids is not None else None
+    gone: list[int] = []
+    new_refs: list[PostRef] = []
+    try:
+        live = await _edit_or_remove(notifier, external_id, existing, wanted, card, gone, result)
+        missing = [c for c in (wanted or ()) if c not in live]
+        allowed = True
+        if missing and may_post_new is not None:
+            async with services.db.transaction() as session:
+                allowed = await may_post_new(session)
+        for channel_id in missing:
+            if not allowed:
+                result.held.append(channel_id)
+                continue
+            ref = await notifier.post(external_id, channel_id, card)
+            if ref is None:
+                result.failed.append(channel_id)
+            else:
+                new_refs.append(ref)
+                result.posted.append(channel_id)
+    finally:
+        # Recorded even when the platform failed midway, so nothing posted is ever forgotten.
+        if gone or new_refs:
+            async with services.db.transaction() as session:
+                if gone:
+                    await session.execute(
+                        delete(Post).where(Post.community_id == owner.community_id, Post.id.in_(gone))
+                    )
+                session.add_all(_row(owner, ref, services) for ref in new_refs)
+    return result
+
+
+async def _edit_or_remove(
+    notifier: Notifier,
+    external_id: str,
+    existing: list[Post],
+    wanted: list[str] | None,
+    card: Card,
+    gone: list[int],
+    result: SyncResult,
+) -> set[str]:
+    """Edits the posts to keep, removes the others (and duplicates); returns the channels still showing it."""
+    live: set[str] = set()
+    for post in existing:
+        ref = PostRef(post.channel_id, post.message_id)
+        keep = post.channel_id not in live and (wanted is None or post.channel_id in wanted)
+        if not keep:
+            await notifier.delete(external_id, ref)
+            gone.append(post.id)
+            result.removed.append(post.channel_id)
+        elif await notifier.edit(external_id, ref, card):
+            live.add(post.channel_id)
+            result.edited.append(post.channel_id)
+        else:
+            gone.append(post.id)
+    return live
+
+
+async def remove_posts(
+    services: Services,
+    community_id: int,
+    *,
+    feature: str | None = None,
+    object_id: int | None = None,
+    member_id: int | None = None,
+) -> int:
+    """Deletes the matching messages on the platform, then their rows; returns how many rows went.
+
+    Used by privacy deletion (all of a member's posts: `member_id=`), by moderators, and by features
+    closing an object. Messages already gone are not an error.
+    """
+    async with services.db.transaction() as session:
+        community = await _community(session, community_id)
+        platform, external_id = community.platform, community.external_id
+        query = select(Post).where(Post.community_id == community_id)
+        if feature is not None:
+            query = query.where(Post.feature == feature)
+        if object_id is not None:
+            query = query.where(Post.object_id == object_id)
+        if member_id is not None:
+            query = query.where(Post.member_id == member_id)
+        posts = list(await session.scalars(query))
+    if not posts:
+        return 0
+    notifier = notifier_for(services, platform)
+    for post in posts:
+        await notifier.delete(external_id, PostRef(post.channel_id, post.message_id))
+    async with services.db.transaction() as session:
+        await session.execute(
+            delete(Post).where(Post.community_id == community_id, Post.id.in_([p.id for p in posts]))
+        )
+    return len(posts)

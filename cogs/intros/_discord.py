@@ -1,0 +1,492 @@
+"""/intro, /profile and /availability on Discord.
+
+The intro form is a short flow, since a modal holds only 5 text inputs: an ephemeral message whose
+page 1 has select menus for trades, sectors, work mode and availability, page 2 for languages and
+opt-ins, then "Continue" opens a modal with skills, city, rate, portfolio links and bio. Every
+choice is one interaction, kept in a per-member draft (cogs.intros._drafts). Buttons and selects
+are DynamicItems (ids `intros:verb:arg`), and the modal is routed by its custom_id in
+`on_interaction` rather than kept in discord.py's per-user modal store, so all of it survives a
+restart (only the unsent draft is lost).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.cards import truncate
+from bot.discord_bot.errors import guarded, report_error
+from bot.discord_bot.replies import send_card, send_text
+from bot.discord_bot.translator import command_texts, keyed
+from bot.errors import InvalidInput, UserError
+from bot.rendering.discord import CardButton
+from cogs.intros import FEATURE
+from cogs.intros._cards import availability_text, outcome_text, problems_text, profile_card
+from cogs.intros._drafts import Drafts
+from cogs.intros._form import (
+    FormStart,
+    availability_value,
+    opt_in_values,
+    set_availability_value,
+    set_opt_ins,
+    start_form,
+)
+from cogs.intros._profile import community_today, member_id_for, own_profile, save_profile, view_profile
+from cogs.intros._publish import publish_intro, update_availability
+from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
+
+if TYPE_CHECKING:
+    from bot.context import Caller
+    from bot.discord_bot.client import CollectifBot
+
+SPECS = {c.name: c for c in FEATURE.commands}
+SUBMIT = "intros:form:submit"
+TEXT_INPUTS = ("skills", "city", "rate", "links", "bio")
+SELECT_OPTIONS_MAX = 25
+MESSAGE_MAX = 2000
+
+
+class FormSelect(discord.ui.Select):
+    """A select that only displays: its interactions go to the PickSelect DynamicItem."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def _select(
+    custom_id: str,
+    placeholder: str,
+    choices: tuple[tuple[str, str], ...],
+    chosen: list[str],
+    *,
+    min_values: int = 0,
+    max_values: int = 1,
+) -> FormSelect:
+    # Discord shows at most 25 options; chosen ones are kept first so a saved choice never vanishes.
+    ordered = [c for c in choices if c[0] in chosen] + [c for c in choices if c[0] not in chosen]
+    kept = sorted(ordered[:SELECT_OPTIONS_MAX], key=choices.index)
+    options = [
+        discord.SelectOption(label=truncate(label, 100), value=value, default=value in chosen)
+        for value, label in kept
+    ]
+    return FormSelect(
+        custom_id=custom_id,
+        placeholder=truncate(placeholder, 150),
+        options=options,
+        min_values=min(min_values, len(options)),
+        max_values=max(1, min(max_values, len(options))),
+    )
+
+
+def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = False) -> discord.ui.View:
+    """Page 1 (trades, sectors, work mode, availability) or page 2 (languages, opt-ins) of the form."""
+    choices, form = start.choices, start.form
+    view = discord.ui.View(timeout=None)
+    if page == 1:
+        view.add_item(
+            _select(
+                "intros:pick:trades",
+                t(locale, "intros.form.trades_placeholder"),
+                choices.trades,
+                form.trade_ids,
+                min_values=1,
+                max_values=MAX_TRADES,
+            )
+        )
+        if choices.sectors:
+            view.add_item(
+                _select(
+                    "intros:pick:sectors",
+                    t(locale, "intros.form.sectors_placeholder"),
+                    choices.sectors,
+                    form.sector_ids,
+                    max_values=len(choices.sectors),
+                )
+            )
+        view.add_item(
+            _select(
+                "intros:pick:work_mode",
+                t(locale, "intros.form.work_mode_placeholder"),
+                choices.work_modes,
+                [form.work_mode],
+                min_values=1,
+            )
+        )
+        view.add_item(
+            _select(
+                "intros:pick:availability",
+                t(locale, "intros.form.availability_placeholder"),
+                choices.availability,
+                [availability_value(form)],
+                min_values=1,
+            )
+        )
+        buttons = [
+            ("intros:form:open", "fix" if fix else "continue", discord.ButtonStyle.primary),
+            ("intros:step:2", "next", discord.ButtonStyle.secondary),
+        ]
+    else:
+        view.add_item(
+            _select(
+                "intros:pick:languages",
+                t(locale, "intros.form.languages_placeholder"),
+                choices.languages,
+                form.languages,
+                max_values=len(choices.languages),
+            )
+        )
+        view.add_item(
+            _select(
+                "intros:pick:opt_ins",
+                t(locale, "intros.form.opt_ins_placeholder"),
+                choices.opt_ins,
+                opt_in_values(form),
+                max_values=len(choices.opt_ins),
+            )
+        )
+        buttons = [
+            ("intros:step:1", "back", discord.ButtonStyle.secondary),
+            ("intros:form:open", "continue", discord.ButtonStyle.primary),
+        ]
+    for custom_id, label, style in buttons:
+        view.add_item(
+            CardButton(custom_id=custom_id, label=t(locale, f"intros.buttons.{label}"), style=style)
+        )
+    return view
+
+
+def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
+    """The 5 text inputs, pre-filled; stopped before sending so discord.py does not keep it per user."""
+    modal = discord.ui.Modal(title=truncate(t(locale, "intros.form.title"), 45), custom_id=SUBMIT)
+    specs = {
+        "skills": (discord.TextStyle.paragraph, 800),
+        "city": (discord.TextStyle.short, MAX_CITY),
+        "rate": (discord.TextStyle.short, 40),
+        "links": (discord.TextStyle.paragraph, 1600),
+        "bio": (discord.TextStyle.paragraph, MAX_BIO),
+    }
+    for name in TEXT_INPUTS:
+        style, max_length = specs[name]
+        value = getattr(form, name)
+        modal.add_item(
+            discord.ui.TextInput(
+                custom_id=name,
+                label=truncate(t(locale, f"intros.form.{name}_label"), 45),
+                style=style,
+                required=False,
+                max_length=max_length,
+                default=value[:max_length] or None,
+                placeholder=truncate(t(locale, f"intros.form.{name}_placeholder"), 100),
+            )
+        )
+    modal.stop()
+    return modal
+
+
+def modal_values(data: dict[str, Any]) -> dict[str, str]:
+    """custom_id -> value of every text input in a modal submission (action rows or labels)."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "custom_id" in node and isinstance(node.get("value"), str):
+                found[node["custom_id"]] = node["value"]
+            for child in (node.get("components") or [], node.get("component")):
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(data.get("components") or [])
+    return found
+
+
+def _cog(interaction: discord.Interaction) -> Intros:
+    cog = interaction.client.get_cog("Intros")  # type: ignore[attr-defined]
+    assert isinstance(cog, Intros)
+    return cog
+
+
+class PickSelect(
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"intros:pick:(?P<field>trades|sectors|work_mode|availability|languages|opt_ins)",
+):
+    def __init__(self, item: discord.ui.Select) -> None:
+        super().__init__(item)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickSelect:
+        assert isinstance(item, discord.ui.Select)
+        return cls(item)
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        field = self.custom_id.rsplit(":", 1)[1]
+        values = [str(v) for v in (interaction.data or {}).get("values", [])]
+        await _cog(interaction).picked(interaction, field, values)
+
+
+class StepButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:step:(?P<page>[12])"):
+    def __init__(self, page: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"intros:step:{page}"))
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> StepButton:
+        return cls(int(match["page"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).show_form(interaction, self.page, update=True)
+
+
+class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:form:open"):
+    def __init__(self) -> None:
+        super().__init__(discord.ui.Button(custom_id="intros:form:open"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> OpenFormButton:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).open_modal(interaction)
+
+
+class EditButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:edit:(?P<id>[0-9]{1,18})"):
+    """The "Edit my profile" button of one's own /profile card: only the owner, only in this community."""
+
+    def __init__(self, profile_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"intros:edit:{profile_id}"))
+        self.profile_id = profile_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> EditButton:
+        return cls(int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = _cog(interaction)
+        caller = await cog.bot.caller(interaction)
+        async with cog.bot.services.db.transaction() as session:
+            await own_profile(session, caller, self.profile_id)
+        await cog.show_form(interaction, 1)
+
+
+class AvailabilityButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)",
+):
+    def __init__(self, profile_id: int, status: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"intros:avail:{profile_id}:{status}"))
+        self.profile_id, self.status = profile_id, status
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AvailabilityButton:
+        return cls(int(match["id"]), match["status"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).set_availability(interaction, self.status, None, profile_id=self.profile_id)
+
+
+class Intros(commands.Cog):
+    def __init__(self, bot: CollectifBot) -> None:
+        self.bot = bot
+        self.drafts = Drafts(bot.services.clock)
+
+    def t(self, locale: str, key: str, /, **params: Any) -> str:
+        return self.bot.services.t(locale, key, **params)
+
+    async def _start(self, caller: Caller) -> FormStart:
+        services = self.bot.services
+        async with services.db.transaction() as session:
+            return await start_form(
+                session,
+                caller,
+                services.catalog,
+                services.clock,
+                self.drafts.get((caller.community_id, caller.member_id)),
+            )
+
+    # -- the form --------------------------------------------------------------------------------
+
+    @app_commands.command(**command_texts(SPECS["intro"]))
+    async def intro(self, interaction: discord.Interaction) -> None:
+        await self.show_form(interaction, 1)
+
+    async def show_form(
+        self,
+        interaction: discord.Interaction,
+        page: int,
+        *,
+        notice: str = "",
+        update: bool = False,
+        fix: bool = False,
+    ) -> None:
+        """Show a page of the form (a new ephemeral message, or in place of the clicked one)."""
+        caller = await self.bot.caller(interaction)
+        start = await self._start(caller)
+        if not start.choices.trades:
+            raise UserError("intros.form.no_trades")
+        self.drafts.put((caller.community_id, caller.member_id), start.form)
+        content = truncate(
+            "\n\n".join(p for p in (notice, self.t(caller.locale, f"intros.form.step{page}")) if p),
+            MESSAGE_MAX,
+        )
+        view = form_view(start, self.t, caller.locale, page, fix=fix)
+        mentions = discord.AllowedMentions.none()
+        if update:
+            await interaction.response.edit_message(content=content, view=view, allowed_mentions=mentions)
+        elif interaction.response.is_done():
+            await interaction.followup.send(content, view=view, ephemeral=True, allowed_mentions=mentions)
+        else:
+            await interaction.response.send_message(
+                content, view=view, ephemeral=True, allowed_mentions=mentions
+            )
+
+    async def picked(self, interaction: discord.Interaction, field: str, values: list[str]) -> None:
+        caller = await self.bot.caller(interaction)
+        form = (await self._start(caller)).form
+        if field == "trades":
+            form.trade_ids = values
+        elif field == "sectors":
+            form.sector_ids = values
+        elif field == "languages":
+            form.languages = values
+        elif field == "opt_ins":
+            set_opt_ins(form, values)
+        elif field == "work_mode" and values:
+            form.work_mode = values[0]
+        elif field == "availability" and values:
+            set_availability_value(form, values[0])
+        self.drafts.put((caller.community_id, caller.member_id), form)
+        await interaction.response.defer()
+
+    async def open_modal(self, interaction: discord.Interaction) -> None:
+        caller = await self.bot.caller(interaction)
+        start = await self._start(caller)
+        await interaction.response.send_modal(intro_modal(start.form, self.t, caller.locale))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        if (interaction.data or {}).get("custom_id") != SUBMIT:
+            return
+        try:
+            await self.submitted(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def submitted(self, interaction: discord.Interaction) -> None:
+        """Save (nothing when invalid: the problems and the form again), then post or edit the cards."""
+        services = self.bot.services
+        caller = await self.bot.caller(interaction)
+        key = (caller.community_id, caller.member_id)
+        form = (await self._start(caller)).form
+        for name, value in modal_values(dict(interaction.data or {})).items():
+            if name in TEXT_INPUTS:
+                setattr(form, name, value)
+        self.drafts.put(key, form)
+        try:
+            async with services.db.transaction() as session:
+                saved = await save_profile(session, caller, form, services.clock)
+        except InvalidInput as error:
+            notice = problems_text(services.catalog, caller.locale, error.problems)
+            await self.show_form(interaction, 1, notice=notice, fix=True)
+            return
+        self.drafts.drop(key)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        published = await publish_intro(
+            services,
+            caller.community_id,
+            saved.view.id,
+            origin_channel_id=str(interaction.channel_id or "") or None,
+        )
+        await send_text(
+            interaction,
+            outcome_text(
+                services.catalog,
+                caller.locale,
+                published.result,
+                created=saved.created,
+                next_post=published.next_post,
+            ),
+        )
+
+    # -- profile and availability ----------------------------------------------------------------
+
+    @app_commands.command(**command_texts(SPECS["profile"]))
+    @app_commands.rename(member=locale_str("member", key="intros.options.member"))
+    @app_commands.describe(member=keyed("intros.options.member_description"))
+    async def profile(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
+        services = self.bot.services
+        caller = await self.bot.caller(interaction)
+        async with services.db.transaction() as session:
+            member_id = (
+                caller.member_id
+                if member is None
+                else await member_id_for(session, caller.community_id, str(member.id))
+            )
+            view = await view_profile(session, caller, member_id)
+        today = community_today(services.clock, caller.timezone)
+        own = view.member_id == caller.member_id
+        card = profile_card(services.catalog, caller.locale, view, today, own=own, timezone=caller.timezone)
+        await send_card(interaction, card, ephemeral=True)
+
+    @app_commands.command(**command_texts(SPECS["availability"]))
+    @app_commands.rename(
+        status=locale_str("status", key="intros.options.status"),
+        date=locale_str("date", key="intros.options.date"),
+    )
+    @app_commands.describe(
+        status=keyed("intros.options.status_description"), date=keyed("intros.options.date_description")
+    )
+    @app_commands.choices(
+        status=[
+            app_commands.Choice(name=keyed("intros.options.status_available"), value="available"),
+            app_commands.Choice(name=keyed("intros.options.status_from_date"), value="from_date"),
+            app_commands.Choice(name=keyed("intros.options.status_busy"), value="busy"),
+        ]
+    )
+    async def availability(
+        self, interaction: discord.Interaction, status: str, date: str | None = None
+    ) -> None:
+        await self.set_availability(interaction, status, date)
+
+    async def set_availability(
+        self,
+        interaction: discord.Interaction,
+        status: str,
+        date: str | None,
+        *,
+        profile_id: int | None = None,
+    ) -> None:
+        services = self.bot.services
+        caller = await self.bot.caller(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        view = await update_availability(services, caller, status, date, profile_id=profile_id)
+        today = community_today(services.clock, caller.timezone)
+        shown = availability_text(services.catalog, caller.locale, view, today)
+        await send_text(interaction, self.t(caller.locale, "intros.availability.updated", status=shown))
+
+
+async def setup(bot: CollectifBot) -> None:
+    await bot.add_cog(Intros(bot))
+    bot.add_dynamic_items(PickSelect, StepButton, OpenFormButton, EditButton, AvailabilityButton)

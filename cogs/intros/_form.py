@@ -1,0 +1,122 @@
+"""What the intro form offers (choices, pre-filled values), the same for Discord and Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.context import Caller
+from bot.errors import NotFound
+from bot.i18n import Catalog
+from cogs.intros._cards import format_date
+from cogs.intros._profile import ProfileView, community_today, form_from_view, get_profile
+from cogs.intros._validation import LANGUAGES, IntroForm, parse_date
+from cogs.intros.models import WORK_MODES
+from storage.communities import sectors, trades
+
+Choice = tuple[str, str]  # (value, label)
+OPT_INS = ("matching", "pairing", "directory")
+FROM_PREFIX = "from:"
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    trades: tuple[Choice, ...]
+    sectors: tuple[Choice, ...]
+    work_modes: tuple[Choice, ...]
+    languages: tuple[Choice, ...]
+    availability: tuple[Choice, ...]  # "available", "busy", "from:YYYY-MM-DD"
+    opt_ins: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class FormStart:
+    choices: FormChoices
+    form: IntroForm
+    profile: ProfileView | None
+
+
+def availability_value(form: IntroForm) -> str:
+    """The availability as one choice value: "available", "busy" or "from:YYYY-MM-DD"."""
+    if form.availability == "from_date" and form.available_from:
+        return FROM_PREFIX + form.available_from
+    return form.availability
+
+
+def set_availability_value(form: IntroForm, value: str) -> None:
+    if value.startswith(FROM_PREFIX):
+        form.availability, form.available_from = "from_date", value[len(FROM_PREFIX) :]
+    else:
+        form.availability, form.available_from = value, ""
+
+
+def availability_dates(today: date, current: str = "") -> list[date]:
+    """Dates offered in a select: the next 8 Mondays and the 1st of the next 4 months (+ the saved one)."""
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    offered = {monday + timedelta(weeks=i) for i in range(8)}
+    first = today.replace(day=1)
+    for _ in range(4):
+        first = (first + timedelta(days=32)).replace(day=1)
+        offered.add(first)
+    saved = parse_date(current, today) if current else None
+    if saved is not None and saved >= today:
+        offered.add(saved)
+    return sorted(offered)
+
+
+def choices_for(
+    catalog: Catalog,
+    locale: str,
+    trade_rows: list[Choice],
+    sector_rows: list[Choice],
+    today: date,
+    form: IntroForm,
+) -> FormChoices:
+    t = catalog.t
+    availability = [
+        ("available", t(locale, "intros.availability.available")),
+        *(
+            (
+                FROM_PREFIX + d.isoformat(),
+                t(locale, "intros.availability.from_date", date=format_date(d, locale)),
+            )
+            for d in availability_dates(today, form.available_from)
+        ),
+        ("busy", t(locale, "intros.availability.busy")),
+    ]
+    return FormChoices(
+        trades=tuple(trade_rows),
+        sectors=tuple(sector_rows),
+        work_modes=tuple((m, t(locale, f"intros.work_mode.{m}")) for m in WORK_MODES),
+        languages=tuple((code, t(locale, f"intros.languages.{code}")) for code in LANGUAGES),
+        availability=tuple(availability),
+        opt_ins=tuple((name, t(locale, f"intros.opt_ins.{name}")) for name in OPT_INS),
+    )
+
+
+async def start_form(
+    session: AsyncSession, caller: Caller, catalog: Catalog, clock: Clock, draft: IntroForm | None = None
+) -> FormStart:
+    """The choices and the values to show: the draft, else the saved profile, else defaults."""
+    profile: ProfileView | None
+    try:
+        profile = await get_profile(session, caller.community_id, caller.member_id)
+    except NotFound:
+        profile = None
+    form = draft or (form_from_view(profile) if profile else IntroForm())
+    trade_rows = [(str(t.id), t.name) for t in await trades(session, caller.community_id)]
+    sector_rows = [(str(s.id), s.name) for s in await sectors(session, caller.community_id)]
+    today = community_today(clock, caller.timezone)
+    return FormStart(choices_for(catalog, caller.locale, trade_rows, sector_rows, today, form), form, profile)
+
+
+def opt_in_values(form: IntroForm) -> list[str]:
+    return [name for name in OPT_INS if getattr(form, f"opt_{name}")]
+
+
+def set_opt_ins(form: IntroForm, values: list[str]) -> None:
+    for name in OPT_INS:
+        setattr(form, f"opt_{name}", name in values)

@@ -1,0 +1,374 @@
+"""Profiles: save, read (with visibility), availability, export and deletion; always inside one community."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.context import Caller
+from bot.errors import Forbidden, InvalidInput, NotFound
+from cogs.intros._validation import IntroForm, ProfileData, check_availability, validate
+from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
+from storage.models import Member, Post, Sector, Trade
+from storage.text import fold
+
+FEATURE = "intros"
+NO_PROFILE = "intros.errors.no_profile"
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """Everything a card shows about a profile, loaded once (no lazy loading afterwards)."""
+
+    id: int
+    community_id: int
+    member_id: int
+    user_id: str  # platform user id
+    display_name: str
+    trades: tuple[tuple[int, str, str | None], ...]  # (trade id, name, channel id)
+    sectors: tuple[tuple[int, str], ...]
+    skills: tuple[tuple[str, str], ...]  # (key, label)
+    city: str
+    work_mode: str
+    languages: tuple[str, ...]
+    rate_min: int | None
+    rate_max: int | None
+    currency: str
+    availability: str
+    available_from: date | None
+    links: tuple[str, ...]
+    bio: str
+    opt_matching: bool
+    opt_pairing: bool
+    opt_directory: bool
+    last_posted_at: datetime | None
+    updated_at: datetime
+
+
+def community_today(clock: Clock, timezone: str) -> date:
+    """Today's date where the community lives (dates typed by members are in that zone)."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()
+
+
+async def known_skill_keys(session: AsyncSession, community_id: int) -> set[str]:
+    rows = await session.scalars(
+        select(ProfileSkill.key).where(ProfileSkill.community_id == community_id).distinct()
+    )
+    return set(rows)
+
+
+async def _profile_row(
+    session: AsyncSession, community_id: int, *, member_id: int | None = None, profile_id: int | None = None
+) -> Profile | None:
+    query = select(Profile).where(Profile.community_id == community_id)
+    if member_id is not None:
+        query = query.where(Profile.member_id == member_id)
+    if profile_id is not None:
+        query = query.where(Profile.id == profile_id)
+    return await session.scalar(query)
+
+
+async def load_view(session: AsyncSession, profile: Profile) -> ProfileView:
+    """Reads the profile's lists and member in a few scoped queries."""
+    cid, pid = profile.community_id, profile.id
+    member = await session.scalar(
+        select(Member).where(Member.community_id == cid, Member.id == profile.member_id)
+    )
+    assert member is not None
+    trades = await session.execute(
+        select(Trade.id, Trade.name, Trade.channel_id)
+        .join(ProfileTrade, ProfileTrade.trade_id == Trade.id)
+        .where(ProfileTrade.community_id == cid, ProfileTrade.profile_id == pid, Trade.community_id == cid)
+        .order_by(ProfileTrade.position)
+    )
+    sectors = await session.execute(
+        select(Sector.id, Sector.name)
+        .join(ProfileSector, ProfileSector.sector_id == Sector.id)
+        .where(ProfileSector.community_id == cid, ProfileSector.profile_id == pid, Sector.community_id == cid)
+        .order_by(Sector.position, Sector.id)
+    )
+    skills = await session.execute(
+        select(ProfileSkill.key, ProfileSkill.label)
+        .where(ProfileSkill.community_id == cid, ProfileSkill.profile_id == pid)
+        .order_by(ProfileSkill.id)
+    )
+    links = await session.scalars(
+        select(ProfileLink.url)
+        .where(ProfileLink.community_id == cid, ProfileLink.profile_id == pid)
+        .order_by(ProfileLink.position)
+    )
+    return ProfileView(
+        id=pid,
+        community_id=cid,
+        member_id=profile.member_id,
+        user_id=member.platform_user_id,
+        display_name=member.display_name,
+        trades=tuple((r[0], r[1], r[2]) for r in trades),
+        sectors=tuple((r[0], r[1]) for r in sectors),
+        skills=tuple((r[0], r[1]) for r in skills),
+        city=profile.city,
+        work_mode=profile.work_mode,
+        languages=tuple(profile.languages or ()),
+        rate_min=profile.rate_min,
+        rate_max=profile.rate_max,
+        currency=profile.currency,
+        availability=profile.availability,
+        available_from=profile.available_from,
+        links=tuple(links),
+        bio=profile.bio,
+        opt_matching=profile.opt_matching,
+        opt_pairing=profile.opt_pairing,
+        opt_directory=profile.opt_directory,
+        last_posted_at=profile.last_posted_at,
+        updated_at=profile.updated_at,
+    )
+
+
+async def get_profile(session: AsyncSession, community_id: int, member_id: int) -> ProfileView:
+    """A member's profile in this community; NotFound when they have none (here)."""
+    profile = await _profile_row(session, community_id, member_id=member_id)
+    if profile is None:
+        raise NotFound(NO_PROFILE)
+    return await load_view(session, profile)
+
+
+def can_see(caller: Caller, view: ProfileView) -> bool:
+    """Profiles not listed in the directory are shown only to their owner and moderators."""
+    return view.opt_directory or caller.is_moderator or view.member_id == caller.member_id
+
+
+async def view_profile(session: AsyncSession, caller: Caller, member_id: int) -> ProfileView:
+    """The profile `caller` asked for; hidden ones answer exactly like missing ones."""
+    view = await get_profile(session, caller.community_id, member_id)
+    if not can_see(caller, view):
+        raise NotFound(NO_PROFILE)
+    return view
+
+
+async def member_id_for(session: AsyncSession, community_id: int, platform_user_id: str) -> int:
+    """The member id of a platform user in this community; NotFound when never seen here."""
+    member_id = await session.scalar(
+        select(Member.id).where(
+            Member.community_id == community_id, Member.platform_user_id == platform_user_id
+        )
+    )
+    if member_id is None:
+        raise NotFound(NO_PROFILE)
+    return member_id
+
+
+async def own_profile(session: AsyncSession, caller: Caller, profile_id: int | None = None) -> Profile:
+    """The caller's profile row; with `profile_id` (from a button), it must be theirs and here."""
+    if profile_id is None:
+        profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
+    else:
+        profile = await _profile_row(session, caller.community_id, profile_id=profile_id)
+        if profile is not None and profile.member_id != caller.member_id:
+            raise Forbidden("intros.errors.not_yours")
+    if profile is None:
+        raise NotFound(NO_PROFILE)
+    return profile
+
+
+@dataclass(frozen=True)
+class Saved:
+    view: ProfileView
+    created: bool
+
+
+async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, clock: Clock) -> Saved:
+    """Validates `form` against the community's lists, then creates or replaces the caller's profile.
+
+    Runs inside the caller's transaction: on InvalidInput nothing was written.
+    """
+    trade_ids = list(await session.scalars(select(Trade.id).where(Trade.community_id == caller.community_id)))
+    sector_ids = list(
+        await session.scalars(select(Sector.id).where(Sector.community_id == caller.community_id))
+    )
+    data = validate(
+        form,
+        trade_ids=trade_ids,
+        sector_ids=sector_ids,
+        today=community_today(clock, caller.timezone),
+        locale=caller.community_locale,
+        known_skill_keys=await known_skill_keys(session, caller.community_id),
+    )
+    profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
+    created = profile is None
+    now = clock.now()
+    if profile is None:
+        profile = Profile(community_id=caller.community_id, member_id=caller.member_id, created_at=now)
+        session.add(profile)
+    _apply(profile, data, now)
+    await session.flush()
+    await _replace_lists(session, profile, data)
+    return Saved(await load_view(session, profile), created)
+
+
+def _apply(profile: Profile, data: ProfileData, now: datetime) -> None:
+    profile.city = data.city
+    profile.city_key = fold(data.city)[:100]
+    profile.work_mode = data.work_mode
+    profile.languages = list(data.languages)
+    profile.rate_min, profile.rate_max, profile.currency = data.rate_min, data.rate_max, data.currency
+    profile.availability, profile.available_from = data.availability, data.available_from
+    profile.bio = data.bio
+    profile.opt_matching, profile.opt_pairing = data.opt_matching, data.opt_pairing
+    profile.opt_directory = data.opt_directory
+    profile.updated_at = now
+
+
+async def _replace_lists(session: AsyncSession, profile: Profile, data: ProfileData) -> None:
+    # Core statements rather than collection assignment: the unit of work would insert the new rows
+    # before deleting the old ones and trip the (profile, trade) unique constraints.
+    cid, pid = profile.community_id, profile.id
+    for table in (ProfileTrade, ProfileSkill, ProfileSector, ProfileLink):
+        await session.execute(delete(table).where(table.community_id == cid, table.profile_id == pid))
+    rows: list[Any] = [
+        *(
+            ProfileTrade(community_id=cid, profile_id=pid, trade_id=t, position=i)
+            for i, t in enumerate(data.trade_ids)
+        ),
+        *(ProfileSector(community_id=cid, profile_id=pid, sector_id=s) for s in data.sector_ids),
+        *(ProfileSkill(community_id=cid, profile_id=pid, key=s.key, label=s.label) for s in data.skills),
+        *(ProfileLink(community_id=cid, profile_id=pid, url=u, position=i) for i, u in enumerate(data.links)),
+    ]
+    session.add_all(rows)
+    await session.flush()
+
+
+async def set_availability(
+    session: AsyncSession,
+    caller: Caller,
+    availability: str,
+    available_from: str | date | None,
+    clock: Clock,
+    *,
+    profile_id: int | None = None,
+) -> ProfileView:
+    """Quick update of the caller's availability; InvalidInput for a bad choice or a past date."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    when = check_availability(availability, available_from, community_today(clock, caller.timezone), problems)
+    if problems:
+        raise InvalidInput(problems)
+    profile = await own_profile(session, caller, profile_id)
+    await session.execute(
+        update(Profile)
+        .where(Profile.community_id == caller.community_id, Profile.id == profile.id)
+        .values(availability=availability, available_from=when, updated_at=clock.now())
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.refresh(profile)
+    return await load_view(session, profile)
+
+
+def form_from_view(view: ProfileView) -> IntroForm:
+    """The form pre-filled with a saved profile (to edit it)."""
+    if view.rate_min is None:
+        rate = ""
+    elif view.rate_min == view.rate_max:
+        rate = f"{view.rate_min} {view.currency}"
+    else:
+        rate = f"{view.rate_min}-{view.rate_max} {view.currency}"
+    return IntroForm(
+        trade_ids=[str(t[0]) for t in view.trades],
+        sector_ids=[str(s[0]) for s in view.sectors],
+        skills=", ".join(label for _, label in view.skills),
+        city=view.city,
+        work_mode=view.work_mode,
+        languages=list(view.languages),
+        rate=rate,
+        availability=view.availability,
+        available_from=view.available_from.isoformat() if view.available_from else "",
+        links="\n".join(view.links),
+        bio=view.bio,
+        opt_matching=view.opt_matching,
+        opt_pairing=view.opt_pairing,
+        opt_directory=view.opt_directory,
+    )
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    """Privacy export: the member's profile and the intro cards posted for it ({} when none)."""
+    profile = await _profile_row(session, community_id, member_id=member_id)
+    if profile is None:
+        return {}
+    view = await load_view(session, profile)
+    posts = await session.execute(
+        select(Post.channel_id, Post.message_id, Post.posted_at).where(
+            Post.community_id == community_id, Post.feature == FEATURE, Post.object_id == profile.id
+        )
+    )
+    return {
+        "profile": {
+            "trades": [name for _, name, _ in view.trades],
+            "skills": [label for _, label in view.skills],
+            "sectors": [name for _, name in view.sectors],
+            "city": view.city,
+            "work_mode": view.work_mode,
+            "languages": list(view.languages),
+            "rate_min": view.rate_min,
+            "rate_max": view.rate_max,
+            "currency": view.currency,
+            "availability": view.availability,
+            "available_from": view.available_from.isoformat() if view.available_from else None,
+            "portfolio_links": list(view.links),
+            "bio": view.bio,
+            "opt_in_matching": view.opt_matching,
+            "opt_in_pairing": view.opt_pairing,
+            "listed_in_directory": view.opt_directory,
+            "created_at": profile.created_at.isoformat(),
+            "updated_at": profile.updated_at.isoformat(),
+            "last_posted_at": profile.last_posted_at.isoformat() if profile.last_posted_at else None,
+        },
+        "intro_cards": [{"channel_id": c, "message_id": m, "posted_at": p.isoformat()} for c, m, p in posts],
+    }
+
+
+async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Privacy deletion of the rows: the profile, its lists and its Post rows.
+
+    Messages on the platform are removed beforehand by `bot.posting.remove_posts` (it needs the
+    notifier, which a hook does not get); a Post row still here is forgotten with the profile.
+    """
+    profile = await _profile_row(session, community_id, member_id=member_id)
+    if profile is None:
+        return
+    await session.execute(
+        delete(Post).where(
+            Post.community_id == community_id, Post.feature == FEATURE, Post.object_id == profile.id
+        )
+    )
+    for table in (ProfileTrade, ProfileSkill, ProfileSector, ProfileLink):
+        await session.execute(
+            delete(table).where(table.community_id == community_id, table.profile_id == profile.id)
+        )
+    await session.execute(
+        delete(Profile).where(Profile.community_id == community_id, Profile.id == profile.id)
+    )
+
+
+async def claim_repost(
+    session: AsyncSession, community_id: int, profile_id: int, now: datetime, days: int
+) -> bool:
+    """Takes the right to post NEW intro cards now; False within `days` of the last new post.
+
+    One conditional UPDATE, so two submits racing cannot both post.
+    """
+    if days > 0:
+        condition = Profile.last_posted_at.is_(None) | (Profile.last_posted_at <= now - timedelta(days=days))
+    else:  # no limit set by the moderators
+        condition = Profile.id == profile_id
+    result = await session.execute(
+        update(Profile)
+        .where(Profile.community_id == community_id, Profile.id == profile_id, condition)
+        .values(last_posted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,385 @@
+"""`/collectif intro|profile|availability`, the intro modal and the App Home profile on Slack.
+
+One modal holds the whole form (block ids = the validation's field names, so InvalidInput comes
+back inline through `response_action: errors`). Buttons: `intros:edit:<profile>`,
+`intros:avail:<profile>:<status>`, `intros:create`, matched by action-id regexes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.cards import Action, Card, action_id
+from bot.context import Caller
+from bot.errors import InvalidInput, NotFound, UserError
+from bot.rendering.slack import HOME_MAX_BLOCKS, plain, render_blocks
+from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.router import SlackRouter
+from cogs.help._help import help_card
+from cogs.intros._cards import availability_text, outcome_text, problem_lines, profile_card
+from cogs.intros._form import FormStart, opt_in_values, set_opt_ins, start_form
+from cogs.intros._profile import (
+    FEATURE,
+    ProfileView,
+    community_today,
+    get_profile,
+    member_id_for,
+    own_profile,
+    save_profile,
+    view_profile,
+)
+from cogs.intros._publish import publish_intro, update_availability
+from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
+from storage.text import fold
+
+log = logging.getLogger(__name__)
+FORM = "intros:form"
+VALUE = "value"  # every input's action_id: the block id names the field
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+# What `/collectif availability …` accepts besides a date (folded, both languages).
+STATUS_WORDS = {
+    "available": "available",
+    "disponible": "available",
+    "dispo": "available",
+    "now": "available",
+    "busy": "busy",
+    "occupe": "busy",
+    "occupee": "busy",
+    "indisponible": "busy",
+}
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label, 75), "value": value}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
+
+
+def _select(
+    kind: str, choices: tuple[tuple[str, str], ...], chosen: list[str], **extra: Any
+) -> dict[str, Any]:
+    options = [_option(v, label) for v, label in choices[:100]]
+    element: dict[str, Any] = {"type": kind, "options": options, **extra}
+    initial = [o for o in options if o["value"] in chosen]
+    if initial and (kind.startswith("multi") or kind == "checkboxes"):
+        element["initial_options"] = initial
+    elif initial:
+        element["initial_option"] = initial[0]
+    return element
+
+
+def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if value:
+        element["initial_value"] = value[:max_length]
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The whole intro form as one modal, pre-filled with the saved profile."""
+    t, form, choices = request.t, start.form, start.choices
+    status_choices = tuple(
+        (value, t(f"intros.options.status_{value}")) for value in ("available", "from_date", "busy")
+    )
+    date_picker: dict[str, Any] = {"type": "datepicker"}
+    if form.available_from:
+        date_picker["initial_date"] = form.available_from
+    blocks = [
+        _input(
+            "trades",
+            t("intros.fields.trades"),
+            _select(
+                "multi_static_select",
+                choices.trades,
+                form.trade_ids,
+                max_selected_items=MAX_TRADES,
+                placeholder=plain(t("intros.form.trades_placeholder"), 150),
+            ),
+            optional=False,
+        ),
+        _input(
+            "skills",
+            t("intros.form.skills_label"),
+            _text(form.skills, 800, placeholder=t("intros.form.skills_placeholder")),
+        ),
+        _input(
+            "sectors",
+            t("intros.fields.sectors"),
+            _select(
+                "multi_static_select",
+                choices.sectors,
+                form.sector_ids,
+                placeholder=plain(t("intros.form.sectors_placeholder"), 150),
+            ),
+        ),
+        _input("city", t("intros.form.city_label"), _text(form.city, MAX_CITY)),
+        _input(
+            "work_mode",
+            t("intros.fields.work_mode"),
+            _select("static_select", choices.work_modes, [form.work_mode]),
+            optional=False,
+        ),
+        _input(
+            "languages",
+            t("intros.fields.languages"),
+            _select("multi_static_select", choices.languages, form.languages),
+        ),
+        _input(
+            "rate",
+            t("intros.form.rate_label"),
+            _text(form.rate, 40, placeholder=t("intros.form.rate_placeholder")),
+        ),
+        _input(
+            "availability",
+            t("intros.fields.availability"),
+            _select("static_select", status_choices, [form.availability]),
+            optional=False,
+        ),
+        _input("available_from", t("intros.form.available_from_label"), date_picker),
+        _input(
+            "links",
+            t("intros.form.links_label"),
+            _text(form.links, 1600, multiline=True, placeholder=t("intros.form.links_placeholder")),
+        ),
+        _input(
+            "bio",
+            t("intros.form.bio_label"),
+            _text(form.bio, MAX_BIO, multiline=True, placeholder=t("intros.form.bio_placeholder")),
+        ),
+        _input(
+            "opt_ins", t("intros.fields.opt_ins"), _select("checkboxes", choices.opt_ins, opt_in_values(form))
+        ),
+    ]
+    if not choices.sectors:  # Slack refuses a select without options
+        blocks = [b for b in blocks if b["block_id"] != "sectors"]
+    return {
+        "type": "modal",
+        "callback_id": FORM,
+        "title": plain(t("intros.form.title"), 24),
+        "submit": plain(t("intros.form.submit"), 24),
+        "close": plain(t("intros.form.cancel"), 24),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def form_from_state(values: dict[str, Any]) -> IntroForm:
+    """The IntroForm of a view_submission's state (missing blocks read as empty)."""
+
+    def element(block: str) -> dict[str, Any]:
+        return dict((values.get(block) or {}).get(VALUE) or {})
+
+    def text(block: str) -> str:
+        return str(element(block).get("value") or "")
+
+    def many(block: str) -> list[str]:
+        return [str(o["value"]) for o in element(block).get("selected_options") or []]
+
+    def one(block: str, default: str) -> str:
+        return str((element(block).get("selected_option") or {}).get("value") or default)
+
+    form = IntroForm(
+        trade_ids=many("trades"),
+        sector_ids=many("sectors"),
+        skills=text("skills"),
+        city=text("city"),
+        work_mode=one("work_mode", "remote"),
+        languages=many("languages"),
+        rate=text("rate"),
+        availability=one("availability", "available"),
+        available_from=str(element("available_from").get("selected_date") or ""),
+        links=text("links"),
+        bio=text("bio"),
+    )
+    set_opt_ins(form, many("opt_ins"))
+    return form
+
+
+async def _open_form(request: SlackRequest, *, home: bool = False) -> None:
+    caller = await request.ensure_caller()
+    services = request.services
+    async with services.db.transaction() as session:
+        start = await start_form(session, caller, services.catalog, services.clock)
+    if not start.choices.trades:
+        raise UserError("intros.form.no_trades")
+    await request.open_modal(
+        intro_view(start, request, metadata={"channel": request.channel_id, "home": home})
+    )
+
+
+async def open_intro(request: SlackRequest) -> None:
+    await _open_form(request)
+
+
+async def submitted(request: SlackRequest) -> None:
+    """Save (InvalidInput -> inline errors, nothing saved), close the modal, then post the cards."""
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    form = form_from_state(view["state"]["values"])
+    async with services.db.transaction() as session:
+        saved = await save_profile(session, caller, form, services.clock)
+    await request.ack()
+    published = await publish_intro(
+        services, caller.community_id, saved.view.id, origin_channel_id=metadata.get("channel")
+    )
+    text = outcome_text(
+        services.catalog,
+        caller.locale,
+        published.result,
+        created=saved.created,
+        next_post=published.next_post,
+    )
+    await _tell(request, caller, text, metadata.get("channel"))
+    await publish_home(request, caller)
+
+
+async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str | None) -> None:
+    """An ephemeral note where the form was opened, else a DM (App Home, or not in that channel)."""
+    if channel:
+        try:
+            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
+            return
+        except SlackApiError as exc:
+            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
+    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
+
+
+async def show_profile(request: SlackRequest) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    async with services.db.transaction() as session:
+        if request.args:
+            found = MENTION.match(request.args.strip().split()[0])
+            if found is None:
+                raise NotFound("intros.errors.no_profile")
+            member_id = await member_id_for(session, caller.community_id, found[1] or found[2])
+        else:
+            member_id = caller.member_id
+        view = await view_profile(session, caller, member_id)
+    today = community_today(services.clock, caller.timezone)
+    own = view.member_id == caller.member_id
+    await request.reply(
+        profile_card(services.catalog, caller.locale, view, today, own=own, timezone=caller.timezone)
+    )
+
+
+async def set_availability_command(request: SlackRequest) -> None:
+    """`/collectif availability available|busy|<date>`; without a word, one's card and its buttons."""
+    word = request.args.strip().split()[0] if request.args.strip() else ""
+    if not word:
+        await show_profile(request)
+        return
+    status = STATUS_WORDS.get(fold(word).replace("·", ""))
+    await _update(request, status or "from_date", None if status else word)
+
+
+async def availability_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    await _update(request, request.match["status"], None, profile_id=int(request.match["id"]))
+
+
+async def _update(
+    request: SlackRequest, status: str, when: str | None, *, profile_id: int | None = None
+) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    try:
+        view = await update_availability(services, caller, status, when, profile_id=profile_id)
+    except InvalidInput as error:  # a command has no form to show errors in: list them
+        await request.reply("\n".join(problem_lines(services.catalog, caller.locale, error.problems)))
+        return
+    shown = availability_text(
+        services.catalog, caller.locale, view, community_today(services.clock, caller.timezone)
+    )
+    await request.reply(request.t("intros.availability.updated", status=shown))
+    await publish_home(request, caller)
+
+
+async def edit_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    async with request.services.db.transaction() as session:
+        await own_profile(session, caller, int(request.match["id"]))
+    await _open_form(request, home=_from_home(request))
+
+
+async def create_clicked(request: SlackRequest) -> None:
+    await _open_form(request, home=_from_home(request))
+
+
+def _from_home(request: SlackRequest) -> bool:
+    return (request.body.get("view") or {}).get("type") == "home"
+
+
+async def home_opened(request: SlackRequest) -> None:
+    if (request.body.get("event") or {}).get("tab", "home") != "home":
+        return
+    await publish_home(request, await request.ensure_caller())
+
+
+async def publish_home(request: SlackRequest, caller: Caller) -> None:
+    """The Home tab: one's profile card with Edit / availability buttons (or an invitation), then help."""
+    services = request.services
+    t = services.catalog.t
+    locale = caller.locale
+    profile: ProfileView | None
+    async with services.db.transaction() as session:
+        try:
+            profile = await get_profile(session, caller.community_id, caller.member_id)
+        except NotFound:
+            profile = None
+    if profile is None:
+        card = Card(
+            title=t(locale, "intros.home.title"),
+            text=t(locale, "intros.home.no_profile"),
+            actions=(Action(action_id(FEATURE, "create"), t(locale, "intros.home.create"), "primary"),),
+        )
+    else:
+        today = community_today(services.clock, caller.timezone)
+        card = profile_card(services.catalog, locale, profile, today, own=True, timezone=caller.timezone)
+    help_blocks = render_blocks(
+        help_card(
+            services.catalog,
+            locale,
+            services.commands,
+            is_moderator=caller.is_moderator,
+            invocation=request.invocation,
+        )
+    )
+    blocks = render_blocks(card, max_blocks=HOME_MAX_BLOCKS - len(help_blocks) - 1)
+    blocks = [*blocks, {"type": "divider"}, *help_blocks][:HOME_MAX_BLOCKS]
+    try:
+        await request.client.views_publish(user_id=caller.user_id, view={"type": "home", "blocks": blocks})
+    except SlackApiError as exc:  # the Home tab is a convenience: never fail the action for it
+        log.info("views.publish refused for %s: %s", caller.user_id, exc.response.get("error"))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("intro", open_intro)
+    router.subcommand("profile", show_profile)
+    router.subcommand("availability", set_availability_command)
+    router.view(FORM, submitted)
+    router.action(r"intros:edit:(?P<id>[0-9]{1,18})", edit_clicked)
+    router.action(r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)", availability_clicked)
+    router.action(r"intros:create", create_clicked)
+    router.event("app_home_opened", home_opened)
+    router.need_scope(
+        "chat:write.public", "intro cards in the intro and trade channels without inviting the bot"
+    )

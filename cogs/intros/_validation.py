@@ -1,0 +1,269 @@
+"""What a member typed in the intro form, and its validation into a clean profile (or InvalidInput)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.errors import InvalidInput
+from cogs.intros._skills import MAX_SKILL_LENGTH, normalize_skill, split_skills
+from cogs.intros.models import AVAILABILITY, WORK_MODES
+
+MIN_TRADES, MAX_TRADES = 1, 3
+MAX_SKILLS = 15
+MAX_CITY = 100
+MAX_LINKS = 3
+MAX_LINK = 500
+MAX_BIO = 1000
+MAX_LANGUAGES = 10
+MAX_RATE = 100_000
+DEFAULT_CURRENCY = "EUR"
+# Offered in the forms; names come from the catalog (intros.languages.<code>).
+LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl", "ar", "zh", "ja", "ru", "pl", "ro", "uk")
+_CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF"}
+_RATE = re.compile(
+    r"^\s*(?P<min>\d[\d\s]*)\s*(?:(?:-|–|—|à|to|/)\s*(?P<max>\d[\d\s]*))?\s*(?P<cur>[A-Za-z]{3}|€|\$|£)?\s*$"
+)
+
+Problems = dict[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class IntroForm:
+    """The raw values of the intro form, as both platforms collect them (ids as strings)."""
+
+    trade_ids: list[str] = field(default_factory=list)
+    sector_ids: list[str] = field(default_factory=list)
+    skills: str = ""  # comma or newline separated
+    city: str = ""
+    work_mode: str = "remote"
+    languages: list[str] = field(default_factory=list)
+    rate: str = ""  # "400-600", "500 EUR", "400 - 600 €"; empty: not said
+    availability: str = "available"
+    available_from: str = ""  # ISO date (select / datepicker) or typed date
+    links: str = ""  # one per line
+    bio: str = ""
+    opt_matching: bool = True
+    opt_pairing: bool = False
+    opt_directory: bool = True
+
+
+@dataclass(frozen=True)
+class Skill:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """A validated profile, ready to be stored."""
+
+    trade_ids: tuple[int, ...]
+    sector_ids: tuple[int, ...]
+    skills: tuple[Skill, ...]
+    city: str
+    work_mode: str
+    languages: tuple[str, ...]
+    rate_min: int | None
+    rate_max: int | None
+    currency: str
+    availability: str
+    available_from: date | None
+    links: tuple[str, ...]
+    bio: str
+    opt_matching: bool
+    opt_pairing: bool
+    opt_directory: bool
+
+
+def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
+    problems.setdefault(name, (f"intros.problems.{key}", params))
+
+
+def _ids(values: Iterable[str]) -> list[int] | None:
+    out: list[int] = []
+    for value in values:
+        text = str(value).strip()
+        if not text.isdigit():
+            return None
+        if int(text) not in out:
+            out.append(int(text))
+    return out
+
+
+def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
+    """`(min, max, currency, problem)`: "400-600" -> (400, 600, "EUR", None); "" -> (None, None, "EUR", None).
+
+    A single number is both ends; the currency is a 3-letter code or €, $, £ after the numbers.
+    """
+    if not text.strip():
+        return None, None, DEFAULT_CURRENCY, None
+    match = _RATE.match(text)
+    if not match:
+        return None, None, DEFAULT_CURRENCY, "rate_format"
+    low = int(re.sub(r"\s", "", match["min"]))
+    high = int(re.sub(r"\s", "", match["max"])) if match["max"] else low
+    currency = (match["cur"] or DEFAULT_CURRENCY).upper()
+    currency = _CURRENCY_SYMBOLS.get(currency, currency)
+    if low <= 0 or high <= 0 or high > MAX_RATE:
+        return low, high, currency, "rate_positive"
+    if low > high:
+        return low, high, currency, "rate_order"
+    return low, high, currency, None
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """A typed date: "2027-01-15", "15/01/2027", "15.01.27" or "15/01" (the next such day); else None."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+            year, month, day = (int(p) for p in text.split("-"))
+            return date(year, month, day)
+        parts = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", text)
+        if parts:
+            day, month = int(parts[1]), int(parts[2])
+            if parts[3]:
+                year = int(parts[3])
+                return date(year + 2000 if year < 100 else year, month, day)
+            guess = date(today.year, month, day)
+            return guess if guess >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def _valid_link(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
+
+
+def check_availability(
+    availability: str, available_from: str | date | None, today: date, problems: Problems
+) -> date | None:
+    """Validates an availability choice; the date only matters for "from_date"."""
+    if availability not in AVAILABILITY:
+        _problem(problems, "availability", "availability_invalid")
+        return None
+    if availability != "from_date":
+        return None
+    if isinstance(available_from, date):
+        when: date | None = available_from
+    elif available_from and available_from.strip():
+        when = parse_date(available_from, today)
+        if when is None:
+            _problem(problems, "available_from", "date_format")
+            return None
+    else:
+        _problem(problems, "available_from", "date_missing")
+        return None
+    if when < today:
+        _problem(problems, "available_from", "date_past", today=today.isoformat())
+        return None
+    return when
+
+
+def validate(
+    form: IntroForm,
+    *,
+    trade_ids: Sequence[int],
+    sector_ids: Sequence[int],
+    today: date,
+    locale: str,
+    known_skill_keys: Iterable[str] = (),
+) -> ProfileData:
+    """The clean profile, or InvalidInput naming every field to fix (field -> catalog key, values).
+
+    `trade_ids` / `sector_ids` are the community's lists: anything else is refused (an id of another
+    community looks exactly like an unknown one). `today` is in the community's time zone.
+    """
+    problems: Problems = {}
+    trades = _ids(form.trade_ids)
+    if trades is None or any(t not in trade_ids for t in trades):
+        _problem(problems, "trades", "trades_unknown")
+    elif not MIN_TRADES <= len(trades) <= MAX_TRADES:
+        _problem(problems, "trades", "trades_count", min=MIN_TRADES, max=MAX_TRADES)
+    sectors = _ids(form.sector_ids)
+    if sectors is None or any(s not in sector_ids for s in sectors):
+        _problem(problems, "sectors", "sectors_unknown")
+
+    skills = _skills(form.skills, locale, known_skill_keys, problems)
+    city = " ".join(form.city.split())
+    if len(city) > MAX_CITY:
+        _problem(problems, "city", "city_too_long", max=MAX_CITY)
+    if form.work_mode not in WORK_MODES:
+        _problem(problems, "work_mode", "work_mode_invalid")
+    languages = list(dict.fromkeys(form.languages))
+    if any(code not in LANGUAGES for code in languages):
+        _problem(problems, "languages", "languages_unknown")
+    elif len(languages) > MAX_LANGUAGES:
+        _problem(problems, "languages", "languages_count", max=MAX_LANGUAGES)
+
+    rate_min, rate_max, currency, rate_problem = parse_rate(form.rate)
+    if rate_problem:
+        _problem(problems, "rate", rate_problem, max=MAX_RATE)
+    elif not re.fullmatch(r"[A-Z]{3}", currency):
+        _problem(problems, "rate", "currency_invalid")
+    available_from = check_availability(form.availability, form.available_from, today, problems)
+    links = _links(form.links, problems)
+    bio = form.bio.strip()
+    if len(bio) > MAX_BIO:
+        _problem(problems, "bio", "bio_too_long", max=MAX_BIO, length=len(bio))
+
+    if problems:
+        raise InvalidInput(problems)
+    assert trades is not None
+    assert sectors is not None
+    return ProfileData(
+        trade_ids=tuple(trades),
+        sector_ids=tuple(sectors),
+        skills=tuple(skills),
+        city=city,
+        work_mode=form.work_mode,
+        languages=tuple(languages),
+        rate_min=rate_min,
+        rate_max=rate_max,
+        currency=currency,
+        availability=form.availability,
+        available_from=available_from,
+        links=tuple(links),
+        bio=bio,
+        opt_matching=form.opt_matching,
+        opt_pairing=form.opt_pairing,
+        opt_directory=form.opt_directory,
+    )
+
+
+def _skills(text: str, locale: str, known: Iterable[str], problems: Problems) -> list[Skill]:
+    known_keys = frozenset(known)
+    skills: dict[str, Skill] = {}
+    for label in split_skills(text):
+        if len(label) > MAX_SKILL_LENGTH:
+            _problem(problems, "skills", "skill_too_long", max=MAX_SKILL_LENGTH, skill=label[:20] + "…")
+            continue
+        # Only the community's keys are near-miss targets: two tags one member typed side by
+        # side ("illustration", "illustrations") are meant as typed.
+        key = normalize_skill(label, locale, known_keys)
+        if key and key not in skills:
+            skills[key] = Skill(key, " ".join(label.split()))
+    if len(skills) > MAX_SKILLS:
+        _problem(problems, "skills", "skills_count", max=MAX_SKILLS, count=len(skills))
+    return list(skills.values())
+
+
+def _links(text: str, problems: Problems) -> list[str]:
+    links = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    if len(links) > MAX_LINKS:
+        _problem(problems, "links", "links_count", max=MAX_LINKS)
+    for link in links:
+        if len(link) > MAX_LINK:
+            _problem(problems, "links", "link_too_long", max=MAX_LINK)
+        elif not _valid_link(link):
+            _problem(problems, "links", "link_scheme", link=link[:60])
+    return links

@@ -1,0 +1,318 @@
+"""`/collectif intro|profile|availability`, the intro modal and the Home tab, through the real Bolt app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.context import Origin
+from cogs.intros._profile import save_profile
+from cogs.intros._validation import IntroForm
+from cogs.intros.models import Profile
+from storage.models import Community, Post, Trade
+from storage.settings import get_settings
+from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.slack_api import visible_text
+
+CHANNELS = {"intro": "CINTRO", "Développement": "CDEV", "Design graphique": "CDESIGN"}
+TEXTS = {
+    "skills": "WordPress, référencement",
+    "city": "Nantes",
+    "rate": "450-650",
+    "links": "https://camille.example",
+    "bio": "Intégratrice WordPress.",
+}
+
+
+async def community_id(slack: SlackHarness, external_id: str | None = None) -> int:
+    async with slack.services.db.transaction() as session:
+        found = await session.scalar(
+            select(Community.id).where(Community.external_id == (external_id or slack.fake.team_id))
+        )
+    assert found is not None
+    return found
+
+
+async def trade_ids(slack: SlackHarness, *names: str) -> list[str]:
+    cid = await community_id(slack)
+    async with slack.services.db.transaction() as session:
+        rows = await session.execute(select(Trade.name, Trade.id).where(Trade.community_id == cid))
+        ids = {row.name: row.id for row in rows}
+    return [str(ids[name]) for name in names]
+
+
+async def configure(slack: SlackHarness) -> None:
+    cid = await community_id(slack)
+    async with slack.services.db.transaction() as session:
+        (await get_settings(session, cid)).intro_channel_id = CHANNELS["intro"]
+        for name in ("Développement", "Design graphique"):
+            await session.execute(
+                update(Trade)
+                .where(Trade.community_id == cid, Trade.name == name)
+                .values(channel_id=CHANNELS[name])
+            )
+
+
+def state(trades: list[str], **texts: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "trades": {
+            "value": {"type": "multi_static_select", "selected_options": [{"value": t} for t in trades]}
+        },
+        "work_mode": {"value": {"type": "static_select", "selected_option": {"value": "remote"}}},
+        "availability": {"value": {"type": "static_select", "selected_option": {"value": "available"}}},
+        "opt_ins": {
+            "value": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "matching"}, {"value": "directory"}],
+            }
+        },
+    }
+    for name, text in {**TEXTS, **texts}.items():
+        values[name] = {"value": {"type": "plain_text_input", "value": text}}
+    return values
+
+
+async def open_form(slack: SlackHarness, user: str) -> dict[str, Any]:
+    before = len(slack.fake.calls_to("views.open"))
+    answer, _ = await slack.sender.command("intro", user_id=user)
+    assert answer.status == 200
+    call = await slack.fake.wait_for_call(
+        "views.open", lambda c: slack.fake.calls_to("views.open").index(c) >= before
+    )
+    return call.args["view"]
+
+
+async def submit(slack: SlackHarness, user: str, metadata: str, **texts: str) -> Any:
+    trades = await trade_ids(slack, "Développement", "Design graphique")
+    return await slack.sender.view_submission(
+        "intros:form", state(trades, **texts), user_id=user, private_metadata=metadata
+    )
+
+
+async def profiles(slack: SlackHarness) -> list[Profile]:
+    async with slack.services.db.transaction() as session:
+        return list(await session.scalars(select(Profile).order_by(Profile.id)))
+
+
+def cards(slack: SlackHarness) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for (channel, _ts), message in slack.fake.messages.items():
+        found.setdefault(channel, []).append(message)
+    return found
+
+
+async def test_full_intro_flow_posts_cards_in_intro_and_trade_channels(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    assert view["callback_id"] == "intros:form"
+    assert [o["text"]["text"] for o in view["blocks"][0]["element"]["options"]][:2] == [
+        "Développement",
+        "Design graphique",
+    ]
+    assert view["title"]["text"] == slack.t("fr", "intros.form.title")
+
+    answer = await submit(slack, slack.member_fr, view["private_metadata"])
+    assert answer.status == 200
+    assert answer.text == ""  # the modal closes
+    note = await slack.fake.wait_for_call("chat.postEphemeral")
+
+    assert slack.t("fr", "intros.saved.posted", count=3) in note.args["text"]
+    [profile] = await profiles(slack)
+    assert (profile.city, profile.rate_min, profile.opt_pairing) == ("Nantes", 450, False)
+    posted = cards(slack)
+    assert set(posted) == {"CINTRO", "CDEV", "CDESIGN"}
+    for messages in posted.values():
+        [message] = messages
+        assert message["blocks"][0]["text"]["text"] == "👋 camille"
+        assert "Intégratrice WordPress." in visible_text(message)
+
+
+async def test_running_intro_again_updates_the_same_messages(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    await submit(slack, slack.member_fr, view["private_metadata"])
+    await slack.fake.wait_for_call("chat.postEphemeral")
+    before = set(slack.fake.messages)
+
+    again = await open_form(slack, slack.member_fr)
+    city = next(b for b in again["blocks"] if b["block_id"] == "city")
+    assert city["element"]["initial_value"] == "Nantes"
+    await submit(slack, slack.member_fr, again["private_metadata"], city="Rennes")
+    await slack.fake.wait_for_call("chat.postEphemeral", lambda c: "mise à jour" in c.args["text"])
+
+    assert len(slack.fake.calls_to("chat.postMessage")) == 3
+    updates = slack.fake.calls_to("chat.update")
+    assert {(c.args["channel"], c.args["ts"]) for c in updates} == before
+    assert set(slack.fake.messages) == before
+    assert all("Rennes" in visible_text(m) for m in slack.fake.messages.values())
+
+
+async def test_invalid_input_errors_inline_in_french_and_saves_nothing(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    answer = await submit(
+        slack,
+        slack.member_fr,
+        view["private_metadata"],
+        bio="x" * 1001,
+        links="ftp://files.example",
+        rate="600-400",
+    )
+
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert body["errors"] == {
+        "bio": slack.t("fr", "intros.problems.bio_too_long", max=1000, length=1001),
+        "links": slack.t("fr", "intros.problems.link_scheme", link="ftp://files.example"),
+        "rate": slack.t("fr", "intros.problems.rate_order"),
+    }
+    assert await profiles(slack) == []
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+
+async def test_invalid_input_errors_inline_in_english(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_en)
+    values = state([], bio="ok")
+    values["availability"]["value"]["selected_option"]["value"] = "from_date"
+    values["available_from"] = {"value": {"type": "datepicker", "selected_date": "2026-11-01"}}
+    answer = await slack.sender.view_submission(
+        "intros:form", values, user_id=slack.member_en, private_metadata=view["private_metadata"]
+    )
+
+    assert answer.json()["errors"] == {
+        "trades": slack.t("en", "intros.problems.trades_count", min=1, max=3),
+        "available_from": slack.t("en", "intros.problems.date_past", today="2026-11-26"),
+    }
+    assert await profiles(slack) == []
+
+
+async def test_a_bio_with_mentions_pings_nobody(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    await submit(
+        slack,
+        slack.member_fr,
+        view["private_metadata"],
+        bio="<!channel> <!here> <@UJORDAN> <!subteam^S123> @everyone & co",
+    )
+    await slack.fake.wait_for_call("chat.postEphemeral")
+
+    posts = slack.fake.calls_to("chat.postMessage")
+    assert len(posts) == 3
+    for call in posts:
+        text = visible_text(call.args)
+        assert "<!" not in text
+        assert "<@" not in text
+        assert "&lt;!channel&gt; &lt;!here&gt; &lt;@UJORDAN&gt;" in text
+        assert "&amp; co" in text
+
+
+async def test_availability_command_updates_the_cards(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    await submit(slack, slack.member_fr, view["private_metadata"])
+    await slack.fake.wait_for_call("chat.postEphemeral")
+
+    _, url = await slack.sender.command("disponibilite occupé", user_id=slack.member_fr)
+    reply = await slack.fake.wait_for_post(url)
+
+    assert reply.text == slack.t("fr", "intros.availability.updated", status="Occupé·e")
+    assert len(slack.fake.calls_to("chat.update")) == 3
+    assert all("Occupé·e" in visible_text(m) for m in slack.fake.messages.values())
+    _, url = await slack.sender.command("availability 01/01/2020", user_id=slack.member_fr)
+    assert (
+        slack.t("fr", "intros.problems.date_past", today="2026-11-26")
+        in (await slack.fake.wait_for_post(url)).text
+    )
+    [profile] = await profiles(slack)
+    assert profile.availability == "busy"
+
+
+async def test_home_tab_shows_the_profile_with_an_edit_button(slack: SlackHarness) -> None:
+    await slack.sender.event({"type": "app_home_opened", "user": slack.member_fr, "tab": "home"})
+    first = await slack.fake.wait_for_call("views.publish", lambda c: "intros:create" in str(c.args["view"]))
+    assert slack.t("fr", "intros.home.no_profile") in visible_text(first.args)
+
+    answer, _ = await slack.sender.action("intros:create", user_id=slack.member_fr)
+    assert answer.status == 200
+    view = (await slack.fake.wait_for_call("views.open")).args["view"]
+    await submit(slack, slack.member_fr, view["private_metadata"])
+    published = await slack.fake.wait_for_call(
+        "views.publish", lambda c: "intros:edit:" in str(c.args["view"])
+    )
+
+    [profile] = await profiles(slack)
+    actions = [
+        e["action_id"]
+        for b in published.args["view"]["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert actions[:3] == [
+        f"intros:edit:{profile.id}",
+        f"intros:avail:{profile.id}:available",
+        f"intros:avail:{profile.id}:busy",
+    ]
+    assert "Nantes" in visible_text(published.args)
+    await slack.sender.action(f"intros:edit:{profile.id}", user_id=slack.member_fr)
+    await slack.fake.wait_for_call("views.open", lambda c: len(slack.fake.calls_to("views.open")) == 2)
+
+
+async def test_profile_visibility(slack: SlackHarness) -> None:
+    view = await open_form(slack, slack.member_fr)
+    values = state(await trade_ids(slack, "Conseil"))
+    values["opt_ins"]["value"]["selected_options"] = [{"value": "matching"}]  # not in the directory
+    await slack.sender.view_submission(
+        "intros:form", values, user_id=slack.member_fr, private_metadata=view["private_metadata"]
+    )
+    await slack.completions.wait(2)
+
+    _, url = await slack.sender.command("profil <@UCAMILLE|camille>", user_id=slack.member_en)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("en", "intros.errors.no_profile")
+    _, url = await slack.sender.command("profile <@UCAMILLE|camille>", user_id=slack.admin)
+    shown = await slack.fake.wait_for_post(url)
+    assert "👋 camille" in shown.text
+    assert "intros:edit" not in str(shown.body)
+    _, url = await slack.sender.command("profile", user_id=slack.member_fr)
+    assert "intros:edit" in str((await slack.fake.wait_for_post(url)).body)
+
+
+async def test_another_community_cannot_see_or_change_a_profile(slack: SlackHarness) -> None:
+    services = slack.services
+    stranger = await services.caller(
+        Origin(
+            platform="slack",
+            community_external_id="TOTHER",
+            community_name="other",
+            user_id="UOTHER",
+            display_name="other",
+            user_locale="fr-FR",
+            community_locale=None,
+            is_platform_admin=False,
+        )
+    )
+    async with services.db.transaction() as session:
+        other_trade = await session.scalar(
+            select(Trade.id).where(Trade.community_id == stranger.community_id)
+        )
+        saved = await save_profile(
+            session, stranger, IntroForm(trade_ids=[str(other_trade)], city="Lille"), services.clock
+        )
+    theirs = saved.view.id
+
+    for action in (f"intros:edit:{theirs}", f"intros:avail:{theirs}:busy"):
+        _, url = await slack.sender.action(action, user_id=slack.member_fr)
+        assert (await slack.fake.wait_for_post(url)).text == slack.t("fr", "intros.errors.no_profile")
+    _, url = await slack.sender.command("profile <@UOTHER|other>", user_id=slack.member_fr)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("fr", "intros.errors.no_profile")
+    # A trade id of the other community, submitted in this one, is an unknown trade.
+    answer = await slack.sender.view_submission(
+        "intros:form", state([str(other_trade)]), user_id=slack.member_fr
+    )
+    assert answer.json()["errors"]["trades"] == slack.t("fr", "intros.problems.trades_unknown")
+
+    assert slack.fake.calls_to("views.open") == []
+    [profile] = await profiles(slack)
+    assert (profile.id, profile.availability, profile.city) == (theirs, "available", "Lille")
+    async with services.db.transaction() as session:
+        assert list(await session.scalars(select(Post))) == []

@@ -1,0 +1,51 @@
+from datetime import date, timedelta
+
+from bot.clock import FrozenClock
+from cogs.intros._drafts import Drafts
+from cogs.intros._form import availability_dates, availability_value, set_availability_value, set_opt_ins
+from cogs.intros._validation import IntroForm
+
+
+def test_drafts_expire_after_15_minutes(clock: FrozenClock) -> None:
+    drafts = Drafts(clock)
+    drafts.put((1, 2), IntroForm(city="Lyon"))
+    copy = drafts.get((1, 2))
+    assert copy is not None and copy.city == "Lyon"
+    copy.city = "changed"  # a copy: nothing changes until put() again
+    assert drafts.get((1, 2)).city == "Lyon"  # type: ignore[union-attr]
+    assert drafts.get((1, 3)) is None
+    clock.advance(timedelta(minutes=15))
+    assert drafts.get((1, 2)) is None
+    assert len(drafts) == 0
+
+
+def test_drafts_are_bounded(clock: FrozenClock) -> None:
+    drafts = Drafts(clock, max_entries=3)
+    for member in range(5):
+        drafts.put((1, member), IntroForm())
+    assert len(drafts) == 3
+    assert drafts.get((1, 0)) is None
+    assert drafts.get((1, 4)) is not None
+
+
+def test_availability_dates_are_future_mondays_and_firsts() -> None:
+    today = date(2026, 11, 26)  # a Thursday
+    dates = availability_dates(today)
+    assert dates[0] == date(2026, 11, 30)
+    assert date(2026, 12, 1) in dates
+    assert date(2027, 3, 1) in dates
+    assert all(d > today for d in dates)
+    assert len(dates) <= 23  # with "available" and "busy": within Discord's 25 options
+    assert date(2027, 6, 15) in availability_dates(today, "2027-06-15")
+    assert date(2020, 1, 1) not in availability_dates(today, "2020-01-01")
+
+
+def test_choice_values_round_trip() -> None:
+    form = IntroForm()
+    set_availability_value(form, "from:2027-01-04")
+    assert (form.availability, form.available_from) == ("from_date", "2027-01-04")
+    assert availability_value(form) == "from:2027-01-04"
+    set_availability_value(form, "busy")
+    assert (form.availability, form.available_from, availability_value(form)) == ("busy", "", "busy")
+    set_opt_ins(form, ["pairing"])
+    assert (form.opt_matching, form.opt_pairing, form.opt_directory) == (False, True, False)

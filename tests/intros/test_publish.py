@@ -1,0 +1,207 @@
+import contextlib
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.clock import FrozenClock
+from bot.context import Caller
+from bot.posting import remove_posts
+from bot.services import Services
+from cogs.intros import FEATURE
+from cogs.intros._publish import submit_intro, update_availability
+from storage.models import Post, Trade
+from storage.settings import get_settings
+from tests.intros.conftest import RecordingNotifier, good_form, make_caller, trade_ids
+
+
+async def configure(
+    services: Services,
+    caller: Caller,
+    *,
+    intro: str | None = "C-INTRO",
+    trade_channels: bool = True,
+    repost_days: int = 7,
+) -> list[int]:
+    trades = await trade_ids(services, caller.community_id)
+    async with services.db.transaction() as session:
+        settings = await get_settings(session, caller.community_id)
+        settings.intro_channel_id = intro
+        settings.intro_repost_days = repost_days
+        if trade_channels:
+            for trade_id in trades:
+                await session.execute(
+                    update(Trade).where(Trade.id == trade_id).values(channel_id=f"C-T{trade_id}")
+                )
+    return trades
+
+
+async def posts(services: Services) -> list[tuple[str, str]]:
+    async with services.db.transaction() as session:
+        rows = await session.scalars(select(Post).order_by(Post.id))
+        return [(p.channel_id, p.message_id) for p in rows]
+
+
+async def submit(services: Services, caller: Caller, origin: str | None = "C-HERE", **changes: object):
+    return await submit_intro(
+        services, caller, await good_form(services, caller, **changes), origin_channel_id=origin
+    )
+
+
+async def test_first_intro_posts_in_intro_and_trade_channels(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await configure(services, alice)
+    done = await submit(services, alice)
+    expected = ["C-INTRO", f"C-T{trades[2]}", f"C-T{trades[3]}"]
+    assert done.created
+    assert done.published.result.posted == expected
+    assert [c for c, _ in await posts(services)] == expected
+    card = notifier.in_channel("C-INTRO")[0]
+    assert card.title == "👋 Alice"
+    assert card.text == "Rédactrice web depuis 8 ans."
+    fields = {f.name: f.value for f in card.fields}
+    assert fields["Métiers"] == "Rédaction web, SEO / SEA"
+    assert fields["TJM"] == "400–600 EUR / jour"
+    assert fields["Où"] == "Lyon · Hybride"
+
+
+async def test_without_channels_the_card_goes_where_the_command_was_used(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, intro=None, trade_channels=False)
+    await submit(services, alice, origin="C-HERE")
+    await submit(services, alice, origin="C-ELSEWHERE", city="Paris")
+    assert [c for c, _ in await posts(services)] == ["C-HERE"]
+    assert [verb for verb, _ in notifier.calls] == ["post", "edit"]
+
+
+async def test_running_intro_again_edits_the_same_messages(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice)
+    await submit(services, alice)
+    before = await posts(services)
+    clock.advance(timedelta(hours=1))
+    done = await submit(services, alice, city="Marseille")
+    assert not done.created
+    assert done.published.result.posted == []
+    assert len(done.published.result.edited) == 3
+    assert await posts(services) == before
+    assert {f.value for f in notifier.in_channel("C-INTRO")[0].fields} >= {"Marseille · Hybride"}
+
+
+async def test_new_cards_wait_for_the_repost_limit(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await configure(services, alice)
+    await submit(services, alice)
+    clock.advance(timedelta(days=3))
+    done = await submit(services, alice, trade_ids=[str(trades[2]), str(trades[5])])
+    result = done.published.result
+    assert result.removed == [f"C-T{trades[3]}"]
+    assert result.held == [f"C-T{trades[5]}"]
+    assert done.published.next_post is not None
+    assert done.published.next_post.isoformat() == "2026-12-03"
+    assert notifier.in_channel(f"C-T{trades[3]}") == []
+    assert notifier.in_channel(f"C-T{trades[5]}") == []
+    clock.advance(timedelta(days=4))
+    done = await submit(services, alice, trade_ids=[str(trades[2]), str(trades[5])])
+    assert done.published.result.posted == [f"C-T{trades[5]}"]
+    assert len(notifier.in_channel(f"C-T{trades[5]}")) == 1
+
+
+async def test_a_message_deleted_by_hand_is_reposted_within_the_limit_only(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, trade_channels=False)
+    await submit(services, alice)
+    notifier.messages.clear()
+    done = await submit(services, alice)
+    assert done.published.result.held == ["C-INTRO"]
+    assert await posts(services) == []
+    clock.advance(timedelta(days=7))
+    done = await submit(services, alice)
+    assert done.published.result.posted == ["C-INTRO"]
+
+
+async def test_zero_days_means_no_limit(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, trade_channels=False, repost_days=0)
+    await submit(services, alice)
+    notifier.messages.clear()
+    assert (await submit(services, alice)).published.result.posted == ["C-INTRO"]
+
+
+async def test_refused_channel_is_reported(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, trade_channels=False)
+    notifier.refuse.add("C-INTRO")
+    done = await submit(services, alice)
+    assert done.published.result.failed == ["C-INTRO"]
+    assert await posts(services) == []
+
+
+async def test_availability_update_edits_the_cards(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, trade_channels=False)
+    await submit(services, alice)
+    await update_availability(services, alice, "busy", None)
+    fields = {f.name: f.value for f in notifier.in_channel("C-INTRO")[0].fields}
+    assert fields["Disponibilité"] == "Occupé·e"
+    assert [verb for verb, _ in notifier.calls] == ["post", "edit"]
+
+
+async def test_privacy_delete_removes_messages_and_rows(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    await configure(services, alice)
+    await submit(services, alice)
+    await submit(services, bob)
+    async with services.db.transaction() as session:
+        exported = await FEATURE.privacy.export(session, alice.community_id, alice.member_id)
+    assert len(exported["intro_cards"]) == 3
+    removed = await remove_posts(services, alice.community_id, member_id=alice.member_id)
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, alice.community_id, alice.member_id)
+    async with services.db.transaction() as session:
+        assert await FEATURE.privacy.export(session, alice.community_id, alice.member_id) == {}
+        assert await FEATURE.privacy.export(session, bob.community_id, bob.member_id) != {}
+    assert removed == 3
+    assert len(notifier.messages) == 3  # Bob's cards stay
+    assert len(await posts(services)) == 3
+
+
+async def test_posts_are_scoped_by_community(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    await configure(services, alice, trade_channels=False)
+    other = await make_caller(services, guild="G2", user="U1")
+    await configure(services, other, intro="C-OTHER", trade_channels=False)
+    await submit(services, alice)
+    await submit(services, other)
+    assert await remove_posts(services, other.community_id, member_id=alice.member_id) == 0
+    assert len(notifier.messages) == 2
+
+
+async def test_posts_sent_before_a_platform_failure_are_recorded(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await configure(services, alice)
+    original = notifier.post
+
+    async def flaky(community: str, channel: str, card: object) -> object:
+        if channel == f"C-T{trades[3]}":
+            raise ConnectionError("platform down")
+        return await original(community, channel, card)  # type: ignore[arg-type]
+
+    notifier.post = flaky  # type: ignore[method-assign]
+    with contextlib.suppress(ConnectionError):
+        await submit(services, alice)
+    assert [c for c, _ in await posts(services)] == ["C-INTRO", f"C-T{trades[2]}"]
+    notifier.post = original  # type: ignore[method-assign]
+    done = await submit(services, alice)  # the repost limit was claimed: the missing one waits
+    assert done.published.result.edited == ["C-INTRO", f"C-T{trades[2]}"]
+    assert done.published.result.held == [f"C-T{trades[3]}"]
