@@ -52,7 +52,7 @@ class DiscordSettings(_Section):
     dev_guild_id: int | None = None
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
-    guild_ready_timeout: float = Field(default=2.0, gt=0)
+    guild_ready_timeout: float = Field(default=0.5, gt=0)
 
     @model_validator(mode="after")
     def _shards_fit(self) -> DiscordSettings:

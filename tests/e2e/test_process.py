@@ -1,0 +1,72 @@
+"""The real `collectif run` process against both fakes: it starts both platforms and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _read_until(stream: asyncio.StreamReader, needles: set[str], seen: list[str], within: float) -> None:
+    missing = set(needles)
+
+    async def read() -> None:
+        while missing:
+            line = (await stream.readline()).decode()
+            if not line:
+                raise AssertionError("process ended early:\n" + "".join(seen))
+            seen.append(line)
+            missing.difference_update({n for n in missing if n in line})
+
+    await asyncio.wait_for(read(), within)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_run_starts_both_platforms_and_stops_cleanly(tmp_path, sig):
+    discord = FakeDiscord()
+    await discord.start()
+    slack = await FakeSlack().start()
+    try:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": discord.token,
+            "COLLECTIF_DISCORD__API_BASE_URL": discord.api_base,
+            "COLLECTIF_DISCORD__GUILD_READY_TIMEOUT": "0.05",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "COLLECTIF_SLACK__MODE": "http",
+            "COLLECTIF_SLACK__HTTP_HOST": "127.0.0.1",
+            "COLLECTIF_SLACK__HTTP_PORT": "0",
+            "COLLECTIF_SLACK__API_BASE_URL": slack.api_base_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        seen: list[str] = []
+        try:
+            await _read_until(process.stderr, {"discord ready", "slack ready"}, seen, within=60)
+        except BaseException:
+            process.kill()
+            raise
+        assert (tmp_path / "collectif.db").exists()
+        process.send_signal(sig)
+        _, rest = await asyncio.wait_for(process.communicate(), 30)
+        output = "".join(seen) + rest.decode()
+        assert process.returncode == 0, output
+        assert "Traceback" not in output
+        assert "stopping" in output
+        assert discord.token not in output
+    finally:
+        await slack.stop()
+        await discord.close()
