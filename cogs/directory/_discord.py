@@ -1,0 +1,174 @@
+"""/members on Discord (/membres in French): filters with autocomplete, an ephemeral result card, paging.
+
+Autocomplete answers from the domain providers directly (no defer is possible; they take
+milliseconds). Previous / Next are DynamicItems on `directory:page:<n>:<token>`, so they keep
+working after a restart; a click replaces the result card in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.discord_bot.errors import guarded
+from bot.discord_bot.replies import send_card
+from bot.discord_bot.translator import command_texts, keyed
+from bot.rendering.discord import render_card
+from cogs.directory import FEATURE
+from cogs.directory._cards import results_card
+from cogs.directory._complete import (
+    Choice,
+    available_choices,
+    city_choices,
+    sector_choices,
+    skill_choices,
+    trade_choices,
+)
+from cogs.directory._filters import Filters, community_today
+from cogs.directory._search import SearchPage, search_members, search_page
+
+if TYPE_CHECKING:
+    from bot.context import Caller
+    from bot.discord_bot.client import CollectifBot
+
+log = logging.getLogger(__name__)
+MEMBERS = next(c for c in FEATURE.commands if c.name == "members")
+OPTIONS = ("trade", "skill", "sector", "city", "work_mode", "available")
+
+
+def _option_name(name: str) -> locale_str:
+    return locale_str(name, key=f"directory.options.{name}")
+
+
+def _bot(interaction: discord.Interaction) -> CollectifBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"directory:page:(?P<page>[0-9]{1,5}):(?P<token>[0-9a-f]{16})",
+):
+    """Previous / Next of a result card: the page and the stored search are in the custom_id."""
+
+    def __init__(self, page: int, token: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"directory:page:{page}:{token}"))
+        self.page, self.token = page, token
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(int(match["page"]), match["token"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        caller = await bot.caller(interaction)
+        services = bot.services
+        today = community_today(services.clock.now(), caller.timezone)
+        async with services.db.transaction() as session:
+            result = await search_page(session, caller, self.token, self.page, today=today,
+                                       now=services.clock.now())
+        embed, view = render_card(results_card(services.catalog, caller.locale, result, today))
+        await interaction.response.edit_message(embed=embed, view=view,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+
+class Directory(commands.Cog):
+    def __init__(self, bot: CollectifBot) -> None:
+        self.bot = bot
+
+    async def _search(self, caller: Caller, filters: Filters) -> tuple[SearchPage, Any]:
+        services = self.bot.services
+        today = community_today(services.clock.now(), caller.timezone)
+        async with services.db.transaction() as session:
+            result = await search_members(session, caller, filters, today=today, now=services.clock.now())
+        return result, today
+
+    @app_commands.command(**command_texts(MEMBERS))
+    @app_commands.rename(**{name: _option_name(name) for name in OPTIONS})
+    @app_commands.describe(**{name: keyed(f"directory.options.{name}_description") for name in OPTIONS})
+    @app_commands.choices(work_mode=[
+        app_commands.Choice(name=keyed(f"directory.work_mode.{mode}"), value=mode)
+        for mode in ("remote", "onsite", "hybrid")
+    ])
+    async def members(
+        self,
+        interaction: discord.Interaction,
+        trade: str | None = None,
+        skill: str | None = None,
+        sector: str | None = None,
+        city: str | None = None,
+        work_mode: str | None = None,
+        available: str | None = None,
+    ) -> None:
+        caller = await self.bot.caller(interaction)
+        filters = Filters(trade=trade or "", skills=(skill,) if skill else (), sector=sector or "",
+                          city=city or "", work_mode=work_mode or "", available=available or "")
+        result, today = await self._search(caller, filters)
+        await send_card(interaction, results_card(self.bot.services.catalog, caller.locale, result, today),
+                        ephemeral=True)
+
+    # -- autocomplete: never deferred, never raising (Discord shows "loading options failed") -----
+
+    async def _choices(
+        self, interaction: discord.Interaction, provider: Callable[[Caller], Awaitable[list[Choice]]]
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            caller = await self.bot.caller(interaction)
+            found = await provider(caller)
+        except Exception:
+            log.exception("directory autocomplete failed in guild %s", interaction.guild_id)
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in found]
+
+    async def _in_session(self, call: Callable[[Any], Awaitable[list[Choice]]]) -> list[Choice]:
+        async with self.bot.services.db.transaction() as session:
+            return await call(session)
+
+    @members.autocomplete("trade")
+    async def trade_autocomplete(self, interaction: discord.Interaction, current: str
+                                 ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, lambda c: self._in_session(
+            lambda s: trade_choices(s, c.community_id, current)))
+
+    @members.autocomplete("sector")
+    async def sector_autocomplete(self, interaction: discord.Interaction, current: str
+                                  ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, lambda c: self._in_session(
+            lambda s: sector_choices(s, c.community_id, current)))
+
+    @members.autocomplete("skill")
+    async def skill_autocomplete(self, interaction: discord.Interaction, current: str
+                                 ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, lambda c: self._in_session(
+            lambda s: skill_choices(s, c.community_id, c.community_locale, current)))
+
+    @members.autocomplete("city")
+    async def city_autocomplete(self, interaction: discord.Interaction, current: str
+                                ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, lambda c: self._in_session(
+            lambda s: city_choices(s, c.community_id, current)))
+
+    @members.autocomplete("available")
+    async def available_autocomplete(self, interaction: discord.Interaction, current: str
+                                     ) -> list[app_commands.Choice[str]]:
+        services = self.bot.services
+
+        async def offer(caller: Caller) -> list[Choice]:
+            today = community_today(services.clock.now(), caller.timezone)
+            return available_choices(services.catalog, caller.locale, current, today)
+
+        return await self._choices(interaction, offer)
+
+
+async def setup(bot: CollectifBot) -> None:
+    await bot.add_cog(Directory(bot))
+    bot.add_dynamic_items(PageButton)

@@ -1,0 +1,280 @@
+"""Directory filters: what the member typed, parsed and resolved against the community's own lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import InvalidInput
+from cogs.directory._values import VALUES
+from cogs.intros._skills import VOCABULARY, normalize_skill, split_skills
+from cogs.intros.models import WORK_MODES, ProfileSkill
+from storage.models import Sector, Trade
+from storage.text import fold
+
+MAX_SKILLS = 5
+TOKEN_LENGTH = 16
+
+# A searched work mode also finds the hybrid workers; "hybrid" finds only them.
+MODE_MATCHES: dict[str, tuple[str, ...]] = {
+    "remote": ("remote", "hybrid"),
+    "onsite": ("onsite", "hybrid"),
+    "hybrid": ("hybrid",),
+}
+_MODE_WORDS = {
+    "remote": "remote", "distance": "remote", "a distance": "remote", "teletravail": "remote",
+    "onsite": "onsite", "on site": "onsite", "on-site": "onsite", "sur site": "onsite",
+    "presentiel": "onsite", "site": "onsite", "sur place": "onsite", "hybrid": "hybrid", "hybride": "hybrid",
+}
+_NOW_WORDS = {"now", "today", "maintenant", "aujourd'hui", "aujourdhui", "tout de suite", "oui", "yes"}
+_DATE_FORMATS = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A search as typed: names or ids, free text; nothing resolved yet."""
+
+    trade: str = ""
+    skills: tuple[str, ...] = ()
+    sector: str = ""
+    city: str = ""
+    work_mode: str = ""
+    available: str = ""  # "now", a date (2026-12-15, 15/12/2026), or empty
+
+
+@dataclass(frozen=True)
+class Query:
+    """A resolved search: ids and folded keys, stored behind a paging token."""
+
+    trade_id: int | None = None
+    trade_name: str = ""
+    sector_id: int | None = None
+    sector_name: str = ""
+    skill_keys: tuple[str, ...] = ()
+    skill_labels: tuple[str, ...] = ()
+    city_key: str = ""
+    city: str = ""
+    work_mode: str = ""
+    available_now: bool = False
+    available_by: date | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.trade_id or self.sector_id or self.skill_keys or self.city_key
+                    or self.work_mode or self.available_now or self.available_by)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skill_keys"] = list(self.skill_keys)
+        data["skill_labels"] = list(self.skill_labels)
+        data["available_by"] = self.available_by.isoformat() if self.available_by else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Query:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["skill_keys"] = tuple(known.get("skill_keys") or ())
+        known["skill_labels"] = tuple(known.get("skill_labels") or ())
+        by = known.get("available_by")
+        known["available_by"] = date.fromisoformat(by) if by else None
+        return cls(**known)
+
+    def token(self, community_id: int) -> str:
+        """Same community and filters -> same token, so a repeated search reuses its stored row."""
+        canonical = json.dumps([community_id, self.to_json()], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:TOKEN_LENGTH]
+
+
+async def skill_keys(session: AsyncSession, community_id: int, locale: str, typed: str) -> list[str]:
+    """The normalized tags the intros cog stores for what was typed ("Référencement, wordpres").
+
+    The community's known keys (for near-miss snapping, from the autocomplete cache) are needed
+    only when a tag is neither a vocabulary word nor already one of its keys (one indexed lookup).
+    """
+    keys: list[str] = []
+    known: set[str] | None = None
+    for text in split_skills(typed):
+        key = normalize_skill(text, locale)
+        if key and key not in VOCABULARY and not await _has_skill(session, community_id, key):
+            if known is None:
+                known = (await VALUES.get(session, community_id)).skill_keys
+            key = normalize_skill(text, locale, known)
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+@lru_cache(maxsize=1)
+def _skill_used() -> Select[Any]:
+    c = ProfileSkill.__table__.c
+    return select(c.id).where(c.community_id == bindparam("cid"), c.key == bindparam("key")).limit(1)
+
+
+async def _has_skill(session: AsyncSession, community_id: int, key: str) -> bool:
+    conn = await session.connection()
+    found = (await conn.execute(_skill_used(), {"cid": community_id, "key": key})).first()
+    return found is not None
+
+
+def parse_work_mode(text: str) -> str:
+    """"télétravail" -> "remote"; "" -> ""; anything else is an InvalidInput."""
+    folded = fold(text)
+    if not folded:
+        return ""
+    mode = _MODE_WORDS.get(folded)
+    if mode is None or mode not in WORK_MODES:
+        raise InvalidInput({"work_mode": ("directory.errors.work_mode", {"value": text})})
+    return mode
+
+
+def parse_available(text: str, today: date) -> tuple[bool, date | None]:
+    """(available now, available by date). A date today or past means "now"."""
+    folded = fold(text)
+    if not folded:
+        return False, None
+    if folded in _NOW_WORDS:
+        return True, None
+    for pattern in _DATE_FORMATS:
+        found = pattern.match(folded)
+        if found:
+            try:
+                when = date(int(found["y"]), int(found["m"]), int(found["d"]))
+            except ValueError:
+                break
+            return (True, None) if when <= today else (False, when)
+    raise InvalidInput({"available": ("directory.errors.available", {"value": text})})
+
+
+@lru_cache(maxsize=8)
+def _named(model: type[Trade] | type[Sector], by: str) -> Select[Any]:
+    """Built once (building costs as much as running): a trade or sector by id, key or key prefix."""
+    c = model.__table__.c
+    stmt = select(c.id, c.name).where(c.community_id == bindparam("cid"))
+    if by == "id":
+        return stmt.where(c.id == bindparam("value"))
+    if by == "key":
+        return stmt.where(c.key == bindparam("value"))
+    return stmt.where(c.key.like(bindparam("value"), escape="/")).limit(2)
+
+
+async def _resolve_named(
+    session: AsyncSession, model: type[Trade] | type[Sector], community_id: int, text: str, problem: str
+) -> tuple[int, str]:
+    """A trade or sector by id (what autocomplete sends), name or unambiguous start, in this community."""
+    conn = await session.connection()
+    value = text.strip()
+    row = None
+    if value.isdigit():
+        row = (await conn.execute(_named(model, "id"), {"cid": community_id, "value": int(value)})).first()
+    if row is None:
+        row = (await conn.execute(_named(model, "key"), {"cid": community_id, "value": fold(value)})).first()
+    if row is None:
+        pattern = re.sub(r"([/%_])", r"/\1", fold(value)) + "%"
+        params = {"cid": community_id, "value": pattern}
+        candidates = (await conn.execute(_named(model, "prefix"), params)).all()
+        row = candidates[0] if len(candidates) == 1 else None
+    if row is None:
+        raise InvalidInput({problem: (f"directory.errors.unknown_{problem}", {"value": value})})
+    return row.id, row.name
+
+
+async def resolve(
+    session: AsyncSession, community_id: int, locale: str, filters: Filters, today: date
+) -> Query:
+    """Turn typed filters into a Query; unknown trade/sector, bad mode or date -> InvalidInput."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    trade_id = sector_id = None
+    trade_name = sector_name = ""
+    work_mode, available_now, available_by = "", False, None
+    try:
+        if filters.trade.strip():
+            trade_id, trade_name = await _resolve_named(session, Trade, community_id, filters.trade, "trade")
+    except InvalidInput as error:
+        problems.update(error.problems)
+    try:
+        if filters.sector.strip():
+            sector_id, sector_name = await _resolve_named(
+                session, Sector, community_id, filters.sector, "sector"
+            )
+    except InvalidInput as error:
+        problems.update(error.problems)
+    try:
+        work_mode = parse_work_mode(filters.work_mode)
+    except InvalidInput as error:
+        problems.update(error.problems)
+    try:
+        available_now, available_by = parse_available(filters.available, today)
+    except InvalidInput as error:
+        problems.update(error.problems)
+    keys: list[str] = []
+    for typed in filters.skills:
+        keys.extend(k for k in await skill_keys(session, community_id, locale, typed) if k not in keys)
+    labels = [label[:50] for raw in filters.skills for label in split_skills(raw)]
+    if len(keys) > MAX_SKILLS:
+        problems["skill"] = ("directory.errors.too_many_skills", {"max": MAX_SKILLS})
+    if problems:
+        raise InvalidInput(problems)
+    city = " ".join(filters.city.split())[:100]
+    return Query(
+        trade_id=trade_id, trade_name=trade_name, sector_id=sector_id, sector_name=sector_name,
+        skill_keys=tuple(keys), skill_labels=tuple(labels), city_key=fold(city), city=city,
+        work_mode=work_mode, available_now=available_now, available_by=available_by,
+    )
+
+
+def community_today(now: datetime, timezone: str) -> date:
+    """Today's date where the community lives ("available now" is a local notion)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+# What `/collectif members …` accepts before a colon (folded, both languages).
+ARG_KEYS = {
+    "trade": "trade", "metier": "trade", "job": "trade",
+    "skill": "skills", "skills": "skills", "competence": "skills", "competences": "skills", "tag": "skills",
+    "sector": "sector", "secteur": "sector",
+    "city": "city", "ville": "city",
+    "mode": "work_mode", "work_mode": "work_mode", "workmode": "work_mode",
+    "available": "available", "availability": "available", "dispo": "available", "disponible": "available",
+    "disponibilite": "available",
+}
+_ARG = re.compile(r"(?:^|\s)([^\s:]+):")
+
+
+def parse_args(text: str) -> Filters:
+    """`métier:Rédaction web compétence:seo, wordpress ville:Lyon` -> Filters.
+
+    A value runs until the next known `key:`; text before the first key is taken as skills.
+    An unknown key is an InvalidInput naming it.
+    """
+    spans: list[tuple[str, int, int]] = []  # (field, value start, key start)
+    for found in _ARG.finditer(text):
+        name = ARG_KEYS.get(fold(found[1]))
+        if name is None:
+            raise InvalidInput({"args": ("directory.errors.unknown_filter", {"value": found[1]})})
+        spans.append((name, found.end(), found.start(1)))
+    values: dict[str, list[str]] = {}
+    leading = text[: spans[0][2]] if spans else text
+    if leading.strip():
+        values.setdefault("skills", []).append(leading.strip())
+    for i, (name, start, _) in enumerate(spans):
+        end = spans[i + 1][2] if i + 1 < len(spans) else len(text)
+        value = text[start:end].strip()
+        if value:
+            values.setdefault(name, []).append(value)
+    return Filters(
+        trade=" ".join(values.get("trade", [])), skills=tuple(values.get("skills", ())),
+        sector=" ".join(values.get("sector", [])), city=" ".join(values.get("city", [])),
+        work_mode=" ".join(values.get("work_mode", [])), available=" ".join(values.get("available", [])),
+    )

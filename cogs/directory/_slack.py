@@ -1,0 +1,46 @@
+"""`/collectif members …` (`/collectif membres …`) on Slack: key:value filters, result blocks, paging."""
+
+from __future__ import annotations
+
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from cogs.directory._cards import results_card
+from cogs.directory._filters import community_today, parse_args
+from cogs.directory._search import search_members, search_page
+
+PAGE_ACTION = r"directory:page:(?P<page>[0-9]{1,5}):(?P<token>[0-9a-f]{16})"
+
+
+def unescape(text: str) -> str:
+    """Slack sends & < > of a command's text as entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+async def members(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    services = request.services
+    if unescape(request.args).strip() in ("?", "help", "aide"):
+        await request.reply(request.t("directory.slack.usage"))
+        return
+    filters = parse_args(unescape(request.args))
+    today = community_today(services.clock.now(), caller.timezone)
+    async with services.db.transaction() as session:
+        result = await search_members(session, caller, filters, today=today, now=services.clock.now())
+    await request.reply(results_card(services.catalog, caller.locale, result, today))
+
+
+async def page(request: SlackRequest) -> None:
+    """Previous / Next: the result message is replaced in place (through the click's response_url)."""
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    services = request.services
+    today = community_today(services.clock.now(), caller.timezone)
+    async with services.db.transaction() as session:
+        result = await search_page(session, caller, request.match["token"], int(request.match["page"]),
+                                   today=today, now=services.clock.now())
+    await request.reply(results_card(services.catalog, caller.locale, result, today), replace=True)
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("members", members)
+    router.action(PAGE_ACTION, page)

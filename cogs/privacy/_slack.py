@@ -1,0 +1,69 @@
+"""`/collectif privacy export|delete` (`/collectif confidentialite exporter|supprimer`) on Slack.
+
+The export goes to the member's DM with the app, as a JSON file (files.uploadV2); deletion asks
+first with buttons (`privacy:confirm:<member>`, `privacy:cancel:<member>`), answered in place.
+"""
+
+from __future__ import annotations
+
+from bot.config import SUPPORTED_LOCALES
+from bot.notifier import Attachment
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from cogs.privacy._privacy import (
+    cancelled_card,
+    confirm_card,
+    delete_member_data,
+    ensure_own,
+    export_member_data,
+    working_card,
+)
+from storage.text import fold
+
+BUTTON = r"privacy:(?P<verb>confirm|cancel):(?P<member>[0-9]{1,18})"
+
+
+def _verb(request: SlackRequest, word: str) -> str | None:
+    """"export" / "exporter" / "delete" / "supprimer" (any language's name) -> the subcommand."""
+    folded = fold(word)
+    for verb in ("export", "delete"):
+        key = f"privacy.commands.{verb}.name"
+        names = {verb, *(request.services.t(locale, key) for locale in SUPPORTED_LOCALES)}
+        if folded in {fold(n) for n in names}:
+            return verb
+    return None
+
+
+async def privacy(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    services = request.services
+    verb = _verb(request, request.args.strip().split(" ")[0] if request.args.strip() else "")
+    if verb == "export":
+        exported = await export_member_data(services, caller)
+        notifier = services.notifiers["slack"]
+        sent = await notifier.dm(exported.community_external_id, caller.user_id, exported.card,
+                                 Attachment(exported.filename, exported.content))
+        await request.reply(request.t("privacy.export.dm_sent" if sent else "privacy.export.dm_closed"))
+    elif verb == "delete":
+        await request.reply(confirm_card(services.catalog, caller))
+    else:
+        await request.reply(request.t("privacy.slack.usage"))
+
+
+async def clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    services = request.services
+    member_id = int(request.match["member"])
+    if request.match["verb"] == "cancel":
+        await request.reply(cancelled_card(services.catalog, caller, member_id), replace=True)
+        return
+    ensure_own(caller, member_id)
+    await request.reply(working_card(services.catalog, caller), replace=True)
+    await request.reply(await delete_member_data(services, caller, member_id), replace=True)
+
+
+def register(router: SlackRouter) -> None:
+    router.need_scope("files:write", "files.uploadV2: a member's data export, as a JSON file in their DM")
+    router.subcommand("privacy", privacy)
+    router.action(BUTTON, clicked)

@@ -1,0 +1,68 @@
+"""Test data: communities, callers and profiles written straight to the tables (no intro flow)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Caller, Origin, resolve_caller
+from cogs.intros._skills import normalize_skill
+from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
+from storage.models import Sector, Trade
+from storage.text import fold
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+async def caller_for(
+    session: AsyncSession, user_id: str, *, guild: str = "g1", platform: str = "discord",
+    locale: str = "fr", name: str | None = None, moderator: bool = False,
+) -> Caller:
+    origin = Origin(platform=platform, community_external_id=guild, community_name=f"Guild {guild}",
+                    user_id=user_id, display_name=name or f"User {user_id}", user_locale=locale,
+                    community_locale=locale, is_platform_admin=moderator)
+    return await resolve_caller(session, origin, default_locale=locale, default_timezone="Europe/Paris")
+
+
+async def trade_id(session: AsyncSession, community_id: int, name: str) -> int:
+    found = await session.scalar(select(Trade.id).where(Trade.community_id == community_id,
+                                                         Trade.key == fold(name)))
+    assert found is not None, name
+    return found
+
+
+async def sector_id(session: AsyncSession, community_id: int, name: str) -> int:
+    found = await session.scalar(select(Sector.id).where(Sector.community_id == community_id,
+                                                          Sector.key == fold(name)))
+    assert found is not None, name
+    return found
+
+
+async def add_profile(
+    session: AsyncSession, caller: Caller, *, trades: tuple[str, ...] = (), skills: tuple[str, ...] = (),
+    sectors: tuple[str, ...] = (), city: str = "", work_mode: str = "remote", availability: str = "available",
+    available_from: date | None = None, updated_at: datetime = T0, listed: bool = True,
+    bio: str = "", links: tuple[str, ...] = (),
+) -> Profile:
+    cid = caller.community_id
+    profile = Profile(community_id=cid, member_id=caller.member_id, city=city, city_key=fold(city),
+                      work_mode=work_mode, availability=availability, available_from=available_from,
+                      bio=bio, opt_directory=listed, created_at=updated_at, updated_at=updated_at,
+                      languages=["fr"])
+    session.add(profile)
+    await session.flush()
+    for i, name in enumerate(trades):
+        session.add(ProfileTrade(community_id=cid, profile_id=profile.id,
+                                 trade_id=await trade_id(session, cid, name), position=i))
+    for label in skills:
+        session.add(ProfileSkill(community_id=cid, profile_id=profile.id,
+                                 key=normalize_skill(label, caller.community_locale), label=label))
+    for name in sectors:
+        session.add(ProfileSector(community_id=cid, profile_id=profile.id,
+                                  sector_id=await sector_id(session, cid, name)))
+    for i, url in enumerate(links):
+        session.add(ProfileLink(community_id=cid, profile_id=profile.id, url=url, position=i))
+    await session.flush()
+    return profile
