@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import resolve_locale
 from storage.communities import ensure_community, ensure_member
+from storage.models import Community, CommunitySettings
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Origin:
     user_locale: str | None  # the user's client language, when the platform gives it
     community_locale: str | None  # the guild's preferred locale, for a community created now
     is_platform_admin: bool  # Discord: Manage Server; Slack: workspace owner or admin
+    # Discord: the member's role ids; Slack: the user groups the runtime knows the user is in.
+    role_ids: tuple[str, ...] = ()
 
 
 async def resolve_caller(
@@ -52,6 +56,11 @@ async def resolve_caller(
         locale=first_locale,
         timezone=default_timezone,
     )
+    if not community.active:  # a request from a paused community: it came back (the purge then skips it)
+        await session.execute(
+            update(Community).where(Community.id == community.id, Community.active.is_(False))
+            .values(active=True, deactivated_at=None).execution_options(synchronize_session=False)
+        )
     member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name)
     return Caller(
         platform=origin.platform,
@@ -62,5 +71,19 @@ async def resolve_caller(
         user_id=origin.user_id,
         display_name=origin.display_name,
         locale=resolve_locale(origin.user_locale, community.locale),
-        is_moderator=origin.is_platform_admin,
+        is_moderator=origin.is_platform_admin or await is_listed_moderator(session, community.id, origin),
+    )
+
+
+async def is_listed_moderator(session: AsyncSession, community_id: int, origin: Origin) -> bool:
+    """The community's own moderators: its moderator role (Discord), members or user group (Slack)."""
+    settings = await session.get(CommunitySettings, community_id)
+    if settings is None:
+        return False
+    group = settings.moderator_usergroup_id
+    return (
+        origin.user_id in (settings.moderator_user_ids or ())
+        or (settings.moderator_role_id is not None and settings.moderator_role_id in origin.role_ids)
+        or (group is not None and (group in origin.role_ids
+                                   or origin.user_id in (settings.moderator_usergroup_user_ids or ())))
     )

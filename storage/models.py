@@ -111,6 +111,10 @@ class CommunitySettings(Base):
     moderator_user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack members
     moderator_usergroup_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # Slack
     purge_grace_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Added by the config branch (0200): default packs are created once, so a removed one stays removed;
+    # the Slack moderator user group's members, refreshed from Slack (no API call per request).
+    packs_seeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    moderator_usergroup_user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change (optimistic lock)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,0 +1,16 @@
+"""Per-community settings and moderation: /config, the audit log, trades, packs, the install lifecycle."""
+
+from bot.features import CommandSpec, Feature, PrivacyHook
+from cogs.config._audit import export_member, forget_member
+from cogs.config._lifecycle import on_start
+
+FEATURE = Feature(
+    name="config",
+    package=__name__,
+    commands=(CommandSpec("config", "config", moderator_only=True, slack_usage="[show|history|…]"),),
+    discord_extension="cogs.config._discord",
+    slack_listeners="cogs.config._slack",
+    models="cogs.config.models",
+    privacy=PrivacyHook(tables=("audit_entries",), export=export_member, delete=forget_member),
+    on_start=on_start,
+)

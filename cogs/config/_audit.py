@@ -1,0 +1,152 @@
+"""The audit log: every change (who, when, what, old -> new), shown by /config history and the modlog."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards import Card, Field, truncate
+from cogs.config._context import ConfigContext, action
+from cogs.config._durations import format_offsets
+from cogs.config.models import AuditEntry
+
+HISTORY_SIZE = 15
+MODLOG_LINES = 20
+VALUE_MAX = 200
+
+
+async def record(
+    ctx: ConfigContext,
+    setting: str,
+    old: str,
+    new: str,
+    *,
+    target: str = "",
+    subject_member_id: int | None = None,
+) -> AuditEntry:
+    """Store one change made by the caller; `run` posts it to the moderation log after the commit."""
+    entry = AuditEntry(
+        community_id=ctx.community_id,
+        actor_member_id=ctx.caller.member_id,
+        actor_name=ctx.caller.display_name[:200],
+        subject_member_id=subject_member_id,
+        setting=setting,
+        target=target[:100],
+        old_value=old,
+        new_value=new,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(entry)
+    ctx.recorded.append(entry)
+    return entry
+
+
+async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:
+    """A stored value as a reader sees it: channels and roles as labels, offsets in words."""
+    if not raw:
+        return ctx.catalog.t(locale, "common.none")
+    if setting.startswith("channel.") or setting == "trade.channel":
+        return await ctx.directory.channel_label(raw)
+    if setting == "moderators.role":
+        return await ctx.directory.role_label(raw)
+    if setting == "reminders":
+        return format_offsets(ctx.catalog, locale, [int(m) for m in raw.split(",") if m])
+    if setting == "locale":
+        return ctx.catalog.t(locale, f"config.language.{raw}")
+    return truncate(raw, VALUE_MAX)
+
+
+async def _line(ctx: ConfigContext, entry: AuditEntry, locale: str) -> str:
+    name = ctx.catalog.t(locale, f"config.setting.{entry.setting}")
+    if entry.target:
+        name = f"{name} ({entry.target})"
+    old = await display_value(ctx, entry.setting, entry.old_value, locale)
+    new = await display_value(ctx, entry.setting, entry.new_value, locale)
+    who = entry.actor_name or ctx.catalog.t(locale, "config.history.someone")
+    return ctx.catalog.t(locale, "config.history.line", who=who, setting=name, old=old, new=new)
+
+
+async def modlog_card(ctx: ConfigContext, entries: list[AuditEntry]) -> Card:
+    """The moderation log message for the changes of one action, in the community's language."""
+    locale = ctx.community.locale
+    lines = [await _line(ctx, entry, locale) for entry in entries[:MODLOG_LINES]]
+    if len(entries) > MODLOG_LINES:
+        lines.append(ctx.catalog.t(locale, "config.modlog.more", count=len(entries) - MODLOG_LINES))
+    return Card(
+        title=ctx.catalog.t(locale, "config.modlog.title"),
+        text="\n".join(lines),
+        footer=_when(entries[0], ctx.community.timezone),
+    )
+
+
+def _when(entry: AuditEntry, timezone: str) -> str:
+    return entry.created_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@action("history")
+async def history(ctx: ConfigContext, limit: int = HISTORY_SIZE) -> Card:
+    """/config history: the last changes, newest first."""
+    entries = (
+        await ctx.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.community_id == ctx.community_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    locale = ctx.caller.locale
+    if not entries:
+        return Card(title=ctx.t("config.history.title"), text=ctx.t("config.history.empty"))
+    fields = [
+        Field(_when(entry, ctx.community.timezone), await _line(ctx, entry, locale)) for entry in entries
+    ]
+    return Card(title=ctx.t("config.history.title"), fields=tuple(fields))
+
+
+# -- privacy: a moderator's data ------------------------------------------------------------------
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    """The audit entries a member made or was the subject of."""
+    rows = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.community_id == community_id,
+                (AuditEntry.actor_member_id == member_id) | (AuditEntry.subject_member_id == member_id),
+            )
+            .order_by(AuditEntry.id)
+        )
+    ).all()
+    return {
+        "audit_entries": [
+            {
+                "when": row.created_at.isoformat(),
+                "role": "actor" if row.actor_member_id == member_id else "subject",
+                "setting": row.setting,
+                "target": row.target,
+                "old": row.old_value,
+                "new": row.new_value,
+            }
+            for row in rows
+        ]
+    }
+
+
+async def forget_member(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Keep the community's log but without the person: unlink and blank the name."""
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.community_id == community_id, AuditEntry.actor_member_id == member_id)
+        .values(actor_member_id=None, actor_name="")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.community_id == community_id, AuditEntry.subject_member_id == member_id)
+        .values(subject_member_id=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,146 @@
+"""Install lifecycle: removed -> paused with a purge scheduled after the grace period; back -> restored.
+
+Removal signals (Discord guild remove; Slack `app_uninstalled`, `tokens_revoked` for the bot token)
+may come twice, in any order, and be retried: pausing is a conditional UPDATE and the purge job has a
+dedupe key, so every repeat is a no-op. The key carries the pause time (`purge:<id>:<paused at>`):
+the scheduler keeps a cancelled job's key, so a community removed, restored and removed again needs
+a fresh one. The purge deletes the community row (every table cascades from it) only if it is still
+paused since that same time, so a stale job never purges a community that came back.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.scheduler import PENDING, JobRun, Scheduler
+from storage.models import Community, Job
+from storage.settings import get_settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+PURGE_KIND = "community.purge"
+
+
+def purge_key(community_id: int, paused_at: datetime) -> str:
+    return f"purge:{community_id}:{paused_at.strftime('%Y%m%dT%H%M%S%f')}"
+
+
+async def schedule_purge(
+    session: AsyncSession, scheduler: Scheduler, community_id: int, paused_at: datetime
+) -> int:
+    grace = (await get_settings(session, community_id)).purge_grace_days
+    return await scheduler.schedule(
+        session,
+        kind=PURGE_KIND,
+        due_at=paused_at + timedelta(days=grace),
+        payload={"paused_at": paused_at.isoformat()},
+        community_id=community_id,
+        dedupe_key=purge_key(community_id, paused_at),
+    )
+
+
+async def deactivate(services: Services, platform: str, external_id: str) -> bool:
+    """The bot left the community: pause it and schedule its purge. True when it is (now) paused."""
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Community)
+            .where(
+                Community.platform == platform,
+                Community.external_id == external_id,
+                Community.active.is_(True),
+            )
+            .values(active=False, deactivated_at=services.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        row = (
+            await session.execute(
+                select(Community.id, Community.active, Community.deactivated_at).where(
+                    Community.platform == platform, Community.external_id == external_id
+                )
+            )
+        ).first()
+        if row is None or row.active:
+            return False
+        # Paused by someone else (e.g. the runtime's own handler) without a time: date it now.
+        paused_at = row.deactivated_at or services.clock.now()
+        if row.deactivated_at is None:
+            await session.execute(
+                update(Community).where(Community.id == row.id).values(deactivated_at=paused_at)
+            )
+        await schedule_purge(session, services.scheduler, row.id, paused_at)
+    log.info("community %s:%s paused; purge after the grace period", platform, external_id)
+    return True
+
+
+async def reactivate(services: Services, platform: str, external_id: str) -> bool:
+    """The bot is back (guild join, Slack install or request): restore and cancel any pending purge."""
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Community)
+            .where(
+                Community.platform == platform,
+                Community.external_id == external_id,
+                Community.active.is_(False),
+            )
+            .values(active=True, deactivated_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        community_id = await session.scalar(
+            select(Community.id).where(Community.platform == platform, Community.external_id == external_id)
+        )
+        if community_id is None:
+            return False
+        pending = await session.scalars(
+            select(Job.id).where(
+                Job.community_id == community_id, Job.kind == PURGE_KIND, Job.state == PENDING
+            )
+        )
+        cancelled = False
+        for job_id in pending.all():
+            cancelled |= await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
+    if cancelled:
+        log.info("community %s:%s is back; purge cancelled", platform, external_id)
+    return cancelled
+
+
+async def purge(services: Services, run: JobRun) -> None:
+    """The grace period is over: delete the community and, by cascade, everything it holds."""
+    paused_at = datetime.fromisoformat(run.payload["paused_at"])
+    async with services.db.transaction() as session:
+        result = await session.execute(
+            delete(Community)
+            .where(
+                Community.id == run.community_id,
+                Community.active.is_(False),
+                Community.deactivated_at <= paused_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        log.info("community %s purged", run.community_id)
+    else:
+        log.info("community %s not purged: it came back", run.community_id)
+
+
+async def on_slack_event(services: Services, team_id: str, event: Mapping[str, Any]) -> bool:
+    """`app_uninstalled`, or `tokens_revoked` of the bot token (revoked user tokens leave the bot working)."""
+    kind = event.get("type")
+    if kind == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+        return False
+    if kind not in ("app_uninstalled", "tokens_revoked") or not team_id:
+        return False
+    return await deactivate(services, "slack", team_id)
+
+
+async def on_start(services: Services) -> None:
+    """Feature start hook (before the scheduler starts): the purge job kind."""
+    services.scheduler.register(PURGE_KIND, functools.partial(purge, services), max_lateness=None)

@@ -1,0 +1,525 @@
+"""`/collectif config` on Slack: a settings modal, text subcommands, the install lifecycle events.
+
+`/collectif config` (or `config settings`) opens one modal with every setting of the workspace; it
+carries the settings version it showed, so a submission after another moderator's change is refused
+rather than overwriting it. Everything else is a text subcommand (`config trade add Illustration`,
+`config pack set Livre | Illustration, Rédaction web`: a `|` separates two names). Both write
+through the same use cases as Discord (`cogs.config._context.run`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot.cards import Card
+from bot.errors import InvalidInput
+from bot.notifier import Attachment
+from bot.rendering.slack import plain
+from bot.slack_app.callers import team_of
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from cogs.config import _refs
+from cogs.config._audit import history
+from cogs.config._context import run
+from cogs.config._durations import format_offsets
+from cogs.config._lifecycle import on_slack_event
+from cogs.config._moderation import remove_post_by_link
+from cogs.config._packs import remove_pack, set_pack
+from cogs.config._settings import (
+    CHANNELS,
+    GRACE_DAYS,
+    LIMITS,
+    set_setting,
+    set_usergroup_members,
+    settings_form,
+    update_settings,
+)
+from cogs.config._show import show
+from cogs.config._trades import (
+    add_sector,
+    add_trade,
+    bind_trade,
+    remove_sector,
+    remove_trade,
+    rename_sector,
+    rename_trade,
+)
+from cogs.config._transfer import export_settings, import_settings
+from storage.models import Community
+from storage.settings import get_settings
+from storage.text import fold
+
+log = logging.getLogger(__name__)
+SETTINGS_VIEW = "config:settings"
+IMPORT_VIEW = "config:import"
+VALUE = "value"
+IMPORT_MAX = 3000  # Slack's plain_text_input limit
+PAGES_MAX = 10
+VERBS = (
+    "settings",
+    "show",
+    "history",
+    "export",
+    "import",
+    "channel",
+    "language",
+    "timezone",
+    "reminders",
+    "limit",
+    "moderators",
+    "usergroup",
+    "purge-delay",
+    "trade",
+    "sector",
+    "pack",
+    "remove-post",
+    "help",
+)
+SUBVERBS = ("add", "rename", "remove", "channel", "set")
+
+
+class SlackDirectory:
+    """Channels, people and user groups of the workspace, asked to Slack once per request."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._names: dict[str, str | None] = {}
+
+    async def _info(self, channel_id: str) -> str | None:
+        if channel_id not in self._names:
+            try:
+                response = await self.client.conversations_info(channel=channel_id)
+                self._names[channel_id] = str(response["channel"].get("name") or channel_id)
+            except SlackApiError:
+                self._names[channel_id] = None
+        return self._names[channel_id]
+
+    async def channel(self, ref: str) -> str | None:
+        ref = ref.strip()
+        if ref.startswith("#"):
+            return await self._find_channel(ref[1:])
+        channel_id = _refs.channel_id("slack", ref)
+        return channel_id if channel_id is not None and await self._info(channel_id) is not None else None
+
+    async def _find_channel(self, name: str) -> str | None:
+        cursor = None
+        for _ in range(PAGES_MAX):
+            try:
+                page = await self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+                )
+            except SlackApiError:
+                return None
+            for channel in page.get("channels") or []:
+                if channel.get("name") == name:
+                    return str(channel["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    async def channel_label(self, channel_id: str) -> str:
+        return f"#{await self._info(channel_id) or channel_id}"
+
+    async def channel_name(self, channel_id: str) -> str | None:
+        return await self._info(channel_id)
+
+    async def role(self, ref: str) -> str | None:
+        return None
+
+    async def role_label(self, role_id: str) -> str:
+        return role_id
+
+    async def role_name(self, role_id: str) -> str | None:
+        return None
+
+    async def user_label(self, user_id: str) -> str:
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+            profile = user.get("profile") or {}
+            return "@" + str(
+                profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
+            )
+        except SlackApiError:
+            return f"@{user_id}"
+
+    async def usergroup(self, ref: str) -> str | None:
+        ref = ref.strip()
+        found = _refs.slack_usergroup_id(ref)
+        if found is not None or not ref.startswith("@"):
+            return found
+        try:
+            groups = (await self.client.usergroups_list()).get("usergroups") or []
+        except SlackApiError:
+            return None
+        return next((str(g["id"]) for g in groups if g.get("handle") == ref[1:]), None)
+
+
+async def _run(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) -> Any:
+    caller = await request.ensure_caller()
+    return await run(
+        request.services, caller, use_case, *args, directory=SlackDirectory(request.client), **kwargs
+    )
+
+
+async def _reply(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) -> None:
+    await request.reply(await _run(request, use_case, *args, **kwargs))
+
+
+async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -> None:
+    """Copy the moderator group's members from Slack, so that the moderator check needs no API call."""
+    services = request.services
+    team_id = team_id or team_of(request.body, request.context)
+    async with services.db.transaction() as session:
+        community = await session.scalar(
+            select(Community.id).where(Community.platform == "slack", Community.external_id == team_id)
+        )
+        group = (await get_settings(session, community)).moderator_usergroup_id if community else None
+    if community is None or group is None:
+        return
+    try:
+        users = list((await request.client.usergroups_users_list(usergroup=group)).get("users") or [])
+    except SlackApiError as exc:
+        log.warning("usergroups.users.list failed for %s: %s", group, exc.response.get("error"))
+        return
+    async with services.db.transaction() as session:
+        await set_usergroup_members(session, community, group, users)
+
+
+# -- the settings modal ----------------------------------------------------------------------------
+
+
+def _input(request: SlackRequest, block_id: str, element: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,
+        "label": plain(request.t(f"config.setting.{block_id}"), 2000),
+        "element": {**element, "action_id": VALUE},
+    }
+
+
+def _number(value: int, low: int, high: int) -> dict[str, Any]:
+    return {
+        "type": "number_input",
+        "is_decimal_allowed": False,
+        "initial_value": str(value),
+        "min_value": str(low),
+        "max_value": str(high),
+    }
+
+
+def settings_view(request: SlackRequest, version: int, values: dict[str, Any]) -> dict[str, Any]:
+    t = request.t
+    blocks = []
+    for kind in CHANNELS:
+        element: dict[str, Any] = {
+            "type": "conversations_select",
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        }
+        if values[f"channel.{kind}"]:
+            element["initial_conversation"] = values[f"channel.{kind}"]
+        blocks.append(_input(request, f"channel.{kind}", element))
+    languages = [{"text": plain(t(f"config.language.{code}"), 75), "value": code} for code in ("fr", "en")]
+    blocks.append(
+        _input(
+            request,
+            "locale",
+            {
+                "type": "static_select",
+                "options": languages,
+                "initial_option": next(o for o in languages if o["value"] == values["locale"]),
+            },
+        )
+    )
+    blocks.append(
+        _input(request, "timezone", {"type": "plain_text_input", "initial_value": values["timezone"]})
+    )
+    blocks.append(
+        _input(
+            request,
+            "reminders",
+            {
+                "type": "plain_text_input",
+                "initial_value": format_offsets(
+                    request.services.catalog, request.locale, values["reminders"]
+                ),
+            },
+        )
+    )
+    for name, (low, high) in LIMITS.items():
+        blocks.append(_input(request, f"limit.{name}", _number(values[f"limit.{name}"], low, high)))
+    blocks.append(_input(request, "purge_grace_days", _number(values["purge_grace_days"], *GRACE_DAYS)))
+    users: dict[str, Any] = {"type": "multi_users_select"}
+    if values["moderators.users"]:
+        users["initial_users"] = list(values["moderators.users"])
+    blocks.append(_input(request, "moderators.users", users))
+    group: dict[str, Any] = {
+        "type": "plain_text_input",
+        "placeholder": plain(t("config.slack.usergroup_placeholder"), 150),
+    }
+    if values["moderators.usergroup"]:
+        group["initial_value"] = values["moderators.usergroup"]
+    blocks.append(_input(request, "moderators.usergroup", group))
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_VIEW,
+        "private_metadata": json.dumps({"version": version}),
+        "title": plain(t("config.slack.settings_title"), 24),
+        "submit": plain(t("config.slack.save"), 24),
+        "close": plain(t("config.slack.cancel"), 24),
+        "blocks": blocks,
+    }
+
+
+def values_from_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Setting name -> raw value, for every block of the settings modal that came back."""
+    values: dict[str, Any] = {}
+    for block_id, actions in state.items():
+        element = (actions or {}).get(VALUE) or {}
+        kind = element.get("type")
+        if kind == "conversations_select":
+            values[block_id] = element.get("selected_conversation")
+        elif kind == "static_select":
+            values[block_id] = (element.get("selected_option") or {}).get("value")
+        elif kind == "multi_users_select":
+            values[block_id] = list(element.get("selected_users") or [])
+        else:
+            values[block_id] = element.get("value") or ""
+    return values
+
+
+async def open_settings(request: SlackRequest) -> None:
+    form = await _run(request, settings_form)
+    await request.open_modal(settings_view(request, form.version, form.values))
+
+
+async def submit_settings(request: SlackRequest) -> dict[str, Any]:
+    view = request.body["view"]
+    version = int(json.loads(view.get("private_metadata") or "{}").get("version", 0)) or None
+    card = await _run(
+        request, update_settings, values_from_state(view["state"]["values"]), expected_version=version
+    )
+    await request.ack()  # valid and stored: close the modal, then answer in the app's DM
+    await refresh_usergroup(request)
+    await request.reply(card)
+    return {}
+
+
+async def open_import(request: SlackRequest) -> None:
+    await _run(request, settings_form)  # refuses non-moderators before showing anything
+    t = request.t
+    await request.open_modal(
+        {
+            "type": "modal",
+            "callback_id": IMPORT_VIEW,
+            "title": plain(t("config.discord.import_modal.title"), 24),
+            "submit": plain(t("config.slack.save"), 24),
+            "close": plain(t("config.slack.cancel"), 24),
+            "blocks": [
+                {
+                    "type": "input",
+                    "block_id": "file",
+                    "label": plain(t("config.discord.import_modal.label"), 2000),
+                    "element": {
+                        "type": "plain_text_input",
+                        "multiline": True,
+                        "max_length": IMPORT_MAX,
+                        "action_id": VALUE,
+                    },
+                }
+            ],
+        }
+    )
+
+
+async def submit_import(request: SlackRequest) -> dict[str, Any]:
+    text = str(
+        ((request.body["view"]["state"]["values"].get("file") or {}).get(VALUE) or {}).get("value") or ""
+    )
+    try:
+        card = await _run(request, import_settings, text)
+    except InvalidInput as error:  # every problem under the one text field
+        raise InvalidInput({"file": next(iter(error.problems.values()))}) from None
+    await request.ack()
+    await refresh_usergroup(request)
+    await request.reply(card)
+    return {}
+
+
+# -- text subcommands ------------------------------------------------------------------------------
+
+
+def _verb(request: SlackRequest, word: str, verbs: tuple[str, ...]) -> str | None:
+    """The verb a word names, in English or in the caller's language (folded)."""
+    wanted = fold(word)
+    for verb in verbs:
+        key = "config.slack.words." + verb.replace("-", "_")
+        if wanted in {fold(verb), *(fold(request.services.t(loc, key)) for loc in ("fr", "en"))}:
+            return verb
+    return None
+
+
+def _pair(text: str) -> tuple[str, str | None]:
+    first, sep, second = text.partition("|")
+    return first.strip(), (second.strip() if sep else None)
+
+
+def _kind(request: SlackRequest, word: str, kinds: Any, prefix: str) -> str | None:
+    wanted = fold(word)
+    for kind in kinds:
+        names = {
+            fold(kind),
+            *(fold(request.services.t(loc, f"config.slack.{prefix}.{kind}")) for loc in ("fr", "en")),
+        }
+        if wanted in names:
+            return kind
+    return None
+
+
+async def config_command(request: SlackRequest) -> None:
+    word, _, rest = request.args.strip().partition(" ")
+    rest = rest.strip()
+    verb = _verb(request, word, VERBS) if word else "settings"
+    if verb == "settings":
+        await open_settings(request)
+    elif verb == "import":
+        await open_import(request)
+    elif verb == "show":
+        await _reply(request, show)
+    elif verb == "history":
+        await _reply(request, history)
+    elif verb == "export":
+        await export(request)
+    elif verb in ("trade", "sector", "pack"):
+        await _list_command(request, verb, rest)
+    elif verb == "remove-post":
+        link, _, reason = rest.partition(" ")
+        await _reply(request, remove_post_by_link, link, reason)
+    elif verb is not None and verb != "help" and await _setting_command(request, verb, rest):
+        return
+    else:
+        await request.reply(
+            Card(
+                title=request.t("config.slack.usage_title"),
+                text=request.t("config.slack.usage", command=request.command),
+            )
+        )
+
+
+async def _setting_command(request: SlackRequest, verb: str, rest: str) -> bool:
+    first, _, value = rest.partition(" ")
+    if verb == "channel":
+        kind = _kind(request, first, CHANNELS, "channels")
+        if kind is None:
+            raise InvalidInput(
+                {
+                    "which": (
+                        "config.errors.unknown_channel_kind",
+                        {"kind": first, "kinds": ", ".join(CHANNELS)},
+                    )
+                }
+            )
+        await _reply(request, set_setting, f"channel.{kind}", value.strip())
+    elif verb == "limit":
+        which = _kind(request, first, LIMITS, "limits")
+        if which is None:
+            raise InvalidInput(
+                {"which": ("config.errors.unknown_limit", {"which": first, "limits": ", ".join(LIMITS)})}
+            )
+        await _reply(request, set_setting, f"limit.{which}", value.strip())
+    else:
+        name = {
+            "language": "locale",
+            "timezone": "timezone",
+            "reminders": "reminders",
+            "moderators": "moderators.users",
+            "usergroup": "moderators.usergroup",
+            "purge-delay": "purge_grace_days",
+        }.get(verb)
+        if name is None:
+            return False
+        card = await _run(request, set_setting, name, rest)
+        if name == "moderators.usergroup":
+            await refresh_usergroup(request)
+        await request.reply(card)
+    return True
+
+
+async def _list_command(request: SlackRequest, noun: str, rest: str) -> None:
+    word, _, text = rest.partition(" ")
+    sub = _verb(request, word, SUBVERBS)
+    first, second = _pair(text)
+    actions = {
+        ("trade", "add"): (add_trade, (first,)),
+        ("trade", "rename"): (rename_trade, (first, second or "")),
+        ("trade", "remove"): (remove_trade, (first, second)),
+        ("trade", "channel"): (bind_trade, (first, second or "")),
+        ("sector", "add"): (add_sector, (first,)),
+        ("sector", "rename"): (rename_sector, (first, second or "")),
+        ("sector", "remove"): (remove_sector, (first, second)),
+        ("pack", "set"): (set_pack, (first, second or "")),
+        ("pack", "remove"): (remove_pack, (first,)),
+    }
+    found = actions.get((noun, sub or ""))
+    if found is None:
+        await request.reply(
+            Card(
+                title=request.t("config.slack.usage_title"),
+                text=request.t("config.slack.usage", command=request.command),
+            )
+        )
+        return
+    use_case, args = found
+    await _reply(request, use_case, *args)
+
+
+async def export(request: SlackRequest) -> None:
+    """The file goes to the moderator's DM (Slack has no ephemeral files); a note answers here."""
+    exported = await _run(request, export_settings)
+    caller = await request.ensure_caller()
+    notifier = request.services.notifiers.get("slack")
+    sent = None
+    if notifier is not None:
+        sent = await notifier.dm(
+            team_of(request.body, request.context),
+            caller.user_id,
+            exported.card,
+            Attachment(exported.filename, exported.content),
+        )
+    if sent is None:
+        await request.reply(Card(title=exported.card.title, text=exported.content.decode()))
+        return
+    await request.reply(Card(title=exported.card.title, text=request.t("config.slack.export_sent")))
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+async def on_removed(request: SlackRequest) -> None:
+    """app_uninstalled / tokens_revoked: pause the workspace and schedule its purge (idempotent)."""
+    event = request.body.get("event") or {}
+    await on_slack_event(request.services, team_of(request.body, request.context), event)
+
+
+async def on_group_changed(request: SlackRequest) -> None:
+    """subteam_members_changed: refresh the moderator group's members when it is that group."""
+    await refresh_usergroup(request)
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("config", config_command)
+    router.view(SETTINGS_VIEW, submit_settings)
+    router.view(IMPORT_VIEW, submit_import)
+    router.event("app_uninstalled", on_removed)
+    router.event("tokens_revoked", on_removed)
+    router.event("subteam_members_changed", on_group_changed)
+    router.need_scope("usergroups:read", "moderators may be a user group: its members are read from Slack")
+    router.need_scope("channels:read", "moderators pick channels by name in /collectif config")
+    router.need_scope("groups:read", "moderators pick private channels by name in /collectif config")

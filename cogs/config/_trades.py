@@ -1,0 +1,210 @@
+"""Trades and sectors: add, rename, remove (merging whoever uses them), and a trade's own channel.
+
+Two moderators adding at the same moment both succeed: each name is its own row and the
+(community, folded name) unique constraint settles duplicates, not a read-then-write.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from bot.cards import Card
+from bot.errors import NotFound, UserError
+from cogs.config import _merge
+from cogs.config._audit import record
+from cogs.config._context import ConfigContext, action, invalid
+from cogs.config._settings import Bad, _channel
+from storage.models import Sector, Trade
+from storage.text import fold
+
+NAME_MAX = 50
+_FORBIDDEN = re.compile(r"[,|\x00-\x1f\x7f]")  # commas and pipes separate names in text commands
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Trades or sectors: same rules, different table."""
+
+    name: str  # "trade" | "sector"
+    model: type[Trade] | type[Sector]
+
+
+TRADES = Kind("trade", Trade)
+SECTORS = Kind("sector", Sector)
+# Moderator configuration pointing at a trade is not "members using it": removing is not blocked by it.
+_NOT_USAGE = ("pack_trades",)
+
+
+def insert(ctx: ConfigContext, model: type) -> Any:
+    """INSERT for this backend, so that ON CONFLICT DO NOTHING is available."""
+    dialect = ctx.session.bind.dialect.name if ctx.session.bind else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+
+
+def clean_name(raw: str) -> str:
+    """A trade, sector or pack name as stored, or Bad saying why not."""
+    name = " ".join((raw or "").split())
+    if not fold(name):
+        raise Bad("config.errors.name_empty")
+    if len(name) > NAME_MAX:
+        raise Bad("config.errors.name_too_long", max=NAME_MAX, length=len(name))
+    if _FORBIDDEN.search(name):
+        raise Bad("config.errors.name_chars")
+    return name
+
+
+def _name_or_invalid(ctx: ConfigContext, raw: str) -> str:
+    try:
+        return clean_name(raw)
+    except Bad as bad:
+        raise invalid("name", bad.key, **bad.params) from None
+
+
+async def find(ctx: ConfigContext, kind: Kind, ref: str):  # -> Trade | Sector
+    """The trade or sector of this community named `ref` (case and accents ignored), or NotFound."""
+    model = kind.model
+    row = await ctx.session.scalar(
+        select(model).where(model.community_id == ctx.community_id, model.key == fold(ref or ""))
+    )
+    if row is None:
+        raise NotFound(f"config.errors.unknown_{kind.name}", name=(ref or "").strip())
+    return row
+
+
+async def names(ctx: ConfigContext, kind: Kind) -> list[str]:
+    model = kind.model
+    rows = await ctx.session.scalars(
+        select(model.name).where(model.community_id == ctx.community_id).order_by(model.position, model.id)
+    )
+    return list(rows)
+
+
+async def _add(ctx: ConfigContext, kind: Kind, raw: str) -> Card:
+    name = _name_or_invalid(ctx, raw)
+    model = kind.model
+    position = await ctx.session.scalar(
+        select(func.coalesce(func.max(model.position), -1) + 1).where(model.community_id == ctx.community_id)
+    )
+    inserted = await ctx.session.scalar(
+        insert(ctx, model)
+        .values(community_id=ctx.community_id, key=fold(name), name=name, position=position)
+        .on_conflict_do_nothing()
+        .returning(model.id)
+    )
+    if inserted is None:
+        raise invalid("name", "config.errors.duplicate", name=name)
+    await record(ctx, f"{kind.name}.add", "", name, target=name)
+    return Card(title=ctx.t("config.done.title"), text=ctx.t(f"config.done.{kind.name}_added", name=name))
+
+
+async def _rename(ctx: ConfigContext, kind: Kind, ref: str, raw: str) -> Card:
+    row = await find(ctx, kind, ref)
+    name = _name_or_invalid(ctx, raw)
+    old = row.name
+    if name == old:
+        return Card(title=ctx.t("config.done.title"), text=ctx.t("config.done.unchanged"))
+    model = kind.model
+    try:
+        async with ctx.session.begin_nested():
+            await ctx.session.execute(
+                update(model)
+                .where(model.id == row.id, model.community_id == ctx.community_id)
+                .values(name=name, key=fold(name))
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        raise invalid("name", "config.errors.duplicate", name=name) from None
+    await record(ctx, f"{kind.name}.rename", old, name, target=old)
+    return Card(title=ctx.t("config.done.title"), text=ctx.t("config.done.renamed", old=old, new=name))
+
+
+async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | None) -> Card:
+    row = await find(ctx, kind, ref)
+    model = kind.model
+    target = None
+    if merge_into:
+        target = await find(ctx, kind, merge_into)
+        if target.id == row.id:
+            raise invalid("merge_into", "config.errors.merge_same", name=row.name)
+    else:
+        used = await _merge.usage(ctx.session, model.__table__, row.id, ignore=_NOT_USAGE)
+        if used:
+            others = [n for n in await names(ctx, kind) if n != row.name]
+            raise UserError(
+                f"config.errors.{kind.name}_in_use", name=row.name, count=used, choices=", ".join(others)
+            )
+    if target is not None:
+        await _merge.merge(ctx.session, model.__table__, row.id, target.id)
+    await ctx.session.execute(
+        delete(model)
+        .where(model.id == row.id, model.community_id == ctx.community_id)
+        .execution_options(synchronize_session=False)
+    )
+    await record(ctx, f"{kind.name}.remove", row.name, target.name if target else "", target=row.name)
+    if target is not None:
+        text = ctx.t("config.done.merged", name=row.name, into=target.name)
+    else:
+        text = ctx.t(f"config.done.{kind.name}_removed", name=row.name)
+    return Card(title=ctx.t("config.done.title"), text=text)
+
+
+@action("trade_add")
+async def add_trade(ctx: ConfigContext, name: str) -> Card:
+    return await _add(ctx, TRADES, name)
+
+
+@action("trade_rename")
+async def rename_trade(ctx: ConfigContext, ref: str, new_name: str) -> Card:
+    return await _rename(ctx, TRADES, ref, new_name)
+
+
+@action("trade_remove")
+async def remove_trade(ctx: ConfigContext, ref: str, merge_into: str | None = None) -> Card:
+    """Remove a trade; when members use it, `merge_into` (another trade) must say where they go."""
+    return await _remove(ctx, TRADES, ref, merge_into)
+
+
+@action("trade_channel")
+async def bind_trade(ctx: ConfigContext, ref: str, channel: str | None) -> Card:
+    """Bind a trade to its channel (None or "-" unbinds)."""
+    row = await find(ctx, TRADES, ref)
+    try:
+        channel_id = await _channel(ctx, channel)
+    except Bad as bad:
+        raise invalid("channel", bad.key, **bad.params) from None
+    if channel_id == row.channel_id:
+        return Card(title=ctx.t("config.done.title"), text=ctx.t("config.done.unchanged"))
+    old = row.channel_id or ""
+    await ctx.session.execute(
+        update(Trade)
+        .where(Trade.id == row.id, Trade.community_id == ctx.community_id)
+        .values(channel_id=channel_id)
+        .execution_options(synchronize_session=False)
+    )
+    await record(ctx, "trade.channel", old, channel_id or "", target=row.name)
+    label = await ctx.directory.channel_label(channel_id) if channel_id else ctx.t("common.none")
+    return Card(
+        title=ctx.t("config.done.title"),
+        text=ctx.t("config.done.trade_channel", name=row.name, channel=label),
+    )
+
+
+@action("sector_add")
+async def add_sector(ctx: ConfigContext, name: str) -> Card:
+    return await _add(ctx, SECTORS, name)
+
+
+@action("sector_rename")
+async def rename_sector(ctx: ConfigContext, ref: str, new_name: str) -> Card:
+    return await _rename(ctx, SECTORS, ref, new_name)
+
+
+@action("sector_remove")
+async def remove_sector(ctx: ConfigContext, ref: str, merge_into: str | None = None) -> Card:
+    return await _remove(ctx, SECTORS, ref, merge_into)

@@ -1,0 +1,369 @@
+"""/config export and /config import: the community's setup as a TOML file, to copy it between servers.
+
+An import is validated as a whole before anything is written: a bad file changes nothing and every
+problem is named by its key. Keys left out of the file are left unchanged. Trades and sectors follow
+the file (created, renamed by case, re-ordered, bound); those missing from it are removed unless
+members use them (then they are kept and listed: removing those needs a merge decision). Packs
+follow the file exactly. Channels and roles are written by name ("#intros", "@Modos") when the
+platform knows it, so the file works in another server; ids are accepted too.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import tomli_w
+from sqlalchemy import delete, select, update
+
+from bot.cards import Card
+from bot.errors import InvalidInput
+from cogs.config import _merge
+from cogs.config._audit import record
+from cogs.config._context import ConfigContext, action, invalid
+from cogs.config._durations import compact
+from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, packs
+from cogs.config._settings import CHANNELS, LIMITS, SETTINGS, Bad, apply
+from cogs.config._trades import _NOT_USAGE, SECTORS, TRADES, Kind, clean_name, insert
+from cogs.config.models import Pack
+from storage.communities import sectors, trades
+from storage.models import CommunitySettings
+from storage.settings import get_settings
+from storage.text import fold
+
+FORMAT = 1
+MAX_BYTES = 64_000
+MAX_ITEMS = 100
+_TOP = (
+    "format",
+    "locale",
+    "timezone",
+    "reminders",
+    "purge_grace_days",
+    "channels",
+    "limits",
+    "moderators",
+    "trades",
+    "sectors",
+    "packs",
+)
+_MODERATORS = {"discord": ("role",), "slack": ("users", "usergroup")}
+
+
+@dataclass(frozen=True)
+class Export:
+    card: Card
+    filename: str
+    content: bytes
+
+
+async def _channel_ref(ctx: ConfigContext, channel_id: str | None) -> str:
+    if not channel_id:
+        return ""
+    name = await ctx.directory.channel_name(channel_id)
+    return f"#{name}" if name else channel_id
+
+
+@action("export")
+async def export_settings(ctx: ConfigContext) -> Export:
+    row = await get_settings(ctx.session, ctx.community_id)
+    community = ctx.community
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "locale": community.locale,
+        "timezone": community.timezone,
+        "reminders": [compact(m) for m in row.reminder_offsets_minutes],
+        "purge_grace_days": row.purge_grace_days,
+        "sectors": [s.name for s in await sectors(ctx.session, ctx.community_id)],
+        "channels": {
+            kind: await _channel_ref(ctx, getattr(row, column)) for kind, column in CHANNELS.items()
+        },
+        "limits": {name: getattr(row, name) for name in LIMITS},
+    }
+    if ctx.platform == "discord":
+        role = ""
+        if row.moderator_role_id:
+            name = await ctx.directory.role_name(row.moderator_role_id)
+            role = f"@{name}" if name else row.moderator_role_id
+        data["moderators"] = {"role": role}
+    else:
+        data["moderators"] = {
+            "users": list(row.moderator_user_ids),
+            "usergroup": row.moderator_usergroup_id or "",
+        }
+    data["trades"] = []
+    for trade in await trades(ctx.session, ctx.community_id):
+        entry = {"name": trade.name}
+        if trade.channel_id:
+            entry["channel"] = await _channel_ref(ctx, trade.channel_id)
+        data["trades"].append(entry)
+    data["packs"] = [
+        {"name": name, "trades": members}
+        for name, members in await packs(ctx.session, ctx.community_id, community.locale)
+    ]
+    content = (ctx.t("config.export.header") + "\n" + tomli_w.dumps(data)).encode()
+    slug = "".join(c if c.isalnum() else "-" for c in fold(community.name or community.external_id))[:40]
+    return Export(
+        card=Card(title=ctx.t("config.export.title"), text=ctx.t("config.export.text")),
+        filename=f"collectif-{slug or 'settings'}.toml",
+        content=content,
+    )
+
+
+class _Problems:
+    """Problems keyed by their place in the file, each saying what is wrong in the moderator's language."""
+
+    def __init__(self, ctx: ConfigContext) -> None:
+        self.ctx = ctx
+        self.found: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def add(self, where: str, key: str, /, **params: Any) -> None:
+        self.found.setdefault(
+            where, ("config.errors.at_key", {"key": where, "reason": self.ctx.t(key, **params)})
+        )
+
+
+def _names(
+    problems: _Problems, where: str, items: Any, *, item: Callable[[Any], Any] = lambda x: x
+) -> list[str] | None:
+    """Names of a list (of strings, or of tables via `item`), cleaned and unique, or None when wrong."""
+    if not isinstance(items, list):
+        problems.add(where, "config.errors.import_type_list")
+        return None
+    if len(items) > MAX_ITEMS:
+        problems.add(where, "config.errors.import_too_many", max=MAX_ITEMS)
+        return None
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(items):
+        raw = item(entry)
+        place = f"{where}[{index}]"
+        if not isinstance(raw, str):
+            problems.add(place, "config.errors.import_type_string")
+            continue
+        try:
+            name = clean_name(raw)
+        except Bad as bad:
+            problems.add(place, bad.key, **bad.params)
+            continue
+        if fold(name) in seen:
+            problems.add(place, "config.errors.duplicate", name=name)
+            continue
+        seen.add(fold(name))
+        names.append(name)
+    return names
+
+
+async def _scalars(ctx: ConfigContext, data: dict[str, Any], problems: _Problems) -> dict[str, Any]:
+    wanted: dict[str, tuple[str, Any]] = {}  # setting -> (place in file, raw value)
+    for key in ("locale", "timezone", "reminders", "purge_grace_days"):
+        if key in data:
+            wanted[key] = (key, data[key])
+    tables = {
+        "channels": ("channel.", tuple(CHANNELS)),
+        "limits": ("limit.", tuple(LIMITS)),
+        "moderators": ("moderators.", _MODERATORS.get(ctx.platform, ())),
+    }
+    for table, (prefix, allowed) in tables.items():
+        if table not in data:
+            continue
+        if not isinstance(data[table], dict):
+            problems.add(table, "config.errors.import_type_table")
+            continue
+        for key, value in data[table].items():
+            if key not in allowed:
+                problems.add(f"{table}.{key}", "config.errors.import_unknown_key")
+            else:
+                wanted[prefix + key] = (f"{table}.{key}", value)
+    parsed: dict[str, Any] = {}
+    for setting, (place, raw) in wanted.items():
+        if isinstance(raw, dict | bool | float):
+            problems.add(place, "config.errors.import_type_string")
+            continue
+        try:
+            parsed[setting] = await SETTINGS[setting].parse(ctx, raw)
+        except Bad as bad:
+            problems.add(place, bad.key, **bad.params)
+    return parsed
+
+
+async def _trades(
+    ctx: ConfigContext, data: dict[str, Any], problems: _Problems
+) -> list[tuple[str, str | None]] | None:
+    if "trades" not in data:
+        return None
+    items = data["trades"]
+    names = _names(problems, "trades", items, item=lambda e: e.get("name") if isinstance(e, dict) else None)
+    if names is None:
+        return None
+    result: list[tuple[str, str | None]] = []
+    for index, entry in enumerate(items):
+        if not isinstance(entry, dict):
+            continue
+        extra = set(entry) - {"name", "channel"}
+        if extra:
+            problems.add(f"trades[{index}].{sorted(extra)[0]}", "config.errors.import_unknown_key")
+        channel = None
+        if entry.get("channel"):
+            try:
+                channel = await SETTINGS["channel.intros"].parse(ctx, entry["channel"])
+            except Bad as bad:
+                problems.add(f"trades[{index}].channel", bad.key, **bad.params)
+        if isinstance(entry.get("name"), str):
+            result.append((" ".join(entry["name"].split()), channel))
+    return result
+
+
+async def _used(ctx: ConfigContext, kind: Kind, keep: set[str]) -> dict[str, tuple[int, str, bool]]:
+    """Existing rows by folded name: (id, name, used by members)."""
+    model = kind.model
+    rows = (
+        await ctx.session.execute(
+            select(model.id, model.key, model.name).where(model.community_id == ctx.community_id)
+        )
+    ).all()
+    result = {}
+    for row_id, key, name in rows:
+        used = key not in keep and bool(
+            await _merge.usage(ctx.session, model.__table__, row_id, ignore=_NOT_USAGE)
+        )
+        result[key] = (row_id, name, used)
+    return result
+
+
+def _packs(
+    data: dict[str, Any], problems: _Problems, trade_keys: set[str]
+) -> list[tuple[str, list[str]]] | None:
+    if "packs" not in data:
+        return None
+    items = data["packs"]
+    names = _names(problems, "packs", items, item=lambda e: e.get("name") if isinstance(e, dict) else None)
+    if names is None:
+        return None
+    if len(names) > MAX_PACKS:
+        problems.add("packs", "config.errors.too_many_packs", max=MAX_PACKS)
+    result: list[tuple[str, list[str]]] = []
+    for index, entry in enumerate(items):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        extra = set(entry) - {"name", "trades"}
+        if extra:
+            problems.add(f"packs[{index}].{sorted(extra)[0]}", "config.errors.import_unknown_key")
+        members = entry.get("trades")
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+            problems.add(f"packs[{index}].trades", "config.errors.pack_empty")
+            continue
+        if len(members) > MAX_TRADES:
+            problems.add(f"packs[{index}].trades", "config.errors.pack_too_many", max=MAX_TRADES)
+        for position, member in enumerate(members):
+            if fold(member) not in trade_keys:
+                problems.add(
+                    f"packs[{index}].trades[{position}]", "config.errors.pack_unknown_trade", trade=member
+                )
+        result.append((" ".join(entry["name"].split()), members))
+    return result
+
+
+@action("import")
+async def import_settings(ctx: ConfigContext, text: str) -> Card:
+    """Apply a TOML file made by /config export (or by hand): all of it, or nothing."""
+    if len((text or "").encode()) > MAX_BYTES:
+        raise invalid("file", "config.errors.import_too_big", max_kb=MAX_BYTES // 1000)
+    try:
+        data = tomllib.loads(text or "")
+    except tomllib.TOMLDecodeError as exc:
+        raise invalid("file", "config.errors.import_toml", error=str(exc)) from None
+    problems = _Problems(ctx)
+    for key in data:
+        if key not in _TOP:
+            problems.add(key, "config.errors.import_unknown_key")
+    if data.get("format", FORMAT) != FORMAT:
+        problems.add("format", "config.errors.import_format", expected=FORMAT)
+    scalars = await _scalars(ctx, data, problems)
+    file_trades = await _trades(ctx, data, problems)
+    file_sectors = _names(problems, "sectors", data["sectors"]) if "sectors" in data else None
+    existing_trades = await _used(ctx, TRADES, {fold(n) for n, _ in file_trades or []})
+    if file_trades is None:
+        trade_keys = set(existing_trades)
+    else:
+        trade_keys = {fold(n) for n, _ in file_trades} | {k for k, v in existing_trades.items() if v[2]}
+    file_packs = _packs(data, problems, trade_keys)
+    if problems.found:
+        raise InvalidInput(problems.found)
+
+    changed = await apply(ctx, scalars)
+    summary = [ctx.t("config.import.settings", count=len(changed))]
+    if file_trades is not None:
+        summary.append(await _apply_list(ctx, TRADES, file_trades, existing_trades))
+    if file_sectors is not None:
+        existing_sectors = await _used(ctx, SECTORS, {fold(n) for n in file_sectors})
+        summary.append(await _apply_list(ctx, SECTORS, [(n, None) for n in file_sectors], existing_sectors))
+    if file_packs is not None:
+        await _apply_packs(ctx, file_packs)
+        summary.append(ctx.t("config.import.packs", count=len(file_packs)))
+    await record(ctx, "import", "", " · ".join(summary))
+    return Card(title=ctx.t("config.import.title"), text="\n".join(summary))
+
+
+async def _apply_list(
+    ctx: ConfigContext,
+    kind: Kind,
+    wanted: list[tuple[str, str | None]],
+    existing: dict[str, tuple[int, str, bool]],
+) -> str:
+    model = kind.model
+    added = 0
+    for position, (name, channel) in enumerate(wanted):
+        values: dict[str, Any] = {"name": name, "position": position}
+        if kind is TRADES:
+            values["channel_id"] = channel
+        key = fold(name)
+        if key in existing:
+            await ctx.session.execute(
+                update(model)
+                .where(model.id == existing[key][0], model.community_id == ctx.community_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            await ctx.session.execute(
+                insert(ctx, model).values(community_id=ctx.community_id, key=key, **values)
+            )
+            added += 1
+    keys = {fold(n) for n, _ in wanted}
+    removed, kept = 0, []
+    for key, (row_id, name, used) in existing.items():
+        if key in keys:
+            continue
+        if used:
+            kept.append(name)
+            continue
+        await ctx.session.execute(
+            delete(model).where(model.id == row_id, model.community_id == ctx.community_id)
+        )
+        removed += 1
+    text = ctx.t(f"config.import.{kind.name}s", count=len(wanted), added=added, removed=removed)
+    if kept:
+        text += " " + ctx.t("config.import.kept", names=", ".join(kept))
+    return text
+
+
+async def _apply_packs(ctx: ConfigContext, wanted: list[tuple[str, list[str]]]) -> None:
+    await ctx.session.execute(
+        update(CommunitySettings)
+        .where(CommunitySettings.community_id == ctx.community_id)
+        .values(packs_seeded=True)
+        .execution_options(synchronize_session=False)
+    )
+    await ctx.session.execute(delete(Pack).where(Pack.community_id == ctx.community_id))
+    known = {
+        row.key: row.id
+        for row in await ctx.session.execute(
+            select(TRADES.model.key, TRADES.model.id).where(TRADES.model.community_id == ctx.community_id)
+        )
+    }
+    for position, (name, members) in enumerate(wanted):
+        ids = list(dict.fromkeys(known[fold(m)] for m in members))
+        await _write_pack(ctx.session, ctx.community_id, name, ids, position)

@@ -1,0 +1,159 @@
+"""Fixtures for the config tests: callers of two communities, a recording notifier, a named directory."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.cards import Card
+from bot.context import Caller, Origin
+from bot.notifier import Attachment, PostRef
+from bot.services import Services
+from cogs.config._lifecycle import on_start
+from storage.all_models import metadata
+
+GUILD_A = "900000000000000001"
+GUILD_B = "900000000000000002"
+INTROS = "100000000000000001"
+MODLOG = "100000000000000002"
+DEV = "100000000000000003"
+OTHER_GUILD_CHANNEL = "100000000000000009"
+
+
+@dataclass
+class RecordingNotifier:
+    platform: str = "discord"
+    posts: list[tuple[str, str, Card]] = field(default_factory=list)
+    deleted: list[PostRef] = field(default_factory=list)
+    dms: list[tuple[str, Card, Attachment | None]] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(5000))
+
+    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
+        self.posts.append((community_external_id, channel_id, card))
+        return PostRef(channel_id, str(next(self._ids)))
+
+    async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
+        return True
+
+    async def delete(self, community_external_id: str, ref: PostRef) -> bool:
+        self.deleted.append(ref)
+        return True
+
+    async def dm(
+        self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
+    ) -> PostRef | None:
+        self.dms.append((user_id, card, attachment))
+        return PostRef("dm", str(next(self._ids)))
+
+
+class NamedDirectory:
+    """A Discord-like directory knowing channel and role names of one guild."""
+
+    def __init__(self, channels: dict[str, str], roles: dict[str, str] | None = None) -> None:
+        self.channels = channels
+        self.roles = roles or {}
+
+    async def channel(self, ref: str) -> str | None:
+        ref = ref.strip()
+        if ref.startswith("#"):
+            return next((i for i, n in self.channels.items() if n == ref[1:]), None)
+        ref = ref.removeprefix("<#").removesuffix(">")
+        return ref if ref in self.channels else None
+
+    async def channel_label(self, channel_id: str) -> str:
+        return f"#{self.channels.get(channel_id, channel_id)}"
+
+    async def channel_name(self, channel_id: str) -> str | None:
+        return self.channels.get(channel_id)
+
+    async def role(self, ref: str) -> str | None:
+        ref = ref.strip()
+        if ref.startswith("@"):
+            return next((i for i, n in self.roles.items() if n == ref[1:]), None)
+        ref = ref.removeprefix("<@&").removesuffix(">")
+        return ref if ref in self.roles else None
+
+    async def role_label(self, role_id: str) -> str:
+        return f"@{self.roles.get(role_id, role_id)}"
+
+    async def role_name(self, role_id: str) -> str | None:
+        return self.roles.get(role_id)
+
+    async def user_label(self, user_id: str) -> str:
+        return f"@{user_id}"
+
+    async def usergroup(self, ref: str) -> str | None:
+        return None
+
+
+@pytest.fixture
+async def config_services(services: Services) -> Services:
+    await on_start(services)
+    return services
+
+
+@pytest.fixture
+def notifier(config_services: Services) -> RecordingNotifier:
+    fake = RecordingNotifier()
+    config_services.notifiers["discord"] = fake
+    return fake
+
+
+async def make_caller(
+    services: Services,
+    user: str = "mod",
+    *,
+    guild: str = GUILD_A,
+    platform: str = "discord",
+    moderator: bool = True,
+    locale: str = "fr",
+    roles: tuple[str, ...] = (),
+    name: str | None = None,
+) -> Caller:
+    return await services.caller(
+        Origin(
+            platform=platform,
+            community_external_id=guild,
+            community_name=f"Guild {guild[-1]}",
+            user_id=user,
+            display_name=name or f"User {user}",
+            user_locale=locale,
+            community_locale=locale,
+            is_platform_admin=moderator,
+            role_ids=roles,
+        )
+    )
+
+
+@pytest.fixture
+async def mod(config_services: Services) -> Caller:
+    return await make_caller(config_services, "mod-a")
+
+
+@pytest.fixture
+async def member(config_services: Services, mod: Caller) -> Caller:
+    return await make_caller(config_services, "member-a", moderator=False)
+
+
+@pytest.fixture
+async def mod_b(config_services: Services) -> Caller:
+    return await make_caller(config_services, "mod-b", guild=GUILD_B, locale="en")
+
+
+async def snapshot(services: Services) -> dict[str, list[tuple]]:
+    """Every row of every table: "nothing changed" in one comparison."""
+    async with services.db.transaction() as s:
+        return {
+            name: sorted(tuple(map(repr, row)) for row in (await s.execute(select(table))).all())
+            for name, table in metadata.tables.items()
+        }
+
+
+def directory_a() -> NamedDirectory:
+    return NamedDirectory(
+        {INTROS: "presentations", MODLOG: "modlog", DEV: "dev"}, {"300000000000000001": "Modos"}
+    )

@@ -1,0 +1,221 @@
+"""Trades and sectors: unique names, channels, concurrent additions, removal with a generic merge."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Secrets
+from bot.errors import InvalidInput, NotFound, UserError
+from bot.services import Services
+from cogs.config._context import run
+from cogs.config._packs import packs
+from cogs.config._trades import (
+    add_sector,
+    add_trade,
+    bind_trade,
+    remove_sector,
+    remove_trade,
+    rename_sector,
+    rename_trade,
+)
+from cogs.config.models import AuditEntry
+from cogs.intros.models import Profile, ProfileSector, ProfileTrade
+from storage.communities import sectors, trades
+from storage.models import Sector, Trade
+from storage.text import fold
+from tests.config.conftest import DEV, directory_a, make_caller, snapshot
+
+
+async def _trades(services, caller) -> dict[str, str | None]:
+    async with services.db.transaction() as s:
+        return {t.name: t.channel_id for t in await trades(s, caller.community_id)}
+
+
+async def _id(services, model, caller, name) -> int:
+    async with services.db.transaction() as s:
+        return await s.scalar(
+            select(model.id).where(model.community_id == caller.community_id, model.key == fold(name))
+        )
+
+
+async def _profile(services, caller, trade_names=(), sector_names=()) -> int:
+    async with services.db.transaction() as s:
+        profile = Profile(community_id=caller.community_id, member_id=caller.member_id)
+        s.add(profile)
+        await s.flush()
+        for i, name in enumerate(trade_names):
+            trade_id = await s.scalar(
+                select(Trade.id).where(Trade.community_id == caller.community_id, Trade.key == fold(name))
+            )
+            s.add(
+                ProfileTrade(
+                    community_id=caller.community_id, profile_id=profile.id, trade_id=trade_id, position=i
+                )
+            )
+        for name in sector_names:
+            sector_id = await s.scalar(
+                select(Sector.id).where(Sector.community_id == caller.community_id, Sector.key == fold(name))
+            )
+            s.add(ProfileSector(community_id=caller.community_id, profile_id=profile.id, sector_id=sector_id))
+        return profile.id
+
+
+async def _profile_trades(services, profile_id) -> list[str]:
+    async with services.db.transaction() as s:
+        rows = await s.scalars(
+            select(Trade.name)
+            .join(ProfileTrade, ProfileTrade.trade_id == Trade.id)
+            .where(ProfileTrade.profile_id == profile_id)
+            .order_by(Trade.name)
+        )
+        return list(rows)
+
+
+async def test_add_rename_bind_and_remove_a_trade(config_services, mod):
+    await run(config_services, mod, add_trade, "  Motion   design ")
+    assert list(await _trades(config_services, mod))[-1] == "Motion design"
+    await run(config_services, mod, rename_trade, "MOTION DESIGN", "Motion")
+    card = await run(config_services, mod, bind_trade, "motion", "#dev", directory=directory_a())
+    assert "#dev" in card.text
+    assert (await _trades(config_services, mod))["Motion"] == DEV
+    await run(config_services, mod, bind_trade, "Motion", "-")
+    assert (await _trades(config_services, mod))["Motion"] is None
+    await run(config_services, mod, remove_trade, "Motion")
+    assert "Motion" not in await _trades(config_services, mod)
+    async with config_services.db.transaction() as s:
+        settings = [
+            (e.setting, e.target, e.old_value, e.new_value)
+            for e in await s.scalars(
+                select(AuditEntry).where(AuditEntry.community_id == mod.community_id).order_by(AuditEntry.id)
+            )
+        ]
+    assert settings == [
+        ("trade.add", "Motion design", "", "Motion design"),
+        ("trade.rename", "Motion design", "Motion design", "Motion"),
+        ("trade.channel", "Motion", "", DEV),
+        ("trade.channel", "Motion", DEV, ""),
+        ("trade.remove", "Motion", "Motion", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "args", "message"),
+    [
+        (add_trade, ("x" * 51,), "le nom fait 51 caractères ; 50 au plus"),
+        (add_trade, ("developpement",), "« developpement » existe déjà"),
+        (add_trade, ("DÉVELOPPEMENT",), "existe déjà"),
+        (add_trade, ("   ",), "le nom est vide"),
+        (add_trade, ("Dev, Ops",), "virgule"),
+        (rename_trade, ("Conseil", "Développement"), "« Développement » existe déjà"),
+        (rename_trade, ("Conseil", "y" * 60), "50 au plus"),
+        (bind_trade, ("Conseil", "#nowhere"), "salon inconnu"),
+        (add_sector, ("mode",), "« mode » existe déjà"),
+        (rename_sector, ("Sport", "Santé"), "existe déjà"),
+        (remove_trade, ("Conseil", "Conseil"), "ne peut pas être fusionné avec lui-même"),
+    ],
+)
+async def test_bad_names_are_refused_and_nothing_changes(config_services, mod, action, args, message):
+    before = await snapshot(config_services)
+    with pytest.raises(InvalidInput) as caught:
+        await run(config_services, mod, action, *args, directory=directory_a())
+    [(key, params)] = caught.value.problems.values()
+    assert message in config_services.t("fr", key, **params)
+    assert await snapshot(config_services) == before
+
+
+@pytest.mark.parametrize("action", [rename_trade, remove_trade, bind_trade, rename_sector, remove_sector])
+async def test_unknown_names_are_not_found(config_services, mod, action):
+    with pytest.raises(NotFound):
+        await run(config_services, mod, action, "Astrologie", "-")
+
+
+async def test_two_moderators_adding_trades_at_once_both_exist(any_db, clock, settings):
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    await asyncio.gather(
+        run(services, first, add_trade, "Illustration"), run(services, second, add_trade, "Podcast")
+    )
+    names = await _trades(services, first)
+    assert {"Illustration", "Podcast"} <= set(names)
+    results = await asyncio.gather(
+        run(services, first, add_trade, "Sound design"),
+        run(services, second, add_trade, "sound DESIGN"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, InvalidInput) for r in results) == 1
+    assert (
+        list(await _trades(services, first)).count("Sound design")
+        + list(await _trades(services, first)).count("sound DESIGN")
+        == 1
+    )
+    await services.scheduler.stop()
+
+
+async def test_removing_a_used_trade_asks_where_members_go(config_services, mod, member):
+    profile = await _profile(config_services, member, ["Conseil"])
+    before = await snapshot(config_services)
+    with pytest.raises(UserError) as caught:
+        await run(config_services, mod, remove_trade, "Conseil")
+    assert caught.value.key == "config.errors.trade_in_use"
+    text = config_services.t("fr", caught.value.key, **caught.value.params)
+    assert "1 profil(s)" in text and "Développement" in text
+    assert await snapshot(config_services) == before
+    await run(config_services, mod, remove_trade, "Conseil", "Développement")
+    assert await _profile_trades(config_services, profile) == ["Développement"]
+    assert "Conseil" not in await _trades(config_services, mod)
+
+
+async def test_merge_keeps_one_row_when_a_member_had_both_trades(config_services, mod, member):
+    both = await _profile(config_services, member, ["Conseil", "Développement"])
+    other = await make_caller(config_services, "member-2", moderator=False)
+    single = await _profile(config_services, other, ["Conseil"])
+    await run(config_services, mod, remove_trade, "Conseil", "développement")
+    assert await _profile_trades(config_services, both) == ["Développement"]
+    assert await _profile_trades(config_services, single) == ["Développement"]
+
+
+async def test_merging_moves_pack_slots_too(config_services, mod):
+    async with config_services.db.transaction() as s:
+        before = dict(await packs(s, mod.community_id, "fr"))
+    assert before["Identité visuelle"] == ["Design graphique", "Rédaction web", "Photographie"]
+    await run(config_services, mod, remove_trade, "Photographie", "Design graphique")  # unused by members
+    async with config_services.db.transaction() as s:
+        after = dict(await packs(s, mod.community_id))
+    assert after["Identité visuelle"] == ["Design graphique", "Rédaction web"]
+
+
+async def test_sectors_add_rename_remove_and_merge(config_services, mod, member):
+    profile = await _profile(config_services, member, sector_names=["Mode"])
+    await run(config_services, mod, add_sector, "Luxe")
+    await run(config_services, mod, rename_sector, "luxe", "Luxe & joaillerie")
+    with pytest.raises(UserError) as caught:
+        await run(config_services, mod, remove_sector, "Mode")
+    assert caught.value.key == "config.errors.sector_in_use"
+    await run(config_services, mod, remove_sector, "Mode", "Luxe & Joaillerie")
+    async with config_services.db.transaction() as s:
+        names = [x.name for x in await sectors(s, mod.community_id)]
+        moved = await s.scalar(
+            select(Sector.name)
+            .join(ProfileSector, ProfileSector.sector_id == Sector.id)
+            .where(ProfileSector.profile_id == profile)
+        )
+    assert "Mode" not in names and "Luxe & joaillerie" in names
+    assert moved == "Luxe & joaillerie"
+
+
+async def test_a_trade_of_another_community_is_not_found(config_services, mod, mod_b):
+    await run(config_services, mod_b, add_trade, "Only in B")
+    before = await snapshot(config_services)
+    for action, args in [
+        (rename_trade, ("Only in B", "Mine")),
+        (remove_trade, ("Only in B",)),
+        (bind_trade, ("Only in B", "-")),
+        (remove_trade, ("Conseil", "Only in B")),
+    ]:
+        with pytest.raises(NotFound):
+            await run(config_services, mod, action, *args)
+    assert await snapshot(config_services) == before

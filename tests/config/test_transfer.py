@@ -1,0 +1,156 @@
+"""/config export and import: a setup copied between servers; a bad file changes nothing and says why."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from sqlalchemy import select
+
+from bot.errors import InvalidInput
+from cogs.config._context import run
+from cogs.config._packs import packs
+from cogs.config._settings import set_setting
+from cogs.config._trades import add_trade, bind_trade, remove_trade
+from cogs.config._transfer import export_settings, import_settings
+from cogs.intros.models import Profile, ProfileTrade
+from storage.communities import sectors, trades
+from storage.models import Community, Trade
+from storage.settings import get_settings
+from tests.config.conftest import INTROS, MODLOG, NamedDirectory, directory_a, make_caller, snapshot
+
+B_INTROS, B_DEV, B_MODLOG = "110000000000000001", "110000000000000003", "110000000000000002"
+
+
+def directory_b() -> NamedDirectory:
+    return NamedDirectory(
+        {B_INTROS: "presentations", B_MODLOG: "modlog", B_DEV: "dev"}, {"310000000000000001": "Modos"}
+    )
+
+
+async def _state(services, caller):
+    async with services.db.transaction() as s:
+        row = await get_settings(s, caller.community_id)
+        community = await s.get(Community, caller.community_id)
+        return {
+            "channels": (row.intro_channel_id, row.modlog_channel_id),
+            "locale": community.locale,
+            "timezone": community.timezone,
+            "reminders": row.reminder_offsets_minutes,
+            "limits": (row.missions_per_week, row.intro_repost_days),
+            "role": row.moderator_role_id,
+            "trades": [(t.name, t.channel_id) for t in await trades(s, caller.community_id)],
+            "sectors": [x.name for x in await sectors(s, caller.community_id)],
+            "packs": await packs(s, caller.community_id, community.locale),
+        }
+
+
+async def test_export_then_import_in_another_server(config_services, mod, mod_b):
+    a = directory_a()
+    await run(config_services, mod, set_setting, "channel.intros", INTROS, directory=a)
+    await run(config_services, mod, set_setting, "channel.modlog", MODLOG, directory=a)
+    await run(config_services, mod, set_setting, "reminders", "2d, 1h30", directory=a)
+    await run(config_services, mod, set_setting, "timezone", "America/Montreal")
+    await run(config_services, mod, set_setting, "moderators.role", "@Modos", directory=a)
+    await run(config_services, mod, add_trade, "Illustration")
+    await run(config_services, mod, remove_trade, "Conseil")
+    await run(config_services, mod, bind_trade, "Développement", "#dev", directory=a)
+    exported = await run(config_services, mod, export_settings, directory=a)
+    data = tomllib.loads(exported.content.decode())
+    assert data["channels"]["intros"] == "#presentations"
+    assert data["reminders"] == ["2d", "1h30m"]
+    assert data["moderators"] == {"role": "@Modos"}
+    assert {"name": "Développement", "channel": "#dev"} in data["trades"]
+    assert exported.filename == "collectif-guild-1.toml"
+
+    card = await run(
+        config_services, mod_b, import_settings, exported.content.decode(), directory=directory_b()
+    )
+    assert card.title == "Settings imported"
+    mine, theirs = await _state(config_services, mod), await _state(config_services, mod_b)
+    assert theirs["channels"] == (B_INTROS, B_MODLOG)
+    assert theirs["role"] == "310000000000000001"
+    assert ("Développement", B_DEV) in theirs["trades"]
+    for key in ("locale", "timezone", "reminders", "limits", "sectors", "packs"):
+        assert theirs[key] == mine[key], key
+    assert [n for n, _ in theirs["trades"]] == [n for n, _ in mine["trades"]]
+
+
+async def test_import_keeps_trades_members_use_and_leaves_missing_keys_alone(config_services, mod, member):
+    async with config_services.db.transaction() as s:
+        profile = Profile(community_id=mod.community_id, member_id=member.member_id)
+        s.add(profile)
+        await s.flush()
+        trade_id = await s.scalar(
+            select(Trade.id).where(Trade.community_id == mod.community_id, Trade.key == "conseil")
+        )
+        s.add(ProfileTrade(community_id=mod.community_id, profile_id=profile.id, trade_id=trade_id))
+    before = await _state(config_services, mod)
+    card = await run(
+        config_services, mod, import_settings, 'trades = [{name = "Développement"}, {name = "Poterie"}]'
+    )
+    after = await _state(config_services, mod)
+    assert [n for n, _ in after["trades"]] == ["Développement", "Poterie", "Conseil"]
+    assert "Conseil" in card.text  # kept: a member uses it
+    assert after["timezone"] == before["timezone"] and after["sectors"] == before["sectors"]
+
+
+MALFORMED = [
+    ("locale = ", "le fichier n’est pas du TOML valide"),
+    ('colour = "blue"', "colour : clé inconnue"),
+    ('locale = "de"', "locale : « de » n’est pas une langue prise en charge"),
+    ('timezone = "Mars/Olympus"', "timezone : « Mars/Olympus » n’est pas un fuseau horaire"),
+    ('reminders = ["1m"]', "reminders : chaque rappel doit être entre 5 minutes et 14 jours avant"),
+    ('[channels]\nintros = "#nowhere"', "channels.intros : salon inconnu « #nowhere »"),
+    ('[channels]\nlobby = "#dev"', "channels.lobby : clé inconnue"),
+    ("[limits]\nmissions_per_week = 500", "limits.missions_per_week : un nombre entier entre 1 et 50"),
+    ('[moderators]\nusers = ["U1"]', "moderators.users : clé inconnue"),  # a Slack key in Discord
+    (f'trades = [{{name = "{"x" * 51}"}}]', "trades[0] : le nom fait 51 caractères"),
+    ('trades = [{name = "Dev"}, {name = "DEV"}]', "trades[1] : « DEV » existe déjà"),
+    ('sectors = "Mode"', "sectors : une liste est attendue"),
+    (
+        'packs = [{name = "Livre", trades = ["Illustration"]}]',
+        "packs[0].trades[0] : le pack cite « Illustration »",
+    ),
+    (
+        'trades = [{name = "Dev"}]\npacks = [{name = "P", trades = ["Développement"]}]',
+        "packs[0].trades[0] : le pack cite « Développement »",
+    ),  # not among the file's trades
+    ("format = 2", "format : format non pris en charge"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED)
+async def test_a_bad_file_changes_nothing_and_says_what_is_wrong(config_services, mod, text, message):
+    good_part = "purge_grace_days = 10\n"
+    before = await snapshot(config_services)
+    with pytest.raises(InvalidInput) as caught:
+        await run(config_services, mod, import_settings, good_part + text, directory=directory_a())
+    texts = [config_services.t("fr", k, **p) for k, p in caught.value.problems.values()]
+    assert any(message in t for t in texts), texts
+    assert await snapshot(config_services) == before
+
+
+async def test_all_problems_are_listed_at_once(config_services, mod):
+    with pytest.raises(InvalidInput) as caught:
+        await run(config_services, mod, import_settings, 'locale = "de"\ntimezone = "x"\nfoo = 1')
+    assert set(caught.value.problems) == {"locale", "timezone", "foo"}
+
+
+async def test_an_exported_file_reimports_unchanged(config_services, mod):
+    exported = await run(config_services, mod, export_settings, directory=directory_a())
+    before = await _state(config_services, mod)
+    await run(config_services, mod, import_settings, exported.content.decode(), directory=directory_a())
+    assert await _state(config_services, mod) == before
+
+
+async def test_slack_export_has_slack_moderators(config_services):
+    admin = await make_caller(config_services, "UADMIN", guild="T1", platform="slack")
+    await run(config_services, admin, set_setting, "moderators.users", "U1 U2")
+    data = tomllib.loads((await run(config_services, admin, export_settings)).content.decode())
+    assert data["moderators"] == {"users": ["U1", "U2"], "usergroup": ""}
+    other = await make_caller(config_services, "UADMIN", guild="T2", platform="slack")
+    await run(config_services, other, import_settings, '[moderators]\nusers = ["U3"]\nusergroup = "S1"')
+    async with config_services.db.transaction() as s:
+        row = await get_settings(s, other.community_id)
+    assert (row.moderator_user_ids, row.moderator_usergroup_id) == (["U3"], "S1")

@@ -1,0 +1,254 @@
+"""/config on Discord, through the real bot and a fake Discord: moderators only, stored, logged, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cogs.config._lifecycle import PURGE_KIND, on_start
+from storage.communities import get_community, trades
+from storage.models import Job, Member, Post
+from storage.settings import get_settings
+from tests.e2e.conftest import DiscordHarness
+from tests.fakes.discord_payloads import message_payload
+
+
+async def _community(h: DiscordHarness):
+    async with h.services.db.transaction() as session:
+        return await get_community(session, "discord", str(h.guild.id))
+
+
+async def _settings(h: DiscordHarness):
+    community = await _community(h)
+    async with h.services.db.transaction() as session:
+        return await get_settings(session, community.id)
+
+
+def _text(answer) -> str:
+    return "\n".join(
+        [
+            answer.content,
+            *(
+                e.get("title", "")
+                + "\n"
+                + e.get("description", "")
+                + "\n"
+                + "\n".join(f"{f['name']}: {f['value']}" for f in e.get("fields", []))
+                for e in answer.embeds
+            ),
+        ]
+    )
+
+
+async def test_the_command_is_hidden_from_members_by_default_and_localized(discord_harness: DiscordHarness):
+    command = discord_harness.fake.registered("config")
+    assert int(command["default_member_permissions"]) == 32  # Manage Server
+    names = {o["name"]: o for o in command["options"]}
+    assert {
+        "show",
+        "history",
+        "channel",
+        "trade",
+        "sector",
+        "pack",
+        "export",
+        "import",
+        "remove-post",
+    } <= set(names)
+    assert names["show"]["name_localizations"]["fr"] == "afficher"
+    assert names["trade"]["name_localizations"]["fr"] == "métier"
+    menu = discord_harness.fake.registered("Remove post")
+    assert menu["type"] == 3 and menu["name_localizations"]["fr"] == "Retirer la publication"
+    assert int(menu["default_member_permissions"]) == 32
+
+
+async def test_show_for_a_moderator(discord_harness: DiscordHarness):
+    h = discord_harness
+    answer = await h.fake.invoke_slash(h.guild, h.moderator, "config show", locale="fr")
+    assert answer.ephemeral
+    assert answer.embeds[0]["title"] == "Réglages de Les Freelances"
+    assert answer.data["allowed_mentions"] == {"parse": []}
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("config show", {}),
+        ("config history", {}),
+        ("config export", {}),
+        ("config import", {}),
+        ("config timezone", {"timezone": "Europe/London"}),
+        ("config reminders", {"reminders": "2h"}),
+        ("config trade add", {"name": "Illustration"}),
+        ("config trade remove", {"trade": "Conseil"}),
+        ("config pack set", {"name": "P", "trades": "Conseil"}),
+        ("config remove-post", {"link": "https://discord.com/channels/1/2/3", "reason": "spam"}),
+    ],
+)
+async def test_a_member_is_refused_whatever_the_server_overrides(
+    discord_harness: DiscordHarness, command, options
+):
+    h = discord_harness
+    before = await _settings(h)
+    async with h.services.db.transaction() as session:
+        trade_names = [t.name for t in await trades(session, before.community_id)]
+    answer = await h.fake.invoke_slash(h.guild, h.member, command, options, locale="fr")
+    assert answer.ephemeral
+    assert answer.content == h.t("fr", "errors.forbidden")
+    after = await _settings(h)
+    assert after.version == before.version
+    async with h.services.db.transaction() as session:
+        assert [t.name for t in await trades(session, before.community_id)] == trade_names
+
+
+async def test_setting_channels_logs_the_change_in_the_moderation_log(discord_harness: DiscordHarness):
+    h = discord_harness
+    modlog = h.guild.add_channel("modlog")
+    intros = h.guild.add_channel("presentations")
+    for channel in (modlog, intros):
+        h.fake.channels_add(channel)
+    await h.restart()  # the guild's new channels reach discord.py's cache
+    answer = await h.fake.invoke_slash(
+        h.guild, h.moderator, "config channel", {"which": "modlog", "channel": modlog}, locale="fr"
+    )
+    assert "Salon du journal de modération" in _text(answer)
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "intros", "channel": intros})
+    row = await _settings(h)
+    assert (row.modlog_channel_id, row.intro_channel_id) == (str(modlog.id), str(intros.id))
+    logged = h.fake.channel_messages(modlog.id)
+    assert len(logged) == 2
+    assert "Salon des présentations" in logged[-1]["embeds"][0]["description"]
+    assert logged[-1]["allowed_mentions"] == {"parse": []}
+
+
+async def test_bad_values_are_refused_with_the_reason(discord_harness: DiscordHarness):
+    h = discord_harness
+    answer = await h.fake.invoke_slash(
+        h.guild, h.moderator, "config timezone", {"timezone": "Mars/Olympus"}, locale="en-US"
+    )
+    assert "“Mars/Olympus” is not a time zone" in answer.content
+    answer = await h.fake.invoke_slash(h.guild, h.moderator, "config trade add", {"name": "x" * 51})
+    assert "51 caractères" in answer.content
+
+
+async def test_trades_and_packs(discord_harness: DiscordHarness):
+    h = discord_harness
+    await h.fake.invoke_slash(h.guild, h.moderator, "config trade add", {"name": "Illustration"})
+    answer = await h.fake.invoke_slash(
+        h.guild, h.moderator, "config pack set", {"name": "Livre", "trades": "Illustration, Rédaction web"}
+    )
+    assert "Illustration, Rédaction web" in _text(answer)
+    answer = await h.fake.invoke_slash(
+        h.guild, h.moderator, "config pack set", {"name": "Livre", "trades": "Astrologie"}
+    )
+    assert "« Astrologie »" in answer.content
+    shown = await h.fake.invoke_slash(h.guild, h.moderator, "config show")
+    assert "Livre : Illustration + Rédaction web" in _text(shown)
+
+
+async def test_import_through_the_modal_and_export_as_a_file(discord_harness: DiscordHarness):
+    h = discord_harness
+    opened = await h.fake.invoke_slash(h.guild, h.moderator, "config import")
+    assert opened.response_type == 9 and opened.callback["data"]["custom_id"] == "config:import"
+    answer = await h.fake.submit_modal(
+        h.guild, h.moderator, "config:import", {"value": 'timezone = "America/Montreal"\nreminders = ["3h"]'}
+    )
+    assert "1 réglage" in _text(answer) or "2 réglage" in _text(answer)
+    assert (await _community(h)).timezone == "America/Montreal"
+    bad = await h.fake.submit_modal(h.guild, h.moderator, "config:import", {"value": "colour = 1"})
+    assert "colour : clé inconnue" in bad.content
+
+    exported = await h.fake.invoke_slash(h.guild, h.moderator, "config export")
+    assert exported.ephemeral
+    callback = next(r for r in h.fake.requests if r.path.endswith("/callback") and r.files)
+    content = next(iter(callback.file_contents.values())).decode()
+    assert 'timezone = "America/Montreal"' in content
+    assert callback.files == ["collectif-les-freelances.toml"]
+
+
+async def test_remove_a_post_from_the_message_menu(discord_harness: DiscordHarness):
+    h = discord_harness
+    channel = h.guild.default_channel
+    message = message_payload(
+        channel=channel, channel_id=channel.id, author=h.fake.bot_user, body={"content": "intro card"}
+    )
+    h.fake.messages[int(message["id"])] = message
+    community = await _community(h)
+    async with h.services.db.transaction() as session:
+        await h.fake.invoke_slash(h.guild, h.member, "help")  # the member exists
+        author = await session.scalar(select(Member).where(Member.platform_user_id == str(h.member.id)))
+        session.add(
+            Post(
+                community_id=community.id,
+                member_id=author.id,
+                feature="intros",
+                object_id=1,
+                channel_id=str(channel.id),
+                message_id=message["id"],
+                posted_at=h.services.clock.now(),
+            )
+        )
+    menu = h.fake.registered("Remove post")
+    data = {
+        "id": menu["id"],
+        "name": menu["name"],
+        "type": 3,
+        "target_id": message["id"],
+        "resolved": {"messages": {message["id"]: message}},
+    }
+    payload = h.fake._interaction_payload(2, h.guild, h.moderator, "fr", channel, data)
+    opened = await h.fake._send_interaction(payload, h.guild, True, 5.0)
+    custom_id = opened.callback["data"]["custom_id"]
+    assert opened.response_type == 9 and custom_id == f"config:removepost:{channel.id}:{message['id']}"
+
+    member_payload = h.fake._interaction_payload(2, h.guild, h.member, "fr", channel, data)
+    refused = await h.fake._send_interaction(member_payload, h.guild, True, 5.0)
+    assert refused.content == h.t("fr", "errors.forbidden")
+
+    answer = await h.fake.submit_modal(h.guild, h.moderator, custom_id, {"value": "Hors sujet"})
+    assert "Hors sujet" in _text(answer)
+    assert int(message["id"]) not in h.fake.messages
+    dm = await h.fake.wait_for_request(
+        lambda r: r.method == "POST" and r.path.startswith("/channels/") and "Hors sujet" in str(r.body)
+    )
+    assert dm.status == 200
+    async with h.services.db.transaction() as session:
+        assert await session.scalar(select(Post)) is None
+
+
+async def test_leaving_schedules_the_purge_and_coming_back_cancels_it(discord_harness: DiscordHarness):
+    h = discord_harness
+    await on_start(h.services)
+    community = await _community(h)
+    removed = asyncio.ensure_future(h.bot.wait_for("community_removed", timeout=5))
+    await h.fake.remove_guild(h.guild)
+    await removed
+
+    async def purge_jobs() -> list[str]:
+        async with h.services.db.transaction() as session:
+            return list(
+                await session.scalars(
+                    select(Job.state).where(Job.community_id == community.id, Job.kind == PURGE_KIND)
+                )
+            )
+
+    for _ in range(50):  # the cog's listener runs beside the bot's own handler
+        if await purge_jobs():
+            break
+        await asyncio.sleep(0.02)
+    assert await purge_jobs() == ["pending"]
+    ready = asyncio.ensure_future(h.bot.wait_for("community_ready", timeout=5))
+    await h.fake.join_guild(h.guild)
+    await ready
+    for _ in range(50):
+        if await purge_jobs() == ["skipped"]:
+            break
+        await asyncio.sleep(0.02)
+    assert await purge_jobs() == ["skipped"]
+    assert (await _community(h)).active
+    h.services.clock.advance(timedelta(days=31))
+    await h.services.scheduler.run_due()
+    assert await _community(h) is not None

@@ -1,0 +1,221 @@
+"""`/collectif config` through the real Bolt app: the settings modal, text subcommands, lifecycle events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cogs.config._lifecycle import PURGE_KIND
+from storage.communities import get_community, trades
+from storage.models import Job
+from storage.settings import get_settings
+from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.slack_api import visible_text
+
+pytest_plugins = ["tests.e2e.slack_harness"]
+
+
+async def _say(slack: SlackHarness, text: str, user: str | None = None) -> str:
+    _, url = await slack.sender.command(text, user_id=user or slack.admin)
+    return (await slack.fake.wait_for_post(url)).text
+
+
+async def _community(slack: SlackHarness):
+    async with slack.services.db.transaction() as session:
+        return await get_community(session, "slack", slack.fake.team_id)
+
+
+async def _settings(slack: SlackHarness):
+    community = await _community(slack)
+    async with slack.services.db.transaction() as session:
+        return await get_settings(session, community.id)
+
+
+async def _open_settings(slack: SlackHarness) -> dict[str, Any]:
+    before = len(slack.fake.calls_to("views.open"))
+    await slack.sender.command("config", user_id=slack.admin)
+    call = await slack.fake.wait_for_call(
+        "views.open", lambda c: len(slack.fake.calls_to("views.open")) > before
+    )
+    return slack.fake.calls_to("views.open")[-1].args["view"] if call else {}
+
+
+def _state(view: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The modal's state as Slack sends it back: its initial values, with `changes` applied."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        element = block["element"]
+        kind, value = element["type"], changes.get(block["block_id"])
+        if kind == "conversations_select":
+            found = {"selected_conversation": value or element.get("initial_conversation")}
+        elif kind == "static_select":
+            found = {"selected_option": {"value": value or element["initial_option"]["value"]}}
+        elif kind == "multi_users_select":
+            found = {"selected_users": value if value is not None else element.get("initial_users", [])}
+        else:
+            found = {"value": value if value is not None else element.get("initial_value")}
+        state[block["block_id"]] = {"value": {"type": kind, **found}}
+    return state
+
+
+async def test_show_for_an_admin(slack: SlackHarness):
+    text = await _say(slack, "config afficher")
+    assert "Réglages de" in text
+    assert "Site vitrine : Rédaction web + Design graphique + SEO / SEA + Développement" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config",
+        "config show",
+        "config historique",
+        "config export",
+        "config import",
+        "config timezone Europe/London",
+        "config métier ajouter Illustration",
+        "config pack set P | Conseil",
+        "config remove-post https://x.slack.com/archives/C1/p1355517523000008 spam",
+    ],
+)
+async def test_a_member_is_refused(slack: SlackHarness, text):
+    await _say(slack, "config show")  # the community exists
+    before = await _settings(slack)
+    answer = await _say(slack, text, slack.member_fr)
+    assert answer == "Seuls les modérateurs peuvent faire cela."
+    assert (await _settings(slack)).version == before.version
+    assert not slack.fake.calls_to("views.open")
+
+
+async def test_the_settings_modal_saves_everything_at_once(slack: SlackHarness):
+    view = await _open_settings(slack)
+    assert view["callback_id"] == "config:settings"
+    assert json.loads(view["private_metadata"]) == {"version": 1}
+    assert [b["block_id"] for b in view["blocks"]][:6] == [
+        "channel.intros",
+        "channel.missions",
+        "channel.afterworks",
+        "channel.feedback",
+        "channel.pairing",
+        "channel.modlog",
+    ]
+    state = _state(
+        view,
+        **{
+            "channel.intros": "CINTRO",
+            "timezone": "Europe/London",
+            "reminders": "2 j, 1 h",
+            "limit.missions_per_week": "5",
+            "moderators.users": ["UCAMILLE"],
+        },
+    )
+    answer = await slack.sender.view_submission(
+        "config:settings", state, user_id=slack.admin, private_metadata=view["private_metadata"]
+    )
+    assert answer.status == 200
+    row = await _settings(slack)
+    assert (
+        row.intro_channel_id,
+        row.reminder_offsets_minutes,
+        row.missions_per_week,
+        row.moderator_user_ids,
+    ) == ("CINTRO", [2880, 60], 5, ["UCAMILLE"])
+    assert (await _community(slack)).timezone == "Europe/London"
+    # the listed member is now a moderator
+    assert "Réglages de" in await _say(slack, "config show", slack.member_fr)
+
+    # the same (now stale) form again: refused, nothing overwritten
+    stale = _state(view, timezone="Europe/Berlin")
+    answer = await slack.sender.view_submission(
+        "config:settings", stale, user_id=slack.admin, private_metadata=view["private_metadata"]
+    )
+    assert "Un·e autre modérateur·rice a changé les réglages" in visible_text(answer.json())
+    assert (await _community(slack)).timezone == "Europe/London"
+
+
+async def test_bad_values_come_back_inline(slack: SlackHarness):
+    view = await _open_settings(slack)
+    state = _state(view, timezone="Mars/Olympus", reminders="99 d")
+    answer = await slack.sender.view_submission(
+        "config:settings", state, user_id=slack.admin, private_metadata=view["private_metadata"]
+    )
+    errors = answer.json()["errors"]
+    assert set(errors) == {"timezone", "reminders"}
+    assert "« Mars/Olympus » n’est pas un fuseau horaire" in errors["timezone"]
+    assert (await _settings(slack)).version == 1
+
+
+async def test_text_subcommands_for_trades_and_packs(slack: SlackHarness):
+    assert "Métier « Illustration » ajouté." in await _say(slack, "config métier ajouter Illustration")
+    assert "existe déjà" in await _say(slack, "config trade add illustration")
+    text = await _say(slack, "config pack définir Livre | Illustration, Rédaction web")
+    assert "Illustration, Rédaction web" in text
+    assert "« Astrologie »" in await _say(slack, "config pack set Livre | Astrologie")
+    await _say(slack, "config trade channel Illustration | <#CILLU|illustration>")
+    community = await _community(slack)
+    async with slack.services.db.transaction() as session:
+        found = {t.name: t.channel_id for t in await trades(session, community.id)}
+    assert found["Illustration"] == "CILLU"
+    assert "Salons" in await _say(slack, "config show")
+
+
+async def test_import_through_the_modal(slack: SlackHarness):
+    await slack.sender.command("config importer", user_id=slack.admin)
+    call = await slack.fake.wait_for_call("views.open")
+    assert call.args["view"]["callback_id"] == "config:import"
+    bad = await slack.sender.view_submission(
+        "config:import",
+        {"file": {"value": {"type": "plain_text_input", "value": 'locale = "de"'}}},
+        user_id=slack.admin,
+    )
+    assert "locale : « de » n’est pas une langue" in bad.json()["errors"]["file"]
+    good = await slack.sender.view_submission(
+        "config:import",
+        {
+            "file": {
+                "value": {"type": "plain_text_input", "value": 'locale = "en"\nsectors = ["Mode", "Luxe"]'}
+            }
+        },
+        user_id=slack.admin,
+    )
+    assert good.status == 200
+    assert (await _community(slack)).locale == "en"
+
+
+async def test_export_goes_to_the_dm_as_a_file(slack: SlackHarness):
+    text = await _say(slack, "config export")
+    assert "messages avec Collectif" in text
+    await slack.fake.wait_for_call("files.completeUploadExternal")
+    content = next(iter(slack.fake.uploads.values())).decode()
+    assert 'locale = "fr"' in content
+
+
+async def test_uninstall_and_revoked_tokens_in_any_order_pause_once(slack: SlackHarness):
+    await _say(slack, "config show")
+    community = await _community(slack)
+    await slack.sender.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": ["UBOT"]}})
+    await slack.sender.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL")
+    await slack.sender.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL", retry_num=1)
+    await slack.completions.wait(4)
+    assert not (await _community(slack)).active
+    async with slack.services.db.transaction() as session:
+        states = list(
+            await session.scalars(
+                select(Job.state).where(Job.community_id == community.id, Job.kind == PURGE_KIND)
+            )
+        )
+    assert states == ["pending"]
+    # a request from the workspace again: it is back
+    await _say(slack, "config show")
+    assert (await _community(slack)).active
+
+
+async def test_members_of_the_moderator_user_group_are_moderators(slack: SlackHarness):
+    slack.fake._m_usergroups_users_list = lambda args: {"ok": True, "users": ["UCAMILLE"]}
+    assert "Seuls les modérateurs" in await _say(slack, "config show", slack.member_fr)
+    await _say(slack, "config groupe S0MODS")
+    assert (await _settings(slack)).moderator_usergroup_user_ids == ["UCAMILLE"]
+    assert "Réglages de" in await _say(slack, "config show", slack.member_fr)
