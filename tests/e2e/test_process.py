@@ -16,7 +16,9 @@ from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _read_until(stream: asyncio.StreamReader, needles: set[str], seen: list[str], within: float) -> None:
+async def _read_until(
+    stream: asyncio.StreamReader, needles: set[str], seen: list[str], within: float
+) -> None:
     missing = set(needles)
 
     async def read() -> None:
