@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import resolve_locale
+from bot.i18n import resolve_locale, supported_locale
 from storage.communities import ensure_community, ensure_member
 from storage.models import Community, CommunitySettings
 
@@ -61,7 +61,9 @@ async def resolve_caller(
             update(Community).where(Community.id == community.id, Community.active.is_(False))
             .values(active=True, deactivated_at=None).execution_options(synchronize_session=False)
         )
-    member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name)
+    user_locale = supported_locale(origin.user_locale)
+    member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name,
+                                 locale=user_locale)
     return Caller(
         platform=origin.platform,
         community_id=community.id,
@@ -70,7 +72,8 @@ async def resolve_caller(
         member_id=member.id,
         user_id=origin.user_id,
         display_name=origin.display_name,
-        locale=resolve_locale(origin.user_locale, community.locale),
+        # This request's language, else the member's last known one (Slack may not say), else the community's.
+        locale=resolve_locale(user_locale or member.locale, community.locale),
         is_moderator=origin.is_platform_admin or await is_listed_moderator(session, community.id, origin),
     )
 

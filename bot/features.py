@@ -56,6 +56,13 @@ class PrivacyHook:
 
 @dataclass(frozen=True)
 class Feature:
+    """One cog package, the same feature on every platform.
+
+    `name` is its namespace everywhere: catalog keys (`<name>.…`), action ids of cards, Discord
+    DynamicItems and Slack actions/views (`<name>:verb:…`), and its Alembic branch label.
+    tests/test_features.py checks the features against each other once loaded together.
+    """
+
     name: str
     package: str
     commands: tuple[CommandSpec, ...] = ()
@@ -74,10 +81,12 @@ class Feature:
 
 
 def load_features(packages: Iterable[str] = FEATURE_PACKAGES) -> list[Feature]:
+    """The `FEATURE` of each package, in order."""
     return [importlib.import_module(p).FEATURE for p in packages]
 
 
 def all_commands(features: Iterable[Feature]) -> list[CommandSpec]:
+    """Every command of these features, in feature order (the order of /help)."""
     return [c for f in features for c in f.commands]
 
 

@@ -71,8 +71,8 @@ class Catalog:
         return {locale: self.t(locale, key, **params) for locale in SUPPORTED_LOCALES}
 
 
-def resolve_locale(platform_locale: str | None, community_locale: str) -> str:
-    """The reply language: the user's when the platform gives a supported one, else the community's.
+def supported_locale(platform_locale: str | None) -> str | None:
+    """The supported short form of a platform's locale ("fr-FR" -> "fr"), None when unsupported.
 
     Discord gives "fr", "en-US", "en-GB"; Slack gives "fr-FR", "en-US".
     """
@@ -80,4 +80,11 @@ def resolve_locale(platform_locale: str | None, community_locale: str) -> str:
         short = platform_locale.replace("_", "-").split("-")[0].lower()
         if short in SUPPORTED_LOCALES:
             return short
-    return community_locale if community_locale in SUPPORTED_LOCALES else FALLBACK_LOCALE
+    return None
+
+
+def resolve_locale(platform_locale: str | None, community_locale: str) -> str:
+    """The reply language: the user's when the platform gives a supported one, else the community's."""
+    return supported_locale(platform_locale) or (
+        community_locale if community_locale in SUPPORTED_LOCALES else FALLBACK_LOCALE
+    )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from contextlib import suppress
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Secrets, Settings
@@ -14,6 +15,7 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+SETTLE_SECONDS = 5.0  # how long a runtime's wait() may take to return once the runtime is stopped
 NO_CREDENTIALS = (
     "no platform credentials: set DISCORD_TOKEN for Discord, and/or SLACK_BOT_TOKEN with "
     "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack "
@@ -45,16 +47,19 @@ def build_runtimes(services: Services, names: list[str]) -> list[PlatformRuntime
 
 
 async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
-    """Migrate, start the scheduler and the platforms; returns the started runtimes."""
-    await upgrade(services.db.engine)
-    for feature in services.features:
-        if feature.on_start is not None:
-            await feature.on_start(services)
-    await services.scheduler.start()
-    runtimes = build_runtimes(services, names)
+    """Migrate, run the features' start hooks, start the scheduler and the platforms.
+
+    Returns the started runtimes. When a step fails, whatever started is stopped and the database
+    closed before the error propagates.
+    """
     started: list[PlatformRuntime] = []
     try:
-        for runtime in runtimes:
+        await upgrade(services.db.engine)
+        for feature in services.features:
+            if feature.on_start is not None:
+                await feature.on_start(services)
+        await services.scheduler.start()
+        for runtime in build_runtimes(services, names):
             await runtime.start()
             started.append(runtime)
             log.info("%s ready", runtime.name)
@@ -65,32 +70,83 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
 
 
 async def shutdown(services: Services, runtimes: list[PlatformRuntime]) -> None:
-    for runtime in reversed(runtimes):
-        try:
-            await runtime.stop()
-        except Exception:
-            log.exception("stopping %s failed", runtime.name)
-    await services.scheduler.stop()
-    await services.db.dispose()
+    """Stop the runtimes (last started first), then the scheduler; the database is closed in any case."""
+    try:
+        for runtime in reversed(runtimes):
+            try:
+                await runtime.stop()
+            except Exception:
+                log.exception("stopping %s failed", runtime.name)
+        await services.scheduler.stop()
+    finally:
+        await services.db.dispose()
+
+
+def _watch(runtimes: list[PlatformRuntime]) -> dict[asyncio.Future[Any], str]:
+    """A task per runtime that has a `wait()` (returns when its connection ended for good), by name.
+
+    They are never cancelled before shutdown: a runtime's `wait()` may await its own connection
+    task, which cancelling would tear down behind the runtime's back.
+    """
+    return {
+        asyncio.ensure_future(wait()): runtime.name
+        for runtime in runtimes
+        if (wait := getattr(runtime, "wait", None)) is not None
+    }
+
+
+async def _until_stopped(stop: asyncio.Event, watched: dict[asyncio.Future[Any], str]) -> list[str]:
+    """Wait for `stop` or for a runtime's end; returns the runtimes that ended on their own."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({stopping, *watched}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    return [] if stop.is_set() else [name for task, name in watched.items() if task.done()]
+
+
+async def _settle(watched: dict[asyncio.Future[Any], str]) -> None:
+    """After shutdown the runtimes' wait tasks are done; collect them (their errors are logged already)."""
+    if not watched:
+        return
+    _, late = await asyncio.wait(watched, timeout=SETTLE_SECONDS)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*watched, return_exceptions=True)
 
 
 async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = None,
               stop: asyncio.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code."""
+    """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code.
+
+    0 after a requested stop; 1 when a platform's connection ended for good on its own (a revoked
+    token, say), so that a supervisor restarts the process rather than leaving it connected to nothing.
+    """
     names = platforms(settings, secrets)
     if not names:
         log.error(NO_CREDENTIALS)
         return 2
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    services = Services.build(settings, secrets, clock=clock)
-    runtimes = await start(services, names)
+            handled.append(sig)
     try:
-        await stop.wait()
-        log.info("stopping")
+        services = Services.build(settings, secrets, clock=clock)
+        runtimes = await start(services, names)
+        watched = _watch(runtimes)
+        try:
+            ended = await _until_stopped(stop, watched)
+            if ended:
+                log.error("%s connection ended; stopping", ", ".join(ended))
+            else:
+                log.info("stopping")
+        finally:
+            await shutdown(services, runtimes)
+            await _settle(watched)
     finally:
-        await shutdown(services, runtimes)
-    return 0
+        for sig in handled:  # the loop may outlive this run (tests, embedding)
+            loop.remove_signal_handler(sig)
+    return 1 if ended else 0

@@ -36,13 +36,13 @@ from typing import Any
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Row, and_, event, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from storage.engine import Database
 from storage.models import Job
+from storage.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class Scheduler:
             "attempts": 0,
             "created_at": self.clock.now(),
         }
-        insert = _insert_for(session)(Job.__table__).values(values)
+        insert = dialect_insert(session, Job.__table__).values(values)
         if dedupe_key is not None:
             insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
         job_id = await session.scalar(insert.returning(Job.__table__.c.id))
@@ -515,8 +515,3 @@ class Scheduler:
                 actions.clear()
 
         actions.append(action)
-
-
-def _insert_for(session: AsyncSession) -> Callable[[Any], Any]:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert

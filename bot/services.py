@@ -8,7 +8,7 @@ from typing import Protocol
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
 from bot.context import Caller, Origin, resolve_caller
-from bot.features import Feature, all_commands, load_features, locale_folders
+from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
 from bot.scheduler import Scheduler
@@ -16,7 +16,11 @@ from storage.engine import Database
 
 
 class PlatformRuntime(Protocol):
-    """A running platform connection (Discord bot, Slack app)."""
+    """A running platform connection (Discord bot, Slack app).
+
+    A runtime whose connection can end on its own may also offer `async def wait() -> None`, returning
+    (or raising) when it ended for good: `collectif run` then stops with exit code 1.
+    """
 
     name: str
 
@@ -31,6 +35,8 @@ class PlatformRuntime(Protocol):
 
 @dataclass
 class Services:
+    """What every runtime and feature receives; built once per process by `Services.build`."""
+
     settings: Settings
     secrets: Secrets
     db: Database
@@ -63,7 +69,8 @@ class Services:
         )
 
     @property
-    def commands(self) -> list:
+    def commands(self) -> list[CommandSpec]:
+        """Every feature's commands, in /help order."""
         return all_commands(self.features)
 
     async def caller(self, origin: Origin) -> Caller:

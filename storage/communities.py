@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.defaults import DEFAULT_SECTORS, DEFAULT_TRADES
 from storage.models import Community, Member, Sector, Trade
+from storage.sql import insert_ignore
 from storage.text import fold
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-async def insert_ignore(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: a concurrent creator is not an error."""
-    if rows:
-        await session.execute(_insert(session, table).values(rows).on_conflict_do_nothing())
 
 
 async def get_community(session: AsyncSession, platform: str, external_id: str) -> Community | None:
@@ -72,9 +59,18 @@ async def _seed_lists(session: AsyncSession, community: Community) -> None:
 
 
 async def ensure_member(
-    session: AsyncSession, community: Community, platform_user_id: str, *, display_name: str = ""
+    session: AsyncSession,
+    community: Community,
+    platform_user_id: str,
+    *,
+    display_name: str = "",
+    locale: str | None = None,
 ) -> Member:
-    """The member row of a person in this community, created on first contact."""
+    """The member row of a person in this community, created on first contact.
+
+    `locale` is the member's language as last seen from the platform (a supported short form such
+    as "fr"): messages sent outside an interaction (DMs, reminders) use it. None keeps what is stored.
+    """
     query = select(Member).where(
         Member.community_id == community.id, Member.platform_user_id == platform_user_id
     )
@@ -84,12 +80,14 @@ async def ensure_member(
             session,
             Member.__table__,
             [{"community_id": community.id, "platform_user_id": platform_user_id,
-              "display_name": display_name[:200]}],
+              "display_name": display_name[:200], "locale": locale}],
         )
         member = await session.scalar(query)
-        assert member is not None
-    elif display_name and member.display_name != display_name[:200]:
+        assert member is not None  # ours, or a concurrent first contact's: then update it below
+    if display_name and member.display_name != display_name[:200]:
         member.display_name = display_name[:200]
+    if locale and member.locale != locale:
+        member.locale = locale
     return member
 
 

@@ -13,23 +13,25 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x0C011EC7  # PostgreSQL advisory lock: one process migrates at a time
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, script_location: Path = MIGRATIONS) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def _upgrade(connection: Connection, revision: str, script_location: Path) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    command.upgrade(alembic_config(connection), revision)
+    command.upgrade(alembic_config(connection, script_location), revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+async def upgrade(
+    engine: AsyncEngine, revision: str = "heads", *, script_location: Path = MIGRATIONS
+) -> None:
     """Bring the schema to `revision` (default: every branch's latest; features migrate on branches)."""
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+        await conn.run_sync(_upgrade, revision, script_location)
 
 
 async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.communities import insert_ignore
 from storage.models import CommunitySettings
+from storage.sql import insert_ignore
 
 
 async def get_settings(session: AsyncSession, community_id: int) -> CommunitySettings:

@@ -155,17 +155,49 @@ class CollectifBot(commands.AutoShardedBot):
         self.dispatch("community_ready", community.id, str(guild.id))
 
     async def ensure_guilds(self) -> int:
-        """First contact with every guild of READY that has no community yet; returns how many.
+        """Reconcile the communities with READY's guilds; returns how many were (re)activated.
 
-        One query finds the known ones. The runtime calls it once ready.
+        The runtime calls it once ready. A guild without an active community gets one (first
+        contact, or back after the bot was re-added while offline); then the communities whose guild
+        removed the bot while it was offline are paused (`pause_departed_guilds`).
         """
         async with self.services.db.transaction() as session:
-            known = set(await session.scalars(
-                select(Community.external_id).where(Community.platform == PLATFORM)))
-        missing = [g for g in self.guilds if str(g.id) not in known]
+            active = set(await session.scalars(
+                select(Community.external_id).where(Community.platform == PLATFORM,
+                                                    Community.active.is_(True))))
+        missing = [g for g in self.guilds if str(g.id) not in active]
         for guild in missing:
             await self.ensure_guild(guild)
+        await self.pause_departed_guilds(active)
         return len(missing)
+
+    async def pause_departed_guilds(self, active: set[str] | None = None) -> list[str]:
+        """Pause the active communities of this process's shards whose guild is not among READY's.
+
+        Only with READY complete (every shard ready: an unavailable guild is still listed), and only
+        for the guilds this process's shards own, since another process sees the others. Each goes
+        through `remove_community`, like a GUILD_DELETE, so its purge gets scheduled the same way.
+        Returns the guild ids paused.
+        """
+        if not self.is_ready() or not self.shard_count:
+            log.warning("guild list incomplete: no community paused for a guild that left")
+            return []
+        if active is None:
+            async with self.services.db.transaction() as session:
+                active = set(await session.scalars(
+                    select(Community.external_id).where(Community.platform == PLATFORM,
+                                                        Community.active.is_(True))))
+        present = {str(g.id) for g in self.guilds}
+        mine = set(self.shard_ids or range(self.shard_count))
+        departed = sorted(
+            guild_id for guild_id in active - present
+            if guild_id.isdigit() and (int(guild_id) >> 22) % self.shard_count in mine
+        )
+        for guild_id in departed:
+            await self.remove_community(guild_id)
+        if departed:
+            log.info("%d guild(s) removed the bot while it was offline: paused", len(departed))
+        return departed
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.ensure_guild(guild)
@@ -176,15 +208,18 @@ class CollectifBot(commands.AutoShardedBot):
             await self.ensure_guild(guild)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.remove_community(str(guild.id))
+
+    async def remove_community(self, guild_id: str) -> None:
         """Removed from a server: the community is paused, then `community_removed(guild_id)` dispatched.
 
-        The privacy feature purges its data after a grace period.
+        The config feature's listener schedules the purge of its data after the grace period.
         """
         async with self.services.db.transaction() as session:
             await session.execute(
                 update(Community)
-                .where(Community.platform == PLATFORM, Community.external_id == str(guild.id),
+                .where(Community.platform == PLATFORM, Community.external_id == guild_id,
                        Community.active.is_(True))
                 .values(active=False, deactivated_at=self.services.clock.now())
             )
-        self.dispatch("community_removed", str(guild.id))
+        self.dispatch("community_removed", guild_id)

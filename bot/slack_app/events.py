@@ -15,11 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.slack_app.callers import team_of
 from storage.models import Community, Meta
+from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -32,11 +31,6 @@ EVENT_PREFIX = "slack:event:"
 KEEP_EVENTS = timedelta(hours=1)  # Slack retries three times within minutes
 
 
-def _insert_ignore(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Meta)
-
-
 async def claim_event(services: Services, event_id: str, team_id: str) -> bool:
     """True for the first delivery of this event, False for a retry of one already claimed."""
     now = services.clock.now()
@@ -45,7 +39,7 @@ async def claim_event(services: Services, event_id: str, team_id: str) -> bool:
             delete(Meta).where(Meta.key.startswith(EVENT_PREFIX), Meta.updated_at < now - KEEP_EVENTS)
         )
         result = await session.execute(
-            _insert_ignore(session)
+            dialect_insert(session, Meta)
             .values(key=EVENT_PREFIX + event_id, value=team_id, updated_at=now)
             .on_conflict_do_nothing()
         )

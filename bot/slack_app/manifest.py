@@ -21,6 +21,8 @@ BASE_SCOPES = {
 }
 USAGE_HINT_MAX = 1000
 DESCRIPTION_MAX = 140
+SHORTCUT_NAME_MAX = 24
+SHORTCUT_DESCRIPTION_MAX = 150
 
 
 def usage_hint(catalog: Catalog, locale: str, features: Iterable[Feature]) -> str:
@@ -48,6 +50,15 @@ def manifest(settings: Settings, features: Iterable[Feature]) -> dict[str, Any]:
         "should_escape": True,
         **({"url": request_url} if http else {}),
     }
+    shortcuts = [
+        {
+            "name": truncate(catalog.t(locale, s.name_key), SHORTCUT_NAME_MAX),
+            "type": s.kind,
+            "callback_id": s.callback_id,
+            "description": truncate(catalog.t(locale, s.description_key), SHORTCUT_DESCRIPTION_MAX),
+        }
+        for s in router.shortcuts
+    ]
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -63,6 +74,7 @@ def manifest(settings: Settings, features: Iterable[Feature]) -> dict[str, Any]:
             },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [command],
+            **({"shortcuts": shortcuts} if shortcuts else {}),
         },
         "oauth_config": {"scopes": {"bot": sorted({*BASE_SCOPES, *router.scopes})}},
         "settings": {

@@ -9,6 +9,9 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
   return `ack()` arguments (e.g. `{"response_action": "update", "view": …}`) or raise InvalidInput
   whose problem names are the input blocks' `block_id`s;
 - `router.event("app_home_opened", handler)`: Events API events, de-duplicated by event_id;
+- `router.shortcut("config:remove_post", name_key, description_key, handler)`: a message shortcut
+  (the message's "…" menu; `kind="global"` for the lightning menu), declared in the manifest with
+  its localized name and description; acknowledged before the handler runs;
 - `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest.
 
 Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
@@ -48,6 +51,17 @@ Handler = Callable[[SlackRequest], Awaitable[Any]]
 HELP_COMMAND = "help"
 
 
+@dataclass(frozen=True)
+class Shortcut:
+    """A shortcut a feature offers: what the manifest declares and who handles it."""
+
+    callback_id: str
+    name_key: str  # catalog keys: the manifest shows them in the community language
+    description_key: str
+    handler: Handler
+    kind: str = "message"  # or "global"
+
+
 @dataclass
 class SlackRouter:
     """What the features registered: pure tables, no connection."""
@@ -58,6 +72,7 @@ class SlackRouter:
     views: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
     events: dict[str, list[Handler]] = field(default_factory=dict)
     scopes: dict[str, str] = field(default_factory=dict)  # extra bot scope -> why the feature needs it
+    shortcuts: list[Shortcut] = field(default_factory=list)
 
     def subcommand(self, name: str, handler: Handler) -> None:
         if name in self.subcommands:
@@ -75,6 +90,12 @@ class SlackRouter:
 
     def need_scope(self, scope: str, reason: str) -> None:
         self.scopes[scope] = reason
+
+    def shortcut(self, callback_id: str, name_key: str, description_key: str, handler: Handler, *,
+                 kind: str = "message") -> None:
+        if any(s.callback_id == callback_id for s in self.shortcuts):
+            raise ValueError(f"Slack shortcut {callback_id!r} registered twice")
+        self.shortcuts.append(Shortcut(callback_id, name_key, description_key, handler, kind))
 
 
 def load_listeners(router: SlackRouter, features: Iterable[Feature]) -> SlackRouter:
@@ -149,6 +170,8 @@ class Dispatcher:
             app.view(pattern)(self._view(pattern, handler))
         for event_type, handlers in self.router.events.items():
             app.event(event_type)(self._event(handlers))
+        for shortcut in self.router.shortcuts:
+            app.shortcut(shortcut.callback_id)(self._shortcut(shortcut.handler))
         app.action(re.compile(".*"))(self.acknowledge)  # link buttons and stale buttons: no warning icon
 
     async def acknowledge(self, ack: AsyncAck) -> None:
@@ -190,6 +213,16 @@ class Dispatcher:
                 await handler(request)
 
         return on_action
+
+    def _shortcut(self, handler: Handler) -> Callable[..., Awaitable[None]]:
+        async def on_shortcut(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+            await ack()
+            async with self.guard(body, context, ack):
+                caller = await self.caller(body, context, client)
+                await handler(self._request(body, context, client, ack, caller))
+
+        return on_shortcut
 
     def _view(self, pattern: re.Pattern[str], handler: Handler) -> Callable[..., Awaitable[None]]:
         async def on_view(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],

@@ -14,9 +14,9 @@ from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._settings import Bad
 from cogs.config._trades import clean_name
 from cogs.config.models import Pack, PackTrade
-from storage.communities import insert_ignore
 from storage.models import CommunitySettings, Trade
 from storage.settings import get_settings
+from storage.sql import insert_ignore
 from storage.text import fold
 
 MAX_TRADES = 10

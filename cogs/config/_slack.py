@@ -5,6 +5,10 @@ carries the settings version it showed, so a submission after another moderator'
 rather than overwriting it. Everything else is a text subcommand (`config trade add Illustration`,
 `config pack set Livre | Illustration, Rédaction web`: a `|` separates two names). Both write
 through the same use cases as Discord (`cogs.config._context.run`).
+
+The message shortcut "Remove post" (`config:remove_post`) asks moderators for a reason in a modal
+whose callback_id names the message (`config:removepost:<channel>:<ts>`, as on Discord), then
+removes it through the same use case as `config remove-post <link> <reason>`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.cards import Card
-from bot.errors import InvalidInput
+from bot.errors import Forbidden, InvalidInput
 from bot.notifier import Attachment
 from bot.rendering.slack import plain
 from bot.slack_app.callers import team_of
@@ -29,7 +33,7 @@ from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._durations import format_offsets
 from cogs.config._lifecycle import on_slack_event
-from cogs.config._moderation import remove_post_by_link
+from cogs.config._moderation import REASON_MAX, remove_post, remove_post_by_link
 from cogs.config._packs import remove_pack, set_pack
 from cogs.config._settings import (
     CHANNELS,
@@ -58,6 +62,8 @@ from storage.text import fold
 log = logging.getLogger(__name__)
 SETTINGS_VIEW = "config:settings"
 IMPORT_VIEW = "config:import"
+REMOVE_SHORTCUT = "config:remove_post"
+REMOVE_VIEW = r"config:removepost:(?P<channel>[A-Z0-9]{1,30}):(?P<ts>[0-9]{1,20}\.[0-9]{1,10})"
 VALUE = "value"
 IMPORT_MAX = 3000  # Slack's plain_text_input limit
 PAGES_MAX = 10
@@ -499,6 +505,52 @@ async def export(request: SlackRequest) -> None:
     await request.reply(Card(title=exported.card.title, text=request.t("config.slack.export_sent")))
 
 
+# -- the "Remove post" message shortcut -------------------------------------------------------------
+
+
+async def open_remove_post(request: SlackRequest) -> None:
+    """Message shortcut: moderators get the reason modal; the modal names the message."""
+    caller = await request.ensure_caller()
+    if not caller.is_moderator:
+        raise Forbidden()
+    message = request.body.get("message") or {}
+    channel, ts = request.channel_id, str(message.get("ts") or request.body.get("message_ts") or "")
+    t = request.t
+    await request.open_modal(
+        {
+            "type": "modal",
+            "callback_id": f"config:removepost:{channel}:{ts}",
+            "title": plain(t("config.slack.remove_post.title"), 24),
+            "submit": plain(t("config.slack.remove_post.submit"), 24),
+            "close": plain(t("config.slack.cancel"), 24),
+            "blocks": [
+                {
+                    "type": "input",
+                    "block_id": "reason",
+                    "label": plain(t("config.slack.remove_post.label"), 2000),
+                    "element": {
+                        "type": "plain_text_input",
+                        "multiline": True,
+                        "max_length": REASON_MAX,
+                        "action_id": VALUE,
+                    },
+                }
+            ],
+        }
+    )
+
+
+async def submit_remove_post(request: SlackRequest) -> dict[str, Any]:
+    assert request.match is not None
+    reason = str(
+        ((request.body["view"]["state"]["values"].get("reason") or {}).get(VALUE) or {}).get("value") or ""
+    )
+    card = await _run(request, remove_post, request.match["channel"], request.match["ts"], reason)
+    await request.ack()  # removed: close the modal, then confirm in the app's DM
+    await request.reply(card)
+    return {}
+
+
 # -- events ----------------------------------------------------------------------------------------
 
 
@@ -517,6 +569,13 @@ def register(router: SlackRouter) -> None:
     router.subcommand("config", config_command)
     router.view(SETTINGS_VIEW, submit_settings)
     router.view(IMPORT_VIEW, submit_import)
+    router.view(REMOVE_VIEW, submit_remove_post)
+    router.shortcut(
+        REMOVE_SHORTCUT,
+        "config.slack.remove_post.name",
+        "config.slack.remove_post.description",
+        open_remove_post,
+    )
     router.event("app_uninstalled", on_removed)
     router.event("tokens_revoked", on_removed)
     router.event("subteam_members_changed", on_group_changed)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.cards import Card
@@ -21,6 +19,7 @@ from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._settings import Bad, _channel
 from storage.models import Sector, Trade
+from storage.sql import dialect_insert
 from storage.text import fold
 
 NAME_MAX = 50
@@ -39,12 +38,6 @@ TRADES = Kind("trade", Trade)
 SECTORS = Kind("sector", Sector)
 # Moderator configuration pointing at a trade is not "members using it": removing is not blocked by it.
 _NOT_USAGE = ("pack_trades",)
-
-
-def insert(ctx: ConfigContext, model: type) -> Any:
-    """INSERT for this backend, so that ON CONFLICT DO NOTHING is available."""
-    dialect = ctx.session.bind.dialect.name if ctx.session.bind else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
 def clean_name(raw: str) -> str:
@@ -92,7 +85,7 @@ async def _add(ctx: ConfigContext, kind: Kind, raw: str) -> Card:
         select(func.coalesce(func.max(model.position), -1) + 1).where(model.community_id == ctx.community_id)
     )
     inserted = await ctx.session.scalar(
-        insert(ctx, model)
+        dialect_insert(ctx.session, model)
         .values(community_id=ctx.community_id, key=fold(name), name=name, position=position)
         .on_conflict_do_nothing()
         .returning(model.id)

@@ -26,11 +26,12 @@ from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._durations import compact
 from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, packs
 from cogs.config._settings import CHANNELS, LIMITS, SETTINGS, Bad, apply
-from cogs.config._trades import _NOT_USAGE, SECTORS, TRADES, Kind, clean_name, insert
+from cogs.config._trades import _NOT_USAGE, SECTORS, TRADES, Kind, clean_name
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
 from storage.models import CommunitySettings
 from storage.settings import get_settings
+from storage.sql import dialect_insert
 from storage.text import fold
 
 FORMAT = 1
@@ -329,7 +330,7 @@ async def _apply_list(
             )
         else:
             await ctx.session.execute(
-                insert(ctx, model).values(community_id=ctx.community_id, key=key, **values)
+                dialect_insert(ctx.session, model).values(community_id=ctx.community_id, key=key, **values)
             )
             added += 1
     keys = {fold(n) for n, _ in wanted}

@@ -26,12 +26,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cogs.directory._filters import MODE_MATCHES, Query
 from cogs.directory.models import DirectoryQuery
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from storage.models import Member, Sector, Trade
+from storage.sql import insert_for
 
 _P = Profile.__table__.c
 _PT = ProfileTrade.__table__.c
@@ -193,5 +193,4 @@ def stored_search() -> Select[Any]:
 @lru_cache(maxsize=4)
 def remember(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING of a search: the same search twice keeps one row."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(DirectoryQuery.__table__).on_conflict_do_nothing()
+    return insert_for(dialect, DirectoryQuery.__table__).on_conflict_do_nothing()

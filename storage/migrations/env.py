@@ -13,6 +13,8 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # storage.autogen limits a feature's revision to that feature's tables.
+    include_object=context.config.attributes.get("include_object"),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from cogs.config._lifecycle import PURGE_KIND, on_start
-from storage.communities import get_community, trades
+from storage.communities import get_community
 from storage.models import Job, Member, Post
 from storage.settings import get_settings
+from tests.config.conftest import snapshot
 from tests.e2e.conftest import DiscordHarness
 from tests.fakes.discord_payloads import message_payload
 
@@ -73,35 +74,95 @@ async def test_show_for_a_moderator(discord_harness: DiscordHarness):
     assert answer.data["allowed_mentions"] == {"parse": []}
 
 
-@pytest.mark.parametrize(
-    ("command", "options"),
-    [
-        ("config show", {}),
-        ("config history", {}),
-        ("config export", {}),
-        ("config import", {}),
-        ("config timezone", {"timezone": "Europe/London"}),
-        ("config reminders", {"reminders": "2h"}),
-        ("config trade add", {"name": "Illustration"}),
-        ("config trade remove", {"trade": "Conseil"}),
-        ("config pack set", {"name": "P", "trades": "Conseil"}),
-        ("config remove-post", {"link": "https://discord.com/channels/1/2/3", "reason": "spam"}),
-    ],
-)
-async def test_a_member_is_refused_whatever_the_server_overrides(
-    discord_harness: DiscordHarness, command, options
+# A value for every option of every /config subcommand; a subcommand added later with an option not
+# listed here fails the walk below (add it here), so every Discord action stays covered.
+OPTION_VALUES: dict[str, Any] = {
+    "name": "Illustration",
+    "new_name": "Nouveau nom",
+    "trade": "Conseil",
+    "sector": "Mode",
+    "merge_into": "Développement",
+    "trades": "Conseil, Développement",
+    "timezone": "Europe/London",
+    "reminders": "2h",
+    "value": 3,
+    "days": 10,
+    "link": "https://discord.com/channels/1/2/3",
+    "reason": "spam",
+}
+
+
+def _subcommands(command: dict[str, Any], path: str = "config") -> list[tuple[str, list[dict[str, Any]]]]:
+    found = []
+    for option in command.get("options") or []:
+        if option["type"] == 1:
+            found.append((f"{path} {option['name']}", option.get("options") or []))
+        elif option["type"] == 2:
+            found.extend(_subcommands(option, f"{path} {option['name']}"))
+    return found
+
+
+def _value(h: DiscordHarness, option: dict[str, Any], role: Any) -> Any:
+    if option.get("choices"):
+        return option["choices"][0]["value"]
+    kind = option["type"]
+    if kind == 7:
+        return h.guild.default_channel
+    if kind == 8:
+        return role
+    if kind == 11:
+        return h.fake.attachment("reglages.toml", 'timezone = "Europe/London"')
+    assert option["name"] in OPTION_VALUES, f"add a value for the option {option['name']!r} to OPTION_VALUES"
+    return OPTION_VALUES[option["name"]]
+
+
+async def test_a_member_is_refused_every_action_whatever_the_server_overrides(
+    discord_harness: DiscordHarness,
 ):
+    """Every /config subcommand (with all its options, and each without its optional ones), the
+    import and reason modals sent without being asked, the "Remove post" menu and the autocompletes:
+    a member is refused and no row of any table changes."""
     h = discord_harness
-    before = await _settings(h)
-    async with h.services.db.transaction() as session:
-        trade_names = [t.name for t in await trades(session, before.community_id)]
-    answer = await h.fake.invoke_slash(h.guild, h.member, command, options, locale="fr")
-    assert answer.ephemeral
+    role = await h.fake.create_role(h.guild, "Modos")
+    await h.fake.invoke_slash(h.guild, h.member, "help")  # first contact: the member row exists
+    before = await snapshot(h.services)
+    subcommands = _subcommands(h.fake.registered("config"))
+    assert len(subcommands) >= 21
+    calls = []
+    for name, options in subcommands:
+        calls.append((name, {o["name"]: _value(h, o, role) for o in options}))
+        if any(not o.get("required") for o in options):
+            calls.append((name, {o["name"]: _value(h, o, role) for o in options if o.get("required")}))
+    for name, options in calls:
+        answer = await h.fake.invoke_slash(h.guild, h.member, name, options, locale="fr")
+        assert (answer.ephemeral, answer.content) == (True, h.t("fr", "errors.forbidden")), name
+
+    channel = h.guild.default_channel
+    for custom_id in ("config:import", f"config:removepost:{channel.id}:{channel.id}"):
+        answer = await h.fake.submit_modal(h.guild, h.member, custom_id, {"value": 'timezone = "UTC"'})
+        assert answer.content == h.t("fr", "errors.forbidden"), custom_id
+    menu = h.fake.registered("Remove post")
+    message = message_payload(channel=channel, channel_id=channel.id, author=h.fake.bot_user, body={})
+    data = {
+        "id": menu["id"],
+        "name": menu["name"],
+        "type": 3,
+        "target_id": message["id"],
+        "resolved": {"messages": {message["id"]: message}},
+    }
+    payload = h.fake._interaction_payload(2, h.guild, h.member, "fr", channel, data)
+    answer = await h.fake._send_interaction(payload, h.guild, True, 5.0)
     assert answer.content == h.t("fr", "errors.forbidden")
-    after = await _settings(h)
-    assert after.version == before.version
-    async with h.services.db.transaction() as session:
-        assert [t.name for t in await trades(session, before.community_id)] == trade_names
+    for name, typed, focused in [
+        ("config trade rename", {"trade": ""}, "trade"),
+        ("config sector remove", {"sector": ""}, "sector"),
+        ("config pack set", {"name": "", "trades": ""}, "trades"),
+    ]:
+        answer = await h.fake.autocomplete(h.guild, h.member, name, typed, focused)
+        assert answer.data["choices"] == [], name
+
+    assert await snapshot(h.services) == before
+    assert h.fake.attachment_downloads == []  # the file is not even read
 
 
 async def test_setting_channels_logs_the_change_in_the_moderation_log(discord_harness: DiscordHarness):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from cogs.config._lifecycle import PURGE_KIND
 from storage.communities import get_community, trades
 from storage.models import Job
 from storage.settings import get_settings
+from tests.config.conftest import snapshot
 from tests.e2e.slack_harness import SlackHarness
 from tests.fakes.slack_api import visible_text
 
@@ -67,27 +67,66 @@ async def test_show_for_an_admin(slack: SlackHarness):
     assert "Site vitrine : Rédaction web + Design graphique + SEO / SEA + Développement" in text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "config",
-        "config show",
-        "config historique",
-        "config export",
-        "config import",
-        "config timezone Europe/London",
+# Every `/collectif config` verb (and each subverb of trade / sector / pack), in English or French;
+# a verb added to the Slack binding later fails the coverage check until it is listed here.
+MEMBER_TRIES = {
+    "settings": ["config", "config réglages"],
+    "show": ["config show"],
+    "history": ["config historique"],
+    "export": ["config export"],
+    "import": ["config import"],
+    "channel": ["config channel intros <#CINTRO|intros>"],
+    "language": ["config language en"],
+    "timezone": ["config timezone Europe/London"],
+    "reminders": ["config rappels 2h"],
+    "limit": ["config limit missions 3"],
+    "moderators": ["config moderators <@UCAMILLE|camille>"],
+    "usergroup": ["config groupe S0MODS"],
+    "purge-delay": ["config purge-delay 10"],
+    "trade": [
         "config métier ajouter Illustration",
-        "config pack set P | Conseil",
-        "config remove-post https://x.slack.com/archives/C1/p1355517523000008 spam",
+        "config trade rename Conseil | Stratégie",
+        "config trade remove Conseil | Développement",
+        "config trade channel Conseil | <#CDEV|dev>",
     ],
-)
-async def test_a_member_is_refused(slack: SlackHarness, text):
+    "sector": ["config sector add Luxe", "config secteur renommer Mode | Luxe", "config sector remove Mode"],
+    "pack": ["config pack set P | Conseil", "config pack remove Site vitrine"],
+    "remove-post": ["config remove-post https://x.slack.com/archives/C1/p1355517523000008 spam"],
+}
+
+
+def test_the_member_walk_covers_every_verb():
+    from cogs.config._slack import SUBVERBS, VERBS
+
+    assert set(MEMBER_TRIES) == set(VERBS) - {"help"}
+    listed = {
+        " ".join(text.split()[1:3]) for verb in ("trade", "sector", "pack") for text in MEMBER_TRIES[verb]
+    }
+    assert len(listed) == 9 and set(SUBVERBS) == {"add", "rename", "remove", "channel", "set"}
+
+
+async def test_a_member_is_refused_every_action(slack: SlackHarness):
     await _say(slack, "config show")  # the community exists
-    before = await _settings(slack)
-    answer = await _say(slack, text, slack.member_fr)
-    assert answer == "Seuls les modérateurs peuvent faire cela."
-    assert (await _settings(slack)).version == before.version
+    await _say(slack, "help", slack.member_fr)  # … and the member
+    before = await snapshot(slack.services)
+    for texts in MEMBER_TRIES.values():
+        for text in texts:
+            assert await _say(slack, text, slack.member_fr) == "Seuls les modérateurs peuvent faire cela.", (
+                text
+            )
     assert not slack.fake.calls_to("views.open")
+    # the forms, submitted without having been opened
+    for callback_id, values in [
+        ("config:settings", {"timezone": {"value": {"type": "plain_text_input", "value": "Europe/London"}}}),
+        ("config:import", {"file": {"value": {"type": "plain_text_input", "value": 'locale = "en"'}}}),
+        (
+            "config:removepost:CINTRO:1764150001.000001",
+            {"reason": {"value": {"type": "plain_text_input", "value": "spam"}}},
+        ),
+    ]:
+        answer = await slack.sender.view_submission(callback_id, values, user_id=slack.member_fr)
+        assert "Seuls les modérateurs peuvent faire cela." in visible_text(answer.json()), callback_id
+    assert await snapshot(slack.services) == before
 
 
 async def test_the_settings_modal_saves_everything_at_once(slack: SlackHarness):

@@ -3,7 +3,8 @@
 Point the bot at `fake.api_base` (settings `discord.api_base_url`): REST, webhook follow-ups,
 interaction callbacks and — through GET /gateway/bot — the gateway all come here. Every request is
 recorded (`fake.requests`) so tests assert what users would see. Drive the bot with
-`invoke_slash`, `click`, `submit_modal`, `join_guild`, `remove_guild` and `dispatch`.
+`invoke_slash`, `autocomplete`, `click`, `submit_modal`, `join_guild`, `remove_guild`, `create_role`
+and `dispatch`. Files attached to command options (`attachment`) are served from /attachments/.
 """
 
 # ruff: noqa: ASYNC109 - helpers take a timeout so that a silent bot fails the test instead of hanging it
@@ -23,8 +24,10 @@ from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_interactions import EPHEMERAL, FakeInteraction, InteractionsMixin
 from tests.fakes.discord_payloads import (
     DiscordError,
+    FakeAttachment,
     FakeChannel,
     FakeGuild,
+    FakeRole,
     FakeUser,
     edit_message,
     message_payload,
@@ -68,6 +71,8 @@ class FakeDiscord(InteractionsMixin):
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.closed_dms: set[int] = set()
         self.interactions: dict[int, FakeInteraction] = {}
+        self.attachments: dict[int, FakeAttachment] = {}
+        self.attachment_downloads: list[int] = []  # attachment ids, in the order the bot fetched them
         self._waiters: list[tuple[Callable[[Recorded], bool], asyncio.Future[Recorded]]] = []
         self.gateway = Gateway(self.bot_user, self.application_id, lambda: list(self.guilds.values()),
                                lambda: self.gateway_url)
@@ -81,6 +86,7 @@ class FakeDiscord(InteractionsMixin):
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/attachments/{aid}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -144,6 +150,23 @@ class FakeDiscord(InteractionsMixin):
         """The bot is kicked or the server deleted: GUILD_DELETE."""
         self.guilds.pop(guild.id, None)
         await self.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
+
+    async def create_role(self, guild: FakeGuild, name: str) -> FakeRole:
+        """A new role in a guild the bot is in: GUILD_ROLE_CREATE, so the bot knows it right away."""
+        role = guild.add_role(name)
+        await self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.payload()},
+                            guild_id=guild.id)
+        return role
+
+    def attachment(self, filename: str, content: bytes | str) -> FakeAttachment:
+        """A file to pass as an ATTACHMENT option value; the fake serves it to the bot over 127.0.0.1."""
+        data = content.encode() if isinstance(content, str) else content
+        return self._host(FakeAttachment(filename=filename, content=data))
+
+    def _host(self, attachment: FakeAttachment) -> FakeAttachment:
+        attachment.url = f"http://127.0.0.1:{self.port}/attachments/{attachment.id}/{attachment.filename}"
+        self.attachments[attachment.id] = attachment
+        return attachment
 
     async def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None) -> None:
         await self.gateway.dispatch(event, data, guild_id=guild_id)
@@ -212,6 +235,14 @@ class FakeDiscord(InteractionsMixin):
         if status == 204:
             return web.Response(status=204)
         return web.Response(status=status, body=json.dumps(response).encode(), headers=JSON_HEADERS)
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        """The CDN: an attachment's bytes (no authorization, like Discord's signed CDN URLs)."""
+        found = self.attachments.get(int(request.match_info["aid"]))
+        if found is None or found.filename != request.match_info["filename"]:
+            return web.Response(status=404)
+        self.attachment_downloads.append(found.id)
+        return web.Response(body=found.content, content_type=found.content_type.split(";")[0])
 
     def _authorized(self, request: web.Request, path: str) -> bool:
         if path.startswith(("/interactions/", "/webhooks/")):

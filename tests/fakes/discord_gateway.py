@@ -112,7 +112,8 @@ class Gateway:
             "guild_join_requests": [],
         }, "READY")
         for guild in mine:
-            await shard.send(0, guild.payload(self.bot_user), "GUILD_CREATE")
+            if not guild.outage:
+                await shard.send(0, guild.payload(self.bot_user), "GUILD_CREATE")
         async with self._connected:
             self.shards[shard.shard_id] = shard
             shard.ready.set()

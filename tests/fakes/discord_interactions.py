@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakes.discord_payloads import (
     DiscordError,
+    FakeAttachment,
     FakeChannel,
     FakeGuild,
+    FakeRole,
     FakeUser,
     edit_message,
     message_payload,
@@ -110,20 +112,49 @@ class InteractionsMixin:
         """Run `/name` ("config show" for a subcommand) as `user`; waits for the first answer.
 
         `name` is the registered (default, English) name; options by name, with types taken from
-        the registered command (FakeUser / FakeChannel values become ids with resolved data).
+        the registered command (FakeUser / FakeChannel / FakeRole / FakeAttachment values become ids
+        with resolved data).
         """
+        for value in (options or {}).values():
+            if isinstance(value, FakeAttachment) and not value.url:
+                self._host(value)
+        data = self._command_data(guild, name, options or {}, None)
+        payload = self._interaction_payload(2, guild, user, locale, channel, data)
+        return await self._send_interaction(payload, guild, wait, timeout)
+
+    async def autocomplete(
+        self: FakeDiscord,
+        guild: FakeGuild,
+        user: FakeUser,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        locale: str | None = None,
+        timeout: float = 5.0,
+    ) -> FakeInteraction:
+        """Type into option `focused` of `/name` (APPLICATION_COMMAND_AUTOCOMPLETE, type 4).
+
+        `options` holds what is typed so far (the focused one included); the bot answers with
+        callback type 8, its choices in `answer.data["choices"]`.
+        """
+        data = self._command_data(guild, name, options, focused)
+        payload = self._interaction_payload(4, guild, user, locale, None, data)
+        return await self._send_interaction(payload, guild, True, timeout)
+
+    def _command_data(self: FakeDiscord, guild: FakeGuild, name: str, options: dict[str, Any],
+                      focused: str | None) -> dict[str, Any]:
         parts = name.split()
         command = next((c for c in self.commands.get(guild.id, []) if c["name"] == parts[0]), None)
         command = command or self.registered(parts[0])
         resolved: dict[str, dict[str, Any]] = {}
         data: dict[str, Any] = {"id": command["id"], "name": parts[0], "type": 1,
-                                "options": _options(command, parts[1:], options or {}, guild, resolved)}
+                                "options": _options(command, parts[1:], options, guild, resolved, focused)}
         if "guild_id" in command:
             data["guild_id"] = command["guild_id"]
         if resolved:
             data["resolved"] = resolved
-        payload = self._interaction_payload(2, guild, user, locale, channel, data)
-        return await self._send_interaction(payload, guild, wait, timeout)
+        return data
 
     async def click(
         self: FakeDiscord,
@@ -285,19 +316,24 @@ class InteractionsMixin:
 
 
 def _options(command: dict[str, Any], path: list[str], values: dict[str, Any], guild: FakeGuild,
-             resolved: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+             resolved: dict[str, dict[str, Any]], focused: str | None = None) -> list[dict[str, Any]]:
     """Interaction options for `values`, nested under the subcommand (group) names in `path`."""
     schema = command.get("options") or []
     if path:
         sub = next(o for o in schema if o["name"] == path[0])
         return [{"type": sub["type"], "name": sub["name"],
-                 "options": _options(sub, path[1:], values, guild, resolved)}]
+                 "options": _options(sub, path[1:], values, guild, resolved, focused)}]
     types = {o["name"]: o["type"] for o in schema}
     options = []
     for name, value in values.items():
         if name not in types:
             raise KeyError(f"command {command['name']} has no option {name!r}")
-        options.append({"name": name, "type": types[name], "value": _resolve(value, guild, resolved)})
+        option = {"name": name, "type": types[name], "value": _resolve(value, guild, resolved)}
+        if name == focused:
+            option["focused"] = True
+        options.append(option)
+    if focused is not None and focused not in values:
+        raise KeyError(f"command {command['name']}: the focused option {focused!r} needs a typed value")
     return options
 
 
@@ -309,6 +345,12 @@ def _resolve(value: Any, guild: FakeGuild, resolved: dict[str, dict[str, Any]]) 
             data = member.payload()
             data.pop("user")
             resolved.setdefault("members", {})[str(value.id)] = data
+        return str(value.id)
+    if isinstance(value, FakeRole):
+        resolved.setdefault("roles", {})[str(value.id)] = value.payload()
+        return str(value.id)
+    if isinstance(value, FakeAttachment):
+        resolved.setdefault("attachments", {})[str(value.id)] = value.payload()
         return str(value.id)
     if isinstance(value, FakeChannel):
         resolved.setdefault("channels", {})[str(value.id)] = {

@@ -94,6 +94,37 @@ class FakeChannel:
 
 
 @dataclass
+class FakeRole:
+    """A guild role; the bot learns it from GUILD_CREATE or GUILD_ROLE_CREATE (`FakeDiscord.create_role`)."""
+
+    name: str
+    guild_id: int
+    permissions: discord.Permissions = field(default_factory=lambda: MEMBER_PERMISSIONS)
+    id: int = field(default_factory=snowflake)
+    position: int = 1
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "name": self.name, "permissions": str(self.permissions.value),
+                "position": self.position, "color": 0, "hoist": False, "managed": False,
+                "mentionable": False, "flags": 0}
+
+
+@dataclass
+class FakeAttachment:
+    """A file a user attaches to a slash command option; the fake serves it at `url` (127.0.0.1)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    id: int = field(default_factory=snowflake)
+    url: str = ""  # set by FakeDiscord.attachment() / invoke_slash
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "filename": self.filename, "size": len(self.content), "url": self.url,
+                "proxy_url": self.url, "content_type": self.content_type, "ephemeral": True}
+
+
+@dataclass
 class FakeMember:
     user: FakeUser
     guild_id: int
@@ -127,6 +158,8 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: dict[int, FakeMember] = field(default_factory=dict)
     owner_id: int = 0
+    roles: list[FakeRole] = field(default_factory=list)  # besides @everyone
+    outage: bool = False  # listed in READY as unavailable, but no GUILD_CREATE follows
 
     def add_channel(self, name: str, *, type: int = 0, parent_id: int | None = None) -> FakeChannel:
         channel = FakeChannel(name=name, guild_id=self.id, type=type, parent_id=parent_id)
@@ -138,6 +171,16 @@ class FakeGuild:
         member = FakeMember(user=user, guild_id=self.id, permissions=permissions)
         self.members[user.id] = member
         return member
+
+    def add_role(self, name: str) -> FakeRole:
+        role = FakeRole(name=name, guild_id=self.id, position=len(self.roles) + 1)
+        self.roles.append(role)
+        return role
+
+    def give_role(self, user: FakeUser, role: FakeRole) -> None:
+        """`user` (a member, added if needed) gets `role`; it shows in the member of later interactions."""
+        member = self.members.get(user.id) or self.add_member(user)
+        member.roles.append(role.id)
 
     def channel(self, name: str) -> FakeChannel:
         return next(c for c in self.channels if c.name == name)
@@ -162,7 +205,7 @@ class FakeGuild:
             "owner_id": str(self.owner_id or bot_user.id),
             "preferred_locale": self.preferred_locale,
             "features": [],
-            "roles": [everyone],
+            "roles": [everyone, *(r.payload() for r in self.roles)],
             "emojis": [],
             "stickers": [],
             "channels": [c.payload() for c in self.channels if c.type != 11],

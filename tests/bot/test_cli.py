@@ -1,0 +1,137 @@
+"""The `collectif` command line as an operator runs it: a real process, its output and its exit code."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import discord
+import pytest
+
+from bot.discord_bot.invite import required_permissions
+from bot.features import all_commands, load_features, locale_folders
+from bot.i18n import Catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_ID = 123456789012345678
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60, check=False,
+    )
+
+
+def _fails_with_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line, result.stderr
+    for word in words:
+        assert word in line
+
+
+def _token(application_id: int) -> str:
+    head = base64.b64encode(str(application_id).encode()).decode().rstrip("=")
+    return f"{head}.GhIjKl.not-a-real-secret"
+
+
+# -- discord invite-url ---------------------------------------------------------------------------
+
+
+def _invite(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    assert "\n" not in url
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "discord.com", "/oauth2/authorize")
+    return parse_qs(parts.query)
+
+
+@pytest.mark.parametrize("how", ["option", "token"])
+def test_invite_url_asks_for_both_scopes_and_the_least_permissions(tmp_path: Path, how: str) -> None:
+    if how == "option":
+        result = _cli("discord", "invite-url", "--application-id", str(APP_ID), cwd=tmp_path)
+    else:
+        result = _cli("discord", "invite-url", cwd=tmp_path, env={"DISCORD_TOKEN": _token(APP_ID)})
+
+    query = _invite(result)
+    assert query["client_id"] == [str(APP_ID)]
+    assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
+    permissions = int(query["permissions"][0])
+    assert permissions == required_permissions().value
+    granted = discord.Permissions(permissions)
+    assert not granted.administrator
+    assert not granted.mention_everyone
+    assert not granted.manage_messages
+    assert granted.send_messages and granted.embed_links
+
+
+def test_invite_url_without_an_application_id(tmp_path: Path) -> None:
+    _fails_with_one_line(_cli("discord", "invite-url", cwd=tmp_path), "--application-id", "DISCORD_TOKEN")
+    garbled = _cli("discord", "invite-url", cwd=tmp_path, env={"DISCORD_TOKEN": "%%%.x.y"})
+    _fails_with_one_line(garbled, "--application-id")
+
+
+# -- slack manifest -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "locale"), [
+    ({}, "fr"),
+    ({"COLLECTIF_SLACK__MODE": "http", "COLLECTIF_SLACK__REQUEST_URL": "https://bot.example.org/slack/events",
+      "COLLECTIF_COMMUNITY__LOCALE": "en"}, "en"),
+])
+def test_slack_manifest_lists_the_command_with_every_subcommand(tmp_path: Path, env: dict[str, str],
+                                                                  locale: str) -> None:
+    result = _cli("slack", "manifest", cwd=tmp_path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    generated = json.loads(result.stdout)
+    [command] = generated["features"]["slash_commands"]
+    assert command["command"] == "/collectif"
+    features = load_features()
+    catalog = Catalog.load(locale_folders(features))
+    hint = command["usage_hint"]
+    assert not hint.endswith("…")  # nothing cut off
+    for spec in all_commands(features):
+        assert catalog.t(locale, spec.name_key) in hint, spec.name
+    http = "COLLECTIF_SLACK__MODE" in env
+    assert generated["settings"]["socket_mode_enabled"] is not http
+    if http:
+        url = env["COLLECTIF_SLACK__REQUEST_URL"]
+        assert command["url"] == url
+        assert generated["settings"]["event_subscriptions"]["request_url"] == url
+        assert generated["settings"]["interactivity"]["request_url"] == url
+    else:
+        assert "url" not in command
+
+
+def test_slack_manifest_in_http_mode_needs_the_request_url(tmp_path: Path) -> None:
+    result = _cli("slack", "manifest", cwd=tmp_path, env={"COLLECTIF_SLACK__MODE": "http"})
+    _fails_with_one_line(result, "slack.request_url")
+
+
+# -- db upgrade, discord sync ----------------------------------------------------------------------
+
+
+def test_db_upgrade_twice(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = _cli("db", "upgrade", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "database is up to date"
+    with sqlite3.connect(tmp_path / "collectif.db") as conn:
+        versions = {row[0] for row in conn.execute("select version_num from alembic_version")}
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+    assert "0001" not in versions and len(versions) >= 3  # one row per feature branch's head
+    assert {"communities", "members", "jobs", "profiles", "packs"} <= tables
+
+
+def test_discord_sync_without_a_token(tmp_path: Path) -> None:
+    _fails_with_one_line(_cli("discord", "sync", cwd=tmp_path), "DISCORD_TOKEN")
+    assert list(tmp_path.iterdir()) == []  # nothing created before refusing

@@ -1,0 +1,147 @@
+"""`collectif run` without a platform: fake runtimes show what starts, what stops, and the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+import pytest
+from pydantic import SecretStr
+
+from bot import runner
+from bot.clock import FrozenClock
+from bot.config import Secrets, Settings
+from bot.features import Feature
+from bot.services import PlatformRuntime, Services
+
+DISCORD = Secrets(discord_token=SecretStr("token"))
+
+
+@dataclass
+class FakeRuntime:
+    """A platform whose connection is a future: `end()` makes it end on its own, like a revoked token."""
+
+    name: str = "fake"
+    fail_start: bool = False
+    events: list[str] = field(default_factory=list)
+    connection: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        if self.fail_start:
+            raise ConnectionError(f"{self.name} refused")
+        self.connection = asyncio.get_running_loop().create_future()
+        self.events.append("start")
+
+    async def stop(self) -> None:
+        self.events.append("stop")
+        if self.connection is not None and not self.connection.done():
+            self.connection.set_result(None)
+
+    async def wait(self) -> None:
+        assert self.connection is not None
+        await self.connection
+
+    def end(self, error: Exception) -> None:
+        assert self.connection is not None
+        self.connection.set_exception(error)
+
+
+@dataclass
+class Launch:
+    """The fake runtimes `run` gets instead of real platforms, and the Services it built."""
+
+    runtimes: list[FakeRuntime] = field(default_factory=list)
+    services: list[Services] = field(default_factory=list)
+
+
+@pytest.fixture
+def launch(monkeypatch: pytest.MonkeyPatch) -> Launch:
+    launch = Launch()
+
+    def build_runtimes(services: Services, names: list[str]) -> list[PlatformRuntime]:
+        launch.services.append(services)
+        return list(launch.runtimes)
+
+    monkeypatch.setattr(runner, "build_runtimes", build_runtimes)
+    return launch
+
+
+def _no_signal_handler_left() -> bool:
+    loop = asyncio.get_running_loop()
+    return not any(loop.remove_signal_handler(sig) for sig in (signal.SIGINT, signal.SIGTERM))
+
+
+async def _started(launch: Launch, settings: Settings, clock: FrozenClock,
+                   stop: asyncio.Event) -> asyncio.Task[int]:
+    """`run` in a task, once every runtime started (migrations take a moment)."""
+    task = asyncio.create_task(runner.run(settings, DISCORD, clock=clock, stop=stop))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if "start" in launch.runtimes[-1].events:
+            return task
+    raise AssertionError("the runtimes never started")
+
+
+async def test_a_requested_stop_exits_0_and_leaves_nothing_behind(settings, clock, launch) -> None:
+    launch.runtimes.extend([FakeRuntime("first"), FakeRuntime("second")])
+    stop = asyncio.Event()
+    task = await _started(launch, settings, clock, stop)
+
+    stop.set()
+    assert await task == 0
+    assert [r.events for r in launch.runtimes] == [["start", "stop"], ["start", "stop"]]
+    # The runner never cancelled a connection: the runtime's own stop() closed it.
+    assert all(r.connection is not None and not r.connection.cancelled() for r in launch.runtimes)
+    [services] = launch.services
+    assert not services.scheduler.running
+    assert _no_signal_handler_left()
+
+
+async def test_a_connection_that_ends_on_its_own_stops_the_process_with_1(settings, clock, launch, caplog):
+    launch.runtimes.extend([FakeRuntime("discord"), FakeRuntime("slack")])
+    task = await _started(launch, settings, clock, asyncio.Event())
+
+    with caplog.at_level(logging.ERROR, logger="bot.runner"):
+        launch.runtimes[0].end(ConnectionError("4004 authentication failed"))
+        assert await asyncio.wait_for(task, 5) == 1
+    assert "discord connection ended; stopping" in caplog.text
+    assert [r.events for r in launch.runtimes] == [["start", "stop"], ["start", "stop"]]
+    assert _no_signal_handler_left()
+
+
+async def test_without_credentials_nothing_starts(settings, clock, launch) -> None:
+    assert await runner.run(settings, Secrets(), clock=clock) == 2
+    assert launch.services == []
+
+
+async def test_a_platform_failing_to_start_stops_those_started(settings, clock, launch) -> None:
+    launch.runtimes.extend([FakeRuntime("first"), FakeRuntime("second", fail_start=True)])
+    with pytest.raises(ConnectionError, match="second refused"):
+        await runner.run(settings, DISCORD, clock=clock)
+    assert launch.runtimes[0].events == ["start", "stop"]
+    assert not launch.services[0].scheduler.running
+    assert _no_signal_handler_left()
+
+
+async def test_a_failing_start_hook_closes_the_database(services: Services, monkeypatch) -> None:
+    async def boom(_services: Services) -> None:
+        raise RuntimeError("hook failed")
+
+    disposed: list[bool] = []
+    dispose = services.db.dispose
+
+    async def recording_dispose() -> None:
+        disposed.append(True)
+        await dispose()
+
+    monkeypatch.setattr(services.db, "dispose", recording_dispose)
+    services.features = [*services.features, Feature(name="boom", package="cogs.help", on_start=boom)]
+    started = FakeRuntime()
+    monkeypatch.setattr(runner, "build_runtimes", lambda _services, _names: [started])
+
+    with pytest.raises(RuntimeError, match="hook failed"):
+        await runner.start(services, ["fake"])
+    assert disposed == [True]
+    assert started.events == []

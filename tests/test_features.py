@@ -1,0 +1,172 @@
+"""Every feature, loaded together the way the runtimes load them: no clash, nothing missing on a platform.
+
+The Discord side is a real CollectifBot whose `setup_hook` loads every extension (no login, no
+network); the Slack side is the router `collectif run` builds. Things are attributed to a feature by
+the module that defines them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import discord
+import pytest
+
+from bot.config import SUPPORTED_LOCALES
+from bot.discord_bot.client import CollectifBot
+from bot.discord_bot.sync import command_payloads
+from bot.features import Feature, all_commands
+from bot.services import Services
+from bot.slack_app.app import build_router
+from bot.slack_app.router import SlackRouter
+from storage.text import fold
+
+DISCORD_LOCALES = ("fr", "en-US", "en-GB")
+# Discord's rule for command and option names (CHAT_INPUT): lowercase where a letter has a case.
+_NAME_CHARS = re.compile(r"^[-_'\w]{1,32}$")
+
+
+def owner(features: Iterable[Feature], module: str) -> Feature | None:
+    return next((f for f in features if module == f.package or module.startswith(f.package + ".")), None)
+
+
+@pytest.fixture
+async def loaded(services: Services) -> AsyncIterator[tuple[CollectifBot, list[type[Any]]]]:
+    """A CollectifBot after its setup_hook, and the DynamicItem classes the extensions registered."""
+    bot = CollectifBot(services)
+    dynamic: list[type[Any]] = []
+    register = bot.add_dynamic_items
+
+    def recording(*items: type[Any]) -> None:
+        dynamic.extend(items)
+        register(*items)
+
+    bot.add_dynamic_items = recording  # type: ignore[method-assign]
+    try:
+        await bot.setup_hook()
+        yield bot, dynamic
+    finally:
+        await bot.http.close()  # never logged in: bot.close() would expect running shards
+
+
+@pytest.fixture
+def router(services: Services) -> SlackRouter:
+    return build_router(services.settings, services.features)
+
+
+def test_every_feature_is_loaded(services: Services) -> None:
+    names = [f.name for f in services.features]
+    assert len(names) == len(set(names))
+    assert all(f.discord_extension and f.slack_listeners for f in services.features if f.commands)
+
+
+def test_command_names_are_unique_and_belong_to_their_feature(services: Services) -> None:
+    specs = all_commands(services.features)
+    clashes = [name for name, n in Counter(s.name for s in specs).items() if n > 1]
+    assert clashes == [], f"declared by two features: {clashes}"
+    for feature in services.features:
+        for spec in feature.commands:
+            assert spec.feature == feature.name, f"{spec.name}: catalog keys would point at {spec.feature}"
+
+
+async def test_every_command_has_a_discord_app_command_of_its_feature(
+    services: Services, loaded: tuple[CollectifBot, list[type[Any]]]
+) -> None:
+    bot, _ = loaded
+    tree = {c.name: c for c in bot.tree.get_commands(type=discord.AppCommandType.chat_input)}
+    for spec in services.commands:
+        assert spec.name in tree, f"{spec.feature}: /{spec.name} has no Discord app command"
+        feature = owner(services.features, tree[spec.name].module or "")
+        assert feature is not None and feature.name == spec.feature, (spec.name, tree[spec.name].module)
+    undeclared = set(tree) - {s.name for s in services.commands}
+    assert undeclared == set(), f"app commands without a CommandSpec (missing from /help): {undeclared}"
+
+
+def test_every_command_has_a_slack_subcommand(services: Services, router: SlackRouter) -> None:
+    missing = [s.name for s in services.commands if s.name not in router.subcommands]
+    assert missing == [], f"no `{router.command} <name>` registered for {missing}"
+
+
+def _clashes(items: list[dict[str, Any]], where: str) -> list[str]:
+    """Sibling names that are the same for a reader of some locale, and invalid names, recursively.
+
+    Slash commands and their options follow Discord's name rule; context menus (types 2 and 3) may
+    hold spaces and capitals, and each command type has its own namespace.
+    """
+    found = []
+    for locale in DISCORD_LOCALES:
+        seen: dict[tuple[int, str], str] = {}
+        for item in items:
+            kind = item.get("type", 1) if not where else 1
+            name = (item.get("name_localizations") or {}).get(locale) or item["name"]
+            if kind == 1 and (not _NAME_CHARS.match(name) or name != name.lower()):
+                found.append(f"{where}: {name!r} ({locale}) is not a valid Discord name")
+            if (kind, name) in seen:
+                found.append(f"{where}: {name!r} ({locale}) names both {seen[kind, name]} and {item['name']}")
+            seen[kind, name] = item["name"]
+    for item in items:
+        found += _clashes(item.get("options") or [], f"{where}/{item['name']}")
+    return found
+
+
+async def test_localized_discord_names_do_not_clash(loaded: tuple[CollectifBot, list[type[Any]]]) -> None:
+    bot, _ = loaded
+    payloads = await command_payloads(bot.tree)
+    assert all(p["name_localizations"].get("fr") for p in payloads), "a command without a French name"
+    assert _clashes(payloads, "") == []
+
+
+def test_localized_slack_subcommands_do_not_clash(services: Services) -> None:
+    """`/collectif <name>` accepts every language's name: one spelling must not mean two commands."""
+    owners: dict[str, str] = {}
+    for spec in services.commands:
+        for spelling in {spec.name, *(services.t(loc, spec.name_key) for loc in SUPPORTED_LOCALES)}:
+            other = owners.setdefault(fold(spelling), spec.name)
+            assert other == spec.name, f"Slack: {spelling!r} names both {other} and {spec.name}"
+
+
+async def test_discord_dynamic_items_are_namespaced_by_feature(
+    services: Services, loaded: tuple[CollectifBot, list[type[Any]]]
+) -> None:
+    _, dynamic = loaded
+    assert dynamic, "no DynamicItem registered: buttons would die with a restart"
+    for item in dynamic:
+        assert issubclass(item, discord.ui.DynamicItem)
+        feature = owner(services.features, item.__module__)
+        assert feature is not None, f"{item.__module__}.{item.__name__} belongs to no feature"
+        template = item.__discord_ui_compiled_template__.pattern
+        assert template.startswith(f"{feature.name}:"), f"{item.__name__}: {template!r}"
+
+
+def test_slack_action_view_and_shortcut_ids_are_namespaced_by_feature(services: Services,
+                                                                     router: SlackRouter) -> None:
+    registered = [("action", p, h) for p, h in router.actions] + [("view", p, h) for p, h in router.views]
+    registered += [("shortcut", re.compile(f"^(?:{re.escape(s.callback_id)})$"), s.handler)
+                   for s in getattr(router, "shortcuts", ())]
+    assert registered
+    for kind, pattern, handler in registered:
+        module = getattr(getattr(handler, "func", handler), "__module__", "")
+        feature = owner(services.features, module)
+        assert feature is not None, f"{kind} {pattern.pattern!r} of {module} belongs to no feature"
+        template = pattern.pattern.removeprefix("^(?:")
+        assert template.startswith(f"{feature.name}:"), f"{kind} of {feature.name}: {pattern.pattern!r}"
+
+
+def test_the_checks_catch_a_clash() -> None:
+    """The clash finder itself: a French name equal to a sibling's, and an invalid name."""
+    payload = [
+        {"name": "members", "name_localizations": {"fr": "membres"}},
+        {"name": "people", "name_localizations": {"fr": "membres"}},
+        {"name": "x", "name_localizations": {"fr": "Grand Nom"},
+         "options": [{"name": "a"}, {"name": "b", "name_localizations": {"fr": "a"}}]},
+    ]
+    found = _clashes(payload, "")
+    assert any("'membres' (fr) names both members and people" in f for f in found)
+    assert any("'Grand Nom' (fr) is not a valid" in f for f in found)
+    assert any("/x: 'a' (fr) names both a and b" in f for f in found)
+    menus = [{"name": "Remove post", "type": 3, "name_localizations": {"fr": "Retirer la publication"}},
+             {"name": "remove-post", "type": 1}]
+    assert _clashes(menus, "") == []
