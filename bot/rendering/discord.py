@@ -44,6 +44,13 @@ class CardButton(discord.ui.Button):
         return False
 
 
+def _web_url(url: str | None) -> str | None:
+    """An http(s) URL Discord accepts, or None: any other scheme makes it refuse the whole message."""
+    if not url or len(url) > URL_MAX or not url.startswith(("https://", "http://")):
+        return None
+    return url
+
+
 def render_card(card: Card) -> tuple[discord.Embed, discord.ui.View | None]:
     """The embed and the buttons (None without actions) showing `card`, within Discord's limits."""
     return render_embed(card), render_view(card.actions)
@@ -60,7 +67,7 @@ def render_embed(card: Card) -> discord.Embed:
     embed = discord.Embed(
         title=title,
         description=description,
-        url=card.url if card.url and len(card.url) <= URL_MAX else None,
+        url=_web_url(card.url),
         colour=card.color,
     )
     for field in card.fields[:FIELDS_MAX]:
@@ -73,7 +80,7 @@ def render_embed(card: Card) -> discord.Embed:
         budget -= len(name) + len(value)
     if footer:
         embed.set_footer(text=footer)
-    if card.image_url and len(card.image_url) <= URL_MAX:
+    if _web_url(card.image_url):
         embed.set_image(url=card.image_url)
     return embed
 
@@ -89,7 +96,7 @@ def render_view(actions: tuple[Action, ...]) -> discord.ui.View | None:
             break
         label = truncate(action.label, BUTTON_LABEL_MAX) or "…"
         if action.url:
-            if len(action.url) > URL_MAX:
+            if _web_url(action.url) is None:
                 continue
             button = CardButton(style=discord.ButtonStyle.link, label=label, url=action.url)
         else:

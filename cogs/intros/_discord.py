@@ -381,6 +381,7 @@ class Intros(commands.Cog):
     async def open_modal(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
         start = await self._start(caller)
+        self.drafts.put((caller.community_id, caller.member_id), start.form)  # lives from now on
         await interaction.response.send_modal(intro_modal(start.form, self.t, caller.locale))
 
     @commands.Cog.listener()
@@ -399,11 +400,18 @@ class Intros(commands.Cog):
         services = self.bot.services
         caller = await self.bot.caller(interaction)
         key = (caller.community_id, caller.member_id)
-        form = (await self._start(caller)).form
+        draft = self.drafts.get(key)
+        form = draft or (await self._start(caller)).form
         for name, value in modal_values(dict(interaction.data or {})).items():
             if name in TEXT_INPUTS:
                 setattr(form, name, value)
         self.drafts.put(key, form)
+        if draft is None:
+            # The draft expired (or the process restarted) while the modal was open: the choices
+            # made in the selects are gone, so saving now would silently keep the old ones.
+            notice = self.t(caller.locale, "intros.form.expired")
+            await self.show_form(interaction, 1, notice=notice, fix=True)
+            return
         try:
             async with services.db.transaction() as session:
                 saved = await save_profile(session, caller, form, services.clock)
@@ -429,6 +437,11 @@ class Intros(commands.Cog):
                 next_post=published.next_post,
             ),
         )
+
+    @commands.Cog.listener()
+    async def on_member_data_deleted(self, community_id: int, member_id: int) -> None:
+        """/privacy delete: the unsent draft (bio, links…) goes with the rest."""
+        self.drafts.drop((community_id, member_id))
 
     # -- profile and availability ----------------------------------------------------------------
 

@@ -106,10 +106,15 @@ async def start_form(
         profile = await get_profile(session, caller.community_id, caller.member_id)
     except NotFound:
         profile = None
+    today = community_today(clock, caller.timezone)
     form = draft or (form_from_view(profile) if profile else IntroForm())
+    reached = profile is not None and (profile.available_from is None or profile.available_from < today)
+    if draft is None and profile is not None and profile.availability == "from_date" and reached:
+        # The date was reached: the cards already say "available", and validation would refuse
+        # a past date the member did not choose today.
+        form.availability, form.available_from = "available", ""
     trade_rows = [(str(t.id), t.name) for t in await trades(session, caller.community_id)]
     sector_rows = [(str(s.id), s.name) for s in await sectors(session, caller.community_id)]
-    today = community_today(clock, caller.timezone)
     return FormStart(choices_for(catalog, caller.locale, trade_rows, sector_rows, today, form), form, profile)
 
 

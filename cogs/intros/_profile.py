@@ -16,6 +16,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from cogs.intros._validation import IntroForm, ProfileData, check_availability, validate
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from storage.models import Member, Post, Sector, Trade
+from storage.sql import dialect_insert
 from storage.text import fold
 
 FEATURE = "intros"
@@ -199,12 +200,20 @@ async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, c
         locale=caller.community_locale,
         known_skill_keys=await known_skill_keys(session, caller.community_id),
     )
-    profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
-    created = profile is None
     now = clock.now()
+    profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
+    created = False
     if profile is None:
-        profile = Profile(community_id=caller.community_id, member_id=caller.member_id, created_at=now)
-        session.add(profile)
+        # Two first submits may race: the unique (community, member) constraint picks the winner,
+        # and the loser updates the winner's row instead of failing on an IntegrityError.
+        inserted = await session.execute(
+            dialect_insert(session, Profile)
+            .values(community_id=caller.community_id, member_id=caller.member_id, created_at=now)
+            .on_conflict_do_nothing()
+        )
+        created = inserted.rowcount == 1
+        profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
+        assert profile is not None
     _apply(profile, data, now)
     await session.flush()
     await _replace_lists(session, profile, data)

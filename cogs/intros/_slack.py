@@ -40,6 +40,7 @@ from storage.text import fold
 log = logging.getLogger(__name__)
 FORM = "intros:form"
 VALUE = "value"  # every input's action_id: the block id names the field
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages).
 STATUS_WORDS = {
@@ -231,7 +232,7 @@ async def submitted(request: SlackRequest) -> None:
     services = request.services
     caller = await request.ensure_caller()
     view = request.body["view"]
-    metadata = json.loads(view.get("private_metadata") or "{}")
+    metadata = read_metadata(view.get("private_metadata"))
     form = form_from_state(view["state"]["values"])
     async with services.db.transaction() as session:
         saved = await save_profile(session, caller, form, services.clock)
@@ -248,6 +249,21 @@ async def submitted(request: SlackRequest) -> None:
     )
     await _tell(request, caller, text, metadata.get("channel"))
     await publish_home(request, caller)
+
+
+def read_metadata(raw: str | None) -> dict[str, Any]:
+    """The form's private_metadata, trusting nothing: a channel only if it looks like a channel id."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    channel = data.get("channel")
+    return {
+        "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
+        "home": data.get("home") is True,
+    }
 
 
 async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str | None) -> None:

@@ -71,6 +71,8 @@ class DeleteButton(
         await interaction.response.edit_message(embed=render_embed(working_card(services.catalog, caller)),
                                                 view=None, allowed_mentions=NO_MENTIONS)
         done = await delete_member_data(services, caller, self.member_id)
+        # Features holding a member's data in memory (e.g. an unsent form draft) forget it too.
+        bot.dispatch("member_data_deleted", caller.community_id, self.member_id)
         await send_card(interaction, done, ephemeral=True)
 
 

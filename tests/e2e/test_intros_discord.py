@@ -335,3 +335,35 @@ async def test_another_community_cannot_see_or_change_a_profile(discord_harness:
     assert (after.availability, after.updated_at) == (theirs.availability, theirs.updated_at)
     async with h.services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Post)) == 2
+
+
+async def test_choices_lost_with_an_expired_draft_are_not_saved_silently(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A member who picked new trades, then took longer than the draft lives to write the modal,
+    must not see their old trades saved: they are asked to check their choices, texts kept."""
+    from datetime import timedelta
+
+    from cogs.intros._drafts import DRAFT_TTL
+
+    h = discord_harness
+    await (await run_intro(h, h.member)).wait_followups(1)
+    started = await h.fake.invoke_slash(h.guild, h.member, "intro", locale="fr")
+    await choose(h, started.original, "intros:pick:trades", await trade_values(h, h.guild, "Photographie"),
+                 h.member)
+    await h.fake.click(started.original, "intros:form:open", h.member)
+    h.services.clock.advance(DRAFT_TTL + timedelta(minutes=1))  # type: ignore[attr-defined]
+
+    submitted = await h.fake.submit_modal(
+        h.guild, h.member, "intros:form:submit", {**TEXTS, "city": "Brest"}, message=started.original
+    )
+
+    [profile] = await profiles(h)
+    assert profile.city == "Lyon"  # nothing saved with choices the member did not make
+    assert submitted.response_type == MESSAGE and submitted.ephemeral
+    assert submitted.content.startswith(h.t("fr", "intros.form.expired"))
+    reopened = await h.fake.click(submitted.original, "intros:form:open", h.member)
+    values = {
+        c["components"][0]["custom_id"]: c["components"][0].get("value") for c in reopened.data["components"]
+    }
+    assert values["city"] == "Brest"

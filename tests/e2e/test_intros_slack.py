@@ -316,3 +316,19 @@ async def test_another_community_cannot_see_or_change_a_profile(slack: SlackHarn
     assert (profile.id, profile.availability, profile.city) == (theirs, "available", "Lille")
     async with services.db.transaction() as session:
         assert list(await session.scalars(select(Post))) == []
+
+
+async def test_forged_private_metadata_is_not_trusted(slack: SlackHarness) -> None:
+    """A private_metadata that is not ours (not an object, or a channel that is not a channel id)
+    neither fails the submission nor chooses where the card goes."""
+    await open_form(slack, slack.member_fr)
+    assert (await submit(slack, slack.member_fr, "[]")).text == ""
+    forged = '{"channel": "#général <!channel>", "home": false}'
+    assert (await submit(slack, slack.member_fr, forged, city="Brest")).text == ""
+    await slack.fake.wait_for_call("views.publish")
+
+    assert [p.city for p in await profiles(slack)] == ["Brest"]
+    assert all(channel.startswith("D") for channel in cards(slack))  # only the member's DM: no card
+    notes = [visible_text(m) for messages in cards(slack).values() for m in messages]
+    assert notes and not any("erreur" in note for note in notes)
+    assert all(c.args.get("channel") != "#général <!channel>" for c in slack.fake.calls)

@@ -99,3 +99,24 @@ async def test_cancel_keeps_everything_and_others_cannot_confirm(discord_harness
     async with h.services.db.transaction() as session:
         assert await session.get(Member, member_id) is not None
         assert await session.scalar(select(func.count()).select_from(Profile)) == 1
+
+
+async def test_delete_forgets_the_unsent_intro_draft(discord_harness: DiscordHarness) -> None:
+    """A draft of the intro form (typed bio included) must not outlive the member's deletion: with
+    SQLite reusing the highest id, the next newcomer would otherwise find it pre-filled."""
+    h = discord_harness
+    started = await h.fake.invoke_slash(h.guild, h.member, "intro")
+    await h.fake.click(started.original, "intros:form:open", h.member)
+    refused = await h.fake.submit_modal(h.guild, h.member, "intros:form:submit",
+                                        {"bio": "Mon secret", "links": "ftp://x"}, message=started.original)
+    assert refused.ephemeral
+    caller = await h.services.caller(_origin(h))
+    drafts = h.bot.get_cog("Intros").drafts  # type: ignore[union-attr]
+    key = (caller.community_id, caller.member_id)
+    assert drafts.get(key) is not None
+
+    asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
+    confirmed = await h.fake.click(asked.original, f"privacy:confirm:{caller.member_id}", h.member)
+    await confirmed.wait_followups(1)
+
+    assert drafts.get(key) is None

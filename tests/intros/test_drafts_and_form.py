@@ -49,3 +49,28 @@ def test_choice_values_round_trip() -> None:
     assert (form.availability, form.available_from, availability_value(form)) == ("busy", "", "busy")
     set_opt_ins(form, ["pairing"])
     assert (form.opt_matching, form.opt_pairing, form.opt_directory) == (False, True, False)
+
+
+async def test_a_passed_available_from_date_does_not_block_the_next_edit(
+    services, clock: FrozenClock  # type: ignore[no-untyped-def]
+) -> None:
+    """The cards read a reached "available from" date as available; editing the profile later (to
+    change the city) must not be refused for that date the member did not touch."""
+    from cogs.intros._form import start_form
+    from cogs.intros._profile import save_profile
+    from tests.intros.conftest import good_form, make_caller
+
+    alice = await make_caller(services)
+    when = (clock.now() + timedelta(days=3)).date().isoformat()
+    form = await good_form(services, alice, availability="from_date", available_from=when)
+    async with services.db.transaction() as session:
+        await save_profile(session, alice, form, services.clock)
+    clock.advance(timedelta(days=10))
+
+    async with services.db.transaction() as session:
+        start = await start_form(session, alice, services.catalog, services.clock)
+    assert start.form.availability == "available"
+    start.form.city = "Brest"
+    async with services.db.transaction() as session:
+        saved = await save_profile(session, alice, start.form, services.clock)
+    assert saved.view.city == "Brest"

@@ -147,3 +147,32 @@ async def test_clock_moves_updated_at(services: Services, clock: FrozenClock, al
     clock.advance(timedelta(days=2))
     second = await save(services, alice)
     assert second.view.updated_at - first.view.updated_at == timedelta(days=2)
+
+
+async def test_two_first_submits_racing_make_one_profile(
+    services: Services, alice: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two racing first submits saw no profile yet: it updates the winner's row.
+
+    Simulated deterministically: the row is committed by "the other submit" right after this one
+    looked and found nothing (what READ COMMITTED on PostgreSQL allows).
+    """
+    import cogs.intros._profile as profile_module
+
+    real = profile_module._profile_row
+    looked = False
+
+    async def first_look_misses(session, community_id, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal looked
+        if not looked and kwargs.get("member_id") is not None:
+            looked = True
+            return None
+        return await real(session, community_id, **kwargs)
+
+    first = await save(services, alice, city="Lyon")
+    monkeypatch.setattr(profile_module, "_profile_row", first_look_misses)
+    second = await save(services, alice, city="Paris")
+    assert not second.created
+    assert second.view.id == first.view.id
+    assert second.view.city == "Paris"
+    assert await count(services, Profile) == 1

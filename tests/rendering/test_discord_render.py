@@ -129,3 +129,21 @@ async def test_duplicate_action_ids_are_dropped() -> None:
     _, view = render_card(Card(title="x", actions=(Action("a:b:1", "one"), Action("a:b:1", "again"))))
     assert view is not None
     assert len(view.children) == 1
+
+
+def test_only_http_urls_reach_discord() -> None:
+    """Discord refuses a whole message whose embed or link button has another scheme (400)."""
+    card = Card(
+        title="t",
+        url="javascript:alert(1)",
+        image_url="ftp://files.example/a.png",
+        actions=(Action("probe:ping", "go", url="javascript:alert(1)"),
+                 Action("probe:pong", "ok", url="https://ok.example")),
+    )
+    embed, view = render_card(card)
+    assert embed.url is None
+    assert embed.image.url is None
+    assert view is not None
+    assert [b.url for b in view.children] == ["https://ok.example"]  # type: ignore[attr-defined]
+    embed, _ = render_card(Card(title="t", url="https://ok.example", image_url="http://img.example/a.png"))
+    assert (embed.url, embed.image.url) == ("https://ok.example", "http://img.example/a.png")
