@@ -97,10 +97,16 @@ async def run(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    """Run a config use case for `caller` (see the module docstring). Pass `directory=` through kwargs."""
+    """Run a config use case for `caller` (see the module docstring). Pass `directory=` through kwargs.
+
+    `respond=` (an async callable taking the result) answers the user once the change is committed
+    and before the modlog post and the effects: those are API calls that may take long, and Discord
+    and Slack forms must be answered within 3 s. The effects run even when answering fails.
+    """
     if not caller.is_moderator:  # refused before a transaction even starts
         raise Forbidden()
     directory: Directory = kwargs.pop("directory", None) or IdDirectory(caller.platform)  # type: ignore[assignment]
+    respond: Callable[[Any], Awaitable[Any]] | None = kwargs.pop("respond", None)  # type: ignore[assignment]
     async with services.db.transaction() as session:
         community = await session.get(Community, caller.community_id)
         assert community is not None
@@ -110,19 +116,30 @@ async def run(
             from storage.settings import get_settings
 
             ctx.modlog_channel_id = (await get_settings(session, caller.community_id)).modlog_channel_id
-    await after_commit(services, ctx)
+    try:
+        if respond is not None:
+            await respond(result)
+    finally:
+        await after_commit(services, ctx)
     return result
 
 
 async def after_commit(services: Services, ctx: ConfigContext) -> None:
     notifier = services.notifiers.get(ctx.platform)
     if notifier is not None and ctx.modlog_channel_id and ctx.recorded:
-        from cogs.config._audit import modlog_card
-
-        card = await modlog_card(ctx, ctx.recorded)
-        await _safely(notifier.post(ctx.community.external_id, ctx.modlog_channel_id, card), "modlog post")
+        # Building the card asks the platform for channel names: inside `_safely` too, so that its
+        # failure neither skips the effects nor reports an error for a change that is stored.
+        await _safely(_post_modlog(notifier, ctx), "modlog post")
     for effect in ctx.effects:
         await _safely(effect(notifier), "effect")
+
+
+async def _post_modlog(notifier: Notifier, ctx: ConfigContext) -> None:
+    from cogs.config._audit import modlog_card
+
+    assert ctx.modlog_channel_id is not None
+    card = await modlog_card(ctx, ctx.recorded)
+    await notifier.post(ctx.community.external_id, ctx.modlog_channel_id, card)
 
 
 async def _safely(work: Awaitable[Any], what: str) -> None:

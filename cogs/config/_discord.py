@@ -112,9 +112,13 @@ class DiscordDirectory:
             return _refs.role_id("discord", ref)
         if ref.startswith("@"):
             found = discord.utils.get(self.guild.roles, name=ref[1:])
-            return str(found.id) if found is not None else None
-        role_id = _refs.role_id("discord", ref)
-        return role_id if role_id is not None and self.guild.get_role(int(role_id)) is not None else None
+        else:
+            role_id = _refs.role_id("discord", ref)
+            found = self.guild.get_role(int(role_id)) if role_id is not None else None
+        # @everyone would make every member a moderator; a bot's managed role belongs to no person.
+        if found is None or found.is_default() or found.managed:
+            return None
+        return str(found.id)
 
     async def role_label(self, role_id: str) -> str:
         return f"<@&{role_id}>"
@@ -183,15 +187,18 @@ class Config(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
-    async def _run(self, interaction: discord.Interaction, use_case: Any, *args: Any) -> Any:
+    async def _run(self, interaction: discord.Interaction, use_case: Any, *args: Any, **kwargs: Any) -> Any:
         caller = await self.bot.caller(interaction)
-        return await run(
-            self.bot.services, caller, use_case, *args, directory=DiscordDirectory(interaction.guild)
-        )
+        directory = DiscordDirectory(interaction.guild)
+        return await run(self.bot.services, caller, use_case, *args, directory=directory, **kwargs)
 
     async def _reply(self, interaction: discord.Interaction, use_case: Any, *args: Any) -> None:
-        card: Card = await self._run(interaction, use_case, *args)
-        await send_card(interaction, card, ephemeral=True)
+        """Answer as soon as the change is stored; the modlog post, deletions and DMs come after."""
+
+        async def respond(card: Card) -> None:
+            await send_card(interaction, card, ephemeral=True)
+
+        await self._run(interaction, use_case, *args, respond=respond)
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -469,7 +476,8 @@ class Config(commands.Cog):
 
     @commands.Cog.listener()
     async def on_community_removed(self, guild_id: str) -> None:
-        await deactivate(self.bot.services, "discord", guild_id)
+        # The bot paused it before dispatching; if the guild re-added the bot since, leave it active.
+        await deactivate(self.bot.services, "discord", guild_id, pause=False)
 
     @commands.Cog.listener()
     async def on_community_ready(self, community_id: int, guild_id: str) -> None:

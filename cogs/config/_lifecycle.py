@@ -48,19 +48,24 @@ async def schedule_purge(
     )
 
 
-async def deactivate(services: Services, platform: str, external_id: str) -> bool:
-    """The bot left the community: pause it and schedule its purge. True when it is (now) paused."""
+async def deactivate(services: Services, platform: str, external_id: str, *, pause: bool = True) -> bool:
+    """The bot left the community: pause it and schedule its purge. True when it is (now) paused.
+
+    `pause=False` when the runtime paused it already and this runs later (a listener of its event):
+    the community may have come back in between, and must then not be paused again.
+    """
     async with services.db.transaction() as session:
-        await session.execute(
-            update(Community)
-            .where(
-                Community.platform == platform,
-                Community.external_id == external_id,
-                Community.active.is_(True),
+        if pause:
+            await session.execute(
+                update(Community)
+                .where(
+                    Community.platform == platform,
+                    Community.external_id == external_id,
+                    Community.active.is_(True),
+                )
+                .values(active=False, deactivated_at=services.clock.now())
+                .execution_options(synchronize_session=False)
             )
-            .values(active=False, deactivated_at=services.clock.now())
-            .execution_options(synchronize_session=False)
-        )
         row = (
             await session.execute(
                 select(Community.id, Community.active, Community.deactivated_at).where(

@@ -288,7 +288,22 @@ async def set_setting(
 async def update_settings(
     ctx: ConfigContext, values: Mapping[str, Any], *, expected_version: int | None = None
 ) -> Card:
-    """Several settings at once (the Slack settings modal): all valid and applied, or none."""
+    """Several settings at once (the Slack settings modal): all valid and applied, or none.
+
+    Values the form sends back unchanged are not parsed again: validating a channel asks the
+    platform (one API call each), and the form must be answered within Slack's 3 s.
+    """
+    row = await get_settings(ctx.session, ctx.community_id)
+    values = {
+        name: raw
+        for name, raw in values.items()
+        if not (
+            (spec := SETTINGS.get(name)) is not None
+            and ctx.platform in spec.platforms
+            and raw is not None
+            and raw == current(row, ctx.community, spec)
+        )
+    }
     parsed = await parse_all(ctx, values)
     return await changes_card(ctx, await apply(ctx, parsed, expected_version=expected_version))
 

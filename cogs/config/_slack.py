@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -174,6 +175,15 @@ async def _run(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) 
     )
 
 
+def _close(request: SlackRequest) -> Callable[[Any], Awaitable[None]]:
+    """`respond=` for a form: acknowledge (the modal closes) once the change is stored."""
+
+    async def close(_result: Any) -> None:
+        await request.ack()
+
+    return close
+
+
 async def _reply(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) -> None:
     await request.reply(await _run(request, use_case, *args, **kwargs))
 
@@ -309,10 +319,11 @@ async def open_settings(request: SlackRequest) -> None:
 async def submit_settings(request: SlackRequest) -> dict[str, Any]:
     view = request.body["view"]
     version = int(json.loads(view.get("private_metadata") or "{}").get("version", 0)) or None
+    # valid and stored: close the modal (before the modlog post: Slack waits 3 s), then answer in the DM
     card = await _run(
-        request, update_settings, values_from_state(view["state"]["values"]), expected_version=version
+        request, update_settings, values_from_state(view["state"]["values"]), expected_version=version,
+        respond=_close(request),
     )
-    await request.ack()  # valid and stored: close the modal, then answer in the app's DM
     await refresh_usergroup(request)
     await request.reply(card)
     return {}
@@ -350,10 +361,9 @@ async def submit_import(request: SlackRequest) -> dict[str, Any]:
         ((request.body["view"]["state"]["values"].get("file") or {}).get(VALUE) or {}).get("value") or ""
     )
     try:
-        card = await _run(request, import_settings, text)
+        card = await _run(request, import_settings, text, respond=_close(request))
     except InvalidInput as error:  # every problem under the one text field
         raise InvalidInput({"file": next(iter(error.problems.values()))}) from None
-    await request.ack()
     await refresh_usergroup(request)
     await request.reply(card)
     return {}
@@ -545,8 +555,10 @@ async def submit_remove_post(request: SlackRequest) -> dict[str, Any]:
     reason = str(
         ((request.body["view"]["state"]["values"].get("reason") or {}).get(VALUE) or {}).get("value") or ""
     )
-    card = await _run(request, remove_post, request.match["channel"], request.match["ts"], reason)
-    await request.ack()  # removed: close the modal, then confirm in the app's DM
+    # removed: close the modal before deleting the message and telling its author, then confirm in the DM
+    card = await _run(
+        request, remove_post, request.match["channel"], request.match["ts"], reason, respond=_close(request)
+    )
     await request.reply(card)
     return {}
 

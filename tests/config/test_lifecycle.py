@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.scheduler import PENDING, SKIPPED
 from cogs.config._context import run
+from cogs.config._discord import Config
 from cogs.config._lifecycle import PURGE_KIND, deactivate, on_slack_event, reactivate
 from cogs.config._moderation import remove_post
 from cogs.config._packs import set_pack
@@ -192,3 +194,28 @@ async def test_purge_leaves_nothing_of_the_community_in_any_table(
                 )
                 assert found == 0, (table.name, row)
     assert await _owned_rows(config_services, mod_b.community_id) == others_before
+
+
+async def _paused_by_the_bot(services, community_id, when) -> None:
+    """What CollectifBot.remove_community does before it dispatches `community_removed`."""
+    async with services.db.transaction() as s:
+        await s.execute(
+            update(Community).where(Community.id == community_id).values(active=False, deactivated_at=when)
+        )
+
+
+async def test_a_late_removal_listener_does_not_pause_a_guild_that_came_back(config_services, mod, clock):
+    """The guild may re-add the bot before the config listener of its removal runs: the listener must
+    then neither pause it again nor schedule a purge."""
+    await _paused_by_the_bot(config_services, mod.community_id, clock.now())
+    clock.advance(timedelta(seconds=5))
+    await reactivate(config_services, "discord", GUILD_A)  # the guild re-added the bot
+    await Config(SimpleNamespace(services=config_services)).on_community_removed(GUILD_A)
+    assert (await _community(config_services, "discord", GUILD_A)).active
+    assert await _jobs(config_services, mod.community_id) == []
+
+
+async def test_the_removal_listener_schedules_the_purge_of_a_guild_still_gone(config_services, mod, clock):
+    await _paused_by_the_bot(config_services, mod.community_id, clock.now())
+    await Config(SimpleNamespace(services=config_services)).on_community_removed(GUILD_A)
+    assert await _jobs(config_services, mod.community_id) == [(PENDING, clock.now() + timedelta(days=30))]

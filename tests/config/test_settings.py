@@ -13,7 +13,7 @@ from cogs.config._settings import set_setting, update_settings
 from cogs.config.models import AuditEntry
 from storage.models import Community
 from storage.settings import get_settings
-from tests.config.conftest import INTROS, MODLOG, directory_a, make_caller, snapshot
+from tests.config.conftest import INTROS, MODLOG, NamedDirectory, directory_a, make_caller, snapshot
 
 
 async def _settings(services, caller):
@@ -248,3 +248,33 @@ async def test_members_of_the_slack_moderator_group_are_moderators(config_servic
     assert not (
         await make_caller(config_services, "U5", guild="T1", platform="slack", moderator=False)
     ).is_moderator
+
+
+class _CountingDirectory(NamedDirectory):
+    """Counts the channel lookups (on Slack each one is a conversations.info call)."""
+
+    def __init__(self) -> None:
+        super().__init__({INTROS: "presentations", MODLOG: "modlog"})
+        self.lookups: list[str] = []
+
+    async def channel(self, ref: str) -> str | None:
+        self.lookups.append(ref)
+        return await super().channel(ref)
+
+
+async def test_the_form_does_not_look_up_the_channels_it_sends_back_unchanged(config_services, mod):
+    await run(config_services, mod, set_setting, "channel.intros", INTROS, directory=directory_a())
+    await run(config_services, mod, set_setting, "channel.modlog", MODLOG, directory=directory_a())
+    directory = _CountingDirectory()
+    card = await run(
+        config_services,
+        mod,
+        update_settings,
+        {"channel.intros": INTROS, "channel.modlog": MODLOG, "channel.missions": None, "timezone": "UTC"},
+        directory=directory,
+    )
+    assert directory.lookups == []
+    assert len(card.fields) == 1  # only the time zone changed
+    await run(config_services, mod, update_settings, {"channel.intros": MODLOG}, directory=directory)
+    assert directory.lookups == [MODLOG]
+    assert (await _settings(config_services, mod)).intro_channel_id == MODLOG

@@ -179,6 +179,10 @@ async def test_setting_channels_logs_the_change_in_the_moderation_log(discord_ha
     await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "intros", "channel": intros})
     row = await _settings(h)
     assert (row.modlog_channel_id, row.intro_channel_id) == (str(modlog.id), str(intros.id))
+    path = f"/channels/{modlog.id}/messages"  # posted after the answer
+    await h.fake.wait_for_request(
+        lambda r: r.method == "POST" and r.path == path and "présentations" in str(r.body)
+    )
     logged = h.fake.channel_messages(modlog.id)
     assert len(logged) == 2
     assert "Salon des présentations" in logged[-1]["embeds"][0]["description"]
@@ -271,6 +275,7 @@ async def test_remove_a_post_from_the_message_menu(discord_harness: DiscordHarne
 
     answer = await h.fake.submit_modal(h.guild, h.moderator, custom_id, {"value": "Hors sujet"})
     assert "Hors sujet" in _text(answer)
+    await h.fake.wait_for_request(lambda r: r.method == "DELETE")  # after the answer
     assert int(message["id"]) not in h.fake.messages
     dm = await h.fake.wait_for_request(
         lambda r: r.method == "POST" and r.path.startswith("/channels/") and "Hors sujet" in str(r.body)
@@ -313,3 +318,38 @@ async def test_leaving_schedules_the_purge_and_coming_back_cancels_it(discord_ha
     h.services.clock.advance(timedelta(days=31))
     await h.services.scheduler.run_due()
     assert await _community(h) is not None
+
+
+async def test_a_removal_is_answered_before_the_message_is_deleted_logged_and_its_author_told(
+    discord_harness: DiscordHarness,
+):
+    """Deleting, DMing and posting to the modlog are three API calls: the interaction (3 s) comes first."""
+    h = discord_harness
+    modlog = h.fake.channels_add(h.guild.add_channel("modlog"))
+    await h.restart()
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "modlog", "channel": modlog})
+    channel = h.guild.default_channel
+    message = message_payload(channel=channel, channel_id=channel.id, author=h.fake.bot_user, body={})
+    h.fake.messages[int(message["id"])] = message
+    await h.fake.invoke_slash(h.guild, h.member, "help")  # the member exists
+    community = await _community(h)
+    async with h.services.db.transaction() as session:
+        author = await session.scalar(select(Member).where(Member.platform_user_id == str(h.member.id)))
+        session.add(
+            Post(community_id=community.id, member_id=author.id, feature="intros", object_id=1,
+                 channel_id=str(channel.id), message_id=message["id"], posted_at=h.services.clock.now())
+        )
+    start = len(h.fake.requests)
+    await h.fake.submit_modal(
+        h.guild, h.moderator, f"config:removepost:{channel.id}:{message['id']}", {"value": "Hors sujet"}
+    )
+    logged = f"/channels/{modlog.id}/messages"
+    await h.fake.wait_for_request(lambda r: r.method == "POST" and r.path == logged)
+    await h.fake.wait_for_request(lambda r: r.method == "DELETE")
+    order = [
+        "answer" if r.path.endswith("/callback") else "delete" if r.method == "DELETE"
+        else "modlog" if r.path == logged else "other"
+        for r in h.fake.requests[start:]
+    ]
+    assert order.index("answer") < order.index("delete")
+    assert order.index("answer") < order.index("modlog")

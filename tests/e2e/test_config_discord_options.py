@@ -8,6 +8,7 @@ from cogs.config.models import AuditEntry
 from storage.communities import get_community, trades
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
+from tests.fakes.discord_payloads import FakeRole
 
 GOOD_FILE = """\
 format = 1
@@ -129,6 +130,17 @@ async def test_an_unknown_role_is_refused(discord_harness: DiscordHarness):
     ghost = h.guild.add_role("Fantômes")  # deleted before the bot heard of it: not in its cache
     answer = await h.fake.invoke_slash(h.guild, h.moderator, "config moderator-role", {"role": ghost})
     assert h.t("fr", "config.errors.unknown_role", role=str(ghost.id)) in answer.content
+    community = await _community(h)
+    async with h.services.db.transaction() as session:
+        assert (await get_settings(session, community.id)).moderator_role_id is None
+
+
+async def test_everyone_cannot_become_the_moderator_role(discord_harness: DiscordHarness):
+    """@everyone (its id is the guild's) would make every member a moderator: refused like an unknown role."""
+    h = discord_harness
+    everyone = FakeRole(name="@everyone", guild_id=h.guild.id, id=h.guild.id, position=0)
+    answer = await h.fake.invoke_slash(h.guild, h.moderator, "config moderator-role", {"role": everyone})
+    assert h.t("fr", "config.errors.unknown_role", role=str(h.guild.id)) in answer.content
     community = await _community(h)
     async with h.services.db.transaction() as session:
         assert (await get_settings(session, community.id)).moderator_role_id is None

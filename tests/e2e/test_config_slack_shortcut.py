@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -86,7 +87,8 @@ async def test_a_moderator_removes_an_intro_card_with_a_reason(slack: SlackHarne
     assert done.status == 200 and done.text == ""  # the modal closes
 
     assert [p.id for p in await posts(slack)] == [p.id for p in cards if p.id != card.id]
-    [deleted] = slack.fake.calls_to("chat.delete")
+    deleted = await slack.fake.wait_for_call("chat.delete")  # after the form closed
+    assert len(slack.fake.calls_to("chat.delete")) == 1
     assert (deleted.args["channel"], deleted.args["ts"]) == ("CINTRO", card.message_id)
     assert ("CINTRO", card.message_id) not in slack.fake.messages
     told = await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "DUCAMILLE")
@@ -141,3 +143,28 @@ async def test_a_message_that_is_no_member_post_is_not_found(slack: SlackHarness
     )
     assert empty.json()["errors"] == {"reason": slack.t("fr", "config.errors.reason_empty")}
     assert [p.id for p in await posts(slack)] == [p.id for p in before]
+
+
+async def test_the_reason_form_closes_before_the_message_is_deleted(slack: SlackHarness, monkeypatch):
+    """Slack waits 3 s for a form's answer: deleting, DMing and logging come after it."""
+    cards = await intro_cards(slack)
+    card = next(p for p in cards if p.channel_id == "CINTRO")
+    release = asyncio.Event()
+    answered = slack.fake._notify
+
+    async def slow_delete() -> None:  # chat.delete answers only once the test lets it
+        if slack.fake.calls and slack.fake.calls[-1].method == "chat.delete":
+            await release.wait()
+        await answered()
+
+    monkeypatch.setattr(slack.fake, "_notify", slow_delete)
+    callback_id = f"config:removepost:CINTRO:{card.message_id}"
+    try:
+        done = await asyncio.wait_for(
+            slack.sender.view_submission(callback_id, reason_state("spam"), user_id=slack.admin), 2.5
+        )
+    finally:
+        release.set()
+    assert done.status == 200 and done.text == ""
+    await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "DUCAMILLE")
+    assert ("CINTRO", card.message_id) not in slack.fake.messages
