@@ -47,8 +47,10 @@ def build_runtimes(services: Services, names: list[str]) -> list[PlatformRuntime
 
 
 async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
-    """Migrate, run the features' start hooks, start the scheduler and the platforms.
+    """Migrate, run the features' start hooks (job kinds), start the platforms, then the scheduler.
 
+    The scheduler comes last: its first sweep runs at once, and due jobs (reminders, DMs) need the
+    platforms' notifiers. Jobs scheduled while the platforms start are armed by `scheduler.start()`.
     Returns the started runtimes. When a step fails, whatever started is stopped and the database
     closed before the error propagates.
     """
@@ -58,11 +60,11 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
         for feature in services.features:
             if feature.on_start is not None:
                 await feature.on_start(services)
-        await services.scheduler.start()
         for runtime in build_runtimes(services, names):
             await runtime.start()
             started.append(runtime)
             log.info("%s ready", runtime.name)
+        await services.scheduler.start()
     except BaseException:
         await shutdown(services, started)
         raise

@@ -145,3 +145,25 @@ async def test_a_failing_start_hook_closes_the_database(services: Services, monk
         await runner.start(services, ["fake"])
     assert disposed == [True]
     assert started.events == []
+
+
+async def test_the_scheduler_starts_after_the_platforms(settings, clock, launch) -> None:
+    """Its first sweep runs at once, and due jobs need the platforms' notifiers."""
+    seen: list[bool] = []
+
+    class Watching(FakeRuntime):
+        async def start(self) -> None:
+            seen.append(launch.services[0].scheduler.running)
+            await super().start()
+
+    launch.runtimes.append(Watching("watching"))
+    stop = asyncio.Event()
+    task = await _started(launch, settings, clock, stop)
+    for _ in range(500):
+        if launch.services[0].scheduler.running:
+            break
+        await asyncio.sleep(0.01)
+    assert launch.services[0].scheduler.running
+    stop.set()
+    assert await task == 0
+    assert seen == [False]
