@@ -30,9 +30,13 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def db(sqlite_url: str) -> AsyncIterator[Database]:
-    database = Database.from_url(sqlite_url)
-    await upgrade(database.engine)
+async def db(sqlite_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """A migrated SQLite database (COLLECTIF_TEST_DATABASE=postgresql: a PostgreSQL one, for a whole run)."""
+    if os.environ.get("COLLECTIF_TEST_DATABASE") == "postgresql":
+        database = Database.from_url(str(request.getfixturevalue("pg_migrated_url")))
+    else:
+        database = Database.from_url(sqlite_url)
+        await upgrade(database.engine)
     yield database
     await database.dispose()
 
