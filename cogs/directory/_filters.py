@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -76,7 +76,8 @@ class Query:
                     or self.work_mode or self.available_now or self.available_by)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not dataclasses.asdict: its deep copy cost a tenth of a search; the values are immutable.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["skill_keys"] = list(self.skill_keys)
         data["skill_labels"] = list(self.skill_labels)
         data["available_by"] = self.available_by.isoformat() if self.available_by else None
@@ -92,22 +93,31 @@ class Query:
         return cls(**known)
 
     def token(self, community_id: int) -> str:
-        """Same community and filters -> same token, so a repeated search reuses its stored row."""
-        canonical = json.dumps([community_id, self.to_json()], sort_keys=True, ensure_ascii=False)
+        """Same community and filters -> same token, so a repeated search reuses its stored row.
+
+        Without the trade's and sector's names: they follow from the ids, and a search learns them
+        in the statement that also says whether its token is stored (see `_search`).
+        """
+        data = self.to_json()
+        del data["trade_name"], data["sector_name"]
+        canonical = json.dumps([community_id, data], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:TOKEN_LENGTH]
 
 
-async def skill_keys(session: AsyncSession, community_id: int, locale: str, typed: str) -> list[str]:
+async def skill_keys(
+    session: AsyncSession, community_id: int, locale: str, typed: str, *, check: bool = True
+) -> list[str]:
     """The normalized tags the intros cog stores for what was typed ("Référencement, wordpres").
 
     The community's known keys (for near-miss snapping, from the autocomplete cache) are needed
-    only when a tag is neither a vocabulary word nor already one of its keys (one indexed lookup).
+    only when a tag is neither a vocabulary word nor already one of its keys (one indexed lookup;
+    `check=False` skips it: see `unchecked_skills`).
     """
     keys: list[str] = []
     known: set[str] | None = None
     for text in split_skills(typed):
         key = normalize_skill(text, locale)
-        if key and key not in VOCABULARY and not await _has_skill(session, community_id, key):
+        if key and key not in VOCABULARY and check and not await _has_skill(session, community_id, key):
             if known is None:
                 known = (await VALUES.get(session, community_id)).skill_keys
             key = normalize_skill(text, locale, known)
@@ -191,25 +201,31 @@ async def _resolve_named(
 
 
 async def resolve(
-    session: AsyncSession, community_id: int, locale: str, filters: Filters, today: date
+    session: AsyncSession, community_id: int, locale: str, filters: Filters, today: date,
+    *, confirm_later: bool = False,
 ) -> Query:
-    """Turn typed filters into a Query; unknown trade/sector, bad mode or date -> InvalidInput."""
+    """Turn typed filters into a Query; unknown trade/sector, bad mode or date -> InvalidInput.
+
+    `confirm_later`: a trade or sector typed as an id (what autocomplete sends) is taken as is,
+    its name left empty, and skills not in the vocabulary are not looked up, so that the search
+    reads the names and checks the skills in its own statement (each lookup is a round trip). The
+    caller must then call `resolve` again without it if the search could not confirm them (see
+    `pending_names`, `unchecked_skills`). Any other problem is still reported with them checked.
+    """
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
-    trade_id = sector_id = None
-    trade_name = sector_name = ""
+    named: dict[str, tuple[int | None, str]] = {}
+    for field, model in (("trade", Trade), ("sector", Sector)):
+        typed = getattr(filters, field).strip()
+        if not typed:
+            named[field] = (None, "")
+        elif confirm_later and typed.isdigit():
+            named[field] = (int(typed), "")
+        else:
+            try:
+                named[field] = await _resolve_named(session, model, community_id, typed, field)
+            except InvalidInput as error:
+                problems.update(error.problems)
     work_mode, available_now, available_by = "", False, None
-    try:
-        if filters.trade.strip():
-            trade_id, trade_name = await _resolve_named(session, Trade, community_id, filters.trade, "trade")
-    except InvalidInput as error:
-        problems.update(error.problems)
-    try:
-        if filters.sector.strip():
-            sector_id, sector_name = await _resolve_named(
-                session, Sector, community_id, filters.sector, "sector"
-            )
-    except InvalidInput as error:
-        problems.update(error.problems)
     try:
         work_mode = parse_work_mode(filters.work_mode)
     except InvalidInput as error:
@@ -220,17 +236,33 @@ async def resolve(
         problems.update(error.problems)
     keys: list[str] = []
     for typed in filters.skills:
-        keys.extend(k for k in await skill_keys(session, community_id, locale, typed) if k not in keys)
+        typed_keys = await skill_keys(session, community_id, locale, typed, check=not confirm_later)
+        keys.extend(k for k in typed_keys if k not in keys)
     labels = [label[:50] for raw in filters.skills for label in split_skills(raw)]
     if len(keys) > MAX_SKILLS:
         problems["skill"] = ("directory.errors.too_many_skills", {"max": MAX_SKILLS})
     if problems:
+        if confirm_later:  # the ids taken as is are checked too: one error lists every problem
+            return await resolve(session, community_id, locale, filters, today)
         raise InvalidInput(problems)
+    (trade_id, trade_name), (sector_id, sector_name) = named["trade"], named["sector"]
     city = " ".join(filters.city.split())[:100]
     return Query(
         trade_id=trade_id, trade_name=trade_name, sector_id=sector_id, sector_name=sector_name,
         skill_keys=tuple(keys), skill_labels=tuple(labels), city_key=fold(city), city=city,
         work_mode=work_mode, available_now=available_now, available_by=available_by,
+    )
+
+
+def unchecked_skills(query: Query) -> list[str]:
+    """The skills `resolve(…, confirm_later=True)` kept without checking the community uses them."""
+    return [key for key in query.skill_keys if key not in VOCABULARY]
+
+
+def pending_names(query: Query) -> bool:
+    """A trade or sector id taken as is by `resolve(…, confirm_later=True)`, its name still unknown."""
+    return (query.trade_id is not None and not query.trade_name) or (
+        query.sector_id is not None and not query.sector_name
     )
 
 

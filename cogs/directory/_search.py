@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.context import Caller
 from bot.errors import NotFound
 from cogs.directory import _queries as sql
-from cogs.directory._filters import Filters, Query, resolve
+from cogs.directory._filters import Filters, Query, pending_names, resolve, unchecked_skills
 from cogs.directory.models import DirectoryQuery
 
 PAGE_SIZE = 5
@@ -69,13 +69,28 @@ async def search_members(
     today: date,
     now: datetime | None = None,
 ) -> SearchPage:
-    """Search the caller's community directory; the query is stored only when there is a next page."""
-    query = await resolve(session, caller.community_id, caller.community_locale, filters, today)
+    """Search the caller's community directory; the query is stored only when there is a next page.
+
+    Optimistic: typed ids and skills are taken as they are and the search statement confirms them
+    (one round trip instead of one per lookup); only when it cannot (no result, a name made of
+    digits, a misspelt skill) are the filters resolved in full and, if that changes them, searched
+    again. Either way the result is the one of resolving first.
+    """
+    cid, locale = caller.community_id, caller.community_locale
+    query = await resolve(session, cid, locale, filters, today, confirm_later=True)
     conn = await session.connection()
-    result = await run_query(conn, caller.community_id, query, page, page_size, today=today)
-    if result.total > page_size:
-        row: dict[str, Any] = {"community_id": caller.community_id, "token": result.token,
-                               "filters": query.to_json()}
+    result, found = await _run_query(conn, cid, query, page, page_size, today=today)
+    if not found.confirms(query):
+        checked = await resolve(session, cid, locale, filters, today)  # or InvalidInput
+        if (checked.trade_id, checked.sector_id, checked.skill_keys) != (
+                query.trade_id, query.sector_id, query.skill_keys):
+            result, found = await _run_query(conn, cid, checked, page, page_size, today=today)
+        query = checked
+    elif pending_names(query):
+        query = replace(query, trade_name=found.trade_name or "", sector_name=found.sector_name or "")
+    result = replace(result, query=query)
+    if result.total > page_size and not found.stored:
+        row: dict[str, Any] = {"community_id": cid, "token": result.token, "filters": query.to_json()}
         if now is not None:  # else the columns' defaults
             row |= {"created_at": now, "used_at": now}
         await conn.execute(sql.remember(conn.dialect.name), row)
@@ -100,7 +115,8 @@ async def search_page(
     if now is not None:
         await conn.execute(update(DirectoryQuery).where(DirectoryQuery.id == stored.id).values(used_at=now))
     query = Query.from_json(stored.filters)
-    return await run_query(conn, caller.community_id, query, page, page_size, today=today)
+    result, _ = await _run_query(conn, caller.community_id, query, page, page_size, today=today)
+    return result
 
 
 async def forget_searches(session: AsyncSession, before: datetime) -> int:
@@ -109,49 +125,78 @@ async def forget_searches(session: AsyncSession, before: datetime) -> int:
     return result.rowcount or 0
 
 
-async def run_query(
+@dataclass(frozen=True)
+class _Found:
+    """What the search statement says besides the page (all unknown when it found nobody)."""
+
+    stored: bool = False  # the search is stored already: storing it again would be a write for nothing
+    trade_name: str | None = None  # None: not an id of this community (or unknown)
+    sector_name: str | None = None
+    skills_used: int | None = None  # how many of `unchecked_skills(query)` the community uses
+
+    def confirms(self, query: Query) -> bool:
+        """The ids and skills `resolve(…, confirm_later=True)` took as they were are right."""
+        unchecked = unchecked_skills(query)
+        return (
+            (query.trade_id is None or bool(query.trade_name) or self.trade_name is not None)
+            and (query.sector_id is None or bool(query.sector_name) or self.sector_name is not None)
+            and (not unchecked or self.skills_used == len(unchecked))
+        )
+
+
+async def _run_query(
     conn: AsyncConnection, community_id: int, query: Query, page: int, page_size: int, *, today: date
-) -> SearchPage:
-    """A page of ranked results and the total in one statement, then the page's card data in one more."""
+) -> tuple[SearchPage, _Found]:
+    """A page of ranked results, the total and the cards' details in one statement."""
     shape = sql.Shape.of(query)
+    token = query.token(community_id)
     page = max(1, page)
 
     async def fetch(page: int) -> list[Any]:
-        params = sql.values(query, community_id, today, page, page_size)
+        params = sql.values(query, community_id, token, today, page, page_size)
         return list((await conn.execute(sql.ranked(shape), params)).all())
 
     rows = await fetch(page)
     if not rows and page > 1:  # past the end (results changed since): show the last page
-        params = sql.values(query, community_id, today, 1, page_size)
+        params = sql.values(query, community_id, token, today, 1, page_size)
         total = (await conn.execute(sql.counted(shape), params)).scalar() or 0
         page = max(1, -(-total // page_size))
         rows = await fetch(page)
-    total = rows[0].total if rows else 0
-    hits = await _hits(conn, community_id, query, rows)
-    return SearchPage(query=query, token=query.token(community_id), hits=hits, page=page,
-                      page_size=page_size, total=total)
+    hits = _hits(query, rows)
+    if not hits:
+        return SearchPage(query, token, hits, page, page_size, 0), _Found()
+    first = rows[0]
+    found = _Found(bool(first.stored), first.trade_name, first.sector_name, first.skills_used)
+    return SearchPage(query, token, hits, page, page_size, first.total), found
 
 
-async def _hits(
-    conn: AsyncConnection, community_id: int, query: Query, rows: list[Any]
-) -> tuple[MemberHit, ...]:
-    if not rows:
-        return ()
-    ids = [r.id for r in rows]
-    found: dict[int, dict[int, list[tuple[str, str]]]] = {i: {0: [], 1: [], 2: [], 3: []} for i in ids}
-    for kind, pid, a, b, _ in await conn.execute(sql.details(), {"cid": community_id, "ids": ids}):
-        found[pid][kind].append((a, b))
+def _hits(query: Query, rows: list[Any]) -> tuple[MemberHit, ...]:
+    """Cards from `sql.ranked` rows: the page's profiles (kind 0, ranked), then their trades, skills, sectors.
+
+    Rows are unpacked by position (the column order of `sql.ranked`): a Row's attribute access
+    costs about a microsecond, and a page has some fifty rows.
+    """
+    profiles = []
+    found: dict[int, tuple[list[Any], ...]] = {}
+    for row in rows:
+        kind, pid, _, a, b, *_ = row
+        if kind == 0:
+            profiles.append(row)
+            found[pid] = ([], [], [])
+        else:
+            found[pid][kind - 1].append((a, b) if kind == 2 else a)
     wanted = set(query.skill_keys)
     hits = []
-    for r in rows:
-        parts = found[r.id]
-        name, user_id = parts[0][0] if parts[0] else ("", "")
-        tags = sorted(parts[2], key=lambda tag: tag[1] not in wanted)  # stable: matched first
+    for row in profiles:
+        (pid, _, name, user_id, member_id, city, work_mode, availability, available_from, updated_at,
+         n) = row[1:12]
+        trades, tags, sectors = found[pid]
+        if wanted:
+            tags = sorted(tags, key=lambda tag: tag[1] not in wanted)  # stable: matched first
         hits.append(MemberHit(
-            member_id=r.member_id, user_id=user_id, display_name=name,
-            trades=tuple(a for a, _ in parts[1]), skills=tuple(a for a, _ in tags[:SKILLS_SHOWN]),
-            matched_skills=int(r.n) if "n" in r._fields else 0,
-            sectors=tuple(a for a, _ in parts[3]), city=r.city, work_mode=r.work_mode,
-            availability=r.availability, available_from=r.available_from, updated_at=r.updated_at,
+            member_id=member_id, user_id=user_id or "", display_name=name or "", trades=tuple(trades),
+            skills=tuple(label for label, _ in tags[:SKILLS_SHOWN]), matched_skills=int(n or 0),
+            sectors=tuple(sectors), city=city, work_mode=work_mode, availability=availability,
+            available_from=available_from, updated_at=updated_at,
         ))
     return tuple(hits)

@@ -11,6 +11,7 @@ from storage.models import Base, UTCDateTime, utcnow
 
 WORK_MODES = ("remote", "onsite", "hybrid")
 AVAILABILITY = ("available", "from_date", "busy")
+_LISTING = ("availability", "available_from", "updated_at", "work_mode")
 
 
 class Profile(Base):
@@ -19,8 +20,11 @@ class Profile(Base):
     __tablename__ = "profiles"
     __table_args__ = (
         UniqueConstraint("community_id", "member_id"),
-        Index("ix_profiles_community_listed", "community_id", "opt_directory", "availability"),
-        Index("ix_profiles_community_city", "community_id", "city_key"),
+        # The directory's filters and ranking read only these columns (cogs/directory/_queries.py):
+        # by id (a trade's or sector's profiles), by city, or every listed profile, the index alone
+        # answers, and the wide rows (bio, languages…) are read for the result page only.
+        Index("ix_profiles_community_listed", "community_id", "id", "opt_directory", *_LISTING),
+        Index("ix_profiles_community_city", "community_id", "city_key", "opt_directory", *_LISTING, "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

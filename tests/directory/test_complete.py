@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
 from cogs.directory._complete import (
@@ -14,6 +16,12 @@ from cogs.directory._complete import (
 from tests.directory.factory import add_profile, caller_for
 
 CATALOG = Catalog.load(locale_folders(load_features()))
+
+
+@pytest.fixture
+def db(any_db):
+    """Every test here once on SQLite and once on PostgreSQL (the same SQL must run on both)."""
+    return any_db
 
 
 async def test_trades_prefix_then_contains_with_ids(db):

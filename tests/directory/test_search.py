@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.errors import InvalidInput, NotFound
 from cogs.directory._filters import Filters, Query, parse_args, parse_available, parse_work_mode
 from cogs.directory._search import search_members, search_page
 from cogs.directory.models import DirectoryQuery
+from storage.models import Trade
 from tests.directory.factory import T0, add_profile, caller_for, trade_id
 
 TODAY = date(2026, 11, 26)
@@ -16,6 +17,12 @@ TODAY = date(2026, 11, 26)
 
 def names(result) -> list[str]:
     return [h.display_name for h in result.hits]
+
+
+@pytest.fixture
+def db(any_db):
+    """Every test here once on SQLite and once on PostgreSQL (the same SQL must run on both)."""
+    return any_db
 
 
 async def test_filters_trade_skill_city_mode_and_listing(db):
@@ -223,3 +230,72 @@ async def test_trades_resolve_by_unambiguous_start(db):
             await search_members(s, me, Filters(trade="d"), today=TODAY)
         with pytest.raises(InvalidInput):  # a LIKE wildcard is a plain character
             await search_members(s, me, Filters(trade="%"), today=TODAY)
+
+
+async def test_a_trade_id_names_the_trade_even_without_results(db):
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        dev = await trade_id(s, me.community_id, "Développement")
+        result = await search_members(s, me, Filters(trade=str(dev), city="Lyon"), today=TODAY)
+    assert (result.total, result.query.trade_id, result.query.trade_name) == (0, dev, "Développement")
+
+
+async def test_a_trade_named_with_digits_is_found_by_name(db):
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        s.add(Trade(community_id=me.community_id, key="2024", name="2024", position=99))
+        await s.flush()
+        await add_profile(s, await caller_for(s, "a", name="Alice"), trades=("2024",))
+        await add_profile(s, await caller_for(s, "b", name="Bob"), trades=("Développement",))
+        result = await search_members(s, me, Filters(trade="2024"), today=TODAY)
+    assert (names(result), result.query.trade_name) == (["Alice"], "2024")
+
+
+async def test_a_trade_id_is_checked_when_another_filter_is_wrong(db):
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        dev = await trade_id(s, me.community_id, "Développement")
+        with pytest.raises(InvalidInput) as error:
+            await search_members(s, me, Filters(trade=str(dev), work_mode="moon"), today=TODAY)
+        assert set(error.value.problems) == {"work_mode"}
+        with pytest.raises(InvalidInput) as error:
+            await search_members(s, me, Filters(trade="987654", work_mode="moon"), today=TODAY)
+        assert set(error.value.problems) == {"trade", "work_mode"}
+
+
+async def test_a_stored_search_is_not_written_again(db, clock):
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        dev = await trade_id(s, me.community_id, "Développement")
+        for i in range(7):
+            await add_profile(s, await caller_for(s, f"u{i}"), trades=("Développement",))
+    written: list[str] = []
+
+    def spy(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("INSERT"):
+            written.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", spy)
+    try:
+        for _ in range(2):
+            async with db.transaction() as s:
+                result = await search_members(s, me, Filters(trade=str(dev)), today=TODAY, now=clock.now())
+            assert result.has_next
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", spy)
+    assert len(written) == 1
+    async with db.transaction() as s:
+        assert names(await search_page(s, me, result.token, 2, today=TODAY)) == ["User u5", "User u6"]
+
+
+async def test_a_misspelt_skill_snaps_to_the_community_tag(db):
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        await add_profile(s, await caller_for(s, "a", name="Alice"), skills=("Airtable", "Notion"))
+        await add_profile(s, await caller_for(s, "b", name="Bob"), skills=("Notion",))
+    async with db.transaction() as s:
+        result = await search_members(s, me, Filters(skills=("airtablee, notion",)), today=TODAY)
+        assert result.query.skill_keys == ("airtable", "notion")
+        assert [(h.display_name, h.matched_skills) for h in result.hits] == [("Alice", 2), ("Bob", 1)]
+        nobody = await search_members(s, me, Filters(skills=("zapier",)), today=TODAY)
+        assert (nobody.total, nobody.query.skill_keys) == (0, ("zapier",))

@@ -44,8 +44,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('community_id', 'member_id', name=op.f('uq_profiles_community_id_member_id'))
     )
     with op.batch_alter_table('profiles', schema=None) as batch_op:
-        batch_op.create_index('ix_profiles_community_city', ['community_id', 'city_key'], unique=False)
-        batch_op.create_index('ix_profiles_community_listed', ['community_id', 'opt_directory', 'availability'], unique=False)
+        batch_op.create_index('ix_profiles_community_city', ['community_id', 'city_key', 'opt_directory', 'availability', 'available_from', 'updated_at', 'work_mode', 'id'], unique=False)
+        batch_op.create_index('ix_profiles_community_listed', ['community_id', 'id', 'opt_directory', 'availability', 'available_from', 'updated_at', 'work_mode'], unique=False)
         batch_op.create_index(batch_op.f('ix_profiles_member_id'), ['member_id'], unique=False)
 
     op.create_table('profile_links',
