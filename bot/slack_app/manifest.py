@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.cards import truncate
 from bot.config import ConfigError, Settings
-from bot.features import Feature, all_commands, locale_folders
+from bot.features import CommandSpec, Feature, all_commands, locale_folders
 from bot.i18n import Catalog
 from bot.slack_app.app import build_router
 
@@ -26,9 +26,19 @@ SHORTCUT_DESCRIPTION_MAX = 150
 
 
 def usage_hint(catalog: Catalog, locale: str, features: Iterable[Feature]) -> str:
-    """`aide · config [show|history|…] · …`: every command, by its name in the community language."""
-    parts = [f"{catalog.t(locale, c.name_key)} {c.slack_usage}".strip() for c in all_commands(features)]
+    """`aide · config [afficher|historique|…] · …`: each command and arguments, in the community language.
+
+    The arguments come from the catalog key `<feature>.commands.<name>.slack_usage` when there is one
+    (it must list words the handler accepts), else from the CommandSpec's English `slack_usage`.
+    """
+    parts = [f"{catalog.t(locale, c.name_key)} {command_usage(catalog, locale, c)}".strip()
+             for c in all_commands(features)]
     return truncate(" · ".join(parts), USAGE_HINT_MAX)
+
+
+def command_usage(catalog: Catalog, locale: str, command: CommandSpec) -> str:
+    key = f"{command.feature}.commands.{command.name}.slack_usage"
+    return catalog.t(locale, key) if catalog.has(key, locale) else command.slack_usage
 
 
 def manifest(settings: Settings, features: Iterable[Feature]) -> dict[str, Any]:

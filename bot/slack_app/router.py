@@ -12,7 +12,9 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
 - `router.shortcut("config:remove_post", name_key, description_key, handler)`: a message shortcut
   (the message's "…" menu; `kind="global"` for the lightning menu), declared in the manifest with
   its localized name and description; acknowledged before the handler runs;
-- `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest.
+- `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest;
+- `router.on_member_data_deleted(handler)`: told `(request, community_id, member_id)` after a member's
+  data was deleted (Slack's twin of Discord's `member_data_deleted` event), e.g. to redraw their Home.
 
 Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
 Registration touches no network and no database, so the manifest is built from the same tables.
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[[SlackRequest], Awaitable[Any]]
+DataDeletedHandler = Callable[[SlackRequest, int, int], Awaitable[None]]
 HELP_COMMAND = "help"
 
 
@@ -73,6 +76,7 @@ class SlackRouter:
     events: dict[str, list[Handler]] = field(default_factory=dict)
     scopes: dict[str, str] = field(default_factory=dict)  # extra bot scope -> why the feature needs it
     shortcuts: list[Shortcut] = field(default_factory=list)
+    data_deleted: list[DataDeletedHandler] = field(default_factory=list)
 
     def subcommand(self, name: str, handler: Handler) -> None:
         if name in self.subcommands:
@@ -96,6 +100,17 @@ class SlackRouter:
         if any(s.callback_id == callback_id for s in self.shortcuts):
             raise ValueError(f"Slack shortcut {callback_id!r} registered twice")
         self.shortcuts.append(Shortcut(callback_id, name_key, description_key, handler, kind))
+
+    def on_member_data_deleted(self, handler: DataDeletedHandler) -> None:
+        self.data_deleted.append(handler)
+
+    async def member_data_deleted(self, request: SlackRequest, community_id: int, member_id: int) -> None:
+        """Tell every subscriber; one failing must not undo or hide a deletion that already happened."""
+        for handler in self.data_deleted:
+            try:
+                await handler(request, community_id, member_id)
+            except Exception:
+                log.exception("member_data_deleted handler %r failed", handler)
 
 
 def load_listeners(router: SlackRouter, features: Iterable[Feature]) -> SlackRouter:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
@@ -203,6 +204,10 @@ async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -
         users = list((await request.client.usergroups_users_list(usergroup=group)).get("users") or [])
     except SlackApiError as exc:
         log.warning("usergroups.users.list failed for %s: %s", group, exc.response.get("error"))
+        return
+    except (TimeoutError, aiohttp.ClientError) as exc:  # asyncio.TimeoutError is TimeoutError on 3.11
+        # The setting is saved already; the next subteam_members_changed event refreshes the snapshot.
+        log.warning("usergroups.users.list unreachable for %s: %r", group, exc)
         return
     async with services.db.transaction() as session:
         await set_usergroup_members(session, community, group, users)

@@ -350,6 +350,13 @@ async def home_opened(request: SlackRequest) -> None:
     await publish_home(request, await request.ensure_caller())
 
 
+async def data_deleted(request: SlackRequest, community_id: int, member_id: int) -> None:
+    """After `/collectif privacy delete`, the Home tab stops showing the deleted profile."""
+    caller = await request.ensure_caller()
+    if (caller.community_id, caller.member_id) == (community_id, member_id):
+        await publish_home(request, caller)
+
+
 async def publish_home(request: SlackRequest, caller: Caller) -> None:
     """The Home tab: one's profile card with Edit / availability buttons (or an invitation), then help."""
     services = request.services
@@ -396,6 +403,7 @@ def register(router: SlackRouter) -> None:
     router.action(r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)", availability_clicked)
     router.action(r"intros:create", create_clicked)
     router.event("app_home_opened", home_opened)
+    router.on_member_data_deleted(data_deleted)
     router.need_scope(
         "chat:write.public", "intro cards in the intro and trade channels without inviting the bot"
     )

@@ -6,6 +6,8 @@ first with buttons (`privacy:confirm:<member>`, `privacy:cancel:<member>`), answ
 
 from __future__ import annotations
 
+import functools
+
 from bot.config import SUPPORTED_LOCALES
 from bot.notifier import Attachment
 from bot.slack_app.request import SlackRequest
@@ -50,7 +52,7 @@ async def privacy(request: SlackRequest) -> None:
         await request.reply(request.t("privacy.slack.usage"))
 
 
-async def clicked(request: SlackRequest) -> None:
+async def clicked(request: SlackRequest, router: SlackRouter) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     services = request.services
@@ -60,10 +62,13 @@ async def clicked(request: SlackRequest) -> None:
         return
     ensure_own(caller, member_id)
     await request.reply(working_card(services.catalog, caller), replace=True)
-    await request.reply(await delete_member_data(services, caller, member_id), replace=True)
+    done = await delete_member_data(services, caller, member_id)
+    # Features showing or holding the member's data (e.g. the App Home profile) catch up now.
+    await router.member_data_deleted(request, caller.community_id, member_id)
+    await request.reply(done, replace=True)
 
 
 def register(router: SlackRouter) -> None:
     router.need_scope("files:write", "files.uploadV2: a member's data export, as a JSON file in their DM")
     router.subcommand("privacy", privacy)
-    router.action(BUTTON, clicked)
+    router.action(BUTTON, functools.partial(clicked, router=router))

@@ -258,3 +258,12 @@ async def test_members_of_the_moderator_user_group_are_moderators(slack: SlackHa
     await _say(slack, "config groupe S0MODS")
     assert (await _settings(slack)).moderator_usergroup_user_ids == ["UCAMILLE"]
     assert "Réglages de" in await _say(slack, "config show", slack.member_fr)
+
+
+async def test_a_network_error_refreshing_the_user_group_keeps_the_saved_setting(slack: SlackHarness):
+    slack.fake.dropped.add("usergroups.users.list")
+    text = await _say(slack, "config groupe S0MODS")
+    assert slack.t("fr", "config.done.title") in text
+    assert slack.t("fr", "config.setting.moderators.usergroup") in text
+    assert slack.fake.calls_to("usergroups.users.list")
+    assert (await _settings(slack)).moderator_usergroup_id == "S0MODS"

@@ -14,6 +14,7 @@ from cogs.intros.models import Profile
 from storage.models import Member
 from tests.directory.factory import add_profile
 from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.slack_api import visible_text
 
 pytest_plugins = ["tests.e2e.slack_harness"]
 
@@ -86,3 +87,21 @@ async def test_someone_else_cannot_confirm(slack: SlackHarness) -> None:
     assert ("CINTRO", ts) in slack.fake.messages
     async with slack.services.db.transaction() as session:
         assert await session.get(Member, member_id) is not None
+
+
+async def test_delete_republishes_the_home_tab_without_the_profile(slack: SlackHarness) -> None:
+    member_id, _ = await introduce(slack)
+    await slack.sender.event({"type": "app_home_opened", "user": slack.member_fr, "tab": "home"})
+    shown = await slack.fake.wait_for_call("views.publish", lambda c: "intros:edit:" in str(c.args["view"]))
+    assert "Figma" in visible_text(shown.args["view"])
+    published_before = len(slack.fake.calls_to("views.publish"))
+
+    await slack.sender.action(f"privacy:confirm:{member_id}", user_id=slack.member_fr)
+    await slack.fake.wait_for_call(
+        "views.publish", lambda c: slack.fake.calls_to("views.publish").index(c) >= published_before)
+
+    [republished] = slack.fake.calls_to("views.publish")[published_before:]
+    assert republished.args["user_id"] == slack.member_fr
+    home = republished.args["view"]
+    assert "intros:edit:" not in str(home) and "Figma" not in visible_text(home)
+    assert slack.t("fr", "intros.home.no_profile") in visible_text(home)

@@ -116,6 +116,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.missing_channels: set[str] = set()
         self.errors: dict[str, str] = {}  # method -> error it answers (until removed)
+        self.dropped: set[str] = set()  # methods answered by closing the connection (a network error)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -206,6 +207,11 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
         self.calls.append(ApiCall(method, args, token))
+        if method in self.dropped:
+            assert request.transport is not None
+            request.transport.abort()  # the client sees the server disconnect, with no answer
+            await self._notify()
+            return web.Response()
         answer = self._answer(method, args, token)
         await self._notify()
         return web.json_response(answer)

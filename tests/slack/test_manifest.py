@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,9 @@ def test_socket_mode_manifest_lists_every_command_event_and_scope() -> None:
     assert command["should_escape"] is True
     assert "url" not in command
     catalog = Catalog.load(locale_folders(features))
-    for spec in all_commands(features):  # French names: the default community locale
-        assert f"{catalog.t('fr', spec.name_key)} {spec.slack_usage}".strip() in command["usage_hint"]
+    for spec in all_commands(features):  # French names and arguments: the default community locale
+        usage = catalog.t("fr", usage_key(spec)) if spec.slack_usage else ""
+        assert f"{catalog.t('fr', spec.name_key)} {usage}".strip() in command["usage_hint"]
     assert command["usage_hint"].startswith("aide")
     settings = result["settings"]
     assert settings["socket_mode_enabled"] is True
@@ -94,3 +96,44 @@ def test_cli_prints_the_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main(["slack", "manifest"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["settings"]["socket_mode_enabled"] is True
+
+
+def usage_key(spec: CommandSpec) -> str:
+    return f"{spec.feature}.commands.{spec.name}.slack_usage"
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("fr", ["confidentialite exporter | supprimer", "membres [métier:…] [compétence:…] [ville:…]",
+            "profil [@membre]", "disponibilite [disponible | occupé·e | JJ/MM/AAAA]",
+            "config [afficher|historique|…]"]),
+    ("en", ["privacy export | delete", "members [trade:…] [skill:…] [city:…]", "profile [@member]",
+            "availability [available | busy | YYYY-MM-DD]", "config [show|history|…]"]),
+])
+def test_usage_hint_arguments_are_in_the_community_language(locale: str, expected: list[str]) -> None:
+    features = load_features()
+    catalog = Catalog.load(locale_folders(features))
+    hint = manifest(settings_with(community__locale=locale), features)["features"]["slash_commands"][0][
+        "usage_hint"]
+    for part in expected:
+        assert part in hint.split(" · "), (part, hint)
+    for spec in all_commands(features):  # every command with arguments has them in both languages
+        assert bool(spec.slack_usage) == catalog.has(usage_key(spec), locale), spec.name
+
+
+def test_advertised_words_are_the_words_the_handlers_accept() -> None:
+    from cogs.directory._filters import ARG_KEYS
+    from cogs.intros._slack import STATUS_WORDS
+    from storage.text import fold
+
+    catalog = Catalog.load(locale_folders(load_features()))
+    for locale in ("fr", "en"):
+        members = catalog.t(locale, "directory.commands.members.slack_usage")
+        assert all(fold(key) in ARG_KEYS for key in re.findall(r"\[([^\]:]+):", members)), members
+        availability = catalog.t(locale, "intros.commands.availability.slack_usage")
+        words = [w.strip() for w in availability.strip("[]").split("|")][:2]
+        assert all(STATUS_WORDS.get(fold(w).replace("·", "")) for w in words), availability
+        privacy = catalog.t(locale, "privacy.commands.privacy.slack_usage").split(" | ")
+        names = [catalog.t(locale, f"privacy.commands.{verb}.name") for verb in ("export", "delete")]
+        assert privacy == names
+        config = catalog.t(locale, "config.commands.config.slack_usage").strip("[]").split("|")[:2]
+        assert config == [catalog.t(locale, f"config.slack.words.{w}") for w in ("show", "history")]
