@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x0C011EC7  # PostgreSQL advisory lock: one process migrates at a time
+SQLITE_ATTEMPTS = 5
 
 
 def alembic_config(connection: Connection | None = None, script_location: Path = MIGRATIONS) -> Config:
@@ -29,9 +35,23 @@ def _upgrade(connection: Connection, revision: str, script_location: Path) -> No
 async def upgrade(
     engine: AsyncEngine, revision: str = "heads", *, script_location: Path = MIGRATIONS
 ) -> None:
-    """Bring the schema to `revision` (default: every branch's latest; features migrate on branches)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision, script_location)
+    """Bring the schema to `revision` (default: every branch's latest; features migrate on branches).
+
+    Several processes may start at once on one database. PostgreSQL serializes them with an advisory
+    lock. SQLite serializes them with BEGIN IMMEDIATE, but while a brand-new file is switched to WAL it
+    can answer "database is locked" at once, without waiting for the busy timeout: that is retried
+    (the other process's migration is then already applied, and the retry finds nothing to do).
+    """
+    for attempt in range(1, SQLITE_ATTEMPTS + 1):
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_upgrade, revision, script_location)
+            return
+        except OperationalError as exc:
+            if engine.dialect.name != "sqlite" or "locked" not in str(exc) or attempt == SQLITE_ATTEMPTS:
+                raise
+            log.warning("database locked while migrating (attempt %d), retrying", attempt)
+            await asyncio.sleep(0.1 * attempt)
 
 
 async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:

@@ -84,3 +84,29 @@ def test_every_migration_file_belongs_to_the_history() -> None:
     revisions = {rev.path for rev in scripts.walk_revisions()}
     files = {str(path) for path in (MIGRATIONS / "versions").glob("*.py")}
     assert files == revisions
+
+
+async def test_a_sqlite_lock_while_migrating_is_retried(sqlite_url: str, monkeypatch) -> None:
+    """SQLite may answer "database is locked" at once (no busy wait) while another process sets up WAL."""
+    from sqlalchemy.exc import OperationalError
+
+    from storage import migrate
+
+    real = migrate._upgrade
+    calls: list[int] = []
+
+    def locked_once(connection, revision, script_location):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        real(connection, revision, script_location)
+
+    monkeypatch.setattr(migrate, "_upgrade", locked_once)
+    db = Database.from_url(sqlite_url)
+    try:
+        await migrate.upgrade(db.engine)
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await db.dispose()
+    assert len(calls) == 2
