@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import lifecycle
 from bot.i18n import resolve_locale, supported_locale
+from bot.scheduler import Scheduler
 from storage.communities import ensure_community, ensure_member
-from storage.models import Community, CommunitySettings
+from storage.models import CommunitySettings
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,17 @@ class Origin:
 
 
 async def resolve_caller(
-    session: AsyncSession, origin: Origin, *, default_locale: str, default_timezone: str
+    session: AsyncSession,
+    origin: Origin,
+    *,
+    default_locale: str,
+    default_timezone: str,
+    scheduler: Scheduler | None = None,
 ) -> Caller:
-    """Find or create the community and the member, and decide the reply language."""
+    """Find or create the community and the member, and decide the reply language.
+
+    With the `scheduler`, a paused community that calls again is restored and its purge cancelled.
+    """
     first_locale = resolve_locale(origin.community_locale, default_locale)
     community = await ensure_community(
         session,
@@ -56,11 +65,8 @@ async def resolve_caller(
         locale=first_locale,
         timezone=default_timezone,
     )
-    if not community.active:  # a request from a paused community: it came back (the purge then skips it)
-        await session.execute(
-            update(Community).where(Community.id == community.id, Community.active.is_(False))
-            .values(active=True, deactivated_at=None).execution_options(synchronize_session=False)
-        )
+    if not community.active and scheduler is not None:  # a request from a paused community: it came back
+        await lifecycle.restore(session, scheduler, community.id)
     user_locale = supported_locale(origin.user_locale)
     member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name,
                                  locale=user_locale)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot import lifecycle
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
 from bot.context import Caller, Origin, resolve_caller
@@ -53,7 +54,7 @@ class Services:
         features = load_features()
         clock = clock or SystemClock()
         db = db or Database.from_url(settings.database.url, echo=settings.database.echo)
-        return cls(
+        services = cls(
             settings=settings,
             secrets=secrets,
             db=db,
@@ -67,6 +68,8 @@ class Services:
             ),
             features=features,
         )
+        lifecycle.register_jobs(services)
+        return services
 
     @property
     def commands(self) -> list[CommandSpec]:
@@ -81,6 +84,7 @@ class Services:
                 origin,
                 default_locale=self.settings.community.locale,
                 default_timezone=self.settings.community.timezone,
+                scheduler=self.scheduler,
             )
 
     def t(self, locale: str, key: str, /, **params: object) -> str:

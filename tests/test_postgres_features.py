@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from bot.config import Secrets, Settings
 from bot.errors import InvalidInput, NotFound, UserError
+from bot.lifecycle import PURGE_KIND, deactivate
 from bot.services import Services
 from cogs.config._audit import history
 from cogs.config._context import run
-from cogs.config._lifecycle import PURGE_KIND, deactivate, on_start
 from cogs.config._moderation import remove_post
 from cogs.config._packs import packs, remove_pack, set_pack
 from cogs.config._settings import set_setting, settings_form, update_settings
@@ -77,7 +77,6 @@ def notifier(services: Services) -> RecordingNotifier:
 
 @pytest.fixture
 async def config_services(services: Services) -> Services:
-    await on_start(services)
     services.notifiers["discord"] = ConfigNotifier()
     return services
 

@@ -9,8 +9,9 @@ import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from bot import lifecycle
 from bot.context import Caller, Origin
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.translator import CatalogTranslator
@@ -137,7 +138,8 @@ class CollectifBot(commands.AutoShardedBot):
     async def ensure_guild(self, guild: discord.Guild) -> None:
         """First contact with a guild: its community, in the guild's language, with default trades.
 
-        Then dispatches `community_ready(community_id, guild_id)` (listeners: `on_community_ready`).
+        A guild that comes back within the grace period is restored and its purge cancelled. Then
+        dispatches `community_ready(community_id, guild_id)` (listeners: `on_community_ready`).
         """
         defaults = self.services.settings.community
         async with self.services.db.transaction() as session:
@@ -150,8 +152,7 @@ class CollectifBot(commands.AutoShardedBot):
                 timezone=defaults.timezone,
             )
             if not community.active:
-                community.active = True
-                community.deactivated_at = None
+                await lifecycle.restore(session, self.services.scheduler, community.id)
         self.dispatch("community_ready", community.id, str(guild.id))
 
     async def ensure_guilds(self) -> int:
@@ -211,15 +212,9 @@ class CollectifBot(commands.AutoShardedBot):
         await self.remove_community(str(guild.id))
 
     async def remove_community(self, guild_id: str) -> None:
-        """Removed from a server: the community is paused, then `community_removed(guild_id)` dispatched.
+        """Removed from a server: the community is paused and its purge scheduled after the grace period.
 
-        The config feature's listener schedules the purge of its data after the grace period.
+        Then dispatches `community_removed(guild_id)`.
         """
-        async with self.services.db.transaction() as session:
-            await session.execute(
-                update(Community)
-                .where(Community.platform == PLATFORM, Community.external_id == guild_id,
-                       Community.active.is_(True))
-                .values(active=False, deactivated_at=self.services.clock.now())
-            )
+        await lifecycle.deactivate(self.services, PLATFORM, guild_id)
         self.dispatch("community_removed", guild_id)

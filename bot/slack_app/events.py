@@ -14,10 +14,11 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
+from bot import lifecycle
 from bot.slack_app.callers import team_of
-from storage.models import Community, Meta
+from storage.models import Meta
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
@@ -51,30 +52,12 @@ async def release_event(services: Services, event_id: str) -> None:
         await session.execute(delete(Meta).where(Meta.key == EVENT_PREFIX + event_id))
 
 
-async def deactivate(services: Services, team_id: str) -> bool:
-    """Mark the workspace's community inactive (its data purge comes later, after a grace period)."""
-    async with services.db.transaction() as session:
-        result = await session.execute(
-            update(Community)
-            .where(Community.platform == "slack", Community.external_id == team_id,
-                   Community.active.is_(True))
-            .values(active=False, deactivated_at=services.clock.now())
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-async def on_app_uninstalled(request: SlackRequest) -> None:
-    team_id = team_of(request.body, request.context)
-    if await deactivate(request.services, team_id):
-        log.info("Slack workspace %s uninstalled Collectif: community marked inactive", team_id)
-
-
-async def on_tokens_revoked(request: SlackRequest) -> None:
-    tokens = (request.body.get("event") or {}).get("tokens") or {}
-    if tokens.get("bot"):  # revoked user tokens alone leave the bot working
-        await on_app_uninstalled(request)
+async def on_removed(request: SlackRequest) -> None:
+    """app_uninstalled / tokens_revoked: pause the workspace and schedule its purge (idempotent)."""
+    event = request.body.get("event") or {}
+    await lifecycle.on_slack_event(request.services, team_of(request.body, request.context), event)
 
 
 def register(router: SlackRouter) -> None:
-    router.event("app_uninstalled", on_app_uninstalled)
-    router.event("tokens_revoked", on_tokens_revoked)
+    router.event("app_uninstalled", on_removed)
+    router.event("tokens_revoked", on_removed)

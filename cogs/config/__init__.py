@@ -1,8 +1,7 @@
-"""Per-community settings and moderation: /config, the audit log, trades, packs, the install lifecycle."""
+"""Per-community settings and moderation: /config, the audit log, trades, sectors, packs."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
-from cogs.config._lifecycle import on_start
 
 FEATURE = Feature(
     name="config",
@@ -12,5 +11,4 @@ FEATURE = Feature(
     slack_listeners="cogs.config._slack",
     models="cogs.config.models",
     privacy=PrivacyHook(tables=("audit_entries",), export=export_member, delete=forget_member),
-    on_start=on_start,
 )

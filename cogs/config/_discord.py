@@ -1,4 +1,4 @@
-"""/config on Discord: subcommands with autocomplete, a "Remove post" message menu, the install lifecycle.
+"""/config on Discord: subcommands with autocomplete and a "Remove post" message menu.
 
 The group carries default_member_permissions = Manage Server, so Discord hides it from members; that
 is only a default a server can override, so every subcommand still goes through
@@ -30,7 +30,6 @@ from bot.rendering.discord import render_card
 from cogs.config import FEATURE, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
-from cogs.config._lifecycle import deactivate, reactivate
 from cogs.config._moderation import remove_post, remove_post_by_link
 from cogs.config._packs import packs, remove_pack, set_pack
 from cogs.config._settings import CHANNELS, LIMITS, set_setting
@@ -471,17 +470,6 @@ class Config(commands.Cog):
                 )
         except Exception as error:
             await report_error(interaction, error)
-
-    # -- lifecycle --------------------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_community_removed(self, guild_id: str) -> None:
-        # The bot paused it before dispatching; if the guild re-added the bot since, leave it active.
-        await deactivate(self.bot.services, "discord", guild_id, pause=False)
-
-    @commands.Cog.listener()
-    async def on_community_ready(self, community_id: int, guild_id: str) -> None:
-        await reactivate(self.bot.services, "discord", guild_id)
 
 
 async def setup(bot: CollectifBot) -> None:

@@ -34,7 +34,6 @@ from cogs.config import _refs
 from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._durations import format_offsets
-from cogs.config._lifecycle import on_slack_event
 from cogs.config._moderation import REASON_MAX, remove_post, remove_post_by_link
 from cogs.config._packs import remove_pack, set_pack
 from cogs.config._settings import (
@@ -571,12 +570,6 @@ async def submit_remove_post(request: SlackRequest) -> dict[str, Any]:
 # -- events ----------------------------------------------------------------------------------------
 
 
-async def on_removed(request: SlackRequest) -> None:
-    """app_uninstalled / tokens_revoked: pause the workspace and schedule its purge (idempotent)."""
-    event = request.body.get("event") or {}
-    await on_slack_event(request.services, team_of(request.body, request.context), event)
-
-
 async def on_group_changed(request: SlackRequest) -> None:
     """subteam_members_changed: refresh the moderator group's members when it is that group."""
     await refresh_usergroup(request)
@@ -593,8 +586,6 @@ def register(router: SlackRouter) -> None:
         "config.slack.remove_post.description",
         open_remove_post,
     )
-    router.event("app_uninstalled", on_removed)
-    router.event("tokens_revoked", on_removed)
     router.event("subteam_members_changed", on_group_changed)
     router.need_scope("usergroups:read", "moderators may be a user group: its members are read from Slack")
     router.need_scope("channels:read", "moderators pick channels by name in /collectif config")

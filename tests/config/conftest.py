@@ -13,7 +13,6 @@ from bot.cards import Card
 from bot.context import Caller, Origin
 from bot.notifier import Attachment, PostRef
 from bot.services import Services
-from cogs.config._lifecycle import on_start
 from storage.all_models import metadata
 
 GUILD_A = "900000000000000001"
@@ -92,7 +91,6 @@ class NamedDirectory:
 
 @pytest.fixture
 async def config_services(services: Services) -> Services:
-    await on_start(services)
     return services
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from bot.lifecycle import PURGE_KIND, deactivate, on_slack_event, reactivate
 from bot.scheduler import PENDING, SKIPPED
 from cogs.config._context import run
-from cogs.config._discord import Config
-from cogs.config._lifecycle import PURGE_KIND, deactivate, on_slack_event, reactivate
 from cogs.config._moderation import remove_post
 from cogs.config._packs import set_pack
 from cogs.config._settings import set_setting
@@ -91,14 +89,15 @@ async def test_coming_back_restores_and_cancels_the_purge(config_services, mod, 
     assert [state for state, _ in await _jobs(config_services, mod.community_id)] == [SKIPPED, PENDING]
 
 
-async def test_a_request_from_a_paused_community_reactivates_it_and_the_purge_skips_it(
+async def test_a_request_from_a_paused_community_reactivates_it_and_cancels_the_purge(
     config_services, mod, clock
 ):
     await deactivate(config_services, "discord", GUILD_A)
     await make_caller(config_services, "someone", moderator=False)
     assert (await _community(config_services, "discord", GUILD_A)).active
+    assert [state for state, _ in await _jobs(config_services, mod.community_id)] == [SKIPPED]
     clock.advance(timedelta(days=31))
-    assert await config_services.scheduler.run_due() == 1
+    assert await config_services.scheduler.run_due() == 0
     assert await _community(config_services, "discord", GUILD_A) is not None
 
 
@@ -196,26 +195,16 @@ async def test_purge_leaves_nothing_of_the_community_in_any_table(
     assert await _owned_rows(config_services, mod_b.community_id) == others_before
 
 
-async def _paused_by_the_bot(services, community_id, when) -> None:
-    """What CollectifBot.remove_community does before it dispatches `community_removed`."""
-    async with services.db.transaction() as s:
-        await s.execute(
-            update(Community).where(Community.id == community_id).values(active=False, deactivated_at=when)
-        )
-
-
-async def test_a_late_removal_listener_does_not_pause_a_guild_that_came_back(config_services, mod, clock):
-    """The guild may re-add the bot before the config listener of its removal runs: the listener must
-    then neither pause it again nor schedule a purge."""
-    await _paused_by_the_bot(config_services, mod.community_id, clock.now())
+async def test_a_guild_that_came_back_stays_active_without_a_purge(config_services, mod, clock):
+    """Removed, then re-added: the removal paused it and scheduled the purge in one step, the return
+    restored it and cancelled the purge; nothing pauses it again afterwards."""
+    await deactivate(config_services, "discord", GUILD_A)
     clock.advance(timedelta(seconds=5))
     await reactivate(config_services, "discord", GUILD_A)  # the guild re-added the bot
-    await Config(SimpleNamespace(services=config_services)).on_community_removed(GUILD_A)
     assert (await _community(config_services, "discord", GUILD_A)).active
-    assert await _jobs(config_services, mod.community_id) == []
+    assert [state for state, _ in await _jobs(config_services, mod.community_id)] == ["skipped"]
 
 
-async def test_the_removal_listener_schedules_the_purge_of_a_guild_still_gone(config_services, mod, clock):
-    await _paused_by_the_bot(config_services, mod.community_id, clock.now())
-    await Config(SimpleNamespace(services=config_services)).on_community_removed(GUILD_A)
+async def test_a_removal_schedules_the_purge_of_a_guild_still_gone(config_services, mod, clock):
+    await deactivate(config_services, "discord", GUILD_A)
     assert await _jobs(config_services, mod.community_id) == [(PENDING, clock.now() + timedelta(days=30))]

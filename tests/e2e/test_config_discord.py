@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cogs.config._lifecycle import PURGE_KIND, on_start
+from bot.lifecycle import PURGE_KIND
 from storage.communities import get_community
 from storage.models import Job, Member, Post
 from storage.settings import get_settings
@@ -287,7 +287,6 @@ async def test_remove_a_post_from_the_message_menu(discord_harness: DiscordHarne
 
 async def test_leaving_schedules_the_purge_and_coming_back_cancels_it(discord_harness: DiscordHarness):
     h = discord_harness
-    await on_start(h.services)
     community = await _community(h)
     removed = asyncio.ensure_future(h.bot.wait_for("community_removed", timeout=5))
     await h.fake.remove_guild(h.guild)

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.discord_bot.client import CollectifBot
 from bot.discord_bot.runtime import DiscordRuntime
+from bot.lifecycle import PURGE_KIND, deactivate
 from bot.services import Services
-from cogs.config._lifecycle import PURGE_KIND, deactivate
 from storage.communities import ensure_community, get_community
 from storage.models import Community, Job
 from tests.e2e.conftest import DiscordHarness, discord_settings

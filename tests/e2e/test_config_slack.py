@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cogs.config._lifecycle import PURGE_KIND
+from bot.lifecycle import PURGE_KIND
 from storage.communities import get_community, trades
 from storage.models import Job
 from storage.settings import get_settings

@@ -1,5 +1,8 @@
 """Install lifecycle: removed -> paused with a purge scheduled after the grace period; back -> restored.
 
+The one place that pauses and restores communities: the Discord bot (guild removed / joined), the
+Slack app (`app_uninstalled`, `tokens_revoked`) and first contact (`bot.context`) all come here.
+
 Removal signals (Discord guild remove; Slack `app_uninstalled`, `tokens_revoked` for the bot token)
 may come twice, in any order, and be retried: pausing is a conditional UPDATE and the purge job has a
 dedupe key, so every repeat is a no-op. The key carries the pause time (`purge:<id>:<paused at>`):
@@ -48,24 +51,23 @@ async def schedule_purge(
     )
 
 
-async def deactivate(services: Services, platform: str, external_id: str, *, pause: bool = True) -> bool:
-    """The bot left the community: pause it and schedule its purge. True when it is (now) paused.
+async def deactivate(services: Services, platform: str, external_id: str) -> bool:
+    """The bot left the community: pause it and schedule its purge, in one transaction.
 
-    `pause=False` when the runtime paused it already and this runs later (a listener of its event):
-    the community may have come back in between, and must then not be paused again.
+    True when it is (now) paused; repeats (retried or doubled signals) change nothing.
     """
+    now = services.clock.now()
     async with services.db.transaction() as session:
-        if pause:
-            await session.execute(
-                update(Community)
-                .where(
-                    Community.platform == platform,
-                    Community.external_id == external_id,
-                    Community.active.is_(True),
-                )
-                .values(active=False, deactivated_at=services.clock.now())
-                .execution_options(synchronize_session=False)
+        await session.execute(
+            update(Community)
+            .where(
+                Community.platform == platform,
+                Community.external_id == external_id,
+                Community.active.is_(True),
             )
+            .values(active=False, deactivated_at=now)
+            .execution_options(synchronize_session=False)
+        )
         row = (
             await session.execute(
                 select(Community.id, Community.active, Community.deactivated_at).where(
@@ -75,43 +77,40 @@ async def deactivate(services: Services, platform: str, external_id: str, *, pau
         ).first()
         if row is None or row.active:
             return False
-        # Paused by someone else (e.g. the runtime's own handler) without a time: date it now.
-        paused_at = row.deactivated_at or services.clock.now()
-        if row.deactivated_at is None:
-            await session.execute(
-                update(Community).where(Community.id == row.id).values(deactivated_at=paused_at)
-            )
-        await schedule_purge(session, services.scheduler, row.id, paused_at)
+        await schedule_purge(session, services.scheduler, row.id, row.deactivated_at or now)
     log.info("community %s:%s paused; purge after the grace period", platform, external_id)
     return True
+
+
+async def restore(session: AsyncSession, scheduler: Scheduler, community_id: int) -> bool:
+    """Inside the caller's transaction: make the community active and cancel its pending purge.
+
+    True when a purge was cancelled.
+    """
+    await session.execute(
+        update(Community)
+        .where(Community.id == community_id, Community.active.is_(False))
+        .values(active=True, deactivated_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    pending = await session.scalars(
+        select(Job.id).where(Job.community_id == community_id, Job.kind == PURGE_KIND, Job.state == PENDING)
+    )
+    cancelled = False
+    for job_id in pending.all():
+        cancelled |= await scheduler.cancel(session, job_id=job_id, community_id=community_id)
+    return cancelled
 
 
 async def reactivate(services: Services, platform: str, external_id: str) -> bool:
     """The bot is back (guild join, Slack install or request): restore and cancel any pending purge."""
     async with services.db.transaction() as session:
-        await session.execute(
-            update(Community)
-            .where(
-                Community.platform == platform,
-                Community.external_id == external_id,
-                Community.active.is_(False),
-            )
-            .values(active=True, deactivated_at=None)
-            .execution_options(synchronize_session=False)
-        )
         community_id = await session.scalar(
             select(Community.id).where(Community.platform == platform, Community.external_id == external_id)
         )
         if community_id is None:
             return False
-        pending = await session.scalars(
-            select(Job.id).where(
-                Job.community_id == community_id, Job.kind == PURGE_KIND, Job.state == PENDING
-            )
-        )
-        cancelled = False
-        for job_id in pending.all():
-            cancelled |= await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
+        cancelled = await restore(session, services.scheduler, community_id)
     if cancelled:
         log.info("community %s:%s is back; purge cancelled", platform, external_id)
     return cancelled
@@ -146,6 +145,6 @@ async def on_slack_event(services: Services, team_id: str, event: Mapping[str, A
     return await deactivate(services, "slack", team_id)
 
 
-async def on_start(services: Services) -> None:
-    """Feature start hook (before the scheduler starts): the purge job kind."""
+def register_jobs(services: Services) -> None:
+    """The purge job kind (registered when the services are built, before the scheduler starts)."""
     services.scheduler.register(PURGE_KIND, functools.partial(purge, services), max_lateness=None)
