@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -243,7 +244,7 @@ def _with_env(overrides: Mapping[str, str]) -> type[Settings]:
 
 def masked(settings: Settings, secrets: Secrets) -> dict[str, Any]:
     """The effective settings for display, secrets masked."""
-    shown: dict[str, Any] = settings.model_dump(mode="json")
+    shown: dict[str, Any] = _mask_urls(settings.model_dump(mode="json"))
     shown["secrets"] = {
         name: ("set (" + _mask(value.get_secret_value()) + ")" if value else "not set")
         for name, value in {
@@ -254,6 +255,34 @@ def masked(settings: Settings, secrets: Secrets) -> dict[str, Any]:
         }.items()
     }
     return shown
+
+
+def mask_url(text: str) -> str:
+    """`postgresql+asyncpg://bot:s3cret@db/collectif` -> `postgresql+asyncpg://bot:****@db/collectif`."""
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:
+        return text
+    original = parts
+    if password:
+        parts = parts._replace(netloc=f"{parts.username or ''}:****@" + parts.netloc.rpartition("@")[2])
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in query):  # libpq also reads ?password=
+        parts = parts._replace(query=urlencode(
+            [(key, "****" if key.lower() == "password" else value) for key, value in query], safe="*"))
+    return text if parts == original else urlunsplit(parts)
+
+
+def _mask_urls(value: Any) -> Any:
+    """Every URL-looking string of a settings dump with its password masked."""
+    if isinstance(value, dict):
+        return {key: _mask_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(item) for item in value]
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return value
 
 
 def _mask(value: str) -> str:

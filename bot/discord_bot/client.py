@@ -14,10 +14,12 @@ from sqlalchemy import select
 from bot import lifecycle
 from bot.context import Caller, Origin
 from bot.discord_bot.errors import report_error
+from bot.discord_bot.forms import option_values
 from bot.discord_bot.translator import CatalogTranslator
-from bot.errors import UserError
+from bot.errors import InvalidInput, UserError
 from bot.i18n import resolve_locale
 from bot.services import Services
+from bot.text import refuse_control_characters
 from storage.communities import ensure_community
 from storage.models import Community
 
@@ -38,6 +40,17 @@ def bot_intents() -> discord.Intents:
 
 class CollectifTree(app_commands.CommandTree):
     """Guild-only commands; failures go to the central error handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Typed options are checked once, here, before any command parses them (bot.text)."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return True  # autocomplete: only suggestions, nothing is stored or answered
+        try:
+            refuse_control_characters(option_values(dict(interaction.data or {})))
+        except InvalidInput as error:
+            await report_error(interaction, error)
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)

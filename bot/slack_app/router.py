@@ -40,6 +40,7 @@ from bot.errors import Forbidden
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.request import SlackRequest
+from bot.text import refuse_control_characters
 from storage.text import fold
 
 if TYPE_CHECKING:
@@ -111,6 +112,16 @@ class SlackRouter:
                 await handler(request, community_id, member_id)
             except Exception:
                 log.exception("member_data_deleted handler %r failed", handler)
+
+
+def typed_values(view: dict[str, Any]) -> dict[str, list[str]]:
+    """block_id -> the text typed in its inputs (selections are ids, not text)."""
+    state = (view.get("state") or {}).get("values") or {}
+    return {
+        block_id: [str(element.get("value")) for element in (actions or {}).values()
+                   if isinstance(element, dict) and isinstance(element.get("value"), str)]
+        for block_id, actions in state.items()
+    }
 
 
 def load_listeners(router: SlackRouter, features: Iterable[Feature]) -> SlackRouter:
@@ -199,6 +210,7 @@ class Dispatcher:
         async with self.guard(body, context, ack):
             caller = await self.caller(body, context, client)
             request = self._request(body, context, client, ack, caller)
+            refuse_control_characters({"text": body.get("text") or ""})
             words = str(body.get("text") or "").split(maxsplit=1)
             word = words[0] if words else ""
             request.args = words[1].strip() if len(words) > 1 else ""
@@ -245,6 +257,7 @@ class Dispatcher:
             async with self.guard(body, context, ack):  # InvalidInput -> ack(response_action="errors")
                 caller = await self.caller(body, context, client)
                 request = self._request(body, context, client, ack, caller)
+                refuse_control_characters(typed_values(body["view"]))
                 request.match = pattern.match(body["view"]["callback_id"])
                 result = await handler(request)
                 await request.ack(**(result or {}))

@@ -147,6 +147,6 @@ async def forget_member(session: AsyncSession, community_id: int, member_id: int
     await session.execute(
         update(AuditEntry)
         .where(AuditEntry.community_id == community_id, AuditEntry.subject_member_id == member_id)
-        .values(subject_member_id=None)
+        .values(subject_member_id=None, target="")  # the target of a subject entry is their name
         .execution_options(synchronize_session=False)
     )

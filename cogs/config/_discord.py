@@ -23,6 +23,7 @@ from discord.ext import commands
 
 from bot.cards import Card, truncate
 from bot.discord_bot.errors import report_error
+from bot.discord_bot.forms import modal_values
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
@@ -149,14 +150,6 @@ def _modal(
     )
     modal.stop()
     return modal
-
-
-def _modal_value(data: dict[str, Any]) -> str:
-    for row in data.get("components") or []:
-        for item in [*(row.get("components") or []), row.get("component") or {}]:
-            if isinstance(item, dict) and item.get("custom_id") == "value":
-                return str(item.get("value") or "")
-    return ""
 
 
 def _matching(names: list[str], current: str) -> list[app_commands.Choice[str]]:
@@ -463,11 +456,10 @@ class Config(commands.Cog):
         custom_id = str(data.get("custom_id") or "")
         try:
             if custom_id == IMPORT_MODAL:
-                await self._reply(interaction, import_settings, _modal_value(data))
+                await self._reply(interaction, import_settings, modal_values(data).get("value", ""))
             elif (found := REMOVE_MODAL.fullmatch(custom_id)) is not None:
-                await self._reply(
-                    interaction, remove_post, found["channel"], found["message"], _modal_value(data)
-                )
+                reason = modal_values(data).get("value", "")
+                await self._reply(interaction, remove_post, found["channel"], found["message"], reason)
         except Exception as error:
             await report_error(interaction, error)
 

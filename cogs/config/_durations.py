@@ -11,6 +11,7 @@ from bot.i18n import Catalog
 MIN_MINUTES = 5
 MAX_MINUTES = 14 * 24 * 60
 MAX_OFFSETS = 5
+MAX_TEXT = 200  # "24 heures, 2 jours, 1 h 30, 30 minutes et 1 semaine" is 52: bounded before parsing
 
 _UNITS: dict[str, int] = {
     **dict.fromkeys(("m", "mn", "min", "mins", "minute", "minutes"), 1),
@@ -18,8 +19,11 @@ _UNITS: dict[str, int] = {
     **dict.fromkeys(("d", "j", "day", "days", "jour", "jours"), 1440),
     **dict.fromkeys(("w", "wk", "week", "weeks", "sem", "semaine", "semaines"), 10080),
 }
-_ITEM = re.compile(r"^(?:\s*\d+\s*[^\W\d_]*\s*)+$")
-_TOKEN = re.compile(r"(\d+)\s*([^\W\d_]*)")
+# One "number, unit" step, matched at a position: digits, letters and spaces are disjoint classes,
+# so it cannot backtrack; the item is read step by step (a repeated group over the same classes,
+# `(\s*\d+\s*\w*\s*)+`, backtracks exponentially: 27 digits and a "!" froze the loop for 10 s).
+_STEP = re.compile(r"\s*(\d{1,9})\s*([^\W\d_]{0,20})\s*")
+_SEPARATORS = re.compile(r"[,;\n]|\bet\b|\band\b")
 
 
 @dataclass
@@ -30,11 +34,20 @@ class OffsetError(Exception):
     params: dict[str, Any]
 
 
+def _steps(item: str) -> list[tuple[str, str]]:
+    steps, position = [], 0
+    while position < len(item):
+        step = _STEP.match(item, position)
+        if step is None or step.end() == position:
+            raise OffsetError("config.errors.offset_unreadable", {"item": item.strip()[:40]})
+        steps.append((step[1], step[2]))
+        position = step.end()
+    return steps
+
+
 def _item_minutes(item: str) -> int:
-    if not _ITEM.match(item):
-        raise OffsetError("config.errors.offset_unreadable", {"item": item.strip()})
     total, previous = 0, 0
-    for number, unit in _TOKEN.findall(item):
+    for number, unit in _steps(item):
         unit = unit.casefold()
         if not unit:
             if previous != 60:  # only "1h30" may leave its minutes unnamed
@@ -51,7 +64,9 @@ def _item_minutes(item: str) -> int:
 
 def parse_offsets(text: str) -> list[int]:
     """Minutes before the event, largest first; raises OffsetError saying what is wrong."""
-    items = [item for item in re.split(r"[,;\n]|\bet\b|\band\b", text) if item.strip()]
+    if len(text) > MAX_TEXT:
+        raise OffsetError("config.errors.offsets_too_long", {"max": MAX_TEXT})
+    items = [item for item in _SEPARATORS.split(text) if item.strip()]
     if not items:
         raise OffsetError("config.errors.offsets_empty", {})
     minutes = sorted({_item_minutes(item) for item in items}, reverse=True)

@@ -24,7 +24,12 @@ _SLACK_LINK = re.compile(
 )
 
 
+MAX_REF = 300  # a mention, an id or a message link; longer text is none of them, unread
+
+
 def _match(pattern: re.Pattern[str], text: str) -> str | None:
+    if len(text) > MAX_REF:
+        return None
     found = pattern.match(text.strip())
     return (found.group("m") or found.group("id")) if found else None
 
@@ -51,6 +56,8 @@ def slack_usergroup_id(text: str) -> str | None:
 def message_link(platform: str, text: str) -> tuple[str | None, str, str] | None:
     """(guild id or None, channel id, message id) of a Discord message link or a Slack permalink."""
     text = text.strip()
+    if len(text) > MAX_REF:
+        return None
     if platform == "discord":
         found = _DISCORD_LINK.match(text)
         return (found.group(1), found.group(2), found.group(3)) if found else None

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 
 from bot.cards import Card
 from bot.errors import InvalidInput
+from bot.text import refuse_control_characters
 from cogs.config import _merge
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
@@ -276,6 +277,7 @@ async def import_settings(ctx: ConfigContext, text: str) -> Card:
         data = tomllib.loads(text or "")
     except tomllib.TOMLDecodeError as exc:
         raise invalid("file", "config.errors.import_toml", error=str(exc)) from None
+    refuse_control_characters({"file": data})  # TOML escapes ("\u0000") reach text the platforms let by
     problems = _Problems(ctx)
     for key in data:
         if key not in _TOP:

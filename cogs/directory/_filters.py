@@ -15,6 +15,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput
+from bot.text import bounded
 from cogs.directory._values import VALUES
 from cogs.intros._skills import VOCABULARY, normalize_skill, split_skills
 from cogs.intros.models import WORK_MODES, ProfileSkill
@@ -140,7 +141,7 @@ async def _has_skill(session: AsyncSession, community_id: int, key: str) -> bool
 
 def parse_work_mode(text: str) -> str:
     """"télétravail" -> "remote"; "" -> ""; anything else is an InvalidInput."""
-    folded = fold(text)
+    folded = fold(bounded(text, MAX_VALUE, "work_mode"))
     if not folded:
         return ""
     mode = _MODE_WORDS.get(folded)
@@ -151,7 +152,7 @@ def parse_work_mode(text: str) -> str:
 
 def parse_available(text: str, today: date) -> tuple[bool, date | None]:
     """(available now, available by date). A date today or past means "now"."""
-    folded = fold(text)
+    folded = fold(bounded(text, MAX_VALUE, "available"))
     if not folded:
         return False, None
     if folded in _NOW_WORDS:
@@ -281,6 +282,8 @@ ARG_KEYS = {
     "available": "available", "availability": "available", "dispo": "available", "disponible": "available",
     "disponibilite": "available",
 }
+MAX_VALUE = 100
+MAX_ARGS = 1000  # bounded before parsing
 _ARG = re.compile(r"(?:^|\s)([^\s:]+):")
 
 
@@ -290,6 +293,7 @@ def parse_args(text: str) -> Filters:
     A value runs until the next known `key:`; text before the first key is taken as skills.
     An unknown key is an InvalidInput naming it.
     """
+    bounded(text, MAX_ARGS, "args")
     spans: list[tuple[str, int, int]] = []  # (field, value start, key start)
     for found in _ARG.finditer(text):
         name = ARG_KEYS.get(fold(found[1]))

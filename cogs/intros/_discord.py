@@ -21,6 +21,7 @@ from discord.ext import commands
 
 from bot.cards import truncate
 from bot.discord_bot.errors import guarded, report_error
+from bot.discord_bot.forms import modal_values
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
@@ -186,24 +187,6 @@ def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
         )
     modal.stop()
     return modal
-
-
-def modal_values(data: dict[str, Any]) -> dict[str, str]:
-    """custom_id -> value of every text input in a modal submission (action rows or labels)."""
-    found: dict[str, str] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "custom_id" in node and isinstance(node.get("value"), str):
-                found[node["custom_id"]] = node["value"]
-            for child in (node.get("components") or [], node.get("component")):
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(data.get("components") or [])
-    return found
 
 
 def _cog(interaction: discord.Interaction) -> Intros:
@@ -402,7 +385,15 @@ class Intros(commands.Cog):
         key = (caller.community_id, caller.member_id)
         draft = self.drafts.get(key)
         form = draft or (await self._start(caller)).form
-        for name, value in modal_values(dict(interaction.data or {})).items():
+        try:
+            typed = modal_values(dict(interaction.data or {}))
+        except InvalidInput as error:  # the draft keeps what was valid; the form says what to fix
+            if draft is not None:
+                notice = problems_text(services.catalog, caller.locale, error.problems)
+                await self.show_form(interaction, 1, notice=notice, fix=True)
+                return
+            raise
+        for name, value in typed.items():
             if name in TEXT_INPUTS:
                 setattr(form, name, value)
         self.drafts.put(key, form)

@@ -204,7 +204,7 @@ def normalize_skill(text: str, locale: str, known_keys: Iterable[str] = ()) -> s
     by_compact = {_compact(k): k for k in candidates}
     if compact in by_compact:  # "word press" typed, "wordpress" known
         return by_compact[compact]
-    if len(compact) >= NEAR_MISS_MIN_LENGTH:
+    if NEAR_MISS_MIN_LENGTH <= len(compact) <= MAX_SKILL_LENGTH:  # difflib is quadratic: bounded
         # Versions are not typos: "php7" never becomes "php8", "html5" never "html".
         digits = _DIGITS.sub("", compact)
         same_digits = [c for c in by_compact if _DIGITS.sub("", c) == digits]

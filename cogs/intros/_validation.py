@@ -25,8 +25,13 @@ DEFAULT_CURRENCY = "EUR"
 # Offered in the forms; names come from the catalog (intros.languages.<code>).
 LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl", "ar", "zh", "ja", "ru", "pl", "ro", "uk")
 _CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF"}
+MAX_DATE_TEXT = 40  # bounded before parsing
+MAX_RATE_TEXT = 40  # "100 000 - 100 000 EUR" is 21: bounded before parsing
+# Digit groups may be split by one space ("1 200"): a group always starts with a digit, so the
+# pattern is linear (`\d[\d\s]*\s*` backtracked cubically: 400 characters took 8 s).
+_AMOUNT = r"\d+(?:[ \u00a0\u202f]\d+)*"
 _RATE = re.compile(
-    r"^\s*(?P<min>\d[\d\s]*)\s*(?:(?:-|–|—|à|to|/)\s*(?P<max>\d[\d\s]*))?\s*(?P<cur>[A-Za-z]{3}|€|\$|£)?\s*$"
+    rf"(?P<min>{_AMOUNT})\s*(?:(?:-|–|—|à|to|/)\s*(?P<max>{_AMOUNT}))?\s*(?P<cur>[A-Za-z]{{3}}|€|\$|£)?"
 )
 
 Problems = dict[str, tuple[str, dict[str, Any]]]
@@ -100,9 +105,12 @@ def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
 
     A single number is both ends; the currency is a 3-letter code or €, $, £ after the numbers.
     """
-    if not text.strip():
+    text = text.strip()
+    if not text:
         return None, None, DEFAULT_CURRENCY, None
-    match = _RATE.match(text)
+    if len(text) > MAX_RATE_TEXT:
+        return None, None, DEFAULT_CURRENCY, "rate_format"
+    match = _RATE.fullmatch(text)
     if not match:
         return None, None, DEFAULT_CURRENCY, "rate_format"
     low = int(re.sub(r"\s", "", match["min"]))
@@ -119,6 +127,8 @@ def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
 def parse_date(text: str, today: date) -> date | None:
     """A typed date: "2027-01-15", "15/01/2027", "15.01.27" or "15/01" (the next such day); else None."""
     text = text.strip()
+    if len(text) > MAX_DATE_TEXT:
+        return None
     try:
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
             year, month, day = (int(p) for p in text.split("-"))

@@ -135,3 +135,19 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path):
     tables = {r[0] for r in sqlite3.connect(tmp_path / "collectif.db").execute(
         "select name from sqlite_master where type='table'")}
     assert {"communities", "members", "jobs", "alembic_version"} <= tables
+
+
+def test_cli_check_config_masks_the_database_password(tmp_path):
+    url = "postgresql+asyncpg://collectif:Tr0ub4dor@db.example:5432/collectif?password=Tr0ub4dor&ssl=require"
+    result = _cli("check-config", cwd=tmp_path, env={"COLLECTIF_DATABASE__URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "Tr0ub4dor" not in result.stdout
+    masked_url = "postgresql+asyncpg://collectif:****@db.example:5432/collectif?password=****&ssl=require"
+    assert masked_url in result.stdout
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite:///collectif.db", "postgresql://bot@db/collectif"])
+def test_urls_without_a_password_are_shown_as_they_are(url):
+    from bot.config import mask_url
+
+    assert mask_url(url) == url

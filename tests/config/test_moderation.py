@@ -128,3 +128,22 @@ def test_message_links_of_each_platform():
         "1355517523.000008",
     )
     assert message_link("slack", _link()) is None
+
+
+async def test_a_deleted_member_name_leaves_the_history(config_services, mod, notifier):
+    from cogs.config._audit import history
+    from cogs.privacy._privacy import delete_member_data
+
+    author = await make_caller(config_services, "author", moderator=False, locale="en")
+    await _post(config_services, author)
+    await run(config_services, mod, remove_post_by_link, _link(), "spam")
+    before = await run(config_services, mod, history)
+    assert any("User author" in field.value for field in before.fields)
+
+    await delete_member_data(config_services, author, author.member_id)
+
+    after = await run(config_services, mod, history)
+    assert not any("User author" in field.value or "User author" in field.name for field in after.fields)
+    async with config_services.db.transaction() as s:
+        entry = await s.scalar(select(AuditEntry).where(AuditEntry.setting == "post.remove"))
+    assert (entry.subject_member_id, entry.target, entry.new_value) == (None, "", "spam")

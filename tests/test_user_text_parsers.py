@@ -1,0 +1,162 @@
+"""Every parser of user text runs in linear time on hostile input: none can freeze the event loop.
+
+A regular expression with nested or adjacent quantifiers over the same characters backtracks
+exponentially on a near-match (27 digits and a "!" froze the bot for 10 s). The parsers run in a child
+process under a time limit, so a regression fails here, quickly, instead of hanging the suite.
+`test_every_module_with_a_regex_is_listed` makes a new parser join the list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_CALL_SECONDS = 0.25  # linear parsers take microseconds; a backtracking one takes seconds
+TODAY = date(2026, 12, 1)
+
+
+def _ignore_user_errors(parse: Callable[[str], object]) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        from bot.errors import UserError
+        from cogs.config._durations import OffsetError
+        from cogs.config._settings import Bad
+
+        try:
+            return parse(text)
+        except (UserError, OffsetError, Bad):
+            return None
+
+    return run
+
+
+def parsers() -> dict[str, Callable[[str], object]]:
+    """Every function that reads what a member or a moderator typed."""
+    from bot.slack_app.router import typed_values
+    from bot.text import refuse_control_characters
+    from cogs.config import _refs
+    from cogs.config._durations import parse_offsets
+    from cogs.config._trades import clean_name
+    from cogs.directory._filters import parse_args, parse_available, parse_work_mode
+    from cogs.intros._skills import normalize_skill, split_skills
+    from cogs.intros._slack import MENTION
+    from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
+    from storage.text import fold
+
+    def intro_form(text: str) -> object:
+        form = IntroForm(skills=text, city=text, rate=text, links=text, bio=text,
+                         availability="from_date", available_from=text)
+        return validate(form, trade_ids=[1], sector_ids=[], today=TODAY, locale="fr",
+                        known_skill_keys=("redaction web", "wordpress", "referencement"))
+
+    found = {
+        "config reminders": parse_offsets,
+        "config trade name": clean_name,
+        "config channel": lambda t: (_refs.channel_id("discord", t), _refs.channel_id("slack", t)),
+        "config role": lambda t: _refs.role_id("discord", t),
+        "config slack user": _refs.slack_user_id,
+        "config slack group": _refs.slack_usergroup_id,
+        "config message link": lambda t: (_refs.message_link("discord", t), _refs.message_link("slack", t)),
+        "intro rate": parse_rate,
+        "intro date": lambda t: parse_date(t, TODAY),
+        "intro skills": lambda t: [normalize_skill(s, "fr", ("wordpress",)) for s in split_skills(t)],
+        "intro form": intro_form,
+        "intro slack mention": lambda t: MENTION.match(t.strip().split()[0] if t.strip() else ""),
+        "directory args": parse_args,
+        "directory available": lambda t: parse_available(t, TODAY),
+        "directory work mode": parse_work_mode,
+        "control characters": lambda t: refuse_control_characters({"text": t}),
+        "slack form values": lambda t: typed_values({"state": {"values": {"b": {"a": {"value": t}}}}}),
+        "fold": fold,
+    }
+    return {name: _ignore_user_errors(parse) for name, parse in found.items()}
+
+
+# Modules whose regular expressions read no free text (ids the platforms make, our own action ids).
+NOT_USER_TEXT = {"bot/cards.py", "bot/slack_app/router.py", "cogs/config/_discord.py"}
+LISTED = {
+    "bot/text.py", "storage/text.py", "cogs/config/_durations.py", "cogs/config/_refs.py",
+    "cogs/config/_trades.py",
+    "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
+    "cogs/directory/_filters.py",
+}
+
+_ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",
+          "x" * 7, "1 1", "\t", "\n", "\u00a0", "https://", "/", "1/", "@", "€")
+_ENDINGS = ("", "!", "x", ":", ">", "\x00", "€€")
+
+
+def hostile_inputs() -> Iterator[tuple[str, str]]:
+    """(label, text): long repetitions of each atom with near-miss endings, at several lengths."""
+    for atom in _ATOMS:
+        for length in (30, 200, 1_000, 5_000):
+            for ending in _ENDINGS:
+                yield f"{atom!r}x{length}+{ending!r}", (atom * (length // len(atom) + 1))[:length] + ending
+
+
+def _child() -> None:
+    """Runs every parser on every input; prints a line before and after each call."""
+    for name, parse in parsers().items():
+        for label, text in hostile_inputs():
+            print(json.dumps({"start": [name, label]}), flush=True)
+            began = time.perf_counter()
+            parse(text)
+            print(json.dumps({"done": [name, label], "seconds": time.perf_counter() - began}), flush=True)
+
+
+def test_every_parser_is_linear_on_hostile_input() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from tests.test_user_text_parsers import _child; _child()"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    started = [line["start"] for line in lines if "start" in line]
+    done = [line for line in lines if "done" in line]
+    assert process.returncode == 0 and len(done) == len(started), (
+        f"stuck or crashed in {started[-1] if started else '?'}: {err[-2000:]}")
+    slow = [(line["done"], round(line["seconds"], 3)) for line in done if line["seconds"] > PER_CALL_SECONDS]
+    assert slow == [], f"parsers slower than {PER_CALL_SECONDS}s on hostile input: {slow[:10]}"
+    assert {name for name, _ in started} == set(parsers())
+
+
+def test_every_module_with_a_regex_is_listed() -> None:
+    """A new parser of user text joins `parsers()` (and LISTED) or says why it reads none."""
+    compiles = re.compile(r"\bre\.(?:compile|match|fullmatch|search|split|sub|findall|finditer)\(")
+    modules = {
+        str(path.relative_to(ROOT))
+        for folder in ("bot", "cogs", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        if compiles.search(path.read_text(encoding="utf-8"))
+    }
+    assert modules - LISTED - NOT_USER_TEXT == set()
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("24h, 1h", [1440, 60]), ("1h30", [90]),
+                                               ("2 jours et 3 h", [2880, 180]), ("30 min", [30])])
+def test_the_linear_offset_parser_still_reads_what_people_type(text: str, minutes: list[int]) -> None:
+    from cogs.config._durations import parse_offsets
+
+    assert parse_offsets(text) == minutes
+
+
+@pytest.mark.parametrize(("text", "rate"), [
+    ("400-600", (400, 600, "EUR")), ("1 200 à 1 500 €", (1200, 1500, "EUR")),
+    ("500 USD", (500, 500, "USD")), ("400/600$", (400, 600, "USD")),
+])
+def test_the_linear_rate_parser_still_reads_what_people_type(text: str, rate: tuple[int, int, str]) -> None:
+    from cogs.intros._validation import parse_rate
+
+    assert parse_rate(text)[:3] == rate
