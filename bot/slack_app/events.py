@@ -1,55 +1,18 @@
-"""Install lifecycle events (uninstall, revoked tokens) and the event_id ledger that makes retries harmless.
+"""Install lifecycle events from Slack: an uninstalled app or revoked tokens pause the workspace.
 
-Why a ledger rather than skipping every request that carries X-Slack-Retry-Num: Slack also retries
-when our first answer failed or never arrived, and then the retry is the only delivery that will
-ever do the work. So the first delivery of an event_id claims it (one INSERT … ON CONFLICT DO
-NOTHING in `meta`, settled by the database across processes); a retry finds it claimed and does
-nothing; a handler that fails releases its claim so that Slack's next retry runs it. Socket Mode
-retries carry the same event_id, so both modes are covered.
+Retries of these events are made harmless by the router's event_id ledger (bot/slack_app/ledger.py).
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
-
-from sqlalchemy import delete
 
 from bot import lifecycle
 from bot.slack_app.callers import team_of
-from storage.models import Meta
-from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from bot.slack_app.request import SlackRequest
     from bot.slack_app.router import SlackRouter
-
-log = logging.getLogger(__name__)
-
-EVENT_PREFIX = "slack:event:"
-KEEP_EVENTS = timedelta(hours=1)  # Slack retries three times within minutes
-
-
-async def claim_event(services: Services, event_id: str, team_id: str) -> bool:
-    """True for the first delivery of this event, False for a retry of one already claimed."""
-    now = services.clock.now()
-    async with services.db.transaction() as session:
-        await session.execute(
-            delete(Meta).where(Meta.key.startswith(EVENT_PREFIX), Meta.updated_at < now - KEEP_EVENTS)
-        )
-        result = await session.execute(
-            dialect_insert(session, Meta)
-            .values(key=EVENT_PREFIX + event_id, value=team_id, updated_at=now)
-            .on_conflict_do_nothing()
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-async def release_event(services: Services, event_id: str) -> None:
-    async with services.db.transaction() as session:
-        await session.execute(delete(Meta).where(Meta.key == EVENT_PREFIX + event_id))
 
 
 async def on_removed(request: SlackRequest) -> None:

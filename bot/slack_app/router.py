@@ -39,6 +39,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.errors import Forbidden
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
+from bot.slack_app.ledger import claim_event, release_event
 from bot.slack_app.request import SlackRequest
 from bot.text import refuse_control_characters
 from storage.text import fold
@@ -265,8 +266,6 @@ class Dispatcher:
         return on_view
 
     def _event(self, handlers: list[Handler]) -> Callable[..., Awaitable[None]]:
-        from bot.slack_app.events import claim_event, release_event
-
         async def on_event(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
                            client: AsyncWebClient) -> None:
             # Slack retries an event it thinks we missed (X-Slack-Retry-Num); the event_id is the same,
