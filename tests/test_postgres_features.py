@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bot.config import Secrets, Settings
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.lifecycle import PURGE_KIND, deactivate
+from bot.models import metadata
 from bot.services import Services
 from cogs.config._audit import history
 from cogs.config._context import run
@@ -46,7 +47,6 @@ from cogs.intros._profile import export_member, get_profile, set_availability, v
 from cogs.intros._publish import submit_intro, update_availability
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.privacy._privacy import delete_member_data, export_member_data
-from storage.all_models import metadata
 from storage.communities import sectors, trades
 from storage.defaults import DEFAULT_SECTORS, DEFAULT_TRADES
 from storage.engine import Database

@@ -20,13 +20,13 @@ from sqlalchemy import select
 
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
+from bot.models import metadata
 from bot.services import Services
 from cogs.directory._filters import Filters, community_today
 from cogs.directory._search import search_members, search_page
 from cogs.intros._profile import own_profile, view_profile
 from cogs.intros._publish import update_availability
 from cogs.privacy._privacy import cancelled_card, delete_member_data
-from storage.all_models import metadata
 from storage.communities import trades
 from tests.config import tenant_cases as config_cases
 from tests.directory.factory import add_profile, caller_for

@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def _metadata():  # imported late: all_models loads every feature, this one included
-    from storage.all_models import metadata
+def _metadata():  # imported late: bot.models loads every feature, this one included
+    from bot.models import metadata
 
     return metadata
 

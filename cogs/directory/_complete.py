@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Catalog
 from cogs.directory._values import VALUES, Value
-from cogs.intros._skills import normalize_skill, synonyms
+from cogs.intros.profiles import normalize_skill, synonyms
 from storage.models import Sector, Trade
 from storage.text import fold
 

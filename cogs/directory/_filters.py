@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import InvalidInput
 from bot.text import bounded
 from cogs.directory._values import VALUES
-from cogs.intros._skills import VOCABULARY, normalize_skill, split_skills
 from cogs.intros.models import WORK_MODES, ProfileSkill
+from cogs.intros.profiles import VOCABULARY, normalize_skill, split_skills
 from storage.models import Sector, Trade
 from storage.text import fold
 

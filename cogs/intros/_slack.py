@@ -20,7 +20,7 @@ from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import HOME_MAX_BLOCKS, plain, render_blocks
 from bot.slack_app.request import SlackRequest, as_message
 from bot.slack_app.router import SlackRouter
-from cogs.help._help import help_card
+from cogs.help import help_card
 from cogs.intros._cards import availability_text, outcome_text, problem_lines, profile_card
 from cogs.intros._form import FormStart, opt_in_values, set_opt_ins, start_form
 from cogs.intros._profile import (

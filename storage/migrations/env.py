@@ -1,8 +1,10 @@
-"""Alembic environment: runs on the connection handed over by storage.migrate."""
+"""Alembic environment: runs on the connection handed over by storage.migrate.
+
+Applying migrations needs no models. Autogenerate compares the `target_metadata` its caller hands in
+(bot.autogen: every feature's models), since storage/ knows no feature.
+"""
 
 from alembic import context
-
-from storage.all_models import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -10,10 +12,10 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=context.config.attributes.get("target_metadata"),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
-    # storage.autogen limits a feature's revision to that feature's tables.
+    # bot.autogen limits a feature's revision to that feature's tables.
     include_object=context.config.attributes.get("include_object"),
 )
 with context.begin_transaction():

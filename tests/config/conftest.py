@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.cards import Card
 from bot.context import Caller, Origin
+from bot.models import metadata
 from bot.notifier import Attachment, PostRef
 from bot.services import Services
-from storage.all_models import metadata
 
 GUILD_A = "900000000000000001"
 GUILD_B = "900000000000000002"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.lifecycle import PURGE_KIND, deactivate, on_slack_event, reactivate
+from bot.models import metadata
 from bot.scheduler import PENDING, SKIPPED
 from cogs.config._context import run
 from cogs.config._moderation import remove_post
@@ -15,7 +16,6 @@ from cogs.config._packs import set_pack
 from cogs.config._settings import set_setting
 from cogs.config._trades import add_trade
 from cogs.intros.models import Profile, ProfileTrade
-from storage.all_models import metadata
 from storage.models import Community, Job, Post, Trade
 from tests.config.conftest import GUILD_A, INTROS, MODLOG, make_caller
 

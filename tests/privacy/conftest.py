@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cards import Card
+from bot.models import metadata
 from bot.notifier import Attachment, PostRef
 from bot.services import Services
-from storage.all_models import metadata
 from storage.models import Post
 
 

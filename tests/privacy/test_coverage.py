@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, delete, func, select
 
 from bot.features import Feature, PrivacyHook, load_features
+from bot.models import metadata
 from cogs.directory.models import DirectoryQuery
 from cogs.privacy._coverage import personal_tables, purge_gaps, uncovered
 from cogs.privacy._privacy import CORE_TABLES
-from storage.all_models import metadata
 from storage.models import Community, Job, Post
 from storage.settings import get_settings
 from tests.directory.factory import add_profile, caller_for

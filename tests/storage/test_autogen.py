@@ -1,4 +1,4 @@
-"""storage.autogen on a throwaway copy of the migrations: new branches splice from 0001, old ones extend."""
+"""bot.autogen on a throwaway copy of the migrations: new branches splice from 0001, old ones extend."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, inspect
 
-from storage import autogen
-from storage.all_models import metadata
+from bot import autogen
+from bot.models import metadata
 from storage.engine import Database
 from storage.migrate import MIGRATIONS, upgrade
 

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
-from storage.all_models import metadata
+from bot.models import metadata
 from storage.engine import Database
 from storage.migrate import MIGRATIONS, alembic_config, upgrade
 
@@ -65,7 +65,7 @@ async def test_models_match_the_migrations(empty_url: str) -> None:
             diff = await conn.run_sync(_diff)
     finally:
         await db.dispose()
-    assert diff == [], f"models and migrations differ; write a migration (python -m storage.autogen): {diff}"
+    assert diff == [], f"models and migrations differ; write a migration (python -m bot.autogen): {diff}"
 
 
 async def test_two_processes_migrating_at_once_both_succeed(empty_url: str) -> None:
