@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 ActionStyle = Literal["primary", "secondary", "success", "danger", "link"]
+TimeStyle = Literal["full", "short", "date", "time", "relative"]
 ACTION_ID = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*(:[A-Za-z0-9_.\-]+)*$")
+ID_MAX = 100  # Discord custom_id; Slack allows 255
+OPTION_VALUE_MAX = 100  # Discord select option value; Slack allows 150
+# A date inside card text: private-use delimiters that escaping leaves alone, expanded by each renderer.
+WHEN = re.compile("\ue000(-?[0-9]{1,12}):(full|short|date|time|relative)\ue001")
+_WHEN_STYLES = ("full", "short", "date", "time", "relative")
+
+
+def _check_id(kind: str, value: str) -> None:
+    if not ACTION_ID.match(value) or len(value) > ID_MAX:
+        raise ValueError(f"bad {kind} id {value!r}")
 
 
 @dataclass(frozen=True)
@@ -20,8 +33,51 @@ class Action:
     url: str | None = None  # a link button when set
 
     def __post_init__(self) -> None:
-        if not ACTION_ID.match(self.id) or len(self.id) > 100:
-            raise ValueError(f"bad action id {self.id!r}")
+        _check_id("action", self.id)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a Select: `value` comes back to the handler, `label` is shown."""
+
+    value: str
+    label: str
+    description: str = ""
+    default: bool = False  # shown as already chosen
+
+    def __post_init__(self) -> None:
+        if not self.value or len(self.value) > OPTION_VALUE_MAX:
+            raise ValueError(f"bad option value {self.value!r}")
+
+
+@dataclass(frozen=True)
+class Select:
+    """A select menu; `id` follows the action id scheme. Between min_values and max_values options are chosen.
+
+    Renderers keep the first options a platform allows (Discord 25, Slack 100) and clamp the counts.
+    """
+
+    id: str
+    options: tuple[Option, ...]
+    placeholder: str = ""
+    min_values: int = 1
+    max_values: int = 1
+
+    def __post_init__(self) -> None:
+        _check_id("select", self.id)
+        if not self.options:
+            raise ValueError(f"select {self.id!r} has no option")
+        if not 0 <= self.min_values <= self.max_values or self.max_values < 1:
+            raise ValueError(f"select {self.id!r}: bad counts {self.min_values}..{self.max_values}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a card (an .ics invitation, a JSON export)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -33,7 +89,11 @@ class Field:
 
 @dataclass(frozen=True)
 class Card:
-    """What a use case wants shown; already translated. User text inside stays plain text."""
+    """What a use case wants shown; already translated. User text inside stays plain text.
+
+    Dates go into `text` and field values through `when()`, so every reader sees their own local time.
+    Attachments are sent with a new post or DM; an edit keeps the files first sent.
+    """
 
     title: str
     text: str = ""
@@ -43,11 +103,42 @@ class Card:
     url: str | None = None
     color: int | None = None
     image_url: str | None = None
+    selects: tuple[Select, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def action_id(feature: str, verb: str, *args: object) -> str:
     """Build an action id: action_id("afterwork", "rsvp", 42, "going") -> "afterwork:rsvp:42:going"."""
     return ":".join([feature, verb, *(str(a) for a in args)])
+
+
+def when(at: datetime, style: TimeStyle = "full") -> str:
+    """`at` as a piece of card text that each platform shows in the reader's own zone and language.
+
+    full: "Thursday 4 December 2026 19:00"; short: "4 Dec 2026 19:00"; date; time; relative: "in 3 days".
+    Titles, footers, labels and notification texts cannot carry platform dates: they show UTC instead.
+    """
+    if at.tzinfo is None:
+        raise ValueError("when() needs a timezone-aware datetime")
+    if style not in _WHEN_STYLES:
+        raise ValueError(f"unknown time style {style!r}")
+    return f"\ue000{int(at.timestamp())}:{style}\ue001"
+
+
+def utc_text(timestamp: int, style: str) -> str:
+    """The plain fallback of a `when()`: UTC, ISO-like, readable in any language."""
+    at = datetime.fromtimestamp(timestamp, UTC)
+    if style == "date":
+        return at.strftime("%Y-%m-%d")
+    if style == "time":
+        return at.strftime("%H:%M UTC")
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def expand_when(text: str, markup: Callable[[int, str], str] | None = None) -> str:
+    """`text` with each `when()` replaced by `markup(timestamp, style)`, or by its UTC text."""
+    render = markup or utc_text
+    return WHEN.sub(lambda m: render(int(m[1]), m[2]), text)
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -1,16 +1,21 @@
-"""Cards rendered as a Discord embed and a view of buttons, cut to Discord's limits instead of failing.
+"""Cards rendered as a Discord embed, a view of selects and buttons, and files, within Discord's limits.
 
-Buttons carry the card action id as their `custom_id` and have no callback of their own: a click
-is routed by discord.py to the `DynamicItem` template a feature registered for that id (see
-`CollectifBot.add_dynamic_items`), so buttons keep working after a restart and no view is kept in
-memory per message.
+Buttons and selects carry the card's id as their `custom_id` and have no callback of their own: a
+click is routed by discord.py to the `DynamicItem` template a feature registered for that id (see
+`CollectifBot.add_dynamic_items`), so they keep working after a restart and no view is kept in
+memory per message. Each select takes a whole row, before the rows of buttons (5 rows in all).
+Dates from `bot.cards.when` become `<t:UNIX:F>` markup where Discord renders it (description and
+field values) and UTC text elsewhere (title, footer, field names, labels).
 """
 
 from __future__ import annotations
 
+import io
+import re
+
 import discord
 
-from bot.cards import Action, Card, truncate
+from bot.cards import Action, Attachment, Card, Select, expand_when, truncate
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -23,8 +28,16 @@ ROWS_MAX = 5
 BUTTONS_PER_ROW = 5
 BUTTON_LABEL_MAX = 80
 URL_MAX = 512
+SELECT_OPTIONS_MAX = 25
+SELECT_PLACEHOLDER_MAX = 150
+OPTION_LABEL_MAX = 100
+OPTION_DESCRIPTION_MAX = 100
+FILES_MAX = 10
 EMPTY = "\u200b"  # Discord refuses empty field names and values
 MIN_FIELD_VALUE = 16  # below this a cut field says nothing; drop it instead
+
+_TIME_CODES = {"full": "F", "short": "f", "date": "D", "time": "t", "relative": "R"}
+_CUT_MARKUP = re.compile(r"<t:[0-9:-]*[A-Za-z]?…$")  # a timestamp cut in half by a truncation
 
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -34,11 +47,32 @@ _STYLES = {
 }
 
 
+def timestamp(unix: int, style: str) -> str:
+    return f"<t:{unix}:{_TIME_CODES[style]}>"
+
+
+def rich(text: str, limit: int) -> str:
+    """Text where Discord renders markdown: dates as timestamps, never a timestamp cut in half."""
+    return _CUT_MARKUP.sub("…", truncate(expand_when(text, timestamp), limit))
+
+
+def flat(text: str, limit: int) -> str:
+    """Text Discord shows as is (titles, footers, labels): dates as UTC text."""
+    return truncate(expand_when(text), limit)
+
+
 class CardButton(discord.ui.Button):
     """A button that only displays: clicks go to the DynamicItem matching its custom_id.
 
     Not dispatchable, so discord.py does not store a view per sent message.
     """
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+class CardSelect(discord.ui.Select):
+    """A select that only displays, like CardButton: choices go to the DynamicItem matching its id."""
 
     def is_dispatchable(self) -> bool:
         return False
@@ -52,17 +86,22 @@ def _web_url(url: str | None) -> str | None:
 
 
 def render_card(card: Card) -> tuple[discord.Embed, discord.ui.View | None]:
-    """The embed and the buttons (None without actions) showing `card`, within Discord's limits."""
-    return render_embed(card), render_view(card.actions)
+    """The embed and the components (None without actions or selects) showing `card`."""
+    return render_embed(card), render_view(card.actions, card.selects)
+
+
+def render_files(attachments: tuple[Attachment, ...]) -> list[discord.File]:
+    """The card's files, as many as a message carries (fresh objects: a File is read once)."""
+    return [discord.File(io.BytesIO(a.content), filename=a.filename) for a in attachments[:FILES_MAX]]
 
 
 def render_embed(card: Card) -> discord.Embed:
     budget = EMBED_TOTAL_MAX
-    title = truncate(card.title, TITLE_MAX) or None
+    title = flat(card.title, TITLE_MAX) or None
     budget -= len(title or "")
-    footer = truncate(card.footer, FOOTER_MAX)
+    footer = flat(card.footer, FOOTER_MAX)
     budget -= len(footer)
-    description = truncate(card.text, min(DESCRIPTION_MAX, budget)) if card.text else None
+    description = rich(card.text, min(DESCRIPTION_MAX, budget)) if card.text else None
     budget -= len(description or "")
     embed = discord.Embed(
         title=title,
@@ -71,11 +110,11 @@ def render_embed(card: Card) -> discord.Embed:
         colour=card.color,
     )
     for field in card.fields[:FIELDS_MAX]:
-        name = truncate(field.name, FIELD_NAME_MAX) or EMPTY
+        name = flat(field.name, FIELD_NAME_MAX) or EMPTY
         room = min(FIELD_VALUE_MAX, budget - len(name))
         if room < min(MIN_FIELD_VALUE, len(field.value) or 1):
             break
-        value = truncate(field.value, room) or EMPTY
+        value = rich(field.value, room) or EMPTY
         embed.add_field(name=name, value=value, inline=field.inline)
         budget -= len(name) + len(value)
     if footer:
@@ -85,16 +124,29 @@ def render_embed(card: Card) -> discord.Embed:
     return embed
 
 
-def render_view(actions: tuple[Action, ...]) -> discord.ui.View | None:
-    """Up to 5 rows of 5 buttons; link buttons for actions with a URL; duplicate ids dropped."""
-    if not actions:
+def render_view(actions: tuple[Action, ...], selects: tuple[Select, ...] = ()) -> discord.ui.View | None:
+    """One row per select, then rows of 5 buttons, 5 rows in all.
+
+    Link buttons for actions with a URL; duplicate ids dropped.
+    """
+    if not actions and not selects:
         return None
     view = discord.ui.View(timeout=None)
     seen: set[str] = set()
-    for action in actions:
-        if len(view.children) >= ROWS_MAX * BUTTONS_PER_ROW:
+    row = 0
+    for select in selects:
+        if row >= ROWS_MAX:
             break
-        label = truncate(action.label, BUTTON_LABEL_MAX) or "…"
+        if select.id in seen:
+            continue
+        seen.add(select.id)
+        view.add_item(_select(select, row))
+        row += 1
+    buttons = 0
+    for action in actions:
+        if row + buttons // BUTTONS_PER_ROW >= ROWS_MAX:
+            break
+        label = flat(action.label, BUTTON_LABEL_MAX) or "…"
         if action.url:
             if _web_url(action.url) is None:
                 continue
@@ -105,5 +157,28 @@ def render_view(actions: tuple[Action, ...]) -> discord.ui.View | None:
             seen.add(action.id)
             style = _STYLES.get(action.style, discord.ButtonStyle.secondary)
             button = CardButton(style=style, label=label, custom_id=action.id)
+        button.row = row + buttons // BUTTONS_PER_ROW
         view.add_item(button)
+        buttons += 1
     return view if view.children else None
+
+
+def _select(select: Select, row: int) -> CardSelect:
+    options = [
+        discord.SelectOption(
+            label=flat(o.label, OPTION_LABEL_MAX) or o.value,
+            value=o.value,
+            description=flat(o.description, OPTION_DESCRIPTION_MAX) or None,
+            default=o.default,
+        )
+        for o in select.options[:SELECT_OPTIONS_MAX]
+    ]
+    most = min(select.max_values, len(options))
+    return CardSelect(
+        custom_id=select.id,
+        placeholder=flat(select.placeholder, SELECT_PLACEHOLDER_MAX) or None,
+        min_values=min(select.min_values, most),
+        max_values=most,
+        options=options,
+        row=row,
+    )

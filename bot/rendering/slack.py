@@ -4,6 +4,12 @@ Every mrkdwn text is escaped (& < >) and marked `verbatim`, so `<!channel>`, `<@
 `@here` typed by a member shows as text instead of notifying anyone. plain_text objects (header,
 button labels) are never parsed for mentions by Slack, so they stay unescaped. Long texts are split
 into several sections or truncated; rendering never fails on size.
+
+Dates from `bot.cards.when` become `<!date^UNIX^{date_long_pretty} {time}|2026-12-04 18:00 UTC>` in
+mrkdwn (each reader sees their own zone; the UTC text is what clients that cannot format it show)
+and UTC text in plain_text objects and the notification text. A date markup is never cut in half.
+Selects go in the actions blocks before the buttons: `static_select`, or `multi_static_select`
+when more than one option may be chosen.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bot.cards import Action, Card, Field
+from bot.cards import WHEN, Action, Card, Field, Select, expand_when, utc_text
 
 MAX_BLOCKS = 50  # per message; modals and the Home tab allow 100
 HOME_MAX_BLOCKS = 100
@@ -23,6 +29,10 @@ CONTEXT_MAX = 3000
 BUTTON_TEXT_MAX = 75
 BUTTONS_PER_BLOCK = 25
 ACTION_ID_MAX = 255
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+SELECT_OPTIONS_MAX = 100
+PLACEHOLDER_MAX = 150
 URL_MAX = 3000
 ALT_TEXT_MAX = 2000
 FALLBACK_MAX = 3000
@@ -30,13 +40,39 @@ ELLIPSIS = "…"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _STYLES = {"primary": "primary", "success": "primary", "danger": "danger"}
+_DATE_FORMATS = {
+    "full": "{date_long_pretty} {time}",
+    "short": "{date_short_pretty} {time}",
+    "date": "{date_long_pretty}",
+    "time": "{time}",
+    "relative": "{ago}",
+}
 
 Block = dict[str, Any]
 
 
+def date_markup(unix: int, style: str) -> str:
+    return f"<!date^{unix}^{_DATE_FORMATS[style]}|{utc_text(unix, style)}>"
+
+
+def _atoms(text: str) -> Iterator[str]:
+    """The escaped pieces of `text` that must not be split: a character or entity, or a whole date."""
+    start = 0
+    for match in WHEN.finditer(text):
+        for char in text[start : match.start()]:
+            yield _ESCAPES.get(char, char)
+        yield date_markup(int(match[1]), match[2])
+        start = match.end()
+    for char in text[start:]:
+        yield _ESCAPES.get(char, char)
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: what remains cannot form a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters as entities: what remains cannot form a mention or a link.
+
+    Dates made with `bot.cards.when` become Slack date markup, the only markup let through.
+    """
+    return "".join(_atoms(text))
 
 
 def escaped_within(text: str, limit: int) -> str:
@@ -45,8 +81,7 @@ def escaped_within(text: str, limit: int) -> str:
     if len(escaped) <= limit:
         return escaped
     budget, size, out = limit - len(ELLIPSIS), 0, []
-    for char in text:
-        piece = _ESCAPES.get(char, char)
+    for piece in _atoms(text):
         if size + len(piece) > budget:
             break
         out.append(piece)
@@ -63,9 +98,8 @@ def _split_escaped(line: str, limit: int) -> list[str]:
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for char in line:
-        piece = _ESCAPES.get(char, char)
-        if size + len(piece) > limit:
+    for piece in _atoms(line):
+        if size + len(piece) > limit and current:
             pieces.append("".join(current))
             current, size = [], 0
         current.append(piece)
@@ -97,7 +131,7 @@ def mrkdwn(text: str) -> dict[str, Any]:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": _cut(expand_when(text), limit) or " ", "emoji": True}
 
 
 def safe_url(url: str | None) -> str | None:
@@ -167,9 +201,40 @@ def button(action: Action) -> Block | None:
     return element
 
 
-def _action_blocks(actions: tuple[Action, ...]) -> list[Block]:
+def select_element(select: Select) -> Block:
+    """A Block Kit static select (multi when more than one option may be chosen) for a Select."""
+    options = [
+        {
+            "text": plain(o.label or o.value, OPTION_TEXT_MAX),
+            "value": o.value[:OPTION_VALUE_MAX],
+            **({"description": plain(o.description, OPTION_TEXT_MAX)} if o.description.strip() else {}),
+        }
+        for o in select.options[:SELECT_OPTIONS_MAX]
+    ]
+    chosen = [option for o, option in zip(select.options, options, strict=False) if o.default]
+    element: Block = {"action_id": select.id[:ACTION_ID_MAX], "options": options}
+    if select.placeholder.strip():
+        element["placeholder"] = plain(select.placeholder, PLACEHOLDER_MAX)
+    most = min(select.max_values, len(options))
+    if most > 1:
+        element.update(type="multi_static_select", max_selected_items=most)
+        if chosen:
+            element["initial_options"] = chosen[:most]
+    else:
+        element["type"] = "static_select"
+        if chosen:
+            element["initial_option"] = chosen[0]
+    return element
+
+
+def _action_blocks(actions: tuple[Action, ...], selects: tuple[Select, ...] = ()) -> list[Block]:
     seen: set[str] = set()
     elements = []
+    for select in selects:
+        if select.id in seen:
+            continue
+        seen.add(select.id)
+        elements.append(select_element(select))
     for action in actions:
         element = button(action)
         if element is None or element["action_id"] in seen:  # Slack refuses duplicate action ids
@@ -200,7 +265,7 @@ def render_blocks(card: Card, *, max_blocks: int = MAX_BLOCKS) -> list[Block]:
     tail: list[Block] = []
     if card.footer.strip():
         tail.append({"type": "context", "elements": [mrkdwn(escaped_within(card.footer, CONTEXT_MAX))]})
-    tail.extend(_action_blocks(card.actions))
+    tail.extend(_action_blocks(card.actions, card.selects))
     tail = tail[: max(0, max_blocks - 1)]
     room = max_blocks - len(tail)
     if len(body) > room:  # keep the start of the card and its buttons; show that something was cut
@@ -211,7 +276,7 @@ def render_blocks(card: Card, *, max_blocks: int = MAX_BLOCKS) -> list[Block]:
 def fallback_text(card: Card) -> str:
     """The message's top-level text: what notifications and screen readers show."""
     text = card.title if not card.text else f"{card.title}\n{card.text}"
-    return escaped_within(text.strip() or ELLIPSIS, FALLBACK_MAX)
+    return escaped_within(expand_when(text).strip() or ELLIPSIS, FALLBACK_MAX)
 
 
 def render_message(card: Card, *, max_blocks: int = MAX_BLOCKS) -> dict[str, Any]:

@@ -52,7 +52,15 @@ def assert_within_limits(embed: discord.Embed, view: discord.ui.View | None) -> 
         assert all(len(r["components"]) <= 5 for r in rows)
         custom_ids = [c["custom_id"] for r in rows for c in r["components"] if "custom_id" in c]
         assert len(custom_ids) == len(set(custom_ids))
-        assert all(1 <= len(c["label"]) <= BUTTON_LABEL_MAX for r in rows for c in r["components"])
+        components = [c for r in rows for c in r["components"]]
+        assert all(1 <= len(c["label"]) <= BUTTON_LABEL_MAX for c in components if c["type"] == 2)
+        for select in (c for c in components if c["type"] == 3):
+            assert len(select["custom_id"]) <= 100
+            assert 1 <= len(select["options"]) <= 25
+            assert len(select.get("placeholder") or "") <= 150
+            assert 0 <= select["min_values"] <= select["max_values"] <= len(select["options"])
+            assert all(1 <= len(o["label"]) <= 100 and len(o.get("description") or "") <= 100
+                       for o in select["options"])
 
 
 @settings(max_examples=150, deadline=None)

@@ -20,6 +20,7 @@ from bot.rendering.slack import (
     render_message,
 )
 
+DATE_MARKUP = re.compile(r"<!date\^-?[0-9]+\^[^|<>]*\|[0-9: A-Z-]*>")
 PINGS = "hey <!channel> <!everyone> <!here> <@U123> <#C42> & more > less"
 
 
@@ -56,8 +57,12 @@ def check_limits(blocks: list[dict[str, Any]], max_blocks: int = 50) -> None:
                 assert all(len(f["text"]) <= 2000 for f in block["fields"])
         if block["type"] == "actions":
             assert 0 < len(block["elements"]) <= 25
-            assert all(len(e["text"]["text"]) <= 75 for e in block["elements"])
+            assert all(len(e["text"]["text"]) <= 75 for e in block["elements"] if e["type"] == "button")
+            for select in (e for e in block["elements"] if "select" in e["type"]):
+                assert 1 <= len(select["options"]) <= 100
+                assert all(len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150 for o in select["options"])
     for text in mrkdwn_texts(blocks):
+        text = DATE_MARKUP.sub("", text)  # the one markup let through: dates made with bot.cards.when
         assert "<!" not in text
         assert "<@" not in text
         assert "<#" not in text
