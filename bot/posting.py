@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card
-from bot.notifier import Notifier, PostRef
+from bot.notifier import CannotPost, Notifier, PostRef
 from storage.models import Community, Post
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class SyncResult:
     posted: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # a new post was needed but `may_post_new` said no
-    failed: list[str] = field(default_factory=list)  # the platform refused (unknown / unwritable channel)
+    failed: list[str] = field(default_factory=list)  # unknown channel, or one refusing the bot (CannotPost)
 
 
 async def posts_of(session: AsyncSession, community_id: int, feature: str, object_id: int) -> list[Post]:
@@ -74,7 +74,7 @@ def notifier_for(services: Services, platform: str) -> Notifier:
 
 
 async def post_card(services: Services, owner: PostOwner, channel_id: str, card: Card) -> PostRef | None:
-    """Posts a card once and records it; None when the platform refused the channel."""
+    """Posts a card once and records it; None when the channel is gone, CannotPost when it refuses the bot."""
     async with services.db.transaction() as session:
         community = await _community(session, owner.community_id)
         platform, external_id = community.platform, community.external_id
@@ -132,7 +132,10 @@ async def sync_card(
             if not allowed:
                 result.held.append(channel_id)
                 continue
-            ref = await notifier.post(external_id, channel_id, card)
+            try:
+                ref = await notifier.post(external_id, channel_id, card)
+            except CannotPost:  # one channel refusing the bot must not stop the others
+                ref = None
             if ref is None:
                 result.failed.append(channel_id)
             else:

@@ -1,22 +1,28 @@
-"""The Discord Notifier: post, edit, remove cards and DM members, mentions always disabled."""
+"""The Discord Notifier: cards, DMs, threads, private threads, scheduled events; mentions disabled."""
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.cards import Card
-from bot.notifier import Attachment, PostRef
-from bot.rendering.discord import render_card
+from bot.cards import Attachment, Card, truncate
+from bot.notifier import CannotPost, EventSpec, PostRef, ThreadRef
+from bot.rendering.discord import render_card, render_files
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
 
 log = logging.getLogger(__name__)
 _GONE = (discord.NotFound, discord.Forbidden)
+ARCHIVED_THREAD = 50083  # "Operation cannot be performed on an archived thread"
+THREAD_NAME_MAX = 100
+EVENT_NAME_MAX = 100
+EVENT_DESCRIPTION_MAX = 1000
+EVENT_LOCATION_MAX = 100
+THREAD_ARCHIVE_MINUTES = 10080  # a week without messages before Discord hides it
+EXTERNAL, GUILD_ONLY, CANCELED = 3, 2, 4  # entity type, privacy level, status
 
 
 class DiscordNotifier:
@@ -47,16 +53,38 @@ class DiscordNotifier:
             kwargs["view"] = view
         return kwargs
 
-    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
+    def _new_message(self, card: Card, extra: Attachment | None = None) -> dict[str, Any]:
+        kwargs = self._content(card, editing=False)
+        files = render_files((*card.attachments, *((extra,) if extra else ())))
+        if files:
+            kwargs["files"] = files
+        return kwargs
+
+    @staticmethod
+    def _refused(exc: discord.HTTPException, channel_id: str) -> CannotPost:
+        reason = "archived" if exc.code == ARCHIVED_THREAD else "forbidden"
+        log.info("may not post in channel %s: %s", channel_id, exc)
+        return CannotPost(channel_id, reason)
+
+    async def _send(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
         channel = self._channel(community_external_id, channel_id)
         if channel is None:
             return None
         try:
-            message = await channel.send(**self._content(card, editing=False))
-        except _GONE as exc:
+            message = await channel.send(**self._new_message(card))
+        except discord.NotFound as exc:
             log.info("cannot post in channel %s of guild %s: %s", channel_id, community_external_id, exc)
             return None
+        except discord.Forbidden as exc:
+            raise self._refused(exc, channel_id) from exc
+        except discord.HTTPException as exc:
+            if exc.code == ARCHIVED_THREAD:
+                raise self._refused(exc, channel_id) from exc
+            raise
         return PostRef(str(message.channel.id), str(message.id))
+
+    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
+        return await self._send(community_external_id, channel_id, card)
 
     async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
         channel = self._channel(community_external_id, ref.channel_id)
@@ -83,11 +111,106 @@ class DiscordNotifier:
     ) -> PostRef | None:
         try:
             user = self.bot.get_user(int(user_id)) or await self.bot.fetch_user(int(user_id))
-            kwargs = self._content(card, editing=False)
-            if attachment is not None:
-                kwargs["file"] = discord.File(io.BytesIO(attachment.content), filename=attachment.filename)
-            message = await user.send(**kwargs)
+            message = await user.send(**self._new_message(card, attachment))
         except (*_GONE, discord.HTTPException) as exc:
             log.info("cannot DM user %s: %s", user_id, exc)
             return None
         return PostRef(str(message.channel.id), str(message.id))
+
+    # -- threads and private spaces ------------------------------------------------------------
+
+    async def open_thread(self, community_external_id: str, ref: PostRef, name: str) -> ThreadRef | None:
+        if self._channel(community_external_id, ref.channel_id) is None:
+            return None
+        try:
+            thread = await self.bot.http.start_thread_with_message(
+                ref.channel_id, ref.message_id, name=truncate(name, THREAD_NAME_MAX) or "…",
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except discord.NotFound:
+            return None
+        except discord.Forbidden as exc:
+            raise self._refused(exc, ref.channel_id) from exc
+        return ThreadRef(ref.channel_id, str(thread["id"]))
+
+    async def post_in_thread(
+        self, community_external_id: str, thread: ThreadRef, card: Card
+    ) -> PostRef | None:
+        return await self._send(community_external_id, thread.thread_id, card)
+
+    async def archive_thread(self, community_external_id: str, thread: ThreadRef) -> bool:
+        if self._channel(community_external_id, thread.thread_id) is None:
+            return False
+        try:
+            await self.bot.http.edit_channel(thread.thread_id, archived=True, locked=True)
+        except _GONE:
+            return False
+        return True
+
+    async def open_private_space(
+        self, community_external_id: str, channel_id: str, user_ids: list[str], name: str
+    ) -> ThreadRef | None:
+        if self._channel(community_external_id, channel_id) is None:
+            return None
+        try:
+            thread = await self.bot.http.start_thread_without_message(
+                channel_id, name=truncate(name, THREAD_NAME_MAX) or "…",
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                type=discord.ChannelType.private_thread.value, invitable=False,
+            )
+        except discord.NotFound:
+            return None
+        except discord.Forbidden as exc:
+            raise self._refused(exc, channel_id) from exc
+        thread_id = str(thread["id"])
+        added = 0
+        for user_id in dict.fromkeys(user_ids):
+            try:
+                await self.bot.http.add_user_to_thread(thread_id, user_id)
+                added += 1
+            except discord.HTTPException as exc:  # one member gone must not stop the others
+                log.info("cannot add %s to private thread %s: %s", user_id, thread_id, exc)
+        if not added and user_ids:
+            await self.archive_thread(community_external_id, ThreadRef(channel_id, thread_id))
+            return None
+        return ThreadRef(channel_id, thread_id)
+
+    # -- guild scheduled events -------------------------------------------------------------------
+
+    @staticmethod
+    def _event_payload(event: EventSpec) -> dict[str, Any]:
+        return {
+            "name": truncate(event.name, EVENT_NAME_MAX) or "…",
+            "description": truncate(event.description, EVENT_DESCRIPTION_MAX),
+            "scheduled_start_time": event.start.isoformat(),
+            "scheduled_end_time": event.ends.isoformat(),
+            "entity_type": EXTERNAL,
+            "entity_metadata": {"location": truncate(event.location, EVENT_LOCATION_MAX) or "…"},
+            "privacy_level": GUILD_ONLY,
+        }
+
+    async def create_event(self, community_external_id: str, event: EventSpec) -> str | None:
+        try:
+            created = await self.bot.http.create_guild_scheduled_event(
+                community_external_id, **self._event_payload(event)
+            )
+        except _GONE as exc:
+            log.info("cannot create an event in guild %s: %s", community_external_id, exc)
+            return None
+        return str(created["id"])
+
+    async def edit_event(self, community_external_id: str, event_id: str, event: EventSpec) -> bool:
+        try:
+            await self.bot.http.edit_scheduled_event(
+                community_external_id, event_id, **self._event_payload(event)
+            )
+        except _GONE:
+            return False
+        return True
+
+    async def cancel_event(self, community_external_id: str, event_id: str) -> bool:
+        try:
+            await self.bot.http.edit_scheduled_event(community_external_id, event_id, status=CANCELED)
+        except _GONE:
+            return False
+        return True

@@ -1,34 +1,42 @@
-"""The Slack Notifier: post, edit, remove cards and DM members, user text escaped by the renderer."""
+"""The Slack Notifier: cards, DMs with files, reply threads, group DMs; user text escaped by the renderer."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Card
-from bot.notifier import Attachment, PostRef
+from bot.cards import Attachment, Card
+from bot.notifier import CannotPost, EventSpec, PostRef, ThreadRef
 from bot.rendering.slack import render_message
 
 log = logging.getLogger(__name__)
 # Errors meaning "this message or channel is not there for us": answered with None / False.
 _GONE = {
     "channel_not_found",
-    "not_in_channel",
-    "is_archived",
     "message_not_found",
+    "thread_not_found",
     "cant_update_message",
     "cant_delete_message",
-    "restricted_action",
     "user_not_found",
+    "users_not_found",
     "cannot_dm_bot",
     "messages_tab_disabled",
 }
+# Errors meaning "the channel is there but refuses the bot": CannotPost when posting.
+_REFUSED = {"not_in_channel": "forbidden", "restricted_action": "forbidden", "is_archived": "archived",
+            "channel_is_archived": "archived"}
+FILES_MAX = 10
 
 
 class SlackNotifier:
-    """Implements bot.notifier.Notifier with the bot token's client (one workspace per token)."""
+    """Implements bot.notifier.Notifier with the bot token's client (one workspace per token).
+
+    Slack has no native scheduled events (create_event answers None) and no archiving of a thread.
+    """
 
     platform = "slack"
 
@@ -37,17 +45,35 @@ class SlackNotifier:
 
     def _gone(self, exc: SlackApiError, what: str) -> None:
         error = exc.response.get("error")
-        if error not in _GONE:
+        if error not in _GONE and error not in _REFUSED:
             raise exc
         log.info("Slack %s: %s", what, error)
 
-    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
+    async def _send(self, channel_id: str, card: Card, *, thread_ts: str | None = None) -> PostRef | None:
+        """Post a card and share its files beside it; CannotPost when the channel refuses the bot."""
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:
-            response = await self.client.chat_postMessage(channel=channel_id, **render_message(card))
+            response = await self.client.chat_postMessage(channel=channel_id, **render_message(card), **extra)
         except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in _REFUSED:
+                raise CannotPost(channel_id, _REFUSED[error]) from exc  # type: ignore[arg-type]
             self._gone(exc, f"cannot post in {channel_id}")
             return None
-        return PostRef(str(response["channel"]), str(response["ts"]))
+        channel = str(response["channel"])
+        await self._upload(channel, card.attachments, thread_ts)
+        return PostRef(channel, str(response["ts"]))
+
+    async def _upload(self, channel: str, attachments: tuple[Attachment, ...], thread_ts: str | None) -> None:
+        if not attachments:
+            return
+        uploads = [{"content": a.content, "filename": a.filename, "title": a.filename}
+                   for a in attachments[:FILES_MAX]]
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        await self.client.files_upload_v2(channel=channel, file_uploads=uploads, **extra)
+
+    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
+        return await self._send(channel_id, card)
 
     async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
         try:
@@ -68,17 +94,53 @@ class SlackNotifier:
     async def dm(
         self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
     ) -> PostRef | None:
+        if attachment is not None:
+            card = replace(card, attachments=(*card.attachments, attachment))
         try:
             opened = await self.client.conversations_open(users=user_id)
-            channel = str(opened["channel"]["id"])
-            response = await self.client.chat_postMessage(channel=channel, **render_message(card))
-            if attachment is not None:
-                await self.client.files_upload_v2(
-                    channel=channel,
-                    content=attachment.content,
-                    filename=attachment.filename,
-                )
+            return await self._send(str(opened["channel"]["id"]), card)
         except SlackApiError as exc:
             self._gone(exc, f"cannot DM {user_id}")
             return None
-        return PostRef(channel, str(response["ts"]))
+        except CannotPost as exc:
+            log.info("cannot DM %s: %s", user_id, exc.reason)
+            return None
+
+    # -- threads and group DMs ------------------------------------------------------------------
+
+    async def open_thread(self, community_external_id: str, ref: PostRef, name: str) -> ThreadRef | None:
+        """A card's reply thread exists as soon as someone replies: nothing to create."""
+        return ThreadRef(ref.channel_id, ref.message_id)
+
+    async def post_in_thread(
+        self, community_external_id: str, thread: ThreadRef, card: Card
+    ) -> PostRef | None:
+        return await self._send(thread.channel_id, card, thread_ts=thread.thread_id or None)
+
+    async def archive_thread(self, community_external_id: str, thread: ThreadRef) -> bool:
+        return False  # Slack threads and group DMs cannot be closed by an app
+
+    async def open_private_space(
+        self, community_external_id: str, channel_id: str, user_ids: list[str], name: str
+    ) -> ThreadRef | None:
+        """A group DM of the members and the bot (Slack allows up to 8 people besides the app)."""
+        users = list(dict.fromkeys(user_ids))
+        if not users:
+            return None
+        try:
+            opened = await self.client.conversations_open(users=",".join(users))
+        except SlackApiError as exc:
+            self._gone(exc, f"cannot open a group DM with {users}")
+            return None
+        return ThreadRef(str(opened["channel"]["id"]), "")
+
+    # -- scheduled events: none on Slack ------------------------------------------------------------
+
+    async def create_event(self, community_external_id: str, event: EventSpec) -> str | None:
+        return None
+
+    async def edit_event(self, community_external_id: str, event_id: str, event: EventSpec) -> bool:
+        return False
+
+    async def cancel_event(self, community_external_id: str, event_id: str) -> bool:
+        return False
