@@ -53,10 +53,10 @@ from storage.engine import Database
 from storage.models import Community, Job, Member, Post
 from storage.settings import get_settings
 from tests.config.conftest import GUILD_A, GUILD_B, INTROS, MODLOG, directory_a
-from tests.config.conftest import RecordingNotifier as ConfigNotifier
 from tests.config.conftest import make_caller as config_caller
 from tests.directory.factory import add_profile, caller_for, sector_id, trade_id
-from tests.intros.conftest import RecordingNotifier, good_form, make_caller
+from tests.fakes.notifier import RecordingNotifier
+from tests.intros.conftest import good_form, make_caller
 
 TODAY = date(2026, 11, 26)  # tests/conftest.NOW in Europe/Paris
 
@@ -77,7 +77,7 @@ def notifier(services: Services) -> RecordingNotifier:
 
 @pytest.fixture
 async def config_services(services: Services) -> Services:
-    services.notifiers["discord"] = ConfigNotifier()
+    services.notifiers["discord"] = RecordingNotifier()
     return services
 
 

@@ -30,7 +30,7 @@ from cogs.privacy._privacy import cancelled_card, delete_member_data
 from storage.communities import trades
 from tests.config import tenant_cases as config_cases
 from tests.directory.factory import add_profile, caller_for
-from tests.privacy.conftest import FakeNotifier
+from tests.fakes.notifier import RecordingNotifier
 
 NOWHERE = 987_654
 
@@ -105,7 +105,7 @@ async def seed_b(services: Services, world: World) -> None:
 
 @pytest.fixture
 async def world(services: Services) -> World:
-    services.notifiers["discord"] = FakeNotifier()
+    services.notifiers["discord"] = RecordingNotifier()
     async with services.db.transaction() as session:
         built = World(
             a=await caller_for(session, "alice", guild="A"),

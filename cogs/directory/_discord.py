@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.community_time import community_today
 from bot.discord_bot.errors import guarded
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
@@ -31,7 +32,7 @@ from cogs.directory._complete import (
     skill_choices,
     trade_choices,
 )
-from cogs.directory._filters import Filters, community_today
+from cogs.directory._filters import Filters
 from cogs.directory._search import SearchPage, search_members, search_page
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import truncate
+from bot.community_time import community_today
 from bot.discord_bot.errors import guarded, report_error
 from bot.discord_bot.forms import modal_values
 from bot.discord_bot.replies import send_card, send_text
@@ -37,7 +38,7 @@ from cogs.intros._form import (
     set_opt_ins,
     start_form,
 )
-from cogs.intros._profile import community_today, member_id_for, own_profile, save_profile, view_profile
+from cogs.intros._profile import member_id_for, own_profile, save_profile, view_profile
 from cogs.intros._publish import publish_intro, update_availability
 from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 
@@ -449,7 +450,7 @@ class Intros(commands.Cog):
                 else await member_id_for(session, caller.community_id, str(member.id))
             )
             view = await view_profile(session, caller, member_id)
-        today = community_today(services.clock, caller.timezone)
+        today = community_today(services.clock.now(), caller.timezone)
         own = view.member_id == caller.member_id
         card = profile_card(services.catalog, caller.locale, view, today, own=own, timezone=caller.timezone)
         await send_card(interaction, card, ephemeral=True)
@@ -486,7 +487,7 @@ class Intros(commands.Cog):
         caller = await self.bot.caller(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         view = await update_availability(services, caller, status, date, profile_id=profile_id)
-        today = community_today(services.clock, caller.timezone)
+        today = community_today(services.clock.now(), caller.timezone)
         shown = availability_text(services.catalog, caller.locale, view, today)
         await send_text(interaction, self.t(caller.locale, "intros.availability.updated", status=shown))
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
-from bot.cards import Card
 from bot.context import Caller, Origin
 from bot.models import metadata
-from bot.notifier import Attachment, PostRef
 from bot.services import Services
+from tests.fakes.notifier import RecordingNotifier
 
 GUILD_A = "900000000000000001"
 GUILD_B = "900000000000000002"
@@ -21,32 +16,6 @@ INTROS = "100000000000000001"
 MODLOG = "100000000000000002"
 DEV = "100000000000000003"
 OTHER_GUILD_CHANNEL = "100000000000000009"
-
-
-@dataclass
-class RecordingNotifier:
-    platform: str = "discord"
-    posts: list[tuple[str, str, Card]] = field(default_factory=list)
-    deleted: list[PostRef] = field(default_factory=list)
-    dms: list[tuple[str, Card, Attachment | None]] = field(default_factory=list)
-    _ids: Any = field(default_factory=lambda: itertools.count(5000))
-
-    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
-        self.posts.append((community_external_id, channel_id, card))
-        return PostRef(channel_id, str(next(self._ids)))
-
-    async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
-        return True
-
-    async def delete(self, community_external_id: str, ref: PostRef) -> bool:
-        self.deleted.append(ref)
-        return True
-
-    async def dm(
-        self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
-    ) -> PostRef | None:
-        self.dms.append((user_id, card, attachment))
-        return PostRef("dm", str(next(self._ids)))
 
 
 class NamedDirectory:

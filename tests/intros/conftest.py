@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-
 import pytest
 
-from bot.cards import Card
 from bot.context import Caller, Origin
-from bot.notifier import Attachment, PostRef
 from bot.services import Services
 from cogs.intros._validation import IntroForm
-
-
-@dataclass
-class RecordingNotifier:
-    """A Notifier that remembers what would be on the platform."""
-
-    platform: str = "discord"
-    messages: dict[tuple[str, str], Card] = field(default_factory=dict)
-    calls: list[tuple[str, str]] = field(default_factory=list)  # (verb, channel)
-    refuse: set[str] = field(default_factory=set)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
-
-    async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
-        self.calls.append(("post", channel_id))
-        if channel_id in self.refuse:
-            return None
-        ref = PostRef(channel_id, str(next(self._ids)))
-        self.messages[(ref.channel_id, ref.message_id)] = card
-        return ref
-
-    async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
-        self.calls.append(("edit", ref.channel_id))
-        if (ref.channel_id, ref.message_id) not in self.messages:
-            return False
-        self.messages[(ref.channel_id, ref.message_id)] = card
-        return True
-
-    async def delete(self, community_external_id: str, ref: PostRef) -> bool:
-        self.calls.append(("delete", ref.channel_id))
-        return self.messages.pop((ref.channel_id, ref.message_id), None) is not None
-
-    async def dm(
-        self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
-    ) -> PostRef | None:
-        return None
-
-    def in_channel(self, channel_id: str) -> list[Card]:
-        return [card for (channel, _), card in self.messages.items() if channel == channel_id]
+from tests.fakes.notifier import RecordingNotifier
 
 
 @pytest.fixture

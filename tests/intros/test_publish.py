@@ -11,7 +11,8 @@ from cogs.intros import FEATURE
 from cogs.intros._publish import submit_intro, update_availability
 from storage.models import Post, Trade
 from storage.settings import get_settings
-from tests.intros.conftest import RecordingNotifier, good_form, make_caller, trade_ids
+from tests.fakes.notifier import RecordingNotifier
+from tests.intros.conftest import good_form, make_caller, trade_ids
 
 
 async def configure(
@@ -137,7 +138,7 @@ async def test_refused_channel_is_reported(
     services: Services, notifier: RecordingNotifier, alice: Caller
 ) -> None:
     await configure(services, alice, trade_channels=False)
-    notifier.refuse.add("C-INTRO")
+    notifier.forbidden.add("C-INTRO")
     done = await submit(services, alice)
     assert done.published.result.failed == ["C-INTRO"]
     assert await posts(services) == []
