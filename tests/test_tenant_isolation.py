@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.models import metadata
 from bot.services import Services
-from cogs.directory._filters import Filters, community_today
+from cogs.directory._filters import Filters
 from cogs.directory._search import search_members, search_page
 from cogs.intros._profile import own_profile, view_profile
 from cogs.intros._publish import update_availability

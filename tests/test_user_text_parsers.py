@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,11 @@ def _ignore_user_errors(parse: Callable[[str], object]) -> Callable[[str], objec
 
 def parsers() -> dict[str, Callable[[str], object]]:
     """Every function that reads what a member or a moderator typed."""
+    from bot.community_time import parse_date as community_date
+    from bot.community_time import parse_datetime
     from bot.slack_app.router import typed_values
     from bot.text import refuse_control_characters
+    from bot.words import match_word
     from cogs.config import _refs
     from cogs.config._durations import parse_offsets
     from cogs.config._trades import clean_name
@@ -57,7 +60,14 @@ def parsers() -> dict[str, Callable[[str], object]]:
         return validate(form, trade_ids=[1], sector_ids=[], today=TODAY, locale="fr",
                         known_skill_keys=("redaction web", "wordpress", "referencement"))
 
+    community_date("15 janvier", TODAY)  # loads dateparser's data once: a start-up cost, not a per-input one
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    words = {"busy": ("occupé·e", "indisponible"), "remote": ("à distance", "télétravail")}
+
     found = {
+        "community date": lambda t: community_date(t, TODAY, "en"),
+        "community date and time": lambda t: parse_datetime(t, "Europe/Paris", now, "fr"),
+        "slack words": lambda t: match_word(t, words),
         "config reminders": parse_offsets,
         "config trade name": clean_name,
         "config channel": lambda t: (_refs.channel_id("discord", t), _refs.channel_id("slack", t)),
@@ -83,7 +93,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
 # Modules whose regular expressions read no free text (ids the platforms make, our own action ids).
 NOT_USER_TEXT = {"bot/cards.py", "bot/slack_app/router.py", "cogs/config/_discord.py"}
 LISTED = {
-    "bot/text.py", "storage/text.py", "cogs/config/_durations.py", "cogs/config/_refs.py",
+    "bot/text.py", "bot/community_time.py", "storage/text.py", "cogs/config/_durations.py",
+    "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
     "cogs/directory/_filters.py",

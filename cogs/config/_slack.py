@@ -30,6 +30,7 @@ from bot.rendering.slack import plain
 from bot.slack_app.callers import team_of
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from bot.words import catalog_words, match_word
 from cogs.config import _refs
 from cogs.config._audit import history
 from cogs.config._context import run
@@ -58,7 +59,6 @@ from cogs.config._trades import (
 from cogs.config._transfer import export_settings, import_settings
 from storage.models import Community
 from storage.settings import get_settings
-from storage.text import fold
 
 log = logging.getLogger(__name__)
 SETTINGS_VIEW = "config:settings"
@@ -378,12 +378,8 @@ async def submit_import(request: SlackRequest) -> dict[str, Any]:
 
 def _verb(request: SlackRequest, word: str, verbs: tuple[str, ...]) -> str | None:
     """The verb a word names, in English or in the caller's language (folded)."""
-    wanted = fold(word)
-    for verb in verbs:
-        key = "config.slack.words." + verb.replace("-", "_")
-        if wanted in {fold(verb), *(fold(request.services.t(loc, key)) for loc in ("fr", "en"))}:
-            return verb
-    return None
+    keys = {verb: "config.slack.words." + verb.replace("-", "_") for verb in verbs}
+    return match_word(word, catalog_words(request.services.catalog, keys))
 
 
 def _pair(text: str) -> tuple[str, str | None]:
@@ -392,15 +388,8 @@ def _pair(text: str) -> tuple[str, str | None]:
 
 
 def _kind(request: SlackRequest, word: str, kinds: Any, prefix: str) -> str | None:
-    wanted = fold(word)
-    for kind in kinds:
-        names = {
-            fold(kind),
-            *(fold(request.services.t(loc, f"config.slack.{prefix}.{kind}")) for loc in ("fr", "en")),
-        }
-        if wanted in names:
-            return kind
-    return None
+    keys = {kind: f"config.slack.{prefix}.{kind}" for kind in kinds}
+    return match_word(word, catalog_words(request.services.catalog, keys))
 
 
 async def config_command(request: SlackRequest) -> None:

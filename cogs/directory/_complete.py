@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting
 from bot.i18n import Catalog
 from cogs.directory._values import VALUES, Value
 from cogs.intros.profiles import normalize_skill, synonyms
@@ -131,5 +132,4 @@ def available_choices(catalog: Catalog, locale: str, typed: str, today: date) ->
 
 
 def format_date(catalog: Catalog, locale: str, when: date) -> str:
-    return catalog.t(locale, "directory.date", day=f"{when.day:02d}", month=f"{when.month:02d}",
-                     year=str(when.year))
+    return formatting.format_date(when, locale)

@@ -6,16 +6,17 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.community_time import parse_date
 from bot.errors import InvalidInput
 from bot.text import bounded
+from bot.words import match_word
 from cogs.directory._values import VALUES
 from cogs.intros.models import WORK_MODES, ProfileSkill
 from cogs.intros.profiles import VOCABULARY, normalize_skill, split_skills
@@ -31,16 +32,15 @@ MODE_MATCHES: dict[str, tuple[str, ...]] = {
     "onsite": ("onsite", "hybrid"),
     "hybrid": ("hybrid",),
 }
-_MODE_WORDS = {
-    "remote": "remote", "distance": "remote", "a distance": "remote", "teletravail": "remote",
-    "onsite": "onsite", "on site": "onsite", "on-site": "onsite", "sur site": "onsite",
-    "presentiel": "onsite", "site": "onsite", "sur place": "onsite", "hybrid": "hybrid", "hybride": "hybrid",
+# What the search reads as a work mode or as "now" (folded, both languages; see bot.words).
+MODE_WORDS: dict[str, tuple[str, ...]] = {
+    "remote": ("distance", "à distance", "télétravail"),
+    "onsite": ("on site", "on-site", "sur site", "présentiel", "site", "sur place"),
+    "hybrid": ("hybride",),
 }
-_NOW_WORDS = {"now", "today", "maintenant", "aujourd'hui", "aujourdhui", "tout de suite", "oui", "yes"}
-_DATE_FORMATS = (
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"),
-)
+NOW_WORDS = {
+    "now": ("today", "yes", "maintenant", "aujourd'hui", "aujourd’hui", "aujourdhui", "tout de suite", "oui"),
+}
 
 
 @dataclass(frozen=True)
@@ -141,31 +141,30 @@ async def _has_skill(session: AsyncSession, community_id: int, key: str) -> bool
 
 def parse_work_mode(text: str) -> str:
     """"télétravail" -> "remote"; "" -> ""; anything else is an InvalidInput."""
-    folded = fold(bounded(text, MAX_VALUE, "work_mode"))
-    if not folded:
+    bounded(text, MAX_VALUE, "work_mode")
+    if not text.strip():
         return ""
-    mode = _MODE_WORDS.get(folded)
+    mode = match_word(text, MODE_WORDS)
     if mode is None or mode not in WORK_MODES:
         raise InvalidInput({"work_mode": ("directory.errors.work_mode", {"value": text})})
     return mode
 
 
-def parse_available(text: str, today: date) -> tuple[bool, date | None]:
-    """(available now, available by date). A date today or past means "now"."""
-    folded = fold(bounded(text, MAX_VALUE, "available"))
-    if not folded:
+def parse_available(text: str, today: date, locale: str = "fr") -> tuple[bool, date | None]:
+    """(available now, available by date); a date today or past means "now".
+
+    Reads "now" / "maintenant", and dates as `bot.community_time.parse_date` does ("15/12/2026",
+    "15 décembre", "dans 2 semaines").
+    """
+    bounded(text, MAX_VALUE, "available")
+    if not text.strip():
         return False, None
-    if folded in _NOW_WORDS:
+    if match_word(text, NOW_WORDS):
         return True, None
-    for pattern in _DATE_FORMATS:
-        found = pattern.match(folded)
-        if found:
-            try:
-                when = date(int(found["y"]), int(found["m"]), int(found["d"]))
-            except ValueError:
-                break
-            return (True, None) if when <= today else (False, when)
-    raise InvalidInput({"available": ("directory.errors.available", {"value": text})})
+    when = parse_date(text, today, locale)
+    if when is None:
+        raise InvalidInput({"available": ("directory.errors.available", {"value": text})})
+    return (True, None) if when <= today else (False, when)
 
 
 @lru_cache(maxsize=8)
@@ -232,7 +231,7 @@ async def resolve(
     except InvalidInput as error:
         problems.update(error.problems)
     try:
-        available_now, available_by = parse_available(filters.available, today)
+        available_now, available_by = parse_available(filters.available, today, locale)
     except InvalidInput as error:
         problems.update(error.problems)
     keys: list[str] = []
@@ -265,11 +264,6 @@ def pending_names(query: Query) -> bool:
     return (query.trade_id is not None and not query.trade_name) or (
         query.sector_id is not None and not query.sector_name
     )
-
-
-def community_today(now: datetime, timezone: str) -> date:
-    """Today's date where the community lives ("available now" is a local notion)."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 # What `/collectif members …` accepts before a colon (folded, both languages).

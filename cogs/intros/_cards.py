@@ -5,21 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.cards import Action, Card, Field, action_id, truncate
+from bot.community_time import local_date
+from bot.formatting import format_date, format_money, language_name
 from bot.i18n import Catalog
 from bot.posting import SyncResult
 from cogs.intros._profile import FEATURE, ProfileView
 
 COLOR = 0x5865F2
-_DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}
 # Embed fields hold 1024 characters; Slack section fields 2000: the smaller wins.
 _FIELD_LIMIT = 1024
-
-
-def format_date(when: date, locale: str) -> str:
-    return when.strftime(_DATE_FORMATS.get(locale, "%Y-%m-%d"))
 
 
 def availability_text(catalog: Catalog, locale: str, view: ProfileView, today: date) -> str:
@@ -36,11 +32,11 @@ def availability_text(catalog: Catalog, locale: str, view: ProfileView, today: d
 def rate_text(catalog: Catalog, locale: str, view: ProfileView) -> str:
     if view.rate_min is None:
         return ""
+    low = format_money(view.rate_min, view.currency, locale)
     if view.rate_max is None or view.rate_max == view.rate_min:
-        return catalog.t(locale, "intros.card.rate_single", min=view.rate_min, currency=view.currency)
-    return catalog.t(
-        locale, "intros.card.rate_range", min=view.rate_min, max=view.rate_max, currency=view.currency
-    )
+        return catalog.t(locale, "intros.card.rate_single", min=low)
+    high = format_money(view.rate_max, view.currency, locale)
+    return catalog.t(locale, "intros.card.rate_range", min=low, max=high)
 
 
 def _location(catalog: Catalog, locale: str, view: ProfileView) -> str:
@@ -62,7 +58,7 @@ def intro_card(
         ("location", _location(catalog, locale, view), True),
         ("skills", ", ".join(label for _, label in view.skills), False),
         ("sectors", ", ".join(name for _, name in view.sectors), False),
-        ("languages", ", ".join(t(locale, f"intros.languages.{code}") for code in view.languages), True),
+        ("languages", ", ".join(language_name(code, locale) for code in view.languages), True),
         ("rate", rate_text(catalog, locale, view), True),
         ("links", "\n".join(view.links), False),
     ]
@@ -77,7 +73,7 @@ def intro_card(
         footer=t(
             locale,
             "intros.card.footer",
-            date=format_date(view.updated_at.astimezone(ZoneInfo(timezone)).date(), locale),
+            date=format_date(local_date(view.updated_at, timezone), locale),
         ),
         color=COLOR,
     )

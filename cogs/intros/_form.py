@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import NotFound
+from bot.formatting import format_date, language_name
 from bot.i18n import Catalog
-from cogs.intros._cards import format_date
-from cogs.intros._profile import ProfileView, community_today, form_from_view, get_profile
+from cogs.intros._profile import ProfileView, form_from_view, get_profile
 from cogs.intros._validation import LANGUAGES, IntroForm, parse_date
 from cogs.intros.models import WORK_MODES
 from storage.communities import sectors, trades
@@ -91,7 +92,7 @@ def choices_for(
         trades=tuple(trade_rows),
         sectors=tuple(sector_rows),
         work_modes=tuple((m, t(locale, f"intros.work_mode.{m}")) for m in WORK_MODES),
-        languages=tuple((code, t(locale, f"intros.languages.{code}")) for code in LANGUAGES),
+        languages=tuple((code, language_name(code, locale)) for code in LANGUAGES),
         availability=tuple(availability),
         opt_ins=tuple((name, t(locale, f"intros.opt_ins.{name}")) for name in OPT_INS),
     )
@@ -106,7 +107,7 @@ async def start_form(
         profile = await get_profile(session, caller.community_id, caller.member_id)
     except NotFound:
         profile = None
-    today = community_today(clock, caller.timezone)
+    today = community_today(clock.now(), caller.timezone)
     form = draft or (form_from_view(profile) if profile else IntroForm())
     reached = profile is not None and (profile.available_from is None or profile.available_from < today)
     if draft is None and profile is not None and profile.availability == "from_date" and reached:

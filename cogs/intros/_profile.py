@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound
 from cogs.intros._validation import IntroForm, ProfileData, check_availability, validate
@@ -50,11 +50,6 @@ class ProfileView:
     opt_directory: bool
     last_posted_at: datetime | None
     updated_at: datetime
-
-
-def community_today(clock: Clock, timezone: str) -> date:
-    """Today's date where the community lives (dates typed by members are in that zone)."""
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
 
 
 async def known_skill_keys(session: AsyncSession, community_id: int) -> set[str]:
@@ -196,7 +191,7 @@ async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, c
         form,
         trade_ids=trade_ids,
         sector_ids=sector_ids,
-        today=community_today(clock, caller.timezone),
+        today=community_today(clock.now(), caller.timezone),
         locale=caller.community_locale,
         known_skill_keys=await known_skill_keys(session, caller.community_id),
     )
@@ -263,7 +258,8 @@ async def set_availability(
 ) -> ProfileView:
     """Quick update of the caller's availability; InvalidInput for a bad choice or a past date."""
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
-    when = check_availability(availability, available_from, community_today(clock, caller.timezone), problems)
+    today = community_today(clock.now(), caller.timezone)
+    when = check_availability(availability, available_from, today, problems)
     if problems:
         raise InvalidInput(problems)
     profile = await own_profile(session, caller, profile_id)

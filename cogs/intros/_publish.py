@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.community_time import community_today, local_date
 from bot.posting import PostOwner, SyncResult, posts_of, sync_card
 from cogs.intros._cards import intro_card
 from cogs.intros._profile import (
     FEATURE,
     ProfileView,
     claim_repost,
-    community_today,
     load_view,
     save_profile,
     set_availability,
@@ -71,7 +70,7 @@ async def publish_intro(
         days = settings.intro_repost_days
         current = [p.channel_id for p in await posts_of(session, community_id, FEATURE, profile_id)]
         channels = intro_channels(settings.intro_channel_id, view, current, origin_channel_id)
-        today = community_today(services.clock, community.timezone)
+        today = community_today(services.clock.now(), community.timezone)
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
     now = services.clock.now()
 
@@ -83,7 +82,7 @@ async def publish_intro(
     next_post = None
     if result.held and view.last_posted_at is not None:
         next_post = (
-            (view.last_posted_at + timedelta(days=days)).astimezone(ZoneInfo(community.timezone)).date()
+            local_date(view.last_posted_at + timedelta(days=days), community.timezone)
         )
     return Published(result, next_post)
 
@@ -99,7 +98,7 @@ async def refresh_intro(services: Services, community_id: int, profile_id: int) 
         view = await load_view(session, profile)
         community = await session.get(Community, community_id)
         assert community is not None
-        today = community_today(services.clock, community.timezone)
+        today = community_today(services.clock.now(), community.timezone)
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
     return await sync_card(services, PostOwner(community_id, FEATURE, profile_id, view.member_id), card, None)
 

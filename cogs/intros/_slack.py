@@ -15,18 +15,19 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.cards import Action, Card, action_id
+from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import HOME_MAX_BLOCKS, plain, render_blocks
 from bot.slack_app.request import SlackRequest, as_message
 from bot.slack_app.router import SlackRouter
+from bot.words import match_word
 from cogs.help import help_card
 from cogs.intros._cards import availability_text, outcome_text, problem_lines, profile_card
 from cogs.intros._form import FormStart, opt_in_values, set_opt_ins, start_form
 from cogs.intros._profile import (
     FEATURE,
     ProfileView,
-    community_today,
     get_profile,
     member_id_for,
     own_profile,
@@ -35,7 +36,6 @@ from cogs.intros._profile import (
 )
 from cogs.intros._publish import publish_intro, update_availability
 from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
-from storage.text import fold
 
 log = logging.getLogger(__name__)
 FORM = "intros:form"
@@ -44,14 +44,8 @@ CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages).
 STATUS_WORDS = {
-    "available": "available",
-    "disponible": "available",
-    "dispo": "available",
-    "now": "available",
-    "busy": "busy",
-    "occupe": "busy",
-    "occupee": "busy",
-    "indisponible": "busy",
+    "available": ("disponible", "dispo", "now"),
+    "busy": ("occupé·e", "indisponible"),
 }
 
 
@@ -289,7 +283,7 @@ async def show_profile(request: SlackRequest) -> None:
         else:
             member_id = caller.member_id
         view = await view_profile(session, caller, member_id)
-    today = community_today(services.clock, caller.timezone)
+    today = community_today(services.clock.now(), caller.timezone)
     own = view.member_id == caller.member_id
     await request.reply(
         profile_card(services.catalog, caller.locale, view, today, own=own, timezone=caller.timezone)
@@ -302,8 +296,8 @@ async def set_availability_command(request: SlackRequest) -> None:
     if not word:
         await show_profile(request)
         return
-    status = STATUS_WORDS.get(fold(word).replace("·", ""))
-    await _update(request, status or "from_date", None if status else word)
+    status = match_word(word, STATUS_WORDS)
+    await _update(request, status or "from_date", None if status else request.args.strip())
 
 
 async def availability_clicked(request: SlackRequest) -> None:
@@ -322,7 +316,7 @@ async def _update(
         await request.reply("\n".join(problem_lines(services.catalog, caller.locale, error.problems)))
         return
     shown = availability_text(
-        services.catalog, caller.locale, view, community_today(services.clock, caller.timezone)
+        services.catalog, caller.locale, view, community_today(services.clock.now(), caller.timezone)
     )
     await request.reply(request.t("intros.availability.updated", status=shown))
     await publish_home(request, caller)
@@ -375,7 +369,7 @@ async def publish_home(request: SlackRequest, caller: Caller) -> None:
             actions=(Action(action_id(FEATURE, "create"), t(locale, "intros.home.create"), "primary"),),
         )
     else:
-        today = community_today(services.clock, caller.timezone)
+        today = community_today(services.clock.now(), caller.timezone)
         card = profile_card(services.catalog, locale, profile, today, own=True, timezone=caller.timezone)
     help_blocks = render_blocks(
         help_card(

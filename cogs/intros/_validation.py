@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.community_time import parse_date
 from bot.errors import InvalidInput
 from cogs.intros._skills import MAX_SKILL_LENGTH, normalize_skill, split_skills
 from cogs.intros.models import AVAILABILITY, WORK_MODES
@@ -22,10 +23,9 @@ MAX_BIO = 1000
 MAX_LANGUAGES = 10
 MAX_RATE = 100_000
 DEFAULT_CURRENCY = "EUR"
-# Offered in the forms; names come from the catalog (intros.languages.<code>).
+# Offered in the forms; names come from CLDR (bot.formatting.language_name).
 LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl", "ar", "zh", "ja", "ru", "pl", "ro", "uk")
 _CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF"}
-MAX_DATE_TEXT = 40  # bounded before parsing
 MAX_RATE_TEXT = 40  # "100 000 - 100 000 EUR" is 21: bounded before parsing
 # Digit groups may be split by one space ("1 200"): a group always starts with a digit, so the
 # pattern is linear (`\d[\d\s]*\s*` backtracked cubically: 400 characters took 8 s).
@@ -124,28 +124,6 @@ def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
     return low, high, currency, None
 
 
-def parse_date(text: str, today: date) -> date | None:
-    """A typed date: "2027-01-15", "15/01/2027", "15.01.27" or "15/01" (the next such day); else None."""
-    text = text.strip()
-    if len(text) > MAX_DATE_TEXT:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
-            year, month, day = (int(p) for p in text.split("-"))
-            return date(year, month, day)
-        parts = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", text)
-        if parts:
-            day, month = int(parts[1]), int(parts[2])
-            if parts[3]:
-                year = int(parts[3])
-                return date(year + 2000 if year < 100 else year, month, day)
-            guess = date(today.year, month, day)
-            return guess if guess >= today else date(today.year + 1, month, day)
-    except ValueError:
-        return None
-    return None
-
-
 def _valid_link(url: str) -> bool:
     try:
         parts = urlsplit(url)
@@ -155,9 +133,13 @@ def _valid_link(url: str) -> bool:
 
 
 def check_availability(
-    availability: str, available_from: str | date | None, today: date, problems: Problems
+    availability: str, available_from: str | date | None, today: date, problems: Problems, locale: str = "fr"
 ) -> date | None:
-    """Validates an availability choice; the date only matters for "from_date"."""
+    """Validates an availability choice; the date only matters for "from_date".
+
+    The date is typed as `bot.community_time.parse_date` reads it ("15/01/2027", "15 janvier",
+    "dans 2 semaines"), `locale`'s reading tried first.
+    """
     if availability not in AVAILABILITY:
         _problem(problems, "availability", "availability_invalid")
         return None
@@ -166,7 +148,7 @@ def check_availability(
     if isinstance(available_from, date):
         when: date | None = available_from
     elif available_from and available_from.strip():
-        when = parse_date(available_from, today)
+        when = parse_date(available_from, today, locale)
         if when is None:
             _problem(problems, "available_from", "date_format")
             return None
@@ -220,7 +202,7 @@ def validate(
         _problem(problems, "rate", rate_problem, max=MAX_RATE)
     elif not re.fullmatch(r"[A-Z]{3}", currency):
         _problem(problems, "rate", "currency_invalid")
-    available_from = check_availability(form.availability, form.available_from, today, problems)
+    available_from = check_availability(form.availability, form.available_from, today, problems, locale)
     links = _links(form.links, problems)
     bio = form.bio.strip()
     if len(bio) > MAX_BIO:

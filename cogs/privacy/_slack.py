@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 
-from bot.config import SUPPORTED_LOCALES
 from bot.notifier import Attachment
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from bot.words import catalog_words, match_word
 from cogs.privacy._privacy import (
     cancelled_card,
     confirm_card,
@@ -20,20 +20,14 @@ from cogs.privacy._privacy import (
     export_member_data,
     working_card,
 )
-from storage.text import fold
 
 BUTTON = r"privacy:(?P<verb>confirm|cancel):(?P<member>[0-9]{1,18})"
 
 
 def _verb(request: SlackRequest, word: str) -> str | None:
     """"export" / "exporter" / "delete" / "supprimer" (any language's name) -> the subcommand."""
-    folded = fold(word)
-    for verb in ("export", "delete"):
-        key = f"privacy.commands.{verb}.name"
-        names = {verb, *(request.services.t(locale, key) for locale in SUPPORTED_LOCALES)}
-        if folded in {fold(n) for n in names}:
-            return verb
-    return None
+    keys = {verb: f"privacy.commands.{verb}.name" for verb in ("export", "delete")}
+    return match_word(word, catalog_words(request.services.catalog, keys))
 
 
 async def privacy(request: SlackRequest) -> None:

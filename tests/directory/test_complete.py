@@ -13,7 +13,8 @@ from cogs.directory._complete import (
     skill_choices,
     trade_choices,
 )
-from tests.directory.factory import add_profile, caller_for
+from tests.directory.factory import add_profile
+from tests.fakes.callers import caller_for
 
 CATALOG = Catalog.load(locale_folders(load_features()))
 
@@ -72,7 +73,7 @@ def test_available_choices_offer_now_and_dates():
     assert choices[0].value == "now"
     assert choices[0].name == "Disponible maintenant"
     assert choices[1].value == "2026-12-03"
-    assert "03/12/2026" in choices[1].name
+    assert choices[1].name == "D’ici une semaine (3 décembre 2026)"
     assert [c.value for c in available_choices(CATALOG, "en", "now", today)] == ["now"]
     assert [c.value for c in available_choices(CATALOG, "en", "2027-01-05", today)] == ["2027-01-05"]
 

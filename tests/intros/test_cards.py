@@ -54,12 +54,12 @@ def test_intro_card_in_french_keeps_user_text_plain_and_skips_empty_fields(catal
     fields = {f.name: f.value for f in card.fields}
     assert fields == {
         "Métiers": "Rédaction web",
-        "Disponibilité": "Disponible à partir du 04/01/2027",
+        "Disponibilité": "Disponible à partir du 4 janvier 2027",
         "Où": "À distance",
         "Compétences": "SEO",
         "Langues": "Français, Anglais",
     }
-    assert card.footer == "Profil mis à jour le 26/11/2026"
+    assert card.footer == "Profil mis à jour le 26 novembre 2026"
     assert card.actions == ()
 
 
@@ -71,7 +71,7 @@ def test_a_reached_date_reads_available(catalog: Catalog) -> None:
 def test_rate_and_city(catalog: Catalog) -> None:
     card = intro_card(catalog, "en", view(rate_min=400, rate_max=600, city="Lyon", work_mode="hybrid"), TODAY)
     fields = {f.name: f.value for f in card.fields}
-    assert fields["Daily rate"] == "400–600 EUR / day"
+    assert fields["Daily rate"] == "€400–€600 / day"
     assert fields["Where"] == "Lyon · Hybrid"
 
 
@@ -107,7 +107,8 @@ def test_outcome_text_tells_what_was_held(catalog: Catalog) -> None:
     assert text.splitlines() == [
         catalog.t("en", "intros.saved.updated"),
         catalog.t("en", "intros.saved.edited", count=1),
-        catalog.t("en", "intros.saved.held", count=1, date="2026-12-03"),
+        "Not posted in 1 new channel: new intro cards can be posted once every few days, next from"
+        " December 3, 2026. Run the command again then.",
         catalog.t("en", "intros.saved.failed", count=1),
     ]
     nowhere = outcome_text(catalog, "fr", SyncResult(), created=True, next_post=None)
@@ -125,5 +126,5 @@ def test_catalogs_have_the_same_keys_and_placeholders(catalog: Catalog) -> None:
 
 def test_footer_date_is_the_community_day(catalog: Catalog) -> None:
     late = view(updated_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
-    assert intro_card(catalog, "fr", late, TODAY, timezone="Europe/Paris").footer.endswith("01/12/2026")
-    assert intro_card(catalog, "fr", late, TODAY).footer.endswith("30/11/2026")
+    assert intro_card(catalog, "fr", late, TODAY, timezone="Europe/Paris").footer.endswith(" 1 décembre 2026")
+    assert intro_card(catalog, "fr", late, TODAY).footer.endswith(" 30 novembre 2026")

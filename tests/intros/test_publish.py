@@ -62,7 +62,7 @@ async def test_first_intro_posts_in_intro_and_trade_channels(
     assert card.text == "Rédactrice web depuis 8 ans."
     fields = {f.name: f.value for f in card.fields}
     assert fields["Métiers"] == "Rédaction web, SEO / SEA"
-    assert fields["TJM"] == "400–600 EUR / jour"
+    assert fields["TJM"] == "400\u00a0€ – 600\u00a0€ / jour"  # CLDR: a no-break space before €
     assert fields["Où"] == "Lyon · Hybride"
 
 

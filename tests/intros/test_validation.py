@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -131,4 +131,5 @@ def test_date_parsing() -> None:
     assert parse_date("03/02", TODAY) == date(2027, 2, 3)  # the next 3 February
     assert parse_date("30/12", TODAY) == date(2026, 12, 30)
     assert parse_date("31/02/2027", TODAY) is None
-    assert parse_date("demain", TODAY) is None
+    assert parse_date("demain", TODAY) == TODAY + timedelta(days=1)
+    assert parse_date("banane", TODAY) is None

@@ -1,0 +1,116 @@
+"""The community's calendar: today in its zone, and dates and times typed in French or English.
+
+Inside the bot time is aware UTC; a community's zone matters only here, at the edges. Typed text is
+read with dateparser restricted to fr and en, after the exact formats members already use (ISO,
+15/01/2027, 15/01) so those never depend on a language guess.
+
+Daylight saving (RFC 5545 §3.3.5, the rule calendars and `.ics` files follow): a wall time that
+happens twice (Europe/Paris, last Sunday of October, 02:30) is the first one, still in summer time;
+a wall time that does not exist (last Sunday of March, 02:30) is read with the offset before the
+gap, i.e. it is 03:30 summer time. Python's zoneinfo with `fold=0` gives exactly that.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+LOCALES = ("fr", "en")
+MAX_DATE_TEXT = 40  # "mardi 15 décembre 2026 à 19h30" is 30: bounded before parsing
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
+# French writes hours "19h", "19 h 30": dateparser reads "19:30".
+_FRENCH_HOUR = re.compile(r"\b(\d{1,2}) ?h ?(\d{2})?\b", re.IGNORECASE)
+# "lundi prochain" is the next Monday, which a bare weekday already means with future dates preferred.
+_NEXT_WEEKDAY = re.compile(
+    r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) prochaine?\b", re.IGNORECASE
+)
+
+
+def local_date(when: datetime, timezone: str) -> date:
+    """The date `when` (aware) falls on in `timezone`."""
+    return when.astimezone(ZoneInfo(timezone)).date()
+
+
+def community_today(now: datetime, timezone: str) -> date:
+    """Today where the community lives: "available now", "today" and typed dates are local notions."""
+    return local_date(now, timezone)
+
+
+def parse_date(text: str, today: date, locale: str = "fr") -> date | None:
+    """A typed day, or None.
+
+    Read: "2027-01-15", "15/01/2027", "15.01.27", "15/01" (the next such day), and natural dates
+    such as "15 janvier", "next monday", "lundi prochain", "dans 2 semaines", "demain".
+
+    `today` is the community's; a day without a year is the next one to come (today included).
+    Past dates are returned as typed: refusing them is the caller's rule.
+    """
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_DATE_TEXT or text.isdigit():  # "2" is no date, though dateparser reads one
+        return None
+    exact = _exact_date(text, today)
+    if exact is not False:
+        return exact
+    found = _parse(text, datetime(today.year, today.month, today.day, 12), "UTC", locale)
+    return found[0].date() if found else None
+
+
+def parse_datetime(text: str, timezone: str, now: datetime, locale: str = "fr") -> datetime | None:
+    """A typed day and time ("jeudi 19h", "2026-12-04 19:00", "tomorrow 7pm") as aware UTC, or None.
+
+    Read in the community's `timezone` relative to `now` (aware); a day without a time is None (an
+    event needs its hour). Daylight saving follows RFC 5545 (see the module's docstring). Refusing
+    the past is the caller's rule.
+    """
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_DATE_TEXT or text.isdigit():
+        return None
+    zone = ZoneInfo(timezone)
+    found = _parse(text, now.astimezone(zone).replace(tzinfo=None), timezone, locale)
+    if found is None or found[1] != "time":
+        return None
+    return found[0].replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def _exact_date(text: str, today: date) -> date | bool | None:
+    """A date in the formats read without dateparser; None: no such day; False: not these formats."""
+    try:
+        if iso := _ISO.fullmatch(text):
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if parts := _NUMERIC.fullmatch(text):
+            day, month = int(parts[1]), int(parts[2])
+            if parts[3]:
+                year = int(parts[3])
+                return date(year + 2000 if year < 100 else year, month, day)
+            guess = date(today.year, month, day)
+            return guess if guess >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+    return False
+
+
+def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datetime, str] | None:
+    """The dateparser reading of `text` as a naive wall time in `timezone`, with its precision."""
+    # Imported here: dateparser adds about 12 MiB RSS at import (18 MiB after its first parse, measured).
+    from dateparser.date import DateDataParser
+
+    text = _NEXT_WEEKDAY.sub(r"\1", _FRENCH_HOUR.sub(lambda m: f"{m[1]}:{m[2] or '00'}", text))
+    # The reader's language is tried first; both are always allowed.
+    languages = sorted(LOCALES, key=lambda code: code != locale)
+    settings: dict[str, Any] = {
+        "PREFER_DATES_FROM": "future",
+        "PREFER_DAY_OF_MONTH": "first",
+        "DATE_ORDER": "DMY",  # as the exact formats: 04/12 is the 4th of December in both languages
+        "RELATIVE_BASE": base,
+        "TIMEZONE": timezone,
+        # Naive wall time: the zone is applied here with zoneinfo's documented DST rule, not pytz's.
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "RETURN_TIME_AS_PERIOD": True,
+    }
+    data = DateDataParser(languages=languages, settings=settings).get_date_data(text)
+    if data.date_obj is None:
+        return None
+    return data.date_obj, data.period or "day"
