@@ -54,9 +54,10 @@ from storage.models import Community, Job, Member, Post
 from storage.settings import get_settings
 from tests.config.conftest import GUILD_A, GUILD_B, INTROS, MODLOG, directory_a
 from tests.config.conftest import make_caller as config_caller
-from tests.directory.factory import add_profile, caller_for, sector_id, trade_id
+from tests.directory.factory import add_profile, sector_id, trade_id
+from tests.fakes.callers import caller_for, make_caller
 from tests.fakes.notifier import RecordingNotifier
-from tests.intros.conftest import good_form, make_caller
+from tests.intros.conftest import good_form
 
 TODAY = date(2026, 11, 26)  # tests/conftest.NOW in Europe/Paris
 
@@ -97,9 +98,9 @@ async def count(db: Database, table, **where: object) -> int:
 
 
 async def test_first_contact_creates_the_community_member_and_defaults(services: Services) -> None:
-    alice = await make_caller(services, "G1", "U1", name="Alice", locale="fr")
-    again = await make_caller(services, "G1", "U1", name="Alice B.", locale="en")
-    bob = await make_caller(services, "G1", "U2", name="Bob")
+    alice = await make_caller(services, "U1", guild="G1", name="Alice", locale="fr")
+    again = await make_caller(services, "U1", guild="G1", name="Alice B.", locale="en")
+    bob = await make_caller(services, "U2", guild="G1", name="Bob")
     assert (again.community_id, again.member_id) == (alice.community_id, alice.member_id)
     assert bob.community_id == alice.community_id and bob.member_id != alice.member_id
     assert not alice.is_moderator and alice.community_locale == "fr" and alice.timezone == "Europe/Paris"
@@ -118,7 +119,7 @@ async def test_first_contact_creates_the_community_member_and_defaults(services:
 
 async def test_save_edit_profile_and_availability(services: Services, notifier: RecordingNotifier,
                                                   clock) -> None:
-    alice = await make_caller(services)
+    alice = await make_caller(services, name="Alice")
     form = await good_form(services, alice, available_from="")
     first = await submit_intro(services, alice, form, origin_channel_id="C-here")
     view = first.view
@@ -169,7 +170,7 @@ async def test_save_edit_profile_and_availability(services: Services, notifier: 
 
 async def test_unlisted_profiles_and_other_communities_stay_hidden(services: Services,
                                                                    notifier: RecordingNotifier) -> None:
-    alice = await make_caller(services)
+    alice = await make_caller(services, name="Alice")
     bob = await make_caller(services, user="U2", name="Bob")
     await submit_intro(services, alice, await good_form(services, alice, opt_directory=False),
                        origin_channel_id=None)
@@ -309,7 +310,7 @@ async def test_autocomplete_providers(db: Database) -> None:
 
 
 async def test_privacy_export_delete_export(services: Services, notifier: RecordingNotifier) -> None:
-    alice = await make_caller(services)
+    alice = await make_caller(services, name="Alice")
     bob = await make_caller(services, user="U2", name="Bob")
     await submit_intro(services, alice, await good_form(services, alice, bio="Moi <@everyone>"),
                        origin_channel_id="C-1")
@@ -317,7 +318,7 @@ async def test_privacy_export_delete_export(services: Services, notifier: Record
                        origin_channel_id="C-1")
     before = json.loads((await export_member_data(services, alice)).content)
     assert before["member"]["user_id"] == "U1" and before["member"]["display_name"] == "Alice"
-    assert before["community"] == {"platform": "discord", "id": "G1", "name": "G1"}
+    assert before["community"] == {"platform": "discord", "id": "g1", "name": "Guild g1"}
     assert [p["channel_id"] for p in before["posts"]] == ["C-1"]
     profile = before["features"]["intros"]["profile"]
     assert profile["bio"] == "Moi <@everyone>" and profile["city"] == "Lyon"
@@ -489,7 +490,7 @@ async def test_deactivate_then_purge_leaves_nothing(config_services: Services,
                                                     notifier: RecordingNotifier, clock) -> None:
     mod = await config_caller(config_services, "mod-a")
     mod_b = await config_caller(config_services, "mod-b", guild=GUILD_B)
-    member = await make_caller(config_services, GUILD_A, "member-a", name="Member")
+    member = await make_caller(config_services, "member-a", guild=GUILD_A, name="Member")
     await submit_intro(config_services, member, await good_form(config_services, member),
                        origin_channel_id="C-1")
     await run(config_services, mod, set_pack, "Duo", "Développement, Design graphique")

@@ -30,7 +30,8 @@ from cogs.intros._publish import update_availability
 from cogs.privacy._privacy import cancelled_card, delete_member_data
 from storage.communities import trades
 from tests.config import tenant_cases as config_cases
-from tests.directory.factory import add_profile, caller_for
+from tests.directory.factory import add_profile
+from tests.fakes.callers import caller_for
 from tests.fakes.notifier import RecordingNotifier
 
 NOWHERE = 987_654

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
-from bot.context import Caller, Origin
+from bot.context import Caller
 from bot.models import metadata
 from bot.services import Services
+from tests.fakes import callers
 from tests.fakes.notifier import RecordingNotifier
 
 GUILD_A = "900000000000000001"
@@ -71,29 +74,12 @@ def notifier(config_services: Services) -> RecordingNotifier:
 
 
 async def make_caller(
-    services: Services,
-    user: str = "mod",
-    *,
-    guild: str = GUILD_A,
-    platform: str = "discord",
-    moderator: bool = True,
-    locale: str = "fr",
-    roles: tuple[str, ...] = (),
-    name: str | None = None,
+    services: Services, user: str = "mod", *, guild: str = GUILD_A, moderator: bool = True,
+    **fields: Any,
 ) -> Caller:
-    return await services.caller(
-        Origin(
-            platform=platform,
-            community_external_id=guild,
-            community_name=f"Guild {guild[-1]}",
-            user_id=user,
-            display_name=name or f"User {user}",
-            user_locale=locale,
-            community_locale=locale,
-            is_platform_admin=moderator,
-            role_ids=roles,
-        )
-    )
+    """tests.fakes.callers.make_caller with config's defaults: a moderator of community A ("Guild 1")."""
+    fields.setdefault("community_name", f"Guild {guild[-1]}")
+    return await callers.make_caller(services, user, guild=guild, moderator=moderator, **fields)
 
 
 @pytest.fixture

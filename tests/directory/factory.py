@@ -7,23 +7,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Caller, Origin, resolve_caller
-from cogs.intros._skills import normalize_skill
+from bot.context import Caller
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
+from cogs.intros.profiles import normalize_skill
 from storage.models import Sector, Trade
 from storage.text import fold
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-async def caller_for(
-    session: AsyncSession, user_id: str, *, guild: str = "g1", platform: str = "discord",
-    locale: str = "fr", name: str | None = None, moderator: bool = False,
-) -> Caller:
-    origin = Origin(platform=platform, community_external_id=guild, community_name=f"Guild {guild}",
-                    user_id=user_id, display_name=name or f"User {user_id}", user_locale=locale,
-                    community_locale=locale, is_platform_admin=moderator)
-    return await resolve_caller(session, origin, default_locale=locale, default_timezone="Europe/Paris")
 
 
 async def trade_id(session: AsyncSession, community_id: int, name: str) -> int:

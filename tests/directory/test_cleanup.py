@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cogs.directory._cleanup import KIND, on_start, run
 from cogs.directory.models import DirectoryQuery
 from storage.models import Job
-from tests.directory.factory import caller_for
+from tests.fakes.callers import caller_for
 
 
 async def test_daily_job_forgets_searches_unused_for_30_days(services, clock):

@@ -10,7 +10,8 @@ from cogs.directory._filters import Filters, Query, parse_args, parse_available,
 from cogs.directory._search import search_members, search_page
 from cogs.directory.models import DirectoryQuery
 from storage.models import Trade
-from tests.directory.factory import T0, add_profile, caller_for, trade_id
+from tests.directory.factory import T0, add_profile, trade_id
+from tests.fakes.callers import caller_for
 
 TODAY = date(2026, 11, 26)
 

@@ -18,7 +18,8 @@ from cogs.directory._filters import MODE_MATCHES, Filters, Query
 from cogs.directory._search import PAGE_SIZE, SKILLS_SHOWN, SearchPage, search_members, search_page
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from storage.models import Member, Sector, Trade
-from tests.directory.factory import T0, add_profile, caller_for
+from tests.directory.factory import T0, add_profile
+from tests.fakes.callers import caller_for
 
 TODAY = date(2026, 11, 26)
 SKILLS = ["SEO", "WordPress", "Figma", "Notion", "Copywriting", "Podcast", "Data", "Python", "Print",

@@ -6,11 +6,11 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
-from bot.context import Origin
 from cogs.directory._filters import Filters
 from cogs.directory._search import search_members
 from tests.directory.factory import T0, add_profile
 from tests.e2e.conftest import DiscordHarness
+from tests.fakes.callers import make_caller
 from tests.fakes.discord_interactions import FakeInteraction
 
 AUTOCOMPLETE = 4
@@ -23,8 +23,8 @@ async def seed(h: DiscordHarness, count: int, first: int = 0, **profile: Any) ->
     names = []
     for i in range(first, first + count):
         name = f"Membre {i:02d}"
-        caller = await h.services.caller(Origin(
-            "discord", str(h.guild.id), h.guild.name, str(9000 + i), name, "fr", "fr", False))
+        caller = await make_caller(h.services, str(9000 + i), guild=str(h.guild.id),
+                                   community_name=h.guild.name, name=name)
         async with h.services.db.transaction() as session:
             await add_profile(session, caller, updated_at=T0 + timedelta(hours=i), **profile)
         names.insert(0, name)
@@ -82,8 +82,8 @@ async def test_search_with_filters_and_paging(discord_harness: DiscordHarness) -
 async def seed_elsewhere(h: DiscordHarness) -> None:
     """A second guild whose members match the same search: they must never show up."""
     other = h.fake.add_guild("Autre collectif", preferred_locale="fr")
-    caller = await h.services.caller(Origin("discord", str(other.id), other.name, "777", "Étranger",
-                                            "fr", "fr", False))
+    caller = await make_caller(h.services, "777", guild=str(other.id), community_name=other.name,
+                               name="Étranger")
     async with h.services.db.transaction() as session:
         await add_profile(session, caller, skills=("Figma",), city="Lyon")
 
@@ -119,11 +119,10 @@ async def test_a_search_token_of_another_guild_is_not_found(discord_harness: Dis
     h = discord_harness
     await seed(h, 6, skills=("Figma",))
     other = h.fake.add_guild("Autre collectif", preferred_locale="fr")
-    theirs = await h.services.caller(Origin("discord", str(other.id), other.name, "777", "Bea", "fr", "fr",
-                                            False))
+    theirs = await make_caller(h.services, "777", guild=str(other.id), community_name=other.name, name="Bea")
     for i in range(3):
-        member = await h.services.caller(Origin("discord", str(other.id), other.name, str(800 + i),
-                                                f"B{i}", "fr", "fr", False))
+        member = await make_caller(h.services, str(800 + i), guild=str(other.id),
+                                   community_name=other.name, name=f"B{i}")
         async with h.services.db.transaction() as session:
             await add_profile(session, member, skills=("Figma",))
     async with h.services.db.transaction() as session:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.context import Origin
 from cogs.directory._filters import Filters
 from cogs.directory._search import search_members
 from tests.directory.factory import T0, add_profile
 from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.callers import make_caller
 
 pytest_plugins = ["tests.e2e.slack_harness"]
 
@@ -18,8 +18,9 @@ async def seed(slack: SlackHarness, count: int, team: str | None = None, **profi
     names = []
     for i in range(count):
         name = f"Membre {i:02d}"
-        caller = await slack.services.caller(Origin(
-            "slack", team or slack.fake.team_id, "Collectif Test", f"UM{i:04d}", name, "fr-FR", "fr", False))
+        caller = await make_caller(slack.services, f"UM{i:04d}", platform="slack",
+                                   guild=team or slack.fake.team_id, community_name="Collectif Test",
+                                   name=name, locale="fr-FR", community_locale="fr")
         async with slack.services.db.transaction() as session:
             await add_profile(session, caller, updated_at=T0 + timedelta(hours=i), **profile)
         names.insert(0, name)
@@ -70,8 +71,8 @@ async def test_bad_filters_are_explained(slack: SlackHarness) -> None:
 
 async def test_a_search_token_of_another_workspace_is_not_found(slack: SlackHarness) -> None:
     await seed(slack, 3, team="TOTHER", skills=("Figma",))
-    theirs = await slack.services.caller(Origin("slack", "TOTHER", "Autre", "UM0000", "Membre 00", "fr-FR",
-                                                "fr", False))
+    theirs = await make_caller(slack.services, "UM0000", platform="slack", guild="TOTHER",
+                               community_name="Autre", name="Membre 00", locale="fr-FR", community_locale="fr")
     async with slack.services.db.transaction() as session:
         found = await search_members(session, theirs, Filters(skills=("figma",)), page_size=1,
                                      today=date(2026, 11, 26))

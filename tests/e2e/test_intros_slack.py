@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.context import Origin
 from cogs.intros._profile import save_profile
 from cogs.intros._validation import IntroForm
 from cogs.intros.models import Profile
 from storage.models import Community, Post, Trade
 from storage.settings import get_settings
 from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.callers import make_caller
 from tests.fakes.slack_api import visible_text
 
 CHANNELS = {"intro": "CINTRO", "Développement": "CDEV", "Design graphique": "CDESIGN"}
@@ -279,18 +279,8 @@ async def test_profile_visibility(slack: SlackHarness) -> None:
 
 async def test_another_community_cannot_see_or_change_a_profile(slack: SlackHarness) -> None:
     services = slack.services
-    stranger = await services.caller(
-        Origin(
-            platform="slack",
-            community_external_id="TOTHER",
-            community_name="other",
-            user_id="UOTHER",
-            display_name="other",
-            user_locale="fr-FR",
-            community_locale=None,
-            is_platform_admin=False,
-        )
-    )
+    stranger = await make_caller(services, "UOTHER", platform="slack", guild="TOTHER", community_name="other",
+                                 name="other", locale="fr-FR")
     async with services.db.transaction() as session:
         other_trade = await session.scalar(
             select(Trade.id).where(Trade.community_id == stranger.community_id)

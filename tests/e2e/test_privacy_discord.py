@@ -14,6 +14,7 @@ from cogs.intros.models import Profile
 from storage.models import Member, Post
 from tests.directory.factory import add_profile
 from tests.e2e.conftest import DiscordHarness
+from tests.fakes.callers import origin
 from tests.fakes.discord_interactions import FakeInteraction
 
 UPDATE_MESSAGE = 7
@@ -33,7 +34,7 @@ async def introduce(h: DiscordHarness) -> tuple[int, str]:
 
 
 def _origin(h: DiscordHarness) -> Origin:
-    return Origin("discord", str(h.guild.id), h.guild.name, str(h.member.id), "Camille", "fr", "fr", False)
+    return origin(str(h.member.id), guild=str(h.guild.id), community_name=h.guild.name, name="Camille")
 
 
 def exported(h: DiscordHarness, answer: FakeInteraction) -> dict[str, Any]:

@@ -8,20 +8,21 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.cards import Card
-from bot.context import Origin
 from bot.posting import PostOwner, post_card
 from cogs.intros.models import Profile
 from storage.models import Member
 from tests.directory.factory import add_profile
 from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.callers import make_caller
 from tests.fakes.slack_api import visible_text
 
 pytest_plugins = ["tests.e2e.slack_harness"]
 
 
 async def introduce(slack: SlackHarness) -> tuple[int, str]:
-    caller = await slack.services.caller(Origin("slack", slack.fake.team_id, "Collectif Test",
-                                                slack.member_fr, "camille", "fr-FR", "fr", False))
+    caller = await make_caller(slack.services, slack.member_fr, platform="slack", guild=slack.fake.team_id,
+                               community_name="Collectif Test", name="camille", locale="fr-FR",
+                               community_locale="fr")
     async with slack.services.db.transaction() as session:
         profile = await add_profile(session, caller, skills=("Figma",), bio="<!channel> bonjour")
     owner = PostOwner(caller.community_id, "intros", profile.id, caller.member_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.context import Caller, Origin
+from bot.context import Caller
 from bot.services import Services
 from cogs.intros._validation import IntroForm
+from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 
 
@@ -17,32 +18,9 @@ def notifier(services: Services) -> RecordingNotifier:
     return recording
 
 
-async def make_caller(
-    services: Services,
-    guild: str = "G1",
-    user: str = "U1",
-    *,
-    name: str = "Alice",
-    locale: str = "fr",
-    admin: bool = False,
-) -> Caller:
-    return await services.caller(
-        Origin(
-            platform="discord",
-            community_external_id=guild,
-            community_name=guild,
-            user_id=user,
-            display_name=name,
-            user_locale=locale,
-            community_locale=locale,
-            is_platform_admin=admin,
-        )
-    )
-
-
 @pytest.fixture
 async def alice(services: Services) -> Caller:
-    return await make_caller(services)
+    return await make_caller(services, name="Alice")
 
 
 @pytest.fixture

@@ -58,9 +58,10 @@ async def test_a_passed_available_from_date_does_not_block_the_next_edit(
     change the city) must not be refused for that date the member did not touch."""
     from cogs.intros._form import start_form
     from cogs.intros._profile import save_profile
-    from tests.intros.conftest import good_form, make_caller
+    from tests.fakes.callers import make_caller
+    from tests.intros.conftest import good_form
 
-    alice = await make_caller(services)
+    alice = await make_caller(services, name="Alice")
     when = (clock.now() + timedelta(days=3)).date().isoformat()
     form = await good_form(services, alice, availability="from_date", available_from=when)
     async with services.db.transaction() as session:

@@ -16,7 +16,8 @@ from cogs.intros._profile import (
     view_profile,
 )
 from cogs.intros.models import Profile, ProfileLink, ProfileSkill, ProfileTrade
-from tests.intros.conftest import good_form, make_caller, trade_ids
+from tests.fakes.callers import make_caller
+from tests.intros.conftest import good_form, trade_ids
 
 
 async def count(services: Services, model: type) -> int:
@@ -86,7 +87,7 @@ async def test_unlisted_profiles_only_for_owner_and_moderators(
     services: Services, alice: Caller, bob: Caller
 ) -> None:
     await save(services, alice, opt_directory=False)
-    moderator = await make_caller(services, user="U3", name="Mod", admin=True)
+    moderator = await make_caller(services, user="U3", name="Mod", moderator=True)
     async with services.db.transaction() as session:
         assert (await view_profile(session, alice, alice.member_id)).member_id == alice.member_id
         assert (await view_profile(session, moderator, alice.member_id)).member_id == alice.member_id

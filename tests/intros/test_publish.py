@@ -11,8 +11,9 @@ from cogs.intros import FEATURE
 from cogs.intros._publish import submit_intro, update_availability
 from storage.models import Post, Trade
 from storage.settings import get_settings
+from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
-from tests.intros.conftest import good_form, make_caller, trade_ids
+from tests.intros.conftest import good_form, trade_ids
 
 
 async def configure(

@@ -13,7 +13,8 @@ from cogs.privacy._coverage import personal_tables, purge_gaps, uncovered
 from cogs.privacy._privacy import CORE_TABLES
 from storage.models import Community, Job, Post
 from storage.settings import get_settings
-from tests.directory.factory import add_profile, caller_for
+from tests.directory.factory import add_profile
+from tests.fakes.callers import caller_for
 
 
 def test_every_personal_table_is_covered_by_a_privacy_hook():

@@ -11,7 +11,8 @@ from bot.features import Feature, PrivacyHook
 from cogs.intros.models import Profile, ProfileSkill
 from cogs.privacy._privacy import confirm_card, delete_member_data, export_member_data
 from storage.models import Member, Post
-from tests.directory.factory import add_profile, caller_for
+from tests.directory.factory import add_profile
+from tests.fakes.callers import caller_for
 from tests.privacy.conftest import post_for, snapshot
 
 
