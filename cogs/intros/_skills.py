@@ -10,9 +10,10 @@ Public API (also used by the directory):
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process  # 4.6 MiB RSS at import (measured)
 
 from storage.text import fold
 
@@ -187,8 +188,8 @@ def normalize_skill(text: str, locale: str, known_keys: Iterable[str] = ()) -> s
 
     Order: fold case/accents/spacing; an alias of the locale's synonym table gives its canonical
     key; a key already used in the community (or in the vocabulary) wins as is; otherwise a close
-    spelling of a known key (difflib ratio >= NEAR_MISS_CUTOFF, keys of 5+ characters, same
-    digits) is taken.
+    spelling of a known key or of an alias of the synonym table (rapidfuzz's normalized Indel ratio
+    >= NEAR_MISS_CUTOFF, 5+ characters, same digits) is taken: "référencemnt" -> "seo".
     """
     key = skill_key(text)
     if not key:
@@ -204,13 +205,17 @@ def normalize_skill(text: str, locale: str, known_keys: Iterable[str] = ()) -> s
     by_compact = {_compact(k): k for k in candidates}
     if compact in by_compact:  # "word press" typed, "wordpress" known
         return by_compact[compact]
-    if NEAR_MISS_MIN_LENGTH <= len(compact) <= MAX_SKILL_LENGTH:  # difflib is quadratic: bounded
+    if NEAR_MISS_MIN_LENGTH <= len(compact) <= MAX_SKILL_LENGTH:  # bounded: one pass per target
         # Versions are not typos: "php7" never becomes "php8", "html5" never "html".
         digits = _DIGITS.sub("", compact)
-        same_digits = [c for c in by_compact if _DIGITS.sub("", c) == digits]
-        close = difflib.get_close_matches(compact, same_digits, n=1, cutoff=NEAR_MISS_CUTOFF)
+        # Aliases are targets too; a known key spelled like an alias wins over it.
+        targets = {**{a: c for a, c in table.items() if len(a) >= NEAR_MISS_MIN_LENGTH}, **by_compact}
+        same_digits = {t: k for t, k in targets.items() if _DIGITS.sub("", t) == digits}
+        close = process.extractOne(
+            compact, list(same_digits), scorer=fuzz.ratio, score_cutoff=NEAR_MISS_CUTOFF * 100
+        )
         if close:
-            return by_compact[close[0]]
+            return same_digits[close[0]]
     return key
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import SUPPORTED_LOCALES
 from bot.features import all_commands, load_features, locale_folders
-from bot.i18n import Catalog, placeholders, resolve_locale
+from bot.i18n import Catalog, Plural, placeholders, resolve_locale
 
 DISCORD_NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -64,3 +64,12 @@ def test_a_clash_between_two_catalog_files_is_refused(tmp_path):
 )
 def test_resolve_locale(platform, community, expected):
     assert resolve_locale(platform, community) == expected
+
+
+def test_plural_messages_follow_each_language_rules():
+    catalog = Catalog({
+        "fr": {"n": Plural({"one": "{count} salon", "other": "{count} salons"})},
+        "en": {"n": Plural({"one": "{count} channel", "other": "{count} channels"})},
+    })
+    assert [catalog.t("fr", "n", count=n) for n in (0, 1, 2)] == ["0 salon", "1 salon", "2 salons"]
+    assert [catalog.t("en", "n", count=n) for n in (0, 1, 2)] == ["0 channels", "1 channel", "2 channels"]

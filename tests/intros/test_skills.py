@@ -88,3 +88,9 @@ def test_suggest_skills_limit() -> None:
 def test_versions_are_not_typos() -> None:
     assert normalize_skill("php7", "en", ["php8"]) == "php7"
     assert normalize_skill("html5", "en", ["html"]) == "html5"
+
+
+def test_a_typo_of_a_synonym_finds_its_key() -> None:
+    assert normalize_skill("référencemnt", "fr") == "seo"
+    assert normalize_skill("Référencemnt naturel", "fr") == "seo"
+    assert normalize_skill("php7", "fr", ["php8"]) == "php7"

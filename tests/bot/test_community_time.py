@@ -1,0 +1,65 @@
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.community_time import community_today, parse_date, parse_datetime
+from bot.words import match_word
+from storage.text import fold
+
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday
+TODAY = date(2026, 11, 18)
+
+
+def test_today_is_the_community_day() -> None:
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    assert community_today(late, "Europe/Paris") == date(2026, 12, 1)
+    assert community_today(late, "America/New_York") == date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2027-01-15", date(2027, 1, 15)), ("15/01/2027", date(2027, 1, 15)), ("15/01", date(2027, 1, 15)),
+    ("15 janvier", date(2027, 1, 15)), ("next monday", date(2026, 11, 23)),
+    ("lundi prochain", date(2026, 11, 23)), ("dans 2 semaines", date(2026, 12, 2)),
+    ("31/02/2027", None), ("banane", None), ("2", None), ("1" * 41, None),
+])
+def test_dates_in_both_languages(text: str, expected: date | None) -> None:
+    assert parse_date(text, TODAY, "fr") == expected
+    assert parse_date(text, TODAY, "en") == expected
+
+
+def test_date_and_time_are_aware_utc() -> None:
+    assert parse_datetime("jeudi 19h", "Europe/Paris", NOW) == datetime(2026, 11, 19, 18, tzinfo=UTC)
+    assert parse_datetime("2026-12-04 19:00", "Europe/Paris", NOW) == datetime(2026, 12, 4, 18, tzinfo=UTC)
+    assert parse_datetime("tomorrow 7pm", "Europe/Paris", NOW, "en") == datetime(2026, 11, 19, 18, tzinfo=UTC)
+    assert parse_datetime("jeudi", "Europe/Paris", NOW) is None  # an event needs its hour
+
+
+def test_daylight_saving_follows_rfc_5545() -> None:
+    paris = "Europe/Paris"
+    # 28 March 2027, 02:30 does not exist in Paris: read with the winter offset, i.e. 03:30 summer time.
+    assert parse_datetime("2027-03-28 02:30", paris, NOW) == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    # 25 October 2026, 02:30 happens twice: the first one, still summer time.
+    assert parse_datetime("2026-10-25 02:30", paris, NOW) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_dateparser_is_imported_only_when_a_natural_date_is_read() -> None:
+    code = ("import sys; from datetime import date; from bot.community_time import parse_date;"
+            "parse_date('15/01', date(2026, 1, 1)); print('dateparser' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_fold_spells_ligatures_out() -> None:
+    assert fold("  Œuvre  d’ART ") == fold("oeuvre d’art") == "oeuvre d’art"
+    assert fold("Ærø Łódź") == "aero lodz"
+    assert fold("Москва") == "москва"  # other scripts kept as typed
+
+
+def test_match_word_reads_both_languages_folded() -> None:
+    choices = {"busy": ("occupé·e", "indisponible"), "available": ("disponible",)}
+    assert match_word("Occupée", choices) == "busy"
+    assert match_word("BUSY", choices) == "busy"
+    assert match_word("dispo", choices) is None
+    assert match_word("x" * 101, choices) is None
