@@ -141,17 +141,8 @@ async def test_a_member_is_refused_every_action_whatever_the_server_overrides(
     for custom_id in ("config:import", f"config:removepost:{channel.id}:{channel.id}"):
         answer = await h.fake.submit_modal(h.guild, h.member, custom_id, {"value": 'timezone = "UTC"'})
         assert answer.content == h.t("fr", "errors.forbidden"), custom_id
-    menu = h.fake.registered("Remove post")
     message = message_payload(channel=channel, channel_id=channel.id, author=h.fake.bot_user, body={})
-    data = {
-        "id": menu["id"],
-        "name": menu["name"],
-        "type": 3,
-        "target_id": message["id"],
-        "resolved": {"messages": {message["id"]: message}},
-    }
-    payload = h.fake._interaction_payload(2, h.guild, h.member, "fr", channel, data)
-    answer = await h.fake._send_interaction(payload, h.guild, True, 5.0)
+    answer = await h.fake.invoke_message_command(h.guild, h.member, "Remove post", message, locale="fr")
     assert answer.content == h.t("fr", "errors.forbidden")
     for name, typed, focused in [
         ("config trade rename", {"trade": ""}, "trade"),
@@ -256,21 +247,11 @@ async def test_remove_a_post_from_the_message_menu(discord_harness: DiscordHarne
                 posted_at=h.services.clock.now(),
             )
         )
-    menu = h.fake.registered("Remove post")
-    data = {
-        "id": menu["id"],
-        "name": menu["name"],
-        "type": 3,
-        "target_id": message["id"],
-        "resolved": {"messages": {message["id"]: message}},
-    }
-    payload = h.fake._interaction_payload(2, h.guild, h.moderator, "fr", channel, data)
-    opened = await h.fake._send_interaction(payload, h.guild, True, 5.0)
+    opened = await h.fake.invoke_message_command(h.guild, h.moderator, "Remove post", message, locale="fr")
     custom_id = opened.callback["data"]["custom_id"]
     assert opened.response_type == 9 and custom_id == f"config:removepost:{channel.id}:{message['id']}"
 
-    member_payload = h.fake._interaction_payload(2, h.guild, h.member, "fr", channel, data)
-    refused = await h.fake._send_interaction(member_payload, h.guild, True, 5.0)
+    refused = await h.fake.invoke_message_command(h.guild, h.member, "Remove post", message, locale="fr")
     assert refused.content == h.t("fr", "errors.forbidden")
 
     answer = await h.fake.submit_modal(h.guild, h.moderator, custom_id, {"value": "Hors sujet"})

@@ -13,7 +13,6 @@ from tests.e2e.conftest import DiscordHarness
 from tests.fakes.callers import make_caller
 from tests.fakes.discord_interactions import FakeInteraction
 
-AUTOCOMPLETE = 4
 AUTOCOMPLETE_RESULT = 8
 UPDATE_MESSAGE = 7
 
@@ -33,14 +32,8 @@ async def seed(h: DiscordHarness, count: int, first: int = 0, **profile: Any) ->
 
 async def autocomplete(h: DiscordHarness, option: str, typed: str, **others: str) -> FakeInteraction:
     """What Discord sends while a member types in an option of /members (type 4, focused option)."""
-    fake = h.fake
-    command = fake.registered("members")
-    types = {o["name"]: o["type"] for o in command["options"]}
-    options = [{"name": k, "type": types[k], "value": v} for k, v in others.items()]
-    options.append({"name": option, "type": types[option], "value": typed, "focused": True})
-    data = {"id": command["id"], "name": "members", "type": 1, "options": options}
-    payload = fake._interaction_payload(AUTOCOMPLETE, h.guild, h.member, "fr", None, data)
-    return await fake._send_interaction(payload, h.guild, True, 5.0)
+    return await h.fake.autocomplete(h.guild, h.member, "members", {**others, option: typed}, option,
+                                     locale="fr")
 
 
 def names(answer: dict[str, Any]) -> list[str]:

@@ -34,14 +34,8 @@ async def choose(
     user: FakeUser,
     locale: str = "fr",
 ) -> FakeInteraction:
-    """Pick `values` in the select `custom_id` of a message (the fake only clicks buttons)."""
-    fake = h.fake
-    channel = fake.channels[int(message["channel_id"])]
-    guild = fake.guilds[channel.guild_id]
-    data = {"custom_id": custom_id, "component_type": 3, "values": values}
-    payload = fake._interaction_payload(3, guild, user, locale, channel, data)
-    payload["message"] = message
-    return await fake._send_interaction(payload, guild, True, 5.0)
+    """Pick `values` in the select `custom_id` of a message."""
+    return await h.fake.choose(message, custom_id, values, user, locale=locale)
 
 
 async def community_id(h: DiscordHarness, guild: FakeGuild) -> int:
@@ -344,7 +338,7 @@ async def test_choices_lost_with_an_expired_draft_are_not_saved_silently(
     must not see their old trades saved: they are asked to check their choices, texts kept."""
     from datetime import timedelta
 
-    from cogs.intros._drafts import DRAFT_TTL
+    from bot.drafts import DRAFT_TTL
 
     h = discord_harness
     await (await run_intro(h, h.member)).wait_followups(1)

@@ -3,8 +3,11 @@
 Point the bot at `fake.api_base` (settings `discord.api_base_url`): REST, webhook follow-ups,
 interaction callbacks and — through GET /gateway/bot — the gateway all come here. Every request is
 recorded (`fake.requests`) so tests assert what users would see. Drive the bot with
-`invoke_slash`, `autocomplete`, `click`, `submit_modal`, `join_guild`, `remove_guild`, `create_role`
-and `dispatch`. Files attached to command options (`attachment`) are served from /attachments/.
+`invoke_slash`, `autocomplete`, `click`, `choose` (select options), `submit_modal`,
+`invoke_message_command` / `invoke_user_command` (context menus), `join_guild`, `remove_guild`,
+`create_role` and `dispatch`. A channel with `bot_may_post = False` answers 403 Missing Permissions;
+threads keep their members, archived and locked state; scheduled events their status. Files
+attached to command options (`attachment`) are served from /attachments/.
 """
 
 # ruff: noqa: ASYNC109 - helpers take a timeout so that a silent bot fails the test instead of hanging it
@@ -272,6 +275,7 @@ class FakeDiscord(InteractionsMixin):
         route("POST", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/threads", self._create_thread)
         route("POST", r"/channels/(?P<cid>\d+)/threads", self._create_thread)
         route("PATCH", r"/channels/(?P<cid>\d+)", self._edit_channel)
+        route("PUT", r"/channels/(?P<cid>\d+)/thread-members/(?P<uid>\d+)", self._add_thread_member)
         route("POST", r"/users/@me/channels", self._dm_channel)
         route("GET", r"/users/(?P<uid>\d+)", self._get_user)
         route("GET", r"/guilds/(?P<gid>\d+)/scheduled-events", self._list_events)
@@ -326,10 +330,20 @@ class FakeDiscord(InteractionsMixin):
             raise DiscordError(404, 10008, "Unknown Message")
         return message
 
+    def _may_post(self, channel: FakeChannel) -> None:
+        """Discord's refusals: no Send Messages permission, a locked thread, an archived one."""
+        parent = self.channels.get(channel.parent_id) if channel.parent_id else None
+        if not channel.bot_may_post or (channel.is_thread and parent is not None and not parent.bot_may_post):
+            raise DiscordError(403, 50013, "Missing Permissions")
+        if channel.locked:
+            raise DiscordError(400, 50083, "Thread is locked")
+        channel.archived = False  # a message in an archived (not locked) thread reopens it, like Discord
+
     async def _post_message(self, r: Recorded, cid: str) -> tuple[int, Any]:
         channel = self._channel(cid)
         if channel.type == 1 and channel.recipient and channel.recipient.id in self.closed_dms:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
+        self._may_post(channel)
         message = message_payload(channel=channel, channel_id=channel.id, author=self.bot_user, body=r.body)
         self.messages[int(message["id"])] = message
         return 200, message
@@ -346,20 +360,45 @@ class FakeDiscord(InteractionsMixin):
         return 204, None
 
     async def _create_thread(self, r: Recorded, cid: str, mid: str | None = None) -> tuple[int, Any]:
+        """A thread on a message (its id is the message's) or, without one, a public/private thread."""
         parent = self._channel(cid)
-        thread = FakeChannel(name=r.body.get("name", "thread"), guild_id=parent.guild_id, type=11,
+        if mid is not None:
+            self._message(cid, mid)
+            if int(mid) in self.channels:
+                raise DiscordError(400, 160004, "A thread has already been created for this message")
+        if not parent.bot_may_post:
+            raise DiscordError(403, 50013, "Missing Permissions")
+        kind = 11 if mid else int(r.body.get("type") or 12)
+        thread = FakeChannel(name=r.body.get("name", "thread"), guild_id=parent.guild_id, type=kind,
                              parent_id=parent.id, owner_id=self.bot_user.id,
-                             id=int(mid) if mid else snowflake())
+                             id=int(mid) if mid else snowflake(),
+                             invitable=bool(r.body.get("invitable", True)))
         self.channels_add(thread)
+        guild = self.guilds.get(parent.guild_id or 0)
+        if guild is not None:
+            guild.channels.append(thread)
         return 201, thread.payload()
 
     async def _edit_channel(self, r: Recorded, cid: str) -> tuple[int, Any]:
         channel = self._channel(cid)
-        payload = channel.payload()
-        if channel.type == 11:
-            changes = {k: v for k, v in r.body.items() if k in ("archived", "locked")}
-            payload["thread_metadata"].update(changes)
-        return 200, payload
+        if channel.is_thread:
+            for key in ("archived", "locked"):
+                if key in r.body:
+                    setattr(channel, key, bool(r.body[key]))
+        return 200, channel.payload()
+
+    async def _add_thread_member(self, r: Recorded, cid: str, uid: str) -> tuple[int, Any]:
+        thread = self._channel(cid)
+        guild = self.guilds.get(thread.guild_id or 0)
+        if not thread.is_thread:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        if guild is None or int(uid) not in guild.members:
+            raise DiscordError(404, 10013, "Unknown User")
+        if thread.archived:
+            raise DiscordError(400, 50083, "Thread is archived")
+        if int(uid) not in thread.members:
+            thread.members.append(int(uid))
+        return 204, None
 
     async def _get_user(self, r: Recorded, uid: str) -> tuple[int, Any]:
         user = self.users.get(int(uid))
@@ -387,7 +426,13 @@ class FakeDiscord(InteractionsMixin):
         return 200, [e for e in self.scheduled_events.values() if e["guild_id"] == gid]
 
     async def _create_event(self, r: Recorded, gid: str) -> tuple[int, Any]:
-        event = scheduled_event_payload(snowflake(), int(gid), self.bot_user, r.body)
+        if int(gid) not in self.guilds:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        body = r.body or {}
+        if body.get("entity_type") == 3 and not (body.get("scheduled_end_time")
+                                                 and (body.get("entity_metadata") or {}).get("location")):
+            raise DiscordError(400, 50035, "Invalid Form Body: external events need an end and a location")
+        event = scheduled_event_payload(snowflake(), int(gid), self.bot_user, body)
         self.scheduled_events[int(event["id"])] = event
         return 200, event
 
@@ -396,6 +441,8 @@ class FakeDiscord(InteractionsMixin):
 
     async def _edit_event(self, r: Recorded, gid: str, eid: str) -> tuple[int, Any]:
         event = self._event(gid, eid)
+        if event["status"] in (3, 4):
+            raise DiscordError(400, 180000, "Cannot update a finished or cancelled event")
         event.update({k: v for k, v in r.body.items() if k in event})
         return 200, event
 

@@ -174,6 +174,81 @@ class InteractionsMixin:
         payload["message"] = message
         return await self._send_interaction(payload, guild, wait, timeout)
 
+    async def choose(
+        self: FakeDiscord,
+        message: dict[str, Any],
+        custom_id: str,
+        values: list[str],
+        user: FakeUser,
+        *,
+        locale: str | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> FakeInteraction:
+        """Pick `values` in the select menu `custom_id` of a message the bot posted.
+
+        The values must be options of that select (as a member could only pick those), unless the
+        message shows no such select (a stale or forged message: the bot must cope).
+        """
+        select = next((c for row in message.get("components") or [] for c in row.get("components") or []
+                       if c.get("custom_id") == custom_id and c.get("type") == 3), None)
+        if select is not None:
+            offered = {o["value"] for o in select.get("options") or []}
+            unknown = [v for v in values if v not in offered]
+            if unknown:
+                raise ValueError(f"select {custom_id} has no option {unknown}")
+        channel = self.channels[int(message["channel_id"])]
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        payload = self._interaction_payload(3, guild, user, locale, channel, data)
+        payload["message"] = message
+        return await self._send_interaction(payload, guild, wait, timeout)
+
+    async def invoke_message_command(
+        self: FakeDiscord,
+        guild: FakeGuild,
+        user: FakeUser,
+        name: str,
+        message: dict[str, Any],
+        *,
+        locale: str | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> FakeInteraction:
+        """Use the message context menu `name` (its registered name) on `message`."""
+        command = self._context_menu(guild, name, 3)
+        data = {"id": command["id"], "name": command["name"], "type": 3, "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: message}}}
+        channel = self.channels.get(int(message["channel_id"]))
+        payload = self._interaction_payload(2, guild, user, locale, channel, data)
+        return await self._send_interaction(payload, guild, wait, timeout)
+
+    async def invoke_user_command(
+        self: FakeDiscord,
+        guild: FakeGuild,
+        user: FakeUser,
+        name: str,
+        target: FakeUser,
+        *,
+        locale: str | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> FakeInteraction:
+        """Use the user context menu `name` on the member `target`."""
+        command = self._context_menu(guild, name, 2)
+        resolved: dict[str, dict[str, Any]] = {}
+        data = {"id": command["id"], "name": command["name"], "type": 2,
+                "target_id": _resolve(target, guild, resolved), "resolved": resolved}
+        payload = self._interaction_payload(2, guild, user, locale, None, data)
+        return await self._send_interaction(payload, guild, wait, timeout)
+
+    def _context_menu(self: FakeDiscord, guild: FakeGuild, name: str, kind: int) -> dict[str, Any]:
+        found = [c for c in [*self.commands.get(guild.id, []), *self.commands.get(None, [])]
+                 if c["name"] == name and c.get("type") == kind]
+        if not found:
+            raise KeyError(f"no {'message' if kind == 3 else 'user'} command {name!r} registered")
+        return found[0]
+
     async def submit_modal(
         self: FakeDiscord,
         guild: FakeGuild,

@@ -68,11 +68,20 @@ class FakeUser:
 class FakeChannel:
     name: str
     guild_id: int | None
-    type: int = 0  # 0 text, 1 DM, 11 public thread
+    type: int = 0  # 0 text, 1 DM, 11 public thread, 12 private thread
     id: int = field(default_factory=snowflake)
     parent_id: int | None = None
     recipient: FakeUser | None = None
     owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    members: list[int] = field(default_factory=list)  # a thread's members (PUT thread-members)
+    bot_may_post: bool = True  # False: the bot lacks Send Messages here (403 50013)
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (11, 12)
 
     def payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(self.id), "type": self.type, "name": self.name}
@@ -82,11 +91,13 @@ class FakeChannel:
             return data
         data.update(guild_id=str(self.guild_id), position=0, permission_overwrites=[], nsfw=False,
                     topic=None, last_message_id=None, rate_limit_per_user=0, flags=0)
-        if self.type == 11:
+        if self.is_thread:
             data.update(
-                parent_id=str(self.parent_id), owner_id=str(self.owner_id), message_count=0, member_count=1,
-                thread_metadata={"archived": False, "auto_archive_duration": 1440,
-                                 "archive_timestamp": iso_now(), "locked": False},
+                parent_id=str(self.parent_id), owner_id=str(self.owner_id), message_count=0,
+                member_count=len(self.members) + 1,
+                thread_metadata={"archived": self.archived, "auto_archive_duration": 1440,
+                                 "archive_timestamp": iso_now(), "locked": self.locked,
+                                 **({"invitable": self.invitable} if self.type == 12 else {})},
             )
         elif self.parent_id is not None:
             data["parent_id"] = str(self.parent_id)
@@ -208,8 +219,8 @@ class FakeGuild:
             "roles": [everyone, *(r.payload() for r in self.roles)],
             "emojis": [],
             "stickers": [],
-            "channels": [c.payload() for c in self.channels if c.type != 11],
-            "threads": [c.payload() for c in self.channels if c.type == 11],
+            "channels": [c.payload() for c in self.channels if not c.is_thread],
+            "threads": [c.payload() for c in self.channels if c.is_thread],
             "members": [bot_member],
             "member_count": len(self.members) + 1,
             "voice_states": [],

@@ -115,6 +115,10 @@ class FakeSlack:
         self.users: dict[str, FakeUser] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.missing_channels: set[str] = set()
+        self.forbidden_channels: dict[str, str] = {}  # channel -> error (not_in_channel, is_archived…)
+        self.conversations: dict[str, list[str]] = {}  # DM / group DM id -> its members (bot aside)
+        self.shared_files: list[dict[str, Any]] = []  # files completed into a channel: id, filename, …
+        self._pending_files: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> error it answers (until removed)
         self.dropped: set[str] = set()  # methods answered by closing the connection (a network error)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
@@ -255,13 +259,22 @@ class FakeSlack:
         with_locale = str(args.get("include_locale", "")).lower() in ("1", "true")
         return {"ok": True, "user": user.as_json(self.team_id, with_locale)}
 
+    def thread_replies(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The messages posted in the thread of message `ts`, oldest first."""
+        return [m for (c, _), m in self.messages.items() if c == channel and m.get("thread_ts") == ts]
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, error = self._channel(args)
         if error or channel is None:
             return {"ok": False, "error": error}
+        if channel in self.forbidden_channels:
+            return {"ok": False, "error": self.forbidden_channels[channel]}
+        thread_ts = str(args.get("thread_ts") or "")
+        if thread_ts and (channel, thread_ts) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
         ts = self._ts()
         message = {"type": "message", "user": BOT_USER_ID, "ts": ts, "text": args.get("text", ""),
-                   "blocks": args.get("blocks", [])}
+                   "blocks": args.get("blocks", []), **({"thread_ts": thread_ts} if thread_ts else {})}
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -315,10 +328,21 @@ class FakeSlack:
         return self._view(args)
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        users = str(args.get("users", "")).split(",")
-        if not users[0]:
+        """A DM with one user ("D" + their id), or a group DM with 2 to 8 (the same id for the same set)."""
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
-        return {"ok": True, "channel": {"id": "D" + users[0], "is_im": True}}
+        if len(users) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        if len(users) == 1:
+            self.conversations["D" + users[0]] = users
+            return {"ok": True, "channel": {"id": "D" + users[0], "is_im": True}}
+        unknown = [u for u in users if self.users and u not in self.users]
+        if unknown:
+            return {"ok": False, "error": "user_not_found"}
+        group = "G" + hashlib.sha1(",".join(sorted(set(users))).encode()).hexdigest()[:10].upper()
+        self.conversations[group] = sorted(set(users))
+        return {"ok": True, "channel": {"id": group, "is_mpim": True, "is_im": False}}
 
     def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, error = self._channel(args)
@@ -332,12 +356,22 @@ class FakeSlack:
         if not args.get("filename") or not args.get("length"):
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{next(self._seq):08d}"
+        self._pending_files[file_id] = {"filename": args["filename"], "length": int(args["length"])}
         return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files") or []
         if any(f.get("id") not in self.uploads for f in files):
             return {"ok": False, "error": "file_not_found"}
+        channel = str(args.get("channel_id") or "")
+        if channel and channel in self.forbidden_channels:
+            return {"ok": False, "error": self.forbidden_channels[channel]}
+        for f in files:
+            pending = self._pending_files.get(f["id"], {})
+            self.shared_files.append({
+                "id": f["id"], "filename": pending.get("filename", ""), "title": f.get("title", ""),
+                "channel": channel, "thread_ts": str(args.get("thread_ts") or ""),
+                "content": self.uploads[f["id"]]})
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""), "name": f.get("title", "")}
                                       for f in files]}
 
