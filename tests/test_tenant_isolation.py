@@ -1,108 +1,41 @@
 """A member of community A can neither see nor change anything of community B, even by guessing ids.
 
 Every use case or button handler that takes an id from the outside (a custom_id, an option) is a
-`Case` below: called as a member of A with the id of B's object, it must fail exactly like with an
-id that exists nowhere (same error class and catalog key), and no row of any table may change.
+`Case`: called as a member of A with the id of B's object, it must fail exactly like with an id that
+exists nowhere (same error class and catalog key), and no row of any table may change.
 
-A later feature adds its handlers by appending to CASES (its objects go into `World` through
-`seed_b`). The same check through the platforms: a cross-community click in
+Each feature declares its cases next to its tests, in tests/<feature>/tenant_cases.py (the registry
+and its fields: tests/tenant.py). Like the privacy coverage check, `test_every_id_pattern_has_a_case`
+reads what the features register on both platforms and fails when an id pattern carrying an id has
+no case. The same check through the platforms: a cross-community click in
 tests/e2e/test_directory_discord.py and tests/e2e/test_directory_slack.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.community_time import community_today
-from bot.context import Caller
-from bot.errors import InvalidInput, NotFound, UserError
+from bot.discord_bot.client import CollectifBot
+from bot.features import load_features
 from bot.models import metadata
 from bot.services import Services
-from cogs.directory._filters import Filters
-from cogs.directory._search import search_members, search_page
-from cogs.intros._profile import own_profile, view_profile
-from cogs.intros._publish import update_availability
-from cogs.privacy._privacy import cancelled_card, delete_member_data
-from storage.communities import trades
-from tests.config import tenant_cases as config_cases
-from tests.directory.factory import add_profile
+from bot.slack_app.app import build_router
 from tests.fakes.callers import caller_for
 from tests.fakes.notifier import RecordingNotifier
+from tests.tenant import Case, World, case_module
 
-NOWHERE = 987_654
+MODULES = [m for m in map(case_module, load_features()) if m is not None]
+CASES: list[Case] = [case for module in MODULES for case in module.CASES]
+WITHOUT_OBJECT_IDS: dict[str, str] = {
+    example: why for module in MODULES for example, why in getattr(module, "WITHOUT_OBJECT_IDS", {}).items()
+}
 
-
-@dataclass
-class World:
-    """Community A (the caller's) and B (the target's), each with members, profiles and a search."""
-
-    a: Caller  # the member of A who tries
-    a_other: Caller
-    b: Caller
-    b_other: Caller
-    ids: dict[str, Any] = field(default_factory=dict)  # B's objects by name
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    target: str  # key of World.ids: B's object
-    call: Callable[[Services, Caller, Any], Awaitable[object]]
-    missing: Any = NOWHERE  # an id of nothing at all
-    error: type[UserError] = NotFound
-
-
-async def _in_session(services: Services, use: Callable[[Any], Awaitable[object]]) -> object:
-    async with services.db.transaction() as session:
-        return await use(session)
-
-
-def _today(services: Services, caller: Caller) -> Any:
-    return community_today(services.clock.now(), caller.timezone)
-
-
-async def _as_coroutine(value: object) -> object:
-    return value
-
-
-CASES: list[Case] = [
-    Case("intros: /profile of a member id", "b_member",
-         lambda s, c, i: _in_session(s, lambda db: view_profile(db, c, i))),
-    Case("intros: Edit button of a profile id", "b_profile",
-         lambda s, c, i: _in_session(s, lambda db: own_profile(db, c, i))),
-    Case("intros: availability button of a profile id", "b_profile",
-         lambda s, c, i: update_availability(s, c, "busy", None, profile_id=i)),
-    Case("directory: paging button of a search token", "b_token",
-         lambda s, c, i: _in_session(s, lambda db: search_page(db, c, i, 2, today=_today(s, c))),
-         missing="0123456789abcdef"),
-    Case("directory: /members trade option with a trade id", "b_trade",
-         lambda s, c, i: _in_session(s, lambda db: search_members(db, c, Filters(trade=str(i)),
-                                                                   today=_today(s, c))),
-         error=InvalidInput),
-    Case("privacy: delete confirmation of a member id", "b_member",
-         lambda s, c, i: delete_member_data(s, c, i)),
-    Case("privacy: delete cancel of a member id", "b_member",
-         lambda s, c, i: _as_coroutine(cancelled_card(s.catalog, c, i))),
-    *config_cases.CASES,
-]
-
-
-async def seed_b(services: Services, world: World) -> None:
-    """B's objects whose ids the cases try."""
-    async with services.db.transaction() as session:
-        profile = await add_profile(session, world.b, trades=("Développement",), skills=("figma",))
-        for other in (world.b_other,):
-            await add_profile(session, other, skills=("figma",))
-        found = await search_members(session, world.b, Filters(skills=("figma",)), page_size=1,
-                                     today=_today(services, world.b))
-        world.ids.update(b_member=world.b.member_id, b_profile=profile.id, b_token=found.token,
-                         b_trade=(await trades(session, world.b.community_id))[0].id)
-        world.ids.update(await config_cases.seed_b(session, world.b))
+Pattern = tuple[str, re.Pattern[str]]  # (where it is registered, the pattern)
 
 
 @pytest.fixture
@@ -115,9 +48,10 @@ async def world(services: Services) -> World:
             b=await caller_for(session, "bob", guild="B"),
             b_other=await caller_for(session, "bea", guild="B"),
         )
-        await add_profile(session, built.a, skills=("figma",))
-        await add_profile(session, built.a_other, skills=("figma",))
-    await seed_b(services, built)
+    built.ids["b_member"] = built.b.member_id
+    for module in MODULES:  # registry order: a feature's seed may use an earlier one's objects
+        if hasattr(module, "seed"):
+            await module.seed(services, built)
     return built
 
 
@@ -150,3 +84,75 @@ async def test_an_object_of_another_community_is_like_no_object(
 async def test_the_world_is_seeded_as_the_cases_expect(world: World) -> None:
     assert {c.target for c in CASES} <= set(world.ids)
     assert world.a.community_id != world.b.community_id
+
+
+# -- coverage: every registered id pattern that carries an id has a case --------------------------
+
+
+def slack_patterns(services: Services) -> list[Pattern]:
+    """Slack: the action and view (form) patterns of the router `collectif run` builds."""
+    router = build_router(services.settings, services.features)
+    return [*(("Slack action", p) for p, _ in router.actions), *(("Slack view", p) for p, _ in router.views)]
+
+
+async def discord_patterns(services: Services) -> list[Pattern]:
+    """Discord: what the extensions register once loaded by a real CollectifBot (no login).
+
+    Buttons, selects and forms registered on `bot.router` (bot/discord_bot/router.py), and any
+    persistent `DynamicItem` an extension still adds (its custom_id template).
+    """
+    bot = CollectifBot(services)
+    dynamic: list[type[Any]] = []
+    register = bot.add_dynamic_items
+
+    def recording(*items: type[Any]) -> None:
+        dynamic.extend(items)
+        register(*items)
+
+    bot.add_dynamic_items = recording  # type: ignore[method-assign]
+    try:
+        await bot.setup_hook()
+    finally:
+        await bot.http.close()  # never logged in: bot.close() would expect running shards
+    found: list[Pattern] = [("Discord DynamicItem", item.__discord_ui_compiled_template__)
+                            for item in dynamic]
+    router = getattr(bot, "router", None)
+    for kind in ("actions", "selects", "modals"):
+        found += [(f"Discord {kind[:-1]}", p) for p, _ in getattr(router, kind, [])]
+    return found
+
+
+def uncovered(patterns: Iterable[Pattern], examples: Iterable[str]) -> list[str]:
+    """The patterns with a capture group that none of the example ids matches."""
+    examples = list(examples)
+    return [f"{where} {pattern.pattern!r}" for where, pattern in patterns
+            if pattern.groups and not any(pattern.fullmatch(e) for e in examples)]
+
+
+def stale(patterns: Iterable[Pattern], examples: Iterable[str]) -> list[str]:
+    """The example ids no registered pattern matches any more (an id renamed under its case)."""
+    compiled = [p for _, p in patterns]
+    return [e for e in examples if not any(p.fullmatch(e) for p in compiled)]
+
+
+async def test_every_id_pattern_has_a_case(services: Services) -> None:
+    patterns = [*slack_patterns(services), *await discord_patterns(services)]
+    examples = [*(e for c in CASES for e in c.covers), *WITHOUT_OBJECT_IDS]
+
+    assert patterns, "no interaction registered: the loading above is broken"
+    missing = uncovered(patterns, examples)
+    assert not missing, (
+        "an id pattern takes an id from the outside but no tenant case tries another community's id "
+        "with it; add a Case covering an example id in tests/<feature>/tenant_cases.py "
+        "(tests/tenant.py):\n" + "\n".join(missing)
+    )
+    assert not stale(patterns, examples), "example ids matching no registered pattern"
+
+
+def test_the_coverage_check_catches_a_pattern_without_a_case() -> None:
+    patterns = [("Slack action", re.compile(r"^(?:missions:interest:(?P<id>[0-9]+))$")),
+                ("Slack view", re.compile(r"^(?:missions:form)$"))]
+    assert uncovered(patterns, ["intros:edit:42"]) == [
+        "Slack action '^(?:missions:interest:(?P<id>[0-9]+))$'"]
+    assert uncovered(patterns, ["missions:interest:42"]) == []
+    assert stale(patterns, ["missions:interest:42", "missions:old:1"]) == ["missions:old:1"]
