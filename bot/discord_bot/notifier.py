@@ -200,17 +200,18 @@ class DiscordNotifier:
         return str(created["id"])
 
     async def edit_event(self, community_external_id: str, event_id: str, event: EventSpec) -> bool:
-        try:
-            await self.bot.http.edit_scheduled_event(
-                community_external_id, event_id, **self._event_payload(event)
-            )
-        except _GONE:
-            return False
-        return True
+        return await self._change_event(community_external_id, event_id, self._event_payload(event))
 
     async def cancel_event(self, community_external_id: str, event_id: str) -> bool:
+        return await self._change_event(community_external_id, event_id, {"status": CANCELED})
+
+    async def _change_event(self, community_external_id: str, event_id: str, payload: dict[str, Any]) -> bool:
+        """False when the event is gone, or finished or cancelled already (Discord then refuses changes)."""
         try:
-            await self.bot.http.edit_scheduled_event(community_external_id, event_id, status=CANCELED)
-        except _GONE:
+            await self.bot.http.edit_scheduled_event(community_external_id, event_id, **payload)
+        except discord.HTTPException as exc:
+            if exc.status not in (400, 403, 404):
+                raise
+            log.info("event %s of guild %s not changed: %s", event_id, community_external_id, exc)
             return False
         return True

@@ -345,6 +345,8 @@ class FakeDiscord(InteractionsMixin):
             raise DiscordError(403, 50007, "Cannot send messages to this user")
         self._may_post(channel)
         message = message_payload(channel=channel, channel_id=channel.id, author=self.bot_user, body=r.body)
+        for attachment in message["attachments"]:
+            attachment["size"] = len(r.file_contents.get(attachment["filename"], b""))
         self.messages[int(message["id"])] = message
         return 200, message
 

@@ -262,7 +262,7 @@ def message_payload(
         "mention_everyone": False,
         "mentions": [],
         "mention_roles": [],
-        "attachments": body.get("attachments") or [],
+        "attachments": [uploaded(a) for a in body.get("attachments") or []],
         "embeds": body.get("embeds") or [],
         "components": body.get("components") or [],
         "pinned": False,
@@ -276,6 +276,15 @@ def message_payload(
         data["application_id"] = str(application_id)
         data["webhook_id"] = str(application_id)
     return data
+
+
+def uploaded(attachment: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as Discord returns it, from what the bot sent ({"id": index, "filename": …})."""
+    if "size" in attachment:
+        return attachment
+    filename = str(attachment.get("filename") or "file")
+    url = f"https://cdn.discordapp.invalid/attachments/{snowflake()}/{filename}"
+    return {"id": str(snowflake()), "filename": filename, "size": 0, "url": url, "proxy_url": url}
 
 
 def edit_message(message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""The Discord notifier through the real discord.py against the fake: threads, private spaces, events,
+DMs with files, and a channel refusing the bot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.cards import Attachment, Card, Option, Select, when
+from bot.notifier import CannotPost, EventSpec, ThreadRef
+from tests.e2e.conftest import DiscordHarness
+
+START = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+PING = "@everyone <@&1> regardez"
+
+
+def notifier(h: DiscordHarness):  # type: ignore[no-untyped-def]
+    return h.services.notifiers["discord"]
+
+
+async def test_a_thread_on_a_card_gets_posts_then_is_archived(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    channel, gid = h.guild.default_channel, str(h.guild.id)
+    ref = await notifier(h).post(gid, str(channel.id), Card(title="Demande de retour"))
+    assert ref is not None
+
+    thread = await notifier(h).open_thread(gid, ref, "Retours : " + "x" * 200)
+    assert thread == ThreadRef(str(channel.id), ref.message_id)  # Discord: the thread id is the card's
+    shown = h.fake.channels[int(thread.thread_id)]
+    assert (shown.type, shown.parent_id, len(shown.name)) == (11, channel.id, 100)
+
+    reply = await notifier(h).post_in_thread(gid, thread, Card(title="Merci", text=f"{PING} {when(START)}"))
+    assert reply is not None and reply.channel_id == thread.thread_id
+    [message] = h.fake.channel_messages(int(thread.thread_id))
+    assert message["embeds"][0]["description"] == f"{PING} <t:{int(START.timestamp())}:F>"
+    assert message["allowed_mentions"] == {"parse": []}
+
+    assert await notifier(h).archive_thread(gid, thread) is True
+    assert (shown.archived, shown.locked) == (True, True)
+    with pytest.raises(CannotPost) as refused:
+        await notifier(h).post_in_thread(gid, thread, Card(title="trop tard"))
+    assert (refused.value.channel_id, refused.value.reason) == (thread.thread_id, "archived")
+
+
+async def test_a_thread_on_a_deleted_card_is_none(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    gid, cid = str(h.guild.id), str(h.guild.default_channel.id)
+    ref = await notifier(h).post(gid, cid, Card(title="x"))
+    assert ref is not None
+    assert await notifier(h).delete(gid, ref)
+    assert await notifier(h).open_thread(gid, ref, "fil") is None
+
+
+async def test_a_private_space_is_a_private_thread_with_the_members_added(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    gid, channel = str(h.guild.id), h.guild.default_channel
+    stranger = h.fake.add_user("Inconnu")  # not in the guild: skipped, the others are still added
+    space = await notifier(h).open_private_space(
+        gid, str(channel.id), [str(h.member.id), str(stranger.id), str(h.moderator.id)], "Binôme")
+    assert space is not None
+    thread = h.fake.channels[int(space.thread_id)]
+    assert (thread.type, thread.invitable, thread.parent_id) == (12, False, channel.id)
+    assert thread.members == [h.member.id, h.moderator.id]
+    select = Select("pairing:pick:1", (Option("mon", "Lundi"), Option("tue", "Mardi", default=True)))
+    assert await notifier(h).post_in_thread(gid, space, Card(title="Quand ?", selects=(select,)))
+    [message] = h.fake.channel_messages(thread.id)
+    [row] = message["components"]
+    assert [o["label"] for o in row["components"][0]["options"]] == ["Lundi", "Mardi"]
+
+
+async def test_scheduled_events_are_created_edited_and_cancelled(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    gid = str(h.guild.id)
+    spec = EventSpec("Afterwork Lyon", START, "Café des Freelances, Lyon", description="On se retrouve")
+    event_id = await notifier(h).create_event(gid, spec)
+    assert event_id is not None
+    event = h.fake.scheduled_events[int(event_id)]
+    assert (event["name"], event["entity_type"], event["entity_metadata"]) == (
+        "Afterwork Lyon", 3, {"location": "Café des Freelances, Lyon"})
+    assert datetime.fromisoformat(event["scheduled_end_time"]) == START + timedelta(hours=2)
+
+    later = EventSpec("Afterwork Lyon", START + timedelta(days=1), "Le Comptoir",
+                      end=START + timedelta(days=1, hours=3))
+    assert await notifier(h).edit_event(gid, event_id, later)
+    assert datetime.fromisoformat(event["scheduled_start_time"]) == START + timedelta(days=1)
+    assert event["entity_metadata"] == {"location": "Le Comptoir"}
+
+    assert await notifier(h).cancel_event(gid, event_id)
+    assert event["status"] == 4
+    assert await notifier(h).edit_event(gid, event_id, later) is False  # Discord refuses a cancelled one
+    assert await notifier(h).cancel_event(gid, "123456789") is False
+
+
+async def test_a_dm_carries_the_card_files(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    ics = Attachment("afterwork.ics", b"BEGIN:VCALENDAR", "text/calendar")
+    card = Card(title="Votre invitation", attachments=(ics,))
+    ref = await notifier(h).dm(str(h.guild.id), str(h.member.id), card,
+                               Attachment("export.json", b'{"a": 1}', "application/json"))
+    assert ref is not None
+    sent = await h.fake.wait_for_request(
+        lambda r: r.method == "POST" and r.path == f"/channels/{ref.channel_id}/messages")
+    assert sent.file_contents == {"afterwork.ics": b"BEGIN:VCALENDAR", "export.json": b'{"a": 1}'}
+    h.fake.closed_dms.add(h.member.id)
+    assert await notifier(h).dm(str(h.guild.id), str(h.member.id), card) is None
+
+
+async def test_a_channel_refusing_the_bot_raises_one_typed_error(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    gid, channel = str(h.guild.id), h.guild.channel("design")
+    channel.bot_may_post = False
+    with pytest.raises(CannotPost) as refused:
+        await notifier(h).post(gid, str(channel.id), Card(title="x"))
+    assert (refused.value.channel_id, refused.value.reason) == (str(channel.id), "forbidden")
+    assert h.t("fr", refused.value.key, **refused.value.params).startswith("Collectif n’a pas le droit")
+    with pytest.raises(CannotPost):
+        await notifier(h).open_private_space(gid, str(channel.id), [str(h.member.id)], "x")
+    assert await notifier(h).post(gid, "1234567890123", Card(title="x")) is None  # gone: None, as before
