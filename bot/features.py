@@ -59,7 +59,7 @@ class Feature:
     """One cog package, the same feature on every platform.
 
     `name` is its namespace everywhere: catalog keys (`<name>.…`), action ids of cards, Discord
-    DynamicItems and Slack actions/views (`<name>:verb:…`), and its Alembic branch label.
+    router ids and Slack actions/views (`<name>:verb:…`), and its Alembic branch label.
     tests/test_features.py checks the features against each other once loaded together.
     """
 

@@ -35,12 +35,12 @@ from typing import Any
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Row, and_, event, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from storage.engine import Database
+from storage.engine import Database, on_commit
 from storage.models import Job
 from storage.sql import dialect_insert
 
@@ -52,7 +52,6 @@ _EXECUTOR = "collectif"
 # APScheduler logs every job it files and fires at INFO: 10,000 lines on a start. The rows are the record;
 # these loggers stay at WARNING unless the operator's logging config sets them.
 _TIMER_LOGGERS = ("bot.scheduler.timer", f"apscheduler.executors.{_EXECUTOR}")
-_SESSION_KEY = "collectif.scheduler.after_commit"
 _BATCH = 500
 
 
@@ -182,7 +181,7 @@ class Scheduler:
             existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
             assert existing is not None
             return int(existing)
-        self._after_commit(session, lambda: self._arm(job_id, due_at))
+        on_commit(session, lambda: self._arm(job_id, due_at))
         return int(job_id)
 
     async def cancel(
@@ -210,7 +209,7 @@ class Scheduler:
             )
         ).all()
         for cancelled in ids:
-            self._after_commit(session, lambda cancelled=cancelled: self._disarm(cancelled))
+            on_commit(session, lambda cancelled=cancelled: self._disarm(cancelled))
         return bool(ids)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -492,26 +491,3 @@ class Scheduler:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    # -- transactions ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
-        """Run `action` when the session's current transaction commits; forget it on rollback."""
-        sync = session.sync_session
-        actions: list[Callable[[], None]] | None = sync.info.get(_SESSION_KEY)
-        if actions is None:
-            actions = sync.info[_SESSION_KEY] = []
-
-            @event.listens_for(sync, "after_commit")
-            def _committed(_session: Any) -> None:
-                pending = list(actions)
-                actions.clear()
-                for run in pending:
-                    run()
-
-            @event.listens_for(sync, "after_rollback")
-            def _rolled_back(_session: Any) -> None:
-                actions.clear()
-
-        actions.append(action)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+WRITE_OPTION = "collectif_write"
 
 
 def _sqlite_recipe(engine: AsyncEngine) -> None:
@@ -29,7 +31,10 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction begins DEFERRED: under WAL it reads a snapshot and never waits
+        # behind a writer (BEGIN IMMEDIATE for reads made every request queue behind each write).
+        writes = conn.get_execution_options().get(WRITE_OPTION, True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -58,10 +63,43 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `write=False` for a transaction that only reads: on SQLite it takes no write lock.
+        """
         async with self.sessionmaker() as session, session.begin():
+            if not write:
+                await session.connection(execution_options={WRITE_OPTION: False})
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_ON_COMMIT = "collectif.on_commit"
+
+
+def on_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run `action` (synchronous, no I/O) when the session's transaction commits; forget it on rollback.
+
+    The scheduler arms its timers this way; use cases queue platform work with `Context.after_commit`
+    (bot/usecase.py), which runs after the commit too, asynchronously.
+    """
+    sync = session.sync_session
+    actions: list[Callable[[], None]] | None = sync.info.get(_ON_COMMIT)
+    if actions is None:
+        actions = sync.info[_ON_COMMIT] = []
+
+        @event.listens_for(sync, "after_commit")
+        def _committed(_session: Any) -> None:
+            pending = list(actions)
+            actions.clear()
+            for run in pending:
+                run()
+
+        @event.listens_for(sync, "after_rollback")
+        def _rolled_back(_session: Any) -> None:
+            actions.clear()
+
+    actions.append(action)

@@ -34,20 +34,12 @@ def owner(features: Iterable[Feature], module: str) -> Feature | None:
 
 
 @pytest.fixture
-async def loaded(services: Services) -> AsyncIterator[tuple[CollectifBot, list[type[Any]]]]:
-    """A CollectifBot after its setup_hook, and the DynamicItem classes the extensions registered."""
+async def loaded(services: Services) -> AsyncIterator[CollectifBot]:
+    """A CollectifBot after its setup_hook: every extension loaded, its router filled."""
     bot = CollectifBot(services)
-    dynamic: list[type[Any]] = []
-    register = bot.add_dynamic_items
-
-    def recording(*items: type[Any]) -> None:
-        dynamic.extend(items)
-        register(*items)
-
-    bot.add_dynamic_items = recording  # type: ignore[method-assign]
     try:
         await bot.setup_hook()
-        yield bot, dynamic
+        yield bot
     finally:
         await bot.http.close()  # never logged in: bot.close() would expect running shards
 
@@ -73,9 +65,9 @@ def test_command_names_are_unique_and_belong_to_their_feature(services: Services
 
 
 async def test_every_command_has_a_discord_app_command_of_its_feature(
-    services: Services, loaded: tuple[CollectifBot, list[type[Any]]]
+    services: Services, loaded: CollectifBot
 ) -> None:
-    bot, _ = loaded
+    bot = loaded
     tree = {c.name: c for c in bot.tree.get_commands(type=discord.AppCommandType.chat_input)}
     for spec in services.commands:
         assert spec.name in tree, f"{spec.feature}: /{spec.name} has no Discord app command"
@@ -112,8 +104,8 @@ def _clashes(items: list[dict[str, Any]], where: str) -> list[str]:
     return found
 
 
-async def test_localized_discord_names_do_not_clash(loaded: tuple[CollectifBot, list[type[Any]]]) -> None:
-    bot, _ = loaded
+async def test_localized_discord_names_do_not_clash(loaded: CollectifBot) -> None:
+    bot = loaded
     payloads = await command_payloads(bot.tree)
     assert all(p["name_localizations"].get("fr") for p in payloads), "a command without a French name"
     assert _clashes(payloads, "") == []
@@ -128,17 +120,15 @@ def test_localized_slack_subcommands_do_not_clash(services: Services) -> None:
             assert other == spec.name, f"Slack: {spelling!r} names both {other} and {spec.name}"
 
 
-async def test_discord_dynamic_items_are_namespaced_by_feature(
-    services: Services, loaded: tuple[CollectifBot, list[type[Any]]]
-) -> None:
-    _, dynamic = loaded
-    assert dynamic, "no DynamicItem registered: buttons would die with a restart"
-    for item in dynamic:
-        assert issubclass(item, discord.ui.DynamicItem)
-        feature = owner(services.features, item.__module__)
-        assert feature is not None, f"{item.__module__}.{item.__name__} belongs to no feature"
-        template = item.__discord_ui_compiled_template__.pattern
-        assert template.startswith(f"{feature.name}:"), f"{item.__name__}: {template!r}"
+async def test_discord_ids_are_routed_and_namespaced_by_feature(services: Services,
+                                                                 loaded: CollectifBot) -> None:
+    routes = loaded.router.routes()
+    assert routes, "no button, select or form routed: they would die with a restart"
+    assert not loaded._connection._view_store._dynamic_items, "a DynamicItem beside the router"
+    for pattern, handler in routes:
+        feature = owner(services.features, handler.__module__)
+        assert feature is not None, f"{handler.__module__}.{handler.__qualname__} belongs to no feature"
+        assert pattern.pattern.startswith(f"(?:{feature.name}:"), f"{handler.__qualname__}: {pattern.pattern}"
 
 
 def test_slack_action_view_and_shortcut_ids_are_namespaced_by_feature(services: Services,

@@ -42,6 +42,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     """Every function that reads what a member or a moderator typed."""
     from bot.community_time import parse_date as community_date
     from bot.community_time import parse_datetime
+    from bot.rendering.discord import rich as discord_text
     from bot.slack_app.router import typed_values
     from bot.text import refuse_control_characters
     from bot.words import match_word
@@ -86,18 +87,19 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "control characters": lambda t: refuse_control_characters({"text": t}),
         "slack form values": lambda t: typed_values({"state": {"values": {"b": {"a": {"value": t}}}}}),
         "fold": fold,
+        "discord card text": lambda t: discord_text(t, 4096),
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
 
 # Modules whose regular expressions read no free text (ids the platforms make, our own action ids).
-NOT_USER_TEXT = {"bot/cards.py", "bot/slack_app/router.py", "cogs/config/_discord.py"}
+NOT_USER_TEXT = {"bot/cards.py", "bot/slack_app/router.py", "bot/discord_bot/router.py"}
 LISTED = {
     "bot/text.py", "bot/community_time.py", "storage/text.py", "cogs/config/_durations.py",
     "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
-    "cogs/directory/_filters.py",
+    "cogs/directory/_filters.py", "bot/rendering/discord.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

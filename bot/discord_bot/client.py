@@ -15,7 +15,9 @@ from bot import lifecycle
 from bot.context import Caller, Origin
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.forms import option_values
+from bot.discord_bot.router import DiscordRouter
 from bot.discord_bot.translator import CatalogTranslator
+from bot.drafts import Drafts
 from bot.errors import InvalidInput, UserError
 from bot.i18n import resolve_locale
 from bot.services import Services
@@ -59,11 +61,9 @@ class CollectifTree(app_commands.CommandTree):
 class CollectifBot(commands.AutoShardedBot):
     """The Discord side of Collectif.
 
-    Extensions reach everything through `bot.services`. Buttons that must survive restarts are
-    `discord.ui.DynamicItem` subclasses whose template matches the card action ids
-    (`feature:verb:…`); an extension registers them in its `setup(bot)` with
-    `bot.add_dynamic_items(MyButton, …)` and decorates their callback with
-    `bot.discord_bot.errors.guarded` so errors reach the central handler.
+    Extensions reach everything through `bot.services`. Buttons, selects and modals are routed by
+    their ids: an extension registers plain handlers on `bot.router` in its `setup(bot)` (see
+    bot.discord_bot.router); multi-step forms keep their drafts in `bot.drafts` (bot.drafts).
     """
 
     def __init__(self, services: Services, **options: Any) -> None:
@@ -87,6 +87,8 @@ class CollectifBot(commands.AutoShardedBot):
             **options,
         )
         self.services = services
+        self.router = DiscordRouter()
+        self.drafts = Drafts(services.clock)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(self.services.catalog))
@@ -212,6 +214,14 @@ class CollectifBot(commands.AutoShardedBot):
         if departed:
             log.info("%d guild(s) removed the bot while it was offline: paused", len(departed))
         return departed
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Buttons, selects and modals go to the handler a feature registered for their id."""
+        await self.router.dispatch(self, interaction)
+
+    async def on_member_data_deleted(self, community_id: int, member_id: int) -> None:
+        """/privacy delete: unsent form drafts (bio, links…) go with the rest."""
+        self.drafts.forget_member(community_id, member_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.ensure_guild(guild)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -113,36 +112,3 @@ async def _answer(interaction: discord.Interaction, text: str) -> None:
         await send_text(interaction, text, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not tell the user about an error in %s: %s", _where(interaction), exc)
-
-
-def guarded(
-    callback: Callable[[Any, discord.Interaction], Awaitable[T]],
-) -> Callable[[Any, discord.Interaction], Awaitable[T | None]]:
-    """Route the errors of a component callback (e.g. `DynamicItem.callback`) to `report_error`.
-
-    discord.py only logs exceptions of DynamicItem callbacks; decorate them with this instead.
-    """
-
-    @functools.wraps(callback)
-    async def wrapper(self: Any, interaction: discord.Interaction) -> T | None:
-        try:
-            return await callback(self, interaction)
-        except Exception as error:
-            await report_error(interaction, error)
-            return None
-
-    return wrapper
-
-
-class CollectifView(discord.ui.View):
-    """A View whose item errors go to the central handler."""
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any, /) -> None:
-        await report_error(interaction, error)
-
-
-class CollectifModal(discord.ui.Modal):
-    """A Modal whose submit errors go to the central handler."""
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await report_error(interaction, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,9 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card, Field, truncate
+from bot.notifier import Notifier
 from cogs.config._context import ConfigContext, action
 from cogs.config._durations import format_offsets
 from cogs.config.models import AuditEntry
+from storage.models import CommunitySettings
 
 HISTORY_SIZE = 15
 MODLOG_LINES = 20
@@ -40,8 +43,17 @@ async def record(
         created_at=ctx.clock.now(),
     )
     ctx.session.add(entry)
+    if not ctx.recorded:  # one modlog message per action, listing all its changes, once committed
+        ctx.after_commit(partial(_post_modlog, ctx, await ctx.settings()))
     ctx.recorded.append(entry)
     return entry
+
+
+async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, notifier: Notifier | None) -> None:
+    # The row as committed: an action that sets the modlog channel logs itself in the new one.
+    if notifier is not None and settings.modlog_channel_id:
+        card = await modlog_card(ctx, ctx.recorded)
+        await notifier.post(ctx.community.external_id, settings.modlog_channel_id, card)
 
 
 async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:

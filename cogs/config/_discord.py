@@ -3,15 +3,15 @@
 The group carries default_member_permissions = Manage Server, so Discord hides it from members; that
 is only a default a server can override, so every subcommand still goes through
 `cogs.config._context.run`, which refuses anyone the server does not count as a moderator (Manage
-Server, or the community's moderator role). Modals are routed by custom_id in `on_interaction`
-(`config:import`, `config:removepost:<channel>:<message>`), so they survive a restart.
+Server, or the community's moderator role). Modals are routed by custom_id
+(`config:import`, `config:removepost:<channel>:<message>`: cogs.config._ids) through `bot.router`,
+so they survive a restart.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import re
 import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -22,13 +22,11 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import Card, truncate
-from bot.discord_bot.errors import report_error
-from bot.discord_bot.forms import modal_values
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
 from bot.rendering.discord import render_card
-from cogs.config import FEATURE, _refs
+from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._moderation import remove_post, remove_post_by_link
@@ -50,12 +48,12 @@ from storage.text import fold
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
 
 log = logging.getLogger(__name__)
 CONFIG = next(c for c in FEATURE.commands if c.name == "config")
 MANAGE = discord.Permissions(manage_guild=True)
 IMPORT_MODAL = "config:import"
-REMOVE_MODAL = re.compile(r"config:removepost:(?P<channel>[0-9]{1,20}):(?P<message>[0-9]{1,20})")
 CHOICES_MAX = 25
 TEXT_INPUT_MAX = 4000
 
@@ -448,21 +446,17 @@ class Config(commands.Cog):
             )
         )
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data = dict(interaction.data or {})
-        custom_id = str(data.get("custom_id") or "")
-        try:
-            if custom_id == IMPORT_MODAL:
-                await self._reply(interaction, import_settings, modal_values(data).get("value", ""))
-            elif (found := REMOVE_MODAL.fullmatch(custom_id)) is not None:
-                reason = modal_values(data).get("value", "")
-                await self._reply(interaction, remove_post, found["channel"], found["message"], reason)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def on_import(self, request: DiscordRequest) -> None:
+        await self._reply(request.interaction, import_settings, request.fields().get("value", ""))
+
+    async def on_remove_post(self, request: DiscordRequest) -> None:
+        reason = request.fields().get("value", "")
+        channel, message = request.match["channel"], request.match["message"]
+        await self._reply(request.interaction, remove_post, channel, message, reason)
 
 
 async def setup(bot: CollectifBot) -> None:
-    await bot.add_cog(Config(bot))
+    cog = Config(bot)
+    await bot.add_cog(cog)
+    bot.router.modal(_ids.IMPORT, cog.on_import)
+    bot.router.modal(_ids.REMOVE_POST, cog.on_remove_post)

@@ -31,7 +31,7 @@ from bot.slack_app.callers import team_of
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.words import catalog_words, match_word
-from cogs.config import _refs
+from cogs.config import _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._durations import format_offsets
@@ -61,10 +61,9 @@ from storage.models import Community
 from storage.settings import get_settings
 
 log = logging.getLogger(__name__)
-SETTINGS_VIEW = "config:settings"
-IMPORT_VIEW = "config:import"
-REMOVE_SHORTCUT = "config:remove_post"
-REMOVE_VIEW = r"config:removepost:(?P<channel>[A-Z0-9]{1,30}):(?P<ts>[0-9]{1,20}\.[0-9]{1,10})"
+SETTINGS_VIEW = _ids.SETTINGS
+IMPORT_VIEW = _ids.IMPORT
+REMOVE_SHORTCUT = _ids.REMOVE_SHORTCUT
 VALUE = "value"
 IMPORT_MAX = 3000  # Slack's plain_text_input limit
 PAGES_MAX = 10
@@ -550,7 +549,8 @@ async def submit_remove_post(request: SlackRequest) -> dict[str, Any]:
     )
     # removed: close the modal before deleting the message and telling its author, then confirm in the DM
     card = await _run(
-        request, remove_post, request.match["channel"], request.match["ts"], reason, respond=_close(request)
+        request, remove_post, request.match["channel"], request.match["message"], reason,
+        respond=_close(request),
     )
     await request.reply(card)
     return {}
@@ -568,7 +568,7 @@ def register(router: SlackRouter) -> None:
     router.subcommand("config", config_command)
     router.view(SETTINGS_VIEW, submit_settings)
     router.view(IMPORT_VIEW, submit_import)
-    router.view(REMOVE_VIEW, submit_remove_post)
+    router.view(_ids.REMOVE_POST, submit_remove_post)
     router.shortcut(
         REMOVE_SHORTCUT,
         "config.slack.remove_post.name",

@@ -1,14 +1,13 @@
 """/members on Discord (/membres in French): filters with autocomplete, an ephemeral result card, paging.
 
 Autocomplete answers from the domain providers directly (no defer is possible; they take
-milliseconds). Previous / Next are DynamicItems on `directory:page:<n>:<token>`, so they keep
+milliseconds). Previous / Next are routed by id (`directory:page:<n>:<token>`), so they keep
 working after a restart; a click replaces the result card in place.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,10 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.community_time import community_today
-from bot.discord_bot.errors import guarded
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.rendering.discord import render_card
-from cogs.directory import FEATURE
+from cogs.directory import FEATURE, _ids
 from cogs.directory._cards import results_card
 from cogs.directory._complete import (
     Choice,
@@ -38,6 +36,7 @@ from cogs.directory._search import SearchPage, search_members, search_page
 if TYPE_CHECKING:
     from bot.context import Caller
     from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
 
 log = logging.getLogger(__name__)
 MEMBERS = next(c for c in FEATURE.commands if c.name == "members")
@@ -48,38 +47,17 @@ def _option_name(name: str) -> locale_str:
     return locale_str(name, key=f"directory.options.{name}")
 
 
-def _bot(interaction: discord.Interaction) -> CollectifBot:
-    return interaction.client  # type: ignore[return-value]
-
-
-class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"directory:page:(?P<page>[0-9]{1,5}):(?P<token>[0-9a-f]{16})",
-):
+async def on_page(request: DiscordRequest) -> None:
     """Previous / Next of a result card: the page and the stored search are in the custom_id."""
-
-    def __init__(self, page: int, token: str) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"directory:page:{page}:{token}"))
-        self.page, self.token = page, token
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PageButton:
-        return cls(int(match["page"]), match["token"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        caller = await bot.caller(interaction)
-        services = bot.services
-        today = community_today(services.clock.now(), caller.timezone)
-        async with services.db.transaction() as session:
-            result = await search_page(session, caller, self.token, self.page, today=today,
-                                       now=services.clock.now())
-        embed, view = render_card(results_card(services.catalog, caller.locale, result, today))
-        await interaction.response.edit_message(embed=embed, view=view,
-                                                allowed_mentions=discord.AllowedMentions.none())
+    caller = await request.caller()
+    services = request.services
+    today = community_today(services.clock.now(), caller.timezone)
+    async with services.db.transaction(write=False) as session:
+        result = await search_page(session, caller, request.match["token"], int(request.match["page"]),
+                                   today=today, now=services.clock.now())
+    embed, view = render_card(results_card(services.catalog, caller.locale, result, today))
+    await request.interaction.response.edit_message(embed=embed, view=view,
+                                                    allowed_mentions=discord.AllowedMentions.none())
 
 
 class Directory(commands.Cog):
@@ -172,4 +150,4 @@ class Directory(commands.Cog):
 
 async def setup(bot: CollectifBot) -> None:
     await bot.add_cog(Directory(bot))
-    bot.add_dynamic_items(PageButton)
+    bot.router.action(_ids.PAGE, on_page)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from bot.community_time import community_today
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from cogs.directory import _ids
 from cogs.directory._cards import results_card
 from cogs.directory._filters import parse_args
 from cogs.directory._search import search_members, search_page
-
-PAGE_ACTION = r"directory:page:(?P<page>[0-9]{1,5}):(?P<token>[0-9a-f]{16})"
 
 
 def unescape(text: str) -> str:
@@ -44,4 +43,4 @@ async def page(request: SlackRequest) -> None:
 
 def register(router: SlackRouter) -> None:
     router.subcommand("members", members)
-    router.action(PAGE_ACTION, page)
+    router.action(_ids.PAGE, page)

@@ -3,15 +3,13 @@
 The intro form is a short flow, since a modal holds only 5 text inputs: an ephemeral message whose
 page 1 has select menus for trades, sectors, work mode and availability, page 2 for languages and
 opt-ins, then "Continue" opens a modal with skills, city, rate, portfolio links and bio. Every
-choice is one interaction, kept in a per-member draft (cogs.intros._drafts). Buttons and selects
-are DynamicItems (ids `intros:verb:arg`), and the modal is routed by its custom_id in
-`on_interaction` rather than kept in discord.py's per-user modal store, so all of it survives a
+choice is one interaction, kept in the runtime's draft store (bot.drafts). Buttons, selects and the
+modal are routed by their ids (cogs.intros._ids) through `bot.router`, so all of it survives a
 restart (only the unsent draft is lost).
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,15 +19,13 @@ from discord.ext import commands
 
 from bot.cards import truncate
 from bot.community_time import community_today
-from bot.discord_bot.errors import guarded, report_error
 from bot.discord_bot.forms import modal_values
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
 from bot.rendering.discord import CardButton
-from cogs.intros import FEATURE
+from cogs.intros import FEATURE, _ids
 from cogs.intros._cards import availability_text, outcome_text, problems_text, profile_card
-from cogs.intros._drafts import Drafts
 from cogs.intros._form import (
     FormStart,
     availability_value,
@@ -45,16 +41,17 @@ from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 if TYPE_CHECKING:
     from bot.context import Caller
     from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
 
 SPECS = {c.name: c for c in FEATURE.commands}
-SUBMIT = "intros:form:submit"
+DRAFT = "intro"  # this form's name in the runtime's draft store
 TEXT_INPUTS = ("skills", "city", "rate", "links", "bio")
 SELECT_OPTIONS_MAX = 25
 MESSAGE_MAX = 2000
 
 
 class FormSelect(discord.ui.Select):
-    """A select that only displays: its interactions go to the PickSelect DynamicItem."""
+    """A select that only displays: its interactions are routed by id (bot.router)."""
 
     def is_dispatchable(self) -> bool:
         return False
@@ -164,7 +161,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
 
 def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
     """The 5 text inputs, pre-filled; stopped before sending so discord.py does not keep it per user."""
-    modal = discord.ui.Modal(title=truncate(t(locale, "intros.form.title"), 45), custom_id=SUBMIT)
+    modal = discord.ui.Modal(title=truncate(t(locale, "intros.form.title"), 45), custom_id=_ids.SUBMIT)
     specs = {
         "skills": (discord.TextStyle.paragraph, 800),
         "city": (discord.TextStyle.short, MAX_CITY),
@@ -190,112 +187,19 @@ def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
     return modal
 
 
-def _cog(interaction: discord.Interaction) -> Intros:
-    cog = interaction.client.get_cog("Intros")  # type: ignore[attr-defined]
-    assert isinstance(cog, Intros)
-    return cog
-
-
-class PickSelect(
-    discord.ui.DynamicItem[discord.ui.Select],
-    template=r"intros:pick:(?P<field>trades|sectors|work_mode|availability|languages|opt_ins)",
-):
-    def __init__(self, item: discord.ui.Select) -> None:
-        super().__init__(item)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PickSelect:
-        assert isinstance(item, discord.ui.Select)
-        return cls(item)
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        field = self.custom_id.rsplit(":", 1)[1]
-        values = [str(v) for v in (interaction.data or {}).get("values", [])]
-        await _cog(interaction).picked(interaction, field, values)
-
-
-class StepButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:step:(?P<page>[12])"):
-    def __init__(self, page: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"intros:step:{page}"))
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> StepButton:
-        return cls(int(match["page"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).show_form(interaction, self.page, update=True)
-
-
-class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:form:open"):
-    def __init__(self) -> None:
-        super().__init__(discord.ui.Button(custom_id="intros:form:open"))
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> OpenFormButton:
-        return cls()
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).open_modal(interaction)
-
-
-class EditButton(discord.ui.DynamicItem[discord.ui.Button], template=r"intros:edit:(?P<id>[0-9]{1,18})"):
-    """The "Edit my profile" button of one's own /profile card: only the owner, only in this community."""
-
-    def __init__(self, profile_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"intros:edit:{profile_id}"))
-        self.profile_id = profile_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> EditButton:
-        return cls(int(match["id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction)
-        caller = await cog.bot.caller(interaction)
-        async with cog.bot.services.db.transaction() as session:
-            await own_profile(session, caller, self.profile_id)
-        await cog.show_form(interaction, 1)
-
-
-class AvailabilityButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)",
-):
-    def __init__(self, profile_id: int, status: str) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"intros:avail:{profile_id}:{status}"))
-        self.profile_id, self.status = profile_id, status
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> AvailabilityButton:
-        return cls(int(match["id"]), match["status"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).set_availability(interaction, self.status, None, profile_id=self.profile_id)
-
-
 class Intros(commands.Cog):
     def __init__(self, bot: CollectifBot) -> None:
         self.bot = bot
-        self.drafts = Drafts(bot.services.clock)
+        self.drafts = bot.drafts
 
     def t(self, locale: str, key: str, /, **params: Any) -> str:
         return self.bot.services.t(locale, key, **params)
+
+    def _draft(self, caller: Caller) -> IntroForm | None:
+        return self.drafts.get(DRAFT, caller.community_id, caller.member_id, IntroForm)
+
+    def _keep(self, caller: Caller, form: IntroForm) -> None:
+        self.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
 
     async def _start(self, caller: Caller) -> FormStart:
         services = self.bot.services
@@ -305,7 +209,7 @@ class Intros(commands.Cog):
                 caller,
                 services.catalog,
                 services.clock,
-                self.drafts.get((caller.community_id, caller.member_id)),
+                self._draft(caller),
             )
 
     # -- the form --------------------------------------------------------------------------------
@@ -328,7 +232,7 @@ class Intros(commands.Cog):
         start = await self._start(caller)
         if not start.choices.trades:
             raise UserError("intros.form.no_trades")
-        self.drafts.put((caller.community_id, caller.member_id), start.form)
+        self._keep(caller, start.form)
         content = truncate(
             "\n\n".join(p for p in (notice, self.t(caller.locale, f"intros.form.step{page}")) if p),
             MESSAGE_MAX,
@@ -359,32 +263,45 @@ class Intros(commands.Cog):
             form.work_mode = values[0]
         elif field == "availability" and values:
             set_availability_value(form, values[0])
-        self.drafts.put((caller.community_id, caller.member_id), form)
+        self._keep(caller, form)
         await interaction.response.defer()
 
     async def open_modal(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
         start = await self._start(caller)
-        self.drafts.put((caller.community_id, caller.member_id), start.form)  # lives from now on
+        self._keep(caller, start.form)  # lives from now on
         await interaction.response.send_modal(intro_modal(start.form, self.t, caller.locale))
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        if (interaction.data or {}).get("custom_id") != SUBMIT:
-            return
-        try:
-            await self.submitted(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
+    # -- routed by id (cogs.intros._ids) ------------------------------------------------------------
+
+    async def on_pick(self, request: DiscordRequest) -> None:
+        await self.picked(request.interaction, request.match["field"], request.values)
+
+    async def on_step(self, request: DiscordRequest) -> None:
+        await self.show_form(request.interaction, int(request.match["page"]), update=True)
+
+    async def on_open_form(self, request: DiscordRequest) -> None:
+        await self.open_modal(request.interaction)
+
+    async def on_edit(self, request: DiscordRequest) -> None:
+        """The "Edit my profile" button of one's own /profile card: only the owner, only in this community."""
+        caller = await request.caller()
+        async with self.bot.services.db.transaction() as session:
+            await own_profile(session, caller, int(request.match["id"]))
+        await self.show_form(request.interaction, 1)
+
+    async def on_availability(self, request: DiscordRequest) -> None:
+        await self.set_availability(request.interaction, request.match["status"], None,
+                                    profile_id=int(request.match["id"]))
+
+    async def on_submit(self, request: DiscordRequest) -> None:
+        await self.submitted(request.interaction)
 
     async def submitted(self, interaction: discord.Interaction) -> None:
         """Save (nothing when invalid: the problems and the form again), then post or edit the cards."""
         services = self.bot.services
         caller = await self.bot.caller(interaction)
-        key = (caller.community_id, caller.member_id)
-        draft = self.drafts.get(key)
+        draft = self._draft(caller)
         form = draft or (await self._start(caller)).form
         try:
             typed = modal_values(dict(interaction.data or {}))
@@ -397,7 +314,7 @@ class Intros(commands.Cog):
         for name, value in typed.items():
             if name in TEXT_INPUTS:
                 setattr(form, name, value)
-        self.drafts.put(key, form)
+        self._keep(caller, form)
         if draft is None:
             # The draft expired (or the process restarted) while the modal was open: the choices
             # made in the selects are gone, so saving now would silently keep the old ones.
@@ -411,7 +328,7 @@ class Intros(commands.Cog):
             notice = problems_text(services.catalog, caller.locale, error.problems)
             await self.show_form(interaction, 1, notice=notice, fix=True)
             return
-        self.drafts.drop(key)
+        self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         published = await publish_intro(
             services,
@@ -429,11 +346,6 @@ class Intros(commands.Cog):
                 next_post=published.next_post,
             ),
         )
-
-    @commands.Cog.listener()
-    async def on_member_data_deleted(self, community_id: int, member_id: int) -> None:
-        """/privacy delete: the unsent draft (bio, links…) goes with the rest."""
-        self.drafts.drop((community_id, member_id))
 
     # -- profile and availability ----------------------------------------------------------------
 
@@ -493,5 +405,11 @@ class Intros(commands.Cog):
 
 
 async def setup(bot: CollectifBot) -> None:
-    await bot.add_cog(Intros(bot))
-    bot.add_dynamic_items(PickSelect, StepButton, OpenFormButton, EditButton, AvailabilityButton)
+    cog = Intros(bot)
+    await bot.add_cog(cog)
+    bot.router.select(_ids.PICK, cog.on_pick)
+    bot.router.action(_ids.STEP, cog.on_step)
+    bot.router.action(_ids.OPEN_FORM, cog.on_open_form)
+    bot.router.action(_ids.EDIT, cog.on_edit)
+    bot.router.action(_ids.AVAILABILITY, cog.on_availability)
+    bot.router.modal(_ids.SUBMIT, cog.on_submit)

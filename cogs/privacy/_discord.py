@@ -1,7 +1,7 @@
 """/privacy export and /privacy delete on Discord (/confidentialite exporter | supprimer).
 
 The export is an ephemeral message with the JSON file attached. Deletion asks first; the buttons
-(`privacy:confirm:<member>`, `privacy:cancel:<member>`) are DynamicItems and only work for the
+(`privacy:confirm:<member>`, `privacy:cancel:<member>`, cogs.privacy._ids) only work for the
 member they were shown to. On confirm the buttons go away at once (no double click), the deletion
 runs, and the outcome comes as a follow-up.
 """
@@ -9,7 +9,6 @@ runs, and the outcome comes as a follow-up.
 from __future__ import annotations
 
 import io
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -17,11 +16,10 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.discord_bot.errors import guarded
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.rendering.discord import render_card, render_embed
-from cogs.privacy import FEATURE
+from cogs.privacy import FEATURE, _ids
 from cogs.privacy._privacy import (
     cancelled_card,
     confirm_card,
@@ -33,6 +31,7 @@ from cogs.privacy._privacy import (
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
 
 PRIVACY = next(c for c in FEATURE.commands if c.name == "privacy")
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -43,37 +42,23 @@ def _subcommand(name: str) -> dict[str, Any]:
             "description": keyed(f"privacy.commands.{name}.description")}
 
 
-class DeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"privacy:(?P<verb>confirm|cancel):(?P<member>[0-9]{1,18})",
-):
-    def __init__(self, verb: str, member_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"privacy:{verb}:{member_id}"))
-        self.verb, self.member_id = verb, member_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeleteButton:
-        return cls(match["verb"], int(match["member"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot: CollectifBot = interaction.client  # type: ignore[assignment]
-        services = bot.services
-        caller = await bot.caller(interaction)
-        if self.verb == "cancel":
-            card = cancelled_card(services.catalog, caller, self.member_id)
-            await interaction.response.edit_message(embed=render_embed(card), view=None,
-                                                    allowed_mentions=NO_MENTIONS)
-            return
-        ensure_own(caller, self.member_id)
-        await interaction.response.edit_message(embed=render_embed(working_card(services.catalog, caller)),
-                                                view=None, allowed_mentions=NO_MENTIONS)
-        done = await delete_member_data(services, caller, self.member_id)
-        # Features holding a member's data in memory (e.g. an unsent form draft) forget it too.
-        bot.dispatch("member_data_deleted", caller.community_id, self.member_id)
-        await send_card(interaction, done, ephemeral=True)
+async def on_delete_button(request: DiscordRequest) -> None:
+    """Confirm or cancel: only for the member the question was shown to (ensure_own)."""
+    interaction, services = request.interaction, request.services
+    caller = await request.caller()
+    member_id = int(request.match["member"])
+    if request.match["verb"] == "cancel":
+        card = cancelled_card(services.catalog, caller, member_id)
+        await interaction.response.edit_message(embed=render_embed(card), view=None,
+                                                allowed_mentions=NO_MENTIONS)
+        return
+    ensure_own(caller, member_id)
+    await interaction.response.edit_message(embed=render_embed(working_card(services.catalog, caller)),
+                                            view=None, allowed_mentions=NO_MENTIONS)
+    done = await delete_member_data(services, caller, member_id)
+    # Features and the runtime holding a member's data in memory (e.g. an unsent form draft) forget it too.
+    request.bot.dispatch("member_data_deleted", caller.community_id, member_id)
+    await send_card(interaction, done, ephemeral=True)
 
 
 class Privacy(commands.Cog):
@@ -99,4 +84,4 @@ class Privacy(commands.Cog):
 
 async def setup(bot: CollectifBot) -> None:
     await bot.add_cog(Privacy(bot))
-    bot.add_dynamic_items(DeleteButton)
+    bot.router.action(_ids.DELETE, on_delete_button)

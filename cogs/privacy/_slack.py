@@ -12,6 +12,7 @@ from bot.notifier import Attachment
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.words import catalog_words, match_word
+from cogs.privacy import _ids
 from cogs.privacy._privacy import (
     cancelled_card,
     confirm_card,
@@ -20,8 +21,6 @@ from cogs.privacy._privacy import (
     export_member_data,
     working_card,
 )
-
-BUTTON = r"privacy:(?P<verb>confirm|cancel):(?P<member>[0-9]{1,18})"
 
 
 def _verb(request: SlackRequest, word: str) -> str | None:
@@ -65,4 +64,4 @@ async def clicked(request: SlackRequest, router: SlackRouter) -> None:
 def register(router: SlackRouter) -> None:
     router.need_scope("files:write", "files.uploadV2: a member's data export, as a JSON file in their DM")
     router.subcommand("privacy", privacy)
-    router.action(BUTTON, functools.partial(clicked, router=router))
+    router.action(_ids.DELETE, functools.partial(clicked, router=router))

@@ -82,9 +82,8 @@ async def test_a_member_is_refused_and_nothing_changes(config_services, notifier
     # The use case itself refuses too, should a binding ever call it without `run`.
     async with config_services.db.transaction() as session:
         community = await session.get(Community, member.community_id)
-        ctx = ConfigContext(
-            session, member, config_services.catalog, config_services.clock, IdDirectory(platform), community
-        )
+        ctx = ConfigContext(services=config_services, session=session, caller=member, community=community,
+                            directory=IdDirectory(platform))
         with pytest.raises(Forbidden):
             await ACTIONS[name](ctx, *ARGS[name])
     assert await snapshot(config_services) == before

@@ -112,12 +112,14 @@ async def test_delete_forgets_the_unsent_intro_draft(discord_harness: DiscordHar
                                         {"bio": "Mon secret", "links": "ftp://x"}, message=started.original)
     assert refused.ephemeral
     caller = await h.services.caller(_origin(h))
-    drafts = h.bot.get_cog("Intros").drafts  # type: ignore[union-attr]
-    key = (caller.community_id, caller.member_id)
-    assert drafts.get(key) is not None
+    from cogs.intros._validation import IntroForm
+
+    drafts = h.bot.drafts
+    key = ("intro", caller.community_id, caller.member_id, IntroForm)
+    assert drafts.get(*key) is not None
 
     asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
     confirmed = await h.fake.click(asked.original, f"privacy:confirm:{caller.member_id}", h.member)
     await confirmed.wait_followups(1)
 
-    assert drafts.get(key) is None
+    assert drafts.get(*key) is None

@@ -1,31 +1,8 @@
 from datetime import date, timedelta
 
 from bot.clock import FrozenClock
-from cogs.intros._drafts import Drafts
 from cogs.intros._form import availability_dates, availability_value, set_availability_value, set_opt_ins
 from cogs.intros._validation import IntroForm
-
-
-def test_drafts_expire_after_15_minutes(clock: FrozenClock) -> None:
-    drafts = Drafts(clock)
-    drafts.put((1, 2), IntroForm(city="Lyon"))
-    copy = drafts.get((1, 2))
-    assert copy is not None and copy.city == "Lyon"
-    copy.city = "changed"  # a copy: nothing changes until put() again
-    assert drafts.get((1, 2)).city == "Lyon"  # type: ignore[union-attr]
-    assert drafts.get((1, 3)) is None
-    clock.advance(timedelta(minutes=15))
-    assert drafts.get((1, 2)) is None
-    assert len(drafts) == 0
-
-
-def test_drafts_are_bounded(clock: FrozenClock) -> None:
-    drafts = Drafts(clock, max_entries=3)
-    for member in range(5):
-        drafts.put((1, member), IntroForm())
-    assert len(drafts) == 3
-    assert drafts.get((1, 0)) is None
-    assert drafts.get((1, 4)) is not None
 
 
 def test_availability_dates_are_future_mondays_and_firsts() -> None:

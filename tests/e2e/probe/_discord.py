@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import discord
@@ -10,8 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cards import Action, Card, action_id
-from bot.discord_bot.errors import CollectifModal, guarded
+from bot.discord_bot.client import CollectifBot
 from bot.discord_bot.replies import send_text
+from bot.discord_bot.router import DiscordRequest
 from bot.discord_bot.translator import command_texts
 from bot.errors import InvalidInput, NotFound
 from bot.rendering.discord import render_card
@@ -20,39 +20,30 @@ from tests.e2e.probe import FEATURE
 SPECS = {c.name: c for c in FEATURE.commands}
 
 
-class PingButton(discord.ui.DynamicItem[discord.ui.Button], template=r"probe:ping:(?P<n>\d+)"):
+async def on_ping(request: DiscordRequest) -> None:
     """A button that survives restarts: its state (n) is in its custom_id."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__(discord.ui.Button(label=str(n), custom_id=action_id("probe", "ping", n)))
-        self.n = n
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> PingButton:
-        return cls(int(match["n"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if self.n == 0:
-            raise NotFound()
-        if self.n == 13:
-            raise RuntimeError("unlucky button")
-        caller = await interaction.client.caller(interaction)  # type: ignore[attr-defined]
-        await send_text(interaction, interaction.client.services.t(caller.locale, "probe.pong", n=self.n))  # type: ignore[attr-defined]
+    n = int(request.match["n"])
+    if n == 0:
+        raise NotFound()
+    if n == 13:
+        raise RuntimeError("unlucky button")
+    caller = await request.caller()
+    await send_text(request.interaction, request.services.t(caller.locale, "probe.pong", n=n))
 
 
-class ProbeForm(CollectifModal):
-    def __init__(self, t: Callable[..., str], locale: str) -> None:
-        super().__init__(title=t(locale, "probe.form_title"), custom_id="probe:form")
-        self.t, self.locale = t, locale
-        self.value = discord.ui.TextInput(label=t(locale, "probe.form_field"), custom_id="title")
-        self.add_item(self.value)
+def probe_form(t: Callable[..., str], locale: str) -> discord.ui.Modal:
+    modal = discord.ui.Modal(title=t(locale, "probe.form_title"), custom_id="probe:form")
+    modal.add_item(discord.ui.TextInput(label=t(locale, "probe.form_field"), custom_id="title"))
+    modal.stop()  # routed by its custom_id: discord.py keeps nothing per user
+    return modal
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        if self.value.value == "boom":
-            raise RuntimeError("form failed")
-        await send_text(interaction, self.t(self.locale, "probe.received", value=self.value.value))
+
+async def on_form(request: DiscordRequest) -> None:
+    value = request.fields().get("title", "")
+    if value == "boom":
+        raise RuntimeError("form failed")
+    caller = await request.caller()
+    await send_text(request.interaction, request.services.t(caller.locale, "probe.received", value=value))
 
 
 class Probe(commands.Cog):
@@ -91,7 +82,7 @@ class Probe(commands.Cog):
     @app_commands.command(**command_texts(SPECS["probe_form"]))
     async def probe_form(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)  # type: ignore[attr-defined]
-        await interaction.response.send_modal(ProbeForm(self.bot.services.t, caller.locale))  # type: ignore[attr-defined]
+        await interaction.response.send_modal(probe_form(self.bot.services.t, caller.locale))  # type: ignore[attr-defined]
 
     @app_commands.command(**command_texts(SPECS["probe_admin"]))
     async def probe_admin(self, interaction: discord.Interaction) -> None:
@@ -99,6 +90,7 @@ class Probe(commands.Cog):
         await send_text(interaction, self.bot.services.t(caller.locale, "probe.admin_ok"))  # type: ignore[attr-defined]
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CollectifBot) -> None:
     await bot.add_cog(Probe(bot))
-    bot.add_dynamic_items(PingButton)
+    bot.router.action(r"probe:ping:(?P<n>[0-9]{1,9})", on_ping)
+    bot.router.modal(r"probe:form", on_form)

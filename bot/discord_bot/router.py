@@ -1,0 +1,123 @@
+"""Features register their Discord buttons, selects and forms here, as plain functions, as on Slack.
+
+A feature's Discord extension calls, in its `setup(bot)`:
+
+- `bot.router.action(r"intros:edit:(?P<id>[0-9]{1,18})", handler)`: button clicks, by custom_id regex
+  (full match);
+- `bot.router.select(r"intros:pick:(?P<field>[a-z_]+)", handler)`: choices made in a select menu;
+- `bot.router.modal(r"config:import", handler)`: form (modal) submissions.
+
+A feature writes each id pattern once (its `_ids.py`) and registers it on both platforms. Handlers take
+one `DiscordRequest`: the interaction, the regex match, the chosen values or typed fields, the caller.
+
+Routing is by custom_id, from the bot's `on_interaction`, for every component and modal interaction:
+buttons keep working after a restart without a view kept in memory per message (what a `DynamicItem`
+gives, for selects and modals too), and errors go to the central handler (`report_error`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discord_bot.errors import report_error
+from bot.discord_bot.forms import modal_values
+
+if TYPE_CHECKING:
+    from bot.context import Caller
+    from bot.discord_bot.client import CollectifBot
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["DiscordRequest"], Awaitable[Any]]
+Route = tuple[re.Pattern[str], Handler]
+
+
+@dataclass
+class DiscordRequest:
+    """One routed interaction, as a handler sees it."""
+
+    interaction: discord.Interaction
+    match: re.Match[str]
+    bot: CollectifBot
+
+    @property
+    def services(self) -> Services:
+        return self.bot.services
+
+    @property
+    def values(self) -> list[str]:
+        """The options chosen in a select menu."""
+        return [str(v) for v in (self.interaction.data or {}).get("values", [])]
+
+    def fields(self) -> dict[str, str]:
+        """custom_id -> text typed in each input of a submitted form (control characters refused)."""
+        return modal_values(dict(self.interaction.data or {}))
+
+    async def caller(self) -> Caller:
+        return await self.bot.caller(self.interaction)
+
+    def t(self, locale: str, key: str, /, **params: Any) -> str:
+        return self.services.t(locale, key, **params)
+
+
+@dataclass
+class DiscordRouter:
+    """What the features registered: pure tables, no connection."""
+
+    actions: list[Route] = field(default_factory=list)
+    selects: list[Route] = field(default_factory=list)
+    modals: list[Route] = field(default_factory=list)
+
+    def action(self, pattern: str, handler: Handler) -> None:
+        self.actions.append(_route(pattern, handler))
+
+    def select(self, pattern: str, handler: Handler) -> None:
+        self.selects.append(_route(pattern, handler))
+
+    def modal(self, pattern: str, handler: Handler) -> None:
+        self.modals.append(_route(pattern, handler))
+
+    def routes(self) -> list[Route]:
+        return [*self.actions, *self.selects, *self.modals]
+
+    def find(self, interaction: discord.Interaction) -> tuple[Handler, re.Match[str]] | None:
+        """The handler for this interaction's custom_id, if any feature registered one."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id") or "")
+        if interaction.type is discord.InteractionType.modal_submit:
+            table = self.modals
+        elif interaction.type is discord.InteractionType.component:
+            table = self.selects if data.get("component_type", 2) != 2 else self.actions
+        else:
+            return None
+        for pattern, handler in table:
+            found = pattern.fullmatch(custom_id)
+            if found is not None:
+                return handler, found
+        return None
+
+    async def dispatch(self, bot: CollectifBot, interaction: discord.Interaction) -> bool:
+        """Run the matching handler; False when no feature handles this custom_id."""
+        route = self.find(interaction)
+        if route is None:
+            return False
+        handler, found = route
+        try:
+            await handler(DiscordRequest(interaction, found, bot))
+        except Exception as error:
+            await report_error(interaction, error)
+        return True
+
+
+def _route(pattern: str, handler: Handler) -> Route:
+    compiled = re.compile(rf"(?:{pattern})")
+    if len(pattern) > 200:
+        raise ValueError(f"id pattern too long: {pattern!r}")
+    return compiled, handler
