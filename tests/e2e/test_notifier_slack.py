@@ -1,0 +1,79 @@
+"""The Slack notifier through the real Bolt app's client against the fake: reply threads, group DMs,
+files on cards and DMs, and a channel refusing the bot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cards import Attachment, Card, when
+from bot.notifier import CannotPost, EventSpec
+from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.slack_api import visible_text
+
+TEAM = "T0COLLECT"
+START = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+
+
+def notifier(slack: SlackHarness):  # type: ignore[no-untyped-def]
+    return slack.services.notifiers["slack"]
+
+
+async def test_a_thread_under_a_card_gets_replies(slack: SlackHarness) -> None:
+    ref = await notifier(slack).post(TEAM, "CFEEDBACK", Card(title="Demande de retour"))
+    assert ref is not None
+    thread = await notifier(slack).open_thread(TEAM, ref, "Retours")
+    assert thread is not None and (thread.channel_id, thread.thread_id) == ("CFEEDBACK", ref.message_id)
+
+    card = Card(title="Merci", text=f"<!channel> {when(START)}")
+    reply = await notifier(slack).post_in_thread(TEAM, thread, card)
+    assert reply is not None
+    [message] = slack.fake.thread_replies("CFEEDBACK", ref.message_id)
+    shown = visible_text(message)
+    assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown
+    assert f"<!date^{int(START.timestamp())}^{{date_long_pretty}} {{time}}|2026-12-04 18:00 UTC>" in shown
+    assert await notifier(slack).archive_thread(TEAM, thread) is False  # Slack cannot close a thread
+
+
+async def test_a_private_space_is_a_group_dm(slack: SlackHarness) -> None:
+    space = await notifier(slack).open_private_space(TEAM, "CIGNORED", [slack.member_fr, slack.member_en,
+                                                                        slack.member_fr], "Binôme")
+    assert space is not None and space.thread_id == ""
+    assert slack.fake.conversations[space.channel_id] == sorted([slack.member_fr, slack.member_en])
+    posted = await notifier(slack).post_in_thread(TEAM, space, Card(title="Bonjour à vous deux"))
+    assert posted is not None and posted.channel_id == space.channel_id
+    assert "Bonjour à vous deux" in visible_text(slack.fake.messages[(posted.channel_id, posted.message_id)])
+
+
+async def test_files_go_with_a_card_and_a_dm(slack: SlackHarness) -> None:
+    ics = Attachment("afterwork.ics", b"BEGIN:VCALENDAR", "text/calendar")
+    ref = await notifier(slack).post(TEAM, "CAFTERWORK", Card(title="Afterwork", attachments=(ics,)))
+    assert ref is not None
+    dm = await notifier(slack).dm(TEAM, slack.member_fr, Card(title="Votre export"),
+                                  Attachment("export.json", b'{"a": 1}', "application/json"))
+    assert dm is not None
+    assert [(f["channel"], f["filename"], f["content"]) for f in slack.fake.shared_files] == [
+        ("CAFTERWORK", "afterwork.ics", b"BEGIN:VCALENDAR"),
+        (dm.channel_id, "export.json", b'{"a": 1}'),
+    ]
+
+
+async def test_a_channel_refusing_the_bot_raises_one_typed_error(slack: SlackHarness) -> None:
+    slack.fake.forbidden_channels["CPRIVATE"] = "not_in_channel"
+    slack.fake.forbidden_channels["COLD"] = "is_archived"
+    with pytest.raises(CannotPost) as refused:
+        await notifier(slack).post(TEAM, "CPRIVATE", Card(title="x"))
+    assert (refused.value.channel_id, refused.value.reason) == ("CPRIVATE", "forbidden")
+    with pytest.raises(CannotPost) as archived:
+        await notifier(slack).post(TEAM, "COLD", Card(title="x"))
+    assert archived.value.reason == "archived"
+    assert slack.t("en", refused.value.key, **refused.value.params).startswith("Collectif may not post")
+    slack.fake.missing_channels.add("CGONE")
+    assert await notifier(slack).post(TEAM, "CGONE", Card(title="x")) is None  # gone: None, as before
+
+
+async def test_slack_has_no_native_events(slack: SlackHarness) -> None:
+    spec = EventSpec("Afterwork", START, "Lyon")
+    assert await notifier(slack).create_event(TEAM, spec) is None
+    assert await notifier(slack).cancel_event(TEAM, "E1") is False
