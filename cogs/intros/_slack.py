@@ -45,7 +45,7 @@ MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages).
 STATUS_WORDS = {
     "available": ("disponible", "dispo", "now"),
-    "busy": ("occupé·e", "indisponible"),
+    "busy": ("occupé", "occupé·e", "indisponible"),
 }
 
 

@@ -162,7 +162,8 @@ async def test_removing_a_used_trade_asks_where_members_go(config_services, mod,
         await run(config_services, mod, remove_trade, "Conseil")
     assert caught.value.key == "config.errors.trade_in_use"
     text = config_services.t("fr", caught.value.key, **caught.value.params)
-    assert "1 profil(s)" in text and "Développement" in text
+    assert text.startswith("1 profil ou publication utilise le métier « Conseil ».")
+    assert "Développement" in text
     assert await snapshot(config_services) == before
     await run(config_services, mod, remove_trade, "Conseil", "Développement")
     assert await _profile_trades(config_services, profile) == ["Développement"]
