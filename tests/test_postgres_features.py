@@ -21,6 +21,7 @@ from bot.errors import InvalidInput, NotFound, UserError
 from bot.lifecycle import PURGE_KIND, deactivate
 from bot.models import metadata
 from bot.services import Services
+from bot.usecase import run as run_use_case
 from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._moderation import remove_post
@@ -121,7 +122,7 @@ async def test_save_edit_profile_and_availability(services: Services, notifier: 
                                                   clock) -> None:
     alice = await make_caller(services, name="Alice")
     form = await good_form(services, alice, available_from="")
-    first = await submit_intro(services, alice, form, origin_channel_id="C-here")
+    first = await run_use_case(services, alice, submit_intro, form, origin_channel_id="C-here")
     view = first.view
     assert first.created and first.published.result.posted == ["C-here"]
     assert [k for k, _ in view.skills] == ["wordpress", "seo", "copywriting"]
@@ -137,7 +138,7 @@ async def test_save_edit_profile_and_availability(services: Services, notifier: 
     edited = await good_form(services, alice, skills="Figma, WordPress", links="", city="Paris",
                              work_mode="remote", rate="500")
     edited.trade_ids = edited.trade_ids[1:]
-    second = await submit_intro(services, alice, edited, origin_channel_id="C-elsewhere")
+    second = await run_use_case(services, alice, submit_intro, edited, origin_channel_id="C-elsewhere")
     assert not second.created and second.view.id == view.id
     assert second.published.result.edited == ["C-here"] and second.published.result.posted == []
     assert [name for _, name, _ in second.view.trades] == ["SEO / SEA"]
@@ -150,7 +151,7 @@ async def test_save_edit_profile_and_availability(services: Services, notifier: 
     assert await count(services.db, Post.__table__) == 1
 
     soon = TODAY + timedelta(days=10)
-    updated = await update_availability(services, alice, "from_date", soon.isoformat())
+    updated = await run_use_case(services, alice, update_availability, "from_date", soon.isoformat())
     assert (updated.availability, updated.available_from) == ("from_date", soon)
     async with services.db.transaction() as s:
         stored = await s.scalar(select(Profile.available_from).where(Profile.id == view.id))
@@ -172,7 +173,7 @@ async def test_unlisted_profiles_and_other_communities_stay_hidden(services: Ser
                                                                    notifier: RecordingNotifier) -> None:
     alice = await make_caller(services, name="Alice")
     bob = await make_caller(services, user="U2", name="Bob")
-    await submit_intro(services, alice, await good_form(services, alice, opt_directory=False),
+    await run_use_case(services, alice, submit_intro, await good_form(services, alice, opt_directory=False),
                        origin_channel_id=None)
     stranger = await make_caller(services, guild="G2", user="U1")
     async with services.db.transaction() as s:
@@ -312,11 +313,11 @@ async def test_autocomplete_providers(db: Database) -> None:
 async def test_privacy_export_delete_export(services: Services, notifier: RecordingNotifier) -> None:
     alice = await make_caller(services, name="Alice")
     bob = await make_caller(services, user="U2", name="Bob")
-    await submit_intro(services, alice, await good_form(services, alice, bio="Moi <@everyone>"),
+    await run_use_case(services, alice, submit_intro, await good_form(services, alice, bio="Moi <@everyone>"),
                        origin_channel_id="C-1")
-    await submit_intro(services, bob, await good_form(services, bob, skills="Python"),
+    await run_use_case(services, bob, submit_intro, await good_form(services, bob, skills="Python"),
                        origin_channel_id="C-1")
-    before = json.loads((await export_member_data(services, alice)).content)
+    before = json.loads((await run_use_case(services, alice, export_member_data)).content)
     assert before["member"]["user_id"] == "U1" and before["member"]["display_name"] == "Alice"
     assert before["community"] == {"platform": "discord", "id": "g1", "name": "Guild g1"}
     assert [p["channel_id"] for p in before["posts"]] == ["C-1"]
@@ -332,7 +333,7 @@ async def test_privacy_export_delete_export(services: Services, notifier: Record
         assert list(await s.scalars(select(Profile.member_id))) == [bob.member_id]
         assert list(await s.scalars(select(Post.member_id))) == [bob.member_id]
         assert list(await s.scalars(select(ProfileSkill.label))) == ["Python"]
-    after = json.loads((await export_member_data(services, alice)).content)
+    after = json.loads((await run_use_case(services, alice, export_member_data)).content)
     assert after["member"] is None and after["posts"] == [] and after["features"]["intros"] == {}
 
 
@@ -491,7 +492,7 @@ async def test_deactivate_then_purge_leaves_nothing(config_services: Services,
     mod = await config_caller(config_services, "mod-a")
     mod_b = await config_caller(config_services, "mod-b", guild=GUILD_B)
     member = await make_caller(config_services, "member-a", guild=GUILD_A, name="Member")
-    await submit_intro(config_services, member, await good_form(config_services, member),
+    await run_use_case(config_services, member, submit_intro, await good_form(config_services, member),
                        origin_channel_id="C-1")
     await run(config_services, mod, set_pack, "Duo", "Développement, Design graphique")
     await run(config_services, mod, set_setting, "locale", "en")

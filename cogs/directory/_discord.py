@@ -20,6 +20,7 @@ from bot.community_time import community_today
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.rendering.discord import render_card
+from bot.usecase import run
 from cogs.directory import FEATURE, _ids
 from cogs.directory._cards import results_card
 from cogs.directory._complete import (
@@ -31,7 +32,7 @@ from cogs.directory._complete import (
     trade_choices,
 )
 from cogs.directory._filters import Filters
-from cogs.directory._search import SearchPage, search_members, search_page
+from cogs.directory._search import find_members, turn_page
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -51,10 +52,7 @@ async def on_page(request: DiscordRequest) -> None:
     """Previous / Next of a result card: the page and the stored search are in the custom_id."""
     caller = await request.caller()
     services = request.services
-    today = community_today(services.clock.now(), caller.timezone)
-    async with services.db.transaction(write=False) as session:
-        result = await search_page(session, caller, request.match["token"], int(request.match["page"]),
-                                   today=today, now=services.clock.now())
+    result, today = await run(services, caller, turn_page, request.match["token"], int(request.match["page"]))
     embed, view = render_card(results_card(services.catalog, caller.locale, result, today))
     await request.interaction.response.edit_message(embed=embed, view=view,
                                                     allowed_mentions=discord.AllowedMentions.none())
@@ -63,13 +61,6 @@ async def on_page(request: DiscordRequest) -> None:
 class Directory(commands.Cog):
     def __init__(self, bot: CollectifBot) -> None:
         self.bot = bot
-
-    async def _search(self, caller: Caller, filters: Filters) -> tuple[SearchPage, Any]:
-        services = self.bot.services
-        today = community_today(services.clock.now(), caller.timezone)
-        async with services.db.transaction() as session:
-            result = await search_members(session, caller, filters, today=today, now=services.clock.now())
-        return result, today
 
     @app_commands.command(**command_texts(MEMBERS))
     @app_commands.rename(**{name: _option_name(name) for name in OPTIONS})
@@ -91,7 +82,7 @@ class Directory(commands.Cog):
         caller = await self.bot.caller(interaction)
         filters = Filters(trade=trade or "", skills=(skill,) if skill else (), sector=sector or "",
                           city=city or "", work_mode=work_mode or "", available=available or "")
-        result, today = await self._search(caller, filters)
+        result, today = await run(self.bot.services, caller, find_members, filters)
         await send_card(interaction, results_card(self.bot.services.catalog, caller.locale, result, today),
                         ephemeral=True)
 
@@ -109,7 +100,7 @@ class Directory(commands.Cog):
         return [app_commands.Choice(name=c.name, value=c.value) for c in found]
 
     async def _in_session(self, call: Callable[[Any], Awaitable[list[Choice]]]) -> list[Choice]:
-        async with self.bot.services.db.transaction() as session:
+        async with self.bot.services.db.transaction(write=False) as session:
             return await call(session)
 
     @members.autocomplete("trade")

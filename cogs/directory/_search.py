@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import NotFound
+from bot.usecase import Context
 from cogs.directory import _queries as sql
 from cogs.directory._filters import Filters, Query, pending_names, resolve, unchecked_skills
 from cogs.directory.models import DirectoryQuery
@@ -200,3 +202,20 @@ def _hits(query: Query, rows: list[Any]) -> tuple[MemberHit, ...]:
             available_from=available_from, updated_at=updated_at,
         ))
     return tuple(hits)
+
+
+# -- the use cases the bindings run (bot.usecase.run) ---------------------------------------------
+
+
+async def find_members(ctx: Context, filters: Filters) -> tuple[SearchPage, date]:
+    """/members: the first page for these filters, and the community's today the card is shown for."""
+    now = ctx.clock.now()
+    today = community_today(now, ctx.caller.timezone)
+    return await search_members(ctx.session, ctx.caller, filters, today=today, now=now), today
+
+
+async def turn_page(ctx: Context, token: str, page: int) -> tuple[SearchPage, date]:
+    """Previous / Next on a result card."""
+    now = ctx.clock.now()
+    today = community_today(now, ctx.caller.timezone)
+    return await search_page(ctx.session, ctx.caller, token, page, today=today, now=now), today

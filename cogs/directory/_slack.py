@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.community_time import community_today
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from bot.usecase import run
 from cogs.directory import _ids
 from cogs.directory._cards import results_card
 from cogs.directory._filters import parse_args
-from cogs.directory._search import search_members, search_page
+from cogs.directory._search import find_members, turn_page
 
 
 def unescape(text: str) -> str:
@@ -23,9 +23,7 @@ async def members(request: SlackRequest) -> None:
         await request.reply(request.t("directory.slack.usage"))
         return
     filters = parse_args(unescape(request.args))
-    today = community_today(services.clock.now(), caller.timezone)
-    async with services.db.transaction() as session:
-        result = await search_members(session, caller, filters, today=today, now=services.clock.now())
+    result, today = await run(services, caller, find_members, filters)
     await request.reply(results_card(services.catalog, caller.locale, result, today))
 
 
@@ -34,10 +32,7 @@ async def page(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     services = request.services
-    today = community_today(services.clock.now(), caller.timezone)
-    async with services.db.transaction() as session:
-        result = await search_page(session, caller, request.match["token"], int(request.match["page"]),
-                                   today=today, now=services.clock.now())
+    result, today = await run(services, caller, turn_page, request.match["token"], int(request.match["page"]))
     await request.reply(results_card(services.catalog, caller.locale, result, today), replace=True)
 
 

@@ -24,6 +24,7 @@ from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
 from bot.rendering.discord import CardButton
+from bot.usecase import run
 from cogs.intros import FEATURE, _ids
 from cogs.intros._cards import availability_text, outcome_text, problems_text, profile_card
 from cogs.intros._form import (
@@ -32,10 +33,15 @@ from cogs.intros._form import (
     opt_in_values,
     set_availability_value,
     set_opt_ins,
-    start_form,
 )
-from cogs.intros._profile import member_id_for, own_profile, save_profile, view_profile
-from cogs.intros._publish import publish_intro, update_availability
+from cogs.intros._publish import (
+    check_intro,
+    edit_profile,
+    open_form,
+    profile_of,
+    submit_intro,
+    update_availability,
+)
 from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 
 if TYPE_CHECKING:
@@ -202,15 +208,7 @@ class Intros(commands.Cog):
         self.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
 
     async def _start(self, caller: Caller) -> FormStart:
-        services = self.bot.services
-        async with services.db.transaction() as session:
-            return await start_form(
-                session,
-                caller,
-                services.catalog,
-                services.clock,
-                self._draft(caller),
-            )
+        return await run(self.bot.services, caller, open_form, self._draft(caller), write=False)
 
     # -- the form --------------------------------------------------------------------------------
 
@@ -286,8 +284,7 @@ class Intros(commands.Cog):
     async def on_edit(self, request: DiscordRequest) -> None:
         """The "Edit my profile" button of one's own /profile card: only the owner, only in this community."""
         caller = await request.caller()
-        async with self.bot.services.db.transaction() as session:
-            await own_profile(session, caller, int(request.match["id"]))
+        await run(self.bot.services, caller, edit_profile, int(request.match["id"]), write=False)
         await self.show_form(request.interaction, 1)
 
     async def on_availability(self, request: DiscordRequest) -> None:
@@ -321,29 +318,26 @@ class Intros(commands.Cog):
             notice = self.t(caller.locale, "intros.form.expired")
             await self.show_form(interaction, 1, notice=notice, fix=True)
             return
-        try:
-            async with services.db.transaction() as session:
-                saved = await save_profile(session, caller, form, services.clock)
+        try:  # a read-only check first: the form is shown again at once, without any write lock
+            await run(services, caller, check_intro, form, write=False)
         except InvalidInput as error:
             notice = problems_text(services.catalog, caller.locale, error.problems)
             await self.show_form(interaction, 1, notice=notice, fix=True)
             return
         self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
+        # Saving may wait on the database: Discord gets its answer first (10062 after 3 s).
         await interaction.response.defer(ephemeral=True, thinking=True)
-        published = await publish_intro(
-            services,
-            caller.community_id,
-            saved.view.id,
-            origin_channel_id=str(interaction.channel_id or "") or None,
-        )
+        submitted = await run(services, caller, submit_intro, form,
+                              origin_channel_id=str(interaction.channel_id or "") or None)
+        published = submitted.published
         await send_text(
             interaction,
             outcome_text(
                 services.catalog,
                 caller.locale,
-                published.result,
-                created=saved.created,
-                next_post=published.next_post,
+                published.result if published else None,
+                created=submitted.created,
+                next_post=published.next_post if published else None,
             ),
         )
 
@@ -355,13 +349,8 @@ class Intros(commands.Cog):
     async def profile(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
         services = self.bot.services
         caller = await self.bot.caller(interaction)
-        async with services.db.transaction() as session:
-            member_id = (
-                caller.member_id
-                if member is None
-                else await member_id_for(session, caller.community_id, str(member.id))
-            )
-            view = await view_profile(session, caller, member_id)
+        who = None if member is None else str(member.id)
+        view = await run(services, caller, profile_of, who, write=False)
         today = community_today(services.clock.now(), caller.timezone)
         own = view.member_id == caller.member_id
         card = profile_card(services.catalog, caller.locale, view, today, own=own, timezone=caller.timezone)
@@ -398,7 +387,7 @@ class Intros(commands.Cog):
         services = self.bot.services
         caller = await self.bot.caller(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        view = await update_availability(services, caller, status, date, profile_id=profile_id)
+        view = await run(services, caller, update_availability, status, date, profile_id=profile_id)
         today = community_today(services.clock.now(), caller.timezone)
         shown = availability_text(services.catalog, caller.locale, view, today)
         await send_text(interaction, self.t(caller.locale, "intros.availability.updated", status=shown))

@@ -178,16 +178,13 @@ class Saved:
     created: bool
 
 
-async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, clock: Clock) -> Saved:
-    """Validates `form` against the community's lists, then creates or replaces the caller's profile.
-
-    Runs inside the caller's transaction: on InvalidInput nothing was written.
-    """
+async def check_form(session: AsyncSession, caller: Caller, form: IntroForm, clock: Clock) -> ProfileData:
+    """The clean profile `form` makes against the community's lists, or InvalidInput; reads only."""
     trade_ids = list(await session.scalars(select(Trade.id).where(Trade.community_id == caller.community_id)))
     sector_ids = list(
         await session.scalars(select(Sector.id).where(Sector.community_id == caller.community_id))
     )
-    data = validate(
+    return validate(
         form,
         trade_ids=trade_ids,
         sector_ids=sector_ids,
@@ -195,6 +192,14 @@ async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, c
         locale=caller.community_locale,
         known_skill_keys=await known_skill_keys(session, caller.community_id),
     )
+
+
+async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, clock: Clock) -> Saved:
+    """Validates `form` against the community's lists, then creates or replaces the caller's profile.
+
+    Runs inside the caller's transaction: on InvalidInput nothing was written.
+    """
+    data = await check_form(session, caller, form, clock)
     now = clock.now()
     profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
     created = False

@@ -1,4 +1,4 @@
-"""Where intro cards go, and keeping them in step with the profile (edits are not reposts)."""
+"""The use cases of intros, and where intro cards go: in step with the profile, edits do not repost."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.community_time import community_today, local_date
+from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, posts_of, sync_card
+from bot.usecase import Context, Later
 from cogs.intros._cards import intro_card
+from cogs.intros._form import FormStart, start_form
 from cogs.intros._profile import (
     FEATURE,
     ProfileView,
+    check_form,
     claim_repost,
     load_view,
+    member_id_for,
+    own_profile,
     save_profile,
     set_availability,
+    view_profile,
 )
 from cogs.intros._validation import IntroForm
 from cogs.intros.models import Profile
@@ -27,7 +34,6 @@ from storage.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.context import Caller
     from bot.services import Services
 
 
@@ -103,37 +109,70 @@ async def refresh_intro(services: Services, community_id: int, profile_id: int) 
     return await sync_card(services, PostOwner(community_id, FEATURE, profile_id, view.member_id), card, None)
 
 
+# -- the use cases the bindings run (bot.usecase.run) ---------------------------------------------
+
+
 @dataclass(frozen=True)
 class Submitted:
     view: ProfileView
     created: bool
-    published: Published
+    later: Later[Published]
+
+    @property
+    def published(self) -> Published | None:
+        """Where the cards went; None when posting failed (the profile is saved all the same)."""
+        return self.later.value
 
 
-async def submit_intro(
-    services: Services, caller: Caller, form: IntroForm, *, origin_channel_id: str | None
-) -> Submitted:
-    """/intro submitted: validate and save (one transaction; InvalidInput saves nothing), then post."""
-    async with services.db.transaction() as session:
-        saved = await save_profile(session, caller, form, services.clock)
-    published = await publish_intro(
-        services, caller.community_id, saved.view.id, origin_channel_id=origin_channel_id
-    )
-    return Submitted(saved.view, saved.created, published)
+async def check_intro(ctx: Context, form: IntroForm) -> None:
+    """InvalidInput naming every field to fix, before anything is saved (run it with write=False)."""
+    await check_form(ctx.session, ctx.caller, form, ctx.clock)
+
+
+async def submit_intro(ctx: Context, form: IntroForm, *, origin_channel_id: str | None) -> Submitted:
+    """/intro submitted: validate and save (InvalidInput saves nothing), then post or edit the cards."""
+    saved = await save_profile(ctx.session, ctx.caller, form, ctx.clock)
+    services, community_id, profile_id = ctx.services, ctx.community_id, saved.view.id
+
+    async def publish(_notifier: Notifier | None) -> Published:
+        return await publish_intro(services, community_id, profile_id, origin_channel_id=origin_channel_id)
+
+    return Submitted(saved.view, saved.created, ctx.after_commit(publish))
 
 
 async def update_availability(
-    services: Services,
-    caller: Caller,
+    ctx: Context,
     availability: str,
     available_from: str | date | None,
     *,
     profile_id: int | None = None,
 ) -> ProfileView:
     """/availability or an availability button: saved, then the posted cards edited in place."""
-    async with services.db.transaction() as session:
-        view = await set_availability(
-            session, caller, availability, available_from, services.clock, profile_id=profile_id
-        )
-    await refresh_intro(services, caller.community_id, view.id)
+    view = await set_availability(
+        ctx.session, ctx.caller, availability, available_from, ctx.clock, profile_id=profile_id
+    )
+    services, community_id = ctx.services, ctx.community_id
+
+    async def refresh(_notifier: Notifier | None) -> SyncResult:
+        return await refresh_intro(services, community_id, view.id)
+
+    ctx.after_commit(refresh)
     return view
+
+
+async def open_form(ctx: Context, draft: IntroForm | None = None) -> FormStart:
+    """The intro form's choices and values: the draft, else the saved profile, else defaults."""
+    return await start_form(ctx.session, ctx.caller, ctx.catalog, ctx.clock, draft)
+
+
+async def profile_of(ctx: Context, platform_user_id: str | None = None) -> ProfileView:
+    """/profile [member]: the caller's own profile, or a member's one the caller may see."""
+    member_id = ctx.caller.member_id
+    if platform_user_id is not None:
+        member_id = await member_id_for(ctx.session, ctx.community_id, platform_user_id)
+    return await view_profile(ctx.session, ctx.caller, member_id)
+
+
+async def edit_profile(ctx: Context, profile_id: int) -> None:
+    """"Edit my profile" on a card: only its owner, only in this community (NotFound / Forbidden)."""
+    await own_profile(ctx.session, ctx.caller, profile_id)

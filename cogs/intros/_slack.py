@@ -21,24 +21,25 @@ from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import HOME_MAX_BLOCKS, plain, render_blocks
 from bot.slack_app.request import SlackRequest, as_message
 from bot.slack_app.router import SlackRouter
+from bot.usecase import run
 from bot.words import match_word
 from cogs.help import help_card
-from cogs.intros._cards import availability_text, outcome_text, problem_lines, profile_card
-from cogs.intros._form import FormStart, opt_in_values, set_opt_ins, start_form
-from cogs.intros._profile import (
-    FEATURE,
-    ProfileView,
-    get_profile,
-    member_id_for,
-    own_profile,
-    save_profile,
-    view_profile,
+from cogs.intros import _ids
+from cogs.intros._cards import availability_text, outcome_text, problem_lines, problems_text, profile_card
+from cogs.intros._form import FormStart, opt_in_values, set_opt_ins
+from cogs.intros._profile import FEATURE, ProfileView, get_profile
+from cogs.intros._publish import (
+    check_intro,
+    edit_profile,
+    open_form,
+    profile_of,
+    submit_intro,
+    update_availability,
 )
-from cogs.intros._publish import publish_intro, update_availability
 from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 
 log = logging.getLogger(__name__)
-FORM = "intros:form"
+FORM = _ids.FORM
 VALUE = "value"  # every input's action_id: the block id names the field
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
@@ -208,8 +209,7 @@ def form_from_state(values: dict[str, Any]) -> IntroForm:
 async def _open_form(request: SlackRequest, *, home: bool = False) -> None:
     caller = await request.ensure_caller()
     services = request.services
-    async with services.db.transaction() as session:
-        start = await start_form(session, caller, services.catalog, services.clock)
+    start = await run(services, caller, open_form, write=False)
     if not start.choices.trades:
         raise UserError("intros.form.no_trades")
     await request.open_modal(
@@ -222,24 +222,32 @@ async def open_intro(request: SlackRequest) -> None:
 
 
 async def submitted(request: SlackRequest) -> None:
-    """Save (InvalidInput -> inline errors, nothing saved), close the modal, then post the cards."""
+    """Check (InvalidInput -> inline errors), close the modal, then save, post the cards and say where.
+
+    Slack gives up on a form after 3 s: it is answered after a read-only check, before the save
+    waits on any write lock. Should the save still fail (a trade removed meanwhile), the member is
+    told what to fix.
+    """
     services = request.services
     caller = await request.ensure_caller()
     view = request.body["view"]
     metadata = read_metadata(view.get("private_metadata"))
     form = form_from_state(view["state"]["values"])
-    async with services.db.transaction() as session:
-        saved = await save_profile(session, caller, form, services.clock)
+    await run(services, caller, check_intro, form, write=False)
     await request.ack()
-    published = await publish_intro(
-        services, caller.community_id, saved.view.id, origin_channel_id=metadata.get("channel")
-    )
+    try:
+        done = await run(services, caller, submit_intro, form, origin_channel_id=metadata.get("channel"))
+    except InvalidInput as error:
+        text = problems_text(services.catalog, caller.locale, error.problems)
+        await _tell(request, caller, text, metadata.get("channel"))
+        return
+    published = done.published
     text = outcome_text(
         services.catalog,
         caller.locale,
-        published.result,
-        created=saved.created,
-        next_post=published.next_post,
+        published.result if published else None,
+        created=done.created,
+        next_post=published.next_post if published else None,
     )
     await _tell(request, caller, text, metadata.get("channel"))
     await publish_home(request, caller)
@@ -274,15 +282,13 @@ async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str |
 async def show_profile(request: SlackRequest) -> None:
     services = request.services
     caller = await request.ensure_caller()
-    async with services.db.transaction() as session:
-        if request.args:
-            found = MENTION.match(request.args.strip().split()[0])
-            if found is None:
-                raise NotFound("intros.errors.no_profile")
-            member_id = await member_id_for(session, caller.community_id, found[1] or found[2])
-        else:
-            member_id = caller.member_id
-        view = await view_profile(session, caller, member_id)
+    who = None
+    if request.args:
+        found = MENTION.match(request.args.strip().split()[0])
+        if found is None:
+            raise NotFound("intros.errors.no_profile")
+        who = found[1] or found[2]
+    view = await run(services, caller, profile_of, who, write=False)
     today = community_today(services.clock.now(), caller.timezone)
     own = view.member_id == caller.member_id
     await request.reply(
@@ -311,7 +317,7 @@ async def _update(
     services = request.services
     caller = await request.ensure_caller()
     try:
-        view = await update_availability(services, caller, status, when, profile_id=profile_id)
+        view = await run(services, caller, update_availability, status, when, profile_id=profile_id)
     except InvalidInput as error:  # a command has no form to show errors in: list them
         await request.reply("\n".join(problem_lines(services.catalog, caller.locale, error.problems)))
         return
@@ -325,8 +331,7 @@ async def _update(
 async def edit_clicked(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
-    async with request.services.db.transaction() as session:
-        await own_profile(session, caller, int(request.match["id"]))
+    await run(request.services, caller, edit_profile, int(request.match["id"]), write=False)
     await _open_form(request, home=_from_home(request))
 
 
@@ -393,9 +398,9 @@ def register(router: SlackRouter) -> None:
     router.subcommand("profile", show_profile)
     router.subcommand("availability", set_availability_command)
     router.view(FORM, submitted)
-    router.action(r"intros:edit:(?P<id>[0-9]{1,18})", edit_clicked)
-    router.action(r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)", availability_clicked)
-    router.action(r"intros:create", create_clicked)
+    router.action(_ids.EDIT, edit_clicked)
+    router.action(_ids.AVAILABILITY, availability_clicked)
+    router.action(_ids.CREATE, create_clicked)
     router.event("app_home_opened", home_opened)
     router.on_member_data_deleted(data_deleted)
     router.need_scope(

@@ -19,11 +19,12 @@ from discord.ext import commands
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.rendering.discord import render_card, render_embed
+from bot.usecase import run
 from cogs.privacy import FEATURE, _ids
 from cogs.privacy._privacy import (
     cancelled_card,
     confirm_card,
-    delete_member_data,
+    delete_my_data,
     ensure_own,
     export_member_data,
     working_card,
@@ -55,7 +56,9 @@ async def on_delete_button(request: DiscordRequest) -> None:
     ensure_own(caller, member_id)
     await interaction.response.edit_message(embed=render_embed(working_card(services.catalog, caller)),
                                             view=None, allowed_mentions=NO_MENTIONS)
-    done = await delete_member_data(services, caller, member_id)
+    done = (await run(services, caller, delete_my_data, member_id)).value
+    if done is None:
+        raise RuntimeError("privacy deletion failed (logged above); a retry resumes where it stopped")
     # Features and the runtime holding a member's data in memory (e.g. an unsent form draft) forget it too.
     request.bot.dispatch("member_data_deleted", caller.community_id, member_id)
     await send_card(interaction, done, ephemeral=True)
@@ -70,7 +73,7 @@ class Privacy(commands.Cog):
     @privacy.command(**_subcommand("export"))
     async def export(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
-        exported = await export_member_data(self.bot.services, caller)
+        exported = await run(self.bot.services, caller, export_member_data, write=False)
         embed, _ = render_card(exported.card)
         file = discord.File(io.BytesIO(exported.content), filename=exported.filename)
         await interaction.response.send_message(embed=embed, file=file, ephemeral=True,

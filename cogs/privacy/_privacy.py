@@ -34,7 +34,9 @@ from bot.context import Caller
 from bot.errors import NotFound
 from bot.features import Feature
 from bot.i18n import Catalog
+from bot.notifier import Notifier
 from bot.posting import remove_posts
+from bot.usecase import Context, Later
 from storage.models import Community, Member, Post
 
 if TYPE_CHECKING:
@@ -110,13 +112,11 @@ async def collect(session: AsyncSession, features: Sequence[Feature], community_
     return data
 
 
-async def export_member_data(services: Services, caller: Caller) -> Export:
-    """The caller's data in this community, as a JSON file and a card to go with it."""
-    now = services.clock.now()
-    async with services.db.transaction() as session:
-        data = await collect(session, services.features, caller.community_id, caller.member_id, now)
-    t = services.catalog.t
-    card = Card(title=t(caller.locale, "privacy.export.title"), text=t(caller.locale, "privacy.export.text"))
+async def export_member_data(ctx: Context) -> Export:
+    """The caller's data in this community, as a JSON file and a card to go with it (reads only)."""
+    caller, now = ctx.caller, ctx.clock.now()
+    data = await collect(ctx.session, ctx.services.features, caller.community_id, caller.member_id, now)
+    card = Card(title=ctx.t("privacy.export.title"), text=ctx.t("privacy.export.text"))
     external_id = (data["community"] or {}).get("id", "")
     return Export(data=data, filename=f"collectif-{now:%Y%m%d}.json", card=card,
                   community_external_id=external_id)
@@ -152,6 +152,27 @@ def ensure_own(caller: Caller, member_id: int) -> None:
 def cancelled_card(catalog: Catalog, caller: Caller, member_id: int) -> Card:
     ensure_own(caller, member_id)
     return Card(title=catalog.t(caller.locale, "privacy.delete.cancelled"))
+
+
+async def delete_my_data(ctx: Context, member_id: int) -> Later[Card]:
+    """The "yes, delete" button: checks it is the caller's own data, then erases it once committed.
+
+    The erasure is a workflow of several transactions and platform calls (see the module docstring),
+    so it runs as the use case's effect; the returned `Later` holds its card, or is not `done` when
+    it failed (a retry resumes where it stopped).
+    """
+    ensure_own(ctx.caller, member_id)
+    exists = await ctx.session.scalar(
+        select(Member.id).where(Member.community_id == ctx.community_id, Member.id == member_id)
+    )
+    if exists is None:
+        raise NotFound("privacy.errors.gone")
+    services, caller = ctx.services, ctx.caller
+
+    async def erase(_notifier: Notifier | None) -> Card:
+        return await delete_member_data(services, caller, member_id)
+
+    return ctx.after_commit(erase)
 
 
 async def delete_member_data(services: Services, caller: Caller, member_id: int) -> Card:

@@ -11,12 +11,13 @@ import functools
 from bot.notifier import Attachment
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from bot.usecase import run
 from bot.words import catalog_words, match_word
 from cogs.privacy import _ids
 from cogs.privacy._privacy import (
     cancelled_card,
     confirm_card,
-    delete_member_data,
+    delete_my_data,
     ensure_own,
     export_member_data,
     working_card,
@@ -34,7 +35,7 @@ async def privacy(request: SlackRequest) -> None:
     services = request.services
     verb = _verb(request, request.args.strip().split(" ")[0] if request.args.strip() else "")
     if verb == "export":
-        exported = await export_member_data(services, caller)
+        exported = await run(services, caller, export_member_data, write=False)
         notifier = services.notifiers["slack"]
         sent = await notifier.dm(exported.community_external_id, caller.user_id, exported.card,
                                  Attachment(exported.filename, exported.content))
@@ -55,7 +56,9 @@ async def clicked(request: SlackRequest, router: SlackRouter) -> None:
         return
     ensure_own(caller, member_id)
     await request.reply(working_card(services.catalog, caller), replace=True)
-    done = await delete_member_data(services, caller, member_id)
+    done = (await run(services, caller, delete_my_data, member_id)).value
+    if done is None:
+        raise RuntimeError("privacy deletion failed (logged above); a retry resumes where it stopped")
     # Features showing or holding the member's data (e.g. the App Home profile) catch up now.
     await router.member_data_deleted(request, caller.community_id, member_id)
     await request.reply(done, replace=True)

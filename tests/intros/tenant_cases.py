@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.services import Services
+from bot.usecase import run
 from cogs.intros._profile import own_profile, view_profile
 from cogs.intros._publish import update_availability
 from tests.directory.factory import add_profile
@@ -14,7 +15,7 @@ CASES = [
     Case("intros: Edit button of a profile id", "b_profile",
          lambda s, c, i: in_session(s, lambda db: own_profile(db, c, i)), covers=("intros:edit:42",)),
     Case("intros: availability button of a profile id", "b_profile",
-         lambda s, c, i: update_availability(s, c, "busy", None, profile_id=i),
+         lambda s, c, i: run(s, c, update_availability, "busy", None, profile_id=i),
          covers=("intros:avail:42:busy", "intros:avail:42:available")),
 ]
 

@@ -7,6 +7,7 @@ from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.posting import remove_posts
 from bot.services import Services
+from bot.usecase import run
 from cogs.intros import FEATURE
 from cogs.intros._publish import submit_intro, update_availability
 from storage.models import Post, Trade
@@ -44,9 +45,8 @@ async def posts(services: Services) -> list[tuple[str, str]]:
 
 
 async def submit(services: Services, caller: Caller, origin: str | None = "C-HERE", **changes: object):
-    return await submit_intro(
-        services, caller, await good_form(services, caller, **changes), origin_channel_id=origin
-    )
+    form = await good_form(services, caller, **changes)
+    return await run(services, caller, submit_intro, form, origin_channel_id=origin)
 
 
 async def test_first_intro_posts_in_intro_and_trade_channels(
@@ -150,7 +150,7 @@ async def test_availability_update_edits_the_cards(
 ) -> None:
     await configure(services, alice, trade_channels=False)
     await submit(services, alice)
-    await update_availability(services, alice, "busy", None)
+    await run(services, alice, update_availability, "busy", None)
     fields = {f.name: f.value for f in notifier.in_channel("C-INTRO")[0].fields}
     assert fields["Disponibilité"] == "Occupé·e"
     assert [verb for verb, _ in notifier.calls] == ["post", "edit"]

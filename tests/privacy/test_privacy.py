@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.errors import NotFound
 from bot.features import Feature, PrivacyHook
+from bot.usecase import run
 from cogs.intros.models import Profile, ProfileSkill
 from cogs.privacy._privacy import confirm_card, delete_member_data, export_member_data
 from storage.models import Member, Post
@@ -31,7 +32,7 @@ async def seed(services, notifier):
 
 async def test_export_holds_the_member_their_posts_and_each_feature(services, notifier):
     alice, _ = await seed(services, notifier)
-    export = await export_member_data(services, alice)
+    export = await run(services, alice, export_member_data)
     data = json.loads(export.content)
     assert data["format"] == "collectif-export/1"
     assert data["member"]["user_id"] == "alice"
@@ -60,7 +61,7 @@ async def test_delete_removes_cards_rows_and_member_then_export_is_empty(service
         assert (await s.scalars(select(Profile.member_id))).all() == [bob.member_id]
         assert {p.member_id for p in (await s.scalars(select(Post))).all()} == {bob.member_id}
         assert len((await s.scalars(select(ProfileSkill))).all()) == 1  # Bob's python
-    after = json.loads((await export_member_data(services, alice)).content)
+    after = json.loads((await run(services, alice, export_member_data)).content)
     assert after["member"] is None
     assert after["posts"] == []
     assert after["features"]["intros"] == {}
@@ -122,5 +123,5 @@ async def test_hooks_run_in_reverse_order_one_transaction_each(services, notifie
 async def test_export_includes_every_hooked_feature(services, notifier):
     alice, _ = await seed(services, notifier)
     services.features = [*services.features, _recording_feature("extra", [])]
-    data = json.loads((await export_member_data(services, replace(alice))).content)
+    data = json.loads((await run(services, replace(alice), export_member_data)).content)
     assert data["features"]["extra"] == {"name": "extra"}
