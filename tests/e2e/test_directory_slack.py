@@ -72,7 +72,8 @@ async def test_bad_filters_are_explained(slack: SlackHarness) -> None:
 async def test_a_search_token_of_another_workspace_is_not_found(slack: SlackHarness) -> None:
     await seed(slack, 3, team="TOTHER", skills=("Figma",))
     theirs = await make_caller(slack.services, "UM0000", platform="slack", guild="TOTHER",
-                               community_name="Autre", name="Membre 00", locale="fr-FR", community_locale="fr")
+                               community_name="Autre", name="Membre 00", locale="fr-FR",
+                               community_locale="fr")
     async with slack.services.db.transaction() as session:
         found = await search_members(session, theirs, Filters(skills=("figma",)), page_size=1,
                                      today=date(2026, 11, 26))
