@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -30,12 +30,21 @@ from bot.discord_bot.forms import modal_values
 
 if TYPE_CHECKING:
     from bot.context import Caller
-    from bot.discord_bot.client import CollectifBot
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[["DiscordRequest"], Awaitable[Any]]
+
+
+class RoutingBot(Protocol):
+    """What the router needs of the bot (CollectifBot): its services and who is calling."""
+
+    services: Services
+
+    async def caller(self, interaction: discord.Interaction) -> Caller: ...
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None: ...
 Route = tuple[re.Pattern[str], Handler]
 
 
@@ -45,7 +54,7 @@ class DiscordRequest:
 
     interaction: discord.Interaction
     match: re.Match[str]
-    bot: CollectifBot
+    bot: RoutingBot
 
     @property
     def services(self) -> Services:
@@ -103,7 +112,7 @@ class DiscordRouter:
                 return handler, found
         return None
 
-    async def dispatch(self, bot: CollectifBot, interaction: discord.Interaction) -> bool:
+    async def dispatch(self, bot: RoutingBot, interaction: discord.Interaction) -> bool:
         """Run the matching handler; False when no feature handles this custom_id."""
         route = self.find(interaction)
         if route is None:
