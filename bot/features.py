@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.settings_registry import SettingSpec
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +72,8 @@ class Feature:
     slack_listeners: str | None = None  # a module with `def register(router)` (bot.slack_app.router)
     privacy: PrivacyHook | None = None
     models: str | None = None  # the module holding the feature's tables, if any
+    # Per-community settings (bot.settings_registry): /config, export/import and the audit log read them.
+    settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
     on_start: Callable[[Services], Awaitable[None]] | None = None
 

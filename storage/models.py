@@ -119,6 +119,23 @@ class CommunitySettings(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class FeatureSetting(Base):
+    """A setting a feature declared (bot.settings_registry): JSON written and read only through its spec.
+
+    The settings config declares are the typed columns of `community_settings`; a feature's settings
+    are rows here, so that a feature adding one needs no core migration. Every value is checked by the
+    declaring spec's kind on write and again on read (see bot.settings_registry).
+    """
+
+    __tablename__ = "feature_settings"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<feature>.<name>"
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
 class Trade(Base):
     """A trade of the community (Développement, Rédaction web…), optionally bound to a channel."""
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CommunitySettings
-from storage.sql import insert_ignore
+from storage.models import CommunitySettings, FeatureSetting
+from storage.sql import dialect_insert, insert_ignore
 
 
 async def get_settings(session: AsyncSession, community_id: int) -> CommunitySettings:
@@ -16,3 +20,30 @@ async def get_settings(session: AsyncSession, community_id: int) -> CommunitySet
         row = await session.get(CommunitySettings, community_id)
         assert row is not None
     return row
+
+
+async def feature_values(session: AsyncSession, community_id: int, keys: Iterable[str]) -> dict[str, Any]:
+    """The stored values of these feature settings (absent keys: never set), unchecked.
+
+    bot.settings_registry is the only reader: it checks each value against its spec.
+    """
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(FeatureSetting.key, FeatureSetting.value).where(
+            FeatureSetting.community_id == community_id, FeatureSetting.key.in_(wanted)
+        )
+    )
+    return {key: value for key, value in rows.all()}  # noqa: C416  (rows, not pairs, to a type checker)
+
+
+async def write_feature_values(session: AsyncSession, community_id: int, values: Mapping[str, Any]) -> None:
+    """Insert or replace feature settings (values already checked by their specs)."""
+    for key, value in values.items():
+        insert = dialect_insert(session, FeatureSetting).values(
+            community_id=community_id, key=key, value=value
+        )
+        await session.execute(
+            insert.on_conflict_do_update(index_elements=["community_id", "key"], set_={"value": value})
+        )

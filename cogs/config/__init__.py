@@ -2,6 +2,7 @@
 
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
+from cogs.config._declared import CORE_SETTINGS
 
 FEATURE = Feature(
     name="config",
@@ -11,4 +12,5 @@ FEATURE = Feature(
     slack_listeners="cogs.config._slack",
     models="cogs.config.models",
     privacy=PrivacyHook(tables=("audit_entries",), export=export_member, delete=forget_member),
+    settings=CORE_SETTINGS,
 )

@@ -26,9 +26,11 @@ from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
 from bot.rendering.discord import render_card
+from bot.settings_registry import Choice, Flag, declared_settings
 from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
+from cogs.config._declared import CORE_SETTINGS
 from cogs.config._moderation import remove_post, remove_post_by_link
 from cogs.config._packs import packs, remove_pack, set_pack
 from cogs.config._settings import CHANNELS, LIMITS, set_setting
@@ -55,6 +57,7 @@ CONFIG = next(c for c in FEATURE.commands if c.name == "config")
 MANAGE = discord.Permissions(manage_guild=True)
 IMPORT_MODAL = "config:import"
 CHOICES_MAX = 25
+LANGUAGE = next(s.kind for s in CORE_SETTINGS if s.key == "locale" and isinstance(s.kind, Choice))
 TEXT_INPUT_MAX = 4000
 
 
@@ -213,11 +216,67 @@ class Config(commands.Cog):
         """Without a channel, the setting is cleared."""
         await self._reply(interaction, set_setting, f"channel.{which}", str(channel.id) if channel else None)
 
+    @config.command(**_texts("setting", "setting"))
+    @_options("setting", "new_value")
+    async def setting(
+        self, interaction: discord.Interaction, setting: str, new_value: str | None = None
+    ) -> None:
+        """Any declared setting, by key (autocompleted) or by its name; no value clears it."""
+        await self._reply(interaction, set_setting, setting, new_value)
+
+    @setting.autocomplete("setting")
+    async def setting_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if not await self._is_moderator(interaction):
+            return []
+        t = self.bot.services.t
+        locale = str(interaction.locale)
+        wanted = fold(current)
+        found = [
+            app_commands.Choice(name=truncate(t(locale, spec.label_key), 100), value=spec.key)
+            for spec in declared_settings(self.bot.services.features).values()
+            if "discord" in spec.platforms
+            and (wanted in fold(spec.key) or wanted in fold(t(locale, spec.label_key)))
+        ]
+        return found[:CHOICES_MAX]
+
+    @setting.autocomplete("new_value")
+    async def value_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The values of a choice or an on/off setting, once the setting is chosen."""
+        key = str(getattr(interaction.namespace, "setting", "") or "")
+        spec = declared_settings(self.bot.services.features).get(key)
+        if spec is None or not await self._is_moderator(interaction):
+            return []
+        t, locale = self.bot.services.t, str(interaction.locale)
+        if isinstance(spec.kind, Choice):
+            labels = {value: t(locale, f"{spec.kind.labels}.{value}") for value in spec.kind.values}
+        elif isinstance(spec.kind, Flag):
+            labels = {"on": t(locale, "config.values.on"), "off": t(locale, "config.values.off")}
+        else:
+            return []
+        wanted = fold(current)
+        return [
+            app_commands.Choice(name=truncate(label, 100), value=value)
+            for value, label in labels.items()
+            if wanted in fold(label) or wanted in fold(value)
+        ][:CHOICES_MAX]
+
+    async def _is_moderator(self, interaction: discord.Interaction) -> bool:
+        try:
+            return (await self.bot.caller(interaction)).is_moderator
+        except Exception:
+            log.exception("config autocomplete failed in guild %s", interaction.guild_id)
+            return False
+
     @config.command(**_texts("language", "language"))
     @_options("language")
     @app_commands.choices(
         language=[
-            app_commands.Choice(name=keyed(f"config.language.{code}"), value=code) for code in ("fr", "en")
+            app_commands.Choice(name=keyed(f"{LANGUAGE.labels}.{code}"), value=code)
+            for code in LANGUAGE.values
         ]
     )
     async def language(self, interaction: discord.Interaction, language: str) -> None:
@@ -260,6 +319,7 @@ class Config(commands.Cog):
     @config.command(**_texts("purge_delay", "purge-delay"))
     @_options("days")
     async def purge_delay(self, interaction: discord.Interaction, days: int) -> None:
+        """Kept beside `/config setting purge_grace_days` (the README's command)."""
         await self._reply(interaction, set_setting, "purge_grace_days", days)
 
     # -- export / import --------------------------------------------------------------------------

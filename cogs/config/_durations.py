@@ -80,8 +80,21 @@ def parse_offsets(text: str) -> list[int]:
     return minutes
 
 
+def parse_duration(text: str) -> int:
+    """One delay in minutes ("48h", "2 jours", "1h30"); "0" alone is 0 (off, where a setting allows it)."""
+    if len(text) > MAX_TEXT:
+        raise OffsetError("config.errors.offsets_too_long", {"max": MAX_TEXT})
+    if text.strip() == "0":
+        return 0
+    if not text.strip():
+        raise OffsetError("config.errors.offset_unreadable", {"item": ""})
+    return _item_minutes(text)
+
+
 def compact(minutes: int) -> str:
     """A language-neutral form the parser reads back (exports): "2d", "24h", "1h30m", "30m"."""
+    if minutes == 0:
+        return "0"
     if minutes % 1440 == 0 and minutes >= 2880:
         return f"{minutes // 1440}d"
     hours, rest = divmod(minutes, 60)

@@ -1,4 +1,7 @@
-"""Scalar settings: channels, language, time zone, reminders, limits, moderators, purge delay.
+"""Every declared setting (config's own and features'): parsed, compared, stored, audited — one way.
+
+The declarations are `bot.settings_registry.SettingSpec`s (config's in `_declared`, a feature's in its
+`Feature(settings=…)`); each kind's parsing, display and export are in `_values`.
 
 Concurrency policy: every write is a compare-and-set on `community_settings.version`
 (`UPDATE … WHERE version = :seen`, then `version + 1`). A single-setting command reads and writes in
@@ -9,9 +12,7 @@ is ever overwritten silently, and every accepted change is audited with its real
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,215 +21,92 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cards import Card, Field
-from bot.config import SUPPORTED_LOCALES
 from bot.errors import InvalidInput, UserError
-from cogs.config import _refs
-from cogs.config._audit import display_value, record
+from bot.settings_registry import SettingSpec, declared_settings, read_settings
+from bot.words import catalog_words, match_word
+from cogs.config import _values
+from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action
-from cogs.config._durations import OffsetError, parse_offsets
+from cogs.config._declared import CHANNELS, LIMITS, MAX_MODERATOR_USERS
+from cogs.config._values import CLEAR, Bad
 from storage.models import Community, CommunitySettings
-from storage.settings import get_settings
+from storage.settings import get_settings, write_feature_values
 
-CHANNELS: dict[str, str] = {
-    "intros": "intro_channel_id",
-    "missions": "missions_channel_id",
-    "afterworks": "afterworks_channel_id",
-    "feedback": "feedback_channel_id",
-    "pairing": "pairing_channel_id",
-    "modlog": "modlog_channel_id",
-}
-LIMITS: dict[str, tuple[int, int]] = {
-    "missions_per_week": (1, 50),
-    "feedback_per_week": (1, 50),
-    "intro_repost_days": (0, 365),
-}
-GRACE_DAYS = (1, 365)
-MAX_MODERATOR_USERS = 25
-_CLEAR = {"", "-", "none", "aucun", "aucune", "off"}
+__all__ = ["CHANNELS", "CLEAR", "LIMITS", "MAX_MODERATOR_USERS", "Bad", "SettingSpec"]
 
 
-class Bad(Exception):
-    """A value refused by a parser: the catalog key and values of the reason."""
-
-    def __init__(self, key: str, /, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+def declared(ctx: ConfigContext) -> dict[str, SettingSpec]:
+    """Every setting the loaded features declare, config's first."""
+    return declared_settings(ctx.services.features)
 
 
-Parser = Callable[[ConfigContext, Any], Awaitable[Any]]
+def settings_for(ctx: ConfigContext) -> list[SettingSpec]:
+    """The settings moderators of this platform see and change, in order."""
+    return [spec for spec in declared(ctx).values() if ctx.platform in spec.platforms]
 
 
-@dataclass(frozen=True)
-class Spec:
-    """A setting: where it is stored, how text becomes its value, and how the value is audited."""
-
-    name: str
-    column: str
-    parse: Parser
-    on_community: bool = False  # stored on `communities` (locale, time zone), still versioned here
-    platforms: tuple[str, ...] = ("discord", "slack")
+def find(ctx: ConfigContext, name: str) -> SettingSpec | None:
+    """A setting of this platform by its key, or by its name in either language (folded)."""
+    specs = {spec.key: spec for spec in settings_for(ctx)}
+    if name in specs:
+        return specs[name]
+    found = match_word(name, catalog_words(ctx.catalog, {key: s.label_key for key, s in specs.items()}))
+    return specs.get(found) if found else None
 
 
-def _text(raw: Any) -> str:
-    return "" if raw is None else str(raw).strip()
-
-
-async def _channel(ctx: ConfigContext, raw: Any) -> str | None:
-    text = _text(raw)
-    if text.casefold() in _CLEAR:
-        return None
-    found = await ctx.directory.channel(text)
-    if found is None:
-        raise Bad("config.errors.unknown_channel", channel=text)
-    return found
-
-
-async def _locale(ctx: ConfigContext, raw: Any) -> str:
-    text = _text(raw).casefold().replace("_", "-").split("-")[0]
-    if text not in SUPPORTED_LOCALES:
-        raise Bad("config.errors.locale", value=_text(raw), allowed=", ".join(SUPPORTED_LOCALES))
-    return text
-
-
-@functools.cache
-def _zones() -> dict[str, str]:
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
-
-
-async def _timezone(ctx: ConfigContext, raw: Any) -> str:
-    text = _text(raw)
-    found = _zones().get(text.casefold())
-    if found is None:
-        raise Bad("config.errors.timezone", value=text)
-    return found
-
-
-async def _offsets(ctx: ConfigContext, raw: Any) -> list[int]:
-    if isinstance(raw, list | tuple):
-        raw = ", ".join(str(item) for item in raw)
-    try:
-        return parse_offsets(_text(raw))
-    except OffsetError as exc:
-        raise Bad(exc.key, **exc.params) from exc
-
-
-def _int_between(low: int, high: int) -> Parser:
-    async def parse(ctx: ConfigContext, raw: Any) -> int:
-        if isinstance(raw, bool):
-            raise Bad("config.errors.number", low=low, high=high)
-        try:
-            value = int(raw) if isinstance(raw, int) else int(_text(raw))
-        except ValueError:
-            raise Bad("config.errors.number", low=low, high=high) from None
-        if not low <= value <= high:
-            raise Bad("config.errors.number", low=low, high=high)
-        return value
-
-    return parse
-
-
-async def _role(ctx: ConfigContext, raw: Any) -> str | None:
-    text = _text(raw)
-    if text.casefold() in _CLEAR:
-        return None
-    found = await ctx.directory.role(text)
-    if found is None:
-        raise Bad("config.errors.unknown_role", role=text)
-    return found
-
-
-async def _users(ctx: ConfigContext, raw: Any) -> list[str]:
-    items = raw if isinstance(raw, list | tuple) else _text(raw).replace(",", " ").split()
-    users: list[str] = []
-    for item in items:
-        found = _refs.slack_user_id(str(item))
-        if found is None:
-            raise Bad("config.errors.unknown_user", user=str(item))
-        if found not in users:
-            users.append(found)
-    if len(users) > MAX_MODERATOR_USERS:
-        raise Bad("config.errors.too_many_users", max=MAX_MODERATOR_USERS)
-    return users
-
-
-async def _usergroup(ctx: ConfigContext, raw: Any) -> str | None:
-    text = _text(raw)
-    if text.casefold() in _CLEAR:
-        return None
-    found = await ctx.directory.usergroup(text)
-    if found is None:
-        raise Bad("config.errors.unknown_usergroup", group=text)
-    return found
-
-
-SETTINGS: dict[str, Spec] = {
-    **{f"channel.{kind}": Spec(f"channel.{kind}", column, _channel) for kind, column in CHANNELS.items()},
-    "locale": Spec("locale", "locale", _locale, on_community=True),
-    "timezone": Spec("timezone", "timezone", _timezone, on_community=True),
-    "reminders": Spec("reminders", "reminder_offsets_minutes", _offsets),
-    **{
-        f"limit.{name}": Spec(f"limit.{name}", name, _int_between(*bounds)) for name, bounds in LIMITS.items()
-    },
-    "moderators.role": Spec("moderators.role", "moderator_role_id", _role, platforms=("discord",)),
-    "moderators.users": Spec("moderators.users", "moderator_user_ids", _users, platforms=("slack",)),
-    "moderators.usergroup": Spec(
-        "moderators.usergroup", "moderator_usergroup_id", _usergroup, platforms=("slack",)
-    ),
-    "purge_grace_days": Spec("purge_grace_days", "purge_grace_days", _int_between(*GRACE_DAYS)),
-}
-
-
-def settings_for(platform: str) -> list[Spec]:
-    return [spec for spec in SETTINGS.values() if platform in spec.platforms]
-
-
-def raw_value(value: Any) -> str:
-    """How a value is stored in the audit log."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    return str(value)
+async def parse_channel(ctx: ConfigContext, raw: Any) -> str | None:
+    """A channel typed by a moderator (a trade's channel), or None to clear."""
+    return await _values.parse(ctx, CHANNELS["intros"], raw)
 
 
 async def parse_all(ctx: ConfigContext, values: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
     """Every value parsed, or one InvalidInput naming every wrong setting (nothing applied)."""
+    specs = {spec.key: spec for spec in settings_for(ctx)}
     parsed: dict[str, Any] = {}
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
     for name, raw in values.items():
-        spec = SETTINGS.get(name)
-        if spec is None or ctx.platform not in spec.platforms:
+        spec = specs.get(name)
+        if spec is None:
             problems[name] = ("config.errors.unknown_setting", {"key": prefix + name})
             continue
         try:
-            parsed[name] = await spec.parse(ctx, raw)
+            parsed[name] = await _values.parse(ctx, spec, raw)
         except Bad as bad:
-            label = prefix + name if prefix else ctx.t(f"config.setting.{name}")
+            label = prefix + name if prefix else ctx.t(spec.label_key)
             problems[name] = ("config.errors.at_key", {"key": label, "reason": ctx.t(bad.key, **bad.params)})
     if problems:
         raise InvalidInput(problems)
     return parsed
 
 
-def current(row: CommunitySettings, community: Community, spec: Spec) -> Any:
-    return getattr(community if spec.on_community else row, spec.column)
+async def current_values(ctx: ConfigContext, specs: list[SettingSpec]) -> dict[str, Any]:
+    """The current value of each setting: its column, or its checked feature_settings row."""
+    row = await get_settings(ctx.session, ctx.community_id)
+    rows = await read_settings(ctx.session, ctx.community_id, specs)
+    return {
+        spec.key: rows[spec.key]
+        if spec.column is None
+        else getattr(ctx.community if spec.on_community else row, spec.column)
+        for spec in specs
+    }
 
 
 async def apply(
     ctx: ConfigContext, values: Mapping[str, Any], *, expected_version: int | None = None
 ) -> list[tuple[str, Any, Any]]:
-    """Store parsed values with one compare-and-set; audit each real change. Returns (name, old, new)."""
+    """Store parsed values with one compare-and-set; audit each real change. Returns (name, old, new).
+
+    Every change bumps `community_settings.version`, a feature's setting too: a form showing an
+    older version is refused whatever it changes.
+    """
+    specs = declared(ctx)
     row = await get_settings(ctx.session, ctx.community_id)
     seen = row.version if expected_version is None else expected_version
-    changes = [
-        (name, current(row, ctx.community, SETTINGS[name]), value)
-        for name, value in values.items()
-        if current(row, ctx.community, SETTINGS[name]) != value
-    ]
+    old = await current_values(ctx, [specs[name] for name in values])
+    changes = [(name, old[name], value) for name, value in values.items() if old[name] != value]
     if not changes:
         return []
-    own = {SETTINGS[n].column: new for n, _, new in changes if not SETTINGS[n].on_community}
+    own = {specs[n].column: new for n, _, new in changes if specs[n].column and not specs[n].on_community}
     if "moderator_usergroup_id" in own:  # the old group's members are moderators no more
         own["moderator_usergroup_user_ids"] = []
     result = await ctx.session.execute(
@@ -241,7 +119,7 @@ async def apply(
         raise UserError("config.errors.conflict")
     for column, value in {**own, "version": seen + 1}.items():
         set_committed_value(row, column, value)
-    shared = {SETTINGS[n].column: new for n, _, new in changes if SETTINGS[n].on_community}
+    shared = {specs[n].column: new for n, _, new in changes if specs[n].on_community}
     if shared:
         await ctx.session.execute(
             update(Community)
@@ -251,24 +129,28 @@ async def apply(
         )
         for column, value in shared.items():
             set_committed_value(ctx.community, column, value)
-    for name, old, new in changes:
-        await record(ctx, name, raw_value(old), raw_value(new))
+    rows = {n: new for n, _, new in changes if specs[n].stored_as_row}
+    await write_feature_values(ctx.session, ctx.community_id, rows)
+    for name, before, after in changes:
+        await record(ctx, name, _values.raw(specs[name], before), _values.raw(specs[name], after))
     return changes
 
 
 async def changes_card(ctx: ConfigContext, changes: list[tuple[str, Any, Any]]) -> Card:
     if not changes:
         return Card(title=ctx.t("config.done.title"), text=ctx.t("config.done.unchanged"))
+    specs = declared(ctx)
     locale = ctx.caller.locale
     fields = []
     for name, old, new in changes:
+        spec = specs[name]
         fields.append(
             Field(
-                ctx.t(f"config.setting.{name}"),
+                ctx.t(spec.label_key),
                 ctx.t(
                     "config.done.change",
-                    old=await display_value(ctx, name, raw_value(old), locale),
-                    new=await display_value(ctx, name, raw_value(new), locale),
+                    old=await _values.display(ctx, spec, old, locale),
+                    new=await _values.display(ctx, spec, new, locale),
                 ),
             )
         )
@@ -279,8 +161,12 @@ async def changes_card(ctx: ConfigContext, changes: list[tuple[str, Any, Any]]) 
 async def set_setting(
     ctx: ConfigContext, name: str, raw: Any, *, expected_version: int | None = None
 ) -> Card:
-    """One setting from a command (`/config locale en`, `/collectif config timezone Europe/Paris`)."""
-    parsed = await parse_all(ctx, {name: raw})
+    """One setting from a command (`/config setting`, `/config locale en`, `/collectif config set …`).
+
+    `name` is the setting's key, or its name in either language.
+    """
+    spec = find(ctx, name)
+    parsed = await parse_all(ctx, {spec.key if spec else name: raw})
     return await changes_card(ctx, await apply(ctx, parsed, expected_version=expected_version))
 
 
@@ -293,16 +179,12 @@ async def update_settings(
     Values the form sends back unchanged are not parsed again: validating a channel asks the
     platform (one API call each), and the form must be answered within Slack's 3 s.
     """
-    row = await get_settings(ctx.session, ctx.community_id)
+    specs = {spec.key: spec for spec in settings_for(ctx)}
+    now = await current_values(ctx, [specs[n] for n in values if n in specs])
     values = {
         name: raw
         for name, raw in values.items()
-        if not (
-            (spec := SETTINGS.get(name)) is not None
-            and ctx.platform in spec.platforms
-            and raw is not None
-            and raw == current(row, ctx.community, spec)
-        )
+        if not (name in now and raw is not None and raw == now[name])
     }
     parsed = await parse_all(ctx, values)
     return await changes_card(ctx, await apply(ctx, parsed, expected_version=expected_version))
@@ -334,11 +216,12 @@ class SettingsForm:
 
     version: int
     values: dict[str, Any]
+    specs: tuple[SettingSpec, ...] = ()
 
 
 @action("form")
 async def settings_form(ctx: ConfigContext) -> SettingsForm:
     """The current settings of this platform, for a form submitted later with `expected_version`."""
     row = await get_settings(ctx.session, ctx.community_id)
-    values = {spec.name: current(row, ctx.community, spec) for spec in settings_for(ctx.platform)}
-    return SettingsForm(row.version, values)
+    specs = settings_for(ctx)
+    return SettingsForm(row.version, await current_values(ctx, specs), tuple(specs))

@@ -1,18 +1,50 @@
-"""/config show: every setting of the community on one card."""
+"""/config show: every declared setting of the community on one card, with trades, sectors and packs."""
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from bot.cards import Card, Field
+from cogs.config import _values
 from cogs.config._context import ConfigContext, action
-from cogs.config._durations import format_offsets
+from cogs.config._declared import MODERATORS
 from cogs.config._packs import packs
-from cogs.config._settings import CHANNELS, LIMITS
+from cogs.config._settings import current_values, settings_for
 from storage.communities import sectors, trades
 from storage.settings import get_settings
+
+# A line above a section's settings, per platform: who moderates without being listed.
+NOTES = {
+    MODERATORS: {
+        "discord": "config.show.platform_admins_discord",
+        "slack": "config.show.platform_admins_slack",
+    }
+}
+FEATURES = "config.show.features"  # the field of feature settings that name no section
 
 
 async def _channel(ctx: ConfigContext, channel_id: str | None) -> str:
     return await ctx.directory.channel_label(channel_id) if channel_id else ctx.t("common.none")
+
+
+async def setting_fields(ctx: ConfigContext) -> tuple[list[Field], list[Field]]:
+    """(config's own settings, the features' settings) as fields: one per section, or per setting."""
+    specs = settings_for(ctx)
+    values = await current_values(ctx, specs)
+    locale = ctx.caller.locale
+    core: list[Field] = []
+    features: list[Field] = []
+    for section, group in groupby(specs, key=lambda s: s.section or (FEATURES if s.stored_as_row else None)):
+        items = list(group)
+        shown = [(ctx.t(s.label_key), await _values.display(ctx, s, values[s.key], locale)) for s in items]
+        target = features if items[0].stored_as_row else core
+        if section is None:
+            target.extend(Field(label, value, inline=True) for label, value in shown)
+            continue
+        lines = [ctx.t("config.show.line", label=label, value=value) for label, value in shown]
+        note = NOTES.get(section, {}).get(ctx.platform)
+        target.append(Field(ctx.t(section), "\n".join(([ctx.t(note)] if note else []) + lines)))
+    return core, features
 
 
 @action("show")
@@ -20,25 +52,7 @@ async def show(ctx: ConfigContext) -> Card:
     row = await get_settings(ctx.session, ctx.community_id)
     community = ctx.community
     none = ctx.t("common.none")
-
-    def line(setting: str, value: object) -> str:
-        return ctx.t("config.show.line", label=ctx.t(f"config.setting.{setting}"), value=value)
-
-    channels = [
-        line(f"channel.{kind}", await _channel(ctx, getattr(row, column)))
-        for kind, column in CHANNELS.items()
-    ]
-    limits = [line(f"limit.{name}", getattr(row, name)) for name in LIMITS]
-    if ctx.platform == "discord":
-        role = await ctx.directory.role_label(row.moderator_role_id) if row.moderator_role_id else none
-        moderators = [ctx.t("config.show.platform_admins_discord"), line("moderators.role", role)]
-    else:
-        users = ", ".join([await ctx.directory.user_label(u) for u in row.moderator_user_ids]) or none
-        moderators = [
-            ctx.t("config.show.platform_admins_slack"),
-            line("moderators.users", users),
-            line("moderators.usergroup", row.moderator_usergroup_id or none),
-        ]
+    core, features = await setting_fields(ctx)
     trade_lines = [
         f"{t.name} → {await _channel(ctx, t.channel_id)}" if t.channel_id else t.name
         for t in await trades(ctx.session, ctx.community_id)
@@ -49,22 +63,11 @@ async def show(ctx: ConfigContext) -> Card:
         for name, members in await packs(ctx.session, ctx.community_id, community.locale)
     ]
     fields = (
-        Field(ctx.t("config.show.channels"), "\n".join(channels)),
-        Field(ctx.t("config.setting.locale"), ctx.t(f"config.language.{community.locale}"), inline=True),
-        Field(ctx.t("config.setting.timezone"), community.timezone, inline=True),
-        Field(
-            ctx.t("config.setting.reminders"),
-            format_offsets(ctx.catalog, ctx.caller.locale, row.reminder_offsets_minutes),
-            inline=True,
-        ),
-        Field(ctx.t("config.show.limits"), "\n".join(limits)),
-        Field(ctx.t("config.show.moderators"), "\n".join(moderators)),
+        *core,
         Field(ctx.t("config.show.trades", count=len(trade_lines)), "\n".join(trade_lines) or none),
         Field(ctx.t("config.show.sectors", count=len(sector_names)), ", ".join(sector_names) or none),
         Field(ctx.t("config.show.packs"), "\n".join(pack_lines) or none),
-        Field(
-            ctx.t("config.setting.purge_grace_days"), ctx.t("config.show.purge", days=row.purge_grace_days)
-        ),
+        *features,
     )
     return Card(
         title=ctx.t("config.show.title", community=community.name or community.external_id),

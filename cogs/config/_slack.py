@@ -27,6 +27,18 @@ from bot.cards import Card
 from bot.errors import Forbidden, InvalidInput
 from bot.notifier import Attachment
 from bot.rendering.slack import plain
+from bot.settings_registry import (
+    Channel,
+    Choice,
+    Duration,
+    Flag,
+    Number,
+    Offsets,
+    Role,
+    SettingSpec,
+    UserGroup,
+    Users,
+)
 from bot.slack_app.callers import team_of
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -34,13 +46,13 @@ from bot.words import catalog_words, match_word
 from cogs.config import _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
-from cogs.config._durations import format_offsets
+from cogs.config._durations import format_offset, format_offsets
 from cogs.config._moderation import REASON_MAX, remove_post, remove_post_by_link
 from cogs.config._packs import remove_pack, set_pack
 from cogs.config._settings import (
     CHANNELS,
-    GRACE_DAYS,
     LIMITS,
+    SettingsForm,
     set_setting,
     set_usergroup_members,
     settings_form,
@@ -81,6 +93,7 @@ VERBS = (
     "moderators",
     "usergroup",
     "purge-delay",
+    "set",
     "trade",
     "sector",
     "pack",
@@ -214,82 +227,84 @@ async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -
 # -- the settings modal ----------------------------------------------------------------------------
 
 
-def _input(request: SlackRequest, block_id: str, element: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _input(request: SlackRequest, spec: SettingSpec, element: dict[str, Any]) -> dict[str, Any]:
+    block: dict[str, Any] = {
         "type": "input",
-        "block_id": block_id,
+        "block_id": spec.key,
         "optional": True,
-        "label": plain(request.t(f"config.setting.{block_id}"), 2000),
+        "label": plain(request.t(spec.label_key), 2000),
         "element": {**element, "action_id": VALUE},
     }
+    if request.services.catalog.has(spec.help_key, request.locale):
+        block["hint"] = plain(request.t(spec.help_key), 2000)
+    return block
 
 
-def _number(value: int, low: int, high: int) -> dict[str, Any]:
-    return {
-        "type": "number_input",
-        "is_decimal_allowed": False,
-        "initial_value": str(value),
-        "min_value": str(low),
-        "max_value": str(high),
-    }
+def _select(options: list[tuple[str, str]], chosen: str) -> dict[str, Any]:
+    shown = [{"text": plain(label, 75), "value": value} for value, label in options]
+    element: dict[str, Any] = {"type": "static_select", "options": shown}
+    initial = next((o for o in shown if o["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
 
 
-def settings_view(request: SlackRequest, version: int, values: dict[str, Any]) -> dict[str, Any]:
-    t = request.t
-    blocks = []
-    for kind in CHANNELS:
-        element: dict[str, Any] = {
+def _element(request: SlackRequest, spec: SettingSpec, value: Any) -> dict[str, Any] | None:
+    """The form element for a setting's kind, showing its current value."""
+    t, kind = request.t, spec.kind
+    if isinstance(kind, Flag):
+        flags = [("on", t("config.values.on")), ("off", t("config.values.off"))]
+        return _select(flags, "on" if value else "off")
+    if isinstance(kind, Choice):
+        return _select([(v, t(f"{kind.labels}.{v}")) for v in kind.values], value)
+    if isinstance(kind, Number):
+        return {
+            "type": "number_input",
+            "is_decimal_allowed": False,
+            "initial_value": str(value),
+            "min_value": str(kind.low),
+            "max_value": str(kind.high),
+        }
+    if isinstance(kind, Users):
+        element: dict[str, Any] = {"type": "multi_users_select"}
+        if value:
+            element["initial_users"] = list(value)
+        return element
+    if isinstance(kind, Role):
+        return None
+    if isinstance(kind, UserGroup):
+        placeholder = plain(t("config.slack.usergroup_placeholder"), 150)
+        group = {"type": "plain_text_input", "placeholder": placeholder}
+        return {**group, "initial_value": value} if value else group
+    if isinstance(kind, Channel):
+        channel: dict[str, Any] = {
             "type": "conversations_select",
             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
         }
-        if values[f"channel.{kind}"]:
-            element["initial_conversation"] = values[f"channel.{kind}"]
-        blocks.append(_input(request, f"channel.{kind}", element))
-    languages = [{"text": plain(t(f"config.language.{code}"), 75), "value": code} for code in ("fr", "en")]
-    blocks.append(
-        _input(
-            request,
-            "locale",
-            {
-                "type": "static_select",
-                "options": languages,
-                "initial_option": next(o for o in languages if o["value"] == values["locale"]),
-            },
-        )
-    )
-    blocks.append(
-        _input(request, "timezone", {"type": "plain_text_input", "initial_value": values["timezone"]})
-    )
-    blocks.append(
-        _input(
-            request,
-            "reminders",
-            {
-                "type": "plain_text_input",
-                "initial_value": format_offsets(
-                    request.services.catalog, request.locale, values["reminders"]
-                ),
-            },
-        )
-    )
-    for name, (low, high) in LIMITS.items():
-        blocks.append(_input(request, f"limit.{name}", _number(values[f"limit.{name}"], low, high)))
-    blocks.append(_input(request, "purge_grace_days", _number(values["purge_grace_days"], *GRACE_DAYS)))
-    users: dict[str, Any] = {"type": "multi_users_select"}
-    if values["moderators.users"]:
-        users["initial_users"] = list(values["moderators.users"])
-    blocks.append(_input(request, "moderators.users", users))
-    group: dict[str, Any] = {
-        "type": "plain_text_input",
-        "placeholder": plain(t("config.slack.usergroup_placeholder"), 150),
-    }
-    if values["moderators.usergroup"]:
-        group["initial_value"] = values["moderators.usergroup"]
-    blocks.append(_input(request, "moderators.usergroup", group))
+        if value:
+            channel["initial_conversation"] = value
+        return channel
+    catalog = request.services.catalog
+    if isinstance(kind, Offsets):
+        text = format_offsets(catalog, request.locale, value)
+    elif isinstance(kind, Duration):
+        text = format_offset(catalog, request.locale, value) if value else "0"
+    else:
+        text = str(value or "")
+    return {"type": "plain_text_input", **({"initial_value": text} if text else {})}
+
+
+def settings_view(request: SlackRequest, form: SettingsForm) -> dict[str, Any]:
+    t = request.t
+    blocks = []
+    for spec in form.specs:
+        element = _element(request, spec, form.values[spec.key])
+        if element is not None:
+            blocks.append(_input(request, spec, element))
     return {
         "type": "modal",
         "callback_id": SETTINGS_VIEW,
-        "private_metadata": json.dumps({"version": version}),
+        "private_metadata": json.dumps({"version": form.version}),
         "title": plain(t("config.slack.settings_title"), 24),
         "submit": plain(t("config.slack.save"), 24),
         "close": plain(t("config.slack.cancel"), 24),
@@ -316,7 +331,7 @@ def values_from_state(state: dict[str, Any]) -> dict[str, Any]:
 
 async def open_settings(request: SlackRequest) -> None:
     form = await _run(request, settings_form)
-    await request.open_modal(settings_view(request, form.version, form.values))
+    await request.open_modal(settings_view(request, form))
 
 
 async def submit_settings(request: SlackRequest) -> dict[str, Any]:
@@ -407,6 +422,9 @@ async def config_command(request: SlackRequest) -> None:
         await export(request)
     elif verb in ("trade", "sector", "pack"):
         await _list_command(request, verb, rest)
+    elif verb == "set":
+        name, _, value = rest.partition(" ")
+        await _reply(request, set_setting, name, value.strip())
     elif verb == "remove-post":
         link, _, reason = rest.partition(" ")
         await _reply(request, remove_post_by_link, link, reason)

@@ -17,7 +17,7 @@ from bot.errors import NotFound, UserError
 from cogs.config import _merge
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
-from cogs.config._settings import Bad, _channel
+from cogs.config._settings import Bad, parse_channel
 from storage.models import Sector, Trade
 from storage.sql import dialect_insert
 from storage.text import fold
@@ -168,7 +168,7 @@ async def bind_trade(ctx: ConfigContext, ref: str, channel: str | None) -> Card:
     """Bind a trade to its channel (None or "-" unbinds)."""
     row = await find(ctx, TRADES, ref)
     try:
-        channel_id = await _channel(ctx, channel)
+        channel_id = await parse_channel(ctx, channel)
     except Bad as bad:
         raise invalid("channel", bad.key, **bad.params) from None
     if channel_id == row.channel_id:

@@ -21,37 +21,22 @@ from sqlalchemy import delete, select, update
 from bot.cards import Card
 from bot.errors import InvalidInput
 from bot.text import refuse_control_characters
-from cogs.config import _merge
+from cogs.config import _merge, _values
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
-from cogs.config._durations import compact
 from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, packs
-from cogs.config._settings import CHANNELS, LIMITS, SETTINGS, Bad, apply
+from cogs.config._settings import CHANNELS, Bad, apply, current_values, parse_channel, settings_for
 from cogs.config._trades import _NOT_USAGE, SECTORS, TRADES, Kind, clean_name
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
 from storage.models import CommunitySettings
-from storage.settings import get_settings
 from storage.sql import dialect_insert
 from storage.text import fold
 
 FORMAT = 1
 MAX_BYTES = 64_000
 MAX_ITEMS = 100
-_TOP = (
-    "format",
-    "locale",
-    "timezone",
-    "reminders",
-    "purge_grace_days",
-    "channels",
-    "limits",
-    "moderators",
-    "trades",
-    "sectors",
-    "packs",
-)
-_MODERATORS = {"discord": ("role",), "slack": ("users", "usergroup")}
+_LISTS = ("format", "trades", "sectors", "packs")  # the file's own keys, beside the settings
 
 
 @dataclass(frozen=True)
@@ -61,45 +46,27 @@ class Export:
     content: bytes
 
 
-async def _channel_ref(ctx: ConfigContext, channel_id: str | None) -> str:
-    if not channel_id:
-        return ""
-    name = await ctx.directory.channel_name(channel_id)
-    return f"#{name}" if name else channel_id
+def _place(data: dict[str, Any], path: str, value: Any) -> None:
+    *tables, leaf = path.split(".")
+    for table in tables:
+        data = data.setdefault(table, {})
+    data[leaf] = value
 
 
 @action("export")
 async def export_settings(ctx: ConfigContext) -> Export:
-    row = await get_settings(ctx.session, ctx.community_id)
     community = ctx.community
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "locale": community.locale,
-        "timezone": community.timezone,
-        "reminders": [compact(m) for m in row.reminder_offsets_minutes],
-        "purge_grace_days": row.purge_grace_days,
-        "sectors": [s.name for s in await sectors(ctx.session, ctx.community_id)],
-        "channels": {
-            kind: await _channel_ref(ctx, getattr(row, column)) for kind, column in CHANNELS.items()
-        },
-        "limits": {name: getattr(row, name) for name in LIMITS},
-    }
-    if ctx.platform == "discord":
-        role = ""
-        if row.moderator_role_id:
-            name = await ctx.directory.role_name(row.moderator_role_id)
-            role = f"@{name}" if name else row.moderator_role_id
-        data["moderators"] = {"role": role}
-    else:
-        data["moderators"] = {
-            "users": list(row.moderator_user_ids),
-            "usergroup": row.moderator_usergroup_id or "",
-        }
+    data: dict[str, Any] = {"format": FORMAT}
+    specs = settings_for(ctx)
+    values = await current_values(ctx, specs)
+    for spec in specs:
+        _place(data, spec.toml, await _values.export(ctx, spec, values[spec.key]))
+    data["sectors"] = [s.name for s in await sectors(ctx.session, ctx.community_id)]
     data["trades"] = []
     for trade in await trades(ctx.session, ctx.community_id):
         entry = {"name": trade.name}
         if trade.channel_id:
-            entry["channel"] = await _channel_ref(ctx, trade.channel_id)
+            entry["channel"] = await _values.export(ctx, CHANNELS["intros"], trade.channel_id)
         data["trades"].append(entry)
     data["packs"] = [
         {"name": name, "trades": members}
@@ -159,35 +126,34 @@ def _names(
 
 
 async def _scalars(ctx: ConfigContext, data: dict[str, Any], problems: _Problems) -> dict[str, Any]:
-    wanted: dict[str, tuple[str, Any]] = {}  # setting -> (place in file, raw value)
-    for key in ("locale", "timezone", "reminders", "purge_grace_days"):
-        if key in data:
-            wanted[key] = (key, data[key])
-    tables = {
-        "channels": ("channel.", tuple(CHANNELS)),
-        "limits": ("limit.", tuple(LIMITS)),
-        "moderators": ("moderators.", _MODERATORS.get(ctx.platform, ())),
-    }
-    for table, (prefix, allowed) in tables.items():
-        if table not in data:
-            continue
-        if not isinstance(data[table], dict):
-            problems.add(table, "config.errors.import_type_table")
-            continue
-        for key, value in data[table].items():
-            if key not in allowed:
-                problems.add(f"{table}.{key}", "config.errors.import_unknown_key")
-            else:
-                wanted[prefix + key] = (f"{table}.{key}", value)
+    """The declared settings of this platform found in the file, parsed; the rest are problems."""
+    specs = {spec.toml: spec for spec in settings_for(ctx)}
+    tables = {place.rpartition(".")[0] for place in specs} - {""}
     parsed: dict[str, Any] = {}
-    for setting, (place, raw) in wanted.items():
-        if isinstance(raw, dict | bool | float):
-            problems.add(place, "config.errors.import_type_string")
-            continue
-        try:
-            parsed[setting] = await SETTINGS[setting].parse(ctx, raw)
-        except Bad as bad:
-            problems.add(place, bad.key, **bad.params)
+
+    async def walk(table: dict[str, Any], prefix: str) -> None:
+        for key, raw in table.items():
+            place = f"{prefix}{key}"
+            if not prefix and key in _LISTS:
+                continue
+            spec = specs.get(place)
+            if spec is not None:
+                if not _values.accepts(spec.kind, raw):
+                    problems.add(place, "config.errors.import_type_string")
+                    continue
+                try:
+                    parsed[spec.key] = await _values.parse(ctx, spec, raw)
+                except Bad as bad:
+                    problems.add(place, bad.key, **bad.params)
+            elif any(t == place or t.startswith(place + ".") for t in tables):
+                if isinstance(raw, dict):
+                    await walk(raw, place + ".")
+                else:
+                    problems.add(place, "config.errors.import_type_table")
+            else:
+                problems.add(place, "config.errors.import_unknown_key")
+
+    await walk(data, "")
     return parsed
 
 
@@ -210,7 +176,7 @@ async def _trades(
         channel = None
         if entry.get("channel"):
             try:
-                channel = await SETTINGS["channel.intros"].parse(ctx, entry["channel"])
+                channel = await parse_channel(ctx, entry["channel"])
             except Bad as bad:
                 problems.add(f"trades[{index}].channel", bad.key, **bad.params)
         if isinstance(entry.get("name"), str):
@@ -279,9 +245,6 @@ async def import_settings(ctx: ConfigContext, text: str) -> Card:
         raise invalid("file", "config.errors.import_toml", error=str(exc)) from None
     refuse_control_characters({"file": data})  # TOML escapes ("\u0000") reach text the platforms let by
     problems = _Problems(ctx)
-    for key in data:
-        if key not in _TOP:
-            problems.add(key, "config.errors.import_unknown_key")
     if data.get("format", FORMAT) != FORMAT:
         problems.add("format", "config.errors.import_format", expected=FORMAT)
     scalars = await _scalars(ctx, data, problems)

@@ -89,6 +89,8 @@ OPTION_VALUES: dict[str, Any] = {
     "days": 10,
     "link": "https://discord.com/channels/1/2/3",
     "reason": "spam",
+    "setting": "limit.missions_per_week",
+    "new_value": "5",
 }
 
 
@@ -148,6 +150,8 @@ async def test_a_member_is_refused_every_action_whatever_the_server_overrides(
         ("config trade rename", {"trade": ""}, "trade"),
         ("config sector remove", {"sector": ""}, "sector"),
         ("config pack set", {"name": "", "trades": ""}, "trades"),
+        ("config setting", {"setting": ""}, "setting"),
+        ("config setting", {"setting": "locale", "new_value": ""}, "new_value"),
     ]:
         answer = await h.fake.autocomplete(h.guild, h.member, name, typed, focused)
         assert answer.data["choices"] == [], name

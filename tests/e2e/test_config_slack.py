@@ -83,6 +83,7 @@ MEMBER_TRIES = {
     "moderators": ["config moderators <@UCAMILLE|camille>"],
     "usergroup": ["config groupe S0MODS"],
     "purge-delay": ["config purge-delay 10"],
+    "set": ["config set limit.missions_per_week 5", "config définir langue en"],
     "trade": [
         "config métier ajouter Illustration",
         "config trade rename Conseil | Stratégie",

@@ -50,7 +50,7 @@ def _version(migrations: Path, rev: str) -> str:
 async def test_a_new_branch_from_0001_is_spliced_and_holds_only_its_feature(migrations: Path) -> None:
     # Rewrite directory's first migration while intros (0100) already branches from 0001; config's is
     # gone too, so its tables and its columns on community_settings show up in the comparison.
-    for name in ("0150_directory_saved_searches.py", "0200_config.py"):
+    for name in ("0150_directory_saved_searches.py", "0200_config.py", "0201_feature_settings.py"):
         (migrations / "versions" / name).unlink()
 
     written = await autogen.main("directory again", "0151", "0001", "directory", feature="directory",
@@ -98,7 +98,7 @@ async def test_another_feature_never_receives_the_change(migrations: Path, probe
 
 def test_feature_tables() -> None:
     assert {"communities", "members", "trades", "sectors", "jobs", "meta", "posts",
-            "community_settings"} == autogen.feature_tables("core")
+            "community_settings", "feature_settings"} == autogen.feature_tables("core")
     assert "profiles" in autogen.feature_tables("intros")
     assert autogen.feature_tables("directory") == {"directory_queries"}
     with pytest.raises(SystemExit, match="unknown feature 'nope'"):
