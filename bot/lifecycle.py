@@ -17,7 +17,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,16 @@ from storage.models import Community, Job
 from storage.settings import get_settings
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.clock import Clock
+    from storage.engine import Database
+
+
+class Services(Protocol):
+    """What the lifecycle needs of bot.services.Services (a protocol: no import cycle back up)."""
+
+    db: Database
+    clock: Clock
+    scheduler: Scheduler
 
 log = logging.getLogger(__name__)
 PURGE_KIND = "community.purge"
