@@ -39,6 +39,10 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///collectif.db"
     echo: bool = False
+    # How long a resolved caller (community, member, moderator or not) is reused without a query.
+    # This process forgets it at once on every change it makes; the lifetime bounds how long a change
+    # made by another process sharing the database goes unseen. 0 turns the cache off.
+    caller_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     @field_validator("url")
     @classmethod

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle
+from bot.clock import Clock
 from bot.i18n import resolve_locale, supported_locale
 from bot.scheduler import Scheduler
 from storage.communities import ensure_community, ensure_member
@@ -96,3 +98,45 @@ async def is_listed_moderator(session: AsyncSession, community_id: int, origin: 
         or (group is not None and (group in origin.role_ids
                                    or origin.user_id in (settings.moderator_usergroup_user_ids or ())))
     )
+
+
+class CallerCache:
+    """Resolved callers by (platform, community, user), so most interactions need no query at all.
+
+    An entry is reused only while what the platform says about the caller is unchanged (name,
+    languages, admin permission, roles) and for at most `ttl` seconds: every change this process
+    makes to what a Caller holds forgets the entries it touches (`forget`), and the lifetime bounds
+    what another process's changes can leave stale. Bounded in size.
+    """
+
+    def __init__(self, clock: Clock, ttl: float, *, max_entries: int = 20_000) -> None:
+        self._clock, self._ttl, self._max = clock, timedelta(seconds=ttl), max_entries
+        self._entries: dict[tuple[str, str, str], tuple[datetime, Origin, Caller]] = {}
+
+    def get(self, origin: Origin) -> Caller | None:
+        key = (origin.platform, origin.community_external_id, origin.user_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, seen, caller = entry
+        if expires <= self._clock.now() or seen != origin:
+            del self._entries[key]
+            return None
+        return caller
+
+    def put(self, origin: Origin, caller: Caller) -> None:
+        if not self._ttl:
+            return
+        if len(self._entries) >= self._max:
+            self._entries.clear()  # rare; the next requests refill what is in use
+        key = (origin.platform, origin.community_external_id, origin.user_id)
+        self._entries[key] = (self._clock.now() + self._ttl, origin, caller)
+
+    def forget(self, community_id: int, member_id: int | None = None) -> None:
+        """Drop the community's entries (settings, pause, restore), or one member's (privacy delete)."""
+        for key, (_, _, caller) in list(self._entries.items()):
+            if caller.community_id == community_id and member_id in (None, caller.member_id):
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)

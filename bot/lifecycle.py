@@ -31,12 +31,17 @@ if TYPE_CHECKING:
     from storage.engine import Database
 
 
+class _Callers(Protocol):
+    def forget(self, community_id: int, member_id: int | None = None) -> None: ...
+
+
 class Services(Protocol):
     """What the lifecycle needs of bot.services.Services (a protocol: no import cycle back up)."""
 
     db: Database
     clock: Clock
     scheduler: Scheduler
+    callers: _Callers
 
 log = logging.getLogger(__name__)
 PURGE_KIND = "community.purge"
@@ -87,6 +92,7 @@ async def deactivate(services: Services, platform: str, external_id: str) -> boo
         if row is None or row.active:
             return False
         await schedule_purge(session, services.scheduler, row.id, row.deactivated_at or now)
+    services.callers.forget(row.id)  # its next request must find it paused, and restore it
     log.info("community %s:%s paused; purge after the grace period", platform, external_id)
     return True
 
@@ -139,6 +145,7 @@ async def purge(services: Services, run: JobRun) -> None:
             .execution_options(synchronize_session=False)
         )
     if result.rowcount:  # type: ignore[attr-defined]
+        services.callers.forget(run.community_id)
         log.info("community %s purged", run.community_id)
     else:
         log.info("community %s not purged: it came back", run.community_id)

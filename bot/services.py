@@ -8,7 +8,7 @@ from typing import Protocol
 from bot import lifecycle
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
-from bot.context import Caller, Origin, resolve_caller
+from bot.context import Caller, CallerCache, Origin, resolve_caller
 from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
@@ -47,6 +47,10 @@ class Services:
     features: list[Feature] = field(default_factory=list)
     # Filled by each platform runtime when it starts: "discord" / "slack" -> its Notifier.
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    callers: CallerCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.callers = CallerCache(self.clock, self.settings.database.caller_cache_seconds)
 
     @classmethod
     def build(cls, settings: Settings, secrets: Secrets, *, clock: Clock | None = None,
@@ -77,15 +81,23 @@ class Services:
         return all_commands(self.features)
 
     async def caller(self, origin: Origin) -> Caller:
-        """Resolve (and create on first contact) the community and member behind an interaction."""
+        """Resolve (and create on first contact) the community and member behind an interaction.
+
+        Mostly from `callers` (bot.context.CallerCache): a query only for a new or changed caller.
+        """
+        cached = self.callers.get(origin)
+        if cached is not None:
+            return cached
         async with self.db.transaction() as session:
-            return await resolve_caller(
+            caller = await resolve_caller(
                 session,
                 origin,
                 default_locale=self.settings.community.locale,
                 default_timezone=self.settings.community.timezone,
                 scheduler=self.scheduler,
             )
+        self.callers.put(origin, caller)
+        return caller
 
     def t(self, locale: str, key: str, /, **params: object) -> str:
         return self.catalog.t(locale, key, **params)

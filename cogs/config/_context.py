@@ -76,5 +76,9 @@ async def run(
     committed and before the modlog post and the effects, which are API calls that may take long.
     """
     directory: Directory = kwargs.pop("directory", None) or IdDirectory(caller.platform)  # type: ignore[assignment]
-    return await usecase.run(services, caller, use_case, *args,  # type: ignore[arg-type]
-                             context=partial(ConfigContext, directory=directory), **kwargs)
+    try:
+        return await usecase.run(services, caller, use_case, *args,  # type: ignore[arg-type]
+                                 context=partial(ConfigContext, directory=directory), **kwargs)
+    finally:
+        # Moderators, language and time zone are part of every resolved caller of the community.
+        services.callers.forget(caller.community_id)

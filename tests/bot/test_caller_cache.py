@@ -1,0 +1,68 @@
+"""Resolved callers are reused without a query, and forgotten by every change to what they hold."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from bot.context import Origin
+from bot.services import Services
+from cogs.config._context import run
+from cogs.config._settings import set_setting
+from cogs.privacy._privacy import delete_member_data
+from storage.models import Member
+
+ADMIN = Origin("discord", "900000000000000001", "Guild", "1", "Camille", "fr", "fr", True)
+MEMBER = Origin("discord", "900000000000000001", "Guild", "2", "Jordan", "en-US", "fr", False,
+                role_ids=("700000000000000001",))
+
+
+def count_queries(services: Services) -> list[str]:
+    seen: list[str] = []
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: seen.append(args[2]))
+    return seen
+
+
+async def test_a_known_caller_costs_no_query(services: Services) -> None:
+    first = await services.caller(MEMBER)
+    queries = count_queries(services)
+    again = await services.caller(MEMBER)
+    assert again == first
+    assert queries == []
+
+
+async def test_a_changed_name_or_language_is_resolved_again(services: Services) -> None:
+    await services.caller(MEMBER)
+    renamed = await services.caller(replace(MEMBER, display_name="Jordan B."))
+    assert renamed.display_name == "Jordan B."
+    french = await services.caller(replace(MEMBER, user_locale="fr"))
+    assert french.locale == "fr"
+
+
+async def test_entries_expire(services: Services, clock) -> None:
+    await services.caller(MEMBER)
+    clock.advance(timedelta(seconds=services.settings.database.caller_cache_seconds + 1))
+    queries = count_queries(services)
+    await services.caller(MEMBER)
+    assert queries  # looked up again: another process may have changed it
+
+
+async def test_a_new_moderator_role_counts_at_once(services: Services) -> None:
+    admin = await services.caller(ADMIN)
+    member = await services.caller(MEMBER)
+    assert not member.is_moderator
+    await run(services, admin, set_setting, "moderators.role", "700000000000000001")
+    assert (await services.caller(MEMBER)).is_moderator
+
+
+async def test_a_deleted_member_comes_back_as_a_first_contact(services: Services) -> None:
+    member = await services.caller(MEMBER)
+    await delete_member_data(services, member, member.member_id)
+    queries = count_queries(services)
+    back = await services.caller(MEMBER)
+    assert any("INSERT INTO members" in q for q in queries)  # not the deleted row's cached id
+    async with services.db.transaction() as session:
+        assert await session.get(Member, back.member_id) is not None
