@@ -66,6 +66,18 @@ async def config_services(services: Services) -> Services:
     return services
 
 
+def with_probe(services: Services) -> Services:
+    """The test feature `probe` (tests/e2e/probe) added, with its settings and its messages."""
+    from bot.i18n import Catalog
+    from tests.e2e.probe import FEATURE as PROBE
+
+    if PROBE not in services.features:
+        services.features = [*services.features, PROBE]
+        for locale, messages in Catalog.load([PROBE.locales]).messages.items():
+            services.catalog.messages[locale].update(messages)
+    return services
+
+
 @pytest.fixture
 def notifier(config_services: Services) -> RecordingNotifier:
     fake = RecordingNotifier()

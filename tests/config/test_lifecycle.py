@@ -17,7 +17,7 @@ from cogs.config._settings import set_setting
 from cogs.config._trades import add_trade
 from cogs.intros.models import Profile, ProfileTrade
 from storage.models import Community, Job, Post, Trade
-from tests.config.conftest import GUILD_A, INTROS, MODLOG, make_caller
+from tests.config.conftest import GUILD_A, INTROS, MODLOG, make_caller, with_probe
 
 UNINSTALLED = {"type": "app_uninstalled"}
 BOT_REVOKED = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
@@ -131,6 +131,9 @@ async def test_purge_leaves_nothing_of_the_community_in_any_table(
     config_services, mod, mod_b, clock, notifier
 ):
     member = await make_caller(config_services, "member-a", moderator=False)
+    with_probe(config_services)  # a feature's declared setting is a feature_settings row
+    await run(config_services, mod, set_setting, "probe.group_size", "3")
+    await run(config_services, mod_b, set_setting, "probe.group_size", "3")
     await run(config_services, mod, set_setting, "channel.modlog", MODLOG)
     await run(config_services, mod, add_trade, "Illustration")
     await run(config_services, mod, set_pack, "Livre", "Illustration, Rédaction web")
@@ -167,6 +170,7 @@ async def test_purge_leaves_nothing_of_the_community_in_any_table(
             "profile_trades",
             "posts",
             "community_settings",
+            "feature_settings",
         )
     )
     others_before = await _owned_rows(config_services, mod_b.community_id)
