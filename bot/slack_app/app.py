@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack_app import events
 from bot.slack_app.callers import People
+from bot.slack_app.client import build_client
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.router import Dispatcher, SlackRouter, load_listeners
 
@@ -39,11 +39,9 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     secrets = services.secrets
     if secrets.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
-    client = AsyncWebClient(
-        token=secrets.slack_bot_token.get_secret_value(),
-        base_url=services.settings.slack.api_base,
-        session=session,
-    )
+    # Retries 429 (after Retry-After), 500/503 and dropped connections; Bolt copies them per request.
+    token = secrets.slack_bot_token.get_secret_value()
+    client = build_client(token, services.settings.slack.api_base, session)
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
     app = AsyncApp(
         client=client,

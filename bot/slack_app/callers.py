@@ -1,4 +1,10 @@
-"""Who is calling on Slack: users.info (locale, workspace admin) cached per user, turned into an Origin."""
+"""Who is calling on Slack: users.info (locale, workspace admin) cached per user, turned into an Origin.
+
+The profile is a nicety (the member's language, workspace-admin rights): whatever goes wrong while
+asking Slack for it — an error code, a rate limit, an outage answering HTML, a dropped connection —
+the request carries on without it, and the failure is remembered for a little while so that a
+struggling Slack is not asked again on every request.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.context import Origin
+from bot.slack_app.client import error_code, without_waiting
 
 log = logging.getLogger(__name__)
 
 PROFILE_TTL = timedelta(minutes=5)
 FAILURE_TTL = timedelta(seconds=30)  # retry soon after a failed lookup, without hammering the API
+MAX_FAILURE_TTL = timedelta(minutes=5)  # however long a Retry-After asks for
 MAX_PROFILES = 10_000
 CALLER_KEY = "collectif_caller"  # where the resolved caller waits in Bolt's context (for error messages)
 
@@ -45,17 +52,27 @@ class People:
         if entry is not None and entry[0] > now:
             return entry[1]
         try:
-            response = await client.users_info(user=user_id, include_locale=True)
+            response = await without_waiting(client).users_info(user=user_id, include_locale=True)
             profile: SlackProfile | None = _profile(response["user"])
             expires = now + self._ttl
-        except SlackApiError as exc:
-            log.warning("users.info failed for %s/%s: %s", team_id, user_id, exc.response.get("error"))
-            profile, expires = None, now + FAILURE_TTL
+        except Exception as exc:  # see the module docstring: never worth failing the request for
+            log.warning("users.info failed for %s/%s: %s", team_id, user_id, error_code(exc))
+            profile, expires = None, now + _failure_ttl(exc)
         self._cache.pop((team_id, user_id), None)
         if len(self._cache) >= self._max:
             self._cache.pop(next(iter(self._cache)))  # the oldest entry: dicts keep insertion order
         self._cache[(team_id, user_id)] = (expires, profile)
         return profile
+
+
+def _failure_ttl(exc: Exception) -> timedelta:
+    """FAILURE_TTL, or longer when Slack said how long to wait (429 Retry-After)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        retry_after = timedelta(seconds=float(headers.get("Retry-After", 0)))
+    except (TypeError, ValueError):
+        retry_after = timedelta(0)
+    return min(max(FAILURE_TTL, retry_after), MAX_FAILURE_TTL)
 
 
 def _profile(user: dict[str, Any]) -> SlackProfile:

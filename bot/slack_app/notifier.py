@@ -1,10 +1,17 @@
-"""The Slack Notifier: cards, DMs with files, reply threads, group DMs; user text escaped by the renderer."""
+"""The Slack Notifier: cards, DMs with files, reply threads, group DMs; user text escaped by the renderer.
+
+Posts are paced to one per second per channel (Slack's chat.postMessage limit, beyond which it answers
+429); a 429 that still happens is waited out by the client's retry handlers (bot/slack_app/client.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards import Attachment, Card
 from bot.notifier import CannotPost, EventSpec, PostRef, ThreadRef
 from bot.rendering.slack import render_message
+from bot.slack_app.client import error_code
 
 log = logging.getLogger(__name__)
 # Errors meaning "this message or channel is not there for us": answered with None / False.
@@ -30,6 +38,47 @@ _GONE = {
 _REFUSED = {"not_in_channel": "forbidden", "restricted_action": "forbidden", "is_archived": "archived",
             "channel_is_archived": "archived"}
 FILES_MAX = 10
+POST_INTERVAL = 1.0  # seconds between two posts in one channel
+MAX_PACED_CHANNELS = 10_000
+T = TypeVar("T")
+
+
+class ChannelPacer:
+    """At most one post per `interval` in each channel; channels do not wait for each other.
+
+    A channel's posts take turns (a lock each), and the next one starts `interval` after the previous
+    one *finished*, so that Slack receives them at least `interval` apart even when a post was slow
+    or waited out a 429. `clock` and `sleep` are injectable so that tests need not wait.
+    """
+
+    def __init__(self, interval: float = POST_INTERVAL, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 max_channels: int = MAX_PACED_CHANNELS) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._max = max_channels
+        self._channels: dict[str, tuple[asyncio.Lock, list[float]]] = {}  # channel -> lock, [last end]
+
+    async def run(self, channel: str, post: Callable[[], Awaitable[T]]) -> T:
+        lock, last = self._channels.get(channel) or self._add(channel)
+        async with lock:
+            wait = last[0] + self.interval - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                return await post()
+            finally:
+                last[0] = self._clock()
+
+    def _add(self, channel: str) -> tuple[asyncio.Lock, list[float]]:
+        if len(self._channels) >= self._max:  # forget the channels idle for longer than the interval
+            idle_since = self._clock() - self.interval
+            for name, (lock, last) in list(self._channels.items()):
+                if not lock.locked() and last[0] <= idle_since:
+                    del self._channels[name]
+        entry = self._channels[channel] = (asyncio.Lock(), [float("-inf")])
+        return entry
 
 
 class SlackNotifier:
@@ -40,11 +89,12 @@ class SlackNotifier:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or ChannelPacer()
 
     def _gone(self, exc: SlackApiError, what: str) -> None:
-        error = exc.response.get("error")
+        error = error_code(exc)
         if error not in _GONE and error not in _REFUSED:
             raise exc
         log.info("Slack %s: %s", what, error)
@@ -52,10 +102,13 @@ class SlackNotifier:
     async def _send(self, channel_id: str, card: Card, *, thread_ts: str | None = None) -> PostRef | None:
         """Post a card and share its files beside it; CannotPost when the channel refuses the bot."""
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        message = render_message(card)
         try:
-            response = await self.client.chat_postMessage(channel=channel_id, **render_message(card), **extra)
+            response = await self.pacer.run(
+                channel_id, lambda: self.client.chat_postMessage(channel=channel_id, **message, **extra)
+            )
         except SlackApiError as exc:
-            error = exc.response.get("error")
+            error = error_code(exc)
             if error in _REFUSED:
                 raise CannotPost(channel_id, _REFUSED[error]) from exc  # type: ignore[arg-type]
             self._gone(exc, f"cannot post in {channel_id}")

@@ -1,6 +1,7 @@
 """A fake Slack on 127.0.0.1: Web API methods, response_url, file uploads, Socket Mode; and a signed sender.
 
-`FakeSlack` records every call (method, arguments, token) so tests assert what users would see.
+`FakeSlack` records every call (method, arguments, token, when it arrived) so tests assert what users
+would see; `fail_next` scripts HTTP failures (429 with Retry-After, 5xx with a non-JSON body).
 `SlackSender` posts correctly signed requests (slash commands, block actions, view submissions,
 events) to a Bolt app over HTTP, or deliberately badly signed / stale ones.
 """
@@ -40,6 +41,29 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
+
+
+@dataclass(frozen=True)
+class HttpFailure:
+    """One scripted answer that is not Slack's usual HTTP 200 JSON."""
+
+    status: int
+    body: str
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def rate_limited(retry_after: int = 1) -> HttpFailure:
+    """What Slack answers above a method's rate limit."""
+    return HttpFailure(429, json.dumps({"ok": False, "error": "ratelimited"}),
+                       headers=(("Retry-After", str(retry_after)),))
+
+
+def server_error(status: int = 500) -> HttpFailure:
+    """An outage as a proxy in front of Slack shows it: not JSON at all."""
+    return HttpFailure(status, "upstream connect error or disconnect/reset before headers",
+                       content_type="text/plain")
 
 
 @dataclass
@@ -121,6 +145,7 @@ class FakeSlack:
         self._pending_files: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> error it answers (until removed)
         self.dropped: set[str] = set()  # methods answered by closing the connection (a network error)
+        self.failures: dict[str, list[HttpFailure]] = {}  # method -> its next answers, one per call
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -171,6 +196,10 @@ class FakeSlack:
 
     # ---- assertions ------------------------------------------------------------------------------
 
+    def fail_next(self, method: str, *failures: HttpFailure) -> None:
+        """Answer the next calls of `method` with these failures, in order, then normally again."""
+        self.failures.setdefault(method, []).extend(failures)
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
 
@@ -216,6 +245,11 @@ class FakeSlack:
             request.transport.abort()  # the client sees the server disconnect, with no answer
             await self._notify()
             return web.Response()
+        if self.failures.get(method):
+            failure = self.failures[method].pop(0)
+            await self._notify()
+            return web.Response(status=failure.status, text=failure.body, content_type=failure.content_type,
+                                headers=dict(failure.headers))
         answer = self._answer(method, args, token)
         await self._notify()
         return web.json_response(answer)
