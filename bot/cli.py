@@ -7,12 +7,16 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import startup
 from bot.config import ConfigError, Secrets, Settings, load_settings, masked
 from bot.log import setup_logging
+
+log = logging.getLogger("collectif")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,9 +51,15 @@ async def _db_upgrade(settings: Settings) -> None:
     from storage.engine import Database
     from storage.migrate import upgrade
 
+    startup.check_database(settings.database.url)
     db = Database.from_url(settings.database.url)
     try:
         await upgrade(db.engine)
+    except Exception as exc:
+        failure = startup.database_error(settings.database.url, exc)
+        if failure is None:
+            raise
+        raise failure from None
     finally:
         await db.dispose()
 
@@ -58,6 +68,7 @@ async def _discord_sync(settings: Settings, secrets: Secrets) -> int:
     from bot.discord_bot.sync import sync_once
     from bot.services import Services
 
+    startup.check_database(settings.database.url)
     services = Services.build(settings, secrets)
     try:
         return await sync_once(services)
@@ -71,13 +82,24 @@ def _fail(message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 done; 1 unexpected error (logged); 2 and up: see bot.startup (README: "Exit codes")."""
     args = _parser().parse_args(argv)
     try:
         settings, secrets = load_settings(args.config)
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.logging)
+    try:
+        return _command(args, settings, secrets)
+    except startup.StartupError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    except Exception:
+        log.critical("stopped by an unexpected error", exc_info=True)
+        return startup.CRASHED
 
+
+def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
     if args.command == "check-config":
         print(json.dumps(masked(settings, secrets), indent=2, ensure_ascii=False))
         return 0

@@ -1,13 +1,27 @@
-"""Logging set-up: text for people, JSON lines for log collectors."""
+"""Logging set-up: text for people, JSON lines for log collectors.
+
+In JSON, everything that reaches stderr is one JSON object per line: library warnings (`warnings`),
+uncaught exceptions (in the main thread or others) and their tracebacks go through the same handler.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
 
 from bot.config import LoggingSettings
+
+# Start-up notices about features Collectif does not use (voice; Alembic's plugin registry), and Bolt
+# noticing that the client it is given carries the token it found in the environment: noise.
+_UNUSED = {
+    "discord.client": ("voice will NOT be supported",),
+    "alembic.runtime.plugins": ("setup plugin",),
+    "bot.slack_app.bolt": ("`token` will be unused",),
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,18 +37,52 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = getattr(record, key)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class _DropUnused(logging.Filter):
+    def __init__(self, needles: tuple[str, ...]) -> None:
+        super().__init__()
+        self.needles = needles
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not any(needle in message for needle in self.needles)
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    logging.getLogger("collectif").critical("uncaught exception", exc_info=(kind, value, tb))
+
+
+def _log_uncaught_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        logging.getLogger("collectif").critical(
+            "uncaught exception in thread %s", getattr(args.thread, "name", "?"),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
 
 
 def setup_logging(settings: LoggingSettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if settings.format == "json":
         handler.setFormatter(JsonFormatter())
+        sys.excepthook = _log_uncaught
+        threading.excepthook = _log_uncaught_thread
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
+    logging.captureWarnings(True)  # `warnings` go through the handler (JSON too), not bare to stderr
     # Libraries are chatty at INFO; their warnings still show.
     for noisy in ("discord.gateway", "discord.client", "apscheduler", "aiosqlite", "slack_bolt"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))
+    for name, needles in _UNUSED.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropUnused) for f in logger.filters):
+            logger.addFilter(_DropUnused(needles))

@@ -8,6 +8,9 @@ import signal
 from contextlib import suppress
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import startup
 from bot.clock import Clock
 from bot.config import Secrets, Settings
 from bot.services import PlatformRuntime, Services
@@ -21,6 +24,36 @@ NO_CREDENTIALS = (
     "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack "
     "(README: \"Tokens\")"
 )
+
+
+def incomplete_slack(settings: Settings, secrets: Secrets) -> str | None:
+    """What is missing when some Slack credentials are set but not enough to start Slack."""
+    mode = settings.slack.mode
+    if secrets.slack_bot_token is None:
+        if secrets.slack_app_token or secrets.slack_signing_secret:
+            return "SLACK_BOT_TOKEN is missing (the Bot User OAuth Token, xoxb-…) (README: \"Tokens\")"
+        return None
+    if secrets.has_slack(mode):
+        return None
+    if mode == "socket":
+        hint = ("; SLACK_SIGNING_SECRET is set: for HTTP mode set slack.mode = \"http\""
+                if secrets.slack_signing_secret else "")
+        return ("SLACK_BOT_TOKEN is set but SLACK_APP_TOKEN is missing: Socket Mode (slack.mode = "
+                f"\"socket\") needs it, HTTP mode (slack.mode = \"http\") needs SLACK_SIGNING_SECRET{hint} "
+                "(README: \"Tokens\")")
+    return ("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is missing: HTTP mode (slack.mode = \"http\") "
+            "needs it, Socket Mode (slack.mode = \"socket\") needs SLACK_APP_TOKEN (README: \"Tokens\")")
+
+
+async def migrate(services: Services) -> None:
+    """Apply pending migrations; a database that cannot be opened or written is a StartupError."""
+    try:
+        await upgrade(services.db.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        failure = startup.database_error(services.settings.database.url, exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def platforms(settings: Settings, secrets: Secrets) -> list[str]:
@@ -56,7 +89,7 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
     """
     started: list[PlatformRuntime] = []
     try:
-        await upgrade(services.db.engine)
+        await migrate(services)
         for feature in services.features:
             if feature.on_start is not None:
                 await feature.on_start(services)
@@ -122,12 +155,18 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
     """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code.
 
     0 after a requested stop; 1 when a platform's connection ended for good on its own (a revoked
-    token, say), so that a supervisor restarts the process rather than leaving it connected to nothing.
+    token, say), so that a supervisor restarts the process rather than leaving it connected to nothing;
+    2 (bot.startup.CONFIG) when credentials are missing. Other start-up failures an operator must fix
+    raise bot.startup.StartupError, which carries its own exit code.
     """
+    missing = incomplete_slack(settings, secrets)
+    if missing is not None:
+        log.error(missing)
+        return startup.CONFIG
     names = platforms(settings, secrets)
     if not names:
         log.error(NO_CREDENTIALS)
-        return 2
+        return startup.CONFIG
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
@@ -136,6 +175,7 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
     try:
+        startup.check_database(settings.database.url)
         services = Services.build(settings, secrets, clock=clock)
         runtimes = await start(services, names)
         watched = _watch(runtimes)

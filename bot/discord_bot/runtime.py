@@ -6,12 +6,43 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
+import discord
+
+from bot import startup
 from bot.discord_bot.client import CollectifBot
 from bot.discord_bot.notifier import DiscordNotifier
 from bot.discord_bot.sync import discord_token, sync_commands
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+DISCORD_REFUSED = (
+    "Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the Developer "
+    "Portal (your application > Bot > Reset Token)"
+)
+
+
+async def login(bot: CollectifBot, token: str) -> None:
+    """`bot.login`, with a refused token or an unreachable Discord as a StartupError."""
+    try:
+        await bot.login(token)
+    except discord.LoginFailure:
+        raise startup.StartupError(startup.DISCORD_TOKEN, DISCORD_REFUSED) from None
+    except (aiohttp.ClientConnectionError, OSError, TimeoutError) as exc:
+        raise startup.unreachable(
+            "Discord", bot.services.settings.discord.api_base, exc, "discord.api_base_url"
+        ) from None
+
+
+def _gateway_failure(error: BaseException) -> BaseException:
+    """Why the gateway connection ended before READY, as a StartupError when the operator can fix it."""
+    if isinstance(error, discord.LoginFailure) or (
+        isinstance(error, discord.ConnectionClosed) and error.code == 4004  # authentication failed
+    ):
+        return startup.StartupError(startup.DISCORD_TOKEN, DISCORD_REFUSED)
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return startup.StartupError(startup.CONFIG, f"Discord refused the gateway intents ({error})")
+    return error
 
 
 class DiscordRuntime:
@@ -24,13 +55,14 @@ class DiscordRuntime:
         self.ready_timeout = ready_timeout
         self.bot: CollectifBot | None = None
         self._gateway: asyncio.Task[None] | None = None
+        self._ready = False  # before READY, start() reports why the connection ended
 
     async def start(self) -> None:
         token = discord_token(self.services)  # before building a bot that would need closing
         bot = self.bot = CollectifBot(self.services)
         self.services.notifiers[self.name] = DiscordNotifier(bot)
         try:
-            await bot.login(token)
+            await login(bot, token)
             try:
                 await sync_commands(bot, force=False)
             except Exception:
@@ -44,17 +76,22 @@ class DiscordRuntime:
             )
             if ready not in done:
                 ready.cancel()
-                if self._gateway in done:
-                    self._gateway.result()  # raises why the connection ended
-                raise TimeoutError(f"Discord not ready after {self.ready_timeout:.0f} s")
+                if self._gateway in done and self._gateway.exception() is not None:
+                    raise _gateway_failure(self._gateway.exception()) from None
+                raise startup.StartupError(
+                    startup.UNREACHABLE,
+                    f"Discord's gateway sent no READY within {self.ready_timeout:.0f} s: check the "
+                    "network, DNS and proxy, and discord.api_base_url",
+                )
             created = await bot.ensure_guilds()
         except BaseException:
             await self.stop()
             raise
+        self._ready = True
         log.info("Discord ready as %s in %d guild(s), %d new", bot.user, len(bot.guilds), created)
 
     def _gateway_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
+        if self._ready and not task.cancelled() and task.exception() is not None:
             log.error("Discord connection ended", exc_info=task.exception())
 
     async def wait(self) -> None:

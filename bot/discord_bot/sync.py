@@ -96,14 +96,13 @@ def discord_token(services: Services) -> str:
 
 async def sync_once(services: Services) -> int:
     """`collectif discord sync`: log in (no gateway), sync unconditionally, log out; the exit code."""
+    from bot.discord_bot.runtime import login  # refused token / unreachable: StartupError, as for `run`
+
     token = discord_token(services)  # before building a bot that would need closing
     bot = CollectifBot(services)
     try:
-        await bot.login(token)
+        await login(bot, token)
         await sync_commands(bot, force=True)
-    except discord.LoginFailure:
-        print("collectif: Discord refused DISCORD_TOKEN", file=sys.stderr)
-        return 2
     except discord.HTTPException as exc:
         print(f"collectif: Discord refused the commands: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot import startup
 from bot.slack_app.app import build_app
 from bot.slack_app.notifier import SlackNotifier
 
@@ -24,8 +25,22 @@ EVENTS_PATH = "/slack/events"
 CONNECT_TIMEOUT = 30.0
 
 
-class SlackStartError(RuntimeError):
+class SlackStartError(startup.StartupError):
     """Slack refused a token or could not be reached; the message names what to fix."""
+
+
+def _refused(variable: str, exc: SlackApiError) -> SlackStartError:
+    response = exc.response
+    error = response.get("error") if isinstance(response.data, dict) else f"HTTP {response.status_code}"
+    where = "OAuth & Permissions > Bot User OAuth Token" if variable == "SLACK_BOT_TOKEN" else (
+        "Basic Information > App-Level Tokens, scope connections:write")
+    message = f"Slack refused {variable} ({error}): copy it again from your app's page ({where})"
+    return SlackStartError(startup.SLACK_TOKEN, message)
+
+
+def _unreachable(app: AsyncApp, exc: BaseException) -> SlackStartError:
+    cause = startup.unreachable("Slack", app.client.base_url, exc, "slack.api_base_url")
+    return SlackStartError(cause.exit_code, str(cause))
 
 
 class SlackRuntime:
@@ -60,35 +75,45 @@ class SlackRuntime:
         try:
             auth = await app.client.auth_test()
         except SlackApiError as exc:
-            raise SlackStartError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})") from None
-        except aiohttp.ClientError as exc:
-            raise SlackStartError(f"cannot reach Slack at {app.client.base_url} ({exc})") from None
+            raise _refused("SLACK_BOT_TOKEN", exc) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise _unreachable(app, exc) from None
         log.info("Slack: signed in as %s in workspace %s", auth.get("user"), auth.get("team"))
 
     async def _serve_http(self, app: AsyncApp) -> None:
         settings = self.services.settings.slack
         self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, settings.http_host, settings.http_port).start()
+        try:
+            await web.TCPSite(self._runner, settings.http_host, settings.http_port).start()
+        except OSError as exc:
+            raise SlackStartError(
+                startup.CONFIG,
+                f"cannot listen on {settings.http_host}:{settings.http_port} ({exc.strerror or exc}): "
+                "change slack.http_host / slack.http_port or stop what uses the port",
+            ) from None
         self.port = int(self._runner.addresses[0][1])
         log.info("Slack: HTTP mode, serving %s on %s:%s", EVENTS_PATH, settings.http_host, self.port)
 
     async def _connect_socket(self, app: AsyncApp) -> None:
         secrets = self.services.secrets
         if secrets.slack_app_token is None:
-            raise SlackStartError("Socket Mode needs SLACK_APP_TOKEN")
+            raise SlackStartError(startup.CONFIG, "Socket Mode needs SLACK_APP_TOKEN (README: \"Tokens\")")
         token = secrets.slack_app_token.get_secret_value()
         # Ask for the WebSocket URL ourselves: the Socket Mode client retries a refused token forever.
         try:
             opened = await app.client.apps_connections_open(app_token=token)
         except SlackApiError as exc:
-            raise SlackStartError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')})") from None
+            raise _refused("SLACK_APP_TOKEN", exc) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise _unreachable(app, exc) from None
         self._socket = AsyncSocketModeHandler(app, app_token=token, web_client=app.client)
         self._socket.client.wss_uri = opened["url"]
         try:
             await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT)
         except TimeoutError:
             raise SlackStartError(
+                startup.UNREACHABLE,
                 f"no Socket Mode connection to {opened['url']} within {CONNECT_TIMEOUT:.0f} s"
             ) from None
         log.info("Slack: Socket Mode connected")

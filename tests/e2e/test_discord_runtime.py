@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import discord
 import pytest
 from pydantic import SecretStr
 
+from bot import startup
 from bot.config import Secrets
 from bot.discord_bot.runtime import DiscordRuntime
 from bot.services import Services
+from bot.startup import StartupError
 from tests.e2e.conftest import DiscordHarness, discord_settings
 from tests.fakes.discord_api import FakeDiscord
 
@@ -27,8 +28,9 @@ async def test_a_wrong_token_fails_the_start_cleanly(discord_services: Services)
     discord_services.secrets = Secrets(discord_token=SecretStr("not-the-token"))
     runtime = DiscordRuntime(discord_services, ready_timeout=5)
 
-    with pytest.raises(discord.LoginFailure):
+    with pytest.raises(StartupError, match="DISCORD_TOKEN") as failure:
         await runtime.start()
+    assert failure.value.exit_code == startup.DISCORD_TOKEN
     assert runtime.bot is None
     await runtime.stop()  # safe twice
 
