@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle
@@ -12,7 +13,7 @@ from bot.clock import Clock
 from bot.i18n import resolve_locale, supported_locale
 from bot.scheduler import Scheduler
 from storage.communities import ensure_community, ensure_member
-from storage.models import CommunitySettings
+from storage.models import Community, CommunitySettings, Member
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,36 @@ async def resolve_caller(
     user_locale = supported_locale(origin.user_locale)
     member = await ensure_member(session, community, origin.user_id, display_name=origin.display_name,
                                  locale=user_locale)
+    return await _caller(session, origin, community, member)
+
+
+async def find_caller(session: AsyncSession, origin: Origin) -> Caller | None:
+    """The caller, when nothing needs writing; None otherwise (`resolve_caller` then does the writes).
+
+    Nothing to write: a known member of an active community, with the same name and language as
+    stored. One joined SELECT, in a read-only transaction.
+    """
+    row = (
+        await session.execute(
+            select(Community, Member)
+            .join(Member, Member.community_id == Community.id)
+            .where(Community.platform == origin.platform,
+                   Community.external_id == origin.community_external_id,
+                   Member.platform_user_id == origin.user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    community, member = row
+    user_locale = supported_locale(origin.user_locale)
+    if (not community.active or (origin.display_name and member.display_name != origin.display_name[:200])
+            or (user_locale and member.locale != user_locale)):
+        return None
+    return await _caller(session, origin, community, member)
+
+
+async def _caller(session: AsyncSession, origin: Origin, community: Community, member: Member) -> Caller:
+    user_locale = supported_locale(origin.user_locale)
     return Caller(
         platform=origin.platform,
         community_id=community.id,

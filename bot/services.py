@@ -8,7 +8,7 @@ from typing import Protocol
 from bot import lifecycle
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
-from bot.context import Caller, CallerCache, Origin, resolve_caller
+from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller
 from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
@@ -88,7 +88,12 @@ class Services:
         cached = self.callers.get(origin)
         if cached is not None:
             return cached
-        async with self.db.transaction() as session:
+        async with self.db.transaction(write=False) as session:  # never waits behind a writer
+            caller = await find_caller(session, origin)
+        if caller is not None:
+            self.callers.put(origin, caller)
+            return caller
+        async with self.db.transaction() as session:  # first contact, or a new name or language
             caller = await resolve_caller(
                 session,
                 origin,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,7 +33,7 @@ from cogs.directory._complete import (
     trade_choices,
 )
 from cogs.directory._filters import Filters
-from cogs.directory._search import find_members, turn_page
+from cogs.directory._search import SearchPage, find_members, turn_page
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -52,10 +53,14 @@ async def on_page(request: DiscordRequest) -> None:
     """Previous / Next of a result card: the page and the stored search are in the custom_id."""
     caller = await request.caller()
     services = request.services
-    result, today = await run(services, caller, turn_page, request.match["token"], int(request.match["page"]))
-    embed, view = render_card(results_card(services.catalog, caller.locale, result, today))
-    await request.interaction.response.edit_message(embed=embed, view=view,
-                                                    allowed_mentions=discord.AllowedMentions.none())
+
+    async def respond(found: tuple[SearchPage, date]) -> None:
+        embed, view = render_card(results_card(services.catalog, caller.locale, *found))
+        await request.interaction.response.edit_message(embed=embed, view=view,
+                                                        allowed_mentions=discord.AllowedMentions.none())
+
+    token, page = request.match["token"], int(request.match["page"])
+    await run(services, caller, turn_page, token, page, write=False, respond=respond)
 
 
 class Directory(commands.Cog):
@@ -82,9 +87,13 @@ class Directory(commands.Cog):
         caller = await self.bot.caller(interaction)
         filters = Filters(trade=trade or "", skills=(skill,) if skill else (), sector=sector or "",
                           city=city or "", work_mode=work_mode or "", available=available or "")
-        result, today = await run(self.bot.services, caller, find_members, filters)
-        await send_card(interaction, results_card(self.bot.services.catalog, caller.locale, result, today),
-                        ephemeral=True)
+        catalog = self.bot.services.catalog
+
+        async def respond(found: tuple[SearchPage, date]) -> None:
+            await send_card(interaction, results_card(catalog, caller.locale, *found), ephemeral=True)
+
+        # Reads only: the answer goes out before the search is stored for paging.
+        await run(self.bot.services, caller, find_members, filters, write=False, respond=respond)
 
     # -- autocomplete: never deferred, never raising (Discord shows "loading options failed") -----
 

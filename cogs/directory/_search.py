@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -12,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import NotFound
+from bot.notifier import Notifier
 from bot.usecase import Context
 from cogs.directory import _queries as sql
 from cogs.directory._filters import Filters, Query, pending_names, resolve, unchecked_skills
 from cogs.directory.models import DirectoryQuery
+
+Later = Callable[[Callable[[AsyncConnection], Awaitable[Any]]], None]  # queues a write for after the answer
 
 PAGE_SIZE = 5
 SKILLS_SHOWN = 8
@@ -70,8 +74,11 @@ async def search_members(
     *,
     today: date,
     now: datetime | None = None,
+    later: Later | None = None,
 ) -> SearchPage:
     """Search the caller's community directory; the query is stored only when there is a next page.
+
+    With `later` (a use case's Context.after_commit), storing it waits until the member has the answer.
 
     Optimistic: typed ids and skills are taken as they are and the search statement confirms them
     (one round trip instead of one per lookup); only when it cannot (no result, a name made of
@@ -95,7 +102,10 @@ async def search_members(
         row: dict[str, Any] = {"community_id": cid, "token": result.token, "filters": query.to_json()}
         if now is not None:  # else the columns' defaults
             row |= {"created_at": now, "used_at": now}
-        await conn.execute(sql.remember(conn.dialect.name), row)
+        if later is None:
+            await conn.execute(sql.remember(conn.dialect.name), row)
+        else:
+            later(lambda db: db.execute(sql.remember(db.dialect.name), row))
     return result
 
 
@@ -108,14 +118,19 @@ async def search_page(
     *,
     today: date,
     now: datetime | None = None,
+    later: Later | None = None,
 ) -> SearchPage:
     """A page of a stored search (a paging button); a token of another community is NotFound."""
     conn = await session.connection()
     stored = (await conn.execute(sql.stored_search(), {"cid": caller.community_id, "token": token})).first()
     if stored is None:
         raise NotFound("directory.errors.search_expired")
-    if now is not None:
-        await conn.execute(update(DirectoryQuery).where(DirectoryQuery.id == stored.id).values(used_at=now))
+    if now is not None:  # kept while in use (unused searches are forgotten: _cleanup)
+        touch = update(DirectoryQuery).where(DirectoryQuery.id == stored.id).values(used_at=now)
+        if later is None:
+            await conn.execute(touch)
+        else:
+            later(lambda db: db.execute(touch))
     query = Query.from_json(stored.filters)
     result, _ = await _run_query(conn, caller.community_id, query, page, page_size, today=today)
     return result
@@ -207,15 +222,38 @@ def _hits(query: Query, rows: list[Any]) -> tuple[MemberHit, ...]:
 # -- the use cases the bindings run (bot.usecase.run) ---------------------------------------------
 
 
+def _write_after(ctx: Context) -> Later:
+    """A search's writes (its paging token, its last use), queued for after the answer.
+
+    Each runs in its own transaction: the search itself only reads, so the member never waits
+    behind a writer.
+    """
+
+    def later(write: Callable[[AsyncConnection], Awaitable[Any]]) -> None:
+        db = ctx.services.db
+
+        async def store(_notifier: Notifier | None) -> None:
+            async with db.transaction() as session:
+                await write(await session.connection())
+
+        ctx.after_commit(store)
+
+    return later
+
+
 async def find_members(ctx: Context, filters: Filters) -> tuple[SearchPage, date]:
     """/members: the first page for these filters, and the community's today the card is shown for."""
     now = ctx.clock.now()
     today = community_today(now, ctx.caller.timezone)
-    return await search_members(ctx.session, ctx.caller, filters, today=today, now=now), today
+    found = await search_members(ctx.session, ctx.caller, filters, today=today, now=now,
+                                 later=_write_after(ctx))
+    return found, today
 
 
 async def turn_page(ctx: Context, token: str, page: int) -> tuple[SearchPage, date]:
     """Previous / Next on a result card."""
     now = ctx.clock.now()
     today = community_today(now, ctx.caller.timezone)
-    return await search_page(ctx.session, ctx.caller, token, page, today=today, now=now), today
+    found = await search_page(ctx.session, ctx.caller, token, page, today=today, now=now,
+                              later=_write_after(ctx))
+    return found, today
