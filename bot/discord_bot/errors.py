@@ -10,7 +10,7 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
-from bot.discord_bot.replies import send_text
+from bot.discord_bot.replies import expired, send_text
 from bot.errors import InvalidInput, UserError
 from bot.i18n import resolve_locale
 
@@ -70,9 +70,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     2. `bot.errors.UserError` (NotFound, Forbidden, InvalidInput…): its localized message,
        InvalidInput listing each problem. Logged at DEBUG only: the user can fix it.
     3. `app_commands.CheckFailure` (a check refused the caller): `errors.forbidden`.
-    4. `app_commands.CommandNotFound` / `CommandSignatureMismatch` (the user's client still shows
+    4. The interaction expired (10062, or 50027 for a follow-up after 15 minutes): logged as a
+       warning, nothing to answer (bot.discord_bot.replies already DMs an outcome it could not send).
+    5. `app_commands.CommandNotFound` / `CommandSignatureMismatch` (the user's client still shows
        an old definition until the next sync): `errors.generic`, logged as a warning.
-    5. Anything else: logged with the command or component, guild, user and a short error id;
+    6. Anything else: logged with the command or component, guild, user and a short error id;
        the user gets `errors.unexpected` with that id. The id is returned.
 
     The answer is ephemeral, in the caller's language. When the interaction was already answered
@@ -88,6 +90,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         text = user_message(services.t, locale, error)
     elif isinstance(error, app_commands.CheckFailure):
         text = services.t(locale, "errors.forbidden")
+    elif expired(error):  # too late to answer at all: expected after a slow step, not a bug
+        log.warning("interaction in %s expired before its answer (%s)", _where(interaction),
+                    getattr(error, "code", None))
+        return None
     elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         log.warning("stale command %s in guild %s: %s", _where(interaction), interaction.guild_id, error)
         text = services.t(locale, "errors.generic")

@@ -1,7 +1,12 @@
-"""Answering an interaction once: the first answer is the response, any later one a follow-up."""
+"""Answering an interaction once: the first answer is the response, any later one a follow-up.
+
+An answer Discord no longer takes (the interaction expired: 10062; its follow-up token too, after
+15 minutes: 50027) goes to the member by DM instead: what they did is never lost silently.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
@@ -9,7 +14,15 @@ import discord
 from bot.cards import Card, truncate
 from bot.rendering.discord import render_card
 
+log = logging.getLogger(__name__)
 MESSAGE_MAX = 2000
+UNKNOWN_INTERACTION, INVALID_WEBHOOK_TOKEN = 10062, 50027
+
+
+def expired(error: BaseException) -> bool:
+    """Discord no longer takes an answer to this interaction: expected after a slow step, not a bug."""
+    return isinstance(error, discord.HTTPException) and error.code in (UNKNOWN_INTERACTION,
+                                                                       INVALID_WEBHOOK_TOKEN)
 
 
 async def send_card(interaction: discord.Interaction, card: Card, *, ephemeral: bool = True) -> None:
@@ -30,7 +43,17 @@ async def _send(
     if view is not None:
         kwargs["view"] = view
     kwargs["allowed_mentions"] = discord.AllowedMentions.none()
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+    except discord.HTTPException as error:
+        if not expired(error):
+            raise
+        log.warning("interaction %s expired (%s): answering by DM", interaction.id, error.code)
+        kwargs.pop("ephemeral", None)
+        try:
+            await interaction.user.send(**kwargs)
+        except discord.HTTPException as dm_error:  # DMs closed: nothing more to try
+            log.warning("could not DM user %s either: %s", interaction.user.id, dm_error)

@@ -9,6 +9,7 @@ before the save waits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -91,3 +92,27 @@ async def test_slack_form_is_acknowledged_before_the_save_waits(slack: SlackHarn
     assert slack.t("fr", "intros.saved.posted", count=3) in note.args["text"]
     async with slack.services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Profile)) == 1
+
+
+async def test_an_outcome_discord_no_longer_takes_reaches_the_member_by_dm(
+    discord_harness: DiscordHarness, caplog
+) -> None:
+    """The follow-up token died (15 minutes on Discord) before the intro was saved and posted: the
+    profile is saved all the same and the member is told by DM, with a warning in the logs."""
+    from tests.e2e.test_intros_discord import configure_channels, profiles, run_intro
+
+    h = discord_harness
+    await configure_channels(h)
+    h.fake.followup_deadline = 0.0
+    submitted = await run_intro(h, h.member)
+    for _ in range(50):
+        if h.fake.dm_messages(h.member):
+            break
+        await asyncio.sleep(0.1)
+    [dm] = h.fake.dm_messages(h.member)
+    assert h.t("fr", "intros.saved.created") in dm["content"]
+    assert dm["allowed_mentions"] == {"parse": []}
+    assert submitted.followups == []
+    assert len(await profiles(h)) == 1
+    assert "expired" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

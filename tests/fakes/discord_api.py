@@ -74,6 +74,9 @@ class FakeDiscord(InteractionsMixin):
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.closed_dms: set[int] = set()
         self.interactions: dict[int, FakeInteraction] = {}
+        # Seconds after which Discord refuses the first answer (10062) and follow-ups (50027).
+        self.interaction_deadline = 3.0
+        self.followup_deadline = 15 * 60.0
         self.attachments: dict[int, FakeAttachment] = {}
         self.attachment_downloads: list[int] = []  # attachment ids, in the order the bot fetched them
         self._waiters: list[tuple[Callable[[Recorded], bool], asyncio.Future[Recorded]]] = []
@@ -188,6 +191,11 @@ class FakeDiscord(InteractionsMixin):
     def registered(self, name: str, guild_id: int | None = None) -> dict[str, Any]:
         """The registered command called `name` (global, or of `guild_id`)."""
         return next(c for c in self.commands.get(guild_id, []) if c["name"] == name)
+
+    def dm_messages(self, user: FakeUser) -> list[dict[str, Any]]:
+        """What the bot sent `user` in direct messages, oldest first."""
+        dms = [c.id for c in self.channels.values() if c.type == 1 and c.recipient is user]
+        return [m for m in self.messages.values() if int(m["channel_id"]) in dms]
 
     def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
         """What everyone sees in the channel, oldest first (ephemeral answers left out)."""

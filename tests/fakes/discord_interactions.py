@@ -321,6 +321,8 @@ class InteractionsMixin:
         interaction = self.interactions.get(int(iid))
         if interaction is None or interaction.token != token:
             raise DiscordError(404, 10062, "Unknown interaction")
+        if time.perf_counter() - interaction.sent_at > self.interaction_deadline:  # 3 s on Discord
+            raise DiscordError(404, 10062, "Unknown interaction")
         if interaction.callbacks:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         interaction.answered_at = time.perf_counter()
@@ -357,6 +359,8 @@ class InteractionsMixin:
 
     async def _followup(self: FakeDiscord, r: Recorded, app: str, token: str) -> tuple[int, Any]:
         interaction = self._by_token(token)
+        if time.perf_counter() - interaction.sent_at > self.followup_deadline:  # 15 min on Discord
+            raise DiscordError(401, 50027, "Invalid Webhook Token")
         message = self._interaction_message(interaction, r.body or {})
         interaction.followups.append(message)
         interaction._touch()
