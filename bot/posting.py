@@ -10,6 +10,7 @@ platform is called, and the outcome is recorded in another.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from storage.models import Community, Post
 if TYPE_CHECKING:
     from bot.services import Services
 
+log = logging.getLogger(__name__)
 MayPostNew = Callable[[AsyncSession], Awaitable[bool]]
 
 
@@ -46,6 +48,8 @@ class SyncResult:
     removed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # a new post was needed but `may_post_new` said no
     failed: list[str] = field(default_factory=list)  # unknown channel, or one refusing the bot (CannotPost)
+    # The platform failed for now (5xx after its retries, rate limited, network): worth a later retry.
+    retrying: list[str] = field(default_factory=list)
 
 
 async def posts_of(session: AsyncSession, community_id: int, feature: str, object_id: int) -> list[Post]:
@@ -104,13 +108,16 @@ async def sync_card(
     channel_ids: Sequence[str] | None,
     *,
     may_post_new: MayPostNew | None = None,
+    give_back: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> SyncResult:
     """Makes `card` appear once in each of `channel_ids`, reusing the messages already posted.
 
     Existing posts in wanted channels are edited; posts elsewhere are removed; wanted channels
     without a live post get a new one, if `may_post_new(session)` (run in its own transaction,
     e.g. a conditional UPDATE enforcing a posting limit) agrees. `channel_ids=None` only edits
-    what exists. A message deleted by hand on the platform counts as missing.
+    what exists. A message deleted by hand on the platform counts as missing. When `may_post_new`
+    agreed but no new post went out, `give_back(session)` undoes what it took (a posting allowance
+    is spent only on what was posted). A platform failure on one channel never stops the others.
     """
     result = SyncResult()
     async with services.db.transaction() as session:
@@ -136,11 +143,19 @@ async def sync_card(
                 ref = await notifier.post(external_id, channel_id, card)
             except CannotPost:  # one channel refusing the bot must not stop the others
                 ref = None
+            except Exception as error:  # a platform failure: the caller may retry these later
+                log.warning("posting %s %s in %s failed: %r", owner.feature, owner.object_id, channel_id,
+                            error)
+                result.retrying.append(channel_id)
+                continue
             if ref is None:
                 result.failed.append(channel_id)
             else:
                 new_refs.append(ref)
                 result.posted.append(channel_id)
+        if missing and allowed and may_post_new is not None and give_back is not None and not new_refs:
+            async with services.db.transaction() as session:
+                await give_back(session)
     finally:
         # Recorded even when the platform failed midway, so nothing posted is ever forgotten.
         if gone or new_refs:

@@ -2,6 +2,7 @@
 
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.intros._profile import delete_member, export_member
+from cogs.intros._publish import on_start
 
 FEATURE = Feature(
     name="intros",
@@ -19,4 +20,5 @@ FEATURE = Feature(
     discord_extension="cogs.intros._discord",
     slack_listeners="cogs.intros._slack",
     models="cogs.intros.models",
+    on_start=on_start,  # the job that retries intro cards the platform failed to post
 )

@@ -153,6 +153,8 @@ def outcome_text(
             )
         if result.failed:
             lines.append(t(locale, "intros.saved.failed", count=len(result.failed)))
-        if not (result.posted or result.edited or result.held or result.failed):
+        if result.retrying:
+            lines.append(t(locale, "intros.saved.retrying", count=len(result.retrying)))
+        if not (result.posted or result.edited or result.held or result.failed or result.retrying):
             lines.append(t(locale, "intros.saved.nowhere"))
     return "\n".join(lines)

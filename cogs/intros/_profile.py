@@ -382,3 +382,16 @@ async def claim_repost(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+async def give_back_repost(
+    session: AsyncSession, community_id: int, profile_id: int, claimed_at: datetime, previous: datetime | None
+) -> None:
+    """Undo `claim_repost` when nothing got posted: only this claim's own mark is undone."""
+    await session.execute(
+        update(Profile)
+        .where(Profile.community_id == community_id, Profile.id == profile_id,
+               Profile.last_posted_at == claimed_at)
+        .values(last_posted_at=previous)
+        .execution_options(synchronize_session=False)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from bot.community_time import community_today, local_date
 from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, posts_of, sync_card
+from bot.scheduler import JobRun
 from bot.usecase import Context, Later
 from cogs.intros._cards import intro_card
 from cogs.intros._form import FormStart, start_form
@@ -19,6 +21,7 @@ from cogs.intros._profile import (
     ProfileView,
     check_form,
     claim_repost,
+    give_back_repost,
     load_view,
     member_id_for,
     own_profile,
@@ -35,6 +38,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.services import Services
+
+
+REPUBLISH = "intros.republish"
+RETRY_AFTER = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,20 @@ def intro_channels(
 
 
 async def publish_intro(
-    services: Services, community_id: int, profile_id: int, *, origin_channel_id: str | None
+    services: Services,
+    community_id: int,
+    profile_id: int,
+    *,
+    origin_channel_id: str | None,
+    claim: bool = True,
+    retry_later: bool = True,
 ) -> Published:
-    """Posts or edits the member's intro cards, within the community's repost limit."""
+    """Posts or edits the member's intro cards, within the community's repost limit.
+
+    The repost allowance is spent only when a new card went out. Channels where the platform failed
+    for now (`SyncResult.retrying`) are tried again by a job a few minutes later (`retry_later`),
+    which posts without a new claim when this attempt already spent it (`claim=False`).
+    """
     async with services.db.transaction() as session:
         profile = await session.scalar(
             select(Profile).where(Profile.community_id == community_id, Profile.id == profile_id)
@@ -83,8 +101,19 @@ async def publish_intro(
     async def may_post_new(session: AsyncSession) -> bool:
         return await claim_repost(session, community_id, profile_id, now, days)
 
+    async def give_back(session: AsyncSession) -> None:
+        await give_back_repost(session, community_id, profile_id, now, view.last_posted_at)
+
     owner = PostOwner(community_id, FEATURE, profile_id, view.member_id)
-    result = await sync_card(services, owner, card, channels, may_post_new=may_post_new)
+    result = await sync_card(services, owner, card, channels, may_post_new=may_post_new if claim else None,
+                             give_back=give_back)
+    if result.retrying and retry_later:
+        async with services.db.transaction() as session:
+            await services.scheduler.schedule(
+                session, kind=REPUBLISH, due_at=now + RETRY_AFTER, community_id=community_id,
+                payload={"profile_id": profile_id, "claim": claim and not result.posted},
+                dedupe_key=f"{REPUBLISH}:{community_id}:{profile_id}:{int(now.timestamp()) // 60}",
+            )
     next_post = None
     if result.held and view.last_posted_at is not None:
         next_post = (
@@ -107,6 +136,25 @@ async def refresh_intro(services: Services, community_id: int, profile_id: int) 
         today = community_today(services.clock.now(), community.timezone)
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
     return await sync_card(services, PostOwner(community_id, FEATURE, profile_id, view.member_id), card, None)
+
+
+async def republish(services: Services, run: JobRun) -> None:
+    """The retry job: post where the platform failed; raising makes the scheduler try again later."""
+    assert run.community_id is not None
+    published = await publish_intro(services, run.community_id, int(run.payload["profile_id"]),
+                                    origin_channel_id=None, claim=bool(run.payload.get("claim")),
+                                    retry_later=False)
+    if published.result.retrying:
+        raise RuntimeError(f"intro cards still not posted in {published.result.retrying}")
+
+
+def register_jobs(services: Services) -> None:
+    services.scheduler.register(REPUBLISH, functools.partial(republish, services),
+                                max_lateness=timedelta(days=1), retry_delay=RETRY_AFTER)
+
+
+async def on_start(services: Services) -> None:
+    register_jobs(services)
 
 
 # -- the use cases the bindings run (bot.usecase.run) ---------------------------------------------

@@ -54,9 +54,12 @@ class RecordingNotifier:
     gone: set[str] = field(default_factory=set)
     forbidden: set[str] = field(default_factory=set)
     closed_dms: set[str] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)  # the platform errs there (5xx, rate limited…)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def _check(self, channel_id: str) -> bool:
+        if channel_id in self.failing:
+            raise RuntimeError(f"503 Service Unavailable posting in {channel_id}")
         if channel_id in self.forbidden:
             raise CannotPost(channel_id, "forbidden")
         return channel_id not in self.gone

@@ -207,3 +207,51 @@ async def test_posts_sent_before_a_platform_failure_are_recorded(
     done = await submit(services, alice)  # the repost limit was claimed: the missing one waits
     assert done.published.result.edited == ["C-INTRO", f"C-T{trades[2]}"]
     assert done.published.result.held == [f"C-T{trades[3]}"]
+
+
+async def test_a_platform_failure_spends_no_allowance_and_is_retried_by_a_job(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    from cogs.intros._cards import outcome_text
+    from cogs.intros._publish import RETRY_AFTER, register_jobs
+    from cogs.intros.models import Profile
+
+    register_jobs(services)
+    await configure(services, alice, trade_channels=False)
+    notifier.failing.add("C-INTRO")  # e.g. Discord answering 503 after its own retries
+    done = await submit(services, alice)
+
+    assert done.published.result.retrying == ["C-INTRO"] and await posts(services) == []
+    text = outcome_text(services.catalog, "fr", done.published.result, created=True, next_post=None)
+    assert services.t("fr", "intros.saved.retrying", count=1) in text
+    async with services.db.transaction() as session:
+        profile = await session.scalar(select(Profile))
+        assert profile.last_posted_at is None  # the allowance was given back
+
+    notifier.failing.clear()  # the platform is back
+    clock.advance(RETRY_AFTER)
+    assert await services.scheduler.run_due() >= 1
+    assert [c for c, _ in await posts(services)] == ["C-INTRO"]
+    async with services.db.transaction() as session:
+        assert (await session.scalar(select(Profile))).last_posted_at is not None  # spent by the real post
+
+
+async def test_a_retry_that_fails_again_is_tried_later_by_the_scheduler(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    from cogs.intros._publish import RETRY_AFTER, register_jobs
+    from storage.models import Job
+
+    register_jobs(services)
+    await configure(services, alice, trade_channels=False)
+    notifier.failing.add("C-INTRO")
+    await submit(services, alice)
+    clock.advance(RETRY_AFTER)
+    await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        job = await session.scalar(select(Job).where(Job.kind == "intros.republish"))
+        assert (job.state, job.attempts) == ("pending", 1)  # back in the queue, not lost
+    notifier.failing.clear()
+    clock.advance(RETRY_AFTER)
+    await services.scheduler.run_due()
+    assert [c for c, _ in await posts(services)] == ["C-INTRO"]
