@@ -9,17 +9,22 @@ the search itself always reads the tables.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.intros.models import Profile, ProfileSkill
+from storage.engine import WRITE_OPTION
 from storage.text import fold
 
+log = logging.getLogger(__name__)
 DEFAULT_TTL = 30.0
 
 
@@ -63,7 +68,13 @@ async def load_values(session: AsyncSession, community_id: int) -> CommunityValu
 
 
 class ValueCache:
-    """Per database (engine) and community; entries older than `ttl` seconds are read again."""
+    """Per database (engine) and community; an entry older than `ttl` seconds is refreshed.
+
+    Stale-while-revalidate: an expired entry is still served while one background task per
+    community reads the new values in its own read-only transaction, so no member's request ever
+    waits for the grouping reads (40-210 ms on 10k-50k profiles). Only a community's very first
+    lookup reads inline.
+    """
 
     def __init__(self, ttl: float = DEFAULT_TTL, now: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
@@ -71,17 +82,43 @@ class ValueCache:
         self._entries: WeakKeyDictionary[Engine, dict[int, tuple[float, CommunityValues]]] = (
             WeakKeyDictionary()
         )
+        self._refreshing: dict[tuple[int, int], asyncio.Task[None]] = {}
 
     async def get(self, session: AsyncSession, community_id: int) -> CommunityValues:
         engine = session.bind.sync_engine if session.bind is not None else None
         per_db = self._entries.setdefault(engine, {}) if engine is not None else {}
         entry = per_db.get(community_id)
         now = self._now()
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        values = await load_values(session, community_id)
-        per_db[community_id] = (now + self.ttl, values)
-        return values
+        if entry is None:
+            values = await load_values(session, community_id)
+            per_db[community_id] = (now + self.ttl, values)
+            return values
+        if entry[0] <= now and session.bind is not None:
+            self._refresh(session.bind, per_db, community_id)
+        return entry[1]
+
+    def _refresh(self, bind: Any, per_db: dict[int, tuple[float, CommunityValues]],
+                 community_id: int) -> None:
+        key = (id(per_db), community_id)
+        if key in self._refreshing:
+            return
+
+        async def refresh() -> None:
+            try:
+                async with AsyncSession(bind) as session, session.begin():
+                    await session.connection(execution_options={WRITE_OPTION: False})
+                    per_db[community_id] = (self._now() + self.ttl, await load_values(session, community_id))
+            except Exception:  # the stale copy keeps serving; the next lookup tries again
+                log.exception("refreshing the directory values of community %s failed", community_id)
+            finally:
+                self._refreshing.pop(key, None)
+
+        self._refreshing[key] = asyncio.get_running_loop().create_task(refresh())
+
+    async def settle(self) -> None:
+        """Wait for the refreshes in flight (tests, shutdown)."""
+        while self._refreshing:
+            await asyncio.gather(*list(self._refreshing.values()), return_exceptions=True)
 
     def forget(self) -> None:
         self._entries.clear()

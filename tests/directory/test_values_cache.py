@@ -1,0 +1,39 @@
+"""The autocomplete values: an expired copy keeps serving while one background read refreshes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from bot.services import Services
+from cogs.directory._values import ValueCache
+from tests.directory.factory import add_profile
+from tests.fakes.callers import caller_for
+
+
+async def test_an_expired_copy_is_served_and_refreshed_in_the_background(services: Services) -> None:
+    clock = [0.0]
+    cache = ValueCache(ttl=30, now=lambda: clock[0])
+    async with services.db.transaction() as session:
+        alice = await caller_for(session, "alice")
+        await add_profile(session, alice, skills=("Figma",), city="Lyon")
+    async with services.db.transaction() as session:
+        first = await cache.get(session, alice.community_id)
+    assert [v.label for v in first.skills] == ["Figma"]
+
+    async with services.db.transaction() as session:
+        bob = await caller_for(session, "bob")
+        await add_profile(session, bob, skills=("Webflow",), city="Lyon")
+    clock[0] = 31.0
+    reads: list[str] = []
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: reads.append(args[2]))
+    async with services.db.transaction(write=False) as session:
+        served = await cache.get(session, alice.community_id)
+    assert served is first  # the member got the stale copy at once, without the grouping reads
+    assert not any("GROUP BY" in statement for statement in reads)
+
+    await cache.settle()
+    async with services.db.transaction(write=False) as session:
+        fresh = await cache.get(session, alice.community_id)
+    assert sorted(v.label for v in fresh.skills) == ["Figma", "Webflow"]
+    assert "BEGIN IMMEDIATE" not in reads  # the refresh reads without taking the write lock
