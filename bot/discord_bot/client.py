@@ -22,7 +22,8 @@ from bot.errors import InvalidInput, UserError
 from bot.i18n import resolve_locale
 from bot.services import Services
 from bot.text import refuse_control_characters
-from storage.communities import ensure_community
+from storage.communities import BATCH as COMMUNITY_BATCH
+from storage.communities import NewCommunity, ensure_communities, ensure_community
 from storage.models import Community
 
 log = logging.getLogger(__name__)
@@ -177,13 +178,28 @@ class CollectifBot(commands.AutoShardedBot):
         contact, or back after the bot was re-added while offline); then the communities whose guild
         removed the bot while it was offline are paused (`pause_departed_guilds`).
         """
-        async with self.services.db.transaction() as session:
+        async with self.services.db.transaction(write=False) as session:
             active = set(await session.scalars(
                 select(Community.external_id).where(Community.platform == PLATFORM,
                                                     Community.active.is_(True))))
         missing = [g for g in self.guilds if str(g.id) not in active]
-        for guild in missing:
-            await self.ensure_guild(guild)
+        defaults = self.services.settings.community
+        # A first start in thousands of guilds: a few multi-row statements per batch, and one short
+        # transaction per batch so that interactions are not kept waiting on the write lock.
+        for start in range(0, len(missing), COMMUNITY_BATCH):
+            batch = missing[start:start + COMMUNITY_BATCH]
+            wanted = [
+                NewCommunity(str(g.id), g.name or "",
+                             resolve_locale(g.preferred_locale.value, defaults.locale), defaults.timezone)
+                for g in batch
+            ]
+            async with self.services.db.transaction() as session:
+                known = await ensure_communities(session, PLATFORM, wanted)
+                for community in known.values():
+                    if not community.active:  # the bot was re-added while offline
+                        await lifecycle.restore(session, self.services.scheduler, community.id)
+            for guild in batch:
+                self.dispatch("community_ready", known[str(guild.id)].id, str(guild.id))
         await self.pause_departed_guilds(active)
         return len(missing)
 
@@ -199,7 +215,7 @@ class CollectifBot(commands.AutoShardedBot):
             log.warning("guild list incomplete: no community paused for a guild that left")
             return []
         if active is None:
-            async with self.services.db.transaction() as session:
+            async with self.services.db.transaction(write=False) as session:
                 active = set(await session.scalars(
                     select(Community.external_id).where(Community.platform == PLATFORM,
                                                         Community.active.is_(True))))
