@@ -4,6 +4,10 @@ How a job runs, once, across restarts and across processes sharing one database:
 
 - `schedule()` inserts a `pending` row inside the caller's transaction and arms a timer only once that
   transaction commits, so a rolled-back schedule never fires. A `dedupe_key` makes scheduling idempotent.
+- Only rows due within `window` (default one hour) get a timer: `start()` arms those, and each sweep
+  arms those that came within the window since. A row due later is left to a later sweep (the window
+  is at least two sweeps wide, so a sweep always arms a row before it falls due). 50,000 pending jobs
+  spread over weeks thus cost a start-up and memory proportional to one hour's jobs, not to all.
 - Whoever wants to run a row (its timer, the sweep, another process) first claims it with one conditional
   UPDATE (`state='pending' AND due_at <= now`); only the caller whose UPDATE changed the row runs the
   handler, outside that transaction. Success marks it `done`; an exception puts it back to `pending`
@@ -11,7 +15,7 @@ How a job runs, once, across restarts and across processes sharing one database:
 - A periodic sweep (every `sweep_seconds`, and right after `start()`) runs rows that fell due while no
   timer was armed (process down, row scheduled by another process), applying the kind's lateness
   policy: run late once if `now - due_at <= max_lateness` (None: always), else mark `skipped` and log.
-  It also arms upcoming rows this process does not know yet.
+  It also arms the rows due within the window that this process has no timer for yet.
 - A `running` row whose claim is older than `stale_after` (the process died mid-job) is claimable again.
   Handlers must therefore finish well within `stale_after` (default 10 minutes).
 - `stop()` stops the timers and the sweep, waits up to `stop_timeout` for handlers in flight, then
@@ -94,6 +98,7 @@ class Scheduler:
         stale_after: timedelta = timedelta(minutes=10),
         concurrency: int = 8,
         stop_timeout: float = 10.0,
+        window: timedelta = timedelta(hours=1),
     ) -> None:
         self.db = db
         self.clock = clock
@@ -102,6 +107,7 @@ class Scheduler:
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:64]
         self.stale_after = stale_after
         self.stop_timeout = stop_timeout
+        self.window = max(window, timedelta(seconds=2 * sweep_seconds))
         self._kinds: dict[str, _Kind] = {}
         self._armed: dict[int, datetime] = {}
         self._timer: AsyncIOScheduler | None = None
@@ -181,7 +187,7 @@ class Scheduler:
             existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
             assert existing is not None
             return int(existing)
-        on_commit(session, lambda: self._arm(job_id, due_at))
+        on_commit(session, lambda: self._arm_if_soon(job_id, due_at))
         return int(job_id)
 
     async def cancel(
@@ -215,7 +221,7 @@ class Scheduler:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Arm every pending row due in the future, then sweep at once and every `sweep_seconds`."""
+        """Arm the pending rows due within the window, then sweep at once and every `sweep_seconds`."""
         if self._timer is not None:
             return
         for name in _TIMER_LOGGERS:
@@ -232,7 +238,8 @@ class Scheduler:
         )
         self._timer = timer  # claimed before the first await: a concurrent start() returns at once
         try:
-            rows = await self._pending_rows(after=self.clock.now(), kinds=list(self._kinds))
+            now = self.clock.now()
+            rows = await self._pending_rows(after=now, before=now + self.window, kinds=list(self._kinds))
         except BaseException:
             self._timer = None
             raise
@@ -290,9 +297,8 @@ class Scheduler:
             ran += sum(results)
             if len(rows) < _BATCH:
                 break
-        if self.running:
-            horizon = now + timedelta(seconds=2 * self.sweep_seconds)
-            known = await self._pending_rows(after=now, before=horizon, kinds=kinds)
+        if self.running:  # top up: rows that came within the window, or were scheduled elsewhere
+            known = await self._pending_rows(after=now, before=now + self.window, kinds=kinds)
             self._arm_many([row for row in known if self._armed.get(row.id) != row.due_at])
         return ran
 
@@ -370,7 +376,7 @@ class Scheduler:
             return
         retry_at = now + spec.retry_delay
         await self._finish(run.id, state=PENDING, last_error=error, due_at=retry_at, claimed_by=None)
-        self._arm(run.id, retry_at)
+        self._arm_if_soon(run.id, retry_at)
 
     async def _release(self, run: JobRun) -> None:
         """A handler cancelled by stop(): give the row back (the attempt still counts)."""
@@ -423,7 +429,8 @@ class Scheduler:
             return (await session.execute(query)).all()
 
     async def _arm_from_db(self, *, kinds: Sequence[str]) -> None:
-        self._arm_many(await self._pending_rows(after=self.clock.now(), kinds=kinds))
+        now = self.clock.now()
+        self._arm_many(await self._pending_rows(after=now, before=now + self.window, kinds=kinds))
 
     def _arm_many(self, rows: Iterable[Row[Any]]) -> None:
         timer = self._timer
@@ -439,6 +446,13 @@ class Scheduler:
         finally:
             if started:
                 timer.resume()
+
+    def _arm_if_soon(self, job_id: int, due_at: datetime) -> None:
+        """Arm a row due within the window; a later one is armed by the sweep that finds it within."""
+        if due_at <= self.clock.now() + self.window:
+            self._arm(job_id, due_at)
+        else:
+            self._disarm(job_id)  # a retry pushed beyond the window: its old timer must not fire early
 
     def _arm(self, job_id: int, due_at: datetime) -> None:
         if self._timer is None:
