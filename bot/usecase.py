@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Caller
 from bot.errors import Forbidden
 from bot.notifier import Notifier
+from bot.settings_registry import SettingSpec, read_setting
 from storage.models import Community, CommunitySettings
 from storage.settings import get_settings
 
@@ -97,6 +98,10 @@ class Context:
         if self._settings is None:
             self._settings = await get_settings(self.session, self.community_id)
         return self._settings
+
+    async def setting(self, spec: SettingSpec) -> Any:
+        """A setting a feature declared (bot.settings_registry), typed and checked by its spec."""
+        return await read_setting(self.session, self.community_id, spec)
 
     def t(self, key: str, /, **params: Any) -> str:
         """A message in the caller's language."""

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card, Field, truncate
 from bot.notifier import Notifier
+from bot.settings_registry import declared_settings
+from cogs.config import _values
 from cogs.config._context import ConfigContext, action
-from cogs.config._durations import format_offsets
 from cogs.config.models import AuditEntry
 from storage.models import CommunitySettings
 
@@ -57,17 +58,18 @@ async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, notifier
 
 
 async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:
-    """A stored value as a reader sees it: channels and roles as labels, offsets in words."""
+    """A stored value as a reader sees it; the rest (names, reasons) as written.
+
+    Declared settings show through their kind: channels and roles as labels, delays in words,
+    choices by their label.
+    """
     if not raw:
         return ctx.catalog.t(locale, "common.none")
-    if setting.startswith("channel.") or setting == "trade.channel":
+    spec = declared_settings(ctx.services.features).get(setting)
+    if spec is not None and (value := _values.from_raw(spec, raw)) is not None:
+        return truncate(await _values.display(ctx, spec, value, locale), VALUE_MAX)
+    if setting == "trade.channel":
         return await ctx.directory.channel_label(raw)
-    if setting == "moderators.role":
-        return await ctx.directory.role_label(raw)
-    if setting == "reminders":
-        return format_offsets(ctx.catalog, locale, [int(m) for m in raw.split(",") if m])
-    if setting == "locale":
-        return ctx.catalog.t(locale, f"config.language.{raw}")
     return truncate(raw, VALUE_MAX)
 
 

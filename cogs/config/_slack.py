@@ -222,6 +222,7 @@ async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -
         return
     async with services.db.transaction() as session:
         await set_usergroup_members(session, community, group, users)
+    services.callers.forget(community)  # who counts as a moderator changed
 
 
 # -- the settings modal ----------------------------------------------------------------------------

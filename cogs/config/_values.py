@@ -261,3 +261,22 @@ def raw(spec: SettingSpec, value: Any) -> str:
     if isinstance(spec.kind, Duration):
         return compact(value)
     return str(value)
+
+
+def from_raw(spec: SettingSpec, text: str) -> Any:
+    """The value an audit entry wrote with `raw` (None when it no longer reads as one)."""
+    kind = spec.kind
+    try:
+        if isinstance(kind, Flag):
+            return text == "✓"
+        if isinstance(kind, Duration):
+            return parse_duration(text)
+        if isinstance(kind, Offsets):
+            return [int(m) for m in text.split(",") if m]
+        if isinstance(kind, Users):
+            return [u for u in text.split(",") if u]
+        if isinstance(kind, Number):
+            return int(text)
+    except (OffsetError, ValueError):
+        return None
+    return text

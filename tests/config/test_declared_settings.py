@@ -78,8 +78,8 @@ async def test_a_declared_setting_is_shown_set_typed_and_audited(config_services
     shown = _text(await run(config_services, mod, show))
     assert "Tours de sonde : activé" in shown and "toutes les deux semaines" in shown
     logged = _text(await run(config_services, mod, history))
-    assert "Délai de relance de la sonde : 2d → 3d" in logged
-    assert "Tours de sonde : ✗ → ✓" in logged
+    assert "Délai de relance de la sonde : 2 j → 3 j" in logged
+    assert "Tours de sonde : désactivé → activé" in logged
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ async def test_on_discord_it_is_offered_set_refused_shown_logged_and_exported(
     shown = await h.fake.invoke_slash(h.guild, h.moderator, "config show", locale="fr")
     assert "Délai de relance de la sonde : 3 j" in _text(shown)
     logged = await h.fake.invoke_slash(h.guild, h.moderator, "config history", locale="fr")
-    assert "Délai de relance de la sonde : 2d → 3d" in _text(logged)
+    assert "Délai de relance de la sonde : 2 j → 3 j" in _text(logged)
 
     await h.fake.invoke_slash(h.guild, h.moderator, "config export")
     callback = next(r for r in h.fake.requests if r.path.endswith("/callback") and r.files)
@@ -108,7 +108,7 @@ async def test_on_slack_the_form_and_the_words_set_it(slack: SlackHarness):
     assert "Taille des groupes de sonde" in text and "3 → 2" in text
     shown = await _say(slack, "config afficher")
     assert "Délai de relance de la sonde : désactivé" in shown and "Rythme de la sonde : chaque mois" in shown
-    assert "Tours de sonde : ✗ → ✓" in await _say(slack, "config historique")
+    assert "Tours de sonde : désactivé → activé" in await _say(slack, "config historique")
     assert "Seuls les modérateurs" in visible_text(
         (await slack.sender.view_submission("config:settings", good, user_id=slack.member_fr)).json()
     )
