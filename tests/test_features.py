@@ -145,6 +145,20 @@ def test_slack_action_view_and_shortcut_ids_are_namespaced_by_feature(services: 
         assert template.startswith(f"{feature.name}:"), f"{kind} of {feature.name}: {pattern.pattern!r}"
 
 
+def test_app_home_sections_belong_to_a_feature_and_each_has_its_own_place(services: Services,
+                                                                           router: SlackRouter) -> None:
+    """Two sections at the same `order` would be placed by the registry's order: say where each goes."""
+    sections = router.home.sections
+    assert sections, "no App Home section: the Home tab would be empty"
+    shared = [order for order, n in Counter(s.order for s in sections).items() if n > 1]
+    assert shared == [], f"App Home sections sharing a place: {shared}"
+    commands = {c.name for c in services.commands}
+    for section in sections:
+        module = getattr(getattr(section.build, "func", section.build), "__module__", "")
+        assert owner(services.features, module) is not None, f"Home section of {module} belongs to no feature"
+        assert section.more is None or section.more in commands, f"{module}: no command {section.more!r}"
+
+
 def test_the_checks_catch_a_clash() -> None:
     """The clash finder itself: a French name equal to a sibling's, and an invalid name."""
     payload = [

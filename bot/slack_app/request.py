@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.context import Caller
     from bot.features import CommandSpec
     from bot.services import Services
+    from bot.slack_app.home import HomePage
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class SlackRequest:
     args: str = ""
     match: re.Match[str] | None = None
     notice: str = ""  # shown above the next card (e.g. "unknown command")
+    home: HomePage | None = None  # the App Home sections, for bot.slack_app.home.refresh_home
     _ack: AsyncAck | None = field(default=None, repr=False)
     _resolver: Callable[[], Awaitable[Caller]] | None = field(default=None, repr=False)
 

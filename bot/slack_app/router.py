@@ -8,13 +8,16 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
 - `router.view(r"intro:form", handler)`: form submissions, by callback-id regex; the handler may
   return `ack()` arguments (e.g. `{"response_action": "update", "view": …}`) or raise InvalidInput
   whose problem names are the input blocks' `block_id`s;
-- `router.event("app_home_opened", handler)`: Events API events, de-duplicated by event_id;
+- `router.event("reaction_added", handler)`: Events API events, de-duplicated by event_id;
 - `router.shortcut("config:remove_post", name_key, description_key, handler)`: a message shortcut
   (the message's "…" menu; `kind="global"` for the lightning menu), declared in the manifest with
   its localized name and description; acknowledged before the handler runs;
 - `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest;
 - `router.on_member_data_deleted(handler)`: told `(request, community_id, member_id)` after a member's
-  data was deleted (Slack's twin of Discord's `member_data_deleted` event), e.g. to redraw their Home.
+  data was deleted (Slack's twin of Discord's `member_data_deleted` event);
+- `router.home_section(100, build)`: the feature's part of the App Home, `async build(request, caller)
+  -> blocks`; the runtime owns the page (bot/slack_app/home.py): it listens to `app_home_opened` and
+  to data deletion, and a feature redraws it with `await refresh_home(request, caller)`.
 
 Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
 Registration touches no network and no database, so the manifest is built from the same tables.
@@ -39,6 +42,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.errors import Forbidden
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
+from bot.slack_app.home import HomePage, HomeSection, SectionBuilder
 from bot.slack_app.ledger import claim_event, release_event
 from bot.slack_app.request import SlackRequest
 from bot.text import refuse_control_characters
@@ -79,6 +83,7 @@ class SlackRouter:
     scopes: dict[str, str] = field(default_factory=dict)  # extra bot scope -> why the feature needs it
     shortcuts: list[Shortcut] = field(default_factory=list)
     data_deleted: list[DataDeletedHandler] = field(default_factory=list)
+    home: HomePage = field(default_factory=HomePage)
 
     def subcommand(self, name: str, handler: Handler) -> None:
         if name in self.subcommands:
@@ -105,6 +110,17 @@ class SlackRouter:
 
     def on_member_data_deleted(self, handler: DataDeletedHandler) -> None:
         self.data_deleted.append(handler)
+
+    def home_section(self, order: int, build: SectionBuilder, *, more: str | None = None) -> None:
+        """Contribute a section to the App Home, placed by ascending `order`.
+
+        `more` names the command that shows the rest when the page is full. The first section turns
+        the Home tab on (the manifest's `home_tab_enabled` included).
+        """
+        if not self.home.sections:
+            self.event("app_home_opened", self.home.opened)
+            self.on_member_data_deleted(self.home.data_deleted)
+        self.home.add(HomeSection(order, build, more))
 
     async def member_data_deleted(self, request: SlackRequest, community_id: int, member_id: int) -> None:
         """Tell every subscriber; one failing must not undo or hide a deletion that already happened."""
@@ -173,7 +189,7 @@ class Dispatcher:
     def _request(self, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient,
                  ack: AsyncAck | None, caller: Caller | None) -> SlackRequest:
         return SlackRequest(self.services, client, body, context, caller, session=self.session,
-                            command=self.router.command, _ack=ack)
+                            command=self.router.command, home=self.router.home, _ack=ack)
 
     @asynccontextmanager
     async def guard(self, body: dict[str, Any], context: dict[str, Any],

@@ -1,9 +1,8 @@
 """Help: lists the commands the caller may use, in their language."""
 
 from bot.features import CommandSpec, Feature
-from cogs.help._help import help_card  # public: other features show help too (intros' App Home)
 
-__all__ = ["FEATURE", "help_card"]
+__all__ = ["FEATURE"]
 
 FEATURE = Feature(
     name="help",

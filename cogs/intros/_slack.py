@@ -1,4 +1,4 @@
-"""`/collectif intro|profile|availability`, the intro modal and the App Home profile on Slack.
+"""`/collectif intro|profile|availability`, the intro modal and the profile section of the App Home on Slack.
 
 One modal holds the whole form (block ids = the validation's field names, so InvalidInput comes
 back inline through `response_action: errors`). Buttons: `intros:edit:<profile>`,
@@ -18,16 +18,16 @@ from bot.cards import Action, Card, action_id
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
-from bot.rendering.slack import HOME_MAX_BLOCKS, plain, render_blocks
+from bot.rendering.slack import plain, render_blocks
+from bot.slack_app.home import refresh_home
 from bot.slack_app.request import SlackRequest, as_message
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from bot.words import match_word
-from cogs.help import help_card
 from cogs.intros import _ids
 from cogs.intros._cards import availability_text, outcome_text, problem_lines, problems_text, profile_card
 from cogs.intros._form import FormStart, opt_in_values, set_opt_ins
-from cogs.intros._profile import FEATURE, ProfileView, get_profile
+from cogs.intros._profile import FEATURE, ProfileView
 from cogs.intros._publish import (
     check_intro,
     edit_profile,
@@ -39,6 +39,7 @@ from cogs.intros._publish import (
 from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 
 log = logging.getLogger(__name__)
+HOME_ORDER = 100  # the App Home opens on one's own profile
 FORM = _ids.FORM
 VALUE = "value"  # every input's action_id: the block id names the field
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
@@ -250,7 +251,7 @@ async def submitted(request: SlackRequest) -> None:
         next_post=published.next_post if published else None,
     )
     await _tell(request, caller, text, metadata.get("channel"))
-    await publish_home(request, caller)
+    await refresh_home(request, caller)
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
@@ -325,7 +326,7 @@ async def _update(
         services.catalog, caller.locale, view, community_today(services.clock.now(), caller.timezone)
     )
     await request.reply(request.t("intros.availability.updated", status=shown))
-    await publish_home(request, caller)
+    await refresh_home(request, caller)
 
 
 async def edit_clicked(request: SlackRequest) -> None:
@@ -343,30 +344,16 @@ def _from_home(request: SlackRequest) -> bool:
     return (request.body.get("view") or {}).get("type") == "home"
 
 
-async def home_opened(request: SlackRequest) -> None:
-    if (request.body.get("event") or {}).get("tab", "home") != "home":
-        return
-    await publish_home(request, await request.ensure_caller())
-
-
-async def data_deleted(request: SlackRequest, community_id: int, member_id: int) -> None:
-    """After `/collectif privacy delete`, the Home tab stops showing the deleted profile."""
-    caller = await request.ensure_caller()
-    if (caller.community_id, caller.member_id) == (community_id, member_id):
-        await publish_home(request, caller)
-
-
-async def publish_home(request: SlackRequest, caller: Caller) -> None:
-    """The Home tab: one's profile card with Edit / availability buttons (or an invitation), then help."""
+async def profile_section(request: SlackRequest, caller: Caller) -> list[dict[str, Any]]:
+    """Intros' part of the App Home: one's profile card with Edit / availability buttons, or an invitation."""
     services = request.services
     t = services.catalog.t
     locale = caller.locale
     profile: ProfileView | None
-    async with services.db.transaction() as session:
-        try:
-            profile = await get_profile(session, caller.community_id, caller.member_id)
-        except NotFound:
-            profile = None
+    try:
+        profile = await run(services, caller, profile_of, write=False)
+    except NotFound:
+        profile = None
     if profile is None:
         card = Card(
             title=t(locale, "intros.home.title"),
@@ -376,21 +363,7 @@ async def publish_home(request: SlackRequest, caller: Caller) -> None:
     else:
         today = community_today(services.clock.now(), caller.timezone)
         card = profile_card(services.catalog, locale, profile, today, own=True, timezone=caller.timezone)
-    help_blocks = render_blocks(
-        help_card(
-            services.catalog,
-            locale,
-            services.commands,
-            is_moderator=caller.is_moderator,
-            invocation=request.invocation,
-        )
-    )
-    blocks = render_blocks(card, max_blocks=HOME_MAX_BLOCKS - len(help_blocks) - 1)
-    blocks = [*blocks, {"type": "divider"}, *help_blocks][:HOME_MAX_BLOCKS]
-    try:
-        await request.client.views_publish(user_id=caller.user_id, view={"type": "home", "blocks": blocks})
-    except SlackApiError as exc:  # the Home tab is a convenience: never fail the action for it
-        log.info("views.publish refused for %s: %s", caller.user_id, exc.response.get("error"))
+    return render_blocks(card)
 
 
 def register(router: SlackRouter) -> None:
@@ -401,8 +374,7 @@ def register(router: SlackRouter) -> None:
     router.action(_ids.EDIT, edit_clicked)
     router.action(_ids.AVAILABILITY, availability_clicked)
     router.action(_ids.CREATE, create_clicked)
-    router.event("app_home_opened", home_opened)
-    router.on_member_data_deleted(data_deleted)
+    router.home_section(HOME_ORDER, profile_section, more="profile")
     router.need_scope(
         "chat:write.public", "intro cards in the intro and trade channels without inviting the bot"
     )

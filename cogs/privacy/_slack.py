@@ -59,7 +59,7 @@ async def clicked(request: SlackRequest, router: SlackRouter) -> None:
     done = (await run(services, caller, delete_my_data, member_id)).value
     if done is None:
         raise RuntimeError("privacy deletion failed (logged above); a retry resumes where it stopped")
-    # Features showing or holding the member's data (e.g. the App Home profile) catch up now.
+    # Whatever shows or holds the member's data catches up now (the runtime republishes their App Home).
     await router.member_data_deleted(request, caller.community_id, member_id)
     await request.reply(done, replace=True)
 

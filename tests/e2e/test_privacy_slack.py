@@ -106,3 +106,4 @@ async def test_delete_republishes_the_home_tab_without_the_profile(slack: SlackH
     home = republished.args["view"]
     assert "intros:edit:" not in str(home) and "Figma" not in visible_text(home)
     assert slack.t("fr", "intros.home.no_profile") in visible_text(home)
+    assert slack.t("fr", "help.title") in visible_text(home)  # the other sections stay
