@@ -92,6 +92,41 @@ def import_time() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+MIGRATE_CHILD = """
+import asyncio, sys, time
+t = time.perf_counter()
+import bot.discord_bot.runtime, bot.services, bot.features
+from storage.engine import Database
+from storage.migrate import upgrade
+[__import__(f.package) for f in bot.features.load_features()]
+
+async def main():
+    db = Database.from_url(sys.argv[1])
+    await upgrade(db.engine)
+    await db.dispose()
+
+asyncio.run(main())
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:"))
+print(rss / 1024, time.perf_counter() - t, "alembic" in sys.modules)
+"""
+
+
+def migrate_rss(runs: int) -> dict[str, tuple[float, float]]:
+    """(RSS MB, seconds) of a fresh process that imports the runtime and migrates: a new database
+    (migrations pending: Alembic imported) against an up-to-date one (Alembic not imported)."""
+    figures: dict[str, list[tuple[float, float]]] = {"pending": [], "up to date": []}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            for state in ("pending", "up to date"):
+                out = subprocess.run([sys.executable, "-c", MIGRATE_CHILD, url], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                assert out[2] == ("True" if state == "pending" else "False"), (state, out)
+                figures[state].append((float(out[0]), float(out[1])))
+    return {state: (statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+            for state, rows in figures.items()}
+
+
 async def main(runs: int, guilds: int, guild_ready_timeout: float) -> None:
     results, floor = [], []
     for _ in range(runs):  # interleaved, so both see the same machine load
@@ -104,9 +139,15 @@ async def main(runs: int, guilds: int, guild_ready_timeout: float) -> None:
     print(f"collectif start to ready: median {total * 1000:.0f} ms (migrations {migrations * 1000:.0f} ms, "
           f"login + sync + READY + communities {connect * 1000:.0f} ms) (target <= 2000 ms)")
     print(f"stock discord.py login to READY: median {stock * 1000:.0f} ms; "
-          f"collectif after migrations / stock: {connect / stock:.2f}x, whole start / stock: {total / stock:.2f}x")
+          f"collectif after migrations / stock: {connect / stock:.2f}x, "
+          f"whole start / stock: {total / stock:.2f}x")
     print(f"plus imports in a fresh process: median {imports * 1000:.0f} ms "
           f"-> cold start to ready about {(total + imports) * 1000:.0f} ms")
+    rss = migrate_rss(runs)
+    (pending_mb, pending_s), (current_mb, current_s) = rss["pending"], rss["up to date"]
+    print(f"fresh process, imports + migrate: pending (Alembic imported) RSS {pending_mb:.1f} MB, "
+          f"{pending_s * 1000:.0f} ms; up to date (Alembic not imported) RSS {current_mb:.1f} MB, "
+          f"{current_s * 1000:.0f} ms; saved {pending_mb - current_mb:.1f} MB")
 
 
 if __name__ == "__main__":
