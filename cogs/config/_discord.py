@@ -191,6 +191,9 @@ class Config(commands.Cog):
         async def respond(card: Card) -> None:
             await send_card(interaction, card, ephemeral=True)
 
+        # A change may wait on the database's write lock: Discord gets "thinking…" first (3 s rule).
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
         await self._run(interaction, use_case, *args, respond=respond)
 
     # -- settings ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 EPHEMERAL = 64
 OPTION_TYPES = {"subcommand": 1, "group": 2}
 RESPONSE_MESSAGE_TYPES = {4, 5}
+DEFERRED_MESSAGE = 5  # "thinking…": the answer comes as the first follow-up
 
 
 @dataclass
@@ -57,6 +59,10 @@ class FakeInteraction:
 
     @property
     def data(self) -> dict[str, Any]:
+        """What the member sees as the answer: the response's data, or after a "thinking…" defer
+        (type 5) the first follow-up, which replaces it on screen."""
+        if self.callback.get("type") == DEFERRED_MESSAGE and self.followups:
+            return self.followups[0]
         return self.callback.get("data") or {}
 
     @property
@@ -307,6 +313,10 @@ class InteractionsMixin:
         await self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id if guild else None)
         if wait:
             await interaction.wait_answer(timeout)
+            if interaction.response_type == DEFERRED_MESSAGE:  # "thinking…": the answer follows
+                left = self.followup_deadline - (time.perf_counter() - interaction.sent_at)
+                with contextlib.suppress(TimeoutError):  # none may come: the member keeps "thinking…"
+                    await interaction.wait_followups(1, max(0.0, min(timeout, left)))
         return interaction
 
     def _by_token(self: FakeDiscord, token: str) -> FakeInteraction:
