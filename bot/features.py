@@ -13,7 +13,6 @@ from bot.settings_registry import SettingSpec
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.services import Services
 
 # The order is the order of /help.
 FEATURE_PACKAGES: tuple[str, ...] = (
@@ -75,7 +74,7 @@ class Feature:
     # Per-community settings (bot.settings_registry): /config, export/import and the audit log read them.
     settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
-    on_start: Callable[[Services], Awaitable[None]] | None = None
+    on_start: Callable[..., Awaitable[None]] | None = None  # called with bot.services.Services
 
     @property
     def locales(self) -> Path:

@@ -25,14 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.settings import feature_values
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.features import Feature
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +201,14 @@ class SettingSpec:
             return self.default
 
 
-def declared_settings(features: Iterable[Feature]) -> dict[str, SettingSpec]:
+class _Declares(Protocol):
+    """A feature (bot.features.Feature), as far as settings go."""
+
+    name: str
+    settings: tuple[SettingSpec, ...]
+
+
+def declared_settings(features: Iterable[_Declares]) -> dict[str, SettingSpec]:
     """Every declared setting by key, in feature order (config's first: it is the core's settings).
 
     Two features declaring one key, or one place in the export file, is an error.

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from bot.context import Caller
     from bot.features import CommandSpec
     from bot.services import Services
-    from bot.slack_app.home import HomePage
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,12 @@ def as_message(content: Card | str) -> dict[str, Any]:
     return {"text": escaped_within(content, 3000)}
 
 
+class Home(Protocol):
+    """The App Home page (bot.slack_app.home.HomePage) as a request sees it."""
+
+    async def publish(self, request: SlackRequest, caller: Caller) -> None: ...
+
+
 @dataclass
 class SlackRequest:
     """One slash command, click, form submission or event, handed to a feature's handler.
@@ -63,7 +68,7 @@ class SlackRequest:
     args: str = ""
     match: re.Match[str] | None = None
     notice: str = ""  # shown above the next card (e.g. "unknown command")
-    home: HomePage | None = None  # the App Home sections, for bot.slack_app.home.refresh_home
+    home: Home | None = None  # the App Home sections (bot.slack_app.home.HomePage), for refresh_home
     _ack: AsyncAck | None = field(default=None, repr=False)
     _resolver: Callable[[], Awaitable[Caller]] | None = field(default=None, repr=False)
 
