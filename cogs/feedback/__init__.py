@@ -1,0 +1,25 @@
+"""Peer feedback: ask the trade for a critique, answer in a thread, credit helpful answers with kudos."""
+
+from bot.features import CommandSpec, Feature, PrivacyHook
+from cogs.feedback._feedback import on_start
+from cogs.feedback._settings import NUDGE_DELAY
+from cogs.feedback._store import delete_member, export_member
+
+FEATURE = Feature(
+    name="feedback",
+    package=__name__,
+    commands=(
+        CommandSpec("feedback", "feedback"),
+        CommandSpec("kudos", "feedback", slack_usage="[@member | top]"),
+    ),
+    privacy=PrivacyHook(
+        tables=("feedback_requests", "feedback_answers", "feedback_kudos"),
+        export=export_member,
+        delete=delete_member,
+    ),
+    discord_extension="cogs.feedback._discord",
+    slack_listeners="cogs.feedback._slack",
+    models="cogs.feedback.models",
+    settings=(NUDGE_DELAY,),
+    on_start=on_start,  # the nudge, due-date and privacy clean-up jobs
+)

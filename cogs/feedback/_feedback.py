@@ -1,0 +1,618 @@
+"""The use cases of peer feedback (run through bot.usecase.run), their platform effects and timed jobs.
+
+Reads and checks first (the bindings run `check_*` read-only before acknowledging), then one write
+transaction per use case; posting, threads and DMs run after the commit (`ctx.after_commit`) and
+record what they posted in their own short transactions (bot.posting), never holding a write lock
+across a platform call. Races are settled by the database: the weekly slot is a unique key, an
+answer holds its request open with a row update, a close is a conditional update, one kudos per answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+
+from bot.community_time import community_today
+from bot.errors import Forbidden, NotFound, UserError
+from bot.formatting import format_date
+from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
+from bot.posting import PostOwner, notifier_for, post_card, remove_posts, sync_card
+from bot.scheduler import JobRun
+from bot.usecase import Context, Later, moderator_only
+from cogs.feedback._cards import (
+    answer_card,
+    answered_dm,
+    due_card,
+    kudos_card,
+    nudge_card,
+    request_card,
+    thanks_card,
+    top_card,
+)
+from cogs.feedback._settings import NUDGE_DELAY
+from cogs.feedback._store import (
+    ANSWER_POSTS,
+    FEATURE,
+    FORGET,
+    NUDGE_POSTS,
+    RequestView,
+    claim_open,
+    close_row,
+    destinations,
+    give_kudos,
+    insert_request,
+    kudos_rows,
+    load_answer,
+    load_request,
+    member_by_user,
+    next_week_start,
+    person,
+    request_row,
+    requests_in_week,
+    top_reviewers,
+)
+from cogs.feedback._validation import AnswerForm, RequestData, RequestForm, validate_answer, validate_request
+from cogs.feedback.models import OPEN, FeedbackAnswer, FeedbackRequest
+from storage.models import Community, Post
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.cards import Card
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+NUDGE, DUE = "feedback.nudge", "feedback.due"
+DUE_HOUR = time(9, 0)  # the day after the due date, 09:00 in the community's zone
+TOP_PER_TRADE = 3
+MONTHS_SHOWN = 6
+
+
+def week_of(now: datetime, timezone: str) -> str:
+    year, week, _ = community_today(now, timezone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _key(kind: str, community_id: int, request_id: int) -> str:
+    return f"{kind}:{community_id}:{request_id}"
+
+
+# -- asking ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    posted: bool
+    threaded: bool
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Asked:
+    request_id: int
+    channel_id: str
+    later: Later[Published]
+
+    @property
+    def published(self) -> Published | None:
+        return self.later.value
+
+
+async def where_options(ctx: Context) -> list[tuple[str, str | None, str]]:
+    """Where the caller may ask: (value, trade name or None for the feedback channel, channel id)."""
+    settings = await ctx.settings()
+    return await destinations(
+        ctx.session, ctx.community_id, ctx.caller.member_id, settings.feedback_channel_id
+    )
+
+
+async def _resolve(ctx: Context, where: str) -> tuple[int | None, str]:
+    options = await where_options(ctx)
+    if not options:
+        raise UserError("feedback.errors.no_destination")
+    chosen = options[0] if not where else next((o for o in options if o[0] == where), None)
+    if chosen is None:
+        raise UserError("feedback.errors.where_unknown")
+    value, _name, channel = chosen
+    return (int(value.split(":", 1)[1]) if value.startswith("trade:") else None), channel
+
+
+async def _slot(ctx: Context, week: str) -> int:
+    limit = (await ctx.settings()).feedback_per_week
+    used = await requests_in_week(ctx.session, ctx.community_id, ctx.caller.member_id, week)
+    if used >= limit:
+        _refuse_limit(ctx, limit)
+    return used + 1
+
+
+def _refuse_limit(ctx: Context, limit: int) -> None:
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
+    raise UserError(
+        "feedback.errors.limit", count=limit, date=format_date(next_week_start(today), ctx.caller.locale)
+    )
+
+
+async def check_request(ctx: Context, form: RequestForm) -> RequestData:
+    """Every refusal of `ask`, read-only: the bindings answer with it before anything waits on a write."""
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
+    data = validate_request(form, today, ctx.caller.locale)
+    await _resolve(ctx, data.where)
+    await _slot(ctx, week_of(ctx.clock.now(), ctx.caller.timezone))
+    return data
+
+
+async def ask(ctx: Context, form: RequestForm) -> Asked:
+    """/feedback: saved, its nudge and due-date jobs planned, then the card and its thread posted."""
+    now = ctx.clock.now()
+    data = validate_request(form, community_today(now, ctx.caller.timezone), ctx.caller.locale)
+    trade_id, channel_id = await _resolve(ctx, data.where)
+    week = week_of(now, ctx.caller.timezone)
+    request_id = await insert_request(
+        ctx.session,
+        {
+            "community_id": ctx.community_id,
+            "member_id": ctx.caller.member_id,
+            "title": data.title,
+            "links": list(data.links),
+            "kind": data.kind,
+            "question": data.question,
+            "trade_id": trade_id,
+            "channel_id": channel_id,
+            "due_on": data.due_on,
+            "allow_anonymous": data.allow_anonymous,
+            "state": OPEN,
+            "week": week,
+            "week_slot": await _slot(ctx, week),
+            "nudged": False,
+            "created_at": now,
+        },
+    )
+    if request_id is None:  # another request took this week's slot first
+        _refuse_limit(ctx, (await ctx.settings()).feedback_per_week)
+    assert request_id is not None
+    delay = int(await ctx.setting(NUDGE_DELAY))
+    if delay > 0:
+        await ctx.scheduler.schedule(
+            ctx.session,
+            kind=NUDGE,
+            due_at=now + timedelta(minutes=delay),
+            payload={"request_id": request_id},
+            community_id=ctx.community_id,
+            dedupe_key=_key(NUDGE, ctx.community_id, request_id),
+        )
+    if data.due_on is not None:
+        due_at = datetime.combine(
+            data.due_on + timedelta(days=1), DUE_HOUR, tzinfo=ZoneInfo(ctx.caller.timezone)
+        ).astimezone(UTC)
+        await ctx.scheduler.schedule(
+            ctx.session,
+            kind=DUE,
+            due_at=max(due_at, now),
+            payload={"request_id": request_id},
+            community_id=ctx.community_id,
+            dedupe_key=_key(DUE, ctx.community_id, request_id),
+        )
+    services, community_id = ctx.services, ctx.community_id
+
+    async def publish(_notifier: Notifier | None) -> Published:
+        return await publish_request(services, community_id, request_id)
+
+    return Asked(request_id, channel_id, ctx.after_commit(publish))
+
+
+async def _view(
+    services: Services, community_id: int, request_id: int
+) -> tuple[RequestView, Community] | None:
+    async with services.db.transaction(write=False) as session:
+        row = await request_row(session, community_id, request_id)
+        community = await session.get(Community, community_id)
+        if row is None or community is None:
+            return None
+        return await load_request(session, row), community
+
+
+async def publish_request(services: Services, community_id: int, request_id: int) -> Published:
+    """Posts the card and opens its thread; a card nobody can see is no request (it is removed)."""
+    found = await _view(services, community_id, request_id)
+    if found is None:
+        return Published(False, False, "")
+    view, community = found
+    card = request_card(services.catalog, community.locale, view)
+    owner = PostOwner(community_id, FEATURE, request_id, view.requester.member_id)
+    try:
+        ref = await post_card(services, owner, view.channel_id, card)
+    except CannotPost:
+        ref = None
+    if ref is None:
+        async with services.db.transaction() as session:
+            await _cancel_jobs(services, session, community_id, request_id)
+            await session.execute(
+                delete(FeedbackRequest).where(
+                    FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id
+                )
+            )
+        return Published(False, False, view.channel_id)
+    thread: ThreadRef | None
+    try:
+        thread = await notifier_for(services, community.platform).open_thread(
+            community.external_id, ref, view.title
+        )
+    except CannotPost:  # no permission to create threads there: answers go under the card
+        thread = None
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(FeedbackRequest)
+            .where(FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id)
+            .values(message_id=ref.message_id, thread_id=thread.thread_id if thread else None)
+            .execution_options(synchronize_session=False)
+        )
+    return Published(True, thread is not None, view.channel_id)
+
+
+# -- answering ------------------------------------------------------------------------------------
+
+
+async def _answerable(ctx: Context, request_id: int, anonymous: bool) -> FeedbackRequest:
+    row = await request_row(ctx.session, ctx.community_id, request_id)
+    if row is None:
+        raise NotFound("feedback.errors.not_found")
+    if row.state != OPEN:
+        raise UserError("feedback.errors.closed")
+    if row.member_id == ctx.caller.member_id:
+        raise UserError("feedback.errors.own_request")
+    if anonymous and not row.allow_anonymous:
+        raise UserError("feedback.errors.no_anonymous")
+    return row
+
+
+async def answer_form(ctx: Context, request_id: int, anonymous: bool) -> RequestView:
+    """Give feedback: the request the form is about, if the caller may answer it (read-only)."""
+    return await load_request(ctx.session, await _answerable(ctx, request_id, anonymous))
+
+
+async def check_answer(ctx: Context, request_id: int, anonymous: bool, form: AnswerForm) -> None:
+    row = await _answerable(ctx, request_id, anonymous)
+    validate_answer(form, row.kind)
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer_id: int
+    later: Later[bool]
+
+
+async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: AnswerForm) -> Answered:
+    """Saved (nothing when refused), the nudge cancelled; then posted in the thread and the requester DMed."""
+    row = await _answerable(ctx, request_id, anonymous)
+    text, ratings = validate_answer(form, row.kind)
+    if not await claim_open(ctx.session, ctx.community_id, request_id):
+        raise UserError("feedback.errors.closed")
+    answer = FeedbackAnswer(
+        community_id=ctx.community_id,
+        request_id=request_id,
+        member_id=ctx.caller.member_id,
+        anonymous=anonymous,
+        text=text,
+        ratings=ratings,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(answer)
+    await ctx.session.flush()
+    await ctx.scheduler.cancel(
+        ctx.session, dedupe_key=_key(NUDGE, ctx.community_id, request_id), community_id=ctx.community_id
+    )
+    services, community_id, answer_id = ctx.services, ctx.community_id, answer.id
+
+    async def publish(_notifier: Notifier | None) -> bool:
+        return await publish_answer(services, community_id, answer_id)
+
+    return Answered(answer_id, ctx.after_commit(publish))
+
+
+def message_link(community: Community, ref: PostRef, thread: ThreadRef | None) -> str | None:
+    """A link to a posted message, built from its ids (no API call)."""
+    if community.platform == "discord":
+        return f"https://discord.com/channels/{community.external_id}/{ref.channel_id}/{ref.message_id}"
+    if community.platform == "slack":
+        link = f"https://slack.com/archives/{ref.channel_id}/p{ref.message_id.replace('.', '')}"
+        return (
+            f"{link}?thread_ts={thread.thread_id}&cid={ref.channel_id}"
+            if thread and thread.thread_id
+            else link
+        )
+    return None
+
+
+async def publish_answer(services: Services, community_id: int, answer_id: int) -> bool:
+    async with services.db.transaction(write=False) as session:
+        answer = await load_answer(session, community_id, answer_id)
+        row = await request_row(session, community_id, answer.request_id) if answer else None
+        community = await session.get(Community, community_id)
+        if answer is None or row is None or community is None:
+            return False
+        view = await load_request(session, row)
+    notifier = notifier_for(services, community.platform)
+    thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
+    card = answer_card(services.catalog, community.locale, view, answer, threaded=thread is not None)
+    try:
+        if thread is not None:
+            ref = await notifier.post_in_thread(community.external_id, thread, card)
+        else:
+            ref = await notifier.post(community.external_id, view.channel_id, card)
+    except CannotPost as error:
+        log.info("feedback answer %s not posted: %s", answer_id, error.reason)
+        ref = None
+    if ref is not None:
+        async with services.db.transaction() as session:
+            session.add(
+                Post(
+                    community_id=community_id,
+                    member_id=answer.author.member_id if answer.author else None,
+                    feature=ANSWER_POSTS,
+                    object_id=answer_id,
+                    channel_id=ref.channel_id,
+                    message_id=ref.message_id,
+                    posted_at=services.clock.now(),
+                )
+            )
+    await _refresh_card(services, community, view)
+    requester = view.requester
+    who = (
+        services.t(requester.locale or community.locale, "feedback.answer.anonymous_peer")
+        if answer.anonymous or answer.author is None
+        else answer.author.name
+    )
+    link = message_link(community, ref, thread) if ref is not None else None
+    await notifier.dm(
+        community.external_id,
+        requester.user_id,
+        answered_dm(services.catalog, requester.locale or community.locale, view, who, link),
+    )
+    return ref is not None
+
+
+async def _refresh_card(services: Services, community: Community, view: RequestView) -> None:
+    card = request_card(services.catalog, community.locale, view)
+    await sync_card(services, PostOwner(community.id, FEATURE, view.id, view.requester.member_id), card, None)
+
+
+# -- kudos ----------------------------------------------------------------------------------------
+
+
+async def mark_helpful(ctx: Context, answer_id: int) -> str:
+    """Helpful: the reviewer gets one kudos; only the requester, never to oneself, once per answer."""
+    answer = await ctx.session.scalar(
+        select(FeedbackAnswer).where(
+            FeedbackAnswer.community_id == ctx.community_id, FeedbackAnswer.id == answer_id
+        )
+    )
+    row = await request_row(ctx.session, ctx.community_id, answer.request_id) if answer else None
+    if answer is None or row is None:
+        raise NotFound("feedback.errors.answer_not_found")
+    if row.member_id != ctx.caller.member_id:
+        raise Forbidden("feedback.errors.only_requester_helpful")
+    if answer.member_id is None:
+        raise UserError("feedback.errors.former_member")
+    if answer.member_id == ctx.caller.member_id:
+        raise UserError("feedback.errors.self_kudos")
+    given = await give_kudos(
+        ctx.session,
+        {
+            "community_id": ctx.community_id,
+            "answer_id": answer_id,
+            "giver_id": ctx.caller.member_id,
+            "receiver_id": answer.member_id,
+            "kind": row.kind,
+            "trade_id": row.trade_id,
+            "created_at": ctx.clock.now(),
+        },
+    )
+    if not given:
+        raise UserError("feedback.errors.already_helpful")
+    reviewer = await person(ctx.session, ctx.community_id, answer.member_id)
+    services, community_id = ctx.services, ctx.community_id
+
+    async def refresh(_notifier: Notifier | None) -> None:
+        await refresh_answer(services, community_id, answer_id)
+
+    ctx.after_commit(refresh)
+    if answer.anonymous or reviewer is None:
+        return ctx.t("feedback.answer.anonymous_peer")
+    return reviewer.name
+
+
+async def refresh_answer(services: Services, community_id: int, answer_id: int) -> None:
+    async with services.db.transaction(write=False) as session:
+        answer = await load_answer(session, community_id, answer_id)
+        row = await request_row(session, community_id, answer.request_id) if answer else None
+        community = await session.get(Community, community_id)
+        if answer is None or row is None or community is None:
+            return
+        view = await load_request(session, row)
+        posts = (
+            await session.execute(
+                select(Post.channel_id, Post.message_id).where(
+                    Post.community_id == community_id,
+                    Post.feature == ANSWER_POSTS,
+                    Post.object_id == answer_id,
+                )
+            )
+        ).all()
+    card = answer_card(services.catalog, community.locale, view, answer, threaded=view.thread_id is not None)
+    notifier = notifier_for(services, community.platform)
+    for channel_id, message_id in posts:
+        await notifier.edit(community.external_id, PostRef(channel_id, message_id), card)
+
+
+@moderator_only
+async def who_wrote(ctx: Context, answer_id: int) -> str:
+    """Moderators: the author of an anonymous answer (e.g. one reported to them)."""
+    answer = await ctx.session.scalar(
+        select(FeedbackAnswer).where(
+            FeedbackAnswer.community_id == ctx.community_id, FeedbackAnswer.id == answer_id
+        )
+    )
+    if answer is None:
+        raise NotFound("feedback.errors.answer_not_found")
+    author = await person(ctx.session, ctx.community_id, answer.member_id) if answer.member_id else None
+    name = author.name if author else ctx.t("feedback.answer.former_member")
+    return ctx.t("feedback.who.text", name=name, user=author.user_id if author else "—")
+
+
+def _month_floor(day: date, back: int = 0) -> date:
+    month = day.month - 1 - back
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+async def kudos_of(ctx: Context, user_id: str | None = None) -> Card:
+    """/kudos [member]: kudos received, by kind and over the last months."""
+    member_id = ctx.caller.member_id
+    if user_id is not None and user_id != ctx.caller.user_id:
+        found = await member_by_user(ctx.session, ctx.community_id, user_id)
+        if found is None:
+            raise NotFound("feedback.errors.no_member")
+        member_id = found
+    who = await person(ctx.session, ctx.community_id, member_id)
+    assert who is not None
+    rows = await kudos_rows(ctx.session, ctx.community_id, member_id, datetime(1970, 1, 1, tzinfo=UTC))
+    zone = ZoneInfo(ctx.caller.timezone)
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
+    months = [_month_floor(today, back) for back in range(MONTHS_SHOWN)]
+    per_month = Counter(_month_floor(at.astimezone(zone).date()) for _, at in rows)
+    return kudos_card(
+        ctx.catalog,
+        ctx.caller.locale,
+        who.name,
+        len(rows),
+        Counter(kind for kind, _ in rows),
+        [(m, per_month[m]) for m in months if per_month[m]],
+    )
+
+
+async def kudos_top(ctx: Context) -> Card:
+    """/kudos top: this month's most thanked reviewers per trade (hidden profiles left out)."""
+    month = _month_floor(community_today(ctx.clock.now(), ctx.caller.timezone))
+    since = datetime.combine(month, time(0), tzinfo=ZoneInfo(ctx.caller.timezone)).astimezone(UTC)
+    rows = await top_reviewers(ctx.session, ctx.community_id, since, TOP_PER_TRADE)
+    return top_card(ctx.catalog, ctx.caller.locale, month, rows)
+
+
+# -- closing --------------------------------------------------------------------------------------
+
+
+async def _cancel_jobs(services: Services, session: AsyncSession, community_id: int, request_id: int) -> None:
+    for kind in (NUDGE, DUE):
+        await services.scheduler.cancel(
+            session, dedupe_key=_key(kind, community_id, request_id), community_id=community_id
+        )
+
+
+async def close_request(ctx: Context, request_id: int) -> str:
+    """Close (requester or moderator): card updated, reviewers thanked, thread archived, jobs cancelled."""
+    row = await request_row(ctx.session, ctx.community_id, request_id)
+    if row is None:
+        raise NotFound("feedback.errors.not_found")
+    if row.member_id != ctx.caller.member_id and not ctx.caller.is_moderator:
+        raise Forbidden("feedback.errors.only_requester_close")
+    if not await close_row(ctx.session, ctx.community_id, request_id, ctx.clock.now()):
+        raise UserError("feedback.errors.already_closed")
+    await _cancel_jobs(ctx.services, ctx.session, ctx.community_id, request_id)
+    services, community_id, title = ctx.services, ctx.community_id, row.title
+
+    async def finish(_notifier: Notifier | None) -> None:
+        await finish_close(services, community_id, request_id)
+
+    ctx.after_commit(finish)
+    return title
+
+
+async def finish_close(services: Services, community_id: int, request_id: int) -> None:
+    found = await _view(services, community_id, request_id)
+    if found is None:
+        return
+    view, community = found
+    await _refresh_card(services, community, view)
+    await remove_posts(services, community_id, feature=NUDGE_POSTS, object_id=request_id)
+    notifier = notifier_for(services, community.platform)
+    thanks = thanks_card(services.catalog, community.locale, view)
+    try:
+        if view.thread_id:
+            thread = ThreadRef(view.channel_id, view.thread_id)
+            await notifier.post_in_thread(community.external_id, thread, thanks)
+            await notifier.archive_thread(community.external_id, thread)
+        elif view.answers:
+            await notifier.post(community.external_id, view.channel_id, thanks)
+    except CannotPost as error:
+        log.info("feedback %s: closing note not posted (%s)", request_id, error.reason)
+
+
+# -- timed jobs -----------------------------------------------------------------------------------
+
+
+async def run_nudge(services: Services, run: JobRun) -> None:
+    """Once, if still open and unanswered: a short reminder in the request's channel."""
+    assert run.community_id is not None
+    request_id = int(run.payload["request_id"])
+    found = await _view(services, run.community_id, request_id)
+    if found is None:
+        return
+    view, community = found
+    if not view.is_open or view.answers or view.message_id is None:
+        return
+    card = nudge_card(services.catalog, community.locale, view, view.created_at)
+    owner = PostOwner(run.community_id, NUDGE_POSTS, request_id, view.requester.member_id)
+    try:
+        await post_card(services, owner, view.channel_id, card)
+    except CannotPost as error:
+        log.info("feedback %s: nudge refused (%s)", request_id, error.reason)
+        return
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(FeedbackRequest)
+            .where(FeedbackRequest.community_id == run.community_id, FeedbackRequest.id == request_id)
+            .values(nudged=True)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def run_due(services: Services, run: JobRun) -> None:
+    """The due date passed: the requester is offered to close the request, in a DM."""
+    assert run.community_id is not None
+    found = await _view(services, run.community_id, int(run.payload["request_id"]))
+    if found is None:
+        return
+    view, community = found
+    if not view.is_open:
+        return
+    locale = view.requester.locale or community.locale
+    await notifier_for(services, community.platform).dm(
+        community.external_id, view.requester.user_id, due_card(services.catalog, locale, view)
+    )
+
+
+async def run_forget(services: Services, run: JobRun) -> None:
+    """After a privacy deletion: the deleted requests' threads archived, the answers in them removed."""
+    assert run.community_id is not None
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, run.community_id)
+    if community is None:
+        return
+    notifier = notifier_for(services, community.platform)
+    for channel_id, message_id in run.payload.get("messages", []):
+        await notifier.delete(community.external_id, PostRef(str(channel_id), str(message_id)))
+    for channel_id, thread_id in run.payload.get("threads", []):
+        await notifier.archive_thread(community.external_id, ThreadRef(str(channel_id), str(thread_id)))
+
+
+async def on_start(services: Services) -> None:
+    # A nudge more than a day late is no longer useful; a due-date DM still is (up to a week).
+    services.scheduler.register(NUDGE, functools.partial(run_nudge, services), max_lateness=timedelta(days=1))
+    services.scheduler.register(DUE, functools.partial(run_due, services), max_lateness=timedelta(days=7))
+    services.scheduler.register(FORGET, functools.partial(run_forget, services))

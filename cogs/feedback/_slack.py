@@ -1,0 +1,294 @@
+"""`/collectif feedback`, `/collectif kudos [@member | top]`, the forms and the card buttons on Slack.
+
+Forms are checked read-only first (InvalidInput comes back under its field: block ids are the
+validation's field names), then acknowledged, then saved and posted. The request card's thread is
+the message's reply thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.rendering.slack import plain
+from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.router import SlackRouter
+from bot.usecase import run
+from bot.words import match_word
+from cogs.feedback import _ids
+from cogs.feedback._feedback import (
+    answer_form,
+    ask,
+    check_answer,
+    check_request,
+    close_request,
+    kudos_of,
+    kudos_top,
+    mark_helpful,
+    submit_answer,
+    where_options,
+    who_wrote,
+)
+from cogs.feedback._kinds import KINDS, RATING_MAX, RATING_MIN, checklist
+from cogs.feedback._outcome import asked_text, where_label
+from cogs.feedback._validation import (
+    MAX_ANSWER,
+    MAX_LINKS_TEXT,
+    MAX_QUESTION,
+    MAX_TITLE,
+    AnswerForm,
+    RequestForm,
+)
+
+log = logging.getLogger(__name__)
+VALUE = "value"
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
+TOP_WORDS = {"top": ("classement", "leaderboard")}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
+
+
+def _text(max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def _options(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"text": plain(label, 75), "value": value} for value, label in pairs[:100]]
+
+
+def request_view(request: SlackRequest, where: list[tuple[str, str]]) -> dict[str, Any]:
+    t = request.t
+    kinds = _options([(k, t(f"feedback.kinds.{k}")) for k in KINDS])
+    places = _options(where)
+    blocks = [
+        _input("title", t("feedback.form.title_label"), _text(MAX_TITLE)),
+        _input(
+            "links",
+            t("feedback.form.links_label"),
+            _text(MAX_LINKS_TEXT, multiline=True, placeholder=t("feedback.form.links_placeholder")),
+        ),
+        _input("kind", t("feedback.form.kind_label"), {"type": "static_select", "options": kinds}),
+        _input(
+            "question", t("feedback.form.question_label"), _text(MAX_QUESTION, multiline=True), optional=True
+        ),
+        _input(
+            "where",
+            t("feedback.form.where_label"),
+            {"type": "static_select", "options": places, "initial_option": places[0]},
+        ),
+        _input("due", t("feedback.form.due_label"), {"type": "datepicker"}, optional=True),
+        _input(
+            "anonymous",
+            t("feedback.form.anonymous_label"),
+            {"type": "checkboxes", "options": _options([("yes", t("feedback.form.anonymous_option"))])},
+            optional=True,
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": "feedback:ask",
+        "title": plain(t("feedback.form.title"), 24),
+        "submit": plain(t("feedback.form.submit"), 24),
+        "close": plain(t("feedback.form.cancel"), 24),
+        "private_metadata": json.dumps({"channel": request.channel_id}),
+        "blocks": blocks,
+    }
+
+
+def _element(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return dict((values.get(block) or {}).get(VALUE) or {})
+
+
+def request_form(values: dict[str, Any]) -> RequestForm:
+    def text(block: str) -> str:
+        return str(_element(values, block).get("value") or "")
+
+    def one(block: str) -> str:
+        return str((_element(values, block).get("selected_option") or {}).get("value") or "")
+
+    return RequestForm(
+        title=text("title"),
+        links=text("links"),
+        kind=one("kind"),
+        question=text("question"),
+        where=one("where"),
+        due=str(_element(values, "due").get("selected_date") or ""),
+        anonymous=bool(_element(values, "anonymous").get("selected_options")),
+    )
+
+
+def answer_view(
+    request: SlackRequest, request_id: int, anonymous: bool, kind: str, title: str
+) -> dict[str, Any]:
+    t = request.t
+    stars = _options([(str(n), "★" * n) for n in range(RATING_MIN, RATING_MAX + 1)])
+    items = checklist(kind)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "plain_text", "text": title[:150]}},
+        _input(
+            "text",
+            t("feedback.form.answer_label"),
+            _text(MAX_ANSWER, multiline=True, placeholder=t("feedback.form.answer_placeholder")),
+        ),
+        *(
+            _input(
+                f"rating_{item}",
+                t("feedback.form.rating_label", item=t(f"feedback.items.{item}")),
+                {"type": "static_select", "options": stars},
+                optional=True,
+            )
+            for item in items
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": f"feedback:reply:{request_id}" + (":anon" if anonymous else ""),
+        "title": plain(t("feedback.form.answer_title"), 24),
+        "submit": plain(t("feedback.form.answer_submit"), 24),
+        "close": plain(t("feedback.form.cancel"), 24),
+        "blocks": blocks,
+    }
+
+
+def answer_from(values: dict[str, Any]) -> AnswerForm:
+    ratings = {
+        block.removeprefix("rating_"): str(
+            (_element(values, block).get("selected_option") or {}).get("value") or ""
+        )
+        for block in values
+        if block.startswith("rating_")
+    }
+    return AnswerForm(text=str(_element(values, "text").get("value") or ""), ratings=ratings)
+
+
+async def open_request(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    options = await run(request.services, caller, where_options, write=False)
+    where = [
+        (value, where_label(request.services.catalog, caller.locale, name)) for value, name, _ in options
+    ]
+    if not where:
+        await request.reply(request.t("feedback.errors.no_destination"))
+        return
+    await request.open_modal(request_view(request, where))
+
+
+async def request_submitted(request: SlackRequest) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    form = request_form(view["state"]["values"])
+    await run(services, caller, check_request, form, write=False)
+    await request.ack()
+    asked = await run(services, caller, ask, form)
+    await _tell(
+        request,
+        asked_text(services.catalog, caller.locale, asked, mention_channel=False),
+        _channel(view.get("private_metadata")),
+    )
+
+
+def _channel(raw: str | None) -> str | None:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return None
+    channel = data.get("channel") if isinstance(data, dict) else None
+    return channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None
+
+
+async def _tell(request: SlackRequest, text: str, channel: str | None) -> None:
+    """An ephemeral note where the form was opened, else a DM."""
+    caller = await request.ensure_caller()
+    if channel:
+        try:
+            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
+            return
+        except SlackApiError as exc:
+            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
+    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
+
+
+async def answer_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    anonymous = bool(request.match["anon"])
+    view = await run(request.services, caller, answer_form, int(request.match["id"]), anonymous, write=False)
+    await request.open_modal(answer_view(request, view.id, anonymous, view.kind, view.title))
+
+
+async def answer_submitted(request: SlackRequest) -> None:
+    assert request.match is not None
+    services = request.services
+    caller = await request.ensure_caller()
+    request_id, anonymous = int(request.match["id"]), bool(request.match["anon"])
+    form = answer_from(request.body["view"]["state"]["values"])
+    await run(services, caller, check_answer, request_id, anonymous, form, write=False)
+    await request.ack()
+    answered = await run(services, caller, submit_answer, request_id, anonymous, form)
+    if not answered.later.value:
+        await _tell(request, request.t("feedback.answered.sent_not_posted"), None)
+
+
+async def helpful_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    name = await run(request.services, caller, mark_helpful, int(request.match["id"]))
+    await request.reply(request.t("feedback.helpful.done", name=name))
+
+
+async def close_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    title = await run(request.services, caller, close_request, int(request.match["id"]))
+    await request.reply(request.t("feedback.closed.done", title=title))
+
+
+async def who_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, who_wrote, int(request.match["id"]), write=False))
+
+
+async def show_kudos(request: SlackRequest) -> None:
+    """`/collectif kudos` (one's own), `kudos @member`, `kudos top`."""
+    caller = await request.ensure_caller()
+    word = request.args.strip().split()[0] if request.args.strip() else ""
+    if word and match_word(word, TOP_WORDS):
+        await request.reply(await run(request.services, caller, kudos_top, write=False))
+        return
+    who = None
+    if word:
+        found = MENTION.match(word[:150])
+        if found is None:
+            await request.reply(request.t("feedback.errors.no_member"))
+            return
+        who = found[1] or found[2]
+    await request.reply(await run(request.services, caller, kudos_of, who, write=False))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("feedback", open_request)
+    router.subcommand("kudos", show_kudos)
+    router.view(_ids.ASK_FORM, request_submitted)
+    router.view(_ids.REPLY, answer_submitted)
+    router.action(_ids.ANSWER, answer_clicked)
+    router.action(_ids.HELPFUL, helpful_clicked)
+    router.action(_ids.CLOSE, close_clicked)
+    router.action(_ids.WHO, who_clicked)

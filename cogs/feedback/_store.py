@@ -1,0 +1,464 @@
+"""Reading and writing feedback rows, always inside one community: views, slots, answers, kudos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos
+from cogs.intros.models import Profile, ProfileTrade
+from storage.models import Job, Member, Post, Trade, utcnow
+from storage.sql import dialect_insert
+
+FEATURE = "feedback"
+ANSWER_POSTS = "feedback_answer"  # Post.feature of an answer's message (the card's is FEATURE)
+NUDGE_POSTS = "feedback_nudge"
+FORGET = "feedback.forget"  # the job removing a deleted request's thread and answers from the platform
+
+
+@dataclass(frozen=True)
+class Person:
+    member_id: int
+    user_id: str
+    name: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """Everything a card shows about a request, loaded once."""
+
+    id: int
+    community_id: int
+    requester: Person
+    title: str
+    links: tuple[str, ...]
+    kind: str
+    question: str
+    channel_id: str
+    trade_name: str | None
+    trade_id: int | None
+    due_on: date | None
+    allow_anonymous: bool
+    state: str
+    message_id: str | None
+    thread_id: str | None
+    answers: int
+    reviewers: tuple[str, ...]  # names of the attributed reviewers, in answer order
+    anonymous_answers: int
+    created_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    id: int
+    request_id: int
+    author: Person | None  # None: a former member
+    anonymous: bool
+    text: str
+    ratings: dict[str, int]
+    helpful: bool
+
+
+async def person(session: AsyncSession, community_id: int, member_id: int) -> Person | None:
+    row = (
+        await session.execute(
+            select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
+                Member.community_id == community_id, Member.id == member_id
+            )
+        )
+    ).first()
+    return Person(row[0], row[1], row[2] or row[1], row[3]) if row else None
+
+
+async def member_by_user(session: AsyncSession, community_id: int, user_id: str) -> int | None:
+    return await session.scalar(
+        select(Member.id).where(Member.community_id == community_id, Member.platform_user_id == user_id)
+    )
+
+
+async def request_row(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
+    return await session.scalar(
+        select(FeedbackRequest).where(
+            FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id
+        )
+    )
+
+
+async def load_request(session: AsyncSession, request: FeedbackRequest) -> RequestView:
+    requester = await person(session, request.community_id, request.member_id)
+    assert requester is not None
+    trade_name = None
+    if request.trade_id is not None:
+        trade_name = await session.scalar(
+            select(Trade.name).where(Trade.community_id == request.community_id, Trade.id == request.trade_id)
+        )
+    rows = (
+        await session.execute(
+            select(FeedbackAnswer.anonymous, Member.display_name, Member.platform_user_id)
+            .outerjoin(Member, Member.id == FeedbackAnswer.member_id)
+            .where(
+                FeedbackAnswer.community_id == request.community_id, FeedbackAnswer.request_id == request.id
+            )
+            .order_by(FeedbackAnswer.id)
+        )
+    ).all()
+    names = [name or user for anonymous, name, user in rows if not anonymous and user]
+    return RequestView(
+        id=request.id,
+        community_id=request.community_id,
+        requester=requester,
+        title=request.title,
+        links=tuple(request.links or ()),
+        kind=request.kind,
+        question=request.question,
+        channel_id=request.channel_id,
+        trade_name=trade_name,
+        trade_id=request.trade_id,
+        due_on=request.due_on,
+        allow_anonymous=request.allow_anonymous,
+        state=request.state,
+        message_id=request.message_id,
+        thread_id=request.thread_id,
+        answers=len(rows),
+        reviewers=tuple(dict.fromkeys(names)),
+        anonymous_answers=sum(1 for a, _, _ in rows if a),
+        created_at=request.created_at,
+    )
+
+
+async def load_answer(session: AsyncSession, community_id: int, answer_id: int) -> AnswerView | None:
+    answer = await session.scalar(
+        select(FeedbackAnswer).where(
+            FeedbackAnswer.community_id == community_id, FeedbackAnswer.id == answer_id
+        )
+    )
+    if answer is None:
+        return None
+    author = await person(session, community_id, answer.member_id) if answer.member_id else None
+    helpful = (
+        await session.scalar(
+            select(Kudos.id).where(Kudos.community_id == community_id, Kudos.answer_id == answer_id)
+        )
+        is not None
+    )
+    return AnswerView(
+        answer.id,
+        answer.request_id,
+        author,
+        answer.anonymous,
+        answer.text,
+        dict(answer.ratings or {}),
+        helpful,
+    )
+
+
+async def destinations(
+    session: AsyncSession, community_id: int, member_id: int, feedback_channel: str | None
+) -> list[tuple[str, str | None, str]]:
+    """Where a member may ask: (value, trade name or None, channel id); the feedback channel first."""
+    found: list[tuple[str, str | None, str]] = []
+    if feedback_channel:
+        found.append(("feedback", None, feedback_channel))
+    rows = await session.execute(
+        select(Trade.id, Trade.name, Trade.channel_id)
+        .join(ProfileTrade, ProfileTrade.trade_id == Trade.id)
+        .join(Profile, Profile.id == ProfileTrade.profile_id)
+        .where(
+            Profile.community_id == community_id,
+            Profile.member_id == member_id,
+            Trade.community_id == community_id,
+            Trade.channel_id.is_not(None),
+        )
+        .order_by(ProfileTrade.position)
+    )
+    found.extend((f"trade:{tid}", name, channel) for tid, name, channel in rows)
+    return found
+
+
+async def requests_in_week(session: AsyncSession, community_id: int, member_id: int, week: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(FeedbackRequest.id)).where(
+                FeedbackRequest.community_id == community_id,
+                FeedbackRequest.member_id == member_id,
+                FeedbackRequest.week == week,
+            )
+        )
+        or 0
+    )
+
+
+async def insert_request(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """The new request's id; None when its week slot was taken meanwhile (the limit, settled here)."""
+    inserted = await session.scalar(
+        dialect_insert(session, FeedbackRequest)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(FeedbackRequest.id)
+    )
+    return None if inserted is None else int(inserted)
+
+
+async def claim_open(session: AsyncSession, community_id: int, request_id: int) -> bool:
+    """Holds the request open for this transaction (a row write: a racing close waits or wins)."""
+    result = await session.execute(
+        update(FeedbackRequest)
+        .where(
+            FeedbackRequest.community_id == community_id,
+            FeedbackRequest.id == request_id,
+            FeedbackRequest.state == OPEN,
+        )
+        .values(state=OPEN)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def close_row(session: AsyncSession, community_id: int, request_id: int, now: datetime) -> bool:
+    """Open -> closed, once: the caller whose UPDATE changed the row does the closing."""
+    result = await session.execute(
+        update(FeedbackRequest)
+        .where(
+            FeedbackRequest.community_id == community_id,
+            FeedbackRequest.id == request_id,
+            FeedbackRequest.state == OPEN,
+        )
+        .values(state=CLOSED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def give_kudos(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """False when this answer already has its kudos (a double click, or another process first)."""
+    inserted = await session.scalar(
+        dialect_insert(session, Kudos).values(values).on_conflict_do_nothing().returning(Kudos.id)
+    )
+    return inserted is not None
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+async def kudos_rows(
+    session: AsyncSession, community_id: int, member_id: int, since: datetime
+) -> list[tuple[str, datetime]]:
+    rows = await session.execute(
+        select(Kudos.kind, Kudos.created_at).where(
+            Kudos.community_id == community_id, Kudos.receiver_id == member_id, Kudos.created_at >= since
+        )
+    )
+    return [(kind, at) for kind, at in rows]
+
+
+async def kudos_total(session: AsyncSession, community_id: int, member_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Kudos.id)).where(
+                Kudos.community_id == community_id, Kudos.receiver_id == member_id
+            )
+        )
+        or 0
+    )
+
+
+async def top_reviewers(
+    session: AsyncSession, community_id: int, since: datetime, per_trade: int
+) -> list[tuple[str | None, str, int]]:
+    """The period's most thanked reviewers per trade: (trade name or None, name, kudos), listed ones only.
+
+    A member whose profile is hidden from the directory is left out of leaderboards too.
+    """
+    hidden = select(Profile.member_id).where(
+        Profile.community_id == community_id, Profile.opt_directory.is_(False)
+    )
+    count = func.count(Kudos.id)
+    rows = (
+        await session.execute(
+            select(Trade.name, Member.display_name, Member.platform_user_id, count)
+            .join(Member, Member.id == Kudos.receiver_id)
+            .outerjoin(Trade, Trade.id == Kudos.trade_id)
+            .where(
+                Kudos.community_id == community_id,
+                Kudos.created_at >= since,
+                Kudos.receiver_id.not_in(hidden),
+            )
+            .group_by(Trade.name, Member.id, Member.display_name, Member.platform_user_id)
+            .order_by(Trade.name, count.desc(), Member.display_name)
+        )
+    ).all()
+    kept: list[tuple[str | None, str, int]] = []
+    seen: dict[str | None, int] = {}
+    for trade, name, user, n in rows:
+        if seen.get(trade, 0) < per_trade:
+            seen[trade] = seen.get(trade, 0) + 1
+            kept.append((trade, name or user, int(n)))
+    return kept
+
+
+# -- privacy ----------------------------------------------------------------------------------------
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    """Requests asked, answers written (anonymous ones too), kudos given and received."""
+    requests = (
+        await session.scalars(
+            select(FeedbackRequest)
+            .where(FeedbackRequest.community_id == community_id, FeedbackRequest.member_id == member_id)
+            .order_by(FeedbackRequest.id)
+        )
+    ).all()
+    answers = (
+        await session.scalars(
+            select(FeedbackAnswer)
+            .where(FeedbackAnswer.community_id == community_id, FeedbackAnswer.member_id == member_id)
+            .order_by(FeedbackAnswer.id)
+        )
+    ).all()
+    given = (
+        await session.scalars(
+            select(Kudos)
+            .where(Kudos.community_id == community_id, Kudos.giver_id == member_id)
+            .order_by(Kudos.id)
+        )
+    ).all()
+    received = (
+        await session.scalars(
+            select(Kudos)
+            .where(Kudos.community_id == community_id, Kudos.receiver_id == member_id)
+            .order_by(Kudos.id)
+        )
+    ).all()
+    if not (requests or answers or given or received):
+        return {}
+    return {
+        "requests": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "links": list(r.links or ()),
+                "kind": r.kind,
+                "question": r.question,
+                "channel_id": r.channel_id,
+                "due_on": r.due_on.isoformat() if r.due_on else None,
+                "anonymous_answers_allowed": r.allow_anonymous,
+                "state": r.state,
+                "created_at": r.created_at.isoformat(),
+                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+            }
+            for r in requests
+        ],
+        "answers": [
+            {
+                "id": a.id,
+                "request_id": a.request_id,
+                "anonymous": a.anonymous,
+                "text": a.text,
+                "ratings": dict(a.ratings or {}),
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in answers
+        ],
+        "kudos_given": [
+            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat()} for k in given
+        ],
+        "kudos_received": [
+            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat()} for k in received
+        ],
+    }
+
+
+async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Privacy deletion: requests removed, answers turned into text-less stubs, kudos removed.
+
+    The member's requests go, with the answers under them (a job archives their threads and removes
+    those answers' messages); the answers they wrote elsewhere become "a former member" stubs without
+    text or ratings; the kudos they gave or received go. Their own messages were removed beforehand
+    by bot.posting.remove_posts.
+    """
+    requests = (
+        await session.execute(
+            select(FeedbackRequest.id, FeedbackRequest.channel_id, FeedbackRequest.thread_id).where(
+                FeedbackRequest.community_id == community_id, FeedbackRequest.member_id == member_id
+            )
+        )
+    ).all()
+    ids = [r.id for r in requests]
+    if ids:
+        answer_ids = select(FeedbackAnswer.id).where(
+            FeedbackAnswer.community_id == community_id, FeedbackAnswer.request_id.in_(ids)
+        )
+        posts = (
+            await session.execute(
+                select(Post.channel_id, Post.message_id).where(
+                    Post.community_id == community_id,
+                    Post.feature == ANSWER_POSTS,
+                    Post.object_id.in_(answer_ids),
+                )
+            )
+        ).all()
+        threads = [[r.channel_id, r.thread_id] for r in requests if r.thread_id]
+        if posts or threads:
+            # The hook has no notifier: the scheduler's sweep runs this job (the jobs table is the truth).
+            session.add(
+                Job(
+                    kind=FORGET,
+                    community_id=community_id,
+                    due_at=utcnow(),
+                    state="pending",
+                    payload={"threads": threads, "messages": [list(p) for p in posts]},
+                )
+            )
+        await session.execute(
+            delete(Post).where(
+                Post.community_id == community_id,
+                Post.feature == ANSWER_POSTS,
+                Post.object_id.in_(answer_ids),
+            )
+        )
+        await session.execute(
+            delete(Post).where(
+                Post.community_id == community_id,
+                Post.feature.in_((FEATURE, NUDGE_POSTS)),
+                Post.object_id.in_(ids),
+            )
+        )
+        await session.execute(
+            delete(Kudos).where(Kudos.community_id == community_id, Kudos.answer_id.in_(answer_ids))
+        )
+        await session.execute(
+            delete(FeedbackAnswer).where(
+                FeedbackAnswer.community_id == community_id, FeedbackAnswer.request_id.in_(ids)
+            )
+        )
+        await session.execute(
+            delete(FeedbackRequest).where(
+                FeedbackRequest.community_id == community_id, FeedbackRequest.id.in_(ids)
+            )
+        )
+    await session.execute(
+        delete(Kudos).where(
+            Kudos.community_id == community_id,
+            (Kudos.giver_id == member_id) | (Kudos.receiver_id == member_id),
+        )
+    )
+    await session.execute(
+        update(FeedbackAnswer)
+        .where(FeedbackAnswer.community_id == community_id, FeedbackAnswer.member_id == member_id)
+        .values(member_id=None, text="", ratings={})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def next_week_start(today: date) -> date:
+    return today + timedelta(days=7 - today.weekday())

@@ -1,0 +1,140 @@
+"""What a member typed in the request and answer forms, checked before anything is saved.
+
+Every problem is a catalog key under `feedback.problems.` with its values, by field, so that Slack
+shows it under the field and Discord lists them all. Every text is bounded before it is parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.community_time import parse_date
+from bot.errors import InvalidInput
+from cogs.feedback._kinds import KINDS, RATING_MAX, RATING_MIN, checklist
+
+MAX_TITLE = 100
+MAX_QUESTION = 1000
+MAX_ANSWER = 4000
+MAX_LINKS = 3
+MAX_LINK = 500
+MAX_LINKS_TEXT = MAX_LINKS * (MAX_LINK + 2)
+RATING_TEXTS = {str(n): n for n in range(RATING_MIN, RATING_MAX + 1)}
+Problems = dict[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class RequestForm:
+    """The request as typed (both platforms fill it): `where` is "", "feedback" or "trade:<id>"."""
+
+    title: str = ""
+    links: str = ""
+    kind: str = ""
+    question: str = ""
+    where: str = ""
+    due: str = ""
+    anonymous: bool = False
+    attachment_url: str | None = None  # Discord: an attached file, hosted by Discord
+
+
+@dataclass(frozen=True)
+class RequestData:
+    title: str
+    links: tuple[str, ...]
+    kind: str
+    question: str
+    where: str
+    due_on: date | None
+    allow_anonymous: bool
+
+
+@dataclass
+class AnswerForm:
+    text: str = ""
+    ratings: dict[str, str] = field(default_factory=dict)  # checklist item -> "1".."5" or ""
+
+
+def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
+    problems.setdefault(name, (f"feedback.problems.{key}", params))
+
+
+def valid_link(url: str) -> bool:
+    """An http or https URL with a host, and no space: nothing else is shown as a link."""
+    if len(url) > MAX_LINK or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def split_links(text: str) -> list[str]:
+    """The links of a field (one per line, or separated by spaces), bounded first."""
+    if len(text) > MAX_LINKS_TEXT:
+        return [text]  # refused as too long by the caller's checks
+    return list(dict.fromkeys(text.split()))
+
+
+def validate_request(form: RequestForm, today: date, locale: str) -> RequestData:
+    """RequestData, or InvalidInput naming every field to fix (`today` is the community's)."""
+    problems: Problems = {}
+    title = " ".join(form.title.split())
+    if not title:
+        _problem(problems, "title", "title_empty")
+    elif len(title) > MAX_TITLE:
+        _problem(problems, "title", "title_too_long", max=MAX_TITLE, length=len(title))
+    links = split_links(form.links)
+    if len(form.links) > MAX_LINKS_TEXT or len(links) > MAX_LINKS:
+        _problem(problems, "links", "links_count", max=MAX_LINKS)
+    elif not links and not form.attachment_url:
+        _problem(problems, "links", "links_empty")
+    else:
+        for link in links:
+            if not valid_link(link):
+                _problem(problems, "links", "link_scheme", link=link[:60])
+    if form.attachment_url is not None and not valid_link(form.attachment_url):
+        _problem(problems, "links", "link_scheme", link=form.attachment_url[:60])
+    if form.kind not in KINDS:
+        _problem(problems, "kind", "kind_unknown")
+    question = form.question.strip()
+    if len(question) > MAX_QUESTION:
+        _problem(problems, "question", "question_too_long", max=MAX_QUESTION, length=len(question))
+    due_on = None
+    if form.due.strip():
+        due_on = parse_date(form.due, today, locale)
+        if due_on is None:
+            _problem(problems, "due", "due_unreadable", text=form.due.strip()[:40])
+        elif due_on < today:
+            _problem(problems, "due", "due_past")
+    if problems:
+        raise InvalidInput(problems)
+    all_links = (*links, *([form.attachment_url] if form.attachment_url else []))
+    return RequestData(title, all_links, form.kind, question, form.where.strip(), due_on, form.anonymous)
+
+
+def validate_answer(form: AnswerForm, kind: str) -> tuple[str, dict[str, int]]:
+    """The answer's text and ratings (item -> 1..5), or InvalidInput naming every field to fix."""
+    problems: Problems = {}
+    text = form.text.strip()
+    if not text:
+        _problem(problems, "text", "answer_empty")
+    elif len(text) > MAX_ANSWER:
+        _problem(problems, "text", "answer_too_long", max=MAX_ANSWER, length=len(text))
+    items = checklist(kind)
+    ratings: dict[str, int] = {}
+    for item, typed in form.ratings.items():
+        value = typed.strip()
+        if not value:
+            continue
+        if item not in items:
+            _problem(problems, f"rating_{item}", "rating_unknown")
+        elif value not in RATING_TEXTS:
+            _problem(problems, f"rating_{item}", "rating_range", low=RATING_MIN, high=RATING_MAX)
+        else:
+            ratings[item] = RATING_TEXTS[value]
+    if problems:
+        raise InvalidInput(problems)
+    return text, ratings
