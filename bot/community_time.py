@@ -65,6 +65,18 @@ def parse_datetime(text: str, timezone: str, now: datetime, locale: str = "fr") 
     event needs its hour). Daylight saving follows RFC 5545 (see the module's docstring). Refusing
     the past is the caller's rule.
     """
+    wall = parse_wall_time(text, timezone, now, locale)
+    if wall is None:
+        return None
+    return wall.replace(tzinfo=ZoneInfo(timezone), fold=0).astimezone(UTC)
+
+
+def parse_wall_time(text: str, timezone: str, now: datetime, locale: str = "fr") -> datetime | None:
+    """What `parse_datetime` reads, as the naive wall time typed, before any daylight-saving rule.
+
+    For a caller that refuses a local time which does not exist or happens twice instead of
+    applying RFC 5545's choice.
+    """
     text = " ".join(text.split())
     if not text or len(text) > MAX_DATE_TEXT or text.isdigit():
         return None
@@ -72,7 +84,7 @@ def parse_datetime(text: str, timezone: str, now: datetime, locale: str = "fr") 
     found = _parse(text, now.astimezone(zone).replace(tzinfo=None), timezone, locale)
     if found is None or found[1] != "time":
         return None
-    return found[0].replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return found[0]
 
 
 def _exact_date(text: str, today: date) -> date | bool | None:

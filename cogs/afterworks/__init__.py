@@ -1,0 +1,22 @@
+"""Afterworks: events with natural dates, Going / Maybe / Can't with a waitlist, reminders, calendars."""
+
+from bot.features import CommandSpec, Feature, PrivacyHook
+from cogs.afterworks._publish import delete_member, export_member, on_start
+
+FEATURE = Feature(
+    name="afterworks",
+    package=__name__,
+    commands=(
+        CommandSpec("afterwork", "afterworks", slack_usage="[dms on | off]"),
+        CommandSpec("afterworks", "afterworks", slack_usage="[city]"),
+    ),
+    privacy=PrivacyHook(
+        tables=("afterworks", "afterwork_rsvps", "afterwork_deliveries", "afterwork_preferences"),
+        export=export_member,
+        delete=delete_member,
+    ),
+    discord_extension="cogs.afterworks._discord",
+    slack_listeners="cogs.afterworks._slack",
+    models="cogs.afterworks.models",
+    on_start=on_start,  # reminder, sync and notice jobs; warms the date reader
+)

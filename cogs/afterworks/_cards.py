@@ -1,0 +1,137 @@
+"""The cards of afterworks: the event card with its buttons, the list, the DMs, the form's problems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.cards import Action, Card, Field, action_id, truncate, when
+from bot.i18n import Catalog
+from cogs.afterworks._domain import FEATURE, NAMES_SHOWN, View
+from cogs.afterworks._form import AfterworkForm, Details, wall_words
+from cogs.afterworks.models import CANCELLED, Afterwork
+
+EMOJI = {"afterwork": "🍻", "coworking": "💻", "online": "🎥"}
+COLOR = 0xE67E22
+FIELD_MAX = 1024
+
+
+def duration_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def where_text(afterwork: Afterwork | Details) -> str:
+    return " · ".join(p for p in (afterwork.place or afterwork.link, afterwork.city) if p)
+
+
+def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
+    """The card in the channel: time in each reader's zone, place, answers, and the buttons."""
+    t = catalog.t
+    aw = view.afterwork
+    cancelled = aw.status == CANCELLED
+    title = f"{EMOJI.get(aw.kind, '')} {aw.title}".strip()
+    if cancelled:
+        title = t(locale, "afterworks.card.cancelled_title", title=aw.title)
+    going = t(locale, "afterworks.card.going_count", count=aw.going_count)
+    if aw.capacity is not None:
+        going = t(locale, "afterworks.card.going_of", going=aw.going_count, capacity=aw.capacity)
+    names = [p.name for p in view.going[:NAMES_SHOWN]]
+    if len(view.going) > NAMES_SHOWN:
+        names.append(t(locale, "afterworks.card.and_more", count=len(view.going) - NAMES_SHOWN))
+    fields = [
+        Field(t(locale, "afterworks.fields.when"),
+              f"{when(aw.starts_at, 'full')} ({when(aw.starts_at, 'relative')})"),
+        Field(t(locale, "afterworks.fields.duration"), duration_text(aw.duration_minutes), inline=True),
+        Field(t(locale, "afterworks.fields.kind"), t(locale, f"afterworks.kinds.{aw.kind}"), inline=True),
+        Field(t(locale, "afterworks.fields.where"), truncate(where_text(aw) or "—", FIELD_MAX)),
+        Field(going, truncate(", ".join(names) or "—", FIELD_MAX)),
+    ]
+    others = [t(locale, "afterworks.card.maybe", count=view.maybe), t(locale, "afterworks.card.cant",
+                                                                        count=view.cant)]
+    if view.waitlist:
+        others.append(t(locale, "afterworks.card.waitlist", count=len(view.waitlist)))
+    fields.append(Field(t(locale, "afterworks.fields.answers"), " · ".join(others)))
+    if view.organizer is not None:
+        fields.append(Field(t(locale, "afterworks.fields.organizer"), view.organizer.name, inline=True))
+    calendar = Action(action_id(FEATURE, "ics", aw.id), t(locale, "afterworks.buttons.calendar"))
+    actions: tuple[Action, ...] = (calendar,)
+    if not cancelled:
+        actions = (
+            Action(action_id(FEATURE, "rsvp", aw.id, "going"), t(locale, "afterworks.buttons.going"), "success"),
+            Action(action_id(FEATURE, "rsvp", aw.id, "maybe"), t(locale, "afterworks.buttons.maybe")),
+            Action(action_id(FEATURE, "rsvp", aw.id, "cant"), t(locale, "afterworks.buttons.cant")),
+            calendar,
+            Action(action_id(FEATURE, "edit", aw.id), t(locale, "afterworks.buttons.edit")),
+            Action(action_id(FEATURE, "cancel", aw.id), t(locale, "afterworks.buttons.cancel"), "danger"),
+        )
+    return Card(title=title, text=truncate(aw.description, 3000), fields=tuple(fields), actions=actions,
+                color=COLOR, url=aw.link or None)
+
+
+def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Card:
+    t = catalog.t
+    if not afterworks:
+        return Card(title=t(locale, "afterworks.list.title"), text=t(locale, "afterworks.list.empty"))
+    lines = [
+        t(locale, "afterworks.list.line", emoji=EMOJI.get(a.kind, ""), title=a.title,
+          when=when(a.starts_at, "short"), where=where_text(a) or "—",
+          going=a.going_count if a.capacity is None else f"{a.going_count}/{a.capacity}")
+        for a in afterworks
+    ]
+    return Card(title=t(locale, "afterworks.list.title"), text=truncate("\n".join(lines), 3900))
+
+
+def understood_text(catalog: Catalog, locale: str, details: Details, timezone: str) -> str:
+    """What the form understood, in words, for the organizer to confirm."""
+    t = catalog.t
+    lines = [
+        t(locale, "afterworks.confirm.heading"),
+        t(locale, "afterworks.confirm.title", title=details.title),
+        t(locale, "afterworks.confirm.when", **wall_words(details.wall_time, timezone, locale)),
+        t(locale, "afterworks.confirm.duration", duration=duration_text(details.duration_minutes)),
+        t(locale, "afterworks.confirm.where", where=where_text(details) or "—"),
+        t(locale, "afterworks.confirm.capacity",
+          capacity=details.capacity if details.capacity is not None else t(locale, "afterworks.confirm.no_limit")),
+    ]
+    return "\n".join(lines)
+
+
+def notice_card(catalog: Catalog, locale: str, key: str, afterwork: Afterwork, **params: Any) -> Card:
+    """A DM about one afterwork: reminder, promotion, change, cancellation."""
+    t = catalog.t
+    return Card(
+        title=t(locale, f"afterworks.dm.{key}_title", title=afterwork.title),
+        text=t(locale, f"afterworks.dm.{key}", title=afterwork.title, when=when(afterwork.starts_at, "full"),
+               relative=when(afterwork.starts_at, "relative"), where=where_text(afterwork) or "—", **params),
+        color=COLOR,
+    )
+
+
+def problem_lines(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
+                  ) -> list[str]:
+    return [
+        catalog.t(locale, "afterworks.problems.line", field=catalog.t(locale, f"afterworks.fields.{name}"),
+                  problem=catalog.t(locale, key, **params))
+        for name, (key, params) in problems.items()
+    ]
+
+
+def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
+    return "\n".join([catalog.t(locale, "afterworks.problems.heading"),
+                      *problem_lines(catalog, locale, problems)])
+
+
+def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:
+    """The edit form, pre-filled: the time as the community reads it."""
+    from zoneinfo import ZoneInfo
+
+    local = afterwork.starts_at.astimezone(ZoneInfo(timezone))
+    return AfterworkForm(
+        title=afterwork.title, when=f"{local:%Y-%m-%d %H:%M}", duration=str(afterwork.duration_minutes),
+        kind=afterwork.kind, where=afterwork.link or afterwork.place, city=afterwork.city,
+        capacity="" if afterwork.capacity is None else str(afterwork.capacity),
+        description=afterwork.description,
+    )

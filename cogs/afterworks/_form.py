@@ -1,0 +1,156 @@
+"""What an organizer types for an afterwork, read and checked: every problem named, nothing saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.community_time import MAX_DATE_TEXT, parse_wall_time
+from bot.errors import InvalidInput
+from bot.formatting import format_date
+from cogs.afterworks.models import KINDS
+
+MAX_TITLE = 100
+MAX_PLACE = 200
+MAX_LINK = 500
+MAX_CITY = 100
+MAX_DESCRIPTION = 1000
+MAX_CAPACITY = 1000
+DEFAULT_DURATION = 120
+DURATIONS = (30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)  # minutes: at most 24 h
+Problems = dict[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class AfterworkForm:
+    """The typed values, as text (the draft kept between the form and its confirmation)."""
+
+    title: str = ""
+    when: str = ""
+    duration: str = str(DEFAULT_DURATION)
+    kind: str = "afterwork"
+    where: str = ""
+    city: str = ""
+    capacity: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Details:
+    """A form read: times aware UTC, the place or the link, the capacity (None: no limit)."""
+
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    kind: str
+    place: str
+    link: str
+    city: str
+    capacity: int | None
+    description: str
+    wall_time: datetime  # the local time typed, naive (what the form shows it understood)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+def wall_words(wall: datetime, timezone: str, locale: str) -> dict[str, str]:
+    """A local time in words: {date: "jeudi 3 décembre 2026", time: "19:00", zone: "Paris"}."""
+    return {
+        "date": format_date(wall.date(), locale, "full"),
+        "time": f"{wall:%H:%M}",
+        "zone": timezone.rsplit("/", 1)[-1].replace("_", " "),
+    }
+
+
+def read_when(text: str, timezone: str, now: datetime, locale: str) -> tuple[datetime, datetime]:
+    """(starts_at in UTC, the local wall time) or InvalidInput on `when` saying why, with an example."""
+    text = text.strip()
+    if len(text) > MAX_DATE_TEXT:
+        raise InvalidInput({"when": ("afterworks.problems.when_too_long", {"max": MAX_DATE_TEXT})})
+    wall = parse_wall_time(text, timezone, now, locale) if text else None
+    if wall is None:
+        raise InvalidInput({"when": ("afterworks.problems.when_unreadable", {"text": text})})
+    zone = ZoneInfo(timezone)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        # Zoneinfo keeps a wall time in a gap as typed; one that happens twice keeps its wall time too.
+        exists = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+        key = "afterworks.problems.when_ambiguous" if exists else "afterworks.problems.when_missing"
+        raise InvalidInput({"when": (key, wall_words(wall, timezone, locale))})
+    starts_at = first.astimezone(UTC)
+    if starts_at <= now:
+        raise InvalidInput({"when": ("afterworks.problems.when_past", wall_words(wall, timezone, locale))})
+    return starts_at, wall
+
+
+def read_where(text: str) -> tuple[str, str, Problems]:
+    """(place, link, problems): a http(s) link, or an address; other schemes are refused."""
+    text = " ".join(text.split())
+    problems: Problems = {}
+    if not text:
+        return "", "", {"where": ("afterworks.problems.where_missing", {})}
+    lower = text.lower()
+    if not lower.startswith(("http://", "https://")) and (
+        "://" in text or lower.startswith(("javascript:", "data:", "mailto:", "file:"))
+    ):
+        return "", "", {"where": ("afterworks.problems.link_scheme", {})}
+    if text.lower().startswith(("http://", "https://")):
+        if len(text) > MAX_LINK:
+            problems["where"] = ("afterworks.problems.too_long", {"max": MAX_LINK, "length": len(text)})
+        elif " " in text or not urlsplit(text).hostname:
+            problems["where"] = ("afterworks.problems.link_invalid", {})
+        return "", text, problems
+    if len(text) > MAX_PLACE:
+        problems["where"] = ("afterworks.problems.too_long", {"max": MAX_PLACE, "length": len(text)})
+    return text, "", problems
+
+
+def read_capacity(text: str) -> tuple[int | None, Problems]:
+    text = text.strip().replace(" ", "").replace("\u202f", "")
+    if not text:
+        return None, {}
+    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_CAPACITY:
+        return None, {"capacity": ("afterworks.problems.capacity", {"max": MAX_CAPACITY})}
+    return int(text), {}
+
+
+def validate(form: AfterworkForm, timezone: str, now: datetime, locale: str) -> Details:
+    """The form read, or InvalidInput naming every field to fix (the platforms show them inline)."""
+    problems: Problems = {}
+    title = " ".join(form.title.split())
+    if not title:
+        problems["title"] = ("afterworks.problems.title_missing", {})
+    elif len(title) > MAX_TITLE:
+        problems["title"] = ("afterworks.problems.too_long", {"max": MAX_TITLE, "length": len(title)})
+    starts_at = wall = None
+    try:
+        starts_at, wall = read_when(form.when, timezone, now, locale)
+    except InvalidInput as error:
+        problems.update(error.problems)
+    duration = int(form.duration) if form.duration.isdigit() and len(form.duration) < 6 else 0
+    if duration not in DURATIONS:
+        problems["duration"] = ("afterworks.problems.duration", {})
+    if form.kind not in KINDS:
+        problems["kind"] = ("afterworks.problems.kind", {})
+    place, link, where_problems = read_where(form.where)
+    problems.update(where_problems)
+    city = " ".join(form.city.split())
+    if len(city) > MAX_CITY:
+        problems["city"] = ("afterworks.problems.too_long", {"max": MAX_CITY, "length": len(city)})
+    capacity, capacity_problems = read_capacity(form.capacity)
+    problems.update(capacity_problems)
+    description = form.description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        problems["description"] = (
+            "afterworks.problems.too_long", {"max": MAX_DESCRIPTION, "length": len(description)}
+        )
+    if problems:
+        raise InvalidInput(problems)
+    assert starts_at is not None
+    assert wall is not None
+    return Details(title, starts_at, duration, form.kind, place, link, city, capacity, description, wall)

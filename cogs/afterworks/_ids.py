@@ -1,0 +1,10 @@
+"""The interaction ids of afterworks, written once for both platforms (Discord custom_id, Slack action_id)."""
+
+RSVP = r"afterworks:rsvp:(?P<id>[0-9]{1,18}):(?P<answer>going|maybe|cant)"
+CALENDAR = r"afterworks:ics:(?P<id>[0-9]{1,18})"  # "Add to calendar": the .ics file
+EDIT = r"afterworks:edit:(?P<id>[0-9]{1,18})"  # organizer or moderator: the form again
+CANCEL = r"afterworks:cancel:(?P<id>[0-9]{1,18})"  # organizer or moderator
+CONFIRM = r"afterworks:confirm"  # Discord: "Post it" under what the form understood
+FORM = r"afterworks:form"  # the Slack form (callback_id)
+CONFIRM_VIEW = r"afterworks:confirm_view"  # the Slack confirmation step (callback_id)
+EDIT_FORM = r"afterworks:edit_form:(?P<id>[0-9]{1,18})"  # the edit form (Discord modal, Slack view)

@@ -1,0 +1,261 @@
+"""Afterworks on Slack: `/collectif afterwork` (form, then what it understood), `/collectif afterworks`.
+
+The card's buttons are routed by action id. Block ids of the form are the validation's field names, so problems
+come back inline (`response_action: errors`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+from bot.cards import Attachment
+from bot.context import Caller
+from bot.errors import InvalidInput
+from bot.rendering.slack import mrkdwn, plain
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from bot.text import refuse_control_characters
+from bot.usecase import run
+from bot.words import match_word
+from cogs.afterworks import _ids
+from cogs.afterworks._cards import duration_text, form_of, problem_lines
+from cogs.afterworks._form import DURATIONS, MAX_DESCRIPTION, AfterworkForm
+from cogs.afterworks._publish import (
+    answer_afterwork,
+    calendar_of,
+    cancel_afterwork,
+    check_answer,
+    check_form,
+    create_afterwork,
+    edit_afterwork,
+    edit_form,
+    set_reminder_dms,
+    upcoming,
+)
+from cogs.afterworks.models import KINDS
+
+VALUE = "value"
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
+METADATA_MAX = 3000  # Slack's private_metadata limit
+SWITCH = {"on": ("oui", "yes", "actifs", "activer"), "off": ("non", "no", "desactiver", "aucun")}
+TEXT_FIELDS = ("title", "when", "where", "city", "capacity", "description")
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000),
+            "element": {**element, "action_id": VALUE}, "optional": optional}
+
+
+def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if value:
+        element["initial_value"] = value[:max_length]
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def _select(choices: list[tuple[str, str]], chosen: str) -> dict[str, Any]:
+    options = [{"text": plain(label, 75), "value": value} for value, label in choices]
+    initial = next((o for o in options if o["value"] == chosen), options[0])
+    return {"type": "static_select", "options": options, "initial_option": initial}
+
+
+def form_view(request: SlackRequest, form: AfterworkForm, *, callback_id: str, metadata: dict[str, Any],
+              title_key: str = "afterworks.form.title") -> dict[str, Any]:
+    t = request.t
+    return {
+        "type": "modal", "callback_id": callback_id,
+        "title": plain(t(title_key), 24), "submit": plain(t("afterworks.form.submit"), 24),
+        "close": plain(t("afterworks.form.cancel"), 24), "private_metadata": json.dumps(metadata),
+        "blocks": [
+            _input("title", t("afterworks.fields.title"), _text(form.title, 100)),
+            _input("when", t("afterworks.fields.when"),
+                   _text(form.when, 40, placeholder=t("afterworks.options.when_description"))),
+            _input("duration", t("afterworks.fields.duration"),
+                   _select([(str(m), duration_text(m)) for m in DURATIONS], form.duration)),
+            _input("kind", t("afterworks.fields.kind"),
+                   _select([(k, t(f"afterworks.kinds.{k}")) for k in KINDS], form.kind)),
+            _input("where", t("afterworks.fields.where"),
+                   _text(form.where, 500, placeholder=t("afterworks.form.where_placeholder"))),
+            _input("city", t("afterworks.fields.city"), _text(form.city, 100), optional=True),
+            _input("capacity", t("afterworks.fields.capacity"),
+                   _text(form.capacity, 4, placeholder=t("afterworks.options.capacity_description")),
+                   optional=True),
+            _input("description", t("afterworks.fields.description"),
+                   _text(form.description, MAX_DESCRIPTION, multiline=True), optional=True),
+        ],
+    }
+
+
+def form_from_state(values: dict[str, Any]) -> AfterworkForm:
+    def element(block: str) -> dict[str, Any]:
+        return dict((values.get(block) or {}).get(VALUE) or {})
+
+    def text(block: str) -> str:
+        return str(element(block).get("value") or "")
+
+    def one(block: str, default: str) -> str:
+        return str((element(block).get("selected_option") or {}).get("value") or default)
+
+    return AfterworkForm(title=text("title"), when=text("when"), duration=one("duration", "120"),
+                         kind=one("kind", "afterwork"), where=text("where"), city=text("city"),
+                         capacity=text("capacity"), description=text("description"))
+
+
+def read_metadata(raw: str | None) -> dict[str, Any]:
+    """The form's private_metadata, trusting nothing: a channel id and the form's texts, bounded."""
+    try:
+        data = json.loads((raw or "{}")[:METADATA_MAX])
+    except ValueError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    channel = data.get("channel")
+    form = data.get("form") if isinstance(data.get("form"), dict) else {}
+    fields = {f.name for f in dataclasses.fields(AfterworkForm)}
+    return {
+        "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
+        "form": {k: v for k, v in form.items() if k in fields and isinstance(v, str)},
+    }
+
+
+async def command(request: SlackRequest) -> None:
+    """`/collectif afterwork` opens the form; `/collectif afterwork dms on|off` sets one's DMs."""
+    caller = await request.ensure_caller()
+    words = request.args.split()
+    if words and words[0].lower() in ("dms", "messages", "mp"):
+        on = match_word(words[1], SWITCH) if len(words) > 1 else None
+        if on is None:
+            await request.reply(request.t("afterworks.dms.usage"))
+            return
+        await run(request.services, caller, set_reminder_dms, on == "on")
+        await request.reply(request.t(f"afterworks.dms.{on}"))
+        return
+    await request.open_modal(form_view(request, AfterworkForm(), callback_id=_ids.FORM,
+                                       metadata={"channel": request.channel_id}))
+
+
+async def list_command(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    card = await run(request.services, caller, upcoming, request.args.strip()[:100], write=False)
+    await request.reply(card)
+
+
+async def submitted(request: SlackRequest) -> dict[str, Any]:
+    """The form read (problems inline); the modal turns into what was understood, to confirm."""
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    form = form_from_state(view["state"]["values"])
+    checked = await run(request.services, caller, check_form, form, write=False)
+    metadata = read_metadata(view.get("private_metadata"))
+    confirm = {
+        "type": "modal", "callback_id": _ids.CONFIRM_VIEW,
+        "title": plain(request.t("afterworks.form.title"), 24),
+        "submit": plain(request.t("afterworks.buttons.confirm"), 24),
+        "close": plain(request.t("afterworks.form.cancel"), 24),
+        "private_metadata": json.dumps({"channel": metadata["channel"], "form": dataclasses.asdict(form)}),
+        "blocks": [{"type": "section", "text": mrkdwn(checked.understood)}],
+    }
+    return {"response_action": "update", "view": confirm}
+
+
+async def confirmed(request: SlackRequest) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    metadata = read_metadata(request.body["view"].get("private_metadata"))
+    refuse_control_characters(metadata["form"])
+    form = AfterworkForm(**metadata["form"])
+    await request.ack()
+    try:
+        created = await run(services, caller, create_afterwork, form, origin_channel_id=metadata["channel"])
+    except InvalidInput as error:  # the time passed while the organizer read the summary
+        lines = problem_lines(services.catalog, caller.locale, error.problems)
+        await _tell(request, caller, "\n".join([request.t("afterworks.problems.heading"), *lines]))
+        return
+    key = "afterworks.created.posted_slack" if created.posted else "afterworks.created.not_posted"
+    await _tell(request, caller, request.t(key))
+
+
+async def _tell(request: SlackRequest, caller: Caller, text: str) -> None:
+    from bot.slack_app.request import as_message
+
+    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
+
+
+async def rsvp_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services = request.services
+    caller = await request.ensure_caller()
+    afterwork_id, choice = int(request.match["id"]), request.match["answer"]
+    await run(services, caller, check_answer, afterwork_id, write=False)
+    answered = await run(services, caller, answer_afterwork, afterwork_id, choice)
+    key = f"afterworks.answered.{answered.status}" if answered.changed else "afterworks.answered.unchanged"
+    await request.reply(request.t(key, position=answered.position or 0))
+
+
+async def calendar_clicked(request: SlackRequest) -> None:
+    """The .ics goes by DM (the app's Messages tab), where Slack shows it as a file to download."""
+    assert request.match is not None
+    services = request.services
+    caller = await request.ensure_caller()
+    file: Attachment = await run(services, caller, calendar_of, int(request.match["id"]), write=False)
+    notifier = services.notifiers.get("slack")
+    if notifier is not None:
+        from bot.cards import Card
+
+        await notifier.dm(caller_team(request), caller.user_id,
+                          Card(title=file.filename, text=request.t("afterworks.calendar.here")), file)
+    await request.reply(request.t("afterworks.calendar.sent"))
+
+
+def caller_team(request: SlackRequest) -> str:
+    from bot.slack_app.callers import team_of
+
+    return team_of(request.body, request.context)
+
+
+async def edit_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    afterwork = await run(request.services, caller, edit_form, int(request.match["id"]), write=False)
+    await request.open_modal(form_view(request, form_of(afterwork, caller.timezone),
+                                       callback_id=f"afterworks:edit_form:{afterwork.id}", metadata={},
+                                       title_key="afterworks.form.edit_title"))
+
+
+async def edit_submitted(request: SlackRequest) -> None:
+    assert request.match is not None
+    services = request.services
+    caller = await request.ensure_caller()
+    afterwork_id = int(request.match["id"])
+    form = form_from_state(request.body["view"]["state"]["values"])
+    await run(services, caller, edit_form, afterwork_id, write=False)
+    await run(services, caller, check_form, form, write=False)
+    await request.ack()
+    await run(services, caller, edit_afterwork, afterwork_id, form)
+    await _tell(request, caller, request.t("afterworks.edited.done"))
+
+
+async def cancel_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services = request.services
+    caller = await request.ensure_caller()
+    afterwork_id = int(request.match["id"])
+    await run(services, caller, edit_form, afterwork_id, write=False)
+    await run(services, caller, cancel_afterwork, afterwork_id)
+    await request.reply(request.t("afterworks.cancelled.done"))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("afterwork", command)
+    router.subcommand("afterworks", list_command)
+    router.view(_ids.FORM, submitted)
+    router.view(_ids.CONFIRM_VIEW, confirmed)
+    router.view(_ids.EDIT_FORM, edit_submitted)
+    router.action(_ids.RSVP, rsvp_clicked)
+    router.action(_ids.CALENDAR, calendar_clicked)
+    router.action(_ids.EDIT, edit_clicked)
+    router.action(_ids.CANCEL, cancel_clicked)

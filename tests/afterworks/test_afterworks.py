@@ -1,0 +1,202 @@
+"""Afterworks' use cases with a frozen clock: create, answers, capacity and waitlist, reminders once, cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.errors import InvalidInput, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.afterworks._form import AfterworkForm, validate
+from cogs.afterworks._publish import (
+    REMIND,
+    answer_afterwork,
+    calendar_of,
+    cancel_afterwork,
+    create_afterwork,
+    edit_afterwork,
+    register_jobs,
+    set_reminder_dms,
+)
+from cogs.afterworks.models import Afterwork
+from storage.models import Job
+from storage.settings import get_settings
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+# NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+
+
+@pytest.fixture
+def notifier(services: Services) -> RecordingNotifier:
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    return recording
+
+
+def form(**changes: str) -> AfterworkForm:
+    base = AfterworkForm(title="Apéro des rédacteurs", when="2026-12-04 19:00", where="Le Comptoir, 3 rue X",
+                         city="Lyon", capacity="2", description="On parle SEO.")
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+async def create(services: Services, caller, **changes: str) -> int:
+    async with services.db.transaction() as session:
+        (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
+    created = await run(services, caller, create_afterwork, form(**changes), origin_channel_id="C-HERE")
+    return created.afterwork_id
+
+
+async def event(services: Services, afterwork_id: int) -> Afterwork:
+    async with services.db.transaction() as session:
+        found = await session.get(Afterwork, afterwork_id)
+        assert found is not None
+        return found
+
+
+def test_natural_dates_in_french_and_english_read_in_paris_time() -> None:
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    thursday = validate(form(when="jeudi 19h"), "Europe/Paris", now, "fr")
+    assert thursday.starts_at == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # on a Thursday: next week
+    assert validate(form(when="next friday 7pm"), "Europe/Paris", now, "en").starts_at == datetime(
+        2026, 11, 27, 18, 0, tzinfo=UTC)
+    assert validate(form(when="demain 18h30"), "Europe/Paris", now, "fr").starts_at == datetime(
+        2026, 11, 27, 17, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("when", "key"), [
+    ("2026-11-20 19:00", "afterworks.problems.when_past"),
+    ("n'importe quoi", "afterworks.problems.when_unreadable"),
+    ("2027-03-28 02:30", "afterworks.problems.when_missing"),  # spring forward: 02:00 -> 03:00
+    ("2027-10-31 02:30", "afterworks.problems.when_ambiguous"),  # fall back: 02:30 happens twice
+])
+def test_bad_times_are_refused_with_what_was_understood(when: str, key: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        validate(form(when=when), "Europe/Paris", datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
+    assert error.value.problems["when"][0] == key
+
+
+def test_every_bad_field_is_named() -> None:
+    with pytest.raises(InvalidInput) as error:
+        validate(form(title="", where="ftp://x", capacity="1001", duration="7", kind="party"), "Europe/Paris",
+                 datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
+    assert set(error.value.problems) == {"title", "where", "capacity", "duration", "kind"}
+    with pytest.raises(InvalidInput) as error:
+        validate(form(where="javascript:alert(1)"), "Europe/Paris", datetime(2026, 11, 26, tzinfo=UTC), "fr")
+    assert error.value.problems["where"][0] == "afterworks.problems.link_scheme"
+
+
+async def test_create_rsvp_waitlist_promotion_reminder_once_cancel(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    carol = await make_caller(services, "U3", name="Carol")
+    dan = await make_caller(services, "U4", name="Dan")
+    aid = await create(services, alice)
+    [card] = notifier.in_channel("C-AW")
+    assert card.title == "🍻 Apéro des rédacteurs"
+    assert notifier.events  # the Discord scheduled event
+    [spec] = notifier.events.values()
+    assert spec.start == datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+
+    assert (await run(services, bob, answer_afterwork, aid, "going")).status == "going"
+    assert (await run(services, carol, answer_afterwork, aid, "going")).status == "going"
+    waiting = await run(services, dan, answer_afterwork, aid, "going")
+    assert (waiting.status, waiting.position) == ("waitlist", 1)
+    assert (await run(services, dan, answer_afterwork, aid, "going")).changed is False
+    assert (await event(services, aid)).going_count == 2
+
+    left = await run(services, carol, answer_afterwork, aid, "cant")
+    assert [p.name for p in left.promoted] == ["Dan"]
+    assert notifier.dms[-1].user_id == "U4"
+    assert (await event(services, aid)).going_count == 2
+    shown = {f.name: f.value for f in notifier.in_channel("C-AW")[0].fields}
+    assert shown["Participant·es : 2 / 2"] == "Bob, Dan"
+
+    with pytest.raises(UserError) as refused:
+        await run(services, alice, edit_afterwork, aid, form(capacity="1"))
+    assert refused.value.key == "afterworks.errors.capacity_below_going"
+
+    await run(services, dan, set_reminder_dms, False)
+    dms_before = len(notifier.dms)
+    clock.set(datetime(2026, 12, 3, 18, 0, tzinfo=UTC))  # 24 h before
+    assert await services.scheduler.run_due() == 1
+    reminders = notifier.dms[dms_before:]
+    assert [d.user_id for d in reminders] == ["U2"]  # Dan turned DMs off
+    assert "⏰" in notifier.in_channel("C-AW")[-1].title  # the channel's post at the first offset
+    assert await services.scheduler.run_due() == 0  # once
+    async with services.db.transaction() as session:  # a second process running the same row: nothing
+        job = await session.scalar(select(Job).where(Job.kind == REMIND, Job.state == "done"))
+        job.state = "pending"
+    await services.scheduler.run_due()
+    assert len(notifier.dms) == dms_before + 1
+
+    await run(services, alice, cancel_afterwork, aid)
+    assert notifier.in_channel("C-AW")[0].title.startswith("❌")
+    assert notifier.cancelled_events
+    clock.set(datetime(2026, 12, 4, 17, 0, tzinfo=UTC))
+    async with services.db.transaction() as session:
+        pending = list(await session.scalars(select(Job).where(Job.kind == REMIND, Job.state == "pending")))
+    assert pending == []
+    ics = await run(services, bob, calendar_of, aid, write=False)
+    parsed = Calendar.from_ical(ics.content)
+    [vevent] = parsed.walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert str(vevent["UID"]).startswith(f"afterwork-{alice.community_id}-{aid}@")
+    assert vevent.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+
+
+async def test_editing_the_time_replans_reminders_and_tells_those_going(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    await run(services, alice, edit_afterwork, aid, form(when="2026-12-05 20:00"))
+    assert notifier.dms[-1].card.title.startswith("✏️")
+    [spec] = notifier.events.values()
+    assert spec.start == datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 12, 3, 18, 0, tzinfo=UTC))  # the old 24 h mark: nothing any more
+    assert await services.scheduler.run_due() == 0
+    clock.set(datetime(2026, 12, 5, 18, 30, tzinfo=UTC))  # late for 24 h, before the start: both go
+    before = len(notifier.dms)
+    assert await services.scheduler.run_due() == 2
+    assert len(notifier.dms) == before + 2  # the late 24 h one and the 1 h one, each once
+    clock.set(datetime(2026, 12, 5, 19, 30, tzinfo=UTC))
+    assert await services.scheduler.run_due() == 0
+
+
+async def test_other_communities_and_non_organizers_are_refused(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    stranger = await make_caller(services, "U9", guild="g2", name="Eve")
+    aid = await create(services, alice)
+    with pytest.raises(UserError) as refused:
+        await run(services, bob, cancel_afterwork, aid)
+    assert refused.value.key == "afterworks.errors.not_organizer"
+    with pytest.raises(UserError) as missing:
+        await run(services, stranger, answer_afterwork, aid, "going")
+    assert missing.value.key == "afterworks.errors.not_found"
+
+
+async def test_answers_close_when_the_event_starts(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    aid = await create(services, alice)
+    clock.set(datetime(2026, 12, 4, 18, 0, tzinfo=UTC) + timedelta(minutes=1))
+    with pytest.raises(UserError) as closed:
+        await run(services, alice, answer_afterwork, aid, "going")
+    assert closed.value.key == "afterworks.errors.started"
