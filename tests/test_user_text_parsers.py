@@ -46,14 +46,25 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from bot.slack_app.router import typed_values
     from bot.text import refuse_control_characters
     from bot.words import match_word
+    from cogs.afterworks._form import AfterworkForm
+    from cogs.afterworks._form import validate as afterwork_validate
+    from cogs.afterworks._slack import CHANNEL_ID as AFTERWORK_CHANNEL
+    from cogs.afterworks._slack import read_metadata as afterwork_metadata
     from cogs.config import _refs
     from cogs.config._durations import parse_offsets
     from cogs.config._trades import clean_name
     from cogs.directory._filters import parse_args, parse_available, parse_work_mode
+    from cogs.feedback import _slack as feedback_slack
+    from cogs.feedback._validation import AnswerForm, RequestForm, validate_answer, validate_request
     from cogs.intros._skills import normalize_skill, split_skills
     from cogs.intros._slack import MENTION
     from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
     from storage.text import fold
+
+    def afterwork_form(text: str) -> object:
+        form = AfterworkForm(title=text, when=text, duration=text, kind=text, where=text, city=text,
+                             capacity=text, description=text)
+        return afterwork_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def intro_form(text: str) -> object:
         form = IntroForm(skills=text, city=text, rate=text, links=text, bio=text,
@@ -87,7 +98,14 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "control characters": lambda t: refuse_control_characters({"text": t}),
         "slack form values": lambda t: typed_values({"state": {"values": {"b": {"a": {"value": t}}}}}),
         "fold": fold,
+        "feedback request": lambda t: validate_request(
+            RequestForm(title=t, links=t, kind="design", question=t, due=t), TODAY, "fr"),
+        "feedback answer": lambda t: validate_answer(AnswerForm(text=t, ratings={"hierarchy": t}), "design"),
+        "feedback slack mention": lambda t: feedback_slack.MENTION.match(t[:150]),
         "discord card text": lambda t: discord_text(t, 4096),
+        "afterwork form": afterwork_form,
+        "afterwork slack metadata": lambda t: afterwork_metadata(t),
+        "afterwork slack channel": lambda t: AFTERWORK_CHANNEL.fullmatch(t),
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -100,6 +118,8 @@ LISTED = {
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
     "cogs/directory/_filters.py", "bot/rendering/discord.py",
+    "cogs/afterworks/_slack.py",
+    "cogs/feedback/_slack.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

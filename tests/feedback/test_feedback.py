@@ -1,0 +1,249 @@
+"""Peer feedback use cases: asking, answering, kudos, nudges, due dates, closing, privacy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import Caller
+from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.notifier import CannotPost, PostRef, ThreadRef
+from bot.services import Services
+from bot.usecase import run
+from cogs.feedback._feedback import (
+    answer_form,
+    ask,
+    check_request,
+    close_request,
+    kudos_of,
+    mark_helpful,
+    submit_answer,
+    who_wrote,
+)
+from cogs.feedback._store import delete_member, export_member
+from cogs.feedback._validation import AnswerForm
+from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
+from storage.models import Job
+from tests.fakes.notifier import RecordingNotifier
+from tests.feedback.conftest import FEEDBACK_CHANNEL, good_request
+
+
+async def asked(services: Services, caller: Caller, **changes: object) -> int:
+    done = await run(services, caller, ask, good_request(**changes))
+    assert done.published is not None and done.published.posted
+    return done.request_id
+
+
+async def answered(services: Services, caller: Caller, request_id: int, *, anonymous: bool = False,
+                   text: str = "Bien, mais la typo est trop fine.", **ratings: str) -> int:
+    done = await run(services, caller, submit_answer, request_id, anonymous,
+                     AnswerForm(text=text, ratings=ratings))
+    return done.answer_id
+
+
+async def count(services: Services, table: type) -> int:
+    async with services.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_ask_posts_a_card_with_a_thread_and_the_checklist(
+    services: Services, alice: Caller, notifier: RecordingNotifier
+) -> None:
+    request_id = await asked(services, alice)
+    [card] = notifier.in_channel(FEEDBACK_CHANNEL)
+    assert card.title == "🔎 Avis demandé : Logo pour une boulangerie"
+    fields = {f.name: f.value for f in card.fields}
+    assert "Hiérarchie visuelle" in fields["Grille"]
+    assert [a.id for a in card.actions] == [f"feedback:answer:{request_id}", f"feedback:answer:{request_id}:anon",
+                                           f"feedback:close:{request_id}"]
+    assert len(notifier.threads) == 1
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"title": "  "}, "title"), ({"title": "x" * 101}, "title"), ({"links": "ftp://x.example"}, "links"),
+    ({"links": "javascript:alert(1)"}, "links"), ({"links": ""}, "links"), ({"due": "2020-01-01"}, "due"),
+    ({"kind": "nope"}, "kind"), ({"question": "q" * 1001}, "question"),
+    ({"links": "https://a.example https://b.example https://c.example https://d.example"}, "links"),
+])
+async def test_bad_requests_are_refused_and_nothing_is_saved(
+    services: Services, alice: Caller, changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, ask, good_request(**changes))
+    assert field in refused.value.problems
+    assert await count(services, FeedbackRequest) == 0
+    assert await count(services, Job) == 0
+
+
+async def test_weekly_limit_says_when_the_next_request_is_possible(services: Services, alice: Caller) -> None:
+    for _ in range(3):
+        await asked(services, alice)
+    with pytest.raises(UserError) as refused:
+        await run(services, alice, check_request, good_request(), write=False)
+    assert refused.value.key == "feedback.errors.limit"
+    assert refused.value.params["date"] == "30 novembre 2026"
+    assert await count(services, FeedbackRequest) == 3
+
+
+async def test_answers_anonymous_or_not_go_in_the_thread_and_dm_the_requester(
+    services: Services, alice: Caller, bob: Caller, chloe: Caller, notifier: RecordingNotifier
+) -> None:
+    request_id = await asked(services, alice)
+    await answered(services, bob, request_id, hierarchy="4")
+    await answered(services, chloe, request_id, anonymous=True)
+    [thread] = notifier.threads
+    cards = notifier.in_channel(thread)
+    assert [c.title for c in cards] == ["💬 Avis de Bob", "💬 Avis de un·e pair anonyme"]
+    assert "Chloé" not in str(cards[1])
+    assert [d.user_id for d in notifier.dms] == ["U1", "U1"]
+    [card] = notifier.in_channel(FEEDBACK_CHANNEL)
+    assert "2 réponses" in {f.value for f in card.fields}
+
+
+async def test_answer_refusals(services: Services, alice: Caller, bob: Caller) -> None:
+    request_id = await asked(services, alice, anonymous=False)
+    with pytest.raises(UserError, match="own_request"):
+        await run(services, alice, answer_form, request_id, False, write=False)
+    with pytest.raises(UserError, match="no_anonymous"):
+        await answered(services, bob, request_id, anonymous=True)
+    with pytest.raises(InvalidInput) as too_long:
+        await answered(services, bob, request_id, text="x" * 4001)
+    assert "text" in too_long.value.problems
+    with pytest.raises(InvalidInput) as out_of_range:
+        await answered(services, bob, request_id, hierarchy="6")
+    assert "rating_hierarchy" in out_of_range.value.problems
+    await run(services, alice, close_request, request_id)
+    with pytest.raises(UserError, match="closed"):
+        await answered(services, bob, request_id)
+    assert await count(services, FeedbackAnswer) == 0
+
+
+async def test_helpful_gives_one_kudos_only_from_the_requester(
+    services: Services, alice: Caller, bob: Caller, chloe: Caller
+) -> None:
+    request_id = await asked(services, alice)
+    answer_id = await answered(services, bob, request_id)
+    with pytest.raises(Forbidden):
+        await run(services, chloe, mark_helpful, answer_id)
+    with pytest.raises(Forbidden):
+        await run(services, bob, mark_helpful, answer_id)
+    assert await run(services, alice, mark_helpful, answer_id) == "Bob"
+    with pytest.raises(UserError, match="already_helpful"):
+        await run(services, alice, mark_helpful, answer_id)
+    assert await count(services, Kudos) == 1
+    card = await run(services, alice, kudos_of, "U2", write=False)
+    assert card.text == "1 kudos pour des avis utiles"
+    assert "Critique de design: 1" in card.fields[0].value
+
+
+async def test_nudge_once_after_the_delay_and_not_after_an_answer(
+    services: Services, alice: Caller, bob: Caller, notifier: RecordingNotifier, clock: object
+) -> None:
+    quiet = await asked(services, alice)
+    busy = await asked(services, alice, title="Devis")
+    await answered(services, bob, busy)
+    clock.advance(timedelta(hours=47))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    assert len(notifier.in_channel(FEEDBACK_CHANNEL)) == 2
+    clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    nudges = [c for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")]
+    assert [c.title for c in nudges] == ["🔔 Toujours en attente d’avis : Logo pour une boulangerie"]
+    assert nudges[0].actions[0].id == f"feedback:answer:{quiet}"
+
+
+async def test_due_date_dm_then_close_archives_and_cancels(
+    services: Services, alice: Caller, bob: Caller, notifier: RecordingNotifier, clock: object
+) -> None:
+    request_id = await asked(services, alice, due="2026-11-28")
+    await answered(services, bob, request_id)
+    clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    assert [d.card.actions[0].id for d in notifier.dms if d.card.title.startswith("⏰")] == [
+        f"feedback:close:{request_id}"]
+    await run(services, alice, close_request, request_id)
+    [space] = notifier.threads.values()
+    assert space.archived
+    assert notifier.in_channel(space.ref.thread_id)[-1].text.startswith("Merci à Bob")
+    [card] = notifier.in_channel(FEEDBACK_CHANNEL)
+    assert card.actions == ()
+    with pytest.raises(UserError, match="already_closed"):
+        await run(services, alice, close_request, request_id)
+
+
+async def test_only_the_requester_or_a_moderator_closes(
+    services: Services, alice: Caller, bob: Caller, moderator: Caller
+) -> None:
+    request_id = await asked(services, alice)
+    with pytest.raises(Forbidden):
+        await run(services, bob, close_request, request_id)
+    assert await run(services, moderator, close_request, request_id) == "Logo pour une boulangerie"
+
+
+async def test_moderators_see_who_wrote_an_anonymous_answer(
+    services: Services, alice: Caller, chloe: Caller, moderator: Caller
+) -> None:
+    answer_id = await answered(services, chloe, await asked(services, alice), anonymous=True)
+    with pytest.raises(Forbidden):
+        await run(services, alice, who_wrote, answer_id, write=False)
+    assert "Chloé" in await run(services, moderator, who_wrote, answer_id, write=False)
+
+
+class NoThreads(RecordingNotifier):
+    async def open_thread(self, community_external_id: str, ref: PostRef, name: str) -> ThreadRef | None:
+        raise CannotPost(ref.channel_id, "forbidden")
+
+
+async def test_threads_refused_answers_go_under_the_card_and_the_requester_is_told(
+    services: Services, alice: Caller, bob: Caller
+) -> None:
+    notifier = NoThreads()
+    services.notifiers["discord"] = notifier
+    done = await run(services, alice, ask, good_request())
+    assert done.published is not None and (done.published.posted, done.published.threaded) == (True, False)
+    await answered(services, bob, done.request_id)
+    cards = notifier.in_channel(FEEDBACK_CHANNEL)
+    assert cards[1].footer.startswith("En réponse à « Logo pour une boulangerie »")
+
+
+async def test_a_card_nobody_can_see_is_no_request(
+    services: Services, alice: Caller, notifier: RecordingNotifier
+) -> None:
+    notifier.forbidden.add(FEEDBACK_CHANNEL)
+    done = await run(services, alice, ask, good_request())
+    assert done.published is not None and not done.published.posted
+    assert await count(services, FeedbackRequest) == 0
+
+
+async def test_other_community_ids_change_nothing(services: Services, alice: Caller, bob: Caller) -> None:
+    request_id = await asked(services, alice)
+    answer_id = await answered(services, bob, request_id)
+    from tests.fakes.callers import make_caller
+
+    stranger = await make_caller(services, user="U1", guild="g2")
+    for use_case in (mark_helpful, close_request):
+        with pytest.raises(NotFound):
+            await run(services, stranger, use_case, answer_id if use_case is mark_helpful else request_id)
+
+
+async def test_export_and_delete(services: Services, alice: Caller, bob: Caller) -> None:
+    mine = await asked(services, alice)
+    answer_id = await answered(services, bob, mine)
+    await run(services, alice, mark_helpful, answer_id)
+    theirs = await asked(services, bob, title="Portfolio")
+    await answered(services, alice, theirs, text="Très clair")
+    async with services.db.transaction() as session:
+        data = await export_member(session, alice.community_id, alice.member_id)
+        assert [r["title"] for r in data["requests"]] == ["Logo pour une boulangerie"]
+        assert [a["text"] for a in data["answers"]] == ["Très clair"]
+        assert len(data["kudos_given"]) == 1
+        await delete_member(session, alice.community_id, alice.member_id)
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count(FeedbackRequest.id))) == 1
+        [stub] = (await session.scalars(select(FeedbackAnswer))).all()
+        assert (stub.request_id, stub.member_id, stub.text) == (theirs, None, "")
+        assert await session.scalar(select(func.count(Kudos.id))) == 0
+        assert await session.scalar(select(Job.kind).where(Job.kind == "feedback.forget")) == "feedback.forget"
