@@ -1,0 +1,25 @@
+"""Missions: client missions shared with the trades they need, candidates, a team, staffed or expired."""
+
+from bot.features import CommandSpec, Feature, PrivacyHook
+from cogs.missions._missions import delete_member, export_member
+from cogs.missions._publish import on_start
+from cogs.missions._settings import SETTINGS
+
+FEATURE = Feature(
+    name="missions",
+    package=__name__,
+    commands=(
+        CommandSpec("mission", "missions"),
+        CommandSpec("missions", "missions", slack_usage="[mine | candidate] [trade]"),
+    ),
+    privacy=PrivacyHook(
+        tables=("missions", "mission_trades", "mission_candidacies", "mission_allowances"),
+        export=export_member,
+        delete=delete_member,
+    ),
+    discord_extension="cogs.missions._discord",
+    slack_listeners="cogs.missions._slack",
+    models="cogs.missions.models",
+    settings=SETTINGS,
+    on_start=on_start,  # the expiry warning and expiry jobs
+)

@@ -1,0 +1,341 @@
+"""The cards of missions (neutral bot.cards.Card), already translated; user text stays plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from bot.cards import Action, Card, Field, Option, Select, action_id, truncate
+from bot.formatting import format_date, format_money
+from bot.i18n import Catalog
+from bot.posting import SyncResult
+from cogs.missions._missions import CandidateView, MissionView
+
+FEATURE = "missions"
+COLORS = {"open": 0x2E86DE, "forming": 0xF39C12, "staffed": 0x27AE60, "closed": 0x7F8C8D, "expired": 0x7F8C8D}
+FIELD_MAX = 1024
+DESCRIPTION_MAX = 1500
+SELECT_MAX = 25
+
+
+def trade_counts(view: MissionView) -> str:
+    """Candidates per trade ("Rédaction 2 · Design 1 · SEO 0"): the gap in the team at a glance."""
+    return " · ".join(f"{name} {count}" for (_, name, _), count in zip(view.trades, view.counts, strict=True))
+
+
+def budget_text(catalog: Catalog, locale: str, view: MissionView) -> str:
+    t = catalog.t
+    if view.budget_kind == "discuss" or view.budget_min is None:
+        return t(locale, "missions.budget.discuss")
+    low = format_money(view.budget_min, view.currency, locale)
+    if view.budget_kind == "fixed":
+        return t(locale, "missions.budget.fixed", amount=low)
+    high = format_money(view.budget_max or view.budget_min, view.currency, locale)
+    amount = low if view.budget_min == view.budget_max else f"{low} – {high}"
+    return t(locale, "missions.budget.daily", amount=amount)
+
+
+def source_text(catalog: Catalog, locale: str, view: MissionView) -> str:
+    if view.source == "platform":
+        name = view.platform_name or catalog.t(locale, "missions.source.other_platform")
+        return catalog.t(locale, "missions.source.platform", name=name)
+    return catalog.t(locale, f"missions.source.{view.source}")
+
+
+def status_text(catalog: Catalog, locale: str, view: MissionView) -> str:
+    if view.status == "closed" and view.outcome:
+        return catalog.t(locale, f"missions.outcome.{view.outcome}")
+    return catalog.t(locale, f"missions.status.{view.status}")
+
+
+def mission_card(catalog: Catalog, locale: str, view: MissionView, *, confidential: bool = False) -> Card:
+    """The card posted in every channel; closed and expired ones show the outcome and no buttons."""
+    t = catalog.t
+    fields = [Field(t(locale, "missions.card.trades"), truncate(trade_counts(view), FIELD_MAX))]
+    fields.append(Field(t(locale, "missions.card.budget"), budget_text(catalog, locale, view), inline=True))
+    when = []
+    if view.start_date:
+        when.append(t(locale, "missions.card.starts", date=format_date(view.start_date, locale)))
+    if view.duration:
+        when.append(view.duration)
+    if when:
+        fields.append(
+            Field(t(locale, "missions.card.when"), truncate(" · ".join(when), FIELD_MAX), inline=True)
+        )
+    place = t(locale, f"missions.work_mode.{view.work_mode}")
+    if view.city:
+        place = f"{place} · {view.city}"
+    fields.append(Field(t(locale, "missions.card.where"), truncate(place, FIELD_MAX), inline=True))
+    if view.sector:
+        fields.append(Field(t(locale, "missions.card.sector"), view.sector, inline=True))
+    if view.skills:
+        fields.append(
+            Field(
+                t(locale, "missions.card.skills"),
+                truncate(", ".join(label for _, label in view.skills), FIELD_MAX),
+            )
+        )
+    fields.append(
+        Field(t(locale, "missions.card.answer_by"), format_date(view.answer_by, locale), inline=True)
+    )
+    fields.append(Field(t(locale, "missions.card.source"), source_text(catalog, locale, view), inline=True))
+    author = view.author_name or t(locale, "missions.card.former_member")
+    shared = t(locale, "missions.card.shared_by", name=author)
+    if view.brought_by_name:
+        shared = t(locale, "missions.card.brought_by", name=view.brought_by_name, author=author)
+    fields.append(Field(t(locale, "missions.card.people"), truncate(shared, FIELD_MAX), inline=True))
+    if view.referral_fee:
+        fields.append(Field(t(locale, "missions.card.fee"), f"{view.referral_fee} %", inline=True))
+    if confidential and view.client_name:
+        fields.append(Field(t(locale, "missions.card.client"), view.client_name, inline=True))
+    actions: tuple[Action, ...] = ()
+    if view.live:
+        actions = (
+            Action(
+                action_id(FEATURE, "interest", view.id), t(locale, "missions.buttons.interest"), "primary"
+            ),
+            Action(action_id(FEATURE, "withdraw", view.id), t(locale, "missions.buttons.withdraw")),
+            Action(action_id(FEATURE, "candidates", view.id), t(locale, "missions.buttons.candidates")),
+            Action(action_id(FEATURE, "edit", view.id), t(locale, "missions.buttons.edit")),
+            Action(action_id(FEATURE, "close", view.id), t(locale, "missions.buttons.close"), "danger"),
+        )
+    elif view.status == "staffed":
+        actions = (
+            Action(action_id(FEATURE, "close", view.id), t(locale, "missions.buttons.close"), "danger"),
+        )
+    return Card(
+        title=truncate(t(locale, "missions.card.title", title=view.title), 256),
+        text=truncate(view.description, DESCRIPTION_MAX),
+        fields=tuple(fields),
+        footer=t(locale, "missions.card.footer", status=status_text(catalog, locale, view), id=view.id),
+        actions=actions,
+        url=view.link or None,
+        color=COLORS.get(view.status),
+    )
+
+
+def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate: CandidateView) -> str:
+    t = catalog.t
+    names = {trade_id: name for trade_id, name, _ in view.trades}
+    trades = ", ".join(names[t_id] for t_id in candidate.trade_ids if t_id in names) or t(
+        locale, "missions.candidates.no_trade"
+    )
+    parts = [f"• {candidate.display_name} — {trades}"]
+    profile = candidate.profile
+    if profile is not None:
+        wanted = {key for key, _ in view.skills}
+        matched = [label for key, label in profile.skills if key in wanted]
+        if matched:
+            parts.append(t(locale, "missions.candidates.skills", skills=", ".join(matched)))
+        parts.append(t(locale, f"missions.candidates.availability.{profile.availability}"))
+    if candidate.selected:
+        parts.append(t(locale, "missions.candidates.selected"))
+    line = " · ".join(parts)
+    if candidate.note:
+        line += "\n  " + t(locale, "missions.candidates.note", note=truncate(candidate.note, 300))
+    return line
+
+
+def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
+    """For the author only: each candidate, a select of collaborators and Confirm team."""
+    t = catalog.t
+    if not view.candidates:
+        return Card(
+            title=t(locale, "missions.candidates.title", title=view.title),
+            text=t(locale, "missions.candidates.none"),
+        )
+    lines = [_candidate_line(catalog, locale, view, c) for c in view.candidates]
+    selects: tuple[Select, ...] = ()
+    actions: tuple[Action, ...] = ()
+    if view.live:
+        shown = view.candidates[:SELECT_MAX]
+        options = tuple(
+            Option(str(c.member_id), truncate(c.display_name or c.user_id, 100), default=c.selected)
+            for c in shown
+        )
+        selects = (
+            Select(
+                action_id(FEATURE, "select", view.id),
+                options,
+                placeholder=t(locale, "missions.candidates.placeholder"),
+                min_values=0,
+                max_values=len(options),
+            ),
+        )
+        if any(c.selected for c in view.candidates):
+            actions = (
+                Action(
+                    action_id(FEATURE, "confirm", view.id), t(locale, "missions.buttons.confirm"), "success"
+                ),
+            )
+    return Card(
+        title=truncate(t(locale, "missions.candidates.title", title=view.title), 256),
+        text=truncate(f"{trade_counts(view)}\n\n" + "\n".join(lines), 3500),
+        selects=selects,
+        actions=actions,
+    )
+
+
+def close_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
+    t = catalog.t
+    return Card(
+        title=truncate(t(locale, "missions.close.title", title=view.title), 256),
+        text=t(locale, "missions.close.text"),
+        actions=tuple(
+            Action(
+                action_id(FEATURE, "closeas", view.id, outcome),
+                t(locale, f"missions.outcome.{outcome}"),
+                "danger" if outcome == "cancelled" else "secondary",
+            )
+            for outcome in ("won", "lost", "cancelled")
+        ),
+    )
+
+
+def candidacy_dm(catalog: Catalog, locale: str, view: MissionView, candidate: CandidateView) -> Card:
+    """To the author: a new candidate, with their profile summary."""
+    t = catalog.t
+    return Card(
+        title=truncate(
+            t(locale, "missions.dm.new_candidate", name=candidate.display_name, title=view.title), 256
+        ),
+        text=_candidate_line(catalog, locale, view, candidate),
+        actions=(
+            Action(action_id(FEATURE, "candidates", view.id), t(locale, "missions.buttons.candidates")),
+        ),
+    )
+
+
+def selected_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
+    """To each selected member: the team is confirmed, with the confidential details."""
+    card = mission_card(catalog, locale, view, confidential=True)
+    t = catalog.t
+    team = ", ".join(c.display_name for c in view.candidates if c.selected)
+    return Card(
+        title=truncate(t(locale, "missions.dm.selected", title=view.title), 256),
+        text=t(locale, "missions.dm.selected_text", author=view.author_name or "—", team=team),
+        fields=card.fields,
+        url=card.url,
+    )
+
+
+def not_selected_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
+    t = catalog.t
+    return Card(
+        title=truncate(t(locale, "missions.dm.not_selected", title=view.title), 256),
+        text=t(locale, "missions.dm.not_selected_text"),
+    )
+
+
+def warning_dm(catalog: Catalog, locale: str, view: MissionView, days: int) -> Card:
+    t = catalog.t
+    return Card(
+        title=truncate(t(locale, "missions.dm.warning", title=view.title), 256),
+        text=t(locale, "missions.dm.warning_text", date=format_date(view.answer_by, locale), count=days),
+        actions=(
+            Action(action_id(FEATURE, "extend", view.id), t(locale, "missions.buttons.extend"), "primary"),
+            Action(action_id(FEATURE, "close", view.id), t(locale, "missions.buttons.close"), "danger"),
+        ),
+    )
+
+
+def expired_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
+    t = catalog.t
+    return Card(
+        title=truncate(t(locale, "missions.dm.expired", title=view.title), 256),
+        text=t(locale, "missions.dm.expired_text"),
+    )
+
+
+def list_card(
+    catalog: Catalog,
+    locale: str,
+    views: list[MissionView],
+    *,
+    page: int,
+    more: bool,
+    scope: str,
+    trade: int,
+) -> Card:
+    """/missions: one line per mission, newest first, with Previous / Next buttons that carry the filters."""
+    t = catalog.t
+    if not views:
+        return Card(title=t(locale, "missions.list.title"), text=t(locale, "missions.list.none"))
+    lines = [
+        t(
+            locale,
+            "missions.list.line",
+            id=v.id,
+            title=v.title,
+            trades=trade_counts(v),
+            date=format_date(v.answer_by, locale),
+            status=status_text(catalog, locale, v),
+        )
+        for v in views
+    ]
+    actions = []
+    if page > 0:
+        actions.append(
+            Action(action_id(FEATURE, "list", page - 1, scope, trade), t(locale, "missions.list.previous"))
+        )
+    if more:
+        actions.append(
+            Action(action_id(FEATURE, "list", page + 1, scope, trade), t(locale, "missions.list.next"))
+        )
+    return Card(
+        title=t(locale, "missions.list.title"),
+        text=truncate("\n".join(lines), 3500),
+        footer=t(locale, "missions.list.page", page=page + 1),
+        actions=tuple(actions),
+    )
+
+
+def problem_lines(
+    catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
+) -> list[str]:
+    return [
+        catalog.t(
+            locale,
+            "missions.problems.line",
+            field=catalog.t(locale, f"missions.fields.{name}"),
+            problem=catalog.t(locale, key, **params),
+        )
+        for name, (key, params) in problems.items()
+    ]
+
+
+def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
+    return "\n".join(
+        [catalog.t(locale, "missions.problems.heading"), *problem_lines(catalog, locale, problems)]
+    )
+
+
+def outcome_text(
+    catalog: Catalog,
+    locale: str,
+    result: SyncResult | None,
+    *,
+    created: bool,
+    channel_names: Mapping[str, str],
+    similar: tuple[int, str] | None = None,
+) -> str:
+    """What the author is told after saving: where the cards went, which channel failed, a look-alike."""
+    t = catalog.t
+    lines = [t(locale, "missions.saved.created" if created else "missions.saved.updated")]
+    if result is not None:
+        if result.posted:
+            lines.append(t(locale, "missions.saved.posted", count=len(result.posted)))
+        if result.edited:
+            lines.append(t(locale, "missions.saved.edited", count=len(result.edited)))
+        failed = [*result.failed, *result.retrying]
+        if failed:
+            names = ", ".join(f"#{channel_names.get(c, c)}" for c in failed)
+            lines.append(t(locale, "missions.saved.failed", channels=names, count=len(failed)))
+    if similar is not None:
+        lines.append(t(locale, "missions.saved.similar", id=similar[0], title=similar[1]))
+    return "\n".join(lines)
+
+
+def next_post_text(catalog: Catalog, locale: str, when: date) -> str:
+    return catalog.t(locale, "missions.errors.weekly_limit", date=format_date(when, locale))

@@ -1,0 +1,612 @@
+"""/mission and /missions on Discord, and the buttons of mission cards.
+
+The form is an ephemeral message with select menus (page 1: trades or a pack, work mode, source,
+sector; page 2: referral fee, who brought it) and two modals of 5 text inputs each ("Describe the
+mission", "Dates and details"); every choice and every modal is kept in the runtime's draft store
+(bot.drafts), so an invalid answer is fixed without retyping the rest. Everything is routed by id
+(cogs.missions._ids) through `bot.router`, so it survives a restart (only an unsent draft is lost).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+from sqlalchemy import select
+
+from bot.cards import truncate
+from bot.context import Caller
+from bot.discord_bot.replies import send_card, send_text
+from bot.discord_bot.translator import command_texts, keyed
+from bot.errors import Forbidden, InvalidInput, UserError
+from bot.rendering.discord import CardButton, render_card
+from bot.usecase import run
+from cogs.missions import FEATURE, _ids
+from cogs.missions._cards import outcome_text, problems_text
+from cogs.missions._form import PACK_PREFIX, FormStart, expand_packs
+from cogs.missions._publish import (
+    ask_close,
+    candidates_of,
+    check_interest,
+    check_mission,
+    close_mission,
+    confirm_team,
+    edit_mission,
+    extend_mission,
+    list_missions,
+    open_form,
+    select_team,
+    show_interest,
+    submit_mission,
+    trade_by_name,
+    withdraw,
+)
+from cogs.missions._validation import (
+    MAX_BUDGET_TEXT,
+    MAX_CITY,
+    MAX_CLIENT,
+    MAX_DESCRIPTION,
+    MAX_DURATION,
+    MAX_LINK,
+    MAX_NOTE,
+    MAX_SKILLS_TEXT,
+    MAX_TITLE,
+    MissionForm,
+)
+from cogs.missions.models import Mission
+from storage.models import Community, Member
+
+if TYPE_CHECKING:
+    from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
+
+SPECS = {c.name: c for c in FEATURE.commands}
+DRAFT = "mission"
+EDITING = "mission.editing"
+SELECT_OPTIONS_MAX = 25
+MESSAGE_MAX = 2000
+TEXTS = (
+    ("title", MAX_TITLE, False),
+    ("description", MAX_DESCRIPTION, True),
+    ("skills", MAX_SKILLS_TEXT, True),
+    ("budget", MAX_BUDGET_TEXT, False),
+    ("link", MAX_LINK, False),
+)
+DETAILS = (
+    ("start_date", 40, False),
+    ("duration", MAX_DURATION, False),
+    ("city", MAX_CITY, False),
+    ("answer_by", 40, False),
+    ("client_name", MAX_CLIENT, False),
+)
+SCOPES = ("all", "mine", "candidate")
+
+
+@dataclasses.dataclass
+class Editing:
+    """Which mission the draft edits (kept beside the form's draft)."""
+
+    mission_id: int = 0
+
+
+class FormSelect(discord.ui.Select):
+    """A select that only displays: its interactions are routed by id (bot.router)."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+class MemberSelect(discord.ui.UserSelect):
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def _select(
+    custom_id: str,
+    placeholder: str,
+    choices: list[tuple[str, str]],
+    chosen: list[str],
+    *,
+    min_values: int = 0,
+    max_values: int = 1,
+) -> FormSelect:
+    ordered = [c for c in choices if c[0] in chosen] + [c for c in choices if c[0] not in chosen]
+    kept = sorted(ordered[:SELECT_OPTIONS_MAX], key=choices.index)
+    options = [
+        discord.SelectOption(label=truncate(label, 100), value=value, default=value in chosen)
+        for value, label in kept
+    ]
+    return FormSelect(
+        custom_id=custom_id,
+        placeholder=truncate(placeholder, 150),
+        options=options,
+        min_values=min(min_values, len(options)),
+        max_values=max(1, min(max_values, len(options))),
+    )
+
+
+def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.View:
+    choices, form = start.choices, start.form
+    view = discord.ui.View(timeout=None)
+    if page == 1:
+        trade_options = [
+            *((PACK_PREFIX + pid, f"📦 {name}") for pid, name, _ in choices.packs),
+            *choices.trades,
+        ]
+        view.add_item(
+            _select(
+                "missions:pick:trades",
+                t(locale, "missions.form.trades_placeholder"),
+                trade_options,
+                form.trade_ids,
+                min_values=1,
+                max_values=5,
+            )
+        )
+        view.add_item(
+            _select(
+                "missions:pick:work_mode",
+                t(locale, "missions.form.work_mode_placeholder"),
+                list(choices.work_modes),
+                [form.work_mode],
+                min_values=1,
+            )
+        )
+        view.add_item(
+            _select(
+                "missions:pick:source",
+                t(locale, "missions.form.source_placeholder"),
+                list(choices.sources),
+                [form.source],
+                min_values=1,
+            )
+        )
+        if choices.sectors:
+            view.add_item(
+                _select(
+                    "missions:pick:sector",
+                    t(locale, "missions.form.sector_placeholder"),
+                    list(choices.sectors),
+                    [form.sector_id],
+                )
+            )
+        buttons = [
+            ("missions:form:texts", "texts", discord.ButtonStyle.primary),
+            ("missions:form:details", "details", discord.ButtonStyle.primary),
+            ("missions:step:2", "continue", discord.ButtonStyle.secondary),
+            ("missions:form:publish", "publish", discord.ButtonStyle.success),
+        ]
+    else:
+        view.add_item(
+            _select(
+                "missions:pick:fee",
+                t(locale, "missions.form.fee_placeholder"),
+                list(choices.fees),
+                [form.fee or "0"],
+            )
+        )
+        view.add_item(
+            MemberSelect(
+                custom_id="missions:pick:behalf",
+                placeholder=truncate(t(locale, "missions.form.behalf_placeholder"), 150),
+                min_values=0,
+                max_values=1,
+            )
+        )
+        buttons = [
+            ("missions:step:1", "back", discord.ButtonStyle.secondary),
+            ("missions:form:publish", "publish", discord.ButtonStyle.success),
+        ]
+    for custom_id, label, style in buttons:
+        view.add_item(
+            CardButton(custom_id=custom_id, label=t(locale, f"missions.buttons.{label}"), style=style)
+        )
+    return view
+
+
+def _modal(
+    title: str,
+    custom_id: str,
+    specs: tuple[tuple[str, int, bool], ...],
+    form: MissionForm,
+    t: Any,
+    locale: str,
+) -> discord.ui.Modal:
+    modal = discord.ui.Modal(title=truncate(title, 45), custom_id=custom_id)
+    for name, max_length, long in specs:
+        value = getattr(form, name)
+        modal.add_item(
+            discord.ui.TextInput(
+                custom_id=name,
+                label=truncate(t(locale, f"missions.form.{name}_label"), 45),
+                style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
+                required=name == "title",
+                max_length=max_length,
+                default=value[:max_length] or None,
+                placeholder=truncate(t(locale, f"missions.form.{name}_placeholder", max=90), 100)
+                if name in ("skills", "budget", "link", "start_date", "duration", "answer_by", "client_name")
+                else None,
+            )
+        )
+    modal.stop()
+    return modal
+
+
+class Missions(commands.Cog):
+    def __init__(self, bot: CollectifBot) -> None:
+        self.bot = bot
+        self.drafts = bot.drafts
+
+    def t(self, locale: str, key: str, /, **params: Any) -> str:
+        return self.bot.services.t(locale, key, **params)
+
+    def _draft(self, caller: Caller) -> MissionForm | None:
+        return self.drafts.get(DRAFT, caller.community_id, caller.member_id, MissionForm)
+
+    def _editing(self, caller: Caller) -> int | None:
+        found = self.drafts.get(EDITING, caller.community_id, caller.member_id, Editing)
+        return found.mission_id if found and found.mission_id else None
+
+    def _keep(self, caller: Caller, form: MissionForm, editing: int | None = None) -> None:
+        self.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
+        self.drafts.put(EDITING, caller.community_id, caller.member_id, Editing(editing or 0))
+
+    async def _start(self, caller: Caller) -> FormStart:
+        return await run(
+            self.bot.services, caller, open_form, self._editing(caller), self._draft(caller), write=False
+        )
+
+    # -- the form --------------------------------------------------------------------------------
+
+    @app_commands.command(**command_texts(SPECS["mission"]))
+    @app_commands.guild_only()
+    async def mission(self, interaction: discord.Interaction) -> None:
+        caller = await self.bot.caller(interaction)
+        self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
+        self.drafts.drop(EDITING, caller.community_id, caller.member_id)
+        await self.show_form(interaction, 1)
+
+    async def show_form(
+        self,
+        interaction: discord.Interaction,
+        page: int,
+        *,
+        notice: str = "",
+        update: bool = False,
+        start: FormStart | None = None,
+    ) -> None:
+        caller = await self.bot.caller(interaction)
+        start = start or await self._start(caller)
+        if not start.choices.trades:
+            raise UserError("missions.form.no_trades")
+        self._keep(caller, start.form, start.mission_id)
+        warning = self.t(caller.locale, "missions.form.platform_warning") if start.platform_warning else ""
+        content = truncate(
+            "\n\n".join(p for p in (notice, self.t(caller.locale, "missions.form.step"), warning) if p),
+            MESSAGE_MAX,
+        )
+        view = form_view(start, self.t, caller.locale, page)
+        mentions = discord.AllowedMentions.none()
+        if update:
+            await interaction.response.edit_message(content=content, view=view, allowed_mentions=mentions)
+        elif interaction.response.is_done():
+            await interaction.followup.send(content, view=view, ephemeral=True, allowed_mentions=mentions)
+        else:
+            await interaction.response.send_message(
+                content, view=view, ephemeral=True, allowed_mentions=mentions
+            )
+
+    async def on_pick(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        start = await self._start(caller)
+        form, values, field = start.form, request.values, request.match["field"]
+        if field == "trades":
+            form.trade_ids = expand_packs(values, start.choices)
+        elif field == "sector":
+            form.sector_id = values[0] if values else ""
+        elif field == "fee":
+            form.fee = values[0] if values else ""
+        elif field == "behalf":
+            form.behalf = values[0] if values else ""
+        elif values:
+            setattr(form, field, values[0])
+        self._keep(caller, form, start.mission_id)
+        if field in ("trades", "source"):  # a pack shows its trades; a platform shows the terms warning
+            await self.show_form(
+                request.interaction,
+                1,
+                update=True,
+                start=dataclasses.replace(
+                    start, form=form, platform_warning=form.source.startswith("platform:")
+                ),
+            )
+            return
+        await request.interaction.response.defer()
+
+    async def on_step(self, request: DiscordRequest) -> None:
+        await self.show_form(request.interaction, int(request.match["page"]), update=True)
+
+    async def on_open_texts(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        start = await self._start(caller)
+        self._keep(caller, start.form, start.mission_id)
+        title = self.t(
+            caller.locale, "missions.form.edit_title" if start.mission_id else "missions.form.title"
+        )
+        await request.interaction.response.send_modal(
+            _modal(title, "missions:form:submit_texts", TEXTS, start.form, self.t, caller.locale)
+        )
+
+    async def on_open_details(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        start = await self._start(caller)
+        self._keep(caller, start.form, start.mission_id)
+        await request.interaction.response.send_modal(
+            _modal(
+                self.t(caller.locale, "missions.form.details_title"),
+                "missions:form:submit_details",
+                DETAILS,
+                start.form,
+                self.t,
+                caller.locale,
+            )
+        )
+
+    async def on_submit_texts(self, request: DiscordRequest) -> None:
+        await self._typed(request, "missions.form.texts_saved")
+
+    async def on_submit_details(self, request: DiscordRequest) -> None:
+        await self._typed(request, "missions.form.details_saved")
+
+    async def _typed(self, request: DiscordRequest, saved: str) -> None:
+        caller = await request.caller()
+        draft = self._draft(caller)
+        if draft is None:
+            await self.show_form(
+                request.interaction, 1, notice=self.t(caller.locale, "missions.form.expired")
+            )
+            return
+        try:
+            typed = request.fields()
+        except InvalidInput as error:
+            await self.show_form(
+                request.interaction,
+                1,
+                notice=problems_text(self.bot.services.catalog, caller.locale, error.problems),
+            )
+            return
+        names = {name for name, _, _ in (*TEXTS, *DETAILS)}
+        for name, value in typed.items():
+            if name in names:
+                setattr(draft, name, value)
+        self._keep(caller, draft, self._editing(caller))
+        await self.show_form(request.interaction, 1, notice=self.t(caller.locale, saved))
+
+    async def on_publish(self, request: DiscordRequest) -> None:
+        """Check read-only (problems: the form again, the draft kept), then defer, then save and post."""
+        services, interaction = self.bot.services, request.interaction
+        caller = await request.caller()
+        draft, editing = self._draft(caller), self._editing(caller)
+        if draft is None:
+            await self.show_form(interaction, 1, notice=self.t(caller.locale, "missions.form.expired"))
+            return
+        try:
+            await run(services, caller, check_mission, draft, editing, write=False)
+        except InvalidInput as error:
+            await self.show_form(
+                interaction, 1, notice=problems_text(services.catalog, caller.locale, error.problems)
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        origin = str(interaction.channel_id or "") or None
+        done = await run(
+            services, caller, submit_mission, draft, origin_channel_id=origin, mission_id=editing
+        )
+        self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
+        self.drafts.drop(EDITING, caller.community_id, caller.member_id)
+        names = {str(c.id): c.name for c in (interaction.guild.channels if interaction.guild else ())}
+        await send_text(
+            interaction,
+            outcome_text(
+                services.catalog,
+                caller.locale,
+                done.published,
+                created=done.created,
+                channel_names=names,
+                similar=done.similar,
+            ),
+        )
+
+    # -- card buttons -----------------------------------------------------------------------------
+
+    def _id(self, request: DiscordRequest) -> int:
+        return int(request.match["id"])
+
+    async def on_interest(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        mission_id = self._id(request)
+        await run(self.bot.services, caller, check_interest, mission_id, write=False)
+        modal = discord.ui.Modal(
+            title=truncate(self.t(caller.locale, "missions.form.note_title"), 45),
+            custom_id=f"missions:note:{mission_id}",
+        )
+        modal.add_item(
+            discord.ui.TextInput(
+                custom_id="note",
+                label=truncate(self.t(caller.locale, "missions.form.note_label"), 45),
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=MAX_NOTE,
+                placeholder=truncate(self.t(caller.locale, "missions.form.note_placeholder"), 100),
+            )
+        )
+        modal.stop()
+        await request.interaction.response.send_modal(modal)
+
+    async def on_note(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        note = request.fields().get("note", "")
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        created = await run(self.bot.services, caller, show_interest, self._id(request), note)
+        await send_text(
+            request.interaction,
+            self.t(caller.locale, "missions.interest.saved" if created else "missions.interest.already"),
+        )
+
+    async def on_withdraw(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        removed = await run(self.bot.services, caller, withdraw, self._id(request))
+        await send_text(
+            request.interaction,
+            self.t(
+                caller.locale, "missions.interest.withdrawn" if removed else "missions.interest.not_candidate"
+            ),
+        )
+
+    async def on_candidates(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        card = await run(self.bot.services, caller, candidates_of, self._id(request), write=False)
+        await send_card(request.interaction, card)
+
+    async def on_select(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        interaction = request.interaction
+        await interaction.response.defer()
+        card = await run(self.bot.services, caller, select_team, self._id(request), request.values)
+        embed, view = render_card(card)
+        await interaction.edit_original_response(
+            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def on_confirm(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        text = await run(self.bot.services, caller, confirm_team, self._id(request))
+        await send_text(request.interaction, text)
+
+    async def on_edit(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        start = await run(self.bot.services, caller, edit_mission, self._id(request), write=False)
+        await self.show_form(request.interaction, 1, start=start)
+
+    async def on_close(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        card = await run(self.bot.services, caller, ask_close, self._id(request), write=False)
+        await send_card(request.interaction, card)
+
+    async def on_close_as(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        text = await run(
+            self.bot.services, caller, close_mission, self._id(request), request.match["outcome"]
+        )
+        await send_text(request.interaction, text)
+
+    async def on_extend(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        text = await run(self.bot.services, caller, extend_mission, self._id(request))
+        await send_text(request.interaction, text)
+
+    async def _caller(self, request: DiscordRequest) -> Caller:
+        """The caller; in a DM (the expiry warning's buttons), the author found through the mission."""
+        interaction = request.interaction
+        if interaction.guild_id is not None:
+            return await request.caller()
+        async with self.bot.services.db.transaction(write=False) as session:
+            row = (
+                await session.execute(
+                    select(Community, Member)
+                    .join(Mission, Mission.community_id == Community.id)
+                    .join(Member, Member.id == Mission.author_member_id)
+                    .where(
+                        Mission.id == self._id(request),
+                        Community.platform == "discord",
+                        Member.platform_user_id == str(interaction.user.id),
+                    )
+                )
+            ).first()
+        if row is None:
+            raise Forbidden("missions.errors.not_author")
+        community, member = row
+        return Caller(
+            platform="discord",
+            community_id=community.id,
+            community_locale=community.locale,
+            timezone=community.timezone,
+            member_id=member.id,
+            user_id=member.platform_user_id,
+            display_name=member.display_name,
+            locale=member.locale or community.locale,
+            is_moderator=False,
+        )
+
+    # -- /missions --------------------------------------------------------------------------------
+
+    @app_commands.command(**command_texts(SPECS["missions"]))
+    @app_commands.guild_only()
+    @app_commands.rename(
+        scope=locale_str("scope", key="missions.options.scope"),
+        trade=locale_str("trade", key="missions.options.trade"),
+    )
+    @app_commands.describe(
+        scope=keyed("missions.options.scope_description"), trade=keyed("missions.options.trade_description")
+    )
+    @app_commands.choices(
+        scope=[app_commands.Choice(name=keyed(f"missions.options.scope_{s}"), value=s) for s in SCOPES]
+    )
+    async def missions(
+        self, interaction: discord.Interaction, scope: str = "all", trade: str | None = None
+    ) -> None:
+        services = self.bot.services
+        caller = await self.bot.caller(interaction)
+        trade_id = await run(services, caller, trade_by_name, trade or "", write=False)
+        card = await run(
+            services, caller, list_missions, 0, scope if scope in SCOPES else "all", trade_id, write=False
+        )
+        await send_card(interaction, card)
+
+    async def on_list(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        card = await run(
+            self.bot.services,
+            caller,
+            list_missions,
+            int(request.match["page"]),
+            request.match["scope"],
+            int(request.match["trade"]),
+            write=False,
+        )
+        embed, view = render_card(card)
+        await request.interaction.response.edit_message(
+            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+async def setup(bot: CollectifBot) -> None:
+    cog = Missions(bot)
+    await bot.add_cog(cog)
+    router = bot.router
+    router.select(_ids.PICK, cog.on_pick)
+    router.action(_ids.STEP, cog.on_step)
+    router.action(_ids.OPEN_TEXTS, cog.on_open_texts)
+    router.action(_ids.OPEN_DETAILS, cog.on_open_details)
+    router.action(_ids.PUBLISH, cog.on_publish)
+    router.modal(_ids.SUBMIT_TEXTS, cog.on_submit_texts)
+    router.modal(_ids.SUBMIT_DETAILS, cog.on_submit_details)
+    router.action(_ids.INTEREST, cog.on_interest)
+    router.modal(_ids.NOTE, cog.on_note)
+    router.action(_ids.WITHDRAW, cog.on_withdraw)
+    router.action(_ids.CANDIDATES, cog.on_candidates)
+    router.select(_ids.SELECT, cog.on_select)
+    router.action(_ids.CONFIRM, cog.on_confirm)
+    router.action(_ids.EDIT, cog.on_edit)
+    router.action(_ids.CLOSE, cog.on_close)
+    router.action(_ids.CLOSE_AS, cog.on_close_as)
+    router.action(_ids.EXTEND, cog.on_extend)
+    router.action(_ids.LIST, cog.on_list)

@@ -1,0 +1,22 @@
+"""The interaction ids of missions, written once for both platforms (Discord custom_id, Slack action_id)."""
+
+INTEREST = r"missions:interest:(?P<id>[0-9]{1,18})"  # "I'm interested": opens the note form
+NOTE = r"missions:note:(?P<id>[0-9]{1,18})"  # the note form (Discord modal / Slack callback_id)
+WITHDRAW = r"missions:withdraw:(?P<id>[0-9]{1,18})"
+CANDIDATES = r"missions:candidates:(?P<id>[0-9]{1,18})"  # author only
+SELECT = r"missions:select:(?P<id>[0-9]{1,18})"  # the author's choice of collaborators
+CONFIRM = r"missions:confirm:(?P<id>[0-9]{1,18})"
+EDIT = r"missions:edit:(?P<id>[0-9]{1,18})"
+CLOSE = r"missions:close:(?P<id>[0-9]{1,18})"  # asks for the outcome
+CLOSE_AS = r"missions:closeas:(?P<id>[0-9]{1,18}):(?P<outcome>won|lost|cancelled)"
+EXTEND = r"missions:extend:(?P<id>[0-9]{1,18})"  # from the expiry warning
+LIST = r"missions:list:(?P<page>[0-9]{1,4}):(?P<scope>all|mine|candidate):(?P<trade>[0-9]{1,18})"
+FORM = r"missions:form"  # the Slack form (callback_id)
+# Discord's form: selects on an ephemeral message, then two modals.
+PICK = r"missions:pick:(?P<field>trades|pack|work_mode|source|sector|fee|behalf)"
+OPEN_TEXTS = r"missions:form:texts"
+OPEN_DETAILS = r"missions:form:details"
+SUBMIT_TEXTS = r"missions:form:submit_texts"
+SUBMIT_DETAILS = r"missions:form:submit_details"
+PUBLISH = r"missions:form:publish"
+STEP = r"missions:step:(?P<page>[12])"

@@ -1,0 +1,599 @@
+"""Missions in the database: save, load for a card, candidacies, lifecycle moves, allowances, privacy.
+
+Every query is scoped by community. Moves between statuses are conditional UPDATEs (`… WHERE status IN
+…`), so two clicks at once (or a click and the expiry job) cannot both win; one candidacy per member
+and mission is a unique constraint.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Caller
+from bot.errors import Forbidden, NotFound
+from cogs.intros.profiles import ProfileView, get_profile
+from cogs.missions._validation import CleanMission, title_key
+from cogs.missions.models import LIVE, Candidacy, Mission, MissionAllowance, MissionTrade
+from storage.communities import ensure_member
+from storage.models import Community, Member, Post, Sector, Trade
+from storage.sql import insert_ignore
+
+FEATURE = "missions"
+NOT_FOUND = "missions.errors.not_found"
+NOT_AUTHOR = "missions.errors.not_author"
+WEEK = timedelta(days=7)
+REPOST_DAYS = timedelta(days=7)
+SIMILAR = 0.85
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    member_id: int
+    user_id: str
+    display_name: str
+    trade_ids: tuple[int, ...]
+    note: str
+    selected: bool
+    profile: ProfileView | None
+
+
+@dataclass(frozen=True)
+class MissionView:
+    """Everything a mission card shows, loaded once."""
+
+    id: int
+    community_id: int
+    author_member_id: int | None
+    author_user_id: str | None
+    author_name: str
+    brought_by_name: str
+    title: str
+    description: str
+    skills: tuple[tuple[str, str], ...]
+    budget_kind: str
+    budget_min: int | None
+    budget_max: int | None
+    currency: str
+    start_date: date | None
+    duration: str
+    work_mode: str
+    city: str
+    sector: str
+    answer_by: date
+    source: str
+    platform_name: str
+    referral_fee: int | None
+    link: str
+    client_name: str
+    status: str
+    outcome: str | None
+    origin_channel_id: str | None
+    trades: tuple[tuple[int, str, str | None], ...]  # (trade id, name, channel id)
+    counts: tuple[int, ...]  # candidates per trade, in the order of `trades`
+    candidates: tuple[CandidateView, ...]
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+
+async def get_mission(session: AsyncSession, community_id: int, mission_id: int) -> Mission:
+    """The mission of this community; NotFound alike when it is another community's or nothing."""
+    mission = await session.scalar(
+        select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
+    )
+    if mission is None:
+        raise NotFound(NOT_FOUND)
+    return mission
+
+
+async def authored(
+    session: AsyncSession, caller: Caller, mission_id: int, *, moderator: bool = True
+) -> Mission:
+    """The mission if `caller` wrote it (or moderates, when `moderator`); NotFound / Forbidden otherwise."""
+    mission = await get_mission(session, caller.community_id, mission_id)
+    if mission.author_member_id != caller.member_id and not (moderator and caller.is_moderator):
+        raise Forbidden(NOT_AUTHOR)
+    return mission
+
+
+async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: bool = False) -> MissionView:
+    cid = mission.community_id
+    trades = (
+        await session.execute(
+            select(Trade.id, Trade.name, Trade.channel_id)
+            .join(MissionTrade, MissionTrade.trade_id == Trade.id)
+            .where(MissionTrade.community_id == cid, MissionTrade.mission_id == mission.id)
+            .order_by(MissionTrade.position)
+        )
+    ).all()
+    rows = (
+        await session.execute(
+            select(Candidacy, Member.platform_user_id, Member.display_name)
+            .join(Member, Member.id == Candidacy.member_id)
+            .where(Candidacy.community_id == cid, Candidacy.mission_id == mission.id)
+            .order_by(Candidacy.id)
+        )
+    ).all()
+    candidates = []
+    for candidacy, user_id, name in rows:
+        profile = None
+        if with_profiles:
+            try:
+                profile = await get_profile(session, cid, candidacy.member_id)
+            except NotFound:
+                profile = None
+        candidates.append(
+            CandidateView(
+                candidacy.member_id,
+                user_id,
+                name or user_id,
+                tuple(candidacy.trade_ids or ()),
+                candidacy.note,
+                candidacy.selected,
+                profile,
+            )
+        )
+    names: dict[int, tuple[str, str]] = {}
+    people = [m for m in (mission.author_member_id, mission.brought_by_member_id) if m is not None]
+    if people:
+        for member_id, user_id, name in (
+            await session.execute(
+                select(Member.id, Member.platform_user_id, Member.display_name).where(
+                    Member.community_id == cid, Member.id.in_(people)
+                )
+            )
+        ).all():
+            names[member_id] = (user_id, name or user_id)
+    sector = ""
+    if mission.sector_id is not None:
+        sector = (
+            await session.scalar(
+                select(Sector.name).where(Sector.community_id == cid, Sector.id == mission.sector_id)
+            )
+            or ""
+        )
+    author = names.get(mission.author_member_id) if mission.author_member_id else None
+    brought = names.get(mission.brought_by_member_id) if mission.brought_by_member_id else None
+    counts = tuple(sum(1 for c in candidates if trade_id in c.trade_ids) for trade_id, _, _ in trades)
+    return MissionView(
+        id=mission.id,
+        community_id=cid,
+        author_member_id=mission.author_member_id,
+        author_user_id=author[0] if author else None,
+        author_name=author[1] if author else "",
+        brought_by_name=brought[1] if brought else "",
+        title=mission.title,
+        description=mission.description,
+        skills=tuple((k, label) for k, label in mission.skills or ()),
+        budget_kind=mission.budget_kind,
+        budget_min=mission.budget_min,
+        budget_max=mission.budget_max,
+        currency=mission.currency,
+        start_date=mission.start_date,
+        duration=mission.duration,
+        work_mode=mission.work_mode,
+        city=mission.city,
+        sector=sector,
+        answer_by=mission.answer_by,
+        source=mission.source,
+        platform_name=mission.platform_name,
+        referral_fee=mission.referral_fee,
+        link=mission.link,
+        client_name=mission.client_name,
+        status=mission.status,
+        outcome=mission.outcome,
+        origin_channel_id=mission.origin_channel_id,
+        trades=tuple((t.id, t.name, t.channel_id) for t in trades),
+        counts=counts,
+        candidates=tuple(candidates),
+    )
+
+
+async def trade_names(session: AsyncSession, community_id: int) -> dict[int, str]:
+    rows = await session.execute(select(Trade.id, Trade.name).where(Trade.community_id == community_id))
+    return {row.id: row.name for row in rows}
+
+
+# -- posting allowance and reposts -----------------------------------------------------------------
+
+
+async def claim_allowance(
+    session: AsyncSession, community_id: int, member_id: int, now: datetime, limit: int
+) -> datetime | None:
+    """Takes one of the member's weekly posts: None when taken, else when the next one is possible."""
+    await insert_ignore(
+        session,
+        MissionAllowance.__table__,
+        [{"community_id": community_id, "member_id": member_id, "window_start": now, "used": 0}],
+    )
+    renew = MissionAllowance.window_start <= now - WEEK
+    result = await session.execute(
+        update(MissionAllowance)
+        .where(
+            MissionAllowance.community_id == community_id,
+            MissionAllowance.member_id == member_id,
+            or_(renew, MissionAllowance.used < limit),
+        )
+        .values(
+            used=func.coalesce(_case(renew, 1, MissionAllowance.used + 1), 1),
+            window_start=_case(renew, now, MissionAllowance.window_start),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    start = await session.scalar(
+        select(MissionAllowance.window_start).where(
+            MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
+        )
+    )
+    assert start is not None
+    return start + WEEK
+
+
+def _case(condition: Any, then: Any, otherwise: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((condition, then), else_=otherwise)
+
+
+def _similar(a: str, b: str) -> bool:
+    return a == b or SequenceMatcher(None, a[:200], b[:200]).ratio() >= SIMILAR
+
+
+async def own_repost(
+    session: AsyncSession,
+    community_id: int,
+    member_id: int,
+    clean: CleanMission,
+    now: datetime,
+    *,
+    editing: int | None = None,
+) -> Mission | None:
+    """The author's own mission of the last 7 days that this one repeats (same or near title and text)."""
+    key = title_key(clean.title)
+    rows = await session.scalars(
+        select(Mission)
+        .where(
+            Mission.community_id == community_id,
+            Mission.author_member_id == member_id,
+            Mission.created_at >= now - REPOST_DAYS,
+        )
+        .order_by(Mission.id.desc())
+        .limit(50)
+    )
+    for mission in rows:
+        if mission.id == editing:
+            continue
+        same_text = clean.description and _similar(mission.description[:300], clean.description[:300])
+        if _similar(mission.title_key, key) and (
+            same_text or not clean.description or not mission.description
+        ):
+            return mission
+    return None
+
+
+async def similar_open(
+    session: AsyncSession, community_id: int, member_id: int, clean: CleanMission
+) -> Mission | None:
+    """Another member's live mission with the same title words (an index lookup): a warning only."""
+    return await session.scalar(
+        select(Mission)
+        .where(
+            Mission.community_id == community_id,
+            Mission.title_key == title_key(clean.title),
+            Mission.status.in_(LIVE),
+            or_(Mission.author_member_id.is_(None), Mission.author_member_id != member_id),
+        )
+        .limit(1)
+    )
+
+
+# -- saving ----------------------------------------------------------------------------------------
+
+
+async def _brought_by(session: AsyncSession, community: Community, caller: Caller, behalf: str) -> int | None:
+    if not behalf or behalf == caller.user_id:
+        return None
+    member = await ensure_member(session, community, behalf)
+    return member.id
+
+
+async def save_mission(
+    session: AsyncSession,
+    caller: Caller,
+    clean: CleanMission,
+    now: datetime,
+    *,
+    origin_channel_id: str | None,
+    mission: Mission | None = None,
+) -> Mission:
+    """A new mission (or `mission` edited): fields, then its trade slots in order."""
+    community = await session.get(Community, caller.community_id)
+    assert community is not None
+    brought = await _brought_by(session, community, caller, clean.behalf)
+    values: dict[str, Any] = {
+        "title": clean.title,
+        "title_key": title_key(clean.title),
+        "description": clean.description,
+        "skills": clean.skills,
+        "budget_kind": clean.budget.kind,
+        "budget_min": clean.budget.low,
+        "budget_max": clean.budget.high,
+        "currency": clean.budget.currency,
+        "start_date": clean.start_date,
+        "duration": clean.duration,
+        "work_mode": clean.work_mode,
+        "city": clean.city,
+        "sector_id": clean.sector_id,
+        "answer_by": clean.answer_by,
+        "source": clean.source,
+        "platform_name": clean.platform_name,
+        "referral_fee": clean.fee,
+        "link": clean.link,
+        "client_name": clean.client_name,
+        "brought_by_member_id": brought,
+        "updated_at": now,
+    }
+    if mission is None:
+        mission = Mission(
+            community_id=caller.community_id,
+            author_member_id=caller.member_id,
+            origin_channel_id=origin_channel_id,
+            created_at=now,
+            status="open",
+            **values,
+        )
+        session.add(mission)
+        await session.flush()
+    else:
+        for name, value in values.items():
+            setattr(mission, name, value)
+        await session.execute(
+            delete(MissionTrade).where(
+                MissionTrade.community_id == caller.community_id, MissionTrade.mission_id == mission.id
+            )
+        )
+    session.add_all(
+        MissionTrade(community_id=caller.community_id, mission_id=mission.id, trade_id=t, position=i)
+        for i, t in enumerate(clean.trade_ids)
+    )
+    await session.flush()
+    return mission
+
+
+# -- candidacies and lifecycle ---------------------------------------------------------------------
+
+
+async def add_candidacy(
+    session: AsyncSession, caller: Caller, mission: Mission, note: str, now: datetime
+) -> bool:
+    """True when this made a new candidacy (a second click, even at once, makes none)."""
+    profile_trades: set[int] = set()
+    with suppress(NotFound):
+        profile = await get_profile(session, caller.community_id, caller.member_id)
+        profile_trades = {t[0] for t in profile.trades}
+    needed = list(
+        await session.scalars(
+            select(MissionTrade.trade_id)
+            .where(MissionTrade.community_id == caller.community_id, MissionTrade.mission_id == mission.id)
+            .order_by(MissionTrade.position)
+        )
+    )
+    before = await session.scalar(
+        select(func.count())
+        .select_from(Candidacy)
+        .where(
+            Candidacy.community_id == caller.community_id,
+            Candidacy.mission_id == mission.id,
+            Candidacy.member_id == caller.member_id,
+        )
+    )
+    await insert_ignore(
+        session,
+        Candidacy.__table__,
+        [
+            {
+                "community_id": caller.community_id,
+                "mission_id": mission.id,
+                "member_id": caller.member_id,
+                "trade_ids": [t for t in needed if t in profile_trades],
+                "note": note,
+                "selected": False,
+                "created_at": now,
+            }
+        ],
+    )
+    return not before
+
+
+async def remove_candidacy(session: AsyncSession, caller: Caller, mission_id: int) -> bool:
+    result = await session.execute(
+        delete(Candidacy).where(
+            Candidacy.community_id == caller.community_id,
+            Candidacy.mission_id == mission_id,
+            Candidacy.member_id == caller.member_id,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def move(
+    session: AsyncSession,
+    community_id: int,
+    mission_id: int,
+    from_statuses: tuple[str, ...],
+    to: str,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """One conditional UPDATE: True when this call moved the mission (nobody else did first)."""
+    result = await session.execute(
+        update(Mission)
+        .where(
+            Mission.community_id == community_id, Mission.id == mission_id, Mission.status.in_(from_statuses)
+        )
+        .values(status=to, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def set_selection(
+    session: AsyncSession, community_id: int, mission_id: int, member_ids: list[int]
+) -> int:
+    """Marks exactly these candidates selected; returns how many are."""
+    await session.execute(
+        update(Candidacy)
+        .where(Candidacy.community_id == community_id, Candidacy.mission_id == mission_id)
+        .values(selected=Candidacy.member_id.in_(member_ids or [-1]))
+        .execution_options(synchronize_session=False)
+    )
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Candidacy)
+            .where(
+                Candidacy.community_id == community_id, Candidacy.mission_id == mission_id, Candidacy.selected
+            )
+        )
+        or 0
+    )
+
+
+async def member_user_ids(session: AsyncSession, community_id: int, member_ids: list[int]) -> dict[int, str]:
+    rows = await session.execute(
+        select(Member.id, Member.platform_user_id).where(
+            Member.community_id == community_id, Member.id.in_(member_ids)
+        )
+    )
+    return {row.id: row.platform_user_id for row in rows}
+
+
+# -- privacy ---------------------------------------------------------------------------------------
+
+
+def _mission_json(mission: Mission) -> dict[str, Any]:
+    return {
+        "id": mission.id,
+        "title": mission.title,
+        "description": mission.description,
+        "skills": [label for _, label in mission.skills or ()],
+        "budget_kind": mission.budget_kind,
+        "budget_min": mission.budget_min,
+        "budget_max": mission.budget_max,
+        "currency": mission.currency,
+        "start_date": mission.start_date.isoformat() if mission.start_date else None,
+        "duration": mission.duration,
+        "work_mode": mission.work_mode,
+        "city": mission.city,
+        "answer_by": mission.answer_by.isoformat(),
+        "source": mission.source,
+        "platform_name": mission.platform_name,
+        "referral_fee": mission.referral_fee,
+        "link": mission.link,
+        "client_name": mission.client_name,
+        "status": mission.status,
+        "outcome": mission.outcome,
+        "created_at": mission.created_at.isoformat(),
+    }
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    """The member's missions (authored or brought) and candidacies."""
+    missions = await session.scalars(
+        select(Mission)
+        .where(
+            Mission.community_id == community_id,
+            or_(Mission.author_member_id == member_id, Mission.brought_by_member_id == member_id),
+        )
+        .order_by(Mission.id)
+    )
+    candidacies = (
+        await session.execute(
+            select(Candidacy, Mission.title)
+            .join(Mission, Mission.id == Candidacy.mission_id)
+            .where(Candidacy.community_id == community_id, Candidacy.member_id == member_id)
+            .order_by(Candidacy.id)
+        )
+    ).all()
+    allowance = await session.scalar(
+        select(MissionAllowance).where(
+            MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
+        )
+    )
+    return {
+        "missions": [_mission_json(m) for m in missions],
+        "candidacies": [
+            {
+                "mission_id": c.mission_id,
+                "mission": title,
+                "note": c.note,
+                "selected": c.selected,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c, title in candidacies
+        ],
+        "posting_allowance": None
+        if allowance is None
+        else {"window_start": allowance.window_start.isoformat(), "used": allowance.used},
+    }
+
+
+async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Candidacies go; an authored mission goes when nobody else is involved, else stays anonymous."""
+    await session.execute(
+        delete(Candidacy).where(Candidacy.community_id == community_id, Candidacy.member_id == member_id)
+    )
+    await session.execute(
+        delete(MissionAllowance).where(
+            MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
+        )
+    )
+    await session.execute(
+        update(Mission)
+        .where(Mission.community_id == community_id, Mission.brought_by_member_id == member_id)
+        .values(brought_by_member_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    authored_ids = list(
+        await session.scalars(
+            select(Mission.id).where(
+                Mission.community_id == community_id, Mission.author_member_id == member_id
+            )
+        )
+    )
+    if not authored_ids:
+        return
+    involved = set(
+        await session.scalars(
+            select(Candidacy.mission_id)
+            .where(Candidacy.community_id == community_id, Candidacy.mission_id.in_(authored_ids))
+            .distinct()
+        )
+    )
+    alone = [m for m in authored_ids if m not in involved]
+    if alone:
+        await session.execute(
+            delete(Post).where(
+                Post.community_id == community_id, Post.feature == FEATURE, Post.object_id.in_(alone)
+            )
+        )
+        await session.execute(
+            delete(Mission).where(Mission.community_id == community_id, Mission.id.in_(alone))
+        )
+    if involved:
+        await session.execute(
+            update(Mission)
+            .where(Mission.community_id == community_id, Mission.id.in_(list(involved)))
+            .values(author_member_id=None, client_name="")
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,620 @@
+"""The use cases of missions (run through bot.usecase.run), where mission cards go, and the timed jobs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.cards import Card
+from bot.community_time import community_today, local_date
+from bot.errors import InvalidInput, NotFound, UserError
+from bot.formatting import format_date
+from bot.notifier import Notifier
+from bot.posting import PostOwner, SyncResult, notifier_for, sync_card
+from bot.scheduler import JobRun
+from bot.settings_registry import read_setting
+from bot.usecase import Context, Later
+from cogs.intros.profiles import known_skill_keys
+from cogs.missions._cards import (
+    candidacy_dm,
+    candidates_card,
+    close_card,
+    expired_dm,
+    list_card,
+    mission_card,
+    not_selected_dm,
+    selected_dm,
+    warning_dm,
+)
+from cogs.missions._form import FormStart, choices_for, form_from_mission
+from cogs.missions._missions import (
+    FEATURE,
+    MissionView,
+    add_candidacy,
+    authored,
+    claim_allowance,
+    get_mission,
+    load_view,
+    move,
+    own_repost,
+    remove_candidacy,
+    save_mission,
+    set_selection,
+    similar_open,
+    trade_names,
+)
+from cogs.missions._settings import ANSWER_DAYS, EXTEND_DAYS, WARNING_DAYS
+from cogs.missions._validation import MAX_ANSWER_DAYS, MAX_NOTE, PLATFORM_PREFIX, MissionForm, validate
+from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission, MissionAllowance, MissionTrade
+from storage.models import Community, Member, Post, Sector
+from storage.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+WARN, EXPIRE = "missions.warn", "missions.expire"
+PAGE = 10
+
+
+# -- where cards go --------------------------------------------------------------------------------
+
+
+def mission_channels(missions_channel: str | None, view: MissionView) -> list[str]:
+    """Each needed trade's channel and the missions channel; where the command ran when neither is set."""
+    wanted = [c for c in (*(channel for _, _, channel in view.trades), missions_channel) if c]
+    if not wanted and view.origin_channel_id:
+        wanted = [view.origin_channel_id]
+    return list(dict.fromkeys(wanted))
+
+
+async def _card_of(
+    services: Services, community_id: int, mission_id: int
+) -> tuple[MissionView, Card, list[str]] | None:
+    async with services.db.transaction(write=False) as session:
+        mission = await session.scalar(
+            select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
+        )
+        if mission is None:
+            return None
+        view = await load_view(session, mission)
+        community = await session.get(Community, community_id)
+        assert community is not None
+        settings = await get_settings(session, community_id)
+        card = mission_card(services.catalog, community.locale, view)
+        return view, card, mission_channels(settings.missions_channel_id, view)
+
+
+async def publish_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
+    """Posts the card where it belongs, edits the copies already posted (a trade removed: its copy goes)."""
+    found = await _card_of(services, community_id, mission_id)
+    if found is None:
+        return SyncResult()
+    view, card, channels = found
+    owner = PostOwner(community_id, FEATURE, mission_id, view.author_member_id)
+    return await sync_card(services, owner, card, channels if view.live else None)
+
+
+async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
+    """Edits every card of the mission in place (counts, status, closed look)."""
+    found = await _card_of(services, community_id, mission_id)
+    if found is None:
+        return SyncResult()
+    view, card, _ = found
+    return await sync_card(
+        services, PostOwner(community_id, FEATURE, mission_id, view.author_member_id), card, None
+    )
+
+
+def _refresh(ctx: Context, mission_id: int) -> None:
+    services, community_id = ctx.services, ctx.community_id
+
+    async def refresh(_notifier: Notifier | None) -> SyncResult:
+        return await refresh_mission(services, community_id, mission_id)
+
+    ctx.after_commit(refresh)
+
+
+async def _dm(services: Services, community_id: int, member_id: int, build: Callable[[str], Card]) -> bool:
+    """A DM in the member's language; False when DMs are closed or the member is unknown."""
+    async with services.db.transaction(write=False) as session:
+        row = (
+            await session.execute(
+                select(
+                    Member.platform_user_id,
+                    Member.locale,
+                    Community.locale,
+                    Community.platform,
+                    Community.external_id,
+                )
+                .join(Community, Community.id == Member.community_id)
+                .where(Member.community_id == community_id, Member.id == member_id)
+            )
+        ).first()
+    if row is None:
+        return False
+    user_id, member_locale, community_locale, platform, external_id = row
+    card = build(member_locale or community_locale)
+    return await notifier_for(services, platform).dm(external_id, user_id, card) is not None
+
+
+# -- timed work ------------------------------------------------------------------------------------
+
+
+def expires_at(answer_by: date, timezone: str) -> datetime:
+    """The start of the day after the answer-by date, in the community's zone (answers count all that day)."""
+    return datetime.combine(answer_by + timedelta(days=1), time(0), ZoneInfo(timezone)).astimezone(UTC)
+
+
+def _key(kind: str, mission_id: int, answer_by: date) -> str:
+    return f"{kind}:{mission_id}:{answer_by.isoformat()}"
+
+
+async def plan_jobs(ctx: Context, mission: Mission, previous: date | None = None) -> None:
+    """The warning and the expiry of this answer-by date; those of the previous date are cancelled."""
+    scheduler, session = ctx.scheduler, ctx.session
+    if previous is not None and previous != mission.answer_by:
+        for kind in (WARN, EXPIRE):
+            await scheduler.cancel(
+                session, dedupe_key=_key(kind, mission.id, previous), community_id=ctx.community_id
+            )
+    if previous == mission.answer_by:
+        return
+    due = expires_at(mission.answer_by, ctx.community.timezone)
+    payload = {"mission_id": mission.id, "answer_by": mission.answer_by.isoformat()}
+    await scheduler.schedule(
+        session,
+        kind=EXPIRE,
+        due_at=due,
+        community_id=ctx.community_id,
+        payload=payload,
+        dedupe_key=_key(EXPIRE, mission.id, mission.answer_by),
+    )
+    days = await ctx.setting(WARNING_DAYS)
+    warn_at = due - timedelta(days=days)
+    if days and warn_at > ctx.clock.now():
+        await scheduler.schedule(
+            session,
+            kind=WARN,
+            due_at=warn_at,
+            community_id=ctx.community_id,
+            payload=payload,
+            dedupe_key=_key(WARN, mission.id, mission.answer_by),
+        )
+
+
+async def _cancel_jobs(ctx: Context, mission: Mission) -> None:
+    for kind in (WARN, EXPIRE):
+        await ctx.scheduler.cancel(
+            ctx.session, dedupe_key=_key(kind, mission.id, mission.answer_by), community_id=ctx.community_id
+        )
+
+
+async def _current(session: AsyncSession, run: JobRun) -> Mission | None:
+    """The job's mission, if it is still live with the answer-by date the job was planned for."""
+    assert run.community_id is not None
+    mission = await session.scalar(
+        select(Mission).where(
+            Mission.community_id == run.community_id, Mission.id == int(run.payload["mission_id"])
+        )
+    )
+    if (
+        mission is None
+        or mission.status not in LIVE
+        or mission.answer_by.isoformat() != run.payload["answer_by"]
+    ):
+        return None
+    return mission
+
+
+async def warn_job(services: Services, run: JobRun) -> None:
+    async with services.db.transaction(write=False) as session:
+        mission = await _current(session, run)
+        if mission is None or mission.author_member_id is None:
+            return
+        view = await load_view(session, mission)
+        days = await read_setting(session, mission.community_id, WARNING_DAYS)
+    assert view.author_member_id is not None
+    await _dm(
+        services,
+        view.community_id,
+        view.author_member_id,
+        lambda locale: warning_dm(services.catalog, locale, view, days),
+    )
+
+
+async def expire_job(services: Services, run: JobRun) -> None:
+    async with services.db.transaction() as session:
+        mission = await _current(session, run)
+        if mission is None:
+            return
+        moved = await move(session, mission.community_id, mission.id, LIVE, "expired", services.clock.now())
+        author = mission.author_member_id
+    if not moved:
+        return
+    assert run.community_id is not None
+    await refresh_mission(services, run.community_id, mission.id)
+    if author is not None:
+        found = await _card_of(services, run.community_id, mission.id)
+        if found is not None:
+            await _dm(
+                services,
+                run.community_id,
+                author,
+                lambda locale: expired_dm(services.catalog, locale, found[0]),
+            )
+
+
+def register_jobs(services: Services) -> None:
+    # A warning more than a day late is pointless (the expiry follows); a late expiry still runs.
+    services.scheduler.register(WARN, functools.partial(warn_job, services), max_lateness=timedelta(days=1))
+    services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
+
+
+async def on_start(services: Services) -> None:
+    register_jobs(services)
+
+
+# -- the use cases ---------------------------------------------------------------------------------
+
+
+async def open_form(
+    ctx: Context, mission_id: int | None = None, draft: MissionForm | None = None
+) -> FormStart:
+    """The form's choices and values: the draft, else the edited mission (author only), else defaults."""
+    choices = await choices_for(ctx.session, ctx.community_id, ctx.catalog, ctx.caller.locale)
+    form = draft
+    if mission_id is not None:
+        mission = await authored(ctx.session, ctx.caller, mission_id)
+        form = form or await form_from_mission(ctx.session, mission)
+    form = form or MissionForm()
+    return FormStart(choices, form, mission_id, form.source.startswith(PLATFORM_PREFIX))
+
+
+async def _validated(ctx: Context, form: MissionForm):
+    trade_map = await trade_names(ctx.session, ctx.community_id)
+    sector_ids = list(
+        await ctx.session.scalars(select(Sector.id).where(Sector.community_id == ctx.community_id))
+    )
+    return validate(
+        form,
+        trades=trade_map,
+        sectors=sector_ids,
+        today=community_today(ctx.clock.now(), ctx.community.timezone),
+        locale=ctx.caller.locale,
+        known_skills=await known_skill_keys(ctx.session, ctx.community_id),
+        default_answer_days=await ctx.setting(ANSWER_DAYS),
+    )
+
+
+async def _refuse_repost(ctx: Context, clean, editing: int | None) -> None:
+    found = await own_repost(
+        ctx.session, ctx.community_id, ctx.caller.member_id, clean, ctx.clock.now(), editing=editing
+    )
+    if found is not None:
+        raise UserError(
+            "missions.errors.repost", id=found.id, title=found.title, link=await message_link(ctx, found.id)
+        )
+
+
+async def message_link(ctx: Context, mission_id: int) -> str:
+    """A link to the mission's first card (Discord: the message; Slack: its channel), else its number."""
+    post = await ctx.session.scalar(
+        select(Post)
+        .where(Post.community_id == ctx.community_id, Post.feature == FEATURE, Post.object_id == mission_id)
+        .order_by(Post.id)
+        .limit(1)
+    )
+    if post is None:
+        return f"#{mission_id}"
+    if ctx.community.platform == "discord":
+        return f"https://discord.com/channels/{ctx.community.external_id}/{post.channel_id}/{post.message_id}"
+    return f"https://slack.com/app_redirect?channel={post.channel_id}"
+
+
+async def _refuse_over_limit(ctx: Context) -> None:
+    """The weekly limit, read only (the claim in submit_mission settles races)."""
+    limit = (await ctx.settings()).missions_per_week
+    row = await ctx.session.scalar(
+        select(MissionAllowance).where(
+            MissionAllowance.community_id == ctx.community_id,
+            MissionAllowance.member_id == ctx.caller.member_id,
+        )
+    )
+    now = ctx.clock.now()
+    if row is not None and row.window_start > now - timedelta(days=7) and row.used >= limit:
+        _limit_error(ctx, row.window_start + timedelta(days=7))
+
+
+def _limit_error(ctx: Context, when: datetime) -> None:
+    raise UserError(
+        "missions.errors.weekly_limit",
+        date=format_date(local_date(when, ctx.community.timezone), ctx.caller.locale),
+    )
+
+
+async def check_mission(ctx: Context, form: MissionForm, mission_id: int | None = None) -> None:
+    """Everything that would refuse the form, read only (run it with write=False before acking)."""
+    if mission_id is not None:
+        await authored(ctx.session, ctx.caller, mission_id)
+    clean = await _validated(ctx, form)
+    await _refuse_repost(ctx, clean, mission_id)
+    if mission_id is None:
+        await _refuse_over_limit(ctx)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    mission_id: int
+    created: bool
+    similar: tuple[int, str] | None
+    later: Later[SyncResult]
+    channel_names: dict[str, str]
+
+    @property
+    def published(self) -> SyncResult | None:
+        return self.later.value
+
+
+async def submit_mission(
+    ctx: Context,
+    form: MissionForm,
+    *,
+    origin_channel_id: str | None,
+    mission_id: int | None = None,
+) -> Submitted:
+    """/mission submitted (or edited): validate, refuse a repost or the weekly limit, save, plan, post."""
+    now = ctx.clock.now()
+    existing = await authored(ctx.session, ctx.caller, mission_id) if mission_id is not None else None
+    if existing is not None and existing.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    clean = await _validated(ctx, form)
+    await _refuse_repost(ctx, clean, mission_id)
+    similar = None
+    if existing is None:
+        limit = (await ctx.settings()).missions_per_week
+        next_at = await claim_allowance(ctx.session, ctx.community_id, ctx.caller.member_id, now, limit)
+        if next_at is not None:
+            _limit_error(ctx, next_at)
+        found = await similar_open(ctx.session, ctx.community_id, ctx.caller.member_id, clean)
+        similar = (found.id, found.title) if found is not None else None
+    previous = existing.answer_by if existing is not None else None
+    mission = await save_mission(
+        ctx.session, ctx.caller, clean, now, origin_channel_id=origin_channel_id, mission=existing
+    )
+    await plan_jobs(ctx, mission, previous)
+    services, community_id, saved_id = ctx.services, ctx.community_id, mission.id
+    channel_names = {}  # filled by the bindings when they know channel names; ids otherwise
+
+    async def publish(_notifier: Notifier | None) -> SyncResult:
+        return await publish_mission(services, community_id, saved_id)
+
+    return Submitted(saved_id, existing is None, similar, ctx.after_commit(publish), channel_names)
+
+
+async def _live(ctx: Context, mission_id: int) -> Mission:
+    mission = await get_mission(ctx.session, ctx.community_id, mission_id)
+    if mission.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    return mission
+
+
+async def check_interest(ctx: Context, mission_id: int) -> str:
+    """Before the note form opens: the mission exists here and takes candidates; its title."""
+    mission = await _live(ctx, mission_id)
+    if mission.author_member_id == ctx.caller.member_id:
+        raise UserError("missions.errors.own_mission")
+    return mission.title
+
+
+async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
+    """I'm interested: one candidacy per member (twice at once makes one); the author gets a DM."""
+    if len(note) > MAX_NOTE:
+        raise InvalidInput({"note": ("missions.errors.too_long", {"max": MAX_NOTE, "length": len(note)})})
+    await check_interest(ctx, mission_id)
+    mission = await get_mission(ctx.session, ctx.community_id, mission_id)
+    created = await add_candidacy(ctx.session, ctx.caller, mission, note.strip(), ctx.clock.now())
+    if created:
+        _refresh(ctx, mission_id)
+        services, community_id, member_id, author = (
+            ctx.services,
+            ctx.community_id,
+            ctx.caller.member_id,
+            mission.author_member_id,
+        )
+
+        async def tell_author(_notifier: Notifier | None) -> bool:
+            if author is None:
+                return False
+            async with services.db.transaction(write=False) as session:
+                row = await get_mission(session, community_id, mission_id)
+                view = await load_view(session, row, with_profiles=True)
+            candidate = next((c for c in view.candidates if c.member_id == member_id), None)
+            if candidate is None:
+                return False
+            return await _dm(
+                services,
+                community_id,
+                author,
+                lambda locale: candidacy_dm(services.catalog, locale, view, candidate),
+            )
+
+        ctx.after_commit(tell_author)
+    return created
+
+
+async def withdraw(ctx: Context, mission_id: int) -> bool:
+    mission = await _live(ctx, mission_id)
+    removed = await remove_candidacy(ctx.session, ctx.caller, mission.id)
+    if removed:
+        _refresh(ctx, mission_id)
+    return removed
+
+
+async def candidates_of(ctx: Context, mission_id: int) -> Card:
+    """The author's (or a moderator's) view of the candidates, with the select of collaborators."""
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    view = await load_view(ctx.session, mission, with_profiles=True)
+    return candidates_card(ctx.catalog, ctx.caller.locale, view)
+
+
+async def select_team(ctx: Context, mission_id: int, member_ids: list[str]) -> Card:
+    """The author's choice: exactly these candidates; the mission moves to team forming (or back to open)."""
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if mission.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    candidates = set(
+        await ctx.session.scalars(
+            select(Candidacy.member_id).where(
+                Candidacy.community_id == ctx.community_id, Candidacy.mission_id == mission_id
+            )
+        )
+    )
+    wanted = [int(m) for m in member_ids if m.isdigit() and len(m) <= 18 and int(m) in candidates]
+    count = await set_selection(ctx.session, ctx.community_id, mission_id, wanted)
+    now = ctx.clock.now()
+    if count:
+        await move(ctx.session, ctx.community_id, mission_id, ("open",), "forming", now)
+    else:
+        await move(ctx.session, ctx.community_id, mission_id, ("forming",), "open", now)
+    await ctx.session.refresh(mission)
+    _refresh(ctx, mission_id)
+    view = await load_view(ctx.session, mission, with_profiles=True)
+    return candidates_card(ctx.catalog, ctx.caller.locale, view)
+
+
+async def confirm_team(ctx: Context, mission_id: int) -> str:
+    """Team forming -> staffed: each selected member gets the confidential details, the others a kind note."""
+    await authored(ctx.session, ctx.caller, mission_id)
+    if not await move(ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()):
+        raise UserError("missions.errors.no_team")
+    mission = await get_mission(ctx.session, ctx.community_id, mission_id)
+    await ctx.session.refresh(mission)
+    await _cancel_jobs(ctx, mission)
+    view = await load_view(ctx.session, mission)
+    _refresh(ctx, mission_id)
+    services, community_id = ctx.services, ctx.community_id
+
+    async def tell_everyone(_notifier: Notifier | None) -> int:
+        told = 0
+        for candidate in view.candidates:
+            build = selected_dm if candidate.selected else not_selected_dm
+            told += await _dm(
+                services,
+                community_id,
+                candidate.member_id,
+                lambda locale, build=build: build(services.catalog, locale, view),
+            )
+        return told
+
+    ctx.after_commit(tell_everyone)
+    return ctx.t("missions.team.confirmed", count=sum(c.selected for c in view.candidates))
+
+
+async def ask_close(ctx: Context, mission_id: int) -> Card:
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if mission.status not in (*LIVE, "staffed"):
+        raise UserError("missions.errors.not_live")
+    return close_card(ctx.catalog, ctx.caller.locale, await load_view(ctx.session, mission))
+
+
+async def close_mission(ctx: Context, mission_id: int, outcome: str) -> str:
+    """Closed as won / lost / cancelled by the author or a moderator; every card shows it, buttons gone."""
+    if outcome not in OUTCOMES:
+        raise NotFound("missions.errors.not_found")
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if not await move(
+        ctx.session,
+        ctx.community_id,
+        mission_id,
+        (*LIVE, "staffed"),
+        "closed",
+        ctx.clock.now(),
+        outcome=outcome,
+    ):
+        raise UserError("missions.errors.not_live")
+    await _cancel_jobs(ctx, mission)
+    _refresh(ctx, mission_id)
+    return ctx.t("missions.closed", outcome=ctx.t(f"missions.outcome.{outcome}"))
+
+
+async def extend_mission(ctx: Context, mission_id: int) -> str:
+    """From the expiry warning: the answer-by date moves on (at most 90 days from today); jobs re-planned."""
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if mission.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    days = await ctx.setting(EXTEND_DAYS)
+    previous = mission.answer_by
+    mission.answer_by = min(
+        max(previous, today) + timedelta(days=days), today + timedelta(days=MAX_ANSWER_DAYS)
+    )
+    mission.updated_at = ctx.clock.now()
+    await ctx.session.flush()
+    await plan_jobs(ctx, mission, previous)
+    _refresh(ctx, mission_id)
+    return ctx.t("missions.extended", date=mission.answer_by.isoformat())
+
+
+async def edit_mission(ctx: Context, mission_id: int) -> FormStart:
+    """Edit on a card: only the author or a moderator, only a live mission; the form pre-filled."""
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if mission.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    return await open_form(ctx, mission_id)
+
+
+async def list_missions(ctx: Context, page: int = 0, scope: str = "all", trade_id: int = 0) -> Card:
+    """/missions: live missions (mine: all of mine), filtered by trade and scope, newest first, paged."""
+    query = select(Mission).where(Mission.community_id == ctx.community_id)
+    if scope == "mine":
+        query = query.where(Mission.author_member_id == ctx.caller.member_id)
+    else:
+        query = query.where(Mission.status.in_(LIVE))
+    if scope == "candidate":
+        query = query.where(
+            Mission.id.in_(
+                select(Candidacy.mission_id).where(
+                    Candidacy.community_id == ctx.community_id, Candidacy.member_id == ctx.caller.member_id
+                )
+            )
+        )
+    if trade_id:
+        query = query.where(
+            Mission.id.in_(
+                select(MissionTrade.mission_id).where(
+                    MissionTrade.community_id == ctx.community_id, MissionTrade.trade_id == trade_id
+                )
+            )
+        )
+    rows = list(
+        await ctx.session.scalars(query.order_by(Mission.id.desc()).offset(page * PAGE).limit(PAGE + 1))
+    )
+    views = [await load_view(ctx.session, m) for m in rows[:PAGE]]
+    return list_card(
+        ctx.catalog, ctx.caller.locale, views, page=page, more=len(rows) > PAGE, scope=scope, trade=trade_id
+    )
+
+
+async def trade_by_name(ctx: Context, text: str) -> int:
+    """A trade typed by name (folded), for /missions filters; 0 when empty, NotFound when unknown."""
+    from storage.text import fold
+
+    text = text.strip()[:60]
+    if not text:
+        return 0
+    names = await trade_names(ctx.session, ctx.community_id)
+    wanted = fold(text)
+    for trade_id, name in names.items():
+        if fold(name) == wanted or fold(name).startswith(wanted):
+            return trade_id
+    raise NotFound("missions.errors.unknown_trade_filter", trade=text)

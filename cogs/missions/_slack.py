@@ -1,0 +1,473 @@
+"""`/collectif mission|missions`, the mission modal, the note form and the buttons of mission cards on Slack.
+
+One modal holds the whole form (block ids = the validation's field names, so InvalidInput comes back
+inline through `response_action: errors`). The form is checked read-only, then acknowledged, then saved:
+Slack never waits on a write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.context import Caller
+from bot.errors import InvalidInput, UserError
+from bot.rendering.slack import plain
+from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.router import SlackRouter
+from bot.usecase import run
+from bot.words import match_word
+from cogs.missions import _ids
+from cogs.missions._cards import outcome_text, problem_lines
+from cogs.missions._form import FormStart, expand_packs
+from cogs.missions._publish import (
+    ask_close,
+    candidates_of,
+    check_interest,
+    check_mission,
+    close_mission,
+    confirm_team,
+    edit_mission,
+    extend_mission,
+    list_missions,
+    open_form,
+    select_team,
+    show_interest,
+    submit_mission,
+    trade_by_name,
+    withdraw,
+)
+from cogs.missions._validation import (
+    MAX_BUDGET_TEXT,
+    MAX_CITY,
+    MAX_CLIENT,
+    MAX_DESCRIPTION,
+    MAX_DURATION,
+    MAX_LINK,
+    MAX_NOTE,
+    MAX_SKILLS_TEXT,
+    MAX_TITLE,
+    MAX_TRADES,
+    MissionForm,
+)
+
+log = logging.getLogger(__name__)
+VALUE = "value"
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+SCOPE_WORDS = {
+    "mine": ("miennes", "mes", "moi", "my"),
+    "candidate": ("candidat", "candidate", "candidatures"),
+}
+MAX_ARGS = 200
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label, 75), "value": value}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
+
+
+def _select(
+    kind: str, choices: tuple[tuple[str, str], ...], chosen: list[str], **extra: Any
+) -> dict[str, Any]:
+    options = [_option(v, label) for v, label in choices[:100]]
+    element: dict[str, Any] = {"type": kind, "options": options, **extra}
+    initial = [o for o in options if o["value"] in chosen]
+    if initial and kind.startswith("multi"):
+        element["initial_options"] = initial
+    elif initial:
+        element["initial_option"] = initial[0]
+    return element
+
+
+def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if value:
+        element["initial_value"] = value[:max_length]
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def _date(value: str) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "datepicker"}
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        element["initial_date"] = value
+    return element
+
+
+def mission_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The whole mission form as one modal (pre-filled when editing)."""
+    t, form, choices = request.t, start.form, start.choices
+    blocks: list[dict[str, Any]] = [
+        _input(
+            "trades",
+            t("missions.form.trades_label"),
+            _select(
+                "multi_static_select",
+                choices.trades,
+                form.trade_ids,
+                max_selected_items=MAX_TRADES,
+                placeholder=plain(t("missions.form.trades_placeholder"), 150),
+            ),
+        ),
+    ]
+    if choices.packs:
+        blocks.append(
+            _input(
+                "pack",
+                t("missions.form.pack_placeholder"),
+                _select("static_select", tuple((pid, name) for pid, name, _ in choices.packs), []),
+            )
+        )
+    blocks += [
+        _input("title", t("missions.form.title_label"), _text(form.title, MAX_TITLE), optional=False),
+        _input(
+            "description",
+            t("missions.form.description_label"),
+            _text(form.description, MAX_DESCRIPTION, multiline=True),
+        ),
+        _input(
+            "skills",
+            t("missions.form.skills_label"),
+            _text(form.skills, MAX_SKILLS_TEXT, placeholder=t("missions.form.skills_placeholder")),
+        ),
+        _input(
+            "budget",
+            t("missions.form.budget_label"),
+            _text(form.budget, MAX_BUDGET_TEXT, placeholder=t("missions.form.budget_placeholder")),
+        ),
+        _input("start_date", t("missions.form.start_date_label"), _date(form.start_date)),
+        _input(
+            "duration",
+            t("missions.form.duration_label"),
+            _text(form.duration, MAX_DURATION, placeholder=t("missions.form.duration_placeholder")),
+        ),
+        _input(
+            "work_mode",
+            t("missions.form.work_mode_label"),
+            _select("static_select", choices.work_modes, [form.work_mode]),
+            optional=False,
+        ),
+        _input("city", t("missions.form.city_label"), _text(form.city, MAX_CITY)),
+        _input(
+            "sector",
+            t("missions.form.sector_label"),
+            _select("static_select", choices.sectors, [form.sector_id]),
+        ),
+        _input("answer_by", t("missions.form.answer_by_label"), _date(form.answer_by)),
+        _input(
+            "source",
+            t("missions.form.source_label"),
+            _select("static_select", choices.sources, [form.source]),
+            optional=False,
+        ),
+        {
+            "type": "context",
+            "elements": [{"type": "plain_text", "text": t("missions.form.platform_warning")[:2000]}],
+        },
+        _input("fee", t("missions.form.fee_label"), _text(form.fee, 4)),
+        _input(
+            "behalf",
+            t("missions.form.behalf_label"),
+            {"type": "users_select", **({"initial_user": form.behalf} if form.behalf else {})},
+        ),
+        _input(
+            "link",
+            t("missions.form.link_label"),
+            _text(form.link, MAX_LINK, placeholder=t("missions.form.link_placeholder")),
+        ),
+        _input(
+            "client_name",
+            t("missions.form.client_name_label"),
+            _text(form.client_name, MAX_CLIENT, placeholder=t("missions.form.client_name_placeholder")),
+        ),
+    ]
+    if not choices.sectors:
+        blocks = [b for b in blocks if b.get("block_id") != "sector"]
+    title = "missions.form.edit_title" if start.mission_id else "missions.form.title"
+    return {
+        "type": "modal",
+        "callback_id": "missions:form",
+        "title": plain(t(title), 24),
+        "submit": plain(t("missions.form.submit"), 24),
+        "close": plain(t("missions.form.cancel"), 24),
+        "private_metadata": json.dumps({**metadata, "mission": start.mission_id}),
+        "blocks": blocks,
+    }
+
+
+def form_from_state(values: dict[str, Any], packs: FormStart | None = None) -> MissionForm:
+    def element(block: str) -> dict[str, Any]:
+        return dict((values.get(block) or {}).get(VALUE) or {})
+
+    def text(block: str) -> str:
+        return str(element(block).get("value") or "")
+
+    def one(block: str, default: str = "") -> str:
+        return str((element(block).get("selected_option") or {}).get("value") or default)
+
+    trades = [str(o["value"]) for o in element("trades").get("selected_options") or []]
+    pack = one("pack")
+    if pack and packs is not None:
+        trades = expand_packs([*trades, f"pack:{pack}"], packs.choices)
+    return MissionForm(
+        trade_ids=trades,
+        title=text("title"),
+        description=text("description"),
+        skills=text("skills"),
+        budget=text("budget"),
+        link=text("link"),
+        start_date=str(element("start_date").get("selected_date") or ""),
+        duration=text("duration"),
+        work_mode=one("work_mode", "remote"),
+        city=text("city"),
+        sector_id=one("sector"),
+        answer_by=str(element("answer_by").get("selected_date") or ""),
+        source=one("source", "own"),
+        fee=text("fee"),
+        client_name=text("client_name"),
+        behalf=str(element("behalf").get("selected_user") or ""),
+    )
+
+
+def read_metadata(raw: str | None) -> dict[str, Any]:
+    """The form's private_metadata, trusting nothing (a forged mission id is checked like any other)."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    channel, mission = data.get("channel"), data.get("mission")
+    return {
+        "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
+        "mission": mission if isinstance(mission, int) and 0 < mission < 10**18 else None,
+    }
+
+
+async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str | None) -> None:
+    if channel:
+        try:
+            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
+            return
+        except SlackApiError as exc:
+            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
+    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
+
+
+async def _open(request: SlackRequest, start: FormStart) -> None:
+    if not start.choices.trades:
+        raise UserError("missions.form.no_trades")
+    await request.open_modal(mission_view(start, request, metadata={"channel": request.channel_id}))
+
+
+async def open_mission(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await _open(request, await run(request.services, caller, open_form, write=False))
+
+
+async def submitted(request: SlackRequest) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    metadata = read_metadata(view.get("private_metadata"))
+    start = await run(services, caller, open_form, write=False)
+    form = form_from_state(view["state"]["values"], start)
+    editing = metadata["mission"]
+    try:
+        await run(services, caller, check_mission, form, editing, write=False)
+    except UserError as error:
+        if isinstance(error, InvalidInput):
+            raise
+        # A refusal that is not about one field (weekly limit, repost): shown over the trades.
+        raise InvalidInput({"trades": (error.key, error.params)}) from error
+    await request.ack()
+    try:
+        done = await run(
+            services, caller, submit_mission, form, origin_channel_id=metadata["channel"], mission_id=editing
+        )
+    except InvalidInput as error:
+        await _tell(
+            request,
+            caller,
+            "\n".join(problem_lines(services.catalog, caller.locale, error.problems)),
+            metadata["channel"],
+        )
+        return
+    except UserError as error:
+        await _tell(
+            request, caller, services.t(caller.locale, error.key, **error.params), metadata["channel"]
+        )
+        return
+    text = outcome_text(
+        services.catalog,
+        caller.locale,
+        done.published,
+        created=done.created,
+        channel_names={},
+        similar=done.similar,
+    )
+    await _tell(request, caller, text, metadata["channel"])
+
+
+def _id(request: SlackRequest) -> int:
+    assert request.match is not None
+    return int(request.match["id"])
+
+
+async def interest_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    mission_id = _id(request)
+    title = await run(request.services, caller, check_interest, mission_id, write=False)
+    t = request.t
+    await request.open_modal(
+        {
+            "type": "modal",
+            "callback_id": f"missions:note:{mission_id}",
+            "title": plain(t("missions.form.note_title"), 24),
+            "submit": plain(t("missions.buttons.interest"), 24),
+            "close": plain(t("missions.form.cancel"), 24),
+            "private_metadata": json.dumps({"channel": request.channel_id}),
+            "blocks": [
+                {"type": "section", "text": plain(title, 3000)},
+                _input(
+                    "note",
+                    t("missions.form.note_label"),
+                    _text("", MAX_NOTE, multiline=True, placeholder=t("missions.form.note_placeholder")),
+                ),
+            ],
+        }
+    )
+
+
+async def note_submitted(request: SlackRequest) -> None:
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    note = str(((view["state"]["values"].get("note") or {}).get(VALUE) or {}).get("value") or "")
+    mission_id = _id(request)
+    await run(services, caller, check_interest, mission_id, write=False)
+    await request.ack()
+    channel = read_metadata(view.get("private_metadata"))["channel"]
+    try:
+        created = await run(services, caller, show_interest, mission_id, note)
+    except UserError as error:
+        await _tell(request, caller, services.t(caller.locale, error.key, **error.params), channel)
+        return
+    await _tell(
+        request,
+        caller,
+        request.t("missions.interest.saved" if created else "missions.interest.already"),
+        channel,
+    )
+
+
+async def withdraw_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    removed = await run(request.services, caller, withdraw, _id(request))
+    await request.reply(
+        request.t("missions.interest.withdrawn" if removed else "missions.interest.not_candidate")
+    )
+
+
+async def candidates_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, candidates_of, _id(request), write=False))
+
+
+async def selected(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    action = request.body["actions"][0]
+    values = [str(o.get("value")) for o in action.get("selected_options") or []][:100]
+    card = await run(request.services, caller, select_team, _id(request), values)
+    await request.reply(card, replace=True)
+
+
+async def confirm_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, confirm_team, _id(request)))
+
+
+async def edit_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await _open(request, await run(request.services, caller, edit_mission, _id(request), write=False))
+
+
+async def close_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, ask_close, _id(request), write=False))
+
+
+async def close_as_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    await request.reply(
+        await run(request.services, caller, close_mission, _id(request), request.match["outcome"])
+    )
+
+
+async def extend_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, extend_mission, _id(request)))
+
+
+async def list_command(request: SlackRequest) -> None:
+    """`/collectif missions [mine|candidate] [trade]`."""
+    caller = await request.ensure_caller()
+    words = request.args[:MAX_ARGS].split()
+    scope = match_word(words[0], SCOPE_WORDS) if words else None
+    if scope:
+        words = words[1:]
+    trade_id = await run(request.services, caller, trade_by_name, " ".join(words), write=False)
+    await request.reply(
+        await run(request.services, caller, list_missions, 0, scope or "all", trade_id, write=False)
+    )
+
+
+async def list_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    card = await run(
+        request.services,
+        caller,
+        list_missions,
+        int(request.match["page"]),
+        request.match["scope"],
+        int(request.match["trade"]),
+        write=False,
+    )
+    await request.reply(card, replace=True)
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("mission", open_mission)
+    router.subcommand("missions", list_command)
+    router.view(_ids.FORM, submitted)
+    router.view(_ids.NOTE, note_submitted)
+    router.action(_ids.INTEREST, interest_clicked)
+    router.action(_ids.WITHDRAW, withdraw_clicked)
+    router.action(_ids.CANDIDATES, candidates_clicked)
+    router.action(_ids.SELECT, selected)
+    router.action(_ids.CONFIRM, confirm_clicked)
+    router.action(_ids.EDIT, edit_clicked)
+    router.action(_ids.CLOSE, close_clicked)
+    router.action(_ids.CLOSE_AS, close_as_clicked)
+    router.action(_ids.EXTEND, extend_clicked)
+    router.action(_ids.LIST, list_clicked)
+    router.need_scope(
+        "chat:write.public", "mission cards in the trade and missions channels without inviting the bot"
+    )
+    router.need_scope("im:write", "the author is told of candidates and expiry, the team of its confirmation")

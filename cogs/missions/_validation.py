@@ -1,0 +1,279 @@
+"""The mission form's raw values, and the checks that turn them into a mission or name every field to fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.community_time import parse_date
+from bot.errors import InvalidInput
+from cogs.intros.profiles import MAX_SKILL_LENGTH, normalize_skill, split_skills
+from cogs.missions.models import WORK_MODES
+from storage.text import fold
+
+MAX_TITLE = 100
+MAX_DESCRIPTION = 2000
+MAX_TRADES = 5
+MAX_SKILLS = 10
+MAX_SKILLS_TEXT = 600
+MAX_BUDGET_TEXT = 40
+MAX_BUDGET = 10_000_000
+MAX_DURATION = 50
+MAX_CITY = 100
+MAX_LINK = 500
+MAX_CLIENT = 100
+MAX_NOTE = 500
+MAX_FEE = 30
+MAX_ANSWER_DAYS = 90
+FEES = (0, 5, 10, 15, 20, 25, 30)  # the Discord select's choices; Slack types any 0..30
+# Platforms offered as sources; "other" is a platform not listed.
+PLATFORMS = ("Malt", "Codeur.com", "Crème de la Crème", "Upwork", "Fiverr", "LinkedIn", "Comet", "other")
+PLATFORM_PREFIX = "platform:"
+DEFAULT_CURRENCY = "EUR"
+_CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
+# Linear patterns only (a digit group starts with a digit), and the text is bounded before matching.
+_AMOUNT = r"\d+(?:[ \u00a0\u202f]\d+)*"
+_BUDGET = re.compile(
+    rf"(?P<min>{_AMOUNT})\s*(?:(?:-|–|—|à|to)\s*(?P<max>{_AMOUNT}))?\s*(?P<cur>[A-Za-z]{{3}}|€|\$|£)?"
+)
+_PER_DAY = re.compile(r"\s*(?:/|par|per)\s*(?:j|jour|d|day|jr)\.?$", re.IGNORECASE)
+_DISCUSS = {"a discuter", "to discuss", "tbd", "a definir", "discuss", "-"}
+
+Problems = dict[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class MissionForm:
+    """The raw values of the mission form, as both platforms collect them (ids as strings)."""
+
+    trade_ids: list[str] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+    skills: str = ""
+    budget: str = ""
+    link: str = ""
+    start_date: str = ""
+    duration: str = ""
+    work_mode: str = "remote"
+    city: str = ""
+    sector_id: str = ""
+    answer_by: str = ""
+    source: str = "own"  # own | network | platform:<name>
+    fee: str = ""
+    client_name: str = ""
+    behalf: str = ""  # the platform user id of the member who brought it, when not the author
+
+
+@dataclass(frozen=True)
+class Budget:
+    kind: str  # fixed | daily | discuss
+    low: int | None = None
+    high: int | None = None
+    currency: str = DEFAULT_CURRENCY
+
+
+@dataclass(frozen=True)
+class CleanMission:
+    trade_ids: list[int]
+    title: str
+    description: str
+    skills: list[list[str]]
+    budget: Budget
+    link: str
+    start_date: date | None
+    duration: str
+    work_mode: str
+    city: str
+    sector_id: int | None
+    answer_by: date
+    source: str
+    platform_name: str
+    fee: int | None
+    client_name: str
+    behalf: str
+
+
+def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
+    problems.setdefault(name, (f"missions.errors.{key}", params))
+
+
+def parse_budget(text: str) -> tuple[Budget, str | None]:
+    """`(budget, problem)`: "3 000 €" fixed, "400-600 €/j" a daily range, "" or "à discuter" to discuss."""
+    text = " ".join(text.split())
+    if len(text) > MAX_BUDGET_TEXT:
+        return Budget("discuss"), "budget_format"
+    if not text or fold(text) in _DISCUSS:
+        return Budget("discuss"), None
+    daily = _PER_DAY.search(text)
+    amounts = text[: daily.start()] if daily else text
+    match = _BUDGET.fullmatch(amounts.strip())
+    if not match:
+        return Budget("discuss"), "budget_format"
+    low = int(re.sub(r"\s", "", match["min"]))
+    high = int(re.sub(r"\s", "", match["max"])) if match["max"] else low
+    currency = (match["cur"] or DEFAULT_CURRENCY).upper()
+    currency = _CURRENCY_SYMBOLS.get(currency, currency)
+    kind = "daily" if daily or match["max"] else "fixed"
+    budget = Budget(kind, low, high, currency)
+    if low <= 0 or high > MAX_BUDGET:
+        return budget, "budget_positive"
+    if low > high:
+        return budget, "budget_order"
+    return budget, None
+
+
+def valid_link(url: str) -> bool:
+    """An http(s) address with a host and no spaces."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
+
+
+def title_key(title: str) -> str:
+    """The folded words of a title, sorted: "Site vitrine — Boulangerie" reads as its repost."""
+    words = re.findall(r"[a-z0-9]+", fold(title[:MAX_TITLE]))
+    return " ".join(sorted(words))[:200]
+
+
+def _ids(values: Iterable[str]) -> list[int] | None:
+    found: list[int] = []
+    for value in values:
+        if not value.isdigit() or len(value) > 18:
+            return None
+        found.append(int(value))
+    return list(dict.fromkeys(found))
+
+
+def _date(problems: Problems, name: str, text: str, today: date, locale: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    found = parse_date(text, today, locale)
+    if found is None:
+        _problem(problems, name, "date_format")
+    return found
+
+
+def _length(problems: Problems, name: str, text: str, limit: int) -> str:
+    text = text.strip()
+    if len(text) > limit:
+        _problem(problems, name, "too_long", max=limit, length=len(text))
+    return text
+
+
+def validate(
+    form: MissionForm,
+    *,
+    trades: Mapping[int, str],
+    sectors: Iterable[int],
+    today: date,
+    locale: str,
+    known_skills: Iterable[str] = (),
+    default_answer_days: int = 14,
+) -> CleanMission:
+    """The mission to save, or InvalidInput naming every field to fix (nothing is saved then)."""
+    problems: Problems = {}
+    trade_ids = _ids(form.trade_ids)
+    if trade_ids is None or any(t not in trades for t in trade_ids):
+        _problem(problems, "trades", "unknown_trade")
+        trade_ids = []
+    elif not trade_ids:
+        _problem(problems, "trades", "no_trade")
+    elif len(trade_ids) > MAX_TRADES:
+        _problem(problems, "trades", "too_many_trades", max=MAX_TRADES)
+    title = _length(problems, "title", " ".join(form.title.split()), MAX_TITLE)
+    if not title:
+        _problem(problems, "title", "empty_title")
+    description = _length(problems, "description", form.description, MAX_DESCRIPTION)
+    skills: list[list[str]] = []
+    if len(form.skills) > MAX_SKILLS_TEXT:
+        _problem(problems, "skills", "too_long", max=MAX_SKILLS_TEXT, length=len(form.skills))
+    else:
+        seen: set[str] = set()
+        known = list(known_skills)
+        for label in split_skills(form.skills):
+            if len(label) > MAX_SKILL_LENGTH:
+                _problem(problems, "skills", "skill_too_long", max=MAX_SKILL_LENGTH)
+                continue
+            key = normalize_skill(label, locale, known)
+            if key and key not in seen:
+                seen.add(key)
+                skills.append([key, label])
+        if len(skills) > MAX_SKILLS:
+            _problem(problems, "skills", "too_many_skills", max=MAX_SKILLS)
+    budget, budget_problem = parse_budget(form.budget)
+    if budget_problem:
+        _problem(problems, "budget", budget_problem)
+    link = form.link.strip()
+    if len(link) > MAX_LINK or (link and not valid_link(link)):
+        _problem(problems, "link", "bad_link")
+    start = _date(problems, "start_date", form.start_date, today, locale)
+    if start is not None and start < today:
+        _problem(problems, "start_date", "start_past")
+    duration = _length(problems, "duration", " ".join(form.duration.split()), MAX_DURATION)
+    work_mode = form.work_mode if form.work_mode in WORK_MODES else "remote"
+    city = _length(problems, "city", " ".join(form.city.split()), MAX_CITY)
+    if work_mode != "remote" and not city:
+        _problem(problems, "city", "city_needed")
+    sector_id: int | None = None
+    if form.sector_id:
+        found = _ids([form.sector_id])
+        if not found or found[0] not in set(sectors):
+            _problem(problems, "sector", "unknown_sector")
+        else:
+            sector_id = found[0]
+    answer_by = _date(problems, "answer_by", form.answer_by, today, locale)
+    if answer_by is None and "answer_by" not in problems:
+        answer_by = today + timedelta(days=default_answer_days)
+    if answer_by is not None and answer_by < today:
+        _problem(problems, "answer_by", "answer_past")
+    elif answer_by is not None and answer_by > today + timedelta(days=MAX_ANSWER_DAYS):
+        _problem(problems, "answer_by", "answer_too_far", max=MAX_ANSWER_DAYS)
+    source, platform_name = "own", ""
+    if form.source in ("own", "network"):
+        source = form.source
+    elif form.source.startswith(PLATFORM_PREFIX) and form.source[len(PLATFORM_PREFIX) :] in PLATFORMS:
+        source = "platform"
+        name = form.source[len(PLATFORM_PREFIX) :]
+        platform_name = "" if name == "other" else name
+    elif form.source:
+        _problem(problems, "source", "unknown_source")
+    fee: int | None = None
+    fee_text = form.fee.strip().rstrip("%").strip()
+    if fee_text:
+        if not fee_text.isdigit() or len(fee_text) > 3 or not 0 <= int(fee_text) <= MAX_FEE:
+            _problem(problems, "fee", "fee_range", max=MAX_FEE)
+        else:
+            fee = int(fee_text) or None
+    client = _length(problems, "client_name", " ".join(form.client_name.split()), MAX_CLIENT)
+    behalf = form.behalf.strip()
+    if len(behalf) > 64:
+        _problem(problems, "behalf", "unknown_member")
+    if problems:
+        raise InvalidInput(problems)
+    assert answer_by is not None
+    return CleanMission(
+        trade_ids=trade_ids,
+        title=title,
+        description=description,
+        skills=skills,
+        budget=budget,
+        link=link,
+        start_date=start,
+        duration=duration,
+        work_mode=work_mode,
+        city=city if work_mode != "remote" or city else "",
+        sector_id=sector_id,
+        answer_by=answer_by,
+        source=source,
+        platform_name=platform_name,
+        fee=fee,
+        client_name=client,
+        behalf=behalf,
+    )

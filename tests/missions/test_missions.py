@@ -1,0 +1,276 @@
+"""The mission use cases: post, interest, selection, lifecycle, limits, reposts, expiry, privacy."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FrozenClock
+from bot.context import Caller
+from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.missions._missions import delete_member, export_member
+from cogs.missions._publish import (
+    EXPIRE,
+    WARN,
+    candidates_of,
+    close_mission,
+    confirm_team,
+    extend_mission,
+    list_missions,
+    register_jobs,
+    select_team,
+    show_interest,
+    submit_mission,
+    withdraw,
+)
+from cogs.missions._validation import parse_budget
+from cogs.missions.models import Candidacy, Mission
+from storage.models import Job, Post
+from storage.settings import get_settings
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+from tests.missions.conftest import channels, form
+
+
+async def post(services: Services, caller: Caller, trade_ids: list[int], **changes: str) -> int:
+    done = await run(services, caller, submit_mission, form(trade_ids, **changes), origin_channel_id="CORIGIN")
+    return done.mission_id
+
+
+async def mission(services: Services, mission_id: int) -> Mission:
+    async with services.db.transaction() as session:
+        found = await session.get(Mission, mission_id)
+        assert found is not None
+        return found
+
+
+def cards_of(notifier: RecordingNotifier) -> dict[str, object]:
+    return {channel: card for (channel, _), card in notifier.messages.items()}
+
+
+async def test_posting_puts_a_card_in_each_trade_channel_and_the_missions_channel(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await channels(services, alice)
+    done = await run(services, alice, submit_mission, form(trades[:3]), origin_channel_id="CORIGIN")
+    assert done.created and done.published is not None
+    assert sorted(done.published.posted) == ["C0", "C1", "C2", "CMISSIONS"]
+    card = next(iter(notifier.messages.values()))
+    assert "Boulangerie Dupain" not in str(card)  # the client's name is confidential
+    assert [a.id for a in card.actions][0] == f"missions:interest:{done.mission_id}"
+    async with services.db.transaction() as session:
+        kinds = set(await session.scalars(select(Job.kind).where(Job.state == "pending")))
+    assert {WARN, EXPIRE} <= kinds
+
+
+async def test_interest_counts_per_trade_on_every_card_and_tells_the_author(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:2])
+    assert await run(services, bob, show_interest, mission_id, "Dispo dès lundi")
+    assert not await run(services, bob, show_interest, mission_id)  # a second click makes none
+    assert await run(services, carol, show_interest, mission_id)
+    assert [d.user_id for d in notifier.dms] == ["U1", "U1"]
+    assert "Bob" in notifier.dms[0].card.title
+    for card in cards_of(notifier).values():
+        assert card.footer  # every copy was edited with the same content
+    with pytest.raises(UserError):
+        await run(services, alice, show_interest, mission_id)  # one's own mission
+    with pytest.raises(InvalidInput):
+        await run(services, bob, show_interest, mission_id, "x" * 501)
+
+
+async def test_same_member_twice_at_once_makes_one_candidacy_twenty_make_twenty(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    await asyncio.gather(*(run(services, bob, show_interest, mission_id) for _ in range(5)))
+    others = [await make_caller(services, user=f"V{i}", name=f"M{i}") for i in range(20)]
+    await asyncio.gather(*(run(services, c, show_interest, mission_id) for c in others))
+    async with services.db.transaction() as session:
+        count = await session.scalar(select(func.count()).select_from(Candidacy))
+    assert count == 21
+
+
+async def test_author_selects_and_confirms_selected_get_details_others_a_kind_note(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:2])
+    await run(services, bob, show_interest, mission_id)
+    await run(services, carol, show_interest, mission_id)
+    with pytest.raises(Forbidden):
+        await run(services, bob, candidates_of, mission_id, write=False)
+    with pytest.raises(Forbidden):
+        await run(services, bob, select_team, mission_id, [str(bob.member_id)])
+    card = await run(services, alice, select_team, mission_id, [str(bob.member_id), "999999"])
+    assert (await mission(services, mission_id)).status == "forming"
+    assert any(a.id == f"missions:confirm:{mission_id}" for a in card.actions)
+    notifier.dms.clear()
+    await run(services, alice, confirm_team, mission_id)
+    assert (await mission(services, mission_id)).status == "staffed"
+    by_user = {d.user_id: d.card for d in notifier.dms}
+    assert "Boulangerie Dupain" in str(by_user["U2"])
+    assert "Boulangerie Dupain" not in str(by_user["U3"])
+    with pytest.raises(UserError):
+        await run(services, alice, confirm_team, mission_id)  # staffed already: nothing twice
+
+
+async def test_close_only_by_author_or_moderator_and_cards_lose_their_buttons(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    with pytest.raises(Forbidden):
+        await run(services, bob, close_mission, mission_id, "won")
+    moderator = await make_caller(services, user="UMOD", name="Mod", moderator=True)
+    await run(services, moderator, close_mission, mission_id, "cancelled")
+    found = await mission(services, mission_id)
+    assert (found.status, found.outcome) == ("closed", "cancelled")
+    assert all(not card.actions for card in cards_of(notifier).values())
+    with pytest.raises(UserError):
+        await run(services, bob, withdraw, mission_id)
+
+
+async def test_bad_input_is_refused_and_nothing_is_saved(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await channels(services, alice)
+    cases = {
+        "link": {"link": "javascript:alert(1)"},
+        "answer_by": {"answer_by": "2000-01-01"},
+        "title": {"title": "x" * 101},
+        "budget": {"budget": "600-400 €/j"},
+        "fee": {"fee": "45"},
+    }
+    for field, changes in cases.items():
+        with pytest.raises(InvalidInput) as refused:
+            await post(services, alice, trades[:1], **changes)
+        assert field in refused.value.problems
+    with pytest.raises(InvalidInput) as refused:
+        await post(services, alice, trades[:6], title="")
+    assert {"trades", "title"} <= set(refused.value.problems)
+    with pytest.raises(InvalidInput):
+        await post(services, alice, [987654])
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Mission)) == 0
+    assert not notifier.posts
+
+
+def test_budget_reading() -> None:
+    assert parse_budget("3 000 €")[0].kind == "fixed"
+    assert parse_budget("400-600 €/j")[0] == parse_budget("400 à 600 EUR par jour")[0]
+    assert parse_budget("500 €/day")[0].kind == "daily"
+    assert parse_budget("à discuter")[0].kind == "discuss"
+    assert parse_budget("9" * 41)[1] == "budget_format"
+
+
+async def test_weekly_limit_counts_a_mission_once_and_says_when(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    trades = await channels(services, alice)
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).missions_per_week = 2
+    await post(services, alice, trades[:5], title="Premier site")
+    await post(services, alice, trades[:1], title="Application mobile", description="Autre chose")
+    with pytest.raises(UserError) as refused:
+        await post(services, alice, trades[:1], title="Troisième", description="Encore autre chose")
+    assert refused.value.key == "missions.errors.weekly_limit"
+    clock.advance(timedelta(days=7, minutes=1))
+    await post(services, alice, trades[:1], title="Troisième", description="Encore autre chose")
+
+
+async def test_repost_by_the_author_is_refused_by_another_member_only_warned(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    first = await post(services, alice, trades[:1])
+    with pytest.raises(UserError) as refused:
+        await post(services, alice, trades[:2], title="Site vitrine pour une boulangerie !")
+    assert refused.value.key == "missions.errors.repost" and refused.value.params["id"] == first
+    done = await run(services, bob, submit_mission, form(trades[:1]), origin_channel_id=None)
+    assert done.similar == (first, "Site vitrine pour une boulangerie")
+
+
+async def test_forged_ids_from_another_community_change_nothing(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    stranger = await make_caller(services, user="U9", guild="g2", name="Eve")
+    for use_case, args in ((show_interest, ()), (withdraw, ()), (close_mission, ("won",)),
+                           (select_team, ([],)), (confirm_team, ()), (extend_mission, ())):
+        with pytest.raises(NotFound):
+            await run(services, stranger, use_case, mission_id, *args)
+    assert (await mission(services, mission_id)).status == "open"
+
+
+async def test_expiry_warning_and_expiry_each_run_once_even_after_a_restart(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    register_jobs(services)
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1], answer_by="")  # default: 14 days
+    clock.advance(timedelta(days=12, hours=23))
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    warnings = [d for d in notifier.dms if f"missions:extend:{mission_id}" in str(d.card.actions)]
+    assert len(warnings) == 1
+    clock.advance(timedelta(days=2))
+    services.scheduler.__init__(services.db, clock)  # a new process: nothing armed, the rows are the truth
+    register_jobs(services)
+    assert await services.scheduler.run_due() >= 1
+    await services.scheduler.run_due()
+    assert (await mission(services, mission_id)).status == "expired"
+    expired = [d for d in notifier.dms if "expired" in d.card.title or "expiré" in d.card.title]
+    assert len(expired) == 1
+
+
+async def test_extend_replans_the_jobs(services: Services, notifier: RecordingNotifier, alice: Caller) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    before = (await mission(services, mission_id)).answer_by
+    await run(services, alice, extend_mission, mission_id)
+    assert (await mission(services, mission_id)).answer_by == before + timedelta(days=7)
+    async with services.db.transaction() as session:
+        pending = list(await session.scalars(select(Job.dedupe_key).where(Job.state == "pending")))
+    assert all(str(before + timedelta(days=7)) in key for key in pending if key.startswith("missions."))
+
+
+async def test_listing_filters_by_scope_and_trade(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    first = await post(services, alice, trades[:1])
+    await post(services, alice, trades[1:2], title="Logo", description="Identité")
+    await run(services, bob, show_interest, first)
+    mine = await run(services, bob, list_missions, 0, "candidate", 0, write=False)
+    assert f"n°{first} " in mine.text and "Logo" not in mine.text
+    by_trade = await run(services, bob, list_missions, 0, "all", trades[1], write=False)
+    assert "Logo" in by_trade.text and "boulangerie" not in by_trade.text
+
+
+async def test_privacy_export_and_delete(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    shared = await post(services, alice, trades[:1])
+    alone = await post(services, alice, trades[1:2], title="Logo", description="Identité")
+    await run(services, bob, show_interest, shared, "moi")
+    async with services.db.transaction() as session:
+        exported = await export_member(session, alice.community_id, bob.member_id)
+        assert exported["candidacies"][0]["note"] == "moi"
+        await delete_member(session, alice.community_id, alice.member_id)
+    async with services.db.transaction() as session:
+        kept = await session.get(Mission, shared)
+        assert kept is not None and kept.author_member_id is None and kept.client_name == ""
+        assert await session.get(Mission, alone) is None
+        assert not list(await session.scalars(select(Post).where(Post.object_id == alone,
+                                                                 Post.feature == "missions")))
