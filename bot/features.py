@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # The order is the order of /help.
 FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.help", "cogs.intros", "cogs.directory", "cogs.privacy", "cogs.config",
+    "cogs.missions",
 )
 
 

@@ -59,6 +59,9 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from cogs.intros._skills import normalize_skill, split_skills
     from cogs.intros._slack import MENTION
     from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
+    from cogs.missions._slack import read_metadata as mission_metadata
+    from cogs.missions._validation import MissionForm, parse_budget
+    from cogs.missions._validation import validate as mission_validate
     from storage.text import fold
 
     def afterwork_form(text: str) -> object:
@@ -71,6 +74,12 @@ def parsers() -> dict[str, Callable[[str], object]]:
                          availability="from_date", available_from=text)
         return validate(form, trade_ids=[1], sector_ids=[], today=TODAY, locale="fr",
                         known_skill_keys=("redaction web", "wordpress", "referencement"))
+
+    def mission_form(text: str) -> object:
+        form = MissionForm(trade_ids=[text], title=text, description=text, skills=text, budget=text, link=text,
+                           start_date=text, duration=text, city=text, sector_id=text, answer_by=text,
+                           source=text, fee=text, client_name=text, behalf=text)
+        return mission_validate(form, trades={1: "Design"}, sectors=[1], today=TODAY, locale="fr")
 
     community_date("15 janvier", TODAY)  # loads dateparser's data once: a start-up cost, not a per-input one
     now = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -106,6 +115,9 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "afterwork form": afterwork_form,
         "afterwork slack metadata": lambda t: afterwork_metadata(t),
         "afterwork slack channel": lambda t: AFTERWORK_CHANNEL.fullmatch(t),
+        "mission budget": parse_budget,
+        "mission form": mission_form,
+        "mission slack metadata": mission_metadata,
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -117,6 +129,7 @@ LISTED = {
     "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
+    "cogs/missions/_validation.py", "cogs/missions/_slack.py",
     "cogs/directory/_filters.py", "bot/rendering/discord.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",

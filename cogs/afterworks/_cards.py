@@ -42,15 +42,19 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
     if len(view.going) > NAMES_SHOWN:
         names.append(t(locale, "afterworks.card.and_more", count=len(view.going) - NAMES_SHOWN))
     fields = [
-        Field(t(locale, "afterworks.fields.when"),
-              f"{when(aw.starts_at, 'full')} ({when(aw.starts_at, 'relative')})"),
+        Field(
+            t(locale, "afterworks.fields.when"),
+            f"{when(aw.starts_at, 'full')} ({when(aw.starts_at, 'relative')})",
+        ),
         Field(t(locale, "afterworks.fields.duration"), duration_text(aw.duration_minutes), inline=True),
         Field(t(locale, "afterworks.fields.kind"), t(locale, f"afterworks.kinds.{aw.kind}"), inline=True),
         Field(t(locale, "afterworks.fields.where"), truncate(where_text(aw) or "—", FIELD_MAX)),
         Field(going, truncate(", ".join(names) or "—", FIELD_MAX)),
     ]
-    others = [t(locale, "afterworks.card.maybe", count=view.maybe), t(locale, "afterworks.card.cant",
-                                                                        count=view.cant)]
+    others = [
+        t(locale, "afterworks.card.maybe", count=view.maybe),
+        t(locale, "afterworks.card.cant", count=view.cant),
+    ]
     if view.waitlist:
         others.append(t(locale, "afterworks.card.waitlist", count=len(view.waitlist)))
     fields.append(Field(t(locale, "afterworks.fields.answers"), " · ".join(others)))
@@ -60,15 +64,23 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
     actions: tuple[Action, ...] = (calendar,)
     if not cancelled:
         actions = (
-            Action(action_id(FEATURE, "rsvp", aw.id, "going"), t(locale, "afterworks.buttons.going"), "success"),
+            Action(
+                action_id(FEATURE, "rsvp", aw.id, "going"), t(locale, "afterworks.buttons.going"), "success"
+            ),
             Action(action_id(FEATURE, "rsvp", aw.id, "maybe"), t(locale, "afterworks.buttons.maybe")),
             Action(action_id(FEATURE, "rsvp", aw.id, "cant"), t(locale, "afterworks.buttons.cant")),
             calendar,
             Action(action_id(FEATURE, "edit", aw.id), t(locale, "afterworks.buttons.edit")),
             Action(action_id(FEATURE, "cancel", aw.id), t(locale, "afterworks.buttons.cancel"), "danger"),
         )
-    return Card(title=title, text=truncate(aw.description, 3000), fields=tuple(fields), actions=actions,
-                color=COLOR, url=aw.link or None)
+    return Card(
+        title=title,
+        text=truncate(aw.description, 3000),
+        fields=tuple(fields),
+        actions=actions,
+        color=COLOR,
+        url=aw.link or None,
+    )
 
 
 def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Card:
@@ -76,9 +88,15 @@ def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Car
     if not afterworks:
         return Card(title=t(locale, "afterworks.list.title"), text=t(locale, "afterworks.list.empty"))
     lines = [
-        t(locale, "afterworks.list.line", emoji=EMOJI.get(a.kind, ""), title=a.title,
-          when=when(a.starts_at, "short"), where=where_text(a) or "—",
-          going=a.going_count if a.capacity is None else f"{a.going_count}/{a.capacity}")
+        t(
+            locale,
+            "afterworks.list.line",
+            emoji=EMOJI.get(a.kind, ""),
+            title=a.title,
+            when=when(a.starts_at, "short"),
+            where=where_text(a) or "—",
+            going=a.going_count if a.capacity is None else f"{a.going_count}/{a.capacity}",
+        )
         for a in afterworks
     ]
     return Card(title=t(locale, "afterworks.list.title"), text=truncate("\n".join(lines), 3900))
@@ -93,8 +111,13 @@ def understood_text(catalog: Catalog, locale: str, details: Details, timezone: s
         t(locale, "afterworks.confirm.when", **wall_words(details.wall_time, timezone, locale)),
         t(locale, "afterworks.confirm.duration", duration=duration_text(details.duration_minutes)),
         t(locale, "afterworks.confirm.where", where=where_text(details) or "—"),
-        t(locale, "afterworks.confirm.capacity",
-          capacity=details.capacity if details.capacity is not None else t(locale, "afterworks.confirm.no_limit")),
+        t(
+            locale,
+            "afterworks.confirm.capacity",
+            capacity=details.capacity
+            if details.capacity is not None
+            else t(locale, "afterworks.confirm.no_limit"),
+        ),
     ]
     return "\n".join(lines)
 
@@ -104,24 +127,37 @@ def notice_card(catalog: Catalog, locale: str, key: str, afterwork: Afterwork, *
     t = catalog.t
     return Card(
         title=t(locale, f"afterworks.dm.{key}_title", title=afterwork.title),
-        text=t(locale, f"afterworks.dm.{key}", title=afterwork.title, when=when(afterwork.starts_at, "full"),
-               relative=when(afterwork.starts_at, "relative"), where=where_text(afterwork) or "—", **params),
+        text=t(
+            locale,
+            f"afterworks.dm.{key}",
+            title=afterwork.title,
+            when=when(afterwork.starts_at, "full"),
+            relative=when(afterwork.starts_at, "relative"),
+            where=where_text(afterwork) or "—",
+            **params,
+        ),
         color=COLOR,
     )
 
 
-def problem_lines(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
-                  ) -> list[str]:
+def problem_lines(
+    catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
+) -> list[str]:
     return [
-        catalog.t(locale, "afterworks.problems.line", field=catalog.t(locale, f"afterworks.fields.{name}"),
-                  problem=catalog.t(locale, key, **params))
+        catalog.t(
+            locale,
+            "afterworks.problems.line",
+            field=catalog.t(locale, f"afterworks.fields.{name}"),
+            problem=catalog.t(locale, key, **params),
+        )
         for name, (key, params) in problems.items()
     ]
 
 
 def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
-    return "\n".join([catalog.t(locale, "afterworks.problems.heading"),
-                      *problem_lines(catalog, locale, problems)])
+    return "\n".join(
+        [catalog.t(locale, "afterworks.problems.heading"), *problem_lines(catalog, locale, problems)]
+    )
 
 
 def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:
@@ -130,8 +166,12 @@ def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:
 
     local = afterwork.starts_at.astimezone(ZoneInfo(timezone))
     return AfterworkForm(
-        title=afterwork.title, when=f"{local:%Y-%m-%d %H:%M}", duration=str(afterwork.duration_minutes),
-        kind=afterwork.kind, where=afterwork.link or afterwork.place, city=afterwork.city,
+        title=afterwork.title,
+        when=f"{local:%Y-%m-%d %H:%M}",
+        duration=str(afterwork.duration_minutes),
+        kind=afterwork.kind,
+        where=afterwork.link or afterwork.place,
+        city=afterwork.city,
         capacity="" if afterwork.capacity is None else str(afterwork.capacity),
         description=afterwork.description,
     )

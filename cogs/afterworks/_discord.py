@@ -74,31 +74,53 @@ class Afterworks(commands.Cog):
         await send_text(interaction, problems_text(self.bot.services.catalog, caller.locale, error.problems))
 
     @afterwork.command(**_sub("create"))
-    @app_commands.rename(title=_opt("title"), when=_opt("when"), where=_opt("where"), city=_opt("city"),
-                         capacity=_opt("capacity"), duration=_opt("duration"), kind=_opt("kind"),
-                         description=_opt("description"))
-    @app_commands.describe(title=keyed("afterworks.options.title_description"),
-                           when=keyed("afterworks.options.when_description"),
-                           where=keyed("afterworks.options.where_description"),
-                           city=keyed("afterworks.options.city_description"),
-                           capacity=keyed("afterworks.options.capacity_description"),
-                           duration=keyed("afterworks.options.duration_description"),
-                           kind=keyed("afterworks.options.kind_description"),
-                           description=keyed("afterworks.options.description_description"))
+    @app_commands.rename(
+        title=_opt("title"),
+        when=_opt("when"),
+        where=_opt("where"),
+        city=_opt("city"),
+        capacity=_opt("capacity"),
+        duration=_opt("duration"),
+        kind=_opt("kind"),
+        description=_opt("description"),
+    )
+    @app_commands.describe(
+        title=keyed("afterworks.options.title_description"),
+        when=keyed("afterworks.options.when_description"),
+        where=keyed("afterworks.options.where_description"),
+        city=keyed("afterworks.options.city_description"),
+        capacity=keyed("afterworks.options.capacity_description"),
+        duration=keyed("afterworks.options.duration_description"),
+        kind=keyed("afterworks.options.kind_description"),
+        description=keyed("afterworks.options.description_description"),
+    )
     @app_commands.choices(
         kind=_kind_choices(),
         duration=[app_commands.Choice(name=duration_text(m), value=m) for m in DURATIONS],
     )
     async def create(
-        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100],
-        when: app_commands.Range[str, 1, 40], where: app_commands.Range[str, 1, 500],
-        city: app_commands.Range[str, 0, 100] = "", capacity: app_commands.Range[int, 1, 1000] | None = None,
-        duration: int = DEFAULT_DURATION, kind: str = "afterwork",
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, 100],
+        when: app_commands.Range[str, 1, 40],
+        where: app_commands.Range[str, 1, 500],
+        city: app_commands.Range[str, 0, 100] = "",
+        capacity: app_commands.Range[int, 1, 1000] | None = None,
+        duration: int = DEFAULT_DURATION,
+        kind: str = "afterwork",
         description: app_commands.Range[str, 0, MAX_DESCRIPTION] = "",
     ) -> None:
         caller = await self.bot.caller(interaction)
-        form = AfterworkForm(title=title, when=when, duration=str(duration), kind=kind, where=where, city=city,
-                             capacity="" if capacity is None else str(capacity), description=description)
+        form = AfterworkForm(
+            title=title,
+            when=when,
+            duration=str(duration),
+            kind=kind,
+            where=where,
+            city=city,
+            capacity="" if capacity is None else str(capacity),
+            description=description,
+        )
         try:
             checked = await run(self.bot.services, caller, check_form, form, write=False)
         except InvalidInput as error:
@@ -106,10 +128,19 @@ class Afterworks(commands.Cog):
             return
         self.bot.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
         view = discord.ui.View(timeout=None)
-        view.add_item(CardButton(custom_id="afterworks:confirm", label=self.t(caller.locale, "afterworks.buttons.confirm"),
-                                 style=discord.ButtonStyle.success))
-        await interaction.response.send_message(truncate(checked.understood, 2000), view=view, ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        view.add_item(
+            CardButton(
+                custom_id="afterworks:confirm",
+                label=self.t(caller.locale, "afterworks.buttons.confirm"),
+                style=discord.ButtonStyle.success,
+            )
+        )
+        await interaction.response.send_message(
+            truncate(checked.understood, 2000),
+            view=view,
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @afterwork.command(**_sub("dms"))
     @app_commands.rename(on=_opt("on"))
@@ -122,11 +153,13 @@ class Afterworks(commands.Cog):
 
     @app_commands.command(**command_texts(SPECS["afterworks"]))
     @app_commands.rename(city=_opt("city"), kind=_opt("kind"))
-    @app_commands.describe(city=keyed("afterworks.options.city_description"),
-                           kind=keyed("afterworks.options.kind_description"))
+    @app_commands.describe(
+        city=keyed("afterworks.options.city_description"), kind=keyed("afterworks.options.kind_description")
+    )
     @app_commands.choices(kind=_kind_choices())
-    async def afterworks(self, interaction: discord.Interaction, city: app_commands.Range[str, 0, 100] = "",
-                         kind: str = "") -> None:
+    async def afterworks(
+        self, interaction: discord.Interaction, city: app_commands.Range[str, 0, 100] = "", kind: str = ""
+    ) -> None:
         caller = await self.bot.caller(interaction)
         card = await run(self.bot.services, caller, upcoming, city, kind, write=False)
         await send_card(interaction, card)
@@ -143,8 +176,13 @@ class Afterworks(commands.Cog):
         self.bot.drafts.drop(DRAFT, caller.community_id, caller.member_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            created = await run(self.bot.services, caller, create_afterwork, form,
-                                origin_channel_id=str(interaction.channel_id or "") or None)
+            created = await run(
+                self.bot.services,
+                caller,
+                create_afterwork,
+                form,
+                origin_channel_id=str(interaction.channel_id or "") or None,
+            )
         except InvalidInput as error:  # time passed while the member read the summary
             await self._problems(interaction, caller, error)
             return
@@ -161,14 +199,17 @@ class Afterworks(commands.Cog):
         await run(services, caller, check_answer, afterwork_id, write=False)
         await interaction.response.defer(ephemeral=True, thinking=True)
         answered = await run(services, caller, answer_afterwork, afterwork_id, choice)
-        key = f"afterworks.answered.{answered.status}" if answered.changed else "afterworks.answered.unchanged"
+        key = (
+            f"afterworks.answered.{answered.status}" if answered.changed else "afterworks.answered.unchanged"
+        )
         await send_text(interaction, self.t(caller.locale, key, position=answered.position or 0))
 
     async def on_calendar(self, request: DiscordRequest) -> None:
         caller = await request.caller()
         file = await run(self.bot.services, caller, calendar_of, int(request.match["id"]), write=False)
         await request.interaction.response.send_message(
-            self.t(caller.locale, "afterworks.calendar.here"), ephemeral=True,
+            self.t(caller.locale, "afterworks.calendar.here"),
+            ephemeral=True,
             file=discord.File(io.BytesIO(file.content), filename=file.filename),
         )
 
@@ -176,16 +217,23 @@ class Afterworks(commands.Cog):
         caller = await request.caller()
         afterwork = await run(self.bot.services, caller, edit_form, int(request.match["id"]), write=False)
         form = form_of(afterwork, caller.timezone)
-        modal = discord.ui.Modal(title=truncate(self.t(caller.locale, "afterworks.form.edit_title"), 45),
-                                 custom_id=f"afterworks:edit_form:{afterwork.id}")
+        modal = discord.ui.Modal(
+            title=truncate(self.t(caller.locale, "afterworks.form.edit_title"), 45),
+            custom_id=f"afterworks:edit_form:{afterwork.id}",
+        )
         limits = {"title": 100, "when": 40, "where": 500, "capacity": 4, "description": MAX_DESCRIPTION}
         for name in EDIT_INPUTS:
             value = getattr(form, name)
-            modal.add_item(discord.ui.TextInput(
-                custom_id=name, label=truncate(self.t(caller.locale, f"afterworks.fields.{name}"), 45),
-                style=discord.TextStyle.paragraph if name == "description" else discord.TextStyle.short,
-                required=name in ("title", "when", "where"), max_length=limits[name], default=value or None,
-            ))
+            modal.add_item(
+                discord.ui.TextInput(
+                    custom_id=name,
+                    label=truncate(self.t(caller.locale, f"afterworks.fields.{name}"), 45),
+                    style=discord.TextStyle.paragraph if name == "description" else discord.TextStyle.short,
+                    required=name in ("title", "when", "where"),
+                    max_length=limits[name],
+                    default=value or None,
+                )
+            )
         modal.stop()
         await request.interaction.response.send_modal(modal)
 

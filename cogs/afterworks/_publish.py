@@ -61,29 +61,43 @@ async def _card(services: Services, community_id: int, afterwork_id: int) -> tup
         community = await session.get(Community, community_id)
         assert community is not None
         view = await load_view(session, afterwork)
-        return (afterwork_card(services.catalog, community.locale, view), afterwork, community.platform,
-                community.external_id)
+        return (
+            afterwork_card(services.catalog, community.locale, view),
+            afterwork,
+            community.platform,
+            community.external_id,
+        )
 
 
 async def refresh_card(services: Services, community_id: int, afterwork_id: int) -> SyncResult:
     """Edit the posted card in place (answers, edits, cancellation)."""
     card, afterwork, _, _ = await _card(services, community_id, afterwork_id)
-    return await sync_card(services, PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id),
-                           card, None)
+    return await sync_card(
+        services, PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id), card, None
+    )
 
 
 def _event_spec(afterwork: Afterwork) -> EventSpec:
-    return EventSpec(name=afterwork.title, start=afterwork.starts_at, location=where_text(afterwork) or "—",
-                     description=afterwork.description[:1000],
-                     end=afterwork.starts_at + timedelta(minutes=afterwork.duration_minutes))
+    return EventSpec(
+        name=afterwork.title,
+        start=afterwork.starts_at,
+        location=where_text(afterwork) or "—",
+        description=afterwork.description[:1000],
+        end=afterwork.starts_at + timedelta(minutes=afterwork.duration_minutes),
+    )
 
 
-async def publish(services: Services, community_id: int, afterwork_id: int, channel_id: str | None
-                  ) -> SyncResult:
+async def publish(
+    services: Services, community_id: int, afterwork_id: int, channel_id: str | None
+) -> SyncResult:
     """Post the card, then (Discord) create the native scheduled event and remember its id."""
     card, afterwork, platform, external_id = await _card(services, community_id, afterwork_id)
-    result = await sync_card(services, PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id),
-                             card, [channel_id] if channel_id else [])
+    result = await sync_card(
+        services,
+        PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id),
+        card,
+        [channel_id] if channel_id else [],
+    )
     notifier = services.notifiers.get(platform)
     if platform == "discord" and notifier is not None:
         event_id = await notifier.create_event(external_id, _event_spec(afterwork))
@@ -92,9 +106,13 @@ async def publish(services: Services, community_id: int, afterwork_id: int, chan
                 found = await get_afterwork(session, community_id, afterwork_id)
                 found.event_id = event_id
             else:  # no Create Events permission: the afterwork works without; moderators told once
-                await services.scheduler.schedule(session, kind=NO_EVENTS, due_at=services.clock.now(),
-                                                  community_id=community_id,
-                                                  dedupe_key=f"{NO_EVENTS}:{community_id}")
+                await services.scheduler.schedule(
+                    session,
+                    kind=NO_EVENTS,
+                    due_at=services.clock.now(),
+                    community_id=community_id,
+                    dedupe_key=f"{NO_EVENTS}:{community_id}",
+                )
     return result
 
 
@@ -112,8 +130,9 @@ async def sync_event(services: Services, community_id: int, afterwork_id: int) -
     return await notifier.edit_event(community.external_id, afterwork.event_id, _event_spec(afterwork))
 
 
-async def tell(services: Services, community_id: int, afterwork_id: int, people: list[Person], key: str
-               ) -> int:
+async def tell(
+    services: Services, community_id: int, afterwork_id: int, people: list[Person], key: str
+) -> int:
     """DM each of `people` (who did not turn afterwork DMs off) a notice about this afterwork."""
     async with services.db.transaction(write=False) as session:
         afterwork = await get_afterwork(session, community_id, afterwork_id)
@@ -163,8 +182,13 @@ async def create_afterwork(ctx: Context, form: AfterworkForm, *, origin_channel_
     now = ctx.clock.now()
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id
-    afterwork = Afterwork(community_id=ctx.community_id, organizer_id=ctx.caller.member_id, created_at=now,
-                          updated_at=now, origin_channel_id=origin_channel_id)
+    afterwork = Afterwork(
+        community_id=ctx.community_id,
+        organizer_id=ctx.caller.member_id,
+        created_at=now,
+        updated_at=now,
+        origin_channel_id=origin_channel_id,
+    )
     _apply(afterwork, details)
     ctx.session.add(afterwork)
     await ctx.session.flush()
@@ -192,15 +216,23 @@ async def check_answer(ctx: Context, afterwork_id: int) -> None:
 
 async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answered:
     """Going / Maybe / Can't; the card follows, and whoever a seat went to is told."""
-    answered = await answer(ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id, choice,
-                            ctx.clock.now())
+    answered = await answer(
+        ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id, choice, ctx.clock.now()
+    )
     if answered.changed:
         _after_change(ctx, afterwork_id, promoted=answered.promoted)
     return answered
 
 
-def _after_change(ctx: Context, afterwork_id: int, *, promoted: list[Person], told: list[Person] | None = None,
-                  key: str = "", event: bool = False) -> None:
+def _after_change(
+    ctx: Context,
+    afterwork_id: int,
+    *,
+    promoted: list[Person],
+    told: list[Person] | None = None,
+    key: str = "",
+    event: bool = False,
+) -> None:
     services, cid = ctx.services, ctx.community_id
 
     async def card(_notifier: Notifier | None) -> SyncResult:
@@ -208,16 +240,19 @@ def _after_change(ctx: Context, afterwork_id: int, *, promoted: list[Person], to
 
     ctx.after_commit(card)
     if event:
+
         async def calendar(_notifier: Notifier | None) -> bool:
             return await sync_event(services, cid, afterwork_id)
 
         ctx.after_commit(calendar)
     if promoted:
+
         async def promotion(_notifier: Notifier | None) -> int:
             return await tell(services, cid, afterwork_id, promoted, "promoted")
 
         ctx.after_commit(promotion)
     if told:
+
         async def notice(_notifier: Notifier | None) -> int:
             return await tell(services, cid, afterwork_id, told, key)
 
@@ -228,8 +263,12 @@ async def _going(session: AsyncSession, community_id: int, afterwork_id: int, bu
     rows = await session.execute(
         select(Member.id, Member.platform_user_id, Member.display_name, Member.locale)
         .join(Rsvp, Rsvp.member_id == Member.id)
-        .where(Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id, Rsvp.status == GOING,
-               Member.id != but)
+        .where(
+            Rsvp.community_id == community_id,
+            Rsvp.afterwork_id == afterwork_id,
+            Rsvp.status == GOING,
+            Member.id != but,
+        )
     )
     return [Person(*row) for row in rows]
 
@@ -243,12 +282,16 @@ async def edit_form(ctx: Context, afterwork_id: int) -> Afterwork:
 
 
 async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -> Afterwork:
-    """Save the new values; reminders re-planned when the time moved; those going told of a new time or place."""
+    """Save; reminders re-planned when the time moved; those going told of a new time or place."""
     afterwork = await edit_form(ctx, afterwork_id)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
     now = ctx.clock.now()
     moved = details.starts_at != afterwork.starts_at
-    relocated = (details.place, details.link, details.city) != (afterwork.place, afterwork.link, afterwork.city)
+    relocated = (details.place, details.link, details.city) != (
+        afterwork.place,
+        afterwork.link,
+        afterwork.city,
+    )
     promoted = await set_capacity(ctx.session, afterwork, details.capacity, now)
     await ctx.session.refresh(afterwork)
     _apply(afterwork, details)
@@ -257,12 +300,23 @@ async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -
     if moved:
         await drop_reminders(ctx.session, ctx.scheduler, ctx.community_id, afterwork_id)
         settings = await ctx.settings()
-        await plan_reminders(ctx.session, ctx.scheduler, afterwork, list(settings.reminder_offsets_minutes), now)
-    told = await _going(ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id) \
-        if moved or relocated else []
+        await plan_reminders(
+            ctx.session, ctx.scheduler, afterwork, list(settings.reminder_offsets_minutes), now
+        )
+    told = (
+        await _going(ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id)
+        if moved or relocated
+        else []
+    )
     promoted_ids = {p.member_id for p in promoted}
-    _after_change(ctx, afterwork_id, promoted=promoted, told=[p for p in told if p.member_id not in promoted_ids],
-                  key="changed", event=True)
+    _after_change(
+        ctx,
+        afterwork_id,
+        promoted=promoted,
+        told=[p for p in told if p.member_id not in promoted_ids],
+        key="changed",
+        event=True,
+    )
     return afterwork
 
 
@@ -280,8 +334,11 @@ async def cancel_afterwork(ctx: Context, afterwork_id: int) -> Afterwork:
 
 async def upcoming(ctx: Context, city: str = "", kind: str = "") -> Card:
     """/afterworks [city] [kind]: the next afterworks of this community."""
-    query = select(Afterwork).where(Afterwork.community_id == ctx.community_id, Afterwork.status == SCHEDULED,
-                                    Afterwork.starts_at > ctx.clock.now())
+    query = select(Afterwork).where(
+        Afterwork.community_id == ctx.community_id,
+        Afterwork.status == SCHEDULED,
+        Afterwork.starts_at > ctx.clock.now(),
+    )
     if city.strip():
         query = query.where(Afterwork.city_key == fold(city.strip()[:100]))
     if kind in KINDS:
@@ -294,13 +351,18 @@ async def calendar_of(ctx: Context, afterwork_id: int) -> Attachment:
     """The .ics file of an afterwork of this community."""
     afterwork = await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
     organizer = await person(ctx.session, ctx.community_id, afterwork.organizer_id)
-    return calendar_file(afterwork, ctx.caller.timezone, organizer.name if organizer else None, ctx.clock.now())
+    return calendar_file(
+        afterwork, ctx.caller.timezone, organizer.name if organizer else None, ctx.clock.now()
+    )
 
 
 async def set_reminder_dms(ctx: Context, on: bool) -> bool:
     """A member turns afterwork DMs (reminders, promotions, changes) on or off."""
-    found = await ctx.session.scalar(select(Preference).where(
-        Preference.community_id == ctx.community_id, Preference.member_id == ctx.caller.member_id))
+    found = await ctx.session.scalar(
+        select(Preference).where(
+            Preference.community_id == ctx.community_id, Preference.member_id == ctx.caller.member_id
+        )
+    )
     if found is None:
         ctx.session.add(Preference(community_id=ctx.community_id, member_id=ctx.caller.member_id, dms=on))
     else:
@@ -311,15 +373,24 @@ async def set_reminder_dms(ctx: Context, on: bool) -> bool:
 # -- jobs -----------------------------------------------------------------------------------------
 
 
-async def _claim(services: Services, run: JobRun, afterwork: Afterwork, target: str, member_id: int | None
-                 ) -> int | None:
+async def _claim(
+    services: Services, run: JobRun, afterwork: Afterwork, target: str, member_id: int | None
+) -> int | None:
     """One delivery row per reminder and target: the unique key lets it be sent once, whoever runs it."""
     async with services.db.transaction() as session:
-        stmt = dialect_insert(session, Delivery.__table__).values(
-            community_id=afterwork.community_id, afterwork_id=afterwork.id, member_id=member_id,
-            offset_minutes=int(run.payload["offset"]), starts_at=afterwork.starts_at, target=target,
-            sent_at=services.clock.now(),
-        ).on_conflict_do_nothing()
+        stmt = (
+            dialect_insert(session, Delivery.__table__)
+            .values(
+                community_id=afterwork.community_id,
+                afterwork_id=afterwork.id,
+                member_id=member_id,
+                offset_minutes=int(run.payload["offset"]),
+                starts_at=afterwork.starts_at,
+                target=target,
+                sent_at=services.clock.now(),
+            )
+            .on_conflict_do_nothing()
+        )
         return await session.scalar(stmt.returning(Delivery.__table__.c.id))
 
 
@@ -337,10 +408,17 @@ async def remind(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
     now = services.clock.now()
     async with services.db.transaction(write=False) as session:
-        afterwork = await session.scalar(select(Afterwork).where(
-            Afterwork.community_id == run.community_id, Afterwork.id == int(run.payload["afterwork_id"])))
-        if (afterwork is None or afterwork.status != SCHEDULED or now >= afterwork.starts_at
-                or int(afterwork.starts_at.timestamp()) != int(run.payload["starts_at"])):
+        afterwork = await session.scalar(
+            select(Afterwork).where(
+                Afterwork.community_id == run.community_id, Afterwork.id == int(run.payload["afterwork_id"])
+            )
+        )
+        if (
+            afterwork is None
+            or afterwork.status != SCHEDULED
+            or now >= afterwork.starts_at
+            or int(afterwork.starts_at.timestamp()) != int(run.payload["starts_at"])
+        ):
             return  # cancelled, started, or moved (its new reminders are other rows)
         community = await session.get(Community, run.community_id)
         assert community is not None
@@ -367,8 +445,9 @@ async def remind(services: Services, run: JobRun) -> None:
     if run.payload.get("channel") and posts:
         claim = await _claim(services, run, afterwork, "channel", None)
         if claim is not None:
-            card = notice_card(services.catalog, community.locale, "channel_reminder", afterwork,
-                               going=afterwork.going_count)
+            card = notice_card(
+                services.catalog, community.locale, "channel_reminder", afterwork, going=afterwork.going_count
+            )
             try:
                 await notifier.post(community.external_id, posts[0].channel_id, card)
             except Exception:
@@ -384,8 +463,11 @@ async def sync_job(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
     aid = int(run.payload["afterwork_id"])
     async with services.db.transaction(write=False) as session:
-        people = [p for p in [await person(session, run.community_id, m)
-                              for m in run.payload.get("people", [])] if p is not None]
+        people = [
+            p
+            for p in [await person(session, run.community_id, m) for m in run.payload.get("people", [])]
+            if p is not None
+        ]
     await refresh_card(services, run.community_id, aid)
     await sync_event(services, run.community_id, aid)
     if people and run.payload.get("key"):
@@ -402,23 +484,45 @@ async def no_events_notice(services: Services, run: JobRun) -> None:
     if community is None or notifier is None or not settings.modlog_channel_id:
         return
     t = services.catalog.t
-    await notifier.post(community.external_id, settings.modlog_channel_id,
-                        Card(title=t(community.locale, "afterworks.no_events.title"),
-                             text=t(community.locale, "afterworks.no_events.text")))
+    await notifier.post(
+        community.external_id,
+        settings.modlog_channel_id,
+        Card(
+            title=t(community.locale, "afterworks.no_events.title"),
+            text=t(community.locale, "afterworks.no_events.text"),
+        ),
+    )
 
 
-def queue_sync(session: AsyncSession, community_id: int, afterwork_id: int, now: datetime,
-               people: list[int] | None = None, key: str = "") -> None:
+def queue_sync(
+    session: AsyncSession,
+    community_id: int,
+    afterwork_id: int,
+    now: datetime,
+    people: list[int] | None = None,
+    key: str = "",
+) -> None:
     """A SYNC job, due now, inserted in the caller's transaction (the sweep runs it)."""
-    session.add(Job(kind=SYNC, payload={"afterwork_id": afterwork_id, "people": people or [], "key": key},
-                    due_at=now, community_id=community_id, state="pending", attempts=0, created_at=now))
+    session.add(
+        Job(
+            kind=SYNC,
+            payload={"afterwork_id": afterwork_id, "people": people or [], "key": key},
+            due_at=now,
+            community_id=community_id,
+            state="pending",
+            attempts=0,
+            created_at=now,
+        )
+    )
 
 
 def register_jobs(services: Services) -> None:
     scheduler = services.scheduler
     scheduler.register(REMIND, functools.partial(remind, services), max_lateness=None)
     scheduler.register(SYNC, functools.partial(sync_job, services), max_lateness=timedelta(days=1))
-    scheduler.register(NO_EVENTS, functools.partial(no_events_notice, services), max_lateness=timedelta(days=7))
+    scheduler.register(
+        NO_EVENTS, functools.partial(no_events_notice, services), max_lateness=timedelta(days=7)
+    )
 
 
 async def on_start(services: Services) -> None:
@@ -437,18 +541,37 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     answers = await session.execute(
         select(Rsvp.afterwork_id, Afterwork.title, Afterwork.starts_at, Rsvp.status)
         .join(Afterwork, Afterwork.id == Rsvp.afterwork_id)
-        .where(Rsvp.community_id == community_id, Rsvp.member_id == member_id).order_by(Rsvp.id)
+        .where(Rsvp.community_id == community_id, Rsvp.member_id == member_id)
+        .order_by(Rsvp.id)
     )
-    organized = await session.scalars(select(Afterwork).where(
-        Afterwork.community_id == community_id, Afterwork.organizer_id == member_id).order_by(Afterwork.id))
-    pref = await session.scalar(select(Preference.dms).where(
-        Preference.community_id == community_id, Preference.member_id == member_id))
+    organized = await session.scalars(
+        select(Afterwork)
+        .where(Afterwork.community_id == community_id, Afterwork.organizer_id == member_id)
+        .order_by(Afterwork.id)
+    )
+    pref = await session.scalar(
+        select(Preference.dms).where(
+            Preference.community_id == community_id, Preference.member_id == member_id
+        )
+    )
     return {
-        "answers": [{"afterwork_id": a, "title": t, "starts_at": s.isoformat(), "answer": st}
-                    for a, t, s, st in answers],
-        "organized": [{"id": a.id, "title": a.title, "starts_at": a.starts_at.isoformat(), "status": a.status,
-                       "place": a.place, "link": a.link, "city": a.city, "description": a.description}
-                      for a in organized],
+        "answers": [
+            {"afterwork_id": a, "title": t, "starts_at": s.isoformat(), "answer": st}
+            for a, t, s, st in answers
+        ],
+        "organized": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "starts_at": a.starts_at.isoformat(),
+                "status": a.status,
+                "place": a.place,
+                "link": a.link,
+                "city": a.city,
+                "description": a.description,
+            }
+            for a in organized
+        ],
         "reminder_dms": True if pref is None else bool(pref),
     }
 
@@ -460,22 +583,32 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     now = SystemClock().now()
     for afterwork_id, promoted in await forget_answers(session, community_id, member_id, now):
         queue_sync(session, community_id, afterwork_id, now, [p.member_id for p in promoted], "promoted")
-    await session.execute(delete(Preference).where(Preference.community_id == community_id,
-                                                   Preference.member_id == member_id))
-    await session.execute(delete(Delivery).where(Delivery.community_id == community_id,
-                                                 Delivery.member_id == member_id))
-    organized = list(await session.scalars(select(Afterwork).where(
-        Afterwork.community_id == community_id, Afterwork.organizer_id == member_id)))
+    await session.execute(
+        delete(Preference).where(Preference.community_id == community_id, Preference.member_id == member_id)
+    )
+    await session.execute(
+        delete(Delivery).where(Delivery.community_id == community_id, Delivery.member_id == member_id)
+    )
+    organized = list(
+        await session.scalars(
+            select(Afterwork).where(
+                Afterwork.community_id == community_id, Afterwork.organizer_id == member_id
+            )
+        )
+    )
     for afterwork in organized:
         if afterwork.status == SCHEDULED and afterwork.starts_at > now:
             afterwork.status = CANCELLED
             afterwork.sequence += 1
             going = await _going(session, community_id, afterwork.id, member_id)
             await session.execute(
-                Job.__table__.update().where(Job.community_id == community_id, Job.kind == REMIND,
-                                             Job.state == "pending",
-                                             Job.dedupe_key.startswith(f"{REMIND}:{community_id}:{afterwork.id}:",
-                                                                       autoescape=True))
+                Job.__table__.update()
+                .where(
+                    Job.community_id == community_id,
+                    Job.kind == REMIND,
+                    Job.state == "pending",
+                    Job.dedupe_key.startswith(f"{REMIND}:{community_id}:{afterwork.id}:", autoescape=True),
+                )
                 .values(state="skipped", finished_at=now)
             )
             queue_sync(session, community_id, afterwork.id, now, [p.member_id for p in going], "cancelled")

@@ -1,6 +1,6 @@
 """Afterworks on Slack: `/collectif afterwork` (form, then what it understood), `/collectif afterworks`.
 
-The card's buttons are routed by action id. Block ids of the form are the validation's field names, so problems
+The card's buttons are routed by action id; block ids are the validation's field names, so problems
 come back inline (`response_action: errors`).
 """
 
@@ -45,8 +45,13 @@ TEXT_FIELDS = ("title", "when", "where", "city", "capacity", "description")
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    return {"type": "input", "block_id": block_id, "label": plain(label, 2000),
-            "element": {**element, "action_id": VALUE}, "optional": optional}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
 
 
 def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
@@ -64,29 +69,57 @@ def _select(choices: list[tuple[str, str]], chosen: str) -> dict[str, Any]:
     return {"type": "static_select", "options": options, "initial_option": initial}
 
 
-def form_view(request: SlackRequest, form: AfterworkForm, *, callback_id: str, metadata: dict[str, Any],
-              title_key: str = "afterworks.form.title") -> dict[str, Any]:
+def form_view(
+    request: SlackRequest,
+    form: AfterworkForm,
+    *,
+    callback_id: str,
+    metadata: dict[str, Any],
+    title_key: str = "afterworks.form.title",
+) -> dict[str, Any]:
     t = request.t
     return {
-        "type": "modal", "callback_id": callback_id,
-        "title": plain(t(title_key), 24), "submit": plain(t("afterworks.form.submit"), 24),
-        "close": plain(t("afterworks.form.cancel"), 24), "private_metadata": json.dumps(metadata),
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(t(title_key), 24),
+        "submit": plain(t("afterworks.form.submit"), 24),
+        "close": plain(t("afterworks.form.cancel"), 24),
+        "private_metadata": json.dumps(metadata),
         "blocks": [
             _input("title", t("afterworks.fields.title"), _text(form.title, 100)),
-            _input("when", t("afterworks.fields.when"),
-                   _text(form.when, 40, placeholder=t("afterworks.options.when_description"))),
-            _input("duration", t("afterworks.fields.duration"),
-                   _select([(str(m), duration_text(m)) for m in DURATIONS], form.duration)),
-            _input("kind", t("afterworks.fields.kind"),
-                   _select([(k, t(f"afterworks.kinds.{k}")) for k in KINDS], form.kind)),
-            _input("where", t("afterworks.fields.where"),
-                   _text(form.where, 500, placeholder=t("afterworks.form.where_placeholder"))),
+            _input(
+                "when",
+                t("afterworks.fields.when"),
+                _text(form.when, 40, placeholder=t("afterworks.options.when_description")),
+            ),
+            _input(
+                "duration",
+                t("afterworks.fields.duration"),
+                _select([(str(m), duration_text(m)) for m in DURATIONS], form.duration),
+            ),
+            _input(
+                "kind",
+                t("afterworks.fields.kind"),
+                _select([(k, t(f"afterworks.kinds.{k}")) for k in KINDS], form.kind),
+            ),
+            _input(
+                "where",
+                t("afterworks.fields.where"),
+                _text(form.where, 500, placeholder=t("afterworks.form.where_placeholder")),
+            ),
             _input("city", t("afterworks.fields.city"), _text(form.city, 100), optional=True),
-            _input("capacity", t("afterworks.fields.capacity"),
-                   _text(form.capacity, 4, placeholder=t("afterworks.options.capacity_description")),
-                   optional=True),
-            _input("description", t("afterworks.fields.description"),
-                   _text(form.description, MAX_DESCRIPTION, multiline=True), optional=True),
+            _input(
+                "capacity",
+                t("afterworks.fields.capacity"),
+                _text(form.capacity, 4, placeholder=t("afterworks.options.capacity_description")),
+                optional=True,
+            ),
+            _input(
+                "description",
+                t("afterworks.fields.description"),
+                _text(form.description, MAX_DESCRIPTION, multiline=True),
+                optional=True,
+            ),
         ],
     }
 
@@ -101,9 +134,16 @@ def form_from_state(values: dict[str, Any]) -> AfterworkForm:
     def one(block: str, default: str) -> str:
         return str((element(block).get("selected_option") or {}).get("value") or default)
 
-    return AfterworkForm(title=text("title"), when=text("when"), duration=one("duration", "120"),
-                         kind=one("kind", "afterwork"), where=text("where"), city=text("city"),
-                         capacity=text("capacity"), description=text("description"))
+    return AfterworkForm(
+        title=text("title"),
+        when=text("when"),
+        duration=one("duration", "120"),
+        kind=one("kind", "afterwork"),
+        where=text("where"),
+        city=text("city"),
+        capacity=text("capacity"),
+        description=text("description"),
+    )
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
@@ -134,8 +174,9 @@ async def command(request: SlackRequest) -> None:
         await run(request.services, caller, set_reminder_dms, on == "on")
         await request.reply(request.t(f"afterworks.dms.{on}"))
         return
-    await request.open_modal(form_view(request, AfterworkForm(), callback_id=_ids.FORM,
-                                       metadata={"channel": request.channel_id}))
+    await request.open_modal(
+        form_view(request, AfterworkForm(), callback_id=_ids.FORM, metadata={"channel": request.channel_id})
+    )
 
 
 async def list_command(request: SlackRequest) -> None:
@@ -152,7 +193,8 @@ async def submitted(request: SlackRequest) -> dict[str, Any]:
     checked = await run(request.services, caller, check_form, form, write=False)
     metadata = read_metadata(view.get("private_metadata"))
     confirm = {
-        "type": "modal", "callback_id": _ids.CONFIRM_VIEW,
+        "type": "modal",
+        "callback_id": _ids.CONFIRM_VIEW,
         "title": plain(request.t("afterworks.form.title"), 24),
         "submit": plain(request.t("afterworks.buttons.confirm"), 24),
         "close": plain(request.t("afterworks.form.cancel"), 24),
@@ -206,8 +248,12 @@ async def calendar_clicked(request: SlackRequest) -> None:
     if notifier is not None:
         from bot.cards import Card
 
-        await notifier.dm(caller_team(request), caller.user_id,
-                          Card(title=file.filename, text=request.t("afterworks.calendar.here")), file)
+        await notifier.dm(
+            caller_team(request),
+            caller.user_id,
+            Card(title=file.filename, text=request.t("afterworks.calendar.here")),
+            file,
+        )
     await request.reply(request.t("afterworks.calendar.sent"))
 
 
@@ -221,9 +267,15 @@ async def edit_clicked(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     afterwork = await run(request.services, caller, edit_form, int(request.match["id"]), write=False)
-    await request.open_modal(form_view(request, form_of(afterwork, caller.timezone),
-                                       callback_id=f"afterworks:edit_form:{afterwork.id}", metadata={},
-                                       title_key="afterworks.form.edit_title"))
+    await request.open_modal(
+        form_view(
+            request,
+            form_of(afterwork, caller.timezone),
+            callback_id=f"afterworks:edit_form:{afterwork.id}",
+            metadata={},
+            title_key="afterworks.form.edit_title",
+        )
+    )
 
 
 async def edit_submitted(request: SlackRequest) -> None:

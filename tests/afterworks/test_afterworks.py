@@ -1,4 +1,4 @@
-"""Afterworks' use cases with a frozen clock: create, answers, capacity and waitlist, reminders once, cancel."""
+"""Afterworks use cases, frozen clock: create, answers, capacity and waitlist, reminders once, cancel."""
 
 from __future__ import annotations
 
@@ -41,8 +41,14 @@ def notifier(services: Services) -> RecordingNotifier:
 
 
 def form(**changes: str) -> AfterworkForm:
-    base = AfterworkForm(title="Apéro des rédacteurs", when="2026-12-04 19:00", where="Le Comptoir, 3 rue X",
-                         city="Lyon", capacity="2", description="On parle SEO.")
+    base = AfterworkForm(
+        title="Apéro des rédacteurs",
+        when="2026-12-04 19:00",
+        where="Le Comptoir, 3 rue X",
+        city="Lyon",
+        capacity="2",
+        description="On parle SEO.",
+    )
     for name, value in changes.items():
         setattr(base, name, value)
     return base
@@ -67,17 +73,22 @@ def test_natural_dates_in_french_and_english_read_in_paris_time() -> None:
     thursday = validate(form(when="jeudi 19h"), "Europe/Paris", now, "fr")
     assert thursday.starts_at == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # on a Thursday: next week
     assert validate(form(when="next friday 7pm"), "Europe/Paris", now, "en").starts_at == datetime(
-        2026, 11, 27, 18, 0, tzinfo=UTC)
+        2026, 11, 27, 18, 0, tzinfo=UTC
+    )
     assert validate(form(when="demain 18h30"), "Europe/Paris", now, "fr").starts_at == datetime(
-        2026, 11, 27, 17, 30, tzinfo=UTC)
+        2026, 11, 27, 17, 30, tzinfo=UTC
+    )
 
 
-@pytest.mark.parametrize(("when", "key"), [
-    ("2026-11-20 19:00", "afterworks.problems.when_past"),
-    ("n'importe quoi", "afterworks.problems.when_unreadable"),
-    ("2027-03-28 02:30", "afterworks.problems.when_missing"),  # spring forward: 02:00 -> 03:00
-    ("2027-10-31 02:30", "afterworks.problems.when_ambiguous"),  # fall back: 02:30 happens twice
-])
+@pytest.mark.parametrize(
+    ("when", "key"),
+    [
+        ("2026-11-20 19:00", "afterworks.problems.when_past"),
+        ("n'importe quoi", "afterworks.problems.when_unreadable"),
+        ("2027-03-28 02:30", "afterworks.problems.when_missing"),  # spring forward: 02:00 -> 03:00
+        ("2027-10-31 02:30", "afterworks.problems.when_ambiguous"),  # fall back: 02:30 happens twice
+    ],
+)
 def test_bad_times_are_refused_with_what_was_understood(when: str, key: str) -> None:
     with pytest.raises(InvalidInput) as error:
         validate(form(when=when), "Europe/Paris", datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
@@ -86,8 +97,12 @@ def test_bad_times_are_refused_with_what_was_understood(when: str, key: str) -> 
 
 def test_every_bad_field_is_named() -> None:
     with pytest.raises(InvalidInput) as error:
-        validate(form(title="", where="ftp://x", capacity="1001", duration="7", kind="party"), "Europe/Paris",
-                 datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
+        validate(
+            form(title="", where="ftp://x", capacity="1001", duration="7", kind="party"),
+            "Europe/Paris",
+            datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+            "fr",
+        )
     assert set(error.value.problems) == {"title", "where", "capacity", "duration", "kind"}
     with pytest.raises(InvalidInput) as error:
         validate(form(where="javascript:alert(1)"), "Europe/Paris", datetime(2026, 11, 26, tzinfo=UTC), "fr")

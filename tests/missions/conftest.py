@@ -48,9 +48,16 @@ async def channels(services: Services, caller: Caller) -> list[int]:
 
 
 def form(trade_ids: list[int], **changes: str) -> MissionForm:
-    base = MissionForm(trade_ids=[str(t) for t in trade_ids], title="Site vitrine pour une boulangerie",
-                       description="Refonte complète, 5 pages, SEO local.", skills="WordPress, SEO",
-                       budget="3000 €", duration="3 semaines", work_mode="remote", client_name="Boulangerie Dupain")
+    base = MissionForm(
+        trade_ids=[str(t) for t in trade_ids],
+        title="Site vitrine pour une boulangerie",
+        description="Refonte complète, 5 pages, SEO local.",
+        skills="WordPress, SEO",
+        budget="3000 €",
+        duration="3 semaines",
+        work_mode="remote",
+        client_name="Boulangerie Dupain",
+    )
     for name, value in changes.items():
         setattr(base, name, value)
     return base

@@ -1,4 +1,4 @@
-"""The missions feature's cases for tests/test_tenant_isolation.py (registry: tests/tenant.py): B's mission."""
+"""The missions cases for tests/test_tenant_isolation.py (registry: tests/tenant.py): B's mission."""
 
 from __future__ import annotations
 
@@ -24,30 +24,70 @@ from cogs.missions.models import Mission
 from tests.tenant import Case, World
 
 CASES = [
-    Case("missions: I'm interested on a mission id", "b_mission",
-         lambda s, c, i: run(s, c, check_interest, i, write=False), covers=("missions:interest:42",)),
-    Case("missions: the note form of a mission id", "b_mission",
-         lambda s, c, i: run(s, c, show_interest, i, "note"), covers=("missions:note:42",)),
-    Case("missions: Withdraw", "b_mission", lambda s, c, i: run(s, c, withdraw, i),
-         covers=("missions:withdraw:42",)),
-    Case("missions: Candidates", "b_mission", lambda s, c, i: run(s, c, candidates_of, i, write=False),
-         covers=("missions:candidates:42",)),
-    Case("missions: the collaborators select", "b_mission", lambda s, c, i: run(s, c, select_team, i, []),
-         covers=("missions:select:42",)),
-    Case("missions: Confirm team", "b_mission", lambda s, c, i: run(s, c, confirm_team, i),
-         covers=("missions:confirm:42",)),
-    Case("missions: Edit", "b_mission", lambda s, c, i: run(s, c, edit_mission, i, write=False),
-         covers=("missions:edit:42",)),
-    Case("missions: Close", "b_mission", lambda s, c, i: run(s, c, ask_close, i, write=False),
-         covers=("missions:close:42",)),
-    Case("missions: Close as", "b_mission", lambda s, c, i: run(s, c, close_mission, i, "won"),
-         covers=("missions:closeas:42:won", "missions:closeas:42:lost", "missions:closeas:42:cancelled")),
-    Case("missions: Extend", "b_mission", lambda s, c, i: run(s, c, extend_mission, i),
-         covers=("missions:extend:42",)),
+    Case(
+        "missions: I'm interested on a mission id",
+        "b_mission",
+        lambda s, c, i: run(s, c, check_interest, i, write=False),
+        covers=("missions:interest:42",),
+    ),
+    Case(
+        "missions: the note form of a mission id",
+        "b_mission",
+        lambda s, c, i: run(s, c, show_interest, i, "note"),
+        covers=("missions:note:42",),
+    ),
+    Case(
+        "missions: Withdraw",
+        "b_mission",
+        lambda s, c, i: run(s, c, withdraw, i),
+        covers=("missions:withdraw:42",),
+    ),
+    Case(
+        "missions: Candidates",
+        "b_mission",
+        lambda s, c, i: run(s, c, candidates_of, i, write=False),
+        covers=("missions:candidates:42",),
+    ),
+    Case(
+        "missions: the collaborators select",
+        "b_mission",
+        lambda s, c, i: run(s, c, select_team, i, []),
+        covers=("missions:select:42",),
+    ),
+    Case(
+        "missions: Confirm team",
+        "b_mission",
+        lambda s, c, i: run(s, c, confirm_team, i),
+        covers=("missions:confirm:42",),
+    ),
+    Case(
+        "missions: Edit",
+        "b_mission",
+        lambda s, c, i: run(s, c, edit_mission, i, write=False),
+        covers=("missions:edit:42",),
+    ),
+    Case(
+        "missions: Close",
+        "b_mission",
+        lambda s, c, i: run(s, c, ask_close, i, write=False),
+        covers=("missions:close:42",),
+    ),
+    Case(
+        "missions: Close as",
+        "b_mission",
+        lambda s, c, i: run(s, c, close_mission, i, "won"),
+        covers=("missions:closeas:42:won", "missions:closeas:42:lost", "missions:closeas:42:cancelled"),
+    ),
+    Case(
+        "missions: Extend",
+        "b_mission",
+        lambda s, c, i: run(s, c, extend_mission, i),
+        covers=("missions:extend:42",),
+    ),
 ]
 
 
-async def _listing_of_b_trade(services: Services, caller, trade_id: int) -> object:  # noqa: ANN001
+async def _listing_of_b_trade(services: Services, caller, trade_id: int) -> object:
     """A trade of B as a /missions filter: nothing of B's shows; refused like an unknown trade."""
     card = await run(services, caller, list_missions, 0, "all", trade_id, write=False)
     if "B's mission" in card.text:
@@ -55,12 +95,20 @@ async def _listing_of_b_trade(services: Services, caller, trade_id: int) -> obje
     raise NotFound("missions.errors.not_found")
 
 
-CASES.append(Case("missions: /missions paging with a trade id", "b_trade", _listing_of_b_trade,
-                  covers=("missions:list:0:all:42", "missions:list:1:mine:42", "missions:list:1:candidate:42")))
+CASES.append(
+    Case(
+        "missions: /missions paging with a trade id",
+        "b_trade",
+        _listing_of_b_trade,
+        covers=("missions:list:0:all:42", "missions:list:1:mine:42", "missions:list:1:candidate:42"),
+    )
+)
 
 WITHOUT_OBJECT_IDS = {
-    **{f"missions:pick:{name}": "a field of the caller's own draft"
-       for name in ("trades", "pack", "work_mode", "source", "sector", "fee", "behalf")},
+    **{
+        f"missions:pick:{name}": "a field of the caller's own draft"
+        for name in ("trades", "pack", "work_mode", "source", "sector", "fee", "behalf")
+    },
     "missions:step:1": "a page of the caller's own form",
     "missions:step:2": "a page of the caller's own form",
 }
@@ -72,12 +120,18 @@ async def seed(services: Services, world: World) -> None:
 
     async with services.db.transaction() as session:
         b_trades = await trades(session, world.b.community_id)
-        mission = Mission(community_id=world.b.community_id, author_member_id=world.b.member_id,
-                          title="B's mission", title_key="b mission s", answer_by=date(2099, 1, 1))
+        mission = Mission(
+            community_id=world.b.community_id,
+            author_member_id=world.b.member_id,
+            title="B's mission",
+            title_key="b mission s",
+            answer_by=date(2099, 1, 1),
+        )
         session.add(mission)
         await session.flush()
         from cogs.missions.models import MissionTrade
 
-        session.add(MissionTrade(community_id=world.b.community_id, mission_id=mission.id,
-                                 trade_id=b_trades[0].id))
+        session.add(
+            MissionTrade(community_id=world.b.community_id, mission_id=mission.id, trade_id=b_trades[0].id)
+        )
     world.ids.update(b_mission=mission.id, b_trade=b_trades[0].id)

@@ -38,7 +38,9 @@ from tests.missions.conftest import channels, form
 
 
 async def post(services: Services, caller: Caller, trade_ids: list[int], **changes: str) -> int:
-    done = await run(services, caller, submit_mission, form(trade_ids, **changes), origin_channel_id="CORIGIN")
+    done = await run(
+        services, caller, submit_mission, form(trade_ids, **changes), origin_channel_id="CORIGIN"
+    )
     return done.mission_id
 
 
@@ -62,7 +64,7 @@ async def test_posting_puts_a_card_in_each_trade_channel_and_the_missions_channe
     assert sorted(done.published.posted) == ["C0", "C1", "C2", "CMISSIONS"]
     card = next(iter(notifier.messages.values()))
     assert "Boulangerie Dupain" not in str(card)  # the client's name is confidential
-    assert [a.id for a in card.actions][0] == f"missions:interest:{done.mission_id}"
+    assert next(a.id for a in card.actions) == f"missions:interest:{done.mission_id}"
     async with services.db.transaction() as session:
         kinds = set(await session.scalars(select(Job.kind).where(Job.state == "pending")))
     assert {WARN, EXPIRE} <= kinds
@@ -205,8 +207,14 @@ async def test_forged_ids_from_another_community_change_nothing(
     trades = await channels(services, alice)
     mission_id = await post(services, alice, trades[:1])
     stranger = await make_caller(services, user="U9", guild="g2", name="Eve")
-    for use_case, args in ((show_interest, ()), (withdraw, ()), (close_mission, ("won",)),
-                           (select_team, ([],)), (confirm_team, ()), (extend_mission, ())):
+    for use_case, args in (
+        (show_interest, ()),
+        (withdraw, ()),
+        (close_mission, ("won",)),
+        (select_team, ([],)),
+        (confirm_team, ()),
+        (extend_mission, ()),
+    ):
         with pytest.raises(NotFound):
             await run(services, stranger, use_case, mission_id, *args)
     assert (await mission(services, mission_id)).status == "open"
@@ -233,7 +241,9 @@ async def test_expiry_warning_and_expiry_each_run_once_even_after_a_restart(
     assert len(expired) == 1
 
 
-async def test_extend_replans_the_jobs(services: Services, notifier: RecordingNotifier, alice: Caller) -> None:
+async def test_extend_replans_the_jobs(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
     trades = await channels(services, alice)
     mission_id = await post(services, alice, trades[:1])
     before = (await mission(services, mission_id)).answer_by
@@ -272,5 +282,6 @@ async def test_privacy_export_and_delete(
         kept = await session.get(Mission, shared)
         assert kept is not None and kept.author_member_id is None and kept.client_name == ""
         assert await session.get(Mission, alone) is None
-        assert not list(await session.scalars(select(Post).where(Post.object_id == alone,
-                                                                 Post.feature == "missions")))
+        assert not list(
+            await session.scalars(select(Post).where(Post.object_id == alone, Post.feature == "missions"))
+        )
