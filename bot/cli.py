@@ -65,7 +65,7 @@ async def _db_upgrade(settings: Settings) -> None:
 
 
 async def _discord_sync(settings: Settings, secrets: Secrets) -> int:
-    from bot.discord_bot.sync import sync_once
+    from bot.discord_bot.runtime import sync_once
     from bot.services import Services
 
     startup.check_database(settings.database.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 
 import aiohttp
 import discord
@@ -32,6 +33,22 @@ async def login(bot: CollectifBot, token: str) -> None:
         raise startup.unreachable(
             "Discord", bot.services.settings.discord.api_base, exc, "discord.api_base_url"
         ) from None
+
+
+async def sync_once(services: Services) -> int:
+    """`collectif discord sync`: log in (no gateway), sync unconditionally, log out; the exit code."""
+    token = discord_token(services)  # before building a bot that would need closing
+    bot = CollectifBot(services)
+    try:
+        await login(bot, token)
+        await sync_commands(bot, force=True)
+    except discord.HTTPException as exc:
+        print(f"collectif: Discord refused the commands: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await bot.close()
+    print(f"{len(bot.tree.get_commands())} commands synced")
+    return 0
 
 
 def _gateway_failure(error: BaseException) -> BaseException:

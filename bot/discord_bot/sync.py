@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sys
 from typing import TYPE_CHECKING, Any
 
-import discord
 from discord import app_commands
 
 from bot.discord_bot.client import CollectifBot
@@ -92,21 +90,3 @@ def discord_token(services: Services) -> str:
     if services.secrets.discord_token is None:
         raise RuntimeError("DISCORD_TOKEN is not set")
     return services.secrets.discord_token.get_secret_value()
-
-
-async def sync_once(services: Services) -> int:
-    """`collectif discord sync`: log in (no gateway), sync unconditionally, log out; the exit code."""
-    from bot.discord_bot.runtime import login  # refused token / unreachable: StartupError, as for `run`
-
-    token = discord_token(services)  # before building a bot that would need closing
-    bot = CollectifBot(services)
-    try:
-        await login(bot, token)
-        await sync_commands(bot, force=True)
-    except discord.HTTPException as exc:
-        print(f"collectif: Discord refused the commands: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await bot.close()
-    print(f"{len(bot.tree.get_commands())} commands synced")
-    return 0

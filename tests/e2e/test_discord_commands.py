@@ -94,7 +94,7 @@ async def test_moderator_commands_stay_visible_to_a_moderator_role(discord_harne
 async def test_the_sync_command_syncs_even_unchanged_commands(
     discord_harness: DiscordHarness, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.discord_bot.sync import sync_once
+    from bot.discord_bot.runtime import sync_once
 
     assert await sync_once(discord_harness.services) == 0
 
