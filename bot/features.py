@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.help", "cogs.intros", "cogs.directory", "cogs.privacy", "cogs.config",
     "cogs.missions",
+    "cogs.afterworks",
 )
 
 

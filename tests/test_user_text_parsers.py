@@ -109,7 +109,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "fold": fold,
         "feedback request": lambda t: validate_request(
             RequestForm(title=t, links=t, kind="design", question=t, due=t), TODAY, "fr"),
-        "feedback answer": lambda t: validate_answer(AnswerForm(text=t, ratings={"hierarchy": t}), "design"),
+        "feedback answer": lambda t: validate_answer(AnswerForm(text=t, ratings={"hierarchy": t}),
+                                                     "design"),
         "feedback slack mention": lambda t: feedback_slack.MENTION.match(t[:150]),
         "discord card text": lambda t: discord_text(t, 4096),
         "afterwork form": afterwork_form,

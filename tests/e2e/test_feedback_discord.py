@@ -1,4 +1,4 @@
-"""/feedback, the answer form, Helpful, /kudos and Close on Discord, through the real bot and the fake Discord."""
+"""/feedback, the answer form, Helpful, /kudos and Close on Discord, through the real bot and fake Discord."""
 
 from __future__ import annotations
 
@@ -27,8 +27,13 @@ def cards(h: DiscordHarness, channel_id: str) -> list[dict[str, Any]]:
     return [m for m in h.fake.channel_messages(int(channel_id)) if m.get("embeds")]
 
 
-OPTIONS = {"title": "Logo @everyone", "kind": "design", "link": "https://camille.example/logo.png",
-           "question": "Lisible en petit ?", "anonymous": True}
+OPTIONS = {
+    "title": "Logo @everyone",
+    "kind": "design",
+    "link": "https://camille.example/logo.png",
+    "question": "Lisible en petit ?",
+    "anonymous": True,
+}
 
 
 async def test_request_answers_helpful_kudos_and_close(discord_harness: DiscordHarness) -> None:
@@ -46,9 +51,17 @@ async def test_request_answers_helpful_kudos_and_close(discord_harness: DiscordH
 
     opened = await h.fake.click(card, f"feedback:answer:{request_id}", h.moderator, locale="fr")
     assert opened.response_type == MODAL
-    assert [c["components"][0]["custom_id"] for c in opened.data["components"]][:2] == ["text", "rating_hierarchy"]
-    sent = await h.fake.submit_modal(h.guild, h.moderator, f"feedback:reply:{request_id}:anon",
-                                     {"text": "La typo est trop fine.", "rating_hierarchy": "4"}, message=card)
+    assert [c["components"][0]["custom_id"] for c in opened.data["components"]][:2] == [
+        "text",
+        "rating_hierarchy",
+    ]
+    sent = await h.fake.submit_modal(
+        h.guild,
+        h.moderator,
+        f"feedback:reply:{request_id}:anon",
+        {"text": "La typo est trop fine.", "rating_hierarchy": "4"},
+        message=card,
+    )
     [thanks] = await sent.wait_followups(1)
     assert thanks["content"] == h.t("fr", "feedback.answered.sent")
     [answer] = cards(h, str(thread.id))
@@ -57,8 +70,12 @@ async def test_request_answers_helpful_kudos_and_close(discord_harness: DiscordH
     await h.fake.wait_for_request(lambda r: r.method == "POST" and "Nouvel avis" in str(r.body))
     assert any("Nouvel avis" in str(m) for m in h.fake.dm_messages(h.member))
 
-    helpful_id = next(c["custom_id"] for row in answer["components"] for c in row["components"]
-                      if c["custom_id"].startswith("feedback:helpful:"))
+    helpful_id = next(
+        c["custom_id"]
+        for row in answer["components"]
+        for c in row["components"]
+        if c["custom_id"].startswith("feedback:helpful:")
+    )
     refused = await h.fake.click(answer, helpful_id, h.moderator, locale="fr")
     assert h.t("fr", "feedback.errors.only_requester_helpful") in str(await refused.wait_followups(1))
     given = await h.fake.click(answer, helpful_id, h.member, locale="fr")
@@ -79,8 +96,13 @@ async def test_request_answers_helpful_kudos_and_close(discord_harness: DiscordH
 async def test_refusals_answer_in_french_and_save_nothing(discord_harness: DiscordHarness) -> None:
     h = discord_harness
     await configure(h)
-    bad = await h.fake.invoke_slash(h.guild, h.member, "feedback",
-                                    {**OPTIONS, "link": "javascript:alert(1)", "due": "2020-01-01"}, locale="fr")
+    bad = await h.fake.invoke_slash(
+        h.guild,
+        h.member,
+        "feedback",
+        {**OPTIONS, "link": "javascript:alert(1)", "due": "2020-01-01"},
+        locale="fr",
+    )
     assert bad.ephemeral
     assert h.t("fr", "feedback.problems.link_scheme", link="javascript:alert(1)") in bad.content
     assert h.t("fr", "feedback.problems.due_past") in bad.content

@@ -1,4 +1,4 @@
-"""`/collectif feedback`, the forms, Helpful and Close on Slack, through the real Bolt app and signed requests."""
+"""`/collectif feedback`, the forms, Helpful and Close on Slack: the real Bolt app, signed requests."""
 
 from __future__ import annotations
 
@@ -30,14 +30,20 @@ async def test_request_answer_helpful_close(slack: SlackHarness) -> None:
     await slack.completions.wait(1)
     await configure(slack)
     await slack.sender.command("avis", user_id=slack.member_fr)
-    opened = await slack.fake.wait_for_call("views.open", lambda c: c.args["view"]["callback_id"] == "feedback:ask")
+    opened = await slack.fake.wait_for_call(
+        "views.open", lambda c: c.args["view"]["callback_id"] == "feedback:ask"
+    )
     assert [b["block_id"] for b in opened.args["view"]["blocks"]][:3] == ["title", "links", "kind"]
 
-    bad = await slack.sender.view_submission("feedback:ask", request_state(links="ftp://x"), user_id=slack.member_fr)
+    bad = await slack.sender.view_submission(
+        "feedback:ask", request_state(links="ftp://x"), user_id=slack.member_fr
+    )
     assert "errors" in bad.json() and "links" in bad.json()["errors"]
     answer = await slack.sender.view_submission("feedback:ask", request_state(), user_id=slack.member_fr)
     assert answer.status == 200
-    note = await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == slack.member_fr)
+    note = await slack.fake.wait_for_call(
+        "chat.postMessage", lambda c: c.args.get("channel") == slack.member_fr
+    )
     assert slack.t("fr", "feedback.asked.posted_plain") in note.args["text"]
     async with slack.services.db.transaction() as session:
         request = await session.scalar(select(FeedbackRequest))
@@ -46,11 +52,14 @@ async def test_request_answer_helpful_close(slack: SlackHarness) -> None:
     assert "Landing page" in str(card["blocks"])
 
     await slack.sender.action(f"feedback:answer:{request.id}", user_id=slack.admin)
-    form = await slack.fake.wait_for_call("views.open", lambda c: c.args["view"]["callback_id"].startswith(
-        "feedback:reply:"))
+    form = await slack.fake.wait_for_call(
+        "views.open", lambda c: c.args["view"]["callback_id"].startswith("feedback:reply:")
+    )
     assert any(b.get("block_id") == "rating_clarity" for b in form.args["view"]["blocks"])
-    state = {"text": {"value": {"type": "plain_text_input", "value": "Le CTA est flou <!channel>"}},
-             "rating_clarity": {"value": {"type": "static_select", "selected_option": {"value": "3"}}}}
+    state = {
+        "text": {"value": {"type": "plain_text_input", "value": "Le CTA est flou <!channel>"}},
+        "rating_clarity": {"value": {"type": "static_select", "selected_option": {"value": "3"}}},
+    }
     sent = await slack.sender.view_submission(f"feedback:reply:{request.id}", state, user_id=slack.admin)
     assert sent.status == 200
     await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args.get("thread_ts") == request.thread_id)

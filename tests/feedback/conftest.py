@@ -47,8 +47,13 @@ async def moderator(services: Services, alice: Caller) -> Caller:
 
 
 def good_request(**changes: object) -> RequestForm:
-    form = RequestForm(title="Logo pour une boulangerie", links="https://alice.example/logo.png",
-                       kind="design", question="La typo est-elle lisible en petit ?", anonymous=True)
+    form = RequestForm(
+        title="Logo pour une boulangerie",
+        links="https://alice.example/logo.png",
+        kind="design",
+        question="La typo est-elle lisible en petit ?",
+        anonymous=True,
+    )
     for name, value in changes.items():
         setattr(form, name, value)
     return form

@@ -11,19 +11,37 @@ from storage.settings import get_settings
 from tests.tenant import Case, World
 
 CASES = [
-    Case("feedback: Give feedback on a request id", "b_feedback_request",
-         lambda s, c, i: run(s, c, answer_form, i, False, write=False),
-         covers=("feedback:answer:42", "feedback:answer:42:anon")),
-    Case("feedback: answer form of a request id", "b_feedback_request",
-         lambda s, c, i: run(s, c, submit_answer, i, False, AnswerForm(text="ok")),
-         covers=("feedback:reply:42", "feedback:reply:42:anon")),
-    Case("feedback: Close a request id", "b_feedback_request",
-         lambda s, c, i: run(s, c, close_request, i), covers=("feedback:close:42",)),
-    Case("feedback: Helpful on an answer id", "b_feedback_answer",
-         lambda s, c, i: run(s, c, mark_helpful, i), covers=("feedback:helpful:42",)),
-    Case("feedback: who wrote an answer id", "b_feedback_answer",
-         lambda s, c, i: run(s, c, who_wrote, i, write=False), covers=("feedback:who:42",),
-         error=UserError),
+    Case(
+        "feedback: Give feedback on a request id",
+        "b_feedback_request",
+        lambda s, c, i: run(s, c, answer_form, i, False, write=False),
+        covers=("feedback:answer:42", "feedback:answer:42:anon"),
+    ),
+    Case(
+        "feedback: answer form of a request id",
+        "b_feedback_request",
+        lambda s, c, i: run(s, c, submit_answer, i, False, AnswerForm(text="ok")),
+        covers=("feedback:reply:42", "feedback:reply:42:anon"),
+    ),
+    Case(
+        "feedback: Close a request id",
+        "b_feedback_request",
+        lambda s, c, i: run(s, c, close_request, i),
+        covers=("feedback:close:42",),
+    ),
+    Case(
+        "feedback: Helpful on an answer id",
+        "b_feedback_answer",
+        lambda s, c, i: run(s, c, mark_helpful, i),
+        covers=("feedback:helpful:42",),
+    ),
+    Case(
+        "feedback: who wrote an answer id",
+        "b_feedback_answer",
+        lambda s, c, i: run(s, c, who_wrote, i, write=False),
+        covers=("feedback:who:42",),
+        error=UserError,
+    ),
 ]
 
 
@@ -39,5 +57,7 @@ async def seed(services: Services, world: World) -> None:
 
         services.notifiers[world.b.platform] = RecordingNotifier(platform=world.b.platform)
     asked = await run(services, world.b, ask, form)
-    answered = await run(services, world.b_other, submit_answer, asked.request_id, False, AnswerForm(text="Bien"))
+    answered = await run(
+        services, world.b_other, submit_answer, asked.request_id, False, AnswerForm(text="Bien")
+    )
     world.ids.update(b_feedback_request=asked.request_id, b_feedback_answer=answered.answer_id)

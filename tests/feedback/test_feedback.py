@@ -36,10 +36,18 @@ async def asked(services: Services, caller: Caller, **changes: object) -> int:
     return done.request_id
 
 
-async def answered(services: Services, caller: Caller, request_id: int, *, anonymous: bool = False,
-                   text: str = "Bien, mais la typo est trop fine.", **ratings: str) -> int:
-    done = await run(services, caller, submit_answer, request_id, anonymous,
-                     AnswerForm(text=text, ratings=ratings))
+async def answered(
+    services: Services,
+    caller: Caller,
+    request_id: int,
+    *,
+    anonymous: bool = False,
+    text: str = "Bien, mais la typo est trop fine.",
+    **ratings: str,
+) -> int:
+    done = await run(
+        services, caller, submit_answer, request_id, anonymous, AnswerForm(text=text, ratings=ratings)
+    )
     return done.answer_id
 
 
@@ -56,17 +64,28 @@ async def test_ask_posts_a_card_with_a_thread_and_the_checklist(
     assert card.title == "🔎 Avis demandé : Logo pour une boulangerie"
     fields = {f.name: f.value for f in card.fields}
     assert "Hiérarchie visuelle" in fields["Grille"]
-    assert [a.id for a in card.actions] == [f"feedback:answer:{request_id}", f"feedback:answer:{request_id}:anon",
-                                           f"feedback:close:{request_id}"]
+    assert [a.id for a in card.actions] == [
+        f"feedback:answer:{request_id}",
+        f"feedback:answer:{request_id}:anon",
+        f"feedback:close:{request_id}",
+    ]
     assert len(notifier.threads) == 1
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"title": "  "}, "title"), ({"title": "x" * 101}, "title"), ({"links": "ftp://x.example"}, "links"),
-    ({"links": "javascript:alert(1)"}, "links"), ({"links": ""}, "links"), ({"due": "2020-01-01"}, "due"),
-    ({"kind": "nope"}, "kind"), ({"question": "q" * 1001}, "question"),
-    ({"links": "https://a.example https://b.example https://c.example https://d.example"}, "links"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 101}, "title"),
+        ({"links": "ftp://x.example"}, "links"),
+        ({"links": "javascript:alert(1)"}, "links"),
+        ({"links": ""}, "links"),
+        ({"due": "2020-01-01"}, "due"),
+        ({"kind": "nope"}, "kind"),
+        ({"question": "q" * 1001}, "question"),
+        ({"links": "https://a.example https://b.example https://c.example https://d.example"}, "links"),
+    ],
+)
 async def test_bad_requests_are_refused_and_nothing_is_saved(
     services: Services, alice: Caller, changes: dict[str, object], field: str
 ) -> None:
@@ -163,7 +182,8 @@ async def test_due_date_dm_then_close_archives_and_cancels(
     clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
     await services.scheduler.run_due()
     assert [d.card.actions[0].id for d in notifier.dms if d.card.title.startswith("⏰")] == [
-        f"feedback:close:{request_id}"]
+        f"feedback:close:{request_id}"
+    ]
     await run(services, alice, close_request, request_id)
     [space] = notifier.threads.values()
     assert space.archived
@@ -246,4 +266,6 @@ async def test_export_and_delete(services: Services, alice: Caller, bob: Caller)
         [stub] = (await session.scalars(select(FeedbackAnswer))).all()
         assert (stub.request_id, stub.member_id, stub.text) == (theirs, None, "")
         assert await session.scalar(select(func.count(Kudos.id))) == 0
-        assert await session.scalar(select(Job.kind).where(Job.kind == "feedback.forget")) == "feedback.forget"
+        assert (
+            await session.scalar(select(Job.kind).where(Job.kind == "feedback.forget")) == "feedback.forget"
+        )
