@@ -19,6 +19,7 @@ FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.help", "cogs.intros", "cogs.directory", "cogs.privacy", "cogs.config",
     "cogs.missions",
     "cogs.afterworks",
+    "cogs.feedback",
 )
 
 
