@@ -20,6 +20,9 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
   to data deletion, and a feature redraws it with `await refresh_home(request, caller)`.
 
 Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
+Each listener's work runs in a task of its own and Bolt answers Slack as soon as it acknowledged
+(bot/slack_app/inflight.py): a form's handler runs before its ack, so what it returns or raises
+still reaches Slack as `response_action`.
 Registration touches no network and no database, so the manifest is built from the same tables.
 """
 
@@ -43,6 +46,7 @@ from bot.errors import Forbidden
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.home import HomePage, HomeSection, SectionBuilder
+from bot.slack_app.inflight import InFlight
 from bot.slack_app.ledger import claim_event, release_event
 from bot.slack_app.request import SlackRequest
 from bot.text import refuse_control_characters
@@ -153,8 +157,10 @@ class Dispatcher:
     """Runs the registered handlers for Bolt: resolves the caller, acknowledges, routes subcommands."""
 
     def __init__(self, services: Services, router: SlackRouter, people: People,
-                 session: aiohttp.ClientSession | None, reporter: ErrorReporter) -> None:
+                 session: aiohttp.ClientSession | None, reporter: ErrorReporter,
+                 inflight: InFlight | None = None) -> None:
         self.services = services
+        self.inflight = inflight
         self.router = router
         self.people = people
         self.session = session
@@ -206,15 +212,16 @@ class Dispatcher:
     # -- listeners ----------------------------------------------------------------------------------
 
     def install(self, app: AsyncApp) -> None:
-        app.command(self.router.command)(self.on_command)
+        detach = self.inflight.listener if self.inflight is not None else (lambda listener: listener)
+        app.command(self.router.command)(detach(self.on_command))
         for pattern, handler in self.router.actions:
-            app.action(pattern)(self._action(pattern, handler))
+            app.action(pattern)(detach(self._action(pattern, handler)))
         for pattern, handler in self.router.views:
-            app.view(pattern)(self._view(pattern, handler))
+            app.view(pattern)(detach(self._view(pattern, handler)))
         for event_type, handlers in self.router.events.items():
-            app.event(event_type)(self._event(handlers))
+            app.event(event_type)(detach(self._event(handlers)))
         for shortcut in self.router.shortcuts:
-            app.shortcut(shortcut.callback_id)(self._shortcut(shortcut.handler))
+            app.shortcut(shortcut.callback_id)(detach(self._shortcut(shortcut.handler)))
         app.action(re.compile(".*"))(self.acknowledge)  # link buttons and stale buttons: no warning icon
 
     async def acknowledge(self, ack: AsyncAck) -> None:
@@ -287,6 +294,7 @@ class Dispatcher:
             # Slack retries an event it thinks we missed (X-Slack-Retry-Num); the event_id is the same,
             # so the first delivery claims it and any retry finds it taken.
             event_id = str(body.get("event_id") or "")
+            await ack()  # an event needs no answer: Slack hears back at once, the work goes on
             async with self.guard(body, context, ack):
                 if event_id and not await claim_event(self.services, event_id, team_of(body, context)):
                     log.info("Slack event %s already handled (retry skipped)", event_id)

@@ -9,7 +9,8 @@
 
 The harness adds a throwaway feature `e2e` (a moderator-only `purge`, a failing `boom`, a `missing`
 raising NotFound, a button, a form and an event with a visible side effect) next to the real ones.
-`slack.completions.wait(n)` waits until Bolt finished n listeners (acks, work and error handling).
+`slack.completions.wait(n)` waits until Bolt finished n listeners and the work they left running
+(bot/slack_app/inflight.py) is done: acks, work and error handling.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Completions(AsyncListenerCompletionHandler):
     """Counts the listeners Bolt finished (it calls this after the work and any error handling)."""
 
     def __init__(self, app: AsyncApp) -> None:
+        self.app = app
         self.inner = app.listener_runner.listener_completion_handler
         self.count = 0
         self._changed = asyncio.Condition()
@@ -135,8 +137,12 @@ class Completions(AsyncListenerCompletionHandler):
             self._changed.notify_all()
 
     async def wait(self, count: int, *, within: float = 5.0) -> None:
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(lambda: self.count >= count)
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.count >= count)
+            inflight = getattr(self.app, "inflight", None)  # Bolt answered at the ack: the rest runs on
+            if inflight is not None:
+                await inflight.wait_idle()
 
 
 @dataclass

@@ -315,7 +315,7 @@ async def test_forged_private_metadata_is_not_trusted(slack: SlackHarness) -> No
     assert (await submit(slack, slack.member_fr, "[]")).text == ""
     forged = '{"channel": "#général <!channel>", "home": false}'
     assert (await submit(slack, slack.member_fr, forged, city="Brest")).text == ""
-    await slack.fake.wait_for_call("views.publish")
+    await slack.completions.wait(3)  # /collectif intro and both submissions, their work included
 
     assert [p.city for p in await profiles(slack)] == ["Brest"]
     assert all(channel.startswith("D") for channel in cards(slack))  # only the member's DM: no card

@@ -1,0 +1,227 @@
+"""Afterworks on Discord, through the real bot and the fake Discord, with the harness's frozen clock.
+
+NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from cogs.afterworks import FEATURE
+from cogs.afterworks.models import Afterwork, Rsvp
+from storage.models import Community, Job
+from storage.settings import get_settings
+from tests.e2e.conftest import DiscordHarness
+from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_payloads import FakeUser
+
+MODAL = 9
+OPTIONS = {"title": "Apéro des rédacteurs", "when": "2026-12-04 19:00", "where": "Le Comptoir, 3 rue X",
+           "city": "Lyon", "capacity": 2, "description": "On parle SEO."}
+DEC_4_19H_PARIS = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def h(discord_harness: DiscordHarness) -> DiscordHarness:
+    """The harness with afterworks' start hook run (its job kinds), as bot.runner does."""
+    await FEATURE.on_start(discord_harness.services)
+    return discord_harness
+
+
+async def community_id(h: DiscordHarness) -> int:
+    async with h.services.db.transaction() as session:
+        found = await session.scalar(select(Community.id).where(Community.external_id == str(h.guild.id)))
+    assert found is not None
+    return found
+
+
+async def use_channel(h: DiscordHarness, name: str = "design") -> int:
+    """Make `name` the afterworks channel; its id."""
+    channel = h.guild.channel(name).id
+    cid = await community_id(h)
+    async with h.services.db.transaction() as session:
+        (await get_settings(session, cid)).afterworks_channel_id = str(channel)
+    return channel
+
+
+async def afterworks(h: DiscordHarness) -> list[Afterwork]:
+    async with h.services.db.transaction() as session:
+        return list(await session.scalars(select(Afterwork).order_by(Afterwork.id)))
+
+
+async def statuses(h: DiscordHarness, afterwork_id: int) -> dict[str, str]:
+    async with h.services.db.transaction() as session:
+        rows = await session.execute(
+            select(Rsvp.member_id, Rsvp.status).where(Rsvp.afterwork_id == afterwork_id)
+        )
+        return {str(m): s for m, s in rows}
+
+
+async def create(
+    h: DiscordHarness, user: FakeUser, **options: Any
+) -> tuple[FakeInteraction, FakeInteraction]:
+    """/afterwork create, then "Post it": (the summary, the confirmation)."""
+    summary = await h.fake.invoke_slash(h.guild, user, "afterwork create", {**OPTIONS, **options})
+    assert summary.original is not None
+    confirm = await h.fake.click(summary.original, "afterworks:confirm", user)
+    return summary, confirm
+
+
+def cards(h: DiscordHarness, channel: int) -> list[dict[str, Any]]:
+    return [m for m in h.fake.channel_messages(channel) if m.get("embeds")]
+
+
+def fields(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields", [])}
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
+
+
+async def click(h: DiscordHarness, message: dict[str, Any], custom_id: str, user: FakeUser) -> str:
+    """Click a button; what the member is told (ephemeral)."""
+    answer = await h.fake.click(message, custom_id, user)
+    return answer.content
+
+
+def dm_titles(h: DiscordHarness, user: FakeUser) -> list[str]:
+    return [m["embeds"][0]["title"] for m in h.fake.dm_messages(user) if m.get("embeds")]
+
+
+async def test_create_from_the_form_to_the_card(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    summary, confirm = await create(h, h.member, when="jeudi 19h")
+
+    assert summary.ephemeral
+    assert "jeudi 3 décembre 2026" in summary.content and "19:00" in summary.content
+    assert "Paris" in summary.content
+    assert summary.original["allowed_mentions"] == {"parse": []}
+    assert h.t("fr", "afterworks.created.posted", channel=channel) in confirm.content
+    [afterwork] = await afterworks(h)
+    assert afterwork.starts_at == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    [card] = cards(h, channel)
+    assert card["embeds"][0]["title"] == "🍻 Apéro des rédacteurs"
+    start = int(afterwork.starts_at.timestamp())
+    assert fields(card)["Quand"] == f"<t:{start}:F> (<t:{start}:R>)"
+    assert card["allowed_mentions"] == {"parse": []}
+    assert buttons(card)[:3] == [f"afterworks:rsvp:{afterwork.id}:{a}" for a in ("going", "maybe", "cant")]
+    [event] = h.fake.scheduled_events.values()
+    assert event["name"] == "Apéro des rédacteurs"
+    assert event["scheduled_start_time"].startswith("2026-12-03T18:00:00")
+    assert afterwork.event_id == event["id"]
+
+
+async def test_answers_waitlist_promotion_reminder_edit_cancel_and_calendar(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    alex, bea, chris = (h.fake.add_user(n, guild=h.guild) for n in ("Alex", "Bea", "Chris"))
+    await create(h, h.member)
+    [afterwork] = await afterworks(h)
+    assert afterwork.starts_at == DEC_4_19H_PARIS
+    aid = afterwork.id
+    card = cards(h, channel)[0]
+
+    going = h.t("fr", "afterworks.answered.going")
+    assert await click(h, card, f"afterworks:rsvp:{aid}:going", alex) == going
+    assert await click(h, card, f"afterworks:rsvp:{aid}:going", bea) == going
+    assert await click(h, card, f"afterworks:rsvp:{aid}:going", chris) == h.t(
+        "fr", "afterworks.answered.waitlist", position=1
+    )
+    assert await click(h, card, f"afterworks:rsvp:{aid}:going", chris) == h.t(
+        "fr", "afterworks.answered.unchanged"
+    )
+    assert await click(h, card, f"afterworks:rsvp:{aid}:maybe", h.moderator) == h.t(
+        "fr", "afterworks.answered.maybe"
+    )
+    card = cards(h, channel)[0]
+    shown = fields(card)
+    assert shown[h.t("fr", "afterworks.card.going_of", going=2, capacity=2)] == "Alex, Bea"
+    assert h.t("fr", "afterworks.card.waitlist", count=1) in shown[h.t("fr", "afterworks.fields.answers")]
+    assert h.t("fr", "afterworks.card.maybe", count=1) in shown[h.t("fr", "afterworks.fields.answers")]
+
+    # Bea cannot come any more: Chris, first on the waitlist, gets the seat and a DM, once.
+    assert await click(h, card, f"afterworks:rsvp:{aid}:cant", bea) == h.t("fr", "afterworks.answered.cant")
+    assert dm_titles(h, chris) == [h.t("fr", "afterworks.dm.promoted_title", title=OPTIONS["title"])]
+    assert dm_titles(h, bea) == []
+    assert fields(cards(h, channel)[0])[h.t("fr", "afterworks.card.going_of", going=2, capacity=2)] == (
+        "Alex, Chris"
+    )
+
+    # The first reminder (24 h before) goes out once, whoever runs the due jobs and however often.
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=24))
+    await h.services.scheduler.run_due()
+    await h.services.scheduler.run_due()
+    reminder = h.t("fr", "afterworks.dm.reminder_title", title=OPTIONS["title"])
+    assert dm_titles(h, alex).count(reminder) == 1
+    assert dm_titles(h, chris).count(reminder) == 1
+    assert reminder not in dm_titles(h, bea) + dm_titles(h, h.moderator)
+    coming = h.t("fr", "afterworks.dm.channel_reminder_title", title=OPTIONS["title"])
+    assert [m["embeds"][0]["title"] for m in cards(h, channel)].count(coming) == 1
+
+    # The organizer moves it a day later: the card, the Discord event and the reminders follow.
+    opened = await h.fake.click(card, f"afterworks:edit:{aid}", h.member)
+    assert opened.response_type == MODAL
+    prefilled = {
+        c["components"][0]["custom_id"]: c["components"][0].get("value") for c in opened.data["components"]
+    }
+    assert prefilled["when"] == "2026-12-04 19:00"
+    edited = await h.fake.submit_modal(
+        h.guild, h.member, f"afterworks:edit_form:{aid}", {**prefilled, "when": "2026-12-05 19:00"},
+        message=card,
+    )
+    assert edited.content == h.t("fr", "afterworks.edited.done")
+    moved = DEC_4_19H_PARIS + timedelta(days=1)
+    [afterwork] = await afterworks(h)
+    assert afterwork.starts_at == moved
+    start = int(moved.timestamp())
+    assert fields(cards(h, channel)[0])["Quand"] == f"<t:{start}:F> (<t:{start}:R>)"
+    [event] = h.fake.scheduled_events.values()
+    assert event["scheduled_start_time"].startswith("2026-12-05T18:00:00")
+    changed = h.t("fr", "afterworks.dm.changed_title", title=OPTIONS["title"])
+    assert dm_titles(h, alex).count(changed) == 1
+    assert dm_titles(h, chris).count(changed) == 1
+    async with h.services.db.transaction() as session:
+        due = sorted(await session.scalars(
+            select(Job.due_at).where(Job.kind == "afterworks.remind", Job.state == "pending")
+        ))
+    assert due == [moved - timedelta(hours=24), moved - timedelta(hours=1)]
+
+    # Cancelled: the card says so and keeps only "Add to calendar", the event is cancelled, no reminder.
+    cancelled = await h.fake.click(card, f"afterworks:cancel:{aid}", h.member)
+    assert cancelled.content == h.t("fr", "afterworks.cancelled.done")
+    card = cards(h, channel)[0]
+    assert card["embeds"][0]["title"] == h.t("fr", "afterworks.card.cancelled_title", title=OPTIONS["title"])
+    assert buttons(card) == [f"afterworks:ics:{aid}"]
+    assert event["status"] == 4  # CANCELED
+    gone = h.t("fr", "afterworks.dm.cancelled_title", title=OPTIONS["title"])
+    assert dm_titles(h, alex).count(gone) == 1
+    before = {u.name: len(h.fake.dm_messages(u)) for u in (alex, chris)}
+    for hours in (24, 1):
+        h.services.clock.set(moved - timedelta(hours=hours))
+        await h.services.scheduler.run_due()
+    assert {u.name: len(h.fake.dm_messages(u)) for u in (alex, chris)} == before
+    assert [m["embeds"][0]["title"] for m in cards(h, channel)].count(coming) == 1
+    assert await click(h, card, f"afterworks:rsvp:{aid}:going", bea) == h.t(
+        "fr", "afterworks.errors.cancelled"
+    )
+
+    # The calendar file of the cancelled afterwork parses back, cancelled.
+    ics = await h.fake.click(card, f"afterworks:ics:{aid}", alex)
+    [vevent] = Calendar.from_ical(calendar_bytes(h, ics)).walk("VEVENT")
+    assert str(vevent["uid"]) == f"afterwork-{afterwork.community_id}-{aid}@collectif"
+    assert str(vevent["status"]) == "CANCELLED"
+    assert vevent.decoded("dtstart") == moved
+    assert vevent.decoded("dtstart").tzinfo.key == "Europe/Paris"
+    assert str(vevent["summary"]) == OPTIONS["title"]
+
+
+def calendar_bytes(h: DiscordHarness, answer: FakeInteraction) -> bytes:
+    """The .ics file the bot attached to its answer to `answer`."""
+    [request] = [r for r in h.fake.requests if r.file_contents and str(answer.id) in r.path]
+    [content] = request.file_contents.values()
+    return content
