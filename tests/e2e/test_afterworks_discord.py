@@ -225,3 +225,158 @@ def calendar_bytes(h: DiscordHarness, answer: FakeInteraction) -> bytes:
     [request] = [r for r in h.fake.requests if r.file_contents and str(answer.id) in r.path]
     [content] = request.file_contents.values()
     return content
+
+
+async def test_bad_inputs_are_refused_with_what_was_understood_and_save_nothing(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    cases = {
+        "when": ({"when": "2026-11-20 19:00"}, h.t(
+            "fr", "afterworks.problems.when_past",
+            date="vendredi 20 novembre 2026", time="19:00", zone="Paris",
+        )),
+        "unreadable": ({"when": "quand tu veux"}, h.t(
+            "fr", "afterworks.problems.when_unreadable", text="quand tu veux"
+        )),
+        "link": ({"where": "javascript:alert(1)"}, h.t("fr", "afterworks.problems.link_scheme")),
+        "ftp": ({"where": "ftp://files.example/plan"}, h.t("fr", "afterworks.problems.link_scheme")),
+        "zero": ({"capacity": 0}, h.t("fr", "afterworks.problems.capacity", max=1000)),
+        "too many": ({"capacity": 1001}, h.t("fr", "afterworks.problems.capacity", max=1000)),
+    }
+    for name, (options, problem) in cases.items():
+        answer = await h.fake.invoke_slash(h.guild, h.member, "afterwork create", {**OPTIONS, **options})
+        assert answer.ephemeral, name
+        assert answer.content.startswith(h.t("fr", "afterworks.problems.heading")), name
+        assert problem in answer.content, name
+        assert "afterworks:confirm" not in str(answer.data.get("components")), name
+
+    assert await afterworks(h) == []
+    assert cards(h, channel) == []
+    assert h.fake.scheduled_events == {}
+
+
+async def test_only_the_organizer_or_a_moderator_edits_or_cancels(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    other = h.fake.add_user("Alex", guild=h.guild)
+    await create(h, h.member)
+    [afterwork] = await afterworks(h)
+    card = cards(h, channel)[0]
+    refused = h.t("fr", "afterworks.errors.not_organizer")
+
+    assert await click(h, card, f"afterworks:edit:{afterwork.id}", other) == refused
+    assert await click(h, card, f"afterworks:cancel:{afterwork.id}", other) == refused
+    forged = await h.fake.submit_modal(
+        h.guild, other, f"afterworks:edit_form:{afterwork.id}", {"title": "Piraté", "when": "demain 18h",
+                                                                 "where": "Ailleurs"}, message=card,
+    )
+    assert forged.content == refused
+    [unchanged] = await afterworks(h)
+    assert (unchanged.title, unchanged.status, unchanged.starts_at) == (
+        OPTIONS["title"], "scheduled", DEC_4_19H_PARIS
+    )
+
+    # A moderator may: the edit is saved, then the cancellation.
+    opened = await h.fake.click(card, f"afterworks:edit:{afterwork.id}", h.moderator)
+    assert opened.response_type == MODAL
+    edited = await h.fake.submit_modal(
+        h.guild, h.moderator, f"afterworks:edit_form:{afterwork.id}",
+        {"title": "Apéro (nouvelle adresse)", "when": "2026-12-04 19:00", "where": "Le Bistrot",
+         "capacity": "2"}, message=card,
+    )
+    assert edited.content == h.t("fr", "afterworks.edited.done")
+    assert await click(h, card, f"afterworks:cancel:{afterwork.id}", h.moderator) == h.t(
+        "fr", "afterworks.cancelled.done"
+    )
+    [done] = await afterworks(h)
+    assert (done.title, done.place, done.status) == ("Apéro (nouvelle adresse)", "Le Bistrot", "cancelled")
+
+
+async def test_lowering_the_capacity_below_those_going_is_refused(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    await create(h, h.member, capacity=5)
+    [afterwork] = await afterworks(h)
+    card = cards(h, channel)[0]
+    for user in (h.fake.add_user(n, guild=h.guild) for n in ("Alex", "Bea", "Chris")):
+        await click(h, card, f"afterworks:rsvp:{afterwork.id}:going", user)
+    answer = await h.fake.submit_modal(
+        h.guild, h.member, f"afterworks:edit_form:{afterwork.id}",
+        {"title": OPTIONS["title"], "when": "2026-12-04 19:00", "where": OPTIONS["where"], "capacity": "2"},
+        message=card,
+    )
+    assert answer.content == h.t("fr", "afterworks.errors.capacity_below_going", going=3)
+    [unchanged] = await afterworks(h)
+    assert (unchanged.capacity, unchanged.going_count) == (5, 3)
+
+
+async def test_a_button_of_another_community_finds_nothing(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    other_guild = h.fake.new_guild("Autre collectif")
+    await h.fake.join_guild(other_guild)
+    stranger = h.fake.add_user("Sacha", guild=other_guild)
+    await h.fake.invoke_slash(other_guild, stranger, "afterwork create", OPTIONS)
+    summary = h.fake.interactions[max(h.fake.interactions)]
+    assert summary.original is not None
+    await h.fake.click(summary.original, "afterworks:confirm", stranger)
+    [theirs] = await afterworks(h)
+    await create(h, h.member)
+    card = cards(h, channel)[0]
+    not_found = h.t("fr", "afterworks.errors.not_found")
+
+    for custom_id in (
+        f"afterworks:rsvp:{theirs.id}:going",
+        f"afterworks:ics:{theirs.id}",
+        f"afterworks:edit:{theirs.id}",
+        f"afterworks:cancel:{theirs.id}",
+    ):
+        assert await click(h, card, custom_id, h.member) == not_found, custom_id
+    forged = await h.fake.submit_modal(
+        h.guild, h.member, f"afterworks:edit_form:{theirs.id}",
+        {"title": "Piraté", "when": "demain 18h", "where": "Ailleurs"}, message=card,
+    )
+    assert forged.content == not_found
+    [still, _mine] = await afterworks(h)
+    assert (still.title, still.status, still.going_count) == (OPTIONS["title"], "scheduled", 0)
+    assert await statuses(h, theirs.id) == {}
+
+
+async def test_text_typed_by_members_pings_nobody(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    loud = "@everyone <@&1> @here"
+    await create(h, h.member, title=f"Apéro {loud}", description=f"Venez {loud}", city="@here")
+    [afterwork] = await afterworks(h)
+    card = cards(h, channel)[0]
+    await click(h, card, f"afterworks:rsvp:{afterwork.id}:going", alex)
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=1))
+    await h.services.scheduler.run_due()
+
+    sent = [*h.fake.channel_messages(channel), *h.fake.dm_messages(alex)]
+    assert len(sent) >= 3  # the card, the channel reminder, the DM reminder
+    for message in sent:
+        assert message["allowed_mentions"] == {"parse": []}, message
+    for request in h.fake.requests_to("PATCH", r"/channels/\d+/messages/\d+"):
+        assert request.body["allowed_mentions"] == {"parse": []}
+
+
+async def test_reminders_follow_the_community_offsets_and_survive_a_restart(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    cid = await community_id(h)
+    async with h.services.db.transaction() as session:
+        (await get_settings(session, cid)).reminder_offsets_minutes = [180]
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    await create(h, h.member)
+    [afterwork] = await afterworks(h)
+    await click(h, cards(h, channel)[0], f"afterworks:rsvp:{afterwork.id}:going", alex)
+    reminder = h.t("fr", "afterworks.dm.reminder_title", title=OPTIONS["title"])
+
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=3, minutes=1))
+    await h.services.scheduler.run_due()
+    assert reminder not in dm_titles(h, alex)
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=3))
+    await h.services.scheduler.run_due()
+    assert dm_titles(h, alex).count(reminder) == 1
+
+    await h.restart()
+    await FEATURE.on_start(h.services)
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(minutes=30))
+    await h.services.scheduler.run_due()
+    assert dm_titles(h, alex).count(reminder) == 1  # no 24 h / 1 h reminders: this community said 3 h

@@ -1,0 +1,346 @@
+"""Afterworks on Slack, through the real Bolt app and signed requests against the fake Slack.
+
+NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.usecase import run
+from cogs.afterworks import FEATURE
+from cogs.afterworks._form import AfterworkForm
+from cogs.afterworks._publish import create_afterwork
+from cogs.afterworks.models import Afterwork
+from storage.models import Community, Job
+from storage.settings import get_settings
+from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.callers import make_caller
+from tests.fakes.slack_api import visible_text
+
+CHANNEL = "CAFTERWORKS"
+TEXTS = {"title": "Apéro des rédacteurs", "when": "2026-12-04 19:00", "where": "Le Comptoir, 3 rue X",
+         "city": "Lyon", "capacity": "2", "description": "On parle SEO."}
+DEC_4_19H_PARIS = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+PEOPLE = {"UALEX": "alex", "UBEA": "bea", "UCHRIS": "chris"}
+
+
+@pytest.fixture
+async def s(slack: SlackHarness) -> SlackHarness:
+    """The harness with afterworks' start hook run (its job kinds), three more members, a channel."""
+    await FEATURE.on_start(slack.services)
+    for user_id, name in PEOPLE.items():
+        slack.fake.add_user(user_id, name, locale="fr-FR")
+    return slack
+
+
+async def community_id(s: SlackHarness) -> int:
+    async with s.services.db.transaction() as session:
+        found = await session.scalar(select(Community.id).where(Community.external_id == s.fake.team_id))
+    assert found is not None
+    return found
+
+
+async def use_channel(s: SlackHarness) -> None:
+    """The community comes with its first request (here an empty list); then its afterworks channel."""
+    _, url = await s.sender.command("afterworks", user_id=s.member_fr)
+    assert s.t("fr", "afterworks.list.empty") in (await s.fake.wait_for_post(url)).text
+    await s.completions.wait(1)
+    cid = await community_id(s)
+    async with s.services.db.transaction() as session:
+        (await get_settings(session, cid)).afterworks_channel_id = CHANNEL
+
+
+async def afterworks(s: SlackHarness) -> list[Afterwork]:
+    async with s.services.db.transaction() as session:
+        return list(await session.scalars(select(Afterwork).order_by(Afterwork.id)))
+
+
+def state(**texts: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "duration": {"value": {"type": "static_select", "selected_option": {"value": "120"}}},
+        "kind": {"value": {"type": "static_select", "selected_option": {"value": "afterwork"}}},
+    }
+    for name, text in {**TEXTS, **texts}.items():
+        values[name] = {"value": {"type": "plain_text_input", "value": text}}
+    return values
+
+
+async def open_form(s: SlackHarness, user: str) -> dict[str, Any]:
+    before = len(s.fake.calls_to("views.open"))
+    answer, _ = await s.sender.command("afterwork", user_id=user)
+    assert answer.status == 200
+    call = await s.fake.wait_for_call(
+        "views.open", lambda c: s.fake.calls_to("views.open").index(c) >= before
+    )
+    return call.args["view"]
+
+
+async def create(s: SlackHarness, user: str, **texts: str) -> dict[str, Any]:
+    """The form, then "Post it": the confirmation view that was shown."""
+    form = await open_form(s, user)
+    answer = await s.sender.view_submission(
+        "afterworks:form", state(**texts), user_id=user, private_metadata=form["private_metadata"]
+    )
+    body = answer.json()
+    assert body["response_action"] == "update", body
+    confirm = body["view"]
+    done = s.completions.count
+    posted = await s.sender.view_submission(
+        "afterworks:confirm_view", {}, user_id=user, private_metadata=confirm["private_metadata"]
+    )
+    assert posted.status == 200
+    await s.completions.wait(done + 1)
+    return confirm
+
+
+def channel_messages(s: SlackHarness, channel: str) -> list[dict[str, Any]]:
+    return [m for (c, _ts), m in s.fake.messages.items() if c == channel]
+
+
+def card(s: SlackHarness) -> dict[str, Any]:
+    found = [m for m in channel_messages(s, CHANNEL) if "afterworks:rsvp" in json.dumps(m)
+             or "afterworks:ics" in json.dumps(m)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def dms(s: SlackHarness, user: str) -> list[str]:
+    return [visible_text(m) for m in channel_messages(s, "D" + user)]
+
+
+async def click(s: SlackHarness, action_id: str, user: str) -> str:
+    """Click a card's button; what the member is told (ephemeral, on the response_url)."""
+    done = s.completions.count
+    url = await action(s, action_id, user)
+    await s.completions.wait(done + 1)
+    return (await s.fake.wait_for_post(url)).text
+
+
+async def action(s: SlackHarness, action_id: str, user: str) -> str:
+    """A click on a card in the afterworks channel, signed; its response_url."""
+    payload = s.sender.action_payload(action_id, user_id=user, channel_id=CHANNEL)
+    body = urlencode({"payload": json.dumps(payload)})
+    answer = await s.sender.send(body, "application/x-www-form-urlencoded")
+    assert answer.status == 200
+    return payload["response_url"]
+
+
+async def test_create_answer_waitlist_reminder_edit_cancel_and_calendar(s: SlackHarness) -> None:
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    assert form["callback_id"] == "afterworks:form"
+    answer = await s.sender.view_submission(
+        "afterworks:form", state(when="jeudi 19h"), user_id=s.member_fr,
+        private_metadata=form["private_metadata"],
+    )
+    understood = visible_text(answer.json()["view"])
+    assert "jeudi 3 décembre 2026" in understood and "19:00" in understood and "Paris" in understood
+    assert await afterworks(s) == []  # nothing saved before "Post it"
+
+    await create(s, s.member_fr)
+    [afterwork] = await afterworks(s)
+    assert afterwork.starts_at == DEC_4_19H_PARIS
+    aid = afterwork.id
+    shown = visible_text(card(s))
+    assert f"<!date^{int(DEC_4_19H_PARIS.timestamp())}^" in shown
+    assert "Le Comptoir, 3 rue X · Lyon" in shown
+    assert any(s.t("fr", "afterworks.created.posted_slack") in text for text in dms(s, s.member_fr))
+
+    going = s.t("fr", "afterworks.answered.going")
+    assert await click(s, f"afterworks:rsvp:{aid}:going", "UALEX") == going
+    assert await click(s, f"afterworks:rsvp:{aid}:going", "UBEA") == going
+    assert await click(s, f"afterworks:rsvp:{aid}:going", "UCHRIS") == s.t(
+        "fr", "afterworks.answered.waitlist", position=1
+    )
+    assert await click(s, f"afterworks:rsvp:{aid}:maybe", s.admin) == s.t("fr", "afterworks.answered.maybe")
+    shown = visible_text(card(s))
+    assert s.t("fr", "afterworks.card.going_of", going=2, capacity=2) in shown
+    assert "alex, bea" in shown
+    assert s.t("fr", "afterworks.card.waitlist", count=1) in shown
+
+    # Bea leaves: Chris is promoted and told by DM, once.
+    assert await click(s, f"afterworks:rsvp:{aid}:cant", "UBEA") == s.t("fr", "afterworks.answered.cant")
+    promoted = s.t("fr", "afterworks.dm.promoted_title", title=TEXTS["title"])
+    assert sum(promoted in text for text in dms(s, "UCHRIS")) == 1
+    assert "alex, chris" in visible_text(card(s))
+
+    # The 24 h reminder: once, however often the due jobs run.
+    s.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=24))
+    await s.services.scheduler.run_due()
+    await s.services.scheduler.run_due()
+    reminder = s.t("fr", "afterworks.dm.reminder_title", title=TEXTS["title"])
+    assert sum(reminder in text for text in dms(s, "UALEX")) == 1
+    assert sum(reminder in text for text in dms(s, "UCHRIS")) == 1
+    assert not any(reminder in text for text in dms(s, "UBEA") + dms(s, s.admin))
+    coming = s.t("fr", "afterworks.dm.channel_reminder_title", title=TEXTS["title"])
+    assert sum(coming in visible_text(m) for m in channel_messages(s, CHANNEL)) == 1
+
+    # Edit: the form comes pre-filled; a day later, the card and the reminders follow.
+    opened = len(s.fake.calls_to("views.open"))
+    await action(s, f"afterworks:edit:{aid}", s.member_fr)
+    edit = (await s.fake.wait_for_call(
+        "views.open", lambda c: s.fake.calls_to("views.open").index(c) >= opened
+    )).args["view"]
+    assert edit["callback_id"] == f"afterworks:edit_form:{aid}"
+    when = next(b for b in edit["blocks"] if b["block_id"] == "when")
+    assert when["element"]["initial_value"] == "2026-12-04 19:00"
+    done = s.completions.count
+    answer = await s.sender.view_submission(
+        f"afterworks:edit_form:{aid}", state(when="2026-12-05 19:00"), user_id=s.member_fr
+    )
+    assert answer.status == 200 and answer.text == ""
+    await s.completions.wait(done + 1)
+    moved = DEC_4_19H_PARIS + timedelta(days=1)
+    [afterwork] = await afterworks(s)
+    assert afterwork.starts_at == moved
+    assert f"<!date^{int(moved.timestamp())}^" in visible_text(card(s))
+    changed = s.t("fr", "afterworks.dm.changed_title", title=TEXTS["title"])
+    assert sum(changed in text for text in dms(s, "UALEX")) == 1
+    async with s.services.db.transaction() as session:
+        due = sorted(await session.scalars(
+            select(Job.due_at).where(Job.kind == "afterworks.remind", Job.state == "pending")
+        ))
+    assert due == [moved - timedelta(hours=24), moved - timedelta(hours=1)]
+
+    # Cancel: the card says so, no more answers, no reminder afterwards.
+    assert await click(s, f"afterworks:cancel:{aid}", s.member_fr) == s.t("fr", "afterworks.cancelled.done")
+    final = card(s)
+    assert s.t("fr", "afterworks.card.cancelled_title", title=TEXTS["title"]) in visible_text(final)
+    assert "afterworks:rsvp" not in json.dumps(final)
+    gone = s.t("fr", "afterworks.dm.cancelled_title", title=TEXTS["title"])
+    assert sum(gone in text for text in dms(s, "UCHRIS")) == 1
+    before = {u: len(dms(s, u)) for u in ("UALEX", "UCHRIS")}
+    for hours in (24, 1):
+        s.services.clock.set(moved - timedelta(hours=hours))
+        await s.services.scheduler.run_due()
+    assert {u: len(dms(s, u)) for u in ("UALEX", "UCHRIS")} == before
+    assert await click(s, f"afterworks:rsvp:{aid}:going", "UBEA") == s.t("fr", "afterworks.errors.cancelled")
+
+    # Add to calendar: the .ics comes by DM and parses back.
+    assert await click(s, f"afterworks:ics:{aid}", "UALEX") == s.t("fr", "afterworks.calendar.sent")
+    [shared] = s.fake.shared_files
+    assert shared["filename"] == f"afterwork-{aid}.ics"
+    [vevent] = Calendar.from_ical(shared["content"]).walk("VEVENT")
+    assert str(vevent["uid"]) == f"afterwork-{afterwork.community_id}-{aid}@collectif"
+    assert str(vevent["status"]) == "CANCELLED"
+    assert vevent.decoded("dtstart") == moved
+    assert vevent.decoded("dtend") == moved + timedelta(hours=2)
+
+
+async def test_bad_inputs_come_back_inline_and_save_nothing(s: SlackHarness) -> None:
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    cases = {
+        "when": ({"when": "2026-11-20 19:00"}, s.t(
+            "fr", "afterworks.problems.when_past",
+            date="vendredi 20 novembre 2026", time="19:00", zone="Paris",
+        )),
+        "unreadable": ({"when": "quand tu veux"}, s.t(
+            "fr", "afterworks.problems.when_unreadable", text="quand tu veux"
+        )),
+        "where": ({"where": "javascript:alert(1)"}, s.t("fr", "afterworks.problems.link_scheme")),
+        "ftp": ({"where": "ftp://files.example/plan"}, s.t("fr", "afterworks.problems.link_scheme")),
+        "zero": ({"capacity": "0"}, s.t("fr", "afterworks.problems.capacity", max=1000)),
+        "too many": ({"capacity": "1001"}, s.t("fr", "afterworks.problems.capacity", max=1000)),
+    }
+    for name, (texts, problem) in cases.items():
+        answer = await s.sender.view_submission(
+            "afterworks:form", state(**texts), user_id=s.member_fr, private_metadata=form["private_metadata"]
+        )
+        body = answer.json()
+        assert body["response_action"] == "errors", name
+        [shown] = body["errors"].values()
+        assert shown == problem.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), name
+        block = next(iter(texts)) if next(iter(texts)) != "capacity" else "capacity"
+        assert set(body["errors"]) == {block}, name
+    assert await afterworks(s) == []
+    assert channel_messages(s, CHANNEL) == []
+
+
+async def test_only_the_organizer_or_a_moderator_edits_or_cancels(s: SlackHarness) -> None:
+    await use_channel(s)
+    await create(s, s.member_fr)
+    [afterwork] = await afterworks(s)
+    refused = s.t("fr", "afterworks.errors.not_organizer")
+
+    assert await click(s, f"afterworks:edit:{afterwork.id}", "UALEX") == refused
+    assert await click(s, f"afterworks:cancel:{afterwork.id}", "UALEX") == refused
+    answer = await s.sender.view_submission(
+        f"afterworks:edit_form:{afterwork.id}", state(title="Piraté"), user_id="UALEX"
+    )
+    assert refused in visible_text(answer.json()["view"])
+    assert s.fake.calls_to("views.open")[-1].args["view"]["callback_id"] == "afterworks:form"
+    [unchanged] = await afterworks(s)
+    assert (unchanged.title, unchanged.status) == (TEXTS["title"], "scheduled")
+
+    assert await click(s, f"afterworks:cancel:{afterwork.id}", s.admin) == s.t(
+        "fr", "afterworks.cancelled.done"
+    )
+    [done] = await afterworks(s)
+    assert done.status == "cancelled"
+
+
+async def test_a_button_of_another_community_finds_nothing(s: SlackHarness) -> None:
+    await use_channel(s)
+    services = s.services
+    stranger = await make_caller(services, "UOTHER", platform="slack", guild="TOTHER", community_name="other",
+                                 name="other", locale="fr-FR")
+    created = await run(services, stranger, create_afterwork, AfterworkForm(**{
+        **TEXTS, "duration": "120", "kind": "afterwork"}), origin_channel_id=None)
+    theirs = created.afterwork_id
+    not_found = s.t("fr", "afterworks.errors.not_found")
+
+    for action in ("rsvp:{}:going", "ics:{}", "edit:{}", "cancel:{}"):
+        assert await click(s, "afterworks:" + action.format(theirs), s.member_fr) == not_found, action
+    answer = await s.sender.view_submission(
+        f"afterworks:edit_form:{theirs}", state(title="Piraté"), user_id=s.member_fr
+    )
+    assert not_found in visible_text(answer.json()["view"])
+    [still] = await afterworks(s)
+    assert (still.title, still.status, still.going_count) == (TEXTS["title"], "scheduled", 0)
+    assert s.fake.shared_files == []
+
+
+def parsed_text(message: dict[str, Any]) -> str:
+    """The texts Slack parses for mentions: the fallback `text` and every mrkdwn block text
+    (plain_text, e.g. a header, is shown as typed and never pings)."""
+    parts = [str(message.get("text", ""))]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)
+
+
+async def test_text_typed_by_members_pings_nobody(s: SlackHarness) -> None:
+    await use_channel(s)
+    loud = "<!channel> <!here> <@UJORDAN> & co"
+    await create(s, s.member_fr, title=f"Apéro {loud}", description=f"Venez {loud}", city="<!everyone>")
+    [afterwork] = await afterworks(s)
+    await click(s, f"afterworks:rsvp:{afterwork.id}:going", "UALEX")
+    s.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=1))
+    await s.services.scheduler.run_due()
+
+    sent = [c.args for c in s.fake.calls_to("chat.postMessage") + s.fake.calls_to("chat.update")]
+    assert len(sent) >= 4  # the card, its update, the channel reminder, the DM reminder
+    for message in sent:
+        text = parsed_text(message)
+        assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text, text
+        assert "<@UJORDAN>" not in text, text
+    assert "&lt;!channel&gt;" in visible_text(card(s))
