@@ -143,6 +143,7 @@ class CallerCache:
     def __init__(self, clock: Clock, ttl: float, *, max_entries: int = 20_000) -> None:
         self._clock, self._ttl, self._max = clock, timedelta(seconds=ttl), max_entries
         self._entries: dict[tuple[str, str, str], tuple[datetime, Origin, Caller]] = {}
+        self._by_community: dict[int, set[tuple[str, str, str]]] = {}  # forget() without a full scan
 
     def get(self, origin: Origin) -> Caller | None:
         key = (origin.platform, origin.community_external_id, origin.user_id)
@@ -151,7 +152,7 @@ class CallerCache:
             return None
         expires, seen, caller = entry
         if expires <= self._clock.now() or seen != origin:
-            del self._entries[key]
+            self._drop(key, caller.community_id)
             return None
         return caller
 
@@ -160,14 +161,28 @@ class CallerCache:
             return
         if len(self._entries) >= self._max:
             self._entries.clear()  # rare; the next requests refill what is in use
+            self._by_community.clear()
         key = (origin.platform, origin.community_external_id, origin.user_id)
+        previous = self._entries.get(key)
+        if previous is not None and previous[2].community_id != caller.community_id:
+            self._drop(key, previous[2].community_id)
         self._entries[key] = (self._clock.now() + self._ttl, origin, caller)
+        self._by_community.setdefault(caller.community_id, set()).add(key)
 
     def forget(self, community_id: int, member_id: int | None = None) -> None:
         """Drop the community's entries (settings, pause, restore), or one member's (privacy delete)."""
-        for key, (_, _, caller) in list(self._entries.items()):
-            if caller.community_id == community_id and member_id in (None, caller.member_id):
-                del self._entries[key]
+        for key in list(self._by_community.get(community_id, ())):
+            entry = self._entries.get(key)
+            if entry is None or member_id in (None, entry[2].member_id):
+                self._drop(key, community_id)
+
+    def _drop(self, key: tuple[str, str, str], community_id: int) -> None:
+        self._entries.pop(key, None)
+        keys = self._by_community.get(community_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_community[community_id]
 
     def __len__(self) -> int:
         return len(self._entries)

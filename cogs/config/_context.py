@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial, wraps
+from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from bot import usecase
@@ -76,9 +76,18 @@ async def run(
     committed and before the modlog post and the effects, which are API calls that may take long.
     """
     directory: Directory = kwargs.pop("directory", None) or IdDirectory(caller.platform)  # type: ignore[assignment]
+    made: list[ConfigContext] = []
+
+    def context(**values: Any) -> ConfigContext:
+        made.append(ConfigContext(directory=directory, **values))
+        return made[-1]
+
     try:
         return await usecase.run(services, caller, use_case, *args,  # type: ignore[arg-type]
-                                 context=partial(ConfigContext, directory=directory), **kwargs)
+                                 context=context, **kwargs)
     finally:
-        # Moderators, language and time zone are part of every resolved caller of the community.
-        services.callers.forget(caller.community_id)
+        # Moderators, language and time zone are part of every resolved caller of the community:
+        # forgotten after any stored change (every change is audited), kept after a read (show,
+        # history, export), so the moderator's next request needs no query.
+        if any(ctx.recorded for ctx in made):
+            services.callers.forget(caller.community_id)

@@ -11,6 +11,7 @@ from bot.context import Origin
 from bot.services import Services
 from cogs.config._context import run
 from cogs.config._settings import set_setting
+from cogs.config._show import show
 from cogs.privacy._privacy import delete_member_data
 from storage.models import Member
 
@@ -66,3 +67,20 @@ async def test_a_deleted_member_comes_back_as_a_first_contact(services: Services
     assert any("INSERT INTO members" in q for q in queries)  # not the deleted row's cached id
     async with services.db.transaction() as session:
         assert await session.get(Member, back.member_id) is not None
+
+
+async def test_a_config_read_keeps_the_entries_and_a_change_forgets_only_its_community(
+        services: Services) -> None:
+    admin = await services.caller(ADMIN)
+    other = await services.caller(replace(MEMBER, community_external_id="900000000000000002"))
+    await run(services, admin, show)  # a read: the moderator's next request costs no query
+    queries = count_queries(services)
+    await services.caller(ADMIN)
+    assert queries == []
+    await run(services, admin, set_setting, "limit.missions_per_week", 2)
+    queries.clear()
+    await services.caller(replace(MEMBER, community_external_id="900000000000000002"))
+    assert queries == []  # another community's entries stay
+    await services.caller(ADMIN)
+    assert queries  # this community's are forgotten by the change
+    assert other.community_id != admin.community_id
