@@ -479,8 +479,13 @@ class Missions(commands.Cog):
         await interaction.response.defer()
         card = await run(self.bot.services, caller, select_team, self._id(request), request.values)
         embed, view = render_card(card)
-        await interaction.edit_original_response(
-            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        mentions = discord.AllowedMentions.none()
+        if interaction.message is None:
+            await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=mentions)
+            return
+        # The candidates message this select is on (an ephemeral one: edited through the webhook).
+        await interaction.followup.edit_message(
+            interaction.message.id, embed=embed, view=view, allowed_mentions=mentions
         )
 
     async def on_confirm(self, request: DiscordRequest) -> None:

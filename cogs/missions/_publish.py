@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.cards import Card
 from bot.community_time import community_today, local_date
@@ -456,8 +456,26 @@ async def withdraw(ctx: Context, mission_id: int) -> bool:
     mission = await _live(ctx, mission_id)
     removed = await remove_candidacy(ctx.session, ctx.caller, mission.id)
     if removed:
+        if mission.status == "forming" and not await _selected_count(ctx, mission_id):
+            # The last selected member left: the team is no longer forming.
+            await move(ctx.session, ctx.community_id, mission_id, ("forming",), "open", ctx.clock.now())
         _refresh(ctx, mission_id)
     return removed
+
+
+async def _selected_count(ctx: Context, mission_id: int) -> int:
+    return int(
+        await ctx.session.scalar(
+            select(func.count())
+            .select_from(Candidacy)
+            .where(
+                Candidacy.community_id == ctx.community_id,
+                Candidacy.mission_id == mission_id,
+                Candidacy.selected,
+            )
+        )
+        or 0
+    )
 
 
 async def candidates_of(ctx: Context, mission_id: int) -> Card:
@@ -495,7 +513,9 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str]) -> C
 async def confirm_team(ctx: Context, mission_id: int) -> str:
     """Team forming -> staffed: each selected member gets the confidential details, the others a kind note."""
     await authored(ctx.session, ctx.caller, mission_id)
-    if not await move(ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()):
+    if not await _selected_count(ctx, mission_id) or not await move(
+        ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()
+    ):
         raise UserError("missions.errors.no_team")
     mission = await get_mission(ctx.session, ctx.community_id, mission_id)
     await ctx.session.refresh(mission)
@@ -562,7 +582,7 @@ async def extend_mission(ctx: Context, mission_id: int) -> str:
     await ctx.session.flush()
     await plan_jobs(ctx, mission, previous)
     _refresh(ctx, mission_id)
-    return ctx.t("missions.extended", date=mission.answer_by.isoformat())
+    return ctx.t("missions.extended", date=format_date(mission.answer_by, ctx.caller.locale))
 
 
 async def edit_mission(ctx: Context, mission_id: int) -> FormStart:

@@ -125,6 +125,22 @@ async def test_author_selects_and_confirms_selected_get_details_others_a_kind_no
         await run(services, alice, confirm_team, mission_id)  # staffed already: nothing twice
 
 
+async def test_the_last_selected_member_withdrawing_reopens_the_mission(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
+) -> None:
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:2])
+    await run(services, bob, show_interest, mission_id)
+    await run(services, carol, show_interest, mission_id)
+    await run(services, alice, select_team, mission_id, [str(bob.member_id)])
+    assert await run(services, bob, withdraw, mission_id)
+    assert (await mission(services, mission_id)).status == "open"
+    with pytest.raises(UserError) as refused:
+        await run(services, alice, confirm_team, mission_id)  # no team left to confirm
+    assert refused.value.key == "missions.errors.no_team"
+    assert (await mission(services, mission_id)).status == "open"
+
+
 async def test_close_only_by_author_or_moderator_and_cards_lose_their_buttons(
     services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
 ) -> None:

@@ -1,0 +1,448 @@
+"""/mission, mission cards and their buttons on Discord, through the real bot and the fake Discord."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from cogs.missions import FEATURE
+from cogs.missions.models import Candidacy, Mission
+from storage.models import Community, Job, Post, Trade
+from storage.settings import get_settings
+from tests.e2e.conftest import DiscordHarness
+from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_payloads import FakeGuild, FakeUser
+
+MODAL = 9
+UPDATE = 7
+DEFERRED_UPDATE = 6
+TEXTS = {
+    "title": "Site vitrine pour une boulangerie",
+    "description": "Refonte complète, 5 pages, SEO local.",
+    "skills": "WordPress, SEO",
+    "budget": "3000 €",
+    "link": "https://boulangerie.example/brief",
+}
+DETAILS = {
+    "start_date": "2026-12-07",
+    "duration": "3 semaines",
+    "city": "",
+    "answer_by": "2026-12-10",
+    "client_name": "Boulangerie Dupain",
+}
+MENTIONS = "@everyone @here <@&123456789012345678> <@987654321098765432>"
+
+
+@pytest.fixture(autouse=True)
+async def job_kinds(discord_harness: DiscordHarness) -> None:
+    """Missions' start hook (its job kinds), as bot.runner runs it."""
+    await FEATURE.on_start(discord_harness.services)
+
+
+async def community_id(h: DiscordHarness, guild: FakeGuild | None = None) -> int:
+    async with h.services.db.transaction() as session:
+        found = await session.scalar(
+            select(Community.id).where(Community.external_id == str((guild or h.guild).id))
+        )
+    assert found is not None
+    return found
+
+
+async def configure(h: DiscordHarness, guild: FakeGuild | None = None) -> dict[str, str]:
+    """Missions channel "général"; Développement -> "développement", Design graphique -> "design"."""
+    guild = guild or h.guild
+    cid = await community_id(h, guild)
+    channels = {name: str(guild.channel(name).id) for name in ("général", "développement", "design")}
+    async with h.services.db.transaction() as session:
+        (await get_settings(session, cid)).missions_channel_id = channels["général"]
+        for trade, channel in (("Développement", "développement"), ("Design graphique", "design")):
+            await session.execute(
+                update(Trade)
+                .where(Trade.community_id == cid, Trade.name == trade)
+                .values(channel_id=channels[channel])
+            )
+    return channels
+
+
+async def trade_values(h: DiscordHarness, guild: FakeGuild, *names: str) -> list[str]:
+    cid = await community_id(h, guild)
+    async with h.services.db.transaction() as session:
+        rows = await session.execute(select(Trade.name, Trade.id).where(Trade.community_id == cid))
+        ids = {row.name: row.id for row in rows}
+    return [str(ids[name]) for name in names]
+
+
+async def fill_form(
+    h: DiscordHarness,
+    user: FakeUser,
+    *,
+    guild: FakeGuild | None = None,
+    trades: tuple[str, ...] = ("Développement", "Design graphique"),
+    texts: dict[str, str] | None = None,
+    details: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """/mission, pick trades, fill both modals: the form message, ready to publish."""
+    guild = guild or h.guild
+    started = await h.fake.invoke_slash(guild, user, "mission", locale="fr")
+    assert started.ephemeral, started.callbacks
+    form = started.original
+    assert form is not None
+    picked = await h.fake.choose(form, "missions:pick:trades", await trade_values(h, guild, *trades), user)
+    assert picked.response_type == UPDATE
+    opened = await h.fake.click(form, "missions:form:texts", user)
+    assert opened.response_type == MODAL
+    typed = await h.fake.submit_modal(
+        guild, user, "missions:form:submit_texts", {**TEXTS, **(texts or {})}, message=form
+    )
+    assert h.t("fr", "missions.form.texts_saved") in typed.content
+    opened = await h.fake.click(form, "missions:form:details", user)
+    assert opened.response_type == MODAL
+    typed = await h.fake.submit_modal(
+        guild, user, "missions:form:submit_details", {**DETAILS, **(details or {})}, message=form
+    )
+    assert h.t("fr", "missions.form.details_saved") in typed.content
+    return form
+
+
+async def publish(h: DiscordHarness, form: dict[str, Any], user: FakeUser) -> FakeInteraction:
+    return await h.fake.click(form, "missions:form:publish", user)
+
+
+async def missions(h: DiscordHarness) -> list[Mission]:
+    async with h.services.db.transaction() as session:
+        return list(await session.scalars(select(Mission).order_by(Mission.id)))
+
+
+def cards(h: DiscordHarness, channel_id: str) -> list[dict[str, Any]]:
+    return [m for m in h.fake.channel_messages(int(channel_id)) if m.get("embeds")]
+
+
+def fields(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields", [])}
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for row in message.get("components") or [] for c in row["components"]]
+
+
+def texts_of(interaction: FakeInteraction) -> str:
+    return "\n".join(interaction.all_texts())
+
+
+async def answered(interaction: FakeInteraction) -> FakeInteraction:
+    if interaction.response_type == 5 and not interaction.followups:
+        await interaction.wait_followups(1)
+    return interaction
+
+
+async def post_mission(h: DiscordHarness, user: FakeUser, **kwargs: Any) -> tuple[Mission, FakeInteraction]:
+    form = await fill_form(h, user, **kwargs)
+    done = await answered(await publish(h, form, user))
+    found = await missions(h)
+    assert found, texts_of(done)
+    return found[-1], done
+
+
+async def interest(
+    h: DiscordHarness, card: dict[str, Any], mission_id: int, user: FakeUser, note: str = ""
+) -> FakeInteraction:
+    opened = await h.fake.click(card, f"missions:interest:{mission_id}", user)
+    assert opened.response_type == MODAL, texts_of(opened)
+    return await answered(
+        await h.fake.submit_modal(h.guild, user, f"missions:note:{mission_id}", {"note": note}, message=card)
+    )
+
+
+async def test_share_interest_select_staff_and_close(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    alex = h.fake.add_user("Alex", locale="en-US", guild=h.guild)
+
+    mission, done = await post_mission(h, h.member)
+
+    assert h.t("fr", "missions.saved.created") in done.content
+    assert h.t("fr", "missions.saved.posted", count=3) in done.content
+    assert (mission.title, mission.budget_min, mission.client_name) == (
+        TEXTS["title"],
+        3000,
+        "Boulangerie Dupain",
+    )
+    for channel in channels.values():
+        [card] = cards(h, channel)
+        assert card["embeds"][0]["title"].endswith(TEXTS["title"])
+        assert card["allowed_mentions"] == {"parse": []}
+        assert "Boulangerie Dupain" not in str(card)
+        assert fields(card)[h.t("fr", "missions.card.trades")] == "Développement 0 · Design graphique 0"
+    card = cards(h, channels["design"])[0]
+
+    said = await interest(h, card, mission.id, sacha, note="Dispo dès lundi")
+    assert h.t("fr", "missions.interest.saved") in texts_of(said)
+    again = await interest(h, card, mission.id, sacha)
+    assert h.t("fr", "missions.interest.already") in texts_of(again)
+    await interest(h, card, mission.id, alex)
+    async with h.services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Candidacy)) == 2
+    [dm, _] = h.fake.dm_messages(h.member)
+    assert "Sacha" in dm["embeds"][0]["title"]
+    assert "Dispo dès lundi" in str(dm["embeds"][0])
+    assert dm["allowed_mentions"] == {"parse": []}
+
+    # The author's own mission: no candidacy; someone else cannot see the candidates.
+    own = await h.fake.click(card, f"missions:interest:{mission.id}", h.member)
+    assert h.t("fr", "missions.errors.own_mission") in texts_of(own)
+    refused = await answered(await h.fake.click(card, f"missions:candidates:{mission.id}", sacha))
+    assert h.t("fr", "missions.errors.not_author") in texts_of(refused)
+
+    listed = await h.fake.click(card, f"missions:candidates:{mission.id}", h.member)
+    assert listed.ephemeral
+    assert "Dispo dès lundi" in str(listed.embeds[0])
+    members = {c.member_id for c in await candidacies(h)}
+    sacha_id = min(members)
+    chosen = await h.fake.choose(listed.original, f"missions:select:{mission.id}", [str(sacha_id)], h.member)
+    assert chosen.response_type == DEFERRED_UPDATE
+    assert (await missions(h))[0].status == "forming"
+    edited = await _wait_edit(h, listed.original)
+    assert any(b["custom_id"] == f"missions:confirm:{mission.id}" for b in buttons(edited))
+
+    confirmed = await answered(await h.fake.click(edited, f"missions:confirm:{mission.id}", h.member))
+    assert h.t("fr", "missions.team.confirmed", count=1) in texts_of(confirmed)
+    assert (await missions(h))[0].status == "staffed"
+    [selected_dm] = h.fake.dm_messages(sacha)
+    assert "Boulangerie Dupain" in str(selected_dm)  # the team sees the confidential client
+    [kind_note] = h.fake.dm_messages(alex)
+    assert "Boulangerie Dupain" not in str(kind_note)
+    assert kind_note["embeds"][0]["title"] == h.t("en", "missions.dm.not_selected", title=TEXTS["title"])
+    for channel in channels.values():
+        [card] = cards(h, channel)
+        assert h.t("fr", "missions.status.staffed") in card["embeds"][0]["footer"]["text"]
+        assert [b["custom_id"] for b in buttons(card)] == [f"missions:close:{mission.id}"]
+
+    asked = await h.fake.click(card, f"missions:close:{mission.id}", h.member)
+    closed = await answered(
+        await h.fake.click(asked.original, f"missions:closeas:{mission.id}:won", h.member)
+    )
+    assert h.t("fr", "missions.outcome.won") in texts_of(closed)
+    assert ((await missions(h))[0].status, (await missions(h))[0].outcome) == ("closed", "won")
+    for channel in channels.values():
+        [card] = cards(h, channel)
+        assert buttons(card) == []
+        assert h.t("fr", "missions.outcome.won") in card["embeds"][0]["footer"]["text"]
+    async with h.services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Job).where(Job.state == "pending")) == 0
+
+
+async def candidacies(h: DiscordHarness) -> list[Candidacy]:
+    async with h.services.db.transaction() as session:
+        return list(await session.scalars(select(Candidacy).order_by(Candidacy.id)))
+
+
+async def _wait_edit(h: DiscordHarness, message: dict[str, Any]) -> dict[str, Any]:
+    """The message once the bot edited it through the interaction's webhook."""
+    request = await h.fake.wait_for_request(
+        lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{message['id']}")
+    )
+    return {**message, **(request.body or {})}
+
+
+async def test_expiry_warning_then_expiry_run_once(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    mission, _ = await post_mission(h, h.member)
+    clock: Any = h.services.clock
+    scheduler = h.services.scheduler
+
+    clock.advance(timedelta(days=12, hours=14))  # 2026-12-09 00:00 Paris: two days before 11 Dec 00:00
+    await scheduler.run_due()
+    await scheduler.run_due()
+    [warning] = h.fake.dm_messages(h.member)
+    assert warning["embeds"][0]["title"] == h.t("fr", "missions.dm.warning", title=TEXTS["title"])
+    assert {b["custom_id"] for b in buttons(warning)} == {
+        f"missions:extend:{mission.id}",
+        f"missions:close:{mission.id}",
+    }
+    assert (await missions(h))[0].status == "open"
+
+    await h.restart()  # the expiry was planned before the restart
+    await FEATURE.on_start(h.services)
+    clock.advance(timedelta(days=2))
+    await scheduler.run_due()
+    await scheduler.run_due()
+    assert (await missions(h))[0].status == "expired"
+    dms = h.fake.dm_messages(h.member)
+    assert len(dms) == 2
+    assert dms[1]["embeds"][0]["title"] == h.t("fr", "missions.dm.expired", title=TEXTS["title"])
+    for channel in channels.values():
+        [card] = cards(h, channel)
+        assert buttons(card) == []
+        assert h.t("fr", "missions.status.expired") in card["embeds"][0]["footer"]["text"]
+    clock.advance(timedelta(days=3))
+    await scheduler.run_due()
+    assert len(h.fake.dm_messages(h.member)) == 2
+
+
+async def test_extend_from_the_warning_dm_replans_the_expiry(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await configure(h)
+    mission, _ = await post_mission(h, h.member)
+    clock: Any = h.services.clock
+    clock.advance(timedelta(days=12, hours=14))
+    await h.services.scheduler.run_due()
+    [warning] = h.fake.dm_messages(h.member)
+
+    extended = await answered(await h.fake.click(warning, f"missions:extend:{mission.id}", h.member))
+    assert h.t("fr", "missions.extended", date="17 décembre 2026") in texts_of(extended)
+    assert str((await missions(h))[0].answer_by) == "2026-12-17"
+    clock.advance(timedelta(days=2))
+    await h.services.scheduler.run_due()
+    assert (await missions(h))[0].status == "open"  # the old expiry was cancelled
+
+
+async def test_weekly_limit_and_repost_are_refused(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await configure(h)
+    cid = await community_id(h)
+    async with h.services.db.transaction() as session:
+        (await get_settings(session, cid)).missions_per_week = 1
+    first, _ = await post_mission(h, h.member)
+
+    form = await fill_form(h, h.member)
+    repost = await answered(await publish(h, form, h.member))
+    [first_card] = cards(h, str(h.guild.channel("développement").id))
+    link = f"https://discord.com/channels/{h.guild.id}/{first_card['channel_id']}/{first_card['id']}"
+    assert h.t("fr", "missions.errors.repost", id=first.id, title=TEXTS["title"], link=link) in texts_of(
+        repost
+    )
+
+    form = await fill_form(
+        h, h.member, texts={"title": "Application mobile de livraison", "description": "Une app Flutter."}
+    )
+    limited = await answered(await publish(h, form, h.member))
+    assert h.t("fr", "missions.errors.weekly_limit", date="3 décembre 2026") in texts_of(limited)
+    assert len(await missions(h)) == 1
+
+
+async def test_bad_input_is_refused_in_french_and_nothing_saved(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await configure(h)
+    form = await fill_form(
+        h,
+        h.member,
+        texts={"link": "ftp://files.example"},
+        details={"answer_by": "2026-11-01"},
+    )
+    refused = await publish(h, form, h.member)
+    text = texts_of(refused)
+    assert text.startswith(h.t("fr", "missions.problems.heading"))
+    assert h.t("fr", "missions.errors.bad_link") in text
+    assert h.t("fr", "missions.errors.answer_past") in text
+    assert await missions(h) == []
+    assert h.fake.requests_to("POST", r"/channels/\d+/messages") == []
+
+
+async def test_an_over_long_title_is_refused_in_english(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    started = await h.fake.invoke_slash(h.guild, h.member, "mission", locale="en-US")
+    form = started.original
+    await h.fake.choose(
+        form, "missions:pick:trades", await trade_values(h, h.guild, "Conseil"), h.member, locale="en-US"
+    )
+    typed = await h.fake.submit_modal(
+        h.guild,
+        h.member,
+        "missions:form:submit_texts",
+        {**TEXTS, "title": "x" * 101},
+        message=form,
+        locale="en-US",
+    )
+    assert h.t("en", "missions.form.texts_saved") in typed.content  # Discord itself caps it at 100
+    refused = await h.fake.click(form, "missions:form:publish", h.member, locale="en-US")
+    text = texts_of(refused)
+    assert text.startswith(h.t("en", "missions.problems.heading"))
+    assert h.t("en", "missions.errors.too_long", max=100, length=101) in text
+    assert await missions(h) == []
+    assert h.fake.requests_to("POST", r"/channels/\d+/messages") == []
+
+
+async def test_user_text_pings_nobody(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await configure(h)
+    await post_mission(h, h.member, texts={"title": "Mission @everyone", "description": MENTIONS})
+    posted = h.fake.requests_to("POST", r"/channels/\d+/messages")
+    assert len(posted) == 3
+    for request in posted:
+        assert request.body["allowed_mentions"] == {"parse": []}
+        assert not request.body.get("content")
+        assert request.body["embeds"][0]["description"] == MENTIONS
+
+
+async def test_someone_else_cannot_manage_the_mission(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    mission, _ = await post_mission(h, h.member)
+    [card] = cards(h, channels["général"])
+    await interest(h, card, mission.id, sacha)
+
+    for custom_id in (
+        *(f"missions:{verb}:{mission.id}" for verb in ("candidates", "edit", "close", "confirm", "extend")),
+        f"missions:closeas:{mission.id}:lost",
+    ):
+        clicked = await answered(await h.fake.click(card, custom_id, sacha))
+        assert h.t("fr", "missions.errors.not_author") in texts_of(clicked), custom_id
+    forged = copy.deepcopy(card)
+    chosen = await h.fake.choose(forged, f"missions:select:{mission.id}", [str(sacha.id)], sacha)
+    await answered(chosen)
+    [after] = await missions(h)
+    assert (after.status, after.outcome) == ("open", None)
+    assert not any(c.selected for c in await candidacies(h))
+    # A moderator may close it.
+    asked = await h.fake.click(card, f"missions:close:{mission.id}", h.moderator)
+    closed = await answered(
+        await h.fake.click(asked.original, f"missions:closeas:{mission.id}:cancelled", h.moderator)
+    )
+    assert h.t("fr", "missions.outcome.cancelled") in texts_of(closed)
+
+
+async def test_a_forged_id_from_another_community_changes_nothing(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    other_guild = h.fake.new_guild("Autre collectif")
+    await h.fake.join_guild(other_guild)
+    owner = h.fake.add_user("Alex", locale="fr", guild=other_guild)
+    theirs, _ = await post_mission(h, owner, guild=other_guild)
+    await configure(h)
+    mine, _ = await post_mission(h, h.member)
+    [card] = cards(h, str(h.guild.channel("général").id))
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+
+    for user, custom_id in (
+        (sacha, f"missions:interest:{theirs.id}"),
+        (sacha, f"missions:withdraw:{theirs.id}"),
+        (h.member, f"missions:candidates:{theirs.id}"),
+        (h.member, f"missions:edit:{theirs.id}"),
+        (h.member, f"missions:close:{theirs.id}"),
+        (h.member, f"missions:closeas:{theirs.id}:won"),
+        (h.member, f"missions:confirm:{theirs.id}"),
+        (h.moderator, f"missions:closeas:{theirs.id}:cancelled"),
+    ):
+        clicked = await answered(await h.fake.click(card, custom_id, user))
+        assert h.t("fr", "missions.errors.not_found") in texts_of(clicked), custom_id
+    note = await answered(
+        await h.fake.submit_modal(h.guild, sacha, f"missions:note:{theirs.id}", {"note": "hi"}, message=card)
+    )
+    assert h.t("fr", "missions.errors.not_found") in texts_of(note)
+    after = (await missions(h))[0]
+    assert (after.id, after.status, after.outcome) == (theirs.id, "open", None)
+    assert await candidacies(h) == []
+    assert mine.id != theirs.id
+    async with h.services.db.transaction() as session:
+        posts = await session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.object_id == theirs.id, Post.feature == "missions")
+        )
+    assert posts == 1
