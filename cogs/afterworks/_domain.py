@@ -240,9 +240,14 @@ def _key(community_id: int, afterwork_id: int) -> str:
 async def plan_reminders(
     session: AsyncSession, scheduler: Scheduler, afterwork: Afterwork, offsets: list[int], now: datetime
 ) -> int:
-    """One job per offset still ahead; the largest offset also posts in the card's channel."""
+    """One job per offset still ahead; the largest offset also posts in the card's channel.
+
+    The dedupe key holds the afterwork's `sequence` (bumped by each edit): a time moved away and back
+    plans its reminders again instead of finding the keys of the jobs the first move skipped.
+    """
     planned = 0
     first = max(offsets, default=None)
+    prefix = _key(afterwork.community_id, afterwork.id)
     for offset in sorted(set(offsets), reverse=True):
         due = afterwork.starts_at - timedelta(minutes=offset)
         if due <= now:
@@ -252,7 +257,7 @@ async def plan_reminders(
             session, kind=REMIND, due_at=due, community_id=afterwork.community_id,
             payload={"afterwork_id": afterwork.id, "offset": offset, "starts_at": start,
                      "channel": offset == first},
-            dedupe_key=f"{_key(afterwork.community_id, afterwork.id)}{offset}:{start}",
+            dedupe_key=f"{prefix}{offset}:{start}:{afterwork.sequence or 0}",
         )
         planned += 1
     return planned

@@ -215,3 +215,23 @@ async def test_answers_close_when_the_event_starts(
     with pytest.raises(UserError) as closed:
         await run(services, alice, answer_afterwork, aid, "going")
     assert closed.value.key == "afterworks.errors.started"
+
+
+async def test_moving_the_time_away_and_back_plans_the_reminders_again(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    await run(services, alice, edit_afterwork, aid, form(when="2026-12-05 19:00"))
+    await run(services, alice, edit_afterwork, aid, form(when="2026-12-04 19:00"))  # back as first typed
+    async with services.db.transaction() as session:
+        pending = select(Job.due_at).where(Job.kind == REMIND, Job.state == "pending")
+        due = sorted(await session.scalars(pending))
+    start = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    assert due == [start - timedelta(hours=24), start - timedelta(hours=1)]
+    clock.set(start - timedelta(hours=24))
+    before = len(notifier.dms)
+    assert await services.scheduler.run_due() == 1
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
