@@ -198,10 +198,26 @@ async def submitted(request: SlackRequest) -> dict[str, Any]:
         "title": plain(request.t("afterworks.form.title"), 24),
         "submit": plain(request.t("afterworks.buttons.confirm"), 24),
         "close": plain(request.t("afterworks.form.cancel"), 24),
-        "private_metadata": json.dumps({"channel": metadata["channel"], "form": dataclasses.asdict(form)}),
+        "private_metadata": carried(metadata["channel"], form),
         "blocks": [{"type": "section", "text": mrkdwn(checked.understood)}],
     }
     return {"response_action": "update", "view": confirm}
+
+
+def carried(channel: str | None, form: AfterworkForm) -> str:
+    """The form in the confirmation's private_metadata, compact, accents kept as typed.
+
+    Escaped to ASCII, a long French description overflowed Slack's 3,000 characters. Only a description
+    full of characters JSON must escape can still overflow: it is refused with the length that fits.
+    """
+    text = json.dumps({"channel": channel, "form": dataclasses.asdict(form)}, ensure_ascii=False,
+                      separators=(",", ":"))
+    if len(text) > METADATA_MAX:
+        fits = max(0, len(form.description) - (len(text) - METADATA_MAX))
+        raise InvalidInput(
+            {"description": ("afterworks.problems.too_long", {"max": fits, "length": len(form.description)})}
+        )
+    return text
 
 
 async def confirmed(request: SlackRequest) -> None:

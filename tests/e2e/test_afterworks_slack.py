@@ -344,3 +344,23 @@ async def test_text_typed_by_members_pings_nobody(s: SlackHarness) -> None:
         assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text, text
         assert "<@UJORDAN>" not in text, text
     assert "&lt;!channel&gt;" in visible_text(card(s))
+
+
+async def test_a_long_french_form_survives_the_confirmation_step(s: SlackHarness) -> None:
+    """The confirmation carries the form in private_metadata (3,000 characters at most on Slack)."""
+    await use_channel(s)
+    description = ("Soirée « à thème » : café, thé, échanges. " * 30)[:1000]
+    where = "https://visio.example/salle-" + "é" * 400
+    confirm = await create(s, s.member_fr, description=description, where=where, city="Saint-Étienne")
+    assert len(confirm["private_metadata"]) <= 3000
+    [afterwork] = await afterworks(s)
+    assert (afterwork.description, afterwork.link, afterwork.city) == (description, where, "Saint-Étienne")
+    form = await open_form(s, s.member_fr)
+    quoted = '"' * 1000  # each one escaped: the form cannot be carried whole
+    answer = await s.sender.view_submission(
+        "afterworks:form", state(description=quoted, where="https://visio.example/" + "a" * 470),
+        user_id=s.member_fr, private_metadata=form["private_metadata"],
+    )
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"description"}
