@@ -358,7 +358,9 @@ async def test_a_long_french_form_survives_the_confirmation_step(s: SlackHarness
     form = await open_form(s, s.member_fr)
     quoted = '"' * 1000  # each one escaped: the form cannot be carried whole
     answer = await s.sender.view_submission(
-        "afterworks:form", state(description=quoted, where="https://visio.example/" + "a" * 470),
+        "afterworks:form", state(
+            description=quoted, where="https://visio.example/" + '"' * 478, title='"' * 100
+        ),
         user_id=s.member_fr, private_metadata=form["private_metadata"],
     )
     body = answer.json()
