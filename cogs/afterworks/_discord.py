@@ -253,7 +253,11 @@ class Afterworks(commands.Cog):
             await self._problems(interaction, caller, error)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(services, caller, edit_afterwork, afterwork_id, form)
+        try:
+            await run(services, caller, edit_afterwork, afterwork_id, form)
+        except InvalidInput as error:  # fewer seats than those going
+            await self._problems(interaction, caller, error)
+            return
         await send_text(interaction, self.t(caller.locale, "afterworks.edited.done"))
 
     async def on_cancel(self, request: DiscordRequest) -> None:

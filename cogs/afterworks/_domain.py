@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotFound, UserError
+from bot.errors import InvalidInput, NotFound, UserError
 from bot.scheduler import PENDING, Scheduler
 from cogs.afterworks.models import (
     CANCELLED,
@@ -215,7 +215,8 @@ async def set_capacity(session: AsyncSession, afterwork: Afterwork, capacity: in
     await _lock(session, afterwork.community_id, afterwork.id)
     going = int(await session.scalar(select(Afterwork.going_count).where(Afterwork.id == afterwork.id)) or 0)
     if capacity is not None and capacity < going:
-        raise UserError("afterworks.errors.capacity_below_going", going=going)
+        # A problem of the form's capacity field: shown next to it (Slack inline, Discord in the list).
+        raise InvalidInput({"capacity": ("afterworks.errors.capacity_below_going", {"going": going})})
     await session.execute(update(Afterwork).where(Afterwork.id == afterwork.id).values(capacity=capacity)
                           .execution_options(synchronize_session=False))
     return await promote(session, afterwork.community_id, afterwork.id, now)

@@ -302,8 +302,12 @@ async def edit_submitted(request: SlackRequest) -> None:
     form = form_from_state(request.body["view"]["state"]["values"])
     await run(services, caller, edit_form, afterwork_id, write=False)
     await run(services, caller, check_form, form, write=False)
-    await request.ack()
-    await run(services, caller, edit_afterwork, afterwork_id, form)
+
+    async def close(_: Any) -> None:  # committed: the modal closes before the card and the DMs follow
+        await request.ack()
+
+    # Before the ack: a refusal (fewer seats than those going) comes back inline on its field.
+    await run(services, caller, edit_afterwork, afterwork_id, form, respond=close)
     await _tell(request, caller, request.t("afterworks.edited.done"))
 
 

@@ -137,9 +137,9 @@ async def test_create_rsvp_waitlist_promotion_reminder_once_cancel(
     shown = {f.name: f.value for f in notifier.in_channel("C-AW")[0].fields}
     assert shown["Participant·es : 2 / 2"] == "Bob, Dan"
 
-    with pytest.raises(UserError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         await run(services, alice, edit_afterwork, aid, form(capacity="1"))
-    assert refused.value.key == "afterworks.errors.capacity_below_going"
+    assert refused.value.problems == {"capacity": ("afterworks.errors.capacity_below_going", {"going": 2})}
 
     await run(services, dan, set_reminder_dms, False)
     dms_before = len(notifier.dms)

@@ -302,7 +302,8 @@ async def test_lowering_the_capacity_below_those_going_is_refused(h: DiscordHarn
         {"title": OPTIONS["title"], "when": "2026-12-04 19:00", "where": OPTIONS["where"], "capacity": "2"},
         message=card,
     )
-    assert answer.content == h.t("fr", "afterworks.errors.capacity_below_going", going=3)
+    assert answer.content.startswith(h.t("fr", "afterworks.problems.heading"))
+    assert h.t("fr", "afterworks.errors.capacity_below_going", going=3) in answer.content
     [unchanged] = await afterworks(h)
     assert (unchanged.capacity, unchanged.going_count) == (5, 3)
 

@@ -288,6 +288,23 @@ async def test_only_the_organizer_or_a_moderator_edits_or_cancels(s: SlackHarnes
     assert done.status == "cancelled"
 
 
+async def test_fewer_seats_than_those_going_is_refused_on_the_field(s: SlackHarness) -> None:
+    await use_channel(s)
+    await create(s, s.member_fr, capacity="5")
+    [afterwork] = await afterworks(s)
+    for user in PEOPLE:
+        await click(s, f"afterworks:rsvp:{afterwork.id}:going", user)
+    answer = await s.sender.view_submission(
+        f"afterworks:edit_form:{afterwork.id}", state(capacity="2"), user_id=s.member_fr
+    )
+    body = answer.json()
+    assert body == {"response_action": "errors", "errors": {
+        "capacity": s.t("fr", "afterworks.errors.capacity_below_going", going=3)
+    }}
+    [unchanged] = await afterworks(s)
+    assert (unchanged.capacity, unchanged.going_count) == (5, 3)
+
+
 async def test_a_button_of_another_community_finds_nothing(s: SlackHarness) -> None:
     await use_channel(s)
     services = s.services
