@@ -1,0 +1,293 @@
+"""Who meets whom in a round: a pure function of the roster, the whole history, the avoid lists and a seed.
+
+The rules, in order of weight:
+1. a "don't pair me with" (either way) is never broken: such a member is rather left out of the round;
+2. a pair that already met is repeated only when no fresh partner can be found (each past meeting of
+   the pair costs `REPEAT`, so a pair that met twice is worse than one that met once);
+3. different trades together when the community prefers it (`SAME_TRADE` per pair sharing a trade);
+4. an odd count makes one trio (groups of three: as many trios as the count allows, the rest pairs),
+   and the trio goes to people who were in trios least often.
+
+How: the members with the fewest fresh partners choose first (greedy, ties broken by the seed), then
+local repairs swap partners between two pairs, or rotate among three, whenever that lowers the cost.
+A few seeded restarts keep the cheapest result. Same inputs and seed, same groups.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+REPEAT = 1000
+SAME_TRADE = 1
+TRIO_AGAIN = 10
+RESTARTS = 3
+_ROTATE_WHEN_BAD_AT_MOST = 40  # rotations cost O(degree²) per bad pair: only for the last few
+
+
+@dataclass(frozen=True)
+class Candidate:
+    member_id: int
+    trades: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Rules:
+    group_size: int = 2  # 2, or 3
+    prefer_cross_trade: bool = True
+
+
+@dataclass(frozen=True)
+class Grouping:
+    groups: tuple[tuple[int, ...], ...]
+    unpaired: tuple[int, ...] = ()  # nobody could be put with them without breaking an avoid list
+    cost: int = 0
+
+
+def pair_key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def pairs_of(group: Sequence[int]) -> list[tuple[int, int]]:
+    return [pair_key(group[i], group[j]) for i in range(len(group)) for j in range(i + 1, len(group))]
+
+
+def trio_count(size: int, count: int) -> int:
+    """How many trios `count` members make: size 2, one for an odd count; size 3, as many as fit."""
+    if count < 2:
+        return 0
+    if size == 2:
+        return count % 2
+    pairs = {0: 0, 1: 2, 2: 1}[count % 3]
+    if count < 2 * pairs:  # 4 -> two pairs, 1 -> nothing
+        return 0
+    return (count - 2 * pairs) // 3
+
+
+@dataclass
+class _Costs:
+    met: Mapping[tuple[int, int], int]
+    avoid: set[tuple[int, int]]
+    trades: dict[int, frozenset[int]]
+    cross: bool
+    partners: dict[int, set[int]] = field(default_factory=dict)  # met or avoided: not a fresh partner
+
+    def __post_init__(self) -> None:
+        for a, b in (*self.met, *self.avoid):
+            if a in self.trades and b in self.trades:
+                self.partners.setdefault(a, set()).add(b)
+                self.partners.setdefault(b, set()).add(a)
+
+    def __call__(self, a: int, b: int) -> int | None:
+        """The cost of putting a and b together; None when an avoid list forbids it."""
+        key = (a, b) if a < b else (b, a)
+        if key in self.avoid:
+            return None
+        value = REPEAT * self.met.get(key, 0)
+        if self.cross and self.trades[a] & self.trades[b]:
+            value += SAME_TRADE
+        return value
+
+    def fresh(self, u: int, pool: Iterable[int]) -> list[int]:
+        """U's partners in `pool` who never met u and are not avoided."""
+        taken = self.partners.get(u, set())
+        return [v for v in pool if v != u and v not in taken]
+
+    def fresh_count(self, u: int, pool: set[int]) -> int:
+        return len(pool) - 1 - len(self.partners.get(u, set()) & pool)
+
+
+def make_groups(
+    candidates: Iterable[Candidate],
+    *,
+    met: Mapping[tuple[int, int], int],
+    avoid: Iterable[tuple[int, int]] = (),
+    trios: Mapping[int, int] | None = None,
+    rules: Rules = Rules(),
+    seed: int = 0,
+) -> Grouping:
+    """Groups for one round (see the module docstring).
+
+    `met` counts past meetings by `pair_key`; `avoid` holds pairs in any order; `trios` counts each
+    member's past trios.
+    """
+    people = sorted({c.member_id: c for c in candidates}.values(), key=lambda c: c.member_id)
+    if len(people) < 2:
+        return Grouping((), tuple(c.member_id for c in people))
+    costs = _Costs(
+        met, {pair_key(*p) for p in avoid}, {c.member_id: c.trades for c in people}, rules.prefer_cross_trade
+    )
+    best: Grouping | None = None
+    for attempt in range(RESTARTS):
+        found = _attempt(people, costs, trios or {}, rules, random.Random(f"{seed}:{attempt}"))
+        if best is None or (len(found.unpaired), found.cost) < (len(best.unpaired), best.cost):
+            best = found
+    assert best is not None
+    return best
+
+
+def _attempt(
+    people: list[Candidate], costs: _Costs, trios: Mapping[int, int], rules: Rules, rng: random.Random
+) -> Grouping:
+    ids = [c.member_id for c in people]
+    rng.shuffle(ids)
+    rank = {m: i for i, m in enumerate(ids)}
+    k = trio_count(rules.group_size, len(ids))
+    # Trio members first chosen among those who were in trios least (the seed breaks ties).
+    extras = sorted(ids, key=lambda m: (trios.get(m, 0), rank[m]))[:k] if k else []
+    pool = [m for m in ids if m not in set(extras)]
+    pairs, leftover = _match(pool, costs, rank)
+    groups: list[list[int]] = [list(p) for p in pairs]
+    left = list(leftover)
+    for extra in extras + list(leftover):
+        if extra in leftover:
+            left.remove(extra)
+        best: tuple[int, int] | None = None
+        for i, group in enumerate(groups):
+            if len(group) != 2:
+                continue
+            a, b = group
+            ca, cb = costs(extra, a), costs(extra, b)
+            if ca is None or cb is None:
+                continue
+            score = ca + cb + TRIO_AGAIN * (trios.get(a, 0) + trios.get(b, 0))
+            if best is None or score < best[0]:
+                best = (score, i)
+        if best is None:
+            left.append(extra)
+        else:
+            groups[best[1]].append(extra)
+    total = sum(costs(a, b) or 0 for g in groups for a, b in pairs_of(g))
+    ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
+    return Grouping(ordered, tuple(sorted(left)), total)
+
+
+def _match(pool: list[int], costs: _Costs, rank: Mapping[int, int]) -> tuple[list[list[int]], list[int]]:
+    """Pairs over `pool`: greedy (fewest fresh partners first), then repairs."""
+    members = set(pool)
+    degree = {u: costs.fresh_count(u, members) for u in pool}
+    order = sorted(pool, key=lambda u: (degree[u], rank[u]))
+    remaining = list(order)  # unpaired, in choosing order: the first zero-cost partner is the best
+    partner: dict[int, int] = {}
+    for u in order:
+        if u in partner:
+            continue
+        remaining.remove(u)
+        best: int | None = None
+        best_v = -1
+        for v in remaining:
+            c = costs(u, v)
+            if c is None:
+                continue
+            if best is None or c < best:
+                best, best_v = c, v
+                if c == 0:
+                    break
+        if best is not None:
+            partner[u], partner[best_v] = best_v, u
+            remaining.remove(best_v)
+    pairs = [[u, partner[u]] for u in order if u in partner and rank[u] < rank[partner[u]]]
+    leftover = [u for u in order if u not in partner]
+    pairs, leftover = _place_leftovers(pairs, leftover, costs)
+    _repair(pairs, costs, members)
+    return pairs, leftover
+
+
+def _place_leftovers(
+    pairs: list[list[int]], leftover: list[int], costs: _Costs
+) -> tuple[list[list[int]], list[int]]:
+    """Two members left out by avoid lists may still fit by breaking one pair: (x, a) and (y, b)."""
+    while len(leftover) >= 2:
+        found = _split_for(pairs, leftover, costs)
+        if found is None:
+            break
+        x, y = found
+        leftover = [m for m in leftover if m not in (x, y)]
+    return pairs, leftover
+
+
+def _split_for(pairs: list[list[int]], leftover: list[int], costs: _Costs) -> tuple[int, int] | None:
+    for n, x in enumerate(leftover):
+        for y in leftover[n + 1 :]:
+            for pair in pairs:
+                a, b = pair
+                for p, q in ((a, b), (b, a)):
+                    if costs(x, p) is not None and costs(y, q) is not None:
+                        pair[:] = [x, p]
+                        pairs.append([y, q])
+                        return x, y
+    return None
+
+
+def _cost(costs: _Costs, *pairs: tuple[int, int]) -> int | None:
+    total = 0
+    for a, b in pairs:
+        c = costs(a, b)
+        if c is None:
+            return None
+        total += c
+    return total
+
+
+def _repair(pairs: list[list[int]], costs: _Costs, members: set[int]) -> None:
+    """Swap partners between two pairs, or rotate among three, while the total cost goes down."""
+    where = {m: i for i, p in enumerate(pairs) for m in p}
+    improved = True
+    passes = 0
+    while improved and passes < 20:
+        improved, passes = False, passes + 1
+        bad = [i for i, (a, b) in enumerate(pairs) if (costs(a, b) or 0) > 0]
+        for i in bad:
+            a, b = pairs[i]
+            now_i = costs(a, b) or 0
+            if now_i == 0:
+                continue
+            for j, (c, d) in enumerate(pairs):
+                if j == i:
+                    continue
+                before = now_i + (costs(c, d) or 0)
+                for x, y in (((a, c), (b, d)), ((a, d), (b, c))):
+                    after = _cost(costs, x, y)
+                    if after is not None and after < before:
+                        pairs[i], pairs[j] = list(x), list(y)
+                        for k in (i, j):
+                            for m in pairs[k]:
+                                where[m] = k
+                        improved = True
+                        break
+                if improved:
+                    break
+            if improved:
+                break
+        if improved or len(bad) > _ROTATE_WHEN_BAD_AT_MOST:
+            continue
+        improved = _rotate(pairs, costs, members, where, bad)
+
+
+def _rotate(
+    pairs: list[list[int]], costs: _Costs, members: set[int], where: dict[int, int], bad: list[int]
+) -> bool:
+    """(a,b) (c,d) (e,f) -> (a,c) (d,e) (f,b) when cheaper: an alternating path two swaps cannot find."""
+    for i in bad:
+        for a, b in (pairs[i], pairs[i][::-1]):
+            before_i = costs(a, b) or 0
+            for c in costs.fresh(a, members):
+                j = where[c]
+                if j == i:
+                    continue
+                d = pairs[j][1] if pairs[j][0] == c else pairs[j][0]
+                for e in costs.fresh(d, members):
+                    k = where[e]
+                    if k in (i, j):
+                        continue
+                    f = pairs[k][1] if pairs[k][0] == e else pairs[k][0]
+                    after = _cost(costs, (a, c), (d, e), (f, b))
+                    before = before_i + (costs(c, d) or 0) + (costs(e, f) or 0)
+                    if after is not None and after < before:
+                        pairs[i], pairs[j], pairs[k] = [a, c], [d, e], [f, b]
+                        for n in (i, j, k):
+                            for m in pairs[n]:
+                                where[m] = n
+                        return True
+    return False

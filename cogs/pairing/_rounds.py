@@ -1,0 +1,430 @@
+"""Rounds as scheduler jobs: plan the next slot, hold a round once, open the groups' spaces, check in.
+
+- `pairing.plan` (hourly, one row per hour by dedupe key): for every community, the pending round job
+  matches the settings (on/off, cadence, day, hour): a missing one is scheduled, a stale one cancelled.
+  A moderator's change in /config thus takes effect within the hour; a round itself re-plans at once.
+- `pairing.round` (one per slot): the slot is a unique (community, time) row, so two jobs for one slot
+  (two processes planning at once on PostgreSQL) still hold one round. Grouping and storing happen in one
+  transaction; the platform work comes after it, each group's space claimed by a conditional UPDATE, so
+  a retried job (the process died midway) opens only what is still unopened.
+- `pairing.checkin` (halfway to the next round): each group is asked whether they met.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.notifier import CannotPost, ThreadRef
+from bot.posting import notifier_for
+from bot.scheduler import PENDING, JobRun
+from bot.settings_registry import read_settings
+from cogs.intros.profiles import ProfileView, get_profile
+from cogs.pairing import _store
+from cogs.pairing._cards import announcement, checkin_card, group_card, skipped_card
+from cogs.pairing._grouping import Candidate, Rules, make_groups, pair_key, pairs_of
+from cogs.pairing._schedule import checkin_at, next_round_at
+from cogs.pairing._settings import (
+    CADENCE,
+    CROSS_TRADE,
+    DAY,
+    ENABLED,
+    GROUP_SIZE,
+    HOUR,
+    INTRO_MESSAGE,
+    SETTINGS,
+)
+from cogs.pairing.models import (
+    HELD,
+    SKIPPED,
+    SPACE_DMS,
+    SPACE_FAILED,
+    SPACE_OPEN,
+    SPACE_OPENING,
+    SPACE_PENDING,
+    PairingGroup,
+    PairingMember,
+    PairingRound,
+)
+from storage.models import Community, FeatureSetting, Job, Member
+from storage.settings import get_settings
+from storage.sql import dialect_insert
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+PLAN, ROUND, CHECKIN = "pairing.plan", "pairing.round", "pairing.checkin"
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+
+def slot_after(values: dict[str, Any], after: datetime, timezone: str, last: datetime | None) -> datetime:
+    return next_round_at(
+        after,
+        cadence=values[CADENCE.key],
+        weekday=values[DAY.key],
+        hour=values[HOUR.key],
+        timezone=timezone,
+        last_round=last,
+    )
+
+
+async def plan(session: AsyncSession, services: Services, community_id: int) -> datetime | None:
+    """Make the community's pending round job match its settings; the slot planned, or None when off."""
+    community = await session.get(Community, community_id)
+    values = await read_settings(session, community_id, SETTINGS)
+    pending = (
+        await session.execute(
+            select(Job.id, Job.due_at).where(
+                Job.kind == ROUND, Job.community_id == community_id, Job.state == PENDING
+            )
+        )
+    ).all()
+    if community is None or not community.active or not values[ENABLED.key]:
+        for job_id, _ in pending:
+            await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
+        return None
+    last = await _store.last_round(session, community_id)
+    slot = slot_after(values, services.clock.now(), community.timezone, last.scheduled_for if last else None)
+    keep = False
+    for job_id, due in pending:
+        if due == slot and not keep:
+            keep = True
+        else:
+            await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
+    if not keep:
+        await services.scheduler.schedule(
+            session, kind=ROUND, due_at=slot, community_id=community_id, payload={}
+        )
+    return slot
+
+
+async def run_plan(services: Services, run: JobRun) -> None:
+    async with services.db.transaction() as session:
+        enabled = set(
+            (
+                await session.execute(
+                    select(FeatureSetting.community_id, FeatureSetting.value).where(
+                        FeatureSetting.key == ENABLED.key
+                    )
+                )
+            ).all()
+        )
+        with_jobs = set(
+            await session.scalars(select(Job.community_id).where(Job.kind == ROUND, Job.state == PENDING))
+        )
+    wanted = {cid for cid, value in enabled if value is True} | {c for c in with_jobs if c is not None}
+    for community_id in sorted(wanted):
+        try:
+            async with services.db.transaction() as session:
+                await plan(session, services, community_id)
+        except Exception:
+            log.exception("pairing: planning failed for community %s", community_id)
+    async with services.db.transaction() as session:
+        await schedule_planner(session, services)
+
+
+async def schedule_planner(session: AsyncSession, services: Services) -> None:
+    due = (services.clock.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    await services.scheduler.schedule(
+        session, kind=PLAN, due_at=due, payload={}, dedupe_key=f"{PLAN}:{due:%Y-%m-%dT%H}"
+    )
+
+
+# -- holding a round -----------------------------------------------------------------------------
+
+
+def _seed(community_id: int, seq: int) -> int:
+    return community_id * 1_000_003 + seq
+
+
+async def hold(session: AsyncSession, services: Services, community_id: int, slot: datetime) -> int | None:
+    """Group the eligible members for the round of `slot`, once; the round's id (None when not held)."""
+    community = await session.get(Community, community_id)
+    if community is None or not community.active:
+        return None
+    values = await read_settings(session, community_id, SETTINGS)
+    existing = await session.scalar(
+        select(PairingRound.id).where(
+            PairingRound.community_id == community_id, PairingRound.scheduled_for == slot
+        )
+    )
+    if existing is not None:  # a retry, or a second job for the same slot: continue its platform work
+        return existing
+    if not values[ENABLED.key]:
+        return None
+    last = await _store.last_round(session, community_id, before=slot)
+    expected = slot_after(
+        values, slot - timedelta(seconds=1), community.timezone, last.scheduled_for if last else None
+    )
+    if expected != slot:  # the settings changed since this slot was planned
+        await plan(session, services, community_id)
+        return None
+    seq = (last.seq if last else 0) + 1
+    round_id = await session.scalar(
+        dialect_insert(session, PairingRound)
+        .values(
+            community_id=community_id,
+            seq=seq,
+            scheduled_for=slot,
+            state=HELD,
+            created_at=services.clock.now(),
+        )
+        .on_conflict_do_nothing()
+        .returning(PairingRound.id)
+    )
+    if round_id is None:
+        return None
+    people = await _store.opted_in(session, community_id)
+    resting = await _store.snoozed(session, community_id, seq)
+    eligible = [p for p in people if p.member_id not in resting]
+    trades = {p.member_id: p.trades for p in eligible}
+    next_at = slot_after(values, slot, community.timezone, slot)
+    await session.execute(
+        update(PairingRound)
+        .where(PairingRound.id == round_id)
+        .values(eligible=len(eligible), next_at=next_at)
+        .execution_options(synchronize_session=False)
+    )
+    if len(eligible) < 2:
+        await session.execute(
+            update(PairingRound)
+            .where(PairingRound.id == round_id)
+            .values(state=SKIPPED)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        met = await _store.met_counts(session, community_id)
+        grouping = make_groups(
+            [Candidate(p.member_id, p.trades) for p in eligible],
+            met=met,
+            avoid=await _store.avoid_pairs(session, community_id),
+            trios=await _store.trio_counts(session, community_id),
+            rules=Rules(group_size=values[GROUP_SIZE.key], prefer_cross_trade=values[CROSS_TRADE.key]),
+            seed=_seed(community_id, seq),
+        )
+        for members in grouping.groups:
+            new_cross = sum(
+                1
+                for a, b in pairs_of(members)
+                if not met.get(pair_key(a, b)) and trades[a] and trades[b] and not trades[a] & trades[b]
+            )
+            group = PairingGroup(community_id=community_id, round_id=round_id, new_cross_pairs=new_cross)
+            session.add(group)
+            await session.flush()
+            session.add_all(
+                PairingMember(community_id=community_id, round_id=round_id, group_id=group.id, member_id=m)
+                for m in members
+            )
+        await services.scheduler.schedule(
+            session,
+            kind=CHECKIN,
+            due_at=checkin_at(slot, next_at),
+            community_id=community_id,
+            payload={"round_id": round_id},
+            dedupe_key=f"{CHECKIN}:{community_id}:{round_id}",
+        )
+    await services.scheduler.schedule(
+        session, kind=ROUND, due_at=next_at, community_id=community_id, payload={}
+    )
+    return round_id
+
+
+async def run_round(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    async with services.db.transaction() as session:
+        round_id = await hold(session, services, run.community_id, run.due_at)
+    if round_id is not None:
+        await publish_round(services, run.community_id, round_id)
+
+
+async def _group_members(
+    session: AsyncSession, community_id: int, group_ids: list[int]
+) -> dict[int, list[tuple[int, str, str]]]:
+    rows = await session.execute(
+        select(PairingMember.group_id, Member.id, Member.platform_user_id, Member.display_name)
+        .join(Member, Member.id == PairingMember.member_id)
+        .where(
+            PairingMember.community_id == community_id,
+            PairingMember.group_id.in_(group_ids),
+            Member.community_id == community_id,
+        )
+        .order_by(PairingMember.id)
+    )
+    found: dict[int, list[tuple[int, str, str]]] = {}
+    for group_id, member_id, user_id, name in rows:
+        found.setdefault(group_id, []).append((member_id, user_id, name))
+    return found
+
+
+async def publish_round(services: Services, community_id: int, round_id: int) -> None:
+    """The platform side of a held round: one private space per group, then the announcement."""
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+        round_ = await session.get(PairingRound, round_id)
+        channel = (await get_settings(session, community_id)).pairing_channel_id
+        intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
+        groups = list(
+            await session.scalars(
+                select(PairingGroup.id).where(
+                    PairingGroup.community_id == community_id,
+                    PairingGroup.round_id == round_id,
+                    PairingGroup.space == SPACE_PENDING,
+                )
+            )
+        )
+    if community is None or round_ is None or round_.community_id != community_id:
+        return
+    notifier = notifier_for(services, community.platform)
+    for group_id in groups:
+        await _open_group(services, community, channel, intro, group_id)
+    if round_.announced:
+        return
+    async with services.db.transaction() as session:
+        claimed = await session.execute(
+            update(PairingRound)
+            .where(PairingRound.id == round_id, PairingRound.announced.is_(False))
+            .values(announced=True)
+            .execution_options(synchronize_session=False)
+        )
+        grouped = await session.scalar(
+            select(PairingMember.id).where(PairingMember.round_id == round_id).limit(1)
+        )
+        people = len(
+            list(await session.scalars(select(PairingMember.id).where(PairingMember.round_id == round_id)))
+        )
+        modlog = (await get_settings(session, community_id)).modlog_channel_id
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    locale = community.locale
+    try:
+        if round_.state == SKIPPED:
+            where = modlog or channel
+            if where:
+                await notifier.post(
+                    community.external_id, where, skipped_card(services.catalog, locale, round_.eligible)
+                )
+        elif channel and grouped is not None:
+            await notifier.post(
+                community.external_id,
+                channel,
+                announcement(services.catalog, locale, round_.seq, len(groups), people),
+            )
+    except CannotPost as error:
+        log.info("pairing: round %s announcement refused (%s)", round_id, error.reason)
+
+
+async def _open_group(
+    services: Services, community: Community, channel: str | None, intro: str, group_id: int
+) -> None:
+    async with services.db.transaction() as session:
+        claimed = await session.execute(
+            update(PairingGroup)
+            .where(
+                PairingGroup.community_id == community.id,
+                PairingGroup.id == group_id,
+                PairingGroup.space == SPACE_PENDING,
+            )
+            .values(space=SPACE_OPENING)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        members = (await _group_members(session, community.id, [group_id])).get(group_id, [])
+        views: list[ProfileView] = []
+        for member_id, _, _ in members:
+            try:
+                views.append(await get_profile(session, community.id, member_id))
+            except Exception:  # a profile deleted since the round was held: shown by name only
+                log.info("pairing: no profile for member %s any more", member_id)
+    card = group_card(services.catalog, community.locale, group_id, views, [n for _, _, n in members], intro)
+    notifier = notifier_for(services, community.platform)
+    users = [u for _, u, _ in members]
+    state, where, thread_id = SPACE_FAILED, None, None
+    try:
+        if community.platform == "slack" or channel:
+            space = await notifier.open_private_space(
+                community.external_id,
+                channel or "",
+                users,
+                services.t(
+                    community.locale, "pairing.card.space_name", names=", ".join(n for _, _, n in members)
+                ),
+            )
+            if space is not None:
+                await notifier.post_in_thread(community.external_id, space, card)
+                state, where, thread_id = SPACE_OPEN, space.channel_id, space.thread_id
+        if state != SPACE_OPEN:
+            sent = [await notifier.dm(community.external_id, u, card) for u in users]
+            state = SPACE_DMS if any(sent) else SPACE_FAILED
+    except CannotPost as error:
+        log.info("pairing: group %s space refused (%s)", group_id, error.reason)
+        sent = [await notifier.dm(community.external_id, u, card) for u in users]
+        state = SPACE_DMS if any(sent) else SPACE_FAILED
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(PairingGroup)
+            .where(PairingGroup.community_id == community.id, PairingGroup.id == group_id)
+            .values(space=state, channel_id=where, thread_id=thread_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# -- the check-in ----------------------------------------------------------------------------------
+
+
+async def run_checkin(services: Services, run: JobRun) -> None:
+    """Each group of the round is asked whether they met: in its space, or by DM."""
+    assert run.community_id is not None
+    round_id = int(run.payload["round_id"])
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, run.community_id)
+        groups = (
+            await session.execute(
+                select(
+                    PairingGroup.id, PairingGroup.space, PairingGroup.channel_id, PairingGroup.thread_id
+                ).where(
+                    PairingGroup.community_id == run.community_id,
+                    PairingGroup.round_id == round_id,
+                    PairingGroup.outcome.is_(None),
+                )
+            )
+        ).all()
+        members = await _group_members(session, run.community_id, [g.id for g in groups])
+    if community is None:
+        return
+    notifier = notifier_for(services, community.platform)
+    for group in groups:
+        card = checkin_card(services.catalog, community.locale, group.id)
+        try:
+            if group.space == SPACE_OPEN and group.channel_id is not None:
+                posted = await notifier.post_in_thread(
+                    community.external_id, ThreadRef(group.channel_id, group.thread_id or ""), card
+                )
+                if posted is not None:
+                    continue
+            for _, user_id, _ in members.get(group.id, []):
+                await notifier.dm(community.external_id, user_id, card)
+        except CannotPost as error:
+            log.info("pairing: check-in of group %s refused (%s)", group.id, error.reason)
+
+
+async def on_start(services: Services) -> None:
+    # A round more than a day late is skipped (a Monday chat announced on Wednesday helps nobody): the
+    # planner then plans the next one. A late check-in is still worth asking within three days.
+    services.scheduler.register(ROUND, functools.partial(run_round, services), max_lateness=timedelta(days=1))
+    services.scheduler.register(
+        CHECKIN, functools.partial(run_checkin, services), max_lateness=timedelta(days=3)
+    )
+    services.scheduler.register(PLAN, functools.partial(run_plan, services))
+    async with services.db.transaction() as session:
+        await schedule_planner(session, services)

@@ -1,0 +1,82 @@
+"""`/collectif pairing join|leave|snooze N|avoid|unavoid @member|history|stats` and the buttons, on Slack."""
+
+from __future__ import annotations
+
+import re
+
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from bot.usecase import run
+from bot.words import catalog_words, match_word
+from cogs.pairing import _ids
+from cogs.pairing._pairing import (
+    SNOOZE_MAX,
+    SNOOZE_MIN,
+    answer_checkin,
+    avoid,
+    history,
+    set_opt_in,
+    snooze,
+    stats,
+    unavoid,
+)
+
+SUBCOMMANDS = ("join", "leave", "snooze", "avoid", "unavoid", "history", "stats")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
+
+
+async def command(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    words = request.args.split()
+    names = catalog_words(request.services.catalog, {s: f"pairing.commands.{s}.name" for s in SUBCOMMANDS})
+    verb = match_word(words[0], names) if words else "history"
+    services = request.services
+    if verb is None:
+        await request.reply(request.t("pairing.errors.usage"))
+    elif verb in ("join", "leave"):
+        await run(services, caller, set_opt_in, verb == "join")
+        await request.reply(request.t(f"pairing.opt.{'in' if verb == 'join' else 'out'}"))
+    elif verb == "snooze":
+        text = words[1] if len(words) > 1 else ""
+        if not (text.isdigit() and len(text) <= 2):
+            await request.reply(request.t("pairing.errors.snooze_range", low=SNOOZE_MIN, high=SNOOZE_MAX))
+            return
+        done = await run(services, caller, snooze, int(text))
+        key = "pairing.snooze.done" if done else "pairing.snooze.woken"
+        await request.reply(request.t(key, count=done, low=SNOOZE_MIN))
+    elif verb in ("avoid", "unavoid"):
+        found = MENTION.match(words[1][:150]) if len(words) > 1 else None
+        if found is None:
+            await request.reply(request.t("pairing.errors.which_member"))
+            return
+        name = await run(services, caller, avoid if verb == "avoid" else unavoid, found[1] or found[2])
+        await request.reply(
+            request.t(f"pairing.avoid.{'added' if verb == 'avoid' else 'removed'}", name=name)
+        )
+    elif verb == "stats":
+        await request.reply(await run(services, caller, stats, write=False))
+    else:
+        await request.reply(await run(services, caller, history, write=False))
+
+
+async def opt_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    on = request.match["choice"] == "in"
+    await run(request.services, caller, set_opt_in, on)
+    await request.reply(request.t(f"pairing.opt.{'in' if on else 'out'}"))
+
+
+async def checkin_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    answer = await run(
+        request.services, caller, answer_checkin, int(request.match["id"]), request.match["answer"]
+    )
+    await request.reply(request.t(f"pairing.checkin.thanks_{answer}"))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("pairing", command)
+    router.action(_ids.OPT, opt_clicked)
+    router.action(_ids.CHECKIN, checkin_clicked)

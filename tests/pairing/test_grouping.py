@@ -1,0 +1,143 @@
+"""The grouping rules on fixed and random rosters: no avoidable repeat, trades, trios, avoid lists, seeds."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+
+from cogs.pairing._grouping import Candidate, Rules, make_groups, pair_key, pairs_of, trio_count
+
+
+def roster(n: int, trades: int = 5, seed: int = 1) -> list[Candidate]:
+    rng = random.Random(seed)
+    return [Candidate(i, frozenset({rng.randrange(trades)})) for i in range(1, n + 1)]
+
+
+def record(met: dict[tuple[int, int], int], groups: tuple[tuple[int, ...], ...]) -> int:
+    repeats = 0
+    for group in groups:
+        for pair in pairs_of(group):
+            repeats += bool(met.get(pair))
+            met[pair] = met.get(pair, 0) + 1
+    return repeats
+
+
+def fresh_perfect_matching_exists(ids: list[int], met: dict[tuple[int, int], int]) -> bool:
+    """Brute force, for small rosters: can everyone get a partner they never met?"""
+    if not ids:
+        return True
+    first, rest = ids[0], ids[1:]
+    return any(
+        not met.get(pair_key(first, other)) and fresh_perfect_matching_exists([x for x in rest if x != other], met)
+        for other in rest
+    )
+
+
+def test_everyone_is_grouped_once_in_pairs_and_one_trio_for_an_odd_count() -> None:
+    for n in (2, 3, 7, 10, 31):
+        result = make_groups(roster(n), met={}, seed=3)
+        members = [m for g in result.groups for m in g]
+        assert sorted(members) == list(range(1, n + 1))
+        sizes = sorted(len(g) for g in result.groups)
+        assert sizes.count(3) == n % 2 and set(sizes) <= {2, 3}
+
+
+def test_groups_of_three() -> None:
+    for n, trios in ((6, 2), (7, 1), (8, 2), (9, 3), (4, 0)):
+        result = make_groups(roster(n), met={}, rules=Rules(group_size=3), seed=1)
+        assert sum(len(g) == 3 for g in result.groups) == trios == trio_count(3, n)
+        assert sorted(m for g in result.groups for m in g) == list(range(1, n + 1))
+
+
+def test_same_inputs_and_seed_give_the_same_groups() -> None:
+    people, met = roster(60), {(1, 2): 1, (3, 4): 2}
+    assert make_groups(people, met=met, seed=9) == make_groups(list(reversed(people)), met=met, seed=9)
+    assert make_groups(people, met=met, seed=9).groups != make_groups(people, met=met, seed=10).groups
+
+
+def test_a_pair_that_met_is_not_repeated_while_fresh_partners_exist() -> None:
+    people = [Candidate(i) for i in range(1, 5)]
+    result = make_groups(people, met={(1, 2): 1, (3, 4): 1}, seed=0)
+    assert not {(1, 2), (3, 4)} & {p for g in result.groups for p in pairs_of(g)}
+
+
+def test_no_avoidable_repeat_on_small_random_rosters_round_after_round() -> None:
+    for seed in range(5):
+        people = roster(10, seed=seed)
+        met: dict[tuple[int, int], int] = {}
+        for r in range(9):
+            possible = fresh_perfect_matching_exists([c.member_id for c in people], met)
+            repeats = record(met, make_groups(people, met=met, seed=r, rules=Rules(prefer_cross_trade=False)).groups)
+            if possible:
+                assert repeats == 0, (seed, r)
+
+
+def test_whole_history_with_churn_gives_no_repeat_while_the_graph_is_far_from_full() -> None:
+    rng = random.Random(4)
+    people = roster(50)
+    next_id = 51
+    met: dict[tuple[int, int], int] = {}
+    for r in range(20):
+        leaving = set(rng.sample([c.member_id for c in people], 5))  # 10 % churn per round
+        people = [c for c in people if c.member_id not in leaving]
+        people += [Candidate(next_id + i, frozenset({rng.randrange(5)})) for i in range(5)]
+        next_id += 5
+        assert record(met, make_groups(people, met=met, seed=r).groups) == 0, r
+
+
+def test_different_trades_together_when_preferred_and_possible() -> None:
+    people = [Candidate(i, frozenset({i % 2})) for i in range(1, 9)]  # 4 of trade 0, 4 of trade 1
+    for seed in range(10):
+        result = make_groups(people, met={}, seed=seed)
+        assert all(len({people[m - 1].trades for m in g}) == 2 for g in result.groups)
+    same = make_groups(people, met={}, seed=0, rules=Rules(prefer_cross_trade=False))
+    assert len(same.groups) == 4
+
+
+def test_trades_never_beat_history() -> None:
+    people = [Candidate(1, frozenset({1})), Candidate(2, frozenset({2})), Candidate(3, frozenset({1})),
+              Candidate(4, frozenset({2}))]
+    met = {(1, 2): 1, (3, 4): 1, (1, 4): 1, (2, 3): 1}  # only same-trade pairs are fresh
+    assert make_groups(people, met=met, seed=0).groups == ((1, 3), (2, 4))
+
+
+def test_dont_pair_me_with_always_holds_even_against_history_and_trades() -> None:
+    people = [Candidate(i) for i in range(1, 5)]
+    result = make_groups(people, met={(1, 3): 3, (1, 4): 3}, avoid=[(2, 1)], seed=0)
+    assert (1, 2) not in {p for g in result.groups for p in pairs_of(g)}
+    lonely = make_groups([Candidate(1), Candidate(2)], met={}, avoid=[(1, 2)], seed=0)
+    assert lonely.groups == () and lonely.unpaired == (1, 2)
+    for seed in range(20):
+        people = roster(21, seed=seed)
+        rng = random.Random(seed)
+        avoid = {pair_key(*rng.sample(range(1, 22), 2)) for _ in range(30)}
+        result = make_groups(people, met={}, avoid=avoid, seed=seed)
+        assert not avoid & {p for g in result.groups for p in pairs_of(g)}
+        assert not result.unpaired
+
+
+def test_trios_rotate_instead_of_falling_on_the_same_people() -> None:
+    people = roster(11)
+    met: dict[tuple[int, int], int] = {}
+    trios: dict[int, int] = {}
+    for r in range(11):
+        result = make_groups(people, met=met, trios=trios, seed=r)
+        record(met, result.groups)
+        for group in result.groups:
+            if len(group) == 3:
+                for m in group:
+                    trios[m] = trios.get(m, 0) + 1
+    assert max(trios.values()) - min(trios.get(c.member_id, 0) for c in people) <= 2
+
+
+def test_five_hundred_members_are_grouped_fast_with_history() -> None:
+    people = roster(500, trades=8)
+    met: dict[tuple[int, int], int] = {}
+    for r in range(5):
+        record(met, make_groups(people, met=met, seed=r).groups)
+    started = time.perf_counter()
+    result = make_groups(people, met=met, seed=99)
+    assert time.perf_counter() - started < 1.0
+    assert record(met, result.groups) == 0
+    assert len(list(itertools.chain.from_iterable(result.groups))) == 500
