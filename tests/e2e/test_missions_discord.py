@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from cogs.intros._profile import save_profile
+from cogs.intros._validation import IntroForm
 from cogs.missions import FEATURE
 from cogs.missions.models import Candidacy, Mission
 from storage.models import Community, Job, Post, Trade
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
+from tests.fakes.callers import make_caller
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import FakeGuild, FakeUser
 
@@ -180,6 +183,8 @@ async def test_share_interest_select_staff_and_close(discord_harness: DiscordHar
         assert fields(card)[h.t("fr", "missions.card.trades")] == "Développement 0 · Design graphique 0"
     card = cards(h, channels["design"])[0]
 
+    await give_profile(h, sacha, "Design graphique")
+    await give_profile(h, alex, "Design graphique", "Développement")
     said = await interest(h, card, mission.id, sacha, note="Dispo dès lundi")
     assert h.t("fr", "missions.interest.saved") in texts_of(said)
     again = await interest(h, card, mission.id, sacha)
@@ -187,6 +192,9 @@ async def test_share_interest_select_staff_and_close(discord_harness: DiscordHar
     await interest(h, card, mission.id, alex)
     async with h.services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Candidacy)) == 2
+    for channel in channels.values():
+        [updated] = cards(h, channel)
+        assert fields(updated)[h.t("fr", "missions.card.trades")] == "Développement 1 · Design graphique 2"
     [dm, _] = h.fake.dm_messages(h.member)
     assert "Sacha" in dm["embeds"][0]["title"]
     assert "Dispo dès lundi" in str(dm["embeds"][0])
@@ -234,6 +242,14 @@ async def test_share_interest_select_staff_and_close(discord_harness: DiscordHar
         assert h.t("fr", "missions.outcome.won") in card["embeds"][0]["footer"]["text"]
     async with h.services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Job).where(Job.state == "pending")) == 0
+
+
+async def give_profile(h: DiscordHarness, user: FakeUser, *trades: str) -> None:
+    """A profile with these trades (what a candidate counts for on the card)."""
+    caller = await make_caller(h.services, str(user.id), guild=str(h.guild.id), name=user.name)
+    async with h.services.db.transaction() as session:
+        form = IntroForm(trade_ids=await trade_values(h, h.guild, *trades), skills="WordPress")
+        await save_profile(session, caller, form, h.services.clock)
 
 
 async def candidacies(h: DiscordHarness) -> list[Candidacy]:
