@@ -59,6 +59,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from cogs.intros._skills import normalize_skill, split_skills
     from cogs.intros._slack import MENTION
     from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
+    from cogs.matching import _request as matching
     from cogs.missions._slack import read_metadata as mission_metadata
     from cogs.missions._validation import MissionForm, parse_budget
     from cogs.missions._validation import validate as mission_validate
@@ -119,6 +120,9 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "mission budget": parse_budget,
         "mission form": mission_form,
         "mission slack metadata": mission_metadata,
+        "matching args": matching.parse_args,
+        "matching rate": matching.parse_rate,
+        "matching date": lambda t: matching.parse_by(t, TODAY, "fr"),
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -134,6 +138,7 @@ LISTED = {
     "cogs/directory/_filters.py", "bot/rendering/discord.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
+    "cogs/matching/_request.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

@@ -3,6 +3,7 @@
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
 from cogs.config._declared import CORE_SETTINGS
+from cogs.config._packs import DEFAULT_PACKS
 
 FEATURE = Feature(
     name="config",
@@ -14,3 +15,8 @@ FEATURE = Feature(
     privacy=PrivacyHook(tables=("audit_entries",), export=export_member, delete=forget_member),
     settings=CORE_SETTINGS,
 )
+
+
+def default_packs(locale: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The packs a community starts with, (name, trade names), before /config pack first creates them."""
+    return DEFAULT_PACKS.get(locale, DEFAULT_PACKS["en"])

@@ -7,7 +7,8 @@ Score of a member for a slot (integers; higher is better):
 
     SKILL    x each requested skill the member has
   + AVAILABLE_NOW when available today, AVAILABLE_BY when only by the requested date
-  + CITY when in the requested city, REMOTE when the request is remote (or another city) and they work remotely
+  + CITY when in the requested city, REMOTE when they work remotely and the request is remote
+    (or for another city)
   + SECTOR when they have worked in the requested sector
   + RATE when their rate is within the budget (their maximum at or below it)
   + KUDOS  x kudos received for peer feedback, at most KUDOS_MAX of them

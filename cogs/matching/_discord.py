@@ -1,0 +1,101 @@
+"""/match on Discord (/equipe in French): options with pack autocomplete, an ephemeral proposal, Invite."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+from sqlalchemy import select
+
+from bot.discord_bot.replies import send_card, send_text
+from bot.discord_bot.translator import command_texts, keyed
+from bot.usecase import run
+from cogs.config.models import Pack
+from cogs.matching import FEATURE, _ids
+from cogs.matching._cards import answer_card, invited_text
+from cogs.matching._match import Answer, Invited, find_team, invite_team
+from cogs.matching._request import MatchInput
+from storage.text import fold
+
+if TYPE_CHECKING:
+    from bot.discord_bot.client import CollectifBot
+    from bot.discord_bot.router import DiscordRequest
+
+log = logging.getLogger(__name__)
+MATCH = next(c for c in FEATURE.commands if c.name == "match")
+OPTIONS = ("pack", "trades", "skills", "city", "remote", "available_by", "max_rate", "sector", "include_me")
+CHOICES_MAX = 25
+
+
+def _option_name(name: str) -> locale_str:
+    return locale_str(name, key=f"matching.options.{name}")
+
+
+async def on_invite(request: DiscordRequest) -> None:
+    """Invite this team: "thinking…" first (opening a thread takes a few calls), then the outcome."""
+    caller = await request.caller()
+    interaction = request.interaction
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
+                                 str(interaction.channel_id or ""))
+    opened = invited.space.done and invited.space.value is not None
+    await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited.names, opened))
+
+
+class Matching(commands.Cog):
+    def __init__(self, bot: CollectifBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(**command_texts(MATCH))
+    @app_commands.rename(**{name: _option_name(name) for name in OPTIONS})
+    @app_commands.describe(**{name: keyed(f"matching.options.{name}_description") for name in OPTIONS})
+    async def match(
+        self,
+        interaction: discord.Interaction,
+        pack: str | None = None,
+        trades: str | None = None,
+        skills: str | None = None,
+        city: str | None = None,
+        remote: bool = False,
+        available_by: str | None = None,
+        max_rate: str | None = None,
+        sector: str | None = None,
+        include_me: bool = False,
+    ) -> None:
+        caller = await self.bot.caller(interaction)
+        typed = MatchInput(pack=pack or "", trades=trades or "", skills=skills or "", city=city or "",
+                           remote=remote, available_by=available_by or "", max_rate=max_rate or "",
+                           sector=sector or "", include_me=include_me)
+        catalog = self.bot.services.catalog
+
+        async def respond(answer: Answer) -> None:
+            await send_card(interaction, answer_card(catalog, caller.locale, answer), ephemeral=True)
+
+        # Reads only: the proposal is stored (for Invite and rotation) after the answer went out.
+        await run(self.bot.services, caller, find_team, typed, write=False, respond=respond)
+
+    @match.autocomplete("pack")
+    async def pack_autocomplete(self, interaction: discord.Interaction, current: str
+                                ) -> list[app_commands.Choice[str]]:
+        try:
+            caller = await self.bot.caller(interaction)
+            async with self.bot.services.db.transaction(write=False) as session:
+                names = (await session.scalars(
+                    select(Pack.name).where(Pack.community_id == caller.community_id)
+                    .order_by(Pack.position, Pack.id)
+                )).all()
+        except Exception:  # never raise: Discord would show "loading options failed"
+            log.exception("matching pack autocomplete failed in guild %s", interaction.guild_id)
+            return []
+        typed = fold(current[:100])
+        return [app_commands.Choice(name=n, value=n) for n in names if typed in fold(n)][:CHOICES_MAX]
+
+
+async def setup(bot: CollectifBot) -> None:
+    await bot.add_cog(Matching(bot))
+    bot.router.action(_ids.INVITE, on_invite)

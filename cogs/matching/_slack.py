@@ -1,0 +1,48 @@
+"""`/collectif match …` (`/collectif equipe …`) on Slack: key:value options, the proposal, Invite."""
+
+from __future__ import annotations
+
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from bot.usecase import run
+from cogs.matching import _ids
+from cogs.matching._cards import answer_card, invited_text
+from cogs.matching._match import Answer, Invited, find_team, invite_team
+from cogs.matching._request import parse_args
+
+
+def unescape(text: str) -> str:
+    """Slack sends & < > of a command's text as entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+async def match(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    services = request.services
+    text = unescape(request.args).strip()
+    if text in ("", "?", "help", "aide"):
+        await request.reply(request.t("matching.slack.usage"))
+        return
+    typed = parse_args(text)
+
+    async def respond(answer: Answer) -> None:
+        await request.reply(answer_card(services.catalog, caller.locale, answer))
+
+    # Reads only: the proposal is stored (for Invite and rotation) after the answer went out.
+    await run(services, caller, find_team, typed, write=False, respond=respond)
+
+
+async def invite(request: SlackRequest) -> None:
+    """Invite this team: a group DM with the requester and the team, then the outcome to the requester."""
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
+                                 request.channel_id or "")
+    opened = invited.space.done and invited.space.value is not None
+    await request.reply(invited_text(request.services.catalog, caller.locale, invited.names, opened))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("match", match)
+    router.action(_ids.INVITE, invite)
+    router.need_scope("mpim:write", "conversations.open with several members: an invited team's group DM")

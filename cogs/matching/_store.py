@@ -1,0 +1,192 @@
+"""Matching's data access: candidates from the profiles, rotation and kudos counts, proposals stored and read.
+
+Profiles are read through the intros' public models (`cogs.intros.models`), kudos through the
+feedback's (`cogs.feedback.models`): a few columns for thousands of members, in four statements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.feedback.models import Kudos
+from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
+from cogs.matching._team import Candidate
+from cogs.matching.models import Proposal, ProposedMember
+from storage.models import Member
+
+ROTATION_WINDOW = timedelta(days=30)
+KUDOS_WINDOW = timedelta(days=365)
+
+
+async def candidates(
+    session: AsyncSession, community_id: int, trade_ids: tuple[int, ...], skill_keys: tuple[str, ...],
+    sector_id: int | None, now: datetime, requester_id: int,
+) -> list[Candidate]:
+    """The opted-in members with one of these trades (and the requester, for "include me")."""
+    p, pt = Profile.__table__.c, ProfileTrade.__table__.c
+    rows = (await session.execute(
+        select(p.id, p.member_id, pt.trade_id, p.city_key, p.work_mode, p.availability, p.available_from,
+               p.rate_min, p.rate_max)
+        .join_from(Profile.__table__, ProfileTrade.__table__, pt.profile_id == p.id)
+        .where(p.community_id == community_id, pt.community_id == community_id,
+               pt.trade_id.in_(sorted(set(trade_ids))),
+               (p.opt_matching.is_(True)) | (p.member_id == requester_id))
+    )).all()
+    if not rows:
+        return []
+    trades: dict[int, set[int]] = defaultdict(set)
+    profiles: dict[int, Any] = {}
+    for row in rows:
+        trades[row[0]].add(row[2])
+        profiles[row[0]] = row
+    skills: dict[int, set[str]] = defaultdict(set)
+    if skill_keys:
+        s = ProfileSkill.__table__.c
+        for pid, key in await session.execute(
+            select(s.profile_id, s.key).where(s.community_id == community_id, s.key.in_(skill_keys))
+        ):
+            skills[pid].add(key)
+    sectors: set[int] = set()
+    if sector_id is not None:
+        sc = ProfileSector.__table__.c
+        sectors = set((await session.scalars(
+            select(sc.profile_id).where(sc.community_id == community_id, sc.sector_id == sector_id)
+        )).all())
+    recent = await recent_proposals(session, community_id, now - ROTATION_WINDOW)
+    kudos = await kudos_received(session, community_id, now - KUDOS_WINDOW)
+    none: frozenset[Any] = frozenset()
+    out = []
+    for pid, (_, member_id, _, city_key, work_mode, availability, available_from, rate_min, rate_max) in (
+            profiles.items()):
+        out.append(Candidate(
+            member_id=member_id, trade_ids=frozenset(trades[pid]),
+            skill_keys=frozenset(skills[pid]) if pid in skills else none,
+            sector_ids=frozenset((sector_id,)) if pid in sectors else none,
+            city_key=city_key, work_mode=work_mode, availability=availability,
+            available_from=available_from, rate_min=rate_min, rate_max=rate_max,
+            kudos=kudos.get(member_id, 0), recent_proposals=recent.get(member_id, 0),
+        ))
+    return out
+
+
+async def recent_proposals(session: AsyncSession, community_id: int, since: datetime) -> dict[int, int]:
+    c = ProposedMember.__table__.c
+    rows = await session.execute(
+        select(c.member_id, func.count()).where(c.community_id == community_id, c.proposed_at >= since)
+        .group_by(c.member_id)
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def kudos_received(session: AsyncSession, community_id: int, since: datetime) -> dict[int, int]:
+    c = Kudos.__table__.c
+    rows = await session.execute(
+        select(c.receiver_id, func.count()).where(c.community_id == community_id, c.created_at >= since)
+        .group_by(c.receiver_id)
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def people(
+    session: AsyncSession, community_id: int, member_ids: set[int]
+) -> dict[int, tuple[str, str]]:
+    """Member id -> (platform user id, display name), in this community only."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(Member.id, Member.platform_user_id, Member.display_name)
+        .where(Member.community_id == community_id, Member.id.in_(member_ids))
+    )
+    return {mid: (user, name) for mid, user, name in rows}
+
+
+async def store_proposal(
+    session: AsyncSession, community_id: int, requester_id: int, token: str, seed: int,
+    request: dict[str, Any], team: list[tuple[int, int, int]], now: datetime,
+) -> None:
+    """A proposal and its members ((slot, trade id, member id)); they now count for rotation."""
+    proposal = Proposal(community_id=community_id, requester_id=requester_id, token=token, seed=seed,
+                        request=request, created_at=now)
+    session.add(proposal)
+    await session.flush()
+    session.add_all(
+        ProposedMember(community_id=community_id, proposal_id=proposal.id, member_id=member, slot=slot,
+                       trade_id=trade, proposed_at=now)
+        for slot, trade, member in team
+    )
+
+
+async def proposal_by_token(session: AsyncSession, community_id: int, token: str) -> Proposal | None:
+    return await session.scalar(
+        select(Proposal).where(Proposal.community_id == community_id, Proposal.token == token)
+    )
+
+
+async def team_of(session: AsyncSession, community_id: int, proposal_id: int) -> list[int]:
+    c = ProposedMember.__table__.c
+    return list((await session.scalars(
+        select(c.member_id).where(c.community_id == community_id, c.proposal_id == proposal_id)
+        .order_by(c.slot)
+    )).all())
+
+
+async def claim_invite(session: AsyncSession, community_id: int, proposal_id: int, now: datetime) -> bool:
+    """Mark the proposal invited once: a second click (or a second process) finds it taken."""
+    result = await session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.community_id == community_id,
+                               Proposal.invited_at.is_(None))
+        .values(invited_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_invite(session: AsyncSession, community_id: int, proposal_id: int) -> None:
+    """The private space could not be opened: the requester may try again."""
+    await session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.community_id == community_id)
+        .values(invited_at=None).execution_options(synchronize_session=False)
+    )
+
+
+# -- privacy ---------------------------------------------------------------------------------------
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    """The teams a member asked for, and the times they were proposed to someone (not by whom)."""
+    asked = (await session.scalars(
+        select(Proposal).where(Proposal.community_id == community_id, Proposal.requester_id == member_id)
+        .order_by(Proposal.id)
+    )).all()
+    c = ProposedMember.__table__.c
+    proposed = (await session.execute(
+        select(c.proposed_at, c.trade_id).where(c.community_id == community_id, c.member_id == member_id)
+        .order_by(c.id)
+    )).all()
+    return {
+        "requests": [
+            {"request": p.request, "created_at": _iso(p.created_at), "invited_at": _iso(p.invited_at)}
+            for p in asked
+        ],
+        "proposed": [{"proposed_at": _iso(at), "trade_id": trade} for at, trade in proposed],
+    }
+
+
+async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Forget a member's requests (with the teams proposed to them) and their places in others' teams."""
+    mine = select(Proposal.id).where(Proposal.community_id == community_id,
+                                     Proposal.requester_id == member_id)
+    await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
+                                                       ProposedMember.proposal_id.in_(mine)))
+    await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
+                                                       ProposedMember.member_id == member_id))
+    await session.execute(delete(Proposal).where(Proposal.community_id == community_id,
+                                                 Proposal.requester_id == member_id))

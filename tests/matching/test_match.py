@@ -1,0 +1,176 @@
+"""/match and Invite as use cases on a real database: resolving, proposing, storing, rotating, inviting."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import Caller
+from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.matching._cards import answer_card
+from cogs.matching._match import Answer, find_team, invite_team
+from cogs.matching._request import MatchInput, parse_args
+from cogs.matching._store import delete_member, export_member
+from cogs.matching.models import Proposal, ProposedMember
+from tests.directory.factory import add_profile
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+PACK = "Site vitrine"  # Rédaction web, Design graphique, SEO / SEA, Développement
+
+
+async def member(services: Services, user: str, name: str, guild: str = "g1", **profile: Any) -> Caller:
+    caller = await make_caller(services, user, name=name, guild=guild)
+    async with services.db.transaction() as session:
+        await add_profile(session, caller, **profile)
+    return caller
+
+
+async def website_team(services: Services) -> dict[str, Caller]:
+    return {
+        "writer": await member(services, "W1", "Wanda", trades=("Rédaction web",), skills=("WordPress",)),
+        "designer": await member(services, "D1", "Dora", trades=("Design graphique",), skills=("Figma",)),
+        "seo": await member(services, "S1", "Sam", trades=("SEO / SEA",), skills=("SEO",)),
+        "dev": await member(services, "V1", "Vic", trades=("Développement",), skills=("WordPress",)),
+    }
+
+
+async def match(services: Services, caller: Caller, **typed: Any) -> Answer:
+    return await run(services, caller, find_team, MatchInput(**typed), write=False)
+
+
+def names(answer: Answer) -> list[str | None]:
+    return [answer.people[s.chosen.member_id][1] if s.chosen else None for s in answer.team.slots]
+
+
+async def test_default_pack_team_and_card(services: Services, alice: Caller) -> None:
+    await website_team(services)
+    answer = await match(services, alice, pack="site vitrine", skills="wordpress")
+    assert answer.resolved.pack_name == PACK
+    assert names(answer) == ["Wanda", "Dora", "Sam", "Vic"]
+    card = answer_card(services.catalog, "fr", answer)
+    assert card.actions[0].id == f"matching:invite:{answer.token}"
+    assert "Compétences : wordpress" in card.fields[0].value
+    async with services.db.transaction() as session:
+        stored = await session.scalar(select(Proposal).where(Proposal.token == answer.token))
+        assert stored is not None and stored.requester_id == alice.member_id
+        assert await session.scalar(select(func.count()).select_from(ProposedMember)) == 4
+
+
+async def test_bad_input_is_refused_with_every_problem(services: Services, alice: Caller) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await match(services, alice, pack="Plomberie", available_by="2020-01-01", max_rate="beaucoup")
+    assert set(error.value.problems) == {"pack", "available_by", "max_rate"}
+    with pytest.raises(InvalidInput) as error:
+        await match(services, alice, pack=PACK, trades="Photographie, Traduction, Conseil")
+    assert error.value.problems["trades"][0] == "matching.errors.too_many_slots"
+    with pytest.raises(InvalidInput):
+        await match(services, alice)
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Proposal)) == 0
+
+
+async def test_nobody_available_says_why(services: Services, alice: Caller) -> None:
+    await member(services, "S1", "Sam", trades=("SEO / SEA",), availability="busy")
+    await member(services, "S2", "Sue", trades=("SEO / SEA",), availability="from_date",
+                 available_from=date(2027, 1, 12))
+    answer = await match(services, alice, trades="SEO", available_by="2026-12-01")
+    slot = answer.team.slots[0]
+    assert slot.chosen is None
+    card = answer_card(services.catalog, "en", answer)
+    assert not card.actions  # nobody to invite
+    text = card.fields[0].value
+    assert "Sam: busy" in text and "Sue: available from January 12, 2027" in text
+
+
+async def test_requester_and_opted_out_members_are_not_proposed(services: Services) -> None:
+    me = await member(services, "V0", "Me", trades=("Développement",), skills=("Python",))
+    await member(services, "V1", "Vic", trades=("Développement",))
+    answer = await match(services, me, trades="Développement", skills="python")
+    assert names(answer) == ["Vic"]
+    answer = await match(services, me, trades="Développement, SEO", include_me=True)
+    assert answer.team.slots[0].requester
+    with pytest.raises(InvalidInput):
+        await match(services, me, trades="SEO", include_me=True)
+
+
+async def test_rotation_spreads_ten_equal_designers(services: Services, alice: Caller) -> None:
+    people = [await member(services, f"D{i}", f"Designer {i}", trades=("Design graphique",))
+              for i in range(10)]
+    counts = {p.display_name: 0 for p in people}
+    for _ in range(100):
+        answer = await match(services, alice, trades="Design graphique")
+        (name,) = names(answer)
+        assert name is not None
+        counts[name] += 1
+    assert all(5 <= n <= 15 for n in counts.values()), counts
+
+
+async def test_same_request_same_data_same_team(services: Services, alice: Caller) -> None:
+    for i in range(6):
+        await member(services, f"D{i}", f"Designer {i}", trades=("Design graphique",))
+    first = await match(services, alice, trades="Design graphique")
+    async with services.db.transaction() as session:  # forget the rotation: same data again
+        await session.execute(ProposedMember.__table__.delete())
+    assert names(await match(services, alice, trades="Design graphique")) == names(first)
+
+
+async def test_invite_opens_one_private_space(services: Services, alice: Caller,
+                                             notifier: RecordingNotifier) -> None:
+    await website_team(services)
+    answer = await match(services, alice, pack=PACK)
+    invited = await run(services, alice, invite_team, answer.token, "c-general")
+    assert invited.space.done and invited.space.value is not None
+    (space,) = notifier.threads.values()
+    assert space.private and space.members == [alice.user_id, "W1", "D1", "S1", "V1"]
+    assert notifier.in_channel(space.ref.thread_id)[0].title == "Équipe : Site vitrine"
+    with pytest.raises(UserError) as again:
+        await run(services, alice, invite_team, answer.token, "c-general")
+    assert again.value.key == "matching.errors.already_invited"
+
+
+async def test_invite_refused_to_others_and_released_when_the_space_fails(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    await website_team(services)
+    answer = await match(services, alice, pack=PACK)
+    bob = await make_caller(services, "U2", name="Bob")
+    with pytest.raises(Forbidden):
+        await run(services, bob, invite_team, answer.token, "c-general")
+    with pytest.raises(NotFound):
+        await run(services, alice, invite_team, "0" * 16, "c-general")
+    notifier.forbidden.add("c-general")
+    invited = await run(services, alice, invite_team, answer.token, "c-general")
+    assert invited.space.value is None
+    notifier.forbidden.clear()
+    invited = await run(services, alice, invite_team, answer.token, "c-general")  # may try again
+    assert invited.space.value is not None
+
+
+async def test_privacy_export_and_delete(services: Services, alice: Caller) -> None:
+    team = await website_team(services)
+    await match(services, alice, pack=PACK)
+    async with services.db.transaction() as session:
+        mine = await export_member(session, alice.community_id, alice.member_id)
+        theirs = await export_member(session, alice.community_id, team["seo"].member_id)
+        assert len(mine["requests"]) == 1 and not mine["proposed"]
+        assert len(theirs["proposed"]) == 1 and "requester" not in str(theirs)
+        await delete_member(session, alice.community_id, team["seo"].member_id)
+        assert await session.scalar(select(func.count()).select_from(ProposedMember)) == 3
+        await delete_member(session, alice.community_id, alice.member_id)
+        assert await session.scalar(select(func.count()).select_from(Proposal)) == 0
+        assert await session.scalar(select(func.count()).select_from(ProposedMember)) == 0
+
+
+def test_slack_arguments() -> None:
+    typed = parse_args("pack:Site vitrine compétences:wordpress, seo ville:Lyon tjm:450 € distance moi")
+    assert typed == MatchInput(pack="Site vitrine", skills="wordpress, seo", city="Lyon", max_rate="450 €",
+                               remote=True, include_me=True)
+    assert parse_args("Site vitrine").pack == "Site vitrine"
+    assert parse_args("metiers:SEO, Développement dispo:15/12").trades == "SEO, Développement"
+    with pytest.raises(InvalidInput):
+        parse_args("couleur:bleu")
