@@ -462,3 +462,99 @@ async def test_a_forged_id_from_another_community_changes_nothing(discord_harnes
             .where(Post.object_id == theirs.id, Post.feature == "missions")
         )
     assert posts == 1
+
+
+async def test_editing_updates_every_card_in_place_and_replans_the_expiry(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    mission, _ = await post_mission(h, h.member)
+    [card] = cards(h, channels["général"])
+    ids_before = {name: cards(h, c)[0]["id"] for name, c in channels.items()}
+
+    opened = await h.fake.click(card, f"missions:edit:{mission.id}", h.member)
+    assert opened.ephemeral
+    form = opened.original
+    texts = await h.fake.click(form, "missions:form:texts", h.member)
+    prefilled = {
+        c["components"][0]["custom_id"]: c["components"][0].get("value") for c in texts.data["components"]
+    }
+    assert prefilled["title"] == TEXTS["title"]
+    assert prefilled["budget"] == "3000 EUR"
+    await h.fake.submit_modal(
+        h.guild,
+        h.member,
+        "missions:form:submit_texts",
+        {**prefilled, "title": "Site vitrine et boutique"},
+        message=form,
+    )
+    await h.fake.choose(
+        form, "missions:pick:trades", await trade_values(h, h.guild, "Développement"), h.member
+    )
+    await h.fake.click(form, "missions:form:details", h.member)
+    await h.fake.submit_modal(
+        h.guild,
+        h.member,
+        "missions:form:submit_details",
+        {**DETAILS, "answer_by": "2026-12-20"},
+        message=form,
+    )
+    done = await answered(await publish(h, form, h.member))
+
+    assert h.t("fr", "missions.saved.updated") in texts_of(done)
+    [after] = await missions(h)
+    assert (after.id, after.title, str(after.answer_by)) == (
+        mission.id,
+        "Site vitrine et boutique",
+        "2026-12-20",
+    )
+    assert cards(h, channels["design"]) == []  # the trade is no longer needed: its card goes
+    for name in ("général", "développement"):
+        [edited] = cards(h, channels[name])
+        assert edited["id"] == ids_before[name]
+        assert edited["embeds"][0]["title"].endswith("Site vitrine et boutique")
+    async with h.services.db.transaction() as session:
+        pending = {
+            (j.kind, j.payload["answer_by"])
+            for j in await session.scalars(select(Job).where(Job.state == "pending"))
+        }
+    assert pending == {("missions.warn", "2026-12-20"), ("missions.expire", "2026-12-20")}
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_named_and_the_rest_posted(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    h.guild.channel("design").bot_may_post = False
+
+    mission, done = await post_mission(h, h.member)
+
+    assert mission.status == "open"
+    assert h.t("fr", "missions.saved.posted", count=2) in done.content
+    assert h.t("fr", "missions.saved.failed", channels="#design", count=1) in done.content
+    assert cards(h, channels["design"]) == []
+    assert len(cards(h, channels["développement"])) == len(cards(h, channels["général"])) == 1
+
+
+async def test_close_from_the_warning_dm(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    mission, _ = await post_mission(h, h.member)
+    clock: Any = h.services.clock
+    clock.advance(timedelta(days=12, hours=14))
+    await h.services.scheduler.run_due()
+    [warning] = h.fake.dm_messages(h.member)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+
+    stolen = await answered(await h.fake.click(warning, f"missions:close:{mission.id}", sacha))
+    assert h.t("fr", "missions.errors.not_author") in texts_of(stolen)
+    asked = await h.fake.click(warning, f"missions:close:{mission.id}", h.member)
+    closed = await answered(
+        await h.fake.click(asked.original, f"missions:closeas:{mission.id}:lost", h.member)
+    )
+
+    assert h.t("fr", "missions.outcome.lost") in texts_of(closed)
+    assert ((await missions(h))[0].status, (await missions(h))[0].outcome) == ("closed", "lost")
+    assert buttons(cards(h, channels["général"])[0]) == []

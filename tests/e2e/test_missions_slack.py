@@ -433,3 +433,50 @@ async def test_a_forged_id_from_another_community_changes_nothing(slack: SlackHa
             )
             == 0
         )
+
+
+async def test_editing_from_the_card_updates_the_same_messages(slack: SlackHarness) -> None:
+    mission = await post_mission(slack, slack.member_fr)
+    before = set(slack.fake.messages)
+    opened = len(slack.fake.calls_to("views.open"))
+
+    answer, _ = await slack.sender.action(f"missions:edit:{mission.id}", user_id=slack.member_fr)
+    assert answer.status == 200
+    call = await slack.fake.wait_for_call(
+        "views.open", lambda c: slack.fake.calls_to("views.open").index(c) >= opened
+    )
+    view = call.args["view"]
+    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert title["element"]["initial_value"] == TEXTS["title"]
+    told = len(slack.fake.calls_to("chat.postEphemeral"))
+    edited = await submit(slack, slack.member_fr, view["private_metadata"], title="Site vitrine et boutique")
+    assert edited.text == ""
+    note = await slack.fake.wait_for_call(
+        "chat.postEphemeral", lambda c: slack.fake.calls_to("chat.postEphemeral").index(c) >= told
+    )
+
+    assert slack.t("fr", "missions.saved.updated") in note.args["text"]
+    [after] = await missions(slack)
+    assert (after.id, after.title) == (mission.id, "Site vitrine et boutique")
+    assert set(slack.fake.messages) == before
+    for channel in CHANNELS.values():
+        assert "Site vitrine et boutique" in visible_text(cards(slack)[channel][0])
+    # Someone else's edit form, even with the mission id in its metadata, changes nothing.
+    other = await submit(slack, SACHA, view["private_metadata"], title="Détournée")
+    assert other.json()["errors"] == {"trades": slack.t("fr", "missions.errors.not_author")}
+    assert (await missions(slack))[0].title == "Site vitrine et boutique"
+
+
+async def test_withdrawing_updates_the_cards(slack: SlackHarness) -> None:
+    mission = await post_mission(slack, slack.member_fr)
+    await give_profile(slack, SACHA, "Design graphique")
+    await interest(slack, mission.id, SACHA)
+    assert "Design graphique 1" in visible_text(cards(slack)["CDESIGN"][0])
+
+    assert await click(slack, f"missions:withdraw:{mission.id}", SACHA) == slack.t(
+        "fr", "missions.interest.withdrawn"
+    )
+    assert await candidacies(slack) == []
+    assert "Design graphique 0" in visible_text(cards(slack)["CDESIGN"][0])
+    again = await click(slack, f"missions:withdraw:{mission.id}", SACHA)
+    assert again == slack.t("fr", "missions.interest.not_candidate")
