@@ -58,7 +58,7 @@ def error_code(exc: BaseException) -> str:
     """
     if isinstance(exc, SlackApiError):
         response = exc.response
-        data = getattr(response, "data", None)
+        data = response if isinstance(response, dict) else getattr(response, "data", None)
         if isinstance(data, dict) and data.get("error"):
             return str(data["error"])
         status = getattr(response, "status_code", None) or getattr(response, "status", None)

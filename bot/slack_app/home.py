@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.rendering.slack import CONTEXT_MAX, HOME_MAX_BLOCKS, escaped_within, mrkdwn
+from bot.slack_app.client import error_code
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -85,7 +86,7 @@ class HomePage:
             await request.client.views_publish(user_id=caller.user_id,
                                                view={"type": "home", "blocks": blocks})
         except SlackApiError as exc:
-            log.info("views.publish refused for %s: %s", caller.user_id, exc.response.get("error"))
+            log.info("views.publish refused for %s: %s", caller.user_id, error_code(exc))
 
     async def opened(self, request: SlackRequest) -> None:
         """`app_home_opened`: draw the Home tab (the Messages tab opens the same event)."""

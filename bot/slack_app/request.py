@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.cards import Card
 from bot.rendering.slack import escaped_within, render_message
+from bot.slack_app.client import error_code
 
 if TYPE_CHECKING:
     import re
@@ -133,6 +135,22 @@ class SlackRequest:
             await self.client.chat_postMessage(channel=self.channel_id, **message)
         elif self.user_id:  # a Home tab click or a form: the app's Messages tab
             await self.client.chat_postMessage(channel=self.user_id, **message)
+
+    async def tell(self, content: Card | str, channel: str | None = None) -> None:
+        """A note to the caller after a form, ephemeral in `channel` (where the form was opened).
+
+        Else a DM: from the App Home, in a channel the bot is not in, or without a channel.
+        """
+        if self.user_id is None:
+            return
+        message = as_message(content)
+        if channel:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=self.user_id, **message)
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral note refused in %s: %s", channel, error_code(exc))
+        await self.client.chat_postMessage(channel=self.user_id, **message)
 
     async def open_modal(self, view: dict[str, Any]) -> dict[str, Any]:
         """views.open with this request's trigger_id (valid 3 s, once)."""

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot import startup
-from bot.slack_app.app import build_app
+from bot.slack_app.app import CollectifApp, build_app
 from bot.slack_app.notifier import SlackNotifier
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class SlackRuntime:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.app: AsyncApp | None = None
+        self.app: CollectifApp | None = None
         self.port: int | None = None  # HTTP mode: the port actually bound (the setting may be 0)
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -123,6 +123,8 @@ class SlackRuntime:
         socket, self._socket = self._socket, None
         runner, self._runner = self._runner, None
         session, self._session = self._session, None
+        if self.app is not None:  # work still running in the background (bot.slack_app.inflight)
+            await self.app.close()
         if socket is not None:
             await socket.close_async()
         if runner is not None:

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from bot.cards import Attachment
-from bot.context import Caller
 from bot.errors import InvalidInput
 from bot.rendering.slack import mrkdwn, plain
 from bot.slack_app.request import SlackRequest
@@ -231,16 +230,10 @@ async def confirmed(request: SlackRequest) -> None:
         created = await run(services, caller, create_afterwork, form, origin_channel_id=metadata["channel"])
     except InvalidInput as error:  # the time passed while the organizer read the summary
         lines = problem_lines(services.catalog, caller.locale, error.problems)
-        await _tell(request, caller, "\n".join([request.t("afterworks.problems.heading"), *lines]))
+        await request.tell("\n".join([request.t("afterworks.problems.heading"), *lines]))
         return
     key = "afterworks.created.posted_slack" if created.posted else "afterworks.created.not_posted"
-    await _tell(request, caller, request.t(key))
-
-
-async def _tell(request: SlackRequest, caller: Caller, text: str) -> None:
-    from bot.slack_app.request import as_message
-
-    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
+    await request.tell(request.t(key))
 
 
 async def rsvp_clicked(request: SlackRequest) -> None:
@@ -308,7 +301,7 @@ async def edit_submitted(request: SlackRequest) -> None:
 
     # Before the ack: a refusal (fewer seats than those going) comes back inline on its field.
     await run(services, caller, edit_afterwork, afterwork_id, form, respond=close)
-    await _tell(request, caller, request.t("afterworks.edited.done"))
+    await request.tell(request.t("afterworks.edited.done"))
 
 
 async def cancel_clicked(request: SlackRequest) -> None:

@@ -40,6 +40,7 @@ from bot.settings_registry import (
     Users,
 )
 from bot.slack_app.callers import team_of
+from bot.slack_app.client import error_code
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.words import catalog_words, match_word
@@ -214,7 +215,7 @@ async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -
     try:
         users = list((await request.client.usergroups_users_list(usergroup=group)).get("users") or [])
     except SlackApiError as exc:
-        log.warning("usergroups.users.list failed for %s: %s", group, exc.response.get("error"))
+        log.warning("usergroups.users.list failed for %s: %s", group, error_code(exc))
         return
     except (TimeoutError, aiohttp.ClientError) as exc:  # asyncio.TimeoutError is TimeoutError on 3.11
         # The setting is saved already; the next subteam_members_changed event refreshes the snapshot.

@@ -12,10 +12,8 @@ import logging
 import re
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot.rendering.slack import plain
-from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from bot.words import match_word
@@ -197,8 +195,7 @@ async def request_submitted(request: SlackRequest) -> None:
     await run(services, caller, check_request, form, write=False)
     await request.ack()
     asked = await run(services, caller, ask, form)
-    await _tell(
-        request,
+    await request.tell(
         asked_text(services.catalog, caller.locale, asked, mention_channel=False),
         _channel(view.get("private_metadata")),
     )
@@ -211,18 +208,6 @@ def _channel(raw: str | None) -> str | None:
         return None
     channel = data.get("channel") if isinstance(data, dict) else None
     return channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None
-
-
-async def _tell(request: SlackRequest, text: str, channel: str | None) -> None:
-    """An ephemeral note where the form was opened, else a DM."""
-    caller = await request.ensure_caller()
-    if channel:
-        try:
-            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
-            return
-        except SlackApiError as exc:
-            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
-    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
 
 
 async def answer_clicked(request: SlackRequest) -> None:
@@ -243,7 +228,7 @@ async def answer_submitted(request: SlackRequest) -> None:
     await request.ack()
     answered = await run(services, caller, submit_answer, request_id, anonymous, form)
     if not answered.later.value:
-        await _tell(request, request.t("feedback.answered.sent_not_posted"), None)
+        await request.tell(request.t("feedback.answered.sent_not_posted"), None)
 
 
 async def helpful_clicked(request: SlackRequest) -> None:

@@ -12,15 +12,13 @@ import logging
 import re
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot.cards import Action, Card, action_id
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
 from bot.slack_app.home import refresh_home
-from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from bot.words import match_word
@@ -240,7 +238,7 @@ async def submitted(request: SlackRequest) -> None:
         done = await run(services, caller, submit_intro, form, origin_channel_id=metadata.get("channel"))
     except InvalidInput as error:
         text = problems_text(services.catalog, caller.locale, error.problems)
-        await _tell(request, caller, text, metadata.get("channel"))
+        await request.tell(text, metadata.get("channel"))
         return
     published = done.published
     text = outcome_text(
@@ -250,7 +248,7 @@ async def submitted(request: SlackRequest) -> None:
         created=done.created,
         next_post=published.next_post if published else None,
     )
-    await _tell(request, caller, text, metadata.get("channel"))
+    await request.tell(text, metadata.get("channel"))
     await refresh_home(request, caller)
 
 
@@ -267,17 +265,6 @@ def read_metadata(raw: str | None) -> dict[str, Any]:
         "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
         "home": data.get("home") is True,
     }
-
-
-async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str | None) -> None:
-    """An ephemeral note where the form was opened, else a DM (App Home, or not in that channel)."""
-    if channel:
-        try:
-            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
-            return
-        except SlackApiError as exc:
-            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
-    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
 
 
 async def show_profile(request: SlackRequest) -> None:

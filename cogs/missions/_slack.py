@@ -12,12 +12,9 @@ import logging
 import re
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from bot.context import Caller
 from bot.errors import InvalidInput, UserError
 from bot.rendering.slack import plain
-from bot.slack_app.request import SlackRequest, as_message
+from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from bot.words import match_word
@@ -258,16 +255,6 @@ def read_metadata(raw: str | None) -> dict[str, Any]:
     }
 
 
-async def _tell(request: SlackRequest, caller: Caller, text: str, channel: str | None) -> None:
-    if channel:
-        try:
-            await request.client.chat_postEphemeral(channel=channel, user=caller.user_id, **as_message(text))
-            return
-        except SlackApiError as exc:
-            log.info("ephemeral note refused in %s: %s", channel, exc.response.get("error"))
-    await request.client.chat_postMessage(channel=caller.user_id, **as_message(text))
-
-
 async def _open(request: SlackRequest, start: FormStart) -> None:
     if not start.choices.trades:
         raise UserError("missions.form.no_trades")
@@ -300,16 +287,13 @@ async def submitted(request: SlackRequest) -> None:
             services, caller, submit_mission, form, origin_channel_id=metadata["channel"], mission_id=editing
         )
     except InvalidInput as error:
-        await _tell(
-            request,
-            caller,
+        await request.tell(
             "\n".join(problem_lines(services.catalog, caller.locale, error.problems)),
             metadata["channel"],
         )
         return
     except UserError as error:
-        await _tell(
-            request, caller, services.t(caller.locale, error.key, **error.params), metadata["channel"]
+        await request.tell(services.t(caller.locale, error.key, **error.params), metadata["channel"]
         )
         return
     text = outcome_text(
@@ -320,7 +304,7 @@ async def submitted(request: SlackRequest) -> None:
         channel_names={},
         similar=done.similar,
     )
-    await _tell(request, caller, text, metadata["channel"])
+    await request.tell(text, metadata["channel"])
 
 
 def _id(request: SlackRequest) -> int:
@@ -365,11 +349,9 @@ async def note_submitted(request: SlackRequest) -> None:
     try:
         created = await run(services, caller, show_interest, mission_id, note)
     except UserError as error:
-        await _tell(request, caller, services.t(caller.locale, error.key, **error.params), channel)
+        await request.tell(services.t(caller.locale, error.key, **error.params), channel)
         return
-    await _tell(
-        request,
-        caller,
+    await request.tell(
         request.t("missions.interest.saved" if created else "missions.interest.already"),
         channel,
     )
