@@ -20,7 +20,6 @@ FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.missions",
     "cogs.afterworks",
     "cogs.feedback",
-    "cogs.pairing",
 )
 
 

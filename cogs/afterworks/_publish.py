@@ -572,7 +572,7 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             }
             for a in organized
         ],
-        "reminder_dms": True if pref is None else bool(pref),
+        "reminder_dms": None if pref is None else bool(pref),  # None: never chosen (DMs on by default)
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -20,21 +22,7 @@ from cogs.pairing._pairing import (
 )
 
 SUBCOMMANDS = ("join", "leave", "snooze", "avoid", "unavoid", "history", "stats")
-MAX_MENTION = 150
-
-
-def mentioned_user(word: str) -> str | None:
-    """The user id of `<@U123|name>`, `<@U123>` or `U123`; plain parsing, no regular expression."""
-    if len(word) > MAX_MENTION:
-        return None
-    if word.startswith("<@") and word.endswith(">"):
-        word = word[2:-1].split("|", 1)[0]
-    ok = (
-        3 <= len(word) <= 21
-        and word[0] in "UW"
-        and all(c.isascii() and (c.isupper() or c.isdigit()) for c in word)
-    )
-    return word if ok else None
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
 
 
 async def command(request: SlackRequest) -> None:
@@ -57,11 +45,11 @@ async def command(request: SlackRequest) -> None:
         key = "pairing.snooze.done" if done else "pairing.snooze.woken"
         await request.reply(request.t(key, count=done, low=SNOOZE_MIN))
     elif verb in ("avoid", "unavoid"):
-        user = mentioned_user(words[1]) if len(words) > 1 else None
-        if user is None:
+        found = MENTION.match(words[1][:150]) if len(words) > 1 else None
+        if found is None:
             await request.reply(request.t("pairing.errors.which_member"))
             return
-        name = await run(services, caller, avoid if verb == "avoid" else unavoid, user)
+        name = await run(services, caller, avoid if verb == "avoid" else unavoid, found[1] or found[2])
         await request.reply(
             request.t(f"pairing.avoid.{'added' if verb == 'avoid' else 'removed'}", name=name)
         )
