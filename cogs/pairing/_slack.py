@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -22,7 +20,21 @@ from cogs.pairing._pairing import (
 )
 
 SUBCOMMANDS = ("join", "leave", "snooze", "avoid", "unavoid", "history", "stats")
-MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
+MAX_MENTION = 150
+
+
+def mentioned_user(word: str) -> str | None:
+    """The user id of `<@U123|name>`, `<@U123>` or `U123`; plain parsing, no regular expression."""
+    if len(word) > MAX_MENTION:
+        return None
+    if word.startswith("<@") and word.endswith(">"):
+        word = word[2:-1].split("|", 1)[0]
+    ok = (
+        3 <= len(word) <= 21
+        and word[0] in "UW"
+        and all(c.isascii() and (c.isupper() or c.isdigit()) for c in word)
+    )
+    return word if ok else None
 
 
 async def command(request: SlackRequest) -> None:
@@ -45,11 +57,11 @@ async def command(request: SlackRequest) -> None:
         key = "pairing.snooze.done" if done else "pairing.snooze.woken"
         await request.reply(request.t(key, count=done, low=SNOOZE_MIN))
     elif verb in ("avoid", "unavoid"):
-        found = MENTION.match(words[1][:150]) if len(words) > 1 else None
-        if found is None:
+        user = mentioned_user(words[1]) if len(words) > 1 else None
+        if user is None:
             await request.reply(request.t("pairing.errors.which_member"))
             return
-        name = await run(services, caller, avoid if verb == "avoid" else unavoid, found[1] or found[2])
+        name = await run(services, caller, avoid if verb == "avoid" else unavoid, user)
         await request.reply(
             request.t(f"pairing.avoid.{'added' if verb == 'avoid' else 'removed'}", name=name)
         )
@@ -77,6 +89,7 @@ async def checkin_clicked(request: SlackRequest) -> None:
 
 
 def register(router: SlackRouter) -> None:
+    router.need_scope("mpim:write", "conversations.open with several members: a pairing group's DM")
     router.subcommand("pairing", command)
     router.action(_ids.OPT, opt_clicked)
     router.action(_ids.CHECKIN, checkin_clicked)

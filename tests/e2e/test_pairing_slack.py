@@ -1,0 +1,80 @@
+"""A pairing round on Slack through the real Bolt app: group DM, check-in, stats, opt-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from cogs.intros.models import Profile, ProfileTrade
+from cogs.pairing import FEATURE
+from storage.models import Community, Member, Trade
+from storage.settings import write_feature_values
+from tests.e2e.slack_harness import SlackHarness
+
+FIRST = datetime(2026, 11, 30, 18, tzinfo=UTC)  # Monday 19:00 Paris
+
+
+async def opt_in(slack: SlackHarness) -> None:
+    async with slack.services.db.transaction() as session:
+        cid = await session.scalar(select(Community.id).where(Community.external_id == slack.fake.team_id))
+        assert cid is not None
+        await write_feature_values(
+            session,
+            cid,
+            {"pairing.enabled": True, "pairing.cadence": "weekly", "pairing.day": "mon", "pairing.hour": 19},
+        )
+        trades = list(
+            await session.scalars(select(Trade.id).where(Trade.community_id == cid).order_by(Trade.id))
+        )
+        members = list(
+            await session.scalars(select(Member).where(Member.community_id == cid).order_by(Member.id))
+        )
+        for i, member in enumerate(members):
+            profile = Profile(community_id=cid, member_id=member.id, opt_pairing=True)
+            session.add(profile)
+            await session.flush()
+            session.add(ProfileTrade(community_id=cid, profile_id=profile.id, trade_id=trades[i], position=0))
+
+
+async def test_a_round_opens_a_group_dm_then_check_in_and_stats(slack: SlackHarness) -> None:
+    await FEATURE.on_start(slack.services)
+    for user in (slack.member_fr, slack.admin):  # first contact creates the community and members
+        _, url = await slack.sender.command("binomes historique", user_id=user)
+        assert slack.t("fr", "pairing.history.no_profile") in (await slack.fake.wait_for_post(url)).text
+        await slack.completions.wait(1)
+    await opt_in(slack)
+    await slack.services.scheduler.run_due()  # the planner
+    clock = slack.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()
+
+    opened = await slack.fake.wait_for_call("conversations.open", lambda c: "," in c.args.get("users", ""))
+    assert sorted(opened.args["users"].split(",")) == sorted([slack.member_fr, slack.admin])
+    welcome = await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"].startswith("G"))
+    group_dm = welcome.args["channel"]
+    assert "pairing:opt:out" in str(welcome.args["blocks"])
+
+    clock.advance(timedelta(days=3, hours=12))  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()
+    ask = [c for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"] == group_dm][-1]
+    met = next(
+        a["action_id"]
+        for b in ask.args["blocks"]
+        if b.get("type") == "actions"
+        for a in b["elements"]
+        if a["action_id"].endswith(":met")
+    )
+    _, url = await slack.sender.action(met, user_id=slack.member_fr)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("fr", "pairing.checkin.thanks_met")
+
+    _, url = await slack.sender.command("pairing stats", user_id=slack.admin)
+    shown = (await slack.fake.wait_for_post(url)).text
+    assert slack.t("fr", "pairing.stats.title") in shown and "100 %" in shown
+
+    _, url = await slack.sender.command("binomes pause 12", user_id=slack.member_fr)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t(
+        "fr", "pairing.errors.snooze_range", low=1, high=8
+    )
+    _, url = await slack.sender.action("pairing:opt:out", user_id=slack.member_fr)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("fr", "pairing.opt.out")
