@@ -28,6 +28,7 @@ Registration touches no network and no database, so the manifest is built from t
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import re
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[SlackRequest], Awaitable[Any]]
 DataDeletedHandler = Callable[[SlackRequest, int, int], Awaitable[None]]
 HELP_COMMAND = "help"
+# Slack gives up on a form's answer after 3 s: past this, the form closes and the handler goes on.
+VIEW_ACK_BUDGET = 2.0
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,13 @@ class Dispatcher:
                 request = self._request(body, context, client, ack, caller)
                 refuse_control_characters(typed_values(body["view"]))
                 request.match = pattern.match(body["view"]["callback_id"])
-                result = await handler(request)
+                work = asyncio.ensure_future(handler(request))
+                done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_BUDGET)
+                if not done:  # e.g. waiting on a write lock: close the form before Slack gives up
+                    log.warning("form %s still working after %.1f s: closed, outcome told after",
+                                body["view"]["callback_id"], VIEW_ACK_BUDGET)
+                    await request.ack()
+                result = await work  # InvalidInput now: the guard lists the problems in a message
                 await request.ack(**(result or {}))
 
         return on_view

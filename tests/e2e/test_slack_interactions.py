@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import pytest
 
@@ -94,3 +95,22 @@ async def test_an_error_outside_the_router_reaches_the_central_handler(slack: Sl
     assert answer.status == 200  # not a 500: Slack would show its own error to the user
     post = await slack.fake.wait_for_post(url)
     assert re.search(r"^Sorry, something went wrong on our side \(error [0-9a-f]{8}\)", post.text)
+
+
+async def test_a_slow_form_is_closed_before_slack_gives_up_and_its_work_goes_on(slack: SlackHarness) -> None:
+    """A save stuck behind a write lock for longer than Slack waits (3 s): the form closes within
+    the budget, the work still happens, and a problem found late is told in a message."""
+    values = {"title_block": {"title": {"type": "plain_text_input", "value": "slow afterwork"}}}
+    began = time.perf_counter()
+    answer = await slack.sender.view_submission("e2e:form", values, user_id=slack.member_fr)
+    assert answer.status == 200 and answer.text == ""  # closed
+    assert time.perf_counter() - began < 2.8
+    call = await slack.fake.wait_for_call("chat.postMessage")
+    assert call.args["text"] == "slow afterwork"  # the work finished after the answer
+
+    values["title_block"]["title"]["value"] = "slow but empty"
+    answer = await slack.sender.view_submission("e2e:form", values, user_id=slack.member_fr)
+    assert answer.status == 200 and answer.text == ""
+    told = await slack.fake.wait_for_call(  # a DM: a form has no channel to answer in
+        "chat.postMessage", lambda c: "Le titre est obligatoire." in str(c.args), within=5)
+    assert told.args["channel"] == slack.member_fr
