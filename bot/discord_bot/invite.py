@@ -14,6 +14,7 @@ def required_permissions() -> discord.Permissions:
     - attach files: `.ics` exports and data exports;
     - read message history: edit and reply to the bot's own earlier cards;
     - create public threads, send messages in threads: peer feedback discussions;
+    - create private threads: a pairing round's private conversation per group (members added by the bot);
     - create events: the afterworks' native scheduled events. Discord lets the creator edit and
       delete its own events with it, so Manage Events (everyone's events) is not asked for.
 
@@ -25,6 +26,7 @@ def required_permissions() -> discord.Permissions:
         send_messages=True,
         send_messages_in_threads=True,
         create_public_threads=True,
+        create_private_threads=True,
         embed_links=True,
         attach_files=True,
         read_message_history=True,

@@ -93,6 +93,8 @@ async def plan(session: AsyncSession, services: Services, community_id: int) -> 
         for job_id, _ in pending:
             await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
         return None
+    if any(due <= services.clock.now() for _, due in pending):
+        return None  # a round is due and about to run: it plans the next one itself
     last = await _store.last_round(session, community_id)
     slot = slot_after(values, services.clock.now(), community.timezone, last.scheduled_for if last else None)
     keep = False
@@ -133,8 +135,10 @@ async def run_plan(services: Services, run: JobRun) -> None:
         await schedule_planner(session, services)
 
 
-async def schedule_planner(session: AsyncSession, services: Services) -> None:
-    due = (services.clock.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+async def schedule_planner(session: AsyncSession, services: Services, *, now: bool = False) -> None:
+    """The next hourly planning (`now`: at once, for a start); one row per hour across processes."""
+    at = services.clock.now()
+    due = at if now else (at + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     await services.scheduler.schedule(
         session, kind=PLAN, due_at=due, payload={}, dedupe_key=f"{PLAN}:{due:%Y-%m-%dT%H}"
     )
@@ -427,4 +431,4 @@ async def on_start(services: Services) -> None:
     )
     services.scheduler.register(PLAN, functools.partial(run_plan, services))
     async with services.db.transaction() as session:
-        await schedule_planner(session, services)
+        await schedule_planner(session, services, now=True)

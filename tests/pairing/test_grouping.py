@@ -29,7 +29,8 @@ def fresh_perfect_matching_exists(ids: list[int], met: dict[tuple[int, int], int
         return True
     first, rest = ids[0], ids[1:]
     return any(
-        not met.get(pair_key(first, other)) and fresh_perfect_matching_exists([x for x in rest if x != other], met)
+        not met.get(pair_key(first, other))
+        and fresh_perfect_matching_exists([x for x in rest if x != other], met)
         for other in rest
     )
 
@@ -68,7 +69,9 @@ def test_no_avoidable_repeat_on_small_random_rosters_round_after_round() -> None
         met: dict[tuple[int, int], int] = {}
         for r in range(9):
             possible = fresh_perfect_matching_exists([c.member_id for c in people], met)
-            repeats = record(met, make_groups(people, met=met, seed=r, rules=Rules(prefer_cross_trade=False)).groups)
+            repeats = record(
+                met, make_groups(people, met=met, seed=r, rules=Rules(prefer_cross_trade=False)).groups
+            )
             if possible:
                 assert repeats == 0, (seed, r)
 
@@ -96,8 +99,12 @@ def test_different_trades_together_when_preferred_and_possible() -> None:
 
 
 def test_trades_never_beat_history() -> None:
-    people = [Candidate(1, frozenset({1})), Candidate(2, frozenset({2})), Candidate(3, frozenset({1})),
-              Candidate(4, frozenset({2}))]
+    people = [
+        Candidate(1, frozenset({1})),
+        Candidate(2, frozenset({2})),
+        Candidate(3, frozenset({1})),
+        Candidate(4, frozenset({2})),
+    ]
     met = {(1, 2): 1, (3, 4): 1, (1, 4): 1, (2, 3): 1}  # only same-trade pairs are fresh
     assert make_groups(people, met=met, seed=0).groups == ((1, 3), (2, 4))
 

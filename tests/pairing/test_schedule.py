@@ -37,17 +37,26 @@ def test_19h_stays_19h_across_the_march_change() -> None:
 
 
 def test_an_hour_that_does_not_exist_is_read_after_the_gap() -> None:
-    at = next_round_at(datetime(2027, 3, 27, tzinfo=UTC), cadence="weekly", weekday="sun", hour=2,
-                       timezone="Europe/Paris")
+    at = next_round_at(
+        datetime(2027, 3, 27, tzinfo=UTC), cadence="weekly", weekday="sun", hour=2, timezone="Europe/Paris"
+    )
     assert local(at) == datetime(2027, 3, 28, 3, tzinfo=PARIS)
 
 
 def test_biweekly_and_monthly() -> None:
     last = weekly(datetime(2026, 11, 1, tzinfo=UTC))
-    two = next_round_at(last, cadence="biweekly", weekday="mon", hour=19, timezone="Europe/Paris", last_round=last)
+    two = next_round_at(
+        last, cadence="biweekly", weekday="mon", hour=19, timezone="Europe/Paris", last_round=last
+    )
     assert (two - last).days == 14
-    month = next_round_at(datetime(2026, 11, 3, tzinfo=UTC), cadence="monthly", weekday="mon", hour=19,
-                          timezone="Europe/Paris", last_round=datetime(2026, 11, 2, 18, tzinfo=UTC))
+    month = next_round_at(
+        datetime(2026, 11, 3, tzinfo=UTC),
+        cadence="monthly",
+        weekday="mon",
+        hour=19,
+        timezone="Europe/Paris",
+        last_round=datetime(2026, 11, 2, 18, tzinfo=UTC),
+    )
     assert local(month).date().isoformat() == "2026-12-07"
 
 
@@ -60,6 +69,8 @@ def test_strictly_after_and_checkin_halfway() -> None:
 
 def test_bad_schedules_are_refused() -> None:
     with pytest.raises(ValueError):
-        next_round_at(datetime(2026, 1, 1, tzinfo=UTC), cadence="daily", weekday="mon", hour=1, timezone="UTC")
+        next_round_at(
+            datetime(2026, 1, 1, tzinfo=UTC), cadence="daily", weekday="mon", hour=1, timezone="UTC"
+        )
     with pytest.raises(ValueError):
         next_round_at(datetime(2026, 1, 1), cadence="weekly", weekday="mon", hour=1, timezone="UTC")

@@ -1,0 +1,91 @@
+"""A pairing round on Discord through the real bot and fake Discord: private thread, check-in, stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from cogs.intros.models import Profile, ProfileTrade
+from cogs.pairing import FEATURE
+from storage.models import Community, Member, Trade
+from storage.settings import get_settings, write_feature_values
+from tests.e2e.conftest import DiscordHarness
+
+FIRST = datetime(2026, 11, 30, 18, tzinfo=UTC)  # Monday 19:00 Paris
+
+
+async def opt_in_everyone(h: DiscordHarness, channel: str) -> int:
+    async with h.services.db.transaction() as session:
+        cid = await session.scalar(select(Community.id).where(Community.external_id == str(h.guild.id)))
+        assert cid is not None
+        (await get_settings(session, cid)).pairing_channel_id = channel
+        await write_feature_values(
+            session,
+            cid,
+            {"pairing.enabled": True, "pairing.cadence": "weekly", "pairing.day": "mon", "pairing.hour": 19},
+        )
+        trades = list(
+            await session.scalars(select(Trade.id).where(Trade.community_id == cid).order_by(Trade.id))
+        )
+        members = list(
+            await session.scalars(select(Member).where(Member.community_id == cid).order_by(Member.id))
+        )
+        for i, member in enumerate(members):
+            profile = Profile(community_id=cid, member_id=member.id, opt_pairing=True, bio="Bio @everyone")
+            session.add(profile)
+            await session.flush()
+            session.add(ProfileTrade(community_id=cid, profile_id=profile.id, trade_id=trades[i], position=0))
+    return cid
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
+
+
+async def test_a_round_opens_a_private_thread_then_check_in_and_stats(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    await FEATURE.on_start(h.services)
+    for user in (h.member, h.moderator):  # first contact creates the members
+        answer = await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+        assert h.t("fr", "pairing.history.no_profile") in str(answer.embeds)
+    channel = str(h.guild.channel("général").id)
+    await opt_in_everyone(h, channel)
+    await h.services.scheduler.run_due()  # the planner: the first round is next Monday 19:00
+
+    clock = h.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+    [thread] = [c for c in h.fake.channels.values() if c.type == 12]
+    assert thread.parent_id == int(channel) and sorted(thread.members) == sorted(
+        [h.member.id, h.moderator.id]
+    )
+    [welcome] = h.fake.channel_messages(thread.id)
+    assert welcome["embeds"][0]["title"] == h.t("fr", "pairing.card.title")
+    assert welcome["allowed_mentions"] == {"parse": []}
+    assert buttons(welcome) == ["pairing:opt:out"]
+    [announce] = [m for m in h.fake.channel_messages(int(channel)) if m.get("embeds")]
+    assert buttons(announce) == ["pairing:opt:in"]
+
+    clock.advance(timedelta(days=3, hours=12))  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+    ask = h.fake.channel_messages(thread.id)[-1]
+    met = next(b for b in buttons(ask) if b.endswith(":met"))
+    clicked = await h.fake.click(ask, met, h.member, locale="fr")
+    [thanks] = await clicked.wait_followups(1)
+    assert thanks["content"] == h.t("fr", "pairing.checkin.thanks_met")
+
+    refused = await h.fake.invoke_slash(h.guild, h.member, "pairing stats", locale="fr")
+    assert h.t("fr", "errors.forbidden") in str(refused.all_texts())
+    shown = await h.fake.invoke_slash(h.guild, h.moderator, "pairing stats", locale="fr")
+    text = str(shown.embeds)
+    assert h.t("fr", "pairing.stats.title") in text and "100 %" in text
+
+    left = await h.fake.click(welcome, "pairing:opt:out", h.member, locale="fr")
+    [note] = await left.wait_followups(1)
+    assert note["content"] == h.t("fr", "pairing.opt.out")
+    mine = await h.fake.invoke_slash(h.guild, h.member, "pairing history", locale="fr")
+    assert "Dominique" in str(mine.embeds) and h.t("fr", "pairing.history.opted_out") in str(mine.embeds)

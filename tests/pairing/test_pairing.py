@@ -1,0 +1,219 @@
+"""Rounds on the recording notifier: planning, holding once, spaces, check-in, member choices, stats."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FrozenClock
+from bot.errors import Forbidden, NotFound, UserError
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.usecase import run
+from cogs.pairing._pairing import answer_checkin, avoid, history, set_opt_in, snooze, stats, unavoid
+from cogs.pairing._rounds import CHECKIN, PLAN, ROUND, on_start, run_plan
+from cogs.pairing._store import delete_member, export_member, met_counts
+from cogs.pairing.models import PairingGroup, PairingMember, PairingRound
+from storage.models import Job
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+from tests.pairing.factory import PAIRING_CHANNEL, configure, member
+
+# 26 Nov 2026 is a Thursday; the first Monday 19:00 Paris (CET) is 30 Nov 18:00 UTC.
+FIRST = datetime(2026, 11, 30, 18, tzinfo=UTC)
+
+
+@pytest.fixture
+def notifier(services: Services) -> RecordingNotifier:
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    return recording
+
+
+async def plan_now(services: Services) -> None:
+    await on_start(services)
+    jobs = await pending(services, PLAN)
+    assert jobs
+    await run_plan(services, None)  # type: ignore[arg-type]
+
+
+async def pending(services: Services, kind: str) -> list[Job]:
+    async with services.db.transaction() as session:
+        return list(
+            await session.scalars(
+                select(Job).where(Job.kind == kind, Job.state == "pending").order_by(Job.due_at)
+            )
+        )
+
+
+async def groups_of(services: Services) -> list[list[int]]:
+    async with services.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(PairingMember.group_id, PairingMember.member_id).order_by(
+                    PairingMember.group_id, PairingMember.member_id
+                )
+            )
+        ).all()
+    found: dict[int, list[int]] = {}
+    for g, m in rows:
+        found.setdefault(g, []).append(m)
+    return list(found.values())
+
+
+async def test_a_round_is_planned_held_once_with_private_spaces_then_a_check_in(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1", "Design graphique", moderator=True)
+    bob = await member(services, "U2", "Développement")
+    chloe = await member(services, "U3", "Design graphique")
+    await member(services, "U4", "Développement", opted=False)
+    await configure(services, alice.community_id, intro_message="Bienvenue !")
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    assert job.due_at == FIRST
+
+    clock.advance(FIRST - clock.now())
+    assert await services.scheduler.run_due() >= 1
+    [group] = await groups_of(services)  # three opted-in members: one trio
+    assert sorted(group) == sorted([alice.member_id, bob.member_id, chloe.member_id])
+    [space] = [s for s in notifier.threads.values() if s.private]
+    assert sorted(space.members) == ["U1", "U2", "U3"] and space.ref.channel_id == PAIRING_CHANNEL
+    welcome = [
+        p.card for p in notifier.posts if p.channel_id == space.ref.thread_id and "Bienvenue" in p.card.text
+    ]
+    assert welcome and welcome[0].actions[0].id == "pairing:opt:out"
+    assert any(p.card.actions and p.card.actions[0].id == "pairing:opt:in" for p in notifier.posts)
+
+    [nxt] = await pending(services, ROUND)
+    assert nxt.due_at == FIRST + timedelta(days=7)
+    [check] = await pending(services, CHECKIN)
+    assert check.due_at == FIRST + timedelta(days=3, hours=12)
+    posts = len(notifier.posts)
+    assert await services.scheduler.run_due() == 0  # nothing twice
+    clock.advance(check.due_at - clock.now())
+    await services.scheduler.run_due()
+    [ask] = notifier.posts[posts:]
+    group_id = int(ask.card.actions[0].id.split(":")[2])
+    assert [a.id.rsplit(":", 1)[1] for a in ask.card.actions[:3]] == ["met", "not_yet", "cannot"]
+
+    await run(services, bob, answer_checkin, group_id, "met")
+    with pytest.raises(NotFound):
+        await run(services, await member(services, "U5"), answer_checkin, group_id, "met")
+    card = await run(services, alice, stats, write=False)
+    values = {f.name: f.value for f in card.fields}
+    assert values[services.t("fr", "pairing.stats.rounds")] == "1"
+    assert values[services.t("fr", "pairing.stats.new_cross")] == "2"  # Design-Dev twice, Design-Design not
+    assert "100 %" in values[services.t("fr", "pairing.stats.met")]
+    with pytest.raises(Forbidden):
+        await run(services, bob, stats, write=False)
+
+
+async def test_exactly_once_with_two_schedulers(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    other = Scheduler(services.db, clock, worker_id="second")
+    other._kinds = dict(services.scheduler._kinds)
+    # Both planned the same slot (two processes on PostgreSQL may): still one round.
+    async with services.db.transaction() as session:
+        await services.scheduler.schedule(session, kind=ROUND, due_at=FIRST, community_id=alice.community_id)
+    clock.advance(FIRST - clock.now())
+    await asyncio.gather(services.scheduler.run_due(), other.run_due())
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(PairingRound)) == 1
+        assert await session.scalar(select(func.count()).select_from(PairingGroup)) == 1
+    assert len([s for s in notifier.threads.values() if s.private]) == 1
+
+
+async def test_fewer_than_two_skips_and_tells_moderators(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1")
+    await member(services, "U2", opted=False)
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    assert await groups_of(services) == []
+    assert [p.card.title for p in notifier.posts] == [services.t("fr", "pairing.skipped.title")]
+    assert (await pending(services, ROUND))[0].due_at == FIRST + timedelta(days=7)
+
+
+async def test_settings_change_replans_and_off_cancels(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    await configure(services, alice.community_id, hour=8, day="tue")
+    await run_plan(services, None)  # type: ignore[arg-type]
+    [job] = await pending(services, ROUND)
+    assert job.due_at == datetime(2026, 12, 1, 7, tzinfo=UTC)
+    await configure(services, alice.community_id, enabled=False)
+    await run_plan(services, None)  # type: ignore[arg-type]
+    assert await pending(services, ROUND) == []
+
+
+async def test_snooze_avoid_opt_out_and_history(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1", "Design graphique")
+    bob = await member(services, "U2", "Développement")
+    chloe = await member(services, "U3", "Développement")
+    dan = await member(services, "U4", "Design graphique")
+    await configure(services, alice.community_id)
+    with pytest.raises(UserError):
+        await run(services, alice, snooze, 9)
+    with pytest.raises(UserError):
+        await run(services, alice, avoid, "U1")
+    with pytest.raises(NotFound):
+        await run(services, alice, avoid, "U-nobody")
+    await run(services, alice, avoid, "U2")
+    await run(services, alice, avoid, "U3")
+    await run(services, dan, snooze, 1)
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    [group] = await groups_of(services)
+    assert dan.member_id not in group and alice.member_id not in group  # snoozed; avoids both others
+    await run(services, alice, unavoid, "U3")
+    await run(services, bob, set_opt_in, False)
+    clock.advance(timedelta(days=7))
+    await services.scheduler.run_due()
+    later = (await groups_of(services))[1:]
+    assert [sorted(g) for g in later] == [sorted([alice.member_id, chloe.member_id, dan.member_id])]
+    card = await run(services, chloe, history, write=False)
+    text = str(card.fields)
+    assert "Name U2" in text and "Name U1" in text
+    own = await run(services, alice, history, write=False)
+    assert "Name U2" in own.fields[2].value  # her private list, shown to her
+    nobody = await make_caller(services, "U-NP", name="No profile")
+    with pytest.raises(NotFound):
+        await run(services, nobody, set_opt_in, True)
+
+
+async def test_privacy_export_and_delete_free_the_history(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await run(services, alice, avoid, "U2")
+    await run(services, alice, unavoid, "U2")
+    await run(services, alice, snooze, 0)
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        exported = await export_member(session, alice.community_id, alice.member_id)
+        assert exported["rounds"][0]["partners"] == ["Name U2"]
+        await delete_member(session, alice.community_id, alice.member_id)
+        assert await met_counts(session, alice.community_id) == {}
+        assert await export_member(session, alice.community_id, alice.member_id) == {}
