@@ -135,3 +135,101 @@ def test_db_upgrade_twice(tmp_path: Path) -> None:
 def test_discord_sync_without_a_token(tmp_path: Path) -> None:
     _fails_with_one_line(_cli("discord", "sync", cwd=tmp_path), "DISCORD_TOKEN")
     assert list(tmp_path.iterdir()) == []  # nothing created before refusing
+
+
+# -- --version, --help, --config after the command ------------------------------------------------
+
+
+def _pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def test_version_is_the_packages_and_check_config_shows_it(tmp_path: Path) -> None:
+    import bot
+
+    result = _cli("--version", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"collectif {_pyproject_version()}"
+    assert bot.__version__ == _pyproject_version()
+    shown = json.loads(_cli("check-config", cwd=tmp_path).stdout)
+    assert shown["version"] == _pyproject_version()
+
+
+COMMANDS = [
+    ([], ["run", "check-config", "health", "db", "discord", "slack", "--version", "exit codes"]),
+    (["run"], ["migrations", "Discord", "Slack", "SIGTERM", "exit codes", "6"]),
+    (["check-config"], ["version", "masked"]),
+    (["health"], ["migration", "exit 0", "HEALTHCHECK"]),
+    (["db"], ["upgrade"]),
+    (["db", "upgrade"], ["pending migration"]),
+    (["discord"], ["sync", "invite-url"]),
+    (["discord", "sync"], ["DISCORD_TOKEN", "slash commands"]),
+    (["discord", "invite-url"], ["--application-id", "permissions"]),
+    (["slack"], ["manifest"]),
+    (["slack", "manifest"], ["JSON", "slack.request_url"]),
+]
+
+
+@pytest.mark.parametrize(("command", "words"), COMMANDS,
+                         ids=[" ".join(command) or "collectif" for command, _ in COMMANDS])
+def test_every_command_has_a_real_help(command: list[str], words: list[str],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--help"])
+
+    assert stopped.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: collectif {' '.join(command)}".rstrip())
+    assert "--config PATH" in text
+    description = text.split("\n\n")[1]
+    assert len(description.split()) >= 2  # says what the command does, not only its usage
+    for word in words:
+        assert word in text, (command, word)
+
+
+def test_config_is_accepted_after_the_command_and_wins(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[slack]\nmode = "carrier-pigeon"\n', encoding="utf-8")
+    (tmp_path / "good.toml").write_text('[community]\ntimezone = "America/Montreal"\n', encoding="utf-8")
+
+    _fails_with_one_line(_cli("check-config", "--config", "bad.toml", cwd=tmp_path), "slack.mode", "bad.toml")
+    _fails_with_one_line(_cli("db", "upgrade", "--config", "bad.toml", cwd=tmp_path), "slack.mode")
+    after = _cli("--config", "bad.toml", "check-config", "--config", "good.toml", cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["community"]["timezone"] == "America/Montreal"
+    before = _cli("--config", "good.toml", "check-config", cwd=tmp_path)
+    assert json.loads(before.stdout)["community"]["timezone"] == "America/Montreal"
+
+
+# -- health ------------------------------------------------------------------------------------------
+
+
+def test_health_is_0_on_a_migrated_database_and_1_otherwise(tmp_path: Path) -> None:
+    missing = _cli("health", cwd=tmp_path)
+    assert missing.returncode == 1, missing.stderr
+    assert missing.stdout == ""
+    assert missing.stderr.startswith("unhealthy: ") and "does not exist" in missing.stderr
+    assert list(tmp_path.iterdir()) == []  # a health check creates nothing
+
+    assert _cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    healthy = _cli("health", cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stderr
+    assert healthy.stdout.startswith("healthy")
+
+    with sqlite3.connect(tmp_path / "collectif.db") as conn:
+        conn.execute("delete from alembic_version where version_num = (select max(version_num) "
+                     "from alembic_version)")
+    behind = _cli("health", cwd=tmp_path)
+    assert behind.returncode == 1
+    assert "pending migrations" in behind.stderr
+
+
+def test_health_answers_1_not_2_on_a_configuration_error(tmp_path: Path) -> None:
+    # Docker reserves a health check's exit code 2.
+    result = _cli("health", cwd=tmp_path, env={"COLLECTIF_SLACK__MODE": "pigeon"})
+    assert result.returncode == 1
+    assert "slack.mode" in result.stderr

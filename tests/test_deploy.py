@@ -1,0 +1,83 @@
+"""The deployment kit agrees with the code: exit codes, secrets, pinned dependencies, image settings."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from bot import startup
+from bot.config import Secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _read(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+def test_the_service_restarts_on_a_crash_but_not_on_a_start_up_failure() -> None:
+    unit = _read("deploy/collectif.service")
+    settings = dict(re.findall(r"^(\w+)=(.*)$", unit, flags=re.MULTILINE))
+
+    assert settings["Restart"] == "on-failure"
+    prevented = {int(code) for code in settings["RestartPreventExitStatus"].split()}
+    refusals = {startup.CONFIG, startup.DISCORD_TOKEN, startup.SLACK_TOKEN, startup.UNREACHABLE,
+                startup.DATABASE}
+    assert prevented == refusals
+    assert startup.CRASHED not in prevented
+    assert settings["ExecStart"].split()[1] == "run"
+    assert settings["User"] != "root"
+
+
+def test_env_example_lists_every_secret_with_where_to_find_it() -> None:
+    lines = _read(".env.example").splitlines()
+    names = {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z_]+=", line)}
+
+    assert {name.upper() for name in Secrets.model_fields} | {"POSTGRES_PASSWORD"} <= names
+    for name in names:
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name}="))
+        assert lines[index - 1].startswith("#"), f"{name} has no comment saying where to find it"
+        assert lines[index] == f"{name}=", f"{name} must be empty in the example"
+    ignored = _read(".gitignore").splitlines()
+    assert ".env" in ignored
+    assert ".env" in _read(".dockerignore").splitlines()
+
+
+def test_compose_and_image_use_the_database_volume_and_the_health_check() -> None:
+    dockerfile = _read("Dockerfile")
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert re.search(r"^USER collectif", dockerfile, flags=re.MULTILINE)
+    assert 'VOLUME ["/data"]' in dockerfile
+    assert 'HEALTHCHECK' in dockerfile and 'CMD ["collectif", "health"]' in dockerfile
+    assert "-c constraints.txt" in dockerfile
+    compose = _read("compose.yaml")
+    assert "postgresql+asyncpg://collectif:${POSTGRES_PASSWORD" in compose
+    assert 'command: ["db", "upgrade"]' in compose
+    assert "service_completed_successfully" in compose
+    assert re.search(r"^volumes:\n  collectif-data:\n  postgres-data:", compose, flags=re.MULTILINE)
+
+
+def test_constraints_pin_every_dependency_within_pyproject() -> None:
+    project = tomllib.loads(_read("pyproject.toml"))["project"]
+    pins: dict[str, str] = {}
+    for line in _read("constraints.txt").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not pinned: {line}"
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    wanted = [*project["dependencies"], *(d for extra in project["optional-dependencies"].values()
+                                          for d in extra)]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in pins, f"{requirement.name} is not in constraints.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (text, pins[name])
+
+
+def test_license_matches_pyproject() -> None:
+    project = tomllib.loads(_read("pyproject.toml"))["project"]
+    assert project["license"] == "MIT"
+    assert _read("LICENSE").startswith("MIT License\n")
