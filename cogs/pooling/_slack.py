@@ -1,0 +1,166 @@
+"""Pooling on Slack: `/collectif pool` opens the form; the card's buttons are routed by action id.
+
+Block ids are the validation's field names, so problems come back inline (`response_action: errors`);
+the form is checked read-only before its ack, and saved after it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.rendering.slack import plain
+from bot.slack_app.request import SlackRequest
+from bot.slack_app.router import SlackRouter
+from bot.usecase import run
+from cogs.pooling import _ids
+from cogs.pooling._form import MAX_LINK, MAX_TIERS_TEXT, MAX_TITLE, MAX_WHAT, PoolForm
+from cogs.pooling._pools import (
+    cancel_pool,
+    check_answer,
+    check_close,
+    check_manage,
+    check_pool,
+    close_pool,
+    create_pool,
+    join_pool,
+    leave_pool,
+    where_options,
+)
+
+VALUE = "value"
+CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,20}")
+METADATA_MAX = 3000
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000),
+            "element": {**element, "action_id": VALUE}, "optional": optional}
+
+
+def _text(max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def form_view(request: SlackRequest, where: list[tuple[str, str]]) -> dict[str, Any]:
+    t = request.t
+    places = [{"text": plain(label, 75), "value": value} for value, label in where[:100]]
+    return {
+        "type": "modal",
+        "callback_id": "pooling:form",
+        "title": plain(t("pooling.form.title"), 24),
+        "submit": plain(t("pooling.form.submit"), 24),
+        "close": plain(t("pooling.form.cancel"), 24),
+        "private_metadata": json.dumps({"channel": request.channel_id}),
+        "blocks": [
+            _input("title", t("pooling.form.title_label"), _text(MAX_TITLE)),
+            _input("what", t("pooling.form.what_label"), _text(MAX_WHAT, multiline=True)),
+            _input("link", t("pooling.form.link_label"), _text(MAX_LINK, placeholder="https://")),
+            _input("tiers", t("pooling.form.tiers_label"),
+                   _text(MAX_TIERS_TEXT, placeholder=t("pooling.form.tiers_placeholder"))),
+            _input("minimum", t("pooling.form.minimum_label"), _text(4)),
+            _input("maximum", t("pooling.form.maximum_label"), _text(4), optional=True),
+            _input("deadline", t("pooling.form.deadline_label"),
+                   _text(40, placeholder=t("pooling.form.deadline_placeholder"))),
+            _input("where", t("pooling.form.where_label"),
+                   {"type": "static_select", "options": places, "initial_option": places[0]}),
+        ],
+    }
+
+
+def form_from_state(values: dict[str, Any]) -> PoolForm:
+    def element(block: str) -> dict[str, Any]:
+        return dict((values.get(block) or {}).get(VALUE) or {})
+
+    def text(block: str) -> str:
+        return str(element(block).get("value") or "")
+
+    return PoolForm(
+        title=text("title"), what=text("what"), link=text("link"), tiers=text("tiers"),
+        minimum=text("minimum"), maximum=text("maximum"), deadline=text("deadline"),
+        where=str((element("where").get("selected_option") or {}).get("value") or ""),
+    )
+
+
+def read_channel(raw: str | None) -> str | None:
+    """The channel the form was opened in, from private_metadata, trusting nothing."""
+    try:
+        data = json.loads((raw or "{}")[:METADATA_MAX])
+    except ValueError:
+        return None
+    channel = data.get("channel") if isinstance(data, dict) else None
+    return channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None
+
+
+async def command(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    options = await run(request.services, caller, where_options, write=False)
+    if not options:
+        await request.reply(request.t("pooling.errors.no_channel"))
+        return
+    where = [(value, request.t("pooling.where.trade", name=name) if name else request.t("pooling.where.pool"))
+             for value, name, _ in options]
+    await request.open_modal(form_view(request, where))
+
+
+async def submitted(request: SlackRequest) -> None:
+    """Problems come back inline (before the ack); the pool is saved and posted after it."""
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    form = form_from_state(view["state"]["values"])
+    await run(services, caller, check_pool, form, write=False)
+    await request.ack()
+    created = await run(services, caller, create_pool, form)
+    key = "pooling.created.posted_slack" if created.posted else "pooling.created.not_posted"
+    await request.tell(request.t(key), read_channel(view.get("private_metadata")))
+
+
+async def join_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services, caller = request.services, await request.ensure_caller()
+    pool_id = int(request.match["id"])
+    await run(services, caller, check_answer, pool_id, write=False)
+    joined = await run(services, caller, join_pool, pool_id)
+    key = f"pooling.answered.{joined.status}" if joined.changed else "pooling.answered.unchanged"
+    await request.reply(request.t(key, position=joined.position or 0))
+
+
+async def leave_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services, caller = request.services, await request.ensure_caller()
+    pool_id = int(request.match["id"])
+    await run(services, caller, check_answer, pool_id, write=False)
+    left = await run(services, caller, leave_pool, pool_id)
+    await request.reply(request.t(f"pooling.answered.{'left' if left.changed else 'not_in'}"))
+
+
+async def close_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services, caller = request.services, await request.ensure_caller()
+    pool_id = int(request.match["id"])
+    await run(services, caller, check_close, pool_id, write=False)
+    await run(services, caller, close_pool, pool_id)
+    await request.reply(request.t("pooling.closed.done"))
+
+
+async def cancel_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    services, caller = request.services, await request.ensure_caller()
+    pool_id = int(request.match["id"])
+    await run(services, caller, check_manage, pool_id, write=False)
+    await run(services, caller, cancel_pool, pool_id)
+    await request.reply(request.t("pooling.cancelled.done"))
+
+
+def register(router: SlackRouter) -> None:
+    router.subcommand("pool", command)
+    router.view(_ids.FORM, submitted)
+    router.action(_ids.JOIN, join_clicked)
+    router.action(_ids.LEAVE, leave_clicked)
+    router.action(_ids.CLOSE, close_clicked)
+    router.action(_ids.CANCEL, cancel_clicked)
