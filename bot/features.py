@@ -20,6 +20,7 @@ FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.missions",
     "cogs.afterworks",
     "cogs.feedback",
+    "cogs.matching",
     "cogs.pairing",
 )
 

@@ -13,6 +13,7 @@ from cogs.matching._team import (
     Blocker,
     Candidate,
     Request,
+    _quick,
     fit,
     hungarian,
     propose,
@@ -177,6 +178,9 @@ def test_best_assignment_equals_the_oracle(seed: int) -> None:
     ]
     req = request(*slots, skill_keys=tuple(rng.sample(skills, 2)), max_rate=rng.choice((None, 500)),
                   city_key=rng.choice(("", "lyon")), seed=seed)
+    for c in people:  # the fast pre-score agrees with the explained one
+        explained = fit(req, c)
+        assert _quick(req, c, frozenset(req.skill_keys)) == (explained.score, len(explained.blockers))
     team = propose(req, people)
     filled = [s.chosen for s in team.slots if s.chosen is not None]
     assert len({f.member_id for f in filled}) == len(filled)

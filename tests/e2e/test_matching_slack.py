@@ -1,0 +1,61 @@
+"""`/collectif match …` on Slack through the real Bolt app and the fake Slack: proposal, group DM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.directory.factory import add_profile
+from tests.e2e.slack_harness import SlackHarness
+from tests.fakes.callers import make_caller
+
+pytest_plugins = ["tests.e2e.slack_harness"]
+
+
+async def seed(slack: SlackHarness, user: str, name: str, **profile: Any) -> None:
+    slack.fake.add_user(user, name)
+    caller = await make_caller(slack.services, user, platform="slack", guild=slack.fake.team_id,
+                               community_name="Collectif Test", name=name, locale="fr-FR",
+                               community_locale="fr")
+    async with slack.services.db.transaction() as session:
+        await add_profile(session, caller, **profile)
+
+
+def buttons(body: dict[str, Any]) -> dict[str, str]:
+    return {e["text"]["text"]: e["action_id"] for block in body.get("blocks", [])
+            if block["type"] == "actions" for e in block["elements"]}
+
+
+async def test_match_in_french_then_invite_opens_a_group_dm(slack: SlackHarness) -> None:
+    await seed(slack, "UW1", "Wanda", trades=("Rédaction web",), city="Lyon", work_mode="onsite")
+    await seed(slack, "UV1", "Vic", trades=("Développement",), skills=("Python",))
+    await seed(slack, "UV2", "Val", trades=("Développement",), city="Lille", work_mode="onsite")
+
+    answer, url = await slack.sender.command("equipe métiers:Rédaction web, Développement ville:Lyon "
+                                             "compétences:python", user_id=slack.member_fr)
+    assert answer.status == 200
+    first = await slack.fake.wait_for_post(url)
+
+    assert first.body["response_type"] == "ephemeral"
+    assert "Rédaction web : Wanda" in first.text and "Développement : Vic" in first.text
+    assert "Val" not in first.text  # on site only, in another city
+    invite = buttons(first.body)[slack.t("fr", "matching.card.invite")]
+
+    _, click_url = await slack.sender.action(invite, user_id=slack.member_fr)
+    done = await slack.fake.wait_for_post(click_url)
+
+    assert slack.t("fr", "matching.invite.opened", names="Wanda, Vic") in done.text
+    [group] = [c for c, users in slack.fake.conversations.items() if len(users) == 3]
+    assert slack.fake.conversations[group] == sorted([slack.member_fr, "UW1", "UV1"])
+
+
+async def test_bad_options_and_usage(slack: SlackHarness) -> None:
+    _, url = await slack.sender.command("match colour:blue", user_id=slack.member_en)
+    post = await slack.fake.wait_for_post(url)
+    assert "colour" in post.text
+    _, url = await slack.sender.command("match trades:Development by:2001-01-01 rate:lots",
+                                        user_id=slack.member_en)
+    post = await slack.fake.wait_for_post(url)
+    assert "2001-01-01" in post.text and "lots" in post.text
+    _, url = await slack.sender.command("match", user_id=slack.member_en)
+    post = await slack.fake.wait_for_post(url)
+    assert "/collectif match" in post.text
