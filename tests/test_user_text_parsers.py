@@ -63,12 +63,20 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from cogs.missions._slack import read_metadata as mission_metadata
     from cogs.missions._validation import MissionForm, parse_budget
     from cogs.missions._validation import validate as mission_validate
+    from cogs.pooling._form import PoolForm
+    from cogs.pooling._form import validate as pool_validate
+    from cogs.pooling._slack import read_channel as pool_channel
     from storage.text import fold
 
     def afterwork_form(text: str) -> object:
         form = AfterworkForm(title=text, when=text, duration=text, kind=text, where=text, city=text,
                              capacity=text, description=text)
         return afterwork_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
+
+    def pool_form(text: str) -> object:
+        form = PoolForm(title=text, what=text, link=text, tiers=text, minimum=text, maximum=text, deadline=text,
+                        where=text)
+        return pool_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def intro_form(text: str) -> object:
         form = IntroForm(skills=text, city=text, rate=text, links=text, bio=text,
@@ -123,6 +131,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "matching args": matching.parse_args,
         "matching rate": matching.parse_rate,
         "matching date": lambda t: matching.parse_by(t, TODAY, "fr"),
+        "pool form": pool_form,
+        "pool slack metadata": pool_channel,
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -139,6 +149,7 @@ LISTED = {
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
     "cogs/matching/_request.py",
+    "cogs/pooling/_form.py", "cogs/pooling/_slack.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

@@ -93,6 +93,8 @@ def read_tiers(text: str) -> tuple[Tiers, Problems]:
     if len(text) > MAX_TIERS_TEXT:
         return (), {"tiers": ("pooling.problems.too_long", {"max": MAX_TIERS_TEXT, "length": len(text)})}
     pieces = [p.strip() for p in text.translate(_SEPARATORS).split(";") if p.strip()]
+    if not pieces:
+        return (), {"tiers": ("pooling.problems.tiers_missing", {})}
     if len(pieces) > MAX_TIERS:
         return (), {"tiers": ("pooling.problems.tiers_too_many", {"max": MAX_TIERS})}
     tiers: list[tuple[int, int]] = []

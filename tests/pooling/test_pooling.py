@@ -82,6 +82,7 @@ def test_tiers_read_and_price_per_count() -> None:
     ("tiers", "key"),
     [
         ("", "pooling.problems.tiers_missing"),
+        (" / ; ", "pooling.problems.tiers_missing"),
         ("1-4: 15; 5+: 15", "pooling.problems.tiers_not_lower"),
         ("1-4: 10; 5+: 12", "pooling.problems.tiers_not_lower"),
         ("1-4: quinze", "pooling.problems.tiers_price"),
