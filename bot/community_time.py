@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 LOCALES = ("fr", "en")
@@ -87,7 +87,7 @@ def parse_wall_time(text: str, timezone: str, now: datetime, locale: str = "fr")
     return found[0]
 
 
-def _exact_date(text: str, today: date) -> date | bool | None:
+def _exact_date(text: str, today: date) -> date | Literal[False] | None:
     """A date in the formats read without dateparser; None: no such day; False: not these formats."""
     try:
         if iso := _ISO.fullmatch(text):

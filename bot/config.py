@@ -235,7 +235,7 @@ def _with_env(overrides: Mapping[str, str]) -> type[Settings]:
     class _Settings(Settings):
         @classmethod
         def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                       file_secret_settings):  # type: ignore[override]
+                                       file_secret_settings):
             source = EnvSettingsSource(
                 settings_cls, env_prefix=ENV_PREFIX, env_nested_delimiter="__", case_sensitive=False
             )

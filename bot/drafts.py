@@ -40,7 +40,8 @@ class Drafts:
         if entry[0] <= self._clock.now():
             del self._drafts[key]
             return None
-        return dataclasses.replace(entry[1])
+        stored: Any = entry[1]  # a dataclass instance of `kind` (put() stores only those)
+        return dataclasses.replace(stored)
 
     def put(self, form: str, community_id: int, member_id: int, draft: Any) -> None:
         now = self._clock.now()

@@ -38,10 +38,14 @@ class _Callers(Protocol):
 class Services(Protocol):
     """What the lifecycle needs of bot.services.Services (a protocol: no import cycle back up)."""
 
-    db: Database
-    clock: Clock
-    scheduler: Scheduler
-    callers: _Callers
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def callers(self) -> _Callers: ...
 
 log = logging.getLogger(__name__)
 PURGE_KIND = "community.purge"
@@ -144,7 +148,7 @@ async def purge(services: Services, run: JobRun) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount and run.community_id is not None:  # type: ignore[attr-defined]
         services.callers.forget(run.community_id)
         log.info("community %s purged", run.community_id)
     else:

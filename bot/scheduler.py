@@ -27,6 +27,7 @@ All decisions use the injected clock; tests freeze it and call `run_due()` / `ru
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -215,7 +216,7 @@ class Scheduler:
             )
         ).all()
         for cancelled in ids:
-            on_commit(session, lambda cancelled=cancelled: self._disarm(cancelled))
+            on_commit(session, functools.partial(self._disarm, cancelled))
         return bool(ids)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -417,7 +418,7 @@ class Scheduler:
 
     async def _pending_rows(
         self, *, after: datetime, before: datetime | None = None, kinds: Sequence[str]
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Row[int, datetime]]:
         if not kinds:
             return []
         query = select(Job.id, Job.due_at).where(
@@ -432,7 +433,7 @@ class Scheduler:
         now = self.clock.now()
         self._arm_many(await self._pending_rows(after=now, before=now + self.window, kinds=kinds))
 
-    def _arm_many(self, rows: Iterable[Row[Any]]) -> None:
+    def _arm_many(self, rows: Iterable[Row[int, datetime]]) -> None:
         timer = self._timer
         if timer is None:
             return

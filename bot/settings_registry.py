@@ -204,8 +204,10 @@ class SettingSpec:
 class _Declares(Protocol):
     """A feature (bot.features.Feature), as far as settings go."""
 
-    name: str
-    settings: tuple[SettingSpec, ...]
+    @property
+    def name(self) -> str: ...
+    @property
+    def settings(self) -> tuple[SettingSpec, ...]: ...
 
 
 def declared_settings(features: Iterable[_Declares]) -> dict[str, SettingSpec]:

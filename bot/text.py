@@ -35,7 +35,8 @@ def _texts(value: object) -> Iterable[str]:
 
 def refuse_control_characters(values: Mapping[str, object]) -> None:
     """InvalidInput naming every field (key of `values`) whose text holds a control character."""
-    problems = {name: (CONTROL_KEY, {}) for name, value in values.items()
+    problems: dict[str, tuple[str, dict[str, object]]] = {
+        name: (CONTROL_KEY, {}) for name, value in values.items()
                 if any(has_control_characters(text) for text in _texts(value))}
     if problems:
         raise InvalidInput(problems)

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import FromClause, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
+# A table (a FromClause), a model class, or a model's `__table__` (typed as a FromClause by SQLAlchemy).
+_Target = FromClause | type[DeclarativeBase]
+
 Insert = postgresql.Insert | sqlite.Insert
 
 
-def insert_for(dialect: str, table: Table | type[DeclarativeBase]) -> Insert:
+def insert_for(dialect: str, table: _Target) -> Insert:
     """An INSERT of `dialect` ("sqlite" or "postgresql"), so that `.on_conflict_do_nothing()` exists."""
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    # A model's `__table__` is a Table at run time; SQLAlchemy's stubs only promise a FromClause.
+    target = cast("Table | type[DeclarativeBase]", table)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
-def dialect_insert(session: AsyncSession, table: Table | type[DeclarativeBase]) -> Insert:
+def dialect_insert(session: AsyncSession, table: _Target) -> Insert:
     """An INSERT for the backend this session talks to."""
     return insert_for(session.get_bind().dialect.name, table)
 
 
-async def insert_ignore(session: AsyncSession, table: Table | type[DeclarativeBase],
+async def insert_ignore(session: AsyncSession, table: _Target,
                         rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING: a concurrent creator is not an error."""
     if rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import discord
@@ -47,7 +47,7 @@ def _locale(interaction: discord.Interaction) -> str:
 def _where(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return "/" + interaction.command.qualified_name
-    data = interaction.data or {}
+    data: Mapping[str, object] = interaction.data or {}
     return str(data.get("custom_id") or data.get("name") or interaction.type.name)
 
 

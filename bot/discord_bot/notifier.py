@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
@@ -21,7 +21,7 @@ THREAD_NAME_MAX = 100
 EVENT_NAME_MAX = 100
 EVENT_DESCRIPTION_MAX = 1000
 EVENT_LOCATION_MAX = 100
-THREAD_ARCHIVE_MINUTES = 10080  # a week without messages before Discord hides it
+THREAD_ARCHIVE_MINUTES: Final = 10080  # a week without messages before Discord hides it
 EXTERNAL, GUILD_ONLY, CANCELED = 3, 2, 4  # entity type, privacy level, status
 
 
@@ -62,9 +62,8 @@ class DiscordNotifier:
 
     @staticmethod
     def _refused(exc: discord.HTTPException, channel_id: str) -> CannotPost:
-        reason = "archived" if exc.code == ARCHIVED_THREAD else "forbidden"
         log.info("may not post in channel %s: %s", channel_id, exc)
-        return CannotPost(channel_id, reason)
+        return CannotPost(channel_id, "archived" if exc.code == ARCHIVED_THREAD else "forbidden")
 
     async def _send(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
         channel = self._channel(community_external_id, channel_id)

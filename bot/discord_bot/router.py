@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,7 +63,8 @@ class DiscordRequest:
     @property
     def values(self) -> list[str]:
         """The options chosen in a select menu."""
-        return [str(v) for v in (self.interaction.data or {}).get("values", [])]
+        data: Mapping[str, Any] = self.interaction.data or {}
+        return [str(v) for v in data.get("values", [])]
 
     def fields(self) -> dict[str, str]:
         """custom_id -> text typed in each input of a submitted form (control characters refused)."""
@@ -98,7 +99,7 @@ class DiscordRouter:
 
     def find(self, interaction: discord.Interaction) -> tuple[Handler, re.Match[str]] | None:
         """The handler for this interaction's custom_id, if any feature registered one."""
-        data = interaction.data or {}
+        data: Mapping[str, object] = interaction.data or {}
         custom_id = str(data.get("custom_id") or "")
         if interaction.type is discord.InteractionType.modal_submit:
             table = self.modals

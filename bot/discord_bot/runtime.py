@@ -93,8 +93,9 @@ class DiscordRuntime:
             )
             if ready not in done:
                 ready.cancel()
-                if self._gateway in done and self._gateway.exception() is not None:
-                    raise _gateway_failure(self._gateway.exception()) from None
+                failure = self._gateway.exception() if self._gateway in done else None
+                if failure is not None:
+                    raise _gateway_failure(failure) from None
                 raise startup.StartupError(
                     startup.UNREACHABLE,
                     f"Discord's gateway sent no READY within {self.ready_timeout:.0f} s: check the "

@@ -82,7 +82,7 @@ class InFlight:
             self.tasks.add(task)
             self._idle.clear()
             task.add_done_callback(self._forget)
-            task.add_done_callback(lambda _: called.done() or called.set_result(None))
+            task.add_done_callback(lambda _: None if called.done() else called.set_result(None))
             try:
                 async with asyncio.timeout(self.ack_timeout):
                     await called  # no shield: the ack wakes this listener directly, ahead of the work

@@ -6,6 +6,7 @@ refreshed every 30 s (see `_values`). At most 25 choices: Discord gives 3 s and 
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -66,8 +67,8 @@ async def sector_choices(session: AsyncSession, community_id: int, typed: str) -
     return await _named(session, Sector, community_id, typed)
 
 
-def _match(values: tuple[Value, ...], q: str, first: set[str] = frozenset(),
-           then: set[str] = frozenset()) -> list[Choice]:
+def _match(values: tuple[Value, ...], q: str, first: AbstractSet[str] = frozenset(),
+           then: AbstractSet[str] = frozenset()) -> list[Choice]:
     """Values matching `q`, at most 25, most used first within each group.
 
     Groups in order: keys in `first`; starting with `q` (key or label); a word of the label

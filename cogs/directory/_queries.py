@@ -13,11 +13,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
+    ColumnClause,
     CompoundSelect,
     Date,
     Integer,
     Select,
     String,
+    Subquery,
     and_,
     bindparam,
     case,
@@ -168,6 +171,7 @@ def ranked(shape: Shape) -> CompoundSelect[Any]:
     ranked; over every listed profile, storing them cost more than reading the listing index
     twice, so the count is a second subquery.
     """
+    matches: CTE | Subquery
     if shape.narrowed:
         matches = _filtered(shape).cte("matches")
         total = select(func.count()).select_from(matches).scalar_subquery()
@@ -203,7 +207,7 @@ def ranked(shape: Shape) -> CompoundSelect[Any]:
     )
     on_page = select(page.c.id)
     rest = [null()] * 14  # the profile columns, for the other kinds
-    empty = literal_column("''")
+    empty: ColumnClause[Any] = literal_column("''")
     compound = union_all(
         profiles,
         select(_kind(1), _PT.profile_id, _PT.position, _T.name, empty, *rest)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.community_time import community_today
@@ -138,8 +138,9 @@ async def search_page(
 
 async def forget_searches(session: AsyncSession, before: datetime) -> int:
     """Remove stored searches unused since `before` (their paging buttons then say "search again")."""
-    result = await session.execute(DirectoryQuery.__table__.delete().where(DirectoryQuery.used_at < before))
-    return result.rowcount or 0
+    table = cast(Table, DirectoryQuery.__table__)
+    result = await session.execute(table.delete().where(DirectoryQuery.used_at < before))
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

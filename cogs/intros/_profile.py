@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -211,7 +211,7 @@ async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, c
             .values(community_id=caller.community_id, member_id=caller.member_id, created_at=now)
             .on_conflict_do_nothing()
         )
-        created = inserted.rowcount == 1
+        created = inserted.rowcount == 1  # type: ignore[attr-defined]
         profile = await _profile_row(session, caller.community_id, member_id=caller.member_id)
         assert profile is not None
     _apply(profile, data, now)
@@ -371,6 +371,7 @@ async def claim_repost(
 
     One conditional UPDATE, so two submits racing cannot both post.
     """
+    condition: ColumnElement[bool]
     if days > 0:
         condition = Profile.last_posted_at.is_(None) | (Profile.last_posted_at <= now - timedelta(days=days))
     else:  # no limit set by the moderators
@@ -381,7 +382,7 @@ async def claim_repost(
         .values(last_posted_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def give_back_repost(

@@ -146,12 +146,13 @@ def check_availability(
     if availability != "from_date":
         return None
     if isinstance(available_from, date):
-        when: date | None = available_from
+        when = available_from
     elif available_from and available_from.strip():
-        when = parse_date(available_from, today, locale)
-        if when is None:
+        parsed = parse_date(available_from, today, locale)
+        if parsed is None:
             _problem(problems, "available_from", "date_format")
             return None
+        when = parsed
     else:
         _problem(problems, "available_from", "date_missing")
         return None
