@@ -22,6 +22,7 @@ FEATURE_PACKAGES: tuple[str, ...] = (
     "cogs.feedback",
     "cogs.matching",
     "cogs.pairing",
+    "cogs.pooling",
 )
 
 

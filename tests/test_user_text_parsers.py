@@ -74,8 +74,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         return afterwork_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def pool_form(text: str) -> object:
-        form = PoolForm(title=text, what=text, link=text, tiers=text, minimum=text, maximum=text, deadline=text,
-                        where=text)
+        form = PoolForm(title=text, what=text, link=text, tiers=text, minimum=text, maximum=text,
+                        deadline=text, where=text)
         return pool_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def intro_form(text: str) -> object:
