@@ -85,9 +85,9 @@ def parsers() -> dict[str, Callable[[str], object]]:
                         known_skill_keys=("redaction web", "wordpress", "referencement"))
 
     def mission_form(text: str) -> object:
-        form = MissionForm(trade_ids=[text], title=text, description=text, skills=text, budget=text, link=text,
-                           start_date=text, duration=text, city=text, sector_id=text, answer_by=text,
-                           source=text, fee=text, client_name=text, behalf=text)
+        form = MissionForm(trade_ids=[text], title=text, description=text, skills=text, budget=text,
+                           link=text, start_date=text, duration=text, city=text, sector_id=text,
+                           answer_by=text, source=text, fee=text, client_name=text, behalf=text)
         return mission_validate(form, trades={1: "Design"}, sectors=[1], today=TODAY, locale="fr")
 
     community_date("15 janvier", TODAY)  # loads dateparser's data once: a start-up cost, not a per-input one

@@ -14,6 +14,7 @@ from typing import Any
 from bot.cards import Attachment
 from bot.errors import InvalidInput
 from bot.rendering.slack import mrkdwn, plain
+from bot.slack_app.forms import VALUE, input_block, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.text import refuse_control_characters
@@ -36,36 +37,16 @@ from cogs.afterworks._publish import (
 )
 from cogs.afterworks.models import KINDS
 
-VALUE = "value"
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
 METADATA_MAX = 3000  # Slack's private_metadata limit
 SWITCH = {"on": ("oui", "yes", "actifs", "activer"), "off": ("non", "no", "desactiver", "aucun")}
 TEXT_FIELDS = ("title", "when", "where", "city", "capacity", "description")
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
 
 
-def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if value:
-        element["initial_value"] = value[:max_length]
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
 
 
-def _select(choices: list[tuple[str, str]], chosen: str) -> dict[str, Any]:
-    options = [{"text": plain(label, 75), "value": value} for value, label in choices]
-    initial = next((o for o in options if o["value"] == chosen), options[0])
-    return {"type": "static_select", "options": options, "initial_option": initial}
 
 
 def form_view(
@@ -85,38 +66,47 @@ def form_view(
         "close": plain(t("afterworks.form.cancel"), 24),
         "private_metadata": json.dumps(metadata),
         "blocks": [
-            _input("title", t("afterworks.fields.title"), _text(form.title, 100)),
-            _input(
+            input_block(
+                "title",
+                t("afterworks.fields.title"),
+                text_input(100, value=form.title),
+                optional=False,
+            ),
+            input_block(
                 "when",
                 t("afterworks.fields.when"),
-                _text(form.when, 40, placeholder=t("afterworks.options.when_description")),
+                text_input(40, placeholder=t("afterworks.options.when_description"), value=form.when),
+                optional=False,
             ),
-            _input(
+            input_block(
                 "duration",
                 t("afterworks.fields.duration"),
-                _select([(str(m), duration_text(m)) for m in DURATIONS], form.duration),
+                select("static_select", [(str(m), duration_text(m)) for m in DURATIONS], [form.duration]),
+                optional=False,
             ),
-            _input(
+            input_block(
                 "kind",
                 t("afterworks.fields.kind"),
-                _select([(k, t(f"afterworks.kinds.{k}")) for k in KINDS], form.kind),
+                select("static_select", [(k, t(f"afterworks.kinds.{k}")) for k in KINDS], [form.kind]),
+                optional=False,
             ),
-            _input(
+            input_block(
                 "where",
                 t("afterworks.fields.where"),
-                _text(form.where, 500, placeholder=t("afterworks.form.where_placeholder")),
+                text_input(500, placeholder=t("afterworks.form.where_placeholder"), value=form.where),
+                optional=False,
             ),
-            _input("city", t("afterworks.fields.city"), _text(form.city, 100), optional=True),
-            _input(
+            input_block("city", t("afterworks.fields.city"), text_input(100, value=form.city), optional=True),
+            input_block(
                 "capacity",
                 t("afterworks.fields.capacity"),
-                _text(form.capacity, 4, placeholder=t("afterworks.options.capacity_description")),
+                text_input(4, placeholder=t("afterworks.options.capacity_description"), value=form.capacity),
                 optional=True,
             ),
-            _input(
+            input_block(
                 "description",
                 t("afterworks.fields.description"),
-                _text(form.description, MAX_DESCRIPTION, multiline=True),
+                text_input(MAX_DESCRIPTION, multiline=True, value=form.description),
                 optional=True,
             ),
         ],

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from bot.rendering.slack import plain
+from bot.slack_app.forms import VALUE, input_block, options, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -43,58 +44,50 @@ from cogs.feedback._validation import (
 )
 
 log = logging.getLogger(__name__)
-VALUE = "value"
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
 TOP_WORDS = {"top": ("classement", "leaderboard")}
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
 
 
-def _text(max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
 
 
-def _options(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [{"text": plain(label, 75), "value": value} for value, label in pairs[:100]]
 
 
 def request_view(request: SlackRequest, where: list[tuple[str, str]]) -> dict[str, Any]:
     t = request.t
-    kinds = _options([(k, t(f"feedback.kinds.{k}")) for k in KINDS])
-    places = _options(where)
+    kinds = options([(k, t(f"feedback.kinds.{k}")) for k in KINDS])
+    places = options(where)
     blocks = [
-        _input("title", t("feedback.form.title_label"), _text(MAX_TITLE)),
-        _input(
+        input_block("title", t("feedback.form.title_label"), text_input(MAX_TITLE), optional=False),
+        input_block(
             "links",
             t("feedback.form.links_label"),
-            _text(MAX_LINKS_TEXT, multiline=True, placeholder=t("feedback.form.links_placeholder")),
+            text_input(MAX_LINKS_TEXT, multiline=True, placeholder=t("feedback.form.links_placeholder")),
+            optional=False,
         ),
-        _input("kind", t("feedback.form.kind_label"), {"type": "static_select", "options": kinds}),
-        _input(
-            "question", t("feedback.form.question_label"), _text(MAX_QUESTION, multiline=True), optional=True
+        input_block(
+            "kind",
+            t("feedback.form.kind_label"),
+            {"type": "static_select", "options": kinds},
+            optional=False,
         ),
-        _input(
+        input_block(
+            "question", t("feedback.form.question_label"), text_input(MAX_QUESTION, multiline=True),
+            optional=True,
+        ),
+        input_block(
             "where",
             t("feedback.form.where_label"),
             {"type": "static_select", "options": places, "initial_option": places[0]},
+            optional=False,
         ),
-        _input("due", t("feedback.form.due_label"), {"type": "datepicker"}, optional=True),
-        _input(
+        input_block("due", t("feedback.form.due_label"), {"type": "datepicker"}, optional=True),
+        input_block(
             "anonymous",
             t("feedback.form.anonymous_label"),
-            {"type": "checkboxes", "options": _options([("yes", t("feedback.form.anonymous_option"))])},
+            {"type": "checkboxes", "options": options([("yes", t("feedback.form.anonymous_option"))])},
             optional=True,
         ),
     ]
@@ -135,17 +128,18 @@ def answer_view(
     request: SlackRequest, request_id: int, anonymous: bool, kind: str, title: str
 ) -> dict[str, Any]:
     t = request.t
-    stars = _options([(str(n), "★" * n) for n in range(RATING_MIN, RATING_MAX + 1)])
+    stars = options([(str(n), "★" * n) for n in range(RATING_MIN, RATING_MAX + 1)])
     items = checklist(kind)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "plain_text", "text": title[:150]}},
-        _input(
+        input_block(
             "text",
             t("feedback.form.answer_label"),
-            _text(MAX_ANSWER, multiline=True, placeholder=t("feedback.form.answer_placeholder")),
+            text_input(MAX_ANSWER, multiline=True, placeholder=t("feedback.form.answer_placeholder")),
+            optional=False,
         ),
         *(
-            _input(
+            input_block(
                 f"rating_{item}",
                 t("feedback.form.rating_label", item=t(f"feedback.items.{item}")),
                 {"type": "static_select", "options": stars},

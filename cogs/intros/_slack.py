@@ -17,6 +17,7 @@ from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
+from bot.slack_app.forms import VALUE, input_block, select, text_input
 from bot.slack_app.home import refresh_home
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -39,7 +40,6 @@ from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 log = logging.getLogger(__name__)
 HOME_ORDER = 100  # the App Home opens on one's own profile
 FORM = _ids.FORM
-VALUE = "value"  # every input's action_id: the block id names the field
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages).
@@ -49,40 +49,12 @@ STATUS_WORDS = {
 }
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label, 75), "value": value}
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
 
 
-def _select(
-    kind: str, choices: tuple[tuple[str, str], ...], chosen: list[str], **extra: Any
-) -> dict[str, Any]:
-    options = [_option(v, label) for v, label in choices[:100]]
-    element: dict[str, Any] = {"type": kind, "options": options, **extra}
-    initial = [o for o in options if o["value"] in chosen]
-    if initial and (kind.startswith("multi") or kind == "checkboxes"):
-        element["initial_options"] = initial
-    elif initial:
-        element["initial_option"] = initial[0]
-    return element
 
 
-def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if value:
-        element["initial_value"] = value[:max_length]
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
 
 
 def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +67,10 @@ def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, A
     if form.available_from:
         date_picker["initial_date"] = form.available_from
     blocks = [
-        _input(
+        input_block(
             "trades",
             t("intros.fields.trades"),
-            _select(
+            select(
                 "multi_static_select",
                 choices.trades,
                 form.trade_ids,
@@ -107,57 +79,74 @@ def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, A
             ),
             optional=False,
         ),
-        _input(
+        input_block(
             "skills",
             t("intros.form.skills_label"),
-            _text(form.skills, 800, placeholder=t("intros.form.skills_placeholder")),
+            text_input(800, placeholder=t("intros.form.skills_placeholder"), value=form.skills),
+            optional=True,
         ),
-        _input(
+        input_block(
             "sectors",
             t("intros.fields.sectors"),
-            _select(
+            select(
                 "multi_static_select",
                 choices.sectors,
                 form.sector_ids,
                 placeholder=plain(t("intros.form.sectors_placeholder"), 150),
             ),
+            optional=True,
         ),
-        _input("city", t("intros.form.city_label"), _text(form.city, MAX_CITY)),
-        _input(
+        input_block(
+            "city",
+            t("intros.form.city_label"),
+            text_input(MAX_CITY, value=form.city),
+            optional=True,
+        ),
+        input_block(
             "work_mode",
             t("intros.fields.work_mode"),
-            _select("static_select", choices.work_modes, [form.work_mode]),
+            select("static_select", choices.work_modes, [form.work_mode]),
             optional=False,
         ),
-        _input(
+        input_block(
             "languages",
             t("intros.fields.languages"),
-            _select("multi_static_select", choices.languages, form.languages),
+            select("multi_static_select", choices.languages, form.languages),
+            optional=True,
         ),
-        _input(
+        input_block(
             "rate",
             t("intros.form.rate_label"),
-            _text(form.rate, 40, placeholder=t("intros.form.rate_placeholder")),
+            text_input(40, placeholder=t("intros.form.rate_placeholder"), value=form.rate),
+            optional=True,
         ),
-        _input(
+        input_block(
             "availability",
             t("intros.fields.availability"),
-            _select("static_select", status_choices, [form.availability]),
+            select("static_select", status_choices, [form.availability]),
             optional=False,
         ),
-        _input("available_from", t("intros.form.available_from_label"), date_picker),
-        _input(
+        input_block("available_from", t("intros.form.available_from_label"), date_picker, optional=True),
+        input_block(
             "links",
             t("intros.form.links_label"),
-            _text(form.links, 1600, multiline=True, placeholder=t("intros.form.links_placeholder")),
+            text_input(
+                1600,
+                multiline=True,
+                placeholder=t("intros.form.links_placeholder"),
+                value=form.links,
+            ),
+            optional=True,
         ),
-        _input(
+        input_block(
             "bio",
             t("intros.form.bio_label"),
-            _text(form.bio, MAX_BIO, multiline=True, placeholder=t("intros.form.bio_placeholder")),
+            text_input(MAX_BIO, multiline=True, placeholder=t("intros.form.bio_placeholder"), value=form.bio),
+            optional=True,
         ),
-        _input(
-            "opt_ins", t("intros.fields.opt_ins"), _select("checkboxes", choices.opt_ins, opt_in_values(form))
+        input_block(
+            "opt_ins", t("intros.fields.opt_ins"), select("checkboxes", choices.opt_ins, opt_in_values(form)),
+            optional=True,
         ),
     ]
     if not choices.sectors:  # Slack refuses a select without options

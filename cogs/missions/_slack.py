@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.errors import InvalidInput, UserError
 from bot.rendering.slack import plain
+from bot.slack_app.forms import VALUE, input_block, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -53,7 +54,6 @@ from cogs.missions._validation import (
 )
 
 log = logging.getLogger(__name__)
-VALUE = "value"
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 SCOPE_WORDS = {
     "mine": ("miennes", "mes", "moi", "my"),
@@ -62,40 +62,12 @@ SCOPE_WORDS = {
 MAX_ARGS = 200
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label, 75), "value": value}
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
 
 
-def _select(
-    kind: str, choices: tuple[tuple[str, str], ...], chosen: list[str], **extra: Any
-) -> dict[str, Any]:
-    options = [_option(v, label) for v, label in choices[:100]]
-    element: dict[str, Any] = {"type": kind, "options": options, **extra}
-    initial = [o for o in options if o["value"] in chosen]
-    if initial and kind.startswith("multi"):
-        element["initial_options"] = initial
-    elif initial:
-        element["initial_option"] = initial[0]
-    return element
 
 
-def _text(value: str, max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if value:
-        element["initial_value"] = value[:max_length]
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
 
 
 def _date(value: str) -> dict[str, Any]:
@@ -109,87 +81,115 @@ def mission_view(start: FormStart, request: SlackRequest, *, metadata: dict[str,
     """The whole mission form as one modal (pre-filled when editing)."""
     t, form, choices = request.t, start.form, start.choices
     blocks: list[dict[str, Any]] = [
-        _input(
+        input_block(
             "trades",
             t("missions.form.trades_label"),
-            _select(
+            select(
                 "multi_static_select",
                 choices.trades,
                 form.trade_ids,
                 max_selected_items=MAX_TRADES,
                 placeholder=plain(t("missions.form.trades_placeholder"), 150),
             ),
+            optional=True,
         ),
     ]
     if choices.packs:
         blocks.append(
-            _input(
+            input_block(
                 "pack",
                 t("missions.form.pack_placeholder"),
-                _select("static_select", tuple((pid, name) for pid, name, _ in choices.packs), []),
+                select("static_select", tuple((pid, name) for pid, name, _ in choices.packs), []),
+                optional=True,
             )
         )
     blocks += [
-        _input("title", t("missions.form.title_label"), _text(form.title, MAX_TITLE), optional=False),
-        _input(
-            "description",
-            t("missions.form.description_label"),
-            _text(form.description, MAX_DESCRIPTION, multiline=True),
-        ),
-        _input(
-            "skills",
-            t("missions.form.skills_label"),
-            _text(form.skills, MAX_SKILLS_TEXT, placeholder=t("missions.form.skills_placeholder")),
-        ),
-        _input(
-            "budget",
-            t("missions.form.budget_label"),
-            _text(form.budget, MAX_BUDGET_TEXT, placeholder=t("missions.form.budget_placeholder")),
-        ),
-        _input("start_date", t("missions.form.start_date_label"), _date(form.start_date)),
-        _input(
-            "duration",
-            t("missions.form.duration_label"),
-            _text(form.duration, MAX_DURATION, placeholder=t("missions.form.duration_placeholder")),
-        ),
-        _input(
-            "work_mode",
-            t("missions.form.work_mode_label"),
-            _select("static_select", choices.work_modes, [form.work_mode]),
+        input_block(
+            "title",
+            t("missions.form.title_label"),
+            text_input(MAX_TITLE, value=form.title),
             optional=False,
         ),
-        _input("city", t("missions.form.city_label"), _text(form.city, MAX_CITY)),
-        _input(
+        input_block(
+            "description",
+            t("missions.form.description_label"),
+            text_input(MAX_DESCRIPTION, multiline=True, value=form.description),
+            optional=True,
+        ),
+        input_block(
+            "skills",
+            t("missions.form.skills_label"),
+            text_input(MAX_SKILLS_TEXT, placeholder=t("missions.form.skills_placeholder"), value=form.skills),
+            optional=True,
+        ),
+        input_block(
+            "budget",
+            t("missions.form.budget_label"),
+            text_input(MAX_BUDGET_TEXT, placeholder=t("missions.form.budget_placeholder"), value=form.budget),
+            optional=True,
+        ),
+        input_block("start_date", t("missions.form.start_date_label"), _date(form.start_date), optional=True),
+        input_block(
+            "duration",
+            t("missions.form.duration_label"),
+            text_input(
+                MAX_DURATION,
+                placeholder=t("missions.form.duration_placeholder"),
+                value=form.duration,
+            ),
+            optional=True,
+        ),
+        input_block(
+            "work_mode",
+            t("missions.form.work_mode_label"),
+            select("static_select", choices.work_modes, [form.work_mode]),
+            optional=False,
+        ),
+        input_block(
+            "city",
+            t("missions.form.city_label"),
+            text_input(MAX_CITY, value=form.city),
+            optional=True,
+        ),
+        input_block(
             "sector",
             t("missions.form.sector_label"),
-            _select("static_select", choices.sectors, [form.sector_id]),
+            select("static_select", choices.sectors, [form.sector_id]),
+            optional=True,
         ),
-        _input("answer_by", t("missions.form.answer_by_label"), _date(form.answer_by)),
-        _input(
+        input_block("answer_by", t("missions.form.answer_by_label"), _date(form.answer_by), optional=True),
+        input_block(
             "source",
             t("missions.form.source_label"),
-            _select("static_select", choices.sources, [form.source]),
+            select("static_select", choices.sources, [form.source]),
             optional=False,
         ),
         {
             "type": "context",
             "elements": [{"type": "plain_text", "text": t("missions.form.platform_warning")[:2000]}],
         },
-        _input("fee", t("missions.form.fee_label"), _text(form.fee, 4)),
-        _input(
+        input_block("fee", t("missions.form.fee_label"), text_input(4, value=form.fee), optional=True),
+        input_block(
             "behalf",
             t("missions.form.behalf_label"),
             {"type": "users_select", **({"initial_user": form.behalf} if form.behalf else {})},
+            optional=True,
         ),
-        _input(
+        input_block(
             "link",
             t("missions.form.link_label"),
-            _text(form.link, MAX_LINK, placeholder=t("missions.form.link_placeholder")),
+            text_input(MAX_LINK, placeholder=t("missions.form.link_placeholder"), value=form.link),
+            optional=True,
         ),
-        _input(
+        input_block(
             "client_name",
             t("missions.form.client_name_label"),
-            _text(form.client_name, MAX_CLIENT, placeholder=t("missions.form.client_name_placeholder")),
+            text_input(
+                MAX_CLIENT,
+                placeholder=t("missions.form.client_name_placeholder"),
+                value=form.client_name,
+            ),
+            optional=True,
         ),
     ]
     if not choices.sectors:
@@ -327,10 +327,11 @@ async def interest_clicked(request: SlackRequest) -> None:
             "private_metadata": json.dumps({"channel": request.channel_id}),
             "blocks": [
                 {"type": "section", "text": plain(title, 3000)},
-                _input(
+                input_block(
                     "note",
                     t("missions.form.note_label"),
-                    _text("", MAX_NOTE, multiline=True, placeholder=t("missions.form.note_placeholder")),
+                    text_input(MAX_NOTE, multiline=True, placeholder=t("missions.form.note_placeholder")),
+                    optional=True,
                 ),
             ],
         }

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from bot.rendering.slack import plain
+from bot.slack_app.forms import VALUE, input_block, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -29,21 +30,12 @@ from cogs.pooling._pools import (
     where_options,
 )
 
-VALUE = "value"
 CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,20}")
 METADATA_MAX = 3000
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    return {"type": "input", "block_id": block_id, "label": plain(label, 2000),
-            "element": {**element, "action_id": VALUE}, "optional": optional}
 
 
-def _text(max_length: int, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
 
 
 def form_view(request: SlackRequest, where: list[tuple[str, str]]) -> dict[str, Any]:
@@ -57,17 +49,30 @@ def form_view(request: SlackRequest, where: list[tuple[str, str]]) -> dict[str, 
         "close": plain(t("pooling.form.cancel"), 24),
         "private_metadata": json.dumps({"channel": request.channel_id}),
         "blocks": [
-            _input("title", t("pooling.form.title_label"), _text(MAX_TITLE)),
-            _input("what", t("pooling.form.what_label"), _text(MAX_WHAT, multiline=True)),
-            _input("link", t("pooling.form.link_label"), _text(MAX_LINK, placeholder="https://")),
-            _input("tiers", t("pooling.form.tiers_label"),
-                   _text(MAX_TIERS_TEXT, placeholder=t("pooling.form.tiers_placeholder"))),
-            _input("minimum", t("pooling.form.minimum_label"), _text(4)),
-            _input("maximum", t("pooling.form.maximum_label"), _text(4), optional=True),
-            _input("deadline", t("pooling.form.deadline_label"),
-                   _text(40, placeholder=t("pooling.form.deadline_placeholder"))),
-            _input("where", t("pooling.form.where_label"),
-                   {"type": "static_select", "options": places, "initial_option": places[0]}),
+            input_block("title", t("pooling.form.title_label"), text_input(MAX_TITLE), optional=False),
+            input_block(
+                "what",
+                t("pooling.form.what_label"),
+                text_input(MAX_WHAT, multiline=True),
+                optional=False,
+            ),
+            input_block(
+                "link",
+                t("pooling.form.link_label"),
+                text_input(MAX_LINK, placeholder="https://"),
+                optional=False,
+            ),
+            input_block("tiers", t("pooling.form.tiers_label"),
+                   text_input(
+                       MAX_TIERS_TEXT,
+                       placeholder=t("pooling.form.tiers_placeholder")), optional=False,
+                   ),
+            input_block("minimum", t("pooling.form.minimum_label"), text_input(4), optional=False),
+            input_block("maximum", t("pooling.form.maximum_label"), text_input(4), optional=True),
+            input_block("deadline", t("pooling.form.deadline_label"),
+                   text_input(40, placeholder=t("pooling.form.deadline_placeholder")), optional=False),
+            input_block("where", t("pooling.form.where_label"),
+                   {"type": "static_select", "options": places, "initial_option": places[0]}, optional=False),
         ],
     }
 
