@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.cards import truncate
 from bot.community_time import community_today
-from bot.discord_bot.forms import modal_values
+from bot.discord_bot.forms import form_select, modal_values
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
@@ -52,40 +52,11 @@ if TYPE_CHECKING:
 SPECS = {c.name: c for c in FEATURE.commands}
 DRAFT = "intro"  # this form's name in the runtime's draft store
 TEXT_INPUTS = ("skills", "city", "rate", "links", "bio")
-SELECT_OPTIONS_MAX = 25
 MESSAGE_MAX = 2000
 
 
-class FormSelect(discord.ui.Select):
-    """A select that only displays: its interactions are routed by id (bot.router)."""
-
-    def is_dispatchable(self) -> bool:
-        return False
 
 
-def _select(
-    custom_id: str,
-    placeholder: str,
-    choices: tuple[tuple[str, str], ...],
-    chosen: list[str],
-    *,
-    min_values: int = 0,
-    max_values: int = 1,
-) -> FormSelect:
-    # Discord shows at most 25 options; chosen ones are kept first so a saved choice never vanishes.
-    ordered = [c for c in choices if c[0] in chosen] + [c for c in choices if c[0] not in chosen]
-    kept = sorted(ordered[:SELECT_OPTIONS_MAX], key=choices.index)
-    options = [
-        discord.SelectOption(label=truncate(label, 100), value=value, default=value in chosen)
-        for value, label in kept
-    ]
-    return FormSelect(
-        custom_id=custom_id,
-        placeholder=truncate(placeholder, 150),
-        options=options,
-        min_values=min(min_values, len(options)),
-        max_values=max(1, min(max_values, len(options))),
-    )
 
 
 def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = False) -> discord.ui.View:
@@ -94,7 +65,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
     view = discord.ui.View(timeout=None)
     if page == 1:
         view.add_item(
-            _select(
+            form_select(
                 "intros:pick:trades",
                 t(locale, "intros.form.trades_placeholder"),
                 choices.trades,
@@ -105,7 +76,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
         )
         if choices.sectors:
             view.add_item(
-                _select(
+                form_select(
                     "intros:pick:sectors",
                     t(locale, "intros.form.sectors_placeholder"),
                     choices.sectors,
@@ -114,7 +85,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
                 )
             )
         view.add_item(
-            _select(
+            form_select(
                 "intros:pick:work_mode",
                 t(locale, "intros.form.work_mode_placeholder"),
                 choices.work_modes,
@@ -123,7 +94,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
             )
         )
         view.add_item(
-            _select(
+            form_select(
                 "intros:pick:availability",
                 t(locale, "intros.form.availability_placeholder"),
                 choices.availability,
@@ -137,7 +108,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
         ]
     else:
         view.add_item(
-            _select(
+            form_select(
                 "intros:pick:languages",
                 t(locale, "intros.form.languages_placeholder"),
                 choices.languages,
@@ -146,7 +117,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
             )
         )
         view.add_item(
-            _select(
+            form_select(
                 "intros:pick:opt_ins",
                 t(locale, "intros.form.opt_ins_placeholder"),
                 choices.opt_ins,

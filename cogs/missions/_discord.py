@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bot.cards import truncate
 from bot.context import Caller
+from bot.discord_bot.forms import form_select
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput, UserError
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
 SPECS = {c.name: c for c in FEATURE.commands}
 DRAFT = "mission"
 EDITING = "mission.editing"
-SELECT_OPTIONS_MAX = 25
 MESSAGE_MAX = 2000
 TEXTS = (
     ("title", MAX_TITLE, False),
@@ -93,11 +93,6 @@ class Editing:
     mission_id: int = 0
 
 
-class FormSelect(discord.ui.Select):
-    """A select that only displays: its interactions are routed by id (bot.router)."""
-
-    def is_dispatchable(self) -> bool:
-        return False
 
 
 class MemberSelect(discord.ui.UserSelect):
@@ -105,28 +100,6 @@ class MemberSelect(discord.ui.UserSelect):
         return False
 
 
-def _select(
-    custom_id: str,
-    placeholder: str,
-    choices: list[tuple[str, str]],
-    chosen: list[str],
-    *,
-    min_values: int = 0,
-    max_values: int = 1,
-) -> FormSelect:
-    ordered = [c for c in choices if c[0] in chosen] + [c for c in choices if c[0] not in chosen]
-    kept = sorted(ordered[:SELECT_OPTIONS_MAX], key=choices.index)
-    options = [
-        discord.SelectOption(label=truncate(label, 100), value=value, default=value in chosen)
-        for value, label in kept
-    ]
-    return FormSelect(
-        custom_id=custom_id,
-        placeholder=truncate(placeholder, 150),
-        options=options,
-        min_values=min(min_values, len(options)),
-        max_values=max(1, min(max_values, len(options))),
-    )
 
 
 def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.View:
@@ -138,7 +111,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
             *choices.trades,
         ]
         view.add_item(
-            _select(
+            form_select(
                 "missions:pick:trades",
                 t(locale, "missions.form.trades_placeholder"),
                 trade_options,
@@ -148,7 +121,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
             )
         )
         view.add_item(
-            _select(
+            form_select(
                 "missions:pick:work_mode",
                 t(locale, "missions.form.work_mode_placeholder"),
                 list(choices.work_modes),
@@ -157,7 +130,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
             )
         )
         view.add_item(
-            _select(
+            form_select(
                 "missions:pick:source",
                 t(locale, "missions.form.source_placeholder"),
                 list(choices.sources),
@@ -167,7 +140,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
         )
         if choices.sectors:
             view.add_item(
-                _select(
+                form_select(
                     "missions:pick:sector",
                     t(locale, "missions.form.sector_placeholder"),
                     list(choices.sectors),
@@ -182,7 +155,7 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
         ]
     else:
         view.add_item(
-            _select(
+            form_select(
                 "missions:pick:fee",
                 t(locale, "missions.form.fee_placeholder"),
                 list(choices.fees),
