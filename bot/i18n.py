@@ -114,6 +114,24 @@ class Catalog:
             log.exception("bad placeholders in message %s (%s)", key, locale)
             return text
 
+
+    def problem_lines(self, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]],
+                      feature: str) -> list[str]:
+        """One line per field to fix ("Trades: choose between 1 and 3."), in a feature's own words.
+
+        `<feature>.problems.line` with `<feature>.fields.<field>` and the problem's message.
+        """
+        return [
+            self.t(locale, f"{feature}.problems.line", field=self.t(locale, f"{feature}.fields.{name}"),
+                   problem=self.t(locale, key, **params))
+            for name, (key, params) in problems.items()
+        ]
+
+    def problems_text(self, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]],
+                      feature: str) -> str:
+        """`<feature>.problems.heading`, then a line per field to fix."""
+        return "\n".join([self.t(locale, f"{feature}.problems.heading"),
+                          *self.problem_lines(locale, problems, feature)])
     def all_locales(self, key: str, /, **params: Any) -> dict[str, str]:
         return {locale: self.t(locale, key, **params) for locale in SUPPORTED_LOCALES}
 

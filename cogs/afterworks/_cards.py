@@ -143,21 +143,11 @@ def notice_card(catalog: Catalog, locale: str, key: str, afterwork: Afterwork, *
 def problem_lines(
     catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
 ) -> list[str]:
-    return [
-        catalog.t(
-            locale,
-            "afterworks.problems.line",
-            field=catalog.t(locale, f"afterworks.fields.{name}"),
-            problem=catalog.t(locale, key, **params),
-        )
-        for name, (key, params) in problems.items()
-    ]
+    return catalog.problem_lines(locale, problems, "afterworks")
 
 
 def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
-    return "\n".join(
-        [catalog.t(locale, "afterworks.problems.heading"), *problem_lines(catalog, locale, problems)]
-    )
+    return catalog.problems_text(locale, problems, "afterworks")
 
 
 def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:

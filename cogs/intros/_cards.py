@@ -118,22 +118,11 @@ def own_actions(catalog: Catalog, locale: str, profile_id: int) -> tuple[Action,
 def problem_lines(
     catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
 ) -> list[str]:
-    """One line per field to fix: "Trades: choose between 1 and 3."."""
-    return [
-        catalog.t(
-            locale,
-            "intros.problems.line",
-            field=catalog.t(locale, f"intros.fields.{name}"),
-            problem=catalog.t(locale, key, **params),
-        )
-        for name, (key, params) in problems.items()
-    ]
+    return catalog.problem_lines(locale, problems, "intros")
 
 
 def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
-    return "\n".join(
-        [catalog.t(locale, "intros.problems.heading"), *problem_lines(catalog, locale, problems)]
-    )
+    return catalog.problems_text(locale, problems, "intros")
 
 
 def outcome_text(

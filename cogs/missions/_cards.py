@@ -294,21 +294,11 @@ def list_card(
 def problem_lines(
     catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]
 ) -> list[str]:
-    return [
-        catalog.t(
-            locale,
-            "missions.problems.line",
-            field=catalog.t(locale, f"missions.fields.{name}"),
-            problem=catalog.t(locale, key, **params),
-        )
-        for name, (key, params) in problems.items()
-    ]
+    return catalog.problem_lines(locale, problems, "missions")
 
 
 def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[str, dict[str, Any]]]) -> str:
-    return "\n".join(
-        [catalog.t(locale, "missions.problems.heading"), *problem_lines(catalog, locale, problems)]
-    )
+    return catalog.problems_text(locale, problems, "missions")
 
 
 def outcome_text(
