@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notifier import CannotPost, ThreadRef
 from bot.posting import notifier_for
-from bot.scheduler import PENDING, JobRun
+from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.pairing import _store
@@ -82,10 +82,12 @@ async def plan(session: AsyncSession, services: Services, community_id: int) -> 
     """Make the community's pending round job match its settings; the slot planned, or None when off."""
     community = await session.get(Community, community_id)
     values = await read_settings(session, community_id, SETTINGS)
+    # A round being held right now (claimed: running) plans the next one itself: counting it here
+    # keeps a planner running at the same moment from adding a second one.
     pending = (
         await session.execute(
             select(Job.id, Job.due_at).where(
-                Job.kind == ROUND, Job.community_id == community_id, Job.state == PENDING
+                Job.kind == ROUND, Job.community_id == community_id, Job.state.in_((PENDING, RUNNING))
             )
         )
     ).all()
