@@ -104,10 +104,11 @@ async def person(session: AsyncSession, community_id: int, member_id: int | None
 
 async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
     cid, aid = afterwork.community_id, afterwork.id
-    counts = dict((await session.execute(
+    rows = await session.execute(
         select(Rsvp.status, func.count()).where(Rsvp.community_id == cid, Rsvp.afterwork_id == aid)
         .group_by(Rsvp.status)
-    )).tuples().all())
+    )
+    counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
     return View(
         afterwork,
         await person(session, cid, afterwork.organizer_id),
