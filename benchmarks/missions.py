@@ -1,0 +1,416 @@
+"""Missions speed: 10,000 profiles, 50,000 missions (10,000 open), SQLite: post, I'm interested, /missions.
+
+Run: `.venv/bin/python -m benchmarks.missions [--profiles 10000] [--missions 50000] [--open 10000]
+[--runs 300] [--rounds 3] [--profile post|interest|list]`.
+Targets (issue 9): posting a mission to 5 channels (4 trades with a channel each + the missions
+channel) p99 <= 20 ms; I'm interested p99 <= 10 ms; `/missions` with two filters p99 <= 15 ms.
+Handler time is what the Discord binding awaits, with a recording notifier (tests/fakes/notifier.py)
+in place of the platform, so no platform latency: posting is `check_mission` (read-only) then
+`submit_mission` with its effect (the 5 cards posted, the posts recorded); I'm interested is the note
+submitted, `show_interest` with its effects (every card of the mission edited, the author's DM with
+the candidate's profile); the button click before it (`check_interest`, then the modal) is printed
+apart. `/missions` is `trade_by_name` then `list_missions`; the only filters the command has are the
+trade and the scope, so the two filters are a trade with "mine" or with "where I am a candidate".
+The 50,000 missions, their trade slots, candidacies, recorded posts (one per channel) and pending
+expiry jobs are inserted in bulk, not through the use cases. Each round is printed; the verdict is on
+every round's samples pooled. `--profile NAME` runs that handler under cProfile and prints the top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import itertools
+import os
+import pstats
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from benchmarks.directory import NOW, TODAY, Samples, pooled, report, seed, timed
+from bot.cards import Card
+from bot.clock import FrozenClock
+from bot.config import Secrets, load_settings
+from bot.context import Caller
+from bot.services import Services
+from bot.usecase import run
+from cogs.missions._missions import FEATURE
+from cogs.missions._publish import (
+    EXPIRE,
+    WARN,
+    _key,
+    check_interest,
+    check_mission,
+    expires_at,
+    list_missions,
+    show_interest,
+    submit_mission,
+    trade_by_name,
+)
+from cogs.missions._validation import MissionForm, title_key
+from cogs.missions.models import Candidacy, Mission, MissionTrade
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import Job, Member, Post, Trade
+from storage.settings import get_settings
+from tests.fakes.notifier import RecordingNotifier
+
+MISSIONS_CHANNEL = "C-missions"
+TARGETS = {"post": 20.0, "interest": 10.0, "list": 15.0}  # p99 ms, issue 9
+WORDS = [
+    "Site vitrine",
+    "Refonte",
+    "Boutique en ligne",
+    "Identité visuelle",
+    "Campagne",
+    "Application",
+    "Audit SEO",
+    "Newsletter",
+    "Catalogue",
+    "Vidéo de marque",
+    "Plaquette",
+    "Landing page",
+]
+CLIENTS = [
+    "boulangerie",
+    "cabinet d'avocats",
+    "start-up",
+    "association",
+    "hôtel",
+    "librairie",
+    "garage",
+    "salle de sport",
+    "agence immobilière",
+    "caviste",
+    "crèche",
+    "architecte",
+]
+CLOSED = ("closed", "expired", "staffed")
+
+
+def channel_of(trade_id: int) -> str:
+    return f"C-trade-{trade_id}"
+
+
+async def seed_missions(
+    db: Database,
+    cid: int,
+    members: list[int],
+    trade_ids: list[int],
+    sector_ids: list[int],
+    missions: int,
+    open_count: int,
+    rng: random.Random,
+    notifier: RecordingNotifier,
+) -> tuple[list[int], dict[int, int]]:
+    """Missions in bulk: the last `open_count` ids open (recent), the others closed, expired or staffed.
+
+    Returns the open mission ids and each mission's author.
+    """
+    placeholder = Card(title="seeded mission card")
+    async with db.transaction() as session:
+        for trade_id in trade_ids:
+            await session.execute(
+                update(Trade).where(Trade.id == trade_id).values(channel_id=channel_of(trade_id))
+            )
+        (await get_settings(session, cid)).missions_channel_id = MISSIONS_CHANNEL
+        await session.flush()
+        rows, slots, candidacies, posts, jobs = [], [], [], [], []
+        authors: dict[int, int] = {}
+        open_ids: list[int] = []
+        message = itertools.count(1)
+        for mission_id in range(1, missions + 1):
+            is_open = mission_id > missions - open_count
+            created = (
+                NOW - timedelta(days=rng.uniform(0, 13))
+                if is_open
+                else NOW - timedelta(days=rng.uniform(14, 730))
+            )
+            answer_by = (
+                TODAY + timedelta(days=rng.randint(1, 30)) if is_open else created.date() + timedelta(days=14)
+            )
+            author = rng.choice(members)
+            authors[mission_id] = author
+            title = f"{rng.choice(WORDS)} pour un(e) {rng.choice(CLIENTS)} n°{mission_id}"
+            status = "open" if is_open else rng.choice(CLOSED)
+            rows.append(
+                {
+                    "id": mission_id,
+                    "community_id": cid,
+                    "author_member_id": author,
+                    "title": title,
+                    "title_key": title_key(title),
+                    "description": "Le client veut un site clair et rapide. " * 8,
+                    "skills": [["wordpress", "WordPress"], ["seo", "SEO"]],
+                    "budget_kind": "fixed",
+                    "budget_min": rng.randint(1, 20) * 500,
+                    "budget_max": None,
+                    "currency": "EUR",
+                    "duration": "3 semaines",
+                    "work_mode": rng.choice(("remote", "onsite", "hybrid")),
+                    "city": "Lyon",
+                    "sector_id": rng.choice(sector_ids),
+                    "answer_by": answer_by,
+                    "source": "own",
+                    "platform_name": "",
+                    "link": "",
+                    "client_name": "Client confidentiel",
+                    "status": status,
+                    "outcome": rng.choice(("won", "lost", "cancelled")) if status == "closed" else None,
+                    "origin_channel_id": MISSIONS_CHANNEL,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            needed = rng.sample(trade_ids, rng.randint(1, 5))
+            for position, trade_id in enumerate(needed):
+                slots.append(
+                    {
+                        "community_id": cid,
+                        "mission_id": mission_id,
+                        "trade_id": trade_id,
+                        "position": position,
+                    }
+                )
+            for member in set(rng.sample(members, rng.randint(0, 6 if is_open else 4))) - {author}:
+                candidacies.append(
+                    {
+                        "community_id": cid,
+                        "mission_id": mission_id,
+                        "member_id": member,
+                        "trade_ids": needed[:1],
+                        "note": "Disponible dès lundi.",
+                        "selected": status == "staffed" and rng.random() < 0.5,
+                        "created_at": created,
+                    }
+                )
+            for channel in (*(channel_of(t) for t in needed), MISSIONS_CHANNEL):
+                message_id = f"seed-{next(message)}"
+                posts.append(
+                    {
+                        "community_id": cid,
+                        "member_id": author,
+                        "feature": FEATURE,
+                        "object_id": mission_id,
+                        "channel_id": channel,
+                        "message_id": message_id,
+                        "posted_at": created,
+                    }
+                )
+                notifier.messages[(channel, message_id)] = placeholder  # on the platform: edits find it
+            if is_open:
+                open_ids.append(mission_id)
+                due = expires_at(answer_by, "Europe/Paris")
+                payload = {"mission_id": mission_id, "answer_by": answer_by.isoformat()}
+                for kind, at in ((EXPIRE, due), (WARN, due - timedelta(days=2))):
+                    jobs.append(
+                        {
+                            "kind": kind,
+                            "payload": payload,
+                            "due_at": at,
+                            "community_id": cid,
+                            "dedupe_key": _key(kind, mission_id, answer_by),
+                            "state": "pending",
+                            "attempts": 0,
+                            "created_at": created,
+                        }
+                    )
+        for model, values in (
+            (Mission, rows),
+            (MissionTrade, slots),
+            (Candidacy, candidacies),
+            (Post, posts),
+            (Job, jobs),
+        ):
+            for start in range(0, len(values), 5000):
+                await session.execute(insert(model), values[start : start + 5000])
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE")
+    print(
+        f"  {len(rows)} missions ({len(open_ids)} open), {len(slots)} trade slots, "
+        f"{len(candidacies)} candidacies, {len(posts)} posts, {len(jobs)} pending jobs"
+    )
+    return open_ids, authors
+
+
+def form(trade_ids: list[int], n: int) -> MissionForm:
+    return MissionForm(
+        trade_ids=[str(t) for t in trade_ids],
+        title=f"Mesure {n} : site vitrine pour une boulangerie",
+        description=f"Refonte complète, 5 pages, SEO local (mesure {n}).",
+        skills="WordPress, SEO",
+        budget="3000 €",
+        duration="3 semaines",
+        work_mode="remote",
+        client_name="Boulangerie Dupain",
+    )
+
+
+async def profile(name: str, call: Callable[[int], Awaitable[object]], runs: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(runs):
+        await call(i)
+    profiler.disable()
+    print(f"cProfile of {runs} x {name} (cumulative, top 35):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+async def main(
+    profiles: int, missions: int, open_count: int, runs: int, rounds: int, profiled: str | None
+) -> int:
+    rng = random.Random(9)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
+        db = Database.from_url(url)
+        await upgrade(db.engine)
+        services = Services.build(settings, Secrets(), clock=FrozenClock(NOW), db=db)
+        notifier = RecordingNotifier()
+        services.notifiers["discord"] = notifier
+        started = time.perf_counter()
+        caller, trade_ids, sector_ids = await seed(db, profiles, rng)
+        async with db.transaction() as session:
+            people = (
+                await session.execute(
+                    select(Member.id, Member.platform_user_id, Member.display_name)
+                    .where(Member.community_id == caller.community_id, Member.platform_user_id != "caller")
+                    .order_by(Member.id)
+                )
+            ).all()
+            names = dict(
+                (
+                    await session.execute(
+                        select(Trade.id, Trade.name).where(Trade.community_id == caller.community_id)
+                    )
+                ).all()
+            )
+        members = [row.id for row in people]
+        callers: dict[int, Caller] = {
+            row.id: dataclasses.replace(
+                caller, member_id=row.id, user_id=row.platform_user_id, display_name=row.display_name
+            )
+            for row in people
+        }
+        open_ids, authors = await seed_missions(
+            db, caller.community_id, members, trade_ids, sector_ids, missions, open_count, rng, notifier
+        )
+        print(f"seeded {profiles} profiles and {missions} missions in {time.perf_counter() - started:.1f} s")
+
+        posted = itertools.count()
+
+        async def post(_: int) -> object:
+            n = next(posted)  # a different author each time: the weekly limit and repost rule stay out
+            who = callers[members[n % len(members)]]
+            typed = form([trade_ids[(n + k) % len(trade_ids)] for k in range(4)], n)
+            await run(services, who, check_mission, typed, None, write=False)
+            done = await run(services, who, submit_mission, typed, origin_channel_id="C-origin")
+            if n == 0:
+                assert done.published is not None
+                assert len(done.published.posted) == 5, done.published
+            return done
+
+        def candidate_for(mission_id: int) -> Caller:
+            while (member := rng.choice(members)) == authors[mission_id]:
+                pass
+            return callers[member]
+
+        async def click(_: int) -> object:
+            mission_id = rng.choice(open_ids)
+            return await run(services, candidate_for(mission_id), check_interest, mission_id, write=False)
+
+        interested = itertools.count()
+
+        async def interest(_: int) -> object:
+            mission_id = rng.choice(open_ids)
+            created = await run(
+                services,
+                candidate_for(mission_id),
+                show_interest,
+                mission_id,
+                "Dispo dès lundi, j'ai fait trois sites de ce genre.",
+            )
+            if next(interested) == 0:
+                assert created, "the first candidacy must be a new one"
+                assert notifier.dms, "the author must get a DM"
+            return created
+
+        scopes = ("mine", "candidate")
+
+        async def listing(i: int) -> object:
+            who = callers[rng.choice(members)]
+            trade = await run(services, who, trade_by_name, names[rng.choice(trade_ids)], write=False)
+            return await run(services, who, list_missions, 0, scopes[i % 2], trade, write=False)
+
+        async def one_filter(_: int) -> object:  # reference, not judged: a full page of 10 cards
+            who = callers[rng.choice(members)]
+            trade = await run(services, who, trade_by_name, names[rng.choice(trade_ids)], write=False)
+            return await run(services, who, list_missions, 0, "all", trade, write=False)
+
+        handlers: dict[str, tuple[str, Callable[[int], Awaitable[object]], Callable[[int], str] | None]] = {
+            "post": ("post a mission, 5 channels", post, None),
+            "click": ("I'm interested: click (modal)", click, None),
+            "interest": ("I'm interested: note sent", interest, None),
+            "list": ("/missions, two filters", listing, lambda i: f"trade + {scopes[i % 2]}"),
+            "one_filter": ("/missions, trade only (page of 10)", one_filter, None),
+        }
+        if profiled:
+            await profile(profiled, handlers[profiled][1], runs)
+            await db.dispose()
+            return 0
+        results: dict[str, list[dict[str, Samples]]] = {key: [] for key in handlers}
+        for round_ in range(1, rounds + 1):
+            print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
+            for key, (name, call, by) in handlers.items():
+                results[key].append(await timed(runs, call, by))
+                for sub, samples in sorted(results[key][-1].items()):
+                    label = name if sub == "all" else f"  {sub}"
+                    report(
+                        label,
+                        samples,
+                        None,
+                        TARGETS.get(key, TARGETS["list"]),
+                        verdict=rounds == 1 and key in TARGETS,
+                    )
+        await db.dispose()
+    print(f"all {rounds} rounds pooled ({rounds * runs} calls each):")
+    ok = True
+    for key, (name, _, _) in handlers.items():
+        for sub, samples in sorted(pooled(results[key]).items()):
+            label = name if sub == "all" else f"  {sub}"
+            judged = key in TARGETS
+            met = report(label, samples, None, TARGETS.get(key, TARGETS["list"]), verdict=judged)
+            ok &= met or not judged
+    print("targets met" if ok else "targets MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=10_000)
+    parser.add_argument("--missions", type=int, default=50_000)
+    parser.add_argument("--open", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3, help="repeat; the verdict is on all rounds pooled")
+    parser.add_argument("--profile", choices=("post", "click", "interest", "list", "one_filter"))
+    arguments = parser.parse_args()
+    raise SystemExit(
+        asyncio.run(
+            main(
+                arguments.profiles,
+                arguments.missions,
+                arguments.open,
+                arguments.runs,
+                arguments.rounds,
+                arguments.profile,
+            )
+        )
+    )
