@@ -47,7 +47,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bot.clock import FrozenClock
+from benchmarks._common import ErrorCount, bench_services, p99
 from bot.config import Secrets, load_settings
 from bot.context import Caller, Origin
 from bot.errors import InvalidInput
@@ -61,7 +61,6 @@ from cogs.afterworks.models import ANSWERS, GOING, SCHEDULED, WAITLIST, Afterwor
 from storage.migrate import upgrade
 from storage.models import Job, Member
 from storage.settings import get_settings
-from tests.fakes.notifier import RecordingNotifier
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)  # a Thursday, 11:00 in Paris
 GUILD = "900000000000000001"
@@ -76,18 +75,6 @@ DATES = [  # (text, locale): every one of them read by the parser (checked at th
 ]
 
 
-class ErrorCount(logging.Handler):
-    """Counts the ERROR records (a failed effect is logged, not raised), keeping the first few."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count, self.first = 0, []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if len(self.first) < 3:
-            self.first.append(f"{record.name}: {record.getMessage()}"
-                              + (f" ({record.exc_info[1]!r})" if record.exc_info else ""))
 
 
 def origin(user: int) -> Origin:
@@ -99,9 +86,6 @@ def form(when: str = "2026-12-04 19:00", capacity: int = 50) -> AfterworkForm:
                          capacity=str(capacity), description="On parle SEO.")
 
 
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
 async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:
@@ -295,11 +279,7 @@ async def main(args: argparse.Namespace) -> int:
               f"afterworks on_start run again, warm: {again_ms:.1f} ms", flush=True)
         ok &= start_s <= TARGET_START_S
 
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
-        services = Services.build(settings, Secrets(), clock=FrozenClock(NOW))
-        services.notifiers["discord"] = notifier = RecordingNotifier()
-        await upgrade(services.db.engine)
+        services, notifier = await bench_services(Path(tmp), NOW)
         await on_start(services)  # job kinds, and the date reader warmed as at start
         organizer = await services.caller(origin(0))
         async with services.db.transaction() as session:

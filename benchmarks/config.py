@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks._common import p99
 from bot.clock import FrozenClock
 from bot.config import Secrets, load_settings
 from bot.context import Origin
@@ -76,9 +77,6 @@ async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[
     return wall, cpu
 
 
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
 def report(name: str, wall: list[float], cpu: list[float], collector: GcClock) -> tuple[float, float]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from benchmarks._common import p99
 from bot.context import Origin, resolve_caller
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
@@ -132,9 +133,6 @@ async def timed(runs: int, call: Callable[[int], Awaitable[object]], by: Callabl
 SEARCH_MEDIAN, SEARCH_P99, COMPLETE_P99 = 5.0, 30.0, 20.0  # ms, issue 3
 
 
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def report(name: str, samples: Samples, median_target: float | None, p99_target: float,

@@ -31,14 +31,12 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from benchmarks._common import bench_services
 from benchmarks.directory import NOW, Samples, pooled, report, seed, timed
 from benchmarks.missions import profile
 from bot.cards import Card
-from bot.clock import FrozenClock
-from bot.config import Secrets, load_settings
 from bot.context import Caller
 from bot.notifier import ThreadRef
-from bot.services import Services
 from bot.usecase import run
 from cogs.feedback._feedback import NUDGE, _key, answer_form, check_answer, kudos_top, submit_answer, week_of
 from cogs.feedback._kinds import KINDS
@@ -46,7 +44,6 @@ from cogs.feedback._store import ANSWER_POSTS, FEATURE
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import Job, Member, Post, Trade
 from storage.settings import get_settings
 from tests.fakes.notifier import RecordingNotifier, Space
@@ -221,13 +218,8 @@ async def main(
 ) -> int:
     rng = random.Random(11)
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
-        db = Database.from_url(url)
-        await upgrade(db.engine)
-        services = Services.build(settings, Secrets(), clock=FrozenClock(NOW), db=db)
-        notifier = RecordingNotifier()
-        services.notifiers["discord"] = notifier
+        services, notifier = await bench_services(Path(tmp), NOW)
+        db = services.db
         started = time.perf_counter()
         caller, trade_ids, _ = await seed(db, members_count, rng)
         async with db.transaction() as session:

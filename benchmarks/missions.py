@@ -34,12 +34,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from benchmarks._common import bench_services
 from benchmarks.directory import NOW, TODAY, Samples, pooled, report, seed, timed
 from bot.cards import Card
-from bot.clock import FrozenClock
-from bot.config import Secrets, load_settings
 from bot.context import Caller
-from bot.services import Services
 from bot.usecase import run
 from cogs.missions._missions import FEATURE
 from cogs.missions._publish import (
@@ -57,7 +55,6 @@ from cogs.missions._publish import (
 from cogs.missions._validation import MissionForm, title_key
 from cogs.missions.models import Candidacy, Mission, MissionTrade
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import Job, Member, Post, Trade
 from storage.settings import get_settings
 from tests.fakes.notifier import RecordingNotifier
@@ -269,13 +266,8 @@ async def main(
 ) -> int:
     rng = random.Random(9)
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
-        db = Database.from_url(url)
-        await upgrade(db.engine)
-        services = Services.build(settings, Secrets(), clock=FrozenClock(NOW), db=db)
-        notifier = RecordingNotifier()
-        services.notifiers["discord"] = notifier
+        services, notifier = await bench_services(Path(tmp), NOW)
+        db = services.db
         started = time.perf_counter()
         caller, trade_ids, sector_ids = await seed(db, profiles, rng)
         async with db.transaction() as session:

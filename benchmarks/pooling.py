@@ -37,8 +37,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bot.clock import FrozenClock
-from bot.config import Secrets, load_settings
+from benchmarks._common import ErrorCount, bench_services, p99
 from bot.context import Caller, Origin
 from bot.services import Services
 from bot.usecase import run
@@ -46,9 +45,7 @@ from cogs.pooling._form import PoolForm
 from cogs.pooling._pools import check_answer, create_pool, join_pool, on_start
 from cogs.pooling._settings import CHANNEL
 from cogs.pooling.models import IN, WAITLIST, Pool, PoolMember
-from storage.migrate import upgrade
 from storage.models import FeatureSetting, Member
-from tests.fakes.notifier import RecordingNotifier
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)  # a Thursday, 11:00 in Paris
 GUILD = "900000000000000001"
@@ -56,18 +53,6 @@ PARTS = ("caller", "check", "join", "effects")
 TARGET_JOIN_MS = 10.0
 
 
-class ErrorCount(logging.Handler):
-    """Counts the ERROR records (a failed effect is logged, not raised), keeping the first few."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count, self.first = 0, []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if len(self.first) < 3:
-            self.first.append(f"{record.name}: {record.getMessage()}"
-                              + (f" ({record.exc_info[1]!r})" if record.exc_info else ""))
 
 
 def origin(user: int) -> Origin:
@@ -80,9 +65,6 @@ def form(seats: int) -> PoolForm:
                     deadline="2026-12-04 18:00")
 
 
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
 async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:
@@ -169,11 +151,7 @@ async def main(args: argparse.Namespace) -> int:
     logging.getLogger().addHandler(errors)
     rng = random.Random(15)
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
-        services = Services.build(settings, Secrets(), clock=FrozenClock(NOW))
-        services.notifiers["discord"] = notifier = RecordingNotifier()
-        await upgrade(services.db.engine)
+        services, notifier = await bench_services(Path(tmp), NOW)
         await on_start(services)
         organizer = await services.caller(origin(0))
         async with services.db.transaction() as session:

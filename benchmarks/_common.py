@@ -1,0 +1,45 @@
+"""What the benchmark scripts share: the p99, a count of logged errors, a bot's services on a temp SQLite."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from bot.clock import FrozenClock
+from bot.config import Secrets, load_settings
+from bot.services import Services
+from storage.migrate import upgrade
+from tests.fakes.notifier import RecordingNotifier
+
+
+def p99(samples: list[float]) -> float:
+    """The nearest-rank 99th percentile (nan without samples)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+
+
+class ErrorCount(logging.Handler):
+    """Counts the ERROR records (a failed effect is logged, not raised), keeping the first few."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count, self.first = 0, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if len(self.first) < 3:
+            self.first.append(f"{record.name}: {record.getMessage()}"
+                              + (f" ({record.exc_info[1]!r})" if record.exc_info else ""))
+
+
+async def bench_services(folder: Path, now: datetime) -> tuple[Services, RecordingNotifier]:
+    """The services of a bot on a migrated SQLite file in `folder`, its clock frozen at `now`, its
+    Discord notifier recording instead of posting."""
+    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    settings, _ = load_settings(env={"COLLECTIF_DATABASE__URL": url})
+    services = Services.build(settings, Secrets(), clock=FrozenClock(now))
+    await upgrade(services.db.engine)
+    notifier = RecordingNotifier()
+    services.notifiers["discord"] = notifier
+    return services, notifier
