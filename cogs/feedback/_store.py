@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -311,34 +312,15 @@ async def top_reviewers(
 
 async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
     """Requests asked, answers written (anonymous ones too), kudos given and received."""
-    requests = (
-        await session.scalars(
-            select(FeedbackRequest)
-            .where(FeedbackRequest.community_id == community_id, FeedbackRequest.member_id == member_id)
-            .order_by(FeedbackRequest.id)
-        )
-    ).all()
-    answers = (
-        await session.scalars(
-            select(FeedbackAnswer)
-            .where(FeedbackAnswer.community_id == community_id, FeedbackAnswer.member_id == member_id)
-            .order_by(FeedbackAnswer.id)
-        )
-    ).all()
-    given = (
-        await session.scalars(
-            select(Kudos)
-            .where(Kudos.community_id == community_id, Kudos.giver_id == member_id)
-            .order_by(Kudos.id)
-        )
-    ).all()
-    received = (
-        await session.scalars(
-            select(Kudos)
-            .where(Kudos.community_id == community_id, Kudos.receiver_id == member_id)
-            .order_by(Kudos.id)
-        )
-    ).all()
+    async def rows(model: Any, column: Any) -> Sequence[Any]:
+        return (await session.scalars(
+            select(model).where(model.community_id == community_id, column == member_id).order_by(model.id)
+        )).all()
+
+    requests = await rows(FeedbackRequest, FeedbackRequest.member_id)
+    answers = await rows(FeedbackAnswer, FeedbackAnswer.member_id)
+    given = await rows(Kudos, Kudos.giver_id)
+    received = await rows(Kudos, Kudos.receiver_id)
     if not (requests or answers or given or received):
         return {}
     return {
