@@ -125,4 +125,8 @@ def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datet
     data = DateDataParser(languages=languages, settings=settings).get_date_data(text)
     if data.date_obj is None:
         return None
+    # dateparser reports a relative day whose typed hour equals the base's ("dans 3 jours à 11h" read
+    # at 11:00) as period "day"; the parts it read say a time was typed.
+    if "time" in (getattr(data, "parts", None) or ()):
+        return data.date_obj, "time"
     return data.date_obj, data.period or "day"

@@ -81,6 +81,23 @@ def test_natural_dates_in_french_and_english_read_in_paris_time() -> None:
 
 
 @pytest.mark.parametrize(
+    ("when", "locale", "expected"),
+    [
+        ("dans 3 jours à 11h", "fr", datetime(2026, 11, 29, 10, 0, tzinfo=UTC)),
+        ("demain 11h", "fr", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)),
+        ("in 3 days at 11am", "en", datetime(2026, 11, 29, 10, 0, tzinfo=UTC)),
+        ("dans 3 jours à 12h", "fr", datetime(2026, 11, 29, 11, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_typed_hour_equal_to_the_current_hour_is_still_a_time(
+    when: str, locale: str, expected: datetime
+) -> None:
+    """At 11:00 in Paris, "dans 3 jours à 11h" was read as a day without its hour, and refused."""
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+    assert validate(form(when=when), "Europe/Paris", now, locale).starts_at == expected
+
+
+@pytest.mark.parametrize(
     ("when", "key"),
     [
         ("2026-11-20 19:00", "afterworks.problems.when_past"),
