@@ -59,6 +59,10 @@ class PrivacyHook:
     tables: tuple[str, ...]
     export: Callable[[AsyncSession, int, int], Awaitable[dict[str, Any]]]  # (session, community, member)
     delete: Callable[[AsyncSession, int, int], Awaitable[None]]
+    # Optional: ids of this feature's objects that outlive the member (kept for others, e.g. a mission
+    # with candidates). Their cards (posts of feature `name`) are detached from the member before the
+    # member's posts are removed, so they stay; `delete` then updates the object and its cards.
+    keeps_posts: Callable[[AsyncSession, int, int], Awaitable[Iterable[int]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Missions: client missions shared with the trades they need, candidates, a team, staffed or expired."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
-from cogs.missions._missions import delete_member, export_member
+from cogs.missions._missions import delete_member, export_member, kept_missions
 from cogs.missions._publish import on_start
 from cogs.missions._settings import SETTINGS
 
@@ -16,6 +16,7 @@ FEATURE = Feature(
         tables=("missions", "mission_trades", "mission_candidacies", "mission_allowances"),
         export=export_member,
         delete=delete_member,
+        keeps_posts=kept_missions,  # a mission with candidates outlives its author
     ),
     discord_extension="cogs.missions._discord",
     slack_listeners="cogs.missions._slack",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -22,7 +22,7 @@ from cogs.intros.profiles import ProfileView, get_profile
 from cogs.missions._validation import CleanMission, title_key
 from cogs.missions.models import LIVE, Candidacy, Mission, MissionAllowance, MissionTrade
 from storage.communities import ensure_member
-from storage.models import Community, Member, Post, Sector, Trade
+from storage.models import Community, Job, Member, Sector, Trade
 from storage.sql import insert_ignore
 
 FEATURE = "missions"
@@ -548,8 +548,70 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     }
 
 
+CARDS_JOB = "missions.cards"  # a mission's cards follow it (edited, reposted or removed): _publish.cards_job
+# Jobs queued from the privacy hook, which has no clock: due at once whatever the clock says (run by
+# the next sweep; the kind has no lateness limit).
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def kept_missions(session: AsyncSession, community_id: int, member_id: int) -> list[int]:
+    """The member's missions that someone else is a candidate of: kept, under "a former member"."""
+    return list(
+        await session.scalars(
+            select(Mission.id)
+            .where(
+                Mission.community_id == community_id,
+                Mission.author_member_id == member_id,
+                Mission.id.in_(
+                    select(Candidacy.mission_id).where(
+                        Candidacy.community_id == community_id, Candidacy.member_id != member_id
+                    )
+                ),
+            )
+            .order_by(Mission.id)
+        )
+    )
+
+
+def queue_cards(session: AsyncSession, community_id: int, mission_ids: list[int]) -> None:
+    """A job per mission whose cards must follow a change made without the platform at hand."""
+    session.add_all(
+        Job(
+            kind=CARDS_JOB,
+            payload={"mission_id": mission_id},
+            due_at=AT_ONCE,
+            community_id=community_id,
+            state="pending",
+            attempts=0,
+        )
+        for mission_id in sorted(set(mission_ids))
+    )
+
+
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Candidacies go; an authored mission goes when nobody else is involved, else stays anonymous."""
+    """Candidacies go; an authored mission goes when nobody else is involved, else stays anonymous.
+
+    Cards follow (a job per touched mission, run by the next sweep): a kept mission's cards (detached
+    from the member beforehand, `kept_missions`) are edited to show "a former member", a removed
+    mission's cards are removed, and the cards of the missions they were a candidate of or brought
+    show the new counts and names.
+    """
+    touched = set(
+        await session.scalars(
+            select(Mission.id).where(
+                Mission.community_id == community_id,
+                or_(
+                    Mission.author_member_id == member_id,
+                    Mission.brought_by_member_id == member_id,
+                    Mission.id.in_(
+                        select(Candidacy.mission_id).where(
+                            Candidacy.community_id == community_id, Candidacy.member_id == member_id
+                        )
+                    ),
+                ),
+            )
+        )
+    )
     await session.execute(
         delete(Candidacy).where(Candidacy.community_id == community_id, Candidacy.member_id == member_id)
     )
@@ -564,6 +626,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         .values(brought_by_member_id=None)
         .execution_options(synchronize_session=False)
     )
+    queue_cards(session, community_id, list(touched))
     authored_ids = list(
         await session.scalars(
             select(Mission.id).where(
@@ -582,11 +645,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     )
     alone = [m for m in authored_ids if m not in involved]
     if alone:
-        await session.execute(
-            delete(Post).where(
-                Post.community_id == community_id, Post.feature == FEATURE, Post.object_id.in_(alone)
-            )
-        )
+        # Their posts stay until the cards job removed the messages (it finds the mission gone).
         await session.execute(
             delete(Mission).where(Mission.community_id == community_id, Mission.id.in_(alone))
         )

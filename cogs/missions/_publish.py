@@ -17,7 +17,7 @@ from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import Notifier
-from bot.posting import PostOwner, SyncResult, notifier_for, sync_card
+from bot.posting import PostOwner, SyncResult, notifier_for, remove_posts, sync_card
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
@@ -35,6 +35,7 @@ from cogs.missions._cards import (
 )
 from cogs.missions._form import FormStart, choices_for, form_from_mission
 from cogs.missions._missions import (
+    CARDS_JOB,
     FEATURE,
     MissionView,
     add_candidacy,
@@ -254,10 +255,29 @@ async def expire_job(services: Services, run: JobRun) -> None:
             )
 
 
+async def cards_job(services: Services, run: JobRun) -> None:
+    """A mission's cards follow a change made without the platform (a member's data deleted).
+
+    The mission kept: its cards are edited (or reposted where one is missing while it is live);
+    the mission gone: its cards are removed.
+    """
+    assert run.community_id is not None
+    mission_id = int(run.payload["mission_id"])
+    async with services.db.transaction(write=False) as session:
+        exists = await session.scalar(
+            select(Mission.id).where(Mission.community_id == run.community_id, Mission.id == mission_id)
+        )
+    if exists is None:
+        await remove_posts(services, run.community_id, feature=FEATURE, object_id=mission_id)
+    else:
+        await publish_mission(services, run.community_id, mission_id)
+
+
 def register_jobs(services: Services) -> None:
     # A warning more than a day late is pointless (the expiry follows); a late expiry still runs.
     services.scheduler.register(WARN, functools.partial(warn_job, services), max_lateness=timedelta(days=1))
     services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
+    services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None)
 
 
 async def on_start(services: Services) -> None:

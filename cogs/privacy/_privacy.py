@@ -9,7 +9,8 @@ and a retry resumes where it stopped:
 1. the member's posted messages are removed on the platform, then their `posts` rows
    (`bot.posting.remove_posts`). This must come first: the hooks delete their `posts` rows and
    the messages could not be found afterwards. Platform removal is best effort (a message already
-   gone is fine); the rows are the truth.
+   gone is fine); the rows are the truth. Cards of objects a feature keeps for others
+   (`PrivacyHook.keeps_posts`, e.g. a mission with candidates) are first detached from the member and stay.
 2. each feature's `PrivacyHook.delete`, in reverse registration order (later features refer to
    earlier ones' rows, e.g. a match to a profile), one transaction per feature.
 3. the member row itself, last: until then a retry still knows who to delete; its foreign keys
@@ -26,7 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Action, Card, action_id
@@ -175,6 +176,24 @@ async def delete_my_data(ctx: Context, member_id: int) -> Later[Card]:
     return ctx.after_commit(erase)
 
 
+async def _detach_kept_posts(services: Services, community_id: int, member_id: int) -> None:
+    """Cards of objects a feature keeps for others (`PrivacyHook.keeps_posts`) are no longer the member's."""
+    for feature in hooked(services.features):
+        assert feature.privacy is not None
+        if feature.privacy.keeps_posts is None:
+            continue
+        async with services.db.transaction() as session:
+            kept = list(await feature.privacy.keeps_posts(session, community_id, member_id))
+            if kept:
+                await session.execute(
+                    update(Post)
+                    .where(Post.community_id == community_id, Post.feature == feature.name,
+                           Post.member_id == member_id, Post.object_id.in_(kept))
+                    .values(member_id=None)
+                    .execution_options(synchronize_session=False)
+                )
+
+
 async def delete_member_data(services: Services, caller: Caller, member_id: int) -> Card:
     """Deletes everything about the caller in this community (see the module docstring for the order)."""
     ensure_own(caller, member_id)
@@ -185,6 +204,7 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
         )
     if exists is None:
         raise NotFound("privacy.errors.gone")
+    await _detach_kept_posts(services, cid, member_id)
     removed = await remove_posts(services, cid, member_id=member_id)
     for feature in reversed(hooked(services.features)):
         assert feature.privacy is not None

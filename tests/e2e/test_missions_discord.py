@@ -558,3 +558,35 @@ async def test_close_from_the_warning_dm(discord_harness: DiscordHarness) -> Non
     assert h.t("fr", "missions.outcome.lost") in texts_of(closed)
     assert ((await missions(h))[0].status, (await missions(h))[0].outcome) == ("closed", "lost")
     assert buttons(cards(h, channels["général"])[0]) == []
+
+
+async def test_deleting_the_authors_data_keeps_a_mission_with_candidates_and_its_cards(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    kept, _ = await post_mission(h, h.member)
+    alone, _ = await post_mission(h, h.member, texts={"title": "Logo pour une librairie", "description": ""})
+    await give_profile(h, sacha, "Design graphique")
+    await interest(h, cards(h, channels["design"])[0], kept.id, sacha)
+    kept_ids = {m["id"] for c in channels.values() for m in cards(h, c) if f"n°{kept.id}" in str(m)}
+    alone_ids = {m["id"] for c in channels.values() for m in cards(h, c) if f"n°{alone.id}" in str(m)}
+    assert len(kept_ids) == 3 and len(alone_ids) == 3
+    member_id = kept.author_member_id
+
+    asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
+    confirmed = await h.fake.click(asked.original, f"privacy:confirm:{member_id}", h.member)
+    await confirmed.wait_followups(1)
+    await h.services.scheduler.run_due()  # the cards follow (the next sweep)
+
+    left = {m["id"]: m for c in channels.values() for m in cards(h, c)}
+    assert set(left) == kept_ids  # the same messages, edited; the other mission's are gone
+    former = h.t("fr", "missions.card.former_member")
+    for message in left.values():
+        people = fields(message)[h.t("fr", "missions.card.people")]
+        assert former in people and h.member.name not in people
+        assert "Boulangerie Dupain" not in str(message)
+        assert any(b["custom_id"] == f"missions:interest:{kept.id}" for b in buttons(message))
+    [mission] = await missions(h)
+    assert (mission.id, mission.author_member_id, mission.client_name) == (kept.id, None, "")

@@ -480,3 +480,42 @@ async def test_withdrawing_updates_the_cards(slack: SlackHarness) -> None:
     assert "Design graphique 0" in visible_text(cards(slack)["CDESIGN"][0])
     again = await click(slack, f"missions:withdraw:{mission.id}", SACHA)
     assert again == slack.t("fr", "missions.interest.not_candidate")
+
+
+async def test_deleting_the_authors_data_keeps_a_mission_with_candidates_and_its_cards(
+    slack: SlackHarness,
+) -> None:
+    kept = await post_mission(slack, slack.member_fr)
+    told = len(slack.fake.calls_to("chat.postEphemeral"))
+    view = await open_form(slack, slack.member_fr)
+    await submit(
+        slack, slack.member_fr, view["private_metadata"], title="Logo pour une librairie", description=""
+    )
+    await slack.fake.wait_for_call(
+        "chat.postEphemeral", lambda c: slack.fake.calls_to("chat.postEphemeral").index(c) >= told
+    )
+    alone = (await missions(slack))[-1]
+    await give_profile(slack, SACHA, "Design graphique")
+    await interest(slack, kept.id, SACHA)
+    kept_cards = {key for key, m in slack.fake.messages.items() if f"missions:interest:{kept.id}" in str(m)}
+    alone_cards = {key for key, m in slack.fake.messages.items() if f"missions:interest:{alone.id}" in str(m)}
+    assert len(kept_cards) == 3 and len(alone_cards) == 3
+    member_id = kept.author_member_id
+
+    _, url = await slack.sender.command("confidentialite supprimer", user_id=slack.member_fr)
+    await slack.fake.wait_for_post(url)
+    done_before = slack.completions.count
+    await slack.sender.action(f"privacy:confirm:{member_id}", user_id=slack.member_fr)
+    await slack.completions.wait(done_before + 1)
+    await slack.services.scheduler.run_due()  # the cards follow (the next sweep)
+
+    assert not alone_cards & set(slack.fake.messages)
+    assert kept_cards <= set(slack.fake.messages)  # the same messages, edited
+    former = slack.t("fr", "missions.card.former_member")
+    for key in kept_cards:
+        text = visible_text(slack.fake.messages[key])
+        assert former in text and "Boulangerie Dupain" not in text
+        assert f"missions:interest:{kept.id}" in action_ids(slack.fake.messages[key])
+    [mission] = await missions(slack)
+    assert (mission.id, mission.author_member_id, mission.client_name) == (kept.id, None, "")
+    assert len(await candidacies(slack)) == 1

@@ -13,7 +13,7 @@ from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.services import Services
 from bot.usecase import run
-from cogs.missions._missions import delete_member, export_member
+from cogs.missions._missions import export_member
 from cogs.missions._publish import (
     EXPIRE,
     WARN,
@@ -30,6 +30,7 @@ from cogs.missions._publish import (
 )
 from cogs.missions._validation import parse_budget
 from cogs.missions.models import Candidacy, Mission
+from cogs.privacy._privacy import delete_member_data
 from storage.models import Job, Post
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
@@ -284,8 +285,11 @@ async def test_listing_filters_by_scope_and_trade(
 
 
 async def test_privacy_export_and_delete(
-    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
 ) -> None:
+    """The author's data deleted: the mission with a candidate stays (its cards too, author "a former
+    member", client name cleared); the mission nobody else joined goes with its cards."""
+    register_jobs(services)
     trades = await channels(services, alice)
     shared = await post(services, alice, trades[:1])
     alone = await post(services, alice, trades[1:2], title="Logo", description="Identité")
@@ -293,7 +297,16 @@ async def test_privacy_export_and_delete(
     async with services.db.transaction() as session:
         exported = await export_member(session, alice.community_id, bob.member_id)
         assert exported["candidacies"][0]["note"] == "moi"
-        await delete_member(session, alice.community_id, alice.member_id)
+        mine = await export_member(session, alice.community_id, alice.member_id)
+        assert {m["title"] for m in mine["missions"]} == {"Site vitrine pour une boulangerie", "Logo"}
+        assert mine["missions"][0]["client_name"] == "Boulangerie Dupain"
+    shared_cards = {ref for ref, card in notifier.messages.items() if f"n°{shared}" in (card.footer or "")}
+    alone_cards = {ref for ref, card in notifier.messages.items() if f"n°{alone}" in (card.footer or "")}
+    assert len(shared_cards) == 2 and len(alone_cards) == 2
+
+    await delete_member_data(services, alice, alice.member_id)
+    await services.scheduler.run_due()
+
     async with services.db.transaction() as session:
         kept = await session.get(Mission, shared)
         assert kept is not None and kept.author_member_id is None and kept.client_name == ""
@@ -301,3 +314,23 @@ async def test_privacy_export_and_delete(
         assert not list(
             await session.scalars(select(Post).where(Post.object_id == alone, Post.feature == "missions"))
         )
+        rows = list(
+            await session.scalars(select(Post).where(Post.object_id == shared, Post.feature == "missions"))
+        )
+        assert {(p.channel_id, p.message_id) for p in rows} == shared_cards
+        assert all(p.member_id is None for p in rows)
+        assert await session.scalar(select(func.count()).select_from(Candidacy)) == 1
+    # Kept cards are the same messages, edited: "a former member" shares it; the other mission's are gone.
+    assert shared_cards <= set(notifier.messages) and not alone_cards & set(notifier.messages)
+    former = services.catalog.t("fr", "missions.card.former_member")
+    for ref in shared_cards:
+        card = notifier.messages[ref]
+        assert former in str(card.fields) and "Alice" not in str(card.fields)
+        assert "Boulangerie Dupain" not in str(card)
+    # A candidate's data deleted: their candidacy goes and every card counts without them.
+    await delete_member_data(services, bob, bob.member_id)
+    await services.scheduler.run_due()
+    for ref in shared_cards:
+        assert " 0" in str(notifier.messages[ref].fields[0].value)
+    # The kept mission still works: someone else can be interested, no author to tell.
+    assert await run(services, carol, show_interest, shared, "")
