@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.cards import Action, Card, Field, action_id, truncate, when
 from bot.i18n import Catalog
@@ -49,6 +50,13 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
         Field(t(locale, "afterworks.fields.duration"), duration_text(aw.duration_minutes), inline=True),
         Field(t(locale, "afterworks.fields.kind"), t(locale, f"afterworks.kinds.{aw.kind}"), inline=True),
         Field(t(locale, "afterworks.fields.where"), truncate(where_text(aw) or "—", FIELD_MAX)),
+    ]
+    if aw.rsvp_cutoff_minutes and not cancelled:
+        fields.append(Field(
+            t(locale, "afterworks.fields.cutoff"),
+            f"{when(aw.closes_at, 'full')} ({when(aw.closes_at, 'relative')})",
+        ))
+    fields += [
         Field(going, truncate(", ".join(names) or "—", FIELD_MAX)),
     ]
     others = [
@@ -119,6 +127,9 @@ def understood_text(catalog: Catalog, locale: str, details: Details, timezone: s
             else t(locale, "afterworks.confirm.no_limit"),
         ),
     ]
+    if details.cutoff_minutes:
+        closes = details.closes_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+        lines.append(t(locale, "afterworks.confirm.cutoff", **wall_words(closes, timezone, locale)))
     return "\n".join(lines)
 
 
@@ -152,8 +163,6 @@ def problems_text(catalog: Catalog, locale: str, problems: Mapping[str, tuple[st
 
 def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:
     """The edit form, pre-filled: the time as the community reads it."""
-    from zoneinfo import ZoneInfo
-
     local = afterwork.starts_at.astimezone(ZoneInfo(timezone))
     return AfterworkForm(
         title=afterwork.title,
@@ -164,4 +173,5 @@ def form_of(afterwork: Afterwork, timezone: str) -> AfterworkForm:
         city=afterwork.city,
         capacity="" if afterwork.capacity is None else str(afterwork.capacity),
         description=afterwork.description,
+        cutoff=str(afterwork.rsvp_cutoff_minutes or ""),
     )

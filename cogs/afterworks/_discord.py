@@ -24,7 +24,7 @@ from bot.rendering.discord import CardButton
 from bot.usecase import run
 from cogs.afterworks import FEATURE, _ids
 from cogs.afterworks._cards import duration_text, form_of, problems_text
-from cogs.afterworks._form import DEFAULT_DURATION, DURATIONS, MAX_DESCRIPTION, AfterworkForm
+from cogs.afterworks._form import CUTOFFS, DEFAULT_DURATION, DURATIONS, MAX_DESCRIPTION, AfterworkForm
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -83,6 +83,7 @@ class Afterworks(commands.Cog):
         duration=_opt("duration"),
         kind=_opt("kind"),
         description=_opt("description"),
+        cutoff=_opt("cutoff"),
     )
     @app_commands.describe(
         title=keyed("afterworks.options.title_description"),
@@ -93,10 +94,12 @@ class Afterworks(commands.Cog):
         duration=keyed("afterworks.options.duration_description"),
         kind=keyed("afterworks.options.kind_description"),
         description=keyed("afterworks.options.description_description"),
+        cutoff=keyed("afterworks.options.cutoff_description"),
     )
     @app_commands.choices(
         kind=_kind_choices(),
         duration=[app_commands.Choice(name=duration_text(m), value=m) for m in DURATIONS],
+        cutoff=[app_commands.Choice(name=keyed(f"afterworks.cutoffs.{m}"), value=m) for m in (0, *CUTOFFS)],
     )
     async def create(
         self,
@@ -109,6 +112,7 @@ class Afterworks(commands.Cog):
         duration: int = DEFAULT_DURATION,
         kind: str = "afterwork",
         description: app_commands.Range[str, 0, MAX_DESCRIPTION] = "",
+        cutoff: int = 0,
     ) -> None:
         caller = await self.bot.caller(interaction)
         form = AfterworkForm(
@@ -120,6 +124,7 @@ class Afterworks(commands.Cog):
             city=city,
             capacity="" if capacity is None else str(capacity),
             description=description,
+            cutoff=str(cutoff) if cutoff else "",
         )
         try:
             checked = await run(self.bot.services, caller, check_form, form, write=False)
@@ -248,7 +253,7 @@ class Afterworks(commands.Cog):
             if name in typed:
                 setattr(form, name, typed[name])
         try:
-            await run(services, caller, check_form, form, write=False)
+            await run(services, caller, check_form, form, afterwork_id, write=False)
         except InvalidInput as error:
             await self._problems(interaction, caller, error)
             return

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.scheduler import PENDING, Scheduler
+from cogs.afterworks._form import wall_words
 from cogs.afterworks.models import (
     CANCELLED,
     GOING,
@@ -75,6 +77,14 @@ def check_open(afterwork: Afterwork, now: datetime) -> None:
         raise UserError("afterworks.errors.cancelled")
     if now >= afterwork.starts_at:
         raise UserError("afterworks.errors.started")
+
+
+def check_answers_open(afterwork: Afterwork, now: datetime, timezone: str, locale: str) -> None:
+    """As check_open, and answers close at the RSVP cutoff (told when, in the community's time)."""
+    check_open(afterwork, now)
+    if afterwork.rsvp_cutoff_minutes and now >= afterwork.closes_at:
+        wall = afterwork.closes_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+        raise UserError("afterworks.errors.closed", **wall_words(wall, timezone, locale))
 
 
 def check_manager(afterwork: Afterwork, member_id: int, is_moderator: bool) -> None:
@@ -170,11 +180,15 @@ async def promote(session: AsyncSession, community_id: int, afterwork_id: int, n
 
 
 async def answer(
-    session: AsyncSession, community_id: int, afterwork_id: int, member_id: int, choice: str, now: datetime
+    session: AsyncSession, community_id: int, afterwork_id: int, member_id: int, choice: str, now: datetime,
+    timezone: str = "UTC", locale: str = "en",
 ) -> Answered:
-    """Going / Maybe / Can't: Going on a full event joins the waitlist; leaving Going promotes the next."""
+    """Going / Maybe / Can't: Going on a full event joins the waitlist; leaving Going promotes the next.
+
+    Refused after the RSVP cutoff (`timezone` and `locale` say when it was).
+    """
     afterwork = await get_afterwork(session, community_id, afterwork_id)
-    check_open(afterwork, now)
+    check_answers_open(afterwork, now, timezone, locale)
     seq = await _lock(session, community_id, afterwork_id)
     rsvp = await session.scalar(
         select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id,

@@ -21,6 +21,7 @@ MAX_DESCRIPTION = 1000
 MAX_CAPACITY = 1000
 DEFAULT_DURATION = 120
 DURATIONS = (30, 60, 90, 120, 180, 240, 360, 480, 720, 1440)  # minutes: at most 24 h
+CUTOFFS = (60, 180, 360, 720, 1440, 2880, 4320, 10080)  # answers close this long before (1 h to 7 days)
 Problems = dict[str, tuple[str, dict[str, Any]]]
 
 
@@ -36,6 +37,7 @@ class AfterworkForm:
     city: str = ""
     capacity: str = ""
     description: str = ""
+    cutoff: str = ""  # minutes before the start when answers close ("": at the start)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Details:
     capacity: int | None
     description: str
     wall_time: datetime  # the local time typed, naive (what the form shows it understood)
+    cutoff_minutes: int | None = None
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.cutoff_minutes or 0)
 
     @property
     def ends_at(self) -> datetime:
@@ -119,8 +126,13 @@ def read_capacity(text: str) -> tuple[int | None, Problems]:
     return int(text), {}
 
 
-def validate(form: AfterworkForm, timezone: str, now: datetime, locale: str) -> Details:
-    """The form read, or InvalidInput naming every field to fix (the platforms show them inline)."""
+def validate(
+    form: AfterworkForm, timezone: str, now: datetime, locale: str, *, closes_at: datetime | None = None
+) -> Details:
+    """The form read, or InvalidInput naming every field to fix (the platforms show them inline).
+
+    `closes_at`: when answers close as saved (an edit): a cutoff already passed is kept, not refused.
+    """
     problems: Problems = {}
     title = " ".join(form.title.split())
     if not title:
@@ -149,8 +161,30 @@ def validate(form: AfterworkForm, timezone: str, now: datetime, locale: str) -> 
         problems["description"] = (
             "afterworks.problems.too_long", {"max": MAX_DESCRIPTION, "length": len(description)}
         )
+    cutoff = read_cutoff(form.cutoff, problems)
+    if (
+        cutoff is not None
+        and starts_at is not None
+        and starts_at - timedelta(minutes=cutoff) <= now
+        and starts_at - timedelta(minutes=cutoff) != closes_at
+    ):
+        closes = (starts_at - timedelta(minutes=cutoff)).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+        problems["cutoff"] = ("afterworks.problems.cutoff_past", wall_words(closes, timezone, locale))
     if problems:
         raise InvalidInput(problems)
     assert starts_at is not None
     assert wall is not None
-    return Details(title, starts_at, duration, form.kind, place, link, city, capacity, description, wall)
+    return Details(
+        title, starts_at, duration, form.kind, place, link, city, capacity, description, wall, cutoff
+    )
+
+
+def read_cutoff(text: str, problems: Problems) -> int | None:
+    """Minutes before the start when answers close (one of CUTOFFS), None: at the start."""
+    text = text.strip()
+    if not text or text == "0":
+        return None
+    if text.isdigit() and len(text) < 6 and int(text) in CUTOFFS:
+        return int(text)
+    problems["cutoff"] = ("afterworks.problems.cutoff", {})
+    return None

@@ -22,6 +22,7 @@ from cogs.afterworks._domain import (
     Answered,
     Person,
     answer,
+    check_answers_open,
     check_manager,
     check_open,
     dms_wanted,
@@ -159,9 +160,15 @@ class Checked:
     understood: str
 
 
-async def check_form(ctx: Context, form: AfterworkForm) -> Checked:
-    """Read the form (InvalidInput naming every problem); run with write=False before any write."""
-    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
+async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None = None) -> Checked:
+    """Read the form (InvalidInput naming every problem); run with write=False before any write.
+
+    With `afterwork_id` (an edit), the saved cutoff is kept even once passed.
+    """
+    closes_at = None
+    if afterwork_id is not None:
+        closes_at = (await get_afterwork(ctx.session, ctx.community_id, afterwork_id)).closes_at
+    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, closes_at=closes_at)
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
 
 
@@ -207,17 +214,22 @@ def _apply(afterwork: Afterwork, details: Details) -> None:
     afterwork.place, afterwork.link = details.place, details.link
     afterwork.city, afterwork.city_key = details.city, fold(details.city)
     afterwork.capacity, afterwork.description = details.capacity, details.description
+    afterwork.rsvp_cutoff_minutes = details.cutoff_minutes
 
 
 async def check_answer(ctx: Context, afterwork_id: int) -> None:
     """Read-only: the afterwork exists here and still takes answers (before the platform is answered)."""
-    check_open(await get_afterwork(ctx.session, ctx.community_id, afterwork_id), ctx.clock.now())
+    check_answers_open(
+        await get_afterwork(ctx.session, ctx.community_id, afterwork_id), ctx.clock.now(),
+        ctx.caller.timezone, ctx.caller.locale,
+    )
 
 
 async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answered:
     """Going / Maybe / Can't; the card follows, and whoever a seat went to is told."""
     answered = await answer(
-        ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id, choice, ctx.clock.now()
+        ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id, choice, ctx.clock.now(),
+        ctx.caller.timezone, ctx.caller.locale,
     )
     if answered.changed:
         _after_change(ctx, afterwork_id, promoted=answered.promoted)
@@ -284,7 +296,9 @@ async def edit_form(ctx: Context, afterwork_id: int) -> Afterwork:
 async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -> Afterwork:
     """Save; reminders re-planned when the time moved; those going told of a new time or place."""
     afterwork = await edit_form(ctx, afterwork_id)
-    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
+    details = validate(
+        form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, closes_at=afterwork.closes_at
+    )
     now = ctx.clock.now()
     moved = details.starts_at != afterwork.starts_at
     relocated = (details.place, details.link, details.city) != (

@@ -22,7 +22,7 @@ from bot.usecase import run
 from bot.words import match_word
 from cogs.afterworks import _ids
 from cogs.afterworks._cards import duration_text, form_of, problem_lines
-from cogs.afterworks._form import DURATIONS, MAX_DESCRIPTION, AfterworkForm
+from cogs.afterworks._form import CUTOFFS, DURATIONS, MAX_DESCRIPTION, AfterworkForm
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -109,6 +109,16 @@ def form_view(
                 text_input(MAX_DESCRIPTION, multiline=True, value=form.description),
                 optional=True,
             ),
+            input_block(
+                "cutoff",
+                t("afterworks.fields.cutoff"),
+                select(
+                    "static_select",
+                    [(str(m), t(f"afterworks.cutoffs.{m}")) for m in (0, *CUTOFFS)],
+                    [form.cutoff or "0"],
+                ),
+                optional=True,
+            ),
         ],
     }
 
@@ -132,6 +142,7 @@ def form_from_state(values: dict[str, Any]) -> AfterworkForm:
         city=text("city"),
         capacity=text("capacity"),
         description=text("description"),
+        cutoff=one("cutoff", ""),
     )
 
 
@@ -284,7 +295,7 @@ async def edit_submitted(request: SlackRequest) -> None:
     afterwork_id = int(request.match["id"])
     form = form_from_state(request.body["view"]["state"]["values"])
     await run(services, caller, edit_form, afterwork_id, write=False)
-    await run(services, caller, check_form, form, write=False)
+    await run(services, caller, check_form, form, afterwork_id, write=False)
 
     async def close(_: Any) -> None:  # committed: the modal closes before the card and the DMs follow
         await request.ack()

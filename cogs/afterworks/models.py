@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +36,8 @@ class Afterwork(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     city_key: Mapped[str] = mapped_column(String(100), default="")
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Answers close this many minutes before the start (None: at the start).
+    rsvp_cutoff_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=SCHEDULED)
     going_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -45,6 +47,11 @@ class Afterwork(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # .ics SEQUENCE: bumped by each change
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def closes_at(self) -> datetime:
+        """When answers close: the cutoff, else the start."""
+        return self.starts_at - timedelta(minutes=self.rsvp_cutoff_minutes or 0)
 
 
 class Rsvp(Base):

@@ -18,6 +18,7 @@ from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
     cancel_afterwork,
+    check_answer,
     create_afterwork,
     edit_afterwork,
     register_jobs,
@@ -252,3 +253,58 @@ async def test_moving_the_time_away_and_back_plans_the_reminders_again(
     before = len(notifier.dms)
     assert await services.scheduler.run_due() == 1
     assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+
+
+# -- RSVP cutoff ----------------------------------------------------------------------------------
+
+
+async def test_answers_close_at_the_cutoff_with_when_in_words(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    carol = await make_caller(services, "U3", name="Carol")
+    aid = await create(services, alice, cutoff="1440", capacity="1")  # the day before, 2026-12-03 19:00
+    closes = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    [card] = notifier.in_channel("C-AW")
+    shown = {f.name: f.value for f in card.fields}
+    stamp = int(closes.timestamp())
+    assert shown["Réponses jusqu’au"] == f"\ue000{stamp}:full\ue001 (\ue000{stamp}:relative\ue001)"
+    assert (await run(services, bob, answer_afterwork, aid, "going")).status == "going"
+    assert (await run(services, carol, answer_afterwork, aid, "going")).status == "waitlist"
+
+    clock.set(closes - timedelta(seconds=1))
+    assert (await run(services, carol, answer_afterwork, aid, "maybe")).status == "maybe"
+    await run(services, carol, answer_afterwork, aid, "going")
+    clock.set(closes)
+    for who, choice in ((bob, "cant"), (carol, "going"), (alice, "maybe")):
+        with pytest.raises(UserError) as closed:
+            await run(services, who, answer_afterwork, aid, choice)
+        assert closed.value.key == "afterworks.errors.closed"
+        assert closed.value.params == {"date": "jeudi 3 décembre 2026", "time": "19:00", "zone": "Paris"}
+    with pytest.raises(UserError):
+        await run(services, bob, check_answer, aid, write=False)
+    assert (await event(services, aid)).going_count == 1
+
+    # After the cutoff the organizer may still add seats: the waitlist is promoted and told.
+    promoted = len(notifier.dms)
+    await run(services, alice, edit_afterwork, aid, form(cutoff="1440", capacity="2"))
+    assert (await event(services, aid)).going_count == 2
+    assert [d.user_id for d in notifier.dms[promoted:]] == ["U3"]
+
+
+def test_a_cutoff_already_passed_or_not_in_the_list_is_refused() -> None:
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as error:
+        validate(form(when="demain 11h", cutoff="10080"), "Europe/Paris", now, "fr")
+    assert error.value.problems == {
+        "cutoff": ("afterworks.problems.cutoff_past", {"date": "vendredi 20 novembre 2026", "time": "11:00",
+                                                       "zone": "Paris"})
+    }
+    with pytest.raises(InvalidInput) as error:
+        validate(form(cutoff="17"), "Europe/Paris", now, "fr")
+    assert error.value.problems == {"cutoff": ("afterworks.problems.cutoff", {})}
+    assert validate(form(cutoff=""), "Europe/Paris", now, "fr").cutoff_minutes is None
+    assert validate(form(cutoff="60"), "Europe/Paris", now, "fr").closes_at == datetime(
+        2026, 12, 4, 17, 0, tzinfo=UTC
+    )

@@ -381,3 +381,25 @@ async def test_reminders_follow_the_community_offsets_and_survive_a_restart(h: D
     h.services.clock.set(DEC_4_19H_PARIS - timedelta(minutes=30))
     await h.services.scheduler.run_due()
     assert dm_titles(h, alex).count(reminder) == 1  # no 24 h / 1 h reminders: this community said 3 h
+
+
+async def test_answers_close_at_the_cutoff_shown_on_the_card(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    alex, bea = (h.fake.add_user(n, guild=h.guild) for n in ("Alex", "Bea"))
+    summary, _ = await create(h, h.member, cutoff=1440)
+    assert "Réponses jusqu’au : jeudi 3 décembre 2026, 19:00" in summary.content
+    [afterwork] = await afterworks(h)
+    assert afterwork.rsvp_cutoff_minutes == 1440
+    card = cards(h, channel)[0]
+    closes = int((DEC_4_19H_PARIS - timedelta(hours=24)).timestamp())
+    assert fields(card)[h.t("fr", "afterworks.fields.cutoff")] == f"<t:{closes}:F> (<t:{closes}:R>)"
+    assert await click(h, card, f"afterworks:rsvp:{afterwork.id}:going", alex) == h.t(
+        "fr", "afterworks.answered.going"
+    )
+    h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=24))
+    closed = h.t("fr", "afterworks.errors.closed", date="jeudi 3 décembre 2026", time="19:00", zone="Paris")
+    for user, choice in ((alex, "cant"), (bea, "going"), (bea, "maybe")):
+        assert await click(h, card, f"afterworks:rsvp:{afterwork.id}:{choice}", user) == closed
+    assert list((await statuses(h, afterwork.id)).values()) == ["going"]  # Alex's only: nothing saved
+    [still] = await afterworks(h)
+    assert still.going_count == 1

@@ -383,3 +383,49 @@ async def test_a_long_french_form_survives_the_confirmation_step(s: SlackHarness
     body = answer.json()
     assert body["response_action"] == "errors"
     assert set(body["errors"]) == {"description"}
+
+
+def cutoff_state(minutes: str, **texts: str) -> dict[str, Any]:
+    values = state(**texts)
+    values["cutoff"] = {"value": {"type": "static_select", "selected_option": {"value": minutes}}}
+    return values
+
+
+async def test_answers_close_at_the_cutoff_shown_on_the_card(s: SlackHarness) -> None:
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    cutoff = next(b for b in form["blocks"] if b["block_id"] == "cutoff")
+    assert cutoff["optional"] is True
+    assert [o["value"] for o in cutoff["element"]["options"]][:2] == ["0", "60"]
+    metadata = form["private_metadata"]
+    answer = await s.sender.view_submission(
+        "afterworks:form", cutoff_state("1440"), user_id=s.member_fr, private_metadata=metadata
+    )
+    confirm = answer.json()["view"]
+    assert "Réponses jusqu’au : jeudi 3 décembre 2026, 19:00" in visible_text(confirm)
+    done = s.completions.count
+    await s.sender.view_submission(
+        "afterworks:confirm_view", {}, user_id=s.member_fr, private_metadata=confirm["private_metadata"]
+    )
+    await s.completions.wait(done + 1)
+    [afterwork] = await afterworks(s)
+    assert afterwork.rsvp_cutoff_minutes == 1440
+    closes = DEC_4_19H_PARIS - timedelta(hours=24)
+    shown = visible_text(card(s))
+    assert s.t("fr", "afterworks.fields.cutoff") in shown and f"<!date^{int(closes.timestamp())}^" in shown
+    going = s.t("fr", "afterworks.answered.going")
+    assert await click(s, f"afterworks:rsvp:{afterwork.id}:going", "UALEX") == going
+
+    s.services.clock.set(closes)
+    closed = s.t("fr", "afterworks.errors.closed", date="jeudi 3 décembre 2026", time="19:00", zone="Paris")
+    assert await click(s, f"afterworks:rsvp:{afterwork.id}:cant", "UALEX") == closed
+    assert await click(s, f"afterworks:rsvp:{afterwork.id}:going", "UBEA") == closed
+    [still] = await afterworks(s)
+    assert still.going_count == 1
+
+    # Bad choice sent by a forged form: refused on its field, nothing saved.
+    answer = await s.sender.view_submission(
+        "afterworks:form", cutoff_state("17"), user_id=s.member_fr, private_metadata=metadata
+    )
+    assert answer.json() == {"response_action": "errors", "errors": {
+        "cutoff": s.t("fr", "afterworks.problems.cutoff")}}
