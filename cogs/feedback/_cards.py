@@ -64,9 +64,19 @@ def request_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
 
 
 def answer_card(
-    catalog: Catalog, locale: str, request: RequestView, answer: AnswerView, *, threaded: bool = True
+    catalog: Catalog,
+    locale: str,
+    request: RequestView,
+    answer: AnswerView,
+    *,
+    threaded: bool = True,
+    card_url: str | None = None,
 ) -> Card:
-    """An answer in the thread (or under the card when threads are refused), attributed or anonymous."""
+    """An answer in the thread, attributed or anonymous.
+
+    When threads are refused it is posted in the channel as a reply to the card: its footer names the
+    request and its title links to the card.
+    """
     t = catalog.t
     if answer.author is None:
         who = t(locale, "feedback.answer.former_member")
@@ -103,6 +113,7 @@ def answer_card(
         fields=fields,
         footer=truncate(footer, 2048),
         actions=actions,
+        url=None if threaded else card_url,
         color=ANSWER_COLOR,
     )
 

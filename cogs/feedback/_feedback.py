@@ -42,6 +42,7 @@ from cogs.feedback._store import (
     FEATURE,
     FORGET,
     NUDGE_POSTS,
+    AnswerView,
     RequestView,
     claim_open,
     close_row,
@@ -330,6 +331,14 @@ def message_link(community: Community, ref: PostRef, thread: ThreadRef | None) -
     return None
 
 
+def _answer_card(services: Services, community: Community, view: RequestView, answer: AnswerView) -> Card:
+    card_url = None
+    if view.thread_id is None and view.message_id is not None:  # a reply under the card: link to it
+        card_url = message_link(community, PostRef(view.channel_id, view.message_id), None)
+    threaded = view.thread_id is not None
+    return answer_card(services.catalog, community.locale, view, answer, threaded=threaded, card_url=card_url)
+
+
 async def publish_answer(services: Services, community_id: int, answer_id: int) -> bool:
     async with services.db.transaction(write=False) as session:
         answer = await load_answer(session, community_id, answer_id)
@@ -340,7 +349,7 @@ async def publish_answer(services: Services, community_id: int, answer_id: int) 
         view = await load_request(session, row)
     notifier = notifier_for(services, community.platform)
     thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
-    card = answer_card(services.catalog, community.locale, view, answer, threaded=thread is not None)
+    card = _answer_card(services, community, view, answer)
     try:
         if thread is not None:
             ref = await notifier.post_in_thread(community.external_id, thread, card)
@@ -445,7 +454,7 @@ async def refresh_answer(services: Services, community_id: int, answer_id: int) 
                 )
             )
         ).all()
-    card = answer_card(services.catalog, community.locale, view, answer, threaded=view.thread_id is not None)
+    card = _answer_card(services, community, view, answer)
     notifier = notifier_for(services, community.platform)
     for channel_id, message_id in posts:
         await notifier.edit(community.external_id, PostRef(channel_id, message_id), card)

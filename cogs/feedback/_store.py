@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos
 from cogs.intros.models import Profile, ProfileTrade
-from storage.models import Job, Member, Post, Trade, utcnow
+from storage.models import Community, Job, Member, Post, Trade, utcnow
 from storage.sql import dialect_insert
 
 FEATURE = "feedback"
@@ -84,6 +84,26 @@ async def member_by_user(session: AsyncSession, community_id: int, user_id: str)
     return await session.scalar(
         select(Member.id).where(Member.community_id == community_id, Member.platform_user_id == user_id)
     )
+
+
+async def requester_of(
+    session: AsyncSession, request_id: int, platform: str, user_id: str
+) -> tuple[Community, Member] | None:
+    """A request's community and requester, if `user_id` asked it (a click in a DM carries no community)."""
+    row = (
+        await session.execute(
+            select(Community, Member)
+            .join(FeedbackRequest, FeedbackRequest.community_id == Community.id)
+            .join(Member, Member.id == FeedbackRequest.member_id)
+            .where(
+                FeedbackRequest.id == request_id,
+                Community.platform == platform,
+                Member.community_id == Community.id,
+                Member.platform_user_id == user_id,
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def request_row(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:

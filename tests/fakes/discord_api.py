@@ -5,7 +5,8 @@ interaction callbacks and — through GET /gateway/bot — the gateway all come 
 recorded (`fake.requests`) so tests assert what users would see. Drive the bot with
 `invoke_slash`, `autocomplete`, `click`, `choose` (select options), `submit_modal`,
 `invoke_message_command` / `invoke_user_command` (context menus), `join_guild`, `remove_guild`,
-`create_role` and `dispatch`. A channel with `bot_may_post = False` answers 403 Missing Permissions;
+`create_role` and `dispatch`. A channel with `bot_may_post = False` answers 403 Missing Permissions
+(`bot_may_create_threads = False`: only starting a thread on one of its messages does);
 threads keep their members, archived and locked state; scheduled events their status. Files
 attached to command options (`attachment`) are served from /attachments/.
 """
@@ -376,7 +377,7 @@ class FakeDiscord(InteractionsMixin):
             self._message(cid, mid)
             if int(mid) in self.channels:
                 raise DiscordError(400, 160004, "A thread has already been created for this message")
-        if not parent.bot_may_post:
+        if not parent.bot_may_post or (mid is not None and not parent.bot_may_create_threads):
             raise DiscordError(403, 50013, "Missing Permissions")
         kind = 11 if mid else int(r.body.get("type") or 12)
         thread = FakeChannel(name=r.body.get("name", "thread"), guild_id=parent.guild_id, type=kind,

@@ -78,6 +78,7 @@ class FakeChannel:
     invitable: bool = True
     members: list[int] = field(default_factory=list)  # a thread's members (PUT thread-members)
     bot_may_post: bool = True  # False: the bot lacks Send Messages here (403 50013)
+    bot_may_create_threads: bool = True  # False: a thread on a message here: 403 50013
 
     @property
     def is_thread(self) -> bool:
