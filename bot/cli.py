@@ -50,12 +50,40 @@ _CHECK_CONFIG = (
     "password masked. Exit code 2 names a wrong setting.",
 )
 _HEALTH = (
-    "check that the database answers and is migrated (exit 0 healthy, 1 not)",
-    "Open the database read-only, check that it answers and that every migration is applied, print "
-    "one line and exit 0 (healthy) or 1 (unhealthy). Never creates nor migrates the database. Used by "
-    "the container image's HEALTHCHECK.",
+    "ask the running bot whether it is healthy, or check the database (exit 0 healthy, 1 not)",
+    "With ops.http_port set (the container image sets it): ask the running bot's /healthz (database "
+    "reachable, every configured platform connected, scheduler on time) and print its answer. "
+    "Otherwise, or with --database: open the database read-only, check that it answers and that every "
+    "migration is applied. Prints one line; exit 0 healthy, 1 unhealthy. Never creates nor "
+    "migrates the database. Used by the container image's HEALTHCHECK.",
 )
-_DB = ("database tasks (upgrade)", "Database tasks. The database is database.url (SQLite or PostgreSQL).")
+_DB = ("database tasks (upgrade, backup, restore, current, history)",
+       "Database tasks. The database is database.url (SQLite or PostgreSQL).")
+_DB_BACKUP = (
+    "copy the database to a backup file, safely while the bot runs",
+    "Copy the database to PATH (a file; or a folder: a timestamped file in it; default: backup.dir, "
+    "else a `backups` folder beside the SQLite file). SQLite: through its online backup API, "
+    "consistent while the bot writes, checked for integrity. PostgreSQL: pg_dump in its custom format "
+    "(PostgreSQL's client tools must be installed). In a folder, only the newest backup.keep "
+    "`collectif-*` backups are kept.",
+)
+_DB_RESTORE = (
+    "replace the database with a backup (the bot must be stopped)",
+    "Replace the database with the backup at PATH. Refuses while a `collectif run` uses the database. "
+    "SQLite: the backup is checked first, the current file is kept beside it as "
+    "`<file>.before-restore-<time>`. PostgreSQL: pg_restore --clean. Then start the bot: it applies "
+    "any migration the backup is missing.",
+)
+_DB_CURRENT = (
+    "print the database's migration revisions and whether it is up to date",
+    "Print the revision of each migration branch the database is at, and whether a migration is "
+    "pending (exit 0 up to date, 1 pending).",
+)
+_DB_HISTORY = (
+    "list the migrations, the applied ones marked",
+    "List every migration (revision, branch, message), newest first; `*` marks the database's current "
+    "revisions.",
+)
 _DB_UPGRADE = (
     "apply the database migrations",
     "Apply every pending migration (`collectif run` does it too). Safe to run again, and while "
@@ -113,9 +141,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add(sub, "run", _RUN, epilog=_EXIT_CODES)
     _add(sub, "check-config", _CHECK_CONFIG)
-    _add(sub, "health", _HEALTH)
+    health = _add(sub, "health", _HEALTH)
+    health.add_argument("--database", action="store_true",
+                        help="check the database only, even when ops.http_port is set")
     db = _add(sub, "db", _DB).add_subparsers(dest="action", required=True, metavar="ACTION")
     _add(db, "upgrade", _DB_UPGRADE)
+    _add(db, "backup", _DB_BACKUP).add_argument(
+        "path", nargs="?", type=Path, metavar="PATH", help="a file or a folder (default: backup.dir)")
+    _add(db, "restore", _DB_RESTORE).add_argument("path", type=Path, metavar="PATH", help="the backup file")
+    _add(db, "current", _DB_CURRENT)
+    _add(db, "history", _DB_HISTORY)
     discord = _add(sub, "discord", _DISCORD).add_subparsers(dest="action", required=True, metavar="ACTION")
     _add(discord, "sync", _DISCORD_SYNC, epilog=_EXIT_CODES)
     invite = _add(discord, "invite-url", _INVITE_URL)
@@ -136,13 +171,18 @@ def application_id_from_token(token: str) -> int | None:
 
 
 async def _db_upgrade(settings: Settings) -> None:
+    from bot.ops import backup
     from storage.engine import Database
     from storage.migrate import upgrade
 
     startup.check_database(settings.database.url)
     db = Database.from_url(settings.database.url)
     try:
+        await backup.before_upgrade(settings, db.engine)
         await upgrade(db.engine)
+    except backup.BackupError as exc:
+        raise startup.StartupError(startup.DATABASE, f"no migration without a backup first: {exc} (or "
+                                   "set backup.before_migrate = false)") from None
     except Exception as exc:
         failure = startup.database_error(settings.database.url, exc)
         if failure is None:
@@ -205,6 +245,37 @@ async def _health(settings: Settings) -> str | None:
     return None
 
 
+def _ask_healthz(settings: Settings) -> int:
+    """GET the running bot's /healthz (bot/ops/server.py); 0 when it answers 200."""
+    import urllib.error
+    import urllib.request
+
+    host = settings.ops.http_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a listen address
+    url = f"http://{host}:{settings.ops.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT) as answer:
+            status, body = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except (urllib.error.URLError, OSError) as error:
+        print(f"unhealthy: no answer from {url} ({getattr(error, 'reason', error)}): is the bot running?",
+              file=sys.stderr)
+        return 1
+    try:
+        checks = json.loads(body).get("checks", {})
+    except (ValueError, AttributeError):
+        checks = {}
+    failing = [f"{name}: {check.get('error', 'failing')}" for name, check in checks.items()
+               if isinstance(check, dict) and not check.get("ok")]
+    if status == 200:
+        print(f"healthy: {', '.join(checks) or 'ok'}")
+        return 0
+    print(f"unhealthy (HTTP {status}): {'; '.join(failing) or body[:200].decode(errors='replace')}",
+          file=sys.stderr)
+    return 1
+
+
 def _check_health(settings: Settings) -> int:
     """0 healthy, 1 unhealthy (Docker reserves HEALTHCHECK's exit code 2)."""
 
@@ -220,6 +291,63 @@ def _check_health(settings: Settings) -> int:
         return 1
     print("healthy: the database answers and is migrated")
     return 0
+
+
+def _db_task(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops import backup
+
+    try:
+        if args.action == "backup":
+            made = backup.backup(settings, args.path)
+            print(f"backed up to {made.path} ({made.size:,} bytes)")
+            for old in made.removed:
+                print(f"removed the old backup {old} (backup.keep = {settings.backup.keep})")
+            return 0
+        if args.action == "restore":
+            kept = backup.restore(settings, args.path)
+            print(f"restored {args.path}" + (f"; the previous database is kept as {kept}" if kept else "")
+                  + "; start the bot: it applies any pending migration")
+            return 0
+    except backup.BackupError as exc:
+        print(f"collectif: {exc}", file=sys.stderr)
+        return 1
+    return asyncio.run(_db_revisions(settings, history=args.action == "history"))
+
+
+async def _db_revisions(settings: Settings, *, history: bool) -> int:
+    from storage.engine import Database
+    from storage.migrate import MIGRATIONS, current_heads, is_up_to_date
+
+    if (missing := _missing_sqlite_file(settings.database.url)) is not None:
+        heads: tuple[str, ...] = ()
+        up_to_date = False
+        print(f"the database file {missing} does not exist yet", file=sys.stderr)
+    else:
+        startup.check_database(settings.database.url)
+        db = Database.from_url(settings.database.url)
+        try:
+            heads, up_to_date = await current_heads(db.engine), await is_up_to_date(db.engine)
+        except Exception as exc:
+            failure = startup.database_error(settings.database.url, exc)
+            if failure is None:
+                raise
+            raise failure from None
+        finally:
+            await db.dispose()
+    if history:
+        from alembic.script import ScriptDirectory
+
+        from storage.migrate import alembic_config
+
+        for revision in ScriptDirectory.from_config(alembic_config(None, MIGRATIONS)).walk_revisions():
+            mark = "*" if revision.revision in heads else " "
+            branch = ",".join(sorted(revision.branch_labels or ())) or "-"
+            print(f"{mark} {revision.revision}  {branch:<12} {revision.doc or ''}")
+        return 0
+    for head in heads:
+        print(head)
+    print("up to date" if up_to_date else "migrations pending (run `collectif db upgrade`)")
+    return 0 if up_to_date else 1
 
 
 def _fail(message: str) -> int:
@@ -257,7 +385,11 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         print(json.dumps({"version": __version__, **masked(settings, secrets)}, indent=2, ensure_ascii=False))
         return 0
     if args.command == "health":
+        if settings.ops.http_port and not args.database:
+            return _ask_healthz(settings)
         return _check_health(settings)
+    if args.command == "db" and args.action != "upgrade":
+        return _db_task(args, settings)
     if args.command == "db":
         asyncio.run(_db_upgrade(settings))
         print("database is up to date")

@@ -123,6 +123,25 @@ class SchedulerSettings(_Section):
     max_attempts: int = Field(default=5, ge=1)
 
 
+class OpsSettings(_Section):
+    """Health and metrics over HTTP (bot/ops/server.py); off unless a port is set or Slack serves HTTP."""
+
+    http_host: str = "127.0.0.1"  # this machine only; 0.0.0.0 for a scraper on another host
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    # /healthz turns 503 when a due job has waited longer than this (the scheduler is stuck or down).
+    scheduler_lag_seconds: float = Field(default=120.0, gt=0)
+
+
+class BackupSettings(_Section):
+    """`collectif db backup` and the automatic backup before a migration (SQLite)."""
+
+    # Where backups go when `collectif db backup` gets no path, and the automatic ones: by default a
+    # `backups` folder beside the SQLite file.
+    dir: str | None = None
+    keep: int = Field(default=10, ge=1, le=1000)  # the newest kept in that folder, older ones deleted
+    before_migrate: bool = True  # `collectif run` / `db upgrade` back up SQLite before a migration
+
+
 class Settings(BaseSettings):
     """Everything that is not a secret. Built by `load_settings`, never at import time."""
 
@@ -136,6 +155,8 @@ class Settings(BaseSettings):
     community: CommunityDefaults = CommunityDefaults()
     logging: LoggingSettings = LoggingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    ops: OpsSettings = OpsSettings()
+    backup: BackupSettings = BackupSettings()
 
 
 class Secrets(BaseModel):

@@ -13,6 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import startup
 from bot.clock import Clock
 from bot.config import Secrets, Settings
+from bot.ops import backup
+from bot.ops.server import Ops, routes_hook
 from bot.services import PlatformRuntime, Services
 from storage.migrate import upgrade
 
@@ -48,7 +50,12 @@ def incomplete_slack(settings: Settings, secrets: Secrets) -> str | None:
 async def migrate(services: Services) -> None:
     """Apply pending migrations; a database that cannot be opened or written is a StartupError."""
     try:
+        await backup.before_upgrade(services.settings, services.db.engine)
         await upgrade(services.db.engine)
+    except backup.BackupError as exc:
+        raise startup.StartupError(
+            startup.DATABASE, f"no migration without a backup first: {exc} (or set backup.before_migrate "
+            "= false)") from None
     except (SQLAlchemyError, OSError) as exc:
         failure = startup.database_error(services.settings.database.url, exc)
         if failure is None:
@@ -93,9 +100,16 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
         for feature in services.features:
             if feature.on_start is not None:
                 await feature.on_start(services)
+        ops = Ops(services, names)  # /healthz and /metrics (bot/ops/server.py)
+        if ops.own_server:
+            await ops.start()
+            started.append(ops)
         for runtime in build_runtimes(services, names):
+            if hasattr(runtime, "routes"):  # Slack in HTTP mode serves them when ops has no port
+                runtime.routes = routes_hook(ops)
             await runtime.start()
             started.append(runtime)
+            ops.attach(runtime)
             log.info("%s ready", runtime.name)
         await services.scheduler.start()
     except BaseException:
@@ -176,18 +190,19 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
             handled.append(sig)
     try:
         startup.check_database(settings.database.url)
-        services = Services.build(settings, secrets, clock=clock)
-        runtimes = await start(services, names)
-        watched = _watch(runtimes)
-        try:
-            ended = await _until_stopped(stop, watched)
-            if ended:
-                log.error("%s connection ended; stopping", ", ".join(ended))
-            else:
-                log.info("stopping")
-        finally:
-            await shutdown(services, runtimes)
-            await _settle(watched)
+        with backup.running(settings.database.url):  # `collectif db restore` refuses meanwhile
+            services = Services.build(settings, secrets, clock=clock)
+            runtimes = await start(services, names)
+            watched = _watch(runtimes)
+            try:
+                ended = await _until_stopped(stop, watched)
+                if ended:
+                    log.error("%s connection ended; stopping", ", ".join(ended))
+                else:
+                    log.info("stopping")
+            finally:
+                await shutdown(services, runtimes)
+                await _settle(watched)
     finally:
         for sig in handled:  # the loop may outlive this run (tests, embedding)
             loop.remove_signal_handler(sig)

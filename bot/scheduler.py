@@ -32,6 +32,7 @@ import inspect
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,9 @@ class Scheduler:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(concurrency)
         self._sweeping = False
+        # Told of each attempt: (kind, outcome "done" | "retry" | "failed", seconds, delay past due);
+        # `collectif run` sets it to the metrics (bot.ops.metrics.Metrics.job).
+        self.observer: Callable[[str, str, float, float], None] | None = None
 
         def fire(job_id: int) -> None:
             self._on_job_timer(job_id)
@@ -326,6 +330,8 @@ class Scheduler:
         run = JobRun(
             row.id, row.kind, dict(row.payload or {}), row.due_at, row.community_id, row.attempts + 1
         )
+        started = time.perf_counter()
+        outcome = DONE
         try:
             await spec.handler(run)
         except asyncio.CancelledError:
@@ -333,9 +339,13 @@ class Scheduler:
             raise
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %d", run.id, run.kind, run.attempt)
+            outcome = FAILED if run.attempt >= self.max_attempts else "retry"
             await self._failed(run, spec, exc)
         else:
             await self._finish(run.id, state=DONE, last_error=None, finished_at=self.clock.now())
+        if self.observer is not None:
+            late = (now - run.due_at).total_seconds()
+            self.observer(run.kind, outcome, time.perf_counter() - started, late)
         return True
 
     def _claimable(self, now: datetime) -> Any:

@@ -12,6 +12,7 @@ from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller
 from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
+from bot.ops.metrics import Metrics
 from bot.scheduler import Scheduler
 from storage.engine import Database
 
@@ -47,6 +48,8 @@ class Services:
     features: list[Feature] = field(default_factory=list)
     # Filled by each platform runtime when it starts: "discord" / "slack" -> its Notifier.
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    # What this process counted (interactions, jobs, API answers), served at /metrics (bot/ops).
+    metrics: Metrics = field(default_factory=Metrics)
     callers: CallerCache = field(init=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +75,7 @@ class Services:
             ),
             features=features,
         )
+        services.scheduler.observer = services.metrics.job
         lifecycle.register_jobs(services)
         return services
 

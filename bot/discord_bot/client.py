@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import discord
@@ -20,6 +21,7 @@ from bot.discord_bot.translator import CatalogTranslator
 from bot.drafts import Drafts
 from bot.errors import InvalidInput, UserError
 from bot.i18n import resolve_locale
+from bot.ops.metrics import from_custom_id
 from bot.services import Services
 from bot.text import refuse_control_characters
 from storage.communities import BATCH as COMMUNITY_BATCH
@@ -48,15 +50,31 @@ class CollectifTree(app_commands.CommandTree):
         """Typed options are checked once, here, before any command parses them (bot.text)."""
         if interaction.type is not discord.InteractionType.application_command:
             return True  # autocomplete: only suggestions, nothing is stored or answered
+        interaction.extras["started"] = time.perf_counter()  # for the metrics (measure_command)
         try:
             refuse_control_characters(option_values(dict(interaction.data or {})))
         except InvalidInput as error:
             await report_error(interaction, error)
+            measure_command(interaction)
             return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
+        measure_command(interaction)
+
+
+def measure_command(interaction: discord.Interaction) -> None:
+    """Count a slash command once it ended (its outcome set by report_error, else ok) and its time."""
+    started = interaction.extras.pop("started", None)
+    if started is None:
+        return
+    services: Services = interaction.client.services  # type: ignore[attr-defined]
+    name = dict(interaction.data or {}).get("name", "")
+    spec = next((c for c in services.commands if c.name == name), None)
+    services.metrics.interaction(
+        PLATFORM, spec.feature if spec else "other", spec.name if spec else "other",
+        str(interaction.extras.get("outcome", "ok")), time.perf_counter() - started)
 
 
 class CollectifBot(commands.AutoShardedBot):
@@ -75,6 +93,7 @@ class CollectifBot(commands.AutoShardedBot):
         options.setdefault("shard_count", settings.shard_count)
         options.setdefault("shard_ids", settings.shard_ids)
         options.setdefault("guild_ready_timeout", settings.guild_ready_timeout)
+        options.setdefault("http_trace", services.metrics.trace_config(PLATFORM))  # API answers, 429s
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -233,7 +252,16 @@ class CollectifBot(commands.AutoShardedBot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Buttons, selects and modals go to the handler a feature registered for their id."""
-        await self.router.dispatch(self, interaction)
+        started = time.perf_counter()
+        if await self.router.dispatch(self, interaction):
+            feature, verb = from_custom_id(str(dict(interaction.data or {}).get("custom_id") or ""),
+                                           (f.name for f in self.services.features))
+            self.services.metrics.interaction(PLATFORM, feature, verb,
+                                              str(interaction.extras.get("outcome", "ok")),
+                                              time.perf_counter() - started)
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, _command: Any) -> None:
+        measure_command(interaction)
 
     async def on_member_data_deleted(self, community_id: int, member_id: int) -> None:
         """/privacy delete: unsent form drafts (bio, links…) go with the rest."""

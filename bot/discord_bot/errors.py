@@ -93,6 +93,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     elif expired(error):  # too late to answer at all: expected after a slow step, not a bug
         log.warning("interaction in %s expired before its answer (%s)", _where(interaction),
                     getattr(error, "code", None))
+        interaction.extras["outcome"] = "expired"
         return None
     elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         log.warning("stale command %s in guild %s: %s", _where(interaction), interaction.guild_id, error)
@@ -109,6 +110,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             extra={"error_id": reference, "guild_id": interaction.guild_id},
         )
         text = services.t(locale, "errors.unexpected", error_id=reference)
+    interaction.extras["outcome"] = "error" if reference else "refused"  # for the metrics
     await _answer(interaction, text)
     return reference
 

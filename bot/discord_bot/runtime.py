@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import Any
 
 import aiohttp
 import discord
@@ -111,6 +112,26 @@ class DiscordRuntime:
     def _gateway_done(self, task: asyncio.Task[None]) -> None:
         if self._ready and not task.cancelled() and task.exception() is not None:
             log.error("Discord connection ended", exc_info=task.exception())
+
+    async def health(self) -> dict[str, Any]:
+        """For /healthz: every shard of this process is connected to the gateway."""
+        bot = self.bot
+        if bot is None or bot.is_closed() or not self._ready:
+            return {"ok": False, "error": "not connected"}
+        shards = {str(shard_id): not shard.is_closed() for shard_id, shard in bot.shards.items()}
+        down = [shard_id for shard_id, up in shards.items() if not up]
+        detail: dict[str, Any] = {"ok": not down, "shards": shards, "guilds": len(bot.guilds)}
+        if down:
+            detail["error"] = f"shard(s) {', '.join(down)} disconnected (reconnecting)"
+        return detail
+
+    def latencies(self) -> list[tuple[int, float]]:
+        """Each shard's heartbeat latency in seconds (shards without one yet are left out)."""
+        bot = self.bot
+        if bot is None:
+            return []
+        return [(shard_id, latency) for shard_id, latency in bot.latencies if latency == latency
+                and latency != float("inf")]
 
     async def wait(self) -> None:
         """Returns when the gateway connection ends for good (raising its error, if any)."""

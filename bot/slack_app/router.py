@@ -32,6 +32,7 @@ import asyncio
 import importlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import Forbidden
+from bot.errors import Forbidden, UserError
+from bot.ops.metrics import from_custom_id, label_word
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.home import HomePage, HomeSection, SectionBuilder
@@ -63,6 +65,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[SlackRequest], Awaitable[Any]]
 DataDeletedHandler = Callable[[SlackRequest, int, int], Awaitable[None]]
 HELP_COMMAND = "help"
+PLATFORM = "slack"
 # Slack gives up on a form's answer after 3 s: past this, the form closes and the handler goes on.
 VIEW_ACK_BUDGET = 2.0
 
@@ -203,14 +206,39 @@ class Dispatcher:
     @asynccontextmanager
     async def guard(self, body: dict[str, Any], context: dict[str, Any],
                     ack: AsyncAck) -> AsyncIterator[None]:
-        """Report a handler's error here rather than let it reach Bolt (see bot.slack_app.errors)."""
+        """Report a handler's error here rather than let it reach Bolt (see bot.slack_app.errors).
+
+        Also counts the interaction and its time for the metrics (bot/ops/metrics.py).
+        """
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             yield
         except Exception as error:
+            outcome = "refused" if isinstance(error, UserError) else "error"
             waiting = ack.response is None
             payload = await self.reporter.handle(error, body, context, waiting=waiting)
             if waiting:
                 await ack(**(payload or {}))
+        finally:
+            feature, command = self._labels(body)
+            self.services.metrics.interaction(PLATFORM, feature, command, outcome,
+                                              time.perf_counter() - started)
+
+    def _labels(self, body: dict[str, Any]) -> tuple[str, str]:
+        """(feature, command) of a request, for the metrics: bounded values, never the user's text."""
+        features = [f.name for f in self.services.features]
+        if "command" in body:
+            words = str(body.get("text") or "").split(maxsplit=1)
+            spec = self.by_name.get(fold(words[0])) if words else self.help
+            return (spec.feature, spec.name) if spec else ("other", "other")
+        if body.get("actions"):
+            return from_custom_id(str(body["actions"][0].get("action_id") or ""), features)
+        if isinstance(body.get("view"), dict):
+            return from_custom_id(str(body["view"].get("callback_id") or ""), features)
+        if isinstance(body.get("event"), dict):
+            return "events", label_word(str(body["event"].get("type") or ""))
+        return from_custom_id(str(body.get("callback_id") or ""), features)  # shortcuts
 
     # -- listeners ----------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -48,8 +49,10 @@ class SlackRuntime:
 
     name = "slack"
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *,
+                 routes: Callable[[web.Application], None] | None = None) -> None:
         self.services = services
+        self.routes = routes  # HTTP mode: more routes for the same server (/healthz, /metrics: bot.ops)
         self.app: CollectifApp | None = None
         self.port: int | None = None  # HTTP mode: the port actually bound (the setting may be 0)
         self._session: aiohttp.ClientSession | None = None
@@ -58,7 +61,7 @@ class SlackRuntime:
 
     async def start(self) -> None:
         """Check the tokens, then serve HTTP or open the Socket Mode connection; returns once ready."""
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(trace_configs=[self.services.metrics.trace_config(self.name)])
         try:
             self.app = build_app(self.services, session=self._session)
             self.services.notifiers[self.name] = SlackNotifier(self.app.client)
@@ -82,7 +85,10 @@ class SlackRuntime:
 
     async def _serve_http(self, app: AsyncApp) -> None:
         settings = self.services.settings.slack
-        self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None, shutdown_timeout=5.0)
+        application = app.web_app(path=EVENTS_PATH)
+        if self.routes is not None:
+            self.routes(application)
+        self._runner = web.AppRunner(application, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, settings.http_host, settings.http_port).start()
@@ -117,6 +123,16 @@ class SlackRuntime:
                 f"no Socket Mode connection to {opened['url']} within {CONNECT_TIMEOUT:.0f} s"
             ) from None
         log.info("Slack: Socket Mode connected")
+
+    async def health(self) -> dict[str, Any]:
+        """For /healthz: the Socket Mode connection is open, or the HTTP server is serving."""
+        if self._runner is not None:
+            return {"ok": True, "mode": "http"}
+        if self._socket is not None:
+            connected = await self._socket.client.is_connected()
+            return {"ok": connected, "mode": "socket",
+                    **({} if connected else {"error": "Socket Mode connection lost (reconnecting)"})}
+        return {"ok": False, "error": "not connected"}
 
     async def stop(self) -> None:
         """Close the Socket Mode connection or the HTTP server, then the shared session; idempotent."""

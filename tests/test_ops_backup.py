@@ -1,0 +1,193 @@
+"""`collectif db backup` / `restore` on SQLite: consistent while writing, kept N, refused while running."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import load_settings
+from bot.ops import backup
+from bot.ops.metrics import Metrics, from_custom_id
+from bot.services import Services
+from storage.engine import Database
+from storage.migrate import current_heads, is_up_to_date, upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _settings(tmp_path: Path, **env: str):
+    settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/c.db",
+                                       **env})
+    return settings
+
+
+async def _migrated(tmp_path: Path, revision: str = "heads") -> None:
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+    try:
+        await upgrade(db.engine, revision)
+    finally:
+        await db.dispose()
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "COLLECTIF_DATABASE__URL": f"sqlite+aiosqlite:///{cwd}/c.db"}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+
+
+async def test_a_backup_taken_while_another_process_writes_is_whole_and_consistent(tmp_path):
+    await _migrated(tmp_path)
+    settings = _settings(tmp_path)
+    db_file = tmp_path / "c.db"
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:  # another connection, like the running bot: one row per transaction
+        conn = sqlite3.connect(db_file, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS load (n INTEGER PRIMARY KEY, pad TEXT)")
+        n = 0
+        while not stop.is_set():
+            n += 1
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO load (n, pad) VALUES (?, ?)", (n, "x" * 500))
+            conn.execute("COMMIT")
+            written.append(n)
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(written) < 200:
+            await __import__("asyncio").sleep(0.01)
+        made = [backup.backup(settings, tmp_path / f"b{i}.db") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+
+    for copy in made:
+        assert backup.integrity(copy.path) == "ok"
+        assert not list(tmp_path.glob(f"{copy.path.name}-*")), "a backup is one file, no -wal/-shm"
+        conn = sqlite3.connect(copy.path)
+        rows = [n for (n,) in conn.execute("SELECT n FROM load ORDER BY n")]
+        conn.close()
+        assert rows == list(range(1, len(rows) + 1)), "a snapshot: every committed row up to a point"
+        assert 200 <= len(rows) <= len(written)
+        assert copy.path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_backups_into_the_folder_keep_the_newest_ones(tmp_path):
+    await _migrated(tmp_path)
+    first = backup.backup(_settings(tmp_path), None).path
+    made = []
+    for day in range(4):  # older backups, oldest first
+        path = first.with_name(f"collectif-2026010{day + 1}-000000.db")
+        path.write_bytes(first.read_bytes())
+        __import__("os").utime(path, (1_700_000_000 + day, 1_700_000_000 + day))
+        made.append(path)
+    first.unlink()
+    (tmp_path / "backups" / "notes.txt").write_text("not a backup")
+    last = backup.backup(_settings(tmp_path, COLLECTIF_BACKUP__KEEP="2"), None)
+    kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert kept == sorted([made[-1].name, last.path.name, "notes.txt"])
+    assert set(last.removed) == set(made[:3])
+
+
+async def test_restore_refuses_while_a_bot_runs_then_restores_a_database_the_bot_starts_on(tmp_path):
+    await _migrated(tmp_path)
+    settings = _settings(tmp_path)
+    db = Database.from_url(settings.database.url)
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO communities (platform, external_id, name, locale, timezone, "
+                                   "active, created_at) VALUES ('slack', 'T1', 'Before', 'fr', "
+                                   "'Europe/Paris', 1, '2026-01-01 00:00:00')"))
+    await db.dispose()
+    saved = backup.backup(settings, tmp_path / "saved.db").path
+    db = Database.from_url(settings.database.url)
+    async with db.transaction() as session:
+        await session.execute(text("UPDATE communities SET name = 'After'"))
+    await db.dispose()
+
+    with backup.running(settings.database.url):  # what `collectif run` holds
+        refused = _cli("db", "restore", str(saved), cwd=tmp_path)
+        assert refused.returncode == 1
+        assert "a Collectif process is running" in refused.stderr and "stop it first" in refused.stderr
+        with pytest.raises(backup.BackupError, match="running"):
+            backup.restore(settings, saved)
+
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(saved.read_bytes()[:5000])
+    bad = _cli("db", "restore", str(damaged), cwd=tmp_path)
+    assert bad.returncode == 1 and "not restored" in bad.stderr
+
+    done = _cli("db", "restore", str(saved), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the previous database is kept as" in done.stdout
+    kept = next(tmp_path.glob("c.db.before-restore-*"))
+    assert backup.integrity(tmp_path / "c.db") == "ok"
+    assert backup.integrity(kept) == "ok"
+
+    # The bot starts on the restored database: migrations checked, scheduler started, the old row back.
+    from bot import runner
+
+    services = Services.build(settings, load_settings(None, {})[1])
+    started = await runner.start(services, [])
+    try:
+        async with services.db.transaction(write=False) as session:
+            assert (await session.execute(text("SELECT name FROM communities"))).scalar_one() == "Before"
+        assert services.scheduler.running
+    finally:
+        await runner.shutdown(services, started)
+
+
+async def test_a_pending_migration_on_sqlite_is_preceded_by_a_backup(tmp_path):
+    await _migrated(tmp_path, "0001")  # an older Collectif's database
+    settings = _settings(tmp_path)
+    db = Database.from_url(settings.database.url)
+    try:
+        assert not await is_up_to_date(db.engine)
+        made = await backup.before_upgrade(settings, db.engine)
+        assert made is not None and made.path.name.endswith("-before-upgrade.db")
+        assert made.path.parent == tmp_path / "backups"
+        copy = Database.from_url(f"sqlite+aiosqlite:///{made.path}")
+        try:
+            assert await current_heads(copy.engine) == ("0001",)  # the state before the migration
+        finally:
+            await copy.dispose()
+        await upgrade(db.engine)
+        assert await backup.before_upgrade(settings, db.engine) is None  # nothing pending: no backup
+    finally:
+        await db.dispose()
+    upgraded = _cli("db", "upgrade", cwd=tmp_path)  # up to date: no second backup
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert len(list((tmp_path / "backups").iterdir())) == 1
+
+
+def test_metrics_labels_stay_bounded_and_render_as_prometheus_text():
+    metrics = Metrics()
+    features = ["missions", "help"]
+    assert from_custom_id("missions:interest:123", features) == ("missions", "interest")
+    assert from_custom_id("missions:123:x", features) == ("missions", "component")
+    assert from_custom_id("evil\n:x", features) == ("other", "other")
+    metrics.interaction("discord", "missions", "interest", "ok", 0.004)
+    metrics.interaction("discord", "missions", "interest", "ok", 0.2)
+    metrics.api_response("discord", 429)
+    metrics.job("afterworks.reminder", "done", 0.02, 1.5)
+    text_out = metrics.render()
+    assert ('collectif_interactions_total{command="interest",feature="missions",outcome="ok",'
+            'platform="discord"} 2') in text_out
+    bucket = 'collectif_interaction_seconds_bucket{feature="missions",platform="discord",le='
+    assert bucket + '"0.005"} 1' in text_out
+    assert bucket + '"+Inf"} 2' in text_out
+    assert 'collectif_platform_rate_limited_total{platform="discord"} 1' in text_out
+    assert 'collectif_jobs_run_total{kind="afterworks.reminder",outcome="done"} 1' in text_out
+    for n in range(3000):  # a bug feeding unbounded values cannot grow the memory without end
+        metrics.interactions.inc(platform="x", feature=f"f{n}", command="c", outcome="ok")
+    assert len(metrics.interactions.values) <= 2001
