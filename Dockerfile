@@ -32,7 +32,9 @@ COPY --from=build /opt/collectif /opt/collectif
 ENV PATH="/opt/collectif/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    COLLECTIF_DATABASE__URL="sqlite+aiosqlite:////data/collectif.db"
+    COLLECTIF_DATABASE__URL="sqlite+aiosqlite:////data/collectif.db" \
+    COLLECTIF_OPS__HTTP_HOST="0.0.0.0" \
+    COLLECTIF_OPS__HTTP_PORT="8080"
 
 # The SQLite database (and its -wal/-shm journal) lives here; mount a volume to keep it.
 # A config.toml placed here is read too (or give --config / COLLECTIF_CONFIG).
@@ -41,9 +43,12 @@ WORKDIR /data
 USER collectif:collectif
 
 # Slack HTTP mode listens on slack.http_port (Socket Mode and Discord need no inbound port).
-EXPOSE 3000
+# /healthz, /livez and /metrics (Prometheus) on ops.http_port; publish it only to your monitoring.
+EXPOSE 3000 8080
 
-# `collectif health`: the database answers and its migrations are applied (exit 0), else exit 1.
+# `collectif health` asks the bot's /healthz on ops.http_port: database reachable, every configured
+# platform connected, scheduler on time (exit 0), else exit 1 with what fails.
+# Backups: `docker exec collectif collectif db backup` writes /data/backups/collectif-<time>.db.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["collectif", "health"]
 
 # SIGTERM (docker stop) shuts Collectif down cleanly, exit code 0.

@@ -52,6 +52,8 @@ def test_compose_and_image_use_the_database_volume_and_the_health_check() -> Non
     assert re.search(r"^USER collectif", dockerfile, flags=re.MULTILINE)
     assert 'VOLUME ["/data"]' in dockerfile
     assert 'HEALTHCHECK' in dockerfile and 'CMD ["collectif", "health"]' in dockerfile
+    # The health check asks /healthz, which the image serves on its ops port.
+    assert 'COLLECTIF_OPS__HTTP_PORT="8080"' in dockerfile and "EXPOSE 3000 8080" in dockerfile
     assert "-c constraints.txt" in dockerfile
     compose = _read("compose.yaml")
     assert "postgresql+asyncpg://collectif:${POSTGRES_PASSWORD" in compose
@@ -75,6 +77,18 @@ def test_constraints_pin_every_dependency_within_pyproject() -> None:
         name = re.sub(r"[-_.]+", "-", requirement.name).lower()
         assert name in pins, f"{requirement.name} is not in constraints.txt"
         assert requirement.specifier.contains(pins[name], prereleases=True), (text, pins[name])
+
+
+def test_the_example_config_documents_every_setting() -> None:
+    from bot.config import Settings
+
+    example = tomllib.loads(_read("config.example.toml"))
+    text = _read("config.example.toml")
+    for section, field in Settings.model_fields.items():
+        assert section in example, f"[{section}] missing from config.example.toml"
+        assert field.annotation is not None
+        for key in field.annotation.model_fields:  # type: ignore[union-attr]
+            assert re.search(rf"^#? ?{key} = ", text, flags=re.MULTILINE), f"{section}.{key} undocumented"
 
 
 def test_license_matches_pyproject() -> None:
