@@ -101,6 +101,34 @@ async def find_caller(session: AsyncSession, origin: Origin) -> Caller | None:
     return await _caller(session, origin, community, member)
 
 
+async def member_caller(
+    session: AsyncSession, platform: str, community_id: int, user_id: str, *, display_name: str,
+    user_locale: str | None,
+) -> Caller | None:
+    """The caller of an interaction that names no community (a button clicked in a direct message).
+
+    The feature found the community from the clicked object (bot/discord_bot/router.py, `dm=`); the
+    user must already be a member of it, on this platform, and it must be active. Nothing is created
+    or written. A DM carries no roles or permissions: only the community's listed moderators count.
+    """
+    row = (
+        await session.execute(
+            select(Community, Member)
+            .join(Member, Member.community_id == Community.id)
+            .where(Community.id == community_id, Community.platform == platform,
+                   Member.platform_user_id == user_id)
+        )
+    ).first()
+    if row is None or not row[0].active:
+        return None
+    community, member = row
+    origin = Origin(platform=platform, community_external_id=community.external_id,
+                    community_name=community.name, user_id=user_id,
+                    display_name=display_name or member.display_name, user_locale=user_locale,
+                    community_locale=None, is_platform_admin=False)
+    return await _caller(session, origin, community, member)
+
+
 async def _caller(session: AsyncSession, origin: Origin, community: Community, member: Member) -> Caller:
     user_locale = supported_locale(origin.user_locale)
     return Caller(

@@ -10,6 +10,14 @@ A feature's Discord extension calls, in its `setup(bot)`:
 A feature writes each id pattern once (its `_ids.py`) and registers it on both platforms. Handlers take
 one `DiscordRequest`: the interaction, the regex match, the chosen values or typed fields, the caller.
 
+A button sent in a direct message (an invitation, a reminder) reaches the bot without a guild: pass
+`dm=` to `action(...)`, a function `(session, match, user_id) -> community id | None` that finds the
+community of the object the custom_id names, when that Discord user may act on it (e.g. the invitee
+of the stored invitation), else None. `request.caller()` then resolves the member of that community
+(never creating one: `bot.context.member_caller`) and refuses with `errors.not_for_you` when the
+function answers None or the user is not a member there. Routes without `dm=` keep refusing DMs, and
+in a guild the usual resolution applies either way.
+
 Routing is by custom_id, from the bot's `on_interaction`, for every component and modal interaction:
 buttons keep working after a restart without a view kept in memory per message (what a `DynamicItem`
 gives, for selects and modals too), and errors go to the central handler (`report_error`).
@@ -25,16 +33,24 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
+from bot.context import member_caller
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.forms import modal_values
+from bot.errors import Forbidden
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.context import Caller
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[["DiscordRequest"], Awaitable[Any]]
+# (session, the custom_id's match, the clicking user's id) -> the community the clicked object belongs to,
+# when this user may act on it; None refuses. For buttons sent in direct messages (no guild_id there).
+DmCommunity = Callable[["AsyncSession", re.Match[str], str], Awaitable[int | None]]
+PLATFORM = "discord"
 
 
 class RoutingBot(Protocol):
@@ -55,6 +71,7 @@ class DiscordRequest:
     interaction: discord.Interaction
     match: re.Match[str]
     bot: RoutingBot
+    dm: DmCommunity | None = None  # the route's community finder for clicks in direct messages
 
     @property
     def services(self) -> Services:
@@ -71,7 +88,26 @@ class DiscordRequest:
         return modal_values(dict(self.interaction.data or {}))
 
     async def caller(self) -> Caller:
+        """Who clicked: from the guild, or in a DM through the route's `dm` finder (module docstring)."""
+        if self.interaction.guild_id is None and self.dm is not None:
+            return await self._dm_caller(self.dm)
         return await self.bot.caller(self.interaction)
+
+    async def _dm_caller(self, find: DmCommunity) -> Caller:
+        interaction = self.interaction
+        cached = interaction.extras.get("caller")
+        if cached is not None:
+            return cached
+        user_id = str(interaction.user.id)
+        async with self.services.db.transaction(write=False) as session:
+            community_id = await find(session, self.match, user_id)
+            caller = None if community_id is None else await member_caller(
+                session, PLATFORM, community_id, user_id, display_name=interaction.user.display_name,
+                user_locale=interaction.locale.value)
+        if caller is None:
+            raise Forbidden("errors.not_for_you")
+        interaction.extras["caller"] = caller
+        return caller
 
     def t(self, locale: str, key: str, /, **params: Any) -> str:
         return self.services.t(locale, key, **params)
@@ -84,9 +120,14 @@ class DiscordRouter:
     actions: list[Route] = field(default_factory=list)
     selects: list[Route] = field(default_factory=list)
     modals: list[Route] = field(default_factory=list)
+    dm: dict[re.Pattern[str], DmCommunity] = field(default_factory=dict)  # routes usable in DMs
 
-    def action(self, pattern: str, handler: Handler) -> None:
-        self.actions.append(_route(pattern, handler))
+    def action(self, pattern: str, handler: Handler, *, dm: DmCommunity | None = None) -> None:
+        """A button; with `dm`, also clickable in a direct message (see the module docstring)."""
+        route = _route(pattern, handler)
+        self.actions.append(route)
+        if dm is not None:
+            self.dm[route[0]] = dm
 
     def select(self, pattern: str, handler: Handler) -> None:
         self.selects.append(_route(pattern, handler))
@@ -120,7 +161,7 @@ class DiscordRouter:
             return False
         handler, found = route
         try:
-            await handler(DiscordRequest(interaction, found, bot))
+            await handler(DiscordRequest(interaction, found, bot, self.dm.get(found.re)))
         except Exception as error:
             await report_error(interaction, error)
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import formatting
 from bot.cards import Action, Card, Field, action_id, truncate
 from bot.i18n import Catalog
+from cogs.matching._invite import Invited
 from cogs.matching._match import Answer
 from cogs.matching._space import request_summary, request_title
 from cogs.matching._store import ROTATION_WINDOW
@@ -107,7 +108,14 @@ def answer_card(catalog: Catalog, locale: str, answer: Answer) -> Card:
     )
 
 
-def invited_text(catalog: Catalog, locale: str, names: tuple[str, ...], opened: bool) -> str:
-    if opened:
-        return catalog.t(locale, "matching.invite.opened", names=", ".join(names))
-    return catalog.t(locale, "matching.invite.failed")
+def invited_text(catalog: Catalog, locale: str, invited: Invited) -> str:
+    """What the requester reads after Invite: who got the DM (and who could not), or the space retried."""
+    outcome = invited.outcome.value
+    if invited.space_retry:
+        if outcome is not None and outcome.space is not None:
+            return catalog.t(locale, "matching.invite.reopened")
+        return catalog.t(locale, "matching.invite.failed")
+    text = catalog.t(locale, "matching.invite.sent", names=", ".join(invited.names))
+    if outcome is not None and outcome.unreachable:
+        text += "\n" + catalog.t(locale, "matching.invite.unreachable", names=", ".join(outcome.unreachable))
+    return text

@@ -17,11 +17,17 @@ from bot.usecase import run
 from cogs.config.models import Pack
 from cogs.matching import FEATURE, _ids
 from cogs.matching._cards import answer_card, invited_text
-from cogs.matching._match import Answer, Invited, find_team, invite_team
+from cogs.matching._invite import Invited, answer_invitation, invite_team
+from cogs.matching._match import Answer, find_team
 from cogs.matching._request import MatchInput
+from cogs.matching._store import invitee_community
 from storage.text import fold
 
 if TYPE_CHECKING:
+    import re
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.discord_bot.client import CollectifBot
     from bot.discord_bot.router import DiscordRequest
 
@@ -43,8 +49,23 @@ async def on_invite(request: DiscordRequest) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  str(interaction.channel_id or ""))
-    opened = invited.space.done and invited.space.value is not None
-    await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited.names, opened))
+    await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited))
+
+
+async def invitation_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
+    """Accept / Decline come from a DM (no guild): the invitation's community, if this user is its invitee."""
+    return await invitee_community(session, "discord", int(match["id"]), user_id)
+
+
+async def on_answer(request: DiscordRequest) -> None:
+    """Accept / Decline in the invitation's DM (or anywhere the card is): only the invitee, once."""
+    caller = await request.caller()
+    interaction = request.interaction
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    text = await run(request.services, caller, answer_invitation, int(request.match["id"]),
+                     request.match["choice"] == "accept")
+    await send_text(interaction, text)
 
 
 class Matching(commands.Cog):
@@ -99,3 +120,4 @@ class Matching(commands.Cog):
 async def setup(bot: CollectifBot) -> None:
     await bot.add_cog(Matching(bot))
     bot.router.action(_ids.INVITE, on_invite)
+    bot.router.action(_ids.ANSWER, on_answer, dm=invitation_community)

@@ -1,4 +1,4 @@
-"""The use cases the bindings run: /match (read-only, the proposal stored after the answer) and Invite."""
+"""The /match use case: read-only; the proposal (with alternatives, for declines) stored after the answer."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.community_time import community_today
-from bot.errors import Forbidden, InvalidInput, NotFound, UserError
-from bot.notifier import CannotPost, Notifier, ThreadRef
-from bot.usecase import Context, Later
-from cogs.intros.profiles import ProfileView, get_profile
+from bot.errors import InvalidInput
+from bot.notifier import Notifier
+from bot.usecase import Context
 from cogs.matching import _store as store
 from cogs.matching._request import MatchInput, Resolved, resolve
-from cogs.matching._space import space_card, space_name
 from cogs.matching._team import Request, Team, propose
 from storage.text import fold
 
@@ -29,14 +27,6 @@ class Answer:
     token: str
     people: dict[int, tuple[str, str]]  # member id -> (platform user id, display name)
     today: date
-
-
-@dataclass(frozen=True)
-class Invited:
-    """An invitation: the names of the team, and (once the effect ran) the private space or None."""
-
-    names: tuple[str, ...]
-    space: Later[ThreadRef | None]
 
 
 async def find_team(ctx: Context, typed: MatchInput) -> Answer:
@@ -62,61 +52,14 @@ async def find_team(ctx: Context, typed: MatchInput) -> Answer:
     token = secrets.token_hex(TOKEN_BYTES)
     members = [(i, s.trade_id, s.chosen.member_id) for i, s in enumerate(team.slots)
                if s.chosen is not None and not s.requester]
+    alternatives = [(i, rank, f.member_id) for i, s in enumerate(team.slots) if s.chosen is not None
+                    and not s.requester for rank, f in enumerate(s.alternatives, start=1)]
     if members:
         db, data = ctx.services.db, resolved.to_json()
 
         async def remember(_notifier: Notifier | None) -> None:
             async with db.transaction() as session:
-                await store.store_proposal(session, cid, me, token, seed, data, members, now)
+                await store.store_proposal(session, cid, me, token, seed, data, members, now, alternatives)
 
         ctx.after_commit(remember)
     return Answer(resolved, team, token, people, today)
-
-
-async def invite_team(ctx: Context, token: str, channel_id: str) -> Invited:
-    """Invite this team: a private space with the requester and the proposed members, their profiles in it.
-
-    Only the requester may invite, once; when the space cannot be opened the claim is released.
-    """
-    cid = ctx.community_id
-    proposal = await store.proposal_by_token(ctx.session, cid, token)
-    if proposal is None:
-        raise NotFound("matching.errors.proposal_gone")
-    if proposal.requester_id != ctx.caller.member_id:
-        raise Forbidden("matching.errors.not_yours")
-    if not await store.claim_invite(ctx.session, cid, proposal.id, ctx.clock.now()):
-        raise UserError("matching.errors.already_invited")
-    team = await store.team_of(ctx.session, cid, proposal.id)
-    profiles: list[ProfileView] = []
-    for member_id in team:
-        try:
-            profiles.append(await get_profile(ctx.session, cid, member_id))
-        except NotFound:  # deleted their profile since: not invited
-            continue
-    if not profiles:
-        raise NotFound("matching.errors.proposal_gone")
-    settings = await ctx.settings()
-    where = settings.missions_channel_id or channel_id
-    resolved = Resolved.from_json(proposal.request)
-    external_id = ctx.community.external_id
-    users = [ctx.caller.user_id, *(p.user_id for p in profiles)]
-    name = space_name(ctx.catalog, ctx.caller.community_locale, resolved)
-    card = space_card(ctx.catalog, ctx.caller.community_locale, resolved, ctx.caller.display_name, profiles)
-    db, proposal_id = ctx.services.db, proposal.id
-
-    async def open_space(notifier: Notifier | None) -> ThreadRef | None:
-        space = None
-        try:
-            if notifier is not None:
-                space = await notifier.open_private_space(external_id, where, users, name)
-                if space is not None:
-                    await notifier.post_in_thread(external_id, space, card)
-        except CannotPost:
-            space = None
-        finally:
-            if space is None:
-                async with db.transaction() as session:
-                    await store.release_invite(session, cid, proposal_id)
-        return space
-
-    return Invited(tuple(p.display_name for p in profiles), ctx.after_commit(open_space))

@@ -1,4 +1,4 @@
-"""`/collectif match …` (`/collectif equipe …`) on Slack: key:value options, the proposal, Invite."""
+"""`/collectif match …` (`/collectif equipe …`) on Slack: key:value options, the proposal, Invite, answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from cogs.matching import _ids
 from cogs.matching._cards import answer_card, invited_text
-from cogs.matching._match import Answer, Invited, find_team, invite_team
+from cogs.matching._invite import Invited, answer_invitation, invite_team
+from cogs.matching._match import Answer, find_team
 from cogs.matching._request import parse_args
 
 
@@ -38,11 +39,20 @@ async def invite(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  request.channel_id or "")
-    opened = invited.space.done and invited.space.value is not None
-    await request.reply(invited_text(request.services.catalog, caller.locale, invited.names, opened))
+    await request.reply(invited_text(request.services.catalog, caller.locale, invited))
+
+
+async def answer(request: SlackRequest) -> None:
+    """Accept / Decline in the invitation's DM: Slack sends the workspace (team_id) with the click."""
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    text = await run(request.services, caller, answer_invitation, int(request.match["id"]),
+                     request.match["choice"] == "accept")
+    await request.reply(text)
 
 
 def register(router: SlackRouter) -> None:
     router.subcommand("match", match)
     router.action(_ids.INVITE, invite)
+    router.action(_ids.ANSWER, answer)
     router.need_scope("mpim:write", "conversations.open with several members: an invited team's group DM")

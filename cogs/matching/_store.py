@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cogs.feedback.models import Kudos
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.matching._team import Candidate
-from cogs.matching.models import Proposal, ProposedMember
-from storage.models import Member
+from cogs.matching.models import Invitation, Proposal, ProposedMember
+from storage.models import Community, Member
 
 ROTATION_WINDOW = timedelta(days=30)
 KUDOS_WINDOW = timedelta(days=365)
@@ -108,8 +108,13 @@ async def people(
 async def store_proposal(
     session: AsyncSession, community_id: int, requester_id: int, token: str, seed: int,
     request: dict[str, Any], team: list[tuple[int, int, int]], now: datetime,
+    alternatives: list[tuple[int, int, int]] = (),  # type: ignore[assignment]
 ) -> None:
-    """A proposal and its members ((slot, trade id, member id)); they now count for rotation."""
+    """A proposal and its members ((slot, trade id, member id)); they now count for rotation.
+
+    Each member and each alternative ((slot, rank from 1, member id)) is also stored as an
+    invitation in reserve: Invite and the declines draw from them, in rank order.
+    """
     proposal = Proposal(community_id=community_id, requester_id=requester_id, token=token, seed=seed,
                         request=request, created_at=now)
     session.add(proposal)
@@ -118,6 +123,11 @@ async def store_proposal(
         ProposedMember(community_id=community_id, proposal_id=proposal.id, member_id=member, slot=slot,
                        trade_id=trade, proposed_at=now)
         for slot, trade, member in team
+    )
+    session.add_all(
+        Invitation(community_id=community_id, proposal_id=proposal.id, member_id=member, slot=slot,
+                   rank=rank, status="reserve")
+        for slot, rank, member in [*((slot, 0, member) for slot, _, member in team), *alternatives]
     )
 
 
@@ -145,12 +155,85 @@ async def claim_invite(session: AsyncSession, community_id: int, proposal_id: in
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def release_invite(session: AsyncSession, community_id: int, proposal_id: int) -> None:
-    """The private space could not be opened: the requester may try again."""
+async def lock_proposal(session: AsyncSession, community_id: int, proposal_id: int) -> None:
+    """Serialize the answers to one proposal.
+
+    A no-op UPDATE takes its row lock (PostgreSQL) or the write lock (SQLite), so the next answer
+    reads this one's outcome (whoever settles the team last opens its space).
+    """
     await session.execute(
         update(Proposal).where(Proposal.id == proposal_id, Proposal.community_id == community_id)
-        .values(invited_at=None).execution_options(synchronize_session=False)
+        .values(invited_at=Proposal.invited_at).execution_options(synchronize_session=False)
     )
+
+
+async def claim_space(session: AsyncSession, community_id: int, proposal_id: int, now: datetime) -> bool:
+    """Whoever settles the team opens its private space, once."""
+    result = await session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.community_id == community_id,
+                               Proposal.space_opened_at.is_(None))
+        .values(space_opened_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_space(session: AsyncSession, community_id: int, proposal_id: int) -> None:
+    """The private space could not be opened: Invite this team tries again."""
+    await session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.community_id == community_id)
+        .values(space_opened_at=None).execution_options(synchronize_session=False)
+    )
+
+
+async def invitations(session: AsyncSession, community_id: int, proposal_id: int) -> list[Invitation]:
+    """A proposal's invitations and reserves, by slot then rank."""
+    return list((await session.scalars(
+        select(Invitation).where(Invitation.community_id == community_id,
+                                 Invitation.proposal_id == proposal_id)
+        .order_by(Invitation.slot, Invitation.rank, Invitation.id)
+    )).all())
+
+
+async def invitation(session: AsyncSession, community_id: int, invitation_id: int) -> Invitation | None:
+    return await session.scalar(
+        select(Invitation).where(Invitation.community_id == community_id, Invitation.id == invitation_id)
+    )
+
+
+async def invitee_community(session: AsyncSession, platform: str, invitation_id: int,
+                            user_id: str) -> int | None:
+    """The community of an invitation, when `user_id` is its invitee on `platform` (a click in a DM)."""
+    i = Invitation.__table__.c
+    return await session.scalar(
+        select(i.community_id)
+        .join(Member, (Member.id == i.member_id) & (Member.community_id == i.community_id))
+        .join(Community, Community.id == i.community_id)
+        .where(i.id == invitation_id, Member.platform_user_id == user_id, Community.platform == platform)
+    )
+
+
+async def set_status(session: AsyncSession, community_id: int, invitation_id: int, before: str, after: str,
+                     now: datetime, *, invited: bool = False) -> bool:
+    """One conditional UPDATE: True only for the request that moved the invitation from `before`."""
+    values: dict[str, Any] = {"status": after}
+    values["invited_at" if invited else "answered_at"] = now
+    result = await session.execute(
+        update(Invitation).where(Invitation.id == invitation_id, Invitation.community_id == community_id,
+                                 Invitation.status == before)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def opted_in(session: AsyncSession, community_id: int, member_ids: set[int]) -> set[int]:
+    """Those of `member_ids` who still have a profile open to matching (reserves may have left since)."""
+    if not member_ids:
+        return set()
+    p = Profile.__table__.c
+    return set((await session.scalars(
+        select(p.member_id).where(p.community_id == community_id, p.member_id.in_(member_ids),
+                                  p.opt_matching.is_(True))
+    )).all())
 
 
 # -- privacy ---------------------------------------------------------------------------------------
@@ -171,21 +254,33 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
         select(c.proposed_at, c.trade_id).where(c.community_id == community_id, c.member_id == member_id)
         .order_by(c.id)
     )).all()
+    i = Invitation.__table__.c
+    invited = (await session.execute(
+        select(i.status, i.invited_at, i.answered_at).where(
+            i.community_id == community_id, i.member_id == member_id, i.status != "reserve")
+        .order_by(i.id)
+    )).all()
     return {
         "requests": [
             {"request": p.request, "created_at": _iso(p.created_at), "invited_at": _iso(p.invited_at)}
             for p in asked
         ],
         "proposed": [{"proposed_at": _iso(at), "trade_id": trade} for at, trade in proposed],
+        "invitations": [{"status": status, "invited_at": _iso(at), "answered_at": _iso(answered)}
+                        for status, at, answered in invited],
     }
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Forget a member's requests (with the teams proposed to them) and their places in others' teams."""
+    """Forget a member's requests (with the teams proposed and invited) and their places in others' teams."""
     mine = select(Proposal.id).where(Proposal.community_id == community_id,
                                      Proposal.requester_id == member_id)
     await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
                                                        ProposedMember.proposal_id.in_(mine)))
+    await session.execute(delete(Invitation).where(Invitation.community_id == community_id,
+                                                   Invitation.proposal_id.in_(mine)))
+    await session.execute(delete(Invitation).where(Invitation.community_id == community_id,
+                                                   Invitation.member_id == member_id))
     await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
                                                        ProposedMember.member_id == member_id))
     await session.execute(delete(Proposal).where(Proposal.community_id == community_id,

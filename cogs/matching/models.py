@@ -1,4 +1,4 @@
-"""Tables of matching: the teams proposed (for the invite button and for rotation) and who was in them."""
+"""Tables of matching: the teams proposed (for Invite and rotation), who was in them, the invitations."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ class Proposal(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Where Invite was clicked: the team's private thread opens there (or in the missions channel).
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Set once, by whoever opens the team's private space (a conditional UPDATE: never twice).
+    space_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ProposedMember(Base):
@@ -48,3 +52,29 @@ class ProposedMember(Base):
     slot: Mapped[int] = mapped_column(Integer)
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Invitation(Base):
+    """A member for a slot of a proposal: the proposed one (rank 0) or an alternative (rank 1, 2…).
+
+    Stored with the proposal as `reserve`; Invite makes the rank-0 rows `pending` (a DM with Accept /
+    Decline); a decline, an unreachable DM or an expiry invites the slot's next reserve. The answer is
+    one conditional UPDATE from `pending`, so a second click, or two processes, change nothing more.
+    """
+
+    __tablename__ = "match_invitations"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "slot", "member_id"),
+        Index("ix_match_invitations_proposal", "proposal_id", "slot", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("match_proposals.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    # reserve | pending | accepted | declined | unreachable | expired
+    status: Mapped[str] = mapped_column(String(12), default="reserve")
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

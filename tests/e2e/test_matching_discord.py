@@ -1,4 +1,4 @@
-"""/match on Discord through the real bot and the fake Discord: proposal, refusals, private thread."""
+"""/match on Discord through the real bot and the fake Discord: proposal, DM invitations, private thread."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from tests.directory.factory import add_profile
 from tests.e2e.conftest import DiscordHarness
 from tests.fakes.callers import make_caller
+from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import FakeUser
 
 PRIVATE_THREAD = 12
@@ -19,6 +20,26 @@ async def seed(h: DiscordHarness, name: str, **profile: Any) -> FakeUser:
     async with h.services.db.transaction() as session:
         await add_profile(session, caller, **profile)
     return user
+
+
+def only(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    [message] = messages
+    return message
+
+
+async def answered(interaction: FakeInteraction) -> FakeInteraction:
+    if interaction.response_type == 5 and not interaction.followups:
+        await interaction.wait_followups(1)
+    return interaction
+
+
+def texts_of(interaction: FakeInteraction) -> str:
+    return "\n".join(interaction.all_texts())
+
+
+async def press(h: DiscordHarness, message: dict[str, Any], label: str, user: FakeUser) -> FakeInteraction:
+    """Click the button labelled with catalog key `label`; the answer, follow-up included."""
+    return await answered(await h.fake.click(message, buttons(message)[h.t("fr", label)], user))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -49,18 +70,59 @@ async def test_match_a_pack_then_invite_the_team(discord_harness: DiscordHarness
 
     await h.restart()  # the button survives a restart
     stranger = h.fake.add_user("Intrus", guild=h.guild)
-    refused = await h.fake.click(answer.original, invite, stranger)
-    assert h.t("fr", "matching.errors.not_yours") in refused.content
+    refused = await answered(await h.fake.click(answer.original, invite, stranger))
+    assert h.t("fr", "matching.errors.not_yours") in texts_of(refused)
 
-    clicked = await h.fake.click(answer.original, invite, h.member)
+    clicked = await answered(await h.fake.click(answer.original, invite, h.member))
+    assert h.t("fr", "matching.invite.sent", names="Wanda, Dora, Sam, Vic") in texts_of(clicked)
+    assert not [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD]  # nobody answered yet
+    again = await answered(await h.fake.click(answer.original, invite, h.member))
+    assert h.t("fr", "matching.errors.already_invited") in texts_of(again)
 
-    assert h.t("fr", "matching.invite.opened", names="Wanda, Dora, Sam, Vic") in clicked.content
+    # Each member has a DM with Accept / Decline; a click in a DM has no guild_id.
+    invitations = {u.name: only(h.fake.dm_messages(u)) for u in team}
+    card = invitations["Vic"]
+    assert card["embeds"][0]["title"] == h.t("fr", "matching.invitation.title", requester="Camille",
+                                             title="Site vitrine")
+    assert card["allowed_mentions"] == {"parse": []}
+    accept = buttons(card)[h.t("fr", "matching.invitation.accept")]
+    refused = await answered(await h.fake.click(card, accept, stranger))  # not the invitee
+    assert h.t("fr", "errors.not_for_you") in texts_of(refused)
+    refused = await answered(await h.fake.click(card, accept, team[0]))  # invited, but not to this one
+    assert h.t("fr", "errors.not_for_you") in texts_of(refused)
+
+    await h.restart()  # the DM buttons survive a restart too
+    for user in team:
+        done = await press(h, invitations[user.name], "matching.invitation.accept", user)
+        assert h.t("fr", "matching.answered.accepted") in texts_of(done)
+    twice = await answered(await h.fake.click(card, accept, team[3]))
+    assert h.t("fr", "matching.answered.already_accepted") in texts_of(twice)
+
     [thread] = [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD]
     assert thread.members == [h.member.id, *(u.id for u in team)]
-    [card] = h.fake.channel_messages(thread.id)
-    assert card["embeds"][0]["title"] == h.t("fr", "matching.space.title", title="Site vitrine")
-    again = await h.fake.click(answer.original, invite, h.member)
-    assert h.t("fr", "matching.errors.already_invited") in again.content
+    [space_card] = h.fake.channel_messages(thread.id)
+    assert space_card["embeds"][0]["title"] == h.t("fr", "matching.space.title", title="Site vitrine")
+    told = h.fake.dm_messages(h.member)  # the requester heard each answer, then the space
+    assert len(told) == 5
+    assert "Wanda a accepté (Rédaction web)." in str(told[0]["embeds"][0])
+    opened = h.t("fr", "matching.invite.opened", names="Wanda, Dora, Sam, Vic")
+    assert told[-1]["embeds"][0]["title"] == opened
+
+
+async def test_a_decline_in_a_dm_invites_the_next_alternative(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    vic = await seed(h, "Vic", trades=("Développement",), skills=("Python", "Django"))
+    val = await seed(h, "Val", trades=("Développement",), skills=("Python",))
+    answer = await h.fake.invoke_slash(h.guild, h.member, "match",
+                                       {"trades": "Développement", "skills": "python, django"})
+    assert answer.original is not None
+    await press(h, answer.original, "matching.card.invite", h.member)
+    declined = await press(h, only(h.fake.dm_messages(vic)), "matching.invitation.decline", vic)
+    assert h.t("fr", "matching.answered.declined") in texts_of(declined)
+    assert "Val" in str(only(h.fake.dm_messages(h.member))["embeds"][0])
+    await press(h, only(h.fake.dm_messages(val)), "matching.invitation.accept", val)
+    [thread] = [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD]
+    assert thread.members == [h.member.id, val.id]
 
 
 async def test_bad_input_is_explained_in_french(discord_harness: DiscordHarness) -> None:

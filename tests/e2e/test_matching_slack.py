@@ -1,12 +1,15 @@
-"""`/collectif match …` on Slack through the real Bolt app and the fake Slack: proposal, group DM."""
+"""`/collectif match …` on Slack through the real Bolt app and the fake Slack: proposal, DM answers, group."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.directory.factory import add_profile
 from tests.e2e.slack_harness import SlackHarness
 from tests.fakes.callers import make_caller
+from tests.fakes.slack_api import visible_text
 
 pytest_plugins = ["tests.e2e.slack_harness"]
 
@@ -18,6 +21,25 @@ async def seed(slack: SlackHarness, user: str, name: str, **profile: Any) -> Non
                                community_locale="fr")
     async with slack.services.db.transaction() as session:
         await add_profile(session, caller, **profile)
+
+
+def dms(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
+    """What the bot posted in its DM with `user`, oldest first."""
+    return [m for (channel, _), m in slack.fake.messages.items() if channel == "D" + user]
+
+
+def only(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    [message] = messages
+    return message
+
+
+async def click_in_dm(slack: SlackHarness, action_id: str, user: str) -> str:
+    """A click on a button of the bot's DM with `user`, signed; what the user is then told."""
+    payload = slack.sender.action_payload(action_id, user_id=user, channel_id="D" + user)
+    body = urlencode({"payload": json.dumps(payload)})
+    answer = await slack.sender.send(body, "application/x-www-form-urlencoded")
+    assert answer.status == 200
+    return (await slack.fake.wait_for_post(payload["response_url"])).text
 
 
 def buttons(body: dict[str, Any]) -> dict[str, str]:
@@ -43,9 +65,25 @@ async def test_match_in_french_then_invite_opens_a_group_dm(slack: SlackHarness)
     _, click_url = await slack.sender.action(invite, user_id=slack.member_fr)
     done = await slack.fake.wait_for_post(click_url)
 
-    assert slack.t("fr", "matching.invite.opened", names="Wanda, Vic") in done.text
-    [group] = [c for c, users in slack.fake.conversations.items() if len(users) == 3]
-    assert slack.fake.conversations[group] == sorted([slack.member_fr, "UW1", "UV1"])
+    assert slack.t("fr", "matching.invite.sent", names="Wanda, Vic") in done.text
+    wanda, vic = only(dms(slack, "UW1")), only(dms(slack, "UV1"))
+    assert "vous invite dans une équipe : Rédaction web + Développement" in visible_text(vic)
+    accept = buttons(vic)[slack.t("fr", "matching.invitation.accept")]
+    assert await click_in_dm(slack, accept, "UW1") == slack.t("fr", "matching.errors.not_invited")
+    assert not [c for c, users in slack.fake.conversations.items() if len(users) == 3]
+
+    # A click in the bot's DM carries the workspace (team_id): the usual caller resolution finds it.
+    assert await click_in_dm(slack, accept, "UV1") == slack.t("fr", "matching.answered.accepted")
+    assert await click_in_dm(slack, accept, "UV1") == slack.t("fr", "matching.answered.already_accepted")
+    decline = buttons(wanda)[slack.t("fr", "matching.invitation.decline")]
+    assert await click_in_dm(slack, decline, "UW1") == slack.t("fr", "matching.answered.declined")
+
+    [group] = [c for c, users in slack.fake.conversations.items() if len(users) == 2 and c.startswith("G")]
+    assert slack.fake.conversations[group] == sorted([slack.member_fr, "UV1"])
+    told = dms(slack, slack.member_fr)
+    assert "Vic a accepté (Développement)." in visible_text(told[0])
+    assert "Plus d’alternative pour Rédaction web." in visible_text(told[1])
+    assert slack.t("fr", "matching.invite.opened", names="Vic") in visible_text(told[-1])
 
 
 async def test_bad_options_and_usage(slack: SlackHarness) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.context import Caller
 from bot.services import Services
+from cogs.matching._invite import on_start
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 
@@ -19,4 +20,5 @@ def notifier(services: Services) -> RecordingNotifier:
 
 @pytest.fixture
 async def alice(services: Services) -> Caller:
+    await on_start(services)  # the invitations' expiry job
     return await make_caller(services, name="Alice")

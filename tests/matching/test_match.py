@@ -1,4 +1,4 @@
-"""/match and Invite as use cases on a real database: resolving, proposing, storing, rotating, inviting."""
+"""/match as a use case on a real database: resolving, proposing, storing, rotating (Invite: test_invite)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import Caller
-from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.errors import InvalidInput
 from bot.services import Services
 from bot.usecase import run
 from cogs.matching._cards import answer_card
-from cogs.matching._match import Answer, find_team, invite_team
+from cogs.matching._match import Answer, find_team
 from cogs.matching._request import MatchInput, parse_args
 from cogs.matching._store import delete_member, export_member
 from cogs.matching.models import Proposal, ProposedMember
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
-from tests.fakes.notifier import RecordingNotifier
 
 PACK = "Site vitrine"  # Rédaction web, Design graphique, SEO / SEA, Développement
 
@@ -118,37 +117,6 @@ async def test_same_request_same_data_same_team(services: Services, alice: Calle
     async with services.db.transaction() as session:  # forget the rotation: same data again
         await session.execute(ProposedMember.__table__.delete())
     assert names(await match(services, alice, trades="Design graphique")) == names(first)
-
-
-async def test_invite_opens_one_private_space(services: Services, alice: Caller,
-                                             notifier: RecordingNotifier) -> None:
-    await website_team(services)
-    answer = await match(services, alice, pack=PACK)
-    invited = await run(services, alice, invite_team, answer.token, "c-general")
-    assert invited.space.done and invited.space.value is not None
-    (space,) = notifier.threads.values()
-    assert space.private and space.members == [alice.user_id, "W1", "D1", "S1", "V1"]
-    assert notifier.in_channel(space.ref.thread_id)[0].title == "Équipe : Site vitrine"
-    with pytest.raises(UserError) as again:
-        await run(services, alice, invite_team, answer.token, "c-general")
-    assert again.value.key == "matching.errors.already_invited"
-
-
-async def test_invite_refused_to_others_and_released_when_the_space_fails(
-        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
-    await website_team(services)
-    answer = await match(services, alice, pack=PACK)
-    bob = await make_caller(services, "U2", name="Bob")
-    with pytest.raises(Forbidden):
-        await run(services, bob, invite_team, answer.token, "c-general")
-    with pytest.raises(NotFound):
-        await run(services, alice, invite_team, "0" * 16, "c-general")
-    notifier.forbidden.add("c-general")
-    invited = await run(services, alice, invite_team, answer.token, "c-general")
-    assert invited.space.value is None
-    notifier.forbidden.clear()
-    invited = await run(services, alice, invite_team, answer.token, "c-general")  # may try again
-    assert invited.space.value is not None
 
 
 async def test_privacy_export_and_delete(services: Services, alice: Caller) -> None:

@@ -1,0 +1,373 @@
+"""Inviting a proposed team: DMs with Accept / Decline, the answers, the next alternative, the private space.
+
+How a team comes together (every step settled by the database):
+
+1. Invite this team (the requester, once: `claim_invite`) makes each slot's first member `pending` and
+   DMs them the request with Accept / Decline; each invitation expires after `EXPIRY` (a job).
+2. An answer is one conditional UPDATE from `pending` (a second click changes nothing and says so),
+   after a no-op UPDATE of the proposal that serializes the answers to one team.
+3. A decline, an unreachable DM or an expiry invites the slot's next alternative (from the /match
+   answer, in order, skipping who was already asked or left matching); with none left the slot stays
+   empty. The requester gets a DM with the news and every slot's state.
+4. Once nobody is pending, whoever settled the team last claims its private space (`claim_space`) and
+   opens it with the requester and those who accepted, their profiles posted in it. When the platform
+   refuses, the claim is released and Invite this team tries again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards import Card
+from bot.errors import Forbidden, NotFound, UserError
+from bot.i18n import Catalog
+from bot.notifier import CannotPost, Notifier, ThreadRef
+from bot.posting import notifier_for
+from bot.usecase import Context, Later
+from cogs.intros.profiles import ProfileView, get_profile
+from cogs.matching import _store as store
+from cogs.matching._invite_cards import answers_card, invitation_card
+from cogs.matching._request import Resolved
+from cogs.matching._space import space_card, space_name
+from cogs.matching.models import Invitation, Proposal
+from storage.models import Community, Member
+from storage.settings import get_settings
+
+if TYPE_CHECKING:
+    from bot.scheduler import JobRun
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+EXPIRY = timedelta(days=7)
+EXPIRE_JOB = "matching.expire"
+PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
+UNREACHABLE, EXPIRED, RESERVE = "unreachable", "expired", "reserve"
+ACTIVE = (PENDING, ACCEPTED)
+
+
+@dataclass
+class _Row:
+    id: int
+    member_id: int
+    slot: int
+    rank: int
+    status: str
+    invited_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Dm:
+    invitation_id: int
+    user_id: str
+    name: str
+    card: Card
+
+
+@dataclass(frozen=True)
+class SpacePlan:
+    channel_id: str
+    users: list[str]
+    name: str
+    card: Card
+    requester: str  # platform user id, told the outcome
+    opened: str  # the texts for the requester, in their language
+    failed: str
+
+
+@dataclass
+class Plan:
+    """What the platform must do after a commit: DMs to invitees, news to the requester, the space."""
+
+    community_id: int
+    external_id: str
+    proposal_id: int
+    invites: list[Dm] = field(default_factory=list)
+    notes: list[tuple[str, Card]] = field(default_factory=list)  # (user id, card)
+    space: SpacePlan | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened on the platform: who could not be reached, the space if it was opened."""
+
+    unreachable: list[str] = field(default_factory=list)
+    space: ThreadRef | None = None
+    space_tried: bool = False
+
+
+@dataclass(frozen=True)
+class Invited:
+    """Invite this team: the names invited now (none when it only retried the space), and the outcome."""
+
+    names: tuple[str, ...]
+    outcome: Later[Outcome]
+    space_retry: bool = False
+
+
+# -- settling a team -------------------------------------------------------------------------------
+
+
+async def _rows(session: AsyncSession, community_id: int, proposal_id: int) -> list[_Row]:
+    # Plain rows, not ORM objects: the conditional UPDATEs above bypass the session's identity map.
+    i = Invitation.__table__.c
+    result = await session.execute(
+        select(i.id, i.member_id, i.slot, i.rank, i.status, i.invited_at)
+        .where(i.community_id == community_id, i.proposal_id == proposal_id)
+        .order_by(i.slot, i.rank, i.id)
+    )
+    return [_Row(*row) for row in result]
+
+
+async def _people(session: AsyncSession, community_id: int, member_ids: set[int]
+                  ) -> dict[int, tuple[str, str, str | None]]:
+    """Member id -> (platform user id, display name, language)."""
+    rows = await session.execute(
+        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale)
+        .where(Member.community_id == community_id, Member.id.in_(member_ids))
+    )
+    return {mid: (user, name, locale) for mid, user, name, locale in rows}
+
+
+async def settle(session: AsyncSession, services: Services, community: Community, proposal_id: int,
+                 now: datetime, news: list[tuple[str, int]]) -> Plan:
+    """Invite the next member of every slot left without one, and open the space once nobody is pending.
+
+    `news`: what just happened ((status, invitation id)), told to the requester with every slot's state.
+    """
+    catalog, cid = services.catalog, community.id
+    proposal = (await session.execute(
+        select(Proposal.requester_id, Proposal.request, Proposal.channel_id, Proposal.invited_at)
+        .where(Proposal.community_id == cid, Proposal.id == proposal_id)
+    )).one()
+    resolved = Resolved.from_json(proposal.request)
+    rows = await _rows(session, cid, proposal_id)
+    asked = {r.member_id for r in rows if r.status != RESERVE}
+    still_open = await store.opted_in(session, cid, {r.member_id for r in rows if r.status == RESERVE})
+    invited_now: dict[int, _Row] = {}  # slot -> the row just invited
+    for slot in sorted({r.slot for r in rows}):
+        mine = [r for r in rows if r.slot == slot]
+        if any(r.status in ACTIVE for r in mine):
+            continue
+        for r in mine:
+            if r.status == RESERVE and r.member_id not in asked and r.member_id in still_open:
+                if await store.set_status(session, cid, r.id, RESERVE, PENDING, now, invited=True):
+                    r.status, r.invited_at = PENDING, now
+                    asked.add(r.member_id)
+                    invited_now[slot] = r
+                    await services.scheduler.schedule(
+                        session, kind=EXPIRE_JOB, due_at=now + EXPIRY, community_id=cid,
+                        payload={"invitation_id": r.id}, dedupe_key=f"{EXPIRE_JOB}:{r.id}")
+                break
+    people = await _people(session, cid, {proposal.requester_id, *(r.member_id for r in rows)})
+    requester_user, requester_name, requester_locale = people.get(proposal.requester_id, ("", "", None))
+    plan = Plan(cid, community.external_id, proposal_id)
+
+    def name(member_id: int) -> str:
+        known = people.get(member_id, ("", "", None))[1]
+        return known or catalog.t(community.locale, "matching.card.unnamed")
+
+    def trade(slot: int) -> str:
+        return resolved.slot_names[slot] if slot < len(resolved.slot_names) else ""
+
+    for slot, r in invited_now.items():
+        user, _, locale = people[r.member_id]
+        card = invitation_card(catalog, locale or community.locale, resolved, requester_name, trade(slot),
+                               r.id, now + EXPIRY)
+        plan.invites.append(Dm(r.id, user, name(r.member_id), card))
+    pending = any(r.status == PENDING for r in rows)
+    accepted = [r for r in rows if r.status == ACCEPTED]
+    locale = requester_locale or community.locale
+    lines = []
+    by_id = {r.id: r for r in rows}
+    for status, invitation_id in news:
+        r = by_id[invitation_id]
+        lines.append(catalog.t(locale, f"matching.answers.{status}", name=name(r.member_id),
+                               trade=trade(r.slot)))
+        if status != ACCEPTED:
+            nxt = invited_now.get(r.slot)
+            lines.append(catalog.t(locale, "matching.answers.next", name=name(nxt.member_id)) if nxt else
+                         catalog.t(locale, "matching.answers.no_next", trade=trade(r.slot)))
+    if not pending and news:
+        lines.append(catalog.t(locale, "matching.answers.all_answered") if accepted else
+                     catalog.t(locale, "matching.answers.nobody"))
+    if lines:
+        slots = [(trade(slot), [(name(r.member_id), r.status) for r in rows if r.slot == slot
+                                and r.status != RESERVE]) for slot in sorted({r.slot for r in rows})]
+        plan.notes.append((requester_user, answers_card(catalog, locale, resolved, lines, slots)))
+    if (not pending and accepted and proposal.invited_at is not None
+            and await store.claim_space(session, cid, proposal_id, now)):
+        plan.space = await _space_plan(session, catalog, community, resolved, proposal.channel_id,
+                                       (requester_user, requester_name, locale), accepted)
+    return plan
+
+
+async def _space_plan(session: AsyncSession, catalog: Catalog, community: Community, resolved: Resolved,
+                      channel_id: str | None, requester: tuple[str, str, str], accepted: list[_Row]
+                      ) -> SpacePlan | None:
+    profiles: list[ProfileView] = []
+    for r in accepted:
+        try:
+            profiles.append(await get_profile(session, community.id, r.member_id))
+        except NotFound:  # deleted their profile since they accepted
+            continue
+    if not profiles:
+        return None
+    settings = await get_settings(session, community.id)
+    user, name, locale = requester
+    names = ", ".join(p.display_name for p in profiles)
+    return SpacePlan(
+        channel_id=settings.missions_channel_id or channel_id or "",
+        users=[user, *(p.user_id for p in profiles)],
+        name=space_name(catalog, community.locale, resolved),
+        card=space_card(catalog, community.locale, resolved, name, profiles),
+        requester=user,
+        opened=catalog.t(locale, "matching.invite.opened", names=names),
+        failed=catalog.t(locale, "matching.invite.failed"),
+    )
+
+
+async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -> Outcome:
+    """The platform side of a plan, after its commit.
+
+    An invitee whose DMs are closed counts as a decline (`unreachable`): the slot's next alternative
+    is invited, in a new transaction, and so on.
+    """
+    outcome = Outcome()
+    if notifier is None:
+        return outcome
+    failed: list[Dm] = []
+    for dm in plan.invites:
+        try:
+            ref = await notifier.dm(plan.external_id, dm.user_id, dm.card)
+        except CannotPost:
+            ref = None
+        if ref is None:
+            failed.append(dm)
+    for user, card in plan.notes:
+        await notifier.dm(plan.external_id, user, card)
+    if plan.space is not None:
+        outcome.space_tried = True
+        outcome.space = await _open_space(services, notifier, plan, plan.space)
+    if failed:
+        outcome.unreachable = [dm.name for dm in failed]
+        async with services.db.transaction() as session:
+            await store.lock_proposal(session, plan.community_id, plan.proposal_id)
+            community = await session.get(Community, plan.community_id)
+            assert community is not None
+            now = services.clock.now()
+            news = [(UNREACHABLE, dm.invitation_id) for dm in failed
+                    if await store.set_status(session, plan.community_id, dm.invitation_id, PENDING,
+                                              UNREACHABLE, now)]
+            following = await settle(session, services, community, plan.proposal_id, now, news)
+        later = await carry_out(services, notifier, following)
+        outcome.unreachable += later.unreachable
+        outcome.space = outcome.space or later.space
+        outcome.space_tried = outcome.space_tried or later.space_tried
+    return outcome
+
+
+async def _open_space(services: Services, notifier: Notifier, plan: Plan, space: SpacePlan
+                      ) -> ThreadRef | None:
+    opened = None
+    try:
+        opened = await notifier.open_private_space(plan.external_id, space.channel_id, space.users,
+                                                   space.name)
+        if opened is not None:
+            await notifier.post_in_thread(plan.external_id, opened, space.card)
+    except CannotPost:
+        opened = None
+    if opened is None:
+        async with services.db.transaction() as session:
+            await store.release_space(session, plan.community_id, plan.proposal_id)
+    await notifier.dm(plan.external_id, space.requester,
+                      Card(title=space.opened if opened else space.failed))
+    return opened
+
+
+# -- use cases -------------------------------------------------------------------------------------
+
+
+async def invite_team(ctx: Context, token: str, channel_id: str) -> Invited:
+    """Invite this team: DM each slot's proposed member. Only the requester may.
+
+    Clicked again once everyone answered, it opens the private space that the platform refused before.
+    """
+    cid, now = ctx.community_id, ctx.clock.now()
+    proposal = await store.proposal_by_token(ctx.session, cid, token)
+    if proposal is None:
+        raise NotFound("matching.errors.proposal_gone")
+    if proposal.requester_id != ctx.caller.member_id:
+        raise Forbidden("matching.errors.not_yours")
+    services = ctx.services
+    if await store.claim_invite(ctx.session, cid, proposal.id, now):
+        await ctx.session.execute(
+            Proposal.__table__.update().where(Proposal.id == proposal.id)
+            .values(channel_id=channel_id[:32] or None)
+        )
+        plan = await settle(ctx.session, services, ctx.community, proposal.id, now, [])
+        if not plan.invites:  # everyone proposed left matching since
+            raise NotFound("matching.errors.proposal_gone")
+        return Invited(tuple(dm.name for dm in plan.invites),
+                       ctx.after_commit(functools.partial(carry_out, services, plan=plan)))
+    if proposal.space_opened_at is None:
+        plan = await settle(ctx.session, services, ctx.community, proposal.id, now, [])
+        if plan.space is not None:
+            return Invited((), ctx.after_commit(functools.partial(carry_out, services, plan=plan)),
+                           space_retry=True)
+    raise UserError("matching.errors.already_invited")
+
+
+async def answer_invitation(ctx: Context, invitation_id: int, accept: bool) -> str:
+    """Accept / Decline in the invitation's DM: only the invitee, once, within `EXPIRY`."""
+    cid, now, t, locale = ctx.community_id, ctx.clock.now(), ctx.catalog.t, ctx.caller.locale
+    found = await store.invitation(ctx.session, cid, invitation_id)
+    if found is None or found.status == RESERVE:
+        raise NotFound("matching.errors.invitation_gone")
+    if found.member_id != ctx.caller.member_id:
+        raise Forbidden("matching.errors.not_invited")
+    await store.lock_proposal(ctx.session, cid, found.proposal_id)
+    status, invited_at = (await ctx.session.execute(
+        select(Invitation.status, Invitation.invited_at).where(Invitation.id == found.id)
+    )).one()
+    if status in (ACCEPTED, DECLINED):  # a second click, or an answer from another device
+        return t(locale, f"matching.answered.already_{status}")
+    if status != PENDING or (invited_at is not None and invited_at + EXPIRY <= now):
+        raise UserError("matching.errors.invitation_expired")
+    new = ACCEPTED if accept else DECLINED
+    if not await store.set_status(ctx.session, cid, found.id, PENDING, new, now):
+        raise UserError("matching.errors.invitation_expired")
+    plan = await settle(ctx.session, ctx.services, ctx.community, found.proposal_id, now, [(new, found.id)])
+    ctx.after_commit(functools.partial(carry_out, ctx.services, plan=plan))
+    return t(locale, f"matching.answered.{new}")
+
+
+# -- expiry ----------------------------------------------------------------------------------------
+
+
+async def run_expire(services: Services, run: JobRun) -> None:
+    """Seven days without an answer: the invitation expires and the slot's next alternative is invited."""
+    assert run.community_id is not None
+    invitation_id = int(run.payload["invitation_id"])
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        found = await store.invitation(session, run.community_id, invitation_id)
+        community = await session.get(Community, run.community_id)
+        if found is None or community is None or found.status != PENDING:
+            return
+        await store.lock_proposal(session, community.id, found.proposal_id)
+        if not await store.set_status(session, community.id, invitation_id, PENDING, EXPIRED, now):
+            return
+        plan = await settle(session, services, community, found.proposal_id, now, [(EXPIRED, invitation_id)])
+    await carry_out(services, notifier_for(services, community.platform), plan)
+
+
+async def on_start(services: Services) -> None:
+    services.scheduler.register(EXPIRE_JOB, functools.partial(run_expire, services))

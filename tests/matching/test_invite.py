@@ -1,0 +1,228 @@
+"""Invite this team, Accept / Decline, the next alternative, expiry, the private space, on a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import Caller
+from bot.errors import Forbidden, NotFound, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.matching._invite import EXPIRY, Invited, answer_invitation, invite_team
+from cogs.matching._match import Answer, find_team
+from cogs.matching._request import MatchInput
+from cogs.matching._store import delete_member, export_member
+from cogs.matching.models import Invitation, Proposal
+from tests.directory.factory import add_profile
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+PACK = "Site vitrine"  # Rédaction web, Design graphique, SEO / SEA, Développement
+
+
+async def member(services: Services, user: str, name: str, **profile: Any) -> Caller:
+    caller = await make_caller(services, user, name=name)
+    async with services.db.transaction() as session:
+        await add_profile(session, caller, **profile)
+    return caller
+
+
+async def team(services: Services) -> dict[str, Caller]:
+    """A website team, and two more developers ranked after Vic (fewer matching skills)."""
+    return {
+        "writer": await member(services, "W1", "Wanda", trades=("Rédaction web",)),
+        "designer": await member(services, "D1", "Dora", trades=("Design graphique",)),
+        "seo": await member(services, "S1", "Sam", trades=("SEO / SEA",)),
+        "dev": await member(services, "V1", "Vic", trades=("Développement",), skills=("Python", "Django")),
+        "dev2": await member(services, "V2", "Val", trades=("Développement",), skills=("Python",)),
+        "dev3": await member(services, "V3", "Vera", trades=("Développement",)),
+    }
+
+
+async def propose(services: Services, caller: Caller, **typed: Any) -> Answer:
+    return await run(services, caller, find_team, MatchInput(**typed), write=False)
+
+
+async def invite(services: Services, caller: Caller, answer: Answer) -> Invited:
+    return await run(services, caller, invite_team, answer.token, "c-general")
+
+
+def invitations_to(notifier: RecordingNotifier, user: str) -> list[int]:
+    """The invitation ids of the Accept buttons DMed to `user`."""
+    return [int(a.id.split(":")[2]) for dm in notifier.dms if dm.user_id == user
+            for a in dm.card.actions if a.id.endswith(":accept")]
+
+
+def news(notifier: RecordingNotifier, user: str) -> list[str]:
+    return [dm.card.text for dm in notifier.dms if dm.user_id == user and not dm.card.actions]
+
+
+async def answer(services: Services, caller: Caller, notifier: RecordingNotifier, accept: bool = True) -> str:
+    [invitation] = invitations_to(notifier, caller.user_id)[-1:]
+    return await run(services, caller, answer_invitation, invitation, accept)
+
+
+async def test_invite_dms_each_member_and_the_team_opens_once_all_accepted(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    people = await team(services)
+    proposal = await propose(services, alice, pack=PACK, skills="python, django")
+    invited = await invite(services, alice, proposal)
+
+    assert invited.names == ("Wanda", "Dora", "Sam", "Vic")
+    assert [dm.user_id for dm in notifier.dms] == ["W1", "D1", "S1", "V1"]
+    card = notifier.dms[3].card
+    assert card.title == "Alice vous invite dans une équipe : Site vitrine"
+    assert "vous propose pour Développement" in card.text and "python, django" in card.text.lower()
+    assert [a.label for a in card.actions] == ["Accepter", "Décliner"]
+    assert not notifier.threads  # nobody answered yet
+    with pytest.raises(UserError) as again:
+        await invite(services, alice, proposal)
+    assert again.value.key == "matching.errors.already_invited"
+
+    for who in ("writer", "designer", "seo"):
+        text = await answer(services, people[who], notifier)
+        assert text.startswith("Vous avez accepté")
+    assert not notifier.threads
+    assert "Sam a accepté (SEO / SEA)." in news(notifier, alice.user_id)[-1]
+    await answer(services, people["dev"], notifier)
+
+    (space,) = notifier.threads.values()
+    assert space.private and space.members == [alice.user_id, "W1", "D1", "S1", "V1"]
+    assert notifier.in_channel(space.ref.thread_id)[0].title == "Équipe : Site vitrine"
+    assert notifier.dms[-1].user_id == alice.user_id
+    assert notifier.dms[-1].card.title.startswith("Tout le monde a répondu")
+
+    sent = len(notifier.dms)  # a second click changes nothing and says so
+    assert await answer(services, people["dev"], notifier) == "Vous avez déjà accepté cette invitation."
+    assert len(notifier.dms) == sent and len(notifier.threads) == 1
+
+
+async def test_a_decline_invites_the_next_alternative_then_the_space_has_who_accepted(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    people = await team(services)
+    proposal = await propose(services, alice, trades="SEO, Développement", skills="python, django")
+    await invite(services, alice, proposal)
+    assert [dm.user_id for dm in notifier.dms] == ["S1", "V1"]
+
+    assert (await answer(services, people["dev"], notifier, accept=False)).startswith("Vous avez décliné")
+    assert notifier.dms[-2].user_id == "V2" and notifier.dms[-2].card.actions  # Val, next in rank
+    told = news(notifier, alice.user_id)[-1]
+    assert "Vic a décliné (Développement)." in told and "Val, l’alternative suivante, est invité·e." in told
+    assert await answer(services, people["dev"], notifier) == "Vous avez déjà décliné cette invitation."
+
+    await answer(services, people["dev2"], notifier, accept=False)  # Vera next, then nobody
+    await answer(services, people["dev3"], notifier, accept=False)
+    assert "Plus d’alternative pour Développement." in news(notifier, alice.user_id)[-1]
+    assert not notifier.threads  # Sam has not answered yet
+    await answer(services, people["seo"], notifier)
+
+    (space,) = notifier.threads.values()
+    assert space.members == [alice.user_id, "S1"]
+
+
+async def test_nobody_accepting_opens_nothing(services: Services, alice: Caller,
+                                              notifier: RecordingNotifier) -> None:
+    sam = await member(services, "S1", "Sam", trades=("SEO / SEA",))
+    await invite(services, alice, await propose(services, alice, trades="SEO"))
+    await answer(services, sam, notifier, accept=False)
+    assert "Personne n’a accepté" in news(notifier, alice.user_id)[-1]
+    assert not notifier.threads
+
+
+async def test_only_the_invitee_within_seven_days(services: Services, alice: Caller,
+                                                  notifier: RecordingNotifier) -> None:
+    people = await team(services)
+    await invite(services, alice, await propose(services, alice, trades="SEO, Développement"))
+    [sams] = invitations_to(notifier, "S1")
+    with pytest.raises(Forbidden):
+        await run(services, people["dev"], answer_invitation, sams, True)
+    with pytest.raises(Forbidden):
+        await run(services, alice, answer_invitation, sams, True)
+    with pytest.raises(NotFound):
+        await run(services, people["seo"], answer_invitation, 987_654, True)
+    async with services.db.transaction() as session:  # an alternative in reserve was never invited
+        reserve = await session.scalar(select(Invitation.id).where(Invitation.status == "reserve"))
+    with pytest.raises(NotFound):
+        await run(services, people["dev2"], answer_invitation, reserve, True)
+
+    services.clock.advance(EXPIRY + timedelta(seconds=1))  # type: ignore[attr-defined]
+    with pytest.raises(UserError) as late:
+        await run(services, people["seo"], answer_invitation, sams, True)
+    assert late.value.key == "matching.errors.invitation_expired"
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(Invitation.status).where(Invitation.id == sams)) == "pending"
+
+
+async def test_expiry_job_invites_the_next_alternative(services: Services, alice: Caller,
+                                                       notifier: RecordingNotifier) -> None:
+    await team(services)
+    await invite(services, alice, await propose(services, alice, trades="Développement", skills="python"))
+    assert [dm.user_id for dm in notifier.dms] == ["V1"]
+    services.clock.advance(EXPIRY)  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    assert notifier.dms[-2].user_id == "V2" and notifier.dms[-2].card.actions
+    assert "Vic n’a pas répondu en 7 jours (Développement)." in news(notifier, alice.user_id)[-1]
+    await services.scheduler.run_due()  # once
+    assert len(invitations_to(notifier, "V2")) == 1
+
+
+async def test_closed_dms_count_as_a_decline(services: Services, alice: Caller,
+                                             notifier: RecordingNotifier) -> None:
+    await team(services)
+    notifier.closed_dms.add("V1")
+    invited = await invite(services, alice, await propose(services, alice, trades="Développement",
+                                                          skills="python"))
+    assert invited.outcome.value is not None and invited.outcome.value.unreachable == ["Vic"]
+    assert len(invitations_to(notifier, "V2")) == 1
+    assert "Vic n’a pas pu être joint·e" in news(notifier, alice.user_id)[-1]
+
+
+async def test_a_refused_space_is_retried_by_invite(services: Services, alice: Caller,
+                                                    notifier: RecordingNotifier) -> None:
+    sam = await member(services, "S1", "Sam", trades=("SEO / SEA",))
+    proposal = await propose(services, alice, trades="SEO")
+    await invite(services, alice, proposal)
+    notifier.forbidden.add("c-general")
+    await answer(services, sam, notifier)
+    assert not notifier.threads
+    assert notifier.dms[-1].card.title.startswith("Collectif n’a pas pu ouvrir")
+    notifier.forbidden.clear()
+    retried = await invite(services, alice, proposal)
+    assert retried.space_retry and retried.outcome.value is not None and retried.outcome.value.space
+    (space,) = notifier.threads.values()
+    assert space.members == [alice.user_id, "S1"]
+    with pytest.raises(UserError):
+        await invite(services, alice, proposal)
+
+
+async def test_invite_refused_to_others(services: Services, alice: Caller,
+                                        notifier: RecordingNotifier) -> None:
+    await team(services)
+    proposal = await propose(services, alice, pack=PACK)
+    bob = await make_caller(services, "U2", name="Bob")
+    with pytest.raises(Forbidden):
+        await invite(services, bob, proposal)
+    with pytest.raises(NotFound):
+        await run(services, alice, invite_team, "0" * 16, "c-general")
+    assert not notifier.dms
+
+
+async def test_privacy_of_invitations(services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    people = await team(services)
+    await invite(services, alice, await propose(services, alice, trades="Développement", skills="python"))
+    await answer(services, people["dev"], notifier, accept=False)
+    async with services.db.transaction() as session:
+        cid = alice.community_id
+        vic = await export_member(session, cid, people["dev"].member_id)
+        assert [i["status"] for i in vic["invitations"]] == ["declined"]
+        assert "Alice" not in str(vic)
+        await delete_member(session, cid, people["dev"].member_id)
+        assert await session.scalar(select(func.count()).select_from(Invitation)
+                                    .where(Invitation.member_id == people["dev"].member_id)) == 0
+        await delete_member(session, cid, alice.member_id)
+        assert await session.scalar(select(func.count()).select_from(Invitation)) == 0
+        assert await session.scalar(select(func.count()).select_from(Proposal)) == 0
