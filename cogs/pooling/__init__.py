@@ -1,21 +1,21 @@
-"""Pooling: group purchases whose price per person drops as members join, with a minimum and a deadline."""
+"""Pooling: group purchases (the price per person drops as members join) and the rota of admin tasks."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
-from cogs.pooling._pools import delete_member, export_member, on_start
+from cogs.pooling._privacy import TABLES, delete_member, export_member
 from cogs.pooling._settings import SETTINGS
+from cogs.pooling._start import on_start
 
 FEATURE = Feature(
     name="pooling",
     package=__name__,
-    commands=(CommandSpec("pool", "pooling"),),
-    privacy=PrivacyHook(
-        tables=("pools", "pool_members", "pool_deliveries"),
-        export=export_member,
-        delete=delete_member,
+    commands=(
+        CommandSpec("pool", "pooling"),
+        CommandSpec("tasks", "pooling", slack_usage="[add | remove <name> | history]"),
     ),
+    privacy=PrivacyHook(tables=TABLES, export=export_member, delete=delete_member),
     discord_extension="cogs.pooling._discord",
     slack_listeners="cogs.pooling._slack",
     models="cogs.pooling.models",
     settings=SETTINGS,
-    on_start=on_start,  # the deadline and sync jobs
+    on_start=on_start,  # the deadline, sync, payment reminder and rota jobs
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from babel import numbers as babel_numbers
 
-from bot.cards import Action, Card, Field, action_id, truncate, when
+from bot.cards import Action, Card, Field, Option, Select, action_id, truncate, when
 from bot.formatting import format_money
 from bot.i18n import Catalog
 from cogs.pooling._form import Tiers, next_tier, price_at
@@ -118,5 +118,55 @@ def notice_card(catalog: Catalog, locale: str, key: str, pool: Pool, **params: A
     return Card(
         title=t(locale, f"pooling.dm.{key}_title", **values),
         text=t(locale, f"pooling.dm.{key}", **values),
+        color=COLOR,
+    )
+
+
+PAGE = 25  # participants per page of the payments card (a Discord select holds 25 options)
+
+
+def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Person, bool]], page: int
+                  ) -> Card:
+    """The organizer's private payment list: who has paid, a select to tick them, the one reminder."""
+    t = catalog.t
+    count = pool.final_count if pool.final_count is not None else pool.participant_count
+    price = money(price_at(tuple((int(a), int(b)) for a, b in pool.tiers), count), pool.currency, locale)
+    paid = sum(1 for _, done in rows if done)
+    pages = max(1, -(-len(rows) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = rows[page * PAGE:(page + 1) * PAGE]
+    lines = [f"{'✅' if done else '⏳'} {who.name}" for who, done in shown]
+    selects: tuple[Select, ...] = ()
+    if shown:
+        selects = (Select(
+            action_id(FEATURE, "paid", pool.id, page),
+            tuple(Option(str(who.member_id), truncate(who.name or "—", 100), default=done)
+                  for who, done in shown),
+            placeholder=t(locale, "pooling.payments.placeholder"), min_values=0, max_values=len(shown),
+        ),)
+    actions: list[Action] = []
+    if page > 0:
+        actions.append(Action(action_id(FEATURE, "payments", pool.id, page - 1),
+                              t(locale, "pooling.buttons.previous")))
+    if page + 1 < pages:
+        actions.append(Action(action_id(FEATURE, "payments", pool.id, page + 1),
+                              t(locale, "pooling.buttons.next")))
+    if pool.payment_reminder_at is None and paid < len(rows):
+        actions.append(Action(action_id(FEATURE, "remind", pool.id), t(locale, "pooling.buttons.remind"),
+                              "primary"))
+    reminded = (t(locale, "pooling.payments.reminded", at=when(pool.payment_reminder_at, "short"))
+                if pool.payment_reminder_at is not None else "")
+    text = "\n".join(lines) or t(locale, "pooling.payments.nobody")
+    return Card(
+        title=t(locale, "pooling.payments.title", title=pool.title),
+        text=truncate(f"{text}\n\n{reminded}".strip(), 3000),
+        fields=(
+            Field(t(locale, "pooling.payments.paid_field"),
+                  t(locale, "pooling.payments.paid_count", count=paid, total=len(rows)), inline=True),
+            Field(t(locale, "pooling.fields.price"), price, inline=True),
+        ),
+        footer=t(locale, "pooling.payments.footer", page=page + 1, pages=pages),
+        selects=selects,
+        actions=tuple(actions),
         color=COLOR,
     )

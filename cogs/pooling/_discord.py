@@ -14,12 +14,15 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import truncate
-from bot.discord_bot.replies import send_text
+from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
+from bot.features import CommandSpec
+from bot.rendering.discord import render_card
 from bot.text import refuse_control_characters
 from bot.usecase import run
 from cogs.pooling import FEATURE, _ids
 from cogs.pooling._form import MAX_TIERS_TEXT, MAX_TITLE, MAX_WHAT, PoolForm
+from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
 from cogs.pooling._pools import (
     cancel_pool,
     check_answer,
@@ -32,6 +35,24 @@ from cogs.pooling._pools import (
     leave_pool,
     where_options,
 )
+from cogs.pooling._rota import (
+    add_task,
+    cant,
+    check_task,
+    check_volunteer,
+    history,
+    list_tasks,
+    mark_done,
+    remove_task,
+    stop,
+    task_names,
+    volunteer,
+)
+from cogs.pooling._rota import (
+    check_answer as check_turn,
+)
+from cogs.pooling._rota_form import MAX_DESCRIPTION, MAX_NAME, MAX_TRADES_TEXT, TaskForm
+from cogs.pooling._rota_time import CADENCES, WEEKDAYS
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
@@ -39,6 +60,11 @@ if TYPE_CHECKING:
 
 SPECS = {c.name: c for c in FEATURE.commands}
 OPTIONS = ("title", "what", "link", "tiers", "minimum", "deadline", "maximum", "where")
+TASK_OPTIONS = ("name", "cadence", "weekday", "description", "trades")
+
+
+def _sub(name: str) -> dict[str, Any]:
+    return command_texts(CommandSpec(name, "pooling"))
 CHOICES_MAX = 25
 
 
@@ -49,6 +75,8 @@ def where_label(t: Any, locale: str, trade_name: str | None) -> str:
 
 
 class Pooling(commands.Cog):
+    tasks = app_commands.Group(**command_texts(SPECS["tasks"]), guild_only=True)
+
     def __init__(self, bot: CollectifBot) -> None:
         self.bot = bot
 
@@ -96,6 +124,98 @@ class Pooling(commands.Cog):
             for value, label in labelled if wanted in label.casefold()
         ][:CHOICES_MAX]
 
+    # -- /tasks: the rota of shared admin tasks ---------------------------------------------------------
+
+    @tasks.command(**_sub("list"))
+    async def tasks_list(self, interaction: discord.Interaction) -> None:
+        caller = await self.bot.caller(interaction)
+        await send_card(interaction, await run(self.bot.services, caller, list_tasks, write=False))
+
+    @tasks.command(**_sub("add"))
+    @app_commands.rename(**{n: locale_str(n, key=f"pooling.tasks.options.{n}") for n in TASK_OPTIONS})
+    @app_commands.describe(**{n: keyed(f"pooling.tasks.options.{n}_description") for n in TASK_OPTIONS})
+    @app_commands.choices(
+        cadence=[app_commands.Choice(name=keyed(f"pooling.tasks.cadences_short.{c}"), value=c)
+                 for c in CADENCES],
+        weekday=[app_commands.Choice(name=keyed(f"pooling.tasks.weekdays.{d}"), value=d) for d in WEEKDAYS],
+    )
+    async def tasks_add(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, MAX_NAME],
+        cadence: str,
+        weekday: str,
+        description: app_commands.Range[str, 0, MAX_DESCRIPTION] | None = None,
+        trades: app_commands.Range[str, 0, MAX_TRADES_TEXT] | None = None,
+    ) -> None:
+        services = self.bot.services
+        caller = await self.bot.caller(interaction)
+        typed = {"name": name, "description": description or "", "trades": trades or ""}
+        refuse_control_characters({"name": name, "trades": trades or ""})
+        form = TaskForm(cadence=cadence, weekday=weekday, **typed)
+        await run(services, caller, check_task, form, write=False)  # refusals answered at once
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await send_card(interaction, await run(services, caller, add_task, form))
+
+    @tasks.command(**_sub("remove"))
+    @app_commands.rename(name=locale_str("name", key="pooling.tasks.options.name"))
+    @app_commands.describe(name=keyed("pooling.tasks.options.remove_description"))
+    async def tasks_remove(self, interaction: discord.Interaction,
+                           name: app_commands.Range[str, 1, MAX_NAME]) -> None:
+        caller = await self.bot.caller(interaction)
+        removed = await run(self.bot.services, caller, remove_task, name)
+        await send_text(interaction, self.t(caller.locale, "pooling.tasks.removed", name=removed))
+
+    @tasks_remove.autocomplete("name")
+    async def task_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        caller = await self.bot.caller(interaction)
+        names = await run(self.bot.services, caller, task_names, write=False)
+        wanted = current.casefold()[:100]
+        return [app_commands.Choice(name=truncate(n, 100), value=truncate(n, 100))
+                for n in names if wanted in n.casefold()][:CHOICES_MAX]
+
+    @tasks.command(**_sub("history"))
+    async def tasks_history(self, interaction: discord.Interaction) -> None:
+        caller = await self.bot.caller(interaction)
+        await send_card(interaction, await run(self.bot.services, caller, history, write=False))
+
+    async def on_task_join(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        task_id = int(request.match["id"])
+        await run(services, caller, check_volunteer, task_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        changed = await run(services, caller, volunteer, task_id)
+        key = "pooling.tasks.answered.volunteer" if changed else "pooling.tasks.answered.already"
+        await send_text(interaction, self.t(caller.locale, key))
+
+    async def on_task_stop(self, request: DiscordRequest) -> None:
+        interaction, caller = request.interaction, await request.caller()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        changed = await run(self.bot.services, caller, stop, int(request.match["id"]))
+        key = "pooling.tasks.answered.stopped" if changed else "pooling.tasks.answered.not_volunteer"
+        await send_text(interaction, self.t(caller.locale, key))
+
+    async def on_task_done(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        turn_id = int(request.match["id"])
+        await run(services, caller, check_turn, turn_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await run(services, caller, mark_done, turn_id)
+        await send_text(interaction, self.t(caller.locale, "pooling.tasks.answered.done"))
+
+    async def on_task_cant(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        turn_id = int(request.match["id"])
+        await run(services, caller, check_turn, turn_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await run(services, caller, cant, turn_id)
+        await send_text(interaction, self.t(caller.locale, f"pooling.tasks.answered.{outcome}"))
+
     # -- routed by id (cogs.pooling._ids) ------------------------------------------------------------
 
     async def on_join(self, request: DiscordRequest) -> None:
@@ -136,6 +256,37 @@ class Pooling(commands.Cog):
         await run(services, caller, cancel_pool, pool_id)
         await send_text(interaction, self.t(caller.locale, "pooling.cancelled.done"))
 
+    # -- payments: private to the organizer (and moderators) ------------------------------------------
+
+    async def on_payments(self, request: DiscordRequest) -> None:
+        caller = await request.caller()
+        card = await run(self.bot.services, caller, show_payments, int(request.match["id"]),
+                         int(request.match["page"]), write=False)
+        await send_card(request.interaction, card)
+
+    async def on_paid(self, request: DiscordRequest) -> None:
+        interaction, caller = request.interaction, await request.caller()
+        await interaction.response.defer()
+        card = await run(self.bot.services, caller, mark_paid, int(request.match["id"]),
+                         int(request.match["page"]), request.values)
+        embed, view = render_card(card)
+        mentions = discord.AllowedMentions.none()
+        if interaction.message is None:
+            await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=mentions)
+            return
+        await interaction.followup.edit_message(
+            interaction.message.id, embed=embed, view=view, allowed_mentions=mentions
+        )
+
+    async def on_remind(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        pool_id = int(request.match["id"])
+        await run(services, caller, check_remind, pool_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        count = await run(services, caller, remind_unpaid, pool_id)
+        await send_text(interaction, self.t(caller.locale, "pooling.payments.reminder_sent", count=count))
+
 
 async def setup(bot: CollectifBot) -> None:
     cog = Pooling(bot)
@@ -144,3 +295,10 @@ async def setup(bot: CollectifBot) -> None:
     bot.router.action(_ids.LEAVE, cog.on_leave)
     bot.router.action(_ids.CLOSE, cog.on_close)
     bot.router.action(_ids.CANCEL, cog.on_cancel)
+    bot.router.action(_ids.PAYMENTS, cog.on_payments)
+    bot.router.select(_ids.PAID, cog.on_paid)
+    bot.router.action(_ids.REMIND, cog.on_remind)
+    bot.router.action(_ids.TASK_JOIN, cog.on_task_join)
+    bot.router.action(_ids.TASK_STOP, cog.on_task_stop)
+    bot.router.action(_ids.TASK_DONE, cog.on_task_done)
+    bot.router.action(_ids.TASK_CANT, cog.on_task_cant)

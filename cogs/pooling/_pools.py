@@ -7,6 +7,7 @@ deadline job, its retry after a restart, another process, the effect of Close or
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, sync_card
@@ -147,6 +149,10 @@ async def deliver(services: Services, community_id: int, pool_id: int) -> int:
         if claim is None:
             continue
         card = notice_card(services.catalog, who.locale or base, key, pool, **params)
+        if kind == "summary":  # the organizer's own payment checklist, one click away
+            label = services.catalog.t(who.locale or base, "pooling.buttons.payments")
+            payments = Action(action_id(FEATURE, "payments", pool.id, 0), label)
+            card = dataclasses.replace(card, actions=(payments,))
         try:
             await notifier.dm(community.external_id, who.user_id, card)
             sent += 1
@@ -368,7 +374,7 @@ async def on_start(services: Services) -> None:
 
 async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
     joined = await session.execute(
-        select(PoolMember.pool_id, Pool.title, PoolMember.status, PoolMember.joined_at)
+        select(PoolMember.pool_id, Pool.title, PoolMember.status, PoolMember.joined_at, PoolMember.paid_at)
         .join(Pool, Pool.id == PoolMember.pool_id)
         .where(PoolMember.community_id == community_id, PoolMember.member_id == member_id)
         .order_by(PoolMember.id)
@@ -385,12 +391,15 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     )
     return {
         "joined": [
-            {"pool_id": p, "title": t, "status": s, "joined_at": j.isoformat()} for p, t, s, j in joined
+            {"pool_id": p, "title": t, "status": s, "joined_at": j.isoformat(),
+             "paid_at": paid.isoformat() if paid else None}
+            for p, t, s, j, paid in joined
         ],
         "organized": [
             {"id": p.id, "title": p.title, "what": p.what, "link": p.link, "tiers": p.tiers,
              "currency": p.currency, "minimum": p.minimum, "maximum": p.maximum,
-             "deadline": p.deadline.isoformat(), "status": p.status}
+             "deadline": p.deadline.isoformat(), "status": p.status,
+             "payment_reminder_at": p.payment_reminder_at.isoformat() if p.payment_reminder_at else None}
             for p in organized
         ],
         "messages": [{"pool_id": p, "kind": k, "sent_at": s.isoformat()} for p, k, s in told],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -41,6 +41,8 @@ class Pool(Base):
     join_seq: Mapped[int] = mapped_column(Integer, default=0)  # click order of Join
     final_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The one reminder to those who have not paid, once sent (set by a conditional UPDATE).
+    payment_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -60,6 +62,8 @@ class PoolMember(Base):
     status: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Ticked by the organizer once the purchase happened (seen by them only); None: not paid yet.
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class PoolDelivery(Base):
@@ -72,5 +76,85 @@ class PoolDelivery(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "outcome" | "summary"
+    kind: Mapped[str] = mapped_column(String(16))  # "outcome" | "summary" | "unpaid"
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- the rota of shared admin tasks ----------------------------------------------------------------
+
+PENDING, DONE, MODERATORS, STOPPED = "pending", "done", "moderators", "stopped"
+
+
+class RotaTask(Base):
+    """A recurring admin task moderators defined: due every week, 2 weeks or month on a weekday."""
+
+    __tablename__ = "rota_tasks"
+    __table_args__ = (UniqueConstraint("community_id", "key", name="uq_rota_tasks_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80))  # the folded name: one task per name
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cadence: Mapped[str] = mapped_column(String(16))  # weekly | biweekly | monthly
+    weekday: Mapped[str] = mapped_column(String(3))  # mon … sun
+    trade_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: anyone may take it
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RotaVolunteer(Base):
+    """A member who takes turns at a task; `seed` (random, stored) breaks the last ties of fairness."""
+
+    __tablename__ = "rota_volunteers"
+    __table_args__ = (UniqueConstraint("task_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("rota_tasks.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RotaTurn(Base):
+    """One occurrence of a task and who holds it; changed only by conditional UPDATEs."""
+
+    __tablename__ = "rota_turns"
+    __table_args__ = (
+        UniqueConstraint("task_id", "due_at", name="uq_rota_turns_due"),
+        Index("ix_rota_turns_community_status", "community_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("rota_tasks.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # Who said "Can't this time" (the turn passes on once): kept out of the next pick.
+    declined_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)  # pending|done|moderators|stopped
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    moderators_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RotaDelivery(Base):
+    """One DM about a turn to one member (its reminder with Done / Can't): the unique key sends it once."""
+
+    __tablename__ = "rota_deliveries"
+    __table_args__ = (UniqueConstraint("turn_id", "member_id", name="uq_rota_deliveries_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    turn_id: Mapped[int] = mapped_column(ForeignKey("rota_turns.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,463 @@
+"""The rota of shared admin tasks: use cases, the jobs that remind, roll and report, and privacy.
+
+Each task always has one coming turn (`RotaTurn`, pending), given at once to the fairest volunteer
+(cogs/pooling/_rota_store.py). Three jobs per turn, each once across restarts and processes (the
+scheduler's dedupe keys, and a delivery row per DM):
+- REMIND, `pooling.tasks_remind_days` before it is due: a turn still without holder is given to the
+  fairest volunteer; the holder gets a DM with Done / Can't this time, or, with nobody to hold it,
+  the moderators are told (NOTICE) before it is due;
+- ROLL, when it is due: the task's next turn is planned and given;
+- DM / NOTICE, due at once, after a change a member made once the reminder time passed (Volunteer on
+  a turn nobody held, Stop or Can't by its holder).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select, update
+
+from bot.cards import Card
+from bot.errors import UserError
+from bot.notifier import Notifier
+from bot.scheduler import JobRun
+from bot.settings_registry import read_setting
+from bot.usecase import Context, moderator_only
+from cogs.pooling._rota_cards import added_card, history_card, moderators_card, tasks_card, turn_card
+from cogs.pooling._rota_form import MAX_TASKS, TaskForm, task_key, validate_task
+from cogs.pooling._rota_store import (
+    assign,
+    check_holder,
+    get_task,
+    get_turn,
+    known_trades,
+    last_turn,
+    may_take,
+    pick,
+    recent_turns,
+    tallies,
+    task_rows,
+    upcoming,
+)
+from cogs.pooling._rota_time import next_due, remind_at
+from cogs.pooling._settings import TASKS_HOUR, TASKS_REMIND_DAYS
+from cogs.pooling.models import (
+    MODERATORS,
+    PENDING,
+    STOPPED,
+    RotaDelivery,
+    RotaTask,
+    RotaTurn,
+    RotaVolunteer,
+)
+from storage.models import Community, Member
+from storage.settings import get_settings
+from storage.sql import dialect_insert
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.scheduler import Scheduler
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+REMIND = "pooling.task_remind"  # before a turn: give it if nobody holds it, DM the holder or tell moderators
+ROLL = "pooling.task_roll"  # when a turn is due: plan and give the next one
+DM = "pooling.task_dm"  # at once: the holder's DM after a change past the reminder time
+NOTICE = "pooling.task_notice"  # at once: the moderators' log (nobody to hold it, or Can't twice)
+HISTORY_TURNS = 6
+
+
+# -- planning turns ---------------------------------------------------------------------------------
+
+
+async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask, now: datetime
+                    ) -> RotaTurn | None:
+    """Plan the task's next turn after its last one (once: unique per due time), give it, arm its jobs."""
+    cid = task.community_id
+    community = await session.get(Community, cid)
+    assert community is not None
+    hour = await read_setting(session, cid, TASKS_HOUR)
+    days = await read_setting(session, cid, TASKS_REMIND_DAYS)
+    previous = await last_turn(session, cid, task.id)
+    due = next_due(max(now, previous.due_at) if previous else now, cadence=task.cadence,
+                   weekday=task.weekday, hour=int(hour), timezone=community.timezone,
+                   last=previous.due_at if previous else None)
+    if await session.scalar(select(RotaTurn.id).where(RotaTurn.task_id == task.id, RotaTurn.due_at == due)):
+        return None
+    turn = RotaTurn(community_id=cid, task_id=task.id, due_at=due,
+                    remind_at=max(now, remind_at(due, int(days), community.timezone)),
+                    assignee_id=await pick(session, task, set()), passes=0, status=PENDING)
+    session.add(turn)
+    await session.flush()
+    await scheduler.schedule(session, kind=REMIND, due_at=turn.remind_at, community_id=cid,
+                             payload={"turn_id": turn.id}, dedupe_key=f"{REMIND}:{cid}:{turn.id}")
+    await scheduler.schedule(session, kind=ROLL, due_at=due, community_id=cid,
+                             payload={"task_id": task.id, "turn_id": turn.id},
+                             dedupe_key=f"{ROLL}:{cid}:{turn.id}")
+    return turn
+
+
+async def _soon(ctx: Context, kind: str, turn: RotaTurn, key: str) -> None:
+    """A DM or NOTICE job due now (once per key), and run at once after commit."""
+    cid, scheduler = ctx.community_id, ctx.scheduler
+    job_id = await scheduler.schedule(ctx.session, kind=kind, due_at=ctx.clock.now(), community_id=cid,
+                                      payload={"turn_id": turn.id, "reason": key.rsplit(":", 1)[-1]},
+                                      dedupe_key=f"{kind}:{cid}:{turn.id}:{key}")
+
+    async def run_now(_notifier: Notifier | None) -> bool:
+        return await scheduler.run_job(job_id)
+
+    ctx.after_commit(run_now)
+
+
+async def _after_change(ctx: Context, turn: RotaTurn, holder: int | None, *, key: str) -> None:
+    """Once the reminder time passed, a new holder is DM'd at once, and no holder means the moderators."""
+    if ctx.clock.now() < turn.remind_at:
+        return  # the REMIND job will do it
+    if holder is not None:
+        await _soon(ctx, DM, turn, f"{holder}")
+    else:
+        await _soon(ctx, NOTICE, turn, key)
+
+
+# -- use cases: members -------------------------------------------------------------------------------
+
+
+async def list_tasks(ctx: Context) -> Card:
+    """/tasks: every task, its next turn and who holds it, a Volunteer / Stop button each."""
+    rows = await task_rows(ctx.session, ctx.community_id, ctx.caller.member_id)
+    return tasks_card(ctx.catalog, ctx.caller.locale, rows)
+
+
+async def check_volunteer(ctx: Context, task_id: int) -> RotaTask:
+    """Read-only: the task exists here and the caller may take it (its trades)."""
+    task = await get_task(ctx.session, ctx.community_id, task_id)
+    if ctx.caller.member_id not in await may_take(ctx.session, task, [ctx.caller.member_id]):
+        raise UserError("pooling.tasks.errors.not_eligible")
+    return task
+
+
+async def volunteer(ctx: Context, task_id: int) -> bool:
+    """Take turns at a task; a coming turn nobody holds is theirs at once. False: already a volunteer."""
+    task = await check_volunteer(ctx, task_id)
+    me = ctx.caller.member_id
+    inserted = await ctx.session.scalar(
+        dialect_insert(ctx.session, RotaVolunteer.__table__).values(
+            community_id=ctx.community_id, task_id=task.id, member_id=me,
+            seed=random.SystemRandom().randrange(2**31), since=ctx.clock.now(),
+        ).on_conflict_do_nothing().returning(RotaVolunteer.__table__.c.id))
+    if inserted is None:
+        return False
+    turn = await upcoming(ctx.session, ctx.community_id, task.id)
+    if turn is not None and turn.assignee_id is None:
+        chosen = await pick(ctx.session, task, {turn.declined_id} if turn.declined_id else set())
+        if chosen is not None and await assign(ctx.session, turn, chosen, expected=None):
+            await _after_change(ctx, turn, chosen, key="nobody")
+    return True
+
+
+async def stop(ctx: Context, task_id: int) -> bool:
+    """Stop taking turns; a coming turn they hold goes to the next volunteer. False: was not one."""
+    task = await get_task(ctx.session, ctx.community_id, task_id)
+    me = ctx.caller.member_id
+    result = await ctx.session.execute(delete(RotaVolunteer).where(
+        RotaVolunteer.community_id == ctx.community_id, RotaVolunteer.task_id == task.id,
+        RotaVolunteer.member_id == me))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    turn = await upcoming(ctx.session, ctx.community_id, task.id)
+    if turn is not None and turn.assignee_id == me:
+        chosen = await pick(ctx.session, task, {me} | ({turn.declined_id} if turn.declined_id else set()))
+        if await assign(ctx.session, turn, chosen, expected=me):
+            await _after_change(ctx, turn, chosen, key="nobody")
+    return True
+
+
+async def check_answer(ctx: Context, turn_id: int) -> RotaTurn:
+    """Read-only: the turn is here, pending, and the caller holds it."""
+    turn = await get_turn(ctx.session, ctx.community_id, turn_id)
+    check_holder(turn, ctx.caller.member_id)
+    return turn
+
+
+async def mark_done(ctx: Context, turn_id: int) -> RotaTurn:
+    """Done, by the holder only (a conditional UPDATE: a second click or someone else changes nothing)."""
+    turn = await check_answer(ctx, turn_id)
+    result = await ctx.session.execute(
+        update(RotaTurn).where(RotaTurn.id == turn.id, RotaTurn.status == PENDING,
+                               RotaTurn.assignee_id == ctx.caller.member_id)
+        .values(status="done", done_at=ctx.clock.now()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError("pooling.tasks.errors.already_done")
+    return turn
+
+
+async def cant(ctx: Context, turn_id: int) -> str:
+    """Can't this time: the turn passes to the next volunteer once ("passed"), then to the moderators."""
+    turn = await check_answer(ctx, turn_id)
+    task = await ctx.session.get(RotaTask, turn.task_id)
+    assert task is not None
+    me = ctx.caller.member_id
+    chosen = None
+    if turn.passes == 0:
+        chosen = await pick(ctx.session, task, {me})
+    if chosen is not None:
+        if not await assign(ctx.session, turn, chosen, expected=me, declined_id=me, passes=turn.passes + 1):
+            raise UserError("pooling.tasks.errors.turn_closed")
+        await _soon(ctx, DM, turn, f"{chosen}")
+        return "passed"
+    result = await ctx.session.execute(
+        update(RotaTurn).where(RotaTurn.id == turn.id, RotaTurn.status == PENDING, RotaTurn.assignee_id == me)
+        .values(status=MODERATORS, declined_id=me, passes=turn.passes + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError("pooling.tasks.errors.turn_closed")
+    await _soon(ctx, NOTICE, turn, "cant")
+    return "moderators"
+
+
+# -- use cases: moderators ----------------------------------------------------------------------------
+
+
+@moderator_only
+async def task_form_trades(ctx: Context) -> list[tuple[int, str]]:
+    """Read-only, moderators: the trades a new task may be limited to (the Slack form's choices)."""
+    return await known_trades(ctx.session, ctx.community_id)
+
+
+@moderator_only
+async def check_task(ctx: Context, form: TaskForm) -> None:
+    """Read-only: the form is valid, the name free, the community under its number of tasks."""
+    details = validate_task(form, await known_trades(ctx.session, ctx.community_id))
+    taken = await ctx.session.scalar(select(RotaTask.id).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.key == details.key, RotaTask.active.is_(True)))
+    if taken is not None:
+        raise UserError("pooling.tasks.errors.exists", name=details.name)
+    count = await ctx.session.scalar(select(func.count()).select_from(RotaTask).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.active.is_(True)))
+    if int(count or 0) >= MAX_TASKS:
+        raise UserError("pooling.tasks.errors.too_many", max=MAX_TASKS)
+
+
+@moderator_only
+async def add_task(ctx: Context, form: TaskForm) -> Card:
+    """A new task (or a removed one of the same name, back with these details); its first turn planned."""
+    await check_task(ctx, form)
+    details = validate_task(form, await known_trades(ctx.session, ctx.community_id))
+    task = await ctx.session.scalar(select(RotaTask).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.key == details.key))
+    if task is None:
+        task = RotaTask(community_id=ctx.community_id, key=details.key, created_at=ctx.clock.now())
+        ctx.session.add(task)
+    task.name, task.description, task.cadence = details.name, details.description, details.cadence
+    task.weekday, task.trade_ids, task.active = details.weekday, list(details.trade_ids), True
+    task.created_by = ctx.caller.member_id
+    await ctx.session.flush()
+    turn = await plan_next(ctx.session, ctx.scheduler, task, ctx.clock.now())
+    assert turn is not None
+    return added_card(ctx.catalog, ctx.caller.locale, task, turn)
+
+
+@moderator_only
+async def remove_task(ctx: Context, name: str) -> str:
+    """Stop a task: no more turns or reminders (its history stays for the moderators' view)."""
+    task = await ctx.session.scalar(select(RotaTask).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.key == task_key(name[:200]),
+        RotaTask.active.is_(True)))
+    if task is None:
+        raise UserError("pooling.tasks.errors.unknown_name", name=" ".join(name.split())[:80])
+    task.active = False
+    pending = list(await ctx.session.scalars(select(RotaTurn).where(
+        RotaTurn.community_id == ctx.community_id, RotaTurn.task_id == task.id, RotaTurn.status == PENDING)))
+    for turn in pending:
+        turn.status = STOPPED
+        for kind in (REMIND, ROLL):
+            await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{kind}:{ctx.community_id}:{turn.id}",
+                                       community_id=ctx.community_id)
+    return task.name
+
+
+async def task_names(ctx: Context) -> list[str]:
+    """The active tasks' names (autocomplete of /tasks remove)."""
+    return list(await ctx.session.scalars(select(RotaTask.name).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.active.is_(True)).order_by(RotaTask.id)))
+
+
+@moderator_only
+async def history(ctx: Context) -> Card:
+    """Who did what and how often, per task, and the latest turns (moderators only)."""
+    tasks = list(await ctx.session.scalars(select(RotaTask).where(
+        RotaTask.community_id == ctx.community_id, RotaTask.active.is_(True)).order_by(RotaTask.id)))
+    found = [(task, await tallies(ctx.session, ctx.community_id, task.id),
+              await recent_turns(ctx.session, ctx.community_id, task.id, HISTORY_TURNS)) for task in tasks]
+    return history_card(ctx.catalog, ctx.caller.locale, found)
+
+
+# -- platform work and jobs -----------------------------------------------------------------------------
+
+
+async def _claim(services: Services, turn: RotaTurn, member_id: int) -> int | None:
+    async with services.db.transaction() as session:
+        stmt = dialect_insert(session, RotaDelivery.__table__).values(
+            community_id=turn.community_id, turn_id=turn.id, member_id=member_id,
+            sent_at=services.clock.now(),
+        ).on_conflict_do_nothing()
+        return await session.scalar(stmt.returning(RotaDelivery.__table__.c.id))
+
+
+async def send_turn(services: Services, community_id: int, turn_id: int) -> bool:
+    """The holder's DM with Done / Can't, once per (turn, holder); raises when it failed (retried)."""
+    async with services.db.transaction(write=False) as session:
+        turn = await get_turn(session, community_id, turn_id)
+        task = await session.get(RotaTask, turn.task_id)
+        community = await session.get(Community, community_id)
+        holder = await session.get(Member, turn.assignee_id) if turn.assignee_id else None
+    if turn.status != PENDING or holder is None or task is None or community is None:
+        return False
+    notifier = services.notifiers.get(community.platform)
+    if notifier is None:
+        raise RuntimeError(f"no {community.platform} notifier in this process")
+    claim = await _claim(services, turn, holder.id)
+    if claim is None:
+        return False
+    card = turn_card(services.catalog, holder.locale or community.locale, task, turn, passed=turn.passes > 0)
+    try:
+        await notifier.dm(community.external_id, holder.platform_user_id, card)
+    except Exception:
+        async with services.db.transaction() as session:
+            await session.execute(delete(RotaDelivery).where(RotaDelivery.id == claim))
+        raise
+    return True
+
+
+async def tell_moderators(services: Services, community_id: int, turn_id: int, reason: str) -> bool:
+    """The moderators' log channel: nobody holds a coming turn, or it came back after Can't."""
+    async with services.db.transaction() as session:
+        turn = await get_turn(session, community_id, turn_id)
+        task = await session.get(RotaTask, turn.task_id)
+        community = await session.get(Community, community_id)
+        settings = await get_settings(session, community_id)
+        declined = await session.get(Member, turn.declined_id) if turn.declined_id else None
+        if reason == "nobody" and (turn.status != PENDING or turn.assignee_id is not None):
+            return False  # someone took it since
+        turn.moderators_told_at = services.clock.now()
+    notifier = services.notifiers.get(community.platform) if community else None
+    if task is None or community is None or notifier is None:
+        return False
+    if not settings.modlog_channel_id:
+        log.warning("rota turn %s (%s): no moderators' log channel in community %s", turn_id, reason,
+                    community_id)
+        return False
+    card = moderators_card(services.catalog, community.locale, task, turn, reason,
+                           declined.display_name if declined else "—")
+    return await notifier.post(community.external_id, settings.modlog_channel_id, card) is not None
+
+
+async def remind_job(services: Services, run: JobRun) -> None:
+    """Before a turn: give it if nobody holds it; then DM its holder, or tell the moderators (each once)."""
+    assert run.community_id is not None
+    cid, turn_id = run.community_id, int(run.payload["turn_id"])
+    async with services.db.transaction() as session:
+        turn = await session.scalar(
+            select(RotaTurn).where(RotaTurn.community_id == cid, RotaTurn.id == turn_id))
+        if turn is None or turn.status != PENDING:
+            return
+        if turn.assignee_id is None:
+            task = await session.get(RotaTask, turn.task_id)
+            assert task is not None
+            chosen = await pick(session, task, {turn.declined_id} if turn.declined_id else set())
+            if chosen is not None:
+                await assign(session, turn, chosen, expected=None)
+        holder = await session.scalar(select(RotaTurn.assignee_id).where(RotaTurn.id == turn_id))
+    if holder is not None:
+        await send_turn(services, cid, turn_id)
+        return
+    async with services.db.transaction() as session:
+        job_id = await services.scheduler.schedule(
+            session, kind=NOTICE, due_at=services.clock.now(), community_id=cid,
+            payload={"turn_id": turn_id, "reason": "nobody"}, dedupe_key=f"{NOTICE}:{cid}:{turn_id}:nobody")
+    await services.scheduler.run_job(job_id)
+
+
+async def roll_job(services: Services, run: JobRun) -> None:
+    """A turn is due: the task's next one is planned and given (once: unique per due time)."""
+    assert run.community_id is not None
+    async with services.db.transaction() as session:
+        task = await session.scalar(select(RotaTask).where(
+            RotaTask.community_id == run.community_id, RotaTask.id == int(run.payload["task_id"]),
+            RotaTask.active.is_(True)))
+        if task is not None:
+            await plan_next(session, services.scheduler, task, services.clock.now())
+
+
+async def dm_job(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    await send_turn(services, run.community_id, int(run.payload["turn_id"]))
+
+
+async def notice_job(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    await tell_moderators(services, run.community_id, int(run.payload["turn_id"]), str(run.payload["reason"]))
+
+
+def register_jobs(services: Services) -> None:
+    scheduler = services.scheduler
+    scheduler.register(REMIND, functools.partial(remind_job, services), max_lateness=None)
+    scheduler.register(ROLL, functools.partial(roll_job, services), max_lateness=None)
+    scheduler.register(DM, functools.partial(dm_job, services), max_lateness=None)
+    scheduler.register(NOTICE, functools.partial(notice_job, services), max_lateness=None)
+
+
+# -- privacy ------------------------------------------------------------------------------------------
+
+
+async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
+    volunteering = await session.execute(
+        select(RotaTask.name, RotaVolunteer.since).join(RotaTask, RotaTask.id == RotaVolunteer.task_id)
+        .where(RotaVolunteer.community_id == community_id, RotaVolunteer.member_id == member_id)
+        .order_by(RotaVolunteer.id))
+    turns = await session.execute(
+        select(RotaTask.name, RotaTurn.due_at, RotaTurn.status, RotaTurn.done_at,
+               RotaTurn.assignee_id == member_id)
+        .join(RotaTask, RotaTask.id == RotaTurn.task_id)
+        .where(RotaTurn.community_id == community_id,
+               (RotaTurn.assignee_id == member_id) | (RotaTurn.declined_id == member_id))
+        .order_by(RotaTurn.due_at))
+    created = await session.scalars(select(RotaTask.name).where(
+        RotaTask.community_id == community_id, RotaTask.created_by == member_id).order_by(RotaTask.id))
+    return {
+        "volunteering": [{"task": n, "since": s.isoformat()} for n, s in volunteering],
+        "turns": [{"task": n, "due_at": d.isoformat(), "status": s,
+                   "done_at": done.isoformat() if done else None,
+                   "role": "holder" if held else "declined"} for n, d, s, done, held in turns],
+        "tasks_defined": list(created),
+    }
+
+
+async def delete_member(session: AsyncSession, community_id: int, member_id: int, now: datetime) -> None:
+    """Their volunteering and DMs go; their name leaves the history; a coming turn they held is given anew."""
+    from storage.models import Job
+
+    await session.execute(delete(RotaVolunteer).where(
+        RotaVolunteer.community_id == community_id, RotaVolunteer.member_id == member_id))
+    await session.execute(delete(RotaDelivery).where(
+        RotaDelivery.community_id == community_id, RotaDelivery.member_id == member_id))
+    held = list(await session.scalars(select(RotaTurn).where(
+        RotaTurn.community_id == community_id, RotaTurn.assignee_id == member_id,
+        RotaTurn.status == PENDING)))
+    await session.execute(update(RotaTurn).where(RotaTurn.community_id == community_id,
+                                                 RotaTurn.assignee_id == member_id).values(assignee_id=None))
+    await session.execute(update(RotaTurn).where(RotaTurn.community_id == community_id,
+                                                 RotaTurn.declined_id == member_id).values(declined_id=None))
+    await session.execute(update(RotaTask).where(RotaTask.community_id == community_id,
+                                                 RotaTask.created_by == member_id).values(created_by=None))
+    for turn in held:  # given again by the REMIND job, now if its time passed (a job due now)
+        if turn.remind_at <= now:
+            session.add(Job(kind=REMIND, payload={"turn_id": turn.id}, due_at=now, community_id=community_id,
+                            state="pending", attempts=0, created_at=now))

@@ -1,0 +1,115 @@
+"""Payments once a group purchase happened: ticked by the organizer only, private, one reminder, DMs once.
+
+NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.context import Caller
+from bot.errors import UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.pooling._form import PoolForm
+from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
+from cogs.pooling._pools import close_pool, create_pool, export_member, join_pool
+from cogs.pooling._settings import CHANNEL
+from cogs.pooling._start import register_jobs
+from cogs.pooling.models import PoolMember
+from storage.models import FeatureSetting
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+DEADLINE = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def notifier(services: Services) -> RecordingNotifier:
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    return recording
+
+
+async def happening(services: Services, organizer: Caller, people: list[Caller]) -> int:
+    async with services.db.transaction() as session:
+        await session.merge(FeatureSetting(community_id=organizer.community_id, key=CHANNEL.key,
+                                           value="C-POOL"))
+    created = await run(services, organizer, create_pool, PoolForm(
+        title="Licences Figma", what="Un an", link="https://figma.example", tiers="1-2: 15; 3+: 12,50",
+        minimum="2", deadline="2026-12-04 18:00"))
+    for who in people:
+        await run(services, who, join_pool, created.pool_id)
+    await run(services, organizer, close_pool, created.pool_id)
+    return created.pool_id
+
+
+async def test_the_organizer_ticks_who_paid_and_reminds_the_others_once(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob, carol, dan = [await make_caller(services, f"U{n}", name=name)
+                       for n, name in ((2, "Bob"), (3, "Carol"), (4, "Dan"))]
+    pid = await happening(services, alice, [bob, carol, dan])
+    summary = next(d for d in notifier.dms if d.user_id == "U1")
+    assert [a.id for a in summary.card.actions] == [f"pooling:payments:{pid}:0"]
+
+    card = await run(services, alice, show_payments, pid, 0, write=False)
+    assert card.text.splitlines() == ["⏳ Bob", "⏳ Carol", "⏳ Dan"]
+    [select_menu] = card.selects
+    assert select_menu.id == f"pooling:paid:{pid}:0" and select_menu.max_values == 3
+    assert f"pooling:remind:{pid}" in [a.id for a in card.actions]
+
+    # Only the organizer (or a moderator): a participant sees nothing and changes nothing.
+    for use, args in ((show_payments, (pid, 0)), (mark_paid, (pid, 0, [str(bob.member_id)])),
+                      (remind_unpaid, (pid,))):
+        with pytest.raises(UserError) as refused:
+            await run(services, bob, use, *args)
+        assert refused.value.key == "pooling.errors.not_organizer"
+
+    # Bob paid; an id that is no participant (the organizer's own) is ignored.
+    card = await run(services, alice, mark_paid, pid, 0, [str(bob.member_id), str(alice.member_id)])
+    assert card.text.splitlines()[:3] == ["✅ Bob", "⏳ Carol", "⏳ Dan"]
+    assert [o.default for o in card.selects[0].options] == [True, False, False]
+    async with services.db.transaction() as session:
+        rows = await session.execute(select(PoolMember.member_id, PoolMember.paid_at))
+        paid = {m: at is not None for m, at in rows}
+    assert paid == {bob.member_id: True, carol.member_id: False, dan.member_id: False}
+
+    before = len(notifier.dms)
+    assert await run(services, alice, remind_unpaid, pid) == 2
+    reminded = notifier.dms[before:]
+    assert sorted(d.user_id for d in reminded) == ["U3", "U4"]
+    assert reminded[0].card.title == "💶 Licences Figma : rappel de paiement"
+    await services.scheduler.run_due()  # the job behind it finds both sent already
+    assert len(notifier.dms) == before + 2
+    with pytest.raises(UserError) as twice:
+        await run(services, alice, check_remind, pid, write=False)
+    assert twice.value.key == "pooling.errors.already_reminded"
+    card = await run(services, alice, show_payments, pid, 0, write=False)
+    assert f"pooling:remind:{pid}" not in [a.id for a in card.actions]
+
+    # Unticking works too; the export shows the participant's own payment.
+    await run(services, alice, mark_paid, pid, 0, [])
+    async with services.db.transaction() as session:
+        exported = await export_member(session, bob.community_id, bob.member_id)
+    assert exported["joined"][0]["paid_at"] is None
+
+
+async def test_payments_wait_for_the_purchase_to_happen(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        await session.merge(FeatureSetting(community_id=alice.community_id, key=CHANNEL.key, value="C-POOL"))
+    created = await run(services, alice, create_pool, PoolForm(
+        title="Bureaux", what="Coworking", link="https://desk.example", tiers="90", minimum="2",
+        deadline="2026-12-04 18:00"))
+    with pytest.raises(UserError) as early:
+        await run(services, alice, show_payments, created.pool_id, 0, write=False)
+    assert early.value.key == "pooling.errors.not_happening"

@@ -1,0 +1,264 @@
+"""The rota of shared admin tasks, frozen clock: fair turns, reminders once, Can't passed on once, moderators.
+
+NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.clock import FrozenClock
+from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.intros.models import Profile, ProfileTrade
+from cogs.pooling._privacy import delete_member, export_member
+from cogs.pooling._rota import (
+    add_task,
+    cant,
+    history,
+    list_tasks,
+    mark_done,
+    remove_task,
+    stop,
+    volunteer,
+)
+from cogs.pooling._rota_form import TaskForm
+from cogs.pooling._rota_time import next_due, remind_at
+from cogs.pooling._start import register_jobs
+from cogs.pooling.models import RotaTask, RotaTurn, RotaVolunteer
+from storage.models import Trade
+from storage.settings import get_settings
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Paris, the default hour
+WEEK = 7
+
+
+@pytest.fixture
+def notifier(services: Services) -> RecordingNotifier:
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    return recording
+
+
+def form(**changes: object) -> TaskForm:
+    base = TaskForm(name="Comptabilité", description="Saisir les factures du mois", cadence="weekly",
+                    weekday="mon")
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+async def turns(services: Services) -> list[RotaTurn]:
+    async with services.db.transaction() as session:
+        return list(await session.scalars(select(RotaTurn).order_by(RotaTurn.due_at)))
+
+
+async def seeds(services: Services, by_member: dict[int, int]) -> None:
+    """The volunteers' stored seeds set, so the last tie-break is known to the test."""
+    async with services.db.transaction() as session:
+        for member_id, seed in by_member.items():
+            await session.execute(update(RotaVolunteer).where(RotaVolunteer.member_id == member_id)
+                                  .values(seed=seed))
+
+
+async def modlog(services: Services, community_id: int) -> None:
+    async with services.db.transaction() as session:
+        (await get_settings(session, community_id)).modlog_channel_id = "C-MOD"
+
+
+def test_due_dates_follow_the_local_calendar_across_dst() -> None:
+    # Paris leaves summer time on Sunday 2026-10-25: Monday 09:00 is 07:00 UTC before, 08:00 after.
+    before = datetime(2026, 10, 19, 7, 0, tzinfo=UTC)
+    after = next_due(before, cadence="weekly", weekday="mon", hour=9, timezone="Europe/Paris", last=before)
+    assert after == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
+    # Two days before, at the same wall time, on the other side of the change.
+    assert remind_at(after, 2, "Europe/Paris") == datetime(2026, 10, 24, 7, 0, tzinfo=UTC)
+    biweekly = next_due(before, cadence="biweekly", weekday="mon", hour=9, timezone="Europe/Paris",
+                        last=before)
+    assert biweekly == datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    monthly = next_due(datetime(2026, 11, 26, 10, 0, tzinfo=UTC), cadence="monthly", weekday="mon", hour=9,
+                       timezone="Europe/Paris")
+    assert monthly == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # the first Monday of December
+    # In spring, 02:30 does not exist in Paris (2027-03-28): read with the offset before the gap.
+    spring = next_due(datetime(2027, 3, 27, 0, 0, tzinfo=UTC), cadence="weekly", weekday="sun", hour=2,
+                      timezone="Europe/Paris")
+    assert spring == datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
+
+
+async def test_a_rota_over_several_turns_is_fair_reminds_once_and_passes_on_cant(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana, ben, cleo = [await make_caller(services, f"U{n}", name=name)
+                      for n, name in ((2, "Ana"), (3, "Ben"), (4, "Cléo"))]
+    await modlog(services, mod.community_id)
+    with pytest.raises(Forbidden):
+        await run(services, ana, add_task, form())
+    card = await run(services, mod, add_task, form())
+    assert card.title == "🗓️ Tâche ajoutée : Comptabilité"
+    [first] = await turns(services)
+    assert (first.due_at, first.assignee_id) == (MONDAY, None)
+    assert first.remind_at == datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+    assert await run(services, ana, volunteer, first.task_id) is True
+    assert await run(services, ana, volunteer, first.task_id) is False  # a double click
+    for who in (ben, cleo):
+        await run(services, who, volunteer, first.task_id)
+    await seeds(services, {ana.member_id: 30, ben.member_id: 10, cleo.member_id: 20})
+    [first] = await turns(services)
+    assert first.assignee_id == ana.member_id  # the turn nobody held went to the first volunteer
+    assert notifier.dms == []  # the reminder is for later
+
+    listed = await run(services, ben, list_tasks, write=False)
+    assert "Ana" in listed.fields[0].value
+    assert [a.id for a in listed.actions] == [f"pooling:task_stop:{first.task_id}"]
+
+    # Two days before: Ana's DM with Done / Can't, once.
+    clock.set(first.remind_at)
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    [dm] = notifier.dms
+    assert dm.user_id == "U2" and dm.card.title == "🗓️ À vous : Comptabilité"
+    assert [a.id for a in dm.card.actions] == [f"pooling:task_done:{first.id}",
+                                               f"pooling:task_cant:{first.id}"]
+    with pytest.raises(UserError) as refused:
+        await run(services, ben, mark_done, first.id)
+    assert refused.value.key == "pooling.tasks.errors.not_holder"
+    await run(services, ana, mark_done, first.id)
+    with pytest.raises(UserError) as again:
+        await run(services, ana, mark_done, first.id)
+    assert again.value.key == "pooling.tasks.errors.already_done"
+
+    # Due: the next turn goes to who did it least recently: Ben and Cléo never did, Ben's seed is lower.
+    clock.set(MONDAY)
+    await services.scheduler.run_due()
+    second = (await turns(services))[1]
+    assert (second.due_at, second.assignee_id) == (datetime(2026, 12, 7, 8, 0, tzinfo=UTC), ben.member_id)
+
+    # Ben can't: it passes to Cléo at once (reminder time passed), with a DM; Cléo can't either: moderators.
+    clock.set(second.remind_at)
+    await services.scheduler.run_due()
+    assert [d.user_id for d in notifier.dms] == ["U2", "U3"]
+    assert await run(services, ben, cant, second.id) == "passed"
+    assert [d.user_id for d in notifier.dms] == ["U2", "U3", "U4"]
+    assert notifier.dms[-1].card.text.startswith("La personne avant vous ne peut pas")
+    assert await run(services, cleo, cant, second.id) == "moderators"
+    [told] = notifier.in_channel("C-MOD")
+    assert told.title == "🗓️ Personne ne peut prendre : Comptabilité"
+    await services.scheduler.run_due()
+    assert len(notifier.in_channel("C-MOD")) == 1
+
+    # Third turn: Ana did it on 30 Nov; Ben and Cléo held nothing to the end: Ben (seed) again.
+    clock.set(second.due_at)
+    await services.scheduler.run_due()
+    third = (await turns(services))[2]
+    assert third.assignee_id == ben.member_id
+    await run(services, ben, mark_done, third.id)
+    clock.set(third.due_at)
+    await services.scheduler.run_due()
+    fourth = (await turns(services))[3]
+    assert fourth.assignee_id == cleo.member_id  # Cléo never did it: her turn now
+
+    # Ben stops: nothing he holds; Cléo stops: her coming turn goes to Ana (Ben no longer volunteers).
+    assert await run(services, ben, stop, first.task_id) is True
+    assert await run(services, ben, stop, first.task_id) is False
+    await run(services, cleo, stop, first.task_id)
+    assert (await turns(services))[3].assignee_id == ana.member_id
+
+    shown = await run(services, mod, history, write=False)
+    assert "Ana : 1 fois" in shown.fields[0].value and "Ben : 1 fois" in shown.fields[0].value
+    with pytest.raises(Forbidden):
+        await run(services, ana, history, write=False)
+
+
+async def test_nobody_volunteers_the_moderators_are_told_once_before_it_is_due(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    await modlog(services, mod.community_id)
+    await run(services, mod, add_task, form(name="Veille juridique", cadence="monthly"))
+    [turn] = await turns(services)
+    assert turn.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    [told] = notifier.in_channel("C-MOD")
+    assert told.title == "🗓️ Personne pour : Veille juridique"
+    assert notifier.dms == []
+
+    removed = await run(services, mod, remove_task, "veille  JURIDIQUE")
+    assert removed == "Veille juridique"
+    clock.set(turn.due_at)
+    await services.scheduler.run_due()
+    assert [t.status for t in await turns(services)] == ["stopped"]  # no more turns planned
+
+
+async def test_bad_task_input_and_trades(services: Services, notifier: RecordingNotifier) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    with pytest.raises(InvalidInput) as bad:
+        await run(services, mod, add_task,
+                  form(name=" ", cadence="daily", weekday="lundi", trades="Plomberie"))
+    assert set(bad.value.problems) == {"name", "cadence", "weekday", "trades"}
+    with pytest.raises(InvalidInput) as long:
+        await run(services, mod, add_task, form(name="x" * 81))
+    assert long.value.problems["name"][0] == "pooling.tasks.problems.too_long"
+    assert await turns(services) == []
+
+    async with services.db.transaction() as session:
+        design = Trade(community_id=mod.community_id, key="design", name="Design", position=0)
+        session.add(design)
+        await session.flush()
+        profile = Profile(community_id=mod.community_id, member_id=mod.member_id)
+        session.add(profile)
+        await session.flush()
+        session.add(ProfileTrade(community_id=mod.community_id, profile_id=profile.id, trade_id=design.id))
+    await run(services, mod, add_task, form(name="Modèles de devis", trades="design"))
+    with pytest.raises(UserError) as exists:
+        await run(services, mod, add_task, form(name="modeles de DEVIS"))
+    assert exists.value.key == "pooling.tasks.errors.exists"
+    async with services.db.transaction() as session:
+        task = await session.scalar(select(RotaTask))
+        assert task is not None and task.trade_ids == [design.id]
+    with pytest.raises(UserError) as other_trade:
+        await run(services, ana, volunteer, task.id)
+    assert other_trade.value.key == "pooling.tasks.errors.not_eligible"
+    assert await run(services, mod, volunteer, task.id) is True
+    with pytest.raises(NotFound):
+        await run(services, ana, volunteer, 999_999)
+
+
+async def test_privacy_export_and_delete_give_a_held_turn_anew(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana, ben = [await make_caller(services, f"U{n}", name=name) for n, name in ((2, "Ana"), (3, "Ben"))]
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    await run(services, ben, volunteer, turn.task_id)
+    async with services.db.transaction() as session:
+        exported = await export_member(session, ana.community_id, ana.member_id)
+    assert [v["task"] for v in exported["rota"]["volunteering"]] == ["Comptabilité"]
+    assert exported["rota"]["turns"][0]["role"] == "holder"
+
+    clock.set(turn.remind_at)
+    async with services.db.transaction() as session:
+        await delete_member(session, ana.community_id, ana.member_id)
+    async with services.db.transaction() as session:
+        left = await session.scalar(select(RotaVolunteer).where(RotaVolunteer.member_id == ana.member_id))
+        assert left is None
+        exported = await export_member(session, ana.community_id, ana.member_id)
+    assert exported["rota"] == {"volunteering": [], "turns": [], "tasks_defined": []}
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    [held] = await turns(services)
+    assert held.assignee_id == ben.member_id
+    assert [d.user_id for d in notifier.dms] == ["U3"]
