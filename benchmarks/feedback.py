@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
 import itertools
 import os
+import pstats
 import random
 import tempfile
 import time
@@ -33,7 +35,6 @@ from sqlalchemy import insert, select, update
 
 from benchmarks._common import bench_services
 from benchmarks.directory import NOW, Samples, pooled, report, seed, timed
-from benchmarks.missions import profile
 from bot.cards import Card
 from bot.context import Caller
 from bot.notifier import ThreadRef
@@ -55,6 +56,17 @@ ANSWER_TEXT = (
     "La hiérarchie est claire, mais le titre écrase le reste ; j'essaierais une graisse de moins "
     "et plus d'air autour du bouton. "
 ) * 4
+
+
+async def profile(name: str, call: Callable[[int], Awaitable[object]], runs: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(runs):
+        await call(i)
+    profiler.disable()
+    print(f"cProfile of {runs} x {name} (cumulative, top 40):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 @dataclasses.dataclass(frozen=True)

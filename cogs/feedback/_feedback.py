@@ -43,6 +43,7 @@ from cogs.feedback._store import (
     FORGET,
     NUDGE_POSTS,
     AnswerView,
+    Person,
     RequestView,
     claim_open,
     close_row,
@@ -290,7 +291,11 @@ class Answered:
 
 
 async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: AnswerForm) -> Answered:
-    """Saved (nothing when refused), the nudge cancelled; then posted in the thread and the requester DMed."""
+    """Saved (nothing when refused), the nudge cancelled; then posted in the thread and the requester DMed.
+
+    What the effect shows (the request with this answer counted, the answer itself) is read in this
+    transaction, so that after the commit only the platform calls and the post's record remain.
+    """
     row = await _answerable(ctx, request_id, anonymous)
     text, ratings = validate_answer(form, row.kind)
     if not await claim_open(ctx.session, ctx.community_id, request_id):
@@ -309,19 +314,37 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
     await ctx.scheduler.cancel(
         ctx.session, dedupe_key=_key(NUDGE, ctx.community_id, request_id), community_id=ctx.community_id
     )
-    services, community_id, answer_id = ctx.services, ctx.community_id, answer.id
+    view = await load_request(ctx.session, row)
+    caller = ctx.caller
+    author = Person(caller.member_id, caller.user_id, caller.display_name or caller.user_id, caller.locale)
+    shown = AnswerView(answer.id, request_id, author, anonymous, text, ratings, helpful=False)
+    services, place = ctx.services, Place.of(ctx.community)
 
     async def publish(_notifier: Notifier | None) -> bool:
-        return await publish_answer(services, community_id, answer_id)
+        return await publish_answer(services, place, view, shown)
 
-    return Answered(answer_id, ctx.after_commit(publish))
+    return Answered(answer.id, ctx.after_commit(publish))
 
 
-def message_link(community: Community, ref: PostRef, thread: ThreadRef | None) -> str | None:
+@dataclass(frozen=True)
+class Place:
+    """The community's platform coordinates, copied out of a transaction for the effects after it."""
+
+    community_id: int
+    platform: str
+    external_id: str
+    locale: str
+
+    @classmethod
+    def of(cls, community: Community) -> Place:
+        return cls(community.id, community.platform, community.external_id, community.locale)
+
+
+def message_link(place: Place, ref: PostRef, thread: ThreadRef | None) -> str | None:
     """A link to a posted message, built from its ids (no API call)."""
-    if community.platform == "discord":
-        return f"https://discord.com/channels/{community.external_id}/{ref.channel_id}/{ref.message_id}"
-    if community.platform == "slack":
+    if place.platform == "discord":
+        return f"https://discord.com/channels/{place.external_id}/{ref.channel_id}/{ref.message_id}"
+    if place.platform == "slack":
         link = f"https://slack.com/archives/{ref.channel_id}/p{ref.message_id.replace('.', '')}"
         return (
             f"{link}?thread_ts={thread.thread_id}&cid={ref.channel_id}"
@@ -331,59 +354,56 @@ def message_link(community: Community, ref: PostRef, thread: ThreadRef | None) -
     return None
 
 
-def _answer_card(services: Services, community: Community, view: RequestView, answer: AnswerView) -> Card:
+def _answer_card(services: Services, place: Place, view: RequestView, answer: AnswerView) -> Card:
     card_url = None
     if view.thread_id is None and view.message_id is not None:  # a reply under the card: link to it
-        card_url = message_link(community, PostRef(view.channel_id, view.message_id), None)
+        card_url = message_link(place, PostRef(view.channel_id, view.message_id), None)
     threaded = view.thread_id is not None
-    return answer_card(services.catalog, community.locale, view, answer, threaded=threaded, card_url=card_url)
+    return answer_card(services.catalog, place.locale, view, answer, threaded=threaded, card_url=card_url)
 
 
-async def publish_answer(services: Services, community_id: int, answer_id: int) -> bool:
-    async with services.db.transaction(write=False) as session:
-        answer = await load_answer(session, community_id, answer_id)
-        row = await request_row(session, community_id, answer.request_id) if answer else None
-        community = await session.get(Community, community_id)
-        if answer is None or row is None or community is None:
-            return False
-        view = await load_request(session, row)
-    notifier = notifier_for(services, community.platform)
+async def publish_answer(services: Services, place: Place, view: RequestView, answer: AnswerView) -> bool:
+    """The answer posted in its thread (or under the card) and recorded, the card edited, a DM sent.
+
+    The card shows the new answer count; the requester's DM links to the answer. True when posted.
+    """
+    notifier = notifier_for(services, place.platform)
     thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
-    card = _answer_card(services, community, view, answer)
+    card = _answer_card(services, place, view, answer)
     try:
         if thread is not None:
-            ref = await notifier.post_in_thread(community.external_id, thread, card)
+            ref = await notifier.post_in_thread(place.external_id, thread, card)
         else:
-            ref = await notifier.post(community.external_id, view.channel_id, card)
+            ref = await notifier.post(place.external_id, view.channel_id, card)
     except CannotPost as error:
-        log.info("feedback answer %s not posted: %s", answer_id, error.reason)
+        log.info("feedback answer %s not posted: %s", answer.id, error.reason)
         ref = None
     if ref is not None:
         async with services.db.transaction() as session:
             session.add(
                 Post(
-                    community_id=community_id,
+                    community_id=place.community_id,
                     member_id=answer.author.member_id if answer.author else None,
                     feature=ANSWER_POSTS,
-                    object_id=answer_id,
+                    object_id=answer.id,
                     channel_id=ref.channel_id,
                     message_id=ref.message_id,
                     posted_at=services.clock.now(),
                 )
             )
-    await _refresh_card(services, community, view)
+    if view.message_id is not None:  # the card's answer count (its message is known: no lookup)
+        card_ref = PostRef(view.channel_id, view.message_id)
+        await notifier.edit(place.external_id, card_ref, request_card(services.catalog, place.locale, view))
     requester = view.requester
+    locale = requester.locale or place.locale
     who = (
-        services.t(requester.locale or community.locale, "feedback.answer.anonymous_peer")
+        services.t(locale, "feedback.answer.anonymous_peer")
         if answer.anonymous or answer.author is None
         else answer.author.name
     )
-    link = message_link(community, ref, thread) if ref is not None else None
-    await notifier.dm(
-        community.external_id,
-        requester.user_id,
-        answered_dm(services.catalog, requester.locale or community.locale, view, who, link),
-    )
+    link = message_link(place, ref, thread) if ref is not None else None
+    dm = answered_dm(services.catalog, locale, view, who, link)
+    await notifier.dm(place.external_id, requester.user_id, dm)
     return ref is not None
 
 
@@ -454,7 +474,7 @@ async def refresh_answer(services: Services, community_id: int, answer_id: int) 
                 )
             )
         ).all()
-    card = _answer_card(services, community, view, answer)
+    card = _answer_card(services, Place.of(community), view, answer)
     notifier = notifier_for(services, community.platform)
     for channel_id, message_id in posts:
         await notifier.edit(community.external_id, PostRef(channel_id, message_id), card)

@@ -115,13 +115,18 @@ async def request_row(session: AsyncSession, community_id: int, request_id: int)
 
 
 async def load_request(session: AsyncSession, request: FeedbackRequest) -> RequestView:
-    requester = await person(session, request.community_id, request.member_id)
-    assert requester is not None
-    trade_name = None
-    if request.trade_id is not None:
-        trade_name = await session.scalar(
-            select(Trade.name).where(Trade.community_id == request.community_id, Trade.id == request.trade_id)
+    """The request's view in two queries: its requester with its trade's name, then its answers."""
+    cid = request.community_id
+    head = (
+        await session.execute(
+            select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, Trade.name)
+            .select_from(Member)
+            .outerjoin(Trade, (Trade.community_id == cid) & (Trade.id == request.trade_id))
+            .where(Member.community_id == cid, Member.id == request.member_id)
         )
+    ).one()
+    requester = Person(head[0], head[1], head[2] or head[1], head[3])
+    trade_name = head[4] if request.trade_id is not None else None
     rows = (
         await session.execute(
             select(FeedbackAnswer.anonymous, Member.display_name, Member.platform_user_id)
@@ -298,33 +303,47 @@ async def top_reviewers(
 ) -> list[tuple[str | None, str, int]]:
     """The period's most thanked reviewers per trade: (trade name or None, name, kudos), listed ones only.
 
-    A member whose profile is hidden from the directory is left out of leaderboards too.
+    One query: the period's kudos counted per (trade, reviewer) from the index on (community,
+    created_at, trade, receiver) alone, members whose profile is hidden from the directory left out
+    (they are left out of leaderboards too), ranked within each trade (most kudos, then name), and
+    only the first `per_trade` of each trade returned with their names: trades alphabetically, the
+    feedback channel's requests (no trade) last.
     """
-    hidden = select(Profile.member_id).where(
-        Profile.community_id == community_id, Profile.opt_directory.is_(False)
+    counted = (
+        select(Kudos.trade_id, Kudos.receiver_id, func.count().label("n"))
+        .where(Kudos.community_id == community_id, Kudos.created_at >= since)
+        .group_by(Kudos.trade_id, Kudos.receiver_id)
+        .subquery()
     )
-    count = func.count(Kudos.id)
-    rows = (
-        await session.execute(
-            select(Trade.name, Member.display_name, Member.platform_user_id, count)
-            .join(Member, Member.id == Kudos.receiver_id)
-            .outerjoin(Trade, Trade.id == Kudos.trade_id)
-            .where(
-                Kudos.community_id == community_id,
-                Kudos.created_at >= since,
-                Kudos.receiver_id.not_in(hidden),
-            )
-            .group_by(Trade.name, Member.id, Member.display_name, Member.platform_user_id)
-            .order_by(Trade.name, count.desc(), Member.display_name)
+    hidden = (
+        select(Profile.id)
+        .where(
+            Profile.community_id == community_id,
+            Profile.member_id == counted.c.receiver_id,
+            Profile.opt_directory.is_(False),
         )
-    ).all()
-    kept: list[tuple[str | None, str, int]] = []
-    seen: dict[str | None, int] = {}
-    for trade, name, user, n in rows:
-        if seen.get(trade, 0) < per_trade:
-            seen[trade] = seen.get(trade, 0) + 1
-            kept.append((trade, name or user, int(n)))
-    return kept
+        .exists()
+    )
+    name = func.coalesce(Member.display_name, Member.platform_user_id)
+    rank = (
+        func.row_number()
+        .over(partition_by=counted.c.trade_id, order_by=(counted.c.n.desc(), name, Member.id))
+        .label("rank")
+    )
+    ranked = (
+        select(counted.c.trade_id, name.label("name"), counted.c.n, rank)
+        .join(Member, Member.id == counted.c.receiver_id)
+        .where(Member.community_id == community_id, ~hidden)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Trade.name, ranked.c.name, ranked.c.n)
+        .select_from(ranked)
+        .outerjoin(Trade, (Trade.id == ranked.c.trade_id) & (Trade.community_id == community_id))
+        .where(ranked.c.rank <= per_trade)
+        .order_by(ranked.c.trade_id.is_(None), Trade.name, ranked.c.trade_id, ranked.c.rank)
+    )
+    return [(trade, person_name, int(n)) for trade, person_name, n in rows]
 
 
 # -- privacy ----------------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.notifier import CannotPost, PostRef, ThreadRef
@@ -18,6 +19,7 @@ from cogs.feedback._feedback import (
     check_request,
     close_request,
     kudos_of,
+    kudos_top,
     mark_helpful,
     submit_answer,
     who_wrote,
@@ -25,7 +27,9 @@ from cogs.feedback._feedback import (
 from cogs.feedback._store import delete_member, export_member
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
-from storage.models import Job
+from storage.models import Job, Trade
+from tests.directory.factory import add_profile
+from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 from tests.feedback.conftest import FEEDBACK_CHANNEL, good_request
 
@@ -269,3 +273,48 @@ async def test_export_and_delete(services: Services, alice: Caller, bob: Caller)
         assert (
             await session.scalar(select(Job.kind).where(Job.kind == "feedback.forget")) == "feedback.forget"
         )
+
+
+async def test_kudos_top_ranks_the_month_per_trade_without_hidden_members(
+    services: Services, alice: Caller, bob: Caller, chloe: Caller
+) -> None:
+    """Top 3 per trade by kudos this month (ties by name), trades alphabetically, the feedback
+    channel last; last month's kudos and members hidden from the directory are left out."""
+    dan = await make_caller(services, user="U4", name="Dan")
+    eve = await make_caller(services, user="U5", name="Eve")
+    hidden = await make_caller(services, user="U6", name="Zed")
+    request_id = await asked(services, alice)
+    now = services.clock.now()
+    assert isinstance(services.clock, FrozenClock)
+    month_start = datetime(now.year, now.month, 1, tzinfo=now.tzinfo)
+    async with services.db.transaction() as session:
+        await add_profile(session, hidden, listed=False)
+        await add_profile(session, bob)  # listed: kept
+        design = Trade(community_id=alice.community_id, key="design", name="Design")
+        dev = Trade(community_id=alice.community_id, key="dev", name="Dev")
+        session.add_all([design, dev])
+        await session.flush()
+        given = [
+            (design.id, bob, 3), (design.id, chloe, 2), (design.id, dan, 2), (design.id, eve, 1),
+            (design.id, hidden, 5), (dev.id, bob, 1), (None, chloe, 1),
+        ]
+        at = now - timedelta(hours=1)
+        for trade_id, who, n in [*given, (dev.id, eve, -4)]:  # -4: four kudos of last month
+            for _ in range(abs(n)):
+                answer = FeedbackAnswer(
+                    community_id=alice.community_id, request_id=request_id, member_id=who.member_id,
+                    text="ok", ratings={}, created_at=at,
+                )
+                session.add(answer)
+                await session.flush()
+                session.add(Kudos(
+                    community_id=alice.community_id, answer_id=answer.id, giver_id=alice.member_id,
+                    receiver_id=who.member_id, kind="design", trade_id=trade_id,
+                    created_at=at if n > 0 else month_start - timedelta(days=2),
+                ))
+    card = await run(services, alice, kudos_top, write=False)
+    assert [(f.name, f.value) for f in card.fields] == [
+        ("Design", "Bob : 3 kudos\nChloé : 2 kudos\nDan : 2 kudos"),
+        ("Dev", "Bob : 1 kudos"),
+        ("Salon des avis", "Chloé : 1 kudos"),
+    ]
