@@ -16,10 +16,8 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import truncate
-from bot.context import Caller
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
-from bot.errors import Forbidden
 from bot.text import refuse_control_characters
 from bot.usecase import run
 from cogs.feedback import FEATURE, _ids
@@ -38,7 +36,7 @@ from cogs.feedback._feedback import (
 )
 from cogs.feedback._kinds import KINDS, checklist
 from cogs.feedback._outcome import asked_text, where_label
-from cogs.feedback._store import requester_of
+from cogs.feedback._store import requester_community
 from cogs.feedback._validation import MAX_ANSWER, MAX_QUESTION, MAX_TITLE, AnswerForm, RequestForm
 
 if TYPE_CHECKING:
@@ -221,33 +219,10 @@ class Feedback(commands.Cog):
         await send_text(request.interaction, self.t(caller.locale, "feedback.helpful.done", name=name))
 
     async def on_close(self, request: DiscordRequest) -> None:
-        in_dm = request.interaction.guild_id is None
-        caller = await self._requester_in_dm(request) if in_dm else await request.caller()
+        caller = await request.caller()  # in the due-date DM: the requester, through the request
         await request.interaction.response.defer(ephemeral=True, thinking=True)
         title = await run(self.bot.services, caller, close_request, int(request.match["id"]))
         await send_text(request.interaction, self.t(caller.locale, "feedback.closed.done", title=title))
-
-    async def _requester_in_dm(self, request: DiscordRequest) -> Caller:
-        """Close from the due-date DM (no guild there): the requester, found through their request."""
-        services = self.bot.services
-        async with services.db.transaction(write=False) as session:
-            found = await requester_of(
-                session, int(request.match["id"]), "discord", str(request.interaction.user.id)
-            )
-        if found is None:
-            raise Forbidden("feedback.errors.only_requester_close")
-        community, member = found
-        return Caller(
-            platform="discord",
-            community_id=community.id,
-            community_locale=community.locale,
-            timezone=community.timezone,
-            member_id=member.id,
-            user_id=member.platform_user_id,
-            display_name=member.display_name,
-            locale=member.locale or community.locale,
-            is_moderator=False,
-        )
 
     async def on_who(self, request: DiscordRequest) -> None:
         caller = await request.caller()
@@ -261,5 +236,5 @@ async def setup(bot: CollectifBot) -> None:
     bot.router.action(_ids.ANSWER, cog.on_answer)
     bot.router.modal(_ids.REPLY, cog.on_reply)
     bot.router.action(_ids.HELPFUL, cog.on_helpful)
-    bot.router.action(_ids.CLOSE, cog.on_close)
+    bot.router.action(_ids.CLOSE, cog.on_close, dm=requester_community)
     bot.router.action(_ids.WHO, cog.on_who)

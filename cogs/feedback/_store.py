@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -86,24 +87,19 @@ async def member_by_user(session: AsyncSession, community_id: int, user_id: str)
     )
 
 
-async def requester_of(
-    session: AsyncSession, request_id: int, platform: str, user_id: str
-) -> tuple[Community, Member] | None:
-    """A request's community and requester, if `user_id` asked it (a click in a DM carries no community)."""
-    row = (
-        await session.execute(
-            select(Community, Member)
-            .join(FeedbackRequest, FeedbackRequest.community_id == Community.id)
-            .join(Member, Member.id == FeedbackRequest.member_id)
-            .where(
-                FeedbackRequest.id == request_id,
-                Community.platform == platform,
-                Member.community_id == Community.id,
-                Member.platform_user_id == user_id,
-            )
+async def requester_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
+    """Close in the due-date DM (no guild there): the request's community, if this Discord user asked it."""
+    return await session.scalar(
+        select(FeedbackRequest.community_id)
+        .join(Member, Member.id == FeedbackRequest.member_id)
+        .join(Community, Community.id == FeedbackRequest.community_id)
+        .where(
+            FeedbackRequest.id == int(match["id"]),
+            Community.platform == "discord",
+            Member.community_id == FeedbackRequest.community_id,
+            Member.platform_user_id == user_id,
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    )
 
 
 async def request_row(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:

@@ -264,7 +264,7 @@ async def test_due_date_dm_offers_close_once(discord_harness: DiscordHarness) ->
     assert button_ids(dm) == [f"feedback:close:{request_id}"]
 
     stranger = await h.fake.click(dm, f"feedback:close:{request_id}", h.moderator, locale="fr")
-    assert stranger.content == h.t("fr", "feedback.errors.only_requester_close")
+    assert stranger.content == h.t("fr", "errors.not_for_you")
     closed = await h.fake.click(dm, f"feedback:close:{request_id}", h.member, locale="fr")
     [done] = await closed.wait_followups(1)
     assert done["content"] == h.t("fr", "feedback.closed.done", title="Logo @everyone")
