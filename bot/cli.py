@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__, startup
-from bot.config import ConfigError, Secrets, Settings, load_settings, masked
+from bot.config import SUPPORTED_LOCALES, ConfigError, Secrets, Settings, load_settings, masked
 from bot.log import setup_logging
 
 log = logging.getLogger("collectif")
@@ -156,8 +156,15 @@ def _parser() -> argparse.ArgumentParser:
     invite = _add(discord, "invite-url", _INVITE_URL)
     invite.add_argument("--application-id", type=int, metavar="ID",
                         help="the application's id (default: read from DISCORD_TOKEN)")
+    invite.add_argument("--explain", action="store_true",
+                        help="also list each permission asked for, which feature needs it and why")
     slack = _add(sub, "slack", _SLACK).add_subparsers(dest="action", required=True, metavar="ACTION")
-    _add(slack, "manifest", _MANIFEST)
+    manifest = _add(slack, "manifest", _MANIFEST)
+    manifest.add_argument("--locale", choices=SUPPORTED_LOCALES, default=None,
+                          help="the language of the app's description and command hints "
+                               "(default: community.locale)")
+    manifest.add_argument("--explain", action="store_true",
+                          help="list each bot scope and why instead of printing the manifest")
     return parser
 
 
@@ -396,10 +403,14 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         return 0
     if args.command == "slack":
         from bot.features import load_features
-        from bot.slack_app.manifest import manifest
+        from bot.slack_app.manifest import manifest, scope_reasons
 
+        if args.explain:
+            for scope, why in scope_reasons(settings, load_features()).items():
+                print(f"{scope:<18} {why}")
+            return 0
         try:
-            generated = manifest(settings, load_features())
+            generated = manifest(settings, load_features(), args.locale)
         except ConfigError as exc:
             return _fail(str(exc))
         print(json.dumps(generated, indent=2, ensure_ascii=False))
@@ -413,6 +424,13 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         if app_id is None:
             return _fail("give --application-id or set DISCORD_TOKEN")
         print(invite_url(app_id))
+        if args.explain:
+            from bot.discord_bot.invite import permission_reasons
+            from bot.features import load_features
+
+            for flag, reasons in permission_reasons(load_features()).items():
+                for who, why in reasons:
+                    print(f"{flag:<26} {who:<11} {why}")
         return 0
     if args.command == "discord":
         if not secrets.has_discord:

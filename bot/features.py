@@ -85,6 +85,12 @@ class Feature:
     settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
     on_start: Callable[..., Awaitable[None]] | None = None  # called with bot.services.Services
+    # Discord permissions the feature needs beyond the runtime's own (bot/discord_bot/invite.py), as
+    # (discord.Permissions flag, why). The invite link asks for the union over the installed features,
+    # and the README lists them with these reasons. (Slack scopes: router.need_scope in the Slack part.)
+    discord_permissions: tuple[tuple[str, str], ...] = ()
+    # Gateway intents beyond `guilds` (bot/discord_bot/client.py), as (discord.Intents flag, why).
+    discord_intents: tuple[tuple[str, str], ...] = ()
 
     @property
     def locales(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import discord
@@ -20,6 +21,7 @@ from bot.discord_bot.router import DiscordRouter
 from bot.discord_bot.translator import CatalogTranslator
 from bot.drafts import Drafts
 from bot.errors import InvalidInput, UserError
+from bot.features import Feature
 from bot.i18n import resolve_locale
 from bot.ops.metrics import from_custom_id
 from bot.services import Services
@@ -32,15 +34,25 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 
 
-def bot_intents() -> discord.Intents:
-    """No privileged intent: interactions carry the member. Typing events are useless noise."""
-    intents = discord.Intents.default()
-    intents.members = False
-    intents.presences = False
-    intents.message_content = False
-    intents.typing = False
-    intents.guild_scheduled_events = True
-    return intents
+# The gateway events the runtime needs: servers joined and left, their channels, roles and threads.
+RUNTIME_INTENTS: tuple[tuple[str, str], ...] = (
+    ("guilds", "servers joined and left (a community each), their channels, roles and threads"),
+)
+
+
+def bot_intents(features: Iterable[Feature] | None = None) -> discord.Intents:
+    """Only what ships: `guilds`, plus what the installed features declare (`Feature.discord_intents`).
+
+    No privileged intent (interactions carry the member and their roles), and no message, reaction,
+    typing or scheduled-event stream: the features act on interactions and create events through the
+    REST API, so those events would only cost bandwidth and memory.
+    """
+    flags = [flag for flag, _ in RUNTIME_INTENTS]
+    flags += [flag for feature in features or () for flag, _ in feature.discord_intents]
+    unknown = [flag for flag in flags if flag not in discord.Intents.VALID_FLAGS]
+    if unknown:
+        raise ValueError(f"unknown gateway intent(s): {', '.join(unknown)}")
+    return discord.Intents(**dict.fromkeys(flags, True))
 
 
 class CollectifTree(app_commands.CommandTree):
@@ -97,7 +109,7 @@ class CollectifBot(commands.AutoShardedBot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
-            intents=bot_intents(),
+            intents=bot_intents(services.features),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CollectifTree,
             allowed_contexts=app_commands.AppCommandContext(guild=True),

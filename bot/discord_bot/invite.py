@@ -1,40 +1,53 @@
-"""The OAuth2 install URL with the bot + applications.commands scopes and the least permissions."""
+"""The OAuth2 install URL with the bot + applications.commands scopes and the least permissions.
+
+The permissions are the runtime's own (`RUNTIME_PERMISSIONS`) plus what each installed feature
+declares (`Feature.discord_permissions`, with its reason); `permission_reasons` lists them for the
+README and `collectif discord invite-url --explain`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import discord
+
+from bot.features import Feature
 
 SCOPES = ("bot", "applications.commands")
 
-
-def required_permissions() -> discord.Permissions:
-    """What the features need, and nothing more.
-
-    - view channels, send messages, embed links: post cards in the trade / intro / missions channels;
-    - attach files: `.ics` exports and data exports;
-    - read message history: edit and reply to the bot's own earlier cards;
-    - create public threads, send messages in threads: peer feedback discussions;
-    - create private threads: a pairing round's private conversation per group (members added by the bot);
-    - create events: the afterworks' native scheduled events. Discord lets the creator edit and
-      delete its own events with it, so Manage Events (everyone's events) is not asked for.
-
-    Not asked: Manage Messages (the bot only edits and deletes its own messages, which needs no
-    permission), Mention Everyone, Administrator.
-    """
-    return discord.Permissions(
-        view_channel=True,
-        send_messages=True,
-        send_messages_in_threads=True,
-        create_public_threads=True,
-        create_private_threads=True,
-        embed_links=True,
-        attach_files=True,
-        read_message_history=True,
-        create_events=True,
-    )
+# What every feature relies on: posting and editing its cards. Not asked: Manage Messages (the bot
+# only edits and deletes its own messages, which needs no permission), Mention Everyone (cards never
+# ping), Manage Events (the creator of an event may edit and delete it), Administrator.
+RUNTIME_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("view_channel", "see the channels it posts in (trades, intros, missions, afterworks…)"),
+    ("send_messages", "post the cards (intros, missions, afterworks, feedback requests, purchases…)"),
+    ("embed_links", "cards are embeds"),
+    ("read_message_history", "edit its own earlier cards when something changes"),
+)
 
 
-def invite_url(application_id: int) -> str:
+def permission_reasons(features: Iterable[Feature]) -> dict[str, list[tuple[str, str]]]:
+    """Each permission asked for -> [(who needs it: "runtime" or a feature name, why)], in ask order."""
+    reasons: dict[str, list[tuple[str, str]]] = {}
+    for flag, why in RUNTIME_PERMISSIONS:
+        reasons.setdefault(flag, []).append(("runtime", why))
+    for feature in features:
+        for flag, why in feature.discord_permissions:
+            if flag not in discord.Permissions.VALID_FLAGS:
+                raise ValueError(f"feature {feature.name}: unknown Discord permission {flag!r}")
+            reasons.setdefault(flag, []).append((feature.name, why))
+    return reasons
+
+
+def required_permissions(features: Iterable[Feature] | None = None) -> discord.Permissions:
+    """What the installed features need, and nothing more (default: every registered feature)."""
+    if features is None:
+        from bot.features import load_features
+
+        features = load_features()
+    return discord.Permissions(**dict.fromkeys(permission_reasons(features), True))
+
+
+def invite_url(application_id: int, features: Iterable[Feature] | None = None) -> str:
     """The URL a server admin opens to add Collectif to a server."""
-    return discord.utils.oauth_url(application_id, permissions=required_permissions(), scopes=SCOPES)
-
+    return discord.utils.oauth_url(application_id, permissions=required_permissions(features), scopes=SCOPES)

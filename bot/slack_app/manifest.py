@@ -25,6 +25,12 @@ SHORTCUT_NAME_MAX = 24
 SHORTCUT_DESCRIPTION_MAX = 150
 
 
+def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, str]:
+    """Each bot scope the manifest asks for -> why (the runtime's, then the features' need_scope)."""
+    router = build_router(settings, list(features))
+    return dict(sorted({**BASE_SCOPES, **router.scopes}.items()))
+
+
 def usage_hint(catalog: Catalog, locale: str, features: Iterable[Feature]) -> str:
     """`aide · config [afficher|historique|…] · …`: each command and arguments, in the community language.
 
@@ -41,12 +47,16 @@ def command_usage(catalog: Catalog, locale: str, command: CommandSpec) -> str:
     return catalog.t(locale, key) if catalog.has(key, locale) else command.slack_usage
 
 
-def manifest(settings: Settings, features: Iterable[Feature]) -> dict[str, Any]:
-    """The manifest to paste into https://api.slack.com/apps (Create app > From a manifest)."""
+def manifest(settings: Settings, features: Iterable[Feature], locale: str | None = None) -> dict[str, Any]:
+    """The manifest to paste into https://api.slack.com/apps (Create app > From a manifest).
+
+    Its texts are in `locale` (default: community.locale); its scopes and events are those the
+    installed features registered (`scope_reasons` says why each is asked for).
+    """
     features = list(features)
     catalog = Catalog.load(locale_folders(features))
     router = build_router(settings, features)
-    locale = settings.community.locale
+    locale = locale or settings.community.locale
     http = settings.slack.mode == "http"
     request_url = str(settings.slack.request_url) if settings.slack.request_url else None
     if http and request_url is None:

@@ -18,5 +18,10 @@ FEATURE = Feature(
     discord_extension="cogs.afterworks._discord",
     slack_listeners="cogs.afterworks._slack",
     models="cogs.afterworks.models",
+    discord_permissions=(
+        ("create_events", "a native Discord scheduled event follows each afterwork (the creator may edit "
+                          "and delete its own events, so Manage Events is not needed)"),
+        ("attach_files", "Add to calendar answers with an .ics file"),
+    ),
     on_start=on_start,  # reminder, sync and notice jobs; warms the date reader
 )

@@ -21,5 +21,9 @@ FEATURE = Feature(
     slack_listeners="cogs.feedback._slack",
     models="cogs.feedback.models",
     settings=(NUDGE_DELAY,),
+    discord_permissions=(
+        ("create_public_threads", "each feedback request gets a thread for its answers"),
+        ("send_messages_in_threads", "answers are posted in the request's thread"),
+    ),
     on_start=on_start,  # the nudge, due-date and privacy clean-up jobs
 )

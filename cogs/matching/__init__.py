@@ -13,5 +13,10 @@ FEATURE = Feature(
     discord_extension="cogs.matching._discord",
     slack_listeners="cogs.matching._slack",
     models="cogs.matching.models",
+    discord_permissions=(
+        ("create_private_threads", "an invited team's private conversation is a private thread, the bot "
+                                   "adding the team"),
+        ("send_messages_in_threads", "the team's profiles posted in that thread"),
+    ),
     on_start=on_start,  # the invitations' expiry job
 )

@@ -24,5 +24,10 @@ FEATURE = Feature(
     slack_listeners="cogs.pairing._slack",
     models="cogs.pairing.models",
     settings=SETTINGS,
+    discord_permissions=(
+        ("create_private_threads", "each group's private conversation is a private thread of the pairing "
+                                   "channel, the bot adding the group"),
+        ("send_messages_in_threads", "the conversation starter and check-in in that thread"),
+    ),
     on_start=on_start,  # the planner, round and check-in jobs
 )

@@ -8,4 +8,5 @@ FEATURE = Feature(
     commands=(CommandSpec("privacy", "privacy", slack_usage="export | delete"),),
     discord_extension="cogs.privacy._discord",
     slack_listeners="cogs.privacy._slack",
+    discord_permissions=(("attach_files", "/privacy export answers with your data as a JSON file"),),
 )

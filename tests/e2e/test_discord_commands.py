@@ -40,7 +40,8 @@ async def test_the_bot_asks_for_no_privileged_intent(discord_harness: DiscordHar
     assert not (intents.members)
     assert not (intents.presences)
     assert not (intents.message_content)
-    assert intents.guild_scheduled_events
+    # Only what ships: guilds; no message, typing or scheduled-event stream (events go through REST).
+    assert intents == discord.Intents(guilds=True)
 
 
 async def test_a_second_start_does_not_sync_unchanged_commands(discord_harness: DiscordHarness) -> None:
