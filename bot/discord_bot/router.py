@@ -129,8 +129,12 @@ class DiscordRouter:
         if dm is not None:
             self.dm[route[0]] = dm
 
-    def select(self, pattern: str, handler: Handler) -> None:
-        self.selects.append(_route(pattern, handler))
+    def select(self, pattern: str, handler: Handler, *, dm: DmCommunity | None = None) -> None:
+        """A select menu; with `dm`, also usable in a direct message (as `action`)."""
+        route = _route(pattern, handler)
+        self.selects.append(route)
+        if dm is not None:
+            self.dm[route[0]] = dm
 
     def modal(self, pattern: str, handler: Handler) -> None:
         self.modals.append(_route(pattern, handler))

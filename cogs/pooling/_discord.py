@@ -6,12 +6,14 @@ deferred and the change written: Discord never waits on the database.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
+from sqlalchemy import select
 
 from bot.cards import truncate
 from bot.discord_bot.replies import send_card, send_text
@@ -53,8 +55,11 @@ from cogs.pooling._rota import (
 )
 from cogs.pooling._rota_form import MAX_DESCRIPTION, MAX_NAME, MAX_TRADES_TEXT, TaskForm
 from cogs.pooling._rota_time import CADENCES, WEEKDAYS
+from cogs.pooling.models import Pool, RotaTurn
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.discord_bot.client import CollectifBot
     from bot.discord_bot.router import DiscordRequest
 
@@ -288,6 +293,16 @@ class Pooling(commands.Cog):
         await send_text(interaction, self.t(caller.locale, "pooling.payments.reminder_sent", count=count))
 
 
+async def pool_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
+    """A click in the organizer's DM (Payments, the list's select, the reminder): the pool's community."""
+    return await session.scalar(select(Pool.community_id).where(Pool.id == int(match["id"])))
+
+
+async def turn_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
+    """Done / Can't in a holder's DM: the turn's community (the use case lets only its holder answer)."""
+    return await session.scalar(select(RotaTurn.community_id).where(RotaTurn.id == int(match["id"])))
+
+
 async def setup(bot: CollectifBot) -> None:
     cog = Pooling(bot)
     await bot.add_cog(cog)
@@ -295,10 +310,10 @@ async def setup(bot: CollectifBot) -> None:
     bot.router.action(_ids.LEAVE, cog.on_leave)
     bot.router.action(_ids.CLOSE, cog.on_close)
     bot.router.action(_ids.CANCEL, cog.on_cancel)
-    bot.router.action(_ids.PAYMENTS, cog.on_payments)
-    bot.router.select(_ids.PAID, cog.on_paid)
-    bot.router.action(_ids.REMIND, cog.on_remind)
+    bot.router.action(_ids.PAYMENTS, cog.on_payments, dm=pool_community)
+    bot.router.select(_ids.PAID, cog.on_paid, dm=pool_community)
+    bot.router.action(_ids.REMIND, cog.on_remind, dm=pool_community)
     bot.router.action(_ids.TASK_JOIN, cog.on_task_join)
     bot.router.action(_ids.TASK_STOP, cog.on_task_stop)
-    bot.router.action(_ids.TASK_DONE, cog.on_task_done)
-    bot.router.action(_ids.TASK_CANT, cog.on_task_cant)
+    bot.router.action(_ids.TASK_DONE, cog.on_task_done, dm=turn_community)
+    bot.router.action(_ids.TASK_CANT, cog.on_task_cant, dm=turn_community)
