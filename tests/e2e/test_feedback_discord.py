@@ -91,6 +91,10 @@ async def test_request_answers_helpful_kudos_and_close(discord_harness: DiscordH
 
     shown = await h.fake.invoke_slash(h.guild, h.member, "kudos", {"member": h.moderator}, locale="fr")
     assert shown.embeds[0]["description"] == "1 kudos pour des avis utiles"
+    top = await h.fake.invoke_slash(h.guild, h.member, "kudos", {"top": True}, locale="fr")
+    assert top.embeds[0]["title"] == "🏆 Relecteur·rices les plus utiles, 2026-11"
+    fields = [(f["name"], f["value"]) for f in top.embeds[0]["fields"]]
+    assert fields == [("Salon des avis", "Dominique : 1 kudos")]
 
     closed = await h.fake.click(card, f"feedback:close:{request_id}", h.member, locale="fr")
     await closed.wait_followups(1)

@@ -27,7 +27,7 @@ from cogs.feedback._feedback import (
 from cogs.feedback._store import delete_member, export_member
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
-from storage.models import Job, Trade
+from storage.models import FeatureSetting, Job, Trade
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -176,6 +176,19 @@ async def test_nudge_once_after_the_delay_and_not_after_an_answer(
     nudges = [c for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")]
     assert [c.title for c in nudges] == ["🔔 Toujours en attente d’avis : Logo pour une boulangerie"]
     assert nudges[0].actions[0].id == f"feedback:answer:{quiet}"
+
+
+async def test_nudge_delay_zero_means_no_nudge(
+    services: Services, alice: Caller, notifier: RecordingNotifier, clock: object
+) -> None:
+    async with services.db.transaction() as session:
+        session.add(FeatureSetting(community_id=alice.community_id, key="feedback.nudge_delay", value=0))
+    await asked(services, alice)
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count(Job.id)).where(Job.kind == "feedback.nudge")) == 0
+    clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    assert not [c for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")]
 
 
 async def test_due_date_dm_then_close_archives_and_cancels(
