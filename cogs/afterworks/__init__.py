@@ -11,7 +11,13 @@ FEATURE = Feature(
         CommandSpec("afterworks", "afterworks", slack_usage="[city]"),
     ),
     privacy=PrivacyHook(
-        tables=("afterworks", "afterwork_rsvps", "afterwork_deliveries", "afterwork_preferences"),
+        tables=(
+            "afterworks",
+            "afterwork_rsvps",
+            "afterwork_deliveries",
+            "afterwork_preferences",
+            "afterwork_series",
+        ),
         export=export_member,
         delete=delete_member,
     ),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cards import Action, Card, Field, action_id, truncate, when
+from bot.formatting import format_date
 from bot.i18n import Catalog
 from cogs.afterworks._domain import FEATURE, NAMES_SHOWN, View
-from cogs.afterworks._form import AfterworkForm, Details, wall_words
-from cogs.afterworks.models import CANCELLED, Afterwork
+from cogs.afterworks._form import NONE, AfterworkForm, Details, wall_words
+from cogs.afterworks._recurrence import nth_of
+from cogs.afterworks.models import CANCELLED, MONTHLY, Afterwork, Series
 
 EMOJI = {"afterwork": "🍻", "coworking": "💻", "online": "🎥"}
 COLOR = 0xE67E22
@@ -22,6 +25,43 @@ def duration_text(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def recurrence_text(
+    catalog: Catalog,
+    locale: str,
+    rule: str,
+    first: datetime,
+    nth: int | None,
+    until: date | None,
+    ended: bool = False,
+) -> str:
+    """A series' rule in words: "chaque mois, le dernier jeudi, jusqu'au …", "every week, on Thursday"."""
+    t = catalog.t
+    weekday = t(locale, f"afterworks.weekdays.{first.weekday()}")
+    text = t(
+        locale,
+        f"afterworks.recurrence.{rule}",
+        weekday=weekday,
+        nth=t(locale, f"afterworks.nth.{nth or nth_of(first.date())}") if rule == MONTHLY else "",
+    )
+    if ended:
+        return t(locale, "afterworks.recurrence.ended", rule=text)
+    if until is not None:
+        return t(locale, "afterworks.recurrence.until", rule=text, date=format_date(until, locale, "full"))
+    return text
+
+
+def series_text(catalog: Catalog, locale: str, series: Series) -> str:
+    return recurrence_text(
+        catalog,
+        locale,
+        series.rule,
+        series.first_wall,
+        series.nth,
+        series.until,
+        ended=series.ended_at is not None,
+    )
 
 
 def where_text(afterwork: Afterwork | Details) -> str:
@@ -51,11 +91,17 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
         Field(t(locale, "afterworks.fields.kind"), t(locale, f"afterworks.kinds.{aw.kind}"), inline=True),
         Field(t(locale, "afterworks.fields.where"), truncate(where_text(aw) or "—", FIELD_MAX)),
     ]
+    if view.series is not None:
+        fields.append(
+            Field(t(locale, "afterworks.fields.recurrence"), series_text(catalog, locale, view.series))
+        )
     if aw.rsvp_cutoff_minutes and not cancelled:
-        fields.append(Field(
-            t(locale, "afterworks.fields.cutoff"),
-            f"{when(aw.closes_at, 'full')} ({when(aw.closes_at, 'relative')})",
-        ))
+        fields.append(
+            Field(
+                t(locale, "afterworks.fields.cutoff"),
+                f"{when(aw.closes_at, 'full')} ({when(aw.closes_at, 'relative')})",
+            )
+        )
     fields += [
         Field(going, truncate(", ".join(names) or "—", FIELD_MAX)),
     ]
@@ -79,8 +125,14 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
             Action(action_id(FEATURE, "rsvp", aw.id, "cant"), t(locale, "afterworks.buttons.cant")),
             calendar,
             Action(action_id(FEATURE, "edit", aw.id), t(locale, "afterworks.buttons.edit")),
-            Action(action_id(FEATURE, "cancel", aw.id), t(locale, "afterworks.buttons.cancel"), "danger"),
+            Action(
+                action_id(FEATURE, "cancel", aw.id),
+                t(locale, "afterworks.buttons.cancel_date" if view.series else "afterworks.buttons.cancel"),
+                "danger",
+            ),
         )
+    if view.series is not None and view.series.ended_at is None:
+        actions += (Action(action_id(FEATURE, "end", aw.id), t(locale, "afterworks.buttons.end_series")),)
     return Card(
         title=title,
         text=truncate(aw.description, 3000),
@@ -127,6 +179,9 @@ def understood_text(catalog: Catalog, locale: str, details: Details, timezone: s
             else t(locale, "afterworks.confirm.no_limit"),
         ),
     ]
+    if details.recurrence != NONE:
+        rule = recurrence_text(catalog, locale, details.recurrence, details.wall_time, None, details.until)
+        lines.append(t(locale, "afterworks.confirm.recurrence", rule=rule))
     if details.cutoff_minutes:
         closes = details.closes_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
         lines.append(t(locale, "afterworks.confirm.cutoff", **wall_words(closes, timezone, locale)))

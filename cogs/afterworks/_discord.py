@@ -24,7 +24,14 @@ from bot.rendering.discord import CardButton
 from bot.usecase import run
 from cogs.afterworks import FEATURE, _ids
 from cogs.afterworks._cards import duration_text, form_of, problems_text
-from cogs.afterworks._form import CUTOFFS, DEFAULT_DURATION, DURATIONS, MAX_DESCRIPTION, AfterworkForm
+from cogs.afterworks._form import (
+    CUTOFFS,
+    DEFAULT_DURATION,
+    DURATIONS,
+    MAX_DESCRIPTION,
+    NONE,
+    AfterworkForm,
+)
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -34,10 +41,11 @@ from cogs.afterworks._publish import (
     create_afterwork,
     edit_afterwork,
     edit_form,
+    end_series,
     set_reminder_dms,
     upcoming,
 )
-from cogs.afterworks.models import KINDS
+from cogs.afterworks.models import KINDS, RULES
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -84,6 +92,8 @@ class Afterworks(commands.Cog):
         kind=_opt("kind"),
         description=_opt("description"),
         cutoff=_opt("cutoff"),
+        recurrence=_opt("recurrence"),
+        until=_opt("until"),
     )
     @app_commands.describe(
         title=keyed("afterworks.options.title_description"),
@@ -95,11 +105,16 @@ class Afterworks(commands.Cog):
         kind=keyed("afterworks.options.kind_description"),
         description=keyed("afterworks.options.description_description"),
         cutoff=keyed("afterworks.options.cutoff_description"),
+        recurrence=keyed("afterworks.options.recurrence_description"),
+        until=keyed("afterworks.options.until_description"),
     )
     @app_commands.choices(
         kind=_kind_choices(),
         duration=[app_commands.Choice(name=duration_text(m), value=m) for m in DURATIONS],
         cutoff=[app_commands.Choice(name=keyed(f"afterworks.cutoffs.{m}"), value=m) for m in (0, *CUTOFFS)],
+        recurrence=[
+            app_commands.Choice(name=keyed(f"afterworks.repeats.{r}"), value=r) for r in (NONE, *RULES)
+        ],
     )
     async def create(
         self,
@@ -113,6 +128,8 @@ class Afterworks(commands.Cog):
         kind: str = "afterwork",
         description: app_commands.Range[str, 0, MAX_DESCRIPTION] = "",
         cutoff: int = 0,
+        recurrence: str = NONE,
+        until: app_commands.Range[str, 0, 40] = "",
     ) -> None:
         caller = await self.bot.caller(interaction)
         form = AfterworkForm(
@@ -125,6 +142,8 @@ class Afterworks(commands.Cog):
             capacity="" if capacity is None else str(capacity),
             description=description,
             cutoff=str(cutoff) if cutoff else "",
+            recurrence=recurrence,
+            until=until,
         )
         try:
             checked = await run(self.bot.services, caller, check_form, form, write=False)
@@ -271,8 +290,17 @@ class Afterworks(commands.Cog):
         afterwork_id = int(request.match["id"])
         await run(services, caller, edit_form, afterwork_id, write=False)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(services, caller, cancel_afterwork, afterwork_id)
-        await send_text(interaction, self.t(caller.locale, "afterworks.cancelled.done"))
+        cancelled = await run(services, caller, cancel_afterwork, afterwork_id)
+        key = "afterworks.cancelled.occurrence" if cancelled.series_id else "afterworks.cancelled.done"
+        await send_text(interaction, self.t(caller.locale, key))
+
+    async def on_end_series(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ended = await run(services, caller, end_series, int(request.match["id"]))
+        key = f"afterworks.ended.{'done' if ended.changed else 'already'}"
+        await send_text(interaction, self.t(caller.locale, key))
 
 
 async def setup(bot: CollectifBot) -> None:
@@ -283,4 +311,5 @@ async def setup(bot: CollectifBot) -> None:
     bot.router.action(_ids.CALENDAR, cog.on_calendar)
     bot.router.action(_ids.EDIT, cog.on_edit)
     bot.router.action(_ids.CANCEL, cog.on_cancel)
+    bot.router.action(_ids.END_SERIES, cog.on_end_series)
     bot.router.modal(_ids.EDIT_FORM, cog.on_edit_submit)

@@ -25,6 +25,7 @@ from cogs.afterworks.models import (
     Afterwork,
     Preference,
     Rsvp,
+    Series,
 )
 from storage.models import Job, Member
 
@@ -51,6 +52,7 @@ class View:
     maybe: int = 0
     cant: int = 0
     waitlist: list[Person] = field(default_factory=list)
+    series: Series | None = None
 
 
 @dataclass(frozen=True)
@@ -105,17 +107,21 @@ async def _people(session: AsyncSession, community_id: int, afterwork_id: int, s
 async def person(session: AsyncSession, community_id: int, member_id: int | None) -> Person | None:
     if member_id is None:
         return None
-    row = (await session.execute(
-        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale)
-        .where(Member.community_id == community_id, Member.id == member_id)
-    )).first()
+    row = (
+        await session.execute(
+            select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
+                Member.community_id == community_id, Member.id == member_id
+            )
+        )
+    ).first()
     return Person(row[0], row[1], row[2], row[3]) if row else None
 
 
 async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
     cid, aid = afterwork.community_id, afterwork.id
     rows = await session.execute(
-        select(Rsvp.status, func.count()).where(Rsvp.community_id == cid, Rsvp.afterwork_id == aid)
+        select(Rsvp.status, func.count())
+        .where(Rsvp.community_id == cid, Rsvp.afterwork_id == aid)
         .group_by(Rsvp.status)
     )
     counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
@@ -126,6 +132,15 @@ async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
         maybe=counts.get("maybe", 0),
         cant=counts.get("cant", 0),
         waitlist=await _people(session, cid, aid, WAITLIST),
+        series=await get_series(session, cid, afterwork.series_id),
+    )
+
+
+async def get_series(session: AsyncSession, community_id: int, series_id: int | None) -> Series | None:
+    if series_id is None:
+        return None
+    return await session.scalar(
+        select(Series).where(Series.community_id == community_id, Series.id == series_id)
     )
 
 
@@ -133,8 +148,11 @@ async def _lock(session: AsyncSession, community_id: int, afterwork_id: int) -> 
     """Take this event's turn (the conditional UPDATE every answer starts with); the next click number."""
     seq = await session.scalar(
         update(Afterwork)
-        .where(Afterwork.community_id == community_id, Afterwork.id == afterwork_id,
-               Afterwork.status == SCHEDULED)
+        .where(
+            Afterwork.community_id == community_id,
+            Afterwork.id == afterwork_id,
+            Afterwork.status == SCHEDULED,
+        )
         .values(rsvp_seq=Afterwork.rsvp_seq + 1)
         .returning(Afterwork.rsvp_seq)
         .execution_options(synchronize_session=False)
@@ -147,8 +165,10 @@ async def _lock(session: AsyncSession, community_id: int, afterwork_id: int) -> 
 async def _take_seat(session: AsyncSession, afterwork_id: int) -> bool:
     result = await session.execute(
         update(Afterwork)
-        .where(Afterwork.id == afterwork_id,
-               (Afterwork.capacity.is_(None)) | (Afterwork.going_count < Afterwork.capacity))
+        .where(
+            Afterwork.id == afterwork_id,
+            (Afterwork.capacity.is_(None)) | (Afterwork.going_count < Afterwork.capacity),
+        )
         .values(going_count=Afterwork.going_count + 1)
         .execution_options(synchronize_session=False)
     )
@@ -157,8 +177,10 @@ async def _take_seat(session: AsyncSession, afterwork_id: int) -> bool:
 
 async def _free_seat(session: AsyncSession, afterwork_id: int) -> None:
     await session.execute(
-        update(Afterwork).where(Afterwork.id == afterwork_id, Afterwork.going_count > 0)
-        .values(going_count=Afterwork.going_count - 1).execution_options(synchronize_session=False)
+        update(Afterwork)
+        .where(Afterwork.id == afterwork_id, Afterwork.going_count > 0)
+        .values(going_count=Afterwork.going_count - 1)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -167,8 +189,12 @@ async def promote(session: AsyncSession, community_id: int, afterwork_id: int, n
     promoted: list[int] = []
     while True:
         first = await session.scalar(
-            select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id,
-                               Rsvp.status == WAITLIST).order_by(Rsvp.position, Rsvp.id).limit(1)
+            select(Rsvp)
+            .where(
+                Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id, Rsvp.status == WAITLIST
+            )
+            .order_by(Rsvp.position, Rsvp.id)
+            .limit(1)
         )
         if first is None or not await _take_seat(session, afterwork_id):
             break
@@ -180,8 +206,14 @@ async def promote(session: AsyncSession, community_id: int, afterwork_id: int, n
 
 
 async def answer(
-    session: AsyncSession, community_id: int, afterwork_id: int, member_id: int, choice: str, now: datetime,
-    timezone: str = "UTC", locale: str = "en",
+    session: AsyncSession,
+    community_id: int,
+    afterwork_id: int,
+    member_id: int,
+    choice: str,
+    now: datetime,
+    timezone: str = "UTC",
+    locale: str = "en",
 ) -> Answered:
     """Going / Maybe / Can't: Going on a full event joins the waitlist; leaving Going promotes the next.
 
@@ -191,8 +223,9 @@ async def answer(
     check_answers_open(afterwork, now, timezone, locale)
     seq = await _lock(session, community_id, afterwork_id)
     rsvp = await session.scalar(
-        select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id,
-                           Rsvp.member_id == member_id)
+        select(Rsvp).where(
+            Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id, Rsvp.member_id == member_id
+        )
     )
     old = rsvp.status if rsvp else None
     if old == choice or (choice == GOING and old == WAITLIST):  # a repeated click (or a Slack retry)
@@ -202,8 +235,14 @@ async def answer(
     if choice == GOING and not await _take_seat(session, afterwork_id):
         new = WAITLIST
     if rsvp is None:
-        rsvp = Rsvp(community_id=community_id, afterwork_id=afterwork_id, member_id=member_id,
-                    status=new, position=seq, updated_at=now)
+        rsvp = Rsvp(
+            community_id=community_id,
+            afterwork_id=afterwork_id,
+            member_id=member_id,
+            status=new,
+            position=seq,
+            updated_at=now,
+        )
         session.add(rsvp)
     else:
         rsvp.status, rsvp.position, rsvp.updated_at = new, seq, now
@@ -218,31 +257,42 @@ async def answer(
 
 async def waitlist_position(session: AsyncSession, rsvp: Rsvp) -> int:
     ahead = await session.scalar(
-        select(func.count()).select_from(Rsvp).where(
-            Rsvp.afterwork_id == rsvp.afterwork_id, Rsvp.status == WAITLIST, Rsvp.position < rsvp.position)
+        select(func.count())
+        .select_from(Rsvp)
+        .where(Rsvp.afterwork_id == rsvp.afterwork_id, Rsvp.status == WAITLIST, Rsvp.position < rsvp.position)
     )
     return int(ahead or 0) + 1
 
 
-async def set_capacity(session: AsyncSession, afterwork: Afterwork, capacity: int | None, now: datetime
-                       ) -> list[Person]:
+async def set_capacity(
+    session: AsyncSession, afterwork: Afterwork, capacity: int | None, now: datetime
+) -> list[Person]:
     """A new capacity: refused below the number going; a higher one promotes from the waitlist."""
     await _lock(session, afterwork.community_id, afterwork.id)
     going = int(await session.scalar(select(Afterwork.going_count).where(Afterwork.id == afterwork.id)) or 0)
     if capacity is not None and capacity < going:
         # A problem of the form's capacity field: shown next to it (Slack inline, Discord in the list).
         raise InvalidInput({"capacity": ("afterworks.errors.capacity_below_going", {"going": going})})
-    await session.execute(update(Afterwork).where(Afterwork.id == afterwork.id).values(capacity=capacity)
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(Afterwork)
+        .where(Afterwork.id == afterwork.id)
+        .values(capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
     return await promote(session, afterwork.community_id, afterwork.id, now)
 
 
 async def dms_wanted(session: AsyncSession, community_id: int, member_ids: list[int]) -> set[int]:
     """Those of `member_ids` who did not turn afterwork DMs off."""
-    off = set(await session.scalars(
-        select(Preference.member_id).where(Preference.community_id == community_id,
-                                           Preference.member_id.in_(member_ids), Preference.dms.is_(False))
-    ))
+    off = set(
+        await session.scalars(
+            select(Preference.member_id).where(
+                Preference.community_id == community_id,
+                Preference.member_id.in_(member_ids),
+                Preference.dms.is_(False),
+            )
+        )
+    )
     return {m for m in member_ids if m not in off}
 
 
@@ -270,33 +320,50 @@ async def plan_reminders(
             continue  # answering now is the reminder; a late one would say "in 1 hour" too late
         start = int(afterwork.starts_at.timestamp())
         await scheduler.schedule(
-            session, kind=REMIND, due_at=due, community_id=afterwork.community_id,
-            payload={"afterwork_id": afterwork.id, "offset": offset, "starts_at": start,
-                     "channel": offset == first},
+            session,
+            kind=REMIND,
+            due_at=due,
+            community_id=afterwork.community_id,
+            payload={
+                "afterwork_id": afterwork.id,
+                "offset": offset,
+                "starts_at": start,
+                "channel": offset == first,
+            },
             dedupe_key=f"{prefix}{offset}:{start}:{afterwork.sequence or 0}",
         )
         planned += 1
     return planned
 
 
-async def drop_reminders(session: AsyncSession, scheduler: Scheduler, community_id: int, afterwork_id: int
-                         ) -> int:
+async def drop_reminders(
+    session: AsyncSession, scheduler: Scheduler, community_id: int, afterwork_id: int
+) -> int:
     """Skip every pending reminder of this afterwork (edited time, cancellation)."""
-    ids = list(await session.scalars(
-        select(Job.id).where(Job.community_id == community_id, Job.kind == REMIND, Job.state == PENDING,
-                             Job.dedupe_key.startswith(_key(community_id, afterwork_id), autoescape=True))
-    ))
+    ids = list(
+        await session.scalars(
+            select(Job.id).where(
+                Job.community_id == community_id,
+                Job.kind == REMIND,
+                Job.state == PENDING,
+                Job.dedupe_key.startswith(_key(community_id, afterwork_id), autoescape=True),
+            )
+        )
+    )
     for job_id in ids:
         await scheduler.cancel(session, job_id=job_id, community_id=community_id)
     return len(ids)
 
 
-async def forget_answers(session: AsyncSession, community_id: int, member_id: int, now: datetime
-                         ) -> list[tuple[int, list[Person]]]:
+async def forget_answers(
+    session: AsyncSession, community_id: int, member_id: int, now: datetime
+) -> list[tuple[int, list[Person]]]:
     """A privacy deletion: the member's answers go; seats they held go to the waitlist."""
-    rows = list(await session.scalars(
-        select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.member_id == member_id)
-    ))
+    rows = list(
+        await session.scalars(
+            select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.member_id == member_id)
+        )
+    )
     promoted: list[tuple[int, list[Person]]] = []
     for rsvp in rows:
         was_going = rsvp.status == GOING
@@ -305,6 +372,7 @@ async def forget_answers(session: AsyncSession, community_id: int, member_id: in
             await _free_seat(session, rsvp.afterwork_id)
             afterwork = await session.get(Afterwork, rsvp.afterwork_id)
             if afterwork is not None and afterwork.status == SCHEDULED and afterwork.starts_at > now:
-                promoted.append((rsvp.afterwork_id, await promote(session, community_id, rsvp.afterwork_id,
-                                                                  now)))
+                promoted.append(
+                    (rsvp.afterwork_id, await promote(session, community_id, rsvp.afterwork_id, now))
+                )
     return promoted

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.community_time import MAX_DATE_TEXT, parse_wall_time
+from bot.community_time import MAX_DATE_TEXT, parse_date, parse_wall_time
 from bot.errors import InvalidInput
 from bot.formatting import format_date
-from cogs.afterworks.models import KINDS
+from cogs.afterworks.models import KINDS, RULES
+
+NONE = "none"  # no recurrence
 
 MAX_TITLE = 100
 MAX_PLACE = 200
@@ -38,6 +40,8 @@ class AfterworkForm:
     capacity: str = ""
     description: str = ""
     cutoff: str = ""  # minutes before the start when answers close ("": at the start)
+    recurrence: str = NONE  # none, weekly, biweekly, monthly (creation only: an edit changes one date)
+    until: str = ""  # the series' last day, typed ("": no end)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Details:
     description: str
     wall_time: datetime  # the local time typed, naive (what the form shows it understood)
     cutoff_minutes: int | None = None
+    recurrence: str = NONE
+    until: date | None = None
 
     @property
     def closes_at(self) -> datetime:
@@ -159,8 +165,10 @@ def validate(
     description = form.description.strip()
     if len(description) > MAX_DESCRIPTION:
         problems["description"] = (
-            "afterworks.problems.too_long", {"max": MAX_DESCRIPTION, "length": len(description)}
+            "afterworks.problems.too_long",
+            {"max": MAX_DESCRIPTION, "length": len(description)},
         )
+    until = read_until(form, wall, timezone, now, locale, problems)
     cutoff = read_cutoff(form.cutoff, problems)
     if (
         cutoff is not None
@@ -175,8 +183,45 @@ def validate(
     assert starts_at is not None
     assert wall is not None
     return Details(
-        title, starts_at, duration, form.kind, place, link, city, capacity, description, wall, cutoff
+        title,
+        starts_at,
+        duration,
+        form.kind,
+        place,
+        link,
+        city,
+        capacity,
+        description,
+        wall,
+        cutoff,
+        form.recurrence,
+        until,
     )
+
+
+def read_until(
+    form: AfterworkForm, wall: datetime | None, timezone: str, now: datetime, locale: str, problems: Problems
+) -> date | None:
+    """The recurrence is one of RULES (or none); its optional last day, not before the first date."""
+    if form.recurrence != NONE and form.recurrence not in RULES:
+        problems["recurrence"] = ("afterworks.problems.recurrence", {})
+        return None
+    text = " ".join(form.until.split())
+    if not text:
+        return None
+    if form.recurrence == NONE:
+        problems["until"] = ("afterworks.problems.until_without_recurrence", {})
+        return None
+    if len(text) > MAX_DATE_TEXT:
+        problems["until"] = ("afterworks.problems.too_long", {"max": MAX_DATE_TEXT, "length": len(text)})
+        return None
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    until = parse_date(text, today, locale)
+    if until is None:
+        problems["until"] = ("afterworks.problems.until_unreadable", {"text": text})
+    elif wall is not None and until < wall.date():
+        problems["until"] = ("afterworks.problems.until_before", {"date": format_date(until, locale, "full")})
+    return until
 
 
 def read_cutoff(text: str, problems: Problems) -> int | None:

@@ -8,3 +8,4 @@ CONFIRM = r"afterworks:confirm"  # Discord: "Post it" under what the form unders
 FORM = r"afterworks:form"  # the Slack form (callback_id)
 CONFIRM_VIEW = r"afterworks:confirm_view"  # the Slack confirmation step (callback_id)
 EDIT_FORM = r"afterworks:edit_form:(?P<id>[0-9]{1,18})"  # the edit form (Discord modal, Slack view)
+END_SERIES = r"afterworks:end:(?P<id>[0-9]{1,18})"  # organizer or moderator: no new date of the series

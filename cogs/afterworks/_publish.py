@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bot.cards import Attachment, Card
+from bot.errors import UserError
 from bot.notifier import EventSpec, Notifier
 from bot.posting import PostOwner, SyncResult, posts_of, sync_card
-from bot.scheduler import JobRun
+from bot.scheduler import PENDING, JobRun, Scheduler
 from bot.usecase import Context, Later
 from cogs.afterworks._cards import afterwork_card, list_card, notice_card, understood_text, where_text
 from cogs.afterworks._domain import (
@@ -29,14 +30,27 @@ from cogs.afterworks._domain import (
     drop_reminders,
     forget_answers,
     get_afterwork,
+    get_series,
     load_view,
     person,
     plan_reminders,
     set_capacity,
 )
-from cogs.afterworks._form import AfterworkForm, Details, validate
+from cogs.afterworks._form import NONE, AfterworkForm, Details, validate
 from cogs.afterworks._ics import calendar_file
-from cogs.afterworks.models import CANCELLED, GOING, KINDS, SCHEDULED, Afterwork, Delivery, Preference, Rsvp
+from cogs.afterworks._recurrence import nth_of, occurrence_wall, post_at, to_utc
+from cogs.afterworks.models import (
+    CANCELLED,
+    GOING,
+    KINDS,
+    MONTHLY,
+    SCHEDULED,
+    Afterwork,
+    Delivery,
+    Preference,
+    Rsvp,
+    Series,
+)
 from storage.models import Community, Job, Member
 from storage.settings import get_settings
 from storage.sql import dialect_insert
@@ -50,6 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SYNC = "afterworks.sync"  # platform work queued where no effect can run (a privacy deletion)
 NO_EVENTS = "afterworks.no_events"  # tells moderators once that Discord refused scheduled events
+NEXT = "afterworks.next"  # posts a series' next occurrence
 LIST_MAX = 10
 
 
@@ -198,8 +213,24 @@ async def create_afterwork(ctx: Context, form: AfterworkForm, *, origin_channel_
     )
     _apply(afterwork, details)
     ctx.session.add(afterwork)
+    if details.recurrence != NONE:
+        series = Series(
+            community_id=ctx.community_id,
+            organizer_id=ctx.caller.member_id,
+            rule=details.recurrence,
+            first_wall=details.wall_time,
+            timezone=ctx.caller.timezone,
+            nth=nth_of(details.wall_time.date()) if details.recurrence == MONTHLY else None,
+            until=details.until,
+            created_at=now,
+        )
+        ctx.session.add(series)
+        await ctx.session.flush()
+        afterwork.series_id, afterwork.occurrence = series.id, 0
     await ctx.session.flush()
     await plan_reminders(ctx.session, ctx.scheduler, afterwork, list(settings.reminder_offsets_minutes), now)
+    if details.recurrence != NONE:
+        await plan_next(ctx.session, ctx.scheduler, series, afterwork)
     services, cid, aid = ctx.services, ctx.community_id, afterwork.id
 
     async def post(_notifier: Notifier | None) -> SyncResult:
@@ -220,16 +251,24 @@ def _apply(afterwork: Afterwork, details: Details) -> None:
 async def check_answer(ctx: Context, afterwork_id: int) -> None:
     """Read-only: the afterwork exists here and still takes answers (before the platform is answered)."""
     check_answers_open(
-        await get_afterwork(ctx.session, ctx.community_id, afterwork_id), ctx.clock.now(),
-        ctx.caller.timezone, ctx.caller.locale,
+        await get_afterwork(ctx.session, ctx.community_id, afterwork_id),
+        ctx.clock.now(),
+        ctx.caller.timezone,
+        ctx.caller.locale,
     )
 
 
 async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answered:
     """Going / Maybe / Can't; the card follows, and whoever a seat went to is told."""
     answered = await answer(
-        ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id, choice, ctx.clock.now(),
-        ctx.caller.timezone, ctx.caller.locale,
+        ctx.session,
+        ctx.community_id,
+        afterwork_id,
+        ctx.caller.member_id,
+        choice,
+        ctx.clock.now(),
+        ctx.caller.timezone,
+        ctx.caller.locale,
     )
     if answered.changed:
         _after_change(ctx, afterwork_id, promoted=answered.promoted)
@@ -335,7 +374,10 @@ async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -
 
 
 async def cancel_afterwork(ctx: Context, afterwork_id: int) -> Afterwork:
-    """Cancelled: reminders dropped, the card says so, the Discord event is cancelled, those going told."""
+    """Cancelled: reminders dropped, the card says so, the Discord event is cancelled, those going told.
+
+    In a series this skips one date: the next one is still posted.
+    """
     afterwork = await edit_form(ctx, afterwork_id)
     afterwork.status = CANCELLED
     afterwork.sequence += 1
@@ -344,6 +386,47 @@ async def cancel_afterwork(ctx: Context, afterwork_id: int) -> Afterwork:
     told = await _going(ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id)
     _after_change(ctx, afterwork_id, promoted=[], told=told, key="cancelled", event=True)
     return afterwork
+
+
+@dataclass(frozen=True)
+class Ended:
+    changed: bool
+
+
+async def end_series(ctx: Context, afterwork_id: int) -> Ended:
+    """The organizer (or a moderator) ends the series of this occurrence: no new date is posted.
+
+    Dates already posted stay (each has its own Cancel). Settled by a conditional UPDATE: two clicks
+    end it once.
+    """
+    afterwork = await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
+    check_manager(afterwork, ctx.caller.member_id, ctx.caller.is_moderator)
+    series = await get_series(ctx.session, ctx.community_id, afterwork.series_id)
+    if series is None:
+        raise UserError("afterworks.errors.not_series")
+    now = ctx.clock.now()
+    result = await ctx.session.execute(
+        update(Series)
+        .where(Series.community_id == ctx.community_id, Series.id == series.id, Series.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return Ended(False)
+    await drop_next(ctx.session, ctx.scheduler, ctx.community_id, series.id)
+    shown = list(
+        await ctx.session.scalars(
+            select(Afterwork.id).where(
+                Afterwork.community_id == ctx.community_id,
+                Afterwork.series_id == series.id,
+                Afterwork.status == SCHEDULED,
+                Afterwork.starts_at > now,
+            )
+        )
+    )
+    for aid in {afterwork_id, *shown}:  # their cards say the series ended
+        _after_change(ctx, aid, promoted=[])
+    return Ended(True)
 
 
 async def upcoming(ctx: Context, city: str = "", kind: str = "") -> Card:
@@ -365,8 +448,23 @@ async def calendar_of(ctx: Context, afterwork_id: int) -> Attachment:
     """The .ics file of an afterwork of this community."""
     afterwork = await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
     organizer = await person(ctx.session, ctx.community_id, afterwork.organizer_id)
+    series = await get_series(ctx.session, ctx.community_id, afterwork.series_id)
+    occurrences = None
+    if series is not None:
+        occurrences = list(
+            await ctx.session.scalars(
+                select(Afterwork).where(
+                    Afterwork.community_id == ctx.community_id, Afterwork.series_id == series.id
+                )
+            )
+        )
     return calendar_file(
-        afterwork, ctx.caller.timezone, organizer.name if organizer else None, ctx.clock.now()
+        afterwork,
+        ctx.caller.timezone,
+        organizer.name if organizer else None,
+        ctx.clock.now(),
+        series,
+        occurrences,
     )
 
 
@@ -508,6 +606,135 @@ async def no_events_notice(services: Services, run: JobRun) -> None:
     )
 
 
+# -- series: the next occurrence ----------------------------------------------------------------
+
+
+def _next_key(community_id: int, series_id: int) -> str:
+    return f"{NEXT}:{community_id}:{series_id}:"
+
+
+async def plan_next(session: AsyncSession, scheduler: Scheduler, series: Series, previous: Afterwork) -> bool:
+    """Plan the job that posts the occurrence after `previous`; False past the series' last day.
+
+    Due when `previous` ends, or 7 days before the next one starts, whichever is later.
+    """
+    k = (previous.occurrence or 0) + 1
+    wall = occurrence_wall(series.first_wall, series.rule, series.nth, k)
+    if series.until is not None and wall.date() > series.until:
+        return False
+    starts_at = to_utc(wall, series.timezone)
+    ends_at = previous.starts_at + timedelta(minutes=previous.duration_minutes)
+    await scheduler.schedule(
+        session,
+        kind=NEXT,
+        due_at=post_at(ends_at, starts_at),
+        community_id=series.community_id,
+        payload={"series_id": series.id, "occurrence": k, "after": previous.id},
+        dedupe_key=f"{_next_key(series.community_id, series.id)}{k}",
+    )
+    return True
+
+
+async def drop_next(session: AsyncSession, scheduler: Scheduler, community_id: int, series_id: int) -> None:
+    ids = list(
+        await session.scalars(
+            select(Job.id).where(
+                Job.community_id == community_id,
+                Job.kind == NEXT,
+                Job.state == PENDING,
+                Job.dedupe_key.startswith(_next_key(community_id, series_id), autoescape=True),
+            )
+        )
+    )
+    for job_id in ids:
+        await scheduler.cancel(session, job_id=job_id, community_id=community_id)
+
+
+async def next_occurrence(services: Services, run: JobRun) -> None:
+    """Post a series' next occurrence, then plan the one after.
+
+    A copy of the previous one (as last edited) at the rule's next local time, with its own answers,
+    reminders, card and Discord event.
+
+    The unique (series, occurrence) key lets only one process create it. An occurrence whose time passed
+    while the bot was down is not posted; the one after it is planned.
+    """
+    assert run.community_id is not None
+    cid, sid, k = run.community_id, int(run.payload["series_id"]), int(run.payload["occurrence"])
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        series = await get_series(session, cid, sid)
+        if series is None or series.ended_at is not None:
+            return
+        template = await session.scalar(
+            select(Afterwork)
+            .where(Afterwork.community_id == cid, Afterwork.series_id == sid, Afterwork.occurrence < k)
+            .order_by(Afterwork.occurrence.desc())
+            .limit(1)
+        )
+        if template is None:
+            return
+        wall = occurrence_wall(series.first_wall, series.rule, series.nth, k)
+        if series.until is not None and wall.date() > series.until:
+            return
+        starts_at = to_utc(wall, series.timezone)
+        table = Afterwork.__table__
+        values = {
+            c: getattr(template, c)
+            for c in (
+                "community_id",
+                "organizer_id",
+                "title",
+                "kind",
+                "duration_minutes",
+                "place",
+                "link",
+                "city",
+                "city_key",
+                "capacity",
+                "rsvp_cutoff_minutes",
+                "description",
+                "origin_channel_id",
+                "series_id",
+            )
+        }
+        inserted = await session.scalar(
+            dialect_insert(session, table)
+            .values(
+                **values,
+                starts_at=starts_at,
+                occurrence=k,
+                status=SCHEDULED,
+                going_count=0,
+                rsvp_seq=0,
+                sequence=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        )
+        if inserted is None:
+            return  # another process created it
+        afterwork = await get_afterwork(session, cid, int(inserted))
+        if starts_at > now:
+            settings = await get_settings(session, cid)
+            await plan_reminders(
+                session, services.scheduler, afterwork, list(settings.reminder_offsets_minutes), now
+            )
+        else:  # its time passed while the bot was down: kept cancelled, so the series goes on
+            afterwork.status = CANCELLED
+        await plan_next(session, services.scheduler, series, afterwork)
+        posts = await posts_of(session, cid, FEATURE, template.id)
+        settings = await get_settings(session, cid)
+        channel = settings.afterworks_channel_id or (
+            posts[0].channel_id if posts else template.origin_channel_id
+        )
+        post = afterwork.status == SCHEDULED
+    if post:
+        await publish(services, cid, int(inserted), channel)
+
+
 def queue_sync(
     session: AsyncSession,
     community_id: int,
@@ -537,6 +764,7 @@ def register_jobs(services: Services) -> None:
     scheduler.register(
         NO_EVENTS, functools.partial(no_events_notice, services), max_lateness=timedelta(days=7)
     )
+    scheduler.register(NEXT, functools.partial(next_occurrence, services), max_lateness=None)
 
 
 async def on_start(services: Services) -> None:
@@ -587,6 +815,21 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             for a in organized
         ],
         "reminder_dms": None if pref is None else bool(pref),  # None: never chosen (DMs on by default)
+        "series": [
+            {
+                "id": s.id,
+                "rule": s.rule,
+                "first": s.first_wall.isoformat(),
+                "timezone": s.timezone,
+                "until": s.until.isoformat() if s.until else None,
+                "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+            }
+            for s in await session.scalars(
+                select(Series)
+                .where(Series.community_id == community_id, Series.organizer_id == member_id)
+                .order_by(Series.id)
+            )
+        ],
     }
 
 
@@ -609,6 +852,19 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 Afterwork.community_id == community_id, Afterwork.organizer_id == member_id
             )
         )
+    )
+    # Their series end (no new date) and become anonymous, as their afterworks.
+    await session.execute(
+        update(Series)
+        .where(
+            Series.community_id == community_id, Series.organizer_id == member_id, Series.ended_at.is_(None)
+        )
+        .values(ended_at=now)
+    )
+    await session.execute(
+        update(Series)
+        .where(Series.community_id == community_id, Series.organizer_id == member_id)
+        .values(organizer_id=None)
     )
     for afterwork in organized:
         if afterwork.status == SCHEDULED and afterwork.starts_at > now:

@@ -22,7 +22,7 @@ from bot.usecase import run
 from bot.words import match_word
 from cogs.afterworks import _ids
 from cogs.afterworks._cards import duration_text, form_of, problem_lines
-from cogs.afterworks._form import CUTOFFS, DURATIONS, MAX_DESCRIPTION, AfterworkForm
+from cogs.afterworks._form import CUTOFFS, DURATIONS, MAX_DESCRIPTION, NONE, AfterworkForm
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -32,10 +32,11 @@ from cogs.afterworks._publish import (
     create_afterwork,
     edit_afterwork,
     edit_form,
+    end_series,
     set_reminder_dms,
     upcoming,
 )
-from cogs.afterworks.models import KINDS
+from cogs.afterworks.models import KINDS, RULES
 
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
 METADATA_MAX = 3000  # Slack's private_metadata limit
@@ -56,8 +57,24 @@ def form_view(
     callback_id: str,
     metadata: dict[str, Any],
     title_key: str = "afterworks.form.title",
+    creating: bool = True,
 ) -> dict[str, Any]:
     t = request.t
+    series = [  # creation only: an edit changes one date, not the series
+        input_block(
+            "recurrence",
+            t("afterworks.fields.recurrence"),
+            select("static_select", [(r, t(f"afterworks.repeats.{r}")) for r in (NONE, *RULES)],
+                   [form.recurrence or NONE]),
+            optional=True,
+        ),
+        input_block(
+            "until",
+            t("afterworks.fields.until"),
+            text_input(40, placeholder=t("afterworks.options.until_description"), value=form.until),
+            optional=True,
+        ),
+    ] if creating else []
     return {
         "type": "modal",
         "callback_id": callback_id,
@@ -119,6 +136,7 @@ def form_view(
                 ),
                 optional=True,
             ),
+            *series,
         ],
     }
 
@@ -143,6 +161,8 @@ def form_from_state(values: dict[str, Any]) -> AfterworkForm:
         capacity=text("capacity"),
         description=text("description"),
         cutoff=one("cutoff", ""),
+        recurrence=one("recurrence", NONE),
+        until=text("until"),
     )
 
 
@@ -284,6 +304,7 @@ async def edit_clicked(request: SlackRequest) -> None:
             callback_id=f"afterworks:edit_form:{afterwork.id}",
             metadata={},
             title_key="afterworks.form.edit_title",
+            creating=False,
         )
     )
 
@@ -311,8 +332,16 @@ async def cancel_clicked(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     afterwork_id = int(request.match["id"])
     await run(services, caller, edit_form, afterwork_id, write=False)
-    await run(services, caller, cancel_afterwork, afterwork_id)
-    await request.reply(request.t("afterworks.cancelled.done"))
+    cancelled = await run(services, caller, cancel_afterwork, afterwork_id)
+    key = "afterworks.cancelled.occurrence" if cancelled.series_id else "afterworks.cancelled.done"
+    await request.reply(request.t(key))
+
+
+async def end_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    ended = await run(request.services, caller, end_series, int(request.match["id"]))
+    await request.reply(request.t(f"afterworks.ended.{'done' if ended.changed else 'already'}"))
 
 
 def register(router: SlackRouter) -> None:
@@ -325,3 +354,4 @@ def register(router: SlackRouter) -> None:
     router.action(_ids.CALENDAR, calendar_clicked)
     router.action(_ids.EDIT, edit_clicked)
     router.action(_ids.CANCEL, cancel_clicked)
+    router.action(_ids.END_SERIES, end_clicked)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -13,13 +13,41 @@ KINDS = ("afterwork", "coworking", "online")
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 GOING, MAYBE, CANT, WAITLIST = "going", "maybe", "cant", "waitlist"
 ANSWERS = (GOING, MAYBE, CANT)
+WEEKLY, BIWEEKLY, MONTHLY = "weekly", "biweekly", "monthly"
+RULES = (WEEKLY, BIWEEKLY, MONTHLY)
+
+
+class Series(Base):
+    """A recurring afterwork: the rule and the first occurrence's local wall time it is computed from.
+
+    Occurrence k starts at the rule's k-th local wall time read in `timezone`, so 19:00 stays 19:00
+    local across daylight-saving changes. Each occurrence is an Afterwork row (its own answers, card).
+    """
+
+    __tablename__ = "afterwork_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    organizer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    rule: Mapped[str] = mapped_column(String(16))
+    first_wall: Mapped[datetime] = mapped_column(DateTime())  # naive: the local time of occurrence 0
+    timezone: Mapped[str] = mapped_column(String(64))
+    nth: Mapped[int | None] = mapped_column(Integer, nullable=True)  # monthly: 1 to 4, or -1 (the last)
+    until: Mapped[date | None] = mapped_column(Date, nullable=True)  # local date, included
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Afterwork(Base):
     """One event. `going_count` and `rsvp_seq` are changed only by conditional UPDATEs (the capacity race)."""
 
     __tablename__ = "afterworks"
-    __table_args__ = (Index("ix_afterworks_community_upcoming", "community_id", "status", "starts_at"),)
+    __table_args__ = (
+        Index("ix_afterworks_community_upcoming", "community_id", "status", "starts_at"),
+        UniqueConstraint("series_id", "occurrence"),  # two processes never post the same occurrence twice
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
@@ -45,6 +73,10 @@ class Afterwork(Base):
     origin_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # Discord scheduled event
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # .ics SEQUENCE: bumped by each change
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("afterwork_series.id", ondelete="SET NULL"), nullable=True
+    )
+    occurrence: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0, 1, 2… within its series
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

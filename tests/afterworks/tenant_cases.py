@@ -12,6 +12,7 @@ from cogs.afterworks._publish import (
     check_answer,
     edit_afterwork,
     edit_form,
+    end_series,
 )
 from cogs.afterworks.models import Afterwork
 from tests.tenant import Case, World
@@ -53,6 +54,12 @@ CASES = [
         "b_afterwork",
         lambda s, c, i: run(s, c, cancel_afterwork, i),
         covers=("afterworks:cancel:42",),
+    ),
+    Case(
+        "afterworks: End the series of an afterwork id",
+        "b_afterwork",
+        lambda s, c, i: run(s, c, end_series, i),
+        covers=("afterworks:end:42",),
     ),
 ]
 

@@ -403,3 +403,62 @@ async def test_answers_close_at_the_cutoff_shown_on_the_card(h: DiscordHarness) 
     assert list((await statuses(h, afterwork.id)).values()) == ["going"]  # Alex's only: nothing saved
     [still] = await afterworks(h)
     assert still.going_count == 1
+
+
+async def test_a_weekly_series_posts_the_next_date_skips_one_and_ends(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    summary, _ = await create(h, h.member, recurrence="weekly", until="2027-01-31")
+    assert "Répétition : chaque semaine, le vendredi, jusqu’au dimanche 31 janvier 2027" in summary.content
+    [first] = await afterworks(h)
+    card = cards(h, channel)[0]
+    assert fields(card)[h.t("fr", "afterworks.fields.recurrence")].startswith("chaque semaine, le vendredi")
+    assert buttons(card)[-2:] == [f"afterworks:cancel:{first.id}", f"afterworks:end:{first.id}"]
+    await click(h, card, f"afterworks:rsvp:{first.id}:going", alex)
+
+    h.services.clock.set(DEC_4_19H_PARIS + timedelta(hours=2))  # the first one ends
+    await h.services.scheduler.run_due()
+    first, second = await afterworks(h)
+    assert second.starts_at == DEC_4_19H_PARIS + timedelta(days=7)
+    new_card = cards(h, channel)[1]
+    assert f"afterworks:rsvp:{second.id}:going" in buttons(new_card)
+    start = int(second.starts_at.timestamp())
+    assert fields(new_card)["Quand"] == f"<t:{start}:F> (<t:{start}:R>)"
+    assert len(h.fake.scheduled_events) == 2
+    assert await statuses(h, second.id) == {}  # its own answers
+
+    assert await click(h, new_card, f"afterworks:cancel:{second.id}", alex) == h.t(
+        "fr", "afterworks.errors.not_organizer"
+    )
+    assert await click(h, new_card, f"afterworks:end:{second.id}", alex) == h.t(
+        "fr", "afterworks.errors.not_organizer"
+    )
+    assert await click(h, new_card, f"afterworks:cancel:{second.id}", h.member) == h.t(
+        "fr", "afterworks.cancelled.occurrence"
+    )
+    h.services.clock.set(second.starts_at + timedelta(hours=2))
+    await h.services.scheduler.run_due()
+    third = (await afterworks(h))[2]
+    assert (third.occurrence, third.status) == (2, "scheduled")
+    third_card = cards(h, channel)[2]
+    ended = await click(h, third_card, f"afterworks:end:{third.id}", h.member)
+    assert ended == h.t("fr", "afterworks.ended.done")
+    assert f"afterworks:end:{third.id}" not in buttons(cards(h, channel)[2])
+    h.services.clock.set(third.starts_at + timedelta(days=30))
+    await h.services.scheduler.run_due()
+    assert len(await afterworks(h)) == 3
+    assert len(cards(h, channel)) == 3
+
+
+async def test_a_bad_end_date_is_refused_and_saves_nothing(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    answer = await h.fake.invoke_slash(
+        h.guild, h.member, "afterwork create", {**OPTIONS, "until": "2027-01-31"}
+    )
+    assert h.t("fr", "afterworks.problems.until_without_recurrence") in answer.content
+    answer = await h.fake.invoke_slash(
+        h.guild, h.member, "afterwork create", {**OPTIONS, "recurrence": "weekly", "until": "2026-12-01"}
+    )
+    assert h.t("fr", "afterworks.problems.until_before", date="mardi 1 décembre 2026") in answer.content
+    assert await afterworks(h) == []
+    assert cards(h, channel) == []

@@ -429,3 +429,56 @@ async def test_answers_close_at_the_cutoff_shown_on_the_card(s: SlackHarness) ->
     )
     assert answer.json() == {"response_action": "errors", "errors": {
         "cutoff": s.t("fr", "afterworks.problems.cutoff")}}
+
+
+async def test_a_weekly_series_posts_the_next_date_skips_one_and_ends(s: SlackHarness) -> None:
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    assert {"recurrence", "until"} <= {b["block_id"] for b in form["blocks"]}
+    values = state(until="2027-01-31")
+    values["recurrence"] = {"value": {"type": "static_select", "selected_option": {"value": "weekly"}}}
+    answer = await s.sender.view_submission(
+        "afterworks:form", values, user_id=s.member_fr, private_metadata=form["private_metadata"]
+    )
+    confirm = answer.json()["view"]
+    assert "chaque semaine, le vendredi, jusqu’au dimanche 31 janvier 2027" in visible_text(confirm)
+    done = s.completions.count
+    await s.sender.view_submission(
+        "afterworks:confirm_view", {}, user_id=s.member_fr, private_metadata=confirm["private_metadata"]
+    )
+    await s.completions.wait(done + 1)
+    [first] = await afterworks(s)
+    shown = json.dumps(card(s))
+    assert f"afterworks:end:{first.id}" in shown and s.t("fr", "afterworks.buttons.cancel_date") in shown
+
+    s.services.clock.set(DEC_4_19H_PARIS + timedelta(hours=2))
+    await s.services.scheduler.run_due()
+    first, second = await afterworks(s)
+    assert second.starts_at == DEC_4_19H_PARIS + timedelta(days=7)
+    posted = [m for m in channel_messages(s, CHANNEL) if f"afterworks:rsvp:{second.id}" in json.dumps(m)]
+    assert len(posted) == 1
+    assert f"<!date^{int(second.starts_at.timestamp())}^" in visible_text(posted[0])
+    going = s.t("fr", "afterworks.answered.going")
+    assert await click(s, f"afterworks:rsvp:{second.id}:going", "UALEX") == going
+
+    refused = s.t("fr", "afterworks.errors.not_organizer")
+    assert await click(s, f"afterworks:end:{second.id}", "UALEX") == refused
+    assert await click(s, f"afterworks:cancel:{second.id}", s.member_fr) == s.t(
+        "fr", "afterworks.cancelled.occurrence"
+    )
+    gone = s.t("fr", "afterworks.dm.cancelled_title", title=TEXTS["title"])
+    assert sum(gone in text for text in dms(s, "UALEX")) == 1
+    assert await click(s, f"afterworks:end:{second.id}", s.member_fr) == s.t("fr", "afterworks.ended.done")
+    assert await click(s, f"afterworks:end:{second.id}", s.member_fr) == s.t("fr", "afterworks.ended.already")
+    s.services.clock.set(second.starts_at + timedelta(days=30))
+    await s.services.scheduler.run_due()
+    assert len(await afterworks(s)) == 2
+
+    # The edit form changes one date: no recurrence fields there.
+    opened = len(s.fake.calls_to("views.open"))
+    s.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=1))
+    await action(s, f"afterworks:edit:{first.id}", s.member_fr)
+    edit = (await s.fake.wait_for_call(
+        "views.open", lambda c: s.fake.calls_to("views.open").index(c) >= opened
+    )).args["view"]
+    assert {"recurrence", "until"}.isdisjoint(b["block_id"] for b in edit["blocks"])

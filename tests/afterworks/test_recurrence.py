@@ -1,0 +1,291 @@
+"""Recurring afterworks: local wall time across daylight saving, the nth weekday, the next occurrence
+posted once by the scheduler, skipping one date, ending the series, the .ics RRULE.
+
+NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.errors import InvalidInput, UserError
+from bot.services import Services
+from bot.usecase import run
+from cogs.afterworks._form import AfterworkForm, validate
+from cogs.afterworks._publish import (
+    NEXT,
+    answer_afterwork,
+    calendar_of,
+    cancel_afterwork,
+    create_afterwork,
+    end_series,
+    register_jobs,
+)
+from cogs.afterworks._recurrence import LAST, nth_of, nth_weekday, occurrence_wall, to_utc
+from cogs.afterworks.models import Afterwork, Rsvp, Series
+from storage.models import Job
+from storage.settings import get_settings
+from tests.fakes.callers import make_caller
+from tests.fakes.notifier import RecordingNotifier
+
+PARIS = "Europe/Paris"
+
+
+@pytest.fixture
+def notifier(services: Services) -> RecordingNotifier:
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    return recording
+
+
+def form(**changes: str) -> AfterworkForm:
+    base = AfterworkForm(
+        title="Coworking du dimanche",
+        when="2027-03-21 19:00",
+        where="La Cantine",
+        city="Nantes",
+        recurrence="weekly",
+    )
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+async def create(services: Services, caller, **changes: str) -> int:
+    async with services.db.transaction() as session:
+        (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
+    created = await run(services, caller, create_afterwork, form(**changes), origin_channel_id="C-HERE")
+    return created.afterwork_id
+
+
+async def occurrences(services: Services) -> list[Afterwork]:
+    async with services.db.transaction() as session:
+        return list(await session.scalars(select(Afterwork).order_by(Afterwork.occurrence)))
+
+
+# -- the rule, pure ------------------------------------------------------------------------------
+
+
+def test_19h_paris_stays_19h_local_across_both_daylight_saving_changes() -> None:
+    spring = datetime(2027, 3, 21, 19, 0)  # Sunday; clocks go forward on Sunday 2027-03-28
+    assert to_utc(occurrence_wall(spring, "weekly", None, 0), PARIS) == datetime(
+        2027, 3, 21, 18, 0, tzinfo=UTC
+    )
+    assert to_utc(occurrence_wall(spring, "weekly", None, 1), PARIS) == datetime(
+        2027, 3, 28, 17, 0, tzinfo=UTC
+    )
+    autumn = datetime(2027, 10, 24, 19, 0)  # Sunday; clocks go back on Sunday 2027-10-31
+    assert to_utc(occurrence_wall(autumn, "weekly", None, 0), PARIS) == datetime(
+        2027, 10, 24, 17, 0, tzinfo=UTC
+    )
+    assert to_utc(occurrence_wall(autumn, "weekly", None, 1), PARIS) == datetime(
+        2027, 10, 31, 18, 0, tzinfo=UTC
+    )
+    every_two = datetime(2027, 3, 18, 19, 0)
+    assert to_utc(occurrence_wall(every_two, "biweekly", None, 1), PARIS) == datetime(
+        2027, 4, 1, 17, 0, tzinfo=UTC
+    )
+
+
+def test_monthly_on_the_nth_weekday_and_a_5th_one_becomes_the_last() -> None:
+    first_thursday = datetime(2026, 12, 3, 19, 0)
+    assert nth_of(first_thursday.date()) == 1
+    walls = [occurrence_wall(first_thursday, "monthly", 1, k) for k in range(4)]
+    assert [w.date() for w in walls] == [
+        date(2026, 12, 3),
+        date(2027, 1, 7),
+        date(2027, 2, 4),
+        date(2027, 3, 4),
+    ]
+    assert all(w.hour == 19 for w in walls)
+    # The 5th Thursday of December 2026 (the 31st): January and February 2027 have none -> their last.
+    fifth = datetime(2026, 12, 31, 19, 0)
+    assert nth_of(fifth.date()) == LAST
+    assert [occurrence_wall(fifth, "monthly", LAST, k).date() for k in range(4)] == [
+        date(2026, 12, 31),
+        date(2027, 1, 28),
+        date(2027, 2, 25),
+        date(2027, 3, 25),
+    ]
+    assert nth_weekday(2027, 4, 3, LAST) == date(2027, 4, 29)
+    # Across daylight saving, monthly too: 19:00 local in March (CET) and in April (CEST).
+    assert to_utc(occurrence_wall(datetime(2027, 3, 4, 19, 0), "monthly", 1, 1), PARIS) == datetime(
+        2027, 4, 1, 17, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "key"),
+    [
+        ({"recurrence": "daily"}, "recurrence", "afterworks.problems.recurrence"),
+        ({"recurrence": "none", "until": "30 juin"}, "until", "afterworks.problems.until_without_recurrence"),
+        ({"until": "2027-03-01"}, "until", "afterworks.problems.until_before"),
+        ({"until": "quand on veut"}, "until", "afterworks.problems.until_unreadable"),
+    ],
+)
+def test_bad_recurrence_is_refused_on_its_field(changes: dict[str, str], field: str, key: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        validate(form(**changes), PARIS, datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
+    assert list(error.value.problems) == [field]
+    assert error.value.problems[field][0] == key
+
+
+def test_the_until_day_is_read_naturally() -> None:
+    details = validate(form(until="30 juin 2027"), PARIS, datetime(2026, 11, 26, 10, 0, tzinfo=UTC), "fr")
+    assert (details.recurrence, details.until) == ("weekly", date(2027, 6, 30))
+
+
+# -- the series through the scheduler ---------------------------------------------------------------
+
+
+async def test_the_next_occurrence_is_posted_once_when_the_previous_ends_at_19h_local_after_the_change(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    first_id = await create(services, alice)
+    [first] = await occurrences(services)
+    assert (first.starts_at, first.occurrence) == (datetime(2027, 3, 21, 18, 0, tzinfo=UTC), 0)
+    [card] = notifier.in_channel("C-AW")
+    shown = {f.name: f.value for f in card.fields}
+    assert shown["Répétition"] == "chaque semaine, le dimanche"
+    assert [a.label for a in card.actions][-2:] == ["Annuler cette date", "Arrêter la série"]
+    await run(services, bob, answer_afterwork, first_id, "going")
+
+    async with services.db.transaction() as session:
+        [job] = list(await session.scalars(select(Job).where(Job.kind == NEXT)))
+    assert job.due_at == datetime(2027, 3, 21, 20, 0, tzinfo=UTC)  # when the first ends (2 h)
+    clock.set(job.due_at - timedelta(minutes=1))
+    assert await services.scheduler.run_due() >= 0
+    assert len(await occurrences(services)) == 1
+    clock.set(job.due_at)
+    await services.scheduler.run_due()
+    first, second = await occurrences(services)
+    assert second.occurrence == 1
+    assert second.starts_at == datetime(2027, 3, 28, 17, 0, tzinfo=UTC)  # 19:00 summer time
+    assert (second.title, second.place, second.city) == (first.title, first.place, first.city)
+    assert second.going_count == 0  # its own answers
+    cards = notifier.in_channel("C-AW")
+    assert len(cards) == 2 and cards[1].title == cards[0].title
+    assert len(notifier.events) == 2  # its own Discord event
+    async with services.db.transaction() as session:
+        reminders = sorted(
+            await session.scalars(
+                select(Job.due_at).where(Job.kind == "afterworks.remind", Job.state == "pending")
+            )
+        )
+        rsvps = list(await session.scalars(select(Rsvp.afterwork_id)))
+    assert reminders == [second.starts_at - timedelta(hours=24), second.starts_at - timedelta(hours=1)]
+    assert rsvps == [first_id]
+
+    # Run again, or a second process running the same job again: no second copy (unique key).
+    await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        job = await session.scalar(select(Job).where(Job.kind == NEXT, Job.state == "done"))
+        job.state = "pending"
+    await services.scheduler.run_due()
+    assert len(await occurrences(services)) == 2
+    assert len(notifier.in_channel("C-AW")) == 2
+
+    # The one after: planned when the second ends, at 19:00 local again.
+    async with services.db.transaction() as session:
+        pending = await session.scalar(select(Job).where(Job.kind == NEXT, Job.state == "pending"))
+    assert pending.due_at == datetime(2027, 3, 28, 19, 0, tzinfo=UTC)
+    assert pending.payload["occurrence"] == 2
+
+
+async def test_autumn_change_and_a_monthly_series_posted_seven_days_before(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    await create(services, alice, when="2027-10-24 19:00")
+    clock.set(datetime(2027, 10, 24, 19, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    _, second = await occurrences(services)
+    assert second.starts_at == datetime(2027, 10, 31, 18, 0, tzinfo=UTC)  # 19:00 winter time
+
+    async with services.db.transaction() as session:
+        for job in await session.scalars(select(Job).where(Job.kind == NEXT, Job.state == "pending")):
+            job.state = "skipped"
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    monthly = await create(services, alice, when="2026-12-31 19:00", recurrence="monthly")
+    async with services.db.transaction() as session:
+        series = await session.scalar(select(Series).where(Series.rule == "monthly"))
+        job = await session.scalar(select(Job).where(Job.kind == NEXT, Job.state == "pending"))
+    assert series.nth == LAST
+    assert job.due_at == datetime(2027, 1, 28, 18, 0, tzinfo=UTC) - timedelta(days=7)
+    card = notifier.in_channel("C-AW")[-1]
+    assert {f.name: f.value for f in card.fields}["Répétition"] == "chaque mois, le dernier jeudi"
+    clock.set(job.due_at)
+    await services.scheduler.run_due()
+    created = [a for a in await occurrences(services) if a.series_id == series.id]
+    assert [a.starts_at for a in created] == [
+        datetime(2026, 12, 31, 18, 0, tzinfo=UTC),
+        datetime(2027, 1, 28, 18, 0, tzinfo=UTC),
+    ]
+    assert created[0].id == monthly
+
+
+async def test_skipping_one_date_keeps_the_series_and_ending_it_stops_new_dates(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    first_id = await create(services, alice)
+    await run(services, alice, cancel_afterwork, first_id)  # skip this date only
+    clock.set(datetime(2027, 3, 21, 20, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    first, second = await occurrences(services)
+    assert (first.status, second.status) == ("cancelled", "scheduled")
+
+    with pytest.raises(UserError) as refused:
+        await run(services, bob, end_series, second.id)
+    assert refused.value.key == "afterworks.errors.not_organizer"
+    assert (await run(services, alice, end_series, second.id)).changed is True
+    assert (await run(services, alice, end_series, second.id)).changed is False  # once
+    card = notifier.in_channel("C-AW")[1]
+    assert {f.name: f.value for f in card.fields}["Répétition"].endswith(
+        "(série arrêtée : plus de nouvelle date)"
+    )
+    assert "Arrêter la série" not in [a.label for a in card.actions]
+    assert second.status == "scheduled"  # the date already posted stays
+    clock.set(datetime(2027, 4, 30, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert len(await occurrences(services)) == 2
+
+    # The .ics: the series' RRULE ends at its last date; the skipped date is a cancelled override.
+    ics = await run(services, bob, calendar_of, second.id, write=False)
+    master, override = Calendar.from_ical(ics.content).walk("VEVENT")
+    assert (
+        str(master["UID"])
+        == str(override["UID"])
+        == f"afterwork-series-{alice.community_id}-{first.series_id}@collectif"
+    )
+    rule = master["RRULE"]
+    assert rule["FREQ"] == ["WEEKLY"]
+    assert rule["UNTIL"] == [datetime(2027, 3, 28, 17, 0, tzinfo=UTC)]
+    assert master.decoded("DTSTART").astimezone(UTC) == datetime(2027, 3, 21, 18, 0, tzinfo=UTC)
+    assert str(override["STATUS"]) == "CANCELLED"
+    assert override.decoded("RECURRENCE-ID").astimezone(UTC) == datetime(2027, 3, 21, 18, 0, tzinfo=UTC)
+
+
+async def test_no_date_after_the_series_last_day(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    await create(services, alice, until="2027-03-28")
+    for day in (21, 28):
+        clock.set(datetime(2027, 3, day, 20, 0, tzinfo=UTC))
+        await services.scheduler.run_due()
+    assert [a.starts_at.date() for a in await occurrences(services)] == [date(2027, 3, 21), date(2027, 3, 28)]
+    async with services.db.transaction() as session:
+        assert list(await session.scalars(select(Job).where(Job.kind == NEXT, Job.state == "pending"))) == []
+    ics = await run(services, alice, calendar_of, (await occurrences(services))[0].id, write=False)
+    [master] = Calendar.from_ical(ics.content).walk("VEVENT")
+    assert master["RRULE"]["UNTIL"] == [datetime(2027, 3, 28, 21, 59, 59, tzinfo=UTC)]
