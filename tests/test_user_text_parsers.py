@@ -60,11 +60,14 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from cogs.intros._slack import MENTION
     from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
     from cogs.matching import _request as matching
+    from cogs.missions._search import RATE as MISSION_RATE
+    from cogs.missions._search import parse_list_args as mission_list_args
     from cogs.missions._slack import read_metadata as mission_metadata
     from cogs.missions._validation import MissionForm, parse_budget
     from cogs.missions._validation import validate as mission_validate
     from cogs.pooling._form import PoolForm
     from cogs.pooling._form import validate as pool_validate
+    from cogs.pooling._rota_form import TaskForm, task_key, validate_task
     from cogs.pooling._slack import read_channel as pool_channel
     from storage.text import fold
 
@@ -77,6 +80,10 @@ def parsers() -> dict[str, Callable[[str], object]]:
         form = PoolForm(title=text, what=text, link=text, tiers=text, minimum=text, maximum=text,
                         deadline=text, where=text)
         return pool_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
+
+    def task_form(text: str) -> object:
+        form = TaskForm(name=text, description=text, cadence=text, weekday=text, trades=text, trade_ids=[text])
+        return validate_task(form, [(1, "Design"), (2, "Développement web")])
 
     def intro_form(text: str) -> object:
         form = IntroForm(skills=text, city=text, rate=text, links=text, bio=text,
@@ -128,11 +135,15 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "mission budget": parse_budget,
         "mission form": mission_form,
         "mission slack metadata": mission_metadata,
+        "mission list args": mission_list_args,
+        "mission rate filter": lambda t: MISSION_RATE.fullmatch(t),
         "matching args": matching.parse_args,
         "matching rate": matching.parse_rate,
         "matching date": lambda t: matching.parse_by(t, TODAY, "fr"),
         "pool form": pool_form,
         "pool slack metadata": pool_channel,
+        "rota task form": task_form,
+        "rota task name": task_key,
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -144,12 +155,12 @@ LISTED = {
     "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
-    "cogs/missions/_validation.py", "cogs/missions/_slack.py",
+    "cogs/missions/_validation.py", "cogs/missions/_slack.py", "cogs/missions/_search.py",
     "cogs/directory/_filters.py", "bot/rendering/discord.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
     "cogs/matching/_request.py",
-    "cogs/pooling/_form.py", "cogs/pooling/_slack.py",
+    "cogs/pooling/_form.py", "cogs/pooling/_slack.py", "cogs/pooling/_rota_form.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

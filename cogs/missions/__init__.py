@@ -10,7 +10,12 @@ FEATURE = Feature(
     package=__name__,
     commands=(
         CommandSpec("mission", "missions"),
-        CommandSpec("missions", "missions", slack_usage="[mine | candidate] [trade]"),
+        CommandSpec(
+            "missions",
+            "missions",
+            slack_usage="[mine | candidate] [trade] [skill:…] [sector:…] [city:…] [mode:…] [rate:…] "
+            "[start:…] [status:…]",
+        ),
     ),
     privacy=PrivacyHook(
         tables=("missions", "mission_trades", "mission_candidacies", "mission_allowances"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -10,7 +10,7 @@ from bot.cards import Action, Card, Field, Option, Select, action_id, truncate
 from bot.formatting import format_date, format_money
 from bot.i18n import Catalog
 from bot.posting import SyncResult
-from cogs.missions._missions import CandidateView, MissionView
+from cogs.missions._missions import CandidateView, ListedMission, MissionView
 
 FEATURE = "missions"
 COLORS = {"open": 0x2E86DE, "forming": 0xF39C12, "staffed": 0x27AE60, "closed": 0x7F8C8D, "expired": 0x7F8C8D}
@@ -19,7 +19,7 @@ DESCRIPTION_MAX = 1500
 SELECT_MAX = 25
 
 
-def trade_counts(view: MissionView) -> str:
+def trade_counts(view: MissionView | ListedMission) -> str:
     """Candidates per trade ("Rédaction 2 · Design 1 · SEO 0"): the gap in the team at a glance."""
     return " · ".join(f"{name} {count}" for (_, name, _), count in zip(view.trades, view.counts, strict=True))
 
@@ -43,7 +43,7 @@ def source_text(catalog: Catalog, locale: str, view: MissionView) -> str:
     return catalog.t(locale, f"missions.source.{view.source}")
 
 
-def status_text(catalog: Catalog, locale: str, view: MissionView) -> str:
+def status_text(catalog: Catalog, locale: str, view: MissionView | ListedMission) -> str:
     if view.status == "closed" and view.outcome:
         return catalog.t(locale, f"missions.outcome.{view.outcome}")
     return catalog.t(locale, f"missions.status.{view.status}")
@@ -248,20 +248,38 @@ def expired_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
     )
 
 
+def _shown_filter(catalog: Catalog, locale: str, name: str, value: str) -> str:
+    t = catalog.t
+    if name == "mode":
+        value = t(locale, f"missions.work_mode.{value}")
+    elif name == "status":
+        value = t(locale, f"missions.status.{value}")
+    elif name == "start":
+        value = format_date(date.fromisoformat(value), locale)
+    return t(locale, f"missions.list.filter.{name}", value=value)
+
+
 def list_card(
     catalog: Catalog,
     locale: str,
-    views: list[MissionView],
+    missions: Sequence[ListedMission],
     *,
     page: int,
     more: bool,
-    scope: str,
-    trade: int,
+    token: str | None,
+    scope: str = "all",
+    shown: Sequence[tuple[str, str]] = (),
 ) -> Card:
-    """/missions: one line per mission, newest first, with Previous / Next buttons that carry the filters."""
+    """/missions: one line per mission, the filters searched, Previous / Next carrying the stored search."""
     t = catalog.t
-    if not views:
-        return Card(title=t(locale, "missions.list.title"), text=t(locale, "missions.list.none"))
+    searched = [t(locale, f"missions.list.scope.{scope}")] if scope != "all" else []
+    searched += [_shown_filter(catalog, locale, name, value) for name, value in shown]
+    heading = t(locale, "missions.list.filters", filters=" · ".join(searched)) if searched else ""
+    if not missions:
+        return Card(
+            title=t(locale, "missions.list.title"),
+            text="\n".join(p for p in (heading, t(locale, "missions.list.none")) if p),
+        )
     lines = [
         t(
             locale,
@@ -272,20 +290,18 @@ def list_card(
             date=format_date(v.answer_by, locale),
             status=status_text(catalog, locale, v),
         )
-        for v in views
+        for v in missions
     ]
     actions = []
-    if page > 0:
+    if token is not None and page > 0:
         actions.append(
-            Action(action_id(FEATURE, "list", page - 1, scope, trade), t(locale, "missions.list.previous"))
+            Action(action_id(FEATURE, "page", page - 1, token), t(locale, "missions.list.previous"))
         )
-    if more:
-        actions.append(
-            Action(action_id(FEATURE, "list", page + 1, scope, trade), t(locale, "missions.list.next"))
-        )
+    if token is not None and more:
+        actions.append(Action(action_id(FEATURE, "page", page + 1, token), t(locale, "missions.list.next")))
     return Card(
         title=t(locale, "missions.list.title"),
-        text=truncate("\n".join(lines), 3500),
+        text=truncate("\n".join(p for p in (heading, *lines) if p), 3500),
         footer=t(locale, "missions.list.page", page=page + 1),
         actions=tuple(actions),
     )

@@ -38,14 +38,16 @@ from cogs.missions._publish import (
     confirm_team,
     edit_mission,
     extend_mission,
+    find_missions,
     list_missions,
     open_form,
     select_team,
     show_interest,
     submit_mission,
-    trade_by_name,
+    turn_missions_page,
     withdraw,
 )
+from cogs.missions._search import MAX_FILTER, MAX_RATE, SCOPES, ListFilters
 from cogs.missions._validation import (
     MAX_BUDGET_TEXT,
     MAX_CITY,
@@ -58,7 +60,7 @@ from cogs.missions._validation import (
     MAX_TITLE,
     MissionForm,
 )
-from cogs.missions.models import Mission
+from cogs.missions.models import STATUSES, WORK_MODES, Mission
 from storage.models import Community, Member
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ DETAILS = (
     ("answer_by", 40, False),
     ("client_name", MAX_CLIENT, False),
 )
-SCOPES = ("all", "mine", "candidate")
+LIST_OPTIONS = ("scope", "trade", "skill", "sector", "city", "mode", "rate", "start", "status")
 
 
 @dataclasses.dataclass
@@ -93,13 +95,9 @@ class Editing:
     mission_id: int = 0
 
 
-
-
 class MemberSelect(discord.ui.UserSelect):
     def is_dispatchable(self) -> bool:
         return False
-
-
 
 
 def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.View:
@@ -529,41 +527,58 @@ class Missions(commands.Cog):
     @app_commands.command(**command_texts(SPECS["missions"]))
     @app_commands.guild_only()
     @app_commands.rename(
-        scope=locale_str("scope", key="missions.options.scope"),
-        trade=locale_str("trade", key="missions.options.trade"),
+        **{name: locale_str(name, key=f"missions.options.{name}") for name in LIST_OPTIONS}  # type: ignore[arg-type]
     )
     @app_commands.describe(
-        scope=keyed("missions.options.scope_description"), trade=keyed("missions.options.trade_description")
+        **{name: keyed(f"missions.options.{name}_description") for name in LIST_OPTIONS}  # type: ignore[arg-type]
     )
     @app_commands.choices(
-        scope=[app_commands.Choice(name=keyed(f"missions.options.scope_{s}"), value=s) for s in SCOPES]
+        scope=[app_commands.Choice(name=keyed(f"missions.options.scope_{s}"), value=s) for s in SCOPES],
+        mode=[app_commands.Choice(name=keyed(f"missions.work_mode.{m}"), value=m) for m in WORK_MODES],
+        status=[app_commands.Choice(name=keyed(f"missions.status.{s}"), value=s) for s in STATUSES],
     )
     async def missions(
-        self, interaction: discord.Interaction, scope: str = "all", trade: str | None = None
+        self,
+        interaction: discord.Interaction,
+        scope: str = "all",
+        trade: app_commands.Range[str, 0, MAX_FILTER] | None = None,
+        skill: app_commands.Range[str, 0, MAX_FILTER] | None = None,
+        sector: app_commands.Range[str, 0, MAX_FILTER] | None = None,
+        city: app_commands.Range[str, 0, MAX_FILTER] | None = None,
+        mode: str | None = None,
+        rate: app_commands.Range[int, 1, MAX_RATE] | None = None,
+        start: app_commands.Range[str, 0, MAX_FILTER] | None = None,
+        status: str | None = None,
     ) -> None:
-        services = self.bot.services
         caller = await self.bot.caller(interaction)
-        trade_id = await run(services, caller, trade_by_name, trade or "", write=False)
-        card = await run(
-            services, caller, list_missions, 0, scope if scope in SCOPES else "all", trade_id, write=False
+        typed = ListFilters(
+            scope=scope,
+            trade=trade or "",
+            skill=skill or "",
+            sector=sector or "",
+            city=city or "",
+            mode=mode or "",
+            rate=str(rate) if rate else "",
+            start=start or "",
+            status=status or "",
         )
+        card = await run(self.bot.services, caller, find_missions, typed, write=False)
         await send_card(interaction, card)
 
-    async def on_list(self, request: DiscordRequest) -> None:
+    async def _show_page(self, request: DiscordRequest, use_case: Any, *args: Any) -> None:
         caller = await request.caller()
-        card = await run(
-            self.bot.services,
-            caller,
-            list_missions,
-            int(request.match["page"]),
-            request.match["scope"],
-            int(request.match["trade"]),
-            write=False,
-        )
+        card = await run(self.bot.services, caller, use_case, *args, write=False)
         embed, view = render_card(card)
         await request.interaction.response.edit_message(
             embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
         )
+
+    async def on_list(self, request: DiscordRequest) -> None:
+        match = request.match
+        await self._show_page(request, list_missions, int(match["page"]), match["scope"], int(match["trade"]))
+
+    async def on_page(self, request: DiscordRequest) -> None:
+        await self._show_page(request, turn_missions_page, request.match["token"], int(request.match["page"]))
 
 
 async def setup(bot: CollectifBot) -> None:
@@ -588,3 +603,4 @@ async def setup(bot: CollectifBot) -> None:
     router.action(_ids.CLOSE_AS, cog.on_close_as)
     router.action(_ids.EXTEND, cog.on_extend)
     router.action(_ids.LIST, cog.on_list)
+    router.action(_ids.PAGE, cog.on_page)

@@ -10,7 +10,10 @@ EDIT = r"missions:edit:(?P<id>[0-9]{1,18})"
 CLOSE = r"missions:close:(?P<id>[0-9]{1,18})"  # asks for the outcome
 CLOSE_AS = r"missions:closeas:(?P<id>[0-9]{1,18}):(?P<outcome>won|lost|cancelled)"
 EXTEND = r"missions:extend:(?P<id>[0-9]{1,18})"  # from the expiry warning
+# Paging buttons of cards shown before stored searches existed (still answered: buttons survive upgrades).
 LIST = r"missions:list:(?P<page>[0-9]{1,4}):(?P<scope>all|mine|candidate):(?P<trade>[0-9]{1,18})"
+# Previous / Next of /missions: the page and the stored search's token (cogs.missions._search).
+PAGE = r"missions:page:(?P<page>[0-9]{1,4}):(?P<token>[0-9a-f]{16})"
 FORM = r"missions:form"  # the Slack form (callback_id)
 # Discord's form: selects on an ephemeral message, then two modals.
 PICK = r"missions:pick:(?P<field>trades|pack|work_mode|source|sector|fee|behalf)"

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound
 from cogs.intros.profiles import ProfileView, get_profile
-from cogs.missions._validation import CleanMission, title_key
-from cogs.missions.models import LIVE, Candidacy, Mission, MissionAllowance, MissionTrade
+from cogs.missions._validation import CleanMission, city_key, title_key
+from cogs.missions.models import LIVE, Candidacy, Mission, MissionAllowance, MissionSkill, MissionTrade
 from storage.communities import ensure_member
 from storage.models import Community, Job, Member, Sector, Trade
 from storage.sql import insert_ignore
@@ -197,6 +197,53 @@ async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: b
     )
 
 
+@dataclass(frozen=True)
+class ListedMission:
+    """What a /missions line shows of a mission."""
+
+    id: int
+    title: str
+    answer_by: date
+    status: str
+    outcome: str | None
+    trades: tuple[tuple[int, str, str | None], ...]
+    counts: tuple[int, ...]
+
+
+async def listed(session: AsyncSession, community_id: int, missions: list[Mission]) -> list[ListedMission]:
+    """The lines of a /missions page: trades and candidates per trade of every mission, in two queries."""
+    ids = [m.id for m in missions]
+    trades: dict[int, list[tuple[int, str, str | None]]] = {i: [] for i in ids}
+    counts: dict[int, dict[int, int]] = {i: {} for i in ids}
+    if ids:
+        for mission_id, trade_id, name in await session.execute(
+            select(MissionTrade.mission_id, Trade.id, Trade.name)
+            .join(Trade, Trade.id == MissionTrade.trade_id)
+            .where(MissionTrade.community_id == community_id, MissionTrade.mission_id.in_(ids))
+            .order_by(MissionTrade.mission_id, MissionTrade.position)
+        ):
+            trades[mission_id].append((trade_id, name, None))
+        for mission_id, trade_ids in await session.execute(
+            select(Candidacy.mission_id, Candidacy.trade_ids).where(
+                Candidacy.community_id == community_id, Candidacy.mission_id.in_(ids)
+            )
+        ):
+            for trade_id in trade_ids or ():
+                counts[mission_id][trade_id] = counts[mission_id].get(trade_id, 0) + 1
+    return [
+        ListedMission(
+            m.id,
+            m.title,
+            m.answer_by,
+            m.status,
+            m.outcome,
+            tuple(trades[m.id]),
+            tuple(counts[m.id].get(t, 0) for t, _, _ in trades[m.id]),
+        )
+        for m in missions
+    ]
+
+
 async def trade_names(session: AsyncSession, community_id: int) -> dict[int, str]:
     rows = await session.execute(select(Trade.id, Trade.name).where(Trade.community_id == community_id))
     return {row.id: row.name for row in rows}
@@ -333,6 +380,7 @@ async def save_mission(
         "duration": clean.duration,
         "work_mode": clean.work_mode,
         "city": clean.city,
+        "city_key": city_key(clean.city),
         "sector_id": clean.sector_id,
         "answer_by": clean.answer_by,
         "source": clean.source,
@@ -357,14 +405,17 @@ async def save_mission(
     else:
         for name, value in values.items():
             setattr(mission, name, value)
-        await session.execute(
-            delete(MissionTrade).where(
-                MissionTrade.community_id == caller.community_id, MissionTrade.mission_id == mission.id
+        for model in (MissionTrade, MissionSkill):
+            await session.execute(
+                delete(model).where(model.community_id == caller.community_id, model.mission_id == mission.id)
             )
-        )
     session.add_all(
         MissionTrade(community_id=caller.community_id, mission_id=mission.id, trade_id=t, position=i)
         for i, t in enumerate(clean.trade_ids)
+    )
+    session.add_all(
+        MissionSkill(community_id=caller.community_id, mission_id=mission.id, key=key)
+        for key in sorted({key[:100] for key, _ in clean.skills})
     )
     await session.flush()
     return mission

@@ -42,6 +42,7 @@ from cogs.missions._missions import (
     authored,
     claim_allowance,
     get_mission,
+    listed,
     load_view,
     move,
     own_repost,
@@ -51,9 +52,10 @@ from cogs.missions._missions import (
     similar_open,
     trade_names,
 )
+from cogs.missions._search import MAX_PAGE, SCOPES, ListFilters, Query, remember, resolve, search, stored
 from cogs.missions._settings import ANSWER_DAYS, EXTEND_DAYS, WARNING_DAYS
 from cogs.missions._validation import MAX_ANSWER_DAYS, MAX_NOTE, PLATFORM_PREFIX, MissionForm, validate
-from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission, MissionAllowance, MissionTrade
+from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission, MissionAllowance
 from storage.models import Community, Member, Post, Sector
 from storage.settings import get_settings
 
@@ -64,7 +66,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WARN, EXPIRE = "missions.warn", "missions.expire"
-PAGE = 10
 
 
 # -- where cards go --------------------------------------------------------------------------------
@@ -613,48 +614,46 @@ async def edit_mission(ctx: Context, mission_id: int) -> FormStart:
     return await open_form(ctx, mission_id)
 
 
+async def find_missions(ctx: Context, typed: ListFilters) -> Card:
+    """/missions with its filters: checked and resolved (InvalidInput naming a bad one), first page."""
+    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    query = await resolve(ctx.session, ctx.community_id, ctx.caller.locale, typed, today)
+    return await _listing(ctx, query, 0, None)
+
+
+async def turn_missions_page(ctx: Context, token: str, page: int) -> Card:
+    """Previous / Next: a page of a stored search (another community's token is NotFound)."""
+    query = await stored(ctx.session, ctx.community_id, token)
+    return await _listing(ctx, query, min(page, MAX_PAGE), token)
+
+
 async def list_missions(ctx: Context, page: int = 0, scope: str = "all", trade_id: int = 0) -> Card:
-    """/missions: live missions (mine: all of mine), filtered by trade and scope, newest first, paged."""
-    query = select(Mission).where(Mission.community_id == ctx.community_id)
-    if scope == "mine":
-        query = query.where(Mission.author_member_id == ctx.caller.member_id)
-    else:
-        query = query.where(Mission.status.in_(LIVE))
-    if scope == "candidate":
-        query = query.where(
-            Mission.id.in_(
-                select(Candidacy.mission_id).where(
-                    Candidacy.community_id == ctx.community_id, Candidacy.member_id == ctx.caller.member_id
-                )
-            )
-        )
-    if trade_id:
-        query = query.where(
-            Mission.id.in_(
-                select(MissionTrade.mission_id).where(
-                    MissionTrade.community_id == ctx.community_id, MissionTrade.trade_id == trade_id
-                )
-            )
-        )
-    rows = list(
-        await ctx.session.scalars(query.order_by(Mission.id.desc()).offset(page * PAGE).limit(PAGE + 1))
+    """The paging buttons of earlier cards (`missions:list:<page>:<scope>:<trade>`): the same search."""
+    return await _listing(
+        ctx, Query(scope=scope if scope in SCOPES else "all", trade_id=trade_id), page, None
     )
-    views = [await load_view(ctx.session, m) for m in rows[:PAGE]]
+
+
+async def _listing(ctx: Context, query: Query, page: int, token: str | None) -> Card:
+    rows, more = await search(ctx.session, ctx.community_id, ctx.caller.member_id, query, page)
+    if token is None and (more or page):
+        token = query.token(ctx.community_id)
+    if token is not None:
+        # Stored (or kept in use) once the member has the answer: the search itself only reads.
+        db, community_id, now = ctx.services.db, ctx.community_id, ctx.clock.now()
+
+        async def keep(_notifier: Notifier | None) -> None:
+            async with db.transaction() as session:
+                await remember(session, community_id, query, now)
+
+        ctx.after_commit(keep)
     return list_card(
-        ctx.catalog, ctx.caller.locale, views, page=page, more=len(rows) > PAGE, scope=scope, trade=trade_id
+        ctx.catalog,
+        ctx.caller.locale,
+        await listed(ctx.session, ctx.community_id, rows),
+        page=page,
+        more=more,
+        token=token,
+        scope=query.scope,
+        shown=query.shown,
     )
-
-
-async def trade_by_name(ctx: Context, text: str) -> int:
-    """A trade typed by name (folded), for /missions filters; 0 when empty, NotFound when unknown."""
-    from storage.text import fold
-
-    text = text.strip()[:60]
-    if not text:
-        return 0
-    names = await trade_names(ctx.session, ctx.community_id)
-    wanted = fold(text)
-    for trade_id, name in names.items():
-        if fold(name) == wanted or fold(name).startswith(wanted):
-            return trade_id
-    raise NotFound("missions.errors.unknown_trade_filter", trade=text)

@@ -18,7 +18,6 @@ from bot.slack_app.forms import VALUE, input_block, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
-from bot.words import match_word
 from cogs.missions import _ids
 from cogs.missions._cards import outcome_text, problem_lines
 from cogs.missions._form import FormStart, expand_packs
@@ -31,14 +30,16 @@ from cogs.missions._publish import (
     confirm_team,
     edit_mission,
     extend_mission,
+    find_missions,
     list_missions,
     open_form,
     select_team,
     show_interest,
     submit_mission,
-    trade_by_name,
+    turn_missions_page,
     withdraw,
 )
+from cogs.missions._search import parse_list_args
 from cogs.missions._validation import (
     MAX_BUDGET_TEXT,
     MAX_CITY,
@@ -55,19 +56,6 @@ from cogs.missions._validation import (
 
 log = logging.getLogger(__name__)
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
-SCOPE_WORDS = {
-    "mine": ("miennes", "mes", "moi", "my"),
-    "candidate": ("candidat", "candidate", "candidatures"),
-}
-MAX_ARGS = 200
-
-
-
-
-
-
-
-
 
 
 def _date(value: str) -> dict[str, Any]:
@@ -293,8 +281,7 @@ async def submitted(request: SlackRequest) -> None:
         )
         return
     except UserError as error:
-        await request.tell(services.t(caller.locale, error.key, **error.params), metadata["channel"]
-        )
+        await request.tell(services.t(caller.locale, error.key, **error.params), metadata["channel"])
         return
     text = outcome_text(
         services.catalog,
@@ -408,28 +395,38 @@ async def extend_clicked(request: SlackRequest) -> None:
 
 
 async def list_command(request: SlackRequest) -> None:
-    """`/collectif missions [mine|candidate] [trade]`."""
+    """`/collectif missions [mine|candidate] [trade] [skill:…] [city:…] [sector:…] [mode:…] [rate:…] …`."""
     caller = await request.ensure_caller()
-    words = request.args[:MAX_ARGS].split()
-    scope = match_word(words[0], SCOPE_WORDS) if words else None
-    if scope:
-        words = words[1:]
-    trade_id = await run(request.services, caller, trade_by_name, " ".join(words), write=False)
-    await request.reply(
-        await run(request.services, caller, list_missions, 0, scope or "all", trade_id, write=False)
-    )
+    typed = parse_list_args(request.args)
+    await request.reply(await run(request.services, caller, find_missions, typed, write=False))
 
 
 async def list_clicked(request: SlackRequest) -> None:
+    """Previous / Next of cards shown before stored searches (`missions:list:…`)."""
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    match = request.match
+    card = await run(
+        request.services,
+        caller,
+        list_missions,
+        int(match["page"]),
+        match["scope"],
+        int(match["trade"]),
+        write=False,
+    )
+    await request.reply(card, replace=True)
+
+
+async def page_clicked(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     card = await run(
         request.services,
         caller,
-        list_missions,
+        turn_missions_page,
+        request.match["token"],
         int(request.match["page"]),
-        request.match["scope"],
-        int(request.match["trade"]),
         write=False,
     )
     await request.reply(card, replace=True)
@@ -450,6 +447,7 @@ def register(router: SlackRouter) -> None:
     router.action(_ids.CLOSE_AS, close_as_clicked)
     router.action(_ids.EXTEND, extend_clicked)
     router.action(_ids.LIST, list_clicked)
+    router.action(_ids.PAGE, page_clicked)
     router.need_scope(
         "chat:write.public", "mission cards in the trade and missions channels without inviting the bot"
     )

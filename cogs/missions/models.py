@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,7 @@ class Mission(Base):
         Index("ix_missions_community_status", "community_id", "status", "id"),
         Index("ix_missions_community_author", "community_id", "author_member_id", "created_at"),
         Index("ix_missions_community_title_key", "community_id", "title_key"),
+        Index("ix_missions_community_city_key", "community_id", "city_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -48,6 +50,7 @@ class Mission(Base):
     duration: Mapped[str] = mapped_column(String(50), default="")
     work_mode: Mapped[str] = mapped_column(String(8), default="remote")
     city: Mapped[str] = mapped_column(String(100), default="")
+    city_key: Mapped[str] = mapped_column(String(100), default="", server_default="")  # folded, for /missions
     sector_id: Mapped[int | None] = mapped_column(
         ForeignKey("sectors.id", ondelete="SET NULL"), nullable=True
     )
@@ -78,6 +81,38 @@ class MissionTrade(Base):
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
     trade_id: Mapped[int] = mapped_column(ForeignKey("trades.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MissionSkill(Base):
+    """A skill wanted by a mission (its normalized key): /missions finds missions by skill with an index."""
+
+    __tablename__ = "mission_skills"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "key"),
+        Index("ix_mission_skills_community_key", "community_id", "key", "mission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+
+
+class MissionSearch(Base):
+    """A /missions search's resolved filters behind a token (`missions:page:<n>:<token>`).
+
+    The token is a hash of the community and the filters, so the same search reuses its row. No member
+    column: "mine" and "where I am a candidate" mean whoever turns the page.
+    """
+
+    __tablename__ = "mission_searches"
+    __table_args__ = (UniqueConstraint("community_id", "token"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(16))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Candidacy(Base):

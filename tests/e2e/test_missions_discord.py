@@ -590,3 +590,61 @@ async def test_deleting_the_authors_data_keeps_a_mission_with_candidates_and_its
         assert any(b["custom_id"] == f"missions:interest:{kept.id}" for b in buttons(message))
     [mission] = await missions(h)
     assert (mission.id, mission.author_member_id, mission.client_name) == (kept.id, None, "")
+
+
+async def seed_missions(h: DiscordHarness, count: int, **values: Any) -> list[int]:
+    """`count` open missions needing Développement, written directly (posting is tested above)."""
+    from datetime import date
+
+    from cogs.missions.models import MissionSkill, MissionTrade
+
+    cid = await community_id(h)
+    [dev] = await trade_values(h, h.guild, "Développement")
+    ids = []
+    async with h.services.db.transaction() as session:
+        for i in range(count):
+            mission = Mission(
+                community_id=cid,
+                title=f"{values.get('title', 'Mission')} {i}",
+                title_key=f"seeded {i}",
+                answer_by=date(2026, 12, 20),
+                **{k: v for k, v in values.items() if k not in ("title", "skill")},
+            )
+            session.add(mission)
+            await session.flush()
+            session.add(MissionTrade(community_id=cid, mission_id=mission.id, trade_id=int(dev)))
+            if "skill" in values:
+                session.add(MissionSkill(community_id=cid, mission_id=mission.id, key=values["skill"]))
+            ids.append(mission.id)
+    return ids
+
+
+async def test_missions_filters_and_pages_survive_a_restart(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await configure(h)
+    await seed_missions(h, 12, title="Audit SEO", skill="seo", work_mode="remote", city="")
+    await seed_missions(h, 2, title="Atelier Lyon", work_mode="onsite", city="Lyon", city_key="lyon")
+
+    listed = await h.fake.invoke_slash(
+        h.guild, h.member, "missions", {"skill": "référencement", "mode": "remote"}
+    )
+    assert listed.ephemeral
+    [embed] = listed.embeds
+    assert embed["description"].count("Audit SEO") == 10 and "Atelier" not in embed["description"]
+    assert h.t("fr", "missions.list.filter.skill", value="référencement") in embed["description"]
+    [next_id] = [b["custom_id"] for b in buttons(listed.original)]
+    assert next_id.startswith("missions:page:1:")
+
+    await h.restart()  # the search is stored behind the token: nothing kept in memory
+    turned = await h.fake.click(listed.original, next_id, h.member)
+    assert turned.response_type == UPDATE
+    assert turned.data["embeds"][0]["description"].count("Audit SEO") == 2
+
+    lyon = await h.fake.invoke_slash(h.guild, h.member, "missions", {"city": "LYON", "trade": "dévelop"})
+    text = lyon.embeds[0]["description"]
+    assert "Atelier Lyon 0" in text and "Atelier Lyon 1" in text and "Audit" not in text
+
+    refused = await h.fake.invoke_slash(h.guild, h.member, "missions", {"sector": "Spatial", "start": "hier"})
+    said = texts_of(refused)
+    assert h.t("fr", "missions.errors.unknown_sector_filter", sector="Spatial") in said
+    assert h.t("fr", "missions.errors.start_filter_past") in said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -519,3 +520,65 @@ async def test_deleting_the_authors_data_keeps_a_mission_with_candidates_and_its
     [mission] = await missions(slack)
     assert (mission.id, mission.author_member_id, mission.client_name) == (kept.id, None, "")
     assert len(await candidacies(slack)) == 1
+
+
+async def seed_missions(slack: SlackHarness, count: int, **values: Any) -> list[int]:
+    """`count` open missions needing Développement, written directly (posting is tested above)."""
+    from datetime import date
+
+    from cogs.missions.models import MissionSkill, MissionTrade
+
+    cid = await community_id(slack)
+    [dev] = await trade_ids(slack, "Développement")
+    ids = []
+    async with slack.services.db.transaction() as session:
+        for i in range(count):
+            mission = Mission(
+                community_id=cid,
+                title=f"{values.get('title', 'Mission')} {i}",
+                title_key=f"seeded {i}",
+                answer_by=date(2026, 12, 20),
+                **{k: v for k, v in values.items() if k not in ("title", "skill")},
+            )
+            session.add(mission)
+            await session.flush()
+            session.add(MissionTrade(community_id=cid, mission_id=mission.id, trade_id=int(dev)))
+            if "skill" in values:
+                session.add(MissionSkill(community_id=cid, mission_id=mission.id, key=values["skill"]))
+            ids.append(mission.id)
+    return ids
+
+
+async def test_missions_filters_in_both_languages_and_pages_by_token(slack: SlackHarness) -> None:
+    _, url = await slack.sender.command("missions", user_id=SACHA)  # the community's first contact
+    assert slack.t("fr", "missions.list.none") in visible_text((await slack.fake.wait_for_post(url)).body)
+    await configure(slack)
+    await seed_missions(slack, 12, title="Audit SEO", skill="seo", work_mode="remote")
+    await seed_missions(
+        slack, 2, title="Atelier Lyon", work_mode="hybrid", city="Lyon", city_key="lyon",
+        budget_kind="daily", budget_min=500, budget_max=650,
+    )
+
+    _, url = await slack.sender.command("missions compétence:référencement mode:télétravail", user_id=SACHA)
+    listed = await slack.fake.wait_for_post(url)
+    text = visible_text(listed.body)
+    assert len(set(re.findall(r"Audit SEO \d+", text))) == 10 and "Atelier" not in text
+    [next_id] = action_ids(listed.body)
+    assert next_id.startswith("missions:page:1:")
+    _, page_url = await slack.sender.action(next_id, user_id=SACHA)
+    turned = await slack.fake.wait_for_post(page_url)
+    assert len(set(re.findall(r"Audit SEO \d+", visible_text(turned.body)))) == 2
+    assert turned.body["replace_original"]
+
+    _, url = await slack.sender.command("missions city:lyon rate:600", user_id=slack.member_en)
+    found = visible_text((await slack.fake.wait_for_post(url)).body)
+    assert "Atelier Lyon 0" in found and "Audit" not in found
+    assert slack.t("en", "missions.list.filter.rate", value="600") in found
+
+    _, url = await slack.sender.command("missions Développement couleur:bleu", user_id=SACHA)
+    refused = (await slack.fake.wait_for_post(url)).text
+    assert slack.t("fr", "missions.errors.unknown_filter", value="couleur") in refused
+    _, url = await slack.sender.command("missions statut:expirée tjm:beaucoup", user_id=SACHA)
+    refused = (await slack.fake.wait_for_post(url)).text
+    assert slack.t("fr", "missions.errors.status_not_live") in refused
+    assert slack.t("fr", "missions.errors.bad_rate_filter", max=100_000) in refused

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bot.errors import NotFound
 from bot.services import Services
@@ -18,6 +18,7 @@ from cogs.missions._publish import (
     list_missions,
     select_team,
     show_interest,
+    turn_missions_page,
     withdraw,
 )
 from cogs.missions.models import Mission
@@ -104,6 +105,20 @@ CASES.append(
     )
 )
 
+async def _page_of_b_search(services: Services, caller, token: str) -> object:
+    """B's stored search token turned by A: NotFound (searches are scoped by community)."""
+    return await run(services, caller, turn_missions_page, token, 1, write=False)
+
+
+CASES.append(
+    Case(
+        "missions: /missions Previous / Next with a search token",
+        "b_search",
+        _page_of_b_search,
+        covers=("missions:page:1:0123456789abcdef",),
+    )
+)
+
 WITHOUT_OBJECT_IDS = {
     **{
         f"missions:pick:{name}": "a field of the caller's own draft"
@@ -134,4 +149,9 @@ async def seed(services: Services, world: World) -> None:
         session.add(
             MissionTrade(community_id=world.b.community_id, mission_id=mission.id, trade_id=b_trades[0].id)
         )
-    world.ids.update(b_mission=mission.id, b_trade=b_trades[0].id)
+    async with services.db.transaction() as session:
+        from cogs.missions._search import Query, remember
+
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        token = await remember(session, world.b.community_id, Query(scope="all"), now)
+    world.ids.update(b_mission=mission.id, b_trade=b_trades[0].id, b_search=token)
