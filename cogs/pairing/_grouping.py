@@ -8,9 +8,17 @@ The rules, in order of weight:
 4. an odd count makes one trio (groups of three: as many trios as the count allows, the rest pairs),
    and the trio goes to people who were in trios least often.
 
-How: the members with the fewest fresh partners choose first (greedy, ties broken by the seed), then
-local repairs swap partners between two pairs, or rotate among three, whenever that lowers the cost.
-A few seeded restarts keep the cheapest result. Same inputs and seed, same groups.
+How: the members with the fewest fresh partners choose first (greedy, ties broken by the seed). When
+that leaves someone without a fresh partner, the pairs are made a maximum matching of the graph of
+fresh pairs (Edmonds' blossom algorithm, `_matching.py`, grown from the greedy pairs, different trades
+tried first), so a repeat happens only when no grouping of the roster avoids it; the members left
+over are paired among themselves. Local repairs then swap partners between two pairs, or rotate among
+three, whenever that lowers the cost (fewer repeats first, then same trades). For an odd count, when
+the usual trio repeats someone, a fresh trio whose removal leaves a perfect fresh matching is searched
+(else the trio member whose absence pairs the others best). Exact matching is for rosters up to
+`EXACT_MAX` members: above, greedy and repairs alone (a roster that large has not met most of itself;
+5,000 members with 20 rounds of history repeat nobody, benchmarks/pairing.py). A few seeded restarts
+keep the cheapest result. Same inputs and seed, same groups.
 """
 
 from __future__ import annotations
@@ -19,10 +27,14 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from cogs.pairing._matching import maximum_matching
+
 REPEAT = 1000
 SAME_TRADE = 1
 TRIO_AGAIN = 10
 RESTARTS = 3
+TRIO_CHECKS = 300  # maximum matchings tried in search of a repeat-free trio
+EXACT_MAX = 1000  # above, greedy + repairs only (see benchmarks/pairing.py)
 _ROTATE_WHEN_BAD_AT_MOST = 40  # rotations cost O(degree²) per bad pair: only for the last few
 
 
@@ -88,6 +100,10 @@ class _Costs:
         if self.cross and self.trades[a] & self.trades[b]:
             value += SAME_TRADE
         return value
+
+    def same_trade(self, a: int, b: int) -> bool:
+        """A pair the community would rather not make when it prefers different trades."""
+        return self.cross and bool(self.trades[a] & self.trades[b])
 
     def fresh(self, u: int, pool: Iterable[int]) -> list[int]:
         """U's partners in `pool` who never met u and are not avoided."""
@@ -159,16 +175,18 @@ def _attempt(
         else:
             groups[best[1]].append(extra)
     total = sum(costs(a, b) or 0 for g in groups for a, b in pairs_of(g))
+    if total >= REPEAT and k == 1 and rules.group_size == 2 and not left and len(ids) <= EXACT_MAX:
+        better = _trio_round(ids, costs, rank, trios)
+        cost = None if better is None else sum(costs(a, b) or 0 for g in better for a, b in pairs_of(g))
+        if better is not None and cost is not None and cost < total:
+            groups, total = better, cost
     ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
     return Grouping(ordered, tuple(sorted(left)), total)
 
 
-def _match(pool: list[int], costs: _Costs, rank: Mapping[int, int]) -> tuple[list[list[int]], list[int]]:
-    """Pairs over `pool`: greedy (fewest fresh partners first), then repairs."""
-    members = set(pool)
-    degree = {u: costs.fresh_count(u, members) for u in pool}
-    order = sorted(pool, key=lambda u: (degree[u], rank[u]))
-    remaining = list(order)  # unpaired, in choosing order: the first zero-cost partner is the best
+def _greedy(order: list[int], costs: _Costs) -> tuple[list[list[int]], list[int]]:
+    """Each member in `order` takes the cheapest partner still free (the first zero-cost one)."""
+    remaining = list(order)
     partner: dict[int, int] = {}
     for u in order:
         if u in partner:
@@ -187,11 +205,121 @@ def _match(pool: list[int], costs: _Costs, rank: Mapping[int, int]) -> tuple[lis
         if best is not None:
             partner[u], partner[best_v] = best_v, u
             remaining.remove(best_v)
-    pairs = [[u, partner[u]] for u in order if u in partner and rank[u] < rank[partner[u]]]
-    leftover = [u for u in order if u not in partner]
+    position = {u: i for i, u in enumerate(order)}
+    pairs = [[u, partner[u]] for u in order if u in partner and position[u] < position[partner[u]]]
+    return pairs, [u for u in order if u not in partner]
+
+
+def _match(pool: list[int], costs: _Costs, rank: Mapping[int, int]) -> tuple[list[list[int]], list[int]]:
+    """Pairs over `pool`: greedy (fewest fresh partners first), made maximum on fresh pairs, then repairs."""
+    members = set(pool)
+    degree = {u: costs.fresh_count(u, members) for u in pool}
+    order = sorted(pool, key=lambda u: (degree[u], rank[u]))
+    pairs, leftover = _greedy(order, costs)
     pairs, leftover = _place_leftovers(pairs, leftover, costs)
+    if len(pool) // 2 - _fresh_count(pairs, costs) <= _ROTATE_WHEN_BAD_AT_MOST:
+        _repair(pairs, costs, members)  # a few repeats: repairs usually undo them, cheaper than matching
+    fresh = {p[0]: p[1] for p in pairs if (costs(*p) or 0) < REPEAT}
+    if len(fresh) < len(pool) // 2 and len(pool) <= EXACT_MAX:  # someone repeats: may it be avoided?
+        fresh.update({b: a for a, b in list(fresh.items())})
+        grown = _fresh_matching(order, costs, members, fresh)
+        if len(grown) > len(fresh):
+            position = {u: i for i, u in enumerate(order)}
+            pairs = [[u, grown[u]] for u in order if u in grown and position[u] < position[grown[u]]]
+            more, leftover = _greedy([u for u in order if u not in grown], costs)
+            pairs += more
+            pairs, leftover = _place_leftovers(pairs, leftover, costs)
     _repair(pairs, costs, members)
     return pairs, leftover
+
+
+def _fresh_count(pairs: list[list[int]], costs: _Costs) -> int:
+    return sum(1 for a, b in pairs if (costs(a, b) or 0) < REPEAT)
+
+
+def _fresh_matching(
+    order: list[int], costs: _Costs, members: set[int], start: Mapping[int, int]
+) -> dict[int, int]:
+    """The most pairs of `members` who never met (nor avoid each other), grown from `start`."""
+    position = {u: i for i, u in enumerate(order)}
+
+    def adjacent(u: int) -> list[int]:  # different trades first, then the choosing order
+        return sorted(costs.fresh(u, members), key=lambda v: (costs.same_trade(u, v), position[v]))
+
+    return maximum_matching(order, adjacent, start)
+
+
+def _trio_round(
+    ids: list[int], costs: _Costs, rank: Mapping[int, int], trios: Mapping[int, int]
+) -> list[list[int]] | None:
+    """An odd count of pairs, searched harder when the usual way repeated someone.
+
+    First a repeat-free grouping when one exists: a trio of three who never met, whose removal leaves
+    a perfect matching of fresh pairs (trios tried fewest past trios first, then by the seed). Else,
+    for each possible trio member x, a maximum fresh matching of the others with x put into the
+    cheapest group: the cheapest of these, its pairs then repaired. At most `TRIO_CHECKS` matchings
+    are grown.
+    """
+    members = set(ids)
+    order = sorted(ids, key=lambda u: rank[u])
+    position = {u: i for i, u in enumerate(order)}
+    near = {
+        u: sorted(costs.fresh(u, members), key=lambda v: (costs.same_trade(u, v), position[v])) for u in order
+    }
+    full = maximum_matching(order, near.__getitem__)
+    candidates = sorted(ids, key=lambda m: (trios.get(m, 0), rank[m]))
+    checks = 0
+    if len(full) >= len(ids) - 1:  # (n - 1) / 2 fresh pairs: maybe no repeat at all
+        fresh_sets = {u: set(vs) for u, vs in near.items()}
+        for x in candidates:
+            triangles = sorted(
+                ((a, b) for a in near[x] for b in near[x] if rank[a] < rank[b] and b in fresh_sets[a]),
+                key=lambda t: (trios.get(t[0], 0) + trios.get(t[1], 0), rank[t[0]] + rank[t[1]]),
+            )
+            for a, b in triangles:
+                trio = {x, a, b}
+                rest = [u for u in order if u not in trio]
+                start = {u: v for u, v in full.items() if u not in trio and v not in trio}
+                if len(start) < len(rest):
+                    checks += 1
+                    if checks > TRIO_CHECKS:
+                        break
+                    start = maximum_matching(rest, near.__getitem__, start)
+                if len(start) == len(rest):
+                    pairs = [[u, start[u]] for u in rest if position[u] < position[start[u]]]
+                    _repair(pairs, costs, set(rest))
+                    return [*pairs, [x, a, b]]
+    best: tuple[int, list[list[int]]] | None = None
+    for x in candidates:
+        rest = [u for u in order if u != x]
+        start = {u: v for u, v in full.items() if x not in (u, v)}
+        if len(start) < len(rest) - 1:
+            checks += 1
+            if checks > TRIO_CHECKS:
+                break
+            start = maximum_matching(rest, near.__getitem__, start)
+        pairs = [[u, start[u]] for u in rest if u in start and position[u] < position[start[u]]]
+        more, left = _greedy([u for u in rest if u not in start], costs)
+        if left:
+            continue
+        pairs += more
+        placed: tuple[int, int] | None = None
+        for i, (a, b) in enumerate(pairs):
+            ca, cb = costs(x, a), costs(x, b)
+            if ca is not None and cb is not None and (placed is None or ca + cb < placed[0]):
+                placed = (ca + cb, i)
+        if placed is None:
+            continue
+        pairs[placed[1]] = [*pairs[placed[1]], x]
+        total = sum(costs(a, b) or 0 for g in pairs for a, b in pairs_of(g))
+        if best is None or total < best[0]:
+            best = (total, pairs)
+    if best is None:
+        return None
+    groups = best[1]
+    duos = [g for g in groups if len(g) == 2]
+    _repair(duos, costs, {m for g in duos for m in g})
+    return [*duos, *(g for g in groups if len(g) == 3)]
 
 
 def _place_leftovers(
