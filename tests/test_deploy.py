@@ -91,6 +91,17 @@ def test_the_example_config_documents_every_setting() -> None:
             assert re.search(rf"^#? ?{key} = ", text, flags=re.MULTILINE), f"{section}.{key} undocumented"
 
 
+def test_the_scaled_compose_runs_every_shard_once_on_the_same_database() -> None:
+    scaled = _read("deploy/compose.scale.yaml")
+    counts = set(re.findall(r'COLLECTIF_DISCORD__SHARD_COUNT: "(\d+)"', scaled))
+    shards = [int(s) for ids in re.findall(r'COLLECTIF_DISCORD__SHARD_IDS: "\[([0-9, ]+)\]"', scaled)
+              for s in ids.split(",")]
+    assert len(counts) == 1
+    assert sorted(shards) == list(range(int(counts.pop())))  # each shard in exactly one process
+    assert scaled.count('COLLECTIF_SLACK__MODE: "http"') == 2
+    assert "@db:5432/collectif" in scaled and "service_completed_successfully" in scaled
+
+
 def test_license_matches_pyproject() -> None:
     project = tomllib.loads(_read("pyproject.toml"))["project"]
     assert project["license"] == "MIT"
