@@ -60,6 +60,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from cogs.intros._slack import MENTION
     from cogs.intros._validation import IntroForm, parse_date, parse_rate, validate
     from cogs.matching import _request as matching
+    from cogs.missions._search import RATE as MISSION_RATE
+    from cogs.missions._search import parse_list_args as mission_list_args
     from cogs.missions._slack import read_metadata as mission_metadata
     from cogs.missions._validation import MissionForm, parse_budget
     from cogs.missions._validation import validate as mission_validate
@@ -133,6 +135,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "mission budget": parse_budget,
         "mission form": mission_form,
         "mission slack metadata": mission_metadata,
+        "mission list args": mission_list_args,
+        "mission rate filter": lambda t: MISSION_RATE.fullmatch(t),
         "matching args": matching.parse_args,
         "matching rate": matching.parse_rate,
         "matching date": lambda t: matching.parse_by(t, TODAY, "fr"),
@@ -151,7 +155,7 @@ LISTED = {
     "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
-    "cogs/missions/_validation.py", "cogs/missions/_slack.py",
+    "cogs/missions/_validation.py", "cogs/missions/_slack.py", "cogs/missions/_search.py",
     "cogs/directory/_filters.py", "bot/rendering/discord.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
