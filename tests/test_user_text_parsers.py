@@ -82,7 +82,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         return pool_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def task_form(text: str) -> object:
-        form = TaskForm(name=text, description=text, cadence=text, weekday=text, trades=text, trade_ids=[text])
+        form = TaskForm(name=text, description=text, cadence=text, weekday=text, trades=text,
+                        trade_ids=[text])
         return validate_task(form, [(1, "Design"), (2, "Développement web")])
 
     def intro_form(text: str) -> object:
