@@ -146,7 +146,17 @@ async def test_a_rota_assigns_fairly_reminds_once_and_passes_on_cant(h: DiscordH
     tally = h.t("fr", "pooling.tasks.history.tally", name="Alex", count=1)
     assert tally in str(history.original["embeds"][0])
     refused = await answered(await h.fake.invoke_slash(h.guild, alex, "tasks history"))
-    assert "Alex" not in text_of(refused)
+    assert text_of(refused) == h.t("fr", FORBIDDEN)
+
+    refused = await answered(await h.fake.invoke_slash(h.guild, alex, "tasks remove",
+                                                       {"name": "Comptabilité"}))
+    assert text_of(refused) == h.t("fr", FORBIDDEN)
+    removed = await answered(await h.fake.invoke_slash(h.guild, h.moderator, "tasks remove",
+                                                       {"name": "comptabilité"}))
+    assert text_of(removed) == h.t("fr", "pooling.tasks.removed", name="Comptabilité")
+    h.services.clock.set(second.due_at)
+    await h.services.scheduler.run_due()  # the task stopped: no next turn is planned
+    assert "pending" not in [t.status for t in await turns(h)]
 
 
 async def _member_ids(h: DiscordHarness) -> dict[str, int]:

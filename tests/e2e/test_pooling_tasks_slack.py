@@ -183,6 +183,14 @@ async def test_a_rota_on_slack_assigns_reminds_once_and_passes_on_cant(s: SlackH
     assert s.t("fr", "pooling.tasks.history.tally", name="alex", count=1) in history.text
     assert (await command(s, "taches historique", "UALEX")).text == s.t("fr", "errors.forbidden")
 
+    assert (await command(s, "taches retirer Comptabilité", "UALEX")).text == s.t("fr", "errors.forbidden")
+    removed = await command(s, "taches retirer comptabilite", s.admin)
+    assert removed.text == s.t("fr", "pooling.tasks.removed", name="Comptabilité")
+    s.services.clock.set(second.due_at)
+    await s.services.scheduler.run_due()  # the task stopped: no next turn is planned
+    assert "pending" not in [t.status for t in await turns(s)]
+    assert s.t("fr", "pooling.tasks.card.empty") in (await command(s, "taches", "UALEX")).text
+
 
 async def test_payments_on_slack_private_to_the_organizer_with_one_reminder(s: SlackHarness) -> None:
     organizer = await s.services.caller(_origin(s))
