@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import threading
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -24,6 +25,26 @@ _UNUSED = {
 }
 
 
+# The interaction being handled by the current task: every log line it writes names it (JSON keys).
+_INTERACTION: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("collectif_interaction", default=())
+INTERACTION_FIELDS = ("community", "feature", "interaction")
+
+
+def bind_interaction(*, community: str | None, feature: str | None, interaction: str | None) -> None:
+    """From here on in this task (an interaction's handler), log lines carry these three fields."""
+    _INTERACTION.set(tuple((key, str(value)) for key, value in
+                           (("community", community), ("feature", feature), ("interaction", interaction))
+                           if value))
+
+
+class _InteractionFields(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _INTERACTION.get():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -32,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("error_id", "command", "community", "user"):
+        for key in ("error_id", "command", "community", "feature", "interaction", "user"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -69,6 +90,7 @@ def _log_uncaught_thread(args: threading.ExceptHookArgs) -> None:
 
 def setup_logging(settings: LoggingSettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_InteractionFields())
     if settings.format == "json":
         handler.setFormatter(JsonFormatter())
         sys.excepthook = _log_uncaught

@@ -191,3 +191,47 @@ def test_metrics_labels_stay_bounded_and_render_as_prometheus_text():
     for n in range(3000):  # a bug feeding unbounded values cannot grow the memory without end
         metrics.interactions.inc(platform="x", feature=f"f{n}", command="c", outcome="ok")
     assert len(metrics.interactions.values) <= 2001
+
+
+async def test_postgresql_backup_and_restore_through_pg_dump(pg_migrated_url, tmp_path, monkeypatch):
+    from tests.postgres import find_bindir
+
+    bindir = find_bindir()
+    assert bindir is not None  # pg_migrated_url ran: the server binaries are there
+    monkeypatch.setenv("PATH", f"{bindir}:{__import__('os').environ.get('PATH', '')}")
+    settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL": pg_migrated_url})
+    db = Database.from_url(pg_migrated_url)
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO communities (platform, external_id, name, locale, timezone, "
+                                   "active, created_at) VALUES ('slack', 'T1', 'Before', 'fr', "
+                                   "'Europe/Paris', true, now())"))
+    await db.dispose()
+    made = await __import__("asyncio").to_thread(backup.backup, settings, tmp_path)
+    assert made.path.parent == tmp_path and made.path.name.endswith(".dump") and made.size > 0
+    assert "****" not in made.path.name
+
+    db = Database.from_url(pg_migrated_url)
+    try:
+        async with db.transaction() as session:
+            await session.execute(text("UPDATE communities SET name = 'After'"))
+        # A connected bot (its pool keeps a connection open): restore refuses.
+        async with db.engine.connect():
+            with pytest.raises(backup.BackupError, match="other session"):
+                await __import__("asyncio").to_thread(backup.restore, settings, made.path)
+    finally:
+        await db.dispose()
+    await __import__("asyncio").to_thread(backup.restore, settings, made.path)
+    db = Database.from_url(pg_migrated_url)
+    try:
+        async with db.transaction(write=False) as session:
+            assert (await session.execute(text("SELECT name FROM communities"))).scalar_one() == "Before"
+        assert await is_up_to_date(db.engine)
+    finally:
+        await db.dispose()
+
+
+def test_postgresql_without_pg_dump_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump there
+    settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL": "postgresql+asyncpg://u:secret@h/db"})
+    with pytest.raises(backup.BackupError, match=r"pg_dump is not installed.*postgresql-client"):
+        backup.backup(settings, tmp_path)

@@ -23,6 +23,7 @@ from bot.drafts import Drafts
 from bot.errors import InvalidInput, UserError
 from bot.features import Feature
 from bot.i18n import resolve_locale
+from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id
 from bot.services import Services
 from bot.text import refuse_control_characters
@@ -63,6 +64,11 @@ class CollectifTree(app_commands.CommandTree):
         if interaction.type is not discord.InteractionType.application_command:
             return True  # autocomplete: only suggestions, nothing is stored or answered
         interaction.extras["started"] = time.perf_counter()  # for the metrics (measure_command)
+        name = dict(interaction.data or {}).get("name", "")
+        spec = next((c for c in interaction.client.services.commands  # type: ignore[attr-defined]
+                     if c.name == name), None)
+        bind_interaction(community=f"{PLATFORM}:{interaction.guild_id}",
+                         feature=spec.feature if spec else None, interaction=str(interaction.id))
         try:
             refuse_control_characters(option_values(dict(interaction.data or {})))
         except InvalidInput as error:
@@ -265,9 +271,11 @@ class CollectifBot(commands.AutoShardedBot):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Buttons, selects and modals go to the handler a feature registered for their id."""
         started = time.perf_counter()
+        feature, verb = from_custom_id(str(dict(interaction.data or {}).get("custom_id") or ""),
+                                       (f.name for f in self.services.features))
+        bind_interaction(community=f"{PLATFORM}:{interaction.guild_id}", feature=feature,
+                         interaction=str(interaction.id))
         if await self.router.dispatch(self, interaction):
-            feature, verb = from_custom_id(str(dict(interaction.data or {}).get("custom_id") or ""),
-                                           (f.name for f in self.services.features))
             self.services.metrics.interaction(PLATFORM, feature, verb,
                                               str(interaction.extras.get("outcome", "ok")),
                                               time.perf_counter() - started)

@@ -45,6 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SUPPORTED_LOCALES
 from bot.errors import Forbidden, UserError
+from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id, label_word
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
 from bot.slack_app.errors import ErrorReporter
@@ -212,6 +213,9 @@ class Dispatcher:
         """
         started = time.perf_counter()
         outcome = "ok"
+        feature, command = self._labels(body)
+        bind_interaction(community=f"{PLATFORM}:{team_of(body, context)}", feature=feature,
+                         interaction=str(body.get("trigger_id") or body.get("event_id") or "") or None)
         try:
             yield
         except Exception as error:
@@ -221,7 +225,6 @@ class Dispatcher:
             if waiting:
                 await ack(**(payload or {}))
         finally:
-            feature, command = self._labels(body)
             self.services.metrics.interaction(PLATFORM, feature, command, outcome,
                                               time.perf_counter() - started)
 

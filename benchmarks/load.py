@@ -1,0 +1,164 @@
+"""Sustained load: 50 interactions per second for 5 minutes on 10,000 profiles, p50/p99 and RSS per minute.
+
+Run: `.venv/bin/python -m benchmarks.load [--rate 50] [--minutes 5] [--profiles 10000]`.
+Targets (issue 14): p99 <= 10 ms in every minute, and RSS growth under 10 % from minute 1 to minute 5.
+
+`collectif run` runs in its own process (the console script) against the fake Discord served by this
+process, on a temporary SQLite database seeded with `--profiles` profiles (benchmarks.directory's
+seed). This process sends the interactions through the fake gateway on a fixed schedule (open loop:
+one every 1/rate seconds whether or not the previous ones were answered, as members would), cycling
+through a mix of commands (`MIX`), and measures what Discord sees: INTERACTION_CREATE sent -> first
+interaction callback received. Each minute it prints the count, p50, p99, max, unanswered, and the
+bot's resident memory (VmRSS of its process, read at the minute's end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.discord_commands import (
+    SKILLS,
+    USERS,
+    Command,
+    collectif_command,
+    p99,
+    seed_database,
+    send,
+    spawn,
+    start_fake,
+    tail,
+    trim,
+    wait_ready,
+)
+
+# What members do most: help, searching the directory (and its autocomplete), profiles, availability;
+# a moderator looks at the settings now and then.
+MIX = [
+    Command("/help", "help"),
+    Command("/members skill", "members", lambda i: {"skill": SKILLS[i % len(SKILLS)]}),
+    Command("/members autocomplete", "members", lambda i: {"skill": ("s", "fi", "wo", "")[i % 4]},
+            autocomplete="skill"),
+    Command("/profile", "profile"),
+    Command("/members city", "members", lambda i: {"city": ("Paris", "Lyon", "Nantes")[i % 3]}),
+    Command("/availability", "availability", lambda i: {"status": ("available", "busy")[i % 2]}),
+    Command("/help", "help"),
+    Command("/members autocomplete", "members", lambda i: {"skill": ("re", "py", "br", "")[i % 4]},
+            autocomplete="skill"),
+    Command("/profile", "profile"),
+    Command("/config show", "config show", moderator=True),
+]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(rate: float, minutes: int, profiles: int) -> int:
+    world = await start_fake(USERS)
+    tmp = Path(tempfile.mkdtemp(prefix="collectif-load-"))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        db_path = tmp / "bench.db"
+        await seed_database(db_path, profiles, [u.id for u in world.members])
+        log = tmp / "collectif.log"
+        process = spawn(collectif_command(), tmp, log, {
+            "DISCORD_TOKEN": world.fake.token,
+            "COLLECTIF_DATABASE__URL": f"sqlite+aiosqlite:///{db_path}",
+            "COLLECTIF_DISCORD__API_BASE_URL": world.fake.api_base,
+            "COLLECTIF_DISCORD__GUILD_READY_TIMEOUT": "0.05",
+            "COLLECTIF_LOGGING__LEVEL": "WARNING",
+        })
+        await wait_ready(world.fake, process, "collectif run", log)
+        world.fake.interaction_deadline = 30.0
+        # Warm-up (first contacts, caches, code paths): every command of the mix a few times.
+        for i in range(3 * len(MIX)):
+            command = MIX[i % len(MIX)]
+            guild, user = ((world.config_guild, world.moderator) if command.moderator
+                           else (world.guild, world.members[i % USERS]))
+            await send(world.fake, guild, user, command, i)
+        print(f"ready; {rate:g} interactions/s for {minutes} min on {profiles} profiles "
+              f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)", flush=True)
+        header = (("minute", 6), ("sent", 6), ("p50 ms", 7), ("p99 ms", 7), ("max ms", 8), ("lost", 5),
+                  ("RSS MB", 7))
+        print(" ".join(f"{name:>{width}}" for name, width in header), flush=True)
+
+        samples: list[list[float]] = [[] for _ in range(minutes)]
+        lost = [0] * minutes
+        sent = [0] * minutes
+        rss: list[float] = []
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def one(i: int, minute: int) -> None:
+            command = MIX[i % len(MIX)]
+            guild, user = ((world.config_guild, world.moderator) if command.moderator
+                           else (world.guild, world.members[i % USERS]))
+            first, _ = await send(world.fake, guild, user, command, i)
+            if first is None:
+                lost[minute] += 1
+            else:
+                samples[minute].append(first)
+
+        start = time.perf_counter()
+        interval = 1.0 / rate
+        i = 0
+        for minute in range(minutes):
+            end = start + 60.0 * (minute + 1)
+            while (due := start + i * interval) < end:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                task = asyncio.create_task(one(i, minute))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent[minute] += 1
+                i += 1
+                if i % 50 == 0:
+                    trim(world.fake)
+            rss.append(rss_mb(process.pid))
+            done = samples[minute]
+            median = statistics.median(done) if done else float("nan")
+            print(f"{minute + 1:>6} {sent[minute]:>6} {median:>7.2f} "
+                  f"{p99(done):>7.2f} {max(done, default=float('nan')):>8.1f} {lost[minute]:>5} "
+                  f"{rss[-1]:>7.1f}", flush=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=35)
+        worst = max(p99(s) for s in samples)
+        growth = (rss[-1] - rss[0]) / rss[0] * 100
+        print(f"p99 per minute: worst {worst:.2f} ms (target <= 10 ms): "
+              f"{'met' if worst <= 10 else 'MISSED'}")
+        print(f"RSS minute 1 -> {minutes}: {rss[0]:.1f} -> {rss[-1]:.1f} MB, {growth:+.1f} % "
+              f"(target < 10 %): {'met' if growth < 10 else 'MISSED'}")
+        errors = [line for line in tail(log).splitlines() if "ERROR" in line or "Traceback" in line]
+        if errors:
+            print(f"collectif logged {len(errors)} error line(s), first: {errors[0][:300]}")
+        return 0 if worst <= 10 and growth < 10 and not sum(lost) else 1
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await world.fake.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="interactions per second (default 50)")
+    parser.add_argument("--minutes", type=int, default=5, help="how long (default 5)")
+    parser.add_argument("--profiles", type=int, default=10_000, help="profiles seeded (default 10,000)")
+    arguments = parser.parse_args()
+    raise SystemExit(asyncio.run(main(arguments.rate, arguments.minutes, arguments.profiles)))
