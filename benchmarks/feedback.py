@@ -9,9 +9,11 @@ in place of the platform, so no platform latency: an answer is the form submitte
 recorded, the request card edited, the requester's DM); the **Give feedback** click before it
 (`answer_form`, then the modal) is printed apart. `/kudos top` is `kudos_top` read-only. The members
 have profiles (10 % hidden from the directory, so left out of leaderboards); the 20,000 requests,
-100,000 answers, 40,000 kudos (over a year, the current month's among them), recorded posts and
-pending nudges are inserted in bulk, not through the use cases. Each round is printed; the verdict
-is on every round's samples pooled. `--profile NAME` runs that handler under cProfile.
+100,000 answers, 40,000 kudos (over a year, the current month's among them) with their monthly
+counts, recorded posts and pending nudges are inserted in bulk, not through the use cases. Each
+round is printed, with the full (generation 2) garbage collections that ran during it and their
+time; the verdict is on every round's samples pooled. `--profile NAME` runs that handler under
+cProfile.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import cProfile
 import dataclasses
+import gc
 import itertools
 import os
 import pstats
@@ -41,9 +44,9 @@ from bot.notifier import ThreadRef
 from bot.usecase import run
 from cogs.feedback._feedback import NUDGE, _key, answer_form, check_answer, kudos_top, submit_answer, week_of
 from cogs.feedback._kinds import KINDS
-from cogs.feedback._store import ANSWER_POSTS, FEATURE
+from cogs.feedback._store import ANSWER_POSTS, FEATURE, month_key
 from cogs.feedback._validation import AnswerForm
-from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos
+from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
 from storage.engine import Database
 from storage.models import Job, Member, Post, Trade
 from storage.settings import get_settings
@@ -207,10 +210,19 @@ async def seed_feedback(
                         "created_at": NOW,
                     }
                 )
+        months = Counter(
+            (month_key(k["created_at"], "Europe/Paris"), k["trade_id"] or 0, k["receiver_id"])
+            for k in kudos_rows
+        )
+        month_rows = [
+            {"community_id": cid, "month": month, "trade_key": trade, "receiver_id": receiver, "n": n}
+            for (month, trade, receiver), n in months.items()
+        ]
         for model, values in (
             (FeedbackRequest, request_rows),
             (FeedbackAnswer, answer_rows),
             (Kudos, kudos_rows),
+            (KudosMonth, month_rows),
             (Post, posts),
             (Job, jobs),
         ):
@@ -295,10 +307,23 @@ async def main(
             await db.dispose()
             return 0
         results: dict[str, list[dict[str, Samples]]] = {key: [] for key in handlers}
+        full_collections: list[float] = []  # ms of each generation 2 collection during a measure
+        started_at = [0.0]
+
+        def watch_gc(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    started_at[0] = time.perf_counter()
+                else:
+                    full_collections.append((time.perf_counter() - started_at[0]) * 1000)
+
+        gc.callbacks.append(watch_gc)
         for round_ in range(1, rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
             for key, (name, call) in handlers.items():
+                full_collections.clear()
                 results[key].append(await timed(runs, call))
+                print(f"    {name}: {len(full_collections)} full collections, {sum(full_collections):.0f} ms")
                 report(
                     name,
                     results[key][-1]["all"],

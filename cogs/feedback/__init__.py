@@ -13,7 +13,7 @@ FEATURE = Feature(
         CommandSpec("kudos", "feedback", slack_usage="[@member | top]"),
     ),
     privacy=PrivacyHook(
-        tables=("feedback_requests", "feedback_answers", "feedback_kudos"),
+        tables=("feedback_requests", "feedback_answers", "feedback_kudos", "feedback_kudos_months"),
         export=export_member,
         delete=delete_member,
     ),

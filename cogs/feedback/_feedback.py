@@ -47,6 +47,7 @@ from cogs.feedback._store import (
     RequestView,
     claim_open,
     close_row,
+    count_kudos,
     destinations,
     give_kudos,
     insert_request,
@@ -54,6 +55,7 @@ from cogs.feedback._store import (
     load_answer,
     load_request,
     member_by_user,
+    month_key,
     next_week_start,
     person,
     request_row,
@@ -445,6 +447,8 @@ async def mark_helpful(ctx: Context, answer_id: int) -> str:
     )
     if not given:
         raise UserError("feedback.errors.already_helpful")
+    month = month_key(ctx.clock.now(), ctx.caller.timezone)
+    await count_kudos(ctx.session, ctx.community_id, month, row.trade_id, answer.member_id, 1)
     reviewer = await person(ctx.session, ctx.community_id, answer.member_id)
     services, community_id = ctx.services, ctx.community_id
 
@@ -528,8 +532,7 @@ async def kudos_of(ctx: Context, user_id: str | None = None) -> Card:
 async def kudos_top(ctx: Context) -> Card:
     """/kudos top: this month's most thanked reviewers per trade (hidden profiles left out)."""
     month = _month_floor(community_today(ctx.clock.now(), ctx.caller.timezone))
-    since = datetime.combine(month, time(0), tzinfo=ZoneInfo(ctx.caller.timezone)).astimezone(UTC)
-    rows = await top_reviewers(ctx.session, ctx.community_id, since, TOP_PER_TRADE)
+    rows = await top_reviewers(ctx.session, ctx.community_id, month.strftime("%Y-%m"), TOP_PER_TRADE)
     return top_card(ctx.catalog, ctx.caller.locale, month, rows)
 
 

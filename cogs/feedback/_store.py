@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, null, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos
+from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
 from cogs.intros.models import Profile, ProfileTrade
 from storage.models import Community, Job, Member, Post, Trade, utcnow
 from storage.sql import dialect_insert
@@ -294,52 +297,79 @@ async def kudos_total(session: AsyncSession, community_id: int, member_id: int) 
     )
 
 
-async def top_reviewers(
-    session: AsyncSession, community_id: int, since: datetime, per_trade: int
-) -> list[tuple[str | None, str, int]]:
-    """The period's most thanked reviewers per trade: (trade name or None, name, kudos), listed ones only.
+def month_key(at: datetime, timezone: str) -> str:
+    """The month a kudos counts in: "2026-11", in the community's zone."""
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
 
-    One query: the period's kudos counted per (trade, reviewer) from the index on (community,
-    created_at, trade, receiver) alone, members whose profile is hidden from the directory left out
-    (they are left out of leaderboards too), ranked within each trade (most kudos, then name), and
-    only the first `per_trade` of each trade returned with their names: trades alphabetically, the
-    feedback channel's requests (no trade) last.
-    """
-    counted = (
-        select(Kudos.trade_id, Kudos.receiver_id, func.count().label("n"))
-        .where(Kudos.community_id == community_id, Kudos.created_at >= since)
-        .group_by(Kudos.trade_id, Kudos.receiver_id)
-        .subquery()
+
+async def count_kudos(
+    session: AsyncSession, community_id: int, month: str, trade_id: int | None, receiver_id: int, delta: int
+) -> None:
+    """Adds `delta` kudos to a reviewer's month in a trade (an upsert: two kudos at once both count)."""
+    values = {
+        "community_id": community_id,
+        "month": month,
+        "trade_key": trade_id or 0,
+        "receiver_id": receiver_id,
+        "n": delta,
+    }
+    statement = dialect_insert(session, KudosMonth).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["community_id", "month", "trade_key", "receiver_id"],
+            set_={"n": KudosMonth.n + statement.excluded.n},
+        )
     )
+
+
+async def top_reviewers(
+    session: AsyncSession, community_id: int, month: str, per_trade: int
+) -> list[tuple[str | None, str, int]]:
+    """The month's most thanked reviewers per trade: (trade name or None, name, kudos), listed ones only.
+
+    One query over the monthly counts (KudosMonth): for each of the community's trades and the
+    feedback channel (key 0), the first `per_trade` rows of the top index read backwards (most
+    kudos first; among equals, the later member), skipping members whose profile is hidden from the
+    directory (left out of leaderboards too). Trades alphabetically, the feedback channel last;
+    within a trade most kudos first, then by name.
+    """
+    keys = union_all(
+        select(Trade.id.label("key"), Trade.name.label("name")).where(Trade.community_id == community_id),
+        select(literal(0).label("key"), null().label("name")),
+    ).subquery()
+    ranked = aliased(KudosMonth)
     hidden = (
         select(Profile.id)
         .where(
             Profile.community_id == community_id,
-            Profile.member_id == counted.c.receiver_id,
+            Profile.member_id == ranked.receiver_id,
             Profile.opt_directory.is_(False),
         )
         .exists()
     )
+    first = (
+        select(ranked.id)
+        .where(
+            ranked.community_id == community_id,
+            ranked.month == month,
+            ranked.trade_key == keys.c.key,
+            ~hidden,
+        )
+        .order_by(ranked.n.desc(), ranked.receiver_id.desc())
+        .limit(per_trade)
+        .correlate(keys)
+    )
     name = func.coalesce(Member.display_name, Member.platform_user_id)
-    rank = (
-        func.row_number()
-        .over(partition_by=counted.c.trade_id, order_by=(counted.c.n.desc(), name, Member.id))
-        .label("rank")
-    )
-    ranked = (
-        select(counted.c.trade_id, name.label("name"), counted.c.n, rank)
-        .join(Member, Member.id == counted.c.receiver_id)
-        .where(Member.community_id == community_id, ~hidden)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Trade.name, ranked.c.name, ranked.c.n)
-        .select_from(ranked)
-        .outerjoin(Trade, (Trade.id == ranked.c.trade_id) & (Trade.community_id == community_id))
-        .where(ranked.c.rank <= per_trade)
-        .order_by(ranked.c.trade_id.is_(None), Trade.name, ranked.c.trade_id, ranked.c.rank)
-    )
-    return [(trade, person_name, int(n)) for trade, person_name, n in rows]
+    rows = (
+        await session.execute(
+            select(keys.c.key, keys.c.name, name, KudosMonth.n)
+            .select_from(keys)
+            .join(KudosMonth, KudosMonth.id.in_(first.scalar_subquery()))
+            .join(Member, Member.id == KudosMonth.receiver_id)
+        )
+    ).all()
+    rows.sort(key=lambda r: (r[0] == 0, r[1] or "", r[0], -r[3], r[2]))
+    return [(trade, person_name, int(n)) for _key, trade, person_name, n in rows]
 
 
 # -- privacy ----------------------------------------------------------------------------------------
@@ -450,6 +480,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 Post.object_id.in_(ids),
             )
         )
+        await _uncount(session, community_id, Kudos.answer_id.in_(answer_ids))
         await session.execute(
             delete(Kudos).where(Kudos.community_id == community_id, Kudos.answer_id.in_(answer_ids))
         )
@@ -463,6 +494,10 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 FeedbackRequest.community_id == community_id, FeedbackRequest.id.in_(ids)
             )
         )
+    await _uncount(session, community_id, Kudos.giver_id == member_id)
+    await session.execute(
+        delete(KudosMonth).where(KudosMonth.community_id == community_id, KudosMonth.receiver_id == member_id)
+    )
     await session.execute(
         delete(Kudos).where(
             Kudos.community_id == community_id,
@@ -475,6 +510,33 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         .values(member_id=None, text="", ratings={})
         .execution_options(synchronize_session=False)
     )
+
+
+async def _uncount(session: AsyncSession, community_id: int, which: Any) -> None:
+    """Takes the kudos about to be deleted out of the monthly counts (rows left at 0 go)."""
+    timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
+    rows = await session.execute(
+        select(Kudos.trade_id, Kudos.receiver_id, Kudos.created_at).where(
+            Kudos.community_id == community_id, which
+        )
+    )
+    taken = Counter((month_key(at, timezone or "UTC"), trade or 0, receiver) for trade, receiver, at in rows)
+    for (month, trade_key, receiver), n in taken.items():
+        await session.execute(
+            update(KudosMonth)
+            .where(
+                KudosMonth.community_id == community_id,
+                KudosMonth.month == month,
+                KudosMonth.trade_key == trade_key,
+                KudosMonth.receiver_id == receiver,
+            )
+            .values(n=KudosMonth.n - n)
+            .execution_options(synchronize_session=False)
+        )
+    if taken:
+        await session.execute(
+            delete(KudosMonth).where(KudosMonth.community_id == community_id, KudosMonth.n <= 0)
+        )
 
 
 def next_week_start(today: date) -> date:

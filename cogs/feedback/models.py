@@ -81,3 +81,26 @@ class Kudos(Base):
     kind: Mapped[str] = mapped_column(String(16))
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KudosMonth(Base):
+    """Kudos received per month, trade and reviewer: what `/kudos top` reads, kept with every kudos.
+
+    A kudos given adds one (an upsert); a privacy deletion takes its kudos back out. `month` is
+    "2026-11" in the community's zone; `trade_key` is the request's trade id, 0 for the feedback
+    channel (a key, not a foreign key: NULLs would not collide in the unique constraint).
+    The top index is read backwards, most kudos first, three rows per trade.
+    """
+
+    __tablename__ = "feedback_kudos_months"
+    __table_args__ = (
+        UniqueConstraint("community_id", "month", "trade_key", "receiver_id"),
+        Index("ix_feedback_kudos_months_top", "community_id", "month", "trade_key", "n", "receiver_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    trade_key: Mapped[int] = mapped_column(Integer)
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    n: Mapped[int] = mapped_column(Integer)

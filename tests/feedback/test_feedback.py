@@ -24,9 +24,9 @@ from cogs.feedback._feedback import (
     submit_answer,
     who_wrote,
 )
-from cogs.feedback._store import delete_member, export_member
+from cogs.feedback._store import count_kudos, delete_member, export_member, month_key
 from cogs.feedback._validation import AnswerForm
-from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
+from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
 from storage.models import FeatureSetting, Job, Trade
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
@@ -320,14 +320,36 @@ async def test_kudos_top_ranks_the_month_per_trade_without_hidden_members(
                 )
                 session.add(answer)
                 await session.flush()
+                given_at = at if n > 0 else month_start - timedelta(days=2)
                 session.add(Kudos(
                     community_id=alice.community_id, answer_id=answer.id, giver_id=alice.member_id,
-                    receiver_id=who.member_id, kind="design", trade_id=trade_id,
-                    created_at=at if n > 0 else month_start - timedelta(days=2),
+                    receiver_id=who.member_id, kind="design", trade_id=trade_id, created_at=given_at,
                 ))
+                month = month_key(given_at, "Europe/Paris")
+                await count_kudos(session, alice.community_id, month, trade_id, who.member_id, 1)
     card = await run(services, alice, kudos_top, write=False)
     assert [(f.name, f.value) for f in card.fields] == [
         ("Design", "Bob : 3 kudos\nChloé : 2 kudos\nDan : 2 kudos"),
         ("Dev", "Bob : 1 kudos"),
         ("Salon des avis", "Chloé : 1 kudos"),
     ]
+
+
+async def test_kudos_top_follows_helpful_clicks_and_privacy_deletions(
+    services: Services, alice: Caller, bob: Caller, chloe: Caller
+) -> None:
+    for requester in (alice, chloe):
+        request_id = await asked(services, requester, title=f"Pour {requester.display_name}")
+        await run(services, requester, mark_helpful, await answered(services, bob, request_id))
+    top = await run(services, alice, kudos_top, write=False)
+    assert [(f.name, f.value) for f in top.fields] == [("Salon des avis", "Bob : 2 kudos")]
+
+    async with services.db.transaction() as session:  # alice's kudos given go, and her requests' kudos
+        await delete_member(session, alice.community_id, alice.member_id)
+    top = await run(services, chloe, kudos_top, write=False)
+    assert [(f.name, f.value) for f in top.fields] == [("Salon des avis", "Bob : 1 kudos")]
+    async with services.db.transaction() as session:
+        await delete_member(session, bob.community_id, bob.member_id)
+        assert await session.scalar(select(func.count(KudosMonth.id))) == 0
+    top = await run(services, chloe, kudos_top, write=False)
+    assert top.fields == () and top.text == "Pas encore de kudos ce mois-ci."
