@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
@@ -58,7 +59,6 @@ from storage.settings import get_settings
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,7 +85,9 @@ async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask,
     hour = await read_setting(session, cid, TASKS_HOUR)
     days = await read_setting(session, cid, TASKS_REMIND_DAYS)
     previous = await last_turn(session, cid, task.id)
-    due = next_due(max(now, previous.due_at) if previous else now, cadence=task.cadence,
+    # A new task's first turn leaves volunteers the reminder's lead time to come forward.
+    after = max(now, previous.due_at) if previous else now + timedelta(days=int(days))
+    due = next_due(after, cadence=task.cadence,
                    weekday=task.weekday, hour=int(hour), timezone=community.timezone,
                    last=previous.due_at if previous else None)
     if await session.scalar(select(RotaTurn.id).where(RotaTurn.task_id == task.id, RotaTurn.due_at == due)):

@@ -262,3 +262,15 @@ async def test_privacy_export_and_delete_give_a_held_turn_anew(
     [held] = await turns(services)
     assert held.assignee_id == ben.member_id
     assert [d.user_id for d in notifier.dms] == ["U3"]
+
+
+async def test_a_new_task_s_first_turn_leaves_time_to_volunteer(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    clock.set(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))  # Sunday: Monday is tomorrow, within the 2 days
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    assert turn.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    assert turn.remind_at == datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+    assert await services.scheduler.run_due() == 0  # nothing to tell anyone yet
