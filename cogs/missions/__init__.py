@@ -18,7 +18,13 @@ FEATURE = Feature(
         ),
     ),
     privacy=PrivacyHook(
-        tables=("missions", "mission_trades", "mission_candidacies", "mission_allowances"),
+        tables=(
+            "missions",
+            "mission_trades",
+            "mission_candidacies",
+            "mission_allowances",
+            "mission_invitations",
+        ),
         export=export_member,
         delete=delete_member,
         keeps_posts=kept_missions,  # a mission with candidates outlives its author

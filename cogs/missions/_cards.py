@@ -10,6 +10,7 @@ from bot.cards import Action, Card, Field, Option, Select, action_id, truncate
 from bot.formatting import format_date, format_money
 from bot.i18n import Catalog
 from bot.posting import SyncResult
+from cogs.matching.teams import Fit, Team
 from cogs.missions._missions import CandidateView, ListedMission, MissionView
 
 FEATURE = "missions"
@@ -140,10 +141,16 @@ def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate:
 def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
     """For the author only: each candidate, a select of collaborators and Confirm team."""
     t = catalog.t
+    suggest = (
+        (Action(action_id(FEATURE, "suggest", view.id), t(locale, "missions.buttons.suggest")),)
+        if view.live
+        else ()
+    )
     if not view.candidates:
         return Card(
             title=t(locale, "missions.candidates.title", title=view.title),
             text=t(locale, "missions.candidates.none"),
+            actions=suggest,
         )
     lines = [_candidate_line(catalog, locale, view, c) for c in view.candidates]
     selects: tuple[Select, ...] = ()
@@ -173,7 +180,116 @@ def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
         title=truncate(t(locale, "missions.candidates.title", title=view.title), 256),
         text=truncate(f"{trade_counts(view)}\n\n" + "\n".join(lines), 3500),
         selects=selects,
+        actions=(*actions, *suggest),
+    )
+
+
+def _why(catalog: Catalog, locale: str, view: MissionView, fit: Fit) -> list[str]:
+    """Each term of matching's score that counted, in words."""
+    t = catalog.t
+    labels = dict(view.skills)
+    lines = []
+    if fit.skills:
+        lines.append(
+            t(locale, "missions.suggest.why.skills", value=", ".join(labels.get(k, k) for k in fit.skills))
+        )
+    if fit.available_now:
+        lines.append(t(locale, "missions.suggest.why.available_now"))
+    elif fit.available_from is not None:
+        lines.append(
+            t(locale, "missions.suggest.why.available_from", date=format_date(fit.available_from, locale))
+        )
+    if fit.city:
+        lines.append(t(locale, "missions.suggest.why.city", value=view.city))
+    elif fit.remote:
+        lines.append(t(locale, "missions.suggest.why.remote"))
+    if fit.sector:
+        lines.append(t(locale, "missions.suggest.why.sector", value=view.sector))
+    if fit.rate:
+        lines.append(t(locale, "missions.suggest.why.rate"))
+    if fit.kudos:
+        lines.append(t(locale, "missions.suggest.why.kudos", count=fit.kudos))
+    return lines
+
+
+def suggestion_card(
+    catalog: Catalog,
+    locale: str,
+    view: MissionView,
+    team: Team,
+    names: Mapping[int, str],
+    invited: set[int],
+    today: date,
+) -> Card:
+    """For the author: one proposed member per trade with the why, the next ones, and **Invite them**."""
+    t = catalog.t
+    trade_names = {trade_id: name for trade_id, name, _ in view.trades}
+
+    def name(member_id: int) -> str:
+        shown = names.get(member_id) or t(locale, "missions.card.former_member")
+        return t(locale, "missions.suggest.invited_mark", name=shown) if member_id in invited else shown
+
+    fields = []
+    for slot in team.slots:
+        if slot.chosen is not None:
+            why = _why(catalog, locale, view, slot.chosen)
+            value = name(slot.chosen.member_id) + (f" — {' · '.join(why)}" if why else "")
+            if slot.alternatives:
+                others = ", ".join(name(f.member_id) for f in slot.alternatives)
+                value += "\n" + t(locale, "missions.suggest.alternatives", names=others)
+        else:
+            value = t(locale, "missions.suggest.nobody_for_trade")
+            closest = [
+                t(
+                    locale,
+                    "missions.suggest.closest",
+                    name=name(f.member_id),
+                    why=", ".join(_blocker(catalog, locale, f, b.value) for b in f.blockers),
+                )
+                for f in slot.closest
+            ]
+            if closest:
+                value += "\n" + "\n".join(closest)
+        fields.append(Field(truncate(trade_names.get(slot.trade_id, "?"), 256), truncate(value, FIELD_MAX)))
+    waiting = [
+        s.chosen.member_id for s in team.slots if s.chosen is not None and s.chosen.member_id not in invited
+    ]
+    actions = (
+        (Action(action_id(FEATURE, "invite", view.id), t(locale, "missions.buttons.invite"), "primary"),)
+        if waiting
+        else ()
+    )
+    return Card(
+        title=truncate(t(locale, "missions.suggest.title", title=view.title), 256),
+        text=t(locale, "missions.suggest.text" if team.members else "missions.suggest.empty"),
+        fields=tuple(fields),
         actions=actions,
+    )
+
+
+def _blocker(catalog: Catalog, locale: str, fit: Fit, blocker: str) -> str:
+    if blocker == "later" and fit.available_from is not None:
+        return catalog.t(
+            locale, "missions.suggest.blocker.later", date=format_date(fit.available_from, locale)
+        )
+    return catalog.t(locale, f"missions.suggest.blocker.{blocker}")
+
+
+def invitation_dm(catalog: Catalog, locale: str, view: MissionView, trade: str) -> Card:
+    """To a member proposed by **Suggest a team**: the mission (no confidential field) and I'm interested."""
+    t = catalog.t
+    card = mission_card(catalog, locale, view)
+    author = view.author_name or t(locale, "missions.card.former_member")
+    return Card(
+        title=truncate(t(locale, "missions.dm.invited", title=view.title), 256),
+        text=truncate(t(locale, "missions.dm.invited_text", author=author, trade=trade), 2000),
+        fields=card.fields,
+        url=card.url,
+        actions=(
+            Action(
+                action_id(FEATURE, "interest", view.id), t(locale, "missions.buttons.interest"), "primary"
+            ),
+        ),
     )
 
 

@@ -23,7 +23,7 @@ from bot.context import Caller
 from bot.discord_bot.forms import form_select
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
-from bot.errors import Forbidden, InvalidInput, UserError
+from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.rendering.discord import CardButton, render_card
 from bot.usecase import run
 from cogs.missions import FEATURE, _ids
@@ -48,6 +48,7 @@ from cogs.missions._publish import (
     withdraw,
 )
 from cogs.missions._search import MAX_FILTER, MAX_RATE, SCOPES, ListFilters
+from cogs.missions._suggest import invite_suggested, suggest_team
 from cogs.missions._validation import (
     MAX_BUDGET_TEXT,
     MAX_CITY,
@@ -398,7 +399,7 @@ class Missions(commands.Cog):
         return int(request.match["id"])
 
     async def on_interest(self, request: DiscordRequest) -> None:
-        caller = await request.caller()
+        caller = await self._caller(request, author=False)
         mission_id = self._id(request)
         await run(self.bot.services, caller, check_interest, mission_id, write=False)
         modal = discord.ui.Modal(
@@ -419,7 +420,7 @@ class Missions(commands.Cog):
         await request.interaction.response.send_modal(modal)
 
     async def on_note(self, request: DiscordRequest) -> None:
-        caller = await request.caller()
+        caller = await self._caller(request, author=False)
         note = request.fields().get("note", "")
         await request.interaction.response.defer(ephemeral=True, thinking=True)
         created = await run(self.bot.services, caller, show_interest, self._id(request), note)
@@ -489,8 +490,23 @@ class Missions(commands.Cog):
         text = await run(self.bot.services, caller, extend_mission, self._id(request))
         await send_text(request.interaction, text)
 
-    async def _caller(self, request: DiscordRequest) -> Caller:
-        """The caller; in a DM (the expiry warning's buttons), the author found through the mission."""
+    async def on_suggest(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        card = await run(self.bot.services, caller, suggest_team, self._id(request), write=False)
+        await send_card(request.interaction, card)
+
+    async def on_invite(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request)
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        text = await run(self.bot.services, caller, invite_suggested, self._id(request))
+        await send_text(request.interaction, text)
+
+    async def _caller(self, request: DiscordRequest, *, author: bool = True) -> Caller:
+        """The caller; in a DM, the member found through the mission's community.
+
+        The expiry warning's buttons: its author only (`author`); an invitation's I'm interested: any member.
+        """
         interaction = request.interaction
         if interaction.guild_id is not None:
             return await request.caller()
@@ -499,7 +515,12 @@ class Missions(commands.Cog):
                 await session.execute(
                     select(Community, Member)
                     .join(Mission, Mission.community_id == Community.id)
-                    .join(Member, Member.id == Mission.author_member_id)
+                    .join(
+                        Member,
+                        Member.id == Mission.author_member_id
+                        if author
+                        else Member.community_id == Mission.community_id,
+                    )
                     .where(
                         Mission.id == self._id(request),
                         Community.platform == "discord",
@@ -508,7 +529,7 @@ class Missions(commands.Cog):
                 )
             ).first()
         if row is None:
-            raise Forbidden("missions.errors.not_author")
+            raise Forbidden("missions.errors.not_author") if author else NotFound("missions.errors.not_found")
         community, member = row
         return Caller(
             platform="discord",
@@ -602,5 +623,7 @@ async def setup(bot: CollectifBot) -> None:
     router.action(_ids.CLOSE, cog.on_close)
     router.action(_ids.CLOSE_AS, cog.on_close_as)
     router.action(_ids.EXTEND, cog.on_extend)
+    router.action(_ids.SUGGEST, cog.on_suggest)
+    router.action(_ids.INVITE, cog.on_invite)
     router.action(_ids.LIST, cog.on_list)
     router.action(_ids.PAGE, cog.on_page)

@@ -20,7 +20,15 @@ from bot.context import Caller
 from bot.errors import Forbidden, NotFound
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.missions._validation import CleanMission, city_key, title_key
-from cogs.missions.models import LIVE, Candidacy, Mission, MissionAllowance, MissionSkill, MissionTrade
+from cogs.missions.models import (
+    LIVE,
+    Candidacy,
+    Mission,
+    MissionAllowance,
+    MissionInvitation,
+    MissionSkill,
+    MissionTrade,
+)
 from storage.communities import ensure_member
 from storage.models import Community, Job, Member, Sector, Trade
 from storage.sql import insert_ignore
@@ -576,6 +584,14 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             .order_by(Candidacy.id)
         )
     ).all()
+    invitations = (
+        await session.execute(
+            select(MissionInvitation, Mission.title)
+            .join(Mission, Mission.id == MissionInvitation.mission_id)
+            .where(MissionInvitation.community_id == community_id, MissionInvitation.member_id == member_id)
+            .order_by(MissionInvitation.id)
+        )
+    ).all()
     allowance = await session.scalar(
         select(MissionAllowance).where(
             MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
@@ -592,6 +608,10 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
                 "created_at": c.created_at.isoformat(),
             }
             for c, title in candidacies
+        ],
+        "invitations": [
+            {"mission_id": i.mission_id, "mission": title, "invited_at": i.invited_at.isoformat()}
+            for i, title in invitations
         ],
         "posting_allowance": None
         if allowance is None
@@ -669,6 +689,11 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     await session.execute(
         delete(MissionAllowance).where(
             MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
+        )
+    )
+    await session.execute(
+        delete(MissionInvitation).where(
+            MissionInvitation.community_id == community_id, MissionInvitation.member_id == member_id
         )
     )
     await session.execute(

@@ -148,3 +148,23 @@ class MissionAllowance(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MissionInvitation(Base):
+    """A member invited by the author from **Suggest a team**: DMed once per mission (the database says so).
+
+    Accepting is clicking **I'm interested** in that DM: the invitation becomes a candidacy like any other.
+    """
+
+    __tablename__ = "mission_invitations"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "member_id"),
+        Index("ix_mission_invitations_community_member", "community_id", "member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -648,3 +648,52 @@ async def test_missions_filters_and_pages_survive_a_restart(discord_harness: Dis
     said = texts_of(refused)
     assert h.t("fr", "missions.errors.unknown_sector_filter", sector="Spatial") in said
     assert h.t("fr", "missions.errors.start_filter_past") in said
+
+
+async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_the_dm(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    alex = h.fake.add_user("Alex", locale="en-US", guild=h.guild)
+    await give_profile(h, sacha, "Design graphique")
+    await give_profile(h, alex, "Développement")
+    mission, _ = await post_mission(h, h.member)
+    card = cards(h, channels["design"])[0]
+
+    listed = await h.fake.click(card, f"missions:candidates:{mission.id}", h.member)
+    assert f"missions:suggest:{mission.id}" in [b["custom_id"] for b in buttons(listed.original)]
+    stolen = await answered(await h.fake.click(listed.original, f"missions:suggest:{mission.id}", sacha))
+    assert h.t("fr", "missions.errors.not_author") in texts_of(stolen)
+    suggest = f"missions:suggest:{mission.id}"
+    suggested = await answered(await h.fake.click(listed.original, suggest, h.member))
+    [embed] = suggested.followups[0]["embeds"]
+    values = {f["name"]: f["value"] for f in embed["fields"]}
+    assert values["Design graphique"].startswith("Sacha") and values["Développement"].startswith("Alex")
+    assert h.t("fr", "missions.suggest.why.skills", value="WordPress") in values["Design graphique"]
+    proposal = suggested.followups[0]
+
+    invited = await answered(await h.fake.click(proposal, f"missions:invite:{mission.id}", h.member))
+    assert h.t("fr", "missions.suggest.invited", names="Sacha, Alex", count=2) in texts_of(invited) or (
+        h.t("fr", "missions.suggest.invited", names="Alex, Sacha", count=2) in texts_of(invited)
+    )
+    [dm] = h.fake.dm_messages(sacha)
+    assert dm["embeds"][0]["title"] == h.t("fr", "missions.dm.invited", title=TEXTS["title"])
+    assert "Boulangerie Dupain" not in str(dm) and dm["allowed_mentions"] == {"parse": []}
+    again = await answered(await h.fake.click(proposal, f"missions:invite:{mission.id}", h.member))
+    assert h.t("fr", "missions.suggest.already_invited") in texts_of(again)
+    assert len(h.fake.dm_messages(sacha)) == 1
+
+    # Accepting from the DM: I'm interested there makes a candidacy like on the card.
+    opened = await h.fake.click(dm, f"missions:interest:{mission.id}", sacha)
+    assert opened.response_type == MODAL, texts_of(opened)
+    said = await answered(
+        await h.fake.submit_modal(
+            None, sacha, f"missions:note:{mission.id}", {"note": "Avec plaisir"}, message=dm  # type: ignore[arg-type]
+        )
+    )
+    assert h.t("fr", "missions.interest.saved") in texts_of(said)
+    [candidacy] = await candidacies(h)
+    assert candidacy.note == "Avec plaisir"
+    assert "Design graphique 1" in fields(cards(h, channels["design"])[0])[h.t("fr", "missions.card.trades")]

@@ -555,8 +555,15 @@ async def test_missions_filters_in_both_languages_and_pages_by_token(slack: Slac
     await configure(slack)
     await seed_missions(slack, 12, title="Audit SEO", skill="seo", work_mode="remote")
     await seed_missions(
-        slack, 2, title="Atelier Lyon", work_mode="hybrid", city="Lyon", city_key="lyon",
-        budget_kind="daily", budget_min=500, budget_max=650,
+        slack,
+        2,
+        title="Atelier Lyon",
+        work_mode="hybrid",
+        city="Lyon",
+        city_key="lyon",
+        budget_kind="daily",
+        budget_min=500,
+        budget_max=650,
     )
 
     _, url = await slack.sender.command("missions compétence:référencement mode:télétravail", user_id=SACHA)
@@ -582,3 +589,38 @@ async def test_missions_filters_in_both_languages_and_pages_by_token(slack: Slac
     refused = (await slack.fake.wait_for_post(url)).text
     assert slack.t("fr", "missions.errors.status_not_live") in refused
     assert slack.t("fr", "missions.errors.bad_rate_filter", max=100_000) in refused
+
+
+async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_the_dm(
+    slack: SlackHarness,
+) -> None:
+    mission = await post_mission(slack, slack.member_fr)
+    await give_profile(slack, SACHA, "Design graphique")
+    await give_profile(slack, slack.member_en, "Développement")
+
+    assert await click(slack, f"missions:suggest:{mission.id}", SACHA) == slack.t(
+        "fr", "missions.errors.not_author"
+    )
+    _, url = await slack.sender.action(f"missions:suggest:{mission.id}", user_id=slack.member_fr)
+    suggested = await slack.fake.wait_for_post(url)
+    text = visible_text(suggested.body)
+    assert slack.t("fr", "missions.suggest.title", title=TEXTS["title"]) in text
+    assert "sacha" in text.lower() and slack.t("fr", "missions.suggest.why.skills", value="WordPress") in text
+    assert f"missions:invite:{mission.id}" in action_ids(suggested.body)
+
+    said = await click(slack, f"missions:invite:{mission.id}", slack.member_fr)
+    assert said.startswith(slack.t("fr", "missions.suggest.invited", names="", count=2)[:10])
+    invitations = [m for (channel, _), m in slack.fake.messages.items() if channel == f"D{SACHA}"]
+    [dm] = invitations
+    assert slack.t("fr", "missions.dm.invited", title=TEXTS["title"]) in visible_text(dm)
+    assert "Boulangerie Dupain" not in visible_text(dm)
+    assert action_ids(dm) == [f"missions:interest:{mission.id}"]
+    assert await click(slack, f"missions:invite:{mission.id}", slack.member_fr) == slack.t(
+        "fr", "missions.suggest.already_invited"
+    )
+
+    assert await interest(slack, mission.id, SACHA, note="Avec plaisir") == slack.t(
+        "fr", "missions.interest.saved"
+    )
+    [candidacy] = await candidacies(slack)
+    assert candidacy.note == "Avec plaisir"

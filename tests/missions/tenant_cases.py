@@ -21,6 +21,7 @@ from cogs.missions._publish import (
     turn_missions_page,
     withdraw,
 )
+from cogs.missions._suggest import invite_suggested, suggest_team
 from cogs.missions.models import Mission
 from tests.tenant import Case, World
 
@@ -84,6 +85,22 @@ CASES = [
         "b_mission",
         lambda s, c, i: run(s, c, extend_mission, i),
         covers=("missions:extend:42",),
+    ),
+]
+
+
+CASES += [
+    Case(
+        "missions: Suggest a team",
+        "b_mission",
+        lambda s, c, i: run(s, c, suggest_team, i, write=False),
+        covers=("missions:suggest:42",),
+    ),
+    Case(
+        "missions: Invite them (the suggested team)",
+        "b_mission",
+        lambda s, c, i: run(s, c, invite_suggested, i),
+        covers=("missions:invite:42",),
     ),
 ]
 

@@ -1,0 +1,132 @@
+"""**Suggest a team** on a mission (author or moderator): matching's proposal, and inviting it.
+
+The request is the mission itself: its trades are the slots, its skills, its city (or remote), its start
+date (members available by then), its daily-rate budget (members whose rate fits) and its client sector.
+Members who opted in to matching are proposed, one distinct member per trade, each with the *why*;
+the author and the mission's candidates are left out (they are already in). **Invite them** DMs each
+proposed member once per mission (`MissionInvitation`, a unique row settles two clicks at once) with the
+mission and its **I'm interested** button: accepting is becoming a candidate like anyone else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.cards import Card
+from bot.community_time import community_today
+from bot.errors import UserError
+from bot.notifier import Notifier
+from bot.usecase import Context
+from cogs.matching.teams import Request, Team, propose_team
+from cogs.missions._cards import invitation_dm, suggestion_card
+from cogs.missions._missions import MissionView, authored, load_view
+from cogs.missions._publish import _dm
+from cogs.missions.models import LIVE, Mission, MissionInvitation
+from storage.models import Member
+from storage.sql import dialect_insert
+from storage.text import fold
+
+
+def request_for(view: MissionView, mission: Mission, today: date) -> Request:
+    """Matching's request for this mission (pure)."""
+    daily = view.budget_kind == "daily" and view.budget_min is not None
+    return Request(
+        slots=tuple(trade_id for trade_id, _, _ in view.trades),
+        today=today,
+        skill_keys=tuple(key for key, _ in view.skills),
+        city_key=fold(view.city) if view.work_mode != "remote" and view.city else "",
+        remote=view.work_mode == "remote",
+        available_by=view.start_date if view.start_date and view.start_date > today else None,
+        max_rate=(view.budget_max or view.budget_min) if daily else None,
+        sector_id=mission.sector_id,
+        requester_id=mission.author_member_id,
+        seed=mission.id,
+    )
+
+
+async def _proposal(ctx: Context, mission_id: int) -> tuple[MissionView, Team, dict[int, str], set[int]]:
+    mission = await authored(ctx.session, ctx.caller, mission_id)
+    if mission.status not in LIVE:
+        raise UserError("missions.errors.not_live")
+    view = await load_view(ctx.session, mission)
+    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    exclude = {c.member_id for c in view.candidates}
+    if mission.author_member_id is not None:
+        exclude.add(mission.author_member_id)
+    team = await propose_team(
+        ctx.session, ctx.community_id, request_for(view, mission, today), ctx.clock.now(), exclude=exclude
+    )
+    shown = {
+        f.member_id
+        for s in team.slots
+        for f in (*((s.chosen,) if s.chosen else ()), *s.alternatives, *s.closest)
+    }
+    names: dict[int, str] = {}
+    if shown:
+        rows = await ctx.session.execute(
+            select(Member.id, Member.display_name, Member.platform_user_id).where(
+                Member.community_id == ctx.community_id, Member.id.in_(shown)
+            )
+        )
+        names = {member_id: name or user_id for member_id, name, user_id in rows}
+    invited = set(
+        await ctx.session.scalars(
+            select(MissionInvitation.member_id).where(
+                MissionInvitation.community_id == ctx.community_id, MissionInvitation.mission_id == mission_id
+            )
+        )
+    )
+    return view, team, names, invited
+
+
+async def suggest_team(ctx: Context, mission_id: int) -> Card:
+    """The author's (or a moderator's) suggested team, with the why, and **Invite them** (read only)."""
+    view, team, names, invited = await _proposal(ctx, mission_id)
+    return suggestion_card(ctx.catalog, ctx.caller.locale, view, team, names, invited, ctx.clock.now().date())
+
+
+async def invite_suggested(ctx: Context, mission_id: int) -> str:
+    """**Invite them**: each proposed member not yet invited gets the mission in a DM, once."""
+    view, team, names, _ = await _proposal(ctx, mission_id)
+    chosen = [(s.trade_id, s.chosen.member_id) for s in team.slots if s.chosen is not None]
+    if not chosen:
+        raise UserError("missions.suggest.nobody")
+    now = ctx.clock.now()
+    new: list[tuple[int, int]] = []
+    for trade_id, member_id in chosen:
+        result = await ctx.session.execute(
+            dialect_insert(ctx.session, MissionInvitation.__table__)
+            .values(
+                community_id=ctx.community_id,
+                mission_id=mission_id,
+                member_id=member_id,
+                trade_id=trade_id,
+                invited_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            new.append((trade_id, member_id))
+    if not new:
+        return ctx.t("missions.suggest.already_invited")
+    services, community_id = ctx.services, ctx.community_id
+    trade_names = {trade_id: name for trade_id, name, _ in view.trades}
+
+    async def tell_them(_notifier: Notifier | None) -> int:
+        told = 0
+        for trade_id, member_id in new:
+            trade = trade_names.get(trade_id, "")
+            told += await _dm(
+                services,
+                community_id,
+                member_id,
+                lambda locale, trade=trade: invitation_dm(services.catalog, locale, view, trade),
+            )
+        return told
+
+    ctx.after_commit(tell_them)
+    return ctx.t(
+        "missions.suggest.invited", names=", ".join(names.get(m, "?") for _, m in new), count=len(new)
+    )
