@@ -5,6 +5,7 @@ NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -274,3 +275,28 @@ async def test_a_new_task_s_first_turn_leaves_time_to_volunteer(
     assert turn.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
     assert turn.remind_at == datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
     assert await services.scheduler.run_due() == 0  # nothing to tell anyone yet
+
+
+async def test_two_clicks_at_once_are_settled_by_the_database(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana, ben = [await make_caller(services, f"U{n}", name=name) for n, name in ((2, "Ana"), (3, "Ben"))]
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    await run(services, ben, volunteer, turn.task_id)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+
+    results = await asyncio.gather(run(services, ana, cant, turn.id), run(services, ana, cant, turn.id),
+                                   return_exceptions=True)
+    assert sorted(map(str, results)).count("passed") == 1
+    [refused] = [r for r in results if isinstance(r, UserError)]
+    assert refused.key in ("pooling.tasks.errors.not_holder", "pooling.tasks.errors.turn_closed")
+    [held] = await turns(services)
+    assert (held.assignee_id, held.passes) == (ben.member_id, 1)
+
+    done = await asyncio.gather(run(services, ben, mark_done, turn.id),
+                                run(services, ben, mark_done, turn.id), return_exceptions=True)
+    assert sum(isinstance(r, UserError) for r in done) == 1
