@@ -124,6 +124,14 @@ class Notifier(Protocol):
         """
         ...
 
+    async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
+        """Those of `user_ids` who are no longer in the community (left, removed, account deleted).
+
+        Discord: GET guild member answers Unknown Member (no privileged intent needed); Slack:
+        users.info says deleted, or user_not_found. An unsure answer (an outage) counts as still there.
+        """
+        ...
+
     async def create_event(self, community_external_id: str, event: EventSpec) -> str | None:
         """A native scheduled event; its id, or None where the platform has none (Slack)."""
         ...

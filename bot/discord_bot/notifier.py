@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+import aiohttp
 import discord
 
 from bot.cards import Attachment, Card, truncate
@@ -23,6 +25,8 @@ EVENT_DESCRIPTION_MAX = 1000
 EVENT_LOCATION_MAX = 100
 THREAD_ARCHIVE_MINUTES: Final = 10080  # a week without messages before Discord hides it
 EXTERNAL, GUILD_ONLY, CANCELED = 3, 2, 4  # entity type, privacy level, status
+UNKNOWN_MEMBER, UNKNOWN_USER = 10007, 10013
+MEMBER_CHECKS_AT_ONCE = 4  # discord.py waits out the route's rate limit; this keeps the queue short
 
 
 class DiscordNotifier:
@@ -173,6 +177,27 @@ class DiscordNotifier:
             await self.archive_thread(community_external_id, ThreadRef(channel_id, thread_id))
             return None
         return ThreadRef(channel_id, thread_id)
+
+    # -- membership ----------------------------------------------------------------------------
+
+    async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
+        gate = asyncio.Semaphore(MEMBER_CHECKS_AT_ONCE)
+
+        async def gone(user_id: str) -> bool:
+            if not user_id.isdigit():
+                return False
+            async with gate:
+                try:
+                    await self.bot.http.get_member(community_external_id, user_id)
+                except discord.NotFound as exc:
+                    return exc.code in (UNKNOWN_MEMBER, UNKNOWN_USER)
+                except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                    log.info("cannot tell whether %s is in guild %s: %s", user_id, community_external_id, exc)
+            return False
+
+        users = list(dict.fromkeys(user_ids))
+        answers = await asyncio.gather(*(gone(u) for u in users))
+        return {u for u, left in zip(users, answers, strict=True) if left}
 
     # -- guild scheduled events -------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ _GONE = {
 _REFUSED = {"not_in_channel": "forbidden", "restricted_action": "forbidden", "is_archived": "archived",
             "channel_is_archived": "archived"}
 FILES_MAX = 10
+USER_CHECKS_AT_ONCE = 4  # users.info is Tier 4 (100+ a minute); the client waits out a 429
 POST_INTERVAL = 1.0  # seconds between two posts in one channel
 MAX_PACED_CHANNELS = 10_000
 T = TypeVar("T")
@@ -186,6 +187,27 @@ class SlackNotifier:
             self._gone(exc, f"cannot open a group DM with {users}")
             return None
         return ThreadRef(str(opened["channel"]["id"]), "")
+
+    # -- membership ----------------------------------------------------------------------------
+
+    async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
+        gate = asyncio.Semaphore(USER_CHECKS_AT_ONCE)
+
+        async def gone(user_id: str) -> bool:
+            async with gate:
+                try:
+                    answer = await self.client.users_info(user=user_id)
+                except SlackApiError as exc:
+                    if error_code(exc) in ("user_not_found", "users_not_found"):
+                        return True
+                    log.info("cannot tell whether %s is in the workspace: %s", user_id, error_code(exc))
+                    return False
+            user = answer.get("user") or {}
+            return bool(user.get("deleted"))
+
+        users = list(dict.fromkeys(user_ids))
+        answers = await asyncio.gather(*(gone(u) for u in users))
+        return {u for u, left in zip(users, answers, strict=True) if left}
 
     # -- scheduled events: none on Slack ------------------------------------------------------------
 

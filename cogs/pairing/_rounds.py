@@ -4,7 +4,9 @@
   matches the settings (on/off, cadence, day, hour): a missing one is scheduled, a stale one cancelled.
   A moderator's change in /config thus takes effect within the hour; a round itself re-plans at once.
 - `pairing.round` (one per slot): the slot is a unique (community, time) row, so two jobs for one slot
-  (two processes planning at once on PostgreSQL) still hold one round. Grouping and storing happen in one
+  (two processes planning at once on PostgreSQL) still hold one round. First the platform is asked which
+  opted-in members left the server or workspace (they are not grouped; nothing is stored about it, so
+  one who comes back is paired again), outside any transaction. Grouping and storing happen in one
   transaction; the platform work comes after it, each group's space claimed by a conditional UPDATE, so
   a retried job (the process died midway) opens only what is still unopened.
 - `pairing.checkin` (halfway to the next round): each group is asked whether they met.
@@ -51,7 +53,7 @@ from cogs.pairing.models import (
     PairingMember,
     PairingRound,
 )
-from storage.models import Community, FeatureSetting, Job, Member
+from storage.models import Community, CommunitySettings, FeatureSetting, Job, Member
 from storage.settings import get_settings
 from storage.sql import dialect_insert
 
@@ -153,8 +155,42 @@ def _seed(community_id: int, seq: int) -> int:
     return community_id * 1_000_003 + seq
 
 
-async def hold(session: AsyncSession, services: Services, community_id: int, slot: datetime) -> int | None:
-    """Group the eligible members for the round of `slot`, once; the round's id (None when not held)."""
+async def departed(services: Services, community_id: int, slot: datetime) -> set[int]:
+    """The members who would be grouped at `slot` but left the community (asked of the platform)."""
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+        if community is None or not community.active:
+            return set()
+        held = await session.scalar(
+            select(PairingRound.id).where(
+                PairingRound.community_id == community_id, PairingRound.scheduled_for == slot
+            )
+        )
+        if held is not None:  # a retry: the groups are made already
+            return set()
+        last = await _store.last_round(session, community_id, before=slot)
+        resting = await _store.snoozed(session, community_id, (last.seq if last else 0) + 1)
+        people = [p for p in await _store.opted_in(session, community_id) if p.member_id not in resting]
+        external, platform = community.external_id, community.platform
+    if len(people) < 2:
+        return set()
+    gone = await notifier_for(services, platform).departed(external, [p.user_id for p in people])
+    if gone:
+        log.info("pairing: %d member(s) of community %s left: not grouped", len(gone), community_id)
+    return {p.member_id for p in people if p.user_id in gone}
+
+
+async def hold(
+    session: AsyncSession,
+    services: Services,
+    community_id: int,
+    slot: datetime,
+    gone: set[int] | frozenset[int] = frozenset(),
+) -> int | None:
+    """Group the eligible members for the round of `slot`, once; the round's id (None when not held).
+
+    `gone`: members who left the community (see `departed`), never grouped.
+    """
     community = await session.get(Community, community_id)
     if community is None or not community.active:
         return None
@@ -192,7 +228,7 @@ async def hold(session: AsyncSession, services: Services, community_id: int, slo
         return None
     people = await _store.opted_in(session, community_id)
     resting = await _store.snoozed(session, community_id, seq)
-    eligible = [p for p in people if p.member_id not in resting]
+    eligible = [p for p in people if p.member_id not in resting and p.member_id not in gone]
     trades = {p.member_id: p.trades for p in eligible}
     next_at = slot_after(values, slot, community.timezone, slot)
     await session.execute(
@@ -247,8 +283,9 @@ async def hold(session: AsyncSession, services: Services, community_id: int, slo
 
 async def run_round(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
+    gone = await departed(services, run.community_id, run.due_at)
     async with services.db.transaction() as session:
-        round_id = await hold(session, services, run.community_id, run.due_at)
+        round_id = await hold(session, services, run.community_id, run.due_at, gone)
     if round_id is not None:
         await publish_round(services, run.community_id, round_id)
 
@@ -277,7 +314,9 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, community_id)
         round_ = await session.get(PairingRound, round_id)
-        channel = (await get_settings(session, community_id)).pairing_channel_id
+        # Not get_settings: it may insert the default row, a write in this read-only transaction.
+        row = await session.get(CommunitySettings, community_id)
+        channel = row.pairing_channel_id if row is not None else None
         intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
         groups = list(
             await session.scalars(

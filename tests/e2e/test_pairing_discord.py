@@ -89,3 +89,27 @@ async def test_a_round_opens_a_private_thread_then_check_in_and_stats(
     assert note["content"] == h.t("fr", "pairing.opt.out")
     mine = await h.fake.invoke_slash(h.guild, h.member, "pairing history", locale="fr")
     assert "Dominique" in str(mine.embeds) and h.t("fr", "pairing.history.opted_out") in str(mine.embeds)
+
+
+async def test_a_member_who_left_the_server_is_not_paired(discord_harness: DiscordHarness) -> None:
+    h = discord_harness
+    await FEATURE.on_start(h.services)
+    gone = h.fake.add_user("Claude", guild=h.guild)
+    for user in (h.member, h.moderator, gone):
+        await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+    channel = str(h.guild.channel("général").id)
+    await opt_in_everyone(h, channel)
+    del h.guild.members[gone.id]  # left the server: no event reaches a bot without the members intent
+    await h.services.scheduler.run_due()
+    clock = h.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+
+    [thread] = [c for c in h.fake.channels.values() if c.type == 12]
+    assert sorted(thread.members) == sorted([h.member.id, h.moderator.id])  # a pair, not a trio
+    added = {r.path.rsplit("/", 1)[1] for r in h.fake.requests_to("PUT", r"/channels/\d+/thread-members/\d+")}
+    assert added == {str(h.member.id), str(h.moderator.id)}  # Claude was not even tried
+    [welcome] = h.fake.channel_messages(thread.id)
+    assert "Claude" not in str(welcome["embeds"])
+    asked = {r.path.rsplit("/", 1)[1] for r in h.fake.requests_to("GET", r"/guilds/\d+/members/\d+")}
+    assert asked == {str(u.id) for u in (h.member, h.moderator, gone)}

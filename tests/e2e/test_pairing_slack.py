@@ -78,3 +78,43 @@ async def test_a_round_opens_a_group_dm_then_check_in_and_stats(slack: SlackHarn
     )
     _, url = await slack.sender.action("pairing:opt:out", user_id=slack.member_fr)
     assert (await slack.fake.wait_for_post(url)).text == slack.t("fr", "pairing.opt.out")
+
+
+async def test_a_deactivated_or_removed_member_is_not_paired(slack: SlackHarness) -> None:
+    await FEATURE.on_start(slack.services)
+    slack.fake.add_user("UCLAUDE", "claude")
+    slack.fake.add_user("UDOMI", "domi")
+    for user in (slack.member_fr, slack.admin, "UCLAUDE", "UDOMI"):
+        _, url = await slack.sender.command("binomes historique", user_id=user)
+        await slack.fake.wait_for_post(url)
+    await slack.completions.wait(4)
+    await opt_in(slack)
+    slack.fake.users["UCLAUDE"].deleted = True  # deactivated by an admin
+    del slack.fake.users["UDOMI"]  # no longer in the workspace
+    await slack.services.scheduler.run_due()
+    clock = slack.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()
+
+    opened = await slack.fake.wait_for_call("conversations.open", lambda c: "," in c.args.get("users", ""))
+    assert sorted(opened.args["users"].split(",")) == sorted([slack.member_fr, slack.admin])
+    groups = [c for c in slack.fake.calls_to("conversations.open") if "," in c.args.get("users", "")]
+    assert len(groups) == 1  # the two who left make no second pair
+    asked = {c.args["user"] for c in slack.fake.calls_to("users.info")}
+    assert {"UCLAUDE", "UDOMI", slack.member_fr, slack.admin} <= asked
+
+
+async def test_when_slack_cannot_tell_who_left_everyone_is_still_paired(slack: SlackHarness) -> None:
+    await FEATURE.on_start(slack.services)
+    for user in (slack.member_fr, slack.admin):
+        _, url = await slack.sender.command("binomes historique", user_id=user)
+        await slack.fake.wait_for_post(url)
+    await slack.completions.wait(2)
+    await opt_in(slack)
+    slack.fake.errors["users.info"] = "fatal_error"
+    await slack.services.scheduler.run_due()
+    clock = slack.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()
+    opened = await slack.fake.wait_for_call("conversations.open", lambda c: "," in c.args.get("users", ""))
+    assert sorted(opened.args["users"].split(",")) == sorted([slack.member_fr, slack.admin])

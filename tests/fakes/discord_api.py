@@ -287,6 +287,7 @@ class FakeDiscord(InteractionsMixin):
         route("PUT", r"/channels/(?P<cid>\d+)/thread-members/(?P<uid>\d+)", self._add_thread_member)
         route("POST", r"/users/@me/channels", self._dm_channel)
         route("GET", r"/users/(?P<uid>\d+)", self._get_user)
+        route("GET", r"/guilds/(?P<gid>\d+)/members/(?P<uid>\d+)", self._get_member)
         route("GET", r"/guilds/(?P<gid>\d+)/scheduled-events", self._list_events)
         route("POST", r"/guilds/(?P<gid>\d+)/scheduled-events", self._create_event)
         route("GET", r"/guilds/(?P<gid>\d+)/scheduled-events/(?P<eid>\d+)", self._get_event)
@@ -410,6 +411,16 @@ class FakeDiscord(InteractionsMixin):
         if int(uid) not in thread.members:
             thread.members.append(int(uid))
         return 204, None
+
+    async def _get_member(self, r: Recorded, gid: str, uid: str) -> tuple[int, Any]:
+        """A guild member (no privileged intent needed); one removed from `guild.members` has left."""
+        guild = self.guilds.get(int(gid))
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        member = guild.members.get(int(uid))
+        if member is None:
+            raise DiscordError(404, 10007, "Unknown Member")
+        return 200, member.payload()
 
     async def _get_user(self, r: Recorded, uid: str) -> tuple[int, Any]:
         user = self.users.get(int(uid))

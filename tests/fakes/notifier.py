@@ -2,7 +2,7 @@
 
 `messages` is what the platform shows now; `posts`, `dms`, `deleted`, `calls` are the history.
 Channels in `gone` answer None (unknown channel); channels in `forbidden` raise CannotPost; users
-in `closed_dms` do not get DMs.
+in `closed_dms` do not get DMs; users in `left` are no longer in the community (`departed`).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class RecordingNotifier:
     forbidden: set[str] = field(default_factory=set)
     closed_dms: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)  # the platform errs there (5xx, rate limited…)
+    left: set[str] = field(default_factory=set)  # users who left the server / workspace
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def _check(self, channel_id: str) -> bool:
@@ -133,6 +134,10 @@ class RecordingNotifier:
         thread = ThreadRef(channel_id, f"private-{next(self._ids)}")
         self.threads[thread.thread_id] = Space(thread, name, list(dict.fromkeys(user_ids)), private=True)
         return thread
+
+    async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
+        self.calls.append(("departed", community_external_id))
+        return set(user_ids) & self.left
 
     async def create_event(self, community_external_id: str, event: EventSpec) -> str | None:
         self.calls.append(("create_event", community_external_id))

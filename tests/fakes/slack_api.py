@@ -74,6 +74,7 @@ class FakeUser:
     is_admin: bool = False
     is_owner: bool = False
     tz: str = "Europe/Paris"
+    deleted: bool = False  # deactivated: users.info still answers, with "deleted": true
 
     def as_json(self, team_id: str, with_locale: bool) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -81,7 +82,7 @@ class FakeUser:
             "team_id": team_id,
             "name": self.name,
             "real_name": self.name.title(),
-            "deleted": False,
+            "deleted": self.deleted,
             "is_bot": False,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,

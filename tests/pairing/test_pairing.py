@@ -217,3 +217,36 @@ async def test_privacy_export_and_delete_free_the_history(
         await delete_member(session, alice.community_id, alice.member_id)
         assert await met_counts(session, alice.community_id) == {}
         assert await export_member(session, alice.community_id, alice.member_id) == {}
+
+
+async def test_a_member_who_left_is_not_grouped_and_is_again_after_coming_back(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    alice = await member(services, "U1", "Design graphique")
+    bob = await member(services, "U2", "Développement")
+    chloe = await member(services, "U3", "Développement")
+    dan = await member(services, "U4", "Design graphique", opted=False)  # not asked about
+    await configure(services, alice.community_id)
+    notifier.left = {"U3", "U4"}
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    assert [sorted(g) for g in await groups_of(services)] == [sorted([alice.member_id, bob.member_id])]
+    [space] = [s for s in notifier.threads.values() if s.private]
+    assert sorted(space.members) == ["U1", "U2"]
+    async with services.db.transaction() as session:
+        [held] = list(await session.scalars(select(PairingRound)))
+        assert held.eligible == 2
+    assert dan.member_id not in {m for g in await groups_of(services) for m in g}
+
+    notifier.left = {"U1", "U2"}  # two left, one came back: alone, the round is skipped
+    clock.advance(timedelta(days=7))
+    await services.scheduler.run_due()
+    assert len(await groups_of(services)) == 1
+    assert notifier.posts[-1].card.title == services.t("fr", "pairing.skipped.title")
+
+    notifier.left = set()  # everyone back: grouped again
+    clock.advance(timedelta(days=7))
+    await services.scheduler.run_due()
+    [last] = (await groups_of(services))[1:]
+    assert sorted(last) == sorted([alice.member_id, bob.member_id, chloe.member_id])
