@@ -1,13 +1,14 @@
 """Afterworks: events with natural dates, Going / Maybe / Can't with a waitlist, reminders, calendars."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
-from cogs.afterworks._publish import delete_member, export_member, on_start
+from cogs.afterworks._polls import delete_member, export_member
+from cogs.afterworks._publish import on_start
 
 FEATURE = Feature(
     name="afterworks",
     package=__name__,
     commands=(
-        CommandSpec("afterwork", "afterworks", slack_usage="[dms on | off]"),
+        CommandSpec("afterwork", "afterworks", slack_usage="[poll | dms on | off]"),
         CommandSpec("afterworks", "afterworks", slack_usage="[city]"),
     ),
     privacy=PrivacyHook(
@@ -17,6 +18,9 @@ FEATURE = Feature(
             "afterwork_deliveries",
             "afterwork_preferences",
             "afterwork_series",
+            "afterwork_polls",
+            "afterwork_poll_slots",
+            "afterwork_poll_votes",
         ),
         export=export_member,
         delete=delete_member,

@@ -32,6 +32,7 @@ from cogs.afterworks._form import (
     NONE,
     AfterworkForm,
 )
+from cogs.afterworks._polls import PollForm, check_poll, check_vote, create_poll, pick, vote
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -165,6 +166,92 @@ class Afterworks(commands.Cog):
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    @afterwork.command(**_sub("poll"))
+    @app_commands.rename(
+        title=_opt("title"), slot1=_opt("slot1"), slot2=_opt("slot2"), slot3=_opt("slot3"),
+        slot4=_opt("slot4"), slot5=_opt("slot5"), where=_opt("where"), city=_opt("city"),
+        capacity=_opt("capacity"), duration=_opt("duration"), kind=_opt("kind"),
+        description=_opt("description"),
+    )
+    @app_commands.describe(
+        title=keyed("afterworks.options.title_description"),
+        slot1=keyed("afterworks.options.slot_description"),
+        slot2=keyed("afterworks.options.slot_description"),
+        slot3=keyed("afterworks.options.slot_description"),
+        slot4=keyed("afterworks.options.slot_description"),
+        slot5=keyed("afterworks.options.slot_description"),
+        where=keyed("afterworks.options.where_description"),
+        city=keyed("afterworks.options.city_description"),
+        capacity=keyed("afterworks.options.capacity_description"),
+        duration=keyed("afterworks.options.duration_description"),
+        kind=keyed("afterworks.options.kind_description"),
+        description=keyed("afterworks.options.description_description"),
+    )
+    @app_commands.choices(
+        kind=_kind_choices(),
+        duration=[app_commands.Choice(name=duration_text(m), value=m) for m in DURATIONS],
+    )
+    async def poll(
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, 100],
+        slot1: app_commands.Range[str, 1, 40],
+        slot2: app_commands.Range[str, 1, 40],
+        where: app_commands.Range[str, 1, 500],
+        slot3: app_commands.Range[str, 0, 40] = "",
+        slot4: app_commands.Range[str, 0, 40] = "",
+        slot5: app_commands.Range[str, 0, 40] = "",
+        city: app_commands.Range[str, 0, 100] = "",
+        capacity: app_commands.Range[int, 1, 1000] | None = None,
+        duration: int = DEFAULT_DURATION,
+        kind: str = "afterwork",
+        description: app_commands.Range[str, 0, MAX_DESCRIPTION] = "",
+    ) -> None:
+        caller = await self.bot.caller(interaction)
+        form = PollForm(
+            title=title, slot1=slot1, slot2=slot2, slot3=slot3, slot4=slot4, slot5=slot5,
+            duration=str(duration), kind=kind, where=where, city=city,
+            capacity="" if capacity is None else str(capacity), description=description,
+        )
+        try:
+            await run(self.bot.services, caller, check_poll, form, write=False)
+        except InvalidInput as error:
+            await self._problems(interaction, caller, error)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        created = await run(
+            self.bot.services, caller, create_poll, form,
+            origin_channel_id=str(interaction.channel_id or "") or None,
+        )
+        if created.posted and created.channel_id:
+            done = self.t(caller.locale, "afterworks.poll.posted", channel=created.channel_id)
+        else:
+            done = self.t(caller.locale, "afterworks.poll.not_posted")
+        await send_text(interaction, truncate(f"{created.understood}\n{done}", 2000))
+
+    async def on_vote(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        slot_id = int(request.match["id"])
+        await run(services, caller, check_vote, slot_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ticked = await run(services, caller, vote, slot_id)
+        key = "afterworks.poll.ticked" if ticked.can else "afterworks.poll.unticked"
+        await send_text(interaction, self.t(caller.locale, key, n=ticked.position))
+
+    async def on_pick(self, request: DiscordRequest) -> None:
+        interaction, services = request.interaction, self.bot.services
+        caller = await request.caller()
+        slot_id = int(request.match["id"])
+        await run(services, caller, check_vote, slot_id, write=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            picked = await run(services, caller, pick, slot_id)
+        except InvalidInput as error:  # the slot's time is no longer possible
+            await self._problems(interaction, caller, error)
+            return
+        await send_text(interaction, self.t(caller.locale, "afterworks.poll.picked", n=picked.position))
 
     @afterwork.command(**_sub("dms"))
     @app_commands.rename(on=_opt("on"))
@@ -312,4 +399,6 @@ async def setup(bot: CollectifBot) -> None:
     bot.router.action(_ids.EDIT, cog.on_edit)
     bot.router.action(_ids.CANCEL, cog.on_cancel)
     bot.router.action(_ids.END_SERIES, cog.on_end_series)
+    bot.router.action(_ids.VOTE, cog.on_vote)
+    bot.router.action(_ids.PICK, cog.on_pick)
     bot.router.modal(_ids.EDIT_FORM, cog.on_edit_submit)

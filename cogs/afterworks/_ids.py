@@ -9,3 +9,6 @@ FORM = r"afterworks:form"  # the Slack form (callback_id)
 CONFIRM_VIEW = r"afterworks:confirm_view"  # the Slack confirmation step (callback_id)
 EDIT_FORM = r"afterworks:edit_form:(?P<id>[0-9]{1,18})"  # the edit form (Discord modal, Slack view)
 END_SERIES = r"afterworks:end:(?P<id>[0-9]{1,18})"  # organizer or moderator: no new date of the series
+VOTE = r"afterworks:vote:(?P<id>[0-9]{1,18})"  # a date poll's slot: tick it, or take the tick back
+PICK = r"afterworks:pick:(?P<id>[0-9]{1,18})"  # organizer or moderator: this slot becomes the afterwork
+POLL_FORM = r"afterworks:poll_form"  # the Slack poll form (callback_id)

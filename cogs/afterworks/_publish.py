@@ -198,15 +198,20 @@ class Created:
         return self.later.value is not None and bool(self.later.value.posted)
 
 
-async def create_afterwork(ctx: Context, form: AfterworkForm, *, origin_channel_id: str | None) -> Created:
-    """Save, plan the reminders; once committed, post the card and create the Discord event."""
+async def create_afterwork(
+    ctx: Context, form: AfterworkForm, *, origin_channel_id: str | None, organizer_id: int | None = None
+) -> Created:
+    """Save, plan the reminders; once committed, post the card and create the Discord event.
+
+    `organizer_id`: a date poll's organizer, when a moderator turned its slot into the afterwork.
+    """
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
     now = ctx.clock.now()
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id
     afterwork = Afterwork(
         community_id=ctx.community_id,
-        organizer_id=ctx.caller.member_id,
+        organizer_id=organizer_id or ctx.caller.member_id,
         created_at=now,
         updated_at=now,
         origin_channel_id=origin_channel_id,
@@ -216,7 +221,7 @@ async def create_afterwork(ctx: Context, form: AfterworkForm, *, origin_channel_
     if details.recurrence != NONE:
         series = Series(
             community_id=ctx.community_id,
-            organizer_id=ctx.caller.member_id,
+            organizer_id=organizer_id or ctx.caller.member_id,
             rule=details.recurrence,
             first_wall=details.wall_time,
             timezone=ctx.caller.timezone,
@@ -573,6 +578,11 @@ async def remind(services: Services, run: JobRun) -> None:
 async def sync_job(services: Services, run: JobRun) -> None:
     """Card, Discord event and DMs after a change made without a platform at hand (a privacy deletion)."""
     assert run.community_id is not None
+    if "poll_id" in run.payload:  # a poll card after a privacy deletion
+        from cogs.afterworks._polls import refresh_poll
+
+        await refresh_poll(services, run.community_id, int(run.payload["poll_id"]), None)
+        return
     aid = int(run.payload["afterwork_id"])
     async with services.db.transaction(write=False) as session:
         people = [

@@ -23,6 +23,7 @@ from bot.words import match_word
 from cogs.afterworks import _ids
 from cogs.afterworks._cards import duration_text, form_of, problem_lines
 from cogs.afterworks._form import CUTOFFS, DURATIONS, MAX_DESCRIPTION, NONE, AfterworkForm
+from cogs.afterworks._polls import SLOTS, PollForm, check_poll, check_vote, create_poll, pick, vote
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -194,9 +195,70 @@ async def command(request: SlackRequest) -> None:
         await run(request.services, caller, set_reminder_dms, on == "on")
         await request.reply(request.t(f"afterworks.dms.{on}"))
         return
+    if words and words[0].lower() in ("poll", "sondage"):
+        await request.open_modal(poll_view(request, {"channel": request.channel_id}))
+        return
     await request.open_modal(
         form_view(request, AfterworkForm(), callback_id=_ids.FORM, metadata={"channel": request.channel_id})
     )
+
+
+def poll_view(request: SlackRequest, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The date poll's form: the afterwork's fields, with up to 5 times instead of one."""
+    t = request.t
+    slots = [
+        input_block(
+            name,
+            t(f"afterworks.fields.{name}"),
+            text_input(40, placeholder=t("afterworks.options.slot_description")),
+            optional=name not in ("slot1", "slot2"),
+        )
+        for name in SLOTS
+    ]
+    base = form_view(request, AfterworkForm(), callback_id=_ids.POLL_FORM, metadata=metadata,
+                     title_key="afterworks.form.poll_title", creating=False)
+    blocks = [b for b in base["blocks"] if b["block_id"] not in ("when", "cutoff")]
+    base["blocks"] = [blocks[0], *slots, *blocks[1:]]
+    return base
+
+
+async def poll_submitted(request: SlackRequest) -> None:
+    """The poll read (problems inline on their slot); saved and posted once the modal closed."""
+    services = request.services
+    caller = await request.ensure_caller()
+    view = request.body["view"]
+    values = view["state"]["values"]
+    read = form_from_state(values)
+    texts = {name: str(((values.get(name) or {}).get(VALUE) or {}).get("value") or "") for name in SLOTS}
+    form = PollForm(
+        title=read.title, duration=read.duration, kind=read.kind, where=read.where, city=read.city,
+        capacity=read.capacity, description=read.description, **texts,
+    )
+    await run(services, caller, check_poll, form, write=False)
+    await request.ack()
+    channel = read_metadata(view.get("private_metadata"))["channel"]
+    created = await run(services, caller, create_poll, form, origin_channel_id=channel)
+    done = request.t("afterworks.poll.posted_slack" if created.posted else "afterworks.poll.not_posted")
+    await request.tell(f"{created.understood}\n{done}")
+
+
+async def vote_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    slot_id = int(request.match["id"])
+    await run(request.services, caller, check_vote, slot_id, write=False)
+    ticked = await run(request.services, caller, vote, slot_id)
+    key = "afterworks.poll.ticked" if ticked.can else "afterworks.poll.unticked"
+    await request.reply(request.t(key, n=ticked.position))
+
+
+async def pick_clicked(request: SlackRequest) -> None:
+    assert request.match is not None
+    caller = await request.ensure_caller()
+    slot_id = int(request.match["id"])
+    await run(request.services, caller, check_vote, slot_id, write=False)
+    picked = await run(request.services, caller, pick, slot_id)
+    await request.reply(request.t("afterworks.poll.picked", n=picked.position))
 
 
 async def list_command(request: SlackRequest) -> None:
@@ -355,3 +417,6 @@ def register(router: SlackRouter) -> None:
     router.action(_ids.EDIT, edit_clicked)
     router.action(_ids.CANCEL, cancel_clicked)
     router.action(_ids.END_SERIES, end_clicked)
+    router.view(_ids.POLL_FORM, poll_submitted)
+    router.action(_ids.VOTE, vote_clicked)
+    router.action(_ids.PICK, pick_clicked)

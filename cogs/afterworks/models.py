@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -140,3 +151,52 @@ class Preference(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     dms: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+OPEN, DECIDED = "open", "decided"
+
+
+class Poll(Base):
+    """A date poll: the afterwork's details without its time, and up to 5 slots members tick."""
+
+    __tablename__ = "afterwork_polls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    organizer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # the form's other fields, as typed
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)  # open, decided, cancelled
+    chosen_slot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    afterwork_id: Mapped[int | None] = mapped_column(
+        ForeignKey("afterworks.id", ondelete="SET NULL"), nullable=True
+    )
+    origin_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PollSlot(Base):
+    __tablename__ = "afterwork_poll_slots"
+    __table_args__ = (UniqueConstraint("poll_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("afterwork_polls.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # 1 to 5, as proposed
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PollVote(Base):
+    """A member can make one slot: the unique key settles double clicks and concurrent ones."""
+
+    __tablename__ = "afterwork_poll_votes"
+    __table_args__ = (UniqueConstraint("slot_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("afterwork_polls.id", ondelete="CASCADE"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("afterwork_poll_slots.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

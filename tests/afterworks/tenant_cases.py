@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.services import Services
 from bot.usecase import run
 from cogs.afterworks._form import AfterworkForm
+from cogs.afterworks._polls import check_vote, pick, vote
 from cogs.afterworks._publish import (
     answer_afterwork,
     calendar_of,
@@ -14,7 +15,7 @@ from cogs.afterworks._publish import (
     edit_form,
     end_series,
 )
-from cogs.afterworks.models import Afterwork
+from cogs.afterworks.models import Afterwork, Poll, PollSlot
 from tests.tenant import Case, World
 
 FORM = AfterworkForm(title="Apéro", when="2027-06-04 19:00", where="Le Comptoir")
@@ -61,6 +62,23 @@ CASES = [
         lambda s, c, i: run(s, c, end_series, i),
         covers=("afterworks:end:42",),
     ),
+    Case(
+        "afterworks: tick a date poll's slot id",
+        "b_slot",
+        lambda s, c, i: run(s, c, vote, i),
+        covers=("afterworks:vote:42",),
+    ),
+    Case(
+        "afterworks: the read-only check before a tick or a pick",
+        "b_slot",
+        lambda s, c, i: run(s, c, check_vote, i, write=False),
+    ),
+    Case(
+        "afterworks: pick a date poll's slot id",
+        "b_slot",
+        lambda s, c, i: run(s, c, pick, i),
+        covers=("afterworks:pick:42",),
+    ),
 ]
 
 
@@ -76,5 +94,12 @@ async def seed(services: Services, world: World) -> None:
             starts_at=datetime(2027, 6, 4, 17, 0, tzinfo=UTC),
         )
         session.add(afterwork)
+        poll = Poll(community_id=world.b.community_id, organizer_id=world.b.member_id, title="Sondage B",
+                    details={"title": "Sondage B", "where": "Le Comptoir"})
+        session.add(poll)
         await session.flush()
-        world.ids.update(b_afterwork=afterwork.id)
+        slot = PollSlot(community_id=world.b.community_id, poll_id=poll.id, position=1,
+                        starts_at=datetime(2027, 6, 4, 17, 0, tzinfo=UTC))
+        session.add(slot)
+        await session.flush()
+        world.ids.update(b_afterwork=afterwork.id, b_slot=slot.id)

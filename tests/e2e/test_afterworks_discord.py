@@ -462,3 +462,58 @@ async def test_a_bad_end_date_is_refused_and_saves_nothing(h: DiscordHarness) ->
     assert h.t("fr", "afterworks.problems.until_before", date="mardi 1 décembre 2026") in answer.content
     assert await afterworks(h) == []
     assert cards(h, channel) == []
+
+
+async def test_a_date_poll_ticked_by_members_becomes_the_afterwork(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    alex, bea = (h.fake.add_user(n, guild=h.guild) for n in ("Alex", "Bea"))
+    options = {"title": "Apéro de Noël", "slot1": "jeudi 19h", "slot2": "2026-12-04 19:00",
+               "slot3": "dans 3 jours à 11h", "where": "Le Comptoir", "city": "Lyon", "capacity": 8}
+    answer = await h.fake.invoke_slash(h.guild, h.member, "afterwork poll", options)
+    assert answer.ephemeral
+    assert "• n°1 : jeudi 3 décembre 2026, 19:00 (heure de Paris)" in answer.content
+    assert "• n°3 : dimanche 29 novembre 2026, 11:00 (heure de Paris)" in answer.content
+    assert h.t("fr", "afterworks.poll.posted", channel=channel) in answer.content
+    [poll] = cards(h, channel)
+    assert poll["embeds"][0]["title"] == "🗳️ Sondage : Apéro de Noël"
+    assert poll["allowed_mentions"] == {"parse": []}
+    votes = [b for b in buttons(poll) if b.startswith("afterworks:vote:")]
+    picks = [b for b in buttons(poll) if b.startswith("afterworks:pick:")]
+    assert len(votes) == len(picks) == 3
+    start = int(datetime(2026, 12, 3, 18, 0, tzinfo=UTC).timestamp())
+    assert fields(poll)["Date n°1"].startswith(f"<t:{start}:F>")
+
+    assert await click(h, poll, votes[1], alex) == h.t("fr", "afterworks.poll.ticked", n=2)
+    assert await click(h, poll, votes[1], bea) == h.t("fr", "afterworks.poll.ticked", n=2)
+    assert await click(h, poll, votes[0], bea) == h.t("fr", "afterworks.poll.ticked", n=1)
+    assert await click(h, poll, votes[0], bea) == h.t("fr", "afterworks.poll.unticked", n=1)
+    assert fields(cards(h, channel)[0])["Date n°2"].endswith("2 dispos : Alex, Bea")
+
+    assert await click(h, poll, picks[1], alex) == h.t("fr", "afterworks.errors.not_organizer")
+    assert await click(h, poll, picks[1], h.member) == h.t("fr", "afterworks.poll.picked", n=2)
+    [afterwork] = await afterworks(h)
+    assert (afterwork.starts_at, afterwork.capacity, afterwork.title) == (DEC_4_19H_PARIS, 8, "Apéro de Noël")
+    poll_card, card = cards(h, channel)
+    assert buttons(poll_card) == []
+    assert "Date n°2 ✅" in fields(poll_card)
+    assert f"afterworks:rsvp:{afterwork.id}:going" in buttons(card)
+    [event] = h.fake.scheduled_events.values()
+    assert event["name"] == "Apéro de Noël"
+    decided = h.t("fr", "afterworks.dm.poll_decided_title", title="Apéro de Noël")
+    assert dm_titles(h, alex) == [decided] and dm_titles(h, bea) == [decided]
+    assert await click(h, poll, picks[0], h.member) == h.t("fr", "afterworks.errors.poll_closed")
+    assert await click(h, poll, votes[0], alex) == h.t("fr", "afterworks.errors.poll_closed")
+    assert len(await afterworks(h)) == 1
+
+
+async def test_a_bad_date_poll_is_refused_and_saves_nothing(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    options = {"title": "Apéro", "slot1": "hier 19h", "slot2": "2026-12-04 19:00",
+               "slot3": "2026-12-04 19:00", "where": "ftp://x"}
+    answer = await h.fake.invoke_slash(h.guild, h.member, "afterwork poll", options)
+    assert answer.content.startswith(h.t("fr", "afterworks.problems.heading"))
+    assert h.t("fr", "afterworks.problems.link_scheme") in answer.content
+    assert h.t("fr", "afterworks.problems.slot_twice", date="vendredi 4 décembre 2026", time="19:00",
+               zone="Paris") in answer.content
+    assert "past" not in answer.content and h.t("fr", "afterworks.fields.slot1") in answer.content
+    assert cards(h, channel) == []

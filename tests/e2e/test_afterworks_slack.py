@@ -482,3 +482,66 @@ async def test_a_weekly_series_posts_the_next_date_skips_one_and_ends(s: SlackHa
         "views.open", lambda c: s.fake.calls_to("views.open").index(c) >= opened
     )).args["view"]
     assert {"recurrence", "until"}.isdisjoint(b["block_id"] for b in edit["blocks"])
+
+
+def poll_state(**texts: str) -> dict[str, Any]:
+    typed = {"title": "Apéro de Noël", "slot1": "jeudi 19h", "slot2": "2026-12-04 19:00",
+             "slot3": "dans 3 jours à 11h", "where": "Le Comptoir", "city": "Lyon", "capacity": "8", **texts}
+    values: dict[str, Any] = {
+        "duration": {"value": {"type": "static_select", "selected_option": {"value": "120"}}},
+        "kind": {"value": {"type": "static_select", "selected_option": {"value": "afterwork"}}},
+    }
+    for name, text in typed.items():
+        values[name] = {"value": {"type": "plain_text_input", "value": text}}
+    return values
+
+
+async def test_a_date_poll_ticked_by_members_becomes_the_afterwork(s: SlackHarness) -> None:
+    await use_channel(s)
+    before = len(s.fake.calls_to("views.open"))
+    answer, _ = await s.sender.command("afterwork sondage", user_id=s.member_fr)
+    assert answer.status == 200
+    view = (await s.fake.wait_for_call(
+        "views.open", lambda c: s.fake.calls_to("views.open").index(c) >= before
+    )).args["view"]
+    assert view["callback_id"] == "afterworks:poll_form"
+    blocks = [b["block_id"] for b in view["blocks"]]
+    assert blocks[:6] == ["title", "slot1", "slot2", "slot3", "slot4", "slot5"] and "when" not in blocks
+
+    # Problems come back inline on their slot; nothing saved.
+    refused = await s.sender.view_submission(
+        "afterworks:poll_form", poll_state(slot2="2026-11-20 19:00", slot3=""), user_id=s.member_fr,
+        private_metadata=view["private_metadata"],
+    )
+    body = refused.json()
+    assert body["response_action"] == "errors" and set(body["errors"]) == {"slot2"}
+    assert channel_messages(s, CHANNEL) == []
+
+    done = s.completions.count
+    posted = await s.sender.view_submission(
+        "afterworks:poll_form", poll_state(), user_id=s.member_fr, private_metadata=view["private_metadata"]
+    )
+    assert posted.status == 200
+    await s.completions.wait(done + 1)
+    [poll] = channel_messages(s, CHANNEL)
+    shown = visible_text(poll)
+    assert "Apéro de Noël" in shown
+    assert f"<!date^{int(datetime(2026, 12, 3, 18, 0, tzinfo=UTC).timestamp())}^" in shown
+    ids = [e["action_id"] for b in poll["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    votes = [i for i in ids if i.startswith("afterworks:vote:")]
+    picks = [i for i in ids if i.startswith("afterworks:pick:")]
+    assert len(votes) == len(picks) == 3
+    assert any("• n°3 : dimanche 29 novembre 2026, 11:00" in text for text in dms(s, s.member_fr))
+
+    assert await click(s, votes[1], "UALEX") == s.t("fr", "afterworks.poll.ticked", n=2)
+    assert await click(s, votes[1], "UBEA") == s.t("fr", "afterworks.poll.ticked", n=2)
+    assert await click(s, votes[1], "UBEA") == s.t("fr", "afterworks.poll.unticked", n=2)
+    assert await click(s, picks[1], "UALEX") == s.t("fr", "afterworks.errors.not_organizer")
+    assert await click(s, picks[1], s.member_fr) == s.t("fr", "afterworks.poll.picked", n=2)
+    [afterwork] = await afterworks(s)
+    assert (afterwork.starts_at, afterwork.capacity) == (DEC_4_19H_PARIS, 8)
+    assert "afterworks:rsvp" in json.dumps(card(s))
+    decided = s.t("fr", "afterworks.dm.poll_decided_title", title="Apéro de Noël")
+    assert sum(decided in text for text in dms(s, "UALEX")) == 1
+    assert not any(decided in text for text in dms(s, "UBEA"))
+    assert await click(s, votes[0], "UBEA") == s.t("fr", "afterworks.errors.poll_closed")
