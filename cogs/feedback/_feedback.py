@@ -313,10 +313,11 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
     )
     ctx.session.add(answer)
     await ctx.session.flush()
-    await ctx.scheduler.cancel(
-        ctx.session, dedupe_key=_key(NUDGE, ctx.community_id, request_id), community_id=ctx.community_id
-    )
     view = await load_request(ctx.session, row)
+    if view.answers == 1:  # the first answer: no nudge any more (the request row, held above, orders them)
+        await ctx.scheduler.cancel(
+            ctx.session, dedupe_key=_key(NUDGE, ctx.community_id, request_id), community_id=ctx.community_id
+        )
     caller = ctx.caller
     author = Person(caller.member_id, caller.user_id, caller.display_name or caller.user_id, caller.locale)
     shown = AnswerView(answer.id, request_id, author, anonymous, text, ratings, helpful=False)
