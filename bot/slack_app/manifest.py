@@ -16,7 +16,8 @@ APP_NAME = "Collectif"
 BASE_SCOPES = {
     "commands": "the /collectif slash command",
     "chat:write": "answers, cards and reminders in the channels Collectif was added to, and in its DMs",
-    "users:read": "users.info: the member's language, and whether they are a workspace admin (moderator)",
+    "users:read": "users.info: the member's language, whether they are a workspace admin (moderator), "
+    "and whether an opted-in member left (a pairing round skips them)",
     "im:write": "conversations.open: reminders and data exports sent as direct messages",
 }
 USAGE_HINT_MAX = 1000
