@@ -361,21 +361,54 @@ async def tell_moderators(services: Services, community_id: int, turn_id: int, r
     return await notifier.post(community.external_id, settings.modlog_channel_id, card) is not None
 
 
+async def _gone(services: Services, community_id: int, task_id: int) -> set[int]:
+    """The task's volunteers who left the community (the platform says so; unsure counts as present)."""
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+        rows = (await session.execute(
+            select(Member.id, Member.platform_user_id)
+            .join(RotaVolunteer, RotaVolunteer.member_id == Member.id)
+            .where(RotaVolunteer.community_id == community_id, RotaVolunteer.task_id == task_id))).all()
+    notifier = services.notifiers.get(community.platform) if community else None
+    if community is None or notifier is None or not rows:
+        return set()
+    try:
+        left = await notifier.departed(community.external_id, [str(user) for _, user in rows])
+    except Exception:
+        log.exception("rota: could not check who left community %s", community_id)
+        return set()
+    return {int(member) for member, user in rows if user in left}
+
+
 async def remind_job(services: Services, run: JobRun) -> None:
-    """Before a turn: give it if nobody holds it; then DM its holder, or tell the moderators (each once)."""
+    """Before a turn: its holder gets the DM, or the moderators are told (each once).
+
+    Volunteers who left the community are skipped first (their volunteering ends), and a turn that
+    nobody (or someone who left) holds is given to the fairest volunteer still there.
+    """
     assert run.community_id is not None
     cid, turn_id = run.community_id, int(run.payload["turn_id"])
+    async with services.db.transaction(write=False) as session:
+        found = await session.scalar(select(RotaTurn.task_id).where(RotaTurn.community_id == cid,
+                                                                     RotaTurn.id == turn_id))
+    if found is None:
+        return
+    gone = await _gone(services, cid, int(found))
     async with services.db.transaction() as session:
         turn = await session.scalar(
             select(RotaTurn).where(RotaTurn.community_id == cid, RotaTurn.id == turn_id))
         if turn is None or turn.status != PENDING:
             return
-        if turn.assignee_id is None:
-            task = await session.get(RotaTask, turn.task_id)
-            assert task is not None
-            chosen = await pick(session, task, {turn.declined_id} if turn.declined_id else set())
-            if chosen is not None:
-                await assign(session, turn, chosen, expected=None)
+        task = await session.get(RotaTask, turn.task_id)
+        assert task is not None
+        if gone:
+            await session.execute(delete(RotaVolunteer).where(
+                RotaVolunteer.community_id == cid, RotaVolunteer.task_id == task.id,
+                RotaVolunteer.member_id.in_(gone)))
+        declined = {turn.declined_id} if turn.declined_id else set()
+        if turn.assignee_id is None or turn.assignee_id in gone:
+            chosen = await pick(session, task, declined | gone)
+            await assign(session, turn, chosen, expected=turn.assignee_id)
         holder = await session.scalar(select(RotaTurn.assignee_id).where(RotaTurn.id == turn_id))
     if holder is not None:
         await send_turn(services, cid, turn_id)

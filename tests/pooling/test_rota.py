@@ -300,3 +300,24 @@ async def test_two_clicks_at_once_are_settled_by_the_database(
     done = await asyncio.gather(run(services, ben, mark_done, turn.id),
                                 run(services, ben, mark_done, turn.id), return_exceptions=True)
     assert sum(isinstance(r, UserError) for r in done) == 1
+
+
+async def test_a_holder_who_left_the_community_is_skipped_at_the_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana, ben = [await make_caller(services, f"U{n}", name=name) for n, name in ((2, "Ana"), (3, "Ben"))]
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    await run(services, ben, volunteer, turn.task_id)
+    assert (await turns(services))[0].assignee_id == ana.member_id
+    notifier.left.add("U2")  # Ana left the server since
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    [held] = await turns(services)
+    assert held.assignee_id == ben.member_id
+    assert [d.user_id for d in notifier.dms] == ["U3"]
+    async with services.db.transaction() as session:
+        volunteers = list(await session.scalars(select(RotaVolunteer.member_id)))
+    assert volunteers == [ben.member_id]
