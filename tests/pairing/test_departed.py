@@ -13,7 +13,7 @@ from bot.discord_bot.notifier import DiscordNotifier
 
 def http_error(kind: type[discord.HTTPException], status: int, code: int) -> discord.HTTPException:
     response = SimpleNamespace(status=status, reason="x")
-    return kind(response, {"code": code, "message": "x"})  # type: ignore[arg-type]
+    return kind(response, {"code": code, "message": "x"})
 
 
 async def test_only_an_unknown_member_or_user_counts_as_gone() -> None:
