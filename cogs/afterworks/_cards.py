@@ -68,11 +68,16 @@ def where_text(afterwork: Afterwork | Details) -> str:
     return " · ".join(p for p in (afterwork.place or afterwork.link, afterwork.city) if p)
 
 
-def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
-    """The card in the channel: time in each reader's zone, place, answers, and the buttons."""
+def afterwork_card(catalog: Catalog, locale: str, view: View, now: datetime | None = None) -> Card:
+    """The card in the channel: time in each reader's zone, place, answers, and the buttons.
+
+    Once answers closed at the RSVP cutoff (`now` past it), the card says so and drops Going / Maybe /
+    Can't (a job edits it at that moment).
+    """
     t = catalog.t
     aw = view.afterwork
     cancelled = aw.status == CANCELLED
+    closed = bool(aw.rsvp_cutoff_minutes) and now is not None and now >= aw.closes_at
     title = f"{EMOJI.get(aw.kind, '')} {aw.title}".strip()
     if cancelled:
         title = t(locale, "afterworks.card.cancelled_title", title=aw.title)
@@ -98,7 +103,7 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
     if aw.rsvp_cutoff_minutes and not cancelled:
         fields.append(
             Field(
-                t(locale, "afterworks.fields.cutoff"),
+                t(locale, "afterworks.fields.closed" if closed else "afterworks.fields.cutoff"),
                 f"{when(aw.closes_at, 'full')} ({when(aw.closes_at, 'relative')})",
             )
         )
@@ -117,12 +122,21 @@ def afterwork_card(catalog: Catalog, locale: str, view: View) -> Card:
     calendar = Action(action_id(FEATURE, "ics", aw.id), t(locale, "afterworks.buttons.calendar"))
     actions: tuple[Action, ...] = (calendar,)
     if not cancelled:
+        answers = (
+            ()
+            if closed
+            else (
+                Action(
+                    action_id(FEATURE, "rsvp", aw.id, "going"),
+                    t(locale, "afterworks.buttons.going"),
+                    "success",
+                ),
+                Action(action_id(FEATURE, "rsvp", aw.id, "maybe"), t(locale, "afterworks.buttons.maybe")),
+                Action(action_id(FEATURE, "rsvp", aw.id, "cant"), t(locale, "afterworks.buttons.cant")),
+            )
+        )
         actions = (
-            Action(
-                action_id(FEATURE, "rsvp", aw.id, "going"), t(locale, "afterworks.buttons.going"), "success"
-            ),
-            Action(action_id(FEATURE, "rsvp", aw.id, "maybe"), t(locale, "afterworks.buttons.maybe")),
-            Action(action_id(FEATURE, "rsvp", aw.id, "cant"), t(locale, "afterworks.buttons.cant")),
+            *answers,
             calendar,
             Action(action_id(FEATURE, "edit", aw.id), t(locale, "afterworks.buttons.edit")),
             Action(

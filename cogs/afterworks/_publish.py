@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 SYNC = "afterworks.sync"  # platform work queued where no effect can run (a privacy deletion)
 NO_EVENTS = "afterworks.no_events"  # tells moderators once that Discord refused scheduled events
 NEXT = "afterworks.next"  # posts a series' next occurrence
+CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
 LIST_MAX = 10
 
 
@@ -78,7 +79,7 @@ async def _card(services: Services, community_id: int, afterwork_id: int) -> tup
         assert community is not None
         view = await load_view(session, afterwork)
         return (
-            afterwork_card(services.catalog, community.locale, view),
+            afterwork_card(services.catalog, community.locale, view, services.clock.now()),
             afterwork,
             community.platform,
             community.external_id,
@@ -234,6 +235,7 @@ async def create_afterwork(
         afterwork.series_id, afterwork.occurrence = series.id, 0
     await ctx.session.flush()
     await plan_reminders(ctx.session, ctx.scheduler, afterwork, list(settings.reminder_offsets_minutes), now)
+    await plan_close(ctx.session, ctx.scheduler, afterwork)
     if details.recurrence != NONE:
         await plan_next(ctx.session, ctx.scheduler, series, afterwork)
     services, cid, aid = ctx.services, ctx.community_id, afterwork.id
@@ -355,6 +357,7 @@ async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -
     _apply(afterwork, details)
     afterwork.sequence += 1
     afterwork.updated_at = now
+    await plan_close(ctx.session, ctx.scheduler, afterwork)
     if moved:
         await drop_reminders(ctx.session, ctx.scheduler, ctx.community_id, afterwork_id)
         settings = await ctx.settings()
@@ -732,6 +735,7 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
             await plan_reminders(
                 session, services.scheduler, afterwork, list(settings.reminder_offsets_minutes), now
             )
+            await plan_close(session, services.scheduler, afterwork)
         else:  # its time passed while the bot was down: kept cancelled, so the series goes on
             afterwork.status = CANCELLED
         await plan_next(session, services.scheduler, series, afterwork)
@@ -743,6 +747,30 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
         post = afterwork.status == SCHEDULED
     if post:
         await publish(services, cid, int(inserted), channel)
+
+
+async def plan_close(session: AsyncSession, scheduler: Scheduler, afterwork: Afterwork) -> None:
+    """With an RSVP cutoff, a job editing the card when it passes.
+
+    One per cutoff time: a moved cutoff plans another; the old one only edits the card again, which
+    shows the truth.
+    """
+    if not afterwork.rsvp_cutoff_minutes:
+        return
+    closes = afterwork.closes_at
+    await scheduler.schedule(
+        session,
+        kind=CLOSE,
+        due_at=closes,
+        community_id=afterwork.community_id,
+        payload={"afterwork_id": afterwork.id},
+        dedupe_key=f"{CLOSE}:{afterwork.community_id}:{afterwork.id}:{int(closes.timestamp())}",
+    )
+
+
+async def close_job(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    await refresh_card(services, run.community_id, int(run.payload["afterwork_id"]))
 
 
 def queue_sync(
@@ -775,6 +803,7 @@ def register_jobs(services: Services) -> None:
         NO_EVENTS, functools.partial(no_events_notice, services), max_lateness=timedelta(days=7)
     )
     scheduler.register(NEXT, functools.partial(next_occurrence, services), max_lateness=None)
+    scheduler.register(CLOSE, functools.partial(close_job, services), max_lateness=None)
 
 
 async def on_start(services: Services) -> None:

@@ -190,3 +190,23 @@ async def test_privacy_exports_and_deletes_ticks_and_polls(
         assert await session.scalar(select(func.count()).select_from(PollVote)) == 0
         after = await export_member(session, alice.community_id, alice.member_id)
     assert after["polls"] == [] and after["poll_ticks"] == []
+
+
+async def test_two_picks_at_once_create_one_afterwork(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    moderator = await make_caller(services, "U2", name="Mod", moderator=True)
+    await run(services, alice, create_poll, poll_form(), origin_channel_id="C-HERE")
+    first, second, _ = await slots(services)
+    outcomes = await asyncio.gather(
+        run(services, alice, pick, first.id),
+        run(services, moderator, pick, second.id),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Picked", "UserError"]
+    [refused] = [o for o in outcomes if isinstance(o, UserError)]
+    assert refused.key == "afterworks.errors.poll_closed"
+    async with services.db.transaction() as session:
+        [afterwork] = list(await session.scalars(select(Afterwork)))
+    assert afterwork.organizer_id == alice.member_id  # the poll's organizer, whoever picked

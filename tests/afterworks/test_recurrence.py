@@ -289,3 +289,26 @@ async def test_no_date_after_the_series_last_day(
     ics = await run(services, alice, calendar_of, (await occurrences(services))[0].id, write=False)
     [master] = Calendar.from_ical(ics.content).walk("VEVENT")
     assert master["RRULE"]["UNTIL"] == [datetime(2027, 3, 28, 21, 59, 59, tzinfo=UTC)]
+
+
+async def test_a_deleted_organizer_ends_the_series_anonymously(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    from cogs.afterworks import FEATURE
+
+    alice = await make_caller(services, "U1", name="Alice")
+    await create(services, alice)
+    async with services.db.transaction() as session:
+        exported = await FEATURE.privacy.export(session, alice.community_id, alice.member_id)
+    assert [(s["rule"], s["first"]) for s in exported["series"]] == [("weekly", "2027-03-21T19:00:00")]
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, alice.community_id, alice.member_id)
+    async with services.db.transaction() as session:
+        series = await session.scalar(select(Series))
+        assert series.organizer_id is None and series.ended_at is not None
+        again = await FEATURE.privacy.export(session, alice.community_id, alice.member_id)
+    assert again["series"] == []
+    clock.set(datetime(2027, 3, 21, 20, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    [only] = await occurrences(services)
+    assert only.status == "cancelled"  # a future afterwork of a deleted organizer is cancelled

@@ -397,6 +397,11 @@ async def test_answers_close_at_the_cutoff_shown_on_the_card(h: DiscordHarness) 
         "fr", "afterworks.answered.going"
     )
     h.services.clock.set(DEC_4_19H_PARIS - timedelta(hours=24))
+    await h.services.scheduler.run_due()  # the cutoff's job edits the card: answers closed, no buttons
+    shown = cards(h, channel)[0]
+    assert fields(shown)[h.t("fr", "afterworks.fields.closed")] == f"<t:{closes}:F> (<t:{closes}:R>)"
+    assert not [b for b in buttons(shown) if b.startswith("afterworks:rsvp:")]
+    assert f"afterworks:ics:{afterwork.id}" in buttons(shown)
     closed = h.t("fr", "afterworks.errors.closed", date="jeudi 3 décembre 2026", time="19:00", zone="Paris")
     for user, choice in ((alex, "cant"), (bea, "going"), (bea, "maybe")):
         assert await click(h, card, f"afterworks:rsvp:{afterwork.id}:{choice}", user) == closed

@@ -417,6 +417,10 @@ async def test_answers_close_at_the_cutoff_shown_on_the_card(s: SlackHarness) ->
     assert await click(s, f"afterworks:rsvp:{afterwork.id}:going", "UALEX") == going
 
     s.services.clock.set(closes)
+    await s.services.scheduler.run_due()  # the cutoff's job edits the card: answers closed, no buttons
+    final = card(s)
+    assert s.t("fr", "afterworks.fields.closed") in visible_text(final)
+    assert "afterworks:rsvp" not in json.dumps(final)
     closed = s.t("fr", "afterworks.errors.closed", date="jeudi 3 décembre 2026", time="19:00", zone="Paris")
     assert await click(s, f"afterworks:rsvp:{afterwork.id}:cant", "UALEX") == closed
     assert await click(s, f"afterworks:rsvp:{afterwork.id}:going", "UBEA") == closed
