@@ -48,6 +48,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from bot.words import match_word
     from cogs.afterworks._form import AfterworkForm
     from cogs.afterworks._form import validate as afterwork_validate
+    from cogs.afterworks._polls import PollForm, read_poll
     from cogs.afterworks._slack import CHANNEL_ID as AFTERWORK_CHANNEL
     from cogs.afterworks._slack import read_metadata as afterwork_metadata
     from cogs.config import _refs
@@ -73,8 +74,18 @@ def parsers() -> dict[str, Callable[[str], object]]:
 
     def afterwork_form(text: str) -> object:
         form = AfterworkForm(title=text, when=text, duration=text, kind=text, where=text, city=text,
-                             capacity=text, description=text)
+                             capacity=text, description=text, cutoff=text, recurrence="weekly", until=text)
         return afterwork_validate(form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
+
+    from bot.features import load_features, locale_folders
+    from bot.i18n import Catalog
+
+    catalog = Catalog.load(locale_folders(load_features()))
+
+    def afterwork_poll(text: str) -> object:
+        form = PollForm(title=text, slot1=text, slot2=text, slot3=text, slot4=text, slot5=text,
+                        duration=text, kind=text, where=text, city=text, capacity=text, description=text)
+        return read_poll(catalog, form, "Europe/Paris", datetime(2026, 12, 1, tzinfo=UTC), "fr")
 
     def pool_form(text: str) -> object:
         form = PoolForm(title=text, what=text, link=text, tiers=text, minimum=text, maximum=text,
@@ -131,6 +142,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "feedback slack mention": lambda t: feedback_slack.MENTION.match(t[:150]),
         "discord card text": lambda t: discord_text(t, 4096),
         "afterwork form": afterwork_form,
+        "afterwork poll form": afterwork_poll,
         "afterwork slack metadata": lambda t: afterwork_metadata(t),
         "afterwork slack channel": lambda t: AFTERWORK_CHANNEL.fullmatch(t),
         "mission budget": parse_budget,
