@@ -35,14 +35,16 @@ async def find_team(ctx: Context, typed: MatchInput) -> Answer:
     today = community_today(now, ctx.caller.timezone)
     cid, me = ctx.community_id, ctx.caller.member_id
     resolved = await resolve(ctx.session, cid, ctx.caller.community_locale, typed, today)
-    found = await store.candidates(ctx.session, cid, resolved.slots, resolved.skill_keys, resolved.sector_id,
-                                   now, me)
     seed = resolved.seed(cid, me)
     request = Request(
         slots=resolved.slots, today=today, skill_keys=resolved.skill_keys, city_key=fold(resolved.city),
         remote=resolved.remote, available_by=resolved.available_by, max_rate=resolved.max_rate,
         sector_id=resolved.sector_id, requester_id=me, include_requester=resolved.include_me, seed=seed,
     )
+    # The database ranks every candidate; only the few `propose` can use are loaded in full.
+    short = await store.shortlist(ctx.session, cid, request, now)
+    found = await store.candidates(ctx.session, cid, resolved.slots, resolved.skill_keys, resolved.sector_id,
+                                   now, me, profile_ids=short)
     team = propose(request, found)
     if resolved.include_me and not any(s.requester for s in team.slots):
         raise InvalidInput({"include_me": ("matching.errors.include_me", {})})

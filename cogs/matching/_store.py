@@ -10,12 +10,44 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.feedback.models import Kudos
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
-from cogs.matching._team import Candidate
+from cogs.matching._team import (
+    _TIE,
+    AVAILABLE_BY,
+    AVAILABLE_NOW,
+    CITY,
+    CLOSEST,
+    KUDOS,
+    KUDOS_MAX,
+    RATE,
+    REMOTE,
+    ROTATION,
+    ROTATION_MAX,
+    SECTOR,
+    SKILL,
+    TIE_M1,
+    TIE_M2,
+    TIE_PRIME,
+    Candidate,
+    Request,
+    shortlist_size,
+)
 from cogs.matching.models import Invitation, Proposal, ProposedMember
 from storage.models import Community, Member
 
@@ -25,18 +57,24 @@ KUDOS_WINDOW = timedelta(days=365)
 
 async def candidates(
     session: AsyncSession, community_id: int, trade_ids: tuple[int, ...], skill_keys: tuple[str, ...],
-    sector_id: int | None, now: datetime, requester_id: int,
+    sector_id: int | None, now: datetime, requester_id: int, *, profile_ids: set[int] | None = None,
 ) -> list[Candidate]:
-    """The opted-in members with one of these trades (and the requester, for "include me")."""
+    """The opted-in members with one of these trades (and the requester, for "include me").
+
+    With `profile_ids` (from `shortlist`), only those profiles: a few dozen rows instead of thousands.
+    """
     p, pt = Profile.__table__.c, ProfileTrade.__table__.c
-    rows = (await session.execute(
+    query = (
         select(p.id, p.member_id, pt.trade_id, p.city_key, p.work_mode, p.availability, p.available_from,
                p.rate_min, p.rate_max)
         .join_from(Profile.__table__, ProfileTrade.__table__, pt.profile_id == p.id)
         .where(p.community_id == community_id, pt.community_id == community_id,
                pt.trade_id.in_(sorted(set(trade_ids))),
                (p.opt_matching.is_(True)) | (p.member_id == requester_id))
-    )).all()
+    )
+    if profile_ids is not None:
+        query = query.where(p.id.in_(sorted(profile_ids)))
+    rows = (await session.execute(query)).all()
     if not rows:
         return []
     trades: dict[int, set[int]] = defaultdict(set)
@@ -47,9 +85,10 @@ async def candidates(
     skills: dict[int, set[str]] = defaultdict(set)
     if skill_keys:
         s = ProfileSkill.__table__.c
-        for pid, key in await session.execute(
-            select(s.profile_id, s.key).where(s.community_id == community_id, s.key.in_(skill_keys))
-        ):
+        skill_query = select(s.profile_id, s.key).where(s.community_id == community_id, s.key.in_(skill_keys))
+        if profile_ids is not None:
+            skill_query = skill_query.where(s.profile_id.in_(sorted(profile_ids)))
+        for pid, key in await session.execute(skill_query):
             skills[pid].add(key)
     sectors: set[int] = set()
     if sector_id is not None:
@@ -57,8 +96,9 @@ async def candidates(
         sectors = set((await session.scalars(
             select(sc.profile_id).where(sc.community_id == community_id, sc.sector_id == sector_id)
         )).all())
-    recent = await recent_proposals(session, community_id, now - ROTATION_WINDOW)
-    kudos = await kudos_received(session, community_id, now - KUDOS_WINDOW)
+    members = {row[1] for row in rows} if profile_ids is not None else None
+    recent = await recent_proposals(session, community_id, now - ROTATION_WINDOW, members)
+    kudos = await kudos_received(session, community_id, now - KUDOS_WINDOW, members)
     none: frozenset[Any] = frozenset()
     out = []
     for pid, (_, member_id, _, city_key, work_mode, availability, available_from, rate_min, rate_max) in (
@@ -74,22 +114,134 @@ async def candidates(
     return out
 
 
-async def recent_proposals(session: AsyncSession, community_id: int, since: datetime) -> dict[int, int]:
+def _recent(community_id: int, since: datetime) -> Select[Any]:
     c = ProposedMember.__table__.c
-    rows = await session.execute(
-        select(c.member_id, func.count()).where(c.community_id == community_id, c.proposed_at >= since)
-        .group_by(c.member_id)
-    )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return (select(c.member_id.label("member_id"), func.count().label("n"))
+            .where(c.community_id == community_id, c.proposed_at >= since).group_by(c.member_id))
 
 
-async def kudos_received(session: AsyncSession, community_id: int, since: datetime) -> dict[int, int]:
+def _kudos(community_id: int, since: datetime) -> Select[Any]:
     c = Kudos.__table__.c
-    rows = await session.execute(
-        select(c.receiver_id, func.count()).where(c.community_id == community_id, c.created_at >= since)
-        .group_by(c.receiver_id)
+    return (select(c.receiver_id.label("member_id"), func.count().label("n"))
+            .where(c.community_id == community_id, c.created_at >= since).group_by(c.receiver_id))
+
+
+async def recent_proposals(session: AsyncSession, community_id: int, since: datetime,
+                           member_ids: set[int] | None = None) -> dict[int, int]:
+    query = _recent(community_id, since)
+    if member_ids is not None:
+        query = query.where(ProposedMember.__table__.c.member_id.in_(sorted(member_ids)))
+    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+
+
+async def kudos_received(session: AsyncSession, community_id: int, since: datetime,
+                         member_ids: set[int] | None = None) -> dict[int, int]:
+    query = _kudos(community_id, since)
+    if member_ids is not None:
+        query = query.where(Kudos.__table__.c.receiver_id.in_(sorted(member_ids)))
+    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+
+
+def _scored(community_id: int, request: Request, now: datetime) -> Select[Any]:
+    """The database's `_team._quick` and `tie_break`: (profile_id, member_id, trade_id, score, blocked, tie).
+
+    One row per opted-in candidate and slot trade, the requester left out.
+    """
+    p, pt = Profile.__table__.c, ProfileTrade.__table__.c
+    cid = community_id
+    zero: Any = literal(0)
+    skill_n: Any = zero
+    query = (select(p.id.label("profile_id"), p.member_id, pt.trade_id)
+             .join_from(Profile.__table__, ProfileTrade.__table__, pt.profile_id == p.id))
+    if request.skill_keys:
+        s = ProfileSkill.__table__.c
+        skills = (select(s.profile_id, func.count().label("n"))
+                  .where(s.community_id == cid, s.key.in_(sorted(set(request.skill_keys))))
+                  .group_by(s.profile_id).subquery())
+        query = query.outerjoin(skills, skills.c.profile_id == p.id)
+        skill_n = func.coalesce(skills.c.n, 0)
+    sector: Any = zero
+    if request.sector_id is not None:
+        sc = ProfileSector.__table__.c
+        sectors = (select(sc.profile_id).where(sc.community_id == cid, sc.sector_id == request.sector_id)
+                   .subquery())
+        query = query.outerjoin(sectors, sectors.c.profile_id == p.id)
+        sector = case((sectors.c.profile_id.is_not(None), SECTOR), else_=0)
+    recent = _recent(cid, now - ROTATION_WINDOW).subquery()
+    kudos = _kudos(cid, now - KUDOS_WINDOW).subquery()
+    query = (query.outerjoin(recent, recent.c.member_id == p.member_id)
+             .outerjoin(kudos, kudos.c.member_id == p.member_id))
+    later = and_(p.availability == "from_date", p.available_from.is_not(None),
+                 p.available_from > request.today)
+    too_late = and_(later, p.available_from > request.by)
+    score: Any = (
+        SKILL * skill_n
+        + case((p.availability == "busy", 0), (too_late, 0), (later, AVAILABLE_BY), else_=AVAILABLE_NOW)
+        + sector
+        + KUDOS * case((kudos.c.n > KUDOS_MAX, KUDOS_MAX), else_=func.coalesce(kudos.c.n, 0))
+        - ROTATION * case((recent.c.n > ROTATION_MAX, ROTATION_MAX), else_=func.coalesce(recent.c.n, 0))
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    blocked: Any = case((p.availability == "busy", 1), (too_late, 1), else_=0)
+    if request.max_rate is not None:
+        within = func.coalesce(p.rate_max, p.rate_min) <= request.max_rate
+        score += case((and_(p.rate_min.is_not(None), within), RATE), else_=0)
+        blocked += case((p.rate_min > request.max_rate, 1), else_=0)
+    if request.city_key or request.remote:
+        in_city = p.city_key == request.city_key if request.city_key else literal(False)
+        score += case((in_city, CITY), (p.work_mode == "onsite", 0), else_=REMOTE)
+        blocked += case((in_city, 0), (p.work_mode == "onsite", 1), else_=0)
+    scored = query.add_columns(score.label("score"), blocked.label("blocked"),
+                               tie_sql(request.seed, p.member_id).label("tie")).where(
+        p.community_id == cid, pt.community_id == cid, pt.trade_id.in_(sorted(set(request.slots))),
+        p.opt_matching.is_(True))
+    if request.requester_id is not None:  # never a competitor in the ranking, as in `propose`
+        scored = scored.where(p.member_id != request.requester_id)
+    return scored
+
+
+def tie_sql(seed: int, member_id: Any) -> Any:
+    """`_team.tie_break(seed, member_id)` as a SQL expression (64-bit integers on SQLite and PostgreSQL)."""
+    x = (cast(member_id, BigInteger) + seed % TIE_PRIME) % TIE_PRIME * TIE_M1 % TIE_PRIME
+    shifted = x.op(">>")(literal_column("15"))  # PostgreSQL shifts a bigint by an integer, not a bigint
+    return (x.op("|")(shifted) - x.op("&")(shifted)) * TIE_M2 % TIE_PRIME % _TIE
+
+
+async def sql_scores(session: AsyncSession, community_id: int, request: Request, now: datetime
+                     ) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """(member id, trade id) -> (score, blockers, tie) as the database computes them (tests compare)."""
+    scored = _scored(community_id, request, now).subquery()
+    rows = await session.execute(
+        select(scored.c.member_id, scored.c.trade_id, scored.c.score, scored.c.blocked, scored.c.tie))
+    return {(member, trade): (score, blocked, tie) for member, trade, score, blocked, tie in rows}
+
+
+async def shortlist(session: AsyncSession, community_id: int, request: Request, now: datetime) -> set[int]:
+    """The profiles `propose` can choose or show for `request`, ranked by the database.
+
+    Per slot trade, its best `keep` eligible and best CLOSEST kept out, in `propose`'s order (score,
+    tie-break, member id), and the requester.
+
+    The score, blockers and tie-break are `_team`'s, computed by the database (tests/matching/
+    test_shortlist.py checks they agree), so that thousands of candidates never reach Python: `propose`
+    on these few profiles gives the same team as on every candidate.
+    """
+    p = Profile.__table__.c
+    cid = community_id
+    scored = _scored(cid, request, now).subquery()
+    ranked = select(scored.c.profile_id, scored.c.blocked, func.row_number().over(
+        partition_by=(scored.c.trade_id, case((scored.c.blocked == 0, 0), else_=1)),
+        order_by=(scored.c.blocked, scored.c.score.desc(), scored.c.tie.desc(), scored.c.member_id),
+    ).label("rank")).subquery()
+    keep = shortlist_size(len(request.slots))
+    found = set((await session.scalars(
+        select(ranked.c.profile_id).where(
+            ((ranked.c.blocked == 0) & (ranked.c.rank <= keep))
+            | ((ranked.c.blocked > 0) & (ranked.c.rank <= CLOSEST)))
+    )).all())
+    if request.include_requester and request.requester_id is not None:
+        found |= set((await session.scalars(
+            select(p.id).where(p.community_id == cid, p.member_id == request.requester_id))).all())
+    return found
 
 
 async def people(

@@ -47,6 +47,8 @@ ALTERNATIVES = 2
 CLOSEST = 3
 
 _TIE = 1000  # tie-break values are below this; a score point is worth _POINT
+TIE_PRIME = 2_147_483_647  # 2**31 - 1: the tie-break's modulus (see tie_break)
+TIE_M1, TIE_M2 = 1_103_515_245, 1_597_334_677
 _POINT = 10 * _TIE  # six slots of tie-breaks stay below one score point
 _FILLED = 10**12  # one more slot filled beats any score
 
@@ -159,11 +161,13 @@ class Team:
 
 
 def tie_break(seed: int, member_id: int) -> int:
-    """A well-mixed value in [0, _TIE) for (seed, member): deterministic, independent of table order."""
-    x = (seed * 0x9E3779B97F4A7C15 + member_id * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x ^= x >> 31
-    x = (x * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    x ^= x >> 29
+    """A well-mixed value in [0, _TIE) for (seed, member): deterministic, independent of table order.
+
+    Two multiply-mod-prime rounds with a shift-xor between: every intermediate stays below 2**63, so the
+    database computes the very same value (`_store.shortlist`, `tie_sql`) in its 64-bit integers.
+    """
+    x = (seed % TIE_PRIME + member_id) % TIE_PRIME * TIE_M1 % TIE_PRIME
+    x = (x ^ (x >> 15)) * TIE_M2 % TIE_PRIME
     return x % _TIE
 
 
@@ -251,6 +255,11 @@ class _SlotPool:
     blocked: list[tuple[int, int, int, Candidate]] = field(default_factory=list)  # (-blockers, key, -id, c)
 
 
+def shortlist_size(width: int) -> int:
+    """How many of a slot's eligible members `propose` keeps (the team takes at most `width` of them)."""
+    return 2 * width + ALTERNATIVES
+
+
 def propose(request: Request, candidates: Iterable[Candidate]) -> Team:
     """The best team for `request` among `candidates` (opted-in members of the community)."""
     slots = request.slots
@@ -277,8 +286,7 @@ def propose(request: Request, candidates: Iterable[Candidate]) -> Team:
             else:
                 pools[t].eligible.append((key, -c.member_id, c))
     width = len(slots)
-    # Only the best few of each slot can be chosen or shown: the team takes at most `width` of them.
-    keep = 2 * width + ALTERNATIVES
+    keep = shortlist_size(width)
     shortlisted: dict[int, list[Fit]] = {}
     closest_of: dict[int, list[Fit]] = {}
     for t, pool in pools.items():

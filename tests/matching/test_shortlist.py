@@ -1,0 +1,105 @@
+"""The database's shortlist: `_quick`'s scores, and the same team as from every candidate, on random data.
+
+`_store.shortlist` ranks candidates with `_team._quick`'s score and blockers written in SQL: each
+(member, trade) score is compared, then `propose` on the shortlist against `propose` on everyone.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.community_time import community_today
+from bot.context import Caller
+from bot.services import Services
+from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
+from cogs.intros.profiles import normalize_skill
+from cogs.matching import _store as store
+from cogs.matching._team import Request, _quick, propose, tie_break
+from storage.models import Sector, Trade
+from storage.text import fold
+from tests.directory.factory import add_profile
+from tests.fakes.callers import make_caller
+
+TRADES = ("Développement", "Design graphique", "SEO / SEA")
+SKILLS = ("Python", "Figma", "SEO", "WordPress")
+CITIES = ("Lyon", "Paris", "")
+
+
+async def community(services: Services, alice: Caller, rng: random.Random, size: int) -> None:
+    today = community_today(services.clock.now(), alice.timezone)
+    async with services.db.transaction() as session:
+        sectors = list(await session.scalars(
+            select(Sector.name).where(Sector.community_id == alice.community_id)))
+        feedback = FeedbackRequest(community_id=alice.community_id, member_id=alice.member_id, title="t",
+                                   kind="general", channel_id="c", week="2026-W48", week_slot=1)
+        session.add(feedback)
+    for i in range(size):
+        caller = await make_caller(services, f"M{i}", name=f"Member {i}")
+        availability = rng.choice(("available", "available", "from_date", "busy"))
+        async with services.db.transaction() as session:
+            profile = await add_profile(
+                session, caller, trades=tuple(rng.sample(TRADES, rng.choice((1, 1, 2)))),
+                skills=tuple(rng.sample(SKILLS, rng.randint(0, 3))),
+                sectors=tuple(rng.sample(sectors, rng.randint(0, 1))), city=rng.choice(CITIES),
+                work_mode=rng.choice(("remote", "onsite", "hybrid")), availability=availability,
+                available_from=today + timedelta(days=rng.randint(-5, 40)) if availability == "from_date"
+                else None)
+            profile.opt_matching = rng.random() > 0.1
+            if rng.random() < 0.7:
+                profile.rate_min = rng.choice((300, 400, 500, 600))
+                profile.rate_max = rng.choice((None, profile.rate_min, profile.rate_min + 150))
+            elif rng.random() < 0.3:
+                profile.rate_max = 450  # a maximum without a minimum: no rate term, as in `_quick`
+            for _ in range(rng.choice((0, 0, 0, 1, 3, 7))):
+                answer = FeedbackAnswer(community_id=alice.community_id, request_id=feedback.id,
+                                        member_id=caller.member_id)
+                session.add(answer)
+                await session.flush()
+                session.add(Kudos(community_id=alice.community_id, answer_id=answer.id,
+                                  giver_id=alice.member_id, receiver_id=caller.member_id, kind="helpful",
+                                  created_at=services.clock.now()))
+            if rng.random() < 0.3:  # proposed before: rotation
+                for n in range(rng.choice((1, 4, 12))):
+                    await store.store_proposal(session, alice.community_id, alice.member_id,
+                                               f"{i:08x}{n:08x}", 1, {}, [(0, None, caller.member_id)],
+                                               services.clock.now())
+
+
+async def test_the_shortlist_changes_no_team(services: Services, alice: Caller) -> None:
+    rng = random.Random(12)
+    await community(services, alice, rng, 90)
+    today = community_today(services.clock.now(), alice.timezone)
+    async with services.db.transaction(write=False) as session:
+        trades = dict((await session.execute(select(Trade.name, Trade.id).where(
+            Trade.community_id == alice.community_id))).all())
+        sectors = list(await session.scalars(
+            select(Sector.id).where(Sector.community_id == alice.community_id)))
+        compared = 0
+        for _ in range(120):
+            slots = tuple(trades[rng.choice(TRADES)] for _ in range(rng.randint(1, 4)))
+            request = Request(
+                slots=slots, today=today,
+                skill_keys=tuple(normalize_skill(s, "fr") for s in rng.sample(SKILLS, rng.randint(0, 2))),
+                city_key=fold(rng.choice(CITIES)), remote=rng.random() < 0.3,
+                available_by=rng.choice((None, today + timedelta(days=rng.randint(0, 30)))),
+                max_rate=rng.choice((None, 350, 500)), sector_id=rng.choice((None, *sectors)),
+                requester_id=alice.member_id, seed=rng.randrange(2**31),
+            )
+            now = services.clock.now()
+            everyone = await store.candidates(session, alice.community_id, slots, request.skill_keys,
+                                              request.sector_id, now, alice.member_id)
+            short = await store.shortlist(session, alice.community_id, request, now)
+            few = await store.candidates(session, alice.community_id, slots, request.skill_keys,
+                                         request.sector_id, now, alice.member_id, profile_ids=short)
+            wanted = frozenset(request.skill_keys)
+            database = await store.sql_scores(session, alice.community_id, request, now)
+            python = {(c.member_id, t): (*_quick(request, c, wanted), tie_break(request.seed, c.member_id))
+                      for c in everyone if c.member_id != alice.member_id for t in c.trade_ids & set(slots)}
+            assert database == python, request
+            assert propose(request, few) == propose(request, everyone), request
+            assert len(few) <= len(everyone)
+            compared += len(few) < len(everyone)
+    assert compared > 60  # the shortlist did leave people out, most of the time
