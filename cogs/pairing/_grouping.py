@@ -33,7 +33,7 @@ REPEAT = 1000
 SAME_TRADE = 1
 TRIO_AGAIN = 10
 RESTARTS = 3
-TRIO_CHECKS = 300  # maximum matchings tried in search of a repeat-free trio
+TRIO_WORK = 750_000  # odd counts: n² x the matchings tried in search of a better trio
 EXACT_MAX = 1000  # above, greedy + repairs only (see benchmarks/pairing.py)
 _ROTATE_WHEN_BAD_AT_MOST = 40  # rotations cost O(degree²) per bad pair: only for the last few
 
@@ -176,7 +176,7 @@ def _attempt(
             groups[best[1]].append(extra)
     total = sum(costs(a, b) or 0 for g in groups for a, b in pairs_of(g))
     if total >= REPEAT and k == 1 and rules.group_size == 2 and not left and len(ids) <= EXACT_MAX:
-        better = _trio_round(ids, costs, rank, trios)
+        better = _trio_round(ids, costs, rank, trios, [g for g in groups if len(g) == 2])
         cost = None if better is None else sum(costs(a, b) or 0 for g in better for a, b in pairs_of(g))
         if better is not None and cost is not None and cost < total:
             groups, total = better, cost
@@ -250,15 +250,21 @@ def _fresh_matching(
 
 
 def _trio_round(
-    ids: list[int], costs: _Costs, rank: Mapping[int, int], trios: Mapping[int, int]
+    ids: list[int],
+    costs: _Costs,
+    rank: Mapping[int, int],
+    trios: Mapping[int, int],
+    duos: list[list[int]],
 ) -> list[list[int]] | None:
     """An odd count of pairs, searched harder when the usual way repeated someone.
 
     First a repeat-free grouping when one exists: a trio of three who never met, whose removal leaves
     a perfect matching of fresh pairs (trios tried fewest past trios first, then by the seed). Else,
     for each possible trio member x, a maximum fresh matching of the others with x put into the
-    cheapest group: the cheapest of these, its pairs then repaired. At most `TRIO_CHECKS` matchings
-    are grown.
+    cheapest group: the cheapest of these, its pairs then repaired. `duos`, the pairs found the usual
+    way, start the matchings. Each of the two searches grows at most TRIO_WORK / n² matchings (300
+    for 50 members, one for 1,000: each costs about n² steps; measured worst, 999 members half of
+    whose pairs met, no `duos`: 1.2 s CPU).
     """
     members = set(ids)
     order = sorted(ids, key=lambda u: rank[u])
@@ -266,36 +272,23 @@ def _trio_round(
     near = {
         u: sorted(costs.fresh(u, members), key=lambda v: (costs.same_trade(u, v), position[v])) for u in order
     }
-    full = maximum_matching(order, near.__getitem__)
+    known = {a: b for a, b in duos if (costs(a, b) or 0) < REPEAT}
+    full = maximum_matching(order, near.__getitem__, {**known, **{b: a for a, b in known.items()}})
     candidates = sorted(ids, key=lambda m: (trios.get(m, 0), rank[m]))
-    checks = 0
+    budget = max(1, TRIO_WORK // len(ids) ** 2)
     if len(full) >= len(ids) - 1:  # (n - 1) / 2 fresh pairs: maybe no repeat at all
-        fresh_sets = {u: set(vs) for u, vs in near.items()}
-        for x in candidates:
-            triangles = sorted(
-                ((a, b) for a in near[x] for b in near[x] if rank[a] < rank[b] and b in fresh_sets[a]),
-                key=lambda t: (trios.get(t[0], 0) + trios.get(t[1], 0), rank[t[0]] + rank[t[1]]),
-            )
-            for a, b in triangles:
-                trio = {x, a, b}
-                rest = [u for u in order if u not in trio]
-                start = {u: v for u, v in full.items() if u not in trio and v not in trio}
-                if len(start) < len(rest):
-                    checks += 1
-                    if checks > TRIO_CHECKS:
-                        break
-                    start = maximum_matching(rest, near.__getitem__, start)
-                if len(start) == len(rest):
-                    pairs = [[u, start[u]] for u in rest if position[u] < position[start[u]]]
-                    _repair(pairs, costs, set(rest))
-                    return [*pairs, [x, a, b]]
+        found = _fresh_trio(order, near, full, candidates, trios, rank, budget)
+        if found is not None:
+            pairs, trio = found
+            _repair(pairs, costs, {m for p in pairs for m in p})
+            return [*pairs, trio]
     best: tuple[int, list[list[int]]] | None = None
     for x in candidates:
         rest = [u for u in order if u != x]
         start = {u: v for u, v in full.items() if x not in (u, v)}
         if len(start) < len(rest) - 1:
-            checks += 1
-            if checks > TRIO_CHECKS:
+            budget -= 1
+            if budget < 0:
                 break
             start = maximum_matching(rest, near.__getitem__, start)
         pairs = [[u, start[u]] for u in rest if u in start and position[u] < position[start[u]]]
@@ -320,6 +313,40 @@ def _trio_round(
     duos = [g for g in groups if len(g) == 2]
     _repair(duos, costs, {m for g in duos for m in g})
     return [*duos, *(g for g in groups if len(g) == 3)]
+
+
+def _fresh_trio(
+    order: list[int],
+    near: Mapping[int, list[int]],
+    full: Mapping[int, int],
+    candidates: list[int],
+    trios: Mapping[int, int],
+    rank: Mapping[int, int],
+    budget: int,
+) -> tuple[list[list[int]], list[int]] | None:
+    """(The pairs, the trio) with no repeat, found within `budget` matchings, or None.
+
+    A trio of three who never met, whose removal leaves a perfect matching of fresh pairs.
+    """
+    position = {u: i for i, u in enumerate(order)}
+    fresh_sets = {u: set(vs) for u, vs in near.items()}
+    for x in candidates:
+        mates = sorted(near[x], key=lambda m: (trios.get(m, 0), rank[m]))
+        for i, a in enumerate(mates):
+            for b in mates[i + 1 :]:
+                if b not in fresh_sets[a]:
+                    continue
+                trio = (x, a, b)
+                rest = [u for u in order if u not in trio]
+                start = {u: v for u, v in full.items() if u not in trio and v not in trio}
+                if len(start) < len(rest):
+                    budget -= 1
+                    if budget < 0:
+                        return None
+                    start = maximum_matching(rest, near.__getitem__, start)
+                if len(start) == len(rest):
+                    return [[u, start[u]] for u in rest if position[u] < position[start[u]]], [x, a, b]
+    return None
 
 
 def _place_leftovers(
