@@ -9,8 +9,8 @@ in place of the platform, so no platform latency: posting is `check_mission` (re
 `submit_mission` with its effect (the 5 cards posted, the posts recorded); I'm interested is the note
 submitted, `show_interest` with its effects (every card of the mission edited, the author's DM with
 the candidate's profile); the button click before it (`check_interest`, then the modal) is printed
-apart. `/missions` is `trade_by_name` then `list_missions`; the only filters the command has are the
-trade and the scope, so the two filters are a trade with "mine" or with "where I am a candidate".
+apart. `/missions` is `find_missions` (filters resolved, then searched) with two filters, in turn: a trade
+with "mine", a trade with "where I am a candidate", a skill with a work mode, a trade with a city.
 The 50,000 missions, their trade slots, candidacies, recorded posts (one per channel) and pending
 expiry jobs are inserted in bulk, not through the use cases. Each round is printed; the verdict is on
 every round's samples pooled. `--profile NAME` runs that handler under cProfile and prints the top.
@@ -47,13 +47,13 @@ from cogs.missions._publish import (
     check_interest,
     check_mission,
     expires_at,
-    list_missions,
+    find_missions,
     show_interest,
     submit_mission,
-    trade_by_name,
 )
+from cogs.missions._search import ListFilters
 from cogs.missions._validation import MissionForm, title_key
-from cogs.missions.models import Candidacy, Mission, MissionTrade
+from cogs.missions.models import Candidacy, Mission, MissionSkill, MissionTrade
 from storage.engine import Database
 from storage.models import Job, Member, Post, Trade
 from storage.settings import get_settings
@@ -119,7 +119,7 @@ async def seed_missions(
             )
         (await get_settings(session, cid)).missions_channel_id = MISSIONS_CHANNEL
         await session.flush()
-        rows, slots, candidacies, posts, jobs = [], [], [], [], []
+        rows, slots, candidacies, posts, jobs, skills = [], [], [], [], [], []
         authors: dict[int, int] = {}
         open_ids: list[int] = []
         message = itertools.count(1)
@@ -153,6 +153,7 @@ async def seed_missions(
                     "duration": "3 semaines",
                     "work_mode": rng.choice(("remote", "onsite", "hybrid")),
                     "city": "Lyon",
+                    "city_key": "lyon",
                     "sector_id": rng.choice(sector_ids),
                     "answer_by": answer_by,
                     "source": "own",
@@ -166,6 +167,9 @@ async def seed_missions(
                     "updated_at": created,
                 }
             )
+            skills += [
+                {"community_id": cid, "mission_id": mission_id, "key": key} for key in ("seo", "wordpress")
+            ]
             needed = rng.sample(trade_ids, rng.randint(1, 5))
             for position, trade_id in enumerate(needed):
                 slots.append(
@@ -222,6 +226,7 @@ async def seed_missions(
         for model, values in (
             (Mission, rows),
             (MissionTrade, slots),
+            (MissionSkill, skills),
             (Candidacy, candidacies),
             (Post, posts),
             (Job, jobs),
@@ -335,23 +340,31 @@ async def main(
                 assert notifier.dms, "the author must get a DM"
             return created
 
-        scopes = ("mine", "candidate")
+        combos = ("trade + mine", "trade + candidate", "skill + mode", "trade + city")
+
+        def two_filters(i: int) -> ListFilters:
+            trade = names[rng.choice(trade_ids)]
+            return (
+                ListFilters(scope="mine", trade=trade),
+                ListFilters(scope="candidate", trade=trade),
+                ListFilters(skill="SEO", mode="remote"),
+                ListFilters(trade=trade, city="Lyon"),
+            )[i % 4]
 
         async def listing(i: int) -> object:
             who = callers[rng.choice(members)]
-            trade = await run(services, who, trade_by_name, names[rng.choice(trade_ids)], write=False)
-            return await run(services, who, list_missions, 0, scopes[i % 2], trade, write=False)
+            return await run(services, who, find_missions, two_filters(i), write=False)
 
-        async def one_filter(_: int) -> object:  # reference, not judged: a full page of 10 cards
+        async def one_filter(_: int) -> object:  # reference, not judged: a full page of 10 lines
             who = callers[rng.choice(members)]
-            trade = await run(services, who, trade_by_name, names[rng.choice(trade_ids)], write=False)
-            return await run(services, who, list_missions, 0, "all", trade, write=False)
+            typed = ListFilters(trade=names[rng.choice(trade_ids)])
+            return await run(services, who, find_missions, typed, write=False)
 
         handlers: dict[str, tuple[str, Callable[[int], Awaitable[object]], Callable[[int], str] | None]] = {
             "post": ("post a mission, 5 channels", post, None),
             "click": ("I'm interested: click (modal)", click, None),
             "interest": ("I'm interested: note sent", interest, None),
-            "list": ("/missions, two filters", listing, lambda i: f"trade + {scopes[i % 2]}"),
+            "list": ("/missions, two filters", listing, lambda i: combos[i % 4]),
             "one_filter": ("/missions, trade only (page of 10)", one_filter, None),
         }
         if profiled:

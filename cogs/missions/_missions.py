@@ -7,7 +7,6 @@ and mission is a unique constraint.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from difflib import SequenceMatcher
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound
+from cogs.intros.models import Profile, ProfileTrade
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.missions._validation import CleanMission, city_key, title_key
 from cogs.missions.models import (
@@ -31,7 +31,7 @@ from cogs.missions.models import (
 )
 from storage.communities import ensure_member
 from storage.models import Community, Job, Member, Sector, Trade
-from storage.sql import insert_ignore
+from storage.sql import dialect_insert, insert_ignore
 
 FEATURE = "missions"
 NOT_FOUND = "missions.errors.not_found"
@@ -435,43 +435,40 @@ async def save_mission(
 async def add_candidacy(
     session: AsyncSession, caller: Caller, mission: Mission, note: str, now: datetime
 ) -> bool:
-    """True when this made a new candidacy (a second click, even at once, makes none)."""
-    profile_trades: set[int] = set()
-    with suppress(NotFound):
-        profile = await get_profile(session, caller.community_id, caller.member_id)
-        profile_trades = {t[0] for t in profile.trades}
+    """True when this made a new candidacy (a second click, even at once, makes none: the unique row)."""
+    cid = caller.community_id
     needed = list(
         await session.scalars(
             select(MissionTrade.trade_id)
-            .where(MissionTrade.community_id == caller.community_id, MissionTrade.mission_id == mission.id)
+            .where(MissionTrade.community_id == cid, MissionTrade.mission_id == mission.id)
+            .where(
+                MissionTrade.trade_id.in_(  # the needed trades the candidate's profile has
+                    select(ProfileTrade.trade_id)
+                    .join(Profile, Profile.id == ProfileTrade.profile_id)
+                    .where(
+                        Profile.community_id == cid,
+                        Profile.member_id == caller.member_id,
+                        ProfileTrade.community_id == cid,
+                    )
+                )
+            )
             .order_by(MissionTrade.position)
         )
     )
-    before = await session.scalar(
-        select(func.count())
-        .select_from(Candidacy)
-        .where(
-            Candidacy.community_id == caller.community_id,
-            Candidacy.mission_id == mission.id,
-            Candidacy.member_id == caller.member_id,
+    result = await session.execute(
+        dialect_insert(session, Candidacy.__table__)
+        .values(
+            community_id=cid,
+            mission_id=mission.id,
+            member_id=caller.member_id,
+            trade_ids=needed,
+            note=note,
+            selected=False,
+            created_at=now,
         )
+        .on_conflict_do_nothing()
     )
-    await insert_ignore(
-        session,
-        Candidacy.__table__,
-        [
-            {
-                "community_id": caller.community_id,
-                "mission_id": mission.id,
-                "member_id": caller.member_id,
-                "trade_ids": [t for t in needed if t in profile_trades],
-                "note": note,
-                "selected": False,
-                "created_at": now,
-            }
-        ],
-    )
-    return not before
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def remove_candidacy(session: AsyncSession, caller: Caller, mission_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from bot.posting import PostOwner, SyncResult, notifier_for, remove_posts, sync_
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
-from cogs.intros.profiles import known_skill_keys
+from cogs.intros.profiles import get_profile, known_skill_keys
 from cogs.missions._cards import (
     candidacy_dm,
     candidates_card,
@@ -80,8 +81,9 @@ def mission_channels(missions_channel: str | None, view: MissionView) -> list[st
 
 
 async def _card_of(
-    services: Services, community_id: int, mission_id: int
+    services: Services, community_id: int, mission_id: int, *, channels: bool = True
 ) -> tuple[MissionView, Card, list[str]] | None:
+    """The mission's card as it is now (and, with `channels`, where it belongs), in one read transaction."""
     async with services.db.transaction(write=False) as session:
         mission = await session.scalar(
             select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
@@ -89,10 +91,12 @@ async def _card_of(
         if mission is None:
             return None
         view = await load_view(session, mission)
-        community = await session.get(Community, community_id)
-        assert community is not None
+        locale = await session.scalar(select(Community.locale).where(Community.id == community_id))
+        assert locale is not None
+        card = mission_card(services.catalog, locale, view)
+        if not channels:
+            return view, card, []
         settings = await get_settings(session, community_id)
-        card = mission_card(services.catalog, community.locale, view)
         return view, card, mission_channels(settings.missions_channel_id, view)
 
 
@@ -108,7 +112,7 @@ async def publish_mission(services: Services, community_id: int, mission_id: int
 
 async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
     """Edits every card of the mission in place (counts, status, closed look)."""
-    found = await _card_of(services, community_id, mission_id)
+    found = await _card_of(services, community_id, mission_id, channels=False)
     if found is None:
         return SyncResult()
     view, card, _ = found
@@ -441,8 +445,9 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
     """I'm interested: one candidacy per member (twice at once makes one); the author gets a DM."""
     if len(note) > MAX_NOTE:
         raise InvalidInput({"note": ("missions.errors.too_long", {"max": MAX_NOTE, "length": len(note)})})
-    await check_interest(ctx, mission_id)
-    mission = await get_mission(ctx.session, ctx.community_id, mission_id)
+    mission = await _live(ctx, mission_id)
+    if mission.author_member_id == ctx.caller.member_id:
+        raise UserError("missions.errors.own_mission")
     created = await add_candidacy(ctx.session, ctx.caller, mission, note.strip(), ctx.clock.now())
     if created:
         _refresh(ctx, mission_id)
@@ -458,10 +463,15 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
                 return False
             async with services.db.transaction(write=False) as session:
                 row = await get_mission(session, community_id, mission_id)
-                view = await load_view(session, row, with_profiles=True)
-            candidate = next((c for c in view.candidates if c.member_id == member_id), None)
-            if candidate is None:
-                return False
+                view = await load_view(session, row)
+                candidate = next((c for c in view.candidates if c.member_id == member_id), None)
+                if candidate is None:
+                    return False
+                try:  # only this candidate's profile: the DM shows no one else
+                    profile = await get_profile(session, community_id, member_id)
+                except NotFound:
+                    profile = None
+                candidate = dataclasses.replace(candidate, profile=profile)
             return await _dm(
                 services,
                 community_id,

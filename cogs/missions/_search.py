@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community_time import parse_date
@@ -227,6 +228,22 @@ async def _named(
     return starting[0] if len(starting) == 1 else None
 
 
+async def _skill(session: AsyncSession, community_id: int, locale: str, text: str) -> str:
+    """The skill key searched.
+
+    The synonyms' reading when some mission wants it (an index lookup), else the reading against the
+    community's own skill keys (a close spelling of a tag used here).
+    """
+    key = normalize_skill(text, locale)
+    if key and await session.scalar(
+        select(MissionSkill.id)
+        .where(MissionSkill.community_id == community_id, MissionSkill.key == key)
+        .limit(1)
+    ):
+        return key
+    return normalize_skill(text, locale, await known_skill_keys(session, community_id)) or key
+
+
 async def resolve(
     session: AsyncSession, community_id: int, locale: str, typed: ListFilters, today: date
 ) -> Query:
@@ -260,7 +277,7 @@ async def resolve(
             values["sector_id"] = found[0]
             shown.append(("sector", found[1]))
     if typed.skill.strip():
-        key = normalize_skill(typed.skill, locale, await known_skill_keys(session, community_id))
+        key = await _skill(session, community_id, locale, typed.skill)
         if not key:
             problems["skill"] = ("missions.errors.bad_skill_filter", {})
         else:
@@ -315,7 +332,11 @@ async def resolve(
 async def search(
     session: AsyncSession, community_id: int, member_id: int, query: Query, page: int
 ) -> tuple[list[Mission], bool]:
-    """One page of missions for `member_id` (mine / candidate are theirs), and whether a next page exists."""
+    """One page of missions for `member_id` (mine / candidate are theirs), and whether a next page exists.
+
+    Ranked without sorting every match: the missions needing one of the member's trades are read first,
+    newest first, then the others; each read stops at the page's end (LIMIT on the id order).
+    """
     cid = community_id
     statement = select(Mission).where(Mission.community_id == cid)
     if query.scope == "mine":
@@ -333,20 +354,12 @@ async def search(
             )
         )
     if query.trade_id:
-        statement = statement.where(
-            Mission.id.in_(
-                select(MissionTrade.mission_id).where(
-                    MissionTrade.community_id == cid, MissionTrade.trade_id == query.trade_id
-                )
-            )
-        )
+        statement = statement.where(_needs((query.trade_id,)))
     if query.skill_key:
         statement = statement.where(
-            Mission.id.in_(
-                select(MissionSkill.mission_id).where(
-                    MissionSkill.community_id == cid, MissionSkill.key == query.skill_key
-                )
-            )
+            select(MissionSkill.id)
+            .where(MissionSkill.mission_id == Mission.id, MissionSkill.key == query.skill_key)
+            .exists()
         )
     if query.sector_id:
         statement = statement.where(Mission.sector_id == query.sector_id)
@@ -362,23 +375,49 @@ async def search(
     if query.start_from:
         start = date.fromisoformat(query.start_from)
         statement = statement.where(or_(Mission.start_date.is_(None), Mission.start_date >= start))
-    order: list[Any] = []
+    offset = page * PAGE
+    mine: list[int] = []
     if not query.trade_id and query.scope == "all":
-        mine = (
-            select(MissionTrade.mission_id)
-            .join(ProfileTrade, and_(ProfileTrade.trade_id == MissionTrade.trade_id))
-            .join(Profile, Profile.id == ProfileTrade.profile_id)
-            .where(
-                MissionTrade.community_id == cid,
-                ProfileTrade.community_id == cid,
-                Profile.community_id == cid,
-                Profile.member_id == member_id,
+        mine = list(
+            await session.scalars(
+                select(ProfileTrade.trade_id)
+                .join(Profile, Profile.id == ProfileTrade.profile_id)
+                .where(
+                    Profile.community_id == cid,
+                    Profile.member_id == member_id,
+                    ProfileTrade.community_id == cid,
+                )
             )
         )
-        order.append(case((Mission.id.in_(mine), 0), else_=1))
-    order.append(Mission.id.desc())
-    rows = list(await session.scalars(statement.order_by(*order).offset(page * PAGE).limit(PAGE + 1)))
+    if not mine:
+        rows = await _page(session, statement, offset, PAGE + 1)
+        return rows[:PAGE], len(rows) > PAGE
+    first = statement.where(_needs(mine))
+    rows = await _page(session, first, offset, PAGE + 1)
+    if len(rows) > PAGE:
+        return rows[:PAGE], True
+    if rows:
+        count_first = offset + len(rows)
+    else:
+        count_first = int(await session.scalar(select(func.count()).select_from(first.subquery())) or 0)
+    rest = await _page(
+        session, statement.where(~_needs(mine)), max(0, offset - count_first), PAGE + 1 - len(rows)
+    )
+    rows += rest
     return rows[:PAGE], len(rows) > PAGE
+
+
+def _needs(trade_ids: Sequence[int]) -> Any:
+    """The mission needs one of these trades (its unique (mission, trade) index answers per mission)."""
+    return (
+        select(MissionTrade.id)
+        .where(MissionTrade.mission_id == Mission.id, MissionTrade.trade_id.in_(sorted(set(trade_ids))))
+        .exists()
+    )
+
+
+async def _page(session: AsyncSession, statement: Any, offset: int, limit: int) -> list[Mission]:
+    return list(await session.scalars(statement.order_by(Mission.id.desc()).offset(offset).limit(limit)))
 
 
 # -- stored searches (paging tokens) ---------------------------------------------------------------

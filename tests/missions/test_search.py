@@ -193,3 +193,38 @@ def test_a_stored_search_is_trusted_for_nothing() -> None:
     assert Query.from_json({"trade_id": "1; drop"}).trade_id == 0
     query = Query(scope="mine", trade_id=3, city_key="lyon", shown=(("city", "Lyon"),))
     assert Query.from_json(query.to_json()) == query
+
+
+async def test_ranked_pages_continue_across_the_missions_needing_my_trade(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    """3 missions need Bob's trade, 9 do not: page 1 = those 3 then the 7 newest others, page 2 = the rest."""
+    from datetime import date
+
+    from cogs.missions.models import Mission, MissionTrade
+
+    trades = await channels(services, alice)
+    async with services.db.transaction() as session:
+        await save_profile(session, bob, IntroForm(trade_ids=[str(trades[1])]), services.clock)
+        ids: dict[int, int] = {}
+        for i in range(12):
+            mission = Mission(
+                community_id=alice.community_id,
+                author_member_id=alice.member_id,
+                title=f"M{i}",
+                title_key=f"m{i}",
+                answer_by=date(2026, 12, 20),
+            )
+            session.add(mission)
+            await session.flush()
+            trade = trades[1] if i < 3 else trades[0]  # the oldest three need Bob's trade
+            session.add(MissionTrade(community_id=alice.community_id, mission_id=mission.id, trade_id=trade))
+            ids[i] = mission.id
+    first = await run(services, bob, find_missions, ListFilters(), write=False)
+    order = [int(line.split()[0][2:]) for line in first.text.splitlines() if line.startswith("n°")]
+    assert order == [ids[2], ids[1], ids[0], *(ids[i] for i in range(11, 4, -1))]
+    token = first.actions[0].id.split(":")[-1]
+    second = await run(services, bob, turn_missions_page, token, 1, write=False)
+    order = [int(line.split()[0][2:]) for line in second.text.splitlines() if line.startswith("n°")]
+    assert order == [ids[4], ids[3]]
+    assert [a.id for a in second.actions] == [f"missions:page:0:{token}"]
