@@ -267,13 +267,17 @@ async def _answerable(ctx: Context, request_id: int, anonymous: bool) -> Feedbac
     row = await request_row(ctx.session, ctx.community_id, request_id)
     if row is None:
         raise NotFound("feedback.errors.not_found")
+    _refuse_answer(ctx, row, anonymous)
+    return row
+
+
+def _refuse_answer(ctx: Context, row: FeedbackRequest, anonymous: bool) -> None:
     if row.state != OPEN:
         raise UserError("feedback.errors.closed")
     if row.member_id == ctx.caller.member_id:
         raise UserError("feedback.errors.own_request")
     if anonymous and not row.allow_anonymous:
         raise UserError("feedback.errors.no_anonymous")
-    return row
 
 
 async def answer_form(ctx: Context, request_id: int, anonymous: bool) -> RequestView:
@@ -298,10 +302,12 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
     What the effect shows (the request with this answer counted, the answer itself) is read in this
     transaction, so that after the commit only the platform calls and the post's record remain.
     """
-    row = await _answerable(ctx, request_id, anonymous)
-    text, ratings = validate_answer(form, row.kind)
-    if not await claim_open(ctx.session, ctx.community_id, request_id):
+    row = await claim_open(ctx.session, ctx.community_id, request_id)  # read and held open at once
+    if row is None:
+        await _answerable(ctx, request_id, anonymous)  # gone or closed: says which
         raise UserError("feedback.errors.closed")
+    _refuse_answer(ctx, row, anonymous)
+    text, ratings = validate_answer(form, row.kind)
     answer = FeedbackAnswer(
         community_id=ctx.community_id,
         request_id=request_id,

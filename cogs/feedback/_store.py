@@ -233,9 +233,12 @@ async def insert_request(session: AsyncSession, values: dict[str, Any]) -> int |
     return None if inserted is None else int(inserted)
 
 
-async def claim_open(session: AsyncSession, community_id: int, request_id: int) -> bool:
-    """Holds the request open for this transaction (a row write: a racing close waits or wins)."""
-    result = await session.execute(
+async def claim_open(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
+    """The open request, held open for this transaction; None when it is gone or closed.
+
+    One statement, UPDATE … RETURNING: a row write, so a racing close waits for this one or wins.
+    """
+    return await session.scalar(
         update(FeedbackRequest)
         .where(
             FeedbackRequest.community_id == community_id,
@@ -243,9 +246,9 @@ async def claim_open(session: AsyncSession, community_id: int, request_id: int) 
             FeedbackRequest.state == OPEN,
         )
         .values(state=OPEN)
+        .returning(FeedbackRequest)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
 
 
 async def close_row(session: AsyncSession, community_id: int, request_id: int, now: datetime) -> bool:
