@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import insert, text
 
 from storage.engine import Database
@@ -24,6 +25,40 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, SlackSender
 
 JOBS = 60
+
+
+class RoundRobin:
+    """One address in front of several Slack HTTP servers, each request to the next (a load balancer)."""
+
+    def __init__(self, backends: list[str], session: aiohttp.ClientSession) -> None:
+        self.backends = backends
+        self.session = session
+        self.served: list[str] = []  # the backend of each request, in order
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> RoundRobin:
+        application = web.Application()
+        application.router.add_post("/slack/events", self._forward)
+        self._runner = web.AppRunner(application, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/slack/events"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        backend = self.backends[len(self.served) % len(self.backends)]
+        self.served.append(backend)
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower().startswith(("x-slack", "content-type"))}
+        async with self.session.post(backend, data=await request.read(), headers=headers) as answer:
+            return web.Response(status=answer.status, body=await answer.read(),
+                                content_type=answer.content_type)
 
 
 def _on_shard(shard: int, count: int = 2) -> int:
@@ -117,19 +152,27 @@ async def test_two_processes_split_the_shards_run_each_job_once_and_skip_slack_r
                                   outcome="done") or 0)
             assert sum(ran) == JOBS, ran
 
-            # Slack: an event delivered to one process and retried to the other is handled once.
-            senders = [SlackSender(url, slack, session) for url in events]
-            event = {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
-            first = await senders[0].event(event, event_id="Ev0TWO0PROC")
-            retry = await senders[1].event(event, event_id="Ev0TWO0PROC", retry_num=1)
-            assert first.status == retry.status == 200
-            await slack.wait_for_call("views.publish", within=10)
-            await asyncio.sleep(1.0)  # time for a second (wrong) publish to arrive
-            assert len(slack.calls_to("views.publish")) == 1
-            # A slash command answered by either process (behind one address, any may get it).
-            for sender in senders:
-                answer, _ = await sender.command("help", user_id="U1")
-                assert answer.status == 200
+            # Slack, both processes behind one address: an event and Slack's retry of it reach one
+            # process each, and only the first is handled.
+            balancer = await RoundRobin(events, session).start()
+            try:
+                sender = SlackSender(balancer.url, slack, session)
+                event = {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
+                first = await sender.event(event, event_id="Ev0TWO0PROC")
+                retry = await sender.event(event, event_id="Ev0TWO0PROC", retry_num=1)
+                assert first.status == retry.status == 200
+                assert balancer.served == events  # one to each process
+                await slack.wait_for_call("views.publish", within=10)
+                await asyncio.sleep(1.0)  # time for a second (wrong) publish to arrive
+                assert len(slack.calls_to("views.publish")) == 1
+                # Commands through the same address: each process answers the one it gets.
+                for _ in events:
+                    answer, url = await sender.command("help", user_id="U1")
+                    assert answer.status == 200
+                    await slack.wait_for_post(url, within=10)
+                assert balancer.served == events * 2
+            finally:
+                await balancer.stop()
     finally:
         codes = [await bot.stop() for bot in bots]
         await slack.stop()
