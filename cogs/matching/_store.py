@@ -142,10 +142,12 @@ async def kudos_received(session: AsyncSession, community_id: int, since: dateti
     return dict((await session.execute(query)).all())  # type: ignore[arg-type]
 
 
-def _scored(community_id: int, request: Request, now: datetime) -> Select[Any]:
+def _scored(community_id: int, request: Request, now: datetime, trades: set[int] | None = None,
+            *, skilled: bool = False) -> Select[Any]:
     """The database's `_team._quick` and `tie_break`: (profile_id, member_id, trade_id, score, blocked, tie).
 
-    One row per opted-in candidate and slot trade, the requester left out.
+    One row per opted-in candidate and slot trade (or of `trades`), the requester left out; `skilled`:
+    only the candidates with at least one requested skill.
     """
     p, pt = Profile.__table__.c, ProfileTrade.__table__.c
     cid = community_id
@@ -158,7 +160,8 @@ def _scored(community_id: int, request: Request, now: datetime) -> Select[Any]:
         skills = (select(s.profile_id, func.count().label("n"))
                   .where(s.community_id == cid, s.key.in_(sorted(set(request.skill_keys))))
                   .group_by(s.profile_id).subquery())
-        query = query.outerjoin(skills, skills.c.profile_id == p.id)
+        query = (query.join(skills, skills.c.profile_id == p.id) if skilled
+                 else query.outerjoin(skills, skills.c.profile_id == p.id))
         skill_n = func.coalesce(skills.c.n, 0)
     sector: Any = zero
     if request.sector_id is not None:
@@ -192,7 +195,8 @@ def _scored(community_id: int, request: Request, now: datetime) -> Select[Any]:
         blocked += case((in_city, 0), (p.work_mode == "onsite", 1), else_=0)
     scored = query.add_columns(score.label("score"), blocked.label("blocked"),
                                tie_sql(request.seed, p.member_id).label("tie")).where(
-        p.community_id == cid, pt.community_id == cid, pt.trade_id.in_(sorted(set(request.slots))),
+        p.community_id == cid, pt.community_id == cid,
+        pt.trade_id.in_(sorted(set(request.slots) if trades is None else trades)),
         p.opt_matching.is_(True))
     if request.requester_id is not None:  # never a competitor in the ranking, as in `propose`
         scored = scored.where(p.member_id != request.requester_id)
@@ -215,29 +219,60 @@ async def sql_scores(session: AsyncSession, community_id: int, request: Request,
     return {(member, trade): (score, blocked, tie) for member, trade, score, blocked, tie in rows}
 
 
+def skill_less_best(request: Request) -> int:
+    """The highest score `_team._quick` can give a candidate with none of the requested skills."""
+    return (AVAILABLE_NOW + (max(CITY, REMOTE) if request.city_key or request.remote else 0)
+            + (SECTOR if request.sector_id is not None else 0) + (RATE if request.max_rate is not None else 0)
+            + KUDOS * KUDOS_MAX)
+
+
+def _ranked(community_id: int, request: Request, now: datetime, trades: set[int], *, skilled: bool
+            ) -> Select[Any]:
+    """(profile_id, trade_id, score, blocked) of each trade's best `keep` eligible and CLOSEST kept out."""
+    scored = _scored(community_id, request, now, trades, skilled=skilled).subquery()
+    rank = func.row_number().over(
+        partition_by=(scored.c.trade_id, case((scored.c.blocked == 0, 0), else_=1)),
+        order_by=(scored.c.blocked, scored.c.score.desc(), scored.c.tie.desc(), scored.c.member_id),
+    )
+    ranked = select(scored.c.profile_id, scored.c.trade_id, scored.c.score, scored.c.blocked,
+                    rank.label("rank")).subquery()
+    keep = shortlist_size(len(request.slots))
+    return select(ranked.c.profile_id, ranked.c.trade_id, ranked.c.score, ranked.c.blocked).where(
+        ((ranked.c.blocked == 0) & (ranked.c.rank <= keep))
+        | ((ranked.c.blocked > 0) & (ranked.c.rank <= CLOSEST)))
+
+
 async def shortlist(session: AsyncSession, community_id: int, request: Request, now: datetime) -> set[int]:
     """The profiles `propose` can choose or show for `request`, ranked by the database.
 
     Per slot trade, its best `keep` eligible and best CLOSEST kept out, in `propose`'s order (score,
-    tie-break, member id), and the requester.
+    tie-break, member id), and the requester. The score, blockers and tie-break are `_team`'s, computed
+    by the database (tests/matching/test_shortlist.py checks they agree), so that thousands of
+    candidates never reach Python: `propose` on these few profiles gives the same team as on everyone.
 
-    The score, blockers and tie-break are `_team`'s, computed by the database (tests/matching/
-    test_shortlist.py checks they agree), so that thousands of candidates never reach Python: `propose`
-    on these few profiles gives the same team as on every candidate.
+    With skills requested, the members having one of them are ranked first (a few hundred rows, not
+    thousands): a trade whose best `keep` among them all score above what anyone without those skills
+    can score (`skill_less_best`) is settled, since nobody else can enter its best `keep`, and its slots
+    are all filled (each has more candidates than there are slots), so its closest options are never
+    shown. Only the other trades are ranked over everyone.
     """
     p = Profile.__table__.c
     cid = community_id
-    scored = _scored(cid, request, now).subquery()
-    ranked = select(scored.c.profile_id, scored.c.blocked, func.row_number().over(
-        partition_by=(scored.c.trade_id, case((scored.c.blocked == 0, 0), else_=1)),
-        order_by=(scored.c.blocked, scored.c.score.desc(), scored.c.tie.desc(), scored.c.member_id),
-    ).label("rank")).subquery()
     keep = shortlist_size(len(request.slots))
-    found = set((await session.scalars(
-        select(ranked.c.profile_id).where(
-            ((ranked.c.blocked == 0) & (ranked.c.rank <= keep))
-            | ((ranked.c.blocked > 0) & (ranked.c.rank <= CLOSEST)))
-    )).all())
+    open_trades = set(request.slots)
+    found: set[int] = set()
+    if request.skill_keys:
+        best = skill_less_best(request)
+        rows = (await session.execute(_ranked(cid, request, now, open_trades, skilled=True))).all()
+        above: dict[int, int] = defaultdict(int)
+        for _, trade, score, blocked in rows:
+            above[trade] += not blocked and score > best
+        settled = {t for t in open_trades if above[t] >= keep}
+        found |= {pid for pid, trade, _, blocked in rows if trade in settled and not blocked}
+        open_trades -= settled
+    if open_trades:
+        everyone = _ranked(cid, request, now, open_trades, skilled=False)
+        found |= {row[0] for row in await session.execute(everyone)}
     if request.include_requester and request.requester_id is not None:
         found |= set((await session.scalars(
             select(p.id).where(p.community_id == cid, p.member_id == request.requester_id))).all())

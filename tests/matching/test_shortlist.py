@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.services import Services
+from bot.usecase import run
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
 from cogs.intros.profiles import normalize_skill
 from cogs.matching import _store as store
+from cogs.matching._match import find_team
+from cogs.matching._request import MatchInput
 from cogs.matching._team import Request, _quick, propose, tie_break
 from storage.models import Sector, Trade
 from storage.text import fold
@@ -68,8 +73,18 @@ async def community(services: Services, alice: Caller, rng: random.Random, size:
                                                services.clock.now())
 
 
-async def test_the_shortlist_changes_no_team(services: Services, alice: Caller) -> None:
+async def test_the_shortlist_changes_no_team(services: Services, alice: Caller,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(12)
+    ranked = store._ranked
+    calls: list[tuple[bool, int]] = []  # (skilled only, how many trades)
+
+    def spy(*args: Any, skilled: bool) -> Any:
+        calls.append((skilled, len(args[3])))
+        return ranked(*args, skilled=skilled)
+
+    monkeypatch.setattr(store, "_ranked", spy)
+    paths: set[str] = set()
     await community(services, alice, rng, 90)
     today = community_today(services.clock.now(), alice.timezone)
     async with services.db.transaction(write=False) as session:
@@ -100,6 +115,45 @@ async def test_the_shortlist_changes_no_team(services: Services, alice: Caller) 
                       for c in everyone if c.member_id != alice.member_id for t in c.trade_ids & set(slots)}
             assert database == python, request
             assert propose(request, few) == propose(request, everyone), request
+            paths.add("skilled only" if calls[-1][0] else "everyone after skilled" if len(calls) > 1
+                      and calls[-2][0] and calls[-2][1] > calls[-1][1] else "everyone")
+            calls.clear()
             assert len(few) <= len(everyone)
             compared += len(few) < len(everyone)
     assert compared > 60  # the shortlist did leave people out, most of the time
+    # every path: trades settled by the skilled alone, some settled and the others ranked over everyone,
+    # none settled (or no skill asked)
+    assert paths == {"skilled only", "everyone after skilled", "everyone"}, paths
+
+
+async def test_a_member_without_the_skills_can_still_win_the_slot(services: Services, alice: Caller) -> None:
+    """Four Python developers proposed often, available only later (30 + 5 - 20 = 15), and one developer
+    without Python but with five kudos (10 + 10 = 20): the skilled alone do not settle the trade."""
+    today = community_today(services.clock.now(), alice.timezone)
+    kudos = await make_caller(services, "K1", name="Kim")
+    async with services.db.transaction() as session:
+        feedback = FeedbackRequest(community_id=alice.community_id, member_id=alice.member_id, title="t",
+                                   kind="general", channel_id="c", week="2026-W48", week_slot=1)
+        session.add(feedback)
+        await add_profile(session, kudos, trades=("Développement",))
+        for _ in range(5):
+            answer = FeedbackAnswer(community_id=alice.community_id, request_id=feedback.id,
+                                    member_id=kudos.member_id)
+            session.add(answer)
+            await session.flush()
+            session.add(Kudos(community_id=alice.community_id, answer_id=answer.id, giver_id=alice.member_id,
+                              receiver_id=kudos.member_id, kind="helpful", created_at=services.clock.now()))
+    for i in range(4):
+        dev = await make_caller(services, f"P{i}", name=f"Pythonista {i}")
+        async with services.db.transaction() as session:
+            await add_profile(session, dev, trades=("Développement",), skills=("Python",),
+                              availability="from_date", available_from=today + timedelta(days=3))
+            for n in range(10):
+                await store.store_proposal(session, alice.community_id, alice.member_id, f"{i:08x}{n:08x}", 1,
+                                           {}, [(0, None, dev.member_id)], services.clock.now())
+    typed = MatchInput(trades="Développement", skills="python",
+                       available_by=(today + timedelta(days=5)).isoformat())
+    answer = await run(services, alice, find_team, typed, write=False)
+    [slot] = answer.team.slots
+    assert slot.chosen is not None and slot.chosen.member_id == kudos.member_id
+    assert slot.chosen.score == 20 and all(f.score == 15 for f in slot.alternatives)
