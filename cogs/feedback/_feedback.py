@@ -50,6 +50,7 @@ from cogs.feedback._store import (
     count_kudos,
     destinations,
     give_kudos,
+    insert_answer,
     insert_request,
     kudos_rows,
     load_answer,
@@ -58,6 +59,7 @@ from cogs.feedback._store import (
     month_key,
     next_week_start,
     person,
+    record_post,
     request_row,
     requests_in_week,
     top_reviewers,
@@ -308,17 +310,18 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
         raise UserError("feedback.errors.closed")
     _refuse_answer(ctx, row, anonymous)
     text, ratings = validate_answer(form, row.kind)
-    answer = FeedbackAnswer(
-        community_id=ctx.community_id,
-        request_id=request_id,
-        member_id=ctx.caller.member_id,
-        anonymous=anonymous,
-        text=text,
-        ratings=ratings,
-        created_at=ctx.clock.now(),
+    answer_id = await insert_answer(
+        ctx.session,
+        {
+            "community_id": ctx.community_id,
+            "request_id": request_id,
+            "member_id": ctx.caller.member_id,
+            "anonymous": anonymous,
+            "text": text,
+            "ratings": ratings,
+            "created_at": ctx.clock.now(),
+        },
     )
-    ctx.session.add(answer)
-    await ctx.session.flush()
     view = await load_request(ctx.session, row)
     if view.answers == 1:  # the first answer: no nudge any more (the request row, held above, orders them)
         await ctx.scheduler.cancel(
@@ -326,13 +329,13 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
         )
     caller = ctx.caller
     author = Person(caller.member_id, caller.user_id, caller.display_name or caller.user_id, caller.locale)
-    shown = AnswerView(answer.id, request_id, author, anonymous, text, ratings, helpful=False)
+    shown = AnswerView(answer_id, request_id, author, anonymous, text, ratings, helpful=False)
     services, place = ctx.services, Place.of(ctx.community)
 
     async def publish(_notifier: Notifier | None) -> bool:
         return await publish_answer(services, place, view, shown)
 
-    return Answered(answer.id, ctx.after_commit(publish))
+    return Answered(answer_id, ctx.after_commit(publish))
 
 
 @dataclass(frozen=True)
@@ -389,16 +392,17 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
         ref = None
     if ref is not None:
         async with services.db.transaction() as session:
-            session.add(
-                Post(
-                    community_id=place.community_id,
-                    member_id=answer.author.member_id if answer.author else None,
-                    feature=ANSWER_POSTS,
-                    object_id=answer.id,
-                    channel_id=ref.channel_id,
-                    message_id=ref.message_id,
-                    posted_at=services.clock.now(),
-                )
+            await record_post(
+                session,
+                {
+                    "community_id": place.community_id,
+                    "member_id": answer.author.member_id if answer.author else None,
+                    "feature": ANSWER_POSTS,
+                    "object_id": answer.id,
+                    "channel_id": ref.channel_id,
+                    "message_id": ref.message_id,
+                    "posted_at": services.clock.now(),
+                },
             )
     if view.message_id is not None:  # the card's answer count (its message is known: no lookup)
         card_ref = PostRef(view.channel_id, view.message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, literal, null, select, union_all, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal, null, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -105,12 +106,64 @@ async def requester_community(session: AsyncSession, match: re.Match[str], user_
     )
 
 
-async def request_row(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
-    return await session.scalar(
-        select(FeedbackRequest).where(
-            FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id
-        )
+# The statements of the hot paths (answering, /kudos top) are built once with bound parameters:
+# building a statement costs more Python time than SQLite takes to run these.
+
+
+@functools.cache
+def _request_query() -> Select[tuple[FeedbackRequest]]:
+    return select(FeedbackRequest).where(
+        FeedbackRequest.community_id == bindparam("community_id"),
+        FeedbackRequest.id == bindparam("request_id"),
     )
+
+
+async def request_row(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
+    return await session.scalar(_request_query(), {"community_id": community_id, "request_id": request_id})
+
+
+@functools.cache
+def _head_query() -> Select[tuple[int, str, str, str | None, str | None]]:
+    community_id = bindparam("community_id")
+    return (
+        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, Trade.name)
+        .select_from(Member)
+        .outerjoin(Trade, (Trade.community_id == community_id) & (Trade.id == bindparam("trade_id")))
+        .where(Member.community_id == community_id, Member.id == bindparam("member_id"))
+    )
+
+
+@functools.cache
+def _answers_query() -> Select[tuple[bool, str | None, str | None]]:
+    return (
+        select(FeedbackAnswer.anonymous, Member.display_name, Member.platform_user_id)
+        .outerjoin(Member, Member.id == FeedbackAnswer.member_id)
+        .where(
+            FeedbackAnswer.community_id == bindparam("community_id"),
+            FeedbackAnswer.request_id == bindparam("request_id"),
+        )
+        .order_by(FeedbackAnswer.id)
+    )
+
+
+@functools.cache
+def _insert_answer() -> Any:
+    return insert(FeedbackAnswer).returning(FeedbackAnswer.id)
+
+
+@functools.cache
+def _insert_post() -> Any:
+    return insert(Post)
+
+
+async def record_post(session: AsyncSession, values: dict[str, Any]) -> None:
+    """An answer's message, recorded (storage.models.Post) so that deletions find it."""
+    await session.execute(_insert_post(), values)
+
+
+async def insert_answer(session: AsyncSession, values: dict[str, Any]) -> int:
+    """A new answer's id (one INSERT … RETURNING, no unit of work)."""
+    return int(await session.scalar(_insert_answer(), values))
 
 
 async def load_request(session: AsyncSession, request: FeedbackRequest) -> RequestView:
@@ -118,24 +171,12 @@ async def load_request(session: AsyncSession, request: FeedbackRequest) -> Reque
     cid = request.community_id
     head = (
         await session.execute(
-            select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, Trade.name)
-            .select_from(Member)
-            .outerjoin(Trade, (Trade.community_id == cid) & (Trade.id == request.trade_id))
-            .where(Member.community_id == cid, Member.id == request.member_id)
+            _head_query(), {"community_id": cid, "trade_id": request.trade_id, "member_id": request.member_id}
         )
     ).one()
     requester = Person(head[0], head[1], head[2] or head[1], head[3])
     trade_name = head[4] if request.trade_id is not None else None
-    rows = (
-        await session.execute(
-            select(FeedbackAnswer.anonymous, Member.display_name, Member.platform_user_id)
-            .outerjoin(Member, Member.id == FeedbackAnswer.member_id)
-            .where(
-                FeedbackAnswer.community_id == request.community_id, FeedbackAnswer.request_id == request.id
-            )
-            .order_by(FeedbackAnswer.id)
-        )
-    ).all()
+    rows = (await session.execute(_answers_query(), {"community_id": cid, "request_id": request.id})).all()
     names = [name or user for anonymous, name, user in rows if not anonymous and user]
     return RequestView(
         id=request.id,
@@ -233,22 +274,27 @@ async def insert_request(session: AsyncSession, values: dict[str, Any]) -> int |
     return None if inserted is None else int(inserted)
 
 
-async def claim_open(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
-    """The open request, held open for this transaction; None when it is gone or closed.
-
-    One statement, UPDATE … RETURNING: a row write, so a racing close waits for this one or wins.
-    """
-    return await session.scalar(
+@functools.cache
+def _claim_query() -> Any:
+    return (
         update(FeedbackRequest)
         .where(
-            FeedbackRequest.community_id == community_id,
-            FeedbackRequest.id == request_id,
+            FeedbackRequest.community_id == bindparam("b_community_id"),
+            FeedbackRequest.id == bindparam("b_request_id"),
             FeedbackRequest.state == OPEN,
         )
         .values(state=OPEN)
         .returning(FeedbackRequest)
         .execution_options(synchronize_session=False)
     )
+
+
+async def claim_open(session: AsyncSession, community_id: int, request_id: int) -> FeedbackRequest | None:
+    """The open request, held open for this transaction; None when it is gone or closed.
+
+    One statement, UPDATE … RETURNING: a row write, so a racing close waits for this one or wins.
+    """
+    return await session.scalar(_claim_query(), {"b_community_id": community_id, "b_request_id": request_id})
 
 
 async def close_row(session: AsyncSession, community_id: int, request_id: int, now: datetime) -> bool:
@@ -336,6 +382,16 @@ async def top_reviewers(
     directory (left out of leaderboards too). Trades alphabetically, the feedback channel last;
     within a trade most kudos first, then by name.
     """
+    values = {"community_id": community_id, "month": month, "per_trade": per_trade}
+    rows = list((await session.execute(_top_query(), values)).all())
+    rows.sort(key=lambda r: (r[0] == 0, r[1] or "", r[0], -r[3], r[2]))
+    return [(trade, person_name, int(n)) for _key, trade, person_name, n in rows]
+
+
+@functools.cache
+def _top_query() -> Select[tuple[int, str | None, str, int]]:
+    """Built once (its correlated parts cost more to build than the query takes to run)."""
+    community_id, month, per_trade = bindparam("community_id"), bindparam("month"), bindparam("per_trade")
     keys = union_all(
         select(Trade.id.label("key"), Trade.name.label("name")).where(Trade.community_id == community_id),
         select(literal(0).label("key"), null().label("name")),
@@ -363,16 +419,12 @@ async def top_reviewers(
         .correlate(keys)
     )
     name = func.coalesce(Member.display_name, Member.platform_user_id)
-    rows = (
-        await session.execute(
-            select(keys.c.key, keys.c.name, name, KudosMonth.n)
-            .select_from(keys)
-            .join(KudosMonth, KudosMonth.id.in_(first.scalar_subquery()))
-            .join(Member, Member.id == KudosMonth.receiver_id)
-        )
-    ).all()
-    rows.sort(key=lambda r: (r[0] == 0, r[1] or "", r[0], -r[3], r[2]))
-    return [(trade, person_name, int(n)) for _key, trade, person_name, n in rows]
+    return (
+        select(keys.c.key, keys.c.name, name, KudosMonth.n)
+        .select_from(keys)
+        .join(KudosMonth, KudosMonth.id.in_(first.scalar_subquery()))
+        .join(Member, Member.id == KudosMonth.receiver_id)
+    )
 
 
 # -- privacy ----------------------------------------------------------------------------------------
