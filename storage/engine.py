@@ -11,10 +11,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 WRITE_OPTION = "collectif_write"
+BUSY_TIMEOUT = 10  # seconds a write waits for SQLite's write lock (on a worker thread)
 
 
 def _sqlite_recipe(engine: AsyncEngine) -> None:
-    """SQLAlchemy's documented recipe: BEGIN IMMEDIATE, WAL, busy timeout, foreign keys.
+    """SQLAlchemy's documented recipe: BEGIN IMMEDIATE, WAL, foreign keys.
+
+    The busy timeout is the driver's (storage/sqlite_driver.py): it waits for a lock only on a
+    worker thread, never on the event loop.
 
     Without it, read-then-write transactions silently lose updates under asyncio (PLATFORM_FACTS).
     """
@@ -24,7 +28,6 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event emit BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -38,9 +41,13 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An AsyncEngine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+    """An AsyncEngine for SQLite (storage/sqlite_driver.py) or PostgreSQL (asyncpg)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 10})
+        from storage.sqlite_driver import InlineSQLite
+
+        engine = create_async_engine(
+            url, echo=echo, module=InlineSQLite(), connect_args={"timeout": BUSY_TIMEOUT}
+        )
         _sqlite_recipe(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)

@@ -1,0 +1,267 @@
+"""SQLite for the event loop without a thread hand-off per statement.
+
+aiosqlite runs every call on its own thread: the cursor, the statement, the fetch, the close and
+the commit are each a hand-off, about 20 per request. Each hand-off gives the GIL to another
+thread and back, which costs up to the interpreter's switch interval (5 ms) when the loop is busy:
+that, not SQLite, was most of every command's time (issue 7).
+
+Under WAL a read never waits on a lock, and a short statement takes microseconds, so this driver
+runs statements on the event loop and sends to a worker thread only what may wait or last:
+
+- any statement that meets a lock (`SQLITE_BUSY`: another connection holds the write lock, so
+  `BEGIN IMMEDIATE` cannot start) is run again on a worker thread, with the busy timeout; on the
+  loop the connection never waits (its busy timeout is 0);
+- a SELECT gets a time budget (`INLINE_BUDGET`, checked by SQLite's progress handler); past it,
+  it is stopped and run again on a worker thread, so a long scan never stalls the loop. Only a
+  SELECT: stopping a write would roll back its transaction;
+- committing a transaction that wrote runs on a worker thread, because the commit may run a WAL
+  checkpoint, which syncs the disk.
+
+It is aiosqlite's SQLAlchemy dialect with this DBAPI module in place of aiosqlite
+(`create_async_engine(..., module=InlineSQLite())`, see `storage.engine.create_engine`), so URLs stay
+`sqlite+aiosqlite://`. A connection is used by one task at a time (SQLAlchemy's pool), on the loop
+or, while that task waits, on a worker thread: never by two at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_cursor
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util.concurrency import await_
+
+INLINE_BUDGET = 0.002  # seconds a SELECT may run on the loop before it moves to a worker thread
+PROGRESS_STEPS = 1000  # SQLite virtual machine steps between two checks of the budget
+LOCK_POLL_MS = 50  # a worker waiting for the write lock checks this often whether to give up
+
+_SQLITE_BUSY = 5  # with its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT…) in the high bits
+_SQLITE_INTERRUPT = 9
+
+# Two sets of threads, created only when first needed: what lasts (a commit, a long SELECT) must
+# never queue behind what waits for a lock, or the holder of the lock could not commit.
+_workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="collectif-sqlite")
+_lock_waiters = ThreadPoolExecutor(max_workers=64, thread_name_prefix="collectif-sqlite-lock")
+
+T = TypeVar("T")
+
+
+def _statement(cursor: sqlite3.Cursor, operation: str, parameters: Any) -> list[Any] | None:
+    if parameters is None:
+        cursor.execute(operation)
+    else:
+        cursor.execute(operation, parameters)
+    return cursor.fetchall() if cursor.description else None
+
+
+def _code(error: sqlite3.Error) -> int:
+    return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+class Connection:
+    """One sqlite3 connection and what it knows of its transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, busy_ms: int) -> None:
+        self.conn = conn
+        self.busy_ms = busy_ms
+        self.wrote = False  # the open transaction took the write lock or changed something
+        self.job: Future[Any] | None = None  # the last work sent to a worker thread
+        self.stop = False  # tells that work to give up waiting for the lock
+
+    def _on_thread(self, work: Callable[[], T], *, waits: bool = False) -> T:
+        """Run `work` on a worker thread, waiting for locks up to the busy timeout.
+
+        If the waiting task is cancelled, the thread is told to stop (`interrupt`, and it stops
+        waiting for the lock) and the task waits until the thread let go of the connection, so
+        that nothing closes or reuses a connection a thread is still using.
+        """
+        self.stop = False
+        job = (_lock_waiters if waits else _workers).submit(self._waiting, work)
+        self.job = job
+        try:
+            return await_(asyncio.wrap_future(job))
+        except BaseException:
+            if not job.done():
+                self.stop = True
+                self.conn.interrupt()
+                with contextlib.suppress(BaseException):
+                    await_(asyncio.shield(asyncio.wrap_future(job)))
+            raise
+
+    def _waiting(self, work: Callable[[], T]) -> T:
+        # Short busy waits in a loop rather than one long one: SQLite's busy wait does not heed
+        # interrupt(), this loop heeds `stop` within LOCK_POLL.
+        deadline = time.monotonic() + self.busy_ms / 1000
+        self.conn.execute(f"PRAGMA busy_timeout={LOCK_POLL_MS}")
+        try:
+            while True:
+                try:
+                    return work()
+                except sqlite3.OperationalError as error:
+                    if _code(error) != _SQLITE_BUSY or self.stop or time.monotonic() > deadline:
+                        raise
+        finally:
+            self.conn.execute("PRAGMA busy_timeout=0")
+
+    def in_use_elsewhere(self) -> bool:
+        """A worker thread still runs a statement (its task was cancelled twice)."""
+        return self.job is not None and not self.job.done()
+
+    def execute(self, cursor: sqlite3.Cursor, operation: str, parameters: Any) -> list[Any] | None:
+        """Run one statement and fetch its rows (None when it returns none)."""
+        head = operation.lstrip()[:16].upper()
+        read = head.startswith("SELECT")
+        if head.startswith("BEGIN"):
+            self.wrote = "IMMEDIATE" in head or "EXCLUSIVE" in head
+        elif not read and not head.startswith("PRAGMA"):
+            self.wrote = True
+        if read:
+            deadline = time.perf_counter() + INLINE_BUDGET
+            self.conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+        try:
+            return _statement(cursor, operation, parameters)
+        except sqlite3.OperationalError as error:
+            code = _code(error)
+            if code != _SQLITE_BUSY and not (read and code == _SQLITE_INTERRUPT):
+                raise
+        finally:
+            if read:
+                self.conn.set_progress_handler(None, 0)
+        return self._on_thread(
+            lambda: _statement(cursor, operation, parameters), waits=code == _SQLITE_BUSY
+        )
+
+    def executemany(self, cursor: sqlite3.Cursor, operation: str, rows: Sequence[Any]) -> None:
+        self.wrote = True
+        try:
+            cursor.executemany(operation, rows)
+        except sqlite3.OperationalError as error:
+            if _code(error) != _SQLITE_BUSY:
+                raise
+            self._on_thread(lambda: cursor.executemany(operation, rows), waits=True)
+
+    def commit(self) -> None:
+        wrote, self.wrote = self.wrote, False
+        if wrote:
+            self._on_thread(self.conn.commit)
+        else:
+            self.conn.commit()
+
+    def rollback(self) -> None:
+        if self.in_use_elsewhere():  # SQLAlchemy then discards the connection (see close)
+            raise sqlite3.OperationalError("connection still in use by a worker thread")
+        self.wrote = False
+        self.conn.rollback()
+
+    def close(self) -> None:
+        job = self.job
+        if job is not None and not job.done():
+            job.add_done_callback(lambda _job: self.conn.close())  # closed once the thread is done
+        else:
+            self.conn.close()
+
+
+class _Resolved:
+    """An awaitable that is already done: awaiting it switches greenlets but never yields to the loop."""
+
+    def __await__(self) -> Any:
+        return iter(())
+
+
+_RESOLVED = _Resolved()
+
+
+class _Cursor(AsyncAdapt_dbapi_cursor):
+    """SQLAlchemy's adapted cursor, driving a plain sqlite3 cursor through `Connection`."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection.conn.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        try:
+            rows = self._connection.execute(self._cursor, operation, parameters)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        if rows is not None:
+            self._rows = collections.deque(rows)
+        # AsyncConnection.execute insists that the driver awaited something (AwaitRequired): one
+        # greenlet switch, microseconds, and no turn of the event loop.
+        await_(_RESOLVED)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        try:
+            self._connection.executemany(self._cursor, operation, seq_of_parameters)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+
+class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _Cursor  # type: ignore[assignment]
+    _ss_cursor_cls = _Cursor  # type: ignore[assignment]  # nothing streams; reads like any other
+
+    @property
+    def _inline(self) -> Connection:
+        return cast(Connection, self._connection)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._inline.conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._inline.conn.isolation_level = value  # type: ignore[assignment]
+
+    def create_function(self, *args: Any, **kw: Any) -> None:
+        self._inline.conn.create_function(*args, **kw)
+
+    def commit(self) -> None:
+        try:
+            self._inline.commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            self._inline.rollback()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def close(self) -> None:
+        self._inline.close()
+
+    async def _terminate_graceful_close(self) -> None:
+        self._inline.close()
+
+    def _terminate_force_close(self) -> None:
+        self._inline.close()
+
+
+class InlineSQLite(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module given to SQLAlchemy's aiosqlite dialect: sqlite3, run as described above."""
+
+    def __init__(self) -> None:
+        super().__init__(sqlite3, sqlite3)  # aiosqlite's exceptions are sqlite3's
+
+    def connect(self, *arg: Any, **kw: Any) -> _AdaptedConnection:
+        kw.pop("async_creator_fn", None)
+        busy_ms = int(float(kw.pop("timeout", 5.0)) * 1000)
+        kw.update(timeout=0, check_same_thread=False)  # waits happen on a worker thread, see above
+        conn = sqlite3.connect(*arg, **kw)
+        return _AdaptedConnection(self, cast(Any, Connection(conn, busy_ms)))

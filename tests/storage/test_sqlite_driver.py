@@ -1,0 +1,159 @@
+"""The SQLite driver: statements on the event loop, and only waits and long work on worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import storage.sqlite_driver as driver
+from storage.engine import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        await session.execute(text("INSERT INTO t (v) VALUES ('a'), ('b')"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def thread_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The work each statement sent to a worker thread, by pool."""
+    jobs: list[str] = []
+    for name in ("_workers", "_lock_waiters"):
+        pool = getattr(driver, name)
+        original = pool.submit
+
+        def submit(*args: object, _original: object = original, _name: str = name) -> object:
+            jobs.append(_name)
+            return _original(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(pool, "submit", submit)
+    yield jobs
+
+
+@pytest.fixture
+def lock_holder(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection (another process, say) holding the write lock."""
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    if other.in_transaction:
+        other.rollback()
+    other.close()
+
+
+async def _ticks_during(work: asyncio.Future[object] | asyncio.Task[object]) -> int:
+    """How many times a 1 ms ticker ran while `work` was going on: 0 when the loop was stalled."""
+    ticks = 0
+    while not work.done():
+        await asyncio.sleep(0.001)
+        ticks += 1
+    return ticks
+
+
+async def test_a_read_and_a_small_write_use_no_thread_but_the_commit(
+    db: Database, thread_jobs: list[str]
+) -> None:
+    async with db.transaction(write=False) as session:
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "a"
+    assert thread_jobs == []  # aiosqlite: four hand-offs per statement, plus BEGIN and COMMIT
+
+    async with db.transaction() as session:
+        await session.execute(text("UPDATE t SET v = 'c' WHERE id = 1"))
+    assert thread_jobs == ["_workers"]  # the commit, which may checkpoint the WAL
+
+    async with db.transaction(write=False) as session:
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "c"
+
+
+async def test_a_read_does_not_wait_for_another_connections_write_lock(
+    db: Database, lock_holder: sqlite3.Connection, thread_jobs: list[str]
+) -> None:
+    lock_holder.execute("UPDATE t SET v = 'uncommitted' WHERE id = 1")
+    started = time.perf_counter()
+    async with db.transaction(write=False) as session:
+        value = (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar()
+    assert value == "a"  # the last committed value, under WAL
+    assert time.perf_counter() - started < 1
+    assert thread_jobs == []
+
+
+async def test_a_write_waits_for_the_lock_on_a_thread_while_the_loop_runs(
+    db: Database, lock_holder: sqlite3.Connection, thread_jobs: list[str]
+) -> None:
+    async def write() -> None:
+        async with db.transaction() as session:
+            await session.execute(text("UPDATE t SET v = 'mine' WHERE id = 2"))
+
+    task = asyncio.ensure_future(write())
+    asyncio.get_running_loop().call_later(0.3, lock_holder.rollback)  # the other writer finishes
+    ticks = await _ticks_during(task)
+    await task
+
+    assert ticks >= 50  # the loop kept serving for the 0.3 s the write waited
+    assert thread_jobs[0] == "_lock_waiters"  # BEGIN IMMEDIATE, retried where it may wait
+    async with db.transaction(write=False) as session:
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 2"))).scalar() == "mine"
+
+
+async def test_a_long_select_moves_to_a_thread_and_the_loop_keeps_running(
+    db: Database, thread_jobs: list[str]
+) -> None:
+    long_count = text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*) FROM n"
+    )
+
+    async def scan() -> int:
+        async with db.transaction(write=False) as session:
+            return int((await session.execute(long_count)).scalar_one())
+
+    task = asyncio.ensure_future(scan())
+    ticks = await _ticks_during(task)
+
+    assert await task == 3_000_000  # stopped at its time budget, run again in full on a thread
+    assert thread_jobs == ["_workers"]
+    assert ticks >= 5
+
+
+async def test_a_cancelled_write_gives_up_waiting_and_its_connection_stays_sound(
+    db: Database, lock_holder: sqlite3.Connection
+) -> None:
+    async def write() -> None:
+        async with db.transaction() as session:
+            await session.execute(text("UPDATE t SET v = 'never' WHERE id = 1"))
+
+    task = asyncio.ensure_future(write())
+    await asyncio.sleep(0.2)  # waiting for the lock on a thread
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.perf_counter() - started < 2  # not the 10 s busy timeout
+    lock_holder.rollback()
+
+    for _ in range(3):  # the pool's connections still work, none is used by two threads
+        async with db.transaction() as session:
+            await session.execute(text("UPDATE t SET v = 'later' WHERE id = 1"))
+    async with db.transaction(write=False) as session:
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "later"
+
+
+async def test_a_write_still_gives_up_after_the_busy_timeout(
+    db: Database, lock_holder: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.engine.connect() as conn:  # every pooled connection: a short timeout
+        raw = await conn.get_raw_connection()
+        monkeypatch.setattr(raw.driver_connection, "busy_ms", 300)  # type: ignore[union-attr]
+        with pytest.raises(Exception, match="database is locked"):
+            await conn.execute(text("BEGIN IMMEDIATE"))
