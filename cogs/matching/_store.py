@@ -7,6 +7,7 @@ feedback's (`cogs.feedback.models`): a few columns for thousands of members, in 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -143,11 +144,11 @@ async def kudos_received(session: AsyncSession, community_id: int, since: dateti
 
 
 def _scored(community_id: int, request: Request, now: datetime, trades: set[int] | None = None,
-            *, skilled: bool = False) -> Select[Any]:
+            *, skilled: bool = False, exclude: Collection[int] = ()) -> Select[Any]:
     """The database's `_team._quick` and `tie_break`: (profile_id, member_id, trade_id, score, blocked, tie).
 
     One row per opted-in candidate and slot trade (or of `trades`), the requester left out; `skilled`:
-    only the candidates with at least one requested skill.
+    only the candidates with at least one requested skill; `exclude`: members left out.
     """
     p, pt = Profile.__table__.c, ProfileTrade.__table__.c
     cid = community_id
@@ -200,6 +201,8 @@ def _scored(community_id: int, request: Request, now: datetime, trades: set[int]
         p.opt_matching.is_(True))
     if request.requester_id is not None:  # never a competitor in the ranking, as in `propose`
         scored = scored.where(p.member_id != request.requester_id)
+    if exclude:
+        scored = scored.where(p.member_id.not_in(sorted(set(exclude))))
     return scored
 
 
@@ -226,10 +229,10 @@ def skill_less_best(request: Request) -> int:
             + KUDOS * KUDOS_MAX)
 
 
-def _ranked(community_id: int, request: Request, now: datetime, trades: set[int], *, skilled: bool
-            ) -> Select[Any]:
+def _ranked(community_id: int, request: Request, now: datetime, trades: set[int], *, skilled: bool,
+            exclude: Collection[int] = ()) -> Select[Any]:
     """(profile_id, trade_id, score, blocked) of each trade's best `keep` eligible and CLOSEST kept out."""
-    scored = _scored(community_id, request, now, trades, skilled=skilled).subquery()
+    scored = _scored(community_id, request, now, trades, skilled=skilled, exclude=exclude).subquery()
     rank = func.row_number().over(
         partition_by=(scored.c.trade_id, case((scored.c.blocked == 0, 0), else_=1)),
         order_by=(scored.c.blocked, scored.c.score.desc(), scored.c.tie.desc(), scored.c.member_id),
@@ -242,7 +245,8 @@ def _ranked(community_id: int, request: Request, now: datetime, trades: set[int]
         | ((ranked.c.blocked > 0) & (ranked.c.rank <= CLOSEST)))
 
 
-async def shortlist(session: AsyncSession, community_id: int, request: Request, now: datetime) -> set[int]:
+async def shortlist(session: AsyncSession, community_id: int, request: Request, now: datetime, *,
+                    exclude: Collection[int] = ()) -> set[int]:
     """The profiles `propose` can choose or show for `request`, ranked by the database.
 
     Per slot trade, its best `keep` eligible and best CLOSEST kept out, in `propose`'s order (score,
@@ -255,6 +259,9 @@ async def shortlist(session: AsyncSession, community_id: int, request: Request, 
     can score (`skill_less_best`) is settled, since nobody else can enter its best `keep`, and its slots
     are all filled (each has more candidates than there are slots), so its closest options are never
     shown. Only the other trades are ranked over everyone.
+
+    `exclude`: members to leave out (e.g. a mission's current candidates); `propose` over the
+    shortlist then equals `propose` over every candidate but them.
     """
     p = Profile.__table__.c
     cid = community_id
@@ -263,7 +270,8 @@ async def shortlist(session: AsyncSession, community_id: int, request: Request, 
     found: set[int] = set()
     if request.skill_keys:
         best = skill_less_best(request)
-        rows = (await session.execute(_ranked(cid, request, now, open_trades, skilled=True))).all()
+        rows = (await session.execute(
+            _ranked(cid, request, now, open_trades, skilled=True, exclude=exclude))).all()
         above: dict[int, int] = defaultdict(int)
         for _, trade, score, blocked in rows:
             above[trade] += not blocked and score > best
@@ -271,7 +279,7 @@ async def shortlist(session: AsyncSession, community_id: int, request: Request, 
         found |= {pid for pid, trade, _, blocked in rows if trade in settled and not blocked}
         open_trades -= settled
     if open_trades:
-        everyone = _ranked(cid, request, now, open_trades, skilled=False)
+        everyone = _ranked(cid, request, now, open_trades, skilled=False, exclude=exclude)
         found |= {row[0] for row in await session.execute(everyone)}
     if request.include_requester and request.requester_id is not None:
         found |= set((await session.scalars(

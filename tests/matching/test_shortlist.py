@@ -79,9 +79,9 @@ async def test_the_shortlist_changes_no_team(services: Services, alice: Caller,
     ranked = store._ranked
     calls: list[tuple[bool, int]] = []  # (skilled only, how many trades)
 
-    def spy(*args: Any, skilled: bool) -> Any:
+    def spy(*args: Any, skilled: bool, **kwargs: Any) -> Any:
         calls.append((skilled, len(args[3])))
-        return ranked(*args, skilled=skilled)
+        return ranked(*args, skilled=skilled, **kwargs)
 
     monkeypatch.setattr(store, "_ranked", spy)
     paths: set[str] = set()
@@ -106,6 +106,7 @@ async def test_the_shortlist_changes_no_team(services: Services, alice: Caller,
             now = services.clock.now()
             everyone = await store.candidates(session, alice.community_id, slots, request.skill_keys,
                                               request.sector_id, now, alice.member_id)
+            calls.clear()
             short = await store.shortlist(session, alice.community_id, request, now)
             few = await store.candidates(session, alice.community_id, slots, request.skill_keys,
                                          request.sector_id, now, alice.member_id, profile_ids=short)
@@ -117,7 +118,13 @@ async def test_the_shortlist_changes_no_team(services: Services, alice: Caller,
             assert propose(request, few) == propose(request, everyone), request
             paths.add("skilled only" if calls[-1][0] else "everyone after skilled" if len(calls) > 1
                       and calls[-2][0] and calls[-2][1] > calls[-1][1] else "everyone")
-            calls.clear()
+            if rng.random() < 0.3:  # members left out (a mission's candidates): the same on both sides
+                out = {c.member_id for c in rng.sample(everyone, min(len(everyone), 5))}
+                short_out = await store.shortlist(session, alice.community_id, request, now, exclude=out)
+                rest = await store.candidates(session, alice.community_id, slots, request.skill_keys,
+                                              request.sector_id, now, alice.member_id, profile_ids=short_out)
+                assert propose(request, [c for c in rest if c.member_id not in out]) == propose(
+                    request, [c for c in everyone if c.member_id not in out]), request
             assert len(few) <= len(everyone)
             compared += len(few) < len(everyone)
     assert compared > 60  # the shortlist did leave people out, most of the time
