@@ -229,7 +229,7 @@ def collectif_command() -> list[str]:
     return [str(script), "run"] if script.exists() else [sys.executable, "-m", "bot", "run"]
 
 
-async def main(runs: int, profiles: int) -> int:
+async def main(runs: int, profiles: int, only: str | None = None) -> int:
     bot, stock = await start_fake(USERS), await start_fake(USERS)
     processes: list[subprocess.Popen[bytes]] = []
     tmp = Path(tempfile.mkdtemp(prefix="collectif-bench-"))
@@ -250,7 +250,7 @@ async def main(runs: int, profiles: int) -> int:
         await wait_ready(stock.fake, processes[1], "the stock discord.py bot", floor_log)
         print(f"both bots ready; {runs} runs of each command, alternating with the floor "
               f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)", flush=True)
-        commands = commands_to_time()
+        commands = [c for c in commands_to_time() if only is None or c.label.startswith(only)]
         floor: list[float] = []
         floor_command = Command("floor", "ping")
         for i in range(-5, runs):  # 5 warm-up rounds: first contacts, caches, code paths
@@ -327,6 +327,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=150)
     parser.add_argument("--profiles", type=int, default=10_000)
+    parser.add_argument("--only", metavar="LABEL", help="time only the commands whose label starts so "
+                        "(e.g. '/members'), to profile one")
     parser.add_argument("--floor", nargs=2, metavar=("API_BASE", "TOKEN"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -334,4 +336,4 @@ if __name__ == "__main__":
         with contextlib.suppress(KeyboardInterrupt):
             run_floor(*arguments.floor)
         raise SystemExit(0)
-    raise SystemExit(asyncio.run(main(arguments.runs, arguments.profiles)))
+    raise SystemExit(asyncio.run(main(arguments.runs, arguments.profiles, arguments.only)))
