@@ -45,6 +45,7 @@ from cogs.feedback._store import (
     AnswerView,
     Person,
     RequestView,
+    answer_count,
     claim_open,
     close_row,
     count_kudos,
@@ -404,6 +405,10 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
                     "posted_at": services.clock.now(),
                 },
             )
+            # Another answer committed meanwhile: the card must not go back to a smaller count.
+            if await answer_count(session, place.community_id, view.id) != view.answers:
+                row = await request_row(session, place.community_id, view.id)
+                view = await load_request(session, row) if row is not None else view
     if view.message_id is not None:  # the card's answer count (its message is known: no lookup)
         card_ref = PostRef(view.channel_id, view.message_id)
         await notifier.edit(place.external_id, card_ref, request_card(services.catalog, place.locale, view))

@@ -147,6 +147,19 @@ def _answers_query() -> Select[tuple[bool, str | None, str | None]]:
 
 
 @functools.cache
+def _count_query() -> Select[tuple[int]]:
+    return select(func.count()).select_from(FeedbackAnswer).where(
+        FeedbackAnswer.community_id == bindparam("community_id"),
+        FeedbackAnswer.request_id == bindparam("request_id"),
+    )
+
+
+async def answer_count(session: AsyncSession, community_id: int, request_id: int) -> int:
+    counted = await session.scalar(_count_query(), {"community_id": community_id, "request_id": request_id})
+    return int(counted or 0)
+
+
+@functools.cache
 def _insert_answer() -> Any:
     return insert(FeedbackAnswer).returning(FeedbackAnswer.id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.notifier import CannotPost, PostRef, ThreadRef
 from bot.services import Services
 from bot.usecase import run
 from cogs.feedback._feedback import (
+    Place,
     answer_form,
     ask,
     check_request,
@@ -21,13 +23,23 @@ from cogs.feedback._feedback import (
     kudos_of,
     kudos_top,
     mark_helpful,
+    publish_answer,
     submit_answer,
     who_wrote,
 )
-from cogs.feedback._store import count_kudos, delete_member, export_member, month_key
+from cogs.feedback._store import (
+    AnswerView,
+    Person,
+    count_kudos,
+    delete_member,
+    export_member,
+    load_request,
+    month_key,
+    request_row,
+)
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
-from storage.models import FeatureSetting, Job, Trade
+from storage.models import Community, FeatureSetting, Job, Trade
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -353,3 +365,21 @@ async def test_kudos_top_follows_helpful_clicks_and_privacy_deletions(
         assert await session.scalar(select(func.count(KudosMonth.id))) == 0
     top = await run(services, chloe, kudos_top, write=False)
     assert top.fields == () and top.text == "Pas encore de kudos ce mois-ci."
+
+
+async def test_a_late_answer_effect_never_shows_a_smaller_count(
+    services: Services, alice: Caller, bob: Caller, chloe: Caller, notifier: RecordingNotifier
+) -> None:
+    """Two answers commit, then the first one's effect runs last, with the view it read (1 answer)."""
+    request_id = await asked(services, alice)
+    first = await answered(services, bob, request_id)
+    await answered(services, chloe, request_id, text="Deuxième avis")
+    async with services.db.transaction() as session:
+        row = await request_row(session, alice.community_id, request_id)
+        assert row is not None
+        stale = dataclasses.replace(await load_request(session, row), answers=1)
+        place = Place.of(await session.get(Community, alice.community_id))  # type: ignore[arg-type]
+    author = Person(bob.member_id, bob.user_id, "Bob", None)
+    await publish_answer(services, place, stale, AnswerView(first, request_id, author, False, "x", {}, False))
+    [card] = notifier.in_channel(FEEDBACK_CHANNEL)
+    assert {f.name: f.value for f in card.fields}["Réponses"] == "2 réponses"
