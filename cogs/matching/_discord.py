@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MATCH = next(c for c in FEATURE.commands if c.name == "match")
-OPTIONS = ("pack", "trades", "skills", "city", "remote", "available_by", "max_rate", "sector", "include_me")
+OPTIONS = ("pack", "trades", "skills", "city", "remote", "available_by", "max_rate", "sector", "include_me",
+           "note")
 CHOICES_MAX = 25
 
 
@@ -87,11 +88,12 @@ class Matching(commands.Cog):
         max_rate: str | None = None,
         sector: str | None = None,
         include_me: bool = False,
+        note: str | None = None,
     ) -> None:
         caller = await self.bot.caller(interaction)
         typed = MatchInput(pack=pack or "", trades=trades or "", skills=skills or "", city=city or "",
                            remote=remote, available_by=available_by or "", max_rate=max_rate or "",
-                           sector=sector or "", include_me=include_me)
+                           sector=sector or "", include_me=include_me, note=note or "")
         catalog = self.bot.services.catalog
 
         async def respond(answer: Answer) -> None:

@@ -26,6 +26,8 @@ def invitation_card(catalog: Catalog, locale: str, resolved: Resolved, requester
     summary = request_summary(catalog, locale, resolved)
     if summary:
         lines.append(summary)
+    if resolved.note:
+        lines.append(t(locale, "matching.invitation.note", requester=requester, note=resolved.note))
     lines.append(t(locale, "matching.invitation.until", date=when(expires, "date")))
     return Card(
         title=truncate(t(locale, "matching.invitation.title", requester=requester, title=title), 250),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community_time import parse_date
 from bot.errors import InvalidInput
-from bot.text import bounded
+from bot.text import bounded, refuse_control_characters
 from bot.words import match_word
 from cogs.config import default_packs
 from cogs.config.models import Pack, PackTrade
@@ -28,6 +28,7 @@ MAX_SKILLS = 5
 MAX_VALUE = 200
 MAX_ARGS = 1000
 MAX_RATE = 100_000
+MAX_NOTE = 500
 SEED_RANGE = 2**31  # a signed 32-bit column on every database
 Problems = dict[str, tuple[str, dict[str, Any]]]
 
@@ -45,6 +46,7 @@ class MatchInput:
     max_rate: str = ""
     sector: str = ""
     include_me: bool = False
+    note: str = ""  # for the invited members (the invitation's DM and the team's space)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Resolved:
     sector_id: int | None = None
     sector_name: str = ""
     include_me: bool = False
+    note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -82,8 +85,9 @@ class Resolved:
 
     def seed(self, community_id: int, requester_id: int) -> int:
         """The tie-break seed: the same request by the same member gives the same team on the same data."""
-        canonical = json.dumps([community_id, requester_id, self.to_json()], sort_keys=True,
-                               ensure_ascii=False)
+        data = self.to_json()
+        data.pop("note")  # what the requester writes to the team does not change who is in it
+        canonical = json.dumps([community_id, requester_id, data], sort_keys=True, ensure_ascii=False)
         return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big") % SEED_RANGE
 
 
@@ -147,6 +151,8 @@ async def resolve(session: AsyncSession, community_id: int, locale: str, typed: 
     problems: Problems = {}
     for name in ("pack", "trades", "skills", "city", "sector"):
         bounded(getattr(typed, name), MAX_VALUE, name)
+    bounded(typed.note, MAX_NOTE, "note")
+    refuse_control_characters({"note": typed.note})
     slots: list[int] = []
     slot_names: list[str] = []
     pack_name = ""
@@ -213,7 +219,7 @@ async def resolve(session: AsyncSession, community_id: int, locale: str, typed: 
         slots=tuple(slots), slot_names=tuple(slot_names), pack_name=pack_name, skill_keys=tuple(keys),
         skill_labels=tuple(labels), city=" ".join(typed.city.split())[:100], remote=typed.remote,
         available_by=by, max_rate=rate, sector_id=sector_id, sector_name=sector_name,
-        include_me=typed.include_me,
+        include_me=typed.include_me, note=typed.note.strip(),
     )
 
 
@@ -226,6 +232,7 @@ ARG_KEYS = {
     "by": "available_by", "available": "available_by", "dispo": "available_by", "disponible": "available_by",
     "rate": "max_rate", "max_rate": "max_rate", "budget": "max_rate", "tjm": "max_rate",
     "sector": "sector", "secteur": "sector",
+    "note": "note", "message": "note", "mot": "note",
 }
 FLAG_WORDS = {
     "remote": ("remote", "distance", "à distance", "teletravail", "télétravail"),
@@ -238,14 +245,20 @@ def parse_args(text: str) -> MatchInput:
     """`pack:Site vitrine compétences:wordpress ville:Lyon tjm:450 moi` -> MatchInput.
 
     A value runs until the next known `key:`; words before the first key are flags (`remote`,
-    `moi`…) or, failing that, the pack. An unknown key is an InvalidInput naming it.
+    `moi`…) or, failing that, the pack. An unknown key is an InvalidInput naming it. `note:` comes
+    last: the rest of the text is the note, colons and links included.
     """
     bounded(text, MAX_ARGS, "args")
     spans: list[tuple[str, int, int]] = []
+    note = ""
     for found in _ARG.finditer(text):
         name = ARG_KEYS.get(fold(found[1]))
         if name is None:
             raise InvalidInput({"args": ("matching.errors.unknown_filter", {"value": found[1]})})
+        if name == "note":
+            note = text[found.end():].strip()
+            text = text[: found.start(1)]
+            break
         spans.append((name, found.end(), found.start(1)))
     values: dict[str, str] = {}
     flags = {"remote": False, "include_me": False}
@@ -269,4 +282,4 @@ def parse_args(text: str) -> MatchInput:
             rest.append(word)
     if rest and "pack" not in values:
         values["pack"] = " ".join(rest)
-    return MatchInput(**values, remote=flags["remote"], include_me=flags["include_me"])
+    return MatchInput(**values, remote=flags["remote"], include_me=flags["include_me"], note=note)

@@ -68,8 +68,10 @@ def space_card(catalog: Catalog, locale: str, resolved: Resolved, requester: str
     summary = request_summary(catalog, locale, resolved)
     text = catalog.t(locale, "matching.space.intro", requester=requester,
                      title=request_title(catalog, locale, resolved))
+    note = catalog.t(locale, "matching.invitation.note", requester=requester, note=resolved.note) \
+        if resolved.note else ""
     return Card(
         title=catalog.t(locale, "matching.space.title", title=request_title(catalog, locale, resolved)),
-        text=f"{text}\n{summary}" if summary else text,
+        text="\n".join(part for part in (text, summary, note) if part),
         fields=tuple(_profile_field(catalog, locale, view) for view in profiles),
     )

@@ -55,7 +55,8 @@ async def test_match_a_pack_then_invite_the_team(discord_harness: DiscordHarness
     await seed(h, "Bruno", trades=("Développement",), availability="busy")
 
     answer = await h.fake.invoke_slash(h.guild, h.member, "match",
-                                       {"pack": "Site vitrine", "skills": "wordpress", "max_rate": "600"})
+                                       {"pack": "Site vitrine", "skills": "wordpress", "max_rate": "600",
+                                        "note": "Boulangerie @everyone, début en janvier"})
 
     assert answer.ephemeral
     embed = answer.embeds[0]
@@ -85,6 +86,7 @@ async def test_match_a_pack_then_invite_the_team(discord_harness: DiscordHarness
     assert card["embeds"][0]["title"] == h.t("fr", "matching.invitation.title", requester="Camille",
                                              title="Site vitrine")
     assert card["allowed_mentions"] == {"parse": []}
+    assert "Boulangerie @everyone, début en janvier" in card["embeds"][0]["description"]
     accept = buttons(card)[h.t("fr", "matching.invitation.accept")]
     refused = await answered(await h.fake.click(card, accept, stranger))  # not the invitee
     assert h.t("fr", "errors.not_for_you") in texts_of(refused)

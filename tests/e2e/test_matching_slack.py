@@ -53,7 +53,8 @@ async def test_match_in_french_then_invite_opens_a_group_dm(slack: SlackHarness)
     await seed(slack, "UV2", "Val", trades=("Développement",), city="Lille", work_mode="onsite")
 
     answer, url = await slack.sender.command("equipe métiers:Rédaction web, Développement ville:Lyon "
-                                             "compétences:python", user_id=slack.member_fr)
+                                             "compétences:python mot:Client <!channel> : une boulangerie",
+                                             user_id=slack.member_fr)
     assert answer.status == 200
     first = await slack.fake.wait_for_post(url)
 
@@ -68,6 +69,7 @@ async def test_match_in_french_then_invite_opens_a_group_dm(slack: SlackHarness)
     assert slack.t("fr", "matching.invite.sent", names="Wanda, Vic") in done.text
     wanda, vic = only(dms(slack, "UW1")), only(dms(slack, "UV1"))
     assert "vous invite dans une équipe : Rédaction web + Développement" in visible_text(vic)
+    assert "une boulangerie" in visible_text(vic) and "<!channel>" not in str(vic)  # never pings
     accept = buttons(vic)[slack.t("fr", "matching.invitation.accept")]
     assert await click_in_dm(slack, accept, "UW1") == slack.t("fr", "matching.errors.not_invited")
     assert not [c for c, users in slack.fake.conversations.items() if len(users) == 3]

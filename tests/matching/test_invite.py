@@ -69,7 +69,8 @@ async def answer(services: Services, caller: Caller, notifier: RecordingNotifier
 async def test_invite_dms_each_member_and_the_team_opens_once_all_accepted(
         services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
     people = await team(services)
-    proposal = await propose(services, alice, pack=PACK, skills="python, django")
+    proposal = await propose(services, alice, pack=PACK, skills="python, django",
+                             note="Un site pour une boulangerie")
     invited = await invite(services, alice, proposal)
 
     assert invited.names == ("Wanda", "Dora", "Sam", "Vic")
@@ -77,6 +78,7 @@ async def test_invite_dms_each_member_and_the_team_opens_once_all_accepted(
     card = notifier.dms[3].card
     assert card.title == "Alice vous invite dans une équipe : Site vitrine"
     assert "vous propose pour Développement" in card.text and "python, django" in card.text.lower()
+    assert "Le mot de Alice : Un site pour une boulangerie" in card.text
     assert [a.label for a in card.actions] == ["Accepter", "Décliner"]
     assert not notifier.threads  # nobody answered yet
     with pytest.raises(UserError) as again:
@@ -92,7 +94,8 @@ async def test_invite_dms_each_member_and_the_team_opens_once_all_accepted(
 
     (space,) = notifier.threads.values()
     assert space.private and space.members == [alice.user_id, "W1", "D1", "S1", "V1"]
-    assert notifier.in_channel(space.ref.thread_id)[0].title == "Équipe : Site vitrine"
+    posted = notifier.in_channel(space.ref.thread_id)[0]
+    assert posted.title == "Équipe : Site vitrine" and "Un site pour une boulangerie" in posted.text
     assert notifier.dms[-1].user_id == alice.user_id
     assert notifier.dms[-1].card.title.startswith("Tout le monde a répondu")
 

@@ -142,3 +142,24 @@ def test_slack_arguments() -> None:
     assert parse_args("metiers:SEO, Développement dispo:15/12").trades == "SEO, Développement"
     with pytest.raises(InvalidInput):
         parse_args("couleur:bleu")
+
+
+def test_slack_note_takes_the_rest_of_the_text() -> None:
+    typed = parse_args("offre:Site vitrine moi mot:Client : boulangerie, https://exemple.fr ville:Lyon")
+    assert typed.pack == "Site vitrine" and typed.include_me and not typed.city
+    assert typed.note == "Client : boulangerie, https://exemple.fr ville:Lyon"
+    assert parse_args("trades:SEO note:").note == ""
+
+
+async def test_the_note_goes_with_the_request_not_into_the_seed(services: Services, alice: Caller) -> None:
+    await website_team(services)
+    plain = await match(services, alice, pack=PACK)
+    noted = await match(services, alice, pack=PACK, note="  Un site pour une boulangerie  ")
+    assert noted.resolved.note == "Un site pour une boulangerie"
+    assert noted.resolved.seed(1, 1) == plain.resolved.seed(1, 1)
+    with pytest.raises(InvalidInput) as error:
+        await match(services, alice, pack=PACK, note="x" * 501)
+    assert error.value.problems["note"][0] == "errors.text_too_long"
+    with pytest.raises(InvalidInput) as error:
+        await match(services, alice, pack=PACK, note="bad\x00note")
+    assert error.value.problems["note"][0] == "errors.control_characters"
