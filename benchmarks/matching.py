@@ -2,9 +2,10 @@
 
 Run: `.venv/bin/python -m benchmarks.matching [--profiles 10000] [--runs 200]`.
 Targets (issue 12): a 4-slot pack with two skills p99 <= 50 ms; 6 slots p99 <= 100 ms, from request to
-answer (handler time): the read-only use case in its transaction (resolve, candidates, proposal) and
-the card built. The proposal's storing, which runs after the answer, is done between samples and not
-timed, so rotation data grows as it would.
+answer (handler time): the read-only use case in its transaction (resolve; the database's shortlist,
+`cogs/matching/_store.py`; the few candidates loaded; the proposal) and the card built. The
+proposal's storing, which runs after the answer, is done between samples and not timed, so rotation
+data grows as it would.
 """
 
 from __future__ import annotations
