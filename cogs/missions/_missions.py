@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound
-from cogs.intros.models import Profile, ProfileTrade
-from cogs.intros.profiles import ProfileView, get_profile
+from cogs.intros.models import Profile, ProfileSkill, ProfileTrade
 from cogs.missions._validation import CleanMission, city_key, title_key
 from cogs.missions.models import (
     LIVE,
@@ -42,6 +41,36 @@ SIMILAR = 0.85
 
 
 @dataclass(frozen=True)
+class CandidateProfile:
+    """What a candidate line shows of a profile: its skills (key, label) and availability."""
+
+    skills: tuple[tuple[str, str], ...]
+    availability: str
+
+
+async def candidate_profiles(
+    session: AsyncSession, community_id: int, member_ids: list[int]
+) -> dict[int, CandidateProfile]:
+    """These members' profile summaries, in one query (a member without a profile is left out)."""
+    if not member_ids:
+        return {}
+    found: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for member_id, availability, key, label in await session.execute(
+        select(Profile.member_id, Profile.availability, ProfileSkill.key, ProfileSkill.label)
+        .outerjoin(
+            ProfileSkill,
+            (ProfileSkill.profile_id == Profile.id) & (ProfileSkill.community_id == community_id),
+        )
+        .where(Profile.community_id == community_id, Profile.member_id.in_(sorted(set(member_ids))))
+        .order_by(Profile.member_id, ProfileSkill.id)
+    ):
+        entry = found.setdefault(member_id, (availability, []))
+        if key is not None:
+            entry[1].append((key, label))
+    return {m: CandidateProfile(tuple(skills), availability) for m, (availability, skills) in found.items()}
+
+
+@dataclass(frozen=True)
 class CandidateView:
     member_id: int
     user_id: str
@@ -49,7 +78,7 @@ class CandidateView:
     trade_ids: tuple[int, ...]
     note: str
     selected: bool
-    profile: ProfileView | None
+    profile: CandidateProfile | None
 
 
 @dataclass(frozen=True)
@@ -130,25 +159,23 @@ async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: b
             .order_by(Candidacy.id)
         )
     ).all()
-    candidates = []
-    for candidacy, user_id, name in rows:
-        profile = None
-        if with_profiles:
-            try:
-                profile = await get_profile(session, cid, candidacy.member_id)
-            except NotFound:
-                profile = None
-        candidates.append(
-            CandidateView(
-                candidacy.member_id,
-                user_id,
-                name or user_id,
-                tuple(candidacy.trade_ids or ()),
-                candidacy.note,
-                candidacy.selected,
-                profile,
-            )
+    profiles = (
+        await candidate_profiles(session, cid, [candidacy.member_id for candidacy, _, _ in rows])
+        if with_profiles
+        else {}
+    )
+    candidates = [
+        CandidateView(
+            candidacy.member_id,
+            user_id,
+            name or user_id,
+            tuple(candidacy.trade_ids or ()),
+            candidacy.note,
+            candidacy.selected,
+            profiles.get(candidacy.member_id),
         )
+        for candidacy, user_id, name in rows
+    ]
     names: dict[int, tuple[str, str]] = {}
     people = [m for m in (mission.author_member_id, mission.brought_by_member_id) if m is not None]
     if people:

@@ -22,7 +22,7 @@ from bot.posting import PostOwner, SyncResult, notifier_for, remove_posts, sync_
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
-from cogs.intros.profiles import get_profile, known_skill_keys
+from cogs.intros.profiles import known_skill_keys
 from cogs.missions._cards import (
     candidacy_dm,
     candidates_card,
@@ -41,6 +41,7 @@ from cogs.missions._missions import (
     MissionView,
     add_candidacy,
     authored,
+    candidate_profiles,
     claim_allowance,
     get_mission,
     listed,
@@ -450,36 +451,37 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
         raise UserError("missions.errors.own_mission")
     created = await add_candidacy(ctx.session, ctx.caller, mission, note.strip(), ctx.clock.now())
     if created:
-        _refresh(ctx, mission_id)
-        services, community_id, member_id, author = (
-            ctx.services,
-            ctx.community_id,
-            ctx.caller.member_id,
-            mission.author_member_id,
-        )
+        services, community_id, member_id = ctx.services, ctx.community_id, ctx.caller.member_id
 
-        async def tell_author(_notifier: Notifier | None) -> bool:
-            if author is None:
-                return False
+        async def cards_and_author(_notifier: Notifier | None) -> bool:
+            """Every card edited with the new counts, then the author's DM: one read for both."""
             async with services.db.transaction(write=False) as session:
-                row = await get_mission(session, community_id, mission_id)
-                view = await load_view(session, row)
-                candidate = next((c for c in view.candidates if c.member_id == member_id), None)
-                if candidate is None:
+                row = await session.scalar(
+                    select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
+                )
+                if row is None:
                     return False
-                try:  # only this candidate's profile: the DM shows no one else
-                    profile = await get_profile(session, community_id, member_id)
-                except NotFound:
-                    profile = None
-                candidate = dataclasses.replace(candidate, profile=profile)
+                view = await load_view(session, row)
+                locale = await session.scalar(select(Community.locale).where(Community.id == community_id))
+                candidate = next((c for c in view.candidates if c.member_id == member_id), None)
+                if candidate is not None and view.author_member_id is not None:
+                    # Only this candidate's profile summary: the DM shows no one else.
+                    profiles = await candidate_profiles(session, community_id, [member_id])
+                    candidate = dataclasses.replace(candidate, profile=profiles.get(member_id))
+            card = mission_card(services.catalog, locale or "fr", view)
+            await sync_card(
+                services, PostOwner(community_id, FEATURE, mission_id, view.author_member_id), card, None
+            )
+            if candidate is None or view.author_member_id is None:
+                return False
             return await _dm(
                 services,
                 community_id,
-                author,
+                view.author_member_id,
                 lambda locale: candidacy_dm(services.catalog, locale, view, candidate),
             )
 
-        ctx.after_commit(tell_author)
+        ctx.after_commit(cards_and_author)
     return created
 
 
