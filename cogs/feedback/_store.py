@@ -11,7 +11,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal, null, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -111,7 +123,7 @@ async def requester_community(session: AsyncSession, match: re.Match[str], user_
 
 
 @functools.cache
-def _request_query() -> Select[tuple[FeedbackRequest]]:
+def _request_query() -> Select[FeedbackRequest]:
     return select(FeedbackRequest).where(
         FeedbackRequest.community_id == bindparam("community_id"),
         FeedbackRequest.id == bindparam("request_id"),
@@ -123,8 +135,8 @@ async def request_row(session: AsyncSession, community_id: int, request_id: int)
 
 
 @functools.cache
-def _head_query() -> Select[tuple[int, str, str, str | None, str | None]]:
-    community_id = bindparam("community_id")
+def _head_query() -> Select[int, str, str, str | None, str]:
+    community_id: BindParameter[int] = bindparam("community_id")
     return (
         select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, Trade.name)
         .select_from(Member)
@@ -134,7 +146,7 @@ def _head_query() -> Select[tuple[int, str, str, str | None, str | None]]:
 
 
 @functools.cache
-def _answers_query() -> Select[tuple[bool, str | None, str | None]]:
+def _answers_query() -> Select[bool, str, str]:
     return (
         select(FeedbackAnswer.anonymous, Member.display_name, Member.platform_user_id)
         .outerjoin(Member, Member.id == FeedbackAnswer.member_id)
@@ -147,7 +159,7 @@ def _answers_query() -> Select[tuple[bool, str | None, str | None]]:
 
 
 @functools.cache
-def _count_query() -> Select[tuple[int]]:
+def _count_query() -> Select[int]:
     return select(func.count()).select_from(FeedbackAnswer).where(
         FeedbackAnswer.community_id == bindparam("community_id"),
         FeedbackAnswer.request_id == bindparam("request_id"),
@@ -402,9 +414,11 @@ async def top_reviewers(
 
 
 @functools.cache
-def _top_query() -> Select[tuple[int, str | None, str, int]]:
+def _top_query() -> Select[int, str, str, int]:
     """Built once (its correlated parts cost more to build than the query takes to run)."""
-    community_id, month, per_trade = bindparam("community_id"), bindparam("month"), bindparam("per_trade")
+    community_id: BindParameter[int] = bindparam("community_id")
+    month: BindParameter[str] = bindparam("month")
+    per_trade: BindParameter[int] = bindparam("per_trade")
     keys = union_all(
         select(Trade.id.label("key"), Trade.name.label("name")).where(Trade.community_id == community_id),
         select(literal(0).label("key"), null().label("name")),
