@@ -22,7 +22,7 @@ from bot.posting import PostOwner, SyncResult, notifier_for, remove_posts, sync_
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
-from cogs.intros.profiles import known_skill_keys
+from cogs.intros.profiles import VOCABULARY, known_skill_keys, skill_key, split_skills
 from cogs.missions._cards import (
     candidacy_dm,
     candidates_card,
@@ -56,7 +56,14 @@ from cogs.missions._missions import (
 )
 from cogs.missions._search import MAX_PAGE, SCOPES, ListFilters, Query, remember, resolve, search, stored
 from cogs.missions._settings import ANSWER_DAYS, EXTEND_DAYS, WARNING_DAYS
-from cogs.missions._validation import MAX_ANSWER_DAYS, MAX_NOTE, PLATFORM_PREFIX, MissionForm, validate
+from cogs.missions._validation import (
+    MAX_ANSWER_DAYS,
+    MAX_NOTE,
+    MAX_SKILLS_TEXT,
+    PLATFORM_PREFIX,
+    MissionForm,
+    validate,
+)
 from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission, MissionAllowance
 from storage.models import Community, Member, Post, Sector
 from storage.settings import get_settings
@@ -317,9 +324,22 @@ async def _validated(ctx: Context, form: MissionForm):
         sectors=sector_ids,
         today=community_today(ctx.clock.now(), ctx.community.timezone),
         locale=ctx.caller.locale,
-        known_skills=await known_skill_keys(ctx.session, ctx.community_id),
+        known_skills=await _known_skills(ctx, form),
         default_answer_days=await ctx.setting(ANSWER_DAYS),
     )
+
+
+async def _known_skills(ctx: Context, form: MissionForm) -> set[str]:
+    """The community's skill keys, read only when a typed skill needs them.
+
+    A word of the shared vocabulary (WordPress, SEO…) is its own key whatever the community uses, so
+    the usual form skips reading every profile's skills.
+    """
+    if len(form.skills) > MAX_SKILLS_TEXT or all(
+        skill_key(label) in VOCABULARY for label in split_skills(form.skills)
+    ):
+        return set()
+    return await known_skill_keys(ctx.session, ctx.community_id)
 
 
 async def _refuse_repost(ctx: Context, clean, editing: int | None) -> None:
