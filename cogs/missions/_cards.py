@@ -289,7 +289,18 @@ def invitation_dm(catalog: Catalog, locale: str, view: MissionView, trade: str) 
             Action(
                 action_id(FEATURE, "interest", view.id), t(locale, "missions.buttons.interest"), "primary"
             ),
+            Action(action_id(FEATURE, "decline", view.id), t(locale, "missions.buttons.decline")),
         ),
+    )
+
+
+def declined_dm(catalog: Catalog, locale: str, mission_id: int, title: str, name: str) -> Card:
+    """To the author: an invited member declined; Suggest a team proposes someone else."""
+    t = catalog.t
+    return Card(
+        title=truncate(t(locale, "missions.dm.declined", name=name, title=title), 256),
+        text=t(locale, "missions.dm.declined_text"),
+        actions=(Action(action_id(FEATURE, "suggest", mission_id), t(locale, "missions.buttons.suggest")),),
     )
 
 

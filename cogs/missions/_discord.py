@@ -24,6 +24,7 @@ from bot.discord_bot.forms import form_select
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.i18n import supported_locale
 from bot.rendering.discord import CardButton, render_card
 from bot.usecase import run
 from cogs.missions import FEATURE, _ids
@@ -48,7 +49,7 @@ from cogs.missions._publish import (
     withdraw,
 )
 from cogs.missions._search import MAX_FILTER, MAX_RATE, SCOPES, ListFilters
-from cogs.missions._suggest import invite_suggested, suggest_team
+from cogs.missions._suggest import decline_invitation, invite_suggested, suggest_team
 from cogs.missions._validation import (
     MAX_BUDGET_TEXT,
     MAX_CITY,
@@ -502,6 +503,12 @@ class Missions(commands.Cog):
         text = await run(self.bot.services, caller, invite_suggested, self._id(request))
         await send_text(request.interaction, text)
 
+    async def on_decline(self, request: DiscordRequest) -> None:
+        caller = await self._caller(request, author=False)
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
+        text = await run(self.bot.services, caller, decline_invitation, self._id(request))
+        await send_text(request.interaction, text)
+
     async def _caller(self, request: DiscordRequest, *, author: bool = True) -> Caller:
         """The caller; in a DM, the member found through the mission's community.
 
@@ -539,7 +546,8 @@ class Missions(commands.Cog):
             member_id=member.id,
             user_id=member.platform_user_id,
             display_name=member.display_name,
-            locale=member.locale or community.locale,
+            # The language the member's Discord shows, else the one they chose, else the community's.
+            locale=supported_locale(interaction.locale.value) or member.locale or community.locale,
             is_moderator=False,
         )
 
@@ -625,5 +633,6 @@ async def setup(bot: CollectifBot) -> None:
     router.action(_ids.EXTEND, cog.on_extend)
     router.action(_ids.SUGGEST, cog.on_suggest)
     router.action(_ids.INVITE, cog.on_invite)
+    router.action(_ids.DECLINE, cog.on_decline)
     router.action(_ids.LIST, cog.on_list)
     router.action(_ids.PAGE, cog.on_page)

@@ -12,6 +12,7 @@ CLOSE_AS = r"missions:closeas:(?P<id>[0-9]{1,18}):(?P<outcome>won|lost|cancelled
 EXTEND = r"missions:extend:(?P<id>[0-9]{1,18})"  # from the expiry warning
 SUGGEST = r"missions:suggest:(?P<id>[0-9]{1,18})"  # author only: matching's team for the mission
 INVITE = r"missions:invite:(?P<id>[0-9]{1,18})"  # author only: DM the suggested team
+DECLINE = r"missions:decline:(?P<id>[0-9]{1,18})"  # an invited member: "Not for me"
 # Paging buttons of cards shown before stored searches existed (still answered: buttons survive upgrades).
 LIST = r"missions:list:(?P<page>[0-9]{1,4}):(?P<scope>all|mine|candidate):(?P<trade>[0-9]{1,18})"
 # Previous / Next of /missions: the page and the stored search's token (cogs.missions._search).

@@ -40,7 +40,7 @@ from cogs.missions._publish import (
     withdraw,
 )
 from cogs.missions._search import parse_list_args
-from cogs.missions._suggest import invite_suggested, suggest_team
+from cogs.missions._suggest import decline_invitation, invite_suggested, suggest_team
 from cogs.missions._validation import (
     MAX_BUDGET_TEXT,
     MAX_CITY,
@@ -405,6 +405,11 @@ async def invite_clicked(request: SlackRequest) -> None:
     await request.reply(await run(request.services, caller, invite_suggested, _id(request)))
 
 
+async def decline_clicked(request: SlackRequest) -> None:
+    caller = await request.ensure_caller()
+    await request.reply(await run(request.services, caller, decline_invitation, _id(request)))
+
+
 async def list_command(request: SlackRequest) -> None:
     """`/collectif missions [mine|candidate] [trade] [skill:…] [city:…] [sector:…] [mode:…] [rate:…] …`."""
     caller = await request.ensure_caller()
@@ -459,6 +464,7 @@ def register(router: SlackRouter) -> None:
     router.action(_ids.EXTEND, extend_clicked)
     router.action(_ids.SUGGEST, suggest_clicked)
     router.action(_ids.INVITE, invite_clicked)
+    router.action(_ids.DECLINE, decline_clicked)
     router.action(_ids.LIST, list_clicked)
     router.action(_ids.PAGE, page_clicked)
     router.need_scope(

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cards import Card
 from bot.community_time import community_today
-from bot.errors import UserError
+from bot.errors import NotFound, UserError
 from bot.notifier import Notifier
 from bot.usecase import Context
 from cogs.matching.teams import Request, Team, propose_team
-from cogs.missions._cards import invitation_dm, suggestion_card
-from cogs.missions._missions import MissionView, authored, load_view
+from cogs.missions._cards import declined_dm, invitation_dm, suggestion_card
+from cogs.missions._missions import MissionView, authored, get_mission, load_view
 from cogs.missions._publish import _dm
 from cogs.missions.models import LIVE, Mission, MissionInvitation
 from storage.models import Member
@@ -52,7 +52,16 @@ async def _proposal(ctx: Context, mission_id: int) -> tuple[MissionView, Team, d
         raise UserError("missions.errors.not_live")
     view = await load_view(ctx.session, mission)
     today = community_today(ctx.clock.now(), ctx.community.timezone)
-    exclude = {c.member_id for c in view.candidates}
+    declined = set(
+        await ctx.session.scalars(
+            select(MissionInvitation.member_id).where(
+                MissionInvitation.community_id == ctx.community_id,
+                MissionInvitation.mission_id == mission_id,
+                MissionInvitation.declined_at.is_not(None),
+            )
+        )
+    )
+    exclude = {c.member_id for c in view.candidates} | declined
     if mission.author_member_id is not None:
         exclude.add(mission.author_member_id)
     team = await propose_team(
@@ -130,3 +139,44 @@ async def invite_suggested(ctx: Context, mission_id: int) -> str:
     return ctx.t(
         "missions.suggest.invited", names=", ".join(names.get(m, "?") for _, m in new), count=len(new)
     )
+
+
+async def decline_invitation(ctx: Context, mission_id: int) -> str:
+    """**Not for me** in the invitation DM: declined once (a conditional UPDATE); the author is told."""
+    mission = await get_mission(ctx.session, ctx.community_id, mission_id)
+    result = await ctx.session.execute(
+        update(MissionInvitation)
+        .where(
+            MissionInvitation.community_id == ctx.community_id,
+            MissionInvitation.mission_id == mission_id,
+            MissionInvitation.member_id == ctx.caller.member_id,
+            MissionInvitation.declined_at.is_(None),
+        )
+        .values(declined_at=ctx.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        invited = await ctx.session.scalar(
+            select(MissionInvitation.id).where(
+                MissionInvitation.community_id == ctx.community_id,
+                MissionInvitation.mission_id == mission_id,
+                MissionInvitation.member_id == ctx.caller.member_id,
+            )
+        )
+        if invited is None:
+            raise NotFound("missions.errors.not_invited")
+        return ctx.t("missions.suggest.declined")
+    author, services, community_id = mission.author_member_id, ctx.services, ctx.community_id
+    name, title = ctx.caller.display_name, mission.title
+    if author is not None:
+
+        async def tell_author(_notifier: Notifier | None) -> bool:
+            return await _dm(
+                services,
+                community_id,
+                author,
+                lambda locale: declined_dm(services.catalog, locale, mission_id, title, name),
+            )
+
+        ctx.after_commit(tell_author)
+    return ctx.t("missions.suggest.declined")

@@ -153,7 +153,8 @@ class MissionAllowance(Base):
 class MissionInvitation(Base):
     """A member invited by the author from **Suggest a team**: DMed once per mission (the database says so).
 
-    Accepting is clicking **I'm interested** in that DM: the invitation becomes a candidacy like any other.
+    Accepting is clicking **I'm interested** in that DM: the invitation becomes a candidacy like any other;
+    **Not for me** declines it (the next suggestion proposes someone else).
     """
 
     __tablename__ = "mission_invitations"
@@ -168,3 +169,5 @@ class MissionInvitation(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "Not for me" in the DM: no longer suggested for this mission, the author told once.
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -697,3 +697,14 @@ async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_th
     [candidacy] = await candidacies(h)
     assert candidacy.note == "Avec plaisir"
     assert "Design graphique 1" in fields(cards(h, channels["design"])[0])[h.t("fr", "missions.card.trades")]
+
+    # Declining from the DM: the author is told once, with Suggest a team at hand.
+    [alex_dm] = h.fake.dm_messages(alex)
+    declined = await answered(await h.fake.click(alex_dm, f"missions:decline:{mission.id}", alex))
+    assert h.t("en", "missions.suggest.declined") in texts_of(declined)
+    again = await answered(await h.fake.click(alex_dm, f"missions:decline:{mission.id}", alex))
+    assert h.t("en", "missions.suggest.declined") in texts_of(again)
+    told = [m for m in h.fake.dm_messages(h.member) if "Alex" in m["embeds"][0]["title"]]
+    assert [m["embeds"][0]["title"] for m in told] == [
+        h.t("fr", "missions.dm.declined", name="Alex", title=TEXTS["title"])
+    ]

@@ -614,7 +614,7 @@ async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_th
     [dm] = invitations
     assert slack.t("fr", "missions.dm.invited", title=TEXTS["title"]) in visible_text(dm)
     assert "Boulangerie Dupain" not in visible_text(dm)
-    assert action_ids(dm) == [f"missions:interest:{mission.id}"]
+    assert action_ids(dm) == [f"missions:interest:{mission.id}", f"missions:decline:{mission.id}"]
     assert await click(slack, f"missions:invite:{mission.id}", slack.member_fr) == slack.t(
         "fr", "missions.suggest.already_invited"
     )
@@ -624,3 +624,18 @@ async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_th
     )
     [candidacy] = await candidacies(slack)
     assert candidacy.note == "Avec plaisir"
+
+    # Declining from the DM: the author is told once.
+    assert await click(slack, f"missions:decline:{mission.id}", slack.member_en) == slack.t(
+        "en", "missions.suggest.declined"
+    )
+    assert await click(slack, f"missions:decline:{mission.id}", slack.member_en) == slack.t(
+        "en", "missions.suggest.declined"
+    )
+    declined_title = slack.t("fr", "missions.dm.declined_text")
+    told = [
+        m
+        for (channel, _), m in slack.fake.messages.items()
+        if channel == f"D{slack.member_fr}" and declined_title in visible_text(m)
+    ]
+    assert len(told) == 1

@@ -21,7 +21,7 @@ from cogs.missions._publish import (
     turn_missions_page,
     withdraw,
 )
-from cogs.missions._suggest import invite_suggested, suggest_team
+from cogs.missions._suggest import decline_invitation, invite_suggested, suggest_team
 from cogs.missions.models import Mission
 from tests.tenant import Case, World
 
@@ -101,6 +101,12 @@ CASES += [
         "b_mission",
         lambda s, c, i: run(s, c, invite_suggested, i),
         covers=("missions:invite:42",),
+    ),
+    Case(
+        "missions: Not for me (an invitation)",
+        "b_mission",
+        lambda s, c, i: run(s, c, decline_invitation, i),
+        covers=("missions:decline:42",),
     ),
 ]
 
