@@ -11,9 +11,9 @@ runs statements on the event loop and sends to a worker thread only what may wai
 - any statement that meets a lock (`SQLITE_BUSY`: another connection holds the write lock, so
   `BEGIN IMMEDIATE` cannot start) is run again on a worker thread, with the busy timeout; on the
   loop the connection never waits (its busy timeout is 0);
-- a SELECT gets a time budget (`INLINE_BUDGET`, checked by SQLite's progress handler); past it,
-  it is stopped and run again on a worker thread, so a long scan never stalls the loop. Only a
-  SELECT: stopping a write would roll back its transaction;
+- a SELECT (or a WITH … SELECT) gets a time budget (`INLINE_BUDGET`, checked by SQLite's
+  progress handler); past it, it is stopped and run again on a worker thread, so a long scan
+  never stalls the loop. Only a SELECT: stopping a write would roll back its transaction;
 - committing a transaction that wrote runs on a worker thread, because the commit may run a WAL
   checkpoint, which syncs the disk.
 
@@ -30,6 +30,7 @@ import collections
 import contextlib
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar, cast
@@ -52,6 +53,10 @@ _SQLITE_INTERRUPT = 9
 # never queue behind what waits for a lock, or the holder of the lock could not commit.
 _workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="collectif-sqlite")
 _lock_waiters = ThreadPoolExecutor(max_workers=64, thread_name_prefix="collectif-sqlite-lock")
+# Per event loop and database file: the writers of this process take turns (Connection._take_write_turn).
+_write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 T = TypeVar("T")
 
@@ -64,6 +69,12 @@ def _statement(cursor: sqlite3.Cursor, operation: str, parameters: Any) -> list[
     return cursor.fetchall() if cursor.description else None
 
 
+def _reads_only(operation: str) -> bool:
+    """A WITH statement that is a SELECT (a CTE may also lead an INSERT, UPDATE or DELETE)."""
+    upper = operation.upper()
+    return not any(verb in upper for verb in ("INSERT ", "UPDATE ", "DELETE ", "REPLACE "))
+
+
 def _code(error: sqlite3.Error) -> int:
     return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
 
@@ -71,9 +82,11 @@ def _code(error: sqlite3.Error) -> int:
 class Connection:
     """One sqlite3 connection and what it knows of its transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, busy_ms: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, busy_ms: int, database: str | None = None) -> None:
         self.conn = conn
         self.busy_ms = busy_ms
+        self.database = database  # the file, for the process's write turn (None: no turn)
+        self.turn: asyncio.Lock | None = None  # the write turn this connection holds
         self.wrote = False  # the open transaction took the write lock or changed something
         self.job: Future[Any] | None = None  # the last work sent to a worker thread
         self.stop = False  # tells that work to give up waiting for the lock
@@ -117,12 +130,41 @@ class Connection:
         """A worker thread still runs a statement (its task was cancelled twice)."""
         return self.job is not None and not self.job.done()
 
+    def _take_write_turn(self) -> None:
+        """Wait, on the loop and in arrival order, for this process's other writers to commit.
+
+        SQLite lets one writer at a time; a writer that finds the lock taken polls for it (sleeps
+        of growing length), so under a burst the writes finish in no particular order and the lock
+        sits idle between a commit and the next poll. Within one process the writers queue on an
+        asyncio lock instead: first come, first served, handed over at once. Other processes
+        still meet SQLite's lock, handled as above. Bounded by the busy timeout, like SQLite's.
+        """
+        if self.database is None:
+            return
+        turns = _write_turns.setdefault(asyncio.get_running_loop(), {})
+        turn = turns.setdefault(self.database, asyncio.Lock())
+        if turn.locked():
+            try:
+                await_(asyncio.wait_for(turn.acquire(), self.busy_ms / 1000))
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        else:
+            await_(turn.acquire())  # free: completes without yielding to the loop
+        self.turn = turn
+
+    def _leave_write_turn(self) -> None:
+        turn, self.turn = self.turn, None
+        if turn is not None:
+            turn.release()
+
     def execute(self, cursor: sqlite3.Cursor, operation: str, parameters: Any) -> list[Any] | None:
         """Run one statement and fetch its rows (None when it returns none)."""
         head = operation.lstrip()[:16].upper()
-        read = head.startswith("SELECT")
+        read = head.startswith("SELECT") or (head.startswith("WITH") and _reads_only(operation))
         if head.startswith("BEGIN"):
             self.wrote = "IMMEDIATE" in head or "EXCLUSIVE" in head
+            if self.wrote and self.turn is None:
+                self._take_write_turn()
         elif not read and not head.startswith("PRAGMA"):
             self.wrote = True
         if read:
@@ -152,18 +194,25 @@ class Connection:
 
     def commit(self) -> None:
         wrote, self.wrote = self.wrote, False
-        if wrote:
-            self._on_thread(self.conn.commit)
-        else:
-            self.conn.commit()
+        try:
+            if wrote:
+                self._on_thread(self.conn.commit)
+            else:
+                self.conn.commit()
+        finally:
+            self._leave_write_turn()
 
     def rollback(self) -> None:
         if self.in_use_elsewhere():  # SQLAlchemy then discards the connection (see close)
             raise sqlite3.OperationalError("connection still in use by a worker thread")
         self.wrote = False
-        self.conn.rollback()
+        try:
+            self.conn.rollback()
+        finally:
+            self._leave_write_turn()
 
     def close(self) -> None:
+        self._leave_write_turn()
         job = self.job
         if job is not None and not job.done():
             job.add_done_callback(lambda _job: self.conn.close())  # closed once the thread is done
@@ -264,4 +313,6 @@ class InlineSQLite(AsyncAdapt_aiosqlite_dbapi):
         busy_ms = int(float(kw.pop("timeout", 5.0)) * 1000)
         kw.update(timeout=0, check_same_thread=False)  # waits happen on a worker thread, see above
         conn = sqlite3.connect(*arg, **kw)
-        return _AdaptedConnection(self, cast(Any, Connection(conn, busy_ms)))
+        database = str(arg[0] if arg else kw.get("database", ""))
+        shared = database not in ("", ":memory:") and "mode=memory" not in database
+        return _AdaptedConnection(self, cast(Any, Connection(conn, busy_ms, database if shared else None)))

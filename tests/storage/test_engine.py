@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
-from storage.engine import Database
+from storage.engine import BUSY_TIMEOUT, Database
 from storage.models import Job, Meta
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -55,7 +55,12 @@ async def test_sqlite_connections_use_the_recipe(db: Database) -> None:
             name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
             for name in ("journal_mode", "foreign_keys", "busy_timeout")
         }
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
+    # On the event loop a connection never waits for a lock (busy_timeout 0); the driver retries
+    # what meets one on a worker thread with the 10 s timeout (tests/storage/test_sqlite_driver.py).
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 0}
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection.busy_ms == BUSY_TIMEOUT * 1000  # type: ignore[union-attr]
 
 
 async def test_times_come_back_aware_utc(any_db: Database) -> None:

@@ -26,7 +26,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def thread_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def thread_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The work each statement sent to a worker thread, by pool."""
     jobs: list[str] = []
     for name in ("_workers", "_lock_waiters"):
@@ -38,7 +38,7 @@ def thread_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             return _original(*args)  # type: ignore[operator]
 
         monkeypatch.setattr(pool, "submit", submit)
-    yield jobs
+    return jobs
 
 
 @pytest.fixture
@@ -157,3 +157,32 @@ async def test_a_write_still_gives_up_after_the_busy_timeout(
         monkeypatch.setattr(raw.driver_connection, "busy_ms", 300)  # type: ignore[union-attr]
         with pytest.raises(Exception, match="database is locked"):
             await conn.execute(text("BEGIN IMMEDIATE"))
+
+
+async def test_writers_of_one_process_take_turns_in_arrival_order(
+    db: Database, thread_jobs: list[str]
+) -> None:
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t (v) VALUES ('w0')"))
+            await release.wait()  # holds the write lock while the others arrive
+
+    async def writer(i: int) -> None:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": f"w{i}"})
+
+    holder = asyncio.ensure_future(first())
+    await asyncio.sleep(0.05)
+    writers = []
+    for i in range(1, 13):  # more than the pool's 5 connections + 10 overflow would still queue
+        writers.append(asyncio.ensure_future(writer(i)))
+        await asyncio.sleep(0.005)
+    release.set()
+    await asyncio.gather(holder, *writers)
+
+    async with db.transaction(write=False) as session:
+        order = (await session.execute(text("SELECT v FROM t WHERE v LIKE 'w%' ORDER BY id"))).scalars()
+        assert list(order) == [f"w{i}" for i in range(13)]
+    assert "_lock_waiters" not in thread_jobs  # nobody polled SQLite's lock

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from alembic import op
 import sqlalchemy as sa
-import storage.models
 
 
 revision = '0351'

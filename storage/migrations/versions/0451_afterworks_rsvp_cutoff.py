@@ -7,7 +7,6 @@ Create Date: 2026-12-01 12:29:31.465067
 
 from alembic import op
 import sqlalchemy as sa
-import storage.models
 
 
 revision = '0451'
