@@ -8,9 +8,10 @@ in place of the platform, so no platform latency: an answer is the form submitte
 (read-only) then `submit_answer` with its effects (the answer posted in the request's thread and
 recorded, the request card edited, the requester's DM); the **Give feedback** click before it
 (`answer_form`, then the modal) is printed apart. `/kudos top` is `kudos_top` read-only. The members
-have profiles (10 % hidden from the directory, so left out of leaderboards); the 20,000 requests,
-100,000 answers, 40,000 kudos (over a year, the current month's among them) with their monthly
-counts, recorded posts and pending nudges are inserted in bulk, not through the use cases. Each
+have profiles (10 % hidden from the directory, which keeps them on /kudos top, and one in ten opted
+out of leaderboards, left out of it); the 20,000 requests, 100,000 answers, 40,000 kudos (over a
+year, the current month's among them) with their monthly counts, recorded posts and pending nudges
+are inserted in bulk, not through the use cases. Each
 round is printed, with the full (generation 2) garbage collections that ran during it and their
 time; the verdict is on every round's samples pooled. `--profile NAME` runs that handler under
 cProfile.
@@ -47,6 +48,7 @@ from cogs.feedback._kinds import KINDS
 from cogs.feedback._store import ANSWER_POSTS, FEATURE, month_key
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
+from cogs.intros.models import Profile
 from storage.engine import Database
 from storage.models import Job, Member, Post, Trade
 from storage.settings import get_settings
@@ -246,6 +248,11 @@ async def main(
         db = services.db
         started = time.perf_counter()
         caller, trade_ids, _ = await seed(db, members_count, rng)
+        async with db.transaction() as session:  # one in ten opted out of leaderboards
+            await session.execute(
+                update(Profile).where(Profile.community_id == caller.community_id, Profile.id % 10 == 3)
+                .values(opt_leaderboards=False)
+            )
         async with db.transaction() as session:
             people = (
                 await session.execute(

@@ -546,7 +546,7 @@ async def kudos_of(ctx: Context, user_id: str | None = None) -> Card:
 
 
 async def kudos_top(ctx: Context) -> Card:
-    """/kudos top: this month's most thanked reviewers per trade (hidden profiles left out)."""
+    """/kudos top: this month's most thanked reviewers per trade (leaderboard opt-outs left out)."""
     month = _month_floor(community_today(ctx.clock.now(), ctx.caller.timezone))
     rows = await top_reviewers(ctx.session, ctx.community_id, month.strftime("%Y-%m"), TOP_PER_TRADE)
     return top_card(ctx.catalog, ctx.caller.locale, month, rows)

@@ -399,13 +399,14 @@ async def count_kudos(
 async def top_reviewers(
     session: AsyncSession, community_id: int, month: str, per_trade: int
 ) -> list[tuple[str | None, str, int]]:
-    """The month's most thanked reviewers per trade: (trade name or None, name, kudos), listed ones only.
+    """The month's most thanked reviewers per trade: (trade name or None, name, kudos).
 
     One query over the monthly counts (KudosMonth): for each of the community's trades and the
     feedback channel (key 0), the first `per_trade` rows of the top index read backwards (most
-    kudos first; among equals, the later member), skipping members whose profile is hidden from the
-    directory (left out of leaderboards too). Trades alphabetically, the feedback channel last;
-    within a trade most kudos first, then by name.
+    kudos first; among equals, the later member), skipping members whose profile opted out of
+    leaderboards (`Profile.opt_leaderboards`; being hidden from the directory is another choice and
+    keeps one listed here). Trades alphabetically, the feedback channel last; within a trade most
+    kudos first, then by name.
     """
     values = {"community_id": community_id, "month": month, "per_trade": per_trade}
     rows = list((await session.execute(_top_query(), values)).all())
@@ -424,12 +425,12 @@ def _top_query() -> Select[int, str, str, int]:
         select(literal(0).label("key"), null().label("name")),
     ).subquery()
     ranked = aliased(KudosMonth)
-    hidden = (
+    opted_out = (
         select(Profile.id)
         .where(
             Profile.community_id == community_id,
             Profile.member_id == ranked.receiver_id,
-            Profile.opt_directory.is_(False),
+            Profile.opt_leaderboards.is_(False),
         )
         .exists()
     )
@@ -439,7 +440,7 @@ def _top_query() -> Select[int, str, str, int]:
             ranked.community_id == community_id,
             ranked.month == month,
             ranked.trade_key == keys.c.key,
-            ~hidden,
+            ~opted_out,
         )
         .order_by(ranked.n.desc(), ranked.receiver_id.desc())
         .limit(per_trade)

@@ -94,6 +94,7 @@ def profile_card(
             ("matching", view.opt_matching),
             ("pairing", view.opt_pairing),
             ("directory", view.opt_directory),
+            ("leaderboards", view.opt_leaderboards),
         )
     )
     return Card(

@@ -19,7 +19,7 @@ from cogs.intros.models import WORK_MODES
 from storage.communities import sectors, trades
 
 Choice = tuple[str, str]  # (value, label)
-OPT_INS = ("matching", "pairing", "directory")
+OPT_INS = ("matching", "pairing", "directory", "leaderboards")
 FROM_PREFIX = "from:"
 
 

@@ -48,6 +48,7 @@ class ProfileView:
     opt_matching: bool
     opt_pairing: bool
     opt_directory: bool
+    opt_leaderboards: bool
     last_posted_at: datetime | None
     updated_at: datetime
 
@@ -121,6 +122,7 @@ async def load_view(session: AsyncSession, profile: Profile) -> ProfileView:
         opt_matching=profile.opt_matching,
         opt_pairing=profile.opt_pairing,
         opt_directory=profile.opt_directory,
+        opt_leaderboards=profile.opt_leaderboards,
         last_posted_at=profile.last_posted_at,
         updated_at=profile.updated_at,
     )
@@ -229,7 +231,7 @@ def _apply(profile: Profile, data: ProfileData, now: datetime) -> None:
     profile.availability, profile.available_from = data.availability, data.available_from
     profile.bio = data.bio
     profile.opt_matching, profile.opt_pairing = data.opt_matching, data.opt_pairing
-    profile.opt_directory = data.opt_directory
+    profile.opt_directory, profile.opt_leaderboards = data.opt_directory, data.opt_leaderboards
     profile.updated_at = now
 
 
@@ -301,6 +303,7 @@ def form_from_view(view: ProfileView) -> IntroForm:
         opt_matching=view.opt_matching,
         opt_pairing=view.opt_pairing,
         opt_directory=view.opt_directory,
+        opt_leaderboards=view.opt_leaderboards,
     )
 
 
@@ -333,6 +336,7 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             "opt_in_matching": view.opt_matching,
             "opt_in_pairing": view.opt_pairing,
             "listed_in_directory": view.opt_directory,
+            "shown_on_leaderboards": view.opt_leaderboards,
             "created_at": profile.created_at.isoformat(),
             "updated_at": profile.updated_at.isoformat(),
             "last_posted_at": profile.last_posted_at.isoformat() if profile.last_posted_at else None,

@@ -55,6 +55,7 @@ class IntroForm:
     opt_matching: bool = True
     opt_pairing: bool = False
     opt_directory: bool = True
+    opt_leaderboards: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ProfileData:
     opt_matching: bool
     opt_pairing: bool
     opt_directory: bool
+    opt_leaderboards: bool
 
 
 def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
@@ -230,6 +232,7 @@ def validate(
         opt_matching=form.opt_matching,
         opt_pairing=form.opt_pairing,
         opt_directory=form.opt_directory,
+        opt_leaderboards=form.opt_leaderboards,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -43,6 +43,8 @@ class Profile(Base):
     opt_matching: Mapped[bool] = mapped_column(Boolean, default=True)
     opt_pairing: Mapped[bool] = mapped_column(Boolean, default=False)
     opt_directory: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Shown on leaderboards (/kudos top): its own choice, on by default (profiles saved before too).
+    opt_leaderboards: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -140,6 +140,12 @@ async def test_selects_and_pages_fill_the_profile(discord_harness: DiscordHarnes
     assert page2.response_type == 7
     assert h.t("fr", "intros.form.step2") in page2.data["content"]
     await choose(h, form, "intros:pick:languages", ["fr", "es"], h.member)
+    components = [c for row in page2.data["components"] for c in row["components"]]
+    [opt_ins] = [c for c in components if c["custom_id"] == "intros:pick:opt_ins"]
+    assert [(o["value"], o.get("default", False)) for o in opt_ins["options"]] == [
+        ("matching", True), ("pairing", False), ("directory", True), ("leaderboards", True),
+    ]
+    assert opt_ins["options"][-1]["label"] == "M’afficher dans les classements"
     await choose(h, form, "intros:pick:opt_ins", ["pairing"], h.member)
     await h.fake.click(form, "intros:form:open", h.member)
     submitted = await h.fake.submit_modal(h.guild, h.member, "intros:form:submit", TEXTS, message=form)
@@ -149,7 +155,9 @@ async def test_selects_and_pages_fill_the_profile(discord_harness: DiscordHarnes
     assert profile.work_mode == "onsite"
     assert (profile.availability, str(profile.available_from)) == ("from_date", "2026-12-07")
     assert profile.languages == ["fr", "es"]
-    assert (profile.opt_matching, profile.opt_pairing, profile.opt_directory) == (False, True, False)
+    assert (profile.opt_matching, profile.opt_pairing, profile.opt_directory, profile.opt_leaderboards) == (
+        False, True, False, False
+    )
     # No channel configured: the card goes where the command was used.
     assert len(card_messages(h, str(h.guild.default_channel.id))) == 1
 

@@ -112,7 +112,12 @@ async def test_full_intro_flow_posts_cards_in_intro_and_trade_channels(slack: Sl
     ]
     assert view["title"]["text"] == slack.t("fr", "intros.form.title")
 
-    answer = await submit(slack, slack.member_fr, view["private_metadata"])
+    [opt_ins] = [b["element"] for b in view["blocks"] if b.get("block_id") == "opt_ins"]
+    assert [o["value"] for o in opt_ins["options"]] == ["matching", "pairing", "directory", "leaderboards"]
+    assert opt_ins["options"][-1]["text"]["text"] == "M’afficher dans les classements"
+    assert [o["value"] for o in opt_ins["initial_options"]] == ["matching", "directory", "leaderboards"]
+
+    answer = await submit(slack, slack.member_fr, view["private_metadata"])  # leaderboards unticked
     assert answer.status == 200
     assert answer.text == ""  # the modal closes
     note = await slack.fake.wait_for_call("chat.postEphemeral")
@@ -120,6 +125,7 @@ async def test_full_intro_flow_posts_cards_in_intro_and_trade_channels(slack: Sl
     assert slack.t("fr", "intros.saved.posted", count=3) in note.args["text"]
     [profile] = await profiles(slack)
     assert (profile.city, profile.rate_min, profile.opt_pairing) == ("Nantes", 450, False)
+    assert (profile.opt_directory, profile.opt_leaderboards) == (True, False)
     posted = cards(slack)
     assert set(posted) == {"CINTRO", "CDEV", "CDESIGN"}
     for messages in posted.values():

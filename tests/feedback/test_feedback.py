@@ -39,11 +39,13 @@ from cogs.feedback._store import (
 )
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
+from cogs.intros._profile import save_profile
 from storage.models import Community, FeatureSetting, Job, Trade
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 from tests.feedback.conftest import FEEDBACK_CHANNEL, good_request
+from tests.intros.conftest import good_form
 
 
 async def asked(services: Services, caller: Caller, **changes: object) -> int:
@@ -300,20 +302,23 @@ async def test_export_and_delete(services: Services, alice: Caller, bob: Caller)
         )
 
 
-async def test_kudos_top_ranks_the_month_per_trade_without_hidden_members(
+async def test_kudos_top_ranks_the_month_per_trade_without_members_who_opted_out(
     services: Services, alice: Caller, bob: Caller, chloe: Caller
 ) -> None:
     """Top 3 per trade by kudos this month (ties by name), trades alphabetically, the feedback
-    channel last; last month's kudos and members hidden from the directory are left out."""
+    channel last; last month's kudos and members who opted out of leaderboards are left out, but a
+    member hidden from the directory only is listed (two separate choices)."""
     dan = await make_caller(services, user="U4", name="Dan")
     eve = await make_caller(services, user="U5", name="Eve")
     hidden = await make_caller(services, user="U6", name="Zed")
+    opted_out = await make_caller(services, user="U7", name="Olga")
     request_id = await asked(services, alice)
     now = services.clock.now()
     assert isinstance(services.clock, FrozenClock)
     month_start = datetime(now.year, now.month, 1, tzinfo=now.tzinfo)
     async with services.db.transaction() as session:
-        await add_profile(session, hidden, listed=False)
+        await add_profile(session, hidden, listed=False)  # hidden from the directory: still ranked
+        (await add_profile(session, opted_out)).opt_leaderboards = False  # listed, but not on leaderboards
         await add_profile(session, bob)  # listed: kept
         design = Trade(community_id=alice.community_id, key="design", name="Design")
         dev = Trade(community_id=alice.community_id, key="dev", name="Dev")
@@ -321,7 +326,7 @@ async def test_kudos_top_ranks_the_month_per_trade_without_hidden_members(
         await session.flush()
         given = [
             (design.id, bob, 3), (design.id, chloe, 2), (design.id, dan, 2), (design.id, eve, 1),
-            (design.id, hidden, 5), (dev.id, bob, 1), (None, chloe, 1),
+            (design.id, opted_out, 5), (dev.id, hidden, 2), (dev.id, bob, 1), (None, chloe, 1),
         ]
         at = now - timedelta(hours=1)
         for trade_id, who, n in [*given, (dev.id, eve, -4)]:  # -4: four kudos of last month
@@ -342,9 +347,34 @@ async def test_kudos_top_ranks_the_month_per_trade_without_hidden_members(
     card = await run(services, alice, kudos_top, write=False)
     assert [(f.name, f.value) for f in card.fields] == [
         ("Design", "Bob : 3 kudos\nChloé : 2 kudos\nDan : 2 kudos"),
-        ("Dev", "Bob : 1 kudos"),
+        ("Dev", "Zed : 2 kudos\nBob : 1 kudos"),
         ("Salon des avis", "Chloé : 1 kudos"),
     ]
+
+
+async def test_opting_out_of_leaderboards_from_the_profile_and_back_in(
+    services: Services, alice: Caller, bob: Caller
+) -> None:
+    """The profile's "show me on leaderboards" choice: saved off, Bob leaves /kudos top (his kudos stay,
+    /kudos Bob still shows them); saved on again, he is back. Hiding the profile from the directory
+    alone keeps him listed."""
+    await run(services, alice, mark_helpful, await answered(services, bob, await asked(services, alice)))
+
+    async def save_bob(**choices: bool) -> None:
+        async with services.db.transaction() as session:
+            await save_profile(session, bob, await good_form(services, bob, **choices), services.clock)
+
+    async def top() -> list[tuple[str, str]]:
+        card = await run(services, alice, kudos_top, write=False)
+        return [(f.name, f.value) for f in card.fields]
+
+    await save_bob(opt_directory=False)  # hidden from the directory, leaderboards untouched
+    assert await top() == [("Salon des avis", "Bob : 1 kudos")]
+    await save_bob(opt_leaderboards=False)
+    assert await top() == []
+    assert (await run(services, alice, kudos_of, "U2", write=False)).text == "1 kudos pour des avis utiles"
+    await save_bob(opt_leaderboards=True, opt_directory=False)
+    assert await top() == [("Salon des avis", "Bob : 1 kudos")]
 
 
 async def test_kudos_top_follows_helpful_clicks_and_privacy_deletions(

@@ -40,6 +40,7 @@ def view(**changes: object) -> ProfileView:
         "opt_matching": True,
         "opt_pairing": False,
         "opt_directory": True,
+        "opt_leaderboards": True,
         "last_posted_at": None,
         "updated_at": datetime(2026, 11, 26, 10, tzinfo=UTC),
     }
@@ -82,8 +83,15 @@ def test_own_profile_card_shows_choices_and_buttons(catalog: Catalog) -> None:
         "intros:avail:7:available",
         "intros:avail:7:busy",
     ]
-    assert "Pair me for coffee chats: No" in card.fields[-1].value
+    assert card.fields[-1].value.splitlines() == [
+        "Suggest me for collaborations: Yes",
+        "Pair me for coffee chats: No",
+        "List me in the directory: Yes",
+        "Show me on leaderboards: Yes",
+    ]
     assert profile_card(catalog, "en", view(), TODAY, own=False).actions == ()
+    opted_out = profile_card(catalog, "fr", view(opt_leaderboards=False), TODAY, own=True)
+    assert opted_out.fields[-1].value.splitlines()[-1] == "M’afficher dans les classements : Non"
 
 
 @pytest.mark.parametrize(

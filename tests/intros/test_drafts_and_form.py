@@ -1,8 +1,26 @@
 from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.clock import FrozenClock
-from cogs.intros._form import availability_dates, availability_value, set_availability_value, set_opt_ins
+from bot.i18n import Catalog
+from cogs.intros._form import (
+    availability_dates,
+    availability_value,
+    choices_for,
+    opt_in_values,
+    set_availability_value,
+    set_opt_ins,
+)
 from cogs.intros._validation import IntroForm
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load([ROOT / "bot" / "locales", ROOT / "cogs" / "intros" / "locales"])
 
 
 def test_availability_dates_are_future_mondays_and_firsts() -> None:
@@ -24,8 +42,22 @@ def test_choice_values_round_trip() -> None:
     assert availability_value(form) == "from:2027-01-04"
     set_availability_value(form, "busy")
     assert (form.availability, form.available_from, availability_value(form)) == ("busy", "", "busy")
+    assert opt_in_values(form) == ["matching", "directory", "leaderboards"]  # the defaults
     set_opt_ins(form, ["pairing"])
-    assert (form.opt_matching, form.opt_pairing, form.opt_directory) == (False, True, False)
+    assert (form.opt_matching, form.opt_pairing, form.opt_directory, form.opt_leaderboards) == (
+        False, True, False, False
+    )
+    set_opt_ins(form, ["leaderboards", "directory"])
+    assert opt_in_values(form) == ["directory", "leaderboards"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "label"), [("fr", "M’afficher dans les classements"), ("en", "Show me on leaderboards")]
+)
+def test_the_form_offers_every_opt_in(catalog: Catalog, locale: str, label: str) -> None:
+    choices = choices_for(catalog, locale, [], [], date(2026, 11, 30), IntroForm())
+    assert [name for name, _ in choices.opt_ins] == ["matching", "pairing", "directory", "leaderboards"]
+    assert choices.opt_ins[-1] == ("leaderboards", label)
 
 
 async def test_a_passed_available_from_date_does_not_block_the_next_edit(

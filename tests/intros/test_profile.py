@@ -131,6 +131,26 @@ async def test_form_round_trip(services: Services, alice: Caller) -> None:
     assert again.view.available_from == saved.view.available_from
 
 
+async def test_the_leaderboards_choice_is_saved_shown_and_exported(services: Services, alice: Caller) -> None:
+    """On by default; saved off it stays off on the next edit (the form is pre-filled with it), and the
+    privacy export says it. It is a choice of its own: the directory listing does not change with it."""
+    assert (await save(services, alice)).view.opt_leaderboards is True
+    saved = await save(services, alice, opt_leaderboards=False)
+    assert (saved.view.opt_leaderboards, saved.view.opt_directory) == (False, True)
+    form = form_from_view(saved.view)
+    assert form.opt_leaderboards is False
+    assert (await save(services, alice, **vars(form))).view.opt_leaderboards is False
+    async with services.db.transaction() as session:
+        stored = await session.scalar(select(Profile).where(Profile.member_id == alice.member_id))
+        assert stored is not None and stored.opt_leaderboards is False
+        exported = await export_member(session, alice.community_id, alice.member_id)
+    assert (exported["profile"]["shown_on_leaderboards"], exported["profile"]["listed_in_directory"]) == (
+        False, True
+    )
+    hidden = await save(services, alice, opt_directory=False)
+    assert (hidden.view.opt_directory, hidden.view.opt_leaderboards) == (False, True)
+
+
 async def test_export_lists_the_profile(services: Services, alice: Caller, bob: Caller) -> None:
     async with services.db.transaction() as session:
         assert await export_member(session, alice.community_id, alice.member_id) == {}
