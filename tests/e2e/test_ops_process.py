@@ -178,7 +178,8 @@ async def test_health_and_metrics_on_their_own_port(tmp_path, fakes):
             assert health["status"] == "ok"
             assert set(health["checks"]) == {"database", "discord", "slack", "scheduler"}
             assert health["checks"]["discord"]["shards"] == {"0": True}
-            assert health["checks"]["scheduler"]["lag_seconds"] == 0
+            # A job due at start (a sweep, a retry) may wait a moment for its turn: well within the bound.
+            assert health["checks"]["scheduler"]["lag_seconds"] < 10
             assert (await get(session, base + "/livez"))[0] == 200
             # Not on the public Slack server when they have their own port.
             assert (await get(session, f"http://127.0.0.1:{slack_port}/metrics"))[0] == 404
