@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cogs.pairing._grouping import Candidate, Grouping, Rules, make_groups, pairs_of
+from cogs.pairing._matching import maximum_matching
 
 Met = dict[tuple[int, int], int]
 
@@ -49,83 +50,12 @@ Met = dict[tuple[int, int], int]
 
 
 def max_matching(nodes: Sequence[int], adj: dict[int, set[int]]) -> int:
-    """Size of a maximum matching (Edmonds' blossom algorithm, O(V³)) of the graph `adj` on `nodes`."""
-    index = {m: i for i, m in enumerate(nodes)}
-    n = len(nodes)
-    g = [[index[v] for v in adj.get(m, ()) if v in index] for m in nodes]
-    match = [-1] * n
-    for v in range(n):  # greedy start
-        if match[v] == -1:
-            for u in g[v]:
-                if match[u] == -1:
-                    match[v], match[u] = u, v
-                    break
+    """Size of a maximum matching of the graph `adj` on `nodes`.
 
-    parent = [-1] * n
-
-    def find_path(root: int) -> int:
-        used = [False] * n
-        parent[:] = [-1] * n
-        base = list(range(n))
-
-        def lca(a: int, b: int) -> int:
-            seen = [False] * n
-            while True:
-                a = base[a]
-                seen[a] = True
-                if match[a] == -1:
-                    break
-                a = parent[match[a]]
-            while True:
-                b = base[b]
-                if seen[b]:
-                    return b
-                b = parent[match[b]]
-
-        def mark(v: int, b: int, child: int, blossom: list[bool]) -> None:
-            while base[v] != b:
-                blossom[base[v]] = blossom[base[match[v]]] = True
-                parent[v] = child
-                child = match[v]
-                v = parent[match[v]]
-
-        used[root] = True
-        queue = [root]
-        head = 0
-        while head < len(queue):
-            v = queue[head]
-            head += 1
-            for to in g[v]:
-                if base[v] == base[to] or match[v] == to:
-                    continue
-                if to == root or (match[to] != -1 and parent[match[to]] != -1):
-                    cur = lca(v, to)
-                    blossom = [False] * n
-                    mark(v, cur, to, blossom)
-                    mark(to, cur, v, blossom)
-                    for i in range(n):
-                        if blossom[base[i]]:
-                            base[i] = cur
-                            if not used[i]:
-                                used[i] = True
-                                queue.append(i)
-                elif parent[to] == -1:
-                    parent[to] = v
-                    if match[to] == -1:
-                        return to
-                    used[match[to]] = True
-                    queue.append(match[to])
-        return -1
-
-    for root in range(n):
-        if match[root] == -1:
-            v = find_path(root)
-            while v != -1:
-                pv = parent[v]
-                ppv = match[pv]
-                match[v], match[pv] = pv, v
-                v = ppv
-    return sum(1 for m in match if m != -1) // 2
+    The grouping's own Edmonds' blossom algorithm (cogs/pairing/_matching.py), which
+    tests/pairing/test_grouping.py checks against brute force on random graphs.
+    """
+    return len(maximum_matching(nodes, lambda m: adj.get(m, ()))) // 2
 
 
 def fresh_graph(ids: Sequence[int], met: Met) -> dict[int, set[int]]:
