@@ -29,7 +29,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import discord
 
@@ -37,6 +37,7 @@ from bot.context import member_caller
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.forms import modal_values
 from bot.errors import Forbidden
+from bot.usecase import run
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from bot.context import Caller
     from bot.services import Services
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Handler = Callable[["DiscordRequest"], Awaitable[Any]]
@@ -111,6 +113,20 @@ class DiscordRequest:
 
     def t(self, locale: str, key: str, /, **params: Any) -> str:
         return self.services.t(locale, key, **params)
+
+    async def check_then_write(self, check: Callable[..., Awaitable[Any]],
+                               write: Callable[..., Awaitable[T]], /, *args: Any) -> T:
+        """The usual button that changes something, in the order the platform needs.
+
+        `check` (a read-only use case, no write lock) refuses at once with the member's answer
+        (an error raised before anything is deferred); then the interaction is deferred (Discord's
+        3 s never wait on the write lock); then `write` runs with the same arguments and its
+        result is returned for the confirmation. Both go through `bot.usecase.run`.
+        """
+        caller = await self.caller()
+        await run(self.services, caller, check, *args, write=False)
+        await self.interaction.response.defer(ephemeral=True, thinking=True)
+        return await run(self.services, caller, write, *args)
 
 
 @dataclass

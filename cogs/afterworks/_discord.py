@@ -231,12 +231,10 @@ class Afterworks(commands.Cog):
         await send_text(interaction, truncate(f"{created.understood}\n{done}", 2000))
 
     async def on_vote(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         slot_id = int(request.match["id"])
-        await run(services, caller, check_vote, slot_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        ticked = await run(services, caller, vote, slot_id)
+        ticked = await request.check_then_write(check_vote, vote, slot_id)
         key = "afterworks.poll.ticked" if ticked.can else "afterworks.poll.unticked"
         await send_text(interaction, self.t(caller.locale, key, n=ticked.position))
 
@@ -372,12 +370,10 @@ class Afterworks(commands.Cog):
         await send_text(interaction, self.t(caller.locale, "afterworks.edited.done"))
 
     async def on_cancel(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         afterwork_id = int(request.match["id"])
-        await run(services, caller, edit_form, afterwork_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        cancelled = await run(services, caller, cancel_afterwork, afterwork_id)
+        cancelled = await request.check_then_write(edit_form, cancel_afterwork, afterwork_id)
         key = "afterworks.cancelled.occurrence" if cancelled.series_id else "afterworks.cancelled.done"
         await send_text(interaction, self.t(caller.locale, key))
 

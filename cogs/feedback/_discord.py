@@ -198,7 +198,6 @@ class Feedback(commands.Cog):
         )
 
     async def on_reply(self, request: DiscordRequest) -> None:
-        services = self.bot.services
         caller = await request.caller()
         fields = request.fields()
         request_id, anonymous = int(request.match["id"]), bool(request.match["anon"])
@@ -206,9 +205,7 @@ class Feedback(commands.Cog):
             text=fields.get("text", ""),
             ratings={k.removeprefix("rating_"): v for k, v in fields.items() if k.startswith("rating_")},
         )
-        await run(services, caller, check_answer, request_id, anonymous, form, write=False)
-        await request.interaction.response.defer(ephemeral=True, thinking=True)
-        answered = await run(services, caller, submit_answer, request_id, anonymous, form)
+        answered = await request.check_then_write(check_answer, submit_answer, request_id, anonymous, form)
         key = "feedback.answered.sent" if answered.later.value else "feedback.answered.sent_not_posted"
         await send_text(request.interaction, self.t(caller.locale, key))
 

@@ -187,12 +187,10 @@ class Pooling(commands.Cog):
         await send_card(interaction, await run(self.bot.services, caller, history, write=False))
 
     async def on_task_join(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         task_id = int(request.match["id"])
-        await run(services, caller, check_volunteer, task_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        changed = await run(services, caller, volunteer, task_id)
+        changed = await request.check_then_write(check_volunteer, volunteer, task_id)
         key = "pooling.tasks.answered.volunteer" if changed else "pooling.tasks.answered.already"
         await send_text(interaction, self.t(caller.locale, key))
 
@@ -204,61 +202,49 @@ class Pooling(commands.Cog):
         await send_text(interaction, self.t(caller.locale, key))
 
     async def on_task_done(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         turn_id = int(request.match["id"])
-        await run(services, caller, check_turn, turn_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(services, caller, mark_done, turn_id)
+        await request.check_then_write(check_turn, mark_done, turn_id)
         await send_text(interaction, self.t(caller.locale, "pooling.tasks.answered.done"))
 
     async def on_task_cant(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         turn_id = int(request.match["id"])
-        await run(services, caller, check_turn, turn_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await run(services, caller, cant, turn_id)
+        outcome = await request.check_then_write(check_turn, cant, turn_id)
         await send_text(interaction, self.t(caller.locale, f"pooling.tasks.answered.{outcome}"))
 
     # -- routed by id (cogs.pooling._ids) ------------------------------------------------------------
 
     async def on_join(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await run(services, caller, check_answer, pool_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        joined = await run(services, caller, join_pool, pool_id)
+        joined = await request.check_then_write(check_answer, join_pool, pool_id)
         key = f"pooling.answered.{joined.status}" if joined.changed else "pooling.answered.unchanged"
         await send_text(interaction, self.t(caller.locale, key, position=joined.position or 0))
 
     async def on_leave(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await run(services, caller, check_answer, pool_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        left = await run(services, caller, leave_pool, pool_id)
+        left = await request.check_then_write(check_answer, leave_pool, pool_id)
         key = "pooling.answered.left" if left.changed else "pooling.answered.not_in"
         await send_text(interaction, self.t(caller.locale, key))
 
     async def on_close(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await run(services, caller, check_close, pool_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(services, caller, close_pool, pool_id)
+        await request.check_then_write(check_close, close_pool, pool_id)
         await send_text(interaction, self.t(caller.locale, "pooling.closed.done"))
 
     async def on_cancel(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await run(services, caller, check_manage, pool_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(services, caller, cancel_pool, pool_id)
+        await request.check_then_write(check_manage, cancel_pool, pool_id)
         await send_text(interaction, self.t(caller.locale, "pooling.cancelled.done"))
 
     # -- payments: private to the organizer (and moderators) ------------------------------------------
@@ -284,12 +270,10 @@ class Pooling(commands.Cog):
         )
 
     async def on_remind(self, request: DiscordRequest) -> None:
-        interaction, services = request.interaction, self.bot.services
+        interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await run(services, caller, check_remind, pool_id, write=False)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        count = await run(services, caller, remind_unpaid, pool_id)
+        count = await request.check_then_write(check_remind, remind_unpaid, pool_id)
         await send_text(interaction, self.t(caller.locale, "pooling.payments.reminder_sent", count=count))
 
 
