@@ -33,7 +33,7 @@ from cogs.directory._complete import (
     trade_choices,
 )
 from cogs.directory._filters import Filters
-from cogs.directory._search import SearchPage, find_members, turn_page
+from cogs.directory._search import SearchPage, find_members, stored_soon, turn_page
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -60,6 +60,7 @@ async def on_page(request: DiscordRequest) -> None:
                                                         allowed_mentions=discord.AllowedMentions.none())
 
     token, page = request.match["token"], int(request.match["page"])
+    await stored_soon(caller.community_id, token)
     await run(services, caller, turn_page, token, page, write=False, respond=respond)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -105,8 +107,32 @@ async def search_members(
         if later is None:
             await conn.execute(sql.remember(conn.dialect.name), row)
         else:
-            later(lambda db: db.execute(sql.remember(db.dialect.name), row))
+            stored = _storing.setdefault((cid, result.token), asyncio.Event())
+
+            async def remember(db: AsyncConnection) -> None:
+                try:
+                    await db.execute(sql.remember(db.dialect.name), row)
+                finally:
+                    stored.set()
+                    if _storing.get((cid, result.token)) is stored:
+                        del _storing[(cid, result.token)]
+
+            later(remember)
     return result
+
+
+# The searches this process is storing after having answered (their paging token): a Next clicked
+# before the store committed waits for it (`stored_soon`) rather than finding no search.
+_storing: dict[tuple[int, str], asyncio.Event] = {}
+STORE_WAIT = 2.0  # seconds; a store that never comes (its use case rolled back) is not waited for longer
+
+
+async def stored_soon(community_id: int, token: str) -> None:
+    """Before reading a stored search: wait while this process is still storing it."""
+    stored = _storing.get((community_id, token))
+    if stored is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stored.wait(), STORE_WAIT)
 
 
 async def search_page(
@@ -252,7 +278,7 @@ async def find_members(ctx: Context, filters: Filters) -> tuple[SearchPage, date
 
 
 async def turn_page(ctx: Context, token: str, page: int) -> tuple[SearchPage, date]:
-    """Previous / Next on a result card."""
+    """Previous / Next on a result card (the bindings first `await stored_soon(…)`)."""
     now = ctx.clock.now()
     today = community_today(now, ctx.caller.timezone)
     found = await search_page(ctx.session, ctx.caller, token, page, today=today, now=now,

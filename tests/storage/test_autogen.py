@@ -48,7 +48,7 @@ def _version(migrations: Path, rev: str) -> str:
 
 
 async def test_a_new_branch_from_0001_is_spliced_and_holds_only_its_feature(migrations: Path) -> None:
-    # Rewrite directory's first migration while intros (0100) already branches from 0001; config's is
+    # Rewrite directory's first migration while intros (0100, 0101) already branches from 0001; config's is
     # gone too, so its tables and its columns on community_settings show up in the comparison.
     for name in ("0150_directory_saved_searches.py", "0200_config.py", "0201_feature_settings.py"):
         (migrations / "versions" / name).unlink()
@@ -58,7 +58,7 @@ async def test_a_new_branch_from_0001_is_spliced_and_holds_only_its_feature(migr
                                  script_location=migrations)
 
     text = written.read_text()
-    assert "0100" in before and written.parent == migrations / "versions"
+    assert "0101" in before and written.parent == migrations / "versions"  # intros' head
     assert "down_revision = '0001'" in text
     assert "branch_labels = ('directory',)" in text
     assert "op.create_table('directory_queries'" in text
@@ -88,11 +88,11 @@ async def test_an_existing_branch_is_extended_at_its_head(migrations: Path, prob
 
 
 async def test_another_feature_never_receives_the_change(migrations: Path, probe_table: Table) -> None:
-    written = await autogen.main("nothing", "0101", "0001", "intros", feature="intros",
+    written = await autogen.main("nothing", "0149", "0001", "intros", feature="intros",
                                  script_location=migrations)
 
     text = written.read_text()
-    assert "down_revision = '0100'" in text
+    assert "down_revision = '0101'" in text  # intros' head
     assert "autogen_probe" not in text
     assert "op." not in text.split("def upgrade()")[1]
 
