@@ -10,13 +10,15 @@ platform is called, and the outcome is recorded in another.
 
 from __future__ import annotations
 
+import functools
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cards import Card
 from bot.notifier import CannotPost, Notifier, PostRef
@@ -168,10 +170,76 @@ async def sync_card(
     return result
 
 
+@functools.cache
+def _posted_query() -> Select[int, str, str]:
+    return (
+        select(Post.id, Post.channel_id, Post.message_id)
+        .where(
+            Post.community_id == bindparam("community_id"),
+            Post.feature == bindparam("feature"),
+            Post.object_id == bindparam("object_id"),
+        )
+        .order_by(Post.id)
+    )
+
+
+async def posted(session: AsyncSession, owner: PostOwner) -> list[Row[int, str, str]]:
+    """The recorded posts of one object as rows (id, channel_id, message_id), oldest first.
+
+    Read in a change's own transaction, so that its effect edits them with `edit_posted`, no read again.
+    """
+    values = {"community_id": owner.community_id, "feature": owner.feature, "object_id": owner.object_id}
+    return list((await session.execute(_posted_query(), values)).all())
+
+
+# Per database engine: the newest version of each object's card an effect of this process sent.
+_shown: weakref.WeakKeyDictionary[AsyncEngine, dict[tuple[int, str, int], int]] = weakref.WeakKeyDictionary()
+_SHOWN_MAX = 10_000
+
+
+async def edit_posted(
+    services: Services,
+    owner: PostOwner,
+    platform: str,
+    external_id: str,
+    posts: Sequence[Any],
+    card: Card,
+    version: int | None = None,
+) -> SyncResult:
+    """`sync_card(…, None)` for posts read already (`posted`, in the change's transaction).
+
+    Each post is edited in place; a message deleted by hand is forgotten, a duplicate in one channel
+    removed, as `sync_card` does, without reading the posts again. With `version` (a counter every
+    change of the object bumps in the database), a card older than one this process already sent is
+    not sent: effects finishing out of order never put an older card back.
+    """
+    result = SyncResult()
+    if version is not None:
+        shown = _shown.setdefault(services.db.engine, {})
+        key = (owner.community_id, owner.feature, owner.object_id)
+        if shown.get(key, version) > version:
+            return result
+        shown[key] = version
+        if len(shown) > _SHOWN_MAX:
+            shown.pop(next(iter(shown)))
+    if not posts:
+        return result
+    gone: list[int] = []
+    try:
+        await _edit_or_remove(notifier_for(services, platform), external_id, posts, None, card, gone, result)
+    finally:
+        if gone:
+            async with services.db.transaction() as session:
+                await session.execute(
+                    delete(Post).where(Post.community_id == owner.community_id, Post.id.in_(gone))
+                )
+    return result
+
+
 async def _edit_or_remove(
     notifier: Notifier,
     external_id: str,
-    existing: list[Post],
+    existing: Sequence[Any],
     wanted: list[str] | None,
     card: Card,
     gone: list[int],

@@ -7,12 +7,15 @@ count going never exceeds the capacity and the waitlist keeps click order (`rsvp
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.scheduler import PENDING, Scheduler
@@ -63,10 +66,21 @@ class Answered:
     promoted: list[Person]
 
 
+# The statements of a click (check, answer, the card's view) are built once with bound parameters:
+# building a statement costs more Python time than SQLite takes to run these.
+
+
+@functools.cache
+def _afterwork_query() -> Select[Afterwork]:
+    return select(Afterwork).where(
+        Afterwork.community_id == bindparam("community_id"), Afterwork.id == bindparam("afterwork_id")
+    )
+
+
 async def get_afterwork(session: AsyncSession, community_id: int, afterwork_id: int) -> Afterwork:
     """The afterwork of this community (NotFound otherwise: same answer whether it exists elsewhere)."""
     found = await session.scalar(
-        select(Afterwork).where(Afterwork.community_id == community_id, Afterwork.id == afterwork_id)
+        _afterwork_query(), {"community_id": community_id, "afterwork_id": afterwork_id}
     )
     if found is None:
         raise NotFound("afterworks.errors.not_found")
@@ -94,46 +108,74 @@ def check_manager(afterwork: Afterwork, member_id: int, is_moderator: bool) -> N
         raise UserError("afterworks.errors.not_organizer")
 
 
-async def _people(session: AsyncSession, community_id: int, afterwork_id: int, status: str) -> list[Person]:
-    rows = await session.execute(
-        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale)
+@functools.cache
+def _seated_query() -> Select[str, int, str, str, str | None]:
+    """Those going and those waiting, in the order the card lists them."""
+    return (
+        select(Rsvp.status, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
         .join(Rsvp, Rsvp.member_id == Member.id)
-        .where(Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id, Rsvp.status == status)
+        .where(
+            Rsvp.community_id == bindparam("community_id"),
+            Rsvp.afterwork_id == bindparam("afterwork_id"),
+            Rsvp.status.in_((GOING, WAITLIST)),
+        )
         .order_by(Rsvp.position, Rsvp.id)
     )
-    return [Person(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+@functools.cache
+def _person_query() -> Select[int, str, str, str | None]:
+    return select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
+        Member.community_id == bindparam("community_id"), Member.id == bindparam("member_id")
+    )
+
+
+@functools.cache
+def _counts_query() -> Select[str, int]:
+    return (
+        select(Rsvp.status, func.count())
+        .where(Rsvp.community_id == bindparam("community_id"), Rsvp.afterwork_id == bindparam("afterwork_id"))
+        .group_by(Rsvp.status)
+    )
 
 
 async def person(session: AsyncSession, community_id: int, member_id: int | None) -> Person | None:
     if member_id is None:
         return None
-    row = (
-        await session.execute(
-            select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
-                Member.community_id == community_id, Member.id == member_id
-            )
-        )
-    ).first()
+    values = {"community_id": community_id, "member_id": member_id}
+    row = (await session.execute(_person_query(), values)).first()
     return Person(row[0], row[1], row[2], row[3]) if row else None
 
 
 async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
     cid, aid = afterwork.community_id, afterwork.id
-    rows = await session.execute(
-        select(Rsvp.status, func.count())
-        .where(Rsvp.community_id == cid, Rsvp.afterwork_id == aid)
-        .group_by(Rsvp.status)
-    )
-    counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
+    values = {"community_id": cid, "afterwork_id": aid}
+    counts: dict[str, int] = dict((await session.execute(_counts_query(), values)).all())
+    going: list[Person] = []
+    waitlist: list[Person] = []
+    for status, member_id, user_id, name, member_locale in await session.execute(_seated_query(), values):
+        (going if status == GOING else waitlist).append(Person(member_id, user_id, name, member_locale))
     return View(
         afterwork,
         await person(session, cid, afterwork.organizer_id),
-        going=await _people(session, cid, aid, GOING),
+        going=going,
         maybe=counts.get("maybe", 0),
         cant=counts.get("cant", 0),
-        waitlist=await _people(session, cid, aid, WAITLIST),
+        waitlist=waitlist,
         series=await get_series(session, cid, afterwork.series_id),
     )
+
+
+@functools.cache
+def _going_count_query() -> Any:
+    return select(Afterwork.going_count).where(Afterwork.id == bindparam("afterwork_id"))
+
+
+async def current_view(session: AsyncSession, afterwork: Afterwork) -> View:
+    """The view after this transaction's answer: the count going as stored now (seats taken or freed)."""
+    going = await session.scalar(_going_count_query(), {"afterwork_id": afterwork.id})
+    set_committed_value(afterwork, "going_count", int(going or 0))
+    return await load_view(session, afterwork)
 
 
 async def get_series(session: AsyncSession, community_id: int, series_id: int | None) -> Series | None:
@@ -144,44 +186,69 @@ async def get_series(session: AsyncSession, community_id: int, series_id: int | 
     )
 
 
-async def _lock(session: AsyncSession, community_id: int, afterwork_id: int) -> int:
-    """Take this event's turn (the conditional UPDATE every answer starts with); the next click number."""
-    seq = await session.scalar(
+def _lock_statement(returning: Any) -> Any:
+    return (
         update(Afterwork)
         .where(
-            Afterwork.community_id == community_id,
-            Afterwork.id == afterwork_id,
+            Afterwork.community_id == bindparam("b_community_id"),
+            Afterwork.id == bindparam("b_afterwork_id"),
             Afterwork.status == SCHEDULED,
         )
         .values(rsvp_seq=Afterwork.rsvp_seq + 1)
-        .returning(Afterwork.rsvp_seq)
+        .returning(returning)
         .execution_options(synchronize_session=False)
     )
+
+
+@functools.cache
+def _lock_query() -> Any:
+    return _lock_statement(Afterwork.rsvp_seq)
+
+
+@functools.cache
+def _lock_row_query() -> Any:
+    return _lock_statement(Afterwork)
+
+
+async def _lock(session: AsyncSession, community_id: int, afterwork_id: int) -> int:
+    """Take this event's turn (the conditional UPDATE every answer starts with); the next click number."""
+    values = {"b_community_id": community_id, "b_afterwork_id": afterwork_id}
+    seq = await session.scalar(_lock_query(), values)
     if seq is None:
         raise UserError("afterworks.errors.cancelled")
     return int(seq)
 
 
-async def _take_seat(session: AsyncSession, afterwork_id: int) -> bool:
-    result = await session.execute(
+@functools.cache
+def _take_seat_query() -> Any:
+    return (
         update(Afterwork)
         .where(
-            Afterwork.id == afterwork_id,
+            Afterwork.id == bindparam("b_afterwork_id"),
             (Afterwork.capacity.is_(None)) | (Afterwork.going_count < Afterwork.capacity),
         )
         .values(going_count=Afterwork.going_count + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _take_seat(session: AsyncSession, afterwork_id: int) -> bool:
+    result = await session.execute(_take_seat_query(), {"b_afterwork_id": afterwork_id})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def _free_seat(session: AsyncSession, afterwork_id: int) -> None:
-    await session.execute(
+@functools.cache
+def _free_seat_query() -> Any:
+    return (
         update(Afterwork)
-        .where(Afterwork.id == afterwork_id, Afterwork.going_count > 0)
+        .where(Afterwork.id == bindparam("b_afterwork_id"), Afterwork.going_count > 0)
         .values(going_count=Afterwork.going_count - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _free_seat(session: AsyncSession, afterwork_id: int) -> None:
+    await session.execute(_free_seat_query(), {"b_afterwork_id": afterwork_id})
 
 
 async def promote(session: AsyncSession, community_id: int, afterwork_id: int, now: datetime) -> list[Person]:
@@ -219,49 +286,109 @@ async def answer(
 
     Refused after the RSVP cutoff (`timezone` and `locale` say when it was).
     """
-    afterwork = await get_afterwork(session, community_id, afterwork_id)
-    check_answers_open(afterwork, now, timezone, locale)
-    seq = await _lock(session, community_id, afterwork_id)
-    rsvp = await session.scalar(
-        select(Rsvp).where(
-            Rsvp.community_id == community_id, Rsvp.afterwork_id == afterwork_id, Rsvp.member_id == member_id
-        )
+    held = await answer_held(session, community_id, afterwork_id, member_id, choice, now, timezone, locale)
+    return held[0]
+
+
+@functools.cache
+def _rsvp_query() -> Select[int, str, int]:
+    return select(Rsvp.id, Rsvp.status, Rsvp.position).where(
+        Rsvp.community_id == bindparam("community_id"),
+        Rsvp.afterwork_id == bindparam("afterwork_id"),
+        Rsvp.member_id == bindparam("member_id"),
     )
+
+
+@functools.cache
+def _insert_rsvp() -> Any:
+    return insert(Rsvp)
+
+
+@functools.cache
+def _update_rsvp() -> Any:
+    return (
+        update(Rsvp)
+        .where(Rsvp.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), position=bindparam("b_position"), updated_at=bindparam("b_now"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def answer_held(
+    session: AsyncSession,
+    community_id: int,
+    afterwork_id: int,
+    member_id: int,
+    choice: str,
+    now: datetime,
+    timezone: str = "UTC",
+    locale: str = "en",
+) -> tuple[Answered, Afterwork]:
+    """`answer`, and the afterwork as this answer's turn left it (its rsvp_seq just taken).
+
+    The turn is taken first (UPDATE … RETURNING the row: one statement reads and holds it); a refusal
+    (gone, cancelled, started, closed) rolls it back with the use case.
+    """
+    values = {"b_community_id": community_id, "b_afterwork_id": afterwork_id}
+    afterwork = await session.scalar(_lock_row_query(), values)
+    if afterwork is None:  # gone here, or cancelled: says which
+        check_answers_open(await get_afterwork(session, community_id, afterwork_id), now, timezone, locale)
+        raise UserError("afterworks.errors.cancelled")
+    check_answers_open(afterwork, now, timezone, locale)
+    seq = afterwork.rsvp_seq
+    keys = {"community_id": community_id, "afterwork_id": afterwork_id, "member_id": member_id}
+    rsvp = (await session.execute(_rsvp_query(), keys)).first()
     old = rsvp.status if rsvp else None
     if old == choice or (choice == GOING and old == WAITLIST):  # a repeated click (or a Slack retry)
-        position = await waitlist_position(session, rsvp) if old == WAITLIST and rsvp else None
-        return Answered(old, position, False, [])
+        position = await _position(session, afterwork_id, rsvp.position) if old == WAITLIST and rsvp else None
+        return Answered(old, position, False, []), afterwork
     new = choice
     if choice == GOING and not await _take_seat(session, afterwork_id):
         new = WAITLIST
     if rsvp is None:
-        rsvp = Rsvp(
-            community_id=community_id,
-            afterwork_id=afterwork_id,
-            member_id=member_id,
-            status=new,
-            position=seq,
-            updated_at=now,
+        await session.execute(
+            _insert_rsvp(),
+            {
+                "community_id": community_id,
+                "afterwork_id": afterwork_id,
+                "member_id": member_id,
+                "status": new,
+                "position": seq,
+                "updated_at": now,
+            },
         )
-        session.add(rsvp)
     else:
-        rsvp.status, rsvp.position, rsvp.updated_at = new, seq, now
-    await session.flush()
+        await session.execute(
+            _update_rsvp(), {"b_id": rsvp.id, "b_status": new, "b_position": seq, "b_now": now}
+        )
     promoted: list[Person] = []
     if old == GOING:
         await _free_seat(session, afterwork_id)
         promoted = await promote(session, community_id, afterwork_id, now)
-    position = await waitlist_position(session, rsvp) if new == WAITLIST else None
-    return Answered(new, position, True, promoted)
+    position = await _position(session, afterwork_id, seq) if new == WAITLIST else None
+    return Answered(new, position, True, promoted), afterwork
+
+
+@functools.cache
+def _position_query() -> Any:
+    return (
+        select(func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.afterwork_id == bindparam("afterwork_id"),
+            Rsvp.status == WAITLIST,
+            Rsvp.position < bindparam("position"),
+        )
+    )
+
+
+async def _position(session: AsyncSession, afterwork_id: int, position: int) -> int:
+    ahead = await session.scalar(_position_query(), {"afterwork_id": afterwork_id, "position": position})
+    return int(ahead or 0) + 1
 
 
 async def waitlist_position(session: AsyncSession, rsvp: Rsvp) -> int:
-    ahead = await session.scalar(
-        select(func.count())
-        .select_from(Rsvp)
-        .where(Rsvp.afterwork_id == rsvp.afterwork_id, Rsvp.status == WAITLIST, Rsvp.position < rsvp.position)
-    )
-    return int(ahead or 0) + 1
+    return await _position(session, rsvp.afterwork_id, rsvp.position)
 
 
 async def set_capacity(

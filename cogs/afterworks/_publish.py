@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from sqlalchemy import delete, select, update
 from bot.cards import Attachment, Card
 from bot.errors import UserError
 from bot.notifier import EventSpec, Notifier
-from bot.posting import PostOwner, SyncResult, posts_of, sync_card
+from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
 from bot.scheduler import PENDING, JobRun, Scheduler
 from bot.usecase import Context, Later
 from cogs.afterworks._cards import afterwork_card, list_card, notice_card, understood_text, where_text
@@ -22,10 +23,11 @@ from cogs.afterworks._domain import (
     REMIND,
     Answered,
     Person,
-    answer,
+    answer_held,
     check_answers_open,
     check_manager,
     check_open,
+    current_view,
     dms_wanted,
     drop_reminders,
     forget_answers,
@@ -266,8 +268,12 @@ async def check_answer(ctx: Context, afterwork_id: int) -> None:
 
 
 async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answered:
-    """Going / Maybe / Can't; the card follows, and whoever a seat went to is told."""
-    answered = await answer(
+    """Going / Maybe / Can't; the card follows, and whoever a seat went to is told.
+
+    What the card shows (the view, its posts) is read in this transaction, so that after the commit
+    only the card's rendering and the platform's edit remain.
+    """
+    answered, afterwork = await answer_held(
         ctx.session,
         ctx.community_id,
         afterwork_id,
@@ -278,7 +284,19 @@ async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answ
         ctx.caller.locale,
     )
     if answered.changed:
-        _after_change(ctx, afterwork_id, promoted=answered.promoted)
+        owner = PostOwner(ctx.community_id, FEATURE, afterwork_id, afterwork.organizer_id)
+        view = await current_view(ctx.session, afterwork)
+        posts = await posted(ctx.session, owner)
+        # Every change of the card bumps one of these: the newest card wins in this process.
+        version = afterwork.rsvp_seq + afterwork.sequence
+        services, community = ctx.services, ctx.community
+        locale, platform, external_id = community.locale, community.platform, community.external_id
+
+        async def card(_notifier: Notifier | None) -> SyncResult:
+            shown = afterwork_card(services.catalog, locale, view, services.clock.now())
+            return await edit_posted(services, owner, platform, external_id, posts, shown, version)
+
+        _after_change(ctx, afterwork_id, promoted=answered.promoted, card=card)
     return answered
 
 
@@ -290,13 +308,14 @@ def _after_change(
     told: list[Person] | None = None,
     key: str = "",
     event: bool = False,
+    card: Callable[[Notifier | None], Awaitable[SyncResult]] | None = None,
 ) -> None:
     services, cid = ctx.services, ctx.community_id
 
-    async def card(_notifier: Notifier | None) -> SyncResult:
+    async def refresh(_notifier: Notifier | None) -> SyncResult:
         return await refresh_card(services, cid, afterwork_id)
 
-    ctx.after_commit(card)
+    ctx.after_commit(card or refresh)
     if event:
 
         async def calendar(_notifier: Notifier | None) -> bool:
