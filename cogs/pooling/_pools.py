@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
-from bot.posting import PostOwner, SyncResult, sync_card
+from bot.posting import PostOwner, SyncResult, edit_posted, posted, sync_card
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later
 from cogs.pooling._cards import notice_card, pool_card
@@ -32,11 +32,12 @@ from cogs.pooling._store import (
     Person,
     check_manager,
     check_open,
+    current_view,
     decide,
     destinations,
     get_pool,
-    join,
-    leave,
+    join_held,
+    leave_held,
     load_view,
     outcome_of,
     people,
@@ -247,13 +248,14 @@ async def create_pool(ctx: Context, form: PoolForm) -> Created:
     return Created(pid, channel, ctx.after_commit(post))
 
 
-def _refresh(ctx: Context, pool_id: int, promoted: list[Person] | None = None) -> None:
+def _refresh(ctx: Context, pool_id: int, promoted: list[Person] | None = None, *, card: bool = True) -> None:
     services, cid = ctx.services, ctx.community_id
 
-    async def card(_notifier: Notifier | None) -> SyncResult:
+    async def refresh(_notifier: Notifier | None) -> SyncResult:
         return await publish(services, cid, pool_id, None)
 
-    ctx.after_commit(card)
+    if card:
+        ctx.after_commit(refresh)
     if promoted:
 
         async def promotion(_notifier: Notifier | None) -> int:
@@ -268,17 +270,39 @@ async def check_answer(ctx: Context, pool_id: int) -> None:
 
 
 async def join_pool(ctx: Context, pool_id: int) -> Joined:
-    joined = await join(ctx.session, ctx.community_id, pool_id, ctx.caller.member_id, ctx.clock.now())
+    member_id, now = ctx.caller.member_id, ctx.clock.now()
+    joined, pool = await join_held(ctx.session, ctx.community_id, pool_id, member_id, now)
     if joined.changed:
-        _refresh(ctx, pool_id)
+        await _edit_card(ctx, pool)
     return joined
 
 
 async def leave_pool(ctx: Context, pool_id: int) -> Left:
-    left = await leave(ctx.session, ctx.community_id, pool_id, ctx.caller.member_id, ctx.clock.now())
+    member_id, now = ctx.caller.member_id, ctx.clock.now()
+    left, pool = await leave_held(ctx.session, ctx.community_id, pool_id, member_id, now)
     if left.changed:
-        _refresh(ctx, pool_id, left.promoted)
+        await _edit_card(ctx, pool)
+        _refresh(ctx, pool_id, left.promoted, card=False)
     return left
+
+
+async def _edit_card(ctx: Context, pool: Pool) -> None:
+    """After a Join / Leave, the card's view and its posts, read in this transaction.
+
+    Once committed, the card is only rendered and edited by its known message ids (no read again).
+    """
+    owner = PostOwner(ctx.community_id, FEATURE, pool.id, pool.organizer_id)
+    view = await current_view(ctx.session, pool)
+    posts = await posted(ctx.session, owner)
+    version = pool.join_seq  # every Join / Leave bumps it: the newest card wins in this process
+    services, community = ctx.services, ctx.community
+    locale, platform, external_id = community.locale, community.platform, community.external_id
+
+    async def card(_notifier: Notifier | None) -> SyncResult:
+        shown = pool_card(services.catalog, locale, view)
+        return await edit_posted(services, owner, platform, external_id, posts, shown, version)
+
+    ctx.after_commit(card)
 
 
 async def check_manage(ctx: Context, pool_id: int) -> Pool:

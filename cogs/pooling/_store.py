@@ -8,11 +8,14 @@ never exceeds the maximum and the waitlist keeps click order (`join_seq`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.errors import NotFound, UserError
 from cogs.pooling._form import Tiers
@@ -62,9 +65,18 @@ def tiers_of(pool: Pool) -> Tiers:
     return tuple((int(start), int(cents)) for start, cents in pool.tiers)
 
 
+# The statements of a click (check, Join / Leave, the card's view) are built once with bound parameters:
+# building a statement costs more Python time than SQLite takes to run these.
+
+
+@functools.cache
+def _pool_query() -> Select[Pool]:
+    return select(Pool).where(Pool.community_id == bindparam("community_id"), Pool.id == bindparam("pool_id"))
+
+
 async def get_pool(session: AsyncSession, community_id: int, pool_id: int) -> Pool:
     """The pool of this community (NotFound otherwise: the same answer whether it exists elsewhere)."""
-    found = await session.scalar(select(Pool).where(Pool.community_id == community_id, Pool.id == pool_id))
+    found = await session.scalar(_pool_query(), {"community_id": community_id, "pool_id": pool_id})
     if found is None:
         raise NotFound("pooling.errors.not_found")
     return found
@@ -83,13 +95,17 @@ def check_manager(pool: Pool, member_id: int, is_moderator: bool) -> None:
         raise UserError("pooling.errors.not_organizer")
 
 
+@functools.cache
+def _person_query() -> Select[int, str, str, str | None]:
+    return select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
+        Member.community_id == bindparam("community_id"), Member.id == bindparam("member_id"))
+
+
 async def person(session: AsyncSession, community_id: int, member_id: int | None) -> Person | None:
     if member_id is None:
         return None
-    row = (await session.execute(
-        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale)
-        .where(Member.community_id == community_id, Member.id == member_id)
-    )).first()
+    values = {"community_id": community_id, "member_id": member_id}
+    row = (await session.execute(_person_query(), values)).first()
     return Person(row[0], row[1], row[2], row[3]) if row else None
 
 
@@ -104,14 +120,39 @@ async def people(session: AsyncSession, community_id: int, pool_id: int, status:
     return [Person(r[0], r[1], r[2], r[3]) for r in rows]
 
 
+@functools.cache
+def _seated_query() -> Select[str, int, str, str, str | None]:
+    """Those in and those waiting, in the order the card lists them."""
+    return (
+        select(PoolMember.status, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
+        .join(PoolMember, PoolMember.member_id == Member.id)
+        .where(PoolMember.community_id == bindparam("community_id"),
+               PoolMember.pool_id == bindparam("pool_id"), PoolMember.status.in_((IN, WAITLIST)))
+        .order_by(PoolMember.position, PoolMember.id)
+    )
+
+
 async def load_view(session: AsyncSession, pool: Pool) -> View:
     cid = pool.community_id
-    return View(
-        pool,
-        await person(session, cid, pool.organizer_id),
-        participants=await people(session, cid, pool.id, IN),
-        waitlist=await people(session, cid, pool.id, WAITLIST),
-    )
+    participants: list[Person] = []
+    waitlist: list[Person] = []
+    rows = await session.execute(_seated_query(), {"community_id": cid, "pool_id": pool.id})
+    for status, member_id, user_id, name, locale in rows:
+        (participants if status == IN else waitlist).append(Person(member_id, user_id, name, locale))
+    return View(pool, await person(session, cid, pool.organizer_id), participants=participants,
+                waitlist=waitlist)
+
+
+@functools.cache
+def _count_query() -> Any:
+    return select(Pool.participant_count).where(Pool.id == bindparam("pool_id"))
+
+
+async def current_view(session: AsyncSession, pool: Pool) -> View:
+    """The view after this transaction's Join / Leave: the count in as stored now (seats taken or freed)."""
+    count = await session.scalar(_count_query(), {"pool_id": pool.id})
+    set_committed_value(pool, "participant_count", int(count or 0))
+    return await load_view(session, pool)
 
 
 async def destinations(session: AsyncSession, community_id: int, pool_channel: str | None
@@ -129,28 +170,46 @@ async def destinations(session: AsyncSession, community_id: int, pool_channel: s
     return found
 
 
-async def _turn(session: AsyncSession, community_id: int, pool_id: int, now: datetime) -> int:
-    """Take this pool's turn (the conditional UPDATE each Join / Leave starts with); the next click number."""
-    seq = await session.scalar(
+@functools.cache
+def _turn_query() -> Any:
+    """Take this pool's turn (the conditional UPDATE each Join / Leave starts with), returning the pool."""
+    return (
         update(Pool)
-        .where(Pool.community_id == community_id, Pool.id == pool_id, Pool.status == OPEN,
-               Pool.deadline > now)
+        .where(Pool.community_id == bindparam("b_community_id"), Pool.id == bindparam("b_pool_id"),
+               Pool.status == OPEN, Pool.deadline > bindparam("b_now"))
         .values(join_seq=Pool.join_seq + 1)
-        .returning(Pool.join_seq)
+        .returning(Pool)
         .execution_options(synchronize_session=False)
     )
-    if seq is None:
+
+
+async def _turn(session: AsyncSession, community_id: int, pool_id: int, now: datetime) -> Pool:
+    """The pool, its turn taken (its next click number in `join_seq`), read by the same statement.
+
+    Refused (gone, cancelled, decided, past its deadline): the use case rolls the turn back with it.
+    """
+    values = {"b_community_id": community_id, "b_pool_id": pool_id, "b_now": now}
+    pool = await session.scalar(_turn_query(), values)
+    if pool is None:  # says which: gone here, cancelled, or closed
+        check_open(await get_pool(session, community_id, pool_id), now)
         raise UserError("pooling.errors.closed")
-    return int(seq)
+    check_open(pool, now)
+    return pool
 
 
-async def _take_seat(session: AsyncSession, pool_id: int) -> bool:
-    result = await session.execute(
+@functools.cache
+def _take_seat_query() -> Any:
+    return (
         update(Pool)
-        .where(Pool.id == pool_id, Pool.maximum.is_(None) | (Pool.participant_count < Pool.maximum))
+        .where(Pool.id == bindparam("b_pool_id"),
+               Pool.maximum.is_(None) | (Pool.participant_count < Pool.maximum))
         .values(participant_count=Pool.participant_count + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _take_seat(session: AsyncSession, pool_id: int) -> bool:
+    result = await session.execute(_take_seat_query(), {"b_pool_id": pool_id})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -161,37 +220,60 @@ async def _free_seat(session: AsyncSession, pool_id: int) -> None:
     )
 
 
-async def waitlist_position(session: AsyncSession, entry: PoolMember) -> int:
-    ahead = await session.scalar(
-        select(func.count()).select_from(PoolMember).where(
-            PoolMember.pool_id == entry.pool_id, PoolMember.status == WAITLIST,
-            PoolMember.position < entry.position)
-    )
+@functools.cache
+def _position_query() -> Any:
+    return select(func.count()).select_from(PoolMember).where(
+        PoolMember.pool_id == bindparam("pool_id"), PoolMember.status == WAITLIST,
+        PoolMember.position < bindparam("position"))
+
+
+async def _position(session: AsyncSession, pool_id: int, position: int) -> int:
+    ahead = await session.scalar(_position_query(), {"pool_id": pool_id, "position": position})
     return int(ahead or 0) + 1
 
 
-async def _entry(session: AsyncSession, community_id: int, pool_id: int, member_id: int) -> PoolMember | None:
-    return await session.scalar(
-        select(PoolMember).where(PoolMember.community_id == community_id, PoolMember.pool_id == pool_id,
-                                 PoolMember.member_id == member_id)
-    )
+async def waitlist_position(session: AsyncSession, entry: PoolMember) -> int:
+    return await _position(session, entry.pool_id, entry.position)
+
+
+@functools.cache
+def _entry_query() -> Select[int, str, int]:
+    return select(PoolMember.id, PoolMember.status, PoolMember.position).where(
+        PoolMember.community_id == bindparam("community_id"), PoolMember.pool_id == bindparam("pool_id"),
+        PoolMember.member_id == bindparam("member_id"))
+
+
+async def _entry(session: AsyncSession, community_id: int, pool_id: int, member_id: int) -> Any:
+    """The member's row in this pool (id, status, position), or None."""
+    values = {"community_id": community_id, "pool_id": pool_id, "member_id": member_id}
+    return (await session.execute(_entry_query(), values)).first()
+
+
+@functools.cache
+def _insert_entry() -> Any:
+    return insert(PoolMember)
 
 
 async def join(session: AsyncSession, community_id: int, pool_id: int, member_id: int, now: datetime
                ) -> Joined:
     """In while seats are free, else on the waitlist in click order; a repeated click changes nothing."""
-    check_open(await get_pool(session, community_id, pool_id), now)
-    seq = await _turn(session, community_id, pool_id, now)
+    return (await join_held(session, community_id, pool_id, member_id, now))[0]
+
+
+async def join_held(session: AsyncSession, community_id: int, pool_id: int, member_id: int, now: datetime
+                    ) -> tuple[Joined, Pool]:
+    """`join`, and the pool as this Join's turn left it (its join_seq just taken)."""
+    pool = await _turn(session, community_id, pool_id, now)
+    seq = pool.join_seq
     entry = await _entry(session, community_id, pool_id, member_id)
     if entry is not None:  # a double click (or a Slack retry)
-        position = await waitlist_position(session, entry) if entry.status == WAITLIST else None
-        return Joined(entry.status, position, False)
+        position = await _position(session, pool_id, entry.position) if entry.status == WAITLIST else None
+        return Joined(entry.status, position, False), pool
     status = IN if await _take_seat(session, pool_id) else WAITLIST
-    entry = PoolMember(community_id=community_id, pool_id=pool_id, member_id=member_id, status=status,
-                       position=seq, joined_at=now)
-    session.add(entry)
-    await session.flush()
-    return Joined(status, await waitlist_position(session, entry) if status == WAITLIST else None, True)
+    await session.execute(_insert_entry(), {"community_id": community_id, "pool_id": pool_id,
+                                            "member_id": member_id, "status": status, "position": seq,
+                                            "joined_at": now})
+    return Joined(status, await _position(session, pool_id, seq) if status == WAITLIST else None, True), pool
 
 
 async def promote(session: AsyncSession, community_id: int, pool_id: int) -> list[Person]:
@@ -215,17 +297,22 @@ async def promote(session: AsyncSession, community_id: int, pool_id: int) -> lis
 async def leave(session: AsyncSession, community_id: int, pool_id: int, member_id: int, now: datetime
                 ) -> Left:
     """Out of the pool (or off the waitlist); a seat freed goes to the first waiting."""
-    check_open(await get_pool(session, community_id, pool_id), now)
-    await _turn(session, community_id, pool_id, now)
+    return (await leave_held(session, community_id, pool_id, member_id, now))[0]
+
+
+async def leave_held(session: AsyncSession, community_id: int, pool_id: int, member_id: int, now: datetime
+                     ) -> tuple[Left, Pool]:
+    """`leave`, and the pool as this Leave's turn left it (its join_seq just taken)."""
+    pool = await _turn(session, community_id, pool_id, now)
     entry = await _entry(session, community_id, pool_id, member_id)
     if entry is None:
-        return Left(False, [])
+        return Left(False, []), pool
     was_in = entry.status == IN
     await session.execute(delete(PoolMember).where(PoolMember.id == entry.id))
     if not was_in:
-        return Left(True, [])
+        return Left(True, []), pool
     await _free_seat(session, pool_id)
-    return Left(True, await promote(session, community_id, pool_id))
+    return Left(True, await promote(session, community_id, pool_id)), pool
 
 
 async def decide(session: AsyncSession, community_id: int, pool_id: int, status: str, now: datetime) -> bool:
