@@ -168,6 +168,9 @@ class Secrets(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    # Distribution to many workspaces (HTTP mode, OAuth install flow): the app's Basic Information.
+    slack_client_id: SecretStr | None = None
+    slack_client_secret: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
@@ -180,13 +183,26 @@ class Secrets(BaseModel):
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_client_id=get("SLACK_CLIENT_ID"),
+            slack_client_secret=get("SLACK_CLIENT_SECRET"),
         )
 
     @property
     def has_discord(self) -> bool:
         return self.discord_token is not None
 
+    def slack_distributed(self, mode: str) -> bool:
+        """Many workspaces through the OAuth install flow (bot/slack_app/installations.py).
+
+        HTTP mode with the client id, secret and signing secret, and no SLACK_BOT_TOKEN (one token
+        means one workspace, as before).
+        """
+        return (mode == "http" and self.slack_bot_token is None and self.slack_client_id is not None
+                and self.slack_client_secret is not None and self.slack_signing_secret is not None)
+
     def has_slack(self, mode: str) -> bool:
+        if self.slack_distributed(mode):
+            return True
         if self.slack_bot_token is None:
             return False
         if mode == "socket":
@@ -277,6 +293,8 @@ def masked(settings: Settings, secrets: Secrets) -> dict[str, Any]:
             "SLACK_BOT_TOKEN": secrets.slack_bot_token,
             "SLACK_APP_TOKEN": secrets.slack_app_token,
             "SLACK_SIGNING_SECRET": secrets.slack_signing_secret,
+            "SLACK_CLIENT_ID": secrets.slack_client_id,
+            "SLACK_CLIENT_SECRET": secrets.slack_client_secret,
         }.items()
     }
     return shown

@@ -155,12 +155,17 @@ async def purge(services: Services, run: JobRun) -> None:
         log.info("community %s not purged: it came back", run.community_id)
 
 
-async def on_slack_event(services: Services, team_id: str, event: Mapping[str, Any]) -> bool:
+def is_removal(event: Mapping[str, Any]) -> bool:
     """`app_uninstalled`, or `tokens_revoked` of the bot token (revoked user tokens leave the bot working)."""
     kind = event.get("type")
     if kind == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
         return False
-    if kind not in ("app_uninstalled", "tokens_revoked") or not team_id:
+    return kind in ("app_uninstalled", "tokens_revoked")
+
+
+async def on_slack_event(services: Services, team_id: str, event: Mapping[str, Any]) -> bool:
+    """`app_uninstalled`, or `tokens_revoked` of the bot token: pause the workspace's community."""
+    if not is_removal(event) or not team_id:
         return False
     return await deactivate(services, "slack", team_id)
 

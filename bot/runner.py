@@ -31,6 +31,11 @@ NO_CREDENTIALS = (
 def incomplete_slack(settings: Settings, secrets: Secrets) -> str | None:
     """What is missing when some Slack credentials are set but not enough to start Slack."""
     mode = settings.slack.mode
+    distribution = _incomplete_distribution(mode, secrets)
+    if distribution is not None:
+        return distribution
+    if secrets.slack_distributed(mode):
+        return None
     if secrets.slack_bot_token is None:
         if secrets.slack_app_token or secrets.slack_signing_secret:
             return "SLACK_BOT_TOKEN is missing (the Bot User OAuth Token, xoxb-…) (README: \"Tokens\")"
@@ -45,6 +50,26 @@ def incomplete_slack(settings: Settings, secrets: Secrets) -> str | None:
                 "(README: \"Tokens\")")
     return ("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is missing: HTTP mode (slack.mode = \"http\") "
             "needs it, Socket Mode (slack.mode = \"socket\") needs SLACK_APP_TOKEN (README: \"Tokens\")")
+
+
+def _incomplete_distribution(mode: str, secrets: Secrets) -> str | None:
+    """What is wrong with SLACK_CLIENT_ID / SLACK_CLIENT_SECRET (distribution to many workspaces)."""
+    client_id, client_secret = secrets.slack_client_id, secrets.slack_client_secret
+    if client_id is None and client_secret is None:
+        return None
+    where = "(README: \"Slack for many workspaces\")"
+    if client_id is None or client_secret is None:
+        missing = "SLACK_CLIENT_ID" if client_id is None else "SLACK_CLIENT_SECRET"
+        return f"{missing} is missing: distributing to many workspaces needs both (Basic Information) {where}"
+    if secrets.slack_bot_token is not None:
+        return ("SLACK_BOT_TOKEN and SLACK_CLIENT_ID / SLACK_CLIENT_SECRET are both set: keep the bot token "
+                f"for one workspace, or the client id and secret to install in many {where}")
+    if mode != "http":
+        return ("SLACK_CLIENT_ID / SLACK_CLIENT_SECRET need HTTP mode (slack.mode = \"http\"): the install "
+                f"flow's pages are served by its server {where}")
+    if secrets.slack_signing_secret is None:
+        return f"SLACK_CLIENT_ID / SLACK_CLIENT_SECRET are set but SLACK_SIGNING_SECRET is missing {where}"
+    return None
 
 
 async def migrate(services: Services) -> None:

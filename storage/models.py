@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -222,3 +224,15 @@ class Meta(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Slack distribution (HTTP mode with SLACK_CLIENT_ID / SLACK_CLIENT_SECRET): slack_sdk's own tables,
+# used by its AsyncSQLAlchemy installation and state stores (bot/slack_app/installations.py). Built
+# by slack_sdk's builders so that our migration and its queries agree on every column. They hold each
+# workspace's bot token in clear: the database must be protected like the .env file (README).
+slack_installations = AsyncSQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, AsyncSQLAlchemyInstallationStore.default_installations_table_name)
+slack_bots = AsyncSQLAlchemyInstallationStore.build_bots_table(
+    Base.metadata, AsyncSQLAlchemyInstallationStore.default_bots_table_name)
+slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, AsyncSQLAlchemyOAuthStateStore.default_table_name)

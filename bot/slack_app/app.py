@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 
 from bot.slack_app import events
 from bot.slack_app.callers import People
 from bot.slack_app.client import build_client
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.inflight import InFlight
+from bot.slack_app.installations import INSTALLATIONS_KEY, TeamClients, oauth_for
 from bot.slack_app.router import Dispatcher, SlackRouter, load_listeners
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ class CollectifApp(AsyncApp):
     """Bolt's AsyncApp with the listener work still running after Slack got its answer."""
 
     inflight: InFlight
+    teams: TeamClients | None  # distributed: each workspace's client (None: one SLACK_BOT_TOKEN)
 
     def web_app(self, path: str = "/slack/events", port: int = 3000) -> web.Application:
         """HTTP mode: stopping the server (AppRunner.cleanup) first drains the work in flight."""
@@ -50,19 +53,27 @@ class CollectifApp(AsyncApp):
 
 
 def build_app(services: Services, *, session: aiohttp.ClientSession | None = None) -> CollectifApp:
-    """The Bolt app for the workspace of SLACK_BOT_TOKEN, its listeners and error handler registered.
+    """The Bolt app, its listeners and error handler registered.
+
+    For the workspace of SLACK_BOT_TOKEN, or, distributed, for every workspace that installed it
+    (bot/slack_app/installations.py).
 
     `process_before_response=True`: Bolt answers Slack when the listener returns, and the listeners
     return as soon as their work acknowledged, the work going on in a task (bot/slack_app/inflight.py).
     With False, Bolt would poll for the ack every 10 ms: measured ~12 ms per ack instead of ~1 ms.
     """
     secrets = services.secrets
-    if secrets.slack_bot_token is None:
+    distributed = secrets.slack_distributed(services.settings.slack.mode)
+    if secrets.slack_bot_token is None and not distributed:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     # Retries 429 (after Retry-After), 500/503 and dropped connections; Bolt copies them per request.
-    token = secrets.slack_bot_token.get_secret_value()
+    token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token else None
     client = build_client(token, services.settings.slack.api_base, session)
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
+    oauth: dict[str, Any] = {}
+    teams: TeamClients | None = None
+    if distributed:
+        oauth["oauth_flow"], teams = oauth_for(services, client)
     app = CollectifApp(
         client=client,
         # Passed explicitly (even empty in Socket Mode, which does not sign): Bolt would read os.environ.
@@ -71,7 +82,18 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
         process_before_response=True,
         name="collectif",
         logger=logging.getLogger("bot.slack_app.bolt"),
+        **oauth,
     )
+    app.teams = teams
+    if teams is not None:
+        store = teams.store
+
+        async def with_installations(context: AsyncBoltContext,
+                                     next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+            context[INSTALLATIONS_KEY] = store  # for app_uninstalled / tokens_revoked (events.py)
+            return await next()
+
+        app.middleware(with_installations)
     people = People(services.clock)
     reporter = ErrorReporter(services, people, session)
     app.inflight = InFlight(reporter)

@@ -32,7 +32,7 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def build_client(token: str, base_url: str, session: aiohttp.ClientSession | None) -> AsyncWebClient:
+def build_client(token: str | None, base_url: str, session: aiohttp.ClientSession | None) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, session=session, retry_handlers=retry_handlers())
 
 

@@ -10,6 +10,7 @@ from bot.config import ConfigError, Settings
 from bot.features import CommandSpec, Feature, all_commands, locale_folders
 from bot.i18n import Catalog
 from bot.slack_app.app import build_router
+from bot.slack_app.installations import redirect_url
 
 APP_NAME = "Collectif"
 # Every bot scope and why it is needed; features add theirs with router.need_scope().
@@ -97,7 +98,10 @@ def manifest(settings: Settings, features: Iterable[Feature], locale: str | None
             "slash_commands": [command],
             **({"shortcuts": shortcuts} if shortcuts else {}),
         },
-        "oauth_config": {"scopes": {"bot": sorted({*BASE_SCOPES, *router.scopes})}},
+        # HTTP mode: the redirect URL of the install flow, used when distributing to many workspaces
+        # (SLACK_CLIENT_ID / SLACK_CLIENT_SECRET; bot/slack_app/installations.py), harmless otherwise.
+        "oauth_config": {**({"redirect_urls": [redirect_url(settings)]} if http else {}),
+                         "scopes": {"bot": sorted({*BASE_SCOPES, *router.scopes})}},
         "settings": {
             "event_subscriptions": {**where, "bot_events": sorted(router.events)},
             "interactivity": {"is_enabled": True, **where},

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,6 +20,9 @@ from bot.cards import Attachment, Card
 from bot.notifier import CannotPost, EventSpec, PostRef, ThreadRef
 from bot.rendering.slack import render_message
 from bot.slack_app.client import error_code
+
+if TYPE_CHECKING:
+    from bot.slack_app.installations import TeamClients
 
 log = logging.getLogger(__name__)
 # Errors meaning "this message or channel is not there for us": answered with None / False.
@@ -83,16 +86,26 @@ class ChannelPacer:
 
 
 class SlackNotifier:
-    """Implements bot.notifier.Notifier with the bot token's client (one workspace per token).
+    """Implements bot.notifier.Notifier with the client of the community's workspace.
 
-    Slack has no native scheduled events (create_event answers None) and no archiving of a thread.
+    That is the bot token's client (one workspace per token), or, distributed, the client of the
+    community's own installation (`teams`). Slack has no native scheduled events (create_event answers
+    None) and no archiving of a thread.
+    A workspace without installation (uninstalled) is like a gone channel: None / False.
     """
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None,
+                 teams: TeamClients | None = None) -> None:
         self.client = client
         self.pacer = pacer or ChannelPacer()
+        self.teams = teams
+
+    async def _client(self, community_external_id: str) -> AsyncWebClient | None:
+        if self.teams is None:
+            return self.client
+        return await self.teams.client(community_external_id)
 
     def _gone(self, exc: SlackApiError, what: str) -> None:
         error = error_code(exc)
@@ -100,13 +113,14 @@ class SlackNotifier:
             raise exc
         log.info("Slack %s: %s", what, error)
 
-    async def _send(self, channel_id: str, card: Card, *, thread_ts: str | None = None) -> PostRef | None:
+    async def _send(self, client: AsyncWebClient, channel_id: str, card: Card, *,
+                    thread_ts: str | None = None) -> PostRef | None:
         """Post a card and share its files beside it; CannotPost when the channel refuses the bot."""
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         message = render_message(card)
         try:
             response = await self.pacer.run(
-                channel_id, lambda: self.client.chat_postMessage(channel=channel_id, **message, **extra)
+                channel_id, lambda: client.chat_postMessage(channel=channel_id, **message, **extra)
             )
         except SlackApiError as exc:
             error = error_code(exc)
@@ -115,31 +129,39 @@ class SlackNotifier:
             self._gone(exc, f"cannot post in {channel_id}")
             return None
         channel = str(response["channel"])
-        await self._upload(channel, card.attachments, thread_ts)
+        await self._upload(client, channel, card.attachments, thread_ts)
         return PostRef(channel, str(response["ts"]))
 
-    async def _upload(self, channel: str, attachments: tuple[Attachment, ...], thread_ts: str | None) -> None:
+    async def _upload(self, client: AsyncWebClient, channel: str, attachments: tuple[Attachment, ...],
+                      thread_ts: str | None) -> None:
         if not attachments:
             return
         uploads = [{"content": a.content, "filename": a.filename, "title": a.filename}
                    for a in attachments[:FILES_MAX]]
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        await self.client.files_upload_v2(channel=channel, file_uploads=uploads, **extra)
+        await client.files_upload_v2(channel=channel, file_uploads=uploads, **extra)
 
     async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
-        return await self._send(channel_id, card)
+        client = await self._client(community_external_id)
+        return None if client is None else await self._send(client, channel_id, card)
 
     async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
+        client = await self._client(community_external_id)
+        if client is None:
+            return False
         try:
-            await self.client.chat_update(channel=ref.channel_id, ts=ref.message_id, **render_message(card))
+            await client.chat_update(channel=ref.channel_id, ts=ref.message_id, **render_message(card))
         except SlackApiError as exc:
             self._gone(exc, f"cannot edit {ref}")
             return False
         return True
 
     async def delete(self, community_external_id: str, ref: PostRef) -> bool:
+        client = await self._client(community_external_id)
+        if client is None:
+            return False
         try:
-            await self.client.chat_delete(channel=ref.channel_id, ts=ref.message_id)
+            await client.chat_delete(channel=ref.channel_id, ts=ref.message_id)
         except SlackApiError as exc:
             self._gone(exc, f"cannot delete {ref}")
             return False
@@ -150,9 +172,12 @@ class SlackNotifier:
     ) -> PostRef | None:
         if attachment is not None:
             card = replace(card, attachments=(*card.attachments, attachment))
+        client = await self._client(community_external_id)
+        if client is None:
+            return None
         try:
-            opened = await self.client.conversations_open(users=user_id)
-            return await self._send(str(opened["channel"]["id"]), card)
+            opened = await client.conversations_open(users=user_id)
+            return await self._send(client, str(opened["channel"]["id"]), card)
         except SlackApiError as exc:
             self._gone(exc, f"cannot DM {user_id}")
             return None
@@ -169,7 +194,10 @@ class SlackNotifier:
     async def post_in_thread(
         self, community_external_id: str, thread: ThreadRef, card: Card
     ) -> PostRef | None:
-        return await self._send(thread.channel_id, card, thread_ts=thread.thread_id or None)
+        client = await self._client(community_external_id)
+        if client is None:
+            return None
+        return await self._send(client, thread.channel_id, card, thread_ts=thread.thread_id or None)
 
     async def archive_thread(self, community_external_id: str, thread: ThreadRef) -> bool:
         return False  # Slack threads and group DMs cannot be closed by an app
@@ -179,10 +207,11 @@ class SlackNotifier:
     ) -> ThreadRef | None:
         """A group DM of the members and the bot (Slack allows up to 8 people besides the app)."""
         users = list(dict.fromkeys(user_ids))
-        if not users:
+        client = await self._client(community_external_id) if users else None
+        if client is None:
             return None
         try:
-            opened = await self.client.conversations_open(users=",".join(users))
+            opened = await client.conversations_open(users=",".join(users))
         except SlackApiError as exc:
             self._gone(exc, f"cannot open a group DM with {users}")
             return None
@@ -192,11 +221,14 @@ class SlackNotifier:
 
     async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
         gate = asyncio.Semaphore(USER_CHECKS_AT_ONCE)
+        client = await self._client(community_external_id)
+        if client is None:
+            return set()  # cannot tell: nobody is taken for gone
 
         async def gone(user_id: str) -> bool:
             async with gate:
                 try:
-                    answer = await self.client.users_info(user=user_id)
+                    answer = await client.users_info(user=user_id)
                 except SlackApiError as exc:
                     if error_code(exc) in ("user_not_found", "users_not_found"):
                         return True

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import startup
 from bot.slack_app.app import CollectifApp, build_app
+from bot.slack_app.installations import INSTALL_PATH
 from bot.slack_app.notifier import SlackNotifier
 
 if TYPE_CHECKING:
@@ -45,7 +46,11 @@ def _unreachable(app: AsyncApp, exc: BaseException) -> SlackStartError:
 
 
 class SlackRuntime:
-    """Implements bot.services.PlatformRuntime for one workspace (SLACK_BOT_TOKEN)."""
+    """Implements bot.services.PlatformRuntime for one workspace (SLACK_BOT_TOKEN).
+
+    Or, in HTTP mode, for every workspace that installed the app (SLACK_CLIENT_ID / SECRET:
+    bot/slack_app/installations.py).
+    """
 
     name = "slack"
 
@@ -64,8 +69,11 @@ class SlackRuntime:
         self._session = aiohttp.ClientSession(trace_configs=[self.services.metrics.trace_config(self.name)])
         try:
             self.app = build_app(self.services, session=self._session)
-            self.services.notifiers[self.name] = SlackNotifier(self.app.client)
-            await self._check_bot_token(self.app)
+            self.services.notifiers[self.name] = SlackNotifier(self.app.client, teams=self.app.teams)
+            if self.app.teams is None:
+                await self._check_bot_token(self.app)
+            else:  # distributed: no token of our own; each workspace's comes with its installation
+                log.info("Slack: distributed, workspaces install through %s", INSTALL_PATH)
             if self.services.settings.slack.mode == "http":
                 await self._serve_http(self.app)
             else:

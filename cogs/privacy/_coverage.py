@@ -20,6 +20,12 @@ PERSON_COLUMNS = ("member_id", "user_id", "user_ids")
 # Tables whose person columns are deliberately not a member's own data, with the reason.
 NOT_PERSONAL: Mapping[str, str] = {
     "community_settings": "moderator ids are the community's configuration, changed by moderators",
+    # Slack distribution (bot/slack_app/installations.py): a workspace's installation, deleted when it
+    # uninstalls the app. `bot_user_id` is the app's own bot user, and `user_id` the Slack id of the
+    # admin who installed it, which slack_sdk's store requires; no member data.
+    "slack_bots": "the bot_user_id is the app's own bot user, not a person",
+    "slack_installations": "the workspace's installation: the installing admin's Slack id (required by "
+    "slack_sdk's store), deleted with the installation when the workspace uninstalls the app",
 }
 
 

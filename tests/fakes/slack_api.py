@@ -9,6 +9,7 @@ events) to a Bolt app over HTTP, or deliberately badly signed / stale ones.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -31,6 +32,8 @@ TEAM_ID = "T0COLLECT"
 TEAM_DOMAIN = "collectif-test"
 BOT_USER_ID = "UCOLLECTIF"
 APP_ID = "ACOLLECTIF"
+CLIENT_ID = "1000000001.2000000002"  # distribution (OAuth install flow): the app's Basic Information
+CLIENT_SECRET = "collectif-test-client-secret"
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
 
 T = TypeVar("T")
@@ -96,6 +99,28 @@ class FakeUser:
 
 
 @dataclass
+class FakeWorkspace:
+    """Another workspace, for distribution: installing the app there (oauth.v2.access) yields its token."""
+
+    team_id: str
+    domain: str
+    name: str
+    bot_token: str
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = "BCOLLECTIF"
+    installer: str = "UINSTALLER"
+    # Token rotation turned on: installing yields a refresh token and a token expiring in this many
+    # seconds; each refresh (oauth.v2.access grant_type=refresh_token) a new pair, valid 12 hours.
+    expires_in: int | None = None
+    refresh_token: str | None = None
+
+    def auth_test(self) -> dict[str, Any]:
+        return {"ok": True, "url": f"https://{self.domain}.slack.com/", "team": self.name,
+                "user": "collectif", "team_id": self.team_id, "user_id": self.bot_user_id,
+                "bot_id": self.bot_id, "is_enterprise_install": False}
+
+
+@dataclass
 class Posted:
     """A message posted to a response_url (what the user sees after a slash command or a click)."""
 
@@ -156,6 +181,12 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Distribution: workspaces by bot token, accepted beside bot_token; oauth.v2.access trades a
+        # code (install_code) for the workspace's token when the client id and secret are right.
+        self.client_id = CLIENT_ID
+        self.client_secret = CLIENT_SECRET
+        self.workspaces: dict[str, FakeWorkspace] = {}
+        self.oauth_codes: dict[str, str] = {}  # code -> team id (each code works once)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -196,6 +227,36 @@ class FakeSlack:
         return self.users[user_id]
 
     # ---- assertions ------------------------------------------------------------------------------
+
+    def add_workspace(self, team_id: str, domain: str, *, name: str | None = None,
+                      bot_token: str | None = None, expires_in: int | None = None) -> FakeWorkspace:
+        """A workspace the app can be installed in; its bot token is accepted once added.
+
+        `expires_in`: the app has token rotation on; the installed token expires that many seconds later.
+        """
+        workspace = FakeWorkspace(team_id, domain, name or domain.title(),
+                                  bot_token or f"xoxb-{team_id.lower()}-{uuid.uuid4().hex[:8]}",
+                                  expires_in=expires_in)
+        if expires_in is not None:
+            workspace.bot_token = workspace.bot_token.replace("xoxb-", "xoxe.xoxb-", 1)
+            workspace.refresh_token = f"xoxe-1-{uuid.uuid4().hex[:12]}"
+        self.workspaces[workspace.bot_token] = workspace
+        return workspace
+
+    def install_code(self, team_id: str) -> str:
+        """The code Slack hands the redirect URL after an admin of `team_id` approved the install."""
+        code = f"code-{team_id.lower()}-{uuid.uuid4().hex[:8]}"
+        self.oauth_codes[code] = team_id
+        return code
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its token is refused from now on (invalid_auth)."""
+        for token, workspace in list(self.workspaces.items()):
+            if workspace.team_id == team_id:
+                del self.workspaces[token]
+
+    def calls_with_token(self, token: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.token == token]
 
     def fail_next(self, method: str, *failures: HttpFailure) -> None:
         """Answer the next calls of `method` with these failures, in order, then normally again."""
@@ -240,6 +301,11 @@ class FakeSlack:
                     args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
+        if method == "oauth.v2.access":  # authenticated by the client id and secret, not a token
+            self.calls.append(ApiCall(method, {k: v for k, v in args.items() if k != "client_secret"}, None))
+            answer = self._oauth_v2_access(args, auth)
+            await self._notify()
+            return web.json_response(answer)
         self.calls.append(ApiCall(method, args, token))
         if method in self.dropped:
             assert request.transport is not None
@@ -259,14 +325,56 @@ class FakeSlack:
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != expected:
+        workspace = self.workspaces.get(token) if method != "apps.connections.open" else None
+        if token != expected and workspace is None:
             return {"ok": False, "error": "invalid_auth"}
+        if workspace is not None and method == "auth.test":
+            return workspace.auth_test()
         if method in self.errors:
             return {"ok": False, "error": self.errors[method]}
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         return handler(args)
+
+    def _oauth_v2_access(self, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if auth.startswith("Basic "):
+            with contextlib.suppress(ValueError):
+                client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != self.client_id or client_secret != self.client_secret:
+            error = "invalid_client_id" if client_id != self.client_id else "bad_client_secret"
+            return {"ok": False, "error": error}
+        if args.get("grant_type") == "refresh_token":
+            return self._refresh(str(args.get("refresh_token", "")))
+        team_id = self.oauth_codes.pop(str(args.get("code", "")), None)
+        workspace = next((w for w in self.workspaces.values() if w.team_id == team_id), None)
+        if workspace is None:
+            return {"ok": False, "error": "invalid_code"}
+        rotation: dict[str, Any] = {}
+        if workspace.refresh_token is not None:
+            rotation = {"refresh_token": workspace.refresh_token, "expires_in": workspace.expires_in}
+        return {**rotation, "ok": True, "app_id": APP_ID, "authed_user": {"id": workspace.installer},
+                "scope": "commands,chat:write", "token_type": "bot", "access_token": workspace.bot_token,
+                "bot_user_id": workspace.bot_user_id,
+                "team": {"id": workspace.team_id, "name": workspace.name},
+                "enterprise": None, "is_enterprise_install": False}
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Token rotation: a new token and refresh token; the old token is refused from now on."""
+        workspace = next((w for w in self.workspaces.values() if w.refresh_token == refresh_token), None)
+        if workspace is None or not refresh_token:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        del self.workspaces[workspace.bot_token]
+        workspace.bot_token = f"xoxe.xoxb-{workspace.team_id.lower()}-{uuid.uuid4().hex[:8]}"
+        workspace.refresh_token = f"xoxe-1-{uuid.uuid4().hex[:12]}"
+        workspace.expires_in = 43_200
+        self.workspaces[workspace.bot_token] = workspace
+        return {"ok": True, "app_id": APP_ID, "token_type": "bot", "scope": "commands,chat:write",
+                "access_token": workspace.bot_token, "refresh_token": workspace.refresh_token,
+                "expires_in": workspace.expires_in, "bot_user_id": workspace.bot_user_id,
+                "team": {"id": workspace.team_id, "name": workspace.name}, "enterprise": None,
+                "is_enterprise_install": False}
 
     def _ts(self) -> str:
         n = next(self._seq)
@@ -502,10 +610,12 @@ class SlackSender:
     # payloads (also used as Socket Mode envelope payloads)
 
     def command_payload(self, text: str, *, user_id: str, channel_id: str = "CGENERAL",
-                        response_url: str | None = None) -> dict[str, str]:
+                        response_url: str | None = None, team: FakeWorkspace | None = None) -> dict[str, str]:
+        """`team`: sent from another workspace than the fake's own (distribution)."""
         return {
-            "token": "legacy-verification-token", "team_id": self.fake.team_id,
-            "team_domain": self.fake.team_domain, "channel_id": channel_id, "channel_name": "general",
+            "token": "legacy-verification-token", "team_id": team.team_id if team else self.fake.team_id,
+            "team_domain": team.domain if team else self.fake.team_domain,
+            "channel_id": channel_id, "channel_name": "general",
             "user_id": user_id, "user_name": self.fake.users[user_id].name if user_id in self.fake.users
             else user_id.lower(), "command": self.command_name, "text": text, "api_app_id": APP_ID,
             "is_enterprise_install": "false", "response_url": response_url or self.fake.response_url(),
@@ -546,12 +656,14 @@ class SlackSender:
             "response_urls": [],
         }
 
-    def event_payload(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    def event_payload(self, event: dict[str, Any], *, event_id: str | None = None,
+                      team: FakeWorkspace | None = None) -> dict[str, Any]:
+        team_id = team.team_id if team else self.fake.team_id
         return {
-            "token": "legacy-verification-token", "team_id": self.fake.team_id, "api_app_id": APP_ID,
+            "token": "legacy-verification-token", "team_id": team_id, "api_app_id": APP_ID,
             "event": {"event_ts": f"{time.time():.6f}", **event}, "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.fake.team_id, "user_id": BOT_USER_ID, "is_bot": True}],
+            "authorizations": [{"team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}],
         }
 
     # senders
