@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +31,11 @@ from cogs.afterworks.models import (
     Series,
 )
 from storage.models import Job, Member
+
+# Core tables for the hot statements that load no object: no ORM work on them at each execution.
+_AFTERWORKS: Table = Afterwork.__table__  # type: ignore[assignment]
+_RSVPS: Table = Rsvp.__table__  # type: ignore[assignment]
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 
 FEATURE = "afterworks"
 REMIND = "afterworks.remind"
@@ -111,31 +116,34 @@ def check_manager(afterwork: Afterwork, member_id: int, is_moderator: bool) -> N
 @functools.cache
 def _seated_query() -> Select[str, int, str, str, str | None]:
     """Those going and those waiting, in the order the card lists them."""
+    r, m = _RSVPS.c, _MEMBERS.c
     return (
-        select(Rsvp.status, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
-        .join(Rsvp, Rsvp.member_id == Member.id)
+        select(r.status, m.id, m.platform_user_id, m.display_name, m.locale)
+        .select_from(_MEMBERS.join(_RSVPS, r.member_id == m.id))
         .where(
-            Rsvp.community_id == bindparam("community_id"),
-            Rsvp.afterwork_id == bindparam("afterwork_id"),
-            Rsvp.status.in_((GOING, WAITLIST)),
+            r.community_id == bindparam("community_id"),
+            r.afterwork_id == bindparam("afterwork_id"),
+            r.status.in_((GOING, WAITLIST)),
         )
-        .order_by(Rsvp.position, Rsvp.id)
+        .order_by(r.position, r.id)
     )
 
 
 @functools.cache
 def _person_query() -> Select[int, str, str, str | None]:
-    return select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
-        Member.community_id == bindparam("community_id"), Member.id == bindparam("member_id")
+    m = _MEMBERS.c
+    return select(m.id, m.platform_user_id, m.display_name, m.locale).where(
+        m.community_id == bindparam("community_id"), m.id == bindparam("member_id")
     )
 
 
 @functools.cache
 def _counts_query() -> Select[str, int]:
+    r = _RSVPS.c
     return (
-        select(Rsvp.status, func.count())
-        .where(Rsvp.community_id == bindparam("community_id"), Rsvp.afterwork_id == bindparam("afterwork_id"))
-        .group_by(Rsvp.status)
+        select(r.status, func.count())
+        .where(r.community_id == bindparam("community_id"), r.afterwork_id == bindparam("afterwork_id"))
+        .group_by(r.status)
     )
 
 
@@ -168,7 +176,7 @@ async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
 
 @functools.cache
 def _going_count_query() -> Any:
-    return select(Afterwork.going_count).where(Afterwork.id == bindparam("afterwork_id"))
+    return select(_AFTERWORKS.c.going_count).where(_AFTERWORKS.c.id == bindparam("afterwork_id"))
 
 
 async def current_view(session: AsyncSession, afterwork: Afterwork) -> View:
@@ -221,14 +229,11 @@ async def _lock(session: AsyncSession, community_id: int, afterwork_id: int) -> 
 
 @functools.cache
 def _take_seat_query() -> Any:
+    a = _AFTERWORKS.c
     return (
-        update(Afterwork)
-        .where(
-            Afterwork.id == bindparam("b_afterwork_id"),
-            (Afterwork.capacity.is_(None)) | (Afterwork.going_count < Afterwork.capacity),
-        )
-        .values(going_count=Afterwork.going_count + 1)
-        .execution_options(synchronize_session=False)
+        _AFTERWORKS.update()
+        .where(a.id == bindparam("b_afterwork_id"), (a.capacity.is_(None)) | (a.going_count < a.capacity))
+        .values(going_count=a.going_count + 1)
     )
 
 
@@ -292,25 +297,25 @@ async def answer(
 
 @functools.cache
 def _rsvp_query() -> Select[int, str, int]:
-    return select(Rsvp.id, Rsvp.status, Rsvp.position).where(
-        Rsvp.community_id == bindparam("community_id"),
-        Rsvp.afterwork_id == bindparam("afterwork_id"),
-        Rsvp.member_id == bindparam("member_id"),
+    r = _RSVPS.c
+    return select(r.id, r.status, r.position).where(
+        r.community_id == bindparam("community_id"),
+        r.afterwork_id == bindparam("afterwork_id"),
+        r.member_id == bindparam("member_id"),
     )
 
 
 @functools.cache
 def _insert_rsvp() -> Any:
-    return insert(Rsvp)
+    return _RSVPS.insert()
 
 
 @functools.cache
 def _update_rsvp() -> Any:
     return (
-        update(Rsvp)
-        .where(Rsvp.id == bindparam("b_id"))
+        _RSVPS.update()
+        .where(_RSVPS.c.id == bindparam("b_id"))
         .values(status=bindparam("b_status"), position=bindparam("b_position"), updated_at=bindparam("b_now"))
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -371,13 +376,14 @@ async def answer_held(
 
 @functools.cache
 def _position_query() -> Any:
+    r = _RSVPS.c
     return (
         select(func.count())
-        .select_from(Rsvp)
+        .select_from(_RSVPS)
         .where(
-            Rsvp.afterwork_id == bindparam("afterwork_id"),
-            Rsvp.status == WAITLIST,
-            Rsvp.position < bindparam("position"),
+            r.afterwork_id == bindparam("afterwork_id"),
+            r.status == WAITLIST,
+            r.position < bindparam("position"),
         )
     )
 
