@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +21,11 @@ from bot.errors import NotFound, UserError
 from cogs.pooling._form import Tiers
 from cogs.pooling.models import CANCELLED, FAILED, HAPPENING, IN, OPEN, WAITLIST, Pool, PoolMember
 from storage.models import Member, Trade
+
+# Core tables for the hot statements that load no object: no ORM work on them at each execution.
+_POOLS: Table = Pool.__table__  # type: ignore[assignment]
+_ENTRIES: Table = PoolMember.__table__  # type: ignore[assignment]
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 
 FEATURE = "pooling"
 NAMES_SHOWN = 15
@@ -97,8 +102,9 @@ def check_manager(pool: Pool, member_id: int, is_moderator: bool) -> None:
 
 @functools.cache
 def _person_query() -> Select[int, str, str, str | None]:
-    return select(Member.id, Member.platform_user_id, Member.display_name, Member.locale).where(
-        Member.community_id == bindparam("community_id"), Member.id == bindparam("member_id"))
+    m = _MEMBERS.c
+    return select(m.id, m.platform_user_id, m.display_name, m.locale).where(
+        m.community_id == bindparam("community_id"), m.id == bindparam("member_id"))
 
 
 async def person(session: AsyncSession, community_id: int, member_id: int | None) -> Person | None:
@@ -123,12 +129,13 @@ async def people(session: AsyncSession, community_id: int, pool_id: int, status:
 @functools.cache
 def _seated_query() -> Select[str, int, str, str, str | None]:
     """Those in and those waiting, in the order the card lists them."""
+    e, m = _ENTRIES.c, _MEMBERS.c
     return (
-        select(PoolMember.status, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
-        .join(PoolMember, PoolMember.member_id == Member.id)
-        .where(PoolMember.community_id == bindparam("community_id"),
-               PoolMember.pool_id == bindparam("pool_id"), PoolMember.status.in_((IN, WAITLIST)))
-        .order_by(PoolMember.position, PoolMember.id)
+        select(e.status, m.id, m.platform_user_id, m.display_name, m.locale)
+        .select_from(_MEMBERS.join(_ENTRIES, e.member_id == m.id))
+        .where(e.community_id == bindparam("community_id"), e.pool_id == bindparam("pool_id"),
+               e.status.in_((IN, WAITLIST)))
+        .order_by(e.position, e.id)
     )
 
 
@@ -145,7 +152,7 @@ async def load_view(session: AsyncSession, pool: Pool) -> View:
 
 @functools.cache
 def _count_query() -> Any:
-    return select(Pool.participant_count).where(Pool.id == bindparam("pool_id"))
+    return select(_POOLS.c.participant_count).where(_POOLS.c.id == bindparam("pool_id"))
 
 
 async def current_view(session: AsyncSession, pool: Pool) -> View:
@@ -199,12 +206,11 @@ async def _turn(session: AsyncSession, community_id: int, pool_id: int, now: dat
 
 @functools.cache
 def _take_seat_query() -> Any:
+    p = _POOLS.c
     return (
-        update(Pool)
-        .where(Pool.id == bindparam("b_pool_id"),
-               Pool.maximum.is_(None) | (Pool.participant_count < Pool.maximum))
-        .values(participant_count=Pool.participant_count + 1)
-        .execution_options(synchronize_session=False)
+        _POOLS.update()
+        .where(p.id == bindparam("b_pool_id"), p.maximum.is_(None) | (p.participant_count < p.maximum))
+        .values(participant_count=p.participant_count + 1)
     )
 
 
@@ -222,9 +228,9 @@ async def _free_seat(session: AsyncSession, pool_id: int) -> None:
 
 @functools.cache
 def _position_query() -> Any:
-    return select(func.count()).select_from(PoolMember).where(
-        PoolMember.pool_id == bindparam("pool_id"), PoolMember.status == WAITLIST,
-        PoolMember.position < bindparam("position"))
+    e = _ENTRIES.c
+    return select(func.count()).select_from(_ENTRIES).where(
+        e.pool_id == bindparam("pool_id"), e.status == WAITLIST, e.position < bindparam("position"))
 
 
 async def _position(session: AsyncSession, pool_id: int, position: int) -> int:
@@ -238,9 +244,10 @@ async def waitlist_position(session: AsyncSession, entry: PoolMember) -> int:
 
 @functools.cache
 def _entry_query() -> Select[int, str, int]:
-    return select(PoolMember.id, PoolMember.status, PoolMember.position).where(
-        PoolMember.community_id == bindparam("community_id"), PoolMember.pool_id == bindparam("pool_id"),
-        PoolMember.member_id == bindparam("member_id"))
+    e = _ENTRIES.c
+    return select(e.id, e.status, e.position).where(
+        e.community_id == bindparam("community_id"), e.pool_id == bindparam("pool_id"),
+        e.member_id == bindparam("member_id"))
 
 
 async def _entry(session: AsyncSession, community_id: int, pool_id: int, member_id: int) -> Any:
@@ -251,7 +258,7 @@ async def _entry(session: AsyncSession, community_id: int, pool_id: int, member_
 
 @functools.cache
 def _insert_entry() -> Any:
-    return insert(PoolMember)
+    return _ENTRIES.insert()
 
 
 async def join(session: AsyncSession, community_id: int, pool_id: int, member_id: int, now: datetime
