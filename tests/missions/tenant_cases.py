@@ -138,6 +138,7 @@ CASES.append(
         "missions: /missions Previous / Next with a search token",
         "b_search",
         _page_of_b_search,
+        missing="0123456789abcdef",  # a token is text: an integer id of nothing fails on PostgreSQL's types
         covers=("missions:page:1:0123456789abcdef",),
     )
 )
