@@ -1,19 +1,21 @@
 """Missions speed: 10,000 profiles, 50,000 missions (10,000 open), SQLite: post, I'm interested, /missions.
 
 Run: `.venv/bin/python -m benchmarks.missions [--profiles 10000] [--missions 50000] [--open 10000]
-[--runs 300] [--rounds 3] [--profile post|interest|list]`.
+[--runs 300] [--rounds 3] [--only post|click|interest|list|one_filter] [--profile NAME [--dump FILE]]`.
 Targets (issue 9): posting a mission to 5 channels (4 trades with a channel each + the missions
 channel) p99 <= 20 ms; I'm interested p99 <= 10 ms; `/missions` with two filters p99 <= 15 ms.
 Handler time is what the Discord binding awaits, with a recording notifier (tests/fakes/notifier.py)
 in place of the platform, so no platform latency: posting is `check_mission` (read-only) then
-`submit_mission` with its effect (the 5 cards posted, the posts recorded); I'm interested is the note
-submitted, `show_interest` with its effects (every card of the mission edited, the author's DM with
-the candidate's profile); the button click before it (`check_interest`, then the modal) is printed
-apart. `/missions` is `find_missions` (filters resolved, then searched) with two filters, in turn: a trade
-with "mine", a trade with "where I am a candidate", a skill with a work mode, a trade with a city.
+`submit_mission` given what the check returned, with its effect (the 5 cards posted, the posts
+recorded); I'm interested is the note submitted, `show_interest` with its effects (every card of the
+mission edited, the author's DM with the candidate's profile); the button click before it
+(`check_interest`, then the modal) is printed apart. `/missions` is `find_missions` (filters resolved,
+then searched) with two filters, in turn: a trade with "mine", a trade with "where I am a candidate",
+a skill with a work mode, a trade with a city.
 The 50,000 missions, their trade slots, candidacies, recorded posts (one per channel) and pending
 expiry jobs are inserted in bulk, not through the use cases. Each round is printed; the verdict is on
-every round's samples pooled. `--profile NAME` runs that handler under cProfile and prints the top.
+every round's samples pooled. `--only NAME` times that handler alone; `--profile NAME` runs it under
+cProfile and prints the top (`--dump FILE` also writes the stats for `pstats`, e.g. to see callers).
 """
 
 from __future__ import annotations
@@ -255,19 +257,32 @@ def form(trade_ids: list[int], n: int) -> MissionForm:
     )
 
 
-async def profile(name: str, call: Callable[[int], Awaitable[object]], runs: int) -> None:
+async def profile(
+    name: str, call: Callable[[int], Awaitable[object]], runs: int, dump: str | None = None
+) -> None:
+    for i in range(10):  # warm the statement cache, as the timed runs do
+        await call(i)
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(runs):
         await call(i)
     profiler.disable()
+    if dump:
+        profiler.dump_stats(dump)
     print(f"cProfile of {runs} x {name} (cumulative, top 35):")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
 
 async def main(
-    profiles: int, missions: int, open_count: int, runs: int, rounds: int, profiled: str | None
+    profiles: int,
+    missions: int,
+    open_count: int,
+    runs: int,
+    rounds: int,
+    profiled: str | None,
+    only: str | None = None,
+    dump: str | None = None,
 ) -> int:
     rng = random.Random(9)
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,8 +323,10 @@ async def main(
             n = next(posted)  # a different author each time: the weekly limit and repost rule stay out
             who = callers[members[n % len(members)]]
             typed = form([trade_ids[(n + k) % len(trade_ids)] for k in range(4)], n)
-            await run(services, who, check_mission, typed, None, write=False)
-            done = await run(services, who, submit_mission, typed, origin_channel_id="C-origin")
+            checked = await run(services, who, check_mission, typed, None, write=False)
+            done = await run(
+                services, who, submit_mission, typed, origin_channel_id="C-origin", checked=checked
+            )
             if n == 0:
                 assert done.published is not None
                 assert len(done.published.posted) == 5, done.published
@@ -367,8 +384,10 @@ async def main(
             "list": ("/missions, two filters", listing, lambda i: combos[i % 4]),
             "one_filter": ("/missions, trade only (page of 10)", one_filter, None),
         }
+        if only:
+            handlers = {only: handlers[only]}
         if profiled:
-            await profile(profiled, handlers[profiled][1], runs)
+            await profile(profiled, handlers[profiled][1], runs, dump)
             await db.dispose()
             return 0
         results: dict[str, list[dict[str, Samples]]] = {key: [] for key in handlers}
@@ -405,7 +424,10 @@ if __name__ == "__main__":
     parser.add_argument("--open", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="repeat; the verdict is on all rounds pooled")
-    parser.add_argument("--profile", choices=("post", "click", "interest", "list", "one_filter"))
+    names = ("post", "click", "interest", "list", "one_filter")
+    parser.add_argument("--profile", choices=names)
+    parser.add_argument("--dump", help="with --profile: write the cProfile stats to this file")
+    parser.add_argument("--only", choices=names, help="time this handler alone")
     arguments = parser.parse_args()
     raise SystemExit(
         asyncio.run(
@@ -416,6 +438,8 @@ if __name__ == "__main__":
                 arguments.runs,
                 arguments.rounds,
                 arguments.profile,
+                arguments.only,
+                arguments.dump,
             )
         )
     )

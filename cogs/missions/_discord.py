@@ -368,7 +368,7 @@ class Missions(commands.Cog):
             await self.show_form(interaction, 1, notice=self.t(caller.locale, "missions.form.expired"))
             return
         try:
-            await run(services, caller, check_mission, draft, editing, write=False)
+            checked = await run(services, caller, check_mission, draft, editing, write=False)
         except InvalidInput as error:
             await self.show_form(
                 interaction, 1, notice=problems_text(services.catalog, caller.locale, error.problems)
@@ -377,7 +377,13 @@ class Missions(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         origin = str(interaction.channel_id or "") or None
         done = await run(
-            services, caller, submit_mission, draft, origin_channel_id=origin, mission_id=editing
+            services,
+            caller,
+            submit_mission,
+            draft,
+            origin_channel_id=origin,
+            mission_id=editing,
+            checked=checked,
         )
         self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
         self.drafts.drop(EDITING, caller.community_id, caller.member_id)

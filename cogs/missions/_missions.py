@@ -7,12 +7,15 @@ and mission is a unique constraint.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from difflib import SequenceMatcher
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
@@ -30,7 +33,7 @@ from cogs.missions.models import (
 )
 from storage.communities import ensure_member
 from storage.models import Community, Job, Member, Sector, Trade
-from storage.sql import dialect_insert, insert_ignore
+from storage.sql import dialect_insert, insert_for
 
 FEATURE = "missions"
 NOT_FOUND = "missions.errors.not_found"
@@ -141,24 +144,70 @@ async def authored(
     return mission
 
 
+# The statements of the posting path are built once with bound parameters (building one costs more
+# Python time than SQLite takes to run it), as cogs/feedback/_store.py does.
+
+
+@functools.cache
+def _mission_trades_query() -> Any:
+    cid = bindparam("community_id")
+    return (
+        select(Trade.id, Trade.name, Trade.channel_id)
+        .join(MissionTrade, MissionTrade.trade_id == Trade.id)
+        .where(MissionTrade.community_id == cid, MissionTrade.mission_id == bindparam("mission_id"))
+        .order_by(MissionTrade.position)
+    )
+
+
+@functools.cache
+def _candidacies_query() -> Any:
+    return (
+        select(Candidacy, Member.platform_user_id, Member.display_name)
+        .join(Member, Member.id == Candidacy.member_id)
+        .where(
+            Candidacy.community_id == bindparam("community_id"),
+            Candidacy.mission_id == bindparam("mission_id"),
+        )
+        .order_by(Candidacy.id)
+    )
+
+
+@functools.cache
+def _names_query() -> Any:
+    return select(Member.id, Member.platform_user_id, Member.display_name).where(
+        Member.community_id == bindparam("community_id"), Member.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@functools.cache
+def _sector_query() -> Any:
+    return select(Sector.name).where(
+        Sector.community_id == bindparam("community_id"), Sector.id == bindparam("sector_id")
+    )
+
+
+async def sector_name(session: AsyncSession, community_id: int, sector_id: int) -> str | None:
+    """The sector's name; None when the community has no such sector."""
+    return await session.scalar(_sector_query(), {"community_id": community_id, "sector_id": sector_id})
+
+
+async def _names(session: AsyncSession, community_id: int, mission: Any) -> dict[int, tuple[str, str]]:
+    """(user id, shown name) of the mission's author and of who brought it."""
+    names: dict[int, tuple[str, str]] = {}
+    people = [m for m in (mission.author_member_id, mission.brought_by_member_id) if m is not None]
+    if people:
+        for member_id, user_id, name in await session.execute(
+            _names_query(), {"community_id": community_id, "ids": people}
+        ):
+            names[member_id] = (user_id, name or user_id)
+    return names
+
+
 async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: bool = False) -> MissionView:
     cid = mission.community_id
-    trades = (
-        await session.execute(
-            select(Trade.id, Trade.name, Trade.channel_id)
-            .join(MissionTrade, MissionTrade.trade_id == Trade.id)
-            .where(MissionTrade.community_id == cid, MissionTrade.mission_id == mission.id)
-            .order_by(MissionTrade.position)
-        )
-    ).all()
-    rows = (
-        await session.execute(
-            select(Candidacy, Member.platform_user_id, Member.display_name)
-            .join(Member, Member.id == Candidacy.member_id)
-            .where(Candidacy.community_id == cid, Candidacy.mission_id == mission.id)
-            .order_by(Candidacy.id)
-        )
-    ).all()
+    keys = {"community_id": cid, "mission_id": mission.id}
+    trades = (await session.execute(_mission_trades_query(), keys)).all()
+    rows = (await session.execute(_candidacies_query(), keys)).all()
     profiles = (
         await candidate_profiles(session, cid, [candidacy.member_id for candidacy, _, _ in rows])
         if with_profiles
@@ -176,31 +225,37 @@ async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: b
         )
         for candidacy, user_id, name in rows
     ]
-    names: dict[int, tuple[str, str]] = {}
-    people = [m for m in (mission.author_member_id, mission.brought_by_member_id) if m is not None]
-    if people:
-        for member_id, user_id, name in (
-            await session.execute(
-                select(Member.id, Member.platform_user_id, Member.display_name).where(
-                    Member.community_id == cid, Member.id.in_(people)
-                )
-            )
-        ).all():
-            names[member_id] = (user_id, name or user_id)
     sector = ""
     if mission.sector_id is not None:
-        sector = (
-            await session.scalar(
-                select(Sector.name).where(Sector.community_id == cid, Sector.id == mission.sector_id)
-            )
-            or ""
-        )
+        sector = await sector_name(session, cid, mission.sector_id) or ""
+    return _view(mission, trades, candidates, await _names(session, cid, mission), sector)
+
+
+async def new_mission_view(
+    session: AsyncSession, mission_id: int, values: dict[str, Any], trades: Sequence[Row[Any]], sector: str
+) -> MissionView:
+    """The view of a mission this transaction just inserted, from what it has in hand.
+
+    `values` as inserted, its trades in order, its sector's name: a new mission has no candidate yet,
+    so only the names of its author and of who brought it are read.
+    """
+    mission = SimpleNamespace(id=mission_id, outcome=None, **values)
+    return _view(mission, trades, [], await _names(session, mission.community_id, mission), sector)
+
+
+def _view(
+    mission: Any,
+    trades: Sequence[Row[Any]],
+    candidates: list[CandidateView],
+    names: dict[int, tuple[str, str]],
+    sector: str,
+) -> MissionView:
     author = names.get(mission.author_member_id) if mission.author_member_id else None
     brought = names.get(mission.brought_by_member_id) if mission.brought_by_member_id else None
     counts = tuple(sum(1 for c in candidates if trade_id in c.trade_ids) for trade_id, _, _ in trades)
     return MissionView(
         id=mission.id,
-        community_id=cid,
+        community_id=mission.community_id,
         author_member_id=mission.author_member_id,
         author_user_id=author[0] if author else None,
         author_name=author[1] if author else "",
@@ -279,30 +334,57 @@ async def listed(session: AsyncSession, community_id: int, missions: list[Missio
     ]
 
 
+@functools.cache
+def _trade_names_query() -> Any:
+    return select(Trade.id, Trade.name).where(Trade.community_id == bindparam("community_id"))
+
+
 async def trade_names(session: AsyncSession, community_id: int) -> dict[int, str]:
-    rows = await session.execute(select(Trade.id, Trade.name).where(Trade.community_id == community_id))
+    rows = await session.execute(_trade_names_query(), {"community_id": community_id})
     return {row.id: row.name for row in rows}
+
+
+@functools.cache
+def _sector_ids_query() -> Any:
+    return select(Sector.id).where(Sector.community_id == bindparam("community_id"))
+
+
+async def sector_ids(session: AsyncSession, community_id: int) -> list[int]:
+    return list(await session.scalars(_sector_ids_query(), {"community_id": community_id}))
+
+
+@functools.cache
+def _trades_query() -> Any:
+    return select(Trade.id, Trade.name, Trade.channel_id).where(
+        Trade.community_id == bindparam("community_id"), Trade.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+async def trades_of(session: AsyncSession, community_id: int, trade_ids: list[int]) -> list[Row[Any]]:
+    """These trades of the community as (id, name, channel id), in the order given; a missing one left out."""
+    if not trade_ids:
+        return []
+    found = {
+        row.id: row
+        for row in await session.execute(_trades_query(), {"community_id": community_id, "ids": trade_ids})
+    }
+    return [found[t] for t in trade_ids if t in found]
 
 
 # -- posting allowance and reposts -----------------------------------------------------------------
 
 
-async def claim_allowance(
-    session: AsyncSession, community_id: int, member_id: int, now: datetime, limit: int
-) -> datetime | None:
-    """Takes one of the member's weekly posts: None when taken, else when the next one is possible."""
-    await insert_ignore(
-        session,
-        MissionAllowance.__table__,
-        [{"community_id": community_id, "member_id": member_id, "window_start": now, "used": 0}],
-    )
-    renew = MissionAllowance.window_start <= now - WEEK
-    result = await session.execute(
+@functools.cache
+def _claim_query() -> Any:
+    now = bindparam("b_now", type_=MissionAllowance.window_start.type)
+    cid, member_id = bindparam("b_community_id"), bindparam("b_member_id")
+    renew = MissionAllowance.window_start <= bindparam("b_week_ago")
+    return (
         update(MissionAllowance)
         .where(
-            MissionAllowance.community_id == community_id,
+            MissionAllowance.community_id == cid,
             MissionAllowance.member_id == member_id,
-            or_(renew, MissionAllowance.used < limit),
+            or_(renew, MissionAllowance.used < bindparam("b_limit")),
         )
         .values(
             used=func.coalesce(_case(renew, 1, MissionAllowance.used + 1), 1),
@@ -310,13 +392,58 @@ async def claim_allowance(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+@functools.cache
+def _allowance_insert(dialect: str) -> Any:
+    """The member's allowance row, unless it exists (a concurrent first post is not an error)."""
+    return insert_for(dialect, MissionAllowance.__table__).on_conflict_do_nothing()
+
+
+@functools.cache
+def _allowance_start_query() -> Any:
+    return select(MissionAllowance.window_start).where(
+        MissionAllowance.community_id == bindparam("community_id"),
+        MissionAllowance.member_id == bindparam("member_id"),
+    )
+
+
+@functools.cache
+def _allowance_query() -> Any:
+    return select(MissionAllowance.window_start, MissionAllowance.used).where(
+        MissionAllowance.community_id == bindparam("community_id"),
+        MissionAllowance.member_id == bindparam("member_id"),
+    )
+
+
+async def allowance_of(session: AsyncSession, community_id: int, member_id: int) -> Row[Any] | None:
+    """The member's posting allowance as (window_start, used), None before their first post."""
+    values = {"community_id": community_id, "member_id": member_id}
+    return (await session.execute(_allowance_query(), values)).first()
+
+
+async def claim_allowance(
+    session: AsyncSession, community_id: int, member_id: int, now: datetime, limit: int
+) -> datetime | None:
+    """Takes one of the member's weekly posts: None when taken, else when the next one is possible."""
+    await session.execute(
+        _allowance_insert(session.get_bind().dialect.name),
+        {"community_id": community_id, "member_id": member_id, "window_start": now, "used": 0},
+    )
+    result = await session.execute(
+        _claim_query(),
+        {
+            "b_now": now,
+            "b_community_id": community_id,
+            "b_member_id": member_id,
+            "b_week_ago": now - WEEK,
+            "b_limit": limit,
+        },
+    )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return None
-    start = await session.scalar(
-        select(MissionAllowance.window_start).where(
-            MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id
-        )
-    )
+    values = {"community_id": community_id, "member_id": member_id}
+    start = await session.scalar(_allowance_start_query(), values)
     assert start is not None
     return start + WEEK
 
@@ -328,7 +455,33 @@ def _case(condition: Any, then: Any, otherwise: Any) -> Any:
 
 
 def _similar(a: str, b: str) -> bool:
-    return a == b or SequenceMatcher(None, a[:200], b[:200]).ratio() >= SIMILAR
+    if a == b:
+        return True
+    matcher = SequenceMatcher(None, a[:200], b[:200])
+    # The quick ratios are upper bounds of ratio(): most pairs are told apart without the full match.
+    return all(bound() >= SIMILAR for bound in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio))
+
+
+@functools.cache
+def _recent_query() -> Any:
+    return (
+        select(Mission.id, Mission.title, Mission.title_key, func.substr(Mission.description, 1, 300))
+        .where(
+            Mission.community_id == bindparam("community_id"),
+            Mission.author_member_id == bindparam("member_id"),
+            Mission.created_at >= bindparam("since"),
+        )
+        .order_by(Mission.id.desc())
+        .limit(50)
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """A mission found by a check (a repost, a similar one): what the answer names of it."""
+
+    id: int
+    title: str
 
 
 async def own_repost(
@@ -339,44 +492,42 @@ async def own_repost(
     now: datetime,
     *,
     editing: int | None = None,
-) -> Mission | None:
+) -> Found | None:
     """The author's own mission of the last 7 days that this one repeats (same or near title and text)."""
     key = title_key(clean.title)
-    rows = await session.scalars(
-        select(Mission)
-        .where(
-            Mission.community_id == community_id,
-            Mission.author_member_id == member_id,
-            Mission.created_at >= now - REPOST_DAYS,
-        )
-        .order_by(Mission.id.desc())
-        .limit(50)
+    rows = await session.execute(
+        _recent_query(), {"community_id": community_id, "member_id": member_id, "since": now - REPOST_DAYS}
     )
-    for mission in rows:
-        if mission.id == editing:
+    for mission_id, title, other_key, description in rows:
+        if mission_id == editing or not _similar(other_key, key):
             continue
-        same_text = clean.description and _similar(mission.description[:300], clean.description[:300])
-        if _similar(mission.title_key, key) and (
-            same_text or not clean.description or not mission.description
-        ):
-            return mission
+        if not clean.description or not description or _similar(description, clean.description[:300]):
+            return Found(mission_id, title)
     return None
 
 
-async def similar_open(
-    session: AsyncSession, community_id: int, member_id: int, clean: CleanMission
-) -> Mission | None:
-    """Another member's live mission with the same title words (an index lookup): a warning only."""
-    return await session.scalar(
-        select(Mission)
+@functools.cache
+def _similar_open_query() -> Any:
+    member_id = bindparam("member_id")
+    return (
+        select(Mission.id, Mission.title)
         .where(
-            Mission.community_id == community_id,
-            Mission.title_key == title_key(clean.title),
+            Mission.community_id == bindparam("community_id"),
+            Mission.title_key == bindparam("title_key"),
             Mission.status.in_(LIVE),
             or_(Mission.author_member_id.is_(None), Mission.author_member_id != member_id),
         )
         .limit(1)
     )
+
+
+async def similar_open(
+    session: AsyncSession, community_id: int, member_id: int, clean: CleanMission
+) -> Found | None:
+    """Another member's live mission with the same title words (an index lookup): a warning only."""
+    values = {"community_id": community_id, "member_id": member_id, "title_key": title_key(clean.title)}
+    row = (await session.execute(_similar_open_query(), values)).first()
+    return None if row is None else Found(row.id, row.title)
 
 
 # -- saving ----------------------------------------------------------------------------------------
@@ -389,6 +540,29 @@ async def _brought_by(session: AsyncSession, community: Community, caller: Calle
     return member.id
 
 
+@functools.cache
+def _insert_mission() -> Any:
+    return insert(Mission).returning(Mission.id)
+
+
+@functools.cache
+def _insert_slots() -> Any:
+    return insert(MissionTrade)
+
+
+@functools.cache
+def _insert_skills() -> Any:
+    return insert(MissionSkill)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A mission as saved: its id and the values written (all its columns but id and outcome when new)."""
+
+    id: int
+    values: dict[str, Any]
+
+
 async def save_mission(
     session: AsyncSession,
     caller: Caller,
@@ -397,8 +571,11 @@ async def save_mission(
     *,
     origin_channel_id: str | None,
     mission: Mission | None = None,
-) -> Mission:
-    """A new mission (or `mission` edited): fields, then its trade slots in order."""
+) -> Saved:
+    """A new mission (or `mission` edited): fields, then its trade slots in order, then its skill keys.
+
+    A new mission is one INSERT … RETURNING, its slots and skills one INSERT each (no unit of work).
+    """
     community = await session.get(Community, caller.community_id)
     assert community is not None
     brought = await _brought_by(session, community, caller, clean.behalf)
@@ -427,33 +604,36 @@ async def save_mission(
         "updated_at": now,
     }
     if mission is None:
-        mission = Mission(
+        values.update(
             community_id=caller.community_id,
             author_member_id=caller.member_id,
             origin_channel_id=origin_channel_id,
             created_at=now,
             status="open",
-            **values,
         )
-        session.add(mission)
-        await session.flush()
+        mission_id = int(await session.scalar(_insert_mission(), values))
     else:
+        mission_id = mission.id
         for name, value in values.items():
             setattr(mission, name, value)
         for model in (MissionTrade, MissionSkill):
             await session.execute(
                 delete(model).where(model.community_id == caller.community_id, model.mission_id == mission.id)
             )
-    session.add_all(
-        MissionTrade(community_id=caller.community_id, mission_id=mission.id, trade_id=t, position=i)
+        await session.flush()
+    slots = [
+        {"community_id": caller.community_id, "mission_id": mission_id, "trade_id": t, "position": i}
         for i, t in enumerate(clean.trade_ids)
-    )
-    session.add_all(
-        MissionSkill(community_id=caller.community_id, mission_id=mission.id, key=key)
+    ]
+    if slots:
+        await session.execute(_insert_slots(), slots)
+    skills = [
+        {"community_id": caller.community_id, "mission_id": mission_id, "key": key}
         for key in sorted({key[:100] for key, _ in clean.skills})
-    )
-    await session.flush()
-    return mission
+    ]
+    if skills:
+        await session.execute(_insert_skills(), skills)
+    return Saved(mission_id, values)
 
 
 # -- candidacies and lifecycle ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -40,6 +40,7 @@ from cogs.missions._missions import (
     FEATURE,
     MissionView,
     add_candidacy,
+    allowance_of,
     authored,
     candidate_profiles,
     claim_allowance,
@@ -47,12 +48,16 @@ from cogs.missions._missions import (
     listed,
     load_view,
     move,
+    new_mission_view,
     own_repost,
     remove_candidacy,
     save_mission,
+    sector_ids,
+    sector_name,
     set_selection,
     similar_open,
     trade_names,
+    trades_of,
 )
 from cogs.missions._search import MAX_PAGE, SCOPES, ListFilters, Query, remember, resolve, search, stored
 from cogs.missions._settings import ANSWER_DAYS, EXTEND_DAYS, WARNING_DAYS
@@ -61,14 +66,16 @@ from cogs.missions._validation import (
     MAX_NOTE,
     MAX_SKILLS_TEXT,
     PLATFORM_PREFIX,
+    CleanMission,
     MissionForm,
     validate,
 )
-from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission, MissionAllowance
-from storage.models import Community, Member, Post, Sector
+from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission
+from storage.models import Community, Member, Post
 from storage.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.services import Services
@@ -173,25 +180,25 @@ def _key(kind: str, mission_id: int, answer_by: date) -> str:
     return f"{kind}:{mission_id}:{answer_by.isoformat()}"
 
 
-async def plan_jobs(ctx: Context, mission: Mission, previous: date | None = None) -> None:
+async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: date | None = None) -> None:
     """The warning and the expiry of this answer-by date; those of the previous date are cancelled."""
     scheduler, session = ctx.scheduler, ctx.session
-    if previous is not None and previous != mission.answer_by:
+    if previous is not None and previous != answer_by:
         for kind in (WARN, EXPIRE):
             await scheduler.cancel(
-                session, dedupe_key=_key(kind, mission.id, previous), community_id=ctx.community_id
+                session, dedupe_key=_key(kind, mission_id, previous), community_id=ctx.community_id
             )
-    if previous == mission.answer_by:
+    if previous == answer_by:
         return
-    due = expires_at(mission.answer_by, ctx.community.timezone)
-    payload = {"mission_id": mission.id, "answer_by": mission.answer_by.isoformat()}
+    due = expires_at(answer_by, ctx.community.timezone)
+    payload = {"mission_id": mission_id, "answer_by": answer_by.isoformat()}
     await scheduler.schedule(
         session,
         kind=EXPIRE,
         due_at=due,
         community_id=ctx.community_id,
         payload=payload,
-        dedupe_key=_key(EXPIRE, mission.id, mission.answer_by),
+        dedupe_key=_key(EXPIRE, mission_id, answer_by),
     )
     days = await ctx.setting(WARNING_DAYS)
     warn_at = due - timedelta(days=days)
@@ -202,7 +209,7 @@ async def plan_jobs(ctx: Context, mission: Mission, previous: date | None = None
             due_at=warn_at,
             community_id=ctx.community_id,
             payload=payload,
-            dedupe_key=_key(WARN, mission.id, mission.answer_by),
+            dedupe_key=_key(WARN, mission_id, answer_by),
         )
 
 
@@ -313,15 +320,11 @@ async def open_form(
     return FormStart(choices, form, mission_id, form.source.startswith(PLATFORM_PREFIX))
 
 
-async def _validated(ctx: Context, form: MissionForm):
-    trade_map = await trade_names(ctx.session, ctx.community_id)
-    sector_ids = list(
-        await ctx.session.scalars(select(Sector.id).where(Sector.community_id == ctx.community_id))
-    )
+async def _validated(ctx: Context, form: MissionForm) -> CleanMission:
     return validate(
         form,
-        trades=trade_map,
-        sectors=sector_ids,
+        trades=await trade_names(ctx.session, ctx.community_id),
+        sectors=await sector_ids(ctx.session, ctx.community_id),
         today=community_today(ctx.clock.now(), ctx.community.timezone),
         locale=ctx.caller.locale,
         known_skills=await _known_skills(ctx, form),
@@ -342,7 +345,7 @@ async def _known_skills(ctx: Context, form: MissionForm) -> set[str]:
     return await known_skill_keys(ctx.session, ctx.community_id)
 
 
-async def _refuse_repost(ctx: Context, clean, editing: int | None) -> None:
+async def _refuse_repost(ctx: Context, clean: CleanMission, editing: int | None) -> None:
     found = await own_repost(
         ctx.session, ctx.community_id, ctx.caller.member_id, clean, ctx.clock.now(), editing=editing
     )
@@ -370,12 +373,7 @@ async def message_link(ctx: Context, mission_id: int) -> str:
 async def _refuse_over_limit(ctx: Context) -> None:
     """The weekly limit, read only (the claim in submit_mission settles races)."""
     limit = (await ctx.settings()).missions_per_week
-    row = await ctx.session.scalar(
-        select(MissionAllowance).where(
-            MissionAllowance.community_id == ctx.community_id,
-            MissionAllowance.member_id == ctx.caller.member_id,
-        )
-    )
+    row = await allowance_of(ctx.session, ctx.community_id, ctx.caller.member_id)
     now = ctx.clock.now()
     if row is not None and row.window_start > now - timedelta(days=7) and row.used >= limit:
         _limit_error(ctx, row.window_start + timedelta(days=7))
@@ -388,14 +386,71 @@ def _limit_error(ctx: Context, when: datetime) -> None:
     )
 
 
-async def check_mission(ctx: Context, form: MissionForm, mission_id: int | None = None) -> None:
-    """Everything that would refuse the form, read only (run it with write=False before acking)."""
+@dataclass(frozen=True)
+class Checked:
+    """What check_mission let through: submit_mission saves it without validating the form again."""
+
+    community_id: int
+    member_id: int
+    locale: str
+    mission_id: int | None
+    form: MissionForm  # a copy of the form as it was checked
+    clean: CleanMission
+
+    def fits(self, ctx: Context, form: MissionForm, mission_id: int | None) -> bool:
+        """The same caller submits the same form for the same mission."""
+        caller = ctx.caller
+        return (self.community_id, self.member_id, self.locale, self.mission_id) == (
+            caller.community_id,
+            caller.member_id,
+            caller.locale,
+            mission_id,
+        ) and self.form == form
+
+
+async def check_mission(ctx: Context, form: MissionForm, mission_id: int | None = None) -> Checked:
+    """Everything that would refuse the form, read only (run it with write=False before acking).
+
+    What it returns, given to submit_mission (`checked=`), spares validating the form a second time.
+    """
     if mission_id is not None:
         await authored(ctx.session, ctx.caller, mission_id)
     clean = await _validated(ctx, form)
     await _refuse_repost(ctx, clean, mission_id)
     if mission_id is None:
         await _refuse_over_limit(ctx)
+    caller = ctx.caller
+    copy = dataclasses.replace(form, trade_ids=list(form.trade_ids))
+    return Checked(caller.community_id, caller.member_id, caller.locale, mission_id, copy, clean)
+
+
+async def _to_save(
+    ctx: Context, form: MissionForm, mission_id: int | None, checked: Checked | None
+) -> tuple[CleanMission, list[Row[Any]], str]:
+    """The clean mission, its trades (id, name, channel id) in order and its sector's name.
+
+    A check of this same form (check_mission, run just before) is trusted while its trades and its
+    sector still exist; else the form is validated again, in this transaction, and refused as it is now.
+    """
+    if checked is not None and checked.fits(ctx, form, mission_id):
+        found = await _trades_and_sector(ctx, checked.clean)
+        if found is not None:
+            return (checked.clean, *found)
+    clean = await _validated(ctx, form)
+    found = await _trades_and_sector(ctx, clean)
+    assert found is not None, "validated in this transaction"
+    return (clean, *found)
+
+
+async def _trades_and_sector(ctx: Context, clean: CleanMission) -> tuple[list[Row[Any]], str] | None:
+    """The mission's trades and its sector's name; None when one of them is no longer the community's."""
+    trades = await trades_of(ctx.session, ctx.community_id, clean.trade_ids)
+    sector: str | None = ""
+    if clean.sector_id is not None:
+        sector = await sector_name(ctx.session, ctx.community_id, clean.sector_id)
+    if len(trades) != len(clean.trade_ids) or sector is None:
+        return None
+    return trades, sector
 
 
 @dataclass(frozen=True)
@@ -417,13 +472,19 @@ async def submit_mission(
     *,
     origin_channel_id: str | None,
     mission_id: int | None = None,
+    checked: Checked | None = None,
 ) -> Submitted:
-    """/mission submitted (or edited): validate, refuse a repost or the weekly limit, save, plan, post."""
+    """/mission submitted (or edited): validate, refuse a repost or the weekly limit, save, plan, post.
+
+    `checked`, what check_mission returned for this form, is not validated again. A new mission's card
+    is built here from what this transaction wrote; an edited one is read again once committed (its
+    candidates may change meanwhile).
+    """
     now = ctx.clock.now()
     existing = await authored(ctx.session, ctx.caller, mission_id) if mission_id is not None else None
     if existing is not None and existing.status not in LIVE:
         raise UserError("missions.errors.not_live")
-    clean = await _validated(ctx, form)
+    clean, trades, sector = await _to_save(ctx, form, mission_id, checked)
     await _refuse_repost(ctx, clean, mission_id)
     similar = None
     if existing is None:
@@ -434,15 +495,25 @@ async def submit_mission(
         found = await similar_open(ctx.session, ctx.community_id, ctx.caller.member_id, clean)
         similar = (found.id, found.title) if found is not None else None
     previous = existing.answer_by if existing is not None else None
-    mission = await save_mission(
+    saved = await save_mission(
         ctx.session, ctx.caller, clean, now, origin_channel_id=origin_channel_id, mission=existing
     )
-    await plan_jobs(ctx, mission, previous)
-    services, community_id, saved_id = ctx.services, ctx.community_id, mission.id
-    channel_names = {}  # filled by the bindings when they know channel names; ids otherwise
+    await plan_jobs(ctx, saved.id, clean.answer_by, previous)
+    services, community_id, saved_id = ctx.services, ctx.community_id, saved.id
+    channel_names: dict[str, str] = {}  # filled by the bindings when they know channel names; ids otherwise
+    if existing is None:
+        view = await new_mission_view(ctx.session, saved.id, saved.values, trades, sector)
+        card = mission_card(ctx.catalog, ctx.community.locale, view)
+        channels = mission_channels((await ctx.settings()).missions_channel_id, view)
+        owner = PostOwner(community_id, FEATURE, saved_id, view.author_member_id)
 
-    async def publish(_notifier: Notifier | None) -> SyncResult:
-        return await publish_mission(services, community_id, saved_id)
+        async def publish(_notifier: Notifier | None) -> SyncResult:
+            return await sync_card(services, owner, card, channels)
+
+    else:
+
+        async def publish(_notifier: Notifier | None) -> SyncResult:
+            return await publish_mission(services, community_id, saved_id)
 
     return Submitted(saved_id, existing is None, similar, ctx.after_commit(publish), channel_names)
 
@@ -633,7 +704,7 @@ async def extend_mission(ctx: Context, mission_id: int) -> str:
     )
     mission.updated_at = ctx.clock.now()
     await ctx.session.flush()
-    await plan_jobs(ctx, mission, previous)
+    await plan_jobs(ctx, mission.id, mission.answer_by, previous)
     _refresh(ctx, mission_id)
     return ctx.t("missions.extended", date=format_date(mission.answer_by, ctx.caller.locale))
 

@@ -264,7 +264,7 @@ async def submitted(request: SlackRequest) -> None:
     form = form_from_state(view["state"]["values"], start)
     editing = metadata["mission"]
     try:
-        await run(services, caller, check_mission, form, editing, write=False)
+        checked = await run(services, caller, check_mission, form, editing, write=False)
     except UserError as error:
         if isinstance(error, InvalidInput):
             raise
@@ -273,7 +273,13 @@ async def submitted(request: SlackRequest) -> None:
     await request.ack()
     try:
         done = await run(
-            services, caller, submit_mission, form, origin_channel_id=metadata["channel"], mission_id=editing
+            services,
+            caller,
+            submit_mission,
+            form,
+            origin_channel_id=metadata["channel"],
+            mission_id=editing,
+            checked=checked,
         )
     except InvalidInput as error:
         await request.tell(

@@ -6,18 +6,21 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.services import Services
 from bot.usecase import run
-from cogs.missions._missions import export_member
+from cogs.missions import _publish
+from cogs.missions._cards import mission_card
+from cogs.missions._missions import export_member, load_view
 from cogs.missions._publish import (
     EXPIRE,
     WARN,
     candidates_of,
+    check_mission,
     close_mission,
     confirm_team,
     extend_mission,
@@ -31,7 +34,8 @@ from cogs.missions._publish import (
 from cogs.missions._validation import parse_budget
 from cogs.missions.models import Candidacy, Mission
 from cogs.privacy._privacy import delete_member_data
-from storage.models import Job, Post
+from storage.communities import sectors
+from storage.models import Job, Post, Sector, Trade
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -334,3 +338,74 @@ async def test_privacy_export_and_delete(
         assert " 0" in str(notifier.messages[ref].fields[0].value)
     # The kept mission still works: someone else can be interested, no author to tell.
     assert await run(services, carol, show_interest, shared, "")
+
+
+async def test_a_new_missions_card_built_in_its_save_is_the_card_read_back_after_the_commit(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    trades = await channels(services, alice)
+    async with services.db.transaction() as session:
+        sector = (await sectors(session, alice.community_id))[0]
+    typed = form(
+        trades[:2],
+        sector_id=str(sector.id),
+        behalf=bob.user_id,
+        work_mode="hybrid",
+        city="Lyon",
+        start_date="01/02/2027",
+        answer_by="15/01/2027",
+        link="https://example.org/brief",
+        source="platform:Malt",
+        fee="10",
+        budget="400-600 €/j",
+    )
+    done = await run(services, alice, submit_mission, typed, origin_channel_id="CORIGIN")
+    assert done.published is not None and sorted(done.published.posted) == ["C0", "C1", "CMISSIONS"]
+    async with services.db.transaction(write=False) as session:
+        view = await load_view(session, await session.get_one(Mission, done.mission_id))
+    assert view.sector == sector.name and view.brought_by_name == "Bob" and view.author_name == "Alice"
+    read_back = mission_card(services.catalog, "fr", view)
+    posted = [card for (channel, _), card in notifier.messages.items() if channel in done.published.posted]
+    assert len(posted) == 3 and all(card == read_back for card in posted)
+
+
+async def test_the_save_trusts_the_check_of_the_same_form_only_while_its_trades_and_sector_exist(
+    services: Services, notifier: RecordingNotifier, alice: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trades = await channels(services, alice)
+    async with services.db.transaction() as session:
+        sector = (await sectors(session, alice.community_id))[0]
+    validated = []
+    real = _publish.validate
+    monkeypatch.setattr(_publish, "validate", lambda *a, **k: validated.append(1) or real(*a, **k))
+
+    typed = form(trades[:2])
+    checked = await run(services, alice, check_mission, typed, write=False)
+    done = await run(services, alice, submit_mission, typed, origin_channel_id="C", checked=checked)
+    assert done.created and len(validated) == 1  # validated once, by the check
+
+    # Another form than the one checked is validated (and refused) as it is.
+    other = form(trades[:1], title="Logo pour une librairie")
+    checked = await run(services, alice, check_mission, other, write=False)
+    other.title = ""
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, submit_mission, other, origin_channel_id="C", checked=checked)
+    assert set(refused.value.problems) == {"title"}
+
+    # The sector, then a trade, gone between the check and the save: refused as the form is now.
+    typed = form(trades[2:4], title="Logo pour une librairie", sector_id=str(sector.id))
+    checked = await run(services, alice, check_mission, typed, write=False)
+    async with services.db.transaction() as session:
+        await session.execute(delete(Sector).where(Sector.id == sector.id))
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, submit_mission, typed, origin_channel_id="C", checked=checked)
+    assert set(refused.value.problems) == {"sector"}
+    typed.sector_id = ""
+    checked = await run(services, alice, check_mission, typed, write=False)
+    async with services.db.transaction() as session:
+        await session.execute(delete(Trade).where(Trade.id == trades[3]))
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, submit_mission, typed, origin_channel_id="C", checked=checked)
+    assert set(refused.value.problems) == {"trades"}
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Mission)) == 1  # nothing half-saved
