@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, bindparam, delete, select
+from sqlalchemy import Row, Select, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cards import Card
@@ -111,6 +111,8 @@ async def sync_card(
     *,
     may_post_new: MayPostNew | None = None,
     give_back: Callable[[AsyncSession], Awaitable[object]] | None = None,
+    place: tuple[str, str] | None = None,
+    posts: Sequence[Any] | None = None,
 ) -> SyncResult:
     """Makes `card` appear once in each of `channel_ids`, reusing the messages already posted.
 
@@ -120,12 +122,20 @@ async def sync_card(
     what exists. A message deleted by hand on the platform counts as missing. When `may_post_new`
     agreed but no new post went out, `give_back(session)` undoes what it took (a posting allowance
     is spent only on what was posted). A platform failure on one channel never stops the others.
+    With `place` (the community's platform and external id) and `posts` (the object's posts, read by
+    `posted` in the change's own transaction) nothing is read first. The new posts are recorded in
+    one INSERT.
     """
     result = SyncResult()
-    async with services.db.transaction() as session:
-        community = await _community(session, owner.community_id)
-        platform, external_id = community.platform, community.external_id
-        existing = await posts_of(session, owner.community_id, owner.feature, owner.object_id)
+    if place is None or posts is None:
+        async with services.db.transaction() as session:
+            community = await _community(session, owner.community_id)
+            platform, external_id = community.platform, community.external_id
+            existing: Sequence[Any] = await posts_of(
+                session, owner.community_id, owner.feature, owner.object_id
+            )
+    else:
+        (platform, external_id), existing = place, posts
     notifier = notifier_for(services, platform)
     wanted = list(dict.fromkeys(channel_ids)) if channel_ids is not None else None
     gone: list[int] = []
@@ -166,8 +176,26 @@ async def sync_card(
                     await session.execute(
                         delete(Post).where(Post.community_id == owner.community_id, Post.id.in_(gone))
                     )
-                session.add_all(_row(owner, ref, services) for ref in new_refs)
+                if new_refs:
+                    await session.execute(_insert_post(), [_values(owner, ref, services) for ref in new_refs])
     return result
+
+
+@functools.cache
+def _insert_post() -> Any:
+    return insert(Post)
+
+
+def _values(owner: PostOwner, ref: PostRef, services: Services) -> dict[str, Any]:
+    return {
+        "community_id": owner.community_id,
+        "member_id": owner.member_id,
+        "feature": owner.feature,
+        "object_id": owner.object_id,
+        "channel_id": ref.channel_id,
+        "message_id": ref.message_id,
+        "posted_at": services.clock.now(),
+    }
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import Notifier
-from bot.posting import PostOwner, SyncResult, notifier_for, remove_posts, sync_card
+from bot.posting import PostOwner, SyncResult, notifier_for, posted, remove_posts, sync_card
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
@@ -506,9 +506,11 @@ async def submit_mission(
         card = mission_card(ctx.catalog, ctx.community.locale, view)
         channels = mission_channels((await ctx.settings()).missions_channel_id, view)
         owner = PostOwner(community_id, FEATURE, saved_id, view.author_member_id)
+        place = (ctx.community.platform, ctx.community.external_id)
+        posts = await posted(ctx.session, owner)  # none, unless a deleted mission's id came back
 
         async def publish(_notifier: Notifier | None) -> SyncResult:
-            return await sync_card(services, owner, card, channels)
+            return await sync_card(services, owner, card, channels, place=place, posts=posts)
 
     else:
 
