@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from storage.engine import Database, on_commit
 from storage.models import Job
-from storage.sql import dialect_insert
+from storage.sql import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +184,8 @@ class Scheduler:
             "attempts": 0,
             "created_at": self.clock.now(),
         }
-        insert = dialect_insert(session, Job.__table__).values(values)
-        if dedupe_key is not None:
-            insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        job_id = await session.scalar(insert.returning(Job.__table__.c.id))
+        insert = _insert_job(session.get_bind().dialect.name, dedupe_key is not None)
+        job_id = await session.scalar(insert, values)
         if job_id is None:  # the key exists: idempotent, the existing row keeps its own timer
             existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
             assert existing is not None
@@ -516,3 +514,12 @@ class Scheduler:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+@functools.cache
+def _insert_job(dialect: str, dedupe: bool) -> Any:
+    """The pending job's INSERT … RETURNING id, built once (a dedupe key that exists inserts nothing)."""
+    insert = insert_for(dialect, Job.__table__)
+    if dedupe:
+        insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert.returning(Job.__table__.c.id)
