@@ -56,7 +56,8 @@ from bot.services import Services
 from bot.usecase import run
 from cogs.afterworks._domain import REMIND
 from cogs.afterworks._form import AfterworkForm
-from cogs.afterworks._publish import answer_afterwork, check_answer, check_form, create_afterwork, on_start
+from cogs.afterworks._polls import on_start
+from cogs.afterworks._publish import answer_afterwork, check_answer, check_form, create_afterwork
 from cogs.afterworks.models import ANSWERS, GOING, SCHEDULED, WAITLIST, Afterwork, Rsvp
 from storage.migrate import upgrade
 from storage.models import Job, Member

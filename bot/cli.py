@@ -403,7 +403,8 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         return 0
     if args.command == "slack":
         from bot.features import load_features
-        from bot.slack_app.manifest import manifest, scope_reasons
+        from bot.slack_app.app import scope_reasons
+        from bot.slack_app.manifest import manifest
 
         if args.explain:
             for scope, why in scope_reasons(settings, load_features()).items():

@@ -14,7 +14,8 @@ from bot.config import load_settings
 from bot.discord_bot.client import bot_intents
 from bot.discord_bot.invite import permission_reasons, required_permissions
 from bot.features import FEATURE_PACKAGES, load_features
-from bot.slack_app.manifest import DESCRIPTION_MAX, manifest, scope_reasons
+from bot.slack_app.app import scope_reasons
+from bot.slack_app.manifest import DESCRIPTION_MAX, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,11 +25,25 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 
+# Every bot scope and why it is needed; features add theirs with router.need_scope().
+BASE_SCOPES = {
+    "commands": "the /collectif slash command",
+    "chat:write": "answers, cards and reminders in the channels Collectif was added to, and in its DMs",
+    "users:read": "users.info: the member's language, whether they are a workspace admin (moderator), "
+    "and whether an opted-in member left (a pairing round skips them)",
+    "im:write": "conversations.open: reminders and data exports sent as direct messages",
+}
 def build_router(settings: Settings, features: Iterable[Feature]) -> SlackRouter:
     """The router filled by the runtime's own listeners and every feature's Slack part."""
     router = SlackRouter(command=settings.slack.command)
     events.register(router)
     return load_listeners(router, features)
+
+
+def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, str]:
+    """Each bot scope the app asks for -> why (the runtime's, then the features' need_scope)."""
+    router = build_router(settings, list(features))
+    return dict(sorted({**BASE_SCOPES, **router.scopes}.items()))
 
 
 class CollectifApp(AsyncApp):
@@ -73,7 +87,8 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     oauth: dict[str, Any] = {}
     teams: TeamClients | None = None
     if distributed:
-        oauth["oauth_flow"], teams = oauth_for(services, client)
+        scopes = list(scope_reasons(services.settings, services.features))
+        oauth["oauth_flow"], teams = oauth_for(services, client, scopes)
     app = CollectifApp(
         client=client,
         # Passed explicitly (even empty in Socket Mode, which does not sign): Bolt would read os.environ.

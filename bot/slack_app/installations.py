@@ -155,14 +155,15 @@ def oauth_settings(services: Services, store: Installations, scopes: list[str]) 
     )
 
 
-def oauth_for(services: Services, client: AsyncWebClient) -> tuple[AsyncOAuthFlow, TeamClients]:
+def oauth_for(services: Services, client: AsyncWebClient,
+              scopes: list[str]) -> tuple[AsyncOAuthFlow, TeamClients]:
     """Bolt's OAuth flow and the per-workspace clients, every call going to `client`'s base URL.
+
+    `scopes` are the bot scopes the app asks for (bot.slack_app.app.scope_reasons).
 
     The calls that answer with tokens (oauth.v2.access: install and rotation) go through a client whose
     logger never logs at DEBUG: slack_sdk logs every response body there, tokens included.
     """
-    from bot.slack_app.manifest import scope_reasons  # the manifest builds on this package's app
-
     secrets = services.secrets
     assert secrets.slack_client_id is not None
     assert secrets.slack_client_secret is not None
@@ -171,7 +172,7 @@ def oauth_for(services: Services, client: AsyncWebClient) -> tuple[AsyncOAuthFlo
     quiet = AsyncWebClient(base_url=client.base_url, session=client.session, logger=QUIET,
                            retry_handlers=retry_handlers())
     store = Installations(services, client_id)
-    settings = oauth_settings(services, store, list(scope_reasons(services.settings, services.features)))
+    settings = oauth_settings(services, store, scopes)
     # Bolt's authorize refreshes rotating tokens with a client of its own on slack.com: use ours.
     settings.authorize.token_rotator = AsyncTokenRotator(  # type: ignore[attr-defined]
         client_id=client_id, client_secret=client_secret, client=quiet)

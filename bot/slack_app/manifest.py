@@ -9,28 +9,14 @@ from bot.cards import truncate
 from bot.config import ConfigError, Settings
 from bot.features import CommandSpec, Feature, all_commands, locale_folders
 from bot.i18n import Catalog
-from bot.slack_app.app import build_router
+from bot.slack_app.app import BASE_SCOPES, build_router
 from bot.slack_app.installations import redirect_url
 
 APP_NAME = "Collectif"
-# Every bot scope and why it is needed; features add theirs with router.need_scope().
-BASE_SCOPES = {
-    "commands": "the /collectif slash command",
-    "chat:write": "answers, cards and reminders in the channels Collectif was added to, and in its DMs",
-    "users:read": "users.info: the member's language, whether they are a workspace admin (moderator), "
-    "and whether an opted-in member left (a pairing round skips them)",
-    "im:write": "conversations.open: reminders and data exports sent as direct messages",
-}
 USAGE_HINT_MAX = 1000
 DESCRIPTION_MAX = 140
 SHORTCUT_NAME_MAX = 24
 SHORTCUT_DESCRIPTION_MAX = 150
-
-
-def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, str]:
-    """Each bot scope the manifest asks for -> why (the runtime's, then the features' need_scope)."""
-    router = build_router(settings, list(features))
-    return dict(sorted({**BASE_SCOPES, **router.scopes}.items()))
 
 
 def usage_hint(catalog: Catalog, locale: str, features: Iterable[Feature]) -> str:

@@ -1,8 +1,7 @@
 """Afterworks: events with natural dates, Going / Maybe / Can't with a waitlist, reminders, calendars."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
-from cogs.afterworks._polls import delete_member, export_member
-from cogs.afterworks._publish import on_start
+from cogs.afterworks._polls import delete_member, export_member, on_start
 
 FEATURE = Feature(
     name="afterworks",

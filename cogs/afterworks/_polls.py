@@ -10,8 +10,9 @@ two clicks on two slots create one afterwork.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.notifier import Notifier
+    from bot.scheduler import JobRun
     from bot.services import Services
 
 POSTS = "afterworks.poll"  # the poll cards' owner in the posts table (afterworks' own ids are others)
@@ -460,7 +462,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     for poll_id in await delete_polls(session, community_id, member_id):
         session.add(
             Job(
-                kind=publish.SYNC,
+                kind=POLL_SYNC,
                 payload={"poll_id": poll_id},
                 due_at=now,
                 community_id=community_id,
@@ -469,3 +471,23 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 created_at=now,
             )
         )
+
+
+POLL_SYNC = "afterworks.poll_sync"  # a poll's card after a privacy deletion (no platform at hand)
+
+
+async def poll_sync_job(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    await refresh_poll(services, run.community_id, int(run.payload["poll_id"]), None)
+
+
+def register_jobs(services: Services) -> None:
+    """Every job kind of the feature: the afterworks' and the polls'."""
+    publish.register_jobs(services)
+    services.scheduler.register(POLL_SYNC, functools.partial(poll_sync_job, services),
+                                max_lateness=timedelta(days=1))
+
+
+async def on_start(services: Services) -> None:
+    register_jobs(services)
+    publish.warm_date_reader(services)

@@ -600,11 +600,6 @@ async def remind(services: Services, run: JobRun) -> None:
 async def sync_job(services: Services, run: JobRun) -> None:
     """Card, Discord event and DMs after a change made without a platform at hand (a privacy deletion)."""
     assert run.community_id is not None
-    if "poll_id" in run.payload:  # a poll card after a privacy deletion
-        from cogs.afterworks._polls import refresh_poll
-
-        await refresh_poll(services, run.community_id, int(run.payload["poll_id"]), None)
-        return
     aid = int(run.payload["afterwork_id"])
     async with services.db.transaction(write=False) as session:
         people = [
@@ -825,9 +820,8 @@ def register_jobs(services: Services) -> None:
     scheduler.register(CLOSE, functools.partial(close_job, services), max_lateness=None)
 
 
-async def on_start(services: Services) -> None:
-    register_jobs(services)
-    # Warm the date reader now (its first call loads language data), not on the first member's form.
+def warm_date_reader(services: Services) -> None:
+    """Read two dates now (the first call loads language data), not on the first member's form."""
     from bot.community_time import parse_datetime
 
     parse_datetime("demain 19h", "Europe/Paris", services.clock.now(), "fr")

@@ -15,8 +15,16 @@ from bot.clock import FrozenClock
 from bot.errors import InvalidInput, UserError
 from bot.services import Services
 from bot.usecase import run
-from cogs.afterworks._polls import PollForm, create_poll, delete_member, export_member, pick, read_poll, vote
-from cogs.afterworks._publish import register_jobs
+from cogs.afterworks._polls import (
+    PollForm,
+    create_poll,
+    delete_member,
+    export_member,
+    pick,
+    read_poll,
+    register_jobs,
+    vote,
+)
 from cogs.afterworks.models import Afterwork, PollSlot, PollVote
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller

@@ -7,7 +7,6 @@ Create Date: 2026-12-01 13:53:51.251552
 
 from alembic import op
 import sqlalchemy as sa
-import storage.models
 
 
 revision = '0002'
