@@ -21,7 +21,8 @@ from cogs.directory import _queries as sql
 from cogs.directory._filters import Filters, Query, pending_names, resolve, unchecked_skills
 from cogs.directory.models import DirectoryQuery
 
-Later = Callable[[Callable[[AsyncConnection], Awaitable[Any]]], None]  # queues a write for after the answer
+# Queues a write for after the answer; the optional second callable runs once its transaction ended.
+Later = Callable[[Callable[[AsyncConnection], Awaitable[Any]], Callable[[], None] | None], None]
 
 PAGE_SIZE = 5
 SKILLS_SHOWN = 8
@@ -107,17 +108,15 @@ async def search_members(
         if later is None:
             await conn.execute(sql.remember(conn.dialect.name), row)
         else:
-            stored = _storing.setdefault((cid, result.token), asyncio.Event())
+            key = (cid, result.token)
+            stored = _storing.setdefault(key, asyncio.Event())
 
-            async def remember(db: AsyncConnection) -> None:
-                try:
-                    await db.execute(sql.remember(db.dialect.name), row)
-                finally:
-                    stored.set()
-                    if _storing.get((cid, result.token)) is stored:
-                        del _storing[(cid, result.token)]
+            def committed() -> None:  # the row is visible to every reader from now on
+                stored.set()
+                if _storing.get(key) is stored:
+                    del _storing[key]
 
-            later(remember)
+            later(lambda db: db.execute(sql.remember(db.dialect.name), row), committed)
     return result
 
 
@@ -156,7 +155,7 @@ async def search_page(
         if later is None:
             await conn.execute(touch)
         else:
-            later(lambda db: db.execute(touch))
+            later(lambda db: db.execute(touch), None)
     query = Query.from_json(stored.filters)
     result, _ = await _run_query(conn, caller.community_id, query, page, page_size, today=today)
     return result
@@ -256,12 +255,16 @@ def _write_after(ctx: Context) -> Later:
     behind a writer.
     """
 
-    def later(write: Callable[[AsyncConnection], Awaitable[Any]]) -> None:
+    def later(write: Callable[[AsyncConnection], Awaitable[Any]], then: Callable[[], None] | None) -> None:
         db = ctx.services.db
 
         async def store(_notifier: Notifier | None) -> None:
-            async with db.transaction() as session:
-                await write(await session.connection())
+            try:
+                async with db.transaction() as session:
+                    await write(await session.connection())
+            finally:
+                if then is not None:
+                    then()
 
         ctx.after_commit(store)
 

@@ -54,7 +54,7 @@ async def test_search_with_french_keys_and_paging(slack: SlackHarness) -> None:
     _, click_url = await slack.sender.action(next_id, user_id=slack.member_fr)
     second = await slack.fake.wait_for_post(click_url)
 
-    assert second.body["replace_original"] is True
+    assert second.body["replace_original"] is True, second.text
     assert shown(second.text, expected) == expected[5:]
     assert slack.t("fr", "common.page", page=2, pages=2) in second.text
     assert list(buttons(second.body)) == [slack.t("fr", "common.previous")]
