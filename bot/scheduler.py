@@ -51,6 +51,7 @@ from storage.models import Job
 from storage.sql import insert_for
 
 log = logging.getLogger(__name__)
+CANCELLED_MEMORY = 60.0  # seconds a cancelled id is kept from being armed again by a sweep in flight
 
 PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
 _SWEEP_ID = "collectif:sweep"
@@ -112,6 +113,9 @@ class Scheduler:
         self.window = max(window, timedelta(seconds=2 * sweep_seconds))
         self._kinds: dict[str, _Kind] = {}
         self._armed: dict[int, datetime] = {}
+        # Ids cancelled in the last CANCELLED_MEMORY seconds -> when: a sweep that read them as pending
+        # just before the cancel committed must not arm them again.
+        self._cancelled: dict[int, float] = {}
         self._timer: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(concurrency)
@@ -190,6 +194,7 @@ class Scheduler:
             existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
             assert existing is not None
             return int(existing)
+        self._cancelled.pop(job_id, None)  # a new row (SQLite may reuse a deleted row's id)
         on_commit(session, lambda: self._arm_if_soon(job_id, due_at))
         return int(job_id)
 
@@ -218,7 +223,7 @@ class Scheduler:
             )
         ).all()
         for cancelled in ids:
-            on_commit(session, functools.partial(self._disarm, cancelled))
+            on_commit(session, functools.partial(self._forget_cancelled, cancelled))
         return bool(ids)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -464,13 +469,24 @@ class Scheduler:
             self._disarm(job_id)  # a retry pushed beyond the window: its old timer must not fire early
 
     def _arm(self, job_id: int, due_at: datetime) -> None:
-        if self._timer is None:
+        if self._timer is None or self._recently_cancelled(job_id):
             return
         self._armed[job_id] = due_at
         self._timer.add_job(
             self._fire, "date", run_date=due_at, args=(job_id,), id=str(job_id), replace_existing=True,
             executor=_EXECUTOR,
         )
+
+    def _forget_cancelled(self, job_id: int) -> None:
+        self._disarm(job_id)
+        now = time.monotonic()
+        self._cancelled[job_id] = now
+        while self._cancelled and next(iter(self._cancelled.values())) < now - CANCELLED_MEMORY:
+            del self._cancelled[next(iter(self._cancelled))]
+
+    def _recently_cancelled(self, job_id: int) -> bool:
+        when = self._cancelled.get(job_id)
+        return when is not None and when >= time.monotonic() - CANCELLED_MEMORY
 
     def _disarm(self, job_id: int) -> None:
         if self._timer is None or self._armed.pop(job_id, None) is None:

@@ -413,3 +413,22 @@ async def test_the_sweep_arms_jobs_scheduled_by_another_process(
         assert ours.armed == {soon}  # the far one is armed by a later sweep, before it is due
     finally:
         await ours.stop()
+
+
+async def test_a_sweep_that_read_a_job_before_its_cancel_does_not_arm_it(
+    db: Database, live_clock: FrozenClock
+) -> None:
+    scheduler = Scheduler(db, live_clock)
+    scheduler.register("remind", Recorder())
+    await scheduler.start()
+    try:
+        job_id = await schedule(scheduler, db, kind="remind", due_at=live_clock.now() + MINUTE)
+        now = live_clock.now()
+        read_before = await scheduler._pending_rows(after=now, before=now + timedelta(hours=1),
+                                                    kinds=["remind"])  # a sweep's read, in flight
+        async with db.transaction() as session:
+            assert await scheduler.cancel(session, job_id=job_id) is True
+        scheduler._arm_many(read_before)  # the sweep arms what it read, after the cancel committed
+        assert job_id not in scheduler.armed
+    finally:
+        await scheduler.stop()
