@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import dataclasses
 import gc
 import itertools
 import os
-import pstats
 import random
 import tempfile
 import time
@@ -35,9 +33,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from benchmarks._common import bench_services
+from benchmarks._common import bench_services, insert_in_batches, profile
 from benchmarks.directory import NOW, Samples, pooled, report, seed, timed
 from bot.cards import Card
 from bot.context import Caller
@@ -61,17 +59,6 @@ ANSWER_TEXT = (
     "La hiérarchie est claire, mais le titre écrase le reste ; j'essaierais une graisse de moins "
     "et plus d'air autour du bouton. "
 ) * 4
-
-
-async def profile(name: str, call: Callable[[int], Awaitable[object]], runs: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for i in range(runs):
-        await call(i)
-    profiler.disable()
-    print(f"cProfile of {runs} x {name} (cumulative, top 40):")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,16 +207,14 @@ async def seed_feedback(
             {"community_id": cid, "month": month, "trade_key": trade, "receiver_id": receiver, "n": n}
             for (month, trade, receiver), n in months.items()
         ]
-        for model, values in (
+        await insert_in_batches(session, (
             (FeedbackRequest, request_rows),
             (FeedbackAnswer, answer_rows),
             (Kudos, kudos_rows),
             (KudosMonth, month_rows),
             (Post, posts),
             (Job, jobs),
-        ):
-            for start in range(0, len(values), 5000):
-                await session.execute(insert(model), values[start : start + 5000])
+        ))
     async with db.engine.begin() as conn:
         await conn.exec_driver_sql("ANALYZE")
     print(

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import dataclasses
 import itertools
 import os
-import pstats
 import random
 import tempfile
 import time
@@ -34,9 +32,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from benchmarks._common import bench_services
+from benchmarks._common import bench_services, insert_in_batches, profile
 from benchmarks.directory import NOW, TODAY, Samples, pooled, report, seed, timed
 from bot.cards import Card
 from bot.context import Caller
@@ -225,16 +223,14 @@ async def seed_missions(
                             "created_at": created,
                         }
                     )
-        for model, values in (
+        await insert_in_batches(session, (
             (Mission, rows),
             (MissionTrade, slots),
             (MissionSkill, skills),
             (Candidacy, candidacies),
             (Post, posts),
             (Job, jobs),
-        ):
-            for start in range(0, len(values), 5000):
-                await session.execute(insert(model), values[start : start + 5000])
+        ))
     async with db.engine.begin() as conn:
         await conn.exec_driver_sql("ANALYZE")
     print(
@@ -255,23 +251,6 @@ def form(trade_ids: list[int], n: int) -> MissionForm:
         work_mode="remote",
         client_name="Boulangerie Dupain",
     )
-
-
-async def profile(
-    name: str, call: Callable[[int], Awaitable[object]], runs: int, dump: str | None = None
-) -> None:
-    for i in range(10):  # warm the statement cache, as the timed runs do
-        await call(i)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for i in range(runs):
-        await call(i)
-    profiler.disable()
-    if dump:
-        profiler.dump_stats(dump)
-    print(f"cProfile of {runs} x {name} (cumulative, top 35):")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
 
 async def main(
