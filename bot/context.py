@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle
@@ -22,6 +24,7 @@ class Caller:
 
     platform: str
     community_id: int
+    community_external_id: str  # the guild's or workspace's id on the platform
     community_locale: str
     timezone: str
     member_id: int
@@ -82,23 +85,37 @@ async def find_caller(session: AsyncSession, origin: Origin) -> Caller | None:
     Nothing to write: a known member of an active community, with the same name and language as
     stored. One joined SELECT, in a read-only transaction.
     """
-    row = (
-        await session.execute(
-            select(Community, Member)
-            .join(Member, Member.community_id == Community.id)
-            .where(Community.platform == origin.platform,
-                   Community.external_id == origin.community_external_id,
-                   Member.platform_user_id == origin.user_id)
-        )
-    ).first()
+    values = {"platform": origin.platform, "external_id": origin.community_external_id,
+              "user_id": origin.user_id}
+    row = (await session.execute(_caller_query(), values)).first()
     if row is None:
         return None
-    community, member = row
     user_locale = supported_locale(origin.user_locale)
-    if (not community.active or (origin.display_name and member.display_name != origin.display_name[:200])
-            or (user_locale and member.locale != user_locale)):
+    if (not row.active or (origin.display_name and row.display_name != origin.display_name[:200])
+            or (user_locale and row.member_locale != user_locale)):
         return None
-    return await _caller(session, origin, community, member)
+    return _build(origin, row.community_id, row.community_locale, row.timezone, row.member_id,
+                  row.member_locale, moderator=origin.is_platform_admin or listed_moderator(row, origin))
+
+
+@functools.cache
+def _caller_query() -> Select[Any]:
+    """find_caller's one statement, built once: the community, the member and who moderates, by ids.
+
+    Core columns, not entities: building and loading ORM rows (and a second query for the settings)
+    cost 1 ms of the 1.2 ms a caller took when not cached.
+    """
+    c, m, s = Community.__table__.c, Member.__table__.c, CommunitySettings.__table__.c
+    return (
+        select(c.id.label("community_id"), c.locale.label("community_locale"), c.timezone, c.active,
+               m.id.label("member_id"), m.display_name, m.locale.label("member_locale"),
+               s.moderator_user_ids, s.moderator_role_id, s.moderator_usergroup_id,
+               s.moderator_usergroup_user_ids)
+        .select_from(Community.__table__.join(Member.__table__, m.community_id == c.id)
+                     .outerjoin(CommunitySettings.__table__, s.community_id == c.id))
+        .where(c.platform == bindparam("platform"), c.external_id == bindparam("external_id"),
+               m.platform_user_id == bindparam("user_id"))
+    )
 
 
 async def member_caller(
@@ -130,28 +147,39 @@ async def member_caller(
 
 
 async def _caller(session: AsyncSession, origin: Origin, community: Community, member: Member) -> Caller:
+    moderator = origin.is_platform_admin or await is_listed_moderator(session, community.id, origin)
+    return _build(origin, community.id, community.locale, community.timezone, member.id, member.locale,
+                  moderator=moderator)
+
+
+def _build(origin: Origin, community_id: int, community_locale: str, timezone: str, member_id: int,
+           member_locale: str | None, *, moderator: bool) -> Caller:
     user_locale = supported_locale(origin.user_locale)
     return Caller(
         platform=origin.platform,
-        community_id=community.id,
-        community_locale=community.locale,
-        timezone=community.timezone,
-        member_id=member.id,
+        community_id=community_id,
+        community_external_id=origin.community_external_id,
+        community_locale=community_locale,
+        timezone=timezone,
+        member_id=member_id,
         user_id=origin.user_id,
         display_name=origin.display_name,
         # This request's language, else the member's last known one (Slack may not say), else the community's.
-        locale=resolve_locale(user_locale or member.locale, community.locale),
-        is_moderator=origin.is_platform_admin or await is_listed_moderator(session, community.id, origin),
+        locale=resolve_locale(user_locale or member_locale, community_locale),
+        is_moderator=moderator,
     )
 
 
 async def is_listed_moderator(session: AsyncSession, community_id: int, origin: Origin) -> bool:
     """The community's own moderators: its moderator role (Discord), members or user group (Slack)."""
     settings = await session.get(CommunitySettings, community_id)
-    if settings is None:
-        return False
+    return settings is not None and listed_moderator(settings, origin)
+
+
+def listed_moderator(settings: Any, origin: Origin) -> bool:
+    """Whether `settings` (a CommunitySettings row, or a row with its moderator columns) list the caller."""
     group = settings.moderator_usergroup_id
-    return (
+    return bool(
         origin.user_id in (settings.moderator_user_ids or ())
         or (settings.moderator_role_id is not None and settings.moderator_role_id in origin.role_ids)
         or (group is not None and (group in origin.role_ids

@@ -69,9 +69,9 @@ class Context:
     services: Services
     session: AsyncSession
     caller: Caller
-    community: Community
     effects: list[tuple[Effect[Any], Later[Any]]] = field(default_factory=list)
     _settings: CommunitySettings | None = None
+    _community: Community | None = None
 
     @property
     def community_id(self) -> int:
@@ -92,6 +92,18 @@ class Context:
     @property
     def scheduler(self) -> Scheduler:
         return self.services.scheduler
+
+    async def community(self) -> Community:
+        """The community's row, read in this transaction when first asked.
+
+        Most use cases need only the caller's copy of its ids, language and time zone
+        (`caller.community_*`, `caller.timezone`): reading the row in every transaction cost a query.
+        """
+        if self._community is None:
+            self._community = await self.session.get(Community, self.community_id)
+            if self._community is None:
+                raise LookupError(f"community {self.community_id} is gone")
+        return self._community
 
     async def settings(self) -> CommunitySettings:
         """The community's settings row (read once per use case)."""
@@ -148,10 +160,7 @@ async def run(
     if is_moderator_only(use_case) and not caller.is_moderator:
         raise Forbidden()
     async with services.db.transaction(write=write) as session:
-        community = await session.get(Community, caller.community_id)
-        if community is None:
-            raise LookupError(f"community {caller.community_id} is gone")
-        ctx = make(services=services, session=session, caller=caller, community=community)
+        ctx = make(services=services, session=session, caller=caller)
         result = await use_case(ctx, *args, **kwargs)
     try:
         if respond is not None:

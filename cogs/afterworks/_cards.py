@@ -85,8 +85,8 @@ def afterwork_card(catalog: Catalog, locale: str, view: View, now: datetime | No
     if aw.capacity is not None:
         going = t(locale, "afterworks.card.going_of", going=aw.going_count, capacity=aw.capacity)
     names = [p.name for p in view.going[:NAMES_SHOWN]]
-    if len(view.going) > NAMES_SHOWN:
-        names.append(t(locale, "afterworks.card.and_more", count=len(view.going) - NAMES_SHOWN))
+    if view.going_total > len(names):
+        names.append(t(locale, "afterworks.card.and_more", count=view.going_total - len(names)))
     fields = [
         Field(
             t(locale, "afterworks.fields.when"),
@@ -114,8 +114,8 @@ def afterwork_card(catalog: Catalog, locale: str, view: View, now: datetime | No
         t(locale, "afterworks.card.maybe", count=view.maybe),
         t(locale, "afterworks.card.cant", count=view.cant),
     ]
-    if view.waitlist:
-        others.append(t(locale, "afterworks.card.waitlist", count=len(view.waitlist)))
+    if view.waitlisted:
+        others.append(t(locale, "afterworks.card.waitlist", count=view.waitlisted))
     fields.append(Field(t(locale, "afterworks.fields.answers"), " · ".join(others)))
     if view.organizer is not None:
         fields.append(Field(t(locale, "afterworks.fields.organizer"), view.organizer.name, inline=True))

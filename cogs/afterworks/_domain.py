@@ -56,10 +56,11 @@ class View:
 
     afterwork: Afterwork
     organizer: Person | None
-    going: list[Person] = field(default_factory=list)
+    going: list[Person] = field(default_factory=list)  # the first NAMES_SHOWN going, in answer order
+    going_total: int = 0
     maybe: int = 0
     cant: int = 0
-    waitlist: list[Person] = field(default_factory=list)
+    waitlisted: int = 0
     series: Series | None = None
 
 
@@ -114,18 +115,23 @@ def check_manager(afterwork: Afterwork, member_id: int, is_moderator: bool) -> N
 
 
 @functools.cache
-def _seated_query() -> Select[str, int, str, str, str | None]:
-    """Those going and those waiting, in the order the card lists them."""
+def _names_query() -> Select[int, str, str, str | None]:
+    """The first NAMES_SHOWN going, in the order the card lists them (the rest are counted).
+
+    Only what the card shows: reading every answer made each click of a storm on a big event cost
+    more than the one before (500 clicks: 250 rows read per click).
+    """
     r, m = _RSVPS.c, _MEMBERS.c
     return (
-        select(r.status, m.id, m.platform_user_id, m.display_name, m.locale)
+        select(m.id, m.platform_user_id, m.display_name, m.locale)
         .select_from(_MEMBERS.join(_RSVPS, r.member_id == m.id))
         .where(
             r.community_id == bindparam("community_id"),
             r.afterwork_id == bindparam("afterwork_id"),
-            r.status.in_((GOING, WAITLIST)),
+            r.status == GOING,
         )
         .order_by(r.position, r.id)
+        .limit(NAMES_SHOWN)
     )
 
 
@@ -159,17 +165,15 @@ async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
     cid, aid = afterwork.community_id, afterwork.id
     values = {"community_id": cid, "afterwork_id": aid}
     counts: dict[str, int] = dict((await session.execute(_counts_query(), values)).all())
-    going: list[Person] = []
-    waitlist: list[Person] = []
-    for status, member_id, user_id, name, member_locale in await session.execute(_seated_query(), values):
-        (going if status == GOING else waitlist).append(Person(member_id, user_id, name, member_locale))
+    going = [Person(*row) for row in await session.execute(_names_query(), values)]
     return View(
         afterwork,
         await person(session, cid, afterwork.organizer_id),
         going=going,
+        going_total=counts.get(GOING, 0),
         maybe=counts.get("maybe", 0),
         cant=counts.get("cant", 0),
-        waitlist=waitlist,
+        waitlisted=counts.get(WAITLIST, 0),
         series=await get_series(session, cid, afterwork.series_id),
     )
 

@@ -289,8 +289,8 @@ async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answ
         posts = await posted(ctx.session, owner)
         # Every change of the card bumps one of these: the newest card wins in this process.
         version = afterwork.rsvp_seq + afterwork.sequence
-        services, community = ctx.services, ctx.community
-        locale, platform, external_id = community.locale, community.platform, community.external_id
+        services, caller = ctx.services, ctx.caller
+        locale, platform, external_id = caller.community_locale, caller.platform, caller.community_external_id
 
         async def card(_notifier: Notifier | None) -> SyncResult:
             shown = afterwork_card(services.catalog, locale, view, services.clock.now())

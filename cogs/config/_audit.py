@@ -45,6 +45,7 @@ async def record(
     )
     ctx.session.add(entry)
     if not ctx.recorded:  # one modlog message per action, listing all its changes, once committed
+        await ctx.community()  # read now: the message is built after the commit, in its language
         ctx.after_commit(partial(_post_modlog, ctx, await ctx.settings()))
     ctx.recorded.append(entry)
     return entry
@@ -54,7 +55,7 @@ async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, notifier
     # The row as committed: an action that sets the modlog channel logs itself in the new one.
     if notifier is not None and settings.modlog_channel_id:
         card = await modlog_card(ctx, ctx.recorded)
-        await notifier.post(ctx.community.external_id, settings.modlog_channel_id, card)
+        await notifier.post(ctx.caller.community_external_id, settings.modlog_channel_id, card)
 
 
 async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:
@@ -85,14 +86,15 @@ async def _line(ctx: ConfigContext, entry: AuditEntry, locale: str) -> str:
 
 async def modlog_card(ctx: ConfigContext, entries: list[AuditEntry]) -> Card:
     """The moderation log message for the changes of one action, in the community's language."""
-    locale = ctx.community.locale
+    community = await ctx.community()
+    locale = community.locale
     lines = [await _line(ctx, entry, locale) for entry in entries[:MODLOG_LINES]]
     if len(entries) > MODLOG_LINES:
         lines.append(ctx.catalog.t(locale, "config.modlog.more", count=len(entries) - MODLOG_LINES))
     return Card(
         title=ctx.catalog.t(locale, "config.modlog.title"),
         text="\n".join(lines),
-        footer=_when(entries[0], ctx.community.timezone),
+        footer=_when(entries[0], community.timezone),
     )
 
 
@@ -114,9 +116,8 @@ async def history(ctx: ConfigContext, limit: int = HISTORY_SIZE) -> Card:
     locale = ctx.caller.locale
     if not entries:
         return Card(title=ctx.t("config.history.title"), text=ctx.t("config.history.empty"))
-    fields = [
-        Field(_when(entry, ctx.community.timezone), await _line(ctx, entry, locale)) for entry in entries
-    ]
+    timezone = (await ctx.community()).timezone
+    fields = [Field(_when(entry, timezone), await _line(ctx, entry, locale)) for entry in entries]
     return Card(title=ctx.t("config.history.title"), fields=tuple(fields))
 
 

@@ -37,7 +37,7 @@ async def remove_post_by_link(ctx: ConfigContext, link: str, reason: str | None)
     if parsed is None:
         raise invalid("link", "config.errors.bad_link")
     guild, channel_id, message_id = parsed
-    if guild is not None and guild != ctx.community.external_id:
+    if guild is not None and guild != ctx.caller.community_external_id:
         raise NotFound("config.errors.unknown_post")
     return await remove_post(ctx, channel_id, message_id, reason)
 
@@ -79,9 +79,9 @@ async def remove_post(ctx: ConfigContext, channel_id: str, message_id: str, reas
         target=author.display_name if author else "",
         subject_member_id=member_id,
     )
-    external_id = ctx.community.external_id
+    external_id = ctx.caller.community_external_id
     channel_label = await ctx.directory.channel_label(channel_id)
-    locale = resolve_locale(author.locale if author else None, ctx.community.locale)
+    locale = resolve_locale(author.locale if author else None, (await ctx.community()).locale)
     author_user = author.platform_user_id if author else None
     catalog = ctx.catalog
 

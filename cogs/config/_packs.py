@@ -155,7 +155,7 @@ async def set_pack(ctx: ConfigContext, name: str, trades: str | Sequence[str]) -
         name = clean_name(name)
     except Bad as bad:
         raise invalid("name", bad.key, **bad.params) from None
-    await ensure_default_packs(ctx.session, ctx.community_id, ctx.community.locale)
+    await ensure_default_packs(ctx.session, ctx.community_id, (await ctx.community()).locale)
     ids = await resolve_trades(ctx, trades)
     existing = await ctx.session.scalar(
         select(Pack.id).where(Pack.community_id == ctx.community_id, Pack.key == fold(name))
@@ -182,7 +182,7 @@ async def set_pack(ctx: ConfigContext, name: str, trades: str | Sequence[str]) -
 
 @action("pack_remove")
 async def remove_pack(ctx: ConfigContext, ref: str) -> Card:
-    await ensure_default_packs(ctx.session, ctx.community_id, ctx.community.locale)
+    await ensure_default_packs(ctx.session, ctx.community_id, (await ctx.community()).locale)
     row = await ctx.session.scalar(
         select(Pack).where(Pack.community_id == ctx.community_id, Pack.key == fold(ref or ""))
     )

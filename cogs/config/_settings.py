@@ -86,7 +86,7 @@ async def current_values(ctx: ConfigContext, specs: list[SettingSpec]) -> dict[s
     return {
         spec.key: rows[spec.key]
         if spec.column is None
-        else getattr(ctx.community if spec.on_community else row, spec.column)
+        else getattr(await ctx.community() if spec.on_community else row, spec.column)
         for spec in specs
     }
 
@@ -128,7 +128,7 @@ async def apply(
             .execution_options(synchronize_session=False)
         )
         for column, value in shared.items():
-            set_committed_value(ctx.community, column, value)
+            set_committed_value(await ctx.community(), column, value)
     rows = {n: new for n, _, new in changes if specs[n].stored_as_row}
     await write_feature_values(ctx.session, ctx.community_id, rows)
     for name, before, after in changes:

@@ -50,7 +50,7 @@ async def setting_fields(ctx: ConfigContext) -> tuple[list[Field], list[Field]]:
 @action("show")
 async def show(ctx: ConfigContext) -> Card:
     row = await get_settings(ctx.session, ctx.community_id)
-    community = ctx.community
+    community = await ctx.community()
     none = ctx.t("common.none")
     core, features = await setting_fields(ctx)
     trade_lines = [

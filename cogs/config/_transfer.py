@@ -55,7 +55,7 @@ def _place(data: dict[str, Any], path: str, value: Any) -> None:
 
 @action("export")
 async def export_settings(ctx: ConfigContext) -> Export:
-    community = ctx.community
+    community = await ctx.community()
     data: dict[str, Any] = {"format": FORMAT}
     specs = settings_for(ctx)
     values = await current_values(ctx, specs)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 
 from bot.community_time import community_today
+from bot.context import Caller
 from bot.errors import Forbidden, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
@@ -331,7 +332,7 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
     caller = ctx.caller
     author = Person(caller.member_id, caller.user_id, caller.display_name or caller.user_id, caller.locale)
     shown = AnswerView(answer_id, request_id, author, anonymous, text, ratings, helpful=False)
-    services, place = ctx.services, Place.of(ctx.community)
+    services, place = ctx.services, Place.of_caller(ctx.caller)
 
     async def publish(_notifier: Notifier | None) -> bool:
         return await publish_answer(services, place, view, shown)
@@ -351,6 +352,11 @@ class Place:
     @classmethod
     def of(cls, community: Community) -> Place:
         return cls(community.id, community.platform, community.external_id, community.locale)
+
+    @classmethod
+    def of_caller(cls, caller: Caller) -> Place:
+        return cls(caller.community_id, caller.platform, caller.community_external_id,
+                   caller.community_locale)
 
 
 def message_link(place: Place, ref: PostRef, thread: ThreadRef | None) -> str | None:

@@ -312,13 +312,13 @@ async def invite_team(ctx: Context, token: str, channel_id: str) -> Invited:
             Proposal.__table__.update().where(Proposal.id == proposal.id)
             .values(channel_id=channel_id[:32] or None)
         )
-        plan = await settle(ctx.session, services, ctx.community, proposal.id, now, [])
+        plan = await settle(ctx.session, services, await ctx.community(), proposal.id, now, [])
         if not plan.invites:  # everyone proposed left matching since
             raise NotFound("matching.errors.proposal_gone")
         return Invited(tuple(dm.name for dm in plan.invites),
                        ctx.after_commit(functools.partial(carry_out, services, plan=plan)))
     if proposal.space_opened_at is None:
-        plan = await settle(ctx.session, services, ctx.community, proposal.id, now, [])
+        plan = await settle(ctx.session, services, await ctx.community(), proposal.id, now, [])
         if plan.space is not None:
             return Invited((), ctx.after_commit(functools.partial(carry_out, services, plan=plan)),
                            space_retry=True)
@@ -344,7 +344,8 @@ async def answer_invitation(ctx: Context, invitation_id: int, accept: bool) -> s
     new = ACCEPTED if accept else DECLINED
     if not await store.set_status(ctx.session, cid, found.id, PENDING, new, now):
         raise UserError("matching.errors.invitation_expired")
-    plan = await settle(ctx.session, ctx.services, ctx.community, found.proposal_id, now, [(new, found.id)])
+    community = await ctx.community()
+    plan = await settle(ctx.session, ctx.services, community, found.proposal_id, now, [(new, found.id)])
     ctx.after_commit(functools.partial(carry_out, ctx.services, plan=plan))
     return t(locale, f"matching.answered.{new}")
 

@@ -547,6 +547,7 @@ class Missions(commands.Cog):
         return Caller(
             platform="discord",
             community_id=community.id,
+            community_external_id=community.external_id,
             community_locale=community.locale,
             timezone=community.timezone,
             member_id=member.id,

@@ -190,7 +190,7 @@ async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: da
             )
     if previous == answer_by:
         return
-    due = expires_at(answer_by, ctx.community.timezone)
+    due = expires_at(answer_by, ctx.caller.timezone)
     payload = {"mission_id": mission_id, "answer_by": answer_by.isoformat()}
     await scheduler.schedule(
         session,
@@ -325,7 +325,7 @@ async def _validated(ctx: Context, form: MissionForm) -> CleanMission:
         form,
         trades=await trade_names(ctx.session, ctx.community_id),
         sectors=await sector_ids(ctx.session, ctx.community_id),
-        today=community_today(ctx.clock.now(), ctx.community.timezone),
+        today=community_today(ctx.clock.now(), ctx.caller.timezone),
         locale=ctx.caller.locale,
         known_skills=await _known_skills(ctx, form),
         default_answer_days=await ctx.setting(ANSWER_DAYS),
@@ -365,8 +365,8 @@ async def message_link(ctx: Context, mission_id: int) -> str:
     )
     if post is None:
         return f"#{mission_id}"
-    if ctx.community.platform == "discord":
-        return f"https://discord.com/channels/{ctx.community.external_id}/{post.channel_id}/{post.message_id}"
+    if ctx.caller.platform == "discord":
+        return f"https://discord.com/channels/{ctx.caller.community_external_id}/{post.channel_id}/{post.message_id}"
     return f"https://slack.com/app_redirect?channel={post.channel_id}"
 
 
@@ -382,7 +382,7 @@ async def _refuse_over_limit(ctx: Context) -> None:
 def _limit_error(ctx: Context, when: datetime) -> None:
     raise UserError(
         "missions.errors.weekly_limit",
-        date=format_date(local_date(when, ctx.community.timezone), ctx.caller.locale),
+        date=format_date(local_date(when, ctx.caller.timezone), ctx.caller.locale),
     )
 
 
@@ -503,10 +503,10 @@ async def submit_mission(
     channel_names: dict[str, str] = {}  # filled by the bindings when they know channel names; ids otherwise
     if existing is None:
         view = await new_mission_view(ctx.session, saved.id, saved.values, trades, sector)
-        card = mission_card(ctx.catalog, ctx.community.locale, view)
+        card = mission_card(ctx.catalog, ctx.caller.community_locale, view)
         channels = mission_channels((await ctx.settings()).missions_channel_id, view)
         owner = PostOwner(community_id, FEATURE, saved_id, view.author_member_id)
-        place = (ctx.community.platform, ctx.community.external_id)
+        place = (ctx.caller.platform, ctx.caller.community_external_id)
         posts = await posted(ctx.session, owner)  # none, unless a deleted mission's id came back
 
         async def publish(_notifier: Notifier | None) -> SyncResult:
@@ -698,7 +698,7 @@ async def extend_mission(ctx: Context, mission_id: int) -> str:
     mission = await authored(ctx.session, ctx.caller, mission_id)
     if mission.status not in LIVE:
         raise UserError("missions.errors.not_live")
-    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
     days = await ctx.setting(EXTEND_DAYS)
     previous = mission.answer_by
     mission.answer_by = min(
@@ -721,7 +721,7 @@ async def edit_mission(ctx: Context, mission_id: int) -> FormStart:
 
 async def find_missions(ctx: Context, typed: ListFilters) -> Card:
     """/missions with its filters: checked and resolved (InvalidInput naming a bad one), first page."""
-    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
     query = await resolve(ctx.session, ctx.community_id, ctx.caller.locale, typed, today)
     return await _listing(ctx, query, 0, None)
 

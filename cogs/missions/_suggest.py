@@ -51,7 +51,7 @@ async def _proposal(ctx: Context, mission_id: int) -> tuple[MissionView, Team, d
     if mission.status not in LIVE:
         raise UserError("missions.errors.not_live")
     view = await load_view(ctx.session, mission)
-    today = community_today(ctx.clock.now(), ctx.community.timezone)
+    today = community_today(ctx.clock.now(), ctx.caller.timezone)
     declined = set(
         await ctx.session.scalars(
             select(MissionInvitation.member_id).where(

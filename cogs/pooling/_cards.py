@@ -53,10 +53,10 @@ def tier_lines(catalog: Catalog, locale: str, tiers: Tiers, currency: str) -> st
     return "\n".join(lines)
 
 
-def _names(catalog: Catalog, locale: str, found: list[Person]) -> str:
+def _names(catalog: Catalog, locale: str, found: list[Person], total: int) -> str:
     names = [p.name for p in found[:NAMES_SHOWN]]
-    if len(found) > NAMES_SHOWN:
-        names.append(catalog.t(locale, "pooling.card.and_more", count=len(found) - NAMES_SHOWN))
+    if total > len(names):
+        names.append(catalog.t(locale, "pooling.card.and_more", count=total - len(names)))
     return ", ".join(names)
 
 
@@ -67,7 +67,7 @@ def pool_card(catalog: Catalog, locale: str, view: View) -> Card:
     count = pool.final_count if pool.final_count is not None else pool.participant_count
     price = money(price_at(tiers, count), pool.currency, locale)
     joined = t(locale, "pooling.card.participants_of", count=count, minimum=pool.minimum)
-    names = _names(catalog, locale, view.participants)
+    names = _names(catalog, locale, view.participants, view.participants_total)
     fields = [
         Field(joined, f"{progress(count, pool.minimum)}\n{truncate(names, FIELD_MAX - 20)}".strip()),
         Field(t(locale, "pooling.fields.price"), price, inline=True),
@@ -83,9 +83,9 @@ def pool_card(catalog: Catalog, locale: str, view: View) -> Card:
     if pool.maximum is not None:
         fields.append(Field(t(locale, "pooling.fields.seats"),
                             t(locale, "pooling.card.seats", count=count, maximum=pool.maximum), inline=True))
-    if view.waitlist and pool.status == OPEN:
+    if view.waitlisted and pool.status == OPEN:
         fields.append(Field(t(locale, "pooling.fields.waitlist"),
-                            t(locale, "pooling.card.waitlist", count=len(view.waitlist)), inline=True))
+                            t(locale, "pooling.card.waitlist", count=view.waitlisted), inline=True))
     fields += [
         Field(t(locale, "pooling.fields.tiers"), tier_lines(catalog, locale, tiers, pool.currency)),
         Field(t(locale, "pooling.fields.deadline"),

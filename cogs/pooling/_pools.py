@@ -295,8 +295,8 @@ async def _edit_card(ctx: Context, pool: Pool) -> None:
     view = await current_view(ctx.session, pool)
     posts = await posted(ctx.session, owner)
     version = pool.join_seq  # every Join / Leave bumps it: the newest card wins in this process
-    services, community = ctx.services, ctx.community
-    locale, platform, external_id = community.locale, community.platform, community.external_id
+    services, caller = ctx.services, ctx.caller
+    locale, platform, external_id = caller.community_locale, caller.platform, caller.community_external_id
 
     async def card(_notifier: Notifier | None) -> SyncResult:
         shown = pool_card(services.catalog, locale, view)

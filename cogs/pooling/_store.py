@@ -45,8 +45,9 @@ class View:
 
     pool: Pool
     organizer: Person | None
-    participants: list[Person] = field(default_factory=list)
-    waitlist: list[Person] = field(default_factory=list)
+    participants: list[Person] = field(default_factory=list)  # the first NAMES_SHOWN in, in join order
+    participants_total: int = 0
+    waitlisted: int = 0
 
     @property
     def tiers(self) -> Tiers:
@@ -127,27 +128,38 @@ async def people(session: AsyncSession, community_id: int, pool_id: int, status:
 
 
 @functools.cache
-def _seated_query() -> Select[str, int, str, str, str | None]:
-    """Those in and those waiting, in the order the card lists them."""
+def _names_query() -> Select[int, str, str, str | None]:
+    """The first NAMES_SHOWN in, in the order the card lists them (the rest are counted).
+
+    Only what the card shows: reading every entry made each Join of a storm cost more than the last.
+    """
     e, m = _ENTRIES.c, _MEMBERS.c
     return (
-        select(e.status, m.id, m.platform_user_id, m.display_name, m.locale)
+        select(m.id, m.platform_user_id, m.display_name, m.locale)
         .select_from(_MEMBERS.join(_ENTRIES, e.member_id == m.id))
-        .where(e.community_id == bindparam("community_id"), e.pool_id == bindparam("pool_id"),
-               e.status.in_((IN, WAITLIST)))
+        .where(e.community_id == bindparam("community_id"), e.pool_id == bindparam("pool_id"), e.status == IN)
         .order_by(e.position, e.id)
+        .limit(NAMES_SHOWN)
+    )
+
+
+@functools.cache
+def _status_counts_query() -> Select[str, int]:
+    e = _ENTRIES.c
+    return (
+        select(e.status, func.count())
+        .where(e.community_id == bindparam("community_id"), e.pool_id == bindparam("pool_id"))
+        .group_by(e.status)
     )
 
 
 async def load_view(session: AsyncSession, pool: Pool) -> View:
     cid = pool.community_id
-    participants: list[Person] = []
-    waitlist: list[Person] = []
-    rows = await session.execute(_seated_query(), {"community_id": cid, "pool_id": pool.id})
-    for status, member_id, user_id, name, locale in rows:
-        (participants if status == IN else waitlist).append(Person(member_id, user_id, name, locale))
+    values = {"community_id": cid, "pool_id": pool.id}
+    counts: dict[str, int] = dict((await session.execute(_status_counts_query(), values)).all())
+    participants = [Person(*row) for row in await session.execute(_names_query(), values)]
     return View(pool, await person(session, cid, pool.organizer_id), participants=participants,
-                waitlist=waitlist)
+                participants_total=counts.get(IN, 0), waitlisted=counts.get(WAITLIST, 0))
 
 
 @functools.cache

@@ -24,11 +24,11 @@ def notifier(services: Services) -> RecordingNotifier:
     return recording
 
 
-async def create(services: Services, caller: Caller) -> int:
+async def create(services: Services, caller: Caller, capacity: int = 5) -> int:
     async with services.db.transaction() as session:
         (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
     form = AfterworkForm(
-        title="Apéro", when="2026-12-04 19:00", where="Le Comptoir", city="Lyon", capacity="5"
+        title="Apéro", when="2026-12-04 19:00", where="Le Comptoir", city="Lyon", capacity=str(capacity)
     )
     return (await run(services, caller, create_afterwork, form, origin_channel_id="C-HERE")).afterwork_id
 
@@ -69,3 +69,21 @@ async def test_a_card_deleted_by_hand_is_forgotten_when_an_answer_edits_it(
     assert posts == []
     await run(services, bob, answer_afterwork, aid, "cant")  # the next edit finds nothing to edit
     assert notifier.calls.count(("edit", "C-AW")) == 1
+
+
+async def test_a_full_event_card_names_the_first_going_and_counts_the_rest(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """The card reads only the names it shows (NAMES_SHOWN) and counts the others and the waitlist."""
+    alice = await make_caller(services, "U0", name="Alice")
+    aid = await create(services, alice, capacity=17)
+    people = [await make_caller(services, f"U{i}", name=f"Membre {i:02d}") for i in range(1, 21)]
+    for person in people:
+        await run(services, person, answer_afterwork, aid, "going")
+
+    [card] = notifier.in_channel("C-AW")
+    fields = {f.name: f.value for f in card.fields}
+    names = [f"Membre {i:02d}" for i in range(1, 16)]
+    assert fields["Participant·es : 17 / 17"] == ", ".join([*names, "et 2 autres"])
+    answers = fields[services.t("fr", "afterworks.fields.answers")]
+    assert services.t("fr", "afterworks.card.waitlist", count=3) in answers

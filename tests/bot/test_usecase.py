@@ -23,7 +23,7 @@ def notifier(services: Services) -> RecordingNotifier:
 
 async def add_trade(ctx: Context, name: str, *, fail: bool = False) -> str:
     ctx.session.add(Trade(community_id=ctx.community_id, key=name.casefold(), name=name))
-    ctx.after_commit(lambda notifier: notifier.post(ctx.community.external_id, "C1", _card(name)))
+    ctx.after_commit(lambda notifier: notifier.post(ctx.caller.community_external_id, "C1", _card(name)))
     if fail:
         raise InvalidInput({"name": ("errors.generic", {})})
     return name
@@ -79,7 +79,7 @@ async def test_a_failing_effect_keeps_the_change_and_the_other_effects(
 
     async def use_case(ctx: Context) -> tuple[object, object]:
         first = ctx.after_commit(broken)
-        second = ctx.after_commit(lambda n: n.post(ctx.community.external_id, "C1", _card("after")))
+        second = ctx.after_commit(lambda n: n.post(ctx.caller.community_external_id, "C1", _card("after")))
         return first, second
 
     first, second = await run(services, caller, use_case)

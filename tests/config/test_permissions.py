@@ -12,7 +12,6 @@ import cogs.config
 from bot.errors import Forbidden
 from cogs.config._context import ACTIONS, ConfigContext, run
 from cogs.config._refs import IdDirectory
-from storage.models import Community
 from tests.config.conftest import INTROS, make_caller, snapshot
 
 EXPORTED = 'timezone = "Europe/London"'
@@ -81,8 +80,7 @@ async def test_a_member_is_refused_and_nothing_changes(config_services, notifier
         await run(config_services, member, ACTIONS[name], *ARGS[name])
     # The use case itself refuses too, should a binding ever call it without `run`.
     async with config_services.db.transaction() as session:
-        community = await session.get(Community, member.community_id)
-        ctx = ConfigContext(services=config_services, session=session, caller=member, community=community,
+        ctx = ConfigContext(services=config_services, session=session, caller=member,
                             directory=IdDirectory(platform))
         with pytest.raises(Forbidden):
             await ACTIONS[name](ctx, *ARGS[name])

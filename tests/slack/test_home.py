@@ -16,8 +16,9 @@ from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from tests.fakes.slack_api import visible_text
 
-CAMILLE = Caller(platform="slack", community_id=1, community_locale="fr", timezone="Europe/Paris",
-                 member_id=7, user_id="UCAMILLE", display_name="camille", locale="fr", is_moderator=False)
+CAMILLE = Caller(platform="slack", community_id=1, community_external_id="T1", community_locale="fr",
+                 timezone="Europe/Paris", member_id=7, user_id="UCAMILLE", display_name="camille",
+                 locale="fr", is_moderator=False)
 
 
 class FakeClient:
