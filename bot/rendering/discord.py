@@ -1,9 +1,10 @@
 """Cards rendered as a Discord embed, a view of selects and buttons, and files, within Discord's limits.
 
 Buttons and selects carry the card's id as their `custom_id` and have no callback of their own: a
-click is routed by discord.py to the `DynamicItem` template a feature registered for that id (see
-`CollectifBot.add_dynamic_items`), so they keep working after a restart and no view is kept in
-memory per message. Each select takes a whole row, before the rows of buttons (5 rows in all).
+click is routed by custom_id to the handler a feature registered (`bot.router`), so they keep
+working after a restart. Views and modals come from `routed_view` / `routed_modal`, stopped before
+they are sent, so discord.py keeps none of them in memory. Each select takes a whole row, before
+the rows of buttons (5 rows in all).
 Dates from `bot.cards.when` become `<t:UNIX:F>` markup where Discord renders it (description and
 field values) and UTC text elsewhere (title, footer, field names, labels).
 """
@@ -124,6 +125,26 @@ def render_embed(card: Card) -> discord.Embed:
     return embed
 
 
+def routed_view() -> discord.ui.View:
+    """An empty view for components the router answers (`bot.router`), never kept by discord.py.
+
+    discord.py keeps every unfinished view sent in an interaction's response: an ephemeral one gets
+    a 15-minute timeout whose task holds it (and its items) in memory, even when none of its items
+    is dispatchable. One per ephemeral card made the bot's memory grow by a fifth in the 5 minutes of
+    `benchmarks.load`. A stopped view is sent the same way and not kept.
+    """
+    view = discord.ui.View(timeout=None)
+    view.stop()
+    return view
+
+
+def routed_modal(title: str, custom_id: str) -> discord.ui.Modal:
+    """A modal the router answers by `custom_id`, not kept by discord.py per member (see `routed_view`)."""
+    modal = discord.ui.Modal(title=truncate(title, 45), custom_id=custom_id)
+    modal.stop()
+    return modal
+
+
 def render_view(actions: tuple[Action, ...], selects: tuple[Select, ...] = ()) -> discord.ui.View | None:
     """One row per select, then rows of 5 buttons, 5 rows in all.
 
@@ -131,7 +152,7 @@ def render_view(actions: tuple[Action, ...], selects: tuple[Select, ...] = ()) -
     """
     if not actions and not selects:
         return None
-    view = discord.ui.View(timeout=None)
+    view = routed_view()
     seen: set[str] = set()
     row = 0
     for select in selects:

@@ -20,7 +20,7 @@ from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput
 from bot.features import CommandSpec
-from bot.rendering.discord import CardButton
+from bot.rendering.discord import CardButton, routed_modal, routed_view
 from bot.usecase import run
 from cogs.afterworks import FEATURE, _ids
 from cogs.afterworks._cards import duration_text, form_of, problems_text
@@ -152,7 +152,7 @@ class Afterworks(commands.Cog):
             await self._problems(interaction, caller, error)
             return
         self.bot.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
-        view = discord.ui.View(timeout=None)
+        view = routed_view()
         view.add_item(
             CardButton(
                 custom_id="afterworks:confirm",
@@ -326,10 +326,8 @@ class Afterworks(commands.Cog):
         caller = await request.caller()
         afterwork = await run(self.bot.services, caller, edit_form, int(request.match["id"]), write=False)
         form = form_of(afterwork, caller.timezone)
-        modal = discord.ui.Modal(
-            title=truncate(self.t(caller.locale, "afterworks.form.edit_title"), 45),
-            custom_id=f"afterworks:edit_form:{afterwork.id}",
-        )
+        modal = routed_modal(self.t(caller.locale, "afterworks.form.edit_title"),
+                             f"afterworks:edit_form:{afterwork.id}")
         limits = {"title": 100, "when": 40, "where": 500, "capacity": 4, "description": MAX_DESCRIPTION}
         for name in EDIT_INPUTS:
             value = getattr(form, name)
@@ -343,7 +341,6 @@ class Afterworks(commands.Cog):
                     default=value or None,
                 )
             )
-        modal.stop()
         await request.interaction.response.send_modal(modal)
 
     async def on_edit_submit(self, request: DiscordRequest) -> None:

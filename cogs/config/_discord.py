@@ -25,7 +25,7 @@ from bot.cards import Card, truncate
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
-from bot.rendering.discord import render_card
+from bot.rendering.discord import render_card, routed_modal
 from bot.settings_registry import Choice, Flag, declared_settings
 from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
@@ -139,7 +139,7 @@ def _modal(
     title: str, custom_id: str, label: str, *, max_length: int, placeholder: str = ""
 ) -> discord.ui.Modal:
     """A one-field modal; stopped so that discord.py keeps no per-user state (on_interaction routes it)."""
-    modal = discord.ui.Modal(title=truncate(title, 45), custom_id=custom_id)
+    modal = routed_modal(title, custom_id)
     modal.add_item(
         discord.ui.TextInput(
             custom_id="value",
@@ -149,7 +149,6 @@ def _modal(
             placeholder=truncate(placeholder, 100) or None,
         )
     )
-    modal.stop()
     return modal
 
 

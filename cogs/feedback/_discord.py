@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.cards import truncate
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
+from bot.rendering.discord import routed_modal
 from bot.text import refuse_control_characters
 from bot.usecase import run
 from cogs.feedback import FEATURE, _ids
@@ -51,7 +52,7 @@ def answer_modal(
     t: Any, locale: str, request_id: int, anonymous: bool, kind: str, title: str
 ) -> discord.ui.Modal:
     custom_id = f"feedback:reply:{request_id}" + (":anon" if anonymous else "")
-    modal = discord.ui.Modal(title=truncate(t(locale, "feedback.form.answer_title"), 45), custom_id=custom_id)
+    modal = routed_modal(t(locale, "feedback.form.answer_title"), custom_id)
     modal.add_item(
         discord.ui.TextInput(
             custom_id="text",
@@ -75,7 +76,6 @@ def answer_modal(
                 placeholder="1-5",
             )
         )
-    modal.stop()  # routed by custom_id (bot.router): discord.py need not keep it per user
     return modal
 
 

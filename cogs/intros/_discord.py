@@ -23,7 +23,7 @@ from bot.discord_bot.forms import form_select, modal_values
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
-from bot.rendering.discord import CardButton
+from bot.rendering.discord import CardButton, routed_modal, routed_view
 from bot.usecase import run
 from cogs.intros import FEATURE, _ids
 from cogs.intros._cards import availability_text, outcome_text, problems_text, profile_card
@@ -62,7 +62,7 @@ MESSAGE_MAX = 2000
 def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = False) -> discord.ui.View:
     """Page 1 (trades, sectors, work mode, availability) or page 2 (languages, opt-ins) of the form."""
     choices, form = start.choices, start.form
-    view = discord.ui.View(timeout=None)
+    view = routed_view()
     if page == 1:
         view.add_item(
             form_select(
@@ -137,8 +137,8 @@ def form_view(start: FormStart, t: Any, locale: str, page: int, *, fix: bool = F
 
 
 def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
-    """The 5 text inputs, pre-filled; stopped before sending so discord.py does not keep it per user."""
-    modal = discord.ui.Modal(title=truncate(t(locale, "intros.form.title"), 45), custom_id=_ids.SUBMIT)
+    """The 5 text inputs, pre-filled."""
+    modal = routed_modal(t(locale, "intros.form.title"), _ids.SUBMIT)
     specs = {
         "skills": (discord.TextStyle.paragraph, 800),
         "city": (discord.TextStyle.short, MAX_CITY),
@@ -160,7 +160,6 @@ def intro_modal(form: IntroForm, t: Any, locale: str) -> discord.ui.Modal:
                 placeholder=truncate(t(locale, f"intros.form.{name}_placeholder"), 100),
             )
         )
-    modal.stop()
     return modal
 
 

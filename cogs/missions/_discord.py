@@ -25,7 +25,7 @@ from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.i18n import supported_locale
-from bot.rendering.discord import CardButton, render_card
+from bot.rendering.discord import CardButton, render_card, routed_modal, routed_view
 from bot.usecase import run
 from cogs.missions import FEATURE, _ids
 from cogs.missions._cards import outcome_text, problems_text
@@ -104,7 +104,7 @@ class MemberSelect(discord.ui.UserSelect):
 
 def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.View:
     choices, form = start.choices, start.form
-    view = discord.ui.View(timeout=None)
+    view = routed_view()
     if page == 1:
         trade_options = [
             *((PACK_PREFIX + pid, f"📦 {name}") for pid, name, _ in choices.packs),
@@ -189,7 +189,7 @@ def _modal(
     t: Any,
     locale: str,
 ) -> discord.ui.Modal:
-    modal = discord.ui.Modal(title=truncate(title, 45), custom_id=custom_id)
+    modal = routed_modal(title, custom_id)
     for name, max_length, long in specs:
         value = getattr(form, name)
         modal.add_item(
@@ -205,7 +205,6 @@ def _modal(
                 else None,
             )
         )
-    modal.stop()
     return modal
 
 
@@ -409,10 +408,7 @@ class Missions(commands.Cog):
         caller = await self._caller(request, author=False)
         mission_id = self._id(request)
         await run(self.bot.services, caller, check_interest, mission_id, write=False)
-        modal = discord.ui.Modal(
-            title=truncate(self.t(caller.locale, "missions.form.note_title"), 45),
-            custom_id=f"missions:note:{mission_id}",
-        )
+        modal = routed_modal(self.t(caller.locale, "missions.form.note_title"), f"missions:note:{mission_id}")
         modal.add_item(
             discord.ui.TextInput(
                 custom_id="note",
@@ -423,7 +419,6 @@ class Missions(commands.Cog):
                 placeholder=truncate(self.t(caller.locale, "missions.form.note_placeholder"), 100),
             )
         )
-        modal.stop()
         await request.interaction.response.send_modal(modal)
 
     async def on_note(self, request: DiscordRequest) -> None:
