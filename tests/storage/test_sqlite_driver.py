@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -61,19 +62,44 @@ async def _ticks_during(work: asyncio.Future[object] | asyncio.Task[object]) -> 
     return ticks
 
 
-async def test_a_read_and_a_small_write_use_no_thread_but_the_commit(
+async def test_a_read_and_a_small_write_use_no_thread_but_the_checkpoint(
     db: Database, thread_jobs: list[str]
 ) -> None:
+    loop_thread = threading.get_ident()
+    statements: list[tuple[str, bool]] = []  # (statement, ran on the loop's thread)
     async with db.transaction(write=False) as session:
+        raw = (await (await session.connection()).get_raw_connection()).dbapi_connection
+        raw._connection.conn.set_trace_callback(  # type: ignore[union-attr]
+            lambda sql: statements.append((sql.split()[0], threading.get_ident() == loop_thread))
+        )
         assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "a"
     assert thread_jobs == []  # aiosqlite: four hand-offs per statement, plus BEGIN and COMMIT
 
+    driver.checkpoints.settle()  # the setup's write started one a moment ago
+    driver.checkpoints._last.clear()
     async with db.transaction() as session:
         await session.execute(text("UPDATE t SET v = 'c' WHERE id = 1"))
-    assert thread_jobs == ["_workers"]  # the commit, which may checkpoint the WAL
+    driver.checkpoints.settle()
+    assert thread_jobs == ["_workers"]  # the WAL checkpoint, on its own connection
+    assert ("COMMIT", True) in statements and all(on_loop for _, on_loop in statements)
 
     async with db.transaction(write=False) as session:
         assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "c"
+
+
+async def test_checkpoints_off_the_loop_keep_the_wal_small(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's connections never checkpoint (that syncs the disk); the worker's checkpoints
+    let the log start over, so it does not grow with every write."""
+    monkeypatch.setattr(driver, "CHECKPOINT_EVERY", 0.0)
+    for _ in range(60):
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "x" * 12_000})
+        driver.checkpoints.settle()
+    wal = tmp_path / "driver.db-wal"
+    page = 4096
+    assert wal.stat().st_size < 20 * page, wal.stat().st_size  # 60 writes of 3+ pages: 180+ without
 
 
 async def test_a_read_does_not_wait_for_another_connections_write_lock(
