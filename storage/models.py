@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -227,12 +228,68 @@ class Meta(Base):
 
 
 # Slack distribution (HTTP mode with SLACK_CLIENT_ID / SLACK_CLIENT_SECRET): slack_sdk's own tables,
-# used by its AsyncSQLAlchemy installation and state stores (bot/slack_app/installations.py). Built
-# by slack_sdk's builders so that our migration and its queries agree on every column. They hold each
-# workspace's bot token in clear: the database must be protected like the .env file (README).
-slack_installations = AsyncSQLAlchemyInstallationStore.build_installations_table(
-    Base.metadata, AsyncSQLAlchemyInstallationStore.default_installations_table_name)
-slack_bots = AsyncSQLAlchemyInstallationStore.build_bots_table(
-    Base.metadata, AsyncSQLAlchemyInstallationStore.default_bots_table_name)
-slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(
-    Base.metadata, AsyncSQLAlchemyOAuthStateStore.default_table_name)
+# used by its AsyncSQLAlchemy installation and state stores (bot/slack_app/installations.py). Declared
+# here column for column as slack_sdk's builders (`AsyncSQLAlchemyInstallationStore.build_*_table`,
+# `AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table`) declare them, rather than built by them:
+# importing slack_sdk's stores costs every process (Discord-only ones too) about 3 MB of RSS.
+# tests/storage/test_slack_tables.py compares them with the builders' so that they cannot drift.
+# They hold each workspace's bot token in clear: the database must be protected like the .env file
+# (README).
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)
