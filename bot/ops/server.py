@@ -24,7 +24,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aiohttp import web
 from sqlalchemy import func, select, text
 
 from bot import __version__, startup
@@ -32,7 +31,12 @@ from bot.ops.metrics import Labels, gauge, resident_memory_bytes
 from storage.models import Community, Job, Member
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.services import Services
+
+# aiohttp.web (the server side, about 2 MB of RSS) is imported only where a server is built or answers:
+# a process that serves no HTTP (Discord only, Slack in Socket Mode, no ops.http_port) never loads it.
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ class Ops:
 
     async def start(self) -> None:
         """Serve on ops.http_host:ops.http_port; a port in use is a configuration error (exit 2)."""
+        from aiohttp import web
+
         settings = self.services.settings.ops
         application = web.Application()
         self.add_routes(application)
@@ -223,14 +229,20 @@ class Ops:
     # -- handlers ----------------------------------------------------------------------------------
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         healthy, body = await self.health()
         return web.json_response(body, status=200 if healthy else 503,
                                  dumps=lambda value: json.dumps(value, ensure_ascii=False))
 
     async def _livez(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         return web.json_response({"status": "ok"})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         try:
             gauges = await asyncio.wait_for(self.gauges(), SCRAPE_TIMEOUT)
         except Exception:
