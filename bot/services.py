@@ -14,6 +14,7 @@ from bot.i18n import Catalog
 from bot.notifier import Notifier
 from bot.ops.metrics import Metrics
 from bot.scheduler import Scheduler
+from bot.usecase import Check
 from storage.engine import Database
 
 
@@ -84,19 +85,32 @@ class Services:
         """Every feature's commands, in /help order."""
         return all_commands(self.features)
 
-    async def caller(self, origin: Origin) -> Caller:
+    async def caller(self, origin: Origin, check: Check | None = None) -> Caller:
         """Resolve (and create on first contact) the community and member behind an interaction.
 
         Mostly from `callers` (bot.context.CallerCache): a query only for a new or changed caller.
+        With `check`, that read-only use case runs for the caller before this returns, in the same
+        read transaction as the lookup when the caller was not cached (one transaction, not two).
         """
         cached = self.callers.get(origin)
         if cached is not None:
+            if check is not None:
+                await check.run(self, cached)
             return cached
         async with self.db.transaction(write=False) as session:  # never waits behind a writer
             caller = await find_caller(session, origin)
+            if caller is not None:
+                self.callers.put(origin, caller)
+                if check is not None:
+                    await check.run(self, caller, session)
         if caller is not None:
-            self.callers.put(origin, caller)
             return caller
+        caller = await self._resolve(origin)
+        if check is not None:
+            await check.run(self, caller)
+        return caller
+
+    async def _resolve(self, origin: Origin) -> Caller:
         async with self.db.transaction() as session:  # first contact, or a new name or language
             caller = await resolve_caller(
                 session,

@@ -170,6 +170,29 @@ async def run(
     return result
 
 
+@dataclass(frozen=True)
+class Check:
+    """A read-only use case and its arguments: what must hold before a write (see `Services.caller`)."""
+
+    use_case: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...] = ()
+
+    async def run(self, services: Services, caller: Caller, session: AsyncSession | None = None) -> None:
+        """Through `run` (its own read-only transaction), or inside the open read-only `session`.
+
+        A check only reads and refuses: it queues no effects.
+        """
+        if session is None:
+            await run(services, caller, self.use_case, *self.args, write=False)
+            return
+        if is_moderator_only(self.use_case) and not caller.is_moderator:
+            raise Forbidden()
+        ctx = Context(services=services, session=session, caller=caller)
+        await self.use_case(ctx, *self.args)
+        if ctx.effects:
+            raise RuntimeError(f"the check {self.use_case.__name__} queued effects")
+
+
 async def run_effects(services: Services, ctx: Context) -> None:
     notifier = services.notifiers.get(ctx.platform)
     for effect, later in ctx.effects:

@@ -27,6 +27,7 @@ from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id
 from bot.services import Services
 from bot.text import refuse_control_characters
+from bot.usecase import Check
 from storage.communities import BATCH as COMMUNITY_BATCH
 from storage.communities import NewCommunity, ensure_communities, ensure_community
 from storage.models import Community
@@ -164,10 +165,15 @@ class CollectifBot(commands.AutoShardedBot):
         for shard_id in shard_ids:
             await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
 
-    async def caller(self, interaction: discord.Interaction) -> Caller:
-        """The community and member behind `interaction`, created on first contact (cached on it)."""
+    async def caller(self, interaction: discord.Interaction, check: Check | None = None) -> Caller:
+        """The community and member behind `interaction`, created on first contact (cached on it).
+
+        With `check`, that read-only use case runs for the caller first (see `Services.caller`).
+        """
         cached = interaction.extras.get("caller")
         if cached is not None:
+            if check is not None:
+                await check.run(self.services, cached)
             return cached
         if interaction.guild_id is None:
             raise UserError("errors.generic")
@@ -184,7 +190,7 @@ class CollectifBot(commands.AutoShardedBot):
             is_platform_admin=permissions.manage_guild or permissions.administrator,
             role_ids=tuple(str(role.id) for role in getattr(interaction.user, "roles", ())),
         )
-        caller = await self.services.caller(origin)
+        caller = await self.services.caller(origin, check)
         interaction.extras["caller"] = caller
         return caller
 

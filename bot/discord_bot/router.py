@@ -37,7 +37,7 @@ from bot.context import member_caller
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.forms import modal_values
 from bot.errors import Forbidden
-from bot.usecase import run
+from bot.usecase import Check, run
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +60,7 @@ class RoutingBot(Protocol):
 
     services: Services
 
-    async def caller(self, interaction: discord.Interaction) -> Caller: ...
+    async def caller(self, interaction: discord.Interaction, check: Check | None = None) -> Caller: ...
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None: ...
 Route = tuple[re.Pattern[str], Handler]
@@ -89,11 +89,18 @@ class DiscordRequest:
         """custom_id -> text typed in each input of a submitted form (control characters refused)."""
         return modal_values(dict(self.interaction.data or {}))
 
-    async def caller(self) -> Caller:
-        """Who clicked: from the guild, or in a DM through the route's `dm` finder (module docstring)."""
+    async def caller(self, check: Check | None = None) -> Caller:
+        """Who clicked: from the guild, or in a DM through the route's `dm` finder (module docstring).
+
+        With `check`, a read-only use case that must pass first: in the caller's lookup transaction
+        when the caller is not cached yet (`Services.caller`).
+        """
         if self.interaction.guild_id is None and self.dm is not None:
-            return await self._dm_caller(self.dm)
-        return await self.bot.caller(self.interaction)
+            caller = await self._dm_caller(self.dm)
+            if check is not None:
+                await check.run(self.services, caller)
+            return caller
+        return await self.bot.caller(self.interaction, check)
 
     async def _dm_caller(self, find: DmCommunity) -> Caller:
         interaction = self.interaction
@@ -123,8 +130,7 @@ class DiscordRequest:
         3 s never wait on the write lock); then `write` runs with the same arguments and its
         result is returned for the confirmation. Both go through `bot.usecase.run`.
         """
-        caller = await self.caller()
-        await run(self.services, caller, check, *args, write=False)
+        caller = await self.caller(Check(check, args))
         await self.interaction.response.defer(ephemeral=True, thinking=True)
         return await run(self.services, caller, write, *args)
 

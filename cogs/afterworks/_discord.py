@@ -21,7 +21,7 @@ from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput
 from bot.features import CommandSpec
 from bot.rendering.discord import CardButton, routed_modal, routed_view
-from bot.usecase import run
+from bot.usecase import Check, run
 from cogs.afterworks import FEATURE, _ids
 from cogs.afterworks._cards import duration_text, form_of, problems_text
 from cogs.afterworks._form import (
@@ -303,9 +303,8 @@ class Afterworks(commands.Cog):
 
     async def on_rsvp(self, request: DiscordRequest) -> None:
         interaction, services = request.interaction, self.bot.services
-        caller = await request.caller()
         afterwork_id, choice = int(request.match["id"]), request.match["answer"]
-        await run(services, caller, check_answer, afterwork_id, write=False)
+        caller = await request.caller(Check(check_answer, (afterwork_id,)))  # one read transaction
         await interaction.response.defer(ephemeral=True, thinking=True)
         answered = await run(services, caller, answer_afterwork, afterwork_id, choice)
         key = (

@@ -161,10 +161,20 @@ async def person(session: AsyncSession, community_id: int, member_id: int | None
     return Person(row[0], row[1], row[2], row[3]) if row else None
 
 
-async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
+async def answer_counts(session: AsyncSession, community_id: int, afterwork_id: int) -> dict[str, int]:
+    """How many answered each way (going, maybe, cant, waitlist)."""
+    values = {"community_id": community_id, "afterwork_id": afterwork_id}
+    return dict((await session.execute(_counts_query(), values)).all())
+
+
+async def load_view(
+    session: AsyncSession, afterwork: Afterwork, counts: dict[str, int] | None = None
+) -> View:
+    """What the card shows; `counts` when this transaction read them already (answer_held)."""
     cid, aid = afterwork.community_id, afterwork.id
     values = {"community_id": cid, "afterwork_id": aid}
-    counts: dict[str, int] = dict((await session.execute(_counts_query(), values)).all())
+    if counts is None:
+        counts = await answer_counts(session, cid, aid)
     going = [Person(*row) for row in await session.execute(_names_query(), values)]
     return View(
         afterwork,
@@ -178,16 +188,11 @@ async def load_view(session: AsyncSession, afterwork: Afterwork) -> View:
     )
 
 
-@functools.cache
-def _going_count_query() -> Any:
-    return select(_AFTERWORKS.c.going_count).where(_AFTERWORKS.c.id == bindparam("afterwork_id"))
 
-
-async def current_view(session: AsyncSession, afterwork: Afterwork) -> View:
-    """The view after this transaction's answer: the count going as stored now (seats taken or freed)."""
-    going = await session.scalar(_going_count_query(), {"afterwork_id": afterwork.id})
-    set_committed_value(afterwork, "going_count", int(going or 0))
-    return await load_view(session, afterwork)
+async def current_view(session: AsyncSession, afterwork: Afterwork, counts: dict[str, int]) -> View:
+    """The view after this transaction's answer (`counts` read after it): seats taken or freed."""
+    set_committed_value(afterwork, "going_count", counts.get(GOING, 0))
+    return await load_view(session, afterwork, counts)
 
 
 async def get_series(session: AsyncSession, community_id: int, series_id: int | None) -> Series | None:
@@ -295,8 +300,10 @@ async def answer(
 
     Refused after the RSVP cutoff (`timezone` and `locale` say when it was).
     """
-    held = await answer_held(session, community_id, afterwork_id, member_id, choice, now, timezone, locale)
-    return held[0]
+    answered, _afterwork, _counts = await answer_held(
+        session, community_id, afterwork_id, member_id, choice, now, timezone, locale
+    )
+    return answered
 
 
 @functools.cache
@@ -332,11 +339,12 @@ async def answer_held(
     now: datetime,
     timezone: str = "UTC",
     locale: str = "en",
-) -> tuple[Answered, Afterwork]:
-    """`answer`, and the afterwork as this answer's turn left it (its rsvp_seq just taken).
+) -> tuple[Answered, Afterwork, dict[str, int]]:
+    """`answer`, the afterwork as its turn left it, and the answers' counts after it.
 
-    The turn is taken first (UPDATE … RETURNING the row: one statement reads and holds it); a refusal
-    (gone, cancelled, started, closed) rolls it back with the use case.
+    The afterwork has its rsvp_seq just taken; the counts are empty when nothing changed. The turn
+    is taken first (UPDATE … RETURNING the row: one statement reads and holds it); a refusal (gone,
+    cancelled, started, closed) rolls it back with the use case.
     """
     values = {"b_community_id": community_id, "b_afterwork_id": afterwork_id}
     afterwork = await session.scalar(_lock_row_query(), values)
@@ -350,7 +358,7 @@ async def answer_held(
     old = rsvp.status if rsvp else None
     if old == choice or (choice == GOING and old == WAITLIST):  # a repeated click (or a Slack retry)
         position = await _position(session, afterwork_id, rsvp.position) if old == WAITLIST and rsvp else None
-        return Answered(old, position, False, []), afterwork
+        return Answered(old, position, False, []), afterwork, {}
     new = choice
     if choice == GOING and not await _take_seat(session, afterwork_id):
         new = WAITLIST
@@ -374,8 +382,10 @@ async def answer_held(
     if old == GOING:
         await _free_seat(session, afterwork_id)
         promoted = await promote(session, community_id, afterwork_id, now)
-    position = await _position(session, afterwork_id, seq) if new == WAITLIST else None
-    return Answered(new, position, True, promoted), afterwork
+    counts = await answer_counts(session, community_id, afterwork_id)
+    # Waitlisted now: this answer holds the newest turn (`seq`), so it is last in the line.
+    position = counts.get(WAITLIST, 0) if new == WAITLIST else None
+    return Answered(new, position, True, promoted), afterwork, counts
 
 
 @functools.cache

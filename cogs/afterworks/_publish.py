@@ -273,7 +273,7 @@ async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answ
     What the card shows (the view, its posts) is read in this transaction, so that after the commit
     only the card's rendering and the platform's edit remain.
     """
-    answered, afterwork = await answer_held(
+    answered, afterwork, counts = await answer_held(
         ctx.session,
         ctx.community_id,
         afterwork_id,
@@ -285,7 +285,7 @@ async def answer_afterwork(ctx: Context, afterwork_id: int, choice: str) -> Answ
     )
     if answered.changed:
         owner = PostOwner(ctx.community_id, FEATURE, afterwork_id, afterwork.organizer_id)
-        view = await current_view(ctx.session, afterwork)
+        view = await current_view(ctx.session, afterwork, counts)
         posts = await posted(ctx.session, owner)
         # Every change of the card bumps one of these: the newest card wins in this process.
         version = afterwork.rsvp_seq + afterwork.sequence

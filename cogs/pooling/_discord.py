@@ -219,17 +219,17 @@ class Pooling(commands.Cog):
 
     async def on_join(self, request: DiscordRequest) -> None:
         interaction = request.interaction
-        caller = await request.caller()
         pool_id = int(request.match["id"])
         joined = await request.check_then_write(check_answer, join_pool, pool_id)
+        caller = await request.caller()  # resolved by check_then_write (the check in its transaction)
         key = f"pooling.answered.{joined.status}" if joined.changed else "pooling.answered.unchanged"
         await send_text(interaction, self.t(caller.locale, key, position=joined.position or 0))
 
     async def on_leave(self, request: DiscordRequest) -> None:
         interaction = request.interaction
-        caller = await request.caller()
         pool_id = int(request.match["id"])
         left = await request.check_then_write(check_answer, leave_pool, pool_id)
+        caller = await request.caller()
         key = "pooling.answered.left" if left.changed else "pooling.answered.not_in"
         await send_text(interaction, self.t(caller.locale, key))
 

@@ -37,7 +37,7 @@ class Bot:
         self.services = services
         self.guild_calls = 0
 
-    async def caller(self, interaction: Any) -> Caller:
+    async def caller(self, interaction: Any, check: Any = None) -> Caller:
         self.guild_calls += 1
         raise UserError("errors.generic")
 
