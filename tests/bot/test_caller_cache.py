@@ -84,3 +84,36 @@ async def test_a_config_read_keeps_the_entries_and_a_change_forgets_only_its_com
     await services.caller(ADMIN)
     assert queries  # this community's are forgotten by the change
     assert other.community_id != admin.community_id
+
+
+async def test_a_check_runs_in_the_lookup_transaction_of_a_caller_not_cached(services: Services) -> None:
+    """One read transaction for the caller and the button's check (`Services.caller(origin, Check)`)."""
+    from bot.errors import UserError
+    from bot.usecase import Check, Context
+
+    await services.caller(MEMBER)  # the member exists
+    services.callers.forget(services.callers.get(MEMBER).community_id)  # type: ignore[union-attr]
+    begins: list[object] = []
+    event.listen(services.db.engine.sync_engine, "begin", begins.append)
+    sessions: list[object] = []
+
+    async def check(ctx: Context, wanted: int) -> None:
+        sessions.append(ctx.session)
+        if wanted != 42:
+            raise UserError("errors.generic")
+
+    caller = await services.caller(MEMBER, Check(check, (42,)))
+    assert caller.user_id == "2" and len(begins) == 1 and len(sessions) == 1
+
+    refused = replace(MEMBER, user_id="1", display_name="Camille")  # not cached either
+    await services.caller(refused)
+    services.callers.forget(caller.community_id)
+    begins.clear()
+    try:
+        await services.caller(refused, Check(check, (7,)))
+    except UserError:
+        pass
+    else:
+        raise AssertionError("the check's refusal reaches the binding")
+    assert len(begins) == 1 and len(sessions) == 2  # in the lookup's transaction again
+    assert services.callers.get(refused) is not None  # the caller was found all the same
