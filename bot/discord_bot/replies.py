@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.cards import Card, truncate
-from bot.rendering.discord import render_card
+from bot.rendering.discord import render_card, render_files
 
 log = logging.getLogger(__name__)
 MESSAGE_MAX = 2000
@@ -26,9 +26,13 @@ def expired(error: BaseException) -> bool:
 
 
 async def send_card(interaction: discord.Interaction, card: Card, *, ephemeral: bool = True) -> None:
-    """Show `card` to the user of `interaction` (ephemeral by default)."""
+    """Show `card` to the user of `interaction` (ephemeral by default), its attachments as files."""
     embed, view = render_card(card)
-    await _send(interaction, embed=embed, view=view, ephemeral=ephemeral)
+    if card.attachments:
+        await _send(interaction, embed=embed, view=view, ephemeral=ephemeral,
+                    files=render_files(card.attachments))
+    else:
+        await _send(interaction, embed=embed, view=view, ephemeral=ephemeral)
 
 
 async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:

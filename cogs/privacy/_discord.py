@@ -8,7 +8,7 @@ runs, and the outcome comes as a follow-up.
 
 from __future__ import annotations
 
-import io
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,9 +16,10 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot.cards import Attachment
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
-from bot.rendering.discord import render_card, render_embed
+from bot.rendering.discord import render_embed
 from bot.usecase import run
 from cogs.privacy import FEATURE, _ids
 from cogs.privacy._privacy import (
@@ -73,11 +74,11 @@ class Privacy(commands.Cog):
     @privacy.command(**_subcommand("export"))
     async def export(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
+        # Every feature's data, then a file: "thinking…" at once, the export as the follow-up.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         exported = await run(self.bot.services, caller, export_member_data, write=False)
-        embed, _ = render_card(exported.card)
-        file = discord.File(io.BytesIO(exported.content), filename=exported.filename)
-        await interaction.response.send_message(embed=embed, file=file, ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+        file = Attachment(exported.filename, exported.content, "application/json")
+        await send_card(interaction, replace(exported.card, attachments=(file,)), ephemeral=True)
 
     @privacy.command(**_subcommand("delete"))
     async def delete(self, interaction: discord.Interaction) -> None:

@@ -38,7 +38,9 @@ def _origin(h: DiscordHarness) -> Origin:
 
 
 def exported(h: DiscordHarness, answer: FakeInteraction) -> dict[str, Any]:
-    [request] = list(h.fake.requests_to("POST", rf"/interactions/{answer.id}/.*/callback"))
+    """The JSON file of the export's follow-up (the command is deferred: "thinking…" at once)."""
+    assert answer.callback.get("type") == 5  # deferred: the export is read and built after
+    [request] = list(h.fake.requests_to("POST", rf"/webhooks/.*/{answer.token}"))
     [(filename, content)] = request.file_contents.items()
     assert filename.endswith(".json")
     return json.loads(content)
