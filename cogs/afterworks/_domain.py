@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -115,15 +115,16 @@ def check_manager(afterwork: Afterwork, member_id: int, is_moderator: bool) -> N
 
 
 @functools.cache
-def _names_query() -> Select[int, str, str, str | None]:
-    """The first NAMES_SHOWN going, in the order the card lists them (the rest are counted).
+def _people_query() -> Any:
+    """The organizer (kind 0) and the first NAMES_SHOWN going (kind 1), in one statement.
 
     Only what the card shows: reading every answer made each click of a storm on a big event cost
-    more than the one before (500 clicks: 250 rows read per click).
+    more than the one before (500 clicks: 250 rows read per click); the others are counted.
     """
     r, m = _RSVPS.c, _MEMBERS.c
-    return (
-        select(m.id, m.platform_user_id, m.display_name, m.locale)
+    going = (
+        select(literal_column("1").label("kind"), r.position.label("pos"), r.id.label("rsvp"),
+               m.id, m.platform_user_id, m.display_name, m.locale)
         .select_from(_MEMBERS.join(_RSVPS, r.member_id == m.id))
         .where(
             r.community_id == bindparam("community_id"),
@@ -132,7 +133,15 @@ def _names_query() -> Select[int, str, str, str | None]:
         )
         .order_by(r.position, r.id)
         .limit(NAMES_SHOWN)
+        .subquery()
     )
+    zero = literal_column("0")
+    organizer = select(
+        zero.label("kind"), zero.label("pos"), zero.label("rsvp"),
+        m.id, m.platform_user_id, m.display_name, m.locale,
+    ).where(m.community_id == bindparam("community_id"), m.id == bindparam("organizer_id"))
+    people = union_all(organizer, select(going)).subquery()
+    return select(people).order_by(people.c.kind, people.c.pos, people.c.rsvp)
 
 
 @functools.cache
@@ -175,10 +184,17 @@ async def load_view(
     values = {"community_id": cid, "afterwork_id": aid}
     if counts is None:
         counts = await answer_counts(session, cid, aid)
-    going = [Person(*row) for row in await session.execute(_names_query(), values)]
+    organizer: Person | None = None
+    going: list[Person] = []
+    people = await session.execute(_people_query(), {**values, "organizer_id": afterwork.organizer_id})
+    for kind, _pos, _rsvp, *who in people:
+        if kind == 0:
+            organizer = Person(*who)
+        else:
+            going.append(Person(*who))
     return View(
         afterwork,
-        await person(session, cid, afterwork.organizer_id),
+        organizer,
         going=going,
         going_total=counts.get(GOING, 0),
         maybe=counts.get("maybe", 0),
