@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos
 from storage.models import Community
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_privacy_discord import exported as exported_file
 
 MODAL = 9
 
@@ -345,9 +345,7 @@ async def test_answer_refusals_and_a_forged_id_save_nothing(discord_harness: Dis
 
 
 def exported(h: DiscordHarness, answer: Any) -> dict[str, Any]:
-    [request] = list(h.fake.requests_to("POST", rf"/interactions/{answer.id}/.*/callback"))
-    [(_, content)] = request.file_contents.items()
-    return json.loads(content)["features"]["feedback"]
+    return exported_file(h, answer)["features"]["feedback"]
 
 
 async def test_privacy_export_then_delete(discord_harness: DiscordHarness) -> None:
