@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot import lifecycle
 from bot.clock import Clock, SystemClock
@@ -14,8 +14,16 @@ from bot.i18n import Catalog
 from bot.notifier import Notifier
 from bot.ops.metrics import Metrics
 from bot.scheduler import Scheduler
-from bot.usecase import Check
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class CallerCheck(Protocol):
+    """What `Services.caller` runs for the caller before it returns (`bot.usecase.Check`)."""
+
+    async def run(self, services: Services, caller: Caller, session: AsyncSession | None = None) -> None: ...
 
 
 class PlatformRuntime(Protocol):
@@ -85,7 +93,7 @@ class Services:
         """Every feature's commands, in /help order."""
         return all_commands(self.features)
 
-    async def caller(self, origin: Origin, check: Check | None = None) -> Caller:
+    async def caller(self, origin: Origin, check: CallerCheck | None = None) -> Caller:
         """Resolve (and create on first contact) the community and member behind an interaction.
 
         Mostly from `callers` (bot.context.CallerCache): a query only for a new or changed caller.
