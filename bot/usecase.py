@@ -100,6 +100,8 @@ class Context:
         (`caller.community_*`, `caller.timezone`): reading the row in every transaction cost a query.
         """
         if self._community is None:
+            if not self.session.in_transaction():  # an effect, after the commit: it would begin anew
+                raise RuntimeError("ctx.community() is read in the use case, not in its effects")
             self._community = await self.session.get(Community, self.community_id)
             if self._community is None:
                 raise LookupError(f"community {self.community_id} is gone")

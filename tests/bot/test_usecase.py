@@ -118,3 +118,31 @@ async def test_a_declared_setting_reads_through_the_context(services: Services) 
         return await ctx.setting(spec)
 
     assert await run(services, caller, read, write=False) == 4  # never set: the default
+
+
+async def test_the_community_row_is_read_in_the_use_case_not_after_the_commit(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Read in an effect, the row would begin a new transaction on the closed session (config's
+    modlog once waited on the write lock that way): it is refused with a clear error instead."""
+    caller = await make_caller(services, "U1")
+    seen: list[str] = []
+
+    async def read_community_late(ctx: Context) -> str:
+        async def late(_notifier: object) -> None:
+            seen.append((await ctx.community()).external_id)
+
+        ctx.after_commit(late)
+        return (await ctx.community()).locale  # in the transaction: read once, kept
+
+    assert await run(services, caller, read_community_late) == "fr"
+    assert seen == [caller.community_external_id]  # the effect got the row read in the transaction
+
+    async def only_late(ctx: Context) -> None:
+        async def late(_notifier: object) -> None:
+            seen.append((await ctx.community()).external_id)
+
+        ctx.after_commit(late)
+
+    await run(services, caller, only_late)  # the effect fails (logged); the change stays
+    assert seen == [caller.community_external_id]
