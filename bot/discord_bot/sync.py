@@ -15,9 +15,13 @@ from discord import app_commands
 
 from bot.discord_bot.client import CollectifBot
 from storage.models import Meta
+from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.services import Services
+    from storage.engine import Database
 
 log = logging.getLogger(__name__)
 HASH_KEY = "discord.commands.hash"
@@ -80,10 +84,23 @@ async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
         await bot.http.bulk_upsert_global_commands(bot.application_id, payload=payloads)
     else:
         await bot.http.bulk_upsert_guild_commands(bot.application_id, guild_id, payload=payloads)
-    async with services.db.transaction() as session:
-        await session.merge(Meta(key=key, value=digest, updated_at=services.clock.now()))
+    await remember_sync(services.db, key, digest, services.clock.now())
     log.info("synced %d commands to %s (%s)", len(payloads), guild_id or "all guilds", digest[:12])
     return True
+
+
+async def remember_sync(db: Database, key: str, digest: str, now: datetime) -> None:
+    """Store the synced hash with an upsert, not `merge()` (SELECT then INSERT).
+
+    Two processes starting together both sync and both store the same hash: the second must not
+    fail on the primary key.
+    """
+    async with db.transaction() as session:
+        await session.execute(
+            dialect_insert(session, Meta)
+            .values(key=key, value=digest, updated_at=now)
+            .on_conflict_do_update(index_elements=["key"], set_={"value": digest, "updated_at": now})
+        )
 
 
 def discord_token(services: Services) -> str:
