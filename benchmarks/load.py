@@ -31,6 +31,7 @@ from benchmarks.discord_commands import (
     Command,
     collectif_command,
     p99,
+    quiet_harness,
     seed_database,
     send,
     spawn,
@@ -96,6 +97,7 @@ async def main(rate: float, minutes: int, profiles: int) -> int:
         })
         await wait_ready(world.fake, process, "collectif run", log)
         world.fake.interaction_deadline = 30.0
+        quiet_harness()
         # Warm-up (first contacts, caches, code paths): every command of the mix a few times.
         for i in range(3 * len(MIX)):
             command = MIX[i % len(MIX)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from contextlib import suppress
@@ -179,6 +180,19 @@ async def _until_stopped(stop: asyncio.Event, watched: dict[asyncio.Future[Any],
     return [] if stop.is_set() else [name for task, name in watched.items() if task.done()]
 
 
+def freeze_start_up_objects() -> None:
+    """Move what the start built (modules, caches, every guild's objects) out of the collector's sight.
+
+    A full garbage collection walks every tracked object: 75-115 ms here for one guild and 10,000
+    profiles, more with thousands of guilds, during which no interaction is answered. Collected once
+    now and frozen (`gc.freeze`), they are skipped by every later collection; what the bot allocates
+    while serving is collected as usual. `gc.unfreeze()` at stop gives them back (an embedding
+    process, the tests).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def _settle(watched: dict[asyncio.Future[Any], str]) -> None:
     """After shutdown the runtimes' wait tasks are done; collect them (their errors are logged already)."""
     if not watched:
@@ -219,6 +233,7 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
             services = Services.build(settings, secrets, clock=clock)
             runtimes = await start(services, names)
             watched = _watch(runtimes)
+            freeze_start_up_objects()
             try:
                 ended = await _until_stopped(stop, watched)
                 if ended:
@@ -226,6 +241,7 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
                 else:
                     log.info("stopping")
             finally:
+                gc.unfreeze()
                 await shutdown(services, runtimes)
                 await _settle(watched)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -167,3 +168,21 @@ async def test_the_scheduler_starts_after_the_platforms(settings, clock, launch)
     stop.set()
     assert await task == 0
     assert seen == [False]
+
+
+async def test_while_running_the_start_up_objects_are_frozen_and_given_back_at_stop(
+        settings, clock, launch) -> None:
+    # A full collection walking every start-up object stalls every interaction for ~100 ms.
+    assert gc.get_freeze_count() == 0
+    launch.runtimes.append(FakeRuntime("discord"))
+    stop = asyncio.Event()
+    task = await _started(launch, settings, clock, stop)
+    for _ in range(500):
+        if gc.get_freeze_count():
+            break
+        await asyncio.sleep(0.01)
+    frozen = gc.get_freeze_count()
+    stop.set()
+    assert await task == 0
+    assert frozen > 10_000  # the modules and caches the start built
+    assert gc.get_freeze_count() == 0
