@@ -72,6 +72,13 @@ def trim(fake: Any) -> None:
             del fake.messages[key]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (/proc/PID/stat, fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
@@ -107,7 +114,7 @@ async def main(rate: float, minutes: int, profiles: int) -> int:
         print(f"ready; {rate:g} interactions/s for {minutes} min on {profiles} profiles "
               f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)", flush=True)
         header = (("minute", 6), ("sent", 6), ("p50 ms", 7), ("p99 ms", 7), ("max ms", 8), ("lost", 5),
-                  ("RSS MB", 7))
+                  ("RSS MB", 7), ("bot CPU ms/i", 12), ("harness CPU ms/i", 16))
         print(" ".join(f"{name:>{width}}" for name, width in header), flush=True)
 
         samples: list[list[float]] = [[] for _ in range(minutes)]
@@ -115,6 +122,7 @@ async def main(rate: float, minutes: int, profiles: int) -> int:
         sent = [0] * minutes
         rss: list[float] = []
         tasks: set[asyncio.Task[None]] = set()
+        by_command: dict[str, list[float]] = {}
 
         async def one(i: int, minute: int) -> None:
             command = MIX[i % len(MIX)]
@@ -125,7 +133,9 @@ async def main(rate: float, minutes: int, profiles: int) -> int:
                 lost[minute] += 1
             else:
                 samples[minute].append(first)
+                by_command.setdefault(command.label, []).append(first)
 
+        bot_cpu, harness_cpu = cpu_seconds(process.pid), time.process_time()
         start = time.perf_counter()
         interval = 1.0 / rate
         i = 0
@@ -145,12 +155,20 @@ async def main(rate: float, minutes: int, profiles: int) -> int:
             rss.append(rss_mb(process.pid))
             done = samples[minute]
             median = statistics.median(done) if done else float("nan")
+            # CPU per interaction sent: the bot's (its whole process) and this one's (fake + driver),
+            # to tell the bot's own cost from a busy machine or a slow harness.
+            used, bot_cpu = cpu_seconds(process.pid) - bot_cpu, cpu_seconds(process.pid)
+            spent, harness_cpu = time.process_time() - harness_cpu, time.process_time()
             print(f"{minute + 1:>6} {sent[minute]:>6} {median:>7.2f} "
                   f"{p99(done):>7.2f} {max(done, default=float('nan')):>8.1f} {lost[minute]:>5} "
-                  f"{rss[-1]:>7.1f}", flush=True)
+                  f"{rss[-1]:>7.1f} {1000 * used / sent[minute]:>12.2f} "
+                  f"{1000 * spent / sent[minute]:>16.2f}", flush=True)
         if tasks:
             await asyncio.wait(tasks, timeout=35)
         worst = max(p99(s) for s in samples)
+        print("by command, whole run: " + ", ".join(
+            f"{label} median {statistics.median(times):.2f} / p99 {p99(times):.2f} ms"
+            for label, times in sorted(by_command.items(), key=lambda item: -p99(item[1]))))
         growth = (rss[-1] - rss[0]) / rss[0] * 100
         print(f"p99 per minute: worst {worst:.2f} ms (target <= 10 ms): "
               f"{'met' if worst <= 10 else 'MISSED'}")

@@ -46,7 +46,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util.concurrency import await_
 
-INLINE_BUDGET = 0.002  # seconds a SELECT may run on the loop before it moves to a worker thread
+# Seconds a SELECT may run on the loop before it is stopped and run again on a worker thread. Past
+# it the time spent is lost, so it sits above the hot reads' usual cost: at 2 ms, a third of the
+# directory's skill searches (1.5-3 ms on a busy loop) ran twice and the load benchmark's p99 was
+# 9.8-10.2 ms; at 5 ms, 6 statements a minute moved instead of 77-134 and the p99 was 7.6-8.4 ms.
+INLINE_BUDGET = 0.005
 PROGRESS_STEPS = 1000  # SQLite virtual machine steps between two checks of the budget
 LOCK_POLL_MS = 50  # a worker waiting for the write lock checks this often whether to give up
 CHECKPOINT_EVERY = 1.0  # seconds between two WAL checkpoints of a file, while it is written
