@@ -205,8 +205,11 @@ async def test_health_and_metrics_on_their_own_port(tmp_path, fakes):
                            status="2xx") or 0) >= 2  # login, gateway, command check
             assert sample(metrics, "collectif_interaction_seconds_count", platform="slack",
                           feature="help") == 1
-            assert sample(metrics, "collectif_communities", platform="discord", state="active") == 1
-            assert sample(metrics, "collectif_communities", platform="slack", state="active") == 1
+            # Seen failing once in a while under CPU load (Slack's community missing though its /help
+            # was counted): say everything the scrape and the bot said when it does.
+            why = f"{metrics}\n--- bot log ---\n{bot.log}"
+            assert sample(metrics, "collectif_communities", platform="discord", state="active") == 1, why
+            assert sample(metrics, "collectif_communities", platform="slack", state="active") == 1, why
             assert sample(metrics, "collectif_platform_connected", platform="discord") == 1
             assert sample(metrics, "collectif_scheduler_running") == 1
             assert sample(metrics, "collectif_jobs", state="failed") == 0
