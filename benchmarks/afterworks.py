@@ -18,8 +18,8 @@ card edited, promotions DMed) run before it returns; the platform is a recording
   the waitlist, the waitlist order (by stored position, against the launch order), the positions
   answered, errors raised and errors logged (a failed effect is only logged), then RSVPs/s.
 - Start: in a fresh process per start (`--starts` of them), the bot's start without a platform
-  (`bot.runner.start`: migrations check, every feature's `on_start` — afterworks warms its date
-  reader there —, `scheduler.start()` arming what is due within its window) on a database holding
+  (`bot.runner.start`: migrations check, every feature's `on_start`, `scheduler.start()` arming
+  what is due within its window, then the warm-ups: afterworks warms its date reader) on a database holding
   `--arm` future afterworks × 2 reminder jobs (24 h and 1 h before, starts spread over 30 days);
   then the first natural date a member types in that process.
 - Dates: `check_form` (read-only, the form read as the binding does) with a natural date picked
@@ -57,7 +57,13 @@ from bot.usecase import Check, run
 from cogs.afterworks._domain import REMIND
 from cogs.afterworks._form import AfterworkForm
 from cogs.afterworks._polls import on_start
-from cogs.afterworks._publish import answer_afterwork, check_answer, check_form, create_afterwork
+from cogs.afterworks._publish import (
+    answer_afterwork,
+    check_answer,
+    check_form,
+    create_afterwork,
+    warm_date_reader,
+)
 from cogs.afterworks.models import ANSWERS, GOING, SCHEDULED, WAITLIST, Afterwork, Rsvp
 from storage.migrate import upgrade
 from storage.models import Job, Member
@@ -237,13 +243,13 @@ async def start_once(url: str) -> dict[str, float]:
     first_read = time.perf_counter()
     await run(services, caller, check_form, form("vendredi prochain 19h"), write=False)
     first_ms = (time.perf_counter() - first_read) * 1000
-    # The same start without the warm-up, for comparison: afterworks' on_start alone, timed.
+    # The warm-up again, for comparison: what it costs once the language data is loaded.
     warm = time.perf_counter()
-    await on_start(services)
+    warm_date_reader(services)
     warm_again_ms = (time.perf_counter() - warm) * 1000
     await shutdown(services, runtimes)
     return {"seconds": seconds, "armed": armed, "pending": pending, "first_date_ms": first_ms,
-            "on_start_again_ms": warm_again_ms}
+            "warm_again_ms": warm_again_ms}
 
 
 def start_child(url: str) -> dict[str, float]:
@@ -270,17 +276,19 @@ async def main(args: argparse.Namespace) -> int:
         first_ms = statistics.median(s["first_date_ms"] for s in starts)
         each_start = ", ".join(f"{s['seconds'] * 1000:.0f}" for s in starts)
         each_first = ", ".join(f"{s['first_date_ms']:.1f}" for s in starts)
-        again_ms = statistics.median(s["on_start_again_ms"] for s in starts)
-        print(f"  start (migrations check, on_start hooks, scheduler.start): median {start_s * 1000:.0f} ms, "
+        again_ms = statistics.median(s["warm_again_ms"] for s in starts)
+        print(f"  start (migrations check, on_start hooks, scheduler.start, warm-ups): "
+              f"median {start_s * 1000:.0f} ms, "
               f"each {each_start} ms; {starts[0]['armed']} timers armed of {starts[0]['pending']} pending "
               f"reminders ({'ok' if start_s <= TARGET_START_S else 'OVER TARGET'}, target <= "
               f"{TARGET_START_S:.0f} s)")
         print(f"  first date read in that process: median {first_ms:.1f} ms (each {each_first}); "
-              f"afterworks on_start run again, warm: {again_ms:.1f} ms", flush=True)
+              f"the date reader's warm-up run again: {again_ms:.1f} ms", flush=True)
         ok &= start_s <= TARGET_START_S
 
         services, notifier = await bench_services(Path(tmp), NOW)
-        await on_start(services)  # job kinds, and the date reader warmed as at start
+        await on_start(services)  # job kinds
+        warm_date_reader(services)  # as at start
         organizer = await services.caller(origin(0))
         async with services.db.transaction() as session:
             (await get_settings(session, organizer.community_id)).afterworks_channel_id = "C-AW"

@@ -85,6 +85,10 @@ class Feature:
     settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
     on_start: Callable[..., Awaitable[None]] | None = None  # called with bot.services.Services
+    # Called once the platforms are connected and the scheduler runs: one-off CPU work that would
+    # otherwise fall on the first member's request (loading language data), kept out of the time to
+    # READY. Synchronous, with bot.services.Services.
+    warm_up: Callable[..., None] | None = None
     # Discord permissions the feature needs beyond the runtime's own (bot/discord_bot/invite.py), as
     # (discord.Permissions flag, why). The invite link asks for the union over the installed features,
     # and the README lists them with these reasons. (Slack scopes: router.need_scope in the Slack part.)

@@ -115,8 +115,9 @@ def build_runtimes(services: Services, names: list[str]) -> list[PlatformRuntime
 async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
     """Migrate, run the features' start hooks (job kinds), start the platforms, then the scheduler.
 
-    The scheduler comes last: its first sweep runs at once, and due jobs (reminders, DMs) need the
-    platforms' notifiers. Jobs scheduled while the platforms start are armed by `scheduler.start()`.
+    The scheduler comes after the platforms: its first sweep runs at once, and due jobs (reminders,
+    DMs) need the platforms' notifiers. Jobs scheduled while the platforms start are armed by
+    `scheduler.start()`. The features' warm-ups come last, once connected.
     Returns the started runtimes. When a step fails, whatever started is stopped and the database
     closed before the error propagates.
     """
@@ -138,6 +139,9 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
             ops.attach(runtime)
             log.info("%s ready", runtime.name)
         await services.scheduler.start()
+        for feature in services.features:
+            if feature.warm_up is not None:
+                feature.warm_up(services)
     except BaseException:
         await shutdown(services, started)
         raise

@@ -490,4 +490,3 @@ def register_jobs(services: Services) -> None:
 
 async def on_start(services: Services) -> None:
     register_jobs(services)
-    publish.warm_date_reader(services)

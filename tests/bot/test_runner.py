@@ -186,3 +186,27 @@ async def test_while_running_the_start_up_objects_are_frozen_and_given_back_at_s
     assert await task == 0
     assert frozen > 10_000  # the modules and caches the start built
     assert gc.get_freeze_count() == 0
+
+
+async def test_warm_ups_run_once_connected_after_the_scheduler(services: Services, monkeypatch) -> None:
+    # The date reader's warm-up (220-245 ms) once ran before the platforms and delayed READY.
+    started = FakeRuntime()
+    seen: list[tuple[list[str], bool]] = []
+
+    def warm_up(warmed: Services) -> None:
+        seen.append((list(started.events), warmed.scheduler.running))
+
+    services.features = [*services.features, Feature(name="warm", package="cogs.help", warm_up=warm_up)]
+    monkeypatch.setattr(runner, "build_runtimes", lambda _services, _names: [started])
+    runtimes = await runner.start(services, ["fake"])
+    try:
+        assert seen == [(["start"], True)]
+    finally:
+        await runner.shutdown(services, runtimes)
+
+
+def test_the_afterworks_date_reader_is_warmed_once_connected_not_at_its_start_hook() -> None:
+    from cogs.afterworks import FEATURE
+    from cogs.afterworks._publish import warm_date_reader
+
+    assert FEATURE.warm_up is warm_date_reader
