@@ -102,6 +102,7 @@ class FakeDiscord(InteractionsMixin):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
+        self.gateway.accept_connections()  # held connections go on, and are closed below
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()

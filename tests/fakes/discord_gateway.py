@@ -54,8 +54,19 @@ class Gateway:
         self._session_shards: dict[int, tuple[int, int]] = {}
         self.shard_count = 1
         self._connected = asyncio.Condition()
+        self._accepting = asyncio.Event()
+        self._accepting.set()
+
+    def hold_reconnections(self) -> None:
+        """New connections wait (before the handshake) until `accept_connections()` or the fake closes:
+        after `close()`, the shards stay disconnected, however soon discord.py tries again."""
+        self._accepting.clear()
+
+    def accept_connections(self) -> None:
+        self._accepting.set()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        await self._accepting.wait()
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         shard = Shard(ws)
