@@ -141,7 +141,10 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
         await services.scheduler.start()
         for feature in services.features:
             if feature.warm_up is not None:
-                feature.warm_up(services)
+                try:
+                    feature.warm_up(services)
+                except Exception:  # only a head start: the first use does the same work
+                    log.exception("warming up %s failed; its first use will be slower", feature.name)
     except BaseException:
         await shutdown(services, started)
         raise

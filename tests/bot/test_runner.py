@@ -205,6 +205,22 @@ async def test_warm_ups_run_once_connected_after_the_scheduler(services: Service
         await runner.shutdown(services, runtimes)
 
 
+async def test_a_failing_warm_up_is_logged_and_the_bot_runs(services: Services, monkeypatch, caplog) -> None:
+    def broken(_services: Services) -> None:
+        raise LookupError("no language data")
+
+    services.features = [*services.features, Feature(name="warm", package="cogs.help", warm_up=broken)]
+    started = FakeRuntime()
+    monkeypatch.setattr(runner, "build_runtimes", lambda _services, _names: [started])
+    with caplog.at_level(logging.ERROR, logger="bot.runner"):
+        runtimes = await runner.start(services, ["fake"])
+    try:
+        assert started.events == ["start"] and services.scheduler.running
+        assert "warming up warm failed" in caplog.text
+    finally:
+        await runner.shutdown(services, runtimes)
+
+
 def test_the_afterworks_date_reader_is_warmed_once_connected_not_at_its_start_hook() -> None:
     from cogs.afterworks import FEATURE
     from cogs.afterworks._publish import warm_date_reader
