@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
+from sqlalchemy import Integer, bindparam, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,7 +18,7 @@ from bot.i18n import Catalog
 from cogs.intros._profile import ProfileView, form_from_view, get_profile
 from cogs.intros._validation import LANGUAGES, IntroForm, parse_date
 from cogs.intros.models import WORK_MODES
-from storage.communities import sectors, trades
+from storage.models import Sector, Trade
 
 Choice = tuple[str, str]  # (value, label)
 OPT_INS = ("matching", "pairing", "directory", "leaderboards")
@@ -76,6 +78,17 @@ def choices_for(
     today: date,
     form: IntroForm,
 ) -> FormChoices:
+    fixed = _fixed_choices(catalog, locale, today, form.available_from)
+    return FormChoices(trades=tuple(trade_rows), sectors=tuple(sector_rows), **fixed)
+
+
+@lru_cache(maxsize=64)
+def _fixed_choices(catalog: Catalog, locale: str, today: date, available_from: str
+                   ) -> dict[str, tuple[Choice, ...]]:
+    """The choices that depend only on the language and the day, built once per language and day.
+
+    Babel spells out the dates and the language names: that cost fell on every form opening.
+    """
     t = catalog.t
     availability = [
         ("available", t(locale, "intros.availability.available")),
@@ -84,18 +97,32 @@ def choices_for(
                 FROM_PREFIX + d.isoformat(),
                 t(locale, "intros.availability.from_date", date=format_date(d, locale)),
             )
-            for d in availability_dates(today, form.available_from)
+            for d in availability_dates(today, available_from)
         ),
         ("busy", t(locale, "intros.availability.busy")),
     ]
-    return FormChoices(
-        trades=tuple(trade_rows),
-        sectors=tuple(sector_rows),
-        work_modes=tuple((m, t(locale, f"intros.work_mode.{m}")) for m in WORK_MODES),
-        languages=tuple((code, language_name(code, locale)) for code in LANGUAGES),
-        availability=tuple(availability),
-        opt_ins=tuple((name, t(locale, f"intros.opt_ins.{name}")) for name in OPT_INS),
-    )
+    return {
+        "work_modes": tuple((m, t(locale, f"intros.work_mode.{m}")) for m in WORK_MODES),
+        "languages": tuple((code, language_name(code, locale)) for code in LANGUAGES),
+        "availability": tuple(availability),
+        "opt_ins": tuple((name, t(locale, f"intros.opt_ins.{name}")) for name in OPT_INS),
+    }
+
+
+# The community's trades then sectors, each in their order, as (kind, id, name) rows: one statement.
+_TRADES_AND_SECTORS = union_all(
+    select(literal_column("0", Integer).label("kind"), Trade.id, Trade.name, Trade.position)
+    .where(Trade.community_id == bindparam("cid")),
+    select(literal_column("1", Integer).label("kind"), Sector.id, Sector.name, Sector.position)
+    .where(Sector.community_id == bindparam("cid")),
+).order_by(literal_column("kind"), literal_column("position"), literal_column("id"))
+
+
+async def trade_and_sector_choices(session: AsyncSession, community_id: int
+                                   ) -> tuple[list[Choice], list[Choice]]:
+    rows = (await session.execute(_TRADES_AND_SECTORS, {"cid": community_id})).all()
+    return ([(str(r.id), r.name) for r in rows if r.kind == 0],
+            [(str(r.id), r.name) for r in rows if r.kind == 1])
 
 
 async def start_form(
@@ -114,8 +141,7 @@ async def start_form(
         # The date was reached: the cards already say "available", and validation would refuse
         # a past date the member did not choose today.
         form.availability, form.available_from = "available", ""
-    trade_rows = [(str(t.id), t.name) for t in await trades(session, caller.community_id)]
-    sector_rows = [(str(s.id), s.name) for s in await sectors(session, caller.community_id)]
+    trade_rows, sector_rows = await trade_and_sector_choices(session, caller.community_id)
     return FormStart(choices_for(catalog, caller.locale, trade_rows, sector_rows, today, form), form, profile)
 
 
