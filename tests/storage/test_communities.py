@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.communities import ensure_community, ensure_member, sectors, trades
+from storage.communities import (
+    NewCommunity,
+    ensure_communities,
+    ensure_community,
+    ensure_member,
+    sectors,
+    trades,
+)
 from storage.defaults import DEFAULT_SECTORS, DEFAULT_TRADES
 from storage.engine import Database
 from storage.models import Community, Job, Member, Sector, Trade
@@ -43,6 +50,31 @@ async def test_fifty_concurrent_first_contacts_make_one_community(any_db: Databa
     assert await _count(any_db, Community) == 1
     assert await _count(any_db, Trade) == len(DEFAULT_TRADES["en"])
     assert await _count(any_db, Sector) == len(DEFAULT_SECTORS["en"])
+
+
+async def test_many_first_contacts_get_their_language_defaults_once(any_db: Database) -> None:
+    """A first start in many guilds: each new community gets its language's lists (English for a language
+    without defaults), in order, with their folded keys; a community met again is not seeded twice."""
+    wanted = [NewCommunity(str(i), f"Collectif {i}", ("fr", "en", "de")[i % 3]) for i in range(450)]
+    async with any_db.transaction() as session:
+        first = await ensure_communities(session, "discord", wanted[:300])
+    async with any_db.transaction() as session:
+        known = await ensure_communities(session, "discord", wanted)
+        assert [known[w.external_id].created for w in wanted] == [False] * 300 + [True] * 150
+        assert all(known[w.external_id].id == first[w.external_id].id for w in wanted[:300])
+        for w in (wanted[0], wanted[1], wanted[2], wanted[301], wanted[449]):
+            language = "fr" if w.locale == "fr" else "en"
+            listed = await trades(session, known[w.external_id].id)
+            assert [(t.name, t.position) for t in listed] == [
+                (name, position) for position, name in enumerate(DEFAULT_TRADES[language])]
+            assert [s.name for s in await sectors(session, known[w.external_id].id)] == list(
+                DEFAULT_SECTORS[language])
+        assert {t.key for t in listed} >= {"development", "seo / sea"}
+    def language(w: NewCommunity) -> str:
+        return "fr" if w.locale == "fr" else "en"
+
+    assert await _count(any_db, Trade) == sum(len(DEFAULT_TRADES[language(w)]) for w in wanted)
+    assert await _count(any_db, Sector) == sum(len(DEFAULT_SECTORS[language(w)]) for w in wanted)
 
 
 async def test_the_same_id_on_two_platforms_is_two_communities(any_db: Database) -> None:

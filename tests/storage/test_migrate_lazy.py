@@ -37,6 +37,21 @@ def test_the_heads_read_from_the_files_are_alembics() -> None:
     assert script_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+def test_heads_follow_the_files_as_they_change(tmp_path: Path) -> None:
+    """Parsed once per version of a file; identifiers after a function are still found."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n\ndef upgrade():\n    pass\n')
+    (versions / "b.py").write_text('"""B."""\nrevision: str = "b"\n\ndef upgrade():\n    pass\n\n'
+                                   'down_revision = ("a",)\n')
+    assert script_heads(tmp_path) == {"b"}
+    assert script_heads(tmp_path) == {"b"}
+    (versions / "c.py").write_text('revision = "c"\ndown_revision = "b"  # a new migration\n')
+    assert script_heads(tmp_path) == {"c"}
+    (versions / "c.py").write_text('revision = "c"\ndown_revision = "a"  # edited: a second branch\n')
+    assert script_heads(tmp_path) == {"b", "c"}
+
+
 def test_alembic_is_imported_only_when_a_migration_is_pending(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'collectif.db'}"
     assert _alembic_imported(url) is True  # new database: everything pending
