@@ -28,7 +28,7 @@ from bot.context import Origin, resolve_caller
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
 from cogs.directory._cards import results_card
-from cogs.directory._complete import city_choices, sector_choices, skill_choices, trade_choices
+from cogs.directory._complete import match_cities, match_skills, sector_choices, trade_choices
 from cogs.directory._filters import Filters
 from cogs.directory._search import search_members
 from cogs.directory._values import VALUES, load_values
@@ -200,12 +200,12 @@ async def main(profiles: int, runs: int, rounds: int) -> int:
 
         async def complete(i: int) -> object:
             typed = prefixes[i % len(prefixes)]
+            kind = providers[i % 4]
+            if kind == "skills":  # as the Discord binding: from memory, no transaction per keystroke
+                return match_skills((await VALUES.of(db, caller.community_id)).skills, "fr", typed)
+            if kind == "cities":
+                return match_cities((await VALUES.of(db, caller.community_id)).cities, typed)
             async with db.transaction() as session:
-                kind = providers[i % 4]
-                if kind == "skills":
-                    return await skill_choices(session, caller.community_id, "fr", typed)
-                if kind == "cities":
-                    return await city_choices(session, caller.community_id, typed)
                 if kind == "trades":
                     return await trade_choices(session, caller.community_id, typed)
                 return await sector_choices(session, caller.community_id, typed)

@@ -39,7 +39,7 @@ from cogs.config._trades import (
 )
 from cogs.config._transfer import export_settings, import_settings
 from cogs.config.models import AuditEntry
-from cogs.directory._complete import city_choices, sector_choices, skill_choices, trade_choices
+from cogs.directory._complete import sector_choices, trade_choices
 from cogs.directory._filters import Filters
 from cogs.directory._search import search_members, search_page
 from cogs.directory._values import VALUES
@@ -55,7 +55,7 @@ from storage.models import Community, Job, Member, Post
 from storage.settings import get_settings
 from tests.config.conftest import GUILD_A, GUILD_B, INTROS, MODLOG, directory_a
 from tests.config.conftest import make_caller as config_caller
-from tests.directory.factory import add_profile, sector_id, trade_id
+from tests.directory.factory import add_profile, city_choices, sector_id, skill_choices, trade_id
 from tests.fakes.callers import caller_for, make_caller
 from tests.fakes.notifier import RecordingNotifier
 from tests.intros.conftest import good_form

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import formatting
 from bot.i18n import Catalog
-from cogs.directory._values import VALUES, Value
+from cogs.directory._values import Value
 from cogs.intros.profiles import normalize_skill, synonyms
 from storage.models import Sector, Trade
 from storage.text import fold
@@ -89,18 +89,17 @@ def _match(values: tuple[Value, ...], q: str, first: AbstractSet[str] = frozense
     return [_choice(v.label, v.key) for group in groups for v in group][:MAX_CHOICES]
 
 
-async def skill_choices(session: AsyncSession, community_id: int, locale: str, typed: str) -> list[Choice]:
-    """Skills of listed members matching what was typed, at most 25.
+def match_skills(values: tuple[Value, ...], locale: str, typed: str) -> list[Choice]:
+    """Skills of listed members (`CommunityValues.skills`) matching what was typed, at most 25.
 
     The value is the normalized key, so a synonym picked here finds every spelling of it. The
     typed tag's own normalized key comes first; aliases count ("référ" finds seo).
     """
     head, comma, last = typed.rpartition(",")
     if comma:  # several skills: complete the last one, keep the ones before
-        found = await skill_choices(session, community_id, locale, last)
+        found = match_skills(values, locale, last)
         head = ", ".join(part.strip() for part in head.split(",") if part.strip())
         return [_choice(f"{head}, {c.name}", f"{head}, {c.value}") for c in found]
-    values = (await VALUES.get(session, community_id)).skills
     q = fold(typed)
     if not q:
         return [_choice(v.label, v.key) for v in values[:MAX_CHOICES]]
@@ -109,9 +108,8 @@ async def skill_choices(session: AsyncSession, community_id: int, locale: str, t
     return _match(values, q, first={normalize_skill(typed, locale)}, then=aliases)
 
 
-async def city_choices(session: AsyncSession, community_id: int, typed: str) -> list[Choice]:
+def match_cities(values: tuple[Value, ...], typed: str) -> list[Choice]:
     """Cities of listed members (value: the city as written; the search folds it)."""
-    values = (await VALUES.get(session, community_id)).cities
     q = fold(typed)
     if not q:
         return [_choice(v.label, v.label) for v in values[:MAX_CHOICES]]

@@ -27,13 +27,14 @@ from cogs.directory._cards import results_card
 from cogs.directory._complete import (
     Choice,
     available_choices,
-    city_choices,
+    match_cities,
+    match_skills,
     sector_choices,
-    skill_choices,
     trade_choices,
 )
 from cogs.directory._filters import Filters
 from cogs.directory._search import SearchPage, find_members, stored_soon, turn_page
+from cogs.directory._values import VALUES
 
 if TYPE_CHECKING:
     from bot.context import Caller
@@ -128,14 +129,19 @@ class Directory(commands.Cog):
     @members.autocomplete("skill")
     async def skill_autocomplete(self, interaction: discord.Interaction, current: str
                                  ) -> list[app_commands.Choice[str]]:
-        return await self._choices(interaction, lambda c: self._in_session(
-            lambda s: skill_choices(s, c.community_id, c.community_locale, current)))
+        async def offer(caller: Caller) -> list[Choice]:  # from memory: no transaction per keystroke
+            values = await VALUES.of(self.bot.services.db, caller.community_id)
+            return match_skills(values.skills, caller.community_locale, current)
+
+        return await self._choices(interaction, offer)
 
     @members.autocomplete("city")
     async def city_autocomplete(self, interaction: discord.Interaction, current: str
                                 ) -> list[app_commands.Choice[str]]:
-        return await self._choices(interaction, lambda c: self._in_session(
-            lambda s: city_choices(s, c.community_id, current)))
+        async def offer(caller: Caller) -> list[Choice]:
+            return match_cities((await VALUES.of(self.bot.services.db, caller.community_id)).cities, current)
+
+        return await self._choices(interaction, offer)
 
     @members.autocomplete("available")
     async def available_autocomplete(self, interaction: discord.Interaction, current: str

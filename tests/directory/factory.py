@@ -8,12 +8,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
+from cogs.directory._complete import Choice, match_cities, match_skills
+from cogs.directory._values import VALUES
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.intros.profiles import normalize_skill
 from storage.models import Sector, Trade
 from storage.text import fold
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+async def skill_choices(session: AsyncSession, community_id: int, locale: str, typed: str) -> list[Choice]:
+    """As the autocomplete: the community's values (read in `session` the first time), matched."""
+    return match_skills((await VALUES.get(session, community_id)).skills, locale, typed)
+
+
+async def city_choices(session: AsyncSession, community_id: int, typed: str) -> list[Choice]:
+    return match_cities((await VALUES.get(session, community_id)).cities, typed)
 
 
 async def trade_id(session: AsyncSession, community_id: int, name: str) -> int:

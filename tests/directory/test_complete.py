@@ -6,14 +6,8 @@ import pytest
 
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
-from cogs.directory._complete import (
-    available_choices,
-    city_choices,
-    sector_choices,
-    skill_choices,
-    trade_choices,
-)
-from tests.directory.factory import add_profile
+from cogs.directory._complete import available_choices, sector_choices, trade_choices
+from tests.directory.factory import add_profile, city_choices, skill_choices
 from tests.fakes.callers import caller_for
 
 CATALOG = Catalog.load(locale_folders(load_features()))

@@ -40,3 +40,31 @@ async def test_an_expired_copy_is_served_and_refreshed_in_the_background(service
         fresh = await cache.get(session, alice.community_id)
     assert sorted(v.label for v in fresh.skills) == ["Figma", "Webflow"]
     assert "BEGIN IMMEDIATE" not in reads  # the refresh reads without taking the write lock
+
+
+async def test_a_keystroke_served_from_memory_opens_no_transaction(services: Services) -> None:
+    """`of` (the Discord autocomplete): a transaction for the community's first read only."""
+    clock = [0.0]
+    cache = ValueCache(ttl=30, now=lambda: clock[0])
+    async with services.db.transaction() as session:
+        alice = await caller_for(session, "alice")
+        await add_profile(session, alice, skills=("Figma",), city="Lyon")
+    checkouts: list[object] = []
+    statements: list[str] = []
+    engine = services.db.engine.sync_engine
+    event.listen(engine.pool, "checkout", lambda *args: checkouts.append(args[0]))
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    first = await cache.of(services.db, alice.community_id)
+    assert [v.label for v in first.skills] == ["Figma"] and [v.label for v in first.cities] == ["Lyon"]
+    assert len(checkouts) == 1 and any("GROUP BY" in s for s in statements)
+    assert not any(s.startswith("BEGIN IMMEDIATE") for s in statements)  # a read: no write lock
+
+    checkouts.clear()
+    statements.clear()
+    assert await cache.of(services.db, alice.community_id) is first
+    clock[0] = 31.0  # expired: still served at once, refreshed in the background
+    assert await cache.of(services.db, alice.community_id) is first
+    assert checkouts == [] and statements == []
+    await cache.settle()
+    assert len(checkouts) == 1  # the one background refresh

@@ -6,6 +6,8 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import event
+
 from cogs.directory._filters import Filters
 from cogs.directory._search import search_members
 from tests.directory.factory import T0, add_profile
@@ -106,6 +108,22 @@ async def test_autocomplete_answers_with_at_most_25_choices(discord_harness: Dis
     for answer in (skills, trades, cities, everything):
         assert len(answer.data["choices"]) <= 25
         assert answer.answered_at - answer.sent_at < 1.0  # well within Discord's 3 s
+
+
+async def test_keystrokes_after_the_first_open_no_transaction(discord_harness: DiscordHarness) -> None:
+    """Skills and cities come from memory, the caller from its cache: a keystroke opens no transaction."""
+    h = discord_harness
+    await seed(h, 3, skills=("Figma", "Framer"), city="Lyon")
+    await autocomplete(h, "skill", "f")  # the community's first read and the caller's
+    checkouts: list[object] = []
+    event.listen(h.services.db.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args))
+
+    skills = await autocomplete(h, "skill", "fig")
+    cities = await autocomplete(h, "city", "ly")
+
+    assert [c["value"] for c in skills.data["choices"]] == ["figma"]
+    assert [c["name"] for c in cities.data["choices"]] == ["Lyon"]
+    assert checkouts == []  # no connection, so no BEGIN / ROLLBACK per keystroke
 
 
 async def test_a_search_token_of_another_guild_is_not_found(discord_harness: DiscordHarness) -> None:
