@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from bot.context import Caller
 from bot.services import Services
 from cogs.directory._values import ValueCache
 from tests.directory.factory import add_profile
 from tests.fakes.callers import caller_for
 
 
-async def test_an_expired_copy_is_served_and_refreshed_in_the_background(services: Services) -> None:
+async def _cache_and_alice(services: Services) -> tuple[list[float], ValueCache, Caller]:
+    """A cache on a clock the test moves, and Alice listed with one skill and a city."""
     clock = [0.0]
     cache = ValueCache(ttl=30, now=lambda: clock[0])
     async with services.db.transaction() as session:
         alice = await caller_for(session, "alice")
         await add_profile(session, alice, skills=("Figma",), city="Lyon")
+    return clock, cache, alice
+
+
+async def test_an_expired_copy_is_served_and_refreshed_in_the_background(services: Services) -> None:
+    clock, cache, alice = await _cache_and_alice(services)
     async with services.db.transaction() as session:
         first = await cache.get(session, alice.community_id)
     assert [v.label for v in first.skills] == ["Figma"]
@@ -44,11 +51,7 @@ async def test_an_expired_copy_is_served_and_refreshed_in_the_background(service
 
 async def test_a_keystroke_served_from_memory_opens_no_transaction(services: Services) -> None:
     """`of` (the Discord autocomplete): a transaction for the community's first read only."""
-    clock = [0.0]
-    cache = ValueCache(ttl=30, now=lambda: clock[0])
-    async with services.db.transaction() as session:
-        alice = await caller_for(session, "alice")
-        await add_profile(session, alice, skills=("Figma",), city="Lyon")
+    clock, cache, alice = await _cache_and_alice(services)
     checkouts: list[object] = []
     statements: list[str] = []
     engine = services.db.engine.sync_engine
