@@ -111,8 +111,8 @@ class ValueCache:
     async def of(self, db: Database, community_id: int) -> CommunityValues:
         """For a keystroke: the copy in memory; a read-only transaction only for the first read.
 
-        Opening a transaction for each keystroke (a connection, BEGIN, ROLLBACK) was about a tenth
-        of the bot's time on an autocomplete.
+        Opening a transaction for each keystroke (a connection, BEGIN, its end) took about a third
+        of an autocomplete's time through Discord (4.1-4.4 ms median, 2.9 ms without).
         """
         values = self.cached(db.engine, community_id)
         if values is None:
