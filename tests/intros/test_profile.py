@@ -17,7 +17,7 @@ from cogs.intros._profile import (
 )
 from cogs.intros.models import Profile, ProfileLink, ProfileSkill, ProfileTrade
 from tests.fakes.callers import make_caller
-from tests.intros.conftest import good_form, trade_ids
+from tests.intros.conftest import good_form, sector_ids, trade_ids
 
 
 async def count(services: Services, model: type) -> int:
@@ -45,6 +45,27 @@ async def test_save_creates_then_replaces(services: Services, alice: Caller) -> 
     assert second.view.links == ()
     assert (await count(services, Profile), await count(services, ProfileTrade)) == (1, 1)
     assert (await count(services, ProfileSkill), await count(services, ProfileLink)) == (1, 0)
+
+
+async def test_a_profile_reads_back_each_list_in_its_order(services: Services, alice: Caller, bob: Caller
+                                                           ) -> None:
+    """One statement reads the member and the four lists: none mixes with another's or another member's."""
+    trades = await trade_ids(services, alice.community_id)
+    sectors = await sector_ids(services, alice.community_id)
+    await save(services, alice, trade_ids=[str(trades[3]), str(trades[0]), str(trades[2])],
+               sector_ids=[str(sectors[2]), str(sectors[0])], skills="Zapier, Airtable, Notion",
+               links="https://c.example\nhttps://a.example\nhttps://b.example")
+    await save(services, bob, trade_ids=[str(trades[1])], sector_ids=[], skills="Figma", links="")
+    async with services.db.transaction(write=False) as session:
+        view = await get_profile(session, alice.community_id, alice.member_id)
+        other = await get_profile(session, bob.community_id, bob.member_id)
+    assert [t[0] for t in view.trades] == [trades[3], trades[0], trades[2]]  # as chosen
+    assert [s[0] for s in view.sectors] == [sectors[0], sectors[2]]  # in the community's order
+    assert view.skills == (("zapier", "Zapier"), ("airtable", "Airtable"), ("notion", "Notion"))
+    assert view.links == ("https://c.example", "https://a.example", "https://b.example")
+    assert (view.user_id, view.display_name, view.member_id) == ("U1", "Alice", alice.member_id)
+    assert [t[0] for t in other.trades] == [trades[1]] and other.sectors == () and other.links == ()
+    assert (other.skills, other.user_id, other.display_name) == ((("figma", "Figma"),), "U2", "Bob")
 
 
 async def test_invalid_input_saves_nothing(services: Services, alice: Caller) -> None:

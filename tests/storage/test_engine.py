@@ -98,3 +98,37 @@ async def test_a_failed_transaction_is_rolled_back(any_db: Database) -> None:
         await fail_after_insert()
     async with any_db.sessionmaker() as session:
         assert (await session.execute(text("SELECT count(*) FROM meta WHERE key = 'half'"))).scalar() == 0
+
+
+async def test_a_sqlite_read_runs_start_to_end_without_a_turn_of_the_loop(db: Database) -> None:
+    # Nothing in a read on SQLite waits (storage/sqlite_driver.py), so nothing else runs meanwhile:
+    # closing the session in a task of its own (as `async with AsyncSession()` does) cost a turn.
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL reads wait on the network")
+    turns: list[int] = []
+    asyncio.get_running_loop().call_soon(turns.append, 1)
+    async with db.transaction(write=False) as session:
+        assert await session.scalar(text("SELECT 1")) == 1
+    assert turns == []
+    await asyncio.sleep(0)
+    assert turns == [1]
+
+
+async def test_a_cancelled_transaction_keeps_nothing_and_gives_its_connection_back(any_db: Database) -> None:
+    entered = asyncio.Event()
+
+    async def interrupted() -> None:
+        async with any_db.transaction() as session:
+            session.add(Meta(key="cancelled", value="half"))
+            await session.flush()
+            entered.set()
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(interrupted())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert any_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with any_db.transaction(write=False) as session:
+        assert await session.scalar(select(Meta.value).where(Meta.key == "cancelled")) is None
