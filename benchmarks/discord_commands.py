@@ -218,7 +218,8 @@ def quiet_harness() -> None:
     A benchmark that times a bot through a fake served by this process measures this process's pauses
     too: after seeding, its full collections took 75-85 ms (the fake and the seed's leftovers), which
     showed up as the bot's slowest interactions. Collected once and frozen, they take well under a
-    millisecond. The bot does the same after its start (bot/runner.py: freeze_start_up_objects).
+    millisecond. The bot does the same after its start
+    (bot/runner.py: collector_paused_while_starting).
     """
     gc.collect()
     gc.freeze()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import gc
 import json
 import logging
 import sys
@@ -438,12 +439,17 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
             return _fail("DISCORD_TOKEN is not set (README: \"Tokens\")")
         return asyncio.run(_discord_sync(settings, secrets))
 
-    from bot.runner import run
-
+    # Off while the bot starts (its imports included), on again once it is ready: see
+    # bot.runner.collector_paused_while_starting.
+    gc.disable()
     try:
+        from bot.runner import run
+
         return asyncio.run(run(settings, secrets))
     except KeyboardInterrupt:  # a second Ctrl-C while stopping
         return 0
+    finally:
+        gc.enable()
 
 
 if __name__ == "__main__":

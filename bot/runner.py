@@ -6,7 +6,8 @@ import asyncio
 import gc
 import logging
 import signal
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -187,17 +188,31 @@ async def _until_stopped(stop: asyncio.Event, watched: dict[asyncio.Future[Any],
     return [] if stop.is_set() else [name for task, name in watched.items() if task.done()]
 
 
-def freeze_start_up_objects() -> None:
-    """Move what the start built (modules, caches, every guild's objects) out of the collector's sight.
+@contextmanager
+def collector_paused_while_starting() -> Iterator[None]:
+    """The garbage collector off while the bot starts; once started, one collection and a freeze.
 
-    A full garbage collection walks every tracked object: 75-115 ms here for one guild and 10,000
-    profiles, more with thousands of guilds, during which no interaction is answered. Collected once
-    now and frozen (`gc.freeze`), they are skipped by every later collection; what the bot allocates
-    while serving is collected as usual. `gc.unfreeze()` at stop gives them back (an embedding
-    process, the tests).
+    Starting builds hundreds of thousands of objects that live as long as the process (modules,
+    features, every guild's channels and roles) and almost no garbage cycles. With the collector
+    on, each full collection walked the growing heap again: in a 2,500-guild start, five of them,
+    20-165 ms each, found 0-20 objects to free, and READY came about a second later
+    (benchmarks/memory.py). `collectif run` turns it off before its imports (bot/cli.py).
+
+    Once started, the start-up objects are collected once and frozen (`gc.freeze`): every later
+    collection skips them (a full one walking them stalled every interaction for 75-115 ms with
+    one guild and 10,000 profiles), while what the bot allocates serving is collected as usual;
+    `gc.unfreeze()` at stop gives them back (an embedding process, the tests). The collector is on
+    again in any case, also after a failed start.
     """
+    gc.disable()
+    try:
+        yield
+    except BaseException:
+        gc.enable()
+        raise
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 async def _settle(watched: dict[asyncio.Future[Any], str]) -> None:
@@ -237,10 +252,10 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
     try:
         startup.check_database(settings.database.url)
         with backup.running(settings.database.url):  # `collectif db restore` refuses meanwhile
-            services = Services.build(settings, secrets, clock=clock)
-            runtimes = await start(services, names)
+            with collector_paused_while_starting():
+                services = Services.build(settings, secrets, clock=clock)
+                runtimes = await start(services, names)
             watched = _watch(runtimes)
-            freeze_start_up_objects()
             try:
                 ended = await _until_stopped(stop, watched)
                 if ended:

@@ -137,6 +137,31 @@ def test_discord_sync_without_a_token(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nothing created before refusing
 
 
+def _script(code: str, cwd: Path) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_run_starts_with_the_collector_off_and_turns_it_back_on(tmp_path: Path) -> None:
+    # `collectif run` with its platforms replaced: the runner is imported and called with the garbage
+    # collector off (bot.runner.collector_paused_while_starting turns it on once started); after
+    # the run, it is on whatever happened.
+    code = """
+import gc
+import bot.runner
+seen = []
+async def run(settings, secrets):
+    seen.append(gc.isenabled())
+    return 0
+bot.runner.run = run
+from bot.cli import main
+print(main(["run"]), seen, gc.isenabled())
+"""
+    assert _script(code, tmp_path) == ["0", "[False]", "True"]
+
+
 # -- --version, --help, --config after the command ------------------------------------------------
 
 

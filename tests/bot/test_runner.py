@@ -28,8 +28,10 @@ class FakeRuntime:
     fail_start: bool = False
     events: list[str] = field(default_factory=list)
     connection: asyncio.Future[None] | None = None
+    collector_on: list[bool] = field(default_factory=list)  # gc.isenabled() as it started
 
     async def start(self) -> None:
+        self.collector_on.append(gc.isenabled())
         if self.fail_start:
             raise ConnectionError(f"{self.name} refused")
         self.connection = asyncio.get_running_loop().create_future()
@@ -182,10 +184,23 @@ async def test_while_running_the_start_up_objects_are_frozen_and_given_back_at_s
             break
         await asyncio.sleep(0.01)
     frozen = gc.get_freeze_count()
+    serving = gc.isenabled()
     stop.set()
     assert await task == 0
     assert frozen > 10_000  # the modules and caches the start built
     assert gc.get_freeze_count() == 0
+    # Off while starting (full collections walked the growing heap again and again), on to serve.
+    assert launch.runtimes[0].collector_on == [False]
+    assert serving and gc.isenabled()
+
+
+async def test_a_failed_start_turns_the_collector_back_on(settings, clock, launch) -> None:
+    launch.runtimes.append(FakeRuntime("discord", fail_start=True))
+    with pytest.raises(ConnectionError, match="discord refused"):
+        await runner.run(settings, DISCORD, clock=clock)
+    assert launch.runtimes[0].collector_on == [False]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0  # nothing frozen for a start that did not happen
 
 
 async def test_warm_ups_run_once_connected_after_the_scheduler(services: Services, monkeypatch) -> None:
