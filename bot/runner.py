@@ -23,6 +23,7 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 5.0  # how long a runtime's wait() may take to return once the runtime is stopped
+START_PAUSE_SECONDS = 10.0  # the garbage collector's pause while starting, at most
 NO_CREDENTIALS = (
     "no platform credentials: set DISCORD_TOKEN for Discord, and/or SLACK_BOT_TOKEN with "
     "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack "
@@ -202,14 +203,19 @@ def collector_paused_while_starting() -> Iterator[None]:
     collection skips them (a full one walking them stalled every interaction for 75-115 ms with
     one guild and 10,000 profiles), while what the bot allocates serving is collected as usual;
     `gc.unfreeze()` at stop gives them back (an embedding process, the tests). The collector is on
-    again in any case, also after a failed start.
+    again in any case, also after a failed start, and after `START_PAUSE_SECONDS` if the start is
+    still going on then (many shards, a gateway retried): interactions are answered meanwhile and
+    their garbage must not pile up.
     """
     gc.disable()
+    resume = asyncio.get_running_loop().call_later(START_PAUSE_SECONDS, gc.enable)
     try:
         yield
     except BaseException:
         gc.enable()
         raise
+    finally:
+        resume.cancel()
     gc.collect()
     gc.freeze()
     gc.enable()

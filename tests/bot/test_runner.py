@@ -194,6 +194,31 @@ async def test_while_running_the_start_up_objects_are_frozen_and_given_back_at_s
     assert serving and gc.isenabled()
 
 
+async def test_a_long_start_gets_the_collector_back_before_it_ends(settings, clock, launch,
+                                                                    monkeypatch) -> None:
+    # Interactions are answered while a start waits (shards, a retried gateway): their garbage
+    # cycles are collected after START_PAUSE_SECONDS even though the start has not ended.
+    monkeypatch.setattr(runner, "START_PAUSE_SECONDS", 1.0)  # longer than the migrations before
+
+    @dataclass
+    class SlowRuntime(FakeRuntime):
+        async def start(self) -> None:
+            self.collector_on.append(gc.isenabled())
+            for _ in range(500):  # a start that waits, up to 5 s
+                if gc.isenabled():
+                    break
+                await asyncio.sleep(0.01)
+            await super().start()
+
+    launch.runtimes.append(SlowRuntime("discord"))
+    stop = asyncio.Event()
+    task = await _started(launch, settings, clock, stop)
+    stop.set()
+    assert await task == 0
+    assert launch.runtimes[0].collector_on == [False, True]
+    assert gc.isenabled()
+
+
 async def test_a_failed_start_turns_the_collector_back_on(settings, clock, launch) -> None:
     launch.runtimes.append(FakeRuntime("discord", fail_start=True))
     with pytest.raises(ConnectionError, match="discord refused"):
