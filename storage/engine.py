@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 WRITE_OPTION = "collectif_write"
 BUSY_TIMEOUT = 10  # seconds a write waits for SQLite's write lock (on a worker thread)
@@ -81,24 +82,43 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error.
 
         `write=False` for a transaction that only reads: on SQLite it takes no write lock.
+
+        Its start and its end are one step each through SQLAlchemy's greenlet (`run_sync`), where
+        `async with session.begin()` and the close after it took four: each step costs the same
+        dispatch whatever it does (measured, benchmarks/transactions.py).
         """
         session = self.sessionmaker()
         try:
-            async with session.begin():
-                if not write:
-                    await session.connection(execution_options={WRITE_OPTION: False})
+            await session.run_sync(_begin, write)
+            try:
                 yield session
+            except BaseException:
+                await session.run_sync(_end, False)
+                raise
+            await session.run_sync(_end, True)
         finally:
-            if session.in_transaction():  # its end was interrupted (cancelled): closed shielded,
-                await asyncio.shield(session.close())  # as `async with AsyncSession()` does
-            else:
-                # Committed or rolled back: the connection is back in the pool, only the ORM state is
-                # left, closed inline. (`async with AsyncSession()` always closes in a shielded
-                # task: a turn of the event loop, a fifth of an empty transaction's time.)
-                await session.close()
+            if session.in_transaction():  # its start or end was interrupted (cancelled): closed
+                await asyncio.shield(session.close())  # shielded, as `async with AsyncSession()` does
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _begin(session: Session, write: bool) -> None:
+    session.begin()
+    if not write:  # a read begins now (BEGIN: no write lock); a write at its first statement
+        session.connection(execution_options={WRITE_OPTION: False})
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commit (or roll back), then close: the connection goes back to the pool either way."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 _ON_COMMIT = "collectif.on_commit"
