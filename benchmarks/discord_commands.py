@@ -7,15 +7,20 @@ The time is what Discord sees: INTERACTION_CREATE sent on the gateway -> first i
 received (a message, a "thinking..." defer, or autocomplete choices). For a command that defers,
 the time to its answer (the first follow-up) is printed too.
 
-Both bots run in their own process, as they would in production, while this process runs the two
-fakes (the same FakeDiscord, one instance per bot, on 127.0.0.1) and sends the interactions:
+Each bot runs in its own process, as it would in production, while this process runs the fakes
+(the same FakeDiscord, one instance per bot, on 127.0.0.1) and sends the interactions:
 - Collectif is `collectif run` (the console script) with `DISCORD_TOKEN`,
   `COLLECTIF_DISCORD__API_BASE_URL` and a temporary SQLite database seeded with `--profiles`
-  profiles in the guild (benchmarks.directory's seed), the 20 callers among them; the /config
+  profiles in the guild (benchmarks.directory's seed), the callers among them; the /config
   commands run in a second guild (a setting change forgets the resolved callers of its community:
   in the members' guild every round would start with cold callers);
-- the floor is a stock `AutoShardedBot` with one slash command answering a text (`--floor` runs it).
-Interactions alternate between the two bots, one in flight at a time, with a short pause after
+- the floor is a stock `AutoShardedBot` with one slash command answering a text (`--floor` runs it);
+- when `/profile` is timed, a third bot, the stack's floor (`--stack-floor`), answers its own
+  `/profile` with the same libraries used as documented and untuned: stock discord.py, SQLAlchemy's
+  asyncio ORM on its stock aiosqlite dialect, the member's profile and lists read in two statements
+  from the same database, an embed of the same fields and three buttons. The trivial floor says what
+  discord.py costs; this one what the libraries cost for `/profile`'s work, before Collectif's own.
+Interactions alternate between the bots, one in flight at a time, with a short pause after
 each for the work an answer lets go on (storing a search for paging, the modlog post), so that
 a busy machine weighs on both alike. Ratios are medians over the floor's median of the same run.
 """
@@ -69,6 +74,63 @@ def run_floor(api_base: str, token: str) -> None:
     @bot.tree.command(name="ping", description="answers a text")
     async def ping(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
+
+    bot.run(token, log_handler=None)
+
+
+def run_stack_floor(api_base: str, token: str, database_url: str) -> None:
+    """The stack's floor for `/profile`: stock discord.py, SQLAlchemy's asyncio ORM and aiosqlite.
+
+    What a developer would write with the same libraries and no tuning: SQLAlchemy's documented
+    session pattern on its stock aiosqlite dialect, the member's profile and its skills and trades
+    read from Collectif's tables (two statements), an embed of the same fields and the owner's
+    three buttons. It shows how much of `/profile`'s time the libraries take by themselves.
+    """
+    import discord
+    from discord.ext import commands
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from cogs.intros.models import Profile, ProfileSkill, ProfileTrade
+    from storage.models import Community, Member, Trade
+
+    discord.http.Route.BASE = api_base
+    sessions = async_sessionmaker(create_async_engine(database_url), expire_on_commit=False)
+
+    class StackFloor(commands.AutoShardedBot):
+        async def setup_hook(self) -> None:
+            await self.tree.sync()
+
+    bot = StackFloor(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05,
+                     chunk_guilds_at_startup=False)
+
+    @bot.tree.command(name="profile", description="shows your profile")
+    async def profile(interaction: discord.Interaction) -> None:
+        async with sessions() as session, session.begin():
+            name, card = (await session.execute(
+                select(Member.display_name, Profile)
+                .join(Profile, Profile.member_id == Member.id)
+                .join(Community, Community.id == Member.community_id)
+                .where(Community.platform == "discord", Community.external_id == str(interaction.guild_id),
+                       Member.platform_user_id == str(interaction.user.id))
+            )).one()
+            lists = (await session.execute(
+                select(ProfileSkill.label, ProfileSkill.id).where(ProfileSkill.profile_id == card.id)
+                .union_all(select(Trade.name, Trade.id).join(ProfileTrade, ProfileTrade.trade_id == Trade.id)
+                           .where(ProfileTrade.profile_id == card.id))
+            )).all()
+        embed = discord.Embed(title=name, description=card.bio, color=0x5865F2)
+        for title, value in (("Skills", ", ".join(label for label, _ in lists)), ("City", card.city),
+                             ("Mode", card.work_mode), ("Availability", card.availability),
+                             ("Rate", f"{card.rate_min}-{card.rate_max} {card.currency}"),
+                             ("Languages", ", ".join(card.languages or ())),
+                             ("Opt-ins", f"matching {card.opt_matching}, directory {card.opt_directory}")):
+            embed.add_field(name=title, value=value or "-")
+        embed.set_footer(text=f"updated {card.updated_at:%Y-%m-%d}")
+        view = discord.ui.View()
+        for label in ("Edit", "Available", "Busy"):
+            view.add_item(discord.ui.Button(label=label, custom_id=f"{label}:{card.id}"))
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     bot.run(token, log_handler=None)
 
@@ -244,12 +306,15 @@ def collectif_command() -> list[str]:
 
 
 async def main(runs: int, profiles: int, only: str | None = None) -> int:
+    commands = [c for c in commands_to_time() if only is None or c.label.startswith(only)]
     bot, stock = await start_fake(USERS), await start_fake(USERS)
+    stack = await start_fake(USERS) if any(c.name == "profile" for c in commands) else None
     processes: list[subprocess.Popen[bytes]] = []
     tmp = Path(tempfile.mkdtemp(prefix="collectif-bench-"))
     try:
         db_path = tmp / "bench.db"
-        await seed_database(db_path, profiles, [u.id for u in bot.members])
+        callers = [u.id for u in bot.members] + ([u.id for u in stack.members] if stack else [])
+        await seed_database(db_path, profiles, callers)
         bot_log, floor_log = tmp / "collectif.log", tmp / "floor.log"
         processes.append(spawn(collectif_command(), tmp, bot_log, {
             "DISCORD_TOKEN": bot.fake.token,
@@ -262,12 +327,18 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
                                 stock.fake.api_base, stock.fake.token], tmp, floor_log, {}))
         await wait_ready(bot.fake, processes[0], "collectif run", bot_log)
         await wait_ready(stock.fake, processes[1], "the stock discord.py bot", floor_log)
+        if stack is not None:
+            stack_log = tmp / "stack-floor.log"
+            processes.append(spawn([sys.executable, "-m", "benchmarks.discord_commands", "--stack-floor",
+                                    stack.fake.api_base, stack.fake.token, f"sqlite+aiosqlite:///{db_path}"],
+                                   tmp, stack_log, {}))
+            await wait_ready(stack.fake, processes[2], "the stack floor", stack_log)
         quiet_harness()
         print(f"both bots ready; {runs} runs of each command, alternating with the floor "
               f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)", flush=True)
-        commands = [c for c in commands_to_time() if only is None or c.label.startswith(only)]
         floor: list[float] = []
         floor_command = Command("floor", "ping")
+        stack_command = Command("stack floor", "profile")
         for i in range(-5, runs):  # 5 warm-up rounds: first contacts, caches, code paths
             for command in commands:
                 if command.moderator:
@@ -279,6 +350,12 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
                 await asyncio.sleep(PAUSE)
                 trim(bot.fake)
                 trim(stock.fake)
+                if stack is not None and command.name == "profile":
+                    shown, _ = await send(stack.fake, stack.guild, stack.members[i % USERS], stack_command, i)
+                    await asyncio.sleep(PAUSE)
+                    trim(stack.fake)
+                    if i >= 0 and shown is not None:
+                        stack_command.first.append(shown)
                 if i < 0:
                     continue
                 if first is None:
@@ -290,7 +367,7 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
                     command.answer.append(answer)
                 if ping is not None:
                     floor.append(ping)
-        return report(commands, floor, runs)
+        return report(commands, floor, runs, stack_command.first)
     finally:
         for process in processes:
             process.terminate()
@@ -301,6 +378,8 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
                 process.kill()
         await bot.fake.close()
         await stock.fake.close()
+        if stack is not None:
+            await stack.fake.close()
         warnings = [line for line in tail(tmp / "collectif.log").splitlines()
                     if "ERROR" in line or "Traceback" in line]
         if warnings:
@@ -308,7 +387,7 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(commands: list[Command], floor: list[float], runs: int) -> int:
+def report(commands: list[Command], floor: list[float], runs: int, stack: list[float]) -> int:
     floor_median = statistics.median(floor)
     print(f"floor (stock discord.py, one trivial command): median {floor_median:.2f} ms, "
           f"p99 {p99(floor):.2f} ms over {len(floor)} interactions")
@@ -333,6 +412,13 @@ def report(commands: list[Command], floor: list[float], runs: int) -> int:
             extra += f"   {command.missing} unanswered"
         verdict = "ok" if met else "MISSED"
         print(f"{command.label:<26} {median:7.2f} {worst:7.2f} {ratio:7.2f}x  {verdict:<8}{extra}")
+    profile = next((c for c in commands if c.name == "profile" and c.first), None)
+    if stack and profile is not None:
+        stack_median = statistics.median(stack)
+        ratio = statistics.median(profile.first) / stack_median
+        print(f"stack floor (stock discord.py + SQLAlchemy's asyncio ORM + aiosqlite, /profile's reads and "
+              f"card): median {stack_median:.2f} ms ({stack_median / floor_median:.2f}x the floor), p99 "
+              f"{p99(stack):.2f} ms; Collectif's /profile is {ratio:.2f}x it")
     print(f"targets: median <= {MEDIAN_RATIO:.0f}x the floor, p99 <= {P99_MS:.0f} ms, /members median <= "
           f"{MEMBERS_MEDIAN_MS:.0f} ms -> {'met' if ok else 'MISSED'}")
     return 0 if ok else 1
@@ -345,10 +431,16 @@ if __name__ == "__main__":
     parser.add_argument("--only", metavar="LABEL", help="time only the commands whose label starts so "
                         "(e.g. '/members'), to profile one")
     parser.add_argument("--floor", nargs=2, metavar=("API_BASE", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--stack-floor", nargs=3, metavar=("API_BASE", "TOKEN", "URL"),
+                        help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if arguments.floor:
         with contextlib.suppress(KeyboardInterrupt):
             run_floor(*arguments.floor)
+        raise SystemExit(0)
+    if arguments.stack_floor:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_stack_floor(*arguments.stack_floor)
         raise SystemExit(0)
     raise SystemExit(asyncio.run(main(arguments.runs, arguments.profiles, arguments.only)))
