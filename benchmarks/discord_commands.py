@@ -371,7 +371,7 @@ async def main(runs: int, profiles: int, only: str | None = None) -> int:
                                    tmp, stack_log, {}))
             await wait_ready(stack.fake, processes[2], "the stack floor", stack_log)
         quiet_harness()
-        print(f"both bots ready; {runs} runs of each command, alternating with the floor "
+        print(f"bots ready; {runs} runs of each command, alternating with the floor "
               f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)", flush=True)
         floor: list[float] = []
         floor_command = Command("floor", "ping")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -52,6 +53,14 @@ Transaction = Callable[..., Any]  # db.transaction or documented
 async def main(runs: int, pause: float, url: str | None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="collectif-tx-"))
     db = Database.from_url(url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}")
+    try:
+        await measure(db, runs, pause)
+    finally:
+        await db.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def measure(db: Database, runs: int, pause: float) -> None:
     await upgrade(db.engine)
     caller, _, _ = await seed(db, 2000, random.Random(7))
     async with db.transaction(write=False) as session:
@@ -93,7 +102,6 @@ async def main(runs: int, pause: float, url: str | None) -> None:
                     times[label].append((time.perf_counter() - started) * 1e6)
         f, o = statistics.median(times["floor"]), statistics.median(times["ours"])
         print(f"{name:32s} {f:10.0f} µs {o:9.0f} µs {o / f:6.2f} {p99(times['ours']):6.0f} µs")
-    await db.dispose()
 
 
 if __name__ == "__main__":
