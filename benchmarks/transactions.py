@@ -4,8 +4,8 @@ Run: `python -m benchmarks.transactions [--runs 3000] [--pause 0] [--url postgre
 (default: a temporary SQLite file with 2,000 seeded profiles).
 
 Every command runs one transaction, and through SQLAlchemy's asyncio layer each step of it (begin,
-take a connection, each statement, commit, close) is a greenlet hand-off with the same fixed cost,
-whatever the step does. The floor is what SQLAlchemy's documentation shows:
+take a connection, each statement, commit, close) goes through AsyncSession's wrappers and a
+greenlet hand-off. The floor is what SQLAlchemy's documentation shows:
 `async with sessionmaker() as session, session.begin():` (for a read, its connection taken with the
 same no-write-lock option). Three shapes: an empty read, `/profile`'s read (two statements) and a
 one-row write. The variants alternate call by call, so that a busy machine weighs on both alike;
