@@ -81,7 +81,7 @@ def notifier_for(services: Services, platform: str) -> Notifier:
 
 async def post_card(services: Services, owner: PostOwner, channel_id: str, card: Card) -> PostRef | None:
     """Posts a card once and records it; None when the channel is gone, CannotPost when it refuses the bot."""
-    async with services.db.transaction() as session:
+    async with services.db.transaction(write=False) as session:
         community = await _community(session, owner.community_id)
         platform, external_id = community.platform, community.external_id
     ref = await notifier_for(services, platform).post(external_id, channel_id, card)
@@ -128,7 +128,7 @@ async def sync_card(
     """
     result = SyncResult()
     if place is None or posts is None:
-        async with services.db.transaction() as session:
+        async with services.db.transaction(write=False) as session:
             community = await _community(session, owner.community_id)
             platform, external_id = community.platform, community.external_id
             existing: Sequence[Any] = await posts_of(
@@ -303,7 +303,7 @@ async def remove_posts(
     Used by privacy deletion (all of a member's posts: `member_id=`), by moderators, and by features
     closing an object. Messages already gone are not an error.
     """
-    async with services.db.transaction() as session:
+    async with services.db.transaction(write=False) as session:
         community = await _community(session, community_id)
         platform, external_id = community.platform, community.external_id
         query = select(Post).where(Post.community_id == community_id)

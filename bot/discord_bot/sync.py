@@ -75,7 +75,7 @@ async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
     payloads = await command_payloads(bot.tree)
     digest = payload_hash(payloads)
     key = hash_key(bot.application_id, guild_id)
-    async with services.db.transaction() as session:
+    async with services.db.transaction(write=False) as session:
         stored = await session.get(Meta, key)
     if not force and stored is not None and stored.value == digest:
         log.info("commands unchanged since the last sync (%s), not syncing", digest[:12])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.community_time import community_today, local_date
 from bot.notifier import Notifier
-from bot.posting import PostOwner, SyncResult, posts_of, sync_card
+from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later
 from cogs.intros._cards import intro_card
@@ -123,8 +123,11 @@ async def publish_intro(
 
 
 async def refresh_intro(services: Services, community_id: int, profile_id: int) -> SyncResult:
-    """Edits the posted cards after a change that does not move them (availability)."""
-    async with services.db.transaction() as session:
+    """Edits the posted cards after a change that does not move them (availability).
+
+    The card and its posts are read in one read transaction, then edited (`edit_posted`).
+    """
+    async with services.db.transaction(write=False) as session:
         profile = await session.scalar(
             select(Profile).where(Profile.community_id == community_id, Profile.id == profile_id)
         )
@@ -135,7 +138,9 @@ async def refresh_intro(services: Services, community_id: int, profile_id: int) 
         assert community is not None
         today = community_today(services.clock.now(), community.timezone)
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
-    return await sync_card(services, PostOwner(community_id, FEATURE, profile_id, view.member_id), card, None)
+        owner = PostOwner(community_id, FEATURE, profile_id, view.member_id)
+        posts = await posted(session, owner)
+    return await edit_posted(services, owner, community.platform, community.external_id, posts, card)
 
 
 async def republish(services: Services, run: JobRun) -> None:

@@ -8,17 +8,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.cards import Card
 from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import Notifier
-from bot.posting import PostOwner, SyncResult, notifier_for, posted, remove_posts, sync_card
+from bot.posting import PostOwner, SyncResult, edit_posted, notifier_for, posted, remove_posts, sync_card
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
@@ -95,10 +95,28 @@ def mission_channels(missions_channel: str | None, view: MissionView) -> list[st
     return list(dict.fromkeys(wanted))
 
 
+class Shown(NamedTuple):
+    """A mission's card as it is now, where it belongs, and where it is shown (read together)."""
+
+    view: MissionView
+    card: Card
+    channels: list[str]
+    place: tuple[str, str]  # the community's platform and external id
+    posts: list[Any]  # its recorded posts (`bot.posting.posted`)
+
+    @property
+    def owner(self) -> PostOwner:
+        return PostOwner(self.view.community_id, FEATURE, self.view.id, self.view.author_member_id)
+
+
 async def _card_of(
     services: Services, community_id: int, mission_id: int, *, channels: bool = True
-) -> tuple[MissionView, Card, list[str]] | None:
-    """The mission's card as it is now (and, with `channels`, where it belongs), in one read transaction."""
+) -> Shown | None:
+    """The mission's card as it is now (and, with `channels`, where it belongs) and its posts.
+
+    In one read transaction: what is posted is then edited without reading again, or taking the
+    write lock.
+    """
     async with services.db.transaction(write=False) as session:
         mission = await session.scalar(
             select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
@@ -106,34 +124,38 @@ async def _card_of(
         if mission is None:
             return None
         view = await load_view(session, mission)
-        locale = await session.scalar(select(Community.locale).where(Community.id == community_id))
-        assert locale is not None
+        locale, platform, external_id = (await session.execute(_place_query(), {"id": community_id})).one()
         card = mission_card(services.catalog, locale, view)
-        if not channels:
-            return view, card, []
-        settings = await get_settings(session, community_id)
-        return view, card, mission_channels(settings.missions_channel_id, view)
+        posts = await posted(session, PostOwner(community_id, FEATURE, mission_id))
+        wanted: list[str] = []
+        if channels:
+            settings = await get_settings(session, community_id)
+            wanted = mission_channels(settings.missions_channel_id, view)
+        return Shown(view, card, wanted, (platform, external_id), posts)
+
+
+@functools.cache
+def _place_query() -> Any:
+    return select(Community.locale, Community.platform, Community.external_id).where(
+        Community.id == bindparam("id")
+    )
 
 
 async def publish_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
     """Posts the card where it belongs, edits the copies already posted (a trade removed: its copy goes)."""
-    found = await _card_of(services, community_id, mission_id)
-    if found is None:
+    shown = await _card_of(services, community_id, mission_id)
+    if shown is None:
         return SyncResult()
-    view, card, channels = found
-    owner = PostOwner(community_id, FEATURE, mission_id, view.author_member_id)
-    return await sync_card(services, owner, card, channels if view.live else None)
+    wanted = shown.channels if shown.view.live else None
+    return await sync_card(services, shown.owner, shown.card, wanted, place=shown.place, posts=shown.posts)
 
 
 async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
     """Edits every card of the mission in place (counts, status, closed look)."""
-    found = await _card_of(services, community_id, mission_id, channels=False)
-    if found is None:
+    shown = await _card_of(services, community_id, mission_id, channels=False)
+    if shown is None:
         return SyncResult()
-    view, card, _ = found
-    return await sync_card(
-        services, PostOwner(community_id, FEATURE, mission_id, view.author_member_id), card, None
-    )
+    return await edit_posted(services, shown.owner, *shown.place, shown.posts, shown.card)
 
 
 def _refresh(ctx: Context, mission_id: int) -> None:
@@ -265,13 +287,13 @@ async def expire_job(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
     await refresh_mission(services, run.community_id, mission.id)
     if author is not None:
-        found = await _card_of(services, run.community_id, mission.id)
-        if found is not None:
+        shown = await _card_of(services, run.community_id, mission.id, channels=False)
+        if shown is not None:
             await _dm(
                 services,
                 run.community_id,
                 author,
-                lambda locale: expired_dm(services.catalog, locale, found[0]),
+                lambda locale: expired_dm(services.catalog, locale, shown.view),
             )
 
 
@@ -547,7 +569,8 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
         services, community_id, member_id = ctx.services, ctx.community_id, ctx.caller.member_id
 
         async def cards_and_author(_notifier: Notifier | None) -> bool:
-            """Every card edited with the new counts, then the author's DM: one read for both."""
+            """Every card edited with the new counts, then the author's DM: one read for all of it."""
+            author: Row[str, str | None] | None = None
             async with services.db.transaction(write=False) as session:
                 row = await session.scalar(
                     select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
@@ -555,24 +578,30 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
                 if row is None:
                     return False
                 view = await load_view(session, row)
-                locale = await session.scalar(select(Community.locale).where(Community.id == community_id))
+                locale, platform, external_id = (
+                    await session.execute(_place_query(), {"id": community_id})
+                ).one()
+                owner = PostOwner(community_id, FEATURE, mission_id, view.author_member_id)
+                posts = await posted(session, owner)
                 candidate = next((c for c in view.candidates if c.member_id == member_id), None)
                 if candidate is not None and view.author_member_id is not None:
                     # Only this candidate's profile summary: the DM shows no one else.
                     profiles = await candidate_profiles(session, community_id, [member_id])
                     candidate = dataclasses.replace(candidate, profile=profiles.get(member_id))
-            card = mission_card(services.catalog, locale or "fr", view)
-            await sync_card(
-                services, PostOwner(community_id, FEATURE, mission_id, view.author_member_id), card, None
-            )
-            if candidate is None or view.author_member_id is None:
+                    author = (
+                        await session.execute(
+                            select(Member.platform_user_id, Member.locale).where(
+                                Member.community_id == community_id, Member.id == view.author_member_id
+                            )
+                        )
+                    ).first()
+            card = mission_card(services.catalog, locale, view)
+            await edit_posted(services, owner, platform, external_id, posts, card)
+            if candidate is None or author is None:
                 return False
-            return await _dm(
-                services,
-                community_id,
-                view.author_member_id,
-                lambda locale: candidacy_dm(services.catalog, locale, view, candidate),
-            )
+            dm = candidacy_dm(services.catalog, author.locale or locale, view, candidate)
+            notifier = notifier_for(services, platform)
+            return await notifier.dm(external_id, author.platform_user_id, dm) is not None
 
         ctx.after_commit(cards_and_author)
     return created

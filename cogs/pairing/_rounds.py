@@ -115,7 +115,7 @@ async def plan(session: AsyncSession, services: Services, community_id: int) -> 
 
 
 async def run_plan(services: Services, run: JobRun) -> None:
-    async with services.db.transaction() as session:
+    async with services.db.transaction(write=False) as session:
         enabled = set(
             (
                 await session.execute(

@@ -198,7 +198,7 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
     """Deletes everything about the caller in this community (see the module docstring for the order)."""
     ensure_own(caller, member_id)
     cid = caller.community_id
-    async with services.db.transaction() as session:
+    async with services.db.transaction(write=False) as session:
         exists = await session.scalar(
             select(Member.id).where(Member.community_id == cid, Member.id == member_id)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -91,6 +92,29 @@ async def test_interest_counts_per_trade_on_every_card_and_tells_the_author(
         await run(services, alice, show_interest, mission_id)  # one's own mission
     with pytest.raises(InvalidInput):
         await run(services, bob, show_interest, mission_id, "x" * 501)
+
+
+async def test_cards_are_refreshed_while_another_process_writes(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    """A mission's card, where it belongs and its posts are read in one read-only transaction: a
+    writer holding SQLite's lock (a backup, a second process) does not hold the edits back."""
+    if not services.db.is_sqlite:
+        pytest.skip("SQLite's write lock")
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:2])
+    await run(services, bob, show_interest, mission_id)
+    holder = sqlite3.connect(str(services.db.engine.url.database), timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        community_id = alice.community_id
+        result = await asyncio.wait_for(_publish.refresh_mission(services, community_id, mission_id), 2)
+        republished = await asyncio.wait_for(_publish.publish_mission(services, community_id, mission_id), 2)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert sorted(result.edited) == ["C0", "C1", "CMISSIONS"]
+    assert sorted(republished.edited) == ["C0", "C1", "CMISSIONS"] and not republished.posted
 
 
 async def test_same_member_twice_at_once_makes_one_candidacy_twenty_make_twenty(
