@@ -40,14 +40,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from benchmarks._common import ErrorCount, bench_services, p99
+from benchmarks._common import ErrorCount, LibraryFloor, Samples, bench_services, p99, report, timed
 from bot.config import Secrets, load_settings
 from bot.context import Caller, Origin
 from bot.errors import InvalidInput
@@ -95,23 +94,9 @@ def form(when: str = "2026-12-04 19:00", capacity: int = 50) -> AfterworkForm:
 
 
 
-async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:
-    """(wall ms, process CPU ms) of each call."""
-    wall, cpu = [], []
-    for i in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        await work(i)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return wall, cpu
-
-
-def line(name: str, wall: list[float], cpu: list[float], target: float) -> tuple[float, float]:
-    median, tail = statistics.median(wall), p99(wall)
-    print(f"  {name:<14} median {median:6.2f} ms   p99 {tail:6.2f} ms   "
-          f"({'ok' if tail <= target else 'OVER TARGET'}) | cpu median {statistics.median(cpu):5.2f} "
-          f"p99 {p99(cpu):5.2f} ms", flush=True)
-    return median, tail
+def line(name: str, samples: Samples, target: float) -> tuple[float, float]:
+    report(name, samples, None, target)
+    return statistics.median(samples.wall), p99(samples.wall)
 
 
 async def seed_members(services: Services, first: int, count: int) -> None:
@@ -321,16 +306,18 @@ async def main(args: argparse.Namespace) -> int:
                 refused.add(typed)
                 return None
 
-        await measure(20, rsvp)  # warm-up: caches, prepared statements
+        await timed(20, rsvp, warm_up=0)  # warm-up: caches, prepared statements
+        floor = LibraryFloor(services.db.engine.url)
         figures: dict[str, list[tuple[float, float]]] = {"RSVP": [], "natural date": []}
         storms: list[dict[str, Any]] = []
         for round_ in range(1, args.rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f})", flush=True)
             parts.clear()
-            figures["RSVP"].append(line("RSVP", *await measure(args.runs, rsvp), TARGET_RSVP_MS))
+            figures["RSVP"].append(line("RSVP", (await timed(args.runs, rsvp, floor=floor, warm_up=0))["all"],
+                                        TARGET_RSVP_MS))
             print(f"    its steps, median / p99 ms: {split(parts)}")
-            figures["natural date"].append(line("natural date", *await measure(args.runs, read_date),
-                                                TARGET_DATE_MS))
+            dates = await timed(args.runs, read_date, floor=floor, warm_up=0)
+            figures["natural date"].append(line("natural date", dates["all"], TARGET_DATE_MS))
             result = await storm(services, organizer, storm_first + (round_ - 1) * args.storm, args.storm,
                                  args.seats, errors)
             storms.append(result)
@@ -349,6 +336,7 @@ async def main(args: argparse.Namespace) -> int:
             print(f"  natural dates refused by the reader (timed all the same): {sorted(refused)}")
         if errors.first:
             print(f"  first errors logged: {errors.first}")
+        await floor.close()
         await services.db.dispose()
 
     for name, rows in figures.items():

@@ -20,11 +20,10 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks._common import p99
+from benchmarks._common import LibraryFloor, Samples, p99, report, timed
 from bot.clock import FrozenClock
 from bot.config import Secrets, load_settings
 from bot.context import Origin
@@ -66,27 +65,11 @@ class GcClock:
             self.collections[info["generation"]] += 1
 
 
-async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:
-    """(wall ms, process CPU ms) of each call."""
-    wall, cpu = [], []
-    for i in range(runs):
-        start, started_cpu = time.perf_counter(), time.process_time()
-        await work(i)
-        wall.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return wall, cpu
-
-
-
-
-def report(name: str, wall: list[float], cpu: list[float], collector: GcClock) -> tuple[float, float]:
-    median, tail = statistics.median(wall), p99(wall)
-    verdict = "ok" if tail <= 10 else "OVER TARGET"
-    print(f"  {name:<24} median {median:6.2f} ms   p99 {tail:6.2f} ms   ({verdict}) | cpu median "
-          f"{statistics.median(cpu):5.2f} p99 {p99(cpu):5.2f} ms | gc {collector.ms:5.1f} ms in total, "
-          f"collections by generation {collector.collections}")
+def line(name: str, samples: Samples, collector: GcClock) -> tuple[float, float]:
+    report(name, samples, None, 10.0)
+    print(f"    gc {collector.ms:5.1f} ms in total, collections by generation {collector.collections}")
     collector.ms, collector.collections = 0.0, [0, 0, 0]
-    return median, tail
+    return statistics.median(samples.wall), p99(samples.wall)
 
 
 async def main(communities: int, runs: int, rounds: int) -> None:
@@ -108,14 +91,17 @@ async def main(communities: int, runs: int, rounds: int) -> None:
             caller = await services.caller(origin(rng.randrange(communities)))
             return await run(services, caller, set_setting, "limit.missions_per_week", 2 + i % 5)
 
-        await measure(20, show_once)  # warm-up: caches, prepared statements
+        await timed(20, show_once, warm_up=0)  # warm-up: caches, prepared statements
+        floor = LibraryFloor(url)
         collector = GcClock()
         figures: dict[str, list[tuple[float, float]]] = {"/config show": [], "single setting change": []}
         for round_ in range(1, rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
             collector.ms, collector.collections = 0.0, [0, 0, 0]
             for name, work in (("/config show", show_once), ("single setting change", change_once)):
-                figures[name].append(report(name, *await measure(runs, work), collector))
+                samples = (await timed(runs, work, floor=floor, warm_up=0))["all"]
+                figures[name].append(line(name, samples, collector))
+        await floor.close()
         await services.db.dispose()
     for name, rows in figures.items():
         median, tail = statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)

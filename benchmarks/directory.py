@@ -13,17 +13,15 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from benchmarks._common import p99
+from benchmarks._common import LibraryFloor, Samples, pooled, report, timed
 from bot.context import Origin, resolve_caller
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
@@ -109,51 +107,7 @@ async def seed(db: Database, profiles: int, rng: random.Random) -> tuple[object,
     return caller, trade_ids, sector_ids
 
 
-@dataclass
-class Samples:
-    wall: list[float] = field(default_factory=list)  # ms
-    cpu: list[float] = field(default_factory=list)  # ms of process CPU (both threads): less load-sensitive
-
-
-async def timed(runs: int, call: Callable[[int], Awaitable[object]], by: Callable[[int], str] | None = None
-                ) -> dict[str, Samples]:
-    for i in range(10):  # warm the statement cache and the page cache
-        await call(i)
-    out: dict[str, Samples] = {"all": Samples()}
-    for i in range(runs):
-        start, cpu = time.perf_counter(), time.process_time()
-        await call(i)
-        wall_ms, cpu_ms = (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
-        for key in ("all", by(i)) if by else ("all",):
-            out.setdefault(key, Samples()).wall.append(wall_ms)
-            out[key].cpu.append(cpu_ms)
-    return out
-
-
 SEARCH_MEDIAN, SEARCH_P99, COMPLETE_P99 = 5.0, 30.0, 20.0  # ms, issue 3
-
-
-
-
-def report(name: str, samples: Samples, median_target: float | None, p99_target: float,
-           verdict: bool = True) -> bool:
-    median = statistics.median(samples.wall)
-    ok = p99(samples.wall) <= p99_target and (median_target is None or median <= median_target)
-    targets = f"median <= {median_target}, " if median_target else ""
-    cpu = f"cpu median {statistics.median(samples.cpu):6.2f} p99 {p99(samples.cpu):6.2f} ms"
-    judged = f"  ({targets}p99 <= {p99_target}) {'OK' if ok else 'MISSED'}" if verdict else ""
-    print(f"  {name:<32} wall median {median:6.2f} p99 {p99(samples.wall):6.2f} | {cpu}{judged}")
-    return ok
-
-
-def pooled(rounds: list[dict[str, Samples]]) -> dict[str, Samples]:
-    """Every round's samples together, per key: the figures judged against the targets."""
-    out: dict[str, Samples] = {}
-    for samples in rounds:
-        for key, one in samples.items():
-            out.setdefault(key, Samples()).wall.extend(one.wall)
-            out[key].cpu.extend(one.cpu)
-    return out
 
 
 def report_all(searches: dict[str, Samples], completions: dict[str, Samples], combos: list[str],
@@ -218,11 +172,14 @@ async def main(profiles: int, runs: int, rounds: int) -> int:
         search_rounds: list[dict[str, Samples]] = []
         complete_rounds: list[dict[str, Samples]] = []
         names = [name for name, _ in combos]
+        floor = LibraryFloor(db.engine.url)
         for round_ in range(1, rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
-            search_rounds.append(await timed(runs, search, lambda i: combos[i % len(combos)][0]))
-            complete_rounds.append(await timed(runs, complete, lambda i: providers[i % 4]))
+            search_rounds.append(await timed(runs, search, lambda i: combos[i % len(combos)][0],
+                                             floor=floor))
+            complete_rounds.append(await timed(runs, complete, lambda i: providers[i % 4], floor=floor))
             ok = report_all(search_rounds[-1], complete_rounds[-1], names, providers, verdict=rounds == 1)
+        await floor.close()
         await db.dispose()
     if rounds > 1:
         print(f"all {rounds} rounds pooled ({rounds * runs} searches, {rounds * runs} autocompletes):")

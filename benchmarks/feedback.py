@@ -35,8 +35,17 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from benchmarks._common import bench_services, insert_in_batches, profile
-from benchmarks.directory import NOW, Samples, pooled, report, seed, timed
+from benchmarks._common import (
+    LibraryFloor,
+    Samples,
+    bench_services,
+    insert_in_batches,
+    pooled,
+    profile,
+    report,
+    timed,
+)
+from benchmarks.directory import NOW, seed
 from bot.cards import Card
 from bot.context import Caller
 from bot.notifier import ThreadRef
@@ -310,11 +319,12 @@ async def main(
                     full_collections.append((time.perf_counter() - started_at[0]) * 1000)
 
         gc.callbacks.append(watch_gc)
+        floor = LibraryFloor(db.engine.url)
         for round_ in range(1, rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
             for key, (name, call) in handlers.items():
                 full_collections.clear()
-                results[key].append(await timed(runs, call))
+                results[key].append(await timed(runs, call, floor=floor))
                 print(f"    {name}: {len(full_collections)} full collections, {sum(full_collections):.0f} ms")
                 report(
                     name,
@@ -323,6 +333,7 @@ async def main(
                     TARGETS.get(key, 10.0),
                     verdict=rounds == 1 and key in TARGETS,
                 )
+        await floor.close()
         await db.dispose()
     print(f"all {rounds} rounds pooled ({rounds * runs} calls each):")
     ok = True

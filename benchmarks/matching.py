@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from benchmarks.directory import NOW, SKILLS, Samples, report, seed
+from benchmarks._common import LibraryFloor, Samples, report
+from benchmarks.directory import NOW, SKILLS, seed
 from bot.clock import FrozenClock
 from bot.features import load_features, locale_folders
 from bot.i18n import Catalog
@@ -62,6 +63,7 @@ async def main(profiles: int, runs: int) -> int:
             names = list(await session.scalars(select(Trade.name).where(
                 Trade.community_id == caller.community_id).order_by(Trade.id)))  # type: ignore[attr-defined]
         ok = True
+        floor = LibraryFloor(db.engine.url)
         for label, slots, target in (("4-slot pack, two skills", 4, PACK4_P99),
                                      ("6 slots, two skills", 6, SLOTS6_P99)):
             samples = Samples()
@@ -73,7 +75,9 @@ async def main(profiles: int, runs: int) -> int:
                 if i >= 10:  # warm-up
                     samples.wall.append(wall)
                     samples.cpu.append(cpu)
+            samples.floor = [await floor.sample() for _ in range(runs + 10)][10:]
             ok &= report(label, samples, None, target)
+        await floor.close()
         await db.engine.dispose()
     return 0 if ok else 1
 

@@ -34,8 +34,17 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from benchmarks._common import bench_services, insert_in_batches, profile
-from benchmarks.directory import NOW, TODAY, Samples, pooled, report, seed, timed
+from benchmarks._common import (
+    LibraryFloor,
+    Samples,
+    bench_services,
+    insert_in_batches,
+    pooled,
+    profile,
+    report,
+    timed,
+)
+from benchmarks.directory import NOW, TODAY, seed
 from bot.cards import Card
 from bot.context import Caller
 from bot.usecase import run
@@ -370,10 +379,11 @@ async def main(
             await db.dispose()
             return 0
         results: dict[str, list[dict[str, Samples]]] = {key: [] for key in handlers}
+        floor = LibraryFloor(db.engine.url)
         for round_ in range(1, rounds + 1):
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
             for key, (name, call, by) in handlers.items():
-                results[key].append(await timed(runs, call, by))
+                results[key].append(await timed(runs, call, by, floor=floor))
                 for sub, samples in sorted(results[key][-1].items()):
                     label = name if sub == "all" else f"  {sub}"
                     report(
@@ -383,6 +393,7 @@ async def main(
                         TARGETS.get(key, TARGETS["list"]),
                         verdict=rounds == 1 and key in TARGETS,
                     )
+        await floor.close()
         await db.dispose()
     print(f"all {rounds} rounds pooled ({rounds * runs} calls each):")
     ok = True

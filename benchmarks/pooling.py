@@ -30,14 +30,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 
-from benchmarks._common import ErrorCount, bench_services, p99
+from benchmarks._common import ErrorCount, LibraryFloor, bench_services, p99, report, timed
 from bot.context import Caller, Origin
 from bot.services import Services
 from bot.usecase import Check, run
@@ -65,17 +64,6 @@ def form(seats: int) -> PoolForm:
                     deadline="2026-12-04 18:00")
 
 
-
-
-async def measure(runs: int, work: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:
-    """(wall ms, process CPU ms) of each call."""
-    wall, cpu = [], []
-    for i in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        await work(i)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return wall, cpu
 
 
 def split(parts: dict[str, list[float]]) -> str:
@@ -171,7 +159,8 @@ async def main(args: argparse.Namespace) -> int:
             user, pool = next(next_pair)
             return await click(services, user, pool, parts)
 
-        await measure(20, join)  # warm-up: caches, prepared statements
+        await timed(20, join, warm_up=0)  # warm-up: caches, prepared statements
+        floor = LibraryFloor(services.db.engine.url)
         figures: list[tuple[float, float]] = []
         storms: list[dict[str, Any]] = []
         storm_first = args.members + 1
@@ -179,12 +168,9 @@ async def main(args: argparse.Namespace) -> int:
             print(f"round {round_} (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)",
                   flush=True)
             parts.clear()
-            wall, cpu = await measure(args.runs, join)
-            median, tail = statistics.median(wall), p99(wall)
-            figures.append((median, tail))
-            print(f"  Join           median {median:6.2f} ms   p99 {tail:6.2f} ms   "
-                  f"({'ok' if tail <= TARGET_JOIN_MS else 'OVER TARGET'}) | cpu median "
-                  f"{statistics.median(cpu):5.2f} p99 {p99(cpu):5.2f} ms")
+            samples = (await timed(args.runs, join, floor=floor, warm_up=0))["all"]
+            figures.append((statistics.median(samples.wall), p99(samples.wall)))
+            report("Join", samples, None, TARGET_JOIN_MS)
             print(f"    its steps, median / p99 ms: {split(parts)}")
             result = await storm(services, organizer, storm_first + (round_ - 1) * args.storm, args.storm,
                                  args.seats, errors)
@@ -201,6 +187,7 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  (recording notifier: {len(notifier.calls)} calls)")
         if errors.first:
             print(f"  first errors logged: {errors.first}")
+        await floor.close()
         await services.db.dispose()
 
     median, tail = statistics.median(f[0] for f in figures), statistics.median(f[1] for f in figures)
