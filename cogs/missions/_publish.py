@@ -103,6 +103,7 @@ class Shown(NamedTuple):
     channels: list[str]
     place: tuple[str, str]  # the community's platform and external id
     posts: list[Any]  # its recorded posts (`bot.posting.posted`)
+    locale: str  # the community's
 
     @property
     def owner(self) -> PostOwner:
@@ -112,26 +113,33 @@ class Shown(NamedTuple):
 async def _card_of(
     services: Services, community_id: int, mission_id: int, *, channels: bool = True
 ) -> Shown | None:
+    """`_read_shown` in a read transaction of its own."""
+    async with services.db.transaction(write=False) as session:
+        return await _read_shown(session, services, community_id, mission_id, channels=channels)
+
+
+async def _read_shown(
+    session: AsyncSession, services: Services, community_id: int, mission_id: int, *, channels: bool
+) -> Shown | None:
     """The mission's card as it is now (and, with `channels`, where it belongs) and its posts.
 
-    In one read transaction: what is posted is then edited without reading again, or taking the
-    write lock.
+    Read together, so that what is posted is then edited without reading again or taking the write
+    lock.
     """
-    async with services.db.transaction(write=False) as session:
-        mission = await session.scalar(
-            select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
-        )
-        if mission is None:
-            return None
-        view = await load_view(session, mission)
-        locale, platform, external_id = (await session.execute(_place_query(), {"id": community_id})).one()
-        card = mission_card(services.catalog, locale, view)
-        posts = await posted(session, PostOwner(community_id, FEATURE, mission_id))
-        wanted: list[str] = []
-        if channels:
-            settings = await get_settings(session, community_id)
-            wanted = mission_channels(settings.missions_channel_id, view)
-        return Shown(view, card, wanted, (platform, external_id), posts)
+    mission = await session.scalar(
+        select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
+    )
+    if mission is None:
+        return None
+    view = await load_view(session, mission)
+    locale, platform, external_id = (await session.execute(_place_query(), {"id": community_id})).one()
+    card = mission_card(services.catalog, locale, view)
+    posts = await posted(session, PostOwner(community_id, FEATURE, mission_id))
+    wanted: list[str] = []
+    if channels:
+        settings = await get_settings(session, community_id)
+        wanted = mission_channels(settings.missions_channel_id, view)
+    return Shown(view, card, wanted, (platform, external_id), posts, locale)
 
 
 @functools.cache
@@ -572,17 +580,10 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
             """Every card edited with the new counts, then the author's DM: one read for all of it."""
             author: Row[str, str | None] | None = None
             async with services.db.transaction(write=False) as session:
-                row = await session.scalar(
-                    select(Mission).where(Mission.community_id == community_id, Mission.id == mission_id)
-                )
-                if row is None:
+                shown = await _read_shown(session, services, community_id, mission_id, channels=False)
+                if shown is None:
                     return False
-                view = await load_view(session, row)
-                locale, platform, external_id = (
-                    await session.execute(_place_query(), {"id": community_id})
-                ).one()
-                owner = PostOwner(community_id, FEATURE, mission_id, view.author_member_id)
-                posts = await posted(session, owner)
+                view = shown.view
                 candidate = next((c for c in view.candidates if c.member_id == member_id), None)
                 if candidate is not None and view.author_member_id is not None:
                     # Only this candidate's profile summary: the DM shows no one else.
@@ -595,11 +596,11 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
                             )
                         )
                     ).first()
-            card = mission_card(services.catalog, locale, view)
-            await edit_posted(services, owner, platform, external_id, posts, card)
+            platform, external_id = shown.place
+            await edit_posted(services, shown.owner, platform, external_id, shown.posts, shown.card)
             if candidate is None or author is None:
                 return False
-            dm = candidacy_dm(services.catalog, author.locale or locale, view, candidate)
+            dm = candidacy_dm(services.catalog, author.locale or shown.locale, view, candidate)
             notifier = notifier_for(services, platform)
             return await notifier.dm(external_id, author.platform_user_id, dm) is not None
 
