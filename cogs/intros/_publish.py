@@ -92,8 +92,9 @@ async def publish_intro(
         assert community is not None
         settings = await get_settings(session, community_id)
         days = settings.intro_repost_days
-        current = [p.channel_id for p in await posts_of(session, community_id, FEATURE, profile_id)]
-        channels = intro_channels(settings.intro_channel_id, view, current, origin_channel_id)
+        posts = await posts_of(session, community_id, FEATURE, profile_id)
+        channels = intro_channels(settings.intro_channel_id, view, [p.channel_id for p in posts],
+                                  origin_channel_id)
         today = community_today(services.clock.now(), community.timezone)
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
     now = services.clock.now()
@@ -106,7 +107,8 @@ async def publish_intro(
 
     owner = PostOwner(community_id, FEATURE, profile_id, view.member_id)
     result = await sync_card(services, owner, card, channels, may_post_new=may_post_new if claim else None,
-                             give_back=give_back)
+                             give_back=give_back, place=(community.platform, community.external_id),
+                             posts=posts)
     if result.retrying and retry_later:
         async with services.db.transaction() as session:
             await services.scheduler.schedule(
