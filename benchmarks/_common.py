@@ -63,7 +63,7 @@ class LibraryFloor:
 class Samples:
     wall: list[float] = field(default_factory=list)  # ms
     cpu: list[float] = field(default_factory=list)  # ms of process CPU (both threads): less load-sensitive
-    floor: list[float] = field(default_factory=list)  # ms of the floor read taken after each call
+    floor: list[float] = field(default_factory=list)  # ms of the floor reads taken after the calls
 
 
 async def timed(runs: int, call: Callable[[int], Awaitable[object]], by: Callable[[int], str] | None = None,
@@ -82,7 +82,7 @@ async def timed(runs: int, call: Callable[[int], Awaitable[object]], by: Callabl
             samples.wall.append(wall_ms)
             samples.cpu.append(cpu_ms)
     if floor is not None:
-        for _ in range(min(warm_up, 10)):
+        for _ in range(10):  # its connection made, its statement cached, as the handler's were
             await floor.sample()
         floor_ms = [await floor.sample() for _ in range(runs)]
         for samples in out.values():
