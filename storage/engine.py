@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 WRITE_OPTION = "collectif_write"
+# A read-only transaction of background work that scans (a cache refresh): on SQLite its reads run
+# on a worker thread at once instead of first on the event loop (storage/sqlite_driver.py).
+BACKGROUND_OPTION = "collectif_background"
 BUSY_TIMEOUT = 10  # seconds a write waits for SQLite's write lock (on a worker thread)
 
 
@@ -40,8 +43,11 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
         # behind a writer (BEGIN IMMEDIATE for reads made every request queue behind each write).
         # Straight to the driver's cursor: `exec_driver_sql` went through SQLAlchemy's whole
         # execution path for a statement without rows (30 of an empty transaction's 240 µs).
-        writes = conn.get_execution_options().get(WRITE_OPTION, True)
-        cursor = conn.connection.dbapi_connection.cursor()
+        options = conn.get_execution_options()
+        writes = options.get(WRITE_OPTION, True)
+        driver = conn.connection.dbapi_connection
+        driver.reads_off_the_loop(bool(options.get(BACKGROUND_OPTION)))
+        cursor = driver.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
         finally:

@@ -14,6 +14,9 @@ runs statements on the event loop and sends to a worker thread only what may wai
 - a SELECT (or a WITH … SELECT) gets a time budget (`INLINE_BUDGET`, checked by SQLite's
   progress handler); past it, it is stopped and run again on a worker thread, so a long scan
   never stalls the loop. Only a SELECT: stopping a write would roll back its transaction;
+- the reads of a transaction begun for background work (`storage.engine.BACKGROUND_OPTION`: a
+  periodic refresh known to scan) go to a worker thread at once: tried on the loop first, each
+  would hold it for the whole budget before moving, under the members' interactions;
 - the WAL checkpoint, which copies the log into the database file and syncs the disk: the loop's
   connections do not checkpoint on commit (`wal_autocheckpoint=0`), so a commit only appends to
   the log (no sync under `synchronous=NORMAL`) and runs on the loop; after writes, a PASSIVE
@@ -137,6 +140,7 @@ class Connection:
         self.wrote = False  # the open transaction took the write lock or changed something
         self.job: Future[Any] | None = None  # the last work sent to a worker thread
         self.stop = False  # tells that work to give up waiting for the lock
+        self.reads_off_the_loop = False  # set at each BEGIN: background work (see the module docstring)
 
     def _on_thread(self, work: Callable[[], T], *, waits: bool = False) -> T:
         """Run `work` on a worker thread, waiting for locks up to the busy timeout.
@@ -214,6 +218,8 @@ class Connection:
                 self._take_write_turn()
         elif not read and not head.startswith("PRAGMA"):
             self.wrote = True
+        if read and self.reads_off_the_loop:
+            return self._on_thread(lambda: _statement(cursor, operation, parameters))
         if read:
             deadline = time.perf_counter() + INLINE_BUDGET
             self.conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
@@ -241,6 +247,7 @@ class Connection:
 
     def commit(self) -> None:
         wrote, self.wrote = self.wrote, False
+        self.reads_off_the_loop = False
         try:
             try:
                 self.conn.commit()
@@ -256,7 +263,7 @@ class Connection:
     def rollback(self) -> None:
         if self.in_use_elsewhere():  # SQLAlchemy then discards the connection (see close)
             raise sqlite3.OperationalError("connection still in use by a worker thread")
-        self.wrote = False
+        self.wrote = self.reads_off_the_loop = False
         try:
             self.conn.rollback()
         finally:
@@ -330,6 +337,10 @@ class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
 
     def create_function(self, *args: Any, **kw: Any) -> None:
         self._inline.conn.create_function(*args, **kw)
+
+    def reads_off_the_loop(self, background: bool) -> None:
+        """For the transaction about to begin: its reads run on a worker thread at once."""
+        self._inline.reads_off_the_loop = background
 
     def commit(self) -> None:
         try:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from cogs.intros.models import Profile, ProfileSkill
-from storage.engine import WRITE_OPTION, Database
+from storage.engine import BACKGROUND_OPTION, WRITE_OPTION, Database
 from storage.text import fold
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,10 @@ class ValueCache:
         async def refresh() -> None:
             try:
                 async with AsyncSession(bind) as session, session.begin():
-                    await session.connection(execution_options={WRITE_OPTION: False})
+                    # Its two grouped reads scan every listed profile (40-210 ms): off the loop.
+                    await session.connection(
+                        execution_options={WRITE_OPTION: False, BACKGROUND_OPTION: True}
+                    )
                     per_db[community_id] = (self._now() + self.ttl, await load_values(session, community_id))
             except Exception:  # the stale copy keeps serving; the next lookup tries again
                 log.exception("refreshing the directory values of community %s failed", community_id)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import storage.sqlite_driver as driver
-from storage.engine import Database
+from storage.engine import BACKGROUND_OPTION, WRITE_OPTION, Database
 
 
 @pytest.fixture
@@ -150,6 +151,32 @@ async def test_a_long_select_moves_to_a_thread_and_the_loop_keeps_running(
     assert await task == 3_000_000  # stopped at its time budget, run again in full on a thread
     assert thread_jobs == ["_workers"]
     assert ticks >= 5
+
+
+async def test_background_reads_go_to_a_thread_at_once_and_the_next_transaction_reads_on_the_loop(
+    db: Database, thread_jobs: list[str]
+) -> None:
+    """A cache refresh known to scan (BACKGROUND_OPTION) never holds the loop for the inline budget."""
+    loop_thread = threading.get_ident()
+    statements: list[tuple[str, bool]] = []  # (statement, ran on the loop's thread)
+    options = {WRITE_OPTION: False, BACKGROUND_OPTION: True}
+    async with AsyncSession(db.engine) as session, session.begin():
+        first = (await (await session.connection(execution_options=options)).get_raw_connection())
+        first_driver = first.dbapi_connection
+        first_driver._connection.conn.set_trace_callback(  # type: ignore[union-attr]
+            lambda sql: statements.append((sql.split()[0], threading.get_ident() == loop_thread))
+        )
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "a"
+    assert ("SELECT", False) in statements and ("SELECT", True) not in statements  # not tried inline
+    assert thread_jobs == ["_workers"]
+
+    statements.clear()
+    thread_jobs.clear()
+    async with db.transaction(write=False) as session:  # the pool's one connection, a member's read
+        again = await (await session.connection()).get_raw_connection()
+        assert again.dbapi_connection is first_driver
+        assert (await session.execute(text("SELECT v FROM t WHERE id = 2"))).scalar() == "b"
+    assert ("SELECT", True) in statements and thread_jobs == []
 
 
 async def test_a_cancelled_write_gives_up_waiting_and_its_connection_stays_sound(
