@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from bot.cards import Action, Card, Field, action_id, truncate, when
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.i18n import Catalog
-from bot.posting import PostOwner, SyncResult, sync_card
+from bot.posting import PostOwner, SyncResult, posted, sync_card
 from bot.usecase import Context, Later
 from cogs.afterworks import _publish as publish
 from cogs.afterworks._cards import COLOR, where_text
@@ -316,12 +316,12 @@ async def refresh_poll(
         for slot_id, name in rows:
             names[slot_id].append(name)
         organizer = await session.scalar(select(Member.display_name).where(Member.id == poll.organizer_id))
+        owner = PostOwner(community_id, POSTS, poll_id, poll.organizer_id)
+        posts = await posted(session, owner)
     card = poll_card(services.catalog, community.locale, poll, slots, names, organizer)
     return await sync_card(
-        services,
-        PostOwner(community_id, POSTS, poll_id, poll.organizer_id),
-        card,
-        [channel_id] if channel_id else None,
+        services, owner, card, [channel_id] if channel_id else None,
+        place=(community.platform, community.external_id), posts=posts,
     )
 
 

@@ -74,7 +74,10 @@ LIST_MAX = 10
 # -- platform work, after commit -------------------------------------------------------------------
 
 
-async def _card(services: Services, community_id: int, afterwork_id: int) -> tuple[Card, Afterwork, str, str]:
+async def _card(
+    services: Services, community_id: int, afterwork_id: int
+) -> tuple[Card, Afterwork, str, str, list[Any]]:
+    """The card as it is now, the afterwork, the community's platform and id, and the card's posts."""
     async with services.db.transaction(write=False) as session:
         afterwork = await get_afterwork(session, community_id, afterwork_id)
         community = await session.get(Community, community_id)
@@ -85,15 +88,15 @@ async def _card(services: Services, community_id: int, afterwork_id: int) -> tup
             afterwork,
             community.platform,
             community.external_id,
+            await posted(session, PostOwner(community_id, FEATURE, afterwork_id)),
         )
 
 
 async def refresh_card(services: Services, community_id: int, afterwork_id: int) -> SyncResult:
     """Edit the posted card in place (answers, edits, cancellation)."""
-    card, afterwork, _, _ = await _card(services, community_id, afterwork_id)
-    return await sync_card(
-        services, PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id), card, None
-    )
+    card, afterwork, platform, external_id, posts = await _card(services, community_id, afterwork_id)
+    owner = PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id)
+    return await edit_posted(services, owner, platform, external_id, posts, card)
 
 
 def _event_spec(afterwork: Afterwork) -> EventSpec:
@@ -110,12 +113,14 @@ async def publish(
     services: Services, community_id: int, afterwork_id: int, channel_id: str | None
 ) -> SyncResult:
     """Post the card, then (Discord) create the native scheduled event and remember its id."""
-    card, afterwork, platform, external_id = await _card(services, community_id, afterwork_id)
+    card, afterwork, platform, external_id, posts = await _card(services, community_id, afterwork_id)
     result = await sync_card(
         services,
         PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id),
         card,
         [channel_id] if channel_id else [],
+        place=(platform, external_id),
+        posts=posts,
     )
     notifier = services.notifiers.get(platform)
     if platform == "discord" and notifier is not None:

@@ -71,21 +71,21 @@ SYNC = "pooling.sync"  # card and DMs after a change made without a platform at 
 # -- platform work, after commit -------------------------------------------------------------------
 
 
-async def _card(services: Services, community_id: int, pool_id: int) -> tuple[Any, Pool]:
+async def publish(services: Services, community_id: int, pool_id: int, channels: list[str] | None
+                  ) -> SyncResult:
+    """Post the card in its channel (`channels`), or edit it where it is (None).
+
+    The card, the community and the card's posts are read in one read transaction.
+    """
     async with services.db.transaction(write=False) as session:
         pool = await get_pool(session, community_id, pool_id)
         community = await session.get(Community, community_id)
         assert community is not None
-        view = await load_view(session, pool)
-        return pool_card(services.catalog, community.locale, view), pool
-
-
-async def publish(services: Services, community_id: int, pool_id: int, channels: list[str] | None
-                  ) -> SyncResult:
-    """Post the card in its channel (`channels`), or edit it where it is (None)."""
-    card, pool = await _card(services, community_id, pool_id)
-    owner = PostOwner(community_id, FEATURE, pool_id, pool.organizer_id)
-    return await sync_card(services, owner, card, channels)
+        card = pool_card(services.catalog, community.locale, await load_view(session, pool))
+        owner = PostOwner(community_id, FEATURE, pool_id, pool.organizer_id)
+        posts = await posted(session, owner)
+    return await sync_card(services, owner, card, channels, place=(community.platform, community.external_id),
+                           posts=posts)
 
 
 def contact(platform: str, community_external_id: str, who: Person) -> str:
