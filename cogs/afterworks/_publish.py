@@ -53,7 +53,7 @@ from cogs.afterworks.models import (
     Rsvp,
     Series,
 )
-from storage.models import Community, Job, Member
+from storage.models import Community, CommunitySettings, Job, Member
 from storage.settings import get_settings
 from storage.sql import dialect_insert
 from storage.text import fold
@@ -623,9 +623,10 @@ async def no_events_notice(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, run.community_id)
-        settings = await get_settings(session, run.community_id)
+        # Not get_settings: it may insert the default row, a write in this read-only transaction.
+        settings = await session.get(CommunitySettings, run.community_id)
     notifier = services.notifiers.get(community.platform) if community else None
-    if community is None or notifier is None or not settings.modlog_channel_id:
+    if community is None or notifier is None or settings is None or not settings.modlog_channel_id:
         return
     t = services.catalog.t
     await notifier.post(

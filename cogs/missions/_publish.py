@@ -71,8 +71,7 @@ from cogs.missions._validation import (
     validate,
 )
 from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission
-from storage.models import Community, Member, Post
-from storage.settings import get_settings
+from storage.models import Community, CommunitySettings, Member, Post
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -137,8 +136,9 @@ async def _read_shown(
     posts = await posted(session, PostOwner(community_id, FEATURE, mission_id))
     wanted: list[str] = []
     if channels:
-        settings = await get_settings(session, community_id)
-        wanted = mission_channels(settings.missions_channel_id, view)
+        # Not get_settings: it may insert the default row, a write in this read-only transaction.
+        row = await session.get(CommunitySettings, community_id)
+        wanted = mission_channels(row.missions_channel_id if row is not None else None, view)
     return Shown(view, card, wanted, (platform, external_id), posts, locale)
 
 

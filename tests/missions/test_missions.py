@@ -36,7 +36,7 @@ from cogs.missions._validation import parse_budget
 from cogs.missions.models import Candidacy, Mission
 from cogs.privacy._privacy import delete_member_data
 from storage.communities import sectors
-from storage.models import Job, Post, Sector, Trade
+from storage.models import CommunitySettings, Job, Post, Sector, Trade
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -115,6 +115,23 @@ async def test_cards_are_refreshed_while_another_process_writes(
         holder.close()
     assert sorted(result.edited) == ["C0", "C1", "CMISSIONS"]
     assert sorted(republished.edited) == ["C0", "C1", "CMISSIONS"] and not republished.posted
+
+
+async def test_republishing_reads_the_settings_without_writing_them(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """Where a card belongs is read in a read-only transaction: no default settings row is created there."""
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:2])
+    async with services.db.transaction() as session:  # a community whose settings were never written
+        await session.execute(
+            delete(CommunitySettings).where(CommunitySettings.community_id == alice.community_id)
+        )
+    result = await _publish.publish_mission(services, alice.community_id, mission_id)
+    assert sorted(result.edited) == ["C0", "C1"]
+    assert result.removed == ["CMISSIONS"]  # no missions channel any more
+    async with services.db.transaction(write=False) as session:
+        assert await session.get(CommunitySettings, alice.community_id) is None
 
 
 async def test_same_member_twice_at_once_makes_one_candidacy_twenty_make_twenty(
