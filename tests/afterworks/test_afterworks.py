@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, UserError
+from bot.scheduler import JobRun
 from bot.services import Services
 from bot.usecase import run
 from cogs.afterworks._form import AfterworkForm, validate
 from cogs.afterworks._publish import (
+    NO_EVENTS,
     REMIND,
     answer_afterwork,
     calendar_of,
@@ -21,11 +23,12 @@ from cogs.afterworks._publish import (
     check_answer,
     create_afterwork,
     edit_afterwork,
+    no_events_notice,
     register_jobs,
     set_reminder_dms,
 )
 from cogs.afterworks.models import Afterwork
-from storage.models import Job
+from storage.models import Community, CommunitySettings, Job
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -67,6 +70,26 @@ async def event(services: Services, afterwork_id: int) -> Afterwork:
         found = await session.get(Afterwork, afterwork_id)
         assert found is not None
         return found
+
+
+async def test_moderators_hear_in_their_log_channel_that_discord_refused_scheduled_events(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    caller = await make_caller(services)
+    job = JobRun(1, NO_EVENTS, {}, services.clock.now(), caller.community_id, 1)
+    await no_events_notice(services, job)  # no settings row yet: no log channel, and none written
+    async with services.db.transaction(write=False) as session:
+        assert await session.get(CommunitySettings, caller.community_id) is None
+    assert notifier.posts == []
+
+    async with services.db.transaction() as session:
+        (await get_settings(session, caller.community_id)).modlog_channel_id = "C-MODLOG"
+        community = await session.get(Community, caller.community_id)
+        assert community is not None
+    await no_events_notice(services, job)
+    assert [(p.channel_id, p.card.title) for p in notifier.posts] == [
+        ("C-MODLOG", services.t(community.locale, "afterworks.no_events.title"))
+    ]
 
 
 def test_natural_dates_in_french_and_english_read_in_paris_time() -> None:
