@@ -112,9 +112,13 @@ class Database:
         await self.engine.dispose()
 
 
+READ_ONLY = "collectif.read_only"  # in session.info: the transaction was begun with write=False
+
+
 def _begin(session: Session, write: bool) -> None:
     session.begin()
     if not write:  # a read begins now (BEGIN: no write lock); a write at its first statement
+        session.info[READ_ONLY] = True
         session.connection(execution_options={WRITE_OPTION: False})
 
 

@@ -8,18 +8,35 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import READ_ONLY
 from storage.models import CommunitySettings, FeatureSetting
 from storage.sql import dialect_insert, insert_ignore
 
 
 async def get_settings(session: AsyncSession, community_id: int) -> CommunitySettings:
-    """The settings row of a community, created with defaults on first use."""
+    """The settings row of a community, created with defaults on first use.
+
+    In a read-only transaction (`Database.transaction(write=False)`) a missing row is not created: the
+    defaults are returned unsaved, since an INSERT there would wait on SQLite's write lock.
+    """
     row = await session.get(CommunitySettings, community_id)
+    if row is None and session.info.get(READ_ONLY):
+        return _defaults(community_id)
     if row is None:
         await insert_ignore(session, CommunitySettings.__table__, [{"community_id": community_id}])
         row = await session.get(CommunitySettings, community_id)
         assert row is not None
     return row
+
+
+def _defaults(community_id: int) -> CommunitySettings:
+    """A settings row as first use would store it, not added to any session."""
+    values: dict[str, Any] = {}
+    for column in CommunitySettings.__table__.columns:
+        default = column.default
+        if default is not None and column.key != "community_id":
+            values[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+    return CommunitySettings(community_id=community_id, **values)
 
 
 async def feature_values(session: AsyncSession, community_id: int, keys: Iterable[str]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ so they survive a restart.
 
 from __future__ import annotations
 
-import io
 import logging
 import zoneinfo
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,11 +21,11 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.cards import Card, truncate
+from bot.cards import Attachment, Card, truncate
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
-from bot.rendering.discord import render_card, routed_modal
+from bot.rendering.discord import routed_modal
 from bot.settings_registry import Choice, Flag, declared_settings
 from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
@@ -328,14 +328,11 @@ class Config(commands.Cog):
 
     @config.command(**_texts("export", "export"))
     async def export(self, interaction: discord.Interaction) -> None:
+        # Reading the packs may store the default ones (a write): "thinking…" first (3 s rule).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         exported = await self._run(interaction, export_settings)
-        embed, _ = render_card(exported.card)
-        await interaction.response.send_message(
-            embed=embed,
-            file=discord.File(io.BytesIO(exported.content), filename=exported.filename),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        await send_card(interaction, replace(exported.card, attachments=(
+            Attachment(exported.filename, exported.content),)))
 
     @config.command(**_texts("import", "import"))
     @_options("file")

@@ -40,6 +40,7 @@ from cogs.pooling._pools import (
 from cogs.pooling._rota import (
     add_task,
     cant,
+    check_remove,
     check_task,
     check_volunteer,
     history,
@@ -167,8 +168,11 @@ class Pooling(commands.Cog):
     @app_commands.describe(name=keyed("pooling.tasks.options.remove_description"))
     async def tasks_remove(self, interaction: discord.Interaction,
                            name: app_commands.Range[str, 1, MAX_NAME]) -> None:
+        services = self.bot.services
         caller = await self.bot.caller(interaction)
-        removed = await run(self.bot.services, caller, remove_task, name)
+        await run(services, caller, check_remove, name, write=False)  # refusals answered at once
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        removed = await run(services, caller, remove_task, name)
         await send_text(interaction, self.t(caller.locale, "pooling.tasks.removed", name=removed))
 
     @tasks_remove.autocomplete("name")

@@ -266,14 +266,25 @@ async def add_task(ctx: Context, form: TaskForm) -> Card:
     return added_card(ctx.catalog, ctx.caller.locale, task, turn)
 
 
-@moderator_only
-async def remove_task(ctx: Context, name: str) -> str:
-    """Stop a task: no more turns or reminders (its history stays for the moderators' view)."""
+async def _active_task(ctx: Context, name: str) -> RotaTask:
     task = await ctx.session.scalar(select(RotaTask).where(
         RotaTask.community_id == ctx.community_id, RotaTask.key == task_key(name[:200]),
         RotaTask.active.is_(True)))
     if task is None:
         raise UserError("pooling.tasks.errors.unknown_name", name=" ".join(name.split())[:80])
+    return task
+
+
+@moderator_only
+async def check_remove(ctx: Context, name: str) -> None:
+    """Read-only: the task to remove exists (refusals are answered before Discord's "thinking…")."""
+    await _active_task(ctx, name)
+
+
+@moderator_only
+async def remove_task(ctx: Context, name: str) -> str:
+    """Stop a task: no more turns or reminders (its history stays for the moderators' view)."""
+    task = await _active_task(ctx, name)
     task.active = False
     pending = list(await ctx.session.scalars(select(RotaTurn).where(
         RotaTurn.community_id == ctx.community_id, RotaTurn.task_id == task.id, RotaTurn.status == PENDING)))

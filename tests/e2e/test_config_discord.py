@@ -222,11 +222,11 @@ async def test_import_through_the_modal_and_export_as_a_file(discord_harness: Di
     assert "colour : clé inconnue" in bad.content
 
     exported = await h.fake.invoke_slash(h.guild, h.moderator, "config export")
-    assert exported.ephemeral
-    callback = next(r for r in h.fake.requests if r.path.endswith("/callback") and r.files)
-    content = next(iter(callback.file_contents.values())).decode()
+    assert exported.response_type == 5 and exported.ephemeral  # "thinking…": reading packs may write
+    sent = next(r for r in h.fake.requests if "/webhooks/" in r.path and r.files)  # the follow-up
+    content = next(iter(sent.file_contents.values())).decode()
     assert 'timezone = "America/Montreal"' in content
-    assert callback.files == ["collectif-les-freelances.toml"]
+    assert sent.files == ["collectif-les-freelances.toml"]
 
 
 async def test_remove_a_post_from_the_message_menu(discord_harness: DiscordHarness):

@@ -116,3 +116,80 @@ async def test_an_outcome_discord_no_longer_takes_reaches_the_member_by_dm(
     assert len(await profiles(h)) == 1
     assert "expired" in caplog.text
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+# -- every slash command: its first answer never waits on the write lock --------------------------
+
+def _samples(h: DiscordHarness, channel: object) -> dict[str, dict[str, object]]:
+    """Options that take each command to its write (or its answer); every command must be here."""
+    return {
+        "help": {}, "intro": {}, "profile": {}, "members": {"city": "Lyon"},
+        "availability": {"status": "busy"},
+        "privacy export": {}, "privacy delete": {},
+        "config trade add": {"name": "Photographie"},
+        "config trade rename": {"trade": "Design graphique", "new_name": "Graphisme"},
+        "config trade remove": {"trade": "Traduction"},
+        "config trade channel": {"trade": "Rédaction", "channel": channel},
+        "config sector add": {"name": "Tourisme"},
+        "config sector rename": {"sector": "Santé", "new_name": "Santé et soin"},
+        "config sector remove": {"sector": "Industrie"},
+        "config pack set": {"name": "Vitrine", "trades": "Rédaction, Développement"},
+        "config pack remove": {"name": "Vitrine"},
+        "config show": {}, "config history": {},
+        "config channel": {"which": "afterworks", "channel": channel},
+        "config setting": {"setting": "limit.missions_per_week", "new_value": "4"},
+        "config language": {"language": "en"},
+        "config timezone": {"timezone": "Europe/Brussels"},
+        "config reminders": {"reminders": "2d, 3h"},
+        "config limit": {"which": "feedback_per_week", "value": 5},
+        "config moderator-role": {}, "config purge-delay": {"days": 20},
+        "config export": {}, "config import": {},
+        "config remove-post": {"link": "https://discord.com/channels/1/2/3", "reason": "hors sujet"},
+        "mission": {}, "missions": {},
+        "afterwork create": {"title": "Apéro", "when": "2026-12-10 19:00", "where": "Le Comptoir"},
+        "afterwork poll": {"title": "Apéro", "slot1": "2026-12-10 19:00", "slot2": "2026-12-11 19:00",
+                           "where": "Le Comptoir"},
+        "afterwork dms": {"on": False}, "afterworks": {},
+        "feedback": {"title": "Ma maquette", "kind": "design", "link": "https://example.com/maquette"},
+        "kudos": {}, "match": {"trades": "Rédaction, Développement"},
+        "pairing join": {}, "pairing leave": {}, "pairing snooze": {"rounds": 1},
+        "pairing avoid": {"member": h.member}, "pairing unavoid": {"member": h.member},
+        "pairing history": {}, "pairing stats": {},
+        "tasks list": {}, "tasks history": {},
+        "tasks add": {"name": "Veille", "cadence": "weekly", "weekday": "tue"},
+        "tasks remove": {"name": "Comptabilité"},
+        "pool": {"title": "Logiciel de compta", "what": "Une licence partagée", "link": "https://example.com",
+                 "tiers": "3:20", "minimum": 3, "deadline": "2026-12-20"},
+    }
+
+
+async def test_no_slash_command_waits_on_the_write_lock_before_its_first_answer(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Each command, as a moderator, while another process holds the write lock: Discord gets an
+    answer, a "thinking…" or a form within its 3 s. A new command must be added to `_samples`."""
+    from discord import app_commands
+
+    h = discord_harness
+    channel = h.guild.channel("design")
+    await h.fake.invoke_slash(h.guild, h.member, "help")  # both known: no first-contact write
+    await h.fake.invoke_slash(h.guild, h.moderator, "tasks add", {"name": "Comptabilité", "cadence": "weekly",
+                                                                  "weekday": "mon"})
+    samples = _samples(h, channel)
+    commands = sorted(c.qualified_name for c in h.bot.tree.walk_commands()
+                      if isinstance(c, app_commands.Command))
+    assert sorted(samples) == commands
+
+    waited: list[str] = []
+    for name in commands:
+        # Taken for each command and let go after it: what a command defers waits for the lock
+        # meanwhile, then writes, and a command that waited does not hold up the next one.
+        with write_locked(h.services.settings.database.url):
+            sent = await h.fake.invoke_slash(h.guild, h.moderator, name, samples[name], wait=False)
+            try:
+                await sent.wait_answer(2.5)  # the first answer; what a "thinking…" announces may wait
+            except TimeoutError:
+                waited.append(name)
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # the last writes end before the bot stops
+    assert waited == [], f"waited on the lock before answering: {', '.join(waited)}"

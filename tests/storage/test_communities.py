@@ -126,3 +126,23 @@ async def test_foreign_keys_are_enforced(any_db: Database) -> None:
 
     with pytest.raises(IntegrityError):
         await add_orphan()
+
+
+async def test_settings_read_in_a_read_only_transaction_are_the_defaults_unsaved(any_db: Database) -> None:
+    """A read-only transaction never inserts the settings row (on SQLite that INSERT waited on the
+    write lock: /feedback in a community nobody had configured yet lost its answer behind a backup)."""
+    from storage.models import CommunitySettings
+    from storage.settings import get_settings
+
+    async with any_db.transaction() as session:
+        community = await ensure_community(session, "discord", "43")
+    async with any_db.transaction(write=False) as session:
+        read = await get_settings(session, community.id)
+        assert (read.missions_per_week, read.reminder_offsets_minutes) == (3, [1440, 60])
+        assert read not in session
+    assert await _count(any_db, CommunitySettings) == 0
+    async with any_db.transaction() as session:  # a write transaction stores them on first use
+        stored = await get_settings(session, community.id)
+        stored.missions_per_week = 5
+    async with any_db.transaction(write=False) as session:
+        assert (await get_settings(session, community.id)).missions_per_week == 5
