@@ -35,7 +35,7 @@ def _defaults(community_id: int) -> CommunitySettings:
     for column in CommunitySettings.__table__.columns:
         default = column.default
         if default is not None and column.key != "community_id":
-            values[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            values[column.key] = default.arg(None) if default.is_callable else default.arg
     return CommunitySettings(community_id=community_id, **values)
 
 
