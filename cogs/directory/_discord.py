@@ -33,7 +33,7 @@ from cogs.directory._complete import (
     trade_choices,
 )
 from cogs.directory._filters import Filters
-from cogs.directory._search import SearchPage, find_members, stored_soon, turn_page
+from cogs.directory._search import SearchPage, find_members, turn_page
 from cogs.directory._values import VALUES
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ async def on_page(request: DiscordRequest) -> None:
                                                         allowed_mentions=discord.AllowedMentions.none())
 
     token, page = request.match["token"], int(request.match["page"])
-    await stored_soon(caller.community_id, token)
     await run(services, caller, turn_page, token, page, write=False, respond=respond)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -12,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot import paging
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import NotFound
@@ -25,6 +24,7 @@ from cogs.directory.models import DirectoryQuery
 Later = Callable[[Callable[[AsyncConnection], Awaitable[Any]], Callable[[], None] | None], None]
 
 PAGE_SIZE = 5
+PAGING = "directory"  # its searches' key in bot.paging
 SKILLS_SHOWN = 8
 
 
@@ -107,31 +107,10 @@ async def search_members(
             row |= {"created_at": now, "used_at": now}
         if later is None:
             await conn.execute(sql.remember(conn.dialect.name), row)
-        else:
-            key = (cid, result.token)
-            stored = _storing.setdefault(key, asyncio.Event())
-
-            def committed() -> None:  # the row is visible to every reader from now on
-                stored.set()
-                if _storing.get(key) is stored:
-                    del _storing[key]
-
-            later(lambda db: db.execute(sql.remember(db.dialect.name), row), committed)
+        else:  # a page asked before the store committed finds the query in this process meanwhile
+            stored = paging.storing(PAGING, cid, result.token, query)
+            later(lambda db: db.execute(sql.remember(db.dialect.name), row), stored)
     return result
-
-
-# The searches this process is storing after having answered (their paging token): a Next clicked
-# before the store committed waits for it (`stored_soon`) rather than finding no search.
-_storing: dict[tuple[int, str], asyncio.Event] = {}
-STORE_WAIT = 2.0  # seconds; a store that never comes (its use case rolled back) is not waited for longer
-
-
-async def stored_soon(community_id: int, token: str) -> None:
-    """Before reading a stored search: wait while this process is still storing it."""
-    stored = _storing.get((community_id, token))
-    if stored is not None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stored.wait(), STORE_WAIT)
 
 
 async def search_page(
@@ -147,16 +126,19 @@ async def search_page(
 ) -> SearchPage:
     """A page of a stored search (a paging button); a token of another community is NotFound."""
     conn = await session.connection()
-    stored = (await conn.execute(sql.stored_search(), {"cid": caller.community_id, "token": token})).first()
-    if stored is None:
-        raise NotFound("directory.errors.search_expired")
-    if now is not None:  # kept while in use (unused searches are forgotten: _cleanup)
-        touch = update(DirectoryQuery).where(DirectoryQuery.id == stored.id).values(used_at=now)
-        if later is None:
-            await conn.execute(touch)
-        else:
-            later(lambda db: db.execute(touch), None)
-    query = Query.from_json(stored.filters)
+    query = paging.pending(PAGING, caller.community_id, token)  # still being stored: just used
+    if query is None:
+        stored = (await conn.execute(sql.stored_search(),
+                                     {"cid": caller.community_id, "token": token})).first()
+        if stored is None:
+            raise NotFound("directory.errors.search_expired")
+        if now is not None:  # kept while in use (unused searches are forgotten: _cleanup)
+            touch = update(DirectoryQuery).where(DirectoryQuery.id == stored.id).values(used_at=now)
+            if later is None:
+                await conn.execute(touch)
+            else:
+                later(lambda db: db.execute(touch), None)
+        query = Query.from_json(stored.filters)
     result, _ = await _run_query(conn, caller.community_id, query, page, page_size, today=today)
     return result
 
@@ -281,7 +263,7 @@ async def find_members(ctx: Context, filters: Filters) -> tuple[SearchPage, date
 
 
 async def turn_page(ctx: Context, token: str, page: int) -> tuple[SearchPage, date]:
-    """Previous / Next on a result card (the bindings first `await stored_soon(…)`)."""
+    """Previous / Next on a result card ."""
     now = ctx.clock.now()
     today = community_today(now, ctx.caller.timezone)
     found = await search_page(ctx.session, ctx.caller, token, page, today=today, now=now,

@@ -10,7 +10,7 @@ from bot.usecase import run
 from cogs.directory import _ids
 from cogs.directory._cards import results_card
 from cogs.directory._filters import parse_args
-from cogs.directory._search import SearchPage, find_members, stored_soon, turn_page
+from cogs.directory._search import SearchPage, find_members, turn_page
 
 
 def unescape(text: str) -> str:
@@ -43,7 +43,6 @@ async def page(request: SlackRequest) -> None:
         await request.reply(results_card(services.catalog, caller.locale, *found), replace=True)
 
     token, page_number = request.match["token"], int(request.match["page"])
-    await stored_soon(caller.community_id, token)
     await run(services, caller, turn_page, token, page_number, write=False, respond=respond)
 
 

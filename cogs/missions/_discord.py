@@ -18,7 +18,7 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 from sqlalchemy import select
 
-from bot.cards import truncate
+from bot.cards import Card, truncate
 from bot.context import Caller
 from bot.discord_bot.forms import form_select
 from bot.discord_bot.replies import send_card, send_text
@@ -593,16 +593,23 @@ class Missions(commands.Cog):
             start=start or "",
             status=status or "",
         )
-        card = await run(self.bot.services, caller, find_missions, typed, write=False)
-        await send_card(interaction, card)
+
+        async def respond(card: Card) -> None:
+            await send_card(interaction, card)
+
+        # Reads only: the answer goes out before the search is stored for paging (a write).
+        await run(self.bot.services, caller, find_missions, typed, write=False, respond=respond)
 
     async def _show_page(self, request: DiscordRequest, use_case: Any, *args: Any) -> None:
         caller = await request.caller()
-        card = await run(self.bot.services, caller, use_case, *args, write=False)
-        embed, view = render_card(card)
-        await request.interaction.response.edit_message(
-            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
-        )
+
+        async def respond(card: Card) -> None:  # before the search is kept in use (a write)
+            embed, view = render_card(card)
+            await request.interaction.response.edit_message(
+                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+            )
+
+        await run(self.bot.services, caller, use_case, *args, write=False, respond=respond)
 
     async def on_list(self, request: DiscordRequest) -> None:
         match = request.match

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 
+from bot import paging
 from bot.cards import Card
 from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
@@ -749,6 +750,9 @@ async def edit_mission(ctx: Context, mission_id: int) -> FormStart:
     return await open_form(ctx, mission_id)
 
 
+PAGING = "missions"  # its searches' key in bot.paging
+
+
 async def find_missions(ctx: Context, typed: ListFilters) -> Card:
     """/missions with its filters: checked and resolved (InvalidInput naming a bad one), first page."""
     today = community_today(ctx.clock.now(), ctx.caller.timezone)
@@ -758,7 +762,9 @@ async def find_missions(ctx: Context, typed: ListFilters) -> Card:
 
 async def turn_missions_page(ctx: Context, token: str, page: int) -> Card:
     """Previous / Next: a page of a stored search (another community's token is NotFound)."""
-    query = await stored(ctx.session, ctx.community_id, token)
+    query = paging.pending(PAGING, ctx.community_id, token)  # still being stored by this process
+    if query is None:
+        query = await stored(ctx.session, ctx.community_id, token)
     return await _listing(ctx, query, min(page, MAX_PAGE), token)
 
 
@@ -774,12 +780,17 @@ async def _listing(ctx: Context, query: Query, page: int, token: str | None) -> 
     if token is None and (more or page):
         token = query.token(ctx.community_id)
     if token is not None:
-        # Stored (or kept in use) once the member has the answer: the search itself only reads.
+        # Stored (or kept in use) once the member has the answer: the search itself only reads. A
+        # page asked meanwhile finds the query in this process (bot.paging).
         db, community_id, now = ctx.services.db, ctx.community_id, ctx.clock.now()
+        ended = paging.storing(PAGING, community_id, token, query)
 
         async def keep(_notifier: Notifier | None) -> None:
-            async with db.transaction() as session:
-                await remember(session, community_id, query, now)
+            try:
+                async with db.transaction() as session:
+                    await remember(session, community_id, query, now)
+            finally:
+                ended()
 
         ctx.after_commit(keep)
     return list_card(

@@ -1,4 +1,4 @@
-"""Next clicked the moment the first page shows: the search stored after the answer is waited for."""
+"""Next clicked the moment the first page shows: the search, still being stored, is found in this process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from bot.services import Services
 from bot.usecase import run
 from cogs.directory._filters import Filters
-from cogs.directory._search import SearchPage, find_members, stored_soon, turn_page
+from cogs.directory._search import SearchPage, find_members, turn_page
 from tests.directory.factory import add_profile
 from tests.fakes.callers import caller_for
 
@@ -23,7 +23,6 @@ async def test_next_before_the_search_is_stored_gets_page_two(services: Services
     clicks: list[asyncio.Task[tuple[SearchPage, date]]] = []
 
     async def click_next(token: str) -> tuple[SearchPage, date]:
-        await stored_soon(me.community_id, token)  # what both bindings do before turning a page
         return await run(services, me, turn_page, token, 2, write=False)
 
     async def respond(found: tuple[SearchPage, date]) -> None:

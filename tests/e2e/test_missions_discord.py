@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import timedelta
 from typing import Any
@@ -708,3 +709,25 @@ async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_th
     assert [m["embeds"][0]["title"] for m in told] == [
         h.t("fr", "missions.dm.declined", name="Alex", title=TEXTS["title"])
     ]
+
+
+async def test_missions_and_its_pages_answer_while_another_process_writes(
+    discord_harness: DiscordHarness,
+) -> None:
+    """/missions and Next only read: the search is stored for paging after the answer, so another
+    process's write lock (a backup, an import) does not make Discord drop them (3 s)."""
+    from tests.e2e.test_write_lock import write_locked
+
+    h = discord_harness
+    await configure(h)
+    await seed_missions(h, 12, title="Audit SEO", skill="seo", work_mode="remote", city="")
+    await h.fake.invoke_slash(h.guild, h.member, "help")  # the member is known: no first-contact write
+    with write_locked(h.services.settings.database.url):
+        listed = await h.fake.invoke_slash(h.guild, h.member, "missions", timeout=2.5)
+        [next_id] = [b["custom_id"] for b in buttons(listed.original)]
+        turned = await h.fake.click(listed.original, next_id, h.member, timeout=2.5)
+    assert turned.response_type == UPDATE
+    assert turned.data["embeds"][0]["description"].count("Audit SEO") == 2
+    await asyncio.sleep(0.3)  # the search is stored once the lock is gone
+    again = await h.fake.click(listed.original, next_id, h.member)
+    assert again.data["embeds"][0]["description"].count("Audit SEO") == 2
