@@ -14,6 +14,7 @@ from bot.rendering.slack import plain
 
 VALUE = "value"
 LABEL_MAX, OPTION_MAX, OPTIONS_MAX, PLACEHOLDER_MAX = 2000, 75, 100, 150
+INPUT_MAX = 3000  # a plain_text_input's max_length: Slack refuses the whole view above it
 
 
 def option(value: str, label: str) -> dict[str, Any]:
@@ -51,6 +52,8 @@ def select(kind: str, choices: Iterable[tuple[str, str]], chosen: Iterable[str] 
 
 def text_input(max_length: int, *, value: str = "", multiline: bool = False, placeholder: str = ""
                ) -> dict[str, Any]:
+    """A plain-text input of at most `max_length` characters (at most Slack's `INPUT_MAX`)."""
+    max_length = min(max_length, INPUT_MAX)
     element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
     if value:
         element["initial_value"] = value[:max_length]

@@ -216,3 +216,5 @@ async def slack(fake_slack: FakeSlack, slack_services: Services) -> AsyncIterato
         sender = SlackSender(f"http://127.0.0.1:{runtime.port}/slack/events", fake_slack, session)
         yield SlackHarness(fake_slack, slack_services, runtime, sender, completions)
         await runtime.stop()
+    # Whatever a test checks, the bot never built a call Slack refuses (a form that would not open).
+    assert [(c.method, c.error) for c in fake_slack.malformed_calls()] == []

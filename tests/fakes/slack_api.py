@@ -35,6 +35,7 @@ APP_ID = "ACOLLECTIF"
 CLIENT_ID = "1000000001.2000000002"  # distribution (OAuth install flow): the app's Basic Information
 CLIENT_SECRET = "collectif-test-client-secret"
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
+PLAIN_TEXT_INPUT_MAX = 3000  # a plain_text_input's max_length, per Slack's Block Kit reference
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ class ApiCall:
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)  # when the fake received it
+    error: str | None = None  # what the fake answered when not ok
 
 
 @dataclass(frozen=True)
@@ -318,8 +320,14 @@ class FakeSlack:
             return web.Response(status=failure.status, text=failure.body, content_type=failure.content_type,
                                 headers=dict(failure.headers))
         answer = self._answer(method, args, token)
+        if not answer.get("ok", True):
+            self.calls[-1].error = answer.get("error")
         await self._notify()
         return web.json_response(answer)
+
+    def malformed_calls(self) -> list[ApiCall]:
+        """Calls Slack would refuse as built wrong, whatever the workspace's state: a bot bug."""
+        return [c for c in self.calls if c.error in ("invalid_arguments", "invalid_blocks")]
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
@@ -449,6 +457,13 @@ class FakeSlack:
         view = args.get("view")
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
+        for block in view.get("blocks") or ():
+            element = block.get("element") or {} if isinstance(block, dict) else {}
+            if element.get("type") == "plain_text_input":  # max_length: 1 to 3,000 on Slack
+                longest = element.get("max_length", PLAIN_TEXT_INPUT_MAX)
+                initial = element.get("initial_value", "")
+                if not 1 <= longest <= PLAIN_TEXT_INPUT_MAX or len(initial) > longest:
+                    return {"ok": False, "error": "invalid_arguments"}
         view_id = str(args.get("view_id") or f"V{next(self._seq):08d}")
         return {"ok": True,
                 "view": {**view, "id": view_id, "hash": uuid.uuid4().hex, "team_id": self.team_id}}
