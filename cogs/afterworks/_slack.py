@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.cards import Attachment
 from bot.errors import InvalidInput
-from bot.rendering.slack import mrkdwn, plain
+from bot.rendering.slack import SECTION_MAX, escaped_within, mrkdwn, plain
 from bot.slack_app.forms import VALUE, input_block, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -281,7 +281,8 @@ async def submitted(request: SlackRequest) -> dict[str, Any]:
         "submit": plain(request.t("afterworks.buttons.confirm"), 24),
         "close": plain(request.t("afterworks.form.cancel"), 24),
         "private_metadata": carried(metadata["channel"], form),
-        "blocks": [{"type": "section", "text": mrkdwn(checked.understood)}],
+        # The title and place as typed: escaped, so that they cannot ping or link.
+        "blocks": [{"type": "section", "text": mrkdwn(escaped_within(checked.understood, SECTION_MAX))}],
     }
     return {"response_action": "update", "view": confirm}
 

@@ -265,6 +265,23 @@ async def test_bad_inputs_come_back_inline_and_save_nothing(s: SlackHarness) -> 
     assert channel_messages(s, CHANNEL) == []
 
 
+async def test_the_confirmation_step_shows_what_was_typed_escaped(s: SlackHarness) -> None:
+    """The "what I understood" step quotes the title and place: as text, never as Slack markup."""
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    typed = {"title": "Apéro <!channel> & <@UJORDAN> <https://evil.example|clic>",
+             "where": "Bar <Le Comptoir>"}
+    answer = await s.sender.view_submission(
+        "afterworks:form", state(**typed), user_id=s.member_fr, private_metadata=form["private_metadata"]
+    )
+    body = answer.json()
+    assert body["response_action"] == "update"
+    [section] = body["view"]["blocks"]
+    shown = section["text"]["text"]
+    assert "Apéro &lt;!channel&gt; &amp; &lt;@UJORDAN&gt; &lt;https://evil.example|clic&gt;" in shown
+    assert "Bar &lt;Le Comptoir&gt;" in shown and "<!channel>" not in shown and "<https" not in shown
+
+
 async def test_only_the_organizer_or_a_moderator_edits_or_cancels(s: SlackHarness) -> None:
     await use_channel(s)
     await create(s, s.member_fr)
