@@ -14,10 +14,10 @@ STARTERS = 6  # pairing.starters.1 … .6 in each catalog
 COLOR = 0xE67E22
 
 
-def opt_button(catalog: Catalog, locale: str, on: bool) -> Action:
+def opt_button(catalog: Catalog, locale: str, on: bool, group_id: int | None = None) -> Action:
     choice = "in" if on else "out"
     return Action(
-        action_id("pairing", "opt", choice),
+        action_id("pairing", "opt", choice, *(() if group_id is None else (group_id,))),
         catalog.t(locale, f"pairing.buttons.opt_{choice}"),
         style="primary" if on else "secondary",
     )
@@ -49,7 +49,7 @@ def group_card(
         text="\n\n".join(text),
         fields=tuple(summary(catalog, locale, v) for v in views),
         footer=catalog.t(locale, "pairing.card.footer"),
-        actions=(opt_button(catalog, locale, False),),
+        actions=(opt_button(catalog, locale, False, group_id),),
         color=COLOR,
     )
 
@@ -84,7 +84,7 @@ def checkin_card(catalog: Catalog, locale: str, group_id: int) -> Card:
                 )
                 for o in OUTCOMES
             ),
-            opt_button(catalog, locale, False),
+            opt_button(catalog, locale, False, group_id),
         ),
         color=COLOR,
     )

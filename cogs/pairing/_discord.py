@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,8 +26,12 @@ from cogs.pairing._pairing import (
     stats,
     unavoid,
 )
+from cogs.pairing._store import group_community as member_group
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.context import Caller
     from bot.discord_bot.client import CollectifBot
     from bot.discord_bot.router import DiscordRequest
 
@@ -46,8 +51,8 @@ class Pairing(commands.Cog):
     def t(self, locale: str, key: str, /, **params: Any) -> str:
         return self.bot.services.t(locale, key, **params)
 
-    async def _opt(self, interaction: discord.Interaction, on: bool) -> None:
-        caller = await self.bot.caller(interaction)
+    async def _opt(self, interaction: discord.Interaction, on: bool, caller: Caller | None = None) -> None:
+        caller = caller or await self.bot.caller(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await run(self.bot.services, caller, set_opt_in, on)
         await send_text(interaction, self.t(caller.locale, f"pairing.opt.{'in' if on else 'out'}"))
@@ -103,7 +108,8 @@ class Pairing(commands.Cog):
     # -- routed by id (cogs.pairing._ids) -------------------------------------------------------------
 
     async def on_opt(self, request: DiscordRequest) -> None:
-        await self._opt(request.interaction, request.match["choice"] == "in")
+        # request.caller(): in a DM, the group named by the button gives the community.
+        await self._opt(request.interaction, request.match["choice"] == "in", await request.caller())
 
     async def on_checkin(self, request: DiscordRequest) -> None:
         caller = await request.caller()
@@ -114,8 +120,16 @@ class Pairing(commands.Cog):
         await send_text(request.interaction, self.t(caller.locale, f"pairing.checkin.thanks_{answer}"))
 
 
+async def group_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
+    """A click on a group's card or check-in in a DM (no server there): the group's community.
+
+    Only if this Discord user is in the group. The channel's "Pair me" names no group: none then.
+    """
+    return None if match["id"] is None else await member_group(session, "discord", int(match["id"]), user_id)
+
+
 async def setup(bot: CollectifBot) -> None:
     cog = Pairing(bot)
     await bot.add_cog(cog)
-    bot.router.action(_ids.OPT, cog.on_opt)
-    bot.router.action(_ids.CHECKIN, cog.on_checkin)
+    bot.router.action(_ids.OPT, cog.on_opt, dm=group_community)
+    bot.router.action(_ids.CHECKIN, cog.on_checkin, dm=group_community)

@@ -26,7 +26,7 @@ from cogs.pairing.models import (
     PairingPreference,
     PairingRound,
 )
-from storage.models import Member
+from storage.models import Community, Member
 
 
 @dataclass(frozen=True)
@@ -292,4 +292,18 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             PairingAvoid.community_id == community_id,
             or_(PairingAvoid.member_id == member_id, PairingAvoid.avoided_id == member_id),
         )
+    )
+
+
+async def group_community(session: AsyncSession, platform: str, group_id: int, user_id: str) -> int | None:
+    """The community of a group, when `user_id` is in it on `platform` (a click on its card in a DM)."""
+    return await session.scalar(
+        select(PairingGroup.community_id)
+        .join(PairingMember, (PairingMember.group_id == PairingGroup.id)
+              & (PairingMember.community_id == PairingGroup.community_id))
+        .join(Member, (Member.id == PairingMember.member_id)
+              & (Member.community_id == PairingGroup.community_id))
+        .join(Community, Community.id == PairingGroup.community_id)
+        .where(PairingGroup.id == group_id, Member.platform_user_id == user_id,
+               Community.platform == platform)
     )

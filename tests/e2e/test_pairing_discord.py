@@ -66,7 +66,8 @@ async def test_a_round_opens_a_private_thread_then_check_in_and_stats(
     [welcome] = h.fake.channel_messages(thread.id)
     assert welcome["embeds"][0]["title"] == h.t("fr", "pairing.card.title")
     assert welcome["allowed_mentions"] == {"parse": []}
-    assert buttons(welcome) == ["pairing:opt:out"]
+    [opt_out] = buttons(welcome)
+    assert opt_out.startswith("pairing:opt:out:")  # it names the group: clickable in a DM too
     [announce] = [m for m in h.fake.channel_messages(int(channel)) if m.get("embeds")]
     assert buttons(announce) == ["pairing:opt:in"]
 
@@ -84,7 +85,7 @@ async def test_a_round_opens_a_private_thread_then_check_in_and_stats(
     text = str(shown.embeds)
     assert h.t("fr", "pairing.stats.title") in text and "100 %" in text
 
-    left = await h.fake.click(welcome, "pairing:opt:out", h.member, locale="fr")
+    left = await h.fake.click(welcome, opt_out, h.member, locale="fr")
     [note] = await left.wait_followups(1)
     assert note["content"] == h.t("fr", "pairing.opt.out")
     mine = await h.fake.invoke_slash(h.guild, h.member, "pairing history", locale="fr")
@@ -113,3 +114,46 @@ async def test_a_member_who_left_the_server_is_not_paired(discord_harness: Disco
     assert "Claude" not in str(welcome["embeds"])
     asked = {r.path.rsplit("/", 1)[1] for r in h.fake.requests_to("GET", r"/guilds/\d+/members/\d+")}
     assert asked == {str(u.id) for u in (h.member, h.moderator, gone)}
+
+
+async def test_the_group_card_and_check_in_sent_by_dm_answer_their_buttons(
+    discord_harness: DiscordHarness,
+) -> None:
+    """No pairing channel: the group card and the check-in go by DM. Discord sends a DM click with no
+    server; the buttons name the group, whose members' clicks find its community (before: the
+    generic error, nothing recorded). A stranger's click on the same ids finds nothing."""
+    from cogs.pairing.models import PairingGroup
+
+    h = discord_harness
+    await FEATURE.on_start(h.services)
+    for user in (h.member, h.moderator):
+        await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+    await opt_in_everyone(h, None)  # type: ignore[arg-type]  (no pairing channel: the DM fallback)
+    await h.services.scheduler.run_due()
+    clock = h.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+    [welcome] = [m for m in h.fake.dm_messages(h.member) if buttons(m)]
+    [opt_out] = buttons(welcome)
+    assert opt_out.startswith("pairing:opt:out:")
+
+    clock.advance(timedelta(days=3, hours=12))  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+    ask = [m for m in h.fake.dm_messages(h.member) if buttons(m)][-1]
+    met = next(b for b in buttons(ask) if b.endswith(":met"))
+    stranger = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    refused = await h.fake.click(ask, met, stranger, locale="fr")
+    await refused.wait_answer()
+    assert h.t("fr", "pairing.checkin.thanks_met") not in str(refused.all_texts())
+
+    clicked = await h.fake.click(ask, met, h.member, locale="fr")
+    await clicked.wait_answer()
+    assert h.t("fr", "pairing.checkin.thanks_met") in str(clicked.all_texts())
+    left = await h.fake.click(welcome, opt_out, h.member, locale="fr")
+    await left.wait_answer()
+    assert h.t("fr", "pairing.opt.out") in str(left.all_texts())
+    async with h.services.db.transaction() as session:
+        assert (await session.scalars(select(PairingGroup.outcome))).all() == ["met"]
+        member_id = await session.scalar(select(Member.id).where(Member.platform_user_id == str(h.member.id)))
+        opted = await session.scalar(select(Profile.opt_pairing).where(Profile.member_id == member_id))
+    assert opted is False

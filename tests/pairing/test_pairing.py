@@ -85,7 +85,9 @@ async def test_a_round_is_planned_held_once_with_private_spaces_then_a_check_in(
     welcome = [
         p.card for p in notifier.posts if p.channel_id == space.ref.thread_id and "Bienvenue" in p.card.text
     ]
-    assert welcome and welcome[0].actions[0].id == "pairing:opt:out"
+    async with services.db.transaction() as session:
+        group_id = await session.scalar(select(PairingMember.group_id))
+    assert welcome and welcome[0].actions[0].id == f"pairing:opt:out:{group_id}"  # names its group
     assert any(p.card.actions and p.card.actions[0].id == "pairing:opt:in" for p in notifier.posts)
 
     [nxt] = await pending(services, ROUND)
