@@ -137,10 +137,12 @@ async def _people(session: AsyncSession, community_id: int, member_ids: set[int]
 
 
 async def settle(session: AsyncSession, services: Services, community: Community, proposal_id: int,
-                 now: datetime, news: list[tuple[str, int]]) -> Plan:
+                 now: datetime, news: list[tuple[str, int]], withdrawn: list[int] | None = None) -> Plan:
     """Invite the next member of every slot left without one, and open the space once nobody is pending.
 
     `news`: what just happened ((status, invitation id)), told to the requester with every slot's state.
+    `withdrawn`: the slots whose pending invitee deleted their data (their invitation is gone, and so
+    is their name).
     """
     catalog, cid = services.catalog, community.id
     proposal = (await session.execute(
@@ -195,7 +197,12 @@ async def settle(session: AsyncSession, services: Services, community: Community
             nxt = invited_now.get(r.slot)
             lines.append(catalog.t(locale, "matching.answers.next", name=name(nxt.member_id)) if nxt else
                          catalog.t(locale, "matching.answers.no_next", trade=trade(r.slot)))
-    if not pending and news:
+    for slot in withdrawn or ():
+        nxt = invited_now.get(slot)
+        lines.append(catalog.t(locale, "matching.answers.withdrawn", trade=trade(slot)))
+        lines.append(catalog.t(locale, "matching.answers.next", name=name(nxt.member_id)) if nxt else
+                     catalog.t(locale, "matching.answers.no_next", trade=trade(slot)))
+    if not pending and (news or withdrawn):
         lines.append(catalog.t(locale, "matching.answers.all_answered") if accepted else
                      catalog.t(locale, "matching.answers.nobody"))
     if lines:
@@ -370,5 +377,25 @@ async def run_expire(services: Services, run: JobRun) -> None:
     await carry_out(services, notifier_for(services, community.platform), plan)
 
 
+async def run_withdrawn(services: Services, run: JobRun) -> None:
+    """A pending invitee deleted their data (privacy): the team is settled again, as on an expiry.
+
+    Their slots go to the next alternatives, or the space opens with those who accepted; the requester
+    is told.
+    """
+    assert run.community_id is not None
+    proposal_id, slots = int(run.payload["proposal_id"]), [int(s) for s in run.payload["slots"]]
+    async with services.db.transaction() as session:
+        community = await session.get(Community, run.community_id)
+        proposal = await session.scalar(select(Proposal.id).where(
+            Proposal.community_id == run.community_id, Proposal.id == proposal_id))
+        if community is None or proposal is None:  # the requester's data went too
+            return
+        await store.lock_proposal(session, community.id, proposal_id)
+        plan = await settle(session, services, community, proposal_id, services.clock.now(), [], slots)
+    await carry_out(services, notifier_for(services, community.platform), plan)
+
+
 async def on_start(services: Services) -> None:
     services.scheduler.register(EXPIRE_JOB, functools.partial(run_expire, services))
+    services.scheduler.register(store.WITHDRAWN_JOB, functools.partial(run_withdrawn, services))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -50,7 +50,7 @@ from cogs.matching._team import (
     shortlist_size,
 )
 from cogs.matching.models import Invitation, Proposal, ProposedMember
-from storage.models import Community, Member
+from storage.models import Community, Job, Member
 
 ROTATION_WINDOW = timedelta(days=30)
 KUDOS_WINDOW = timedelta(days=365)
@@ -466,10 +466,28 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     }
 
 
+WITHDRAWN_JOB = "matching.withdrawn"  # a pending invitee's data deleted: their team settled again (_invite)
+
+
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Forget a member's requests (with the teams proposed and invited) and their places in others' teams."""
+    """Forget a member's requests (with the teams proposed and invited) and their places in others' teams.
+
+    A team still waiting on this member's answer would wait for ever (their invitation, and its expiry
+    with it, is gone): a job settles it again, inviting the slot's next alternative or opening the space.
+    """
     mine = select(Proposal.id).where(Proposal.community_id == community_id,
                                      Proposal.requester_id == member_id)
+    waiting: dict[int, list[int]] = defaultdict(list)  # proposal -> the slots this member was asked for
+    for proposal_id, slot in await session.execute(
+        select(Invitation.proposal_id, Invitation.slot).where(
+            Invitation.community_id == community_id, Invitation.member_id == member_id,
+            Invitation.status == "pending", Invitation.proposal_id.not_in(mine))
+    ):
+        waiting[proposal_id].append(slot)
+    now = datetime.now(UTC)
+    for proposal_id, slots in waiting.items():
+        session.add(Job(kind=WITHDRAWN_JOB, payload={"proposal_id": proposal_id, "slots": slots},
+                        due_at=now, community_id=community_id, state="pending", attempts=0, created_at=now))
     await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
                                                        ProposedMember.proposal_id.in_(mine)))
     await session.execute(delete(Invitation).where(Invitation.community_id == community_id,

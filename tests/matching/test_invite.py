@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -229,3 +229,29 @@ async def test_privacy_of_invitations(services: Services, alice: Caller, notifie
         await delete_member(session, cid, alice.member_id)
         assert await session.scalar(select(func.count()).select_from(Invitation)) == 0
         assert await session.scalar(select(func.count()).select_from(Proposal)) == 0
+
+
+async def test_a_pending_invitee_deleting_their_data_does_not_strand_the_team(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """Sam accepted; Vic, still to answer, deletes his data: his invitation (and its expiry) goes with
+    it. The team is settled again at once: no alternative left for his slot, so the space opens for
+    Alice and Sam, and Alice is told, without Vic's name. (Before: nothing ever happened again.)"""
+    sam = await member(services, "S1", "Sam", trades=("SEO / SEA",))
+    vic = await member(services, "V1", "Vic", trades=("Développement",))
+    await invite(services, alice, await propose(services, alice, trades="SEO, Développement"))
+    await answer(services, sam, notifier)
+    assert not notifier.threads  # Vic still pending
+    told = len(news(notifier, alice.user_id))
+
+    async with services.db.transaction() as session:
+        await delete_member(session, alice.community_id, vic.member_id)
+    # Privacy jobs are queued at the real time (a deletion has no clock at hand).
+    services.clock.set(datetime.now(UTC) + timedelta(minutes=1))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+
+    [space] = notifier.threads.values()
+    assert sorted(space.members) == sorted([alice.user_id, "S1"])
+    latest = news(notifier, alice.user_id)[told:]
+    withdrawn = services.t("fr", "matching.answers.withdrawn", trade="Développement")
+    assert any(withdrawn in text for text in latest)
+    assert not any("Vic" in text for text in latest)
