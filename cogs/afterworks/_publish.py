@@ -888,6 +888,14 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
                 .order_by(Series.id)
             )
         ],
+        "reminders_sent": [  # the log that keeps each reminder DM to one
+            {"afterwork_id": a, "event_at": at.isoformat(), "minutes_before": m, "sent_at": sent.isoformat()}
+            for a, at, m, sent in await session.execute(
+                select(Delivery.afterwork_id, Delivery.starts_at, Delivery.offset_minutes, Delivery.sent_at)
+                .where(Delivery.community_id == community_id, Delivery.member_id == member_id)
+                .order_by(Delivery.id)
+            )
+        ],
     }
 
 

@@ -23,6 +23,7 @@ from cogs.afterworks._publish import (
     check_answer,
     create_afterwork,
     edit_afterwork,
+    export_member,
     no_events_notice,
     register_jobs,
     set_reminder_dms,
@@ -188,6 +189,9 @@ async def test_create_rsvp_waitlist_promotion_reminder_once_cancel(
     assert await services.scheduler.run_due() == 1
     reminders = notifier.dms[dms_before:]
     assert [d.user_id for d in reminders] == ["U2"]  # Dan turned DMs off
+    async with services.db.transaction() as session:  # the member's export shows the reminder sent
+        exported = await export_member(session, bob.community_id, bob.member_id)
+    assert [(r["afterwork_id"], r["minutes_before"]) for r in exported["reminders_sent"]] == [(aid, 1440)]
     assert "⏰" in notifier.in_channel("C-AW")[-1].title  # the channel's post at the first offset
     assert await services.scheduler.run_due() == 0  # once
     async with services.db.transaction() as session:  # a second process running the same row: nothing
