@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 
 from bot.cards import Attachment, Card
-from bot.errors import UserError
+from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
 from bot.scheduler import PENDING, JobRun, Scheduler
@@ -188,10 +188,13 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
 
     With `afterwork_id` (an edit), the saved cutoff is kept even once passed.
     """
-    closes_at = None
-    if afterwork_id is not None:
-        closes_at = (await get_afterwork(ctx.session, ctx.community_id, afterwork_id)).closes_at
-    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, closes_at=closes_at)
+    saved = None if afterwork_id is None else await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
+    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
+                       closes_at=saved.closes_at if saved else None)
+    if saved is not None and details.capacity is not None and details.capacity < saved.going_count:
+        # As the save would refuse it (set_capacity), but before any write: next to its field.
+        below = ("afterworks.errors.capacity_below_going", {"going": saved.going_count})
+        raise InvalidInput({"capacity": below})
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
 
 

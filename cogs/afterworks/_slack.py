@@ -379,13 +379,15 @@ async def edit_submitted(request: SlackRequest) -> None:
     afterwork_id = int(request.match["id"])
     form = form_from_state(request.body["view"]["state"]["values"])
     await run(services, caller, edit_form, afterwork_id, write=False)
+    # Read-only, then the modal closes: Slack gives up on a form after 3 s, and the save may wait on
+    # another process's write lock. A refusal found only by the save (seats taken meanwhile) is told.
     await run(services, caller, check_form, form, afterwork_id, write=False)
-
-    async def close(_: Any) -> None:  # committed: the modal closes before the card and the DMs follow
-        await request.ack()
-
-    # Before the ack: a refusal (fewer seats than those going) comes back inline on its field.
-    await run(services, caller, edit_afterwork, afterwork_id, form, respond=close)
+    await request.ack()
+    try:
+        await run(services, caller, edit_afterwork, afterwork_id, form)
+    except InvalidInput as error:
+        await request.tell(services.catalog.problems_text(caller.locale, error.problems, "afterworks"))
+        return
     await request.tell(request.t("afterworks.edited.done"))
 
 

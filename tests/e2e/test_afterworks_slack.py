@@ -322,6 +322,32 @@ async def test_fewer_seats_than_those_going_is_refused_on_the_field(s: SlackHarn
     assert (unchanged.capacity, unchanged.going_count) == (5, 3)
 
 
+async def test_the_edit_form_closes_before_the_save_waits_on_the_write_lock(s: SlackHarness) -> None:
+    """Another process holds the write lock (a backup): the edit is checked read-only and the modal
+    closes at once (Slack gives up after 3 s); the change is saved once the lock is gone, then told."""
+    import asyncio
+    import time
+
+    from tests.e2e.test_write_lock import write_locked
+
+    await use_channel(s)
+    await create(s, s.member_fr, capacity="5")
+    [afterwork] = await afterworks(s)
+    with write_locked(s.services.settings.database.url):
+        began = time.perf_counter()
+        answer = await s.sender.view_submission(
+            f"afterworks:edit_form:{afterwork.id}", state(capacity="8"), user_id=s.member_fr
+        )
+        acked = time.perf_counter() - began
+        await asyncio.sleep(0.3)  # the save waits on the lock meanwhile
+    assert answer.status == 200 and answer.text == "" and acked < 1.0
+    for _ in range(50):
+        if (await afterworks(s))[0].capacity == 8:
+            break
+        await asyncio.sleep(0.1)
+    assert (await afterworks(s))[0].capacity == 8
+
+
 async def test_a_button_of_another_community_finds_nothing(s: SlackHarness) -> None:
     await use_channel(s)
     services = s.services
