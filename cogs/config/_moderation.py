@@ -42,6 +42,16 @@ async def remove_post_by_link(ctx: ConfigContext, link: str, reason: str | None)
     return await remove_post(ctx, channel_id, message_id, reason)
 
 
+@action("remove_post_check")
+async def check_remove_post(ctx: ConfigContext, channel_id: str, message_id: str, reason: str | None) -> None:
+    """Read-only: what `remove_post` would refuse (the reason, a post not of this community)."""
+    _reason(reason)
+    known = await ctx.session.scalar(select(Post.id).where(
+        Post.community_id == ctx.community_id, Post.channel_id == channel_id, Post.message_id == message_id))
+    if known is None:
+        raise NotFound("config.errors.unknown_post")
+
+
 @action("remove_post")
 async def remove_post(ctx: ConfigContext, channel_id: str, message_id: str, reason: str | None) -> Card:
     """Delete the Post row now; the message, the DM and the modlog go out once that is committed.

@@ -179,15 +179,29 @@ async def update_settings(
     Values the form sends back unchanged are not parsed again: validating a channel asks the
     platform (one API call each), and the form must be answered within Slack's 3 s.
     """
+    parsed = await parse_all(ctx, await _changed(ctx, values))
+    return await changes_card(ctx, await apply(ctx, parsed, expected_version=expected_version))
+
+
+@action("update_check")
+async def check_update(
+    ctx: ConfigContext, values: Mapping[str, Any], *, expected_version: int | None = None
+) -> None:
+    """Read-only: what `update_settings` would refuse, before the form closes.
+
+    A problem by field (InvalidInput), or a form older than the stored settings.
+    """
+    stored = await get_settings(ctx.session, ctx.community_id)
+    if expected_version is not None and stored.version != expected_version:
+        raise UserError("config.errors.conflict")
+    await parse_all(ctx, await _changed(ctx, values))
+
+
+async def _changed(ctx: ConfigContext, values: Mapping[str, Any]) -> dict[str, Any]:
     specs = {spec.key: spec for spec in settings_for(ctx)}
     now = await current_values(ctx, [specs[n] for n in values if n in specs])
-    values = {
-        name: raw
-        for name, raw in values.items()
-        if not (name in now and raw is not None and raw == now[name])
-    }
-    parsed = await parse_all(ctx, values)
-    return await changes_card(ctx, await apply(ctx, parsed, expected_version=expected_version))
+    return {name: raw for name, raw in values.items()
+            if not (name in now and raw is not None and raw == now[name])}
 
 
 async def settings_version(ctx: ConfigContext) -> int:

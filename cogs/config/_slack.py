@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -48,12 +47,13 @@ from cogs.config import _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
 from cogs.config._durations import format_offset, format_offsets
-from cogs.config._moderation import REASON_MAX, remove_post, remove_post_by_link
+from cogs.config._moderation import REASON_MAX, check_remove_post, remove_post, remove_post_by_link
 from cogs.config._packs import remove_pack, set_pack
 from cogs.config._settings import (
     CHANNELS,
     LIMITS,
     SettingsForm,
+    check_update,
     set_setting,
     set_usergroup_members,
     settings_form,
@@ -69,7 +69,7 @@ from cogs.config._trades import (
     rename_sector,
     rename_trade,
 )
-from cogs.config._transfer import export_settings, import_settings
+from cogs.config._transfer import check_import, export_settings, import_settings
 from storage.models import Community
 from storage.settings import get_settings
 
@@ -188,13 +188,15 @@ async def _run(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) 
     )
 
 
-def _close(request: SlackRequest) -> Callable[[Any], Awaitable[None]]:
-    """`respond=` for a form: acknowledge (the modal closes) once the change is stored."""
+async def _check_then_close(request: SlackRequest, check: Any, *args: Any, **kwargs: Any) -> None:
+    """A form: checked read-only (refusals inline, on their fields), then the modal closes.
 
-    async def close(_result: Any) -> None:
-        await request.ack()
-
-    return close
+    Slack gives up on a form after 3 s, and the save may wait on another process's write lock: it
+    comes after. What only the save can refuse (a form older than a change made meanwhile) is told
+    to the moderator then (bot.slack_app.errors).
+    """
+    await _run(request, check, *args, write=False, **kwargs)
+    await request.ack()
 
 
 async def _reply(request: SlackRequest, use_case: Any, *args: Any, **kwargs: Any) -> None:
@@ -339,11 +341,9 @@ async def open_settings(request: SlackRequest) -> None:
 async def submit_settings(request: SlackRequest) -> dict[str, Any]:
     view = request.body["view"]
     version = int(json.loads(view.get("private_metadata") or "{}").get("version", 0)) or None
-    # valid and stored: close the modal (before the modlog post: Slack waits 3 s), then answer in the DM
-    card = await _run(
-        request, update_settings, values_from_state(view["state"]["values"]), expected_version=version,
-        respond=_close(request),
-    )
+    values = values_from_state(view["state"]["values"])
+    await _check_then_close(request, check_update, values, expected_version=version)
+    card = await _run(request, update_settings, values, expected_version=version)
     await refresh_usergroup(request)
     await request.reply(card)
     return {}
@@ -381,9 +381,10 @@ async def submit_import(request: SlackRequest) -> dict[str, Any]:
         ((request.body["view"]["state"]["values"].get("file") or {}).get(VALUE) or {}).get("value") or ""
     )
     try:
-        card = await _run(request, import_settings, text, respond=_close(request))
+        await _check_then_close(request, check_import, text)
     except InvalidInput as error:  # every problem under the one text field
         raise InvalidInput({"file": next(iter(error.problems.values()))}) from None
+    card = await _run(request, import_settings, text)
     await refresh_usergroup(request)
     await request.reply(card)
     return {}
@@ -567,11 +568,9 @@ async def submit_remove_post(request: SlackRequest) -> dict[str, Any]:
     reason = str(
         ((request.body["view"]["state"]["values"].get("reason") or {}).get(VALUE) or {}).get("value") or ""
     )
-    # removed: close the modal before deleting the message and telling its author, then confirm in the DM
-    card = await _run(
-        request, remove_post, request.match["channel"], request.match["message"], reason,
-        respond=_close(request),
-    )
+    where = (request.match["channel"], request.match["message"])
+    await _check_then_close(request, check_remove_post, *where, reason)
+    card = await _run(request, remove_post, *where, reason)
     await request.reply(card)
     return {}
 

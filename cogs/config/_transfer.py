@@ -234,9 +234,24 @@ def _packs(
     return result
 
 
-@action("import")
-async def import_settings(ctx: ConfigContext, text: str) -> Card:
-    """Apply a TOML file made by /config export (or by hand): all of it, or nothing."""
+@dataclass(frozen=True)
+class _File:
+    """An import file read and checked, before anything is applied."""
+
+    scalars: dict[str, Any]
+    trades: list[tuple[str, str | None]] | None
+    sectors: list[str] | None
+    existing_trades: dict[str, tuple[int, str, bool]]
+    packs: list[tuple[str, list[str]]] | None
+
+
+@action("import_check")
+async def check_import(ctx: ConfigContext, text: str) -> None:
+    """Read-only: what `import_settings` would refuse (InvalidInput), before a form closes."""
+    await _read(ctx, text)
+
+
+async def _read(ctx: ConfigContext, text: str) -> _File:
     if len((text or "").encode()) > MAX_BYTES:
         raise invalid("file", "config.errors.import_too_big", max_kb=MAX_BYTES // 1000)
     try:
@@ -258,7 +273,15 @@ async def import_settings(ctx: ConfigContext, text: str) -> Card:
     file_packs = _packs(data, problems, trade_keys)
     if problems.found:
         raise InvalidInput(problems.found)
+    return _File(scalars, file_trades, file_sectors, existing_trades, file_packs)
 
+
+@action("import")
+async def import_settings(ctx: ConfigContext, text: str) -> Card:
+    """Apply a TOML file made by /config export (or by hand): all of it, or nothing."""
+    read = await _read(ctx, text)
+    scalars, file_trades, file_sectors = read.scalars, read.trades, read.sectors
+    existing_trades, file_packs = read.existing_trades, read.packs
     changed = await apply(ctx, scalars)
     summary = [ctx.t("config.import.settings", count=len(changed))]
     if file_trades is not None:

@@ -22,8 +22,10 @@ ARGS = {
     "history": (),
     "export": (),
     "import": (EXPORTED,),
+    "import_check": (EXPORTED,),
     "set": ("timezone", "Europe/London"),
     "update": ({"timezone": "Europe/London"},),
+    "update_check": ({"timezone": "Europe/London"},),
     "trade_add": ("Illustration",),
     "trade_rename": ("Conseil", "Stratégie"),
     "trade_remove": ("Conseil",),
@@ -34,6 +36,7 @@ ARGS = {
     "pack_set": ("Pack", "Conseil"),
     "pack_remove": ("Site vitrine",),
     "remove_post": (INTROS, "1", "spam"),
+    "remove_post_check": (INTROS, "1", "spam"),
     "remove_post_link": (f"https://discord.com/channels/1/{INTROS}/1", "spam"),
 }
 

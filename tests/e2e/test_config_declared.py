@@ -68,7 +68,7 @@ async def test_on_discord_it_is_offered_set_refused_shown_logged_and_exported(
     assert "Délai de relance de la sonde : 2 j → 3 j" in _text(logged)
 
     await h.fake.invoke_slash(h.guild, h.moderator, "config export")
-    callback = next(r for r in h.fake.requests if r.path.endswith("/callback") and r.files)
+    callback = next(r for r in h.fake.requests if "/webhooks/" in r.path and r.files)  # after "thinking…"
     content = next(iter(callback.file_contents.values())).decode()
     assert 'nudge_delay = "3d"' in content
     imported = await h.fake.submit_modal(h.guild, h.moderator, "config:import",

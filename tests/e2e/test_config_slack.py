@@ -176,6 +176,31 @@ async def test_the_settings_modal_saves_everything_at_once(slack: SlackHarness):
     assert (await _community(slack)).timezone == "Europe/London"
 
 
+async def test_the_settings_form_closes_before_the_save_waits_on_the_write_lock(slack: SlackHarness):
+    """Another process holds the write lock: the form is checked read-only and closes at once (Slack
+    gives up after 3 s); the change is saved once the lock is gone."""
+    import asyncio
+    import time
+
+    from tests.e2e.test_write_lock import write_locked
+
+    view = await _open_settings(slack)
+    state = _state(view, timezone="Europe/London")
+    with write_locked(slack.services.settings.database.url):
+        began = time.perf_counter()
+        answer = await slack.sender.view_submission(
+            "config:settings", state, user_id=slack.admin, private_metadata=view["private_metadata"]
+        )
+        acked = time.perf_counter() - began
+        await asyncio.sleep(0.3)  # the save waits on the lock meanwhile
+    assert answer.status == 200 and answer.text == "" and acked < 1.0
+    for _ in range(50):
+        if (await _community(slack)).timezone == "Europe/London":
+            break
+        await asyncio.sleep(0.1)
+    assert (await _community(slack)).timezone == "Europe/London"
+
+
 async def test_bad_values_come_back_inline(slack: SlackHarness):
     view = await _open_settings(slack)
     state = _state(view, timezone="Mars/Olympus", reminders="99 d")
