@@ -278,15 +278,21 @@ async def _edit_or_remove(
     for post in existing:
         ref = PostRef(post.channel_id, post.message_id)
         keep = post.channel_id not in live and (wanted is None or post.channel_id in wanted)
-        if not keep:
-            await notifier.delete(external_id, ref)
-            gone.append(post.id)
-            result.removed.append(post.channel_id)
-        elif await notifier.edit(external_id, ref, card):
-            live.add(post.channel_id)
-            result.edited.append(post.channel_id)
-        else:
-            gone.append(post.id)
+        try:
+            if not keep:
+                await notifier.delete(external_id, ref)
+                gone.append(post.id)
+                result.removed.append(post.channel_id)
+            elif await notifier.edit(external_id, ref, card):
+                live.add(post.channel_id)
+                result.edited.append(post.channel_id)
+            else:
+                gone.append(post.id)
+        except Exception as error:  # a platform failure on one channel: the others go on
+            log.warning("updating post %s in %s failed: %r", post.id, post.channel_id, error)
+            result.retrying.append(post.channel_id)
+            if keep:  # its message is still there: no second copy is posted beside it
+                live.add(post.channel_id)
     return live
 
 

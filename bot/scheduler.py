@@ -11,7 +11,8 @@ How a job runs, once, across restarts and across processes sharing one database:
 - Whoever wants to run a row (its timer, the sweep, another process) first claims it with one conditional
   UPDATE (`state='pending' AND due_at <= now`); only the caller whose UPDATE changed the row runs the
   handler, outside that transaction. Success marks it `done`; an exception puts it back to `pending`
-  `retry_delay` later, until `max_attempts`, then `failed`.
+  `retry_delay` later, then twice as long after each new failure (at most `MAX_RETRY_DELAY`), until
+  `max_attempts`, then `failed`.
 - A periodic sweep (every `sweep_seconds`, and right after `start()`) runs rows that fell due while no
   timer was armed (process down, row scheduled by another process), applying the kind's lateness
   policy: run late once if `now - due_at <= max_lateness` (None: always), else mark `skipped` and log.
@@ -51,6 +52,7 @@ from storage.models import Job
 from storage.sql import insert_for
 
 log = logging.getLogger(__name__)
+MAX_RETRY_DELAY = timedelta(hours=1)  # the longest wait between two attempts of a failing job
 CANCELLED_MEMORY = 60.0  # seconds a cancelled id is kept from being armed again by a sweep in flight
 
 PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
@@ -296,7 +298,7 @@ class Scheduler:
             query = select(*_COLUMNS).where(self._claimable(now), Job.kind.in_(kinds))
             if seen:  # rows this sweep already tried (someone else may hold them) are not retried
                 query = query.where(Job.id.not_in(seen))
-            async with self.db.sessionmaker() as session:
+            async with self.db.transaction(write=False) as session:  # a read: no write lock
                 rows = (await session.execute(query.order_by(Job.due_at, Job.id).limit(_BATCH))).all()
             if not rows:
                 break
@@ -312,7 +314,7 @@ class Scheduler:
 
     async def run_job(self, job_id: int) -> bool:
         """Run one row now if it is due and claimable; True when this call ran its handler."""
-        async with self.db.sessionmaker() as session:
+        async with self.db.transaction(write=False) as session:  # a read: no write lock
             row = (await session.execute(select(*_COLUMNS).where(Job.id == job_id))).first()
         if row is None or row.kind not in self._kinds:
             return False
@@ -388,7 +390,10 @@ class Scheduler:
             log.error("job %s (%s) gave up after %d attempts", run.id, run.kind, run.attempt)
             await self._finish(run.id, state=FAILED, last_error=error, finished_at=now)
             return
-        retry_at = now + spec.retry_delay
+        # Doubling each time (1, 2, 4, 8 … minutes by default, at most an hour): an outage of some
+        # minutes does not use up every attempt of the jobs due during it.
+        delay = min(spec.retry_delay * 2 ** (run.attempt - 1), max(spec.retry_delay, MAX_RETRY_DELAY))
+        retry_at = now + delay
         await self._finish(run.id, state=PENDING, last_error=error, due_at=retry_at, claimed_by=None)
         self._arm_if_soon(run.id, retry_at)
 
@@ -439,7 +444,7 @@ class Scheduler:
         )
         if before is not None:
             query = query.where(Job.due_at <= before)
-        async with self.db.sessionmaker() as session:
+        async with self.db.transaction(write=False) as session:  # a read: no write lock
             return (await session.execute(query)).all()
 
     async def _arm_from_db(self, *, kinds: Sequence[str]) -> None:

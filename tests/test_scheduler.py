@@ -193,9 +193,14 @@ async def test_failures_retry_later_then_fail_after_max_attempts(
     assert row.last_error == "RuntimeError: boom 1"
     assert await scheduler.run_due() == 0  # not before the retry delay
 
-    for _ in range(2):
-        clock.advance(5 * MINUTE)
-        assert await scheduler.run_due() == 1
+    clock.advance(5 * MINUTE)
+    assert await scheduler.run_due() == 1
+    row = await job(any_db, job_id)
+    assert row.due_at == clock.now() + 10 * MINUTE  # twice as long after each failure
+    clock.advance(5 * MINUTE)
+    assert await scheduler.run_due() == 0
+    clock.advance(5 * MINUTE)
+    assert await scheduler.run_due() == 1
     clock.advance(timedelta(hours=1))
     assert await scheduler.run_due() == 0
 

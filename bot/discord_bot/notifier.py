@@ -115,9 +115,11 @@ class DiscordNotifier:
         try:
             user = self.bot.get_user(int(user_id)) or await self.bot.fetch_user(int(user_id))
             message = await user.send(**self._new_message(card, attachment))
-        except (*_GONE, discord.HTTPException) as exc:
+        except _GONE as exc:  # DMs closed, or no such user: nothing to retry
             log.info("cannot DM user %s: %s", user_id, exc)
             return None
+        # Any other failure (a 5xx after discord.py's retries) is raised, as on Slack: the caller's
+        # job is retried rather than taking the member for unreachable.
         return PostRef(str(message.channel.id), str(message.id))
 
     # -- threads and private spaces ------------------------------------------------------------
