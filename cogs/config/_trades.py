@@ -23,6 +23,7 @@ from storage.sql import dialect_insert
 from storage.text import fold
 
 NAME_MAX = 50
+KEY_MAX = 64  # trades.key, sectors.key, packs.key: String(64)
 _FORBIDDEN = re.compile(r"[,|\x00-\x1f\x7f]")  # commas and pipes separate names in text commands
 
 
@@ -47,6 +48,8 @@ def clean_name(raw: str) -> str:
         raise Bad("config.errors.name_empty")
     if len(name) > NAME_MAX:
         raise Bad("config.errors.name_too_long", max=NAME_MAX, length=len(name))
+    if len(fold(name)) > KEY_MAX:  # the folded key is stored too: "Œ" folds to "oe", "ﬃ" to "ffi"
+        raise Bad("config.errors.name_folds_too_long")
     if _FORBIDDEN.search(name):
         raise Bad("config.errors.name_chars")
     return name

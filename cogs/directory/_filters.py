@@ -42,6 +42,10 @@ NOW_WORDS = {
     "now": ("today", "yes", "maintenant", "aujourd'hui", "aujourd’hui", "aujourdhui", "tout de suite", "oui"),
 }
 
+# What autocomplete sends for a trade or sector: a row id. Not str.isdigit(), which takes "²" (int()
+# refuses it) and numbers past SQLite's 64-bit integers: those are names to look up like any text.
+_ID = re.compile(r"[0-9]{1,18}")
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -186,7 +190,7 @@ async def _resolve_named(
     conn = await session.connection()
     value = text.strip()
     row = None
-    if value.isdigit():
+    if _ID.fullmatch(value):
         row = (await conn.execute(_named(model, "id"), {"cid": community_id, "value": int(value)})).first()
     if row is None:
         row = (await conn.execute(_named(model, "key"), {"cid": community_id, "value": fold(value)})).first()
@@ -218,7 +222,7 @@ async def resolve(
         typed = getattr(filters, field).strip()
         if not typed:
             named[field] = (None, "")
-        elif confirm_later and typed.isdigit():
+        elif confirm_later and _ID.fullmatch(typed):
             named[field] = (int(typed), "")
         else:
             try:

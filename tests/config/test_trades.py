@@ -105,6 +105,8 @@ async def test_add_rename_bind_and_remove_a_trade(config_services, mod):
     ("action", "args", "message"),
     [
         (add_trade, ("x" * 51,), "le nom fait 51 caractères ; 50 au plus"),
+        (add_trade, ("Œ" * 50,), "trop long une fois ses ligatures écrites"),  # 100 once folded
+        (add_sector, ("ﬃ" * 30,), "trop long une fois ses ligatures écrites"),
         (add_trade, ("developpement",), "« developpement » existe déjà"),
         (add_trade, ("DÉVELOPPEMENT",), "existe déjà"),
         (add_trade, ("   ",), "le nom est vide"),

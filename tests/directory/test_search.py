@@ -300,3 +300,17 @@ async def test_a_misspelt_skill_snaps_to_the_community_tag(db):
         assert [(h.display_name, h.matched_skills) for h in result.hits] == [("Alice", 2), ("Bob", 1)]
         nobody = await search_members(s, me, Filters(skills=("zapier",)), today=TODAY)
         assert (nobody.total, nobody.query.skill_keys) == (0, ("zapier",))
+
+
+@pytest.mark.parametrize("typed", ["²", "99999999999999999999"])
+@pytest.mark.parametrize("field", ["trade", "sector"])
+async def test_a_trade_or_sector_typed_as_odd_digits_is_an_unknown_name(services, field, typed):
+    """"²" passes str.isdigit() but not int(), and a number past 64-bit integers does not bind: both are
+    names to look up, so the member hears "unknown trade" (before: an unexpected error)."""
+    async with services.db.transaction() as s:
+        me = await caller_for(s, "me")
+        await add_profile(s, await caller_for(s, "a", name="Alice"), trades=("Développement",))
+    async with services.db.transaction(write=False) as s:
+        with pytest.raises(InvalidInput) as refused:
+            await search_members(s, me, Filters(**{field: typed}), today=date(2026, 11, 26))
+    assert set(refused.value.problems) == {field}
