@@ -424,7 +424,7 @@ class Config(commands.Cog):
             caller = await self.bot.caller(interaction)
             if not caller.is_moderator:
                 return []
-            async with self.bot.services.db.transaction() as session:
+            async with self.bot.services.db.transaction(write=False) as session:  # no waiting on a writer
                 return await load(session, caller.community_id)
         except Exception:
             log.exception("config autocomplete failed in guild %s", interaction.guild_id)

@@ -193,3 +193,24 @@ async def test_no_slash_command_waits_on_the_write_lock_before_its_first_answer(
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # the last writes end before the bot stops
     assert waited == [], f"waited on the lock before answering: {', '.join(waited)}"
+
+
+async def test_no_autocomplete_waits_on_the_write_lock(discord_harness: DiscordHarness) -> None:
+    """Suggestions cannot be deferred: every option with autocomplete answers within Discord's 3 s
+    while another process holds the write lock, for a moderator who typed a letter."""
+    from discord import app_commands
+
+    h = discord_harness
+    await h.fake.invoke_slash(h.guild, h.moderator, "help")  # known: no first-contact write
+    options = sorted((c.qualified_name, p.name) for c in h.bot.tree.walk_commands()
+                     if isinstance(c, app_commands.Command) for p in c.parameters if p.autocomplete)
+    assert len(options) >= 8
+    waited: list[str] = []
+    for name, option in options:
+        with write_locked(h.services.settings.database.url):
+            try:
+                await h.fake.autocomplete(h.guild, h.moderator, name, {option: "a"}, option, timeout=2.5)
+            except TimeoutError:
+                waited.append(f"{name} {option}")
+        await asyncio.sleep(0.05)
+    assert waited == [], f"waited on the lock: {', '.join(waited)}"
