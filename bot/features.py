@@ -63,6 +63,9 @@ class PrivacyHook:
     # with candidates). Their cards (posts of feature `name`) are detached from the member before the
     # member's posts are removed, so they stay; `delete` then updates the object and its cards.
     keeps_posts: Callable[[AsyncSession, int, int], Awaitable[Iterable[int]]] | None = None
+    # Optional: drops what this process keeps in memory from the member's data (community, member),
+    # once the deletion committed, so that nothing of it is shown again.
+    forget: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True)

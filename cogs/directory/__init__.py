@@ -1,7 +1,19 @@
 """Directory: /members searches the listed profiles by trade, skill, sector, city and availability."""
 
-from bot.features import CommandSpec, Feature
+from typing import Any
+
+from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.directory._cleanup import on_start
+from cogs.directory._values import VALUES
+
+
+async def _nothing_stored(*_args: Any) -> dict[str, Any]:
+    return {}  # the directory stores nothing about a person: searches hold filters, not members
+
+
+async def _nothing_to_delete(*_args: Any) -> None:
+    return None
+
 
 FEATURE = Feature(
     name="directory",
@@ -11,4 +23,7 @@ FEATURE = Feature(
     slack_listeners="cogs.directory._slack",
     models="cogs.directory.models",
     on_start=on_start,
+    # Its suggestions (cities, skills) are read from the profiles and kept in memory: dropped at once
+    # when a member's data is deleted.
+    privacy=PrivacyHook(tables=(), export=_nothing_stored, delete=_nothing_to_delete, forget=VALUES.drop),
 )

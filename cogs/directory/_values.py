@@ -83,6 +83,7 @@ class ValueCache:
             WeakKeyDictionary()
         )
         self._refreshing: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._dropped: dict[int, int] = {}  # community -> how many times its copy was dropped
 
     async def get(self, session: AsyncSession, community_id: int) -> CommunityValues:
         """The community's values: the copy in memory, read in `session` only the first time."""
@@ -127,13 +128,16 @@ class ValueCache:
             return
 
         async def refresh() -> None:
+            dropped = self._dropped.get(community_id, 0)
             try:
                 async with AsyncSession(bind) as session, session.begin():
                     # Its two grouped reads scan every listed profile (40-210 ms): off the loop.
                     await session.connection(
                         execution_options={WRITE_OPTION: False, BACKGROUND_OPTION: True}
                     )
-                    per_db[community_id] = (self._now() + self.ttl, await load_values(session, community_id))
+                    values = await load_values(session, community_id)
+                if self._dropped.get(community_id, 0) == dropped:  # else read before a deletion
+                    per_db[community_id] = (self._now() + self.ttl, values)
             except Exception:  # the stale copy keeps serving; the next lookup tries again
                 log.exception("refreshing the directory values of community %s failed", community_id)
             finally:
@@ -148,6 +152,15 @@ class ValueCache:
 
     def forget(self) -> None:
         self._entries.clear()
+
+    def drop(self, community_id: int, _member_id: int | None = None) -> None:
+        """Forget a community's copy (a member's data deleted: their city and skills must go at once).
+
+        Its next lookup reads again; a refresh already in flight, begun before, does not store its copy.
+        """
+        self._dropped[community_id] = self._dropped.get(community_id, 0) + 1
+        for per_db in self._entries.values():
+            per_db.pop(community_id, None)
 
 
 VALUES = ValueCache()

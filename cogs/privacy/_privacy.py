@@ -214,6 +214,9 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
         await session.execute(delete(Post).where(Post.community_id == cid, Post.member_id == member_id))
         await session.execute(delete(Member).where(Member.community_id == cid, Member.id == member_id))
     services.callers.forget(cid, member_id)  # gone: their next request is a first contact
+    for feature in hooked(services.features):
+        if feature.privacy is not None and feature.privacy.forget is not None:
+            feature.privacy.forget(cid, member_id)
     log.info("privacy: deleted member %s of community %s (%s messages)", member_id, cid, removed)
     t = services.catalog.t
     return Card(title=t(caller.locale, "privacy.delete.done_title"),

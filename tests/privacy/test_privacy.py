@@ -125,3 +125,27 @@ async def test_export_includes_every_hooked_feature(services, notifier):
     services.features = [*services.features, _recording_feature("extra", [])]
     data = json.loads((await run(services, replace(alice), export_member_data)).content)
     assert data["features"]["extra"] == {"name": "extra"}
+
+
+async def test_the_directory_suggestions_forget_a_deleted_members_city_and_skill(services, notifier):
+    """Alice, the only member from Trifouillis and the only one tagging "Calligraphie gothique",
+    deletes her data: Bob's next keystroke in /members no longer offers them (before: the copy kept in
+    memory still did, and was served once more even after it expired)."""
+    from cogs.directory._complete import match_cities, match_skills
+    from cogs.directory._values import VALUES
+    from tests.directory.factory import add_profile
+    from tests.fakes.callers import caller_for
+
+    async with services.db.transaction() as s:
+        alice = await caller_for(s, "alice", name="Alice")
+        bob = await caller_for(s, "bob", name="Bob")
+        await add_profile(s, alice, skills=("Calligraphie gothique",), city="Trifouillis-les-Oies")
+        await add_profile(s, bob, skills=("Python",), city="Lyon")
+    values = await VALUES.of(services.db, bob.community_id)  # someone typed before: kept in memory
+    assert "Trifouillis-les-Oies" in [c.name for c in match_cities(values.cities, "trif")]
+
+    await delete_member_data(services, alice, alice.member_id)
+
+    values = await VALUES.of(services.db, bob.community_id)
+    assert [c.name for c in match_cities(values.cities, "trif")] == []
+    assert [c.name for c in match_skills(values.skills, "fr", "callig")] == []
