@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle
@@ -79,23 +79,38 @@ async def resolve_caller(
     return await _caller(session, origin, community, member)
 
 
-async def find_caller(session: AsyncSession, origin: Origin) -> Caller | None:
-    """The caller, when nothing needs writing; None otherwise (`resolve_caller` then does the writes).
+async def find_caller(session: AsyncSession, origin: Origin) -> tuple[Caller, bool] | None:
+    """A known member of an active community, and whether their stored name or language is out of date.
 
-    Nothing to write: a known member of an active community, with the same name and language as
-    stored. One joined SELECT, in a read-only transaction.
+    None otherwise (first contact, a paused community: `resolve_caller` does the writes). One joined
+    SELECT, in a read-only transaction. An out-of-date name or language (a new nickname, another
+    client language) is the caller's as seen now, stored with `update_member` after the answer.
     """
     values = {"platform": origin.platform, "external_id": origin.community_external_id,
               "user_id": origin.user_id}
     row = (await session.execute(_caller_query(), values)).first()
-    if row is None:
+    if row is None or not row.active:
         return None
     user_locale = supported_locale(origin.user_locale)
-    if (not row.active or (origin.display_name and row.display_name != origin.display_name[:200])
-            or (user_locale and row.member_locale != user_locale)):
-        return None
-    return _build(origin, row.community_id, row.community_locale, row.timezone, row.member_id,
-                  row.member_locale, moderator=origin.is_platform_admin or listed_moderator(row, origin))
+    stale = bool((origin.display_name and row.display_name != origin.display_name[:200])
+                 or (user_locale and row.member_locale != user_locale))
+    caller = _build(origin, row.community_id, row.community_locale, row.timezone, row.member_id,
+                    row.member_locale, moderator=origin.is_platform_admin or listed_moderator(row, origin))
+    return caller, stale
+
+
+async def update_member(session: AsyncSession, caller: Caller, origin: Origin) -> None:
+    """Store a known member's name and language as `origin` shows them (what `find_caller` found stale)."""
+    changes: dict[str, Any] = {}
+    if origin.display_name:
+        changes["display_name"] = origin.display_name[:200]
+    if user_locale := supported_locale(origin.user_locale):
+        changes["locale"] = user_locale
+    if changes:
+        await session.execute(
+            update(Member).where(Member.community_id == caller.community_id, Member.id == caller.member_id)
+            .values(**changes).execution_options(synchronize_session=False)
+        )
 
 
 @functools.cache

@@ -162,6 +162,9 @@ async def shutdown(services: Services, runtimes: list[PlatformRuntime]) -> None:
             except Exception:
                 log.exception("stopping %s failed", runtime.name)
         await services.scheduler.stop()
+        await asyncio.wait_for(services.settle(), SETTLE_SECONDS)  # members' new names being stored
+    except TimeoutError:
+        log.warning("members' new names still being stored at shutdown: stored at their next request")
     finally:
         await services.db.dispose()
 

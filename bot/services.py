@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot import lifecycle
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
-from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller
+from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller, update_member
 from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
@@ -18,6 +20,8 @@ from storage.engine import Database
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
 
 
 class CallerCheck(Protocol):
@@ -60,6 +64,8 @@ class Services:
     # What this process counted (interactions, jobs, API answers), served at /metrics (bot/ops).
     metrics: Metrics = field(default_factory=Metrics)
     callers: CallerCache = field(init=False)
+    # Members' new names and languages being stored in the background (`caller`), by (community, member).
+    _storing: dict[tuple[int, int], asyncio.Task[None]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.callers = CallerCache(self.clock, self.settings.database.caller_cache_seconds)
@@ -106,17 +112,49 @@ class Services:
                 await check.run(self, cached)
             return cached
         async with self.db.transaction(write=False) as session:  # never waits behind a writer
-            caller = await find_caller(session, origin)
-            if caller is not None:
-                self.callers.put(origin, caller)
+            found = await find_caller(session, origin)
+            if found is not None:
+                caller, stale = found
+                if stale:  # a new name or language: stored after, the answer does not wait for it
+                    self._store_later(origin, caller)
+                else:
+                    self.callers.put(origin, caller)
                 if check is not None:
                     await check.run(self, caller, session)
-        if caller is not None:
+        if found is not None:
             return caller
         caller = await self._resolve(origin)
         if check is not None:
             await check.run(self, caller)
         return caller
+
+    def _store_later(self, origin: Origin, caller: Caller) -> None:
+        """Store a member's new name or language in the background; cached once stored.
+
+        Until then each request finds it out of date again (and does not queue a second store). A
+        store that fails (another process kept the write lock) is tried again by the next request.
+        """
+        key = (caller.community_id, caller.member_id)
+        if key in self._storing:
+            return
+
+        async def store() -> None:
+            try:
+                async with self.db.transaction() as session:
+                    await update_member(session, caller, origin)
+                self.callers.put(origin, caller)
+            except Exception:
+                log.warning("storing the new name of member %s failed; the next request tries again",
+                            caller.member_id, exc_info=True)
+            finally:
+                self._storing.pop(key, None)
+
+        self._storing[key] = asyncio.get_running_loop().create_task(store(), name="collectif-member-update")
+
+    async def settle(self) -> None:
+        """Wait for the background stores in flight (tests, shutdown)."""
+        while self._storing:
+            await asyncio.gather(*list(self._storing.values()), return_exceptions=True)
 
     async def _resolve(self, origin: Origin) -> Caller:
         async with self.db.transaction() as session:  # first contact, or a new name or language

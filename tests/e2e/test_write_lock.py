@@ -214,3 +214,48 @@ async def test_no_autocomplete_waits_on_the_write_lock(discord_harness: DiscordH
                 waited.append(f"{name} {option}")
         await asyncio.sleep(0.05)
     assert waited == [], f"waited on the lock: {', '.join(waited)}"
+
+
+async def test_a_member_with_a_new_name_is_answered_then_the_name_stored(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A new nickname (or client language) is stored after the answer: behind another process's
+    write lock, a renamed member's /help is answered at once (before: the caller's update waited on
+    the lock first, and Discord dropped the interaction)."""
+    from storage.models import Member
+
+    h = discord_harness
+    await h.fake.invoke_slash(h.guild, h.member, "help")
+    h.member.name = "Camille (dispo en janvier)"
+    with write_locked(h.services.settings.database.url):
+        sent = await h.fake.invoke_slash(h.guild, h.member, "help", wait=False)
+        await sent.wait_answer(2.5)
+    await h.services.settle()
+    async with h.services.db.transaction(write=False) as session:
+        names = list(await session.scalars(select(Member.display_name).where(
+            Member.platform_user_id == str(h.member.id))))
+    assert names == ["Camille (dispo en janvier)"]
+
+
+async def test_a_slack_form_of_a_renamed_member_is_acknowledged_behind_the_write_lock(
+    slack: SlackHarness,
+) -> None:
+    """The same on Slack: a member whose Slack name changed (seen once users.info is asked again)
+    sends the intro form while another process writes: acknowledged at once (before: 404)."""
+    from datetime import timedelta
+
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    values = state(await trade_ids(slack, "Développement", "Design graphique"))
+    slack.fake.users[slack.member_fr].name = "camille-dispo-janvier"
+    slack.services.clock.advance(timedelta(minutes=6))  # users.info is asked again: the new name
+    lock = write_locked(slack.services.settings.database.url)
+    lock.__enter__()
+    releasing = asyncio.create_task(release_after(LOCK_SECONDS, lock))
+    began = time.perf_counter()
+    answer = await slack.sender.view_submission("intros:form", values, user_id=slack.member_fr,
+                                                private_metadata=view["private_metadata"])
+    acked = time.perf_counter() - began
+    await releasing
+    assert answer.status == 200 and acked < 1.0, f"acknowledged after {acked:.2f} s"
+    await slack.fake.wait_for_call("chat.postEphemeral", within=10)  # then saved, and told
