@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -62,6 +63,7 @@ class CollectifTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Typed options are checked once, here, before any command parses them (bot.text)."""
+        interaction.client.track()  # type: ignore[attr-defined]
         if interaction.type is not discord.InteractionType.application_command:
             return True  # autocomplete: only suggestions, nothing is stored or answered
         interaction.extras["started"] = time.perf_counter()  # for the metrics (measure_command)
@@ -128,6 +130,24 @@ class CollectifBot(commands.AutoShardedBot):
         self.services = services
         self.router = DiscordRouter()
         self.drafts = Drafts(services.clock)
+        # The tasks answering an interaction (a command, a click), kept until they end, so that a
+        # stop lets them finish their work (effects after the commit: a card, DMs) first (`drain`).
+        self.in_flight: set[asyncio.Task[Any]] = set()
+
+    def track(self) -> None:
+        """Count the current task among those answering an interaction (see `drain`)."""
+        task = asyncio.current_task()
+        if task is not None and task not in self.in_flight:
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    async def drain(self, seconds: float) -> None:
+        """Wait, at most `seconds`, for the interactions in flight to finish their work."""
+        pending = [t for t in self.in_flight if t is not asyncio.current_task()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=seconds)
+            if late:
+                log.warning("%d interaction(s) still running after %.0f s at stop", len(late), seconds)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(self.services.catalog))
@@ -276,6 +296,7 @@ class CollectifBot(commands.AutoShardedBot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Buttons, selects and modals go to the handler a feature registered for their id."""
+        self.track()
         started = time.perf_counter()
         feature, verb = from_custom_id(str(dict(interaction.data or {}).get("custom_id") or ""),
                                        (f.name for f in self.services.features))

@@ -63,6 +63,9 @@ def _gateway_failure(error: BaseException) -> BaseException:
     return error
 
 
+DRAIN_SECONDS = 5.0  # how long a stop waits for the interactions in flight
+
+
 class DiscordRuntime:
     """PlatformRuntime for Discord. `start()` returns once every shard is ready."""
 
@@ -142,6 +145,8 @@ class DiscordRuntime:
         bot, self.bot = self.bot, None
         gateway, self._gateway = self._gateway, None
         if bot is not None:
+            # What was answered may still be posting its card or DMs: that finishes on the open client.
+            await bot.drain(DRAIN_SECONDS)
             await bot.close()
         if gateway is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -59,3 +59,46 @@ async def test_configured_shards_still_take_the_gateway_from_the_api_base(
         assert answer.embeds
     finally:
         await runtime.stop()
+
+
+async def test_a_stop_lets_the_interactions_in_flight_finish_their_work(
+    discord_harness: DiscordHarness,
+) -> None:
+    """SIGTERM while a click, committed and answered, still posts its card (an effect after the commit):
+    the card goes out before the client closes (before: its REST call met a closed session, and the
+    stored change never showed on Discord)."""
+    import asyncio
+
+    from bot.cards import Card
+    from bot.discord_bot.replies import send_text
+    from bot.discord_bot.router import DiscordRequest
+    from bot.usecase import Context, run
+
+    h = discord_harness
+    channel_id = str(h.guild.default_channel.id)
+    started = asyncio.Event()
+
+    async def use_case(ctx: Context) -> str:
+        async def post_card(notifier):  # type: ignore[no-untyped-def]
+            started.set()
+            await asyncio.sleep(0.3)  # a slow API answer, a rate limit waited out…
+            return await notifier.post(ctx.caller.community_external_id, channel_id, Card(title="Mission"))
+
+        ctx.after_commit(post_card)
+        return "saved"
+
+    async def on_click(request: DiscordRequest) -> None:
+        caller = await request.caller()
+
+        async def respond(text: str) -> None:
+            await send_text(request.interaction, text)
+
+        await run(request.services, caller, use_case, respond=respond)
+
+    h.bot.router.action(r"stopping:save", on_click)
+    before = len(h.fake.channel_messages(h.guild.default_channel.id))
+    await h.fake.click({"id": "1", "channel_id": channel_id, "components": []}, "stopping:save", h.member)
+    await asyncio.wait_for(started.wait(), 2)
+    await h.stop()  # what `collectif run` does on SIGTERM (bot/runner.py shutdown)
+    posted = h.fake.channel_messages(h.guild.default_channel.id)[before:]
+    assert [m["embeds"][0]["title"] for m in posted] == ["Mission"]
