@@ -106,6 +106,7 @@ async def test_first_contact_creates_the_community_member_and_defaults(services:
     assert bob.community_id == alice.community_id and bob.member_id != alice.member_id
     assert not alice.is_moderator and alice.community_locale == "fr" and alice.timezone == "Europe/Paris"
     assert again.locale == "en"  # this request's language
+    await services.settle()  # the new name and language are stored after the answer
     async with services.db.transaction() as s:
         community = await s.get(Community, alice.community_id)
         assert (community.platform, community.external_id, community.active) == ("discord", "G1", True)
