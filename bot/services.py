@@ -129,10 +129,11 @@ class Services:
         return caller
 
     def _store_later(self, origin: Origin, caller: Caller) -> None:
-        """Store a member's new name or language in the background; cached once stored.
+        """Store a member's new name or language in the background.
 
-        Until then each request finds it out of date again (and does not queue a second store). A
-        store that fails (another process kept the write lock) is tried again by the next request.
+        Until then each request finds it out of date again (and does not queue a second store); the
+        first request after it finds the member up to date and caches them, as read then. A store
+        that fails (another process kept the write lock) is tried again by the next request.
         """
         key = (caller.community_id, caller.member_id)
         if key in self._storing:
@@ -142,7 +143,6 @@ class Services:
             try:
                 async with self.db.transaction() as session:
                     await update_member(session, caller, origin)
-                self.callers.put(origin, caller)
             except Exception:
                 log.warning("storing the new name of member %s failed; the next request tries again",
                             caller.member_id, exc_info=True)
@@ -157,7 +157,7 @@ class Services:
             await asyncio.gather(*list(self._storing.values()), return_exceptions=True)
 
     async def _resolve(self, origin: Origin) -> Caller:
-        async with self.db.transaction() as session:  # first contact, or a new name or language
+        async with self.db.transaction() as session:  # first contact, or a paused community back
             caller = await resolve_caller(
                 session,
                 origin,
