@@ -448,7 +448,7 @@ class Missions(commands.Cog):
         await send_card(request.interaction, card)
 
     async def on_select(self, request: DiscordRequest) -> None:
-        caller = await request.caller()
+        caller = await self._caller(request)  # also in the DM that showed the candidates
         interaction = request.interaction
         await interaction.response.defer()
         card = await run(self.bot.services, caller, select_team, self._id(request), request.values)
@@ -463,7 +463,7 @@ class Missions(commands.Cog):
         )
 
     async def on_confirm(self, request: DiscordRequest) -> None:
-        caller = await request.caller()
+        caller = await self._caller(request)
         await request.interaction.response.defer(ephemeral=True, thinking=True)
         text = await run(self.bot.services, caller, confirm_team, self._id(request))
         await send_text(request.interaction, text)

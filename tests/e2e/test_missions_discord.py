@@ -731,3 +731,23 @@ async def test_missions_and_its_pages_answer_while_another_process_writes(
     await asyncio.sleep(0.3)  # the search is stored once the lock is gone
     again = await h.fake.click(listed.original, next_id, h.member)
     assert again.data["embeds"][0]["description"].count("Audit SEO") == 2
+
+
+async def test_the_author_picks_the_team_from_the_candidates_shown_in_a_dm(
+    discord_harness: DiscordHarness,
+) -> None:
+    """The "new candidate" DM's "See candidates" shows the candidates there; its select and Confirm
+    work in the DM too (before: the generic error, nothing selected)."""
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    await give_profile(h, sacha, "Design graphique")
+    mission, _ = await post_mission(h, h.member)
+    await interest(h, cards(h, channels["design"])[0], mission.id, sacha, note="Dispo")
+    [dm] = [m for m in h.fake.dm_messages(h.member) if "Sacha" in str(m.get("embeds"))]
+    listed = await h.fake.click(dm, f"missions:candidates:{mission.id}", h.member)
+    [candidacy] = await candidacies(h)
+    chosen = await answered(await h.fake.choose(
+        listed.original, f"missions:select:{mission.id}", [str(candidacy.member_id)], h.member))
+    assert h.t("fr", "errors.generic") not in texts_of(chosen)
+    assert (await missions(h))[0].status == "forming"
