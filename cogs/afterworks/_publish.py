@@ -170,7 +170,11 @@ async def tell(
     for who in people:
         if who.member_id in wanted:
             card = notice_card(services.catalog, who.locale or community.locale, key, afterwork)
-            sent += await notifier.dm(community.external_id, who.user_id, card) is not None
+            try:
+                sent += await notifier.dm(community.external_id, who.user_id, card) is not None
+            except Exception:  # a platform failure on one DM: the others are still told, none twice
+                log.warning("afterwork %s: %s DM to member %s failed", afterwork_id, key, who.member_id,
+                            exc_info=True)
     return sent
 
 

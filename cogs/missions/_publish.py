@@ -685,12 +685,16 @@ async def confirm_team(ctx: Context, mission_id: int) -> str:
         told = 0
         for candidate in view.candidates:
             build = selected_dm if candidate.selected else not_selected_dm
-            told += await _dm(
-                services,
-                community_id,
-                candidate.member_id,
-                lambda locale, build=build: build(services.catalog, locale, view),
-            )
+            try:
+                told += await _dm(
+                    services,
+                    community_id,
+                    candidate.member_id,
+                    lambda locale, build=build: build(services.catalog, locale, view),
+                )
+            except Exception:  # a platform failure on one DM: the other candidates are still told
+                log.warning("mission %s: team DM to member %s failed", mission_id, candidate.member_id,
+                            exc_info=True)
         return told
 
     ctx.after_commit(tell_everyone)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -58,8 +58,6 @@ from storage.settings import get_settings
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -109,7 +107,7 @@ async def plan(session: AsyncSession, services: Services, community_id: int) -> 
             await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
     if not keep:
         await services.scheduler.schedule(
-            session, kind=ROUND, due_at=slot, community_id=community_id, payload={}
+            session, kind=ROUND, due_at=slot, community_id=community_id, payload=_slot(slot)
         )
     return slot
 
@@ -276,16 +274,23 @@ async def hold(
             dedupe_key=f"{CHECKIN}:{community_id}:{round_id}",
         )
     await services.scheduler.schedule(
-        session, kind=ROUND, due_at=next_at, community_id=community_id, payload={}
+        session, kind=ROUND, due_at=next_at, community_id=community_id, payload=_slot(next_at)
     )
     return round_id
 
 
+def _slot(slot: datetime) -> dict[str, str]:
+    """A round job's payload: its slot, which its due time no longer is once it is retried."""
+    return {"slot": slot.isoformat()}
+
+
 async def run_round(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
-    gone = await departed(services, run.community_id, run.due_at)
+    # A retry is due later than its slot; jobs planned before the slot was in the payload: due_at.
+    slot = datetime.fromisoformat(run.payload["slot"]) if "slot" in run.payload else run.due_at
+    gone = await departed(services, run.community_id, slot)
     async with services.db.transaction() as session:
-        round_id = await hold(session, services, run.community_id, run.due_at, gone)
+        round_id = await hold(session, services, run.community_id, slot, gone)
     if round_id is not None:
         await publish_round(services, run.community_id, round_id)
 
@@ -415,6 +420,16 @@ async def _open_group(
         log.info("pairing: group %s space refused (%s)", group_id, error.reason)
         sent = [await notifier.dm(community.external_id, u, card) for u in users]
         state = SPACE_DMS if any(sent) else SPACE_FAILED
+    except Exception:  # a platform failure (5xx): the group is given back, and the job's retry opens it
+        async with services.db.transaction() as session:
+            await session.execute(
+                update(PairingGroup)
+                .where(PairingGroup.community_id == community.id, PairingGroup.id == group_id,
+                       PairingGroup.space == SPACE_OPENING)
+                .values(space=SPACE_PENDING)
+                .execution_options(synchronize_session=False)
+            )
+        raise
     async with services.db.transaction() as session:
         await session.execute(
             update(PairingGroup)
@@ -461,6 +476,8 @@ async def run_checkin(services: Services, run: JobRun) -> None:
                 await notifier.dm(community.external_id, user_id, card)
         except CannotPost as error:
             log.info("pairing: check-in of group %s refused (%s)", group.id, error.reason)
+        except Exception:  # a platform failure: the other groups are still asked, none asked twice
+            log.warning("pairing: check-in of group %s failed", group.id, exc_info=True)
 
 
 async def on_start(services: Services) -> None:
