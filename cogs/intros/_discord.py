@@ -216,8 +216,20 @@ class Intros(commands.Cog):
                 content, view=view, ephemeral=True, allowed_mentions=mentions
             )
 
+    async def _expired(self, interaction: discord.Interaction, caller: Caller) -> bool:
+        """A step of the form whose draft expired (15 minutes): page 1 again, saying so.
+
+        Rebuilt silently from the saved profile, the member's earlier picks were lost without a word.
+        """
+        if self._draft(caller) is not None:
+            return False
+        await self.show_form(interaction, 1, notice=self.t(caller.locale, "intros.form.expired"), update=True)
+        return True
+
     async def picked(self, interaction: discord.Interaction, field: str, values: list[str]) -> None:
         caller = await self.bot.caller(interaction)
+        if await self._expired(interaction, caller):
+            return
         form = (await self._start(caller)).form
         if field == "trades":
             form.trade_ids = values
@@ -236,6 +248,8 @@ class Intros(commands.Cog):
 
     async def open_modal(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
+        if await self._expired(interaction, caller):
+            return
         start = await self._start(caller)
         self._keep(caller, start.form)  # lives from now on
         await interaction.response.send_modal(intro_modal(start.form, self.t, caller.locale))
@@ -246,6 +260,8 @@ class Intros(commands.Cog):
         await self.picked(request.interaction, request.match["field"], request.values)
 
     async def on_step(self, request: DiscordRequest) -> None:
+        if await self._expired(request.interaction, await request.caller()):
+            return
         await self.show_form(request.interaction, int(request.match["page"]), update=True)
 
     async def on_open_form(self, request: DiscordRequest) -> None:

@@ -272,8 +272,20 @@ class Missions(commands.Cog):
                 content, view=view, ephemeral=True, allowed_mentions=mentions
             )
 
+    async def _gone(self, request: DiscordRequest, caller: Caller) -> bool:
+        """A step of a form whose draft expired (15 minutes): say so and build no new draft.
+
+        Rebuilt from nothing, an edit's form would silently become a new mission.
+        """
+        if self._draft(caller) is not None:
+            return False
+        await send_text(request.interaction, self.t(caller.locale, "missions.form.gone"))
+        return True
+
     async def on_pick(self, request: DiscordRequest) -> None:
         caller = await request.caller()
+        if await self._gone(request, caller):
+            return
         start = await self._start(caller)
         form, values, field = start.form, request.values, request.match["field"]
         if field == "trades":
@@ -300,10 +312,14 @@ class Missions(commands.Cog):
         await request.interaction.response.defer()
 
     async def on_step(self, request: DiscordRequest) -> None:
+        if await self._gone(request, await request.caller()):
+            return
         await self.show_form(request.interaction, int(request.match["page"]), update=True)
 
     async def on_open_texts(self, request: DiscordRequest) -> None:
         caller = await request.caller()
+        if await self._gone(request, caller):
+            return
         start = await self._start(caller)
         self._keep(caller, start.form, start.mission_id)
         title = self.t(
@@ -315,6 +331,8 @@ class Missions(commands.Cog):
 
     async def on_open_details(self, request: DiscordRequest) -> None:
         caller = await request.caller()
+        if await self._gone(request, caller):
+            return
         start = await self._start(caller)
         self._keep(caller, start.form, start.mission_id)
         await request.interaction.response.send_modal(

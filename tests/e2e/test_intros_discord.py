@@ -369,3 +369,23 @@ async def test_choices_lost_with_an_expired_draft_are_not_saved_silently(
         c["components"][0]["custom_id"]: c["components"][0].get("value") for c in reopened.data["components"]
     }
     assert values["city"] == "Brest"
+
+
+async def test_a_pick_on_an_expired_form_says_so_and_shows_the_first_page_again(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Picks, then over 15 minutes, then another pick: the member is told the form expired and sees
+    page 1 again (before: the draft was rebuilt silently, the earlier picks lost without a word)."""
+    from datetime import timedelta
+
+    from bot.drafts import DRAFT_TTL
+
+    h = discord_harness
+    started = await h.fake.invoke_slash(h.guild, h.member, "intro", locale="fr")
+    await choose(h, started.original, "intros:pick:trades", await trade_values(h, h.guild, "Photographie"),
+                 h.member)
+    h.services.clock.advance(DRAFT_TTL + timedelta(minutes=1))  # type: ignore[attr-defined]
+    late = await h.fake.choose(started.original, "intros:pick:availability", ["available"], h.member)
+    await late.wait_answer()
+    assert late.response_type == 7  # the form's message, updated in place
+    assert late.data["content"].startswith(h.t("fr", "intros.form.expired"))

@@ -751,3 +751,27 @@ async def test_the_author_picks_the_team_from_the_candidates_shown_in_a_dm(
         listed.original, f"missions:select:{mission.id}", [str(candidacy.member_id)], h.member))
     assert h.t("fr", "errors.generic") not in texts_of(chosen)
     assert (await missions(h))[0].status == "forming"
+
+
+async def test_a_step_of_an_expired_edit_form_says_so_and_makes_no_second_mission(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Editing mission 1, the member leaves the form open over 15 minutes, then picks and goes on:
+    told the form expired, with no new draft (before: a blank new mission's draft, silently, and
+    Publish posted a second mission)."""
+    from datetime import timedelta
+
+    h = discord_harness
+    channels = await configure(h)
+    mission, _ = await post_mission(h, h.member)
+    [card] = cards(h, channels["général"])
+    form = (await h.fake.click(card, f"missions:edit:{mission.id}", h.member)).original
+    h.services.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+    gone = h.t("fr", "missions.form.gone")
+    picked = await answered(await h.fake.choose(
+        form, "missions:pick:trades", await trade_values(h, h.guild, "Développement"), h.member))
+    assert gone in texts_of(picked)
+    texts = await answered(await h.fake.click(form, "missions:form:texts", h.member))
+    assert gone in texts_of(texts)  # no modal of an empty new mission
+    published = await answered(await h.fake.click(form, "missions:form:publish", h.member))
+    assert [m.id for m in await missions(h)] == [mission.id], texts_of(published)
