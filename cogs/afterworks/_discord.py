@@ -8,6 +8,7 @@ checked read-only, then deferred, then written: Discord never waits on the datab
 from __future__ import annotations
 
 import io
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -151,11 +152,12 @@ class Afterworks(commands.Cog):
         except InvalidInput as error:
             await self._problems(interaction, caller, error)
             return
-        self.bot.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
+        token = secrets.token_hex(4)  # this summary's draft: one per /afterwork create
+        self.bot.drafts.put(f"{DRAFT}:{token}", caller.community_id, caller.member_id, form)
         view = routed_view()
         view.add_item(
             CardButton(
-                custom_id="afterworks:confirm",
+                custom_id=f"afterworks:confirm:{token}",
                 label=self.t(caller.locale, "afterworks.buttons.confirm"),
                 style=discord.ButtonStyle.success,
             )
@@ -278,11 +280,12 @@ class Afterworks(commands.Cog):
     async def on_confirm(self, request: DiscordRequest) -> None:
         interaction = request.interaction
         caller = await request.caller()
-        form = self.bot.drafts.get(DRAFT, caller.community_id, caller.member_id, AfterworkForm)
-        if form is None:
+        draft = f"{DRAFT}:{request.match['token']}"  # the summary this button is under
+        form = self.bot.drafts.get(draft, caller.community_id, caller.member_id, AfterworkForm)
+        if form is None or request.match["token"] is None:
             await send_text(interaction, self.t(caller.locale, "afterworks.confirm.expired"))
             return
-        self.bot.drafts.drop(DRAFT, caller.community_id, caller.member_id)
+        self.bot.drafts.drop(draft, caller.community_id, caller.member_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             created = await run(

@@ -4,7 +4,9 @@ RSVP = r"afterworks:rsvp:(?P<id>[0-9]{1,18}):(?P<answer>going|maybe|cant)"
 CALENDAR = r"afterworks:ics:(?P<id>[0-9]{1,18})"  # "Add to calendar": the .ics file
 EDIT = r"afterworks:edit:(?P<id>[0-9]{1,18})"  # organizer or moderator: the form again
 CANCEL = r"afterworks:cancel:(?P<id>[0-9]{1,18})"  # organizer or moderator
-CONFIRM = r"afterworks:confirm"  # Discord: "Post it" under what the form understood
+# Discord: "Post it" under what the form understood; the token names that summary's draft, so that
+# "Post it" under an older summary never posts a newer one (a message from before tokens: none).
+CONFIRM = r"afterworks:confirm(?::(?P<token>[0-9a-f]{8}))?"
 FORM = r"afterworks:form"  # the Slack form (callback_id)
 CONFIRM_VIEW = r"afterworks:confirm_view"  # the Slack confirmation step (callback_id)
 EDIT_FORM = r"afterworks:edit_form:(?P<id>[0-9]{1,18})"  # the edit form (Discord modal, Slack view)

@@ -68,7 +68,9 @@ async def create(
     """/afterwork create, then "Post it": (the summary, the confirmation)."""
     summary = await h.fake.invoke_slash(h.guild, user, "afterwork create", {**OPTIONS, **options})
     assert summary.original is not None
-    confirm = await h.fake.click(summary.original, "afterworks:confirm", user)
+    [post_it] = buttons(summary.original)
+    assert post_it.startswith("afterworks:confirm:")  # names this summary's draft
+    confirm = await h.fake.click(summary.original, post_it, user)
     return summary, confirm
 
 
@@ -316,7 +318,7 @@ async def test_a_button_of_another_community_finds_nothing(h: DiscordHarness) ->
     await h.fake.invoke_slash(other_guild, stranger, "afterwork create", OPTIONS)
     summary = h.fake.interactions[max(h.fake.interactions)]
     assert summary.original is not None
-    await h.fake.click(summary.original, "afterworks:confirm", stranger)
+    await h.fake.click(summary.original, buttons(summary.original)[0], stranger)
     [theirs] = await afterworks(h)
     await create(h, h.member)
     card = cards(h, channel)[0]
@@ -522,3 +524,16 @@ async def test_a_bad_date_poll_is_refused_and_saves_nothing(h: DiscordHarness) -
                zone="Paris") in answer.content
     assert "past" not in answer.content and h.t("fr", "afterworks.fields.slot1") in answer.content
     assert cards(h, channel) == []
+
+
+async def test_post_it_under_an_older_summary_posts_that_summary(h: DiscordHarness) -> None:
+    """Two /afterwork create, then "Post it" under the first summary: the first afterwork is posted,
+    and the second summary still posts the second (before: one draft per member, the newer posted)."""
+    await use_channel(h)
+    first = await h.fake.invoke_slash(h.guild, h.member, "afterwork create", OPTIONS)
+    second = await h.fake.invoke_slash(h.guild, h.member, "afterwork create",
+                                       {**OPTIONS, "title": "Conférence UX"})
+    await (await h.fake.click(first.original, buttons(first.original)[0], h.member)).wait_followups(1)
+    assert [a.title for a in await afterworks(h)] == [OPTIONS["title"]]
+    await (await h.fake.click(second.original, buttons(second.original)[0], h.member)).wait_followups(1)
+    assert sorted(a.title for a in await afterworks(h)) == sorted([OPTIONS["title"], "Conférence UX"])
