@@ -251,8 +251,8 @@ async def _cancel_jobs(ctx: Context, mission: Mission) -> None:
         )
 
 
-async def _current(session: AsyncSession, run: JobRun) -> Mission | None:
-    """The job's mission, if it is still live with the answer-by date the job was planned for."""
+async def _current(session: AsyncSession, run: JobRun, *, status: str | None = None) -> Mission | None:
+    """The job's mission, still live (or in `status`) with the answer-by date the job was planned for."""
     assert run.community_id is not None
     mission = await session.scalar(
         select(Mission).where(
@@ -261,7 +261,7 @@ async def _current(session: AsyncSession, run: JobRun) -> Mission | None:
     )
     if (
         mission is None
-        or mission.status not in LIVE
+        or (mission.status not in LIVE if status is None else mission.status != status)
         or mission.answer_by.isoformat() != run.payload["answer_by"]
     ):
         return None
@@ -287,11 +287,14 @@ async def warn_job(services: Services, run: JobRun) -> None:
 async def expire_job(services: Services, run: JobRun) -> None:
     async with services.db.transaction() as session:
         mission = await _current(session, run)
-        if mission is None:
-            return
-        moved = await move(session, mission.community_id, mission.id, LIVE, "expired", services.clock.now())
-        author = mission.author_member_id
-    if not moved:
+        if mission is not None:
+            moved = await move(session, mission.community_id, mission.id, LIVE, "expired",
+                               services.clock.now())
+        else:  # a retry: this job's first attempt expired it, then its card or DM failed (a 5xx)
+            mission = await _current(session, run, status="expired") if run.attempt > 1 else None
+            moved = mission is not None
+        author = mission.author_member_id if mission is not None else None
+    if not moved or mission is None:
         return
     assert run.community_id is not None
     await refresh_mission(services, run.community_id, mission.id)

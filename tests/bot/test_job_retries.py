@@ -132,6 +132,32 @@ def flaky_missions(services: Services) -> FlakyNotifier:
     return recording
 
 
+async def test_mission_expiry_dm_failing_once_is_sent_by_the_retry(
+    services: Services, flaky_missions: FlakyNotifier, clock: FrozenClock
+) -> None:
+    from cogs.missions._publish import submit_mission
+    from cogs.missions.models import Mission
+    from tests.missions.conftest import channels, form
+
+    alice = await make_caller(services, name="Alice")
+    trades = await channels(services, alice)
+    done = await run(services, alice, submit_mission, form(trades[:1], answer_by=""), origin_channel_id="C")
+    clock.advance(timedelta(days=12, hours=23))
+    await services.scheduler.run_due()  # the warning
+    clock.advance(timedelta(days=2))
+    flaky_missions.dms.clear()
+    flaky_missions.failing_dms.add(alice.user_id)
+    await services.scheduler.run_due()  # the expiry: Discord answers 503 to the author's DM
+    flaky_missions.failing_dms.clear()
+    for _ in range(6):
+        clock.advance(timedelta(hours=1))
+        await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        assert (await session.get(Mission, done.mission_id)).status == "expired"
+    expired = [d for d in flaky_missions.dms if d.user_id == alice.user_id]
+    assert len(expired) == 1, "the author was never told the mission expired"
+
+
 async def test_confirm_team_dms_reach_every_candidate_despite_one_5xx(
     services: Services, flaky_missions: FlakyNotifier, clock: FrozenClock
 ) -> None:
