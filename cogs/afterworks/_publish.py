@@ -123,7 +123,7 @@ async def publish(
         posts=posts,
     )
     notifier = services.notifiers.get(platform)
-    if platform == "discord" and notifier is not None:
+    if platform == "discord" and notifier is not None and afterwork.event_id is None:  # once
         event_id = await notifier.create_event(external_id, _event_spec(afterwork))
         async with services.db.transaction() as session:
             if event_id is not None:
@@ -754,18 +754,24 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
             .on_conflict_do_nothing()
             .returning(table.c.id)
         )
-        if inserted is None:
-            return  # another process created it
+        retried = None
+        if inserted is None:  # another process created it, or this job's earlier attempt did
+            retried = await session.scalar(select(Afterwork.id).where(
+                Afterwork.community_id == cid, Afterwork.series_id == sid, Afterwork.occurrence == k))
+            if run.attempt == 1 or retried is None:
+                return
+            inserted = retried  # its card or event failed (a 5xx): this retry publishes it
         afterwork = await get_afterwork(session, cid, int(inserted))
-        if starts_at > now:
-            settings = await get_settings(session, cid)
-            await plan_reminders(
-                session, services.scheduler, afterwork, list(settings.reminder_offsets_minutes), now
-            )
-            await plan_close(session, services.scheduler, afterwork)
-        else:  # its time passed while the bot was down: kept cancelled, so the series goes on
-            afterwork.status = CANCELLED
-        await plan_next(session, services.scheduler, series, afterwork)
+        if retried is None:  # on a retry, its reminders, close and next date were planned already
+            if starts_at > now:
+                settings = await get_settings(session, cid)
+                await plan_reminders(
+                    session, services.scheduler, afterwork, list(settings.reminder_offsets_minutes), now
+                )
+                await plan_close(session, services.scheduler, afterwork)
+            else:  # its time passed while the bot was down: kept cancelled, so the series goes on
+                afterwork.status = CANCELLED
+            await plan_next(session, services.scheduler, series, afterwork)
         posts = await posts_of(session, cid, FEATURE, template.id)
         settings = await get_settings(session, cid)
         channel = settings.afterworks_channel_id or (
@@ -773,7 +779,9 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
         )
         post = afterwork.status == SCHEDULED
     if post:
-        await publish(services, cid, int(inserted), channel)
+        result = await publish(services, cid, int(inserted), channel)
+        if result.retrying:  # the date exists: its card must follow, on the job's retry
+            raise RuntimeError(f"afterwork {inserted}: card not posted in {result.retrying}")
 
 
 async def plan_close(session: AsyncSession, scheduler: Scheduler, afterwork: Afterwork) -> None:

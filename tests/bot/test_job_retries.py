@@ -12,6 +12,7 @@ from bot.services import Services
 from bot.usecase import run
 from cogs.afterworks import _publish as aw
 from cogs.afterworks._form import AfterworkForm
+from cogs.afterworks.models import Afterwork
 from storage.models import Job
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
@@ -58,6 +59,44 @@ async def _series(services: Services, caller) -> int:
         origin_channel_id="C-HERE",
     )
     return created.afterwork_id
+
+
+async def _series(services: Services, caller) -> int:
+    async with services.db.transaction() as session:
+        (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
+    created = await run(
+        services,
+        caller,
+        aw.create_afterwork,
+        AfterworkForm(title="Coworking", when="2027-03-21 19:00", where="La Cantine", city="Nantes",
+                      recurrence="weekly"),
+        origin_channel_id="C-HERE",
+    )
+    return created.afterwork_id
+
+
+
+
+async def test_next_occurrence_post_failing_once_is_posted_by_the_retry(
+    services: Services, flaky: FlakyNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    await _series(services, alice)
+    assert len(flaky.in_channel("C-AW")) == 1
+    async with services.db.transaction() as session:
+        [job] = list(await session.scalars(select(Job).where(Job.kind == aw.NEXT)))
+    clock.set(job.due_at)
+    flaky.failing.add("C-AW")  # Discord answers 503 while the next date is posted
+    await services.scheduler.run_due()
+    flaky.failing.clear()
+    for _ in range(6):  # the platform is back; every retry (with its backoff) gets its chance
+        clock.advance(timedelta(hours=1))
+        await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        second = await session.scalar(select(Afterwork).where(Afterwork.occurrence == 1))
+    assert second is not None and second.status == "scheduled"
+    # the second date exists, with its reminders: its card must be in the channel
+    assert len(flaky.in_channel("C-AW")) == 2, "the next occurrence was stored but its card never posted"
 
 
 async def _one_off(services: Services, caller) -> int:
