@@ -103,3 +103,8 @@ async def seed(services: Services, world: World) -> None:
         session.add(slot)
         await session.flush()
         world.ids.update(b_afterwork=afterwork.id, b_slot=slot.id)
+
+WITHOUT_OBJECT_IDS = {
+    "afterworks:confirm:0123abcd": "the caller's own summary draft, kept in memory by community and member: "
+                                   "names no stored object",
+}

@@ -20,6 +20,8 @@ CASES = [
 WITHOUT_OBJECT_IDS = {
     "pairing:opt:in": "the caller's own opt-in: names no stored object",
     "pairing:opt:out": "the caller's own opt-out: names no stored object",
+    "pairing:opt:out:42": "the caller's own opt-out; the group only finds a DM click's community, for a "
+                          "member of that group (tests/e2e/test_pairing_discord.py)",
 }
 
 
