@@ -47,41 +47,23 @@ def flaky(services: Services) -> FlakyNotifier:
     return recording
 
 
-async def _series(services: Services, caller) -> int:
+async def _created(services: Services, caller, **form: str) -> int:
+    """An afterwork created by `caller`, posted in C-AW."""
     async with services.db.transaction() as session:
         (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
     created = await run(
-        services,
-        caller,
-        aw.create_afterwork,
-        AfterworkForm(title="Coworking", when="2027-03-21 19:00", where="La Cantine", city="Nantes",
-                      recurrence="weekly"),
+        services, caller, aw.create_afterwork,
+        AfterworkForm(when="2027-03-21 19:00", where="La Cantine", city="Nantes", **form),
         origin_channel_id="C-HERE",
     )
     return created.afterwork_id
-
-
-async def _series(services: Services, caller) -> int:
-    async with services.db.transaction() as session:
-        (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
-    created = await run(
-        services,
-        caller,
-        aw.create_afterwork,
-        AfterworkForm(title="Coworking", when="2027-03-21 19:00", where="La Cantine", city="Nantes",
-                      recurrence="weekly"),
-        origin_channel_id="C-HERE",
-    )
-    return created.afterwork_id
-
-
 
 
 async def test_next_occurrence_post_failing_once_is_posted_by_the_retry(
     services: Services, flaky: FlakyNotifier, clock: FrozenClock
 ) -> None:
     alice = await make_caller(services, "U1", name="Alice")
-    await _series(services, alice)
+    await _created(services, alice, title="Coworking", recurrence="weekly")
     assert len(flaky.in_channel("C-AW")) == 1
     async with services.db.transaction() as session:
         [job] = list(await session.scalars(select(Job).where(Job.kind == aw.NEXT)))
@@ -99,17 +81,6 @@ async def test_next_occurrence_post_failing_once_is_posted_by_the_retry(
     assert len(flaky.in_channel("C-AW")) == 2, "the next occurrence was stored but its card never posted"
 
 
-async def _one_off(services: Services, caller) -> int:
-    async with services.db.transaction() as session:
-        (await get_settings(session, caller.community_id)).afterworks_channel_id = "C-AW"
-    created = await run(
-        services, caller, aw.create_afterwork,
-        AfterworkForm(title="Apéro", when="2027-03-21 19:00", where="La Cantine", city="Nantes"),
-        origin_channel_id="C-HERE",
-    )
-    return created.afterwork_id
-
-
 def _dms(flaky: FlakyNotifier, user: str) -> int:
     return sum(1 for d in flaky.dms if d.user_id == user)
 
@@ -119,7 +90,7 @@ async def test_sync_job_retry_does_not_dm_the_cancellation_twice(
 ) -> None:
     """A deleted organizer's afterwork is cancelled by a SYNC job DMing everyone going; one 5xx midway."""
     alice = await make_caller(services, "U1", name="Alice")
-    aid = await _one_off(services, alice)
+    aid = await _created(services, alice, title="Apéro")
     going = [await make_caller(services, f"U{i}", name=f"M{i}") for i in (2, 3, 4)]
     for member in going:
         await run(services, member, aw.answer_afterwork, aid, "going")
@@ -144,7 +115,7 @@ async def test_cancel_notice_after_commit_reaches_everyone_despite_one_5xx(
 ) -> None:
     """Cancelling an afterwork DMs those going after the commit; one 5xx must not lose the others."""
     alice = await make_caller(services, "U1", name="Alice")
-    aid = await _one_off(services, alice)
+    aid = await _created(services, alice, title="Apéro")
     going = [await make_caller(services, f"U{i}", name=f"M{i}") for i in (2, 3, 4)]
     for member in going:
         await run(services, member, aw.answer_afterwork, aid, "going")
