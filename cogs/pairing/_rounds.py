@@ -371,6 +371,13 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
             )
     except CannotPost as error:
         log.info("pairing: round %s announcement refused (%s)", round_id, error.reason)
+    except Exception:  # a platform failure (5xx): given back, so that the job's retry announces it
+        async with services.db.transaction() as session:
+            await session.execute(
+                update(PairingRound).where(PairingRound.id == round_id, PairingRound.announced.is_(True))
+                .values(announced=False).execution_options(synchronize_session=False)
+            )
+        raise
 
 
 async def _open_group(

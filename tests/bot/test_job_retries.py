@@ -256,3 +256,29 @@ async def test_pairing_checkin_retry_does_not_ask_a_group_twice(
     per_user = {u: sum(1 for d in flaky_pairing.dms if d.user_id == u) for u in ("U1", "U2", "U3", "U4")}
     assert all(n <= 1 for n in per_user.values()), f"check-in DMs per member: {per_user}"  # none twice
     assert sum(per_user.values()) >= 2, f"check-in DMs per member: {per_user}"
+
+
+async def test_pairing_announcement_failing_once_is_posted_by_the_retry(
+    services: Services, flaky_pairing: FlakyNotifier, clock: FrozenClock
+) -> None:
+    """The round's announcement is claimed, then its post answers 503: the claim is given back and the
+    job's retry posts it, once (before: claimed for good, never posted)."""
+    from tests.pairing.factory import PAIRING_CHANNEL
+
+    await _pairing_round(services, clock, PAIRING_CHANNEL)
+    real_post, refused = flaky_pairing.post, []
+
+    async def post(community_external_id, channel_id, card):  # the first post answers 503
+        if not refused:
+            refused.append(channel_id)
+            raise RuntimeError("503 Service Unavailable")
+        return await real_post(community_external_id, channel_id, card)
+
+    flaky_pairing.post = post  # type: ignore[method-assign]
+    await services.scheduler.run_due()
+    for _ in range(4):
+        clock.advance(timedelta(minutes=20))
+        await services.scheduler.run_due()
+    title = services.t("fr", "pairing.announce.title", number=1)
+    announced = [c for c in flaky_pairing.in_channel(PAIRING_CHANNEL) if c.title == title]
+    assert refused == [PAIRING_CHANNEL] and len(announced) == 1
