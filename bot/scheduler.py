@@ -56,6 +56,16 @@ MAX_RETRY_DELAY = timedelta(hours=1)  # the longest wait between two attempts of
 CANCELLED_MEMORY = 60.0  # seconds a cancelled id is kept from being armed again by a sweep in flight
 
 PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
+
+
+def queue(session: AsyncSession, kind: str, community_id: int | None, payload: dict[str, Any], *,
+          due_at: datetime | None = None) -> None:
+    """A job inserted in the caller's transaction where no scheduler is at hand (a privacy hook).
+
+    Due now unless `due_at`; the next sweep (of this process or another) runs it.
+    """
+    session.add(Job(kind=kind, payload=payload, due_at=due_at or datetime.now(UTC), community_id=community_id,
+                    state=PENDING, attempts=0))
 _SWEEP_ID = "collectif:sweep"
 _EXECUTOR = "collectif"
 # APScheduler logs every job it files and fires at INFO: 10,000 lines on a start. The rows are the record;

@@ -22,6 +22,7 @@ from bot.cards import Action, Card, Field, action_id, truncate, when
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.i18n import Catalog
 from bot.posting import PostOwner, SyncResult, posted, sync_card
+from bot.scheduler import queue
 from bot.usecase import Context, Later
 from cogs.afterworks import _publish as publish
 from cogs.afterworks._cards import COLOR, where_text
@@ -29,7 +30,7 @@ from cogs.afterworks._domain import NAMES_SHOWN, Person
 from cogs.afterworks._form import AfterworkForm, read_when, validate, wall_words
 from cogs.afterworks._publish import Created, create_afterwork, tell
 from cogs.afterworks.models import DECIDED, OPEN, Poll, PollSlot, PollVote
-from storage.models import Community, Job, Member
+from storage.models import Community, Member
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
@@ -460,17 +461,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     await publish.delete_member(session, community_id, member_id)
     now = datetime.now(UTC)
     for poll_id in await delete_polls(session, community_id, member_id):
-        session.add(
-            Job(
-                kind=POLL_SYNC,
-                payload={"poll_id": poll_id},
-                due_at=now,
-                community_id=community_id,
-                state="pending",
-                attempts=0,
-                created_at=now,
-            )
-        )
+        queue(session, POLL_SYNC, community_id, {"poll_id": poll_id}, due_at=now)
 
 
 POLL_SYNC = "afterworks.poll_sync"  # a poll's card after a privacy deletion (no platform at hand)

@@ -15,7 +15,7 @@ from bot.cards import Attachment, Card
 from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
-from bot.scheduler import PENDING, JobRun, Scheduler
+from bot.scheduler import PENDING, JobRun, Scheduler, queue
 from bot.usecase import Context, Later
 from cogs.afterworks._cards import afterwork_card, list_card, notice_card, understood_text, where_text
 from cogs.afterworks._domain import (
@@ -817,17 +817,8 @@ def queue_sync(
     key: str = "",
 ) -> None:
     """A SYNC job, due now, inserted in the caller's transaction (the sweep runs it)."""
-    session.add(
-        Job(
-            kind=SYNC,
-            payload={"afterwork_id": afterwork_id, "people": people or [], "key": key},
-            due_at=now,
-            community_id=community_id,
-            state="pending",
-            attempts=0,
-            created_at=now,
-        )
-    )
+    queue(session, SYNC, community_id, {"afterwork_id": afterwork_id, "people": people or [], "key": key},
+          due_at=now)
 
 
 def register_jobs(services: Services) -> None:

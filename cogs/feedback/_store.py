@@ -27,9 +27,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.scheduler import queue
 from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
 from cogs.intros.models import Profile, ProfileTrade
-from storage.models import Community, Job, Member, Post, Trade, utcnow
+from storage.models import Community, Member, Post, Trade
 from storage.sql import dialect_insert
 
 FEATURE = "feedback"
@@ -540,15 +541,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         threads = [[r.channel_id, r.thread_id] for r in requests if r.thread_id]
         if posts or threads:
             # The hook has no notifier: the scheduler's sweep runs this job (the jobs table is the truth).
-            session.add(
-                Job(
-                    kind=FORGET,
-                    community_id=community_id,
-                    due_at=utcnow(),
-                    state="pending",
-                    payload={"threads": threads, "messages": [list(p) for p in posts]},
-                )
-            )
+            queue(session, FORGET, community_id, {"threads": threads, "messages": [list(p) for p in posts]})
         await session.execute(
             delete(Post).where(
                 Post.community_id == community_id,

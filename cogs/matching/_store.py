@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.scheduler import queue
 from cogs.feedback.models import Kudos
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.matching._team import (
@@ -50,7 +51,7 @@ from cogs.matching._team import (
     shortlist_size,
 )
 from cogs.matching.models import Invitation, Proposal, ProposedMember
-from storage.models import Community, Job, Member
+from storage.models import Community, Member
 
 ROTATION_WINDOW = timedelta(days=30)
 KUDOS_WINDOW = timedelta(days=365)
@@ -484,10 +485,8 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             Invitation.status == "pending", Invitation.proposal_id.not_in(mine))
     ):
         waiting[proposal_id].append(slot)
-    now = datetime.now(UTC)
     for proposal_id, slots in waiting.items():
-        session.add(Job(kind=WITHDRAWN_JOB, payload={"proposal_id": proposal_id, "slots": slots},
-                        due_at=now, community_id=community_id, state="pending", attempts=0, created_at=now))
+        queue(session, WITHDRAWN_JOB, community_id, {"proposal_id": proposal_id, "slots": slots})
     await session.execute(delete(ProposedMember).where(ProposedMember.community_id == community_id,
                                                        ProposedMember.proposal_id.in_(mine)))
     await session.execute(delete(Invitation).where(Invitation.community_id == community_id,

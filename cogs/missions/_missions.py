@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound
+from bot.scheduler import queue
 from cogs.intros.models import Profile, ProfileSkill, ProfileTrade
 from cogs.missions._validation import CleanMission, city_key, title_key
 from cogs.missions.models import (
@@ -32,7 +33,7 @@ from cogs.missions.models import (
     MissionTrade,
 )
 from storage.communities import ensure_member
-from storage.models import Community, Job, Member, Sector, Trade
+from storage.models import Community, Member, Sector, Trade
 from storage.sql import dialect_insert, insert_for
 
 FEATURE = "missions"
@@ -850,17 +851,8 @@ async def kept_missions(session: AsyncSession, community_id: int, member_id: int
 
 def queue_cards(session: AsyncSession, community_id: int, mission_ids: list[int]) -> None:
     """A job per mission whose cards must follow a change made without the platform at hand."""
-    session.add_all(
-        Job(
-            kind=CARDS_JOB,
-            payload={"mission_id": mission_id},
-            due_at=AT_ONCE,
-            community_id=community_id,
-            state="pending",
-            attempts=0,
-        )
-        for mission_id in sorted(set(mission_ids))
-    )
+    for mission_id in sorted(set(mission_ids)):
+        queue(session, CARDS_JOB, community_id, {"mission_id": mission_id}, due_at=AT_ONCE)
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:

@@ -20,7 +20,7 @@ from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, sync_card
-from bot.scheduler import JobRun
+from bot.scheduler import JobRun, queue
 from bot.usecase import Context, Later
 from cogs.pooling._cards import notice_card, pool_card
 from cogs.pooling._form import Details, PoolForm, validate
@@ -432,8 +432,7 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
 
 def _queue(session: AsyncSession, kind: str, community_id: int, pool_id: int, now: datetime,
            **payload: Any) -> None:
-    session.add(Job(kind=kind, payload={"pool_id": pool_id, **payload}, due_at=now, community_id=community_id,
-                    state="pending", attempts=0, created_at=now))
+    queue(session, kind, community_id, {"pool_id": pool_id, **payload}, due_at=now)
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, update
 from bot.cards import Card
 from bot.errors import UserError
 from bot.notifier import Notifier
-from bot.scheduler import JobRun
+from bot.scheduler import JobRun, queue
 from bot.settings_registry import read_setting
 from bot.usecase import Context, moderator_only
 from cogs.pooling._rota_cards import added_card, history_card, moderators_card, tasks_card, turn_card
@@ -488,8 +488,6 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int, now: datetime) -> None:
     """Their volunteering and DMs go; their name leaves the history; a coming turn they held is given anew."""
-    from storage.models import Job
-
     await session.execute(delete(RotaVolunteer).where(
         RotaVolunteer.community_id == community_id, RotaVolunteer.member_id == member_id))
     await session.execute(delete(RotaDelivery).where(
@@ -505,5 +503,4 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                                                  RotaTask.created_by == member_id).values(created_by=None))
     for turn in held:  # given again by the REMIND job, now if its time passed (a job due now)
         if turn.remind_at <= now:
-            session.add(Job(kind=REMIND, payload={"turn_id": turn.id}, due_at=now, community_id=community_id,
-                            state="pending", attempts=0, created_at=now))
+            queue(session, REMIND, community_id, {"turn_id": turn.id}, due_at=now)
