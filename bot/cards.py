@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 ActionStyle = Literal["primary", "secondary", "success", "danger", "link"]
 TimeStyle = Literal["full", "short", "date", "time", "relative"]
@@ -146,3 +148,34 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(ellipsis))] + ellipsis
+
+
+def card_to_data(card: Card) -> dict[str, Any]:
+    """`card` as JSON-ready data (a job's payload); `card_from_data` gives it back."""
+    data = dataclasses.asdict(card)
+    data["attachments"] = [
+        {**a, "content": base64.b64encode(a["content"]).decode("ascii")} for a in data["attachments"]
+    ]
+    return data
+
+
+def card_from_data(data: dict[str, Any]) -> Card:
+    """The card `card_to_data` wrote."""
+    return Card(
+        title=data["title"],
+        text=data.get("text", ""),
+        fields=tuple(Field(**f) for f in data.get("fields", ())),
+        footer=data.get("footer", ""),
+        actions=tuple(Action(**a) for a in data.get("actions", ())),
+        url=data.get("url"),
+        color=data.get("color"),
+        image_url=data.get("image_url"),
+        selects=tuple(
+            Select(**{**s, "options": tuple(Option(**o) for o in s["options"])})
+            for s in data.get("selects", ())
+        ),
+        attachments=tuple(
+            Attachment(**{**a, "content": base64.b64decode(a["content"])})
+            for a in data.get("attachments", ())
+        ),
+    )

@@ -7,10 +7,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot import lifecycle
+from bot import lifecycle, outbox
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
 from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller, update_member
+from bot.errors import UserError
 from bot.features import CommandSpec, Feature, all_commands, load_features, locale_folders
 from bot.i18n import Catalog
 from bot.notifier import Notifier
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
+# A first contact's write, before the platform has any answer (Discord wants one within 3 s), waits
+# this long for the write lock, then the member is told to retry.
+FIRST_CONTACT_SECONDS = 2.0
 
 
 class CallerCheck(Protocol):
@@ -92,6 +96,7 @@ class Services:
         )
         services.scheduler.observer = services.metrics.job
         lifecycle.register_jobs(services)
+        outbox.register_jobs(services)
         return services
 
     @property
@@ -99,12 +104,15 @@ class Services:
         """Every feature's commands, in /help order."""
         return all_commands(self.features)
 
-    async def caller(self, origin: Origin, check: CallerCheck | None = None) -> Caller:
+    async def caller(self, origin: Origin, check: CallerCheck | None = None, *,
+                     patience: float | None = None) -> Caller:
         """Resolve (and create on first contact) the community and member behind an interaction.
 
         Mostly from `callers` (bot.context.CallerCache): a query only for a new or changed caller.
         With `check`, that read-only use case runs for the caller before this returns, in the same
         read transaction as the lookup when the caller was not cached (one transaction, not two).
+        With `patience` (seconds: the platform is still waiting for a first answer), a first contact
+        that cannot store the member within it raises `UserError("errors.busy")`.
         """
         cached = self.callers.get(origin)
         if cached is not None:
@@ -123,7 +131,7 @@ class Services:
                     await check.run(self, caller, session)
         if found is not None:
             return caller
-        caller = await self._resolve(origin)
+        caller = await self._resolve(origin, patience)
         if check is not None:
             await check.run(self, caller)
         return caller
@@ -156,15 +164,30 @@ class Services:
         while self._storing:
             await asyncio.gather(*list(self._storing.values()), return_exceptions=True)
 
-    async def _resolve(self, origin: Origin) -> Caller:
-        async with self.db.transaction() as session:  # first contact, or a paused community back
-            caller = await resolve_caller(
-                session,
-                origin,
-                default_locale=self.settings.community.locale,
-                default_timezone=self.settings.community.timezone,
-                scheduler=self.scheduler,
-            )
+    async def _resolve(self, origin: Origin, patience: float | None) -> Caller:
+        """First contact (or a paused community back): a write, bounded by `patience` when given.
+
+        Discord drops an interaction not answered within 3 s: behind another process's write lock (a
+        backup, an import) the member is told to try again in a moment instead, and nothing is
+        stored (the transaction is rolled back).
+        """
+
+        async def store() -> Caller:
+            async with self.db.transaction() as session:
+                return await resolve_caller(
+                    session,
+                    origin,
+                    default_locale=self.settings.community.locale,
+                    default_timezone=self.settings.community.timezone,
+                    scheduler=self.scheduler,
+                )
+
+        try:
+            caller = await asyncio.wait_for(store(), patience)
+        except TimeoutError:
+            log.warning("first contact of user %s in %s waited %.1f s for the write lock: told to retry",
+                        origin.user_id, origin.community_external_id, patience)
+            raise UserError("errors.busy") from None
         self.callers.put(origin, caller)
         return caller
 

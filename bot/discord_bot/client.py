@@ -26,7 +26,7 @@ from bot.features import Feature
 from bot.i18n import resolve_locale
 from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id
-from bot.services import Services
+from bot.services import FIRST_CONTACT_SECONDS, Services
 from bot.text import refuse_control_characters
 from bot.usecase import Check
 from storage.communities import BATCH as COMMUNITY_BATCH
@@ -210,7 +210,9 @@ class CollectifBot(commands.AutoShardedBot):
             is_platform_admin=permissions.manage_guild or permissions.administrator,
             role_ids=tuple(str(role.id) for role in getattr(interaction.user, "roles", ())),
         )
-        caller = await self.services.caller(origin, check)
+        # Not answered yet: a first contact waits on the write lock at most FIRST_CONTACT_SECONDS.
+        patience = None if interaction.response.is_done() else FIRST_CONTACT_SECONDS
+        caller = await self.services.caller(origin, check, patience=patience)
         interaction.extras["caller"] = caller
         return caller
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from bot.cards import Attachment, Card
 from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
+from bot.outbox import send_dm
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
 from bot.scheduler import PENDING, JobRun, Scheduler, queue
 from bot.usecase import Context, Later
@@ -163,18 +164,13 @@ async def tell(
         community = await session.get(Community, community_id)
         assert community is not None
         wanted = await dms_wanted(session, community_id, [p.member_id for p in people])
-    notifier = services.notifiers.get(community.platform)
-    if notifier is None:
+    if community.platform not in services.notifiers:
         return 0
     sent = 0
     for who in people:
-        if who.member_id in wanted:
+        if who.member_id in wanted:  # a failed DM is kept in the outbox: the others are still told
             card = notice_card(services.catalog, who.locale or community.locale, key, afterwork)
-            try:
-                sent += await notifier.dm(community.external_id, who.user_id, card) is not None
-            except Exception:  # a platform failure on one DM: the others are still told, none twice
-                log.warning("afterwork %s: %s DM to member %s failed", afterwork_id, key, who.member_id,
-                            exc_info=True)
+            sent += await send_dm(services, community, who.member_id, who.user_id, card)
     return sent
 
 

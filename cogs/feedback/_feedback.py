@@ -24,6 +24,7 @@ from bot.context import Caller
 from bot.errors import Forbidden, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
+from bot.outbox import Addressed, send_dm
 from bot.posting import PostOwner, notifier_for, post_card, remove_posts, sync_card
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later, moderator_only
@@ -427,7 +428,8 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
     )
     link = message_link(place, ref, thread) if ref is not None else None
     dm = answered_dm(services.catalog, locale, view, who, link)
-    await notifier.dm(place.external_id, requester.user_id, dm)
+    place_of_dm = Addressed(place.community_id, place.platform, place.external_id)
+    await send_dm(services, place_of_dm, requester.member_id, requester.user_id, dm)  # kept if it fails
     return ref is not None
 
 

@@ -29,6 +29,7 @@ from bot.cards import Card
 from bot.errors import Forbidden, NotFound, UserError
 from bot.i18n import Catalog
 from bot.notifier import CannotPost, Notifier, ThreadRef
+from bot.outbox import Addressed, send_dm
 from bot.posting import notifier_for
 from bot.usecase import Context, Later
 from cogs.intros.profiles import ProfileView, get_profile
@@ -66,6 +67,7 @@ class _Row:
 @dataclass(frozen=True)
 class Dm:
     invitation_id: int
+    member_id: int
     user_id: str
     name: str
     card: Card
@@ -78,6 +80,7 @@ class SpacePlan:
     name: str
     card: Card
     requester: str  # platform user id, told the outcome
+    requester_member: int
     opened: str  # the texts for the requester, in their language
     failed: str
 
@@ -87,10 +90,11 @@ class Plan:
     """What the platform must do after a commit: DMs to invitees, news to the requester, the space."""
 
     community_id: int
+    platform: str
     external_id: str
     proposal_id: int
     invites: list[Dm] = field(default_factory=list)
-    notes: list[tuple[str, Card]] = field(default_factory=list)  # (user id, card)
+    notes: list[tuple[int, str, Card]] = field(default_factory=list)  # (member id, user id, card)
     space: SpacePlan | None = None
 
 
@@ -170,7 +174,7 @@ async def settle(session: AsyncSession, services: Services, community: Community
                 break
     people = await _people(session, cid, {proposal.requester_id, *(r.member_id for r in rows)})
     requester_user, requester_name, requester_locale = people.get(proposal.requester_id, ("", "", None))
-    plan = Plan(cid, community.external_id, proposal_id)
+    plan = Plan(cid, community.platform, community.external_id, proposal_id)
 
     def name(member_id: int) -> str:
         known = people.get(member_id, ("", "", None))[1]
@@ -183,7 +187,7 @@ async def settle(session: AsyncSession, services: Services, community: Community
         user, _, locale = people[r.member_id]
         card = invitation_card(catalog, locale or community.locale, resolved, requester_name, trade(slot),
                                r.id, now + EXPIRY)
-        plan.invites.append(Dm(r.id, user, name(r.member_id), card))
+        plan.invites.append(Dm(r.id, r.member_id, user, name(r.member_id), card))
     pending = any(r.status == PENDING for r in rows)
     accepted = [r for r in rows if r.status == ACCEPTED]
     locale = requester_locale or community.locale
@@ -208,17 +212,19 @@ async def settle(session: AsyncSession, services: Services, community: Community
     if lines:
         slots = [(trade(slot), [(name(r.member_id), r.status) for r in rows if r.slot == slot
                                 and r.status != RESERVE]) for slot in sorted({r.slot for r in rows})]
-        plan.notes.append((requester_user, answers_card(catalog, locale, resolved, lines, slots)))
+        news_card = answers_card(catalog, locale, resolved, lines, slots)
+        plan.notes.append((proposal.requester_id, requester_user, news_card))
     if (not pending and accepted and proposal.invited_at is not None
             and await store.claim_space(session, cid, proposal_id, now)):
         plan.space = await _space_plan(session, catalog, community, resolved, proposal.channel_id,
-                                       (requester_user, requester_name, locale), accepted)
+                                       (requester_user, requester_name, locale), proposal.requester_id,
+                                       accepted)
     return plan
 
 
 async def _space_plan(session: AsyncSession, catalog: Catalog, community: Community, resolved: Resolved,
-                      channel_id: str | None, requester: tuple[str, str, str], accepted: list[_Row]
-                      ) -> SpacePlan | None:
+                      channel_id: str | None, requester: tuple[str, str, str], requester_member: int,
+                      accepted: list[_Row]) -> SpacePlan | None:
     profiles: list[ProfileView] = []
     for r in accepted:
         try:
@@ -236,6 +242,7 @@ async def _space_plan(session: AsyncSession, catalog: Catalog, community: Commun
         name=space_name(catalog, community.locale, resolved),
         card=space_card(catalog, community.locale, resolved, name, profiles),
         requester=user,
+        requester_member=requester_member,
         opened=catalog.t(locale, "matching.invite.opened", names=names),
         failed=catalog.t(locale, "matching.invite.failed"),
     )
@@ -251,15 +258,12 @@ async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -
     if notifier is None:
         return outcome
     failed: list[Dm] = []
-    for dm in plan.invites:
-        try:
-            ref = await notifier.dm(plan.external_id, dm.user_id, dm.card)
-        except CannotPost:
-            ref = None
-        if ref is None:
-            failed.append(dm)
-    for user, card in plan.notes:
-        await notifier.dm(plan.external_id, user, card)
+    place = Addressed(plan.community_id, plan.platform, plan.external_id)
+    for dm in plan.invites:  # a platform failure keeps the DM in the outbox (bot/outbox.py): still invited
+        if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card):
+            failed.append(dm)  # DMs closed: unreachable
+    for member_id, user, card in plan.notes:
+        await send_dm(services, place, member_id, user, card)
     if plan.space is not None:
         outcome.space_tried = True
         outcome.space = await _open_space(services, notifier, plan, plan.space)
@@ -287,15 +291,22 @@ async def _open_space(services: Services, notifier: Notifier, plan: Plan, space:
     try:
         opened = await notifier.open_private_space(plan.external_id, space.channel_id, space.users,
                                                    space.name)
-        if opened is not None:
-            await notifier.post_in_thread(plan.external_id, opened, space.card)
     except CannotPost:
         opened = None
+    except Exception:  # a platform failure (5xx): given back, so that "Invite this team" tries again
+        log.warning("matching: the space of proposal %s failed", plan.proposal_id, exc_info=True)
+    if opened is not None:
+        try:
+            await notifier.post_in_thread(plan.external_id, opened, space.card)
+        except Exception:  # the space is open (kept: a retry would open a second one), without its card
+            log.warning("matching: the profiles card of proposal %s's space failed", plan.proposal_id,
+                        exc_info=True)
     if opened is None:
         async with services.db.transaction() as session:
             await store.release_space(session, plan.community_id, plan.proposal_id)
-    await notifier.dm(plan.external_id, space.requester,
-                      Card(title=space.opened if opened else space.failed))
+    told = Card(title=space.opened if opened else space.failed)
+    await send_dm(services, Addressed(plan.community_id, plan.platform, plan.external_id),
+                  space.requester_member, space.requester, told)
     return opened
 
 

@@ -19,6 +19,7 @@ from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import Notifier
+from bot.outbox import send_dm
 from bot.posting import PostOwner, SyncResult, edit_posted, notifier_for, posted, remove_posts, sync_card
 from bot.scheduler import JobRun
 from bot.settings_registry import read_setting
@@ -177,26 +178,23 @@ def _refresh(ctx: Context, mission_id: int) -> None:
 
 
 async def _dm(services: Services, community_id: int, member_id: int, build: Callable[[str], Card]) -> bool:
-    """A DM in the member's language; False when DMs are closed or the member is unknown."""
+    """A DM in the member's language (kept in the outbox when the platform fails: bot/outbox.py).
+
+    False when DMs are closed or the member is unknown.
+    """
     async with services.db.transaction(write=False) as session:
         row = (
             await session.execute(
-                select(
-                    Member.platform_user_id,
-                    Member.locale,
-                    Community.locale,
-                    Community.platform,
-                    Community.external_id,
-                )
+                select(Member.platform_user_id, Member.locale, Community)
                 .join(Community, Community.id == Member.community_id)
                 .where(Member.community_id == community_id, Member.id == member_id)
             )
         ).first()
     if row is None:
         return False
-    user_id, member_locale, community_locale, platform, external_id = row
-    card = build(member_locale or community_locale)
-    return await notifier_for(services, platform).dm(external_id, user_id, card) is not None
+    user_id, member_locale, community = row
+    notifier_for(services, community.platform)  # no platform runtime in this process: an error, not a DM kept
+    return await send_dm(services, community, member_id, user_id, build(member_locale or community.locale))
 
 
 # -- timed work ------------------------------------------------------------------------------------
@@ -602,11 +600,11 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
                     ).first()
             platform, external_id = shown.place
             await edit_posted(services, shown.owner, platform, external_id, shown.posts, shown.card)
-            if candidate is None or author is None:
+            if candidate is None or author is None or view.author_member_id is None:
                 return False
-            dm = candidacy_dm(services.catalog, author.locale or shown.locale, view, candidate)
-            notifier = notifier_for(services, platform)
-            return await notifier.dm(external_id, author.platform_user_id, dm) is not None
+            shown_candidate = candidate
+            return await _dm(services, community_id, view.author_member_id,
+                             lambda locale: candidacy_dm(services.catalog, locale, view, shown_candidate))
 
         ctx.after_commit(cards_and_author)
     return created
@@ -688,16 +686,12 @@ async def confirm_team(ctx: Context, mission_id: int) -> str:
         told = 0
         for candidate in view.candidates:
             build = selected_dm if candidate.selected else not_selected_dm
-            try:
-                told += await _dm(
-                    services,
-                    community_id,
-                    candidate.member_id,
-                    lambda locale, build=build: build(services.catalog, locale, view),
-                )
-            except Exception:  # a platform failure on one DM: the other candidates are still told
-                log.warning("mission %s: team DM to member %s failed", mission_id, candidate.member_id,
-                            exc_info=True)
+            told += await _dm(  # a platform failure keeps it in the outbox: the others are still told
+                services,
+                community_id,
+                candidate.member_id,
+                lambda locale, build=build: build(services.catalog, locale, view),
+            )
         return told
 
     ctx.after_commit(tell_everyone)

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notifier import CannotPost, ThreadRef
+from bot.outbox import send_dm
 from bot.posting import notifier_for
 from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
@@ -472,19 +473,21 @@ async def run_checkin(services: Services, run: JobRun) -> None:
     notifier = notifier_for(services, community.platform)
     for group in groups:
         card = checkin_card(services.catalog, community.locale, group.id)
-        try:
-            if group.space == SPACE_OPEN and group.channel_id is not None:
+        if group.space == SPACE_OPEN and group.channel_id is not None:
+            try:
                 posted = await notifier.post_in_thread(
                     community.external_id, ThreadRef(group.channel_id, group.thread_id or ""), card
                 )
                 if posted is not None:
                     continue
-            for _, user_id, _ in members.get(group.id, []):
-                await notifier.dm(community.external_id, user_id, card)
-        except CannotPost as error:
-            log.info("pairing: check-in of group %s refused (%s)", group.id, error.reason)
-        except Exception:  # a platform failure: the other groups are still asked, none asked twice
-            log.warning("pairing: check-in of group %s failed", group.id, exc_info=True)
+            except CannotPost as error:
+                log.info("pairing: check-in of group %s refused in its space (%s): asked by DM", group.id,
+                         error.reason)
+            except Exception:  # a platform failure: asked by DM instead, the other groups still asked
+                log.warning("pairing: check-in of group %s failed in its space: asked by DM", group.id,
+                            exc_info=True)
+        for member_id, user_id, _ in members.get(group.id, []):  # a failed DM is kept in the outbox
+            await send_dm(services, community, member_id, user_id, card)
 
 
 async def on_start(services: Services) -> None:

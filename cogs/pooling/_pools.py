@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
+from bot.outbox import send_dm
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, sync_card
 from bot.scheduler import JobRun, queue
 from bot.usecase import Context, Later
@@ -172,13 +173,12 @@ async def tell(services: Services, community_id: int, pool_id: int, told: list[P
         pool = await get_pool(session, community_id, pool_id)
         community = await session.get(Community, community_id)
         assert community is not None
-    notifier = services.notifiers.get(community.platform)
-    if notifier is None:
+    if community.platform not in services.notifiers:
         return 0
     sent = 0
-    for who in told:
+    for who in told:  # a platform failure keeps the DM in the outbox: the others are still told
         card = notice_card(services.catalog, who.locale or community.locale, key, pool)
-        sent += await notifier.dm(community.external_id, who.user_id, card) is not None
+        sent += await send_dm(services, community, who.member_id, who.user_id, card)
     return sent
 
 

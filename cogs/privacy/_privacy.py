@@ -1,7 +1,8 @@
 """Self-service privacy: export everything stored about a member, or delete it, across every feature.
 
-The privacy cog owns the core personal tables (`members`, `posts`); every other table holding a
-person's data belongs to a feature whose `PrivacyHook` exports and deletes it.
+The privacy cog owns the core personal tables (`members`, `posts`) and the DMs kept in the outbox
+(`bot.outbox`); every other table holding a person's data belongs to a feature whose `PrivacyHook`
+exports and deletes it.
 
 Deletion order, each step its own transaction so that a failure never leaves a feature half-deleted
 and a retry resumes where it stopped:
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.cards import Action, Card, action_id
 from bot.context import Caller
 from bot.errors import NotFound
@@ -105,6 +107,8 @@ async def collect(session: AsyncSession, features: Sequence[Feature], community_
             {"feature": p.feature, "channel_id": p.channel_id, "message_id": p.message_id,
              "posted_at": p.posted_at} for p in posts
         ],
+        # DMs the platform failed to take, kept to be sent again (bot/outbox.py)
+        "outbox": await outbox.pending(session, community_id, member_id),
         "features": {},
     }
     for feature in hooked(features):
@@ -212,6 +216,7 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
             await feature.privacy.delete(session, cid, member_id)
     async with services.db.transaction() as session:
         await session.execute(delete(Post).where(Post.community_id == cid, Post.member_id == member_id))
+        await outbox.forget_member(session, cid, member_id)
         await session.execute(delete(Member).where(Member.community_id == cid, Member.id == member_id))
     services.callers.forget(cid, member_id)  # gone: their next request is a first contact
     for feature in hooked(services.features):

@@ -210,12 +210,19 @@ async def test_create_answer_waitlist_reminder_edit_cancel_and_calendar(s: Slack
         ))
     assert due == [moved - timedelta(hours=24), moved - timedelta(hours=1)]
 
-    # Cancel: the card says so, no more answers, no reminder afterwards.
+    # Cancel: the card says so, no more answers, no reminder afterwards. Slack fails every DM meanwhile:
+    # the notices are kept in the outbox and sent, once each, when it is back.
+    s.fake.errors["conversations.open"] = "fatal_error"
     assert await click(s, f"afterworks:cancel:{aid}", s.member_fr) == s.t("fr", "afterworks.cancelled.done")
+    gone = s.t("fr", "afterworks.dm.cancelled_title", title=TEXTS["title"])
+    assert sum(gone in text for text in dms(s, "UCHRIS")) == 0
+    del s.fake.errors["conversations.open"]
+    for _ in range(3):
+        s.services.clock.advance(timedelta(minutes=1))
+        await s.services.scheduler.run_due()
     final = card(s)
     assert s.t("fr", "afterworks.card.cancelled_title", title=TEXTS["title"]) in visible_text(final)
     assert "afterworks:rsvp" not in json.dumps(final)
-    gone = s.t("fr", "afterworks.dm.cancelled_title", title=TEXTS["title"])
     assert sum(gone in text for text in dms(s, "UCHRIS")) == 1
     before = {u: len(dms(s, u)) for u in ("UALEX", "UCHRIS")}
     for hours in (24, 1):

@@ -224,6 +224,32 @@ async def test_no_autocomplete_waits_on_the_write_lock(discord_harness: DiscordH
     assert waited == [], f"waited on the lock: {', '.join(waited)}"
 
 
+async def test_a_first_contact_behind_the_lock_is_told_to_retry_then_served(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A member's very first interaction stores them (a write): behind another process's write lock it
+    is answered within Discord's 3 s that Collectif is busy (before: it waited on the lock and Discord
+    dropped it, 10062), nothing is half-stored, and once the lock is gone the same command works."""
+    from storage.models import Member
+
+    h = discord_harness
+    newcomer = h.fake.add_user("Nina", guild=h.guild)
+    with write_locked(h.services.settings.database.url):
+        started = time.perf_counter()
+        sent = await h.fake.invoke_slash(h.guild, newcomer, "help", wait=False)
+        answer = await sent.wait_answer(2.8)
+        assert time.perf_counter() - started < 2.8
+    assert answer.content == h.t("fr", "errors.busy")
+    async with h.services.db.transaction(write=False) as session:
+        assert await session.scalar(select(func.count()).select_from(Member).where(
+            Member.platform_user_id == str(newcomer.id))) == 0
+    helped = await h.fake.invoke_slash(h.guild, newcomer, "help")
+    assert helped.content != h.t("fr", "errors.busy")
+    async with h.services.db.transaction(write=False) as session:
+        assert await session.scalar(select(func.count()).select_from(Member).where(
+            Member.platform_user_id == str(newcomer.id))) == 1
+
+
 async def test_a_member_with_a_new_name_is_answered_then_the_name_stored(
     discord_harness: DiscordHarness,
 ) -> None:

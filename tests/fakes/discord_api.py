@@ -74,6 +74,7 @@ class FakeDiscord(InteractionsMixin):
         self.messages: dict[int, dict[str, Any]] = {}
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.closed_dms: set[int] = set()
+        self.failing_dms: set[int] = set()  # users whose DMs Discord answers 503 (an outage)
         self.interactions: dict[int, FakeInteraction] = {}
         # Seconds after which Discord refuses the first answer (10062) and follow-ups (50027).
         self.interaction_deadline = 3.0
@@ -354,6 +355,8 @@ class FakeDiscord(InteractionsMixin):
         channel = self._channel(cid)
         if channel.type == 1 and channel.recipient and channel.recipient.id in self.closed_dms:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
+        if channel.type == 1 and channel.recipient and channel.recipient.id in self.failing_dms:
+            raise DiscordError(503, 0, "Service Unavailable")
         self._may_post(channel)
         message = message_payload(channel=channel, channel_id=channel.id, author=self.bot_user, body=r.body)
         for attachment in message["attachments"]:

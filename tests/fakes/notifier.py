@@ -162,3 +162,25 @@ class RecordingNotifier:
     def in_channel(self, channel_id: str) -> list[Card]:
         """The cards shown in a channel (or thread) now, oldest first."""
         return [card for (channel, _), card in self.messages.items() if channel == channel_id]
+
+
+class FlakyNotifier(RecordingNotifier):
+    """The platform answers 5xx (raises) for DMs to `failing_dms` and posts in `failing` channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing_dms: set[str] = set()
+        self.fail_dm_call: int | None = None  # the nth DM call (1-based) answers 503, once
+        self._dm_calls = 0
+
+    async def dm(
+        self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
+    ) -> PostRef | None:
+        self._dm_calls += 1
+        if self._dm_calls == self.fail_dm_call:
+            self.calls.append(("dm", user_id))
+            raise RuntimeError(f"503 Service Unavailable DMing {user_id}")
+        if user_id in self.failing_dms:
+            self.calls.append(("dm", user_id))
+            raise RuntimeError(f"503 Service Unavailable DMing {user_id}")
+        return await super().dm(community_external_id, user_id, card, attachment)

@@ -19,7 +19,7 @@ from cogs.matching._store import delete_member, export_member
 from cogs.matching.models import Invitation, Proposal
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
-from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.notifier import FlakyNotifier, RecordingNotifier
 
 PACK = "Site vitrine"  # Rédaction web, Design graphique, SEO / SEA, Développement
 
@@ -182,6 +182,41 @@ async def test_closed_dms_count_as_a_decline(services: Services, alice: Caller,
     assert invited.outcome.value is not None and invited.outcome.value.unreachable == ["Vic"]
     assert len(invitations_to(notifier, "V2")) == 1
     assert "Vic n’a pas pu être joint·e" in news(notifier, alice.user_id)[-1]
+
+
+async def test_an_invitation_dm_refused_by_a_5xx_is_sent_later_and_still_pending(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """Before the outbox, the 503 raised out of the invitation: Vic was pending but never asked."""
+    flaky = FlakyNotifier()
+    services.notifiers["discord"] = flaky
+    await team(services)
+    flaky.failing_dms.add("V1")
+    invited = await invite(services, alice, await propose(services, alice, trades="Développement",
+                                                          skills="python"))
+    assert invited.outcome.value is not None and invited.outcome.value.unreachable == []
+    assert invitations_to(flaky, "V1") == [] and invitations_to(flaky, "V2") == []
+    flaky.failing_dms.clear()
+    for _ in range(3):
+        services.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await services.scheduler.run_due()
+    assert len(invitations_to(flaky, "V1")) == 1 and invitations_to(flaky, "V2") == []
+
+
+async def test_a_space_failing_with_a_5xx_is_given_back_and_retried_by_invite(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """Before: the 503 raised with the space claimed for good, so "Invite this team" never opened it."""
+    sam = await member(services, "S1", "Sam", trades=("SEO / SEA",))
+    proposal = await propose(services, alice, trades="SEO")
+    await invite(services, alice, proposal)
+    notifier.failing.add("c-general")
+    await answer(services, sam, notifier)
+    assert not notifier.threads
+    assert notifier.dms[-1].card.title.startswith("Collectif n’a pas pu ouvrir")
+    notifier.failing.clear()
+    retried = await invite(services, alice, proposal)
+    assert retried.space_retry and retried.outcome.value is not None and retried.outcome.value.space
+    (space,) = notifier.threads.values()
+    assert space.members == [alice.user_id, "S1"]
 
 
 async def test_a_refused_space_is_retried_by_invite(services: Services, alice: Caller,
