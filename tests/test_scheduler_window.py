@@ -69,6 +69,14 @@ async def test_a_job_armed_by_the_sweep_runs_on_time(any_db: Database) -> None:
     scheduler = Scheduler(any_db, clock, window=timedelta(seconds=1), sweep_seconds=0.2)
     scheduler.register("remind", record)
     job_id = await schedule(scheduler, any_db, kind="remind", due_at=clock.now() + timedelta(seconds=3))
+    timers: list[int] = []
+    on_timer = scheduler._on_job_timer
+
+    def timer_fired(fired_id: int) -> None:
+        timers.append(fired_id)
+        on_timer(fired_id)
+
+    scheduler._on_job_timer = timer_fired  # type: ignore[method-assign]
     await scheduler.start()
     try:
         assert job_id not in scheduler.armed
@@ -81,4 +89,6 @@ async def test_a_job_armed_by_the_sweep_runs_on_time(any_db: Database) -> None:
     finally:
         await scheduler.stop()
     assert len(fired) == 1
-    assert 0 <= fired[0] < 0.5  # run by its timer, not by a late sweep
+    # Run by its own timer, not left to a later sweep; the lateness bound is loose because a loaded
+    # machine (CI beside other jobs) delays the event loop itself by a second at times.
+    assert timers == [job_id] and 0 <= fired[0] < 2
