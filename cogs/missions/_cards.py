@@ -138,8 +138,22 @@ def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate:
     return line
 
 
-def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
-    """For the author only: each candidate, a select of collaborators and Confirm team."""
+def candidate_pages(view: MissionView) -> int:
+    return max(1, -(-len(view.candidates) // SELECT_MAX))
+
+
+def page_of_candidates(view: MissionView, page: int) -> tuple[int, list[CandidateView]]:
+    """The page (clamped) and its candidates: SELECT_MAX each, in the view's order."""
+    page = min(max(page, 0), candidate_pages(view) - 1)
+    return page, list(view.candidates[page * SELECT_MAX:(page + 1) * SELECT_MAX])
+
+
+def candidates_card(catalog: Catalog, locale: str, view: MissionView, page: int = 0) -> Card:
+    """For the author only: each candidate, a select of collaborators and Confirm team.
+
+    Past SELECT_MAX candidates (a Discord select's most options) they come in pages, each with its
+    own select that changes the selection of that page only, and Previous / Next.
+    """
     t = catalog.t
     suggest = (
         (Action(action_id(FEATURE, "suggest", view.id), t(locale, "missions.buttons.suggest")),)
@@ -152,18 +166,27 @@ def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
             text=t(locale, "missions.candidates.none"),
             actions=suggest,
         )
-    lines = [_candidate_line(catalog, locale, view, c) for c in view.candidates]
+    page, shown = page_of_candidates(view, page)
+    lines = [_candidate_line(catalog, locale, view, c) for c in shown]
+    pages = candidate_pages(view)
+    if pages > 1:
+        lines.append(t(locale, "missions.list.page", page=f"{page + 1}/{pages}"))
     selects: tuple[Select, ...] = ()
     actions: tuple[Action, ...] = ()
+    paging = (
+        *((Action(action_id(FEATURE, "candidates", view.id, page - 1), t(locale, "missions.list.previous")),)
+          if page > 0 else ()),
+        *((Action(action_id(FEATURE, "candidates", view.id, page + 1), t(locale, "missions.list.next")),)
+          if page + 1 < pages else ()),
+    )
     if view.live:
-        shown = view.candidates[:SELECT_MAX]
         options = tuple(
             Option(str(c.member_id), truncate(c.display_name or c.user_id, 100), default=c.selected)
             for c in shown
         )
         selects = (
             Select(
-                action_id(FEATURE, "select", view.id),
+                action_id(FEATURE, "select", view.id, page),
                 options,
                 placeholder=t(locale, "missions.candidates.placeholder"),
                 min_values=0,
@@ -180,7 +203,7 @@ def candidates_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
         title=truncate(t(locale, "missions.candidates.title", title=view.title), 256),
         text=truncate(f"{trade_counts(view)}\n\n" + "\n".join(lines), 3500),
         selects=selects,
-        actions=(*actions, *suggest),
+        actions=(*actions, *paging, *suggest),
     )
 
 

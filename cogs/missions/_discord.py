@@ -462,14 +462,16 @@ class Missions(commands.Cog):
 
     async def on_candidates(self, request: DiscordRequest) -> None:
         caller = await self._caller(request)
-        card = await run(self.bot.services, caller, candidates_of, self._id(request), write=False)
+        page = _ids.page_number(request.match)
+        card = await run(self.bot.services, caller, candidates_of, self._id(request), page, write=False)
         await send_card(request.interaction, card)
 
     async def on_select(self, request: DiscordRequest) -> None:
         caller = await self._caller(request)  # also in the DM that showed the candidates
         interaction = request.interaction
         await interaction.response.defer()
-        card = await run(self.bot.services, caller, select_team, self._id(request), request.values)
+        card = await run(self.bot.services, caller, select_team, self._id(request), request.values,
+                         _ids.page_number(request.match))
         embed, view = render_card(card)
         mentions = discord.AllowedMentions.none()
         if interaction.message is None:

@@ -1,10 +1,13 @@
 """The interaction ids of missions, written once for both platforms (Discord custom_id, Slack action_id)."""
 
+import re
+
 INTEREST = r"missions:interest:(?P<id>[0-9]{1,18})"  # "I'm interested": opens the note form
 NOTE = r"missions:note:(?P<id>[0-9]{1,18})"  # the note form (Discord modal / Slack callback_id)
 WITHDRAW = r"missions:withdraw:(?P<id>[0-9]{1,18})"
-CANDIDATES = r"missions:candidates:(?P<id>[0-9]{1,18})"  # author only
-SELECT = r"missions:select:(?P<id>[0-9]{1,18})"  # the author's choice of collaborators
+# Author only; a page of 25 candidates (a Discord select's most), the first without a page.
+CANDIDATES = r"missions:candidates:(?P<id>[0-9]{1,18})(?::(?P<page>[0-9]{1,4}))?"
+SELECT = r"missions:select:(?P<id>[0-9]{1,18})(?::(?P<page>[0-9]{1,4}))?"  # the author's choice, that page's
 CONFIRM = r"missions:confirm:(?P<id>[0-9]{1,18})"
 EDIT = r"missions:edit:(?P<id>[0-9]{1,18})"
 CLOSE = r"missions:close:(?P<id>[0-9]{1,18})"  # asks for the outcome
@@ -26,3 +29,8 @@ SUBMIT_TEXTS = r"missions:form:submit_texts"
 SUBMIT_DETAILS = r"missions:form:submit_details"
 PUBLISH = r"missions:form:publish"
 STEP = r"missions:step:(?P<page>[12])"
+
+
+def page_number(match: re.Match[str] | None) -> int:
+    """The `page` of a CANDIDATES or SELECT id: 0 (the first) when it has none."""
+    return int(match["page"]) if match is not None and match["page"] else 0

@@ -33,6 +33,7 @@ from cogs.missions._cards import (
     list_card,
     mission_card,
     not_selected_dm,
+    page_of_candidates,
     selected_dm,
     warning_dm,
 )
@@ -636,26 +637,27 @@ async def _selected_count(ctx: Context, mission_id: int) -> int:
     )
 
 
-async def candidates_of(ctx: Context, mission_id: int) -> Card:
+async def candidates_of(ctx: Context, mission_id: int, page: int = 0) -> Card:
     """The author's (or a moderator's) view of the candidates, with the select of collaborators."""
     mission = await authored(ctx.session, ctx.caller, mission_id)
     view = await load_view(ctx.session, mission, with_profiles=True)
-    return candidates_card(ctx.catalog, ctx.caller.locale, view)
+    return candidates_card(ctx.catalog, ctx.caller.locale, view, page)
 
 
-async def select_team(ctx: Context, mission_id: int, member_ids: list[str]) -> Card:
-    """The author's choice: exactly these candidates; the mission moves to team forming (or back to open)."""
+async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page: int = 0) -> Card:
+    """The author's choice on one page of candidates: exactly these of that page (the others' stay).
+
+    The mission moves to team forming (or back to open).
+    """
     mission = await authored(ctx.session, ctx.caller, mission_id)
     if mission.status not in LIVE:
         raise UserError("missions.errors.not_live")
-    candidates = set(
-        await ctx.session.scalars(
-            select(Candidacy.member_id).where(
-                Candidacy.community_id == ctx.community_id, Candidacy.mission_id == mission_id
-            )
-        )
-    )
-    wanted = [int(m) for m in member_ids if m.isdigit() and len(m) <= 18 and int(m) in candidates]
+    before = await load_view(ctx.session, mission)
+    page, shown = page_of_candidates(before, page)
+    on_page = {c.member_id for c in shown}
+    chosen = {int(m) for m in member_ids if m.isdigit() and len(m) <= 18} & on_page
+    wanted = [c.member_id for c in before.candidates
+              if c.member_id in chosen or (c.selected and c.member_id not in on_page)]
     count = await set_selection(ctx.session, ctx.community_id, mission_id, wanted)
     now = ctx.clock.now()
     if count:
@@ -665,7 +667,7 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str]) -> C
     await ctx.session.refresh(mission)
     _refresh(ctx, mission_id)
     view = await load_view(ctx.session, mission, with_profiles=True)
-    return candidates_card(ctx.catalog, ctx.caller.locale, view)
+    return candidates_card(ctx.catalog, ctx.caller.locale, view, page)
 
 
 async def confirm_team(ctx: Context, mission_id: int) -> str:

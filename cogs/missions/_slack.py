@@ -362,14 +362,16 @@ async def withdraw_clicked(request: SlackRequest) -> None:
 
 async def candidates_clicked(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
-    await request.reply(await run(request.services, caller, candidates_of, _id(request), write=False))
+    page = _ids.page_number(request.match)
+    await request.reply(await run(request.services, caller, candidates_of, _id(request), page, write=False))
 
 
 async def selected(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     action = request.body["actions"][0]
     values = [str(o.get("value")) for o in action.get("selected_options") or []][:100]
-    card = await run(request.services, caller, select_team, _id(request), values)
+    page = _ids.page_number(request.match)
+    card = await run(request.services, caller, select_team, _id(request), values, page)
     await request.reply(card, replace=True)
 
 

@@ -212,7 +212,7 @@ async def test_share_interest_select_staff_and_close(discord_harness: DiscordHar
     assert "Dispo dès lundi" in str(listed.embeds[0])
     members = {c.member_id for c in await candidacies(h)}
     sacha_id = min(members)
-    chosen = await h.fake.choose(listed.original, f"missions:select:{mission.id}", [str(sacha_id)], h.member)
+    chosen = await h.fake.choose(listed.original, f"missions:select:{mission.id}:0", [str(sacha_id)], h.member)
     assert chosen.response_type == DEFERRED_UPDATE
     assert (await missions(h))[0].status == "forming"
     edited = await _wait_edit(h, listed.original)
@@ -412,7 +412,7 @@ async def test_someone_else_cannot_manage_the_mission(discord_harness: DiscordHa
         clicked = await answered(await h.fake.click(card, custom_id, sacha))
         assert h.t("fr", "missions.errors.not_author") in texts_of(clicked), custom_id
     forged = copy.deepcopy(card)
-    chosen = await h.fake.choose(forged, f"missions:select:{mission.id}", [str(sacha.id)], sacha)
+    chosen = await h.fake.choose(forged, f"missions:select:{mission.id}:0", [str(sacha.id)], sacha)
     await answered(chosen)
     [after] = await missions(h)
     assert (after.status, after.outcome) == ("open", None)
@@ -748,7 +748,7 @@ async def test_the_author_picks_the_team_from_the_candidates_shown_in_a_dm(
     listed = await h.fake.click(dm, f"missions:candidates:{mission.id}", h.member)
     [candidacy] = await candidacies(h)
     chosen = await answered(await h.fake.choose(
-        listed.original, f"missions:select:{mission.id}", [str(candidacy.member_id)], h.member))
+        listed.original, f"missions:select:{mission.id}:0", [str(candidacy.member_id)], h.member))
     assert h.t("fr", "errors.generic") not in texts_of(chosen)
     assert (await missions(h))[0].status == "forming"
 

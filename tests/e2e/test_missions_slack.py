@@ -242,7 +242,7 @@ async def test_share_interest_select_staff_and_close(slack: SlackHarness) -> Non
     listed = await click(slack, f"missions:candidates:{mission.id}", slack.member_fr)
     assert "Dispo dès lundi" in listed
     sacha_member = (await candidacies(slack))[0].member_id
-    chosen = await choose(slack, f"missions:select:{mission.id}", [str(sacha_member)], slack.member_fr)
+    chosen = await choose(slack, f"missions:select:{mission.id}:0", [str(sacha_member)], slack.member_fr)
     assert slack.t("fr", "missions.candidates.selected") in chosen
     assert (await missions(slack))[0].status == "forming"
 
@@ -369,7 +369,7 @@ async def test_someone_else_cannot_manage_the_mission(slack: SlackHarness) -> No
         )
         assert await click(slack, action_id, SACHA) == refused, action_id
     sacha_member = (await candidacies(slack))[0].member_id
-    assert await choose(slack, f"missions:select:{mission.id}", [str(sacha_member)], SACHA) == refused
+    assert await choose(slack, f"missions:select:{mission.id}:0", [str(sacha_member)], SACHA) == refused
     after = (await missions(slack))[0]
     assert (after.status, after.outcome) == ("open", None)
     assert not (await candidacies(slack))[0].selected
