@@ -12,9 +12,11 @@ A kept message is the member's data: listed by their export (`pending`), deleted
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card, card_from_data, card_to_data
 from bot.notifier import CannotPost, Notifier
-from bot.scheduler import PENDING, JobRun, Scheduler
+from bot.scheduler import PENDING, RUNNING, JobRun, Scheduler, queue
 from storage.models import Community, Job, Member
 
 if TYPE_CHECKING:
@@ -35,6 +37,11 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox.dm"
 # A notice more than a day late (the bot was down) is stale news: dropped, not sent.
 MAX_LATENESS = timedelta(days=1)
+# Raised by `send_dm` rather than kept: a bug in the bot, which no retry would mend.
+BUGS = (TypeError, AttributeError, LookupError, ValueError, AssertionError, NameError)
+# Kept DMs this process sent whose row still holds the card (its write failed or was cancelled by a
+# stop): a later run in this process does not send them again. By scheduler, i.e. by database.
+_sent_here: weakref.WeakKeyDictionary[Scheduler, set[int]] = weakref.WeakKeyDictionary()
 
 
 class Services(Protocol):
@@ -75,11 +82,15 @@ def _key(community_id: int, member_id: int) -> str:
     return f"{OUTBOX}:{community_id}:{member_id}:"
 
 
-async def send_dm(services: Services, community: Place, member_id: int, user_id: str, card: Card) -> bool:
+async def send_dm(services: Services, community: Place, member_id: int, user_id: str, card: Card, *,
+                  undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
     """DM `card` to a member now, or keep it for later when the platform fails.
 
-    True when sent or kept; False when the member's DMs are closed (or the message could not even be
-    kept: the database failed too, logged).
+    True when sent or kept; False when the member's DMs are closed (or the member is gone, or the
+    message could not even be kept: the database failed too, logged). `undelivered` (a job kind and
+    its payload) is queued when a kept message finally cannot be delivered (DMs closed by then, or
+    every attempt failed), for a caller that counted on it (a matching invitation).
+    A programming error (`BUGS`) is raised, not kept: retrying it would not help.
     """
     notifier = services.notifiers.get(community.platform)
     if notifier is not None:
@@ -88,15 +99,22 @@ async def send_dm(services: Services, community: Place, member_id: int, user_id:
         except CannotPost as refused:  # the platform refuses it for good: as closed DMs
             log.info("DM to member %s refused (%s)", member_id, refused.reason)
             return False
+        except BUGS:
+            raise
         except Exception:
             log.warning("DM to member %s of community %s failed; kept in the outbox", member_id, community.id,
                         exc_info=True)
+    payload: dict[str, Any] = {"member_id": member_id, "user_id": user_id, "card": card_to_data(card)}
+    if undelivered is not None:
+        payload["undelivered"] = {"kind": undelivered[0], "payload": undelivered[1]}
     try:
         async with services.db.transaction() as session:
+            if not await _member_is(session, community.id, member_id, user_id):
+                return False  # deleted their data meanwhile: nothing of theirs is kept
             await services.scheduler.schedule(
                 session, kind=OUTBOX, due_at=services.clock.now() + timedelta(minutes=1),
                 community_id=community.id, dedupe_key=_key(community.id, member_id) + uuid.uuid4().hex,
-                payload={"member_id": member_id, "user_id": user_id, "card": card_to_data(card)},
+                payload=payload,
             )
     except Exception:
         log.exception("DM to member %s of community %s lost: it could not be kept", member_id, community.id)
@@ -104,46 +122,89 @@ async def send_dm(services: Services, community: Place, member_id: int, user_id:
     return True
 
 
+async def _member_is(session: AsyncSession, community_id: int, member_id: int, user_id: str) -> bool:
+    """Still this member (an id freed by a deletion may be given to a newcomer on SQLite)."""
+    found = await session.scalar(select(Member.id).where(
+        Member.community_id == community_id, Member.id == member_id, Member.platform_user_id == user_id))
+    return found is not None
+
+
 async def deliver(services: Services, run: JobRun) -> None:
-    """The job: send a kept message; a failure raises, so the scheduler tries again later."""
+    """The job: send a kept message; a platform failure raises, so the scheduler tries again later.
+
+    Once sent (or dropped), the row forgets the card, so that no later run sends it again.
+    """
+    if "card" not in run.payload:
+        return  # sent by an earlier run whose end was not recorded (its process died, or a lock)
+    member_id, user_id = int(run.payload["member_id"]), str(run.payload["user_id"])
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, run.community_id)
-        member = await session.scalar(
-            select(Member.id).where(Member.community_id == run.community_id,
-                                    Member.id == run.payload["member_id"])
-        )
-    if community is None or member is None or not community.active:
-        return  # gone since (their deletion also deletes the job; this is the race with it)
+        there = community is not None and await _member_is(session, community.id, member_id, user_id)
+    if community is None or not there or not community.active:
+        await _forget_card(services, run)  # gone since: dropped, its text with it
+        return
     notifier = services.notifiers.get(community.platform)
     if notifier is None:
         raise RuntimeError(f"no {community.platform} notifier in this process")
+    done_here = _sent_here.setdefault(services.scheduler, set())
+    if run.id in done_here:  # sent by this process, then its bookkeeping was cancelled or failed
+        await _forget_card(services, run)
+        return
     card = card_from_data(run.payload["card"])
     try:
-        sent = await notifier.dm(community.external_id, run.payload["user_id"], card)
+        sent = await notifier.dm(community.external_id, user_id, card)
     except CannotPost:
         sent = None
+    except Exception:
+        if run.attempt >= services.scheduler.max_attempts:  # the last attempt: given up
+            log.warning("kept DM to member %s given up after %d attempts", member_id, run.attempt)
+            await _forget_card(services, run, undelivered=True)
+        raise
+    done_here.add(run.id)
     if sent is None:
-        log.info("kept DM to member %s not sent: their DMs are closed now", run.payload["member_id"])
-    # Delivered: the row no longer keeps what it said.
-    async with services.db.transaction() as session:
-        await session.execute(
-            update(Job).where(Job.id == run.id)
-            .values(payload={k: v for k, v in run.payload.items() if k != "card"})
-            .execution_options(synchronize_session=False)
-        )
+        log.info("kept DM to member %s not sent: their DMs are closed now", member_id)
+    await _forget_card(services, run, undelivered=sent is None)
+
+
+async def _forget_card(services: Services, run: JobRun, *, undelivered: bool = False) -> None:
+    """The row no longer keeps what the message said; with `undelivered`, the caller's follow-up is queued.
+
+    Shielded (a stop cancelling the job after the send must not leave the card for another run) and
+    never raising: the message went out or was dropped, whatever happens to this bookkeeping.
+    """
+    follow = run.payload.get("undelivered") if undelivered else None
+
+    async def write() -> None:
+        async with services.db.transaction() as session:
+            await session.execute(
+                update(Job).where(Job.id == run.id)
+                .values(payload={k: v for k, v in run.payload.items() if k != "card"})
+                .execution_options(synchronize_session=False)
+            )
+            if follow:
+                queue(session, follow["kind"], run.community_id, follow["payload"],
+                      due_at=services.clock.now())
+
+    try:
+        await asyncio.shield(write())
+    except Exception:
+        log.warning("kept DM job %s: forgetting its text failed", run.id, exc_info=True)
+    else:
+        _sent_here.get(services.scheduler, set()).discard(run.id)
 
 
 async def pending(session: AsyncSession, community_id: int, member_id: int) -> list[dict[str, Any]]:
-    """The member's kept messages, for their export."""
+    """The member's kept messages that still hold their text (waiting, or given up), for their export."""
     rows = await session.execute(
-        select(Job.payload, Job.created_at).where(
-            Job.community_id == community_id, Job.kind == OUTBOX, Job.state == PENDING,
+        select(Job.payload, Job.created_at, Job.state).where(
+            Job.community_id == community_id, Job.kind == OUTBOX,
             Job.dedupe_key.startswith(_key(community_id, member_id), autoescape=True),
         ).order_by(Job.id)
     )
     return [
-        {"title": payload["card"]["title"], "text": payload["card"]["text"], "kept_at": created_at}
-        for payload, created_at in rows
+        {"title": payload["card"]["title"], "text": payload["card"]["text"], "kept_at": created_at,
+         "state": "waiting" if state in (PENDING, RUNNING) else "not sent"}
+        for payload, created_at, state in rows if "card" in (payload or {})
     ]
 
 

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 EXPIRY = timedelta(days=7)
 EXPIRE_JOB = "matching.expire"
+# A kept invitation (bot/outbox.py) that could not be delivered after all: a decline, as closed DMs.
+UNREACHABLE_JOB = "matching.unreachable"
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
 UNREACHABLE, EXPIRED, RESERVE = "unreachable", "expired", "reserve"
 ACTIVE = (PENDING, ACCEPTED)
@@ -260,7 +262,8 @@ async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -
     failed: list[Dm] = []
     place = Addressed(plan.community_id, plan.platform, plan.external_id)
     for dm in plan.invites:  # a platform failure keeps the DM in the outbox (bot/outbox.py): still invited
-        if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card):
+        if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card,
+                             undelivered=(UNREACHABLE_JOB, {"invitation_id": dm.invitation_id})):
             failed.append(dm)  # DMs closed: unreachable
     for member_id, user, card in plan.notes:
         await send_dm(services, place, member_id, user, card)
@@ -373,6 +376,16 @@ async def answer_invitation(ctx: Context, invitation_id: int, accept: bool) -> s
 
 async def run_expire(services: Services, run: JobRun) -> None:
     """Seven days without an answer: the invitation expires and the slot's next alternative is invited."""
+    await _closed(services, run, EXPIRED)
+
+
+async def run_unreachable(services: Services, run: JobRun) -> None:
+    """A kept invitation could not be delivered after all: unreachable, the next alternative invited."""
+    await _closed(services, run, UNREACHABLE)
+
+
+async def _closed(services: Services, run: JobRun, status: str) -> None:
+    """A pending invitation ends without an answer (`status`); the team is settled again."""
     assert run.community_id is not None
     invitation_id = int(run.payload["invitation_id"])
     now = services.clock.now()
@@ -382,9 +395,9 @@ async def run_expire(services: Services, run: JobRun) -> None:
         if found is None or community is None or found.status != PENDING:
             return
         await store.lock_proposal(session, community.id, found.proposal_id)
-        if not await store.set_status(session, community.id, invitation_id, PENDING, EXPIRED, now):
+        if not await store.set_status(session, community.id, invitation_id, PENDING, status, now):
             return
-        plan = await settle(session, services, community, found.proposal_id, now, [(EXPIRED, invitation_id)])
+        plan = await settle(session, services, community, found.proposal_id, now, [(status, invitation_id)])
     await carry_out(services, notifier_for(services, community.platform), plan)
 
 
@@ -409,4 +422,5 @@ async def run_withdrawn(services: Services, run: JobRun) -> None:
 
 async def on_start(services: Services) -> None:
     services.scheduler.register(EXPIRE_JOB, functools.partial(run_expire, services))
+    services.scheduler.register(UNREACHABLE_JOB, functools.partial(run_unreachable, services))
     services.scheduler.register(store.WITHDRAWN_JOB, functools.partial(run_withdrawn, services))

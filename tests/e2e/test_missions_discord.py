@@ -212,7 +212,8 @@ async def test_share_interest_select_staff_and_close(discord_harness: DiscordHar
     assert "Dispo dès lundi" in str(listed.embeds[0])
     members = {c.member_id for c in await candidacies(h)}
     sacha_id = min(members)
-    chosen = await h.fake.choose(listed.original, f"missions:select:{mission.id}:0", [str(sacha_id)], h.member)
+    select_id = f"missions:select:{mission.id}:0"
+    chosen = await h.fake.choose(listed.original, select_id, [str(sacha_id)], h.member)
     assert chosen.response_type == DEFERRED_UPDATE
     assert (await missions(h))[0].status == "forming"
     edited = await _wait_edit(h, listed.original)

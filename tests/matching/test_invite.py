@@ -290,3 +290,23 @@ async def test_a_pending_invitee_deleting_their_data_does_not_strand_the_team(
     withdrawn = services.t("fr", "matching.answers.withdrawn", trade="Développement")
     assert any(withdrawn in text for text in latest)
     assert not any("Vic" in text for text in latest)
+
+
+async def test_a_kept_invitation_whose_retry_finds_dms_closed_invites_the_next_alternative(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """carry_out counts a kept DM as 'invited'. When the outbox's retry then finds Vic's DMs closed,
+    deliver() only logs: Vic is never marked unreachable, Val (next in rank) is not invited and the
+    requester waits the full 7-day EXPIRY (a closed DM at the first try is an immediate decline)."""
+    flaky = FlakyNotifier()
+    services.notifiers["discord"] = flaky
+    await team(services)
+    flaky.failing_dms.add("V1")
+    await invite(services, alice, await propose(services, alice, trades="Développement", skills="python"))
+    flaky.failing_dms.clear()
+    flaky.closed_dms.add("V1")  # Vic closed his DMs meanwhile
+    for _ in range(12):
+        services.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+        await services.scheduler.run_due()
+    async with services.db.transaction(write=False) as session:
+        statuses = (await session.execute(select(Invitation.id, Invitation.status))).all()
+    assert len(invitations_to(flaky, "V2")) == 1, f"Val not invited; invitations: {statuses}"
