@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -109,6 +109,26 @@ class Card:
     attachments: tuple[Attachment, ...] = ()
 
 
+FIELD_MAX = 1024  # a field's value: Discord's embed field (Slack's section fields allow 2000)
+
+
+def fields_for(name: str, items: Sequence[str], sep: str = "\n", *,
+               inline: bool = False) -> tuple[Field, ...]:
+    """`items` joined by `sep` under `name`, over as many fields as FIELD_MAX needs, none lost.
+
+    The next fields are named "`name` (2)", "(3)"…; only an item longer than a field by itself is cut.
+    """
+    chunks: list[str] = []
+    for item in items:
+        item = truncate(item, FIELD_MAX)
+        if chunks and len(chunks[-1]) + len(sep) + len(item) <= FIELD_MAX:
+            chunks[-1] += sep + item
+        else:
+            chunks.append(item)
+    return tuple(Field(name if i == 0 else f"{name} ({i + 1})", chunk, inline)
+                 for i, chunk in enumerate(chunks))
+
+
 def action_id(feature: str, verb: str, *args: object) -> str:
     """Build an action id: action_id("afterwork", "rsvp", 42, "going") -> "afterwork:rsvp:42:going"."""
     return ":".join([feature, verb, *(str(a) for a in args)])
@@ -129,7 +149,10 @@ def when(at: datetime, style: TimeStyle = "full") -> str:
 
 def utc_text(timestamp: int, style: str) -> str:
     """The plain fallback of a `when()`: UTC, ISO-like, readable in any language."""
-    at = datetime.fromtimestamp(timestamp, UTC)
+    try:
+        at = datetime.fromtimestamp(timestamp, UTC)
+    except (ValueError, OverflowError, OSError):  # out of datetime's range: not a date the bot wrote
+        return str(timestamp)
     if style == "date":
         return at.strftime("%Y-%m-%d")
     if style == "time":

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# Exceptions that mean a bug in the bot, not a platform outage: raised where a platform failure is
+# caught to retry or tell the member (the outbox, a card's post), since no retry would mend them.
+BUGS = (TypeError, AttributeError, LookupError, ValueError, AssertionError, NameError)
+
 
 class UserError(Exception):
     """A known problem the user can fix; shown as a localized ephemeral message."""

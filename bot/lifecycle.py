@@ -17,33 +17,23 @@ import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduler import PENDING, JobRun, Scheduler
+from bot.scheduler import PENDING, JobRun, Runtime, Scheduler
 from storage.models import Community, Job
 from storage.settings import get_settings
-
-if TYPE_CHECKING:
-    from bot.clock import Clock
-    from storage.engine import Database
 
 
 class _Callers(Protocol):
     def forget(self, community_id: int, member_id: int | None = None) -> None: ...
 
 
-class Services(Protocol):
-    """What the lifecycle needs of bot.services.Services (a protocol: no import cycle back up)."""
+class Services(Runtime, Protocol):
+    """What the lifecycle needs of bot.services.Services."""
 
-    @property
-    def db(self) -> Database: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def scheduler(self) -> Scheduler: ...
     @property
     def callers(self) -> _Callers: ...
 

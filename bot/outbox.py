@@ -19,40 +19,29 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card, card_from_data, card_to_data
+from bot.errors import BUGS
 from bot.notifier import CannotPost, Notifier
-from bot.scheduler import PENDING, RUNNING, JobRun, Scheduler, queue
+from bot.scheduler import PENDING, RUNNING, JobRun, Runtime, Scheduler, queue
 from storage.models import Community, Job, Member
-
-if TYPE_CHECKING:
-    from bot.clock import Clock
-    from storage.engine import Database
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox.dm"
 # A notice more than a day late (the bot was down) is stale news: dropped, not sent.
 MAX_LATENESS = timedelta(days=1)
-# Raised by `send_dm` rather than kept: a bug in the bot, which no retry would mend.
-BUGS = (TypeError, AttributeError, LookupError, ValueError, AssertionError, NameError)
 # Kept DMs this process sent whose row still holds the card (its write failed or was cancelled by a
 # stop): a later run in this process does not send them again. By scheduler, i.e. by database.
 _sent_here: weakref.WeakKeyDictionary[Scheduler, set[int]] = weakref.WeakKeyDictionary()
 
 
-class Services(Protocol):
-    """What the outbox needs of bot.services.Services (a protocol: no import cycle back up)."""
+class Services(Runtime, Protocol):
+    """What the outbox needs of bot.services.Services."""
 
-    @property
-    def db(self) -> Database: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def scheduler(self) -> Scheduler: ...
     @property
     def notifiers(self) -> dict[str, Notifier]: ...
 

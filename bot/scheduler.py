@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -72,6 +72,20 @@ _EXECUTOR = "collectif"
 # these loggers stay at WARNING unless the operator's logging config sets them.
 _TIMER_LOGGERS = ("bot.scheduler.timer", f"apscheduler.executors.{_EXECUTOR}")
 _BATCH = 500
+
+
+class Runtime(Protocol):
+    """What jobs of the runtime itself need of bot.services.Services (the lifecycle's purge, the outbox).
+
+    A protocol, so that those modules need not import bot.services, which imports them.
+    """
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
 
 
 @dataclass(frozen=True)

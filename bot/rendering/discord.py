@@ -36,6 +36,7 @@ OPTION_DESCRIPTION_MAX = 100
 FILES_MAX = 10
 EMPTY = "\u200b"  # Discord refuses empty field names and values
 MIN_FIELD_VALUE = 16  # below this a cut field says nothing; drop it instead
+MORE_ROOM = 8  # kept for the last field "…" / "+N" when fields are left out
 
 _TIME_CODES = {"full": "F", "short": "f", "date": "D", "time": "t", "relative": "R"}
 _CUT_MARKUP = re.compile(r"<t:[0-9:-]*[A-Za-z]?…$")  # a timestamp cut in half by a truncation
@@ -102,7 +103,8 @@ def render_embed(card: Card) -> discord.Embed:
     budget -= len(title or "")
     footer = flat(card.footer, FOOTER_MAX)
     budget -= len(footer)
-    description = rich(card.text, min(DESCRIPTION_MAX, budget)) if card.text else None
+    reserve = MORE_ROOM if card.fields else 0  # room for the last "… +N" field, whatever comes before
+    description = rich(card.text, min(DESCRIPTION_MAX, budget - reserve)) if card.text else None
     budget -= len(description or "")
     embed = discord.Embed(
         title=title,
@@ -110,14 +112,20 @@ def render_embed(card: Card) -> discord.Embed:
         url=_web_url(card.url),
         colour=card.color,
     )
-    for field in card.fields[:FIELDS_MAX]:
+    # Past the field count or the embed's total, a last field says how many were left out (never silently).
+    fit = card.fields if len(card.fields) <= FIELDS_MAX else card.fields[:FIELDS_MAX - 1]
+    shown = 0
+    for field in fit:
         name = flat(field.name, FIELD_NAME_MAX) or EMPTY
-        room = min(FIELD_VALUE_MAX, budget - len(name))
+        room = min(FIELD_VALUE_MAX, budget - len(name) - MORE_ROOM)
         if room < min(MIN_FIELD_VALUE, len(field.value) or 1):
             break
         value = rich(field.value, room) or EMPTY
         embed.add_field(name=name, value=value, inline=field.inline)
         budget -= len(name) + len(value)
+        shown += 1
+    if shown < len(card.fields):
+        embed.add_field(name="…", value=f"+{len(card.fields) - shown}", inline=False)
     if footer:
         embed.set_footer(text=footer)
     if _web_url(card.image_url):

@@ -8,6 +8,7 @@ struggling Slack is not asked again on every request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ PROFILE_TTL = timedelta(minutes=5)
 FAILURE_TTL = timedelta(seconds=30)  # retry soon after a failed lookup, without hammering the API
 MAX_FAILURE_TTL = timedelta(minutes=5)  # however long a Retry-After asks for
 MAX_PROFILES = 10_000
+LOOKUP_SECONDS = 0.8  # users.info slower than this: carry on without the profile (cached as a failure)
 CALLER_KEY = "collectif_caller"  # where the resolved caller waits in Bolt's context (for error messages)
 
 
@@ -52,7 +54,8 @@ class People:
         if entry is not None and entry[0] > now:
             return entry[1]
         try:
-            response = await without_waiting(client).users_info(user=user_id, include_locale=True)
+            async with asyncio.timeout(LOOKUP_SECONDS):  # a form's 3 s must not go on waiting for it
+                response = await without_waiting(client).users_info(user=user_id, include_locale=True)
             profile: SlackProfile | None = _profile(response["user"])
             expires = now + self._ttl
         except Exception as exc:  # see the module docstring: never worth failing the request for

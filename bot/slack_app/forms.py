@@ -7,6 +7,7 @@ problem under the field (`response_action: errors`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,21 @@ from bot.rendering.slack import plain
 VALUE = "value"
 LABEL_MAX, OPTION_MAX, OPTIONS_MAX, PLACEHOLDER_MAX = 2000, 75, 100, 150
 INPUT_MAX = 3000  # a plain_text_input's max_length: Slack refuses the whole view above it
+
+
+METADATA_MAX = 3000  # Slack's private_metadata limit
+
+
+def parse_metadata(raw: str | None) -> dict[str, Any]:
+    """A form's private_metadata as a dict, trusting nothing: anything unreadable is an empty dict.
+
+    Each form then checks every value it reads from it (a forged id is checked like any other).
+    """
+    try:
+        data = json.loads((raw or "{}")[:METADATA_MAX])
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def option(value: str, label: str) -> dict[str, Any]:

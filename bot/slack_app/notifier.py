@@ -7,6 +7,7 @@ Posts are paced to one per second per channel (Slack's chat.postMessage limit, b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -129,7 +130,13 @@ class SlackNotifier:
             self._gone(exc, f"cannot post in {channel_id}")
             return None
         channel = str(response["channel"])
-        await self._upload(client, channel, card.attachments, thread_ts)
+        try:
+            await self._upload(client, channel, card.attachments, thread_ts)
+        except Exception:
+            # A card announcing a file that never came: taken back (best effort), the failure raised.
+            with contextlib.suppress(Exception):
+                await client.chat_delete(channel=channel, ts=str(response["ts"]))
+            raise
         return PostRef(channel, str(response["ts"]))
 
     async def _upload(self, client: AsyncWebClient, channel: str, attachments: tuple[Attachment, ...],

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.cards import Card
+from bot.errors import UserError
 from bot.rendering.slack import escaped_within, render_message
 from bot.slack_app.client import error_code
 
@@ -154,5 +155,11 @@ class SlackRequest:
 
     async def open_modal(self, view: dict[str, Any]) -> dict[str, Any]:
         """views.open with this request's trigger_id (valid 3 s, once)."""
-        response = await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        try:
+            response = await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        except SlackApiError as error:
+            # Slack took more than its 3 s to pass the click on, or it was used twice: not a bug.
+            if error_code(error) in ("expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"):
+                raise UserError("slack.form_expired") from error
+            raise
         return dict(response["view"])

@@ -63,6 +63,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def unescape(text: str) -> str:
+    """A command's text as typed, read once here for every subcommand.
+
+    Slack sends a typed `&`, `<` and `>` as entities; its own markup (`<@U123|name>`) keeps real ones.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
 Handler = Callable[[SlackRequest], Awaitable[Any]]
 DataDeletedHandler = Callable[[SlackRequest, int, int], Awaitable[None]]
 HELP_COMMAND = "help"
@@ -268,8 +276,9 @@ class Dispatcher:
         async with self.guard(body, context, ack):
             caller = await self.caller(body, context, client)
             request = self._request(body, context, client, ack, caller)
-            refuse_control_characters({"text": body.get("text") or ""})
-            words = str(body.get("text") or "").split(maxsplit=1)
+            text = unescape(str(body.get("text") or ""))
+            refuse_control_characters({"text": text})
+            words = text.split(maxsplit=1)
             word = words[0] if words else ""
             request.args = words[1].strip() if len(words) > 1 else ""
             command = self.by_name.get(fold(word)) if word else self.help

@@ -14,7 +14,7 @@ from typing import Any
 from bot.cards import Attachment
 from bot.errors import InvalidInput
 from bot.rendering.slack import SECTION_MAX, escaped_within, mrkdwn, plain
-from bot.slack_app.forms import VALUE, input_block, select, text_input
+from bot.slack_app.forms import METADATA_MAX, VALUE, input_block, parse_metadata, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.text import refuse_control_characters
@@ -40,7 +40,6 @@ from cogs.afterworks._publish import (
 from cogs.afterworks.models import KINDS, RULES
 
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
-METADATA_MAX = 3000  # Slack's private_metadata limit
 SWITCH = {"on": ("oui", "yes", "actifs", "activer"), "off": ("non", "no", "desactiver", "aucun")}
 TEXT_FIELDS = ("title", "when", "where", "city", "capacity", "description")
 
@@ -169,11 +168,7 @@ def form_from_state(values: dict[str, Any]) -> AfterworkForm:
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
     """The form's private_metadata, trusting nothing: a channel id and the form's texts, bounded."""
-    try:
-        data = json.loads((raw or "{}")[:METADATA_MAX])
-    except ValueError:
-        data = {}
-    data = data if isinstance(data, dict) else {}
+    data = parse_metadata(raw)
     channel = data.get("channel")
     form = data.get("form") if isinstance(data.get("form"), dict) else {}
     fields = {f.name for f in dataclasses.fields(AfterworkForm)}

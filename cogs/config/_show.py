@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from bot.cards import Card, Field
+from bot.cards import Card, Field, fields_for
 from cogs.config import _values
 from cogs.config._context import ConfigContext, action
 from cogs.config._declared import MODERATORS
@@ -64,9 +64,9 @@ async def show(ctx: ConfigContext) -> Card:
     ]
     fields = (
         *core,
-        Field(ctx.t("config.show.trades", count=len(trade_lines)), "\n".join(trade_lines) or none),
-        Field(ctx.t("config.show.sectors", count=len(sector_names)), ", ".join(sector_names) or none),
-        Field(ctx.t("config.show.packs"), "\n".join(pack_lines) or none),
+        *fields_for(ctx.t("config.show.trades", count=len(trade_lines)), trade_lines or [none]),
+        *fields_for(ctx.t("config.show.sectors", count=len(sector_names)), sector_names or [none], ", "),
+        *fields_for(ctx.t("config.show.packs"), pack_lines or [none]),
         *features,
     )
     return Card(

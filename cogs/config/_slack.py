@@ -40,6 +40,7 @@ from bot.settings_registry import (
 )
 from bot.slack_app.callers import team_of
 from bot.slack_app.client import error_code
+from bot.slack_app.forms import parse_metadata
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.words import catalog_words, match_word
@@ -340,7 +341,9 @@ async def open_settings(request: SlackRequest) -> None:
 
 async def submit_settings(request: SlackRequest) -> dict[str, Any]:
     view = request.body["view"]
-    version = int(json.loads(view.get("private_metadata") or "{}").get("version", 0)) or None
+    version = parse_metadata(view.get("private_metadata")).get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        version = -1  # unreadable: the form is treated as stale (refused), never as "any version"
     values = values_from_state(view["state"]["values"])
     await _check_then_close(request, check_update, values, expected_version=version)
     card = await _run(request, update_settings, values, expected_version=version)

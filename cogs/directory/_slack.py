@@ -13,18 +13,13 @@ from cogs.directory._filters import parse_args
 from cogs.directory._search import SearchPage, find_members, turn_page
 
 
-def unescape(text: str) -> str:
-    """Slack sends & < > of a command's text as entities."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 async def members(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     services = request.services
-    if unescape(request.args).strip() in ("?", "help", "aide"):
+    if request.args.strip() in ("?", "help", "aide"):
         await request.reply(request.t("directory.slack.usage"))
         return
-    filters = parse_args(unescape(request.args))
+    filters = parse_args(request.args)
 
     async def respond(found: tuple[SearchPage, date]) -> None:
         await request.reply(results_card(services.catalog, caller.locale, *found))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from bot.cards import Action, Card, Field, action_id, truncate, when
+from bot.cards import Action, Card, Field, action_id, fields_for, truncate, when
 from bot.formatting import format_date
 from bot.i18n import Catalog
 from cogs.feedback._kinds import checklist
 from cogs.feedback._store import FEATURE, AnswerView, RequestView
 
 FIELD_MAX = 1024
+TOP_FIELDS = 25  # an embed's most fields
 OPEN_COLOR, CLOSED_COLOR, ANSWER_COLOR = 0x2E86DE, 0x7F8C8D, 0x27AE60
 
 
@@ -28,7 +29,7 @@ def request_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
     ]
     if view.due_on is not None:
         fields.append(Field(t(locale, "feedback.card.due"), format_date(view.due_on, locale), inline=True))
-    fields.append(Field(t(locale, "feedback.card.links"), truncate("\n".join(view.links), FIELD_MAX)))
+    fields.extend(fields_for(t(locale, "feedback.card.links"), view.links))  # what reviewers must open
     fields.append(Field(t(locale, "feedback.card.checklist"), checklist_text(catalog, locale, view.kind)))
     fields.append(
         Field(
@@ -204,14 +205,19 @@ def kudos_card(
 def top_card(catalog: Catalog, locale: str, month: date, rows: list[tuple[str | None, str, int]]) -> Card:
     t = catalog.t
     grouped: dict[str, list[str]] = {}
+    no_trade = t(locale, "feedback.top.no_trade")
     for trade, name, n in rows:
-        label = trade or t(locale, "feedback.top.no_trade")
-        grouped.setdefault(label, []).append(t(locale, "feedback.top.line", name=name, count=n))
-    fields = tuple(
-        Field(trade, truncate("\n".join(lines), FIELD_MAX)) for trade, lines in list(grouped.items())[:25]
-    )
+        grouped.setdefault(trade or no_trade, []).append(t(locale, "feedback.top.line", name=name, count=n))
+    # A field per trade; past 24, the other trades share the last field, each line naming its trade.
+    groups = list(grouped.items())
+    fields = [Field(trade, truncate("\n".join(lines), FIELD_MAX)) for trade, lines in groups[:TOP_FIELDS - 1]]
+    if len(groups) == TOP_FIELDS:
+        fields.append(Field(groups[-1][0], truncate("\n".join(groups[-1][1]), FIELD_MAX)))
+    elif len(groups) > TOP_FIELDS:
+        others = [f"{trade} — {line}" for trade, lines in groups[TOP_FIELDS - 1:] for line in lines]
+        fields.extend(fields_for(t(locale, "feedback.top.others"), others)[:1])
     return Card(
         title=t(locale, "feedback.top.title", month=month.strftime("%Y-%m")),
         text="" if rows else t(locale, "feedback.top.empty"),
-        fields=fields,
+        fields=tuple(fields),
     )

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 
 from bot.community_time import community_today
 from bot.context import Caller
-from bot.errors import Forbidden, NotFound, UserError
+from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
 from bot.outbox import Addressed, send_dm
@@ -101,6 +101,7 @@ class Published:
     posted: bool
     threaded: bool
     channel_id: str
+    outage: bool = False  # not posted because the platform failed (5xx, network): try again later
 
 
 @dataclass(frozen=True)
@@ -235,10 +236,16 @@ async def publish_request(services: Services, community_id: int, request_id: int
     view, community = found
     card = request_card(services.catalog, community.locale, view)
     owner = PostOwner(community_id, FEATURE, request_id, view.requester.member_id)
+    outage = False
     try:
         ref = await post_card(services, owner, view.channel_id, card)
     except CannotPost:
         ref = None
+    except BUGS:
+        raise
+    except Exception:  # the platform failed: as refused, nothing kept, and the member told to retry
+        log.warning("feedback request %s: its card was not posted", request_id, exc_info=True)
+        ref, outage = None, True
     if ref is None:
         async with services.db.transaction() as session:
             await _cancel_jobs(services, session, community_id, request_id)
@@ -247,7 +254,7 @@ async def publish_request(services: Services, community_id: int, request_id: int
                     FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id
                 )
             )
-        return Published(False, False, view.channel_id)
+        return Published(False, False, view.channel_id, outage)
     thread: ThreadRef | None
     try:
         thread = await notifier_for(services, community.platform).open_thread(

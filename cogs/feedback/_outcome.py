@@ -12,6 +12,8 @@ def where_label(catalog: Catalog, locale: str, trade_name: str | None) -> str:
 
 def asked_text(catalog: Catalog, locale: str, asked: Asked, *, mention_channel: bool) -> str:
     published = asked.published
+    if published is not None and published.outage:
+        return catalog.t(locale, "feedback.asked.outage")
     if published is None or not published.posted:
         return catalog.t(locale, "feedback.asked.not_posted")
     if mention_channel:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from bot.cards import Action, Card, Field, action_id, truncate
+from bot.cards import Action, Card, Field, action_id, fields_for, truncate
 from bot.community_time import local_date
 from bot.formatting import format_date, format_money, language_name
 from bot.i18n import Catalog
@@ -60,15 +60,14 @@ def intro_card(
         ("sectors", ", ".join(name for _, name in view.sectors), False),
         ("languages", ", ".join(language_name(code, locale) for code in view.languages), True),
         ("rate", rate_text(catalog, locale, view), True),
-        ("links", "\n".join(view.links), False),
     ]
     return Card(
         title=truncate(t(locale, "intros.card.title", name=view.display_name or "?"), 256),
         text=truncate(view.bio, 4000),
-        fields=tuple(
-            Field(t(locale, f"intros.card.{name}"), truncate(value, _FIELD_LIMIT), inline)
-            for name, value, inline in fields
-            if value
+        fields=(
+            *(Field(t(locale, f"intros.card.{name}"), truncate(value, _FIELD_LIMIT), inline)
+              for name, value, inline in fields if value),
+            *fields_for(t(locale, "intros.card.links"), view.links),  # a link cut would be a dead one
         ),
         footer=t(
             locale,

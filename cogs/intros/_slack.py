@@ -17,7 +17,7 @@ from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
-from bot.slack_app.forms import VALUE, input_block, select, text_input
+from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
 from bot.slack_app.home import refresh_home
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -243,12 +243,7 @@ async def submitted(request: SlackRequest) -> None:
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
     """The form's private_metadata, trusting nothing: a channel only if it looks like a channel id."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = parse_metadata(raw)
     channel = data.get("channel")
     return {
         "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,

@@ -12,15 +12,10 @@ from cogs.matching._match import Answer, find_team
 from cogs.matching._request import parse_args
 
 
-def unescape(text: str) -> str:
-    """Slack sends & < > of a command's text as entities."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 async def match(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     services = request.services
-    text = unescape(request.args).strip()
+    text = request.args.strip()
     if text in ("", "?", "help", "aide"):
         await request.reply(request.t("matching.slack.usage"))
         return

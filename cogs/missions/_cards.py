@@ -12,12 +12,16 @@ from bot.i18n import Catalog
 from bot.posting import SyncResult
 from cogs.matching.teams import Fit, Team
 from cogs.missions._missions import CandidateView, ListedMission, MissionView
+from cogs.missions._validation import MAX_DESCRIPTION
 
 FEATURE = "missions"
 COLORS = {"open": 0x2E86DE, "forming": 0xF39C12, "staffed": 0x27AE60, "closed": 0x7F8C8D, "expired": 0x7F8C8D}
 FIELD_MAX = 1024
-DESCRIPTION_MAX = 1500
-SELECT_MAX = 25
+DESCRIPTION_MAX = MAX_DESCRIPTION  # the whole of what the form accepts
+LIST_LINE_MAX = 330  # /missions: 10 lines and the filters within the card's 3,500 characters
+# Candidates per page: each with its note (cut at NOTE_SHOWN) within the card's text, a select each page.
+CANDIDATES_PAGE = 8
+NOTE_SHOWN = 150
 
 
 def trade_counts(view: MissionView | ListedMission) -> str:
@@ -134,25 +138,26 @@ def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate:
         parts.append(t(locale, "missions.candidates.selected"))
     line = " · ".join(parts)
     if candidate.note:
-        line += "\n  " + t(locale, "missions.candidates.note", note=truncate(candidate.note, 300))
+        line += "\n  " + t(locale, "missions.candidates.note", note=truncate(candidate.note, NOTE_SHOWN))
     return line
 
 
 def candidate_pages(view: MissionView) -> int:
-    return max(1, -(-len(view.candidates) // SELECT_MAX))
+    return max(1, -(-len(view.candidates) // CANDIDATES_PAGE))
 
 
 def page_of_candidates(view: MissionView, page: int) -> tuple[int, list[CandidateView]]:
-    """The page (clamped) and its candidates: SELECT_MAX each, in the view's order."""
+    """The page (clamped) and its candidates: CANDIDATES_PAGE each, in the view's order."""
     page = min(max(page, 0), candidate_pages(view) - 1)
-    return page, list(view.candidates[page * SELECT_MAX:(page + 1) * SELECT_MAX])
+    return page, list(view.candidates[page * CANDIDATES_PAGE:(page + 1) * CANDIDATES_PAGE])
 
 
 def candidates_card(catalog: Catalog, locale: str, view: MissionView, page: int = 0) -> Card:
     """For the author only: each candidate, a select of collaborators and Confirm team.
 
-    Past SELECT_MAX candidates (a Discord select's most options) they come in pages, each with its
-    own select that changes the selection of that page only, and Previous / Next.
+    Past CANDIDATES_PAGE candidates they come in pages (each line with its note must fit the card,
+    and a Discord select holds 25 at most), each with its own select that changes the selection of
+    that page only, and Previous / Next.
     """
     t = catalog.t
     suggest = (
@@ -439,7 +444,7 @@ def list_card(
             trades=trade_counts(v),
             date=format_date(v.answer_by, locale),
             status=status_text(catalog, locale, v),
-        )
+        )[:LIST_LINE_MAX]  # bounded: a page's ten lines always fit, none is cut off between two pages
         for v in missions
     ]
     actions = []
@@ -484,10 +489,12 @@ def outcome_text(
             lines.append(t(locale, "missions.saved.posted", count=len(result.posted)))
         if result.edited:
             lines.append(t(locale, "missions.saved.edited", count=len(result.edited)))
-        failed = [*result.failed, *result.retrying]
-        if failed:
-            names = ", ".join(f"#{channel_names.get(c, c)}" for c in failed)
-            lines.append(t(locale, "missions.saved.failed", channels=names, count=len(failed)))
+        if result.failed:
+            names = ", ".join(f"#{channel_names.get(c, c)}" for c in result.failed)
+            lines.append(t(locale, "missions.saved.failed", channels=names, count=len(result.failed)))
+        if result.retrying:  # the platform failed for now: not a moderator's business
+            names = ", ".join(f"#{channel_names.get(c, c)}" for c in result.retrying)
+            lines.append(t(locale, "missions.saved.retrying", channels=names, count=len(result.retrying)))
     if similar is not None:
         lines.append(t(locale, "missions.saved.similar", id=similar[0], title=similar[1]))
     return "\n".join(lines)

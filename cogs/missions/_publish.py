@@ -83,6 +83,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+# A card the platform failed to post (a 5xx, a rate limit) is tried again this much later, then backing off.
+RETRY_AFTER = timedelta(minutes=3)
 WARN, EXPIRE = "missions.warn", "missions.expire"
 
 
@@ -152,13 +154,34 @@ def _place_query() -> Any:
     )
 
 
-async def publish_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
-    """Posts the card where it belongs, edits the copies already posted (a trade removed: its copy goes)."""
+async def publish_mission(services: Services, community_id: int, mission_id: int, *,
+                          retry_later: bool = True) -> SyncResult:
+    """Posts the card where it belongs, edits the copies already posted (a trade removed: its copy goes).
+
+    Channels where the platform failed for now (`SyncResult.retrying`) are tried again by the cards
+    job a few minutes later (`retry_later`), which raises while some still fail (the jobs' backoff).
+    """
     shown = await _card_of(services, community_id, mission_id)
     if shown is None:
         return SyncResult()
     wanted = shown.channels if shown.view.live else None
-    return await sync_card(services, shown.owner, shown.card, wanted, place=shown.place, posts=shown.posts)
+    result = await sync_card(services, shown.owner, shown.card, wanted, place=shown.place, posts=shown.posts)
+    if retry_later:
+        await _retry_later(services, community_id, mission_id, result)
+    return result
+
+
+async def _retry_later(services: Services, community_id: int, mission_id: int, result: SyncResult) -> None:
+    """Channels where the platform failed for now: the cards job posts there a few minutes later."""
+    if not result.retrying:
+        return
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        await services.scheduler.schedule(
+            session, kind=CARDS_JOB, due_at=now + RETRY_AFTER, community_id=community_id,
+            payload={"mission_id": mission_id},
+            dedupe_key=f"{CARDS_JOB}:retry:{community_id}:{mission_id}:{int(now.timestamp()) // 60}",
+        )
 
 
 async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
@@ -322,15 +345,18 @@ async def cards_job(services: Services, run: JobRun) -> None:
         )
     if exists is None:
         await remove_posts(services, run.community_id, feature=FEATURE, object_id=mission_id)
-    else:
-        await publish_mission(services, run.community_id, mission_id)
+        return
+    result = await publish_mission(services, run.community_id, mission_id, retry_later=False)
+    if result.retrying:
+        raise RuntimeError(f"mission {mission_id}'s cards still not posted in {result.retrying}")
 
 
 def register_jobs(services: Services) -> None:
     # A warning more than a day late is pointless (the expiry follows); a late expiry still runs.
     services.scheduler.register(WARN, functools.partial(warn_job, services), max_lateness=timedelta(days=1))
     services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
-    services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None)
+    services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None,
+                                retry_delay=RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:
@@ -543,7 +569,9 @@ async def submit_mission(
         posts = await posted(ctx.session, owner)  # none, unless a deleted mission's id came back
 
         async def publish(_notifier: Notifier | None) -> SyncResult:
-            return await sync_card(services, owner, card, channels, place=place, posts=posts)
+            result = await sync_card(services, owner, card, channels, place=place, posts=posts)
+            await _retry_later(services, community_id, saved_id, result)
+            return result
 
     else:
 

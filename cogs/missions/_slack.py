@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.errors import InvalidInput, UserError
 from bot.rendering.slack import plain
-from bot.slack_app.forms import VALUE, input_block, select, text_input
+from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -231,12 +231,7 @@ def form_from_state(values: dict[str, Any], packs: FormStart | None = None) -> M
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
     """The form's private_metadata, trusting nothing (a forged mission id is checked like any other)."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = parse_metadata(raw)
     channel, mission = data.get("channel"), data.get("mission")
     return {
         "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,

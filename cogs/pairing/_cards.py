@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from bot.cards import Action, Card, Field, action_id, truncate, when
+from bot.cards import Action, Card, Field, action_id, fields_for, truncate, when
 from bot.i18n import Catalog
 from cogs.intros.profiles import ProfileView
 from cogs.pairing._store import Stats
@@ -118,10 +118,8 @@ def history_card(
             t(locale, "pairing.history.partners"),
             truncate("\n".join(lines), 1024) or t(locale, "pairing.history.none"),
         ),
-        Field(
-            t(locale, "pairing.history.avoided"),
-            truncate(", ".join(avoided), 1024) or t(locale, "pairing.history.none"),
-        ),
+        *fields_for(t(locale, "pairing.history.avoided"), avoided or [t(locale, "pairing.history.none")],
+                    ", "),
     ]
     return Card(
         title=t(locale, "pairing.history.title"),

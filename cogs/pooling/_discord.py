@@ -114,7 +114,8 @@ class Pooling(commands.Cog):
         await run(services, caller, check_pool, form, write=False)  # refusals answered at once
         await interaction.response.defer(ephemeral=True, thinking=True)
         created = await run(services, caller, create_pool, form)
-        key = "pooling.created.posted" if created.posted else "pooling.created.not_posted"
+        key = ("pooling.created.posted" if created.posted else
+               "pooling.created.retrying" if created.retrying else "pooling.created.not_posted")
         await send_text(interaction, self.t(caller.locale, key, channel=created.channel_id))
 
     @pool.autocomplete("where")

@@ -67,16 +67,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DECIDE = "pooling.decide"  # at the deadline (or at once after Close / Cancel): decide, then DM once
 SYNC = "pooling.sync"  # card and DMs after a change made without a platform at hand (a privacy deletion)
+CARD = "pooling.card"  # a card the platform failed to post or edit, tried again (RETRY_AFTER, backing off)
+RETRY_AFTER = timedelta(minutes=3)
 
 
 # -- platform work, after commit -------------------------------------------------------------------
 
 
-async def publish(services: Services, community_id: int, pool_id: int, channels: list[str] | None
-                  ) -> SyncResult:
+async def publish(services: Services, community_id: int, pool_id: int, channels: list[str] | None, *,
+                  retry_later: bool = True) -> SyncResult:
     """Post the card in its channel (`channels`), or edit it where it is (None).
 
-    The card, the community and the card's posts are read in one read transaction.
+    The card, the community and the card's posts are read in one read transaction. Where the platform
+    failed for now (`SyncResult.retrying`), the CARD job tries again a few minutes later
+    (`retry_later`), raising while it still fails (the jobs' backoff).
     """
     async with services.db.transaction(write=False) as session:
         pool = await get_pool(session, community_id, pool_id)
@@ -85,8 +89,26 @@ async def publish(services: Services, community_id: int, pool_id: int, channels:
         card = pool_card(services.catalog, community.locale, await load_view(session, pool))
         owner = PostOwner(community_id, FEATURE, pool_id, pool.organizer_id)
         posts = await posted(session, owner)
-    return await sync_card(services, owner, card, channels, place=(community.platform, community.external_id),
-                           posts=posts)
+    result = await sync_card(services, owner, card, channels,
+                             place=(community.platform, community.external_id), posts=posts)
+    if result.retrying and retry_later:
+        now = services.clock.now()
+        async with services.db.transaction() as session:
+            await services.scheduler.schedule(
+                session, kind=CARD, due_at=now + RETRY_AFTER, community_id=community_id,
+                payload={"pool_id": pool_id, "channels": channels},
+                dedupe_key=f"{CARD}:{community_id}:{pool_id}:{int(now.timestamp()) // 60}",
+            )
+    return result
+
+
+async def card_job(services: Services, run: JobRun) -> None:
+    """The retry of a card the platform failed to post or edit."""
+    assert run.community_id is not None
+    pool_id, channels = int(run.payload["pool_id"]), run.payload.get("channels")
+    result = await publish(services, run.community_id, pool_id, channels, retry_later=False)
+    if result.retrying:
+        raise RuntimeError(f"pool {run.payload['pool_id']}'s card still not posted in {result.retrying}")
 
 
 def contact(platform: str, community_external_id: str, who: Person) -> str:
@@ -221,6 +243,11 @@ class Created:
     @property
     def posted(self) -> bool:
         return self.later.value is not None and bool(self.later.value.posted)
+
+    @property
+    def retrying(self) -> bool:
+        """Not posted because the platform failed for now: the CARD job posts it later."""
+        return self.later.value is not None and bool(self.later.value.retrying)
 
 
 async def create_pool(ctx: Context, form: PoolForm) -> Created:
@@ -387,6 +414,8 @@ async def sync_job(services: Services, run: JobRun) -> None:
 def register_jobs(services: Services) -> None:
     services.scheduler.register(DECIDE, functools.partial(decide_job, services), max_lateness=None)
     services.scheduler.register(SYNC, functools.partial(sync_job, services), max_lateness=timedelta(days=1))
+    services.scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
+                                retry_delay=RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:

@@ -9,7 +9,8 @@ from cogs.pooling.models import DONE, MODERATORS, PENDING, RotaTask, RotaTurn
 
 COLOR = 0x8E44AD
 FIELD_MAX = 1024
-LABEL_MAX = 80
+LABEL_MAX = 75  # a button's label: Slack's most (Discord allows 80)
+EMBED_BUDGET = 5400  # of Discord's 6,000 per embed: the title, the intro and the field names' margin
 
 
 def cadence_text(catalog: Catalog, locale: str, task: RotaTask) -> str:
@@ -17,16 +18,29 @@ def cadence_text(catalog: Catalog, locale: str, task: RotaTask) -> str:
     return catalog.t(locale, f"pooling.tasks.cadences.{task.cadence}", day=day)
 
 
+def _middle(text: str, limit: int) -> str:
+    """`text` cut to `limit` in its middle: two names differing only at the end stay apart."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head):]}"
+
+
 def tasks_card(catalog: Catalog, locale: str, rows: list[TaskRow]) -> Card:
-    """Every task: its cadence, who may take it, its next turn and holder; a Volunteer / Stop button each."""
+    """Every task: its cadence, who may take it, its next turn and holder; a Volunteer / Stop button each.
+
+    Each task's field gets its share of the embed's 6,000 characters (20 tasks at their longest fit);
+    the whole description is in the holder's DM.
+    """
     t = catalog.t
     fields: list[Field] = []
     actions: list[Action] = []
+    share = EMBED_BUDGET // max(1, len(rows))
     for row in rows:
         task = row.task
         lines = [cadence_text(catalog, locale, task)]
         if task.description:
-            lines.append(truncate(task.description, 300))
+            lines.append(truncate(task.description, 100))
         if row.trades:
             lines.append(t(locale, "pooling.tasks.card.trades", names=", ".join(row.trades)))
         if row.turn is not None:
@@ -36,11 +50,13 @@ def tasks_card(catalog: Catalog, locale: str, rows: list[TaskRow]) -> Card:
         lines.append(t(locale, "pooling.tasks.card.volunteers", count=row.volunteers))
         if row.mine:
             lines.append(t(locale, "pooling.tasks.card.you_volunteer"))
-        fields.append(Field(truncate(task.name, 256), truncate("\n".join(lines), FIELD_MAX)))
+        name = truncate(task.name, 256)
+        fields.append(Field(name, truncate("\n".join(lines), max(40, min(FIELD_MAX, share - len(name))))))
         verb, key, style = (("task_stop", "pooling.tasks.buttons.stop", "secondary") if row.mine
                             else ("task_join", "pooling.tasks.buttons.volunteer", "success"))
+        room = LABEL_MAX - len(t(locale, key, name=""))
         actions.append(Action(action_id(FEATURE_ROTA, verb, task.id),
-                              truncate(t(locale, key, name=task.name), LABEL_MAX), style))
+                              truncate(t(locale, key, name=_middle(task.name, room)), LABEL_MAX), style))
     return Card(
         title=t(locale, "pooling.tasks.card.title"),
         text=t(locale, "pooling.tasks.card.intro") if rows else t(locale, "pooling.tasks.card.empty"),

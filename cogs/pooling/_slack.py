@@ -136,7 +136,8 @@ async def submitted(request: SlackRequest) -> None:
     await run(services, caller, check_pool, form, write=False)
     await request.ack()
     created = await run(services, caller, create_pool, form)
-    key = "pooling.created.posted_slack" if created.posted else "pooling.created.not_posted"
+    key = ("pooling.created.posted_slack" if created.posted else
+           "pooling.created.retrying" if created.retrying else "pooling.created.not_posted")
     await request.tell(request.t(key), read_channel(view.get("private_metadata")))
 
 

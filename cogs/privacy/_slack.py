@@ -7,7 +7,9 @@ first with buttons (`privacy:confirm:<member>`, `privacy:cancel:<member>`), answ
 from __future__ import annotations
 
 import functools
+import logging
 
+from bot.errors import BUGS
 from bot.notifier import Attachment
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -23,6 +25,8 @@ from cogs.privacy._privacy import (
     working_card,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _verb(request: SlackRequest, word: str) -> str | None:
     """"export" / "exporter" / "delete" / "supprimer" (any language's name) -> the subcommand."""
@@ -37,8 +41,15 @@ async def privacy(request: SlackRequest) -> None:
     if verb == "export":
         exported = await run(services, caller, export_member_data, write=False)
         notifier = services.notifiers["slack"]
-        sent = await notifier.dm(exported.community_external_id, caller.user_id, exported.card,
-                                 Attachment(exported.filename, exported.content))
+        try:
+            sent = await notifier.dm(exported.community_external_id, caller.user_id, exported.card,
+                                     Attachment(exported.filename, exported.content))
+        except BUGS:
+            raise
+        except Exception:  # Slack failed (the upload, a 5xx): nothing half-sent, the member told to retry
+            log.warning("export of member %s not sent", caller.member_id, exc_info=True)
+            await request.reply(request.t("privacy.export.failed"))
+            return
         await request.reply(request.t("privacy.export.dm_sent" if sent else "privacy.export.dm_closed"))
     elif verb == "delete":
         await request.reply(confirm_card(services.catalog, caller))

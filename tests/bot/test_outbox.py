@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot import outbox
 from bot.cards import Action, Attachment, Card, Field, Option, Select, card_from_data, card_to_data
@@ -14,7 +12,8 @@ from bot.clock import FrozenClock
 from bot.services import Services
 from bot.usecase import run
 from cogs.privacy._privacy import delete_member_data, export_member_data
-from storage.models import Community, Job
+from storage.models import Community
+from tests.bot.outbox_support import community_of, kept, retry_for
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import FlakyNotifier
 
@@ -37,45 +36,20 @@ def test_a_card_survives_the_round_trip_through_a_job_payload() -> None:
     assert card_from_data(stored) == CARD
 
 
-@pytest.fixture
-def flaky(services: Services) -> FlakyNotifier:
-    notifier = FlakyNotifier()
-    services.notifiers["discord"] = notifier
-    return notifier
-
-
-async def _community(services: Services, community_id: int) -> Community:
-    async with services.db.transaction(write=False) as session:
-        community = await session.get(Community, community_id)
-    assert community is not None
-    return community
-
-
-async def _retry_for(services: Services, clock: FrozenClock, hours: int = 3) -> None:
-    for _ in range(hours * 4):
-        clock.advance(timedelta(minutes=15))
-        await services.scheduler.run_due()
-
-
-async def _kept(services: Services) -> list[Job]:
-    async with services.db.transaction(write=False) as session:
-        return list(await session.scalars(select(Job).where(Job.kind == outbox.OUTBOX)))
-
-
 async def test_a_dm_refused_by_a_5xx_is_sent_once_when_the_platform_is_back(
     services: Services, flaky: FlakyNotifier, clock: FrozenClock
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    community = await _community(services, bob.community_id)
+    community = await community_of(services, bob.community_id)
     told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
     assert told and flaky.dms == []  # kept: the caller counts it as told
     await services.scheduler.run_due()  # due in a minute, not now
     assert flaky.dms == []
     flaky.failing_dms.clear()
-    await _retry_for(services, clock)
+    await retry_for(services, clock)
     assert [(d.user_id, d.card) for d in flaky.dms] == [("U2", CARD)]
-    [job] = await _kept(services)
+    [job] = await kept(services)
     assert job.state == "done" and "card" not in job.payload  # the row no longer keeps what it said
 
 
@@ -84,19 +58,19 @@ async def test_a_platform_failing_for_hours_gives_up_after_the_configured_attemp
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
-    await _retry_for(services, clock, hours=6)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await retry_for(services, clock, hours=6)
     tries = [c for c in flaky.calls if c == ("dm", "U2")]
-    [job] = await _kept(services)
+    [job] = await kept(services)
     assert job.state == "failed" and len(tries) == 1 + services.scheduler.max_attempts
 
 
 async def test_closed_dms_are_not_kept(services: Services, flaky: FlakyNotifier) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.closed_dms.add("U2")
-    community = await _community(services, bob.community_id)
+    community = await community_of(services, bob.community_id)
     told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
-    assert told is False and await _kept(services) == []
+    assert told is False and await kept(services) == []
 
 
 async def test_a_kept_dm_is_in_the_members_export_and_goes_with_their_data(
@@ -104,7 +78,7 @@ async def test_a_kept_dm_is_in_the_members_export_and_goes_with_their_data(
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     alice = await make_caller(services, "U1", name="Alice")
-    community = await _community(services, bob.community_id)
+    community = await community_of(services, bob.community_id)
     flaky.failing_dms.update({"U1", "U2"})
     await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
     await outbox.send_dm(services, community, alice.member_id, "U1", Card(title="Pour Alice"))
@@ -112,9 +86,9 @@ async def test_a_kept_dm_is_in_the_members_export_and_goes_with_their_data(
     assert [m["title"] for m in exported.data["outbox"]] == ["Apéro annulé"]  # Bob's only
     await delete_member_data(services, bob, bob.member_id)
     flaky.failing_dms.clear()
-    await _retry_for(services, clock)
+    await retry_for(services, clock)
     assert [d.user_id for d in flaky.dms] == ["U1"]  # Bob's was deleted, never sent
-    assert [j.payload["member_id"] for j in await _kept(services)] == [alice.member_id]
+    assert [j.payload["member_id"] for j in await kept(services)] == [alice.member_id]
 
 
 async def test_a_kept_dm_is_not_sent_once_the_community_removed_the_bot(
@@ -122,9 +96,9 @@ async def test_a_kept_dm_is_not_sent_once_the_community_removed_the_bot(
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
-    await _retry_for(services, clock)
+    await retry_for(services, clock)
     assert flaky.dms == []

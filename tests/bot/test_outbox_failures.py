@@ -22,35 +22,11 @@ from bot.services import Services
 from bot.usecase import run
 from cogs.privacy._privacy import delete_member_data, export_member_data
 from storage.models import Community, Job
+from tests.bot.outbox_support import community_of, kept, retry_for
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import FlakyNotifier, RecordingNotifier
 
 CARD = Card(title="Apéro annulé", text="Le jeudi, chez Bob")
-
-
-@pytest.fixture
-def flaky(services: Services) -> FlakyNotifier:
-    notifier = FlakyNotifier()
-    services.notifiers["discord"] = notifier
-    return notifier
-
-
-async def _community(services: Services, community_id: int) -> Community:
-    async with services.db.transaction(write=False) as session:
-        community = await session.get(Community, community_id)
-    assert community is not None
-    return community
-
-
-async def _kept(services: Services) -> list[Job]:
-    async with services.db.transaction(write=False) as session:
-        return list(await session.scalars(select(Job).where(Job.kind == outbox.OUTBOX).order_by(Job.id)))
-
-
-async def _retry_for(services: Services, clock: FrozenClock, hours: int = 3) -> None:
-    for _ in range(hours * 4):
-        clock.advance(timedelta(minutes=15))
-        await services.scheduler.run_due()
 
 
 # -- 1. a DM delivered, then the "delivered" bookkeeping fails once: sent again ---------------------
@@ -64,7 +40,7 @@ async def test_delivered_dm_is_not_sent_again_when_recording_it_fails_once(
     and the member gets the same DM again."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
     flaky.failing_dms.clear()
 
     real = services.db.transaction
@@ -87,7 +63,7 @@ async def test_delivered_dm_is_not_sent_again_when_recording_it_fails_once(
 
     flaky.dm = dm  # type: ignore[method-assign]
     services.db.transaction = transaction  # type: ignore[method-assign]
-    await _retry_for(services, clock)
+    await retry_for(services, clock)
     assert [d.user_id for d in flaky.dms] == ["U2"], f"DMs: {[d.user_id for d in flaky.dms]}"
 
 
@@ -99,8 +75,8 @@ async def test_delivered_dm_is_not_sent_again_when_cancelled_while_recording_it(
     the next run DMs the member again."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
-    [job] = await _kept(services)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    [job] = await kept(services)
     flaky.failing_dms.clear()
     clock.advance(timedelta(minutes=2))
 
@@ -132,7 +108,7 @@ async def test_delivered_dm_is_not_sent_again_when_cancelled_while_recording_it(
     with pytest.raises(asyncio.CancelledError):
         await task
     services.db.transaction = real  # type: ignore[method-assign]
-    await _retry_for(services, clock)  # the restart
+    await retry_for(services, clock)  # the restart
     assert [d.user_id for d in flaky.dms] == ["U2"], f"DMs: {[d.user_id for d in flaky.dms]}"
 
 
@@ -146,9 +122,9 @@ async def test_a_kept_dm_given_up_is_still_in_the_export_or_forgotten(
     only `pending` rows: the member's export omits personal data the database still holds."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
-    await _retry_for(services, clock, hours=6)
-    [job] = await _kept(services)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await retry_for(services, clock, hours=6)
+    [job] = await kept(services)
     assert job.state == "failed"
     exported = await run(services, bob, export_member_data)
     holds_text = "card" in job.payload
@@ -165,12 +141,12 @@ async def test_a_kept_dm_dropped_for_a_paused_community_keeps_no_text(
     `done` with the text kept forever, and (done) out of the export."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
-    await _retry_for(services, clock)
-    [job] = await _kept(services)
+    await retry_for(services, clock)
+    [job] = await kept(services)
     assert flaky.dms == [] and job.state == "done"
     assert "card" not in job.payload, f"a dropped DM keeps its text: {job.payload['card']['text']!r}"
 
@@ -187,7 +163,7 @@ async def test_a_dm_kept_after_its_member_was_deleted_does_not_reach_the_next_me
     checks only the member id) DMs Bob, who deleted his data."""
     alice = await make_caller(services, "U1", name="Alice")
     bob = await make_caller(services, "U2", name="Bob")
-    community = await _community(services, bob.community_id)
+    community = await community_of(services, bob.community_id)
     await delete_member_data(services, bob, bob.member_id)  # Bob leaves while the loop runs
     flaky.failing_dms.add("U2")
     await outbox.send_dm(services, community, bob.member_id, "U2", CARD)  # the loop reaches Bob
@@ -195,13 +171,13 @@ async def test_a_dm_kept_after_its_member_was_deleted_does_not_reach_the_next_me
     carol = await make_caller(services, "U3", name="Carol")
     assert alice.member_id != carol.member_id
     exported = await run(services, carol, export_member_data)
-    await _retry_for(services, clock)
+    await retry_for(services, clock)
     problems = []
     if carol.member_id == bob.member_id and exported.data["outbox"]:  # the id was reused (SQLite)
         problems.append(f"Carol's export lists Bob's DM: {exported.data['outbox']}")
     if any(d.user_id == "U2" for d in flaky.dms):
         problems.append("Bob, deleted, was DMed")
-    if any("card" in j.payload for j in await _kept(services)):
+    if any("card" in j.payload for j in await kept(services)):
         problems.append("a deleted member's DM text is still stored")
     assert not problems, problems
 
@@ -218,7 +194,7 @@ async def test_a_delivered_dm_whose_done_write_failed_does_not_break_the_members
     outbox.pending() (payload["card"]["title"]) makes the member's whole export fail."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await _community(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
     flaky.failing_dms.clear()
 
     real = services.db.transaction
@@ -248,7 +224,7 @@ async def test_a_delivered_dm_whose_done_write_failed_does_not_break_the_members
     services.db.transaction = real  # type: ignore[method-assign]
     clock.advance(services.scheduler.stale_after + timedelta(minutes=1))
     await services.scheduler.run_due()  # claimed again as stale
-    [job] = await _kept(services)
+    [job] = await kept(services)
     exported = await run(services, bob, export_member_data)  # KeyError: 'card'
     assert exported.data["outbox"] == [] and job.state in ("done", "pending"), job.last_error
 

@@ -171,11 +171,12 @@ async def test_author_selects_and_confirms_selected_get_details_others_a_kind_no
         await run(services, alice, confirm_team, mission_id)  # staffed already: nothing twice
 
 
-async def test_past_25_candidates_each_page_has_its_select_and_keeps_the_others_choice(
+async def test_candidates_come_in_pages_each_with_its_select_keeping_the_others_choice(
     services: Services, notifier: RecordingNotifier, alice: Caller
 ) -> None:
     """A Discord select holds 25 options: candidate 26 and later were unreachable, and a choice made
-    on the only select deselected everyone else. Pages of 25, each select changing its page only."""
+    on the only select deselected everyone else. Pages (of 8: their notes must fit the card too), each
+    select changing its page only."""
     trades = await channels(services, alice)
     mission_id = await post(services, alice, trades[:1])
     people = [await make_caller(services, user=f"V{i}", name=f"M{i:02}") for i in range(30)]
@@ -183,22 +184,22 @@ async def test_past_25_candidates_each_page_has_its_select_and_keeps_the_others_
         await run(services, person, show_interest, mission_id)
     first = await run(services, alice, candidates_of, mission_id, write=False)
     [menu] = first.selects
-    assert menu.id == f"missions:select:{mission_id}:0" and len(menu.options) == 25
+    assert menu.id == f"missions:select:{mission_id}:0" and len(menu.options) == 8
     assert f"missions:candidates:{mission_id}:1" in [a.id for a in first.actions]  # Next
     chose = [str(people[0].member_id), str(people[3].member_id)]
     await run(services, alice, select_team, mission_id, chose, 0)
     second = await run(services, alice, candidates_of, mission_id, 1, write=False)
     [menu] = second.selects
     assert menu.id == f"missions:select:{mission_id}:1"
-    assert [o.value for o in menu.options] == [str(p.member_id) for p in people[25:]]
+    assert [o.value for o in menu.options] == [str(p.member_id) for p in people[8:16]]
     assert f"missions:candidates:{mission_id}:0" in [a.id for a in second.actions]  # Previous
-    # On page 2: candidate 28 chosen; a forged value from page 1 is ignored there; page 1's choice stays.
+    # On page 2: candidate 11 chosen; a forged value from page 1 is ignored there; page 1's choice stays.
     card = await run(services, alice, select_team, mission_id,
-                     [str(people[27].member_id), str(people[5].member_id)], 1)
+                     [str(people[10].member_id), str(people[5].member_id)], 1)
     async with services.db.transaction(write=False) as session:
         chosen = set(await session.scalars(select(Candidacy.member_id).where(Candidacy.selected)))
-    assert chosen == {people[0].member_id, people[3].member_id, people[27].member_id}
-    assert [o.value for o in card.selects[0].options if o.default] == [str(people[27].member_id)]
+    assert chosen == {people[0].member_id, people[3].member_id, people[10].member_id}
+    assert [o.value for o in card.selects[0].options if o.default] == [str(people[10].member_id)]
 
 
 async def test_the_last_selected_member_withdrawing_reopens_the_mission(

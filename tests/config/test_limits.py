@@ -1,0 +1,53 @@
+"""At the platforms' limits: /config show in a community that grew: 40 trades each with its channel, 25
+packs (the most allowed).
+
+The trades, sectors and packs each go in one embed field (1,024 characters on Discord) joined with
+no bound, followed by every feature's settings; the embed holds 6,000 characters in all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.errors import UserError
+from bot.rendering.discord import render_embed
+from cogs.config import _packs, _show, _trades  # noqa: F401  (their @actions register on import)
+from cogs.config._context import ACTIONS, run
+from storage.models import Trade
+from tests.config.conftest import make_caller
+
+
+async def _grown(services):
+    moderator = await make_caller(services, "admin")
+    for i in range(30):
+        await run(services, moderator, ACTIONS["trade_add"], f"Métier numéro {i:02}")
+    async with services.db.transaction() as session:
+        rows = list(await session.scalars(select(Trade).where(Trade.community_id == moderator.community_id)))
+        for n, trade in enumerate(rows):
+            await session.execute(
+                update(Trade).where(Trade.id == trade.id).values(channel_id=str(100000000000000100 + n))
+            )
+    names = [t.name for t in rows]
+    for i in range(25):
+        try:
+            await run(services, moderator, ACTIONS["pack_set"], f"Pack {i:02}", ", ".join(names[i : i + 4]))
+        except UserError:  # MAX_PACKS reached (the defaults count)
+            break
+    return moderator, names
+
+
+async def test_config_show_on_discord_lists_every_trade_and_keeps_the_feature_settings(
+    config_services,
+) -> None:
+    moderator, names = await _grown(config_services)
+    card = await run(config_services, moderator, ACTIONS["show"])
+    embed = render_embed(card)
+    shown = "\n".join(f"{f.name}\n{f.value}" for f in embed.fields)
+    missing_trades = [n for n in names if n not in shown]
+    missing_packs = [f"Pack {i:02}" for i in range(15) if f"Pack {i:02}" not in shown]
+    missing_fields = [f.name for f in card.fields if f.name not in [e.name for e in embed.fields]]
+    assert (missing_trades, missing_packs, missing_fields) == ([], [], []), (
+        f"{len(missing_trades)} of {len(names)} trades cut from the trades field; "
+        f"packs cut: {missing_packs}; "
+        f"{len(missing_fields)} of {len(card.fields)} fields dropped from the embed: {missing_fields}"
+    )
