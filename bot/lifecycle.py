@@ -162,4 +162,5 @@ async def on_slack_event(services: Services, team_id: str, event: Mapping[str, A
 
 def register_jobs(services: Services) -> None:
     """The purge job kind (registered when the services are built, before the scheduler starts)."""
-    services.scheduler.register(PURGE_KIND, functools.partial(purge, services), max_lateness=None)
+    services.scheduler.register(PURGE_KIND, functools.partial(purge, services), max_lateness=None,
+                                while_paused=True)

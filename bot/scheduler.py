@@ -48,11 +48,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from storage.engine import Database, on_commit
-from storage.models import Job
+from storage.models import Community, Job
 from storage.sql import insert_for
 
 log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = timedelta(hours=1)  # the longest wait between two attempts of a failing job
+PAUSED_WAIT = timedelta(hours=1)  # how often a paused community's due jobs are looked at again
 CANCELLED_MEMORY = 60.0  # seconds a cancelled id is kept from being armed again by a sweep in flight
 
 PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
@@ -108,6 +109,7 @@ class _Kind:
     handler: Handler
     max_lateness: timedelta | None
     retry_delay: timedelta
+    while_paused: bool = False  # runs for a community that removed the bot (its purge)
 
 
 _COLUMNS = (Job.id, Job.kind, Job.payload, Job.due_at, Job.community_id, Job.attempts, Job.state)
@@ -167,9 +169,16 @@ class Scheduler:
         *,
         max_lateness: timedelta | None = None,
         retry_delay: timedelta = timedelta(minutes=1),
+        while_paused: bool = False,
     ) -> None:
-        """Declare how to run jobs of `kind` (features call this at setup, before or after start)."""
-        self._kinds[kind] = _Kind(handler, max_lateness, retry_delay)
+        """Declare how to run jobs of `kind` (features call this at setup, before or after start).
+
+        A job of a community that removed the bot (paused, `Community.active` false) does not run
+        unless its kind runs `while_paused` (the purge): it waits, checked every PAUSED_WAIT, and runs
+        if the community comes back (its `max_lateness` still applies), or goes with the purge. No
+        reminder, DM or decision goes out for a server that no longer has the bot.
+        """
+        self._kinds[kind] = _Kind(handler, max_lateness, retry_delay, while_paused)
         if self.running:
             self._spawn(self._guarded(self._arm_from_db(kinds=[kind]), f"arming {kind}"))
 
@@ -356,6 +365,12 @@ class Scheduler:
             return False
         if not await self._claim(row.id, now):
             return False
+        community = row.community_id
+        if community is not None and not spec.while_paused and not await self._active(community):
+            # The community removed the bot: waits (the attempt not counted) until it is back, or purged.
+            await self._finish(row.id, state=PENDING, last_error="the community removed the bot",
+                               claimed_by=None, due_at=now + PAUSED_WAIT, attempts=Job.attempts - 1)
+            return False
         run = JobRun(
             row.id, row.kind, dict(row.payload or {}), row.due_at, row.community_id, row.attempts + 1
         )
@@ -376,6 +391,10 @@ class Scheduler:
             late = (now - run.due_at).total_seconds()
             self.observer(run.kind, outcome, time.perf_counter() - started, late)
         return True
+
+    async def _active(self, community_id: int) -> bool:
+        async with self.db.transaction(write=False) as session:
+            return bool(await session.scalar(select(Community.active).where(Community.id == community_id)))
 
     def _claimable(self, now: datetime) -> Any:
         """Due and either pending, or running under a claim so old its process must have died."""

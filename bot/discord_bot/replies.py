@@ -1,7 +1,8 @@
 """Answering an interaction once: the first answer is the response, any later one a follow-up.
 
 An answer Discord no longer takes (the interaction expired: 10062; its follow-up token too, after
-15 minutes: 50027) goes to the member by DM instead: what they did is never lost silently.
+15 minutes: 50027), or refuses with a 5xx after discord.py's retries, goes to the member by DM
+instead: what they did is never lost silently.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ async def _send(
         else:
             await interaction.response.send_message(**kwargs)
     except discord.HTTPException as error:
-        if not expired(error):
+        if not (expired(error) or isinstance(error, discord.DiscordServerError)):
             raise
-        log.warning("interaction %s expired (%s): answering by DM", interaction.id, error.code)
+        why = f"expired ({error.code})" if expired(error) else f"refused by Discord ({error.status})"
+        log.warning("interaction %s %s: answering by DM", interaction.id, why)
         kwargs.pop("ephemeral", None)
         try:
             await interaction.user.send(**kwargs)

@@ -2,7 +2,7 @@
 
 A feature's Discord extension calls, in its `setup(bot)`:
 
-- `bot.router.action(r"intros:edit:(?P<id>[0-9]{1,18})", handler)`: button clicks, by custom_id regex
+- `bot.router.action(r"intros:edit:(?P<id>[0-9]{1,9})", handler)`: button clicks, by custom_id regex
   (full match);
 - `bot.router.select(r"intros:pick:(?P<field>[a-z_]+)", handler)`: choices made in a select menu;
 - `bot.router.modal(r"config:import", handler)`: form (modal) submissions.
@@ -36,7 +36,7 @@ import discord
 from bot.context import member_caller
 from bot.discord_bot.errors import report_error
 from bot.discord_bot.forms import modal_values
-from bot.errors import Forbidden
+from bot.errors import Forbidden, UserError
 from bot.usecase import Check, run
 
 if TYPE_CHECKING:
@@ -184,6 +184,10 @@ class DiscordRouter:
         """Run the matching handler; False when no feature handles this custom_id."""
         route = self.find(interaction)
         if route is None:
+            if interaction.type in (discord.InteractionType.component, discord.InteractionType.modal_submit):
+                # A card's button that nothing handles any more (a feature removed, an id out of range):
+                # told so, rather than Discord's "This interaction failed".
+                await report_error(interaction, UserError("errors.stale_button"))
             return False
         handler, found = route
         try:

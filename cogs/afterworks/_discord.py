@@ -300,6 +300,8 @@ class Afterworks(commands.Cog):
             return
         if created.posted and created.channel_id:
             text = self.t(caller.locale, "afterworks.created.posted", channel=created.channel_id)
+        elif created.retrying:
+            text = self.t(caller.locale, "afterworks.created.retrying")
         else:
             text = self.t(caller.locale, "afterworks.created.not_posted")
         await send_text(interaction, text)

@@ -69,6 +69,8 @@ SYNC = "afterworks.sync"  # platform work queued where no effect can run (a priv
 NO_EVENTS = "afterworks.no_events"  # tells moderators once that Discord refused scheduled events
 NEXT = "afterworks.next"  # posts a series' next occurrence
 CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
+CARD = "afterworks.card"  # posts a card the platform failed to post (a 5xx), RETRY_AFTER later
+RETRY_AFTER = timedelta(minutes=3)
 LIST_MAX = 10
 
 
@@ -111,9 +113,14 @@ def _event_spec(afterwork: Afterwork) -> EventSpec:
 
 
 async def publish(
-    services: Services, community_id: int, afterwork_id: int, channel_id: str | None
+    services: Services, community_id: int, afterwork_id: int, channel_id: str | None, *,
+    retry_later: bool = True,
 ) -> SyncResult:
-    """Post the card, then (Discord) create the native scheduled event and remember its id."""
+    """Post the card, then (Discord) create the native scheduled event and remember its id.
+
+    A card the platform failed to post for now (`SyncResult.retrying`) is posted by the CARD job a few
+    minutes later (`retry_later`), which raises while it still fails (the jobs' backoff).
+    """
     card, afterwork, platform, external_id, posts = await _card(services, community_id, afterwork_id)
     result = await sync_card(
         services,
@@ -123,6 +130,14 @@ async def publish(
         place=(platform, external_id),
         posts=posts,
     )
+    if result.retrying and retry_later:
+        now = services.clock.now()
+        async with services.db.transaction() as session:
+            await services.scheduler.schedule(
+                session, kind=CARD, due_at=now + RETRY_AFTER, community_id=community_id,
+                payload={"afterwork_id": afterwork_id, "channel": channel_id},
+                dedupe_key=f"{CARD}:{community_id}:{afterwork_id}:{int(now.timestamp()) // 60}",
+            )
     notifier = services.notifiers.get(platform)
     if platform == "discord" and notifier is not None and afterwork.event_id is None:  # once
         event_id = await notifier.create_event(external_id, _event_spec(afterwork))
@@ -207,6 +222,21 @@ class Created:
     @property
     def posted(self) -> bool:
         return self.later.value is not None and bool(self.later.value.posted)
+
+    @property
+    def retrying(self) -> bool:
+        """Not posted because the platform failed for now: the CARD job posts it later."""
+        return self.later.value is not None and bool(self.later.value.retrying)
+
+
+async def card_job(services: Services, run: JobRun) -> None:
+    """The retry of a card the platform failed to post."""
+    assert run.community_id is not None
+    channel = run.payload.get("channel")
+    result = await publish(services, run.community_id, int(run.payload["afterwork_id"]),
+                           str(channel) if channel else None, retry_later=False)
+    if result.retrying:
+        raise RuntimeError(f"afterwork {run.payload['afterwork_id']}'s card still not posted")
 
 
 async def create_afterwork(
@@ -826,6 +856,8 @@ def register_jobs(services: Services) -> None:
     )
     scheduler.register(NEXT, functools.partial(next_occurrence, services), max_lateness=None)
     scheduler.register(CLOSE, functools.partial(close_job, services), max_lateness=None)
+    scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
+                       retry_delay=RETRY_AFTER)
 
 
 def warm_date_reader(services: Services) -> None:

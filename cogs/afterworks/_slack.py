@@ -311,7 +311,8 @@ async def confirmed(request: SlackRequest) -> None:
         lines = problem_lines(services.catalog, caller.locale, error.problems)
         await request.tell("\n".join([request.t("afterworks.problems.heading"), *lines]))
         return
-    key = "afterworks.created.posted_slack" if created.posted else "afterworks.created.not_posted"
+    key = ("afterworks.created.posted_slack" if created.posted else
+           "afterworks.created.retrying" if created.retrying else "afterworks.created.not_posted")
     await request.tell(request.t(key))
 
 

@@ -25,6 +25,9 @@ from storage.text import fold
 NAME_MAX = 50
 KEY_MAX = 64  # trades.key, sectors.key, packs.key: String(64)
 _FORBIDDEN = re.compile(r"[,|\x00-\x1f\x7f]")  # commas and pipes separate names in text commands
+# Trades (and sectors) of a community: a Discord select menu offers 25 choices, and the intro and
+# mission forms offer every one (Slack's offer 100).
+MAX_PER_KIND = 25
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ async def names(ctx: ConfigContext, kind: Kind) -> list[str]:
 async def _add(ctx: ConfigContext, kind: Kind, raw: str) -> Card:
     name = _name_or_invalid(ctx, raw)
     model = kind.model
+    count = await ctx.session.scalar(
+        select(func.count()).select_from(model).where(model.community_id == ctx.community_id)
+    )
+    if (count or 0) >= MAX_PER_KIND:  # every one must stay a choice of the forms' menus
+        raise invalid("name", f"config.errors.too_many_{kind.name}s", max=MAX_PER_KIND)
     position = await ctx.session.scalar(
         select(func.coalesce(func.max(model.position), -1) + 1).where(model.community_id == ctx.community_id)
     )

@@ -26,7 +26,7 @@ from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, packs
 from cogs.config._settings import CHANNELS, Bad, apply, current_values, parse_channel, settings_for
-from cogs.config._trades import _NOT_USAGE, SECTORS, TRADES, Kind, clean_name
+from cogs.config._trades import _NOT_USAGE, MAX_PER_KIND, SECTORS, TRADES, Kind, clean_name
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
 from storage.models import CommunitySettings
@@ -95,14 +95,15 @@ class _Problems:
 
 
 def _names(
-    problems: _Problems, where: str, items: Any, *, item: Callable[[Any], Any] = lambda x: x
+    problems: _Problems, where: str, items: Any, *, item: Callable[[Any], Any] = lambda x: x,
+    most: int = MAX_ITEMS,
 ) -> list[str] | None:
     """Names of a list (of strings, or of tables via `item`), cleaned and unique, or None when wrong."""
     if not isinstance(items, list):
         problems.add(where, "config.errors.import_type_list")
         return None
-    if len(items) > MAX_ITEMS:
-        problems.add(where, "config.errors.import_too_many", max=MAX_ITEMS)
+    if len(items) > most:
+        problems.add(where, "config.errors.import_too_many", max=most)
         return None
     names: list[str] = []
     seen: set[str] = set()
@@ -163,7 +164,8 @@ async def _trades(
     if "trades" not in data:
         return None
     items = data["trades"]
-    names = _names(problems, "trades", items, item=lambda e: e.get("name") if isinstance(e, dict) else None)
+    names = _names(problems, "trades", items, item=lambda e: e.get("name") if isinstance(e, dict) else None,
+                   most=MAX_PER_KIND)
     if names is None:
         return None
     result: list[tuple[str, str | None]] = []
@@ -264,7 +266,8 @@ async def _read(ctx: ConfigContext, text: str) -> _File:
         problems.add("format", "config.errors.import_format", expected=FORMAT)
     scalars = await _scalars(ctx, data, problems)
     file_trades = await _trades(ctx, data, problems)
-    file_sectors = _names(problems, "sectors", data["sectors"]) if "sectors" in data else None
+    file_sectors = (_names(problems, "sectors", data["sectors"], most=MAX_PER_KIND) if "sectors" in data
+                    else None)
     existing_trades = await _used(ctx, TRADES, {fold(n) for n, _ in file_trades or []})
     if file_trades is None:
         trade_keys = set(existing_trades)

@@ -44,7 +44,7 @@ NOW_WORDS = {
 
 # What autocomplete sends for a trade or sector: a row id. Not str.isdigit(), which takes "²" (int()
 # refuses it) and numbers past SQLite's 64-bit integers: those are names to look up like any text.
-_ID = re.compile(r"[0-9]{1,18}")
+_ID = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)

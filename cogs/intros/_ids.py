@@ -1,7 +1,7 @@
 """The interaction ids of intros, written once for both platforms (Discord custom_id, Slack action_id)."""
 
-EDIT = r"intros:edit:(?P<id>[0-9]{1,18})"  # "Edit my profile" on one's own /profile card
-AVAILABILITY = r"intros:avail:(?P<id>[0-9]{1,18}):(?P<status>available|busy)"
+EDIT = r"intros:edit:(?P<id>[0-9]{1,9})"  # "Edit my profile" on one's own /profile card
+AVAILABILITY = r"intros:avail:(?P<id>[0-9]{1,9}):(?P<status>available|busy)"
 CREATE = r"intros:create"  # Slack Home: "Introduce yourself"
 FORM = r"intros:form"  # the Slack form (callback_id)
 # Discord's form: selects and pages on an ephemeral message, then a modal with the texts.

@@ -95,7 +95,7 @@ def _ids(values: Iterable[str]) -> list[int] | None:
     out: list[int] = []
     for value in values:
         text = str(value).strip()
-        if not re.fullmatch(r"[0-9]{1,18}", text):  # not isdigit(): "²" is a digit int() refuses
+        if not re.fullmatch(r"[0-9]{1,9}", text):  # not isdigit(): "²" is a digit int() refuses
             return None
         if int(text) not in out:
             out.append(int(text))

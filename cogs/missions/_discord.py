@@ -106,9 +106,9 @@ def form_view(start: FormStart, t: Any, locale: str, page: int) -> discord.ui.Vi
     choices, form = start.choices, start.form
     view = routed_view()
     if page == 1:
-        trade_options = [
-            *((PACK_PREFIX + pid, f"📦 {name}") for pid, name, _ in choices.packs),
+        trade_options = [  # trades first: past a select's 25 choices, a pack is what is left out
             *choices.trades,
+            *((PACK_PREFIX + pid, f"📦 {name}") for pid, name, _ in choices.packs),
         ]
         view.add_item(
             form_select(
@@ -552,6 +552,7 @@ class Missions(commands.Cog):
                     .where(
                         Mission.id == self._id(request),
                         Community.platform == "discord",
+                        Community.active.is_(True),  # a server that removed the bot: its buttons are dead
                         Member.platform_user_id == str(interaction.user.id),
                     )
                 )

@@ -2,22 +2,22 @@
 
 import re
 
-INTEREST = r"missions:interest:(?P<id>[0-9]{1,18})"  # "I'm interested": opens the note form
-NOTE = r"missions:note:(?P<id>[0-9]{1,18})"  # the note form (Discord modal / Slack callback_id)
-WITHDRAW = r"missions:withdraw:(?P<id>[0-9]{1,18})"
+INTEREST = r"missions:interest:(?P<id>[0-9]{1,9})"  # "I'm interested": opens the note form
+NOTE = r"missions:note:(?P<id>[0-9]{1,9})"  # the note form (Discord modal / Slack callback_id)
+WITHDRAW = r"missions:withdraw:(?P<id>[0-9]{1,9})"
 # Author only; a page of 25 candidates (a Discord select's most), the first without a page.
-CANDIDATES = r"missions:candidates:(?P<id>[0-9]{1,18})(?::(?P<page>[0-9]{1,4}))?"
-SELECT = r"missions:select:(?P<id>[0-9]{1,18})(?::(?P<page>[0-9]{1,4}))?"  # the author's choice, that page's
-CONFIRM = r"missions:confirm:(?P<id>[0-9]{1,18})"
-EDIT = r"missions:edit:(?P<id>[0-9]{1,18})"
-CLOSE = r"missions:close:(?P<id>[0-9]{1,18})"  # asks for the outcome
-CLOSE_AS = r"missions:closeas:(?P<id>[0-9]{1,18}):(?P<outcome>won|lost|cancelled)"
-EXTEND = r"missions:extend:(?P<id>[0-9]{1,18})"  # from the expiry warning
-SUGGEST = r"missions:suggest:(?P<id>[0-9]{1,18})"  # author only: matching's team for the mission
-INVITE = r"missions:invite:(?P<id>[0-9]{1,18})"  # author only: DM the suggested team
-DECLINE = r"missions:decline:(?P<id>[0-9]{1,18})"  # an invited member: "Not for me"
+CANDIDATES = r"missions:candidates:(?P<id>[0-9]{1,9})(?::(?P<page>[0-9]{1,4}))?"
+SELECT = r"missions:select:(?P<id>[0-9]{1,9})(?::(?P<page>[0-9]{1,4}))?"  # the author's choice, that page's
+CONFIRM = r"missions:confirm:(?P<id>[0-9]{1,9})"
+EDIT = r"missions:edit:(?P<id>[0-9]{1,9})"
+CLOSE = r"missions:close:(?P<id>[0-9]{1,9})"  # asks for the outcome
+CLOSE_AS = r"missions:closeas:(?P<id>[0-9]{1,9}):(?P<outcome>won|lost|cancelled)"
+EXTEND = r"missions:extend:(?P<id>[0-9]{1,9})"  # from the expiry warning
+SUGGEST = r"missions:suggest:(?P<id>[0-9]{1,9})"  # author only: matching's team for the mission
+INVITE = r"missions:invite:(?P<id>[0-9]{1,9})"  # author only: DM the suggested team
+DECLINE = r"missions:decline:(?P<id>[0-9]{1,9})"  # an invited member: "Not for me"
 # Paging buttons of cards shown before stored searches existed (still answered: buttons survive upgrades).
-LIST = r"missions:list:(?P<page>[0-9]{1,4}):(?P<scope>all|mine|candidate):(?P<trade>[0-9]{1,18})"
+LIST = r"missions:list:(?P<page>[0-9]{1,4}):(?P<scope>all|mine|candidate):(?P<trade>[0-9]{1,9})"
 # Previous / Next of /missions: the page and the stored search's token (cogs.missions._search).
 PAGE = r"missions:page:(?P<page>[0-9]{1,4}):(?P<token>[0-9a-f]{16})"
 FORM = r"missions:form"  # the Slack form (callback_id)

@@ -375,6 +375,8 @@ async def open_form(
     if mission_id is not None:
         mission = await authored(ctx.session, ctx.caller, mission_id)
         form = form or await form_from_mission(ctx.session, mission)
+        if mission.author_member_id != ctx.caller.member_id:  # a moderator: the client stays confidential
+            form = dataclasses.replace(form, client_name="")
     form = form or MissionForm()
     return FormStart(choices, form, mission_id, form.source.startswith(PLATFORM_PREFIX))
 
@@ -544,6 +546,9 @@ async def submit_mission(
     if existing is not None and existing.status not in LIVE:
         raise UserError("missions.errors.not_live")
     clean, trades, sector = await _to_save(ctx, form, mission_id, checked)
+    if existing is not None and existing.author_member_id != ctx.caller.member_id:
+        # A moderator's edit: the confidential client (seen by the author and the team only) is kept.
+        clean = dataclasses.replace(clean, client_name=existing.client_name)
     await _refuse_repost(ctx, clean, mission_id)
     similar = None
     if existing is None:
@@ -683,7 +688,7 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page
     before = await load_view(ctx.session, mission)
     page, shown = page_of_candidates(before, page)
     on_page = {c.member_id for c in shown}
-    chosen = {int(m) for m in member_ids if m.isdigit() and len(m) <= 18} & on_page
+    chosen = {int(m) for m in member_ids if m.isdigit() and len(m) <= 9} & on_page
     wanted = [c.member_id for c in before.candidates
               if c.member_id in chosen or (c.selected and c.member_id not in on_page)]
     count = await set_selection(ctx.session, ctx.community_id, mission_id, wanted)

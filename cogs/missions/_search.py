@@ -159,7 +159,7 @@ class Query:
                     if isinstance(p, list) and len(p) == 2
                 )
             elif isinstance(default, int):
-                values[spec.name] = value if isinstance(value, int) and 0 <= value < 10**18 else default
+                values[spec.name] = value if isinstance(value, int) and 0 <= value < 2**31 else default
             else:
                 values[spec.name] = str(value)[:MAX_FILTER] if isinstance(value, str) else default
         query = cls(**values)

@@ -235,7 +235,7 @@ def read_metadata(raw: str | None) -> dict[str, Any]:
     channel, mission = data.get("channel"), data.get("mission")
     return {
         "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
-        "mission": mission if isinstance(mission, int) and 0 < mission < 10**18 else None,
+        "mission": mission if isinstance(mission, int) and 0 < mission < 2**31 else None,
     }
 
 

@@ -134,21 +134,30 @@ async def test_a_kept_dm_given_up_is_still_in_the_export_or_forgotten(
     )
 
 
-async def test_a_kept_dm_dropped_for_a_paused_community_keeps_no_text(
+async def test_a_kept_dm_waits_while_the_community_removed_the_bot_and_is_in_the_export(
     services: Services, flaky: FlakyNotifier, clock: FrozenClock
 ) -> None:
-    """deliver() returns early (community paused / member gone) before stripping the card: the row is
-    `done` with the text kept forever, and (done) out of the export."""
+    """Before, deliver() returned early for a paused community and the row ended `done` with its text,
+    out of the export. Now the job waits while the community is paused (the scheduler), in the
+    member's export, and goes out once if the bot is back within the day."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
     await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
+    for _ in range(3):
+        clock.advance(timedelta(minutes=20))
+        await services.scheduler.run_due()
+    [job] = await kept(services)
+    assert flaky.dms == [] and job.state == "pending" and job.attempts == 0
+    exported = await run(services, bob, export_member_data)
+    assert [m["title"] for m in exported.data["outbox"]] == [CARD.title]
+    async with services.db.transaction() as session:
+        await session.execute(update(Community).values(active=True))
     await retry_for(services, clock)
     [job] = await kept(services)
-    assert flaky.dms == [] and job.state == "done"
-    assert "card" not in job.payload, f"a dropped DM keeps its text: {job.payload['card']['text']!r}"
+    assert [d.user_id for d in flaky.dms] == ["U2"] and "card" not in job.payload
 
 
 # -- 3. a DM kept for a member deleted meanwhile: the next member with that id gets it in their export

@@ -1,12 +1,13 @@
-"""At the platforms' limits: /config show in a community that grew: 40 trades each with its channel, 25
-packs (the most allowed).
+"""At the platforms' limits: /config show in a community that grew: its 25 trades (the most allowed,
+a Discord menu's choices) each with its channel, and as many packs as allowed.
 
-The trades, sectors and packs each go in one embed field (1,024 characters on Discord) joined with
-no bound, followed by every feature's settings; the embed holds 6,000 characters in all.
+The trades, sectors and packs each went in one embed field (1,024 characters on Discord): long lists
+were cut. They now go on over several fields (`bot.cards.fields_for`).
 """
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.errors import UserError
@@ -20,7 +21,10 @@ from tests.config.conftest import make_caller
 async def _grown(services):
     moderator = await make_caller(services, "admin")
     for i in range(30):
-        await run(services, moderator, ACTIONS["trade_add"], f"Métier numéro {i:02}")
+        try:
+            await run(services, moderator, ACTIONS["trade_add"], f"Métier numéro {i:02}")
+        except UserError:  # MAX_PER_KIND reached (the defaults count)
+            break
     async with services.db.transaction() as session:
         rows = list(await session.scalars(select(Trade).where(Trade.community_id == moderator.community_id)))
         for n, trade in enumerate(rows):
@@ -51,3 +55,15 @@ async def test_config_show_on_discord_lists_every_trade_and_keeps_the_feature_se
         f"packs cut: {missing_packs}; "
         f"{len(missing_fields)} of {len(card.fields)} fields dropped from the embed: {missing_fields}"
     )
+
+
+async def test_a_trade_past_the_most_a_menu_offers_is_refused_clearly(config_services) -> None:
+    """Past 25 trades, Discord's forms (a select of 25 choices) could not offer them all."""
+    from bot.errors import InvalidInput
+    from cogs.config._trades import MAX_PER_KIND
+
+    moderator, names = await _grown(config_services)
+    assert len(names) == MAX_PER_KIND
+    with pytest.raises(InvalidInput) as refused:
+        await run(config_services, moderator, ACTIONS["trade_add"], "Un métier de plus")
+    assert refused.value.problems["name"][0] == "config.errors.too_many_trades"

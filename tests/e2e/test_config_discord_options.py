@@ -179,9 +179,16 @@ async def test_trade_autocomplete_lists_the_community_trades_filtered_by_what_is
 
 
 async def test_trade_autocomplete_caps_at_25_choices(discord_harness: DiscordHarness):
+    """A community holds 25 trades at most now; one from before that limit may hold more."""
+    from storage.models import Community, Trade
+    from storage.text import fold
+
     h = discord_harness
-    for n in range(30):
-        await h.fake.invoke_slash(h.guild, h.moderator, "config trade add", {"name": f"Métier {n:02d}"})
+    await h.fake.invoke_slash(h.guild, h.moderator, "help")  # the community exists
+    async with h.services.db.transaction() as session:
+        community = await session.scalar(select(Community.id))
+        session.add_all(Trade(community_id=community, key=fold(f"Métier {n:02d}"), name=f"Métier {n:02d}",
+                              position=100 + n) for n in range(30))
     answer = await h.fake.autocomplete(
         h.guild, h.moderator, "config trade channel", {"trade": "métier"}, "trade"
     )

@@ -202,6 +202,26 @@ async def test_candidates_come_in_pages_each_with_its_select_keeping_the_others_
     assert [o.value for o in card.selects[0].options if o.default] == [str(people[10].member_id)]
 
 
+async def test_a_moderator_edits_a_mission_without_seeing_or_losing_its_confidential_client(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """The client's name is the author's and the final team's only: a moderator's edit form showed it
+    (a hostile review); it now shows none, and the moderator's save keeps the author's."""
+    from cogs.missions._publish import edit_mission
+
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    moderator = await make_caller(services, user="MOD", name="Modé", moderator=True)
+    start = await run(services, moderator, edit_mission, mission_id, write=False)
+    assert start.form.client_name == ""
+    edited = form(trades[:1], title="Site vitrine pour une boulangerie (urgent)", client_name="")
+    await run(services, moderator, submit_mission, edited, mission_id=mission_id, origin_channel_id="C")
+    stored = await mission(services, mission_id)
+    assert stored.title.endswith("(urgent)") and stored.client_name == "Boulangerie Dupain"
+    assert (await run(services, alice, edit_mission, mission_id, write=False)).form.client_name == (
+        "Boulangerie Dupain")
+
+
 async def test_the_last_selected_member_withdrawing_reopens_the_mission(
     services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
 ) -> None:
