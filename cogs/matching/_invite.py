@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card
-from bot.errors import Forbidden, NotFound, UserError
+from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.i18n import Catalog
 from bot.notifier import CannotPost, Notifier, ThreadRef
 from bot.outbox import Addressed, send_dm
@@ -261,7 +261,18 @@ async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -
         return outcome
     failed: list[Dm] = []
     place = Addressed(plan.community_id, plan.platform, plan.external_id)
+    # A member who left the server is not sent the team's request: unreachable, as with closed DMs.
+    invited, gone = [dm.user_id for dm in plan.invites], set[str]()
+    try:
+        gone = await notifier.departed(plan.external_id, invited) if invited else set()
+    except BUGS:
+        raise
+    except Exception:  # cannot tell: nobody is taken for gone
+        log.warning("matching: could not check who left community %s", plan.community_id, exc_info=True)
     for dm in plan.invites:  # a platform failure keeps the DM in the outbox (bot/outbox.py): still invited
+        if dm.user_id in gone:
+            failed.append(dm)
+            continue
         if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card,
                              undelivered=(UNREACHABLE_JOB, {"invitation_id": dm.invitation_id})):
             failed.append(dm)  # DMs closed: unreachable
