@@ -15,6 +15,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, Select, bindparam, delete, insert, select
@@ -52,6 +53,29 @@ class SyncResult:
     failed: list[str] = field(default_factory=list)  # unknown channel, or one refusing the bot (CannotPost)
     # The platform failed for now (5xx after its retries, rate limited, network): worth a later retry.
     retrying: list[str] = field(default_factory=list)
+
+
+# A card the platform failed to post for now is tried again this much later by its feature's job
+# (then with the jobs' backoff): `retry_later`.
+RETRY_AFTER = timedelta(minutes=3)
+
+
+async def retry_later(services: Services, result: SyncResult, kind: str, community_id: int, object_id: int,
+                      payload: dict[str, Any]) -> None:
+    """Channels where the platform failed for now (`result.retrying`): tried again by a job.
+
+    The feature's `kind` job, with `payload`, posts there RETRY_AFTER later, once per object and
+    minute. Its handler calls the same publishing without `retry_later` and raises while channels
+    still fail, so the scheduler backs off.
+    """
+    if not result.retrying:
+        return
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        await services.scheduler.schedule(
+            session, kind=kind, due_at=now + RETRY_AFTER, community_id=community_id, payload=payload,
+            dedupe_key=f"{kind}:retry:{community_id}:{object_id}:{int(now.timestamp()) // 60}",
+        )
 
 
 async def posts_of(session: AsyncSession, community_id: int, feature: str, object_id: int) -> list[Post]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
+from bot import posting
 from bot.cards import Attachment, Card
 from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
@@ -69,8 +70,7 @@ SYNC = "afterworks.sync"  # platform work queued where no effect can run (a priv
 NO_EVENTS = "afterworks.no_events"  # tells moderators once that Discord refused scheduled events
 NEXT = "afterworks.next"  # posts a series' next occurrence
 CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
-CARD = "afterworks.card"  # posts a card the platform failed to post (a 5xx), RETRY_AFTER later
-RETRY_AFTER = timedelta(minutes=3)
+CARD = "afterworks.card"  # posts a card the platform failed to post (a 5xx): bot.posting.retry_later
 LIST_MAX = 10
 
 
@@ -130,14 +130,9 @@ async def publish(
         place=(platform, external_id),
         posts=posts,
     )
-    if result.retrying and retry_later:
-        now = services.clock.now()
-        async with services.db.transaction() as session:
-            await services.scheduler.schedule(
-                session, kind=CARD, due_at=now + RETRY_AFTER, community_id=community_id,
-                payload={"afterwork_id": afterwork_id, "channel": channel_id},
-                dedupe_key=f"{CARD}:{community_id}:{afterwork_id}:{int(now.timestamp()) // 60}",
-            )
+    if retry_later:
+        await posting.retry_later(services, result, CARD, community_id, afterwork_id,
+                                  {"afterwork_id": afterwork_id, "channel": channel_id})
     notifier = services.notifiers.get(platform)
     if platform == "discord" and notifier is not None and afterwork.event_id is None:  # once
         event_id = await notifier.create_event(external_id, _event_spec(afterwork))
@@ -857,7 +852,7 @@ def register_jobs(services: Services) -> None:
     scheduler.register(NEXT, functools.partial(next_occurrence, services), max_lateness=None)
     scheduler.register(CLOSE, functools.partial(close_job, services), max_lateness=None)
     scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
-                       retry_delay=RETRY_AFTER)
+                       retry_delay=posting.RETRY_AFTER)
 
 
 def warm_date_reader(services: Services) -> None:

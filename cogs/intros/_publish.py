@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot import posting
 from bot.community_time import community_today, local_date
 from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 
 REPUBLISH = "intros.republish"
-RETRY_AFTER = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,9 @@ async def publish_intro(
     result = await sync_card(services, owner, card, channels, may_post_new=may_post_new if claim else None,
                              give_back=give_back, place=(community.platform, community.external_id),
                              posts=posts)
-    if result.retrying and retry_later:
-        async with services.db.transaction() as session:
-            await services.scheduler.schedule(
-                session, kind=REPUBLISH, due_at=now + RETRY_AFTER, community_id=community_id,
-                payload={"profile_id": profile_id, "claim": claim and not result.posted},
-                dedupe_key=f"{REPUBLISH}:{community_id}:{profile_id}:{int(now.timestamp()) // 60}",
-            )
+    if retry_later:
+        await posting.retry_later(services, result, REPUBLISH, community_id, profile_id,
+                                  {"profile_id": profile_id, "claim": claim and not result.posted})
     next_post = None
     if result.held and view.last_posted_at is not None:
         next_post = (
@@ -157,7 +153,7 @@ async def republish(services: Services, run: JobRun) -> None:
 
 def register_jobs(services: Services) -> None:
     services.scheduler.register(REPUBLISH, functools.partial(republish, services),
-                                max_lateness=timedelta(days=1), retry_delay=RETRY_AFTER)
+                                max_lateness=timedelta(days=1), retry_delay=posting.RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 
-from bot import paging
+from bot import paging, posting
 from bot.cards import Card
 from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
@@ -83,8 +83,6 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
-# A card the platform failed to post (a 5xx, a rate limit) is tried again this much later, then backing off.
-RETRY_AFTER = timedelta(minutes=3)
 WARN, EXPIRE = "missions.warn", "missions.expire"
 
 
@@ -173,15 +171,8 @@ async def publish_mission(services: Services, community_id: int, mission_id: int
 
 async def _retry_later(services: Services, community_id: int, mission_id: int, result: SyncResult) -> None:
     """Channels where the platform failed for now: the cards job posts there a few minutes later."""
-    if not result.retrying:
-        return
-    now = services.clock.now()
-    async with services.db.transaction() as session:
-        await services.scheduler.schedule(
-            session, kind=CARDS_JOB, due_at=now + RETRY_AFTER, community_id=community_id,
-            payload={"mission_id": mission_id},
-            dedupe_key=f"{CARDS_JOB}:retry:{community_id}:{mission_id}:{int(now.timestamp()) // 60}",
-        )
+    await posting.retry_later(services, result, CARDS_JOB, community_id, mission_id,
+                              {"mission_id": mission_id})
 
 
 async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
@@ -356,7 +347,7 @@ def register_jobs(services: Services) -> None:
     services.scheduler.register(WARN, functools.partial(warn_job, services), max_lateness=timedelta(days=1))
     services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
     services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None,
-                                retry_delay=RETRY_AFTER)
+                                retry_delay=posting.RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:

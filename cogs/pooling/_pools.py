@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from bot import posting
 from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
@@ -67,8 +68,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DECIDE = "pooling.decide"  # at the deadline (or at once after Close / Cancel): decide, then DM once
 SYNC = "pooling.sync"  # card and DMs after a change made without a platform at hand (a privacy deletion)
-CARD = "pooling.card"  # a card the platform failed to post or edit, tried again (RETRY_AFTER, backing off)
-RETRY_AFTER = timedelta(minutes=3)
+CARD = "pooling.card"  # a card the platform failed to post or edit: bot.posting.retry_later
 
 
 # -- platform work, after commit -------------------------------------------------------------------
@@ -91,14 +91,9 @@ async def publish(services: Services, community_id: int, pool_id: int, channels:
         posts = await posted(session, owner)
     result = await sync_card(services, owner, card, channels,
                              place=(community.platform, community.external_id), posts=posts)
-    if result.retrying and retry_later:
-        now = services.clock.now()
-        async with services.db.transaction() as session:
-            await services.scheduler.schedule(
-                session, kind=CARD, due_at=now + RETRY_AFTER, community_id=community_id,
-                payload={"pool_id": pool_id, "channels": channels},
-                dedupe_key=f"{CARD}:{community_id}:{pool_id}:{int(now.timestamp()) // 60}",
-            )
+    if retry_later:
+        await posting.retry_later(services, result, CARD, community_id, pool_id,
+                                  {"pool_id": pool_id, "channels": channels})
     return result
 
 
@@ -415,7 +410,7 @@ def register_jobs(services: Services) -> None:
     services.scheduler.register(DECIDE, functools.partial(decide_job, services), max_lateness=None)
     services.scheduler.register(SYNC, functools.partial(sync_job, services), max_lateness=timedelta(days=1))
     services.scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
-                                retry_delay=RETRY_AFTER)
+                                retry_delay=posting.RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:

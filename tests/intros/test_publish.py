@@ -212,8 +212,9 @@ async def test_posts_sent_before_a_platform_failure_are_recorded(
 async def test_a_platform_failure_spends_no_allowance_and_is_retried_by_a_job(
     services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
 ) -> None:
+    from bot.posting import RETRY_AFTER
     from cogs.intros._cards import outcome_text
-    from cogs.intros._publish import RETRY_AFTER, register_jobs
+    from cogs.intros._publish import register_jobs
     from cogs.intros.models import Profile
 
     register_jobs(services)
@@ -239,7 +240,8 @@ async def test_a_platform_failure_spends_no_allowance_and_is_retried_by_a_job(
 async def test_a_retry_that_fails_again_is_tried_later_by_the_scheduler(
     services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
 ) -> None:
-    from cogs.intros._publish import RETRY_AFTER, register_jobs
+    from bot.posting import RETRY_AFTER
+    from cogs.intros._publish import register_jobs
     from storage.models import Job
 
     register_jobs(services)
