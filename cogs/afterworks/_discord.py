@@ -298,8 +298,8 @@ class Afterworks(commands.Cog):
         except InvalidInput as error:  # time passed while the member read the summary
             await self._problems(interaction, caller, error)
             return
-        if created.posted and created.channel_id:
-            text = self.t(caller.locale, "afterworks.created.posted", channel=created.channel_id)
+        if created.posted_in:
+            text = self.t(caller.locale, "afterworks.created.posted", channel=created.posted_in)
         elif created.retrying:
             text = self.t(caller.locale, "afterworks.created.retrying")
         else:

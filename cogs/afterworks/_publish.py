@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYNC = "afterworks.sync"  # platform work queued where no effect can run (a privacy deletion)
-NO_EVENTS = "afterworks.no_events"  # tells moderators once that Discord refused scheduled events
+NO_EVENTS = "afterworks.no_events"  # tells moderators once (NOTICES): no scheduled events, a channel gone
+NOTICES = ("no_events", "channel_gone")
 NEXT = "afterworks.next"  # posts a series' next occurrence
 CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
 CARD = "afterworks.card"  # posts a card the platform failed to post (a 5xx): bot.posting.retry_later
@@ -219,6 +220,12 @@ class Created:
         return self.later.value is not None and bool(self.later.value.posted)
 
     @property
+    def posted_in(self) -> str | None:
+        """Where the card went: the afterworks channel, or where it was asked when that one is gone."""
+        done = self.later.value
+        return done.posted[0] if done is not None and done.posted else None
+
+    @property
     def retrying(self) -> bool:
         """Not posted because the platform failed for now: the CARD job posts it later."""
         return self.later.value is not None and bool(self.later.value.retrying)
@@ -276,7 +283,18 @@ async def create_afterwork(
     services, cid, aid = ctx.services, ctx.community_id, afterwork.id
 
     async def post(_notifier: Notifier | None) -> SyncResult:
-        return await publish(services, cid, aid, channel)
+        result = await publish(services, cid, aid, channel)
+        if result.failed and origin_channel_id and channel != origin_channel_id:
+            # The afterworks channel is gone or refuses the bot: the card goes where it was asked
+            # (answers must stay possible), and the moderators' log says so, once per channel.
+            result = await publish(services, cid, aid, origin_channel_id)
+            async with services.db.transaction() as session:
+                await services.scheduler.schedule(
+                    session, kind=NO_EVENTS, due_at=services.clock.now(), community_id=cid,
+                    payload={"key": "channel_gone", "params": {"channel": channel or ""}},
+                    dedupe_key=f"{NO_EVENTS}:{cid}:channel_gone:{channel}",
+                )
+        return result
 
     return Created(aid, channel, ctx.after_commit(post))
 
@@ -647,7 +665,11 @@ async def sync_job(services: Services, run: JobRun) -> None:
 
 
 async def no_events_notice(services: Services, run: JobRun) -> None:
-    """Discord refused a scheduled event: the moderators' log channel says so, once per community."""
+    """A notice in the moderators' log channel, once per community and cause.
+
+    Its payload's `key` ("no_events" when none: Discord refused a scheduled event; "channel_gone":
+    the afterworks channel is unknown or refuses the bot) and `params` name the catalog's text.
+    """
     assert run.community_id is not None
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, run.community_id)
@@ -657,12 +679,14 @@ async def no_events_notice(services: Services, run: JobRun) -> None:
     if community is None or notifier is None or settings is None or not settings.modlog_channel_id:
         return
     t = services.catalog.t
+    key = run.payload.get("key") if run.payload.get("key") in NOTICES else "no_events"
+    params = {k: str(v) for k, v in (run.payload.get("params") or {}).items()}
     await notifier.post(
         community.external_id,
         settings.modlog_channel_id,
         Card(
-            title=t(community.locale, "afterworks.no_events.title"),
-            text=t(community.locale, "afterworks.no_events.text"),
+            title=t(community.locale, f"afterworks.{key}.title"),
+            text=t(community.locale, f"afterworks.{key}.text", **params),
         ),
     )
 
