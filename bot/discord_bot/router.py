@@ -85,6 +85,14 @@ class DiscordRequest:
         data: Mapping[str, Any] = self.interaction.data or {}
         return [str(v) for v in data.get("values", [])]
 
+    def chosen_name(self, user_id: str) -> str:
+        """The shown name of a user chosen in a user select (nickname, else global name, else username)."""
+        data: Mapping[str, Any] = self.interaction.data or {}
+        resolved = data.get("resolved") or {}
+        member = (resolved.get("members") or {}).get(user_id) or {}
+        user = (resolved.get("users") or {}).get(user_id) or {}
+        return str(member.get("nick") or user.get("global_name") or user.get("username") or "")
+
     def fields(self) -> dict[str, str]:
         """custom_id -> text typed in each input of a submitted form (control characters refused)."""
         return modal_values(dict(self.interaction.data or {}))

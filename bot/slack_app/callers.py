@@ -68,6 +68,18 @@ class People:
         return profile
 
 
+async def shown_name(client: AsyncWebClient, user_id: str) -> str:
+    """A workspace member's shown name (users.info), for someone chosen in a form; "" if Slack won't say."""
+    try:
+        async with asyncio.timeout(LOOKUP_SECONDS):
+            response = await without_waiting(client).users_info(user=user_id)
+        name = _profile(response["user"]).display_name
+    except Exception as exc:  # a nicety, as the caller's profile: the save goes on without it
+        log.warning("users.info failed for %s: %s", user_id, error_code(exc))
+        return ""
+    return "" if name == user_id else name
+
+
 def _failure_ttl(exc: Exception) -> timedelta:
     """FAILURE_TTL, or longer when Slack said how long to wait (429 Retry-After)."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}

@@ -296,6 +296,7 @@ class Missions(commands.Cog):
             form.fee = values[0] if values else ""
         elif field == "behalf":
             form.behalf = values[0] if values else ""
+            form.behalf_name = request.chosen_name(form.behalf) if values else ""
         elif values:
             setattr(form, field, values[0])
         self._keep(caller, form, start.mission_id)

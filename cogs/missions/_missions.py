@@ -534,10 +534,15 @@ async def similar_open(
 # -- saving ----------------------------------------------------------------------------------------
 
 
-async def _brought_by(session: AsyncSession, community: Community, caller: Caller, behalf: str) -> int | None:
-    if not behalf or behalf == caller.user_id:
+async def _brought_by(session: AsyncSession, community: Community, caller: Caller, clean: CleanMission
+                      ) -> int | None:
+    """The member who brought the mission, stored with the name the platform showed for them.
+
+    They may never have used Collectif: without it their card would show their raw user id.
+    """
+    if not clean.behalf or clean.behalf == caller.user_id:
         return None
-    member = await ensure_member(session, community, behalf)
+    member = await ensure_member(session, community, clean.behalf, display_name=clean.behalf_name)
     return member.id
 
 
@@ -579,7 +584,7 @@ async def save_mission(
     """
     community = await session.get(Community, caller.community_id)
     assert community is not None
-    brought = await _brought_by(session, community, caller, clean.behalf)
+    brought = await _brought_by(session, community, caller, clean)
     values: dict[str, Any] = {
         "title": clean.title,
         "title_key": title_key(clean.title),

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.errors import InvalidInput, UserError
 from bot.rendering.slack import plain
+from bot.slack_app.callers import shown_name
 from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -266,6 +267,8 @@ async def submitted(request: SlackRequest) -> None:
         # A refusal that is not about one field (weekly limit, repost): shown over the trades.
         raise InvalidInput({"trades": (error.key, error.params)}) from error
     await request.ack()
+    if form.behalf and form.behalf != caller.user_id:  # they may never have used Collectif: keep their name
+        form.behalf_name = await shown_name(request.client, form.behalf)
     try:
         done = await run(
             services,

@@ -66,6 +66,7 @@ class MissionForm:
     fee: str = ""
     client_name: str = ""
     behalf: str = ""  # the platform user id of the member who brought it, when not the author
+    behalf_name: str = ""  # as the platform showed them when chosen ("": keep the stored name)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class CleanMission:
     fee: int | None
     client_name: str
     behalf: str
+    behalf_name: str = ""
 
 
 def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
@@ -281,4 +283,5 @@ def validate(
         fee=fee,
         client_name=client,
         behalf=behalf,
+        behalf_name=" ".join(form.behalf_name.split())[:200] if behalf else "",
     )

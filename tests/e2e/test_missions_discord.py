@@ -776,3 +776,31 @@ async def test_a_step_of_an_expired_edit_form_says_so_and_makes_no_second_missio
     assert gone in texts_of(texts)  # no modal of an empty new mission
     published = await answered(await h.fake.click(form, "missions:form:publish", h.member))
     assert [m.id for m in await missions(h)] == [mission.id], texts_of(published)
+
+
+async def test_a_mission_brought_by_someone_who_never_used_collectif_shows_their_name(
+    discord_harness: DiscordHarness,
+) -> None:
+    """The "brought by" member is chosen in a user select: the card shows the name Discord resolved
+    for them (their nickname, else their name), not their raw user id, though they never used Collectif."""
+    h = discord_harness
+    channels = await configure(h)
+    friend = h.fake.add_user("Zoé Ferrand", guild=h.guild)
+    form = await fill_form(h, h.member)
+    assert (await h.fake.click(form, "missions:step:2", h.member)).response_type == UPDATE
+    picked = await h.fake.choose(form, "missions:pick:behalf", [str(friend.id)], h.member)
+    assert picked.response_type == DEFERRED_UPDATE, texts_of(picked)
+
+    mission, _ = await post_mission_from(h, form)
+
+    shown = fields(cards(h, channels["général"])[0])[h.t("fr", "missions.card.people")]
+    assert shown == h.t("fr", "missions.card.brought_by", name="Zoé Ferrand", author=h.member.name)
+    assert str(friend.id) not in shown
+    assert mission.brought_by_member_id is not None
+
+
+async def post_mission_from(h: DiscordHarness, form: dict[str, Any]) -> tuple[Mission, FakeInteraction]:
+    done = await answered(await publish(h, form, h.member))
+    found = await missions(h)
+    assert found, texts_of(done)
+    return found[-1], done

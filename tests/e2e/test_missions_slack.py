@@ -639,3 +639,24 @@ async def test_suggest_a_team_then_invite_and_the_invited_member_applies_from_th
         if channel == f"D{slack.member_fr}" and declined_title in visible_text(m)
     ]
     assert len(told) == 1
+
+
+async def test_a_mission_brought_by_someone_who_never_used_collectif_shows_their_name(
+    slack: SlackHarness,
+) -> None:
+    """The "brought by" member is chosen in a users_select, which gives only their id: the card shows
+    their name from users.info (after the ack), not their raw id, though they never used Collectif."""
+    slack.fake.add_user("UZOE", "Zoé Ferrand")
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    values = state(await trade_ids(slack, "Développement"))
+    values["behalf"] = {"value": {"type": "users_select", "selected_user": "UZOE"}}
+    answer = await slack.sender.view_submission(
+        "missions:form", values, user_id=slack.member_fr, private_metadata=view["private_metadata"]
+    )
+    assert answer.text == "", answer.text
+    await slack.fake.wait_for_call("chat.postEphemeral", lambda c: c.args.get("user") == slack.member_fr)
+
+    [card] = cards(slack)[CHANNELS["missions"]]
+    assert "Zoé Ferrand" in visible_text(card)
+    assert "UZOE" not in visible_text(card)

@@ -194,18 +194,26 @@ class InteractionsMixin:
         """Pick `values` in the select menu `custom_id` of a message the bot posted.
 
         The values must be options of that select (as a member could only pick those), unless the
-        message shows no such select (a stale or forged message: the bot must cope).
+        message shows no such select (a stale or forged message: the bot must cope). In a user select
+        they are user ids of the guild's members, sent with Discord's `resolved` users and members.
         """
         select = next((c for row in message.get("components") or [] for c in row.get("components") or []
-                       if c.get("custom_id") == custom_id and c.get("type") == 3), None)
-        if select is not None:
+                       if c.get("custom_id") == custom_id and c.get("type") in (3, 5)), None)
+        kind = select["type"] if select is not None else 3
+        if select is not None and kind == 3:
             offered = {o["value"] for o in select.get("options") or []}
             unknown = [v for v in values if v not in offered]
             if unknown:
                 raise ValueError(f"select {custom_id} has no option {unknown}")
         channel = self.channels[int(message["channel_id"])]
         guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
-        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": kind, "values": list(values)}
+        if kind == 5:
+            members = [guild.members[int(v)] for v in values] if guild else []
+            data["resolved"] = {
+                "users": {str(m.id): m.user.payload() for m in members},
+                "members": {str(m.id): {k: v for k, v in m.payload().items() if k != "user"} for m in members},
+            }
         payload = self._interaction_payload(3, guild, user, locale, channel, data)
         payload["message"] = message
         return await self._send_interaction(payload, guild, wait, timeout)
