@@ -566,8 +566,21 @@ async def set_reminder_dms(ctx: Context, on: bool) -> bool:
 async def _claim(
     services: Services, run: JobRun, afterwork: Afterwork, target: str, member_id: int | None
 ) -> int | None:
-    """One delivery row per reminder and target: the unique key lets it be sent once, whoever runs it."""
+    """One delivery row per reminder and target: the unique key lets it be sent once, whoever runs it.
+
+    None as well when the afterwork was cancelled or moved since the job read it: the reminders left
+    to send then stop (checked in the claim's own write transaction, so a cancellation committed
+    before it is always seen).
+    """
     async with services.db.transaction() as session:
+        still = await session.scalar(
+            select(Afterwork.id).where(
+                Afterwork.community_id == afterwork.community_id, Afterwork.id == afterwork.id,
+                Afterwork.status == SCHEDULED, Afterwork.starts_at == afterwork.starts_at,
+            )
+        )
+        if still is None:
+            return None
         stmt = (
             dialect_insert(session, Delivery.__table__)
             .values(

@@ -13,7 +13,9 @@ and a retry resumes where it stopped:
    gone is fine); the rows are the truth. Cards of objects a feature keeps for others
    (`PrivacyHook.keeps_posts`, e.g. a mission with candidates) are first detached from the member and stay.
 2. each feature's `PrivacyHook.delete`, in reverse registration order (later features refer to
-   earlier ones' rows, e.g. a match to a profile), one transaction per feature.
+   earlier ones' rows, e.g. a match to a profile), one transaction per feature. Before each, and
+   once after the last, the member's posts are swept again: a card posted while the deletion runs
+   (an /intro sent from another device) is removed too.
 3. the member row itself, last: until then a retry still knows who to delete; its foreign keys
    cascade whatever a feature forgot.
 """
@@ -212,8 +214,12 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
     removed = await remove_posts(services, cid, member_id=member_id)
     for feature in reversed(hooked(services.features)):
         assert feature.privacy is not None
+        # A card the member got posted meanwhile (a form sent from another device): its message goes
+        # before the hook can drop its row, or nothing would ever remove it. One read when none.
+        removed += await remove_posts(services, cid, member_id=member_id)
         async with services.db.transaction() as session:
             await feature.privacy.delete(session, cid, member_id)
+    removed += await remove_posts(services, cid, member_id=member_id)
     async with services.db.transaction() as session:
         await session.execute(delete(Post).where(Post.community_id == cid, Post.member_id == member_id))
         await outbox.forget_member(session, cid, member_id)

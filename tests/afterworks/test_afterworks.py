@@ -335,3 +335,36 @@ def test_a_cutoff_already_passed_or_not_in_the_list_is_refused() -> None:
     assert validate(form(cutoff="60"), "Europe/Paris", now, "fr").closes_at == datetime(
         2026, 12, 4, 17, 0, tzinfo=UTC
     )
+
+
+async def test_no_reminder_goes_out_once_the_afterwork_is_cancelled_while_they_are_sent(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reminder job read "scheduled" and who is going, then the organizer cancels (Slack paces DMs
+    at one a second: tens of seconds for many guests): those not yet reminded are not reminded."""
+    import cogs.afterworks._publish as publish
+
+    alice = await make_caller(services, "U1", name="Alice")
+    guests = [await make_caller(services, f"U{n}", name=f"G{n}") for n in range(2, 6)]
+    aid = await create(services, alice, capacity="10")
+    for guest in guests:
+        await run(services, guest, answer_afterwork, aid, "going")
+    original = publish._claim
+    sent: list[int] = []
+
+    async def claim(*args, **kwargs):
+        if len(sent) == 1:  # one reminder went out; the organizer cancels before the second
+            await run(services, alice, cancel_afterwork, aid)
+        sent.append(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "_claim", claim)
+    clock.set(datetime(2026, 12, 3, 18, 0, tzinfo=UTC))  # 24 h before: the reminder job is due
+    before = len(notifier.dms)
+    await services.scheduler.run_due()
+
+    titles = [d.card.title for d in notifier.dms[before:]]
+    cancelled = next(i for i, title in enumerate(titles) if title.startswith("❌"))
+    assert titles[:cancelled] == [titles[0]] and "⏰" in titles[0]  # the one sent before
+    assert not [title for title in titles[cancelled:] if "⏰" in title], titles
+    assert not [c for c in notifier.in_channel("C-AW") if "⏰" in c.title]  # nor the channel's post

@@ -149,3 +149,35 @@ async def test_the_directory_suggestions_forget_a_deleted_members_city_and_skill
     values = await VALUES.of(services.db, bob.community_id)
     assert [c.name for c in match_cities(values.cities, "trif")] == []
     assert [c.name for c in match_skills(values.skills, "fr", "callig")] == []
+
+
+async def test_a_card_posted_while_the_deletion_runs_is_removed_too(services, notifier, monkeypatch):
+    """Her /intro form, opened before she confirmed (or on another device), is sent once her cards are
+    gone: its new card must not stay on the platform with no row left to remove it."""
+    import cogs.privacy._privacy as privacy
+    from cogs.intros._publish import submit_intro
+    from storage.settings import get_settings
+    from tests.fakes.callers import make_caller
+    from tests.intros.conftest import good_form
+
+    alice = await make_caller(services, name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).intro_channel_id = "C-INTRO"
+    form = await good_form(services, alice, bio="Alice Martin, 06 12 34 56 78, Lyon")
+    original = privacy.remove_posts
+    sent = []
+
+    async def then_her_intro_arrives(*args, **kwargs):
+        removed = await original(*args, **kwargs)
+        if not sent:
+            sent.append(await run(services, alice, submit_intro, form, origin_channel_id="C-ORIGIN"))
+        return removed
+
+    monkeypatch.setattr(privacy, "remove_posts", then_her_intro_arrives)
+    await delete_member_data(services, alice, alice.member_id)
+
+    assert sent and "C-INTRO" in [p.channel_id for p in notifier.posts], "the intro was not posted"
+    assert not [key for key, card in notifier.messages.items() if "06 12 34 56 78" in str(card)]
+    async with services.db.transaction() as s:
+        assert await s.get(Member, alice.member_id) is None
+        assert (await s.scalars(select(Post))).all() == []
