@@ -716,6 +716,22 @@ async def move(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def hold_live(session: AsyncSession, community_id: int, mission_id: int) -> bool:
+    """Take the mission's turn while it is live (open or forming); False when it is not.
+
+    A no-op conditional UPDATE: it locks the mission's row (PostgreSQL) or takes the write lock
+    (SQLite), so a team confirmed, a mission closed or expired at the same moment is settled
+    entirely before or after the change that holds it (a withdrawal, an application, a selection).
+    """
+    result = await session.execute(
+        update(Mission)
+        .where(Mission.community_id == community_id, Mission.id == mission_id, Mission.status.in_(LIVE))
+        .values(status=Mission.status)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def set_selection(
     session: AsyncSession, community_id: int, mission_id: int, member_ids: list[int]
 ) -> int:

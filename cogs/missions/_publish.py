@@ -48,6 +48,7 @@ from cogs.missions._missions import (
     candidate_profiles,
     claim_allowance,
     get_mission,
+    hold_live,
     listed,
     load_view,
     move,
@@ -577,7 +578,11 @@ async def submit_mission(
     return Submitted(saved_id, existing is None, similar, ctx.after_commit(publish), channel_names)
 
 
-async def _live(ctx: Context, mission_id: int) -> Mission:
+async def _live(ctx: Context, mission_id: int, *, hold: bool = False) -> Mission:
+    """The mission, refused unless live; with `hold`, its turn taken first (`hold_live`) for a change."""
+    if hold and not await hold_live(ctx.session, ctx.community_id, mission_id):
+        await get_mission(ctx.session, ctx.community_id, mission_id)  # NotFound when not this community's
+        raise UserError("missions.errors.not_live")
     mission = await get_mission(ctx.session, ctx.community_id, mission_id)
     if mission.status not in LIVE:
         raise UserError("missions.errors.not_live")
@@ -596,7 +601,7 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
     """I'm interested: one candidacy per member (twice at once makes one); the author gets a DM."""
     if len(note) > MAX_NOTE:
         raise InvalidInput({"note": ("missions.errors.too_long", {"max": MAX_NOTE, "length": len(note)})})
-    mission = await _live(ctx, mission_id)
+    mission = await _live(ctx, mission_id, hold=True)
     if mission.author_member_id == ctx.caller.member_id:
         raise UserError("missions.errors.own_mission")
     created = await add_candidacy(ctx.session, ctx.caller, mission, note.strip(), ctx.clock.now())
@@ -636,7 +641,7 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
 
 
 async def withdraw(ctx: Context, mission_id: int) -> bool:
-    mission = await _live(ctx, mission_id)
+    mission = await _live(ctx, mission_id, hold=True)  # never beside a Confirm: see confirm_team
     removed = await remove_candidacy(ctx.session, ctx.caller, mission.id)
     if removed:
         if mission.status == "forming" and not await _selected_count(ctx, mission_id):
@@ -674,7 +679,7 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page
     The mission moves to team forming (or back to open).
     """
     mission = await authored(ctx.session, ctx.caller, mission_id)
-    if mission.status not in LIVE:
+    if mission.status not in LIVE or not await hold_live(ctx.session, ctx.community_id, mission_id):
         raise UserError("missions.errors.not_live")
     before = await load_view(ctx.session, mission)
     page, shown = page_of_candidates(before, page)
@@ -697,9 +702,11 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page
 async def confirm_team(ctx: Context, mission_id: int) -> str:
     """Team forming -> staffed: each selected member gets the confidential details, the others a kind note."""
     await authored(ctx.session, ctx.caller, mission_id)
-    if not await _selected_count(ctx, mission_id) or not await move(
+    # Moved first, then counted: the move holds the mission, so a withdrawal (which holds it too)
+    # is either counted out here or refused as "no longer live", never accepted beside a staffing.
+    if not await move(
         ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()
-    ):
+    ) or not await _selected_count(ctx, mission_id):
         raise UserError("missions.errors.no_team")
     mission = await get_mission(ctx.session, ctx.community_id, mission_id)
     await ctx.session.refresh(mission)

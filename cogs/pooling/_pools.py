@@ -339,6 +339,8 @@ async def _decided(ctx: Context, pool: Pool, status: str) -> None:
     """The decision stored; the deadline job gives way to one due now that delivers the DMs (once)."""
     now = ctx.clock.now()
     if not await decide(ctx.session, ctx.community_id, pool.id, status, now):
+        if status == HAPPENING and await outcome_of(ctx.session, ctx.community_id, pool.id) == FAILED:
+            raise UserError("pooling.errors.minimum_not_reached", minimum=pool.minimum, count=pool.minimum)
         raise UserError("pooling.errors.closed")
     await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{DECIDE}:{ctx.community_id}:{pool.id}",
                                community_id=ctx.community_id)
@@ -389,8 +391,9 @@ async def decide_job(services: Services, run: JobRun) -> None:
         pool = await session.scalar(select(Pool).where(Pool.community_id == cid, Pool.id == pid))
         if pool is None:
             return
-        if pool.status == OPEN and now >= pool.deadline:
-            await decide(session, cid, pid, await outcome_of(session, cid, pid), now)
+        for _ in range(2 if pool.status == OPEN and now >= pool.deadline else 0):
+            if await decide(session, cid, pid, await outcome_of(session, cid, pid), now):
+                break  # else a Join or Leave changed the outcome since it was read: read it again
     await publish(services, cid, pid, None)
     await deliver(services, cid, pid)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -335,10 +335,16 @@ async def leave_held(session: AsyncSession, community_id: int, pool_id: int, mem
 
 
 async def decide(session: AsyncSession, community_id: int, pool_id: int, status: str, now: datetime) -> bool:
-    """Move an open pool to `status` once (conditional UPDATE): True only for the caller that did it."""
+    """Move an open pool to `status` once (conditional UPDATE): True only for the caller that did it.
+
+    Happening needs the minimum reached and failed needs it missed, both checked by the UPDATE itself:
+    a Leave or a Join committed since the caller read the count (PostgreSQL) is never decided past.
+    """
+    reached = Pool.participant_count >= Pool.minimum
+    condition = {HAPPENING: reached, FAILED: ~reached}.get(status, true())
     result = await session.execute(
         update(Pool)
-        .where(Pool.community_id == community_id, Pool.id == pool_id, Pool.status == OPEN)
+        .where(Pool.community_id == community_id, Pool.id == pool_id, Pool.status == OPEN, condition)
         .values(status=status, decided_at=now,
                 final_count=None if status == CANCELLED else Pool.participant_count)
         .execution_options(synchronize_session=False)
@@ -347,6 +353,14 @@ async def decide(session: AsyncSession, community_id: int, pool_id: int, status:
 
 
 async def outcome_of(session: AsyncSession, community_id: int, pool_id: int) -> str:
-    """What the deadline decides now: happening when the minimum is reached, else failed."""
-    pool = await get_pool(session, community_id, pool_id)
-    return HAPPENING if pool.participant_count >= pool.minimum else FAILED
+    """What the deadline decides now: happening when the minimum is reached, else failed.
+
+    Read from the row each time (not the session's copy): a Join or Leave may have changed it.
+    """
+    counts = select(Pool.participant_count, Pool.minimum)
+    row = (await session.execute(
+        counts.where(Pool.community_id == community_id, Pool.id == pool_id)
+    )).one_or_none()
+    if row is None:
+        raise NotFound("pooling.errors.not_found")
+    return HAPPENING if row.participant_count >= row.minimum else FAILED

@@ -41,6 +41,7 @@ from storage.settings import get_settings
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 from tests.missions.conftest import channels, form
+from tests.races import Meanwhile
 
 
 async def post(services: Services, caller: Caller, trade_ids: list[int], **changes: str) -> int:
@@ -501,3 +502,39 @@ async def test_the_save_trusts_the_check_of_the_same_form_only_while_its_trades_
     assert set(refused.value.problems) == {"trades"}
     async with services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Mission)) == 1  # nothing half-saved
+
+
+async def test_a_withdrawal_beside_the_confirmation_never_staffs_an_empty_team(
+    services: Services, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bob, the only one selected, clicks Withdraw while Alice's Confirm is between its count and its
+    commit (PostgreSQL, READ COMMITTED): either the team is staffed with Bob and his withdrawal is
+    refused, or he is out and the mission is not staffed. Never staffed with nobody, his withdrawal
+    accepted and the confidential details DMed to him."""
+    alice = await make_caller(services, name="Alice")
+    bob = await make_caller(services, user="U2", name="Bob")
+    mid = await post(services, alice, (await channels(services, alice))[:2])
+    await run(services, bob, show_interest, mid)
+    await run(services, alice, select_team, mid, [str(bob.member_id)])
+    notifier.dms.clear()
+    original, meanwhile = _publish.move, Meanwhile()
+
+    async def then_bob_withdraws(session, community_id, mission_id, from_statuses, to, now, **values):
+        moved = await original(session, community_id, mission_id, from_statuses, to, now, **values)
+        if to == "staffed":
+            await meanwhile.run(run(services, bob, withdraw, mid))
+        return moved
+
+    monkeypatch.setattr(_publish, "move", then_bob_withdraws)
+    confirmed = await asyncio.gather(run(services, alice, confirm_team, mid), return_exceptions=True)
+    [withdrawn] = await meanwhile.settle() or [None]
+    async with services.db.transaction() as session:
+        status = (await session.get(Mission, mid)).status
+        team = list(await session.scalars(select(Candidacy.member_id).where(
+            Candidacy.mission_id == mid, Candidacy.selected)))
+    told = [d.user_id for d in notifier.dms if "Boulangerie Dupain" in str(d.card)]
+    if status == "staffed":
+        assert team == [bob.member_id] and told == ["U2"], (team, told, confirmed)
+        assert isinstance(withdrawn, UserError) or withdrawn is None, withdrawn
+    else:
+        assert team == [] and told == [], (status, team, told)

@@ -30,6 +30,7 @@ from cogs.pooling.models import Pool, PoolDelivery, PoolMember
 from storage.models import FeatureSetting, Job
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
+from tests.races import Meanwhile
 
 # NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -312,3 +313,34 @@ async def test_privacy_export_then_delete_frees_the_seat_and_cancels_their_pools
     clock.set(datetime.now(UTC) + timedelta(minutes=1))  # privacy jobs are queued at the real time
     await services.scheduler.run_due()  # the queued sync: Carol told she is in
     assert "U3" in [d.user_id for d in notifier.dms]
+
+
+async def test_closing_early_beside_a_leave_never_makes_a_pool_happen_below_its_minimum(
+    services: Services, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organizer's check read 2 in (the minimum) and Cara clicks Leave before the decision
+    (PostgreSQL, READ COMMITTED): the pool is not decided as happening with 1; the organizer is told
+    the minimum is not reached, or Cara's Leave is refused as closed."""
+    import cogs.pooling._pools as pools
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    cara = await make_caller(services, "U3", name="Cara")
+    pid = await create(services, alice)
+    await run(services, bob, join_pool, pid)
+    await run(services, cara, join_pool, pid)
+    original, meanwhile = pools._decided, Meanwhile()
+
+    async def decided_after_a_leave(ctx, pool, status):
+        await meanwhile.run(run(services, cara, leave_pool, pid))
+        return await original(ctx, pool, status)
+
+    monkeypatch.setattr(pools, "_decided", decided_after_a_leave)
+    closed = (await asyncio.gather(run(services, alice, close_pool, pid), return_exceptions=True))[0]
+    await meanwhile.settle()
+    pool = await pool_of(services, pid)
+    if pool.status == "happening":
+        assert pool.final_count is not None and pool.final_count >= pool.minimum, (pool.final_count, closed)
+    else:
+        assert pool.status == "open" and pool.participant_count == 1
+        assert isinstance(closed, UserError) and closed.key == "pooling.errors.minimum_not_reached"
