@@ -286,12 +286,14 @@ async def remove_task(ctx: Context, name: str) -> str:
     """Stop a task: no more turns or reminders (its history stays for the moderators' view)."""
     task = await _active_task(ctx, name)
     task.active = False
-    pending = list(await ctx.session.scalars(select(RotaTurn).where(
-        RotaTurn.community_id == ctx.community_id, RotaTurn.task_id == task.id, RotaTurn.status == PENDING)))
-    for turn in pending:
-        turn.status = STOPPED
+    # Only turns still pending stop (one conditional UPDATE): a turn marked Done meanwhile stays done.
+    stopped = list(await ctx.session.scalars(
+        update(RotaTurn).where(RotaTurn.community_id == ctx.community_id, RotaTurn.task_id == task.id,
+                               RotaTurn.status == PENDING)
+        .values(status=STOPPED).returning(RotaTurn.id).execution_options(synchronize_session=False)))
+    for turn_id in stopped:
         for kind in (REMIND, ROLL):
-            await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{kind}:{ctx.community_id}:{turn.id}",
+            await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{kind}:{ctx.community_id}:{turn_id}",
                                        community_id=ctx.community_id)
     return task.name
 

@@ -105,7 +105,22 @@ async def pick(session: AsyncSession, task: RotaTask, exclude: set[int]) -> int 
         last, done = held.get(member_id, (None, 0))
         return (last is not None, last.timestamp() if last else 0.0, done, volunteers[member_id], member_id)
 
-    return min(allowed, key=order)
+    for member_id in sorted(allowed, key=order):
+        if await _still_volunteering(session, task, member_id):
+            return member_id
+    return None
+
+
+async def _still_volunteering(session: AsyncSession, task: RotaTask, member_id: int) -> bool:
+    """Whether they still volunteer, their row locked until the caller commits.
+
+    FOR SHARE on PostgreSQL (SQLite's write lock already serializes): a Stop clicked meanwhile waits,
+    then finds the turn it must hand on; one committed before the pick leaves them out.
+    """
+    return await session.scalar(
+        select(RotaVolunteer.member_id).where(
+            RotaVolunteer.community_id == task.community_id, RotaVolunteer.task_id == task.id,
+            RotaVolunteer.member_id == member_id).with_for_update(read=True)) is not None
 
 
 async def assign(session: AsyncSession, turn: RotaTurn, member_id: int | None, *, expected: int | None,

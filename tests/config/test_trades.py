@@ -222,3 +222,45 @@ async def test_a_trade_of_another_community_is_not_found(config_services, mod, m
         with pytest.raises(NotFound):
             await run(config_services, mod, action, *args)
     assert await snapshot(config_services) == before
+
+
+async def test_a_trade_saved_in_a_profile_beside_its_removal_is_never_stripped_silently(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moderator's removal counted nobody using the trade; Alice saves her profile with it before
+    the removal commits (PostgreSQL, READ COMMITTED). Her profile keeps the trade she chose (the
+    removal is then refused as in use), or her save is refused: the cascade never strips it."""
+    import cogs.config._merge as merge
+    from bot.usecase import run as run_usecase
+    from cogs.intros._publish import submit_intro
+    from tests.fakes.callers import make_caller as make_member
+    from tests.fakes.notifier import RecordingNotifier
+    from tests.intros.conftest import good_form
+    from tests.races import Meanwhile
+
+    services.notifiers["discord"] = RecordingNotifier()
+    mod = await make_member(services, "mod", name="Modo", moderator=True)
+    alice = await make_member(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        victim = list(await trades(session, alice.community_id))[0]
+    form = await good_form(services, alice, trade_ids=[str(victim.id)])
+    original, meanwhile = merge.usage, Meanwhile()
+
+    async def usage_then_her_save(session, table, row_id, **kw):
+        used = await original(session, table, row_id, **kw)
+        await meanwhile.run(run_usecase(services, alice, submit_intro, form, origin_channel_id=None))
+        return used
+
+    monkeypatch.setattr(merge, "usage", usage_then_her_save)
+    [removal] = await asyncio.gather(run(services, mod, remove_trade, victim.name), return_exceptions=True)
+    await meanwhile.settle()
+    async with services.db.transaction() as session:
+        profile = await session.scalar(select(Profile).where(Profile.member_id == alice.member_id))
+        kept = [] if profile is None else list(await session.scalars(
+            select(ProfileTrade.trade_id).where(ProfileTrade.profile_id == profile.id)))
+        still = await session.get(Trade, victim.id)
+    if profile is not None:
+        assert kept == [victim.id] and still is not None, (kept, removal)
+        assert isinstance(removal, UserError) and removal.key == "config.errors.trade_in_use", removal
+    else:
+        assert still is None and not isinstance(removal, Exception), removal

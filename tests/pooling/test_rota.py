@@ -321,3 +321,66 @@ async def test_a_holder_who_left_the_community_is_skipped_at_the_reminder(
     async with services.db.transaction() as session:
         volunteers = list(await session.scalars(select(RotaVolunteer.member_id)))
     assert volunteers == [ben.member_id]
+
+
+async def _two_volunteers(services: Services) -> tuple[object, object, RotaTurn]:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    ben = await make_caller(services, "U3", name="Ben")
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)  # Ana holds the coming turn
+    await run(services, ben, volunteer, turn.task_id)
+    return ana, ben, turn
+
+
+async def test_cant_never_hands_the_turn_to_a_volunteer_who_just_stopped(
+    services: Services, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ana's Can't picked Ben; Ben clicks Stop before it commits (PostgreSQL, READ COMMITTED): the
+    turn never ends with someone who no longer volunteers."""
+    import cogs.pooling._rota as rota
+    from tests.races import Meanwhile
+
+    ana, ben, turn = await _two_volunteers(services)
+    original, meanwhile = rota.pick, Meanwhile()
+
+    async def pick_then_ben_stops(session, task, exclude):
+        chosen = await original(session, task, exclude)
+        await meanwhile.run(run(services, ben, stop, task.id))
+        return chosen
+
+    monkeypatch.setattr(rota, "pick", pick_then_ben_stops)
+    await asyncio.gather(run(services, ana, cant, turn.id), return_exceptions=True)
+    await meanwhile.settle()
+    async with services.db.transaction() as session:
+        holder = await session.scalar(select(RotaTurn.assignee_id).where(RotaTurn.id == turn.id))
+        still = set(await session.scalars(select(RotaVolunteer.member_id)))
+    assert holder is None or holder in still, (holder, still, [d.user_id for d in notifier.dms])
+
+
+async def test_removing_a_task_keeps_a_turn_marked_done_meanwhile(
+    services: Services, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A moderator removes the task while Ana clicks Done on its turn: her Done is either refused
+    (the turn stopped first) or kept; never a stopped turn with her done date."""
+    from tests.races import Meanwhile
+
+    ana, _ben, turn = await _two_volunteers(services)
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    original, meanwhile = services.scheduler.cancel, Meanwhile()
+
+    async def cancel_beside_a_done(*args, **kwargs):
+        if not meanwhile_started:
+            meanwhile_started.append(True)
+            await meanwhile.run(run(services, ana, mark_done, turn.id))
+        return await original(*args, **kwargs)
+
+    meanwhile_started: list[bool] = []
+    monkeypatch.setattr(services.scheduler, "cancel", cancel_beside_a_done)
+    await run(services, mod, remove_task, "Comptabilité")
+    await meanwhile.settle()
+    async with services.db.transaction() as session:
+        status, done_at = (await session.execute(
+            select(RotaTurn.status, RotaTurn.done_at).where(RotaTurn.id == turn.id))).one()
+    assert (status, done_at is None) in (("stopped", True), ("done", False)), (status, done_at)
