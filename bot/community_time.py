@@ -27,6 +27,11 @@ _FRENCH_HOUR = re.compile(r"\b(\d{1,2}) ?h ?(\d{2})?\b", re.IGNORECASE)
 _NEXT_WEEKDAY = re.compile(
     r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) prochaine?\b", re.IGNORECASE
 )
+# "ce soir 19h" is today at 19:00, "demain soir 19h" tomorrow: the part of the day only says when the
+# typed hour falls, which dateparser does not read in French ("tonight" and "this evening" it does).
+_THIS_PART = re.compile(r"\b(?:ce|cet) (?:soir|matin|midi|après-midi|apres-midi|aprem)\b", re.IGNORECASE)
+_PART = re.compile(r"\b(?:soir|matin|après-midi|apres-midi|aprem)\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\d:\d\d|\d ?[ap]\.?m\b", re.IGNORECASE)  # an hour typed (after _FRENCH_HOUR)
 
 
 def local_date(when: datetime, timezone: str) -> date:
@@ -110,6 +115,7 @@ def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datet
     from dateparser.date import DateDataParser
 
     text = _NEXT_WEEKDAY.sub(r"\1", _FRENCH_HOUR.sub(lambda m: f"{m[1]}:{m[2] or '00'}", text))
+    text = _without_day_parts(text)
     # The reader's language is tried first; both are always allowed.
     languages = sorted(LOCALES, key=lambda code: code != locale)
     settings: dict[str, Any] = {
@@ -130,3 +136,14 @@ def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datet
     if "time" in (getattr(data, "parts", None) or ()):
         return data.date_obj, "time"
     return data.date_obj, data.period or "day"
+
+
+def _without_day_parts(text: str) -> str:
+    """French parts of the day read as dateparser understands them (see _THIS_PART)."""
+    hour = _CLOCK.search(text) is not None
+
+    def this(part: re.Match[str]) -> str:
+        return "aujourd'hui midi" if part[0].lower().endswith("midi") and not hour else "aujourd'hui"
+
+    text = _THIS_PART.sub(this, text)
+    return " ".join((_PART.sub("", text) if hour else text).split())

@@ -36,6 +36,26 @@ def test_date_and_time_are_aware_utc() -> None:
     assert parse_datetime("jeudi", "Europe/Paris", NOW) is None  # an event needs its hour
 
 
+THURSDAY_MORNING = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("tonight 7pm", datetime(2026, 11, 26, 18, 0, tzinfo=UTC)),
+    ("ce soir 19h", datetime(2026, 11, 26, 18, 0, tzinfo=UTC)),
+    ("Ce soir à 20h30", datetime(2026, 11, 26, 19, 30, tzinfo=UTC)),
+    ("cet après-midi 15h", datetime(2026, 11, 26, 14, 0, tzinfo=UTC)),
+    ("ce midi", datetime(2026, 11, 26, 11, 0, tzinfo=UTC)),
+    ("ce midi 12h30", datetime(2026, 11, 26, 11, 30, tzinfo=UTC)),
+    ("demain soir 19h", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),
+    ("demain matin 9h", datetime(2026, 11, 27, 8, 0, tzinfo=UTC)),
+    ("vendredi soir 19h", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),
+    ("demain soir", None),  # no hour: an event needs one
+])
+def test_times_said_as_in_speech(text: str, expected: datetime | None) -> None:
+    """French parts of the day: "ce soir 19h" is today at 19:00 ("tonight 7pm" already was)."""
+    assert parse_datetime(text, "Europe/Paris", THURSDAY_MORNING) == expected
+
+
 def test_daylight_saving_follows_rfc_5545() -> None:
     paris = "Europe/Paris"
     # 28 March 2027, 02:30 does not exist in Paris: read with the winter offset, i.e. 03:30 summer time.
