@@ -30,13 +30,14 @@ exit codes (README: "Exit codes"):
   3  Discord refused DISCORD_TOKEN
   4  Slack refused SLACK_BOT_TOKEN or SLACK_APP_TOKEN
   5  Discord or Slack cannot be reached
-  6  the database cannot be opened or written"""
+  6  the database cannot be opened or written, or a newer Collectif migrated it
+`db backup` and `db restore` exit 1 when they refuse or fail, with one line saying why."""
 
 _SETTINGS = """\
 Settings come from --config PATH, else $COLLECTIF_CONFIG, else ./config.toml when present; every key
 can be overridden by COLLECTIF_<SECTION>__<KEY> (e.g. COLLECTIF_DATABASE__URL). Secrets
-(DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET) come from the environment or
-a .env file in the working directory."""
+(DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, SLACK_CLIENT_ID,
+SLACK_CLIENT_SECRET) come from the environment or a .env file in the working directory."""
 
 # (name, one-line help, description) of each command; a description is shown by `COMMAND --help`.
 _RUN = (
@@ -62,23 +63,26 @@ _DB = ("database tasks (upgrade, backup, restore, current, history)",
        "Database tasks. The database is database.url (SQLite or PostgreSQL).")
 _DB_BACKUP = (
     "copy the database to a backup file, safely while the bot runs",
-    "Copy the database to PATH (a file; or a folder: a timestamped file in it; default: backup.dir, "
+    "Copy the database to PATH (a file, which may only replace an earlier backup; or a folder, "
+    "created when written with a trailing slash: a timestamped file in it; default: backup.dir, "
     "else a `backups` folder beside the SQLite file). SQLite: through its online backup API, "
     "consistent while the bot writes, checked for integrity. PostgreSQL: pg_dump in its custom format "
     "(PostgreSQL's client tools must be installed). In a folder, only the newest backup.keep "
-    "`collectif-*` backups are kept.",
+    "timestamped backups (collectif-YYYYMMDD-HHMMSS…) are kept; a file you name is never deleted. "
+    "Exit 1 with one line when it fails.",
 )
 _DB_RESTORE = (
     "replace the database with a backup (the bot must be stopped)",
     "Replace the database with the backup at PATH. Refuses while a `collectif run` uses the database. "
     "SQLite: the backup is checked first, the current file is kept beside it as "
-    "`<file>.before-restore-<time>`. PostgreSQL: pg_restore --clean. Then start the bot: it applies "
-    "any migration the backup is missing.",
+    "`<file>.before-restore-<time>`; a backup made by a newer Collectif version is refused. "
+    "PostgreSQL: pg_restore --clean. Then start the bot: it applies any migration the backup is "
+    "missing. Exit 1 with one line when it refuses or fails.",
 )
 _DB_CURRENT = (
     "print the database's migration revisions and whether it is up to date",
     "Print the revision of each migration branch the database is at, and whether a migration is "
-    "pending (exit 0 up to date, 1 pending).",
+    "pending (exit 0 up to date, 1 pending; 6 when a newer Collectif version migrated the database).",
 )
 _DB_HISTORY = (
     "list the migrations, the applied ones marked",
@@ -106,7 +110,7 @@ _MANIFEST = (
     "print the Slack app manifest (JSON)",
     "Print the Slack app manifest as JSON, generated from the command list the bot registers. Paste it "
     "into https://api.slack.com/apps (Create New App, From a manifest). In HTTP mode "
-    "(slack.mode = \"http\") slack.request_url must be set.",
+    "(slack.mode = \"http\") slack.request_url must be set, ending with /slack/events.",
 )
 
 
@@ -148,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     db = _add(sub, "db", _DB).add_subparsers(dest="action", required=True, metavar="ACTION")
     _add(db, "upgrade", _DB_UPGRADE)
     _add(db, "backup", _DB_BACKUP).add_argument(
-        "path", nargs="?", type=Path, metavar="PATH", help="a file or a folder (default: backup.dir)")
+        # A str, not a Path: Path() drops the trailing slash that says "a folder" (`db backup usb/`).
+        "path", nargs="?", metavar="PATH", help="a file, or a folder (default: backup.dir)")
     _add(db, "restore", _DB_RESTORE).add_argument("path", type=Path, metavar="PATH", help="the backup file")
     _add(db, "current", _DB_CURRENT)
     _add(db, "history", _DB_HISTORY)
@@ -334,7 +339,10 @@ async def _db_revisions(settings: Settings, *, history: bool) -> int:
         startup.check_database(settings.database.url)
         db = Database.from_url(settings.database.url)
         try:
-            heads, up_to_date = await current_heads(db.engine), await is_up_to_date(db.engine)
+            heads = await current_heads(db.engine)
+            # is_up_to_date raises for a newer Collectif's revision: `db current` then says so (exit 6)
+            # instead of advising an upgrade that cannot work; the history lists what this one knows.
+            up_to_date = False if history else await is_up_to_date(db.engine)
         except Exception as exc:
             failure = startup.database_error(settings.database.url, exc)
             if failure is None:

@@ -26,6 +26,7 @@ ENV_PREFIX = "COLLECTIF_"
 CONFIG_ENV = "COLLECTIF_CONFIG"
 DEFAULT_CONFIG_FILE = Path("config.toml")
 SUPPORTED_LOCALES = ("fr", "en")
+SLACK_EVENTS_PATH = "/slack/events"  # where HTTP mode serves Slack (bot/slack_app/runtime.py EVENTS_PATH)
 
 
 class ConfigError(Exception):
@@ -80,6 +81,16 @@ class SlackSettings(_Section):
     api_base_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
     request_url: AnyHttpUrl | None = None
     command: str = "/collectif"
+
+    @field_validator("request_url")
+    @classmethod
+    def _served_path(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # Slack sends everything to this URL: any other path answers 404 and Slack refuses to verify it.
+        # A reverse proxy may add a prefix (https://example.org/collectif/slack/events).
+        if value is not None and not (value.path or "").endswith(SLACK_EVENTS_PATH):
+            raise ValueError(f"must end with {SLACK_EVENTS_PATH}, where Collectif serves Slack "
+                             f"(e.g. https://bot.example.org{SLACK_EVENTS_PATH})")
+        return value
 
     @field_validator("command")
     @classmethod

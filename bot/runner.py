@@ -18,7 +18,7 @@ from bot.config import Secrets, Settings
 from bot.ops import backup
 from bot.ops.server import Ops, routes_hook
 from bot.services import PlatformRuntime, Services
-from storage.migrate import upgrade
+from storage.migrate import UnknownRevisionError, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ async def migrate(services: Services) -> None:
         raise startup.StartupError(
             startup.DATABASE, f"no migration without a backup first: {exc} (or set backup.before_migrate "
             "= false)") from None
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, UnknownRevisionError) as exc:
         failure = startup.database_error(services.settings.database.url, exc)
         if failure is None:
             raise

@@ -41,6 +41,10 @@ def unreachable(platform: str, url: str, error: BaseException, setting: str) -> 
 
 def database_error(url: str, error: BaseException) -> StartupError | None:
     """The operator's view of a database that cannot be opened or written; None for other errors."""
+    from storage.migrate import UnknownRevisionError  # only on a failure: not imported at start
+
+    if isinstance(error, UnknownRevisionError):
+        return newer_database(url, error.revisions)
     if not isinstance(error, SQLAlchemyError | OSError):
         return None
     reason = _first_line(error)
@@ -57,6 +61,15 @@ def database_error(url: str, error: BaseException) -> StartupError | None:
             "and that the server is running",
         )
     return None
+
+
+def newer_database(url: str, revisions: tuple[str, ...]) -> StartupError:
+    """A database a newer Collectif migrated: this version can neither migrate nor use it."""
+    return StartupError(
+        DATABASE, f"the database at {mask_url(url)} was migrated by a newer Collectif version (unknown "
+        f"migration revision {', '.join(revisions)}): install that version again, or `collectif db "
+        "restore` a backup taken before the upgrade (README: \"Upgrading\")",
+    )
 
 
 def check_database(url: str) -> None:

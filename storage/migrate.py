@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import logging
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,17 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 _LOCK_ID = 0x0C011EC7  # PostgreSQL advisory lock: one process migrates at a time
 SQLITE_ATTEMPTS = 5
+
+
+class UnknownRevisionError(Exception):
+    """The database is at revisions no migration file here knows: a newer Collectif migrated it.
+
+    Alembic cannot upgrade (nor downgrade) from there; this version must not run on it either.
+    """
+
+    def __init__(self, revisions: Iterable[str]) -> None:
+        self.revisions = tuple(sorted(revisions))
+        super().__init__(f"unknown migration revision(s) {', '.join(self.revisions)}")
 
 
 def alembic_config(connection: Connection | None = None, script_location: Path = MIGRATIONS) -> Config:
@@ -54,6 +66,22 @@ def script_heads(script_location: Path = MIGRATIONS) -> frozenset[str]:
     A head is a revision that no other file names as its `down_revision` (dependencies
     (`depends_on`) do not make heads, as in Alembic).
     """
+    revisions, parents = _script_graph(script_location)
+    return revisions - parents
+
+
+def script_revisions(script_location: Path = MIGRATIONS) -> frozenset[str]:
+    """Every revision of the migration files: the database may be at no other one."""
+    return _script_graph(script_location)[0]
+
+
+def unknown_revisions(revisions: Iterable[str], script_location: Path = MIGRATIONS) -> frozenset[str]:
+    """The revisions among `revisions` that no migration file here knows (a newer Collectif's)."""
+    return frozenset(revisions) - script_revisions(script_location)
+
+
+def _script_graph(script_location: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision, every revision some file names as its `down_revision`)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in sorted((script_location / "versions").glob("*.py")):
@@ -62,7 +90,7 @@ def script_heads(script_location: Path = MIGRATIONS) -> frozenset[str]:
         if revision is not None:
             revisions.add(revision)
             parents.update(down)
-    return frozenset(revisions - parents)
+    return frozenset(revisions), frozenset(parents)
 
 
 @lru_cache(maxsize=1024)
@@ -118,8 +146,12 @@ async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:
 
 
 async def is_up_to_date(engine: AsyncEngine, script_location: Path = MIGRATIONS) -> bool:
+    """Whether the database is at every head; UnknownRevisionError when a newer Collectif migrated it."""
     heads = script_heads(script_location)
-    return bool(heads) and set(await current_heads(engine)) == heads
+    current = await current_heads(engine)
+    if unknown := unknown_revisions(current, script_location):
+        raise UnknownRevisionError(unknown)
+    return bool(heads) and set(current) == heads
 
 
 async def upgrade(
@@ -132,9 +164,10 @@ async def upgrade(
     serializes them with an advisory lock. SQLite serializes them with BEGIN IMMEDIATE, but while a
     brand-new file is switched to WAL it can answer "database is locked" at once, without waiting for
     the busy timeout: that is retried (the other process's migration is then already applied, and the
-    retry finds nothing to do).
+    retry finds nothing to do). A database a newer Collectif migrated raises UnknownRevisionError
+    before Alembic is asked (it would fail with "Can't locate revision").
     """
-    if revision == "heads" and await is_up_to_date(engine, script_location):
+    if await is_up_to_date(engine, script_location) and revision == "heads":
         return
     for attempt in range(1, SQLITE_ATTEMPTS + 1):
         try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from bot import startup
@@ -44,6 +46,43 @@ def test_env_example_lists_every_secret_with_where_to_find_it() -> None:
     ignored = _read(".gitignore").splitlines()
     assert ".env" in ignored
     assert ".env" in _read(".dockerignore").splitlines()
+
+
+def test_every_secret_is_named_where_the_settings_say_secrets_come_from() -> None:
+    from bot.cli import _SETTINGS
+
+    header = _read("config.example.toml").split("\n[", 1)[0]
+    for name in (name.upper() for name in Secrets.model_fields):
+        assert name in header, f"config.example.toml's header does not name {name}"
+        assert name in _SETTINGS, f"`collectif --help` does not name {name}"
+
+
+def test_env_example_commented_lines_show_a_whole_value() -> None:
+    # Uncommented as it stands, an empty COLLECTIF_DATABASE__URL= is refused (exit 2): show a value.
+    for line in _read(".env.example").splitlines():
+        if match := re.match(r"^# ?([A-Z_]+)=(.*)$", line):
+            assert match[2].strip(), f"{match[1]} is commented out without an example value"
+
+
+@pytest.mark.parametrize("path", [
+    "collectif.db.before-restore-20261201-031500",  # bot/ops/backup.py restore(): a whole copy of the data
+    "collectif-2026-12-01.dump",  # README "Backups": the compose pg_dump example writes it here
+    "backups/collectif-20261201-031500.dump",  # `collectif db backup` on PostgreSQL
+    "backups/collectif-before-my-experiment.db",
+    "collectif.db.lock",  # bot/ops/backup.py running()
+])
+def test_files_collectif_writes_beside_the_database_are_git_ignored(path: str) -> None:
+    # The README runs the bot from a copy of this repository: `git add .` must not take members' data.
+    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False)
+    assert done.returncode == 0, f"{path} is not git-ignored"
+
+
+def test_the_service_says_how_to_allow_a_backup_folder_outside_its_state_directory() -> None:
+    # ProtectSystem=strict: /var/backups/collectif (config.example.toml's backup.dir) is read-only.
+    unit = _read("deploy/collectif.service")
+    assert "ProtectSystem=strict" in unit
+    assert re.search(r"^# ReadWritePaths=/var/backups/collectif$", unit, flags=re.MULTILINE)
+    assert "ReadWritePaths=/var/backups/collectif" in _read("config.example.toml")
 
 
 def test_compose_and_image_use_the_database_volume_and_the_health_check() -> None:

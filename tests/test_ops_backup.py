@@ -35,11 +35,19 @@ async def _migrated(tmp_path: Path, revision: str = "heads") -> None:
         await db.dispose()
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
-           "COLLECTIF_DATABASE__URL": f"sqlite+aiosqlite:///{cwd}/c.db"}
+           "COLLECTIF_DATABASE__URL": f"sqlite+aiosqlite:///{cwd}/c.db", **extra}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=120, check=False)
+
+
+def _one_line_failure(result: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert result.returncode == code, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr[-1500:]
+    for word in words:
+        assert word in result.stderr, result.stderr
 
 
 async def test_a_backup_taken_while_another_process_writes_is_whole_and_consistent(tmp_path):
@@ -235,3 +243,114 @@ def test_postgresql_without_pg_dump_says_what_to_install(monkeypatch, tmp_path):
     settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL": "postgresql+asyncpg://u:secret@h/db"})
     with pytest.raises(backup.BackupError, match=r"pg_dump is not installed.*postgresql-client"):
         backup.backup(settings, tmp_path)
+
+
+# -- the paths an operator types (README "Backups") -------------------------------------------------
+
+
+async def test_a_folder_written_with_a_trailing_slash_is_created_and_gets_the_backup(tmp_path):
+    # argparse's type=Path used to drop the slash: `db backup usb/` wrote a FILE named usb.
+    await _migrated(tmp_path)
+    done = _cli("db", "backup", "usb/", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "usb").is_dir()
+    [made] = (tmp_path / "usb").iterdir()
+    assert backup.AUTOMATIC_NAME.fullmatch(made.name.removesuffix(".db")) and backup.integrity(made) == "ok"
+
+
+async def test_a_backup_never_replaces_a_file_that_is_not_a_backup(tmp_path):
+    await _migrated(tmp_path)
+    notes = tmp_path / "notes"
+    notes.write_text("my notes, not a database")
+    as_folder = _cli("db", "backup", "notes/", cwd=tmp_path)
+    _one_line_failure(as_folder, 1, str(notes), "not a folder")
+    as_file = _cli("db", "backup", "notes", cwd=tmp_path)
+    _one_line_failure(as_file, 1, str(notes), "not a SQLite database", "not overwritten")
+    itself = _cli("db", "backup", "c.db", cwd=tmp_path)
+    _one_line_failure(itself, 1, "the database itself")
+    assert notes.read_text() == "my notes, not a database"
+    assert backup.integrity(tmp_path / "c.db") == "ok"
+    # An earlier backup of that name is replaced, as before.
+    assert _cli("db", "backup", "today.db", cwd=tmp_path).returncode == 0
+    again = _cli("db", "backup", "today.db", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+async def test_a_backup_folder_that_cannot_be_created_is_one_line(tmp_path):
+    # A file in the way; for a user other than root, a read-only mount or another user's folder alike.
+    await _migrated(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    done = _cli("db", "backup", "afile/sub/today.db", cwd=tmp_path)
+    _one_line_failure(done, 1, "cannot create the backup folder", str(tmp_path / "afile" / "sub"))
+    with pytest.raises(backup.BackupError, match="cannot create the backup folder"):
+        backup.backup(_settings(tmp_path, COLLECTIF_BACKUP__DIR=str(tmp_path / "afile" / "bk")), None)
+
+
+async def test_an_upgrade_whose_automatic_backup_cannot_be_made_stops_with_exit_6(tmp_path):
+    # Exit 1 would be restarted in a loop by systemd (Restart=on-failure); 6 is not (README "Exit codes").
+    await _migrated(tmp_path, "0001")  # an older Collectif's database: a migration is pending
+    (tmp_path / "afile").write_text("x")
+    done = _cli("db", "upgrade", cwd=tmp_path, COLLECTIF_BACKUP__DIR=str(tmp_path / "afile" / "bk"))
+    _one_line_failure(done, 6, "no migration without a backup first", "cannot create the backup folder")
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+    try:
+        assert await current_heads(db.engine) == ("0001",)  # not migrated
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("folder", ["c#1", "bot%20data", "why?"])
+async def test_a_database_in_a_folder_with_uri_characters_backs_up_and_restores(tmp_path, folder):
+    # SQLite files are opened as read-only URIs: '#' cut the path, '%20' became a space, '?' a query.
+    home = tmp_path / folder
+    home.mkdir()
+    relative = {"COLLECTIF_DATABASE__URL": "sqlite+aiosqlite:///c.db"}  # the folder's name not in a URL
+    assert _cli("db", "upgrade", cwd=home, **relative).returncode == 0
+    done = _cli("db", "backup", cwd=home, **relative)
+    assert done.returncode == 0, done.stderr
+    [made] = (home / "backups").iterdir()
+    assert backup.integrity(made) == "ok"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder], "a stray database beside the folder"
+    restored = _cli("db", "restore", str(made), cwd=home, **relative)
+    assert restored.returncode == 0, restored.stderr
+
+
+async def test_the_retention_never_deletes_a_file_you_named(tmp_path):
+    await _migrated(tmp_path)
+    named = tmp_path / "backups" / "collectif-before-my-experiment.db"
+    backup.backup(_settings(tmp_path), named)
+    __import__("os").utime(named, (1, 1))  # older than the ones to come
+    keep_one = _settings(tmp_path, COLLECTIF_BACKUP__KEEP="1")
+    first = backup.backup(keep_one, None)
+    first.path.rename(first.path.with_name("collectif-20260101-000000.db"))  # an older automatic one
+    second = backup.backup(keep_one, None)
+    assert second.removed == (first.path.with_name("collectif-20260101-000000.db"),)
+    assert named.exists(), "the retention deleted the backup file named on the command line"
+
+
+# -- restore: a newer version's backup, a PostgreSQL server that does not answer --------------------
+
+
+async def test_restore_refuses_a_backup_a_newer_collectif_migrated(tmp_path):
+    await _migrated(tmp_path)
+    newer = backup.backup(_settings(tmp_path), tmp_path / "newer.db").path
+    conn = sqlite3.connect(newer)
+    conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0999')")  # a newer version's branch
+    conn.commit()
+    conn.close()
+    before = (tmp_path / "c.db").read_bytes()
+    done = _cli("db", "restore", str(newer), cwd=tmp_path)
+    _one_line_failure(done, 1, "made by a newer Collectif version", "0999", "not restored")
+    assert (tmp_path / "c.db").read_bytes() == before
+    assert not list(tmp_path.glob("c.db.before-restore-*"))
+
+
+def test_restore_on_a_postgresql_server_that_does_not_answer_is_one_line(tmp_path):
+    dump = tmp_path / "collectif-2026-12-01.dump"
+    dump.write_bytes(b"PGDMP" + b"\0" * 100)
+    url = "postgresql+asyncpg://collectif:pw@127.0.0.1:1/collectif"
+    done = _cli("db", "restore", str(dump), cwd=tmp_path, COLLECTIF_DATABASE__URL=url)
+    # The words of bot/startup.py's database_error, the password masked.
+    _one_line_failure(done, 1, "cannot connect to the database at", "check database.url",
+                      "the server is running")
+    assert ":pw@" not in done.stderr

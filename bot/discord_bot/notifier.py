@@ -147,7 +147,9 @@ class DiscordNotifier:
         if self._channel(community_external_id, thread.thread_id) is None:
             return False
         try:
-            await self.bot.http.edit_channel(thread.thread_id, archived=True, locked=True)
+            # Only what the thread's creator may change: `locked` needs Manage Threads, which the invite
+            # does not ask for (Discord answers 403). A message in it reopens it, as for anyone.
+            await self.bot.http.edit_channel(thread.thread_id, archived=True)
         except _GONE:
             return False
         return True

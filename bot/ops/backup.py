@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -37,6 +38,10 @@ from bot.config import Settings, mask_url
 log = logging.getLogger(__name__)
 PREFIX = "collectif-"
 SQLITE_SUFFIX, PG_SUFFIX = ".db", ".dump"
+# The names `target()` gives (collectif-YYYYMMDD-HHMMSS, then an optional label): only these are pruned.
+AUTOMATIC_NAME = re.compile(rf"{PREFIX}\d{{8}}-\d{{6}}(-[a-z-]+)?")
+# The first bytes of what a backup file may replace: a SQLite database, a pg_dump custom archive.
+MAGIC = {SQLITE_SUFFIX: b"SQLite format 3\x00", PG_SUFFIX: b"PGDMP"}
 
 
 class BackupError(Exception):
@@ -72,32 +77,73 @@ def stamp(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
 
 
-def target(settings: Settings, path: Path | None, *, label: str = "") -> tuple[Path, bool]:
+def target(settings: Settings, path: str | Path | None, *, label: str = "") -> tuple[Path, bool]:
     """Where a backup goes, and whether it goes into a managed folder (retention applies there).
 
-    No path: backup.dir. A folder: a timestamped file inside it. Anything else: that file.
+    No path: backup.dir. A folder, or a path written with a trailing slash (a folder to create): a
+    timestamped file inside it. Anything else: that file, which may only replace an earlier backup.
+    The path is taken as typed (a str): `Path()` would drop the trailing slash.
     """
     suffix = SQLITE_SUFFIX if settings.database.url.startswith("sqlite") else PG_SUFFIX
     name = f"{PREFIX}{stamp()}{label}{suffix}"
     if path is None:
         return backup_dir(settings) / name, True
-    if path.is_dir() or str(path).endswith(os.sep):
-        return path.absolute() / name, True
-    return path.absolute(), False
+    folder = isinstance(path, str) and path.endswith(("/", os.sep))
+    path = Path(path).absolute()
+    if folder or path.is_dir():
+        if path.exists() and not path.is_dir():
+            raise BackupError(f"{path} is a file, not a folder: not backed up")
+        return path / name, True
+    if path == sqlite_file(settings.database.url):
+        raise BackupError(f"{path} is the database itself: give another file or a folder")
+    if path.is_file() and path.stat().st_size and not _starts_with(path, MAGIC[suffix]):
+        kind = "a SQLite database" if suffix == SQLITE_SUFFIX else "a pg_dump archive"
+        raise BackupError(f"{path} exists and is not {kind}: not overwritten, give another name")
+    return path, False
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return False
 
 
 def prune(folder: Path, keep: int, suffix: str) -> tuple[Path, ...]:
-    """Delete all but the `keep` newest `collectif-*` backups of the folder; returns those deleted."""
-    found = sorted(folder.glob(f"{PREFIX}*{suffix}"), key=lambda p: (p.stat().st_mtime, p.name))
+    """Delete all but the `keep` newest automatic backups of the folder; returns those deleted.
+
+    Only the names `target()` gives count (`collectif-YYYYMMDD-HHMMSS[-label]`): a file named on the
+    command line (`collectif-before-my-experiment.db`) is never deleted.
+    """
+    found = sorted((p for p in folder.glob(f"{PREFIX}*{suffix}")
+                    if AUTOMATIC_NAME.fullmatch(p.name.removesuffix(suffix))),
+                   key=lambda p: (p.stat().st_mtime, p.name))
     old = tuple(found[:-keep]) if len(found) > keep else ()
     for path in old:
         path.unlink(missing_ok=True)
     return old
 
 
+def _read_only_uri(path: Path) -> str:
+    # as_uri() percent-encodes the path: a raw '#', '?' or '%' would cut or change it in a URI.
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+def _make_folder(folder: Path, *, what: str = "backup folder", fix: str = "backup.dir") -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create the {what} {folder} ({exc.strerror or exc}): give a writable "
+                          f"folder ({fix})") from None
+
+
 def integrity(path: Path) -> str:
     """'ok', or what SQLite's integrity check found, on a file opened read-only."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        return f"not a readable SQLite database ({exc})"
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -112,7 +158,7 @@ def integrity(path: Path) -> str:
 
 
 def _copy_sqlite(source: Path, dest: Path, *, single_file: bool = False) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(_read_only_uri(source), uri=True, timeout=30)
     try:
         dst = sqlite3.connect(dest, timeout=30)
         try:
@@ -134,7 +180,7 @@ def backup_sqlite(source: Path, dest: Path) -> None:
     """A consistent copy of a live SQLite database, written whole or not at all."""
     if not source.is_file():
         raise BackupError(f"the database file {source} does not exist")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(dest.parent)
     partial = dest.with_name(dest.name + ".partial")
     _remove_with_journal(partial)
     try:
@@ -144,8 +190,9 @@ def backup_sqlite(source: Path, dest: Path) -> None:
             raise BackupError(f"the copy failed its integrity check ({check}); {source} may be damaged")
         os.chmod(partial, 0o600)  # members' data
         partial.replace(dest)
-    except sqlite3.Error as exc:
-        raise BackupError(f"cannot back up {source} to {dest} ({exc})") from None
+    except (sqlite3.Error, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise BackupError(f"cannot back up {source} to {dest} ({reason})") from None
     finally:
         _remove_with_journal(partial)
 
@@ -166,6 +213,10 @@ def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _one_line(output: str) -> str:
+    return " ".join(output.split())[:500]
+
+
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
@@ -175,7 +226,7 @@ def _tool(name: str) -> str:
     return found
 
 
-def backup(settings: Settings, path: Path | None, *, label: str = "") -> Made:
+def backup(settings: Settings, path: str | Path | None, *, label: str = "") -> Made:
     url = settings.database.url
     dest, managed = target(settings, path, label=label)
     db_file = sqlite_file(url)
@@ -185,16 +236,20 @@ def backup(settings: Settings, path: Path | None, *, label: str = "") -> Made:
         backup_sqlite(db_file, dest)
     else:
         args, env = _pg_env(url)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(dest.parent)
         partial = dest.with_name(dest.name + ".partial")
         done = subprocess.run(  # noqa: S603 - fixed program, arguments from the settings
             [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(partial), *args],
             env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             partial.unlink(missing_ok=True)
-            raise BackupError(f"pg_dump failed for {mask_url(url)}: {done.stderr.strip()[:500]}")
-        os.chmod(partial, 0o600)
-        partial.replace(dest)
+            raise BackupError(f"pg_dump failed for {mask_url(url)}: {_one_line(done.stderr)}")
+        try:
+            os.chmod(partial, 0o600)
+            partial.replace(dest)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise BackupError(f"cannot write {dest} ({exc.strerror or exc})") from None
     removed = prune(dest.parent, settings.backup.keep, dest.suffix) if managed else ()
     return Made(dest, dest.stat().st_size, removed)
 
@@ -246,7 +301,11 @@ def running(url: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def exclusive(db_file: Path) -> Iterator[None]:
-    handle = open(lock_file(db_file), "a", encoding="ascii")  # noqa: SIM115
+    try:
+        handle: IO[str] = open(lock_file(db_file), "a", encoding="ascii")  # noqa: SIM115
+    except OSError as exc:
+        raise BackupError(f"cannot create {lock_file(db_file)} ({exc.strerror or exc}): is the "
+                          "database's folder writable by this user?") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -274,7 +333,8 @@ def restore(settings: Settings, source: Path) -> Path | None:
         check = integrity(source)
         if check != "ok":
             raise BackupError(f"{source} failed its integrity check ({check}): not restored")
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_newer(source)
+        _make_folder(db_file.parent, what="database folder", fix="database.url")
         with exclusive(db_file):
             kept = None
             if db_file.exists():
@@ -282,7 +342,11 @@ def restore(settings: Settings, source: Path) -> Path | None:
                 if integrity(db_file) == "ok":
                     backup_sqlite(db_file, kept)
                 else:  # keep even a damaged file as it is
-                    shutil.copy2(db_file, kept)
+                    try:
+                        shutil.copy2(db_file, kept)
+                    except OSError as exc:
+                        raise BackupError(f"cannot keep {db_file} as {kept} ({exc.strerror or exc}): "
+                                          "not restored") from None
             try:
                 _copy_sqlite(source, db_file)
             except sqlite3.Error as exc:
@@ -299,8 +363,24 @@ def restore(settings: Settings, source: Path) -> Path | None:
         [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", *args,
          str(source)], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BackupError(f"pg_restore failed for {mask_url(url)}: {done.stderr.strip()[:500]}")
+        raise BackupError(f"pg_restore failed for {mask_url(url)}: {_one_line(done.stderr)}")
     return None
+
+
+def _refuse_newer(source: Path) -> None:
+    """A backup taken after a newer Collectif migrated the database: this version cannot run on it."""
+    from storage.migrate import unknown_revisions
+
+    conn = sqlite3.connect(_read_only_uri(source), uri=True)
+    try:
+        revisions = [str(r[0]) for r in conn.execute("SELECT version_num FROM alembic_version")]
+    finally:
+        conn.close()
+    if unknown := unknown_revisions(revisions):
+        raise BackupError(
+            f"{source} was made by a newer Collectif version (unknown migration revision "
+            f"{', '.join(sorted(unknown))}): not restored; restore it with that version, or choose a backup "
+            "taken before the upgrade")
 
 
 def _refuse_connected(url: str) -> None:
@@ -320,7 +400,13 @@ def _refuse_connected(url: str) -> None:
         finally:
             await db.dispose()
 
-    count = asyncio.run(others())
+    try:
+        count = asyncio.run(others())
+    except Exception as exc:
+        failure = startup.database_error(url, exc)
+        if failure is None:
+            raise
+        raise BackupError(str(failure)) from None
     if count:
         raise BackupError(f"{count} other session(s) are connected to the database: stop every "
                           "Collectif process first (docker compose stop collectif)")

@@ -117,6 +117,20 @@ def test_slack_manifest_in_http_mode_needs_the_request_url(tmp_path: Path) -> No
     _fails_with_one_line(result, "slack.request_url")
 
 
+@pytest.mark.parametrize("url", ["https://bot.example.org", "https://bot.example.org/",
+                                 "https://bot.example.org/slack/events/", "https://bot.example.org/events"])
+def test_a_request_url_that_is_not_the_served_path_is_refused(tmp_path: Path, url: str) -> None:
+    # Slack would send everything to a path Collectif does not serve (404): it refuses to verify the URL.
+    from bot.config import SLACK_EVENTS_PATH
+    from bot.slack_app.runtime import EVENTS_PATH
+
+    assert SLACK_EVENTS_PATH == EVENTS_PATH
+    env = {"COLLECTIF_SLACK__MODE": "http", "COLLECTIF_SLACK__REQUEST_URL": url}
+    _fails_with_one_line(_cli("slack", "manifest", cwd=tmp_path, env=env), "slack.request_url", EVENTS_PATH)
+    behind_a_prefix = {**env, "COLLECTIF_SLACK__REQUEST_URL": "https://example.org/collectif/slack/events"}
+    assert _cli("slack", "manifest", cwd=tmp_path, env=behind_a_prefix).returncode == 0
+
+
 # -- db upgrade, discord sync ----------------------------------------------------------------------
 
 
@@ -184,21 +198,23 @@ def test_version_is_the_packages_and_check_config_shows_it(tmp_path: Path) -> No
 
 
 COMMANDS = [
-    ([], ["run", "check-config", "health", "db", "discord", "slack", "--version", "exit codes"]),
+    ([], ["run", "check-config", "health", "db", "discord", "slack", "--version", "exit codes",
+          "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "`db backup` and `db restore` exit 1"]),
     (["run"], ["migrations", "Discord", "Slack", "SIGTERM", "exit codes", "6"]),
     (["check-config"], ["version", "masked"]),
     (["health"], ["migration", "exit 0", "HEALTHCHECK"]),
     (["db"], ["upgrade", "backup", "restore", "current", "history"]),
     (["db", "upgrade"], ["pending migration"]),
-    (["db", "backup"], ["PATH", "online backup API", "pg_dump", "backup.keep"]),
-    (["db", "restore"], ["PATH", "Refuses while", "pg_restore"]),
-    (["db", "current"], ["revision", "pending"]),
+    (["db", "backup"], ["PATH", "online backup API", "pg_dump", "backup.keep", "trailing slash",
+                        "never deleted", "Exit 1"]),
+    (["db", "restore"], ["PATH", "Refuses while", "pg_restore", "newer Collectif", "Exit 1"]),
+    (["db", "current"], ["revision", "pending", "6 when a newer Collectif"]),
     (["db", "history"], ["migration", "current"]),
     (["discord"], ["sync", "invite-url"]),
     (["discord", "sync"], ["DISCORD_TOKEN", "slash commands"]),
     (["discord", "invite-url"], ["--application-id", "permissions"]),
     (["slack"], ["manifest"]),
-    (["slack", "manifest"], ["JSON", "slack.request_url"]),
+    (["slack", "manifest"], ["JSON", "slack.request_url", "/slack/events"]),
 ]
 
 
@@ -255,6 +271,36 @@ def test_health_is_0_on_a_migrated_database_and_1_otherwise(tmp_path: Path) -> N
     behind = _cli("health", cwd=tmp_path)
     assert behind.returncode == 1
     assert "pending migrations" in behind.stderr
+
+
+def _newer_database(folder: Path) -> None:
+    """The database as a newer Collectif leaves it: at a revision this version's files do not know."""
+    assert _cli("db", "upgrade", cwd=folder).returncode == 0
+    with sqlite3.connect(folder / "collectif.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999' WHERE version_num = "
+                     "(SELECT max(version_num) FROM alembic_version)")
+
+
+def test_a_database_a_newer_collectif_migrated_is_one_line_exit_6_not_a_pending_migration(
+    tmp_path: Path,
+) -> None:
+    # Alembic's "Can't locate revision" used to crash (exit 1: systemd restarts it in a loop), and
+    # `db current` advised `db upgrade`, which crashed the same way.
+    _newer_database(tmp_path)
+    for command in (("db", "upgrade"), ("db", "current")):
+        result = _cli(*command, cwd=tmp_path)
+        assert result.returncode == 6, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "migrated by a newer Collectif version" in result.stderr and "0999" in result.stderr
+        assert "collectif db upgrade" not in result.stdout + result.stderr
+    assert not (tmp_path / "backups").exists()  # no backup before a migration that cannot happen
+    history = _cli("db", "history", cwd=tmp_path)
+    assert history.returncode == 0, history.stderr
+    health = _cli("health", cwd=tmp_path)
+    assert health.returncode == 1  # a health check is 0 or 1 (Docker reserves 2)
+    assert health.stderr.startswith("unhealthy: ") and "newer Collectif version" in health.stderr
+    assert len(health.stderr.strip().splitlines()) == 1
 
 
 def test_health_answers_1_not_2_on_a_configuration_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -183,6 +184,29 @@ async def test_a_read_only_database_folder_is_exit_6(tmp_path, discord, fmt):
         folder.chmod(0o755)
     _one_line(code, stderr, fmt, startup.DATABASE, str(folder), "not writable", "database.url")
     assert not (folder / "collectif.db").exists()
+
+
+@pytest.mark.parametrize(("args", "fmt"), [(("run",), "json"), (("db", "upgrade"), "text")])
+async def test_a_database_a_newer_collectif_migrated_is_exit_6(tmp_path, discord, args, fmt):
+    """README "Upgrading": going back means the previous version's backup; started on the newer
+    database, the previous version stops in one line (not Alembic's traceback, exit 1, restarted)."""
+    from storage.engine import Database
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/c.db"
+    db = Database.from_url(url)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()
+    env = _discord_env(discord, fmt, COLLECTIF_DATABASE__URL=url)
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0999')")  # a newer branch
+    code, stderr = await _cli(*args, cwd=tmp_path, env=env)
+    _one_line(code, stderr, fmt, startup.DATABASE, "migrated by a newer Collectif version", "0999",
+              "db restore")
+    assert not (tmp_path / "backups").exists()  # no backup before a migration that cannot happen
+    assert discord.requests == []  # stopped before connecting
 
 
 async def test_an_unexpected_crash_stays_json(tmp_path, discord):

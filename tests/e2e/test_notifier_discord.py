@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import discord
 import pytest
 
 from bot.cards import Attachment, Card, Option, Select, when
@@ -37,10 +38,36 @@ async def test_a_thread_on_a_card_gets_posts_then_is_archived(discord_harness: D
     assert message["allowed_mentions"] == {"parse": []}
 
     assert await notifier(h).archive_thread(gid, thread) is True
-    assert (shown.archived, shown.locked) == (True, True)
+    assert (shown.archived, shown.locked) == (True, False)
+    # Only what the thread's creator may change: locking needs Manage Threads, not in the invite.
+    [archived] = h.fake.requests_to("PATCH", f"/channels/{thread.thread_id}")
+    assert archived.body == {"archived": True} and archived.status == 200
+
+    shown.locked = True  # a moderator locked it by hand
     with pytest.raises(CannotPost) as refused:
         await notifier(h).post_in_thread(gid, thread, Card(title="trop tard"))
     assert (refused.value.channel_id, refused.value.reason) == (thread.thread_id, "archived")
+
+
+async def test_the_fake_refuses_a_thread_lock_without_manage_threads_as_discord_does(
+    discord_harness: DiscordHarness,
+) -> None:
+    """The invite does not ask for Manage Threads: Discord answers 403 (50013) to `locked`, which the
+    notifier took for a thread gone, so a feedback thread was never archived."""
+    h = discord_harness
+    gid, channel = str(h.guild.id), h.guild.default_channel
+    ref = await notifier(h).post(gid, str(channel.id), Card(title="Demande de retour"))
+    assert ref is not None
+    thread = await notifier(h).open_thread(gid, ref, "Retours")
+    assert thread is not None and not h.fake.bot_permissions.manage_threads
+    bot = notifier(h).bot
+    with pytest.raises(discord.Forbidden) as refused:
+        await bot.http.edit_channel(thread.thread_id, archived=True, locked=True)
+    assert refused.value.code == 50013
+    assert not h.fake.channels[int(thread.thread_id)].archived
+    h.fake.bot_permissions = discord.Permissions(manage_threads=True)  # a server that granted it
+    await bot.http.edit_channel(thread.thread_id, archived=True, locked=True)
+    assert h.fake.channels[int(thread.thread_id)].locked
 
 
 async def test_a_thread_on_a_deleted_card_is_none(discord_harness: DiscordHarness) -> None:

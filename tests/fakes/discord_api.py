@@ -22,8 +22,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import discord
 from aiohttp import web
 
+from bot.discord_bot.invite import required_permissions
 from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_interactions import EPHEMERAL, FakeInteraction, InteractionsMixin
 from tests.fakes.discord_payloads import (
@@ -40,6 +42,7 @@ from tests.fakes.discord_payloads import (
 )
 
 Handler = Callable[..., Awaitable[tuple[int, Any]]]
+THREAD_CREATOR_MAY_EDIT = frozenset({"name", "archived", "auto_archive_duration"})
 JSON_HEADERS = {"Content-Type": "application/json"}  # exactly: discord.py compares it verbatim
 
 
@@ -73,6 +76,8 @@ class FakeDiscord(InteractionsMixin):
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.scheduled_events: dict[int, dict[str, Any]] = {}
+        # What the bot was granted: the invite link's permissions (bot/discord_bot/invite.py).
+        self.bot_permissions: discord.Permissions = required_permissions()
         self.closed_dms: set[int] = set()
         self.failing_dms: set[int] = set()  # users whose DMs Discord answers 503 (an outage)
         self.interactions: dict[int, FakeInteraction] = {}
@@ -396,7 +401,13 @@ class FakeDiscord(InteractionsMixin):
         return 201, thread.payload()
 
     async def _edit_channel(self, r: Recorded, cid: str) -> tuple[int, Any]:
+        """Discord: a thread's creator may change its name, archived and auto_archive_duration; anything
+        else (`locked`, say), and any change to a thread of someone else, needs Manage Threads."""
         channel = self._channel(cid)
+        if channel.is_thread and not self.bot_permissions.manage_threads:
+            beyond = set(r.body) - THREAD_CREATOR_MAY_EDIT
+            if beyond or channel.owner_id != self.bot_user.id:
+                raise DiscordError(403, 50013, "Missing Permissions")
         if channel.is_thread:
             for key in ("archived", "locked"):
                 if key in r.body:
