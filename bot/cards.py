@@ -9,6 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from bot.formatting import format_date, format_datetime, format_relative, format_time
 
 ActionStyle = Literal["primary", "secondary", "success", "danger", "link"]
 TimeStyle = Literal["full", "short", "date", "time", "relative"]
@@ -16,7 +19,10 @@ ACTION_ID = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*(:[A-Za-z0-9_.\-]+)*$")
 ID_MAX = 100  # Discord custom_id; Slack allows 255
 OPTION_VALUE_MAX = 100  # Discord select option value; Slack allows 150
 # A date inside card text: private-use delimiters that escaping leaves alone, expanded by each renderer.
-WHEN = re.compile("\ue000(-?[0-9]{1,12}):(full|short|date|time|relative)\ue001")
+# `when(…, locale=, timezone=)` adds both, for the plain text shown where no platform date can go.
+WHEN = re.compile(
+    "\ue000(-?[0-9]{1,12}):(full|short|date|time|relative)(?::([a-z]{2,3}):([A-Za-z0-9_+/-]{1,64}))?\ue001"
+)
 _WHEN_STYLES = ("full", "short", "date", "time", "relative")
 
 
@@ -134,21 +140,24 @@ def action_id(feature: str, verb: str, *args: object) -> str:
     return ":".join([feature, verb, *(str(a) for a in args)])
 
 
-def when(at: datetime, style: TimeStyle = "full") -> str:
+def when(at: datetime, style: TimeStyle = "full", *, locale: str | None = None,
+         timezone: str | None = None) -> str:
     """`at` as a piece of card text that each platform shows in the reader's own zone and language.
 
     full: "Thursday 4 December 2026 19:00"; short: "4 Dec 2026 19:00"; date; time; relative: "in 3 days".
-    Titles, footers, labels and notification texts cannot carry platform dates: they show UTC instead.
+    Titles, footers, labels and notification texts cannot carry platform dates: they show `plain_when`,
+    in `timezone` and `locale` (the community's zone, the message's language) when given, else UTC.
     """
     if at.tzinfo is None:
         raise ValueError("when() needs a timezone-aware datetime")
     if style not in _WHEN_STYLES:
         raise ValueError(f"unknown time style {style!r}")
-    return f"\ue000{int(at.timestamp())}:{style}\ue001"
+    where = f":{locale}:{timezone}" if locale and timezone else ""
+    return f"\ue000{int(at.timestamp())}:{style}{where}\ue001"
 
 
 def utc_text(timestamp: int, style: str) -> str:
-    """The plain fallback of a `when()`: UTC, ISO-like, readable in any language."""
+    """The plain fallback of a `when()` told no zone: UTC, ISO-like, readable in any language."""
     try:
         at = datetime.fromtimestamp(timestamp, UTC)
     except (ValueError, OverflowError, OSError):  # out of datetime's range: not a date the bot wrote
@@ -160,10 +169,38 @@ def utc_text(timestamp: int, style: str) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def plain_when(timestamp: int, style: str, locale: str | None = None, timezone: str | None = None,
+               now: datetime | None = None) -> str:
+    """The plain text of a `when()`: "vendredi 4 décembre 2026, 19:00" in `timezone` and `locale`.
+
+    Relative: "dans 3 jours" from `now` (the moment the text is sent: a notification is read then), so
+    that "{relative} ({when})" does not say the date twice. Without a zone: `utc_text`.
+    """
+    if not (locale and timezone):
+        return utc_text(timestamp, style)
+    try:
+        at = datetime.fromtimestamp(timestamp, UTC)
+        if style == "relative":
+            return format_relative(at, now or datetime.now(UTC), locale)
+        if style == "date":
+            return format_date(at.astimezone(ZoneInfo(timezone)).date(), locale)
+        if style == "time":
+            return format_time(at, timezone, locale)
+        return format_datetime(at, timezone, locale, "full" if style == "full" else "medium")
+    except (ValueError, OverflowError, OSError, LookupError):  # a date or zone the bot did not write
+        return utc_text(timestamp, style)
+
+
+def when_fallback(match: re.Match[str], now: datetime | None = None) -> str:
+    """The plain text of one `WHEN` match."""
+    return plain_when(int(match[1]), match[2], match[3], match[4], now)
+
+
 def expand_when(text: str, markup: Callable[[int, str], str] | None = None) -> str:
-    """`text` with each `when()` replaced by `markup(timestamp, style)`, or by its UTC text."""
-    render = markup or utc_text
-    return WHEN.sub(lambda m: render(int(m[1]), m[2]), text)
+    """`text` with each `when()` replaced by `markup(timestamp, style)`, or by its plain text."""
+    if markup is None:
+        return WHEN.sub(when_fallback, text)
+    return WHEN.sub(lambda m: markup(int(m[1]), m[2]), text)
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

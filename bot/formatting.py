@@ -40,6 +40,21 @@ def format_datetime(when: datetime, timezone: str, locale: str, width: str = "me
     return str(lang.datetime_formats[width]).replace("{1}", day).replace("{0}", hour)
 
 
+def format_relative(when: datetime, now: datetime, locale: str) -> str:
+    """"dans 3 jours" / "in 3 days", "il y a 2 heures" / "2 hours ago": `when` seen from `now`."""
+    return babel_dates.format_timedelta(when - now, add_direction=True, locale=_locale(locale))
+
+
+def format_percent(share: float, locale: str) -> str:
+    """"50 %" / "50%": `share` is a fraction (0.5)."""
+    return babel_numbers.format_percent(share, locale=_locale(locale))
+
+
+def format_month(month: date, locale: str) -> str:
+    """"novembre 2026" / "November 2026"."""
+    return babel_dates.format_skeleton("yMMMM", month, locale=_locale(locale))
+
+
 def format_number(value: float, locale: str) -> str:
     """"1 200" / "1,200"."""
     return babel_numbers.format_decimal(value, locale=_locale(locale))

@@ -6,7 +6,7 @@ working after a restart. Views and modals come from `routed_view` / `routed_moda
 they are sent, so discord.py keeps none of them in memory. Each select takes a whole row, before
 the rows of buttons (5 rows in all).
 Dates from `bot.cards.when` become `<t:UNIX:F>` markup where Discord renders it (description and
-field values) and UTC text elsewhere (title, footer, field names, labels).
+field values) and plain text elsewhere (title, footer, field names, labels): see `bot.cards.plain_when`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def rich(text: str, limit: int) -> str:
 
 
 def flat(text: str, limit: int) -> str:
-    """Text Discord shows as is (titles, footers, labels): dates as UTC text."""
+    """Text Discord shows as is (titles, footers, labels): dates as plain text (`plain_when`)."""
     return truncate(expand_when(text), limit)
 
 

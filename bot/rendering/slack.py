@@ -6,8 +6,9 @@ button labels) are never parsed for mentions by Slack, so they stay unescaped. L
 into several sections or truncated; rendering never fails on size.
 
 Dates from `bot.cards.when` become `<!date^UNIX^{date_long_pretty} {time}|2026-12-04 18:00 UTC>` in
-mrkdwn (each reader sees their own zone; the UTC text is what clients that cannot format it show)
-and UTC text in plain_text objects and the notification text. A date markup is never cut in half.
+mrkdwn (each reader sees their own zone; the plain text is what clients that cannot format it show)
+and plain text in plain_text objects and the notification text: in the community's zone and the
+message's language when `when()` was told them, else UTC. A date markup is never cut in half.
 Selects go in the actions blocks before the buttons: `static_select`, or `multi_static_select`
 when more than one option may be chosen.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bot.cards import WHEN, Action, Card, Field, Select, expand_when, utc_text
+from bot.cards import WHEN, Action, Card, Field, Select, expand_when, utc_text, when_fallback
 
 MAX_BLOCKS = 50  # per message; modals and the Home tab allow 100
 HOME_MAX_BLOCKS = 100
@@ -51,8 +52,9 @@ _DATE_FORMATS = {
 Block = dict[str, Any]
 
 
-def date_markup(unix: int, style: str) -> str:
-    return f"<!date^{unix}^{_DATE_FORMATS[style]}|{utc_text(unix, style)}>"
+def date_markup(unix: int, style: str, fallback: str | None = None) -> str:
+    """Slack's date markup; `fallback` (UTC text by default) is what clients that cannot format it show."""
+    return f"<!date^{unix}^{_DATE_FORMATS[style]}|{fallback or utc_text(unix, style)}>"
 
 
 def _atoms(text: str) -> Iterator[str]:
@@ -61,7 +63,7 @@ def _atoms(text: str) -> Iterator[str]:
     for match in WHEN.finditer(text):
         for char in text[start : match.start()]:
             yield _ESCAPES.get(char, char)
-        yield date_markup(int(match[1]), match[2])
+        yield date_markup(int(match[1]), match[2], when_fallback(match))
         start = match.end()
     for char in text[start:]:
         yield _ESCAPES.get(char, char)

@@ -170,6 +170,7 @@ def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Car
             when=when(a.starts_at, "short"),
             where=where_text(a) or "—",
             going=a.going_count if a.capacity is None else f"{a.going_count}/{a.capacity}",
+            count=a.going_count,
         )
         for a in afterworks
     ]
@@ -202,17 +203,22 @@ def understood_text(catalog: Catalog, locale: str, details: Details, timezone: s
     return "\n".join(lines)
 
 
-def notice_card(catalog: Catalog, locale: str, key: str, afterwork: Afterwork, **params: Any) -> Card:
-    """A DM about one afterwork: reminder, promotion, change, cancellation."""
+def notice_card(catalog: Catalog, locale: str, key: str, afterwork: Afterwork, *, timezone: str | None = None,
+                **params: Any) -> Card:
+    """A DM about one afterwork: reminder, promotion, change, cancellation.
+
+    `timezone` (the community's) and `locale` also write the dates of the notification text.
+    """
     t = catalog.t
+    zone = {"locale": locale, "timezone": timezone}
     return Card(
         title=t(locale, f"afterworks.dm.{key}_title", title=afterwork.title),
         text=t(
             locale,
             f"afterworks.dm.{key}",
             title=afterwork.title,
-            when=when(afterwork.starts_at, "full"),
-            relative=when(afterwork.starts_at, "relative"),
+            when=when(afterwork.starts_at, "full", **zone),
+            relative=when(afterwork.starts_at, "relative", **zone),
             where=where_text(afterwork) or "—",
             **params,
         ),

@@ -435,7 +435,8 @@ async def set_capacity(
     going = int(await session.scalar(select(Afterwork.going_count).where(Afterwork.id == afterwork.id)) or 0)
     if capacity is not None and capacity < going:
         # A problem of the form's capacity field: shown next to it (Slack inline, Discord in the list).
-        raise InvalidInput({"capacity": ("afterworks.errors.capacity_below_going", {"going": going})})
+        below = ("afterworks.errors.capacity_below_going", {"going": going, "count": going})
+        raise InvalidInput({"capacity": below})
     await session.execute(
         update(Afterwork)
         .where(Afterwork.id == afterwork.id)

@@ -180,7 +180,8 @@ async def tell(
     sent = 0
     for who in people:
         if who.member_id in wanted:  # a failed DM is kept in the outbox: the others are still told
-            card = notice_card(services.catalog, who.locale or community.locale, key, afterwork)
+            card = notice_card(services.catalog, who.locale or community.locale, key, afterwork,
+                               timezone=community.timezone)
             sent += await send_dm(services, community, who.member_id, who.user_id, card)
     return sent
 
@@ -204,7 +205,8 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
                        closes_at=saved.closes_at if saved else None)
     if saved is not None and details.capacity is not None and details.capacity < saved.going_count:
         # As the save would refuse it (set_capacity), but before any write: next to its field.
-        below = ("afterworks.errors.capacity_below_going", {"going": saved.going_count})
+        going = saved.going_count
+        below = ("afterworks.errors.capacity_below_going", {"going": going, "count": going})
         raise InvalidInput({"capacity": below})
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
 
@@ -638,7 +640,8 @@ async def remind(services: Services, run: JobRun) -> None:
         claim = await _claim(services, run, afterwork, f"member:{who.member_id}", who.member_id)
         if claim is None:
             continue
-        card = notice_card(services.catalog, who.locale or community.locale, "reminder", afterwork)
+        card = notice_card(services.catalog, who.locale or community.locale, "reminder", afterwork,
+                           timezone=community.timezone)
         try:
             await notifier.dm(community.external_id, who.user_id, card)
         except Exception:
@@ -649,7 +652,8 @@ async def remind(services: Services, run: JobRun) -> None:
         claim = await _claim(services, run, afterwork, "channel", None)
         if claim is not None:
             card = notice_card(
-                services.catalog, community.locale, "channel_reminder", afterwork, going=afterwork.going_count
+                services.catalog, community.locale, "channel_reminder", afterwork,
+                timezone=community.timezone, going=afterwork.going_count, count=afterwork.going_count,
             )
             try:
                 await notifier.post(community.external_id, posts[0].channel_id, card)

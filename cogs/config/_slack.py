@@ -408,8 +408,17 @@ def _pair(text: str) -> tuple[str, str | None]:
 
 
 def _kind(request: SlackRequest, word: str, kinds: Any, prefix: str) -> str | None:
+    catalog = request.services.catalog
     keys = {kind: f"config.slack.{prefix}.{kind}" for kind in kinds}
-    return match_word(word, catalog_words(request.services.catalog, keys))
+    former = {kind: f"config.slack.former_words.{kind}" for kind in kinds
+              if catalog.has(f"config.slack.former_words.{kind}")}
+    # The current words first; words of earlier versions ("retours") still read, so nothing breaks.
+    return match_word(word, catalog_words(catalog, keys)) or match_word(word, catalog_words(catalog, former))
+
+
+def _kind_words(request: SlackRequest, kinds: Any, prefix: str) -> str:
+    """The words that name `kinds` in the caller's language, for a refusal to list."""
+    return ", ".join(request.t(f"config.slack.{prefix}.{kind}") for kind in kinds)
 
 
 async def config_command(request: SlackRequest) -> None:
@@ -454,7 +463,7 @@ async def _setting_command(request: SlackRequest, verb: str, rest: str) -> bool:
                 {
                     "which": (
                         "config.errors.unknown_channel_kind",
-                        {"kind": first, "kinds": ", ".join(CHANNELS)},
+                        {"kind": first, "kinds": _kind_words(request, CHANNELS, "channels")},
                     )
                 }
             )
@@ -463,7 +472,8 @@ async def _setting_command(request: SlackRequest, verb: str, rest: str) -> bool:
         which = _kind(request, first, LIMITS, "limits")
         if which is None:
             raise InvalidInput(
-                {"which": ("config.errors.unknown_limit", {"which": first, "limits": ", ".join(LIMITS)})}
+                {"which": ("config.errors.unknown_limit",
+                           {"which": first, "limits": _kind_words(request, LIMITS, "limits")})}
             )
         await _reply(request, set_setting, f"limit.{which}", value.strip())
     else:

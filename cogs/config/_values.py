@@ -184,7 +184,7 @@ def _choice(ctx: ConfigContext, kind: Choice, raw: Any) -> str:
             return candidate
     found = match_word(text, catalog_words(ctx.catalog, {v: f"{kind.labels}.{v}" for v in kind.values}))
     if found is None:
-        allowed = ", ".join(kind.values)
+        allowed = ", ".join(ctx.t(f"{kind.labels}.{v}") for v in kind.values)  # what a reader may type
         raise Bad(kind.error, value=text, allowed=allowed)
     return found
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, datetime
 
 from bot.cards import Action, Card, Field, action_id, fields_for, truncate, when
-from bot.formatting import format_date
+from bot.formatting import format_date, format_month
 from bot.i18n import Catalog
 from cogs.feedback._kinds import checklist
 from cogs.feedback._store import FEATURE, AnswerView, RequestView
@@ -149,9 +149,13 @@ def due_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
 
 def thanks_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
     t = catalog.t
-    if view.reviewers or view.anonymous_answers:
-        names = ", ".join(view.reviewers)
-        text = t(locale, "feedback.closed.thanks", names=names or "—", count=view.anonymous_answers)
+    names, anonymous = ", ".join(view.reviewers), view.anonymous_answers
+    if view.reviewers and anonymous:
+        text = t(locale, "feedback.closed.thanks_both", names=names, count=anonymous)
+    elif view.reviewers:
+        text = t(locale, "feedback.closed.thanks_named", names=names, count=len(view.reviewers))
+    elif anonymous:
+        text = t(locale, "feedback.closed.thanks_anonymous", count=anonymous)
     else:
         text = t(locale, "feedback.closed.no_answer")
     return Card(title=truncate(t(locale, "feedback.closed.title", title=view.title), 256), text=text)
@@ -185,14 +189,17 @@ def kudos_card(
         fields.append(
             Field(
                 t(locale, "feedback.kudos.by_kind"),
-                "\n".join(f"{t(locale, f'feedback.kinds.{kind}')}: {n}" for kind, n in by_kind.most_common()),
+                "\n".join(t(locale, "feedback.kudos.kind_line", count=n,
+                            kind=t(locale, f"feedback.kinds.{kind}"))
+                          for kind, n in by_kind.most_common()),
             )
         )
     if by_month:
         fields.append(
             Field(
                 t(locale, "feedback.kudos.by_month"),
-                "\n".join(f"{month.strftime('%Y-%m')}: {n}" for month, n in by_month),
+                "\n".join(t(locale, "feedback.kudos.month_line", month=format_month(month, locale), count=n)
+                          for month, n in by_month),
             )
         )
     return Card(
@@ -217,7 +224,7 @@ def top_card(catalog: Catalog, locale: str, month: date, rows: list[tuple[str | 
         others = [f"{trade} — {line}" for trade, lines in groups[TOP_FIELDS - 1:] for line in lines]
         fields.extend(fields_for(t(locale, "feedback.top.others"), others)[:1])
     return Card(
-        title=t(locale, "feedback.top.title", month=month.strftime("%Y-%m")),
+        title=t(locale, "feedback.top.title", month=format_month(month, locale)),
         text="" if rows else t(locale, "feedback.top.empty"),
         fields=tuple(fields),
     )

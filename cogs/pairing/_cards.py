@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 
 from bot.cards import Action, Card, Field, action_id, fields_for, truncate, when
+from bot.formatting import format_percent
 from bot.i18n import Catalog
 from cogs.intros.profiles import ProfileView
 from cogs.pairing._store import Stats
@@ -134,7 +135,7 @@ def stats_card(catalog: Catalog, locale: str, stats: Stats) -> Card:
     per_round = "\n".join(
         t(locale, "pairing.stats.round_line", number=s, count=n) for s, n in stats.per_round
     )
-    share = f"{round(100 * stats.met / stats.groups)} %" if stats.groups else "—"
+    share = format_percent(stats.met / stats.groups, locale) if stats.groups else "—"
     never = ", ".join(stats.never_paired[:20])
     if len(stats.never_paired) > 20:
         never += t(locale, "pairing.stats.more", count=len(stats.never_paired) - 20)
@@ -146,9 +147,9 @@ def stats_card(catalog: Catalog, locale: str, stats: Stats) -> Card:
                 locale,
                 "pairing.stats.met_value",
                 share=share,
-                count=stats.met,
+                count=stats.answered,
+                met=stats.met,
                 groups=stats.groups,
-                answered=stats.answered,
             ),
             inline=True,
         ),

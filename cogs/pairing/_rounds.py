@@ -59,6 +59,7 @@ from storage.settings import get_settings
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
+    from bot.cards import Card
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -298,9 +299,10 @@ async def run_round(services: Services, run: JobRun) -> None:
 
 async def _group_members(
     session: AsyncSession, community_id: int, group_ids: list[int]
-) -> dict[int, list[tuple[int, str, str]]]:
+) -> dict[int, list[tuple[int, str, str, str | None]]]:
+    """Each group's members: (member id, platform user id, name, their own locale if they chose one)."""
     rows = await session.execute(
-        select(PairingMember.group_id, Member.id, Member.platform_user_id, Member.display_name)
+        select(PairingMember.group_id, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
         .join(Member, Member.id == PairingMember.member_id)
         .where(
             PairingMember.community_id == community_id,
@@ -309,9 +311,9 @@ async def _group_members(
         )
         .order_by(PairingMember.id)
     )
-    found: dict[int, list[tuple[int, str, str]]] = {}
-    for group_id, member_id, user_id, name in rows:
-        found.setdefault(group_id, []).append((member_id, user_id, name))
+    found: dict[int, list[tuple[int, str, str, str | None]]] = {}
+    for group_id, member_id, user_id, name, locale in rows:
+        found.setdefault(group_id, []).append((member_id, user_id, name, locale))
     return found
 
 
@@ -399,14 +401,19 @@ async def _open_group(
             return
         members = (await _group_members(session, community.id, [group_id])).get(group_id, [])
         views: list[ProfileView] = []
-        for member_id, _, _ in members:
+        for member_id, *_ in members:
             try:
                 views.append(await get_profile(session, community.id, member_id))
             except Exception:  # a profile deleted since the round was held: shown by name only
                 log.info("pairing: no profile for member %s any more", member_id)
-    card = group_card(services.catalog, community.locale, group_id, views, [n for _, _, n in members], intro)
+    names = [m[2] for m in members]
+    card = group_card(services.catalog, community.locale, group_id, views, names, intro)
+
+    def dm_card(locale: str | None) -> Card:  # a DM speaks the member's language, like every other DM
+        return group_card(services.catalog, locale or community.locale, group_id, views, names, intro)
+
     notifier = notifier_for(services, community.platform)
-    users = [u for _, u, _ in members]
+    users = [m[1] for m in members]
     state, where, thread_id = SPACE_FAILED, None, None
     try:
         if community.platform == "slack" or channel:
@@ -415,18 +422,18 @@ async def _open_group(
                 channel or "",
                 users,
                 services.t(
-                    community.locale, "pairing.card.space_name", names=", ".join(n for _, _, n in members)
+                    community.locale, "pairing.card.space_name", names=", ".join(names)
                 ),
             )
             if space is not None:
                 await notifier.post_in_thread(community.external_id, space, card)
                 state, where, thread_id = SPACE_OPEN, space.channel_id, space.thread_id
         if state != SPACE_OPEN:
-            sent = [await notifier.dm(community.external_id, u, card) for u in users]
+            sent = [await notifier.dm(community.external_id, m[1], dm_card(m[3])) for m in members]
             state = SPACE_DMS if any(sent) else SPACE_FAILED
     except CannotPost as error:
         log.info("pairing: group %s space refused (%s)", group_id, error.reason)
-        sent = [await notifier.dm(community.external_id, u, card) for u in users]
+        sent = [await notifier.dm(community.external_id, m[1], dm_card(m[3])) for m in members]
         state = SPACE_DMS if any(sent) else SPACE_FAILED
     except Exception:  # a platform failure (5xx): the group is given back, and the job's retry opens it
         async with services.db.transaction() as session:
@@ -486,8 +493,9 @@ async def run_checkin(services: Services, run: JobRun) -> None:
             except Exception:  # a platform failure: asked by DM instead, the other groups still asked
                 log.warning("pairing: check-in of group %s failed in its space: asked by DM", group.id,
                             exc_info=True)
-        for member_id, user_id, _ in members.get(group.id, []):  # a failed DM is kept in the outbox
-            await send_dm(services, community, member_id, user_id, card)
+        for member_id, user_id, _, locale in members.get(group.id, []):  # a failed DM is kept in the outbox
+            mine = checkin_card(services.catalog, locale or community.locale, group.id)
+            await send_dm(services, community, member_id, user_id, mine)
 
 
 async def on_start(services: Services) -> None:

@@ -361,7 +361,7 @@ async def check_close(ctx: Context, pool_id: int) -> Pool:
     """Read-only: the caller manages the pool, and its minimum is reached (closing early makes it happen)."""
     pool = await check_manage(ctx, pool_id)
     if await outcome_of(ctx.session, ctx.community_id, pool_id) != HAPPENING:
-        raise UserError("pooling.errors.minimum_not_reached", minimum=pool.minimum)
+        raise UserError("pooling.errors.minimum_not_reached", minimum=pool.minimum, count=pool.minimum)
     return pool
 
 

@@ -181,7 +181,8 @@ async def test_create_rsvp_waitlist_promotion_reminder_once_cancel(
 
     with pytest.raises(InvalidInput) as refused:
         await run(services, alice, edit_afterwork, aid, form(capacity="1"))
-    assert refused.value.problems == {"capacity": ("afterworks.errors.capacity_below_going", {"going": 2})}
+    assert refused.value.problems == {
+        "capacity": ("afterworks.errors.capacity_below_going", {"going": 2, "count": 2})}
 
     await run(services, dan, set_reminder_dms, False)
     dms_before = len(notifier.dms)

@@ -88,7 +88,7 @@ async def test_a_declared_setting_is_shown_set_typed_and_audited(config_services
         ("probe.group_size", "9", "un nombre entier entre 2 et 3 est attendu"),
         ("probe.nudge_delay", "8 j", "une durée entre 0 et 7 j est attendue"),
         ("probe.nudge_delay", "bientôt", "n’est pas un délai"),
-        ("probe.cadence", "daily", "« daily » n’est pas l’une des valeurs possibles (weekly, biweekly"),
+        ("probe.cadence", "daily", "« daily » n’est pas l’une des valeurs possibles (chaque semaine"),
         ("probe.enabled", "peut-être", "« activé » ou « désactivé » est attendu"),
         ("probe.unknown", "1", "réglage inconnu"),
     ],

@@ -242,7 +242,7 @@ async def test_a_trade_saved_in_a_profile_beside_its_removal_is_never_stripped_s
     mod = await make_member(services, "mod", name="Modo", moderator=True)
     alice = await make_member(services, "U1", name="Alice")
     async with services.db.transaction() as session:
-        victim = list(await trades(session, alice.community_id))[0]
+        victim = next(iter(await trades(session, alice.community_id)))
     form = await good_form(services, alice, trade_ids=[str(victim.id)])
     original, meanwhile = merge.usage, Meanwhile()
 

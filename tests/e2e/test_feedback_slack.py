@@ -171,7 +171,7 @@ async def test_two_answers_one_anonymous_then_helpful_and_kudos(slack: SlackHarn
     assert "1 kudos pour des avis utiles" in shown.text or "1 kudos pour des avis utiles" in str(shown.body)
     _, url = await slack.sender.command("kudos top", user_id=slack.member_en)
     top = await slack.fake.wait_for_post(url)
-    assert "Most helpful reviewers, 2026-11" in str(top.body) and "jordan: 1 kudos" in str(top.body)
+    assert "Most helpful reviewers, November 2026" in str(top.body) and "jordan: 1 kudos" in str(top.body)
     async with slack.services.db.transaction() as session:
         assert await session.scalar(select(func.count(Kudos.id))) == 1
 

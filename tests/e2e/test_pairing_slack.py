@@ -70,7 +70,7 @@ async def test_a_round_opens_a_group_dm_then_check_in_and_stats(slack: SlackHarn
 
     _, url = await slack.sender.command("pairing stats", user_id=slack.admin)
     shown = (await slack.fake.wait_for_post(url)).text
-    assert slack.t("fr", "pairing.stats.title") in shown and "100 %" in shown
+    assert slack.t("fr", "pairing.stats.title") in shown and "100\u00a0%" in shown
 
     _, url = await slack.sender.command("binomes pause 12", user_id=slack.member_fr)
     assert (await slack.fake.wait_for_post(url)).text == slack.t(

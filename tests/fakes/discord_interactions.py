@@ -212,7 +212,8 @@ class InteractionsMixin:
             members = [guild.members[int(v)] for v in values] if guild else []
             data["resolved"] = {
                 "users": {str(m.id): m.user.payload() for m in members},
-                "members": {str(m.id): {k: v for k, v in m.payload().items() if k != "user"} for m in members},
+                "members": {str(m.id): {k: v for k, v in m.payload().items() if k != "user"}
+                            for m in members},
             }
         payload = self._interaction_payload(3, guild, user, locale, channel, data)
         payload["message"] = message

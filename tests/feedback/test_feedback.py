@@ -172,7 +172,7 @@ async def test_helpful_gives_one_kudos_only_from_the_requester(
     assert await count(services, Kudos) == 1
     card = await run(services, alice, kudos_of, "U2", write=False)
     assert card.text == "1 kudos pour des avis utiles"
-    assert "Critique de design: 1" in card.fields[0].value
+    assert "Critique de design : 1" in card.fields[0].value
 
 
 async def test_nudge_once_after_the_delay_and_not_after_an_answer(

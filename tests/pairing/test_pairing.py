@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.clock import FrozenClock
 from bot.errors import Forbidden, NotFound, UserError
@@ -17,7 +17,7 @@ from cogs.pairing._pairing import answer_checkin, avoid, history, set_opt_in, sn
 from cogs.pairing._rounds import CHECKIN, PLAN, ROUND, on_start, run_plan
 from cogs.pairing._store import delete_member, export_member, met_counts
 from cogs.pairing.models import PairingGroup, PairingMember, PairingRound
-from storage.models import Job
+from storage.models import Job, Member
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
 from tests.pairing.factory import PAIRING_CHANNEL, configure, member
@@ -109,7 +109,7 @@ async def test_a_round_is_planned_held_once_with_private_spaces_then_a_check_in(
     values = {f.name: f.value for f in card.fields}
     assert values[services.t("fr", "pairing.stats.rounds")] == "1"
     assert values[services.t("fr", "pairing.stats.new_cross")] == "2"  # Design-Dev twice, Design-Design not
-    assert "100 %" in values[services.t("fr", "pairing.stats.met")]
+    assert "100\u00a0%" in values[services.t("fr", "pairing.stats.met")]
     with pytest.raises(Forbidden):
         await run(services, bob, stats, write=False)
 
@@ -252,3 +252,29 @@ async def test_a_member_who_left_is_not_grouped_and_is_again_after_coming_back(
     await services.scheduler.run_due()
     [last] = (await groups_of(services))[1:]
     assert sorted(last) == sorted([alice.member_id, bob.member_id, chloe.member_id])
+
+
+async def test_group_and_check_in_sent_by_dm_speak_each_member_s_language(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """No pairing channel on Discord: the welcome and the check-in go by DM, each in its reader's language
+    (the member's own, else the community's), like every other DM."""
+    alice = await member(services, "U1", "Design graphique", moderator=True)
+    bob = await member(services, "U2", "Développement")
+    async with services.db.transaction() as session:
+        await session.execute(update(Member).where(Member.id == bob.member_id).values(locale="en"))
+    await configure(services, alice.community_id, channel=None)
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    welcome = {d.user_id: d.card for d in notifier.dms}
+    assert set(welcome) == {"U1", "U2"}
+    assert welcome["U1"].title == services.t("fr", "pairing.card.title")
+    assert welcome["U2"].title == services.t("en", "pairing.card.title")
+    sent = len(notifier.dms)
+    [check] = await pending(services, CHECKIN)
+    clock.advance(check.due_at - clock.now())
+    await services.scheduler.run_due()
+    asked = {d.user_id: d.card for d in notifier.dms[sent:]}
+    assert asked["U1"].title == services.t("fr", "pairing.checkin.title")
+    assert asked["U2"].title == services.t("en", "pairing.checkin.title")

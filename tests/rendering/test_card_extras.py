@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cards import Action, Attachment, Card, Field, Option, Select, when
+from bot.cards import Action, Attachment, Card, Field, Option, Select, plain_when, when
 from bot.rendering.discord import CardSelect, render_card, render_files
 from bot.rendering.slack import fallback_text, render_blocks
 from tests.rendering.test_discord_render import assert_within_limits, texts
@@ -125,6 +125,30 @@ def test_dates_use_slack_date_markup_with_a_utc_fallback() -> None:
     assert fallback_text(card) == (
         "Afterwork 2026-12-04\n&lt;!here&gt; 2026-12-04 18:00 UTC · 2026-12-04 18:00 UTC")
     check_limits(blocks)
+
+
+def test_a_date_told_its_zone_and_language_falls_back_to_them_and_says_relative_dates_once() -> None:
+    """What notifications show (Slack's `text`, Discord's titles): the community's hour in the message's
+    language, never "2026-12-04 18:00 UTC (2026-12-04 18:00 UTC)"."""
+    paris = {"locale": "fr", "timezone": "Europe/Paris"}
+    card = Card(title=f"Afterwork {when(AT, 'date', **paris)}",
+                text=f"Rendez-vous {when(AT, **paris)} ({when(AT, 'relative', **paris)})",
+                footer=f"Début {when(AT, 'time', **paris)}")
+    text = fallback_text(card)
+    assert text.startswith("Afterwork 4 décembre 2026\nRendez-vous vendredi 4 décembre 2026, 19:00 (")
+    assert "UTC" not in text and text.count("2026") == 2, text  # the relative part is "dans …" / "il y a …"
+    assert f"<!date^{UNIX}^{{time}}|19:00>" in render_blocks(card)[-1]["elements"][0]["text"]
+    embed, _ = render_card(card)
+    assert (embed.title, embed.footer.text) == ("Afterwork 4 décembre 2026", "Début 19:00")
+    assert embed.description == f"Rendez-vous <t:{UNIX}:F> (<t:{UNIX}:R>)"  # Discord shows its own
+
+
+def test_the_plain_text_of_a_relative_date_counts_from_when_it_is_sent() -> None:
+    assert plain_when(UNIX, "relative", "fr", "Europe/Paris", now=AT - timedelta(days=3)) == "dans 3 jours"
+    assert plain_when(UNIX, "relative", "en", "Europe/Paris", now=AT + timedelta(hours=2)) == "2 hours ago"
+    assert plain_when(UNIX, "short", "en", "America/New_York") == "Dec 4, 2026, 1:00\u202fPM"
+    assert plain_when(UNIX, "full", "fr", "Nowhere/Atlantis") == "2026-12-04 18:00 UTC"  # not a zone
+    assert plain_when(UNIX, "full") == "2026-12-04 18:00 UTC"
 
 
 def test_a_date_in_any_zone_is_the_same_instant() -> None:
