@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot import lifecycle, outbox
+from bot import lifecycle, modlog, outbox
 from bot.clock import Clock, SystemClock
 from bot.config import Secrets, Settings
 from bot.context import Caller, CallerCache, Origin, find_caller, resolve_caller, update_member
@@ -97,6 +97,7 @@ class Services:
         services.scheduler.observer = services.metrics.job
         lifecycle.register_jobs(services)
         outbox.register_jobs(services)
+        modlog.register_jobs(services)
         return services
 
     @property

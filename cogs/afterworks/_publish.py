@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from bot import posting
+from bot import modlog, posting
 from bot.cards import Attachment, Card
 from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
@@ -55,7 +55,7 @@ from cogs.afterworks.models import (
     Rsvp,
     Series,
 )
-from storage.models import Community, CommunitySettings, Job, Member
+from storage.models import Community, Job, Member
 from storage.settings import get_settings
 from storage.sql import dialect_insert
 from storage.text import fold
@@ -688,24 +688,8 @@ async def no_events_notice(services: Services, run: JobRun) -> None:
     the afterworks channel is unknown or refuses the bot) and `params` name the catalog's text.
     """
     assert run.community_id is not None
-    async with services.db.transaction(write=False) as session:
-        community = await session.get(Community, run.community_id)
-        # Not get_settings: it may insert the default row, a write in this read-only transaction.
-        settings = await session.get(CommunitySettings, run.community_id)
-    notifier = services.notifiers.get(community.platform) if community else None
-    if community is None or notifier is None or settings is None or not settings.modlog_channel_id:
-        return
-    t = services.catalog.t
     key = run.payload.get("key") if run.payload.get("key") in NOTICES else "no_events"
-    params = {k: str(v) for k, v in (run.payload.get("params") or {}).items()}
-    await notifier.post(
-        community.external_id,
-        settings.modlog_channel_id,
-        Card(
-            title=t(community.locale, f"afterworks.{key}.title"),
-            text=t(community.locale, f"afterworks.{key}.text", **params),
-        ),
-    )
+    await modlog.post_notice(services, run.community_id, f"afterworks.{key}", run.payload.get("params") or {})
 
 
 # -- series: the next occurrence ----------------------------------------------------------------

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 
-from bot import paging, posting
+from bot import modlog, paging, posting
 from bot.cards import Card
 from bot.community_time import community_today, local_date
 from bot.errors import InvalidInput, NotFound, UserError
@@ -165,9 +165,29 @@ async def publish_mission(services: Services, community_id: int, mission_id: int
         return SyncResult()
     wanted = shown.channels if shown.view.live else None
     result = await sync_card(services, shown.owner, shown.card, wanted, place=shown.place, posts=shown.posts)
+    if wanted and result.failed:
+        result = await _where_shared(services, shown.owner, shown.card, shown.view.origin_channel_id, wanted,
+                                     result)
     if retry_later:
         await _retry_later(services, community_id, mission_id, result)
     return result
+
+
+async def _where_shared(services: Services, owner: PostOwner, card: Card, origin: str | None,
+                        wanted: list[str], result: SyncResult) -> SyncResult:
+    """Channels gone or refusing the bot: the moderators' log says so, once per channel.
+
+    When the card is shown nowhere else, it goes where the mission was shared (`origin`), so members
+    can answer.
+    """
+    async with services.db.transaction() as session:
+        for channel in result.failed:
+            await modlog.queue_notice(services, session, owner.community_id, "missions.channel_gone",
+                                      once=channel, channel=channel)
+    if result.posted or result.edited or result.retrying or not origin or origin in wanted:
+        return result
+    fallback = await sync_card(services, owner, card, [origin])
+    return dataclasses.replace(fallback, failed=[*result.failed, *fallback.failed])
 
 
 async def _retry_later(services: Services, community_id: int, mission_id: int, result: SyncResult) -> None:
@@ -567,6 +587,8 @@ async def submit_mission(
 
         async def publish(_notifier: Notifier | None) -> SyncResult:
             result = await sync_card(services, owner, card, channels, place=place, posts=posts)
+            if result.failed:
+                result = await _where_shared(services, owner, card, origin_channel_id, channels, result)
             await _retry_later(services, community_id, saved_id, result)
             return result
 

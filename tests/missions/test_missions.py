@@ -538,3 +538,30 @@ async def test_a_withdrawal_beside_the_confirmation_never_staffs_an_empty_team(
         assert isinstance(withdrawn, UserError) or withdrawn is None, withdrawn
     else:
         assert team == [] and told == [], (status, team, told)
+
+
+@pytest.mark.parametrize("how", ["gone", "forbidden"])
+async def test_a_mission_whose_channel_is_gone_is_posted_where_shared_and_the_moderators_told_once(
+    services: Services, notifier: RecordingNotifier, how: str
+) -> None:
+    """The moderators set the missions channel, then deleted it (or took the bot's rights) while no
+    trade has a channel: the card goes where the mission was shared, so members can answer, and the
+    moderators' log says which channel to fix, once however many missions are shared."""
+    alice = await make_caller(services, name="Alice")
+    bob = await make_caller(services, user="U2", name="Bob")
+    async with services.db.transaction() as session:
+        settings = await get_settings(session, alice.community_id)
+        settings.missions_channel_id, settings.modlog_channel_id = "C-MISSIONS", "C-MODLOG"
+        trade_ids = [t.id for t in await session.scalars(select(Trade).where(
+            Trade.community_id == alice.community_id))]
+    getattr(notifier, how).add("C-MISSIONS")
+
+    done = await run(services, alice, submit_mission, form(trade_ids[:2]), origin_channel_id="C-HERE")
+    await run(services, bob, submit_mission, form(trade_ids[2:4], title="Une autre mission"),
+              origin_channel_id="C-HERE")
+    await services.scheduler.run_due()
+
+    assert done.published is not None and done.published.posted == ["C-HERE"]
+    assert len(notifier.in_channel("C-HERE")) == 2
+    [notice] = notifier.in_channel("C-MODLOG")
+    assert notice.text == services.t("fr", "missions.channel_gone.text", channel="C-MISSIONS")
