@@ -142,10 +142,12 @@ async def sync_card(
 
     Existing posts in wanted channels are edited; posts elsewhere are removed; wanted channels
     without a live post get a new one, if `may_post_new(session)` (run in its own transaction,
-    e.g. a conditional UPDATE enforcing a posting limit) agrees. `channel_ids=None` only edits
-    what exists. A message deleted by hand on the platform counts as missing. When `may_post_new`
-    agreed but no new post went out, `give_back(session)` undoes what it took (a posting allowance
-    is spent only on what was posted). A platform failure on one channel never stops the others.
+    e.g. a conditional UPDATE enforcing a posting limit) agrees; when it does not and the card would
+    then be shown nowhere, the posts elsewhere are edited and kept instead (a card moved to a newly
+    set channel stays where it was meanwhile). `channel_ids=None` only edits what exists. A message
+    deleted by hand on the platform counts as missing. When `may_post_new` agreed but no new post
+    went out, `give_back(session)` undoes what it took (a posting allowance is spent only on what
+    was posted). A platform failure on one channel never stops the others.
     With `place` (the community's platform and external id) and `posts` (the object's posts, read by
     `posted` in the change's own transaction) nothing is read first. The new posts are recorded in
     one INSERT.
@@ -165,12 +167,18 @@ async def sync_card(
     gone: list[int] = []
     new_refs: list[PostRef] = []
     try:
-        live = await _edit_or_remove(notifier, external_id, existing, wanted, card, gone, result)
+        here = [p for p in existing if wanted is None or p.channel_id in wanted]
+        live = await _edit_or_remove(notifier, external_id, here, wanted, card, gone, result)
         missing = [c for c in (wanted or ()) if c not in live]
         allowed = True
         if missing and may_post_new is not None:
             async with services.db.transaction() as session:
                 allowed = await may_post_new(session)
+        # Posts elsewhere go, unless the new ones are held back and the card would be shown nowhere:
+        # then it stays where it was (edited) until the member may post again.
+        elsewhere = [p for p in existing if p not in here]
+        keep = not allowed and not live
+        await _edit_or_remove(notifier, external_id, elsewhere, None if keep else [], card, gone, result)
         for channel_id in missing:
             if not allowed:
                 result.held.append(channel_id)

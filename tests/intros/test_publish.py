@@ -257,3 +257,29 @@ async def test_a_retry_that_fails_again_is_tried_later_by_the_scheduler(
     clock.advance(RETRY_AFTER)
     await services.scheduler.run_due()
     assert [c for c, _ in await posts(services)] == ["C-INTRO"]
+
+
+async def test_a_card_where_intro_was_typed_stays_until_the_new_channel_may_have_one(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """In a fresh community her card went where she typed /intro; the moderators then set the intro
+    channel, and she fixes her city within the repost interval: the new card is held back, so her
+    only card stays (edited) where it was instead of leaving her with none for days; once she may
+    post again it moves to the intro channel."""
+    first = await run(services, alice, submit_intro, await good_form(services, alice),
+                      origin_channel_id="C-GENERAL")
+    assert first.published.result.posted == ["C-GENERAL"]
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).intro_channel_id = "C-INTROS"
+
+    again = await run(services, alice, submit_intro, await good_form(services, alice, city="Paris"),
+                      origin_channel_id="C-GENERAL")
+
+    assert again.published.result.held == ["C-INTROS"]
+    assert again.published.result.edited == ["C-GENERAL"]
+    [card] = notifier.in_channel("C-GENERAL")
+    assert "Paris" in str(card)
+    clock.advance(timedelta(days=8))
+    later = await run(services, alice, submit_intro, await good_form(services, alice, city="Lyon"),
+                      origin_channel_id="C-GENERAL")
+    assert (later.published.result.posted, later.published.result.removed) == (["C-INTROS"], ["C-GENERAL"])
