@@ -73,7 +73,10 @@ def test_env_example_commented_lines_show_a_whole_value() -> None:
 ])
 def test_files_collectif_writes_beside_the_database_are_git_ignored(path: str) -> None:
     # The README runs the bot from a copy of this repository: `git add .` must not take members' data.
-    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False)
+    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False,
+                          capture_output=True)
+    if done.returncode == 128 and b"not a git repository" in done.stderr:
+        pytest.skip("not a git checkout (an archive of the sources)")
     assert done.returncode == 0, f"{path} is not git-ignored"
 
 
