@@ -42,6 +42,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     """Every function that reads what a member or a moderator typed."""
     from bot.community_time import parse_date as community_date
     from bot.community_time import parse_datetime
+    from bot.i18n import expand_commands
     from bot.rendering.discord import rich as discord_text
     from bot.slack_app.router import typed_values
     from bot.text import refuse_control_characters
@@ -141,6 +142,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
                                                      "design"),
         "feedback slack mention": lambda t: feedback_slack.MENTION.match(t[:150]),
         "discord card text": lambda t: discord_text(t, 4096),
+        "command markers": lambda t: (expand_commands(f"\ue002{t}", "slack"),
+                                      expand_commands(f"\ue002/c {t}\ue002{t}\ue003", "discord")),
         "afterwork form": afterwork_form,
         "afterwork poll form": afterwork_poll,
         "afterwork slack metadata": lambda t: afterwork_metadata(t),
@@ -164,14 +167,15 @@ def parsers() -> dict[str, Callable[[str], object]]:
 # Modules whose regular expressions read no free text (ids the platforms make, our own action ids).
 NOT_USER_TEXT = {"bot/cards.py", "bot/slack_app/router.py", "bot/discord_bot/router.py",
                  "bot/ops/metrics.py",  # metric label names, one bounded pattern
-                 "bot/ops/backup.py"}  # the names of files it wrote itself (fullmatch, no nesting)
+                 "bot/ops/backup.py",  # the names of files it wrote itself (fullmatch, no nesting)
+                 "bot/modlog.py"}  # a catalog key prefix the bot wrote in a job's payload
 LISTED = {
     "bot/text.py", "bot/community_time.py", "storage/text.py", "cogs/config/_durations.py",
     "cogs/config/_refs.py",
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
     "cogs/missions/_validation.py", "cogs/missions/_slack.py", "cogs/missions/_search.py",
-    "cogs/directory/_filters.py", "bot/rendering/discord.py",
+    "cogs/directory/_filters.py", "bot/rendering/discord.py", "bot/i18n.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
     "cogs/matching/_request.py",
