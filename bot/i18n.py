@@ -4,11 +4,17 @@ A message is a string, or a plural table chosen by the `count` value with CLDR's
 locale (Babel): `posted = { one = "Posted in {count} channel.", other = "Posted in {count} channels." }`.
 French says "0 salon" and "1 salon" (one), English "0 channels" (other): the rules, not `count == 1`,
 decide. A missing form falls back to `other`.
+
+A text names a command as `{/presentation}` or `{/taches ajouter}`: the words the locale's Discord
+shows (tests/bot/test_i18n.py checks them against the synced commands). Members type it differently
+on each platform, so `t()` gives a marker (`command_marker`) that each platform's renderer expands with
+`expand_commands`: "/taches ajouter" on Discord, "/collectif taches ajouter" on Slack.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -26,6 +32,27 @@ FALLBACK_LOCALE = "en"
 
 
 PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+# `{/intro}`, `{/tasks add}` in a catalog text.
+COMMAND_TOKEN = re.compile(r"\{/([^{}/\s][^{}/]*)\}")
+# What `t()` gives for one: the Slack invocation between two private-use characters that typed text
+# cannot hold (bot.text refuses them), like the dates of `bot.cards.when`.
+COMMAND = re.compile("\ue002([^\ue002\ue003 ]+) ([^\ue002\ue003]+)\ue003")
+DEFAULT_SLACK_COMMAND = "/collectif"
+
+
+def command_marker(words: str, slack_command: str = DEFAULT_SLACK_COMMAND) -> str:
+    """A command in a text (`words` as the locale names it: "taches ajouter"), for the renderers."""
+    return f"\ue002{slack_command} {words}\ue003"
+
+
+def expand_commands(text: str, platform: str) -> str:
+    """`text` with each command marker in `platform`'s form.
+
+    Slack: "/collectif taches ajouter" (`SlackRequest.invocation`'s form); Discord: "/taches ajouter".
+    """
+    if "\ue002" not in text:
+        return text
+    return COMMAND.sub(r"\1 \2" if platform == "slack" else r"/\2", text)
 
 
 @dataclass(frozen=True)
@@ -75,11 +102,19 @@ def placeholders(text: Message) -> set[str]:
 class Catalog:
     """Translations by locale and dotted key; `t()` formats with named values."""
 
-    def __init__(self, messages: Mapping[str, Mapping[str, Message]]) -> None:
-        self.messages = {locale: dict(table) for locale, table in messages.items()}
+    def __init__(self, messages: Mapping[str, Mapping[str, Message]], *,
+                 slack_command: str = DEFAULT_SLACK_COMMAND) -> None:
+        def marked(text: str) -> str:
+            return COMMAND_TOKEN.sub(lambda m: command_marker(" ".join(m[1].split()), slack_command), text)
+
+        self.messages = {
+            locale: {key: Plural({f: marked(v) for f, v in m.forms.items()}) if isinstance(m, Plural)
+                     else marked(m) for key, m in table.items()}
+            for locale, table in messages.items()
+        }
 
     @classmethod
-    def load(cls, folders: Iterable[Path]) -> Catalog:
+    def load(cls, folders: Iterable[Path], *, slack_command: str = DEFAULT_SLACK_COMMAND) -> Catalog:
         messages: dict[str, dict[str, Message]] = {locale: {} for locale in SUPPORTED_LOCALES}
         for folder in folders:
             for locale in SUPPORTED_LOCALES:
@@ -93,7 +128,7 @@ class Catalog:
                 if clash:
                     raise ValueError(f"{path}: keys already defined elsewhere: {sorted(clash)[:3]}")
                 messages[locale].update(flat)
-        return cls(messages)
+        return cls(messages, slack_command=slack_command)
 
     def has(self, key: str, locale: str = FALLBACK_LOCALE) -> bool:
         return key in self.messages.get(locale, {})

@@ -84,7 +84,7 @@ class Services:
             settings=settings,
             secrets=secrets,
             db=db,
-            catalog=Catalog.load(locale_folders(features)),
+            catalog=Catalog.load(locale_folders(features), slack_command=settings.slack.command),
             clock=clock,
             scheduler=Scheduler(
                 db,

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from bot.errors import InvalidInput
 
 # C0 controls but tab, newline and carriage return; DEL and C1 controls; lone surrogates (not UTF-8);
-# and the two private-use characters that delimit a date in card text (`bot.cards.when`): typed, they
-# would be read as a date by the renderers.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000\ue001]")
+# and the private-use characters that delimit a date (`bot.cards.when`) or a command (`bot.i18n`) in
+# a text: typed, they would be read as one by the renderers.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\ue003]")
 CONTROL_KEY = "errors.control_characters"
 TOO_LONG_KEY = "errors.text_too_long"
 

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from bot.cards import Card, truncate
-from bot.rendering.discord import render_card, render_files
+from bot.rendering.discord import discord_text, render_card, render_files
 
 log = logging.getLogger(__name__)
 MESSAGE_MAX = 2000
@@ -38,7 +38,7 @@ async def send_card(interaction: discord.Interaction, card: Card, *, ephemeral: 
 
 async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """Answer with plain (already translated) text, cut to Discord's 2,000 characters."""
-    await _send(interaction, content=truncate(text, MESSAGE_MAX), ephemeral=ephemeral)
+    await _send(interaction, content=truncate(discord_text(text), MESSAGE_MAX), ephemeral=ephemeral)
 
 
 async def _send(

@@ -15,7 +15,7 @@ from discord import Locale, app_commands
 from discord.app_commands import TranslationContextTypes, locale_str
 
 from bot.features import CommandSpec
-from bot.i18n import Catalog
+from bot.i18n import Catalog, expand_commands
 
 # Discord's locales we answer in; other locales see the default (English) texts.
 DISCORD_LOCALES: dict[Locale, str] = {
@@ -48,4 +48,4 @@ class CatalogTranslator(app_commands.Translator):
         language = DISCORD_LOCALES.get(locale)
         if key is None or language is None or not self.catalog.has(key, language):
             return None
-        return self.catalog.t(language, key)
+        return expand_commands(self.catalog.t(language, key), "discord")

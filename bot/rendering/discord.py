@@ -7,6 +7,7 @@ they are sent, so discord.py keeps none of them in memory. Each select takes a w
 the rows of buttons (5 rows in all).
 Dates from `bot.cards.when` become `<t:UNIX:F>` markup where Discord renders it (description and
 field values) and plain text elsewhere (title, footer, field names, labels): see `bot.cards.plain_when`.
+Commands named in catalog texts are shown as Discord's slash commands (`bot.i18n.expand_commands`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import discord
 
 from bot.cards import Action, Attachment, Card, Select, expand_when, truncate
+from bot.i18n import expand_commands
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -55,12 +57,17 @@ def timestamp(unix: int, style: str) -> str:
 
 def rich(text: str, limit: int) -> str:
     """Text where Discord renders markdown: dates as timestamps, never a timestamp cut in half."""
-    return _CUT_MARKUP.sub("…", truncate(expand_when(text, timestamp), limit))
+    return _CUT_MARKUP.sub("…", truncate(expand_when(discord_text(text), timestamp), limit))
 
 
 def flat(text: str, limit: int) -> str:
     """Text Discord shows as is (titles, footers, labels): dates as plain text (`plain_when`)."""
-    return truncate(expand_when(text), limit)
+    return truncate(expand_when(discord_text(text)), limit)
+
+
+def discord_text(text: str) -> str:
+    """A text Discord shows as it is (a message's content): commands as Discord's slash commands."""
+    return expand_commands(text, "discord")
 
 
 class CardButton(discord.ui.Button):

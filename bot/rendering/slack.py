@@ -9,6 +9,8 @@ Dates from `bot.cards.when` become `<!date^UNIX^{date_long_pretty} {time}|2026-1
 mrkdwn (each reader sees their own zone; the plain text is what clients that cannot format it show)
 and plain text in plain_text objects and the notification text: in the community's zone and the
 message's language when `when()` was told them, else UTC. A date markup is never cut in half.
+Commands named in catalog texts become what a member types in Slack, "/collectif intro"
+(`bot.i18n.expand_commands`), in every text.
 Selects go in the actions blocks before the buttons: `static_select`, or `multi_static_select`
 when more than one option may be chosen.
 """
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.cards import WHEN, Action, Card, Field, Select, expand_when, utc_text, when_fallback
+from bot.i18n import expand_commands
 
 MAX_BLOCKS = 50  # per message; modals and the Home tab allow 100
 HOME_MAX_BLOCKS = 100
@@ -59,6 +62,7 @@ def date_markup(unix: int, style: str, fallback: str | None = None) -> str:
 
 def _atoms(text: str) -> Iterator[str]:
     """The escaped pieces of `text` that must not be split: a character or entity, or a whole date."""
+    text = expand_commands(text, "slack")
     start = 0
     for match in WHEN.finditer(text):
         for char in text[start : match.start()]:
@@ -133,7 +137,8 @@ def mrkdwn(text: str) -> dict[str, Any]:
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(expand_when(text), limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": _cut(expand_when(expand_commands(text, "slack")), limit) or " ",
+            "emoji": True}
 
 
 def safe_url(url: str | None) -> str | None:

@@ -80,6 +80,12 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
 CHANNELS: dict[str, SettingSpec] = {
     s.key.removeprefix("channel."): s for s in CORE_SETTINGS if s.key.startswith("channel.")
 }
+# What `/config channel` sets, by kind: config's channels and the channel settings features declare
+# (tests/config/test_declared_settings.py checks each key is a declared channel setting).
+CHANNEL_KINDS: dict[str, str] = {
+    **{kind: s.key for kind, s in CHANNELS.items()},
+    "pooling": "pooling.channel",
+}
 LIMITS: dict[str, SettingSpec] = {
     s.key.removeprefix("limit."): s for s in CORE_SETTINGS if s.key.startswith("limit.")
 }

@@ -30,10 +30,10 @@ from bot.settings_registry import Choice, Flag, declared_settings
 from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
-from cogs.config._declared import CORE_SETTINGS
+from cogs.config._declared import CHANNEL_KINDS, CORE_SETTINGS
 from cogs.config._moderation import remove_post, remove_post_by_link
 from cogs.config._packs import packs, remove_pack, set_pack
-from cogs.config._settings import CHANNELS, LIMITS, set_setting
+from cogs.config._settings import LIMITS, set_setting
 from cogs.config._show import show
 from cogs.config._trades import (
     add_sector,
@@ -209,14 +209,16 @@ class Config(commands.Cog):
     @_options("which", "channel")
     @app_commands.choices(
         which=[
-            app_commands.Choice(name=keyed(f"config.setting.channel.{kind}"), value=kind) for kind in CHANNELS
+            app_commands.Choice(name=keyed(f"config.setting.{key}"), value=kind)
+            for kind, key in CHANNEL_KINDS.items()
         ]
     )
     async def channel(
         self, interaction: discord.Interaction, which: str, channel: discord.TextChannel | None = None
     ) -> None:
         """Without a channel, the setting is cleared."""
-        await self._reply(interaction, set_setting, f"channel.{which}", str(channel.id) if channel else None)
+        await self._reply(interaction, set_setting, CHANNEL_KINDS.get(which, f"channel.{which}"),
+                          str(channel.id) if channel else None)
 
     @config.command(**_texts("setting", "setting"))
     @_options("setting", "new_value")

@@ -47,11 +47,11 @@ from bot.words import catalog_words, match_word
 from cogs.config import _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
+from cogs.config._declared import CHANNEL_KINDS
 from cogs.config._durations import format_offset, format_offsets
 from cogs.config._moderation import REASON_MAX, check_remove_post, remove_post, remove_post_by_link
 from cogs.config._packs import remove_pack, set_pack
 from cogs.config._settings import (
-    CHANNELS,
     LIMITS,
     SettingsForm,
     check_update,
@@ -397,9 +397,15 @@ async def submit_import(request: SlackRequest) -> dict[str, Any]:
 
 
 def _verb(request: SlackRequest, word: str, verbs: tuple[str, ...]) -> str | None:
-    """The verb a word names, in English or in the caller's language (folded)."""
+    """The verb a word names, in English or in the caller's language (folded).
+
+    Discord's name of a subcommand is read too where Slack's differs (`config setting` for `config
+    set`): a text naming `{/config setting}` shows the Discord words on Slack as well.
+    """
+    catalog = request.services.catalog
     keys = {verb: "config.slack.words." + verb.replace("-", "_") for verb in verbs}
-    return match_word(word, catalog_words(request.services.catalog, keys))
+    also = {verb: f"config.slack.also.{verb}" for verb in verbs if catalog.has(f"config.slack.also.{verb}")}
+    return match_word(word, catalog_words(catalog, keys)) or match_word(word, catalog_words(catalog, also))
 
 
 def _pair(text: str) -> tuple[str, str | None]:
@@ -457,17 +463,17 @@ async def config_command(request: SlackRequest) -> None:
 async def _setting_command(request: SlackRequest, verb: str, rest: str) -> bool:
     first, _, value = rest.partition(" ")
     if verb == "channel":
-        kind = _kind(request, first, CHANNELS, "channels")
+        kind = _kind(request, first, CHANNEL_KINDS, "channels")
         if kind is None:
             raise InvalidInput(
                 {
                     "which": (
                         "config.errors.unknown_channel_kind",
-                        {"kind": first, "kinds": _kind_words(request, CHANNELS, "channels")},
+                        {"kind": first, "kinds": _kind_words(request, CHANNEL_KINDS, "channels")},
                     )
                 }
             )
-        await _reply(request, set_setting, f"channel.{kind}", value.strip())
+        await _reply(request, set_setting, CHANNEL_KINDS[kind], value.strip())
     elif verb == "limit":
         which = _kind(request, first, LIMITS, "limits")
         if which is None:

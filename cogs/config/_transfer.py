@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 
 from bot.cards import Card
 from bot.errors import InvalidInput
+from bot.i18n import expand_commands
 from bot.text import refuse_control_characters
 from cogs.config import _merge, _values
 from cogs.config._audit import record
@@ -72,7 +73,8 @@ async def export_settings(ctx: ConfigContext) -> Export:
         {"name": name, "trades": members}
         for name, members in await packs(ctx.session, ctx.community_id, community.locale)
     ]
-    content = (ctx.t("config.export.header") + "\n" + tomli_w.dumps(data)).encode()
+    header = expand_commands(ctx.t("config.export.header"), ctx.platform)  # a file: no renderer
+    content = (header + "\n" + tomli_w.dumps(data)).encode()
     slug = "".join(c if c.isalnum() else "-" for c in fold(community.name or community.external_id))[:40]
     return Export(
         card=Card(title=ctx.t("config.export.title"), text=ctx.t("config.export.text")),

@@ -23,7 +23,7 @@ from bot.discord_bot.forms import form_select, modal_values
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import InvalidInput, UserError
-from bot.rendering.discord import CardButton, routed_modal, routed_view
+from bot.rendering.discord import CardButton, discord_text, routed_modal, routed_view
 from bot.usecase import run
 from cogs.intros import FEATURE, _ids
 from cogs.intros._cards import availability_text, outcome_text, problems_text, profile_card
@@ -202,7 +202,8 @@ class Intros(commands.Cog):
             raise UserError("intros.form.no_trades")
         self._keep(caller, start.form)
         content = truncate(
-            "\n\n".join(p for p in (notice, self.t(caller.locale, f"intros.form.step{page}")) if p),
+            discord_text("\n\n".join(
+                p for p in (notice, self.t(caller.locale, f"intros.form.step{page}")) if p)),
             MESSAGE_MAX,
         )
         view = form_view(start, self.t, caller.locale, page, fix=fix)

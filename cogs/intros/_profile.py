@@ -35,6 +35,7 @@ from storage.text import fold
 
 FEATURE = "intros"
 NO_PROFILE = "intros.errors.no_profile"
+NO_OWN_PROFILE = "intros.errors.no_own_profile"  # the caller's own: says to run /intro
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,12 @@ def can_see(caller: Caller, view: ProfileView) -> bool:
 
 async def view_profile(session: AsyncSession, caller: Caller, member_id: int) -> ProfileView:
     """The profile `caller` asked for; hidden ones answer exactly like missing ones."""
-    view = await get_profile(session, caller.community_id, member_id)
+    try:
+        view = await get_profile(session, caller.community_id, member_id)
+    except NotFound:
+        if member_id == caller.member_id:
+            raise NotFound(NO_OWN_PROFILE) from None
+        raise
     if not can_see(caller, view):
         raise NotFound(NO_PROFILE)
     return view
@@ -219,7 +225,7 @@ async def own_profile(session: AsyncSession, caller: Caller, profile_id: int | N
         if profile is not None and profile.member_id != caller.member_id:
             raise Forbidden("intros.errors.not_yours")
     if profile is None:
-        raise NotFound(NO_PROFILE)
+        raise NotFound(NO_PROFILE if profile_id is not None else NO_OWN_PROFILE)
     return profile
 
 

@@ -25,7 +25,7 @@ from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.i18n import supported_locale
-from bot.rendering.discord import CardButton, render_card, routed_modal, routed_view
+from bot.rendering.discord import CardButton, discord_text, render_card, routed_modal, routed_view
 from bot.usecase import run
 from cogs.missions import FEATURE, _ids
 from cogs.missions._cards import outcome_text, problems_text
@@ -258,7 +258,8 @@ class Missions(commands.Cog):
         self._keep(caller, start.form, start.mission_id)
         warning = self.t(caller.locale, "missions.form.platform_warning") if start.platform_warning else ""
         content = truncate(
-            "\n\n".join(p for p in (notice, self.t(caller.locale, "missions.form.step"), warning) if p),
+            discord_text("\n\n".join(
+                p for p in (notice, self.t(caller.locale, "missions.form.step"), warning) if p)),
             MESSAGE_MAX,
         )
         view = form_view(start, self.t, caller.locale, page)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import zlib
+from datetime import datetime
 
-from bot.cards import Action, Card, Field, action_id, fields_for, truncate, when
+from bot.cards import Action, Card, Field, action_id, fields_for, plain_when, truncate, when
 from bot.formatting import format_percent
 from bot.i18n import Catalog
 from cogs.intros.profiles import ProfileView
@@ -91,6 +92,20 @@ def checkin_card(catalog: Catalog, locale: str, group_id: int) -> Card:
     )
 
 
+def opt_text(catalog: Catalog, locale: str, *, on: bool, rounds_on: bool, next_round: datetime | None,
+             timezone: str) -> str:
+    """The answer to "Pair me" / "Stop pairing me": no promise of rounds while a moderator has them off."""
+    if not on:
+        return catalog.t(locale, "pairing.opt.out")
+    if not rounds_on:
+        return catalog.t(locale, "pairing.opt.in_off")
+    text = catalog.t(locale, "pairing.opt.in")
+    if next_round is not None:  # a plain reply carries no platform date: the community's zone, in words
+        at = plain_when(int(next_round.timestamp()), "full", locale, timezone)
+        text = f"{text} {catalog.t(locale, 'pairing.opt.next_round', when=at)}"
+    return text
+
+
 def history_card(
     catalog: Catalog,
     locale: str,
@@ -99,16 +114,22 @@ def history_card(
     snoozed_rounds: int,
     rounds: list[tuple[object, list[str]]],
     avoided: list[str],
+    rounds_on: bool = True,
+    next_round: datetime | None = None,
 ) -> Card:
     t = catalog.t
     if opted_in is None:
         status = t(locale, "pairing.history.no_profile")
     elif not opted_in:
         status = t(locale, "pairing.history.opted_out")
+    elif not rounds_on:
+        status = t(locale, "pairing.history.opted_in_off")
     elif snoozed_rounds:
         status = t(locale, "pairing.history.snoozed", count=snoozed_rounds)
     else:
         status = t(locale, "pairing.history.opted_in")
+    if opted_in and rounds_on and not snoozed_rounds and next_round is not None:
+        status += "\n" + t(locale, "pairing.history.next_round", when=when(next_round, "full"))
     lines = [
         t(locale, "pairing.history.line", when=when(at, "date"), names=", ".join(names) or "—")  # type: ignore[arg-type]
         for at, names in rounds

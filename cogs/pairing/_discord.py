@@ -54,8 +54,7 @@ class Pairing(commands.Cog):
     async def _opt(self, interaction: discord.Interaction, on: bool, caller: Caller | None = None) -> None:
         caller = caller or await self.bot.caller(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await run(self.bot.services, caller, set_opt_in, on)
-        await send_text(interaction, self.t(caller.locale, f"pairing.opt.{'in' if on else 'out'}"))
+        await send_text(interaction, await run(self.bot.services, caller, set_opt_in, on))
 
     @pairing.command(**_sub("join"))
     async def join(self, interaction: discord.Interaction) -> None:

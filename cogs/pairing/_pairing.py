@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select, update
 
 from bot.cards import Card
 from bot.errors import NotFound, UserError
+from bot.settings_registry import read_settings
 from bot.usecase import Context, moderator_only
 from cogs.pairing import _store
-from cogs.pairing._cards import history_card, stats_card
+from cogs.pairing._cards import history_card, opt_text, stats_card
+from cogs.pairing._rounds import slot_after
+from cogs.pairing._settings import ENABLED, SETTINGS
 from cogs.pairing.models import OUTCOMES, PairingAvoid, PairingGroup, PairingMember, PairingPreference
 from storage.models import Member
 from storage.sql import dialect_insert
@@ -17,11 +22,26 @@ SNOOZE_MIN, SNOOZE_MAX = 1, 8
 MAX_AVOIDED = 50
 
 
-async def set_opt_in(ctx: Context, on: bool) -> bool:
-    """The profile's "pair me" flag (the button on every pairing message, /pairing join|leave)."""
+async def set_opt_in(ctx: Context, on: bool) -> str:
+    """The profile's "pair me" flag (the button on every pairing message, /pairing join|leave).
+
+    The answer, in the caller's language: joining while rounds are off keeps the choice and says that
+    no round comes until a moderator turns them on; while on, it names the next round.
+    """
     if not await _store.set_opt_in(ctx.session, ctx.community_id, ctx.caller.member_id, on):
         raise NotFound("pairing.errors.no_profile")
-    return on
+    next_at = await next_round(ctx) if on else None
+    return opt_text(ctx.catalog, ctx.caller.locale, on=on, rounds_on=next_at is not None, next_round=next_at,
+                    timezone=ctx.caller.timezone)
+
+
+async def next_round(ctx: Context) -> datetime | None:
+    """When the next round is held (the slot the planner keeps); None while rounds are off."""
+    values = await read_settings(ctx.session, ctx.community_id, SETTINGS)
+    if not values[ENABLED.key]:
+        return None
+    last = await _store.last_round(ctx.session, ctx.community_id)
+    return slot_after(values, ctx.clock.now(), ctx.caller.timezone, last.scheduled_for if last else None)
 
 
 async def _current_seq(ctx: Context) -> int:
@@ -103,10 +123,13 @@ async def history(ctx: Context) -> Card:
     opted = await _store.is_opted_in(ctx.session, cid, mid)
     through = await _store.snoozed_through(ctx.session, cid, mid)
     left = max(0, through - await _current_seq(ctx))
+    next_at = await next_round(ctx)
     return history_card(
         ctx.catalog,
         ctx.caller.locale,
         opted_in=opted,
+        rounds_on=next_at is not None,
+        next_round=next_at,
         snoozed_rounds=left,
         rounds=await _store.partners(ctx.session, cid, mid),  # type: ignore[arg-type]
         avoided=await _store.avoided_names(ctx.session, cid, mid),

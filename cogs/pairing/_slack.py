@@ -46,8 +46,7 @@ async def command(request: SlackRequest) -> None:
     if verb is None:
         await request.reply(request.t("pairing.errors.usage"))
     elif verb in ("join", "leave"):
-        await run(services, caller, set_opt_in, verb == "join")
-        await request.reply(request.t(f"pairing.opt.{'in' if verb == 'join' else 'out'}"))
+        await request.reply(await run(services, caller, set_opt_in, verb == "join"))
     elif verb == "snooze":
         text = words[1] if len(words) > 1 else ""
         if not (text.isdigit() and len(text) <= 2):
@@ -75,8 +74,7 @@ async def opt_clicked(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     on = request.match["choice"] == "in"
-    await run(request.services, caller, set_opt_in, on)
-    await request.reply(request.t(f"pairing.opt.{'in' if on else 'out'}"))
+    await request.reply(await run(request.services, caller, set_opt_in, on))
 
 
 async def checkin_clicked(request: SlackRequest) -> None:

@@ -217,8 +217,8 @@ class Pooling(commands.Cog):
         interaction = request.interaction
         caller = await request.caller()
         turn_id = int(request.match["id"])
-        outcome = await request.check_then_write(check_turn, cant, turn_id)
-        await send_text(interaction, self.t(caller.locale, f"pooling.tasks.answered.{outcome}"))
+        answer = await request.check_then_write(check_turn, cant, turn_id)
+        await send_text(interaction, self.t(caller.locale, f"pooling.tasks.answered.{answer.outcome}"))
 
     # -- routed by id (cogs.pooling._ids) ------------------------------------------------------------
 

@@ -5,7 +5,7 @@ Each task always has one coming turn (`RotaTurn`, pending), given at once to the
 scheduler's dedupe keys, and a delivery row per DM):
 - REMIND, `pooling.tasks_remind_days` before it is due: a turn still without holder is given to the
   fairest volunteer; the holder gets a DM with Done / Can't this time, or, with nobody to hold it,
-  the moderators are told (NOTICE) before it is due;
+  the moderators are told (NOTICE) before it is due: in their log channel, else by DM (`tell_moderators`);
 - ROLL, when it is due: the task's next turn is planned and given;
 - DM / NOTICE, due at once, after a change a member made once the reminder time passed (Volunteer on
   a turn nobody held, Stop or Can't by its holder).
@@ -16,17 +16,19 @@ from __future__ import annotations
 import functools
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from bot.cards import Card
-from bot.errors import UserError
-from bot.notifier import Notifier
+from bot.errors import BUGS, UserError
+from bot.notifier import CannotPost, Notifier
+from bot.outbox import send_dm
 from bot.scheduler import JobRun, queue
 from bot.settings_registry import read_setting
-from bot.usecase import Context, moderator_only
+from bot.usecase import Context, Later, moderator_only
 from cogs.pooling._rota_cards import added_card, history_card, moderators_card, tasks_card, turn_card
 from cogs.pooling._rota_form import MAX_TASKS, TaskForm, task_key, validate_task
 from cogs.pooling._rota_store import (
@@ -54,8 +56,7 @@ from cogs.pooling.models import (
     RotaTurn,
     RotaVolunteer,
 )
-from storage.models import Community, Member
-from storage.settings import get_settings
+from storage.models import Community, CommunitySettings, Member
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ ROLL = "pooling.task_roll"  # when a turn is due: plan and give the next one
 DM = "pooling.task_dm"  # at once: the holder's DM after a change past the reminder time
 NOTICE = "pooling.task_notice"  # at once: the moderators' log (nobody to hold it, or Can't twice)
 HISTORY_TURNS = 6
+MAX_MODERATOR_DMS = 10  # without a log channel: the task's creator and the moderators listed (Slack)
 
 
 # -- planning turns ---------------------------------------------------------------------------------
@@ -105,17 +107,25 @@ async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask,
     return turn
 
 
-async def _soon(ctx: Context, kind: str, turn: RotaTurn, key: str) -> None:
-    """A DM or NOTICE job due now (once per key), and run at once after commit."""
-    cid, scheduler = ctx.community_id, ctx.scheduler
+async def _soon(ctx: Context, kind: str, turn: RotaTurn, key: str) -> Later[bool]:
+    """A DM or NOTICE job due now (once per key), and run at once after commit.
+
+    The value, once run: for a NOTICE, whether the turn is now marked told (someone was).
+    """
+    cid, scheduler, services = ctx.community_id, ctx.scheduler, ctx.services
     job_id = await scheduler.schedule(ctx.session, kind=kind, due_at=ctx.clock.now(), community_id=cid,
                                       payload={"turn_id": turn.id, "reason": key.rsplit(":", 1)[-1]},
                                       dedupe_key=f"{kind}:{cid}:{turn.id}:{key}")
 
     async def run_now(_notifier: Notifier | None) -> bool:
-        return await scheduler.run_job(job_id)
+        ran = await scheduler.run_job(job_id)
+        if kind != NOTICE:
+            return ran
+        async with services.db.transaction(write=False) as session:
+            told = await session.scalar(select(RotaTurn.moderators_told_at).where(RotaTurn.id == turn.id))
+        return told is not None
 
-    ctx.after_commit(run_now)
+    return ctx.after_commit(run_now)
 
 
 async def _after_change(ctx: Context, turn: RotaTurn, holder: int | None, *, key: str) -> None:
@@ -200,7 +210,22 @@ async def mark_done(ctx: Context, turn_id: int) -> RotaTurn:
     return turn
 
 
-async def cant(ctx: Context, turn_id: int) -> str:
+@dataclass(frozen=True)
+class CantAnswer:
+    """Can't this time: passed to the next volunteer, or sent to the moderators (`told` once tried)."""
+
+    passed: bool
+    told: Later[bool] | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The answer's key in pooling.tasks.answered: passed, moderators, or not_told (nobody was)."""
+        if self.passed:
+            return "passed"
+        return "moderators" if self.told is not None and self.told.value else "not_told"
+
+
+async def cant(ctx: Context, turn_id: int) -> CantAnswer:
     """Can't this time: the turn passes to the next volunteer once ("passed"), then to the moderators."""
     turn = await check_answer(ctx, turn_id)
     task = await ctx.session.get(RotaTask, turn.task_id)
@@ -213,15 +238,15 @@ async def cant(ctx: Context, turn_id: int) -> str:
         if not await assign(ctx.session, turn, chosen, expected=me, declined_id=me, passes=turn.passes + 1):
             raise UserError("pooling.tasks.errors.turn_closed")
         await _soon(ctx, DM, turn, f"{chosen}")
-        return "passed"
+        return CantAnswer(passed=True)
+    # Told cleared: an earlier "nobody" notice does not count; this one marks it when someone is told.
     result = await ctx.session.execute(
         update(RotaTurn).where(RotaTurn.id == turn.id, RotaTurn.status == PENDING, RotaTurn.assignee_id == me)
-        .values(status=MODERATORS, declined_id=me, passes=turn.passes + 1)
+        .values(status=MODERATORS, declined_id=me, passes=turn.passes + 1, moderators_told_at=None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise UserError("pooling.tasks.errors.turn_closed")
-    await _soon(ctx, NOTICE, turn, "cant")
-    return "moderators"
+    return CantAnswer(passed=False, told=await _soon(ctx, NOTICE, turn, "cant"))
 
 
 # -- use cases: moderators ----------------------------------------------------------------------------
@@ -263,7 +288,8 @@ async def add_task(ctx: Context, form: TaskForm) -> Card:
     await ctx.session.flush()
     turn = await plan_next(ctx.session, ctx.scheduler, task, ctx.clock.now())
     assert turn is not None
-    return added_card(ctx.catalog, ctx.caller.locale, task, turn)
+    modlog = (await ctx.settings()).modlog_channel_id
+    return added_card(ctx.catalog, ctx.caller.locale, task, turn, modlog=bool(modlog))
 
 
 async def _active_task(ctx: Context, name: str) -> RotaTask:
@@ -352,26 +378,75 @@ async def send_turn(services: Services, community_id: int, turn_id: int) -> bool
 
 
 async def tell_moderators(services: Services, community_id: int, turn_id: int, reason: str) -> bool:
-    """The moderators' log channel: nobody holds a coming turn, or it came back after Can't."""
-    async with services.db.transaction() as session:
+    """The moderators hear that nobody holds a coming turn, or that it came back after Can't.
+
+    In their log channel; without one (the default), or when it is gone, refuses the bot or fails, by
+    DM to the task's creator and the moderators the settings list (Slack), through the outbox. The turn
+    is marked told only when someone was: True then. A failing channel with nobody DM'd raises (retried).
+    """
+    async with services.db.transaction(write=False) as session:
         turn = await get_turn(session, community_id, turn_id)
         task = await session.get(RotaTask, turn.task_id)
         community = await session.get(Community, community_id)
-        settings = await get_settings(session, community_id)
+        # Not get_settings: it may insert the default row, a write in this read-only transaction.
+        settings = await session.get(CommunitySettings, community_id)
         declined = await session.get(Member, turn.declined_id) if turn.declined_id else None
         if reason == "nobody" and (turn.status != PENDING or turn.assignee_id is not None):
             return False  # someone took it since
-        turn.moderators_told_at = services.clock.now()
+        moderators = await _moderators(session, community_id, task, settings, turn.declined_id)
     notifier = services.notifiers.get(community.platform) if community else None
     if task is None or community is None or notifier is None:
         return False
-    if not settings.modlog_channel_id:
-        log.warning("rota turn %s (%s): no moderators' log channel in community %s", turn_id, reason,
+    name = declined.display_name if declined else "—"
+    card = moderators_card(services.catalog, community.locale, task, turn, reason, name)
+    told, failed = False, None
+    channel = settings.modlog_channel_id if settings else None
+    if channel:
+        try:
+            told = await notifier.post(community.external_id, channel, card) is not None
+        except CannotPost as refused:
+            log.info("rota turn %s: the moderators' log channel refuses the bot (%s)", turn_id,
+                     refused.reason)
+        except BUGS:
+            raise
+        except Exception as error:  # the platform failed: the DMs now, else the job's retry
+            failed = error
+    if not told:
+        for member in moderators:
+            mine = moderators_card(services.catalog, member.locale or community.locale, task, turn, reason,
+                                   name, by_dm=True)
+            told = await send_dm(services, community, member.id, member.platform_user_id, mine) or told
+    if not told:
+        if failed is not None:
+            raise failed
+        log.warning("rota turn %s (%s): no moderator could be told in community %s", turn_id, reason,
                     community_id)
         return False
-    card = moderators_card(services.catalog, community.locale, task, turn, reason,
-                           declined.display_name if declined else "—")
-    return await notifier.post(community.external_id, settings.modlog_channel_id, card) is not None
+    async with services.db.transaction() as session:
+        await session.execute(update(RotaTurn).where(RotaTurn.id == turn_id)
+                              .values(moderators_told_at=services.clock.now())
+                              .execution_options(synchronize_session=False))
+    return True
+
+
+async def _moderators(session: AsyncSession, community_id: int, task: RotaTask | None,
+                      settings: CommunitySettings | None, declined_id: int | None) -> list[Member]:
+    """Who is DM'd without a usable log channel; never the member who just said Can't.
+
+    The task's creator (a moderator when adding it) and the moderators listed by user on Slack
+    (Discord's moderator role lists nobody to a bot without the members intent).
+    """
+    users: set[str] = set()
+    if settings is not None:
+        users = {*(settings.moderator_user_ids or ()), *(settings.moderator_usergroup_user_ids or ())}
+    creator = task.created_by if task else None
+    if creator is None and not users:
+        return []
+    found = await session.scalars(
+        select(Member).where(Member.community_id == community_id,
+                             or_(Member.id == creator, Member.platform_user_id.in_(sorted(users))))
+        .order_by(Member.id != creator, Member.id).limit(MAX_MODERATOR_DMS + 1))
+    return [m for m in found if m.id != declined_id][:MAX_MODERATOR_DMS]
 
 
 async def _gone(services: Services, community_id: int, task_id: int) -> set[int]:

@@ -87,13 +87,16 @@ def turn_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, 
 
 
 def moderators_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, reason: str,
-                    declined: str = "") -> Card:
-    """The moderators' log: nobody volunteers, or the turn came back after Can't."""
+                    declined: str = "", *, by_dm: bool = False) -> Card:
+    """The moderators' log: nobody volunteers, or the turn came back after Can't (`by_dm`: a DM, and why)."""
     t = catalog.t
+    text = t(locale, f"pooling.tasks.moderators.{reason}", name=task.name, when=when(turn.due_at, "full"),
+             declined=declined)
+    if by_dm:
+        text = f"{text}\n\n{t(locale, 'pooling.tasks.moderators.by_dm')}"
     return Card(
         title=t(locale, f"pooling.tasks.moderators.{reason}_title", name=task.name),
-        text=t(locale, f"pooling.tasks.moderators.{reason}", name=task.name, when=when(turn.due_at, "full"),
-               declined=declined),
+        text=text,
         color=COLOR,
     )
 
@@ -124,12 +127,11 @@ def history_card(catalog: Catalog, locale: str,
     )
 
 
-def added_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn) -> Card:
-    """The moderator's answer to /tasks add: the task and its first turn."""
+def added_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, modlog: bool = True) -> Card:
+    """The moderator's answer to /tasks add: the task, its first turn, and where reports go without a log."""
     t = catalog.t
-    return Card(
-        title=t(locale, "pooling.tasks.added_title", name=task.name),
-        text=t(locale, "pooling.tasks.added", cadence=cadence_text(catalog, locale, task),
-               when=when(turn.due_at, "full")),
-        color=COLOR,
-    )
+    text = t(locale, "pooling.tasks.added", cadence=cadence_text(catalog, locale, task),
+             when=when(turn.due_at, "full"))
+    if not modlog:
+        text = f"{text}\n\n{t(locale, 'pooling.tasks.no_modlog')}"
+    return Card(title=t(locale, "pooling.tasks.added_title", name=task.name), text=text, color=COLOR)

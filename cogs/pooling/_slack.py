@@ -316,8 +316,8 @@ async def task_cant_clicked(request: SlackRequest) -> None:
     services, caller = request.services, await request.ensure_caller()
     turn_id = int(request.match["id"])
     await run(services, caller, check_turn, turn_id, write=False)
-    outcome = await run(services, caller, cant, turn_id)
-    await request.reply(request.t(f"pooling.tasks.answered.{outcome}"))
+    answer = await run(services, caller, cant, turn_id)
+    await request.reply(request.t(f"pooling.tasks.answered.{answer.outcome}"))
 
 
 def register(router: SlackRouter) -> None:

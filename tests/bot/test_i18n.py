@@ -4,7 +4,8 @@ import pytest
 
 from bot.config import SUPPORTED_LOCALES
 from bot.features import all_commands, load_features, locale_folders
-from bot.i18n import Catalog, Plural, placeholders, resolve_locale
+from bot.i18n import COMMAND, Catalog, Plural, expand_commands, placeholders, resolve_locale
+from storage.text import fold
 
 DISCORD_NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -100,12 +101,11 @@ def test_french_says_vous(catalog):
     assert [key for key, text in texts(catalog, "fr") if tu.search(text)] == []
 
 
-COMMAND_IN_TEXT = re.compile(r"(?<![\w/{}:.])/([a-zé][\w-]*)(?: ([a-zé][\w-]*))?")
+COMMAND_IN_TEXT = re.compile(r"(?<![\w/{}:.<])/([a-zé][\w-]*)")
 
 
-async def test_french_texts_name_commands_as_french_discord_shows_them(services, catalog):
-    """"relancez /match" where French Discord shows /equipe, "/config history" for /config historique:
-    the names come from the payloads synced to Discord (name_localizations), so they are exactly right."""
+async def discord_names(services) -> dict[str, dict[str, tuple[str, dict]]]:
+    """Per locale, each command's name as Discord shows it -> its subcommands and groups, nested."""
     from bot.discord_bot.client import CollectifBot
     from bot.discord_bot.sync import command_payloads
 
@@ -115,20 +115,78 @@ async def test_french_texts_name_commands_as_french_discord_shows_them(services,
         payloads = await command_payloads(bot.tree)
     finally:
         await bot.http.close()
-    french: dict[str, tuple[str, dict[str, str]]] = {}
-    for p in payloads:
-        if p.get("type", 1) == 1:
-            subs = {o["name"]: (o.get("name_localizations") or {}).get("fr", o["name"])
-                    for o in p.get("options") or () if o.get("type") in (1, 2)}
-            french[p["name"]] = ((p.get("name_localizations") or {}).get("fr", p["name"]), subs)
-    assert french["match"][0] == "equipe" and french["config"][1]["history"] == "historique"
-    english = []
-    for key, text in texts(catalog, "fr"):
-        for found in COMMAND_IN_TEXT.finditer(text):
-            command, sub = found[1], found[2]
-            if command not in french:
+
+    def named(items, locale: str) -> dict[str, tuple[str, dict]]:
+        return {(o.get("name_localizations") or {}).get(DISCORD[locale], o["name"]):
+                (o["name"], named([s for s in o.get("options") or () if s.get("type") in (1, 2)], locale))
+                for o in items}
+
+    return {locale: named([p for p in payloads if p.get("type", 1) == 1], locale) for locale in DISCORD}
+
+
+DISCORD = {"fr": "fr", "en": "en-US"}
+
+
+async def test_texts_name_commands_as_discord_shows_them_in_their_language(services, catalog):
+    """"relancez {/equipe}", "{/config historique}": a command in a text is written `{/…}` with the words
+    the text's language shows on Discord (name_localizations of the synced payloads), so it is exactly
+    right there, and on Slack too, whose router accepts the localized names (`/collectif equipe`)."""
+    names = await discord_names(services)
+    assert "equipe" in names["fr"] and "historique" in names["fr"]["config"][1]
+    wrong = []
+    for locale in SUPPORTED_LOCALES:
+        for key, text in texts(catalog, locale):
+            for found in COMMAND.finditer(text):
+                level = names[locale]
+                for word in found[2].split():
+                    if word not in level:
+                        wrong.append((locale, key, found[2]))
+                        break
+                    level = level[word][1]
+    assert wrong == []
+
+
+async def test_every_command_a_text_names_is_written_as_a_command(services, catalog):
+    """A bare "/config" or "/intro" in a text would read as a Discord command on Slack too."""
+    names = await discord_names(services)
+    every = {name for locale in SUPPORTED_LOCALES for name in names[locale]}
+    bare = [(locale, key, found[0]) for locale in SUPPORTED_LOCALES for key, text in texts(catalog, locale)
+            for found in COMMAND_IN_TEXT.finditer(COMMAND.sub("", text)) if found[1] in every]
+    assert bare == []
+
+
+def test_every_command_in_a_text_shows_as_each_platform_types_it(catalog):
+    """Each text naming a command, as Discord shows it ("/presentation") and as Slack does
+    ("/collectif presentation", the words its router reads as that command)."""
+    from bot.rendering.discord import flat, rich
+    from bot.rendering.slack import escape, plain
+
+    commands = all_commands(load_features())
+    slack_words = {fold(catalog.t(locale, c.name_key)) for c in commands for locale in SUPPORTED_LOCALES}
+    seen = 0
+    for locale in SUPPORTED_LOCALES:
+        for key, text in texts(catalog, locale):
+            words = [found[2] for found in COMMAND.finditer(text)]
+            if not words:
                 continue
-            name, subs = french[command]
-            if name != command or (sub in subs and subs[sub] != sub):
-                english.append((key, found[0]))
-    assert english == []
+            seen += 1
+            for discord_text in (rich(text, 6000), flat(text, 6000)):
+                assert all(f"/{w}" in discord_text for w in words), (locale, key, discord_text)
+                assert "/collectif" not in discord_text, (locale, key, discord_text)
+                assert not MARKS.search(discord_text), (locale, key, discord_text)
+            for slack_text in (escape(text), plain(text, 6000)["text"]):
+                assert all(f"/collectif {w}" in slack_text for w in words), (locale, key, slack_text)
+                assert not MARKS.search(slack_text), (locale, key, slack_text)
+            assert all(fold(w.split()[0]) in slack_words for w in words), (locale, key, words)
+    assert seen >= 40  # about 25 texts in each language
+
+
+MARKS = re.compile("[\ue002\ue003]")
+
+
+def test_a_command_in_a_text_follows_the_slack_command_and_survives_formatting():
+    catalog = Catalog({"fr": {"a": "Relancez {/equipe} pour {name}."}, "en": {}}, slack_command="/coll")
+    text = catalog.t("fr", "a", name="Ada")
+    assert expand_commands(text, "discord") == "Relancez /equipe pour Ada."
+    assert expand_commands(text, "slack") == "Relancez /coll equipe pour Ada."
+    assert placeholders(catalog.messages["fr"]["a"]) == {"name"}

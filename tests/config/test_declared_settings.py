@@ -55,6 +55,25 @@ def test_every_feature_setting_is_namespaced_by_its_feature_and_declared_once():
         declared_settings([*features, clash])
 
 
+def test_config_channel_sets_every_channel_setting_a_feature_declares():
+    """`/config channel` (Discord choices, Slack `config channel <kind>`) names each channel setting,
+    config's and features' (pooling's, which /pool's refusal sends moderators to), with a Slack word
+    in both languages."""
+    from bot.config import SUPPORTED_LOCALES
+    from bot.features import locale_folders
+    from bot.i18n import Catalog
+    from bot.settings_registry import Channel
+    from cogs.config._declared import CHANNEL_KINDS
+
+    specs = declared_settings(load_features())
+    channels = {key for key, spec in specs.items() if type(spec.kind) is Channel}
+    assert set(CHANNEL_KINDS.values()) == channels and "pooling.channel" in channels
+    catalog = Catalog.load(locale_folders(load_features()))
+    for kind in CHANNEL_KINDS:
+        assert all(catalog.has(f"config.slack.channels.{kind}", locale) for locale in SUPPORTED_LOCALES)
+    assert catalog.t("fr", "config.slack.channels.pooling") == "achats"
+
+
 def test_a_default_its_kind_refuses_fails_at_declaration():
     with pytest.raises(ValueError):
         SettingSpec("probe.bad", Number(2, 3), default=9)

@@ -25,7 +25,7 @@ def request(catalog: Catalog, locale: str = "fr") -> SimpleNamespace:
 
 
 @pytest.mark.parametrize(("verb", "rest", "listed"), [
-    ("channel", "rien #C123", "présentations, missions, afterworks, avis, binômes, modération"),
+    ("channel", "rien #C123", "présentations, missions, afterworks, avis, binômes, modération, achats"),
     ("limit", "rien 3", "missions, avis, présentations"),
 ])
 async def test_an_unknown_channel_or_limit_lists_the_french_words(catalog, verb, rest, listed):

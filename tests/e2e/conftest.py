@@ -23,7 +23,7 @@ from bot.config import Secrets, Settings, load_settings
 from bot.discord_bot.client import CollectifBot
 from bot.discord_bot.runtime import DiscordRuntime
 from bot.features import Feature, load_features, locale_folders
-from bot.i18n import Catalog
+from bot.i18n import Catalog, expand_commands
 from bot.services import Services
 from storage.engine import Database
 from tests.fakes.discord_api import FakeDiscord
@@ -51,7 +51,8 @@ class DiscordHarness:
         return bot
 
     def t(self, locale: str, key: str, **params: object) -> str:
-        return self.services.t(locale, key, **params)
+        """A message as Discord shows it (commands as Discord's: bot.i18n.expand_commands)."""
+        return expand_commands(self.services.t(locale, key, **params), "discord")
 
     async def start(self) -> CollectifBot:
         self.runtime = DiscordRuntime(self.services, ready_timeout=10)

@@ -32,6 +32,7 @@ from bot.clock import FrozenClock
 from bot.config import Secrets, Settings, load_settings
 from bot.errors import InvalidInput, NotFound
 from bot.features import CommandSpec, Feature
+from bot.i18n import expand_commands
 from bot.services import Services
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
@@ -159,7 +160,8 @@ class SlackHarness:
     admin: str = "UDOMINIQUE"
 
     def t(self, locale: str, key: str, **params: Any) -> str:
-        return self.services.t(locale, key, **params)
+        """A message as Slack shows it (commands as `/collectif …`: bot.i18n.expand_commands)."""
+        return expand_commands(self.services.t(locale, key, **params), "slack")
 
 
 def slack_settings(database_url: str, fake: FakeSlack, **env: str) -> Settings:

@@ -337,3 +337,27 @@ async def test_a_removal_is_answered_before_the_message_is_deleted_logged_and_it
     ]
     assert order.index("answer") < order.index("delete")
     assert order.index("answer") < order.index("modlog")
+
+
+async def test_config_channel_offers_the_pooling_channel(discord_harness: DiscordHarness):
+    """/pool without a channel sends moderators to `/config channel` pooling (`/config salon` achats in
+    French): its choices include it, named as /config show names it, and it sets the channel /pool
+    uses. (Found by a review: its choices had no pooling channel.)"""
+    from cogs.pooling import FEATURE
+    from tests.e2e.test_pooling_discord import OPTIONS
+
+    h = discord_harness
+    await FEATURE.on_start(h.services)
+    [config] = [c for c in [*h.fake.commands.get(h.guild.id, []), *h.fake.commands.get(None, [])]
+                if c["name"] == "config"]
+    [channel] = [o for o in config["options"] if o["name"] == "channel"]
+    [which] = [o for o in channel["options"] if o["name"] == "which"]
+    [pooling] = [c for c in which["choices"] if c["value"] == "pooling"]
+    assert pooling["name_localizations"]["fr"] == h.t("fr", "config.setting.pooling.channel")
+    refused = await h.fake.invoke_slash(h.guild, h.member, "pool", OPTIONS, locale="fr")
+    assert "/config salon achats" in refused.content, refused.content
+    achats = h.fake.channels_add(h.guild.add_channel("achats"))
+    await h.restart()  # the guild's new channel reaches discord.py's cache
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "pooling", "channel": achats})
+    created = await h.fake.invoke_slash(h.guild, h.member, "pool", OPTIONS, locale="fr")
+    assert created.content == h.t("fr", "pooling.created.posted", channel=str(achats.id))

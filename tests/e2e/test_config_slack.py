@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.lifecycle import PURGE_KIND
 from storage.communities import get_community, trades
-from storage.models import Job
+from storage.models import FeatureSetting, Job
 from storage.settings import get_settings
 from tests.config.conftest import snapshot
 from tests.e2e.slack_harness import SlackHarness
@@ -293,3 +293,32 @@ async def test_a_network_error_refreshing_the_user_group_keeps_the_saved_setting
     assert slack.t("fr", "config.setting.moderators.usergroup") in text
     assert slack.fake.calls_to("usergroups.users.list")
     assert (await _settings(slack)).moderator_usergroup_id == "S0MODS"
+
+
+async def _pooling_channel(slack: SlackHarness) -> str | None:
+    async with slack.services.db.transaction() as session:
+        return await session.scalar(
+            select(FeatureSetting.value).where(FeatureSetting.key == "pooling.channel"))
+
+
+async def test_pools_refusal_names_the_config_command_that_sets_the_pooling_channel(slack: SlackHarness):
+    """/pool without a channel sends moderators to `config channel pooling #…` (`config salon achats`
+    in French), and that command sets the pooling channel. (Found by a review: there was no such
+    channel kind, only `config set pooling.channel`.)"""
+    assert "/collectif config channel pooling" in await _say(slack, "pool", slack.member_en)
+    assert "/collectif config salon achats" in await _say(slack, "achat-groupe", slack.member_fr)
+    answer = await _say(slack, "config salon achats <#CACHATS|achats>")
+    assert slack.t("fr", "config.setting.pooling.channel") in answer, answer
+    assert await _pooling_channel(slack) == "CACHATS"
+    await _say(slack, "config channel pooling none")
+    assert await _pooling_channel(slack) is None
+
+
+async def test_a_setting_named_as_discord_names_it_is_set_on_slack_too(slack: SlackHarness):
+    """Texts name `{/config setting}` (`{/config réglage}`), shown on Slack as `/collectif config
+    setting …`: Slack's own word is `set` (`définir`), and Discord's reads as well."""
+    assert "/collectif config réglage pairing.enabled" in slack.t("fr", "pairing.opt.in_off")
+    for said in ("config réglage pairing.enabled activé", "config setting pairing.enabled off",
+                 "config définir pairing.enabled on"):
+        answer = await _say(slack, said)
+        assert slack.t("fr", "config.done.title") in answer, (said, answer)

@@ -389,3 +389,16 @@ async def test_a_pick_on_an_expired_form_says_so_and_shows_the_first_page_again(
     await late.wait_answer()
     assert late.response_type == 7  # the form's message, updated in place
     assert late.data["content"].startswith(h.t("fr", "intros.form.expired"))
+
+
+async def test_own_commands_before_any_intro_say_to_run_it(discord_harness: DiscordHarness) -> None:
+    """/availability and /profile before any /intro: "You have no profile yet: introduce yourself with
+    /intro" (/presentation in French), not "This member has no profile here yet". (Found by a review.)"""
+    h = discord_harness
+    for locale, intro in (("fr", "/presentation"), ("en", "/intro")):
+        for command, options in (("availability", {"status": "busy"}), ("profile", {})):
+            answer = await h.fake.invoke_slash(h.guild, h.member, command, options, locale=locale)
+            if answer.response_type == 5:  # deferred: the answer is a follow-up
+                await answer.wait_followups(1)
+            expected = h.t(locale, "intros.errors.no_own_profile")
+            assert expected in answer.all_texts() and intro in expected, (command, answer.all_texts())

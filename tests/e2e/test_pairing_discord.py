@@ -158,3 +158,23 @@ async def test_the_group_card_and_check_in_sent_by_dm_answer_their_buttons(
         member_id = await session.scalar(select(Member.id).where(Member.platform_user_id == str(h.member.id)))
         opted = await session.scalar(select(Profile.opt_pairing).where(Profile.member_id == member_id))
     assert opted is False
+
+
+async def test_joining_while_pairing_is_off_says_rounds_are_off_in_the_answer_and_the_history(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A fresh server (pairing off, the default): /pairing join used to promise "the next rounds"."""
+    from bot.i18n import expand_commands
+    from tests.e2e.test_intros_discord import run_intro
+
+    h = discord_harness
+    await (await run_intro(h, h.member)).wait_followups(1)
+    for locale in ("fr", "en"):
+        joined = await h.fake.invoke_slash(h.guild, h.member, "pairing join", locale=locale)
+        [note] = await joined.wait_followups(1)
+        assert note["content"] == expand_commands(h.t(locale, "pairing.opt.in_off"), "discord")
+    shown = await h.fake.invoke_slash(h.guild, h.member, "pairing history", locale="en")
+    [embed] = shown.embeds
+    status = next(f["value"] for f in embed["fields"] if f["name"] == h.t("en", "pairing.history.status"))
+    assert status == expand_commands(h.t("en", "pairing.history.opted_in_off"), "discord")
+    assert "/config setting pairing.enabled" in status

@@ -117,6 +117,22 @@ async def test_unlisted_profiles_only_for_owner_and_moderators(
         assert caught.value.key == "intros.errors.no_profile"
 
 
+async def test_no_profile_of_ones_own_says_so_to_its_owner(
+    services: Services, clock: FrozenClock, alice: Caller, bob: Caller
+) -> None:
+    """/profile and /availability before any /intro: "You have no profile yet: … /intro", not
+    "This member has no profile here yet"; someone else's missing profile still reads so."""
+    async with services.db.transaction() as session:
+        with pytest.raises(NotFound) as own:
+            await view_profile(session, alice, alice.member_id)
+        with pytest.raises(NotFound) as availability:
+            await set_availability(session, alice, "busy", None, clock)
+        with pytest.raises(NotFound) as other:
+            await view_profile(session, bob, alice.member_id)
+    assert own.value.key == availability.value.key == "intros.errors.no_own_profile"
+    assert other.value.key == "intros.errors.no_profile"
+
+
 async def test_set_availability(services: Services, clock: FrozenClock, alice: Caller, bob: Caller) -> None:
     saved = await save(services, alice)
     async with services.db.transaction() as session:

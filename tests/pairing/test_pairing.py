@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.cards import when
 from bot.clock import FrozenClock
 from bot.errors import Forbidden, NotFound, UserError
+from bot.i18n import expand_commands
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.usecase import run
+from cogs.intros.models import Profile
 from cogs.pairing._pairing import answer_checkin, avoid, history, set_opt_in, snooze, stats, unavoid
 from cogs.pairing._rounds import CHECKIN, PLAN, ROUND, on_start, run_plan
 from cogs.pairing._store import delete_member, export_member, met_counts
@@ -278,3 +281,27 @@ async def test_group_and_check_in_sent_by_dm_speak_each_member_s_language(
     asked = {d.user_id: d.card for d in notifier.dms[sent:]}
     assert asked["U1"].title == services.t("fr", "pairing.checkin.title")
     assert asked["U2"].title == services.t("en", "pairing.checkin.title")
+
+
+async def test_joining_while_rounds_are_off_keeps_the_choice_without_promising_a_round(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Pairing is off by default: "Pair me" used to answer "You will be paired in the next rounds." and
+    the history "You are in the next rounds." though no round comes until a moderator turns them on."""
+    alice = await member(services, "U1", "Design graphique", opted=False)
+    answer = await run(services, alice, set_opt_in, True)
+    assert answer == services.t("fr", "pairing.opt.in_off")
+    assert expand_commands(answer, "discord").endswith("avec /config réglage pairing.enabled.")
+    shown = await run(services, alice, history, write=False)
+    assert shown.fields[0].value == services.t("fr", "pairing.history.opted_in_off")
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(Profile.opt_pairing).where(Profile.member_id == alice.member_id))
+    assert await run(services, alice, set_opt_in, False) == services.t("fr", "pairing.opt.out")
+
+    await configure(services, alice.community_id)  # on: Mondays 19:00 Paris, the first on 30 Nov
+    joined = await run(services, alice, set_opt_in, True)
+    assert joined.startswith(services.t("fr", "pairing.opt.in") + " ")
+    assert "30 novembre 2026" in joined and "19:00" in joined
+    status = (await run(services, alice, history, write=False)).fields[0].value
+    assert status.startswith(services.t("fr", "pairing.history.opted_in") + "\n")
+    assert when(FIRST, "full") in status

@@ -13,11 +13,13 @@ from sqlalchemy import select, update
 
 from bot.clock import FrozenClock
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
+from bot.i18n import expand_commands
 from bot.services import Services
 from bot.usecase import run
 from cogs.intros.models import Profile, ProfileTrade
 from cogs.pooling._privacy import delete_member, export_member
 from cogs.pooling._rota import (
+    CantAnswer,
     add_task,
     cant,
     history,
@@ -147,10 +149,10 @@ async def test_a_rota_over_several_turns_is_fair_reminds_once_and_passes_on_cant
     clock.set(second.remind_at)
     await services.scheduler.run_due()
     assert [d.user_id for d in notifier.dms] == ["U2", "U3"]
-    assert await run(services, ben, cant, second.id) == "passed"
+    assert (await run(services, ben, cant, second.id)).outcome == "passed"
     assert [d.user_id for d in notifier.dms] == ["U2", "U3", "U4"]
     assert notifier.dms[-1].card.text.startswith("La personne avant vous ne peut pas")
-    assert await run(services, cleo, cant, second.id) == "moderators"
+    assert (await run(services, cleo, cant, second.id)).outcome == "moderators"
     [told] = notifier.in_channel("C-MOD")
     assert told.title == "🗓️ Personne ne peut prendre : Comptabilité"
     await services.scheduler.run_due()
@@ -291,7 +293,7 @@ async def test_two_clicks_at_once_are_settled_by_the_database(
 
     results = await asyncio.gather(run(services, ana, cant, turn.id), run(services, ana, cant, turn.id),
                                    return_exceptions=True)
-    assert sorted(map(str, results)).count("passed") == 1
+    assert [r.outcome for r in results if isinstance(r, CantAnswer)] == ["passed"]
     [refused] = [r for r in results if isinstance(r, UserError)]
     assert refused.key in ("pooling.tasks.errors.not_holder", "pooling.tasks.errors.turn_closed")
     [held] = await turns(services)
@@ -384,3 +386,89 @@ async def test_removing_a_task_keeps_a_turn_marked_done_meanwhile(
         status, done_at = (await session.execute(
             select(RotaTurn.status, RotaTurn.done_at).where(RotaTurn.id == turn.id))).one()
     assert (status, done_at is None) in (("stopped", True), ("done", False)), (status, done_at)
+
+
+async def test_without_a_modlog_channel_the_task_s_creator_is_dmed_and_add_warns(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """No moderators' log channel (the default): "nobody for this task" was a server log line only,
+    the turn marked told all the same, and /tasks add said nothing about it."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    added = await run(services, mod, add_task, form(name="Veille juridique", cadence="monthly"))
+    assert added.text.endswith(services.t("fr", "pooling.tasks.no_modlog"))
+    assert "/config salon modération" in expand_commands(added.text, "discord")
+    [turn] = await turns(services)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    [dm] = notifier.dms
+    assert dm.user_id == "U1" and dm.card.title == "🗓️ Personne pour : Veille juridique"
+    assert dm.card.text.endswith(services.t("fr", "pooling.tasks.moderators.by_dm"))
+    assert notifier.posts == []
+    [told] = await turns(services)
+    assert told.moderators_told_at == turn.remind_at
+
+    await modlog(services, mod.community_id)  # with the channel: no warning, and the channel is told
+    shown = await run(services, mod, add_task, form())
+    assert services.t("fr", "pooling.tasks.no_modlog") not in shown.text
+
+
+@pytest.mark.parametrize("trouble", ["gone", "forbidden", "failing"])
+async def test_a_modlog_channel_that_cannot_be_used_falls_back_to_a_dm_in_the_moderator_s_language(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock, trouble: str
+) -> None:
+    mod = await make_caller(services, "U1", name="Modé", moderator=True, locale="en")
+    await modlog(services, mod.community_id)
+    getattr(notifier, trouble).add("C-MOD")
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    [dm] = notifier.dms
+    assert dm.user_id == "U1" and dm.card.title == services.t("en", "pooling.tasks.moderators.nobody_title",
+                                                               name="Comptabilité")
+
+
+async def test_cant_says_the_moderators_are_told_only_when_someone_was(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """The only volunteer clicks Can't this time with no log channel: the task's creator gets a DM and
+    she reads "the moderators are told"; when nobody can be told, she reads so, and nothing is marked."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    await run(services, mod, add_task, form())
+    await run(services, mod, add_task, form(name="Prospection"))
+    first, other = await turns(services)
+    for turn in (first, other):
+        await run(services, ana, volunteer, turn.task_id)
+    clock.set(first.remind_at)
+    await services.scheduler.run_due()
+    assert sorted(d.user_id for d in notifier.dms) == ["U2", "U2"]
+
+    answer = await run(services, ana, cant, first.id)
+    assert answer.outcome == "moderators"
+    [told] = notifier.dms[2:]
+    assert told.user_id == "U1" and told.card.title == "🗓️ Personne ne peut prendre : Comptabilité"
+
+    notifier.closed_dms.add("U1")  # the creator's DMs closed: nobody can be told
+    answer = await run(services, ana, cant, other.id)
+    assert answer.outcome == "not_told"
+    assert services.t("fr", f"pooling.tasks.answered.{answer.outcome}").startswith("C’est noté, mais")
+    async with services.db.transaction() as session:
+        marked = (await session.get(RotaTurn, other.id)).moderators_told_at  # type: ignore[union-attr]
+    assert marked is None and len(notifier.dms) == 3
+
+
+async def test_without_a_modlog_channel_the_moderators_listed_on_slack_are_dmed_too(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    services.notifiers["slack"] = notifier
+    mod = await make_caller(services, "U1", name="Modé", moderator=True, platform="slack")
+    await make_caller(services, "U5", name="Lou", platform="slack")
+    async with services.db.transaction() as session:
+        (await get_settings(session, mod.community_id)).moderator_user_ids = ["U5", "U-never-seen"]
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    assert sorted(d.user_id for d in notifier.dms) == ["U1", "U5"]  # no member row: not DMed

@@ -155,3 +155,19 @@ def test_only_http_urls_reach_discord() -> None:
     assert [b.url for b in view.children] == ["https://ok.example"]  # type: ignore[attr-defined]
     embed, _ = render_card(Card(title="t", url="https://ok.example", image_url="http://img.example/a.png"))
     assert (embed.url, embed.image.url) == ("https://ok.example", "http://img.example/a.png")
+
+
+async def test_a_command_named_in_a_catalog_text_is_the_slash_command():
+    """`{/taches ajouter}` in a catalog text reads "/taches ajouter" everywhere on Discord, command
+    descriptions included."""
+    from bot.discord_bot.translator import CatalogTranslator, keyed
+    from bot.i18n import Catalog
+
+    catalog = Catalog({"fr": {"a": "Ajoutez-en avec {/taches ajouter}."}, "en": {}})
+    text = catalog.t("fr", "a")
+    embed, _ = render_card(Card(title=text, text=text, footer=text, fields=(Field(text, text),)))
+    shown = str(embed.to_dict())
+    assert shown.count("Ajoutez-en avec /taches ajouter.") == 5 and "\ue002" not in shown
+    translator = CatalogTranslator(catalog)
+    translated = await translator.translate(keyed("a"), discord.Locale.french, None)  # type: ignore[arg-type]
+    assert translated == "Ajoutez-en avec /taches ajouter."

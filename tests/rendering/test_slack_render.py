@@ -200,3 +200,19 @@ def test_any_card_stays_within_limits(title: str, text: str, fields: list[tuple[
     )
     check_limits(render_blocks(card))
     assert len(fallback_text(card)) <= 3000
+
+
+def test_a_command_named_in_a_catalog_text_is_the_slack_invocation():
+    """`{/taches ajouter}` in a catalog text reads "/collectif taches ajouter" everywhere on Slack."""
+    from bot.i18n import Catalog
+
+    catalog = Catalog({"fr": {"a": "Ajoutez-en avec {/taches ajouter} ou {/presentation}."}, "en": {}})
+    text = catalog.t("fr", "a")
+    card = Card(title=text, text=text, footer=text, fields=(Field(text, text),))
+    shown = render_message(card)
+    everything = str(shown)
+    assert everything.count("/collectif taches ajouter") == 7  # fallback: title and text
+    assert "\ue002" not in everything and "\ue003" not in everything
+    assert shown["text"].startswith("Ajoutez-en avec /collectif taches ajouter ou /collectif presentation.")
+    assert escaped_within(text, 3000) == escape(text) == (
+        "Ajoutez-en avec /collectif taches ajouter ou /collectif presentation.")
