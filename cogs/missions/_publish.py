@@ -581,6 +581,8 @@ async def submit_mission(
         view = await new_mission_view(ctx.session, saved.id, saved.values, trades, sector)
         card = mission_card(ctx.catalog, ctx.caller.community_locale, view)
         channels = mission_channels((await ctx.settings()).missions_channel_id, view)
+        if not channels:  # shared from a private place (Slack's DM with the app) and no channel set
+            raise UserError("missions.errors.nowhere")
         owner = PostOwner(community_id, FEATURE, saved_id, view.author_member_id)
         place = (ctx.caller.platform, ctx.caller.community_external_id)
         posts = await posted(ctx.session, owner)  # none, unless a deleted mission's id came back

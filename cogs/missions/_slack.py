@@ -230,6 +230,11 @@ def form_from_state(values: dict[str, Any], packs: FormStart | None = None) -> M
     )
 
 
+def _public(channel: str | None) -> str | None:
+    """Where a card may fall back to: not a DM (the app's Messages tab), which nobody else sees."""
+    return channel if channel and not channel.startswith("D") else None
+
+
 def read_metadata(raw: str | None) -> dict[str, Any]:
     """The form's private_metadata, trusting nothing (a forged mission id is checked like any other)."""
     data = parse_metadata(raw)
@@ -275,7 +280,7 @@ async def submitted(request: SlackRequest) -> None:
             caller,
             submit_mission,
             form,
-            origin_channel_id=metadata["channel"],
+            origin_channel_id=_public(metadata["channel"]),
             mission_id=editing,
             checked=checked,
         )

@@ -396,7 +396,7 @@ async def test_a_forged_id_from_another_community_changes_nothing(slack: SlackHa
         stranger,
         submit_mission,
         MissionForm(trade_ids=[str(other_trade)], title="Leur mission"),
-        origin_channel_id=None,
+        origin_channel_id="COTHER",
     )
     theirs = done.mission_id
     await post_mission(slack, slack.member_fr)
@@ -660,3 +660,28 @@ async def test_a_mission_brought_by_someone_who_never_used_collectif_shows_their
     [card] = cards(slack)[CHANNELS["missions"]]
     assert "Zoé Ferrand" in visible_text(card)
     assert "UZOE" not in visible_text(card)
+
+
+async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private_dm(slack: SlackHarness) -> None:
+    """The Messages tab is a DM nobody else sees: with no channel set, the mission is refused (nothing
+    saved, the member told where to share it); with the missions channel set, it goes there."""
+    dm = f"D{slack.member_fr}"
+    payload = slack.sender.command_payload("mission", user_id=slack.member_fr, channel_id=dm)
+    assert (await slack.sender.send(urlencode(payload), "application/x-www-form-urlencoded")).status == 200
+    metadata = (await slack.fake.wait_for_call("views.open")).args["view"]["private_metadata"]
+    ids = await trade_ids(slack, "Développement")
+    answer = await slack.sender.view_submission("missions:form", state(ids), user_id=slack.member_fr,
+                                                private_metadata=metadata)
+    assert answer.status == 200 and answer.text == ""
+    told = await slack.fake.wait_for_call(
+        "chat.postEphemeral", lambda c: slack.t("fr", "missions.errors.nowhere") in visible_text(c.args))
+    assert told.args["channel"] == dm
+    assert await missions(slack) == []
+    assert not [c for c in slack.fake.calls_to("chat.postMessage") if "boulangerie" in visible_text(c.args)]
+
+    await configure(slack)
+    await slack.sender.view_submission("missions:form", state(ids), user_id=slack.member_fr,
+                                       private_metadata=metadata)
+    await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == CHANNELS["missions"])
+    [mission] = await missions(slack)
+    assert mission.origin_channel_id is None
