@@ -122,7 +122,8 @@ def fields_for(name: str, items: Sequence[str], sep: str = "\n", *,
                inline: bool = False) -> tuple[Field, ...]:
     """`items` joined by `sep` under `name`, over as many fields as FIELD_MAX needs, none lost.
 
-    The next fields are named "`name` (2)", "(3)"…; only an item longer than a field by itself is cut.
+    The next fields have no name: they read as the same list going on (Discord shows an empty
+    heading, Slack none). Only an item longer than a field by itself is cut.
     """
     chunks: list[str] = []
     for item in items:
@@ -131,8 +132,7 @@ def fields_for(name: str, items: Sequence[str], sep: str = "\n", *,
             chunks[-1] += sep + item
         else:
             chunks.append(item)
-    return tuple(Field(name if i == 0 else f"{name} ({i + 1})", chunk, inline)
-                 for i, chunk in enumerate(chunks))
+    return tuple(Field(name if i == 0 else "", chunk, inline) for i, chunk in enumerate(chunks))
 
 
 def action_id(feature: str, verb: str, *args: object) -> str:

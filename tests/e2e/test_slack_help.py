@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.models import Community, Member
 from tests.e2e.slack_harness import SlackHarness
-from tests.fakes.slack_api import TEAM_DOMAIN, TEAM_ID
+from tests.fakes.slack_api import TEAM_DOMAIN, TEAM_ID, visible_text
 
 
 async def help_text(slack: SlackHarness, text: str, user_id: str) -> str:
@@ -101,3 +101,15 @@ async def test_home_tab_shows_help_in_the_user_language(slack: SlackHarness) -> 
     assert "Collectif — help" in headers
     await slack.completions.wait(1)
     assert len(slack.fake.calls_to("views.publish")) == 1
+
+
+async def test_the_home_shows_each_help_heading_once(slack: SlackHarness) -> None:
+    """The command list is longer than a Discord field (1,024 characters): it goes on in fields with no
+    heading, so Slack's Home shows "Pour tout le monde" once, not again in the middle of the list."""
+    await slack.sender.event({"type": "app_home_opened", "user": slack.admin, "tab": "home"})
+    call = await slack.fake.wait_for_call("views.publish")
+    await slack.completions.wait(1)
+    shown = visible_text(call.args["view"])
+    for key in ("help.members_heading", "help.moderators_heading"):
+        heading = slack.services.t("fr", key)
+        assert shown.count(heading) == 1, f"{heading!r} shown {shown.count(heading)} times on the Home"
