@@ -662,7 +662,9 @@ async def test_a_mission_brought_by_someone_who_never_used_collectif_shows_their
     assert "UZOE" not in visible_text(card)
 
 
-async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private_dm(slack: SlackHarness) -> None:
+async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private_dm(
+    slack: SlackHarness,
+) -> None:
     """The Messages tab is a DM nobody else sees: with no channel set, the mission is refused (nothing
     saved, the member told where to share it); with the missions channel set, it goes there."""
     dm = f"D{slack.member_fr}"
@@ -682,6 +684,7 @@ async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private
     await configure(slack)
     await slack.sender.view_submission("missions:form", state(ids), user_id=slack.member_fr,
                                        private_metadata=metadata)
-    await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == CHANNELS["missions"])
+    await slack.fake.wait_for_call("chat.postMessage",
+                                   lambda c: c.args.get("channel") == CHANNELS["missions"])
     [mission] = await missions(slack)
     assert mission.origin_channel_id is None
