@@ -18,6 +18,7 @@ from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.inflight import InFlight
 from bot.slack_app.installations import INSTALLATIONS_KEY, TeamClients, oauth_for
 from bot.slack_app.router import Dispatcher, SlackRouter, load_listeners
+from bot.slack_app.workspace import OneWorkspace
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -51,6 +52,7 @@ class CollectifApp(AsyncApp):
 
     inflight: InFlight
     teams: TeamClients | None  # distributed: each workspace's client (None: one SLACK_BOT_TOKEN)
+    workspace: OneWorkspace | None  # one SLACK_BOT_TOKEN: its workspace, the only one served
 
     def web_app(self, path: str = "/slack/events", port: int = 3000) -> web.Application:
         """HTTP mode: stopping the server (AppRunner.cleanup) first drains the work in flight."""
@@ -84,11 +86,15 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token else None
     client = build_client(token, services.settings.slack.api_base, session)
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
-    oauth: dict[str, Any] = {}
+    options: dict[str, Any] = {}  # the OAuth flow (distributed), or the one-workspace check
     teams: TeamClients | None = None
+    workspace: OneWorkspace | None = None
     if distributed:
         scopes = list(scope_reasons(services.settings, services.features))
-        oauth["oauth_flow"], teams = oauth_for(services, client, scopes)
+        options["oauth_flow"], teams = oauth_for(services, client, scopes)
+    else:  # before Bolt's authorization: a request from another workspace costs no API call
+        workspace = OneWorkspace(services)
+        options["before_authorize"] = workspace.middleware
     app = CollectifApp(
         client=client,
         # Passed explicitly (even empty in Socket Mode, which does not sign): Bolt would read os.environ.
@@ -97,9 +103,10 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
         process_before_response=True,
         name="collectif",
         logger=logging.getLogger("bot.slack_app.bolt"),
-        **oauth,
+        **options,
     )
     app.teams = teams
+    app.workspace = workspace
     if teams is not None:
         store = teams.store
 

@@ -12,6 +12,7 @@ many workspaces" says to protect it like the .env file).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import lifecycle
 from bot.slack_app.client import build_client, retry_handlers
+from bot.slack_app.install_pages import callback_options
 from storage.engine import WRITE_OPTION
 
 if TYPE_CHECKING:
@@ -94,11 +96,14 @@ class Installations(AsyncSQLAlchemyInstallationStore):
 class TeamClients:
     """The Web API client of one workspace, with its own bot token (refreshed when it rotates)."""
 
-    def __init__(self, store: Installations, base: AsyncWebClient, client_secret: str) -> None:
+    def __init__(self, services: Services, store: Installations, base: AsyncWebClient,
+                 client_secret: str) -> None:
+        self.services = services
         self.store = store
         self.base = base
         self._rotator = AsyncTokenRotator(client_id=store.client_id, client_secret=client_secret, client=base)
         # `base` is the quiet client (oauth_for): a rotation's answer carries the new tokens.
+        self._forgetting = asyncio.Lock()  # one refused token forgotten at a time: each once
 
     async def token(self, team_id: str) -> str | None:
         bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
@@ -119,6 +124,23 @@ class TeamClients:
             log.info("Slack: no installation for workspace %s", team_id)
             return None
         return build_client(token, self.base.base_url, self.base.session)
+
+    async def refused(self, team_id: str, token: str | None, error: str) -> None:
+        """Slack refused the workspace's token: do what its `app_uninstalled` event does (events.py).
+
+        Slack gives up on an event after three retries within the hour, so an uninstall while Collectif
+        was down is never told: the refusal (`invalid_auth`, `token_revoked`…) is then the only sign.
+        The installation is deleted and the community paused once; a token that is no longer the one
+        stored (rotated, or the app installed again since) changes nothing.
+        """
+        async with self._forgetting:
+            bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None or token is None or bot.bot_token != token:
+                return
+            log.warning("Slack refused the token of workspace %s (%s): the app was uninstalled or its "
+                        "token revoked; installation deleted, community paused", team_id, error)
+            await self.store.remove(team_id)
+        await lifecycle.deactivate(self.services, "slack", team_id)
 
 
 def redirect_url(settings: Settings) -> str | None:
@@ -144,6 +166,7 @@ def oauth_settings(services: Services, store: Installations, scopes: list[str]) 
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent screen
+        callback_options=callback_options(services, INSTALL_PATH),  # Cancel, expired link…: said plainly
         installation_store=store,
         # Collectif uses no user token: Bolt, like TeamClients, reads the latest bot row, so that a
         # token refreshed by either is the one both use next.
@@ -177,4 +200,4 @@ def oauth_for(services: Services, client: AsyncWebClient,
     settings.authorize.token_rotator = AsyncTokenRotator(  # type: ignore[attr-defined]
         client_id=client_id, client_secret=client_secret, client=quiet)
     flow = AsyncOAuthFlow(client=quiet, logger=logging.getLogger("bot.slack_app.oauth"), settings=settings)
-    return flow, TeamClients(store, quiet, client_secret)
+    return flow, TeamClients(services, store, quiet, client_secret)

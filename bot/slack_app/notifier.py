@@ -2,6 +2,11 @@
 
 Posts are paced to one per second per channel (Slack's chat.postMessage limit, beyond which it answers
 429); a 429 that still happens is waited out by the client's retry handlers (bot/slack_app/client.py).
+
+A token Slack refuses (`_REVOKED`) means, distributed, that the workspace uninstalled the app without
+us hearing of it: it is then treated as the `app_uninstalled` event would have been (its installation
+deleted, its community paused: `TeamClients.refused`), and the call as one to a gone workspace. With
+one SLACK_BOT_TOKEN it is the operator's token that is wrong: said once in the log, nothing paused.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ _GONE = {
     "cannot_dm_bot",
     "messages_tab_disabled",
 }
+# Errors meaning "this token is not (any more) good": the app was uninstalled or the token revoked.
+_REVOKED = {"invalid_auth", "token_revoked", "account_inactive", "not_authed"}
 # Errors meaning "the channel is there but refuses the bot": CannotPost when posting.
 _REFUSED = {"not_in_channel": "forbidden", "restricted_action": "forbidden", "is_archived": "archived",
             "channel_is_archived": "archived"}
@@ -102,19 +109,35 @@ class SlackNotifier:
         self.client = client
         self.pacer = pacer or ChannelPacer()
         self.teams = teams
+        self._told_bad_token = False
 
     async def _client(self, community_external_id: str) -> AsyncWebClient | None:
         if self.teams is None:
             return self.client
         return await self.teams.client(community_external_id)
 
-    def _gone(self, exc: SlackApiError, what: str) -> None:
+    async def _gone(self, team: str, client: AsyncWebClient, exc: SlackApiError, what: str) -> None:
+        """Return when the error means "not there for us" (logged); raise any other."""
         error = error_code(exc)
+        if error in _REVOKED and await self._refused(team, client, error):
+            return
         if error not in _GONE and error not in _REFUSED:
             raise exc
         log.info("Slack %s: %s", what, error)
 
-    async def _send(self, client: AsyncWebClient, channel_id: str, card: Card, *,
+    async def _refused(self, team: str, client: AsyncWebClient, error: str) -> bool:
+        """Slack refused the token: True when that means the workspace is gone (see the module docstring)."""
+        if self.teams is not None:
+            await self.teams.refused(team, client.token, error)
+            return True
+        if not self._told_bad_token:
+            self._told_bad_token = True
+            log.error("Slack refuses SLACK_BOT_TOKEN (%s): the app was uninstalled from the workspace or the "
+                      "token revoked or regenerated; copy it again from your app's page (OAuth & Permissions "
+                      "> Bot User OAuth Token) and restart Collectif", error)
+        return False
+
+    async def _send(self, team: str, client: AsyncWebClient, channel_id: str, card: Card, *,
                     thread_ts: str | None = None) -> PostRef | None:
         """Post a card and share its files beside it; CannotPost when the channel refuses the bot."""
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
@@ -127,7 +150,7 @@ class SlackNotifier:
             error = error_code(exc)
             if error in _REFUSED:
                 raise CannotPost(channel_id, _REFUSED[error]) from exc  # type: ignore[arg-type]
-            self._gone(exc, f"cannot post in {channel_id}")
+            await self._gone(team, client, exc, f"cannot post in {channel_id}")
             return None
         channel = str(response["channel"])
         try:
@@ -150,7 +173,7 @@ class SlackNotifier:
 
     async def post(self, community_external_id: str, channel_id: str, card: Card) -> PostRef | None:
         client = await self._client(community_external_id)
-        return None if client is None else await self._send(client, channel_id, card)
+        return None if client is None else await self._send(community_external_id, client, channel_id, card)
 
     async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
         client = await self._client(community_external_id)
@@ -159,7 +182,7 @@ class SlackNotifier:
         try:
             await client.chat_update(channel=ref.channel_id, ts=ref.message_id, **render_message(card))
         except SlackApiError as exc:
-            self._gone(exc, f"cannot edit {ref}")
+            await self._gone(community_external_id, client, exc, f"cannot edit {ref}")
             return False
         return True
 
@@ -170,7 +193,7 @@ class SlackNotifier:
         try:
             await client.chat_delete(channel=ref.channel_id, ts=ref.message_id)
         except SlackApiError as exc:
-            self._gone(exc, f"cannot delete {ref}")
+            await self._gone(community_external_id, client, exc, f"cannot delete {ref}")
             return False
         return True
 
@@ -184,9 +207,9 @@ class SlackNotifier:
             return None
         try:
             opened = await client.conversations_open(users=user_id)
-            return await self._send(client, str(opened["channel"]["id"]), card)
+            return await self._send(community_external_id, client, str(opened["channel"]["id"]), card)
         except SlackApiError as exc:
-            self._gone(exc, f"cannot DM {user_id}")
+            await self._gone(community_external_id, client, exc, f"cannot DM {user_id}")
             return None
         except CannotPost as exc:
             log.info("cannot DM %s: %s", user_id, exc.reason)
@@ -204,7 +227,8 @@ class SlackNotifier:
         client = await self._client(community_external_id)
         if client is None:
             return None
-        return await self._send(client, thread.channel_id, card, thread_ts=thread.thread_id or None)
+        return await self._send(community_external_id, client, thread.channel_id, card,
+                                thread_ts=thread.thread_id or None)
 
     async def archive_thread(self, community_external_id: str, thread: ThreadRef) -> bool:
         return False  # Slack threads and group DMs cannot be closed by an app
@@ -220,7 +244,7 @@ class SlackNotifier:
         try:
             opened = await client.conversations_open(users=",".join(users))
         except SlackApiError as exc:
-            self._gone(exc, f"cannot open a group DM with {users}")
+            await self._gone(community_external_id, client, exc, f"cannot open a group DM with {users}")
             return None
         return ThreadRef(str(opened["channel"]["id"]), "")
 
@@ -239,6 +263,8 @@ class SlackNotifier:
                 except SlackApiError as exc:
                     if error_code(exc) in ("user_not_found", "users_not_found"):
                         return True
+                    if error_code(exc) in _REVOKED:
+                        await self._refused(community_external_id, client, error_code(exc))
                     log.info("cannot tell whether %s is in the workspace: %s", user_id, error_code(exc))
                     return False
             user = answer.get("user") or {}

@@ -82,7 +82,7 @@ class SlackRuntime:
             await self.stop()
             raise
 
-    async def _check_bot_token(self, app: AsyncApp) -> None:
+    async def _check_bot_token(self, app: CollectifApp) -> None:
         try:
             auth = await app.client.auth_test()
         except SlackApiError as exc:
@@ -90,6 +90,8 @@ class SlackRuntime:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise _unreachable(app, exc) from None
         log.info("Slack: signed in as %s in workspace %s", auth.get("user"), auth.get("team"))
+        if app.workspace is not None:  # the one workspace served (bot/slack_app/workspace.py)
+            app.workspace.learn(auth.data if isinstance(auth.data, dict) else {})
 
     async def _serve_http(self, app: AsyncApp) -> None:
         settings = self.services.settings.slack

@@ -3,12 +3,16 @@ files on cards and DMs, and a channel refusing the bot."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 
 from bot.cards import Attachment, Card, when
 from bot.notifier import CannotPost, EventSpec
+from storage.models import Community
 from tests.e2e.slack_harness import SlackHarness
 from tests.fakes.slack_api import visible_text
 
@@ -77,3 +81,20 @@ async def test_slack_has_no_native_events(slack: SlackHarness) -> None:
     spec = EventSpec("Afterwork", START, "Lyon")
     assert await notifier(slack).create_event(TEAM, spec) is None
     assert await notifier(slack).cancel_event(TEAM, "E1") is False
+
+
+async def test_a_refused_bot_token_is_said_once_and_pauses_nothing(slack: SlackHarness,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # One SLACK_BOT_TOKEN: a refusal means the operator's token is wrong, not that a workspace left.
+    _, url = await slack.sender.command("", user_id=slack.member_en)  # the community exists
+    await slack.fake.wait_for_post(url)
+    await slack.completions.wait(1)
+    slack.fake.bot_token = "xoxb-regenerated"  # the app reinstalled: Slack refuses the old token
+    for title in ("Rappel", "Rappel 2"):
+        with pytest.raises(SlackApiError):  # the job fails and is retried, as for any outage
+            await notifier(slack).post(TEAM, "CGENERAL", Card(title=title))
+    assert await notifier(slack).departed(TEAM, [slack.member_fr]) == set()
+    told = [r for r in caplog.records if r.levelno == logging.ERROR and "SLACK_BOT_TOKEN" in r.getMessage()]
+    assert len(told) == 1 and "invalid_auth" in told[0].getMessage()
+    async with slack.services.db.transaction(write=False) as session:
+        assert (await session.scalars(select(Community.active))).all() == [True]

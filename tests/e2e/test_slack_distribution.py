@@ -8,6 +8,8 @@ A uninstalling deletes A's installation and pauses A's community while B goes on
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from bot.cards import Card
 from bot.clock import FrozenClock
 from bot.config import Secrets
+from bot.notifier import PostRef
 from bot.services import Services
 from bot.slack_app.runtime import SlackRuntime
 from storage.engine import Database
@@ -258,3 +261,98 @@ async def test_a_request_refreshes_a_rotating_token_through_bolt_and_the_notifie
     assert await services.notifiers["slack"].post("TROT", "CGENERAL", Card(title="Rappel")) is not None
     assert fake_slack.calls_to("chat.postMessage")[-1].token == second
     assert len(refreshes(fake_slack)) == 1
+
+
+async def test_a_token_slack_refuses_is_forgotten_as_if_the_uninstall_event_had_come(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Slack gives up on an event after three retries within the hour: an uninstall while Collectif is
+    # down is never told. Every later call with the token is refused; the first refusal must do the
+    # event's work, and nothing may be sent with that token again.
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    alpha = fake_slack.add_workspace("TALPHA", "alpha")
+    beta = fake_slack.add_workspace("TBETA", "beta")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TALPHA")
+        await install(browser, base, fake_slack, "TBETA")
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        await command(sender, fake_slack, alpha, "UJORDAN")  # A's community exists
+        await completions.wait(1)
+    notifier = services.notifiers["slack"]
+    teams = runtime.app.teams
+    assert teams is not None
+    # A token that is no longer the stored one (rotated, installed again since) changes nothing.
+    await teams.refused("TALPHA", "xoxb-talpha-an-older-token", "invalid_auth")
+    assert await stored_tokens(services.db) == {"TALPHA": alpha.bot_token, "TBETA": beta.bot_token}
+
+    fake_slack.revoke("TALPHA")  # uninstalled; the app_uninstalled event was lost
+    # Jobs running at once all meet the refusal: answered as for a gone workspace, handled once.
+    posts = [notifier.post("TALPHA", "CGENERAL", Card(title=f"Rappel {n}")) for n in range(3)]
+    assert await asyncio.gather(*posts, notifier.dm("TALPHA", "UJORDAN", Card(title="DM"))) == [None] * 4
+    assert await stored_tokens(services.db) == {"TBETA": beta.bot_token}
+    paused = await community(services.db, "TALPHA")
+    assert paused is not None and not paused.active
+    warned = [r for r in caplog.records if "refused the token of workspace TALPHA" in r.getMessage()]
+    assert len(warned) == 1 and "invalid_auth" in warned[0].getMessage()
+
+    used = len(fake_slack.calls_with_token(alpha.bot_token))
+    assert await notifier.post("TALPHA", "CGENERAL", Card(title="Rappel 2")) is None
+    assert await notifier.edit("TALPHA", PostRef("CGENERAL", "1.2"), Card(title="x")) is False
+    assert await notifier.departed("TALPHA", ["UJORDAN"]) == set()
+    assert fake_slack.calls_with_token(alpha.bot_token)[used:] == []
+    assert await notifier.post("TBETA", "CGENERAL", Card(title="Pour B")) is not None  # B goes on
+
+
+async def consent(browser: aiohttp.ClientSession, base: str) -> tuple[str, str]:
+    """/slack/install: the state cookie and the state Slack's consent screen is given."""
+    async with browser.get(f"{base}/slack/install", allow_redirects=False) as answer:
+        cookie = answer.cookies[STATE_COOKIE].value
+        return cookie, parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+
+
+async def back_from_slack(browser: aiohttp.ClientSession, base: str, cookie: str | None,
+                          **params: str) -> tuple[int, str, str]:
+    headers = {"Cookie": f"{STATE_COOKIE}={cookie}"} if cookie else {}
+    async with browser.get(f"{base}/slack/oauth_redirect", params=params, headers=headers) as answer:
+        return answer.status, await answer.text(), answer.headers.get("Set-Cookie", "")
+
+
+async def test_a_cancelled_or_broken_install_is_told_plainly_in_french_and_english(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    services, _, base = distributed
+    fake_slack.add_workspace("TALPHA", "alpha")
+    again = 'href="https://bot.example.org/slack/install"'  # built from slack.request_url
+    async with aiohttp.ClientSession() as browser:
+        # The admin presses Cancel on Slack's consent screen.
+        cookie, state = await consent(browser, base)
+        status, page, set_cookie = await back_from_slack(browser, base, cookie, error="access_denied",
+                                                         state=state)
+        assert status == 200 and again in page
+        assert "Something Went Wrong" not in page and "Refer to the documents" not in page
+        for locale in ("fr", "en"):
+            assert html.escape(services.t(locale, "slack.install_cancelled")) in page
+        assert set_cookie.startswith(f"{STATE_COOKIE}=deleted")
+
+        # The same state used twice (a reload, a replayed link): expired, start again.
+        cookie, state = await consent(browser, base)
+        code = fake_slack.install_code("TALPHA")
+        assert (await back_from_slack(browser, base, cookie, code=code, state=state))[0] == 200
+        status, page, _ = await back_from_slack(browser, base, cookie, code=code, state=state)
+        assert status == 401 and again in page
+        assert html.escape(services.t("en", "slack.install_expired")) in page
+
+        # Back in a browser without the install's cookie.
+        _, state = await consent(browser, base)
+        status, page, _ = await back_from_slack(browser, base, None, code="c", state=state)
+        assert status == 400 and html.escape(services.t("fr", "slack.install_other_browser")) in page
+
+        # Whatever else Slack (or a forged link) says is named, escaped.
+        cookie, state = await consent(browser, base)
+        status, page, _ = await back_from_slack(browser, base, cookie, error="<script>x</script>",
+                                                state=state)
+        assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page and again in page
+    assert list(await stored_tokens(services.db)) == ["TALPHA"]  # the one install that went through

@@ -162,6 +162,7 @@ class FakeSlack:
         self.app_token = app_token
         self.team_id = team_id
         self.team_domain = team_domain
+        self.enterprise_id: str | None = None  # the bot token's workspace is in this Enterprise Grid org
         self.calls: list[ApiCall] = []
         self.posted: list[Posted] = []
         self.users: dict[str, FakeUser] = {}
@@ -401,7 +402,8 @@ class FakeSlack:
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"https://{self.team_domain}.slack.com/", "team": "Collectif Test",
                 "user": "collectif", "team_id": self.team_id, "user_id": BOT_USER_ID, "bot_id": "BCOLLECTIF",
-                "is_enterprise_install": False}
+                "is_enterprise_install": False, **({"enterprise_id": self.enterprise_id} if self.enterprise_id
+                                                   else {})}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
