@@ -250,6 +250,17 @@ class SlackNotifier:
 
     # -- membership ----------------------------------------------------------------------------
 
+    async def usergroup_members(self, community_external_id: str, group: str) -> list[str] | None:
+        """The members of a user group (the moderators' one); None when the workspace is gone.
+
+        A Slack failure raises: the caller (a job) asks again later.
+        """
+        client = await self._client(community_external_id)
+        if client is None:
+            return None
+        answer = await client.usergroups_users_list(usergroup=group)
+        return [str(user) for user in answer.get("users") or []]
+
     async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
         gate = asyncio.Semaphore(USER_CHECKS_AT_ONCE)
         client = await self._client(community_external_id)

@@ -4,6 +4,7 @@ from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
 from cogs.config._declared import CORE_SETTINGS
 from cogs.config._packs import DEFAULT_PACKS
+from cogs.config._usergroup import register_jobs
 
 FEATURE = Feature(
     name="config",
@@ -14,6 +15,7 @@ FEATURE = Feature(
     models="cogs.config.models",
     privacy=PrivacyHook(tables=("audit_entries",), export=export_member, delete=forget_member),
     settings=CORE_SETTINGS,
+    on_start=register_jobs,
 )
 
 

@@ -71,6 +71,7 @@ from cogs.config._trades import (
     rename_trade,
 )
 from cogs.config._transfer import check_import, export_settings, import_settings
+from cogs.config._usergroup import queue_refresh
 from storage.models import Community
 from storage.settings import get_settings
 
@@ -218,11 +219,13 @@ async def refresh_usergroup(request: SlackRequest, team_id: str | None = None) -
     try:
         users = list((await request.client.usergroups_users_list(usergroup=group)).get("users") or [])
     except SlackApiError as exc:
-        log.warning("usergroups.users.list failed for %s: %s", group, error_code(exc))
+        log.warning("usergroups.users.list failed for %s: %s (asked again later)", group, error_code(exc))
+        await queue_refresh(services, community)
         return
     except (TimeoutError, aiohttp.ClientError) as exc:  # asyncio.TimeoutError is TimeoutError on 3.11
-        # The setting is saved already; the next subteam_members_changed event refreshes the snapshot.
-        log.warning("usergroups.users.list unreachable for %s: %r", group, exc)
+        # The setting is saved already: a job asks again a little later (cogs/config/_usergroup.py).
+        log.warning("usergroups.users.list unreachable for %s: %r (asked again later)", group, exc)
+        await queue_refresh(services, community)
         return
     async with services.db.transaction() as session:
         await set_usergroup_members(session, community, group, users)

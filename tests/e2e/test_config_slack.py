@@ -322,3 +322,23 @@ async def test_a_setting_named_as_discord_names_it_is_set_on_slack_too(slack: Sl
                  "config définir pairing.enabled on"):
         answer = await _say(slack, said)
         assert slack.t("fr", "config.done.title") in answer, (said, answer)
+
+
+async def test_a_moderator_group_slack_could_not_list_is_copied_by_a_job_later(slack: SlackHarness):
+    """Slack fails to list the group's members when it is chosen (an outage): the moderator check must
+    not go on with no list (or an outdated one) until the group next changes; a job asks again."""
+    from datetime import timedelta
+
+    from cogs.config import FEATURE
+
+    await FEATURE.on_start(slack.services)
+    slack.fake._m_usergroups_users_list = lambda args: {"ok": True, "users": ["UCAMILLE"]}
+    slack.fake.dropped.add("usergroups.users.list")
+    await _say(slack, "config groupe S0MODS")
+    assert (await _settings(slack)).moderator_usergroup_user_ids == []
+    slack.fake.dropped.discard("usergroups.users.list")
+
+    slack.services.clock.advance(timedelta(minutes=3))
+    assert await slack.services.scheduler.run_due() == 1
+    assert (await _settings(slack)).moderator_usergroup_user_ids == ["UCAMILLE"]
+    assert "Réglages de" in await _say(slack, "config show", slack.member_fr)
