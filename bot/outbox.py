@@ -24,8 +24,9 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import Card, card_from_data, card_to_data
+from bot.cards import Card, card_from_data, card_to_data, expand_when
 from bot.errors import BUGS
+from bot.i18n import expand_commands
 from bot.notifier import CannotPost, Notifier
 from bot.scheduler import PENDING, RUNNING, JobRun, Runtime, Scheduler, queue
 from storage.models import Community, Job, Member
@@ -183,7 +184,15 @@ async def _forget_card(services: Services, run: JobRun, *, undelivered: bool = F
 
 
 async def pending(session: AsyncSession, community_id: int, member_id: int) -> list[dict[str, Any]]:
-    """The member's kept messages that still hold their text (waiting, or given up), for their export."""
+    """The member's kept messages that still hold their text (waiting, or given up), for their export.
+
+    As the member reads them: dates and command names in words, not the cards' markers.
+    """
+    platform = str(await session.scalar(select(Community.platform).where(Community.id == community_id)))
+
+    def read(text: str) -> str:
+        return expand_commands(expand_when(text), platform)
+
     rows = await session.execute(
         select(Job.payload, Job.created_at, Job.state).where(
             Job.community_id == community_id, Job.kind == OUTBOX,
@@ -191,8 +200,8 @@ async def pending(session: AsyncSession, community_id: int, member_id: int) -> l
         ).order_by(Job.id)
     )
     return [
-        {"title": payload["card"]["title"], "text": payload["card"]["text"], "kept_at": created_at,
-         "state": "waiting" if state in (PENDING, RUNNING) else "not sent"}
+        {"title": read(payload["card"]["title"]), "text": read(payload["card"]["text"]),
+         "kept_at": created_at, "state": "waiting" if state in (PENDING, RUNNING) else "not sent"}
         for payload, created_at, state in rows if "card" in (payload or {})
     ]
 

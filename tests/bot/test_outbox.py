@@ -102,3 +102,26 @@ async def test_a_kept_dm_is_not_sent_once_the_community_removed_the_bot(
     flaky.failing_dms.clear()
     await retry_for(services, clock)
     assert flaky.dms == []
+
+
+async def test_a_kept_dm_reads_in_the_export_as_the_member_would_have_read_it(
+    services: Services, flaky: FlakyNotifier
+) -> None:
+    """A kept card holds the markers of its dates and command names: the export shows them in words."""
+    from datetime import UTC, datetime
+
+    from bot.cards import when
+    from bot.i18n import command_marker
+
+    bob = await make_caller(services, "U2", name="Bob")
+    community = await community_of(services, bob.community_id)
+    flaky.failing_dms.add("U2")
+    at = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    card = Card(title=f"Rappel {when(at, 'date')}",
+                text=f"Choisissez un salon avec {command_marker('config salon')} modération, "
+                     f"avant le {when(at, 'full', locale='fr', timezone='Europe/Paris')}.")
+    await outbox.send_dm(services, community, bob.member_id, "U2", card)
+    [exported] = (await run(services, bob, export_member_data)).data["outbox"]
+    shown = exported["title"] + exported["text"]
+    assert not any(marker in shown for marker in "\ue000\ue001\ue002\ue003"), shown
+    assert "/config salon modération" in shown and "19:00" in shown and "2026-12-04" in shown
