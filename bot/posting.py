@@ -142,12 +142,13 @@ async def sync_card(
 
     Existing posts in wanted channels are edited; posts elsewhere are removed; wanted channels
     without a live post get a new one, if `may_post_new(session)` (run in its own transaction,
-    e.g. a conditional UPDATE enforcing a posting limit) agrees; when it does not and the card would
-    then be shown nowhere, the posts elsewhere are edited and kept instead (a card moved to a newly
-    set channel stays where it was meanwhile). `channel_ids=None` only edits what exists. A message
-    deleted by hand on the platform counts as missing. When `may_post_new` agreed but no new post
-    went out, `give_back(session)` undoes what it took (a posting allowance is spent only on what
-    was posted). A platform failure on one channel never stops the others.
+    e.g. a conditional UPDATE enforcing a posting limit) agrees. While the card shows in none of the
+    wanted channels (held back, or every one gone or failing), the posts elsewhere are edited and kept
+    instead (a card moved to a newly set channel stays where it was meanwhile). `channel_ids=None`
+    only edits what exists. A message deleted by hand on the platform counts as missing. When
+    `may_post_new` agreed but no new post went out, `give_back(session)` undoes what it took (a
+    posting allowance is spent only on what was posted). A platform failure on one channel never
+    stops the others.
     With `place` (the community's platform and external id) and `posts` (the object's posts, read by
     `posted` in the change's own transaction) nothing is read first. The new posts are recorded in
     one INSERT.
@@ -174,11 +175,6 @@ async def sync_card(
         if missing and may_post_new is not None:
             async with services.db.transaction() as session:
                 allowed = await may_post_new(session)
-        # Posts elsewhere go, unless the new ones are held back and the card would be shown nowhere:
-        # then it stays where it was (edited) until the member may post again.
-        elsewhere = [p for p in existing if p not in here]
-        keep = not allowed and not live
-        await _edit_or_remove(notifier, external_id, elsewhere, None if keep else [], card, gone, result)
         for channel_id in missing:
             if not allowed:
                 result.held.append(channel_id)
@@ -200,6 +196,11 @@ async def sync_card(
         if missing and allowed and may_post_new is not None and give_back is not None and not new_refs:
             async with services.db.transaction() as session:
                 await give_back(session)
+        # Posts elsewhere go once the card shows where it belongs. While it shows in none of those
+        # (held back by a posting limit, every channel gone or failing), it stays where it was, edited.
+        elsewhere = [p for p in existing if p not in here]
+        keep = not live and not new_refs
+        await _edit_or_remove(notifier, external_id, elsewhere, None if keep else [], card, gone, result)
     finally:
         # Recorded even when the platform failed midway, so nothing posted is ever forgotten.
         if gone or new_refs:

@@ -565,3 +565,26 @@ async def test_a_mission_whose_channel_is_gone_is_posted_where_shared_and_the_mo
     assert len(notifier.in_channel("C-HERE")) == 2
     [notice] = notifier.in_channel("C-MODLOG")
     assert notice.text == services.t("fr", "missions.channel_gone.text", channel="C-MISSIONS")
+
+
+async def test_a_card_shown_where_shared_is_edited_in_place_while_its_channel_stays_gone(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Its missions channel gone, the card went where the mission was shared: the author's edit
+    edits that card (not deleted and posted again at the bottom of the channel)."""
+    alice = await make_caller(services, name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).missions_channel_id = "C-MISSIONS"
+        trade_ids = [t.id for t in await session.scalars(select(Trade).where(
+            Trade.community_id == alice.community_id))]
+    notifier.gone.add("C-MISSIONS")
+    done = await run(services, alice, submit_mission, form(trade_ids[:2]), origin_channel_id="C-HERE")
+    [first] = [key for key in notifier.messages if key[0] == "C-HERE"]
+
+    await run(services, alice, submit_mission, form(trade_ids[:2], title="Titre corrigé"),
+              origin_channel_id="C-HERE", mission_id=done.mission_id)
+    await services.scheduler.run_due()
+
+    assert [d for d in notifier.deleted if d.channel_id == "C-HERE"] == []
+    assert [key for key in notifier.messages if key[0] == "C-HERE"] == [first]
+    assert "Titre corrigé" in str(notifier.messages[first])
