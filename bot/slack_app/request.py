@@ -52,6 +52,14 @@ class Home(Protocol):
     async def publish(self, request: SlackRequest, caller: Caller) -> None: ...
 
 
+def public_channel(channel: str | None) -> str | None:
+    """`channel` where a card may fall back to (where a form was opened), or None for a DM.
+
+    A conversation `D…` is the member's DM with the app (its Messages tab): nobody else sees it.
+    """
+    return channel if channel and not channel.startswith("D") else None
+
+
 @dataclass
 class SlackRequest:
     """One slash command, click, form submission or event, handed to a feature's handler.

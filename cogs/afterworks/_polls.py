@@ -131,6 +131,8 @@ async def create_poll(ctx: Context, form: PollForm, *, origin_channel_id: str | 
     read = read_poll(ctx.catalog, form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id
+    if not channel:  # asked from a private place (Slack's DM with the app) and no channel set
+        raise UserError("afterworks.errors.nowhere")
     poll = Poll(
         community_id=ctx.community_id,
         organizer_id=ctx.caller.member_id,

@@ -254,6 +254,8 @@ async def create_afterwork(
     now = ctx.clock.now()
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id
+    if not channel:  # asked from a private place (Slack's DM with the app) and no channel set
+        raise UserError("afterworks.errors.nowhere")
     afterwork = Afterwork(
         community_id=ctx.community_id,
         organizer_id=organizer_id or ctx.caller.member_id,

@@ -15,7 +15,7 @@ from bot.cards import Attachment
 from bot.errors import InvalidInput
 from bot.rendering.slack import SECTION_MAX, escaped_within, mrkdwn, plain
 from bot.slack_app.forms import METADATA_MAX, VALUE, input_block, parse_metadata, select, text_input
-from bot.slack_app.request import SlackRequest
+from bot.slack_app.request import SlackRequest, public_channel
 from bot.slack_app.router import SlackRouter
 from bot.text import refuse_control_characters
 from bot.usecase import run
@@ -232,7 +232,7 @@ async def poll_submitted(request: SlackRequest) -> None:
     await run(services, caller, check_poll, form, write=False)
     await request.ack()
     channel = read_metadata(view.get("private_metadata"))["channel"]
-    created = await run(services, caller, create_poll, form, origin_channel_id=channel)
+    created = await run(services, caller, create_poll, form, origin_channel_id=public_channel(channel))
     done = request.t("afterworks.poll.posted_slack" if created.posted else "afterworks.poll.not_posted")
     await request.tell(f"{created.understood}\n{done}")
 
@@ -306,7 +306,8 @@ async def confirmed(request: SlackRequest) -> None:
     form = AfterworkForm(**metadata["form"])
     await request.ack()
     try:
-        created = await run(services, caller, create_afterwork, form, origin_channel_id=metadata["channel"])
+        created = await run(services, caller, create_afterwork, form,
+                            origin_channel_id=public_channel(metadata["channel"]))
     except InvalidInput as error:  # the time passed while the organizer read the summary
         lines = problem_lines(services.catalog, caller.locale, error.problems)
         await request.tell("\n".join([request.t("afterworks.problems.heading"), *lines]))

@@ -19,7 +19,7 @@ from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
 from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
 from bot.slack_app.home import refresh_home
-from bot.slack_app.request import SlackRequest
+from bot.slack_app.request import SlackRequest, public_channel
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from bot.words import match_word
@@ -224,7 +224,8 @@ async def submitted(request: SlackRequest) -> None:
     await run(services, caller, check_intro, form, write=False)
     await request.ack()
     try:
-        done = await run(services, caller, submit_intro, form, origin_channel_id=metadata.get("channel"))
+        done = await run(services, caller, submit_intro, form,
+                          origin_channel_id=public_channel(metadata.get("channel")))
     except InvalidInput as error:
         text = problems_text(services.catalog, caller.locale, error.problems)
         await request.tell(text, metadata.get("channel"))

@@ -16,7 +16,7 @@ from bot.errors import InvalidInput, UserError
 from bot.rendering.slack import plain
 from bot.slack_app.callers import shown_name
 from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
-from bot.slack_app.request import SlackRequest
+from bot.slack_app.request import SlackRequest, public_channel
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
 from cogs.missions import _ids
@@ -230,11 +230,6 @@ def form_from_state(values: dict[str, Any], packs: FormStart | None = None) -> M
     )
 
 
-def _public(channel: str | None) -> str | None:
-    """Where a card may fall back to: not a DM (the app's Messages tab), which nobody else sees."""
-    return channel if channel and not channel.startswith("D") else None
-
-
 def read_metadata(raw: str | None) -> dict[str, Any]:
     """The form's private_metadata, trusting nothing (a forged mission id is checked like any other)."""
     data = parse_metadata(raw)
@@ -280,7 +275,7 @@ async def submitted(request: SlackRequest) -> None:
             caller,
             submit_mission,
             form,
-            origin_channel_id=_public(metadata["channel"]),
+            origin_channel_id=public_channel(metadata["channel"]),
             mission_id=editing,
             checked=checked,
         )

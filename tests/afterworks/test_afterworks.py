@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, UserError
@@ -369,3 +369,30 @@ async def test_no_reminder_goes_out_once_the_afterwork_is_cancelled_while_they_a
     assert titles[:cancelled] == [titles[0]] and "⏰" in titles[0]  # the one sent before
     assert not [title for title in titles[cancelled:] if "⏰" in title], titles
     assert not [c for c in notifier.in_channel("C-AW") if "⏰" in c.title]  # nor the channel's post
+
+
+async def test_an_afterwork_with_no_channel_to_go_to_is_refused_and_nothing_saved(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Asked from Slack's Messages tab (a DM nobody else sees: no origin to fall back to) with no
+    afterworks channel set: a card posted nowhere would leave nobody able to answer."""
+    from cogs.afterworks._polls import PollForm, create_poll
+
+    alice = await make_caller(services, "U1", name="Alice")
+    with pytest.raises(UserError) as refused:
+        await run(services, alice, create_afterwork, form(), origin_channel_id=None)
+    assert refused.value.key == "afterworks.errors.nowhere"
+    with pytest.raises(UserError):
+        await run(services, alice, create_poll, PollForm(title="Apéro", slot1="2026-12-04 19:00",
+                                                         slot2="2026-12-05 19:00", where="Le Comptoir"),
+                  origin_channel_id=None)
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Afterwork)) == 0
+    assert notifier.posts == []
+
+
+def test_a_slack_dm_is_no_place_to_fall_back_to() -> None:
+    from bot.slack_app.request import public_channel
+
+    shown = [public_channel(c) for c in ("C123", "G123", "DU123", None, "")]
+    assert shown == ["C123", "G123", None, None, None]

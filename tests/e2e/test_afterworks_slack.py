@@ -361,7 +361,7 @@ async def test_a_button_of_another_community_finds_nothing(s: SlackHarness) -> N
     stranger = await make_caller(services, "UOTHER", platform="slack", guild="TOTHER", community_name="other",
                                  name="other", locale="fr-FR")
     created = await run(services, stranger, create_afterwork, AfterworkForm(**{
-        **TEXTS, "duration": "120", "kind": "afterwork"}), origin_channel_id=None)
+        **TEXTS, "duration": "120", "kind": "afterwork"}), origin_channel_id="COTHER")
     theirs = created.afterwork_id
     not_found = s.t("fr", "afterworks.errors.not_found")
 

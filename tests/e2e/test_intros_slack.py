@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from cogs.intros._profile import save_profile
 from cogs.intros._validation import IntroForm
@@ -328,3 +329,24 @@ async def test_forged_private_metadata_is_not_trusted(slack: SlackHarness) -> No
     notes = [visible_text(m) for messages in cards(slack).values() for m in messages]
     assert notes and not any("erreur" in note for note in notes)
     assert all(c.args.get("channel") != "#général <!channel>" for c in slack.fake.calls)
+
+
+async def test_an_intro_sent_from_the_apps_dm_is_saved_but_never_posted_in_that_private_dm(
+    slack: SlackHarness,
+) -> None:
+    """The Messages tab is a DM nobody else sees: with no intro or trade channel set, the profile is
+    saved (the directory lists it) and no card goes into that DM."""
+    dm = f"D{slack.member_fr}"
+    payload = slack.sender.command_payload("intro", user_id=slack.member_fr, channel_id=dm)
+    assert (await slack.sender.send(urlencode(payload), "application/x-www-form-urlencoded")).status == 200
+    metadata = (await slack.fake.wait_for_call("views.open")).args["view"]["private_metadata"]
+    ids = await trade_ids(slack, "Développement")
+    answer = await slack.sender.view_submission("intros:form", state(ids), user_id=slack.member_fr,
+                                                private_metadata=metadata)
+    assert answer.status == 200
+    told = await slack.fake.wait_for_call(
+        "chat.postEphemeral", lambda c: slack.t("fr", "intros.saved.nowhere") in visible_text(c.args))
+    assert told.args["channel"] == dm
+    async with slack.services.db.transaction() as session:
+        assert list(await session.scalars(select(Post.channel_id))) == []
+        assert await session.scalar(select(func.count()).select_from(Profile)) == 1
