@@ -190,15 +190,9 @@ async def test_a_read_only_database_folder_is_exit_6(tmp_path, discord, fmt):
 async def test_a_database_a_newer_collectif_migrated_is_exit_6(tmp_path, discord, args, fmt):
     """README "Upgrading": going back means the previous version's backup; started on the newer
     database, the previous version stops in one line (not Alembic's traceback, exit 1, restarted)."""
-    from storage.engine import Database
-    from storage.migrate import upgrade
+    from tests.databases import migrated_sqlite
 
-    url = f"sqlite+aiosqlite:///{tmp_path}/c.db"
-    db = Database.from_url(url)
-    try:
-        await upgrade(db.engine)
-    finally:
-        await db.dispose()
+    url = await migrated_sqlite(tmp_path / "c.db")
     env = _discord_env(discord, fmt, COLLECTIF_DATABASE__URL=url)
     with sqlite3.connect(tmp_path / "c.db") as conn:
         conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0999')")  # a newer branch

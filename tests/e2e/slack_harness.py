@@ -16,7 +16,7 @@ raising NotFound, a button, a form and an event with a visible side effect) next
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +158,17 @@ class SlackHarness:
     member_fr: str = "UCAMILLE"
     member_en: str = "UJORDAN"
     admin: str = "UDOMINIQUE"
+
+    async def form_from(self, command: str, callback_id: str,
+                        values: Callable[[], Awaitable[dict[str, Any]]], *, user_id: str,
+                        channel_id: str) -> tuple[Any, str]:
+        """`command` typed in `channel_id`, its form submitted with `await values()` (read once the
+        community exists): (the answer, the form's metadata)."""
+        assert (await self.sender.command(command, user_id=user_id, channel_id=channel_id))[0].status == 200
+        metadata = (await self.fake.wait_for_call("views.open")).args["view"]["private_metadata"]
+        answer = await self.sender.view_submission(callback_id, await values(), user_id=user_id,
+                                                   private_metadata=metadata)
+        return answer, metadata
 
     def t(self, locale: str, key: str, **params: Any) -> str:
         """A message as Slack shows it (commands as `/collectif …`: bot.i18n.expand_commands)."""

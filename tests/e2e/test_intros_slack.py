@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, select, update
 
@@ -337,12 +336,10 @@ async def test_an_intro_sent_from_the_apps_dm_is_saved_but_never_posted_in_that_
     """The Messages tab is a DM nobody else sees: with no intro or trade channel set, the profile is
     saved (the directory lists it) and no card goes into that DM."""
     dm = f"D{slack.member_fr}"
-    payload = slack.sender.command_payload("intro", user_id=slack.member_fr, channel_id=dm)
-    assert (await slack.sender.send(urlencode(payload), "application/x-www-form-urlencoded")).status == 200
-    metadata = (await slack.fake.wait_for_call("views.open")).args["view"]["private_metadata"]
-    ids = await trade_ids(slack, "Développement")
-    answer = await slack.sender.view_submission("intros:form", state(ids), user_id=slack.member_fr,
-                                                private_metadata=metadata)
+    async def values() -> dict[str, Any]:
+        return state(await trade_ids(slack, "Développement"))
+
+    answer, _ = await slack.form_from("intro", "intros:form", values, user_id=slack.member_fr, channel_id=dm)
     assert answer.status == 200
     told = await slack.fake.wait_for_call(
         "chat.postEphemeral", lambda c: slack.t("fr", "intros.saved.nowhere") in visible_text(c.args))

@@ -668,12 +668,11 @@ async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private
     """The Messages tab is a DM nobody else sees: with no channel set, the mission is refused (nothing
     saved, the member told where to share it); with the missions channel set, it goes there."""
     dm = f"D{slack.member_fr}"
-    payload = slack.sender.command_payload("mission", user_id=slack.member_fr, channel_id=dm)
-    assert (await slack.sender.send(urlencode(payload), "application/x-www-form-urlencoded")).status == 200
-    metadata = (await slack.fake.wait_for_call("views.open")).args["view"]["private_metadata"]
-    ids = await trade_ids(slack, "Développement")
-    answer = await slack.sender.view_submission("missions:form", state(ids), user_id=slack.member_fr,
-                                                private_metadata=metadata)
+    async def values() -> dict[str, Any]:
+        return state(await trade_ids(slack, "Développement"))
+
+    answer, metadata = await slack.form_from("mission", "missions:form", values, user_id=slack.member_fr,
+                                             channel_id=dm)
     assert answer.status == 200 and answer.text == ""
     told = await slack.fake.wait_for_call(
         "chat.postEphemeral", lambda c: slack.t("fr", "missions.errors.nowhere") in visible_text(c.args))
@@ -682,7 +681,7 @@ async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private
     assert not [c for c in slack.fake.calls_to("chat.postMessage") if "boulangerie" in visible_text(c.args)]
 
     await configure(slack)
-    await slack.sender.view_submission("missions:form", state(ids), user_id=slack.member_fr,
+    await slack.sender.view_submission("missions:form", await values(), user_id=slack.member_fr,
                                        private_metadata=metadata)
     await slack.fake.wait_for_call("chat.postMessage",
                                    lambda c: c.args.get("channel") == CHANNELS["missions"])

@@ -18,8 +18,8 @@ from aiohttp import web
 from sqlalchemy import insert, text
 
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import Job
+from tests.databases import migrated_sqlite
 from tests.e2e.test_ops_process import OPS_LINE, SLACK_LINE, get, platform_env, sample, start_bot, until
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, SlackSender
@@ -70,13 +70,7 @@ def _on_shard(shard: int, count: int = 2) -> int:
 async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "postgresql":
         return str(request.getfixturevalue("pg_migrated_url"))
-    url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
-    db = Database.from_url(url)
-    try:
-        await upgrade(db.engine)
-    finally:
-        await db.dispose()
-    return url
+    return await migrated_sqlite(tmp_path / "shared.db")
 
 
 async def test_two_processes_split_the_shards_run_each_job_once_and_skip_slack_retries(

@@ -685,9 +685,10 @@ class SlackSender:
 
     # senders
 
-    async def command(self, text: str, *, user_id: str, **kwargs: Any) -> tuple[SlackAnswer, str]:
+    async def command(self, text: str, *, user_id: str, channel_id: str = "CGENERAL",
+                      **kwargs: Any) -> tuple[SlackAnswer, str]:
         """Send the slash command; returns Bolt's answer and the response_url the app may post to."""
-        payload = self.command_payload(text, user_id=user_id)
+        payload = self.command_payload(text, user_id=user_id, channel_id=channel_id)
         answer = await self.send(urlencode(payload), "application/x-www-form-urlencoded", **kwargs)
         return answer, payload["response_url"]
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
+from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.services import Services
 from bot.settings_registry import read_setting
@@ -59,6 +60,17 @@ async def create(services: Services, caller, **changes: str) -> int:
         await session.merge(FeatureSetting(community_id=caller.community_id, key=CHANNEL.key, value="C-POOL"))
     created = await run(services, caller, create_pool, form(**changes))
     return created.pool_id
+
+
+async def two_in(services: Services) -> tuple[Caller, Caller, Caller, int]:
+    """Alice's pool (minimum 2), Bob and Carol in it."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    carol = await make_caller(services, "U3", name="Carol")
+    pid = await create(services, alice)
+    await run(services, bob, join_pool, pid)
+    await run(services, carol, join_pool, pid)
+    return alice, bob, carol, pid
 
 
 async def pool_of(services: Services, pool_id: int) -> Pool:
@@ -217,12 +229,7 @@ async def test_minimum_not_reached_cancels_and_tells_everyone_once(
 async def test_a_failed_dm_is_retried_and_the_others_not_repeated(
     services: Services, notifier: RecordingNotifier, clock: FrozenClock
 ) -> None:
-    alice = await make_caller(services, "U1", name="Alice")
-    bob = await make_caller(services, "U2", name="Bob")
-    carol = await make_caller(services, "U3", name="Carol")
-    pid = await create(services, alice)
-    await run(services, bob, join_pool, pid)
-    await run(services, carol, join_pool, pid)
+    await two_in(services)
     original = notifier.dm
 
     async def flaky(external: str, user_id: str, card, attachment=None):
@@ -323,12 +330,7 @@ async def test_closing_early_beside_a_leave_never_makes_a_pool_happen_below_its_
     the minimum is not reached, or Cara's Leave is refused as closed."""
     import cogs.pooling._pools as pools
 
-    alice = await make_caller(services, "U1", name="Alice")
-    bob = await make_caller(services, "U2", name="Bob")
-    cara = await make_caller(services, "U3", name="Cara")
-    pid = await create(services, alice)
-    await run(services, bob, join_pool, pid)
-    await run(services, cara, join_pool, pid)
+    alice, _bob, cara, pid = await two_in(services)
     original, meanwhile = pools._decided, Meanwhile()
 
     async def decided_after_a_leave(ctx, pool, status):
