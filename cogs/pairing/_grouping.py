@@ -428,13 +428,13 @@ def _rotate(
         for a, b in (pairs[i], pairs[i][::-1]):
             before_i = costs(a, b) or 0
             for c in costs.fresh(a, members):
-                j = where[c]
-                if j == i:
+                j = where.get(c)  # None: left out of every pair (everyone it may meet avoids it)
+                if j is None or j == i:
                     continue
                 d = pairs[j][1] if pairs[j][0] == c else pairs[j][0]
                 for e in costs.fresh(d, members):
-                    k = where[e]
-                    if k in (i, j):
+                    k = where.get(e)
+                    if k is None or k in (i, j):
                         continue
                     f = pairs[k][1] if pairs[k][0] == e else pairs[k][0]
                     after = _cost(costs, (a, c), (d, e), (f, b))

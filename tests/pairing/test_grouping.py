@@ -204,3 +204,20 @@ def test_each_round_repeats_no_more_than_the_fewest_possible_on_odd_and_even_ros
         assert fewest_against_history(seed, 15, 15) == [], seed
         assert fewest_against_history(seed, 16, 16) == [], seed
     assert fewest_against_history(1, 50, 49) == []  # rounds 44 and 46 repeated avoidably before
+
+
+def test_a_member_everyone_may_meet_avoids_is_left_out_without_failing_the_round() -> None:
+    """Member 2 is on the "don't pair me with" list of 1, 3 and 4: they are left out, the others
+    grouped. The search's rotations looked the left-out member up among the pairs (KeyError): the
+    round job failed, its retries the same, and nobody in the community was paired."""
+    def everyone(n: int) -> list[Candidate]:
+        return [Candidate(i, frozenset({i})) for i in range(1, n + 1)]
+
+    result = make_groups(everyone(4), met={(1, 3): 1, (3, 4): 1, (1, 2): 1},
+                         avoid={(1, 2), (2, 3), (2, 4)}, rules=Rules(group_size=2), seed=0)
+    assert result.unpaired == (2,)
+    assert sorted(m for g in result.groups for m in g) == [1, 3, 4]
+    avoid = {(4, 5), (2, 4), (2, 5)}
+    trios = make_groups(everyone(5), met={(1, 2): 1, (1, 3): 1, (2, 4): 1, (2, 5): 1, (3, 4): 1},
+                        avoid=avoid, rules=Rules(group_size=3), seed=0)
+    assert not [g for g in trios.groups if any(pair_key(a, b) in avoid for a, b in pairs_of(g))]
