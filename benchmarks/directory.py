@@ -35,7 +35,7 @@ from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Member, Sector, Trade
-from storage.text import fold
+from storage.text import city_key
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
@@ -73,7 +73,7 @@ async def seed(db: Database, profiles: int, rng: random.Random) -> tuple[object,
             availability = "available" if roll < 0.5 else "from_date" if roll < 0.75 else "busy"
             rows.append({
                 "id": i + 1, "community_id": cid, "member_id": member_id, "city": city,
-                "city_key": fold(city), "work_mode": rng.choice(("remote", "onsite", "hybrid")),
+                "city_key": city_key(city), "work_mode": rng.choice(("remote", "onsite", "hybrid")),
                 "languages": ["fr"], "currency": "EUR", "availability": availability,
                 "available_from": TODAY + timedelta(days=rng.randint(-10, 90))
                 if availability == "from_date" else None,

@@ -25,3 +25,11 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(_latin(c) if ord(c) > 127 else c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", text).strip().casefold()
+
+
+def city_key(city: str) -> str:
+    """The folded words of a city: "Saint-Étienne", "saint etienne" and "Saint Etienne" are one place.
+
+    Hyphens, apostrophes and other punctuation count as spaces ("L'Isle-d'Abeau" is "l isle d abeau").
+    """
+    return " ".join("".join(c if c.isalnum() else " " for c in fold(city[:200])).split())[:100]

@@ -58,7 +58,7 @@ from cogs.afterworks.models import (
 from storage.models import Community, Job, Member
 from storage.settings import get_settings
 from storage.sql import dialect_insert
-from storage.text import fold
+from storage.text import city_key
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -307,7 +307,7 @@ def _apply(afterwork: Afterwork, details: Details) -> None:
     afterwork.title, afterwork.kind = details.title, details.kind
     afterwork.starts_at, afterwork.duration_minutes = details.starts_at, details.duration_minutes
     afterwork.place, afterwork.link = details.place, details.link
-    afterwork.city, afterwork.city_key = details.city, fold(details.city)
+    afterwork.city, afterwork.city_key = details.city, city_key(details.city)
     afterwork.capacity, afterwork.description = details.capacity, details.description
     afterwork.rsvp_cutoff_minutes = details.cutoff_minutes
 
@@ -519,7 +519,7 @@ async def upcoming(ctx: Context, city: str = "", kind: str = "") -> Card:
         Afterwork.starts_at > ctx.clock.now(),
     )
     if city.strip():
-        query = query.where(Afterwork.city_key == fold(city.strip()[:100]))
+        query = query.where(Afterwork.city_key == city_key(city))
     if kind in KINDS:
         query = query.where(Afterwork.kind == kind)
     found = list(await ctx.session.scalars(query.order_by(Afterwork.starts_at, Afterwork.id).limit(LIST_MAX)))

@@ -21,7 +21,7 @@ from cogs.directory._values import VALUES
 from cogs.intros.models import WORK_MODES, ProfileSkill
 from cogs.intros.profiles import VOCABULARY, normalize_skill, split_skills
 from storage.models import Sector, Trade
-from storage.text import fold
+from storage.text import city_key, fold
 
 MAX_SKILLS = 5
 TOKEN_LENGTH = 16
@@ -253,7 +253,7 @@ async def resolve(
     city = " ".join(filters.city.split())[:100]
     return Query(
         trade_id=trade_id, trade_name=trade_name, sector_id=sector_id, sector_name=sector_name,
-        skill_keys=tuple(keys), skill_labels=tuple(labels), city_key=fold(city), city=city,
+        skill_keys=tuple(keys), skill_labels=tuple(labels), city_key=city_key(city), city=city,
         work_mode=work_mode, available_now=available_now, available_by=available_by,
     )
 

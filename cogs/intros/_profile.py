@@ -31,7 +31,7 @@ from cogs.intros._validation import IntroForm, ProfileData, check_availability, 
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from storage.models import Member, Post, Sector, Trade
 from storage.sql import dialect_insert
-from storage.text import fold
+from storage.text import city_key
 
 FEATURE = "intros"
 NO_PROFILE = "intros.errors.no_profile"
@@ -279,7 +279,7 @@ async def save_profile(session: AsyncSession, caller: Caller, form: IntroForm, c
 
 def _apply(profile: Profile, data: ProfileData, now: datetime) -> None:
     profile.city = data.city
-    profile.city_key = fold(data.city)[:100]
+    profile.city_key = city_key(data.city)
     profile.work_mode = data.work_mode
     profile.languages = list(data.languages)
     profile.rate_min, profile.rate_max, profile.currency = data.rate_min, data.rate_max, data.currency

@@ -13,7 +13,7 @@ from bot.usecase import Context
 from cogs.matching import _store as store
 from cogs.matching._request import MatchInput, Resolved, resolve
 from cogs.matching._team import Request, Team, propose
-from storage.text import fold
+from storage.text import city_key
 
 TOKEN_BYTES = 8  # 16 hex characters: models.Proposal.token
 
@@ -37,7 +37,7 @@ async def find_team(ctx: Context, typed: MatchInput) -> Answer:
     resolved = await resolve(ctx.session, cid, ctx.caller.community_locale, typed, today)
     seed = resolved.seed(cid, me)
     request = Request(
-        slots=resolved.slots, today=today, skill_keys=resolved.skill_keys, city_key=fold(resolved.city),
+        slots=resolved.slots, today=today, skill_keys=resolved.skill_keys, city_key=city_key(resolved.city),
         remote=resolved.remote, available_by=resolved.available_by, max_rate=resolved.max_rate,
         sector_id=resolved.sector_id, requester_id=me, include_requester=resolved.include_me, seed=seed,
     )

@@ -22,7 +22,7 @@ from bot.context import Caller
 from bot.errors import Forbidden, NotFound
 from bot.scheduler import queue
 from cogs.intros.models import Profile, ProfileSkill, ProfileTrade
-from cogs.missions._validation import CleanMission, city_key, title_key
+from cogs.missions._validation import CleanMission, title_key
 from cogs.missions.models import (
     LIVE,
     Candidacy,
@@ -35,6 +35,7 @@ from cogs.missions.models import (
 from storage.communities import ensure_member
 from storage.models import Community, Member, Sector, Trade
 from storage.sql import dialect_insert, insert_for
+from storage.text import city_key
 
 FEATURE = "missions"
 NOT_FOUND = "missions.errors.not_found"

@@ -30,7 +30,6 @@ from bot.text import bounded
 from bot.words import match_word
 from cogs.intros.models import Profile, ProfileTrade
 from cogs.intros.profiles import known_skill_keys, normalize_skill
-from cogs.missions._validation import city_key
 from cogs.missions.models import (
     LIVE,
     STATUSES,
@@ -42,7 +41,7 @@ from cogs.missions.models import (
 )
 from storage.models import Sector, Trade
 from storage.sql import insert_ignore
-from storage.text import fold
+from storage.text import city_key, fold
 
 PAGE = 10
 MAX_PAGE = 9999

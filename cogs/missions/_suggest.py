@@ -26,7 +26,7 @@ from cogs.missions._publish import _dm
 from cogs.missions.models import LIVE, Mission, MissionInvitation
 from storage.models import Member
 from storage.sql import dialect_insert
-from storage.text import fold
+from storage.text import city_key
 
 
 def request_for(view: MissionView, mission: Mission, today: date) -> Request:
@@ -36,7 +36,7 @@ def request_for(view: MissionView, mission: Mission, today: date) -> Request:
         slots=tuple(trade_id for trade_id, _, _ in view.trades),
         today=today,
         skill_keys=tuple(key for key, _ in view.skills),
-        city_key=fold(view.city) if view.work_mode != "remote" and view.city else "",
+        city_key=city_key(view.city) if view.work_mode != "remote" and view.city else "",
         remote=view.work_mode == "remote",
         available_by=view.start_date if view.start_date and view.start_date > today else None,
         max_rate=(view.budget_max or view.budget_min) if daily else None,

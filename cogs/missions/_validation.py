@@ -143,11 +143,6 @@ def title_key(title: str) -> str:
     return " ".join(sorted(words))[:200]
 
 
-def city_key(city: str) -> str:
-    """The folded words of a city: "Saint-Étienne" and "saint etienne" are the same place."""
-    return " ".join("".join(c if c.isalnum() else " " for c in fold(city[:MAX_CITY])).split())[:100]
-
-
 def _ids(values: Iterable[str]) -> list[int] | None:
     found: list[int] = []
     for value in values:

@@ -13,7 +13,7 @@ from cogs.directory._values import VALUES
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.intros.profiles import normalize_skill
 from storage.models import Sector, Trade
-from storage.text import fold
+from storage.text import city_key, fold
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ async def add_profile(
     bio: str = "", links: tuple[str, ...] = (),
 ) -> Profile:
     cid = caller.community_id
-    profile = Profile(community_id=cid, member_id=caller.member_id, city=city, city_key=fold(city),
+    profile = Profile(community_id=cid, member_id=caller.member_id, city=city, city_key=city_key(city),
                       work_mode=work_mode, availability=availability, available_from=available_from,
                       bio=bio, opt_directory=listed, created_at=updated_at, updated_at=updated_at,
                       languages=["fr"])

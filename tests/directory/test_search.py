@@ -314,3 +314,22 @@ async def test_a_trade_or_sector_typed_as_odd_digits_is_an_unknown_name(services
         with pytest.raises(InvalidInput) as refused:
             await search_members(s, me, Filters(**{field: typed}), today=date(2026, 11, 26))
     assert set(refused.value.problems) == {field}
+
+
+async def test_a_city_written_with_or_without_its_hyphens_is_one_city(db):
+    """"saint etienne" finds the members of "Saint-Étienne" and "Saint Etienne", whose suggestions
+    are one choice."""
+    from tests.directory.factory import city_choices
+    from tests.fakes.callers import caller_for
+
+    async with db.transaction() as s:
+        me = await caller_for(s, "me")
+        a = await caller_for(s, "a", name="Anne")
+        await add_profile(s, a, city="Saint-Étienne")
+        b = await caller_for(s, "b", name="Bruno")
+        await add_profile(s, b, city="Saint Etienne")
+    async with db.transaction() as s:
+        found = await search_members(s, me, Filters(city="saint etienne"), today=date(2026, 11, 26))
+        choices = await city_choices(s, me.community_id, "saint")
+    assert sorted(h.display_name for h in found.hits) == ["Anne", "Bruno"]
+    assert len(choices) == 1, choices

@@ -74,3 +74,33 @@ async def test_existing_profiles_are_on_leaderboards_after_the_upgrade(empty_url
         await db.dispose()
     # hidden from the directory or not, every profile saved before is shown on leaderboards
     assert [(r[0], bool(r[1]), bool(r[2])) for r in rows] == [(1, True, True), (2, False, True)]
+
+
+async def test_city_keys_saved_before_lose_their_punctuation(empty_url: str) -> None:
+    """Migration 0102: "Saint-Étienne" saved with the key "saint-etienne" is found as "saint etienne"."""
+    db = Database.from_url(empty_url)
+    try:
+        await upgrade(db.engine, "0101")
+        async with db.engine.begin() as conn:
+            await conn.execute(sa.insert(COMMUNITIES).values(
+                id=1, platform="discord", external_id="G1", name="Collectif", locale="fr",
+                timezone="Europe/Paris", active=True, created_at=NOW,
+            ))
+            await conn.execute(sa.insert(MEMBERS).values(
+                [{"id": i, "community_id": 1, "platform_user_id": f"U{i}", "display_name": f"M{i}",
+                  "created_at": NOW} for i in (1, 2, 3)]
+            ))
+            await conn.execute(sa.insert(PROFILES).values([
+                {"id": i, "community_id": 1, "member_id": i, "city": city, "city_key": key,
+                 "work_mode": "onsite", "languages": ["fr"], "currency": "EUR", "availability": "available",
+                 "bio": "", "opt_matching": True, "opt_pairing": False, "opt_directory": True,
+                 "created_at": NOW, "updated_at": NOW}
+                for i, city, key in ((1, "Saint-Étienne", "saint-etienne"),
+                                     (2, "L'Isle-d'Abeau", "l'isle-d'abeau"), (3, "", ""))
+            ]))
+        await upgrade(db.engine)
+        async with db.engine.connect() as conn:
+            keys = (await conn.execute(sa.text("SELECT city_key FROM profiles ORDER BY id"))).scalars().all()
+    finally:
+        await db.dispose()
+    assert keys == ["saint etienne", "l isle d abeau", ""]

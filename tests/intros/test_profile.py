@@ -234,3 +234,15 @@ async def test_two_first_submits_racing_make_one_profile(
     assert second.view.id == first.view.id
     assert second.view.city == "Paris"
     assert await count(services, Profile) == 1
+
+
+async def test_a_city_is_found_however_its_hyphens_and_accents_are_typed(services: Services, alice: Caller):
+    """Saved as "Saint-Étienne", found by /members, /match and /afterworks as "saint etienne"."""
+    from cogs.directory._filters import Filters
+    from cogs.directory._search import search_members
+
+    await save(services, alice, city="Saint-Étienne")
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(Profile.city_key)) == "saint etienne"
+        found = await search_members(session, alice, Filters(city="saint etienne"), today=date(2026, 11, 26))
+    assert [hit.member_id for hit in found.hits] == [alice.member_id]

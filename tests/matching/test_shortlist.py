@@ -24,7 +24,7 @@ from cogs.matching._match import find_team
 from cogs.matching._request import MatchInput
 from cogs.matching._team import Request, _quick, propose, tie_break
 from storage.models import Sector, Trade
-from storage.text import fold
+from storage.text import city_key
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 
@@ -98,7 +98,7 @@ async def test_the_shortlist_changes_no_team(services: Services, alice: Caller,
             request = Request(
                 slots=slots, today=today,
                 skill_keys=tuple(normalize_skill(s, "fr") for s in rng.sample(SKILLS, rng.randint(0, 2))),
-                city_key=fold(rng.choice(CITIES)), remote=rng.random() < 0.3,
+                city_key=city_key(rng.choice(CITIES)), remote=rng.random() < 0.3,
                 available_by=rng.choice((None, today + timedelta(days=rng.randint(0, 30)))),
                 max_rate=rng.choice((None, 350, 500)), sector_id=rng.choice((None, *sectors)),
                 requester_id=alice.member_id, seed=rng.randrange(2**31),

@@ -58,7 +58,7 @@ async def test_a_new_branch_from_0001_is_spliced_and_holds_only_its_feature(migr
                                  script_location=migrations)
 
     text = written.read_text()
-    assert "0101" in before and written.parent == migrations / "versions"  # intros' head
+    assert "0102" in before and written.parent == migrations / "versions"  # intros' head
     assert "down_revision = '0001'" in text
     assert "branch_labels = ('directory',)" in text
     assert "op.create_table('directory_queries'" in text
@@ -92,7 +92,7 @@ async def test_another_feature_never_receives_the_change(migrations: Path, probe
                                  script_location=migrations)
 
     text = written.read_text()
-    assert "down_revision = '0101'" in text  # intros' head
+    assert "down_revision = '0102'" in text  # intros' head
     assert "autogen_probe" not in text
     assert "op." not in text.split("def upgrade()")[1]
 
