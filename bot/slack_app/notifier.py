@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -277,6 +278,9 @@ class SlackNotifier:
                     if error_code(exc) in _REVOKED:
                         await self._refused(community_external_id, client, error_code(exc))
                     log.info("cannot tell whether %s is in the workspace: %s", user_id, error_code(exc))
+                    return False
+                except (TimeoutError, aiohttp.ClientError) as exc:  # cannot tell: kept, not taken for gone
+                    log.info("cannot tell whether %s is in the workspace: %r", user_id, exc)
                     return False
             user = answer.get("user") or {}
             return bool(user.get("deleted"))

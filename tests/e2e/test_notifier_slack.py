@@ -98,3 +98,10 @@ async def test_a_refused_bot_token_is_said_once_and_pauses_nothing(slack: SlackH
     assert len(told) == 1 and "invalid_auth" in told[0].getMessage()
     async with slack.services.db.transaction(write=False) as session:
         assert (await session.scalars(select(Community.active))).all() == [True]
+
+
+async def test_a_member_slack_cannot_answer_for_is_kept_not_taken_for_gone(slack: SlackHarness) -> None:
+    """users.info dropped (a network error): the member is not taken for gone, and the pairing
+    round asking it goes on (it raised, and the whole round failed)."""
+    slack.fake.dropped.add("users.info")
+    assert await notifier(slack).departed(TEAM, [slack.member_fr, slack.member_en]) == set()
