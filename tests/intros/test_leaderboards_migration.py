@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -44,19 +45,24 @@ PROFILES = _table(
 )
 
 
+async def _members(conn: Any, count: int) -> None:
+    """A community and `count` members, ids 1…count, as rows written before the migration under test."""
+    await conn.execute(sa.insert(COMMUNITIES).values(
+        id=1, platform="discord", external_id="G1", name="Collectif", locale="fr",
+        timezone="Europe/Paris", active=True, created_at=NOW,
+    ))
+    await conn.execute(sa.insert(MEMBERS).values(
+        [{"id": i, "community_id": 1, "platform_user_id": f"U{i}", "display_name": f"M{i}",
+          "created_at": NOW} for i in range(1, count + 1)]
+    ))
+
+
 async def test_existing_profiles_are_on_leaderboards_after_the_upgrade(empty_url: str) -> None:
     db = Database.from_url(empty_url)
     try:
         await upgrade(db.engine, "0100")  # the intros branch before the choice existed
         async with db.engine.begin() as conn:
-            await conn.execute(sa.insert(COMMUNITIES).values(
-                id=1, platform="discord", external_id="G1", name="Collectif", locale="fr",
-                timezone="Europe/Paris", active=True, created_at=NOW,
-            ))
-            await conn.execute(sa.insert(MEMBERS).values(
-                [{"id": i, "community_id": 1, "platform_user_id": f"U{i}", "display_name": f"M{i}",
-                  "created_at": NOW} for i in (1, 2)]
-            ))
+            await _members(conn, 2)
             await conn.execute(sa.insert(PROFILES).values([
                 {"id": i, "community_id": 1, "member_id": i, "city": "", "city_key": "",
                  "work_mode": "remote", "languages": ["fr"], "currency": "EUR", "availability": "available",
@@ -82,14 +88,7 @@ async def test_city_keys_saved_before_lose_their_punctuation(empty_url: str) -> 
     try:
         await upgrade(db.engine, "0101")
         async with db.engine.begin() as conn:
-            await conn.execute(sa.insert(COMMUNITIES).values(
-                id=1, platform="discord", external_id="G1", name="Collectif", locale="fr",
-                timezone="Europe/Paris", active=True, created_at=NOW,
-            ))
-            await conn.execute(sa.insert(MEMBERS).values(
-                [{"id": i, "community_id": 1, "platform_user_id": f"U{i}", "display_name": f"M{i}",
-                  "created_at": NOW} for i in (1, 2, 3)]
-            ))
+            await _members(conn, 3)
             await conn.execute(sa.insert(PROFILES).values([
                 {"id": i, "community_id": 1, "member_id": i, "city": city, "city_key": key,
                  "work_mode": "onsite", "languages": ["fr"], "currency": "EUR", "availability": "available",
