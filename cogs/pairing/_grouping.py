@@ -35,6 +35,9 @@ TRIO_AGAIN = 10
 RESTARTS = 3
 TRIO_WORK = 750_000  # odd counts: n² x the matchings tried in search of a better trio
 EXACT_MAX = 1000  # above, greedy + repairs only (see benchmarks/pairing.py)
+# Groups of three: trios are chosen greedily, which may repeat a meeting or leave someone out that
+# another grouping avoids; up to this many members, every grouping is searched instead.
+EXACT_TRIOS_MAX = 12
 _ROTATE_WHEN_BAD_AT_MOST = 40  # rotations cost O(degree²) per bad pair: only for the last few
 
 
@@ -140,6 +143,11 @@ def make_groups(
         if best is None or (len(found.unpaired), found.cost) < (len(best.unpaired), best.cost):
             best = found
     assert best is not None
+    if rules.group_size == 3 and (best.cost >= REPEAT or best.unpaired) and len(people) <= EXACT_TRIOS_MAX:
+        found = _exact_trios([c.member_id for c in people], costs, trios or {})
+        if found is not None and (len(found[1]), found[2]) < (len(best.unpaired), best.cost):
+            groups, left, total = found
+            best = Grouping(tuple(sorted(tuple(sorted(g)) for g in groups)), tuple(sorted(left)), total)
     return best
 
 
@@ -182,6 +190,56 @@ def _attempt(
             groups, total = better, cost
     ordered = tuple(sorted(tuple(sorted(g)) for g in groups))
     return Grouping(ordered, tuple(sorted(left)), total)
+
+
+def _exact_trios(
+    ids: list[int], costs: _Costs, trios: Mapping[int, int]
+) -> tuple[list[list[int]], list[int], int] | None:
+    """Every grouping of a small roster into trios (the rest pairs, `trio_count`'s shape), the best.
+
+    Best: fewest members left out (only when avoid lists leave no other way), then fewest repeats
+    and same-trade pairs, then trios to those who were in them least. Branch and bound on that order.
+    """
+    best: list[tuple[tuple[int, int, int], list[list[int]], list[int]]] = []
+
+    def shape_ok(groups: list[list[int]]) -> bool:
+        grouped = sum(len(g) for g in groups)
+        return sum(len(g) == 3 for g in groups) == trio_count(3, grouped)
+
+    def search(rest: list[int], groups: list[list[int]], left: list[int], cost: int, again: int) -> None:
+        if best and (len(left), cost, again) >= best[0][0]:
+            return
+        if not rest:
+            if shape_ok(groups):
+                best[:] = [((len(left), cost, again), [list(g) for g in groups], list(left))]
+            return
+        first, others = rest[0], rest[1:]
+        for i, b in enumerate(others):
+            ab = costs(first, b)
+            if ab is None:
+                continue
+            groups.append([first, b])
+            search(others[:i] + others[i + 1:], groups, left, cost + ab, again)
+            groups.pop()
+            for j in range(i + 1, len(others)):
+                c = others[j]
+                ac, bc = costs(first, c), costs(b, c)
+                if ac is None or bc is None:
+                    continue
+                groups.append([first, b, c])
+                trio_again = TRIO_AGAIN * (trios.get(first, 0) + trios.get(b, 0) + trios.get(c, 0))
+                search(others[:i] + others[i + 1:j] + others[j + 1:], groups, left, cost + ab + ac + bc,
+                       again + trio_again)
+                groups.pop()
+        left.append(first)
+        search(others, groups, left, cost, again)
+        left.pop()
+
+    search(ids, [], [], 0, 0)
+    if not best:
+        return None
+    _, groups, left = best[0]
+    return groups, left, best[0][0][1]
 
 
 def _greedy(order: list[int], costs: _Costs) -> tuple[list[list[int]], list[int]]:

@@ -221,3 +221,47 @@ def test_a_member_everyone_may_meet_avoids_is_left_out_without_failing_the_round
     trios = make_groups(everyone(5), met={(1, 2): 1, (1, 3): 1, (2, 4): 1, (2, 5): 1, (3, 4): 1},
                         avoid=avoid, rules=Rules(group_size=3), seed=0)
     assert not [g for g in trios.groups if any(pair_key(a, b) in avoid for a, b in pairs_of(g))]
+
+
+def _partitions(members: list[int]):
+    """Every way to cut `members` into groups of 2 and 3 (a brute force the search is checked by)."""
+    if not members:
+        yield []
+        return
+    first, rest = members[0], members[1:]
+    for size in (2, 3):
+        for others in itertools.combinations(rest, size - 1):
+            remaining = [m for m in rest if m not in others]
+            for more in _partitions(remaining):
+                yield [(first, *others), *more]
+
+
+def test_groups_of_three_repeat_no_meeting_another_grouping_avoids() -> None:
+    """README: nobody meets the same person again unless no grouping of the round could avoid it; with
+    groups of three the trios were chosen greedily (5 members: (1,2,3)(4,5) repeated 2, (1,4,5)(2,3) 1)."""
+    def everyone(n: int) -> list[Candidate]:
+        return [Candidate(i, frozenset({i})) for i in range(1, n + 1)]
+
+    def repeats(groups, met) -> int:
+        return sum(met.get(pair_key(a, b), 0) for g in groups for a, b in pairs_of(g))
+
+    met = {(1, 3): 1, (2, 3): 1, (2, 4): 1, (2, 5): 1, (3, 4): 1, (3, 5): 1}
+    assert repeats(make_groups(everyone(5), met=met, rules=Rules(group_size=3), seed=0).groups, met) == 1
+    rng = random.Random(7)
+    for n in (5, 6, 7, 8):
+        for _ in range(15):
+            met = {pair_key(a, b): 1 for a, b in itertools.combinations(range(1, n + 1), 2)
+                   if rng.random() < 0.5}
+            shaped = [p for p in _partitions(list(range(1, n + 1)))
+                      if sum(len(g) == 3 for g in p) == trio_count(3, n)]
+            found = make_groups(everyone(n), met=met, rules=Rules(group_size=3), seed=n)
+            assert found.unpaired == () and repeats(found.groups, met) == min(repeats(p, met) for p in shaped)
+
+
+def test_groups_of_three_leave_nobody_out_that_an_avoid_list_allows_to_group() -> None:
+    """6 members, one "don't pair me with" (2, 4): (1,2,3)(4,5,6) groups all six; 4 was left out."""
+    people = [Candidate(i, frozenset({i})) for i in range(1, 7)]
+    found = make_groups(people, met={(1, 6): 1, (2, 6): 1, (4, 5): 1}, avoid={(2, 4)},
+                        rules=Rules(group_size=3), seed=0)
+    assert found.unpaired == ()
+    assert not [g for g in found.groups if 2 in g and 4 in g]
