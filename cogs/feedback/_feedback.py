@@ -478,8 +478,9 @@ async def mark_helpful(ctx: Context, answer_id: int) -> str:
     )
     if not given:
         raise UserError("feedback.errors.already_helpful")
-    month = month_key(ctx.clock.now(), ctx.caller.timezone)
-    await count_kudos(ctx.session, ctx.community_id, month, row.trade_id, answer.member_id, 1)
+    if not answer.anonymous:  # its author's alone: on no leaderboard (`public_kudos`)
+        month = month_key(ctx.clock.now(), ctx.caller.timezone)
+        await count_kudos(ctx.session, ctx.community_id, month, row.trade_id, answer.member_id, 1)
     reviewer = await person(ctx.session, ctx.community_id, answer.member_id)
     services, community_id = ctx.services, ctx.community_id
 
@@ -545,7 +546,8 @@ async def kudos_of(ctx: Context, user_id: str | None = None) -> Card:
         member_id = found
     who = await person(ctx.session, ctx.community_id, member_id)
     assert who is not None
-    rows = await kudos_rows(ctx.session, ctx.community_id, member_id, datetime(1970, 1, 1, tzinfo=UTC))
+    rows = await kudos_rows(ctx.session, ctx.community_id, member_id, datetime(1970, 1, 1, tzinfo=UTC),
+                            public=member_id != ctx.caller.member_id)
     zone = ZoneInfo(ctx.caller.timezone)
     today = community_today(ctx.clock.now(), ctx.caller.timezone)
     months = [_month_floor(today, back) for back in range(MONTHS_SHOWN)]

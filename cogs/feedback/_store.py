@@ -28,7 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.scheduler import queue
-from cogs.feedback.models import CLOSED, OPEN, FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
+from cogs.feedback.models import (
+    CLOSED,
+    OPEN,
+    FeedbackAnswer,
+    FeedbackRequest,
+    Kudos,
+    KudosMonth,
+    public_kudos,
+)
 from cogs.intros.models import Profile, ProfileTrade
 from storage.models import Community, Member, Post, Trade
 from storage.sql import dialect_insert
@@ -351,13 +359,13 @@ def month_start(day: date) -> date:
 
 
 async def kudos_rows(
-    session: AsyncSession, community_id: int, member_id: int, since: datetime
+    session: AsyncSession, community_id: int, member_id: int, since: datetime, *, public: bool = False
 ) -> list[tuple[str, datetime]]:
-    rows = await session.execute(
-        select(Kudos.kind, Kudos.created_at).where(
-            Kudos.community_id == community_id, Kudos.receiver_id == member_id, Kudos.created_at >= since
-        )
+    """The member's kudos (kind, when); `public`: only those others may see (`public_kudos`)."""
+    query = select(Kudos.kind, Kudos.created_at).where(
+        Kudos.community_id == community_id, Kudos.receiver_id == member_id, Kudos.created_at >= since
     )
+    rows = await session.execute(query.where(public_kudos()) if public else query)
     return [(kind, at) for kind, at in rows]
 
 
@@ -591,9 +599,9 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
 async def _uncount(session: AsyncSession, community_id: int, which: Any) -> None:
     """Takes the kudos about to be deleted out of the monthly counts (rows left at 0 go)."""
     timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
-    rows = await session.execute(
+    rows = await session.execute(  # only the public ones were counted (`public_kudos`)
         select(Kudos.trade_id, Kudos.receiver_id, Kudos.created_at).where(
-            Kudos.community_id == community_id, which
+            Kudos.community_id == community_id, which, public_kudos()
         )
     )
     taken = Counter((month_key(at, timezone or "UTC"), trade or 0, receiver) for trade, receiver, at in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, exists
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -104,3 +104,12 @@ class KudosMonth(Base):
     trade_key: Mapped[int] = mapped_column(Integer)
     receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+def public_kudos() -> Any:
+    """Kudos given to an answer signed with its author's name (a condition on `Kudos`).
+
+    A kudos on an anonymous answer is its author's alone: counted on no leaderboard, in no team
+    proposal's score and shown to nobody else, or looking up who received it would tell who wrote it.
+    """
+    return ~exists().where(FeedbackAnswer.id == Kudos.answer_id, FeedbackAnswer.anonymous.is_(True))

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import queue
-from cogs.feedback.models import Kudos
+from cogs.feedback.models import Kudos, public_kudos
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.matching._team import (
     _TIE,
@@ -125,7 +125,8 @@ def _recent(community_id: int, since: datetime) -> Select[Any]:
 def _kudos(community_id: int, since: datetime) -> Select[Any]:
     c = Kudos.__table__.c
     return (select(c.receiver_id.label("member_id"), func.count().label("n"))
-            .where(c.community_id == community_id, c.created_at >= since).group_by(c.receiver_id))
+            .where(c.community_id == community_id, c.created_at >= since, public_kudos())
+            .group_by(c.receiver_id))
 
 
 async def recent_proposals(session: AsyncSession, community_id: int, since: datetime,

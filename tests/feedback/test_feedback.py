@@ -413,3 +413,24 @@ async def test_a_late_answer_effect_never_shows_a_smaller_count(
     await publish_answer(services, place, stale, AnswerView(first, request_id, author, False, "x", {}, False))
     [card] = notifier.in_channel(FEEDBACK_CHANNEL)
     assert {f.name: f.value for f in card.fields}["Réponses"] == "2 réponses"
+
+
+async def test_a_kudos_on_an_anonymous_answer_never_tells_who_wrote_it(
+    services: Services, alice: Caller, chloe: Caller
+) -> None:
+    """Only the requester may thank an answer, and only moderators may learn who wrote an anonymous
+    one: its kudos is Chloé's alone (her own /kudos counts it), on nobody else's view of her kudos
+    and on no leaderboard, or Alice would find the author by looking up each suspect."""
+    request = await run(services, alice, ask, good_request(anonymous=True))
+    answer = await run(services, chloe, submit_answer, request.request_id, True,
+                       AnswerForm(text="Anonyme : la typo est trop fine."))
+    assert "Chlo" not in await run(services, alice, mark_helpful, answer.answer_id)
+
+    seen_by_alice = await run(services, alice, kudos_of, chloe.user_id, write=False)
+    seen_by_chloe = await run(services, chloe, kudos_of, None, write=False)
+    board = await run(services, alice, kudos_top, write=False)
+    assert seen_by_alice.text == services.t("fr", "feedback.kudos.total", count=0)
+    assert seen_by_chloe.text == services.t("fr", "feedback.kudos.total", count=1)
+    assert "Chlo" not in " ".join(f"{f.name} {f.value}" for f in board.fields)
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(KudosMonth)) == 0
