@@ -522,21 +522,25 @@ async def drop_reminders(
 async def forget_answers(
     session: AsyncSession, community_id: int, member_id: int, now: datetime
 ) -> list[tuple[int, list[Person]]]:
-    """A privacy deletion: the member's answers go; seats they held go to the waitlist."""
+    """A privacy deletion: the member's answers go; seats they held go to the waitlist.
+
+    Every afterwork they answered is returned (its card must be redrawn without them, even cancelled
+    or past), each with those promoted to its freed seat (only while it is still to come).
+    """
     rows = list(
         await session.scalars(
             select(Rsvp).where(Rsvp.community_id == community_id, Rsvp.member_id == member_id)
         )
     )
-    promoted: list[tuple[int, list[Person]]] = []
+    answered: list[tuple[int, list[Person]]] = []
     for rsvp in rows:
         was_going = rsvp.status == GOING
         await session.execute(delete(Rsvp).where(Rsvp.id == rsvp.id))
+        promoted: list[Person] = []
         if was_going:
             await _free_seat(session, rsvp.afterwork_id)
             afterwork = await session.get(Afterwork, rsvp.afterwork_id)
             if afterwork is not None and afterwork.status == SCHEDULED and afterwork.starts_at > now:
-                promoted.append(
-                    (rsvp.afterwork_id, await promote(session, community_id, rsvp.afterwork_id, now))
-                )
-    return promoted
+                promoted = await promote(session, community_id, rsvp.afterwork_id, now)
+        answered.append((rsvp.afterwork_id, promoted))
+    return answered

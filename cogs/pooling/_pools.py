@@ -463,7 +463,11 @@ def _queue(session: AsyncSession, kind: str, community_id: int, pool_id: int, no
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Their places go (a seat freed goes to the waitlist); their open pools are cancelled, with a notice."""
+    """Their places go: a seat freed goes to the waitlist, every card they were on is redrawn.
+
+    Open or decided, a card never names a member who deleted their data; their open pools are
+    cancelled, with a notice.
+    """
     from bot.clock import SystemClock
 
     now = SystemClock().now()
@@ -473,10 +477,10 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     for entry in entries:
         await session.execute(delete(PoolMember).where(PoolMember.id == entry.id))
         pool = await session.get(Pool, entry.pool_id)
-        if pool is None or pool.status != OPEN:
+        if pool is None:
             continue
         promoted: list[Person] = []
-        if entry.status == IN:
+        if pool.status == OPEN and entry.status == IN:  # a seat freed only matters while open
             await session.execute(
                 Pool.__table__.update().where(Pool.id == pool.id, Pool.participant_count > 0)
                 .values(participant_count=Pool.participant_count - 1)

@@ -396,3 +396,25 @@ def test_a_slack_dm_is_no_place_to_fall_back_to() -> None:
 
     shown = [public_channel(c) for c in ("C123", "G123", "DU123", None, "")]
     assert shown == ["C123", "G123", None, None, None]
+
+
+async def test_a_member_who_deleted_their_data_leaves_a_cancelled_afterworks_card(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """The cancelled card stays in the channel with its Going list: a deleted member's name goes from
+    it too (only afterworks still to come were redrawn)."""
+    from cogs.afterworks import FEATURE
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    await run(services, alice, cancel_afterwork, aid)
+    assert "Bob" in " ".join(f.value for f in notifier.in_channel("C-AW")[0].fields)
+    assert FEATURE.privacy is not None
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, bob.community_id, bob.member_id)
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # privacy jobs are queued at the real time
+    await services.scheduler.run_due()
+    [card] = notifier.in_channel("C-AW")
+    assert "Bob" not in " ".join(f"{f.name} {f.value}" for f in card.fields)

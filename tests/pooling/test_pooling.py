@@ -346,3 +346,20 @@ async def test_closing_early_beside_a_leave_never_makes_a_pool_happen_below_its_
     else:
         assert pool.status == "open" and pool.participant_count == 1
         assert isinstance(closed, UserError) and closed.key == "pooling.errors.minimum_not_reached"
+
+
+async def test_a_member_who_deleted_their_data_leaves_a_decided_pools_card(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """A purchase that happened keeps its card and its list of participants: a deleted member's name
+    goes from it too (only open purchases were redrawn)."""
+    alice, _bob, carol, pid = await two_in(services)
+    await run(services, alice, close_pool, pid)
+    await services.scheduler.run_due()
+    assert "Carol" in " ".join(f.value for f in notifier.in_channel("C-POOL")[0].fields)
+    async with services.db.transaction() as session:
+        await delete_member(session, carol.community_id, carol.member_id)
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # privacy jobs are queued at the real time
+    await services.scheduler.run_due()
+    [card] = notifier.in_channel("C-POOL")
+    assert "Carol" not in " ".join(f"{f.name} {f.value}" for f in card.fields)
