@@ -78,8 +78,9 @@ class ReadPoll:
 def read_poll(catalog: Catalog, form: PollForm, timezone: str, now: datetime, locale: str) -> ReadPoll:
     """The poll read, or InvalidInput naming each field to fix.
 
-    Every slot is read as the afterwork's "when" (future, an existing local time); at least 2, none
-    twice; the other fields are checked as the afterwork form checks them.
+    Every slot is read as the afterwork's "when" (future, an existing local time, its answers' cutoff
+    still to come, so that choosing it works); at least 2, none twice; the other fields are checked as
+    the afterwork form checks them.
     """
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
     typed = [(name, getattr(form, name).strip()) for name in SLOTS if getattr(form, name).strip()]
@@ -97,6 +98,14 @@ def read_poll(catalog: Catalog, form: PollForm, timezone: str, now: datetime, lo
         if any(starts_at == s for s, _ in slots):
             problems[name] = ("afterworks.problems.slot_twice", wall_words(wall, timezone, locale))
             continue
+        if name != typed[0][0] and "cutoff" not in problems:
+            # Each slot must be one the organizer can choose: its answers' cutoff not passed already.
+            try:
+                validate(form.afterwork(text), timezone, now, locale)
+            except InvalidInput as error:
+                if "cutoff" in error.problems:
+                    problems[name] = error.problems["cutoff"]
+                    continue
         slots.append((starts_at, wall))
     if len(typed) < 2:
         problems["slot2" if typed else "slot1"] = ("afterworks.problems.slots_missing", {})

@@ -218,3 +218,18 @@ async def test_two_picks_at_once_create_one_afterwork(
     async with services.db.transaction() as session:
         [afterwork] = list(await session.scalars(select(Afterwork)))
     assert afterwork.organizer_id == alice.member_id  # the poll's organizer, whoever picked
+
+
+def test_a_time_whose_answers_would_already_be_closed_is_refused_on_its_own_field(services: Services) -> None:
+    """Answers close 7 days before: fine for Dec 15, already past for Nov 29 (today is Nov 26). Offered,
+    that time could never be chosen (Choose failed with the cutoff's refusal); it is named up front."""
+    from datetime import UTC, datetime
+
+    from bot.errors import InvalidInput
+    from cogs.afterworks._polls import read_poll
+
+    form = poll_form(slot1="2026-12-15 19:00", slot2="2026-11-29 19:00", slot3="", cutoff="10080")
+    with pytest.raises(InvalidInput) as refused:
+        read_poll(services.catalog, form, "Europe/Paris", datetime(2026, 11, 26, 10, tzinfo=UTC), "fr")
+    assert refused.value.problems["slot2"][0] == "afterworks.problems.cutoff_past"
+    assert "slot1" not in refused.value.problems
