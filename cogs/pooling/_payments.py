@@ -12,7 +12,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from bot.cards import Card
 from bot.errors import UserError
@@ -36,12 +36,16 @@ PAGES_MAX = 40  # 40 pages of 25: the 1000 people a pool may hold
 
 
 async def _rows(session: AsyncSession, community_id: int, pool_id: int) -> list[tuple[Person, bool]]:
-    """The participants in order, each with whether they are ticked as paid."""
+    """The participants who owe the organizer, in order, each with whether they are ticked as paid.
+
+    An organizer who joined their own purchase collects the money: not on their own list.
+    """
+    organizer = exists().where(Pool.id == pool_id, Pool.organizer_id == PoolMember.member_id)
     rows = await session.execute(
         select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, PoolMember.paid_at)
         .join(PoolMember, PoolMember.member_id == Member.id)
         .where(PoolMember.community_id == community_id, PoolMember.pool_id == pool_id,
-               PoolMember.status == IN)
+               PoolMember.status == IN, ~organizer)
         .order_by(PoolMember.position, PoolMember.id)
     )
     return [(Person(r[0], r[1], r[2], r[3]), r[4] is not None) for r in rows]

@@ -113,3 +113,17 @@ async def test_payments_wait_for_the_purchase_to_happen(
     with pytest.raises(UserError) as early:
         await run(services, alice, show_payments, created.pool_id, 0, write=False)
     assert early.value.key == "pooling.errors.not_happening"
+
+
+async def test_an_organizer_who_joined_their_own_purchase_is_not_on_their_payment_list(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """They collect the money: they are not asked to pay themselves, nor listed as unpaid to themselves."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    pid = await happening(services, alice, [alice, bob])
+    card = await run(services, alice, show_payments, pid, 0, write=False)
+    assert card.text.splitlines() == ["⏳ Bob"]
+    before = len(notifier.dms)
+    assert await run(services, alice, remind_unpaid, pid) == 1
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
