@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYNC = "afterworks.sync"  # platform work queued where no effect can run (a privacy deletion)
-NO_EVENTS = "afterworks.no_events"  # tells moderators once (NOTICES): no scheduled events, a channel gone
+# Moderators' notices are bot.modlog's; jobs of this kind queued by earlier versions still run.
+NO_EVENTS = "afterworks.no_events"
 NOTICES = ("no_events", "channel_gone")
 NEXT = "afterworks.next"  # posts a series' next occurrence
 CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
@@ -142,13 +143,8 @@ async def publish(
                 found = await get_afterwork(session, community_id, afterwork_id)
                 found.event_id = event_id
             else:  # no Create Events permission: the afterwork works without; moderators told once
-                await services.scheduler.schedule(
-                    session,
-                    kind=NO_EVENTS,
-                    due_at=services.clock.now(),
-                    community_id=community_id,
-                    dedupe_key=f"{NO_EVENTS}:{community_id}",
-                )
+                await modlog.queue_notice(services, session, community_id, "afterworks.no_events",
+                                          once="events")
     return result
 
 
@@ -293,11 +289,8 @@ async def create_afterwork(
             # (answers must stay possible), and the moderators' log says so, once per channel.
             result = await publish(services, cid, aid, origin_channel_id)
             async with services.db.transaction() as session:
-                await services.scheduler.schedule(
-                    session, kind=NO_EVENTS, due_at=services.clock.now(), community_id=cid,
-                    payload={"key": "channel_gone", "params": {"channel": channel or ""}},
-                    dedupe_key=f"{NO_EVENTS}:{cid}:channel_gone:{channel}",
-                )
+                await modlog.queue_notice(services, session, cid, "afterworks.channel_gone",
+                                          once=channel or "", channel=channel or "")
         return result
 
     return Created(aid, channel, ctx.after_commit(post))
@@ -684,7 +677,7 @@ async def sync_job(services: Services, run: JobRun) -> None:
 
 
 async def no_events_notice(services: Services, run: JobRun) -> None:
-    """A notice in the moderators' log channel, once per community and cause.
+    """A notice queued by an earlier version (new ones are `bot.modlog` notices), posted the same way.
 
     Its payload's `key` ("no_events" when none: Discord refused a scheduled event; "channel_gone":
     the afterworks channel is unknown or refuses the bot) and `params` name the catalog's text.

@@ -418,3 +418,24 @@ async def test_a_member_who_deleted_their_data_leaves_a_cancelled_afterworks_car
     await services.scheduler.run_due()
     [card] = notifier.in_channel("C-AW")
     assert "Bob" not in " ".join(f"{f.name} {f.value}" for f in card.fields)
+
+
+async def test_afterworks_discord_refused_an_event_for_tell_the_moderators_once(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """No Create Events permission: each afterwork works without its scheduled event, and the
+    moderators' log hears it once (a bot.modlog notice), however many afterworks are made."""
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).modlog_channel_id = "C-MODLOG"
+
+    async def refused(community_external_id, event):  # Discord: 403 Missing Permissions
+        return None
+
+    notifier.create_event = refused  # type: ignore[method-assign]
+    await create(services, alice)
+    await create(services, alice, title="Apéro bis")
+    await services.scheduler.run_due()
+    assert [c.title for c in notifier.in_channel("C-MODLOG")] == [
+        services.t("fr", "afterworks.no_events.title")]
+    assert len(notifier.in_channel("C-AW")) == 2
