@@ -709,6 +709,11 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page
     page, shown = page_of_candidates(before, page)
     on_page = {c.member_id for c in shown}
     chosen = {int(m) for m in member_ids if m.isdigit() and len(m) <= 9} & on_page
+    me = ctx.caller.member_id
+    if me != mission.author_member_id and me in chosen and not any(
+        c.member_id == me and c.selected for c in shown
+    ):  # a moderator helping to staff may not put themselves on the team (its details are the author's)
+        raise UserError("missions.errors.not_self_select")
     wanted = [c.member_id for c in before.candidates
               if c.member_id in chosen or (c.selected and c.member_id not in on_page)]
     count = await set_selection(ctx.session, ctx.community_id, mission_id, wanted)

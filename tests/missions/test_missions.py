@@ -223,6 +223,29 @@ async def test_a_moderator_edits_a_mission_without_seeing_or_losing_its_confiden
         "Boulangerie Dupain")
 
 
+async def test_a_moderator_helping_to_staff_cannot_put_themselves_on_the_team(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
+) -> None:
+    """A moderator may choose a team for any mission, but not put themselves on it: the team's DM
+    carries the client's name, the author's and the final team's only (a hostile review: a moderator
+    applied, selected themselves, confirmed and was DMed the client)."""
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    moderator = await make_caller(services, user="MOD", name="Modé", moderator=True)
+    await run(services, moderator, show_interest, mission_id)
+    await run(services, bob, show_interest, mission_id)
+    with pytest.raises(UserError) as refused:
+        await run(services, moderator, select_team, mission_id, [str(moderator.member_id), str(bob.member_id)])
+    assert refused.value.key == "missions.errors.not_self_select"
+    async with services.db.transaction(write=False) as session:
+        assert not list(await session.scalars(select(Candidacy.member_id).where(Candidacy.selected)))
+    await run(services, moderator, select_team, mission_id, [str(bob.member_id)])  # others: still theirs to do
+    notifier.dms.clear()
+    await run(services, moderator, confirm_team, mission_id)
+    assert not any("Boulangerie Dupain" in str(dm.card) for dm in notifier.dms if dm.user_id == "MOD")
+    assert any("Boulangerie Dupain" in str(dm.card) for dm in notifier.dms if dm.user_id == bob.user_id)
+
+
 async def test_the_last_selected_member_withdrawing_reopens_the_mission(
     services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller, carol: Caller
 ) -> None:
