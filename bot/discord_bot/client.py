@@ -159,8 +159,10 @@ class CollectifBot(commands.AutoShardedBot):
     def _check_commands(self) -> None:
         """Warn about a CommandSpec that no extension implements.
 
-        Moderator commands get no `default_member_permissions`: a community's moderator role need
-        not have Manage Server, so the use cases check `Caller.is_moderator` and /help hides them.
+        Moderator-only actions are checked by the use cases (`Caller.is_moderator`), never by
+        Discord's command visibility alone. /config and "Remove post" are shown to Manage Server by
+        default (`default_member_permissions`); a community's moderator role is allowed to see them
+        in Server Settings → Integrations, which `/config moderator-role`'s answer and the README say.
         """
         tree_commands = {c.name for c in self.tree.get_commands()}
         for spec in self.services.commands:

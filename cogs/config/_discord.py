@@ -184,10 +184,18 @@ class Config(commands.Cog):
         directory = DiscordDirectory(interaction.guild)
         return await run(self.bot.services, caller, use_case, *args, directory=directory, **kwargs)
 
-    async def _reply(self, interaction: discord.Interaction, use_case: Any, *args: Any) -> None:
-        """Answer as soon as the change is stored; the modlog post, deletions and DMs come after."""
+    async def _reply(self, interaction: discord.Interaction, use_case: Any, *args: Any,
+                     hint: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Answer as soon as the change is stored; the modlog post, deletions and DMs come after.
+
+        `hint`: a catalog key and its values, a Discord-only line added below the answer.
+        """
 
         async def respond(card: Card) -> None:
+            if hint is not None:
+                caller = await self.bot.caller(interaction)
+                line = self.bot.services.catalog.t(caller.locale, hint[0], **hint[1])
+                card = replace(card, text=f"{card.text}\n\n{line}".strip())
             await send_card(interaction, card, ephemeral=True)
 
         # A change may wait on the database's write lock: Discord gets "thinking…" first (3 s rule).
@@ -317,8 +325,14 @@ class Config(commands.Cog):
     async def moderator_role(
         self, interaction: discord.Interaction, role: discord.Role | None = None
     ) -> None:
-        """Without a role, only members with Manage Server remain moderators."""
-        await self._reply(interaction, set_setting, "moderators.role", str(role.id) if role else None)
+        """Without a role, only members with Manage Server remain moderators.
+
+        Discord shows /config and "Remove post" to Manage Server by default (`MANAGE`), and a bot
+        cannot change who sees a command: the reply says how a server admin lets the role see them.
+        """
+        hint = ("config.discord.role_visibility", {"role": role.name}) if role else None
+        value = str(role.id) if role else None
+        await self._reply(interaction, set_setting, "moderators.role", value, hint=hint)
 
     @config.command(**_texts("purge_delay", "purge-delay"))
     @_options("days")

@@ -107,6 +107,10 @@ async def test_the_moderator_role_makes_its_members_moderators(discord_harness: 
     assert answer.embeds[0]["fields"] == [
         {"inline": False, "name": "Rôle modérateur", "value": f"— → <@&{role.id}>"}
     ]
+    # Discord shows /config to Manage Server by default: the answer says how the role gets to see it
+    assert "Paramètres du serveur → Intégrations → Collectif" in answer.embeds[0]["description"]
+    assert "pour que Modos les voie" in answer.embeds[0]["description"]
+    assert "Discord ne montre /config et" in answer.embeds[0]["description"]
     community = await _community(h)
     async with h.services.db.transaction() as session:
         assert (await get_settings(session, community.id)).moderator_role_id == str(role.id)
