@@ -11,7 +11,9 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+import discord
 from discord import app_commands
+from sqlalchemy import delete, select
 
 from bot.discord_bot.client import CollectifBot
 from storage.models import Meta
@@ -19,6 +21,8 @@ from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.services import Services
     from storage.engine import Database
@@ -65,7 +69,8 @@ def hash_key(application_id: int, guild_id: int | None) -> str:
 async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
     """Send the command definitions to Discord unless unchanged since the last sync; True when sent.
 
-    The target is `discord.dev_guild_id` when set (instant, for development), else global.
+    The target is `discord.dev_guild_id` when set (instant, for development), else global. A former
+    development guild's copies are removed first, whether or not the commands changed.
     Needs a logged-in bot (its application id); never called on reconnect.
     """
     if bot.application_id is None:
@@ -77,6 +82,9 @@ async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
     key = hash_key(bot.application_id, guild_id)
     async with services.db.transaction(write=False) as session:
         stored = await session.get(Meta, key)
+        stale = await _other_guilds(session, bot.application_id, guild_id)
+    for other in stale:
+        await _clear_guild(bot, other)
     if not force and stored is not None and stored.value == digest:
         log.info("commands unchanged since the last sync (%s), not syncing", digest[:12])
         return False
@@ -87,6 +95,39 @@ async def sync_commands(bot: CollectifBot, force: bool = False) -> bool:
     await remember_sync(services.db, key, digest, services.clock.now())
     log.info("synced %d commands to %s (%s)", len(payloads), guild_id or "all guilds", digest[:12])
     return True
+
+
+async def _other_guilds(session: AsyncSession, application_id: int, guild_id: int | None) -> list[int]:
+    """The guilds this application synced commands to before, other than today's target.
+
+    A server once set as `discord.dev_guild_id` keeps its own copy of every command: once the
+    setting is removed (or changed) each command would show twice there, global and guild copies.
+    """
+    prefix = f"{HASH_KEY}:{application_id}:"
+    keys = await session.scalars(select(Meta.key).where(Meta.key.startswith(prefix, autoescape=True)))
+    targets = (key.removeprefix(prefix) for key in keys)
+    return [int(t) for t in targets if t.isdecimal() and int(t) != guild_id]
+
+
+async def _clear_guild(bot: CollectifBot, guild_id: int) -> None:
+    """Remove the commands synced to a former development guild, then forget that target.
+
+    A guild the bot has left (403 / 404) is forgotten too; any other failure keeps the target, so
+    the next start tries again.
+    """
+    assert bot.application_id is not None
+    try:
+        await bot.http.bulk_upsert_guild_commands(bot.application_id, guild_id, payload=[])
+    except (discord.Forbidden, discord.NotFound):
+        log.info("former development guild %s no longer reachable; forgetting its commands", guild_id)
+    except discord.HTTPException as exc:
+        log.warning("could not clear the commands of former development guild %s (%s); will retry at "
+                    "the next start", guild_id, exc.status)
+        return
+    else:
+        log.info("cleared the commands of former development guild %s", guild_id)
+    async with bot.services.db.transaction() as session:
+        await session.execute(delete(Meta).where(Meta.key == hash_key(bot.application_id, guild_id)))
 
 
 async def remember_sync(db: Database, key: str, digest: str, now: datetime) -> None:
