@@ -9,6 +9,7 @@ import binascii
 import gc
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -387,10 +388,16 @@ def _main(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     setup_logging(settings.logging)
     try:
-        return _command(args, settings, secrets)
+        code = _command(args, settings, secrets)
+        sys.stdout.flush()  # a closed pipe fails here, where it is handled, not at exit
+        return code
     except startup.StartupError as exc:
         log.error("%s", exc)
         return exc.exit_code
+    except BrokenPipeError:  # `collectif db history | head`: the reader has what it wanted
+        # Python's documented recipe: point stdout at devnull so the flush at exit fails no more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:
         log.critical("stopped by an unexpected error", exc_info=True)
         return startup.CRASHED
@@ -416,8 +423,9 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         from bot.slack_app.manifest import manifest
 
         if args.explain:
-            for scope, why in scope_reasons(settings, load_features()).items():
-                print(f"{scope:<18} {why}")
+            for scope, reasons in scope_reasons(settings, load_features()).items():
+                for who, why in reasons:
+                    print(f"{scope:<18} {who:<11} {why}")
             return 0
         try:
             generated = manifest(settings, load_features(), args.locale)

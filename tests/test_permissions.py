@@ -74,4 +74,11 @@ def test_slack_manifest_in_either_language_describes_shipped_features_whole() ->
         assert len(text) <= DESCRIPTION_MAX and not text.endswith("…")  # not cut
     assert "group purchases" in english and "pairing" in english  # every shipped feature, not more
     explained = cli("--explain")
-    assert re.search(r"^mpim:write +conversations\.open", explained, flags=re.MULTILINE)
+    # every feature's reason for a scope, not only the last one registered (a docs review)
+    for scope, who, why in (("mpim:write", "matching", "an invited team's group DM"),
+                            ("mpim:write", "pairing", "a pairing group's DM"),
+                            ("im:write", "runtime", "reminders and data exports"),
+                            ("im:write", "missions", "the author is told of candidates"),
+                            ("chat:write.public", "intros", "intro cards")):
+        assert re.search(rf"^{re.escape(scope)} +{who} +.*{re.escape(why)}", explained, flags=re.MULTILINE), (
+            scope, who)

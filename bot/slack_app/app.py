@@ -41,10 +41,13 @@ def build_router(settings: Settings, features: Iterable[Feature]) -> SlackRouter
     return load_listeners(router, features)
 
 
-def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, str]:
-    """Each bot scope the app asks for -> why (the runtime's, then the features' need_scope)."""
+def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, list[tuple[str, str]]]:
+    """Each bot scope the app asks for -> every (who, why): the runtime's, then each feature's need_scope."""
     router = build_router(settings, list(features))
-    return dict(sorted({**BASE_SCOPES, **router.scopes}.items()))
+    reasons = {scope: [("runtime", why)] for scope, why in BASE_SCOPES.items()}
+    for scope, asked in router.scopes.items():
+        reasons.setdefault(scope, []).extend(asked)
+    return dict(sorted(reasons.items()))
 
 
 class CollectifApp(AsyncApp):

@@ -99,7 +99,9 @@ class SlackRouter:
     actions: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
     views: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
     events: dict[str, list[Handler]] = field(default_factory=dict)
-    scopes: dict[str, str] = field(default_factory=dict)  # extra bot scope -> why the feature needs it
+    # extra bot scope -> (feature, why it needs it), every feature's: `--explain` lists them all
+    scopes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    feature: str = ""  # the feature registering now (load_listeners), named in `scopes`
     shortcuts: list[Shortcut] = field(default_factory=list)
     data_deleted: list[DataDeletedHandler] = field(default_factory=list)
     home: HomePage = field(default_factory=HomePage)
@@ -119,7 +121,7 @@ class SlackRouter:
         self.events.setdefault(event_type, []).append(handler)
 
     def need_scope(self, scope: str, reason: str) -> None:
-        self.scopes[scope] = reason
+        self.scopes.setdefault(scope, []).append((self.feature or "runtime", reason))
 
     def shortcut(self, callback_id: str, name_key: str, description_key: str, handler: Handler, *,
                  kind: str = "message") -> None:
@@ -164,7 +166,9 @@ def load_listeners(router: SlackRouter, features: Iterable[Feature]) -> SlackRou
     """Let every feature with a Slack part register its listeners."""
     for feature in features:
         if feature.slack_listeners:
+            router.feature = feature.name
             importlib.import_module(feature.slack_listeners).register(router)
+    router.feature = ""
     return router
 
 

@@ -146,6 +146,20 @@ def test_db_upgrade_twice(tmp_path: Path) -> None:
     assert {"communities", "members", "jobs", "profiles", "packs"} <= tables
 
 
+def test_a_listing_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`collectif db history | head`: the reader closes the pipe early. It logged "stopped by an
+    unexpected error" with a BrokenPipeError traceback and exited 1 (a docs review)."""
+    assert _cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "bot", "db", "history"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # `head` has read what it wanted
+    errors = listing.stderr.read().decode()
+    assert listing.wait(60) == 0, errors
+    assert "Traceback" not in errors and "unexpected" not in errors
+
+
 def test_discord_sync_without_a_token(tmp_path: Path) -> None:
     _fails_with_one_line(_cli("discord", "sync", cwd=tmp_path), "DISCORD_TOKEN")
     assert list(tmp_path.iterdir()) == []  # nothing created before refusing
