@@ -144,9 +144,9 @@ def make_groups(
             best = found
     assert best is not None
     if rules.group_size == 3 and (best.cost >= REPEAT or best.unpaired) and len(people) <= EXACT_TRIOS_MAX:
-        found = _exact_trios([c.member_id for c in people], costs, trios or {})
-        if found is not None and (len(found[1]), found[2]) < (len(best.unpaired), best.cost):
-            groups, left, total = found
+        exact = _exact_trios([c.member_id for c in people], costs, trios or {})
+        if exact is not None and (len(exact[1]), exact[2]) < (len(best.unpaired), best.cost):
+            groups, left, total = exact
             best = Grouping(tuple(sorted(tuple(sorted(g)) for g in groups)), tuple(sorted(left)), total)
     return best
 

@@ -3,6 +3,7 @@
 - `pairing.plan` (hourly, one row per hour by dedupe key): for every community, the pending round job
   matches the settings (on/off, cadence, day, hour): a missing one is scheduled, a stale one cancelled.
   A moderator's change in /config thus takes effect within the hour; a round itself re-plans at once.
+  A round's retry (its slot past or held: the platform failed) is never cancelled: it finishes the round.
 - `pairing.round` (one per slot): the slot is a unique (community, time) row, so two jobs for one slot
   (two processes planning at once on PostgreSQL) still hold one round. First the platform is asked which
   opted-in members left the server or workspace (they are not grouped; nothing is stored about it, so
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -81,37 +83,72 @@ def slot_after(values: dict[str, Any], after: datetime, timezone: str, last: dat
 
 
 async def plan(session: AsyncSession, services: Services, community_id: int) -> datetime | None:
-    """Make the community's pending round job match its settings; the slot planned, or None when off."""
+    """Make the community's pending round job match its settings; the slot planned, or None when off.
+
+    Only the jobs of future slots are planned here. A retry (a job due after its slot: its platform work
+    failed) is its round's: once the round is held its members are grouped and stored, and cancelling the
+    retry would leave their groups unopened and them never told; a slot that passed before it could be
+    held is still held late by its retry (`hold` drops it if the settings changed meanwhile).
+    """
     community = await session.get(Community, community_id)
     values = await read_settings(session, community_id, SETTINGS)
     # A round being held right now (claimed: running) plans the next one itself: counting it here
     # keeps a planner running at the same moment from adding a second one.
     pending = (
         await session.execute(
-            select(Job.id, Job.due_at).where(
+            select(Job.id, Job.due_at, Job.payload).where(
                 Job.kind == ROUND, Job.community_id == community_id, Job.state.in_((PENDING, RUNNING))
             )
         )
     ).all()
-    if community is None or not community.active or not values[ENABLED.key]:
-        for job_id, _ in pending:
-            await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
+    slots = {job_id: _job_slot(payload, due) for job_id, due, payload in pending}
+    if community is None or not community.active:  # the bot left: nothing is published any more
+        await _cancel(session, services, community_id, slots)
         return None
-    if any(due <= services.clock.now() for _, due in pending):
+    held = await _held(session, community_id, set(slots.values()))
+    if not values[ENABLED.key]:  # no new round; a held one's retry still opens its groups
+        await _cancel(session, services, community_id, [j for j, at in slots.items() if at not in held])
+        return None
+    now = services.clock.now()
+    if any(due <= now for _, due, _ in pending):
         return None  # a round is due and about to run: it plans the next one itself
     last = await _store.last_round(session, community_id)
-    slot = slot_after(values, services.clock.now(), community.timezone, last.scheduled_for if last else None)
-    keep = False
-    for job_id, due in pending:
-        if due == slot and not keep:
-            keep = True
-        else:
-            await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
-    if not keep:
+    slot = slot_after(values, now, community.timezone, last.scheduled_for if last else None)
+    # Nothing is due (above), so a job whose slot is held or past is a retry: left to its round.
+    planned = [j for j, at in slots.items() if at not in held and at > now]
+    keep = next((j for j in planned if slots[j] == slot), None)
+    await _cancel(session, services, community_id, [j for j in planned if j != keep])
+    if keep is None:
         await services.scheduler.schedule(
             session, kind=ROUND, due_at=slot, community_id=community_id, payload=_slot(slot)
         )
     return slot
+
+
+def _job_slot(payload: dict[str, Any] | None, due_at: datetime) -> datetime:
+    """A round job's slot: its payload's, since a retry is due later; older jobs have only their due time."""
+    slot = (payload or {}).get("slot")
+    return datetime.fromisoformat(slot) if slot else due_at
+
+
+async def _held(session: AsyncSession, community_id: int, slots: set[datetime]) -> set[datetime]:
+    """Those of `slots` whose round is held already."""
+    if not slots:
+        return set()
+    return set(
+        await session.scalars(
+            select(PairingRound.scheduled_for).where(
+                PairingRound.community_id == community_id, PairingRound.scheduled_for.in_(slots)
+            )
+        )
+    )
+
+
+async def _cancel(
+    session: AsyncSession, services: Services, community_id: int, job_ids: Iterable[int]
+) -> None:
+    for job_id in job_ids:
+        await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
 
 
 async def run_plan(services: Services, run: JobRun) -> None:
@@ -288,8 +325,7 @@ def _slot(slot: datetime) -> dict[str, str]:
 
 async def run_round(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
-    # A retry is due later than its slot; jobs planned before the slot was in the payload: due_at.
-    slot = datetime.fromisoformat(run.payload["slot"]) if "slot" in run.payload else run.due_at
+    slot = _job_slot(run.payload, run.due_at)
     gone = await departed(services, run.community_id, slot)
     async with services.db.transaction() as session:
         round_id = await hold(session, services, run.community_id, slot, gone)

@@ -27,8 +27,8 @@ def next_round_at(
 ) -> datetime:
     """The first slot strictly after `after` (aware), as aware UTC.
 
-    weekly: every `weekday`; biweekly: every other one, at least 14 days after `last_round`;
-    monthly: the first `weekday` of each month, not in `last_round`'s month.
+    weekly: every `weekday`, at least 7 days after `last_round`; biweekly: every other one, at least 14
+    days after it; monthly: the first `weekday` of each month, not in `last_round`'s month.
     """
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
@@ -48,11 +48,18 @@ def next_round_at(
 
 
 def _fits(day: date, cadence: str, last_day: date | None) -> bool:
+    """Whether a round on `day` keeps the cadence after the last one, whatever day or hour it was held.
+
+    Counted from the last round, not from the weekday: a moderator who moves the rounds from Monday to
+    Tuesday (or Monday 19:00 to 21:00) the evening of a round must not pair the same people again the
+    next day (or that night); the next round is the new day of the following week, as in the rota.
+    """
     if cadence == "monthly":
         return day.day <= 7 and (last_day is None or (day.year, day.month) != (last_day.year, last_day.month))
-    if cadence == "biweekly" and last_day is not None:
-        return (day - last_day).days >= 14
-    return True
+    return last_day is None or (day - last_day).days >= _MIN_DAYS[cadence]
+
+
+_MIN_DAYS = {"weekly": 7, "biweekly": 14}
 
 
 def checkin_at(round_at: datetime, next_at: datetime) -> datetime:

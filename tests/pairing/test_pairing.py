@@ -305,3 +305,73 @@ async def test_joining_while_rounds_are_off_keeps_the_choice_without_promising_a
     status = (await run(services, alice, history, write=False)).fields[0].value
     assert status.startswith(services.t("fr", "pairing.history.opted_in") + "\n")
     assert when(FIRST, "full") in status
+
+
+async def test_a_failed_round_is_still_published_when_the_planner_runs_before_its_retry(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """The planner cancelled every round job not due at the next slot, a held round's retry included: the
+    members were grouped and stored but their group never opened (a restart plans at once, too)."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    notifier.failing.add(PAIRING_CHANNEL)  # the platform answers 503 at the round's hour
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    notifier.failing.clear()  # the outage is over before the retry, a minute later
+    clock.advance(timedelta(seconds=30))
+    await run_plan(services, None)  # type: ignore[arg-type]
+    clock.advance(timedelta(minutes=5))
+    await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        spaces = list(await session.scalars(select(PairingGroup.space)))
+    assert spaces == ["open"]
+    [space] = [s for s in notifier.threads.values() if s.private]
+    assert sorted(space.members) == ["U1", "U2"]
+    assert [j.due_at for j in await pending(services, ROUND)] == [FIRST + timedelta(days=7)]
+
+
+async def test_turning_rounds_off_before_a_failed_round_s_retry_still_opens_its_groups(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """Off means no new round; the members of one already held are grouped, so they are still told."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    notifier.failing.add(PAIRING_CHANNEL)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    notifier.failing.clear()
+    await configure(services, alice.community_id, enabled=False)
+    await run_plan(services, None)  # type: ignore[arg-type]
+    [retry] = await pending(services, ROUND)  # next week's round cancelled, the retry kept
+    assert retry.payload == {"slot": FIRST.isoformat()}
+    clock.advance(timedelta(minutes=5))
+    await services.scheduler.run_due()
+    assert [s for s in notifier.threads.values() if s.private]
+    assert await pending(services, ROUND) == []
+
+
+async def test_moving_the_weekly_day_after_a_round_waits_a_week(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """Weekly rounds moved from Monday to Tuesday the evening of a round paired the same people again the
+    next day: the cadence counts from the last round."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)  # weekly, Mondays 19:00
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()  # Monday 30 November: round 1
+    clock.advance(timedelta(hours=2))
+    await configure(services, alice.community_id, day="tue")
+    await run_plan(services, None)  # type: ignore[arg-type]
+    for _ in range(48):  # the next two days
+        clock.advance(timedelta(hours=1))
+        await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        held = list(await session.scalars(select(PairingRound.scheduled_for)))
+    assert held == [FIRST]
+    assert [j.due_at for j in await pending(services, ROUND)] == [datetime(2026, 12, 8, 18, tzinfo=UTC)]

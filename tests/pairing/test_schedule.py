@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -74,3 +74,29 @@ def test_bad_schedules_are_refused() -> None:
         )
     with pytest.raises(ValueError):
         next_round_at(datetime(2026, 1, 1), cadence="weekly", weekday="mon", hour=1, timezone="UTC")
+
+
+@pytest.mark.parametrize(
+    ("cadence", "last", "weekday", "hour", "expected"),
+    [  # each last round a Monday at 19:00 Paris
+        ("weekly", datetime(2026, 11, 30), "tue", 19, datetime(2026, 12, 8)),  # not the next day
+        ("weekly", datetime(2026, 11, 30), "mon", 21, datetime(2026, 12, 7)),  # not two hours later
+        ("biweekly", datetime(2026, 11, 30), "tue", 19, datetime(2026, 12, 15)),
+        ("monthly", datetime(2027, 2, 1), "tue", 19, datetime(2027, 3, 2)),  # not Tuesday 2 February
+    ],
+)
+def test_a_schedule_changed_after_a_round_keeps_the_cadence_from_it(
+    cadence: str, last: datetime, weekday: str, hour: int, expected: datetime
+) -> None:
+    """Every cadence counts from the last round: weekly ignored it, so moving the day or the hour the
+    evening of a round held another one within a day."""
+    held = last.replace(hour=19, tzinfo=PARIS).astimezone(UTC)
+    at = next_round_at(
+        held + timedelta(hours=1),
+        cadence=cadence,
+        weekday=weekday,
+        hour=hour,
+        timezone="Europe/Paris",
+        last_round=held,
+    )
+    assert local(at) == expected.replace(hour=hour, tzinfo=PARIS)
