@@ -107,3 +107,14 @@ async def test_delete_republishes_the_home_tab_without_the_profile(slack: SlackH
     assert "intros:edit:" not in str(home) and "Figma" not in visible_text(home)
     assert slack.t("fr", "intros.home.no_profile") in visible_text(home)
     assert slack.t("fr", "help.title") in visible_text(home)  # the other sections stay
+
+
+async def test_the_usage_names_the_command_in_the_members_words(slack: SlackHarness) -> None:
+    """The usage said "/collectif privacy export | delete" to a French member, whose words (in the
+    manifest's hint and the README) are "confidentialite exporter | supprimer" (a docs review)."""
+    answer, url = await slack.sender.command("confidentialite", user_id=slack.member_fr)
+    assert answer.status == 200
+    assert (await slack.fake.wait_for_post(url)).text == (
+        "Utilisation : /collectif confidentialite exporter | supprimer")
+    _, url = await slack.sender.command("privacy", user_id=slack.member_en)
+    assert (await slack.fake.wait_for_post(url)).text == "Usage: /collectif privacy export | delete"
