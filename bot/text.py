@@ -8,14 +8,19 @@ it (Slack: the command text and form values; Discord: command options and modal 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 from bot.errors import InvalidInput
 
 # C0 controls but tab, newline and carriage return; DEL and C1 controls; lone surrogates (not UTF-8);
-# and the private-use characters that delimit a date (`bot.cards.when`) or a command (`bot.i18n`) in
-# a text: typed, they would be read as one by the renderers.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\ue003]")
+# the bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069: one left open in a
+# title mirrored the bot's own text after it on a card; the marks U+200E/200F stay allowed); and the
+# private-use characters that delimit a date (`bot.cards.when`) or a command (`bot.i18n`) in a text:
+# typed, they would be read as one by the renderers.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ue000-\ue003]")
 CONTROL_KEY = "errors.control_characters"
 TOO_LONG_KEY = "errors.text_too_long"
 
@@ -49,3 +54,27 @@ def bounded(text: str, limit: int, field: str = "text") -> str:
     if len(text) > limit:
         raise InvalidInput({field: (TOO_LONG_KEY, {"max": limit, "length": len(text)})})
     return text
+
+
+def web_link(url: str) -> bool:
+    r"""Whether `url` may be shown as a link: http(s), a host, nothing disguising where it goes.
+
+    Refused: whitespace and invisible characters; a user part (`https://www.paypal.com@evil.example`
+    reads as one site and opens another); a backslash (`https://evil.example\@paypal.com`: browsers
+    read it as a slash, Python's parser does not); a host that is not a valid name; anything the URL
+    parser cannot read (an unclosed `[`). Every feature's link field calls this.
+    """
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in url) or "\\" in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True

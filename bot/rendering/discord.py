@@ -62,12 +62,18 @@ def rich(text: str, limit: int) -> str:
 
 def flat(text: str, limit: int) -> str:
     """Text Discord shows as is (titles, footers, labels): dates as plain text (`plain_when`)."""
-    return truncate(expand_when(discord_text(text)), limit)
+    return truncate(expand_when(expand_commands(text, "discord")), limit)
+
+
+# `[label](url)`: Discord shows `label` as a link to `url` in embeds and messages. Collectif's own texts
+# never use one; in a member's text (a bio, a title, a display name) it made a link that reads as one
+# site and opens another. Its brackets are escaped: the text shows as typed, the URL as itself.
+_MASKED_LINK = re.compile(r"\[([^\[\]\n]{0,2000})\]\(")
 
 
 def discord_text(text: str) -> str:
-    """A text Discord shows as it is (a message's content): commands as Discord's slash commands."""
-    return expand_commands(text, "discord")
+    """Text Discord renders as markdown (content, description, field): its commands, no masked link."""
+    return _MASKED_LINK.sub(r"\\[\1\\](", expand_commands(text, "discord"))
 
 
 class CardButton(discord.ui.Button):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.community_time import MAX_DATE_TEXT, parse_date, parse_wall_time
 from bot.errors import InvalidInput
 from bot.formatting import format_date
+from bot.text import web_link
 from cogs.afterworks.models import KINDS, RULES
 
 NONE = "none"  # no recurrence
@@ -115,7 +115,7 @@ def read_where(text: str) -> tuple[str, str, Problems]:
     if text.lower().startswith(("http://", "https://")):
         if len(text) > MAX_LINK:
             problems["where"] = ("afterworks.problems.too_long", {"max": MAX_LINK, "length": len(text)})
-        elif " " in text or not urlsplit(text).hostname:
+        elif not web_link(text):
             problems["where"] = ("afterworks.problems.link_invalid", {})
         return "", text, problems
     if len(text) > MAX_PLACE:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.community_time import parse_date
 from bot.errors import InvalidInput
+from bot.text import web_link
 from cogs.feedback._kinds import KINDS, RATING_MAX, RATING_MIN, checklist
 
 MAX_TITLE = 100
@@ -62,13 +62,7 @@ def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
 
 def valid_link(url: str) -> bool:
     """An http or https URL with a host, and no space: nothing else is shown as a link."""
-    if len(url) > MAX_LINK or any(c.isspace() for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return len(url) <= MAX_LINK and web_link(url)
 
 
 def split_links(text: str) -> list[str]:

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.community_time import parse_date
 from bot.errors import InvalidInput
+from bot.text import web_link
 from cogs.intros._skills import MAX_SKILL_LENGTH, normalize_skill, split_skills
 from cogs.intros.models import AVAILABILITY, WORK_MODES
 
@@ -124,14 +124,6 @@ def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
     if low > high:
         return low, high, currency, "rate_order"
     return low, high, currency, None
-
-
-def _valid_link(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
 
 
 def check_availability(
@@ -260,6 +252,6 @@ def _links(text: str, problems: Problems) -> list[str]:
     for link in links:
         if len(link) > MAX_LINK:
             _problem(problems, "links", "link_too_long", max=MAX_LINK)
-        elif not _valid_link(link):
+        elif not web_link(link):
             _problem(problems, "links", "link_scheme", link=link[:60])
     return links

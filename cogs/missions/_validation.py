@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.community_time import parse_date
 from bot.errors import InvalidInput
+from bot.text import web_link
 from cogs.intros.profiles import MAX_SKILL_LENGTH, normalize_skill, split_skills
 from cogs.missions.models import WORK_MODES
 from storage.text import fold
@@ -128,15 +128,6 @@ def parse_budget(text: str) -> tuple[Budget, str | None]:
     return budget, None
 
 
-def valid_link(url: str) -> bool:
-    """An http(s) address with a host and no spaces."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
-
-
 def title_key(title: str) -> str:
     """The folded words of a title, sorted: "Site vitrine — Boulangerie" reads as its repost."""
     words = re.findall(r"[a-z0-9]+", fold(title[:MAX_TITLE]))
@@ -213,7 +204,7 @@ def validate(
     if budget_problem:
         _problem(problems, "budget", budget_problem)
     link = form.link.strip()
-    if len(link) > MAX_LINK or (link and not valid_link(link)):
+    if len(link) > MAX_LINK or (link and not web_link(link)):
         _problem(problems, "link", "bad_link")
     start = _date(problems, "start_date", form.start_date, today, locale)
     if start is not None and start < today:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.community_time import MAX_DATE_TEXT, community_today, parse_date, parse_datetime
 from bot.errors import InvalidInput
+from bot.text import web_link
 
 MAX_TITLE = 100
 MAX_WHAT = 1000
@@ -133,7 +133,7 @@ def read_link(text: str) -> tuple[str, Problems]:
         return "", {"link": ("pooling.problems.too_long", {"max": MAX_LINK, "length": len(text)})}
     if not text.lower().startswith(("http://", "https://")):
         return "", {"link": ("pooling.problems.link_scheme", {})}
-    if any(c.isspace() for c in text) or not urlsplit(text).hostname:
+    if not web_link(text):
         return "", {"link": ("pooling.problems.link_invalid", {})}
     return text, {}
 
