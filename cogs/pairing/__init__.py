@@ -1,9 +1,10 @@
 """Pairing rounds: Donut-style chats between opted-in members across trades, on a schedule."""
 
 from bot.features import CommandSpec, Feature, PrivacyHook
+from cogs.pairing._group_cards import delete_member
 from cogs.pairing._rounds import on_start
 from cogs.pairing._settings import SETTINGS
-from cogs.pairing._store import delete_member, export_member
+from cogs.pairing._store import export_member
 
 FEATURE = Feature(
     name="pairing",

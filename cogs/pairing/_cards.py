@@ -40,9 +40,18 @@ def summary(catalog: Catalog, locale: str, view: ProfileView) -> Field:
 
 
 def group_card(
-    catalog: Catalog, locale: str, group_id: int, views: list[ProfileView], names: list[str], intro: str
+    catalog: Catalog,
+    locale: str,
+    group_id: int,
+    views: list[ProfileView],
+    names: list[str],
+    intro: str,
+    *,
+    former: int = 0,
 ) -> Card:
-    text = [catalog.t(locale, "pairing.card.welcome", names=", ".join(names))]
+    """A group's welcome; `former`: members who deleted their data since, named only "a former member"."""
+    everyone = [*names, *[catalog.t(locale, "pairing.card.former_member")] * former]
+    text = [catalog.t(locale, "pairing.card.welcome", names=", ".join(everyone))]
     if intro:
         text.append(intro)
     text.append(catalog.t(locale, "pairing.card.starter", starter=starter(catalog, locale, group_id)))
@@ -113,7 +122,7 @@ def history_card(
     opted_in: bool | None,
     snoozed_rounds: int,
     rounds: list[tuple[object, list[str]]],
-    avoided: list[str],
+    avoided: list[str | None],  # None: a member who deleted their data since
     rounds_on: bool = True,
     next_round: datetime | None = None,
 ) -> Card:
@@ -130,6 +139,7 @@ def history_card(
         status = t(locale, "pairing.history.opted_in")
     if opted_in and rounds_on and not snoozed_rounds and next_round is not None:
         status += "\n" + t(locale, "pairing.history.next_round", when=when(next_round, "full"))
+    avoided_names = [name or t(locale, "pairing.card.former_member") for name in avoided]
     lines = [
         t(locale, "pairing.history.line", when=when(at, "date"), names=", ".join(names) or "—")  # type: ignore[arg-type]
         for at, names in rounds
@@ -140,8 +150,8 @@ def history_card(
             t(locale, "pairing.history.partners"),
             truncate("\n".join(lines), 1024) or t(locale, "pairing.history.none"),
         ),
-        *fields_for(t(locale, "pairing.history.avoided"), avoided or [t(locale, "pairing.history.none")],
-                    ", "),
+        *fields_for(t(locale, "pairing.history.avoided"),
+                    avoided_names or [t(locale, "pairing.history.none")], ", "),
     ]
     return Card(
         title=t(locale, "pairing.history.title"),

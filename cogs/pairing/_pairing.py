@@ -80,8 +80,12 @@ async def _other(ctx: Context, user_id: str) -> int:
 
 
 async def avoid(ctx: Context, user_id: str) -> str:
-    """Add a member to the caller's private "don't pair me with" list; their name."""
+    """Add a member to the caller's private "don't pair me with" list; their name.
+
+    An entry kept on the same account from before it deleted its data gives way to this one.
+    """
     other = await _other(ctx, user_id)
+    await _store.forget_former(ctx.session, ctx.community_id, ctx.caller.member_id, user_id)
     count = len(await _store.avoided_names(ctx.session, ctx.community_id, ctx.caller.member_id))
     if count >= MAX_AVOIDED:
         raise UserError("pairing.errors.avoid_limit", count=MAX_AVOIDED)
@@ -99,6 +103,7 @@ async def avoid(ctx: Context, user_id: str) -> str:
 
 
 async def unavoid(ctx: Context, user_id: str) -> str:
+    """Take a member off the list, and an entry kept on their account from before it deleted its data."""
     other = await _other(ctx, user_id)
     await ctx.session.execute(
         delete(PairingAvoid).where(
@@ -107,6 +112,7 @@ async def unavoid(ctx: Context, user_id: str) -> str:
             PairingAvoid.avoided_id == other,
         )
     )
+    await _store.forget_former(ctx.session, ctx.community_id, ctx.caller.member_id, user_id)
     return await _name(ctx, other)
 
 

@@ -11,6 +11,7 @@
   transaction; the platform work comes after it, each group's space claimed by a conditional UPDATE, so
   a retried job (the process died midway) opens only what is still unopened.
 - `pairing.checkin` (halfway to the next round): each group is asked whether they met.
+- `pairing.redraw` (after a member's data deletion): their groups' cards without them (`_group_cards`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import CannotPost, ThreadRef
+from bot.notifier import CannotPost, PostRef, ThreadRef
 from bot.outbox import send_dm
 from bot.posting import notifier_for
 from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
-from cogs.intros.profiles import ProfileView, get_profile
 from cogs.pairing import _store
-from cogs.pairing._cards import announcement, checkin_card, group_card, skipped_card
+from cogs.pairing._cards import announcement, checkin_card, skipped_card
+from cogs.pairing._group_cards import (
+    REDRAW,
+    GroupPeople,
+    draw,
+    former_members,
+    group_people,
+    record,
+    run_redraw,
+)
 from cogs.pairing._grouping import Candidate, Rules, make_groups, pair_key, pairs_of
 from cogs.pairing._schedule import checkin_at, next_round_at
 from cogs.pairing._settings import (
@@ -56,12 +65,11 @@ from cogs.pairing.models import (
     PairingMember,
     PairingRound,
 )
-from storage.models import Community, CommunitySettings, FeatureSetting, Job, Member
+from storage.models import Community, CommunitySettings, FeatureSetting, Job
 from storage.settings import get_settings
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
-    from bot.cards import Card
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -286,7 +294,7 @@ async def hold(
         grouping = make_groups(
             [Candidate(p.member_id, p.trades) for p in eligible],
             met=met,
-            avoid=await _store.avoid_pairs(session, community_id),
+            avoid=await _store.avoid_pairs(session, community_id, eligible),
             trios=await _store.trio_counts(session, community_id),
             rules=Rules(group_size=values[GROUP_SIZE.key], prefer_cross_trade=values[CROSS_TRADE.key]),
             seed=_seed(community_id, seq),
@@ -331,26 +339,6 @@ async def run_round(services: Services, run: JobRun) -> None:
         round_id = await hold(session, services, run.community_id, slot, gone)
     if round_id is not None:
         await publish_round(services, run.community_id, round_id)
-
-
-async def _group_members(
-    session: AsyncSession, community_id: int, group_ids: list[int]
-) -> dict[int, list[tuple[int, str, str, str | None]]]:
-    """Each group's members: (member id, platform user id, name, their own locale if they chose one)."""
-    rows = await session.execute(
-        select(PairingMember.group_id, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
-        .join(Member, Member.id == PairingMember.member_id)
-        .where(
-            PairingMember.community_id == community_id,
-            PairingMember.group_id.in_(group_ids),
-            Member.community_id == community_id,
-        )
-        .order_by(PairingMember.id)
-    )
-    found: dict[int, list[tuple[int, str, str, str | None]]] = {}
-    for group_id, member_id, user_id, name, locale in rows:
-        found.setdefault(group_id, []).append((member_id, user_id, name, locale))
-    return found
 
 
 async def publish_round(services: Services, community_id: int, round_id: int) -> None:
@@ -422,6 +410,12 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
 async def _open_group(
     services: Services, community: Community, channel: str | None, intro: str, group_id: int
 ) -> None:
+    """Claims the group, sends its card (`_deliver`), records every copy sent and the space's state.
+
+    Copies are recorded even when the platform fails midway (the group is then given back for the
+    job's retry), so that a member's data deletion always finds them; a deletion that came while the
+    card was on its way (one more former member since it was drawn) gets it redrawn.
+    """
     async with services.db.transaction() as session:
         claimed = await session.execute(
             update(PairingGroup)
@@ -435,42 +429,10 @@ async def _open_group(
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return
-        members = (await _group_members(session, community.id, [group_id])).get(group_id, [])
-        views: list[ProfileView] = []
-        for member_id, *_ in members:
-            try:
-                views.append(await get_profile(session, community.id, member_id))
-            except Exception:  # a profile deleted since the round was held: shown by name only
-                log.info("pairing: no profile for member %s any more", member_id)
-    names = [m[2] for m in members]
-    card = group_card(services.catalog, community.locale, group_id, views, names, intro)
-
-    def dm_card(locale: str | None) -> Card:  # a DM speaks the member's language, like every other DM
-        return group_card(services.catalog, locale or community.locale, group_id, views, names, intro)
-
-    notifier = notifier_for(services, community.platform)
-    users = [m[1] for m in members]
-    state, where, thread_id = SPACE_FAILED, None, None
+        people = await group_people(session, community.id, group_id)
+    sent: list[tuple[int | None, PostRef]] = []
     try:
-        if community.platform == "slack" or channel:
-            space = await notifier.open_private_space(
-                community.external_id,
-                channel or "",
-                users,
-                services.t(
-                    community.locale, "pairing.card.space_name", names=", ".join(names)
-                ),
-            )
-            if space is not None:
-                await notifier.post_in_thread(community.external_id, space, card)
-                state, where, thread_id = SPACE_OPEN, space.channel_id, space.thread_id
-        if state != SPACE_OPEN:
-            sent = [await notifier.dm(community.external_id, m[1], dm_card(m[3])) for m in members]
-            state = SPACE_DMS if any(sent) else SPACE_FAILED
-    except CannotPost as error:
-        log.info("pairing: group %s space refused (%s)", group_id, error.reason)
-        sent = [await notifier.dm(community.external_id, m[1], dm_card(m[3])) for m in members]
-        state = SPACE_DMS if any(sent) else SPACE_FAILED
+        state, where, thread_id = await _deliver(services, community, channel, intro, group_id, people, sent)
     except Exception:  # a platform failure (5xx): the group is given back, and the job's retry opens it
         async with services.db.transaction() as session:
             await session.execute(
@@ -480,6 +442,7 @@ async def _open_group(
                 .values(space=SPACE_PENDING)
                 .execution_options(synchronize_session=False)
             )
+            record(session, community.id, group_id, sent, services)
         raise
     async with services.db.transaction() as session:
         await session.execute(
@@ -488,6 +451,51 @@ async def _open_group(
             .values(space=state, channel_id=where, thread_id=thread_id)
             .execution_options(synchronize_session=False)
         )
+        record(session, community.id, group_id, sent, services)
+        if sent and await former_members(session, community.id, group_id) != people.former:
+            await services.scheduler.schedule(
+                session, kind=REDRAW, due_at=services.clock.now(), community_id=community.id,
+                payload={"group_id": group_id},
+            )
+
+
+async def _deliver(
+    services: Services,
+    community: Community,
+    channel: str | None,
+    intro: str,
+    group_id: int,
+    people: GroupPeople,
+    sent: list[tuple[int | None, PostRef]],
+) -> tuple[str, str | None, str | None]:
+    """The card in the group's private space, else by DM to each member: (state, channel, thread).
+
+    Each copy is appended to `sent` (its recipient, None for the space) as soon as it is out.
+    """
+    notifier = notifier_for(services, community.platform)
+    if community.platform == "slack" or channel:
+        names = ", ".join(name for _, _, name, _ in people.members)
+        try:
+            space = await notifier.open_private_space(
+                community.external_id,
+                channel or "",
+                [user_id for _, user_id, _, _ in people.members],
+                services.t(community.locale, "pairing.card.space_name", names=names),
+            )
+            if space is not None:
+                card = draw(services.catalog, community.locale, group_id, people, intro)
+                ref = await notifier.post_in_thread(community.external_id, space, card)
+                if ref is not None:
+                    sent.append((None, ref))
+                return SPACE_OPEN, space.channel_id, space.thread_id
+        except CannotPost as error:
+            log.info("pairing: group %s space refused (%s)", group_id, error.reason)
+    for member_id, user_id, _, locale in people.members:  # a DM speaks the member's language
+        card = draw(services.catalog, locale or community.locale, group_id, people, intro)
+        ref = await notifier.dm(community.external_id, user_id, card)
+        if ref is not None:
+            sent.append((member_id, ref))
+    return (SPACE_DMS if sent else SPACE_FAILED), None, None
 
 
 # -- the check-in ----------------------------------------------------------------------------------
@@ -510,7 +518,7 @@ async def run_checkin(services: Services, run: JobRun) -> None:
                 )
             )
         ).all()
-        members = await _group_members(session, run.community_id, [g.id for g in groups])
+        members = await _store.group_members(session, run.community_id, [g.id for g in groups])
     if community is None:
         return
     notifier = notifier_for(services, community.platform)
@@ -542,5 +550,7 @@ async def on_start(services: Services) -> None:
         CHECKIN, functools.partial(run_checkin, services), max_lateness=timedelta(days=3)
     )
     services.scheduler.register(PLAN, functools.partial(run_plan, services))
+    # A card redrawn after a privacy deletion: never too late to take a member's data off it.
+    services.scheduler.register(REDRAW, functools.partial(run_redraw, services))
     async with services.db.transaction() as session:
         await schedule_planner(session, services, now=True)

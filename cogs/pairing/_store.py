@@ -7,12 +7,16 @@ the opt-in flag, through `set_opt_in`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, delete, func, or_, select, update
+from sqlalchemy import Integer, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,8 +29,12 @@ from cogs.pairing.models import (
     PairingMember,
     PairingPreference,
     PairingRound,
+    PairingSalt,
 )
 from storage.models import Community, Member
+from storage.sql import dialect_insert
+
+FORMER_MEMBER = "a former member"  # in an export (not localized, like its keys), an entry on no one now
 
 
 @dataclass(frozen=True)
@@ -98,13 +106,48 @@ async def trio_counts(session: AsyncSession, community_id: int) -> dict[int, int
     return dict(Counter(rows))
 
 
-async def avoid_pairs(session: AsyncSession, community_id: int) -> set[tuple[int, int]]:
-    rows = await session.execute(
-        select(PairingAvoid.member_id, PairingAvoid.avoided_id).where(
-            PairingAvoid.community_id == community_id
+async def avoid_pairs(
+    session: AsyncSession, community_id: int, people: Iterable[Person]
+) -> set[tuple[int, int]]:
+    """Who may not be grouped together, each entry both ways.
+
+    An entry about a member who deleted their data (`avoided_key`) holds against whoever of `people`
+    came back with the same platform account.
+    """
+    rows = (
+        await session.execute(
+            select(PairingAvoid.member_id, PairingAvoid.avoided_id, PairingAvoid.avoided_key).where(
+                PairingAvoid.community_id == community_id
+            )
         )
+    ).all()
+    returned = await _by_key(session, community_id, people) if any(k for _, _, k in rows) else {}
+    pairs = set()
+    for member_id, avoided_id, key in rows:
+        other = avoided_id if avoided_id is not None else returned.get(key or "")
+        if other is not None and other != member_id:
+            pairs.add(pair_key(member_id, other))
+    return pairs
+
+
+async def group_members(
+    session: AsyncSession, community_id: int, group_ids: list[int]
+) -> dict[int, list[tuple[int, str, str, str | None]]]:
+    """Each group's members: (member id, platform user id, name, their own locale if they chose one)."""
+    rows = await session.execute(
+        select(PairingMember.group_id, Member.id, Member.platform_user_id, Member.display_name, Member.locale)
+        .join(Member, Member.id == PairingMember.member_id)
+        .where(
+            PairingMember.community_id == community_id,
+            PairingMember.group_id.in_(group_ids),
+            Member.community_id == community_id,
+        )
+        .order_by(PairingMember.id)
     )
-    return {pair_key(a, b) for a, b in rows}
+    found: dict[int, list[tuple[int, str, str, str | None]]] = {}
+    for group_id, member_id, user_id, name, locale in rows:
+        found.setdefault(group_id, []).append((member_id, user_id, name, locale))
+    return found
 
 
 async def last_round(
@@ -184,16 +227,14 @@ async def partners(
     return [(at, names.get(g, [])) for g, at in mine]
 
 
-async def avoided_names(session: AsyncSession, community_id: int, member_id: int) -> list[str]:
+async def avoided_names(session: AsyncSession, community_id: int, member_id: int) -> list[str | None]:
+    """The member's "don't pair me with" list by name; None for a member who deleted their data since."""
     rows = await session.scalars(
         select(Member.display_name)
-        .join(PairingAvoid, PairingAvoid.avoided_id == Member.id)
-        .where(
-            PairingAvoid.community_id == community_id,
-            PairingAvoid.member_id == member_id,
-            Member.community_id == community_id,
-        )
-        .order_by(Member.display_name)
+        .select_from(PairingAvoid)
+        .outerjoin(Member, (Member.id == PairingAvoid.avoided_id) & (Member.community_id == community_id))
+        .where(PairingAvoid.community_id == community_id, PairingAvoid.member_id == member_id)
+        .order_by(Member.display_name.is_(None), Member.display_name)
     )
     return list(rows)
 
@@ -258,6 +299,76 @@ async def stats(session: AsyncSession, community_id: int) -> Stats:
     )
 
 
+# -- keys of former members -----------------------------------------------------------------------
+
+
+def user_key(salt: str, user_id: str) -> str:
+    """A keyed hash of a platform user id: recognizes an account that comes back, names no one by itself.
+
+    Keyed with the community's random salt: a plain hash of a user id could be recomputed by anyone
+    from a list of user ids.
+    """
+    return hmac.new(bytes.fromhex(salt), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def _salt(session: AsyncSession, community_id: int, *, create: bool = False) -> str | None:
+    """The community's salt for `user_key`; None when none was needed yet (and not `create`)."""
+    if create:
+        await session.execute(
+            dialect_insert(session, PairingSalt)
+            .values(community_id=community_id, salt=secrets.token_hex(32))
+            .on_conflict_do_nothing()
+        )
+    return await session.scalar(select(PairingSalt.salt).where(PairingSalt.community_id == community_id))
+
+
+async def _by_key(session: AsyncSession, community_id: int, people: Iterable[Person]) -> dict[str, int]:
+    salt = await _salt(session, community_id)
+    return {user_key(salt, p.user_id): p.member_id for p in people} if salt else {}
+
+
+async def forget_former(session: AsyncSession, community_id: int, member_id: int, user_id: str) -> None:
+    """Drops `member_id`'s entry on `user_id` kept from before that account deleted its data.
+
+    /pairing unavoid ends it; /pairing avoid replaces it with an entry naming the member again.
+    """
+    salt = await _salt(session, community_id)
+    if salt is None:
+        return
+    await session.execute(
+        delete(PairingAvoid).where(
+            PairingAvoid.community_id == community_id,
+            PairingAvoid.member_id == member_id,
+            PairingAvoid.avoided_key == user_key(salt, user_id),
+        )
+    )
+
+
+async def _keep_avoided(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """Others' entries on a member deleting their data stay, keyed by their platform account.
+
+    "Don't pair me with" always holds, even once they come back; their member id goes.
+    """
+    user_id = await session.scalar(
+        select(Member.platform_user_id).where(Member.community_id == community_id, Member.id == member_id)
+    )
+    kept = await session.scalar(
+        select(PairingAvoid.id)
+        .where(PairingAvoid.community_id == community_id, PairingAvoid.avoided_id == member_id)
+        .limit(1)
+    )
+    if user_id is None or kept is None:
+        return
+    salt = await _salt(session, community_id, create=True)
+    assert salt is not None
+    await session.execute(
+        update(PairingAvoid)
+        .where(PairingAvoid.community_id == community_id, PairingAvoid.avoided_id == member_id)
+        .values(avoided_id=None, avoided_key=user_key(salt, user_id))
+        .execution_options(synchronize_session=False)
+    )
+
+
 # -- privacy -------------------------------------------------------------------------------------
 
 
@@ -271,12 +382,30 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     return {
         "rounds": [{"at": at.isoformat(), "partners": names} for at, names in history],
         "snoozed_through_round": through,
-        "dont_pair_with": avoided,
+        "dont_pair_with": [name or FORMER_MEMBER for name in avoided],
     }
 
 
-async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Privacy deletion: their past groups (which then constrain nobody), snooze and avoid lists."""
+async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> list[int]:
+    """Privacy deletion: their past groups (which then constrain nobody), snooze and own avoid list.
+
+    Each of their groups counts one more former member, whom its card shows instead of them; those
+    groups are returned. Others' entries on them stay, keyed (`_keep_avoided`).
+    """
+    groups = list(
+        await session.scalars(
+            select(PairingMember.group_id).where(
+                PairingMember.community_id == community_id, PairingMember.member_id == member_id
+            )
+        )
+    )
+    if groups:
+        await session.execute(
+            update(PairingGroup)
+            .where(PairingGroup.community_id == community_id, PairingGroup.id.in_(groups))
+            .values(former_members=PairingGroup.former_members + 1)
+            .execution_options(synchronize_session=False)
+        )
     await session.execute(
         delete(PairingMember).where(
             PairingMember.community_id == community_id, PairingMember.member_id == member_id
@@ -289,10 +418,11 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     )
     await session.execute(
         delete(PairingAvoid).where(
-            PairingAvoid.community_id == community_id,
-            or_(PairingAvoid.member_id == member_id, PairingAvoid.avoided_id == member_id),
+            PairingAvoid.community_id == community_id, PairingAvoid.member_id == member_id
         )
     )
+    await _keep_avoided(session, community_id, member_id)
+    return groups
 
 
 async def group_community(session: AsyncSession, platform: str, group_id: int, user_id: str) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -56,6 +56,8 @@ class PairingGroup(Base):
     new_cross_pairs: Mapped[int] = mapped_column(Integer, default=0)  # first-time pairs across trades
     outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)  # OUTCOMES
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Members of the group who deleted their data since: its card shows each as "a former member".
+    former_members: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class PairingMember(Base):
@@ -89,7 +91,13 @@ class PairingPreference(Base):
 
 
 class PairingAvoid(Base):
-    """A "don't pair me with" entry: private to `member_id`; holds both ways when grouping."""
+    """A "don't pair me with" entry: private to `member_id`; holds both ways when grouping.
+
+    Once the avoided member deleted their data the entry still holds, should they come back: their
+    member id is gone (NULL) and `avoided_key` is a keyed hash of their platform user id
+    (`_store.user_key`, an HMAC with the community's random salt), not a plain hash anyone could
+    recompute from a list of user ids.
+    """
 
     __tablename__ = "pairing_avoids"
     __table_args__ = (
@@ -100,5 +108,20 @@ class PairingAvoid(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    avoided_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    avoided_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True
+    )
+    avoided_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # only with avoided_id NULL
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PairingSalt(Base):
+    """The community's random key for `PairingAvoid.avoided_key`, made by the first deletion needing it."""
+
+    __tablename__ = "pairing_salts"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    salt: Mapped[str] = mapped_column(String(64))  # 32 random bytes, hex
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -178,3 +178,35 @@ async def test_joining_while_pairing_is_off_says_rounds_are_off_in_the_answer_an
     status = next(f["value"] for f in embed["fields"] if f["name"] == h.t("en", "pairing.history.status"))
     assert status == expand_commands(h.t("en", "pairing.history.opted_in_off"), "discord")
     assert "/config setting pairing.enabled" in status
+
+
+async def test_a_members_data_deletion_takes_them_off_the_group_cards_sent_by_dm(
+    discord_harness: DiscordHarness,
+) -> None:
+    """No pairing channel: each member got the group card (everyone's bio) by DM. Once Camille deletes her
+    data, her own copy is removed and Dominique's is edited to show "a former member" in her place."""
+    h = discord_harness
+    await FEATURE.on_start(h.services)
+    for user in (h.member, h.moderator):
+        await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+    cid = await opt_in_everyone(h, None)  # type: ignore[arg-type]  (no pairing channel: the DM fallback)
+    await h.services.scheduler.run_due()
+    clock: Any = h.services.clock
+    clock.advance(FIRST - clock.now())
+    await h.services.scheduler.run_due()
+    [hers] = [m for m in h.fake.dm_messages(h.member) if buttons(m)]
+    [his] = [m for m in h.fake.dm_messages(h.moderator) if buttons(m)]
+    assert "Camille" in str(his["embeds"])
+
+    asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
+    confirm = next(i for i in buttons(asked.original) if i.startswith("privacy:confirm:"))
+    confirmed = await h.fake.click(asked.original, confirm, h.member)
+    await confirmed.wait_followups(1)
+    clock.set(max(clock.now(), datetime.now(UTC)) + timedelta(minutes=1))  # privacy jobs: the wall clock
+    await h.services.scheduler.run_due()
+
+    assert int(hers["id"]) not in h.fake.messages
+    shown = str(h.fake.messages[int(his["id"])]["embeds"])
+    async with h.services.db.transaction() as session:
+        locale = (await session.get_one(Community, cid)).locale
+    assert "Camille" not in shown and h.services.t(locale, "pairing.card.former_member") in shown

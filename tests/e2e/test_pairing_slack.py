@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cogs.intros.models import Profile, ProfileTrade
 from cogs.pairing import FEATURE
@@ -118,3 +118,40 @@ async def test_when_slack_cannot_tell_who_left_everyone_is_still_paired(slack: S
     await slack.services.scheduler.run_due()
     opened = await slack.fake.wait_for_call("conversations.open", lambda c: "," in c.args.get("users", ""))
     assert sorted(opened.args["users"].split(",")) == sorted([slack.member_fr, slack.admin])
+
+
+async def test_a_members_data_deletion_redraws_the_group_dm_card_without_them(slack: SlackHarness) -> None:
+    """The group DM's card showed Camille's bio: once she deletes her data, chat.update redraws it with
+    "a former member" in her place (Slack lets the bot edit its own messages in a group DM)."""
+    await FEATURE.on_start(slack.services)
+    for user in (slack.member_fr, slack.admin):
+        _, url = await slack.sender.command("binomes historique", user_id=user)
+        await slack.fake.wait_for_post(url)
+    await slack.completions.wait(2)
+    await opt_in(slack)
+    async with slack.services.db.transaction() as session:
+        camille = (
+            await session.scalars(select(Member).where(Member.platform_user_id == slack.member_fr))
+        ).one()
+        await session.execute(
+            update(Profile).where(Profile.member_id == camille.id).values(bio="Bio de Camille")
+        )
+        locale = (await session.get_one(Community, camille.community_id)).locale
+    await slack.services.scheduler.run_due()
+    clock = slack.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()
+    welcome = await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"].startswith("G"))
+    [card_at] = [key for key, m in slack.fake.messages.items() if key[0] == welcome.args["channel"]]
+    assert "Bio de Camille" in str(slack.fake.messages[card_at]["blocks"])
+
+    done = slack.completions.count
+    await slack.sender.action(f"privacy:confirm:{camille.id}", user_id=slack.member_fr)
+    await slack.completions.wait(done + 1)
+    clock.set(max(clock.now(), datetime.now(UTC)) + timedelta(minutes=1))  # type: ignore[attr-defined]
+    await slack.services.scheduler.run_due()  # the redraw the privacy hook queued (wall clock)
+
+    await slack.fake.wait_for_call("chat.update", lambda c: c.args["channel"] == card_at[0])
+    shown = str(slack.fake.messages[card_at]["blocks"])
+    assert "Bio de Camille" not in shown and camille.display_name not in shown
+    assert slack.services.t(locale, "pairing.card.former_member") in shown
