@@ -64,8 +64,31 @@ class PrivacyHook:
     # member's posts are removed, so they stay; `delete` then updates the object and its cards.
     keeps_posts: Callable[[AsyncSession, int, int], Awaitable[Iterable[int]]] | None = None
     # Optional: drops what this process keeps in memory from the member's data (community, member),
-    # once the deletion committed, so that nothing of it is shown again.
-    forget: Callable[[int, int], None] | None = None
+    # once the deletion committed, so that nothing of it is shown again; member None: everything of
+    # the community's, once it is paused or purged (its id may then be given to another community).
+    # Called through `forget_in_memory`.
+    forget: Callable[[int, int | None], None] | None = None
+
+
+@dataclass(frozen=True)
+class HeldIds:
+    """A column holding ids of a trade or sector without a foreign key, which a foreign key walk misses.
+
+    `/config trade|sector remove` finds who uses a row, and merges it into another, by walking the
+    foreign keys (cogs.config._merge); ids kept in a JSON list (the trades a candidacy covers), in a
+    plain key (a month's kudos per trade) or in an entry of a JSON object (a stored search) are
+    declared here, or a merge would leave them naming a row that no longer exists.
+    """
+
+    table: str
+    column: str
+    target: str  # the table whose ids it holds: "trades" or "sectors"
+    entry: str = ""  # in a JSON object: the entry holding the id (or list of ids); "" the column itself
+    # Counts added together when a merge makes two rows one (a unique constraint): kudos of both trades.
+    adds: tuple[str, ...] = ()
+    # A remembered search (paging buttons): rows naming the id are forgotten, not merged (their buttons
+    # say to search again), and are no use of it.
+    forget: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,8 @@ class Feature:
     slack_listeners: str | None = None  # a module with `def register(router)` (bot.slack_app.router)
     privacy: PrivacyHook | None = None
     models: str | None = None  # the module holding the feature's tables, if any
+    # Its columns holding trade or sector ids without a foreign key (see HeldIds).
+    held_ids: tuple[HeldIds, ...] = ()
     # Per-community settings (bot.settings_registry): /config, export/import and the audit log read them.
     settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
@@ -114,6 +139,13 @@ def load_features(packages: Iterable[str] = FEATURE_PACKAGES) -> list[Feature]:
 def all_commands(features: Iterable[Feature]) -> list[CommandSpec]:
     """Every command of these features, in feature order (the order of /help)."""
     return [c for f in features for c in f.commands]
+
+
+def forget_in_memory(features: Iterable[Feature], community_id: int, member_id: int | None = None) -> None:
+    """Every feature's `PrivacyHook.forget`: one member's data, or (member None) the whole community's."""
+    for feature in features:
+        if feature.privacy is not None and feature.privacy.forget is not None:
+            feature.privacy.forget(community_id, member_id)
 
 
 def locale_folders(features: Iterable[Feature]) -> list[Path]:

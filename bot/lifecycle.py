@@ -9,19 +9,24 @@ dedupe key, so every repeat is a no-op. The key carries the pause time (`purge:<
 the scheduler keeps a cancelled job's key, so a community removed, restored and removed again needs
 a fresh one. The purge deletes the community row (every table cascades from it) only if it is still
 paused since that same time, so a stale job never purges a community that came back.
+
+The pause and the purge drop what this process keeps in memory of the community: its callers and
+the features' copies (`PrivacyHook.forget`, e.g. the directory's suggestions). Once purged, its id
+may be given to the next community (SQLite), which must not be shown any of it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features import Feature, forget_in_memory
 from bot.scheduler import PENDING, JobRun, Runtime, Scheduler
 from storage.models import Community, Job
 from storage.settings import get_settings
@@ -36,9 +41,17 @@ class Services(Runtime, Protocol):
 
     @property
     def callers(self) -> _Callers: ...
+    @property
+    def features(self) -> Sequence[Feature]: ...
 
 log = logging.getLogger(__name__)
 PURGE_KIND = "community.purge"
+
+
+def _forget(services: Services, community_id: int) -> None:
+    """Everything this process keeps in memory of the community: its callers, the features' copies."""
+    services.callers.forget(community_id)
+    forget_in_memory(services.features, community_id)
 
 
 def purge_key(community_id: int, paused_at: datetime) -> str:
@@ -86,7 +99,7 @@ async def deactivate(services: Services, platform: str, external_id: str) -> boo
         if row is None or row.active:
             return False
         await schedule_purge(session, services.scheduler, row.id, row.deactivated_at or now)
-    services.callers.forget(row.id)  # its next request must find it paused, and restore it
+    _forget(services, row.id)  # its next request must find it paused, and restore it
     log.info("community %s:%s paused; purge after the grace period", platform, external_id)
     return True
 
@@ -139,7 +152,7 @@ async def purge(services: Services, run: JobRun) -> None:
             .execution_options(synchronize_session=False)
         )
     if result.rowcount and run.community_id is not None:  # type: ignore[attr-defined]
-        services.callers.forget(run.community_id)
+        _forget(services, run.community_id)
         log.info("community %s purged", run.community_id)
     else:
         log.info("community %s not purged: it came back", run.community_id)

@@ -20,7 +20,8 @@ How a job runs, once, across restarts and across processes sharing one database:
 - A `running` row whose claim is older than `stale_after` (the process died mid-job) is claimable again.
   Handlers must therefore finish well within `stale_after` (default 10 minutes).
 - `stop()` stops the timers and the sweep, waits up to `stop_timeout` for handlers in flight, then
-  cancels them; a cancelled handler's row goes back to `pending` so it runs again after a restart.
+  cancels them; a cancelled handler's row goes back to `pending`, the interrupted attempt not counted,
+  so it runs again after a restart.
 
 All decisions use the injected clock; tests freeze it and call `run_due()` / `run_job()`.
 """
@@ -96,7 +97,7 @@ class JobRun:
     id: int
     kind: str
     payload: dict[str, Any]
-    due_at: datetime
+    due_at: datetime  # a retry's own; a row that waited for its community: when it was due before
     community_id: int | None
     attempt: int
 
@@ -112,7 +113,9 @@ class _Kind:
     while_paused: bool = False  # runs for a community that removed the bot (its purge)
 
 
-_COLUMNS = (Job.id, Job.kind, Job.payload, Job.due_at, Job.community_id, Job.attempts, Job.state)
+_COLUMNS = (
+    Job.id, Job.kind, Job.payload, Job.due_at, Job.original_due_at, Job.community_id, Job.attempts, Job.state
+)
 
 
 class Scheduler:
@@ -360,20 +363,17 @@ class Scheduler:
     async def _run_claimed(self, row: Row[Any]) -> bool:
         spec = self._kinds[row.kind]
         now = self.clock.now()
-        if spec.max_lateness is not None and now - row.due_at > spec.max_lateness:
-            await self._skip_stale(row, now)
+        due = _due(row)
+        if spec.max_lateness is not None and now - due > spec.max_lateness:
+            await self._skip_stale(row, due, now)
             return False
         if not await self._claim(row.id, now):
             return False
         community = row.community_id
         if community is not None and not spec.while_paused and not await self._active(community):
-            # The community removed the bot: waits (the attempt not counted) until it is back, or purged.
-            await self._finish(row.id, state=PENDING, last_error="the community removed the bot",
-                               claimed_by=None, due_at=now + PAUSED_WAIT, attempts=Job.attempts - 1)
+            await self._wait_for_community(row.id, due, now)
             return False
-        run = JobRun(
-            row.id, row.kind, dict(row.payload or {}), row.due_at, row.community_id, row.attempts + 1
-        )
+        run = JobRun(row.id, row.kind, dict(row.payload or {}), due, row.community_id, row.attempts + 1)
         started = time.perf_counter()
         outcome = DONE
         try:
@@ -387,14 +387,23 @@ class Scheduler:
             await self._failed(run, spec, exc)
         else:
             await self._finish(run.id, state=DONE, last_error=None, finished_at=self.clock.now())
-        if self.observer is not None:
-            late = (now - run.due_at).total_seconds()
+        if self.observer is not None:  # how late the scheduler was, not how long a community was away
+            late = (now - row.due_at).total_seconds()
             self.observer(run.kind, outcome, time.perf_counter() - started, late)
         return True
 
     async def _active(self, community_id: int) -> bool:
         async with self.db.transaction(write=False) as session:
             return bool(await session.scalar(select(Community.active).where(Community.id == community_id)))
+
+    async def _wait_for_community(self, job_id: int, due: datetime, now: datetime) -> None:
+        """The community removed the bot: the row waits (the attempt not counted) until it is back, or purged.
+
+        Looked at again every PAUSED_WAIT; `original_due_at` keeps when it was due, so that its lateness
+        limit still counts from then and not from the last look.
+        """
+        await self._finish(job_id, state=PENDING, last_error="the community removed the bot", claimed_by=None,
+                           due_at=now + PAUSED_WAIT, original_due_at=due, attempts=Job.attempts - 1)
 
     def _claimable(self, now: datetime) -> Any:
         """Due and either pending, or running under a claim so old its process must have died."""
@@ -437,28 +446,37 @@ class Scheduler:
         # minutes does not use up every attempt of the jobs due during it.
         delay = min(spec.retry_delay * 2 ** (run.attempt - 1), max(spec.retry_delay, MAX_RETRY_DELAY))
         retry_at = now + delay
-        await self._finish(run.id, state=PENDING, last_error=error, due_at=retry_at, claimed_by=None)
+        # A retry's lateness counts from its own due time, whether or not the row waited for its community.
+        await self._finish(run.id, state=PENDING, last_error=error, due_at=retry_at, original_due_at=None,
+                           claimed_by=None)
         self._arm_if_soon(run.id, retry_at)
 
     async def _release(self, run: JobRun) -> None:
-        """A handler cancelled by stop(): give the row back (the attempt still counts)."""
+        """A handler cancelled by stop(): give the row back, and its attempt with it.
+
+        The shutdown interrupted the attempt; the job did not fail. Counted, an interrupted last attempt
+        would leave a pending row that no sweep claims any more (attempts == max_attempts): a reminder
+        never sent, a kept DM's follow-up never queued. A job that crashes its process still uses up
+        its attempts (its claim goes stale: `_fail_exhausted_stale`).
+        """
         try:
-            await self._finish(run.id, state=PENDING, last_error="interrupted by shutdown", claimed_by=None)
+            await self._finish(run.id, state=PENDING, last_error="interrupted by shutdown", claimed_by=None,
+                               attempts=Job.attempts - 1)
         except SQLAlchemyError:
             log.exception("could not release job %s; it becomes claimable after %s", run.id, self.stale_after)
 
-    async def _skip_stale(self, row: Row[Any], now: datetime) -> None:
+    async def _skip_stale(self, row: Row[Any], due: datetime, now: datetime) -> None:
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(Job)
                 .where(Job.id == row.id, self._claimable(now))
-                .values(state=SKIPPED, finished_at=now, last_error=f"stale: due {row.due_at.isoformat()}")
+                .values(state=SKIPPED, finished_at=now, last_error=f"stale: due {due.isoformat()}")
                 .execution_options(synchronize_session=False)
             )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             log.warning(
                 "job %s (%s) skipped: due %s, now %s, beyond its lateness limit",
-                row.id, row.kind, row.due_at.isoformat(), now.isoformat(),
+                row.id, row.kind, due.isoformat(), now.isoformat(),
             )
 
     async def _fail_exhausted_stale(self, now: datetime) -> None:
@@ -558,14 +576,6 @@ class Scheduler:
         finally:
             self._sweeping = False
 
-        def fire(job_id: int) -> None:
-            self._on_job_timer(job_id)
-
-        # APScheduler checks the callable's signature on every add_job; a precomputed one halves the
-        # cost of arming thousands of rows at start.
-        fire.__signature__ = inspect.signature(fire)  # type: ignore[attr-defined]
-        self._fire = fire
-
     async def _guarded(self, work: Awaitable[Any], what: str) -> None:
         try:
             await work
@@ -578,6 +588,11 @@ class Scheduler:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _due(row: Row[Any]) -> datetime:
+    """When the row was due: before it waited for its community, if it did (its lateness counts from then)."""
+    return row.original_due_at or row.due_at
 
 
 @functools.cache

@@ -182,6 +182,9 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The due time the row had when it began waiting for its community to take the bot back (due_at
+    # then moves on every hour): its lateness is measured from it. None: it never waited.
+    original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done|failed|skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

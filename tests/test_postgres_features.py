@@ -458,7 +458,7 @@ async def test_packs_export_import_round_trip_and_remove_post(config_services: S
         ]
     exported = await run(config_services, mod, export_settings, directory=directory)
     data = tomllib.loads(exported.content.decode())
-    assert data["purge_grace_days"] == 7 and data["channels"]["modlog"] == "#modlog"
+    assert data["purge_grace_days"] == 7 and data["channels"]["modlog"] == f"#modlog ({MODLOG})"
     assert {"name": "Livre", "trades": ["Illustration", "Rédaction web"]} in data["packs"]
     assert {"name": "Conseil"} not in data["trades"]
     card = await run(config_services, mod_b, import_settings, exported.content.decode(),

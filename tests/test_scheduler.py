@@ -15,9 +15,10 @@ from bot.clock import FrozenClock, SystemClock
 from bot.scheduler import JobRun, Scheduler
 from storage.communities import ensure_community
 from storage.engine import Database
-from storage.models import Job
+from storage.models import Community, Job
 
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 
 
 class Recorder:
@@ -375,8 +376,82 @@ async def test_stop_gives_an_interrupted_job_back(db: Database) -> None:
     await scheduler.stop()
 
     row = await job(db, job_id)
-    assert (row.state, row.attempts, row.claimed_by) == ("pending", 1, None)
+    assert (row.state, row.attempts, row.claimed_by) == ("pending", 0, None)  # interrupted, not failed
     assert row.last_error == "interrupted by shutdown"
+
+
+async def test_a_job_interrupted_on_its_last_attempt_runs_after_the_restart(
+    any_db: Database, clock: FrozenClock
+) -> None:
+    """Before, the interrupted attempt counted: the row went back pending with attempts == max_attempts,
+    which no sweep claims, and the reminder was never sent nor recorded as failed."""
+    attempts: list[int] = []
+    started = asyncio.Event()
+
+    async def flaky(run: JobRun) -> None:
+        attempts.append(run.attempt)
+        if len(attempts) < 5:
+            raise RuntimeError("503 Service Unavailable")  # a platform outage
+        if len(attempts) == 5:
+            started.set()
+            await asyncio.Event().wait()  # the 5th attempt is in flight when the bot is redeployed
+
+    first = Scheduler(any_db, clock, stop_timeout=0.05)
+    first.register("remind", flaky)
+    job_id = await schedule(first, any_db, kind="remind", due_at=clock.now())
+    for _ in range(4):  # four failed attempts, with their backoff
+        await first.run_due()
+        clock.advance(timedelta(hours=1))
+    await first.start()  # its first sweep takes the 5th attempt
+    await asyncio.wait_for(started.wait(), timeout=2)
+    await first.stop()  # a deploy cancels it
+
+    second = Scheduler(any_db, clock)  # the new process
+    second.register("remind", flaky)
+    assert await second.run_due() == 1
+    assert attempts == [1, 2, 3, 4, 5, 5]  # the interrupted attempt is made again
+    assert (await job(any_db, job_id)).state == "done"
+
+
+async def test_a_job_waiting_for_its_community_keeps_its_lateness_limit(
+    any_db: Database, clock: FrozenClock
+) -> None:
+    """Before, each hourly look while the bot was away moved due_at on and the lateness counted from
+    the last look: a notice to be dropped after a day went out days late when the bot came back."""
+    scheduler = Scheduler(any_db, clock)
+    handler = Recorder()
+    scheduler.register("remind", handler, max_lateness=timedelta(days=1))
+    async with any_db.transaction() as session:
+        communities = [await ensure_community(session, "discord", str(n)) for n in (1, 2)]
+        for community in communities:
+            community.active = False  # both removed the bot
+        soon, late = (community.id for community in communities)
+    due = clock.now()
+    ids = {c: await schedule(scheduler, any_db, kind="remind", due_at=due, community_id=c)
+           for c in (soon, late)}
+
+    async def away(hours: int) -> None:
+        for _ in range(hours):
+            clock.advance(timedelta(hours=1))
+            await scheduler.run_due()
+
+    async def back(community_id: int) -> None:
+        async with any_db.transaction() as session:
+            await session.execute(update(Community).where(Community.id == community_id).values(active=True))
+
+    await scheduler.run_due()
+    row = await job(any_db, ids[soon])
+    assert (row.state, row.attempts, row.due_at, row.original_due_at) == ("pending", 0, due + HOUR, due)
+    await away(20)
+    await back(soon)  # within the day: runs once, told when it was due
+    await away(1)
+    assert [(run.id, run.due_at) for run in handler.runs] == [(ids[soon], due)]
+    await away(4 * 24)
+    await back(late)  # days later: stale, dropped
+    await away(2)
+    assert len(handler.runs) == 1
+    row = await job(any_db, ids[late])
+    assert (row.state, row.last_error) == ("skipped", f"stale: due {due.isoformat()}")
 
 
 async def test_naive_due_times_are_refused(db: Database, clock: FrozenClock) -> None:

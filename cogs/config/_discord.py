@@ -33,7 +33,7 @@ from cogs.config._context import run
 from cogs.config._declared import CHANNEL_KINDS, CORE_SETTINGS
 from cogs.config._moderation import remove_post, remove_post_by_link
 from cogs.config._packs import packs, remove_pack, set_pack
-from cogs.config._settings import LIMITS, set_setting
+from cogs.config._settings import LIMITS, Bad, set_setting
 from cogs.config._show import show
 from cogs.config._trades import (
     add_sector,
@@ -83,7 +83,12 @@ def _options(*names: str) -> Callable[[Any], Any]:
 
 
 class DiscordDirectory:
-    """Channels and roles of the guild the interaction comes from (discord.py's cache)."""
+    """Channels and roles of the guild the interaction comes from (discord.py's cache).
+
+    A channel is a text channel, as `/config channel` offers (cards are posted there): not a voice
+    channel, a category or a thread. A guild may give two channels, or two roles, the same name: such
+    a name is refused (the moderator gives the id or mention), never resolved to the first one.
+    """
 
     def __init__(self, guild: discord.Guild | None) -> None:
         self.guild = guild
@@ -93,11 +98,16 @@ class DiscordDirectory:
         if self.guild is None:
             return _refs.channel_id("discord", ref)
         if ref.startswith("#"):
-            found = discord.utils.get(self.guild.channels, name=ref[1:])
-            return str(found.id) if found is not None else None
+            named = [c for c in self.guild.text_channels if c.name == ref[1:]]
+            if len(named) > 1:
+                raise Bad("config.errors.ambiguous_channel", channel=ref)
+            return str(named[0].id) if named else None
         channel_id = _refs.channel_id("discord", ref)
-        if channel_id is None or self.guild.get_channel_or_thread(int(channel_id)) is None:
+        found = self.guild.get_channel_or_thread(int(channel_id)) if channel_id is not None else None
+        if found is None:
             return None
+        if not isinstance(found, discord.TextChannel):
+            raise Bad("config.errors.not_text_channel", channel=f"#{found.name}")
         return channel_id
 
     async def channel_label(self, channel_id: str) -> str:
@@ -112,14 +122,14 @@ class DiscordDirectory:
         if self.guild is None:
             return _refs.role_id("discord", ref)
         if ref.startswith("@"):
-            found = discord.utils.get(self.guild.roles, name=ref[1:])
+            named = [r for r in self.guild.roles if r.name == ref[1:] and _a_person_may_hold(r)]
+            if len(named) > 1:
+                raise Bad("config.errors.ambiguous_role", role=ref)
+            found = named[0] if named else None
         else:
             role_id = _refs.role_id("discord", ref)
             found = self.guild.get_role(int(role_id)) if role_id is not None else None
-        # @everyone would make every member a moderator; a bot's managed role belongs to no person.
-        if found is None or found.is_default() or found.managed:
-            return None
-        return str(found.id)
+        return str(found.id) if found is not None and _a_person_may_hold(found) else None
 
     async def role_label(self, role_id: str) -> str:
         return f"<@&{role_id}>"
@@ -133,6 +143,11 @@ class DiscordDirectory:
 
     async def usergroup(self, ref: str) -> str | None:
         return None
+
+
+def _a_person_may_hold(role: discord.Role) -> bool:
+    # @everyone would make every member a moderator; a bot's managed role belongs to no person.
+    return not role.is_default() and not role.managed
 
 
 def _modal(

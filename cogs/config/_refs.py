@@ -25,6 +25,9 @@ _SLACK_LINK = re.compile(
 
 
 MAX_REF = 300  # a mention, an id or a message link; longer text is none of them, unread
+# Discord lets two channels (or two roles) of a server share a name: an export writes the id beside
+# the name ("#missions (1234…)"), which an import in that same server prefers. Slack's are unique.
+_EXPORTED = re.compile(rf"^(?P<name>[#@].+?)\s*\((?P<id>{_DISCORD_ID})\)$")
 
 
 def _match(pattern: re.Pattern[str], text: str) -> str | None:
@@ -38,6 +41,17 @@ def channel_id(platform: str, text: str) -> str | None:
     """A channel id from a mention or a raw id of this platform; None for anything else."""
     pattern = _CHANNEL.get(platform)
     return _match(pattern, text) if pattern else None
+
+
+def exported(platform: str, sigil: str, name: str, ref_id: str) -> str:
+    """How an export names a channel ("#") or a role ("@"): by name, on Discord with its id beside."""
+    return f"{sigil}{name} ({ref_id})" if platform == "discord" else f"{sigil}{name}"
+
+
+def split_exported(text: str) -> tuple[str, str | None]:
+    """("#missions", "1234…") from what `exported` wrote; (text, None) from anything else."""
+    found = _EXPORTED.match(text.strip()) if len(text) <= MAX_REF else None
+    return (found.group("name"), found.group("id")) if found else (text, None)
 
 
 def role_id(platform: str, text: str) -> str | None:
@@ -73,7 +87,11 @@ class Directory(Protocol):
     """
 
     async def channel(self, ref: str) -> str | None:
-        """The id of the channel `ref` names (id, mention or "#name") in this community, or None."""
+        """The id of the channel `ref` names (id, mention or "#name") in this community, or None.
+
+        Only a channel the bot can post cards in (on Discord, a text channel: what /config channel
+        offers); `_values.Bad` says why another one, or a name several channels share, is refused.
+        """
         ...
 
     async def channel_label(self, channel_id: str) -> str:
@@ -85,7 +103,10 @@ class Directory(Protocol):
         ...
 
     async def role(self, ref: str) -> str | None:
-        """The id of the role `ref` names (id, mention or "@name"), or None (always None on Slack)."""
+        """The id of the role `ref` names (id, mention or "@name"), or None (always None on Slack).
+
+        `_values.Bad` refuses a name several roles share.
+        """
         ...
 
     async def role_label(self, role_id: str) -> str: ...

@@ -1,7 +1,9 @@
 """Trades and sectors: add, rename, remove (merging whoever uses them), and a trade's own channel.
 
 Two moderators adding at the same moment both succeed: each name is its own row and the
-(community, folded name) unique constraint settles duplicates, not a read-then-write.
+(community, folded name) unique constraint settles duplicates, not a read-then-write. A pack left
+without a trade by a removal is removed with it (and said): an empty pack can be neither chosen nor
+exported.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from bot.cards import Card
 from bot.errors import NotFound, UserError
@@ -18,6 +21,7 @@ from cogs.config import _merge
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._settings import Bad, parse_channel
+from cogs.config.models import Pack, PackTrade
 from storage.models import Sector, Trade
 from storage.sql import dialect_insert
 from storage.text import fold
@@ -153,17 +157,53 @@ async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | No
             )
     if target is not None:
         await _merge.merge(ctx.session, model.__table__, row.id, target.id)
-    await ctx.session.execute(
-        delete(model)
-        .where(model.id == row.id, model.community_id == ctx.community_id)
-        .execution_options(synchronize_session=False)
-    )
-    await record(ctx, f"{kind.name}.remove", row.name, target.name if target else "", target=row.name)
+    emptied = await delete_row(ctx, kind, row.id, row.name, target.name if target else "")
     if target is not None:
         text = ctx.t("config.done.merged", name=row.name, into=target.name)
     else:
         text = ctx.t(f"config.done.{kind.name}_removed", name=row.name)
+    if emptied:
+        text += "\n" + ctx.t("config.done.packs_emptied", count=len(emptied), names=", ".join(emptied))
     return Card(title=ctx.t("config.done.title"), text=text)
+
+
+async def delete_row(ctx: ConfigContext, kind: Kind, row_id: int, name: str, into: str = "") -> list[str]:
+    """Delete a trade or sector whose uses were merged `into` another (or that nobody uses), audited.
+
+    The stored searches naming it are forgotten; a pack it was the only trade of is removed too (its
+    name returned, to be said): a pack without a trade can be neither chosen nor exported.
+    """
+    model = kind.model
+    emptied = await _packs_only_of(ctx, row_id) if kind is TRADES else []
+    await _merge.forget(ctx.session, model.__table__, row_id)
+    await ctx.session.execute(
+        delete(model)
+        .where(model.id == row_id, model.community_id == ctx.community_id)
+        .execution_options(synchronize_session=False)
+    )
+    await record(ctx, f"{kind.name}.remove", name, into, target=name)
+    for pack_id, pack in emptied:
+        await ctx.session.execute(
+            delete(Pack).where(Pack.id == pack_id, Pack.community_id == ctx.community_id)
+        )
+        await record(ctx, "pack.remove", name, "", target=pack)
+    return [pack for _, pack in emptied]
+
+
+async def _packs_only_of(ctx: ConfigContext, trade_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the packs whose only trade is `trade_id`."""
+    other = aliased(PackTrade)
+    rows = await ctx.session.execute(
+        select(Pack.id, Pack.name)
+        .join(PackTrade, PackTrade.pack_id == Pack.id)
+        .where(
+            Pack.community_id == ctx.community_id,
+            PackTrade.trade_id == trade_id,
+            ~exists().where(other.pack_id == Pack.id, other.trade_id != trade_id),
+        )
+        .order_by(Pack.position, Pack.id)
+    )
+    return [(pack_id, name) for pack_id, name in rows]
 
 
 @action("trade_add")

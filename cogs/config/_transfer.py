@@ -3,9 +3,12 @@
 An import is validated as a whole before anything is written: a bad file changes nothing and every
 problem is named by its key. Keys left out of the file are left unchanged. Trades and sectors follow
 the file (created, renamed by case, re-ordered, bound); those missing from it are removed unless
-members use them (then they are kept and listed: removing those needs a merge decision). Packs
-follow the file exactly. Channels and roles are written by name ("#intros", "@Modos") when the
-platform knows it, so the file works in another server; ids are accepted too.
+members use them (then they are kept and listed: removing those needs a merge decision), and the
+file's plus the kept ones must fit the forms' menus (`MAX_PER_KIND`). Packs follow the file exactly;
+an empty pack is never written. Every change is audited as the single command making it would be.
+Channels and roles are written by name ("#intros", "@Modos") when the platform knows it, so the file
+works in another server; on Discord, where two may share a name, their id rides beside it and wins
+in the server it belongs to (`_values.export`). Ids are accepted too.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ from bot.text import refuse_control_characters
 from cogs.config import _merge, _values
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
-from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, packs
+from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, ensure_default_packs, packs
 from cogs.config._settings import CHANNELS, Bad, apply, current_values, parse_channel, settings_for
-from cogs.config._trades import _NOT_USAGE, MAX_PER_KIND, SECTORS, TRADES, Kind, clean_name
+from cogs.config._trades import _NOT_USAGE, MAX_PER_KIND, SECTORS, TRADES, Kind, clean_name, delete_row
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
-from storage.models import CommunitySettings
 from storage.sql import dialect_insert
 from storage.text import fold
 
@@ -72,6 +74,7 @@ async def export_settings(ctx: ConfigContext) -> Export:
     data["packs"] = [
         {"name": name, "trades": members}
         for name, members in await packs(ctx.session, ctx.community_id, community.locale)
+        if members  # a pack emptied before packs went with their last trade: an import refuses it
     ]
     header = expand_commands(ctx.t("config.export.header"), ctx.platform)  # a file: no renderer
     content = (header + "\n" + tomli_w.dumps(data)).encode()
@@ -188,21 +191,35 @@ async def _trades(
     return result
 
 
-async def _used(ctx: ConfigContext, kind: Kind, keep: set[str]) -> dict[str, tuple[int, str, bool]]:
-    """Existing rows by folded name: (id, name, used by members)."""
+@dataclass(frozen=True)
+class _Row:
+    """A trade or sector of the community, as the import finds it."""
+
+    id: int
+    name: str
+    channel_id: str | None
+    used: bool  # left out of the file, yet used by members: kept
+
+
+async def _used(ctx: ConfigContext, kind: Kind, keep: set[str]) -> dict[str, _Row]:
+    """Existing rows by folded name; whether members use them is counted for those not in `keep`."""
     model = kind.model
-    rows = (
-        await ctx.session.execute(
-            select(model.id, model.key, model.name).where(model.community_id == ctx.community_id)
-        )
-    ).all()
+    rows = await ctx.session.scalars(select(model).where(model.community_id == ctx.community_id))
     result = {}
-    for row_id, key, name in rows:
-        used = key not in keep and bool(
-            await _merge.usage(ctx.session, model.__table__, row_id, ignore=_NOT_USAGE)
+    for row in rows.all():
+        used = row.key not in keep and bool(
+            await _merge.usage(ctx.session, model.__table__, row.id, ignore=_NOT_USAGE)
         )
-        result[key] = (row_id, name, used)
+        result[row.key] = _Row(row.id, row.name, getattr(row, "channel_id", None), used)
     return result
+
+
+def _fits(problems: _Problems, kind: Kind, count: int | None, existing: dict[str, _Row]) -> None:
+    """The file's trades (or sectors) and those kept because members use them fit the forms' menus."""
+    kept = [row.name for row in existing.values() if row.used]
+    if count is not None and count + len(kept) > MAX_PER_KIND:
+        problems.add(f"{kind.name}s", f"config.errors.import_kept_{kind.name}s", count=count,
+                     names=", ".join(kept), max=MAX_PER_KIND)
 
 
 def _packs(
@@ -245,7 +262,8 @@ class _File:
     scalars: dict[str, Any]
     trades: list[tuple[str, str | None]] | None
     sectors: list[str] | None
-    existing_trades: dict[str, tuple[int, str, bool]]
+    existing_trades: dict[str, _Row]
+    existing_sectors: dict[str, _Row]
     packs: list[tuple[str, list[str]]] | None
 
 
@@ -256,10 +274,12 @@ async def check_import(ctx: ConfigContext, text: str) -> None:
 
 
 async def _read(ctx: ConfigContext, text: str) -> _File:
-    if len((text or "").encode()) > MAX_BYTES:
+    # A byte order mark (Windows editors save "UTF-8 with BOM") is no TOML: the file is the same without.
+    text = (text or "").removeprefix("\ufeff")
+    if len(text.encode()) > MAX_BYTES:
         raise invalid("file", "config.errors.import_too_big", max_kb=MAX_BYTES // 1000)
     try:
-        data = tomllib.loads(text or "")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise invalid("file", "config.errors.import_toml", error=str(exc)) from None
     refuse_control_characters({"file": data})  # TOML escapes ("\u0000") reach text the platforms let by
@@ -271,32 +291,36 @@ async def _read(ctx: ConfigContext, text: str) -> _File:
     file_sectors = (_names(problems, "sectors", data["sectors"], most=MAX_PER_KIND) if "sectors" in data
                     else None)
     existing_trades = await _used(ctx, TRADES, {fold(n) for n, _ in file_trades or []})
+    existing_sectors = (
+        {} if file_sectors is None else await _used(ctx, SECTORS, {fold(n) for n in file_sectors})
+    )
+    _fits(problems, TRADES, None if file_trades is None else len(file_trades), existing_trades)
+    _fits(problems, SECTORS, None if file_sectors is None else len(file_sectors), existing_sectors)
     if file_trades is None:
         trade_keys = set(existing_trades)
     else:
-        trade_keys = {fold(n) for n, _ in file_trades} | {k for k, v in existing_trades.items() if v[2]}
+        trade_keys = {fold(n) for n, _ in file_trades} | {k for k, row in existing_trades.items() if row.used}
     file_packs = _packs(data, problems, trade_keys)
     if problems.found:
         raise InvalidInput(problems.found)
-    return _File(scalars, file_trades, file_sectors, existing_trades, file_packs)
+    return _File(scalars, file_trades, file_sectors, existing_trades, existing_sectors, file_packs)
 
 
 @action("import")
 async def import_settings(ctx: ConfigContext, text: str) -> Card:
     """Apply a TOML file made by /config export (or by hand): all of it, or nothing."""
     read = await _read(ctx, text)
-    scalars, file_trades, file_sectors = read.scalars, read.trades, read.sectors
-    existing_trades, file_packs = read.existing_trades, read.packs
-    changed = await apply(ctx, scalars)
+    changed = await apply(ctx, read.scalars)
     summary = [ctx.t("config.import.settings", count=len(changed))]
-    if file_trades is not None:
-        summary.append(await _apply_list(ctx, TRADES, file_trades, existing_trades))
-    if file_sectors is not None:
-        existing_sectors = await _used(ctx, SECTORS, {fold(n) for n in file_sectors})
-        summary.append(await _apply_list(ctx, SECTORS, [(n, None) for n in file_sectors], existing_sectors))
-    if file_packs is not None:
-        await _apply_packs(ctx, file_packs)
-        summary.append(ctx.t("config.import.packs", count=len(file_packs)))
+    if read.trades is not None:
+        summary.append(await _apply_list(ctx, TRADES, read.trades, read.existing_trades))
+    if read.sectors is not None:
+        summary.append(
+            await _apply_list(ctx, SECTORS, [(n, None) for n in read.sectors], read.existing_sectors)
+        )
+    if read.packs is not None:
+        await _apply_packs(ctx, read.packs)
+        summary.append(ctx.t("config.import.packs", count=len(read.packs)))
     await record(ctx, "import", "", " · ".join(summary))
     return Card(title=ctx.t("config.import.title"), text="\n".join(summary))
 
@@ -305,52 +329,69 @@ async def _apply_list(
     ctx: ConfigContext,
     kind: Kind,
     wanted: list[tuple[str, str | None]],
-    existing: dict[str, tuple[int, str, bool]],
+    existing: dict[str, _Row],
 ) -> str:
-    model = kind.model
+    """Trades or sectors as the file lists them; each addition, renaming, channel and removal audited."""
     added = 0
     for position, (name, channel) in enumerate(wanted):
-        values: dict[str, Any] = {"name": name, "position": position}
-        if kind is TRADES:
-            values["channel_id"] = channel
-        key = fold(name)
-        if key in existing:
-            await ctx.session.execute(
-                update(model)
-                .where(model.id == existing[key][0], model.community_id == ctx.community_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            await ctx.session.execute(
-                dialect_insert(ctx.session, model).values(community_id=ctx.community_id, key=key, **values)
-            )
+        row = existing.get(fold(name))
+        if row is None:
+            await _insert(ctx, kind, name, position, channel)
             added += 1
+        else:
+            await _update(ctx, kind, row, name, position, channel)
     keys = {fold(n) for n, _ in wanted}
-    removed, kept = 0, []
-    for key, (row_id, name, used) in existing.items():
+    removed, kept, emptied = 0, [], []
+    for key, row in existing.items():
         if key in keys:
             continue
-        if used:
-            kept.append(name)
+        if row.used:
+            kept.append(row.name)
             continue
-        await ctx.session.execute(
-            delete(model).where(model.id == row_id, model.community_id == ctx.community_id)
-        )
+        emptied += await delete_row(ctx, kind, row.id, row.name)
         removed += 1
     text = ctx.t(f"config.import.{kind.name}s", count=len(wanted), added=added, removed=removed)
     if kept:
         text += " " + ctx.t("config.import.kept", names=", ".join(kept))
+    if emptied:
+        text += " " + ctx.t("config.done.packs_emptied", count=len(emptied), names=", ".join(emptied))
     return text
 
 
-async def _apply_packs(ctx: ConfigContext, wanted: list[tuple[str, list[str]]]) -> None:
+async def _insert(ctx: ConfigContext, kind: Kind, name: str, position: int, channel: str | None) -> None:
+    values: dict[str, Any] = {"community_id": ctx.community_id, "key": fold(name), "name": name,
+                              "position": position}
+    if kind is TRADES:
+        values["channel_id"] = channel
+    await ctx.session.execute(dialect_insert(ctx.session, kind.model).values(**values))
+    await record(ctx, f"{kind.name}.add", "", name, target=name)
+    if channel:
+        await record(ctx, "trade.channel", "", channel, target=name)
+
+
+async def _update(
+    ctx: ConfigContext, kind: Kind, row: _Row, name: str, position: int, channel: str | None
+) -> None:
+    model = kind.model
+    values: dict[str, Any] = {"name": name, "position": position}
+    if kind is TRADES:
+        values["channel_id"] = channel
     await ctx.session.execute(
-        update(CommunitySettings)
-        .where(CommunitySettings.community_id == ctx.community_id)
-        .values(packs_seeded=True)
+        update(model)
+        .where(model.id == row.id, model.community_id == ctx.community_id)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+    if name != row.name:
+        await record(ctx, f"{kind.name}.rename", row.name, name, target=row.name)
+    if kind is TRADES and channel != row.channel_id:
+        await record(ctx, "trade.channel", row.channel_id or "", channel or "", target=name)
+
+
+async def _apply_packs(ctx: ConfigContext, wanted: list[tuple[str, list[str]]]) -> None:
+    """The file's packs replace the community's (the default ones too); each change is audited."""
+    await ensure_default_packs(ctx.session, ctx.community_id, (await ctx.community()).locale)
+    before = {fold(name): (name, members) for name, members in await packs(ctx.session, ctx.community_id)}
     await ctx.session.execute(delete(Pack).where(Pack.community_id == ctx.community_id))
     known = {
         row.key: row.id
@@ -361,3 +402,11 @@ async def _apply_packs(ctx: ConfigContext, wanted: list[tuple[str, list[str]]]) 
     for position, (name, members) in enumerate(wanted):
         ids = list(dict.fromkeys(known[fold(m)] for m in members))
         await _write_pack(ctx.session, ctx.community_id, name, ids, position)
+    after = {fold(name): (name, members) for name, members in await packs(ctx.session, ctx.community_id)}
+    for key, (name, members) in after.items():
+        old_name, old = before.get(key, ("", []))
+        if (old_name, old) != (name, members):
+            await record(ctx, "pack.set", ", ".join(old), ", ".join(members), target=name)
+    for key, (name, members) in before.items():
+        if key not in after:
+            await record(ctx, "pack.remove", ", ".join(members), "", target=name)

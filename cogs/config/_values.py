@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.settings_registry import (
@@ -116,7 +117,7 @@ async def _parse(ctx: ConfigContext, kind: Kind, raw: Any) -> Any:
     if text.casefold() in CLEAR:
         return None
     if isinstance(kind, Role):
-        found = await ctx.directory.role(text)
+        found = await _named(ctx.directory.role, text)
         if found is None:
             raise Bad("config.errors.unknown_role", role=text)
         return found
@@ -126,11 +127,28 @@ async def _parse(ctx: ConfigContext, kind: Kind, raw: Any) -> Any:
             raise Bad("config.errors.unknown_usergroup", group=text)
         return found
     if isinstance(kind, Channel):
-        found = await ctx.directory.channel(text)
+        found = await _named(ctx.directory.channel, text)
         if found is None:
             raise Bad("config.errors.unknown_channel", channel=text)
         return found
     raise TypeError(f"no parser for {kind!r}")
+
+
+async def _named(find: Callable[[str], Awaitable[str | None]], text: str) -> str | None:
+    """The channel or role `text` names, or None.
+
+    The id an export wrote beside the name when it is one of this community's (two channels may share
+    the name), else the name, id or mention as typed.
+    """
+    name, known = _refs.split_exported(text)
+    if known is not None:
+        try:
+            found = await find(known)
+        except Bad:  # not a channel of the kind here: the name says which one is meant
+            found = None
+        if found is not None:
+            return found
+    return await find(name)
 
 
 def _flag(ctx: ConfigContext, raw: Any) -> bool:
@@ -167,6 +185,8 @@ def _duration(ctx: ConfigContext, kind: Duration, raw: Any) -> int:
 
     if isinstance(raw, bool):
         raise Bad("config.errors.duration", **bounds())
+    if kind.low == 0 and not isinstance(raw, int) and _off(ctx, _text(raw)):
+        return 0  # what `display` shows for 0 ("off", "désactivé") reads back as 0
     try:
         minutes = raw if isinstance(raw, int) else parse_duration(_text(raw))
     except OffsetError as exc:
@@ -174,6 +194,12 @@ def _duration(ctx: ConfigContext, kind: Duration, raw: Any) -> int:
     if not kind.low <= minutes <= kind.high:
         raise Bad("config.errors.duration", **bounds())
     return minutes
+
+
+def _off(ctx: ConfigContext, text: str) -> bool:
+    """A word clearing a setting, or the "off" shown for a delay of 0, in any language."""
+    off = catalog_words(ctx.catalog, {"off": FLAG_WORDS["off"]})
+    return text.casefold() in CLEAR or match_word(text, off) is not None
 
 
 def _choice(ctx: ConfigContext, kind: Choice, raw: Any) -> str:
@@ -231,7 +257,7 @@ async def display(ctx: ConfigContext, spec: SettingSpec, value: Any, locale: str
 
 
 async def export(ctx: ConfigContext, spec: SettingSpec, value: Any) -> Any:
-    """The value in the TOML file: channels and roles by name when the platform knows it."""
+    """The value in the TOML file: channels and roles by name where the platform has one (_refs.exported)."""
     kind = spec.kind
     if isinstance(kind, Offsets):
         return [compact(m) for m in value]
@@ -243,10 +269,10 @@ async def export(ctx: ConfigContext, spec: SettingSpec, value: Any) -> Any:
         return ""
     if isinstance(kind, Role):
         name = await ctx.directory.role_name(value)
-        return f"@{name}" if name else value
+        return _refs.exported(ctx.platform, "@", name, value) if name else value
     if isinstance(kind, Channel) and not isinstance(kind, UserGroup):
         name = await ctx.directory.channel_name(value)
-        return f"#{name}" if name else value
+        return _refs.exported(ctx.platform, "#", name, value) if name else value
     return value
 
 

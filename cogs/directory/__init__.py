@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from bot.features import CommandSpec, Feature, PrivacyHook
+from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
 from cogs.directory._cleanup import on_start
 from cogs.directory._values import VALUES
 
@@ -22,8 +22,12 @@ FEATURE = Feature(
     discord_extension="cogs.directory._discord",
     slack_listeners="cogs.directory._slack",
     models="cogs.directory.models",
+    held_ids=(
+        HeldIds("directory_queries", "filters", "trades", entry="trade_id", forget=True),
+        HeldIds("directory_queries", "filters", "sectors", entry="sector_id", forget=True),
+    ),
     on_start=on_start,
     # Its suggestions (cities, skills) are read from the profiles and kept in memory: dropped at once
-    # when a member's data is deleted.
+    # when a member's data is deleted, or the community paused or purged.
     privacy=PrivacyHook(tables=(), export=_nothing_stored, delete=_nothing_to_delete, forget=VALUES.drop),
 )

@@ -26,6 +26,8 @@ from storage.text import fold
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL = 30.0
+# How long past its TTL a copy may still be served (while it is refreshed); older, it is read again.
+DEFAULT_MAX_STALE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,19 @@ class ValueCache:
 
     Stale-while-revalidate: an expired entry is still served while one background task per
     community reads the new values in its own read-only transaction, so no member's request ever
-    waits for the grouping reads (40-210 ms on 10k-50k profiles). Only a community's very first
-    lookup reads inline.
+    waits for the grouping reads (40-210 ms on 10k-50k profiles). Only a community's first lookup,
+    and one after `max_stale` seconds without any, read inline.
+
+    Keyed by community id, which SQLite gives to the next community once one is purged: the purge
+    drops the copy (`drop`, through `PrivacyHook.forget`), and a copy another process kept is never
+    served that late, a purge coming days after the community's last request (a request from a
+    paused community restores it).
     """
 
-    def __init__(self, ttl: float = DEFAULT_TTL, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = DEFAULT_TTL, now: Callable[[], float] = time.monotonic, *,
+                 max_stale: float = DEFAULT_MAX_STALE) -> None:
         self.ttl = ttl
+        self.max_stale = max_stale
         self._now = now
         self._entries: WeakKeyDictionary[Engine, dict[int, tuple[float, CommunityValues]]] = (
             WeakKeyDictionary()
@@ -97,13 +106,16 @@ class ValueCache:
         return values
 
     def cached(self, engine: AsyncEngine | AsyncConnection, community_id: int) -> CommunityValues | None:
-        """The copy in memory, without any transaction; None: never read in this process.
+        """The copy in memory, without any transaction; None: to be read (never, or long ago).
 
-        An expired copy is served and refreshed in the background.
+        An expired copy is served and refreshed in the background, up to `max_stale` seconds late.
         """
         per_db = self._entries.get(engine.sync_engine)
         entry = per_db.get(community_id) if per_db is not None else None
         if per_db is None or entry is None:
+            return None
+        if entry[0] + self.max_stale <= self._now():
+            del per_db[community_id]
             return None
         if entry[0] <= self._now():
             self._refresh(engine, per_db, community_id)
@@ -154,9 +166,10 @@ class ValueCache:
         self._entries.clear()
 
     def drop(self, community_id: int, _member_id: int | None = None) -> None:
-        """Forget a community's copy (a member's data deleted: their city and skills must go at once).
+        """Forget a community's copy: a member's data deleted, or the community paused or purged.
 
-        Its next lookup reads again; a refresh already in flight, begun before, does not store its copy.
+        What is gone must not be suggested again, not even once more: the next lookup reads again,
+        and a refresh already in flight, begun before, does not store its copy.
         """
         self._dropped[community_id] = self._dropped.get(community_id, 0) + 1
         for per_db in self._entries.values():

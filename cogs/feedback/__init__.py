@@ -1,6 +1,6 @@
 """Peer feedback: ask the trade for a critique, answer in a thread, credit helpful answers with kudos."""
 
-from bot.features import CommandSpec, Feature, PrivacyHook
+from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
 from cogs.feedback._feedback import on_start
 from cogs.feedback._settings import NUDGE_DELAY
 from cogs.feedback._store import delete_member, export_member
@@ -20,6 +20,8 @@ FEATURE = Feature(
     discord_extension="cogs.feedback._discord",
     slack_listeners="cogs.feedback._slack",
     models="cogs.feedback.models",
+    # /kudos top's counts per month and trade: a merge adds both trades' kudos together.
+    held_ids=(HeldIds("feedback_kudos_months", "trade_key", "trades", adds=("n",)),),
     settings=(NUDGE_DELAY,),
     discord_permissions=(
         ("create_public_threads", "each feedback request gets a thread for its answers"),

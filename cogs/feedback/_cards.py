@@ -119,7 +119,11 @@ def answer_card(
     )
 
 
-def nudge_card(catalog: Catalog, locale: str, view: RequestView, since: datetime) -> Card:
+def nudge_card(catalog: Catalog, locale: str, view: RequestView, since: datetime, *, timezone: str) -> Card:
+    """The reminder posted under an unanswered request.
+
+    `timezone` (the community's) and `locale` also write the date of the notification text.
+    """
     t = catalog.t
     actions = (
         Action(action_id(FEATURE, "answer", view.id), t(locale, "feedback.buttons.answer"), "primary"),
@@ -130,7 +134,7 @@ def nudge_card(catalog: Catalog, locale: str, view: RequestView, since: datetime
             locale,
             "feedback.nudge.text",
             kind=t(locale, f"feedback.kinds.{view.kind}"),
-            since=when(since, "relative"),
+            since=when(since, "relative", locale=locale, timezone=timezone),
         ),
         actions=actions,
     )

@@ -41,8 +41,10 @@ from cogs.feedback._cards import (
 from cogs.feedback._settings import NUDGE_DELAY
 from cogs.feedback._store import (
     ANSWER_POSTS,
+    DUE,
     FEATURE,
     FORGET,
+    NUDGE,
     NUDGE_POSTS,
     AnswerView,
     Person,
@@ -55,6 +57,8 @@ from cogs.feedback._store import (
     give_kudos,
     insert_answer,
     insert_request,
+    job_key,
+    job_keys,
     kudos_rows,
     load_answer,
     load_request,
@@ -78,7 +82,6 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
-NUDGE, DUE = "feedback.nudge", "feedback.due"
 DUE_HOUR = time(9, 0)  # the day after the due date, 09:00 in the community's zone
 TOP_PER_TRADE = 3
 MONTHS_SHOWN = 6
@@ -87,10 +90,6 @@ MONTHS_SHOWN = 6
 def week_of(now: datetime, timezone: str) -> str:
     year, week, _ = community_today(now, timezone).isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def _key(kind: str, community_id: int, request_id: int) -> str:
-    return f"{kind}:{community_id}:{request_id}"
 
 
 # -- asking ---------------------------------------------------------------------------------------
@@ -187,15 +186,17 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
     if request_id is None:  # another request took this week's slot first
         _refuse_limit(ctx, (await ctx.settings()).feedback_per_week)
     assert request_id is not None
+    # The jobs name the request by its id and creation time (`_planned_for`): ids are reused.
+    payload = {"request_id": request_id, "created_at": now.isoformat()}
     delay = int(await ctx.setting(NUDGE_DELAY))
     if delay > 0:
         await ctx.scheduler.schedule(
             ctx.session,
             kind=NUDGE,
             due_at=now + timedelta(minutes=delay),
-            payload={"request_id": request_id},
+            payload=payload,
             community_id=ctx.community_id,
-            dedupe_key=_key(NUDGE, ctx.community_id, request_id),
+            dedupe_key=job_key(NUDGE, ctx.community_id, request_id, now),
         )
     if data.due_on is not None:
         due_at = datetime.combine(
@@ -205,9 +206,9 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
             ctx.session,
             kind=DUE,
             due_at=max(due_at, now),
-            payload={"request_id": request_id},
+            payload=payload,
             community_id=ctx.community_id,
-            dedupe_key=_key(DUE, ctx.community_id, request_id),
+            dedupe_key=job_key(DUE, ctx.community_id, request_id, now),
         )
     services, community_id = ctx.services, ctx.community_id
 
@@ -248,7 +249,7 @@ async def publish_request(services: Services, community_id: int, request_id: int
         ref, outage = None, True
     if ref is None:
         async with services.db.transaction() as session:
-            await _cancel_jobs(services, session, community_id, request_id)
+            await _cancel_jobs(services, session, community_id, request_id, view.created_at)
             await session.execute(
                 delete(FeedbackRequest).where(
                     FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id
@@ -334,9 +335,7 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
     )
     view = await load_request(ctx.session, row)
     if view.answers == 1:  # the first answer: no nudge any more (the request row, held above, orders them)
-        await ctx.scheduler.cancel(
-            ctx.session, dedupe_key=_key(NUDGE, ctx.community_id, request_id), community_id=ctx.community_id
-        )
+        await _cancel_jobs(ctx.services, ctx.session, ctx.community_id, request_id, row.created_at, (NUDGE,))
     caller = ctx.caller
     author = Person(caller.member_id, caller.user_id, caller.display_name or caller.user_id, caller.locale)
     shown = AnswerView(answer_id, request_id, author, anonymous, text, ratings, helpful=False)
@@ -572,11 +571,11 @@ async def kudos_top(ctx: Context) -> Card:
 # -- closing --------------------------------------------------------------------------------------
 
 
-async def _cancel_jobs(services: Services, session: AsyncSession, community_id: int, request_id: int) -> None:
-    for kind in (NUDGE, DUE):
-        await services.scheduler.cancel(
-            session, dedupe_key=_key(kind, community_id, request_id), community_id=community_id
-        )
+async def _cancel_jobs(services: Services, session: AsyncSession, community_id: int, request_id: int,
+                       created_at: datetime, kinds: tuple[str, ...] = (NUDGE, DUE)) -> None:
+    for kind in kinds:
+        for key in job_keys(kind, community_id, request_id, created_at):
+            await services.scheduler.cancel(session, dedupe_key=key, community_id=community_id)
 
 
 async def close_request(ctx: Context, request_id: int) -> str:
@@ -588,7 +587,7 @@ async def close_request(ctx: Context, request_id: int) -> str:
         raise Forbidden("feedback.errors.only_requester_close")
     if not await close_row(ctx.session, ctx.community_id, request_id, ctx.clock.now()):
         raise UserError("feedback.errors.already_closed")
-    await _cancel_jobs(ctx.services, ctx.session, ctx.community_id, request_id)
+    await _cancel_jobs(ctx.services, ctx.session, ctx.community_id, request_id, row.created_at)
     services, community_id, title = ctx.services, ctx.community_id, row.title
 
     async def finish(_notifier: Notifier | None) -> None:
@@ -621,17 +620,31 @@ async def finish_close(services: Services, community_id: int, request_id: int) -
 # -- timed jobs -----------------------------------------------------------------------------------
 
 
+async def _planned_for(services: Services, run: JobRun) -> tuple[RequestView, Community] | None:
+    """The job's request, if it is still the one the job was planned for.
+
+    A request's id may have been given to another since (SQLite reuses a deleted row's id); rows
+    planned by earlier versions carry no creation time and are taken as they are.
+    """
+    assert run.community_id is not None
+    found = await _view(services, run.community_id, int(run.payload["request_id"]))
+    planned = run.payload.get("created_at")
+    if found is None or (planned is not None and found[0].created_at != datetime.fromisoformat(planned)):
+        return None
+    return found
+
+
 async def run_nudge(services: Services, run: JobRun) -> None:
     """Once, if still open and unanswered: a short reminder in the request's channel."""
     assert run.community_id is not None
     request_id = int(run.payload["request_id"])
-    found = await _view(services, run.community_id, request_id)
+    found = await _planned_for(services, run)
     if found is None:
         return
     view, community = found
     if not view.is_open or view.answers or view.message_id is None:
         return
-    card = nudge_card(services.catalog, community.locale, view, view.created_at)
+    card = nudge_card(services.catalog, community.locale, view, view.created_at, timezone=community.timezone)
     owner = PostOwner(run.community_id, NUDGE_POSTS, request_id, view.requester.member_id)
     try:
         await post_card(services, owner, view.channel_id, card)
@@ -649,8 +662,7 @@ async def run_nudge(services: Services, run: JobRun) -> None:
 
 async def run_due(services: Services, run: JobRun) -> None:
     """The due date passed: the requester is offered to close the request, in a DM."""
-    assert run.community_id is not None
-    found = await _view(services, run.community_id, int(run.payload["request_id"]))
+    found = await _planned_for(services, run)
     if found is None:
         return
     view, community = found

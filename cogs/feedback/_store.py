@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.scheduler import queue
+from bot.scheduler import PENDING, SKIPPED, queue
 from cogs.feedback.models import (
     CLOSED,
     OPEN,
@@ -38,13 +38,14 @@ from cogs.feedback.models import (
     public_kudos,
 )
 from cogs.intros.models import Profile, ProfileTrade
-from storage.models import Community, Member, Post, Trade
+from storage.models import Community, Job, Member, Post, Trade
 from storage.sql import dialect_insert
 
 FEATURE = "feedback"
 ANSWER_POSTS = "feedback_answer"  # Post.feature of an answer's message (the card's is FEATURE)
 NUDGE_POSTS = "feedback_nudge"
 FORGET = "feedback.forget"  # the job removing a deleted request's thread and answers from the platform
+NUDGE, DUE = "feedback.nudge", "feedback.due"  # a request's timed jobs (cogs.feedback._feedback)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,23 @@ class AnswerView:
     text: str
     ratings: dict[str, int]
     helpful: bool
+
+
+def job_key(kind: str, community_id: int, request_id: int, created_at: datetime) -> str:
+    """The dedupe key of a request's job: its id, and its creation time.
+
+    SQLite gives a deleted request's id to the next request: with the id alone, that request's job
+    was taken for the deleted one's (still pending) and never planned.
+    """
+    return f"{kind}:{community_id}:{request_id}:{created_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+
+
+def job_keys(kind: str, community_id: int, request_id: int, created_at: datetime) -> tuple[str, str]:
+    """Both keys a request's job of `kind` may have, to cancel it.
+
+    `job_key`, and the id-only key of the rows planned by earlier versions (still pending).
+    """
+    return job_key(kind, community_id, request_id, created_at), f"{kind}:{community_id}:{request_id}"
 
 
 async def person(session: AsyncSession, community_id: int, member_id: int) -> Person | None:
@@ -523,17 +541,29 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     The member's requests go, with the answers under them (a job archives their threads and removes
     those answers' messages); the answers they wrote elsewhere become "a former member" stubs without
     text or ratings; the kudos they gave or received go. Their own messages were removed beforehand
-    by bot.posting.remove_posts.
+    by bot.posting.remove_posts. The requests' nudge and due-date jobs are cancelled: left pending,
+    they would fire on the next request given the same id (SQLite reuses it), DMing its requester
+    about a due date they never set.
     """
     requests = (
         await session.execute(
-            select(FeedbackRequest.id, FeedbackRequest.channel_id, FeedbackRequest.thread_id).where(
-                FeedbackRequest.community_id == community_id, FeedbackRequest.member_id == member_id
-            )
+            select(
+                FeedbackRequest.id, FeedbackRequest.channel_id, FeedbackRequest.thread_id,
+                FeedbackRequest.created_at,
+            ).where(FeedbackRequest.community_id == community_id, FeedbackRequest.member_id == member_id)
         )
     ).all()
     ids = [r.id for r in requests]
     if ids:
+        # The hook has no scheduler at hand: its rows are marked as `Scheduler.cancel` does.
+        keys = [key for r in requests for kind in (NUDGE, DUE)
+                for key in job_keys(kind, community_id, r.id, r.created_at)]
+        await session.execute(
+            update(Job)
+            .where(Job.community_id == community_id, Job.state == PENDING, Job.dedupe_key.in_(keys))
+            .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
+            .execution_options(synchronize_session=False)
+        )
         answer_ids = select(FeedbackAnswer.id).where(
             FeedbackAnswer.community_id == community_id, FeedbackAnswer.request_id.in_(ids)
         )

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPIRY = timedelta(days=7)
-EXPIRE_JOB = "matching.expire"
+EXPIRE_JOB = store.EXPIRE_JOB
 # A kept invitation (bot/outbox.py) that could not be delivered after all: a decline, as closed DMs.
 UNREACHABLE_JOB = "matching.unreachable"
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
@@ -69,6 +69,7 @@ class _Row:
 @dataclass(frozen=True)
 class Dm:
     invitation_id: int
+    invited_at: datetime
     member_id: int
     user_id: str
     name: str
@@ -172,7 +173,7 @@ async def settle(session: AsyncSession, services: Services, community: Community
                     invited_now[slot] = r
                     await services.scheduler.schedule(
                         session, kind=EXPIRE_JOB, due_at=now + EXPIRY, community_id=cid,
-                        payload={"invitation_id": r.id}, dedupe_key=f"{EXPIRE_JOB}:{r.id}")
+                        payload=_job_payload(r.id, now), dedupe_key=store.expire_key(cid, r.id, now))
                 break
     people = await _people(session, cid, {proposal.requester_id, *(r.member_id for r in rows)})
     requester_user, requester_name, requester_locale = people.get(proposal.requester_id, ("", "", None))
@@ -188,8 +189,8 @@ async def settle(session: AsyncSession, services: Services, community: Community
     for slot, r in invited_now.items():
         user, _, locale = people[r.member_id]
         card = invitation_card(catalog, locale or community.locale, resolved, requester_name, trade(slot),
-                               r.id, now + EXPIRY)
-        plan.invites.append(Dm(r.id, r.member_id, user, name(r.member_id), card))
+                               r.id, now + EXPIRY, timezone=community.timezone)
+        plan.invites.append(Dm(r.id, now, r.member_id, user, name(r.member_id), card))
     pending = any(r.status == PENDING for r in rows)
     accepted = [r for r in rows if r.status == ACCEPTED]
     locale = requester_locale or community.locale
@@ -274,7 +275,7 @@ async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -
             failed.append(dm)
             continue
         if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card,
-                             undelivered=(UNREACHABLE_JOB, {"invitation_id": dm.invitation_id})):
+                             undelivered=(UNREACHABLE_JOB, _job_payload(dm.invitation_id, dm.invited_at))):
             failed.append(dm)  # DMs closed: unreachable
     for member_id, user, card in plan.notes:
         await send_dm(services, place, member_id, user, card)
@@ -395,16 +396,31 @@ async def run_unreachable(services: Services, run: JobRun) -> None:
     await _closed(services, run, UNREACHABLE)
 
 
+def _job_payload(invitation_id: int, invited_at: datetime) -> dict[str, str | int]:
+    """What an invitation's expiry or unreachable job is about: the invitation, sent at that time.
+
+    An invitation's id may be given to another once it is deleted (SQLite reuses it): `_closed` acts
+    only on the invitation sent at that time.
+    """
+    return {"invitation_id": invitation_id, "invited_at": invited_at.isoformat()}
+
+
 async def _closed(services: Services, run: JobRun, status: str) -> None:
-    """A pending invitation ends without an answer (`status`); the team is settled again."""
+    """A pending invitation ends without an answer (`status`); the team is settled again.
+
+    Jobs planned by earlier versions carry no time of sending, and are taken as they are.
+    """
     assert run.community_id is not None
     invitation_id = int(run.payload["invitation_id"])
+    sent = run.payload.get("invited_at")
     now = services.clock.now()
     async with services.db.transaction() as session:
         found = await store.invitation(session, run.community_id, invitation_id)
         community = await session.get(Community, run.community_id)
         if found is None or community is None or found.status != PENDING:
             return
+        if sent is not None and found.invited_at != datetime.fromisoformat(sent):
+            return  # planned for an invitation deleted since, whose id this one was given
         await store.lock_proposal(session, community.id, found.proposal_id)
         if not await store.set_status(session, community.id, invitation_id, PENDING, status, now):
             return

@@ -18,8 +18,11 @@ def answer_action_id(invitation_id: int, choice: str) -> str:
 
 
 def invitation_card(catalog: Catalog, locale: str, resolved: Resolved, requester: str, trade: str,
-                    invitation_id: int, expires: datetime) -> Card:
-    """Sent to an invited member, in their language: what the team is for, their slot, the two buttons."""
+                    invitation_id: int, expires: datetime, *, timezone: str) -> Card:
+    """Sent to an invited member, in their language: what the team is for, their slot, the two buttons.
+
+    `timezone` (the community's) and `locale` also write the date of the notification text.
+    """
     t = catalog.t
     title = request_title(catalog, locale, resolved)
     lines = [t(locale, "matching.invitation.text", requester=requester, title=title, trade=trade)]
@@ -28,7 +31,8 @@ def invitation_card(catalog: Catalog, locale: str, resolved: Resolved, requester
         lines.append(summary)
     if resolved.note:
         lines.append(t(locale, "matching.invitation.note", requester=requester, note=resolved.note))
-    lines.append(t(locale, "matching.invitation.until", date=when(expires, "date")))
+    lines.append(t(locale, "matching.invitation.until",
+                   date=when(expires, "date", locale=locale, timezone=timezone)))
     return Card(
         title=truncate(t(locale, "matching.invitation.title", requester=requester, title=title), 250),
         text="\n".join(lines),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduler import queue
+from bot.scheduler import PENDING, SKIPPED, queue
 from cogs.feedback.models import Kudos, public_kudos
 from cogs.intros.models import Profile, ProfileSector, ProfileSkill, ProfileTrade
 from cogs.matching._team import (
@@ -51,7 +51,7 @@ from cogs.matching._team import (
     shortlist_size,
 )
 from cogs.matching.models import Invitation, Proposal, ProposedMember
-from storage.models import Community, Member
+from storage.models import Community, Job, Member
 
 ROTATION_WINDOW = timedelta(days=30)
 KUDOS_WINDOW = timedelta(days=365)
@@ -469,6 +469,16 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
 
 
 WITHDRAWN_JOB = "matching.withdrawn"  # a pending invitee's data deleted: their team settled again (_invite)
+EXPIRE_JOB = "matching.expire"  # an invitation without an answer after `_invite.EXPIRY`
+
+
+def expire_key(community_id: int, invitation_id: int, invited_at: datetime) -> str:
+    """The dedupe key of an invitation's expiry: its community, its id and when it was sent.
+
+    SQLite gives a deleted invitation's id to the next one: with the id alone, that invitation's
+    expiry was taken for the deleted one's (still pending) and never planned.
+    """
+    return f"{EXPIRE_JOB}:{community_id}:{invitation_id}:{invited_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
@@ -476,9 +486,25 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
 
     A team still waiting on this member's answer would wait for ever (their invitation, and its expiry
     with it, is gone): a job settles it again, inviting the slot's next alternative or opening the space.
+    The deleted invitations' expiry jobs are cancelled: left pending, they would expire the next
+    invitation given the same id (SQLite reuses it), in another team.
     """
     mine = select(Proposal.id).where(Proposal.community_id == community_id,
                                      Proposal.requester_id == member_id)
+    sent = [(invitation_id, at) for invitation_id, at in await session.execute(
+        select(Invitation.id, Invitation.invited_at).where(
+            Invitation.community_id == community_id,
+            Invitation.proposal_id.in_(mine) | (Invitation.member_id == member_id))
+    ) if at is not None]  # a reserve was never invited: no expiry
+    if sent:  # the hook has no scheduler at hand: the rows are marked as `Scheduler.cancel` does
+        keys = [expire_key(community_id, invitation_id, at) for invitation_id, at in sent]
+        keys += [f"{EXPIRE_JOB}:{invitation_id}" for invitation_id, _ in sent]  # earlier versions' keys
+        await session.execute(
+            update(Job)
+            .where(Job.community_id == community_id, Job.state == PENDING, Job.dedupe_key.in_(keys))
+            .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
+            .execution_options(synchronize_session=False)
+        )
     waiting: dict[int, list[int]] = defaultdict(list)  # proposal -> the slots this member was asked for
     for proposal_id, slot in await session.execute(
         select(Invitation.proposal_id, Invitation.slot).where(

@@ -1,6 +1,6 @@
 """Missions: client missions shared with the trades they need, candidates, a team, staffed or expired."""
 
-from bot.features import CommandSpec, Feature, PrivacyHook
+from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
 from cogs.missions._missions import delete_member, export_member, kept_missions
 from cogs.missions._publish import on_start
 from cogs.missions._settings import SETTINGS
@@ -32,6 +32,11 @@ FEATURE = Feature(
     discord_extension="cogs.missions._discord",
     slack_listeners="cogs.missions._slack",
     models="cogs.missions.models",
+    held_ids=(
+        HeldIds("mission_candidacies", "trade_ids", "trades"),  # the mission's trades a candidate covers
+        HeldIds("mission_searches", "filters", "trades", entry="trade_id", forget=True),
+        HeldIds("mission_searches", "filters", "sectors", entry="sector_id", forget=True),
+    ),
     settings=SETTINGS,
     on_start=on_start,  # the expiry warning and expiry jobs
 )

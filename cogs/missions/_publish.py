@@ -75,7 +75,7 @@ from cogs.missions._validation import (
     validate,
 )
 from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission
-from storage.models import Community, CommunitySettings, Member, Post
+from storage.models import Community, CommunitySettings, Job, Member, Post
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -241,48 +241,69 @@ def expires_at(answer_by: date, timezone: str) -> datetime:
     return datetime.combine(answer_by + timedelta(days=1), time(0), ZoneInfo(timezone)).astimezone(UTC)
 
 
-def _key(kind: str, mission_id: int, answer_by: date) -> str:
-    return f"{kind}:{mission_id}:{answer_by.isoformat()}"
+def _key(kind: str, mission_id: int, answer_by: date, sequence: int = 0) -> str:
+    """A job's dedupe key: the mission, its answer-by date, and which plan of that date it is.
+
+    The first plan of a date (sequence 0) has no suffix: the key rows planned by earlier versions hold.
+    """
+    suffix = f":{sequence}" if sequence else ""
+    return f"{kind}:{mission_id}:{answer_by.isoformat()}{suffix}"
+
+
+async def _planned_keys(session: AsyncSession, kind: str, mission_id: int, answer_by: date) -> list[str]:
+    """The keys of the `kind` jobs planned so far for this mission and date, in plan order.
+
+    Each plan of a date takes the next sequence, so the keys are consecutive: a few lookups of the
+    unique key (a date is seldom planned more than twice), no scan of the community's jobs.
+    """
+    keys: list[str] = []
+    while True:
+        key = _key(kind, mission_id, answer_by, len(keys))
+        if await session.scalar(select(Job.id).where(Job.dedupe_key == key)) is None:
+            return keys
+        keys.append(key)
+
+
+async def _schedule(ctx: Context, kind: str, mission_id: int, answer_by: date, due: datetime) -> None:
+    """The `kind` job of this date, under a key of its own even when the date was planned before.
+
+    A date edited away and back (or extended, then edited back) would otherwise find the key of the
+    row its first plan made, cancelled since: the scheduler returns that row and nothing runs.
+    """
+    sequence = len(await _planned_keys(ctx.session, kind, mission_id, answer_by))
+    await ctx.scheduler.schedule(
+        ctx.session,
+        kind=kind,
+        due_at=due,
+        community_id=ctx.community_id,
+        payload={"mission_id": mission_id, "answer_by": answer_by.isoformat()},
+        dedupe_key=_key(kind, mission_id, answer_by, sequence),
+    )
 
 
 async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: date | None = None) -> None:
     """The warning and the expiry of this answer-by date; those of the previous date are cancelled."""
-    scheduler, session = ctx.scheduler, ctx.session
     if previous is not None and previous != answer_by:
-        for kind in (WARN, EXPIRE):
-            await scheduler.cancel(
-                session, dedupe_key=_key(kind, mission_id, previous), community_id=ctx.community_id
-            )
+        await _cancel_date(ctx, mission_id, previous)
     if previous == answer_by:
         return
     due = expires_at(answer_by, ctx.caller.timezone)
-    payload = {"mission_id": mission_id, "answer_by": answer_by.isoformat()}
-    await scheduler.schedule(
-        session,
-        kind=EXPIRE,
-        due_at=due,
-        community_id=ctx.community_id,
-        payload=payload,
-        dedupe_key=_key(EXPIRE, mission_id, answer_by),
-    )
+    await _schedule(ctx, EXPIRE, mission_id, answer_by, due)
     days = await ctx.setting(WARNING_DAYS)
     warn_at = due - timedelta(days=days)
     if days and warn_at > ctx.clock.now():
-        await scheduler.schedule(
-            session,
-            kind=WARN,
-            due_at=warn_at,
-            community_id=ctx.community_id,
-            payload=payload,
-            dedupe_key=_key(WARN, mission_id, answer_by),
-        )
+        await _schedule(ctx, WARN, mission_id, answer_by, warn_at)
+
+
+async def _cancel_date(ctx: Context, mission_id: int, answer_by: date) -> None:
+    """The pending warning and expiry of this date, whichever of its plans they belong to, are cancelled."""
+    for kind in (WARN, EXPIRE):
+        for key in await _planned_keys(ctx.session, kind, mission_id, answer_by):
+            await ctx.scheduler.cancel(ctx.session, dedupe_key=key, community_id=ctx.community_id)
 
 
 async def _cancel_jobs(ctx: Context, mission: Mission) -> None:
-    for kind in (WARN, EXPIRE):
-        await ctx.scheduler.cancel(
-            ctx.session, dedupe_key=_key(kind, mission.id, mission.answer_by), community_id=ctx.community_id
-        )
+    await _cancel_date(ctx, mission.id, mission.answer_by)
 
 
 async def _current(session: AsyncSession, run: JobRun, *, status: str | None = None) -> Mission | None:

@@ -1,6 +1,6 @@
 """Pooling: group purchases (the price per person drops as members join) and the rota of admin tasks."""
 
-from bot.features import CommandSpec, Feature, PrivacyHook
+from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
 from cogs.pooling._privacy import TABLES, delete_member, export_member
 from cogs.pooling._settings import SETTINGS
 from cogs.pooling._start import on_start
@@ -16,6 +16,7 @@ FEATURE = Feature(
     discord_extension="cogs.pooling._discord",
     slack_listeners="cogs.pooling._slack",
     models="cogs.pooling.models",
+    held_ids=(HeldIds("rota_tasks", "trade_ids", "trades"),),  # the trades whose members may take a task
     settings=SETTINGS,
     on_start=on_start,  # the deadline, sync, payment reminder and rota jobs
 )

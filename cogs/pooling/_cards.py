@@ -130,9 +130,12 @@ def notice_card(catalog: Catalog, locale: str, key: str, pool: Pool, **params: A
 PAGE = 25  # participants per page of the payments card (a Discord select holds 25 options)
 
 
-def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Person, bool]], page: int
-                  ) -> Card:
-    """The organizer's private payment list: who has paid, a select to tick them, the one reminder."""
+def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Person, bool]], page: int,
+                  *, timezone: str) -> Card:
+    """The organizer's private payment list: who has paid, a select to tick them, the one reminder.
+
+    `timezone` (the community's) and `locale` also write the reminder's date in the plain text (Slack's).
+    """
     t = catalog.t
     count = pool.final_count if pool.final_count is not None else pool.participant_count
     price = money(price_at(tuple((int(a), int(b)) for a, b in pool.tiers), count), pool.currency, locale)
@@ -159,7 +162,8 @@ def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Pe
     if pool.payment_reminder_at is None and paid < len(rows):
         actions.append(Action(action_id(FEATURE, "remind", pool.id), t(locale, "pooling.buttons.remind"),
                               "primary"))
-    reminded = (t(locale, "pooling.payments.reminded", at=when(pool.payment_reminder_at, "short"))
+    reminded = (t(locale, "pooling.payments.reminded",
+                  at=when(pool.payment_reminder_at, "short", locale=locale, timezone=timezone))
                 if pool.payment_reminder_at is not None else "")
     text = "\n".join(lines) or t(locale, "pooling.payments.nobody")
     return Card(

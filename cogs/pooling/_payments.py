@@ -64,7 +64,8 @@ async def show_payments(ctx: Context, pool_id: int, page: int = 0) -> Card:
     """Read-only: the organizer's private payment list (a page of 25)."""
     pool = await _managed(ctx, pool_id)
     rows = await _rows(ctx.session, ctx.community_id, pool_id)
-    return payments_card(ctx.catalog, ctx.caller.locale, pool, rows, min(page, PAGES_MAX))
+    return payments_card(ctx.catalog, ctx.caller.locale, pool, rows, min(page, PAGES_MAX),
+                         timezone=ctx.caller.timezone)
 
 
 async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str]) -> Card:
@@ -88,7 +89,7 @@ async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str]) ->
             update(PoolMember).where(*base, PoolMember.member_id.in_(unpaid))
             .values(paid_at=None).execution_options(synchronize_session=False))
     rows = await _rows(ctx.session, ctx.community_id, pool_id)
-    return payments_card(ctx.catalog, ctx.caller.locale, pool, rows, page)
+    return payments_card(ctx.catalog, ctx.caller.locale, pool, rows, page, timezone=ctx.caller.timezone)
 
 
 async def check_remind(ctx: Context, pool_id: int) -> int:

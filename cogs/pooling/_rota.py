@@ -9,6 +9,9 @@ scheduler's dedupe keys, and a delivery row per DM):
 - ROLL, when it is due: the task's next turn is planned and given;
 - DM / NOTICE, due at once, after a change a member made once the reminder time passed (Volunteer on
   a turn nobody held, Stop or Can't by its holder).
+
+A NOTICE that nobody holds a turn is keyed by what left it unheld (the REMIND row, the moment of a Stop):
+the moderators hear of each loss of holder once, and again when the turn is left unheld a second time.
 """
 
 from __future__ import annotations
@@ -107,15 +110,21 @@ async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask,
     return turn
 
 
-async def _soon(ctx: Context, kind: str, turn: RotaTurn, key: str) -> Later[bool]:
-    """A DM or NOTICE job due now (once per key), and run at once after commit.
+def _once(kind: str, community_id: int, turn_id: int, reason: str, cause: str = "") -> str:
+    """A DM's or NOTICE's dedupe key: once per turn and reason, and per `cause` when one is given."""
+    key = f"{kind}:{community_id}:{turn_id}:{reason}"
+    return f"{key}:{cause}" if cause else key
+
+
+async def _soon(ctx: Context, kind: str, turn: RotaTurn, reason: str, cause: str = "") -> Later[bool]:
+    """A DM or NOTICE job due now (once per reason and cause: `_once`), and run at once after commit.
 
     The value, once run: for a NOTICE, whether the turn is now marked told (someone was).
     """
     cid, scheduler, services = ctx.community_id, ctx.scheduler, ctx.services
     job_id = await scheduler.schedule(ctx.session, kind=kind, due_at=ctx.clock.now(), community_id=cid,
-                                      payload={"turn_id": turn.id, "reason": key.rsplit(":", 1)[-1]},
-                                      dedupe_key=f"{kind}:{cid}:{turn.id}:{key}")
+                                      payload={"turn_id": turn.id, "reason": reason},
+                                      dedupe_key=_once(kind, cid, turn.id, reason, cause))
 
     async def run_now(_notifier: Notifier | None) -> bool:
         ran = await scheduler.run_job(job_id)
@@ -128,14 +137,19 @@ async def _soon(ctx: Context, kind: str, turn: RotaTurn, key: str) -> Later[bool
     return ctx.after_commit(run_now)
 
 
-async def _after_change(ctx: Context, turn: RotaTurn, holder: int | None, *, key: str) -> None:
-    """Once the reminder time passed, a new holder is DM'd at once, and no holder means the moderators."""
-    if ctx.clock.now() < turn.remind_at:
+async def _after_change(ctx: Context, turn: RotaTurn, holder: int | None) -> None:
+    """Once the reminder time passed, a new holder is DM'd at once, and no holder means the moderators.
+
+    The notice is keyed by the moment the turn lost its holder: the moderators told at the reminder
+    that nobody held it are told again when the volunteer who took it since stops.
+    """
+    now = ctx.clock.now()
+    if now < turn.remind_at:
         return  # the REMIND job will do it
     if holder is not None:
         await _soon(ctx, DM, turn, f"{holder}")
     else:
-        await _soon(ctx, NOTICE, turn, key)
+        await _soon(ctx, NOTICE, turn, "nobody", cause=f"stop-{now:%Y%m%dT%H%M%S%f}")
 
 
 # -- use cases: members -------------------------------------------------------------------------------
@@ -170,7 +184,7 @@ async def volunteer(ctx: Context, task_id: int) -> bool:
     if turn is not None and turn.assignee_id is None:
         chosen = await pick(ctx.session, task, {turn.declined_id} if turn.declined_id else set())
         if chosen is not None and await assign(ctx.session, turn, chosen, expected=None):
-            await _after_change(ctx, turn, chosen, key="nobody")
+            await _after_change(ctx, turn, chosen)
     return True
 
 
@@ -187,7 +201,7 @@ async def stop(ctx: Context, task_id: int) -> bool:
     if turn is not None and turn.assignee_id == me:
         chosen = await pick(ctx.session, task, {me} | ({turn.declined_id} if turn.declined_id else set()))
         if await assign(ctx.session, turn, chosen, expected=me):
-            await _after_change(ctx, turn, chosen, key="nobody")
+            await _after_change(ctx, turn, chosen)
     return True
 
 
@@ -289,7 +303,8 @@ async def add_task(ctx: Context, form: TaskForm) -> Card:
     turn = await plan_next(ctx.session, ctx.scheduler, task, ctx.clock.now())
     assert turn is not None
     modlog = (await ctx.settings()).modlog_channel_id
-    return added_card(ctx.catalog, ctx.caller.locale, task, turn, modlog=bool(modlog))
+    return added_card(ctx.catalog, ctx.caller.locale, task, turn, timezone=ctx.caller.timezone,
+                      modlog=bool(modlog))
 
 
 async def _active_task(ctx: Context, name: str) -> RotaTask:
@@ -367,7 +382,8 @@ async def send_turn(services: Services, community_id: int, turn_id: int) -> bool
     claim = await _claim(services, turn, holder.id)
     if claim is None:
         return False
-    card = turn_card(services.catalog, holder.locale or community.locale, task, turn, passed=turn.passes > 0)
+    card = turn_card(services.catalog, holder.locale or community.locale, task, turn,
+                     timezone=community.timezone, passed=turn.passes > 0)
     try:
         await notifier.dm(community.external_id, holder.platform_user_id, card)
     except Exception:
@@ -398,7 +414,8 @@ async def tell_moderators(services: Services, community_id: int, turn_id: int, r
     if task is None or community is None or notifier is None:
         return False
     name = declined.display_name if declined else "—"
-    card = moderators_card(services.catalog, community.locale, task, turn, reason, name)
+    card = moderators_card(services.catalog, community.locale, task, turn, reason, name,
+                           timezone=community.timezone)
     told, failed = False, None
     channel = settings.modlog_channel_id if settings else None
     if channel:
@@ -414,7 +431,7 @@ async def tell_moderators(services: Services, community_id: int, turn_id: int, r
     if not told:
         for member in moderators:
             mine = moderators_card(services.catalog, member.locale or community.locale, task, turn, reason,
-                                   name, by_dm=True)
+                                   name, timezone=community.timezone, by_dm=True)
             told = await send_dm(services, community, member.id, member.platform_user_id, mine) or told
     if not told:
         if failed is not None:
@@ -472,7 +489,9 @@ async def remind_job(services: Services, run: JobRun) -> None:
     """Before a turn: its holder gets the DM, or the moderators are told (each once).
 
     Volunteers who left the community are skipped first (their volunteering ends), and a turn that
-    nobody (or someone who left) holds is given to the fairest volunteer still there.
+    nobody (or someone who left) holds is given to the fairest volunteer still there. The notice is
+    keyed by this job's row: its retries find it, a REMIND queued again (a holder deleted their data)
+    tells the moderators again.
     """
     assert run.community_id is not None
     cid, turn_id = run.community_id, int(run.payload["turn_id"])
@@ -504,7 +523,8 @@ async def remind_job(services: Services, run: JobRun) -> None:
     async with services.db.transaction() as session:
         job_id = await services.scheduler.schedule(
             session, kind=NOTICE, due_at=services.clock.now(), community_id=cid,
-            payload={"turn_id": turn_id, "reason": "nobody"}, dedupe_key=f"{NOTICE}:{cid}:{turn_id}:nobody")
+            payload={"turn_id": turn_id, "reason": "nobody"},
+            dedupe_key=_once(NOTICE, cid, turn_id, "nobody", cause=f"remind-{run.id}"))
     await services.scheduler.run_job(job_id)
 
 

@@ -66,11 +66,16 @@ def tasks_card(catalog: Catalog, locale: str, rows: list[TaskRow]) -> Card:
     )
 
 
-def turn_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, passed: bool = False) -> Card:
-    """The holder's DM: the task, when it is due, Done / Can't this time."""
+def turn_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, timezone: str,
+              passed: bool = False) -> Card:
+    """The holder's DM: the task, when it is due, Done / Can't this time.
+
+    `timezone` (the community's) and `locale` also write the date of the notification text.
+    """
     t = catalog.t
-    text = t(locale, "pooling.tasks.dm.text", name=task.name, when=when(turn.due_at, "full"),
-             relative=when(turn.due_at, "relative"))
+    zone = {"locale": locale, "timezone": timezone}
+    text = t(locale, "pooling.tasks.dm.text", name=task.name, when=when(turn.due_at, "full", **zone),
+             relative=when(turn.due_at, "relative", **zone))
     if passed:
         text = f"{t(locale, 'pooling.tasks.dm.passed')}\n{text}"
     if task.description:
@@ -87,11 +92,14 @@ def turn_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, 
 
 
 def moderators_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, reason: str,
-                    declined: str = "", *, by_dm: bool = False) -> Card:
-    """The moderators' log: nobody volunteers, or the turn came back after Can't (`by_dm`: a DM, and why)."""
+                    declined: str = "", *, timezone: str, by_dm: bool = False) -> Card:
+    """The moderators' log: nobody volunteers, or the turn came back after Can't (`by_dm`: a DM, and why).
+
+    `timezone` (the community's) and `locale` also write the date of the notification text.
+    """
     t = catalog.t
-    text = t(locale, f"pooling.tasks.moderators.{reason}", name=task.name, when=when(turn.due_at, "full"),
-             declined=declined)
+    text = t(locale, f"pooling.tasks.moderators.{reason}", name=task.name,
+             when=when(turn.due_at, "full", locale=locale, timezone=timezone), declined=declined)
     if by_dm:
         text = f"{text}\n\n{t(locale, 'pooling.tasks.moderators.by_dm')}"
     return Card(
@@ -127,11 +135,15 @@ def history_card(catalog: Catalog, locale: str,
     )
 
 
-def added_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, modlog: bool = True) -> Card:
-    """The moderator's answer to /tasks add: the task, its first turn, and where reports go without a log."""
+def added_card(catalog: Catalog, locale: str, task: RotaTask, turn: RotaTurn, *, timezone: str,
+               modlog: bool = True) -> Card:
+    """The moderator's answer to /tasks add: the task, its first turn, and where reports go without a log.
+
+    `timezone` (the community's) and `locale` also write the date of the message's plain text (Slack's).
+    """
     t = catalog.t
     text = t(locale, "pooling.tasks.added", cadence=cadence_text(catalog, locale, task),
-             when=when(turn.due_at, "full"))
+             when=when(turn.due_at, "full", locale=locale, timezone=timezone))
     if not modlog:
         text = f"{text}\n\n{t(locale, 'pooling.tasks.no_modlog')}"
     return Card(title=t(locale, "pooling.tasks.added_title", name=task.name), text=text, color=COLOR)

@@ -16,8 +16,13 @@ and a retry resumes where it stopped:
    earlier ones' rows, e.g. a match to a profile), one transaction per feature. Before each, and
    once after the last, the member's posts are swept again: a card posted while the deletion runs
    (an /intro sent from another device) is removed too.
-3. the member row itself, last: until then a retry still knows who to delete; its foreign keys
-   cascade whatever a feature forgot.
+3. the member row itself, last: until then a retry still knows who to delete. Its transaction first
+   locks the row, then runs every hook again: whatever the member wrote while the steps above ran
+   (a "Going" clicked on another device) is deleted by its feature, its counters and cards fixed,
+   not dropped by the foreign keys' cascade behind the feature's back (a seat still counted, a name
+   left on a card). A write committed before the lock is seen there; one after it is refused by its
+   foreign key once the row is gone (PostgreSQL's FOR UPDATE makes it wait; SQLite's write lock
+   already does). The cascade still takes whatever a feature forgot.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from bot import outbox
 from bot.cards import Action, Card, action_id
 from bot.context import Caller
 from bot.errors import NotFound
-from bot.features import Feature
+from bot.features import Feature, forget_in_memory
 from bot.i18n import Catalog
 from bot.notifier import Notifier
 from bot.posting import remove_posts
@@ -221,13 +226,17 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
             await feature.privacy.delete(session, cid, member_id)
     removed += await remove_posts(services, cid, member_id=member_id)
     async with services.db.transaction() as session:
+        await session.execute(
+            select(Member.id).where(Member.community_id == cid, Member.id == member_id).with_for_update()
+        )
+        for feature in reversed(hooked(services.features)):  # what was written meanwhile (step 3)
+            assert feature.privacy is not None
+            await feature.privacy.delete(session, cid, member_id)
         await session.execute(delete(Post).where(Post.community_id == cid, Post.member_id == member_id))
         await outbox.forget_member(session, cid, member_id)
         await session.execute(delete(Member).where(Member.community_id == cid, Member.id == member_id))
     services.callers.forget(cid, member_id)  # gone: their next request is a first contact
-    for feature in hooked(services.features):
-        if feature.privacy is not None and feature.privacy.forget is not None:
-            feature.privacy.forget(cid, member_id)
+    forget_in_memory(services.features, cid, member_id)
     log.info("privacy: deleted member %s of community %s (%s messages)", member_id, cid, removed)
     t = services.catalog.t
     return Card(title=t(caller.locale, "privacy.delete.done_title"),

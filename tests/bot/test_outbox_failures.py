@@ -160,6 +160,27 @@ async def test_a_kept_dm_waits_while_the_community_removed_the_bot_and_is_in_the
     assert [d.user_id for d in flaky.dms] == ["U2"] and "card" not in job.payload
 
 
+async def test_a_kept_dm_is_dropped_when_the_bot_comes_back_days_later(
+    services: Services, flaky: FlakyNotifier, clock: FrozenClock
+) -> None:
+    """Each hourly look while the bot was away moved the job's due time on, so outbox.MAX_LATENESS (a
+    day) counted from the last look: the notice went out five days late when the bot was back."""
+    bob = await make_caller(services, "U2", name="Bob")
+    flaky.failing_dms.add("U2")
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    async with services.db.transaction() as session:
+        await session.execute(update(Community).values(active=False))
+    flaky.failing_dms.clear()
+    for _ in range(5 * 24):  # five days of sweeps while the bot is away
+        clock.advance(timedelta(hours=1))
+        await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        await session.execute(update(Community).values(active=True))
+    await retry_for(services, clock)
+    [job] = await kept(services)
+    assert flaky.dms == [] and job.state == "skipped"  # stale news: dropped, not sent
+
+
 # -- 3. a DM kept for a member deleted meanwhile: the next member with that id gets it in their export
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.errors import InvalidInput, UserError
 from cogs.config._context import run
 from cogs.config._settings import set_setting, update_settings
 from cogs.config.models import AuditEntry
-from storage.models import Community
+from storage.models import Community, Job
 from storage.settings import get_settings
 from tests.config.conftest import INTROS, MODLOG, NamedDirectory, directory_a, make_caller, snapshot
+from tests.fakes.notifier import RecordingNotifier
 
 
 async def _settings(services, caller):
@@ -248,6 +250,78 @@ async def test_members_of_the_slack_moderator_group_are_moderators(config_servic
     assert not (
         await make_caller(config_services, "U5", guild="T1", platform="slack", moderator=False)
     ).is_moderator
+
+
+class _GroupNotifier(RecordingNotifier):
+    """Slack listing the moderators' group (U-MOD1 removed from it), or failing while `down`."""
+
+    def __init__(self) -> None:
+        super().__init__(platform="slack")
+        self.down = True
+        self.asked = 0
+
+    async def usergroup_members(self, community_external_id: str, group: str) -> list[str] | None:
+        self.asked += 1
+        if self.down:
+            raise TimeoutError("slack.com unreachable")
+        return ["U-MOD2"]
+
+
+async def _group_changed_while_slack_fails(services, slack: _GroupNotifier) -> int:
+    """The moderators' group set and copied, then changed on Slack while Slack fails (refresh queued)."""
+    from cogs.config._usergroup import queue_refresh, register_jobs
+
+    services.notifiers["slack"] = slack
+    await register_jobs(services)
+    mod = await make_caller(services, "U-MOD1", guild="T1", platform="slack")
+    async with services.db.transaction() as s:
+        settings = await get_settings(s, mod.community_id)
+        settings.moderator_usergroup_id = "S1"
+        settings.moderator_usergroup_user_ids = ["U-MOD1", "U-MOD2"]
+    await queue_refresh(services, mod.community_id)  # as refresh_usergroup does on subteam_members_changed
+    return mod.community_id
+
+
+async def _sweeps(services, clock, every: timedelta, count: int) -> None:
+    for _ in range(count):
+        clock.advance(every)
+        await services.scheduler.run_due()
+
+
+@pytest.mark.parametrize("outage", [timedelta(minutes=30), timedelta(hours=5)])
+async def test_the_moderator_group_is_copied_again_after_a_slack_outage(config_services, clock, outage):
+    """Before, the refresh job had the default retry (1, 2, 4, 8 minutes): failed after a quarter of an
+    hour of outage, and a member removed from the group stayed a moderator until the group changed again."""
+    slack = _GroupNotifier()
+    community = await _group_changed_while_slack_fails(config_services, slack)
+    await _sweeps(config_services, clock, timedelta(minutes=1), int(outage / timedelta(minutes=1)))
+    slack.down = False
+    await _sweeps(config_services, clock, timedelta(minutes=15), 3 * 4)
+    async with config_services.db.transaction() as s:
+        assert (await get_settings(s, community)).moderator_usergroup_user_ids == ["U-MOD2"], slack.asked
+
+
+async def test_the_moderator_group_is_not_asked_for_ever_when_slack_keeps_failing(config_services, clock):
+    """One chain of refreshes per community, given up after a day: an error that lasts is no outage."""
+    from cogs.config._usergroup import REFRESH, queue_refresh
+
+    slack = _GroupNotifier()
+    community = await _group_changed_while_slack_fails(config_services, slack)
+    clock.advance(timedelta(minutes=3))
+    await queue_refresh(config_services, community)  # the group changed again: a second chain
+
+    async def waiting() -> int:
+        query = select(func.count()).where(Job.kind == REFRESH, Job.state == "pending")
+        async with config_services.db.transaction() as s:
+            return int(await s.scalar(query) or 0)
+
+    await _sweeps(config_services, clock, timedelta(minutes=5), 4 * 12)
+    assert await waiting() == 1  # the two chains went on as one
+    await _sweeps(config_services, clock, timedelta(minutes=15), 2 * 24 * 4)
+    assert await waiting() == 0
+    assert slack.asked < 70, slack.asked  # five every two hours or so, for a day
+    async with config_services.db.transaction() as s:
+        assert (await get_settings(s, community)).moderator_usergroup_user_ids == ["U-MOD1", "U-MOD2"]
 
 
 class _CountingDirectory(NamedDirectory):

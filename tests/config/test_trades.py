@@ -164,7 +164,7 @@ async def test_removing_a_used_trade_asks_where_members_go(config_services, mod,
         await run(config_services, mod, remove_trade, "Conseil")
     assert caught.value.key == "config.errors.trade_in_use"
     text = config_services.t("fr", caught.value.key, **caught.value.params)
-    assert text.startswith("1 profil ou publication utilise le métier « Conseil ».")
+    assert text.startswith("1 profil, publication ou tâche utilise le métier « Conseil ».")
     assert "Développement" in text
     assert await snapshot(config_services) == before
     await run(config_services, mod, remove_trade, "Conseil", "Développement")
@@ -264,3 +264,109 @@ async def test_a_trade_saved_in_a_profile_beside_its_removal_is_never_stripped_s
         assert isinstance(removal, UserError) and removal.key == "config.errors.trade_in_use", removal
     else:
         assert still is None and not isinstance(removal, Exception), removal
+
+
+# -- ids features hold without a foreign key (bot.features.HeldIds) ----------------------------------
+
+
+async def test_a_merge_carries_the_trades_candidates_cover(config_services, mod, member):
+    """Mission needs "Conseil"; one candidate covers it, another covers it and "Développement" too."""
+    from datetime import date
+
+    from cogs.missions._missions import get_mission, load_view
+    from cogs.missions.models import Candidacy, Mission, MissionTrade
+
+    other = await make_caller(config_services, "member-2", moderator=False)
+    conseil = await _id(config_services, Trade, mod, "Conseil")
+    dev = await _id(config_services, Trade, mod, "Développement")
+    async with config_services.db.transaction() as s:
+        mission = Mission(community_id=mod.community_id, author_member_id=mod.member_id, title="Audit",
+                          title_key="audit", answer_by=date(2026, 12, 31))
+        s.add(mission)
+        await s.flush()
+        s.add(MissionTrade(community_id=mod.community_id, mission_id=mission.id, trade_id=conseil))
+        s.add(Candidacy(community_id=mod.community_id, mission_id=mission.id, member_id=member.member_id,
+                        trade_ids=[conseil]))
+        s.add(Candidacy(community_id=mod.community_id, mission_id=mission.id, member_id=other.member_id,
+                        trade_ids=[dev, conseil]))
+        mission_id = mission.id
+    await run(config_services, mod, remove_trade, "Conseil", "Développement")
+    async with config_services.db.transaction() as s:
+        view = await load_view(s, await get_mission(s, mod.community_id, mission_id))
+    assert [t[1] for t in view.trades] == ["Développement"]
+    assert view.counts == (2,)  # both still cover the mission's trade
+    assert sorted(c.trade_ids for c in view.candidates) == [(dev,), (dev,)]  # each id once
+
+
+async def test_a_rota_task_for_a_merged_trade_is_still_taken_by_its_members(config_services, mod, member):
+    from cogs.pooling._rota_store import may_take
+    from cogs.pooling.models import RotaTask
+
+    await _profile(config_services, member, ["Conseil"])
+    conseil = await _id(config_services, Trade, mod, "Conseil")
+    async with config_services.db.transaction() as s:
+        task = RotaTask(community_id=mod.community_id, key="compta", name="Compta", cadence="monthly",
+                        weekday="mon", trade_ids=[conseil])
+        s.add(task)
+        await s.flush()
+        task_id = task.id
+    await run(config_services, mod, remove_trade, "Conseil", "Développement")
+    async with config_services.db.transaction() as s:
+        task = await s.get(RotaTask, task_id)
+        assert await may_take(s, task, [member.member_id]) == {member.member_id}, task.trade_ids
+
+
+async def test_a_trade_a_rota_task_is_limited_to_is_in_use(config_services, mod, member):
+    """Nobody has "Traduction": removing it would leave a task nobody may ever take; a merge is asked."""
+    from cogs.pooling.models import RotaTask
+
+    traduction = await _id(config_services, Trade, mod, "Traduction")
+    async with config_services.db.transaction() as s:
+        s.add(RotaTask(community_id=mod.community_id, key="veille", name="Veille", cadence="monthly",
+                       weekday="mon", trade_ids=[str(traduction)]))  # as a form may have sent it
+    before = await snapshot(config_services)
+    with pytest.raises(UserError) as caught:
+        await run(config_services, mod, remove_trade, "Traduction")
+    assert (caught.value.key, caught.value.params["count"]) == ("config.errors.trade_in_use", 1)
+    assert await snapshot(config_services) == before
+
+
+async def test_a_merge_adds_the_months_kudos_of_both_trades(config_services, mod, member):
+    """Kudos this month under "Conseil" and under "Développement": /kudos top shows their sum."""
+    from cogs.feedback._store import count_kudos, top_reviewers
+
+    conseil = await _id(config_services, Trade, mod, "Conseil")
+    dev = await _id(config_services, Trade, mod, "Développement")
+    async with config_services.db.transaction() as s:
+        await count_kudos(s, mod.community_id, "2026-11", conseil, member.member_id, 3)
+        await count_kudos(s, mod.community_id, "2026-11", dev, member.member_id, 2)
+        await count_kudos(s, mod.community_id, "2026-10", conseil, member.member_id, 1)
+    await run(config_services, mod, remove_trade, "Conseil", "Développement")
+    async with config_services.db.transaction() as s:
+        november = await top_reviewers(s, mod.community_id, "2026-11", 3)
+        october = await top_reviewers(s, mod.community_id, "2026-10", 3)
+    assert november == [("Développement", "User member-a", 5)]
+    assert october == [("Développement", "User member-a", 1)]
+
+
+async def test_stored_searches_naming_a_removed_trade_or_sector_are_forgotten(config_services, mod):
+    """Their paging buttons say to search again, instead of paging a search for a row that is gone."""
+    from cogs.directory.models import DirectoryQuery
+    from cogs.missions.models import MissionSearch
+
+    conseil = await _id(config_services, Trade, mod, "Conseil")
+    await run(config_services, mod, add_sector, "Luxe")
+    luxe = await _id(config_services, Sector, mod, "Luxe")
+    async with config_services.db.transaction() as s:
+        s.add_all([
+            DirectoryQuery(community_id=mod.community_id, token="t-conseil", filters={"trade_id": conseil}),
+            DirectoryQuery(community_id=mod.community_id, token="t-luxe", filters={"sector_id": luxe}),
+            DirectoryQuery(community_id=mod.community_id, token="t-other", filters={"trade_id": None}),
+            MissionSearch(community_id=mod.community_id, token="m-conseil", filters={"trade_id": conseil}),
+            MissionSearch(community_id=mod.community_id, token="m-other", filters={"trade_id": 0}),
+        ])
+    await run(config_services, mod, remove_trade, "Conseil", "Développement")
+    await run(config_services, mod, remove_sector, "Luxe")  # searched for, yet not in use
+    async with config_services.db.transaction() as s:
+        left = {*await s.scalars(select(DirectoryQuery.token)), *await s.scalars(select(MissionSearch.token))}
+    assert left == {"t-other", "m-other"}

@@ -17,7 +17,7 @@ from cogs.intros.models import Profile, ProfileTrade
 from storage.communities import sectors, trades
 from storage.models import Community, Trade
 from storage.settings import get_settings
-from tests.config.conftest import INTROS, MODLOG, NamedDirectory, directory_a, make_caller, snapshot
+from tests.config.conftest import DEV, INTROS, MODLOG, NamedDirectory, directory_a, make_caller, snapshot
 
 B_INTROS, B_DEV, B_MODLOG = "110000000000000001", "110000000000000003", "110000000000000002"
 
@@ -57,10 +57,11 @@ async def test_export_then_import_in_another_server(config_services, mod, mod_b)
     await run(config_services, mod, bind_trade, "Développement", "#dev", directory=a)
     exported = await run(config_services, mod, export_settings, directory=a)
     data = tomllib.loads(exported.content.decode())
-    assert data["channels"]["intros"] == "#presentations"
+    # By name, for another server; on Discord with the id beside (two channels may share a name).
+    assert data["channels"]["intros"] == f"#presentations ({INTROS})"
     assert data["reminders"] == ["2d", "1h30m"]
-    assert data["moderators"] == {"role": "@Modos"}
-    assert {"name": "Développement", "channel": "#dev"} in data["trades"]
+    assert data["moderators"] == {"role": "@Modos (300000000000000001)"}
+    assert {"name": "Développement", "channel": f"#dev ({DEV})"} in data["trades"]
     assert exported.filename == "collectif-guild-1.toml"
 
     card = await run(
@@ -154,3 +155,94 @@ async def test_slack_export_has_slack_moderators(config_services):
     async with config_services.db.transaction() as s:
         row = await get_settings(s, other.community_id)
     assert (row.moderator_user_ids, row.moderator_usergroup_id) == (["U3"], "S1")
+
+
+async def test_a_pack_losing_its_only_trade_goes_with_it_and_the_export_reimports(config_services, mod):
+    """The pack "Livre" had only "Illustration": removed with it, and said (never exported `trades = []`)."""
+    from cogs.config._audit import history
+    from cogs.config._packs import set_pack
+
+    await run(config_services, mod, add_trade, "Illustration")
+    await run(config_services, mod, set_pack, "Livre", "Illustration")
+    card = await run(config_services, mod, remove_trade, "Illustration")  # no member uses it
+    assert "Pack supprimé aussi, car il n’avait plus aucun métier : Livre." in card.text
+    logged = await run(config_services, mod, history)
+    assert "Pack supprimé (Livre) : Illustration → —" in logged.fields[0].value
+    exported = await run(config_services, mod, export_settings, directory=directory_a())
+    assert "Livre" not in exported.content.decode()
+    before = await _state(config_services, mod)
+    await run(config_services, mod, import_settings, exported.content.decode(), directory=directory_a())
+    assert await _state(config_services, mod) == before
+
+
+@pytest.mark.parametrize("kind", ["trades", "sectors"])
+async def test_an_import_never_leaves_more_than_the_forms_offer(config_services, mod, member, kind):
+    """25 in the file, and "Conseil" (or "Mode") is kept because a member uses it: 26. Refused, naming it."""
+    from cogs.config._trades import MAX_PER_KIND
+    from tests.config.test_trades import _profile
+
+    used = "Conseil" if kind == "trades" else "Mode"
+    await _profile(config_services, member, *([[used], []] if kind == "trades" else [[], [used]]))
+    names = [f"Nom {i:02}" for i in range(MAX_PER_KIND)]
+    entries = [f'{{name = "{n}"}}' for n in names] if kind == "trades" else [f'"{n}"' for n in names]
+    before = await snapshot(config_services)
+    with pytest.raises(InvalidInput) as caught:
+        await run(config_services, mod, import_settings, f"{kind} = [{', '.join(entries)}]\n")
+    [(key, params)] = caught.value.problems.values()
+    said = config_services.t("fr", key, **params)
+    what = "métiers" if kind == "trades" else "secteurs"
+    assert said.startswith(f"{kind} : le fichier compte 25 {what}, et ceux-ci seraient gardés"), said
+    assert f"utilisent : {used} ; cela ferait plus de 25 {what}" in said, said
+    assert await snapshot(config_services) == before
+    await run(config_services, mod, import_settings, f"{kind} = [{', '.join(entries[1:])}]\n")  # 24 + 1 fit
+
+
+async def test_an_import_records_each_change_as_the_single_commands_do(config_services, mod):
+    """Which trades, sectors, packs and channels it added, renamed, bound and removed: not a count only."""
+    from cogs.config._audit import history
+    from cogs.config.models import AuditEntry
+
+    await run(config_services, mod, bind_trade, "Conseil", "#dev", directory=directory_a())
+    async with config_services.db.transaction() as s:
+        kept = [t.name for t in await trades(s, mod.community_id) if t.name not in ("Traduction", "Conseil")]
+    text = "\n".join([
+        "trades = [" + ", ".join(f'{{name = "{n}"}}' for n in kept)
+        + ', {name = "conseil"}, {name = "Illustration", channel = "#presentations"}]',
+        'sectors = ["Mode", "Luxe"]',
+        'packs = [{name = "Livre", trades = ["Illustration", "Rédaction web"]}]',
+    ])
+    await run(config_services, mod, import_settings, text, directory=directory_a())
+    async with config_services.db.transaction() as s:
+        entries = list(await s.scalars(select(AuditEntry).where(AuditEntry.community_id == mod.community_id)))
+        sector_names = [x.name for x in await sectors(s, mod.community_id)]
+    done = {(e.setting, e.target, e.old_value, e.new_value) for e in entries}
+    assert {
+        ("trade.remove", "Traduction", "Traduction", ""),
+        ("trade.rename", "Conseil", "Conseil", "conseil"),
+        ("trade.channel", "conseil", DEV, ""),  # the file binds it to no channel
+        ("trade.add", "Illustration", "", "Illustration"),
+        ("trade.channel", "Illustration", "", INTROS),
+        ("sector.add", "Luxe", "", "Luxe"),
+        ("pack.set", "Livre", "", "Illustration, Rédaction web"),
+    } <= done, done
+    removed_sectors = {e.target for e in entries if e.setting == "sector.remove"}
+    assert removed_sectors and not removed_sectors & set(sector_names)
+    packs_removed = {e.target for e in entries if e.setting == "pack.remove"}
+    assert packs_removed == {"Site vitrine", "Identité visuelle"}
+    card = await run(config_services, mod, history, limit=50)
+    assert any("Métier supprimé (Traduction)" in f.value for f in card.fields)
+
+
+async def test_a_channel_is_found_by_the_id_beside_its_name_in_its_own_server_else_by_its_name(
+    config_services, mod
+):
+    """Files of earlier versions name channels and roles only: they import as before."""
+    a = directory_a()
+    await run(config_services, mod, import_settings, f'[channels]\nintros = "#dev ({INTROS})"', directory=a)
+    await run(config_services, mod, import_settings, '[channels]\nmodlog = "#modlog"', directory=a)
+    await run(config_services, mod, import_settings, f'[channels]\nfeedback = "#dev ({B_DEV})"', directory=a)
+    await run(config_services, mod, import_settings, '[moderators]\nrole = "@Modos"', directory=a)
+    async with config_services.db.transaction() as s:
+        row = await get_settings(s, mod.community_id)
+    assert (row.intro_channel_id, row.modlog_channel_id, row.feedback_channel_id) == (INTROS, MODLOG, DEV)
+    assert row.moderator_role_id == "300000000000000001"

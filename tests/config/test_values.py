@@ -38,3 +38,21 @@ def test_a_refused_choice_lists_the_labels_that_are_accepted(catalog, spec, type
         assert [_choice(ctx, kind, label) for label in labels] == list(kind.values)  # type: ignore[arg-type]
     french = refusal(catalog, "fr", kind, typed)
     assert not [v for v in kind.values if f" {v}" in french or f"({v}" in french], french
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+async def test_the_off_word_show_displays_for_a_delay_turns_it_off(config_services, locale):
+    """/config show writes a delay of 0 "désactivé" / "off": typed back, it is read as 0, not refused."""
+    from cogs.config._context import run
+    from cogs.config._settings import set_setting
+    from cogs.config._show import show
+    from tests.config.conftest import make_caller
+
+    caller = await make_caller(config_services, f"mod-{locale}", locale=locale)
+    await run(config_services, caller, set_setting, "feedback.nudge_delay", "0")
+    shown_off = config_services.t(locale, "config.values.off")
+    assert any(f"{shown_off}" in f.value for f in (await run(config_services, caller, show)).fields)
+    for typed in (shown_off, shown_off.upper(), "-"):
+        await run(config_services, caller, set_setting, "feedback.nudge_delay", "48h")
+        card = await run(config_services, caller, set_setting, "feedback.nudge_delay", typed)
+        assert card.fields[0].value.endswith(f"→ {shown_off}"), (typed, card.fields)

@@ -71,3 +71,16 @@ async def test_a_keystroke_served_from_memory_opens_no_transaction(services: Ser
     assert checkouts == [] and statements == []
     await cache.settle()
     assert len(checkouts) == 1  # the one background refresh
+
+
+async def test_a_copy_long_past_its_time_is_read_again_not_served(services: Services) -> None:
+    """A day without a lookup: another process may have purged the community since, its id given to
+    a new one (SQLite). The copy is not served, even once (it is more than `max_stale` late)."""
+    clock, cache, alice = await _cache_and_alice(services)
+    first = await cache.of(services.db, alice.community_id)
+    async with services.db.transaction() as session:
+        bob = await caller_for(session, "bob")
+        await add_profile(session, bob, skills=("Webflow",), city="Lyon")
+    clock[0] = 24 * 3600.0
+    fresh = await cache.of(services.db, alice.community_id)
+    assert fresh is not first and sorted(v.label for v in fresh.skills) == ["Figma", "Webflow"]

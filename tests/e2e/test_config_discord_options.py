@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import func, select
 
 from cogs.config.models import AuditEntry
 from storage.communities import get_community, trades
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
-from tests.fakes.discord_payloads import FakeRole
+from tests.fakes.discord_payloads import FakeChannel, FakeRole
 
 GOOD_FILE = """\
 format = 1
@@ -209,3 +212,122 @@ async def test_a_file_over_the_size_limit_is_refused_unread(discord_harness: Dis
     assert h.t("fr", "config.errors.import_too_big", max_kb=64) in answer.content
     assert h.fake.attachment_downloads == []
     assert await _state(h) == before
+
+
+async def test_a_file_saved_with_a_utf8_byte_order_mark_is_imported(discord_harness: DiscordHarness):
+    """Windows editors save "UTF-8 with BOM": the file is the same TOML all the same."""
+    h = discord_harness
+    file = h.fake.attachment("reglages.toml", "\ufeff" + 'timezone = "America/Montreal"\n')
+    answer = await h.fake.invoke_slash(h.guild, h.moderator, "config import", {"file": file}, locale="fr")
+    [reply] = await answer.wait_followups()
+    assert reply["embeds"][0]["title"] == h.t("fr", "config.import.title"), reply
+    assert (await _community(h)).timezone == "America/Montreal"
+
+
+# -- channels and roles named in a setting or a file: text channels, never the first of a shared name --
+
+VOICE, CATEGORY = 2, 4
+
+
+@dataclass
+class FakeVoiceChannel(FakeChannel):
+    """A voice channel as Discord describes it in GUILD_CREATE."""
+
+    def payload(self) -> dict[str, Any]:
+        return {**super().payload(), "bitrate": 64000, "user_limit": 0, "rtc_region": None}
+
+
+async def _settings(h: DiscordHarness):
+    community = await _community(h)
+    async with h.services.db.transaction() as session:
+        return await get_settings(session, community.id)
+
+
+async def _import(h: DiscordHarness, content: str) -> str:
+    file = h.fake.attachment("reglages.toml", content)
+    answer = await h.fake.invoke_slash(h.guild, h.moderator, "config import", {"file": file}, locale="fr")
+    [reply] = await answer.wait_followups()
+    return reply.get("content") or reply["embeds"][0]["title"]
+
+
+async def _exported(h: DiscordHarness) -> str:
+    await h.fake.invoke_slash(h.guild, h.moderator, "config export")
+    sent = await h.fake.wait_for_request(lambda r: "/webhooks/" in r.path and bool(r.files))
+    return next(iter(sent.file_contents.values())).decode()
+
+
+async def test_a_channel_name_shared_with_a_voice_channel_is_the_text_channel(
+    discord_harness: DiscordHarness,
+):
+    """Another server's export says `afterworks = "#afterworks"`; here a voice channel has that name too."""
+    h = discord_harness
+    voice = FakeVoiceChannel(name="afterworks", guild_id=h.guild.id, type=VOICE)
+    h.guild.channels.append(voice)
+    h.fake.channels_add(voice)
+    text = h.fake.channels_add(h.guild.add_channel("afterworks"))
+    await h.restart()
+    assert await _import(h, '[channels]\nafterworks = "#afterworks"\n') == h.t("fr", "config.import.title")
+    assert (await _settings(h)).afterworks_channel_id == str(text.id)
+
+
+async def test_a_category_or_a_voice_channel_is_refused_as_a_channel(discord_harness: DiscordHarness):
+    """`/config channel` offers text channels only; `/config setting channel.intros <id>` is held to it."""
+    h = discord_harness
+    category = h.fake.channels_add(h.guild.add_channel("Communauté", type=CATEGORY))
+    voice = FakeVoiceChannel(name="salon-vocal", guild_id=h.guild.id, type=VOICE)
+    h.guild.channels.append(voice)
+    h.fake.channels_add(voice)
+    await h.restart()
+    for channel, typed in ((category, f"<#{category.id}>"), (voice, "#salon-vocal")):
+        answer = await h.fake.invoke_slash(
+            h.guild, h.moderator, "config setting", {"setting": "channel.intros", "new_value": typed},
+            locale="fr",
+        )
+        said = (await answer.wait_followups())[0]["content"]
+        assert (await _settings(h)).intro_channel_id is None, typed
+        if channel is category:
+            assert "« #Communauté » n’est pas un salon textuel" in said, said
+        else:
+            assert "salon inconnu « #salon-vocal »" in said, said
+
+
+async def test_export_then_import_in_the_same_server_keeps_a_channel_whose_name_another_shares(
+    discord_harness: DiscordHarness,
+):
+    """Two categories each have a #missions: the export writes the chosen one's id beside its name."""
+    h = discord_harness
+    dev = h.fake.channels_add(h.guild.add_channel("Dev", type=CATEGORY))
+    design = h.fake.channels_add(h.guild.add_channel("Design", type=CATEGORY))
+    h.fake.channels_add(h.guild.add_channel("missions", parent_id=dev.id))
+    chosen = h.fake.channels_add(h.guild.add_channel("missions", parent_id=design.id))
+    await h.restart()
+    await h.fake.invoke_slash(
+        h.guild, h.moderator, "config channel", {"which": "missions", "channel": chosen}
+    )
+    content = await _exported(h)
+    assert f'missions = "#missions ({chosen.id})"' in content
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "missions"})  # cleared
+    assert await _import(h, content) == h.t("fr", "config.import.title")
+    assert (await _settings(h)).missions_channel_id == str(chosen.id)
+
+    # By name alone (another server's file, or an earlier version's): which one is not guessed.
+    said = await _import(h, '[channels]\nfeedback = "#missions"\n')
+    assert "channels.feedback : plusieurs salons s’appellent « #missions »" in said, said
+    assert (await _settings(h)).feedback_channel_id is None
+
+
+async def test_a_role_name_two_roles_share_is_refused_and_the_export_keeps_the_chosen_one(
+    discord_harness: DiscordHarness,
+):
+    h = discord_harness
+    await h.fake.create_role(h.guild, "Modos")
+    chosen = await h.fake.create_role(h.guild, "Modos")
+    await h.fake.invoke_slash(h.guild, h.moderator, "config moderator-role", {"role": chosen})
+    content = await _exported(h)
+    assert f'role = "@Modos ({chosen.id})"' in content
+    await h.fake.invoke_slash(h.guild, h.moderator, "config moderator-role")  # cleared
+    assert await _import(h, content) == h.t("fr", "config.import.title")
+    assert (await _settings(h)).moderator_role_id == str(chosen.id)
+
+    said = await _import(h, '[moderators]\nrole = "@Modos"\n')
+    assert "moderators.role : plusieurs rôles s’appellent « @Modos »" in said, said

@@ -156,6 +156,7 @@ async def test_the_settings_modal_saves_everything_at_once(slack: SlackHarness):
         "config:settings", state, user_id=slack.admin, private_metadata=view["private_metadata"]
     )
     assert answer.status == 200
+    await slack.completions.wait(slack.completions.count)  # saved after the ack
     row = await _settings(slack)
     assert (
         row.intro_channel_id,
@@ -247,6 +248,7 @@ async def test_import_through_the_modal(slack: SlackHarness):
         user_id=slack.admin,
     )
     assert good.status == 200
+    await slack.completions.wait(slack.completions.count)  # saved after the ack
     assert (await _community(slack)).locale == "en"
 
 

@@ -12,6 +12,7 @@ from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.notifier import CannotPost, PostRef, ThreadRef
+from bot.rendering.slack import render_message
 from bot.services import Services
 from bot.usecase import run
 from cogs.feedback._feedback import (
@@ -40,6 +41,7 @@ from cogs.feedback._store import (
 from cogs.feedback._validation import AnswerForm
 from cogs.feedback.models import FeedbackAnswer, FeedbackRequest, Kudos, KudosMonth
 from cogs.intros._profile import save_profile
+from cogs.privacy._privacy import delete_member_data
 from storage.models import Community, FeatureSetting, Job, Trade
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
@@ -192,6 +194,18 @@ async def test_nudge_once_after_the_delay_and_not_after_an_answer(
     assert nudges[0].actions[0].id == f"feedback:answer:{quiet}"
 
 
+async def test_the_nudge_s_notification_text_says_when_it_was_asked_in_words(
+    services: Services, alice: Caller, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Slack's lock screen shows the message's plain text: "demandée il y a …", not a UTC date."""
+    await asked(services, alice)
+    clock.advance(timedelta(hours=49))
+    await services.scheduler.run_due()
+    [nudge] = [c for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")]
+    text = render_message(nudge)["text"]
+    assert "UTC" not in text and "demandée il y a" in text, text
+
+
 async def test_nudge_delay_zero_means_no_nudge(
     services: Services, alice: Caller, notifier: RecordingNotifier, clock: object
 ) -> None:
@@ -300,6 +314,48 @@ async def test_export_and_delete(services: Services, alice: Caller, bob: Caller)
         assert (
             await session.scalar(select(Job.kind).where(Job.kind == "feedback.forget")) == "feedback.forget"
         )
+
+
+async def test_a_deleted_requests_jobs_do_not_fire_on_the_next_request_given_its_id(
+    services: Services, alice: Caller, bob: Caller, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Alice asks on 26 Nov (due 28 Nov), then deletes her data; on 27 Nov Bob asks, without a due
+    date, and SQLite gives his request her freed id. Before: her nudge and due-date jobs stayed
+    pending, so Bob's request was nudged a day early and Bob was DMed "the date you wanted has
+    passed" for a date he never set; his own nudge, its key taken by hers, was never planned."""
+    hers = await asked(services, alice, due="2026-11-28")
+    await delete_member_data(services, alice, alice.member_id)
+    clock.advance(timedelta(days=1))
+    his = await asked(services, bob, title="Devis pour un client")
+    if services.db.engine.dialect.name == "sqlite":
+        assert his == hers  # the case at stake (a PostgreSQL sequence never gives an id twice)
+
+    def shown() -> tuple[list[str], list[str]]:
+        return ([d.card.title for d in notifier.dms if d.card.title.startswith("⏰")],
+                [c.title for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")])
+
+    clock.advance(timedelta(days=2) - timedelta(minutes=30))  # 29 Nov 09:30 UTC: past Alice's jobs
+    await services.scheduler.run_due()
+    assert shown() == ([], [])
+    clock.advance(timedelta(hours=1))  # 29 Nov 10:30: Bob's own nudge, two days after his request
+    await services.scheduler.run_due()
+    assert shown() == ([], ["🔔 Toujours en attente d’avis : Devis pour un client"])
+
+
+async def test_a_nudge_planned_by_an_earlier_version_is_still_cancelled_by_the_first_answer(
+    services: Services, alice: Caller, bob: Caller, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Rows planned before the keys carried the request's creation time keep their id-only key."""
+    request_id = await asked(services, alice)
+    async with services.db.transaction() as session:
+        nudge = await session.scalar(select(Job).where(Job.kind == "feedback.nudge"))
+        assert nudge is not None
+        nudge.dedupe_key = f"feedback.nudge:{alice.community_id}:{request_id}"
+        nudge.payload = {"request_id": request_id}
+    await answered(services, bob, request_id)
+    clock.advance(timedelta(days=3))
+    await services.scheduler.run_due()
+    assert [c for c in notifier.in_channel(FEEDBACK_CHANNEL) if c.title.startswith("🔔")] == []
 
 
 async def test_kudos_top_ranks_the_month_per_trade_without_members_who_opted_out(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound, UserError
+from bot.rendering.slack import render_message
 from bot.services import Services
 from bot.usecase import run
 from cogs.matching._invite import EXPIRY, Invited, answer_invitation, invite_team
@@ -17,6 +18,7 @@ from cogs.matching._match import Answer, find_team
 from cogs.matching._request import MatchInput
 from cogs.matching._store import delete_member, export_member
 from cogs.matching.models import Invitation, Proposal
+from cogs.privacy._privacy import delete_member_data
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import FlakyNotifier, RecordingNotifier
@@ -102,6 +104,15 @@ async def test_invite_dms_each_member_and_the_team_opens_once_all_accepted(
     sent = len(notifier.dms)  # a second click changes nothing and says so
     assert await answer(services, people["dev"], notifier) == "Vous avez déjà accepté cette invitation."
     assert len(notifier.dms) == sent and len(notifier.threads) == 1
+
+
+async def test_the_invitation_s_notification_text_gives_its_last_day_in_the_community_s_calendar(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """Slack's lock screen shows the message's plain text: "le jeudi 3 décembre 2026", not a UTC date."""
+    await team(services)
+    await invite(services, alice, await propose(services, alice, pack=PACK))
+    text = render_message(notifier.dms[0].card)["text"]
+    assert "2026-12-03" not in text and "3 décembre 2026" in text, text
 
 
 async def test_a_decline_invites_the_next_alternative_then_the_space_has_who_accepted(
@@ -290,6 +301,51 @@ async def test_a_pending_invitee_deleting_their_data_does_not_strand_the_team(
     withdrawn = services.t("fr", "matching.answers.withdrawn", trade="Développement")
     assert any(withdrawn in text for text in latest)
     assert not any("Vic" in text for text in latest)
+
+
+async def test_a_deleted_requesters_invitation_expiry_does_not_expire_the_next_teams_invitation(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """Alice invites Vic, then deletes her data: her proposal and invitations go. Five days later Bob
+    invites Vic too, and SQLite gives his invitation her freed id. Before: her expiry job stayed
+    pending and fired two days later, expiring Bob's invitation ("Vic did not answer in 7 days") and
+    inviting Val; Bob's own expiry, its key taken by hers, was never planned."""
+    await team(services)
+    bob = await make_caller(services, "B1", name="Bob")
+    await invite(services, alice, await propose(services, alice, trades="Développement", skills="python"))
+    [hers] = invitations_to(notifier, "V1")
+    await delete_member_data(services, alice, alice.member_id)
+    services.clock.advance(timedelta(days=5))  # type: ignore[attr-defined]
+    await invite(services, bob, await propose(services, bob, trades="Développement", skills="python"))
+    [his] = invitations_to(notifier, "V1")[1:]
+    if services.db.engine.dialect.name == "sqlite":
+        assert his == hers  # the case at stake (a PostgreSQL sequence never gives an id twice)
+
+    services.clock.advance(timedelta(days=2, minutes=1))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()  # when Alice's invitation would have expired
+    assert (invitations_to(notifier, "V2"), news(notifier, bob.user_id)) == ([], [])
+    services.clock.advance(timedelta(days=5))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()  # Bob's invitation's own seven days
+    assert len(invitations_to(notifier, "V2")) == 1
+    assert "Vic n’a pas répondu en 7 jours (Développement)." in news(notifier, bob.user_id)[-1]
+
+
+async def test_an_expiry_planned_for_another_invitation_with_the_same_id_changes_nothing(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """The job names the invitation it was planned for by its id and when it was sent."""
+    from storage.models import Job
+
+    await team(services)
+    await invite(services, alice, await propose(services, alice, trades="Développement", skills="python"))
+    async with services.db.transaction() as session:
+        job = await session.scalar(select(Job).where(Job.kind == "matching.expire"))
+        assert job is not None
+        job.payload = {**job.payload, "invited_at": (services.clock.now() - timedelta(days=3)).isoformat()}
+    services.clock.advance(EXPIRY)  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+    assert invitations_to(notifier, "V2") == [] and news(notifier, alice.user_id) == []
+    async with services.db.transaction() as session:
+        sent = (await session.scalars(select(Invitation.status).where(Invitation.status != "reserve"))).all()
+    assert sent == ["pending"]
 
 
 async def test_a_kept_invitation_whose_retry_finds_dms_closed_invites_the_next_alternative(

@@ -391,6 +391,52 @@ async def test_extend_replans_the_jobs(
     assert all(str(before + timedelta(days=7)) in key for key in pending if key.startswith("missions."))
 
 
+async def _edit_answer_by(services: Services, caller: Caller, mission_id: int, trade_ids: list[int],
+                          answer_by: str) -> None:
+    await run(services, caller, submit_mission, form(trade_ids, answer_by=answer_by),
+              origin_channel_id="CORIGIN", mission_id=mission_id)
+
+
+async def _days_pass(services: Services, clock: FrozenClock, days: int) -> None:
+    for _ in range(days):
+        clock.advance(timedelta(days=1))
+        await services.scheduler.run_due()
+
+
+async def _warned_then_expired(services: Services, notifier: RecordingNotifier, mission_id: int) -> None:
+    found = await mission(services, mission_id)
+    assert (found.answer_by.isoformat(), found.status) == ("2026-12-15", "expired")
+    warnings = [d for d in notifier.dms if f"missions:extend:{mission_id}" in str(d.card.actions)]
+    assert len(warnings) == 1
+
+
+async def test_an_answer_by_date_edited_away_and_back_still_warns_and_expires(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    """15/12 -> 20/12 -> 15/12: the jobs of the first 15/12, cancelled by the first edit, keep their keys."""
+    register_jobs(services)
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1], answer_by="15/12/2026")
+    await _edit_answer_by(services, alice, mission_id, trades[:1], "20/12/2026")
+    await _edit_answer_by(services, alice, mission_id, trades[:1], "15/12/2026")
+    await _days_pass(services, clock, 40)
+    await _warned_then_expired(services, notifier, mission_id)
+
+
+async def test_an_extension_edited_back_still_warns_and_expires(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    """Extended from 15/12, then the author edits the date back to 15/12: the mission expires that night."""
+    register_jobs(services)
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1], answer_by="15/12/2026")
+    await run(services, alice, extend_mission, mission_id)
+    assert (await mission(services, mission_id)).answer_by.isoformat() == "2026-12-22"
+    await _edit_answer_by(services, alice, mission_id, trades[:1], "15/12/2026")
+    await _days_pass(services, clock, 40)
+    await _warned_then_expired(services, notifier, mission_id)
+
+
 async def test_listing_filters_by_scope_and_trade(
     services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller
 ) -> None:

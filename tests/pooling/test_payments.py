@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.errors import UserError
+from bot.rendering.slack import render_message
 from bot.services import Services
 from bot.usecase import run
 from cogs.pooling._form import PoolForm
@@ -99,6 +100,19 @@ async def test_the_organizer_ticks_who_paid_and_reminds_the_others_once(
     async with services.db.transaction() as session:
         exported = await export_member(session, bob.community_id, bob.member_id)
     assert exported["joined"][0]["paid_at"] is None
+
+
+async def test_the_payment_list_s_plain_text_says_when_the_reminder_went_in_the_community_s_zone(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Slack's plain text of the list (notifications, screen readers): 11:00 in Paris, not 10:00 UTC."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    pid = await happening(services, alice, [bob, await make_caller(services, "U3", name="Carol")])
+    await run(services, alice, remind_unpaid, pid)
+    card = await run(services, alice, show_payments, pid, 0, write=False)
+    text = render_message(card)["text"]
+    assert "UTC" not in text and "11:00" in text, text
 
 
 async def test_payments_wait_for_the_purchase_to_happen(

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from bot.clock import FrozenClock
 from bot.errors import Forbidden, InvalidInput, NotFound, UserError
 from bot.i18n import expand_commands
+from bot.rendering.slack import render_message
 from bot.services import Services
 from bot.usecase import run
 from cogs.intros.models import Profile, ProfileTrade
@@ -29,6 +30,7 @@ from cogs.pooling._rota import (
     stop,
     volunteer,
 )
+from cogs.pooling._rota import delete_member as rota_delete_member
 from cogs.pooling._rota_form import TaskForm
 from cogs.pooling._rota_time import next_due, remind_at
 from cogs.pooling._start import register_jobs
@@ -201,6 +203,71 @@ async def test_nobody_volunteers_the_moderators_are_told_once_before_it_is_due(
     clock.set(turn.due_at)
     await services.scheduler.run_due()
     assert [t.status for t in await turns(services)] == ["stopped"]  # no more turns planned
+
+
+async def _told_nobody_then_ana_takes_it(services: Services, notifier: RecordingNotifier, clock: FrozenClock):
+    """A monthly task nobody volunteers for: the moderators are told at the reminder, then Ana takes it."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    await modlog(services, mod.community_id)
+    await run(services, mod, add_task, form(name="Veille juridique", cadence="monthly"))
+    [turn] = await turns(services)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    assert len(notifier.in_channel("C-MOD")) == 1
+    await run(services, ana, volunteer, turn.task_id)
+    assert [d.user_id for d in notifier.dms] == ["U2"]  # her DM at once: the reminder time passed
+    return ana, turn
+
+
+async def test_moderators_hear_again_when_the_only_volunteer_stops_after_the_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """The moderators' "nobody" notice of the reminder must not stand for a later loss of holder."""
+    ana, turn = await _told_nobody_then_ana_takes_it(services, notifier, clock)
+    await run(services, ana, stop, turn.task_id)  # nobody holds the coming turn again
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    [turn] = await turns(services)
+    assert turn.assignee_id is None
+    told = notifier.in_channel("C-MOD")
+    assert [c.title for c in told] == ["🗓️ Personne pour : Veille juridique"] * 2  # once per loss
+
+
+async def test_moderators_hear_again_when_the_only_volunteer_deletes_their_data_after_the_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """A deletion gives the turn anew through a REMIND queued again: its notice is not the first one's."""
+    ana, _ = await _told_nobody_then_ana_takes_it(services, notifier, clock)
+    async with services.db.transaction() as session:
+        await rota_delete_member(session, ana.community_id, ana.member_id, clock.now())
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    assert len(notifier.in_channel("C-MOD")) == 2
+
+
+async def test_slack_notification_texts_say_the_turn_s_local_hour_not_utc(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Slack's lock screen shows the message's plain text: a turn at 09:00 in Paris, not
+    "le 2026-11-30 08:00 UTC (2026-11-30 08:00 UTC)"."""
+    slack = RecordingNotifier(platform="slack")
+    services.notifiers["slack"] = slack
+    register_jobs(services)
+    mod = await make_caller(services, "U1", name="Modé", platform="slack", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana", platform="slack")
+    await modlog(services, mod.community_id)
+    added = await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    await run(services, ana, stop, turn.task_id)  # nobody left: the moderators' notice
+    [dm] = slack.dms
+    [notice] = slack.in_channel("C-MOD")
+    for card in (added, dm.card, notice):  # the turn is Monday 30 November 2026, 09:00 in Paris
+        text = render_message(card)["text"]
+        assert "UTC" not in text and "30 novembre 2026" in text and "09:00" in text, text
 
 
 async def test_bad_task_input_and_trades(services: Services, notifier: RecordingNotifier) -> None:

@@ -96,7 +96,7 @@ def _recording_feature(name, calls, *, fail=False):
     async def delete(session, community_id, member_id):
         calls.append(name)
         session.add(Post(community_id=community_id, member_id=None, feature=name, object_id=1,
-                         channel_id=f"C-{name}", message_id="1"))  # written in the hook's transaction
+                         channel_id=f"C-{name}", message_id=str(len(calls))))  # in the hook's transaction
         if fail:
             raise RuntimeError("boom")
 
@@ -115,7 +115,8 @@ async def test_hooks_run_in_reverse_order_one_transaction_each(services, notifie
         assert (await s.scalars(select(Post.feature).where(Post.member_id.is_(None)))).all() == []
     services.features = [_recording_feature("first", calls), _recording_feature("second", calls)]
     await delete_member_data(services, alice, alice.member_id)
-    assert calls == ["second", "second", "first"]
+    # Once each, then all again with the member row (what was written meanwhile).
+    assert calls == ["second", "second", "first", "second", "first"]
     async with services.db.transaction() as s:
         assert await s.get(Member, alice.member_id) is None
 
@@ -151,6 +152,41 @@ async def test_the_directory_suggestions_forget_a_deleted_members_city_and_skill
     assert [c.name for c in match_skills(values.skills, "fr", "callig")] == []
 
 
+@pytest.mark.parametrize("next_guild", ["B", "A"], ids=["another_guild", "same_guild_re_added"])
+async def test_a_purged_communitys_cities_and_skills_are_not_suggested_to_the_next_community(
+    services, clock, next_guild
+):
+    """Guild A removed the bot; after the grace period its data is purged, then a guild adds the bot
+    (another, or A again) and SQLite gives its community A's freed id. Before: its members typing in
+    /members were offered A's members' city and skill, from the copy kept in memory for A."""
+    from datetime import timedelta
+
+    from bot.lifecycle import deactivate
+    from cogs.directory._complete import match_cities, match_skills
+    from cogs.directory._values import VALUES
+    from storage.models import Community
+    from tests.fakes.callers import make_caller
+
+    alice = await make_caller(services, "alice", guild="A", name="Alice")
+    async with services.db.transaction() as s:
+        await add_profile(s, alice, skills=("Calligraphie gothique",), city="Trifouillis-les-Oies")
+    values = await VALUES.of(services.db, alice.community_id)  # someone in A typed: kept in memory
+    assert [c.name for c in match_cities(values.cities, "trif")] == ["Trifouillis-les-Oies"]
+
+    assert await deactivate(services, "discord", "A")
+    clock.advance(timedelta(days=31))
+    await services.scheduler.run_due()
+    async with services.db.transaction() as s:
+        assert await s.scalar(select(Community.id).where(Community.external_id == "A")) is None
+
+    bea = await make_caller(services, "bea", guild=next_guild, name="Béa")
+    if services.db.engine.dialect.name == "sqlite":
+        assert bea.community_id == alice.community_id  # the case at stake
+    values = await VALUES.of(services.db, bea.community_id)
+    assert [c.name for c in match_cities(values.cities, "trif")] == []
+    assert [s.name for s in match_skills(values.skills, "fr", "callig")] == []
+
+
 async def test_a_card_posted_while_the_deletion_runs_is_removed_too(services, notifier, monkeypatch):
     """Her /intro form, opened before she confirmed (or on another device), is sent once her cards are
     gone: its new card must not stay on the platform with no row left to remove it."""
@@ -181,3 +217,99 @@ async def test_a_card_posted_while_the_deletion_runs_is_removed_too(services, no
     async with services.db.transaction() as s:
         assert await s.get(Member, alice.member_id) is None
         assert (await s.scalars(select(Post))).all() == []
+
+
+async def test_a_seat_taken_while_the_deletion_runs_is_given_back(services, notifier, clock, monkeypatch):
+    """Bob's afterwork has 2 seats. Alice confirms /privacy delete; once every feature's hook ran, and
+    before her member row goes, her phone sends "Going". Before: the row's cascade then dropped her
+    answer but not the seat it took nor her name on the card, so Carol and Dan answered Going and Dan
+    was put on the waitlist of an afterwork only Carol attends."""
+    from datetime import UTC, datetime, timedelta
+
+    import cogs.privacy._privacy as privacy
+    from cogs.afterworks._polls import register_jobs
+    from cogs.afterworks._publish import answer_afterwork
+    from cogs.privacy._privacy import hooked
+    from tests.afterworks.test_afterworks import create, event
+    from tests.fakes.callers import make_caller
+
+    clock.set(datetime.now(UTC))  # privacy jobs are queued at the real time: the story runs on it
+    register_jobs(services)
+    bob = await make_caller(services, "bob", name="Bob")
+    alice = await make_caller(services, "alice", name="Alice Martin")
+    carol = await make_caller(services, "carol", name="Carol")
+    dan = await make_caller(services, "dan", name="Dan")
+    aid = await create(services, bob, capacity="2", when=f"{clock.now() + timedelta(days=7):%Y-%m-%d} 19:00")
+    original, sweeps = privacy.remove_posts, []
+    last = len(hooked(services.features)) + 2  # once first, once before each hook, once after the last
+
+    async def her_click_arrives(*args, **kwargs):
+        sweeps.append(1)
+        if len(sweeps) == last:  # every hook ran; the member row is still there
+            await run(services, alice, answer_afterwork, aid, "going")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(privacy, "remove_posts", her_click_arrives)
+    await delete_member_data(services, alice, alice.member_id)
+    assert len(sweeps) == last
+
+    assert (await event(services, aid)).going_count == 0
+    clock.advance(timedelta(minutes=1))
+    await services.scheduler.run_due()  # the card follows (a job, as for any deletion)
+    assert [card for card in notifier.messages.values() if "Alice Martin" in str(card)] == []
+    assert (await run(services, carol, answer_afterwork, aid, "going")).status == "going"
+    assert (await run(services, dan, answer_afterwork, aid, "going")).status == "going"
+
+
+async def test_a_click_not_yet_committed_when_the_member_row_goes_is_waited_for(
+    services, notifier, clock, monkeypatch
+):
+    """PostgreSQL, where the click and the last step may overlap: her "Going" is written, not yet
+    committed, when the member row's transaction begins. It waits for the click (the row is locked
+    first), then sees its answer and gives the seat back. Without the lock, it deleted the member row
+    behind the click, whose answer the cascade then dropped with its seat still counted."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    import cogs.privacy._privacy as privacy
+    from cogs.afterworks._domain import answer_held
+    from cogs.privacy._privacy import hooked
+    from tests.afterworks.test_afterworks import create, event
+    from tests.fakes.callers import make_caller
+
+    if services.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock runs the click and the last step one after the other")
+    clock.set(datetime.now(UTC))
+    bob = await make_caller(services, "bob", name="Bob")
+    alice = await make_caller(services, "alice", name="Alice Martin")
+    aid = await create(services, bob, capacity="2", when=f"{clock.now() + timedelta(days=7):%Y-%m-%d} 19:00")
+    original, sweeps, tasks = privacy.remove_posts, [], []
+    written, release = asyncio.Event(), asyncio.Event()
+
+    async def click():
+        async with services.db.transaction() as session:
+            await answer_held(session, alice.community_id, aid, alice.member_id, "going", clock.now())
+            written.set()
+            await release.wait()  # committed once the deletion waits on a lock
+
+    async def release_once_the_deletion_waits():
+        waiting = text("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                       "WHERE NOT l.granted AND a.datname = current_database()")
+        async with services.db.engine.connect() as connection:
+            while not await connection.scalar(waiting):  # noqa: ASYNC110 (polling the server)
+                await asyncio.sleep(0.01)
+        release.set()
+
+    async def her_click_arrives(*args, **kwargs):
+        sweeps.append(1)
+        if len(sweeps) == len(hooked(services.features)) + 2:  # right before the member row's step
+            tasks.extend(asyncio.create_task(c) for c in (click(), release_once_the_deletion_waits()))
+            await written.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(privacy, "remove_posts", her_click_arrives)
+    await asyncio.wait_for(delete_member_data(services, alice, alice.member_id), timeout=20)
+    await asyncio.gather(*tasks)
+    assert (await event(services, aid)).going_count == 0
