@@ -26,6 +26,7 @@ from bot.notifier import CannotPost, Notifier, PostRef
 from storage.models import Community, Post
 
 if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,55 @@ async def retry_later(services: Services, result: SyncResult, kind: str, communi
     minute. Its handler calls the same publishing without `retry_later` and raises while channels
     still fail, so the scheduler backs off.
     """
-    if not result.retrying:
-        return
+    if result.retrying:
+        await _queue_retry(services, kind, "retry", community_id, object_id, payload)
+
+
+async def _queue_retry(services: Services, kind: str, why: str, community_id: int, object_id: int,
+                       payload: dict[str, Any]) -> None:
     now = services.clock.now()
     async with services.db.transaction() as session:
         await services.scheduler.schedule(
             session, kind=kind, due_at=now + RETRY_AFTER, community_id=community_id, payload=payload,
-            dedupe_key=f"{kind}:retry:{community_id}:{object_id}:{int(now.timestamp()) // 60}",
+            dedupe_key=f"{kind}:{why}:{community_id}:{object_id}:{int(now.timestamp()) // 60}",
         )
+
+
+@dataclass(frozen=True)
+class EditRetry:
+    """A feature's card job, and its payload for editing one object's card again (`retry_edits`)."""
+
+    kind: str
+    payload: Callable[[int], dict[str, Any]]
+
+
+# Per scheduler (one per running bot): feature (`PostOwner.feature`) -> how its failed edits are retried.
+_edit_retries: weakref.WeakKeyDictionary[Scheduler, dict[str, EditRetry]] = weakref.WeakKeyDictionary()
+
+
+def retry_edits(services: Services, feature: str, kind: str,
+                payload: Callable[[int], dict[str, Any]]) -> None:
+    """Declares the job that edits `feature`'s cards again when `edit_posted` failed for now.
+
+    A card edit lost to an outage would leave the card stale until the object's next change (a member
+    told "you joined" while the card counts nobody). With this declared, `edit_posted` queues `kind`
+    (the feature's card job, the one `retry_later` queues, registered on the scheduler by the feature)
+    with `payload(object_id)` RETRY_AFTER later; that payload must make the job only edit the posts
+    that exist, with the object's state when it runs. Called with the feature's job registrations.
+    """
+    _edit_retries.setdefault(services.scheduler, {})[feature] = EditRetry(kind, payload)
+
+
+async def _retry_edits(services: Services, owner: PostOwner, result: SyncResult) -> None:
+    if not result.retrying:
+        return
+    retry = _edit_retries.get(services.scheduler, {}).get(owner.feature)
+    if retry is None:  # the caller handles `result.retrying` itself (or nobody does: said in the log)
+        log.info("editing %s %s failed in %s; no retry declared (posting.retry_edits)", owner.feature,
+                 owner.object_id, result.retrying)
+        return
+    await _queue_retry(services, retry.kind, "edit", owner.community_id, owner.object_id,
+                       retry.payload(owner.object_id))
 
 
 async def posts_of(session: AsyncSession, community_id: int, feature: str, object_id: int) -> list[Post]:
@@ -266,6 +308,8 @@ async def edit_posted(
     posts: Sequence[Any],
     card: Card,
     version: int | None = None,
+    *,
+    retry_later: bool = True,
 ) -> SyncResult:
     """`sync_card(…, None)` for posts read already (`posted`, in the change's transaction).
 
@@ -273,6 +317,8 @@ async def edit_posted(
     removed, as `sync_card` does, without reading the posts again. With `version` (a counter every
     change of the object bumps in the database), a card older than one this process already sent is
     not sent: effects finishing out of order never put an older card back.
+    Where the platform failed for now (`SyncResult.retrying`), the feature's card job edits the card
+    again later (`retry_edits`); a job doing that retry passes `retry_later=False` and raises instead.
     """
     result = SyncResult()
     if version is not None:
@@ -294,6 +340,8 @@ async def edit_posted(
                 await session.execute(
                     delete(Post).where(Post.community_id == owner.community_id, Post.id.in_(gone))
                 )
+    if retry_later:
+        await _retry_edits(services, owner, result)
     return result
 
 
@@ -306,7 +354,13 @@ async def _edit_or_remove(
     gone: list[int],
     result: SyncResult,
 ) -> set[str]:
-    """Edits the posts to keep, removes the others (and duplicates); returns the channels still showing it."""
+    """Edits the posts to keep, removes the others (and duplicates); returns the channels still showing it.
+
+    Only a message the platform answers gone (an edit or delete answering False: unknown message or
+    channel) loses its row. Anything raised, a refusal (403, not in the channel) as well as a 5xx,
+    leaves the message where it is: its row stays, so that a later deletion (a member's privacy
+    deletion, a moderator's) still removes it, and the channel counts as `retrying`.
+    """
     live: set[str] = set()
     for post in existing:
         ref = PostRef(post.channel_id, post.message_id)

@@ -42,6 +42,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     """Every function that reads what a member or a moderator typed."""
     from bot.community_time import parse_date as community_date
     from bot.community_time import parse_datetime
+    from bot.discord_bot.notifier import _short_location as event_location
     from bot.i18n import expand_commands
     from bot.rendering.discord import rich as discord_text
     from bot.slack_app.router import typed_values
@@ -142,6 +143,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
                                                      "design"),
         "feedback slack mention": lambda t: feedback_slack.MENTION.match(t[:150]),
         "discord card text": lambda t: discord_text(t, 4096),
+        "discord event location": event_location,
         "command markers": lambda t: (expand_commands(f"\ue002{t}", "slack"),
                                       expand_commands(f"\ue002/c {t}\ue002{t}\ue003", "discord")),
         "afterwork form": afterwork_form,
@@ -175,7 +177,7 @@ LISTED = {
     "cogs/config/_trades.py",
     "cogs/intros/_validation.py", "cogs/intros/_skills.py", "cogs/intros/_slack.py",
     "cogs/missions/_validation.py", "cogs/missions/_slack.py", "cogs/missions/_search.py",
-    "cogs/directory/_filters.py", "bot/rendering/discord.py", "bot/i18n.py",
+    "cogs/directory/_filters.py", "bot/rendering/discord.py", "bot/i18n.py", "bot/discord_bot/notifier.py",
     "cogs/afterworks/_slack.py",
     "cogs/feedback/_slack.py",
     "cogs/matching/_request.py",

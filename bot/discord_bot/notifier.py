@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -25,7 +28,10 @@ EVENT_DESCRIPTION_MAX = 1000
 EVENT_LOCATION_MAX = 100
 THREAD_ARCHIVE_MINUTES: Final = 10080  # a week without messages before Discord hides it
 EXTERNAL, GUILD_ONLY, CANCELED = 3, 2, 4  # entity type, privacy level, status
-UNKNOWN_MEMBER, UNKNOWN_USER = 10007, 10013
+UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, UNKNOWN_MEMBER, UNKNOWN_USER = 10003, 10008, 10007, 10013
+ADD_RETRY_DELAYS = (0.5, 2.0)  # seconds before adding a member to a private thread again after a 5xx
+LOCATION_SEPARATOR = " · "  # between a place or link and its city (cogs.afterworks' where_text)
+_LINK = re.compile(r"https?://\S+")
 MEMBER_CHECKS_AT_ONCE = 4  # discord.py waits out the route's rate limit; this keeps the queue short
 
 
@@ -95,8 +101,8 @@ class DiscordNotifier:
             return False
         try:
             await channel.get_partial_message(int(ref.message_id)).edit(**self._content(card, editing=True))
-        except _GONE:
-            return False
+        except discord.NotFound as exc:
+            return self._message_gone(exc)
         return True
 
     async def delete(self, community_external_id: str, ref: PostRef) -> bool:
@@ -105,9 +111,21 @@ class DiscordNotifier:
             return False
         try:
             await channel.get_partial_message(int(ref.message_id)).delete()
-        except _GONE:
-            return False
+        except discord.NotFound as exc:
+            return self._message_gone(exc)
         return True
+
+    @staticmethod
+    def _message_gone(exc: discord.NotFound) -> bool:
+        """False (gone) for an unknown message or channel; any other 404 is raised.
+
+        A refusal (403: the bot's access to the channel taken away, maybe for a while) is raised too,
+        never taken for "gone": the message is still shown, and its `posts` row must stay so that a
+        later deletion (a member's privacy deletion) still removes it.
+        """
+        if exc.code in (UNKNOWN_MESSAGE, UNKNOWN_CHANNEL):
+            return False
+        raise exc
 
     async def dm(
         self, community_external_id: str, user_id: str, card: Card, attachment: Attachment | None = None
@@ -169,18 +187,48 @@ class DiscordNotifier:
             return None
         except discord.Forbidden as exc:
             raise self._refused(exc, channel_id) from exc
-        thread_id = str(thread["id"])
-        added = 0
-        for user_id in dict.fromkeys(user_ids):
-            try:
-                await self.bot.http.add_user_to_thread(thread_id, user_id)
-                added += 1
-            except discord.HTTPException as exc:  # one member gone must not stop the others
-                log.info("cannot add %s to private thread %s: %s", user_id, thread_id, exc)
+        space = ThreadRef(channel_id, str(thread["id"]))
+        try:
+            added = [u for u in dict.fromkeys(user_ids) if await self._add_to_thread(space.thread_id, u)]
+        except Exception:
+            # Someone who belongs in it could not be added: the half-filled thread is closed (best effort)
+            # and the failure raised, so that the caller's retry opens it again with everyone.
+            with contextlib.suppress(Exception):
+                await self.archive_thread(community_external_id, space)
+            raise
         if not added and user_ids:
-            await self.archive_thread(community_external_id, ThreadRef(channel_id, thread_id))
+            await self.archive_thread(community_external_id, space)
             return None
-        return ThreadRef(channel_id, thread_id)
+        return space
+
+    async def _add_to_thread(self, thread_id: str, user_id: str) -> bool:
+        """Adds a member to a private thread; False when Discord says they are not there for it.
+
+        Only an unknown member or user (left the server, account deleted), or a refusal for that member,
+        skips them. A 5xx is tried again ADD_RETRY_DELAYS apart, then raised like any other failure:
+        skipping them would leave a member silently out of their team's or pair's conversation.
+        """
+        for delay in ADD_RETRY_DELAYS:
+            try:
+                return await self._add_once(thread_id, user_id)
+            except discord.DiscordServerError as exc:
+                log.info("adding %s to private thread %s failed (%s): trying again", user_id, thread_id, exc)
+                await asyncio.sleep(delay)
+        return await self._add_once(thread_id, user_id)
+
+    async def _add_once(self, thread_id: str, user_id: str) -> bool:
+        try:
+            await self.bot.http.add_user_to_thread(thread_id, user_id)
+        except discord.NotFound as exc:
+            if exc.code not in (UNKNOWN_MEMBER, UNKNOWN_USER):
+                raise
+        except discord.Forbidden:
+            pass
+        else:
+            return True
+        log.info("cannot add %s to private thread %s: not in the server, or refused for them", user_id,
+                 thread_id)
+        return False
 
     # -- membership ----------------------------------------------------------------------------
 
@@ -207,13 +255,22 @@ class DiscordNotifier:
 
     @staticmethod
     def _event_payload(event: EventSpec) -> dict[str, Any]:
+        """The event as Discord takes it; a location over its 100 characters is shortened, never cut.
+
+        A cut link is a dead one (a video call's link of 106 characters is ordinary): the location then
+        shows a short form (`_short_location`) and the whole place or link opens the description.
+        """
+        location, description = event.location, event.description
+        if len(location) > EVENT_LOCATION_MAX:
+            description = "\n\n".join(p for p in (location, description) if p)
+            location = _short_location(location)
         return {
             "name": truncate(event.name, EVENT_NAME_MAX) or "…",
-            "description": truncate(event.description, EVENT_DESCRIPTION_MAX),
+            "description": truncate(description, EVENT_DESCRIPTION_MAX),
             "scheduled_start_time": event.start.isoformat(),
             "scheduled_end_time": event.ends.isoformat(),
             "entity_type": EXTERNAL,
-            "entity_metadata": {"location": truncate(event.location, EVENT_LOCATION_MAX) or "…"},
+            "entity_metadata": {"location": truncate(location, EVENT_LOCATION_MAX) or "…"},
             "privacy_level": GUILD_ONLY,
         }
 
@@ -243,3 +300,24 @@ class DiscordNotifier:
             log.info("event %s of guild %s not changed: %s", event_id, community_external_id, exc)
             return False
         return True
+
+
+def _host(link: re.Match[str]) -> str:
+    """A link's host, or the link itself when it has none it can be read for (a place's "https://[")."""
+    try:
+        return urlsplit(link.group()).hostname or link.group()
+    except ValueError:
+        return link.group()
+
+
+def _short_location(location: str) -> str:
+    """A location that fits Discord's 100 characters: each link as its host, the place cut, the city kept.
+
+    A location reads "place or link · city" (the city optional); the last part is kept whole while
+    what comes before it is shortened.
+    """
+    place, separator, city = location.rpartition(LOCATION_SEPARATOR)
+    if not separator or len(city) > EVENT_LOCATION_MAX // 2:
+        place, separator, city = location, "", ""
+    place = _LINK.sub(_host, place)
+    return truncate(place, EVENT_LOCATION_MAX - len(separator) - len(city)) + separator + city

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,11 +44,15 @@ _GONE = {
     "cannot_dm_bot",
     "messages_tab_disabled",
 }
+# Of those, what means an edited or deleted message is gone: a refusal (not_in_channel, is_archived,
+# cant_update_message…) leaves it shown, so it is raised and its `posts` row kept.
+_MESSAGE_GONE = {"channel_not_found", "message_not_found"}
 # Errors meaning "this token is not (any more) good": the app was uninstalled or the token revoked.
 _REVOKED = {"invalid_auth", "token_revoked", "account_inactive", "not_authed"}
 # Errors meaning "the channel is there but refuses the bot": CannotPost when posting.
 _REFUSED = {"not_in_channel": "forbidden", "restricted_action": "forbidden", "is_archived": "archived",
             "channel_is_archived": "archived"}
+_GONE_OR_REFUSED = frozenset(_GONE | set(_REFUSED))
 FILES_MAX = 10
 USER_CHECKS_AT_ONCE = 4  # users.info is Tier 4 (100+ a minute); the client waits out a 429
 POST_INTERVAL = 1.0  # seconds between two posts in one channel
@@ -117,12 +121,13 @@ class SlackNotifier:
             return self.client
         return await self.teams.client(community_external_id)
 
-    async def _gone(self, team: str, client: AsyncWebClient, exc: SlackApiError, what: str) -> None:
-        """Return when the error means "not there for us" (logged); raise any other."""
+    async def _gone(self, team: str, client: AsyncWebClient, exc: SlackApiError, what: str,
+                    gone: Collection[str] = _GONE_OR_REFUSED) -> None:
+        """Return when the error is one of `gone` ("not there for us", logged); raise any other."""
         error = error_code(exc)
         if error in _REVOKED and await self._refused(team, client, error):
             return
-        if error not in _GONE and error not in _REFUSED:
+        if error not in gone:
             raise exc
         log.info("Slack %s: %s", what, error)
 
@@ -183,7 +188,7 @@ class SlackNotifier:
         try:
             await client.chat_update(channel=ref.channel_id, ts=ref.message_id, **render_message(card))
         except SlackApiError as exc:
-            await self._gone(community_external_id, client, exc, f"cannot edit {ref}")
+            await self._gone(community_external_id, client, exc, f"cannot edit {ref}", _MESSAGE_GONE)
             return False
         return True
 
@@ -194,7 +199,7 @@ class SlackNotifier:
         try:
             await client.chat_delete(channel=ref.channel_id, ts=ref.message_id)
         except SlackApiError as exc:
-            await self._gone(community_external_id, client, exc, f"cannot delete {ref}")
+            await self._gone(community_external_id, client, exc, f"cannot delete {ref}", _MESSAGE_GONE)
             return False
         return True
 

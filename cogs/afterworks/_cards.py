@@ -157,7 +157,11 @@ def afterwork_card(catalog: Catalog, locale: str, view: View, now: datetime | No
     )
 
 
-def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Card:
+def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork], *, timezone: str) -> Card:
+    """/afterwork list: one line per afterwork to come.
+
+    `timezone` (the community's) and `locale` also write the dates of the message's plain text (Slack's).
+    """
     t = catalog.t
     if not afterworks:
         return Card(title=t(locale, "afterworks.list.title"), text=t(locale, "afterworks.list.empty"))
@@ -167,7 +171,7 @@ def list_card(catalog: Catalog, locale: str, afterworks: list[Afterwork]) -> Car
             "afterworks.list.line",
             emoji=EMOJI.get(a.kind, ""),
             title=a.title,
-            when=when(a.starts_at, "short"),
+            when=when(a.starts_at, "short", locale=locale, timezone=timezone),
             where=where_text(a) or "—",
             going=a.going_count if a.capacity is None else f"{a.going_count}/{a.capacity}",
             count=a.going_count,

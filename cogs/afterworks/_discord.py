@@ -228,6 +228,8 @@ class Afterworks(commands.Cog):
         )
         if created.posted and created.channel_id:
             done = self.t(caller.locale, "afterworks.poll.posted", channel=created.channel_id)
+        elif created.retrying:  # the platform failed: a job posts it shortly
+            done = self.t(caller.locale, "afterworks.poll.retrying")
         else:
             done = self.t(caller.locale, "afterworks.poll.not_posted")
         await send_text(interaction, truncate(f"{created.understood}\n{done}", 2000))

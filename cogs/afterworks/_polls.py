@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
+from bot import posting
 from bot.cards import Action, Card, Field, action_id, truncate, when
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.i18n import Catalog
@@ -133,6 +134,11 @@ class CreatedPoll:
     @property
     def posted(self) -> bool:
         return self.later.value is not None and bool(self.later.value.posted)
+
+    @property
+    def retrying(self) -> bool:
+        """Not posted because the platform failed for now: the POLL_CARD job posts it later."""
+        return self.later.value is not None and bool(self.later.value.retrying)
 
 
 async def create_poll(ctx: Context, form: PollForm, *, origin_channel_id: str | None) -> CreatedPoll:
@@ -304,9 +310,13 @@ async def pick(ctx: Context, slot_id: int) -> Picked:
 
 
 async def refresh_poll(
-    services: Services, community_id: int, poll_id: int, channel_id: str | None
+    services: Services, community_id: int, poll_id: int, channel_id: str | None, *, retry_later: bool = True
 ) -> SyncResult:
-    """Post (with a channel) or edit the poll's card."""
+    """Post (with a channel) or edit the poll's card.
+
+    Where the platform failed for now (`SyncResult.retrying`), the POLL_CARD job does it again a few
+    minutes later (`retry_later`): a poll without its card cannot be ticked.
+    """
     async with services.db.transaction(write=False) as session:
         poll = await session.scalar(select(Poll).where(Poll.community_id == community_id, Poll.id == poll_id))
         if poll is None:
@@ -331,10 +341,14 @@ async def refresh_poll(
         owner = PostOwner(community_id, POSTS, poll_id, poll.organizer_id)
         posts = await posted(session, owner)
     card = poll_card(services.catalog, community.locale, poll, slots, names, organizer)
-    return await sync_card(
+    result = await sync_card(
         services, owner, card, [channel_id] if channel_id else None,
         place=(community.platform, community.external_id), posts=posts,
     )
+    if retry_later:
+        await posting.retry_later(services, result, POLL_CARD, community_id, poll_id,
+                                  {"poll_id": poll_id, "channel": channel_id})
+    return result
 
 
 def poll_card(
@@ -476,6 +490,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
 
 
 POLL_SYNC = "afterworks.poll_sync"  # a poll's card after a privacy deletion (no platform at hand)
+POLL_CARD = "afterworks.poll_card"  # a poll's card the platform failed to post or edit (a 5xx)
 
 
 async def poll_sync_job(services: Services, run: JobRun) -> None:
@@ -483,11 +498,23 @@ async def poll_sync_job(services: Services, run: JobRun) -> None:
     await refresh_poll(services, run.community_id, int(run.payload["poll_id"]), None)
 
 
+async def poll_card_job(services: Services, run: JobRun) -> None:
+    """The retry of a poll card the platform failed to post (in `channel`) or edit; raises while it fails."""
+    assert run.community_id is not None
+    channel = run.payload.get("channel")
+    result = await refresh_poll(services, run.community_id, int(run.payload["poll_id"]),
+                                str(channel) if channel else None, retry_later=False)
+    if result.retrying:
+        raise RuntimeError(f"poll {run.payload['poll_id']}'s card still not posted in {result.retrying}")
+
+
 def register_jobs(services: Services) -> None:
     """Every job kind of the feature: the afterworks' and the polls'."""
     publish.register_jobs(services)
     services.scheduler.register(POLL_SYNC, functools.partial(poll_sync_job, services),
                                 max_lateness=timedelta(days=1))
+    services.scheduler.register(POLL_CARD, functools.partial(poll_card_job, services),
+                                max_lateness=timedelta(days=1), retry_delay=posting.RETRY_AFTER)
 
 
 async def on_start(services: Services) -> None:

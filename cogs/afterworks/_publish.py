@@ -17,7 +17,7 @@ from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
 from bot.outbox import send_dm
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
-from bot.scheduler import PENDING, JobRun, Scheduler, queue
+from bot.scheduler import PENDING, SKIPPED, JobRun, Scheduler, queue
 from bot.usecase import Context, Later
 from cogs.afterworks._cards import afterwork_card, list_card, notice_card, understood_text, where_text
 from cogs.afterworks._domain import (
@@ -72,7 +72,8 @@ NO_EVENTS = "afterworks.no_events"
 NOTICES = ("no_events", "channel_gone")
 NEXT = "afterworks.next"  # posts a series' next occurrence
 CLOSE = "afterworks.close"  # edits the card when answers close at the RSVP cutoff
-CARD = "afterworks.card"  # posts a card the platform failed to post (a 5xx): bot.posting.retry_later
+CARD = "afterworks.card"  # redoes a card the platform failed to post or edit (a 5xx): bot.posting.retry_later
+EVENT = "afterworks.event"  # the Discord scheduled event, when Discord failed to follow (`sync_event`)
 LIST_MAX = 10
 
 
@@ -118,48 +119,88 @@ async def publish(
     services: Services, community_id: int, afterwork_id: int, channel_id: str | None, *,
     retry_later: bool = True,
 ) -> SyncResult:
-    """Post the card, then (Discord) create the native scheduled event and remember its id.
+    """Post the card in `channel_id`, or (None) edit it where it is posted.
 
-    A card the platform failed to post for now (`SyncResult.retrying`) is posted by the CARD job a few
-    minutes later (`retry_later`), which raises while it still fails (the jobs' backoff).
+    A card the platform failed to post or edit for now (`SyncResult.retrying`) is redone by the CARD
+    job a few minutes later (`retry_later`), which raises while it still fails (the jobs' backoff).
+    The Discord scheduled event is `sync_event`'s.
     """
     card, afterwork, platform, external_id, posts = await _card(services, community_id, afterwork_id)
     result = await sync_card(
         services,
         PostOwner(community_id, FEATURE, afterwork_id, afterwork.organizer_id),
         card,
-        [channel_id] if channel_id else [],
+        [channel_id] if channel_id else None,
         place=(platform, external_id),
         posts=posts,
     )
     if retry_later:
         await posting.retry_later(services, result, CARD, community_id, afterwork_id,
                                   {"afterwork_id": afterwork_id, "channel": channel_id})
-    notifier = services.notifiers.get(platform)
-    if platform == "discord" and notifier is not None and afterwork.event_id is None:  # once
-        event_id = await notifier.create_event(external_id, _event_spec(afterwork))
-        async with services.db.transaction() as session:
-            if event_id is not None:
-                found = await get_afterwork(session, community_id, afterwork_id)
-                found.event_id = event_id
-            else:  # no Create Events permission: the afterwork works without; moderators told once
-                await modlog.queue_notice(services, session, community_id, "afterworks.no_events",
-                                          once="events")
     return result
 
 
 async def sync_event(services: Services, community_id: int, afterwork_id: int) -> bool:
-    """Bring the Discord scheduled event in line: edited, or cancelled with the afterwork."""
-    async with services.db.transaction(write=False) as session:
-        afterwork = await get_afterwork(session, community_id, afterwork_id)
-        community = await session.get(Community, community_id)
-        assert community is not None
-    notifier = services.notifiers.get(community.platform)
-    if afterwork.event_id is None or notifier is None:
+    """`match_event` now; when Discord fails (a 5xx), the EVENT job does it a few minutes later.
+
+    Members who marked the event "interested" must not keep a cancelled afterwork in their Events list,
+    nor miss a new one, because Discord failed for a moment.
+    """
+    try:
+        return await match_event(services, community_id, afterwork_id)
+    except Exception as error:
+        log.warning("afterwork %s: its Discord event is not in line yet, retried later: %r", afterwork_id,
+                    error)
+        now = services.clock.now()
+        async with services.db.transaction() as session:
+            await services.scheduler.schedule(
+                session, kind=EVENT, due_at=now + posting.RETRY_AFTER, community_id=community_id,
+                payload={"afterwork_id": afterwork_id},
+                dedupe_key=f"{EVENT}:{community_id}:{afterwork_id}:{int(now.timestamp()) // 60}",
+            )
         return False
-    if afterwork.status == CANCELLED:
-        return await notifier.cancel_event(community.external_id, afterwork.event_id)
-    return await notifier.edit_event(community.external_id, afterwork.event_id, _event_spec(afterwork))
+
+
+async def match_event(services: Services, community_id: int, afterwork_id: int) -> bool:
+    """Create, edit or cancel the afterwork's Discord scheduled event so that it shows the afterwork now.
+
+    Idempotent: the afterwork is read when it runs. No event is created for a date cancelled or begun
+    already; Discord refusing one (no Create Events permission) is told to the moderators once. Raises
+    when Discord fails. True when the event was created or changed.
+    """
+    async with services.db.transaction(write=False) as session:
+        afterwork = await session.scalar(
+            select(Afterwork).where(Afterwork.community_id == community_id, Afterwork.id == afterwork_id)
+        )
+        community = await session.get(Community, community_id)
+    notifier = services.notifiers.get(community.platform) if community is not None else None
+    if afterwork is None or community is None or community.platform != "discord" or notifier is None:
+        return False
+    if afterwork.event_id is not None:
+        if afterwork.status == CANCELLED:
+            return await notifier.cancel_event(community.external_id, afterwork.event_id)
+        return await notifier.edit_event(community.external_id, afterwork.event_id, _event_spec(afterwork))
+    if afterwork.status == CANCELLED or afterwork.starts_at <= services.clock.now():
+        return False
+    event_id = await notifier.create_event(community.external_id, _event_spec(afterwork))
+    async with services.db.transaction() as session:
+        if event_id is None:
+            await modlog.queue_notice(services, session, community_id, "afterworks.no_events", once="events")
+            return False
+        stored = await session.execute(
+            update(Afterwork)
+            .where(Afterwork.community_id == community_id, Afterwork.id == afterwork_id,
+                   Afterwork.event_id.is_(None))
+            .values(event_id=event_id)
+            .execution_options(synchronize_session=False)
+        )
+        changed = await session.scalar(select(Afterwork.sequence).where(Afterwork.id == afterwork_id))
+    if stored.rowcount != 1:  # type: ignore[attr-defined]  # another run created it meanwhile
+        await notifier.cancel_event(community.external_id, event_id)
+        return False
+    if changed != afterwork.sequence:  # edited or cancelled while the event was created: in line again
+        await match_event(services, community_id, afterwork_id)
+    return True
 
 
 async def tell(
@@ -230,7 +271,7 @@ class Created:
 
 
 async def card_job(services: Services, run: JobRun) -> None:
-    """The retry of a card the platform failed to post."""
+    """The retry of a card the platform failed to post (in `channel`) or edit (`channel` None)."""
     assert run.community_id is not None
     channel = run.payload.get("channel")
     result = await publish(services, run.community_id, int(run.payload["afterwork_id"]),
@@ -293,7 +334,12 @@ async def create_afterwork(
                                           once=channel or "", channel=channel or "")
         return result
 
-    return Created(aid, channel, ctx.after_commit(post))
+    async def calendar(_notifier: Notifier | None) -> bool:
+        return await sync_event(services, cid, aid)
+
+    created = Created(aid, channel, ctx.after_commit(post))
+    ctx.after_commit(calendar)
+    return created
 
 
 def _apply(afterwork: Afterwork, details: Details) -> None:
@@ -516,7 +562,7 @@ async def upcoming(ctx: Context, city: str = "", kind: str = "") -> Card:
     if kind in KINDS:
         query = query.where(Afterwork.kind == kind)
     found = list(await ctx.session.scalars(query.order_by(Afterwork.starts_at, Afterwork.id).limit(LIST_MAX)))
-    return list_card(ctx.catalog, ctx.caller.locale, found)
+    return list_card(ctx.catalog, ctx.caller.locale, found, timezone=ctx.caller.timezone)
 
 
 async def calendar_of(ctx: Context, afterwork_id: int) -> Attachment:
@@ -599,11 +645,39 @@ async def _unclaim(services: Services, delivery_id: int) -> None:
         await session.execute(delete(Delivery).where(Delivery.id == delivery_id))
 
 
+async def _left_to_a_closer_reminder(session: AsyncSession, run: JobRun, afterwork: Afterwork,
+                                     now: datetime) -> bool:
+    """Another reminder of this time, at a smaller offset, is due too: its DMs stand for this one's.
+
+    After the bot was down across two offsets (24 h and 1 h before) both run in the same sweep: each
+    member going would get two reminders in the same second. Cancelled reminders (the time edited)
+    are skipped rows: they do not count.
+    """
+    offset, start = int(run.payload["offset"]), int(run.payload["starts_at"])
+    if now < afterwork.starts_at - timedelta(minutes=offset - 1):
+        return False  # less than a minute late: offsets are whole minutes apart, none closer is due yet
+    planned = await session.scalars(
+        select(Job.payload).where(
+            Job.community_id == afterwork.community_id,
+            Job.kind == REMIND,
+            Job.state != SKIPPED,
+            Job.dedupe_key.startswith(f"{REMIND}:{afterwork.community_id}:{afterwork.id}:", autoescape=True),
+        )
+    )
+    return any(
+        int(other["starts_at"]) == start
+        and int(other["offset"]) < offset
+        and afterwork.starts_at - timedelta(minutes=int(other["offset"])) <= now
+        for other in planned
+    )
+
+
 async def remind(services: Services, run: JobRun) -> None:
     """A reminder at one offset: a DM to each member going, and at the first offset a post in the channel.
 
     Sent late only while the event has not started; a failed send gives its claim back and raises, so
-    the scheduler retries only what did not go out.
+    the scheduler retries only what did not go out. When a closer reminder's time has passed too (the
+    bot was down across both), only that one's DMs go out: the channel post stays this one's.
     """
     assert run.community_id is not None
     now = services.clock.now()
@@ -623,6 +697,8 @@ async def remind(services: Services, run: JobRun) -> None:
         community = await session.get(Community, run.community_id)
         assert community is not None
         going = await _going(session, run.community_id, afterwork.id, but=0)
+        if await _left_to_a_closer_reminder(session, run, afterwork, now):
+            going = []  # their reminder is the closer one's; the channel post stays this one's
         wanted = await dms_wanted(session, run.community_id, [p.member_id for p in going])
         posts = await posts_of(session, run.community_id, FEATURE, afterwork.id)
     notifier = services.notifiers.get(community.platform)
@@ -821,6 +897,7 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
         post = afterwork.status == SCHEDULED
     if post:
         result = await publish(services, cid, int(inserted), channel)
+        await sync_event(services, cid, int(inserted))
         if result.retrying:  # the date exists: its card must follow, on the job's retry
             raise RuntimeError(f"afterwork {inserted}: card not posted in {result.retrying}")
 
@@ -849,6 +926,12 @@ async def close_job(services: Services, run: JobRun) -> None:
     await refresh_card(services, run.community_id, int(run.payload["afterwork_id"]))
 
 
+async def event_job(services: Services, run: JobRun) -> None:
+    """The retry of a scheduled event Discord failed to create, edit or cancel; raises while it fails."""
+    assert run.community_id is not None
+    await match_event(services, run.community_id, int(run.payload["afterwork_id"]))
+
+
 def queue_sync(
     session: AsyncSession,
     community_id: int,
@@ -872,6 +955,10 @@ def register_jobs(services: Services) -> None:
     scheduler.register(NEXT, functools.partial(next_occurrence, services), max_lateness=None)
     scheduler.register(CLOSE, functools.partial(close_job, services), max_lateness=None)
     scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
+                       retry_delay=posting.RETRY_AFTER)
+    posting.retry_edits(services, FEATURE, CARD,
+                        lambda afterwork_id: {"afterwork_id": afterwork_id, "channel": None})
+    scheduler.register(EVENT, functools.partial(event_job, services), max_lateness=None,
                        retry_delay=posting.RETRY_AFTER)
 
 

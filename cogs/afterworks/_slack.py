@@ -233,7 +233,8 @@ async def poll_submitted(request: SlackRequest) -> None:
     await request.ack()
     channel = read_metadata(view.get("private_metadata"))["channel"]
     created = await run(services, caller, create_poll, form, origin_channel_id=public_channel(channel))
-    done = request.t("afterworks.poll.posted_slack" if created.posted else "afterworks.poll.not_posted")
+    done = request.t("afterworks.poll.posted_slack" if created.posted
+                     else "afterworks.poll.retrying" if created.retrying else "afterworks.poll.not_posted")
     await request.tell(f"{created.understood}\n{done}")
 
 

@@ -1,10 +1,25 @@
 """Per-community settings and moderation: /config, the audit log, trades, sectors, packs."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
 from cogs.config._declared import CORE_SETTINGS
+from cogs.config._moderation import register_jobs as register_removals
 from cogs.config._packs import DEFAULT_PACKS
-from cogs.config._usergroup import register_jobs
+from cogs.config._usergroup import register_jobs as register_refreshes
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+async def register_jobs(services: Services) -> None:
+    """The feature's job kinds: the Slack moderator group's refresh, a removed post's deletion."""
+    await register_refreshes(services)
+    register_removals(services)
+
 
 FEATURE = Feature(
     name="config",

@@ -1,7 +1,13 @@
-"""The audit log: every change (who, when, what, old -> new), shown by /config history and the modlog."""
+"""The audit log: every change (who, when, what, old -> new), shown by /config history and the modlog.
+
+An action's changes reach the moderation log as a `bot.modlog` notice ("config.modlog"): posted at
+once after the commit, and when the platform fails then, queued as the notice job, which posts it
+with the jobs' retries. A moderator's change made during an outage is thus logged late, not never.
+"""
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,14 +15,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import modlog
 from bot.cards import Card, Field, truncate
-from bot.notifier import Notifier
+from bot.errors import BUGS
+from bot.notifier import CannotPost, Notifier
 from bot.settings_registry import declared_settings
 from cogs.config import _values
 from cogs.config._context import ConfigContext, action
 from cogs.config.models import AuditEntry
 from storage.models import CommunitySettings
 
+log = logging.getLogger(__name__)
+MODLOG = "config.modlog"  # the notice's catalog texts: config.modlog.title, config.modlog.text
 HISTORY_SIZE = 15
 MODLOG_LINES = 20
 VALUE_MAX = 200
@@ -51,11 +61,26 @@ async def record(
     return entry
 
 
-async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, notifier: Notifier | None) -> None:
-    # The row as committed: an action that sets the modlog channel logs itself in the new one.
-    if notifier is not None and settings.modlog_channel_id:
-        card = await modlog_card(ctx, ctx.recorded)
-        await notifier.post(ctx.caller.community_external_id, settings.modlog_channel_id, card)
+async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, _notifier: Notifier | None) -> None:
+    """The action's changes in the moderation log now; kept as a notice job when the platform fails.
+
+    The settings row as committed: an action that sets the modlog channel logs itself in the new one.
+    """
+    if not settings.modlog_channel_id:
+        return
+    services, community_id = ctx.services, ctx.community_id
+    params = await modlog_notice(ctx, ctx.recorded)
+    try:
+        await modlog.post_notice(services, community_id, MODLOG, params)
+    except CannotPost as refused:  # the channel refuses the bot: retrying would not change that
+        log.info("modlog of community %s refused (%s)", community_id, refused.reason)
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("modlog of community %s failed; posted again by its job", community_id, exc_info=True)
+        async with services.db.transaction() as session:
+            await modlog.queue_notice(services, session, community_id, MODLOG,
+                                      once=f"audit-{ctx.recorded[0].id}", **params)
 
 
 async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:
@@ -84,18 +109,18 @@ async def _line(ctx: ConfigContext, entry: AuditEntry, locale: str) -> str:
     return ctx.catalog.t(locale, "config.history.line", who=who, setting=name, old=old, new=new)
 
 
-async def modlog_card(ctx: ConfigContext, entries: list[AuditEntry]) -> Card:
-    """The moderation log message for the changes of one action, in the community's language."""
+async def modlog_notice(ctx: ConfigContext, entries: list[AuditEntry]) -> dict[str, str]:
+    """The moderation log notice's texts for the changes of one action, in the community's language.
+
+    `lines` (one per change) and `when` (the action's time in the community's zone): the notice is
+    written at once, and may be posted minutes later when the platform failed.
+    """
     community = await ctx.community()
     locale = community.locale
     lines = [await _line(ctx, entry, locale) for entry in entries[:MODLOG_LINES]]
     if len(entries) > MODLOG_LINES:
         lines.append(ctx.catalog.t(locale, "config.modlog.more", count=len(entries) - MODLOG_LINES))
-    return Card(
-        title=ctx.catalog.t(locale, "config.modlog.title"),
-        text="\n".join(lines),
-        footer=_when(entries[0], community.timezone),
-    )
+    return {"lines": "\n".join(lines), "when": _when(entries[0], community.timezone)}
 
 
 def _when(entry: AuditEntry, timezone: str) -> str:

@@ -25,7 +25,16 @@ from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
 from bot.outbox import Addressed, send_dm
-from bot.posting import PostOwner, notifier_for, post_card, remove_posts, sync_card
+from bot.posting import (
+    RETRY_AFTER,
+    PostOwner,
+    SyncResult,
+    notifier_for,
+    post_card,
+    remove_posts,
+    retry_later,
+    sync_card,
+)
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later, moderator_only
 from cogs.feedback._cards import (
@@ -82,6 +91,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+# Platform work the platform failed to do at once, done later by a job (`bot.posting.retry_later`).
+THREAD = "feedback.thread"  # a request's thread, when opening it failed: its answers go there after
+ANSWER = "feedback.answer"  # an answer to post (once) and its request's card to edit
 DUE_HOUR = time(9, 0)  # the day after the due date, 09:00 in the community's zone
 TOP_PER_TRADE = 3
 MONTHS_SHOWN = 6
@@ -256,21 +268,51 @@ async def publish_request(services: Services, community_id: int, request_id: int
                 )
             )
         return Published(False, False, view.channel_id, outage)
-    thread: ThreadRef | None
+    async with services.db.transaction() as session:  # recorded before the thread: the card is out
+        await _set_request(session, community_id, request_id, message_id=ref.message_id)
+    threaded = await _open_thread(services, community, view, ref, retry=True)
+    return Published(True, threaded, view.channel_id)
+
+
+async def _set_request(session: AsyncSession, community_id: int, request_id: int, **values: str) -> None:
+    await session.execute(
+        update(FeedbackRequest)
+        .where(FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _open_thread(
+    services: Services, community: Community, view: RequestView, ref: PostRef, *, retry: bool
+) -> bool:
+    """The thread under the request's card, recorded; False when answers are to go under the card.
+
+    A channel refusing threads (or the card gone): answers go under the card, and the requester is
+    told so. A platform failure (a 5xx) is no refusal: with `retry`, the THREAD job opens the thread
+    later (answers given meanwhile go under the card) and this says True; the job itself raises.
+    """
     try:
         thread = await notifier_for(services, community.platform).open_thread(
             community.external_id, ref, view.title
         )
     except CannotPost:  # no permission to create threads there: answers go under the card
-        thread = None
+        return False
+    except BUGS:
+        raise
+    except Exception:
+        if not retry:
+            raise
+        log.warning("feedback request %s: its thread failed; opened later by a job", view.id, exc_info=True)
+        payload = {"request_id": view.id, "created_at": view.created_at.isoformat()}
+        await retry_later(services, SyncResult(retrying=[view.channel_id]), THREAD, community.id, view.id,
+                          payload)
+        return True
+    if thread is None:
+        return False
     async with services.db.transaction() as session:
-        await session.execute(
-            update(FeedbackRequest)
-            .where(FeedbackRequest.community_id == community_id, FeedbackRequest.id == request_id)
-            .values(message_id=ref.message_id, thread_id=thread.thread_id if thread else None)
-            .execution_options(synchronize_session=False)
-        )
-    return Published(True, thread is not None, view.channel_id)
+        await _set_request(session, community.id, view.id, thread_id=thread.thread_id)
+    return True
 
 
 # -- answering ------------------------------------------------------------------------------------
@@ -391,7 +433,45 @@ def _answer_card(services: Services, place: Place, view: RequestView, answer: An
 async def publish_answer(services: Services, place: Place, view: RequestView, answer: AnswerView) -> bool:
     """The answer posted in its thread (or under the card) and recorded, the card edited, a DM sent.
 
-    The card shows the new answer count; the requester's DM links to the answer. True when posted.
+    The card shows the new answer count; the requester's DM links to the answer. When the platform
+    fails (a 5xx), the requester is still told (without the link), and the ANSWER job posts the answer
+    and edits the card later. True when posted now.
+    """
+    retrying = False
+    try:
+        ref, view = await _post_answer(services, place, view, answer)
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("feedback answer %s not posted; posted later by a job", answer.id, exc_info=True)
+        ref, retrying = None, True
+    if not retrying:  # posted, or refused: the card counts the answer all the same
+        retrying = not await _edit_request_card(services, place, view)
+    if retrying:
+        await retry_later(services, SyncResult(retrying=[view.channel_id]), ANSWER, place.community_id,
+                          answer.id, {"answer_id": answer.id, "request_id": view.id})
+    requester = view.requester
+    locale = requester.locale or place.locale
+    who = (
+        services.t(locale, "feedback.answer.anonymous_peer")
+        if answer.anonymous or answer.author is None
+        else answer.author.name
+    )
+    thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
+    link = message_link(place, ref, thread) if ref is not None else None
+    dm = answered_dm(services.catalog, locale, view, who, link)
+    place_of_dm = Addressed(place.community_id, place.platform, place.external_id)
+    await send_dm(services, place_of_dm, requester.member_id, requester.user_id, dm)  # kept if it fails
+    return ref is not None
+
+
+async def _post_answer(
+    services: Services, place: Place, view: RequestView, answer: AnswerView
+) -> tuple[PostRef | None, RequestView]:
+    """The answer in its thread (or under the card), recorded; and the request as it is now.
+
+    None when the channel refuses the bot; a platform failure raises. Another answer committed
+    meanwhile is counted in the view returned, so that the card never goes back to a smaller count.
     """
     notifier = notifier_for(services, place.platform)
     thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
@@ -403,40 +483,46 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
             ref = await notifier.post(place.external_id, view.channel_id, card)
     except CannotPost as error:
         log.info("feedback answer %s not posted: %s", answer.id, error.reason)
-        ref = None
-    if ref is not None:
-        async with services.db.transaction() as session:
-            await record_post(
-                session,
-                {
-                    "community_id": place.community_id,
-                    "member_id": answer.author.member_id if answer.author else None,
-                    "feature": ANSWER_POSTS,
-                    "object_id": answer.id,
-                    "channel_id": ref.channel_id,
-                    "message_id": ref.message_id,
-                    "posted_at": services.clock.now(),
-                },
-            )
-            # Another answer committed meanwhile: the card must not go back to a smaller count.
-            if await answer_count(session, place.community_id, view.id) != view.answers:
-                row = await request_row(session, place.community_id, view.id)
-                view = await load_request(session, row) if row is not None else view
-    if view.message_id is not None:  # the card's answer count (its message is known: no lookup)
-        card_ref = PostRef(view.channel_id, view.message_id)
-        await notifier.edit(place.external_id, card_ref, request_card(services.catalog, place.locale, view))
-    requester = view.requester
-    locale = requester.locale or place.locale
-    who = (
-        services.t(locale, "feedback.answer.anonymous_peer")
-        if answer.anonymous or answer.author is None
-        else answer.author.name
-    )
-    link = message_link(place, ref, thread) if ref is not None else None
-    dm = answered_dm(services.catalog, locale, view, who, link)
-    place_of_dm = Addressed(place.community_id, place.platform, place.external_id)
-    await send_dm(services, place_of_dm, requester.member_id, requester.user_id, dm)  # kept if it fails
-    return ref is not None
+        return None, view
+    if ref is None:
+        return None, view
+    async with services.db.transaction() as session:
+        await record_post(
+            session,
+            {
+                "community_id": place.community_id,
+                "member_id": answer.author.member_id if answer.author else None,
+                "feature": ANSWER_POSTS,
+                "object_id": answer.id,
+                "channel_id": ref.channel_id,
+                "message_id": ref.message_id,
+                "posted_at": services.clock.now(),
+            },
+        )
+        if await answer_count(session, place.community_id, view.id) != view.answers:
+            row = await request_row(session, place.community_id, view.id)
+            view = await load_request(session, row) if row is not None else view
+    return ref, view
+
+
+async def _edit_request_card(services: Services, place: Place, view: RequestView) -> bool:
+    """The request's card shows its answer count (its message is known: no lookup).
+
+    False when the platform failed: the caller has it edited again later.
+    """
+    if view.message_id is None:
+        return True
+    card = request_card(services.catalog, place.locale, view)
+    try:
+        await notifier_for(services, place.platform).edit(
+            place.external_id, PostRef(view.channel_id, view.message_id), card
+        )
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("feedback request %s: its card was not edited", view.id, exc_info=True)
+        return False
+    return True
 
 
 async def _refresh_card(services: Services, community: Community, view: RequestView) -> None:
@@ -674,6 +760,42 @@ async def run_due(services: Services, run: JobRun) -> None:
     )
 
 
+async def run_thread(services: Services, run: JobRun) -> None:
+    """A request whose thread the platform failed to open: opened now; raises while it still fails."""
+    found = await _planned_for(services, run)
+    if found is None:
+        return
+    view, community = found
+    if not view.is_open or view.message_id is None or view.thread_id is not None:
+        return
+    card = PostRef(view.channel_id, view.message_id)
+    await _open_thread(services, community, view, card, retry=False)
+
+
+async def run_answer(services: Services, run: JobRun) -> None:
+    """An answer the platform failed to post, or whose card it failed to edit: done now, the answer once.
+
+    Raises while the platform still fails, so that the scheduler tries again with its backoff.
+    """
+    assert run.community_id is not None
+    community_id, answer_id = run.community_id, int(run.payload["answer_id"])
+    async with services.db.transaction(write=False) as session:
+        answer = await load_answer(session, community_id, answer_id)
+        row = await request_row(session, community_id, answer.request_id) if answer else None
+        community = await session.get(Community, community_id)
+        if answer is None or row is None or community is None or row.id != int(run.payload["request_id"]):
+            return  # deleted since (its author's or the requester's data)
+        view = await load_request(session, row)
+        posted = await session.scalar(select(Post.id).where(
+            Post.community_id == community_id, Post.feature == ANSWER_POSTS, Post.object_id == answer_id
+        ).limit(1))
+    place = Place.of(community)
+    if posted is None:
+        _, view = await _post_answer(services, place, view, answer)
+    if not await _edit_request_card(services, place, view):
+        raise RuntimeError(f"feedback request {view.id}: its card could not be edited")
+
+
 async def run_forget(services: Services, run: JobRun) -> None:
     """After a privacy deletion: the deleted requests' threads archived, the answers in them removed."""
     assert run.community_id is not None
@@ -693,3 +815,9 @@ async def on_start(services: Services) -> None:
     services.scheduler.register(NUDGE, functools.partial(run_nudge, services), max_lateness=timedelta(days=1))
     services.scheduler.register(DUE, functools.partial(run_due, services), max_lateness=timedelta(days=7))
     services.scheduler.register(FORGET, functools.partial(run_forget, services))
+    # Platform work that failed at once, tried again with a 3-minute backoff (bot.posting.retry_later).
+    # A thread a day late no longer gathers the answers (given under the card meanwhile); an answer is
+    # still worth posting however late.
+    services.scheduler.register(THREAD, functools.partial(run_thread, services),
+                                max_lateness=timedelta(days=1), retry_delay=RETRY_AFTER)
+    services.scheduler.register(ANSWER, functools.partial(run_answer, services), retry_delay=RETRY_AFTER)

@@ -120,10 +120,12 @@ async def publish_intro(
     return Published(result, next_post)
 
 
-async def refresh_intro(services: Services, community_id: int, profile_id: int) -> SyncResult:
+async def refresh_intro(services: Services, community_id: int, profile_id: int, *,
+                        retry_later: bool = True) -> SyncResult:
     """Edits the posted cards after a change that does not move them (availability).
 
-    The card and its posts are read in one read transaction, then edited (`edit_posted`).
+    The card and its posts are read in one read transaction, then edited (`edit_posted`); where the
+    platform failed for now, the REPUBLISH job edits them again later (`retry_later`).
     """
     async with services.db.transaction(write=False) as session:
         profile = await session.scalar(
@@ -138,22 +140,32 @@ async def refresh_intro(services: Services, community_id: int, profile_id: int) 
         card = intro_card(services.catalog, community.locale, view, today, timezone=community.timezone)
         owner = PostOwner(community_id, FEATURE, profile_id, view.member_id)
         posts = await posted(session, owner)
-    return await edit_posted(services, owner, community.platform, community.external_id, posts, card)
+    return await edit_posted(services, owner, community.platform, community.external_id, posts, card,
+                             retry_later=retry_later)
 
 
 async def republish(services: Services, run: JobRun) -> None:
-    """The retry job: post where the platform failed; raising makes the scheduler try again later."""
+    """The retry job: post where the platform failed, or (`edit`) edit the posted cards again.
+
+    An edit only edits: a channel without a card gets none (that is posting's, within the repost
+    limit). Raising makes the scheduler try again later.
+    """
     assert run.community_id is not None
-    published = await publish_intro(services, run.community_id, int(run.payload["profile_id"]),
-                                    origin_channel_id=None, claim=bool(run.payload.get("claim")),
-                                    retry_later=False)
-    if published.result.retrying:
-        raise RuntimeError(f"intro cards still not posted in {published.result.retrying}")
+    profile_id = int(run.payload["profile_id"])
+    if run.payload.get("edit"):
+        result = await refresh_intro(services, run.community_id, profile_id, retry_later=False)
+    else:
+        result = (await publish_intro(services, run.community_id, profile_id, origin_channel_id=None,
+                                      claim=bool(run.payload.get("claim")), retry_later=False)).result
+    if result.retrying:
+        raise RuntimeError(f"intro cards still not posted or edited in {result.retrying}")
 
 
 def register_jobs(services: Services) -> None:
     services.scheduler.register(REPUBLISH, functools.partial(republish, services),
                                 max_lateness=timedelta(days=1), retry_delay=posting.RETRY_AFTER)
+    posting.retry_edits(services, FEATURE, REPUBLISH,
+                        lambda profile_id: {"profile_id": profile_id, "edit": True})
 
 
 async def on_start(services: Services) -> None:

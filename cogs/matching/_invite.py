@@ -12,6 +12,10 @@ How a team comes together (every step settled by the database):
 4. Once nobody is pending, whoever settled the team last claims its private space (`claim_space`) and
    opens it with the requester and those who accepted, their profiles posted in it. When the platform
    refuses, the claim is released and Invite this team tries again.
+5. The profiles card is recorded as a Post of the proposal (`store.SPACE_POSTS`). The platform failing
+   to take it (a 5xx) leaves the space open, its reference kept by SPACE_CARD_JOB, which posts the card
+   later, drawn as the team then is. A member's data deletion redraws the card without their profile
+   (`store.REDRAW_JOB`); a requester's removes it (`store.UNPOST_JOB`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import Card
 from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.i18n import Catalog
-from bot.notifier import CannotPost, Notifier, ThreadRef
+from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
 from bot.outbox import Addressed, send_dm
-from bot.posting import notifier_for
+from bot.posting import RETRY_AFTER, PostOwner, SyncResult, edit_posted, notifier_for, posted, retry_later
 from bot.usecase import Context, Later
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.matching import _store as store
@@ -38,7 +42,7 @@ from cogs.matching._invite_cards import answers_card, invitation_card
 from cogs.matching._request import Resolved
 from cogs.matching._space import space_card, space_name
 from cogs.matching.models import Invitation, Proposal
-from storage.models import Community, Member
+from storage.models import Community, Member, Post
 from storage.settings import get_settings
 
 if TYPE_CHECKING:
@@ -51,6 +55,7 @@ EXPIRY = timedelta(days=7)
 EXPIRE_JOB = store.EXPIRE_JOB
 # A kept invitation (bot/outbox.py) that could not be delivered after all: a decline, as closed DMs.
 UNREACHABLE_JOB = "matching.unreachable"
+SPACE_CARD_JOB = "matching.space_card"  # the profiles card the platform failed to post in an open space
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
 UNREACHABLE, EXPIRED, RESERVE = "unreachable", "expired", "reserve"
 ACTIVE = (PENDING, ACCEPTED)
@@ -82,6 +87,7 @@ class SpacePlan:
     users: list[str]
     name: str
     card: Card
+    shown: tuple[int, ...]  # the members whose profiles the card shows
     requester: str  # platform user id, told the outcome
     requester_member: int
     opened: str  # the texts for the requester, in their language
@@ -228,12 +234,7 @@ async def settle(session: AsyncSession, services: Services, community: Community
 async def _space_plan(session: AsyncSession, catalog: Catalog, community: Community, resolved: Resolved,
                       channel_id: str | None, requester: tuple[str, str, str], requester_member: int,
                       accepted: list[_Row]) -> SpacePlan | None:
-    profiles: list[ProfileView] = []
-    for r in accepted:
-        try:
-            profiles.append(await get_profile(session, community.id, r.member_id))
-        except NotFound:  # deleted their profile since they accepted
-            continue
+    profiles = await _profiles(session, community.id, [r.member_id for r in accepted])
     if not profiles:
         return None
     settings = await get_settings(session, community.id)
@@ -244,6 +245,7 @@ async def _space_plan(session: AsyncSession, catalog: Catalog, community: Commun
         users=[user, *(p.user_id for p in profiles)],
         name=space_name(catalog, community.locale, resolved),
         card=space_card(catalog, community.locale, resolved, name, profiles),
+        shown=tuple(p.member_id for p in profiles),
         requester=user,
         requester_member=requester_member,
         opened=catalog.t(locale, "matching.invite.opened", names=names),
@@ -310,12 +312,10 @@ async def _open_space(services: Services, notifier: Notifier, plan: Plan, space:
         opened = None
     except Exception:  # a platform failure (5xx): given back, so that "Invite this team" tries again
         log.warning("matching: the space of proposal %s failed", plan.proposal_id, exc_info=True)
-    if opened is not None:
-        try:
-            await notifier.post_in_thread(plan.external_id, opened, space.card)
-        except Exception:  # the space is open (kept: a retry would open a second one), without its card
-            log.warning("matching: the profiles card of proposal %s's space failed", plan.proposal_id,
-                        exc_info=True)
+    if opened is not None:  # kept, whatever happens to its card: a retry would open a second space
+        place = Addressed(plan.community_id, plan.platform, plan.external_id)
+        await _post_space_card(services, notifier, place, plan.proposal_id, opened, space.card, space.shown,
+                               retry=True)
     if opened is None:
         async with services.db.transaction() as session:
             await store.release_space(session, plan.community_id, plan.proposal_id)
@@ -323,6 +323,155 @@ async def _open_space(services: Services, notifier: Notifier, plan: Plan, space:
     await send_dm(services, Addressed(plan.community_id, plan.platform, plan.external_id),
                   space.requester_member, space.requester, told)
     return opened
+
+
+async def _profiles(session: AsyncSession, community_id: int, member_ids: list[int]) -> list[ProfileView]:
+    profiles: list[ProfileView] = []
+    for member_id in member_ids:
+        try:
+            profiles.append(await get_profile(session, community_id, member_id))
+        except NotFound:  # deleted their profile since they accepted
+            continue
+    return profiles
+
+
+@dataclass(frozen=True)
+class TeamCard:
+    """A team's card as the team is now: its community, the card, whose profiles it shows, its posts."""
+
+    community: Community
+    card: Card
+    shown: tuple[int, ...]
+    posts: list[Any]
+
+
+async def _team_card(services: Services, community_id: int, proposal_id: int) -> TeamCard | None:
+    """The team's card drawn now, and where it was posted; None when the community or request is gone."""
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+        proposal = (await session.execute(
+            select(Proposal.request, Member.display_name)
+            .join(Member, Member.id == Proposal.requester_id)
+            .where(Proposal.community_id == community_id, Proposal.id == proposal_id)
+        )).first()
+        if community is None or proposal is None:
+            return None
+        accepted = await store.accepted(session, community_id, proposal_id)
+        profiles = await _profiles(session, community_id, accepted)
+        posts = await posted(session, PostOwner(community_id, store.SPACE_POSTS, proposal_id))
+    card = space_card(services.catalog, community.locale, Resolved.from_json(proposal.request),
+                      proposal.display_name, profiles)
+    return TeamCard(community, card, tuple(p.member_id for p in profiles), posts)
+
+
+async def _post_space_card(services: Services, notifier: Notifier, place: Addressed, proposal_id: int,
+                           space: ThreadRef, card: Card, shown: tuple[int, ...], *, retry: bool) -> None:
+    """The team's card in its open space, recorded (`_record_space_card`).
+
+    With `retry`, a platform failure (a 5xx) queues SPACE_CARD_JOB, the space's reference in its payload,
+    which draws the card again and posts it later; the job itself raises.
+    """
+    try:
+        ref = await notifier.post_in_thread(place.external_id, space, card)
+    except CannotPost as error:
+        log.info("matching: the space of proposal %s refuses its card (%s)", proposal_id, error.reason)
+        return
+    except BUGS:
+        raise
+    except Exception:
+        if not retry:
+            raise
+        log.warning("matching: the profiles card of proposal %s's space failed; posted later", proposal_id,
+                    exc_info=True)
+        await retry_later(services, SyncResult(retrying=[space.channel_id]), SPACE_CARD_JOB, place.id,
+                          proposal_id, {"proposal_id": proposal_id, "channel_id": space.channel_id,
+                                        "thread_id": space.thread_id})
+        return
+    if ref is not None:
+        await _record_space_card(services, place.id, proposal_id, ref, shown)
+
+
+async def _record_space_card(services: Services, community_id: int, proposal_id: int, ref: PostRef,
+                             shown: tuple[int, ...]) -> None:
+    """The card's Post, so that a member's data deletion finds it.
+
+    A member who deleted their data while it was on its way gets it redrawn; a requester who did, removed.
+    """
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        if await session.scalar(select(Proposal.id).where(
+                Proposal.community_id == community_id, Proposal.id == proposal_id)) is None:
+            await services.scheduler.schedule(session, kind=store.UNPOST_JOB, due_at=now,
+                                              community_id=community_id,
+                                              payload={"messages": [[ref.channel_id, ref.message_id]]})
+            return
+        session.add(Post(community_id=community_id, member_id=None, feature=store.SPACE_POSTS,
+                         object_id=proposal_id, channel_id=ref.channel_id, message_id=ref.message_id,
+                         posted_at=now))
+        if set(shown) - set(await store.accepted(session, community_id, proposal_id)):
+            await services.scheduler.schedule(session, kind=store.REDRAW_JOB, due_at=now,
+                                              community_id=community_id, payload={"proposal_id": proposal_id})
+
+
+async def run_space_card(services: Services, run: JobRun) -> None:
+    """SPACE_CARD_JOB: the team's card in its space, drawn as the team is now, if not posted since."""
+    assert run.community_id is not None
+    proposal_id = int(run.payload["proposal_id"])
+    team = await _team_card(services, run.community_id, proposal_id)
+    if team is None or team.posts:
+        return
+    community = team.community
+    space = ThreadRef(str(run.payload["channel_id"]), str(run.payload["thread_id"]))
+    place = Addressed(community.id, community.platform, community.external_id)
+    await _post_space_card(services, notifier_for(services, community.platform), place, proposal_id, space,
+                           team.card, team.shown, retry=False)
+
+
+async def run_redraw(services: Services, run: JobRun) -> None:
+    """REDRAW_JOB: the team's recorded cards show the team as it is now (a member deleted their data).
+
+    An archived Discord thread refuses the edit: a short notice reopens it first. Raises while a card
+    could not be edited, so that the scheduler tries again.
+    """
+    assert run.community_id is not None
+    proposal_id = int(run.payload["proposal_id"])
+    team = await _team_card(services, run.community_id, proposal_id)
+    if team is None or not team.posts:
+        return
+    community, owner = team.community, PostOwner(run.community_id, store.SPACE_POSTS, proposal_id)
+    place = (community.platform, community.external_id)
+    result = await edit_posted(services, owner, *place, team.posts, team.card)
+    failing = [post for post in team.posts if post.channel_id in result.retrying]
+    if failing and await _reopen(services, community, failing[0].channel_id):
+        result = await edit_posted(services, owner, *place, failing, team.card)
+    if result.retrying:
+        raise RuntimeError(f"matching: the card of proposal {proposal_id} could not be redrawn")
+
+
+async def _reopen(services: Services, community: Community, thread_id: str) -> bool:
+    """A notice in the team's Discord thread, which reopens it once archived; False when refused."""
+    if community.platform != "discord":  # only Discord threads archive themselves
+        return False
+    notice = Card(title=services.t(community.locale, "matching.space.former_notice"))
+    try:
+        sent = await notifier_for(services, community.platform).post_in_thread(
+            community.external_id, ThreadRef(thread_id, thread_id), notice)
+    except CannotPost as error:  # a locked thread, the bot removed: nothing reopens it
+        log.warning("matching: a team's space refuses the bot (%s): its card stays as it was", error.reason)
+        return False
+    return sent is not None
+
+
+async def run_unpost(services: Services, run: JobRun) -> None:
+    """UNPOST_JOB: the cards of a team whose requester deleted their data, removed from its space."""
+    assert run.community_id is not None
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, run.community_id)
+    if community is None:
+        return
+    notifier = notifier_for(services, community.platform)
+    for channel_id, message_id in run.payload.get("messages", []):
+        await notifier.delete(community.external_id, PostRef(str(channel_id), str(message_id)))
 
 
 # -- use cases -------------------------------------------------------------------------------------
@@ -451,3 +600,8 @@ async def on_start(services: Services) -> None:
     services.scheduler.register(EXPIRE_JOB, functools.partial(run_expire, services))
     services.scheduler.register(UNREACHABLE_JOB, functools.partial(run_unreachable, services))
     services.scheduler.register(store.WITHDRAWN_JOB, functools.partial(run_withdrawn, services))
+    # A team's card: posted when the platform failed at once, redrawn or removed after a data deletion.
+    services.scheduler.register(SPACE_CARD_JOB, functools.partial(run_space_card, services),
+                                retry_delay=RETRY_AFTER)
+    services.scheduler.register(store.REDRAW_JOB, functools.partial(run_redraw, services))
+    services.scheduler.register(store.UNPOST_JOB, functools.partial(run_unpost, services))

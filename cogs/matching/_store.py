@@ -51,7 +51,7 @@ from cogs.matching._team import (
     shortlist_size,
 )
 from cogs.matching.models import Invitation, Proposal, ProposedMember
-from storage.models import Community, Job, Member
+from storage.models import Community, Job, Member, Post
 
 ROTATION_WINDOW = timedelta(days=30)
 KUDOS_WINDOW = timedelta(days=365)
@@ -374,6 +374,16 @@ async def claim_space(session: AsyncSession, community_id: int, proposal_id: int
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def accepted(session: AsyncSession, community_id: int, proposal_id: int) -> list[int]:
+    """The members who accepted the team, slot by slot: those its private space's card shows."""
+    return list(await session.scalars(
+        select(Invitation.member_id).where(
+            Invitation.community_id == community_id, Invitation.proposal_id == proposal_id,
+            Invitation.status == "accepted")
+        .order_by(Invitation.slot, Invitation.rank, Invitation.id)
+    ))
+
+
 async def release_space(session: AsyncSession, community_id: int, proposal_id: int) -> None:
     """The private space could not be opened: Invite this team tries again."""
     await session.execute(
@@ -469,6 +479,11 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
 
 
 WITHDRAWN_JOB = "matching.withdrawn"  # a pending invitee's data deleted: their team settled again (_invite)
+# The card in a team's private space (profiles, the request) is recorded as a Post of the proposal: a
+# member's data deletion redraws it without them (REDRAW_JOB), a requester's removes it (UNPOST_JOB).
+SPACE_POSTS = "matching.space"
+REDRAW_JOB = "matching.redraw"
+UNPOST_JOB = "matching.unpost"
 EXPIRE_JOB = "matching.expire"  # an invitation without an answer after `_invite.EXPIRY`
 
 
@@ -487,7 +502,8 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     A team still waiting on this member's answer would wait for ever (their invitation, and its expiry
     with it, is gone): a job settles it again, inviting the slot's next alternative or opening the space.
     The deleted invitations' expiry jobs are cancelled: left pending, they would expire the next
-    invitation given the same id (SQLite reuses it), in another team.
+    invitation given the same id (SQLite reuses it), in another team. The team cards in private spaces
+    that show them are redrawn without them, or removed with their own requests (`_forget_space_cards`).
     """
     mine = select(Proposal.id).where(Proposal.community_id == community_id,
                                      Proposal.requester_id == member_id)
@@ -505,6 +521,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
             .execution_options(synchronize_session=False)
         )
+    await _forget_space_cards(session, community_id, member_id, mine)
     waiting: dict[int, list[int]] = defaultdict(list)  # proposal -> the slots this member was asked for
     for proposal_id, slot in await session.execute(
         select(Invitation.proposal_id, Invitation.slot).where(
@@ -524,3 +541,31 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                                                        ProposedMember.member_id == member_id))
     await session.execute(delete(Proposal).where(Proposal.community_id == community_id,
                                                  Proposal.requester_id == member_id))
+
+
+async def _forget_space_cards(session: AsyncSession, community_id: int, member_id: int,
+                              mine: Select[Any]) -> None:
+    """The team cards showing the member, queued to change (the hook has no platform at hand).
+
+    The cards of their own requests go (the request is theirs): rows deleted now, messages by
+    UNPOST_JOB. The card of a team they accepted is redrawn without their profile by REDRAW_JOB.
+    Read before their invitations are deleted; a second run of the hook finds nothing more.
+    """
+    theirs = (await session.execute(
+        select(Post.id, Post.channel_id, Post.message_id).where(
+            Post.community_id == community_id, Post.feature == SPACE_POSTS, Post.object_id.in_(mine))
+    )).all()
+    if theirs:
+        await session.execute(delete(Post).where(Post.id.in_([row.id for row in theirs])))
+        queue(session, UNPOST_JOB, community_id,
+              {"messages": [[row.channel_id, row.message_id] for row in theirs]})
+    joined = select(Invitation.proposal_id).where(
+        Invitation.community_id == community_id, Invitation.member_id == member_id,
+        Invitation.status == "accepted", Invitation.proposal_id.not_in(mine))
+    shown = await session.scalars(
+        select(Post.object_id).where(
+            Post.community_id == community_id, Post.feature == SPACE_POSTS, Post.object_id.in_(joined))
+        .distinct()
+    )
+    for proposal_id in sorted(shown):
+        queue(session, REDRAW_JOB, community_id, {"proposal_id": proposal_id})

@@ -12,14 +12,15 @@ from bot.i18n import Catalog
 from bot.posting import SyncResult
 from cogs.matching.teams import Fit, Team
 from cogs.missions._missions import CandidateView, ListedMission, MissionView
-from cogs.missions._validation import MAX_DESCRIPTION
+from cogs.missions._validation import MAX_DESCRIPTION, MAX_NOTE
 
 FEATURE = "missions"
 COLORS = {"open": 0x2E86DE, "forming": 0xF39C12, "staffed": 0x27AE60, "closed": 0x7F8C8D, "expired": 0x7F8C8D}
 FIELD_MAX = 1024
 DESCRIPTION_MAX = MAX_DESCRIPTION  # the whole of what the form accepts
 LIST_LINE_MAX = 330  # /missions: 10 lines and the filters within the card's 3,500 characters
-# Candidates per page: each with its note (cut at NOTE_SHOWN) within the card's text, a select each page.
+# Candidates per page: each with the start of its note (NOTE_SHOWN) within the card's text, a select
+# each page. The whole note (MAX_NOTE) is in the author's "new candidate" DM.
 CANDIDATES_PAGE = 8
 NOTE_SHOWN = 150
 
@@ -34,11 +35,9 @@ def budget_text(catalog: Catalog, locale: str, view: MissionView) -> str:
     if view.budget_kind == "discuss" or view.budget_min is None:
         return t(locale, "missions.budget.discuss")
     low = format_money(view.budget_min, view.currency, locale)
-    if view.budget_kind == "fixed":
-        return t(locale, "missions.budget.fixed", amount=low)
-    high = format_money(view.budget_max or view.budget_min, view.currency, locale)
-    amount = low if view.budget_min == view.budget_max else f"{low} – {high}"
-    return t(locale, "missions.budget.daily", amount=amount)
+    high = view.budget_max or view.budget_min
+    amount = low if view.budget_min == high else f"{low} – {format_money(high, view.currency, locale)}"
+    return t(locale, f"missions.budget.{view.budget_kind}", amount=amount)  # fixed | daily
 
 
 def source_text(catalog: Catalog, locale: str, view: MissionView) -> str:
@@ -120,7 +119,12 @@ def mission_card(catalog: Catalog, locale: str, view: MissionView, *, confidenti
     )
 
 
-def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate: CandidateView) -> str:
+def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate: CandidateView, *,
+                    note_max: int = NOTE_SHOWN, departed: bool = False) -> str:
+    """A candidate: trades, matching skills, availability, selected, then their note up to `note_max`.
+
+    A note cut short says where the whole of it is (the author's DM of the candidacy).
+    """
     t = catalog.t
     names = {trade_id: name for trade_id, name, _ in view.trades}
     trades = ", ".join(names[t_id] for t_id in candidate.trade_ids if t_id in names) or t(
@@ -136,10 +140,19 @@ def _candidate_line(catalog: Catalog, locale: str, view: MissionView, candidate:
         parts.append(t(locale, f"missions.candidates.availability.{profile.availability}"))
     if candidate.selected:
         parts.append(t(locale, "missions.candidates.selected"))
+    if departed:
+        parts.append(t(locale, "missions.candidates.departed"))
     line = " · ".join(parts)
     if candidate.note:
-        line += "\n  " + t(locale, "missions.candidates.note", note=truncate(candidate.note, NOTE_SHOWN))
+        line += "\n  " + t(locale, "missions.candidates.note", note=truncate(candidate.note, note_max))
+        if len(candidate.note) > note_max:
+            line += " " + t(locale, "missions.candidates.note_in_dm")
     return line
+
+
+def _range(shown: list[CandidateView]) -> str:
+    """The candidacies a page shows, as its select's id carries them: "first-last" (applying order)."""
+    return f"{shown[0].candidacy_id}-{shown[-1].candidacy_id}"
 
 
 def candidate_pages(view: MissionView) -> int:
@@ -152,12 +165,15 @@ def page_of_candidates(view: MissionView, page: int) -> tuple[int, list[Candidat
     return page, list(view.candidates[page * CANDIDATES_PAGE:(page + 1) * CANDIDATES_PAGE])
 
 
-def candidates_card(catalog: Catalog, locale: str, view: MissionView, page: int = 0) -> Card:
+def candidates_card(
+    catalog: Catalog, locale: str, view: MissionView, page: int = 0, departed: frozenset[int] = frozenset()
+) -> Card:
     """For the author only: each candidate, a select of collaborators and Confirm team.
 
     Past CANDIDATES_PAGE candidates they come in pages (each line with its note must fit the card,
     and a Discord select holds 25 at most), each with its own select that changes the selection of
-    that page only, and Previous / Next.
+    the candidates that page shows only (its id carries them), and Previous / Next. `departed`:
+    the members who left the community, marked as such.
     """
     t = catalog.t
     suggest = (
@@ -172,7 +188,7 @@ def candidates_card(catalog: Catalog, locale: str, view: MissionView, page: int 
             actions=suggest,
         )
     page, shown = page_of_candidates(view, page)
-    lines = [_candidate_line(catalog, locale, view, c) for c in shown]
+    lines = [_candidate_line(catalog, locale, view, c, departed=c.member_id in departed) for c in shown]
     pages = candidate_pages(view)
     if pages > 1:
         lines.append(t(locale, "missions.list.page", page=f"{page + 1}/{pages}"))
@@ -191,7 +207,7 @@ def candidates_card(catalog: Catalog, locale: str, view: MissionView, page: int 
         )
         selects = (
             Select(
-                action_id(FEATURE, "select", view.id, page),
+                action_id(FEATURE, "select", view.id, page, _range(shown)),
                 options,
                 placeholder=t(locale, "missions.candidates.placeholder"),
                 min_values=0,
@@ -349,13 +365,13 @@ def close_card(catalog: Catalog, locale: str, view: MissionView) -> Card:
 
 
 def candidacy_dm(catalog: Catalog, locale: str, view: MissionView, candidate: CandidateView) -> Card:
-    """To the author: a new candidate, with their profile summary."""
+    """To the author: a new candidate, with their profile summary and their whole note."""
     t = catalog.t
     return Card(
         title=truncate(
             t(locale, "missions.dm.new_candidate", name=candidate.display_name, title=view.title), 256
         ),
-        text=_candidate_line(catalog, locale, view, candidate),
+        text=_candidate_line(catalog, locale, view, candidate, note_max=MAX_NOTE),
         actions=(
             Action(action_id(FEATURE, "candidates", view.id), t(locale, "missions.buttons.candidates")),
         ),
@@ -372,6 +388,27 @@ def selected_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
         text=t(locale, "missions.dm.selected_text", author=view.author_name or "—", team=team),
         fields=card.fields,
         url=card.url,
+    )
+
+
+def unreached_dm(catalog: Catalog, locale: str, mission_id: int, title: str, names: Sequence[str], *,
+                 invited: bool) -> Card:
+    """To the author: these members did not get the team's details (`invited`: the invitation).
+
+    Their DMs are closed, or they left the community: the author contacts them another way, or (an
+    invitation) lets **Suggest a team** propose someone else.
+    """
+    t = catalog.t
+    what = "invitation" if invited else "team"
+    actions = (
+        (Action(action_id(FEATURE, "suggest", mission_id), t(locale, "missions.buttons.suggest")),)
+        if invited else ()
+    )
+    return Card(
+        title=truncate(t(locale, f"missions.dm.unreached_{what}", title=title), 256),
+        text=truncate(t(locale, f"missions.dm.unreached_{what}_text", names=", ".join(names),
+                        count=len(names)), 2000),
+        actions=actions,
     )
 
 
@@ -420,20 +457,32 @@ def list_card(
     missions: Sequence[ListedMission],
     *,
     page: int,
-    more: bool,
     token: str | None,
+    previous: str | None = None,
+    following: str | None = None,
     scope: str = "all",
     shown: Sequence[tuple[str, str]] = (),
 ) -> Card:
-    """/missions: one line per mission, the filters searched, Previous / Next carrying the stored search."""
+    """/missions: one line per mission, the filters searched, Previous / Next carrying the stored search.
+
+    `previous` / `following`: where those pages start (`_search.Cursor.text()`), None when there is none.
+    """
     t = catalog.t
     searched = [t(locale, f"missions.list.scope.{scope}")] if scope != "all" else []
     searched += [_shown_filter(catalog, locale, name, value) for name, value in shown]
     heading = t(locale, "missions.list.filters", filters=" · ".join(searched)) if searched else ""
-    if not missions:
+    actions = []
+    if token is not None and previous is not None:
+        actions.append(Action(action_id(FEATURE, "page", max(page - 1, 0), token, previous),
+                              t(locale, "missions.list.previous")))
+    if token is not None and following is not None:
+        actions.append(Action(action_id(FEATURE, "page", page + 1, token, following),
+                              t(locale, "missions.list.next")))
+    if not missions:  # none at all, or none left after the page read (closed meanwhile): Previous stays
         return Card(
             title=t(locale, "missions.list.title"),
             text="\n".join(p for p in (heading, t(locale, "missions.list.none")) if p),
+            actions=tuple(actions),
         )
     lines = [
         t(
@@ -447,13 +496,6 @@ def list_card(
         )[:LIST_LINE_MAX]  # bounded: a page's ten lines always fit, none is cut off between two pages
         for v in missions
     ]
-    actions = []
-    if token is not None and page > 0:
-        actions.append(
-            Action(action_id(FEATURE, "page", page - 1, token), t(locale, "missions.list.previous"))
-        )
-    if token is not None and more:
-        actions.append(Action(action_id(FEATURE, "page", page + 1, token), t(locale, "missions.list.next")))
     return Card(
         title=t(locale, "missions.list.title"),
         text=truncate("\n".join(p for p in (heading, *lines) if p), 3500),

@@ -4,7 +4,9 @@ The form is an ephemeral message with select menus (page 1: trades or a pack, wo
 sector; page 2: referral fee, who brought it) and two modals of 5 text inputs each ("Describe the
 mission", "Dates and details"); every choice and every modal is kept in the runtime's draft store
 (bot.drafts), so an invalid answer is fixed without retyping the rest. Everything is routed by id
-(cogs.missions._ids) through `bot.router`, so it survives a restart (only an unsent draft is lost).
+(cogs.missions._ids) through `bot.router`, so it survives a restart. A draft unused for 15 minutes is
+lost, but not the text of a modal submitted late: an edit's modal names its mission, and the text goes
+on that mission's form again.
 """
 
 from __future__ import annotations
@@ -95,6 +97,11 @@ class Editing:
     """Which mission the draft edits (kept beside the form's draft)."""
 
     mission_id: int = 0
+
+
+def _submit_id(modal: str, start: FormStart) -> str:
+    """A form modal's id; an edit's names its mission, so that a late submission still edits it."""
+    return f"missions:form:submit_{modal}" + (f":{start.mission_id}" if start.mission_id else "")
 
 
 class MemberSelect(discord.ui.UserSelect):
@@ -328,7 +335,7 @@ class Missions(commands.Cog):
             caller.locale, "missions.form.edit_title" if start.mission_id else "missions.form.title"
         )
         await request.interaction.response.send_modal(
-            _modal(title, "missions:form:submit_texts", TEXTS, start.form, self.t, caller.locale)
+            _modal(title, _submit_id("texts", start), TEXTS, start.form, self.t, caller.locale)
         )
 
     async def on_open_details(self, request: DiscordRequest) -> None:
@@ -340,7 +347,7 @@ class Missions(commands.Cog):
         await request.interaction.response.send_modal(
             _modal(
                 self.t(caller.locale, "missions.form.details_title"),
-                "missions:form:submit_details",
+                _submit_id("details", start),
                 DETAILS,
                 start.form,
                 self.t,
@@ -355,13 +362,13 @@ class Missions(commands.Cog):
         await self._typed(request, "missions.form.details_saved")
 
     async def _typed(self, request: DiscordRequest, saved: str) -> None:
+        """A modal submitted: its text goes on the draft (the form shown again, with what to do next).
+
+        Submitted after the draft expired (15 minutes writing), the text is kept all the same: on the
+        mission the modal names (`_submit_id`), with the rest as the mission has it, or on a new
+        mission's form whose choices are asked again. Never dropped, never an edit turned new mission.
+        """
         caller = await request.caller()
-        draft = self._draft(caller)
-        if draft is None:
-            await self.show_form(
-                request.interaction, 1, notice=self.t(caller.locale, "missions.form.expired")
-            )
-            return
         try:
             typed = request.fields()
         except InvalidInput as error:
@@ -371,21 +378,30 @@ class Missions(commands.Cog):
                 notice=problems_text(self.bot.services.catalog, caller.locale, error.problems),
             )
             return
+        start, notice = await self._start(caller), saved
+        if self._draft(caller) is None:
+            start, notice = await self._restart(caller, request.match["id"])
         names = {name for name, _, _ in (*TEXTS, *DETAILS)}
         for name, value in typed.items():
             if name in names:
-                setattr(draft, name, value)
-        self._keep(caller, draft, self._editing(caller))
-        await self.show_form(request.interaction, 1, notice=self.t(caller.locale, saved))
+                setattr(start.form, name, value)
+        await self.show_form(request.interaction, 1, notice=self.t(caller.locale, notice), start=start)
+
+    async def _restart(self, caller: Caller, mission_id: str | None) -> tuple[FormStart, str]:
+        """The form a late modal's text goes on: the edited mission's as stored, else a new one's."""
+        if mission_id:
+            start = await run(self.bot.services, caller, edit_mission, int(mission_id), write=False)
+            return start, "missions.form.restored"
+        return await run(self.bot.services, caller, open_form, write=False), "missions.form.expired"
 
     async def on_publish(self, request: DiscordRequest) -> None:
         """Check read-only (problems: the form again, the draft kept), then defer, then save and post."""
         services, interaction = self.bot.services, request.interaction
         caller = await request.caller()
-        draft, editing = self._draft(caller), self._editing(caller)
-        if draft is None:
-            await self.show_form(interaction, 1, notice=self.t(caller.locale, "missions.form.expired"))
+        if await self._gone(request, caller):
             return
+        draft, editing = self._draft(caller), self._editing(caller)
+        assert draft is not None
         try:
             checked = await run(services, caller, check_mission, draft, editing, write=False)
         except InvalidInput as error:
@@ -472,8 +488,10 @@ class Missions(commands.Cog):
         caller = await self._caller(request)  # also in the DM that showed the candidates
         interaction = request.interaction
         await interaction.response.defer()
-        card = await run(self.bot.services, caller, select_team, self._id(request), request.values,
-                         _ids.page_number(request.match))
+        mission_id = self._id(request)
+        page = await run(self.bot.services, caller, select_team, mission_id, request.values,
+                         _ids.page_number(request.match), _ids.shown_range(request.match))
+        card = await run(self.bot.services, caller, candidates_of, mission_id, page, write=False)
         embed, view = render_card(card)
         mentions = discord.AllowedMentions.none()
         if interaction.message is None:
@@ -639,7 +657,10 @@ class Missions(commands.Cog):
         await self._show_page(request, list_missions, int(match["page"]), match["scope"], int(match["trade"]))
 
     async def on_page(self, request: DiscordRequest) -> None:
-        await self._show_page(request, turn_missions_page, request.match["token"], int(request.match["page"]))
+        match = request.match
+        await self._show_page(
+            request, turn_missions_page, match["token"], int(match["page"]), match["cursor"]
+        )
 
 
 async def setup(bot: CollectifBot) -> None:

@@ -96,13 +96,6 @@ async def form_from_mission(session: AsyncSession, mission: Mission) -> MissionF
             )
             or ""
         )
-    budget = ""
-    if mission.budget_kind != "discuss" and mission.budget_min is not None:
-        high = mission.budget_max or mission.budget_min
-        budget = f"{mission.budget_min}" if mission.budget_min == high else f"{mission.budget_min}-{high}"
-        budget += f" {mission.currency}" + (
-            "/j" if mission.budget_kind == "daily" and mission.budget_min == high else ""
-        )
     source = mission.source
     if source == "platform":
         source = PLATFORM_PREFIX + (mission.platform_name or "other")
@@ -111,7 +104,7 @@ async def form_from_mission(session: AsyncSession, mission: Mission) -> MissionF
         title=mission.title,
         description=mission.description,
         skills=", ".join(label for _, label in mission.skills or ()),
-        budget=budget,
+        budget=form_budget(mission),
         link=mission.link,
         start_date=mission.start_date.isoformat() if mission.start_date else "",
         duration=mission.duration,
@@ -124,6 +117,15 @@ async def form_from_mission(session: AsyncSession, mission: Mission) -> MissionF
         client_name=mission.client_name,
         behalf=behalf,
     )
+
+
+def form_budget(mission: Mission) -> str:
+    """The budget as the form reads it back (parse_budget): a daily one says so ("/j"), a range or not."""
+    if mission.budget_kind == "discuss" or mission.budget_min is None:
+        return ""
+    high = mission.budget_max or mission.budget_min
+    amount = f"{mission.budget_min}" if mission.budget_min == high else f"{mission.budget_min}-{high}"
+    return f"{amount} {mission.currency}" + ("/j" if mission.budget_kind == "daily" else "")
 
 
 PACK_PREFIX = "pack:"

@@ -43,6 +43,7 @@ NOT_AUTHOR = "missions.errors.not_author"
 WEEK = timedelta(days=7)
 REPOST_DAYS = timedelta(days=7)
 SIMILAR = 0.85
+ENDED = ("expired", "closed")  # no longer shown as taking answers: sharing it again is no repost
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ async def candidate_profiles(
 
 @dataclass(frozen=True)
 class CandidateView:
+    candidacy_id: int  # in the order of applying: a page of candidates is a range of them
     member_id: int
     user_id: str
     display_name: str
@@ -217,6 +219,7 @@ async def load_view(session: AsyncSession, mission: Mission, *, with_profiles: b
     )
     candidates = [
         CandidateView(
+            candidacy.id,
             candidacy.member_id,
             user_id,
             name or user_id,
@@ -472,6 +475,7 @@ def _recent_query() -> Any:
             Mission.community_id == bindparam("community_id"),
             Mission.author_member_id == bindparam("member_id"),
             Mission.created_at >= bindparam("since"),
+            Mission.status.notin_(ENDED),
         )
         .order_by(Mission.id.desc())
         .limit(50)
@@ -495,7 +499,11 @@ async def own_repost(
     *,
     editing: int | None = None,
 ) -> Found | None:
-    """The author's own mission of the last 7 days that this one repeats (same or near title and text)."""
+    """The author's own mission of the last 7 days that this one repeats (same or near title and text).
+
+    An expired or closed one is not: its cards take no answers, it cannot be edited, and the expiry
+    DM tells the author to share it again.
+    """
     key = title_key(clean.title)
     rows = await session.execute(
         _recent_query(), {"community_id": community_id, "member_id": member_id, "since": now - REPOST_DAYS}
@@ -535,16 +543,27 @@ async def similar_open(
 # -- saving ----------------------------------------------------------------------------------------
 
 
-async def _brought_by(session: AsyncSession, community: Community, caller: Caller, clean: CleanMission
-                      ) -> int | None:
+async def _brought_by(session: AsyncSession, community: Community, author_user_id: str | None,
+                      clean: CleanMission) -> int | None:
     """The member who brought the mission, stored with the name the platform showed for them.
 
-    They may never have used Collectif: without it their card would show their raw user id.
+    Nobody when it is the mission's author, whoever saves the form (a moderator may have brought the
+    mission they edit). They may never have used Collectif: without the name their card would show
+    their raw user id.
     """
-    if not clean.behalf or clean.behalf == caller.user_id:
+    if not clean.behalf or clean.behalf == author_user_id:
         return None
     member = await ensure_member(session, community, clean.behalf, display_name=clean.behalf_name)
     return member.id
+
+
+async def _user_id(session: AsyncSession, community_id: int, member_id: int | None) -> str | None:
+    """The member's platform user id; None for none (a former member)."""
+    if member_id is None:
+        return None
+    return await session.scalar(
+        select(Member.platform_user_id).where(Member.community_id == community_id, Member.id == member_id)
+    )
 
 
 @functools.cache
@@ -585,7 +604,9 @@ async def save_mission(
     """
     community = await session.get(Community, caller.community_id)
     assert community is not None
-    brought = await _brought_by(session, community, caller, clean)
+    author = caller.user_id if mission is None else await _user_id(session, caller.community_id,
+                                                                    mission.author_member_id)
+    brought = await _brought_by(session, community, author, clean)
     values: dict[str, Any] = {
         "title": clean.title,
         "title_key": title_key(clean.title),
@@ -640,10 +661,62 @@ async def save_mission(
     ]
     if skills:
         await session.execute(_insert_skills(), skills)
+    if mission is not None:
+        await recount_candidacies(session, caller.community_id, mission_id)
     return Saved(mission_id, values)
 
 
 # -- candidacies and lifecycle ---------------------------------------------------------------------
+
+
+async def _covered(
+    session: AsyncSession, community_id: int, mission_id: int, member_ids: list[int]
+) -> dict[int, list[int]]:
+    """Member -> the mission's trades their profile has, in the mission's order (one query)."""
+    covered: dict[int, list[int]] = {m: [] for m in member_ids}
+    if not member_ids:
+        return covered
+    for member_id, trade_id in await session.execute(
+        select(Profile.member_id, MissionTrade.trade_id)
+        .join(ProfileTrade, ProfileTrade.profile_id == Profile.id)
+        .join(MissionTrade, MissionTrade.trade_id == ProfileTrade.trade_id)
+        .where(
+            Profile.community_id == community_id,
+            Profile.member_id.in_(sorted(set(member_ids))),
+            ProfileTrade.community_id == community_id,
+            MissionTrade.community_id == community_id,
+            MissionTrade.mission_id == mission_id,
+        )
+        .order_by(Profile.member_id, MissionTrade.position)
+    ):
+        covered[member_id].append(trade_id)
+    return covered
+
+
+async def recount_candidacies(session: AsyncSession, community_id: int, mission_id: int) -> None:
+    """Each candidacy's trades (`trade_ids`) read again from the mission's trades as saved now.
+
+    A candidate counts for the needed trades of their profile: a trade the author adds later counts
+    those already there, a trade taken away no longer does.
+    """
+    rows = (
+        await session.execute(
+            select(Candidacy.id, Candidacy.member_id).where(
+                Candidacy.community_id == community_id, Candidacy.mission_id == mission_id
+            )
+        )
+    ).all()
+    covered = await _covered(session, community_id, mission_id, [member_id for _, member_id in rows])
+    alike: dict[tuple[int, ...], list[int]] = {}  # one UPDATE per distinct list of trades
+    for candidacy_id, member_id in rows:
+        alike.setdefault(tuple(covered[member_id]), []).append(candidacy_id)
+    for trade_ids, candidacy_ids in alike.items():
+        await session.execute(
+            update(Candidacy)
+            .where(Candidacy.community_id == community_id, Candidacy.id.in_(candidacy_ids))
+            .values(trade_ids=list(trade_ids))
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def add_candidacy(
@@ -651,24 +724,7 @@ async def add_candidacy(
 ) -> bool:
     """True when this made a new candidacy (a second click, even at once, makes none: the unique row)."""
     cid = caller.community_id
-    needed = list(
-        await session.scalars(
-            select(MissionTrade.trade_id)
-            .where(MissionTrade.community_id == cid, MissionTrade.mission_id == mission.id)
-            .where(
-                MissionTrade.trade_id.in_(  # the needed trades the candidate's profile has
-                    select(ProfileTrade.trade_id)
-                    .join(Profile, Profile.id == ProfileTrade.profile_id)
-                    .where(
-                        Profile.community_id == cid,
-                        Profile.member_id == caller.member_id,
-                        ProfileTrade.community_id == cid,
-                    )
-                )
-            )
-            .order_by(MissionTrade.position)
-        )
-    )
+    needed = (await _covered(session, cid, mission.id, [caller.member_id]))[caller.member_id]
     result = await session.execute(
         dialect_insert(session, Candidacy.__table__)
         .values(
@@ -733,6 +789,29 @@ async def hold_live(session: AsyncSession, community_id: int, mission_id: int) -
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def reopen_teamless(session: AsyncSession, community_id: int, mission_ids: list[int]) -> None:
+    """These missions forming a team with nobody selected any more go back to open (one UPDATE).
+
+    A team whose last selected member left (withdrew, or deleted their data) is no longer forming.
+    """
+    if not mission_ids:
+        return
+    selected = select(Candidacy.id).where(
+        Candidacy.community_id == community_id, Candidacy.mission_id == Mission.id, Candidacy.selected
+    )
+    await session.execute(
+        update(Mission)
+        .where(
+            Mission.community_id == community_id,
+            Mission.id.in_(sorted(set(mission_ids))),
+            Mission.status == "forming",
+            ~selected.exists(),
+        )
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def set_selection(
     session: AsyncSession, community_id: int, mission_id: int, member_ids: list[int]
 ) -> int:
@@ -755,6 +834,27 @@ async def set_selection(
     )
 
 
+async def decline_invitations(
+    session: AsyncSession, community_id: int, mission_id: int, member_ids: list[int], now: datetime
+) -> int:
+    """These members' invitations to the mission, declined unless already (one conditional UPDATE).
+
+    How many this call declined: a second click (or one at once) declines nothing more.
+    """
+    result = await session.execute(
+        update(MissionInvitation)
+        .where(
+            MissionInvitation.community_id == community_id,
+            MissionInvitation.mission_id == mission_id,
+            MissionInvitation.member_id.in_(member_ids),
+            MissionInvitation.declined_at.is_(None),
+        )
+        .values(declined_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def member_user_ids(session: AsyncSession, community_id: int, member_ids: list[int]) -> dict[int, str]:
     rows = await session.execute(
         select(Member.id, Member.platform_user_id).where(
@@ -767,9 +867,17 @@ async def member_user_ids(session: AsyncSession, community_id: int, member_ids: 
 # -- privacy ---------------------------------------------------------------------------------------
 
 
-def _mission_json(mission: Mission) -> dict[str, Any]:
+def _mission_json(mission: Mission, member_id: int) -> dict[str, Any]:
+    """The author's mission whole; a mission the member only brought, its number, title and their part.
+
+    What the author wrote (the confidential client above all: the author's and the final team's only)
+    is not the data of who brought it.
+    """
+    if mission.author_member_id != member_id:
+        return {"id": mission.id, "title": mission.title, "role": "brought_by"}
     return {
         "id": mission.id,
+        "role": "author",
         "title": mission.title,
         "description": mission.description,
         "skills": [label for _, label in mission.skills or ()],
@@ -825,7 +933,7 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
         )
     )
     return {
-        "missions": [_mission_json(m) for m in missions],
+        "missions": [_mission_json(m, member_id) for m in missions],
         "candidacies": [
             {
                 "mission_id": c.mission_id,
@@ -880,6 +988,8 @@ def queue_cards(session: AsyncSession, community_id: int, mission_ids: list[int]
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
     """Candidacies go; an authored mission goes when nobody else is involved, else stays anonymous.
 
+    A team left with nobody selected goes back to open, as when its last selected member withdraws.
+
     Cards follow (a job per touched mission, run by the next sweep): a kept mission's cards (detached
     from the member beforehand, `kept_missions`) are edited to show "a former member", a removed
     mission's cards are removed, and the cards of the missions they were a candidate of or brought
@@ -904,6 +1014,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     await session.execute(
         delete(Candidacy).where(Candidacy.community_id == community_id, Candidacy.member_id == member_id)
     )
+    await reopen_teamless(session, community_id, list(touched))
     await session.execute(
         delete(MissionAllowance).where(
             MissionAllowance.community_id == community_id, MissionAllowance.member_id == member_id

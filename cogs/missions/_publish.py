@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -16,7 +17,7 @@ from sqlalchemy import bindparam, func, select
 from bot import modlog, paging, posting
 from bot.cards import Card
 from bot.community_time import community_today, local_date
-from bot.errors import InvalidInput, NotFound, UserError
+from bot.errors import BUGS, InvalidInput, NotFound, UserError
 from bot.formatting import format_date
 from bot.notifier import Notifier
 from bot.outbox import send_dm
@@ -35,6 +36,7 @@ from cogs.missions._cards import (
     not_selected_dm,
     page_of_candidates,
     selected_dm,
+    unreached_dm,
     warning_dm,
 )
 from cogs.missions._form import FormStart, choices_for, form_from_mission
@@ -47,6 +49,7 @@ from cogs.missions._missions import (
     authored,
     candidate_profiles,
     claim_allowance,
+    decline_invitations,
     get_mission,
     hold_live,
     listed,
@@ -55,6 +58,7 @@ from cogs.missions._missions import (
     new_mission_view,
     own_repost,
     remove_candidacy,
+    reopen_teamless,
     save_mission,
     sector_ids,
     sector_name,
@@ -63,7 +67,17 @@ from cogs.missions._missions import (
     trade_names,
     trades_of,
 )
-from cogs.missions._search import MAX_PAGE, SCOPES, ListFilters, Query, remember, resolve, search, stored
+from cogs.missions._search import (
+    MAX_PAGE,
+    SCOPES,
+    Cursor,
+    ListFilters,
+    Query,
+    remember,
+    resolve,
+    search,
+    stored,
+)
 from cogs.missions._settings import ANSWER_DAYS, EXTEND_DAYS, WARNING_DAYS
 from cogs.missions._validation import (
     MAX_ANSWER_DAYS,
@@ -73,6 +87,7 @@ from cogs.missions._validation import (
     CleanMission,
     MissionForm,
     validate,
+    whole_number,
 )
 from cogs.missions.models import LIVE, OUTCOMES, Candidacy, Mission
 from storage.models import Community, CommunitySettings, Job, Member, Post
@@ -81,10 +96,15 @@ if TYPE_CHECKING:
     from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.context import Caller
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 WARN, EXPIRE = "missions.warn", "missions.expire"
+# A team's details or an invitation kept in the outbox that finally could not be delivered: the
+# author is told (bot.outbox's `undelivered` follow-up).
+UNREACHED = "missions.unreached"
+DEPARTED_WAIT = 1.5  # seconds the platform has to say who left, before a member is taken as still there
 
 
 # -- where cards go --------------------------------------------------------------------------------
@@ -213,10 +233,12 @@ def _refresh(ctx: Context, mission_id: int) -> None:
     ctx.after_commit(refresh)
 
 
-async def _dm(services: Services, community_id: int, member_id: int, build: Callable[[str], Card]) -> bool:
+async def _dm(services: Services, community_id: int, member_id: int, build: Callable[[str], Card], *,
+              undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
     """A DM in the member's language (kept in the outbox when the platform fails: bot/outbox.py).
 
-    False when DMs are closed or the member is unknown.
+    False when DMs are closed or the member is unknown. `undelivered`: the job queued if a kept DM
+    finally cannot be delivered (`send_dm`).
     """
     async with services.db.transaction(write=False) as session:
         row = (
@@ -230,7 +252,60 @@ async def _dm(services: Services, community_id: int, member_id: int, build: Call
         return False
     user_id, member_locale, community = row
     notifier_for(services, community.platform)  # no platform runtime in this process: an error, not a DM kept
-    return await send_dm(services, community, member_id, user_id, build(member_locale or community.locale))
+    return await send_dm(services, community, member_id, user_id, build(member_locale or community.locale),
+                         undelivered=undelivered)
+
+
+async def departed(services: Services, caller: Caller, user_ids: list[str]) -> set[str]:
+    """Those of these users who left the caller's community (as matching checks its invitations).
+
+    An unsure answer (an outage, or no answer within DEPARTED_WAIT) takes nobody for gone.
+    """
+    notifier = services.notifiers.get(caller.platform)
+    if notifier is None or not user_ids:
+        return set()
+    try:
+        asked = notifier.departed(caller.community_external_id, user_ids)
+        return await asyncio.wait_for(asked, DEPARTED_WAIT)
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("missions: could not tell who left community %s", caller.community_id, exc_info=True)
+        return set()
+
+
+async def tell_unreached(services: Services, community_id: int, author_member_id: int | None, mission_id: int,
+                         title: str, names: list[str], *, invited: bool) -> None:
+    """The author learns which members the team's details (or an invitation) did not reach."""
+    if author_member_id is None or not names:
+        return
+    catalog = services.catalog
+    await _dm(services, community_id, author_member_id,
+              lambda locale: unreached_dm(catalog, locale, mission_id, title, names, invited=invited))
+
+
+async def unreached_job(services: Services, run: JobRun) -> None:
+    """A kept DM to a team member (or an invited member) could finally not be delivered: the author is told.
+
+    An invitation that never arrived counts as declined: the next suggestion proposes someone else.
+    """
+    assert run.community_id is not None
+    mission_id, member_id = int(run.payload["mission_id"]), int(run.payload["member_id"])
+    invited = bool(run.payload.get("invited"))
+    async with services.db.transaction() as session:
+        mission = await session.scalar(
+            select(Mission).where(Mission.community_id == run.community_id, Mission.id == mission_id)
+        )
+        member = (await session.execute(select(Member.display_name, Member.platform_user_id).where(
+            Member.community_id == run.community_id, Member.id == member_id))).first()
+        if mission is None or member is None:  # gone since (deleted, or the member's data deleted)
+            return
+        if invited:
+            now = services.clock.now()
+            await decline_invitations(session, run.community_id, mission_id, [member_id], now)
+        author, title = mission.author_member_id, mission.title
+    await tell_unreached(services, run.community_id, author, mission_id, title, [member[0] or member[1]],
+                         invited=invited)
 
 
 # -- timed work ------------------------------------------------------------------------------------
@@ -390,6 +465,7 @@ def register_jobs(services: Services) -> None:
     services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
     services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None,
                                 retry_delay=posting.RETRY_AFTER)
+    services.scheduler.register(UNREACHED, functools.partial(unreached_job, services), max_lateness=None)
 
 
 async def on_start(services: Services) -> None:
@@ -414,7 +490,8 @@ async def open_form(
     return FormStart(choices, form, mission_id, form.source.startswith(PLATFORM_PREFIX))
 
 
-async def _validated(ctx: Context, form: MissionForm) -> CleanMission:
+async def _validated(ctx: Context, form: MissionForm, editing: Mission | None) -> CleanMission:
+    """The form checked as the community is now; an edit keeps the mission's start date even once past."""
     return validate(
         form,
         trades=await trade_names(ctx.session, ctx.community_id),
@@ -423,6 +500,7 @@ async def _validated(ctx: Context, form: MissionForm) -> CleanMission:
         locale=ctx.caller.locale,
         known_skills=await _known_skills(ctx, form),
         default_answer_days=await ctx.setting(ANSWER_DAYS),
+        kept_start=editing.start_date if editing is not None else None,
     )
 
 
@@ -507,9 +585,8 @@ async def check_mission(ctx: Context, form: MissionForm, mission_id: int | None 
 
     What it returns, given to submit_mission (`checked=`), spares validating the form a second time.
     """
-    if mission_id is not None:
-        await authored(ctx.session, ctx.caller, mission_id)
-    clean = await _validated(ctx, form)
+    editing = await authored(ctx.session, ctx.caller, mission_id) if mission_id is not None else None
+    clean = await _validated(ctx, form, editing)
     await _refuse_repost(ctx, clean, mission_id)
     if mission_id is None:
         await _refuse_over_limit(ctx)
@@ -519,18 +596,18 @@ async def check_mission(ctx: Context, form: MissionForm, mission_id: int | None 
 
 
 async def _to_save(
-    ctx: Context, form: MissionForm, mission_id: int | None, checked: Checked | None
+    ctx: Context, form: MissionForm, existing: Mission | None, checked: Checked | None
 ) -> tuple[CleanMission, list[Row[Any]], str]:
     """The clean mission, its trades (id, name, channel id) in order and its sector's name.
 
     A check of this same form (check_mission, run just before) is trusted while its trades and its
     sector still exist; else the form is validated again, in this transaction, and refused as it is now.
     """
-    if checked is not None and checked.fits(ctx, form, mission_id):
+    if checked is not None and checked.fits(ctx, form, existing.id if existing is not None else None):
         found = await _trades_and_sector(ctx, checked.clean)
         if found is not None:
             return (checked.clean, *found)
-    clean = await _validated(ctx, form)
+    clean = await _validated(ctx, form, existing)
     found = await _trades_and_sector(ctx, clean)
     assert found is not None, "validated in this transaction"
     return (clean, *found)
@@ -578,7 +655,7 @@ async def submit_mission(
     existing = await authored(ctx.session, ctx.caller, mission_id) if mission_id is not None else None
     if existing is not None and existing.status not in LIVE:
         raise UserError("missions.errors.not_live")
-    clean, trades, sector = await _to_save(ctx, form, mission_id, checked)
+    clean, trades, sector = await _to_save(ctx, form, existing, checked)
     if existing is not None and existing.author_member_id != ctx.caller.member_id:
         # A moderator's edit: the confidential client (seen by the author and the team only) is kept.
         clean = dataclasses.replace(clean, client_name=existing.client_name)
@@ -689,9 +766,7 @@ async def withdraw(ctx: Context, mission_id: int) -> bool:
     mission = await _live(ctx, mission_id, hold=True)  # never beside a Confirm: see confirm_team
     removed = await remove_candidacy(ctx.session, ctx.caller, mission.id)
     if removed:
-        if mission.status == "forming" and not await _selected_count(ctx, mission_id):
-            # The last selected member left: the team is no longer forming.
-            await move(ctx.session, ctx.community_id, mission_id, ("forming",), "open", ctx.clock.now())
+        await reopen_teamless(ctx.session, ctx.community_id, [mission_id])  # the last selected one left
         _refresh(ctx, mission_id)
     return removed
 
@@ -712,27 +787,41 @@ async def _selected_count(ctx: Context, mission_id: int) -> int:
 
 
 async def candidates_of(ctx: Context, mission_id: int, page: int = 0) -> Card:
-    """The author's (or a moderator's) view of the candidates, with the select of collaborators."""
+    """The author's (or a moderator's) view of the candidates, with the select of collaborators.
+
+    The page's candidates who left the community are marked (asked to the platform: read only, so
+    no write lock is held meanwhile).
+    """
     mission = await authored(ctx.session, ctx.caller, mission_id)
     view = await load_view(ctx.session, mission, with_profiles=True)
-    return candidates_card(ctx.catalog, ctx.caller.locale, view, page)
+    page, shown = page_of_candidates(view, page)
+    caller = ctx.caller
+    gone = await departed(ctx.services, caller, [c.user_id for c in shown])
+    left = frozenset(c.member_id for c in shown if c.user_id in gone)
+    return candidates_card(ctx.catalog, caller.locale, view, page, left)
 
 
-async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page: int = 0) -> Card:
+async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page: int = 0,
+                      shown: tuple[int, int] | None = None) -> int:
     """The author's choice on one page of candidates: exactly these of that page (the others' stay).
 
-    The mission moves to team forming (or back to open).
+    The page is the candidacies its select showed (`shown`, first and last ids, in applying order),
+    whoever withdrew or applied since; a select without them (an older version's) is the page as it
+    is now. The mission moves to team forming (or back to open). Returns the page to show again
+    (`candidates_of`: read only, it asks the platform who left).
     """
     mission = await authored(ctx.session, ctx.caller, mission_id)
     if mission.status not in LIVE or not await hold_live(ctx.session, ctx.community_id, mission_id):
         raise UserError("missions.errors.not_live")
     before = await load_view(ctx.session, mission)
-    page, shown = page_of_candidates(before, page)
-    on_page = {c.member_id for c in shown}
-    chosen = {int(m) for m in member_ids if m.isdigit() and len(m) <= 9} & on_page
+    page, on_screen = page_of_candidates(before, page)
+    if shown is not None:
+        on_screen = [c for c in before.candidates if shown[0] <= c.candidacy_id <= shown[1]]
+    on_page = {c.member_id for c in on_screen}
+    chosen = {whole_number(m, 9) for m in member_ids} & on_page
     me = ctx.caller.member_id
     if me != mission.author_member_id and me in chosen and not any(
-        c.member_id == me and c.selected for c in shown
+        c.member_id == me and c.selected for c in on_screen
     ):  # a moderator helping to staff may not put themselves on the team (its details are the author's)
         raise UserError("missions.errors.not_self_select")
     wanted = [c.member_id for c in before.candidates
@@ -743,42 +832,62 @@ async def select_team(ctx: Context, mission_id: int, member_ids: list[str], page
         await move(ctx.session, ctx.community_id, mission_id, ("open",), "forming", now)
     else:
         await move(ctx.session, ctx.community_id, mission_id, ("forming",), "open", now)
-    await ctx.session.refresh(mission)
     _refresh(ctx, mission_id)
-    view = await load_view(ctx.session, mission, with_profiles=True)
-    return candidates_card(ctx.catalog, ctx.caller.locale, view, page)
+    return page
 
 
 async def confirm_team(ctx: Context, mission_id: int) -> str:
-    """Team forming -> staffed: each selected member gets the confidential details, the others a kind note."""
+    """Team forming -> staffed: each selected member gets the confidential details, the others a kind note.
+
+    A selected member who left the community is not sent the details; the author is told who did not
+    get them (left, DMs closed, or a kept DM that finally failed: `UNREACHED`).
+    """
     await authored(ctx.session, ctx.caller, mission_id)
     # Moved first, then counted: the move holds the mission, so a withdrawal (which holds it too)
     # is either counted out here or refused as "no longer live", never accepted beside a staffing.
-    if not await move(
-        ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()
-    ) or not await _selected_count(ctx, mission_id):
+    if not await move(ctx.session, ctx.community_id, mission_id, ("forming",), "staffed", ctx.clock.now()):
+        await _refuse_confirm(ctx, mission_id)
+    if not await _selected_count(ctx, mission_id):
         raise UserError("missions.errors.no_team")
     mission = await get_mission(ctx.session, ctx.community_id, mission_id)
     await ctx.session.refresh(mission)
     await _cancel_jobs(ctx, mission)
     view = await load_view(ctx.session, mission)
     _refresh(ctx, mission_id)
-    services, community_id = ctx.services, ctx.community_id
+    services, community_id, caller = ctx.services, ctx.community_id, ctx.caller
 
     async def tell_everyone(_notifier: Notifier | None) -> int:
-        told = 0
+        team = [c for c in view.candidates if c.selected]
+        gone = await departed(services, caller, [c.user_id for c in team])
+        told, unreached = 0, []
         for candidate in view.candidates:
             build = selected_dm if candidate.selected else not_selected_dm
-            told += await _dm(  # a platform failure keeps it in the outbox: the others are still told
+            later: tuple[str, dict[str, Any]] = (
+                UNREACHED, {"mission_id": view.id, "member_id": candidate.member_id})
+            sent = candidate.user_id not in gone and await _dm(  # a platform failure keeps it in the outbox
                 services,
                 community_id,
                 candidate.member_id,
                 lambda locale, build=build: build(services.catalog, locale, view),
+                undelivered=later if candidate.selected else None,
             )
+            told += sent
+            if candidate.selected and not sent:
+                unreached.append(candidate.display_name)
+        await tell_unreached(services, community_id, view.author_member_id, view.id, view.title, unreached,
+                             invited=False)
         return told
 
     ctx.after_commit(tell_everyone)
     return ctx.t("missions.team.confirmed", count=sum(c.selected for c in view.candidates))
+
+
+async def _refuse_confirm(ctx: Context, mission_id: int) -> None:
+    """Why a team that is not forming cannot be confirmed: confirmed already, nobody selected, or ended."""
+    status = (await get_mission(ctx.session, ctx.community_id, mission_id)).status
+    if status == "staffed":
+        raise UserError("missions.errors.already_confirmed")
+    raise UserError("missions.errors.no_team" if status == "open" else "missions.errors.not_live")
 
 
 async def ask_close(ctx: Context, mission_id: int) -> Card:
@@ -841,27 +950,34 @@ async def find_missions(ctx: Context, typed: ListFilters) -> Card:
     """/missions with its filters: checked and resolved (InvalidInput naming a bad one), first page."""
     today = community_today(ctx.clock.now(), ctx.caller.timezone)
     query = await resolve(ctx.session, ctx.community_id, ctx.caller.locale, typed, today)
-    return await _listing(ctx, query, 0, None)
+    return await _listing(ctx, query, 0, None, None)
 
 
-async def turn_missions_page(ctx: Context, token: str, page: int) -> Card:
-    """Previous / Next: a page of a stored search (another community's token is NotFound)."""
+async def turn_missions_page(ctx: Context, token: str, page: int, cursor: str | None = None) -> Card:
+    """Previous / Next: a page of a stored search (another community's token is NotFound).
+
+    `cursor` (`_search.Cursor`): the page continues after the last mission shown, or before the
+    first; a button of an older version has none, and its page is counted from the start.
+    """
     query = paging.pending(PAGING, ctx.community_id, token)  # still being stored by this process
     if query is None:
         query = await stored(ctx.session, ctx.community_id, token)
-    return await _listing(ctx, query, min(page, MAX_PAGE), token)
+    return await _listing(ctx, query, min(page, MAX_PAGE), token, Cursor.read(cursor))
 
 
 async def list_missions(ctx: Context, page: int = 0, scope: str = "all", trade_id: int = 0) -> Card:
-    """The paging buttons of earlier cards (`missions:list:<page>:<scope>:<trade>`): the same search."""
+    """The paging buttons of earlier cards (`missions:list:<page>:<scope>:<trade>`): the same search.
+
+    They carry no cursor: the page is counted from the start.
+    """
     return await _listing(
-        ctx, Query(scope=scope if scope in SCOPES else "all", trade_id=trade_id), page, None
+        ctx, Query(scope=scope if scope in SCOPES else "all", trade_id=trade_id), page, None, None
     )
 
 
-async def _listing(ctx: Context, query: Query, page: int, token: str | None) -> Card:
-    rows, more = await search(ctx.session, ctx.community_id, ctx.caller.member_id, query, page)
-    if token is None and (more or page):
+async def _listing(ctx: Context, query: Query, page: int, token: str | None, cursor: Cursor | None) -> Card:
+    found = await search(ctx.session, ctx.community_id, ctx.caller.member_id, query, page, cursor)
+    if token is None and (found.next or found.previous):
         token = query.token(ctx.community_id)
     if token is not None:
         # Stored (or kept in use) once the member has the answer: the search itself only reads. A
@@ -880,10 +996,11 @@ async def _listing(ctx: Context, query: Query, page: int, token: str | None) -> 
     return list_card(
         ctx.catalog,
         ctx.caller.locale,
-        await listed(ctx.session, ctx.community_id, rows),
-        page=page,
-        more=more,
+        await listed(ctx.session, ctx.community_id, found.missions),
+        page=found.number,
         token=token,
+        previous=found.previous.text() if found.previous else None,
+        following=found.next.text() if found.next else None,
         scope=query.scope,
         shown=query.shown,
     )

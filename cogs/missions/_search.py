@@ -6,13 +6,15 @@ bounded before it is read; a filter that names nothing here (an unknown trade, a
 an InvalidInput naming the field, in the member's language, and nothing is searched.
 
 Results: live missions (mine: every status), ranked — without a trade filter, missions needing one of
-the caller's trades (their profile) first — then newest first; paged by 10. A search with more than one
-page is stored behind a token (a hash of the community and the filters), so Previous / Next carry only
-`missions:page:<n>:<token>` and survive a restart; searches unused for 30 days are forgotten.
+the caller's trades (their profile) first — then newest first; paged by 10, each page continuing after
+the last mission shown (or before the first, going back). A search with more than one page is stored
+behind a token (a hash of the community and the filters), so Previous / Next carry only
+`missions:page:<n>:<token>:<cursor>` and survive a restart; searches unused for 30 days are forgotten.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -328,14 +330,80 @@ async def resolve(
 # -- the search -------------------------------------------------------------------------------------
 
 
-async def search(
-    session: AsyncSession, community_id: int, member_id: int, query: Query, page: int
-) -> tuple[list[Mission], bool]:
-    """One page of missions for `member_id` (mine / candidate are theirs), and whether a next page exists.
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: just after a mission shown (Next) or just before one (Previous).
 
-    Ranked without sorting every match: the missions needing one of the member's trades are read first,
-    newest first, then the others; each read stops at the page's end (LIMIT on the id order).
+    Carried in the page button with the token, so that a page continues from what the reader saw,
+    whatever was posted, closed or staffed meanwhile (counting N missions into the list as it is now
+    skipped some and repeated others). `tier`: 0 for the missions ranked first (needing one of the
+    reader's trades, or every mission when nothing is ranked first), 1 for the others.
     """
+
+    after: bool
+    tier: int
+    mission_id: int
+
+    def text(self) -> str:
+        return f"{'a' if self.after else 'b'}{self.tier}-{self.mission_id}"
+
+    @classmethod
+    def read(cls, text: str | None) -> Cursor | None:
+        """A cursor as `text()` wrote it (the id's pattern checked its shape); None for none."""
+        if not text:
+            return None
+        return cls(text[0] == "a", int(text[1]), int(text[3:]))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of missions and where the pages around it start (None: no such page)."""
+
+    missions: list[Mission]
+    number: int  # from 0
+    previous: Cursor | None
+    next: Cursor | None
+
+
+async def search(
+    session: AsyncSession, community_id: int, member_id: int, query: Query, page: int, cursor: Cursor | None
+) -> Page:
+    """The page of missions for `member_id` (mine / candidate are theirs) the cursor points to.
+
+    Ranked without sorting every match: the missions needing one of the member's trades are read first
+    (tier 0), newest first, then the others (tier 1); each read stops at the page's end (LIMIT on the
+    id order). Without a cursor, page `page` counted from the start: the first search (0), or a button
+    of an older version, which carries none (its next pages carry one).
+    """
+    tiers = await _tiers(session, community_id, member_id, query)
+    if cursor is not None and cursor.tier >= len(tiers):  # the reader's trades changed since
+        cursor = dataclasses.replace(cursor, tier=len(tiers) - 1)
+    if cursor is not None and not cursor.after:
+        found = await _before(session, tiers, cursor)
+        if len(found) > PAGE:  # a whole page before it: that page, with more before
+            return _page(list(reversed(found[:PAGE])), max(page, 1), more_before=True, more_after=True)
+        cursor, page = None, 0  # the first missions: the first page, filled from the start
+    found = await _after(session, tiers, cursor, skip=0 if cursor is not None else page * PAGE)
+    result = _page(found[:PAGE], page, more_before=page > 0, more_after=len(found) > PAGE)
+    if cursor is not None and not result.missions:  # all after it went meanwhile: the way back stays
+        return dataclasses.replace(result, previous=dataclasses.replace(cursor, after=False))
+    return result
+
+
+def _page(shown: list[tuple[int, Mission]], number: int, *, more_before: bool, more_after: bool) -> Page:
+    if not shown:
+        return Page([], number, None, None)
+    (first_tier, first), (last_tier, last) = shown[0], shown[-1]
+    return Page(
+        [m for _, m in shown],
+        number,
+        Cursor(False, first_tier, first.id) if more_before else None,
+        Cursor(True, last_tier, last.id) if more_after else None,
+    )
+
+
+async def _tiers(session: AsyncSession, community_id: int, member_id: int, query: Query) -> list[Any]:
+    """The search's statements in rank order: needing one of the member's trades, then the others."""
     cid = community_id
     statement = select(Mission).where(Mission.community_id == cid)
     if query.scope == "mine":
@@ -374,7 +442,6 @@ async def search(
     if query.start_from:
         start = date.fromisoformat(query.start_from)
         statement = statement.where(or_(Mission.start_date.is_(None), Mission.start_date >= start))
-    offset = page * PAGE
     mine: list[int] = []
     if not query.trade_id and query.scope == "all":
         mine = list(
@@ -389,21 +456,48 @@ async def search(
             )
         )
     if not mine:
-        rows = await _page(session, statement, offset, PAGE + 1)
-        return rows[:PAGE], len(rows) > PAGE
-    first = statement.where(_needs(mine))
-    rows = await _page(session, first, offset, PAGE + 1)
-    if len(rows) > PAGE:
-        return rows[:PAGE], True
-    if rows:
-        count_first = offset + len(rows)
-    else:
-        count_first = int(await session.scalar(select(func.count()).select_from(first.subquery())) or 0)
-    rest = await _page(
-        session, statement.where(~_needs(mine)), max(0, offset - count_first), PAGE + 1 - len(rows)
-    )
-    rows += rest
-    return rows[:PAGE], len(rows) > PAGE
+        return [statement]
+    return [statement.where(_needs(mine)), statement.where(~_needs(mine))]
+
+
+async def _after(
+    session: AsyncSession, tiers: list[Any], cursor: Cursor | None, *, skip: int = 0
+) -> list[tuple[int, Mission]]:
+    """Up to a page and one of (tier, mission) after the cursor (from the start without one), ranked.
+
+    `skip`: missions passed over first (an older button's page number, which names no mission).
+    """
+    found: list[tuple[int, Mission]] = []
+    start = cursor.tier if cursor is not None else 0
+    for tier in range(start, len(tiers)):
+        statement = tiers[tier]
+        if cursor is not None and tier == cursor.tier:
+            statement = statement.where(Mission.id < cursor.mission_id)
+        ordered = statement.order_by(Mission.id.desc())
+        rows = list(await session.scalars(ordered.offset(skip).limit(PAGE + 1 - len(found))))
+        if skip and not rows:  # this tier is all passed over: the rest of `skip` falls in the next
+            skip -= int(await session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+            skip = max(skip, 0)
+        else:
+            skip = 0
+        found += [(tier, m) for m in rows]
+        if len(found) > PAGE:
+            break
+    return found
+
+
+async def _before(session: AsyncSession, tiers: list[Any], cursor: Cursor) -> list[tuple[int, Mission]]:
+    """Up to a page and one of (tier, mission) before the cursor, nearest first (rank order reversed)."""
+    found: list[tuple[int, Mission]] = []
+    for tier in range(cursor.tier, -1, -1):
+        statement = tiers[tier]
+        if tier == cursor.tier:
+            statement = statement.where(Mission.id > cursor.mission_id)
+        rows = await session.scalars(statement.order_by(Mission.id.asc()).limit(PAGE + 1 - len(found)))
+        found += [(tier, m) for m in rows]
+        if len(found) > PAGE:
+            break
+    return found
 
 
 def _needs(trade_ids: Sequence[int]) -> Any:
@@ -413,10 +507,6 @@ def _needs(trade_ids: Sequence[int]) -> Any:
         .where(MissionTrade.mission_id == Mission.id, MissionTrade.trade_id.in_(sorted(set(trade_ids))))
         .exists()
     )
-
-
-async def _page(session: AsyncSession, statement: Any, offset: int, limit: int) -> list[Mission]:
-    return list(await session.scalars(statement.order_by(Mission.id.desc()).offset(offset).limit(limit)))
 
 
 # -- stored searches (paging tokens) ---------------------------------------------------------------

@@ -12,7 +12,11 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
 from bot.errors import InvalidInput, UserError
+from bot.posting import SyncResult
 from bot.rendering.slack import plain
 from bot.slack_app.callers import shown_name
 from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
@@ -293,10 +297,26 @@ async def submitted(request: SlackRequest) -> None:
         caller.locale,
         done.published,
         created=done.created,
-        channel_names={},
+        channel_names=await _channel_names(request, done.published),
         similar=done.similar,
     )
     await request.tell(text, metadata["channel"])
+
+
+async def _channel_names(request: SlackRequest, result: SyncResult | None) -> dict[str, str]:
+    """The names of the channels the author is told about (a note is plain text: an id reads as no link).
+
+    Asked to Slack (conversations.info, the `channels:read` scope); one it will not name keeps its id.
+    """
+    names: dict[str, str] = {}
+    for channel in (*result.failed, *result.retrying) if result is not None else ():
+        try:
+            info = (await request.client.conversations_info(channel=channel))["channel"]
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("missions: no name for channel %s: %r", channel, error)
+            continue
+        names[channel] = str(info.get("name") or channel)
+    return names
 
 
 def _id(request: SlackRequest) -> int:
@@ -368,8 +388,9 @@ async def selected(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     action = request.body["actions"][0]
     values = [str(o.get("value")) for o in action.get("selected_options") or []][:100]
-    page = _ids.page_number(request.match)
-    card = await run(request.services, caller, select_team, _id(request), values, page)
+    page = await run(request.services, caller, select_team, _id(request), values,
+                     _ids.page_number(request.match), _ids.shown_range(request.match))
+    card = await run(request.services, caller, candidates_of, _id(request), page, write=False)
     await request.reply(card, replace=True)
 
 
@@ -449,6 +470,7 @@ async def page_clicked(request: SlackRequest) -> None:
         turn_missions_page,
         request.match["token"],
         int(request.match["page"]),
+        request.match["cursor"],
         write=False,
     )
     await request.reply(card, replace=True)
@@ -477,3 +499,4 @@ def register(router: SlackRouter) -> None:
         "chat:write.public", "mission cards in the trade and missions channels without inviting the bot"
     )
     router.need_scope("im:write", "the author is told of candidates and expiry, the team of its confirmation")
+    router.need_scope("channels:read", "the author is told by name which channel refused a mission's card")

@@ -11,8 +11,9 @@ mission and its **I'm interested** button: accepting is becoming a candidate lik
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.cards import Card
 from bot.community_time import community_today
@@ -21,9 +22,16 @@ from bot.notifier import Notifier
 from bot.usecase import Context
 from cogs.matching.teams import Request, Team, propose_team
 from cogs.missions._cards import declined_dm, invitation_dm, suggestion_card
-from cogs.missions._missions import MissionView, authored, get_mission, load_view
-from cogs.missions._publish import _dm
-from cogs.missions.models import LIVE, Mission, MissionInvitation
+from cogs.missions._missions import (
+    MissionView,
+    authored,
+    decline_invitations,
+    get_mission,
+    load_view,
+    member_user_ids,
+)
+from cogs.missions._publish import UNREACHED, _dm, departed, tell_unreached, withdraw
+from cogs.missions.models import LIVE, Candidacy, Mission, MissionInvitation
 from storage.models import Member
 from storage.sql import dialect_insert
 from storage.text import city_key
@@ -120,20 +128,32 @@ async def invite_suggested(ctx: Context, mission_id: int) -> str:
             new.append((trade_id, member_id))
     if not new:
         return ctx.t("missions.suggest.already_invited")
-    services, community_id = ctx.services, ctx.community_id
+    services, community_id, caller = ctx.services, ctx.community_id, ctx.caller
     trade_names = {trade_id: name for trade_id, name, _ in view.trades}
+    user_ids = await member_user_ids(ctx.session, community_id, [m for _, m in new])
 
     async def tell_them(_notifier: Notifier | None) -> int:
-        told = 0
+        """Each invitation DMed; those that reach nobody (left, DMs closed) are declined and named."""
+        gone = await departed(services, caller, list(user_ids.values()))
+        unreached: list[int] = []
         for trade_id, member_id in new:
             trade = trade_names.get(trade_id, "")
-            told += await _dm(
+            later: tuple[str, dict[str, Any]] = (
+                UNREACHED, {"mission_id": mission_id, "member_id": member_id, "invited": True})
+            if user_ids.get(member_id) in gone or not await _dm(
                 services,
                 community_id,
                 member_id,
                 lambda locale, trade=trade: invitation_dm(services.catalog, locale, view, trade),
-            )
-        return told
+                undelivered=later,
+            ):
+                unreached.append(member_id)
+        if unreached:
+            async with services.db.transaction() as session:
+                await decline_invitations(session, community_id, mission_id, unreached, services.clock.now())
+            await tell_unreached(services, community_id, view.author_member_id, mission_id, view.title,
+                                 [names.get(m, "?") for m in unreached], invited=True)
+        return len(new) - len(unreached)
 
     ctx.after_commit(tell_them)
     return ctx.t(
@@ -142,30 +162,27 @@ async def invite_suggested(ctx: Context, mission_id: int) -> str:
 
 
 async def decline_invitation(ctx: Context, mission_id: int) -> str:
-    """**Not for me** in the invitation DM: declined once (a conditional UPDATE); the author is told."""
+    """**Not for me** in the invitation DM: declined once (a conditional UPDATE); the author is told.
+
+    Clicked after **I'm interested** (both buttons stay in the DM, which has no Withdraw), it withdraws
+    the candidacy too: the author is never told "X passes" about one of their candidates.
+    """
     mission = await get_mission(ctx.session, ctx.community_id, mission_id)
-    result = await ctx.session.execute(
-        update(MissionInvitation)
-        .where(
-            MissionInvitation.community_id == ctx.community_id,
-            MissionInvitation.mission_id == mission_id,
-            MissionInvitation.member_id == ctx.caller.member_id,
-            MissionInvitation.declined_at.is_(None),
-        )
-        .values(declined_at=ctx.clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    member_id = ctx.caller.member_id
+    now = ctx.clock.now()
+    declined = await decline_invitations(ctx.session, ctx.community_id, mission_id, [member_id], now)
+    if declined != 1:
         invited = await ctx.session.scalar(
             select(MissionInvitation.id).where(
                 MissionInvitation.community_id == ctx.community_id,
                 MissionInvitation.mission_id == mission_id,
-                MissionInvitation.member_id == ctx.caller.member_id,
+                MissionInvitation.member_id == member_id,
             )
         )
         if invited is None:
             raise NotFound("missions.errors.not_invited")
         return ctx.t("missions.suggest.declined")
+    withdrawn = await withdraw(ctx, mission_id) if await _is_candidate(ctx, mission_id) else False
     author, services, community_id = mission.author_member_id, ctx.services, ctx.community_id
     name, title = ctx.caller.display_name, mission.title
     if author is not None:
@@ -179,4 +196,15 @@ async def decline_invitation(ctx: Context, mission_id: int) -> str:
             )
 
         ctx.after_commit(tell_author)
-    return ctx.t("missions.suggest.declined")
+    return ctx.t("missions.suggest.declined_and_withdrawn" if withdrawn else "missions.suggest.declined")
+
+
+async def _is_candidate(ctx: Context, mission_id: int) -> bool:
+    found = await ctx.session.scalar(
+        select(Candidacy.id).where(
+            Candidacy.community_id == ctx.community_id,
+            Candidacy.mission_id == mission_id,
+            Candidacy.member_id == ctx.caller.member_id,
+        )
+    )
+    return found is not None

@@ -41,6 +41,9 @@ _BUDGET = re.compile(
     rf"(?P<min>{_AMOUNT})\s*(?:(?:-|–|—|à|to)\s*(?P<max>{_AMOUNT}))?\s*(?P<cur>[A-Za-z]{{3}}|€|\$|£)?"
 )
 _PER_DAY = re.compile(r"\s*(?:/|par|per)\s*(?:j|jour|d|day|jr)\.?$", re.IGNORECASE)
+# A whole number typed or sent back by a platform: ASCII digits only (str.isdigit() also takes "²",
+# which int() refuses, and int() reads other scripts' digits, which no id or percentage is written in).
+_WHOLE = re.compile(r"[0-9]{1,18}")
 _DISCUSS = {"a discuter", "to discuss", "tbd", "a definir", "discuss", "-"}
 
 Problems = dict[str, tuple[str, dict[str, Any]]]
@@ -104,7 +107,11 @@ def _problem(problems: Problems, name: str, key: str, **params: Any) -> None:
 
 
 def parse_budget(text: str) -> tuple[Budget, str | None]:
-    """`(budget, problem)`: "3 000 €" fixed, "400-600 €/j" a daily range, "" or "à discuter" to discuss."""
+    """`(budget, problem)`: "3 000 €" or "3000-5000 €" fixed, "400-600 €/j" daily, "" or "à discuter".
+
+    A budget is daily only when "per day" is written ("/j", "/jour", "/day", "par jour", "per day"):
+    a range alone is a project's budget range.
+    """
     text = " ".join(text.split())
     if len(text) > MAX_BUDGET_TEXT:
         return Budget("discuss"), "budget_format"
@@ -119,7 +126,7 @@ def parse_budget(text: str) -> tuple[Budget, str | None]:
     high = int(re.sub(r"\s", "", match["max"])) if match["max"] else low
     currency = (match["cur"] or DEFAULT_CURRENCY).upper()
     currency = _CURRENCY_SYMBOLS.get(currency, currency)
-    kind = "daily" if daily or match["max"] else "fixed"
+    kind = "daily" if daily else "fixed"  # "3000-5000 €" is a project's range: per day only when written
     budget = Budget(kind, low, high, currency)
     if low <= 0 or high > MAX_BUDGET:
         return budget, "budget_positive"
@@ -134,12 +141,18 @@ def title_key(title: str) -> str:
     return " ".join(sorted(words))[:200]
 
 
+def whole_number(text: str, digits: int = 18) -> int | None:
+    """`text` as a whole number of at most `digits` ASCII digits; None for anything else."""
+    return int(text) if len(text) <= digits and _WHOLE.fullmatch(text) else None
+
+
 def _ids(values: Iterable[str]) -> list[int] | None:
     found: list[int] = []
     for value in values:
-        if not value.isdigit() or len(value) > 18:
+        number = whole_number(value)
+        if number is None:
             return None
-        found.append(int(value))
+        found.append(number)
     return list(dict.fromkeys(found))
 
 
@@ -169,8 +182,13 @@ def validate(
     locale: str,
     known_skills: Iterable[str] = (),
     default_answer_days: int = 14,
+    kept_start: date | None = None,
 ) -> CleanMission:
-    """The mission to save, or InvalidInput naming every field to fix (nothing is saved then)."""
+    """The mission to save, or InvalidInput naming every field to fix (nothing is saved then).
+
+    `kept_start`, the start date of the mission being edited, is accepted as it is once past: the
+    edit form gives it back, and fixing a typo must not need a new start date.
+    """
     problems: Problems = {}
     trade_ids = _ids(form.trade_ids)
     if trade_ids is None or any(t not in trades for t in trade_ids):
@@ -207,7 +225,7 @@ def validate(
     if len(link) > MAX_LINK or (link and not web_link(link)):
         _problem(problems, "link", "bad_link")
     start = _date(problems, "start_date", form.start_date, today, locale)
-    if start is not None and start < today:
+    if start is not None and start < today and start != kept_start:
         _problem(problems, "start_date", "start_past")
     duration = _length(problems, "duration", " ".join(form.duration.split()), MAX_DURATION)
     work_mode = form.work_mode if form.work_mode in WORK_MODES else "remote"
@@ -240,10 +258,11 @@ def validate(
     fee: int | None = None
     fee_text = form.fee.strip().rstrip("%").strip()
     if fee_text:
-        if not fee_text.isdigit() or len(fee_text) > 3 or not 0 <= int(fee_text) <= MAX_FEE:
+        percent = whole_number(fee_text, 3)
+        if percent is None or percent > MAX_FEE:
             _problem(problems, "fee", "fee_range", max=MAX_FEE)
         else:
-            fee = int(fee_text) or None
+            fee = percent or None
     client = _length(problems, "client_name", " ".join(form.client_name.split()), MAX_CLIENT)
     behalf = form.behalf.strip()
     if len(behalf) > 64:

@@ -11,6 +11,11 @@ Both platforms edit the bot's own messages in a Discord private thread or DM and
 or DM, except in an archived Discord thread (a week without messages: Discord answers "Thread is
 archived"). There a short notice is posted first, which reopens the thread, then the card is edited;
 what still fails is retried by the job, with the scheduler's backoff.
+
+The card is sent by `deliver` once the group's space is recorded (its state, and its thread): where a
+recorded copy is missing (the space's, or a member's DM) it goes out, drawn as the group is then, and
+is recorded at once. What the platform failed to take (a 5xx) is sent by a DELIVER job later, which
+finds the copies already out recorded: no second private thread is opened, nobody is DMed twice.
 """
 
 from __future__ import annotations
@@ -20,20 +25,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card
+from bot.errors import BUGS
 from bot.i18n import Catalog
 from bot.notifier import CannotPost, PostRef, ThreadRef
-from bot.posting import PostOwner, edit_posted, notifier_for
+from bot.posting import PostOwner, SyncResult, edit_posted, notifier_for, retry_later
 from bot.scheduler import JobRun, queue
 from bot.settings_registry import read_settings
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.pairing import _store
 from cogs.pairing._cards import COLOR, group_card
 from cogs.pairing._settings import INTRO_MESSAGE
-from cogs.pairing.models import SPACE_OPEN, PairingGroup
+from cogs.pairing.models import SPACE_DMS, SPACE_FAILED, SPACE_OPEN, PairingGroup
 from storage.models import Community, Member, Post
 
 if TYPE_CHECKING:
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FEATURE = "pairing"  # Post.feature of a group's card; its object_id is the group's id
 REDRAW = "pairing.redraw"
+DELIVER = "pairing.deliver"  # the copies of a group's card the platform failed to take at once
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,101 @@ def record(
         )
         for member_id, ref in sent
     )
+
+
+# -- sending the card ----------------------------------------------------------------------------
+
+
+async def deliver(services: Services, community_id: int, group_id: int, *, retry: bool) -> None:
+    """The group's card wherever a copy is missing: its open space, else each member's DMs.
+
+    Each copy is recorded as soon as it is out. With `retry`, the copies the platform failed to take
+    are sent by the DELIVER job later; the job itself raises while they still fail. DMs all refused
+    (closed): the group's space is marked failed. A deletion that came while the card was on its way
+    (one more former member since it was drawn) gets it redrawn.
+    """
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+        group = await session.scalar(
+            select(PairingGroup).where(PairingGroup.community_id == community_id, PairingGroup.id == group_id)
+        )
+        shown = set(
+            (await session.execute(
+                select(Post.member_id).where(Post.community_id == community_id, Post.feature == FEATURE,
+                                             Post.object_id == group_id)
+            )).scalars()
+        )
+        people = await group_people(session, community_id, group_id)
+        intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
+    if community is None or group is None or group.space not in (SPACE_OPEN, SPACE_DMS):
+        return
+    sent: list[tuple[int | None, PostRef]] = []
+    failing = await _send_missing(services, community, group, people, intro, shown, sent)
+    async with services.db.transaction() as session:
+        record(session, community_id, group_id, sent, services)
+        if group.space == SPACE_DMS and not sent and not shown and not failing:  # every DM refused
+            await session.execute(
+                update(PairingGroup)
+                .where(PairingGroup.id == group_id, PairingGroup.space == SPACE_DMS)
+                .values(space=SPACE_FAILED)
+                .execution_options(synchronize_session=False)
+            )
+        if sent and await former_members(session, community_id, group_id) != people.former:
+            await services.scheduler.schedule(
+                session, kind=REDRAW, due_at=services.clock.now(), community_id=community_id,
+                payload={"group_id": group_id},
+            )
+    if not failing:
+        return
+    if not retry:
+        raise RuntimeError(f"pairing: the card of group {group_id} could not be sent to {sorted(failing)}")
+    await retry_later(services, SyncResult(retrying=sorted(failing)), DELIVER, community_id, group_id,
+                      {"group_id": group_id})
+
+
+async def _send_missing(
+    services: Services, community: Community, group: PairingGroup, people: GroupPeople, intro: str,
+    shown: set[int | None], sent: list[tuple[int | None, PostRef]],
+) -> set[str]:
+    """Sends the copies not `shown` yet (None: the space's), appending them to `sent`; where it failed.
+
+    A DM speaks its reader's language, the space the community's. A refusal (closed DMs, a space
+    refusing the bot) is no failure: nothing to retry.
+    """
+    notifier = notifier_for(services, community.platform)
+    if group.space == SPACE_OPEN:
+        wanted: list[tuple[int | None, str, str]] = [(None, "", community.locale)]
+    else:
+        wanted = [(member_id, user_id, locale or community.locale)
+                  for member_id, user_id, _, locale in people.members]
+    failing: set[str] = set()
+    for recipient, user_id, locale in wanted:
+        if recipient in shown:
+            continue
+        card = draw(services.catalog, locale, group.id, people, intro)
+        try:
+            if recipient is None:
+                space = ThreadRef(group.channel_id or "", group.thread_id or "")
+                ref = await notifier.post_in_thread(community.external_id, space, card)
+            else:
+                ref = await notifier.dm(community.external_id, user_id, card)
+        except CannotPost as error:
+            log.info("pairing: group %s's card refused (%s)", group.id, error.reason)
+            continue
+        except BUGS:
+            raise
+        except Exception:  # a platform failure (5xx): sent again by the DELIVER job
+            log.warning("pairing: group %s's card failed", group.id, exc_info=True)
+            failing.add(user_id or group.thread_id or group.channel_id or "")
+            continue
+        if ref is not None:
+            sent.append((recipient, ref))
+    return failing
+
+
+async def run_deliver(services: Services, run: JobRun) -> None:
+    assert run.community_id is not None
+    await deliver(services, run.community_id, int(run.payload["group_id"]), retry=False)
 
 
 # -- after a privacy deletion --------------------------------------------------------------------

@@ -25,22 +25,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import CannotPost, PostRef, ThreadRef
+from bot.notifier import CannotPost, ThreadRef
 from bot.outbox import send_dm
-from bot.posting import notifier_for
+from bot.posting import RETRY_AFTER, notifier_for
 from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
 from cogs.pairing import _store
 from cogs.pairing._cards import announcement, checkin_card, skipped_card
-from cogs.pairing._group_cards import (
-    REDRAW,
-    GroupPeople,
-    draw,
-    former_members,
-    group_people,
-    record,
-    run_redraw,
-)
+from cogs.pairing._group_cards import DELIVER, REDRAW, deliver, run_deliver, run_redraw
 from cogs.pairing._grouping import Candidate, Rules, make_groups, pair_key, pairs_of
 from cogs.pairing._schedule import checkin_at, next_round_at
 from cogs.pairing._settings import (
@@ -57,7 +49,6 @@ from cogs.pairing.models import (
     HELD,
     SKIPPED,
     SPACE_DMS,
-    SPACE_FAILED,
     SPACE_OPEN,
     SPACE_OPENING,
     SPACE_PENDING,
@@ -410,11 +401,12 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
 async def _open_group(
     services: Services, community: Community, channel: str | None, intro: str, group_id: int
 ) -> None:
-    """Claims the group, sends its card (`_deliver`), records every copy sent and the space's state.
+    """Claims the group, opens its space and records it, then sends its card (`_group_cards.deliver`).
 
-    Copies are recorded even when the platform fails midway (the group is then given back for the
-    job's retry), so that a member's data deletion always finds them; a deletion that came while the
-    card was on its way (one more former member since it was drawn) gets it redrawn.
+    The space is recorded before the card goes out: a platform failure on the card (the welcome in the
+    thread, one member's DM) is sent again by its own job, never by opening the group again (a second
+    private thread, the group DMed twice to whoever got it already). Only a failure on opening the
+    space itself gives the group back, for the round job's retry.
     """
     async with services.db.transaction() as session:
         claimed = await session.execute(
@@ -429,73 +421,58 @@ async def _open_group(
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return
-        people = await group_people(session, community.id, group_id)
-    sent: list[tuple[int | None, PostRef]] = []
+        members = (await _store.group_members(session, community.id, [group_id])).get(group_id, [])
     try:
-        state, where, thread_id = await _deliver(services, community, channel, intro, group_id, people, sent)
+        space = await _open_space(services, community, channel, group_id, members)
     except Exception:  # a platform failure (5xx): the group is given back, and the job's retry opens it
         async with services.db.transaction() as session:
-            await session.execute(
-                update(PairingGroup)
-                .where(PairingGroup.community_id == community.id, PairingGroup.id == group_id,
-                       PairingGroup.space == SPACE_OPENING)
-                .values(space=SPACE_PENDING)
-                .execution_options(synchronize_session=False)
-            )
-            record(session, community.id, group_id, sent, services)
+            await _set_space(session, community.id, group_id, SPACE_PENDING, expected=SPACE_OPENING)
         raise
     async with services.db.transaction() as session:
-        await session.execute(
-            update(PairingGroup)
-            .where(PairingGroup.community_id == community.id, PairingGroup.id == group_id)
-            .values(space=state, channel_id=where, thread_id=thread_id)
-            .execution_options(synchronize_session=False)
-        )
-        record(session, community.id, group_id, sent, services)
-        if sent and await former_members(session, community.id, group_id) != people.former:
-            await services.scheduler.schedule(
-                session, kind=REDRAW, due_at=services.clock.now(), community_id=community.id,
-                payload={"group_id": group_id},
-            )
+        if space is None:  # no space: the card goes by DM to each member
+            await _set_space(session, community.id, group_id, SPACE_DMS)
+        else:
+            await _set_space(session, community.id, group_id, SPACE_OPEN, channel_id=space.channel_id,
+                             thread_id=space.thread_id)
+    await deliver(services, community.id, group_id, retry=True)
 
 
-async def _deliver(
+async def _set_space(
+    session: AsyncSession, community_id: int, group_id: int, state: str, *, expected: str | None = None,
+    **where: str,
+) -> None:
+    """The group's space state (and where it is); with `expected`, only from that state."""
+    query = update(PairingGroup).where(PairingGroup.community_id == community_id, PairingGroup.id == group_id)
+    if expected is not None:
+        query = query.where(PairingGroup.space == expected)
+    await session.execute(query.values(space=state, **where).execution_options(synchronize_session=False))
+
+
+async def _open_space(
     services: Services,
     community: Community,
     channel: str | None,
-    intro: str,
     group_id: int,
-    people: GroupPeople,
-    sent: list[tuple[int | None, PostRef]],
-) -> tuple[str, str | None, str | None]:
-    """The card in the group's private space, else by DM to each member: (state, channel, thread).
+    members: list[tuple[int, str, str, str | None]],
+) -> ThreadRef | None:
+    """The group's private space (Slack: a group DM; Discord: a private thread of the pairing channel).
 
-    Each copy is appended to `sent` (its recipient, None for the space) as soon as it is out.
+    None when there is none to open (Discord without a pairing channel) or the platform refuses it:
+    the card then goes by DM. A platform failure raises.
     """
-    notifier = notifier_for(services, community.platform)
-    if community.platform == "slack" or channel:
-        names = ", ".join(name for _, _, name, _ in people.members)
-        try:
-            space = await notifier.open_private_space(
-                community.external_id,
-                channel or "",
-                [user_id for _, user_id, _, _ in people.members],
-                services.t(community.locale, "pairing.card.space_name", names=names),
-            )
-            if space is not None:
-                card = draw(services.catalog, community.locale, group_id, people, intro)
-                ref = await notifier.post_in_thread(community.external_id, space, card)
-                if ref is not None:
-                    sent.append((None, ref))
-                return SPACE_OPEN, space.channel_id, space.thread_id
-        except CannotPost as error:
-            log.info("pairing: group %s space refused (%s)", group_id, error.reason)
-    for member_id, user_id, _, locale in people.members:  # a DM speaks the member's language
-        card = draw(services.catalog, locale or community.locale, group_id, people, intro)
-        ref = await notifier.dm(community.external_id, user_id, card)
-        if ref is not None:
-            sent.append((member_id, ref))
-    return (SPACE_DMS if sent else SPACE_FAILED), None, None
+    if community.platform != "slack" and not channel:
+        return None
+    names = ", ".join(name for _, _, name, _ in members)
+    try:
+        return await notifier_for(services, community.platform).open_private_space(
+            community.external_id,
+            channel or "",
+            [user_id for _, user_id, _, _ in members],
+            services.t(community.locale, "pairing.card.space_name", names=names),
+        )
+    except CannotPost as error:
+        log.info("pairing: group %s space refused (%s)", group_id, error.reason)
+        return None
 
 
 # -- the check-in ----------------------------------------------------------------------------------
@@ -552,5 +529,7 @@ async def on_start(services: Services) -> None:
     services.scheduler.register(PLAN, functools.partial(run_plan, services))
     # A card redrawn after a privacy deletion: never too late to take a member's data off it.
     services.scheduler.register(REDRAW, functools.partial(run_redraw, services))
+    # A group's card the platform failed to take at once: still worth sending to its members.
+    services.scheduler.register(DELIVER, functools.partial(run_deliver, services), retry_delay=RETRY_AFTER)
     async with services.db.transaction() as session:
         await schedule_planner(session, services, now=True)

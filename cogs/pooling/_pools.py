@@ -98,7 +98,7 @@ async def publish(services: Services, community_id: int, pool_id: int, channels:
 
 
 async def card_job(services: Services, run: JobRun) -> None:
-    """The retry of a card the platform failed to post or edit."""
+    """The retry of a card the platform failed to post (in `channels`) or edit (`channels` None)."""
     assert run.community_id is not None
     pool_id, channels = int(run.payload["pool_id"]), run.payload.get("channels")
     result = await publish(services, run.community_id, pool_id, channels, retry_later=False)
@@ -414,6 +414,7 @@ def register_jobs(services: Services) -> None:
     services.scheduler.register(SYNC, functools.partial(sync_job, services), max_lateness=timedelta(days=1))
     services.scheduler.register(CARD, functools.partial(card_job, services), max_lateness=timedelta(days=1),
                                 retry_delay=posting.RETRY_AFTER)
+    posting.retry_edits(services, FEATURE, CARD, lambda pool_id: {"pool_id": pool_id, "channels": None})
 
 
 async def on_start(services: Services) -> None:

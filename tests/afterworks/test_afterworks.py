@@ -229,10 +229,10 @@ async def test_editing_the_time_replans_reminders_and_tells_those_going(
     assert spec.start == datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
     clock.set(datetime(2026, 12, 3, 18, 0, tzinfo=UTC))  # the old 24 h mark: nothing any more
     assert await services.scheduler.run_due() == 0
-    clock.set(datetime(2026, 12, 5, 18, 30, tzinfo=UTC))  # late for 24 h, before the start: both go
+    clock.set(datetime(2026, 12, 5, 18, 30, tzinfo=UTC))  # late for 24 h and 1 h, before the start
     before = len(notifier.dms)
     assert await services.scheduler.run_due() == 2
-    assert len(notifier.dms) == before + 2  # the late 24 h one and the 1 h one, each once
+    assert len(notifier.dms) == before + 1  # the 1 h one: the late 24 h one is not sent beside it
     clock.set(datetime(2026, 12, 5, 19, 30, tzinfo=UTC))
     assert await services.scheduler.run_due() == 0
 
@@ -281,6 +281,38 @@ async def test_moving_the_time_away_and_back_plans_the_reminders_again(
     before = len(notifier.dms)
     assert await services.scheduler.run_due() == 1
     assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+
+
+async def test_after_downtime_across_both_offsets_a_member_gets_one_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Down from before the 24 h mark until 30 minutes before: the 1 h reminder, not both at once."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)  # Friday 4 December 19:00 Paris; reminders 24 h and 1 h before
+    await run(services, bob, answer_afterwork, aid, "going")
+    before = len(notifier.dms)
+    clock.set(datetime(2026, 12, 4, 17, 30, tzinfo=UTC))
+    assert await services.scheduler.run_due() == 2
+    await services.scheduler.run_due()
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+    assert len([p for p in notifier.in_channel("C-AW") if "⏰" in p.title]) == 1  # the channel's, once
+
+
+async def test_a_reminder_missed_while_down_goes_late_when_no_closer_one_is_due(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    before = len(notifier.dms)
+    clock.set(datetime(2026, 12, 4, 12, 0, tzinfo=UTC))  # the 24 h mark missed; the 1 h one 5 hours away
+    assert await services.scheduler.run_due() == 1
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+    clock.set(datetime(2026, 12, 4, 17, 0, tzinfo=UTC))
+    assert await services.scheduler.run_due() == 1
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2", "U2"]
 
 
 # -- RSVP cutoff ----------------------------------------------------------------------------------
@@ -439,3 +471,33 @@ async def test_afterworks_discord_refused_an_event_for_tell_the_moderators_once(
     assert [c.title for c in notifier.in_channel("C-MODLOG")] == [
         services.t("fr", "afterworks.no_events.title")]
     assert len(notifier.in_channel("C-AW")) == 2
+
+
+async def test_the_event_job_makes_the_event_match_the_afterwork_as_it_is_when_it_runs(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Discord failed (a 503) to create the event, then the afterwork was cancelled: the retry creates
+    nothing, members never see a scheduled event for an afterwork that will not happen. Created once
+    Discord is back, an event for an afterwork still on is created once."""
+    from bot.posting import RETRY_AFTER
+
+    alice = await make_caller(services, "U1", name="Alice")
+    create_event = notifier.create_event
+
+    async def outage(community_external_id, event):  # Discord: 503 Service Unavailable
+        raise RuntimeError("503 Service Unavailable")
+
+    notifier.create_event = outage  # type: ignore[method-assign]
+    cancelled = await create(services, alice)
+    kept = await create(services, alice, title="Apéro bis")
+    await run(services, alice, cancel_afterwork, cancelled)
+    notifier.create_event = create_event  # type: ignore[method-assign]
+
+    for _ in range(3):
+        clock.advance(RETRY_AFTER)
+        await services.scheduler.run_due()
+
+    [spec] = notifier.events.values()
+    assert spec.name == "Apéro bis"
+    assert ((await event(services, kept)).event_id, (await event(services, cancelled)).event_id) == (
+        next(iter(notifier.events)), None)

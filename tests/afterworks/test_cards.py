@@ -44,8 +44,17 @@ def test_the_reminder_notification_says_the_community_s_hour_once_in_the_reader_
     (1, 4, "— 1/4 participant·e", "— 1/4 going"),
 ])
 def test_the_list_counts_participants_with_plural_forms(catalog, going, capacity, fr, en):
-    assert list_card(catalog, "fr", [apero(going, capacity)]).text.endswith(fr)  # type: ignore[list-item]
-    assert list_card(catalog, "en", [apero(going, capacity)]).text.endswith(en)  # type: ignore[list-item]
+    for locale, count in (("fr", fr), ("en", en)):
+        shown = list_card(catalog, locale, [apero(going, capacity)],  # type: ignore[list-item]
+                          timezone="Europe/Paris")
+        assert shown.text.endswith(count)
+
+
+def test_the_list_s_plain_text_says_each_time_in_the_community_s_zone(catalog):
+    """Slack's plain text of the message (notifications, screen readers): 19:00 in Paris, not 18:00 UTC."""
+    card = list_card(catalog, "fr", [apero()], timezone="Europe/Paris")  # type: ignore[list-item]
+    text = render_message(card)["text"]
+    assert "UTC" not in text and "19:00" in text, text
 
 
 def test_the_channel_reminder_and_the_names_left_out_agree_with_their_count(catalog):

@@ -233,3 +233,31 @@ def test_a_time_whose_answers_would_already_be_closed_is_refused_on_its_own_fiel
         read_poll(services.catalog, form, "Europe/Paris", datetime(2026, 11, 26, 10, tzinfo=UTC), "fr")
     assert refused.value.problems["slot2"][0] == "afterworks.problems.cutoff_past"
     assert "slot1" not in refused.value.problems
+
+
+async def test_a_poll_card_the_platform_failed_to_post_is_posted_by_a_job(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """A poll saved during an outage (a 503) must get its card: nobody can tick a date without it.
+
+    The organizer's answer can say it comes in a few minutes (`CreatedPoll.retrying`), not to check the
+    channel; the POLL_CARD job posts it, raising while the platform still fails.
+    """
+    from bot.posting import RETRY_AFTER
+
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).afterworks_channel_id = "C-AW"
+    notifier.failing.add("C-AW")
+
+    created = await run(services, alice, create_poll, poll_form(), origin_channel_id="C-HERE")
+
+    assert created.retrying and not created.posted and notifier.in_channel("C-AW") == []
+    clock.advance(RETRY_AFTER)
+    await services.scheduler.run_due()  # still failing: tried again later
+    assert notifier.in_channel("C-AW") == []
+    notifier.failing.clear()
+    clock.advance(RETRY_AFTER * 2)
+    await services.scheduler.run_due()
+    [card] = notifier.in_channel("C-AW")
+    assert card.title == "🗳️ Sondage : Apéro de fin d’année"

@@ -40,7 +40,7 @@ async def test_a_modlog_that_cannot_be_built_still_deletes_the_message_and_tells
     async def broken(*args, **kwargs):  # e.g. the platform did not answer a channel lookup
         raise RuntimeError("Slack is down")
 
-    monkeypatch.setattr(_audit, "modlog_card", broken)
+    monkeypatch.setattr(_audit, "modlog_notice", broken)
     card = await run(config_services, mod, remove_post, INTROS, MESSAGE, "spam")
     assert "spam" in card.text
     assert [ref.message_id for ref in notifier.deleted] == [MESSAGE]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,12 +11,13 @@ from sqlalchemy import select
 from bot.errors import InvalidInput, NotFound
 from bot.notifier import PostRef
 from cogs.config._context import run
-from cogs.config._moderation import remove_post, remove_post_by_link
+from cogs.config._moderation import register_jobs, remove_post, remove_post_by_link
 from cogs.config._refs import message_link
 from cogs.config._settings import set_setting
 from cogs.config.models import AuditEntry
 from storage.models import Member, Post
 from tests.config.conftest import GUILD_A, GUILD_B, INTROS, MODLOG, make_caller, snapshot
+from tests.fakes.notifier import RecordingNotifier
 
 MESSAGE = "200000000000000001"
 
@@ -147,3 +149,36 @@ async def test_a_deleted_member_name_leaves_the_history(config_services, mod, no
     async with config_services.db.transaction() as s:
         entry = await s.scalar(select(AuditEntry).where(AuditEntry.setting == "post.remove"))
     assert (entry.subject_member_id, entry.target, entry.new_value) == (None, "", "spam")
+
+
+class FailingDeletes(RecordingNotifier):
+    """The platform answers every deletion with a 5xx (an outage lasting longer than the retries)."""
+
+    async def delete(self, community_external_id: str, ref: PostRef) -> bool:
+        self.calls.append(("delete", ref.channel_id))
+        raise RuntimeError("503 Service Unavailable")
+
+
+async def test_a_post_the_platform_never_deleted_is_listed_again_and_the_moderators_told(
+    config_services, mod, clock
+):
+    """The job retries the deletion with the jobs' backoff; once every attempt failed, the row comes back
+    (removing it again works, a privacy deletion still finds it) and the moderation log says so."""
+    notifier = FailingDeletes()
+    config_services.notifiers["discord"] = notifier
+    register_jobs(config_services)
+    author = await make_caller(config_services, "author", moderator=False)
+    await _post(config_services, author)
+    await run(config_services, mod, set_setting, "channel.modlog", MODLOG)
+    await run(config_services, mod, remove_post, INTROS, MESSAGE, "spam")
+    assert await _posts(config_services) == []
+    for _ in range(8):
+        clock.advance(timedelta(hours=1))
+        await config_services.scheduler.run_due()
+    deletes = [call for call in notifier.calls if call[0] == "delete"]
+    assert len(deletes) == 1 + config_services.scheduler.max_attempts  # at once, then the job's attempts
+    assert await _posts(config_services) == [(mod.community_id, MESSAGE)]
+    notice = notifier.posts[-1]
+    assert notice.channel_id == MODLOG and notice.card.title == "Publication non retirée"
+    assert f"<#{INTROS}>" in notice.card.text
+    await run(config_services, mod, remove_post, INTROS, MESSAGE, "spam")  # not "unknown post"

@@ -5,6 +5,7 @@ NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from cogs.afterworks.models import Afterwork, Rsvp
 from storage.models import Community, Job
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_discord_outage import fail_route
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import FakeUser
 
@@ -545,3 +547,110 @@ async def test_post_it_under_an_older_summary_posts_that_summary(h: DiscordHarne
     assert [a.title for a in await afterworks(h)] == [OPTIONS["title"]]
     await (await h.fake.click(second.original, buttons(second.original)[0], h.member)).wait_followups(1)
     assert sorted(a.title for a in await afterworks(h)) == sorted([OPTIONS["title"], "Conférence UX"])
+
+
+# -- Discord failing for a moment (a 503): the card, the event and the poll follow once it is back -----
+
+
+async def settle(h: DiscordHarness) -> None:
+    """Lets the effects of a click answered already finish."""
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+
+
+async def run_jobs(h: DiscordHarness, rounds: int = 4) -> None:
+    """Ten minutes at a time, the jobs due run (the retries come RETRY_AFTER later, then back off)."""
+    for _ in range(rounds):
+        h.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+        await settle(h)
+
+
+async def test_an_rsvp_card_edit_discord_failed_is_edited_later(h: DiscordHarness) -> None:
+    """Alex is told "you are going": the card must show it once Discord is back, not at the next answer."""
+    channel = await use_channel(h)
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    await create(h, h.member)
+    [afterwork] = await afterworks(h)
+    original = list(h.fake._routes)
+    fail_route(h, "PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)")  # edits answer 503 for a moment
+    assert await click(h, cards(h, channel)[0], f"afterworks:rsvp:{afterwork.id}:going", alex) == h.t(
+        "fr", "afterworks.answered.going")
+    await settle(h)
+    h.fake._routes = original
+
+    await run_jobs(h)
+
+    going = h.t("fr", "afterworks.card.going_of", going=1, capacity=2)
+    assert fields(cards(h, channel)[0]).get(going) == "Alex"
+
+
+async def test_a_scheduled_event_discord_failed_to_create_is_created_later(h: DiscordHarness) -> None:
+    """The card went out, the event did not (503): a job creates it, once, and the afterwork knows its id."""
+    channel = await use_channel(h)
+    original = list(h.fake._routes)
+    tried = fail_route(h, "POST", "scheduled-events")
+    await create(h, h.member)
+    await settle(h)
+    h.fake._routes = original
+    assert tried and len(cards(h, channel)) == 1 and h.fake.scheduled_events == {}
+
+    await run_jobs(h)
+
+    [afterwork] = await afterworks(h)
+    [event] = h.fake.scheduled_events.values()
+    assert afterwork.event_id == event["id"] and event["name"] == OPTIONS["title"]
+
+
+async def test_a_cancelled_afterworks_event_is_cancelled_once_discord_is_back(h: DiscordHarness) -> None:
+    """Members who marked the event "interested" must not keep a cancelled afterwork in their Events list."""
+    channel = await use_channel(h)
+    await create(h, h.member)
+    [afterwork] = await afterworks(h)
+    [event] = h.fake.scheduled_events.values()
+    original = list(h.fake._routes)
+    fail_route(h, "PATCH", "scheduled-events")
+    assert await click(h, cards(h, channel)[0], f"afterworks:cancel:{afterwork.id}", h.member) == h.t(
+        "fr", "afterworks.cancelled.done")
+    await settle(h)
+    h.fake._routes = original
+    assert event["status"] != 4
+
+    await run_jobs(h)
+
+    assert event["status"] == 4
+
+
+async def test_a_date_poll_card_discord_failed_to_post_is_posted_later(h: DiscordHarness) -> None:
+    """A poll saved during a blip must get its card: nobody can tick a date without it."""
+    channel = await use_channel(h)
+    options = {"title": "Apéro de Noël", "slot1": "jeudi 19h", "slot2": "2026-12-04 19:00",
+               "where": "Le Comptoir", "city": "Lyon"}
+    original = list(h.fake._routes)
+    fail_route(h, "POST", r"/channels/(?P<cid>\d+)/messages")
+    await h.fake.invoke_slash(h.guild, h.member, "afterwork poll", options)
+    h.fake._routes = original
+    assert cards(h, channel) == []
+
+    await run_jobs(h)
+
+    [poll] = cards(h, channel)
+    assert poll["embeds"][0]["title"] == "🗳️ Sondage : Apéro de Noël"
+    assert len([b for b in buttons(poll) if b.startswith("afterworks:vote:")]) == 2
+
+
+async def test_a_meeting_link_longer_than_the_events_location_reaches_the_event_whole(
+    h: DiscordHarness,
+) -> None:
+    """Discord's event location holds 100 characters, the form takes a 500-character link: a cut link is
+    dead. The location shows the link's host and the city; the whole link opens the description."""
+    await use_channel(h)
+    link = "https://us02web.zoom.us/j/81234567890?pwd=" + "Zm9vYmFyYmF6cXV4Y29yZ2VncmF1bHRn" * 3
+
+    await create(h, h.member, where=link)
+
+    [afterwork] = await afterworks(h)
+    [event] = h.fake.scheduled_events.values()
+    assert afterwork.link == link and len(link) > 100
+    assert event["entity_metadata"]["location"] == "us02web.zoom.us · Lyon"
+    assert event["description"] == f"{link} · Lyon\n\n{OPTIONS['description']}"

@@ -361,3 +361,35 @@ async def test_config_channel_offers_the_pooling_channel(discord_harness: Discor
     await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "pooling", "channel": achats})
     created = await h.fake.invoke_slash(h.guild, h.member, "pool", OPTIONS, locale="fr")
     assert created.content == h.t("fr", "pooling.created.posted", channel=str(achats.id))
+
+
+async def test_a_config_change_discord_failed_to_log_reaches_the_modlog_later(
+    discord_harness: DiscordHarness,
+):
+    """The modlog post was an effect nobody retried: a 503 and the change never showed in the moderation
+    log. Now it is kept as the modlog's notice job and posted once Discord is back."""
+    from tests.e2e.test_discord_outage import fail_route
+
+    h = discord_harness
+    modlog = h.fake.channels_add(h.guild.add_channel("modlog"))
+    intros = h.fake.channels_add(h.guild.add_channel("presentations"))
+    await h.restart()
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "modlog", "channel": modlog},
+                              locale="fr")
+    logged = f"/channels/{modlog.id}/messages"
+    await h.fake.wait_for_request(lambda r: r.method == "POST" and r.path == logged)
+    hits = fail_route(h, "POST", r"/channels/(?P<cid>\d+)/messages", times=1,
+                      when=lambda r, kw: kw["cid"] == str(modlog.id))
+    await h.fake.invoke_slash(h.guild, h.moderator, "config channel", {"which": "intros", "channel": intros})
+    for _ in range(40):  # the effect, after the answer: the post fails, the notice is kept
+        async with h.services.db.transaction() as session:
+            if await session.scalar(select(Job.id).where(Job.kind == "modlog.notice")):
+                break
+        await asyncio.sleep(0.05)
+    assert hits
+    for _ in range(3):
+        h.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+    logged = [m for m in h.fake.channel_messages(modlog.id) if "présentations" in str(m.get("embeds"))]
+    assert len(logged) == 1
+    assert "Salon des présentations" in logged[0]["embeds"][0]["description"]

@@ -344,3 +344,67 @@ async def test_a_moderator_group_slack_could_not_list_is_copied_by_a_job_later(s
     assert await slack.services.scheduler.run_due() == 1
     assert (await _settings(slack)).moderator_usergroup_user_ids == ["UCAMILLE"]
     assert "Réglages de" in await _say(slack, "config show", slack.member_fr)
+
+
+# -- a moderator's "Remove post" while Slack fails (500 after the client's retries) -----------------
+
+
+ATTEMPTS = 3  # the call and the client's two retries of a 500 (bot/slack_app/client.py)
+
+
+async def _remove_during_a_blip(slack: SlackHarness, method: str) -> str:
+    """Camille's intro card removed by Dominique while Slack answers `method` with 500s; its ts.
+
+    Returns once the form's work (the deletion, the DM, the modlog) is over, with config's jobs
+    registered, as `collectif run` does when it starts.
+    """
+    from cogs.config import FEATURE
+    from tests.e2e.test_config_slack_shortcut import REASON, intro_cards, reason_state, shortcut
+    from tests.fakes.slack_api import server_error
+
+    assert FEATURE.on_start is not None
+    await FEATURE.on_start(slack.services)
+    card = next(p for p in await intro_cards(slack) if p.channel_id == "CINTRO")
+    slack.fake.fail_next(method, *[server_error(500)] * ATTEMPTS)
+    done = slack.completions.count
+    await shortcut(slack, slack.admin, "CINTRO", card.message_id)
+    view = await slack.fake.wait_for_call("views.open", lambda c: "removepost" in str(c.args))
+    answer = await slack.sender.view_submission(view.args["view"]["callback_id"], reason_state(REASON),
+                                                user_id=slack.admin)
+    assert answer.status == 200 and answer.text == ""
+    await slack.completions.wait(done + 2, within=15)  # the shortcut and the form, effects included
+    return card.message_id
+
+
+async def _jobs_after(slack: SlackHarness, minutes: int) -> None:
+    """The scheduler's retries over the next `minutes` (the jobs' backoff: 1, 3, 6… minutes)."""
+    from datetime import timedelta
+
+    for _ in range(minutes // 10):
+        slack.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await slack.services.scheduler.run_due()
+
+
+async def test_a_removed_card_slack_failed_to_delete_goes_once_slack_is_back(slack: SlackHarness):
+    """The moderator was told "removed" while chat.delete failed: the card stayed for ever and removing
+    it again answered "unknown post" (its row was gone). Now a job deletes it once Slack is back."""
+    ts = await _remove_during_a_blip(slack, "chat.delete")
+    told = await slack.fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == slack.admin)
+    assert "Hors sujet" in visible_text(told.args)  # the moderator is told it was removed
+    assert ("CINTRO", ts) in slack.fake.messages  # Slack failed: still there for now
+    await _jobs_after(slack, 60)
+    assert ("CINTRO", ts) not in slack.fake.messages
+    deletes = slack.fake.calls_to("chat.delete")
+    assert len(deletes) == ATTEMPTS + 1 and all(c.args["ts"] == ts for c in deletes)
+
+
+async def test_the_author_of_a_removed_card_is_told_once_slack_is_back(slack: SlackHarness):
+    """The author's "your post was removed" DM called the notifier directly: lost on a 500. Now kept in
+    the outbox and sent again."""
+    await _remove_during_a_blip(slack, "conversations.open")
+    dms = [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("channel") == "DUCAMILLE"]
+    assert dms == []  # Slack failed: not sent yet
+    await _jobs_after(slack, 60)
+    dms = [visible_text(c.args) for c in slack.fake.calls_to("chat.postMessage")
+           if c.args.get("channel") == "DUCAMILLE"]
+    assert len(dms) == 1 and "Hors sujet" in dms[0]

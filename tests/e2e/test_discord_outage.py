@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+from collections.abc import Callable
 from typing import Any
 
 import discord.webhook.async_ as webhook_module
@@ -25,16 +26,25 @@ class _FastAsyncio(types.SimpleNamespace):
         return await asyncio.sleep(min(delay, 0.01), result)
 
 
-def fail_route(h: DiscordHarness, method: str, needle: str, status: int = 503) -> list[Any]:
-    """Make the fake answer `status` to every `method` request whose route pattern contains `needle`."""
+def fail_route(h: DiscordHarness, method: str, needle: str, status: int = 503, *, times: int | None = None,
+               when: Callable[[Any, dict[str, str]], bool] | None = None) -> list[Any]:
+    """Make the fake answer `status` to the `method` requests whose route pattern contains `needle`.
+
+    Every one, or only the first `times`; with `when(request, route groups)`, only those it accepts.
+    Returns the requests that failed.
+    """
     hits: list[Any] = []
 
-    async def failing(r: Any, **_: Any) -> tuple[int, Any]:
-        hits.append(r)
-        raise DiscordError(status, 0, "Service Unavailable")
+    def failing(handler: Any) -> Any:
+        async def answer(r: Any, **groups: str) -> tuple[int, Any]:
+            if (times is None or len(hits) < times) and (when is None or when(r, groups)):
+                hits.append(r)
+                raise DiscordError(status, 0, "Service Unavailable")
+            return await handler(r, **groups)
+        return answer
 
     h.fake._routes = [
-        (m, p, failing) if m == method and needle in p.pattern else (m, p, handler)
+        (m, p, failing(handler)) if m == method and needle in p.pattern else (m, p, handler)
         for m, p, handler in h.fake._routes
     ]
     return hits

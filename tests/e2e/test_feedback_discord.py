@@ -393,3 +393,32 @@ async def test_privacy_export_then_delete(discord_harness: DiscordHarness) -> No
         assert (stub.member_id, stub.text, stub.ratings) == (None, "", {})
         assert await session.scalar(select(func.count(Kudos.id))) == 0
     assert exported(h, await h.fake.invoke_slash(h.guild, lou, "privacy export"))["kudos_received"] == []
+
+
+async def test_a_request_whose_thread_discord_failed_is_saved_and_gets_its_thread_later(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A 503 on creating the thread escaped `publish_request`: the member was told "nothing was saved"
+    while the card was in the channel and the request stored without its message id (asking again posted
+    it twice). Now the card's message is recorded first, the member told it is posted, and a job opens
+    the thread once Discord is back."""
+    from tests.e2e.test_discord_outage import fail_route
+
+    h = discord_harness
+    channel = await configure(h)
+    hits = fail_route(h, "POST", "/threads", times=1)
+    asked = await h.fake.invoke_slash(h.guild, h.member, "feedback", OPTIONS, locale="fr")
+    [note] = await asked.wait_followups(1)
+    assert hits
+    assert note["content"] == h.t("fr", "feedback.asked.posted", channel=channel)
+    [card] = cards(h, channel)
+    async with h.services.db.transaction() as session:
+        [request] = list(await session.scalars(select(FeedbackRequest)))
+    assert (request.message_id, request.thread_id) == (card["id"], None)
+    for _ in range(2):
+        h.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+    async with h.services.db.transaction() as session:
+        thread_id = await session.scalar(select(FeedbackRequest.thread_id))
+    assert thread_id is not None and int(thread_id) in h.fake.channels
+    assert len(cards(h, channel)) == 1

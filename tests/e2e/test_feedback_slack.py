@@ -309,3 +309,27 @@ async def test_export_then_delete(slack: SlackHarness) -> None:
         assert stub is not None and stub.member_id is None and stub.text == "" and stub.ratings == {}
         assert await session.scalar(select(func.count(Kudos.id))) == 0
     assert (await export(slack, slack.member_en))["features"]["feedback"]["kudos_given"] == []
+
+
+async def test_an_answer_slack_failed_to_post_is_posted_later_and_its_requester_told(
+    slack: SlackHarness,
+) -> None:
+    """`publish_answer` caught only CannotPost: a 500 on posting the answer stopped everything after it, the
+    card's count and the requester's DM, and nothing posted it later. Now the requester is told at once
+    (the DM cannot link to the answer yet) and a job posts the answer, once, and counts it on the card."""
+    from tests.fakes.slack_api import server_error
+
+    await start(slack)
+    request = await ask(slack, slack.member_fr)
+    slack.fake.fail_next("chat.postMessage", *[server_error(500)] * 3)  # the call and the client's 2 retries
+    await reply(slack, slack.admin, request.id, answer_state("Le CTA est flou."))
+    assert slack.fake.thread_replies("CFEEDBACK", request.message_id) == []
+    dms = channel_texts(slack, f"D{slack.member_fr}")
+    assert sum("Nouvel avis" in text for text in dms) == 1  # told at once
+    for _ in range(3):
+        slack.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await slack.services.scheduler.run_due()
+    replies = slack.fake.thread_replies("CFEEDBACK", request.message_id)
+    assert len(replies) == 1 and "Le CTA est flou." in visible_text(replies[0])
+    assert "1 réponse" in visible_text(slack.fake.messages[("CFEEDBACK", request.message_id)])
+    assert sum("Nouvel avis" in text for text in channel_texts(slack, f"D{slack.member_fr}")) == 1

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from cogs.intros import FEATURE as INTROS
 from cogs.intros.models import Profile
-from storage.models import Community, Post, Trade
+from storage.models import Community, Member, Post, Trade
 from storage.settings import get_settings
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_discord_outage import fail_route
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import FakeGuild, FakeUser
 
@@ -402,3 +405,39 @@ async def test_own_commands_before_any_intro_say_to_run_it(discord_harness: Disc
                 await answer.wait_followups(1)
             expected = h.t(locale, "intros.errors.no_own_profile")
             assert expected in answer.all_texts() and intro in expected, (command, answer.all_texts())
+
+
+def availability(h: DiscordHarness, channel_id: str) -> str:
+    [card] = card_messages(h, channel_id)
+    return {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}["Disponibilité"]
+
+
+async def test_a_card_discord_refused_to_edit_for_a_while_is_kept_edited_later_and_deleted_with_the_member(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A 403 on an edit (the bot's access to the channels taken away for a while) is not "message gone".
+
+    Its `posts` row stays: the card is edited once the access is back, and the member's privacy
+    deletion still removes it (taken for gone, it stayed in the channels for ever).
+    """
+    h = discord_harness
+    await INTROS.on_start(h.services)
+    channels = await configure_channels(h)
+    await (await run_intro(h, h.member)).wait_followups(1)
+    original = list(h.fake._routes)
+    fail_route(h, "PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", status=403)
+    answer = await h.fake.invoke_slash(h.guild, h.member, "availability", {"status": "busy"}, locale="fr")
+    await answer.wait_followups(1)
+    h.fake._routes = original  # the moderators gave the bot its access back
+    assert {availability(h, c) for c in channels.values()} != {"Occupé·e"}
+
+    for _ in range(3):
+        h.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+    assert {availability(h, c) for c in channels.values()} == {"Occupé·e"}
+
+    async with h.services.db.transaction() as session:
+        member_id = await session.scalar(select(Member.id).where(Member.platform_user_id == str(h.member.id)))
+    asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
+    await (await h.fake.click(asked.original, f"privacy:confirm:{member_id}", h.member)).wait_followups(1)
+    assert {name: card_messages(h, c) for name, c in channels.items()} == {name: [] for name in channels}

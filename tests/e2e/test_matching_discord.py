@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from bot.discord_bot import notifier as discord_notifier
 from tests.directory.factory import add_profile
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_discord_outage import fail_route
 from tests.fakes.callers import make_caller
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import FakeUser
@@ -144,3 +148,73 @@ async def test_a_slot_nobody_can_fill_shows_the_closest_options(discord_harness:
     assert field["name"] == h.t("fr", "matching.card.slot_empty", trade="SEO / SEA")
     assert "Sam : occupé·e" in field["value"]
     assert answer.original is not None and not buttons(answer.original)
+
+
+async def test_an_invitee_discord_failed_to_add_to_the_team_thread_for_a_moment_is_in_it(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Vic accepted the team; a 503 on adding him to its private thread must not leave him out of it for
+    good: the notifier adds him on its retry (bot/discord_bot/notifier.py)."""
+    h = discord_harness
+    monkeypatch.setattr(discord_notifier, "ADD_RETRY_DELAYS", (0.01, 0.01))
+    vic = await seed(h, "Vic", trades=("Développement",), skills=("Python",))
+    failed = fail_route(h, "PUT", "thread-members", times=1,
+                        when=lambda _r, groups: groups["uid"] == str(vic.id))
+    answer = await h.fake.invoke_slash(h.guild, h.member, "match",
+                                       {"trades": "Développement", "skills": "python"})
+    assert answer.original is not None
+    await press(h, answer.original, "matching.card.invite", h.member)
+
+    await press(h, only(h.fake.dm_messages(vic)), "matching.invitation.accept", vic)
+
+    [thread] = [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD]
+    assert failed and vic.id in thread.members
+
+
+async def test_the_team_card_discord_failed_to_post_in_the_thread_is_posted_later(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A 503 on the profiles card left the team's private thread empty for good (only logged), while
+    Camille was told the space was open. The thread is kept, and a job posts the card once Discord is
+    back, recorded as the team's (so that a member's data deletion still finds it)."""
+    import asyncio
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from cogs.matching import FEATURE
+    from cogs.matching.models import Proposal
+    from storage.models import Post
+
+    h = discord_harness
+    assert FEATURE.on_start is not None
+    await FEATURE.on_start(h.services)  # the feature's job kinds, as `collectif run` registers them
+    failed = fail_route(h, "POST", r"/channels/(?P<cid>\d+)/messages", times=1,
+                        when=lambda _r, groups: h.fake.channels[int(groups["cid"])].type == PRIVATE_THREAD)
+    vic = await seed(h, "Vic", trades=("Développement",), skills=("Python",))
+    answer = await h.fake.invoke_slash(h.guild, h.member, "match",
+                                       {"trades": "Développement", "skills": "python"})
+    assert answer.original is not None
+    for _ in range(100):  # the proposal is stored after the answer (Invite before it: "no longer available")
+        async with h.services.db.transaction() as session:
+            if await session.scalar(select(Proposal.id)) is not None:
+                break
+        await asyncio.sleep(0.02)
+    await press(h, answer.original, "matching.card.invite", h.member)
+    await h.fake.wait_for_request(lambda r: r.method == "POST" and "matching:answer:" in str(r.body))
+    await press(h, only(h.fake.dm_messages(vic)), "matching.invitation.accept", vic)
+    opened = h.t("fr", "matching.invite.opened", names="Vic")  # told once the card was tried
+    await h.fake.wait_for_request(lambda r: r.method == "POST" and opened in str(r.body))
+    assert failed
+    [thread] = [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD]
+    assert h.fake.channel_messages(thread.id) == []
+    for _ in range(2):
+        h.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+    [card] = h.fake.channel_messages(thread.id)
+    assert card["embeds"][0]["title"] == h.t("fr", "matching.space.title", title="Développement")
+    assert "Vic" in str(card["embeds"][0]["fields"])
+    assert [c for c in h.fake.channels.values() if c.type == PRIVATE_THREAD] == [thread]
+    async with h.services.db.transaction() as session:
+        [post] = list(await session.scalars(select(Post).where(Post.feature == "matching.space")))
+    assert (post.channel_id, post.message_id, post.member_id) == (str(thread.id), card["id"], None)

@@ -804,3 +804,54 @@ async def post_mission_from(h: DiscordHarness, form: dict[str, Any]) -> tuple[Mi
     found = await missions(h)
     assert found, texts_of(done)
     return found[-1], done
+
+
+async def test_a_late_modal_of_an_edit_form_keeps_the_text_and_edits_the_same_mission(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Editing mission 1, the member spends over 15 minutes rewriting its description in the modal:
+    the draft expired, their text was dropped and a blank NEW mission's form shown; publishing it
+    posted a second mission. The modal names the mission it edits: the text is kept on a draft of
+    that mission, and Publish edits it."""
+    h = discord_harness
+    channels = await configure(h)
+    mission, _ = await post_mission(h, h.member, trades=("Développement",))
+    [card] = cards(h, channels["général"])
+
+    form = (await h.fake.click(card, f"missions:edit:{mission.id}", h.member)).original
+    opened = await h.fake.click(form, "missions:form:texts", h.member)
+    assert opened.response_type == MODAL
+    modal_id = opened.callback["data"]["custom_id"]
+    h.services.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+    rewritten = {**TEXTS, "title": "Boutique en ligne pour une librairie",
+                 "description": "Catalogue de 2 000 livres, paiement en ligne, retrait en magasin."}
+    late = await answered(await h.fake.submit_modal(h.guild, h.member, modal_id, rewritten, message=form))
+    assert h.t("fr", "missions.form.restored") in texts_of(late)
+    done = await answered(await publish(h, late.original or form, h.member))
+
+    [edited] = await missions(h)
+    assert edited.id == mission.id, texts_of(done)
+    assert (edited.title, edited.description) == (rewritten["title"], rewritten["description"])
+    assert edited.client_name == DETAILS["client_name"]  # the rest as the mission had it
+
+
+async def test_a_late_modal_of_a_new_mission_keeps_the_text_and_asks_for_the_choices_again(
+    discord_harness: DiscordHarness,
+) -> None:
+    h = discord_harness
+    await configure(h)
+    started = await h.fake.invoke_slash(h.guild, h.member, "mission", locale="fr")
+    form = started.original
+    opened = await h.fake.click(form, "missions:form:texts", h.member)
+    modal_id = opened.callback["data"]["custom_id"]
+    h.services.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+    late = await answered(await h.fake.submit_modal(h.guild, h.member, modal_id, TEXTS, message=form))
+    assert h.t("fr", "missions.form.expired") in texts_of(late)
+    form = late.original or form
+    trade = await trade_values(h, h.guild, "Développement")
+    await h.fake.choose(form, "missions:pick:trades", trade, h.member)
+    await h.fake.click(form, "missions:form:details", h.member)
+    await h.fake.submit_modal(h.guild, h.member, "missions:form:submit_details", DETAILS, message=form)
+    await answered(await publish(h, form, h.member))
+    [posted] = await missions(h)
+    assert posted.title == TEXTS["title"]

@@ -687,3 +687,27 @@ async def test_a_mission_shared_from_the_apps_dm_is_never_posted_in_that_private
                                    lambda c: c.args.get("channel") == CHANNELS["missions"])
     [mission] = await missions(slack)
     assert mission.origin_channel_id is None
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_named_by_its_name(slack: SlackHarness) -> None:
+    """The Design channel refuses the bot (archived). On Discord the author reads "Could not post in
+    #design"; on Slack the note named the raw channel id "#CDESIGN" (plain text: Slack does not turn it
+    into a link), a name nobody recognises. Slack gives its name."""
+    slack.fake.forbidden_channels[CHANNELS["Design graphique"]] = "is_archived"
+    slack.fake.channels[CHANNELS["Design graphique"]] = {
+        "id": CHANNELS["Design graphique"], "name": "design-graphique", "is_channel": True,
+        "is_archived": True, "is_member": False}
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    told = len(slack.fake.calls_to("chat.postEphemeral"))
+    answer = await submit(slack, slack.member_fr, view["private_metadata"])
+    assert answer.text == "", answer.text
+    call = await slack.fake.wait_for_call(
+        "chat.postEphemeral",
+        lambda c: slack.fake.calls_to("chat.postEphemeral").index(c) >= told
+        and c.args.get("user") == slack.member_fr,
+    )
+    text = str(call.args.get("text", ""))
+    assert await missions(slack)
+    assert slack.t("fr", "missions.saved.failed", channels="#design-graphique", count=1) in text, text
+    assert "CDESIGN" not in text

@@ -9,8 +9,10 @@ import discord
 import pytest
 
 from bot.cards import Attachment, Card, Option, Select, when
+from bot.discord_bot import notifier as discord_notifier
 from bot.notifier import CannotPost, EventSpec, ThreadRef
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_discord_outage import fail_route
 
 START = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
 PING = "@everyone <@&1> regardez"
@@ -146,3 +148,87 @@ async def test_a_channel_refusing_the_bot_raises_one_typed_error(discord_harness
     with pytest.raises(CannotPost):
         await notifier(h).open_private_space(gid, str(channel.id), [str(h.member.id)], "x")
     assert await notifier(h).post(gid, "1234567890123", Card(title="x")) is None  # gone: None, as before
+
+
+async def test_only_an_unknown_message_or_channel_is_gone_for_an_edit_or_a_delete(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A 403 (the bot's access to the channel taken away, maybe for a while) leaves the message shown.
+
+    Answered "gone", its `posts` row was dropped and a member's privacy deletion left the card up: it is
+    raised instead (bot.posting counts it as retrying and keeps the row).
+    """
+    h = discord_harness
+    gid, cid = str(h.guild.id), str(h.guild.default_channel.id)
+    ref = await notifier(h).post(gid, cid, Card(title="v1"))
+    assert ref is not None
+    original = list(h.fake._routes)
+    fail_route(h, "PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", status=403)
+    fail_route(h, "DELETE", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", status=403)
+    with pytest.raises(discord.Forbidden):
+        await notifier(h).edit(gid, ref, Card(title="v2"))
+    with pytest.raises(discord.Forbidden):
+        await notifier(h).delete(gid, ref)
+    h.fake._routes = original
+
+    assert await notifier(h).edit(gid, ref, Card(title="v3")) is True
+    assert await notifier(h).delete(gid, ref) is True
+    assert await notifier(h).edit(gid, ref, Card(title="v4")) is False  # 10008 Unknown Message
+    assert await notifier(h).delete(gid, ref) is False
+    h.fake.channels.pop(int(cid))
+    assert await notifier(h).edit(gid, ref, Card(title="v5")) is False  # 10003 Unknown Channel
+
+
+async def test_a_member_discord_failed_to_add_for_a_moment_is_added_on_a_retry(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 503 on adding one member must not leave them silently out of their pair's or team's thread."""
+    h = discord_harness
+    monkeypatch.setattr(discord_notifier, "ADD_RETRY_DELAYS", (0.01, 0.01))
+    gid, channel = str(h.guild.id), h.guild.default_channel
+    failed = fail_route(h, "PUT", "thread-members", times=2,
+                        when=lambda _r, groups: groups["uid"] == str(h.moderator.id))
+
+    pair = [str(h.member.id), str(h.moderator.id)]
+    space = await notifier(h).open_private_space(gid, str(channel.id), pair, "Binôme")
+
+    assert space is not None and len(failed) == 2
+    assert h.fake.channels[int(space.thread_id)].members == [h.member.id, h.moderator.id]
+
+
+async def test_a_member_discord_keeps_failing_to_add_raises_and_closes_the_half_filled_thread(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Still failing after the retries: raised (the caller's retry opens the space again with everyone),
+    the thread opened for nothing archived."""
+    h = discord_harness
+    monkeypatch.setattr(discord_notifier, "ADD_RETRY_DELAYS", (0.01, 0.01))
+    gid, channel = str(h.guild.id), h.guild.default_channel
+    pair = [str(h.member.id), str(h.moderator.id)]
+    failed = fail_route(h, "PUT", "thread-members", when=lambda _r, groups: groups["uid"] == pair[1])
+
+    with pytest.raises(discord.DiscordServerError):
+        await notifier(h).open_private_space(gid, str(channel.id), pair, "Binôme")
+
+    assert len(failed) == 3
+    [thread] = [c for c in h.fake.channels.values() if c.type == 12]
+    assert thread.archived and thread.members == [h.member.id]
+
+
+async def test_a_place_longer_than_the_events_location_is_cut_keeping_its_city(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Discord's location holds 100 characters: the place is cut, the city kept, the whole place (which
+    may hold the door code or the floor) opens the description."""
+    h = discord_harness
+    place = "Espace de coworking La Cordée, 3e étage, salle du fond, " + "code 4521B, " * 8
+    spec = EventSpec("Afterwork", START, f"{place} · Lyon", description="On se retrouve")
+
+    event_id = await notifier(h).create_event(str(h.guild.id), spec)
+
+    assert event_id is not None
+    event = h.fake.scheduled_events[int(event_id)]
+    location = event["entity_metadata"]["location"]
+    assert len(location) == 100 and location.startswith("Espace de coworking")
+    assert location.endswith("… · Lyon")
+    assert event["description"] == f"{place} · Lyon\n\nOn se retrouve"

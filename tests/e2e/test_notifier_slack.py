@@ -3,6 +3,7 @@ files on cards and DMs, and a channel refusing the bot."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ from bot.cards import Attachment, Card, when
 from bot.notifier import CannotPost, EventSpec
 from storage.models import Community
 from tests.e2e.slack_harness import SlackHarness
-from tests.fakes.slack_api import visible_text
+from tests.fakes.slack_api import HttpFailure, visible_text
 
 TEAM = "T0COLLECT"
 START = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
@@ -105,3 +106,34 @@ async def test_a_member_slack_cannot_answer_for_is_kept_not_taken_for_gone(slack
     round asking it goes on (it raised, and the whole round failed)."""
     slack.fake.dropped.add("users.info")
     assert await notifier(slack).departed(TEAM, [slack.member_fr, slack.member_en]) == set()
+
+
+def answered(error: str) -> HttpFailure:
+    """Slack's answer to a call it refuses: HTTP 200, `ok` false and the error's code."""
+    return HttpFailure(200, json.dumps({"ok": False, "error": error}))
+
+
+async def test_only_a_message_or_channel_not_found_is_gone_for_an_edit_or_a_delete(
+    slack: SlackHarness,
+) -> None:
+    """A refusal (not in the channel, archived, not the bot's message) leaves the message shown.
+
+    Answered "gone", its `posts` row was dropped and a member's privacy deletion left the card up: it is
+    raised instead (bot.posting counts it as retrying and keeps the row).
+    """
+    ref = await notifier(slack).post(TEAM, "CGENERAL", Card(title="v1"))
+    assert ref is not None
+    for error in ("not_in_channel", "is_archived", "cant_update_message"):
+        slack.fake.fail_next("chat.update", answered(error))
+        with pytest.raises(SlackApiError):
+            await notifier(slack).edit(TEAM, ref, Card(title="v2"))
+    slack.fake.fail_next("chat.delete", answered("not_in_channel"))
+    with pytest.raises(SlackApiError):
+        await notifier(slack).delete(TEAM, ref)
+
+    assert await notifier(slack).edit(TEAM, ref, Card(title="v3")) is True
+    assert await notifier(slack).delete(TEAM, ref) is True
+    assert await notifier(slack).edit(TEAM, ref, Card(title="v4")) is False  # message_not_found
+    assert await notifier(slack).delete(TEAM, ref) is False
+    slack.fake.missing_channels.add("CGENERAL")
+    assert await notifier(slack).edit(TEAM, ref, Card(title="v5")) is False  # channel_not_found

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.discord_bot import notifier as discord_notifier
 from cogs.intros.models import Profile, ProfileTrade
 from cogs.pairing import FEATURE
 from storage.models import Community, Member, Trade
 from storage.settings import get_settings, write_feature_values
 from tests.e2e.conftest import DiscordHarness
+from tests.e2e.test_discord_outage import fail_route
 
 FIRST = datetime(2026, 11, 30, 18, tzinfo=UTC)  # Monday 19:00 Paris
 
@@ -210,3 +213,85 @@ async def test_a_members_data_deletion_takes_them_off_the_group_cards_sent_by_dm
     async with h.services.db.transaction() as session:
         locale = (await session.get_one(Community, cid)).locale
     assert "Camille" not in shown and h.services.t(locale, "pairing.card.former_member") in shown
+
+
+async def test_a_member_discord_failed_to_add_to_the_private_thread_for_a_moment_is_in_it(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 503 on adding Dominique to the pair's private thread: she is added on the notifier's retry, not
+    silently left out of the conversation with Camille (bot/discord_bot/notifier.py)."""
+    h = discord_harness
+    monkeypatch.setattr(discord_notifier, "ADD_RETRY_DELAYS", (0.01, 0.01))
+    await FEATURE.on_start(h.services)
+    for user in (h.member, h.moderator):  # first contact creates the members
+        await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+    await opt_in_everyone(h, str(h.guild.channel("général").id))
+    await h.services.scheduler.run_due()  # the planner: the first round is next Monday 19:00
+    failed = fail_route(h, "PUT", "thread-members", times=1,
+                        when=lambda _r, groups: groups["uid"] == str(h.moderator.id))
+
+    h.services.clock.advance(FIRST - h.services.clock.now())  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+
+    [thread] = [c for c in h.fake.channels.values() if c.type == 12]
+    assert failed and sorted(thread.members) == sorted([h.member.id, h.moderator.id])
+
+
+async def _round_after_a_503(h: DiscordHarness, channel: str | None, fails: Any) -> list[Any]:
+    """The first round, Discord answering 503 to the first message `fails(channel)` accepts, then the
+    jobs' retries over the next 40 minutes; the requests that failed."""
+    from datetime import timedelta
+
+    await FEATURE.on_start(h.services)
+    for user in (h.member, h.moderator):  # first contact creates the members
+        await h.fake.invoke_slash(h.guild, user, "pairing history", locale="fr")
+    await opt_in_everyone(h, channel)  # type: ignore[arg-type]  # None: no pairing channel
+    await h.services.scheduler.run_due()  # the planner: the first round is next Monday 19:00
+    failed = fail_route(h, "POST", r"/channels/(?P<cid>\d+)/messages", times=1,
+                        when=lambda _r, groups: fails(h.fake.channels[int(groups["cid"])]))
+    clock = h.services.clock
+    clock.advance(FIRST - clock.now())  # type: ignore[attr-defined]
+    await h.services.scheduler.run_due()
+    for _ in range(4):
+        clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await h.services.scheduler.run_due()
+    return failed
+
+
+async def test_a_welcome_discord_failed_once_does_not_open_a_second_private_thread(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A 503 on the group's card in its new private thread gave the whole group back: the round's retry
+    opened a second thread. Now the thread is recorded first, and the card alone is sent again."""
+    h = discord_harness
+    failed = await _round_after_a_503(h, str(h.guild.channel("général").id), lambda c: c.type == 12)
+    assert failed
+    [thread] = [c for c in h.fake.channels.values() if c.type == 12]
+    [welcome] = h.fake.channel_messages(thread.id)
+    assert welcome["embeds"][0]["title"] == h.t("fr", "pairing.card.title")
+
+
+async def test_a_group_sent_by_dm_is_not_sent_twice_to_one_member_after_a_503_on_the_other(
+    discord_harness: DiscordHarness,
+) -> None:
+    """No pairing channel: the card goes by DM. A 503 on the second member's DM gave the group back, and
+    the retry DMed the first member again. Now each copy is recorded as it goes, the missing one sent
+    again alone."""
+    h = discord_harness
+    dms = {u.id for u in (h.member, h.moderator)}
+    got_one = [False]
+
+    def second_dm(channel: Any) -> bool:  # the DM after the first one went out
+        if channel.type != 1 or channel.recipient is None or channel.recipient.id not in dms:
+            return False
+        if not got_one[0]:
+            got_one[0] = True
+            return False
+        return True
+
+    assert await _round_after_a_503(h, None, second_dm)
+    title = h.t("fr", "pairing.card.title")
+    got = {u.name: sum(1 for m in h.fake.dm_messages(u)
+                       if m.get("embeds") and m["embeds"][0]["title"] == title)
+           for u in (h.member, h.moderator)}
+    assert got == {h.member.name: 1, h.moderator.name: 1}

@@ -6,7 +6,7 @@ NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from cogs.pooling.models import Pool
 from storage.models import Community, FeatureSetting
 from tests.e2e.slack_harness import SlackHarness
 from tests.fakes.callers import make_caller
-from tests.fakes.slack_api import visible_text
+from tests.fakes.slack_api import server_error, visible_text
 
 POOLS = "CPOOLS"
 TEXTS = {"title": "Licences Figma", "what": "Un an de Figma Pro", "link": "https://figma.example/team",
@@ -198,3 +198,23 @@ async def test_the_minimum_not_reached_and_another_community_s_pool(s: SlackHarn
     assert sum(failed in text for text in dms(s, "UALEX")) == 1
     assert sum(failed in text for text in dms(s, s.member_fr)) == 1
     assert s.t("fr", "pooling.card.failed_title", title="Licences Figma") in visible_text(card(s))
+
+
+async def test_a_pool_card_edit_lost_to_an_outage_is_edited_later(s: SlackHarness) -> None:
+    """Slack fails (500 after the client's two retries) on the card's edit after a Join.
+
+    Alex is told "Je participe": the card must say so once Slack is back (the pool's card job edits it
+    again), not count nobody until the pool's next change.
+    """
+    await use_channel(s)
+    await submit(s, s.member_fr)
+    [pool] = await pools(s)
+    s.fake.fail_next("chat.update", *[server_error(500)] * 3)
+    assert await click(s, f"pooling:join:{pool.id}", "UALEX") == s.t("fr", "pooling.answered.in")
+    assert "alex" not in visible_text(card(s))
+
+    for _ in range(3):
+        s.services.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+        await s.services.scheduler.run_due()
+
+    assert "alex" in visible_text(card(s))

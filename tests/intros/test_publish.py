@@ -3,8 +3,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.cards import Card
 from bot.clock import FrozenClock
 from bot.context import Caller
+from bot.notifier import PostRef
 from bot.posting import remove_posts
 from bot.services import Services
 from bot.usecase import run
@@ -283,3 +285,40 @@ async def test_a_card_where_intro_was_typed_stays_until_the_new_channel_may_have
     later = await run(services, alice, submit_intro, await good_form(services, alice, city="Lyon"),
                       origin_channel_id="C-GENERAL")
     assert (later.published.result.posted, later.published.result.removed) == (["C-INTROS"], ["C-GENERAL"])
+
+
+class _EditsFail(RecordingNotifier):
+    """Edits in the `failing` channels raise (a 5xx after the client's retries)."""
+
+    async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
+        if ref.channel_id in self.failing:
+            raise RuntimeError(f"503 Service Unavailable editing in {ref.channel_id}")
+        return await super().edit(community_external_id, ref, card)
+
+
+async def test_an_availability_edit_lost_to_an_outage_is_redone_by_the_job_which_only_edits(
+    services: Services, alice: Caller, clock: FrozenClock
+) -> None:
+    """The REPUBLISH job redoes a failed edit (`bot.posting.retry_edits`) as an edit: a card deleted by
+    hand meanwhile is not posted again outside the repost limit."""
+    from bot.posting import RETRY_AFTER
+    from cogs.intros._publish import register_jobs
+
+    notifier = _EditsFail()
+    services.notifiers["discord"] = notifier
+    register_jobs(services)
+    trades = await configure(services, alice)
+    await submit(services, alice)
+    by_hand = f"C-T{trades[2]}"
+    notifier.messages = {k: v for k, v in notifier.messages.items() if k[0] != by_hand}
+    notifier.failing.add("C-INTRO")
+
+    await run(services, alice, update_availability, "busy", None)
+
+    notifier.failing.clear()
+    clock.advance(RETRY_AFTER)
+    await services.scheduler.run_due()
+    shown = {channel: {f.name: f.value for f in card.fields}["Disponibilité"]
+             for (channel, _), card in notifier.messages.items()}
+    assert shown == {"C-INTRO": "Occupé·e", f"C-T{trades[3]}": "Occupé·e"}
+    assert [c for c, _ in await posts(services)] == ["C-INTRO", f"C-T{trades[3]}"]

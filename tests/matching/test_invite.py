@@ -19,6 +19,7 @@ from cogs.matching._request import MatchInput
 from cogs.matching._store import delete_member, export_member
 from cogs.matching.models import Invitation, Proposal
 from cogs.privacy._privacy import delete_member_data
+from storage.models import Post
 from tests.directory.factory import add_profile
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import FlakyNotifier, RecordingNotifier
@@ -366,3 +367,60 @@ async def test_a_kept_invitation_whose_retry_finds_dms_closed_invites_the_next_a
     async with services.db.transaction(write=False) as session:
         statuses = (await session.execute(select(Invitation.id, Invitation.status))).all()
     assert len(invitations_to(flaky, "V2")) == 1, f"Val not invited; invitations: {statuses}"
+
+
+async def _whole_team_in_its_space(services: Services, alice: Caller, notifier: RecordingNotifier
+                                   ) -> tuple[dict[str, Caller], str]:
+    """Alice's website team all accepted: its private space got the card with each member's profile
+    (trades, skills, city, rate, portfolio link). The team, and the space's thread id."""
+    people = {
+        "writer": await member(services, "W1", "Wanda", trades=("Rédaction web",)),
+        "designer": await member(services, "D1", "Dora", trades=("Design graphique",)),
+        "seo": await member(services, "S1", "Sam", trades=("SEO / SEA",)),
+        "dev": await member(services, "V1", "Vic", trades=("Développement",), skills=("Python",),
+                            city="Trifouillis-les-Oies", links=("https://vic.example",)),
+    }
+    await invite(services, alice, await propose(services, alice, pack=PACK))
+    for who in people.values():
+        await answer(services, who, notifier)
+    (space,) = notifier.threads.values()
+    assert any("vic.example" in str(card) for card in notifier.in_channel(space.ref.thread_id))
+    return people, space.ref.thread_id
+
+
+async def _privacy_jobs(services: Services) -> None:
+    """The jobs a privacy hook queued: due at once on the wall clock (it has no other at hand)."""
+    now = max(services.clock.now(), datetime.now(UTC))
+    services.clock.set(now + timedelta(minutes=1))  # type: ignore[attr-defined]
+    await services.scheduler.run_due()
+
+
+async def test_a_deleted_members_profile_does_not_stay_in_the_teams_private_space(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """The card in the team's space was not recorded: Vic's /privacy delete left his city and portfolio
+    link on it for the others. It is recorded as the team's now, and redrawn without him."""
+    people, thread = await _whole_team_in_its_space(services, alice, notifier)
+
+    await delete_member_data(services, people["dev"], people["dev"].member_id)
+    await _privacy_jobs(services)
+
+    [card] = notifier.in_channel(thread)
+    assert "vic.example" not in str(card) and "Trifouillis" not in str(card) and "Vic" not in str(card)
+    assert [f.name for f in card.fields] == ["Wanda", "Dora", "Sam"]
+    async with services.db.transaction() as session:
+        [post] = list(await session.scalars(select(Post).where(Post.feature == "matching.space")))
+    assert (post.channel_id, post.member_id) == (thread, None)  # still there for the next deletion
+
+
+async def test_a_deleted_requesters_team_card_leaves_the_private_space(
+        services: Services, alice: Caller, notifier: RecordingNotifier) -> None:
+    """The request was Alice's: once she deletes her data, the card presenting it goes."""
+    _, thread = await _whole_team_in_its_space(services, alice, notifier)
+
+    await delete_member_data(services, alice, alice.member_id)
+    await _privacy_jobs(services)
+
+    assert notifier.in_channel(thread) == []
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Post)
+                                    .where(Post.feature == "matching.space")) == 0

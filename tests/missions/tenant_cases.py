@@ -57,6 +57,12 @@ CASES = [
         covers=("missions:select:42",),
     ),
     Case(
+        "missions: the collaborators select of the candidacies a page showed",
+        "b_mission",
+        lambda s, c, i: run(s, c, select_team, i, [], 0, (1, 9)),
+        covers=("missions:select:42:0:1-9",),
+    ),
+    Case(
         "missions: Confirm team",
         "b_mission",
         lambda s, c, i: run(s, c, confirm_team, i),
@@ -67,6 +73,12 @@ CASES = [
         "b_mission",
         lambda s, c, i: run(s, c, edit_mission, i, write=False),
         covers=("missions:edit:42",),
+    ),
+    Case(
+        "missions: an edit form's modal submitted after its draft expired (the mission it names)",
+        "b_mission",
+        lambda s, c, i: run(s, c, edit_mission, i, write=False),
+        covers=("missions:form:submit_texts:42", "missions:form:submit_details:42"),
     ),
     Case(
         "missions: Close",
@@ -139,7 +151,7 @@ CASES.append(
         "b_search",
         _page_of_b_search,
         missing="0123456789abcdef",  # a token is text: an integer id of nothing fails on PostgreSQL's types
-        covers=("missions:page:1:0123456789abcdef",),
+        covers=("missions:page:1:0123456789abcdef", "missions:page:1:0123456789abcdef:a0-42"),
     )
 )
 

@@ -159,7 +159,8 @@ async def test_author_selects_and_confirms_selected_get_details_others_a_kind_no
         await run(services, bob, candidates_of, mission_id, write=False)
     with pytest.raises(Forbidden):
         await run(services, bob, select_team, mission_id, [str(bob.member_id)])
-    card = await run(services, alice, select_team, mission_id, [str(bob.member_id), "999999"])
+    page = await run(services, alice, select_team, mission_id, [str(bob.member_id), "999999"])
+    card = await run(services, alice, candidates_of, mission_id, page, write=False)
     assert (await mission(services, mission_id)).status == "forming"
     assert any(a.id == f"missions:confirm:{mission_id}" for a in card.actions)
     notifier.dms.clear()
@@ -185,18 +186,19 @@ async def test_candidates_come_in_pages_each_with_its_select_keeping_the_others_
         await run(services, person, show_interest, mission_id)
     first = await run(services, alice, candidates_of, mission_id, write=False)
     [menu] = first.selects
-    assert menu.id == f"missions:select:{mission_id}:0" and len(menu.options) == 8
+    assert menu.id.startswith(f"missions:select:{mission_id}:0:") and len(menu.options) == 8
     assert f"missions:candidates:{mission_id}:1" in [a.id for a in first.actions]  # Next
     chose = [str(people[0].member_id), str(people[3].member_id)]
     await run(services, alice, select_team, mission_id, chose, 0)
     second = await run(services, alice, candidates_of, mission_id, 1, write=False)
     [menu] = second.selects
-    assert menu.id == f"missions:select:{mission_id}:1"
+    assert menu.id.startswith(f"missions:select:{mission_id}:1:")
     assert [o.value for o in menu.options] == [str(p.member_id) for p in people[8:16]]
     assert f"missions:candidates:{mission_id}:0" in [a.id for a in second.actions]  # Previous
     # On page 2: candidate 11 chosen; a forged value from page 1 is ignored there; page 1's choice stays.
-    card = await run(services, alice, select_team, mission_id,
+    page = await run(services, alice, select_team, mission_id,
                      [str(people[10].member_id), str(people[5].member_id)], 1)
+    card = await run(services, alice, candidates_of, mission_id, page, write=False)
     async with services.db.transaction(write=False) as session:
         chosen = set(await session.scalars(select(Candidacy.member_id).where(Candidacy.selected)))
     assert chosen == {people[0].member_id, people[3].member_id, people[10].member_id}
@@ -235,11 +237,12 @@ async def test_a_moderator_helping_to_staff_cannot_put_themselves_on_the_team(
     await run(services, moderator, show_interest, mission_id)
     await run(services, bob, show_interest, mission_id)
     with pytest.raises(UserError) as refused:
-        await run(services, moderator, select_team, mission_id, [str(moderator.member_id), str(bob.member_id)])
+        await run(services, moderator, select_team, mission_id,
+                  [str(moderator.member_id), str(bob.member_id)])
     assert refused.value.key == "missions.errors.not_self_select"
     async with services.db.transaction(write=False) as session:
         assert not list(await session.scalars(select(Candidacy.member_id).where(Candidacy.selected)))
-    await run(services, moderator, select_team, mission_id, [str(bob.member_id)])  # others: still theirs to do
+    await run(services, moderator, select_team, mission_id, [str(bob.member_id)])  # others: theirs to do
     notifier.dms.clear()
     await run(services, moderator, confirm_team, mission_id)
     assert not any("Boulangerie Dupain" in str(dm.card) for dm in notifier.dms if dm.user_id == "MOD")

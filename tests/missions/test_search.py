@@ -170,15 +170,15 @@ async def test_pages_carry_a_stored_search_that_survives_and_is_scoped(
     assert name is not None
     first = await run(services, alice, find_missions, ListFilters(trade=name), write=False)
     [next_button] = first.actions
-    token = next_button.id.split(":")[-1]
-    assert next_button.id == f"missions:page:1:{token}"
+    token = next_button.id.split(":")[3]
+    assert next_button.id.startswith(f"missions:page:1:{token}:a0-")
     assert first.text.count("n°") == 10
     async with services.db.transaction() as session:
         [stored] = list(await session.scalars(select(MissionSearch)))
         assert Query.from_json(stored.filters).trade_id == trades[0]
-    second = await run(services, alice, turn_missions_page, token, 1, write=False)
+    second = await turn(services, alice, next_button.id)
     assert second.text.count("n°") == 2
-    assert [a.id for a in second.actions] == [f"missions:page:0:{token}"]
+    assert [a.id.rsplit(":", 1)[0] for a in second.actions] == [f"missions:page:0:{token}"]
     with pytest.raises(NotFound):
         await run(services, alice, turn_missions_page, "0" * 16, 1, write=False)
     # The same search again reuses the stored row.
@@ -223,8 +223,62 @@ async def test_ranked_pages_continue_across_the_missions_needing_my_trade(
     first = await run(services, bob, find_missions, ListFilters(), write=False)
     order = [int(line.split()[0][2:]) for line in first.text.splitlines() if line.startswith("n°")]
     assert order == [ids[2], ids[1], ids[0], *(ids[i] for i in range(11, 4, -1))]
-    token = first.actions[0].id.split(":")[-1]
-    second = await run(services, bob, turn_missions_page, token, 1, write=False)
+    token = first.actions[0].id.split(":")[3]
+    second = await turn(services, bob, first.actions[0].id)
     order = [int(line.split()[0][2:]) for line in second.text.splitlines() if line.startswith("n°")]
     assert order == [ids[4], ids[3]]
-    assert [a.id for a in second.actions] == [f"missions:page:0:{token}"]
+    assert [a.id.rsplit(":", 1)[0] for a in second.actions] == [f"missions:page:0:{token}"]
+    # A button of an older version (no cursor) still counts its page from the start.
+    legacy = await run(services, bob, turn_missions_page, token, 1, write=False)
+    assert listed_ids(legacy.text) == [ids[4], ids[3]]
+
+
+def listed_ids(text: str) -> list[int]:
+    return [int(line.split()[0][2:]) for line in text.splitlines() if line.startswith("n°")]
+
+
+async def turn(services: Services, caller: Caller, button_id: str):  # type: ignore[no-untyped-def]
+    """A Previous / Next click, read as the bindings read its id."""
+    import re
+
+    from cogs.missions import _ids
+
+    match = re.fullmatch(_ids.PAGE, button_id)
+    assert match is not None, button_id
+    return await run(services, caller, turn_missions_page, match["token"], int(match["page"]),
+                     match["cursor"], write=False)
+
+
+async def test_next_shows_the_missions_after_the_ones_read_even_when_the_list_changed(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """/missions shows the 10 newest of 11 open missions; meanwhile the newest is closed. Next counted
+    10 missions into the list as it is now: the 11th, never shown, was skipped (page 2 empty); a new
+    mission posted instead repeated one of page 1. Next continues after the last one shown, Previous
+    before the first."""
+    from cogs.missions._publish import close_mission
+    from tests.fakes.callers import make_caller
+
+    trades = await channels(services, alice)
+    authors, ids = [], []
+    for i in range(11):
+        author = await make_caller(services, user=f"A{i}", name=f"Author {i}")
+        ids.append(await post(services, author, trades[:1], title=f"Mission numéro {i} " + "x" * i,
+                              description=f"d{i}"))
+        authors.append(author)
+    reader = await make_caller(services, user="reader", name="Reader")
+    first = await run(services, reader, find_missions, ListFilters(), write=False)
+    assert listed_ids(first.text) == ids[:0:-1]
+    [next_id] = [a.id for a in first.actions]
+    await run(services, authors[-1], close_mission, ids[-1], "won")  # the newest: gone from the list
+    second = await turn(services, reader, next_id)
+    assert listed_ids(second.text) == [ids[0]]
+    assert second.footer == services.t("fr", "missions.list.page", page=2)
+
+    newer = await post(services, alice, trades[:1], title="Une toute nouvelle mission", description="n")
+    again = await turn(services, reader, next_id)
+    assert listed_ids(again.text) == [ids[0]]  # not a mission of page 1 again
+    [previous_id] = [a.id for a in again.actions]
+    back = await turn(services, reader, previous_id)
+    assert listed_ids(back.text) == [newer, *ids[-2:0:-1]]
+    assert back.footer == services.t("fr", "missions.list.page", page=1)
