@@ -32,6 +32,14 @@ _NEXT_WEEKDAY = re.compile(
 _THIS_PART = re.compile(r"\b(?:ce|cet) (?:soir|matin|midi|après-midi|apres-midi|aprem)\b", re.IGNORECASE)
 _PART = re.compile(r"\b(?:soir|matin|après-midi|apres-midi|aprem)\b", re.IGNORECASE)
 _CLOCK = re.compile(r"\d:\d\d|\d ?[ap]\.?m\b", re.IGNORECASE)  # an hour typed (after _FRENCH_HOUR)
+# "à partir du 15 janvier", "dès le 15/01", "from 2027-01-15": a start date says "from" before the day,
+# which the exact formats and dateparser's French do not read ("from January 15" it does). Anchored,
+# one alternation of fixed words: linear.
+_FROM_WORDS = re.compile(
+    r"^(?:(?:à|a) partir (?:du |de |d'|d’)|(?:dès|des) (?:le |l'|l’)?|(?:du|le|starting|from|as of) "
+    r"(?:from |on )?)",
+    re.IGNORECASE,
+)
 
 
 def local_date(when: datetime, timezone: str) -> date:
@@ -48,13 +56,17 @@ def parse_date(text: str, today: date, locale: str = "fr") -> date | None:
     """A typed day, or None.
 
     Read: "2027-01-15", "15/01/2027", "15.01.27", "15/01" (the next such day), and natural dates
-    such as "15 janvier", "next monday", "lundi prochain", "dans 2 semaines", "demain".
+    such as "15 janvier", "next monday", "lundi prochain", "dans 2 semaines", "demain"; a leading
+    "à partir du", "dès le" or "from" is read as said around a start date and skipped.
 
     `today` is the community's; a day without a year is the next one to come (today included).
     Past dates are returned as typed: refusing them is the caller's rule.
     """
     text = " ".join(text.split())
-    if not text or len(text) > MAX_DATE_TEXT or text.isdigit():  # "2" is no date, though dateparser reads one
+    if not text or len(text) > MAX_DATE_TEXT:
+        return None
+    text = _FROM_WORDS.sub("", text, count=1)
+    if not text or text.isdigit():  # "2" is no date, though dateparser reads one
         return None
     exact = _exact_date(text, today)
     if exact is not False:

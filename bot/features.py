@@ -92,6 +92,27 @@ class HeldIds:
 
 
 @dataclass(frozen=True)
+class ShowsRows:
+    """Cards of a feature showing a trade's or sector's name: refreshed when it is renamed or merged.
+
+    `/config trade|sector rename`, and `remove … merge into`, queue the feature's card job `kind` in
+    the change's own transaction (cogs.config._trades), one per object whose `column` names the row
+    (after a merge: the row merged into), with the payload {`key`: object id, **`on_rename` or
+    `on_merge`}: the platform is called by the jobs once the change committed, never waited for. A
+    merge may move the cards (the other trade's channel), so its payload may differ from a rename's
+    (which only edits them in place).
+    """
+
+    target: str  # the table whose ids `column` holds: "trades" or "sectors"
+    column: str  # "table.column" naming the row, e.g. "profile_trades.trade_id"
+    object_column: str  # "table.column" of the same table: the object whose cards show it
+    kind: str  # the feature's card job
+    key: str  # the payload entry holding the object id
+    on_rename: tuple[tuple[str, Any], ...] = ()  # more payload entries after a rename
+    on_merge: tuple[tuple[str, Any], ...] = ()  # more payload entries after a merge
+
+
+@dataclass(frozen=True)
 class Feature:
     """One cog package, the same feature on every platform.
 
@@ -109,6 +130,8 @@ class Feature:
     models: str | None = None  # the module holding the feature's tables, if any
     # Its columns holding trade or sector ids without a foreign key (see HeldIds).
     held_ids: tuple[HeldIds, ...] = ()
+    # Its cards showing trade or sector names, refreshed when one is renamed or merged (see ShowsRows).
+    shows: tuple[ShowsRows, ...] = ()
     # Per-community settings (bot.settings_registry): /config, export/import and the audit log read them.
     settings: tuple[SettingSpec, ...] = ()
     # Called once at start, before the scheduler starts (e.g. to register job kinds).

@@ -145,6 +145,24 @@ def notifier_for(services: Services, platform: str) -> Notifier:
         raise RuntimeError(f"no notifier for {platform}: is its runtime started?") from None
 
 
+async def delete_messages(
+    services: Services, community_id: int, messages: Sequence[Sequence[str]]
+) -> Community | None:
+    """Delete these (channel, message) pairs of a community's, from a job's payload; its row, or None if gone.
+
+    For the jobs that remove what a deletion left on the platform (a team's or a request's cards):
+    a platform failure raises, so the job retries; a message already gone is skipped by the notifier.
+    """
+    async with services.db.transaction(write=False) as session:
+        community = await session.get(Community, community_id)
+    if community is None:
+        return None
+    notifier = notifier_for(services, community.platform)
+    for channel_id, message_id in messages:
+        await notifier.delete(community.external_id, PostRef(str(channel_id), str(message_id)))
+    return community
+
+
 async def post_card(services: Services, owner: PostOwner, channel_id: str, card: Card) -> PostRef | None:
     """Posts a card once and records it; None when the channel is gone, CannotPost when it refuses the bot."""
     async with services.db.transaction(write=False) as session:
@@ -390,11 +408,17 @@ async def remove_posts(
     feature: str | None = None,
     object_id: int | None = None,
     member_id: int | None = None,
+    retry: str | None = None,
 ) -> int:
     """Deletes the matching messages on the platform, then their rows; returns how many rows went.
 
     Used by privacy deletion (all of a member's posts: `member_id=`), by moderators, and by features
-    closing an object. Messages already gone are not an error.
+    closing an object. Messages already gone are not an error. Each message is deleted on its own: a
+    platform failure on one (a 5xx, an outage) never stops the others. A message that failed keeps its
+    row, so that nothing forgets it, and the first failure is raised once the others are done (a job
+    calling this is retried), unless `retry` names a job that deletes it later: one is queued per
+    message (payload: the post, as `cogs.config._moderation.REMOVE` takes it; idempotent, retried with
+    the jobs' backoff) and the row goes all the same, so that a member's deletion completes.
     """
     async with services.db.transaction(write=False) as session:
         community = await _community(session, community_id)
@@ -410,10 +434,28 @@ async def remove_posts(
     if not posts:
         return 0
     notifier = notifier_for(services, platform)
+    failed: list[tuple[Post, Exception]] = []
     for post in posts:
-        await notifier.delete(external_id, PostRef(post.channel_id, post.message_id))
+        try:
+            await notifier.delete(external_id, PostRef(post.channel_id, post.message_id))
+        except Exception as error:  # a platform failure on one message: the others go on
+            log.warning("removing post %s in %s failed: %r", post.id, post.channel_id, error)
+            failed.append((post, error))
+    kept = [] if retry is not None else [post for post, _ in failed]
+    gone = [p.id for p in posts if p not in kept]
     async with services.db.transaction() as session:
-        await session.execute(
-            delete(Post).where(Post.community_id == community_id, Post.id.in_([p.id for p in posts]))
-        )
-    return len(posts)
+        if gone:
+            await session.execute(delete(Post).where(Post.community_id == community_id, Post.id.in_(gone)))
+        if retry is not None:
+            for post, _ in failed:
+                await services.scheduler.schedule(
+                    session, kind=retry, due_at=services.clock.now() + RETRY_AFTER, community_id=community_id,
+                    payload={"channel_id": post.channel_id, "message_id": post.message_id,
+                             "member_id": post.member_id, "feature": post.feature,
+                             "object_id": post.object_id, "posted_at": post.posted_at.isoformat()},
+                    dedupe_key=f"{retry}:{community_id}:{post.channel_id}:{post.message_id}",
+                )
+    if kept:
+        raise failed[0][1]
+    return len(gone)
+

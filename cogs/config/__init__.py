@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.features import CommandSpec, Feature, PrivacyHook
 from cogs.config._audit import export_member, forget_member
 from cogs.config._declared import CORE_SETTINGS
+from cogs.config._moderation import REMOVE as REMOVE_POST_JOB  # noqa: F401  (privacy queues it)
 from cogs.config._moderation import register_jobs as register_removals
 from cogs.config._packs import DEFAULT_PACKS
 from cogs.config._usergroup import register_jobs as register_refreshes

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features import HeldIds, load_features
+from bot.features import HeldIds, ShowsRows, load_features
 
 
 def _metadata():  # imported late: bot.models loads every feature, this one included
@@ -52,6 +52,24 @@ def held(target: Table) -> list[tuple[HeldIds, Column]]:
         for declared in feature.held_ids
         if declared.target == target.name
     ]
+
+
+def _column(name: str) -> Column:
+    """A column of the metadata named "table.column"."""
+    table, column = name.split(".")
+    return _metadata().tables[table].c[column]
+
+
+async def showing(session: AsyncSession, target: Table, row_id: int) -> list[tuple[ShowsRows, int]]:
+    """(declaration, object id) of every feature's object whose cards show `row_id`'s name (ShowsRows)."""
+    found: list[tuple[ShowsRows, int]] = []
+    for feature in load_features():
+        for shows in feature.shows:
+            if shows.target == target.name:
+                column, objects = _column(shows.column), _column(shows.object_column)
+                ids = await session.scalars(select(objects).where(column == row_id).distinct())
+                found += [(shows, object_id) for object_id in sorted(ids)]
+    return found
 
 
 def _unique_sets(table: Table, column: Column) -> list[list[Column]]:

@@ -129,6 +129,7 @@ async def _rename(ctx: ConfigContext, kind: Kind, ref: str, raw: str) -> Card:
     except IntegrityError:
         raise invalid("name", "config.errors.duplicate", name=name) from None
     await record(ctx, f"{kind.name}.rename", old, name, target=old)
+    await _refresh_cards(ctx, kind, row.id, merged=False)
     return Card(title=ctx.t("config.done.title"), text=ctx.t("config.done.renamed", old=old, new=name))
 
 
@@ -157,6 +158,7 @@ async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | No
             )
     if target is not None:
         await _merge.merge(ctx.session, model.__table__, row.id, target.id)
+        await _refresh_cards(ctx, kind, target.id, merged=True)
     emptied = await delete_row(ctx, kind, row.id, row.name, target.name if target else "")
     if target is not None:
         text = ctx.t("config.done.merged", name=row.name, into=target.name)
@@ -165,6 +167,20 @@ async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | No
     if emptied:
         text += "\n" + ctx.t("config.done.packs_emptied", count=len(emptied), names=", ".join(emptied))
     return Card(title=ctx.t("config.done.title"), text=text)
+
+
+async def _refresh_cards(ctx: ConfigContext, kind: Kind, row_id: int, *, merged: bool) -> None:
+    """The cards showing the row's name (its new one, or the one it was merged into) follow.
+
+    Each feature's card job (`bot.features.ShowsRows`) is queued in this transaction: it runs once the
+    change committed, and the moderator never waits for the platform. Without it the cards would keep
+    the old name, and after a merge stay in the removed trade's channel, until the object changes.
+    """
+    now = ctx.clock.now()
+    for shows, object_id in await _merge.showing(ctx.session, kind.model.__table__, row_id):
+        extra = shows.on_merge if merged else shows.on_rename
+        await ctx.scheduler.schedule(ctx.session, kind=shows.kind, due_at=now, community_id=ctx.community_id,
+                                     payload={shows.key: object_id, **dict(extra)})
 
 
 async def delete_row(ctx: ConfigContext, kind: Kind, row_id: int, name: str, into: str = "") -> list[str]:

@@ -29,6 +29,7 @@ from bot.posting import (
     RETRY_AFTER,
     PostOwner,
     SyncResult,
+    delete_messages,
     notifier_for,
     post_card,
     remove_posts,
@@ -799,13 +800,10 @@ async def run_answer(services: Services, run: JobRun) -> None:
 async def run_forget(services: Services, run: JobRun) -> None:
     """After a privacy deletion: the deleted requests' threads archived, the answers in them removed."""
     assert run.community_id is not None
-    async with services.db.transaction(write=False) as session:
-        community = await session.get(Community, run.community_id)
+    community = await delete_messages(services, run.community_id, run.payload.get("messages", []))
     if community is None:
         return
     notifier = notifier_for(services, community.platform)
-    for channel_id, message_id in run.payload.get("messages", []):
-        await notifier.delete(community.external_id, PostRef(str(channel_id), str(message_id)))
     for channel_id, thread_id in run.payload.get("threads", []):
         await notifier.archive_thread(community.external_id, ThreadRef(str(channel_id), str(thread_id)))
 

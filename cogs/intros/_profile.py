@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -321,7 +322,8 @@ async def set_availability(
     """Quick update of the caller's availability; InvalidInput for a bad choice or a past date."""
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
     today = community_today(clock.now(), caller.timezone)
-    when = check_availability(availability, available_from, today, problems)
+    # The member typed the date in their own language (both are read).
+    availability, when = check_availability(availability, available_from, today, problems, caller.locale)
     if problems:
         raise InvalidInput(problems)
     profile = await own_profile(session, caller, profile_id)
@@ -424,15 +426,18 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
 
 
 async def claim_repost(
-    session: AsyncSession, community_id: int, profile_id: int, now: datetime, days: int
+    session: AsyncSession, community_id: int, profile_id: int, now: datetime, days: int, timezone: str = "UTC"
 ) -> bool:
     """Takes the right to post NEW intro cards now; False within `days` of the last new post.
 
-    One conditional UPDATE, so two submits racing cannot both post.
+    Counted in the community's days (`timezone`), as the member is told: posted on 26 November,
+    7 days, new cards may go out from 3 December at 00:00 local time, not at the hour of the first
+    post. One conditional UPDATE, so two submits racing cannot both post.
     """
     condition: ColumnElement[bool]
     if days > 0:
-        condition = Profile.last_posted_at.is_(None) | (Profile.last_posted_at <= now - timedelta(days=days))
+        cutoff = _repost_cutoff(now, days, timezone)
+        condition = Profile.last_posted_at.is_(None) | (Profile.last_posted_at < cutoff)
     else:  # no limit set by the moderators
         condition = Profile.id == profile_id
     result = await session.execute(
@@ -442,6 +447,21 @@ async def claim_repost(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _repost_cutoff(now: datetime, days: int, timezone: str) -> datetime:
+    """The instant before which the last new cards must have gone out for new ones to go out today.
+
+    The local midnight that starts the day after `today - days`: a post that day or earlier is
+    `days` community days ago.
+    """
+    last_allowed_day = community_today(now, timezone) - timedelta(days=days - 1)
+    return local_midnight(last_allowed_day, timezone)
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The instant `day` starts in `timezone`, as aware UTC (RFC 5545's reading when 00:00 is skipped)."""
+    return datetime.combine(day, time(0), ZoneInfo(timezone)).astimezone(UTC)
 
 
 async def give_back_repost(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from bot import posting
 from bot.community_time import community_today, local_date
 from bot.notifier import Notifier
 from bot.posting import PostOwner, SyncResult, edit_posted, posted, posts_of, sync_card
-from bot.scheduler import JobRun
+from bot.scheduler import PENDING, JobRun
 from bot.usecase import Context, Later
 from cogs.intros._cards import intro_card
 from cogs.intros._form import FormStart, start_form
@@ -24,6 +25,7 @@ from cogs.intros._profile import (
     claim_repost,
     give_back_repost,
     load_view,
+    local_midnight,
     member_id_for,
     own_profile,
     save_profile,
@@ -32,7 +34,7 @@ from cogs.intros._profile import (
 )
 from cogs.intros._validation import IntroForm
 from cogs.intros.models import Profile
-from storage.models import Community
+from storage.models import Community, Job
 from storage.settings import get_settings
 
 if TYPE_CHECKING:
@@ -42,6 +44,10 @@ if TYPE_CHECKING:
 
 
 REPUBLISH = "intros.republish"
+# Redraws the posted cards at the community's midnight of a member's "from" date: a card says
+# "Disponible à partir du 15 janvier" and must say "Disponible" from that day on, without waiting
+# for the member's next change.
+AVAILABLE_ON = "intros.available_on"
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ async def publish_intro(
     now = services.clock.now()
 
     async def may_post_new(session: AsyncSession) -> bool:
-        return await claim_repost(session, community_id, profile_id, now, days)
+        return await claim_repost(session, community_id, profile_id, now, days, community.timezone)
 
     async def give_back(session: AsyncSession) -> None:
         await give_back_repost(session, community_id, profile_id, now, view.last_posted_at)
@@ -114,9 +120,8 @@ async def publish_intro(
                                   {"profile_id": profile_id, "claim": claim and not result.posted})
     next_post = None
     if result.held and view.last_posted_at is not None:
-        next_post = (
-            local_date(view.last_posted_at + timedelta(days=days), community.timezone)
-        )
+        # The interval is counted in the community's days (claim_repost): the day told is true.
+        next_post = local_date(view.last_posted_at, community.timezone) + timedelta(days=days)
     return Published(result, next_post)
 
 
@@ -161,9 +166,47 @@ async def republish(services: Services, run: JobRun) -> None:
         raise RuntimeError(f"intro cards still not posted or edited in {result.retrying}")
 
 
+async def available_on(services: Services, run: JobRun) -> None:
+    """The "from" date's job: the posted cards redrawn, as of today (`refresh_intro` reads the profile).
+
+    Editing what the profile says now is right even when it changed since: a change cancels this
+    job (`schedule_available_on`), and a redraw of the current state changes nothing.
+    """
+    assert run.community_id is not None
+    await refresh_intro(services, run.community_id, int(run.payload["profile_id"]))
+
+
+async def schedule_available_on(ctx: Context, view: ProfileView) -> None:
+    """Replaces the profile's pending "from" date job by one for its current date, if any to come.
+
+    In the caller's transaction, so a refused or rolled back change keeps the previous job. Each
+    change gets its own key: a key cancelled once would make `schedule` return the skipped row.
+    """
+    cid, pid = ctx.community_id, view.id
+    prefix = f"{AVAILABLE_ON}:{cid}:{pid}:"
+    pending = await ctx.session.scalars(
+        select(Job.id).where(Job.community_id == cid, Job.kind == AVAILABLE_ON, Job.state == PENDING,
+                             Job.dedupe_key.startswith(prefix, autoescape=True))
+    )
+    for job_id in list(pending):
+        await ctx.services.scheduler.cancel(ctx.session, job_id=job_id, community_id=cid)
+    day = view.available_from
+    if view.availability != "from_date" or day is None:
+        return
+    if day <= community_today(ctx.clock.now(), ctx.caller.timezone):
+        return  # the card already says available
+    await ctx.services.scheduler.schedule(
+        ctx.session, kind=AVAILABLE_ON, due_at=local_midnight(day, ctx.caller.timezone), community_id=cid,
+        payload={"profile_id": pid}, dedupe_key=f"{prefix}{day.isoformat()}:{uuid.uuid4().hex}",
+    )
+
+
 def register_jobs(services: Services) -> None:
     services.scheduler.register(REPUBLISH, functools.partial(republish, services),
                                 max_lateness=timedelta(days=1), retry_delay=posting.RETRY_AFTER)
+    # Never too late: a bot down on the day still turns the cards when it is back.
+    services.scheduler.register(AVAILABLE_ON, functools.partial(available_on, services),
+                                retry_delay=posting.RETRY_AFTER)
     posting.retry_edits(services, FEATURE, REPUBLISH,
                         lambda profile_id: {"profile_id": profile_id, "edit": True})
 
@@ -195,6 +238,7 @@ async def check_intro(ctx: Context, form: IntroForm) -> None:
 async def submit_intro(ctx: Context, form: IntroForm, *, origin_channel_id: str | None) -> Submitted:
     """/intro submitted: validate and save (InvalidInput saves nothing), then post or edit the cards."""
     saved = await save_profile(ctx.session, ctx.caller, form, ctx.clock)
+    await schedule_available_on(ctx, saved.view)
     services, community_id, profile_id = ctx.services, ctx.community_id, saved.view.id
 
     async def publish(_notifier: Notifier | None) -> Published:
@@ -214,6 +258,7 @@ async def update_availability(
     view = await set_availability(
         ctx.session, ctx.caller, availability, available_from, ctx.clock, profile_id=profile_id
     )
+    await schedule_available_on(ctx, view)
     services, community_id = ctx.services, ctx.community_id
 
     async def refresh(_notifier: Notifier | None) -> SyncResult:

@@ -17,6 +17,9 @@ from storage.text import fold
 
 MAX_SKILL_LENGTH = 50
 _EDGE_PUNCTUATION = " \t.,;:!?*·•-_/'\"()[]{}#"
+_EDGE_PUNCTUATION_BUT_SHARP = _EDGE_PUNCTUATION.replace("#", "")
+# A one-letter name and its "#" at the end ("c#", "visual c#"); fixed width before "#+$": linear.
+_SHARP_NAME = re.compile(r"(?:^|[^\w])[^\W\d_]#+$")
 _COMPACT_DROP = re.compile(r"[\s.\-_/']+")
 _DIGITS = re.compile(r"\D")
 # Close enough to be a typo of a known tag, far enough apart for "react" / "redux" to stay distinct.
@@ -156,35 +159,51 @@ _EN: dict[str, str] = {
 
 
 def skill_key(text: str) -> str:
-    """The folded tag: "  Rédaction   Web. " -> "redaction web" (no synonyms applied)."""
-    return fold(text).strip(_EDGE_PUNCTUATION)[:MAX_SKILL_LENGTH]
+    """The folded tag: "  Rédaction   Web. " -> "redaction web" (no synonyms applied).
+
+    A "#" right after a one-letter name is part of it, not punctuation: "C#", "F#", "Visual C#" are
+    languages of their own, not C ("+" is never stripped: "C++"). Elsewhere it stays punctuation, so
+    that no other stored key changes ("#SEO#" is still "seo").
+    """
+    key = fold(text).lstrip(_EDGE_PUNCTUATION).rstrip(_EDGE_PUNCTUATION_BUT_SHARP)
+    if _SHARP_NAME.search(key):
+        return (key.rstrip("#") + "#")[:MAX_SKILL_LENGTH]
+    return key.rstrip(_EDGE_PUNCTUATION)[:MAX_SKILL_LENGTH]
 
 
 def _compact(key: str) -> str:
     return _COMPACT_DROP.sub("", key)
 
 
+def compact_skill(key: str) -> str:
+    """`key` without spaces, dots, hyphens, slashes: "data viz", "data-viz" and "dataviz" are one tag."""
+    return _compact(key)
+
+
 def _build(table: dict[str, str]) -> dict[str, str]:
     return {_compact(skill_key(alias)): canonical for alias, canonical in table.items()}
 
 
-_SYNONYMS: dict[str, dict[str, str]] = {
-    "fr": {**_build(_COMMON), **_build(_FR)},
-    "en": {**_build(_COMMON), **_build(_EN)},
-}
+# One table for every community: members of a French-speaking community write "web writing", and
+# an English-speaking one has members who write « Référencement ». No alias of one table names another
+# key in the other (tests/intros/test_skills.py checks it), so merging them changes no existing key.
+_SYNONYMS: dict[str, str] = {**_build(_COMMON), **_build(_FR), **_build(_EN)}
 # Every canonical key is a valid target for a near miss, even before anyone in the community uses it.
 VOCABULARY: frozenset[str] = frozenset(v for t in (_COMMON, _FR, _EN) for v in t.values())
 
 
 def synonyms(locale: str) -> dict[str, str]:
-    """The compacted alias -> canonical key table of a locale (English for unknown locales)."""
-    return _SYNONYMS.get(locale, _SYNONYMS["en"])
+    """The compacted alias -> canonical key table; the same for every locale (see _SYNONYMS).
+
+    `locale` is kept for callers: a table of one language's own would plug in here.
+    """
+    return _SYNONYMS
 
 
 def normalize_skill(text: str, locale: str, known_keys: Iterable[str] = ()) -> str:
     """The key a skill is stored and searched under; "" when `text` holds no tag.
 
-    Order: fold case/accents/spacing; an alias of the locale's synonym table gives its canonical
+    Order: fold case/accents/spacing; an alias of the synonym table (both languages) gives its canonical
     key; a key already used in the community (or in the vocabulary) wins as is; otherwise a close
     spelling of a known key or of an alias of the synonym table (rapidfuzz's normalized Indel ratio
     >= NEAR_MISS_CUTOFF, 5+ characters, same digits) is taken: "référencemnt" -> "seo".

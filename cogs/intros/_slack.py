@@ -270,13 +270,17 @@ async def show_profile(request: SlackRequest) -> None:
 
 
 async def set_availability_command(request: SlackRequest) -> None:
-    """`/collectif availability available|busy|<date>`; without a word, one's card and its buttons."""
-    word = request.args.strip().split()[0] if request.args.strip() else ""
+    """`/collectif availability available|busy|<date>`; without a word, one's card and its buttons.
+
+    What follows the status word is its date: "disponible à partir du 15/01/2027" is available from
+    then (`check_availability`), not available now with the date dropped.
+    """
+    word, _, rest = request.args.strip().partition(" ")
     if not word:
         await show_profile(request)
         return
     status = match_word(word, STATUS_WORDS)
-    await _update(request, status or "from_date", None if status else request.args.strip())
+    await _update(request, status or "from_date", rest.strip() or None if status else request.args.strip())
 
 
 async def availability_clicked(request: SlackRequest) -> None:

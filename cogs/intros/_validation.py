@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any
 from bot.community_time import parse_date
 from bot.errors import InvalidInput
 from bot.text import web_link
-from cogs.intros._skills import MAX_SKILL_LENGTH, normalize_skill, split_skills
+from cogs.intros._skills import MAX_SKILL_LENGTH, compact_skill, normalize_skill, split_skills
 from cogs.intros.models import AVAILABILITY, WORK_MODES
 
 MIN_TRADES, MAX_TRADES = 1, 3
@@ -33,6 +34,12 @@ _AMOUNT = r"\d+(?:[ \u00a0\u202f]\d+)*"
 _RATE = re.compile(
     rf"(?P<min>{_AMOUNT})\s*(?:(?:-|–|—|à|to|/)\s*(?P<max>{_AMOUNT}))?\s*(?P<cur>[A-Za-z]{{3}}|€|\$|£)?"
 )
+# The field is labelled "TJM" (taux journalier moyen) and the card says "/ jour": "TJM 500",
+# "500 TJM", "500 €/j", "450€ / jour", "500 €/day" are the usual ways of writing a daily rate. Each
+# marker is anchored at one end and made of fixed words: linear.
+_LEADING_TJM = re.compile(r"^tjm\b\s*:?\s*", re.IGNORECASE)
+_TRAILING_TJM = re.compile(r"\s+tjm$", re.IGNORECASE)
+_PER_DAY = re.compile(r"\s*(?:/|\bpar\b|\bper\b|\ba\b)\s*(?:jours?|jrs?|j|days?|d)\.?$", re.IGNORECASE)
 
 Problems = dict[str, tuple[str, dict[str, Any]]]
 
@@ -105,14 +112,16 @@ def _ids(values: Iterable[str]) -> list[int] | None:
 def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
     """`(min, max, currency, problem)`: "400-600" -> (400, 600, "EUR", None); "" -> (None, None, "EUR", None).
 
-    A single number is both ends; the currency is a 3-letter code or €, $, £ after the numbers.
+    A single number is both ends; the currency is a 3-letter code or €, $, £ after the numbers. The
+    words saying it is a daily rate ("TJM", "/j", "/ jour", "/day") are read as such and skipped. A
+    currency code must be a real one (`is_currency`): the caller refuses anything else.
     """
     text = text.strip()
     if not text:
         return None, None, DEFAULT_CURRENCY, None
     if len(text) > MAX_RATE_TEXT:
         return None, None, DEFAULT_CURRENCY, "rate_format"
-    match = _RATE.fullmatch(text)
+    match = _RATE.fullmatch(_daily_rate_words_removed(text))
     if not match:
         return None, None, DEFAULT_CURRENCY, "rate_format"
     low = int(re.sub(r"\s", "", match["min"]))
@@ -126,34 +135,71 @@ def parse_rate(text: str) -> tuple[int | None, int | None, str, str | None]:
     return low, high, currency, None
 
 
+def _daily_rate_words_removed(text: str) -> str:
+    """`text` without a leading "TJM" and a trailing per-day marker ("/j", "/ jour", "/day") or "TJM"."""
+    text = _LEADING_TJM.sub("", text, count=1)
+    text = _PER_DAY.sub("", text, count=1)
+    return _TRAILING_TJM.sub("", text, count=1).strip()
+
+
+@functools.cache
+def _currencies() -> frozenset[str]:
+    """ISO 4217 codes in use somewhere today (CLDR through Babel), not merely three letters.
+
+    Babel's full list also holds codes that are no money ("XXX", "XTS") and retired ones ("FRF"):
+    the currencies legal tender in some territory are what a member is paid in.
+    """
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
+    today = date.today()
+    return frozenset(code for territory in get_global("territory_currencies")
+                     for code in get_territory_currencies(territory, today, tender=True))
+
+
+def is_currency(code: str) -> bool:
+    """A currency a rate may be given in: "EUR", "CHF"; not "TJM", "TTC" nor "XXX"."""
+    return code in _currencies()
+
+
 def check_availability(
     availability: str, available_from: str | date | None, today: date, problems: Problems, locale: str = "fr"
-) -> date | None:
-    """Validates an availability choice; the date only matters for "from_date".
+) -> tuple[str, date | None]:
+    """The availability to save and its date: `(availability, from_date or None)`.
 
     The date is typed as `bot.community_time.parse_date` reads it ("15/01/2027", "15 janvier",
-    "dans 2 semaines"), `locale`'s reading tried first.
+    "à partir du 15 janvier", "dans 2 semaines"), `locale`'s reading tried first. A date still to
+    come given with "available" means available from it: Discord offers the date option beside every
+    status, Slack's datepicker sits under the default "Disponible", and "disponible à partir du
+    15/01" says both; dropping the date would tell the member "Disponible" while they said when.
     """
     if availability not in AVAILABILITY:
         _problem(problems, "availability", "availability_invalid")
-        return None
-    if availability != "from_date":
-        return None
-    if isinstance(available_from, date):
-        when = available_from
-    elif available_from and available_from.strip():
-        parsed = parse_date(available_from, today, locale)
-        if parsed is None:
-            _problem(problems, "available_from", "date_format")
-            return None
-        when = parsed
-    else:
+        return availability, None
+    if availability == "busy":
+        return availability, None
+    given = available_from if isinstance(available_from, date) or (available_from or "").strip() else None
+    if availability == "available":
+        when = _typed_date(given, today, locale, problems) if given is not None else None
+        return ("from_date", when) if when is not None and when > today else ("available", None)
+    if given is None:
         _problem(problems, "available_from", "date_missing")
-        return None
-    if when < today:
+        return availability, None
+    when = _typed_date(given, today, locale, problems)
+    if when is not None and when < today:
         _problem(problems, "available_from", "date_past", today=today.isoformat())
-        return None
-    return when
+        return availability, None
+    return availability, when
+
+
+def _typed_date(given: str | date, today: date, locale: str, problems: Problems) -> date | None:
+    """The date picked or typed; None with a problem when it cannot be read."""
+    if isinstance(given, date):
+        return given
+    parsed = parse_date(given, today, locale)
+    if parsed is None:
+        _problem(problems, "available_from", "date_format")
+    return parsed
 
 
 def validate(
@@ -195,9 +241,11 @@ def validate(
     rate_min, rate_max, currency, rate_problem = parse_rate(form.rate)
     if rate_problem:
         _problem(problems, "rate", rate_problem, max=MAX_RATE)
-    elif not re.fullmatch(r"[A-Z]{3}", currency):
+    elif not is_currency(currency):
         _problem(problems, "rate", "currency_invalid")
-    available_from = check_availability(form.availability, form.available_from, today, problems, locale)
+    availability, available_from = check_availability(
+        form.availability, form.available_from, today, problems, locale
+    )
     links = _links(form.links, problems)
     bio = form.bio.strip()
     if len(bio) > MAX_BIO:
@@ -217,7 +265,7 @@ def validate(
         rate_min=rate_min,
         rate_max=rate_max,
         currency=currency,
-        availability=form.availability,
+        availability=availability,
         available_from=available_from,
         links=tuple(links),
         bio=bio,
@@ -230,16 +278,17 @@ def validate(
 
 def _skills(text: str, locale: str, known: Iterable[str], problems: Problems) -> list[Skill]:
     known_keys = frozenset(known)
-    skills: dict[str, Skill] = {}
+    skills: dict[str, Skill] = {}  # by compact key: "Data viz" and "Dataviz" are one tag
     for label in split_skills(text):
         if len(label) > MAX_SKILL_LENGTH:
             _problem(problems, "skills", "skill_too_long", max=MAX_SKILL_LENGTH, skill=label[:20] + "…")
             continue
         # Only the community's keys are near-miss targets: two tags one member typed side by
-        # side ("illustration", "illustrations") are meant as typed.
+        # side ("illustration", "illustrations") are meant as typed. The form's earlier keys are
+        # known only as spelt with or without spaces and hyphens (`compact_skill`).
         key = normalize_skill(label, locale, known_keys)
-        if key and key not in skills:
-            skills[key] = Skill(key, " ".join(label.split()))
+        if key and compact_skill(key) not in skills:
+            skills[compact_skill(key)] = Skill(key, " ".join(label.split()))
     if len(skills) > MAX_SKILLS:
         _problem(problems, "skills", "skills_count", max=MAX_SKILLS, count=len(skills))
     return list(skills.values())

@@ -34,7 +34,16 @@ from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.i18n import Catalog
 from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
 from bot.outbox import Addressed, send_dm
-from bot.posting import RETRY_AFTER, PostOwner, SyncResult, edit_posted, notifier_for, posted, retry_later
+from bot.posting import (
+    RETRY_AFTER,
+    PostOwner,
+    SyncResult,
+    delete_messages,
+    edit_posted,
+    notifier_for,
+    posted,
+    retry_later,
+)
 from bot.usecase import Context, Later
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.matching import _store as store
@@ -465,13 +474,7 @@ async def _reopen(services: Services, community: Community, thread_id: str) -> b
 async def run_unpost(services: Services, run: JobRun) -> None:
     """UNPOST_JOB: the cards of a team whose requester deleted their data, removed from its space."""
     assert run.community_id is not None
-    async with services.db.transaction(write=False) as session:
-        community = await session.get(Community, run.community_id)
-    if community is None:
-        return
-    notifier = notifier_for(services, community.platform)
-    for channel_id, message_id in run.payload.get("messages", []):
-        await notifier.delete(community.external_id, PostRef(str(channel_id), str(message_id)))
+    await delete_messages(services, run.community_id, run.payload.get("messages", []))
 
 
 # -- use cases -------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ async def candidates(
     p, pt = Profile.__table__.c, ProfileTrade.__table__.c
     query = (
         select(p.id, p.member_id, pt.trade_id, p.city_key, p.work_mode, p.availability, p.available_from,
-               p.rate_min, p.rate_max)
+               p.rate_min, p.rate_max, p.currency)
         .join_from(Profile.__table__, ProfileTrade.__table__, pt.profile_id == p.id)
         .where(p.community_id == community_id, pt.community_id == community_id,
                pt.trade_id.in_(sorted(set(trade_ids))),
@@ -103,14 +103,14 @@ async def candidates(
     kudos = await kudos_received(session, community_id, now - KUDOS_WINDOW, members)
     none: frozenset[Any] = frozenset()
     out = []
-    for pid, (_, member_id, _, city_key, work_mode, availability, available_from, rate_min, rate_max) in (
-            profiles.items()):
+    for pid, (_, member_id, _, city_key, work_mode, availability, available_from, rate_min, rate_max,
+              currency) in profiles.items():
         out.append(Candidate(
             member_id=member_id, trade_ids=frozenset(trades[pid]),
             skill_keys=frozenset(skills[pid]) if pid in skills else none,
             sector_ids=frozenset((sector_id,)) if pid in sectors else none,
             city_key=city_key, work_mode=work_mode, availability=availability,
-            available_from=available_from, rate_min=rate_min, rate_max=rate_max,
+            available_from=available_from, rate_min=rate_min, rate_max=rate_max, currency=currency,
             kudos=kudos.get(member_id, 0), recent_proposals=recent.get(member_id, 0),
         ))
     return out
@@ -189,9 +189,11 @@ def _scored(community_id: int, request: Request, now: datetime, trades: set[int]
     )
     blocked: Any = case((p.availability == "busy", 1), (too_late, 1), else_=0)
     if request.max_rate is not None:
+        # Only a rate in the budget's currency is compared (`_team.compared_rate`).
+        same = p.currency == request.currency
         within = func.coalesce(p.rate_max, p.rate_min) <= request.max_rate
-        score += case((and_(p.rate_min.is_not(None), within), RATE), else_=0)
-        blocked += case((p.rate_min > request.max_rate, 1), else_=0)
+        score += case((and_(p.rate_min.is_not(None), same, within), RATE), else_=0)
+        blocked += case((and_(same, p.rate_min > request.max_rate), 1), else_=0)
     if request.city_key or request.remote:
         in_city = p.city_key == request.city_key if request.city_key else literal(False)
         score += case((in_city, CITY), (p.work_mode == "onsite", 0), else_=REMOTE)

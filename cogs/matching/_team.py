@@ -78,6 +78,7 @@ class Candidate(NamedTuple):
     available_from: date | None = None
     rate_min: int | None = None
     rate_max: int | None = None
+    currency: str = "EUR"  # the rate's
     kudos: int = 0
     recent_proposals: int = 0
 
@@ -93,6 +94,7 @@ class Request:
     remote: bool = False
     available_by: date | None = None
     max_rate: int | None = None
+    currency: str = "EUR"  # max_rate's: a /match budget is in euros
     sector_id: int | None = None
     requester_id: int | None = None
     include_requester: bool = False
@@ -171,6 +173,18 @@ def tie_break(seed: int, member_id: int) -> int:
     return x % _TIE
 
 
+def compared_rate(request: Request, c: Candidate) -> tuple[int, int, int] | None:
+    """(lowest, highest, budget) when the member's rate is compared with the budget, else None.
+
+    Only a rate in the budget's currency is: 45,000 JPY a day is not "above" a 500 € budget. A rate
+    in another currency counts as unknown, as an unset one (no blocker, no bonus), rather than be
+    converted at a rate nobody agreed on.
+    """
+    if request.max_rate is None or c.rate_min is None or c.currency != request.currency:
+        return None
+    return c.rate_min, c.rate_max if c.rate_max is not None else c.rate_min, request.max_rate
+
+
 def fit(request: Request, c: Candidate, wanted: frozenset[str] | None = None) -> Fit:
     """How `c` fits `request` (the trade is checked by the caller: a fit is the same for every slot)."""
     wanted = frozenset(request.skill_keys) if wanted is None else wanted
@@ -186,10 +200,12 @@ def fit(request: Request, c: Candidate, wanted: frozenset[str] | None = None) ->
     else:
         now = True
     rate = False
-    if request.max_rate is not None and c.rate_min is not None:
-        if c.rate_min > request.max_rate:
+    rates = compared_rate(request, c)
+    if rates is not None:
+        lowest, highest, budget = rates
+        if lowest > budget:
             blockers.append(Blocker.RATE)
-        rate = (c.rate_max if c.rate_max is not None else c.rate_min) <= request.max_rate
+        rate = highest <= budget
     in_city = bool(request.city_key) and c.city_key == request.city_key
     works_remote = c.work_mode in ("remote", "hybrid")
     remote_fit = not in_city and works_remote and (request.remote or bool(request.city_key))
@@ -231,10 +247,12 @@ def _quick(request: Request, c: Candidate, wanted: frozenset[str]) -> tuple[int,
             score += AVAILABLE_BY
     else:
         score += AVAILABLE_NOW
-    if request.max_rate is not None and c.rate_min is not None:
-        if c.rate_min > request.max_rate:
+    rates = compared_rate(request, c)
+    if rates is not None:
+        lowest, highest, budget = rates
+        if lowest > budget:
             blocked += 1
-        if (c.rate_max if c.rate_max is not None else c.rate_min) <= request.max_rate:
+        if highest <= budget:
             score += RATE
     if request.city_key or request.remote:
         if request.city_key and c.city_key == request.city_key:

@@ -1,7 +1,7 @@
 """Missions: client missions shared with the trades they need, candidates, a team, staffed or expired."""
 
-from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
-from cogs.missions._missions import delete_member, export_member, kept_missions
+from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook, ShowsRows
+from cogs.missions._missions import CARDS_JOB, delete_member, export_member, kept_missions
 from cogs.missions._publish import on_start
 from cogs.missions._settings import SETTINGS
 
@@ -36,6 +36,12 @@ FEATURE = Feature(
         HeldIds("mission_candidacies", "trade_ids", "trades"),  # the mission's trades a candidate covers
         HeldIds("mission_searches", "filters", "trades", entry="trade_id", forget=True),
         HeldIds("mission_searches", "filters", "sectors", entry="sector_id", forget=True),
+    ),
+    # A renamed or merged trade or sector: the cards job edits the cards (a live mission's move to the
+    # other trade's channel).
+    shows=(
+        ShowsRows("trades", "mission_trades.trade_id", "mission_trades.mission_id", CARDS_JOB, "mission_id"),
+        ShowsRows("sectors", "missions.sector_id", "missions.id", CARDS_JOB, "mission_id"),
     ),
     settings=SETTINGS,
     on_start=on_start,  # the expiry warning and expiry jobs

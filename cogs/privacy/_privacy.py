@@ -10,7 +10,10 @@ and a retry resumes where it stopped:
 1. the member's posted messages are removed on the platform, then their `posts` rows
    (`bot.posting.remove_posts`). This must come first: the hooks delete their `posts` rows and
    the messages could not be found afterwards. Platform removal is best effort (a message already
-   gone is fine); the rows are the truth. Cards of objects a feature keeps for others
+   gone is fine); the rows are the truth. A message the platform fails to delete for now does not
+   stop the deletion: its row goes, and the moderators' removal job (`cogs.config.REMOVE_POST_JOB`)
+   deletes it later, retried while the platform fails (the moderators' log says so should it never
+   go). Cards of objects a feature keeps for others
    (`PrivacyHook.keeps_posts`, e.g. a mission with candidates) are first detached from the member and stay.
 2. each feature's `PrivacyHook.delete`, in reverse registration order (later features refer to
    earlier ones' rows, e.g. a match to a profile), one transaction per feature. Before each, and
@@ -47,6 +50,7 @@ from bot.i18n import Catalog
 from bot.notifier import Notifier
 from bot.posting import remove_posts
 from bot.usecase import Context, Later
+from cogs.config import REMOVE_POST_JOB as REMOVE
 from storage.models import Community, Member, Post
 
 if TYPE_CHECKING:
@@ -216,15 +220,15 @@ async def delete_member_data(services: Services, caller: Caller, member_id: int)
     if exists is None:
         raise NotFound("privacy.errors.gone")
     await _detach_kept_posts(services, cid, member_id)
-    removed = await remove_posts(services, cid, member_id=member_id)
+    removed = await remove_posts(services, cid, member_id=member_id, retry=REMOVE)
     for feature in reversed(hooked(services.features)):
         assert feature.privacy is not None
         # A card the member got posted meanwhile (a form sent from another device): its message goes
         # before the hook can drop its row, or nothing would ever remove it. One read when none.
-        removed += await remove_posts(services, cid, member_id=member_id)
+        removed += await remove_posts(services, cid, member_id=member_id, retry=REMOVE)
         async with services.db.transaction() as session:
             await feature.privacy.delete(session, cid, member_id)
-    removed += await remove_posts(services, cid, member_id=member_id)
+    removed += await remove_posts(services, cid, member_id=member_id, retry=REMOVE)
     async with services.db.transaction() as session:
         await session.execute(
             select(Member.id).where(Member.community_id == cid, Member.id == member_id).with_for_update()

@@ -83,3 +83,19 @@ def test_match_word_reads_both_languages_folded() -> None:
     assert match_word("BUSY", choices) == "busy"
     assert match_word("dispo", choices) is None
     assert match_word("x" * 101, choices) is None
+
+
+@pytest.mark.parametrize("text", [
+    "à partir du 15 janvier", "A partir du 15/01/2027", "dès le 15/01", "à partir de 2027-01-15",
+    "from January 15", "from 2027-01-15", "starting from 15/01/2027",
+])
+def test_a_start_date_said_with_from_is_read(text: str) -> None:
+    """« à partir du 15 janvier » was refused while "from January 15" was read (dateparser's English)."""
+    assert parse_date(text, TODAY, "fr") == date(2027, 1, 15)
+    assert parse_date(text, TODAY, "en") == date(2027, 1, 15)
+
+
+def test_from_words_are_only_skipped_as_whole_words() -> None:
+    assert parse_date("lendemain", TODAY, "fr") is None
+    assert parse_date("à partir du", TODAY, "fr") is None
+    assert parse_date("dès le 2", TODAY, "fr") is None  # a bare number stays no date

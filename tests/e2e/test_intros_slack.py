@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 
 from cogs.intros._profile import save_profile
@@ -347,3 +348,41 @@ async def test_an_intro_sent_from_the_apps_dm_is_saved_but_never_posted_in_that_
     async with slack.services.db.transaction() as session:
         assert list(await session.scalars(select(Post.channel_id))) == []
         assert await session.scalar(select(func.count()).select_from(Profile)) == 1
+
+
+@pytest.mark.parametrize(
+    ("user", "words"),
+    [
+        ("member_fr", "disponibilite disponible à partir du 15/01/2027"),
+        ("member_en", "availability available from 2027-01-15"),
+    ],
+)
+async def test_slack_available_from_a_date_is_saved_from_that_date(slack: SlackHarness, user: str,
+                                                                    words: str) -> None:
+    """`/collectif disponibilite disponible à partir du 15/01/2027`: the first word won, the date was
+    dropped and the member counted available now by /members and /match."""
+    member = getattr(slack, user)
+    view = await open_form(slack, member)
+    await configure(slack)
+    await submit(slack, member, view["private_metadata"])
+    await slack.fake.wait_for_call("chat.postEphemeral")
+
+    _, url = await slack.sender.command(words, user_id=member)
+    await slack.fake.wait_for_post(url)
+    [profile] = await profiles(slack)
+    assert (profile.availability, str(profile.available_from)) == ("from_date", "2027-01-15")
+
+
+async def test_slack_a_date_picked_under_available_is_saved_as_from_that_date(slack: SlackHarness) -> None:
+    """The form's datepicker ("Disponible à partir du") under the default status "Disponible": the
+    date picked was dropped without a word."""
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    values = state(await trade_ids(slack, "Développement"))
+    values["available_from"] = {"value": {"type": "datepicker", "selected_date": "2027-01-15"}}
+    await slack.sender.view_submission(
+        "intros:form", values, user_id=slack.member_fr, private_metadata=view["private_metadata"]
+    )
+    await slack.fake.wait_for_call("chat.postEphemeral")
+    [profile] = await profiles(slack)
+    assert (profile.availability, str(profile.available_from)) == ("from_date", "2027-01-15")

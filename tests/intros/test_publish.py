@@ -1,6 +1,7 @@
 import contextlib
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.cards import Card
@@ -322,3 +323,106 @@ async def test_an_availability_edit_lost_to_an_outage_is_redone_by_the_job_which
              for (channel, _), card in notifier.messages.items()}
     assert shown == {"C-INTRO": "Occupé·e", f"C-T{trades[3]}": "Occupé·e"}
     assert [c for c, _ in await posts(services)] == ["C-INTRO", f"C-T{trades[3]}"]
+
+
+def _availability_field(notifier: RecordingNotifier, channel: str) -> str:
+    [card] = notifier.in_channel(channel)
+    return {f.name: f.value for f in card.fields}["Disponibilité"]
+
+
+async def test_a_reached_from_date_turns_the_posted_intro_cards_available(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """The card said "Disponible à partir du …" for ever after the date (only /profile, drawn afresh,
+    said available): a job at the community's midnight of the date redraws it."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from cogs.intros._publish import register_jobs
+
+    register_jobs(services)
+    await configure(services, alice)
+    day = (clock.now() + timedelta(days=3)).date()
+    await submit(services, alice, availability="from_date", available_from=day.isoformat())
+    assert _availability_field(notifier, "C-INTRO").startswith("Disponible à partir du")
+
+    clock.set(datetime.combine(day, time(0), ZoneInfo("Europe/Paris")) - timedelta(minutes=1))
+    await services.scheduler.run_due()
+    assert _availability_field(notifier, "C-INTRO").startswith("Disponible à partir du")  # not yet
+    clock.advance(timedelta(minutes=1))  # midnight in Paris, 23:00 UTC the day before
+    assert await services.scheduler.run_due() == 1
+    assert _availability_field(notifier, "C-INTRO") == "Disponible"
+
+
+async def test_each_change_replaces_the_from_date_job(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """A new date, "busy", then the first date again: one pending job, for the current date only."""
+    from cogs.intros._publish import AVAILABLE_ON, register_jobs
+    from storage.models import Job
+
+    register_jobs(services)
+    await configure(services, alice)
+    await submit(services, alice, availability="from_date", available_from="2026-12-10")
+    await run(services, alice, update_availability, "from_date", "2026-12-20")
+    await run(services, alice, update_availability, "busy", None)
+    async with services.db.transaction(write=False) as session:
+        jobs = list(await session.scalars(select(Job).where(Job.kind == AVAILABLE_ON)))
+    assert [job.state for job in jobs] == ["skipped", "skipped"]
+    await run(services, alice, update_availability, "from_date", "2026-12-10")
+    async with services.db.transaction(write=False) as session:
+        query = select(Job).where(Job.kind == AVAILABLE_ON, Job.state == "pending")
+        pending = list(await session.scalars(query))
+    assert len(pending) == 1 and pending[0].due_at.date().isoformat() == "2026-12-09"  # 23:00 UTC
+
+    clock.advance(timedelta(days=30))
+    await services.scheduler.run_due()
+    assert _availability_field(notifier, "C-INTRO") == "Disponible"
+
+
+async def test_new_cards_may_go_out_on_the_day_the_member_was_told(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """Told "next time from 3 December", rerun at 09:00 that day: it was held again (the interval was
+    counted to the minute from 11:00); it is counted in the community's days."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    trades = await configure(services, alice)
+    await submit(services, alice)  # 26 November, 11:00 Paris
+    clock.advance(timedelta(days=3))
+    held = await submit(services, alice, trade_ids=[str(trades[2]), str(trades[5])])
+    told = held.published.next_post
+    assert held.published.result.held and told is not None and told.isoformat() == "2026-12-03"
+    clock.set(datetime.combine(told, time(0), ZoneInfo("Europe/Paris")) - timedelta(minutes=1))
+    still = await submit(services, alice, trade_ids=[str(trades[2]), str(trades[5])])
+    assert still.published.result.held == [f"C-T{trades[5]}"] and still.published.next_post == told
+    clock.set(datetime.combine(told, time(9, 0), ZoneInfo("Europe/Paris")))
+    again = await submit(services, alice, trade_ids=[str(trades[2]), str(trades[5])])
+    assert again.published.result.posted == [f"C-T{trades[5]}"], (told, again.published)
+
+
+async def test_a_date_typed_with_a_from_word_is_read(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """« à partir du 15 janvier » was refused while "from January 15" was read."""
+    await submit(services, alice)
+    english = await run(services, alice, update_availability, "from_date", "from January 15")
+    french = await run(services, alice, update_availability, "from_date", "à partir du 15 janvier")
+    assert english.available_from is not None and french.available_from == english.available_from
+
+
+async def test_a_date_given_with_the_status_available_means_available_from_it(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """Discord /availability status:Disponible date:15/01/2027 saved "available now", the date dropped."""
+    from bot.errors import InvalidInput
+
+    await submit(services, alice)
+    view = await run(services, alice, update_availability, "available", "15/01/2027")
+    assert (view.availability, str(view.available_from)) == ("from_date", "2027-01-15")
+    view = await run(services, alice, update_availability, "available", None)
+    assert (view.availability, view.available_from) == ("available", None)
+    with pytest.raises(InvalidInput) as refused:  # a date that cannot be read is said, not dropped
+        await run(services, alice, update_availability, "available", "banane")
+    assert "available_from" in refused.value.problems

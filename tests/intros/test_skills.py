@@ -94,3 +94,38 @@ def test_a_typo_of_a_synonym_finds_its_key() -> None:
     assert normalize_skill("référencemnt", "fr") == "seo"
     assert normalize_skill("Référencemnt naturel", "fr") == "seo"
     assert normalize_skill("php7", "fr", ["php8"]) == "php7"
+
+
+def test_c_sharp_is_not_the_c_language() -> None:
+    """"C#" was stored under "c": a C# developer was found by skill:C (the review's probe)."""
+    assert [skill_key(s) for s in ("C#", "c# ", "C#.", "F#", "Visual C#", "C++", "C")] == [
+        "c#", "c#", "c#", "f#", "visual c#", "c++", "c"]
+    assert normalize_skill("C#", "en", ["c"]) == "c#"
+
+
+def test_a_sharp_not_after_a_letter_is_still_punctuation() -> None:
+    """Only a language's "#" is kept: the keys of every other stored skill are unchanged."""
+    assert [skill_key(s) for s in ("#hashtag", "Python #", "Python#", "#SEO#", "9#", "(React)")] == [
+        "hashtag", "python", "python", "seo", "9", "react"]
+
+
+@pytest.mark.parametrize(("community", "typed", "key"), [
+    ("en", "Référencement", "seo"),
+    ("en", "Rédaction web", "copywriting"),
+    ("fr", "Web writing", "copywriting"),
+    ("fr", "Brand identity", "branding"),
+])
+def test_an_equivalent_in_the_other_language_is_merged_too(community: str, typed: str, key: str) -> None:
+    """« Référencement » in an English-speaking community was its own tag: skill:SEO missed her."""
+    assert normalize_skill(typed, community) == key
+
+
+def test_no_alias_names_two_keys_across_the_languages() -> None:
+    """Merging the tables is safe only if no alias means one key in French and another in English."""
+    from cogs.intros._skills import _COMMON, _EN, _FR, _compact
+
+    seen: dict[str, str] = {}
+    for table in (_COMMON, _FR, _EN):
+        for alias, key in table.items():
+            compact = _compact(skill_key(alias))
+            assert seen.setdefault(compact, key) == key, (alias, seen[compact], key)

@@ -133,3 +133,52 @@ def test_date_parsing() -> None:
     assert parse_date("31/02/2027", TODAY) is None
     assert parse_date("demain", TODAY) == TODAY + timedelta(days=1)
     assert parse_date("banane", TODAY) is None
+
+
+@pytest.mark.parametrize("typed", ["500 TJM", "450 TTC", "600 day", "500 XXX", "500 FRF"])
+def test_three_letters_that_are_no_currency_are_not_taken_for_one(typed: str) -> None:
+    """"500 TJM" was saved in currency "TJM" ("500 XXX" read "500 ¤"): only a real currency is one;
+    "TJM" (the field's own name) is read as the word it is."""
+    try:
+        data = validate(form(rate=typed), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY, locale="fr")
+    except InvalidInput as error:
+        assert "rate" in error.problems  # noqa: PT017
+        return
+    assert (data.rate_min, data.currency) == (500, "EUR")
+
+
+@pytest.mark.parametrize("typed", [
+    "500 €/j", "500 €/jour", "450€ / jour", "TJM 500", "500 €/day", "TJM : 500 € / j", "500 € par jour",
+])
+def test_the_usual_ways_of_writing_a_daily_rate_are_read(typed: str) -> None:
+    """The field says "TJM" and the card "/ jour", yet "500 €/j" was refused."""
+    data = validate(form(rate=typed), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY, locale="fr")
+    assert (data.rate_min, data.currency) in {(500, "EUR"), (450, "EUR")}
+
+
+def test_real_currencies_are_still_read() -> None:
+    for typed, currency in (("500 CHF", "CHF"), ("45000 JPY", "JPY"), ("300 XOF", "XOF"), ("500 $", "USD")):
+        data = validate(form(rate=typed), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY, locale="fr")
+        assert data.currency == currency
+
+
+@pytest.mark.parametrize("typed", ["Data viz, Dataviz", "Front-end, Frontend", "Tik Tok, TikTok"])
+def test_a_skill_typed_twice_with_or_without_a_space_or_hyphen_is_stored_once(typed: str) -> None:
+    """"Data viz, Dataviz" in one form made two tags, both on the card."""
+    data = validate(form(skills=typed), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY, locale="fr")
+    assert len(data.skills) == 1, data.skills
+
+
+def test_c_sharp_is_kept_beside_c() -> None:
+    data = validate(form(skills="C, C#, F#"), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY, locale="fr")
+    assert [s.key for s in data.skills] == ["c", "c#", "f#"]
+
+
+def test_a_date_picked_with_available_means_available_from_it() -> None:
+    """Slack's datepicker sits under the default "Disponible": the date picked was dropped."""
+    data = validate(form(available_from="2027-01-15"), trade_ids=TRADES, sector_ids=SECTORS, today=TODAY,
+                    locale="fr")
+    assert (data.availability, data.available_from) == ("from_date", date(2027, 1, 15))
+    data = validate(form(available_from=TODAY.isoformat()), trade_ids=TRADES, sector_ids=SECTORS,
+                    today=TODAY, locale="fr")
+    assert (data.availability, data.available_from) == ("available", None)  # reached: available now

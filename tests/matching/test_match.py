@@ -6,12 +6,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.context import Caller
 from bot.errors import InvalidInput
 from bot.services import Services
 from bot.usecase import run
+from cogs.intros.models import Profile
 from cogs.matching._cards import answer_card
 from cogs.matching._match import Answer, find_team
 from cogs.matching._request import MatchInput, parse_args
@@ -85,6 +86,22 @@ async def test_nobody_available_says_why(services: Services, alice: Caller) -> N
     assert not card.actions  # nobody to invite
     text = card.fields[0].value
     assert "Sam: busy" in text and "Sue: available from January 12, 2027" in text
+
+
+async def test_a_rate_in_another_currency_is_neither_above_nor_within_a_budget_in_euros(
+    services: Services, alice: Caller
+) -> None:
+    """A /match budget is in euros: 45,000 JPY a day is not "above" 500 (it is about 280 €), nor
+    within it; it counts as unknown, as an unset rate, in the database's ranking as in the answer."""
+    kenji = await member(services, "K1", "Kenji", trades=("SEO / SEA",))
+    async with services.db.transaction() as session:
+        await session.execute(update(Profile).where(Profile.member_id == kenji.member_id)
+                              .values(rate_min=45000, currency="JPY"))
+    answer = await match(services, alice, trades="SEO", max_rate="500")
+    chosen = answer.team.slots[0].chosen
+    assert chosen is not None and chosen.member_id == kenji.member_id
+    assert not chosen.rate and not chosen.blockers
+    assert "rate above the budget" not in answer_card(services.catalog, "en", answer).fields[0].value
 
 
 async def test_requester_and_opted_out_members_are_not_proposed(services: Services) -> None:

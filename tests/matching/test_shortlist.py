@@ -56,6 +56,8 @@ async def community(services: Services, alice: Caller, rng: random.Random, size:
             if rng.random() < 0.7:
                 profile.rate_min = rng.choice((300, 400, 500, 600))
                 profile.rate_max = rng.choice((None, profile.rate_min, profile.rate_min + 150))
+                if profile.rate_min == 600 and profile.rate_max is None:
+                    profile.currency = "USD"  # not compared with a budget in euros, in SQL as in `_quick`
             elif rng.random() < 0.3:
                 profile.rate_max = 450  # a maximum without a minimum: no rate term, as in `_quick`
             for _ in range(rng.choice((0, 0, 0, 1, 3, 7))):

@@ -58,6 +58,8 @@ CASES = [
      member(1, DEV, rate_min=300, rate_max=450), 10, ()),
     ("rate above budget", request(DEV, max_rate=400), member(1, DEV, rate_min=500, rate_max=600), 0,
      (Blocker.RATE,)),
+    ("rate in another currency: unknown", request(DEV, max_rate=500),
+     member(1, DEV, rate_min=45000, rate_max=45000, currency="JPY"), 10, ()),
     ("kudos, capped", request(DEV), member(1, DEV, kudos=12), 10 + 2 * 5, ()),
     ("rotation, capped", request(DEV), member(1, DEV, recent_proposals=40), 10 - 2 * 10, ()),
 ]

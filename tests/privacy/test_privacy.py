@@ -8,12 +8,15 @@ from sqlalchemy import select
 
 from bot.errors import NotFound
 from bot.features import Feature, PrivacyHook
+from bot.posting import RETRY_AFTER
 from bot.usecase import run
+from cogs.config._moderation import register_jobs as register_removals
 from cogs.intros.models import Profile, ProfileSkill
 from cogs.privacy._privacy import confirm_card, delete_member_data, export_member_data
 from storage.models import Member, Post
 from tests.directory.factory import add_profile
 from tests.fakes.callers import caller_for
+from tests.fakes.notifier import RecordingNotifier
 from tests.privacy.conftest import post_for, snapshot
 
 
@@ -313,3 +316,37 @@ async def test_a_click_not_yet_committed_when_the_member_row_goes_is_waited_for(
     await asyncio.wait_for(delete_member_data(services, alice, alice.member_id), timeout=20)
     await asyncio.gather(*tasks)
     assert (await event(services, aid)).going_count == 0
+
+
+class _FailingOnce(RecordingNotifier):
+    """The platform answers 5xx (raises) the first time a message in `channel` is deleted."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__()
+        self.channel, self.failed = channel, False
+
+    async def delete(self, community_external_id, ref):
+        if ref.channel_id == self.channel and not self.failed:
+            self.failed = True
+            raise RuntimeError("503 Service Unavailable")
+        return await super().delete(community_external_id, ref)
+
+
+async def test_a_platform_failure_on_one_card_does_not_stop_the_deletion(services, clock):
+    """One card the platform fails to delete for a moment must not keep all the member's data: the
+    other cards go, the data goes, and the moderators' removal job deletes that message later."""
+    notifier = _FailingOnce("C-trade")
+    services.notifiers["discord"] = notifier
+    register_removals(services)
+    alice, _ = await seed(services, notifier)
+
+    done = await delete_member_data(services, alice, alice.member_id)
+
+    assert done.title
+    async with services.db.transaction() as s:
+        assert await s.get(Member, alice.member_id) is None
+        assert (await s.scalars(select(Post.channel_id))).all() == ["C-intro"]  # Bob's card
+    assert sorted(c for c, _ in notifier.messages) == ["C-intro", "C-trade"]  # the failed one, still up
+    clock.advance(RETRY_AFTER)
+    await services.scheduler.run_due()
+    assert [c for c, _ in notifier.messages] == ["C-intro"]
