@@ -216,12 +216,17 @@ async def _retry_later(services: Services, community_id: int, mission_id: int, r
                               {"mission_id": mission_id})
 
 
-async def refresh_mission(services: Services, community_id: int, mission_id: int) -> SyncResult:
-    """Edits every card of the mission in place (counts, status, closed look)."""
+async def refresh_mission(services: Services, community_id: int, mission_id: int, *,
+                          retry_later: bool = True) -> SyncResult:
+    """Edits every card of the mission in place (counts, status, closed look).
+
+    An edit the platform failed is redone by the cards job (`posting.retry_edits`, in register_jobs).
+    """
     shown = await _card_of(services, community_id, mission_id, channels=False)
     if shown is None:
         return SyncResult()
-    return await edit_posted(services, shown.owner, *shown.place, shown.posts, shown.card)
+    return await edit_posted(services, shown.owner, *shown.place, shown.posts, shown.card,
+                             retry_later=retry_later)
 
 
 def _refresh(ctx: Context, mission_id: int) -> None:
@@ -454,9 +459,17 @@ async def cards_job(services: Services, run: JobRun) -> None:
     if exists is None:
         await remove_posts(services, run.community_id, feature=FEATURE, object_id=mission_id)
         return
-    result = await publish_mission(services, run.community_id, mission_id, retry_later=False)
+    if run.payload.get("edit"):  # an edit the platform failed: only the cards already posted
+        result = await refresh_mission(services, run.community_id, mission_id, retry_later=False)
+    else:
+        result = await publish_mission(services, run.community_id, mission_id, retry_later=False)
     if result.retrying:
         raise RuntimeError(f"mission {mission_id}'s cards still not posted in {result.retrying}")
+
+
+def _edit_again(mission_id: int) -> dict[str, Any]:
+    """The cards job's payload redoing an edit the platform failed: only the cards already posted."""
+    return {"mission_id": mission_id, "edit": True}
 
 
 def register_jobs(services: Services) -> None:
@@ -465,6 +478,7 @@ def register_jobs(services: Services) -> None:
     services.scheduler.register(EXPIRE, functools.partial(expire_job, services))
     services.scheduler.register(CARDS_JOB, functools.partial(cards_job, services), max_lateness=None,
                                 retry_delay=posting.RETRY_AFTER)
+    posting.retry_edits(services, FEATURE, CARDS_JOB, _edit_again)
     services.scheduler.register(UNREACHED, functools.partial(unreached_job, services), max_lateness=None)
 
 

@@ -660,3 +660,36 @@ async def test_a_card_shown_where_shared_is_edited_in_place_while_its_channel_st
     assert [d for d in notifier.deleted if d.channel_id == "C-HERE"] == []
     assert [key for key in notifier.messages if key[0] == "C-HERE"] == [first]
     assert "Titre corrigé" in str(notifier.messages[first])
+
+
+async def test_a_card_edit_the_platform_failed_is_redone_by_the_cards_job(
+    services: Services, alice: Caller, bob: Caller, clock: FrozenClock
+) -> None:
+    """Bob told he applied while the card counted nobody: the missions cards job (declared with
+    `posting.retry_edits`) edits the cards again a few minutes later, posting nowhere new."""
+    from bot.cards import Card
+    from bot.notifier import PostRef
+    from bot.posting import RETRY_AFTER
+
+    class EditsFail(RecordingNotifier):
+        down = False
+
+        async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
+            if self.down:
+                raise RuntimeError("503 Service Unavailable")
+            return await super().edit(community_external_id, ref, card)
+
+    flaky = EditsFail()
+    services.notifiers["discord"] = flaky
+    register_jobs(services)
+    trades = await channels(services, alice)
+    mission_id = await post(services, alice, trades[:1])
+    cards = set(flaky.messages)
+    flaky.down = True
+    await run(services, bob, show_interest, mission_id)
+    flaky.calls.clear()
+    flaky.down = False
+    clock.advance(RETRY_AFTER + timedelta(seconds=1))
+    await services.scheduler.run_due()
+    assert sorted(flaky.calls) == [("edit", "C0"), ("edit", "CMISSIONS")]  # edited again, nothing posted
+    assert set(flaky.messages) == cards
