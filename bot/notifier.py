@@ -124,6 +124,14 @@ class Notifier(Protocol):
         """
         ...
 
+    async def rename_private_space(self, community_external_id: str, space: ThreadRef, name: str) -> bool:
+        """Give a private space a new name (a member named in it deleted their data); False when gone.
+
+        Discord: the private thread's name (its creator, the bot, may change it); Slack: nothing to do,
+        a group DM has no name of its own.
+        """
+        ...
+
     async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
         """Those of `user_ids` who are no longer in the community (left, removed, account deleted).
 

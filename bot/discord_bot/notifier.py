@@ -201,6 +201,16 @@ class DiscordNotifier:
             return None
         return space
 
+    async def rename_private_space(self, community_external_id: str, space: ThreadRef, name: str) -> bool:
+        if self._channel(community_external_id, space.thread_id) is None:
+            return False
+        try:
+            # The thread's creator may change its name without Manage Threads, archived or not.
+            await self.bot.http.edit_channel(space.thread_id, name=truncate(name, THREAD_NAME_MAX) or "…")
+        except _GONE:
+            return False
+        return True
+
     async def _add_to_thread(self, thread_id: str, user_id: str) -> bool:
         """Adds a member to a private thread; False when Discord says they are not there for it.
 

@@ -254,6 +254,9 @@ class SlackNotifier:
             return None
         return ThreadRef(str(opened["channel"]["id"]), "")
 
+    async def rename_private_space(self, community_external_id: str, space: ThreadRef, name: str) -> bool:
+        return True  # a group DM has no name of its own: its members' names are Slack's
+
     # -- membership ----------------------------------------------------------------------------
 
     async def usergroup_members(self, community_external_id: str, group: str) -> list[str] | None:

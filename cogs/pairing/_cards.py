@@ -39,6 +39,15 @@ def summary(catalog: Catalog, locale: str, view: ProfileView) -> Field:
     return Field(truncate(view.display_name, 256) or "…", truncate("\n".join(parts), 1024))
 
 
+def space_name(catalog: Catalog, locale: str, names: list[str], *, former: int = 0) -> str:
+    """The group's private space's name ("Café : Alice, Bob").
+
+    A member who deleted their data since is "a former member" there too.
+    """
+    everyone = [*names, *[catalog.t(locale, "pairing.card.former_member")] * former]
+    return catalog.t(locale, "pairing.card.space_name", names=", ".join(everyone))
+
+
 def group_card(
     catalog: Catalog,
     locale: str,

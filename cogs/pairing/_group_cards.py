@@ -37,7 +37,7 @@ from bot.scheduler import JobRun, queue
 from bot.settings_registry import read_settings
 from cogs.intros.profiles import ProfileView, get_profile
 from cogs.pairing import _store
-from cogs.pairing._cards import COLOR, group_card
+from cogs.pairing._cards import COLOR, group_card, space_name
 from cogs.pairing._settings import INTRO_MESSAGE
 from cogs.pairing.models import SPACE_DMS, SPACE_FAILED, SPACE_OPEN, PairingGroup
 from storage.models import Community, Member, Post
@@ -255,6 +255,12 @@ async def redraw(services: Services, community_id: int, group_id: int) -> None:
         failing = await _edit(
             services, community, group_id, [c for c in copies if c.channel_id in failing], people, intro
         )
+    if group.space == SPACE_OPEN and group.thread_id and people.former:
+        # The thread's name named her too ("Café : Alice, Bob"): renamed as the card is redrawn.
+        names = [name for _, _, name, _ in people.members]
+        name = space_name(services.catalog, community.locale, names, former=people.former)
+        await notifier_for(services, community.platform).rename_private_space(
+            community.external_id, ThreadRef(group.channel_id or "", group.thread_id), name)
     if failing:
         raise RuntimeError(f"pairing: the card of group {group_id} could not be redrawn in {sorted(failing)}")
 

@@ -31,7 +31,7 @@ from bot.posting import RETRY_AFTER, notifier_for
 from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
 from cogs.pairing import _store
-from cogs.pairing._cards import announcement, checkin_card, skipped_card
+from cogs.pairing._cards import announcement, checkin_card, skipped_card, space_name
 from cogs.pairing._group_cards import DELIVER, REDRAW, deliver, run_deliver, run_redraw
 from cogs.pairing._grouping import Candidate, Rules, make_groups, pair_key, pairs_of
 from cogs.pairing._schedule import checkin_at, next_round_at
@@ -462,13 +462,12 @@ async def _open_space(
     """
     if community.platform != "slack" and not channel:
         return None
-    names = ", ".join(name for _, _, name, _ in members)
     try:
         return await notifier_for(services, community.platform).open_private_space(
             community.external_id,
             channel or "",
             [user_id for _, user_id, _, _ in members],
-            services.t(community.locale, "pairing.card.space_name", names=names),
+            space_name(services.catalog, community.locale, [name for _, _, name, _ in members]),
         )
     except CannotPost as error:
         log.info("pairing: group %s space refused (%s)", group_id, error.reason)

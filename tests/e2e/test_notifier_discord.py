@@ -98,6 +98,10 @@ async def test_a_private_space_is_a_private_thread_with_the_members_added(
     [message] = h.fake.channel_messages(thread.id)
     [row] = message["components"]
     assert [o["label"] for o in row["components"][0]["options"]] == ["Lundi", "Mardi"]
+    # Renamed by its creator, the bot, without Manage Threads (a member named in it deleted their data).
+    assert not h.fake.bot_permissions.manage_threads
+    assert await notifier(h).rename_private_space(gid, space, "Binôme : un ancien membre") is True
+    assert thread.name == "Binôme : un ancien membre"
 
 
 async def test_scheduled_events_are_created_edited_and_cancelled(discord_harness: DiscordHarness) -> None:

@@ -412,6 +412,8 @@ class FakeDiscord(InteractionsMixin):
             for key in ("archived", "locked"):
                 if key in r.body:
                     setattr(channel, key, bool(r.body[key]))
+        if "name" in r.body:
+            channel.name = str(r.body["name"])
         return 200, channel.payload()
 
     async def _add_thread_member(self, r: Recorded, cid: str, uid: str) -> tuple[int, Any]:

@@ -135,6 +135,14 @@ class RecordingNotifier:
         self.threads[thread.thread_id] = Space(thread, name, list(dict.fromkeys(user_ids)), private=True)
         return thread
 
+    async def rename_private_space(self, community_external_id: str, space: ThreadRef, name: str) -> bool:
+        self.calls.append(("rename_private_space", space.thread_id))
+        found = self.threads.get(space.thread_id)
+        if found is None:
+            return False
+        found.name = name
+        return True
+
     async def departed(self, community_external_id: str, user_ids: list[str]) -> set[str]:
         self.calls.append(("departed", community_external_id))
         return set(user_ids) & self.left

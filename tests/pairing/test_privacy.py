@@ -111,6 +111,9 @@ async def test_a_deleted_members_bio_and_name_leave_the_groups_card_in_its_priva
     async with services.db.transaction() as session:
         [post] = list(await session.scalars(select(Post).where(Post.feature == "pairing")))
     assert (post.channel_id, post.message_id, post.member_id) == (*card_at, None)
+    [space] = [s for s in notifier.threads.values() if s.private]  # its name named her too
+    assert space.name == services.t("fr", "pairing.card.space_name",
+                                    names=f"Name U2, {services.t('fr', 'pairing.card.former_member')}")
 
 
 async def test_with_cards_sent_by_dm_hers_is_removed_and_the_others_redrawn(
