@@ -480,6 +480,8 @@ class Missions(commands.Cog):
 
     async def on_candidates(self, request: DiscordRequest) -> None:
         caller = await self._caller(request)
+        # "Thinking…" first: the list asks the platform who left (up to DEPARTED_WAIT).
+        await request.interaction.response.defer(ephemeral=True, thinking=True)
         page = _ids.page_number(request.match)
         card = await run(self.bot.services, caller, candidates_of, self._id(request), page, write=False)
         await send_card(request.interaction, card)

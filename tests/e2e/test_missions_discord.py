@@ -855,3 +855,35 @@ async def test_a_late_modal_of_a_new_mission_keeps_the_text_and_asks_for_the_cho
     await answered(await publish(h, form, h.member))
     [posted] = await missions(h)
     assert posted.title == TEXTS["title"]
+
+
+async def test_candidates_answer_thinking_before_asking_discord_who_left(
+    discord_harness: DiscordHarness,
+) -> None:
+    """The list marks candidates who left the server (a member lookup per candidate): a slow Discord
+    must not hold the first answer, which says "thinking…" at once; the list follows."""
+    h = discord_harness
+    channels = await configure(h)
+    sacha = h.fake.add_user("Sacha", locale="fr", guild=h.guild)
+    await give_profile(h, sacha, "Design graphique")
+    mission, _ = await post_mission(h, h.member)
+    card = cards(h, channels["design"])[0]
+    opened = await h.fake.click(card, f"missions:interest:{mission.id}", sacha)
+    await answered(await h.fake.submit_modal(
+        None, sacha, f"missions:note:{mission.id}", {"note": "Dispo"}, message=card))  # type: ignore[arg-type]
+    assert opened.response_type == MODAL
+
+    lookups = [i for i, (method, pattern, _) in enumerate(h.fake._routes)
+               if method == "GET" and "members" in pattern.pattern]
+    for index in lookups:
+        method, pattern, handler = h.fake._routes[index]
+
+        async def slow(r: Any, _handler: Any = handler, **kw: str) -> Any:
+            await asyncio.sleep(1.0)
+            return await _handler(r, **kw)
+
+        h.fake._routes[index] = (method, pattern, slow)
+    listed = await answered(await h.fake.click(card, f"missions:candidates:{mission.id}", h.member))
+    assert listed.response_type == 5
+    assert listed.answered_at - listed.sent_at < 0.5
+    assert "Sacha" in str(listed.original["embeds"])

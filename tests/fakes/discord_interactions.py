@@ -381,6 +381,13 @@ class InteractionsMixin:
         if time.perf_counter() - interaction.sent_at > self.followup_deadline:  # 15 min on Discord
             raise DiscordError(401, 50027, "Invalid Webhook Token")
         message = self._interaction_message(interaction, r.body or {})
+        first = not interaction.followups and interaction.original is not None
+        if first and interaction.callbacks and interaction.response_type == DEFERRED_MESSAGE:
+            # Discord's first follow-up after "thinking…" replaces that message: the same message.
+            del self.messages[int(message["id"])]
+            message["id"] = interaction.original["id"]
+            self.messages[int(message["id"])] = message
+            interaction.original = message
         interaction.followups.append(message)
         interaction._touch()
         return 200, message
