@@ -18,7 +18,7 @@ from cogs.config.models import Pack
 from cogs.matching import FEATURE, _ids
 from cogs.matching._cards import answer_card, invited_text
 from cogs.matching._invite import Invited, answer_invitation, invite_team
-from cogs.matching._match import Answer, find_team
+from cogs.matching._match import Answer, find_team, stored
 from cogs.matching._request import MatchInput
 from cogs.matching._store import invitee_community
 from storage.text import fold
@@ -48,6 +48,7 @@ async def on_invite(request: DiscordRequest) -> None:
     interaction = request.interaction
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
+    await stored(request.match["token"])  # clicked before its proposal was stored: waits for it
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  str(interaction.channel_id or ""))
     await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited))

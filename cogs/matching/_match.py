@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +19,21 @@ from cogs.matching._team import Request, Team, propose
 from storage.text import city_key
 
 TOKEN_BYTES = 8  # 16 hex characters: models.Proposal.token
+STORE_WAIT = 5.0  # seconds an Invite waits for its proposal, answered but not stored yet
+# Proposals this process answered and is storing (an entry goes with its storing, done or dropped).
+_storing: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+
+
+async def stored(token: str) -> None:
+    """Waits (at most STORE_WAIT) for the proposal behind `token` when this process is still storing it.
+
+    The proposal is stored after the answer went out: an Invite clicked at once, or while another
+    process holds SQLite's write lock, would otherwise find no proposal and say it is gone.
+    """
+    storing = _storing.get(token)
+    if storing is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(storing.wait(), STORE_WAIT)
 
 
 @dataclass(frozen=True)
@@ -58,10 +76,15 @@ async def find_team(ctx: Context, typed: MatchInput) -> Answer:
                     and not s.requester for rank, f in enumerate(s.alternatives, start=1)]
     if members:
         db, data = ctx.services.db, resolved.to_json()
+        storing = _storing[token] = asyncio.Event()
 
         async def remember(_notifier: Notifier | None) -> None:
-            async with db.transaction() as session:
-                await store.store_proposal(session, cid, me, token, seed, data, members, now, alternatives)
+            try:
+                async with db.transaction() as session:
+                    await store.store_proposal(session, cid, me, token, seed, data, members, now,
+                                               alternatives)
+            finally:
+                storing.set()
 
         ctx.after_commit(remember)
     return Answer(resolved, team, token, people, today)

@@ -8,7 +8,7 @@ from bot.usecase import run
 from cogs.matching import _ids
 from cogs.matching._cards import answer_card, invited_text
 from cogs.matching._invite import Invited, answer_invitation, invite_team
-from cogs.matching._match import Answer, find_team
+from cogs.matching._match import Answer, find_team, stored
 from cogs.matching._request import parse_args
 
 
@@ -32,6 +32,7 @@ async def invite(request: SlackRequest) -> None:
     """Invite this team: a group DM with the requester and the team, then the outcome to the requester."""
     assert request.match is not None
     caller = await request.ensure_caller()
+    await stored(request.match["token"])  # clicked before its proposal was stored: waits for it
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  request.channel_id or "")
     await request.reply(invited_text(request.services.catalog, caller.locale, invited))

@@ -177,13 +177,11 @@ async def test_the_team_card_discord_failed_to_post_in_the_thread_is_posted_late
     """A 503 on the profiles card left the team's private thread empty for good (only logged), while
     Camille was told the space was open. The thread is kept, and a job posts the card once Discord is
     back, recorded as the team's (so that a member's data deletion still finds it)."""
-    import asyncio
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from cogs.matching import FEATURE
-    from cogs.matching.models import Proposal
     from storage.models import Post
 
     h = discord_harness
@@ -195,11 +193,6 @@ async def test_the_team_card_discord_failed_to_post_in_the_thread_is_posted_late
     answer = await h.fake.invoke_slash(h.guild, h.member, "match",
                                        {"trades": "Développement", "skills": "python"})
     assert answer.original is not None
-    for _ in range(100):  # the proposal is stored after the answer (Invite before it: "no longer available")
-        async with h.services.db.transaction() as session:
-            if await session.scalar(select(Proposal.id)) is not None:
-                break
-        await asyncio.sleep(0.02)
     await press(h, answer.original, "matching.card.invite", h.member)
     await h.fake.wait_for_request(lambda r: r.method == "POST" and "matching:answer:" in str(r.body))
     await press(h, only(h.fake.dm_messages(vic)), "matching.invitation.accept", vic)
@@ -218,3 +211,28 @@ async def test_the_team_card_discord_failed_to_post_in_the_thread_is_posted_late
     async with h.services.db.transaction() as session:
         [post] = list(await session.scalars(select(Post).where(Post.feature == "matching.space")))
     assert (post.channel_id, post.message_id, post.member_id) == (str(thread.id), card["id"], None)
+
+
+async def test_invite_clicked_before_its_proposal_is_stored_waits_for_it(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proposal is stored after the answer went out (a slow disk, another process's write lock
+    delay it): an Invite clicked meanwhile waits for it instead of saying it is gone."""
+    import asyncio
+
+    from cogs.matching import _store
+
+    h = discord_harness
+    store_proposal = _store.store_proposal
+
+    async def slow(*args: object, **kwargs: object) -> None:
+        await asyncio.sleep(0.8)
+        await store_proposal(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_store, "store_proposal", slow)
+    await seed(h, "Vic", trades=("Développement",), skills=("Python",))
+    answer = await h.fake.invoke_slash(h.guild, h.member, "match", {"trades": "Développement"})
+    assert answer.original is not None
+    clicked = await answered(await h.fake.click(answer.original, buttons(answer.original)[
+        h.t("fr", "matching.card.invite")], h.member, timeout=8))
+    assert h.t("fr", "matching.invite.sent", names="Vic") in texts_of(clicked), texts_of(clicked)
