@@ -6,6 +6,12 @@ rather than overwriting it. Everything else is a text subcommand (`config trade 
 `config pack set Livre | Illustration, Rédaction web`: a `|` separates two names). Both write
 through the same use cases as Discord (`cogs.config._context.run`).
 
+`config import` opens a form taking a settings file (a `file_input`: what `config export` sends, well
+over the 3,000 characters of a text box once a workspace has its trades, sectors and packs) or the
+settings pasted in a text box; exactly one of the two. The file is downloaded from Slack with the
+workspace's bot token (it needs the `files:read` scope) within the form's time, then checked and
+imported exactly like pasted text (`cogs.config._transfer`).
+
 The message shortcut "Remove post" (`config:remove_post`) asks moderators for a reason in a modal
 whose callback_id names the message (`config:removepost:<channel>:<ts>`, as on Discord), then
 removes it through the same use case as `config remove-post <link> <reason>`.
@@ -13,9 +19,11 @@ removes it through the same use case as `config remove-post <link> <reason>`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -70,7 +78,7 @@ from cogs.config._trades import (
     rename_sector,
     rename_trade,
 )
-from cogs.config._transfer import check_import, export_settings, import_settings
+from cogs.config._transfer import MAX_BYTES, check_import, export_settings, import_settings
 from cogs.config._usergroup import queue_refresh
 from storage.models import Community
 from storage.settings import get_settings
@@ -81,6 +89,16 @@ IMPORT_VIEW = _ids.IMPORT
 REMOVE_SHORTCUT = _ids.REMOVE_SHORTCUT
 VALUE = "value"
 IMPORT_MAX = 3000  # Slack's plain_text_input limit
+# The import form's two blocks: the file, or the settings pasted (named "file" before files came).
+IMPORT_UPLOAD = "upload"
+IMPORT_TEXT = "file"
+IMPORT_FILETYPES = ("toml", "txt")
+# Slack waits 3 s for a form's answer, and the router closes the form after VIEW_ACK_BUDGET (2 s) of
+# work: a download must end well before, leaving the check its time, for its refusal to show on the form.
+DOWNLOAD_TIMEOUT = 1.2
+DOWNLOAD_CHUNK = 16_384
+FILES_SCOPE = "files:read"
+SLACK_FILE_HOSTS = ("slack.com", "slack-gov.com")  # files.slack.com serves url_private_download
 PAGES_MAX = 10
 VERBS = (
     "settings",
@@ -356,40 +374,175 @@ async def submit_settings(request: SlackRequest) -> dict[str, Any]:
 
 
 async def open_import(request: SlackRequest) -> None:
+    """The import form: the settings file, or the settings pasted (one of the two).
+
+    Slack shows a file field only to an app with the `files:read` scope: one installed before it was
+    asked for gets the form without it (its refusal of the first form), the box saying what to do.
+    """
     await _run(request, settings_form)  # refuses non-moderators before showing anything
+    try:
+        await request.open_modal(_import_form(request, files=True))
+    except SlackApiError as error:
+        log.warning("config import: Slack refused the form with a file field (%s): shown without it",
+                    error_code(error))
+        await request.open_modal(_import_form(request, files=False))
+
+
+def _import_form(request: SlackRequest, *, files: bool) -> dict[str, Any]:
     t = request.t
-    await request.open_modal(
-        {
-            "type": "modal",
-            "callback_id": IMPORT_VIEW,
-            "title": plain(t("config.discord.import_modal.title"), 24),
-            "submit": plain(t("config.slack.save"), 24),
-            "close": plain(t("config.slack.cancel"), 24),
-            "blocks": [
-                {
-                    "type": "input",
-                    "block_id": "file",
-                    "label": plain(t("config.discord.import_modal.label"), 2000),
-                    "element": {
-                        "type": "plain_text_input",
-                        "multiline": True,
-                        "max_length": IMPORT_MAX,
-                        "action_id": VALUE,
-                    },
-                }
-            ],
-        }
-    )
+    upload = {
+        "type": "input",
+        "block_id": IMPORT_UPLOAD,
+        "optional": True,
+        "label": plain(t("config.slack.import.file_label"), 2000),
+        "hint": plain(t("config.slack.import.file_hint", max_kb=MAX_BYTES // 1000), 2000),
+        "element": {
+            "type": "file_input",
+            "max_files": 1,
+            "filetypes": list(IMPORT_FILETYPES),
+            "action_id": VALUE,
+        },
+    }
+    hint = (t("config.slack.import.text_hint", max=IMPORT_MAX) if files
+            else t("config.slack.import.text_hint_no_files", max=IMPORT_MAX, scope=FILES_SCOPE))
+    text = {
+        "type": "input",
+        "block_id": IMPORT_TEXT,
+        "optional": files,
+        "label": plain(t("config.slack.import.text_label"), 2000),
+        "hint": plain(hint, 2000),
+        "element": {
+            "type": "plain_text_input",
+            "multiline": True,
+            "max_length": IMPORT_MAX,
+            "action_id": VALUE,
+        },
+    }
+    return {
+        "type": "modal",
+        "callback_id": IMPORT_VIEW,
+        "title": plain(t("config.discord.import_modal.title"), 24),
+        "submit": plain(t("config.slack.save"), 24),
+        "close": plain(t("config.slack.cancel"), 24),
+        "blocks": [upload, text] if files else [text],
+    }
+
+
+def _slack_file_url(url: str, api_base: str) -> bool:
+    """Whether `url` is a file of this Slack: the bot token goes to no other host.
+
+    Slack's own file hosts over https, or the Web API's host (and its subdomains) over its scheme,
+    for an `api_base_url` pointing elsewhere (a test's fake Slack).
+    """
+    try:
+        found, api = urlsplit(url), urlsplit(api_base)
+        host, api_host = (found.hostname or "").lower(), (api.hostname or "").lower()
+    except ValueError:
+        return False
+    if found.scheme == "https" and any(host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS):
+        return True
+    same_api = host == api_host or host.endswith("." + api_host)
+    return bool(api_host) and found.scheme == api.scheme and same_api
+
+
+def _missing_scope(body: bytes) -> bool:
+    """Slack's JSON refusal of a token without files:read (`missing_scope`)."""
+    try:
+        answer = json.loads(body[:2000])
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("error") == "missing_scope"
+
+
+async def _fetch(request: SlackRequest, session: aiohttp.ClientSession, url: str, mimetype: str) -> bytes:
+    """GET a file with the bot token, at most MAX_BYTES of it; every refusal an InvalidInput on the form."""
+    headers = {"Authorization": f"Bearer {request.client.token}"}
+    # No redirect is followed: a token Slack refuses is sent to its sign-in page, and the token to no one.
+    async with session.get(url, headers=headers, allow_redirects=False) as response:
+        if response.status in (401, 403) or 300 <= response.status < 400:
+            raise _on_upload("config.errors.import_missing_scope", scope=FILES_SCOPE)
+        if response.status != 200:
+            if _missing_scope(await response.content.read(2000)):
+                raise _on_upload("config.errors.import_missing_scope", scope=FILES_SCOPE)
+            log.warning("Slack file download answered HTTP %s", response.status)
+            raise _on_upload("config.errors.import_download_failed", error=f"HTTP {response.status}")
+        if response.content_type == "text/html" and not mimetype.startswith("text/html"):
+            # What Slack serves a token without files:read instead of the file: its sign-in page (HTTP 200).
+            raise _on_upload("config.errors.import_missing_scope", scope=FILES_SCOPE)
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+            data += chunk
+            if len(data) > MAX_BYTES:  # the size Slack told was wrong: read no further
+                raise _on_upload("config.errors.import_too_big", max_kb=MAX_BYTES // 1000)
+        return bytes(data)
+
+
+def _on_upload(key: str, /, **params: Any) -> InvalidInput:
+    return InvalidInput({IMPORT_UPLOAD: (key, params)})
+
+
+async def _download(request: SlackRequest, file: dict[str, Any]) -> str:
+    """The text of the file a moderator gave the import form, refused (InvalidInput) as the form shows it.
+
+    Its size is checked before anything is downloaded, and again while reading; the download is
+    bounded by DOWNLOAD_TIMEOUT. Through the runtime's shared HTTP session when there is one.
+    """
+    size = file.get("size")
+    if isinstance(size, int) and not isinstance(size, bool) and size > MAX_BYTES:
+        raise _on_upload("config.errors.import_too_big", max_kb=MAX_BYTES // 1000)
+    url = str(file.get("url_private_download") or file.get("url_private") or "")
+    if not url:  # what Slack may give an app that cannot read files: the file, without its address
+        raise _on_upload("config.errors.import_missing_scope", scope=FILES_SCOPE)
+    if not _slack_file_url(url, request.client.base_url) or not request.client.token:
+        log.warning("import form: a file without a Slack download URL (%s)", urlsplit(url).hostname)
+        raise _on_upload("config.errors.import_download_failed", error="URL")
+    mimetype = str(file.get("mimetype") or "")
+    session = request.session or request.client.session
+    try:
+        async with asyncio.timeout(DOWNLOAD_TIMEOUT):
+            if session is not None and not session.closed:
+                data = await _fetch(request, session, url, mimetype)
+            else:  # no runtime session (a bare client): one for this download
+                async with aiohttp.ClientSession() as own:
+                    data = await _fetch(request, own, url, mimetype)
+    except TimeoutError:
+        log.warning("Slack file download took over %.1f s", DOWNLOAD_TIMEOUT)
+        raise _on_upload("config.errors.import_download_slow") from None
+    except aiohttp.ClientError as exc:
+        log.warning("Slack file download failed: %r", exc)
+        raise _on_upload("config.errors.import_download_failed", error=type(exc).__name__) from None
+    try:
+        return data.decode("utf-8")  # a byte order mark stays: the import reads past it as for pasted text
+    except UnicodeDecodeError:
+        raise _on_upload("config.errors.import_not_utf8") from None
+
+
+async def _import_source(request: SlackRequest) -> tuple[str, str]:
+    """(the block the settings came from, their text): a file or pasted text, exactly one of them."""
+    if not (await request.ensure_caller()).is_moderator:  # nothing is downloaded for anyone else
+        raise Forbidden()
+    values = request.body["view"]["state"]["values"]
+    text = str(((values.get(IMPORT_TEXT) or {}).get(VALUE) or {}).get("value") or "")
+    files = ((values.get(IMPORT_UPLOAD) or {}).get(VALUE) or {}).get("files") or []
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        files = []
+    if files and text.strip():
+        raise InvalidInput({IMPORT_TEXT: ("config.errors.import_not_both", {})})
+    if not files and not text.strip():
+        raise _on_upload("config.errors.import_choose_one")
+    if not files:
+        return IMPORT_TEXT, text
+    if len(files) > 1:
+        raise _on_upload("config.errors.import_one_file")
+    return IMPORT_UPLOAD, await _download(request, files[0])
 
 
 async def submit_import(request: SlackRequest) -> dict[str, Any]:
-    text = str(
-        ((request.body["view"]["state"]["values"].get("file") or {}).get(VALUE) or {}).get("value") or ""
-    )
+    block, text = await _import_source(request)
     try:
         await _check_then_close(request, check_import, text)
-    except InvalidInput as error:  # every problem under the one text field
-        raise InvalidInput({"file": next(iter(error.problems.values()))}) from None
+    except InvalidInput as error:  # every problem under the field the settings came from
+        raise InvalidInput({block: next(iter(error.problems.values()))}) from None
     card = await _run(request, import_settings, text)
     await refresh_usergroup(request)
     await request.reply(card)
@@ -620,3 +773,5 @@ def register(router: SlackRouter) -> None:
     router.need_scope("usergroups:read", "moderators may be a user group: its members are read from Slack")
     router.need_scope("channels:read", "moderators pick channels by name in /collectif config")
     router.need_scope("groups:read", "moderators pick private channels by name in /collectif config")
+    router.need_scope(FILES_SCOPE, "a moderator's /collectif config import may be a settings file given "
+                      "in its form: Collectif downloads that file")

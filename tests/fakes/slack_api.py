@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -36,6 +36,12 @@ CLIENT_ID = "1000000001.2000000002"  # distribution (OAuth install flow): the ap
 CLIENT_SECRET = "collectif-test-client-secret"
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
 PLAIN_TEXT_INPUT_MAX = 3000  # a plain_text_input's max_length, per Slack's Block Kit reference
+FILE_INPUT_MAX_FILES = 10  # a file_input's max_files: 1 to 10
+# Not a Web API method: a file's url_private_download. Its downloads are recorded in `calls` under this
+# name (with the token they carried), and `fail_next(FILE_DOWNLOAD, …)` / `dropped` script them.
+FILE_DOWNLOAD = "files.download"
+# What Slack answers a download whose token may not read files (no `files:read`): its sign-in page.
+SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 
 T = TypeVar("T")
 
@@ -177,6 +183,11 @@ class FakeSlack:
         self.failures: dict[str, list[HttpFailure]] = {}  # method -> its next answers, one per call
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # Files users uploaded (a form's file_input): id -> (content, mimetype), served at their
+        # url_private_download (add_file). Without `files_read` the app lacks the files:read scope.
+        self.hosted_files: dict[str, tuple[bytes, str]] = {}
+        self.files_read = True
+        self.download_delay = 0.0  # seconds a download waits before answering (a slow Slack)
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self.socket_connected = asyncio.Event()
         self._sockets: list[web.WebSocketResponse] = []
@@ -198,6 +209,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{key}/download/{name}", self._download)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -228,6 +240,28 @@ class FakeSlack:
                  is_owner: bool = False) -> FakeUser:
         self.users[user_id] = FakeUser(user_id, name, locale, is_admin, is_owner)
         return self.users[user_id]
+
+    def add_file(self, content: bytes, name: str, *, mimetype: str = "text/plain",
+                 user: str = "UDOMINIQUE") -> dict[str, Any]:
+        """A file `user` uploaded through a form's file_input: its dict as the view_submission's state
+        carries it (`{"type": "file_input", "files": [this]}`). Its url_private_download serves
+        `content` to a request with the bot token (or a workspace's) as `Authorization: Bearer`."""
+        file_id = f"F{next(self._seq):08d}"
+        self.hosted_files[file_id] = (content, mimetype)
+        now = int(time.time())
+        base = f"{self.url}/files-pri/{self.team_id}-{file_id}"
+        return {
+            "id": file_id, "created": now, "timestamp": now, "name": name, "title": name,
+            "mimetype": mimetype, "filetype": name.rpartition(".")[2] if "." in name else "text",
+            "pretty_type": "Plain Text", "user": user, "user_team": self.team_id, "editable": False,
+            "size": len(content), "mode": "hosted", "is_external": False, "external_type": "",
+            "is_public": False, "public_url_shared": False, "display_as_bot": False, "username": "",
+            "url_private": f"{base}/{quote(name)}",
+            "url_private_download": f"{base}/download/{quote(name)}",
+            "permalink": f"https://{self.team_domain}.slack.com/files/{user}/{file_id}/{quote(name)}",
+            "comments_count": 0, "is_starred": False, "shares": {}, "channels": [], "groups": [], "ims": [],
+            "has_more_shares": False, "has_rich_preview": False, "file_access": "visible",
+        }
 
     # ---- assertions ------------------------------------------------------------------------------
 
@@ -325,6 +359,31 @@ class FakeSlack:
             self.calls[-1].error = answer.get("error")
         await self._notify()
         return web.json_response(answer)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """A file's url_private_download, as files.slack.com serves it to a bot token."""
+        file_id = request.match_info["key"].rpartition("-")[2]
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        self.calls.append(ApiCall(FILE_DOWNLOAD, {"file": file_id}, token))
+        await self._notify()
+        if self.download_delay:
+            await asyncio.sleep(self.download_delay)
+        if FILE_DOWNLOAD in self.dropped:
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()
+        if self.failures.get(FILE_DOWNLOAD):
+            failure = self.failures[FILE_DOWNLOAD].pop(0)
+            return web.Response(status=failure.status, text=failure.body, content_type=failure.content_type,
+                                headers=dict(failure.headers))
+        if not self.files_read or (token != self.bot_token and token not in self.workspaces):
+            # Slack's answer to a token that may not read the file is no error status: a sign-in page.
+            return web.Response(text=SIGN_IN_PAGE, content_type="text/html")
+        if file_id not in self.hosted_files:
+            return web.Response(status=404, text="Not Found", content_type="text/plain")
+        content, mimetype = self.hosted_files[file_id]
+        return web.Response(body=content, content_type=mimetype)
 
     def malformed_calls(self) -> list[ApiCall]:
         """Calls Slack would refuse as built wrong, whatever the workspace's state: a bot bug."""
@@ -466,6 +525,13 @@ class FakeSlack:
                 initial = element.get("initial_value", "")
                 if not 1 <= longest <= PLAIN_TEXT_INPUT_MAX or len(initial) > longest:
                     return {"ok": False, "error": "invalid_arguments"}
+            if element.get("type") == "file_input":  # only in an input block; max_files 1 to 10
+                most = element.get("max_files", FILE_INPUT_MAX_FILES)
+                fits = isinstance(most, int) and 1 <= most <= FILE_INPUT_MAX_FILES
+                if block.get("type") != "input" or not fits:
+                    return {"ok": False, "error": "invalid_arguments"}
+                if not self.files_read:  # "your app must have the files:read scope" (Block Kit reference)
+                    return {"ok": False, "error": "missing_scope", "needed": "files:read"}
         view_id = str(args.get("view_id") or f"V{next(self._seq):08d}")
         return {"ok": True,
                 "view": {**view, "id": view_id, "hash": uuid.uuid4().hex, "team_id": self.team_id}}
@@ -511,6 +577,11 @@ class FakeSlack:
         info = self.channels.get(channel) or {"id": channel, "name": channel.lower(), "is_channel": True,
                                               "is_private": False, "is_member": True}
         return {"ok": True, "channel": info}
+
+    def _m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channels added to `channels` (one page): how `#name` is found."""
+        return {"ok": True, "channels": list(self.channels.values()),
+                "response_metadata": {"next_cursor": ""}}
 
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("filename") or not args.get("length"):
