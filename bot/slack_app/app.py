@@ -11,6 +11,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
+from bot.config import SUPPORTED_LOCALES
 from bot.slack_app import events
 from bot.slack_app.callers import People
 from bot.slack_app.client import build_client
@@ -48,6 +49,13 @@ def scope_reasons(settings: Settings, features: Iterable[Feature]) -> dict[str, 
     for scope, asked in router.scopes.items():
         reasons.setdefault(scope, []).extend(asked)
     return dict(sorted(reasons.items()))
+
+
+def every_language(services: Services, key: str) -> str:
+    """A message in every language, the community default first: for when the member's is unknown."""
+    default = services.settings.community.locale
+    locales = dict.fromkeys([default, *SUPPORTED_LOCALES])
+    return "\n".join(dict.fromkeys(services.t(locale, key) for locale in locales))
 
 
 class CollectifApp(AsyncApp):
@@ -104,6 +112,9 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
         signing_secret=signing_secret,
         request_verification_enabled=services.settings.slack.mode == "http" or bool(signing_secret),
         process_before_response=True,
+        # No installation for the workspace (uninstalled) or a token Slack refuses: Bolt answers the
+        # member itself, before any listener; in every language, since the member's is unknown.
+        user_facing_authorize_error_message=every_language(services, "slack.not_installed_anymore"),
         name="collectif",
         logger=logging.getLogger("bot.slack_app.bolt"),
         **options,

@@ -21,10 +21,14 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import (
+    AsyncSQLAlchemyInstallationStore,
+    SQLAlchemyInstallationStore,
+)
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import and_, desc
 
 from bot import lifecycle
 from bot.slack_app.client import build_client, retry_handlers
@@ -80,16 +84,36 @@ class Installations(AsyncSQLAlchemyInstallationStore):
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
             is_enterprise_install=is_enterprise_install)
 
+    async def find_bot_by_team(self, team_id: str) -> Bot | None:
+        """The latest bot token of workspace `team_id`, whether or not it belongs to an Enterprise Grid.
+
+        A plain install in a workspace of a Grid organization is stored with the organization's
+        enterprise_id; slack_sdk's `async_find_bot(enterprise_id=None, …)` looks for `enterprise_id IS
+        NULL` and would not find it. A team id names one workspace whatever its organization, and an
+        org-wide install (not supported) is stored without one, so the team id alone is enough here.
+        """
+        c = self.bots.c
+        query = (
+            self.bots.select()
+            .where(and_(c.client_id == self.client_id, c.team_id == team_id, c.bot_token.is_not(None)))
+            .order_by(desc(c.installed_at))
+            .limit(1)
+        )
+        async with self._reader.engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        return SQLAlchemyInstallationStore.build_bot_entity(row) if row is not None else None
+
     async def remove(self, team_id: str) -> None:
         """The workspace uninstalled the app or revoked its bot token: forget every token of it.
 
-        Both tables in one transaction, so that no token of the workspace survives a failure between.
+        By team id alone, so that a workspace of an Enterprise Grid organization (stored with the
+        organization's enterprise_id) is forgotten too. Both tables in one transaction, so that no
+        token of the workspace survives a failure between.
         """
         async with self.engine.begin() as connection:
             for table in (self.bots, self.installations):
                 await connection.execute(table.delete().where(
-                    table.c.client_id == self.client_id, table.c.enterprise_id.is_(None),
-                    table.c.team_id == team_id))
+                    table.c.client_id == self.client_id, table.c.team_id == team_id))
         log.info("Slack: installation of workspace %s deleted", team_id)
 
 
@@ -106,7 +130,7 @@ class TeamClients:
         self._forgetting = asyncio.Lock()  # one refused token forgotten at a time: each once
 
     async def token(self, team_id: str) -> str | None:
-        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        bot = await self.store.find_bot_by_team(team_id)
         if bot is None:
             return None
         if bot.bot_refresh_token:
@@ -134,7 +158,7 @@ class TeamClients:
         stored (rotated, or the app installed again since) changes nothing.
         """
         async with self._forgetting:
-            bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+            bot = await self.store.find_bot_by_team(team_id)
             if bot is None or token is None or bot.bot_token != token:
                 return
             log.warning("Slack refused the token of workspace %s (%s): the app was uninstalled or its "

@@ -4,8 +4,9 @@ Why a ledger rather than skipping every request that carries X-Slack-Retry-Num: 
 when our first answer failed or never arrived, and then the retry is the only delivery that will
 ever do the work. So the first delivery of an event_id claims it (one INSERT … ON CONFLICT DO
 NOTHING in `meta`, settled by the database across processes); a retry finds it claimed and does
-nothing; a handler that fails releases its claim so that Slack's next retry runs it. Socket Mode
-retries carry the same event_id, so both modes are covered.
+nothing; a handler that still fails after its in-process retries (bot/slack_app/router.py) releases
+its claim, in case Slack resends the event because our answer never reached it. Socket Mode retries
+carry the same event_id, so both modes are covered.
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
 Handlers take one `SlackRequest`. Commands and clicks are acknowledged before the handler runs.
 Each listener's work runs in a task of its own and Bolt answers Slack as soon as it acknowledged
 (bot/slack_app/inflight.py): a form's handler runs before its ack, so what it returns or raises
-still reaches Slack as `response_action`.
+still reaches Slack as `response_action` (unless it outlasts VIEW_ACK_BUDGET: then the form is closed
+and the answer shown after, see `Dispatcher._after_closing`). An event's handler runs after the ack
+and is tried again in-process when it fails (EVENT_RETRY_DELAYS): Slack resends no event it got
+its 200 for.
 Registration touches no network and no database, so the manifest is built from the same tables.
 """
 
@@ -41,13 +44,15 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import Forbidden, UserError
+from bot.errors import BUGS, Forbidden, UserError
 from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id, label_word
 from bot.slack_app.callers import CALLER_KEY, People, origin, team_of
+from bot.slack_app.client import error_code
 from bot.slack_app.errors import ErrorReporter
 from bot.slack_app.home import HomePage, HomeSection, SectionBuilder
 from bot.slack_app.inflight import InFlight
@@ -77,6 +82,9 @@ HELP_COMMAND = "help"
 PLATFORM = "slack"
 # Slack gives up on a form's answer after 3 s: past this, the form closes and the handler goes on.
 VIEW_ACK_BUDGET = 2.0
+# An event is acknowledged before its work, so Slack never sends it again when the work fails: it is
+# tried again here, after each of these pauses (seconds), before giving up.
+EVENT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -332,14 +340,47 @@ class Dispatcher:
                 request.match = pattern.match(body["view"]["callback_id"])
                 work = asyncio.ensure_future(handler(request))
                 done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_BUDGET)
+                closed = False
                 if not done:  # e.g. waiting on a write lock: close the form before Slack gives up
                     log.warning("form %s still working after %.1f s: closed, outcome told after",
                                 body["view"]["callback_id"], VIEW_ACK_BUDGET)
+                    closed = not request.acked
                     await request.ack()
                 result = await work  # InvalidInput now: the guard lists the problems in a message
-                await request.ack(**(result or {}))
+                if closed and result:
+                    await self._after_closing(request, result)
+                else:
+                    await request.ack(**(result or {}))
 
         return on_view
+
+    async def _after_closing(self, request: SlackRequest, result: dict[str, Any]) -> None:
+        """The form was closed before its handler answered: show what it answered some other way.
+
+        A view (`update`, `push`: e.g. a confirmation step) opens as a new modal with the submission's
+        trigger_id while it is valid (3 s); else the member is told the form took too long and nothing
+        was saved (a handler answering in the form has saved nothing yet), as are `errors`: raised as
+        UserError, the guard tells them after the ack (DM, ephemeral or response_url), in their language.
+        """
+        callback_id = request.body["view"]["callback_id"]
+        action = result.get("response_action")
+        if action == "errors":
+            problems = [f"• {unescape(str(text))}" for text in (result.get("errors") or {}).values()]
+            log.info("form %s: problems found after it was closed, told in a message", callback_id)
+            raise UserError("slack.form_closed_problems", problems="\n".join(problems))
+        view = result.get("view")
+        if action in ("update", "push") and isinstance(view, dict):
+            try:
+                await request.client.views_open(trigger_id=request.trigger_id, view=view)
+                return
+            except Exception as error:
+                if isinstance(error, BUGS):
+                    raise
+                log.info("form %s: its answer could not be opened after it was closed (%s)",
+                         callback_id, error_code(error) if isinstance(error, SlackApiError) else error)
+            raise UserError("slack.form_closed")
+        if action not in (None, "clear"):
+            log.warning("form %s: answer %r lost, the form was already closed", callback_id, action)
 
     def _event(self, handlers: list[Handler]) -> Callable[..., Awaitable[None]]:
         async def on_event(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any],
@@ -357,10 +398,44 @@ class Dispatcher:
                     request._resolver = lambda: self.caller(body, context, client)
                 try:
                     for handler in handlers:
-                        await handler(request)
-                except BaseException:
-                    if event_id:  # let Slack's next retry do it: it was not (fully) done
-                        await release_event(self.services, event_id)
-                    raise
+                        await self._retrying(handler, request, event_id)
+                except BaseException as error:
+                    # Slack got its 200 and will not send the event again, except when that answer
+                    # never reached it: then its retry must find the event unclaimed and do it.
+                    if isinstance(error, asyncio.CancelledError):  # the guard sees only Exceptions
+                        log.error("Slack event %s (%s) not done: cancelled by the shutdown", event_id or "-",
+                                  _event_type(body))
+                    if event_id:
+                        await self._release(event_id)
+                    raise  # the guard logs the failure with an error id
 
         return on_event
+
+    async def _retrying(self, handler: Handler, request: SlackRequest, event_id: str) -> None:
+        """Run an event's handler, again after each of EVENT_RETRY_DELAYS when it fails.
+
+        Slack does not send an event again once it was acknowledged, so a failure (the database busy,
+        Slack's API down) would lose it: an `app_uninstalled` never paused nor purged. A UserError or
+        a bug (bot.errors.BUGS) would fail the same way again: raised at once.
+        """
+        for delay in (*EVENT_RETRY_DELAYS, None):
+            try:
+                await handler(request)
+                return
+            except Exception as error:
+                if delay is None or isinstance(error, (UserError, *BUGS)):
+                    raise
+                log.warning("Slack event %s (%s) failed (%s): trying again in %.0f s", event_id or "-",
+                            _event_type(request.body), type(error).__name__, delay)
+            await asyncio.sleep(delay)
+
+    async def _release(self, event_id: str) -> None:
+        try:
+            await release_event(self.services, event_id)
+        except Exception:
+            log.exception("could not release Slack event %s", event_id)
+
+
+def _event_type(body: dict[str, Any]) -> str:
+    event = body.get("event")
+    return str(event.get("type")) if isinstance(event, dict) else "-"

@@ -13,7 +13,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot import startup
+from bot import lifecycle, startup
 from bot.slack_app.app import CollectifApp, build_app
 from bot.slack_app.installations import INSTALL_PATH
 from bot.slack_app.notifier import SlackNotifier
@@ -92,6 +92,12 @@ class SlackRuntime:
         log.info("Slack: signed in as %s in workspace %s", auth.get("user"), auth.get("team"))
         if app.workspace is not None:  # the one workspace served (bot/slack_app/workspace.py)
             app.workspace.learn(auth.data if isinstance(auth.data, dict) else {})
+        team_id = str(auth.get("team_id") or "")
+        if team_id:
+            # Slack accepts the token, so the app is installed there: a workspace that uninstalled it
+            # (paused, purge scheduled) and installed it again is restored now, as Discord restores a
+            # guild at start, rather than at its first command, which may come after the purge.
+            await lifecycle.reactivate(self.services, "slack", team_id)
 
     async def _serve_http(self, app: AsyncApp) -> None:
         settings = self.services.settings.slack

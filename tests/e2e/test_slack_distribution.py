@@ -12,6 +12,7 @@ import asyncio
 import html
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -356,3 +357,166 @@ async def test_a_cancelled_or_broken_install_is_told_plainly_in_french_and_engli
                                                 state=state)
         assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page and again in page
     assert list(await stored_tokens(services.db)) == ["TALPHA"]  # the one install that went through
+
+
+GRID = "E0GRID"
+
+
+def grid_installs(fake: FakeSlack, team_id: str) -> None:
+    """`team_id` is a workspace of an Enterprise Grid organization (a plain, not org-wide, install):
+    Slack's oauth.v2.access then names the organization, stored as the installation's enterprise_id."""
+    original = fake._oauth_v2_access
+
+    def oauth_v2_access(args: dict[str, Any], auth: str) -> dict[str, Any]:
+        answer = original(args, auth)
+        if answer.get("ok") and (answer.get("team") or {}).get("id") == team_id:
+            answer = {**answer, "enterprise": {"id": GRID, "name": "Grid Org"}}
+        return answer
+
+    fake._oauth_v2_access = oauth_v2_access  # type: ignore[method-assign]
+
+
+async def grid_command(sender: SlackSender, fake: FakeSlack, team: FakeWorkspace) -> str:
+    """/collectif from the Grid workspace: Slack names the organization in every request."""
+    payload = {**sender.command_payload("", user_id="UJORDAN", team=team), "enterprise_id": GRID,
+               "enterprise_name": "Grid Org"}
+    assert (await sender.send(urlencode(payload), "application/x-www-form-urlencoded")).status == 200
+    return (await fake.wait_for_post(payload["response_url"])).text
+
+
+async def stored_enterprises(db: Database) -> dict[str, str | None]:
+    async with db.transaction(write=False) as session:
+        return dict((await session.execute(select(slack_bots.c.team_id, slack_bots.c.enterprise_id))).all())
+
+
+async def test_a_workspace_of_an_enterprise_grid_gets_its_cards_and_dms(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    # README supports installing in the workspaces of a Grid (only org-wide installs are not): the
+    # installation is stored with the organization's id, and the notifier must still find its token.
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    grid = fake_slack.add_workspace("TGRID", "gridteam")
+    grid_installs(fake_slack, "TGRID")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TGRID")
+    assert await stored_tokens(services.db) == {"TGRID": grid.bot_token}
+    assert await stored_enterprises(services.db) == {"TGRID": GRID}
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        assert "Collectif — help" in await grid_command(sender, fake_slack, grid)
+        await completions.wait(1)
+
+    notifier = services.notifiers["slack"]
+    assert await notifier.post("TGRID", "CGENERAL", Card(title="Carte")) is not None
+    assert fake_slack.calls_to("chat.postMessage")[-1].token == grid.bot_token
+    assert await notifier.dm("TGRID", "UJORDAN", Card(title="DM")) is not None
+    assert fake_slack.calls_to("chat.postMessage")[-1].token == grid.bot_token
+
+
+async def test_a_workspace_of_an_enterprise_grid_that_uninstalls_loses_its_tokens(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    grid = fake_slack.add_workspace("TGRID", "gridteam")
+    beta = fake_slack.add_workspace("TBETA", "beta")
+    grid_installs(fake_slack, "TGRID")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TGRID")
+        await install(browser, base, fake_slack, "TBETA")
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        assert "Collectif — help" in await grid_command(sender, fake_slack, grid)
+        await completions.wait(1)
+        fake_slack.revoke("TGRID")
+        event = {**sender.event_payload({"type": "app_uninstalled"}, team=grid), "enterprise_id": GRID}
+        assert (await sender.send(json.dumps(event), "application/json")).status == 200
+        await completions.wait(2)
+    assert await stored_tokens(services.db) == {"TBETA": beta.bot_token}
+    paused = await community(services.db, "TGRID")
+    assert paused is not None and not paused.active
+
+
+async def test_a_refused_token_of_an_enterprise_grid_workspace_is_forgotten(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    # The uninstall event was lost: the first refusal of the token does its work, Grid or not.
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    grid = fake_slack.add_workspace("TGRID", "gridteam")
+    grid_installs(fake_slack, "TGRID")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TGRID")
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        await grid_command(sender, fake_slack, grid)  # the community exists
+        await completions.wait(1)
+    fake_slack.revoke("TGRID")
+    assert await services.notifiers["slack"].post("TGRID", "CGENERAL", Card(title="Rappel")) is None
+    assert await stored_tokens(services.db) == {}
+    paused = await community(services.db, "TGRID")
+    assert paused is not None and not paused.active
+
+
+async def test_a_late_retry_of_an_uninstall_from_before_a_reinstall_changes_nothing(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    # Slack retries an event whose delivery failed 1 then 5 minutes later: meanwhile the admin
+    # installed the app again. The old app_uninstalled must not delete the new installation.
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    alpha = fake_slack.add_workspace("TALPHA", "alpha")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TALPHA")  # installed (again) just now
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        assert "Collectif — help" in await command(sender, fake_slack, alpha, "UJORDAN")
+        await completions.wait(1)
+        then = time.time() - 180
+        late = sender.event_payload({"type": "app_uninstalled", "event_ts": f"{then:.6f}"}, team=alpha)
+        late["event_time"] = int(then)
+        retried = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+        assert (await sender.send(json.dumps(late), "application/json", headers=retried)).status == 200
+        await completions.wait(2)
+        assert await stored_tokens(services.db) == {"TALPHA": alpha.bot_token}
+        kept = await community(services.db, "TALPHA")
+        assert kept is not None and kept.active
+        assert "Collectif — help" in await command(sender, fake_slack, alpha, "UJORDAN")
+        await completions.wait(3)
+
+        # An uninstall after the install (its event_time in the same second or later) is done.
+        fake_slack.revoke("TALPHA")
+        now = sender.event_payload({"type": "app_uninstalled"}, team=alpha)
+        assert (await sender.send(json.dumps(now), "application/json")).status == 200
+        await completions.wait(4)
+    assert await stored_tokens(services.db) == {}
+    paused = await community(services.db, "TALPHA")
+    assert paused is not None and not paused.active
+
+
+async def test_a_command_from_an_uninstalled_workspace_is_answered_in_french_and_english(
+    fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
+) -> None:
+    # Bolt answers itself when a workspace has no installation: not its English-only apology.
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    alpha = fake_slack.add_workspace("TALPHA", "alpha")
+    async with aiohttp.ClientSession() as browser:
+        await install(browser, base, fake_slack, "TALPHA")
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+        fake_slack.revoke("TALPHA")
+        event = sender.event_payload({"type": "app_uninstalled"}, team=alpha)
+        assert (await sender.send(json.dumps(event), "application/json")).status == 200
+        await completions.wait(1)
+        told = await command(sender, fake_slack, alpha, "UCAMILLE")
+    french = services.t("fr", "slack.not_installed_anymore")
+    english = services.t("en", "slack.not_installed_anymore")
+    assert told == f"{french}\n{english}"  # the community's default language (French) first
+    assert "We apologize" not in told

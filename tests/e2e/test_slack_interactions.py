@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 import time
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.slack_app import router
+from bot.slack_app.request import SlackRequest
+from cogs.afterworks import FEATURE as AFTERWORKS
+from cogs.afterworks import _slack as afterworks_slack
+from cogs.afterworks.models import Afterwork
+from tests.e2e import slack_harness
 from tests.e2e.slack_harness import SlackHarness
-from tests.fakes.slack_api import SlackSender
+from tests.e2e.test_afterworks_slack import open_form, state
+from tests.fakes.slack_api import HttpFailure, SlackSender
 
 
 async def test_unexpected_error_gives_an_apology_with_an_error_id(slack: SlackHarness,
@@ -114,3 +125,108 @@ async def test_a_slow_form_is_closed_before_slack_gives_up_and_its_work_goes_on(
     told = await slack.fake.wait_for_call(  # a DM: a form has no channel to answer in
         "chat.postMessage", lambda c: "Le titre est obligatoire." in str(c.args), within=5)
     assert told.args["channel"] == slack.member_fr
+
+
+# -- a form whose checks outlast the ack budget, then answer in the form ------------------------------
+
+
+@pytest.fixture
+def slow_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The form is closed after 0.1 s (for VIEW_ACK_BUDGET's 2 s), and checks take 0.3 s (for 3 s)."""
+    monkeypatch.setattr(router, "VIEW_ACK_BUDGET", 0.1)
+    real_run = afterworks_slack.run
+
+    async def slow_run(*args: Any, **kwargs: Any) -> Any:  # a read-only check on a busy database
+        await asyncio.sleep(0.3)
+        return await real_run(*args, **kwargs)
+
+    monkeypatch.setattr(afterworks_slack, "run", slow_run)
+
+
+async def afterwork_count(slack: SlackHarness) -> int:
+    async with slack.services.db.transaction(write=False) as session:
+        return int(await session.scalar(select(func.count()).select_from(Afterwork)) or 0)
+
+
+async def submit_afterwork(slack: SlackHarness, user: str) -> Any:
+    await AFTERWORKS.on_start(slack.services)
+    form = await open_form(slack, user)
+    await slack.completions.wait(1)
+    return await slack.sender.view_submission("afterworks:form", state(), user_id=user,
+                                              private_metadata=form["private_metadata"])
+
+
+async def test_a_confirmation_returned_after_the_form_closed_opens_as_a_new_form(
+    slow_checks: None, slack: SlackHarness,
+) -> None:
+    # Afterworks' form answers with `response_action: update` (the summary to confirm): too late for
+    # the form's own answer, it is opened with the submission's trigger_id (still valid for 3 s).
+    opened_before = len(slack.fake.calls_to("views.open"))
+    answer = await submit_afterwork(slack, slack.member_fr)
+    assert answer.status == 200 and answer.text == ""  # closed before the checks ended
+    await slack.completions.wait(2)
+    opened = slack.fake.calls_to("views.open")[opened_before + 1:]
+    assert [c.args["view"]["callback_id"] for c in opened] == ["afterworks:confirm_view"]
+    assert opened[0].error is None and opened[0].args["trigger_id"]
+    assert await afterwork_count(slack) == 0  # only checked: nothing saved before the confirmation
+
+    confirm = opened[0].args["view"]
+    posted = await slack.sender.view_submission("afterworks:confirm_view", {}, user_id=slack.member_fr,
+                                                private_metadata=confirm["private_metadata"])
+    assert posted.status == 200
+    await slack.completions.wait(3)
+    assert await afterwork_count(slack) == 1
+
+
+async def test_a_confirmation_that_cannot_be_opened_any_more_is_told_and_nothing_saved(
+    slow_checks: None, slack: SlackHarness,
+) -> None:
+    # The checks outlasted the trigger_id too: the member is told, in their language, to start again.
+    expired = HttpFailure(200, json.dumps({"ok": False, "error": "expired_trigger_id"}))
+    await AFTERWORKS.on_start(slack.services)
+    form = await open_form(slack, slack.member_en)
+    await slack.completions.wait(1)
+    slack.fake.fail_next("views.open", expired)
+    answer = await slack.sender.view_submission("afterworks:form", state(), user_id=slack.member_en,
+                                                private_metadata=form["private_metadata"])
+    assert answer.status == 200 and answer.text == ""
+    await slack.completions.wait(2)
+    told = [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("channel") == slack.member_en]
+    assert [c.args["text"] for c in told] == [slack.t("en", "slack.form_closed")]
+    assert await afterwork_count(slack) == 0
+
+
+@pytest.fixture
+def late_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The e2e form answers `response_action: errors` itself, after the (shrunk) budget."""
+    monkeypatch.setattr(router, "VIEW_ACK_BUDGET", 0.1)
+    submit_form = slack_harness.submit_form
+
+    async def late(request: SlackRequest) -> dict[str, Any] | None:
+        title = request.body["view"]["state"]["values"]["title_block"]["title"]["value"]
+        if title != "late":
+            return await submit_form(request)
+        await asyncio.sleep(0.3)
+        return {"response_action": "errors", "errors": {"title_block": "Le titre <b> est pris."}}
+
+    monkeypatch.setattr(slack_harness, "submit_form", late)
+
+
+@pytest.fixture
+def late_slack(late_problems: None, slack: SlackHarness) -> SlackHarness:
+    return slack  # `late_problems` comes first: the app registers the late handler
+
+
+async def test_problems_returned_after_the_form_closed_are_told_in_a_message(
+    late_slack: SlackHarness,
+) -> None:
+    slack = late_slack
+    values = {"title_block": {"title": {"type": "plain_text_input", "value": "late"}}}
+    answer = await slack.sender.view_submission("e2e:form", values, user_id=slack.member_fr)
+    assert answer.status == 200 and answer.text == ""
+    await slack.completions.wait(1)
+    told = await slack.fake.wait_for_call("chat.postMessage",
+                                          lambda c: c.args.get("channel") == slack.member_fr)
+    expected = slack.t("fr", "slack.form_closed_problems", problems="• Le titre <b> est pris.")
+    assert told.args["text"] == expected.replace("<", "&lt;").replace(">", "&gt;")  # shown as typed
+    assert [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CGENERAL"] == []

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from storage.models import Community, Member, Meta
+from bot import lifecycle
+from bot.slack_app import router
+from storage.models import Community, Job, Member, Meta
 from tests.e2e.slack_harness import SlackHarness
-from tests.fakes.slack_api import TEAM_ID, sign
+from tests.fakes.slack_api import TEAM_ID, HttpFailure, sign
 
 REACTION = {"type": "reaction_added", "user": "UCAMILLE", "reaction": "tada",
             "item": {"type": "message", "channel": "CGENERAL", "ts": "1764150000.000100"}}
@@ -69,18 +76,81 @@ async def test_a_retried_event_does_not_repeat_its_side_effect(slack: SlackHarne
     assert len(slack.fake.calls_to("chat.postMessage")) == 2
 
 
-async def test_an_event_that_failed_is_done_by_its_retry(slack: SlackHarness) -> None:
-    slack.fake.errors["chat.postMessage"] = "ratelimited"
-    await slack.sender.event(REACTION, event_id="Ev0003")
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process retries of a failed event's work, after 50 ms instead of 1, 5 and 30 s."""
+    monkeypatch.setattr(router, "EVENT_RETRY_DELAYS", (0.05, 0.05, 0.05))
+
+
+def refused_once() -> HttpFailure:
+    """Slack's answer to a call that failed on its side (HTTP 200, ok: false): not retried by the client."""
+    return HttpFailure(200, json.dumps({"ok": False, "error": "fatal_error"}))
+
+
+async def test_an_event_whose_work_fails_once_is_done_in_process(
+    quick_retries: None, slack: SlackHarness, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Slack got its 200 before the work: it will not send the event again, so the work is retried here.
+    slack.fake.fail_next("chat.postMessage", refused_once())
+    assert (await slack.sender.event(REACTION, event_id="Ev0003")).status == 200
     await slack.completions.wait(1)
-    del slack.fake.errors["chat.postMessage"]
+    calls = slack.fake.calls_to("chat.postMessage")
+    assert [c.args["text"] for c in calls] == ["noted", "noted"]  # refused, then done
+    assert not slack.fake.failures["chat.postMessage"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # A delivery Slack makes again anyway (our answer lost) finds it done.
     await slack.sender.event(REACTION, event_id="Ev0003", retry_num=1, retry_reason="http_error")
     await slack.completions.wait(2)
-    calls = slack.fake.calls_to("chat.postMessage")
-    assert len(calls) == 2
-    assert [c.args["text"] for c in calls] == ["noted", "noted"]  # the failed attempt, then the retry
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2
     async with slack.services.db.transaction() as session:
         assert await session.get(Meta, "slack:event:Ev0003") is not None
+
+
+async def test_an_event_whose_work_keeps_failing_is_given_up_with_an_error_log(
+    quick_retries: None, slack: SlackHarness, caplog: pytest.LogCaptureFixture,
+) -> None:
+    slack.fake.errors["chat.postMessage"] = "ratelimited"
+    await slack.sender.event(REACTION, event_id="Ev0004")
+    await slack.completions.wait(1)
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1 + len(router.EVENT_RETRY_DELAYS)
+    failed = [r for r in caplog.records if r.levelno == logging.ERROR and "reaction_added failed" in
+              r.getMessage()]
+    assert len(failed) == 1
+    # Released: should Slack send it again (our 200 never reached it), that delivery does the work.
+    del slack.fake.errors["chat.postMessage"]
+    await slack.sender.event(REACTION, event_id="Ev0004", retry_num=1, retry_reason="http_error")
+    await slack.completions.wait(2)
+    assert slack.fake.calls_to("chat.postMessage")[-1].error is None
+    async with slack.services.db.transaction() as session:
+        assert await session.get(Meta, "slack:event:Ev0004") is not None
+
+
+async def test_an_uninstall_whose_pause_fails_once_still_pauses_the_community(
+    quick_retries: None, slack: SlackHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One SLACK_BOT_TOKEN: this event is the only sign of the uninstall (no installation to delete, no
+    # token refused later). Lost, the workspace would never be paused nor purged.
+    _, url = await slack.sender.command("", user_id=slack.member_fr)
+    await slack.fake.wait_for_post(url)
+    deactivate = lifecycle.deactivate
+    attempts: list[str] = []
+
+    async def busy_once(services: Any, platform: str, external_id: str) -> bool:
+        attempts.append(external_id)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE communities", {}, Exception("database is locked"))
+        return await deactivate(services, platform, external_id)
+
+    monkeypatch.setattr(lifecycle, "deactivate", busy_once)
+    assert (await slack.sender.event({"type": "app_uninstalled"})).status == 200
+    await slack.completions.wait(2)
+    assert attempts == [TEAM_ID, TEAM_ID]
+    async with slack.services.db.transaction() as session:
+        community = await session.scalar(select(Community).where(Community.external_id == TEAM_ID))
+        assert community is not None and community.active is False
+        purges = await session.scalar(select(func.count()).select_from(Job).where(
+            Job.community_id == community.id, Job.kind == lifecycle.PURGE_KIND))
+        assert purges == 1
 
 
 async def test_app_uninstalled_marks_the_community_inactive(slack: SlackHarness) -> None:

@@ -6,11 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
+from bot import lifecycle
 from bot.clock import FrozenClock
+from bot.context import Origin
 from bot.services import Services
 from bot.slack_app.runtime import SlackRuntime, SlackStartError
 from storage.engine import Database
+from storage.models import Community, Job
 from tests.e2e.slack_harness import Completions, add_e2e_feature, slack_secrets, slack_settings
 from tests.fakes.slack_api import APP_TOKEN, FakeSlack, SlackSender
 
@@ -76,3 +80,37 @@ async def test_a_refused_app_token_stops_start_with_a_clear_error(fake_slack: Fa
     with pytest.raises(SlackStartError, match=r"SLACK_APP_TOKEN \(invalid_auth\)"):
         await runtime.start()
     assert not fake_slack.socket_connected.is_set()
+
+
+async def test_the_token_s_workspace_that_uninstalled_then_reinstalled_is_restored_at_start(
+    fake_slack: FakeSlack, slack_services: Services,
+) -> None:
+    """One SLACK_BOT_TOKEN: the app was uninstalled (community paused, purge scheduled), installed again,
+    and Collectif restarted with the new token. Slack accepting it at start restores the workspace at
+    once, its purge cancelled, without waiting for a member's command within the grace period."""
+    services = slack_services
+    origin = Origin(platform="slack", community_external_id=fake_slack.team_id, community_name="collectif",
+                    user_id="UJORDAN", display_name="jordan", user_locale="en-US", community_locale=None,
+                    is_platform_admin=False)
+    await services.caller(origin)
+    assert await lifecycle.on_slack_event(services, fake_slack.team_id, {"type": "app_uninstalled"})
+
+    async def state() -> tuple[bool | None, list[str]]:
+        async with services.db.transaction(write=False) as session:
+            community = await session.scalar(select(Community).where(
+                Community.platform == "slack", Community.external_id == fake_slack.team_id))
+            assert community is not None
+            jobs = list(await session.scalars(select(Job.state).where(
+                Job.community_id == community.id, Job.kind == lifecycle.PURGE_KIND)))
+        return community.active, jobs
+
+    assert await state() == (False, ["pending"])
+    runtime = SlackRuntime(services)
+    await runtime.start()
+    try:
+        active, jobs = await state()
+        assert active is True
+        assert "pending" not in jobs
+        assert not fake_slack.calls_to("users.info")  # no member's request was needed
+    finally:
+        await runtime.stop()
