@@ -26,10 +26,22 @@ async def set_opt_in(ctx: Context, on: bool) -> str:
     """The profile's "pair me" flag (the button on every pairing message, /pairing join|leave).
 
     The answer, in the caller's language: joining while rounds are off keeps the choice and says that
-    no round comes until a moderator turns them on; while on, it names the next round.
+    no round comes until a moderator turns them on; while on, it names the next round. Joining ends a
+    snooze: a member asking to be paired is in that next round, as the answer says.
     """
     if not await _store.set_opt_in(ctx.session, ctx.community_id, ctx.caller.member_id, on):
         raise NotFound("pairing.errors.no_profile")
+    if on:
+        await ctx.session.execute(
+            update(PairingPreference)
+            .where(
+                PairingPreference.community_id == ctx.community_id,
+                PairingPreference.member_id == ctx.caller.member_id,
+                PairingPreference.snoozed_through != 0,
+            )
+            .values(snoozed_through=0, updated_at=ctx.clock.now())
+            .execution_options(synchronize_session=False)
+        )
     next_at = await next_round(ctx) if on else None
     return opt_text(ctx.catalog, ctx.caller.locale, on=on, rounds_on=next_at is not None, next_round=next_at,
                     timezone=ctx.caller.timezone)

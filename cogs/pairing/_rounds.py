@@ -2,32 +2,42 @@
 
 - `pairing.plan` (hourly, one row per hour by dedupe key): for every community, the pending round job
   matches the settings (on/off, cadence, day, hour): a missing one is scheduled, a stale one cancelled.
-  A moderator's change in /config thus takes effect within the hour; a round itself re-plans at once.
-  A round's retry (its slot past or held: the platform failed) is never cancelled: it finishes the round.
+  A moderator's change in /config thus takes effect within the hour; a round itself re-plans at once
+  (its slot moved since it was planned: the new slot, even later the same day).
+  A round's retry (its slot past or held: the round job failed midway) is never cancelled: it finishes
+  the round, also while the community is paused (the scheduler holds it until the bot is back).
 - `pairing.round` (one per slot): the slot is a unique (community, time) row, so two jobs for one slot
   (two processes planning at once on PostgreSQL) still hold one round. First the platform is asked which
   opted-in members left the server or workspace (they are not grouped; nothing is stored about it, so
   one who comes back is paired again), outside any transaction. Grouping and storing happen in one
-  transaction; the platform work comes after it, each group's space claimed by a conditional UPDATE, so
-  a retried job (the process died midway) opens only what is still unopened.
-- `pairing.checkin` (halfway to the next round): each group is asked whether they met.
+  transaction; the platform work comes after it (`publish_round`), each group's space claimed by a
+  conditional UPDATE, so a retried job (the process died midway) opens only what is still unopened.
+- `pairing.open` (a round's groups the platform failed to open at once): opened later, with the jobs'
+  backoff, and queued again while any is left, until the round's check-in. The announcement waits
+  until every group of the round is opened: nobody reads "check your private conversations" before
+  theirs exists. A group claimed by a job that died (a shutdown cancelling it gives the group back; a
+  process killed outright cannot) is taken back once no job of the community's rounds holds a live
+  claim (`Scheduler.stale_after`).
+- `pairing.checkin` (halfway to the next round): each group opened is asked whether they met.
 - `pairing.redraw` (after a member's data deletion): their groups' cards without them (`_group_cards`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import BUGS
 from bot.notifier import CannotPost, ThreadRef
 from bot.outbox import send_dm
-from bot.posting import RETRY_AFTER, notifier_for
+from bot.posting import RETRY_AFTER, SyncResult, notifier_for, retry_later
 from bot.scheduler import PENDING, RUNNING, JobRun
 from bot.settings_registry import read_settings
 from cogs.pairing import _store
@@ -65,6 +75,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PLAN, ROUND, CHECKIN = "pairing.plan", "pairing.round", "pairing.checkin"
+OPEN = "pairing.open"  # a held round's groups the platform failed to open at once, and its announcement
+UNOPENED = (SPACE_PENDING, SPACE_OPENING)
+OPEN_AFTER = timedelta(minutes=1)  # a round's platform work that failed is tried again this much later
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -81,30 +94,35 @@ def slot_after(values: dict[str, Any], after: datetime, timezone: str, last: dat
     )
 
 
-async def plan(session: AsyncSession, services: Services, community_id: int) -> datetime | None:
+async def plan(
+    session: AsyncSession, services: Services, community_id: int, *, running: int | None = None
+) -> datetime | None:
     """Make the community's pending round job match its settings; the slot planned, or None when off.
 
-    Only the jobs of future slots are planned here. A retry (a job due after its slot: its platform work
-    failed) is its round's: once the round is held its members are grouped and stored, and cancelling the
-    retry would leave their groups unopened and them never told; a slot that passed before it could be
-    held is still held late by its retry (`hold` drops it if the settings changed meanwhile).
+    Only the jobs of future slots are planned here. A retry (a job due after its slot: it failed midway)
+    is its round's: once the round is held its members are grouped and stored, and cancelling the retry
+    would leave their groups unopened and them never told; a slot that passed before it could be held is
+    still held late by its retry (`hold` drops it if the settings changed meanwhile).
+    `running`: the round job calling (`hold`, its slot no longer the settings'), left out: it ends.
     """
     community = await session.get(Community, community_id)
     values = await read_settings(session, community_id, SETTINGS)
     # A round being held right now (claimed: running) plans the next one itself: counting it here
     # keeps a planner running at the same moment from adding a second one.
-    pending = (
-        await session.execute(
-            select(Job.id, Job.due_at, Job.payload).where(
-                Job.kind == ROUND, Job.community_id == community_id, Job.state.in_((PENDING, RUNNING))
-            )
-        )
-    ).all()
+    query = select(Job.id, Job.due_at, Job.payload).where(
+        Job.kind == ROUND, Job.community_id == community_id, Job.state.in_((PENDING, RUNNING))
+    )
+    if running is not None:
+        query = query.where(Job.id != running)
+    pending = (await session.execute(query)).all()
     slots = {job_id: _job_slot(payload, due) for job_id, due, payload in pending}
-    if community is None or not community.active:  # the bot left: nothing is published any more
+    if community is None:
         await _cancel(session, services, community_id, slots)
         return None
     held = await _held(session, community_id, set(slots.values()))
+    if not community.active:  # the bot left: no new round; a held one's retry waits for its return
+        await _cancel(session, services, community_id, [j for j, at in slots.items() if at not in held])
+        return None
     if not values[ENABLED.key]:  # no new round; a held one's retry still opens its groups
         await _cancel(session, services, community_id, [j for j, at in slots.items() if at not in held])
         return None
@@ -222,10 +240,13 @@ async def hold(
     community_id: int,
     slot: datetime,
     gone: set[int] | frozenset[int] = frozenset(),
+    *,
+    job_id: int | None = None,
 ) -> int | None:
     """Group the eligible members for the round of `slot`, once; the round's id (None when not held).
 
-    `gone`: members who left the community (see `departed`), never grouped.
+    `gone`: members who left the community (see `departed`), never grouped. `job_id`: the round job
+    holding it, which re-plans without counting itself when its slot is no longer the settings'.
     """
     community = await session.get(Community, community_id)
     if community is None or not community.active:
@@ -244,8 +265,8 @@ async def hold(
     expected = slot_after(
         values, slot - timedelta(seconds=1), community.timezone, last.scheduled_for if last else None
     )
-    if expected != slot:  # the settings changed since this slot was planned
-        await plan(session, services, community_id)
+    if expected != slot:  # the settings changed since this slot was planned: the new one (maybe today)
+        await plan(session, services, community_id, running=job_id)
         return None
     seq = (last.seq if last else 0) + 1
     round_id = await session.scalar(
@@ -327,13 +348,67 @@ async def run_round(services: Services, run: JobRun) -> None:
     slot = _job_slot(run.payload, run.due_at)
     gone = await departed(services, run.community_id, slot)
     async with services.db.transaction() as session:
-        round_id = await hold(session, services, run.community_id, slot, gone)
+        round_id = await hold(session, services, run.community_id, slot, gone, job_id=run.id)
     if round_id is not None:
-        await publish_round(services, run.community_id, round_id)
+        await publish_round(services, run.community_id, round_id, job_id=run.id, retry=True)
 
 
-async def publish_round(services: Services, community_id: int, round_id: int) -> None:
-    """The platform side of a held round: one private space per group, then the announcement."""
+async def run_open(services: Services, run: JobRun) -> None:
+    """The OPEN job: what is left of a round's platform work; raises while some of it still fails.
+
+    Its last attempt failing queues a new one, until the round's check-in: a platform outage of hours
+    still ends with the groups told, never with members grouped (counted as having met) and unaware.
+    """
+    assert run.community_id is not None
+    round_id = int(run.payload["round_id"])
+    try:
+        await publish_round(services, run.community_id, round_id, job_id=run.id, retry=False)
+    except BUGS:
+        raise
+    except Exception:
+        if run.attempt >= services.scheduler.max_attempts and await _worth_opening(services, run.community_id,
+                                                                                      round_id):
+            await _open_later(services, run.community_id, round_id, "still failing")
+        raise
+
+
+async def _worth_opening(services: Services, community_id: int, round_id: int) -> bool:
+    """Whether the round's check-in is still ahead: past it, a group opened late is not asked anyway."""
+    async with services.db.transaction(write=False) as session:
+        round_ = await session.scalar(
+            select(PairingRound).where(PairingRound.community_id == community_id, PairingRound.id == round_id)
+        )
+    if round_ is None or round_.next_at is None:
+        return False
+    return services.clock.now() < checkin_at(round_.scheduled_for, round_.next_at)
+
+
+async def _open_later(services: Services, community_id: int, round_id: int, why: str) -> None:
+    """The OPEN job for the round, a minute from now (once per round and minute), like a job's first retry.
+
+    Its own retries then back off from RETRY_AFTER (3, 6, 12, 24 minutes), as a card's DELIVER job.
+    """
+    now = services.clock.now()
+    log.info("pairing: round %s of community %s left to the %s job: %s", round_id, community_id, OPEN, why)
+    async with services.db.transaction() as session:
+        await services.scheduler.schedule(
+            session, kind=OPEN, due_at=now + OPEN_AFTER, community_id=community_id,
+            payload={"round_id": round_id},
+            dedupe_key=f"{OPEN}:{community_id}:{round_id}:{int(now.timestamp()) // 60}",
+        )
+
+
+async def publish_round(
+    services: Services, community_id: int, round_id: int, *, job_id: int | None, retry: bool
+) -> None:
+    """The platform side of a held round: one private space per group, then the announcement.
+
+    A group the platform failed to open is given back; the others are still opened. What is left
+    (a group, or the announcement) is done by the OPEN job: queued here with `retry`, else this raises
+    so that the job backs off. The announcement goes out once no group of the round is left unopened,
+    and counts them all. `job_id`: the job calling, whose own claim is no sign that a group it finds
+    being opened is (see `_take_back`).
+    """
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, community_id)
         round_ = await session.get(PairingRound, round_id)
@@ -341,36 +416,56 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
         row = await session.get(CommunitySettings, community_id)
         channel = row.pairing_channel_id if row is not None else None
         intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
-        groups = list(
-            await session.scalars(
-                select(PairingGroup.id).where(
-                    PairingGroup.community_id == community_id,
-                    PairingGroup.round_id == round_id,
-                    PairingGroup.space == SPACE_PENDING,
-                )
-            )
-        )
+        unopened = (await session.execute(_unopened(community_id, round_id))).all()
     if community is None or round_ is None or round_.community_id != community_id:
         return
+    if any(space == SPACE_OPENING for _, space in unopened):
+        async with services.db.transaction() as session:
+            await _take_back(session, services, community_id, round_id, job_id)
+            unopened = (await session.execute(_unopened(community_id, round_id))).all()
+    groups = [group_id for group_id, space in unopened if space == SPACE_PENDING]
     notifier = notifier_for(services, community.platform)
     for group_id in groups:
-        await _open_group(services, community, channel, intro, group_id)
+        try:
+            await _open_group(services, community, channel, intro, group_id)
+        except BUGS:
+            raise
+        except Exception:  # a platform failure (5xx): the group was given back; the others still opened
+            log.warning("pairing: group %s of round %s could not be opened for now", group_id, round_id,
+                        exc_info=True)
     if round_.announced:
         return
     async with services.db.transaction() as session:
-        claimed = await session.execute(
-            update(PairingRound)
-            .where(PairingRound.id == round_id, PairingRound.announced.is_(False))
-            .values(announced=True)
-            .execution_options(synchronize_session=False)
+        left = await session.scalar(
+            select(func.count(PairingGroup.id)).where(
+                PairingGroup.community_id == community_id,
+                PairingGroup.round_id == round_id,
+                PairingGroup.space.in_(UNOPENED),
+            )
         )
-        grouped = await session.scalar(
-            select(PairingMember.id).where(PairingMember.round_id == round_id).limit(1)
+        if left:  # not announced before everyone's conversation exists
+            claimed = None
+        else:
+            claimed = await session.execute(
+                update(PairingRound)
+                .where(PairingRound.id == round_id, PairingRound.announced.is_(False))
+                .values(announced=True)
+                .execution_options(synchronize_session=False)
+            )
+        formed = await session.scalar(
+            select(func.count(PairingGroup.id)).where(
+                PairingGroup.community_id == community_id, PairingGroup.round_id == round_id
+            )
         )
-        people = len(
-            list(await session.scalars(select(PairingMember.id).where(PairingMember.round_id == round_id)))
+        people = await session.scalar(
+            select(func.count(PairingMember.id)).where(
+                PairingMember.community_id == community_id, PairingMember.round_id == round_id
+            )
         )
         modlog = (await get_settings(session, community_id)).modlog_channel_id
+    if claimed is None:
+        await _unfinished(services, community_id, round_id, f"{left} group(s) not opened yet", retry=retry)
+        return
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return
     locale = community.locale
@@ -381,21 +476,86 @@ async def publish_round(services: Services, community_id: int, round_id: int) ->
                 await notifier.post(
                     community.external_id, where, skipped_card(services.catalog, locale, round_.eligible)
                 )
-        elif channel and grouped is not None:
+        elif channel and people:
             await notifier.post(
                 community.external_id,
                 channel,
-                announcement(services.catalog, locale, round_.seq, len(groups), people),
+                announcement(services.catalog, locale, round_.seq, formed or 0, people),
             )
     except CannotPost as error:
         log.info("pairing: round %s announcement refused (%s)", round_id, error.reason)
-    except Exception:  # a platform failure (5xx): given back, so that the job's retry announces it
-        async with services.db.transaction() as session:
-            await session.execute(
-                update(PairingRound).where(PairingRound.id == round_id, PairingRound.announced.is_(True))
-                .values(announced=False).execution_options(synchronize_session=False)
-            )
-        raise
+    except (Exception, asyncio.CancelledError) as error:  # a 5xx, or a shutdown: announced later
+        await asyncio.shield(_unannounce(services, round_id))
+        if isinstance(error, (asyncio.CancelledError, *BUGS)):
+            raise
+        log.warning("pairing: round %s announcement failed for now", round_id, exc_info=True)
+        await _unfinished(services, community_id, round_id, "the announcement failed", retry=retry)
+
+
+async def _unannounce(services: Services, round_id: int) -> None:
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(PairingRound).where(PairingRound.id == round_id, PairingRound.announced.is_(True))
+            .values(announced=False).execution_options(synchronize_session=False)
+        )
+
+
+def _unopened(community_id: int, round_id: int) -> Select[int, str]:
+    """The round's groups not opened yet: (id, space)."""
+    return (
+        select(PairingGroup.id, PairingGroup.space)
+        .where(
+            PairingGroup.community_id == community_id,
+            PairingGroup.round_id == round_id,
+            PairingGroup.space.in_(UNOPENED),
+        )
+        .order_by(PairingGroup.id)
+    )
+
+
+async def _unfinished(services: Services, community_id: int, round_id: int, why: str, *, retry: bool) -> None:
+    """Part of the round's platform work is left: the OPEN job does it (`retry`), or this job's retry."""
+    if not retry:
+        raise RuntimeError(f"pairing: round {round_id} not published yet: {why}")
+    await _open_later(services, community_id, round_id, why)
+
+
+async def _take_back(
+    session: AsyncSession, services: Services, community_id: int, round_id: int, job_id: int | None
+) -> None:
+    """Groups of the round left "opening" by a job that died are pending again.
+
+    Only a job of the community's rounds (ROUND, OPEN) opens a group; one cancelled by a shutdown gives
+    its group back itself, but a process killed outright cannot. So while no other such job holds a
+    live claim (younger than the scheduler's `stale_after`, past which the scheduler itself takes a
+    job for dead), a group still "opening" is nobody's: taken back, and opened by the caller.
+    """
+    live = await session.scalar(
+        select(Job.id)
+        .where(
+            Job.community_id == community_id,
+            Job.kind.in_((ROUND, OPEN)),
+            Job.state == RUNNING,
+            Job.claimed_at >= services.clock.now() - services.scheduler.stale_after,
+            *(() if job_id is None else (Job.id != job_id,)),
+        )
+        .limit(1)
+    )
+    if live is not None:
+        return
+    taken = await session.execute(
+        update(PairingGroup)
+        .where(
+            PairingGroup.community_id == community_id,
+            PairingGroup.round_id == round_id,
+            PairingGroup.space == SPACE_OPENING,
+        )
+        .values(space=SPACE_PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount:  # type: ignore[attr-defined]
+        log.warning("pairing: %d group(s) of round %s left being opened by a job that died: opened again",
+                    taken.rowcount, round_id)  # type: ignore[attr-defined]
 
 
 async def _open_group(
@@ -406,7 +566,9 @@ async def _open_group(
     The space is recorded before the card goes out: a platform failure on the card (the welcome in the
     thread, one member's DM) is sent again by its own job, never by opening the group again (a second
     private thread, the group DMed twice to whoever got it already). Only a failure on opening the
-    space itself gives the group back, for the round job's retry.
+    space itself gives the group back, for the OPEN job; so does a shutdown cancelling the job then
+    (shielded: the cancellation does not cut it short), and once the space is opened its recording
+    and, should the shutdown come while the card goes out, the card's own job are shielded likewise.
     """
     async with services.db.transaction() as session:
         claimed = await session.execute(
@@ -424,17 +586,35 @@ async def _open_group(
         members = (await _store.group_members(session, community.id, [group_id])).get(group_id, [])
     try:
         space = await _open_space(services, community, channel, group_id, members)
-    except Exception:  # a platform failure (5xx): the group is given back, and the job's retry opens it
-        async with services.db.transaction() as session:
-            await _set_space(session, community.id, group_id, SPACE_PENDING, expected=SPACE_OPENING)
+    except (Exception, asyncio.CancelledError):  # a 5xx, or a shutdown: given back to the next attempt
+        await asyncio.shield(_give_back(services, community.id, group_id))
         raise
+    await asyncio.shield(_record_space(services, community.id, group_id, space))
+    try:
+        await deliver(services, community.id, group_id, retry=True)
+    except asyncio.CancelledError:  # a shutdown while the card goes out: its own job sends what is missing
+        await asyncio.shield(retry_later(services, SyncResult(retrying=["shutdown"]), DELIVER, community.id,
+                                         group_id, {"group_id": group_id}))
+        raise
+
+
+async def _give_back(services: Services, community_id: int, group_id: int) -> None:
+    try:
+        async with services.db.transaction() as session:
+            await _set_space(session, community_id, group_id, SPACE_PENDING, expected=SPACE_OPENING)
+    except Exception:  # the database failing too: the claim is taken back once it is stale (`_take_back`)
+        log.exception("pairing: group %s could not be given back", group_id)
+
+
+async def _record_space(
+    services: Services, community_id: int, group_id: int, space: ThreadRef | None
+) -> None:
     async with services.db.transaction() as session:
         if space is None:  # no space: the card goes by DM to each member
-            await _set_space(session, community.id, group_id, SPACE_DMS)
+            await _set_space(session, community_id, group_id, SPACE_DMS)
         else:
-            await _set_space(session, community.id, group_id, SPACE_OPEN, channel_id=space.channel_id,
+            await _set_space(session, community_id, group_id, SPACE_OPEN, channel_id=space.channel_id,
                              thread_id=space.thread_id)
-    await deliver(services, community.id, group_id, retry=True)
 
 
 async def _set_space(
@@ -478,7 +658,11 @@ async def _open_space(
 
 
 async def run_checkin(services: Services, run: JobRun) -> None:
-    """Each group of the round is asked whether they met: in its space, or by DM."""
+    """Each group of the round is asked whether they met: in its space, or by DM.
+
+    A group never opened (the platform failing since the round) is not asked: its members were never
+    told about it.
+    """
     assert run.community_id is not None
     round_id = int(run.payload["round_id"])
     async with services.db.transaction(write=False) as session:
@@ -491,6 +675,7 @@ async def run_checkin(services: Services, run: JobRun) -> None:
                     PairingGroup.community_id == run.community_id,
                     PairingGroup.round_id == round_id,
                     PairingGroup.outcome.is_(None),
+                    PairingGroup.space.not_in(UNOPENED),
                 )
             )
         ).all()
@@ -526,6 +711,10 @@ async def on_start(services: Services) -> None:
         CHECKIN, functools.partial(run_checkin, services), max_lateness=timedelta(days=3)
     )
     services.scheduler.register(PLAN, functools.partial(run_plan, services))
+    # A round's groups the platform failed to open at once (and its announcement): as late as a round.
+    services.scheduler.register(
+        OPEN, functools.partial(run_open, services), max_lateness=timedelta(days=1), retry_delay=RETRY_AFTER
+    )
     # A card redrawn after a privacy deletion: never too late to take a member's data off it.
     services.scheduler.register(REDRAW, functools.partial(run_redraw, services))
     # A group's card the platform failed to take at once: still worth sending to its members.

@@ -49,7 +49,7 @@ async def command(request: SlackRequest) -> None:
         await request.reply(await run(services, caller, set_opt_in, verb == "join"))
     elif verb == "snooze":
         text = words[1] if len(words) > 1 else ""
-        if not (text.isdigit() and len(text) <= 2):
+        if not (text.isascii() and text.isdigit() and len(text) <= 2):  # "²".isdigit(), yet not a number
             await request.reply(request.t("pairing.errors.snooze_range", low=SNOOZE_MIN, high=SNOOZE_MAX))
             return
         done = await run(services, caller, snooze, int(text))

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.cards import when
+from bot.cards import Card, when
 from bot.clock import FrozenClock
 from bot.errors import Forbidden, NotFound, UserError
 from bot.i18n import expand_commands
+from bot.notifier import PostRef, ThreadRef
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.usecase import run
 from cogs.intros.models import Profile
 from cogs.pairing._pairing import answer_checkin, avoid, history, set_opt_in, snooze, stats, unavoid
-from cogs.pairing._rounds import CHECKIN, PLAN, ROUND, on_start, run_plan
+from cogs.pairing._rounds import CHECKIN, OPEN, PLAN, ROUND, on_start, run_plan
 from cogs.pairing._store import delete_member, export_member, met_counts
 from cogs.pairing.models import PairingGroup, PairingMember, PairingRound
-from storage.models import Job, Member
+from storage.models import Community, Job, Member
 from tests.fakes.callers import make_caller
-from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.notifier import RecordingNotifier, Space
 from tests.pairing.factory import PAIRING_CHANNEL, configure, member
 
 # 26 Nov 2026 is a Thursday; the first Monday 19:00 Paris (CET) is 30 Nov 18:00 UTC.
@@ -346,8 +349,10 @@ async def test_turning_rounds_off_before_a_failed_round_s_retry_still_opens_its_
     notifier.failing.clear()
     await configure(services, alice.community_id, enabled=False)
     await run_plan(services, None)  # type: ignore[arg-type]
-    [retry] = await pending(services, ROUND)  # next week's round cancelled, the retry kept
-    assert retry.payload == {"slot": FIRST.isoformat()}
+    assert await pending(services, ROUND) == []  # next week's round cancelled…
+    [retry] = await pending(services, OPEN)  # … the held round's groups still opened by their job
+    async with services.db.transaction() as session:
+        assert retry.payload == {"round_id": await session.scalar(select(PairingRound.id))}
     clock.advance(timedelta(minutes=5))
     await services.scheduler.run_due()
     assert [s for s in notifier.threads.values() if s.private]
@@ -375,3 +380,374 @@ async def test_moving_the_weekly_day_after_a_round_waits_a_week(
         held = list(await session.scalars(select(PairingRound.scheduled_for)))
     assert held == [FIRST]
     assert [j.due_at for j in await pending(services, ROUND)] == [datetime(2026, 12, 8, 18, tzinfo=UTC)]
+
+
+# -- a round's platform work: outages, restarts, the announcement ------------------------------------
+
+
+async def spaces_of(services: Services) -> list[str]:
+    async with services.db.transaction() as session:
+        return list(await session.scalars(select(PairingGroup.space).order_by(PairingGroup.id)))
+
+
+def private_spaces(notifier: RecordingNotifier) -> list[Space]:
+    return [s for s in notifier.threads.values() if s.private]
+
+
+def announced(notifier: RecordingNotifier) -> list[str]:
+    return [p.card.text for p in notifier.posts if p.channel_id == PAIRING_CHANNEL]
+
+
+async def test_a_twenty_minute_outage_at_round_time_still_opens_the_groups(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """The round job opened the groups itself, retrying 1, 2, 4, 8 minutes apart: it gave up after about
+    15 minutes, the members grouped and stored (counted as having met) but never told. Now the groups are
+    opened by their own job, backing off from 3 minutes, and only then is the round announced."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    notifier.failing.add(PAIRING_CHANNEL)  # Discord answers 5xx from 19:00 to 19:20
+    clock.advance(FIRST - clock.now())
+    for minute in range(0, 60):
+        if minute == 20:
+            assert await spaces_of(services) == ["pending"] and announced(notifier) == []
+            notifier.failing.clear()
+        await services.scheduler.run_due()
+        clock.advance(timedelta(minutes=1))
+    assert await spaces_of(services) == ["open"]
+    [space] = private_spaces(notifier)
+    assert sorted(space.members) == ["U1", "U2"]
+    assert announced(notifier) == [services.t("fr", "pairing.announce.text", count=1, people=2)]
+    assert await pending(services, OPEN) == []
+
+
+async def test_an_outage_of_hours_still_opens_the_groups_once_it_ends(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """The groups' job backs off over its attempts (about 45 minutes), then a new one takes over while a
+    group is left unopened, until the round's check-in."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    notifier.failing.add(PAIRING_CHANNEL)  # 19:00 to 21:00
+    clock.advance(FIRST - clock.now())
+    for minute in range(0, 150):
+        if minute == 120:
+            assert await spaces_of(services) == ["pending"]
+            assert len(await pending(services, OPEN)) == 1  # the one now trying
+            notifier.failing.clear()
+        await services.scheduler.run_due()
+        clock.advance(timedelta(minutes=1))
+    assert await spaces_of(services) == ["open"] and len(private_spaces(notifier)) == 1
+    assert len(announced(notifier)) == 1
+
+
+async def test_a_group_never_opened_is_not_asked_at_the_check_in(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """The platform failed from the round to its check-in: the members were never told of their group, so
+    they are not DMed "did you meet?" about it."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    notifier.failing.add(PAIRING_CHANNEL)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    [check] = await pending(services, CHECKIN)
+    clock.advance(check.due_at - clock.now())
+    await services.scheduler.run_job(check.id)
+    assert await spaces_of(services) == ["pending"]
+    assert notifier.dms == [] and notifier.posts == []
+
+
+class SecondSpaceFailsOnce(RecordingNotifier):
+    """Discord answers 503 once, when the round's second private thread is being opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+
+    async def open_private_space(
+        self, community_external_id: str, channel_id: str, user_ids: list[str], name: str
+    ) -> ThreadRef | None:
+        self.opened += 1
+        if self.opened == 2:
+            raise RuntimeError("503 Service Unavailable")
+        return await super().open_private_space(community_external_id, channel_id, user_ids, name)
+
+
+async def test_the_announcement_waits_for_every_group_and_counts_them_all(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Two pairs; the second's thread fails once. The retry announced the round counting only the groups
+    still pending then ("1 group formed among 4 members"), and the first announcement could go out before
+    the second pair's conversation existed."""
+    notifier = SecondSpaceFailsOnce()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await member(services, "U3", "Design graphique")
+    await member(services, "U4", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    assert len(private_spaces(notifier)) == 1 and announced(notifier) == []
+    clock.advance(timedelta(minutes=2))
+    await services.scheduler.run_due()
+    assert len(private_spaces(notifier)) == 2
+    assert announced(notifier) == [services.t("fr", "pairing.announce.text", count=2, people=4)]
+
+
+class HangingSpace(RecordingNotifier):
+    """Opening the first private thread hangs until `hang` is cleared, or ends as `end` says."""
+
+    def __init__(self, end: type[BaseException] | None = None) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.hang = True
+        self.end = end
+
+    async def open_private_space(
+        self, community_external_id: str, channel_id: str, user_ids: list[str], name: str
+    ) -> ThreadRef | None:
+        if self.hang:
+            self.hang = False
+            self.entered.set()
+            if self.end is not None:
+                raise self.end()
+            await self.release.wait()
+        return await super().open_private_space(community_external_id, channel_id, user_ids, name)
+
+
+class Killed(BaseException):
+    """The process killed outright (SIGKILL, out of memory): nothing after it runs, no handler either."""
+
+
+async def test_a_shutdown_while_a_group_s_thread_is_being_opened_gives_the_group_back(
+    services: Services, clock: FrozenClock
+) -> None:
+    """`stop()` cancels a handler still running after its timeout (CancelledError, not an Exception): the
+    group was given back only on `except Exception` and stayed "opening", never opened again, while the
+    round was announced ("check your private conversations!")."""
+    notifier = HangingSpace()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    clock.advance(FIRST - clock.now())
+    running = asyncio.create_task(services.scheduler.run_job(job.id))
+    await asyncio.wait_for(notifier.entered.wait(), 5)
+    running.cancel()  # what stop() does to a handler still in flight after stop_timeout
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert await spaces_of(services) == ["pending"] and announced(notifier) == []
+
+    clock.advance(timedelta(minutes=2))  # restarted: the released job runs again
+    await services.scheduler.run_due()
+    assert await spaces_of(services) == ["open"] and len(private_spaces(notifier)) == 1
+    assert len(announced(notifier)) == 1
+
+
+async def test_a_group_left_being_opened_by_a_killed_process_is_opened_once_its_claim_is_stale(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Killed outright while opening a group: nothing gives the group back. Once the round job's claim is
+    stale the scheduler runs it again, which takes the group back and opens it, then announces."""
+    notifier = HangingSpace(end=Killed)
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    clock.advance(FIRST - clock.now())
+    with pytest.raises(Killed):
+        await services.scheduler.run_job(job.id)
+    assert await spaces_of(services) == ["opening"]
+
+    clock.advance(timedelta(minutes=5))  # the claim is still live: the job may be running elsewhere
+    await services.scheduler.run_due()
+    assert await spaces_of(services) == ["opening"] and announced(notifier) == []
+    clock.advance(services.scheduler.stale_after)
+    await services.scheduler.run_due()
+    assert await spaces_of(services) == ["open"] and len(private_spaces(notifier)) == 1
+    assert len(announced(notifier)) == 1
+
+
+async def test_a_group_a_live_job_is_opening_is_neither_taken_back_nor_announced_early(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Two jobs for one slot (two processes planning at once): while the first one is opening the group,
+    the second leaves it to it, and the round is announced once, after the group is opened."""
+    notifier = HangingSpace()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [first] = await pending(services, ROUND)
+    async with services.db.transaction() as session:
+        second = await services.scheduler.schedule(
+            session, kind=ROUND, due_at=FIRST, community_id=alice.community_id,
+            payload={"slot": FIRST.isoformat()},
+        )
+    clock.advance(FIRST - clock.now())
+    running = asyncio.create_task(services.scheduler.run_job(first.id))
+    await asyncio.wait_for(notifier.entered.wait(), 5)
+    await services.scheduler.run_job(second)
+    assert await spaces_of(services) == ["opening"] and announced(notifier) == []
+    notifier.release.set()
+    await running
+    clock.advance(timedelta(minutes=5))
+    await services.scheduler.run_due()
+    assert await spaces_of(services) == ["open"] and len(private_spaces(notifier)) == 1
+    assert len(announced(notifier)) == 1
+
+
+class HangingCard(RecordingNotifier):
+    """The group's card in its new private thread hangs: the process is stopped meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.hang = True
+
+    async def post_in_thread(
+        self, community_external_id: str, thread: ThreadRef, card: Card
+    ) -> PostRef | None:
+        if self.hang:
+            self.hang = False
+            self.entered.set()
+            await asyncio.Event().wait()  # until cancelled
+        return await super().post_in_thread(community_external_id, thread, card)
+
+
+async def test_a_shutdown_while_the_group_s_card_goes_out_leaves_it_to_its_own_job(
+    services: Services, clock: FrozenClock
+) -> None:
+    """The thread is opened and recorded; the shutdown cancels the job as the card goes out. The job run
+    again finds the group opened, so only the card's own job can send it: it is queued, and sends it."""
+    notifier = HangingCard()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    clock.advance(FIRST - clock.now())
+    running = asyncio.create_task(services.scheduler.run_job(job.id))
+    await asyncio.wait_for(notifier.entered.wait(), 5)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    for _ in range(4):
+        clock.advance(timedelta(minutes=2))
+        await services.scheduler.run_due()
+    [space] = private_spaces(notifier)
+    cards = [p.card.title for p in notifier.posts if p.channel_id == space.ref.thread_id]
+    assert cards == [services.t("fr", "pairing.card.title")]
+    assert len(announced(notifier)) == 1
+
+
+# -- planning: a round moved at the last moment, a community paused ----------------------------------
+
+
+async def held_slots(services: Services) -> list[datetime]:
+    async with services.db.transaction() as session:
+        return list(await session.scalars(select(PairingRound.scheduled_for).order_by(PairingRound.seq)))
+
+
+async def test_an_hour_moved_in_the_hour_before_a_round_still_holds_that_day_s_round(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """Mondays 19:00; at 18:30 a moderator moves rounds to 20:00. At 19:00 the old round job saw its slot
+    stale and re-planned, but the planning saw a round job due (itself, running) and planned nothing;
+    the hourly planning then looks after now only: the week's round was lost for an hour's move."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    clock.advance(FIRST - timedelta(minutes=30) - clock.now())  # 18:30 Paris
+    await configure(services, alice.community_id, hour=20)
+    clock.advance(FIRST - clock.now())  # 19:00: the hourly planner, then the old round job
+    await run_plan(services, None)  # type: ignore[arg-type]
+    await services.scheduler.run_job(job.id)
+    assert [j.due_at for j in await pending(services, ROUND)] == [FIRST + timedelta(hours=1)]
+    for hour in range(3):
+        clock.advance(timedelta(hours=1, seconds=1 if hour == 0 else 0))
+        await services.scheduler.run_due()
+    assert await held_slots(services) == [FIRST + timedelta(hours=1)]
+    assert len(private_spaces(notifier)) == 1
+
+
+class BrokenOnce:
+    """A notifier method failing once the way no retry of the platform mends (a bug): the job fails."""
+
+    def __init__(self, method: Any) -> None:
+        self.method, self.failed = method, False
+
+    async def __call__(self, *args: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise LookupError("a bug")
+        return await self.method(*args)
+
+
+async def test_pausing_the_community_keeps_a_held_round_s_retry(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """The planner cancelled every round job of a community that removed the bot, a held round's retry
+    too: its groups were stored but never opened once the bot came back. Like rounds turned off, a pause
+    only cancels the rounds not held yet (the scheduler holds the retry until the bot is back)."""
+    notifier.open_private_space = BrokenOnce(notifier.open_private_space)  # type: ignore[method-assign]
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    [job] = await pending(services, ROUND)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()  # held, then the job failed midway: retried a minute later
+    assert await held_slots(services) == [FIRST] and await spaces_of(services) == ["pending"]
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Community).where(Community.id == alice.community_id).values(active=False)
+        )
+    await run_plan(services, None)  # type: ignore[arg-type]
+    assert [j.id for j in await pending(services, ROUND)] == [job.id]  # next week's round cancelled
+    async with services.db.transaction() as session:
+        await session.execute(update(Community).where(Community.id == alice.community_id).values(active=True))
+    clock.advance(timedelta(minutes=5))
+    await services.scheduler.run_due()
+    assert await spaces_of(services) == ["open"] and len(private_spaces(notifier)) == 1
+
+
+# -- "Pair me" while snoozed --------------------------------------------------------------------------
+
+
+async def test_pair_me_while_snoozed_ends_the_snooze_as_its_answer_promises(
+    services: Services, clock: FrozenClock, notifier: RecordingNotifier
+) -> None:
+    """Snoozed for 3 rounds, Alice clicks "Pair me": the answer named the round of 30 November, which
+    then left her out. A member asking to be paired is: the click ends the snooze."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await member(services, "U3", "Développement")
+    await configure(services, alice.community_id)
+    await run(services, alice, snooze, 3)
+    answer = await run(services, alice, set_opt_in, True)
+    assert "30 novembre 2026" in answer
+    status = (await run(services, alice, history, write=False)).fields[0].value
+    assert status.startswith(services.t("fr", "pairing.history.opted_in") + "\n")
+    await plan_now(services)
+    clock.advance(FIRST - clock.now())
+    await services.scheduler.run_due()
+    assert alice.member_id in {m for g in await groups_of(services) for m in g}
