@@ -21,8 +21,13 @@ LOCALES = ("fr", "en")
 MAX_DATE_TEXT = 40  # "mardi 15 décembre 2026 à 19h30" is 30: bounded before parsing
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
-# French writes hours "19h", "19 h 30": dateparser reads "19:30".
-_FRENCH_HOUR = re.compile(r"\b(\d{1,2}) ?h ?(\d{2})?\b", re.IGNORECASE)
+# French writes hours "19h", "19 h 30", "19 heures": dateparser reads "19:30" ("19 heures" it reads as a
+# duration: "demain 19 heures" was tomorrow plus 19 hours). After "dans", "in", "d'ici" or "il y a" the
+# same words are a duration ("dans 1h30"), written out as one: "dans 1 heures 30 minutes". One optional
+# group of fixed words before a bounded number: linear.
+_FRENCH_HOUR = re.compile(
+    r"\b(?:(dans|in|d'ici|d’ici|il y a) )?(\d{1,2}) ?(?:heures?|h) ?(\d{2})?\b", re.IGNORECASE
+)
 # "lundi prochain" is the next Monday, which a bare weekday already means with future dates preferred.
 _NEXT_WEEKDAY = re.compile(
     r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) prochaine?\b", re.IGNORECASE
@@ -126,7 +131,7 @@ def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datet
     # Imported here: dateparser adds about 12 MiB RSS at import (18 MiB after its first parse, measured).
     from dateparser.date import DateDataParser
 
-    text = _NEXT_WEEKDAY.sub(r"\1", _FRENCH_HOUR.sub(lambda m: f"{m[1]}:{m[2] or '00'}", text))
+    text = _NEXT_WEEKDAY.sub(r"\1", _FRENCH_HOUR.sub(_hour, text))
     text = _without_day_parts(text)
     # The reader's language is tried first; both are always allowed.
     languages = sorted(LOCALES, key=lambda code: code != locale)
@@ -148,6 +153,16 @@ def _parse(text: str, base: datetime, timezone: str, locale: str) -> tuple[datet
     if "time" in (getattr(data, "parts", None) or ()):
         return data.date_obj, "time"
     return data.date_obj, data.period or "day"
+
+
+def _hour(typed: re.Match[str]) -> str:
+    """A typed hour (see _FRENCH_HOUR) as dateparser reads it: a clock time, or after "dans" a duration."""
+    before, hours, minutes = typed[1], typed[2], typed[3] or "00"
+    if before is None:
+        return f"{hours}:{minutes}"
+    if before.lower() == "in":
+        return f"{before} {hours} hours {minutes} minutes"
+    return f"{before} {hours} heures {minutes} minutes"
 
 
 def _without_day_parts(text: str) -> str:

@@ -470,18 +470,21 @@ def _key(community_id: int, afterwork_id: int) -> str:
 async def plan_reminders(
     session: AsyncSession, scheduler: Scheduler, afterwork: Afterwork, offsets: list[int], now: datetime
 ) -> int:
-    """One job per offset still ahead; the largest offset also posts in the card's channel.
+    """One job per offset still ahead; the largest of those also posts in the card's channel.
 
-    The dedupe key holds the afterwork's `sequence` (bumped by each edit): a time moved away and back
-    plans its reminders again instead of finding the keys of the jobs the first move skipped.
+    An afterwork set for tonight (or moved closer) past its 24 h offset still gets its channel post,
+    at the largest offset left. The dedupe key holds the afterwork's `sequence` (bumped by each edit):
+    a time moved away and back plans its reminders again instead of finding the keys of the jobs the
+    first move skipped.
     """
     planned = 0
-    first = max(offsets, default=None)
+    # Answering now is the reminder for an offset already passed; a late one would say "in 1 hour" too late.
+    ahead = [m for m in sorted(set(offsets), reverse=True)
+             if afterwork.starts_at - timedelta(minutes=m) > now]
+    first = ahead[0] if ahead else None
     prefix = _key(afterwork.community_id, afterwork.id)
-    for offset in sorted(set(offsets), reverse=True):
+    for offset in ahead:
         due = afterwork.starts_at - timedelta(minutes=offset)
-        if due <= now:
-            continue  # answering now is the reminder; a late one would say "in 1 hour" too late
         start = int(afterwork.starts_at.timestamp())
         await scheduler.schedule(
             session,

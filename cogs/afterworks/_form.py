@@ -11,6 +11,7 @@ from bot.community_time import MAX_DATE_TEXT, parse_date, parse_wall_time
 from bot.errors import InvalidInput
 from bot.formatting import format_date
 from bot.text import web_link
+from cogs.afterworks._recurrence import posted_closed
 from cogs.afterworks.models import KINDS, RULES
 
 NONE = "none"  # no recurrence
@@ -133,11 +134,15 @@ def read_capacity(text: str) -> tuple[int | None, Problems]:
 
 
 def validate(
-    form: AfterworkForm, timezone: str, now: datetime, locale: str, *, closes_at: datetime | None = None
+    form: AfterworkForm, timezone: str, now: datetime, locale: str, *, kept_cutoff: int | None = None,
+    series_rule: str | None = None,
 ) -> Details:
     """The form read, or InvalidInput naming every field to fix (the platforms show them inline).
 
-    `closes_at`: when answers close as saved (an edit): a cutoff already passed is kept, not refused.
+    `kept_cutoff`: an edit's saved cutoff (minutes). Kept as it is, it is not refused even when its
+    closing time has passed (it moves with the time: answers stay closed); only a newly chosen cutoff
+    must still be ahead. Discord's edit form has no cutoff field: a refusal there could not be fixed.
+    `series_rule`: the rule of the series an edited date belongs to (its next dates copy its cutoff).
     """
     problems: Problems = {}
     title = " ".join(form.title.split())
@@ -170,14 +175,14 @@ def validate(
         )
     until = read_until(form, wall, timezone, now, locale, problems)
     cutoff = read_cutoff(form.cutoff, problems)
-    if (
-        cutoff is not None
-        and starts_at is not None
-        and starts_at - timedelta(minutes=cutoff) <= now
-        and starts_at - timedelta(minutes=cutoff) != closes_at
-    ):
-        closes = (starts_at - timedelta(minutes=cutoff)).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-        problems["cutoff"] = ("afterworks.problems.cutoff_past", wall_words(closes, timezone, locale))
+    rule = form.recurrence if form.recurrence in RULES else series_rule
+    if cutoff is not None and cutoff != kept_cutoff:
+        closes_at = None if starts_at is None else starts_at - timedelta(minutes=cutoff)
+        if closes_at is not None and closes_at <= now:
+            closes = closes_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+            problems["cutoff"] = ("afterworks.problems.cutoff_past", wall_words(closes, timezone, locale))
+        elif rule in RULES and duration in DURATIONS and posted_closed(str(rule), duration, cutoff):
+            problems["cutoff"] = ("afterworks.problems.cutoff_series", {})
     if problems:
         raise InvalidInput(problems)
     assert starts_at is not None

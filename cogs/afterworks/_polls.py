@@ -30,7 +30,7 @@ from cogs.afterworks._cards import COLOR, where_text
 from cogs.afterworks._domain import NAMES_SHOWN, Person
 from cogs.afterworks._form import AfterworkForm, read_when, validate, wall_words
 from cogs.afterworks._publish import Created, create_afterwork, tell
-from cogs.afterworks.models import DECIDED, OPEN, Poll, PollSlot, PollVote
+from cogs.afterworks.models import CANCELLED, DECIDED, OPEN, Poll, PollSlot, PollVote
 from storage.models import Community, Member
 from storage.sql import dialect_insert
 
@@ -189,9 +189,17 @@ async def _slot(session: AsyncSession, community_id: int, slot_id: int) -> tuple
     return row[0], row[1]
 
 
+def _closed(status: str) -> UserError:
+    """Why a poll no longer takes ticks: a date was chosen, or none and it was cancelled.
+
+    A poll is cancelled when its organizer's data is deleted.
+    """
+    return UserError(f"afterworks.errors.{'poll_cancelled' if status == CANCELLED else 'poll_closed'}")
+
+
 def _check_open(poll: Poll, slot: PollSlot, now: datetime) -> None:
     if poll.status != OPEN:
-        raise UserError("afterworks.errors.poll_closed")
+        raise _closed(poll.status)
     if slot.starts_at <= now:
         raise UserError("afterworks.errors.slot_past")
 
@@ -266,8 +274,11 @@ async def pick(ctx: Context, slot_id: int) -> Picked:
         .values(status=DECIDED, chosen_slot_id=slot.id)
         .execution_options(synchronize_session=False)
     )
-    if decided.rowcount != 1:  # type: ignore[attr-defined]
-        raise UserError("afterworks.errors.poll_closed")
+    if decided.rowcount != 1:  # type: ignore[attr-defined]  # chosen or cancelled meanwhile
+        status = await ctx.session.scalar(
+            select(Poll.status).where(Poll.community_id == ctx.community_id, Poll.id == poll.id)
+        )
+        raise _closed(status or DECIDED)
     local = slot.starts_at.astimezone(ZoneInfo(ctx.caller.timezone))
     details = {k: v for k, v in (poll.details or {}).items() if k in DETAILS and isinstance(v, str)}
     form = PollForm(**details).afterwork(f"{local:%Y-%m-%d %H:%M}")
@@ -394,7 +405,8 @@ def poll_card(
             )
             for s in slots
         )
-    text = t(locale, "afterworks.poll.how" if poll.status == OPEN else "afterworks.poll.decided")
+    closed = "afterworks.poll.cancelled" if poll.status == CANCELLED else "afterworks.poll.decided"
+    text = t(locale, "afterworks.poll.how" if poll.status == OPEN else closed)
     description = str(details.get("description", ""))
     return Card(
         title=t(locale, "afterworks.poll.title", title=poll.title),
@@ -463,7 +475,7 @@ async def delete_polls(session: AsyncSession, community_id: int, member_id: int)
     await session.execute(
         update(Poll)
         .where(Poll.community_id == community_id, Poll.organizer_id == member_id, Poll.status == OPEN)
-        .values(status="cancelled")
+        .values(status=CANCELLED)
     )
     await session.execute(
         update(Poll)

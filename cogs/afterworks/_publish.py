@@ -140,6 +140,33 @@ async def publish(
     return result
 
 
+async def publish_new(
+    services: Services, community_id: int, afterwork_id: int, channel: str, fallbacks: list[str | None], *,
+    configured: str | None,
+) -> SyncResult:
+    """Post a new afterwork's card in `channel`, or where it falls back to when that one cannot take it.
+
+    When `channel` is gone or refuses the bot, the card goes to the first of `fallbacks` that takes it
+    (where it was asked, a series' previous card): answers must stay possible. When the channel that
+    failed is the afterworks channel (`configured`), the moderators' log says so, once per channel.
+    """
+    result = await publish(services, community_id, afterwork_id, channel)
+    if not result.failed:
+        return result
+    tried = {channel}
+    for fallback in fallbacks:
+        if fallback and fallback not in tried:
+            tried.add(fallback)
+            result = await publish(services, community_id, afterwork_id, fallback)
+            if not result.failed:
+                break
+    if channel == configured:
+        async with services.db.transaction() as session:
+            await modlog.queue_notice(services, session, community_id, "afterworks.channel_gone",
+                                      once=channel, channel=channel)
+    return result
+
+
 async def sync_event(services: Services, community_id: int, afterwork_id: int) -> bool:
     """`match_event` now; when Discord fails (a 5xx), the EVENT job does it a few minutes later.
 
@@ -238,14 +265,25 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
     With `afterwork_id` (an edit), the saved cutoff is kept even once passed.
     """
     saved = None if afterwork_id is None else await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
+    kept_cutoff, series_rule = await _saved(ctx, saved) if saved else (None, None)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
-                       closes_at=saved.closes_at if saved else None)
+                       kept_cutoff=kept_cutoff, series_rule=series_rule)
     if saved is not None and details.capacity is not None and details.capacity < saved.going_count:
         # As the save would refuse it (set_capacity), but before any write: next to its field.
         going = saved.going_count
         below = ("afterworks.errors.capacity_below_going", {"going": going, "count": going})
         raise InvalidInput({"capacity": below})
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
+
+
+async def _saved(ctx: Context, afterwork: Afterwork) -> tuple[int | None, str | None]:
+    """What an edit's form is checked against: its saved cutoff, and the rule of its series if it goes on.
+
+    The series' next dates copy the edited date's cutoff.
+    """
+    series = await get_series(ctx.session, ctx.community_id, afterwork.series_id)
+    rule = series.rule if series is not None and series.ended_at is None else None
+    return afterwork.rsvp_cutoff_minutes, rule
 
 
 @dataclass(frozen=True)
@@ -323,16 +361,10 @@ async def create_afterwork(
         await plan_next(ctx.session, ctx.scheduler, series, afterwork)
     services, cid, aid = ctx.services, ctx.community_id, afterwork.id
 
+    configured = settings.afterworks_channel_id
+
     async def post(_notifier: Notifier | None) -> SyncResult:
-        result = await publish(services, cid, aid, channel)
-        if result.failed and origin_channel_id and channel != origin_channel_id:
-            # The afterworks channel is gone or refuses the bot: the card goes where it was asked
-            # (answers must stay possible), and the moderators' log says so, once per channel.
-            result = await publish(services, cid, aid, origin_channel_id)
-            async with services.db.transaction() as session:
-                await modlog.queue_notice(services, session, cid, "afterworks.channel_gone",
-                                          once=channel or "", channel=channel or "")
-        return result
+        return await publish_new(services, cid, aid, channel, [origin_channel_id], configured=configured)
 
     async def calendar(_notifier: Notifier | None) -> bool:
         return await sync_event(services, cid, aid)
@@ -455,9 +487,9 @@ async def edit_form(ctx: Context, afterwork_id: int) -> Afterwork:
 async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -> Afterwork:
     """Save; reminders re-planned when the time moved; those going told of a new time or place."""
     afterwork = await edit_form(ctx, afterwork_id)
-    details = validate(
-        form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, closes_at=afterwork.closes_at
-    )
+    kept_cutoff, series_rule = await _saved(ctx, afterwork)
+    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
+                       kept_cutoff=kept_cutoff, series_rule=series_rule)
     now = ctx.clock.now()
     moved = details.starts_at != afterwork.starts_at
     relocated = (details.place, details.link, details.city) != (
@@ -784,7 +816,7 @@ async def plan_next(session: AsyncSession, scheduler: Scheduler, series: Series,
     await scheduler.schedule(
         session,
         kind=NEXT,
-        due_at=post_at(ends_at, starts_at),
+        due_at=post_at(ends_at, starts_at, previous.rsvp_cutoff_minutes),
         community_id=series.community_id,
         payload={"series_id": series.id, "occurrence": k, "after": previous.id},
         dedupe_key=f"{_next_key(series.community_id, series.id)}{k}",
@@ -891,12 +923,17 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
             await plan_next(session, services.scheduler, series, afterwork)
         posts = await posts_of(session, cid, FEATURE, template.id)
         settings = await get_settings(session, cid)
-        channel = settings.afterworks_channel_id or (
-            posts[0].channel_id if posts else template.origin_channel_id
-        )
+        configured = settings.afterworks_channel_id
+        # Where the previous date's card is, or where the series was asked: the afterworks channel may
+        # be gone since (the card then goes there, and the moderators are told).
+        fallbacks = [posts[0].channel_id if posts else None, template.origin_channel_id]
+        channel = configured or next((c for c in fallbacks if c), None)
         post = afterwork.status == SCHEDULED
     if post:
-        result = await publish(services, cid, int(inserted), channel)
+        result = await (
+            publish_new(services, cid, int(inserted), channel, fallbacks, configured=configured)
+            if channel else publish(services, cid, int(inserted), None)
+        )
         await sync_event(services, cid, int(inserted))
         if result.retrying:  # the date exists: its card must follow, on the job's retry
             raise RuntimeError(f"afterwork {inserted}: card not posted in {result.retrying}")
@@ -1036,18 +1073,14 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
 
 
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Answers and preferences go; future afterworks they organized are cancelled (those going told)."""
+    """Future afterworks they organized are cancelled (those going told); their answers and preferences go.
+
+    Cancelled first: the seat they held at their own afterwork must not go to its waitlist, who would
+    be told "a seat freed up" about an afterwork being cancelled.
+    """
     from bot.clock import SystemClock
 
     now = SystemClock().now()
-    for afterwork_id, promoted in await forget_answers(session, community_id, member_id, now):
-        queue_sync(session, community_id, afterwork_id, now, [p.member_id for p in promoted], "promoted")
-    await session.execute(
-        delete(Preference).where(Preference.community_id == community_id, Preference.member_id == member_id)
-    )
-    await session.execute(
-        delete(Delivery).where(Delivery.community_id == community_id, Delivery.member_id == member_id)
-    )
     organized = list(
         await session.scalars(
             select(Afterwork).where(
@@ -1085,3 +1118,12 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             )
             queue_sync(session, community_id, afterwork.id, now, [p.member_id for p in going], "cancelled")
         afterwork.organizer_id = None
+    await session.flush()  # forget_answers promotes only to afterworks still scheduled
+    for afterwork_id, promoted in await forget_answers(session, community_id, member_id, now):
+        queue_sync(session, community_id, afterwork_id, now, [p.member_id for p in promoted], "promoted")
+    await session.execute(
+        delete(Preference).where(Preference.community_id == community_id, Preference.member_id == member_id)
+    )
+    await session.execute(
+        delete(Delivery).where(Delivery.community_id == community_id, Delivery.member_id == member_id)
+    )

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from cogs.afterworks.models import BIWEEKLY, MONTHLY, WEEKLY
 
 LAST = -1
-LEAD = timedelta(days=7)  # the next occurrence is posted at most this long before it starts
+LEAD = timedelta(days=7)  # the next occurrence is posted at most this long before its answers close
+# The shortest time between two dates of a rule (a month: 4 weeks, from one nth weekday to the next).
+SHORTEST = {WEEKLY: timedelta(weeks=1), BIWEEKLY: timedelta(weeks=2), MONTHLY: timedelta(weeks=4)}
 
 
 def nth_of(day: date) -> int:
@@ -54,6 +56,23 @@ def to_utc(wall: datetime, timezone: str) -> datetime:
     return wall.replace(tzinfo=ZoneInfo(timezone), fold=0).astimezone(UTC)
 
 
-def post_at(previous_ends_at: datetime, next_starts_at: datetime) -> datetime:
-    """When the next occurrence is posted: when the previous ends, or 7 days before it, whichever is later."""
-    return max(previous_ends_at, next_starts_at - LEAD)
+def post_at(
+    previous_ends_at: datetime, next_starts_at: datetime, cutoff_minutes: int | None = None
+) -> datetime:
+    """When the next occurrence is posted: when the previous ends, or 7 days before its answers close.
+
+    Its answers close at its start without an RSVP cutoff. Whichever is later: members get up to a
+    week to answer, even with answers closing days before the date.
+    """
+    closes = next_starts_at - timedelta(minutes=cutoff_minutes or 0)
+    return max(previous_ends_at, closes - LEAD)
+
+
+def posted_closed(rule: str, duration_minutes: int, cutoff_minutes: int) -> bool:
+    """A series whose next dates would be posted with their answers already closed.
+
+    A date is posted when the previous one ends, not before: a cutoff that, with the duration, spans
+    the time between two dates (say weekly, answers until a week before) closes its answers before
+    that. An hour of margin: across a daylight-saving change two dates are an hour nearer.
+    """
+    return timedelta(minutes=duration_minutes + cutoff_minutes + 60) >= SHORTEST[rule]

@@ -315,6 +315,34 @@ async def test_a_reminder_missed_while_down_goes_late_when_no_closer_one_is_due(
     assert [d.user_id for d in notifier.dms[before:]] == ["U2", "U2"]
 
 
+async def test_an_afterwork_set_for_tonight_still_gets_its_channel_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Offsets 24 h and 1 h; « ce soir 19h » is 7 h away: only the 1 h reminder is planned, and the
+    channel's post belonged to the skipped 24 h one: the channel never heard of it."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice, when="ce soir 19h")  # 19:00 Paris = 18:00 UTC
+    await run(services, bob, answer_afterwork, aid, "going")
+    clock.set(datetime(2026, 11, 26, 17, 0, tzinfo=UTC))  # 1 h before
+    before = len(notifier.dms)
+    await services.scheduler.run_due()
+    assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+    assert len([c for c in notifier.in_channel("C-AW") if "⏰" in c.title]) == 1
+
+
+async def test_an_afterwork_moved_closer_than_its_first_offset_still_gets_its_channel_reminder(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    aid = await create(services, alice)  # Friday 4 December 19:00 Paris: the 24 h post not sent yet
+    clock.set(datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
+    await run(services, alice, edit_afterwork, aid, form(when="2026-12-04 10:00"))  # 21 h away
+    clock.set(datetime(2026, 12, 4, 8, 0, tzinfo=UTC))  # 1 h before
+    await services.scheduler.run_due()
+    assert len([c for c in notifier.in_channel("C-AW") if "⏰" in c.title]) == 1
+
+
 # -- RSVP cutoff ----------------------------------------------------------------------------------
 
 
@@ -351,6 +379,34 @@ async def test_answers_close_at_the_cutoff_with_when_in_words(
     await run(services, alice, edit_afterwork, aid, form(cutoff="1440", capacity="2"))
     assert (await event(services, aid)).going_count == 2
     assert [d.user_id for d in notifier.dms[promoted:]] == ["U3"]
+
+
+async def test_after_answers_closed_the_organizer_can_still_move_the_time_from_the_discord_edit_form(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Answers close 24 h before; the day of the event the organizer moves it an hour later from
+    Discord's edit form, which has no cutoff field. The cutoff moves with the time and is still past:
+    the save was refused on that absent field, and the afterwork could not be moved at all."""
+    from cogs.afterworks._cards import form_of
+    from cogs.afterworks._publish import check_form
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice, cutoff="1440")  # Friday 4 December 19:00, answers until Thursday
+    clock.set(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))  # Friday morning: answers closed
+    typed = form_of(await event(services, aid), "Europe/Paris")  # what on_edit_submit starts from
+    typed.when = "2026-12-04 20:00"  # the only field changed
+    await run(services, alice, check_form, typed, aid, write=False)
+    await run(services, alice, edit_afterwork, aid, typed)
+    moved = await event(services, aid)
+    assert (moved.starts_at, moved.rsvp_cutoff_minutes) == (datetime(2026, 12, 4, 19, 0, tzinfo=UTC), 1440)
+    with pytest.raises(UserError) as closed:  # answers stay closed
+        await run(services, bob, answer_afterwork, aid, "going")
+    assert closed.value.key == "afterworks.errors.closed"
+    typed.cutoff = "720"  # a newly chosen cutoff already past (07:00 UTC) is still refused
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, check_form, typed, aid, write=False)
+    assert refused.value.problems["cutoff"][0] == "afterworks.problems.cutoff_past"
 
 
 def test_a_cutoff_already_passed_or_not_in_the_list_is_refused() -> None:
@@ -450,6 +506,33 @@ async def test_a_member_who_deleted_their_data_leaves_a_cancelled_afterworks_car
     await services.scheduler.run_due()
     [card] = notifier.in_channel("C-AW")
     assert "Bob" not in " ".join(f"{f.name} {f.value}" for f in card.fields)
+
+
+async def test_an_organizer_deleting_their_data_does_not_give_the_waitlist_a_seat_at_a_cancelled_event(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Alice organizes a full afterwork (1 seat) and goes herself; Bob waits. Her seat was freed and Bob
+    promoted before the afterwork was cancelled: Bob was told "a seat freed up for you" about it."""
+    from cogs.afterworks import FEATURE
+    from cogs.afterworks.models import Rsvp
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice, capacity="1")
+    await run(services, alice, answer_afterwork, aid, "going")
+    assert (await run(services, bob, answer_afterwork, aid, "going")).status == "waitlist"
+    before = len(notifier.dms)
+    assert FEATURE.privacy is not None
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, alice.community_id, alice.member_id)
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # privacy jobs are queued at the real time
+    await services.scheduler.run_due()
+    promoted = services.t("fr", "afterworks.dm.promoted_title", title="Apéro des rédacteurs")
+    assert promoted not in [d.card.title for d in notifier.dms[before:] if d.user_id == "U2"]
+    cancelled = await event(services, aid)
+    assert cancelled.status == "cancelled"
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(Rsvp.status).where(Rsvp.member_id == bob.member_id)) == "waitlist"
 
 
 async def test_afterworks_discord_refused_an_event_for_tell_the_moderators_once(

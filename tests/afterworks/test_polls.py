@@ -200,6 +200,35 @@ async def test_privacy_exports_and_deletes_ticks_and_polls(
     assert after["polls"] == [] and after["poll_ticks"] == []
 
 
+async def test_a_poll_closed_by_its_organizers_data_deletion_does_not_claim_a_date_was_chosen(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """The poll is cancelled, not decided: its card and a stale button said "a date was chosen"."""
+    from datetime import timedelta
+
+    from cogs.afterworks import FEATURE
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).afterworks_channel_id = "C-AW"
+    await run(services, alice, create_poll, poll_form(), origin_channel_id="C-HERE")
+    first, *_ = await slots(services)
+    assert FEATURE.privacy is not None
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, alice.community_id, alice.member_id)
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # privacy jobs are queued at the real time
+    await services.scheduler.run_due()
+    [card] = notifier.in_channel("C-AW")
+    assert card.actions == ()
+    assert services.t("fr", "afterworks.poll.decided") not in card.text
+    assert services.t("fr", "afterworks.poll.cancelled") in card.text
+    with pytest.raises(UserError) as refused:
+        await run(services, bob, vote, first.id)
+    assert refused.value.key == "afterworks.errors.poll_cancelled"
+    assert "aucune date" in services.t("fr", refused.value.key)
+
+
 async def test_two_picks_at_once_create_one_afterwork(
     services: Services, notifier: RecordingNotifier
 ) -> None:

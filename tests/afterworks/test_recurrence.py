@@ -127,6 +127,8 @@ def test_monthly_on_the_nth_weekday_and_a_5th_one_becomes_the_last() -> None:
         ({"recurrence": "none", "until": "30 juin"}, "until", "afterworks.problems.until_without_recurrence"),
         ({"until": "2027-03-01"}, "until", "afterworks.problems.until_before"),
         ({"until": "quand on veut"}, "until", "afterworks.problems.until_unreadable"),
+        # Each date is posted when the previous ends: a week's cutoff would post it already closed.
+        ({"cutoff": "10080"}, "cutoff", "afterworks.problems.cutoff_series"),
     ],
 )
 def test_bad_recurrence_is_refused_on_its_field(changes: dict[str, str], field: str, key: str) -> None:
@@ -312,3 +314,65 @@ async def test_a_deleted_organizer_ends_the_series_anonymously(
     await services.scheduler.run_due()
     [only] = await occurrences(services)
     assert only.status == "cancelled"  # a future afterwork of a deleted organizer is cancelled
+
+
+async def test_a_series_next_date_falls_back_to_where_it_was_asked_when_the_afterworks_channel_is_gone(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """As a new afterwork's card: when the afterworks channel is gone, the next date goes where the
+    series was asked and the moderators' log says so. It was created, reminders planned, and posted
+    nowhere: nobody could answer it, and nobody was told."""
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).modlog_channel_id = "C-MODLOG"
+    await create(services, alice)
+    assert len(notifier.in_channel("C-AW")) == 1
+    notifier.gone.add("C-AW")  # the afterworks channel is deleted after the first date was posted
+    clock.set(datetime(2027, 3, 21, 20, 0, tzinfo=UTC))  # the first date ended: the next is posted
+    await services.scheduler.run_due()
+    await services.scheduler.run_due()
+    _, second = await occurrences(services)
+    assert (second.occurrence, second.status) == (1, "scheduled")
+    [card] = notifier.in_channel("C-HERE")
+    assert card.title == notifier.in_channel("C-AW")[0].title
+    [notice] = notifier.in_channel("C-MODLOG")
+    assert notice.title == services.t("fr", "afterworks.channel_gone.title")
+
+
+@pytest.mark.parametrize("rule", ["biweekly", "monthly"])
+async def test_a_series_closing_answers_a_week_before_posts_each_date_open_to_answers(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock, rule: str
+) -> None:
+    """Posted 7 days before it *started*, a date whose answers close 7 days before was posted closed.
+    It is now posted 7 days before its answers close (or when the previous ends, if later)."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    await create(services, alice, recurrence=rule, cutoff="10080")
+    async with services.db.transaction() as session:
+        job = await session.scalar(select(Job).where(Job.kind == NEXT, Job.state == "pending"))
+    clock.set(job.due_at)
+    await services.scheduler.run_due()
+    _, second = await occurrences(services)
+    assert second.occurrence == 1
+    assert second.closes_at - job.due_at >= timedelta(days=6)
+    answered = await run(services, bob, answer_afterwork, second.id, "going")
+    assert answered.status == "going"
+
+
+async def test_a_date_of_a_weekly_series_cannot_be_edited_to_close_answers_a_week_before(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """The next dates copy the edited one's cutoff (Slack's edit form has the field)."""
+    from cogs.afterworks._cards import form_of
+    from cogs.afterworks._publish import check_form
+
+    alice = await make_caller(services, "U1", name="Alice")
+    first_id = await create(services, alice)
+    [first] = await occurrences(services)
+    typed = form_of(first, PARIS)
+    typed.cutoff = "10080"
+    with pytest.raises(InvalidInput) as refused:
+        await run(services, alice, check_form, typed, first_id, write=False)
+    assert refused.value.problems == {"cutoff": ("afterworks.problems.cutoff_series", {})}
+    typed.cutoff = "4320"  # 3 days before: posted when the previous ends, open for 3 days and more
+    await run(services, alice, check_form, typed, first_id, write=False)

@@ -50,10 +50,30 @@ THURSDAY_MORNING = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 11:00 in Paris
     ("demain matin 9h", datetime(2026, 11, 27, 8, 0, tzinfo=UTC)),
     ("vendredi soir 19h", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),
     ("demain soir", None),  # no hour: an event needs one
+    ("demain à 19 heures", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),
+    ("demain 19 heures", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),
+    ("ce soir à 19 heures", datetime(2026, 11, 26, 18, 0, tzinfo=UTC)),
+    ("Demain à 19 Heures 30", datetime(2026, 11, 27, 18, 30, tzinfo=UTC)),
+    ("vendredi 1 heure", datetime(2026, 11, 27, 0, 0, tzinfo=UTC)),
 ])
 def test_times_said_as_in_speech(text: str, expected: datetime | None) -> None:
-    """French parts of the day: "ce soir 19h" is today at 19:00 ("tonight 7pm" already was)."""
+    """French parts of the day: "ce soir 19h" is today at 19:00 ("tonight 7pm" already was). "19 heures"
+    is a time of day: "demain à 19 heures" was read as tomorrow plus 19 hours (Saturday, 06:00)."""
     assert parse_datetime(text, "Europe/Paris", THURSDAY_MORNING) == expected
+
+
+@pytest.mark.parametrize(("text", "locale", "expected"), [
+    ("dans 2h", "fr", datetime(2026, 11, 26, 12, 0, tzinfo=UTC)),
+    ("in 2h", "en", datetime(2026, 11, 26, 12, 0, tzinfo=UTC)),
+    ("dans 1h30", "fr", datetime(2026, 11, 26, 11, 30, tzinfo=UTC)),
+    ("Dans 1 h 30", "fr", datetime(2026, 11, 26, 11, 30, tzinfo=UTC)),
+    ("dans 2 heures", "fr", datetime(2026, 11, 26, 12, 0, tzinfo=UTC)),
+    ("il y a 2h", "fr", datetime(2026, 11, 26, 8, 0, tzinfo=UTC)),  # the past: the caller refuses it
+    ("dans 3 jours à 19h", "fr", datetime(2026, 11, 29, 18, 0, tzinfo=UTC)),  # "dans" says the day
+])
+def test_an_hour_after_dans_is_a_duration(text: str, locale: str, expected: datetime) -> None:
+    """« dans 2h » at 11:00 was read « dans 2:00 »: tomorrow at 02:00 instead of 13:00 today."""
+    assert parse_datetime(text, "Europe/Paris", THURSDAY_MORNING, locale) == expected
 
 
 def test_daylight_saving_follows_rfc_5545() -> None:
