@@ -209,7 +209,11 @@ def button(action: Action) -> Block | None:
 
 
 def select_element(select: Select) -> Block:
-    """A Block Kit static select (multi when more than one option may be chosen) for a Select."""
+    """A Block Kit static select for a Select, multi when more than one option may be chosen.
+
+    Multi as well when none may (`min_values=0`): a static_select can never be cleared, so a list of
+    one name to tick could never be unticked.
+    """
     options = [
         {
             "text": plain(o.label or o.value, OPTION_TEXT_MAX),
@@ -223,7 +227,7 @@ def select_element(select: Select) -> Block:
     if select.placeholder.strip():
         element["placeholder"] = plain(select.placeholder, PLACEHOLDER_MAX)
     most = min(select.max_values, len(options))
-    if most > 1:
+    if most > 1 or select.min_values == 0:
         element.update(type="multi_static_select", max_selected_items=most)
         if chosen:
             element["initial_options"] = chosen[:most]

@@ -46,6 +46,22 @@ def as_message(content: Card | str) -> dict[str, Any]:
     return {"text": escaped_within(content, 3000)}
 
 
+def selected_values(element: Any, limit: int = 100) -> list[str]:
+    """The values chosen in a select, checkboxes or radio buttons, as Slack sent them, trusting nothing.
+
+    A static_select or radio buttons send `selected_option` (one), multi selects and checkboxes
+    `selected_options` (a list, empty once cleared): a handler reads what was chosen whatever element
+    the renderer gave the user (a `bot.cards.Select` is a static or a multi select by its counts).
+    """
+    if not isinstance(element, dict):
+        return []
+    chosen = element.get("selected_options")
+    if not isinstance(chosen, list):
+        single = element.get("selected_option")
+        chosen = [single] if single is not None else []
+    return [str(o.get("value")) for o in chosen[:limit] if isinstance(o, dict) and o.get("value") is not None]
+
+
 class Home(Protocol):
     """The App Home page (bot.slack_app.home.HomePage) as a request sees it."""
 
@@ -107,6 +123,11 @@ class SlackRequest:
     def channel_id(self) -> str | None:
         channel = self.body.get("channel")
         return self.body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
+
+    def action_values(self, limit: int = 100) -> list[str]:
+        """The values chosen in the select (or checkboxes) this action came from: `selected_values`."""
+        actions = self.body.get("actions")
+        return selected_values(actions[0] if isinstance(actions, list) and actions else None, limit)
 
     @property
     def trigger_id(self) -> str | None:

@@ -386,9 +386,7 @@ async def candidates_clicked(request: SlackRequest) -> None:
 
 async def selected(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
-    action = request.body["actions"][0]
-    values = [str(o.get("value")) for o in action.get("selected_options") or []][:100]
-    page = await run(request.services, caller, select_team, _id(request), values,
+    page = await run(request.services, caller, select_team, _id(request), request.action_values(),
                      _ids.page_number(request.match), _ids.shown_range(request.match))
     card = await run(request.services, caller, candidates_of, _id(request), page, write=False)
     await request.reply(card, replace=True)

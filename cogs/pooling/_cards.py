@@ -102,6 +102,8 @@ def pool_card(catalog: Catalog, locale: str, view: View) -> Card:
             Action(action_id(FEATURE, "close", pool.id), t(locale, "pooling.buttons.close"), "primary"),
             Action(action_id(FEATURE, "cancel", pool.id), t(locale, "pooling.buttons.cancel"), "danger"),
         )
+    elif pool.status == HAPPENING:  # the organizer's and the moderators' way to the list (private answer)
+        actions = (Action(action_id(FEATURE, "payments", pool.id, 0), t(locale, "pooling.buttons.payments")),)
     return Card(
         title=t(locale, f"pooling.card.{TITLE[pool.status]}", title=pool.title),
         text=truncate(pool.what, 3000),

@@ -27,6 +27,7 @@ from cogs.pooling._form import MAX_TIERS_TEXT, MAX_TITLE, MAX_WHAT, PoolForm
 from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
 from cogs.pooling._pools import (
     cancel_pool,
+    cancelled_key,
     check_answer,
     check_close,
     check_manage,
@@ -249,8 +250,8 @@ class Pooling(commands.Cog):
         interaction = request.interaction
         caller = await request.caller()
         pool_id = int(request.match["id"])
-        await request.check_then_write(check_manage, cancel_pool, pool_id)
-        await send_text(interaction, self.t(caller.locale, "pooling.cancelled.done"))
+        pool = await request.check_then_write(check_manage, cancel_pool, pool_id)
+        await send_text(interaction, self.t(caller.locale, cancelled_key(pool, caller.member_id)))
 
     # -- payments: private to the organizer (and moderators) ------------------------------------------
 

@@ -23,6 +23,8 @@ MAX_PRICE_CENTS = 100_000_00
 MAX_DAYS = 90
 # A price as typed once spaces and the currency are gone: "15", "12.50" ("12,50" is read as "12.50").
 _PRICE = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,2})?")
+# A count of people: ASCII digits only ("²", on French keyboards, is isdigit() yet int("²") raises).
+_COUNT = re.compile(r"[0-9]{1,4}")
 _SEPARATORS = str.maketrans({"\n": ";", "/": ";", "|": ";"})
 _IGNORED = " \u00a0\u202f€$£"
 Problems = dict[str, tuple[str, dict[str, Any]]]
@@ -70,7 +72,7 @@ def next_tier(tiers: Tiers, count: int) -> tuple[int, int] | None:
 
 def _count(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return int(text) if _COUNT.fullmatch(text) else None
 
 
 def _price(text: str) -> int | None:

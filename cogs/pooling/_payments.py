@@ -74,7 +74,8 @@ async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str]) ->
     page = min(max(page, 0), PAGES_MAX)
     rows = await _rows(ctx.session, ctx.community_id, pool_id)
     on_page = [who.member_id for who, _ in rows[page * PAGE:(page + 1) * PAGE]]
-    wanted = {int(v) for v in chosen[:PAGE] if v.isdigit() and len(v) <= 9}
+    # ASCII digits only: a forged "²" is isdigit() yet int() refuses it.
+    wanted = {int(v) for v in chosen[:PAGE] if v.isascii() and v.isdigit() and len(v) <= 9}
     paid = [m for m in on_page if m in wanted]
     unpaid = [m for m in on_page if m not in wanted]
     now = ctx.clock.now()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from bot import posting
 from bot.cards import Action, action_id
@@ -89,8 +89,12 @@ async def publish(services: Services, community_id: int, pool_id: int, channels:
         card = pool_card(services.catalog, community.locale, await load_view(session, pool))
         owner = PostOwner(community_id, FEATURE, pool_id, pool.organizer_id)
         posts = await posted(session, owner)
-    result = await sync_card(services, owner, card, channels,
-                             place=(community.platform, community.external_id), posts=posts)
+    if channels is None:  # versioned like a Join's edit: an older card still on its way never wins
+        result = await edit_posted(services, owner, community.platform, community.external_id, posts, card,
+                                   pool.join_seq, retry_later=False)
+    else:
+        result = await sync_card(services, owner, card, channels,
+                                 place=(community.platform, community.external_id), posts=posts)
     if retry_later:
         await posting.retry_later(services, result, CARD, community_id, pool_id,
                                   {"pool_id": pool_id, "channels": channels})
@@ -127,12 +131,13 @@ async def _unclaim(services: Services, delivery_id: int) -> None:
         await session.execute(delete(PoolDelivery).where(PoolDelivery.id == delivery_id))
 
 
-async def deliver(services: Services, community_id: int, pool_id: int) -> int:
+async def deliver(services: Services, community_id: int, pool_id: int, *, by_moderator: bool = False) -> int:
     """The DMs a decided pool owes, each once; raises after trying all when some failed (to be retried).
 
     Happening: each participant gets the final price and the organizer's contact, the organizer the
     list. Failed: everyone (participants, waitlist, organizer) is told. Cancelled: participants and
-    waitlist are told.
+    waitlist are told; cancelled by a moderator (`by_moderator`, not its organizer), they are told so,
+    and the organizer is told too.
     """
     async with services.db.transaction(write=False) as session:
         pool = await get_pool(session, community_id, pool_id)
@@ -154,6 +159,11 @@ async def deliver(services: Services, community_id: int, pool_id: int) -> int:
         if organizer is not None:
             names = "\n".join(f"• {p.name}" for p in joined) or "—"
             messages.append((organizer, "summary", ("summary", {"names": names})))
+    elif pool.status == CANCELLED and by_moderator:
+        told = [p for p in [*joined, *waiting] if organizer is None or p.member_id != organizer.member_id]
+        messages += [(p, "outcome", ("cancelled_by_moderator", {})) for p in told]
+        if organizer is not None:
+            messages.append((organizer, "outcome", ("cancelled_organizer", {})))
     else:
         key = "failed" if pool.status == FAILED else "cancelled"
         told = [*joined, *waiting]
@@ -311,7 +321,9 @@ async def leave_pool(ctx: Context, pool_id: int) -> Left:
 async def _edit_card(ctx: Context, pool: Pool) -> None:
     """After a Join / Leave, the card's view and its posts, read in this transaction.
 
-    Once committed, the card is only rendered and edited by its known message ids (no read again).
+    Once committed, the card is rendered and edited by its known message ids, versioned by `join_seq`
+    (a decision bumps it too); only once the edit went out is the pool's status read again, to draw
+    the decided card back should this edit have landed after it.
     """
     owner = PostOwner(ctx.community_id, FEATURE, pool.id, pool.organizer_id)
     view = await current_view(ctx.session, pool)
@@ -322,9 +334,26 @@ async def _edit_card(ctx: Context, pool: Pool) -> None:
 
     async def card(_notifier: Notifier | None) -> SyncResult:
         shown = pool_card(services.catalog, locale, view)
-        return await edit_posted(services, owner, platform, external_id, posts, shown, version)
+        result = await edit_posted(services, owner, platform, external_id, posts, shown, version)
+        if result.edited and not await _still_open(services, owner.community_id, owner.object_id):
+            # Decided (Close now, Cancel, the deadline) while this card was on its way, maybe by another
+            # process: it may have landed over the decided card, which nothing would edit again.
+            return await publish(services, owner.community_id, owner.object_id, None)
+        return result
 
     ctx.after_commit(card)
+
+
+@functools.cache
+def _status_query() -> Any:
+    return select(Pool.status).where(Pool.community_id == bindparam("community_id"),
+                                     Pool.id == bindparam("pool_id"))
+
+
+async def _still_open(services: Services, community_id: int, pool_id: int) -> bool:
+    async with services.db.transaction(write=False) as session:
+        status = await session.scalar(_status_query(), {"community_id": community_id, "pool_id": pool_id})
+    return status == OPEN
 
 
 async def check_manage(ctx: Context, pool_id: int) -> Pool:
@@ -336,23 +365,29 @@ async def check_manage(ctx: Context, pool_id: int) -> Pool:
 
 
 async def _decided(ctx: Context, pool: Pool, status: str) -> None:
-    """The decision stored; the deadline job gives way to one due now that delivers the DMs (once)."""
+    """The decision stored; the deadline job gives way to one due now that delivers the DMs (once).
+
+    A Cancel by a moderator who does not organize it says so in its job's payload (`by`): its DMs, sent
+    by the effect or by the job, tell who cancelled it, and the organizer.
+    """
     now = ctx.clock.now()
+    by_moderator = status == CANCELLED and pool.organizer_id != ctx.caller.member_id
     if not await decide(ctx.session, ctx.community_id, pool.id, status, now):
         if status == HAPPENING and await outcome_of(ctx.session, ctx.community_id, pool.id) == FAILED:
             raise UserError("pooling.errors.minimum_not_reached", minimum=pool.minimum, count=pool.minimum)
         raise UserError("pooling.errors.closed")
     await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{DECIDE}:{ctx.community_id}:{pool.id}",
                                community_id=ctx.community_id)
+    payload: dict[str, Any] = {"pool_id": pool.id, **({"by": "moderator"} if by_moderator else {})}
     await ctx.scheduler.schedule(
-        ctx.session, kind=DECIDE, due_at=now, community_id=ctx.community_id, payload={"pool_id": pool.id},
+        ctx.session, kind=DECIDE, due_at=now, community_id=ctx.community_id, payload=payload,
         dedupe_key=f"{DECIDE}:{ctx.community_id}:{pool.id}:{status}",
     )
     services, cid, pid = ctx.services, ctx.community_id, pool.id
     _refresh(ctx, pid)
 
     async def dms(_notifier: Notifier | None) -> int:
-        return await deliver(services, cid, pid)
+        return await deliver(services, cid, pid, by_moderator=by_moderator)
 
     ctx.after_commit(dms)
 
@@ -373,10 +408,19 @@ async def close_pool(ctx: Context, pool_id: int) -> Pool:
 
 
 async def cancel_pool(ctx: Context, pool_id: int) -> Pool:
-    """Cancelled by its organizer (or a moderator): the card says so, everyone in or waiting is told."""
+    """Cancelled by its organizer (or a moderator): the card says so, everyone in or waiting is told.
+
+    Cancelled by a moderator who does not organize it: the organizer is told too (`deliver`).
+    """
     pool = await check_manage(ctx, pool_id)
     await _decided(ctx, pool, CANCELLED)
     return pool
+
+
+def cancelled_key(pool: Pool, member_id: int) -> str:
+    """The answer to a Cancel: by someone else than its organizer (a moderator), the organizer is told too."""
+    told_organizer = pool.organizer_id is not None and pool.organizer_id != member_id
+    return "pooling.cancelled.done_moderator" if told_organizer else "pooling.cancelled.done"
 
 
 # -- jobs -----------------------------------------------------------------------------------------
@@ -395,7 +439,7 @@ async def decide_job(services: Services, run: JobRun) -> None:
             if await decide(session, cid, pid, await outcome_of(session, cid, pid), now):
                 break  # else a Join or Leave changed the outcome since it was read: read it again
     await publish(services, cid, pid, None)
-    await deliver(services, cid, pid)
+    await deliver(services, cid, pid, by_moderator=run.payload.get("by") == "moderator")
 
 
 async def sync_job(services: Services, run: JobRun) -> None:

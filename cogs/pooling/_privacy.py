@@ -1,7 +1,7 @@
 """Pooling's privacy hook: group purchases and the rota.
 
 Group purchases organized, joined and payments ticked; the rota's volunteering, turns held or declined,
-tasks defined.
+tasks defined, turn reminders DM'd.
 """
 
 from __future__ import annotations

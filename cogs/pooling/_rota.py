@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from bot.cards import Card
 from bot.errors import BUGS, UserError
@@ -81,21 +81,30 @@ MAX_MODERATOR_DMS = 10  # without a log channel: the task's creator and the mode
 # -- planning turns ---------------------------------------------------------------------------------
 
 
-async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask, now: datetime
-                    ) -> RotaTurn | None:
-    """Plan the task's next turn after its last one (once: unique per due time), give it, arm its jobs."""
+async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask, now: datetime, *,
+                    first: bool = False) -> RotaTurn | None:
+    """Plan the task's next turn after its last one (once: unique per due time), give it, arm its jobs.
+
+    Turns stopped by a removal never happened: not followed, and their due times are passed over. The
+    first turn (`first`: the task just added, or added again after its removal) leaves volunteers the
+    reminder's lead time to come forward.
+    """
     cid = task.community_id
     community = await session.get(Community, cid)
     assert community is not None
-    hour = await read_setting(session, cid, TASKS_HOUR)
+    hour, zone = int(await read_setting(session, cid, TASKS_HOUR)), community.timezone
     days = await read_setting(session, cid, TASKS_REMIND_DAYS)
     previous = await last_turn(session, cid, task.id)
-    # A new task's first turn leaves volunteers the reminder's lead time to come forward.
-    after = max(now, previous.due_at) if previous else now + timedelta(days=int(days))
-    due = next_due(after, cadence=task.cadence,
-                   weekday=task.weekday, hour=int(hour), timezone=community.timezone,
+    after = max(now, previous.due_at) if previous else now
+    if first or previous is None:
+        after = max(after, now + timedelta(days=int(days)))
+    due = next_due(after, cadence=task.cadence, weekday=task.weekday, hour=hour, timezone=zone,
                    last=previous.due_at if previous else None)
-    if await session.scalar(select(RotaTurn.id).where(RotaTurn.task_id == task.id, RotaTurn.due_at == due)):
+    taken = select(RotaTurn.status).where(RotaTurn.community_id == cid, RotaTurn.task_id == task.id,
+                                          RotaTurn.due_at == bindparam("due"))
+    while (status := await session.scalar(taken, {"due": due})) == STOPPED:
+        due = next_due(due, cadence=task.cadence, weekday=task.weekday, hour=hour, timezone=zone, last=due)
+    if status is not None:
         return None
     turn = RotaTurn(community_id=cid, task_id=task.id, due_at=due,
                     remind_at=max(now, remind_at(due, int(days), community.timezone)),
@@ -300,7 +309,7 @@ async def add_task(ctx: Context, form: TaskForm) -> Card:
     task.weekday, task.trade_ids, task.active = details.weekday, list(details.trade_ids), True
     task.created_by = ctx.caller.member_id
     await ctx.session.flush()
-    turn = await plan_next(ctx.session, ctx.scheduler, task, ctx.clock.now())
+    turn = await plan_next(ctx.session, ctx.scheduler, task, ctx.clock.now(), first=True)
     assert turn is not None
     modlog = (await ctx.settings()).modlog_channel_id
     return added_card(ctx.catalog, ctx.caller.locale, task, turn, timezone=ctx.caller.timezone,
@@ -574,12 +583,20 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
         .order_by(RotaTurn.due_at))
     created = await session.scalars(select(RotaTask.name).where(
         RotaTask.community_id == community_id, RotaTask.created_by == member_id).order_by(RotaTask.id))
+    reminded = await session.execute(
+        select(RotaTask.name, RotaTurn.due_at, RotaDelivery.sent_at)
+        .join(RotaTurn, RotaTurn.id == RotaDelivery.turn_id).join(RotaTask, RotaTask.id == RotaTurn.task_id)
+        .where(RotaDelivery.community_id == community_id, RotaDelivery.member_id == member_id)
+        .order_by(RotaDelivery.id))
     return {
         "volunteering": [{"task": n, "since": s.isoformat()} for n, s in volunteering],
         "turns": [{"task": n, "due_at": d.isoformat(), "status": s,
                    "done_at": done.isoformat() if done else None,
                    "role": "holder" if held else "declined"} for n, d, s, done, held in turns],
         "tasks_defined": list(created),
+        # The turn reminders DM'd to them (rota_deliveries: each sent once).
+        "reminders": [{"task": n, "due_at": d.isoformat(), "sent_at": sent.isoformat()}
+                      for n, d, sent in reminded],
     }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import NotFound, UserError
 from cogs.intros.models import Profile, ProfileTrade
 from cogs.pooling._store import Person, person
-from cogs.pooling.models import DONE, PENDING, RotaTask, RotaTurn, RotaVolunteer
+from cogs.pooling.models import DONE, PENDING, STOPPED, RotaTask, RotaTurn, RotaVolunteer
 from storage.models import Member, Trade
 
 
@@ -142,8 +142,10 @@ async def upcoming(session: AsyncSession, community_id: int, task_id: int) -> Ro
 
 
 async def last_turn(session: AsyncSession, community_id: int, task_id: int) -> RotaTurn | None:
+    """The task's latest turn, leaving out those its removal stopped (they never happened)."""
     return await session.scalar(
-        select(RotaTurn).where(RotaTurn.community_id == community_id, RotaTurn.task_id == task_id)
+        select(RotaTurn).where(RotaTurn.community_id == community_id, RotaTurn.task_id == task_id,
+                               RotaTurn.status != STOPPED)
         .order_by(RotaTurn.due_at.desc()).limit(1))
 
 

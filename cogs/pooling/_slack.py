@@ -21,6 +21,7 @@ from cogs.pooling._form import MAX_LINK, MAX_TIERS_TEXT, MAX_TITLE, MAX_WHAT, Po
 from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
 from cogs.pooling._pools import (
     cancel_pool,
+    cancelled_key,
     check_answer,
     check_close,
     check_manage,
@@ -174,8 +175,8 @@ async def cancel_clicked(request: SlackRequest) -> None:
     services, caller = request.services, await request.ensure_caller()
     pool_id = int(request.match["id"])
     await run(services, caller, check_manage, pool_id, write=False)
-    await run(services, caller, cancel_pool, pool_id)
-    await request.reply(request.t("pooling.cancelled.done"))
+    pool = await run(services, caller, cancel_pool, pool_id)
+    await request.reply(request.t(cancelled_key(pool, caller.member_id)))
 
 
 async def payments_clicked(request: SlackRequest) -> None:
@@ -189,10 +190,8 @@ async def payments_clicked(request: SlackRequest) -> None:
 async def paid_chosen(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
-    action = request.body["actions"][0]
-    values = [str(o.get("value")) for o in action.get("selected_options") or []][:100]
     card = await run(request.services, caller, mark_paid, int(request.match["id"]),
-                     int(request.match["page"]), values)
+                     int(request.match["page"]), request.action_values())
     await request.reply(card, replace=True)
 
 

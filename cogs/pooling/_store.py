@@ -339,13 +339,15 @@ async def decide(session: AsyncSession, community_id: int, pool_id: int, status:
 
     Happening needs the minimum reached and failed needs it missed, both checked by the UPDATE itself:
     a Leave or a Join committed since the caller read the count (PostgreSQL) is never decided past.
+    `join_seq` moves on too: the decided card is newer than any Join / Leave card still on its way
+    (`bot.posting.edit_posted`'s version).
     """
     reached = Pool.participant_count >= Pool.minimum
     condition = {HAPPENING: reached, FAILED: ~reached}.get(status, true())
     result = await session.execute(
         update(Pool)
         .where(Pool.community_id == community_id, Pool.id == pool_id, Pool.status == OPEN, condition)
-        .values(status=status, decided_at=now,
+        .values(status=status, decided_at=now, join_seq=Pool.join_seq + 1,
                 final_count=None if status == CANCELLED else Pool.participant_count)
         .execution_options(synchronize_session=False)
     )

@@ -126,7 +126,7 @@ async def test_create_join_tier_full_waitlist_leave_and_the_deadline(h: DiscordH
     await h.services.scheduler.run_due()
     card = cards(h, channel)[0]
     assert card["embeds"][0]["title"] == h.t("fr", "pooling.card.happening_title", title="Licences Figma")
-    assert buttons(card) == []
+    assert buttons(card) == [f"pooling:payments:{pid}:0"]  # for the organizer and the moderators
     happening = h.t("fr", "pooling.dm.happening_title", title="Licences Figma")
     for user in (alex, chris, dan):
         assert dm_titles(h, user).count(happening) == 1, user.name
@@ -224,3 +224,38 @@ async def test_a_button_of_another_community_finds_nothing_and_no_text_pings(h: 
     assert (still.status, still.participant_count) == ("open", 0)
     for message in h.fake.channel_messages(channel):
         assert message["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_moderator_opens_a_happened_purchase_s_payments_from_its_card(h: DiscordHarness) -> None:
+    """Privately, to the organizer or a moderator only: anyone else clicking is told so, privately."""
+    channel = await use_channel(h)
+    await h.fake.invoke_slash(h.guild, h.member, "pool", {**OPTIONS, "minimum": 1})
+    [pool] = await pools(h)
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    await click(h, cards(h, channel)[0], f"pooling:join:{pool.id}", alex)
+    await click(h, cards(h, channel)[0], f"pooling:close:{pool.id}", h.member)
+    card = cards(h, channel)[0]
+    assert buttons(card) == [f"pooling:payments:{pool.id}:0"]
+    refused = await h.fake.click(card, f"pooling:payments:{pool.id}:0", alex)
+    assert refused.ephemeral
+    assert refused.content == h.t("fr", "pooling.errors.not_organizer")
+    listed = await h.fake.click(card, f"pooling:payments:{pool.id}:0", h.moderator)
+    assert listed.ephemeral
+    assert "⏳ Alex" in str(listed.embeds)
+    assert len(cards(h, channel)) == 1  # nothing posted in the channel
+
+
+async def test_a_moderator_s_cancel_tells_the_organizer(h: DiscordHarness) -> None:
+    channel = await use_channel(h)
+    await h.fake.invoke_slash(h.guild, h.member, "pool", OPTIONS)
+    [pool] = await pools(h)
+    alex = h.fake.add_user("Alex", guild=h.guild)
+    card = cards(h, channel)[0]
+    await click(h, card, f"pooling:join:{pool.id}", alex)
+    answer = await click(h, card, f"pooling:cancel:{pool.id}", h.moderator)
+    assert answer == h.t("fr", "pooling.cancelled.done_moderator")
+    title = h.t("fr", "pooling.dm.cancelled_title", title="Licences Figma")
+    assert dm_titles(h, alex) == [title]
+    assert dm_titles(h, h.member) == [title]
+    told = [m["embeds"][0]["description"] for m in h.fake.dm_messages(h.member) if m.get("embeds")]
+    assert told == [h.t("fr", "pooling.dm.cancelled_organizer", title="Licences Figma")]

@@ -242,3 +242,79 @@ def _origin(s: SlackHarness) -> Any:
     from tests.fakes.callers import origin
 
     return origin(s.member_fr, platform="slack", guild=s.fake.team_id, name="camille", locale="fr-FR")
+
+
+async def happened_with(s: SlackHarness, users: tuple[str, ...]) -> int:
+    """Camille's purchase (minimum 1) in POOLS, `users` in it, closed now: it happened."""
+    organizer = await s.services.caller(_origin(s))
+    async with s.services.db.transaction() as session:
+        await session.merge(FeatureSetting(community_id=organizer.community_id, key=CHANNEL.key, value=POOLS))
+    created = await run(s.services, organizer, create_pool, PoolForm(
+        title="Licences Figma", what="Un an", link="https://figma.example", tiers="15",
+        minimum="1", deadline="2026-12-04 18:00"))
+    for user in users:
+        await click(s, f"pooling:join:{created.pool_id}", user, channel=POOLS)
+    await click(s, f"pooling:close:{created.pool_id}", s.member_fr, channel=POOLS)
+    return created.pool_id
+
+
+async def paid_flags(s: SlackHarness) -> dict[int, bool]:
+    async with s.services.db.transaction() as session:
+        return {m: at is not None for m, at in await session.execute(select(PoolMember.member_id,
+                                                                            PoolMember.paid_at))}
+
+
+def chose(s: SlackHarness, action_id: str, element: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    """What Slack sends when `values` are chosen in `element` (as rendered): a static_select sends
+    `selected_option`, a multi_static_select `selected_options`."""
+    payload = s.sender.action_payload(action_id, user_id=s.member_fr, channel_id="D" + s.member_fr)
+    options = [o for o in element["options"] if o["value"] in values]
+    if element["type"] == "static_select":
+        payload["actions"][0].update(type="static_select", selected_option=options[0])
+    else:
+        payload["actions"][0].update(type=element["type"], selected_options=options)
+    return payload
+
+
+async def test_a_payment_list_of_one_participant_is_ticked_and_unticked_on_slack(s: SlackHarness) -> None:
+    """One participant (or one left on the last page): what Slack sends for the element it was given
+    is read, and the organizer can untick them again."""
+    pid = await happened_with(s, ("UALEX",))
+    listed = await click(s, f"pooling:payments:{pid}:0", s.member_fr, channel="D" + s.member_fr)
+    [element] = [e for b in listed.body.get("blocks", []) if b.get("type") == "actions"
+                 for e in b["elements"] if e["action_id"] == f"pooling:paid:{pid}:0"]
+    assert element["type"] == "multi_static_select"  # a static_select could never be cleared
+    alex = (await member_ids(s))["UALEX"]
+
+    ticked = await send_action(s, chose(s, f"pooling:paid:{pid}:0", element, [str(alex)]))
+    assert "✅ alex" in ticked.text
+    assert await paid_flags(s) == {alex: True}
+    unticked = await send_action(s, chose(s, f"pooling:paid:{pid}:0", element, []))
+    assert "⏳ alex" in unticked.text
+    assert await paid_flags(s) == {alex: False}
+
+
+async def test_a_static_select_s_single_choice_is_read_like_a_multi_select_s(s: SlackHarness) -> None:
+    """`selected_option` (static_select, radio buttons) and `selected_options` (multi selects,
+    checkboxes) are read alike: a list once rendered as a static_select is still understood."""
+    pid = await happened_with(s, ("UALEX", "UBEA"))
+    ids = await member_ids(s)
+    payload = s.sender.action_payload(f"pooling:paid:{pid}:0", user_id=s.member_fr,
+                                      channel_id="D" + s.member_fr)
+    payload["actions"][0].update(type="static_select", selected_option={
+        "value": str(ids["UBEA"]), "text": {"type": "plain_text", "text": "bea"}})
+    ticked = await send_action(s, payload)
+    assert "⏳ alex" in ticked.text and "✅ bea" in ticked.text
+    assert await paid_flags(s) == {ids["UALEX"]: False, ids["UBEA"]: True}
+
+
+async def test_a_moderator_opens_the_payments_of_a_happened_purchase_from_its_card(s: SlackHarness) -> None:
+    pid = await happened_with(s, ("UALEX",))
+    [card] = [m for m in channel_messages(s, POOLS) if m.get("blocks")]
+    assert action_ids(card) == [f"pooling:payments:{pid}:0"]
+    refused = await click(s, f"pooling:payments:{pid}:0", "UALEX", channel=POOLS)
+    assert refused.body["response_type"] == "ephemeral"
+    assert refused.text == s.t("fr", "pooling.errors.not_organizer")
+    listed = await click(s, f"pooling:payments:{pid}:0", s.admin, channel=POOLS)
+    assert listed.body["response_type"] == "ephemeral"
+    assert "⏳ alex" in listed.text

@@ -18,7 +18,7 @@ from bot.services import Services
 from bot.usecase import run
 from cogs.pooling._form import PoolForm
 from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
-from cogs.pooling._pools import close_pool, create_pool, export_member, join_pool
+from cogs.pooling._pools import cancel_pool, close_pool, create_pool, export_member, join_pool
 from cogs.pooling._settings import CHANNEL
 from cogs.pooling._start import register_jobs
 from cogs.pooling.models import PoolMember
@@ -141,3 +141,57 @@ async def test_an_organizer_who_joined_their_own_purchase_is_not_on_their_paymen
     before = len(notifier.dms)
     assert await run(services, alice, remind_unpaid, pid) == 1
     assert [d.user_id for d in notifier.dms[before:]] == ["U2"]
+
+
+async def test_a_moderator_reaches_a_happened_purchase_s_payments_from_its_card(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """The organizer's DM is not the only way in: the happened card has Payments, which answers
+    privately, to the organizer or a moderator only (README's moderator table)."""
+    alice = await make_caller(services, "U1", name="Alice")
+    mod = await make_caller(services, "U9", name="Modé", moderator=True)
+    bob, carol = [await make_caller(services, f"U{n}", name=name) for n, name in ((2, "Bob"), (3, "Carol"))]
+    pid = await happening(services, alice, [bob, carol])
+    [card] = notifier.in_channel("C-POOL")
+    assert [a.id for a in card.actions] == [f"pooling:payments:{pid}:0"]
+    assert [a.label for a in card.actions] == [services.t("fr", "pooling.buttons.payments")]
+
+    listed = await run(services, mod, show_payments, pid, 0, write=False)
+    assert listed.text.splitlines() == ["⏳ Bob", "⏳ Carol"]
+    ticked = await run(services, mod, mark_paid, pid, 0, [str(carol.member_id)])
+    assert ticked.text.splitlines()[:2] == ["⏳ Bob", "✅ Carol"]
+    with pytest.raises(UserError) as refused:
+        await run(services, bob, show_payments, pid, 0, write=False)
+    assert refused.value.key == "pooling.errors.not_organizer"
+
+
+async def test_only_a_happened_purchase_s_card_offers_payments(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    async with services.db.transaction() as session:
+        await session.merge(FeatureSetting(community_id=alice.community_id, key=CHANNEL.key, value="C-POOL"))
+    form = PoolForm(title="Bureaux", what="Coworking", link="https://desk.example", tiers="90", minimum="2",
+                    deadline="2026-12-04 18:00")
+    cancelled = (await run(services, alice, create_pool, form)).pool_id
+    failed = (await run(services, alice, create_pool, form)).pool_id
+    await run(services, bob, join_pool, failed)
+    await run(services, alice, cancel_pool, cancelled)
+    clock.set(DEADLINE)
+    await services.scheduler.run_due()
+    shown = notifier.in_channel("C-POOL")
+    assert [c.title.startswith("❌") for c in shown] == [True, True]
+    assert [a.id for c in shown for a in c.actions] == []
+
+
+async def test_a_forged_superscript_id_in_the_payment_select_changes_nothing_and_does_not_crash(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """"²".isdigit() is True, yet int("²") raises: a forged Slack or Discord value is ignored like any
+    id that is no participant."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    pid = await happening(services, alice, [bob, await make_caller(services, "U3", name="Carol")])
+    card = await run(services, alice, mark_paid, pid, 0, ["²", "٣", str(bob.member_id)])
+    assert card.text.splitlines()[:2] == ["✅ Bob", "⏳ Carol"]

@@ -112,6 +112,34 @@ def test_bad_tiers_are_refused(tiers: str, key: str) -> None:
     assert error.value.problems["tiers"][0] == key
 
 
+@pytest.mark.parametrize(("field", "value", "key"), [
+    ("tiers", "1-²: 15; 3+: 10", "pooling.problems.tiers_unreadable"),  # "²" is on French keyboards
+    ("tiers", "1-4: 15; ⁵+: 10", "pooling.problems.tiers_unreadable"),
+    ("minimum", "²", "pooling.problems.minimum"),
+    ("minimum", "2²", "pooling.problems.minimum"),
+    ("maximum", "³", "pooling.problems.maximum"),
+    ("maximum", "٣", "pooling.problems.maximum"),  # int() reads it, but nobody means it: ASCII digits only
+    ("minimum", "１２", "pooling.problems.minimum"),
+])
+def test_digits_other_than_ascii_are_named_not_a_crash(field: str, value: str, key: str) -> None:
+    """"²".isdigit() is True but int("²") raises: the field is named, with its localized answer."""
+    with pytest.raises(InvalidInput) as refused:
+        validate(form(**{field: value}), "Europe/Paris", NOW, "fr")
+    assert refused.value.problems[field][0] == key
+
+
+async def test_a_superscript_minimum_through_the_use_case_is_a_user_error_and_saves_nothing(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    alice = await make_caller(services, "U1", name="Alice")
+    with pytest.raises(InvalidInput) as refused:
+        await create(services, alice, minimum="2²")
+    assert set(refused.value.problems) == {"minimum"}
+    async with services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Pool)) == 0
+    assert notifier.posts == []
+
+
 def test_every_bad_field_is_named() -> None:
     with pytest.raises(InvalidInput) as error:
         validate(form(title="", what="", link="ftp://x", minimum="5", maximum="3", deadline="hier 10h"),
@@ -197,7 +225,7 @@ async def test_join_tiers_waitlist_leave_promotes_and_the_deadline_decides_once(
     to_bob = next(d for d in sent if d.user_id == "U2").card
     assert "12,50\xa0€" in to_bob.text and "Alice" in to_bob.text
     assert notifier.in_channel("C-POOL")[0].title.startswith("✅")
-    assert notifier.in_channel("C-POOL")[0].actions == ()
+    assert [a.id for a in notifier.in_channel("C-POOL")[0].actions] == [f"pooling:payments:{pid}:0"]
 
     # Once: run again, and as a second process finding the row pending again.
     assert await services.scheduler.run_due() == 0
@@ -271,16 +299,50 @@ async def test_cancel_tells_participants_and_waitlist_and_stops_the_deadline(
     mod = await make_caller(services, "U9", name="Modo", moderator=True)
     pid = await create(services, alice, maximum="2", tiers="1: 15; 2: 10", minimum="1")
     await run(services, bob, join_pool, pid)
-    await run(services, mod, cancel_pool, pid)  # a moderator may
+    await run(services, mod, cancel_pool, pid)  # a moderator may: the organizer is told too
     assert (await pool_of(services, pid)).status == "cancelled"
-    assert [d.user_id for d in notifier.dms] == ["U2"]
+    assert [d.user_id for d in notifier.dms] == ["U2", "U1"]
     await services.scheduler.run_due()
     clock.set(DEADLINE)
     await services.scheduler.run_due()
-    assert [d.user_id for d in notifier.dms] == ["U2"]
+    assert [d.user_id for d in notifier.dms] == ["U2", "U1"]
     with pytest.raises(UserError) as again:
         await run(services, alice, cancel_pool, pid)
     assert again.value.key == "pooling.errors.cancelled"
+
+
+async def test_a_moderator_s_cancel_tells_the_organizer_and_does_not_blame_them(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Participants are told a moderator cancelled it (not "its organizer"); the organizer is told too,
+    once, also when the jobs run again."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    mod = await make_caller(services, "U9", name="Modo", moderator=True)
+    pid = await create(services, alice)
+    await run(services, bob, join_pool, pid)
+    await run(services, mod, cancel_pool, pid)
+    await services.scheduler.run_due()
+    clock.set(DEADLINE)
+    await services.scheduler.run_due()
+    told = {d.user_id: d.card.text for d in notifier.dms}
+    assert sorted(d.user_id for d in notifier.dms) == ["U1", "U2"]
+    assert told["U2"] == services.t("fr", "pooling.dm.cancelled_by_moderator", title="Licences Figma")
+    assert told["U1"] == services.t("fr", "pooling.dm.cancelled_organizer", title="Licences Figma")
+    assert told["U2"] != services.t("fr", "pooling.dm.cancelled", title="Licences Figma")
+
+
+async def test_a_moderator_who_organizes_the_purchase_cancels_it_as_its_organizer(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    mod = await make_caller(services, "U9", name="Modo", moderator=True)
+    bob = await make_caller(services, "U2", name="Bob")
+    pid = await create(services, mod)
+    await run(services, bob, join_pool, pid)
+    await run(services, mod, cancel_pool, pid)
+    await services.scheduler.run_due()
+    assert [(d.user_id, d.card.text) for d in notifier.dms] == [
+        ("U2", services.t("fr", "pooling.dm.cancelled", title="Licences Figma"))]
 
 
 async def test_other_communities_find_nothing(services: Services, notifier: RecordingNotifier) -> None:

@@ -34,7 +34,7 @@ from cogs.pooling._rota import delete_member as rota_delete_member
 from cogs.pooling._rota_form import TaskForm
 from cogs.pooling._rota_time import next_due, remind_at
 from cogs.pooling._start import register_jobs
-from cogs.pooling.models import RotaTask, RotaTurn, RotaVolunteer
+from cogs.pooling.models import RotaDelivery, RotaTask, RotaTurn, RotaVolunteer
 from storage.models import Trade
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
@@ -326,7 +326,7 @@ async def test_privacy_export_and_delete_give_a_held_turn_anew(
         left = await session.scalar(select(RotaVolunteer).where(RotaVolunteer.member_id == ana.member_id))
         assert left is None
         exported = await export_member(session, ana.community_id, ana.member_id)
-    assert exported["rota"] == {"volunteering": [], "turns": [], "tasks_defined": []}
+    assert exported["rota"] == {"volunteering": [], "turns": [], "tasks_defined": [], "reminders": []}
     await services.scheduler.run_due()
     await services.scheduler.run_due()
     [held] = await turns(services)
@@ -344,6 +344,85 @@ async def test_a_new_task_s_first_turn_leaves_time_to_volunteer(
     assert turn.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
     assert turn.remind_at == datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
     assert await services.scheduler.run_due() == 0  # nothing to tell anyone yet
+
+
+def test_a_forged_superscript_trade_id_is_named_not_a_crash() -> None:
+    """Slack sends the chosen trades' ids: "²".isdigit() is True, yet int("²") raises."""
+    from cogs.pooling._rota_form import validate_task
+
+    with pytest.raises(InvalidInput) as refused:
+        validate_task(form(trade_ids=["²"]), [(2, "Design")])
+    assert refused.value.problems["trades"][0] == "pooling.tasks.problems.trade_unknown"
+
+
+async def test_the_export_lists_the_turn_reminders_dmed_to_the_member(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """rota_deliveries says which turn reminders went to whom, and when: the member's export shows it."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    clock.set(turn.remind_at)
+    await services.scheduler.run_due()
+    async with services.db.transaction() as session:
+        sent = await session.scalar(
+            select(RotaDelivery.sent_at).where(RotaDelivery.member_id == ana.member_id))
+        assert sent is not None
+        exported = await export_member(session, ana.community_id, ana.member_id)
+        theirs = await export_member(session, mod.community_id, mod.member_id)
+    assert exported["rota"]["reminders"] == [
+        {"task": "Comptabilité", "due_at": turn.due_at.isoformat(), "sent_at": sent.isoformat()}]
+    assert theirs["rota"]["reminders"] == []
+
+
+async def test_a_task_added_again_leaves_time_to_volunteer_before_its_first_turn(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Removed, then added again weeks later (the same row, revived): its first turn is planned as a new
+    task's, not from its old stopped turn (which made it due the next day, its reminder at once)."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    await run(services, mod, add_task, form())
+    await run(services, mod, remove_task, "Comptabilité")
+    clock.set(datetime(2027, 1, 10, 10, 0, tzinfo=UTC))  # a Sunday, weeks later: Monday is tomorrow
+    await run(services, mod, add_task, form())
+    [turn] = [t for t in await turns(services) if t.status == "pending"]
+    assert turn.due_at == datetime(2027, 1, 18, 8, 0, tzinfo=UTC)
+    assert turn.remind_at == datetime(2027, 1, 16, 8, 0, tzinfo=UTC)
+    assert await services.scheduler.run_due() == 0  # nothing to tell anyone yet
+
+
+async def test_a_task_removed_and_added_again_at_once_gets_a_turn_beside_its_stopped_one(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Added back the same day: its lead time lands on the stopped turn's due time (one turn per due
+    time): the next one is planned, never a crash."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    await run(services, mod, add_task, form())
+    [stopped] = await turns(services)
+    assert stopped.due_at == MONDAY
+    await run(services, mod, remove_task, "Comptabilité")
+    await run(services, mod, add_task, form())
+    [turn] = [t for t in await turns(services) if t.status == "pending"]
+    assert turn.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+async def test_a_task_done_early_then_removed_and_added_again_is_not_due_twice(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """A turn marked done before its due day is no stopped turn: the revived task's first turn comes
+    after it."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    ana = await make_caller(services, "U2", name="Ana")
+    await run(services, mod, add_task, form())
+    [turn] = await turns(services)
+    await run(services, ana, volunteer, turn.task_id)
+    await run(services, ana, mark_done, turn.id)
+    await run(services, mod, remove_task, "Comptabilité")
+    await run(services, mod, add_task, form())
+    [coming] = [t for t in await turns(services) if t.status == "pending"]
+    assert coming.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
 async def test_two_clicks_at_once_are_settled_by_the_database(

@@ -62,6 +62,25 @@ def test_a_multi_select_on_slack_caps_the_choices_at_the_options() -> None:
     assert element["initial_options"] == [element["options"][0]]
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_select_that_may_be_left_empty_is_a_slack_multi_select_even_with_one_option(count: int) -> None:
+    """A static_select can never be cleared (and sends `selected_option`): a list of one person to tick
+    and untick (min_values=0) is a multi_static_select of at most that many."""
+    card = Card(title="x", selects=(Select("pooling:paid:1:0", options(count, default=0), min_values=0,
+                                           max_values=count),))
+    element = render_blocks(card)[-1]["elements"][0]
+    assert (element["type"], element["max_selected_items"]) == ("multi_static_select", count)
+    assert element["initial_options"] == [element["options"][0]]
+    assert "initial_option" not in element
+    check_limits(render_blocks(card))
+
+
+def test_a_select_of_one_required_choice_stays_a_slack_static_select() -> None:
+    card = Card(title="x", selects=(Select("pairing:day:7", options(1)),))
+    element = render_blocks(card)[-1]["elements"][0]
+    assert element["type"] == "static_select" and "max_selected_items" not in element
+
+
 def test_too_many_options_keep_the_first_each_platform_allows() -> None:
     card = Card(title="x", selects=(Select("probe:pick", options(130), max_values=40),))
     _, view = render_card(card)
