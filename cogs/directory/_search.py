@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, update
@@ -24,6 +24,7 @@ from cogs.directory.models import DirectoryQuery
 Later = Callable[[Callable[[AsyncConnection], Awaitable[Any]], Callable[[], None] | None], None]
 
 PAGE_SIZE = 5
+TOUCH_AFTER = timedelta(days=1)  # a stored search run again is marked used when last used this long ago
 PAGING = "directory"  # its searches' key in bot.paging
 SKILLS_SHOWN = 8
 
@@ -110,6 +111,16 @@ async def search_members(
         else:  # a page asked before the store committed finds the query in this process meanwhile
             stored = paging.storing(PAGING, cid, result.token, query)
             later(lambda db: db.execute(sql.remember(db.dialect.name), row), stored)
+    elif found.used_at is not None and now is not None and found.used_at <= now - TOUCH_AFTER:
+        # Run again: in use, so kept (`_cleanup`); written at most once a day, not on every search.
+        touch = (update(DirectoryQuery)
+                 .where(DirectoryQuery.community_id == cid, DirectoryQuery.token == result.token,
+                        DirectoryQuery.used_at < now)
+                 .values(used_at=now))
+        if later is None:
+            await conn.execute(touch)
+        else:
+            later(lambda db: db.execute(touch), None)
     return result
 
 
@@ -154,10 +165,14 @@ async def forget_searches(session: AsyncSession, before: datetime) -> int:
 class _Found:
     """What the search statement says besides the page (all unknown when it found nobody)."""
 
-    stored: bool = False  # the search is stored already: storing it again would be a write for nothing
+    used_at: datetime | None = None  # the search is stored, last used then: storing it again is for nothing
     trade_name: str | None = None  # None: not an id of this community (or unknown)
     sector_name: str | None = None
     skills_used: int | None = None  # how many of `unchecked_skills(query)` the community uses
+
+    @property
+    def stored(self) -> bool:
+        return self.used_at is not None
 
     def confirms(self, query: Query) -> bool:
         """The ids and skills `resolve(…, confirm_later=True)` took as they were are right."""
@@ -191,7 +206,7 @@ async def _run_query(
     if not hits:
         return SearchPage(query, token, hits, page, page_size, 0), _Found()
     first = rows[0]
-    found = _Found(bool(first.stored), first.trade_name, first.sector_name, first.skills_used)
+    found = _Found(first.used_at, first.trade_name, first.sector_name, first.skills_used)
     return SearchPage(query, token, hits, page, page_size, first.total), found
 
 

@@ -1,8 +1,22 @@
 """Collaborator matching: /match proposes a team covering a pack's or a list's trades, and invites it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from bot.features import CommandSpec, Feature, PrivacyHook
-from cogs.matching._invite import on_start
+from cogs.matching import _cleanup
+from cogs.matching._invite import on_start as invitations_on_start
 from cogs.matching._store import delete_member, export_member
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+async def on_start(services: Services) -> None:
+    await invitations_on_start(services)  # the invitations' jobs
+    await _cleanup.on_start(services)  # proposals never invited, forgotten nightly
+
 
 FEATURE = Feature(
     name="matching",
@@ -18,5 +32,5 @@ FEATURE = Feature(
                                    "adding the team"),
         ("send_messages_in_threads", "the team's profiles posted in that thread"),
     ),
-    on_start=on_start,  # the invitations' expiry job
+    on_start=on_start,  # the invitations' jobs, the nightly forgetting of uninvited proposals
 )

@@ -9,17 +9,15 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
-from sqlalchemy import select
 
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
 from bot.usecase import run
-from cogs.config.models import Pack
 from cogs.matching import FEATURE, _ids
 from cogs.matching._cards import answer_card, invited_text
 from cogs.matching._invite import Invited, answer_invitation, invite_team
 from cogs.matching._match import Answer, find_team, stored
-from cogs.matching._request import MatchInput
+from cogs.matching._request import MatchInput, pack_names
 from cogs.matching._store import invitee_community
 from storage.text import fold
 
@@ -50,8 +48,19 @@ async def on_invite(request: DiscordRequest) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
     await stored(request.match["token"])  # clicked before its proposal was stored: waits for it
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
-                                 str(interaction.channel_id or ""))
+                                 space_channel(interaction))
     await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited))
+
+
+def space_channel(interaction: discord.Interaction) -> str:
+    """Where the team's private thread may open: the channel clicked in, or a thread's own channel.
+
+    Discord refuses a thread inside a thread (50024): clicked in a thread, its parent channel.
+    """
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id or "")
+    return str(interaction.channel_id or "")
 
 
 async def invitation_community(session: AsyncSession, match: re.Match[str], user_id: str) -> int | None:
@@ -109,10 +118,7 @@ class Matching(commands.Cog):
         try:
             caller = await self.bot.caller(interaction)
             async with self.bot.services.db.transaction(write=False) as session:
-                names = (await session.scalars(
-                    select(Pack.name).where(Pack.community_id == caller.community_id)
-                    .order_by(Pack.position, Pack.id)
-                )).all()
+                names = await pack_names(session, caller.community_id, caller.community_locale)
         except Exception:  # never raise: Discord would show "loading options failed"
             log.exception("matching pack autocomplete failed in guild %s", interaction.guild_id)
             return []

@@ -91,13 +91,20 @@ class Resolved:
         return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big") % SEED_RANGE
 
 
+# What a budget may hold besides its digits: spaces, the euro ("€", "EUR", "euro(s)"), a per-day
+# ("/j", "/jour", "/d", "/day"). The longer spellings first: "eur" out of "euros" left "500os".
+_RATE_NOISE = re.compile(r"(?i)\s|€|euros?|eur|/\s*j(?:our)?|/\s*d(?:ay)?")
+# ASCII digits only: str.isdigit() takes "²", which int() refuses (an "unexpected error").
+_RATE_DIGITS = re.compile(r"[0-9]+")
+
+
 def parse_rate(text: str) -> int | None:
-    """"450", "450 €", "450€/j" -> 450; "" -> None; anything else an InvalidInput."""
+    """"450", "450 €", "450€/j", "500 euros" -> 450; "" -> None; anything else an InvalidInput."""
     bounded(text, MAX_VALUE, "max_rate")
-    cleaned = re.sub(r"(?i)\s|€|eur|/\s*j(our)?|/\s*d(ay)?", "", text)
+    cleaned = _RATE_NOISE.sub("", text)
     if not cleaned:
         return None
-    if not cleaned.isdigit() or not 0 < int(cleaned) <= MAX_RATE:
+    if not _RATE_DIGITS.fullmatch(cleaned) or not 0 < int(cleaned) <= MAX_RATE:
         raise InvalidInput({"max_rate": ("matching.errors.rate", {"value": text.strip()})})
     return int(cleaned)
 
@@ -143,6 +150,22 @@ async def _default_pack(session: AsyncSession, community_id: int, locale: str,
             by_key = {r.key: (r.id, r.name) for r in rows}
             return name, [by_key[fold(t)] for t in trade_names if fold(t) in by_key]
     return None
+
+
+async def pack_names(session: AsyncSession, community_id: int, locale: str) -> list[str]:
+    """The packs /match accepts, in order: the community's, and the defaults until they are written.
+
+    A default pack is offered as `ensure_default_packs` would write it: with one of its trades at least.
+    """
+    names = list((await session.scalars(
+        select(Pack.name).where(Pack.community_id == community_id).order_by(Pack.position, Pack.id)
+    )).all())
+    if (await get_settings(session, community_id)).packs_seeded:
+        return names
+    trades = set((await session.scalars(select(Trade.key).where(Trade.community_id == community_id))).all())
+    known = {fold(n) for n in names}
+    return names + [name for name, trade_names in default_packs(locale)
+                    if fold(name) not in known and any(fold(t) in trades for t in trade_names)]
 
 
 async def resolve(session: AsyncSession, community_id: int, locale: str, typed: MatchInput,
@@ -238,7 +261,47 @@ FLAG_WORDS = {
     "remote": ("remote", "distance", "à distance", "teletravail", "télétravail"),
     "include_me": ("me", "include me", "moi", "avec moi", "inclus moi", "inclure moi"),
 }
+# The most words a flag's spelling has ("à distance", "inclure moi"): the widest run tried as a flag.
+FLAG_SPAN = max(len(spelling.split()) for spellings in FLAG_WORDS.values() for spelling in spellings)
 _ARG = re.compile(r"(?:^|\s)([^\s:]+):")
+
+
+def _flag(words: list[str]) -> str | None:
+    return match_word(" ".join(words), FLAG_WORDS)
+
+
+def _pop_trailing_flags(words: list[str], flags: dict[str, bool]) -> list[str]:
+    """Removes the flags ending a value ("… tjm:450 avec moi"), the longest spelling first.
+
+    Bounded and linear: each step removes words or stops, after at most FLAG_SPAN lookups.
+    """
+    while words:
+        for width in range(min(FLAG_SPAN, len(words)), 0, -1):
+            flag = _flag(words[-width:])
+            if flag:
+                flags[flag] = True
+                del words[-width:]
+                break
+        else:
+            break
+    return words
+
+
+def _leading_flags(words: list[str], flags: dict[str, bool]) -> list[str]:
+    """The words before the first key without their flags ("Site vitrine à distance" -> the pack)."""
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        for width in range(min(FLAG_SPAN, len(words) - i), 0, -1):
+            flag = _flag(words[i:i + width])
+            if flag:
+                flags[flag] = True
+                i += width
+                break
+        else:
+            rest.append(words[i])
+            i += 1
+    return rest
 
 
 def parse_args(text: str) -> MatchInput:
@@ -266,20 +329,11 @@ def parse_args(text: str) -> MatchInput:
     for i, (name, start, _) in enumerate(spans):
         end = spans[i + 1][2] if i + 1 < len(spans) else len(text)
         value = text[start:end].strip()
-        # trailing flags ("… tjm:450 remote moi") belong to no value
-        words = value.split()
-        while words and match_word(words[-1], FLAG_WORDS):
-            flags[str(match_word(words.pop(), FLAG_WORDS))] = True
-        value = " ".join(words)
+        # trailing flags ("… tjm:450 remote avec moi") belong to no value
+        value = " ".join(_pop_trailing_flags(value.split(), flags))
         if value:
             values[name] = f"{values[name]}, {value}" if name in values else value
-    rest = []
-    for word in leading.split():
-        flag = match_word(word, FLAG_WORDS)
-        if flag:
-            flags[str(flag)] = True
-        else:
-            rest.append(word)
+    rest = _leading_flags(leading.split(), flags)
     if rest and "pack" not in values:
         values["pack"] = " ".join(rest)
     return MatchInput(**values, remote=flags["remote"], include_me=flags["include_me"], note=note)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    distinct,
     func,
     literal,
     literal_column,
@@ -117,9 +118,17 @@ async def candidates(
 
 
 def _recent(community_id: int, since: datetime) -> Select[Any]:
-    c = ProposedMember.__table__.c
-    return (select(c.member_id.label("member_id"), func.count().label("n"))
-            .where(c.community_id == community_id, c.proposed_at >= since).group_by(c.member_id))
+    """(member_id, n): how many members had them proposed since `since` (rotation).
+
+    Distinct requesters, never the member themself: one member repeating /match counts once, so
+    that nobody can push a competitor down by asking again and again.
+    """
+    c, p = ProposedMember.__table__.c, Proposal.__table__.c
+    return (select(c.member_id.label("member_id"), func.count(distinct(p.requester_id)).label("n"))
+            .join_from(ProposedMember.__table__, Proposal.__table__, p.id == c.proposal_id)
+            .where(c.community_id == community_id, c.proposed_at >= since, p.community_id == community_id,
+                   p.requester_id != c.member_id)
+            .group_by(c.member_id))
 
 
 def _kudos(community_id: int, since: datetime) -> Select[Any]:
@@ -330,6 +339,19 @@ async def store_proposal(
     )
 
 
+async def forget_proposals(session: AsyncSession, before: datetime) -> int:
+    """Remove the proposals created before `before` and never invited (the nightly `_cleanup`).
+
+    Their proposed members and reserves go with them (ON DELETE CASCADE). The condition is the
+    DELETE's own: an Invite claimed meanwhile (`claim_invite`) keeps its proposal.
+    """
+    result = await session.execute(
+        delete(Proposal).where(Proposal.invited_at.is_(None), Proposal.created_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
 async def proposal_by_token(session: AsyncSession, community_id: int, token: str) -> Proposal | None:
     return await session.scalar(
         select(Proposal).where(Proposal.community_id == community_id, Proposal.token == token)
@@ -452,8 +474,18 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _slot(request: dict[str, Any], slot: int) -> tuple[int | None, str | None]:
+    """The trade (id, name) of a proposal's slot, from its request as resolved."""
+    ids, names = request.get("slots") or [], request.get("slot_names") or []
+    return (ids[slot] if slot < len(ids) else None, names[slot] if slot < len(names) else None)
+
+
 async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
-    """The teams a member asked for, and the times they were proposed to someone (not by whom)."""
+    """The teams a member asked for, and their places in others' (never who asked).
+
+    The times they were proposed for a slot, and their invitations: sent, or kept as a slot's
+    alternative (`reserve`), with the slot's trade and the proposal's date.
+    """
     asked = (await session.scalars(
         select(Proposal).where(Proposal.community_id == community_id, Proposal.requester_id == member_id)
         .order_by(Proposal.id)
@@ -463,10 +495,11 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
         select(c.proposed_at, c.trade_id).where(c.community_id == community_id, c.member_id == member_id)
         .order_by(c.id)
     )).all()
-    i = Invitation.__table__.c
+    i, p = Invitation.__table__.c, Proposal.__table__.c
     invited = (await session.execute(
-        select(i.status, i.invited_at, i.answered_at).where(
-            i.community_id == community_id, i.member_id == member_id, i.status != "reserve")
+        select(i.status, i.slot, i.invited_at, i.answered_at, p.created_at, p.request)
+        .join_from(Invitation.__table__, Proposal.__table__, p.id == i.proposal_id)
+        .where(i.community_id == community_id, i.member_id == member_id, p.community_id == community_id)
         .order_by(i.id)
     )).all()
     return {
@@ -475,8 +508,11 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             for p in asked
         ],
         "proposed": [{"proposed_at": _iso(at), "trade_id": trade} for at, trade in proposed],
-        "invitations": [{"status": status, "invited_at": _iso(at), "answered_at": _iso(answered)}
-                        for status, at, answered in invited],
+        "invitations": [
+            {"status": status, "trade_id": _slot(request, slot)[0], "trade": _slot(request, slot)[1],
+             "proposed_at": _iso(proposed_at), "invited_at": _iso(at), "answered_at": _iso(answered)}
+            for status, slot, at, answered, proposed_at, request in invited
+        ],
     }
 
 

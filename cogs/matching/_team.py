@@ -12,7 +12,8 @@ Score of a member for a slot (integers; higher is better):
   + SECTOR when they have worked in the requested sector
   + RATE when their rate is within the budget (their maximum at or below it)
   + KUDOS  x kudos received for peer feedback, at most KUDOS_MAX of them
-  - ROTATION x times proposed within the rotation window, at most ROTATION_MAX of them
+  - ROTATION x members they were proposed to within the rotation window (each requester counts
+    once, however often they ask), at most ROTATION_MAX of them
 
 Some things keep a member out of a slot whatever their score (`Blocker`): not available by the
 date, rate above the budget, working on site only elsewhere. Those members are still shown, with

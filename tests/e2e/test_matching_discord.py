@@ -236,3 +236,73 @@ async def test_invite_clicked_before_its_proposal_is_stored_waits_for_it(
     clicked = await answered(await h.fake.click(answer.original, buttons(answer.original)[
         h.t("fr", "matching.card.invite")], h.member, timeout=8))
     assert h.t("fr", "matching.invite.sent", names="Vic") in texts_of(clicked), texts_of(clicked)
+
+
+async def test_a_team_asked_for_in_a_thread_gets_its_private_space_in_the_thread_s_channel(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/match run in a thread (no missions channel set): the team's private thread was asked for inside
+    that thread, which Discord refuses (400, 50024: no thread in a thread), so the requester was told it
+    failed, and each Invite this team retried the same refused call. It opens in the thread's channel."""
+    from tests.fakes.discord_payloads import DiscordError
+
+    h = discord_harness
+    fake = h.fake
+    create_thread = fake._create_thread
+
+    async def like_discord(r: Any, cid: str, mid: str | None = None) -> tuple[int, Any]:
+        if fake._channel(cid).is_thread:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        return await create_thread(r, cid, mid)
+
+    routes = [(method, pattern, like_discord if handler == create_thread else handler)
+              for method, pattern, handler in fake._routes]
+    monkeypatch.setattr(fake, "_routes", routes)
+    general = next(c for c in h.guild.channels if c.name == "général")
+    thread = h.guild.add_channel("un fil", type=11, parent_id=general.id)
+    thread.owner_id = h.member.id
+    fake.channels_add(thread)
+    vic = await seed(h, "Vic", trades=("Développement",))
+
+    answer = await fake.invoke_slash(h.guild, h.member, "match", {"trades": "Développement"}, channel=thread)
+    assert answer.original is not None
+    await press(h, answer.original, "matching.card.invite", h.member)
+    await press(h, only(fake.dm_messages(vic)), "matching.invitation.accept", vic)
+
+    [space] = [c for c in fake.channels.values() if c.type == PRIVATE_THREAD]
+    assert space.parent_id == general.id
+    assert space.members == [h.member.id, vic.id]
+    told = [m["embeds"][0]["title"] for m in fake.dm_messages(h.member) if m.get("embeds")]
+    assert h.t("fr", "matching.invite.opened", names="Vic") in told
+    assert h.t("fr", "matching.invite.failed") not in told
+
+
+async def test_the_pack_autocomplete_offers_the_default_packs_until_they_are_written(
+    discord_harness: DiscordHarness,
+) -> None:
+    """A new server: `/match pack:Site vitrine` works (the default packs), but typing in the pack option
+    suggested nothing: the autocomplete read only the packs table, written on the first /config pack."""
+    from sqlalchemy import delete, select
+
+    from cogs.config._packs import ensure_default_packs
+    from cogs.config.models import Pack
+    from storage.models import Community, Trade
+
+    h = discord_harness
+
+    async def offered(typed: str) -> list[str]:
+        answer = await h.fake.autocomplete(h.guild, h.member, "match", {"pack": typed}, "pack", timeout=3)
+        return [c["value"] for c in (answer.callback.get("data") or {}).get("choices") or []]
+
+    assert await offered("") == ["Site vitrine", "Identité visuelle"]
+    assert await offered("ident") == ["Identité visuelle"]
+    async with h.services.db.transaction() as session:
+        cid = await session.scalar(select(Community.id).where(Community.external_id == str(h.guild.id)))
+        assert cid is not None
+        await session.execute(delete(Trade).where(  # a default pack none of whose trades exists: not offered
+            Trade.community_id == cid, Trade.name.in_(("Design graphique", "Rédaction web", "Photographie"))))
+    assert await offered("") == ["Site vitrine"]
+    async with h.services.db.transaction() as session:
+        await ensure_default_packs(session, cid, "fr")  # a first /config pack writes them
+        await session.execute(delete(Pack).where(Pack.community_id == cid))  # then removes them all
+    assert await offered("") == []  # a removed default pack does not come back

@@ -41,6 +41,7 @@ async def community(services: Services, alice: Caller, rng: random.Random, size:
         feedback = FeedbackRequest(community_id=alice.community_id, member_id=alice.member_id, title="t",
                                    kind="general", channel_id="c", week="2026-W48", week_slot=1)
         session.add(feedback)
+    askers = [await make_caller(services, f"A{n}", name=f"Asker {n}") for n in range(12)]  # no profile
     for i in range(size):
         caller = await make_caller(services, f"M{i}", name=f"Member {i}")
         availability = rng.choice(("available", "available", "from_date", "busy"))
@@ -68,9 +69,9 @@ async def community(services: Services, alice: Caller, rng: random.Random, size:
                 session.add(Kudos(community_id=alice.community_id, answer_id=answer.id,
                                   giver_id=alice.member_id, receiver_id=caller.member_id, kind="helpful",
                                   created_at=services.clock.now()))
-            if rng.random() < 0.3:  # proposed before: rotation
+            if rng.random() < 0.3:  # proposed before, to 1, 4 or 12 members: rotation (capped at 10)
                 for n in range(rng.choice((1, 4, 12))):
-                    await store.store_proposal(session, alice.community_id, alice.member_id,
+                    await store.store_proposal(session, alice.community_id, askers[n].member_id,
                                                f"{i:08x}{n:08x}", 1, {}, [(0, None, caller.member_id)],
                                                services.clock.now())
 
@@ -152,13 +153,14 @@ async def test_a_member_without_the_skills_can_still_win_the_slot(services: Serv
             await session.flush()
             session.add(Kudos(community_id=alice.community_id, answer_id=answer.id, giver_id=alice.member_id,
                               receiver_id=kudos.member_id, kind="helpful", created_at=services.clock.now()))
+    askers = [await make_caller(services, f"R{n}", name=f"Requester {n}") for n in range(10)]
     for i in range(4):
         dev = await make_caller(services, f"P{i}", name=f"Pythonista {i}")
         async with services.db.transaction() as session:
             await add_profile(session, dev, trades=("Développement",), skills=("Python",),
                               availability="from_date", available_from=today + timedelta(days=3))
-            for n in range(10):
-                await store.store_proposal(session, alice.community_id, alice.member_id, f"{i:08x}{n:08x}", 1,
+            for n, asker in enumerate(askers):  # proposed to ten members (each counts once)
+                await store.store_proposal(session, alice.community_id, asker.member_id, f"{i:08x}{n:08x}", 1,
                                            {}, [(0, None, dev.member_id)], services.clock.now())
     typed = MatchInput(trades="Développement", skills="python",
                        available_by=(today + timedelta(days=5)).isoformat())
