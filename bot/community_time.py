@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.text import is_number
+
 LOCALES = ("fr", "en")
 MAX_DATE_TEXT = 40  # "mardi 15 décembre 2026 à 19h30" is 30: bounded before parsing
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -71,7 +73,7 @@ def parse_date(text: str, today: date, locale: str = "fr") -> date | None:
     if not text or len(text) > MAX_DATE_TEXT:
         return None
     text = _FROM_WORDS.sub("", text, count=1)
-    if not text or text.isdigit():  # "2" is no date, though dateparser reads one
+    if not text or is_number(text):  # "2" is no date, though dateparser reads one
         return None
     exact = _exact_date(text, today)
     if exact is not False:
@@ -100,7 +102,7 @@ def parse_wall_time(text: str, timezone: str, now: datetime, locale: str = "fr")
     applying RFC 5545's choice.
     """
     text = " ".join(text.split())
-    if not text or len(text) > MAX_DATE_TEXT or text.isdigit():
+    if not text or len(text) > MAX_DATE_TEXT or is_number(text):
         return None
     zone = ZoneInfo(timezone)
     found = _parse(text, now.astimezone(zone).replace(tzinfo=None), timezone, locale)

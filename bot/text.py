@@ -49,6 +49,15 @@ def refuse_control_characters(values: Mapping[str, object]) -> None:
         raise InvalidInput(problems)
 
 
+def is_number(text: str) -> bool:
+    """Whether `text` is a whole number int() reads: ASCII digits only.
+
+    str.isdigit() also takes "²" (a key of French keyboards) or "٣", which int() refuses: an
+    "unexpected error" instead of the field's answer. The one check for typed or sent-back numbers.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def bounded(text: str, limit: int, field: str = "text") -> str:
     """`text` when at most `limit` characters, else InvalidInput: call it before parsing free text."""
     if len(text) > limit:

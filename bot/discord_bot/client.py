@@ -27,7 +27,7 @@ from bot.i18n import resolve_locale
 from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id
 from bot.services import FIRST_CONTACT_SECONDS, Services
-from bot.text import refuse_control_characters
+from bot.text import is_number, refuse_control_characters
 from bot.usecase import Check
 from storage.communities import BATCH as COMMUNITY_BATCH
 from storage.communities import NewCommunity, ensure_communities, ensure_community
@@ -290,7 +290,7 @@ class CollectifBot(commands.AutoShardedBot):
         mine = set(self.shard_ids or range(self.shard_count))
         departed = sorted(
             guild_id for guild_id in active - present
-            if guild_id.isdigit() and (int(guild_id) >> 22) % self.shard_count in mine
+            if is_number(guild_id) and (int(guild_id) >> 22) % self.shard_count in mine
         )
         for guild_id in departed:
             await self.remove_community(guild_id)

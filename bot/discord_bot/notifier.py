@@ -15,6 +15,7 @@ import discord
 from bot.cards import Attachment, Card, truncate
 from bot.notifier import CannotPost, EventSpec, PostRef, ThreadRef
 from bot.rendering.discord import render_card, render_files
+from bot.text import is_number
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
@@ -246,7 +247,7 @@ class DiscordNotifier:
         gate = asyncio.Semaphore(MEMBER_CHECKS_AT_ONCE)
 
         async def gone(user_id: str) -> bool:
-            if not user_id.isdigit():
+            if not is_number(user_id):
                 return False
             async with gate:
                 try:

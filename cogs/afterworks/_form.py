@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.community_time import MAX_DATE_TEXT, parse_date, parse_wall_time
 from bot.errors import InvalidInput
 from bot.formatting import format_date
-from bot.text import web_link
+from bot.text import is_number, web_link
 from cogs.afterworks._recurrence import posted_closed
 from cogs.afterworks.models import KINDS, RULES
 
@@ -128,7 +128,7 @@ def read_capacity(text: str) -> tuple[int | None, Problems]:
     text = text.strip().replace(" ", "").replace("\u202f", "")
     if not text:
         return None, {}
-    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_CAPACITY:
+    if not is_number(text) or len(text) > 6 or not 1 <= int(text) <= MAX_CAPACITY:
         return None, {"capacity": ("afterworks.problems.capacity", {"max": MAX_CAPACITY})}
     return int(text), {}
 
@@ -155,7 +155,7 @@ def validate(
         starts_at, wall = read_when(form.when, timezone, now, locale)
     except InvalidInput as error:
         problems.update(error.problems)
-    duration = int(form.duration) if form.duration.isdigit() and len(form.duration) < 6 else 0
+    duration = int(form.duration) if is_number(form.duration) and len(form.duration) < 6 else 0
     if duration not in DURATIONS:
         problems["duration"] = ("afterworks.problems.duration", {})
     if form.kind not in KINDS:
@@ -234,7 +234,7 @@ def read_cutoff(text: str, problems: Problems) -> int | None:
     text = text.strip()
     if not text or text == "0":
         return None
-    if text.isdigit() and len(text) < 6 and int(text) in CUTOFFS:
+    if is_number(text) and len(text) < 6 and int(text) in CUTOFFS:
         return int(text)
     problems["cutoff"] = ("afterworks.problems.cutoff", {})
     return None

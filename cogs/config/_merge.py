@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features import HeldIds, ShowsRows, load_features
+from bot.text import is_number
 
 
 def _metadata():  # imported late: bot.models loads every feature, this one included
@@ -93,7 +94,7 @@ def _as_id(item: Any) -> int | None:
         return None
     if isinstance(item, int):
         return item
-    if isinstance(item, str) and item.isascii() and item.isdigit():
+    if isinstance(item, str) and is_number(item):
         return int(item)
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
+from bot.text import is_number
 from bot.usecase import run
 from bot.words import catalog_words, match_word
 from cogs.pairing import _ids
@@ -49,7 +50,7 @@ async def command(request: SlackRequest) -> None:
         await request.reply(await run(services, caller, set_opt_in, verb == "join"))
     elif verb == "snooze":
         text = words[1] if len(words) > 1 else ""
-        if not (text.isascii() and text.isdigit() and len(text) <= 2):  # "²".isdigit(), yet not a number
+        if not (is_number(text) and len(text) <= 2):
             await request.reply(request.t("pairing.errors.snooze_range", low=SNOOZE_MIN, high=SNOOZE_MAX))
             return
         done = await run(services, caller, snooze, int(text))

@@ -18,6 +18,7 @@ from bot.cards import Card
 from bot.errors import UserError
 from bot.notifier import Notifier
 from bot.scheduler import JobRun
+from bot.text import is_number
 from bot.usecase import Context
 from cogs.pooling._cards import PAGE, notice_card, payments_card
 from cogs.pooling._pools import _claim, _unclaim, contact
@@ -74,8 +75,7 @@ async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str]) ->
     page = min(max(page, 0), PAGES_MAX)
     rows = await _rows(ctx.session, ctx.community_id, pool_id)
     on_page = [who.member_id for who, _ in rows[page * PAGE:(page + 1) * PAGE]]
-    # ASCII digits only: a forged "²" is isdigit() yet int() refuses it.
-    wanted = {int(v) for v in chosen[:PAGE] if v.isascii() and v.isdigit() and len(v) <= 9}
+    wanted = {int(v) for v in chosen[:PAGE] if is_number(v) and len(v) <= 9}
     paid = [m for m in on_page if m in wanted]
     unpaid = [m for m in on_page if m not in wanted]
     now = ctx.clock.now()

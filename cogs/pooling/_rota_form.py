@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import InvalidInput
+from bot.text import is_number
 from cogs.pooling._rota_time import CADENCES, WEEKDAYS
 
 MAX_NAME = 80
@@ -62,8 +63,7 @@ def _trades(form: TaskForm, known: list[tuple[int, str]]) -> tuple[tuple[int, ..
             return (), {"trades": ("pooling.tasks.problems.trade_unknown", {"name": piece.strip()[:50]})}
         chosen.append(found)
     for value in form.trade_ids[:MAX_TRADES + 1]:
-        # ASCII digits only: a forged "²" is isdigit() yet int() refuses it.
-        if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) in ids):
+        if not (is_number(value) and len(value) <= 9 and int(value) in ids):
             return (), {"trades": ("pooling.tasks.problems.trade_unknown", {"name": value[:50]})}
         chosen.append(int(value))
     unique = tuple(dict.fromkeys(chosen))
