@@ -22,11 +22,13 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import Attachment, Card, truncate
+from bot.discord_bot.attachments import download
 from bot.discord_bot.replies import send_card
 from bot.discord_bot.translator import command_texts, keyed
 from bot.errors import Forbidden, InvalidInput
 from bot.rendering.discord import routed_modal
 from bot.settings_registry import Choice, Flag, declared_settings
+from bot.text import is_number
 from cogs.config import FEATURE, _ids, _refs
 from cogs.config._audit import history
 from cogs.config._context import run
@@ -114,7 +116,7 @@ class DiscordDirectory:
         return f"<#{channel_id}>"
 
     async def channel_name(self, channel_id: str) -> str | None:
-        found = self.guild.get_channel(int(channel_id)) if self.guild and channel_id.isdigit() else None
+        found = self.guild.get_channel(int(channel_id)) if self.guild and is_number(channel_id) else None
         return found.name if found is not None else None
 
     async def role(self, ref: str) -> str | None:
@@ -135,7 +137,7 @@ class DiscordDirectory:
         return f"<@&{role_id}>"
 
     async def role_name(self, role_id: str) -> str | None:
-        found = self.guild.get_role(int(role_id)) if self.guild and role_id.isdigit() else None
+        found = self.guild.get_role(int(role_id)) if self.guild and is_number(role_id) else None
         return found.name if found is not None else None
 
     async def user_label(self, user_id: str) -> str:
@@ -387,8 +389,11 @@ class Config(commands.Cog):
         if file.size > MAX_BYTES:
             raise InvalidInput({"file": ("config.errors.import_too_big", {"max_kb": MAX_BYTES // 1000})})
         await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await download(file, MAX_BYTES)
+        if data is None:  # larger than Discord said
+            raise InvalidInput({"file": ("config.errors.import_too_big", {"max_kb": MAX_BYTES // 1000})})
         try:
-            text = (await file.read()).decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput({"file": ("config.errors.import_toml", {"error": "UTF-8"})}) from None
         await self._reply(interaction, import_settings, text)

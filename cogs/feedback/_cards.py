@@ -29,7 +29,9 @@ def request_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
     ]
     if view.due_on is not None:
         fields.append(Field(t(locale, "feedback.card.due"), format_date(view.due_on, locale), inline=True))
-    fields.extend(fields_for(t(locale, "feedback.card.links"), view.links))  # what reviewers must open
+    attached = (t(locale, "feedback.card.file", name=view.file_name),) if view.file_name else ()
+    shown = (*view.links, *attached)
+    fields.extend(fields_for(t(locale, "feedback.card.links"), shown))  # what reviewers must open
     fields.append(Field(t(locale, "feedback.card.checklist"), checklist_text(catalog, locale, view.kind)))
     fields.append(
         Field(
@@ -152,8 +154,9 @@ def due_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
 
 
 def thanks_card(catalog: Catalog, locale: str, view: RequestView) -> Card:
+    """The closing note: reviewers thanked by name; the others (anonymous, or since deleted) counted."""
     t = catalog.t
-    names, anonymous = ", ".join(view.reviewers), view.anonymous_answers
+    names, anonymous = ", ".join(view.reviewers), view.anonymous_answers + view.former_answers
     if view.reviewers and anonymous:
         text = t(locale, "feedback.closed.thanks_both", names=names, count=anonymous)
     elif view.reviewers:

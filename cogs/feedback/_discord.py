@@ -2,12 +2,14 @@
 
 /feedback takes its texts as command options (title, kind, link…, where with autocomplete): every
 refusal is found by a read-only check and answered at once; only then is the interaction deferred
-and the request saved and posted. "Give feedback" opens a modal: the answer and one rating input
+and the request saved and posted. An attached file is downloaded once deferred (the interaction's
+attachment expires) and posted with the card. "Give feedback" opens a modal: the answer and one rating input
 per checklist item (a modal holds five inputs; checklists have three items).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,8 +18,10 @@ from discord.app_commands import locale_str
 from discord.ext import commands
 
 from bot.cards import truncate
+from bot.discord_bot.attachments import DOWNLOAD_FAILED, download
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
+from bot.errors import UserError
 from bot.rendering.discord import routed_modal
 from bot.text import refuse_control_characters
 from bot.usecase import run
@@ -38,7 +42,16 @@ from cogs.feedback._feedback import (
 from cogs.feedback._kinds import KINDS, checklist
 from cogs.feedback._outcome import asked_text, where_label
 from cogs.feedback._store import requester_community
-from cogs.feedback._validation import MAX_ANSWER, MAX_QUESTION, MAX_TITLE, AnswerForm, RequestForm
+from cogs.feedback._validation import (
+    MAX_ANSWER,
+    MAX_FILE_BYTES,
+    MAX_QUESTION,
+    MAX_TITLE,
+    AnswerForm,
+    AttachedFile,
+    RequestForm,
+    file_too_big,
+)
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CollectifBot
@@ -77,6 +90,17 @@ def answer_modal(
             )
         )
     return modal
+
+
+async def _download(file: discord.Attachment) -> bytes:
+    """The attached file's bytes, to post with the card; refused when too big, or when Discord fails."""
+    try:
+        data = await download(file, MAX_FILE_BYTES)
+    except DOWNLOAD_FAILED:
+        raise UserError("feedback.errors.file_unreadable") from None
+    if data is None:
+        raise file_too_big(file.size)
+    return data
 
 
 class Feedback(commands.Cog):
@@ -142,10 +166,13 @@ class Feedback(commands.Cog):
         caller = await self.bot.caller(interaction)
         links = "\n".join(x for x in (link, link2, link3) if x)
         typed = {"title": title, "links": links, "question": question, "where": where or "", "due": due or ""}
-        refuse_control_characters(typed)
-        form = RequestForm(kind=kind, anonymous=anonymous, attachment_url=file.url if file else None, **typed)
+        refuse_control_characters({**typed, "file": file.filename if file else ""})
+        attached = AttachedFile(file.filename, file.size, file.content_type or "") if file else None
+        form = RequestForm(kind=kind, anonymous=anonymous, file=attached, **typed)
         await run(services, caller, check_request, form, write=False)  # refusals answered at once
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if file is not None and attached is not None:
+            form.file = dataclasses.replace(attached, content=await _download(file))
         asked = await run(services, caller, ask, form)
         await send_text(interaction, asked_text(services.catalog, caller.locale, asked, mention_channel=True))
 

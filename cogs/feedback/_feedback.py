@@ -9,32 +9,36 @@ answer holds its request open with a row update, a close is a conditional update
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
+from bot.cards import Card
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import BUGS, Forbidden, NotFound, UserError
 from bot.formatting import format_date
-from bot.notifier import CannotPost, Notifier, PostRef, ThreadRef
+from bot.notifier import Attachment, CannotPost, Notifier, PostRef, ThreadRef
 from bot.outbox import Addressed, send_dm
 from bot.posting import (
     RETRY_AFTER,
     PostOwner,
     SyncResult,
     delete_messages,
+    edit_posted,
     notifier_for,
     post_card,
+    posted,
     remove_posts,
+    retry_edits,
     retry_later,
-    sync_card,
 )
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later, moderator_only
@@ -51,6 +55,8 @@ from cogs.feedback._cards import (
 from cogs.feedback._settings import NUDGE_DELAY
 from cogs.feedback._store import (
     ANSWER_POSTS,
+    CARD,
+    CLOSING_POSTS,
     DUE,
     FEATURE,
     FORGET,
@@ -60,10 +66,13 @@ from cogs.feedback._store import (
     Person,
     RequestView,
     answer_count,
+    card_posted,
+    card_removed,
     claim_open,
     close_row,
     count_kudos,
     destinations,
+    free_slot,
     give_kudos,
     insert_answer,
     insert_request,
@@ -78,7 +87,7 @@ from cogs.feedback._store import (
     person,
     record_post,
     request_row,
-    requests_in_week,
+    slots_in_week,
     top_reviewers,
 )
 from cogs.feedback._validation import AnswerForm, RequestData, RequestForm, validate_answer, validate_request
@@ -88,7 +97,6 @@ from storage.models import Community, Post
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.cards import Card
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -147,11 +155,12 @@ async def _resolve(ctx: Context, where: str) -> tuple[int | None, str]:
 
 
 async def _slot(ctx: Context, week: str) -> int:
+    """The lowest week slot the caller's requests leave free (a request removed since frees its own)."""
     limit = (await ctx.settings()).feedback_per_week
-    used = await requests_in_week(ctx.session, ctx.community_id, ctx.caller.member_id, week)
-    if used >= limit:
+    taken = await slots_in_week(ctx.session, ctx.community_id, ctx.caller.member_id, week)
+    if len(taken) >= limit:
         _refuse_limit(ctx, limit)
-    return used + 1
+    return free_slot(taken)
 
 
 def _refuse_limit(ctx: Context, limit: int) -> None:
@@ -183,6 +192,7 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
             "member_id": ctx.caller.member_id,
             "title": data.title,
             "links": list(data.links),
+            "file_name": data.file_name,
             "kind": data.kind,
             "question": data.question,
             "trade_id": trade_id,
@@ -224,9 +234,10 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
             dedupe_key=job_key(DUE, ctx.community_id, request_id, now),
         )
     services, community_id = ctx.services, ctx.community_id
+    files = (data.file,) if data.file is not None else ()
 
     async def publish(_notifier: Notifier | None) -> Published:
-        return await publish_request(services, community_id, request_id)
+        return await publish_request(services, community_id, request_id, files)
 
     return Asked(request_id, channel_id, ctx.after_commit(publish))
 
@@ -242,13 +253,19 @@ async def _view(
         return await load_request(session, row), community
 
 
-async def publish_request(services: Services, community_id: int, request_id: int) -> Published:
-    """Posts the card and opens its thread; a card nobody can see is no request (it is removed)."""
+async def publish_request(
+    services: Services, community_id: int, request_id: int, files: tuple[Attachment, ...] = ()
+) -> Published:
+    """Posts the card and opens its thread; a card nobody can see is no request (it is removed).
+
+    `files` (a file attached on Discord) go with the card: they last as long as its message (an edit
+    keeps them), while the interaction's attachment expires.
+    """
     found = await _view(services, community_id, request_id)
     if found is None:
         return Published(False, False, "")
     view, community = found
-    card = request_card(services.catalog, community.locale, view)
+    card = dataclasses.replace(request_card(services.catalog, community.locale, view), attachments=files)
     owner = PostOwner(community_id, FEATURE, request_id, view.requester.member_id)
     outage = False
     try:
@@ -324,7 +341,14 @@ async def _answerable(ctx: Context, request_id: int, anonymous: bool) -> Feedbac
     if row is None:
         raise NotFound("feedback.errors.not_found")
     _refuse_answer(ctx, row, anonymous)
+    await _refuse_removed(ctx, row)
     return row
+
+
+async def _refuse_removed(ctx: Context, row: FeedbackRequest) -> None:
+    """A request whose card a moderator removed takes no more answers (its `posts` row is gone)."""
+    if await card_removed(ctx.session, row):
+        raise UserError("feedback.errors.removed")
 
 
 def _refuse_answer(ctx: Context, row: FeedbackRequest, anonymous: bool) -> None:
@@ -363,6 +387,7 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
         await _answerable(ctx, request_id, anonymous)  # gone or closed: says which
         raise UserError("feedback.errors.closed")
     _refuse_answer(ctx, row, anonymous)
+    await _refuse_removed(ctx, row)
     text, ratings = validate_answer(form, row.kind)
     answer_id = await insert_answer(
         ctx.session,
@@ -438,19 +463,21 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
     fails (a 5xx), the requester is still told (without the link), and the ANSWER job posts the answer
     and edits the card later. True when posted now.
     """
-    retrying = False
+    post_failed = edit_failed = False
     try:
         ref, view = await _post_answer(services, place, view, answer)
     except BUGS:
         raise
     except Exception:
         log.warning("feedback answer %s not posted; posted later by a job", answer.id, exc_info=True)
-        ref, retrying = None, True
-    if not retrying:  # posted, or refused: the card counts the answer all the same
-        retrying = not await _edit_request_card(services, place, view)
-    if retrying:
+        ref, post_failed = None, True
+    if not post_failed:  # posted, or refused: the card counts the answer all the same
+        edit_failed = not await _edit_request_card(services, place, view)
+    if post_failed or edit_failed:
+        # `post`: the job posts the answer only when this post failed. Posted here, its missing record
+        # means a moderator removed it meanwhile (cogs.config._moderation): never posted again.
         await retry_later(services, SyncResult(retrying=[view.channel_id]), ANSWER, place.community_id,
-                          answer.id, {"answer_id": answer.id, "request_id": view.id})
+                          answer.id, {"answer_id": answer.id, "request_id": view.id, "post": post_failed})
     requester = view.requester
     locale = requester.locale or place.locale
     who = (
@@ -526,9 +553,21 @@ async def _edit_request_card(services: Services, place: Place, view: RequestView
     return True
 
 
-async def _refresh_card(services: Services, community: Community, view: RequestView) -> None:
+async def _refresh_card(
+    services: Services, community: Community, view: RequestView, *, retry: bool = True
+) -> bool:
+    """The request's card edited where it is recorded (a card a moderator removed stays removed).
+
+    False when the platform failed for now: with `retry`, the CARD job edits it again later
+    (`retry_edits`, declared in `on_start`); the job itself passes `retry=False` and raises.
+    """
+    owner = PostOwner(community.id, FEATURE, view.id, view.requester.member_id)
+    async with services.db.transaction(write=False) as session:
+        posts = await posted(session, owner)
     card = request_card(services.catalog, community.locale, view)
-    await sync_card(services, PostOwner(community.id, FEATURE, view.id, view.requester.member_id), card, None)
+    result = await edit_posted(services, owner, community.platform, community.external_id, posts, card,
+                               retry_later=retry)
+    return not result.retrying
 
 
 # -- kudos ----------------------------------------------------------------------------------------
@@ -546,10 +585,13 @@ async def mark_helpful(ctx: Context, answer_id: int) -> str:
         raise NotFound("feedback.errors.answer_not_found")
     if row.member_id != ctx.caller.member_id:
         raise Forbidden("feedback.errors.only_requester_helpful")
+    if row.state != OPEN:  # a closed request's answers show no Helpful any more (`answer_card`)
+        raise UserError("feedback.errors.closed_helpful")
     if answer.member_id is None:
         raise UserError("feedback.errors.former_member")
     if answer.member_id == ctx.caller.member_id:
         raise UserError("feedback.errors.self_kudos")
+    month = month_key(ctx.clock.now(), ctx.caller.timezone)  # kept with it: a deletion uncounts it there
     given = await give_kudos(
         ctx.session,
         {
@@ -560,12 +602,12 @@ async def mark_helpful(ctx: Context, answer_id: int) -> str:
             "kind": row.kind,
             "trade_id": row.trade_id,
             "created_at": ctx.clock.now(),
+            "month": month,
         },
     )
     if not given:
         raise UserError("feedback.errors.already_helpful")
     if not answer.anonymous:  # its author's alone: on no leaderboard (`public_kudos`)
-        month = month_key(ctx.clock.now(), ctx.caller.timezone)
         await count_kudos(ctx.session, ctx.community_id, month, row.trade_id, answer.member_id, 1)
     reviewer = await person(ctx.session, ctx.community_id, answer.member_id)
     services, community_id = ctx.services, ctx.community_id
@@ -685,23 +727,135 @@ async def close_request(ctx: Context, request_id: int) -> str:
 
 
 async def finish_close(services: Services, community_id: int, request_id: int) -> None:
+    """After a close: the card edited, the nudge removed, the closing note posted, the thread archived.
+
+    What the platform failed to do for now is done by the CARD job: the card's edit (`retry_edits`),
+    the rest with `close` (the note only if it was not posted here: a note posted here and missing
+    later was removed by a moderator).
+    """
     found = await _view(services, community_id, request_id)
     if found is None:
         return
     view, community = found
     await _refresh_card(services, community, view)
-    await remove_posts(services, community_id, feature=NUDGE_POSTS, object_id=request_id)
+    done, note_left = await _close_on_platform(services, community, view, note=True)
+    if not done:
+        payload = {"request_id": request_id, "created_at": view.created_at.isoformat(), "close": True,
+                   "note": note_left}
+        await retry_later(services, SyncResult(retrying=[view.channel_id]), CARD, community_id, request_id,
+                          payload)
+
+
+async def _close_on_platform(
+    services: Services, community: Community, view: RequestView, *, note: bool
+) -> tuple[bool, bool]:
+    """The nudge removed, the closing note posted (with `note`, once), then the thread archived.
+
+    (done, note still to post): not done when the platform failed for now; each step is idempotent.
+    """
+    done = True
+    try:
+        await remove_posts(services, community.id, feature=NUDGE_POSTS, object_id=view.id)
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("feedback %s: its nudge was not removed", view.id, exc_info=True)
+        done = False
+    if note and not await _post_closing_note(services, community, view):
+        return False, True  # the thread is archived after its note (a message would reopen it)
+    if view.thread_id:
+        try:
+            await notifier_for(services, community.platform).archive_thread(
+                community.external_id, ThreadRef(view.channel_id, view.thread_id)
+            )
+        except BUGS:
+            raise
+        except Exception:
+            log.warning("feedback %s: its thread was not archived", view.id, exc_info=True)
+            done = False
+    return done, False
+
+
+def _closing_owner(view: RequestView) -> PostOwner:
+    """The closing note names the request: recorded as the requester's, it goes with their data."""
+    return PostOwner(view.community_id, CLOSING_POSTS, view.id, view.requester.member_id)
+
+
+async def _post_closing_note(services: Services, community: Community, view: RequestView) -> bool:
+    """The note thanking the reviewers, in the thread (or under the card when answers went there), recorded.
+
+    Once: nothing when one is recorded. False when the platform failed for now; a refusal is no failure.
+    """
+    owner = _closing_owner(view)
+    async with services.db.transaction(write=False) as session:
+        if await posted(session, owner):
+            return True
     notifier = notifier_for(services, community.platform)
     thanks = thanks_card(services.catalog, community.locale, view)
     try:
         if view.thread_id:
-            thread = ThreadRef(view.channel_id, view.thread_id)
-            await notifier.post_in_thread(community.external_id, thread, thanks)
-            await notifier.archive_thread(community.external_id, thread)
+            ref = await notifier.post_in_thread(
+                community.external_id, ThreadRef(view.channel_id, view.thread_id), thanks
+            )
         elif view.answers:
-            await notifier.post(community.external_id, view.channel_id, thanks)
+            ref = await notifier.post(community.external_id, view.channel_id, thanks)
+        else:
+            return True
     except CannotPost as error:
-        log.info("feedback %s: closing note not posted (%s)", request_id, error.reason)
+        log.info("feedback %s: closing note not posted (%s)", view.id, error.reason)
+        return True
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("feedback %s: its closing note was not posted", view.id, exc_info=True)
+        return False
+    if ref is not None:
+        async with services.db.transaction() as session:
+            await record_post(
+                session,
+                {
+                    "community_id": community.id,
+                    "member_id": owner.member_id,
+                    "feature": owner.feature,
+                    "object_id": owner.object_id,
+                    "channel_id": ref.channel_id,
+                    "message_id": ref.message_id,
+                    "posted_at": services.clock.now(),
+                },
+            )
+    return True
+
+
+async def _redraw_note(services: Services, community: Community, view: RequestView) -> bool:
+    """The closing note edited to thank the reviewers as they are now (one deleted their data).
+
+    An archived Discord thread takes no edit: a short notice reopens it, the note is edited, and the
+    thread archived again (as pairing does). False when some copy still could not be edited.
+    """
+    owner = _closing_owner(view)
+    async with services.db.transaction(write=False) as session:
+        notes = await posted(session, owner)
+    if not notes:
+        return True
+    card = thanks_card(services.catalog, community.locale, view)
+    result = await edit_posted(services, owner, community.platform, community.external_id, notes, card,
+                               retry_later=False)
+    if not result.retrying or view.thread_id is None:
+        return not result.retrying
+    notifier, thread = notifier_for(services, community.platform), ThreadRef(view.channel_id, view.thread_id)
+    # Unrecorded, so naming nothing: not the request's title (its requester's, gone with their data).
+    notice = Card(title=services.t(community.locale, "feedback.closed.updated"), text="")
+    try:
+        await notifier.post_in_thread(community.external_id, thread, notice)
+    except CannotPost as error:  # a locked thread, the bot removed: nothing reopens it
+        log.warning("feedback %s: its thread refuses the bot (%s); its note stays as it was", view.id,
+                    error.reason)
+        return True
+    failing = [n for n in notes if n.channel_id in result.retrying]
+    result = await edit_posted(services, owner, community.platform, community.external_id, failing, card,
+                               retry_later=False)
+    await notifier.archive_thread(community.external_id, thread)
+    return not result.retrying
 
 
 # -- timed jobs -----------------------------------------------------------------------------------
@@ -729,8 +883,8 @@ async def run_nudge(services: Services, run: JobRun) -> None:
     if found is None:
         return
     view, community = found
-    if not view.is_open or view.answers or view.message_id is None:
-        return
+    if not view.is_open or view.answers or not await _card_shown(services, community.id, request_id):
+        return  # a card a moderator removed is not advertised again
     card = nudge_card(services.catalog, community.locale, view, view.created_at, timezone=community.timezone)
     owner = PostOwner(run.community_id, NUDGE_POSTS, request_id, view.requester.member_id)
     try:
@@ -747,13 +901,19 @@ async def run_nudge(services: Services, run: JobRun) -> None:
         )
 
 
+async def _card_shown(services: Services, community_id: int, request_id: int) -> bool:
+    """The request's card is recorded: neither removed by a moderator nor deleted by hand."""
+    async with services.db.transaction(write=False) as session:
+        return await card_posted(session, community_id, request_id)
+
+
 async def run_due(services: Services, run: JobRun) -> None:
     """The due date passed: the requester is offered to close the request, in a DM."""
     found = await _planned_for(services, run)
     if found is None:
         return
     view, community = found
-    if not view.is_open:
+    if not view.is_open or not await _card_shown(services, community.id, view.id):
         return
     locale = view.requester.locale or community.locale
     await notifier_for(services, community.platform).dm(
@@ -776,6 +936,8 @@ async def run_thread(services: Services, run: JobRun) -> None:
 async def run_answer(services: Services, run: JobRun) -> None:
     """An answer the platform failed to post, or whose card it failed to edit: done now, the answer once.
 
+    The answer is posted only when its first post failed (`post`; jobs queued by earlier versions
+    carry none): a post recorded then and missing now was removed by a moderator, and stays removed.
     Raises while the platform still fails, so that the scheduler tries again with its backoff.
     """
     assert run.community_id is not None
@@ -787,14 +949,42 @@ async def run_answer(services: Services, run: JobRun) -> None:
         if answer is None or row is None or community is None or row.id != int(run.payload["request_id"]):
             return  # deleted since (its author's or the requester's data)
         view = await load_request(session, row)
-        posted = await session.scalar(select(Post.id).where(
+        posted_id = await session.scalar(select(Post.id).where(
             Post.community_id == community_id, Post.feature == ANSWER_POSTS, Post.object_id == answer_id
         ).limit(1))
     place = Place.of(community)
-    if posted is None:
+    if posted_id is None and run.payload.get("post", True):
         _, view = await _post_answer(services, place, view, answer)
     if not await _edit_request_card(services, place, view):
         raise RuntimeError(f"feedback request {view.id}: its card could not be edited")
+
+
+async def run_card(services: Services, run: JobRun) -> None:
+    """The CARD job: a request's card and closing note brought in step with it; raises while it fails.
+
+    Its payload says what: `edit` (an edit of the card the platform failed, `retry_edits`), `close`
+    (a close the platform failed to finish: the card, the nudge, the note if `note`, the thread), or
+    `redraw` (a reviewer deleted their data: the closing note redrawn without their name).
+    """
+    found = await _planned_for(services, run)
+    if found is None:
+        return
+    view, community = found
+    if run.payload.get("redraw"):
+        done = await _redraw_note(services, community, view)
+    else:
+        done = await _refresh_card(services, community, view, retry=False)
+        if run.payload.get("close") and not view.is_open:
+            note = bool(run.payload.get("note"))
+            closed, _ = await _close_on_platform(services, community, view, note=note)
+            done = done and closed
+    if not done:
+        raise RuntimeError(f"feedback request {view.id}: its card or closing note is not done yet")
+
+
+def _edit_again(request_id: int) -> dict[str, Any]:
+    """The CARD job's payload redoing an edit of the card the platform failed (`retry_edits`)."""
+    return {"request_id": request_id, "edit": True}
 
 
 async def run_forget(services: Services, run: JobRun) -> None:
@@ -819,3 +1009,6 @@ async def on_start(services: Services) -> None:
     services.scheduler.register(THREAD, functools.partial(run_thread, services),
                                 max_lateness=timedelta(days=1), retry_delay=RETRY_AFTER)
     services.scheduler.register(ANSWER, functools.partial(run_answer, services), retry_delay=RETRY_AFTER)
+    # A card or closing note to bring in step, however late (the privacy hook queues it AT_ONCE).
+    services.scheduler.register(CARD, functools.partial(run_card, services), retry_delay=RETRY_AFTER)
+    retry_edits(services, FEATURE, CARD, _edit_again)

@@ -44,8 +44,14 @@ from storage.sql import dialect_insert
 FEATURE = "feedback"
 ANSWER_POSTS = "feedback_answer"  # Post.feature of an answer's message (the card's is FEATURE)
 NUDGE_POSTS = "feedback_nudge"
+CLOSING_POSTS = "feedback_closing"  # the closing note thanking the reviewers, the requester's
 FORGET = "feedback.forget"  # the job removing a deleted request's thread and answers from the platform
 NUDGE, DUE = "feedback.nudge", "feedback.due"  # a request's timed jobs (cogs.feedback._feedback)
+# A request's card and closing note brought in step with it (cogs.feedback._feedback.run_card): an
+# edit the platform failed, a close it failed to finish, a reviewer's deletion (`delete_member`).
+CARD = "feedback.card"
+# Jobs queued by the privacy hook, which has no clock: due at once whatever the clock says.
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class RequestView:
     reviewers: tuple[str, ...]  # names of the attributed reviewers, in answer order
     anonymous_answers: int
     created_at: datetime
+    file_name: str | None = None  # Discord: a file posted with the card
+    former_answers: int = 0  # signed answers whose author deleted their data since
 
     @property
     def is_open(self) -> bool:
@@ -230,6 +238,7 @@ async def load_request(session: AsyncSession, request: FeedbackRequest) -> Reque
     trade_name = head[4] if request.trade_id is not None else None
     rows = (await session.execute(_answers_query(), {"community_id": cid, "request_id": request.id})).all()
     names = [name or user for anonymous, name, user in rows if not anonymous and user]
+    former = sum(1 for anonymous, _, user in rows if not anonymous and not user)
     return RequestView(
         id=request.id,
         community_id=request.community_id,
@@ -250,6 +259,8 @@ async def load_request(session: AsyncSession, request: FeedbackRequest) -> Reque
         reviewers=tuple(dict.fromkeys(names)),
         anonymous_answers=sum(1 for a, _, _ in rows if a),
         created_at=request.created_at,
+        file_name=request.file_name,
+        former_answers=former,
     )
 
 
@@ -302,17 +313,40 @@ async def destinations(
     return found
 
 
-async def requests_in_week(session: AsyncSession, community_id: int, member_id: int, week: str) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(FeedbackRequest.id)).where(
+async def slots_in_week(session: AsyncSession, community_id: int, member_id: int, week: str) -> set[int]:
+    """The week slots the member's requests of `week` hold (one per request)."""
+    return set(
+        await session.scalars(
+            select(FeedbackRequest.week_slot).where(
                 FeedbackRequest.community_id == community_id,
                 FeedbackRequest.member_id == member_id,
                 FeedbackRequest.week == week,
             )
         )
-        or 0
     )
+
+
+def free_slot(taken: set[int]) -> int:
+    """The lowest slot no request holds: a request deleted since (its card refused) frees its own."""
+    return next(slot for slot in range(1, len(taken) + 2) if slot not in taken)
+
+
+async def card_posted(session: AsyncSession, community_id: int, request_id: int) -> bool:
+    """The request's card has its `posts` row: False once a moderator removed it (or it was deleted).
+
+    Features learn of a removal from the missing row (cogs.config._moderation).
+    """
+    found = await session.scalar(
+        select(Post.id)
+        .where(Post.community_id == community_id, Post.feature == FEATURE, Post.object_id == request_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def card_removed(session: AsyncSession, row: FeedbackRequest) -> bool:
+    """The card was posted (its message id kept) but its `posts` row is gone: removed by a moderator."""
+    return row.message_id is not None and not await card_posted(session, row.community_id, row.id)
 
 
 async def insert_request(session: AsyncSession, values: dict[str, Any]) -> int | None:
@@ -504,6 +538,7 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
                 "id": r.id,
                 "title": r.title,
                 "links": list(r.links or ()),
+                "file_name": r.file_name,
                 "kind": r.kind,
                 "question": r.question,
                 "channel_id": r.channel_id,
@@ -571,8 +606,8 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             await session.execute(
                 select(Post.channel_id, Post.message_id).where(
                     Post.community_id == community_id,
-                    Post.feature == ANSWER_POSTS,
-                    Post.object_id.in_(answer_ids),
+                    ((Post.feature == ANSWER_POSTS) & Post.object_id.in_(answer_ids))
+                    | ((Post.feature == CLOSING_POSTS) & Post.object_id.in_(ids)),
                 )
             )
         ).all()
@@ -590,7 +625,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         await session.execute(
             delete(Post).where(
                 Post.community_id == community_id,
-                Post.feature.in_((FEATURE, NUDGE_POSTS)),
+                Post.feature.in_((FEATURE, NUDGE_POSTS, CLOSING_POSTS)),
                 Post.object_id.in_(ids),
             )
         )
@@ -608,6 +643,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 FeedbackRequest.community_id == community_id, FeedbackRequest.id.in_(ids)
             )
         )
+    await _redraw_thanks(session, community_id, member_id)
     await _uncount(session, community_id, Kudos.giver_id == member_id)
     await session.execute(
         delete(KudosMonth).where(KudosMonth.community_id == community_id, KudosMonth.receiver_id == member_id)
@@ -626,15 +662,52 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     )
 
 
+async def _redraw_thanks(session: AsyncSession, community_id: int, member_id: int) -> None:
+    """The closing notes thanking the member by name, redrawn without it by a CARD job each.
+
+    Run before their answers become "a former member" stubs; the hook has no platform at hand.
+    """
+    thanked = (
+        await session.execute(
+            select(FeedbackRequest.id, FeedbackRequest.created_at)
+            .where(
+                FeedbackRequest.community_id == community_id,
+                FeedbackRequest.id.in_(
+                    select(FeedbackAnswer.request_id).where(
+                        FeedbackAnswer.community_id == community_id,
+                        FeedbackAnswer.member_id == member_id,
+                        FeedbackAnswer.anonymous.is_(False),
+                    )
+                ),
+                FeedbackRequest.id.in_(
+                    select(Post.object_id).where(
+                        Post.community_id == community_id, Post.feature == CLOSING_POSTS
+                    )
+                ),
+            )
+            .order_by(FeedbackRequest.id)
+        )
+    ).all()
+    for request_id, created_at in thanked:
+        payload = {"request_id": request_id, "created_at": created_at.isoformat(), "redraw": True}
+        queue(session, CARD, community_id, payload, due_at=AT_ONCE)
+
+
 async def _uncount(session: AsyncSession, community_id: int, which: Any) -> None:
-    """Takes the kudos about to be deleted out of the monthly counts (rows left at 0 go)."""
+    """Takes the kudos about to be deleted out of the monthly counts (rows left at 0 go).
+
+    Each from the month it was counted in (`Kudos.month`), whatever the community's zone is now.
+    """
     timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
     rows = await session.execute(  # only the public ones were counted (`public_kudos`)
-        select(Kudos.trade_id, Kudos.receiver_id, Kudos.created_at).where(
+        select(Kudos.trade_id, Kudos.receiver_id, Kudos.month, Kudos.created_at).where(
             Kudos.community_id == community_id, which, public_kudos()
         )
     )
-    taken = Counter((month_key(at, timezone or "UTC"), trade or 0, receiver) for trade, receiver, at in rows)
+    zone = timezone or "UTC"
+    taken = Counter(
+        (month or month_key(at, zone), trade or 0, receiver) for trade, receiver, month, at in rows
+    )
     for (month, trade_key, receiver), n in taken.items():
         await session.execute(
             update(KudosMonth)

@@ -29,6 +29,9 @@ class FeedbackRequest(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(100))
     links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Discord: the name of a file attached to /feedback; the file itself is posted with the card (its
+    # interaction attachment's URL expires), so it lives as long as the card's message.
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     question: Mapped[str] = mapped_column(Text, default="")
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
@@ -81,6 +84,10 @@ class Kudos(Base):
     kind: Mapped[str] = mapped_column(String(16))
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The month it counts in (KudosMonth.month), fixed when given: a later change of the community's
+    # zone must not move it, or a deletion would take it out of another month's count. None only for
+    # rows written without `mark_helpful` (tests, benchmarks): then the community's zone of today.
+    month: Mapped[str | None] = mapped_column(String(7), nullable=True)
 
 
 class KudosMonth(Base):

@@ -422,3 +422,48 @@ async def test_a_request_whose_thread_discord_failed_is_saved_and_gets_its_threa
         thread_id = await session.scalar(select(FeedbackRequest.thread_id))
     assert thread_id is not None and int(thread_id) in h.fake.channels
     assert len(cards(h, channel)) == 1
+
+
+async def test_an_attached_file_is_posted_with_the_card_not_linked_at_its_expiring_url(
+    discord_harness: DiscordHarness,
+) -> None:
+    """`/feedback file:` gives an interaction attachment, which Discord marks ephemeral (its signed URL
+    expires): the card linked it and reviewers opening it a day later found a dead link. The file is now
+    downloaded and posted with the card, so it lasts as long as the card; the request keeps its name."""
+    h = discord_harness
+    channel = await configure(h)
+    file = h.fake.attachment("maquette.png", b"\x89PNG fake image")
+    assert file.payload()["ephemeral"] is True
+    asked = await h.fake.invoke_slash(h.guild, h.member, "feedback", {**OPTIONS, "file": file}, locale="fr")
+    [note] = await asked.wait_followups(1)
+    assert note["content"] == h.t("fr", "feedback.asked.posted", channel=channel)
+    [card] = cards(h, channel)
+    assert [(a["filename"], a["size"]) for a in card["attachments"]] == [("maquette.png", len(file.content))]
+    assert file.url not in str(card["embeds"])
+    assert "📎 maquette.png" in str(card["embeds"])
+    async with h.services.db.transaction() as session:
+        [request] = list(await session.scalars(select(FeedbackRequest)))
+    assert (request.file_name, request.links) == ("maquette.png", [OPTIONS["link"]])
+
+
+async def test_a_file_too_big_is_refused_at_once_and_one_discord_fails_to_hand_over_saves_nothing(
+    discord_harness: DiscordHarness,
+) -> None:
+    from cogs.feedback._validation import MAX_FILE_BYTES
+
+    h = discord_harness
+    channel = await configure(h)
+    big = h.fake.attachment("video.mp4", b"x" * (MAX_FILE_BYTES + 1))
+    refused = await h.fake.invoke_slash(h.guild, h.member, "feedback", {**OPTIONS, "file": big}, locale="fr")
+    assert refused.ephemeral
+    assert h.t("fr", "feedback.problems.file_too_big", size=9, max=8) in refused.content
+    assert big.id not in h.fake.attachment_downloads  # refused on its declared size, nothing read
+
+    gone = h.fake.attachment("maquette.png", b"\x89PNG")
+    del h.fake.attachments[gone.id]  # Discord's CDN answers 404
+    failed = await h.fake.invoke_slash(h.guild, h.member, "feedback", {**OPTIONS, "file": gone}, locale="en")
+    [answer] = await failed.wait_followups(1)
+    assert h.t("en", "feedback.errors.file_unreadable") in answer["content"]
+    assert cards(h, channel) == []
+    async with h.services.db.transaction() as session:
+        assert await session.scalar(select(func.count(FeedbackRequest.id))) == 0

@@ -18,9 +18,10 @@ def catalog() -> Catalog:
     return Catalog.load(locale_folders(load_features()))
 
 
-def closed(reviewers: tuple[str, ...], anonymous: int) -> SimpleNamespace:
+def closed(reviewers: tuple[str, ...], anonymous: int, former: int = 0) -> SimpleNamespace:
     """The attributes thanks_card reads of a RequestView."""
-    return SimpleNamespace(reviewers=reviewers, anonymous_answers=anonymous, title="Mon portfolio")
+    return SimpleNamespace(reviewers=reviewers, anonymous_answers=anonymous, former_answers=former,
+                           title="Mon portfolio")
 
 
 @pytest.mark.parametrize(("reviewers", "anonymous", "fr", "en"), [
