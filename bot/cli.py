@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__, startup
-from bot.config import SUPPORTED_LOCALES, ConfigError, Secrets, Settings, load_settings, masked
+from bot.config import (
+    SUPPORTED_LOCALES,
+    ConfigError,
+    Secrets,
+    Settings,
+    load_settings,
+    logging_anyway,
+    masked,
+)
 from bot.log import setup_logging
 
 log = logging.getLogger("collectif")
@@ -98,8 +106,9 @@ _DB_UPGRADE = (
 _DISCORD = ("Discord tasks (sync, invite-url)", "Discord tasks; they use DISCORD_TOKEN.")
 _DISCORD_SYNC = (
     "register the slash commands now",
-    "Log in to Discord with DISCORD_TOKEN and register the slash commands now (globally, or on "
-    "discord.dev_guild_id when set), even if they did not change.",
+    "Apply the pending database migrations (as `run` does), then log in to Discord with DISCORD_TOKEN "
+    "and register the slash commands now (globally, or on discord.dev_guild_id when set), even if they "
+    "did not change.",
 )
 _INVITE_URL = (
     "print the link that adds the bot to a server",
@@ -207,15 +216,27 @@ async def _db_upgrade(settings: Settings) -> None:
 
 
 async def _discord_sync(settings: Settings, secrets: Secrets) -> int:
+    """Migrate first, as `collectif run` does (the sync reads and writes the database), then sync."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.discord_bot.runtime import sync_once
+    from bot.ops import backup
+    from bot.runner import migrate
     from bot.services import Services
 
     startup.check_database(settings.database.url)
-    services = Services.build(settings, secrets)
-    try:
-        return await sync_once(services)
-    finally:
-        await services.db.dispose()
+    with backup.running(settings.database.url):  # `collectif db restore` refuses meanwhile, as for `run`
+        services = Services.build(settings, secrets)
+        try:
+            await migrate(services)  # a database that cannot be used: one line, exit 6 (StartupError)
+            return await sync_once(services)
+        except SQLAlchemyError as exc:  # the database failing during the sync itself
+            failure = startup.database_error(settings.database.url, exc)
+            if failure is None:
+                raise
+            raise failure from None
+        finally:
+            await services.db.dispose()
 
 
 HEALTH_TIMEOUT = 8.0  # seconds; under the image's HEALTHCHECK --timeout
@@ -368,8 +389,9 @@ async def _db_revisions(settings: Settings, *, history: bool) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"collectif: {message}", file=sys.stderr)
-    return 2
+    """A configuration error: one log line (a JSON object with logging.format = "json"), exit 2."""
+    log.error("%s", message)
+    return startup.CONFIG
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -385,6 +407,7 @@ def _main(args: argparse.Namespace) -> int:
     try:
         settings, secrets = load_settings(args.config)
     except ConfigError as exc:
+        setup_logging(logging_anyway(args.config))  # logging.format = "json" even when another key is wrong
         return _fail(str(exc))
     setup_logging(settings.logging)
     try:

@@ -50,7 +50,40 @@ class DatabaseSettings(_Section):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return _asyncpg_url(value) if value.startswith("postgresql") else value
+
+
+# What asyncpg's `ssl` takes as text (libpq's sslmode values); `sslmode=` is libpq's spelling of it.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _asyncpg_url(value: str) -> str:
+    """A PostgreSQL URL SQLAlchemy can parse, with libpq's `sslmode=` given to asyncpg as `ssl=`.
+
+    Managed providers hand out `...?sslmode=require`: asyncpg has no `sslmode` argument (connecting
+    would fail with a TypeError), its `ssl` takes the same values.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        # Never the URL itself in the message: it holds the password.
+        raise ValueError("not a valid database URL: expected postgresql+asyncpg://user:password@host:port/"
+                         "database, the port a number") from None
+    query = {key.lower(): val for key, val in url.query.items()}
+    sslmode, ssl = query.get("sslmode"), query.get("ssl")
+    if sslmode is not None and ssl is not None:
+        raise ValueError("give ssl=… or sslmode=…, not both")
+    mode = sslmode if sslmode is not None else ssl
+    if mode is not None and (not isinstance(mode, str) or mode not in SSL_MODES):
+        raise ValueError(f"ssl / sslmode must be one of {', '.join(SSL_MODES)}")
+    if sslmode is None:
         return value
+    keys = [key for key in url.query if key.lower() == "sslmode"]
+    return url.difference_update_query(keys).update_query_dict({"ssl": sslmode}).render_as_string(
+        hide_password=False)
 
 
 class DiscordSettings(_Section):
@@ -59,6 +92,17 @@ class DiscordSettings(_Section):
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
     guild_ready_timeout: float = Field(default=0.5, gt=0)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _each_shard_once(cls, value: list[int] | None) -> list[int] | None:
+        # An empty list would run every shard (discord.py: `shard_ids or range(shard_count)`), serving the
+        # other processes' servers too; a repeated id would open its gateway session twice.
+        if value is not None and not value:
+            raise ValueError("must list this process's shards (leave it out to run them all)")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each shard id only once")
+        return value
 
     @model_validator(mode="after")
     def _shards_fit(self) -> DiscordSettings:
@@ -277,6 +321,37 @@ def load_settings(
     return settings, Secrets.from_env(environ)
 
 
+def logging_anyway(path: Path | None = None, env: Mapping[str, str] | None = None) -> LoggingSettings:
+    """The logging settings to report a configuration error with (load_settings failed).
+
+    Each of logging.level and logging.format that is valid by itself (the environment's
+    COLLECTIF_LOGGING__…, else the file's), the default for the others: with `format = "json"` the error
+    is a JSON line too, whatever else is wrong.
+    """
+    environ: dict[str, str] = {**load_dotenv_file(), **os.environ} if env is None else dict(env)
+    try:
+        config_path = _config_path(path, environ)
+        data = _read_toml(config_path) if config_path else {}
+    except ConfigError:
+        data = {}
+    section = data.get("logging")
+    from_file: dict[str, Any] = section if isinstance(section, dict) else {}
+    from_env = {key[len(ENV_PREFIX):].lower(): value for key, value in environ.items()
+                if key.upper().startswith(f"{ENV_PREFIX}LOGGING__")}
+    values: dict[str, Any] = {}
+    for key in LoggingSettings.model_fields:
+        for candidate in (from_env.get(f"logging__{key}"), from_file.get(key)):
+            if candidate is None:
+                continue
+            try:
+                LoggingSettings.model_validate({key: candidate})
+            except ValidationError:
+                continue
+            values[key] = candidate
+            break
+    return LoggingSettings.model_validate(values)
+
+
 def _with_env(overrides: Mapping[str, str]) -> type[Settings]:
     """A Settings class reading the given variables instead of os.environ (testable, no global state)."""
 
@@ -312,7 +387,15 @@ def masked(settings: Settings, secrets: Secrets) -> dict[str, Any]:
 
 
 def mask_url(text: str) -> str:
-    """`postgresql+asyncpg://bot:s3cret@db/collectif` -> `postgresql+asyncpg://bot:****@db/collectif`."""
+    """`postgresql+asyncpg://bot:s3cret@db/collectif` -> `postgresql+asyncpg://bot:****@db/collectif`.
+
+    A database URL is read as SQLAlchemy reads it (its password may hold a raw '#', '?' or '/', which
+    a generic URL parser takes for the end of the host); the query's `password=` is masked too.
+    """
+    if text.startswith(("sqlite", "postgresql")):
+        masked_db = _mask_database_url(text)
+        if masked_db is not None:
+            return masked_db
     try:
         parts = urlsplit(text)
         password = parts.password
@@ -326,6 +409,28 @@ def mask_url(text: str) -> str:
         parts = parts._replace(query=urlencode(
             [(key, "****" if key.lower() == "password" else value) for key, value in query], safe="*"))
     return text if parts == original else urlunsplit(parts)
+
+
+_HIDDEN = "collectifmaskedpassword"  # rendered as it is by SQLAlchemy, then shown as ****
+
+
+def _mask_database_url(text: str) -> str | None:
+    """The URL with its passwords masked, as SQLAlchemy parses it; None when it does not parse."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        return None
+    in_query = [key for key in url.query if key.lower() == "password"]
+    if not url.password and not in_query:
+        return text
+    if url.password:
+        url = url.set(password=_HIDDEN)
+    if in_query:
+        url = url.update_query_dict(dict.fromkeys(in_query, _HIDDEN))
+    return url.render_as_string(hide_password=False).replace(_HIDDEN, "****")
 
 
 def _mask_urls(value: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
 from contextvars import ContextVar
@@ -73,6 +74,33 @@ class _DropUnused(logging.Filter):
         return not any(needle in message for needle in self.needles)
 
 
+# The secret part of the platforms' callback URLs. discord.py logs each request's URL at DEBUG
+# (`.../interactions/<id>/<token>/callback`, `.../webhooks/<application id>/<token>/messages/@original`),
+# slack_sdk each response_url it posts to (`hooks.slack.com/actions/<team>/<id>/<token>`): such a
+# token lets whoever reads the log answer and follow up as the bot (15 minutes on Discord, 30 on Slack).
+_URL_TOKEN = re.compile(r"(/(?:interactions|webhooks)/\d+/|hooks\.slack\.com/(?:actions|commands)/\w+/\d+/)"
+                        r"[^/\s?#'\",;)\]}>]+")
+# The loggers that write those URLs (each module's own logger: a filter is not inherited by children).
+_URL_LOGGERS = ("discord.http", "discord.webhook.async_", "discord.webhook.sync",
+                "slack_sdk.webhook.async_client", "slack_sdk.webhook.client")
+
+
+def redact_url_tokens(text: str) -> str:
+    """Each callback URL's token as ****: `…/interactions/123/<token>/callback` -> `…/123/****/callback`."""
+    return _URL_TOKEN.sub(r"\1****", text)
+
+
+class _RedactUrlTokens(logging.Filter):
+    """Keeps the request lines of discord.py's and slack_sdk's loggers, each URL's token as ****."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_url_tokens(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def _log_uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, value, tb)
@@ -108,3 +136,7 @@ def setup_logging(settings: LoggingSettings) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropUnused) for f in logger.filters):
             logger.addFilter(_DropUnused(needles))
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactUrlTokens) for f in logger.filters):
+            logger.addFilter(_RedactUrlTokens())

@@ -84,7 +84,8 @@ async def migrate(services: Services) -> None:
         raise startup.StartupError(
             startup.DATABASE, f"no migration without a backup first: {exc} (or set backup.before_migrate "
             "= false)") from None
-    except (SQLAlchemyError, OSError, UnknownRevisionError) as exc:
+    except (SQLAlchemyError, OSError, UnknownRevisionError, TypeError, ValueError) as exc:
+        # TypeError / ValueError: only the driver refusing database.url's options (a config error).
         failure = startup.database_error(services.settings.database.url, exc)
         if failure is None:
             raise
@@ -234,6 +235,41 @@ async def _settle(watched: dict[asyncio.Future[Any], str]) -> None:
     await asyncio.gather(*watched, return_exceptions=True)
 
 
+class _StoppedWhileStarting(Exception):
+    """SIGINT/SIGTERM (or `stop`) came before the start ended; whatever had started is stopped."""
+
+
+async def _start_unless_stopped(services: Services, names: list[str],
+                                stop: asyncio.Event) -> list[PlatformRuntime]:
+    """`start()`, given up as soon as `stop` is set (SIGINT, SIGTERM).
+
+    A Discord that does not answer (no READY for up to two minutes), a slow Slack or database must not
+    keep `systemctl stop` / `docker stop` waiting. `start()` stops what it started and closes the
+    database when it is cancelled.
+    """
+    starting = asyncio.ensure_future(start(services, names))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        given_up = not starting.done()
+        if given_up:
+            starting.cancel()
+            try:
+                await starting
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # this run itself is being cancelled
+                    raise
+            except Exception:  # stopping what had started failed: logged, the process stops anyway
+                log.exception("stopping while starting failed")
+            await services.db.dispose()  # closed already, unless the start had not begun
+    if given_up:
+        raise _StoppedWhileStarting
+    return starting.result()
+
+
 async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = None,
               stop: asyncio.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code.
@@ -261,9 +297,13 @@ async def run(settings: Settings, secrets: Secrets, *, clock: Clock | None = Non
     try:
         startup.check_database(settings.database.url)
         with backup.running(settings.database.url):  # `collectif db restore` refuses meanwhile
-            with collector_paused_while_starting():
-                services = Services.build(settings, secrets, clock=clock)
-                runtimes = await start(services, names)
+            try:
+                with collector_paused_while_starting():
+                    services = Services.build(settings, secrets, clock=clock)
+                    runtimes = await _start_unless_stopped(services, names, stop)
+            except _StoppedWhileStarting:
+                log.info("stopped while starting")
+                return 0
             watched = _watch(runtimes)
             try:
                 ended = await _until_stopped(stop, watched)

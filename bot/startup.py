@@ -7,6 +7,7 @@ exit code to list in systemd's `RestartPreventExitStatus=` (README: "Exit codes"
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -45,6 +46,8 @@ def database_error(url: str, error: BaseException) -> StartupError | None:
 
     if isinstance(error, UnknownRevisionError):
         return newer_database(url, error.revisions)
+    if isinstance(error, TypeError | ValueError):
+        return _refused_by_driver(error)
     if not isinstance(error, SQLAlchemyError | OSError):
         return None
     reason = _first_line(error)
@@ -61,6 +64,32 @@ def database_error(url: str, error: BaseException) -> StartupError | None:
             "and that the server is running",
         )
     return None
+
+
+_DRIVERS = (f"{os.sep}sqlalchemy{os.sep}", f"{os.sep}asyncpg{os.sep}", f"{os.sep}aiosqlite{os.sep}")
+_URL_PARSER = f"sqlalchemy{os.sep}engine{os.sep}url.py"
+
+
+def _refused_by_driver(error: TypeError | ValueError) -> StartupError | None:
+    """A TypeError or ValueError the driver raised reading database.url: a configuration error.
+
+    asyncpg's connect() raises TypeError for a query option it has no argument for
+    (`?application_name=…`, `?connect_timeout=…`: libpq's, not asyncpg's); SQLAlchemy's URL parser
+    ValueError for a port that is not a number. Only raised by the library itself (the innermost
+    frame), while connecting or parsing the URL: anything else stays an unexpected error.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames or not any(driver in frames[-1].filename for driver in _DRIVERS):
+        return None
+    connecting = any(frame.name == "connect" and any(driver in frame.filename for driver in _DRIVERS)
+                     for frame in frames)
+    if not (connecting or any(frame.filename.endswith(_URL_PARSER) for frame in frames)):
+        return None
+    reason = _first_line(error)
+    return StartupError(
+        CONFIG, f"database.url: the database driver refused it ({reason}): keep only asyncpg's options in "
+        "its query (ssl=… for libpq's sslmode=…) and a numeric port",
+    )
 
 
 def newer_database(url: str, revisions: tuple[str, ...]) -> StartupError:

@@ -55,16 +55,21 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An AsyncEngine for SQLite (storage/sqlite_driver.py) or PostgreSQL (asyncpg)."""
+    """An AsyncEngine for SQLite (storage/sqlite_driver.py) or PostgreSQL (asyncpg).
+
+    `hide_parameters`: neither database.echo's log nor an error's message shows a statement's values
+    (Slack workspace tokens, members' data); the statements themselves still show.
+    """
     if url.startswith("sqlite"):
         from storage.sqlite_driver import InlineSQLite
 
         engine = create_async_engine(
-            url, echo=echo, module=InlineSQLite(), connect_args={"timeout": BUSY_TIMEOUT}
+            url, echo=echo, hide_parameters=True, module=InlineSQLite(),
+            connect_args={"timeout": BUSY_TIMEOUT},
         )
         _sqlite_recipe(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 @dataclass

@@ -276,6 +276,54 @@ async def test_a_backup_never_replaces_a_file_that_is_not_a_backup(tmp_path):
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.parametrize("spelling", ["dotdot", "symlinked-folder", "its-wal"])
+async def test_a_backup_never_replaces_the_database_however_its_path_is_spelled(tmp_path, monkeypatch,
+                                                                                 spelling):
+    """`db backup ../data/c.db` (or through a symlinked folder) was taken for another file: the copy
+    was renamed over the live database, and the running bot's every later write failed."""
+    data = tmp_path / "data"
+    data.mkdir()
+    await _migrated(data)
+    db_file = data / "c.db"
+    named = {"dotdot": f"../{data.name}/c.db", "symlinked-folder": str(tmp_path / "link" / "c.db"),
+             "its-wal": "c.db-wal"}[spelling]
+    (tmp_path / "link").symlink_to(data, target_is_directory=True)
+    monkeypatch.chdir(data)
+    inode = db_file.stat().st_ino
+    live = sqlite3.connect(db_file)  # the running bot's connection, in WAL mode
+    try:
+        live.execute("PRAGMA journal_mode=WAL")
+        live.execute("CREATE TABLE notes (body TEXT)")
+        live.commit()
+        with pytest.raises(backup.BackupError, match="is the database itself"):
+            backup.backup(_settings(data), named)
+        live.execute("INSERT INTO notes VALUES ('written by the bot after the backup')")  # still writable
+        live.commit()
+    finally:
+        live.close()
+    assert db_file.stat().st_ino == inode
+    assert backup.integrity(db_file) == "ok"
+
+
+def test_pg_dump_gets_what_asyncpg_reads_from_the_url_query():
+    """asyncpg reads password, host, port and user from the query too; pg_dump got none of them (no
+    PGPASSWORD: it failed to authenticate, or prompted on a terminal) and no TLS for `ssl=require`."""
+    args, env = backup._pg_env("postgresql+asyncpg://collectif@db.example/collectif?password=Tr0ub4dor")
+    assert env["PGPASSWORD"] == "Tr0ub4dor"
+    assert not any("Tr0ub4dor" in arg for arg in args)  # never on the command line (ps shows it)
+    args, env = backup._pg_env("postgresql+asyncpg://u:p@ignored/collectif?host=db.internal&port=6432"
+                               "&user=bot&ssl=verify-full")
+    assert args == ["--dbname", "collectif", "--host", "db.internal", "--port", "6432", "--username", "bot"]
+    assert env["PGPASSWORD"] == "p" and env["PGSSLMODE"] == "verify-full"
+    args, _ = backup._pg_env("postgresql+asyncpg://u:p@/collectif?host=a:5432&host=b:5433")
+    assert args[2:6] == ["--host", "a,b", "--port", "5432,5433"]
+    # As the settings leave a provider's URL (bot/config.py gives sslmode to asyncpg as ssl).
+    settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL":
+                                       "postgresql+asyncpg://u:Tr0ub#4dor@db/c?sslmode=require"})
+    _, env = backup._pg_env(settings.database.url)
+    assert env["PGPASSWORD"] == "Tr0ub#4dor" and env["PGSSLMODE"] == "require"
+
+
 async def test_a_backup_folder_that_cannot_be_created_is_one_line(tmp_path):
     # A file in the way; for a user other than root, a read-only mount or another user's folder alike.
     await _migrated(tmp_path)

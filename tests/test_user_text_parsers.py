@@ -44,6 +44,7 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from bot.community_time import parse_datetime
     from bot.discord_bot.notifier import _short_location as event_location
     from bot.i18n import expand_commands
+    from bot.log import redact_url_tokens
     from bot.rendering.discord import rich as discord_text
     from bot.slack_app.router import typed_values
     from bot.text import refuse_control_characters
@@ -162,6 +163,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "pool slack metadata": pool_channel,
         "rota task form": task_form,
         "rota task name": task_key,
+        # discord.py's DEBUG request lines carry the payload sent (a member's text among it).
+        "log line token redaction": redact_url_tokens,
     }
     return {name: _ignore_user_errors(parse) for name, parse in found.items()}
 
@@ -182,6 +185,7 @@ LISTED = {
     "cogs/feedback/_slack.py",
     "cogs/matching/_request.py",
     "cogs/pooling/_form.py", "cogs/pooling/_slack.py", "cogs/pooling/_rota_form.py",
+    "bot/log.py",
 }
 
 _ATOMS = ("1", " ", "1 ", "1h", "h1", "a", "é", "-", "1-", ",", ":", "a:", "<@", "<#", "<@U1|",

@@ -94,12 +94,31 @@ def target(settings: Settings, path: str | Path | None, *, label: str = "") -> t
         if path.exists() and not path.is_dir():
             raise BackupError(f"{path} is a file, not a folder: not backed up")
         return path / name, True
-    if path == sqlite_file(settings.database.url):
+    if _is_the_database(path, sqlite_file(settings.database.url)):
         raise BackupError(f"{path} is the database itself: give another file or a folder")
     if path.is_file() and path.stat().st_size and not _starts_with(path, MAGIC[suffix]):
         kind = "a SQLite database" if suffix == SQLITE_SUFFIX else "a pg_dump archive"
         raise BackupError(f"{path} exists and is not {kind}: not overwritten, give another name")
     return path, False
+
+
+def _is_the_database(path: Path, db_file: Path | None) -> bool:
+    """Whether `path` is the SQLite file or its journal, however spelled (`..`, a symlinked folder).
+
+    Renaming a backup over the live file would leave the running bot writing to the old, unlinked one
+    (every later write then fails); over its -wal or -shm, it would damage the database.
+    """
+    if db_file is None:
+        return False
+    resolved = path.resolve()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        journal = db_file.with_name(db_file.name + suffix)
+        if resolved == journal.resolve():
+            return True
+        with contextlib.suppress(OSError):  # a hard link, a bind mount: the same file by another path
+            if os.path.samefile(path, journal):
+                return True
+    return False
 
 
 def _starts_with(path: Path, magic: bytes) -> bool:
@@ -198,19 +217,54 @@ def backup_sqlite(source: Path, dest: Path) -> None:
 
 
 def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
-    """The libpq arguments (password in the environment) for a postgresql+asyncpg URL."""
+    """The libpq arguments (password in the environment) for a postgresql+asyncpg URL.
+
+    asyncpg also reads user, password, host, port and database from the URL's query (SQLAlchemy passes
+    them on): so does this, the query winning as it does for asyncpg. Its `ssl` (libpq's sslmode
+    values, bot/config.py) becomes PGSSLMODE.
+    """
     parsed = make_url(url)
-    args = ["--dbname", parsed.database or "postgres"]
-    if parsed.host:
-        args += ["--host", parsed.host]
-    if parsed.port:
-        args += ["--port", str(parsed.port)]
-    if parsed.username:
-        args += ["--username", parsed.username]
+
+    def query(name: str) -> str | None:
+        value = parsed.query.get(name)
+        return (value[-1] if value else None) if isinstance(value, tuple) else value or None
+
+    host, port = _pg_hosts(parsed.query.get("host"), query("port"))
+    host = host or parsed.host
+    port = port or (str(parsed.port) if parsed.port else None)
+    user = query("user") or parsed.username
+    password = query("password") or parsed.password
+    args = ["--dbname", query("database") or parsed.database or "postgres"]
+    if host:
+        args += ["--host", host]
+    if port:
+        args += ["--port", port]
+    if user:
+        args += ["--username", user]
     env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    sslmode = query("ssl") or query("sslmode")
+    if sslmode:
+        env["PGSSLMODE"] = sslmode
     return args, env
+
+
+def _pg_hosts(hosts: str | tuple[str, ...] | None, port: str | None) -> tuple[str | None, str | None]:
+    """The --host and --port of libpq from the query's host(s).
+
+    `host=h1,h2&port=p1,p2` (libpq's own form) or `host=h1:p1&host=h2:p2` (SQLAlchemy's other form).
+    """
+    if not hosts:
+        return None, port
+    if isinstance(hosts, str):
+        if port is None and hosts.count(":") == 1:
+            name, _, number = hosts.partition(":")
+            return name, number or None
+        return hosts, port
+    pairs = [item.partition(":") for item in hosts]
+    numbers = [number for _, _, number in pairs]
+    return ",".join(name for name, _, _ in pairs), ",".join(numbers) if all(numbers) else port
 
 
 def _one_line(output: str) -> str:

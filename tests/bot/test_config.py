@@ -61,6 +61,19 @@ def test_config_env_variable_and_local_file(tmp_path, monkeypatch):
         ('[database]\nurl = "mysql://x"\n', {}, "database.url: must start with"),
         ('[slack]\nmode = "carrier-pigeon"\n', {}, "slack.mode"),
         ('[discord]\nshard_ids = [3]\nshard_count = 2\n', {}, "discord: shard_ids must be between"),
+        # An empty list ran every shard (discord.py: `shard_ids or range(shard_count)`), serving the other
+        # processes' servers too; a repeated id opened its gateway session twice.
+        ("", {"COLLECTIF_DISCORD__SHARD_COUNT": "2", "COLLECTIF_DISCORD__SHARD_IDS": "[]"},
+         "discord.shard_ids: must list"),
+        ("", {"COLLECTIF_DISCORD__SHARD_COUNT": "2", "COLLECTIF_DISCORD__SHARD_IDS": "[0, 0]"},
+         "discord.shard_ids: each shard id only once"),
+        # A port that is not a number crashed the first connection with a ValueError traceback.
+        ("", {"COLLECTIF_DATABASE__URL": "postgresql+asyncpg://collectif:pw@db.example:54x2/collectif"},
+         "database.url: not a valid database URL"),
+        ("", {"COLLECTIF_DATABASE__URL": "postgresql+asyncpg://c:pw@db/c?sslmode=sometimes"},
+         "database.url: ssl / sslmode must be one of"),
+        ("", {"COLLECTIF_DATABASE__URL": "postgresql+asyncpg://c:pw@db/c?sslmode=require&ssl=require"},
+         "database.url: give ssl=… or sslmode=…, not both"),
         ("", {"COLLECTIF_SLACK__HTTP_PORT": "many"}, "slack.http_port"),
         ("", {"COLLECTIF_NOPE__X": "1"}, "COLLECTIF_NOPE__X: unknown setting"),
         ("[database\n", {}, "not valid TOML"),
@@ -151,3 +164,32 @@ def test_urls_without_a_password_are_shown_as_they_are(url):
     from bot.config import mask_url
 
     assert mask_url(url) == url
+
+
+# A password may hold a raw '#', '?' or '/': SQLAlchemy (and so asyncpg) reads it whole, while a generic
+# URL parser cuts the host at that character, found no password and showed the URL as it was.
+URL_CHARACTER_PASSWORDS = ["Tr0ub#4dor", "Tr0ub?4dor", "Tr0ub/4dor"]
+
+
+@pytest.mark.parametrize("password", URL_CHARACTER_PASSWORDS)
+def test_check_config_masks_a_database_password_holding_url_characters(password):
+    from sqlalchemy import make_url
+
+    url = f"postgresql+asyncpg://collectif:{password}@db.example:5432/collectif"
+    assert make_url(url).password == password  # the URL the bot connects with
+    settings, secrets = load_settings(None, {"COLLECTIF_DATABASE__URL": url})
+    shown = masked(settings, secrets)["database"]["url"]  # what `collectif check-config` prints
+    assert "4dor" not in shown
+    assert shown == "postgresql+asyncpg://collectif:****@db.example:5432/collectif"
+
+
+def test_a_libpq_sslmode_is_given_to_asyncpg_as_ssl():
+    from sqlalchemy import make_url
+
+    url = "postgresql+asyncpg://collectif:Tr0ub#4dor@db.example:5432/collectif?sslmode=require&timeout=5"
+    settings, _ = load_settings(None, {"COLLECTIF_DATABASE__URL": url})
+    parsed = make_url(settings.database.url)
+    assert dict(parsed.query) == {"ssl": "require", "timeout": "5"}  # asyncpg has no sslmode argument
+    assert parsed.password == "Tr0ub#4dor" and parsed.host == "db.example" and parsed.port == 5432
+    plain = "postgresql+asyncpg://collectif:pw@db/collectif?ssl=verify-full"
+    assert load_settings(None, {"COLLECTIF_DATABASE__URL": plain})[0].database.url == plain

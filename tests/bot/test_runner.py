@@ -266,3 +266,37 @@ def test_the_afterworks_date_reader_is_warmed_once_connected_not_at_its_start_ho
     from cogs.afterworks._publish import warm_date_reader
 
     assert FEATURE.warm_up is warm_date_reader
+
+
+@dataclass
+class HangingRuntime(FakeRuntime):
+    """A platform that never finishes starting (a Discord that never sends READY)."""
+
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: bool = False
+
+    async def start(self) -> None:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+
+
+async def test_a_stop_while_starting_gives_the_start_up_and_exits_0(settings, clock, launch) -> None:
+    ready, hanging = FakeRuntime("ready"), HangingRuntime("hanging")
+    launch.runtimes.extend([ready, hanging])
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(settings, DISCORD, clock=clock, stop=stop))
+    await asyncio.wait_for(hanging.started.wait(), 10)
+
+    stop.set()  # SIGTERM while the second platform still starts
+    assert await asyncio.wait_for(task, 5) == 0
+    assert hanging.cancelled
+    assert ready.events == ["start", "stop"]  # what had started is stopped
+    [services] = launch.services
+    assert services.db.engine.pool.checkedout() == 0
+    assert not services.scheduler.running
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # nothing frozen for a start given up
+    assert _no_signal_handler_left()

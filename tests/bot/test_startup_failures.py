@@ -238,3 +238,105 @@ async def test_a_clean_start_in_json_prints_only_json_and_no_voice_or_plugin_not
     stderr = "".join(lines) + rest.decode()
     assert process.returncode == 0, stderr
     assert _problems(stderr, "json") == []
+
+
+# -- database.url: its password, its options, `discord sync` on a database not ready -----------------
+
+URL_CHARACTER_PASSWORDS = ["Tr0ub#4dor", "Tr0ub?4dor", "Tr0ub/4dor"]  # raw in the URL: SQLAlchemy reads them
+
+
+@pytest.mark.parametrize("password", URL_CHARACTER_PASSWORDS)
+async def test_a_database_that_does_not_answer_is_one_line_without_its_password(tmp_path, password):
+    url = f"postgresql+asyncpg://collectif:{password}@127.0.0.1:{_closed_port()}/collectif"
+    code, stderr = await _cli("db", "upgrade", cwd=tmp_path, env={"COLLECTIF_DATABASE__URL": url})
+    _one_line(code, stderr, "text", startup.DATABASE, "cannot connect to the database",
+              "collectif:****@127.0.0.1")
+    assert "4dor" not in stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+async def test_a_libpq_sslmode_in_the_database_url_is_accepted(tmp_path, fmt):
+    """Managed providers hand out `?sslmode=require`; asyncpg has no sslmode argument (a TypeError, exit
+    1, restarted in a loop): it is given to asyncpg as ssl=require, and here the server is down."""
+    url = f"postgresql+asyncpg://collectif:pw@127.0.0.1:{_closed_port()}/collectif?sslmode=require"
+    env = {"COLLECTIF_DATABASE__URL": url, "COLLECTIF_LOGGING__FORMAT": fmt}
+    code, stderr = await _cli("db", "upgrade", cwd=tmp_path, env=env)
+    _one_line(code, stderr, fmt, startup.DATABASE, "cannot connect to the database", "ssl=require")
+
+
+@pytest.mark.parametrize(("args", "fmt"), [(("run",), "json"), (("db", "upgrade"), "text")])
+async def test_a_database_url_option_the_driver_does_not_take_is_a_configuration_error(tmp_path, discord,
+                                                                                       args, fmt):
+    url = f"postgresql+asyncpg://collectif:pw@127.0.0.1:{_closed_port()}/collectif?application_name=bot"
+    env = _discord_env(discord, fmt, COLLECTIF_DATABASE__URL=url)
+    code, stderr = await _cli(*args, cwd=tmp_path, env=env)
+    _one_line(code, stderr, fmt, startup.CONFIG, "database.url", "application_name")
+    assert discord.requests == []  # stopped before connecting
+
+
+async def _cli_with_output(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_discord_sync_on_a_fresh_install_migrates_first_as_run_does(tmp_path, discord):
+    env = _discord_env(discord, "text")
+    code, out, stderr = await _cli_with_output("discord", "sync", cwd=tmp_path, env=env)
+    assert code == 0, stderr
+    assert "commands synced" in out
+    assert "Traceback" not in stderr and "no such table" not in stderr
+    with sqlite3.connect(tmp_path / "collectif.db") as conn:  # migrated, as `collectif run` leaves it
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+    conn.close()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+async def test_discord_sync_with_the_database_down_is_exit_6(tmp_path, discord, fmt):
+    url = f"postgresql+asyncpg://collectif:pw@127.0.0.1:{_closed_port()}/collectif"
+    code, stderr = await _cli("discord", "sync", cwd=tmp_path,
+                              env=_discord_env(discord, fmt, COLLECTIF_DATABASE__URL=url))
+    _one_line(code, stderr, fmt, startup.DATABASE, "cannot connect to the database", "database.url")
+    assert discord.requests == []  # stopped before logging in
+
+
+# -- a configuration error found before logging is set up: still the chosen format --------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(("args", "env", "words"), [
+    (("run",), {"COLLECTIF_COMMUNITY__TIMEZONE": "Nowhere/Land"}, ("community.timezone",)),
+    (("run",), {"COLLECTIF_LOGGING__LEVEL": "LOUD"}, ("logging.level",)),
+    (("discord", "sync"), {}, ("DISCORD_TOKEN",)),
+])
+async def test_a_configuration_error_is_one_log_line_of_the_chosen_format(tmp_path, fmt, args, env, words):
+    code, stderr = await _cli(*args, cwd=tmp_path, env={"COLLECTIF_LOGGING__FORMAT": fmt, **env})
+    _one_line(code, stderr, fmt, startup.CONFIG, *words)
+    assert list(tmp_path.iterdir()) == []  # nothing created before refusing
+
+
+async def test_only_the_drivers_own_type_and_value_errors_name_database_url() -> None:
+    from storage.engine import Database
+
+    url = f"postgresql+asyncpg://collectif:pw@127.0.0.1:{_closed_port()}/collectif?connect_timeout=5"
+    db = Database.from_url(url)
+    try:
+        with pytest.raises(TypeError) as refused:  # libpq's option, not asyncpg's
+            async with db.engine.connect():
+                pass
+    finally:
+        await db.dispose()
+    failure = startup.database_error(url, refused.value)
+    assert failure is not None and failure.exit_code == startup.CONFIG
+    assert "database.url" in str(failure) and "connect_timeout" in str(failure)
+    with pytest.raises(ValueError) as bad_port:
+        Database.from_url("postgresql+asyncpg://collectif:pw@db.example:54x2/collectif")
+    assert startup.database_error("postgresql+asyncpg://db", bad_port.value) is not None
+    with pytest.raises(ValueError) as ours:
+        int("a bug of ours")
+    assert startup.database_error(url, ours.value) is None  # stays an unexpected error (logged, exit 1)

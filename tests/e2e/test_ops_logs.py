@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import LoggingSettings
 from bot.log import setup_logging
+from tests.e2e.conftest import DiscordHarness
 from tests.e2e.slack_harness import SlackHarness
 
 
@@ -53,3 +54,48 @@ async def test_an_error_logged_in_a_slack_handler_names_its_community_feature_an
     outside = json.loads(json_logs.getvalue().strip().splitlines()[-1])
     assert outside["message"] == "outside" and "community" not in outside
 
+
+
+async def test_at_debug_discord_request_lines_are_logged_without_the_interaction_token(
+        discord_harness: DiscordHarness) -> None:
+    """README: no token is logged, not even at logging.level = "DEBUG". discord.py logs each request's
+    URL at DEBUG: `.../interactions/<id>/<token>/callback`, `.../webhooks/<app>/<token>/...` (a token
+    that answers and follows up as the bot for 15 minutes)."""
+    h = discord_harness
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, sys.excepthook, threading.excepthook
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    try:
+        setup_logging(LoggingSettings(level="DEBUG", format="json"))
+        root.addHandler(Keep())
+        await h.fake.invoke_slash(h.guild, h.member, "help", locale="fr")
+    finally:
+        root.handlers[:], level, sys.excepthook, threading.excepthook = saved
+        root.setLevel(level)
+    tokens = [interaction.token for interaction in h.fake.interactions.values()]
+    assert tokens, "no interaction seen by the fake"
+    messages = [record.getMessage() for record in records]
+    assert not [m for m in messages for token in tokens if token in m], messages[:3]
+    # The request lines are still there, useful: the interaction's id, the token masked.
+    assert any("/interactions/" in m and "/****/callback" in m for m in messages), messages[:20]
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("POST https://discord.com/api/v10/interactions/1234/aW50ZXJhY3Rpb246MTIz.x-_y/callback with None",
+     "POST https://discord.com/api/v10/interactions/1234/****/callback with None"),
+    ("PATCH https://discord.com/api/v10/webhooks/5678/aW50ZXJhY3Rpb246/messages/@original has returned 200",
+     "PATCH https://discord.com/api/v10/webhooks/5678/****/messages/@original has returned 200"),
+    ("Sending a request - url: https://hooks.slack.com/actions/T0123ABC/4567890/zYxW9876vuTs, body: {}",
+     "Sending a request - url: https://hooks.slack.com/actions/T0123ABC/4567890/****, body: {}"),
+    ("GET https://discord.com/api/v10/guilds/42/channels has returned 200",
+     "GET https://discord.com/api/v10/guilds/42/channels has returned 200"),
+])
+def test_callback_url_tokens_are_masked_in_the_request_lines(line: str, shown: str) -> None:
+    from bot.log import redact_url_tokens
+
+    assert redact_url_tokens(line) == shown

@@ -72,3 +72,39 @@ async def test_run_starts_both_platforms_and_stops_cleanly(tmp_path, sig):
     finally:
         await slack.stop()
         await discord.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_while_discord_does_not_answer_at_start_ends_the_process_at_once(tmp_path, sig):
+    """Start-up (migrations, log in, up to 120 s for READY, Slack's auth.test) used to run to its end
+    before a SIGTERM was looked at: `systemctl stop` / `docker stop` waited for the supervisor's kill."""
+    connected = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepts, never answers: a black-holed proxy, a Discord outage
+        connected.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
+           "COLLECTIF_DISCORD__API_BASE_URL": f"http://127.0.0.1:{port}/api/v10",
+           "DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.not-a-real-secret"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        await asyncio.wait_for(connected.wait(), 30)  # migrated, logging in to Discord
+        process.send_signal(sig)
+        _, err = await asyncio.wait_for(process.communicate(), 5)
+        stderr = err.decode()
+        assert process.returncode == 0, stderr  # README "Exit codes": 0 = stopped on request
+        assert "stopped while starting" in stderr
+        assert "Traceback" not in stderr and "Unclosed" not in stderr, stderr
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        for writer in held:
+            writer.close()
+        server.close()

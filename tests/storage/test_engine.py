@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,3 +133,27 @@ async def test_a_cancelled_transaction_keeps_nothing_and_gives_its_connection_ba
     assert any_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     async with any_db.transaction(write=False) as session:
         assert await session.scalar(select(Meta.value).where(Meta.key == "cancelled")) is None
+
+
+async def test_database_echo_and_errors_never_show_a_statements_values(
+        any_db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    """database.echo = true logged every statement with its values: Slack workspace tokens (slack_bots),
+    members' data. The statements still show; their values do not, in the log nor in an error."""
+    from sqlalchemy.exc import IntegrityError
+
+    secret = "xoxb-1234-not-for-the-logs"
+    url = any_db.engine.url.render_as_string(hide_password=False)
+    echoing = Database.from_url(url, echo=True)
+    try:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            async with echoing.transaction() as session:
+                session.add(Meta(key="slack-token", value=secret))
+        logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert "INSERT INTO meta" in logged  # echo still shows what runs
+        assert secret not in logged
+        with pytest.raises(IntegrityError) as error:
+            async with echoing.transaction() as session:
+                session.add(Meta(key="slack-token", value=secret))
+        assert secret not in str(error.value)
+    finally:
+        await echoing.dispose()
