@@ -13,11 +13,10 @@ gap, i.e. it is 03:30 summer time. Python's zoneinfo with `fold=0` gives exactly
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
-
-from bot.text import is_number
 
 LOCALES = ("fr", "en")
 MAX_DATE_TEXT = 40  # "mardi 15 décembre 2026 à 19h30" is 30: bounded before parsing
@@ -73,13 +72,18 @@ def parse_date(text: str, today: date, locale: str = "fr") -> date | None:
     if not text or len(text) > MAX_DATE_TEXT:
         return None
     text = _FROM_WORDS.sub("", text, count=1)
-    if not text or is_number(text):  # "2" is no date, though dateparser reads one
+    if not text or _lone_number(text):  # "2" (or "²", "١٢") is no date, though dateparser reads one
         return None
     exact = _exact_date(text, today)
     if exact is not False:
         return exact
     found = _parse(text, datetime(today.year, today.month, today.day, 12), "UTC", locale)
     return found[0].date() if found else None
+
+
+def _lone_number(text: str) -> bool:
+    """Digits of any script and nothing else ("2", "²", "１２"): no date, though dateparser reads one."""
+    return all(unicodedata.category(c).startswith("N") for c in text)
 
 
 def parse_datetime(text: str, timezone: str, now: datetime, locale: str = "fr") -> datetime | None:
@@ -102,7 +106,7 @@ def parse_wall_time(text: str, timezone: str, now: datetime, locale: str = "fr")
     applying RFC 5545's choice.
     """
     text = " ".join(text.split())
-    if not text or len(text) > MAX_DATE_TEXT or is_number(text):
+    if not text or len(text) > MAX_DATE_TEXT or _lone_number(text):
         return None
     zone = ZoneInfo(timezone)
     found = _parse(text, now.astimezone(zone).replace(tzinfo=None), timezone, locale)

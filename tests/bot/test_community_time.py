@@ -23,6 +23,7 @@ def test_today_is_the_community_day() -> None:
     ("15 janvier", date(2027, 1, 15)), ("next monday", date(2026, 11, 23)),
     ("lundi prochain", date(2026, 11, 23)), ("dans 2 semaines", date(2026, 12, 2)),
     ("31/02/2027", None), ("banane", None), ("2", None), ("1" * 41, None),
+    ("²", None), ("1²", None), ("٣", None), ("１２", None),  # digits of other scripts: no date either
 ])
 def test_dates_in_both_languages(text: str, expected: date | None) -> None:
     assert parse_date(text, TODAY, "fr") == expected
