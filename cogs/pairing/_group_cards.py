@@ -132,6 +132,8 @@ async def deliver(services: Services, community_id: int, group_id: int, *, retry
         return
     sent: list[tuple[int | None, PostRef]] = []
     failing = await _send_missing(services, community, group, people, intro, shown, sent)
+    if people.former:  # a deletion before the space was recorded: its name named her too
+        await _rename(services, community, group, people)
     async with services.db.transaction() as session:
         record(session, community_id, group_id, sent, services)
         if group.space == SPACE_DMS and not sent and not shown and not failing:  # every DM refused
@@ -214,7 +216,12 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         .where(Post.community_id == community_id, Post.feature == FEATURE, Post.object_id.in_(groups))
         .distinct()
     )
-    for group_id in sorted(shown):
+    # A private thread's name named them too, even before any card of it was recorded (its card failed).
+    named = await session.scalars(
+        select(PairingGroup.id).where(PairingGroup.community_id == community_id, PairingGroup.id.in_(groups),
+                                      PairingGroup.thread_id.is_not(None))
+    )
+    for group_id in sorted({*shown, *named}):
         queue(session, REDRAW, community_id, {"group_id": group_id})
 
 
@@ -247,22 +254,27 @@ async def redraw(services: Services, community_id: int, group_id: int) -> None:
         )
         people = await group_people(session, community_id, group_id)
         intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
-    if community is None or group is None or not copies:
+    if community is None or group is None:
         return
-    failing = await _edit(services, community, group_id, copies, people, intro)
+    failing = await _edit(services, community, group_id, copies, people, intro) if copies else set()
     space = group.thread_id or group.channel_id
     if space in failing and await _reopen(services, community, group):
         failing = await _edit(
             services, community, group_id, [c for c in copies if c.channel_id in failing], people, intro
         )
-    if group.space == SPACE_OPEN and group.thread_id and people.former:
-        # The thread's name named her too ("Café : Alice, Bob"): renamed as the card is redrawn.
-        names = [name for _, _, name, _ in people.members]
-        name = space_name(services.catalog, community.locale, names, former=people.former)
-        await notifier_for(services, community.platform).rename_private_space(
-            community.external_id, ThreadRef(group.channel_id or "", group.thread_id), name)
+    await _rename(services, community, group, people)
     if failing:
         raise RuntimeError(f"pairing: the card of group {group_id} could not be redrawn in {sorted(failing)}")
+
+
+async def _rename(services: Services, community: Community, group: PairingGroup, people: GroupPeople) -> None:
+    """The private thread's name ("Café : Alice, Bob") without the members who deleted their data."""
+    if group.space != SPACE_OPEN or not group.thread_id or not people.former:
+        return
+    names = [name for _, _, name, _ in people.members]
+    name = space_name(services.catalog, community.locale, names, former=people.former)
+    await notifier_for(services, community.platform).rename_private_space(
+        community.external_id, ThreadRef(group.channel_id or "", group.thread_id), name)
 
 
 async def _edit(

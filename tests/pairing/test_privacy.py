@@ -237,3 +237,40 @@ async def test_avoid_or_unavoid_on_her_returned_account_takes_the_kept_entrys_pl
     await run(services, bob, unavoid, "U1")  # ends the entry kept from her second deletion
     async with services.db.transaction() as session:
         assert list(await session.scalars(select(PairingAvoid))) == []
+
+
+class ThreadCardFails(RecordingNotifier):
+    """The group's thread opens, but the card in it fails (503) until `failing_cards` is cleared."""
+
+    failing_cards = True
+
+    async def post_in_thread(
+        self, community_external_id: str, thread: ThreadRef, card: Card
+    ) -> PostRef | None:
+        if self.failing_cards:
+            raise RuntimeError("503 Service Unavailable")
+        return await super().post_in_thread(community_external_id, thread, card)
+
+
+async def test_a_thread_whose_card_had_not_gone_out_yet_loses_her_name_too(
+    services: Services, clock: FrozenClock
+) -> None:
+    """The thread "Café : Name U1, Name U2" is open, its card waiting for its job (a 503); Alice deletes
+    her data meanwhile: with no card recorded, the thread's name must still lose her name."""
+    notifier = ThreadCardFails()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await hold_first_round(services, clock)
+    [space] = [s for s in notifier.threads.values() if s.private]
+    assert "Name U1" in space.name
+
+    await delete_member_data(services, alice, alice.member_id)
+    await run_privacy_jobs(services, clock)
+    notifier.failing_cards = False
+    for _ in range(6):  # the card's DELIVER job (3 minutes later, backing off)
+        clock.advance(timedelta(minutes=30))
+        await services.scheduler.run_due()
+    [card] = [c for (where, _), c in notifier.messages.items() if where == space.ref.thread_id]
+    assert "Name U1" not in str(card) and "Name U1" not in space.name, space.name
