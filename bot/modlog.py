@@ -6,6 +6,10 @@ found it, with a key naming its catalog texts (`<key>.title`, `<key>.text`) and 
 A job posts it in the community's language, once per `once` key however many times it is queued,
 and with the jobs' retries when the platform fails. No moderators' log channel set: nothing to post
 (the member who met the problem was answered already).
+
+A notice naming members keeps no names: it is queued with `rows` (what to read, e.g. audit entry
+ids) and its feature's drawer (`draws`) writes its texts when it is posted, from the rows as they are
+then, so that a member who deleted their data meanwhile is not named by a notice posted later.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -39,15 +44,29 @@ class Services(Runtime, Protocol):
     def catalog(self) -> Catalog: ...
 
 
+# What a notice's drawer returns: its texts' parameters (beside those queued), None when nothing is left.
+Drawer = Callable[["Services", int, dict[str, Any]], Awaitable[dict[str, str] | None]]
+_DRAWERS: dict[str, Drawer] = {}
+
+
+def draws(key: str, drawer: Drawer) -> None:
+    """The notices `key` queued with `rows` are written by `drawer` when posted (registered on import)."""
+    _DRAWERS[key] = drawer
+
+
 async def queue_notice(services: Runtime, session: AsyncSession, community_id: int, key: str, *,
-                       once: str, **params: str) -> None:
+                       once: str, rows: dict[str, Any] | None = None, **params: str) -> None:
     """A notice `key` for the community's moderators, posted after the caller's transaction commits.
 
     `once` names the cause (e.g. the channel's id): the same key and cause is posted only once.
+    `rows`: what the drawer registered for `key` (`draws`) reads when the notice is posted.
     """
+    payload: dict[str, Any] = {"key": key, "params": params}
+    if rows is not None:
+        payload["rows"] = rows
     await services.scheduler.schedule(
         session, kind=NOTICE, due_at=services.clock.now(), community_id=community_id,
-        payload={"key": key, "params": params}, dedupe_key=f"{NOTICE}:{community_id}:{key}:{once}",
+        payload=payload, dedupe_key=f"{NOTICE}:{community_id}:{key}:{once}",
     )
 
 
@@ -71,8 +90,17 @@ async def post_notice(services: Services, community_id: int, key: str, params: d
 
 async def _run(services: Services, run: JobRun) -> None:
     assert run.community_id is not None
-    await post_notice(services, run.community_id, str(run.payload.get("key") or ""),
-                      dict(run.payload.get("params") or {}))
+    key, params = str(run.payload.get("key") or ""), dict(run.payload.get("params") or {})
+    rows = run.payload.get("rows")
+    if rows is not None:  # drawn now (a notice queued by an earlier version holds its texts)
+        drawer = _DRAWERS.get(key)
+        if drawer is None:  # its feature is not loaded in this process: failed, and said so
+            raise RuntimeError(f"no drawer for the modlog notice {key!r} in this process")
+        drawn = await drawer(services, run.community_id, dict(rows))
+        if drawn is None:
+            return
+        params.update(drawn)
+    await post_notice(services, run.community_id, key, params)
 
 
 def register_jobs(services: Services) -> None:

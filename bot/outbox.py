@@ -7,7 +7,10 @@ tries in all). The member's answer does not wait for it, and the other members o
 told. Closed DMs (the member refuses them) are the member's choice: not retried.
 
 A kept message is the member's data: listed by their export (`pending`), deleted with their data
-(`forget_member`, called by the privacy cog), and with the community (the jobs' foreign key).
+(`forget_member`, called by the privacy cog), and with the community (the jobs' foreign key). It may
+also name or show other members (who answered, who declined, the team): every caller says which
+(`about`, required so that none forgets), and a kept message about a member who deletes their data
+is deleted with it, never sent with her name afterwards.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 import logging
 import uuid
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -73,13 +77,16 @@ def _key(community_id: int, member_id: int) -> str:
 
 
 async def send_dm(services: Services, community: Place, member_id: int, user_id: str, card: Card, *,
-                  undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
+                  about: Collection[int], undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
     """DM `card` to a member now, or keep it for later when the platform fails.
 
-    True when sent or kept; False when the member's DMs are closed (or the member is gone, or the
-    message could not even be kept: the database failed too, logged). `undelivered` (a job kind and
-    its payload) is queued when a kept message finally cannot be delivered (DMs closed by then, or
-    every attempt failed), for a caller that counted on it (a matching invitation).
+    True when sent or kept, or dropped because a member it is `about` deleted their data meanwhile
+    (not kept with their name); False when the member's DMs are closed (or the member is gone, or the
+    message could not even be kept: the database failed too, logged). `about`: the ids of the other
+    members the card names or shows (`()` when none): a kept message is deleted with their data
+    (`forget_member`). `undelivered` (a job kind and its payload) is queued when a kept message finally
+    cannot be delivered (DMs closed by then, or every attempt failed), for a caller that counted on it
+    (a matching invitation).
     A programming error (`BUGS`) is raised, not kept: retrying it would not help.
     """
     notifier = services.notifiers.get(community.platform)
@@ -94,13 +101,18 @@ async def send_dm(services: Services, community: Place, member_id: int, user_id:
         except Exception:
             log.warning("DM to member %s of community %s failed; kept in the outbox", member_id, community.id,
                         exc_info=True)
+    others = sorted({int(m) for m in about} - {member_id})
     payload: dict[str, Any] = {"member_id": member_id, "user_id": user_id, "card": card_to_data(card)}
+    if others:
+        payload["about"] = others
     if undelivered is not None:
         payload["undelivered"] = {"kind": undelivered[0], "payload": undelivered[1]}
     try:
         async with services.db.transaction() as session:
             if not await _member_is(session, community.id, member_id, user_id):
                 return False  # deleted their data meanwhile: nothing of theirs is kept
+            if not await _all_there(session, community.id, others, hold=True):
+                return True  # one it names deleted their data meanwhile: not kept with her name
             await services.scheduler.schedule(
                 session, kind=OUTBOX, due_at=services.clock.now() + timedelta(minutes=1),
                 community_id=community.id, dedupe_key=_key(community.id, member_id) + uuid.uuid4().hex,
@@ -119,6 +131,21 @@ async def _member_is(session: AsyncSession, community_id: int, member_id: int, u
     return found is not None
 
 
+async def _all_there(session: AsyncSession, community_id: int, member_ids: list[int], *, hold: bool = False
+                     ) -> bool:
+    """None of these members deleted their data.
+
+    `hold`: their rows are held until the commit (FOR KEY SHARE), so that a deletion running meanwhile
+    either waits for the kept message (and deletes it with her data) or is seen here.
+    """
+    if not member_ids:
+        return True
+    query = select(Member.id).where(Member.community_id == community_id, Member.id.in_(member_ids))
+    if hold:
+        query = query.with_for_update(read=True, key_share=True)
+    return len(set(await session.scalars(query))) == len(member_ids)
+
+
 async def deliver(services: Services, run: JobRun) -> None:
     """The job: send a kept message; a platform failure raises, so the scheduler tries again later.
 
@@ -129,7 +156,8 @@ async def deliver(services: Services, run: JobRun) -> None:
     member_id, user_id = int(run.payload["member_id"]), str(run.payload["user_id"])
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, run.community_id)
-        there = community is not None and await _member_is(session, community.id, member_id, user_id)
+        there = (community is not None and await _member_is(session, community.id, member_id, user_id)
+                 and await _all_there(session, community.id, _about(run.payload)))
     if community is None or not there or not community.active:
         await _forget_card(services, run)  # gone since: dropped, its text with it
         return
@@ -207,13 +235,31 @@ async def pending(session: AsyncSession, community_id: int, member_id: int) -> l
 
 
 async def forget_member(session: AsyncSession, community_id: int, member_id: int) -> None:
-    """Delete the member's kept messages, sent or not (their deletion)."""
+    """Delete the member's kept messages, sent or not, and those of others naming or showing them.
+
+    Another member's kept message about them is deleted whole: its text is drawn already, and the
+    outbox cannot write it again without them (news of someone now gone is stale anyway). Called by
+    their deletion.
+    """
     await session.execute(
         delete(Job).where(
             Job.community_id == community_id, Job.kind == OUTBOX,
             Job.dedupe_key.startswith(_key(community_id, member_id), autoescape=True),
         )
     )
+    # Read in Python, not by a JSON operator (SQLite and PostgreSQL differ): few rows, a rare event.
+    rows = await session.execute(
+        select(Job.id, Job.payload).where(Job.community_id == community_id, Job.kind == OUTBOX)
+    )
+    naming = [job_id for job_id, payload in rows if member_id in _about(payload)]
+    if naming:
+        await session.execute(delete(Job).where(Job.community_id == community_id, Job.id.in_(naming)))
+
+
+def _about(payload: dict[str, Any] | None) -> list[int]:
+    """The other members a kept message names or shows (none in a message kept by an earlier version)."""
+    about = (payload or {}).get("about")
+    return [int(m) for m in about] if isinstance(about, list) else []
 
 
 def register_jobs(services: Services) -> None:

@@ -59,6 +59,23 @@ DRAFT = "afterwork"
 EDIT_INPUTS = ("title", "when", "where", "capacity", "description")
 
 
+def edit_problems(problems: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The problems of the edit form, on its own fields: it has no cutoff field (the kept one).
+
+    Answers still open that the new time would close at once are the time's to fix: a later one.
+    """
+    past = problems.get("cutoff")
+    if past is None or past[0] != "afterworks.problems.cutoff_past" or "when" in problems:
+        return problems
+    shown = {}
+    for name, problem in problems.items():  # in the same place in the list
+        if name == "cutoff":
+            shown["when"] = ("afterworks.problems.when_closes_answers", past[1])
+        else:
+            shown[name] = problem
+    return shown
+
+
 def _sub(name: str) -> dict[str, Any]:
     return command_texts(CommandSpec(name, "afterworks"))
 
@@ -362,13 +379,13 @@ class Afterworks(commands.Cog):
         try:
             await run(services, caller, check_form, form, afterwork_id, write=False)
         except InvalidInput as error:
-            await self._problems(interaction, caller, error)
+            await self._problems(interaction, caller, InvalidInput(edit_problems(error.problems)))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             await run(services, caller, edit_afterwork, afterwork_id, form)
-        except InvalidInput as error:  # fewer seats than those going
-            await self._problems(interaction, caller, error)
+        except InvalidInput as error:  # fewer seats than those going; answers closing meanwhile
+            await self._problems(interaction, caller, InvalidInput(edit_problems(error.problems)))
             return
         await send_text(interaction, self.t(caller.locale, "afterworks.edited.done"))
 

@@ -26,6 +26,7 @@ from cogs.afterworks.models import (
     SCHEDULED,
     WAITLIST,
     Afterwork,
+    Delivery,
     Preference,
     Rsvp,
     Series,
@@ -473,15 +474,18 @@ async def plan_reminders(
     """One job per offset still ahead; the largest of those also posts in the card's channel.
 
     An afterwork set for tonight (or moved closer) past its 24 h offset still gets its channel post,
-    at the largest offset left. The dedupe key holds the afterwork's `sequence` (bumped by each edit):
-    a time moved away and back plans its reminders again instead of finding the keys of the jobs the
-    first move skipped.
+    at the largest offset left, unless the channel had a reminder of it already (before a move, for
+    its former time): moved by an hour after its 24 h post, the 1 h reminder posts nothing. The
+    dedupe key holds the afterwork's `sequence` (bumped by each edit): a time moved away and back
+    plans its reminders again instead of finding the keys of the jobs the first move skipped.
     """
     planned = 0
     # Answering now is the reminder for an offset already passed; a late one would say "in 1 hour" too late.
     ahead = [m for m in sorted(set(offsets), reverse=True)
              if afterwork.starts_at - timedelta(minutes=m) > now]
     first = ahead[0] if ahead else None
+    if first is not None and first != max(offsets) and await _channel_reminded(session, afterwork):
+        first = None
     prefix = _key(afterwork.community_id, afterwork.id)
     for offset in ahead:
         due = afterwork.starts_at - timedelta(minutes=offset)
@@ -501,6 +505,20 @@ async def plan_reminders(
         )
         planned += 1
     return planned
+
+
+async def _channel_reminded(session: AsyncSession, afterwork: Afterwork) -> bool:
+    """A channel reminder of this afterwork went out already, for any of its start times."""
+    found = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.community_id == afterwork.community_id,
+            Delivery.afterwork_id == afterwork.id,
+            Delivery.target == "channel",
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def drop_reminders(

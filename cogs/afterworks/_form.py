@@ -135,13 +135,14 @@ def read_capacity(text: str) -> tuple[int | None, Problems]:
 
 def validate(
     form: AfterworkForm, timezone: str, now: datetime, locale: str, *, kept_cutoff: int | None = None,
-    series_rule: str | None = None,
+    closed: bool = False, series_rule: str | None = None,
 ) -> Details:
     """The form read, or InvalidInput naming every field to fix (the platforms show them inline).
 
-    `kept_cutoff`: an edit's saved cutoff (minutes). Kept as it is, it is not refused even when its
-    closing time has passed (it moves with the time: answers stay closed); only a newly chosen cutoff
-    must still be ahead. Discord's edit form has no cutoff field: a refusal there could not be fixed.
+    `kept_cutoff`: an edit's saved cutoff (minutes); `closed`: its answers have closed already (the
+    saved closing time passed). A kept cutoff of closed answers is not refused when it is still past
+    (it moves with the time: answers stay closed; Discord's edit form has no cutoff field). Answers
+    still open must not close at once: a new time or cutoff that would is refused (`cutoff_past`).
     `series_rule`: the rule of the series an edited date belongs to (its next dates copy its cutoff).
     """
     problems: Problems = {}
@@ -176,12 +177,14 @@ def validate(
     until = read_until(form, wall, timezone, now, locale, problems)
     cutoff = read_cutoff(form.cutoff, problems)
     rule = form.recurrence if form.recurrence in RULES else series_rule
-    if cutoff is not None and cutoff != kept_cutoff:
+    kept = cutoff == kept_cutoff
+    if cutoff is not None and not (kept and closed):
         closes_at = None if starts_at is None else starts_at - timedelta(minutes=cutoff)
         if closes_at is not None and closes_at <= now:
             closes = closes_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
             problems["cutoff"] = ("afterworks.problems.cutoff_past", wall_words(closes, timezone, locale))
-        elif rule in RULES and duration in DURATIONS and posted_closed(str(rule), duration, cutoff):
+        elif (not kept and rule in RULES and duration in DURATIONS
+              and posted_closed(str(rule), duration, cutoff)):
             problems["cutoff"] = ("afterworks.problems.cutoff_series", {})
     if problems:
         raise InvalidInput(problems)

@@ -242,11 +242,13 @@ async def tell(
     if community.platform not in services.notifiers:
         return 0
     sent = 0
+    # Its place (`where`, the organizer's text) is shown by every notice but a cancellation's.
+    shows = () if key == "cancelled" or afterwork.organizer_id is None else (afterwork.organizer_id,)
     for who in people:
         if who.member_id in wanted:  # a failed DM is kept in the outbox: the others are still told
             card = notice_card(services.catalog, who.locale or community.locale, key, afterwork,
                                timezone=community.timezone)
-            sent += await send_dm(services, community, who.member_id, who.user_id, card)
+            sent += await send_dm(services, community, who.member_id, who.user_id, card, about=shows)
     return sent
 
 
@@ -262,12 +264,13 @@ class Checked:
 async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None = None) -> Checked:
     """Read the form (InvalidInput naming every problem); run with write=False before any write.
 
-    With `afterwork_id` (an edit), the saved cutoff is kept even once passed.
+    With `afterwork_id` (an edit), the saved cutoff is kept even once passed when answers have closed
+    already; answers still open must not close at once.
     """
     saved = None if afterwork_id is None else await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
-    kept_cutoff, series_rule = await _saved(ctx, saved) if saved else (None, None)
+    kept_cutoff, closed, series_rule = await _saved(ctx, saved) if saved else (None, False, None)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
-                       kept_cutoff=kept_cutoff, series_rule=series_rule)
+                       kept_cutoff=kept_cutoff, closed=closed, series_rule=series_rule)
     if saved is not None and details.capacity is not None and details.capacity < saved.going_count:
         # As the save would refuse it (set_capacity), but before any write: next to its field.
         going = saved.going_count
@@ -276,14 +279,16 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
 
 
-async def _saved(ctx: Context, afterwork: Afterwork) -> tuple[int | None, str | None]:
-    """What an edit's form is checked against: its saved cutoff, and the rule of its series if it goes on.
+async def _saved(ctx: Context, afterwork: Afterwork) -> tuple[int | None, bool, str | None]:
+    """What an edit's form is checked against: its saved cutoff, closed or not, and its series' rule.
 
-    The series' next dates copy the edited date's cutoff.
+    Closed: the saved closing time passed (answers closed already). The rule is the series' while it
+    goes on: its next dates copy the edited date's cutoff.
     """
     series = await get_series(ctx.session, ctx.community_id, afterwork.series_id)
     rule = series.rule if series is not None and series.ended_at is None else None
-    return afterwork.rsvp_cutoff_minutes, rule
+    closed = bool(afterwork.rsvp_cutoff_minutes) and ctx.clock.now() >= afterwork.closes_at
+    return afterwork.rsvp_cutoff_minutes, closed, rule
 
 
 @dataclass(frozen=True)
@@ -487,9 +492,9 @@ async def edit_form(ctx: Context, afterwork_id: int) -> Afterwork:
 async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -> Afterwork:
     """Save; reminders re-planned when the time moved; those going told of a new time or place."""
     afterwork = await edit_form(ctx, afterwork_id)
-    kept_cutoff, series_rule = await _saved(ctx, afterwork)
+    kept_cutoff, closed, series_rule = await _saved(ctx, afterwork)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
-                       kept_cutoff=kept_cutoff, series_rule=series_rule)
+                       kept_cutoff=kept_cutoff, closed=closed, series_rule=series_rule)
     now = ctx.clock.now()
     moved = details.starts_at != afterwork.starts_at
     relocated = (details.place, details.link, details.city) != (
@@ -1076,7 +1081,10 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     """Future afterworks they organized are cancelled (those going told); their answers and preferences go.
 
     Cancelled first: the seat they held at their own afterwork must not go to its waitlist, who would
-    be told "a seat freed up" about an afterwork being cancelled.
+    be told "a seat freed up" about an afterwork being cancelled. Every afterwork they organized, past
+    or cancelled, stays anonymous with its title and time only: its description, place, link and city
+    (their text: an address, a phone number) go, as its card did; their series end, so no next date
+    copies them.
     """
     from bot.clock import SystemClock
 
@@ -1118,6 +1126,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
             )
             queue_sync(session, community_id, afterwork.id, now, [p.member_id for p in going], "cancelled")
         afterwork.organizer_id = None
+        afterwork.description = afterwork.place = afterwork.link = afterwork.city = afterwork.city_key = ""
     await session.flush()  # forget_answers promotes only to afterworks still scheduled
     for afterwork_id, promoted in await forget_answers(session, community_id, member_id, now):
         queue_sync(session, community_id, afterwork_id, now, [p.member_id for p in promoted], "promoted")

@@ -3,6 +3,9 @@
 An action's changes reach the moderation log as a `bot.modlog` notice ("config.modlog"): posted at
 once after the commit, and when the platform fails then, queued as the notice job, which posts it
 with the jobs' retries. A moderator's change made during an outage is thus logged late, not never.
+The queued notice keeps no names: its entries' ids, their values as shown; who made each change and
+whom it was about are read from the log when it is posted (`_draw_kept`), blanked by then should they
+have deleted their data.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import modlog
 from bot.cards import Card, Field, truncate
 from bot.errors import BUGS
+from bot.i18n import Catalog
 from bot.notifier import CannotPost, Notifier
 from bot.settings_registry import declared_settings
 from cogs.config import _values
@@ -69,7 +73,8 @@ async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, _notifie
     if not settings.modlog_channel_id:
         return
     services, community_id = ctx.services, ctx.community_id
-    params = await modlog_notice(ctx, ctx.recorded)
+    kept = await _kept(ctx, ctx.recorded)
+    params = await modlog_notice(ctx, ctx.recorded, kept)
     try:
         await modlog.post_notice(services, community_id, MODLOG, params)
     except CannotPost as refused:  # the channel refuses the bot: retrying would not change that
@@ -80,7 +85,7 @@ async def _post_modlog(ctx: ConfigContext, settings: CommunitySettings, _notifie
         log.warning("modlog of community %s failed; posted again by its job", community_id, exc_info=True)
         async with services.db.transaction() as session:
             await modlog.queue_notice(services, session, community_id, MODLOG,
-                                      once=f"audit-{ctx.recorded[0].id}", **params)
+                                      once=f"audit-{ctx.recorded[0].id}", rows=kept, when=params["when"])
 
 
 async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str) -> str:
@@ -99,27 +104,76 @@ async def display_value(ctx: ConfigContext, setting: str, raw: str, locale: str)
     return truncate(raw, VALUE_MAX)
 
 
-async def _line(ctx: ConfigContext, entry: AuditEntry, locale: str) -> str:
-    name = ctx.catalog.t(locale, f"config.setting.{entry.setting}")
-    if entry.target:
-        name = f"{name} ({entry.target})"
+async def _shown(ctx: ConfigContext, entry: AuditEntry, locale: str) -> tuple[str, str, str]:
+    """The setting's name, the old and the new value as a reader sees them: nothing naming a member."""
     old = await display_value(ctx, entry.setting, entry.old_value, locale)
     new = await display_value(ctx, entry.setting, entry.new_value, locale)
-    who = entry.actor_name or ctx.catalog.t(locale, "config.history.someone")
-    return ctx.catalog.t(locale, "config.history.line", who=who, setting=name, old=old, new=new)
+    return ctx.catalog.t(locale, f"config.setting.{entry.setting}"), old, new
 
 
-async def modlog_notice(ctx: ConfigContext, entries: list[AuditEntry]) -> dict[str, str]:
+def _written(catalog: Catalog, locale: str, entry: AuditEntry, setting: str, old: str, new: str) -> str:
+    """One change's line, with who made it and its target as the log holds them (blanked after a deletion)."""
+    name = f"{setting} ({entry.target})" if entry.target else setting
+    who = entry.actor_name or catalog.t(locale, "config.history.someone")
+    return catalog.t(locale, "config.history.line", who=who, setting=name, old=old, new=new)
+
+
+async def _line(ctx: ConfigContext, entry: AuditEntry, locale: str) -> str:
+    return _written(ctx.catalog, locale, entry, *await _shown(ctx, entry, locale))
+
+
+async def _kept(ctx: ConfigContext, entries: list[AuditEntry]) -> dict[str, Any]:
+    """The notice's changes without their names: each entry's id, setting and values as shown (JSON)."""
+    locale = (await ctx.community()).locale
+    shown = [[entry.id, *await _shown(ctx, entry, locale)] for entry in entries[:MODLOG_LINES]]
+    return {"locale": locale, "entries": shown, "more": max(0, len(entries) - MODLOG_LINES)}
+
+
+def _lines(catalog: Catalog, kept: dict[str, Any], found: dict[int, AuditEntry]) -> list[str]:
+    """The notice's lines: `kept` (`_kept`) with who and whom from `found`, the entries by id.
+
+    An entry not found (gone) loses its line.
+    """
+    locale = str(kept.get("locale") or "en")
+    lines = [
+        _written(catalog, locale, found[int(line[0])], *(str(part) for part in line[1:]))
+        for line in kept.get("entries") or []
+        if isinstance(line, list) and len(line) == 4 and int(line[0]) in found
+    ]
+    if lines and (more := int(kept.get("more") or 0)):
+        lines.append(catalog.t(locale, "config.modlog.more", count=more))
+    return lines
+
+
+async def _draw_kept(services: modlog.Services, community_id: int, kept: dict[str, Any]
+                     ) -> dict[str, str] | None:
+    """A kept notice's lines, written when it is posted, from the log's entries as they are now.
+
+    Who made a change and whom it was about are blanked should they have deleted their data since.
+    None (nothing posted) when none of its entries is left.
+    """
+    ids = [int(line[0]) for line in kept.get("entries") or [] if isinstance(line, list) and line]
+    async with services.db.transaction(write=False) as session:
+        found = {entry.id: entry for entry in await session.scalars(
+            select(AuditEntry).where(AuditEntry.community_id == community_id, AuditEntry.id.in_(ids)))}
+    lines = _lines(services.catalog, kept, found)
+    return {"lines": "\n".join(lines)} if lines else None
+
+
+modlog.draws(MODLOG, _draw_kept)
+
+
+async def modlog_notice(ctx: ConfigContext, entries: list[AuditEntry], kept: dict[str, Any] | None = None
+                        ) -> dict[str, str]:
     """The moderation log notice's texts for the changes of one action, in the community's language.
 
     `lines` (one per change) and `when` (the action's time in the community's zone): the notice is
-    written at once, and may be posted minutes later when the platform failed.
+    written at once; posted later when the platform failed, its lines are written again then
+    (`_draw_kept`). `kept`: the entries as `_kept` gives them, when the caller has them already.
     """
     community = await ctx.community()
-    locale = community.locale
-    lines = [await _line(ctx, entry, locale) for entry in entries[:MODLOG_LINES]]
-    if len(entries) > MODLOG_LINES:
-        lines.append(ctx.catalog.t(locale, "config.modlog.more", count=len(entries) - MODLOG_LINES))
+    kept = kept if kept is not None else await _kept(ctx, entries)
+    lines = _lines(ctx.catalog, kept, {entry.id: entry for entry in entries})
     return {"lines": "\n".join(lines), "when": _when(entries[0], community.timezone)}
 
 

@@ -132,7 +132,7 @@ async def remove_post(ctx: ConfigContext, channel_id: str, message_id: str, reas
             title=catalog.t(locale, "config.removed.title"),
             text=catalog.t(locale, "config.removed.text", channel=channel_label, reason=reason),
         )
-        await send_dm(services, place, *to, card)  # kept in the outbox when the platform fails
+        await send_dm(services, place, *to, card, about=())  # kept in the outbox when the platform fails
 
     ctx.after_commit(delete_message)
     ctx.after_commit(tell_author)

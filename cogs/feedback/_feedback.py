@@ -42,6 +42,7 @@ from bot.posting import (
 )
 from bot.scheduler import JobRun
 from bot.usecase import Context, Later, moderator_only
+from cogs.config import REMOVE_POST_JOB
 from cogs.feedback._cards import (
     answer_card,
     answered_dm,
@@ -92,7 +93,7 @@ from cogs.feedback._store import (
 )
 from cogs.feedback._validation import AnswerForm, RequestData, RequestForm, validate_answer, validate_request
 from cogs.feedback.models import OPEN, FeedbackAnswer, FeedbackRequest
-from storage.models import Community, Post
+from storage.models import Community, Job, Post
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -489,7 +490,9 @@ async def publish_answer(services: Services, place: Place, view: RequestView, an
     link = message_link(place, ref, thread) if ref is not None else None
     dm = answered_dm(services.catalog, locale, view, who, link)
     place_of_dm = Addressed(place.community_id, place.platform, place.external_id)
-    await send_dm(services, place_of_dm, requester.member_id, requester.user_id, dm)  # kept if it fails
+    named = () if answer.anonymous or answer.author is None else (answer.author.member_id,)  # `who`
+    # Kept in the outbox if it fails; deleted there if the author deletes their data before it goes.
+    await send_dm(services, place_of_dm, requester.member_id, requester.user_id, dm, about=named)
     return ref is not None
 
 
@@ -826,36 +829,103 @@ async def _post_closing_note(services: Services, community: Community, view: Req
     return True
 
 
-async def _redraw_note(services: Services, community: Community, view: RequestView) -> bool:
+async def _redraw_note(services: Services, community: Community, view: RequestView, run: JobRun) -> bool:
     """The closing note edited to thank the reviewers as they are now (one deleted their data).
 
-    An archived Discord thread takes no edit: a short notice reopens it, the note is edited, and the
-    thread archived again (as pairing does). False when some copy still could not be edited.
+    An archived Discord thread takes no edit (nor deletion): a short notice reopens it, the note is
+    edited, and the thread archived again (as pairing does). The notice is posted once per redraw
+    (recorded in the job's payload, `reopened`): while the edit still fails (an outage) the thread is
+    left open and the job's retries edit again without a second notice. The note must not go on naming
+    a member who deleted their data: when the job's last attempt still cannot edit it, or the thread
+    refuses the bot (locked), the note is removed instead (`_remove_note`), with the notice, which would
+    claim an update. False while the note is neither redrawn nor removed (the job is retried).
     """
     owner = _closing_owner(view)
     async with services.db.transaction(write=False) as session:
         notes = await posted(session, owner)
-    if not notes:
-        return True
-    card = thanks_card(services.catalog, community.locale, view)
-    result = await edit_posted(services, owner, community.platform, community.external_id, notes, card,
-                               retry_later=False)
-    if not result.retrying or view.thread_id is None:
-        return not result.retrying
-    notifier, thread = notifier_for(services, community.platform), ThreadRef(view.channel_id, view.thread_id)
-    # Unrecorded, so naming nothing: not the request's title (its requester's, gone with their data).
+    reopened = run.payload.get("reopened")  # the notice's [channel, message] once posted by this redraw
+    thread = ThreadRef(view.channel_id, view.thread_id) if view.thread_id else None
+    if notes:
+        card = thanks_card(services.catalog, community.locale, view)
+        result = await edit_posted(services, owner, community.platform, community.external_id, notes, card,
+                                   retry_later=False)
+        failing = [n for n in notes if n.channel_id in result.retrying]
+        refused = False
+        # Only Discord threads archive themselves (as in cogs.matching's and cogs.pairing's reopening).
+        if failing and thread is not None and reopened is None and community.platform == "discord":
+            try:
+                reopened = await _reopen_for_redraw(services, community, thread, run)
+            except CannotPost as error:  # a locked thread, the bot removed: nothing reopens it
+                log.warning("feedback %s: its thread refuses the bot (%s); its note is removed", view.id,
+                            error.reason)
+                refused = True
+            if reopened is not None:
+                result = await edit_posted(services, owner, community.platform, community.external_id,
+                                           failing, card, retry_later=False)
+                failing = [n for n in failing if n.channel_id in result.retrying]
+        if failing:
+            if not refused and run.attempt < services.scheduler.max_attempts:
+                return False  # a reopened thread stays open meanwhile: the next attempt needs no notice
+            await _remove_note(services, community, view, reopened)
+    if reopened is not None and thread is not None:
+        await notifier_for(services, community.platform).archive_thread(community.external_id, thread)
+    return True
+
+
+async def _reopen_for_redraw(
+    services: Services, community: Community, thread: ThreadRef, run: JobRun
+) -> list[str] | None:
+    """The notice reopening an archived Discord thread, recorded in the job's payload; None when not posted.
+
+    CannotPost when the thread refuses the bot; a platform failure for now is logged (the job's next
+    attempt tries again).
+    """
+    # Not recorded as a post, so naming nothing: not the request's title (its requester's data).
     notice = Card(title=services.t(community.locale, "feedback.closed.updated"), text="")
     try:
-        await notifier.post_in_thread(community.external_id, thread, notice)
-    except CannotPost as error:  # a locked thread, the bot removed: nothing reopens it
-        log.warning("feedback %s: its thread refuses the bot (%s); its note stays as it was", view.id,
-                    error.reason)
-        return True
-    failing = [n for n in notes if n.channel_id in result.retrying]
-    result = await edit_posted(services, owner, community.platform, community.external_id, failing, card,
-                               retry_later=False)
-    await notifier.archive_thread(community.external_id, thread)
-    return not result.retrying
+        ref = await notifier_for(services, community.platform).post_in_thread(
+            community.external_id, thread, notice
+        )
+    except (CannotPost, *BUGS):
+        raise
+    except Exception:
+        log.warning("feedback: the notice reopening thread %s was not posted", thread.thread_id,
+                    exc_info=True)
+        return None
+    if ref is None:
+        return None
+    reopened = [ref.channel_id, ref.message_id]
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == run.id, Job.community_id == community.id)
+            .values(payload={**run.payload, "reopened": reopened})
+            .execution_options(synchronize_session=False)
+        )
+    return reopened
+
+
+async def _remove_note(
+    services: Services, community: Community, view: RequestView, notice: list[str] | None
+) -> None:
+    """The closing note that could not be redrawn, removed rather than left naming a deleted member.
+
+    A deletion the platform fails is retried by the moderators' removal job, which tells them should
+    it never go (`cogs.config.REMOVE_POST_JOB`); the notice saying the note was updated goes too.
+    """
+    log.warning("feedback %s: its closing note could not be redrawn; it is removed instead", view.id)
+    await remove_posts(services, community.id, feature=CLOSING_POSTS, object_id=view.id,
+                       retry=REMOVE_POST_JOB)
+    if notice is None:
+        return
+    try:
+        await notifier_for(services, community.platform).delete(
+            community.external_id, PostRef(str(notice[0]), str(notice[1]))
+        )
+    except BUGS:
+        raise
+    except Exception:
+        log.warning("feedback %s: the notice of its closing note was not removed", view.id, exc_info=True)
 
 
 # -- timed jobs -----------------------------------------------------------------------------------
@@ -938,7 +1008,9 @@ async def run_answer(services: Services, run: JobRun) -> None:
 
     The answer is posted only when its first post failed (`post`; jobs queued by earlier versions
     carry none): a post recorded then and missing now was removed by a moderator, and stays removed.
-    Raises while the platform still fails, so that the scheduler tries again with its backoff.
+    An answer whose author deleted their data meanwhile (a text-less stub) is never posted: it goes,
+    so that the card counts only the answers the thread shows. Raises while the platform still fails,
+    so that the scheduler tries again with its backoff.
     """
     assert run.community_id is not None
     community_id, answer_id = run.community_id, int(run.payload["answer_id"])
@@ -954,9 +1026,36 @@ async def run_answer(services: Services, run: JobRun) -> None:
         ).limit(1))
     place = Place.of(community)
     if posted_id is None and run.payload.get("post", True):
-        _, view = await _post_answer(services, place, view, answer)
+        if answer.author is None:
+            view = await _drop_unposted(services, view, answer_id)
+        else:
+            _, view = await _post_answer(services, place, view, answer)
     if not await _edit_request_card(services, place, view):
         raise RuntimeError(f"feedback request {view.id}: its card could not be edited")
+
+
+async def _drop_unposted(services: Services, view: RequestView, answer_id: int) -> RequestView:
+    """An answer never shown whose author deleted their data: its stub deleted; the request as it is now.
+
+    Only while it is a stub with no post recorded (the database settles a post recorded meanwhile).
+    """
+    cid = view.community_id
+    log.info("feedback answer %s: its author deleted their data before it was posted; not posted", answer_id)
+    async with services.db.transaction() as session:
+        await session.execute(
+            delete(FeedbackAnswer)
+            .where(
+                FeedbackAnswer.community_id == cid,
+                FeedbackAnswer.id == answer_id,
+                FeedbackAnswer.member_id.is_(None),
+                ~select(Post.id).where(
+                    Post.community_id == cid, Post.feature == ANSWER_POSTS, Post.object_id == answer_id
+                ).exists(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        row = await request_row(session, cid, view.id)
+        return await load_request(session, row) if row is not None else view
 
 
 async def run_card(services: Services, run: JobRun) -> None:
@@ -971,7 +1070,7 @@ async def run_card(services: Services, run: JobRun) -> None:
         return
     view, community = found
     if run.payload.get("redraw"):
-        done = await _redraw_note(services, community, view)
+        done = await _redraw_note(services, community, view, run)
     else:
         done = await _refresh_card(services, community, view, retry=False)
         if run.payload.get("close") and not view.is_open:

@@ -562,10 +562,12 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
             for a in answers
         ],
         "kudos_given": [
-            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat()} for k in given
+            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat(), "month": k.month}
+            for k in given
         ],
         "kudos_received": [
-            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat()} for k in received
+            {"answer_id": k.answer_id, "kind": k.kind, "at": k.created_at.isoformat(), "month": k.month}
+            for k in received
         ],
     }
 

@@ -88,6 +88,7 @@ class Dm:
     user_id: str
     name: str
     card: Card
+    about: tuple[int, ...] = ()  # the other members the card names (bot/outbox.py: `send_dm`)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class Plan:
     external_id: str
     proposal_id: int
     invites: list[Dm] = field(default_factory=list)
-    notes: list[tuple[int, str, Card]] = field(default_factory=list)  # (member id, user id, card)
+    # (member id, user id, card, the other members it names)
+    notes: list[tuple[int, str, Card, tuple[int, ...]]] = field(default_factory=list)
     space: SpacePlan | None = None
 
 
@@ -205,7 +207,8 @@ async def settle(session: AsyncSession, services: Services, community: Community
         user, _, locale = people[r.member_id]
         card = invitation_card(catalog, locale or community.locale, resolved, requester_name, trade(slot),
                                r.id, now + EXPIRY, timezone=community.timezone)
-        plan.invites.append(Dm(r.id, now, r.member_id, user, name(r.member_id), card))
+        plan.invites.append(Dm(r.id, now, r.member_id, user, name(r.member_id), card,
+                               about=(proposal.requester_id,)))
     pending = any(r.status == PENDING for r in rows)
     accepted = [r for r in rows if r.status == ACCEPTED]
     locale = requester_locale or community.locale
@@ -231,7 +234,8 @@ async def settle(session: AsyncSession, services: Services, community: Community
         slots = [(trade(slot), [(name(r.member_id), r.status) for r in rows if r.slot == slot
                                 and r.status != RESERVE]) for slot in sorted({r.slot for r in rows})]
         news_card = answers_card(catalog, locale, resolved, lines, slots)
-        plan.notes.append((proposal.requester_id, requester_user, news_card))
+        named = tuple(sorted({r.member_id for r in rows if r.status != RESERVE}))  # the lines and slots
+        plan.notes.append((proposal.requester_id, requester_user, news_card, named))
     if (not pending and accepted and proposal.invited_at is not None
             and await store.claim_space(session, cid, proposal_id, now)):
         plan.space = await _space_plan(session, catalog, community, resolved, proposal.channel_id,
@@ -285,11 +289,11 @@ async def carry_out(services: Services, notifier: Notifier | None, plan: Plan) -
         if dm.user_id in gone:
             failed.append(dm)
             continue
-        if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card,
+        if not await send_dm(services, place, dm.member_id, dm.user_id, dm.card, about=dm.about,
                              undelivered=(UNREACHABLE_JOB, _job_payload(dm.invitation_id, dm.invited_at))):
             failed.append(dm)  # DMs closed: unreachable
-    for member_id, user, card in plan.notes:
-        await send_dm(services, place, member_id, user, card)
+    for member_id, user, card, named in plan.notes:
+        await send_dm(services, place, member_id, user, card, about=named)
     if plan.space is not None:
         outcome.space_tried = True
         outcome.space = await _open_space(services, notifier, plan, plan.space)
@@ -330,7 +334,8 @@ async def _open_space(services: Services, notifier: Notifier, plan: Plan, space:
             await store.release_space(session, plan.community_id, plan.proposal_id)
     told = Card(title=space.opened if opened else space.failed)
     await send_dm(services, Addressed(plan.community_id, plan.platform, plan.external_id),
-                  space.requester_member, space.requester, told)
+                  space.requester_member, space.requester, told,
+                  about=space.shown if opened else ())  # "opened" names the team
     return opened
 
 

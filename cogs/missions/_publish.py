@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -239,11 +239,11 @@ def _refresh(ctx: Context, mission_id: int) -> None:
 
 
 async def _dm(services: Services, community_id: int, member_id: int, build: Callable[[str], Card], *,
-              undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
+              about: Collection[int], undelivered: tuple[str, dict[str, Any]] | None = None) -> bool:
     """A DM in the member's language (kept in the outbox when the platform fails: bot/outbox.py).
 
-    False when DMs are closed or the member is unknown. `undelivered`: the job queued if a kept DM
-    finally cannot be delivered (`send_dm`).
+    False when DMs are closed or the member is unknown. `about`: the other members the card names or
+    shows, and `undelivered`: the job queued if a kept DM finally cannot be delivered (`send_dm`).
     """
     async with services.db.transaction(write=False) as session:
         row = (
@@ -258,7 +258,7 @@ async def _dm(services: Services, community_id: int, member_id: int, build: Call
     user_id, member_locale, community = row
     notifier_for(services, community.platform)  # no platform runtime in this process: an error, not a DM kept
     return await send_dm(services, community, member_id, user_id, build(member_locale or community.locale),
-                         undelivered=undelivered)
+                         about=about, undelivered=undelivered)
 
 
 async def departed(services: Services, caller: Caller, user_ids: list[str]) -> set[str]:
@@ -280,13 +280,14 @@ async def departed(services: Services, caller: Caller, user_ids: list[str]) -> s
 
 
 async def tell_unreached(services: Services, community_id: int, author_member_id: int | None, mission_id: int,
-                         title: str, names: list[str], *, invited: bool) -> None:
-    """The author learns which members the team's details (or an invitation) did not reach."""
+                         title: str, names: list[str], *, invited: bool, about: Collection[int]) -> None:
+    """The author learns which members (`about`: their ids) the team's details or invitation did not reach."""
     if author_member_id is None or not names:
         return
     catalog = services.catalog
     await _dm(services, community_id, author_member_id,
-              lambda locale: unreached_dm(catalog, locale, mission_id, title, names, invited=invited))
+              lambda locale: unreached_dm(catalog, locale, mission_id, title, names, invited=invited),
+              about=about)
 
 
 async def unreached_job(services: Services, run: JobRun) -> None:
@@ -310,7 +311,7 @@ async def unreached_job(services: Services, run: JobRun) -> None:
             await decline_invitations(session, run.community_id, mission_id, [member_id], now)
         author, title = mission.author_member_id, mission.title
     await tell_unreached(services, run.community_id, author, mission_id, title, [member[0] or member[1]],
-                         invited=invited)
+                         invited=invited, about=(member_id,))
 
 
 # -- timed work ------------------------------------------------------------------------------------
@@ -416,6 +417,7 @@ async def warn_job(services: Services, run: JobRun) -> None:
         view.community_id,
         view.author_member_id,
         lambda locale: warning_dm(services.catalog, locale, view, days),
+        about=(),  # their own mission
     )
 
 
@@ -441,6 +443,7 @@ async def expire_job(services: Services, run: JobRun) -> None:
                 run.community_id,
                 author,
                 lambda locale: expired_dm(services.catalog, locale, shown.view),
+                about=(),  # their own mission
             )
 
 
@@ -770,7 +773,8 @@ async def show_interest(ctx: Context, mission_id: int, note: str = "") -> bool:
                 return False
             shown_candidate = candidate
             return await _dm(services, community_id, view.author_member_id,
-                             lambda locale: candidacy_dm(services.catalog, locale, view, shown_candidate))
+                             lambda locale: candidacy_dm(services.catalog, locale, view, shown_candidate),
+                             about=(shown_candidate.member_id,))
 
         ctx.after_commit(cards_and_author)
     return created
@@ -873,7 +877,9 @@ async def confirm_team(ctx: Context, mission_id: int) -> str:
     async def tell_everyone(_notifier: Notifier | None) -> int:
         team = [c for c in view.candidates if c.selected]
         gone = await departed(services, caller, [c.user_id for c in team])
-        told, unreached = 0, []
+        told, unreached, unreached_ids = 0, [], []
+        # The team's DM names the author and the team; the others' names nobody.
+        named = [m for m in (view.author_member_id, *(c.member_id for c in team)) if m is not None]
         for candidate in view.candidates:
             build = selected_dm if candidate.selected else not_selected_dm
             later: tuple[str, dict[str, Any]] = (
@@ -883,13 +889,15 @@ async def confirm_team(ctx: Context, mission_id: int) -> str:
                 community_id,
                 candidate.member_id,
                 lambda locale, build=build: build(services.catalog, locale, view),
+                about=named if candidate.selected else (),
                 undelivered=later if candidate.selected else None,
             )
             told += sent
             if candidate.selected and not sent:
                 unreached.append(candidate.display_name)
+                unreached_ids.append(candidate.member_id)
         await tell_unreached(services, community_id, view.author_member_id, view.id, view.title, unreached,
-                             invited=False)
+                             invited=False, about=unreached_ids)
         return told
 
     ctx.after_commit(tell_everyone)

@@ -145,6 +145,7 @@ async def invite_suggested(ctx: Context, mission_id: int) -> str:
                 community_id,
                 member_id,
                 lambda locale, trade=trade: invitation_dm(services.catalog, locale, view, trade),
+                about=[m for m in (view.author_member_id,) if m is not None],  # it names the author
                 undelivered=later,
             ):
                 unreached.append(member_id)
@@ -152,7 +153,7 @@ async def invite_suggested(ctx: Context, mission_id: int) -> str:
             async with services.db.transaction() as session:
                 await decline_invitations(session, community_id, mission_id, unreached, services.clock.now())
             await tell_unreached(services, community_id, view.author_member_id, mission_id, view.title,
-                                 [names.get(m, "?") for m in unreached], invited=True)
+                                 [names.get(m, "?") for m in unreached], invited=True, about=unreached)
         return len(new) - len(unreached)
 
     ctx.after_commit(tell_them)
@@ -193,6 +194,7 @@ async def decline_invitation(ctx: Context, mission_id: int) -> str:
                 community_id,
                 author,
                 lambda locale: declined_dm(services.catalog, locale, mission_id, title, name),
+                about=(member_id,),  # it names who declined
             )
 
         ctx.after_commit(tell_author)

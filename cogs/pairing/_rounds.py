@@ -16,9 +16,11 @@
   backoff, and queued again while any is left, until the round's check-in. The announcement waits
   until every group of the round is opened: nobody reads "check your private conversations" before
   theirs exists. A group claimed by a job that died (a shutdown cancelling it gives the group back; a
-  process killed outright cannot) is taken back once no job of the community's rounds holds a live
-  claim (`Scheduler.stale_after`).
-- `pairing.checkin` (halfway to the next round): each group opened is asked whether they met.
+  process killed outright cannot) is taken back once its own claim is stale and no job of the
+  community's rounds holds a live claim (`Scheduler.stale_after`). Past the check-in the job gives up
+  (`_give_up`): the groups left are marked failed, never told, never asked, never counted as having
+  met (`_store.TOLD`); the moderators' log hears it once, and the groups opened are announced.
+- `pairing.checkin` (halfway to the next round): each group told of is asked whether they met.
 - `pairing.redraw` (after a member's data deletion): their groups' cards without them (`_group_cards`).
 """
 
@@ -31,9 +33,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import modlog
 from bot.errors import BUGS
 from bot.notifier import CannotPost, ThreadRef
 from bot.outbox import send_dm
@@ -59,6 +62,7 @@ from cogs.pairing.models import (
     HELD,
     SKIPPED,
     SPACE_DMS,
+    SPACE_FAILED,
     SPACE_OPEN,
     SPACE_OPENING,
     SPACE_PENDING,
@@ -357,7 +361,8 @@ async def run_open(services: Services, run: JobRun) -> None:
     """The OPEN job: what is left of a round's platform work; raises while some of it still fails.
 
     Its last attempt failing queues a new one, until the round's check-in: a platform outage of hours
-    still ends with the groups told, never with members grouped (counted as having met) and unaware.
+    still ends with the groups told. Past the check-in it gives up on the groups left (`_give_up`),
+    never leaving members grouped (counted as having met) and unaware.
     """
     assert run.community_id is not None
     round_id = int(run.payload["round_id"])
@@ -366,10 +371,54 @@ async def run_open(services: Services, run: JobRun) -> None:
     except BUGS:
         raise
     except Exception:
-        if run.attempt >= services.scheduler.max_attempts and await _worth_opening(services, run.community_id,
-                                                                                      round_id):
-            await _open_later(services, run.community_id, round_id, "still failing")
+        if run.attempt >= services.scheduler.max_attempts:
+            if await _worth_opening(services, run.community_id, round_id):
+                await _open_later(services, run.community_id, round_id, "still failing")
+            else:
+                await _give_up(services, run.community_id, round_id, run.id)
         raise
+
+
+async def _give_up(services: Services, community_id: int, round_id: int, job_id: int) -> None:
+    """The round's check-in came and went with groups still unopened: they never will be.
+
+    Their members were never told of them: they are marked failed (the conditional UPDATE settles it
+    against a job claiming one at the same moment), so they are not asked at the check-in nor counted
+    as having met (`_store.TOLD`), and the moderators' log hears it once. The groups opened are still
+    announced, counted alone: by one more OPEN job, which gives up in turn (with nothing left to mark,
+    nothing more queued) should the platform still fail.
+    """
+    async with services.db.transaction() as session:
+        round_ = await session.scalar(
+            select(PairingRound).where(PairingRound.community_id == community_id, PairingRound.id == round_id)
+        )
+        if round_ is None:
+            return
+        await _take_back(session, services, community_id, round_id, job_id)
+        given_up = await session.execute(
+            update(PairingGroup)
+            .where(
+                PairingGroup.community_id == community_id,
+                PairingGroup.round_id == round_id,
+                PairingGroup.space == SPACE_PENDING,
+            )
+            .values(space=SPACE_FAILED)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(given_up.rowcount or 0)  # type: ignore[attr-defined]
+        if not count:
+            return
+        of_round = (PairingGroup.community_id == community_id, PairingGroup.round_id == round_id)
+        groups = await session.scalar(select(func.count(PairingGroup.id)).where(*of_round))
+        told = await session.scalar(
+            select(func.count(PairingGroup.id)).where(*of_round, PairingGroup.space.in_(_store.TOLD))
+        )
+        await modlog.queue_notice(services, session, community_id, "pairing.unpublished", once=str(round_id),
+                                  number=str(round_.seq), count=str(count), groups=str(groups))
+        if told and not round_.announced:
+            await _schedule_open(session, services, community_id, round_id)
+    log.warning("pairing: round %s of community %s past its check-in: %d group(s) never opened, given up",
+                round_id, community_id, count)
 
 
 async def _worth_opening(services: Services, community_id: int, round_id: int) -> bool:
@@ -388,14 +437,18 @@ async def _open_later(services: Services, community_id: int, round_id: int, why:
 
     Its own retries then back off from RETRY_AFTER (3, 6, 12, 24 minutes), as a card's DELIVER job.
     """
-    now = services.clock.now()
     log.info("pairing: round %s of community %s left to the %s job: %s", round_id, community_id, OPEN, why)
     async with services.db.transaction() as session:
-        await services.scheduler.schedule(
-            session, kind=OPEN, due_at=now + OPEN_AFTER, community_id=community_id,
-            payload={"round_id": round_id},
-            dedupe_key=f"{OPEN}:{community_id}:{round_id}:{int(now.timestamp()) // 60}",
-        )
+        await _schedule_open(session, services, community_id, round_id)
+
+
+async def _schedule_open(session: AsyncSession, services: Services, community_id: int, round_id: int) -> None:
+    now = services.clock.now()
+    await services.scheduler.schedule(
+        session, kind=OPEN, due_at=now + OPEN_AFTER, community_id=community_id,
+        payload={"round_id": round_id},
+        dedupe_key=f"{OPEN}:{community_id}:{round_id}:{int(now.timestamp()) // 60}",
+    )
 
 
 async def publish_round(
@@ -406,8 +459,9 @@ async def publish_round(
     A group the platform failed to open is given back; the others are still opened. What is left
     (a group, or the announcement) is done by the OPEN job: queued here with `retry`, else this raises
     so that the job backs off. The announcement goes out once no group of the round is left unopened,
-    and counts them all. `job_id`: the job calling, whose own claim is no sign that a group it finds
-    being opened is (see `_take_back`).
+    and counts them all but those nobody was told of (given up at the check-in, `_give_up`; every DM
+    refused). `job_id`: the job calling, whose own claim is no sign that a group it finds being opened
+    is (see `_take_back`).
     """
     async with services.db.transaction(write=False) as session:
         community = await session.get(Community, community_id)
@@ -452,17 +506,25 @@ async def publish_round(
                 .values(announced=True)
                 .execution_options(synchronize_session=False)
             )
+        # Only the groups told of (a round given up in part, `_give_up`; every DM refused): no member
+        # reads "N groups formed" counting a group nobody was told of.
         formed = await session.scalar(
             select(func.count(PairingGroup.id)).where(
-                PairingGroup.community_id == community_id, PairingGroup.round_id == round_id
+                PairingGroup.community_id == community_id, PairingGroup.round_id == round_id,
+                PairingGroup.space.in_(_store.TOLD),
             )
         )
         people = await session.scalar(
             select(func.count(PairingMember.id)).where(
-                PairingMember.community_id == community_id, PairingMember.round_id == round_id
+                PairingMember.community_id == community_id, PairingMember.round_id == round_id,
+                PairingMember.group_id.in_(
+                    select(PairingGroup.id).where(PairingGroup.community_id == community_id,
+                                                  PairingGroup.round_id == round_id,
+                                                  PairingGroup.space.in_(_store.TOLD))
+                ),
             )
         )
-        modlog = (await get_settings(session, community_id)).modlog_channel_id
+        modlog_channel = (await get_settings(session, community_id)).modlog_channel_id
     if claimed is None:
         await _unfinished(services, community_id, round_id, f"{left} group(s) not opened yet", retry=retry)
         return
@@ -471,7 +533,7 @@ async def publish_round(
     locale = community.locale
     try:
         if round_.state == SKIPPED:
-            where = modlog or channel
+            where = modlog_channel or channel
             if where:
                 await notifier.post(
                     community.external_id, where, skipped_card(services.catalog, locale, round_.eligible)
@@ -529,14 +591,22 @@ async def _take_back(
     its group back itself, but a process killed outright cannot. So while no other such job holds a
     live claim (younger than the scheduler's `stale_after`, past which the scheduler itself takes a
     job for dead), a group still "opening" is nobody's: taken back, and opened by the caller.
+
+    The caller's own job is no sign either way, yet it may be a second holder of the same job: one
+    that ran longer than `stale_after` (a round of many groups) is claimed again by another process
+    while its first holder is still opening one. So only a group whose own claim is stale too is
+    taken back (`claimed_at`, cleared as it leaves "opening", `_set_space`); a group claimed before
+    that column existed (NULL) is judged by the jobs alone.
     """
+    now = services.clock.now()
+    stale = now - services.scheduler.stale_after
     live = await session.scalar(
         select(Job.id)
         .where(
             Job.community_id == community_id,
             Job.kind.in_((ROUND, OPEN)),
             Job.state == RUNNING,
-            Job.claimed_at >= services.clock.now() - services.scheduler.stale_after,
+            Job.claimed_at >= stale,
             *(() if job_id is None else (Job.id != job_id,)),
         )
         .limit(1)
@@ -549,8 +619,9 @@ async def _take_back(
             PairingGroup.community_id == community_id,
             PairingGroup.round_id == round_id,
             PairingGroup.space == SPACE_OPENING,
+            or_(PairingGroup.claimed_at.is_(None), PairingGroup.claimed_at < stale),
         )
-        .values(space=SPACE_PENDING)
+        .values(space=SPACE_PENDING, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount:  # type: ignore[attr-defined]
@@ -578,7 +649,7 @@ async def _open_group(
                 PairingGroup.id == group_id,
                 PairingGroup.space == SPACE_PENDING,
             )
-            .values(space=SPACE_OPENING)
+            .values(space=SPACE_OPENING, claimed_at=services.clock.now())  # the claim's time: `_take_back`
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -621,11 +692,16 @@ async def _set_space(
     session: AsyncSession, community_id: int, group_id: int, state: str, *, expected: str | None = None,
     **where: str,
 ) -> None:
-    """The group's space state (and where it is); with `expected`, only from that state."""
+    """The group's space state (and where it is); with `expected`, only from that state.
+
+    The claim's time kept while "opening" (`claimed_at`, `_take_back`) goes with that state.
+    """
     query = update(PairingGroup).where(PairingGroup.community_id == community_id, PairingGroup.id == group_id)
     if expected is not None:
         query = query.where(PairingGroup.space == expected)
-    await session.execute(query.values(space=state, **where).execution_options(synchronize_session=False))
+    await session.execute(
+        query.values(space=state, claimed_at=None, **where).execution_options(synchronize_session=False)
+    )
 
 
 async def _open_space(
@@ -660,8 +736,8 @@ async def _open_space(
 async def run_checkin(services: Services, run: JobRun) -> None:
     """Each group of the round is asked whether they met: in its space, or by DM.
 
-    A group never opened (the platform failing since the round) is not asked: its members were never
-    told about it.
+    A group never told of (`_store.TOLD`: not opened yet, the platform failing since the round; given
+    up; every DM refused) is not asked: its members never heard of it.
     """
     assert run.community_id is not None
     round_id = int(run.payload["round_id"])
@@ -675,7 +751,7 @@ async def run_checkin(services: Services, run: JobRun) -> None:
                     PairingGroup.community_id == run.community_id,
                     PairingGroup.round_id == round_id,
                     PairingGroup.outcome.is_(None),
-                    PairingGroup.space.not_in(UNOPENED),
+                    PairingGroup.space.in_(_store.TOLD),
                 )
             )
         ).all()
@@ -700,7 +776,7 @@ async def run_checkin(services: Services, run: JobRun) -> None:
                             exc_info=True)
         for member_id, user_id, _, locale in members.get(group.id, []):  # a failed DM is kept in the outbox
             mine = checkin_card(services.catalog, locale or community.locale, group.id)
-            await send_dm(services, community, member_id, user_id, mine)
+            await send_dm(services, community, member_id, user_id, mine, about=())  # names nobody
 
 
 async def on_start(services: Services) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, delete, func, select, update
+from sqlalchemy import Integer, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -24,6 +24,8 @@ from cogs.intros.models import Profile, ProfileTrade
 from cogs.pairing._grouping import pair_key
 from cogs.pairing.models import (
     HELD,
+    SPACE_DMS,
+    SPACE_OPEN,
     PairingAvoid,
     PairingGroup,
     PairingMember,
@@ -35,6 +37,11 @@ from storage.models import Community, Member
 from storage.sql import dialect_insert
 
 FORMER_MEMBER = "a former member"  # in an export (not localized, like its keys), an entry on no one now
+# The groups whose members were told of them: a space opened, or its card sent by DM. Only these count
+# as having met (the grouping's history, a member's history, the stats): a group still being opened, or
+# one the platform never let the bot tell ("failed": every DM refused, or given up at the round's
+# check-in, `_rounds.run_open`) introduced nobody.
+TOLD = (SPACE_OPEN, SPACE_DMS)
 
 
 @dataclass(frozen=True)
@@ -80,21 +87,30 @@ async def snoozed(session: AsyncSession, community_id: int, seq: int) -> set[int
 
 
 async def met_counts(session: AsyncSession, community_id: int) -> dict[tuple[int, int], int]:
-    """How many times each pair was grouped together, over the whole history."""
+    """How many times each pair was grouped together and told of it (`TOLD`), over the whole history."""
     a, b = aliased(PairingMember), aliased(PairingMember)
     rows = await session.execute(
         select(a.member_id, b.member_id, func.count())
         .join(b, (b.group_id == a.group_id) & (b.member_id > a.member_id))
-        .where(a.community_id == community_id, b.community_id == community_id)
+        .where(a.community_id == community_id, b.community_id == community_id,
+               a.group_id.in_(_told_groups(community_id)))
         .group_by(a.member_id, b.member_id)
     )
     return {pair_key(x, y): n for x, y, n in rows}
 
 
+def _told_groups(community_id: int) -> Select[int]:
+    """The ids of the community's groups told of (`TOLD`), as a subquery."""
+    return select(PairingGroup.id).where(PairingGroup.community_id == community_id,
+                                         PairingGroup.space.in_(TOLD))
+
+
 async def trio_counts(session: AsyncSession, community_id: int) -> dict[int, int]:
+    """How many times each member was in a group of three or more told of it (`TOLD`)."""
     sizes = (
         select(PairingMember.group_id)
-        .where(PairingMember.community_id == community_id)
+        .where(PairingMember.community_id == community_id,
+               PairingMember.group_id.in_(_told_groups(community_id)))
         .group_by(PairingMember.group_id)
         .having(func.count() >= 3)
     )
@@ -194,9 +210,13 @@ async def snoozed_through(session: AsyncSession, community_id: int, member_id: i
 
 
 async def partners(
-    session: AsyncSession, community_id: int, member_id: int, limit: int = 20
+    session: AsyncSession, community_id: int, member_id: int, limit: int = 20, *, told_only: bool = True
 ) -> list[tuple[datetime, list[str]]]:
-    """The member's past groups, newest first: (round time, the others' names)."""
+    """The member's past groups, newest first: (round time, the others' names).
+
+    `told_only`: only the groups they were told of (`TOLD`), their history; else every group stored
+    with them (their data export).
+    """
     mine = (
         await session.execute(
             select(PairingMember.group_id, PairingRound.scheduled_for)
@@ -205,6 +225,7 @@ async def partners(
                 PairingMember.community_id == community_id,
                 PairingMember.member_id == member_id,
                 PairingRound.community_id == community_id,
+                *((PairingMember.group_id.in_(_told_groups(community_id)),) if told_only else ()),
             )
             .order_by(PairingRound.seq.desc())
             .limit(limit)
@@ -251,6 +272,8 @@ class Stats:
 
 
 async def stats(session: AsyncSession, community_id: int) -> Stats:
+    """The community's rounds; their groups and members only as told of them (`TOLD`)."""
+    told = _told_groups(community_id)
     rounds = await session.scalar(
         select(func.count())
         .select_from(PairingRound)
@@ -260,7 +283,8 @@ async def stats(session: AsyncSession, community_id: int) -> Stats:
         await session.execute(
             select(PairingRound.seq, func.count(PairingMember.id))
             .join(PairingMember, PairingMember.round_id == PairingRound.id)
-            .where(PairingRound.community_id == community_id, PairingMember.community_id == community_id)
+            .where(PairingRound.community_id == community_id, PairingMember.community_id == community_id,
+                   PairingMember.group_id.in_(told))
             .group_by(PairingRound.seq)
             .order_by(PairingRound.seq.desc())
             .limit(6)
@@ -273,10 +297,11 @@ async def stats(session: AsyncSession, community_id: int) -> Stats:
                 func.count(PairingGroup.outcome),
                 func.coalesce(func.sum((PairingGroup.outcome == "met").cast(Integer)), 0),
                 func.coalesce(func.sum(PairingGroup.new_cross_pairs), 0),
-            ).where(PairingGroup.community_id == community_id)
+            ).where(PairingGroup.community_id == community_id, PairingGroup.space.in_(TOLD))
         )
     ).one()
-    ever = select(PairingMember.member_id).where(PairingMember.community_id == community_id)
+    ever = select(PairingMember.member_id).where(PairingMember.community_id == community_id,
+                                                 PairingMember.group_id.in_(told))
     never = await session.scalars(
         select(Member.display_name)
         .join(Profile, Profile.member_id == Member.id)
@@ -374,7 +399,7 @@ async def _keep_avoided(session: AsyncSession, community_id: int, member_id: int
 
 async def export_member(session: AsyncSession, community_id: int, member_id: int) -> dict[str, Any]:
     """Privacy export: past groups (with partners' names), snooze and the "don't pair me with" list."""
-    history = await partners(session, community_id, member_id, limit=10_000)
+    history = await partners(session, community_id, member_id, limit=10_000, told_only=False)
     through = await snoozed_through(session, community_id, member_id)
     avoided = await avoided_names(session, community_id, member_id)
     if not history and not through and not avoided:

@@ -56,6 +56,8 @@ class PairingGroup(Base):
     new_cross_pairs: Mapped[int] = mapped_column(Integer, default=0)  # first-time pairs across trades
     outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)  # OUTCOMES
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # While "opening": when its round's job claimed it (a dead job's claim is taken back once stale).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Members of the group who deleted their data since: its card shows each as "a former member".
     former_members: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 

@@ -205,7 +205,7 @@ async def tell(services: Services, community_id: int, pool_id: int, told: list[P
     sent = 0
     for who in told:  # a platform failure keeps the DM in the outbox: the others are still told
         card = notice_card(services.catalog, who.locale or community.locale, key, pool)
-        sent += await send_dm(services, community, who.member_id, who.user_id, card)
+        sent += await send_dm(services, community, who.member_id, who.user_id, card, about=())  # names nobody
     return sent
 
 

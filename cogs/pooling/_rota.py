@@ -441,7 +441,9 @@ async def tell_moderators(services: Services, community_id: int, turn_id: int, r
         for member in moderators:
             mine = moderators_card(services.catalog, member.locale or community.locale, task, turn, reason,
                                    name, timezone=community.timezone, by_dm=True)
-            told = await send_dm(services, community, member.id, member.platform_user_id, mine) or told
+            named = (declined.id,) if declined else ()  # the card names who said Can't
+            told = await send_dm(services, community, member.id, member.platform_user_id, mine,
+                                 about=named) or told
     if not told:
         if failed is not None:
             raise failed

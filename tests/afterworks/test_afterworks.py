@@ -343,6 +343,29 @@ async def test_an_afterwork_moved_closer_than_its_first_offset_still_gets_its_ch
     assert len([c for c in notifier.in_channel("C-AW") if "⏰" in c.title]) == 1
 
 
+async def test_an_afterwork_moved_after_its_channel_reminder_is_not_announced_again_an_hour_before(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """The 24 h post went out; the organizer then moves the afterwork an hour later. The 24 h mark of
+    the new time has passed, and the 1 h reminder was made the channel's: a second "⏰" post for the
+    same afterwork. Those going still get their 1 h DM."""
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)  # Friday 4 December 19:00 Paris = 18:00 UTC
+    await run(services, bob, answer_afterwork, aid, "going")
+    clock.set(datetime(2026, 12, 3, 18, 0, tzinfo=UTC))  # 24 h before: the channel's post
+    await services.scheduler.run_due()
+    assert len([c for c in notifier.in_channel("C-AW") if "⏰" in c.title]) == 1
+    clock.set(datetime(2026, 12, 3, 20, 0, tzinfo=UTC))
+    await run(services, alice, edit_afterwork, aid, form(when="2026-12-04 20:00"))
+    before = len(notifier.dms)
+    clock.set(datetime(2026, 12, 4, 18, 0, tzinfo=UTC))  # 1 h before the new time
+    await services.scheduler.run_due()
+    assert len([c for c in notifier.in_channel("C-AW") if "⏰" in c.title]) == 1
+    reminder = services.t("fr", "afterworks.dm.reminder_title", title="Apéro des rédacteurs")
+    assert [(d.user_id, d.card.title) for d in notifier.dms[before:]] == [("U2", reminder)]
+
+
 # -- RSVP cutoff ----------------------------------------------------------------------------------
 
 
@@ -407,6 +430,50 @@ async def test_after_answers_closed_the_organizer_can_still_move_the_time_from_t
     with pytest.raises(InvalidInput) as refused:
         await run(services, alice, check_form, typed, aid, write=False)
     assert refused.value.problems["cutoff"][0] == "afterworks.problems.cutoff_past"
+
+
+async def test_moving_an_afterwork_earlier_does_not_close_its_open_answers_at_once(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Friday 4 December 19:00, answers until the day before: open now (Thursday 26 November). Moved
+    to tomorrow 10:00 with the same cutoff, answers would have closed today at 10:00 (Paris): the
+    move was saved and the open answers closed at once, nobody told. It is refused, on Discord's
+    edit form (no cutoff field) as a problem of the time; a later time is saved."""
+    from cogs.afterworks._cards import form_of, problems_text
+    from cogs.afterworks._publish import check_form
+
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice, cutoff="1440")
+    typed = form_of(await event(services, aid), "Europe/Paris")  # what on_edit_submit starts from
+    typed.when = "2026-11-27 10:00"
+    past = {"date": "jeudi 26 novembre 2026", "time": "10:00", "zone": "Paris"}
+    for use_case, args in ((check_form, (typed, aid)), (edit_afterwork, (aid, typed))):
+        with pytest.raises(InvalidInput) as refused:
+            await run(services, alice, use_case, *args, write=use_case is edit_afterwork)
+        assert refused.value.problems == {"cutoff": ("afterworks.problems.cutoff_past", past)}
+    assert (await event(services, aid)).starts_at == datetime(2026, 12, 4, 18, 0, tzinfo=UTC)  # unchanged
+
+    from cogs.afterworks._discord import edit_problems
+
+    on_discord = edit_problems(refused.value.problems)
+    assert on_discord == {"when": ("afterworks.problems.when_closes_answers", past)}
+    shown = problems_text(services.catalog, "fr", on_discord)
+    assert services.t("fr", "afterworks.fields.when") in shown
+    assert services.t("fr", "afterworks.fields.cutoff") not in shown
+    assert "Choisissez une heure plus tardive" in shown
+
+    typed.when = "2026-11-27 12:00"  # answers until today 12:00: still open
+    await run(services, alice, edit_afterwork, aid, typed)
+    assert (await run(services, bob, answer_afterwork, aid, "going")).status == "going"
+
+
+def test_the_discord_edit_form_keeps_other_problems_where_they_are() -> None:
+    from cogs.afterworks._discord import edit_problems
+
+    problems = {"title": ("afterworks.problems.title_missing", {}),
+                "when": ("afterworks.problems.when_unreadable", {"text": "?"})}
+    assert edit_problems(problems) == problems
 
 
 def test_a_cutoff_already_passed_or_not_in_the_list_is_refused() -> None:
@@ -533,6 +600,33 @@ async def test_an_organizer_deleting_their_data_does_not_give_the_waitlist_a_sea
     assert cancelled.status == "cancelled"
     async with services.db.transaction() as session:
         assert await session.scalar(select(Rsvp.status).where(Rsvp.member_id == bob.member_id)) == "waitlist"
+
+
+async def test_an_organizers_deletion_leaves_no_text_of_theirs_in_the_afterworks_they_organized(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Alice organized one afterwork at home (address, phone) and another, past, online; she deletes her
+    data. Both cards go and the coming one is cancelled, but their rows kept her description, place,
+    link and city for nobody: only the title and the time stay, anonymous."""
+    from cogs.afterworks import FEATURE
+
+    clock.set(datetime.now(UTC))  # the deletion reads the wall clock: past and future are real ones
+    alice = await make_caller(services, "U1", name="Alice")
+    coming = await create(services, alice, when=f"{clock.now() + timedelta(days=7):%Y-%m-%d} 19:00",
+                          where="12 rue des Lilas, Lyon", description="Sonnez au 3e : 06 12 34 56 78")
+    past = await create(services, alice, when=f"{clock.now() + timedelta(days=2):%Y-%m-%d} 19:00",
+                        where="https://meet.example/alice-perso", description="Mon code : 4321")
+    async with services.db.transaction() as session:
+        held = await session.get(Afterwork, past)
+        assert held is not None
+        held.starts_at = clock.now() - timedelta(days=2)
+    assert FEATURE.privacy is not None
+    async with services.db.transaction() as session:
+        await FEATURE.privacy.delete(session, alice.community_id, alice.member_id)
+    for aid, status in ((coming, "cancelled"), (past, "scheduled")):
+        kept = await event(services, aid)
+        assert (kept.status, kept.organizer_id, kept.title) == (status, None, "Apéro des rédacteurs")
+        assert (kept.description, kept.place, kept.link, kept.city, kept.city_key) == ("", "", "", "", "")
 
 
 async def test_afterworks_discord_refused_an_event_for_tell_the_moderators_once(

@@ -42,7 +42,7 @@ async def test_a_dm_refused_by_a_5xx_is_sent_once_when_the_platform_is_back(
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
     community = await community_of(services, bob.community_id)
-    told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
+    told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD, about=())
     assert told and flaky.dms == []  # kept: the caller counts it as told
     await services.scheduler.run_due()  # due in a minute, not now
     assert flaky.dms == []
@@ -58,7 +58,8 @@ async def test_a_platform_failing_for_hours_gives_up_after_the_configured_attemp
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     await retry_for(services, clock, hours=6)
     tries = [c for c in flaky.calls if c == ("dm", "U2")]
     [job] = await kept(services)
@@ -69,7 +70,7 @@ async def test_closed_dms_are_not_kept(services: Services, flaky: FlakyNotifier)
     bob = await make_caller(services, "U2", name="Bob")
     flaky.closed_dms.add("U2")
     community = await community_of(services, bob.community_id)
-    told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
+    told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD, about=())
     assert told is False and await kept(services) == []
 
 
@@ -80,8 +81,8 @@ async def test_a_kept_dm_is_in_the_members_export_and_goes_with_their_data(
     alice = await make_caller(services, "U1", name="Alice")
     community = await community_of(services, bob.community_id)
     flaky.failing_dms.update({"U1", "U2"})
-    await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
-    await outbox.send_dm(services, community, alice.member_id, "U1", Card(title="Pour Alice"))
+    await outbox.send_dm(services, community, bob.member_id, "U2", CARD, about=())
+    await outbox.send_dm(services, community, alice.member_id, "U1", Card(title="Pour Alice"), about=())
     exported = await run(services, bob, export_member_data)
     assert [m["title"] for m in exported.data["outbox"]] == ["Apéro annulé"]  # Bob's only
     await delete_member_data(services, bob, bob.member_id)
@@ -96,7 +97,8 @@ async def test_a_kept_dm_is_not_sent_once_the_community_removed_the_bot(
 ) -> None:
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
@@ -120,7 +122,7 @@ async def test_a_kept_dm_reads_in_the_export_as_the_member_would_have_read_it(
     card = Card(title=f"Rappel {when(at, 'date')}",
                 text=f"Choisissez un salon avec {command_marker('config salon')} modération, "
                      f"avant le {when(at, 'full', locale='fr', timezone='Europe/Paris')}.")
-    await outbox.send_dm(services, community, bob.member_id, "U2", card)
+    await outbox.send_dm(services, community, bob.member_id, "U2", card, about=())
     [exported] = (await run(services, bob, export_member_data)).data["outbox"]
     shown = exported["title"] + exported["text"]
     assert not any(marker in shown for marker in "\ue000\ue001\ue002\ue003"), shown

@@ -40,7 +40,8 @@ async def test_delivered_dm_is_not_sent_again_when_recording_it_fails_once(
     and the member gets the same DM again."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     flaky.failing_dms.clear()
 
     real = services.db.transaction
@@ -75,7 +76,8 @@ async def test_delivered_dm_is_not_sent_again_when_cancelled_while_recording_it(
     the next run DMs the member again."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     [job] = await kept(services)
     flaky.failing_dms.clear()
     clock.advance(timedelta(minutes=2))
@@ -122,7 +124,8 @@ async def test_a_kept_dm_given_up_is_still_in_the_export_or_forgotten(
     only `pending` rows: the member's export omits personal data the database still holds."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     await retry_for(services, clock, hours=6)
     [job] = await kept(services)
     assert job.state == "failed"
@@ -142,7 +145,8 @@ async def test_a_kept_dm_waits_while_the_community_removed_the_bot_and_is_in_the
     member's export, and goes out once if the bot is back within the day."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
@@ -167,7 +171,8 @@ async def test_a_kept_dm_is_dropped_when_the_bot_comes_back_days_later(
     day) counted from the last look: the notice went out five days late when the bot was back."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     async with services.db.transaction() as session:
         await session.execute(update(Community).values(active=False))
     flaky.failing_dms.clear()
@@ -196,7 +201,7 @@ async def test_a_dm_kept_after_its_member_was_deleted_does_not_reach_the_next_me
     community = await community_of(services, bob.community_id)
     await delete_member_data(services, bob, bob.member_id)  # Bob leaves while the loop runs
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, community, bob.member_id, "U2", CARD)  # the loop reaches Bob
+    await outbox.send_dm(services, community, bob.member_id, "U2", CARD, about=())  # the loop reaches Bob
     flaky.failing_dms.clear()
     carol = await make_caller(services, "U3", name="Carol")
     assert alice.member_id != carol.member_id
@@ -224,7 +229,8 @@ async def test_a_delivered_dm_whose_done_write_failed_does_not_break_the_members
     outbox.pending() (payload["card"]["title"]) makes the member's whole export fail."""
     bob = await make_caller(services, "U2", name="Bob")
     flaky.failing_dms.add("U2")
-    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD)
+    await outbox.send_dm(services, await community_of(services, bob.community_id), bob.member_id, "U2", CARD,
+                         about=())
     flaky.failing_dms.clear()
 
     real = services.db.transaction
@@ -279,7 +285,7 @@ async def test_a_programming_error_is_not_hidden_as_a_kept_dm(services: Services
         community = await session.get(Community, bob.community_id)
     told: Any = None
     with pytest.raises(TypeError):
-        told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD)
+        told = await outbox.send_dm(services, community, bob.member_id, "U2", CARD, about=())
     async with services.db.transaction(write=False) as session:
         kept = (await session.scalars(select(Job).where(Job.kind == outbox.OUTBOX))).all()
     assert told is None and kept == []
