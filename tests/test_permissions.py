@@ -82,3 +82,13 @@ def test_slack_manifest_in_either_language_describes_shipped_features_whole() ->
                             ("chat:write.public", "intros", "intro cards")):
         assert re.search(rf"^{re.escape(scope)} +{who} +.*{re.escape(why)}", explained, flags=re.MULTILINE), (
             scope, who)
+
+
+def test_every_feature_posting_files_in_a_channel_asks_for_attach_files() -> None:
+    """/feedback posts the attached file with the request's card: without Attach Files (a deployment
+    without privacy and afterworks, or an admin trimming the invite by the README's table) every
+    feedback request with a file would be refused as "cannot post in #channel"."""
+    from cogs.feedback import FEATURE as FEEDBACK
+
+    assert "attach_files" in permission_reasons([FEEDBACK])
+    assert required_permissions([FEEDBACK]).attach_files

@@ -35,6 +35,10 @@ from storage.models import Community
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
+# A rate limit longer than this (seconds; discord.py's smallest) raises discord.RateLimited instead of
+# being waited out: a command sync over Discord's daily cap (hours), a DM route held for an hour. The
+# caller treats it as a platform failure (the outbox, a job's retry), and nothing waits for hours.
+RATE_LIMIT_WAIT_MAX = 30.0
 
 
 # The gateway events the runtime needs: servers joined and left, their channels, roles and threads.
@@ -115,6 +119,7 @@ class CollectifBot(commands.AutoShardedBot):
         options.setdefault("shard_ids", settings.shard_ids)
         options.setdefault("guild_ready_timeout", settings.guild_ready_timeout)
         options.setdefault("http_trace", services.metrics.trace_config(PLATFORM))  # API answers, 429s
+        options.setdefault("max_ratelimit_timeout", RATE_LIMIT_WAIT_MAX)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -242,14 +247,17 @@ class CollectifBot(commands.AutoShardedBot):
         """Reconcile the communities with READY's guilds; returns how many were (re)activated.
 
         The runtime calls it once ready. A guild without an active community gets one (first
-        contact, or back after the bot was re-added while offline); then the communities whose guild
-        removed the bot while it was offline are paused (`pause_departed_guilds`).
+        contact, or back after the bot was re-added while offline), unless it is unavailable (then
+        when it comes back); then the communities whose guild removed the bot while it was offline
+        are paused (`pause_departed_guilds`).
         """
         async with self.services.db.transaction(write=False) as session:
             active = set(await session.scalars(
                 select(Community.external_id).where(Community.platform == PLATFORM,
                                                     Community.active.is_(True))))
-        missing = [g for g in self.guilds if str(g.id) not in active]
+        # A guild unavailable (an outage) is only a placeholder: no name, and en-US for its language.
+        # Its community is made from the real guild when it comes back (`on_guild_available`).
+        missing = [g for g in self.guilds if str(g.id) not in active and not g.unavailable]
         defaults = self.services.settings.community
         # A first start in thousands of guilds: a few multi-row statements per batch, and one short
         # transaction per batch so that interactions are not kept waiting on the write lock.

@@ -10,9 +10,8 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
-from bot.discord_bot.replies import expired, send_text
+from bot.discord_bot.replies import answer_locale, expired, send_text
 from bot.errors import InvalidInput, UserError
-from bot.i18n import resolve_locale
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,16 +31,6 @@ def _unwrap(error: BaseException) -> BaseException:
 def error_id() -> str:
     """A short id the user can quote and the moderators can find in the logs."""
     return secrets.token_hex(4)
-
-
-def _locale(interaction: discord.Interaction) -> str:
-    caller = interaction.extras.get("caller")
-    if caller is not None:
-        return caller.locale
-    services = getattr(interaction.client, "services", None)
-    default = services.settings.community.locale if services else "en"
-    guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
-    return resolve_locale(interaction.locale.value, resolve_locale(guild_locale, default))
 
 
 def _where(interaction: discord.Interaction) -> str:
@@ -83,7 +72,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     """
     services = interaction.client.services  # type: ignore[attr-defined]
     error = _unwrap(error)
-    locale = _locale(interaction)
+    locale = answer_locale(interaction)
     reference: str | None = None
     if isinstance(error, UserError):
         log.debug("user error %s in %s", error.key, _where(interaction))

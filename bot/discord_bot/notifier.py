@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _GONE = (discord.NotFound, discord.Forbidden)
 ARCHIVED_THREAD = 50083  # "Operation cannot be performed on an archived thread"
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 THREAD_NAME_MAX = 100
 EVENT_NAME_MAX = 100
 EVENT_DESCRIPTION_MAX = 1000
@@ -155,6 +156,13 @@ class DiscordNotifier:
             return None
         except discord.Forbidden as exc:
             raise self._refused(exc, ref.channel_id) from exc
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_EXISTS:
+                raise
+            # Created by an earlier try Discord answered 5xx for (discord.py's retry, or the caller's):
+            # a message's thread has the message's id.
+            log.info("message %s has its thread already: using it", ref.message_id)
+            return ThreadRef(ref.channel_id, ref.message_id)
         return ThreadRef(ref.channel_id, str(thread["id"]))
 
     async def post_in_thread(
@@ -254,7 +262,7 @@ class DiscordNotifier:
                     await self.bot.http.get_member(community_external_id, user_id)
                 except discord.NotFound as exc:
                     return exc.code in (UNKNOWN_MEMBER, UNKNOWN_USER)
-                except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError) as exc:
                     log.info("cannot tell whether %s is in guild %s: %s", user_id, community_external_id, exc)
             return False
 

@@ -46,10 +46,21 @@ async def sync_once(services: Services) -> int:
     except discord.HTTPException as exc:
         print(f"collectif: Discord refused the commands: {exc}", file=sys.stderr)
         return 1
+    except discord.RateLimited as exc:
+        print(f"collectif: {rate_limited(exc)}", file=sys.stderr)
+        return 1
     finally:
         await bot.close()
     print(f"{len(bot.tree.get_commands())} commands synced")
     return 0
+
+
+def rate_limited(exc: discord.RateLimited) -> str:
+    """Why the command sync waits: Discord's cap on command changes (200 a day), in one line."""
+    wait = exc.retry_after
+    later = (f"{wait / 3600:.1f} h" if wait >= 3600 else f"{wait / 60:.0f} min" if wait >= 60
+             else f"{wait:.0f} s")
+    return f"Discord rate-limits the command sync (command changes are capped per day): try again in {later}"
 
 
 def _gateway_failure(error: BaseException) -> BaseException:
@@ -86,6 +97,9 @@ class DiscordRuntime:
             await login(bot, token)
             try:
                 await sync_commands(bot, force=False)
+            except discord.RateLimited as exc:  # not waited out for hours: the bot starts all the same
+                log.warning("%s; the bot goes on with the commands Discord already has, and syncs again at "
+                            "the next start", rate_limited(exc))
             except Exception:
                 # The bot still answers with the definitions Discord already has.
                 log.exception("command sync failed; will try again at the next start")

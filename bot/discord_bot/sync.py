@@ -120,9 +120,9 @@ async def _clear_guild(bot: CollectifBot, guild_id: int) -> None:
         await bot.http.bulk_upsert_guild_commands(bot.application_id, guild_id, payload=[])
     except (discord.Forbidden, discord.NotFound):
         log.info("former development guild %s no longer reachable; forgetting its commands", guild_id)
-    except discord.HTTPException as exc:
+    except (discord.HTTPException, discord.RateLimited) as exc:
         log.warning("could not clear the commands of former development guild %s (%s); will retry at "
-                    "the next start", guild_id, exc.status)
+                    "the next start", guild_id, getattr(exc, "status", "rate limited"))
         return
     else:
         log.info("cleared the commands of former development guild %s", guild_id)

@@ -26,6 +26,7 @@ FEATURE = Feature(
     discord_permissions=(
         ("create_public_threads", "each feedback request gets a thread for its answers"),
         ("send_messages_in_threads", "answers are posted in the request's thread"),
+        ("attach_files", "a file attached to /feedback is posted with the request's card"),
     ),
     on_start=on_start,  # the nudge, due-date and privacy clean-up jobs
 )

@@ -236,3 +236,40 @@ async def test_a_place_longer_than_the_events_location_is_cut_keeping_its_city(
     assert len(location) == 100 and location.startswith("Espace de coworking")
     assert location.endswith("… · Lyon")
     assert event["description"] == f"{place} · Lyon\n\nOn se retrouve"
+
+
+async def test_a_thread_discord_created_but_answered_5xx_for_is_found_on_the_retry(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord creates the card's thread but answers 502: the retry gets 400 160004 "A thread has already
+    been created for this message", then so would every later try. A message's thread has its id."""
+    import discord.http as http_module
+
+    from tests.e2e.test_discord_outage import _FastAsyncio
+    from tests.fakes.discord_payloads import DiscordError
+
+    h = discord_harness
+    monkeypatch.setattr(http_module, "asyncio", _FastAsyncio())  # discord.py's 5xx retries, without waits
+    gid, channel = str(h.guild.id), h.guild.default_channel
+    ref = await notifier(h).post(gid, str(channel.id), Card(title="Demande de retour"))
+    assert ref is not None
+    created: list[object] = []
+
+    def then_502(handler):  # type: ignore[no-untyped-def]
+        async def answer(r, **groups):  # type: ignore[no-untyped-def]
+            result = await handler(r, **groups)
+            if not created:
+                created.append(r)
+                raise DiscordError(502, 0, "Bad Gateway")
+            return result
+        return answer
+
+    h.fake._routes = [(m, p, then_502(handler) if m == "POST" and p.pattern.endswith("/threads") else handler)
+                      for m, p, handler in h.fake._routes]
+    thread = await notifier(h).open_thread(gid, ref, "Retours")
+    assert created and int(ref.message_id) in h.fake.channels
+    assert thread == ThreadRef(str(channel.id), ref.message_id)
+    tries = h.fake.requests_to("POST", rf"/channels/{channel.id}/messages/\d+/threads")
+    assert [r.status for r in tries] == [502, 400]
+    # The caller's own retry (its job tried again) finds it too.
+    assert await notifier(h).open_thread(gid, ref, "Retours") == thread

@@ -9,6 +9,7 @@ recorded (`fake.requests`) so tests assert what users would see. Drive the bot w
 (`bot_may_create_threads = False`: only starting a thread on one of its messages does);
 threads keep their members, archived and locked state; scheduled events their status. Files
 attached to command options (`attachment`) are served from /attachments/.
+`fake.rate_limits[(method, path regex)] = seconds` answers those requests 429 with that `retry_after`.
 """
 
 # ruff: noqa: ASYNC109 - helpers take a timeout so that a silent bot fails the test instead of hanging it
@@ -80,6 +81,8 @@ class FakeDiscord(InteractionsMixin):
         self.bot_permissions: discord.Permissions = required_permissions()
         self.closed_dms: set[int] = set()
         self.failing_dms: set[int] = set()  # users whose DMs Discord answers 503 (an outage)
+        # (method, path regex) -> retry_after seconds: answered 429 as Discord does (`_rate_limited`).
+        self.rate_limits: dict[tuple[str, str], float] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         # Seconds after which Discord refuses the first answer (10062) and follow-ups (50027).
         self.interaction_deadline = 3.0
@@ -232,20 +235,11 @@ class FakeDiscord(InteractionsMixin):
         body, files, contents = await _read_body(request)
         recorded = Recorded(request.method, path, dict(request.query), body, files=files,
                             file_contents=contents)
-        status, response = 404, {"message": "404: Not Found", "code": 0}
-        for method, pattern, handler in self._routes:
-            match = pattern.fullmatch(path)
-            if method == request.method and match:
-                if not self._authorized(request, path):
-                    status, response = 401, {"message": "401: Unauthorized", "code": 0}
-                    break
-                try:
-                    status, response = await handler(recorded, **match.groupdict())
-                except DiscordError as exc:
-                    status, response = exc.status, {"message": exc.message, "code": exc.code}
-                break
+        limited = self._rate_limited(request.method, path)
+        if limited is not None:
+            status, response = 429, limited
         else:
-            self.unhandled.append(recorded)
+            status, response = await self._answer(request, path, recorded)
         recorded.status, recorded.response = status, response
         self.requests.append(recorded)
         for predicate, future in list(self._waiters):
@@ -253,7 +247,32 @@ class FakeDiscord(InteractionsMixin):
                 future.set_result(recorded)
         if status == 204:
             return web.Response(status=204)
-        return web.Response(status=status, body=json.dumps(response).encode(), headers=JSON_HEADERS)
+        headers = JSON_HEADERS if limited is None else {
+            **JSON_HEADERS, "Via": "1.1 google", "Retry-After": str(int(limited["retry_after"]))}
+        return web.Response(status=status, body=json.dumps(response).encode(), headers=headers)
+
+    async def _answer(self, request: web.Request, path: str, recorded: Recorded) -> tuple[int, Any]:
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if method == request.method and match:
+                if not self._authorized(request, path):
+                    return 401, {"message": "401: Unauthorized", "code": 0}
+                try:
+                    return await handler(recorded, **match.groupdict())
+                except DiscordError as exc:
+                    return exc.status, {"message": exc.message, "code": exc.code}
+        self.unhandled.append(recorded)
+        return 404, {"message": "404: Not Found", "code": 0}
+
+    def _rate_limited(self, method: str, path: str) -> dict[str, Any] | None:
+        """A 429's body when `rate_limits` holds this request: with `retry_after`, and sent with
+        Cloudflare's `Via` header (without it discord.py takes a 429 for a ban and raises at once).
+        Command creation over its daily cap is code 30034, as on Discord."""
+        for (verb, pattern), retry_after in self.rate_limits.items():
+            if method == verb and re.fullmatch(pattern, path):
+                return {"message": "You are being rate limited.", "retry_after": retry_after, "global": False,
+                        "code": 30034 if path.endswith("/commands") else 0}
+        return None
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
         """The CDN: an attachment's bytes (no authorization, like Discord's signed CDN URLs)."""
