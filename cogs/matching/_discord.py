@@ -46,7 +46,9 @@ async def on_invite(request: DiscordRequest) -> None:
     interaction = request.interaction
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
-    await stored(request.match["token"])  # clicked before its proposal was stored: waits for it
+    answered_at = interaction.message.created_at if interaction.message is not None else None
+    # Clicked before its proposal was stored (by this process or another): waits for it.
+    await stored(request.services, caller.community_id, request.match["token"], answered_at)
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  space_channel(interaction))
     await send_text(interaction, invited_text(request.services.catalog, caller.locale, invited))

@@ -7,7 +7,8 @@ import contextlib
 import secrets
 import weakref
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.community_time import community_today
 from bot.errors import InvalidInput
@@ -18,22 +19,41 @@ from cogs.matching._request import MatchInput, Resolved, resolve
 from cogs.matching._team import Request, Team, propose
 from storage.text import city_key
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 TOKEN_BYTES = 8  # 16 hex characters: models.Proposal.token
 STORE_WAIT = 5.0  # seconds an Invite waits for its proposal, answered but not stored yet
+FRESH = timedelta(seconds=15)  # an answer this recent may still be stored by the process that sent it
+STORE_POLL = 0.2  # seconds between two looks for it then
 # Proposals this process answered and is storing (an entry goes with its storing, done or dropped).
 _storing: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
 
 
-async def stored(token: str) -> None:
-    """Waits (at most STORE_WAIT) for the proposal behind `token` when this process is still storing it.
+async def stored(services: Services, community_id: int, token: str, answered_at: datetime | None) -> None:
+    """Waits (at most STORE_WAIT) for the proposal behind `token` while it may still be being stored.
 
     The proposal is stored after the answer went out: an Invite clicked at once, or while another
-    process holds SQLite's write lock, would otherwise find no proposal and say it is gone.
+    process holds SQLite's write lock, would otherwise find no proposal and say it is gone. This
+    process waits for its own storing; an answer another process sent (`answered_at`: when the card
+    was posted) is looked for in the database, only while it is FRESH: an old card's Invite is
+    answered at once.
     """
     storing = _storing.get(token)
     if storing is not None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(storing.wait(), STORE_WAIT)
+        return
+    if answered_at is None or services.clock.now() - answered_at > FRESH:
+        return
+    deadline = asyncio.get_running_loop().time() + STORE_WAIT
+    while True:
+        async with services.db.transaction(write=False) as session:
+            if await store.proposal_by_token(session, community_id, token) is not None:
+                return
+        if asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(STORE_POLL)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from bot.slack_app.request import SlackRequest
 from bot.slack_app.router import SlackRouter
 from bot.usecase import run
@@ -28,11 +31,22 @@ async def match(request: SlackRequest) -> None:
     await run(services, caller, find_team, typed, write=False, respond=respond)
 
 
+def _posted_at(body: dict[str, Any]) -> datetime | None:
+    """When the clicked message was posted (its ts: epoch seconds), or None."""
+    container = body.get("container")
+    ts = container.get("message_ts") if isinstance(container, dict) else None
+    try:
+        return datetime.fromtimestamp(float(ts), UTC) if ts else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 async def invite(request: SlackRequest) -> None:
     """Invite this team: a group DM with the requester and the team, then the outcome to the requester."""
     assert request.match is not None
     caller = await request.ensure_caller()
-    await stored(request.match["token"])  # clicked before its proposal was stored: waits for it
+    # Clicked before its proposal was stored (by this process or another): waits for it.
+    await stored(request.services, caller.community_id, request.match["token"], _posted_at(request.body))
     invited: Invited = await run(request.services, caller, invite_team, request.match["token"],
                                  request.channel_id or "")
     await request.reply(invited_text(request.services.catalog, caller.locale, invited))

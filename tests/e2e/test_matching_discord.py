@@ -306,3 +306,29 @@ async def test_the_pack_autocomplete_offers_the_default_packs_until_they_are_wri
         await ensure_default_packs(session, cid, "fr")  # a first /config pack writes them
         await session.execute(delete(Pack).where(Pack.community_id == cid))  # then removes them all
     assert await offered("") == []  # a removed default pack does not come back
+
+
+async def test_invite_clicked_in_another_process_before_its_proposal_is_stored_waits_for_it(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes (HTTP behind a balancer, shards): the click reaches one that did not answer the
+    /match, so it has nothing of its own to wait for: it looks for the fresh card's proposal."""
+    import asyncio
+
+    from cogs.matching import _match, _store
+
+    h = discord_harness
+    store_proposal = _store.store_proposal
+
+    async def slow(*args: object, **kwargs: object) -> None:
+        await asyncio.sleep(0.8)
+        await store_proposal(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_store, "store_proposal", slow)
+    await seed(h, "Vic", trades=("Développement",), skills=("Python",))
+    answer = await h.fake.invoke_slash(h.guild, h.member, "match", {"trades": "Développement"})
+    assert answer.original is not None
+    monkeypatch.setattr(_match, "_storing", {})  # what this process knows of it: nothing, as another's
+    clicked = await answered(await h.fake.click(answer.original, buttons(answer.original)[
+        h.t("fr", "matching.card.invite")], h.member, timeout=8))
+    assert h.t("fr", "matching.invite.sent", names="Vic") in texts_of(clicked), texts_of(clicked)
