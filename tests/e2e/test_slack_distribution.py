@@ -9,11 +9,13 @@ A uninstalling deletes A's installation and pauses A's community while B goes on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -389,26 +391,47 @@ async def stored_enterprises(db: Database) -> dict[str, str | None]:
         return dict((await session.execute(select(slack_bots.c.team_id, slack_bots.c.enterprise_id))).all())
 
 
+@dataclass
+class Installed:
+    """Workspaces installed through the real OAuth flow, and a way to send them requests."""
+
+    services: Services
+    completions: Completions
+    sender: SlackSender
+    teams: dict[str, FakeWorkspace]
+
+
+@contextlib.asynccontextmanager
+async def installed(fake: FakeSlack, distributed: tuple[Services, SlackRuntime, str], *teams: str,
+                    grid: str | None = None) -> AsyncIterator[Installed]:
+    """Installs each of `teams` ("TALPHA:alpha": id and domain); `grid`: that one is a Grid workspace."""
+    services, runtime, base = distributed
+    assert runtime.app is not None
+    completions = Completions(runtime.app)
+    workspaces = {team_id: fake.add_workspace(team_id, domain)
+                  for team_id, domain in (team.split(":") for team in teams)}
+    if grid is not None:
+        grid_installs(fake, grid)
+    async with aiohttp.ClientSession() as browser:
+        for team_id in workspaces:
+            await install(browser, base, fake, team_id)
+    async with aiohttp.ClientSession() as session:
+        yield Installed(services, completions, SlackSender(f"{base}/slack/events", fake, session), workspaces)
+
+
 async def test_a_workspace_of_an_enterprise_grid_gets_its_cards_and_dms(
     fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
 ) -> None:
     # README supports installing in the workspaces of a Grid (only org-wide installs are not): the
     # installation is stored with the organization's id, and the notifier must still find its token.
-    services, runtime, base = distributed
-    assert runtime.app is not None
-    completions = Completions(runtime.app)
-    grid = fake_slack.add_workspace("TGRID", "gridteam")
-    grid_installs(fake_slack, "TGRID")
-    async with aiohttp.ClientSession() as browser:
-        await install(browser, base, fake_slack, "TGRID")
-    assert await stored_tokens(services.db) == {"TGRID": grid.bot_token}
-    assert await stored_enterprises(services.db) == {"TGRID": GRID}
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
-        assert "Collectif — help" in await grid_command(sender, fake_slack, grid)
-        await completions.wait(1)
+    async with installed(fake_slack, distributed, "TGRID:gridteam", grid="TGRID") as it:
+        grid = it.teams["TGRID"]
+        assert await stored_tokens(it.services.db) == {"TGRID": grid.bot_token}
+        assert await stored_enterprises(it.services.db) == {"TGRID": GRID}
+        assert "Collectif — help" in await grid_command(it.sender, fake_slack, grid)
+        await it.completions.wait(1)
 
-    notifier = services.notifiers["slack"]
+    notifier = it.services.notifiers["slack"]
     assert await notifier.post("TGRID", "CGENERAL", Card(title="Carte")) is not None
     assert fake_slack.calls_to("chat.postMessage")[-1].token == grid.bot_token
     assert await notifier.dm("TGRID", "UJORDAN", Card(title="DM")) is not None
@@ -418,48 +441,29 @@ async def test_a_workspace_of_an_enterprise_grid_gets_its_cards_and_dms(
 async def test_a_workspace_of_an_enterprise_grid_that_uninstalls_loses_its_tokens(
     fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
 ) -> None:
-    services, runtime, base = distributed
-    assert runtime.app is not None
-    completions = Completions(runtime.app)
-    grid = fake_slack.add_workspace("TGRID", "gridteam")
-    beta = fake_slack.add_workspace("TBETA", "beta")
-    grid_installs(fake_slack, "TGRID")
-    async with aiohttp.ClientSession() as browser:
-        await install(browser, base, fake_slack, "TGRID")
-        await install(browser, base, fake_slack, "TBETA")
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
-        assert "Collectif — help" in await grid_command(sender, fake_slack, grid)
-        await completions.wait(1)
+    async with installed(fake_slack, distributed, "TGRID:gridteam", "TBETA:beta", grid="TGRID") as it:
+        grid = it.teams["TGRID"]
+        assert "Collectif — help" in await grid_command(it.sender, fake_slack, grid)
+        await it.completions.wait(1)
         fake_slack.revoke("TGRID")
-        event = {**sender.event_payload({"type": "app_uninstalled"}, team=grid), "enterprise_id": GRID}
-        assert (await sender.send(json.dumps(event), "application/json")).status == 200
-        await completions.wait(2)
-    assert await stored_tokens(services.db) == {"TBETA": beta.bot_token}
-    paused = await community(services.db, "TGRID")
-    assert paused is not None and not paused.active
+        event = {**it.sender.event_payload({"type": "app_uninstalled"}, team=grid), "enterprise_id": GRID}
+        assert (await it.sender.send(json.dumps(event), "application/json")).status == 200
+        await it.completions.wait(2)
+    assert await stored_tokens(it.services.db) == {"TBETA": it.teams["TBETA"].bot_token}
+    await paused(it.services.db, "TGRID")
 
 
 async def test_a_refused_token_of_an_enterprise_grid_workspace_is_forgotten(
     fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
 ) -> None:
     # The uninstall event was lost: the first refusal of the token does its work, Grid or not.
-    services, runtime, base = distributed
-    assert runtime.app is not None
-    completions = Completions(runtime.app)
-    grid = fake_slack.add_workspace("TGRID", "gridteam")
-    grid_installs(fake_slack, "TGRID")
-    async with aiohttp.ClientSession() as browser:
-        await install(browser, base, fake_slack, "TGRID")
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
-        await grid_command(sender, fake_slack, grid)  # the community exists
-        await completions.wait(1)
+    async with installed(fake_slack, distributed, "TGRID:gridteam", grid="TGRID") as it:
+        await grid_command(it.sender, fake_slack, it.teams["TGRID"])  # the community exists
+        await it.completions.wait(1)
     fake_slack.revoke("TGRID")
-    assert await services.notifiers["slack"].post("TGRID", "CGENERAL", Card(title="Rappel")) is None
-    assert await stored_tokens(services.db) == {}
-    paused = await community(services.db, "TGRID")
-    assert paused is not None and not paused.active
+    assert await it.services.notifiers["slack"].post("TGRID", "CGENERAL", Card(title="Rappel")) is None
+    assert await stored_tokens(it.services.db) == {}
+    await paused(it.services.db, "TGRID")
 
 
 async def test_a_late_retry_of_an_uninstall_from_before_a_reinstall_changes_nothing(
@@ -467,56 +471,48 @@ async def test_a_late_retry_of_an_uninstall_from_before_a_reinstall_changes_noth
 ) -> None:
     # Slack retries an event whose delivery failed 1 then 5 minutes later: meanwhile the admin
     # installed the app again. The old app_uninstalled must not delete the new installation.
-    services, runtime, base = distributed
-    assert runtime.app is not None
-    completions = Completions(runtime.app)
-    alpha = fake_slack.add_workspace("TALPHA", "alpha")
-    async with aiohttp.ClientSession() as browser:
-        await install(browser, base, fake_slack, "TALPHA")  # installed (again) just now
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+    async with installed(fake_slack, distributed, "TALPHA:alpha") as it:  # installed (again) just now
+        alpha, sender = it.teams["TALPHA"], it.sender
         assert "Collectif — help" in await command(sender, fake_slack, alpha, "UJORDAN")
-        await completions.wait(1)
+        await it.completions.wait(1)
         then = time.time() - 180
         late = sender.event_payload({"type": "app_uninstalled", "event_ts": f"{then:.6f}"}, team=alpha)
         late["event_time"] = int(then)
         retried = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
         assert (await sender.send(json.dumps(late), "application/json", headers=retried)).status == 200
-        await completions.wait(2)
-        assert await stored_tokens(services.db) == {"TALPHA": alpha.bot_token}
-        kept = await community(services.db, "TALPHA")
+        await it.completions.wait(2)
+        assert await stored_tokens(it.services.db) == {"TALPHA": alpha.bot_token}
+        kept = await community(it.services.db, "TALPHA")
         assert kept is not None and kept.active
         assert "Collectif — help" in await command(sender, fake_slack, alpha, "UJORDAN")
-        await completions.wait(3)
+        await it.completions.wait(3)
 
         # An uninstall after the install (its event_time in the same second or later) is done.
         fake_slack.revoke("TALPHA")
         now = sender.event_payload({"type": "app_uninstalled"}, team=alpha)
         assert (await sender.send(json.dumps(now), "application/json")).status == 200
-        await completions.wait(4)
-    assert await stored_tokens(services.db) == {}
-    paused = await community(services.db, "TALPHA")
-    assert paused is not None and not paused.active
+        await it.completions.wait(4)
+    assert await stored_tokens(it.services.db) == {}
+    await paused(it.services.db, "TALPHA")
 
 
 async def test_a_command_from_an_uninstalled_workspace_is_answered_in_french_and_english(
     fake_slack: FakeSlack, distributed: tuple[Services, SlackRuntime, str],
 ) -> None:
     # Bolt answers itself when a workspace has no installation: not its English-only apology.
-    services, runtime, base = distributed
-    assert runtime.app is not None
-    completions = Completions(runtime.app)
-    alpha = fake_slack.add_workspace("TALPHA", "alpha")
-    async with aiohttp.ClientSession() as browser:
-        await install(browser, base, fake_slack, "TALPHA")
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(f"{base}/slack/events", fake_slack, session)
+    async with installed(fake_slack, distributed, "TALPHA:alpha") as it:
+        alpha, sender = it.teams["TALPHA"], it.sender
         fake_slack.revoke("TALPHA")
         event = sender.event_payload({"type": "app_uninstalled"}, team=alpha)
         assert (await sender.send(json.dumps(event), "application/json")).status == 200
-        await completions.wait(1)
+        await it.completions.wait(1)
         told = await command(sender, fake_slack, alpha, "UCAMILLE")
-    french = services.t("fr", "slack.not_installed_anymore")
-    english = services.t("en", "slack.not_installed_anymore")
+    french = it.services.t("fr", "slack.not_installed_anymore")
+    english = it.services.t("en", "slack.not_installed_anymore")
     assert told == f"{french}\n{english}"  # the community's default language (French) first
     assert "We apologize" not in told
+
+
+async def paused(db: Database, team_id: str) -> None:
+    found = await community(db, team_id)
+    assert found is not None and not found.active
