@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from bot.cards import Card, when
 from bot.clock import FrozenClock
+from bot.context import Caller
 from bot.errors import Forbidden, NotFound, UserError
 from bot.i18n import expand_commands
 from bot.notifier import PostRef, ThreadRef
@@ -44,6 +45,15 @@ async def plan_now(services: Services) -> None:
     jobs = await pending(services, PLAN)
     assert jobs
     await run_plan(services, None)  # type: ignore[arg-type]
+
+
+async def pair_planned(services: Services) -> Caller:
+    """Alice (Design graphique) and Bob (Développement) opted in, rounds on, the first one planned."""
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await configure(services, alice.community_id)
+    await plan_now(services)
+    return alice
 
 
 async def pending(services: Services, kind: str) -> list[Job]:
@@ -123,10 +133,7 @@ async def test_a_round_is_planned_held_once_with_private_spaces_then_a_check_in(
 async def test_exactly_once_with_two_schedulers(
     services: Services, clock: FrozenClock, notifier: RecordingNotifier
 ) -> None:
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    alice = await pair_planned(services)
     other = Scheduler(services.db, clock, worker_id="second")
     other._kinds = dict(services.scheduler._kinds)
     # Both planned the same slot (two processes on PostgreSQL may): still one round.
@@ -315,10 +322,7 @@ async def test_a_failed_round_is_still_published_when_the_planner_runs_before_it
 ) -> None:
     """The planner cancelled every round job not due at the next slot, a held round's retry included: the
     members were grouped and stored but their group never opened (a restart plans at once, too)."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     notifier.failing.add(PAIRING_CHANNEL)  # the platform answers 503 at the round's hour
     clock.advance(FIRST - clock.now())
     await services.scheduler.run_due()
@@ -339,10 +343,7 @@ async def test_turning_rounds_off_before_a_failed_round_s_retry_still_opens_its_
     services: Services, clock: FrozenClock, notifier: RecordingNotifier
 ) -> None:
     """Off means no new round; the members of one already held are grouped, so they are still told."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    alice = await pair_planned(services)
     notifier.failing.add(PAIRING_CHANNEL)
     clock.advance(FIRST - clock.now())
     await services.scheduler.run_due()
@@ -404,10 +405,7 @@ async def test_a_twenty_minute_outage_at_round_time_still_opens_the_groups(
     """The round job opened the groups itself, retrying 1, 2, 4, 8 minutes apart: it gave up after about
     15 minutes, the members grouped and stored (counted as having met) but never told. Now the groups are
     opened by their own job, backing off from 3 minutes, and only then is the round announced."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     notifier.failing.add(PAIRING_CHANNEL)  # Discord answers 5xx from 19:00 to 19:20
     clock.advance(FIRST - clock.now())
     for minute in range(0, 60):
@@ -428,10 +426,7 @@ async def test_an_outage_of_hours_still_opens_the_groups_once_it_ends(
 ) -> None:
     """The groups' job backs off over its attempts (about 45 minutes), then a new one takes over while a
     group is left unopened, until the round's check-in."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     notifier.failing.add(PAIRING_CHANNEL)  # 19:00 to 21:00
     clock.advance(FIRST - clock.now())
     for minute in range(0, 150):
@@ -450,10 +445,7 @@ async def test_a_group_never_opened_is_not_asked_at_the_check_in(
 ) -> None:
     """The platform failed from the round to its check-in: the members were never told of their group, so
     they are not DMed "did you meet?" about it."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     notifier.failing.add(PAIRING_CHANNEL)
     clock.advance(FIRST - clock.now())
     await services.scheduler.run_due()
@@ -537,10 +529,7 @@ async def test_a_shutdown_while_a_group_s_thread_is_being_opened_gives_the_group
     round was announced ("check your private conversations!")."""
     notifier = HangingSpace()
     services.notifiers["discord"] = notifier
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     [job] = await pending(services, ROUND)
     clock.advance(FIRST - clock.now())
     running = asyncio.create_task(services.scheduler.run_job(job.id))
@@ -563,10 +552,7 @@ async def test_a_group_left_being_opened_by_a_killed_process_is_opened_once_its_
     stale the scheduler runs it again, which takes the group back and opens it, then announces."""
     notifier = HangingSpace(end=Killed)
     services.notifiers["discord"] = notifier
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     [job] = await pending(services, ROUND)
     clock.advance(FIRST - clock.now())
     with pytest.raises(Killed):
@@ -589,10 +575,7 @@ async def test_a_group_a_live_job_is_opening_is_neither_taken_back_nor_announced
     the second leaves it to it, and the round is announced once, after the group is opened."""
     notifier = HangingSpace()
     services.notifiers["discord"] = notifier
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    alice = await pair_planned(services)
     [first] = await pending(services, ROUND)
     async with services.db.transaction() as session:
         second = await services.scheduler.schedule(
@@ -637,10 +620,7 @@ async def test_a_shutdown_while_the_group_s_card_goes_out_leaves_it_to_its_own_j
     again finds the group opened, so only the card's own job can send it: it is queued, and sends it."""
     notifier = HangingCard()
     services.notifiers["discord"] = notifier
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    await pair_planned(services)
     [job] = await pending(services, ROUND)
     clock.advance(FIRST - clock.now())
     running = asyncio.create_task(services.scheduler.run_job(job.id))
@@ -671,10 +651,7 @@ async def test_an_hour_moved_in_the_hour_before_a_round_still_holds_that_day_s_r
     """Mondays 19:00; at 18:30 a moderator moves rounds to 20:00. At 19:00 the old round job saw its slot
     stale and re-planned, but the planning saw a round job due (itself, running) and planned nothing;
     the hourly planning then looks after now only: the week's round was lost for an hour's move."""
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    alice = await pair_planned(services)
     [job] = await pending(services, ROUND)
     clock.advance(FIRST - timedelta(minutes=30) - clock.now())  # 18:30 Paris
     await configure(services, alice.community_id, hour=20)
@@ -709,10 +686,7 @@ async def test_pausing_the_community_keeps_a_held_round_s_retry(
     too: its groups were stored but never opened once the bot came back. Like rounds turned off, a pause
     only cancels the rounds not held yet (the scheduler holds the retry until the bot is back)."""
     notifier.open_private_space = BrokenOnce(notifier.open_private_space)  # type: ignore[method-assign]
-    alice = await member(services, "U1", "Design graphique")
-    await member(services, "U2", "Développement")
-    await configure(services, alice.community_id)
-    await plan_now(services)
+    alice = await pair_planned(services)
     [job] = await pending(services, ROUND)
     clock.advance(FIRST - clock.now())
     await services.scheduler.run_due()  # held, then the job failed midway: retried a minute later
