@@ -213,16 +213,12 @@ async def test_the_team_card_discord_failed_to_post_in_the_thread_is_posted_late
     assert (post.channel_id, post.message_id, post.member_id) == (str(thread.id), card["id"], None)
 
 
-async def test_invite_clicked_before_its_proposal_is_stored_waits_for_it(
-    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The proposal is stored after the answer went out (a slow disk, another process's write lock
-    delay it): an Invite clicked meanwhile waits for it instead of saying it is gone."""
+def slow_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proposal takes 0.8 s to be stored (a slow disk, another process's write lock)."""
     import asyncio
 
     from cogs.matching import _store
 
-    h = discord_harness
     store_proposal = _store.store_proposal
 
     async def slow(*args: object, **kwargs: object) -> None:
@@ -230,6 +226,17 @@ async def test_invite_clicked_before_its_proposal_is_stored_waits_for_it(
         await store_proposal(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_store, "store_proposal", slow)
+
+
+async def test_invite_clicked_before_its_proposal_is_stored_waits_for_it(
+    discord_harness: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proposal is stored after the answer went out (a slow disk, another process's write lock
+    delay it): an Invite clicked meanwhile waits for it instead of saying it is gone."""
+
+
+    h = discord_harness
+    slow_store(monkeypatch)
     await seed(h, "Vic", trades=("Développement",), skills=("Python",))
     answer = await h.fake.invoke_slash(h.guild, h.member, "match", {"trades": "Développement"})
     assert answer.original is not None
@@ -313,18 +320,11 @@ async def test_invite_clicked_in_another_process_before_its_proposal_is_stored_w
 ) -> None:
     """Two processes (HTTP behind a balancer, shards): the click reaches one that did not answer the
     /match, so it has nothing of its own to wait for: it looks for the fresh card's proposal."""
-    import asyncio
 
-    from cogs.matching import _match, _store
+    from cogs.matching import _match
 
     h = discord_harness
-    store_proposal = _store.store_proposal
-
-    async def slow(*args: object, **kwargs: object) -> None:
-        await asyncio.sleep(0.8)
-        await store_proposal(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_store, "store_proposal", slow)
+    slow_store(monkeypatch)
     await seed(h, "Vic", trades=("Développement",), skills=("Python",))
     answer = await h.fake.invoke_slash(h.guild, h.member, "match", {"trades": "Développement"})
     assert answer.original is not None
