@@ -132,8 +132,6 @@ async def deliver(services: Services, community_id: int, group_id: int, *, retry
         return
     sent: list[tuple[int | None, PostRef]] = []
     failing = await _send_missing(services, community, group, people, intro, shown, sent)
-    if people.former:  # a deletion before the space was recorded: its name named her too
-        await _rename(services, community, group, people)
     async with services.db.transaction() as session:
         record(session, community_id, group_id, sent, services)
         if group.space == SPACE_DMS and not sent and not shown and not failing:  # every DM refused
@@ -143,7 +141,10 @@ async def deliver(services: Services, community_id: int, group_id: int, *, retry
                 .values(space=SPACE_FAILED)
                 .execution_options(synchronize_session=False)
             )
-        if sent and await former_members(session, community_id, group_id) != people.former:
+        # A deletion while the card was on its way (drawn with her), or before the space was recorded
+        # (its thread's name names her: renamed by the redraw, retried like it, never posting twice).
+        renamed = people.former and group.space == SPACE_OPEN and group.thread_id
+        if sent and (renamed or await former_members(session, community_id, group_id) != people.former):
             await services.scheduler.schedule(
                 session, kind=REDRAW, due_at=services.clock.now(), community_id=community_id,
                 payload={"group_id": group_id},

@@ -240,9 +240,17 @@ async def test_avoid_or_unavoid_on_her_returned_account_takes_the_kept_entrys_pl
 
 
 class ThreadCardFails(RecordingNotifier):
-    """The group's thread opens, but the card in it fails (503) until `failing_cards` is cleared."""
+    """The group's thread opens, but the card in it fails (503) until `failing_cards` is cleared; then
+    renaming the thread fails `renames_failing` times (Discord's PATCH answering 503, or a long 429)."""
 
     failing_cards = True
+    renames_failing = 0
+
+    async def rename_private_space(self, community_external_id: str, space: ThreadRef, name: str) -> bool:
+        if self.renames_failing:
+            self.renames_failing -= 1
+            raise RuntimeError("503 Service Unavailable (rename)")
+        return await super().rename_private_space(community_external_id, space, name)
 
     async def post_in_thread(
         self, community_external_id: str, thread: ThreadRef, card: Card
@@ -274,3 +282,26 @@ async def test_a_thread_whose_card_had_not_gone_out_yet_loses_her_name_too(
         await services.scheduler.run_due()
     [card] = [c for (where, _), c in notifier.messages.items() if where == space.ref.thread_id]
     assert "Name U1" not in str(card) and "Name U1" not in space.name, space.name
+
+
+async def test_a_card_delivered_after_a_deletion_is_posted_once_when_the_rename_fails(
+    services: Services, clock: FrozenClock
+) -> None:
+    """The card goes out after Alice's deletion; renaming the thread then fails once: the card, already
+    out, must be recorded, not posted a second time by the job's retry."""
+    notifier = ThreadCardFails()
+    services.notifiers["discord"] = notifier
+    alice = await member(services, "U1", "Design graphique")
+    await member(services, "U2", "Développement")
+    await member(services, "U3", "Développement")
+    await configure(services, alice.community_id)
+    await hold_first_round(services, clock)
+    [space] = [s for s in notifier.threads.values() if s.private and "Name U1" in s.name]
+    await delete_member_data(services, alice, alice.member_id)
+    await run_privacy_jobs(services, clock)  # renamed already (no card yet)
+    notifier.failing_cards, notifier.renames_failing = False, 1
+    for _ in range(8):  # the card's DELIVER job (backing off), then its redraw
+        clock.advance(timedelta(minutes=30))
+        await services.scheduler.run_due()
+    cards = [c for (where, _), c in notifier.messages.items() if where == space.ref.thread_id]
+    assert len(cards) == 1 and "Name U1" not in space.name, (len(cards), space.name)
