@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cards import Card
 from bot.notifier import CannotPost, Notifier, PostRef
-from storage.models import Community, Post
+from storage.models import Community, Post, RemovedPost
 
 if TYPE_CHECKING:
     from bot.scheduler import Scheduler
@@ -51,6 +51,7 @@ class SyncResult:
     posted: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # a new post was needed but `may_post_new` said no
+    moderated: list[str] = field(default_factory=list)  # a moderator removed the card there: not again
     failed: list[str] = field(default_factory=list)  # unknown channel, or one refusing the bot (CannotPost)
     # The platform failed for now (5xx after its retries, rate limited, network): worth a later retry.
     retrying: list[str] = field(default_factory=list)
@@ -187,6 +188,26 @@ def _row(owner: PostOwner, ref: PostRef, services: Services) -> Post:
     )
 
 
+async def mark_removed(session: AsyncSession, community_id: int, feature: str, object_id: int,
+                       channel_id: str) -> None:
+    """A moderator removed the object's card from `channel_id`: `sync_card` posts no new one there."""
+    known = await session.scalar(select(RemovedPost.id).where(
+        RemovedPost.community_id == community_id, RemovedPost.feature == feature,
+        RemovedPost.object_id == object_id, RemovedPost.channel_id == channel_id))
+    if known is None:
+        session.add(RemovedPost(community_id=community_id, feature=feature, object_id=object_id,
+                                channel_id=channel_id))
+
+
+async def _removed_in(services: Services, owner: PostOwner, channel_ids: list[str]) -> list[str]:
+    """Those of `channel_ids` where a moderator removed the object's card (`mark_removed`)."""
+    async with services.db.transaction(write=False) as session:
+        found = await session.scalars(select(RemovedPost.channel_id).where(
+            RemovedPost.community_id == owner.community_id, RemovedPost.feature == owner.feature,
+            RemovedPost.object_id == owner.object_id, RemovedPost.channel_id.in_(channel_ids)))
+        return list(found)
+
+
 async def sync_card(
     services: Services,
     owner: PostOwner,
@@ -202,9 +223,12 @@ async def sync_card(
 
     Existing posts in wanted channels are edited; posts elsewhere are removed; wanted channels
     without a live post get a new one, if `may_post_new(session)` (run in its own transaction,
-    e.g. a conditional UPDATE enforcing a posting limit) agrees. While the card shows in none of the
-    wanted channels (held back, or every one gone or failing), the posts elsewhere are edited and kept
-    instead (a card moved to a newly set channel stays where it was meanwhile). `channel_ids=None`
+    e.g. a conditional UPDATE enforcing a posting limit) agrees. Without `may_post_new` (a job, an
+    edit) no new one goes where a moderator removed the card (`mark_removed`; `result.moderated`);
+    with it (the member's own new post, within its allowance) it may, and the mark is lifted.
+    While the card shows in none of the wanted channels (held back, or every one gone or failing),
+    the posts elsewhere are edited and kept instead (a card moved to a newly set channel stays where
+    it was meanwhile). `channel_ids=None`
     only edits what exists. A message deleted by hand on the platform counts as missing. When
     `may_post_new` agreed but no new post went out, `give_back(session)` undoes what it took (a
     posting allowance is spent only on what was posted). A platform failure on one channel never
@@ -231,6 +255,10 @@ async def sync_card(
         here = [p for p in existing if wanted is None or p.channel_id in wanted]
         live = await _edit_or_remove(notifier, external_id, here, wanted, card, gone, result)
         missing = [c for c in (wanted or ()) if c not in live]
+        if missing and may_post_new is None:  # a job or an edit: never where a moderator removed it
+            moderated = await _removed_in(services, owner, missing)
+            result.moderated.extend(moderated)
+            missing = [c for c in missing if c not in moderated]
         allowed = True
         if missing and may_post_new is not None:
             async with services.db.transaction() as session:
@@ -271,6 +299,11 @@ async def sync_card(
                     )
                 if new_refs:
                     await session.execute(_insert_post(), [_values(owner, ref, services) for ref in new_refs])
+                if new_refs and may_post_new is not None:  # the member's own new post lifts a removal
+                    await session.execute(delete(RemovedPost).where(
+                        RemovedPost.community_id == owner.community_id, RemovedPost.feature == owner.feature,
+                        RemovedPost.object_id == owner.object_id,
+                        RemovedPost.channel_id.in_([ref.channel_id for ref in new_refs])))
     return result
 
 

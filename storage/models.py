@@ -220,6 +220,26 @@ class Post(Base):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class RemovedPost(Base):
+    """A channel where a moderator removed an object's card (Remove post): no job posts it there again.
+
+    Cards are posted again by jobs (a trade merged or renamed, an edit, a retry) wherever a wanted
+    channel has no post: without this mark a removed card came back on its own. Only the member's own
+    new post (an intro posted again, within the repost allowance) may go there again, and lifts it.
+    No person's data: the feature, the object's id and the channel.
+    """
+
+    __tablename__ = "removed_posts"
+    __table_args__ = (UniqueConstraint("community_id", "feature", "object_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    feature: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Meta(Base):
     """Small installation-wide values (e.g. the hash of the last synced Discord commands)."""
 

@@ -2,7 +2,8 @@
 
 Features learn of a removal by the missing `posts` row (decision: no callback): a feature that edits
 its card looks its Post up and treats a missing one as removed, as it already must when a privacy
-deletion removes it.
+deletion removes it. The channel is marked (`removed_posts`): no job posts the card there again
+(`bot.posting.sync_card`), only the member's own new post may.
 
 The row goes in the moderator's transaction (two moderators removing one post: the DELETE settles
 it), with a `REMOVE` job that deletes the message: tried at once after the commit, and again with the
@@ -27,12 +28,12 @@ from bot.errors import BUGS, NotFound
 from bot.i18n import resolve_locale
 from bot.notifier import Notifier, PostRef
 from bot.outbox import Addressed, send_dm
-from bot.posting import RETRY_AFTER, notifier_for
+from bot.posting import RETRY_AFTER, mark_removed, notifier_for
 from bot.scheduler import JobRun
 from cogs.config import _refs
 from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
-from storage.models import Community, Member, Post
+from storage.models import Community, Member, Post, RemovedPost
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -95,6 +96,7 @@ async def remove_post(ctx: ConfigContext, channel_id: str, message_id: str, reas
     if removed is None:
         raise NotFound("config.errors.unknown_post")
     member_id, feature, object_id, posted_at = removed
+    await mark_removed(ctx.session, ctx.community_id, feature, object_id, channel_id)
     author = (
         await ctx.session.scalar(
             select(Member).where(Member.id == member_id, Member.community_id == ctx.community_id)
@@ -201,6 +203,11 @@ async def _give_back(services: Services, community_id: int, post: dict[str, Any]
             member_id = await session.scalar(
                 select(Member.id).where(Member.community_id == community_id, Member.id == int(member_id))
             )
+        await session.execute(delete(RemovedPost).where(
+            RemovedPost.community_id == community_id, RemovedPost.feature == str(post["feature"]),
+            RemovedPost.object_id == int(post["object_id"]),
+            RemovedPost.channel_id == str(post["channel_id"]),
+        ))
         session.add(Post(
             community_id=community_id, member_id=member_id, feature=str(post["feature"]),
             object_id=int(post["object_id"]), channel_id=str(post["channel_id"]),
