@@ -383,9 +383,13 @@ def selected_dm(catalog: Catalog, locale: str, view: MissionView) -> Card:
     card = mission_card(catalog, locale, view, confidential=True)
     t = catalog.t
     team = ", ".join(c.display_name for c in view.candidates if c.selected)
+    # The author who deleted their data is "a former member"; their client's name went with it.
+    author = view.author_name or t(locale, "missions.card.former_member")
+    key = "missions.dm.selected_text" if view.client_name else "missions.dm.selected_text_public"
+    text = t(locale, key, author=author, team=team)
     return Card(
         title=truncate(t(locale, "missions.dm.selected", title=view.title), 256),
-        text=t(locale, "missions.dm.selected_text", author=view.author_name or "—", team=team),
+        text=text[:1].upper() + text[1:],
         fields=card.fields,
         url=card.url,
     )
