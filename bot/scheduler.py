@@ -118,6 +118,22 @@ _COLUMNS = (
 )
 
 
+
+async def _shielded(step: Awaitable[Any]) -> None:
+    """Run `step` to its end even if the caller is cancelled meanwhile, then let the cancellation through.
+
+    For the scheduler's record of a job's outcome: once its handler ran, the outcome must be stored.
+    The write is bounded by the database's busy timeout, so a shutdown waits at most that long.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("recording a job's outcome failed during the shutdown", exc_info=task.exception())
+        raise
+
 class Scheduler:
     """Runs registered job kinds at their due time, exactly once, from the `jobs` table."""
 
@@ -384,9 +400,11 @@ class Scheduler:
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %d", run.id, run.kind, run.attempt)
             outcome = FAILED if run.attempt >= self.max_attempts else "retry"
-            await self._failed(run, spec, exc)
+            await _shielded(self._failed(run, spec, exc))
         else:
-            await self._finish(run.id, state=DONE, last_error=None, finished_at=self.clock.now())
+            # Done is recorded even when a shutdown comes meanwhile (waiting for the write lock): left
+            # "running", the row would be claimed again once stale and the job run a second time.
+            await _shielded(self._finish(run.id, state=DONE, last_error=None, finished_at=self.clock.now()))
         if self.observer is not None:  # how late the scheduler was, not how long a community was away
             late = (now - row.due_at).total_seconds()
             self.observer(run.kind, outcome, time.perf_counter() - started, late)

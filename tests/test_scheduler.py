@@ -512,3 +512,49 @@ async def test_a_sweep_that_read_a_job_before_its_cancel_does_not_arm_it(
         assert job_id not in scheduler.armed
     finally:
         await scheduler.stop()
+
+
+async def test_a_job_done_when_the_shutdown_comes_is_recorded_done_not_run_again(
+    db: Database, sqlite_url: str
+) -> None:
+    """The handler ran (the reminder went out); recording "done" waits for another process's write
+    lock when the shutdown's cancellation comes: left "running", the row was claimed again once stale
+    and the member reminded twice. The outcome is now recorded first (within the busy timeout)."""
+    import sqlite3
+
+    clock = SystemClock()
+    path = sqlite_url.split("///", 1)[1]
+    runs: list[int] = []
+    holder: list[sqlite3.Connection] = []
+    finished = asyncio.Event()
+
+    async def remind(run: JobRun) -> None:
+        runs.append(run.id)
+        if len(runs) == 1:
+            other = sqlite3.connect(path, isolation_level=None)  # another process takes the write lock
+            other.execute("BEGIN IMMEDIATE")
+            holder.append(other)
+            finished.set()
+
+    async def release_soon() -> None:
+        await asyncio.sleep(0.5)  # the other process is done a moment later
+        holder[0].rollback()
+        holder[0].close()
+
+    first = Scheduler(db, clock, stop_timeout=0.2)
+    first.register("remind", remind)
+    async with db.transaction() as session:
+        job_id = await first.schedule(session, kind="remind", due_at=clock.now() - timedelta(minutes=1))
+    await first.start()
+    await asyncio.wait_for(finished.wait(), timeout=2)
+    await asyncio.sleep(0.05)  # recording "done" now waits for the lock
+    releasing = asyncio.create_task(release_soon())
+    await first.stop()  # a deploy
+    await releasing
+
+    second = Scheduler(db, FrozenClock(clock.now() + timedelta(minutes=11)))  # past stale_after
+    second.register("remind", remind)
+    await second.run_due()
+    assert runs == [job_id]
+    async with db.transaction(write=False) as session:
+        assert await session.scalar(select(Job.state).where(Job.id == job_id)) == "done"

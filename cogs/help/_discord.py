@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot.replies import send_card
-from bot.discord_bot.translator import command_texts
+from bot.discord_bot.translator import DISCORD_LOCALES, command_texts
 from bot.features import CommandSpec
 from cogs.help import FEATURE
 from cogs.help._help import help_card
@@ -32,12 +32,15 @@ class Help(commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         caller = await self.bot.caller(interaction)
         services = self.bot.services
+        # The names the member's command picker shows: their Discord's language if Collectif names its
+        # commands in it, else the default (English) ones, whatever the language of the help's text.
+        names = DISCORD_LOCALES.get(interaction.locale, "en")
         card = help_card(
             services.catalog,
             caller.locale,
             services.commands,
             is_moderator=caller.is_moderator,
-            invocation=self.invocation,
+            invocation=lambda command, _locale: self.invocation(command, names),
         )
         await send_card(interaction, card, ephemeral=True)
 
