@@ -190,3 +190,20 @@ def test_a_command_in_a_text_follows_the_slack_command_and_survives_formatting()
     assert expand_commands(text, "discord") == "Relancez /equipe pour Ada."
     assert expand_commands(text, "slack") == "Relancez /coll equipe pour Ada."
     assert placeholders(catalog.messages["fr"]["a"]) == {"name"}
+
+
+def test_discord_form_labels_fit_without_being_cut(catalog: Catalog) -> None:
+    """Discord cuts a text input's label at 45 characters: « Compétences (séparées par des virgules,
+    15 m… » lost its limit."""
+    label = re.compile(r"^\w+\.form\.\w+_label$")
+    too_long = [(locale, key, len(text)) for locale in SUPPORTED_LOCALES
+                for key, text in catalog.messages[locale].items()
+                if label.match(key) and isinstance(text, str) and len(text) > 45]
+    assert too_long == []
+
+
+@pytest.mark.parametrize("key", ["config.errors.import_kept_trades", "config.errors.import_kept_sectors"])
+def test_the_imports_count_of_trades_is_pluralised(catalog: Catalog, key: str) -> None:
+    fr = catalog.t("fr", key, count=1, names="SEO", max=25)
+    en = catalog.t("en", key, count=1, names="SEO", max=25)
+    assert "1 métiers" not in fr and "1 secteurs" not in fr and "1 trades" not in en and "1 sectors" not in en

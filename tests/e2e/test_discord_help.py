@@ -37,6 +37,10 @@ async def test_help_follows_the_community_language_for_other_clients(discord_har
     answer = await h.fake.invoke_slash(h.guild, h.member, "help", locale="de")
 
     assert answer.embeds[0]["title"] == h.t("fr", "help.title")  # the guild is French
+    # … but the commands are named as a German client's picker shows them: the default (English) names.
+    text = listing(answer)
+    assert "`/help`" in text and "`/intro`" in text and "`/members`" in text, text
+    assert "`/aide`" not in text and "`/presentation`" not in text, text
 
 
 @pytest.mark.parametrize("extra_features", [(PROBE,)])
