@@ -134,6 +134,10 @@ class Feature:
     shows: tuple[ShowsRows, ...] = ()
     # Per-community settings (bot.settings_registry): /config, export/import and the audit log read them.
     settings: tuple[SettingSpec, ...] = ()
+    # Called in the transaction of an accepted settings change (/config, the Slack form, an import), with
+    # (session, bot.services.Services, community id, the changed keys): what was planned from the old
+    # values follows the new ones.
+    on_settings_changed: Callable[..., Awaitable[None]] | None = None
     # Called once at start, before the scheduler starts (e.g. to register job kinds).
     on_start: Callable[..., Awaitable[None]] | None = None  # called with bot.services.Services
     # Called once the platforms are connected and the scheduler runs: one-off CPU work that would

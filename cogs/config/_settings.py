@@ -133,6 +133,10 @@ async def apply(
     await write_feature_values(ctx.session, ctx.community_id, rows)
     for name, before, after in changes:
         await record(ctx, name, _values.raw(specs[name], before), _values.raw(specs[name], after))
+    keys = frozenset(name for name, _, _ in changes)
+    for feature in ctx.services.features:  # e.g. a rota turn planned at the old time zone's hour
+        if feature.on_settings_changed is not None:
+            await feature.on_settings_changed(ctx.session, ctx.services, ctx.community_id, keys)
     return changes
 
 

@@ -30,7 +30,16 @@ from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._packs import MAX_PACKS, MAX_TRADES, _write_pack, ensure_default_packs, packs
 from cogs.config._settings import CHANNELS, Bad, apply, current_values, parse_channel, settings_for
-from cogs.config._trades import _NOT_USAGE, MAX_PER_KIND, SECTORS, TRADES, Kind, clean_name, delete_row
+from cogs.config._trades import (
+    _NOT_USAGE,
+    MAX_PER_KIND,
+    SECTORS,
+    TRADES,
+    Kind,
+    _refresh_cards,
+    clean_name,
+    delete_row,
+)
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
 from storage.sql import dialect_insert
@@ -384,8 +393,11 @@ async def _update(
     )
     if name != row.name:
         await record(ctx, f"{kind.name}.rename", row.name, name, target=row.name)
-    if kind is TRADES and channel != row.channel_id:
+    rebound = kind is TRADES and channel != row.channel_id
+    if rebound:
         await record(ctx, "trade.channel", row.channel_id or "", channel or "", target=name)
+    if name != row.name or rebound:  # the cards follow, as after a rename (a merge's job: they may move)
+        await _refresh_cards(ctx, kind, row.id, merged=rebound)
 
 
 async def _apply_packs(ctx: ConfigContext, wanted: list[tuple[str, list[str]]]) -> None:

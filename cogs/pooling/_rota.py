@@ -24,11 +24,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cards import Card
 from bot.errors import BUGS, UserError
 from bot.notifier import CannotPost, Notifier
 from bot.outbox import send_dm
+from bot.scheduler import PENDING as JOB_PENDING
 from bot.scheduler import JobRun, queue
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later, moderator_only
@@ -48,7 +50,7 @@ from cogs.pooling._rota_store import (
     task_rows,
     upcoming,
 )
-from cogs.pooling._rota_time import next_due, remind_at
+from cogs.pooling._rota_time import next_due, remind_at, same_day_at
 from cogs.pooling._settings import TASKS_HOUR, TASKS_REMIND_DAYS
 from cogs.pooling.models import (
     MODERATORS,
@@ -59,7 +61,7 @@ from cogs.pooling.models import (
     RotaTurn,
     RotaVolunteer,
 )
-from storage.models import Community, CommunitySettings, Member
+from storage.models import Community, CommunitySettings, Job, Member
 from storage.sql import dialect_insert
 
 if TYPE_CHECKING:
@@ -117,6 +119,81 @@ async def plan_next(session: AsyncSession, scheduler: Scheduler, task: RotaTask,
                              payload={"task_id": task.id, "turn_id": turn.id},
                              dedupe_key=f"{ROLL}:{cid}:{turn.id}")
     return turn
+
+
+REPLANNED_BY = frozenset({"timezone", TASKS_HOUR.key, TASKS_REMIND_DAYS.key})
+
+
+async def replan(session: AsyncSession, scheduler: Scheduler, turn: RotaTurn, task: RotaTask,
+                 now: datetime, *, reminding: bool = False) -> bool:
+    """Move a coming turn planned under other settings (time zone, hour, reminder days) to the current ones.
+
+    Its day stays (`same_day_at`); it becomes due at the current hour in the current zone when that is
+    still to come, else keeps its time. A reminder still to come moves with it (`reminding`: the REMIND
+    job running now, planned again when the due time moved), one already past stays. Their jobs are
+    replaced. One conditional UPDATE on the turn as read: an answer or another move meanwhile wins
+    (False). True when the turn moved.
+    """
+    cid = turn.community_id
+    community = await session.get(Community, cid)
+    if community is None or turn.status != PENDING:
+        return False
+    hour = int(await read_setting(session, cid, TASKS_HOUR))
+    days = int(await read_setting(session, cid, TASKS_REMIND_DAYS))
+    due = same_day_at(turn.due_at, weekday=task.weekday, hour=hour, timezone=community.timezone)
+    if due <= now:
+        due = turn.due_at  # its new time has passed: it stays due when its holder was told
+    remind = turn.remind_at
+    if (reminding and due != turn.due_at) or (not reminding and turn.remind_at > now):
+        remind = max(now, remind_at(due, days, community.timezone))
+    if due == turn.due_at and remind == turn.remind_at:
+        return False
+    if due != turn.due_at and await session.scalar(select(RotaTurn.id).where(
+            RotaTurn.community_id == cid, RotaTurn.task_id == task.id, RotaTurn.due_at == due)) is not None:
+        return False  # a turn of that time exists (stopped by a removal): this one keeps its time
+    result = await session.execute(
+        update(RotaTurn).where(RotaTurn.id == turn.id, RotaTurn.community_id == cid,
+                               RotaTurn.status == PENDING, RotaTurn.due_at == turn.due_at,
+                               RotaTurn.remind_at == turn.remind_at)
+        .values(due_at=due, remind_at=remind).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    moved = {REMIND: remind if remind != turn.remind_at or reminding else None,
+             ROLL: due if due != turn.due_at else None}
+    set_committed_value(turn, "due_at", due)
+    set_committed_value(turn, "remind_at", remind)
+    stamp = f"{now:%Y%m%dT%H%M%S%f}"
+    for kind, at in moved.items():
+        if at is None:
+            continue
+        for job_id in await _turn_jobs(session, cid, turn.id, kind):
+            await scheduler.cancel(session, job_id=job_id, community_id=cid)
+        payload = {"turn_id": turn.id} if kind == REMIND else {"task_id": task.id, "turn_id": turn.id}
+        await scheduler.schedule(session, kind=kind, due_at=at, community_id=cid, payload=payload,
+                                 dedupe_key=f"{kind}:{cid}:{turn.id}:{stamp}")
+    return True
+
+
+async def _turn_jobs(session: AsyncSession, community_id: int, turn_id: int, kind: str) -> list[int]:
+    """The turn's pending jobs of `kind`: planned (`kind:community:turn`) or moved since (`…:<when>`)."""
+    key = f"{kind}:{community_id}:{turn_id}"
+    return list(await session.scalars(select(Job.id).where(
+        Job.community_id == community_id, Job.kind == kind, Job.state == JOB_PENDING,
+        or_(Job.dedupe_key == key, Job.dedupe_key.like(f"{key}:%")))))
+
+
+async def settings_changed(session: AsyncSession, services: Services, community_id: int,
+                           keys: frozenset[str]) -> None:
+    """A settings change (in its transaction): the coming turns planned under the old ones move (`replan`)."""
+    if not keys & REPLANNED_BY:
+        return
+    now = services.clock.now()
+    rows = (await session.execute(
+        select(RotaTurn, RotaTask).join(RotaTask, RotaTask.id == RotaTurn.task_id)
+        .where(RotaTurn.community_id == community_id, RotaTurn.status == PENDING, RotaTurn.due_at > now)
+        .order_by(RotaTurn.id))).all()
+    for turn, task in rows:
+        await replan(session, services.scheduler, turn, task, now)
 
 
 def _once(kind: str, community_id: int, turn_id: int, reason: str, cause: str = "") -> str:
@@ -343,8 +420,8 @@ async def remove_task(ctx: Context, name: str) -> str:
         .values(status=STOPPED).returning(RotaTurn.id).execution_options(synchronize_session=False)))
     for turn_id in stopped:
         for kind in (REMIND, ROLL):
-            await ctx.scheduler.cancel(ctx.session, dedupe_key=f"{kind}:{ctx.community_id}:{turn_id}",
-                                       community_id=ctx.community_id)
+            for job_id in await _turn_jobs(ctx.session, ctx.community_id, turn_id, kind):
+                await ctx.scheduler.cancel(ctx.session, job_id=job_id, community_id=ctx.community_id)
     return task.name
 
 
@@ -519,6 +596,11 @@ async def remind_job(services: Services, run: JobRun) -> None:
             return
         task = await session.get(RotaTask, turn.task_id)
         assert task is not None
+        now = services.clock.now()
+        if turn.remind_at > now:
+            return  # moved since this job was planned: its own REMIND comes
+        if await replan(session, services.scheduler, turn, task, now, reminding=True):
+            return  # the settings changed since it was planned: reminded at its new time
         if gone:
             await session.execute(delete(RotaVolunteer).where(
                 RotaVolunteer.community_id == cid, RotaVolunteer.task_id == task.id,
@@ -540,14 +622,26 @@ async def remind_job(services: Services, run: JobRun) -> None:
 
 
 async def roll_job(services: Services, run: JobRun) -> None:
-    """A turn is due: the task's next one is planned and given (once: unique per due time)."""
+    """A turn is due: the task's next one is planned and given (once: unique per due time).
+
+    A turn planned under other settings that makes it due later today is moved instead (`replan`).
+    """
     assert run.community_id is not None
+    now = services.clock.now()
     async with services.db.transaction() as session:
         task = await session.scalar(select(RotaTask).where(
             RotaTask.community_id == run.community_id, RotaTask.id == int(run.payload["task_id"]),
             RotaTask.active.is_(True)))
-        if task is not None:
-            await plan_next(session, services.scheduler, task, services.clock.now())
+        if task is None:
+            return
+        turn = await session.scalar(select(RotaTurn).where(
+            RotaTurn.community_id == run.community_id, RotaTurn.id == int(run.payload.get("turn_id", 0))))
+        if turn is not None and turn.status == PENDING:
+            if turn.due_at > now:
+                return  # moved since this job was planned: its own ROLL comes
+            if await replan(session, services.scheduler, turn, task, now):
+                return
+        await plan_next(session, services.scheduler, task, now)
 
 
 async def dm_job(services: Services, run: JobRun) -> None:

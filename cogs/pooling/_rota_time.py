@@ -49,3 +49,15 @@ def remind_at(due: datetime, days: int, timezone: str) -> datetime:
     local = due.astimezone(zone)
     earlier = datetime.combine(local.date() - timedelta(days=days), local.time(), tzinfo=zone)
     return earlier.astimezone(UTC)
+
+
+def same_day_at(due: datetime, *, weekday: str, hour: int, timezone: str) -> datetime:
+    """A turn planned for `due`, on its day at `hour` in `timezone` (after a time zone or hour change).
+
+    Its day is the task's `weekday` nearest `due`'s date in `timezone`: a change of zone moves a local
+    date by two days at most, never a turn to another week.
+    """
+    zone = ZoneInfo(timezone)
+    local = due.astimezone(zone).date()
+    shift = (WEEKDAYS.index(weekday) - local.weekday() + 3) % 7 - 3  # -3..3
+    return datetime.combine(local + timedelta(days=shift), time(hour), tzinfo=zone).astimezone(UTC)
