@@ -116,12 +116,32 @@ class ErrorReporter:
             message = services.t(locale, "errors.unexpected", error_id=error_id)
         if waiting and kind == "view_submission":
             if isinstance(error, InvalidInput):
-                errors = {name: escaped_within(services.t(locale, key, **params), 2000)
-                          for name, (key, params) in error.problems.items()}
-                return {"response_action": "errors", "errors": errors}
+                errors = _under_blocks(body, {name: escaped_within(services.t(locale, key, **params), 2000)
+                                              for name, (key, params) in error.problems.items()})
+                if errors:
+                    return {"response_action": "errors", "errors": errors}
             return {"response_action": "update", "view": _message_view(services, locale, message)}
         await _tell(context["client"], self.session, body, context, kind, message)
         return None
+
+
+def _under_blocks(body: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """`errors` keyed by input blocks of the submitted form: Slack shows nothing for an unknown block.
+
+    A problem named after a block the form does not have goes under its first input block (with any
+    problem already there). Without the form's blocks in the payload, they are kept as named.
+    """
+    view = body.get("view")
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    inputs = [str(b.get("block_id")) for b in blocks or ()
+              if isinstance(b, dict) and b.get("type") == "input" and b.get("block_id")]
+    if not inputs:
+        return errors
+    placed: dict[str, str] = {}
+    for name, text in errors.items():
+        where = name if name in inputs else inputs[0]
+        placed[where] = f"{placed[where]}\n{text}" if where in placed else text
+    return placed
 
 
 def _message_view(services: Services, locale: str, message: str) -> dict[str, Any]:

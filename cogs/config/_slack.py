@@ -529,6 +529,9 @@ async def _import_source(request: SlackRequest) -> tuple[str, str]:
     if files and text.strip():
         raise InvalidInput({IMPORT_TEXT: ("config.errors.import_not_both", {})})
     if not files and not text.strip():
+        shown = {b.get("block_id") for b in request.body["view"].get("blocks") or () if isinstance(b, dict)}
+        if shown and IMPORT_UPLOAD not in shown:  # the form without its file field (no files:read)
+            raise InvalidInput({IMPORT_TEXT: ("config.errors.import_paste", {})})
         raise _on_upload("config.errors.import_choose_one")
     if not files:
         return IMPORT_TEXT, text

@@ -10,8 +10,10 @@ UTF-8 is refused on the form, and nothing changes.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import tomli_w
 from sqlalchemy import select
@@ -307,3 +309,23 @@ def test_the_manifest_asks_for_files_read_with_its_reason():
     reasons = scope_reasons(settings, load_features())["files:read"]
     assert [who for who, _ in reasons] == ["config"]
     assert "config import" in reasons[0][1]
+
+
+async def test_the_text_box_alone_shows_its_problem_under_itself(slack: SlackHarness):
+    """The form without its file field (no files:read): a blank paste was refused under the missing file
+    field, so Slack showed nothing at all. Slack sends the form's blocks back with the submission."""
+    slack.fake.files_read = False
+    await slack.sender.command("config importer", user_id=slack.admin)
+    await slack.fake.wait_for_call("views.open")
+    for _ in range(100):
+        opened = [c for c in slack.fake.calls if c.method == "views.open"]
+        if len(opened) == 2:
+            break
+        await asyncio.sleep(0.02)
+    blocks = opened[-1].args["view"]["blocks"]
+    payload = slack.sender.view_payload("config:import", _with_file(None, "   "), user_id=slack.admin)
+    payload["view"]["blocks"] = blocks
+    answer = await slack.sender.send(urlencode({"payload": json.dumps(payload)}),
+                                     "application/x-www-form-urlencoded")
+    errors = answer.json()["errors"]
+    assert set(errors) == {"file"} and "collez les réglages dans cette case" in errors["file"]
