@@ -199,6 +199,15 @@ async def mark_removed(session: AsyncSession, community_id: int, feature: str, o
                                 channel_id=channel_id))
 
 
+async def forget_removed(session: AsyncSession, community_id: int, feature: str, object_ids: Sequence[int]
+                         ) -> None:
+    """The objects are deleted: their removal marks go too (a new object given the same id is another)."""
+    if object_ids:
+        await session.execute(delete(RemovedPost).where(
+            RemovedPost.community_id == community_id, RemovedPost.feature == feature,
+            RemovedPost.object_id.in_(list(object_ids))))
+
+
 async def _removed_in(services: Services, owner: PostOwner, channel_ids: list[str]) -> list[str]:
     """Those of `channel_ids` where a moderator removed the object's card (`mark_removed`)."""
     async with services.db.transaction(write=False) as session:

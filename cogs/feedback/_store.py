@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.posting import forget_removed
 from bot.scheduler import PENDING, SKIPPED, queue
 from cogs.feedback.models import (
     CLOSED,
@@ -645,6 +646,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
                 FeedbackRequest.community_id == community_id, FeedbackRequest.id.in_(ids)
             )
         )
+        await forget_removed(session, community_id, FEATURE, ids)
     await _redraw_thanks(session, community_id, member_id)
     await _uncount(session, community_id, Kudos.giver_id == member_id)
     await session.execute(

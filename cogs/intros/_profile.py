@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.community_time import community_today
 from bot.context import Caller
 from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.posting import forget_removed
 from cogs.intros._validation import IntroForm, ProfileData, check_availability, validate
 from cogs.intros.models import Profile, ProfileLink, ProfileSector, ProfileSkill, ProfileTrade
 from storage.models import Member, Post, Sector, Trade
@@ -423,6 +424,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     await session.execute(
         delete(Profile).where(Profile.community_id == community_id, Profile.id == profile.id)
     )
+    await forget_removed(session, community_id, FEATURE, [profile.id])
 
 
 async def claim_repost(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Caller
 from bot.errors import Forbidden, NotFound
+from bot.posting import forget_removed
 from bot.scheduler import queue
 from cogs.intros.models import Profile, ProfileSkill, ProfileTrade
 from cogs.missions._validation import CleanMission, title_key
@@ -1054,6 +1055,7 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
         await session.execute(
             delete(Mission).where(Mission.community_id == community_id, Mission.id.in_(alone))
         )
+        await forget_removed(session, community_id, FEATURE, alone)
     if involved:
         await session.execute(
             update(Mission)

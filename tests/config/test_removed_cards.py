@@ -115,3 +115,28 @@ async def test_the_members_own_new_intro_may_go_there_again(
     assert len(notifier.in_channel("C-INTRO")) == 1
     async with services.db.transaction(write=False) as session:
         assert list(await session.scalars(select(RemovedPost.channel_id))) == []
+
+
+async def test_a_removal_mark_goes_with_its_mission(
+    services: Services, notifier: RecordingNotifier, alice: Caller, bob: Caller  # noqa: F811
+) -> None:
+    """Alice's removed mission is deleted with her data: its mark went on, and Bob's next mission, given
+    the same id by SQLite, never reached that channel."""
+    register_missions(services)
+    register_moderation(services)
+    trades = await channels(services, alice)
+    shared = await run(services, alice, submit_mission, form(trades[:1]), origin_channel_id="CORIGIN")
+    first = shared.mission_id
+    removed = next((c, m) for c, m in await _posts(services, "missions", first) if c == "C0")
+    mod = await make_caller(services, user="MOD", name="Modo", moderator=True)
+    await config_context.run(services, mod, remove_post, removed[0], removed[1], "hors charte")
+    await services.scheduler.run_due()
+    await delete_member_data(services, alice, alice.member_id)
+    await services.scheduler.run_due()
+
+    second = (await run(services, bob, submit_mission, form(trades[:1], title="Une autre mission"),
+                        origin_channel_id="CORIGIN")).mission_id
+    await services.scheduler.run_due()
+    assert [c for c, _ in await _posts(services, "missions", second) if c == "C0"] == ["C0"]
+    async with services.db.transaction(write=False) as session:
+        assert list(await session.scalars(select(RemovedPost.object_id))) == []
