@@ -534,12 +534,21 @@ async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -
 async def cancel_afterwork(ctx: Context, afterwork_id: int) -> Afterwork:
     """Cancelled: reminders dropped, the card says so, the Discord event is cancelled, those going told.
 
-    In a series this skips one date: the next one is still posted.
+    In a series this skips one date: the next one is still posted. Claimed by a conditional UPDATE: two
+    clicks at once (a double click, two devices) cancel it and tell those going once.
     """
     afterwork = await edit_form(ctx, afterwork_id)
-    afterwork.status = CANCELLED
-    afterwork.sequence += 1
-    afterwork.updated_at = ctx.clock.now()
+    now = ctx.clock.now()
+    claimed = await ctx.session.execute(
+        update(Afterwork)
+        .where(Afterwork.community_id == ctx.community_id, Afterwork.id == afterwork_id,
+               Afterwork.status != CANCELLED, Afterwork.starts_at > now)
+        .values(status=CANCELLED, sequence=Afterwork.sequence + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError("afterworks.errors.cancelled")
+    await ctx.session.refresh(afterwork)
     await drop_reminders(ctx.session, ctx.scheduler, ctx.community_id, afterwork_id)
     told = await _going(ctx.session, ctx.community_id, afterwork_id, ctx.caller.member_id)
     _after_change(ctx, afterwork_id, promoted=[], told=told, key="cancelled", event=True)

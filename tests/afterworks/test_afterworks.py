@@ -678,3 +678,26 @@ async def test_the_event_job_makes_the_event_match_the_afterwork_as_it_is_when_i
     assert spec.name == "Apéro bis"
     assert ((await event(services, kept)).event_id, (await event(services, cancelled)).event_id) == (
         next(iter(notifier.events)), None)
+
+
+async def test_cancel_clicked_twice_at_once_cancels_and_tells_those_going_once(services: Services) -> None:
+    """A double click (or two devices): both clicks read the afterwork open; on PostgreSQL both
+    cancelled it and everyone going got two "Annulé" DMs. The cancellation is claimed by one UPDATE."""
+    import asyncio
+
+    from cogs.afterworks._publish import cancel_afterwork, register_jobs
+
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    before = len([d for d in recording.dms if d.user_id == "U2"])
+    outcomes = await asyncio.gather(*(run(services, alice, cancel_afterwork, aid) for _ in range(2)),
+                                    return_exceptions=True)
+    await asyncio.sleep(0.3)
+    told = [d for d in recording.dms if d.user_id == "U2"][before:]
+    assert len(told) == 1, ([d.card.title for d in told], outcomes)
+    assert sum(isinstance(o, UserError) for o in outcomes) == 1, outcomes
