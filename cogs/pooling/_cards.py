@@ -11,7 +11,7 @@ from bot.cards import Action, Card, Field, Option, Select, action_id, truncate, 
 from bot.formatting import format_money
 from bot.i18n import Catalog
 from cogs.pooling._form import Tiers, next_tier, price_at
-from cogs.pooling._store import FEATURE, NAMES_SHOWN, Person, View
+from cogs.pooling._store import FEATURE, NAMES_SHOWN, Payer, Person, View
 from cogs.pooling.models import CANCELLED, FAILED, HAPPENING, OPEN, Pool
 
 COLOR = 0x27AE60
@@ -132,7 +132,7 @@ def notice_card(catalog: Catalog, locale: str, key: str, pool: Pool, **params: A
 PAGE = 25  # participants per page of the payments card (a Discord select holds 25 options)
 
 
-def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Person, bool]], page: int,
+def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[Payer], page: int,
                   *, timezone: str) -> Card:
     """The organizer's private payment list: who has paid, a select to tick them, the one reminder.
 
@@ -141,17 +141,17 @@ def payments_card(catalog: Catalog, locale: str, pool: Pool, rows: list[tuple[Pe
     t = catalog.t
     count = pool.final_count if pool.final_count is not None else pool.participant_count
     price = money(price_at(tuple((int(a), int(b)) for a, b in pool.tiers), count), pool.currency, locale)
-    paid = sum(1 for _, done in rows if done)
+    paid = sum(1 for row in rows if row.paid)
     pages = max(1, -(-len(rows) // PAGE))
     page = min(max(page, 0), pages - 1)
     shown = rows[page * PAGE:(page + 1) * PAGE]
-    lines = [f"{'✅' if done else '⏳'} {who.name}" for who, done in shown]
+    lines = [f"{'✅' if row.paid else '⏳'} {row.who.name}" for row in shown]
     selects: tuple[Select, ...] = ()
     if shown:
         selects = (Select(
-            action_id(FEATURE, "paid", pool.id, page),
-            tuple(Option(str(who.member_id), truncate(who.name or "—", 100), default=done)
-                  for who, done in shown),
+            action_id(FEATURE, "paid", pool.id, page, f"{shown[0].position}-{shown[-1].position}"),
+            tuple(Option(str(row.who.member_id), truncate(row.who.name or "—", 100), default=row.paid)
+                  for row in shown),
             placeholder=t(locale, "pooling.payments.placeholder"), min_values=0, max_values=len(shown),
         ),)
     actions: list[Action] = []

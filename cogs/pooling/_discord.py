@@ -265,7 +265,7 @@ class Pooling(commands.Cog):
         interaction, caller = request.interaction, await request.caller()
         await interaction.response.defer()
         card = await run(self.bot.services, caller, mark_paid, int(request.match["id"]),
-                         int(request.match["page"]), request.values)
+                         int(request.match["page"]), request.values, _ids.shown_range(request.match))
         embed, view = render_card(card)
         mentions = discord.AllowedMentions.none()
         if interaction.message is None:

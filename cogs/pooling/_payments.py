@@ -22,7 +22,7 @@ from bot.text import is_number
 from bot.usecase import Context
 from cogs.pooling._cards import PAGE, notice_card, payments_card
 from cogs.pooling._pools import _claim, _unclaim, contact
-from cogs.pooling._store import Person, check_manager, get_pool, person
+from cogs.pooling._store import Payer, Person, check_manager, get_pool, person
 from cogs.pooling.models import HAPPENING, IN, Pool, PoolMember
 from storage.models import Community, Member
 
@@ -36,20 +36,21 @@ REMIND = "pooling.remind_unpaid"  # the one reminder to those who have not paid,
 PAGES_MAX = 40  # 40 pages of 25: the 1000 people a pool may hold
 
 
-async def _rows(session: AsyncSession, community_id: int, pool_id: int) -> list[tuple[Person, bool]]:
+async def _rows(session: AsyncSession, community_id: int, pool_id: int) -> list[Payer]:
     """The participants who owe the organizer, in order, each with whether they are ticked as paid.
 
     An organizer who joined their own purchase collects the money: not on their own list.
     """
     organizer = exists().where(Pool.id == pool_id, Pool.organizer_id == PoolMember.member_id)
     rows = await session.execute(
-        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, PoolMember.paid_at)
+        select(Member.id, Member.platform_user_id, Member.display_name, Member.locale, PoolMember.paid_at,
+               PoolMember.position)
         .join(PoolMember, PoolMember.member_id == Member.id)
         .where(PoolMember.community_id == community_id, PoolMember.pool_id == pool_id,
                PoolMember.status == IN, ~organizer)
         .order_by(PoolMember.position, PoolMember.id)
     )
-    return [(Person(r[0], r[1], r[2], r[3]), r[4] is not None) for r in rows]
+    return [Payer(Person(r[0], r[1], r[2], r[3]), r[4] is not None, r[5]) for r in rows]
 
 
 async def _managed(ctx: Context, pool_id: int) -> Pool:
@@ -69,12 +70,20 @@ async def show_payments(ctx: Context, pool_id: int, page: int = 0) -> Card:
                          timezone=ctx.caller.timezone)
 
 
-async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str]) -> Card:
-    """On this page, the chosen participants have paid and the others not; an id not there changes nothing."""
+async def mark_paid(ctx: Context, pool_id: int, page: int, chosen: list[str],
+                    shown: tuple[int, int] | None = None) -> Card:
+    """On this page, the chosen participants have paid and the others not; an id not there changes nothing.
+
+    The page is the participants its select showed (`shown`, first and last join positions), whoever
+    left the list since; a select without them (an older version's) is the page as it is now.
+    """
     pool = await _managed(ctx, pool_id)
     page = min(max(page, 0), PAGES_MAX)
     rows = await _rows(ctx.session, ctx.community_id, pool_id)
-    on_page = [who.member_id for who, _ in rows[page * PAGE:(page + 1) * PAGE]]
+    on_screen = rows[page * PAGE:(page + 1) * PAGE]
+    if shown is not None:
+        on_screen = [row for row in rows if shown[0] <= row.position <= shown[1]][:PAGE]
+    on_page = [row.who.member_id for row in on_screen]
     wanted = {int(v) for v in chosen[:PAGE] if is_number(v) and len(v) <= 9}
     paid = [m for m in on_page if m in wanted]
     unpaid = [m for m in on_page if m not in wanted]
@@ -98,7 +107,7 @@ async def check_remind(ctx: Context, pool_id: int) -> int:
     pool = await _managed(ctx, pool_id)
     if pool.payment_reminder_at is not None:
         raise UserError("pooling.errors.already_reminded")
-    unpaid = sum(1 for _, done in await _rows(ctx.session, ctx.community_id, pool_id) if not done)
+    unpaid = sum(1 for row in await _rows(ctx.session, ctx.community_id, pool_id) if not row.paid)
     if not unpaid:
         raise UserError("pooling.errors.all_paid")
     return unpaid
@@ -142,7 +151,7 @@ async def send_reminders(services: Services, community_id: int, pool_id: int) ->
         raise RuntimeError(f"no {community.platform} notifier in this process")
     reach = contact(community.platform, community.external_id, organizer) if organizer else "—"
     sent = failed = 0
-    for who, paid in rows:
+    for who, paid, _ in rows:
         if paid:
             continue
         claim = await _claim(services, pool, who.member_id, "unpaid")

@@ -191,7 +191,7 @@ async def paid_chosen(request: SlackRequest) -> None:
     assert request.match is not None
     caller = await request.ensure_caller()
     card = await run(request.services, caller, mark_paid, int(request.match["id"]),
-                     int(request.match["page"]), request.action_values())
+                     int(request.match["page"]), request.action_values(), _ids.shown_range(request.match))
     await request.reply(card, replace=True)
 
 

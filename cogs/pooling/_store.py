@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Table, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,14 @@ class Person:
     user_id: str
     name: str
     locale: str | None
+
+
+class Payer(NamedTuple):
+    """A participant on the organizer's payment list, in join order (`position`, unique in a pool)."""
+
+    who: Person
+    paid: bool
+    position: int
 
 
 @dataclass

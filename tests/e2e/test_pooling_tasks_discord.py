@@ -198,7 +198,9 @@ async def test_the_organizer_ticks_payments_privately_and_reminds_once(h: Discor
     assert listed.ephemeral
     assert "⏳ Alex" in str(listed.original["embeds"][0])
     ids = await _member_ids(h)
-    chosen = await h.fake.choose(listed.original, f"pooling:paid:{pid}:0", [str(ids["Alex"])], h.member)
+    [paid_id] = [c["custom_id"] for row in listed.original["components"] for c in row["components"]
+                 if c["custom_id"].startswith(f"pooling:paid:{pid}:0:")]
+    chosen = await h.fake.choose(listed.original, paid_id, [str(ids["Alex"])], h.member)
     assert chosen.response_type == 6  # deferred update: the list is edited in place
     request = await h.fake.wait_for_request(
         lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{listed.original['id']}"))

@@ -5,6 +5,7 @@ NOW (tests/conftest.py) is Thursday 2026-11-26 10:00 UTC, 11:00 in Paris.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -16,9 +17,10 @@ from bot.errors import UserError
 from bot.rendering.slack import render_message
 from bot.services import Services
 from bot.usecase import run
+from cogs.pooling import _ids
 from cogs.pooling._form import PoolForm
 from cogs.pooling._payments import check_remind, mark_paid, remind_unpaid, show_payments
-from cogs.pooling._pools import cancel_pool, close_pool, create_pool, export_member, join_pool
+from cogs.pooling._pools import cancel_pool, close_pool, create_pool, delete_member, export_member, join_pool
 from cogs.pooling._settings import CHANNEL
 from cogs.pooling._start import register_jobs
 from cogs.pooling.models import PoolMember
@@ -63,7 +65,7 @@ async def test_the_organizer_ticks_who_paid_and_reminds_the_others_once(
     card = await run(services, alice, show_payments, pid, 0, write=False)
     assert card.text.splitlines() == ["⏳ Bob", "⏳ Carol", "⏳ Dan"]
     [select_menu] = card.selects
-    assert select_menu.id == f"pooling:paid:{pid}:0" and select_menu.max_values == 3
+    assert select_menu.id.startswith(f"pooling:paid:{pid}:0:") and select_menu.max_values == 3
     assert f"pooling:remind:{pid}" in [a.id for a in card.actions]
 
     # Only the organizer (or a moderator): a participant sees nothing and changes nothing.
@@ -195,3 +197,33 @@ async def test_a_forged_superscript_id_in_the_payment_select_changes_nothing_and
     pid = await happening(services, alice, [bob, await make_caller(services, "U3", name="Carol")])
     card = await run(services, alice, mark_paid, pid, 0, ["²", "٣", str(bob.member_id)])
     assert card.text.splitlines()[:2] == ["✅ Bob", "⏳ Carol"]
+
+
+async def test_a_page_of_the_payment_list_out_of_date_changes_only_those_it_showed(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Page 2 ticks the 26th participant; someone on page 1 deletes their data, so the 26th moves up
+    to page 1. The organizer's older page 1 (still on screen, without them) is submitted: it never
+    showed the 26th, so their payment stays ticked."""
+    alice = await make_caller(services, "U1", name="Alice")
+    people = [await make_caller(services, f"U{n}", name=f"P{n:02}") for n in range(2, 29)]  # 27
+    pid = await happening(services, alice, people)
+    first = await run(services, alice, show_payments, pid, 0, write=False)
+    [stale] = first.selects
+    assert [o.label for o in stale.options][-1] == "P26"
+    second = await run(services, alice, show_payments, pid, 1, write=False)
+    assert [o.label for o in second.selects[0].options] == ["P27", "P28"]
+    await run(services, alice, mark_paid, pid, 1, [str(people[25].member_id)],
+              _ids.shown_range(re.fullmatch(_ids.PAID, second.selects[0].id)))
+    async with services.db.transaction() as session:
+        await delete_member(session, alice.community_id, people[0].member_id)
+    now = await run(services, alice, show_payments, pid, 0, write=False)
+    assert [o.label for o in now.selects[0].options][-1] == "P27"  # moved up to page 1
+
+    shown = _ids.shown_range(re.fullmatch(_ids.PAID, stale.id))
+    card = await run(services, alice, mark_paid, pid, 0, [str(people[1].member_id)], shown)
+    assert card.text.splitlines()[:2] == ["✅ P03", "⏳ P04"]
+    assert card.text.splitlines()[-1] == "✅ P27"
+    async with services.db.transaction() as session:
+        paid = set(await session.scalars(select(PoolMember.member_id).where(PoolMember.paid_at.is_not(None))))
+    assert paid == {people[1].member_id, people[25].member_id}
