@@ -282,7 +282,7 @@ ARG_KEYS = {
 }
 MAX_VALUE = 100
 MAX_ARGS = 1000  # bounded before parsing
-_ARG = re.compile(r"(?:^|\s)([^\s:]+):")
+_ARG = re.compile(r"(?:^|\s)([^\s:]+)\s*:")  # "ville : Lyon" too (French typography)
 
 
 def parse_args(text: str) -> Filters:

@@ -209,6 +209,9 @@ def test_parse_work_mode(typed, expected):
              available="maintenant")),
     ("figma secteur:Mode", Filters(skills=("figma",), sector="Mode")),
     ("Ville:Paris available:2026-12-15", Filters(city="Paris", available="2026-12-15")),
+    # French typography: a space, a no-break space or a narrow one before the colon.
+    ("ville : Lyon", Filters(city="Lyon")),
+    ("figma métier\u00a0: Design ville\u202f:Lyon", Filters(skills=("figma",), trade="Design", city="Lyon")),
 ])
 def test_parse_slack_args(text, expected):
     assert parse_args(text) == expected
