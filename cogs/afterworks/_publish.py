@@ -25,6 +25,7 @@ from cogs.afterworks._domain import (
     REMIND,
     Answered,
     Person,
+    _lock,
     answer_held,
     check_answers_open,
     check_manager,
@@ -490,8 +491,14 @@ async def edit_form(ctx: Context, afterwork_id: int) -> Afterwork:
 
 
 async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -> Afterwork:
-    """Save; reminders re-planned when the time moved; those going told of a new time or place."""
+    """Save; reminders re-planned when the time moved; those going told of a new time or place.
+
+    The event's turn is taken before comparing with what it was: two saves at once (a double submit,
+    two devices) compare one after the other, so those going are told of one change once.
+    """
     afterwork = await edit_form(ctx, afterwork_id)
+    await _lock(ctx.session, ctx.community_id, afterwork_id)  # refused when cancelled meanwhile
+    await ctx.session.refresh(afterwork)
     kept_cutoff, closed, series_rule = await _saved(ctx, afterwork)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
                        kept_cutoff=kept_cutoff, closed=closed, series_rule=series_rule)

@@ -701,3 +701,27 @@ async def test_cancel_clicked_twice_at_once_cancels_and_tells_those_going_once(s
     told = [d for d in recording.dms if d.user_id == "U2"][before:]
     assert len(told) == 1, ([d.card.title for d in told], outcomes)
     assert sum(isinstance(o, UserError) for o in outcomes) == 1, outcomes
+
+
+async def test_an_edit_submitted_twice_at_once_tells_those_going_once(services: Services) -> None:
+    """A double submit of the same new time (or two devices): on PostgreSQL both saves read the old
+    time and everyone going got two "changed" DMs. The event's turn is taken before comparing."""
+    import asyncio
+
+    from cogs.afterworks._publish import register_jobs
+
+    recording = RecordingNotifier()
+    services.notifiers["discord"] = recording
+    register_jobs(services)
+    alice = await make_caller(services, "U1", name="Alice")
+    bob = await make_caller(services, "U2", name="Bob")
+    aid = await create(services, alice)
+    await run(services, bob, answer_afterwork, aid, "going")
+    before = len([d for d in recording.dms if d.user_id == "U2"])
+    outcomes = await asyncio.gather(
+        *(run(services, alice, edit_afterwork, aid, form(when="2026-12-05 20:00")) for _ in range(2)),
+        return_exceptions=True)
+    await asyncio.sleep(0.3)
+    told = [d for d in recording.dms if d.user_id == "U2"][before:]
+    assert len(told) == 1, ([d.card.title for d in told], outcomes)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
