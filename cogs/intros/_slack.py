@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import date
 from typing import Any
 
 from bot.cards import Action, Card, action_id
@@ -58,7 +59,12 @@ STATUS_WORDS = {
 
 
 def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The whole intro form as one modal, pre-filled with the saved profile."""
+    """The whole intro form as one modal, pre-filled with the saved profile.
+
+    The date of an "available from" status pre-fills the datepicker and is kept in the metadata
+    (`prefilled`): a datepicker cannot be emptied, so Slack sends that date back even when the member
+    switched to "available now" (`form_from_state`).
+    """
     t, form, choices = request.t, start.form, start.choices
     status_choices = tuple(
         (value, t(f"intros.options.status_{value}")) for value in ("available", "from_date", "busy")
@@ -66,6 +72,8 @@ def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, A
     date_picker: dict[str, Any] = {"type": "datepicker"}
     if form.available_from:
         date_picker["initial_date"] = form.available_from
+        if form.availability == "from_date":
+            metadata = {**metadata, "prefilled": form.available_from}
     blocks = [
         input_block(
             "trades",
@@ -162,8 +170,13 @@ def intro_view(start: FormStart, request: SlackRequest, *, metadata: dict[str, A
     }
 
 
-def form_from_state(values: dict[str, Any]) -> IntroForm:
-    """The IntroForm of a view_submission's state (missing blocks read as empty)."""
+def form_from_state(values: dict[str, Any], prefilled: str = "") -> IntroForm:
+    """The IntroForm of a view_submission's state (missing blocks read as empty).
+
+    A date picked under "available" means available from it (`check_availability`), but not the
+    `prefilled` date of the "available from" status the form opened with: left as it was while the
+    member chose "available", it is the datepicker's leftover (it cannot be emptied), not a choice.
+    """
 
     def element(block: str) -> dict[str, Any]:
         return dict((values.get(block) or {}).get(VALUE) or {})
@@ -191,6 +204,8 @@ def form_from_state(values: dict[str, Any]) -> IntroForm:
         bio=text("bio"),
     )
     set_opt_ins(form, many("opt_ins"))
+    if form.availability == "available" and prefilled and form.available_from == prefilled:
+        form.available_from = ""
     return form
 
 
@@ -220,7 +235,7 @@ async def submitted(request: SlackRequest) -> None:
     caller = await request.ensure_caller()
     view = request.body["view"]
     metadata = read_metadata(view.get("private_metadata"))
-    form = form_from_state(view["state"]["values"])
+    form = form_from_state(view["state"]["values"], metadata["prefilled"])
     await run(services, caller, check_intro, form, write=False)
     await request.ack()
     try:
@@ -243,13 +258,27 @@ async def submitted(request: SlackRequest) -> None:
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
-    """The form's private_metadata, trusting nothing: a channel only if it looks like a channel id."""
+    """The form's private_metadata, trusting nothing.
+
+    A channel only if it looks like a channel id; the pre-filled date only if it is an ISO date.
+    """
     data = parse_metadata(raw)
     channel = data.get("channel")
     return {
         "channel": channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else None,
         "home": data.get("home") is True,
+        "prefilled": _iso_date(data.get("prefilled")),
     }
+
+
+def _iso_date(value: Any) -> str:
+    """`value` when it is a date as a datepicker sends it ("2027-01-15"), else ""."""
+    if not isinstance(value, str) or len(value) != 10:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return ""
 
 
 async def show_profile(request: SlackRequest) -> None:

@@ -386,3 +386,58 @@ async def test_slack_a_date_picked_under_available_is_saved_as_from_that_date(sl
     await slack.fake.wait_for_call("chat.postEphemeral")
     [profile] = await profiles(slack)
     assert (profile.availability, str(profile.available_from)) == ("from_date", "2027-01-15")
+
+
+def picked(values: dict[str, Any], status: str, when: str | None) -> dict[str, Any]:
+    """The form's state with this status and, when given, this date in the datepicker."""
+    values["availability"]["value"]["selected_option"]["value"] = status
+    if when is not None:
+        values["available_from"] = {"value": {"type": "datepicker", "selected_date": when}}
+    return values
+
+
+async def _available_from_january(slack: SlackHarness) -> dict[str, Any]:
+    """camille saved "available from 15/01/2027"; the form opened again, pre-filled with it."""
+    view = await open_form(slack, slack.member_fr)
+    await configure(slack)
+    values = picked(state(await trade_ids(slack, "Développement")), "from_date", "2027-01-15")
+    await slack.sender.view_submission(
+        "intros:form", values, user_id=slack.member_fr, private_metadata=view["private_metadata"]
+    )
+    await slack.fake.wait_for_call("chat.postEphemeral")
+    again = await open_form(slack, slack.member_fr)
+    blocks = {b["block_id"]: b["element"] for b in again["blocks"]}
+    assert blocks["availability"]["initial_option"]["value"] == "from_date"
+    assert blocks["available_from"]["initial_date"] == "2027-01-15"
+    return again
+
+
+@pytest.mark.parametrize(
+    ("status", "when", "expected"),
+    [
+        ("available", "2027-01-15", ("available", None)),  # the pre-filled date, untouched
+        ("from_date", "2027-01-15", ("from_date", "2027-01-15")),
+        ("available", "2027-02-01", ("from_date", "2027-02-01")),  # a date picked anew: from then
+    ],
+)
+async def test_slack_switching_to_available_drops_the_pre_filled_from_date(
+    slack: SlackHarness, status: str, when: str, expected: tuple[str, str | None]
+) -> None:
+    """Slack's datepicker cannot be emptied and sends its pre-filled date back: a member "available
+    from 15/01" who chose "Disponible" stayed "available from 15/01", on the cards and in /members."""
+    view = await _available_from_january(slack)
+    values = picked(state(await trade_ids(slack, "Développement")), status, when)
+    await slack.sender.view_submission(
+        "intros:form", values, user_id=slack.member_fr, private_metadata=view["private_metadata"]
+    )
+    await slack.fake.wait_for_call("chat.postEphemeral", lambda c: "mis à jour" in c.args["text"])
+
+    [profile] = await profiles(slack)
+    saved = (profile.availability, str(profile.available_from) if profile.available_from else None)
+    assert saved == expected
+    shown = visible_text(slack.fake.messages[next(k for k in slack.fake.messages if k[0] == "CINTRO")])
+    if expected[0] == "available":
+        assert slack.t("fr", "intros.availability.available") in shown
+        assert "à partir du" not in shown
+    else:
+        assert "à partir du" in shown
