@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.cards import Action, Card, action_id
-from bot.community_time import community_today
+from bot.community_time import community_today, parse_date
 from bot.context import Caller
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
@@ -43,11 +43,14 @@ HOME_ORDER = 100  # the App Home opens on one's own profile
 FORM = _ids.FORM
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
-# What `/collectif availability …` accepts besides a date (folded, both languages).
+# What `/collectif availability …` accepts besides a date (folded, both languages), as the form,
+# the cards and the help name the statuses ("Available now", "Occupé·e"); a spelling is 1 or 2 words.
 STATUS_WORDS = {
-    "available": ("disponible", "dispo", "now"),
-    "busy": ("occupé", "occupé·e", "indisponible"),
+    "available": ("disponible", "dispo", "now", "maintenant", "available now", "disponible maintenant"),
+    "busy": ("occupé", "occupé·e", "indisponible", "indispo", "unavailable", "not available",
+             "pas disponible", "pas dispo"),
 }
+MAX_STATUS_WORDS = 2
 
 
 
@@ -302,14 +305,37 @@ async def set_availability_command(request: SlackRequest) -> None:
     """`/collectif availability available|busy|<date>`; without a word, one's card and its buttons.
 
     What follows the status word is its date: "disponible à partir du 15/01/2027" is available from
-    then (`check_availability`), not available now with the date dropped.
+    then (`check_availability`), not available now with the date dropped. Text that is neither a
+    status nor a date is answered with the usage, not with a date format to follow.
     """
-    word, _, rest = request.args.strip().partition(" ")
-    if not word:
+    typed = " ".join(request.args.split())
+    if not typed:
         await show_profile(request)
         return
-    status = match_word(word, STATUS_WORDS)
-    await _update(request, status or "from_date", rest.strip() or None if status else request.args.strip())
+    status, rest = read_status(typed)
+    if status is not None:
+        await _update(request, status, rest or None)
+        return
+    caller = await request.ensure_caller()
+    today = community_today(request.services.clock.now(), caller.timezone)
+    if not any(c.isdigit() for c in typed) and parse_date(typed, today, caller.locale) is None:
+        # Neither a status nor a date ("vacances"): "write the date as YYYY-MM-DD" would mislead.
+        await request.reply(request.t("intros.availability.usage"))
+        return
+    await _update(request, "from_date", typed)
+
+
+def read_status(typed: str) -> tuple[str | None, str]:
+    """`(status, what follows it)` of the command's text, or `(None, typed)` when it names no status.
+
+    The longest spelling wins: "not available" is busy, "available now" available.
+    """
+    words = typed.split()
+    for count in range(min(len(words), MAX_STATUS_WORDS), 0, -1):
+        status = match_word(" ".join(words[:count]), STATUS_WORDS)
+        if status is not None:
+            return status, " ".join(words[count:])
+    return None, typed
 
 
 async def availability_clicked(request: SlackRequest) -> None:

@@ -441,3 +441,58 @@ async def test_slack_switching_to_available_drops_the_pre_filled_from_date(
         assert "à partir du" not in shown
     else:
         assert "à partir du" in shown
+
+
+@pytest.mark.parametrize(
+    ("user", "words", "expected"),
+    [
+        ("member_en", "availability unavailable", "busy"),
+        ("member_en", "availability not available", "busy"),
+        ("member_en", "availability Busy", "busy"),
+        ("member_fr", "disponibilite indisponible", "busy"),
+        ("member_fr", "disponibilite pas dispo", "busy"),
+        ("member_fr", "disponibilite occupée", "busy"),
+        ("member_en", "availability available now", "available"),
+        ("member_fr", "disponibilite disponible", "available"),
+        ("member_fr", "disponibilite dispo", "available"),
+    ],
+)
+async def test_slack_availability_status_words_set_that_status(slack: SlackHarness, user: str, words: str,
+                                                                expected: str) -> None:
+    """`/collectif availability unavailable` was read as a date: "write the date as YYYY-MM-DD"."""
+    member = getattr(slack, user)
+    view = await open_form(slack, member)
+    await configure(slack)
+    await submit(slack, member, view["private_metadata"])
+    await slack.fake.wait_for_call("chat.postEphemeral")
+    _, url = await slack.sender.command("availability 2027-03-01", user_id=member)
+    await slack.fake.wait_for_post(url)
+
+    _, url = await slack.sender.command(words, user_id=member)
+    reply = await slack.fake.wait_for_post(url)
+    locale = "fr" if user == "member_fr" else "en"
+    status = slack.t(locale, f"intros.availability.{expected}")
+    assert reply.text == slack.t(locale, "intros.availability.updated", status=status)
+    [profile] = await profiles(slack)
+    assert (profile.availability, profile.available_from) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    ("user", "words"), [("member_en", "availability holidays"), ("member_fr", "disponibilite vacances")]
+)
+async def test_slack_availability_unknown_word_is_told_the_usage_not_a_date_format(
+    slack: SlackHarness, user: str, words: str
+) -> None:
+    member = getattr(slack, user)
+    view = await open_form(slack, member)
+    await configure(slack)
+    await submit(slack, member, view["private_metadata"])
+    await slack.fake.wait_for_call("chat.postEphemeral")
+
+    _, url = await slack.sender.command(words, user_id=member)
+    reply = await slack.fake.wait_for_post(url)
+    locale = "fr" if user == "member_fr" else "en"
+    assert reply.text == slack.t(locale, "intros.availability.usage")
+    assert slack.t(locale, "intros.problems.date_format") not in reply.text
+    [profile] = await profiles(slack)
+    assert profile.availability == "available"
