@@ -71,9 +71,11 @@ def calendar_file(
     event.add("dtstamp", now)
     event.add("sequence", afterwork.sequence)
     event.add("summary", afterwork.title)
-    start = afterwork.starts_at.astimezone(zone)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=afterwork.duration_minutes))
+    event.add("dtstart", afterwork.starts_at.astimezone(zone))
+    # The end in UTC, then local: a zoned datetime plus a duration is wall-clock arithmetic, an hour off
+    # over a daylight-saving change (4 hours from 23:00 the night of the spring change end at 04:00).
+    ends = afterwork.starts_at + timedelta(minutes=afterwork.duration_minutes)
+    event.add("dtend", ends.astimezone(zone))
     location = ", ".join(p for p in (afterwork.place or afterwork.link, afterwork.city) if p)
     if location:
         event.add("location", location)
