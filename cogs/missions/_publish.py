@@ -371,7 +371,8 @@ async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: da
     due = expires_at(answer_by, ctx.caller.timezone)
     await _schedule(ctx, EXPIRE, mission_id, answer_by, due)
     days = await ctx.setting(WARNING_DAYS)
-    warn_at = due - timedelta(days=days)
+    # `days` days before on the community's calendar: its midnight, also over a daylight-saving change.
+    warn_at = expires_at(answer_by - timedelta(days=days), ctx.caller.timezone)
     if days and warn_at > ctx.clock.now():
         await _schedule(ctx, WARN, mission_id, answer_by, warn_at)
 
