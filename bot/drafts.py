@@ -5,6 +5,10 @@ every select choice as its own interaction, and a modal holds 5 inputs); all of 
 reach the same shard process, so the process that showed the form gets the clicks; losing drafts on a
 restart costs the member one retyping; and nothing personal outlives the form. A privacy deletion
 forgets the member's drafts of every form (`forget_member`). Bounded in size and time.
+
+On Slack (one store per app, `SlackRequest.drafts`) a draft keeps a form refused once Slack closed it;
+with several processes behind one address, the next form may reach another one: as after a restart,
+the member types it again.
 """
 
 from __future__ import annotations

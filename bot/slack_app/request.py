@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import re
 
     from bot.context import Caller
+    from bot.drafts import Drafts
     from bot.features import CommandSpec
     from bot.services import Services
 
@@ -96,6 +97,8 @@ class SlackRequest:
     match: re.Match[str] | None = None
     notice: str = ""  # shown above the next card (e.g. "unknown command")
     home: Home | None = None  # the App Home sections (bot.slack_app.home.HomePage), for refresh_home
+    # The runtime's form drafts (bot.drafts): what a form refused after Slack closed it keeps for the next.
+    drafts: Drafts | None = None
     _ack: AsyncAck | None = field(default=None, repr=False)
     _resolver: Callable[[], Awaitable[Caller]] | None = field(default=None, repr=False)
 

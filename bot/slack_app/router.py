@@ -14,7 +14,8 @@ A feature's `slack_listeners` module has `def register(router: SlackRouter) -> N
   its localized name and description; acknowledged before the handler runs;
 - `router.need_scope("chat:write.public", "why")`: an extra bot scope for the manifest;
 - `router.on_member_data_deleted(handler)`: told `(request, community_id, member_id)` after a member's
-  data was deleted (Slack's twin of Discord's `member_data_deleted` event);
+  data was deleted (Slack's twin of Discord's `member_data_deleted` event); the member's form drafts
+  (`request.drafts`, one bot.drafts store per app) are forgotten first;
 - `router.home_section(100, build)`: the feature's part of the App Home, `async build(request, caller)
   -> blocks`; the runtime owns the page (bot/slack_app/home.py): it listens to `app_home_opened` and
   to data deletion, and a feature redraws it with `await refresh_home(request, caller)`.
@@ -48,6 +49,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SUPPORTED_LOCALES
+from bot.drafts import Drafts
 from bot.errors import BUGS, Forbidden, UserError
 from bot.log import bind_interaction
 from bot.ops.metrics import from_custom_id, label_word
@@ -152,7 +154,12 @@ class SlackRouter:
         self.home.add(HomeSection(order, build, more))
 
     async def member_data_deleted(self, request: SlackRequest, community_id: int, member_id: int) -> None:
-        """Tell every subscriber; one failing must not undo or hide a deletion that already happened."""
+        """Tell every subscriber; one failing must not undo or hide a deletion that already happened.
+
+        The member's unsent form drafts (bio, links…) go first: nothing can fail there.
+        """
+        if request.drafts is not None:
+            request.drafts.forget_member(community_id, member_id)
         for handler in self.data_deleted:
             try:
                 await handler(request, community_id, member_id)
@@ -192,6 +199,7 @@ class Dispatcher:
         self.people = people
         self.session = session
         self.reporter = reporter
+        self.drafts = Drafts(services.clock)  # every handler's `request.drafts`
         self.by_name = self._names(services.commands)
         self.help = next((c for c in services.commands if c.name == HELP_COMMAND), None)
         missing = [c.name for c in services.commands if c.name not in router.subcommands]
@@ -222,7 +230,7 @@ class Dispatcher:
     def _request(self, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient,
                  ack: AsyncAck | None, caller: Caller | None) -> SlackRequest:
         return SlackRequest(self.services, client, body, context, caller, session=self.session,
-                            command=self.router.command, home=self.router.home, _ack=ack)
+                            command=self.router.command, home=self.router.home, drafts=self.drafts, _ack=ack)
 
     @asynccontextmanager
     async def guard(self, body: dict[str, Any], context: dict[str, Any],

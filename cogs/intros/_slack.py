@@ -2,7 +2,9 @@
 
 One modal holds the whole form (block ids = the validation's field names, so InvalidInput comes
 back inline through `response_action: errors`). Buttons: `intros:edit:<profile>`,
-`intros:avail:<profile>:<status>`, `intros:create`, matched by action-id regexes.
+`intros:avail:<profile>:<status>`, `intros:create`, matched by action-id regexes. A submission
+refused once Slack closed the form is kept as a draft (`request.drafts`, 15 minutes): the next form
+opens with it, as Discord's does, instead of the member typing it all again.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.cards import Action, Card, action_id
 from bot.community_time import community_today, parse_date
 from bot.context import Caller
+from bot.drafts import DRAFT_TTL
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.rendering.slack import plain, render_blocks
 from bot.slack_app.forms import VALUE, input_block, parse_metadata, select, text_input
@@ -41,6 +44,7 @@ from cogs.intros._validation import MAX_BIO, MAX_CITY, MAX_TRADES, IntroForm
 log = logging.getLogger(__name__)
 HOME_ORDER = 100  # the App Home opens on one's own profile
 FORM = _ids.FORM
+DRAFT = "intro"  # this form's name in the runtime's draft store
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages), as the form,
@@ -212,10 +216,22 @@ def form_from_state(values: dict[str, Any], prefilled: str = "") -> IntroForm:
     return form
 
 
+def _draft(request: SlackRequest, caller: Caller) -> IntroForm | None:
+    if request.drafts is None:
+        return None
+    return request.drafts.get(DRAFT, caller.community_id, caller.member_id, IntroForm)
+
+
+def _keep(request: SlackRequest, caller: Caller, form: IntroForm) -> None:
+    if request.drafts is not None:
+        request.drafts.put(DRAFT, caller.community_id, caller.member_id, form)
+
+
 async def _open_form(request: SlackRequest, *, home: bool = False) -> None:
+    """The form, pre-filled with the draft of a refused submission, else with the saved profile."""
     caller = await request.ensure_caller()
     services = request.services
-    start = await run(services, caller, open_form, write=False)
+    start = await run(services, caller, open_form, _draft(request, caller), write=False)
     if not start.choices.trades:
         raise UserError("intros.form.no_trades")
     await request.open_modal(
@@ -231,23 +247,31 @@ async def submitted(request: SlackRequest) -> None:
     """Check (InvalidInput -> inline errors), close the modal, then save, post the cards and say where.
 
     Slack gives up on a form after 3 s: it is answered after a read-only check, before the save
-    waits on any write lock. Should the save still fail (a trade removed meanwhile), the member is
-    told what to fix.
+    waits on any write lock. Should the save still fail (a trade removed meanwhile), or the check
+    outlast the router's budget (the form is closed then), the member is told what to fix and what
+    they typed is kept for the next form (`_refused_once_closed`).
     """
     services = request.services
     caller = await request.ensure_caller()
     view = request.body["view"]
     metadata = read_metadata(view.get("private_metadata"))
     form = form_from_state(view["state"]["values"], metadata["prefilled"])
-    await run(services, caller, check_intro, form, write=False)
+    try:
+        await run(services, caller, check_intro, form, write=False)
+    except InvalidInput as error:
+        if not request.acked:
+            raise  # the form is still open: the problems are shown in it, under their fields
+        await _refused_once_closed(request, caller, form, error, metadata.get("channel"))
+        return
     await request.ack()
     try:
         done = await run(services, caller, submit_intro, form,
                           origin_channel_id=public_channel(metadata.get("channel")))
     except InvalidInput as error:
-        text = problems_text(services.catalog, caller.locale, error.problems)
-        await request.tell(text, metadata.get("channel"))
+        await _refused_once_closed(request, caller, form, error, metadata.get("channel"))
         return
+    if request.drafts is not None:
+        request.drafts.drop(DRAFT, caller.community_id, caller.member_id)
     published = done.published
     text = outcome_text(
         services.catalog,
@@ -258,6 +282,16 @@ async def submitted(request: SlackRequest) -> None:
     )
     await request.tell(text, metadata.get("channel"))
     await refresh_home(request, caller)
+
+
+async def _refused_once_closed(request: SlackRequest, caller: Caller, form: IntroForm, error: InvalidInput,
+                               channel: str | None) -> None:
+    """The problems in a message (the form is gone), and the answers kept for the next form."""
+    _keep(request, caller, form)
+    lines = [problems_text(request.services.catalog, caller.locale, error.problems)]
+    if request.drafts is not None:
+        lines.append(request.t("intros.form.kept", minutes=DRAFT_TTL // timedelta(minutes=1)))
+    await request.tell("\n\n".join(lines), channel)
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
