@@ -428,6 +428,33 @@ async def allowance_of(session: AsyncSession, community_id: int, member_id: int)
     return (await session.execute(_allowance_query(), values)).first()
 
 
+@functools.cache
+def _hold_allowance_query() -> Any:
+    return (
+        update(MissionAllowance)
+        .where(
+            MissionAllowance.community_id == bindparam("b_community_id"),
+            MissionAllowance.member_id == bindparam("b_member_id"),
+        )
+        .values(used=MissionAllowance.used)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def hold_allowance(session: AsyncSession, community_id: int, member_id: int, now: datetime) -> None:
+    """The member's turn for a new mission: their allowance row (made if need be) held by a no-op UPDATE.
+
+    Taken before the repost check, so that a form submitted twice at once (a double click, two devices)
+    is checked the second time with the first one saved, and refused as its repost. Without it, on
+    PostgreSQL both read no such mission yet and both were posted.
+    """
+    await session.execute(
+        _allowance_insert(session.get_bind().dialect.name),
+        {"community_id": community_id, "member_id": member_id, "window_start": now, "used": 0},
+    )
+    await session.execute(_hold_allowance_query(), {"b_community_id": community_id, "b_member_id": member_id})
+
+
 async def claim_allowance(
     session: AsyncSession, community_id: int, member_id: int, now: datetime, limit: int
 ) -> datetime | None:

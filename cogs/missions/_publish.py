@@ -51,6 +51,7 @@ from cogs.missions._missions import (
     claim_allowance,
     decline_invitations,
     get_mission,
+    hold_allowance,
     hold_live,
     listed,
     load_view,
@@ -97,6 +98,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.context import Caller
+    from bot.scheduler import Scheduler
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -345,18 +347,21 @@ async def _planned_keys(session: AsyncSession, kind: str, mission_id: int, answe
         keys.append(key)
 
 
-async def _schedule(ctx: Context, kind: str, mission_id: int, answer_by: date, due: datetime) -> None:
+async def _schedule(
+    session: AsyncSession, scheduler: Scheduler, community_id: int, kind: str, mission_id: int,
+    answer_by: date, due: datetime,
+) -> None:
     """The `kind` job of this date, under a key of its own even when the date was planned before.
 
     A date edited away and back (or extended, then edited back) would otherwise find the key of the
     row its first plan made, cancelled since: the scheduler returns that row and nothing runs.
     """
-    sequence = len(await _planned_keys(ctx.session, kind, mission_id, answer_by))
-    await ctx.scheduler.schedule(
-        ctx.session,
+    sequence = len(await _planned_keys(session, kind, mission_id, answer_by))
+    await scheduler.schedule(
+        session,
         kind=kind,
         due_at=due,
-        community_id=ctx.community_id,
+        community_id=community_id,
         payload={"mission_id": mission_id, "answer_by": answer_by.isoformat()},
         dedupe_key=_key(kind, mission_id, answer_by, sequence),
     )
@@ -365,27 +370,70 @@ async def _schedule(ctx: Context, kind: str, mission_id: int, answer_by: date, d
 async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: date | None = None) -> None:
     """The warning and the expiry of this answer-by date; those of the previous date are cancelled."""
     if previous is not None and previous != answer_by:
-        await _cancel_date(ctx, mission_id, previous)
+        await _cancel_date(ctx.session, ctx.scheduler, ctx.community_id, mission_id, previous)
     if previous == answer_by:
         return
-    due = expires_at(answer_by, ctx.caller.timezone)
-    await _schedule(ctx, EXPIRE, mission_id, answer_by, due)
-    days = await ctx.setting(WARNING_DAYS)
-    # `days` days before on the community's calendar: its midnight, also over a daylight-saving change.
-    warn_at = expires_at(answer_by - timedelta(days=days), ctx.caller.timezone)
-    if days and warn_at > ctx.clock.now():
-        await _schedule(ctx, WARN, mission_id, answer_by, warn_at)
+    await _plan_date(ctx.session, ctx.scheduler, ctx.community_id, mission_id, answer_by, ctx.caller.timezone,
+                     int(await ctx.setting(WARNING_DAYS)), ctx.clock.now())
 
 
-async def _cancel_date(ctx: Context, mission_id: int, answer_by: date) -> None:
-    """The pending warning and expiry of this date, whichever of its plans they belong to, are cancelled."""
+async def _plan_date(
+    session: AsyncSession, scheduler: Scheduler, community_id: int, mission_id: int, answer_by: date,
+    timezone: str, days: int, now: datetime, *, warn: bool = True,
+) -> None:
+    """The expiry at the community's midnight ending the answer-by date, and the warning `days` days before.
+
+    `days` days on the community's calendar: its midnight, also over a daylight-saving change.
+    """
+    expiry = expires_at(answer_by, timezone)
+    await _schedule(session, scheduler, community_id, EXPIRE, mission_id, answer_by, expiry)
+    warn_at = expires_at(answer_by - timedelta(days=days), timezone)
+    if warn and days and warn_at > now:
+        await _schedule(session, scheduler, community_id, WARN, mission_id, answer_by, warn_at)
+
+
+async def _cancel_date(
+    session: AsyncSession, scheduler: Scheduler, community_id: int, mission_id: int, answer_by: date
+) -> set[str]:
+    """The pending warning and expiry of this date, whichever of its plans they belong to, are cancelled.
+
+    The kinds of the jobs cancelled (a warning already sent is no longer pending).
+    """
+    cancelled = set()
     for kind in (WARN, EXPIRE):
-        for key in await _planned_keys(ctx.session, kind, mission_id, answer_by):
-            await ctx.scheduler.cancel(ctx.session, dedupe_key=key, community_id=ctx.community_id)
+        for key in await _planned_keys(session, kind, mission_id, answer_by):
+            if await scheduler.cancel(session, dedupe_key=key, community_id=community_id):
+                cancelled.add(kind)
+    return cancelled
 
 
 async def _cancel_jobs(ctx: Context, mission: Mission) -> None:
-    await _cancel_date(ctx, mission.id, mission.answer_by)
+    await _cancel_date(ctx.session, ctx.scheduler, ctx.community_id, mission.id, mission.answer_by)
+
+
+async def settings_changed(session: AsyncSession, services: Services, community_id: int,
+                           keys: frozenset[str]) -> None:
+    """The community's time zone changed (in its transaction): live missions expire at its new midnight.
+
+    Their warning moves too, unless it was sent already. A community that starts in Paris (the default)
+    and moves to Montréal would otherwise close a mission at 18:00 on its answer-by day.
+    """
+    if "timezone" not in keys:
+        return
+    timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
+    if timezone is None:
+        return
+    days = int(await read_setting(session, community_id, WARNING_DAYS))
+    now = services.clock.now()
+    live = await session.execute(
+        select(Mission.id, Mission.answer_by)
+        .where(Mission.community_id == community_id, Mission.status.in_(LIVE))
+    )
+    for mission_id, answer_by in live.all():
+        cancelled = await _cancel_date(session, services.scheduler, community_id, mission_id, answer_by)
+        if EXPIRE in cancelled:
+            await _plan_date(session, services.scheduler, community_id, mission_id, answer_by, timezone, days,
+                             now, warn=WARN in cancelled)
 
 
 async def _current(session: AsyncSession, run: JobRun, *, status: str | None = None) -> Mission | None:
@@ -677,6 +725,8 @@ async def submit_mission(
     if existing is not None and existing.author_member_id != ctx.caller.member_id:
         # A moderator's edit: the confidential client (seen by the author and the team only) is kept.
         clean = dataclasses.replace(clean, client_name=existing.client_name)
+    if existing is None:  # the author's turn first: a second submit of the same form is its repost
+        await hold_allowance(ctx.session, ctx.community_id, ctx.caller.member_id, now)
     await _refuse_repost(ctx, clean, mission_id)
     similar = None
     if existing is None:

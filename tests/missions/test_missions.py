@@ -693,3 +693,23 @@ async def test_a_card_edit_the_platform_failed_is_redone_by_the_cards_job(
     await services.scheduler.run_due()
     assert sorted(flaky.calls) == [("edit", "C0"), ("edit", "CMISSIONS")]  # edited again, nothing posted
     assert set(flaky.messages) == cards
+
+
+async def test_a_mission_submitted_twice_at_once_is_posted_once_and_the_second_told_it_is_a_repost(
+    services: Services, notifier: RecordingNotifier, alice: Caller
+) -> None:
+    """A double submit (or two devices): both saves read no such mission yet; on PostgreSQL both were
+    saved and every channel got two cards. The author's allowance row is held before the repost check."""
+    trades = await channels(services, alice)
+    outcomes = await asyncio.gather(
+        *(run(services, alice, submit_mission, form(trades[:1]), origin_channel_id="CORIGIN")
+          for _ in range(2)),
+        return_exceptions=True,
+    )
+    await asyncio.sleep(0.3)
+    async with services.db.transaction() as session:
+        saved = list(await session.scalars(select(Mission.id)))
+    assert len(saved) == 1, outcomes
+    assert sorted(channel for channel, _ in notifier.messages) == ["C0", "CMISSIONS"]
+    refused = [o for o in outcomes if isinstance(o, UserError)]
+    assert [(r.key, r.params["id"]) for r in refused] == [("missions.errors.repost", saved[0])], outcomes
