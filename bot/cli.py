@@ -462,6 +462,10 @@ def _command(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> 
         app_id = args.application_id
         if app_id is None and secrets.discord_token:
             app_id = application_id_from_token(secrets.discord_token.get_secret_value())
+            if app_id is None:  # another of the portal's values pasted (Public Key, Client Secret…)
+                return _fail("DISCORD_TOKEN is not a bot token (it starts with the application id): copy "
+                             "it again from the Developer Portal (your application > Bot > Reset Token), or "
+                             "give --application-id")
         if app_id is None:
             return _fail("give --application-id or set DISCORD_TOKEN")
         print(invite_url(app_id))

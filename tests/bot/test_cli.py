@@ -79,6 +79,20 @@ def test_invite_url_without_an_application_id(tmp_path: Path) -> None:
     _fails_with_one_line(garbled, "--application-id")
 
 
+@pytest.mark.parametrize("pasted", [
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",  # the Public Key
+    "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW",  # the OAuth2 Client Secret
+])
+def test_invite_url_with_something_else_than_a_bot_token_says_which_token_to_copy(tmp_path: Path,
+                                                                                  pasted: str) -> None:
+    """DISCORD_TOKEN is set, to another of the portal's values: "set DISCORD_TOKEN" would send the
+    operator looking for a variable they did set."""
+    result = _cli("discord", "invite-url", cwd=tmp_path, env={"DISCORD_TOKEN": pasted})
+
+    _fails_with_one_line(result, "DISCORD_TOKEN", "bot token", "Bot > Reset Token", "--application-id")
+    assert "set DISCORD_TOKEN" not in result.stderr
+
+
 # -- slack manifest -------------------------------------------------------------------------------
 
 
