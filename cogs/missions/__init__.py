@@ -2,7 +2,7 @@
 
 from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook, ShowsRows
 from cogs.missions._missions import CARDS_JOB, delete_member, export_member, kept_missions
-from cogs.missions._publish import on_start
+from cogs.missions._publish import on_start, settings_changed
 from cogs.missions._settings import SETTINGS
 
 FEATURE = Feature(
@@ -45,4 +45,5 @@ FEATURE = Feature(
     ),
     settings=SETTINGS,
     on_start=on_start,  # the expiry warning and expiry jobs
+    on_settings_changed=settings_changed,  # live missions expire at the new time zone's midnight
 )
