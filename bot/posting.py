@@ -55,6 +55,9 @@ class SyncResult:
     failed: list[str] = field(default_factory=list)  # unknown channel, or one refusing the bot (CannotPost)
     # The platform failed for now (5xx after its retries, rate limited, network): worth a later retry.
     retrying: list[str] = field(default_factory=list)
+    # Of `retrying`, the archived Discord threads that refused an edit (CannotPost "archived"): a message
+    # there reopens them, which an outage does not call for.
+    archived: list[str] = field(default_factory=list)
 
 
 # A card the platform failed to post for now is tried again this much later by its feature's job
@@ -438,6 +441,8 @@ async def _edit_or_remove(
         except Exception as error:  # a platform failure on one channel: the others go on
             log.warning("updating post %s in %s failed: %r", post.id, post.channel_id, error)
             result.retrying.append(post.channel_id)
+            if isinstance(error, CannotPost) and error.reason == "archived":
+                result.archived.append(post.channel_id)
             if keep:  # its message is still there: no second copy is posted beside it
                 live.add(post.channel_id)
     return live

@@ -105,16 +105,47 @@ class DiscordNotifier:
             await channel.get_partial_message(int(ref.message_id)).edit(**self._content(card, editing=True))
         except discord.NotFound as exc:
             return self._message_gone(exc)
+        except discord.HTTPException as exc:
+            if exc.code == ARCHIVED_THREAD:  # said apart from an outage: a message reopens the thread
+                raise self._refused(exc, ref.channel_id) from exc
+            raise
         return True
 
     async def delete(self, community_external_id: str, ref: PostRef) -> bool:
         channel = self._channel(community_external_id, ref.channel_id)
         if channel is None:
             return False
+        message = channel.get_partial_message(int(ref.message_id))
         try:
-            await channel.get_partial_message(int(ref.message_id)).delete()
+            await message.delete()
         except discord.NotFound as exc:
             return self._message_gone(exc)
+        except discord.HTTPException as exc:
+            if exc.code != ARCHIVED_THREAD:
+                raise
+            return await self._delete_in_archived(message, ref, exc)
+        return True
+
+    async def _delete_in_archived(self, message: discord.PartialMessage, ref: PostRef,
+                                  refusal: discord.HTTPException) -> bool:
+        """A message of an archived thread: reopened, deleted, archived again (as Discord's own client does).
+
+        Reopening an unlocked thread needs only Send Messages; a locked one (or a refusal) raises
+        CannotPost, for the caller's retry or the moderators.
+        """
+        try:
+            await self.bot.http.edit_channel(ref.channel_id, archived=False)
+        except discord.NotFound as exc:
+            return self._message_gone(exc)
+        except discord.HTTPException as exc:
+            raise self._refused(refusal, ref.channel_id) from exc
+        try:
+            await message.delete()
+        except discord.NotFound as exc:
+            return self._message_gone(exc)
+        finally:
+            with contextlib.suppress(discord.HTTPException):
+                await self.bot.http.edit_channel(ref.channel_id, archived=True)
         return True
 
     @staticmethod

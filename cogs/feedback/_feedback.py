@@ -852,7 +852,8 @@ async def _redraw_note(services: Services, community: Community, view: RequestVi
         failing = [n for n in notes if n.channel_id in result.retrying]
         refused = False
         # Only Discord threads archive themselves (as in cogs.matching's and cogs.pairing's reopening).
-        if failing and thread is not None and reopened is None and community.platform == "discord":
+        archived = any(n.channel_id in result.archived for n in failing)  # not an outage
+        if archived and thread is not None and reopened is None and community.platform == "discord":
             try:
                 reopened = await _reopen_for_redraw(services, community, thread, run)
             except CannotPost as error:  # a locked thread, the bot removed: nothing reopens it

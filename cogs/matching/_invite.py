@@ -456,7 +456,8 @@ async def run_redraw(services: Services, run: JobRun) -> None:
     place = (community.platform, community.external_id)
     result = await edit_posted(services, owner, *place, team.posts, team.card)
     failing = [post for post in team.posts if post.channel_id in result.retrying]
-    if failing and await _reopen(services, community, failing[0].channel_id):
+    archived = [post for post in failing if post.channel_id in result.archived]  # not an outage
+    if archived and await _reopen(services, community, archived[0].channel_id):
         result = await edit_posted(services, owner, *place, failing, team.card)
     if result.retrying:
         raise RuntimeError(f"matching: the card of proposal {proposal_id} could not be redrawn")

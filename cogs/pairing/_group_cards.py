@@ -257,10 +257,11 @@ async def redraw(services: Services, community_id: int, group_id: int) -> None:
         intro = (await read_settings(session, community_id, [INTRO_MESSAGE]))[INTRO_MESSAGE.key]
     if community is None or group is None:
         return
-    failing = await _edit(services, community, group_id, copies, people, intro) if copies else set()
+    failing, archived = await _edit(services, community, group_id, copies, people, intro) if copies else (
+        set(), set())
     space = group.thread_id or group.channel_id
-    if space in failing and await _reopen(services, community, group):
-        failing = await _edit(
+    if space in archived and await _reopen(services, community, group):
+        failing, _ = await _edit(
             services, community, group_id, [c for c in copies if c.channel_id in failing], people, intro
         )
     await _rename(services, community, group, people)
@@ -281,18 +282,23 @@ async def _rename(services: Services, community: Community, group: PairingGroup,
 async def _edit(
     services: Services, community: Community, group_id: int, copies: Sequence[Any], people: GroupPeople,
     intro: str,
-) -> set[str]:
-    """Edits the copies, each in its reader's language; the channels where the platform failed."""
+) -> tuple[set[str], set[str]]:
+    """Edits the copies, each in its reader's language.
+
+    Returns the channels where the platform failed, and of them the archived threads (`SyncResult.archived`).
+    """
     by_locale: dict[str, list[Any]] = {}
     for copy in copies:
         by_locale.setdefault(copy.locale or community.locale, []).append(copy)
     owner = PostOwner(community.id, FEATURE, group_id)
     failing: set[str] = set()
+    archived: set[str] = set()
     for locale, mine in by_locale.items():
         card = draw(services.catalog, locale, group_id, people, intro)
         result = await edit_posted(services, owner, community.platform, community.external_id, mine, card)
         failing.update(result.retrying)
-    return failing
+        archived.update(result.archived)
+    return failing, archived
 
 
 async def _reopen(services: Services, community: Community, group: PairingGroup) -> bool:

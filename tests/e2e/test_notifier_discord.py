@@ -51,6 +51,39 @@ async def test_a_thread_on_a_card_gets_posts_then_is_archived(discord_harness: D
     assert (refused.value.channel_id, refused.value.reason) == (thread.thread_id, "archived")
 
 
+async def test_a_message_of_an_archived_thread_is_deleted_and_the_thread_stays_archived(
+    discord_harness: DiscordHarness,
+) -> None:
+    """Discord refuses to delete (or edit) a message of an archived thread (400, 50083): a member's
+    privacy deletion or a moderator's removal was retried for hours, then handed to the moderators. The
+    notifier reopens the thread (Send Messages is enough when it is not locked), deletes, archives again,
+    as Discord's own client does. An edit says the thread is archived apart from an outage."""
+    h = discord_harness
+    channel, gid = h.guild.default_channel, str(h.guild.id)
+    ref = await notifier(h).post(gid, str(channel.id), Card(title="Demande de retour"))
+    assert ref is not None
+    thread = await notifier(h).open_thread(gid, ref, "Retours")
+    reply = await notifier(h).post_in_thread(gid, thread, Card(title="Merci à Bob"))
+    assert reply is not None
+    assert await notifier(h).archive_thread(gid, thread) is True
+    shown = h.fake.channels[int(thread.thread_id)]
+
+    with pytest.raises(CannotPost) as refused:
+        await notifier(h).edit(gid, reply, Card(title="Merci"))
+    assert refused.value.reason == "archived"
+    assert await notifier(h).delete(gid, reply) is True
+    assert h.fake.channel_messages(int(thread.thread_id)) == []
+    assert shown.archived
+
+    again = await notifier(h).post_in_thread(gid, thread, Card(title="Merci à Carol"))
+    assert again is not None
+    assert await notifier(h).archive_thread(gid, thread) is True
+    shown.locked = True  # a moderator locked it: nothing reopens it
+    with pytest.raises(CannotPost):
+        await notifier(h).delete(gid, again)
+    assert len(h.fake.channel_messages(int(thread.thread_id))) == 1 and shown.archived
+
+
 async def test_the_fake_refuses_a_thread_lock_without_manage_threads_as_discord_does(
     discord_harness: DiscordHarness,
 ) -> None:

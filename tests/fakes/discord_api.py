@@ -366,6 +366,12 @@ class FakeDiscord(InteractionsMixin):
             raise DiscordError(404, 10008, "Unknown Message")
         return message
 
+    def _not_archived(self, cid: str) -> None:
+        """Discord: a message of an archived thread is neither edited nor deleted until it is reopened."""
+        channel = self.channels.get(int(cid))
+        if channel is not None and channel.is_thread and channel.archived:
+            raise DiscordError(400, 50083, "Thread is archived")
+
     def _may_post(self, channel: FakeChannel) -> None:
         """Discord's refusals: no Send Messages permission, a locked thread, an archived one."""
         parent = self.channels.get(channel.parent_id) if channel.parent_id else None
@@ -392,10 +398,13 @@ class FakeDiscord(InteractionsMixin):
         return 200, self._message(cid, mid)
 
     async def _edit_message(self, r: Recorded, cid: str, mid: str) -> tuple[int, Any]:
-        return 200, edit_message(self._message(cid, mid), r.body)
+        message = self._message(cid, mid)
+        self._not_archived(cid)
+        return 200, edit_message(message, r.body)
 
     async def _delete_message(self, r: Recorded, cid: str, mid: str) -> tuple[int, Any]:
         self._message(cid, mid)
+        self._not_archived(cid)
         del self.messages[int(mid)]
         return 204, None
 
@@ -421,11 +430,13 @@ class FakeDiscord(InteractionsMixin):
 
     async def _edit_channel(self, r: Recorded, cid: str) -> tuple[int, Any]:
         """Discord: a thread's creator may change its name, archived and auto_archive_duration; anything
-        else (`locked`, say), and any change to a thread of someone else, needs Manage Threads."""
+        else (`locked`, say), any change to a thread of someone else, and reopening a locked thread,
+        need Manage Threads."""
         channel = self._channel(cid)
         if channel.is_thread and not self.bot_permissions.manage_threads:
             beyond = set(r.body) - THREAD_CREATOR_MAY_EDIT
-            if beyond or channel.owner_id != self.bot_user.id:
+            reopening_locked = channel.locked and r.body.get("archived") is False
+            if beyond or channel.owner_id != self.bot_user.id or reopening_locked:
                 raise DiscordError(403, 50013, "Missing Permissions")
         if channel.is_thread:
             for key in ("archived", "locked"):

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from bot.clock import FrozenClock
 from bot.context import Caller
 from bot.errors import UserError
-from bot.notifier import PostRef
+from bot.notifier import CannotPost, PostRef
 from bot.services import Services
 from bot.usecase import run
 from cogs.feedback._feedback import ask, close_request, kudos_top, mark_helpful, submit_answer
@@ -119,7 +119,7 @@ class ArchivedThreadsRefuseEdits(RecordingNotifier):
         space = self.threads.get(ref.channel_id)
         if space is not None and space.archived:
             self.calls.append(("edit", ref.channel_id))
-            raise RuntimeError("400 Bad Request (error code: 50083): Thread is archived")
+            raise CannotPost(ref.channel_id, "archived")  # Discord: 50083 "Thread is archived"
         return await super().edit(community_external_id, ref, card)
 
     async def post_in_thread(self, community_external_id, thread, card):  # type: ignore[no-untyped-def]

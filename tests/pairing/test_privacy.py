@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.cards import Card
 from bot.clock import FrozenClock
-from bot.notifier import Attachment, PostRef, ThreadRef
+from bot.notifier import Attachment, CannotPost, PostRef, ThreadRef
 from bot.services import Services
 from bot.usecase import run
 from cogs.pairing import FEATURE
@@ -42,7 +42,7 @@ class ArchivingNotifier(RecordingNotifier):
     async def edit(self, community_external_id: str, ref: PostRef, card: Card) -> bool:
         space = self.threads.get(ref.channel_id)
         if space is not None and space.archived:
-            raise RuntimeError("400 Bad Request (error code: 50083): Thread is archived")
+            raise CannotPost(ref.channel_id, "archived")  # Discord: 50083 "Thread is archived"
         return await super().edit(community_external_id, ref, card)
 
     async def post_in_thread(
