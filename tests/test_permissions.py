@@ -92,3 +92,14 @@ def test_every_feature_posting_files_in_a_channel_asks_for_attach_files() -> Non
 
     assert "attach_files" in permission_reasons([FEEDBACK])
     assert required_permissions([FEEDBACK]).attach_files
+
+
+def test_every_feature_sending_files_on_slack_asks_for_files_write() -> None:
+    """files.uploadV2 needs `files:write`: the data export (privacy), the settings export (config) and
+    Add to calendar's .ics (afterworks) all send a file by DM. Declared by privacy alone, a deployment
+    without it (or an admin trimming scopes by the README's table) lost the other two."""
+    settings, _ = load_settings(None, {})
+    reasons = scope_reasons(settings, load_features())
+    assert {"privacy", "config", "afterworks"} <= {who for who, _ in reasons["files:write"]}
+    without_privacy = load_features([p for p in FEATURE_PACKAGES if p != "cogs.privacy"])
+    assert "files:write" in manifest(settings, without_privacy)["oauth_config"]["scopes"]["bot"]

@@ -421,3 +421,4 @@ def register(router: SlackRouter) -> None:
     router.view(_ids.POLL_FORM, poll_submitted)
     router.action(_ids.VOTE, vote_clicked)
     router.action(_ids.PICK, pick_clicked)
+    router.need_scope("files:write", "files.uploadV2: Add to calendar's .ics file, in the member's DM")

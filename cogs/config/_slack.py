@@ -778,3 +778,5 @@ def register(router: SlackRouter) -> None:
     router.need_scope("groups:read", "moderators pick private channels by name in /collectif config")
     router.need_scope(FILES_SCOPE, "a moderator's /collectif config import may be a settings file given "
                       "in its form: Collectif downloads that file")
+    router.need_scope("files:write", "files.uploadV2: /collectif config export, as a TOML file in the "
+                      "moderator's DM")
