@@ -311,11 +311,16 @@ class Intros(commands.Cog):
             notice = problems_text(services.catalog, caller.locale, error.problems)
             await self.show_form(interaction, 1, notice=notice, fix=True)
             return
-        self.drafts.drop(DRAFT, caller.community_id, caller.member_id)
         # Saving may wait on the database: Discord gets its answer first (10062 after 3 s).
         await interaction.response.defer(ephemeral=True, thinking=True)
-        submitted = await run(services, caller, submit_intro, form,
-                              origin_channel_id=str(interaction.channel_id or "") or None)
+        try:
+            submitted = await run(services, caller, submit_intro, form,
+                                  origin_channel_id=str(interaction.channel_id or "") or None)
+        except InvalidInput as error:  # changed since the check (a trade removed): the draft is kept
+            notice = problems_text(services.catalog, caller.locale, error.problems)
+            await self.show_form(interaction, 1, notice=notice, fix=True)
+            return
+        self.drafts.drop(DRAFT, caller.community_id, caller.member_id)  # saved: only now
         published = submitted.published
         await send_text(
             interaction,

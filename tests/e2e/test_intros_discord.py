@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from cogs.intros import FEATURE as INTROS
 from cogs.intros.models import Profile
@@ -441,3 +441,34 @@ async def test_a_card_discord_refused_to_edit_for_a_while_is_kept_edited_later_a
     asked = await h.fake.invoke_slash(h.guild, h.member, "privacy delete")
     await (await h.fake.click(asked.original, f"privacy:confirm:{member_id}", h.member)).wait_followups(1)
     assert {name: card_messages(h, c) for name, c in channels.items()} == {name: [] for name in channels}
+
+
+async def test_a_save_refused_after_the_check_shows_the_form_again_with_what_was_typed(
+    discord_harness: DiscordHarness, monkeypatch: Any
+) -> None:
+    """A trade removed by a moderator between the form's check and its save: the refusal came as an
+    error and the draft was already dropped, so skills, rate, links and bio had to be typed again."""
+    from cogs.intros import _discord as intros_discord
+
+    h = discord_harness
+    await configure_channels(h)
+    real = intros_discord.submit_intro
+
+    async def removing(ctx: Any, form: Any, **kwargs: Any) -> Any:
+        await ctx.session.execute(delete(Trade).where(Trade.community_id == ctx.community_id,
+                                                      Trade.name == "Design graphique"))
+        return await real(ctx, form, **kwargs)
+
+    monkeypatch.setattr(intros_discord, "submit_intro", removing)
+    typed = {"skills": "Figma, illustration", "rate": "500 €/j", "bio": "Graphiste depuis dix ans."}
+    submitted = await run_intro(h, h.member, texts=typed)
+    [shown] = await submitted.wait_followups(1)
+    assert h.t("fr", "intros.problems.heading") in shown["content"]
+    assert await profiles(h) == []
+
+    monkeypatch.undo()
+    reopened = await h.fake.click(shown, "intros:form:open", h.member)
+    assert reopened.response_type == MODAL
+    values = {c["components"][0]["custom_id"]: c["components"][0].get("value")
+              for c in reopened.data["components"]}
+    assert {k: values[k] for k in typed} == typed
