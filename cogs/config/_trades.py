@@ -141,15 +141,17 @@ async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | No
         target = await find(ctx, kind, merge_into)
         if target.id == row.id:
             raise invalid("merge_into", "config.errors.merge_same", name=row.name)
-    else:
-        # Locked first (FOR UPDATE on PostgreSQL, which a member's save referring to it waits for;
-        # SQLite's write lock already is): a save committed before is counted, one after is refused
-        # by its foreign key, never stripped of the trade silently by the cascade.
-        await ctx.session.execute(
-            select(model.id)
-            .where(model.id == row.id, model.community_id == ctx.community_id)
-            .with_for_update()
-        )
+    # Locked first (FOR UPDATE on PostgreSQL, which a member's save referring to it waits for;
+    # SQLite's write lock already is): a save committed before is counted, one after is refused
+    # by its foreign key, never stripped of the trade silently by the cascade. A removal or merge
+    # sent twice at once (two moderators, a double submit) finds it gone the second time, as it
+    # would a moment later: without it, on PostgreSQL a merge added the month's kudos twice.
+    held = await ctx.session.scalar(
+        select(model.id).where(model.id == row.id, model.community_id == ctx.community_id).with_for_update()
+    )
+    if held is None:
+        raise NotFound(f"config.errors.unknown_{kind.name}", name=row.name)
+    if target is None:
         used = await _merge.usage(ctx.session, model.__table__, row.id, ignore=_NOT_USAGE)
         if used:
             others = [n for n in await names(ctx, kind) if n != row.name]

@@ -370,3 +370,36 @@ async def test_stored_searches_naming_a_removed_trade_or_sector_are_forgotten(co
     async with config_services.db.transaction() as s:
         left = {*await s.scalars(select(DirectoryQuery.token)), *await s.scalars(select(MissionSearch.token))}
     assert left == {"t-other", "m-other"}
+
+
+async def test_a_merge_sent_twice_at_once_adds_the_months_kudos_once(config_services, mod, member):
+    """Two moderators (or a double submit) merging "Conseil" into "Développement" at once: on PostgreSQL
+    both merges added Conseil's kudos to Développement's (/kudos top said 8 instead of 5) and the log had
+    two merges. The trade is locked first: the second finds it gone."""
+    from cogs.feedback._store import count_kudos, top_reviewers
+
+    conseil = await _id(config_services, Trade, mod, "Conseil")
+    dev = await _id(config_services, Trade, mod, "Développement")
+    async with config_services.db.transaction() as s:
+        await count_kudos(s, mod.community_id, "2026-11", conseil, member.member_id, 3)
+        await count_kudos(s, mod.community_id, "2026-11", dev, member.member_id, 2)
+    outcomes = await asyncio.gather(
+        *(run(config_services, mod, remove_trade, "Conseil", "Développement") for _ in range(2)),
+        return_exceptions=True,
+    )
+    async with config_services.db.transaction() as s:
+        november = await top_reviewers(s, mod.community_id, "2026-11", 3)
+        logged = list(await s.scalars(select(AuditEntry.setting)))
+    assert november == [("Développement", "User member-a", 5)], outcomes
+    assert logged == ["trade.remove"], outcomes
+    gone = [o for o in outcomes if isinstance(o, NotFound)]
+    assert [(e.key, e.params["name"]) for e in gone] == [("config.errors.unknown_trade", "Conseil")], outcomes
+
+
+async def test_a_removal_sent_twice_at_once_is_done_and_logged_once(config_services, mod):
+    outcomes = await asyncio.gather(*(run(config_services, mod, remove_trade, "Conseil") for _ in range(2)),
+                                    return_exceptions=True)
+    async with config_services.db.transaction() as s:
+        logged = list(await s.scalars(select(AuditEntry.setting)))
+    assert logged == ["trade.remove"], outcomes
+    assert sum(isinstance(o, NotFound) for o in outcomes) == 1, outcomes
