@@ -2,7 +2,7 @@
 
 from bot.features import CommandSpec, Feature, PrivacyHook, ShowsRows
 from cogs.intros._profile import delete_member, export_member
-from cogs.intros._publish import REPUBLISH, on_start
+from cogs.intros._publish import REPUBLISH, on_start, settings_changed
 
 # A renamed trade or sector: the cards edited in place. A merged trade: the cards published again, so
 # they move to the other trade's channel, without spending the member's repost allowance (the member
@@ -33,4 +33,5 @@ FEATURE = Feature(
                   "profile_id", on_rename=_RENAMED, on_merge=_MERGED),
     ),
     on_start=on_start,  # the job that retries intro cards the platform failed to post
+    on_settings_changed=settings_changed,  # "available from" turns at the new time zone's midnight
 )

@@ -40,6 +40,7 @@ from storage.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.scheduler import Scheduler
     from bot.services import Services
 
 
@@ -182,23 +183,67 @@ async def schedule_available_on(ctx: Context, view: ProfileView) -> None:
     In the caller's transaction, so a refused or rolled back change keeps the previous job. Each
     change gets its own key: a key cancelled once would make `schedule` return the skipped row.
     """
-    cid, pid = ctx.community_id, view.id
-    prefix = f"{AVAILABLE_ON}:{cid}:{pid}:"
-    pending = await ctx.session.scalars(
-        select(Job.id).where(Job.community_id == cid, Job.kind == AVAILABLE_ON, Job.state == PENDING,
-                             Job.dedupe_key.startswith(prefix, autoescape=True))
-    )
-    for job_id in list(pending):
-        await ctx.services.scheduler.cancel(ctx.session, job_id=job_id, community_id=cid)
+    cid, pid, scheduler = ctx.community_id, view.id, ctx.services.scheduler
+    await _cancel_available_on(ctx.session, scheduler, cid, pid)
     day = view.available_from
     if view.availability != "from_date" or day is None:
         return
     if day <= community_today(ctx.clock.now(), ctx.caller.timezone):
         return  # the card already says available
-    await ctx.services.scheduler.schedule(
-        ctx.session, kind=AVAILABLE_ON, due_at=local_midnight(day, ctx.caller.timezone), community_id=cid,
-        payload={"profile_id": pid}, dedupe_key=f"{prefix}{day.isoformat()}:{uuid.uuid4().hex}",
+    await _plan_available_on(ctx.session, scheduler, cid, pid, day, ctx.caller.timezone)
+
+
+def _prefix(community_id: int, profile_id: int) -> str:
+    return f"{AVAILABLE_ON}:{community_id}:{profile_id}:"
+
+
+async def _cancel_available_on(session: AsyncSession, scheduler: Scheduler, community_id: int,
+                               profile_id: int) -> bool:
+    """The profile's pending "from" date jobs cancelled; True when there was one."""
+    pending = await session.scalars(
+        select(Job.id).where(Job.community_id == community_id, Job.kind == AVAILABLE_ON, Job.state == PENDING,
+                             Job.dedupe_key.startswith(_prefix(community_id, profile_id), autoescape=True))
     )
+    cancelled = False
+    for job_id in list(pending):
+        cancelled |= await scheduler.cancel(session, job_id=job_id, community_id=community_id)
+    return cancelled
+
+
+async def _plan_available_on(session: AsyncSession, scheduler: Scheduler, community_id: int, profile_id: int,
+                             day: date, timezone: str) -> None:
+    """The job redrawing the cards at `timezone`'s midnight starting `day` (at once when it passed)."""
+    await scheduler.schedule(
+        session, kind=AVAILABLE_ON, due_at=local_midnight(day, timezone), community_id=community_id,
+        payload={"profile_id": profile_id},
+        dedupe_key=f"{_prefix(community_id, profile_id)}{day.isoformat()}:{uuid.uuid4().hex}",
+    )
+
+
+async def settings_changed(session: AsyncSession, services: Services, community_id: int,
+                           keys: frozenset[str]) -> None:
+    """The community's time zone changed (in its transaction): "from" dates turn at its new midnight.
+
+    A date still to come there gets its job at that midnight; a date the new zone has reached while the
+    old one had not turns the cards at once. A community that starts in Paris (the default) and moves to
+    Montréal would otherwise redraw the cards at 18:00 the day before, as of that day, and never again.
+    """
+    if "timezone" not in keys:
+        return
+    timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
+    if timezone is None:
+        return
+    today = community_today(services.clock.now(), timezone)
+    rows = await session.execute(
+        select(Profile.id, Profile.available_from).where(
+            Profile.community_id == community_id, Profile.availability == "from_date",
+            Profile.available_from >= today - timedelta(days=2),  # two zones' dates: at most 2 days apart
+        )
+    )
+    for profile_id, day in rows.all():
+        cancelled = await _cancel_available_on(session, services.scheduler, community_id, profile_id)
+        if day is not None and (day > today or cancelled):
+            await _plan_available_on(session, services.scheduler, community_id, profile_id, day, timezone)
 
 
 def register_jobs(services: Services) -> None:
