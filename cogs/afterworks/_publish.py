@@ -643,16 +643,15 @@ async def calendar_of(ctx: Context, afterwork_id: int) -> Attachment:
 
 
 async def set_reminder_dms(ctx: Context, on: bool) -> bool:
-    """A member turns afterwork DMs (reminders, promotions, changes) on or off."""
-    found = await ctx.session.scalar(
-        select(Preference).where(
-            Preference.community_id == ctx.community_id, Preference.member_id == ctx.caller.member_id
-        )
+    """A member turns afterwork DMs (reminders, promotions, changes) on or off.
+
+    One upsert: the first choice sent twice at once (a double submit, a Slack retry) is no error.
+    """
+    await ctx.session.execute(
+        dialect_insert(ctx.session, Preference)
+        .values(community_id=ctx.community_id, member_id=ctx.caller.member_id, dms=on)
+        .on_conflict_do_update(index_elements=["community_id", "member_id"], set_={"dms": on})
     )
-    if found is None:
-        ctx.session.add(Preference(community_id=ctx.community_id, member_id=ctx.caller.member_id, dms=on))
-    else:
-        found.dms = on
     return on
 
 

@@ -725,3 +725,20 @@ async def test_an_edit_submitted_twice_at_once_tells_those_going_once(services: 
     told = [d for d in recording.dms if d.user_id == "U2"][before:]
     assert len(told) == 1, ([d.card.title for d in told], outcomes)
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+
+
+async def test_dms_turned_off_twice_at_once_is_no_error_and_stays_off(services: Services) -> None:
+    """The member's first choice sent twice (a double submit, a Slack retry): on PostgreSQL both found
+    no preference row, both inserted one, and the second answered with an error."""
+    import asyncio
+
+    from cogs.afterworks.models import Preference
+
+    dan = await make_caller(services, "U4", name="Dan")
+    outcomes = await asyncio.gather(*(run(services, dan, set_reminder_dms, False) for _ in range(2)),
+                                    return_exceptions=True)
+    assert outcomes == [False, False]
+    await run(services, dan, set_reminder_dms, True)
+    await run(services, dan, set_reminder_dms, False)
+    async with services.db.transaction() as session:
+        assert list(await session.scalars(select(Preference.dms))) == [False]
