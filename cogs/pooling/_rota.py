@@ -374,14 +374,23 @@ async def check_task(ctx: Context, form: TaskForm) -> None:
 
 @moderator_only
 async def add_task(ctx: Context, form: TaskForm) -> Card:
-    """A new task (or a removed one of the same name, back with these details); its first turn planned."""
-    await check_task(ctx, form)
+    """A new task (or a removed one of the same name, back with these details); its first turn planned.
+
+    The name's row is made (inactive) or locked before the checks: the same task added twice at once
+    (a double submit, two moderators) is added once, the second told it exists. Without it, on
+    PostgreSQL both found no such task and the second answered with an error.
+    """
     details = validate_task(form, await known_trades(ctx.session, ctx.community_id))
+    await ctx.session.execute(
+        dialect_insert(ctx.session, RotaTask.__table__).values(
+            community_id=ctx.community_id, key=details.key, name=details.name, description="",
+            cadence=details.cadence, weekday=details.weekday, trade_ids=[], active=False,
+            created_at=ctx.clock.now(),
+        ).on_conflict_do_nothing())
     task = await ctx.session.scalar(select(RotaTask).where(
-        RotaTask.community_id == ctx.community_id, RotaTask.key == details.key))
-    if task is None:
-        task = RotaTask(community_id=ctx.community_id, key=details.key, created_at=ctx.clock.now())
-        ctx.session.add(task)
+        RotaTask.community_id == ctx.community_id, RotaTask.key == details.key).with_for_update())
+    assert task is not None
+    await check_task(ctx, form)
     task.name, task.description, task.cadence = details.name, details.description, details.cadence
     task.weekday, task.trade_ids, task.active = details.weekday, list(details.trade_ids), True
     task.created_by = ctx.caller.member_id

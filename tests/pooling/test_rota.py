@@ -618,3 +618,18 @@ async def test_without_a_modlog_channel_the_moderators_listed_on_slack_are_dmed_
     clock.set(turn.remind_at)
     await services.scheduler.run_due()
     assert sorted(d.user_id for d in notifier.dms) == ["U1", "U5"]  # no member row: not DMed
+
+
+async def test_a_task_added_twice_at_once_is_added_once_and_the_second_told_it_exists(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """A double submit (or two moderators): on PostgreSQL both found no such task, both inserted it, and
+    the second answered with an error instead of "exists"."""
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    outcomes = await asyncio.gather(*(run(services, mod, add_task, form()) for _ in range(2)),
+                                    return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert [(e.key, e.params) for e in refused if isinstance(e, UserError)] == [
+        ("pooling.tasks.errors.exists", {"name": "Comptabilité"})], outcomes
+    assert len(refused) == 1, outcomes
+    assert [(t.status, t.due_at) for t in await turns(services)] == [("pending", MONDAY)]
