@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ from bot.config import load_settings
 from bot.discord_bot.client import bot_intents
 from bot.discord_bot.invite import permission_reasons, required_permissions
 from bot.features import FEATURE_PACKAGES, load_features
-from bot.slack_app.app import scope_reasons
+from bot.slack_app.app import BASE_SCOPES, scope_reasons
 from bot.slack_app.manifest import DESCRIPTION_MAX, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,3 +104,121 @@ def test_every_feature_sending_files_on_slack_asks_for_files_write() -> None:
     assert {"privacy", "config", "afterworks"} <= {who for who, _ in reasons["files:write"]}
     without_privacy = load_features([p for p in FEATURE_PACKAGES if p != "cogs.privacy"])
     assert "files:write" in manifest(settings, without_privacy)["oauth_config"]["scopes"]["bot"]
+
+
+# Each Slack Web API method Collectif calls -> the bot scopes it needs, from Slack's reference
+# (https://docs.slack.dev/reference/methods/<method>). A call to a method missing here fails the guard
+# below: look the method up, add it, and have the feature calling it declare its scopes (need_scope).
+METHOD_SCOPES: dict[str, frozenset[str]] = {
+    "apps.connections.open": frozenset(),  # Socket Mode: the app token's connections:write, not a bot scope
+    "auth.test": frozenset(),
+    "chat.delete": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.postMessage": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    # A public channel needs channels:read, a private one (the bot is in) groups:read.
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "conversations.list": frozenset({"channels:read", "groups:read"}),  # types=public_channel,private_channel
+    "conversations.open": frozenset({"im:write"}),  # with several users, mpim:write: see FOR_A_FEATURE
+    "files.completeUploadExternal": frozenset({"files:write"}),  # files.uploadV2, second step
+    "files.getUploadURLExternal": frozenset({"files:write"}),  # files.uploadV2, first step
+    "files.info": frozenset({"files:read"}),
+    "usergroups.list": frozenset({"usergroups:read"}),
+    "usergroups.users.list": frozenset({"usergroups:read"}),
+    "users.info": frozenset({"users:read"}),
+    "views.open": frozenset(),
+    "views.publish": frozenset(),
+    "views.update": frozenset(),
+}
+# What the runtime's Slack notifier (bot/slack_app/notifier.py) calls only for a feature that asks it
+# through the platform-neutral notifier: (Slack method, scope, what the feature's code says, where).
+FOR_A_FEATURE = (
+    ("files.getUploadURLExternal", "files:write", r"\bAttachment\b", "_slack.py"),  # a file sent on Slack
+    ("files.completeUploadExternal", "files:write", r"\bAttachment\b", "_slack.py"),
+    ("conversations.open", "mpim:write", r"\.open_private_space\(", "*.py"),  # a group DM
+    ("usergroups.users.list", "usergroups:read", r"\.usergroup_members\(", "*.py"),  # moderators' group
+)
+
+
+def _slack_methods(python_name: str) -> list[str]:
+    """The Web API methods slack_sdk's `AsyncWebClient.<python_name>` calls (files_upload_v2: two)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    source = inspect.getsource(getattr(AsyncWebClient, python_name))
+    found = re.findall(r"api_call\(\s*\"([\w.]+)\"", source)
+    for helper in re.findall(r"self\.(\w+)\(", source):
+        if helper != python_name and not helper.startswith("_") and helper in vars(AsyncWebClient):
+            found.extend(_slack_methods(helper))
+    return list(dict.fromkeys(found))
+
+
+def _slack_calls() -> list[tuple[str, str, str]]:
+    """(owner: "runtime" or the feature's package folder, Slack method, where) for each call in the code."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    api = {name for name in vars(AsyncWebClient) if not name.startswith("_")}
+    calls: list[tuple[str, str, str]] = []
+    for path in sorted(p for folder in ("bot", "cogs") for p in (ROOT / folder).rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        owner = parts[1] if parts[0] == "cogs" else "runtime"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            where = f"{path.relative_to(ROOT)}:{number}"
+            names = [name for name in re.findall(r"\.(\w+)\(", code) if name in api]
+            methods = [method for name in names for method in _slack_methods(name)]
+            methods += re.findall(r"api_call\(\s*[\"']([\w.]+)[\"']", code)
+            calls.extend((owner, method, where) for method in methods)
+    return calls
+
+
+def test_every_slack_method_called_is_covered_by_the_scopes_its_caller_declares() -> None:
+    """A feature's call needs its own need_scope (or the runtime's BASE_SCOPES): a scope another feature
+    declares is gone from a deployment without that feature, or trimmed by an admin reading the README.
+    (missions' conversations.info on a private channel went without groups:read, which only config asked.)"""
+    settings, _ = load_settings(None, {})
+    features = {Path(f.package.replace(".", "/")).name: f for f in load_features()}
+    declared: dict[str, set[str]] = {"runtime": set(BASE_SCOPES)}
+    for scope, reasons in scope_reasons(settings, features.values()).items():
+        for who, _ in reasons:
+            declared.setdefault(who, set(BASE_SCOPES)).add(scope)
+    calls = _slack_calls()
+    assert {"chat.postMessage", "conversations.info", "files.getUploadURLExternal"} <= {c[1] for c in calls}
+    problems = []
+    for owner, method, where in calls:
+        if method not in METHOD_SCOPES:
+            problems.append(f"{where}: {method} is not in METHOD_SCOPES: add the scopes Slack's reference "
+                            f"gives for it, and declare them (router.need_scope) in the calling feature")
+            continue
+        if owner == "runtime":
+            has = declared["runtime"] | {scope for m, scope, _, _ in FOR_A_FEATURE if m == method}
+        elif owner in features:
+            has = declared.get(features[owner].name, set(BASE_SCOPES))
+        else:
+            continue  # a package that is not an installed feature: its code does not run
+        if missing := METHOD_SCOPES[method] - has:
+            problems.append(f"{where}: {method} needs {sorted(missing)}, not declared by {owner}")
+    for method, scope, asks, glob in FOR_A_FEATURE:
+        assert ("runtime", method) in {(o, m) for o, m, _ in calls}, f"the runtime no longer calls {method}"
+        for folder, feature in features.items():
+            asking = [p for p in (ROOT / "cogs" / folder).glob(glob) if re.search(asks, p.read_text("utf-8"))]
+            if feature.slack_listeners and asking and scope not in declared.get(feature.name, set()):
+                problems.append(f"{asking[0].relative_to(ROOT)}: the Slack notifier calls {method} for "
+                                f"{feature.name}, which needs {scope}: declare it with router.need_scope")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_readme_slack_scopes_are_what_manifest_explain_says() -> None:
+    """Each scope of `collectif slack manifest --explain` has its README row, naming every feature that
+    asks for it ("all" for the runtime) and each of their reasons; the README lists no scope not asked."""
+    section = _section("Permissions").split("**Slack**", 1)[1]
+    rows = {found[1]: [cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in section.splitlines() if (found := re.match(r"\| `([\w:.]+)` \|", line))}
+    settings, _ = load_settings(None, {})
+    reasons = scope_reasons(settings, load_features())
+    assert sorted(rows) == sorted(reasons)
+    for scope, asked in reasons.items():
+        _, who, why = rows[scope]
+        expected = {"all" if w == "runtime" else w for w, _ in asked}
+        assert {w.strip() for w in who.split(",")} == expected, scope
+        for _, reason in asked:
+            assert reason in why, (scope, reason)

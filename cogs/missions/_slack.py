@@ -306,7 +306,8 @@ async def submitted(request: SlackRequest) -> None:
 async def _channel_names(request: SlackRequest, result: SyncResult | None) -> dict[str, str]:
     """The names of the channels the author is told about (a note is plain text: an id reads as no link).
 
-    Asked to Slack (conversations.info, the `channels:read` scope); one it will not name keeps its id.
+    Asked to Slack (conversations.info: the `channels:read` scope, `groups:read` for a private channel);
+    one it will not name keeps its id.
     """
     names: dict[str, str] = {}
     for channel in (*result.failed, *result.retrying) if result is not None else ():
@@ -498,3 +499,6 @@ def register(router: SlackRouter) -> None:
     )
     router.need_scope("im:write", "the author is told of candidates and expiry, the team of its confirmation")
     router.need_scope("channels:read", "the author is told by name which channel refused a mission's card")
+    router.need_scope(
+        "groups:read", "the author is told by name which private channel refused a mission's card"
+    )
