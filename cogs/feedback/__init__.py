@@ -1,7 +1,7 @@
 """Peer feedback: ask the trade for a critique, answer in a thread, credit helpful answers with kudos."""
 
 from bot.features import CommandSpec, Feature, HeldIds, PrivacyHook
-from cogs.feedback._feedback import on_start
+from cogs.feedback._feedback import on_start, settings_changed
 from cogs.feedback._settings import NUDGE_DELAY
 from cogs.feedback._store import delete_member, export_member
 
@@ -29,4 +29,5 @@ FEATURE = Feature(
         ("attach_files", "a file attached to /feedback is posted with the request's card"),
     ),
     on_start=on_start,  # the nudge, due-date and privacy clean-up jobs
+    on_settings_changed=settings_changed,  # a due-date DM to come moves to 09:00 in the new time zone
 )

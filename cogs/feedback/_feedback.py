@@ -40,7 +40,7 @@ from bot.posting import (
     retry_edits,
     retry_later,
 )
-from bot.scheduler import JobRun
+from bot.scheduler import PENDING, JobRun
 from bot.usecase import Context, Later, moderator_only
 from cogs.config import REMOVE_POST_JOB
 from cogs.feedback._cards import (
@@ -78,15 +78,16 @@ from cogs.feedback._store import (
     insert_answer,
     insert_request,
     job_key,
-    job_keys,
     kudos_rows,
     load_answer,
     load_request,
     member_by_user,
     month_key,
+    moved_job_key,
     next_week_start,
     person,
     record_post,
+    request_jobs,
     request_row,
     slots_in_week,
     top_reviewers,
@@ -223,13 +224,10 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
             dedupe_key=job_key(NUDGE, ctx.community_id, request_id, now),
         )
     if data.due_on is not None:
-        due_at = datetime.combine(
-            data.due_on + timedelta(days=1), DUE_HOUR, tzinfo=ZoneInfo(ctx.caller.timezone)
-        ).astimezone(UTC)
         await ctx.scheduler.schedule(
             ctx.session,
             kind=DUE,
-            due_at=max(due_at, now),
+            due_at=max(_due_at(data.due_on, ctx.caller.timezone), now),
             payload=payload,
             community_id=ctx.community_id,
             dedupe_key=job_key(DUE, ctx.community_id, request_id, now),
@@ -241,6 +239,46 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
         return await publish_request(services, community_id, request_id, files)
 
     return Asked(request_id, channel_id, ctx.after_commit(publish))
+
+
+def _due_at(due_on: date, timezone: str) -> datetime:
+    """When the due-date DM goes: the day after the due date, DUE_HOUR in the community's zone."""
+    return datetime.combine(due_on + timedelta(days=1), DUE_HOUR, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+async def settings_changed(session: AsyncSession, services: Services, community_id: int,
+                           keys: frozenset[str]) -> None:
+    """The community's time zone changed (in its transaction): due-date DMs to come move to 09:00 there.
+
+    A DM already sent is not sent again. A community that starts in Paris (the default) and moves to
+    Montréal would otherwise follow a request up at 03:00.
+    """
+    if "timezone" not in keys:
+        return
+    timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
+    if timezone is None:
+        return
+    now = services.clock.now()
+    requests = await session.execute(
+        select(FeedbackRequest.id, FeedbackRequest.created_at, FeedbackRequest.due_on).where(
+            FeedbackRequest.community_id == community_id, FeedbackRequest.state == OPEN,
+            FeedbackRequest.due_on.is_not(None),
+        )
+    )
+    for request_id, created_at, due_on in requests.all():
+        pending = await session.execute(
+            select(Job.id, Job.payload).where(Job.community_id == community_id, Job.kind == DUE,
+                                              Job.state == PENDING,
+                                              request_jobs(DUE, community_id, request_id, created_at))
+        )
+        payload = None
+        for job_id, planned in pending.all():
+            if await services.scheduler.cancel(session, job_id=job_id, community_id=community_id):
+                payload = planned
+        if payload is not None and due_on is not None:
+            key = moved_job_key(DUE, community_id, request_id, created_at, now)
+            await services.scheduler.schedule(session, kind=DUE, due_at=max(_due_at(due_on, timezone), now),
+                                              payload=payload, community_id=community_id, dedupe_key=key)
 
 
 async def _view(
@@ -706,8 +744,12 @@ async def kudos_top(ctx: Context) -> Card:
 async def _cancel_jobs(services: Services, session: AsyncSession, community_id: int, request_id: int,
                        created_at: datetime, kinds: tuple[str, ...] = (NUDGE, DUE)) -> None:
     for kind in kinds:
-        for key in job_keys(kind, community_id, request_id, created_at):
-            await services.scheduler.cancel(session, dedupe_key=key, community_id=community_id)
+        pending = await session.scalars(
+            select(Job.id).where(Job.community_id == community_id, Job.kind == kind, Job.state == PENDING,
+                                 request_jobs(kind, community_id, request_id, created_at))
+        )
+        for job_id in list(pending):
+            await services.scheduler.cancel(session, job_id=job_id, community_id=community_id)
 
 
 async def close_request(ctx: Context, request_id: int) -> str:

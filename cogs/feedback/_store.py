@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Select,
     bindparam,
     delete,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -120,6 +122,22 @@ def job_keys(kind: str, community_id: int, request_id: int, created_at: datetime
     `job_key`, and the id-only key of the rows planned by earlier versions (still pending).
     """
     return job_key(kind, community_id, request_id, created_at), f"{kind}:{community_id}:{request_id}"
+
+
+def moved_job_key(
+    kind: str, community_id: int, request_id: int, created_at: datetime, moved_at: datetime
+) -> str:
+    """The key of a request's job planned again (a time zone change): `job_key` and when it moved.
+
+    The first key's row, cancelled, stays: planning under it again would return that row.
+    """
+    return f"{job_key(kind, community_id, request_id, created_at)}:{moved_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+
+
+def request_jobs(kind: str, community_id: int, request_id: int, created_at: datetime) -> ColumnElement[bool]:
+    """Matches the keys a request's job of `kind` may have: `job_keys`, and `moved_job_key`s."""
+    key, earlier = job_keys(kind, community_id, request_id, created_at)
+    return or_(Job.dedupe_key.in_((key, earlier)), Job.dedupe_key.startswith(f"{key}:", autoescape=True))
 
 
 async def person(session: AsyncSession, community_id: int, member_id: int) -> Person | None:
@@ -594,11 +612,11 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     ids = [r.id for r in requests]
     if ids:
         # The hook has no scheduler at hand: its rows are marked as `Scheduler.cancel` does.
-        keys = [key for r in requests for kind in (NUDGE, DUE)
-                for key in job_keys(kind, community_id, r.id, r.created_at)]
+        keys = or_(*(request_jobs(kind, community_id, r.id, r.created_at)
+                     for r in requests for kind in (NUDGE, DUE)))
         await session.execute(
             update(Job)
-            .where(Job.community_id == community_id, Job.state == PENDING, Job.dedupe_key.in_(keys))
+            .where(Job.community_id == community_id, Job.state == PENDING, keys)
             .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
             .execution_options(synchronize_session=False)
         )
