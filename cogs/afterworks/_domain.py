@@ -212,12 +212,13 @@ async def current_view(session: AsyncSession, afterwork: Afterwork, counts: dict
     return await load_view(session, afterwork, counts)
 
 
-async def get_series(session: AsyncSession, community_id: int, series_id: int | None) -> Series | None:
+async def get_series(session: AsyncSession, community_id: int, series_id: int | None, *,
+                     hold: bool = False) -> Series | None:
+    """The series; `hold` keeps its row until the transaction ends (an end of the series waits for it)."""
     if series_id is None:
         return None
-    return await session.scalar(
-        select(Series).where(Series.community_id == community_id, Series.id == series_id)
-    )
+    query = select(Series).where(Series.community_id == community_id, Series.id == series_id)
+    return await session.scalar(query.with_for_update() if hold else query)
 
 
 def _lock_statement(returning: Any) -> Any:

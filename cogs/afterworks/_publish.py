@@ -872,7 +872,8 @@ async def next_occurrence(services: Services, run: JobRun) -> None:
     cid, sid, k = run.community_id, int(run.payload["series_id"]), int(run.payload["occurrence"])
     now = services.clock.now()
     async with services.db.transaction() as session:
-        series = await get_series(session, cid, sid)
+        # Held while the date is posted: an end of the series at that moment waits, then drops the next.
+        series = await get_series(session, cid, sid, hold=True)
         if series is None or series.ended_at is not None:
             return
         template = await session.scalar(

@@ -376,3 +376,41 @@ async def test_a_date_of_a_weekly_series_cannot_be_edited_to_close_answers_a_wee
     assert refused.value.problems == {"cutoff": ("afterworks.problems.cutoff_series", {})}
     typed.cutoff = "4320"  # 3 days before: posted when the previous ends, open for 3 days and more
     await run(services, alice, check_form, typed, first_id, write=False)
+
+
+async def test_a_series_ended_while_its_next_date_is_being_posted_plans_no_date_after_it(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job posting the next date read the series still running; the organizer's Stop committed
+    meanwhile (on PostgreSQL nothing held the series): the job posted its date and planned the one after,
+    so the series went on after "série arrêtée". The job now holds the series while it posts."""
+    import asyncio
+
+    from cogs.afterworks import _publish
+
+    alice = await make_caller(services, "U1", name="Alice")
+    first_id = await create(services, alice)
+    real, slowed = _publish.get_series, []
+
+    async def slow_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = await real(*args, **kwargs)
+        if not slowed:  # the job's read: the Stop arrives while it works
+            slowed.append(True)
+            await asyncio.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(_publish, "get_series", slow_once)
+    clock.set(datetime(2027, 3, 21, 20, 0, tzinfo=UTC))
+    job = asyncio.create_task(services.scheduler.run_due())
+    await asyncio.sleep(0.05)
+    assert slowed
+    assert (await run(services, alice, end_series, first_id)).changed is True
+    await job
+    monkeypatch.undo()
+    async with services.db.transaction() as session:
+        pending = list(await session.scalars(select(Job.id).where(Job.kind == NEXT, Job.state == "pending")))
+    assert pending == []
+    posted = len(await occurrences(services))
+    clock.set(datetime(2027, 4, 30, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert len(await occurrences(services)) == posted
