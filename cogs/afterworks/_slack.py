@@ -19,7 +19,7 @@ from bot.slack_app.request import SlackRequest, public_channel
 from bot.slack_app.router import SlackRouter
 from bot.text import refuse_control_characters
 from bot.usecase import run
-from bot.words import match_word
+from bot.words import catalog_words, match_word
 from cogs.afterworks import _ids
 from cogs.afterworks._cards import duration_text, form_of, problem_lines
 from cogs.afterworks._form import CUTOFFS, DURATIONS, MAX_DESCRIPTION, NONE, AfterworkForm
@@ -42,6 +42,7 @@ from cogs.afterworks.models import KINDS, RULES
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
 SWITCH = {"on": ("oui", "yes", "actifs", "activer"), "off": ("non", "no", "desactiver", "aucun")}
 TEXT_FIELDS = ("title", "when", "where", "city", "capacity", "description")
+VERBS = ("create", "poll", "dms")  # `/collectif afterwork <verb>`, named by afterworks.commands.<verb>
 
 
 
@@ -179,10 +180,19 @@ def read_metadata(raw: str | None) -> dict[str, Any]:
 
 
 async def command(request: SlackRequest) -> None:
-    """`/collectif afterwork` opens the form; `/collectif afterwork dms on|off` sets one's DMs."""
+    """`/collectif afterwork` opens the form, `afterwork poll` the date poll's, `afterwork dms on|off`.
+
+    The words of either language (`create` too); another word is answered with the usage, not the form.
+    """
     caller = await request.ensure_caller()
     words = request.args.split()
-    if words and words[0].lower() in ("dms", "messages", "mp"):
+    names = catalog_words(request.services.catalog, {v: f"afterworks.commands.{v}.name" for v in VERBS})
+    names["dms"] = (*names["dms"], "mp")
+    verb = match_word(words[0], names) if words else "create"
+    if verb is None:
+        await request.reply(request.t("afterworks.slack.usage"))
+        return
+    if verb == "dms":
         on = match_word(words[1], SWITCH) if len(words) > 1 else None
         if on is None:
             await request.reply(request.t("afterworks.dms.usage"))
@@ -190,7 +200,7 @@ async def command(request: SlackRequest) -> None:
         await run(request.services, caller, set_reminder_dms, on == "on")
         await request.reply(request.t(f"afterworks.dms.{on}"))
         return
-    if words and words[0].lower() in ("poll", "sondage"):
+    if verb == "poll":
         await request.open_modal(poll_view(request, {"channel": request.channel_id}))
         return
     await request.open_modal(

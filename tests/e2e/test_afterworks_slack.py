@@ -599,3 +599,24 @@ async def test_a_date_poll_ticked_by_members_becomes_the_afterwork(s: SlackHarne
     assert sum(decided in text for text in dms(s, "UALEX")) == 1
     assert not any(decided in text for text in dms(s, "UBEA"))
     assert await click(s, votes[0], "UBEA") == s.t("fr", "afterworks.errors.poll_closed")
+
+
+
+@pytest.mark.parametrize(("user", "words", "locale"), [("member_fr", "afterwork truc", "fr"),
+                                                       ("member_en", "afterwork foo", "en")])
+async def test_an_unknown_word_after_afterwork_is_told_the_usage_not_given_the_form(
+    s: SlackHarness, user: str, words: str, locale: str
+) -> None:
+    """Before, any word but dms and poll opened the create form, the word silently dropped."""
+    _, url = await s.sender.command(words, user_id=getattr(s, user))
+    reply = await s.fake.wait_for_post(url)
+    assert reply.text == s.t(locale, "afterworks.slack.usage")
+    assert "/collectif afterwork" in reply.text
+    assert s.fake.calls_to("views.open") == []
+    # The words it knows, in either language, still open their forms.
+    known = {"afterwork": "afterworks:form", "afterwork creer": "afterworks:form",
+             "afterwork create": "afterworks:form", "afterwork poll": "afterworks:poll_form"}
+    for count, (typed, callback_id) in enumerate(known.items(), start=1):
+        await s.sender.command(typed, user_id=getattr(s, user))
+        await s.fake.wait_for_call("views.open", lambda _, n=count: len(s.fake.calls_to("views.open")) == n)
+        assert s.fake.calls_to("views.open")[-1].args["view"]["callback_id"] == callback_id, typed
