@@ -187,29 +187,31 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
     data = validate_request(form, community_today(now, ctx.caller.timezone), ctx.caller.locale)
     trade_id, channel_id = await _resolve(ctx, data.where)
     week = week_of(now, ctx.caller.timezone)
-    request_id = await insert_request(
-        ctx.session,
-        {
-            "community_id": ctx.community_id,
-            "member_id": ctx.caller.member_id,
-            "title": data.title,
-            "links": list(data.links),
-            "file_name": data.file_name,
-            "kind": data.kind,
-            "question": data.question,
-            "trade_id": trade_id,
-            "channel_id": channel_id,
-            "due_on": data.due_on,
-            "allow_anonymous": data.allow_anonymous,
-            "state": OPEN,
-            "week": week,
-            "week_slot": await _slot(ctx, week),
-            "nudged": False,
-            "created_at": now,
-        },
-    )
-    if request_id is None:  # another request took this week's slot first
-        _refuse_limit(ctx, (await ctx.settings()).feedback_per_week)
+    values = {
+        "community_id": ctx.community_id,
+        "member_id": ctx.caller.member_id,
+        "title": data.title,
+        "links": list(data.links),
+        "file_name": data.file_name,
+        "kind": data.kind,
+        "question": data.question,
+        "trade_id": trade_id,
+        "channel_id": channel_id,
+        "due_on": data.due_on,
+        "allow_anonymous": data.allow_anonymous,
+        "state": OPEN,
+        "week": week,
+        "nudged": False,
+        "created_at": now,
+    }
+    limit = (await ctx.settings()).feedback_per_week
+    request_id = None
+    for _ in range(max(limit, 1)):  # a slot another request took meanwhile: the next free one
+        request_id = await insert_request(ctx.session, {**values, "week_slot": await _slot(ctx, week)})
+        if request_id is not None:
+            break
+    if request_id is None:
+        _refuse_limit(ctx, limit)
     assert request_id is not None
     # The jobs name the request by its id and creation time (`_planned_for`): ids are reused.
     payload = {"request_id": request_id, "created_at": now.isoformat()}

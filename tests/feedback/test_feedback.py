@@ -126,6 +126,19 @@ async def test_weekly_limit_says_when_the_next_request_is_possible(services: Ser
     assert await count(services, FeedbackRequest) == 3
 
 
+async def test_two_requests_asked_at_once_under_the_limit_are_both_saved(
+    services: Services, alice: Caller
+) -> None:
+    """Both took the week's first slot; on PostgreSQL the second waited for the first, found its slot
+    taken and answered "3 requests a week at most" with one request made. The next free slot is taken."""
+    import asyncio
+
+    outcomes = await asyncio.gather(*(run(services, alice, ask, good_request()) for _ in range(2)),
+                                    return_exceptions=True)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert await count(services, FeedbackRequest) == 2
+
+
 async def test_answers_anonymous_or_not_go_in_the_thread_and_dm_the_requester(
     services: Services, alice: Caller, bob: Caller, chloe: Caller, notifier: RecordingNotifier
 ) -> None:
