@@ -22,7 +22,7 @@ from bot.formatting import format_date
 from bot.notifier import Notifier
 from bot.outbox import send_dm
 from bot.posting import PostOwner, SyncResult, edit_posted, notifier_for, posted, remove_posts, sync_card
-from bot.scheduler import JobRun
+from bot.scheduler import DONE, FAILED, RUNNING, JobRun
 from bot.settings_registry import read_setting
 from bot.usecase import Context, Later
 from cogs.intros.profiles import VOCABULARY, known_skill_keys, skill_key, split_skills
@@ -379,17 +379,24 @@ async def plan_jobs(ctx: Context, mission_id: int, answer_by: date, previous: da
 
 async def _plan_date(
     session: AsyncSession, scheduler: Scheduler, community_id: int, mission_id: int, answer_by: date,
-    timezone: str, days: int, now: datetime, *, warn: bool = True,
+    timezone: str, days: int, now: datetime, *, warn: bool = True, overdue: bool = False,
 ) -> None:
     """The expiry at the community's midnight ending the answer-by date, and the warning `days` days before.
 
-    `days` days on the community's calendar: its midnight, also over a daylight-saving change.
+    `days` days on the community's calendar: its midnight, also over a daylight-saving change. A warning
+    whose time has passed is not planned (the author has just set the date), unless `overdue`: a warning
+    planned before, moved by a settings change, then goes at once.
     """
     expiry = expires_at(answer_by, timezone)
     await _schedule(session, scheduler, community_id, EXPIRE, mission_id, answer_by, expiry)
+    if not warn or not days:
+        return
     warn_at = expires_at(answer_by - timedelta(days=days), timezone)
-    if warn and days and warn_at > now:
-        await _schedule(session, scheduler, community_id, WARN, mission_id, answer_by, warn_at)
+    if warn_at <= now:
+        if not overdue or expiry <= now:
+            return
+        warn_at = now
+    await _schedule(session, scheduler, community_id, WARN, mission_id, answer_by, warn_at)
 
 
 async def _cancel_date(
@@ -407,18 +414,28 @@ async def _cancel_date(
     return cancelled
 
 
+async def _warned(session: AsyncSession, mission_id: int, answer_by: date) -> bool:
+    """The author was warned about this date (or is being warned): a warning job of it ran."""
+    keys = await _planned_keys(session, WARN, mission_id, answer_by)
+    ran = select(Job.id).where(Job.dedupe_key.in_(keys), Job.state.in_((RUNNING, DONE, FAILED)))
+    return bool(keys) and await session.scalar(ran.limit(1)) is not None
+
+
 async def _cancel_jobs(ctx: Context, mission: Mission) -> None:
     await _cancel_date(ctx.session, ctx.scheduler, ctx.community_id, mission.id, mission.answer_by)
 
 
 async def settings_changed(session: AsyncSession, services: Services, community_id: int,
                            keys: frozenset[str]) -> None:
-    """The community's time zone changed (in its transaction): live missions expire at its new midnight.
+    """The time zone or the warning's days changed (in its transaction): the live missions' jobs follow.
 
-    Their warning moves too, unless it was sent already. A community that starts in Paris (the default)
-    and moves to Montréal would otherwise close a mission at 18:00 on its answer-by day.
+    They expire at the zone's new midnight. Their warning moves too, unless it was sent already; one to
+    come whose new day has passed goes at once (raised days), and one not planned (no days, or its day
+    had passed when the date was set) is planned when its new day is to come. A community that starts in
+    Paris (the default) and moves to Montréal would otherwise close a mission at 18:00 on its answer-by
+    day; new days would warn on the old day, telling the new count.
     """
-    if "timezone" not in keys:
+    if not keys & {"timezone", WARNING_DAYS.key}:
         return
     timezone = await session.scalar(select(Community.timezone).where(Community.id == community_id))
     if timezone is None:
@@ -433,7 +450,8 @@ async def settings_changed(session: AsyncSession, services: Services, community_
         cancelled = await _cancel_date(session, services.scheduler, community_id, mission_id, answer_by)
         if EXPIRE in cancelled:
             await _plan_date(session, services.scheduler, community_id, mission_id, answer_by, timezone, days,
-                             now, warn=WARN in cancelled)
+                             now, warn=not await _warned(session, mission_id, answer_by),
+                             overdue=WARN in cancelled)
 
 
 async def _current(session: AsyncSession, run: JobRun, *, status: str | None = None) -> Mission | None:
@@ -459,7 +477,12 @@ async def warn_job(services: Services, run: JobRun) -> None:
         if mission is None or mission.author_member_id is None:
             return
         view = await load_view(session, mission)
-        days = await read_setting(session, mission.community_id, WARNING_DAYS)
+        timezone = await session.scalar(
+            select(Community.timezone).where(Community.id == mission.community_id)
+        )
+    # The days left, as the warning's day counted them: fewer when it came late, or at once (`_plan_date`).
+    today = community_today(services.clock.now(), timezone or "UTC")
+    days = max(1, (view.answer_by + timedelta(days=1) - today).days)
     assert view.author_member_id is not None
     await _dm(
         services,

@@ -92,3 +92,80 @@ async def test_a_warning_sent_before_the_zone_changes_is_not_sent_again(
 
 def _warnings(notifier: RecordingNotifier) -> int:
     return len([dm for dm in notifier.dms if "expire" in dm.card.title])
+
+
+async def test_a_new_number_of_days_moves_the_warnings_to_come(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    """Warned 2 days ahead, then the moderators set 5: a mission to answer by 10 December warns its author
+    on the 6th at midnight, saying 5 days, and not again on the 9th (before, it came on the 9th and said
+    "in 5 days")."""
+    register_jobs(services)
+    trades = await channels(services, alice)
+    await run(services, alice, submit_mission, form(trades[:1], answer_by="2026-12-10"),
+              origin_channel_id="C")
+    mod = await make_caller(services, "U9", name="Modé", moderator=True)
+    await run_config(services, mod, set_setting, "missions.expiry_warning_days", "5")
+    clock.set(datetime(2026, 12, 5, 22, 59, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 0
+    clock.set(datetime(2026, 12, 5, 23, 0, tzinfo=UTC))  # 6 December 00:00 in Paris
+    await services.scheduler.run_due()
+    [warning] = [dm for dm in notifier.dms if "expire" in dm.card.title]
+    assert "10 décembre 2026 (dans 5 jours)" in warning.card.text
+    clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 1
+
+
+async def test_a_warning_sent_before_the_number_of_days_changes_is_not_sent_again(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    register_jobs(services)
+    trades = await channels(services, alice)
+    await run(services, alice, submit_mission, form(trades[:1], answer_by="2026-12-10"),
+              origin_channel_id="C")
+    clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 1
+    mod = await make_caller(services, "U9", name="Modé", moderator=True)
+    await run_config(services, mod, set_setting, "missions.expiry_warning_days", "1")
+    clock.set(datetime(2026, 12, 9, 23, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 1
+
+
+async def test_a_warning_to_come_whose_new_day_has_passed_comes_at_once_with_the_days_left(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    """To be warned on the 9th, 4 days before the expiry the moderators set 5 days: the author is warned
+    now, with the 4 days left, rather than not at all."""
+    register_jobs(services)
+    trades = await channels(services, alice)
+    await run(services, alice, submit_mission, form(trades[:1], answer_by="2026-12-10"),
+              origin_channel_id="C")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    mod = await make_caller(services, "U9", name="Modé", moderator=True)
+    await run_config(services, mod, set_setting, "missions.expiry_warning_days", "5")
+    await services.scheduler.run_due()
+    [warning] = [dm for dm in notifier.dms if "expire" in dm.card.title]
+    assert "10 décembre 2026 (dans 4 jours)" in warning.card.text
+    clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 1
+
+
+async def test_warnings_turned_on_warn_the_live_missions(
+    services: Services, notifier: RecordingNotifier, alice: Caller, clock: FrozenClock
+) -> None:
+    """0 days (no warning), then 2: a mission posted meanwhile is warned 2 days before its expiry."""
+    register_jobs(services)
+    mod = await make_caller(services, "U9", name="Modé", moderator=True)
+    await run_config(services, mod, set_setting, "missions.expiry_warning_days", "0")
+    trades = await channels(services, alice)
+    await run(services, alice, submit_mission, form(trades[:1], answer_by="2026-12-10"),
+              origin_channel_id="C")
+    await run_config(services, mod, set_setting, "missions.expiry_warning_days", "2")
+    clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=UTC))
+    await services.scheduler.run_due()
+    assert _warnings(notifier) == 1
