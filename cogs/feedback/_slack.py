@@ -255,8 +255,8 @@ async def show_kudos(request: SlackRequest) -> None:
     who = None
     if word:
         found = MENTION.match(word[:150])
-        if found is None:
-            await request.reply(request.t("feedback.errors.no_member"))
+        if found is None:  # neither a member nor a word known here: not taken for a member without kudos
+            await request.reply(request.t("feedback.slack.kudos_usage"))
             return
         who = found[1] or found[2]
     await request.reply(await run(request.services, caller, kudos_of, who, write=False))

@@ -324,8 +324,9 @@ async def show_profile(request: SlackRequest) -> None:
     who = None
     if request.args:
         found = MENTION.match(request.args.strip().split()[0])
-        if found is None:
-            raise NotFound("intros.errors.no_profile")
+        if found is None:  # not a member's mention: not taken for a member without a profile
+            await request.reply(request.t("intros.slack.profile_usage"))
+            return
         who = found[1] or found[2]
     view = await run(services, caller, profile_of, who, write=False)
     today = community_today(services.clock.now(), caller.timezone)

@@ -333,3 +333,15 @@ async def test_an_answer_slack_failed_to_post_is_posted_later_and_its_requester_
     assert len(replies) == 1 and "Le CTA est flou." in visible_text(replies[0])
     assert "1 réponse" in visible_text(slack.fake.messages[("CFEEDBACK", request.message_id)])
     assert sum("Nouvel avis" in text for text in channel_texts(slack, f"D{slack.member_fr}")) == 1
+
+
+async def test_kudos_of_a_word_that_names_no_member_is_told_the_usage(slack: SlackHarness) -> None:
+    """Before, `/collectif kudos foo` answered "This member has no kudos here.", as if foo were a member."""
+    for typed, user, locale in (("kudos foo", slack.member_en, "en"), ("kudos truc", slack.member_fr, "fr")):
+        _, url = await slack.sender.command(typed, user_id=user)
+        reply = await slack.fake.wait_for_post(url)
+        assert reply.text == slack.t(locale, "feedback.slack.kudos_usage")
+        assert "/collectif kudos" in reply.text and reply.text != slack.t(locale, "feedback.errors.no_member")
+    # A mention of someone who is not a member here is still told so.
+    _, url = await slack.sender.command("kudos <@UNOBODY|nobody>", user_id=slack.member_en)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("en", "feedback.errors.no_member")

@@ -496,3 +496,15 @@ async def test_slack_availability_unknown_word_is_told_the_usage_not_a_date_form
     assert slack.t(locale, "intros.problems.date_format") not in reply.text
     [profile] = await profiles(slack)
     assert profile.availability == "available"
+
+
+async def test_profile_of_a_word_that_names_no_member_is_told_the_usage(slack: SlackHarness) -> None:
+    """Before, `/collectif profile foo` answered "This member has no profile here yet.", as for a member."""
+    for typed, user, locale in (("profile foo", slack.member_en, "en"),
+                                ("profil truc", slack.member_fr, "fr")):
+        _, url = await slack.sender.command(typed, user_id=user)
+        reply = await slack.fake.wait_for_post(url)
+        assert reply.text == slack.t(locale, "intros.slack.profile_usage")
+        assert "/collectif profil" in reply.text and reply.text != slack.t(locale, "intros.errors.no_profile")
+    _, url = await slack.sender.command("profile <@UNOBODY|nobody>", user_id=slack.member_en)
+    assert (await slack.fake.wait_for_post(url)).text == slack.t("en", "intros.errors.no_profile")
