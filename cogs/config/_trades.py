@@ -22,7 +22,7 @@ from cogs.config._audit import record
 from cogs.config._context import ConfigContext, action, invalid
 from cogs.config._settings import Bad, parse_channel
 from cogs.config.models import Pack, PackTrade
-from storage.models import Sector, Trade
+from storage.models import Community, Sector, Trade
 from storage.sql import dialect_insert
 from storage.text import fold
 
@@ -91,6 +91,8 @@ async def names(ctx: ConfigContext, kind: Kind) -> list[str]:
 async def _add(ctx: ConfigContext, kind: Kind, raw: str) -> Card:
     name = _name_or_invalid(ctx, raw)
     model = kind.model
+    # The community held first: adds at once are counted one after the other, never past the 25th.
+    await ctx.session.execute(select(Community.id).where(Community.id == ctx.community_id).with_for_update())
     count = await ctx.session.scalar(
         select(func.count()).select_from(model).where(model.community_id == ctx.community_id)
     )

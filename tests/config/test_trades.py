@@ -157,6 +157,25 @@ async def test_two_moderators_adding_trades_at_once_both_exist(any_db, clock, se
     await services.scheduler.stop()
 
 
+async def test_trades_added_at_once_past_the_25th_leave_25(any_db, clock, settings):
+    """Each counted 21 and all were added: a 26th trade and more, past what a Discord menu shows (the
+    intro and mission forms' trade select then failed for everyone). Those past the 25th are refused."""
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    for n in range(25 - len(await _trades(services, first)) - 4):
+        await run(services, first, add_trade, f"Métier {n}")
+    assert len(await _trades(services, first)) == 21
+    results = await asyncio.gather(
+        *(run(services, (first, second)[n % 2], add_trade, f"Nouveau {n}") for n in range(8)),
+        return_exceptions=True,
+    )
+    assert len(await _trades(services, first)) == 25
+    refused = [r for r in results if isinstance(r, InvalidInput)]
+    assert [r.problems["name"][0] for r in refused] == ["config.errors.too_many_trades"] * 4
+    await services.scheduler.stop()
+
+
 async def test_removing_a_used_trade_asks_where_members_go(config_services, mod, member):
     profile = await _profile(config_services, member, ["Conseil"])
     before = await snapshot(config_services)
