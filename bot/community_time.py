@@ -7,15 +7,17 @@ read with dateparser restricted to fr and en, after the exact formats members al
 Daylight saving (RFC 5545 §3.3.5, the rule calendars and `.ics` files follow): a wall time that
 happens twice (Europe/Paris, last Sunday of October, 02:30) is the first one, still in summer time;
 a wall time that does not exist (last Sunday of March, 02:30) is read with the offset before the
-gap, i.e. it is 03:30 summer time. Python's zoneinfo with `fold=0` gives exactly that.
+gap, i.e. it is 03:30 summer time. Python's zoneinfo with `fold=0` gives exactly that. A duration from
+now ("dans 2 heures", "in 90 minutes") is real elapsed time, not the clock face: typed at 01:30 on the
+spring change night, "dans 1 heure" is 03:30 summer time.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 LOCALES = ("fr", "en")
@@ -90,29 +92,50 @@ def parse_datetime(text: str, timezone: str, now: datetime, locale: str = "fr") 
     """A typed day and time ("jeudi 19h", "2026-12-04 19:00", "tomorrow 7pm") as aware UTC, or None.
 
     Read in the community's `timezone` relative to `now` (aware); a day without a time is None (an
-    event needs its hour). Daylight saving follows RFC 5545 (see the module's docstring). Refusing
-    the past is the caller's rule.
+    event needs its hour). Daylight saving follows RFC 5545, and a duration from now is elapsed time
+    (see the module's docstring). Refusing the past is the caller's rule.
     """
-    wall = parse_wall_time(text, timezone, now, locale)
-    if wall is None:
+    typed = parse_time(text, timezone, now, locale)
+    if typed is None:
         return None
-    return wall.replace(tzinfo=ZoneInfo(timezone), fold=0).astimezone(UTC)
+    return typed.elapsed or typed.wall.replace(tzinfo=ZoneInfo(timezone), fold=0).astimezone(UTC)
 
 
-def parse_wall_time(text: str, timezone: str, now: datetime, locale: str = "fr") -> datetime | None:
+class TypedTime(NamedTuple):
+    """A typed day and time: the local wall time read, and the instant when it was a duration from now."""
+
+    wall: datetime  # naive, in the community's zone
+    elapsed: datetime | None  # aware UTC, for "dans 2 heures": the wall time is then that instant's
+
+
+# How far back the base is moved to tell a duration from now: a reading that moves with it counts from now.
+_MOVED = timedelta(minutes=1)
+
+
+def parse_time(text: str, timezone: str, now: datetime, locale: str = "fr") -> TypedTime | None:
     """What `parse_datetime` reads, as the naive wall time typed, before any daylight-saving rule.
 
     For a caller that refuses a local time which does not exist or happens twice instead of
-    applying RFC 5545's choice.
+    applying RFC 5545's choice. A duration from now ("dans 2 heures", "in 90 minutes") is the instant
+    that much real time later (`elapsed`), which is neither, and its wall time.
     """
     text = " ".join(text.split())
     if not text or len(text) > MAX_DATE_TEXT or _lone_number(text):
         return None
     zone = ZoneInfo(timezone)
-    found = _parse(text, now.astimezone(zone).replace(tzinfo=None), timezone, locale)
+    base = now.astimezone(zone).replace(tzinfo=None)
+    found = _parse(text, base, timezone, locale)
     if found is None or found[1] != "time":
         return None
-    return found[0]
+    wall = found[0]
+    # dateparser adds a duration to the base's wall time, which a daylight-saving night skips or repeats an
+    # hour of. Whatever the words ("dans une heure", "in 90 mins", "d'ici 2h"), a reading that moves with
+    # the clock time it is read at was counted from now; "demain 19h" or "jeudi 19h" does not move.
+    moved = _parse(text, base - _MOVED, timezone, locale)
+    if moved is None or wall - moved[0] != _MOVED:
+        return TypedTime(wall, None)
+    elapsed = now.astimezone(UTC) + (wall - base)
+    return TypedTime(elapsed.astimezone(zone).replace(tzinfo=None), elapsed)
 
 
 def _exact_date(text: str, today: date) -> date | Literal[False] | None:

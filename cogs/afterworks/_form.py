@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.community_time import MAX_DATE_TEXT, parse_date, parse_wall_time
+from bot.community_time import MAX_DATE_TEXT, parse_date, parse_time
 from bot.errors import InvalidInput
 from bot.formatting import format_date
 from bot.text import is_number, web_link
@@ -86,9 +86,22 @@ def read_when(text: str, timezone: str, now: datetime, locale: str) -> tuple[dat
     text = text.strip()
     if len(text) > MAX_DATE_TEXT:
         raise InvalidInput({"when": ("afterworks.problems.when_too_long", {"max": MAX_DATE_TEXT})})
-    wall = parse_wall_time(text, timezone, now, locale) if text else None
-    if wall is None:
+    typed = parse_time(text, timezone, now, locale) if text else None
+    if typed is None:
         raise InvalidInput({"when": ("afterworks.problems.when_unreadable", {"text": text})})
+    wall = typed.wall
+    # "dans 2 heures" is an instant, even in an hour a daylight-saving change skips or repeats.
+    starts_at = typed.elapsed if typed.elapsed is not None else wall_instant(wall, timezone, locale)
+    if starts_at <= now:
+        raise InvalidInput({"when": ("afterworks.problems.when_past", wall_words(wall, timezone, locale))})
+    return starts_at, wall
+
+
+def wall_instant(wall: datetime, timezone: str, locale: str) -> datetime:
+    """A typed local time as aware UTC, or InvalidInput on `when` when it does not exist or happens twice.
+
+    A daylight-saving change skips or repeats an hour: which time is meant, the organizer says.
+    """
     zone = ZoneInfo(timezone)
     first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
@@ -96,10 +109,7 @@ def read_when(text: str, timezone: str, now: datetime, locale: str) -> tuple[dat
         exists = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
         key = "afterworks.problems.when_ambiguous" if exists else "afterworks.problems.when_missing"
         raise InvalidInput({"when": (key, wall_words(wall, timezone, locale))})
-    starts_at = first.astimezone(UTC)
-    if starts_at <= now:
-        raise InvalidInput({"when": ("afterworks.problems.when_past", wall_words(wall, timezone, locale))})
-    return starts_at, wall
+    return first.astimezone(UTC)
 
 
 def read_where(text: str) -> tuple[str, str, Problems]:

@@ -15,7 +15,7 @@ from bot.clock import FrozenClock
 from bot.services import Services
 from bot.usecase import run
 from cogs.afterworks._form import AfterworkForm
-from cogs.afterworks._publish import calendar_of, create_afterwork, register_jobs
+from cogs.afterworks._publish import calendar_of, check_form, create_afterwork, register_jobs
 from storage.models import Community
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
@@ -74,3 +74,50 @@ async def test_the_ics_end_of_an_afterwork_over_the_autumn_change_in_montreal_is
     assert vevent.decoded("DTSTART").astimezone(UTC) == datetime(2027, 11, 7, 2, 0, tzinfo=UTC)
     assert vevent.decoded("DTEND").astimezone(UTC) == datetime(2027, 11, 7, 8, 0, tzinfo=UTC)
     assert vevent["DTEND"].to_ical() == b"20271107T030000"
+
+
+async def _start(services: Services, notifier: RecordingNotifier, when: str, locale: str = "fr") -> datetime:
+    alice = await make_caller(services, "U1", name="Alice", locale=locale)
+    await create(services, alice, when=when)
+    [event] = notifier.events.values()
+    return event.start.astimezone(UTC)
+
+
+async def test_in_one_hour_on_the_spring_change_night_is_an_hour_later(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """At 01:30 in Paris on Sunday 28 March 2027, "dans 1 heure" is 03:30 summer time (an hour of real
+    time); it was read on the clock face as 02:30, which does not exist that night, and refused."""
+    clock.set(datetime(2027, 3, 28, 0, 30, tzinfo=UTC))
+    alice = await make_caller(services, "U1", name="Alice")
+    form = AfterworkForm(title="Nuit du jeu", where="Le Comptoir", when="dans 1 heure")
+    checked = await run(services, alice, check_form, form, write=False)
+    assert "dimanche 28 mars 2027, 03:30, heure de Paris" in checked.understood
+    assert await _start(services, notifier, "dans 1 heure") == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+
+
+async def test_in_two_hours_on_the_autumn_change_night_is_two_hours_later(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """At 01:30 summer time in Paris on Sunday 31 October 2027, "dans 2 heures" is two real hours later
+    (02:30 winter time, the second 02:30); it was read on the clock face as 03:30, three hours later."""
+    clock.set(datetime(2027, 10, 30, 23, 30, tzinfo=UTC))
+    assert await _start(services, notifier, "dans 2 heures") == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+
+
+async def test_in_one_hour_into_the_repeated_hour_is_that_instant(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """At 01:30 summer time, "in 1 hour" is the first 02:30 (00:30 UTC); it was refused as a time that
+    happens twice, though an hour from now is one instant."""
+    clock.set(datetime(2027, 10, 30, 23, 30, tzinfo=UTC))
+    assert await _start(services, notifier, "in 1 hour", "en") == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+async def test_tomorrow_at_an_hour_stays_the_clock_time_across_the_change(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """ "demain 19h" typed at 01:30 on the spring change night is 19:00 summer time on Monday, not 24 hours
+    of elapsed time counted from a clock time."""
+    clock.set(datetime(2027, 3, 28, 0, 30, tzinfo=UTC))
+    assert await _start(services, notifier, "demain 19h") == datetime(2027, 3, 29, 17, 0, tzinfo=UTC)
