@@ -81,8 +81,14 @@ def wall_words(wall: datetime, timezone: str, locale: str) -> dict[str, str]:
     }
 
 
-def read_when(text: str, timezone: str, now: datetime, locale: str) -> tuple[datetime, datetime]:
-    """(starts_at in UTC, the local wall time) or InvalidInput on `when` saying why, with an example."""
+def read_when(
+    text: str, timezone: str, now: datetime, locale: str, kept: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """(starts_at in UTC, the local wall time) or InvalidInput on `when` saying why, with an example.
+
+    `kept`: an edit's saved start. Its local time, unchanged, is that same instant: one in the hour an
+    autumn change repeats (a weekly series at 02:30) is not refused as happening twice.
+    """
     text = text.strip()
     if len(text) > MAX_DATE_TEXT:
         raise InvalidInput({"when": ("afterworks.problems.when_too_long", {"max": MAX_DATE_TEXT})})
@@ -90,8 +96,12 @@ def read_when(text: str, timezone: str, now: datetime, locale: str) -> tuple[dat
     if typed is None:
         raise InvalidInput({"when": ("afterworks.problems.when_unreadable", {"text": text})})
     wall = typed.wall
-    # "dans 2 heures" is an instant, even in an hour a daylight-saving change skips or repeats.
-    starts_at = typed.elapsed if typed.elapsed is not None else wall_instant(wall, timezone, locale)
+    if typed.elapsed is not None:  # "dans 2 heures": an instant, even in an hour a change skips or repeats
+        starts_at = typed.elapsed
+    elif kept is not None and wall == kept.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, fold=0):
+        starts_at = kept
+    else:
+        starts_at = wall_instant(wall, timezone, locale)
     if starts_at <= now:
         raise InvalidInput({"when": ("afterworks.problems.when_past", wall_words(wall, timezone, locale))})
     return starts_at, wall
@@ -145,7 +155,7 @@ def read_capacity(text: str) -> tuple[int | None, Problems]:
 
 def validate(
     form: AfterworkForm, timezone: str, now: datetime, locale: str, *, kept_cutoff: int | None = None,
-    closed: bool = False, series_rule: str | None = None,
+    closed: bool = False, series_rule: str | None = None, kept_start: datetime | None = None,
 ) -> Details:
     """The form read, or InvalidInput naming every field to fix (the platforms show them inline).
 
@@ -154,6 +164,7 @@ def validate(
     (it moves with the time: answers stay closed; Discord's edit form has no cutoff field). Answers
     still open must not close at once: a new time or cutoff that would is refused (`cutoff_past`).
     `series_rule`: the rule of the series an edited date belongs to (its next dates copy its cutoff).
+    `kept_start`: an edit's saved start, kept when its time is left as shown (`read_when`).
     """
     problems: Problems = {}
     title = " ".join(form.title.split())
@@ -163,7 +174,7 @@ def validate(
         problems["title"] = ("afterworks.problems.too_long", {"max": MAX_TITLE, "length": len(title)})
     starts_at = wall = None
     try:
-        starts_at, wall = read_when(form.when, timezone, now, locale)
+        starts_at, wall = read_when(form.when, timezone, now, locale, kept_start)
     except InvalidInput as error:
         problems.update(error.problems)
     duration = int(form.duration) if is_number(form.duration) and len(form.duration) < 6 else 0

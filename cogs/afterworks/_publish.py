@@ -269,9 +269,8 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
     already; answers still open must not close at once.
     """
     saved = None if afterwork_id is None else await get_afterwork(ctx.session, ctx.community_id, afterwork_id)
-    kept_cutoff, closed, series_rule = await _saved(ctx, saved) if saved else (None, False, None)
-    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
-                       kept_cutoff=kept_cutoff, closed=closed, series_rule=series_rule)
+    kept = await _saved(ctx, saved) if saved else {}
+    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, **kept)
     if saved is not None and details.capacity is not None and details.capacity < saved.going_count:
         # As the save would refuse it (set_capacity), but before any write: next to its field.
         going = saved.going_count
@@ -280,16 +279,19 @@ async def check_form(ctx: Context, form: AfterworkForm, afterwork_id: int | None
     return Checked(details, understood_text(ctx.catalog, ctx.caller.locale, details, ctx.caller.timezone))
 
 
-async def _saved(ctx: Context, afterwork: Afterwork) -> tuple[int | None, bool, str | None]:
-    """What an edit's form is checked against: its saved cutoff, closed or not, and its series' rule.
+async def _saved(ctx: Context, afterwork: Afterwork) -> dict[str, Any]:
+    """What an edit's form is checked against, as `validate`'s keywords.
 
-    Closed: the saved closing time passed (answers closed already). The rule is the series' while it
-    goes on: its next dates copy the edited date's cutoff.
+    Its saved cutoff, closed or not, its series' rule, and its saved start. Closed: the saved closing
+    time passed (answers closed already). The rule is the series' while it goes on: its next dates copy
+    the edited date's cutoff. The start is kept when its time is left as the form showed it: the same
+    instant, also in an hour a daylight-saving change repeats.
     """
     series = await get_series(ctx.session, ctx.community_id, afterwork.series_id)
     rule = series.rule if series is not None and series.ended_at is None else None
     closed = bool(afterwork.rsvp_cutoff_minutes) and ctx.clock.now() >= afterwork.closes_at
-    return afterwork.rsvp_cutoff_minutes, closed, rule
+    return {"kept_cutoff": afterwork.rsvp_cutoff_minutes, "closed": closed, "series_rule": rule,
+            "kept_start": afterwork.starts_at}
 
 
 @dataclass(frozen=True)
@@ -499,9 +501,8 @@ async def edit_afterwork(ctx: Context, afterwork_id: int, form: AfterworkForm) -
     afterwork = await edit_form(ctx, afterwork_id)
     await _lock(ctx.session, ctx.community_id, afterwork_id)  # refused when cancelled meanwhile
     await ctx.session.refresh(afterwork)
-    kept_cutoff, closed, series_rule = await _saved(ctx, afterwork)
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale,
-                       kept_cutoff=kept_cutoff, closed=closed, series_rule=series_rule)
+                       **await _saved(ctx, afterwork))
     now = ctx.clock.now()
     moved = details.starts_at != afterwork.starts_at
     relocated = (details.place, details.link, details.city) != (

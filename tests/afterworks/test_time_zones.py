@@ -9,14 +9,24 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.clock import FrozenClock
 from bot.services import Services
 from bot.usecase import run
+from cogs.afterworks._cards import form_of
 from cogs.afterworks._form import AfterworkForm
-from cogs.afterworks._publish import calendar_of, check_form, create_afterwork, register_jobs
-from storage.models import Community
+from cogs.afterworks._publish import (
+    NEXT,
+    calendar_of,
+    check_form,
+    create_afterwork,
+    edit_afterwork,
+    edit_form,
+    register_jobs,
+)
+from cogs.afterworks.models import Afterwork
+from storage.models import Community, Job
 from storage.settings import get_settings
 from tests.fakes.callers import make_caller
 from tests.fakes.notifier import RecordingNotifier
@@ -121,3 +131,44 @@ async def test_tomorrow_at_an_hour_stays_the_clock_time_across_the_change(
     of elapsed time counted from a clock time."""
     clock.set(datetime(2027, 3, 28, 0, 30, tzinfo=UTC))
     assert await _start(services, notifier, "demain 19h") == datetime(2027, 3, 29, 17, 0, tzinfo=UTC)
+
+
+async def _retitled(services: Services, caller, afterwork_id: int) -> Afterwork:
+    """The edit form opened as the platforms pre-fill it, only the title changed, checked then saved."""
+    shown = await run(services, caller, edit_form, afterwork_id, write=False)
+    form = form_of(shown, caller.timezone)
+    assert form.when == "2027-10-31 02:30"  # the repeated hour, as the community reads it
+    form.title = "Nuit blanche"
+    await run(services, caller, check_form, form, afterwork_id, write=False)
+    return await run(services, caller, edit_afterwork, afterwork_id, form)
+
+
+async def test_a_series_date_in_the_repeated_hour_is_edited_without_touching_its_time(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """A weekly series at 02:30 from Sunday 24 October 2027: its date of the 31st is the first 02:30 (RFC
+    5545). Its edit form showed "2027-10-31 02:30" and refused it as a time that happens twice, even for a
+    new title; an unchanged time is kept as the same instant."""
+    clock.set(datetime(2027, 10, 20, 10, tzinfo=UTC))
+    alice = await make_caller(services, "U1", name="Alice")
+    await create(services, alice, when="2027-10-24 02:30", recurrence="weekly")
+    clock.set(datetime(2027, 10, 24, 2, 30, tzinfo=UTC))  # the first date ends: the next one is posted
+    await services.scheduler.run_due()
+    async with services.db.transaction(write=False) as session:
+        second = await session.scalar(select(Afterwork).where(Afterwork.occurrence == 1))
+        assert await session.scalar(select(Job.id).where(Job.kind == NEXT, Job.state == "pending"))
+    assert second is not None and second.starts_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    edited = await _retitled(services, alice, second.id)
+    assert (edited.title, edited.starts_at) == ("Nuit blanche", datetime(2027, 10, 31, 0, 30, tzinfo=UTC))
+
+
+async def test_an_afterwork_at_the_second_0230_keeps_it_when_edited(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock
+) -> None:
+    """Set "dans 2 heures" at 01:30 summer time: 02:30 winter time, the second one. Its unchanged time is
+    kept as that instant, not read again as the first 02:30, an hour earlier."""
+    clock.set(datetime(2027, 10, 30, 23, 30, tzinfo=UTC))
+    alice = await make_caller(services, "U1", name="Alice")
+    aid = await create(services, alice, when="dans 2 heures")
+    edited = await _retitled(services, alice, aid)
+    assert (edited.title, edited.starts_at) == ("Nuit blanche", datetime(2027, 10, 31, 1, 30, tzinfo=UTC))
