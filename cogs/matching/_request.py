@@ -263,7 +263,7 @@ FLAG_WORDS = {
 }
 # The most words a flag's spelling has ("à distance", "inclure moi"): the widest run tried as a flag.
 FLAG_SPAN = max(len(spelling.split()) for spellings in FLAG_WORDS.values() for spelling in spellings)
-_ARG = re.compile(r"(?:^|\s)([^\s:]+):")
+_ARG = re.compile(r"(?:^|\s)([^\s:]+)\s*:")  # "ville : Lyon" too (French typography), as the directory
 
 
 def _flag(words: list[str]) -> str | None:

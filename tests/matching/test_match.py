@@ -176,6 +176,14 @@ def test_slack_note_takes_the_rest_of_the_text() -> None:
     assert parse_args("trades:SEO note:").note == ""
 
 
+def test_slack_keys_with_a_space_before_the_colon() -> None:
+    """French typography puts a space (often a no-break or narrow one) before the colon, as the directory
+    reads it: "ville : Lyon" was no key, so the whole text was taken for the pack's name."""
+    assert parse_args("pack : Site vitrine ville : Lyon") == MatchInput(pack="Site vitrine", city="Lyon")
+    typed = parse_args("offre\u00a0: Site vitrine tjm\u202f: 450 mot : Client : boulangerie")
+    assert typed == MatchInput(pack="Site vitrine", max_rate="450", note="Client : boulangerie"), typed
+
+
 async def test_the_note_goes_with_the_request_not_into_the_seed(services: Services, alice: Caller) -> None:
     await website_team(services)
     plain = await match(services, alice, pack=PACK)
