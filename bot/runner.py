@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import startup
+from bot import startup, submissions
 from bot.clock import Clock
 from bot.config import Secrets, Settings
 from bot.ops import backup
@@ -130,6 +130,7 @@ async def start(services: Services, names: list[str]) -> list[PlatformRuntime]:
         for feature in services.features:
             if feature.on_start is not None:
                 await feature.on_start(services)
+        await submissions.on_start(services)  # the nightly forgetting of form submissions' keys
         ops = Ops(services, names)  # /healthz and /metrics (bot/ops/server.py)
         if ops.own_server:
             await ops.start()

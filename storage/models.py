@@ -240,6 +240,24 @@ class RemovedPost(Base):
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class FormSubmission(Base):
+    """A form submission's key, claimed by the object it created (bot.submissions).
+
+    A second submission of the same form (a double click, a retry) creates nothing. No person's data
+    (the community, the key, what was created); forgotten nightly after a day.
+    """
+
+    __tablename__ = "form_submissions"
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))  # Slack: the view's id; Discord: the form's token
+    kind: Mapped[str] = mapped_column(String(32))  # what it created, e.g. "pooling.pool"
+    object_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class Meta(Base):
     """Small installation-wide values (e.g. the hash of the last synced Discord commands)."""
 

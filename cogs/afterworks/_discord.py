@@ -313,6 +313,7 @@ class Afterworks(commands.Cog):
                 create_afterwork,
                 form,
                 origin_channel_id=str(interaction.channel_id or "") or None,
+                submission=f"discord:{draft}",  # this summary's token: its "Post it" creates once
             )
         except InvalidInput as error:  # time passed while the member read the summary
             await self._problems(interaction, caller, error)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
-from bot import posting
+from bot import posting, submissions
 from bot.cards import Action, Card, Field, action_id, truncate, when
 from bot.errors import InvalidInput, NotFound, UserError
 from bot.i18n import Catalog
@@ -141,8 +141,12 @@ class CreatedPoll:
         return self.later.value is not None and bool(self.later.value.retrying)
 
 
-async def create_poll(ctx: Context, form: PollForm, *, origin_channel_id: str | None) -> CreatedPoll:
-    """Save the poll and its slots; once committed, post its card in the afterworks channel."""
+async def create_poll(ctx: Context, form: PollForm, *, origin_channel_id: str | None,
+                      submission: str | None = None) -> CreatedPoll:
+    """Save the poll and its slots; once committed, post its card in the afterworks channel.
+
+    `submission`: the form's key (bot.submissions); the same form submitted again creates nothing.
+    """
     read = read_poll(ctx.catalog, form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id
@@ -159,6 +163,7 @@ async def create_poll(ctx: Context, form: PollForm, *, origin_channel_id: str | 
     )
     ctx.session.add(poll)
     await ctx.session.flush()
+    await submissions.claim(ctx, submission, "afterworks.poll", poll.id)
     for n, (starts_at, _) in enumerate(read.slots, 1):
         ctx.session.add(
             PollSlot(community_id=ctx.community_id, poll_id=poll.id, position=n, starts_at=starts_at)

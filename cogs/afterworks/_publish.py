@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from bot import modlog, posting
+from bot import modlog, posting, submissions
 from bot.cards import Attachment, Card
 from bot.errors import InvalidInput, UserError
 from bot.notifier import EventSpec, Notifier
@@ -327,11 +327,13 @@ async def card_job(services: Services, run: JobRun) -> None:
 
 
 async def create_afterwork(
-    ctx: Context, form: AfterworkForm, *, origin_channel_id: str | None, organizer_id: int | None = None
+    ctx: Context, form: AfterworkForm, *, origin_channel_id: str | None, organizer_id: int | None = None,
+    submission: str | None = None,
 ) -> Created:
     """Save, plan the reminders; once committed, post the card and create the Discord event.
 
     `organizer_id`: a date poll's organizer, when a moderator turned its slot into the afterwork.
+    `submission`: the form's key (bot.submissions); the same form submitted again creates nothing.
     """
     details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
     now = ctx.clock.now()
@@ -363,6 +365,7 @@ async def create_afterwork(
         await ctx.session.flush()
         afterwork.series_id, afterwork.occurrence = series.id, 0
     await ctx.session.flush()
+    await submissions.claim(ctx, submission, "afterworks.afterwork", afterwork.id)
     await plan_reminders(ctx.session, ctx.scheduler, afterwork, list(settings.reminder_offsets_minutes), now)
     await plan_close(ctx.session, ctx.scheduler, afterwork)
     if details.recurrence != NONE:

@@ -242,7 +242,8 @@ async def poll_submitted(request: SlackRequest) -> None:
     await run(services, caller, check_poll, form, write=False)
     await request.ack()
     channel = read_metadata(view.get("private_metadata"))["channel"]
-    created = await run(services, caller, create_poll, form, origin_channel_id=public_channel(channel))
+    created = await run(services, caller, create_poll, form, origin_channel_id=public_channel(channel),
+                        submission=view.get("id"))
     done = request.t("afterworks.poll.posted_slack" if created.posted
                      else "afterworks.poll.retrying" if created.retrying else "afterworks.poll.not_posted")
     await request.tell(f"{created.understood}\n{done}")
@@ -312,13 +313,14 @@ def carried(channel: str | None, form: AfterworkForm) -> str:
 async def confirmed(request: SlackRequest) -> None:
     services = request.services
     caller = await request.ensure_caller()
-    metadata = read_metadata(request.body["view"].get("private_metadata"))
+    view = request.body["view"]
+    metadata = read_metadata(view.get("private_metadata"))
     refuse_control_characters(metadata["form"])
     form = AfterworkForm(**metadata["form"])
     await request.ack()
     try:
         created = await run(services, caller, create_afterwork, form,
-                            origin_channel_id=public_channel(metadata["channel"]))
+                            origin_channel_id=public_channel(metadata["channel"]), submission=view.get("id"))
     except InvalidInput as error:  # the time passed while the organizer read the summary
         lines = problem_lines(services.catalog, caller.locale, error.problems)
         await request.tell("\n".join([request.t("afterworks.problems.heading"), *lines]))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select
 
-from bot import posting
+from bot import posting, submissions
 from bot.cards import Action, action_id
 from bot.errors import UserError
 from bot.notifier import Notifier
@@ -255,8 +255,11 @@ class Created:
         return self.later.value is not None and bool(self.later.value.retrying)
 
 
-async def create_pool(ctx: Context, form: PoolForm) -> Created:
-    """Save and plan the deadline; once committed, post the card."""
+async def create_pool(ctx: Context, form: PoolForm, *, submission: str | None = None) -> Created:
+    """Save and plan the deadline; once committed, post the card.
+
+    `submission`: the form's key (bot.submissions); the same form submitted again creates nothing.
+    """
     checked = await check_pool(ctx, form)
     details, now = checked.details, ctx.clock.now()
     pool = Pool(
@@ -268,6 +271,7 @@ async def create_pool(ctx: Context, form: PoolForm) -> Created:
     )
     ctx.session.add(pool)
     await ctx.session.flush()
+    await submissions.claim(ctx, submission, "pooling.pool", pool.id)
     await ctx.scheduler.schedule(
         ctx.session, kind=DECIDE, due_at=details.deadline, community_id=ctx.community_id,
         payload={"pool_id": pool.id}, dedupe_key=f"{DECIDE}:{ctx.community_id}:{pool.id}",

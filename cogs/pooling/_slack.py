@@ -136,7 +136,7 @@ async def submitted(request: SlackRequest) -> None:
     form = form_from_state(view["state"]["values"])
     await run(services, caller, check_pool, form, write=False)
     await request.ack()
-    created = await run(services, caller, create_pool, form)
+    created = await run(services, caller, create_pool, form, submission=view.get("id"))
     key = ("pooling.created.posted_slack" if created.posted else
            "pooling.created.retrying" if created.retrying else "pooling.created.not_posted")
     await request.tell(request.t(key), read_channel(view.get("private_metadata")))

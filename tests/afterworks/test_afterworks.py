@@ -742,3 +742,32 @@ async def test_dms_turned_off_twice_at_once_is_no_error_and_stays_off(services: 
     await run(services, dan, set_reminder_dms, False)
     async with services.db.transaction() as session:
         assert list(await session.scalars(select(Preference.dms))) == [False]
+
+
+async def test_an_afterwork_form_submitted_twice_creates_one_afterwork_and_one_card(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """A double click on Post it, a Slack retry: the same form (its key) twice, at once then again later;
+    before, each created an afterwork and posted a card. Another form (another key) is another one."""
+    import asyncio
+
+    from bot.submissions import AlreadySubmitted
+
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).afterworks_channel_id = "C-AW"
+
+    def submit(key: str):  # type: ignore[no-untyped-def]
+        return run(services, alice, create_afterwork, form(), origin_channel_id="C-HERE", submission=key)
+
+    outcomes = await asyncio.gather(submit("V-FORM-1"), submit("V-FORM-1"), return_exceptions=True)
+    again = await asyncio.gather(submit("V-FORM-1"), return_exceptions=True)
+    async with services.db.transaction() as session:
+        saved = list(await session.scalars(select(Afterwork.id)))
+    assert len(saved) == 1, outcomes
+    assert [type(o) for o in [*outcomes, *again]].count(AlreadySubmitted) == 2, outcomes
+    assert [channel for _, channel, _ in notifier.posts] == ["C-AW"]
+
+    other = await submit("V-FORM-2")  # a second afterwork on purpose
+    assert other.afterwork_id not in saved
+    assert [channel for _, channel, _ in notifier.posts] == ["C-AW", "C-AW"]

@@ -290,3 +290,32 @@ async def test_a_poll_card_the_platform_failed_to_post_is_posted_by_a_job(
     await services.scheduler.run_due()
     [card] = notifier.in_channel("C-AW")
     assert card.title == "🗳️ Sondage : Apéro de fin d’année"
+
+
+async def test_a_poll_form_submitted_twice_creates_one_poll_and_one_card(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """A double click on Submit, a Slack retry: the same form (its key) twice, at once then again later;
+    before, each created a poll and posted a card. Another form (another key) is another poll."""
+    from bot.submissions import AlreadySubmitted
+    from cogs.afterworks.models import Poll
+
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).afterworks_channel_id = "C-AW"
+
+    def submit(key: str):  # type: ignore[no-untyped-def]
+        return run(services, alice, create_poll, poll_form(), origin_channel_id="C-HERE", submission=key)
+
+    outcomes = await asyncio.gather(submit("V-FORM-1"), submit("V-FORM-1"), return_exceptions=True)
+    again = await asyncio.gather(submit("V-FORM-1"), return_exceptions=True)
+    async with services.db.transaction() as session:
+        saved = list(await session.scalars(select(Poll.id)))
+        slot_count = await session.scalar(select(func.count()).select_from(PollSlot))
+    assert (len(saved), slot_count) == (1, 3), outcomes
+    assert [type(o) for o in [*outcomes, *again]].count(AlreadySubmitted) == 2, outcomes
+    assert [channel for _, channel, _ in notifier.posts] == ["C-AW"]
+
+    other = await submit("V-FORM-2")  # a second poll on purpose
+    assert other.poll_id not in saved
+    assert [channel for _, channel, _ in notifier.posts] == ["C-AW", "C-AW"]

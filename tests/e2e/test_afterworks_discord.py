@@ -654,3 +654,16 @@ async def test_a_meeting_link_longer_than_the_events_location_reaches_the_event_
     assert afterwork.link == link and len(link) > 100
     assert event["entity_metadata"]["location"] == "us02web.zoom.us · Lyon"
     assert event["description"] == f"{link} · Lyon\n\n{OPTIONS['description']}"
+
+
+async def test_post_it_clicked_twice_at_once_posts_one_afterwork(h: DiscordHarness) -> None:
+    """A double click on "Post it" (or a flaky client answering twice): one afterwork, one card; the
+    summary's token is its submission key, and its draft goes with the first click."""
+    channel = await use_channel(h)
+    summary = await h.fake.invoke_slash(h.guild, h.member, "afterwork create", OPTIONS)
+    [post_it] = buttons(summary.original)
+    first, second = await asyncio.gather(h.fake.click(summary.original, post_it, h.member),
+                                         h.fake.click(summary.original, post_it, h.member))
+    await settle(h)
+    assert len(await afterworks(h)) == 1, (first.all_texts(), second.all_texts())
+    assert len(cards(h, channel)) == 1

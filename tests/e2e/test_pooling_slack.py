@@ -218,3 +218,25 @@ async def test_a_pool_card_edit_lost_to_an_outage_is_edited_later(s: SlackHarnes
         await s.services.scheduler.run_due()
 
     assert "alex" in visible_text(card(s))
+
+
+async def test_the_same_form_submitted_twice_at_once_creates_one_pool(s: SlackHarness) -> None:
+    """A double click on Submit (or Slack sending the submission again): one modal, its view id twice;
+    before, two pools and two cards. The second is told the form was taken once."""
+    import asyncio
+
+    await use_channel(s)
+    form = await open_form(s, s.member_fr)
+    done = s.completions.count
+    answers = await asyncio.gather(*(
+        s.sender.view_submission("pooling:form", state(), user_id=s.member_fr,
+                                 private_metadata=form["private_metadata"], view_id="VPOOLFORM1")
+        for _ in range(2)))
+    await s.completions.wait(done + 2)
+    assert [a.status for a in answers] == [200, 200]
+    assert len(await pools(s)) == 1
+    assert len(channel_messages(s, POOLS)) == 1  # one card
+    told = [c.args["text"] for c in s.fake.calls if c.method.startswith("chat.post")
+            and c.args.get("channel") in ("CGENERAL", s.member_fr)]
+    assert sorted(told) == sorted([s.t("fr", "pooling.created.posted_slack"),
+                                   s.t("fr", "errors.already_submitted")])

@@ -732,13 +732,14 @@ class SlackSender:
         }
 
     def view_payload(self, callback_id: str, values: dict[str, dict[str, Any]], *, user_id: str,
-                     private_metadata: str = "") -> dict[str, Any]:
+                     private_metadata: str = "", view_id: str | None = None) -> dict[str, Any]:
+        """A view's submission; without `view_id`, of a view of its own (each opened modal has its id)."""
         return {
             "type": "view_submission", "team": {"id": self.fake.team_id, "domain": self.fake.team_domain},
             "user": self._user(user_id), "api_app_id": APP_ID, "token": "legacy-verification-token",
             "trigger_id": f"{next(self.fake._seq)}.trigger",
-            "view": {"id": "VVIEW0001", "team_id": self.fake.team_id, "type": "modal",
-                     "callback_id": callback_id, "private_metadata": private_metadata,
+            "view": {"id": view_id or f"V{next(self.fake._seq):08d}", "team_id": self.fake.team_id,
+                     "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
                      "state": {"values": values}, "hash": "h",
                      "title": {"type": "plain_text", "text": "t"}, "blocks": []},
             "response_urls": [],
@@ -769,8 +770,10 @@ class SlackSender:
         return await self.send(body, "application/x-www-form-urlencoded", **kwargs), payload["response_url"]
 
     async def view_submission(self, callback_id: str, values: dict[str, dict[str, Any]], *, user_id: str,
-                              private_metadata: str = "", **kwargs: Any) -> SlackAnswer:
-        payload = self.view_payload(callback_id, values, user_id=user_id, private_metadata=private_metadata)
+                              private_metadata: str = "", view_id: str | None = None,
+                              **kwargs: Any) -> SlackAnswer:
+        payload = self.view_payload(callback_id, values, user_id=user_id, private_metadata=private_metadata,
+                                    view_id=view_id)
         body = urlencode({"payload": json.dumps(payload)})
         return await self.send(body, "application/x-www-form-urlencoded", **kwargs)
 

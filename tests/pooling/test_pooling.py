@@ -425,3 +425,33 @@ async def test_a_member_who_deleted_their_data_leaves_a_decided_pools_card(
     await services.scheduler.run_due()
     [card] = notifier.in_channel("C-POOL")
     assert "Carol" not in " ".join(f"{f.name} {f.value}" for f in card.fields)
+
+
+async def test_a_pool_form_submitted_twice_creates_one_pool_and_one_card(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """A double click on Submit, a Slack retry: the same form (its key) twice, at once then again later;
+    before, each created a pool and posted a card. Another form (another key) is another pool."""
+    from bot.submissions import AlreadySubmitted
+
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        await session.merge(FeatureSetting(community_id=alice.community_id, key=CHANNEL.key, value="C-POOL"))
+    outcomes = await asyncio.gather(
+        *(run(services, alice, create_pool, form(), submission="V-FORM-1") for _ in range(2)),
+        return_exceptions=True,
+    )
+    again = await asyncio.gather(run(services, alice, create_pool, form(), submission="V-FORM-1"),
+                                 return_exceptions=True)
+    async with services.db.transaction() as session:
+        pools = list(await session.scalars(select(Pool.id)))
+    assert len(pools) == 1, outcomes
+    assert [type(o) for o in [*outcomes, *again]].count(AlreadySubmitted) == 2, outcomes
+    assert [o.pool_id for o in outcomes if not isinstance(o, BaseException)] == pools
+    assert [channel for _, channel, _ in notifier.posts] == ["C-POOL"]
+    assert services.t("fr", AlreadySubmitted().key) == (
+        "Ce formulaire a déjà été envoyé : il n’est enregistré qu’une fois.")
+
+    other = await run(services, alice, create_pool, form(), submission="V-FORM-2")  # a second pool on purpose
+    assert other.pool_id not in pools
+    assert [channel for _, channel, _ in notifier.posts] == ["C-POOL", "C-POOL"]

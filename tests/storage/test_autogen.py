@@ -99,7 +99,7 @@ async def test_another_feature_never_receives_the_change(migrations: Path, probe
 
 def test_feature_tables() -> None:
     assert {"communities", "members", "trades", "sectors", "jobs", "meta", "posts", "removed_posts",
-            "community_settings", "feature_settings",
+            "form_submissions", "community_settings", "feature_settings",
             "slack_installations", "slack_bots", "slack_oauth_states"} == autogen.feature_tables("core")
     assert "profiles" in autogen.feature_tables("intros")
     assert autogen.feature_tables("directory") == {"directory_queries"}
