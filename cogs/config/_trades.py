@@ -88,11 +88,23 @@ async def names(ctx: ConfigContext, kind: Kind) -> list[str]:
     return list(rows)
 
 
+async def hold_count(ctx: ConfigContext) -> None:
+    """The community's row held until the transaction ends: adds (and imports) count one after the other.
+
+    Trades or sectors added at once never pass the 25th.
+    FOR NO KEY UPDATE on PostgreSQL: the rows referring to the community (an audit entry, a job) are
+    still written meanwhile. FOR UPDATE made them wait, and a rename to the name being added (its
+    audit entry waiting for the add, the add for the renamed name) was a deadlock.
+    """
+    await ctx.session.execute(
+        select(Community.id).where(Community.id == ctx.community_id).with_for_update(key_share=True)
+    )
+
+
 async def _add(ctx: ConfigContext, kind: Kind, raw: str) -> Card:
     name = _name_or_invalid(ctx, raw)
     model = kind.model
-    # The community held first: adds at once are counted one after the other, never past the 25th.
-    await ctx.session.execute(select(Community.id).where(Community.id == ctx.community_id).with_for_update())
+    await hold_count(ctx)
     count = await ctx.session.scalar(
         select(func.count()).select_from(model).where(model.community_id == ctx.community_id)
     )

@@ -39,6 +39,7 @@ from cogs.config._trades import (
     _refresh_cards,
     clean_name,
     delete_row,
+    hold_count,
 )
 from cogs.config.models import Pack
 from storage.communities import sectors, trades
@@ -317,7 +318,11 @@ async def _read(ctx: ConfigContext, text: str) -> _File:
 
 @action("import")
 async def import_settings(ctx: ConfigContext, text: str) -> Card:
-    """Apply a TOML file made by /config export (or by hand): all of it, or nothing."""
+    """Apply a TOML file made by /config export (or by hand): all of it, or nothing.
+
+    The count held before the file is read, as an add holds it: a trade added meanwhile is counted.
+    """
+    await hold_count(ctx)
     read = await _read(ctx, text)
     changed = await apply(ctx, read.scalars)
     summary = [ctx.t("config.import.settings", count=len(changed))]

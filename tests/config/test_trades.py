@@ -176,6 +176,37 @@ async def test_trades_added_at_once_past_the_25th_leave_25(any_db, clock, settin
     await services.scheduler.stop()
 
 
+async def test_a_rename_to_the_name_being_added_at_once_is_no_deadlock(any_db, clock, settings, monkeypatch):
+    """A moderator renames a trade to "Podcast" while another adds "Podcast". The add held the community
+    row FOR UPDATE and waited for the renamed name; the rename's audit entry (referring to the community)
+    waited for the add: on PostgreSQL a deadlock, the add answered with an unexpected error. The add is
+    told the name exists."""
+    from cogs.config import _trades as trades_module
+    from tests.races import Meanwhile
+
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    await run(services, first, add_trade, "Conseil en com")
+    original, meanwhile = trades_module.record, Meanwhile()
+
+    async def record_after_another_add(ctx, action, *args, **kw):  # the rename is written, not committed
+        if action == "trade.rename":
+            await meanwhile.run(run(services, second, add_trade, "Podcast"))
+        return await original(ctx, action, *args, **kw)
+
+    monkeypatch.setattr(trades_module, "record", record_after_another_add)
+    [renamed] = await asyncio.gather(
+        run(services, first, rename_trade, "Conseil en com", "Podcast"), return_exceptions=True
+    )
+    [added] = await meanwhile.settle()
+    assert not isinstance(renamed, Exception), renamed
+    assert isinstance(added, InvalidInput) and added.problems["name"][0] == "config.errors.duplicate", added
+    names = list(await _trades(services, first))
+    assert names.count("Podcast") == 1 and "Conseil en com" not in names, names
+    await services.scheduler.stop()
+
+
 async def test_removing_a_used_trade_asks_where_members_go(config_services, mod, member):
     profile = await _profile(config_services, member, ["Conseil"])
     before = await snapshot(config_services)

@@ -197,6 +197,47 @@ async def test_an_import_never_leaves_more_than_the_forms_offer(config_services,
     await run(config_services, mod, import_settings, f"{kind} = [{', '.join(entries[1:])}]\n")  # 24 + 1 fit
 
 
+async def test_a_trade_added_while_an_import_writes_its_own_is_counted(any_db, clock, settings, monkeypatch):
+    """The file's 25 fit; a trade another moderator added meanwhile was counted without the import's,
+    and both were kept: on PostgreSQL 26 trades, past what a Discord menu shows. The add now waits for
+    the import, then is refused."""
+    import asyncio
+
+    from bot.config import Secrets
+    from bot.services import Services
+    from cogs.config import _transfer
+    from tests.races import Meanwhile
+
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    for n in range(21 - len(await _trade_names(services, first))):
+        await run(services, first, add_trade, f"Métier {n}")
+    names = await _trade_names(services, first)
+    assert len(names) == 21
+    text = "trades = [" + ", ".join(f'{{name = "{n}"}}' for n in [*names, "A", "B", "C", "D"]) + "]\n"
+    original, meanwhile = _transfer._insert, Meanwhile()
+
+    async def insert_after_another_add(ctx, kind, name, position, channel):  # the import's first new one
+        if name == "A":
+            await meanwhile.run(run(services, second, add_trade, "Podcast"))
+        await original(ctx, kind, name, position, channel)
+
+    monkeypatch.setattr(_transfer, "_insert", insert_after_another_add)
+    [imported] = await asyncio.gather(run(services, first, import_settings, text), return_exceptions=True)
+    [added] = await meanwhile.settle()
+    assert not isinstance(imported, Exception), imported
+    assert isinstance(added, InvalidInput), added
+    assert added.problems["name"][0] == "config.errors.too_many_trades"
+    assert await _trade_names(services, first) == [*names, "A", "B", "C", "D"]
+    await services.scheduler.stop()
+
+
+async def _trade_names(services, caller) -> list[str]:
+    async with services.db.transaction() as session:
+        return [t.name for t in await trades(session, caller.community_id)]
+
+
 async def test_an_import_records_each_change_as_the_single_commands_do(config_services, mod):
     """Which trades, sectors, packs and channels it added, renamed, bound and removed: not a count only."""
     from cogs.config._audit import history
