@@ -304,7 +304,6 @@ class Afterworks(commands.Cog):
         if form is None or request.match["token"] is None:
             await send_text(interaction, self.t(caller.locale, "afterworks.confirm.expired"))
             return
-        self.bot.drafts.drop(draft, caller.community_id, caller.member_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             created = await run(
@@ -313,11 +312,14 @@ class Afterworks(commands.Cog):
                 create_afterwork,
                 form,
                 origin_channel_id=str(interaction.channel_id or "") or None,
-                submission=f"discord:{draft}",  # this summary's token: its "Post it" creates once
+                # This summary's token: a second click meanwhile creates nothing and is told it was sent.
+                submission=f"discord:{draft}",
             )
         except InvalidInput as error:  # time passed while the member read the summary
             await self._problems(interaction, caller, error)
             return
+        finally:
+            self.bot.drafts.drop(draft, caller.community_id, caller.member_id)
         if created.posted_in:
             text = self.t(caller.locale, "afterworks.created.posted", channel=created.posted_in)
         elif created.retrying:

@@ -657,8 +657,8 @@ async def test_a_meeting_link_longer_than_the_events_location_reaches_the_event_
 
 
 async def test_post_it_clicked_twice_at_once_posts_one_afterwork(h: DiscordHarness) -> None:
-    """A double click on "Post it" (or a flaky client answering twice): one afterwork, one card; the
-    summary's token is its submission key, and its draft goes with the first click."""
+    """A double click on "Post it" (or a flaky client answering twice): one afterwork, one card, and the
+    second click is told the form was sent (before: "this draft expired, run /afterwork create again")."""
     channel = await use_channel(h)
     summary = await h.fake.invoke_slash(h.guild, h.member, "afterwork create", OPTIONS)
     [post_it] = buttons(summary.original)
@@ -667,3 +667,6 @@ async def test_post_it_clicked_twice_at_once_posts_one_afterwork(h: DiscordHarne
     await settle(h)
     assert len(await afterworks(h)) == 1, (first.all_texts(), second.all_texts())
     assert len(cards(h, channel)) == 1
+    told = sorted({text for text in answer.all_texts() if text}.pop() for answer in (first, second))
+    assert told == sorted([h.t("fr", "afterworks.created.posted", channel=channel),
+                           h.t("fr", "errors.already_submitted")])
