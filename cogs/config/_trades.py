@@ -160,11 +160,18 @@ async def _remove(ctx: ConfigContext, kind: Kind, ref: str, merge_into: str | No
     # by its foreign key, never stripped of the trade silently by the cascade. A removal or merge
     # sent twice at once (two moderators, a double submit) finds it gone the second time, as it
     # would a moment later: without it, on PostgreSQL a merge added the month's kudos twice.
-    held = await ctx.session.scalar(
-        select(model.id).where(model.id == row.id, model.community_id == ctx.community_id).with_for_update()
-    )
-    if held is None:
-        raise NotFound(f"config.errors.unknown_{kind.name}", name=row.name)
+    # A merge's target is held too (FOR KEY SHARE: its removal at once waits, then finds it used; a removal
+    # committed first leaves it gone, said so, not a foreign key error), the lower id first: two merges
+    # crossing (A into B, B into A) wait for each other instead of deadlocking.
+    order = sorted([row, *([target] if target is not None else [])], key=lambda r: r.id)
+    for each in order:
+        query = select(model.id).where(model.id == each.id, model.community_id == ctx.community_id)
+        source = each is row
+        held = await ctx.session.scalar(
+            query.with_for_update() if source else query.with_for_update(read=True, key_share=True)
+        )
+        if held is None:
+            raise NotFound(f"config.errors.unknown_{kind.name}", name=each.name)
     if target is None:
         used = await _merge.usage(ctx.session, model.__table__, row.id, ignore=_NOT_USAGE)
         if used:

@@ -207,6 +207,66 @@ async def test_a_rename_to_the_name_being_added_at_once_is_no_deadlock(any_db, c
     await services.scheduler.stop()
 
 
+def _merge_meanwhile(monkeypatch, other):
+    """Runs `other` (another moderator's request) when the merge moves the uses, its rows held; awaiting
+    what this returns gives the other's result (or exception), once the merge is over."""
+    from cogs.config import _merge
+    from tests.races import Meanwhile
+
+    original, meanwhile, waiting, early = _merge.merge, Meanwhile(), [other], []
+
+    async def merge_after_other(session, table, source, target):  # the first merge's: not other's own
+        if waiting:
+            early.append(await meanwhile.run(waiting.pop()))  # None while it waits
+        return await original(session, table, source, target)
+
+    async def outcome():
+        return next((r for r in early if r is not None), None) or (await meanwhile.settle() or [None])[0]
+
+    monkeypatch.setattr(_merge, "merge", merge_after_other)
+    return outcome
+
+
+async def test_a_merge_into_a_trade_removed_at_once(any_db, clock, settings, monkeypatch):
+    """"Conseil" merged into "Podcast" while another moderator removes "Podcast" (nobody used it yet): on
+    PostgreSQL the removal committed first and the merge failed on its foreign key, an unexpected error.
+    The removal waits for the merge, then finds "Podcast" used."""
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    member = await make_caller(services, "member")
+    await run(services, first, add_trade, "Podcast")
+    profile = await _profile(services, member, ["Conseil"])
+    other = _merge_meanwhile(monkeypatch, run(services, second, remove_trade, "Podcast"))
+    [merged] = await asyncio.gather(run(services, first, remove_trade, "Conseil", "Podcast"),
+                                    return_exceptions=True)
+    removed = await other()
+    assert not isinstance(merged, Exception), merged
+    assert isinstance(removed, UserError) and removed.key == "config.errors.trade_in_use", removed
+    assert await _profile_trades(services, profile) == ["Podcast"]
+    await services.scheduler.stop()
+
+
+async def test_two_merges_crossing_at_once_are_no_deadlock(any_db, clock, settings, monkeypatch):
+    """"Conseil" merged into "Podcast" while another moderator merges "Podcast" into "Conseil": each held
+    its trade and waited for the other's (the foreign keys of the uses moved): on PostgreSQL a deadlock.
+    The second waits, then is told "Conseil" no longer exists."""
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    await run(services, first, add_trade, "Podcast")
+    alice = await _profile(services, await make_caller(services, "alice"), ["Conseil"])
+    bob = await _profile(services, await make_caller(services, "bob"), ["Podcast"])
+    other = _merge_meanwhile(monkeypatch, run(services, second, remove_trade, "Podcast", "Conseil"))
+    [merged] = await asyncio.gather(run(services, first, remove_trade, "Conseil", "Podcast"),
+                                    return_exceptions=True)
+    crossing = await other()
+    assert not isinstance(merged, Exception), merged
+    assert isinstance(crossing, NotFound) and crossing.key == "config.errors.unknown_trade", crossing
+    assert await _profile_trades(services, alice) == await _profile_trades(services, bob) == ["Podcast"]
+    await services.scheduler.stop()
+
+
 async def test_removing_a_used_trade_asks_where_members_go(config_services, mod, member):
     profile = await _profile(config_services, member, ["Conseil"])
     before = await snapshot(config_services)
