@@ -303,12 +303,18 @@ async def sync_card(
         await _edit_or_remove(notifier, external_id, elsewhere, None if keep else [], card, gone, result)
     finally:
         # Recorded even when the platform failed midway, so nothing posted is ever forgotten.
+        twins: list[PostRef] = []
         if gone or new_refs:
             async with services.db.transaction() as session:
+                if new_refs:  # first: the community's row, then the posts (the order other holders take)
+                    await _hold_community(session, owner.community_id)
                 if gone:
                     await session.execute(
                         delete(Post).where(Post.community_id == owner.community_id, Post.id.in_(gone))
                     )
+                if new_refs:
+                    twins = await _posted_meanwhile(session, owner, new_refs)
+                    new_refs = [ref for ref in new_refs if ref not in twins]
                 if new_refs:
                     await session.execute(_insert_post(), [_values(owner, ref, services) for ref in new_refs])
                 if new_refs and may_post_new is not None:  # the member's own new post lifts a removal
@@ -316,7 +322,37 @@ async def sync_card(
                         RemovedPost.community_id == owner.community_id, RemovedPost.feature == owner.feature,
                         RemovedPost.object_id == owner.object_id,
                         RemovedPost.channel_id.in_([ref.channel_id for ref in new_refs])))
+        for ref in twins:  # the card shows there already, posted by the other sync
+            try:
+                await notifier.delete(external_id, ref)
+            except Exception as error:
+                log.warning("removing a second %s %s card in %s failed: %r", owner.feature, owner.object_id,
+                            ref.channel_id, error)
     return result
+
+
+async def _hold_community(session: AsyncSession, community_id: int) -> None:
+    """The community's row, FOR NO KEY UPDATE: rows referencing it can still be inserted meanwhile."""
+    await session.execute(
+        select(Community.id).where(Community.id == community_id).with_for_update(key_share=True)
+    )
+
+
+async def _posted_meanwhile(session: AsyncSession, owner: PostOwner, refs: list[PostRef]) -> list[PostRef]:
+    """Of `refs` (just posted), those in a channel where another sync of the object recorded a post meanwhile.
+
+    Two saves of one intro at once (no repost limit) both read no post there and both posted: the second
+    to record does not record its own and removes it, so that one card shows per channel. Run with the
+    community's row held (`_hold_community`), so that on PostgreSQL two syncs recording at once see each
+    other's posts (SQLite's writers take turns).
+    """
+    taken = set(await session.scalars(
+        select(Post.channel_id).where(
+            Post.community_id == owner.community_id, Post.feature == owner.feature,
+            Post.object_id == owner.object_id, Post.channel_id.in_([ref.channel_id for ref in refs]),
+        )
+    ))
+    return [ref for ref in refs if ref.channel_id in taken]
 
 
 @functools.cache

@@ -426,3 +426,28 @@ async def test_a_date_given_with_the_status_available_means_available_from_it(
     with pytest.raises(InvalidInput) as refused:  # a date that cannot be read is said, not dropped
         await run(services, alice, update_availability, "available", "banane")
     assert "available_from" in refused.value.problems
+
+
+@pytest.mark.parametrize("repost_days", [7, 0])
+async def test_a_first_intro_submitted_twice_at_once_posts_one_card_per_channel(
+    services: Services, notifier: RecordingNotifier, alice: Caller, repost_days: int
+) -> None:
+    """Two first saves at once (a double submit, two devices): the profile insert picks one row. With a
+    repost limit the claim lets one save post; with none (0 days) both read no card and both posted, each
+    channel showed two cards. The second sync to record its posts now finds the first's, removes its own."""
+    import asyncio
+
+    trades = await configure(services, alice, repost_days=repost_days)
+    form = await good_form(services, alice)
+    post = notifier.post
+
+    async def slow_post(*args: object) -> PostRef | None:  # a platform call takes a while
+        await asyncio.sleep(0.05)
+        return await post(*args)  # type: ignore[arg-type]
+
+    notifier.post = slow_post  # type: ignore[method-assign]
+    await asyncio.gather(*(run(services, alice, submit_intro, form, origin_channel_id="C-HERE")
+                           for _ in range(2)))
+    expected = ["C-INTRO", f"C-T{trades[2]}", f"C-T{trades[3]}"]
+    assert sorted(c for c, _ in notifier.messages) == sorted(expected)  # what the channels show
+    assert sorted(c for c, _ in await posts(services)) == sorted(expected)
