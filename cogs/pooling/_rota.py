@@ -378,9 +378,13 @@ async def add_task(ctx: Context, form: TaskForm) -> Card:
 
     The name's row is made (inactive) or locked before the checks: the same task added twice at once
     (a double submit, two moderators) is added once, the second told it exists. Without it, on
-    PostgreSQL both found no such task and the second answered with an error.
+    PostgreSQL both found no such task and the second answered with an error. The community's row is
+    held first (FOR NO KEY UPDATE): tasks of other names added at once are counted one after the other,
+    never past MAX_TASKS (on PostgreSQL all were counted before any was added).
     """
     details = validate_task(form, await known_trades(ctx.session, ctx.community_id))
+    await ctx.session.execute(
+        select(Community.id).where(Community.id == ctx.community_id).with_for_update(key_share=True))
     await ctx.session.execute(
         dialect_insert(ctx.session, RotaTask.__table__).values(
             community_id=ctx.community_id, key=details.key, name=details.name, description="",

@@ -633,3 +633,25 @@ async def test_a_task_added_twice_at_once_is_added_once_and_the_second_told_it_e
         ("pooling.tasks.errors.exists", {"name": "Comptabilité"})], outcomes
     assert len(refused) == 1, outcomes
     assert [(t.status, t.due_at) for t in await turns(services)] == [("pending", MONDAY)]
+
+
+async def test_tasks_of_other_names_added_at_once_never_pass_the_most(
+    services: Services, notifier: RecordingNotifier
+) -> None:
+    """Three places left and six tasks added at once (moderators, double submits): on PostgreSQL each
+    counted 17 active tasks before any was added, and 23 were, past the /tasks card's buttons."""
+    from sqlalchemy import func
+
+    from cogs.pooling._rota_form import MAX_TASKS
+
+    mod = await make_caller(services, "U1", name="Modé", moderator=True)
+    for n in range(MAX_TASKS - 3):
+        await run(services, mod, add_task, form(name=f"Tâche {n}"))
+    adds = (run(services, mod, add_task, form(name=f"Nouvelle {n}")) for n in range(6))
+    outcomes = await asyncio.gather(*adds, return_exceptions=True)
+    async with services.db.transaction() as session:
+        active = await session.scalar(
+            select(func.count()).select_from(RotaTask).where(RotaTask.active.is_(True)))
+    assert active == MAX_TASKS, outcomes
+    refused = [(o.key, o.params) for o in outcomes if isinstance(o, UserError)]
+    assert refused == [("pooling.tasks.errors.too_many", {"max": MAX_TASKS})] * 3, outcomes
