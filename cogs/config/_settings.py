@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -100,6 +100,12 @@ async def apply(
     older version is refused whatever it changes.
     """
     specs = declared(ctx)
+    if any(specs[name].on_community for name in values):
+        # The community's row before the settings' row, the order an import takes (hold_count, then
+        # this): a time zone change while an import ran was a deadlock on PostgreSQL. It waits instead.
+        await ctx.session.execute(
+            select(Community.id).where(Community.id == ctx.community_id).with_for_update(key_share=True)
+        )
     row = await get_settings(ctx.session, ctx.community_id)
     seen = row.version if expected_version is None else expected_version
     old = await current_values(ctx, [specs[name] for name in values])

@@ -233,6 +233,39 @@ async def test_a_trade_added_while_an_import_writes_its_own_is_counted(any_db, c
     await services.scheduler.stop()
 
 
+async def test_a_time_zone_change_while_an_import_runs_is_no_deadlock(any_db, clock, settings, monkeypatch):
+    """The import holds the community's row, then writes the settings' row; a time zone change wrote the
+    settings' row, then waited for the community's: on PostgreSQL a deadlock, and the import answered with
+    an unexpected error. The change now takes the community's row first: it waits for the import, then
+    applies."""
+    import asyncio
+
+    from bot.config import Secrets
+    from bot.services import Services
+    from cogs.config import _transfer
+    from tests.races import Meanwhile
+
+    services = Services.build(settings, Secrets(), clock=clock, db=any_db)
+    first = await make_caller(services, "mod-1")
+    second = await make_caller(services, "mod-2")
+    original, meanwhile = _transfer._read, Meanwhile()
+
+    async def read_after_a_time_zone_change(ctx, text):  # the community's row is held already
+        await meanwhile.run(run(services, second, set_setting, "timezone", "America/Montreal"))
+        return await original(ctx, text)
+
+    monkeypatch.setattr(_transfer, "_read", read_after_a_time_zone_change)
+    [imported] = await asyncio.gather(run(services, first, import_settings, 'reminders = ["1h"]\n'),
+                                      return_exceptions=True)
+    [changed] = await meanwhile.settle()
+    await services.scheduler.stop()
+    assert not isinstance(imported, Exception), repr(imported)
+    assert imported.title == "Réglages importés"
+    assert not isinstance(changed, Exception), repr(changed)
+    state = await _state(services, first)
+    assert (state["reminders"], state["timezone"]) == ([60], "America/Montreal")  # both kept
+
+
 async def _trade_names(services, caller) -> list[str]:
     async with services.db.transaction() as session:
         return [t.name for t in await trades(session, caller.community_id)]
