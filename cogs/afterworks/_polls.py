@@ -288,7 +288,8 @@ async def pick(ctx: Context, slot_id: int) -> Picked:
     details = {k: v for k, v in (poll.details or {}).items() if k in DETAILS and isinstance(v, str)}
     form = PollForm(**details).afterwork(f"{local:%Y-%m-%d %H:%M}")
     created = await create_afterwork(
-        ctx, form, origin_channel_id=poll.origin_channel_id, organizer_id=poll.organizer_id
+        ctx, form, origin_channel_id=poll.origin_channel_id, organizer_id=poll.organizer_id,
+        slot_start=slot.starts_at,
     )
     await ctx.session.execute(
         update(Poll)

@@ -328,14 +328,16 @@ async def card_job(services: Services, run: JobRun) -> None:
 
 async def create_afterwork(
     ctx: Context, form: AfterworkForm, *, origin_channel_id: str | None, organizer_id: int | None = None,
-    submission: str | None = None,
+    submission: str | None = None, slot_start: datetime | None = None,
 ) -> Created:
     """Save, plan the reminders; once committed, post the card and create the Discord event.
 
     `organizer_id`: a date poll's organizer, when a moderator turned its slot into the afterwork.
     `submission`: the form's key (bot.submissions); the same form submitted again creates nothing.
+    `slot_start`: that slot's instant, which the form's local time names (also in an hour an autumn
+    change repeats: "dans 1 heure" typed at 01:15 that night).
     """
-    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale)
+    details = validate(form, ctx.caller.timezone, ctx.clock.now(), ctx.caller.locale, kept_start=slot_start)
     now = ctx.clock.now()
     settings = await ctx.settings()
     channel = settings.afterworks_channel_id or origin_channel_id

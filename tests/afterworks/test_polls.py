@@ -319,3 +319,27 @@ async def test_a_poll_form_submitted_twice_creates_one_poll_and_one_card(
     other = await submit("V-FORM-2")  # a second poll on purpose
     assert other.poll_id not in saved
     assert [channel for _, channel, _ in notifier.posts] == ["C-AW", "C-AW"]
+
+
+@pytest.mark.parametrize(("typed", "starts_at"), [
+    ("dans 1 heure", datetime(2027, 10, 31, 0, 15, tzinfo=UTC)),  # 02:15 summer time, the first
+    ("dans 2 heures", datetime(2027, 10, 31, 1, 15, tzinfo=UTC)),  # 02:15 winter time, the second
+])
+async def test_a_slot_in_the_hour_the_autumn_change_repeats_is_picked_at_its_time(
+    services: Services, notifier: RecordingNotifier, clock: FrozenClock, typed: str, starts_at: datetime
+) -> None:
+    """A slot typed as a duration at 01:15 on the autumn change night (Paris) is 02:15, which happens twice.
+    Picking it made the afterwork from the slot's local time, refused as happening twice (the organizer
+    could not pick it); the afterwork now starts at the slot's instant."""
+    clock.set(datetime(2027, 10, 30, 23, 15, tzinfo=UTC))  # 01:15 summer time
+    alice = await make_caller(services, "U1", name="Alice")
+    async with services.db.transaction() as session:
+        (await get_settings(session, alice.community_id)).afterworks_channel_id = "C-AW"
+    form = poll_form(slot1=typed, slot2="2027-11-04 19:00", slot3="")
+    await run(services, alice, create_poll, form, origin_channel_id="C-HERE")
+    first, _ = await slots(services)
+    assert first.starts_at == starts_at
+    picked = await run(services, alice, pick, first.id)
+    async with services.db.transaction() as session:
+        afterwork = await session.get(Afterwork, picked.afterwork_id)
+    assert afterwork.starts_at == starts_at
