@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import nightly
@@ -54,6 +54,14 @@ async def claim(ctx: Context, key: str | None, kind: str, object_id: int) -> Non
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadySubmitted()
+
+
+async def submitted(services: Services, community_id: int, key: str) -> bool:
+    """Whether the submission `key` created its object already (a form's button clicked again later)."""
+    async with services.db.transaction(write=False) as session:
+        found = await session.scalar(select(FormSubmission.id).where(
+            FormSubmission.community_id == community_id, FormSubmission.key == key[:KEY_MAX]))
+    return found is not None
 
 
 async def forget(session: AsyncSession, now: datetime) -> int:

@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from bot import submissions
 from bot.cards import truncate
 from bot.discord_bot.replies import send_card, send_text
 from bot.discord_bot.translator import command_texts, keyed
@@ -302,7 +303,11 @@ class Afterworks(commands.Cog):
         draft = f"{DRAFT}:{request.match['token']}"  # the summary this button is under
         form = self.bot.drafts.get(draft, caller.community_id, caller.member_id, AfterworkForm)
         if form is None or request.match["token"] is None:
-            await send_text(interaction, self.t(caller.locale, "afterworks.confirm.expired"))
+            # Its draft goes with the first click: a click again later is told the form was sent.
+            sent = request.match["token"] is not None and await submissions.submitted(
+                self.bot.services, caller.community_id, f"discord:{draft}")
+            key = "errors.already_submitted" if sent else "afterworks.confirm.expired"
+            await send_text(interaction, self.t(caller.locale, key))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:

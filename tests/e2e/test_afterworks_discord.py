@@ -670,3 +670,21 @@ async def test_post_it_clicked_twice_at_once_posts_one_afterwork(h: DiscordHarne
     told = sorted({text for text in answer.all_texts() if text}.pop() for answer in (first, second))
     assert told == sorted([h.t("fr", "afterworks.created.posted", channel=channel),
                            h.t("fr", "errors.already_submitted")])
+
+
+async def test_post_it_clicked_again_after_it_posted_is_told_the_form_was_sent(h: DiscordHarness) -> None:
+    """"Post it" clicked again once the first click answered (the summary keeps its button): the draft is
+    gone with the first click, and the second was told "this draft expired, run /afterwork create again",
+    inviting a second afterwork. It is told the form was sent; nothing more is created."""
+    channel = await use_channel(h)
+    summary = await h.fake.invoke_slash(h.guild, h.member, "afterwork create", OPTIONS)
+    [post_it] = buttons(summary.original)
+    first = await h.fake.click(summary.original, post_it, h.member)
+    await settle(h)
+    again = await h.fake.click(summary.original, post_it, h.member)
+    await settle(h)
+    assert {text for text in first.all_texts() if text} == {
+        h.t("fr", "afterworks.created.posted", channel=channel)}
+    assert {text for text in again.all_texts() if text} == {h.t("fr", "errors.already_submitted")}
+    assert len(await afterworks(h)) == 1
+    assert len(cards(h, channel)) == 1
