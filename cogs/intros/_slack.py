@@ -353,7 +353,7 @@ async def set_availability_command(request: SlackRequest) -> None:
         return
     caller = await request.ensure_caller()
     today = community_today(request.services.clock.now(), caller.timezone)
-    if not any(c.isdigit() for c in typed) and parse_date(typed, today, caller.locale) is None:
+    if not any("0" <= c <= "9" for c in typed) and parse_date(typed, today, caller.locale) is None:
         # Neither a status nor a date ("vacances"): "write the date as YYYY-MM-DD" would mislead.
         await request.reply(request.t("intros.availability.usage"))
         return
