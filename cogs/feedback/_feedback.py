@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
+from bot import submissions
 from bot.cards import Card
 from bot.community_time import community_today
 from bot.context import Caller
@@ -181,8 +182,11 @@ async def check_request(ctx: Context, form: RequestForm) -> RequestData:
     return data
 
 
-async def ask(ctx: Context, form: RequestForm) -> Asked:
-    """/feedback: saved, its nudge and due-date jobs planned, then the card and its thread posted."""
+async def ask(ctx: Context, form: RequestForm, *, submission: str | None = None) -> Asked:
+    """/feedback: saved, its nudge and due-date jobs planned, then the card and its thread posted.
+
+    `submission`: the form's key (bot.submissions); the same form submitted again creates nothing.
+    """
     now = ctx.clock.now()
     data = validate_request(form, community_today(now, ctx.caller.timezone), ctx.caller.locale)
     trade_id, channel_id = await _resolve(ctx, data.where)
@@ -213,6 +217,7 @@ async def ask(ctx: Context, form: RequestForm) -> Asked:
     if request_id is None:
         _refuse_limit(ctx, limit)
     assert request_id is not None
+    await submissions.claim(ctx, submission, "feedback.request", request_id)
     # The jobs name the request by its id and creation time (`_planned_for`): ids are reused.
     payload = {"request_id": request_id, "created_at": now.isoformat()}
     delay = int(await ctx.setting(NUDGE_DELAY))
@@ -417,11 +422,13 @@ class Answered:
     later: Later[bool]
 
 
-async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: AnswerForm) -> Answered:
+async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: AnswerForm, *,
+                        submission: str | None = None) -> Answered:
     """Saved (nothing when refused), the nudge cancelled; then posted in the thread and the requester DMed.
 
     What the effect shows (the request with this answer counted, the answer itself) is read in this
     transaction, so that after the commit only the platform calls and the post's record remain.
+    `submission`: the form's key (bot.submissions); the same form submitted again answers nothing.
     """
     row = await claim_open(ctx.session, ctx.community_id, request_id)  # read and held open at once
     if row is None:
@@ -442,6 +449,7 @@ async def submit_answer(ctx: Context, request_id: int, anonymous: bool, form: An
             "created_at": ctx.clock.now(),
         },
     )
+    await submissions.claim(ctx, submission, "feedback.answer", answer_id)
     view = await load_request(ctx.session, row)
     if view.answers == 1:  # the first answer: no nudge any more (the request row, held above, orders them)
         await _cancel_jobs(ctx.services, ctx.session, ctx.community_id, request_id, row.created_at, (NUDGE,))

@@ -188,7 +188,7 @@ async def request_submitted(request: SlackRequest) -> None:
     form = request_form(view["state"]["values"])
     await run(services, caller, check_request, form, write=False)
     await request.ack()
-    asked = await run(services, caller, ask, form)
+    asked = await run(services, caller, ask, form, submission=view.get("id"))
     await request.tell(
         asked_text(services.catalog, caller.locale, asked, mention_channel=False),
         _channel(view.get("private_metadata")),
@@ -220,7 +220,8 @@ async def answer_submitted(request: SlackRequest) -> None:
     form = answer_from(request.body["view"]["state"]["values"])
     await run(services, caller, check_answer, request_id, anonymous, form, write=False)
     await request.ack()
-    answered = await run(services, caller, submit_answer, request_id, anonymous, form)
+    answered = await run(services, caller, submit_answer, request_id, anonymous, form,
+                         submission=request.body["view"].get("id"))
     if not answered.later.value:
         await request.tell(request.t("feedback.answered.sent_not_posted"), None)
 

@@ -345,3 +345,53 @@ async def test_kudos_of_a_word_that_names_no_member_is_told_the_usage(slack: Sla
     # A mention of someone who is not a member here is still told so.
     _, url = await slack.sender.command("kudos <@UNOBODY|nobody>", user_id=slack.member_en)
     assert (await slack.fake.wait_for_post(url)).text == slack.t("en", "feedback.errors.no_member")
+
+
+async def test_the_same_request_form_submitted_twice_at_once_asks_once(slack: SlackHarness) -> None:
+    """A double click on Submit (or Slack sending the submission again): one modal, its view id twice;
+    before, two requests and two cards. The second is told the form was taken once."""
+    import asyncio
+
+    await slack.sender.command("avis", user_id=slack.member_fr)  # creates the community
+    await slack.completions.wait(1)
+    await configure(slack)
+    done = slack.completions.count
+    answers = await asyncio.gather(*(
+        slack.sender.view_submission("feedback:ask", request_state(), user_id=slack.member_fr,
+                                     view_id="VASKFORM1")
+        for _ in range(2)))
+    await slack.completions.wait(done + 2)
+    assert [a.status for a in answers] == [200, 200]
+    async with slack.services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(FeedbackRequest)) == 1
+    cards = [c for c in slack.fake.calls
+             if c.method == "chat.postMessage" and c.args.get("channel") == "CFEEDBACK"]
+    assert len(cards) == 1
+    told = [c.args["text"] for c in slack.fake.calls
+            if c.method.startswith("chat.post") and c.args.get("channel") == slack.member_fr]
+    assert len(told) == 2 and slack.t("fr", "errors.already_submitted") in told, told
+    assert any(slack.t("fr", "feedback.asked.posted_plain") in text for text in told), told
+
+
+async def test_the_same_answer_form_submitted_twice_at_once_answers_once(slack: SlackHarness) -> None:
+    """The answer form's Submit twice (a double click, a retry): its view id twice; before, two answers
+    in the thread. The second is told the form was taken once."""
+    import asyncio
+
+    await slack.sender.command("avis", user_id=slack.member_fr)  # creates the community
+    await slack.completions.wait(1)
+    await configure(slack)
+    request = await ask(slack, slack.member_fr)
+    done = slack.completions.count
+    answers = await asyncio.gather(*(
+        slack.sender.view_submission(f"feedback:reply:{request.id}", answer_state("Le CTA est flou."),
+                                     user_id=slack.admin, view_id="VREPLY1")
+        for _ in range(2)))
+    await slack.completions.wait(done + 2)
+    assert [a.status for a in answers] == [200, 200]
+    async with slack.services.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(FeedbackAnswer)) == 1
+    assert len(slack.fake.thread_replies("CFEEDBACK", request.thread_id)) == 1
+    told = [c.args["text"] for c in slack.fake.calls
+            if c.method.startswith("chat.post") and c.args.get("channel") == slack.admin]
+    assert told == [slack.t("fr", "errors.already_submitted")], told
