@@ -591,6 +591,9 @@ async def export_member(session: AsyncSession, community_id: int, member_id: int
     }
 
 
+JOB_BATCH = 100  # requests whose jobs one statement cancels
+
+
 async def delete_member(session: AsyncSession, community_id: int, member_id: int) -> None:
     """Privacy deletion: requests removed, answers turned into text-less stubs, kudos removed.
 
@@ -611,15 +614,17 @@ async def delete_member(session: AsyncSession, community_id: int, member_id: int
     ).all()
     ids = [r.id for r in requests]
     if ids:
-        # The hook has no scheduler at hand: its rows are marked as `Scheduler.cancel` does.
-        keys = or_(*(request_jobs(kind, community_id, r.id, r.created_at)
-                     for r in requests for kind in (NUDGE, DUE)))
-        await session.execute(
-            update(Job)
-            .where(Job.community_id == community_id, Job.state == PENDING, keys)
-            .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
-            .execution_options(synchronize_session=False)
-        )
+        # The hook has no scheduler at hand: its rows are marked as `Scheduler.cancel` does. In batches:
+        # SQLite refuses an expression deeper than 1,000 (about 500 requests' keys in one OR).
+        for start in range(0, len(requests), JOB_BATCH):
+            keys = or_(*(request_jobs(kind, community_id, r.id, r.created_at)
+                         for r in requests[start:start + JOB_BATCH] for kind in (NUDGE, DUE)))
+            await session.execute(
+                update(Job)
+                .where(Job.community_id == community_id, Job.state == PENDING, keys)
+                .values(state=SKIPPED, finished_at=datetime.now(UTC), last_error="cancelled")
+                .execution_options(synchronize_session=False)
+            )
         answer_ids = select(FeedbackAnswer.id).where(
             FeedbackAnswer.community_id == community_id, FeedbackAnswer.request_id.in_(ids)
         )

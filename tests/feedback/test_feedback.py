@@ -503,3 +503,34 @@ async def test_a_kudos_on_an_anonymous_answer_never_tells_who_wrote_it(
     assert "Chlo" not in " ".join(f"{f.name} {f.value}" for f in board.fields)
     async with services.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(KudosMonth)) == 0
+
+
+async def test_a_member_with_600_requests_over_the_years_can_delete_their_data(
+    services: Services, alice: Caller
+) -> None:
+    """The jobs of every request were cancelled in one statement: SQLite refused it past about 500
+    requests ("Expression tree is too large") and the privacy deletion failed."""
+    from datetime import UTC
+
+    from cogs.feedback._store import DUE, insert_request, job_key
+
+    start = datetime(2015, 1, 5, 9, 0, tzinfo=UTC)
+    async with services.db.transaction() as session:
+        ids = []
+        for n in range(600):
+            created = start + timedelta(days=7 * n)
+            ids.append(await insert_request(session, {
+                "community_id": alice.community_id, "member_id": alice.member_id, "title": f"Demande {n}",
+                "links": [], "kind": "general", "question": "?", "channel_id": FEEDBACK_CHANNEL,
+                "state": "closed", "week": f"w{n}", "week_slot": 0, "nudged": False, "created_at": created,
+            }))
+        last = start + timedelta(days=7 * 599)
+        await services.scheduler.schedule(
+            session, kind=DUE, due_at=datetime(2027, 1, 1, tzinfo=UTC), community_id=alice.community_id,
+            payload={"request_id": ids[-1], "created_at": last.isoformat()},
+            dedupe_key=job_key(DUE, alice.community_id, ids[-1], last))
+    await delete_member_data(services, alice, alice.member_id)
+    assert await count(services, FeedbackRequest) == 0
+    async with services.db.transaction() as session:
+        states = list(await session.scalars(select(Job.state).where(Job.kind == DUE)))
+    assert states == ["skipped"]
