@@ -45,7 +45,8 @@ from cogs.feedback._validation import (
 
 log = logging.getLogger(__name__)
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
-MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{2,20})$")
+# A mention, or a bare user id as Slack writes them (U or W and at least 8 more: "UFO" is a word).
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,100})?>$|^([UW][A-Z0-9]{8,20})$")
 TOP_WORDS = {"top": ("classement", "leaderboard")}
 
 

@@ -46,7 +46,8 @@ HOME_ORDER = 100  # the App Home opens on one's own profile
 FORM = _ids.FORM
 DRAFT = "intro"  # this form's name in the runtime's draft store
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+# A mention, or a bare user id as Slack writes them (U or W and at least 8 more: "UFO" is a word).
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{8,20})$")
 # What `/collectif availability …` accepts besides a date (folded, both languages), as the form,
 # the cards and the help name the statuses ("Available now", "Occupé·e"); a spelling is 1 or 2 words.
 STATUS_WORDS = {

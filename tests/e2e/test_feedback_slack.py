@@ -337,7 +337,8 @@ async def test_an_answer_slack_failed_to_post_is_posted_later_and_its_requester_
 
 async def test_kudos_of_a_word_that_names_no_member_is_told_the_usage(slack: SlackHarness) -> None:
     """Before, `/collectif kudos foo` answered "This member has no kudos here.", as if foo were a member."""
-    for typed, user, locale in (("kudos foo", slack.member_en, "en"), ("kudos truc", slack.member_fr, "fr")):
+    for typed, user, locale in (("kudos foo", slack.member_en, "en"), ("kudos truc", slack.member_fr, "fr"),
+                                ("kudos UFO", slack.member_en, "en")):  # a word, not a user id
         _, url = await slack.sender.command(typed, user_id=user)
         reply = await slack.fake.wait_for_post(url)
         assert reply.text == slack.t(locale, "feedback.slack.kudos_usage")

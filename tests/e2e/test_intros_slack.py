@@ -501,7 +501,8 @@ async def test_slack_availability_unknown_word_is_told_the_usage_not_a_date_form
 async def test_profile_of_a_word_that_names_no_member_is_told_the_usage(slack: SlackHarness) -> None:
     """Before, `/collectif profile foo` answered "This member has no profile here yet.", as for a member."""
     for typed, user, locale in (("profile foo", slack.member_en, "en"),
-                                ("profil truc", slack.member_fr, "fr")):
+                                ("profil truc", slack.member_fr, "fr"),
+                                ("profile UFO", slack.member_en, "en")):  # a word, not a user id
         _, url = await slack.sender.command(typed, user_id=user)
         reply = await slack.fake.wait_for_post(url)
         assert reply.text == slack.t(locale, "intros.slack.profile_usage")
