@@ -209,12 +209,22 @@ class CallerCache:
     languages, admin permission, roles) and for at most `ttl` seconds: every change this process
     makes to what a Caller holds forgets the entries it touches (`forget`), and the lifetime bounds
     what another process's changes can leave stale. Bounded in size.
+
+    A caller read before a `forget` and stored after it would bring back what the change replaced (a
+    moderator whose role was just taken away, for the whole lifetime): a lookup takes the `epoch`
+    before it reads and passes it to `put`, which drops the caller if anything was forgotten since.
     """
 
     def __init__(self, clock: Clock, ttl: float, *, max_entries: int = 20_000) -> None:
         self._clock, self._ttl, self._max = clock, timedelta(seconds=ttl), max_entries
         self._entries: dict[tuple[str, str, str], tuple[datetime, Origin, Caller]] = {}
         self._by_community: dict[int, set[tuple[str, str, str]]] = {}  # forget() without a full scan
+        self._epoch = 0  # how many forget() so far
+
+    @property
+    def epoch(self) -> int:
+        """Taken before a lookup reads the database, and given to `put` with what it read."""
+        return self._epoch
 
     def get(self, origin: Origin) -> Caller | None:
         key = (origin.platform, origin.community_external_id, origin.user_id)
@@ -227,8 +237,9 @@ class CallerCache:
             return None
         return caller
 
-    def put(self, origin: Origin, caller: Caller) -> None:
-        if not self._ttl:
+    def put(self, origin: Origin, caller: Caller, epoch: int | None = None) -> None:
+        """Keep `caller`, unless it was read at an `epoch` before a `forget` (it may be out of date)."""
+        if not self._ttl or (epoch is not None and epoch != self._epoch):
             return
         if len(self._entries) >= self._max:
             self._entries.clear()  # rare; the next requests refill what is in use
@@ -241,7 +252,11 @@ class CallerCache:
         self._by_community.setdefault(caller.community_id, set()).add(key)
 
     def forget(self, community_id: int, member_id: int | None = None) -> None:
-        """Drop the community's entries (settings, pause, restore), or one member's (privacy delete)."""
+        """Drop the community's entries (settings, pause, restore), or one member's (privacy delete).
+
+        Also refuses the callers of lookups in flight (`epoch`): they may have read before the change.
+        """
+        self._epoch += 1
         for key in list(self._by_community.get(community_id, ())):
             entry = self._entries.get(key)
             if entry is None or member_id in (None, entry[2].member_id):

@@ -120,6 +120,7 @@ class Services:
             if check is not None:
                 await check.run(self, cached)
             return cached
+        epoch = self.callers.epoch  # a change forgotten while this reads: what it read is not kept
         async with self.db.transaction(write=False) as session:  # never waits behind a writer
             found = await find_caller(session, origin)
             if found is not None:
@@ -127,12 +128,12 @@ class Services:
                 if stale:  # a new name or language: stored after, the answer does not wait for it
                     self._store_later(origin, caller)
                 else:
-                    self.callers.put(origin, caller)
+                    self.callers.put(origin, caller, epoch)
                 if check is not None:
                     await check.run(self, caller, session)
         if found is not None:
             return caller
-        caller = await self._resolve(origin, patience)
+        caller = await self._resolve(origin, patience, epoch)
         if check is not None:
             await check.run(self, caller)
         return caller
@@ -165,7 +166,7 @@ class Services:
         while self._storing:
             await asyncio.gather(*list(self._storing.values()), return_exceptions=True)
 
-    async def _resolve(self, origin: Origin, patience: float | None) -> Caller:
+    async def _resolve(self, origin: Origin, patience: float | None, epoch: int) -> Caller:
         """First contact (or a paused community back): a write, bounded by `patience` when given.
 
         Discord drops an interaction not answered within 3 s: behind another process's write lock (a
@@ -189,7 +190,7 @@ class Services:
             log.warning("first contact of user %s in %s waited %.1f s for the write lock: told to retry",
                         origin.user_id, origin.community_external_id, patience)
             raise UserError("errors.busy") from None
-        self.callers.put(origin, caller)
+        self.callers.put(origin, caller, epoch)
         return caller
 
     def t(self, locale: str, key: str, /, **params: object) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Origin
+from bot.context import Caller, Origin
+from bot.errors import Forbidden
 from bot.services import Services
 from cogs.config._context import run
 from cogs.config._settings import set_setting
@@ -117,3 +120,30 @@ async def test_a_check_runs_in_the_lookup_transaction_of_a_caller_not_cached(ser
         raise AssertionError("the check's refusal reaches the binding")
     assert len(begins) == 1 and len(sessions) == 2  # in the lookup's transaction again
     assert services.callers.get(refused) is not None  # the caller was found all the same
+
+
+async def test_a_lookup_racing_a_moderator_change_does_not_cache_the_old_rights(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request reads the settings; /config then changes the moderator role and forgets the community's
+    callers; the request, finishing after, must not cache the caller as read (a moderator for the cache's
+    lifetime, whose writes `run` would then allow)."""
+    import bot.services
+
+    admin = await services.caller(ADMIN)
+    await services.caller(MEMBER)  # a known member: the next lookup is find_caller's
+    await run(services, admin, set_setting, "moderators.role", "700000000000000001")
+    real = bot.services.find_caller
+
+    async def racing(session: AsyncSession, origin: Origin) -> tuple[Caller, bool] | None:
+        found = await real(session, origin)
+        if origin == MEMBER:  # the change commits (and forgets) between this read and the cache's put
+            await run(services, admin, set_setting, "moderators.role", "700000000000000002")
+        return found
+
+    monkeypatch.setattr(bot.services, "find_caller", racing)
+    assert (await services.caller(MEMBER)).is_moderator  # as read before the change
+    monkeypatch.setattr(bot.services, "find_caller", real)
+    demoted = await services.caller(MEMBER)
+    assert not demoted.is_moderator
+    with pytest.raises(Forbidden):  # and a moderator's write is refused at once, not for the cache's lifetime
+        await run(services, demoted, set_setting, "limit.missions_per_week", 9)
